@@ -1,0 +1,231 @@
+"""Accounts: password hashing (argon2id), login with rate limiting, server-side sessions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from tracker import audit
+from tracker.db import utcnow
+from tracker.models import City, LoginAttempt, Province, Role, User, UserSession
+
+_hasher = PasswordHasher()
+# Verified against when the user name is unknown, so both paths take the same time.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
+MIN_PASSWORD_LENGTH = 10
+
+
+class AccountError(ValueError):
+    """Bad account input: a Chinese and an English message."""
+
+    def __init__(self, message_zh: str, message_en: str) -> None:
+        super().__init__(f"{message_zh} / {message_en}")
+        self.message_zh = message_zh
+        self.message_en = message_en
+
+
+class LoginRefused(AccountError):
+    """Wrong credentials, a disabled account, or too many recent failures."""
+
+
+@dataclass(frozen=True)
+class LoginLimits:
+    max_failures: int = 5
+    window_minutes: int = 15
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password_rules(password: str) -> None:
+    """Refuse passwords that are too short or all of one kind of character."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            f"密码至少{MIN_PASSWORD_LENGTH}个字符", f"Password needs at least {MIN_PASSWORD_LENGTH} characters"
+        )
+    if password.isdigit() or password.isalpha():
+        raise AccountError("密码须同时包含字母和数字或符号", "Password must mix letters with digits or symbols")
+
+
+def find_city(session: Session, name_or_code: str) -> City:
+    """A city by code (140400), full name (长治市) or short name (长治)."""
+    text = name_or_code.strip()
+    city = session.scalars(
+        select(City).where((City.code == text) | (City.name_zh == text) | (City.short_zh == text))
+    ).first()
+    if city is None:
+        raise AccountError(f"未知城市：{text}", f"Unknown city: {text}")
+    return city
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    display_name: str,
+    role: Role,
+    password: str,
+    city: str | None = None,
+    email: str | None = None,
+) -> User:
+    """Create an account; city users (and city-level leaders) name their city."""
+    if not USERNAME_PATTERN.match(username):
+        raise AccountError(
+            "用户名只能包含字母、数字、点、下划线和连字符（3–64位）",
+            "User name: 3–64 letters, digits, dots, underscores or hyphens",
+        )
+    if session.scalars(select(User).where(User.username == username)).first():
+        raise AccountError(f"用户名已存在：{username}", f"User name already exists: {username}")
+    check_password_rules(password)
+    city_row = find_city(session, city) if city else None
+    if role is Role.CITY_STAFF and city_row is None:
+        raise AccountError("市级用户必须指定城市", "A city user must have a city")
+    if role in (Role.PROVINCE_ADMIN, Role.PROVINCE_STAFF) and city_row is not None:
+        raise AccountError("省级用户不能绑定城市", "A provincial user cannot be bound to a city")
+    province_id = city_row.province_id if city_row else _only_province_id(session)
+    user = User(
+        username=username,
+        display_name=display_name,
+        role=role,
+        password_hash=hash_password(password),
+        province_id=province_id,
+        city_id=city_row.id if city_row else None,
+        email=email,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(session, "user_create", "users", user.id, summary=f"{username} ({role.value})",
+                 city_id=user.city_id)  # fmt: skip
+    return user
+
+
+def _only_province_id(session: Session) -> int:
+    ids = session.scalars(select(Province.id)).all()
+    if len(ids) != 1:
+        raise AccountError("请先运行 tracker init 载入目录", "Run `tracker init` to load the catalogue first")
+    return ids[0]
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalars(select(User).where(User.username == username)).first()
+    if user is None:
+        raise AccountError(f"用户不存在：{username}", f"No such user: {username}")
+    return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """Change a password and end every session of the account."""
+    check_password_rules(password)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+    revoke_sessions(session, user)
+    audit.record(session, "password_change", "users", user.id, summary=user.username, city_id=user.city_id)
+
+
+def disable_user(session: Session, user: User) -> None:
+    """Disable an account (accounts are never deleted: the audit trail names them)."""
+    user.is_active = False
+    revoke_sessions(session, user)
+    audit.record(session, "user_disable", "users", user.id, summary=user.username, city_id=user.city_id)
+
+
+def revoke_sessions(session: Session, user: User) -> None:
+    session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+def _recent_failures(session: Session, column: object, value: str, since: dt.datetime) -> int:
+    return session.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(column == value, LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False))
+    ) or 0
+
+
+def authenticate(
+    session: Session, username: str, password: str, ip: str, limits: LoginLimits = LoginLimits()
+) -> User:
+    """Check a login; every attempt is recorded, and too many recent failures refuse even a good one."""
+    now = utcnow()
+    since = now - dt.timedelta(minutes=limits.window_minutes)
+    username = username.strip()[:64]
+    if (
+        _recent_failures(session, LoginAttempt.username, username, since) >= limits.max_failures
+        or _recent_failures(session, LoginAttempt.ip, ip, since) >= limits.max_failures * 4
+    ):
+        session.add(LoginAttempt(username=username, ip=ip, at=now, succeeded=False))
+        raise LoginRefused(
+            f"登录失败次数过多，请{limits.window_minutes}分钟后再试",
+            f"Too many failed logins; try again in {limits.window_minutes} minutes",
+        )
+    user = session.scalars(select(User).where(User.username == username)).first()
+    ok = _verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+    session.add(LoginAttempt(username=username, ip=ip, at=now, succeeded=ok and user.is_active))  # type: ignore[union-attr]
+    if not ok or user is None:
+        raise LoginRefused("用户名或密码错误", "Wrong user name or password")
+    if not user.is_active:
+        raise LoginRefused("账户已停用，请联系管理员", "This account is disabled")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = now
+    return user
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def start_session(
+    session: Session, user: User, *, hours: int, ip: str | None = None, user_agent: str | None = None
+) -> str:
+    """Open a login session; returns the random token for the cookie (only its hash is stored)."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        UserSession(
+            token_hash=_token_hash(token),
+            user_id=user.id,
+            expires_at=utcnow() + dt.timedelta(hours=hours),
+            ip=ip,
+            user_agent=(user_agent or "")[:256] or None,
+        )
+    )
+    return token
+
+
+def user_for_session(session: Session, token: str) -> User | None:
+    """The active user behind a session token, or None if it is unknown, ended or expired."""
+    if not token or len(token) > 128 or not token.isascii():
+        return None
+    row = session.scalars(select(UserSession).where(UserSession.token_hash == _token_hash(token))).first()
+    if row is None or row.revoked_at is not None or row.expires_at <= utcnow() or not row.user.is_active:
+        return None
+    return row.user
+
+
+def end_session(session: Session, token: str) -> None:
+    """Log out: the token stops working at once, on every worker."""
+    session.execute(
+        update(UserSession)
+        .where(UserSession.token_hash == _token_hash(token), UserSession.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )

@@ -1,0 +1,146 @@
+"""Settings, read once from the environment (and a ``.env`` file, if present)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from dotenv import load_dotenv
+
+MailSecurity = Literal["none", "starttls", "ssl"]
+
+#: Every setting the application reads, with its default, documented in README.md
+#: (tests/test_docs.py fails when one is missing there).
+SETTING_NAMES = (
+    "TRACKER_DATABASE_URL",
+    "TRACKER_SECRET_KEY",
+    "TRACKER_TIMEZONE",
+    "TRACKER_INSTANCE_DIR",
+    "TRACKER_COOKIE_SECURE",
+    "TRACKER_SESSION_HOURS",
+    "TRACKER_LOGIN_MAX_FAILURES",
+    "TRACKER_LOGIN_WINDOW_MINUTES",
+    "TRACKER_MAIL_HOST",
+    "TRACKER_MAIL_PORT",
+    "TRACKER_MAIL_SECURITY",
+    "TRACKER_MAIL_USERNAME",
+    "TRACKER_MAIL_PASSWORD",
+    "TRACKER_MAIL_FROM",
+)
+
+
+class SettingsError(ValueError):
+    """A setting has a value the application cannot use."""
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    host: str | None
+    port: int
+    security: MailSecurity
+    username: str | None
+    password: str | None
+    sender: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    timezone: ZoneInfo
+    instance_dir: Path
+    cookie_secure: bool
+    session_hours: int
+    login_max_failures: int
+    login_window_minutes: int
+    mail: MailSettings
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} 必须是整数 / must be an integer: {raw!r}") from None
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} 必须是 true 或 false / must be true or false: {raw!r}")
+
+
+def _timezone(env: Mapping[str, str]) -> ZoneInfo:
+    name = env.get("TRACKER_TIMEZONE", "").strip() or "Asia/Shanghai"
+    try:
+        return ZoneInfo(name)
+    except (KeyError, ValueError):
+        raise SettingsError(f"TRACKER_TIMEZONE 不是有效时区 / is not a valid time zone: {name!r}") from None
+
+
+def _mail(env: Mapping[str, str]) -> MailSettings:
+    security = env.get("TRACKER_MAIL_SECURITY", "").strip().lower() or "starttls"
+    if security not in ("none", "starttls", "ssl"):
+        raise SettingsError(
+            f"TRACKER_MAIL_SECURITY 只能是 none、starttls 或 ssl / must be none, starttls or ssl: {security!r}"
+        )
+    default_port = {"none": 25, "starttls": 587, "ssl": 465}[security]
+    return MailSettings(
+        host=env.get("TRACKER_MAIL_HOST") or None,
+        port=_int(env, "TRACKER_MAIL_PORT", default_port),
+        security=security,  # type: ignore[arg-type]  # checked against the Literal above
+        username=env.get("TRACKER_MAIL_USERNAME") or None,
+        password=env.get("TRACKER_MAIL_PASSWORD") or None,
+        sender=env.get("TRACKER_MAIL_FROM") or "cfp-tracker@localhost",
+    )
+
+
+def read_or_create_secret_key(instance_dir: Path) -> str:
+    """Return the key kept in the instance folder, creating it (mode 0600) on first use."""
+    path = instance_dir / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key)
+    return key
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    """Build settings from a mapping of environment variables."""
+    instance_dir = Path(env.get("TRACKER_INSTANCE_DIR") or "var").resolve()
+    database_url = env.get("TRACKER_DATABASE_URL") or f"sqlite:///{instance_dir / 'tracker.sqlite3'}"
+    secret_key = env.get("TRACKER_SECRET_KEY") or read_or_create_secret_key(instance_dir)
+    return Settings(
+        database_url=database_url,
+        secret_key=secret_key,
+        timezone=_timezone(env),
+        instance_dir=instance_dir,
+        cookie_secure=_bool(env, "TRACKER_COOKIE_SECURE", False),
+        session_hours=_int(env, "TRACKER_SESSION_HOURS", 8),
+        login_max_failures=_int(env, "TRACKER_LOGIN_MAX_FAILURES", 5),
+        login_window_minutes=_int(env, "TRACKER_LOGIN_WINDOW_MINUTES", 15),
+        mail=_mail(env),
+    )
+
+
+@cache
+def get_settings() -> Settings:
+    """The process-wide settings: ``.env`` is honoured, real environment variables win."""
+    load_dotenv(Path.cwd() / ".env", override=False)
+    return load_settings(os.environ)

@@ -1,0 +1,260 @@
+"""A deterministic demo province a year into the programme. Every unit is fictitious (名称含“示例”).
+
+The timeline is the real one (three batches in 2025); history runs to the October 2026 period.
+The same seed always gives the same database.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import random
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.accounts import create_user
+from tracker.creditcode import ALPHABET, check_character, organisation_check_character
+from tracker.models import (
+    Application,
+    ApplicationStatus,
+    Batch,
+    City,
+    Milestone,
+    Organisation,
+    OrganisationKind,
+    Pilot,
+    PilotCategory,
+    PilotStatus,
+    Product,
+    ProgressUpdate,
+    Role,
+    Task,
+    TaskProgress,
+    TaskTemplate,
+    UpdateStatus,
+    User,
+)
+from tracker.progress import expected_task_progress
+
+SEED = 20250630
+HISTORY_END = dt.date(2026, 10, 31)  # last reporting period with updates
+DEMO_PASSWORD = "Demo-2025-cfp"
+BATCH_STARTS = {1: dt.date(2025, 9, 1), 2: dt.date(2025, 12, 1), 3: dt.date(2026, 3, 1)}
+# Products each city is known for (for plausible fictitious pilots).
+CITY_PRODUCTS = {
+    "140100": ["钢铁", "电力", "陈醋"], "140200": ["煤炭", "电力"], "140300": ["煤炭", "电解铝"],
+    "140400": ["焦炭", "氢", "甲醇"], "140500": ["煤炭", "合成氨"], "140600": ["电力", "光伏组件"],
+    "140700": ["陈醋", "玻璃"], "140800": ["电解铝", "锂电池"], "140900": ["法兰", "石灰"],
+    "141000": ["焦炭", "玻璃", "电石"], "141100": ["白酒", "焦炭"],
+}  # fmt: skip
+# pace: share of the expected progress a pilot actually achieves.
+PACES = {"on_track": 1.1, "behind": 0.8, "seriously_behind": 0.5, "finished": 1.25}
+MILESTONES = [
+    (3, "建成产品碳足迹数据采集系统", "覆盖生命周期阶段数", "6"),
+    (6, "团体标准立项", "立项标准数", "1"),
+    (9, "完成试点产品碳足迹核算报告", "核算报告（份）", "1"),
+    (12, "取得产品碳标识认证或发布碳足迹信息", "认证/披露产品数", "1"),
+]
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: Role
+    city: str | None
+    display_name: str
+
+
+def demo_accounts(cities: list[City]) -> list[DemoAccount]:
+    accounts = [
+        DemoAccount("admin", Role.PROVINCE_ADMIN, None, "省厅管理员（示例）"),
+        DemoAccount("sheng", Role.PROVINCE_STAFF, None, "省厅业务处（示例）"),
+        DemoAccount("lingdao", Role.LEADER, None, "厅领导（示例）"),
+    ]
+    for city in cities:
+        accounts.append(
+            DemoAccount(city.name_en.lower(), Role.CITY_STAFF, city.code, f"{city.short_zh}市生态环境局（示例）")
+        )
+    return accounts
+
+
+def make_credit_code(rng: random.Random, division: str) -> str:
+    """A fictitious code with valid check characters (enterprise registered at ``division``)."""
+    org8 = "".join(rng.choice(ALPHABET[:10]) for _ in range(8))
+    first17 = f"91{division}{org8}{organisation_check_character(org8)}"
+    return first17 + check_character(first17)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def month_periods(start: dt.date, last_end: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """Calendar-month reporting periods from the month of ``start`` to ``last_end``."""
+    periods = []
+    first = start.replace(day=1)
+    while True:
+        end = add_months(first, 1) - dt.timedelta(days=1)
+        if end > last_end:
+            return periods
+        periods.append((first, end))
+        first = add_months(first, 1)
+
+
+def build_demo(session: Session) -> list[DemoAccount]:
+    """Fill an initialised (catalogue-loaded) database with the demo province."""
+    rng = random.Random(SEED)
+    cities = list(session.scalars(select(City).order_by(City.code)))
+    accounts = demo_accounts(cities)
+    for account in accounts:
+        create_user(session, username=account.username, display_name=account.display_name,
+                    role=account.role, password=DEMO_PASSWORD, city=account.city)  # fmt: skip
+    session.info["actor"] = session.scalars(select(User).where(User.username == "sheng")).one()
+    products = {p.name_zh: p for p in session.scalars(select(Product))}
+    batches = {b.number: b for b in session.scalars(select(Batch))}
+    templates = list(session.scalars(select(TaskTemplate).order_by(TaskTemplate.number)))
+    per_product: dict[str, int] = {}
+    serial = 0
+    for city in cities:
+        for product_name in CITY_PRODUCTS[city.code]:
+            for _ in range(rng.choice([2, 2, 3])):
+                serial += 1
+                org = _organisation(session, rng, city, f"示例{city.short_zh}{product_name}有限公司{serial:02d}")
+                selected = per_product.get(product_name, 0) < 3 and rng.random() < 0.8
+                batch = batches[rng.choice([1, 1, 2, 3])]
+                application = _application(session, org, batch, PilotCategory.PRODUCT, products[product_name],
+                                           selected)  # fmt: skip
+                if selected:
+                    per_product[product_name] = per_product.get(product_name, 0) + 1
+                    _pilot(session, rng, application, templates, serial)
+    for number, city_code in ((1, "140100"), (2, "140400")):
+        city = next(c for c in cities if c.code == city_code)
+        org = _organisation(session, rng, city, f"示例{city.short_zh}碳足迹技术服务中心{number:02d}",
+                            OrganisationKind.INSTITUTION)  # fmt: skip
+        application = _application(session, org, batches[number], PilotCategory.SERVICE, None, True)
+        application.direct_to_province = True
+        _pilot(session, rng, application, templates, 100 + number)
+    return accounts
+
+
+def _organisation(
+    session: Session, rng: random.Random, city: City, name: str, kind: OrganisationKind = OrganisationKind.ENTERPRISE
+) -> Organisation:
+    division = f"{city.code[:4]}{rng.randint(1, 30):02d}"
+    org = Organisation(name=name, credit_code=make_credit_code(rng, division), city_id=city.id, kind=kind)
+    session.add(org)
+    return org
+
+
+def _application(
+    session: Session, org: Organisation, batch: Batch, category: PilotCategory, product: Product | None,
+    selected: bool,
+) -> Application:  # fmt: skip
+    application = Application(
+        organisation=org,
+        city_id=org.city_id,
+        batch=batch,
+        category=category,
+        product=product,
+        product_text=product.name_zh if product else None,
+        status=ApplicationStatus.SELECTED if selected else ApplicationStatus.NOT_SELECTED,
+        contact_name="张示例",
+        contact_phone="0351-6371138",
+        submitted_at=dt.datetime.combine(batch.provincial_deadline, dt.time(9), dt.UTC) - dt.timedelta(days=10),
+        overall_goal="建立覆盖产品全生命周期的碳足迹管理体系（示例）",
+    )
+    session.add(application)
+    return application
+
+
+def _pilot(
+    session: Session, rng: random.Random, application: Application, templates: list[TaskTemplate], serial: int
+) -> None:
+    start = BATCH_STARTS[application.batch.number]
+    end = add_months(start, 12) - dt.timedelta(days=1)
+    pace = rng.choices(list(PACES), weights=[5, 3, 2, 2])[0]
+    subject = application.product.name_zh if application.product else "专业化服务"
+    pilot = Pilot(
+        application=application, organisation=application.organisation, city_id=application.city_id,
+        batch=application.batch, category=application.category, product=application.product,
+        name=f"{application.organisation.name}{subject}碳足迹试点", start_date=start, end_date=end,
+        published_on=start - dt.timedelta(days=14), status=_pilot_status(rng, pace, end, serial),
+    )  # fmt: skip
+    session.add(pilot)
+    tasks = _tasks(pilot, [t for t in templates if t.category == application.category], start)
+    session.add_all(tasks)
+    _milestones(session, pilot, tasks, pace, start)
+    session.flush()
+    _updates(session, rng, pilot, tasks, pace)
+
+
+def _pilot_status(rng: random.Random, pace: str, end: dt.date, serial: int) -> PilotStatus:
+    if serial % 17 == 0:
+        return PilotStatus.WITHDRAWN
+    if end >= HISTORY_END:
+        return PilotStatus.IN_IMPLEMENTATION
+    return PilotStatus.COMPLETED if pace in ("finished", "on_track") else PilotStatus.EXTENDED
+
+
+def _tasks(pilot: Pilot, templates: list[TaskTemplate], start: dt.date) -> list[Task]:
+    spans = [(0, 12), (1, 10), (0, 6), (3, 12)]
+    tasks = []
+    for position, (template, (first, last)) in enumerate(zip(templates, spans, strict=False), start=1):
+        tasks.append(Task(
+            pilot=pilot, template=template, position=position, number=template.number, title=template.title_zh,
+            weight=Decimal(template.default_weight), planned_start=add_months(start, first),
+            planned_end=add_months(start, last) - dt.timedelta(days=1), responsible_unit=pilot.organisation.name,
+        ))  # fmt: skip
+    return tasks
+
+
+def _milestones(session: Session, pilot: Pilot, tasks: list[Task], pace: str, start: dt.date) -> None:
+    for index, (month, title, indicator, target) in enumerate(MILESTONES):
+        due = add_months(start, month) - dt.timedelta(days=1)
+        late_by = {"on_track": 0, "finished": 0, "behind": 30, "seriously_behind": 120}[pace]
+        reached = due + dt.timedelta(days=late_by - 5)
+        session.add(Milestone(
+            pilot=pilot, task=tasks[min(index, len(tasks) - 1)], title=title, due_date=due, indicator=indicator,
+            target_value=target, achieved_on=reached if reached <= HISTORY_END else None,
+        ))  # fmt: skip
+
+
+def _updates(session: Session, rng: random.Random, pilot: Pilot, tasks: list[Task], pace: str) -> None:
+    last_end = min(HISTORY_END, add_months(pilot.end_date, 2))
+    reported = {task.id: Decimal(0) for task in tasks}
+    periods = month_periods(pilot.start_date, last_end)
+    if pilot.status is PilotStatus.WITHDRAWN:
+        periods = periods[: max(2, len(periods) // 3)]
+    for index, (period_start, period_end) in enumerate(periods):
+        newest = index == len(periods) - 1 and period_end == HISTORY_END
+        if newest and rng.random() < 0.15:
+            continue  # this city has not reported the latest month yet
+        status = _update_status(rng, newest)
+        due = period_end + dt.timedelta(days=5)
+        submitted = dt.datetime.combine(due + dt.timedelta(days=rng.choice([-3, -2, -1, 0, 0, 2, 6])),
+                                        dt.time(10), dt.UTC)  # fmt: skip
+        update = ProgressUpdate(
+            pilot_id=pilot.id, period_start=period_start, period_end=period_end, status=status,
+            work_done=f"{period_end.month}月：推进数据采集与核算工作（示例）", problems="无" if pace != "seriously_behind"
+            else "数据采集进度慢，缺少专业人员（示例）", next_steps="按计划推进下阶段任务（示例）",
+            submitted_at=submitted, is_late=submitted.date() > due,
+        )  # fmt: skip
+        session.add(update)
+        for task in tasks:
+            expected = expected_task_progress(task.planned_start, task.planned_end, period_end)
+            noise = Decimal(rng.uniform(-3, 3)).quantize(Decimal("0.1"))
+            value = min(Decimal(100), max(reported[task.id], expected * Decimal(PACES[pace]) + noise, Decimal(0)))
+            reported[task.id] = value.quantize(Decimal("0.1"))
+            update.task_progress.append(TaskProgress(task_id=task.id, percent=reported[task.id]))
+    session.flush()
+
+
+def _update_status(rng: random.Random, newest: bool) -> UpdateStatus:
+    if not newest:
+        return UpdateStatus.ACCEPTED
+    return rng.choices([UpdateStatus.ACCEPTED, UpdateStatus.SUBMITTED, UpdateStatus.RETURNED], [5, 3, 1])[0]

@@ -1,0 +1,33 @@
+"""Audit events: append-only (database triggers refuse UPDATE and DELETE)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tracker.db import Base, intpk, utcnow
+
+
+class AuditEvent(Base):
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        # The history of one object, newest first.
+        Index("ix_audit_events_entity", "entity_type", "entity_id"),
+        # A city's recent events in the audit log page.
+        Index("ix_audit_events_city_id_at", "city_id", "at"),
+    )
+
+    id: Mapped[intpk]
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_name: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    entity_type: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[str | None] = mapped_column(String(64))
+    city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id"))
+    summary: Mapped[str | None] = mapped_column(Text)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -1,0 +1,87 @@
+"""Enumerated values stored by their (English, stable) value; labels live in tracker.labels."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Enum
+
+
+class PilotCategory(StrEnum):
+    PRODUCT = "product"  # 产品碳足迹管理试点
+    SERVICE = "service"  # 产品碳足迹专业化服务试点
+
+
+class QuotaScope(StrEnum):
+    PER_PRODUCT = "per_product"
+    TOTAL = "total"
+
+
+class OrganisationKind(StrEnum):
+    ENTERPRISE = "enterprise"
+    INSTITUTION = "institution"
+    ASSOCIATION = "association"
+
+
+class ApplicationStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"  # submitted to the city bureau (or the province, for direct service pilots)
+    RETURNED = "returned"
+    CITY_PASSED = "city_passed"
+    FORWARDED = "forwarded"
+    UNDER_REVIEW = "under_review"
+    SELECTED = "selected"
+    NOT_SELECTED = "not_selected"
+
+
+class PilotStatus(StrEnum):
+    SELECTED = "selected"
+    PUBLISHED = "published"
+    IN_IMPLEMENTATION = "in_implementation"
+    COMPLETED = "completed"
+    EXTENDED = "extended"
+    WITHDRAWN = "withdrawn"
+
+
+class UpdateStatus(StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    ACCEPTED = "accepted"
+
+
+class Role(StrEnum):
+    PROVINCE_ADMIN = "province_admin"
+    PROVINCE_STAFF = "province_staff"
+    CITY_STAFF = "city_staff"
+    LEADER = "leader"
+
+
+class DepartmentDuty(StrEnum):
+    LEAD = "lead"  # 牵头
+    RESPONSIBLE = "responsible"  # 按职责分工负责
+    PARTICIPATE = "participate"  # 参与
+
+
+class ProductSource(StrEnum):
+    NOTICE = "notice"  # named by 晋环函〔2025〕344号
+    NATIONAL_KEY = "national_key"  # national key product added by the work plan
+    BOTH = "both"
+
+
+def enum_column(enum: type[StrEnum], name: str) -> Enum:
+    """A portable enum column: VARCHAR(32) plus a named CHECK constraint, storing values."""
+    return Enum(
+        enum,
+        name=name,
+        native_enum=False,
+        length=32,
+        create_constraint=True,
+        validate_strings=True,
+        values_callable=_values,
+    )
+
+
+def _values(enum: Any) -> list[str]:
+    return [member.value for member in enum]

@@ -1,0 +1,156 @@
+"""The one place that answers "may this user see / do this to that?".
+
+Pages, Dash callbacks, Flask routes, the API and the CLI all call these functions; none of them
+re-implements a check. Scope: provincial roles see their province; a city user sees their city;
+a leader sees the province, or only their city when the account is bound to one.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import InstrumentedAttribute
+
+from tracker.models import (
+    Application,
+    AuditEvent,
+    City,
+    Milestone,
+    Organisation,
+    Pilot,
+    ProgressUpdate,
+    Role,
+    Task,
+    User,
+)
+
+T = TypeVar("T", bound=tuple[Any, ...])
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    CREATE = "create"
+    EDIT = "edit"
+    DELETE = "delete"
+    EXPORT = "export"
+    VIEW_AUDIT = "view_audit"
+    MANAGE_USERS = "manage_users"
+
+
+class PermissionDenied(Exception):
+    """Refused: carries a Chinese and an English message."""
+
+    def __init__(self, message_zh: str = "无权执行此操作", message_en: str = "Permission denied") -> None:
+        super().__init__(f"{message_zh} / {message_en}")
+        self.message_zh = message_zh
+        self.message_en = message_en
+
+
+PROVINCIAL_ROLES = frozenset({Role.PROVINCE_ADMIN, Role.PROVINCE_STAFF})
+WRITING_ROLES = frozenset({Role.PROVINCE_ADMIN, Role.PROVINCE_STAFF, Role.CITY_STAFF})
+_ALLOWED: dict[Role, frozenset[Action]] = {
+    Role.PROVINCE_ADMIN: frozenset(Action),
+    Role.PROVINCE_STAFF: frozenset(Action) - {Action.MANAGE_USERS},
+    Role.CITY_STAFF: frozenset(Action) - {Action.MANAGE_USERS},
+    Role.LEADER: frozenset({Action.VIEW, Action.EXPORT}),
+}
+# Objects whose city is their pilot's city.
+_PILOT_CHILDREN = (Task, Milestone, ProgressUpdate)
+
+
+def is_active_user(user: object) -> bool:
+    return isinstance(user, User) and user.is_active
+
+
+def city_scope(user: User) -> int | None:
+    """The single city a user is confined to, or None for the whole province."""
+    return None if user.role in PROVINCIAL_ROLES else user.city_id
+
+
+def may(user: object, action: Action) -> bool:
+    """Whether the user's role allows ``action`` at all (before looking at any object)."""
+    return is_active_user(user) and action in _ALLOWED[user.role]  # type: ignore[union-attr]
+
+
+def _object_place(obj: object) -> tuple[int, int | None]:
+    """(province id, city id) of an object; city None means a province-level object."""
+    if isinstance(obj, _PILOT_CHILDREN):
+        obj = obj.pilot
+    if isinstance(obj, Pilot | Application | Organisation):
+        return obj.city.province_id, obj.city_id
+    if isinstance(obj, City):
+        return obj.province_id, obj.id
+    if isinstance(obj, User):
+        return obj.province_id, obj.city_id
+    raise TypeError(f"no permission rule for {type(obj).__name__}")
+
+
+def can(user: object, action: Action, obj: object = None) -> bool:
+    """Whether ``user`` may do ``action`` to ``obj`` (or in general, when ``obj`` is None)."""
+    if not may(user, action):
+        return False
+    assert isinstance(user, User)
+    if obj is None:
+        return True
+    if isinstance(obj, User):
+        return action is Action.MANAGE_USERS and obj.province_id == user.province_id
+    province_id, city_id = _object_place(obj)
+    if province_id != user.province_id:
+        return False
+    scope = city_scope(user)
+    return scope is None or scope == city_id
+
+
+def require(user: object, action: Action, obj: object = None) -> None:
+    """Raise PermissionDenied unless ``can(user, action, obj)``."""
+    if not is_active_user(user):
+        raise PermissionDenied("请先登录", "Login required")
+    if not can(user, action, obj):
+        raise PermissionDenied()
+
+
+def scope_to_user(
+    user: object, stmt: Select[T], city_column: InstrumentedAttribute[int] | Any
+) -> Select[T]:
+    """Restrict a query to the rows the user may see, given the column holding each row's city."""
+    if not may(user, Action.VIEW):
+        return stmt.where(False)
+    assert isinstance(user, User)
+    scope = city_scope(user)
+    if scope is not None:
+        return stmt.where(city_column == scope)
+    province_cities = select(City.id).where(City.province_id == user.province_id)
+    return stmt.where(city_column.in_(province_cities))
+
+
+def visible_pilots(user: object) -> Select[tuple[Pilot]]:
+    """The pilots the user may see."""
+    return scope_to_user(user, select(Pilot), Pilot.city_id)
+
+
+def visible_cities(user: object) -> Select[tuple[City]]:
+    """The cities the user may see (their own, or every city of their province)."""
+    return scope_to_user(user, select(City).order_by(City.code), City.id)
+
+
+def visible_audit_events(user: object) -> Select[tuple[AuditEvent]]:
+    """Audit events the user may read: a city's own trail, or the whole province's."""
+    if not may(user, Action.VIEW_AUDIT):
+        return select(AuditEvent).where(False)
+    assert isinstance(user, User)
+    stmt = select(AuditEvent)
+    scope = city_scope(user)
+    if scope is not None:
+        return stmt.where(AuditEvent.city_id == scope)
+    province_cities = select(City.id).where(City.province_id == user.province_id)
+    return stmt.where(AuditEvent.city_id.in_(province_cities) | AuditEvent.city_id.is_(None))
+
+
+def manageable_users(user: object) -> Select[tuple[User]]:
+    """Accounts the user may list and manage."""
+    if not may(user, Action.MANAGE_USERS):
+        return select(User).where(False)
+    assert isinstance(user, User)
+    return select(User).where(User.province_id == user.province_id)
