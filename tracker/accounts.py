@@ -37,6 +37,10 @@ class LoginRefused(AccountError):
     """Wrong credentials, a disabled account, or too many recent failures."""
 
 
+class LoginRateLimited(LoginRefused):
+    """Too many recent failures for this user name or address."""
+
+
 @dataclass(frozen=True)
 class LoginLimits:
     max_failures: int = 5
@@ -167,7 +171,7 @@ def authenticate(
         or _recent_failures(session, LoginAttempt.ip, ip, since) >= limits.max_failures * 4
     ):
         session.add(LoginAttempt(username=username, ip=ip, at=now, succeeded=False))
-        raise LoginRefused(
+        raise LoginRateLimited(
             f"登录失败次数过多，请{limits.window_minutes}分钟后再试",
             f"Too many failed logins; try again in {limits.window_minutes} minutes",
         )

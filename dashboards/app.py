@@ -1,0 +1,49 @@
+"""The application factory: a Flask server with the login guard, and the Dash pages on it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dash
+from dash import Dash
+from flask import Flask
+from sqlalchemy.orm import sessionmaker
+
+import tracker.audit  # noqa: F401  (installs the audit hooks on every session)
+from dashboards.auth import install_auth
+from dashboards.pages import audit_log, home, registry, users
+from dashboards.shell import serve_layout
+from tracker.config import Settings, get_settings
+from tracker.db import TrackerSession, make_engine, make_session_factory
+from tracker.i18n import _
+
+HERE = Path(__file__).parent
+PAGES = (home, registry, audit_log, users)
+
+
+def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSession] | None = None) -> Dash:
+    """Build the app; every asset is served from this package (the network may have no internet)."""
+    settings = settings or get_settings()
+    factory = factory or make_session_factory(make_engine(settings.database_url))
+    server = Flask("dashboards", template_folder=str(HERE / "templates"), static_folder=None)
+    server.config["TRACKER_SETTINGS"] = settings
+    server.config["TRACKER_SESSION_FACTORY"] = factory
+    install_auth(server, settings, factory)
+    app = Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder="",
+        assets_folder=str(HERE / "assets"),
+        serve_locally=True,
+        title=_("碳足迹试点监管平台"),
+        update_title=None,
+        suppress_callback_exceptions=True,
+    )
+    for page in PAGES:
+        dash.register_page(page.__name__, path=page.PATH, name=page.NAME, order=page.ORDER,
+                           title=f"{page.NAME} · {_('碳足迹试点监管平台')}", layout=page.layout,
+                           required_action=page.REQUIRED_ACTION)  # fmt: skip
+        page.register_callbacks(app)
+    app.layout = serve_layout
+    return app

@@ -1,0 +1,145 @@
+"""Login, logout and the guard in front of every route and Dash endpoint.
+
+The signed, HttpOnly, SameSite=Lax cookie carries only a random session token; the session itself
+lives in the database (``tracker.accounts``), so logging out ends it on every worker at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, abort, g, jsonify, redirect, render_template, request, session
+from sqlalchemy.orm import sessionmaker
+
+from tracker import accounts, audit
+from tracker.config import Settings
+from tracker.db import TrackerSession, transaction
+from tracker.i18n import _
+from tracker.models import User
+
+PUBLIC_PREFIXES = ("/assets/",)
+PUBLIC_PATHS = frozenset({"/login", "/favicon.ico", "/healthz"})
+
+
+def current_user() -> User | None:
+    """The logged-in user of this request (a detached row: read its columns, not its relations)."""
+    return g.get("user")
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: no scheme, no host, no protocol-relative or backslash tricks."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return "/"
+    return target
+
+
+def client_ip() -> str:
+    return request.remote_addr or "unknown"
+
+
+def _wants_json() -> bool:
+    return (
+        request.path.startswith("/_dash-")
+        or request.method != "GET"
+        or request.headers.get("X-Requested-With") == "XMLHttpRequest"
+        or request.accept_mimetypes.best == "application/json"
+    )
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(24)
+    return str(session["csrf"])
+
+
+def _check_csrf() -> None:
+    sent = request.form.get("csrf", "")
+    if not sent or not secrets.compare_digest(sent, session.get("csrf", "")):
+        abort(400, description=_("表单已过期，请刷新页面后重试"))
+
+
+def install_auth(server: Flask, settings: Settings, factory: sessionmaker[TrackerSession]) -> None:
+    """Configure cookies and register the guard and the login/logout routes on the Flask server."""
+    server.secret_key = settings.secret_key
+    server.config.update(
+        SESSION_COOKIE_NAME="cfp_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.cookie_secure,
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings.session_hours),
+    )
+    limits = accounts.LoginLimits(settings.login_max_failures, settings.login_window_minutes)
+    server.jinja_env.globals["csrf_token"] = csrf_token
+    server.before_request(_make_guard(factory))
+    server.add_url_rule("/login", "login", _make_login(factory, settings, limits), methods=["GET", "POST"])
+    server.add_url_rule("/logout", "logout", _make_logout(factory), methods=["POST"])
+    server.add_url_rule("/healthz", "healthz", lambda: {"status": "ok"})
+
+
+def _make_guard(factory: sessionmaker[TrackerSession]) -> Callable[[], Any]:
+    def guard() -> Any:
+        token = session.get("token")
+        if token:
+            with transaction(factory) as db:
+                g.user = accounts.user_for_session(db, token)
+        if g.get("user") is not None or request.path in PUBLIC_PATHS or request.path.startswith(PUBLIC_PREFIXES):
+            return None
+        if _wants_json():
+            response = jsonify(error="unauthenticated", message=_("请先登录"), message_en="Login required")
+            response.status_code = 401
+            return response
+        return redirect(f"/login?next={request.full_path.rstrip('?')}")
+
+    return guard
+
+
+def _make_login(
+    factory: sessionmaker[TrackerSession], settings: Settings, limits: accounts.LoginLimits
+) -> Callable[[], Any]:
+    def login() -> Any:
+        next_url = safe_next(request.values.get("next"))
+        if request.method == "GET":
+            return render_template("login.html", next=next_url, error=None)
+        _check_csrf()
+        username = request.form.get("username", "")
+        try:
+            with transaction(factory) as db:
+                user = accounts.authenticate(db, username, request.form.get("password", ""), client_ip(), limits)
+                db.info["actor"] = user
+                token = accounts.start_session(db, user, hours=settings.session_hours, ip=client_ip(),
+                                               user_agent=request.user_agent.string)  # fmt: skip
+                audit.record(db, "login", "users", user.id, summary=user.username, city_id=user.city_id)
+        except accounts.LoginRefused as refused:
+            with transaction(factory, actor=username.strip()[:64] or "anonymous") as db:
+                audit.record(db, "login_failed", "users", summary=refused.message_en)
+            status = 429 if isinstance(refused, accounts.LoginRateLimited) else 401
+            return render_template("login.html", next=next_url, error=refused.message_zh), status
+        session.clear()  # a fresh cookie on login: no session fixation
+        session.permanent = True
+        session["token"] = token
+        return redirect(next_url)
+
+    return login
+
+
+def _make_logout(factory: sessionmaker[TrackerSession]) -> Callable[[], Response]:
+    def logout() -> Response:
+        _check_csrf()
+        token = session.get("token")
+        if token:
+            with transaction(factory, actor=current_user()) as db:
+                accounts.end_session(db, token)
+                user = current_user()
+                audit.record(db, "logout", "users", user.id if user else None,
+                             city_id=user.city_id if user else None)  # fmt: skip
+        session.clear()
+        return redirect("/login")
+
+    return logout

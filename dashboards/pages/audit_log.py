@@ -1,0 +1,54 @@
+"""审计日志: who changed what and when (the latest events in the user's scope)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from dash import Dash, html
+from flask import current_app
+from sqlalchemy import select
+
+from dashboards.access import db_session, forbidden_page, page_user
+from dashboards.grid import data_grid
+from tracker.i18n import _
+from tracker.labels import format_datetime_zh
+from tracker.models import AuditEvent
+from tracker.permissions import Action, visible_audit_events
+
+PATH = "/audit"
+NAME = _("审计日志")
+ORDER = 8
+REQUIRED_ACTION = Action.VIEW_AUDIT
+LIMIT = 1000
+ACTIONS = {"create": _("新增"), "update": _("修改"), "delete": _("删除"), "login": _("登录"),
+           "login_failed": _("登录失败"), "logout": _("退出"), "export": _("导出")}  # fmt: skip
+
+
+def _json(value: Any) -> str:
+    return "" if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def layout(**_query: Any) -> Any:
+    user = page_user(REQUIRED_ACTION)
+    if user is None:
+        return forbidden_page()
+    tz = current_app.config["TRACKER_SETTINGS"].timezone
+    with db_session() as session:
+        events = session.scalars(visible_audit_events(user).order_by(AuditEvent.id.desc()).limit(LIMIT)).all()
+        rows = [{
+            "at": format_datetime_zh(e.at, tz), "actor": e.actor_name, "action": ACTIONS.get(e.action, e.action),
+            "entity": f"{e.entity_type} #{e.entity_id or ''}", "summary": e.summary or "",
+            "before": _json(e.before), "after": _json(e.after),
+        } for e in events]  # fmt: skip
+    columns = [("at", _("时间")), ("actor", _("操作人")), ("action", _("操作")), ("entity", _("对象")),
+               ("summary", _("说明")), ("before", _("修改前")), ("after", _("修改后"))]  # fmt: skip
+    return html.Div([
+        html.H2(_("审计日志"), className="h4"),
+        html.P(_("最近 {n} 条记录；审计记录只增不改。").format(n=LIMIT), className="text-muted small"),
+        data_grid("audit-grid", [{"field": k, "headerName": c} for k, c in columns], rows, height="70vh"),
+    ])  # fmt: skip
+
+
+def register_callbacks(app: Dash) -> None:
+    """No callbacks: the log is read per visit."""

@@ -1,0 +1,121 @@
+"""试点名录: every pilot the user may see, filterable, sortable, exportable to Excel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, State, dcc, html
+from flask import current_app
+
+from dashboards.access import db_session, forbidden_page, page_user, request_user
+from dashboards.grid import data_grid
+from reports.excel import write_table
+from tracker import audit
+from tracker.clock import local_today
+from tracker.i18n import _
+from tracker.labels import format_date_zh
+from tracker.permissions import Action
+from tracker.registry import REGISTRY_COLUMNS, RegistryFilters, filter_options, registry_rows
+
+PATH = "/pilots"
+NAME = _("试点名录")
+ORDER = 1
+REQUIRED_ACTION = Action.VIEW
+
+GRID = "registry-grid"
+COUNT = "registry-count"
+EXPORT = "registry-export"
+DOWNLOAD = "registry-download"
+FILTERS = {
+    "city_ids": ("registry-city", _("城市"), "cities"),
+    "product_ids": ("registry-product", _("试点产品"), "products"),
+    "categories": ("registry-category", _("试点类别"), "categories"),
+    "statuses": ("registry-status", _("试点状态"), "statuses"),
+    "batch_numbers": ("registry-batch", _("批次"), "batches"),
+}
+_STATUS_CLASSES = {
+    "progress-ok": "params.value == '正常' || params.value == '已完成'",
+    "progress-behind": "params.value == '滞后'",
+    "progress-serious": "params.value == '严重滞后'",
+}
+
+
+def _column_defs() -> list[dict[str, Any]]:
+    defs: list[dict[str, Any]] = []
+    for key, caption in REGISTRY_COLUMNS:
+        column: dict[str, Any] = {"field": key, "headerName": _(caption)}
+        if key in ("start_date", "end_date"):
+            column |= {"filter": "agDateColumnFilter", "valueFormatter": {"function": "zhDate(params.value)"}}
+        elif key in ("expected", "actual", "gap"):
+            column |= {"filter": "agNumberColumnFilter", "type": "numericColumn", "width": 120}
+        elif key == "progress_status":
+            column["cellClassRules"] = _STATUS_CLASSES
+        if key == "name":
+            column |= {"pinned": "left", "minWidth": 280}
+        defs.append(column)
+    return defs
+
+
+def _filter_row(options: dict[str, list[dict[str, Any]]]) -> Any:
+    cols = [
+        dbc.Col([dbc.Label(caption, html_for=cid, className="small mb-0"),
+                 dcc.Dropdown(id=cid, options=options[key], multi=True, placeholder=_("全部"))], md=2)
+        for cid, caption, key in FILTERS.values()
+    ]  # fmt: skip
+    cols.append(dbc.Col(dbc.Button(_("导出Excel"), id=EXPORT, color="success", className="mt-4"), md=2))
+    return dbc.Row(cols, className="g-2 mb-2")
+
+
+def layout(**_query: Any) -> Any:
+    user = page_user(REQUIRED_ACTION)
+    if user is None:
+        return forbidden_page()
+    with db_session() as session:
+        options = filter_options(session, user)
+    today = local_today(current_app.config["TRACKER_SETTINGS"].timezone)
+    return html.Div([
+        html.H2(_("试点名录"), className="h4"),
+        html.P(_("序时进度按截至今日（{date}）计算。").format(date=format_date_zh(today)),
+               className="text-muted small"),
+        _filter_row(options),
+        html.Div(id=COUNT, className="small text-muted mb-1"),
+        data_grid(GRID, _column_defs(), floating_filter=True),
+        dcc.Download(id=DOWNLOAD),
+    ])  # fmt: skip
+
+
+def _rows_for(filter_values: tuple[Any, ...]) -> list[dict[str, Any]]:
+    user = request_user(Action.VIEW)
+    filters = RegistryFilters.from_inputs(**dict(zip(FILTERS, filter_values, strict=True)))
+    today = local_today(current_app.config["TRACKER_SETTINGS"].timezone)
+    with db_session() as session:
+        return registry_rows(session, user, filters, today)
+
+
+def register_callbacks(app: Dash) -> None:
+    filter_inputs = [Input(cid, "value") for cid, _caption, _key in FILTERS.values()]
+
+    @app.callback(Output(GRID, "rowData"), Output(COUNT, "children"), *filter_inputs)
+    def load_registry(*filter_values: Any) -> tuple[list[dict[str, Any]], str]:
+        rows = _rows_for(filter_values)
+        return rows, _("共 {n} 个试点").format(n=len(rows))
+
+    @app.callback(
+        Output(DOWNLOAD, "data"),
+        Input(EXPORT, "n_clicks"),
+        *[State(cid, "value") for cid, _caption, _key in FILTERS.values()],
+        prevent_initial_call=True,
+    )
+    def export_registry(_clicks: int | None, *filter_values: Any) -> dict[str, Any]:
+        user = request_user(Action.EXPORT)
+        rows = _rows_for(filter_values)
+        today = local_today(current_app.config["TRACKER_SETTINGS"].timezone)
+        content = write_table(
+            _("试点名录"), [(k, _(c)) for k, c in REGISTRY_COLUMNS], rows, date_keys=("start_date", "end_date"),
+            note=_("导出时间：{date}　导出人：{who}　共{n}个试点").format(
+                date=format_date_zh(today), who=user.display_name, n=len(rows)),
+        )  # fmt: skip
+        with db_session() as session:
+            audit.record(session, "export", "pilots", summary=f"试点名录 {len(rows)} 行", city_id=user.city_id)
+        return dcc.send_bytes(content, f"试点名录_{today.isoformat()}.xlsx")

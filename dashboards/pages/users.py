@@ -1,0 +1,46 @@
+"""用户管理: the accounts of the province (provincial admin only; changes via `tracker users`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Dash, html
+from flask import current_app
+from sqlalchemy.orm import joinedload
+
+from dashboards.access import db_session, forbidden_page, page_user
+from dashboards.grid import data_grid
+from tracker.i18n import _
+from tracker.labels import format_datetime_zh, label
+from tracker.models import User
+from tracker.permissions import Action, manageable_users
+
+PATH = "/users"
+NAME = _("用户管理")
+ORDER = 9
+REQUIRED_ACTION = Action.MANAGE_USERS
+
+
+def layout(**_query: Any) -> Any:
+    user = page_user(REQUIRED_ACTION)
+    if user is None:
+        return forbidden_page()
+    tz = current_app.config["TRACKER_SETTINGS"].timezone
+    with db_session() as session:
+        users = session.scalars(manageable_users(user).options(joinedload(User.city)).order_by(User.id)).all()
+        rows = [{
+            "username": u.username, "display_name": u.display_name, "role": label(u.role),
+            "city": u.city.name_zh if u.city else _("全省"), "active": _("启用") if u.is_active else _("停用"),
+            "last_login": format_datetime_zh(u.last_login_at, tz),
+        } for u in users]  # fmt: skip
+    columns = [("username", _("用户名")), ("display_name", _("姓名/单位")), ("role", _("角色")),
+               ("city", _("范围")), ("active", _("状态")), ("last_login", _("最近登录"))]  # fmt: skip
+    return html.Div([
+        html.H2(_("用户管理"), className="h4"),
+        html.P(_("新增、改密、停用账户请使用命令 tracker users（均记入审计日志）。"), className="text-muted small"),
+        data_grid("users-grid", [{"field": k, "headerName": c} for k, c in columns], rows, height="60vh"),
+    ])  # fmt: skip
+
+
+def register_callbacks(app: Dash) -> None:
+    """No callbacks: the list is read per visit."""

@@ -1,0 +1,1 @@
+"""Report builders: plain functions of data that write Excel (and later PDF) files."""

@@ -1,0 +1,74 @@
+"""Excel tables written safely: text is always text (never run as a formula), dates are real dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import xlsxwriter
+
+CHINESE_DATE_FORMAT = 'yyyy"年"m"月"d"日"'
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def write_table(
+    title: str,
+    columns: Sequence[tuple[str, str]],
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    date_keys: Sequence[str] = (),
+    note: str | None = None,
+) -> bytes:
+    """One sheet: a title row, a header row (frozen, filterable), then ``rows`` keyed as ``columns``."""
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
+                                        "strings_to_urls": False, "strings_to_numbers": False})  # fmt: skip
+    sheet = book.add_worksheet(title[:31])
+    heading = book.add_format({"bold": True, "font_size": 14})
+    header = book.add_format({"bold": True, "bg_color": "#E7EEF7", "border": 1, "text_wrap": True,
+                              "valign": "vcenter"})  # fmt: skip
+    text = book.add_format({"text_wrap": True, "valign": "top"})
+    date = book.add_format({"num_format": CHINESE_DATE_FORMAT, "valign": "top"})
+    sheet.write_string(0, 0, title, heading)
+    if note:
+        sheet.write_string(1, 0, note)
+    first = 2
+    for col, (_key, caption) in enumerate(columns):
+        sheet.write_string(first, col, caption, header)
+        sheet.set_column(col, col, max(10, min(40, len(caption) * 2 + 4)))
+    for index, row in enumerate(rows, start=first + 1):
+        for col, (key, _caption) in enumerate(columns):
+            _write_cell(sheet, index, col, row.get(key), text, date if key in date_keys else None)
+    sheet.freeze_panes(first + 1, 0)
+    sheet.autofilter(first, 0, first + len(rows), max(0, len(columns) - 1))
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(first)
+    book.close()
+    return buffer.getvalue()
+
+
+def _write_cell(sheet: Any, row: int, col: int, value: Any, text: Any, date: Any) -> None:
+    if value is None or value == "":
+        return
+    if date is not None and (day := _as_date(value)) is not None:
+        sheet.write_datetime(row, col, dt.datetime.combine(day, dt.time()), date)
+    elif isinstance(value, bool):
+        sheet.write_string(row, col, "是" if value else "否", text)
+    elif isinstance(value, int | float):
+        sheet.write_number(row, col, value)
+    else:
+        sheet.write_string(row, col, str(value), text)  # text stays text: "=cmd|..." is never a formula

@@ -1,0 +1,123 @@
+"""The pilot registry (试点名录): plain rows for the registry page, its Excel export and reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.labels import label
+from tracker.models import Batch, City, Organisation, Pilot, PilotCategory, PilotStatus, Product
+from tracker.permissions import visible_cities, visible_pilots
+from tracker.progress import STATUS_LABELS, load_progress
+
+
+@dataclass(frozen=True)
+class RegistryFilters:
+    """Filters chosen on the page; empty means "all". Values are ids or stored enum values."""
+
+    city_ids: Sequence[int] = field(default_factory=tuple)
+    product_ids: Sequence[int] = field(default_factory=tuple)
+    categories: Sequence[str] = field(default_factory=tuple)
+    statuses: Sequence[str] = field(default_factory=tuple)
+    batch_numbers: Sequence[int] = field(default_factory=tuple)
+
+    @classmethod
+    def from_inputs(cls, **values: Any) -> RegistryFilters:
+        """Build from untrusted page inputs: anything not a list of the right type is dropped."""
+
+        def clean(raw: Any, kind: type, allowed: set[Any] | None = None) -> tuple[Any, ...]:
+            items = raw if isinstance(raw, list | tuple) else ([] if raw in (None, "") else [raw])
+            return tuple(v for v in items if isinstance(v, kind) and not isinstance(v, bool)
+                         and (allowed is None or v in allowed))  # fmt: skip
+
+        return cls(
+            city_ids=clean(values.get("city_ids"), int),
+            product_ids=clean(values.get("product_ids"), int),
+            categories=clean(values.get("categories"), str, {c.value for c in PilotCategory}),
+            statuses=clean(values.get("statuses"), str, {s.value for s in PilotStatus}),
+            batch_numbers=clean(values.get("batch_numbers"), int),
+        )
+
+
+REGISTRY_COLUMNS = [
+    ("name", "试点名称"),
+    ("organisation", "试点单位"),
+    ("credit_code", "统一社会信用代码"),
+    ("city", "城市"),
+    ("category", "试点类别"),
+    ("product", "试点产品"),
+    ("batch", "批次"),
+    ("status", "试点状态"),
+    ("start_date", "开始日期"),
+    ("end_date", "结束日期"),
+    ("expected", "序时进度(%)"),
+    ("actual", "实际进度(%)"),
+    ("gap", "差距(百分点)"),
+    ("progress_status", "进度状态"),
+]
+
+
+def registry_rows(session: Session, user: object, filters: RegistryFilters, on: dt.date) -> list[dict[str, Any]]:
+    """One row per pilot the user may see and the filters keep, with its progress on ``on``."""
+    stmt = (
+        visible_pilots(user)
+        .join(Pilot.organisation)
+        .join(Pilot.city)
+        .join(Pilot.batch)
+        .outerjoin(Pilot.product)
+        .add_columns(Organisation.name, Organisation.credit_code, City.short_zh, Batch.number, Product.name_zh)
+        .order_by(City.code, Pilot.id)
+    )
+    if filters.city_ids:
+        stmt = stmt.where(Pilot.city_id.in_(filters.city_ids))
+    if filters.product_ids:
+        stmt = stmt.where(Pilot.product_id.in_(filters.product_ids))
+    if filters.categories:
+        stmt = stmt.where(Pilot.category.in_([PilotCategory(c) for c in filters.categories]))
+    if filters.statuses:
+        stmt = stmt.where(Pilot.status.in_([PilotStatus(s) for s in filters.statuses]))
+    if filters.batch_numbers:
+        stmt = stmt.where(Batch.number.in_(filters.batch_numbers))
+    found = session.execute(stmt).all()
+    progress = load_progress(session, [row[0].id for row in found], on)
+    return [_row(*row, progress=progress[row[0].id]) for row in found]
+
+
+def _row(pilot: Pilot, organisation: str, credit_code: str, city: str, batch: int, product: str | None,
+         progress: Any) -> dict[str, Any]:  # fmt: skip
+    return {
+        "id": pilot.id,
+        "name": pilot.name,
+        "organisation": organisation,
+        "credit_code": credit_code,
+        "city": city,
+        "category": label(pilot.category),
+        "product": product or "",
+        "batch": f"第{batch}批",
+        "status": label(pilot.status),
+        "start_date": pilot.start_date.isoformat(),
+        "end_date": pilot.end_date.isoformat(),
+        "expected": float(progress.expected),
+        "actual": float(progress.actual),
+        "gap": float(progress.gap),
+        "progress_status": STATUS_LABELS[progress.status],
+    }
+
+
+def filter_options(session: Session, user: object) -> dict[str, list[dict[str, Any]]]:
+    """Choices for the registry filters, limited to what the user may see."""
+    cities = session.scalars(visible_cities(user)).all()
+    products = session.scalars(select(Product).order_by(Product.id)).all()
+    batches = session.scalars(select(Batch).order_by(Batch.number)).all()
+    return {
+        "cities": [{"label": c.name_zh, "value": c.id} for c in cities],
+        "products": [{"label": p.name_zh, "value": p.id} for p in products],
+        "categories": [{"label": label(c), "value": c.value} for c in PilotCategory],
+        "statuses": [{"label": label(s), "value": s.value} for s in PilotStatus],
+        "batches": [{"label": b.name_zh, "value": b.number} for b in batches],
+    }

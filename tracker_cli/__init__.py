@@ -1,0 +1,1 @@
+"""The ``tracker`` command: the outermost layer, composing tracker, reports, jobs and dashboards."""

@@ -1,0 +1,190 @@
+"""tracker — 碳足迹试点监管平台命令行 / CFP Pilot Tracker command line."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from sqlalchemy import inspect, select
+from sqlalchemy.engine import make_url
+
+import tracker.audit  # noqa: F401  (installs the audit hooks)
+from tracker import accounts
+from tracker.catalogue import load_catalogue
+from tracker.config import SettingsError, get_settings
+from tracker.db import make_engine, make_session_factory, transaction
+from tracker.labels import format_datetime_zh, label
+from tracker.migrate import upgrade_database
+from tracker.models import Role, User
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+ROLE_NAMES = {
+    "province_admin": Role.PROVINCE_ADMIN, "province_staff": Role.PROVINCE_STAFF,
+    "city_staff": Role.CITY_STAFF, "leader": Role.LEADER,
+}  # fmt: skip
+
+
+def fail(message_zh: str, message_en: str) -> None:
+    raise click.ClickException(f"{message_zh}\n{message_en}")
+
+
+def _database_url(explicit: str | None = None) -> str:
+    try:
+        return explicit or get_settings().database_url
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _factory(url: str | None = None) -> Any:
+    return make_session_factory(make_engine(_database_url(url)))
+
+
+def initialise(url: str) -> dict[str, int]:
+    """Migrate to the newest schema and load the catalogue (idempotent)."""
+    upgrade_database(url)
+    with transaction(make_session_factory(make_engine(url)), actor="tracker init") as session:
+        return dict(load_catalogue(session))
+
+
+@click.group(context_settings=CONTEXT)
+def cli() -> None:
+    """碳足迹试点监管平台命令行。 / CFP Pilot Tracker command line.
+
+    数据库由环境变量 TRACKER_DATABASE_URL 指定（默认 ./var 下的 SQLite 文件）。
+    The database comes from TRACKER_DATABASE_URL (default: an SQLite file under ./var).
+    """
+
+
+@cli.command()
+def init() -> None:
+    """迁移数据库并载入参考目录（可重复运行）。 / Migrate the database and load the catalogue (safe to rerun)."""
+    url = _database_url()
+    inserted = initialise(url)
+    total = sum(inserted.values())
+    click.echo(f"数据库已是最新结构 / schema up to date: {make_url(url).render_as_string(hide_password=True)}")
+    click.echo(f"新载入目录记录 {total} 条 / catalogue rows added: {total}")
+    for table, count in sorted(inserted.items()):
+        if count:
+            click.echo(f"  {table}: {count}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址 / address to bind")
+@click.option("--port", default=8050, show_default=True, type=int, help="端口 / port")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="工作进程数 / worker processes")  # fmt: skip
+def serve(host: str, port: int, workers: int) -> None:
+    """用生产级 WSGI 服务器（gunicorn）运行仪表板。 / Serve the dashboard with gunicorn."""
+    from tracker_cli.serve import serve as run
+
+    run(host, port, workers)
+
+
+@cli.command()
+@click.option("--no-serve", is_flag=True, help="只生成演示数据库，不启动服务 / only build the demo database")
+@click.option("--host", default="127.0.0.1", show_default=True, help="监听地址 / address to bind")
+@click.option("--port", default=8050, show_default=True, type=int, help="端口 / port")
+def demo(no_serve: bool, host: str, port: int) -> None:
+    """新建演示数据库（SQLite）并启动服务，打印网址和演示账户。 / Fresh demo database, then serve."""
+    from tracker.demo import DEMO_PASSWORD, build_demo
+
+    settings = get_settings()
+    path = settings.instance_dir / "demo.sqlite3"
+    for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        stale.unlink(missing_ok=True)
+    url = f"sqlite:///{path}"
+    initialise(url)
+    with transaction(_factory(url), actor="tracker demo") as session:
+        demo_accounts = build_demo(session)
+    click.echo(f"演示数据库 / demo database: {path}")
+    click.echo("演示账户（密码均为 / every password is: %s）:" % DEMO_PASSWORD)
+    for account in demo_accounts:
+        scope = account.city or "全省 / province"
+        click.echo(f"  {account.username:<10} {label(account.role):<10} {scope}")
+    if no_serve:
+        return
+    click.echo(f"\n请在浏览器打开 / open in a browser: http://{host}:{port}/")
+    os.environ["TRACKER_DATABASE_URL"] = url
+    get_settings.cache_clear()
+    from tracker_cli.serve import serve as run
+
+    run(host, port, 2)
+
+
+@cli.group()
+def users() -> None:
+    """管理用户账户。 / Manage user accounts."""
+
+
+def _role(_ctx: Any, _param: Any, value: str) -> Role:
+    return ROLE_NAMES[value]
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(list(ROLE_NAMES)), callback=_role,
+              help="角色 / role")  # fmt: skip
+@click.option("--city", help="城市（市级用户必填），如 长治 / city, required for city users")
+@click.option("--name", "display_name", help="姓名或单位 / display name")
+@click.option("--email", help="电子邮箱 / e-mail")
+@click.password_option(help="密码（不少于10位）/ password (10+ characters)")
+def users_add(username: str, role: Role, city: str | None, display_name: str | None, email: str | None,
+              password: str) -> None:  # fmt: skip
+    """新增用户。 / Add a user."""
+    try:
+        with transaction(_factory(), actor="tracker users add") as session:
+            accounts.create_user(session, username=username, display_name=display_name or username, role=role,
+                                 password=password, city=city, email=email)  # fmt: skip
+    except accounts.AccountError as error:
+        fail(error.message_zh, error.message_en)
+    click.echo(f"已新增用户 / user added: {username}")
+
+
+@users.command("passwd")
+@click.argument("username")
+@click.password_option(help="新密码 / new password")
+def users_passwd(username: str, password: str) -> None:
+    """修改密码（同时注销该用户所有会话）。 / Change a password (ends the user's sessions)."""
+    try:
+        with transaction(_factory(), actor="tracker users passwd") as session:
+            accounts.set_password(session, accounts.get_user(session, username), password)
+    except accounts.AccountError as error:
+        fail(error.message_zh, error.message_en)
+    click.echo(f"密码已修改 / password changed: {username}")
+
+
+@users.command("disable")
+@click.argument("username")
+def users_disable(username: str) -> None:
+    """停用用户（账户不删除，审计记录保留）。 / Disable a user (kept for the audit trail)."""
+    try:
+        with transaction(_factory(), actor="tracker users disable") as session:
+            accounts.disable_user(session, accounts.get_user(session, username))
+    except accounts.AccountError as error:
+        fail(error.message_zh, error.message_en)
+    click.echo(f"已停用 / disabled: {username}")
+
+
+@users.command("list")
+def users_list() -> None:
+    """列出用户。 / List users."""
+    settings = get_settings()
+    with transaction(_factory()) as session:
+        if not inspect(session.connection()).has_table("users"):
+            fail("数据库尚未初始化，请先运行 tracker init", "Database not initialised: run `tracker init`")
+        for user in session.scalars(select(User).order_by(User.id)):
+            city = user.city.short_zh if user.city else "全省"
+            state = "启用/active" if user.is_active else "停用/disabled"
+            last = format_datetime_zh(user.last_login_at, settings.timezone) or "-"
+            click.echo(f"{user.username:<12} {label(user.role):<10} {city:<6} {state:<14} {last}")
+
+
+def main() -> None:
+    cli(prog_name="tracker")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+"""Serve the dashboard with gunicorn (several worker processes; never the Dash dev server)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+
+class TrackerServer(BaseApplication):  # type: ignore[misc]
+    """Gunicorn running ``dashboards.app.create_app().server``; each worker builds its own app."""
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from dashboards.app import create_app
+
+        return create_app().server
+
+
+def serve(host: str, port: int, workers: int) -> None:
+    TrackerServer({
+        "bind": f"{host}:{port}", "workers": workers, "timeout": 120, "accesslog": "-",
+        "proc_name": "cfp-tracker",
+    }).run()  # fmt: skip
