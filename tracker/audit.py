@@ -83,13 +83,14 @@ def actor_fields(session: Session) -> dict[str, Any]:
 
 
 def _event(session: Session, action: str, obj: object, before: Any, after: Any) -> dict[str, Any]:
-    identity = inspect(obj).identity
+    # The identity key is set only after the flush ends; the primary key values are there already.
+    identity = inspect(obj).mapper.primary_key_from_instance(obj)
     return {
         "at": utcnow(),
         **actor_fields(session),
         "action": action,
         "entity_type": type(obj).__tablename__,  # type: ignore[attr-defined]
-        "entity_id": str(identity[0]) if identity else None,
+        "entity_id": str(identity[0]) if identity and identity[0] is not None else None,
         "city_id": _city_id(session, obj),
         "summary": None,
         "before": before,

@@ -73,7 +73,7 @@ def load_catalogue(session: Session) -> Counter[str]:
 
 
 def _province_ids(session: Session) -> dict[str, int]:
-    return dict(session.execute(select(Province.code, Province.id)).tuples().all())
+    return {code: pid for code, pid in session.execute(select(Province.code, Province.id))}
 
 
 def _load_provinces(session: Session) -> Counter[str]:

@@ -1,0 +1,89 @@
+"""The schema comes from Alembic migrations that agree with the models; `tracker init` is idempotent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from alembic import command
+from click.testing import CliRunner
+from sqlalchemy import func, inspect, select, text
+
+from tests.conftest import fresh_database
+from tracker.db import make_engine, make_session_factory, transaction
+from tracker.migrate import alembic_config, check_database, upgrade_database
+from tracker.models import Base, BatchDeadline, City
+
+
+def test_upgrade_on_an_empty_database_creates_every_table_and_check_is_clean(tmp_path: Path) -> None:
+    with fresh_database(tmp_path) as url:
+        upgrade_database(url)
+        engine = make_engine(url)
+        assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+        engine.dispose()
+        check_database(url)  # raises if models and migrations disagree
+
+
+def test_downgrade_to_base_and_back_up(tmp_path: Path) -> None:
+    with fresh_database(tmp_path) as url:
+        upgrade_database(url)
+        command.downgrade(alembic_config(url), "base")
+        engine = make_engine(url)
+        assert "pilots" not in inspect(engine).get_table_names()
+        engine.dispose()
+        upgrade_database(url)
+        check_database(url)
+
+
+def _catalogue_fingerprint(url: str) -> dict[str, int]:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        counts = {
+            table: conn.execute(select(func.count()).select_from(Base.metadata.tables[table])).scalar_one()
+            for table in Base.metadata.tables
+        }
+    engine.dispose()
+    return counts
+
+
+def test_tracker_init_twice_changes_nothing_and_keeps_edits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tracker.config import get_settings
+    from tracker_cli.main import cli
+
+    with fresh_database(tmp_path) as url:
+        monkeypatch.setenv("TRACKER_DATABASE_URL", url)
+        monkeypatch.setenv("TRACKER_INSTANCE_DIR", str(tmp_path))
+        get_settings.cache_clear()
+        runner = CliRunner()
+        first = runner.invoke(cli, ["init"])
+        assert first.exit_code == 0, first.output
+        assert "cities: 11" in first.output
+        after_first = _catalogue_fingerprint(url)
+        # The provincial admin moves 太原's first-batch deadline; init must not put it back.
+        factory = make_session_factory(make_engine(url))
+        with transaction(factory) as session:
+            taiyuan = session.scalars(select(City).where(City.short_zh == "太原")).one()
+            row = session.scalars(select(BatchDeadline).where(BatchDeadline.city_id == taiyuan.id)).first()
+            assert row is not None
+            row.source = "edited by admin"
+        second = runner.invoke(cli, ["init"])
+        assert second.exit_code == 0, second.output
+        assert "catalogue rows added: 0" in second.output
+        assert _catalogue_fingerprint(url) == after_first
+        with transaction(factory) as session:
+            assert session.scalar(select(func.count()).where(BatchDeadline.source == "edited by admin")) == 1
+        factory.kw["bind"].dispose()
+    get_settings.cache_clear()
+
+
+def test_audit_events_are_append_only_in_the_database(db) -> None:  # type: ignore[no-untyped-def]
+    from tracker import audit
+
+    audit.record(db, "test", "nothing", summary="kept")
+    db.flush()
+    with pytest.raises(Exception, match="append-only"):
+        with db.begin_nested():
+            db.execute(text("UPDATE audit_events SET summary = 'changed'"))
+    with pytest.raises(Exception, match="append-only"):
+        with db.begin_nested():
+            db.execute(text("DELETE FROM audit_events"))

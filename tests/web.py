@@ -1,0 +1,46 @@
+"""Helpers for talking to the app over HTTP in tests: log in, and call Dash callbacks directly."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tests.factories import PASSWORD
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert match, "login form has no CSRF token"
+    return match.group(1)
+
+
+def login(client: Any, username: str, password: str = PASSWORD, next_url: str = "/") -> Any:
+    page = client.get("/login")
+    return client.post("/login", data={"csrf": csrf_from(page.get_data(as_text=True)), "username": username,
+                                       "password": password, "next": next_url})  # fmt: skip
+
+
+def callback_for(app: Any, output_id: str) -> tuple[str, dict[str, Any]]:
+    """The registered callback whose outputs include component ``output_id``."""
+    for key, spec in app.callback_map.items():
+        if f"{output_id}." in key:
+            return key, spec
+    raise KeyError(output_id)
+
+
+def call_callback(client: Any, app: Any, output_id: str, values: dict[str, Any] | None = None) -> Any:
+    """POST /_dash-update-component exactly as the browser would, with chosen input values."""
+    key, spec = callback_for(app, output_id)
+    values = values or {}
+    outputs = [
+        {"id": part.split(".")[0], "property": part.split(".")[1]}
+        for part in key.strip(".").split("...")
+    ]
+    inputs = [{**item, "value": values.get(item["id"])} for item in spec["inputs"]]
+    state = [{**item, "value": values.get(item["id"])} for item in spec["state"]]
+    changed = [f"{item['id']}.{item['property']}" for item in inputs if item["id"] in values] or [
+        f"{inputs[0]['id']}.{inputs[0]['property']}"
+    ]
+    payload = {"output": key, "outputs": outputs if len(outputs) > 1 else outputs[0], "inputs": inputs,
+               "state": state, "changedPropIds": changed}  # fmt: skip
+    return client.post("/_dash-update-component", json=payload)
