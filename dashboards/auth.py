@@ -109,16 +109,20 @@ def _make_login(
             return render_template("login.html", next=next_url, error=None)
         _check_csrf()
         username = request.form.get("username", "")
-        try:
-            with transaction(factory) as db:
+        refused: accounts.LoginRefused | None = None
+        with transaction(factory, actor=username.strip()[:64] or "anonymous") as db:
+            try:
                 user = accounts.authenticate(db, username, request.form.get("password", ""), client_ip(), limits)
+            except accounts.LoginRefused as error:
+                # Committed, not rolled back: the failed attempt must count towards the limit.
+                refused = error
+                audit.record(db, "login_failed", "users", summary=error.message_en)
+            else:
                 db.info["actor"] = user
                 token = accounts.start_session(db, user, hours=settings.session_hours, ip=client_ip(),
                                                user_agent=request.user_agent.string)  # fmt: skip
                 audit.record(db, "login", "users", user.id, summary=user.username, city_id=user.city_id)
-        except accounts.LoginRefused as refused:
-            with transaction(factory, actor=username.strip()[:64] or "anonymous") as db:
-                audit.record(db, "login_failed", "users", summary=refused.message_en)
+        if refused is not None:
             status = 429 if isinstance(refused, accounts.LoginRateLimited) else 401
             return render_template("login.html", next=next_url, error=refused.message_zh), status
         session.clear()  # a fresh cookie on login: no session fixation

@@ -1,0 +1,118 @@
+"""Login, logout and the guard, through real HTTP requests to the app."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.web import csrf_from, login
+from tracker.models import Role
+
+PAGES = ["/", "/pilots", "/audit", "/users", "/no-such-page"]
+DASH_ENDPOINTS = [
+    ("GET", "/_dash-layout"),
+    ("GET", "/_dash-dependencies"),
+    ("POST", "/_dash-update-component"),
+    ("GET", "/_dash-component-suites/dash/dash-renderer/build/dash_renderer.min.js"),
+    ("GET", "/_dash-component-suites/dash_ag_grid/dash_ag_grid.min.js"),
+    ("GET", "/_dash-config"),
+]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_anonymous_page_requests_are_sent_to_login_with_next(client, path: str) -> None:  # type: ignore[no-untyped-def]
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith(f"/login?next={path}")
+
+
+@pytest.mark.parametrize(("method", "path"), DASH_ENDPOINTS)
+def test_anonymous_dash_requests_get_401(client, method: str, path: str) -> None:  # type: ignore[no-untyped-def]
+    response = client.open(path, method=method, json={} if method == "POST" else None)
+    assert response.status_code == 401
+    assert response.get_json()["message"] == "请先登录"
+
+
+def test_xhr_gets_401_not_a_redirect(client) -> None:  # type: ignore[no-untyped-def]
+    response = client.get("/pilots", headers={"X-Requested-With": "XMLHttpRequest"})
+    assert response.status_code == 401
+
+
+def test_login_page_is_chinese_and_uses_local_assets(client) -> None:  # type: ignore[no-untyped-def]
+    html = client.get("/login").get_data(as_text=True)
+    assert "用户名" in html and "密码" in html and 'lang="zh-CN"' in html
+    assert "http://" not in html and "https://" not in html
+    assert client.get("/assets/bootstrap.min.css").status_code == 200
+
+
+def test_login_sets_an_httponly_samesite_cookie_and_follows_a_safe_next(client, factory) -> None:  # type: ignore[no-untyped-def]
+    user = factory.user(Role.CITY_STAFF, "长治")
+    response = login(client, user.username, next_url="/pilots")
+    assert response.status_code == 302 and response.headers["Location"] == "/pilots"
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert client.get("/_dash-layout").status_code == 200
+
+
+@pytest.mark.parametrize("evil", ["//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:x"])
+def test_an_unsafe_next_goes_home(client, factory, evil: str) -> None:  # type: ignore[no-untyped-def]
+    user = factory.user(Role.LEADER, None)
+    assert login(client, user.username, next_url=evil).headers["Location"] == "/"
+
+
+def test_wrong_password_is_refused_in_chinese(client, factory) -> None:  # type: ignore[no-untyped-def]
+    user = factory.user(Role.LEADER, None)
+    response = login(client, user.username, password="Wrong-pass-2025")
+    assert response.status_code == 401
+    assert "用户名或密码错误" in response.get_data(as_text=True)
+    assert client.get("/_dash-layout").status_code == 401
+
+
+def test_repeated_failures_lock_the_login_even_with_the_right_password(client, factory) -> None:  # type: ignore[no-untyped-def]
+    user = factory.user(Role.LEADER, None)
+    for _ in range(5):
+        assert login(client, user.username, password="Wrong-pass-2025").status_code == 401
+    locked = login(client, user.username)
+    assert locked.status_code == 429
+    assert "登录失败次数过多" in locked.get_data(as_text=True)
+
+
+def test_login_without_the_csrf_token_is_refused(client, factory) -> None:  # type: ignore[no-untyped-def]
+    user = factory.user(Role.LEADER, None)
+    client.get("/login")
+    response = client.post("/login", data={"username": user.username, "password": "Test-password-2025"})
+    assert response.status_code == 400
+
+
+def test_after_logout_the_old_cookie_no_longer_works(app, client, factory) -> None:  # type: ignore[no-untyped-def]
+    user = factory.user(Role.CITY_STAFF, "长治")
+    login(client, user.username)
+    stolen = client.get_cookie("cfp_session").value
+    csrf = csrf_from(client.get("/login").get_data(as_text=True))
+    assert client.post("/logout", data={"csrf": csrf}).status_code == 302
+    assert client.get("/_dash-layout").status_code == 401
+    replay = app.server.test_client()
+    replay.set_cookie("cfp_session", stolen)
+    assert replay.get("/_dash-layout").status_code == 401
+
+
+def test_disabling_a_user_ends_their_session(client, db, factory) -> None:  # type: ignore[no-untyped-def]
+    from tracker.accounts import disable_user
+
+    user = factory.user(Role.CITY_STAFF, "长治")
+    login(client, user.username)
+    assert client.get("/_dash-layout").status_code == 200
+    disable_user(db, user)
+    db.commit()
+    assert client.get("/_dash-layout").status_code == 401
+
+
+def test_logins_and_logouts_are_audited(client, db, factory) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from tracker.models import AuditEvent
+
+    user = factory.user(Role.CITY_STAFF, "长治")
+    login(client, user.username, password="Wrong-pass-2025")
+    login(client, user.username)
+    actions = db.scalars(select(AuditEvent.action).where(AuditEvent.action.in_(["login", "login_failed"]))).all()
+    assert actions == ["login_failed", "login"]
