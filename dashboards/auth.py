@@ -7,12 +7,14 @@ lives in the database (``tracker.accounts``), so logging out ends it on every wo
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import secrets
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, g, jsonify, redirect, render_template, request, session
+from flask import Flask, Response, abort, current_app, g, jsonify, redirect, render_template, request, session
 from sqlalchemy.orm import sessionmaker
 
 from tracker import accounts, audit
@@ -54,6 +56,13 @@ def _wants_json() -> bool:
 
 
 def csrf_token() -> str:
+    """The form token: derived from the login session (no cookie writes, so parallel Dash requests
+    cannot race it away); before login, a random value kept in the cookie for the login form."""
+    token = session.get("token")
+    if token:
+        key = current_app.secret_key
+        assert isinstance(key, str)
+        return hmac.new(key.encode(), f"csrf:{token}".encode(), hashlib.sha256).hexdigest()
     if "csrf" not in session:
         session["csrf"] = secrets.token_urlsafe(24)
     return str(session["csrf"])
@@ -61,7 +70,7 @@ def csrf_token() -> str:
 
 def _check_csrf() -> None:
     sent = request.form.get("csrf", "")
-    if not sent or not secrets.compare_digest(sent, session.get("csrf", "")):
+    if not sent or not hmac.compare_digest(sent, csrf_token()):
         abort(400, description=_("表单已过期，请刷新页面后重试"))
 
 

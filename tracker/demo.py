@@ -114,7 +114,16 @@ def build_demo(session: Session) -> list[DemoAccount]:
     for account in accounts:
         create_user(session, username=account.username, display_name=account.display_name,
                     role=account.role, password=DEMO_PASSWORD, city=account.city)  # fmt: skip
+    caller = session.info.get("actor")
     session.info["actor"] = session.scalars(select(User).where(User.username == "sheng")).one()
+    try:
+        _build_pilots(session, rng, cities)
+    finally:
+        session.info["actor"] = caller
+    return accounts
+
+
+def _build_pilots(session: Session, rng: random.Random, cities: list[City]) -> None:
     products = {p.name_zh: p for p in session.scalars(select(Product))}
     batches = {b.number: b for b in session.scalars(select(Batch))}
     templates = list(session.scalars(select(TaskTemplate).order_by(TaskTemplate.number)))
@@ -139,7 +148,6 @@ def build_demo(session: Session) -> list[DemoAccount]:
         application = _application(session, org, batches[number], PilotCategory.SERVICE, None, True)
         application.direct_to_province = True
         _pilot(session, rng, application, templates, 100 + number)
-    return accounts
 
 
 def _organisation(

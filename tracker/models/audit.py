@@ -29,5 +29,5 @@ class AuditEvent(Base):
     entity_id: Mapped[str | None] = mapped_column(String(64))
     city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id"))
     summary: Mapped[str | None] = mapped_column(Text)
-    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))

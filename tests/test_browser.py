@@ -1,0 +1,93 @@
+"""In headless Chromium (the system package, driven by Playwright): a city user's visit end to end."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from tests.conftest import fresh_database, initialise, make_settings
+from tests.factories import PASSWORD, Factory
+from tracker.db import make_engine, make_session_factory
+from tracker.models import Role
+
+pytestmark = pytest.mark.browser
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app on a loopback port, over its own committed database."""
+    from dashboards.app import create_app
+
+    tmp = tmp_path_factory.mktemp("live")
+    with fresh_database(tmp) as url:
+        initialise(url)
+        engine = make_engine(url)
+        factory = make_session_factory(engine)
+        with factory() as session:
+            make = Factory(session)
+            make.user(Role.CITY_STAFF, "长治", username="changzhi_staff")
+            make.pilot("长治", name="示例长治焦炭有限公司碳足迹试点")
+            make.pilot("长治", product="氢", name="示例长治氢能有限公司碳足迹试点")
+            make.pilot("太原", product="钢铁", name="示例太原钢铁有限公司碳足迹试点")
+        app = create_app(make_settings(url, tmp), factory)
+        server = make_server("127.0.0.1", 0, app.server, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        yield f"http://127.0.0.1:{server.server_port}"
+        server.shutdown()
+        engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: apt-get install -y chromium chromium-driver fonts-noto-cjk")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield browser
+        browser.close()
+
+
+def test_city_user_sees_only_their_city_then_logs_out(live_server: str, browser: Any, artifacts: Path) -> None:
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.on("requestfailed", lambda req: problems.append(f"failed: {req.url}"))
+    page.on("request", lambda req: None if req.url.startswith(live_server) else problems.append(f"off-site: {req.url}"))
+
+    page.goto(f"{live_server}/pilots")
+    assert "/login" in page.url
+    page.fill("#username", "changzhi_staff")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_selector(".ag-center-cols-container .ag-row")
+    page.wait_for_function("document.querySelector('#registry-count')?.textContent.includes('2')")
+    names = page.locator(".ag-pinned-left-cols-container .ag-row").all_inner_texts()
+    assert sorted(n.strip() for n in names) == ["示例长治氢能有限公司碳足迹试点", "示例长治焦炭有限公司碳足迹试点"]
+    assert "太原" not in page.locator("#registry-grid").inner_text()
+    assert "市级业务人员" in page.locator("#shell-user").inner_text()
+    page.screenshot(path=str(artifacts / "registry-city-user.png"), full_page=True)
+
+    cookies = context.cookies()
+    page.click("#logout-button")
+    page.wait_for_url("**/login")
+    page.goto(f"{live_server}/pilots")
+    assert "/login" in page.url
+    # The cookie from before the logout is dead on the server, not just deleted in this browser.
+    replay = browser.new_context()
+    replay.add_cookies(cookies)
+    assert replay.request.get(f"{live_server}/_dash-layout").status == 401
+    replay.close()
+    assert problems == []
+    context.close()

@@ -1,0 +1,92 @@
+"""The demo province: deterministic, fictitious, and shaped like a programme a year in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+
+import pytest
+from sqlalchemy import func, select
+
+from tracker.creditcode import validate_credit_code
+from tracker.demo import build_demo
+from tracker.models import City, Organisation, Pilot, PilotCategory, PilotStatus, ProgressUpdate, Role, User
+from tracker.progress import ProgressStatus, load_progress
+
+
+@pytest.fixture(scope="module")
+def demo(engine):  # type: ignore[no-untyped-def]
+    """One demo build for the module's read-only tests, rolled back at the end."""
+    from sqlalchemy.orm import Session
+
+    from tracker.db import TrackerSession
+
+    with engine.connect() as conn:
+        outer = conn.begin()
+        session: Session = TrackerSession(bind=conn, join_transaction_mode="create_savepoint")
+        build_demo(session)
+        session.flush()
+        yield session
+        session.close()
+        outer.rollback()
+
+
+def fingerprint(db) -> str:  # type: ignore[no-untyped-def]
+    rows = db.execute(select(Pilot.name, Pilot.status, Pilot.start_date, Organisation.credit_code)
+                      .join(Pilot.organisation).order_by(Pilot.name)).all()  # fmt: skip
+    updates = db.execute(select(ProgressUpdate.period_start, ProgressUpdate.status, ProgressUpdate.is_late)
+                         .join(ProgressUpdate.pilot).order_by(Pilot.name, ProgressUpdate.period_start)).all()  # fmt: skip
+    return hashlib.sha256(repr((rows, updates)).encode()).hexdigest()
+
+
+def test_the_demo_is_deterministic(db) -> None:  # type: ignore[no-untyped-def]
+    prints = []
+    for _ in range(2):
+        nested = db.begin_nested()
+        build_demo(db)
+        db.flush()
+        prints.append(fingerprint(db))
+        nested.rollback()
+    assert prints[0] == prints[1]
+
+
+def test_demo_units_are_fictitious_with_valid_credit_codes(demo) -> None:  # type: ignore[no-untyped-def]
+    orgs = demo.scalars(select(Organisation)).all()
+    assert all("示例" in org.name for org in orgs)
+    for org in orgs:
+        city_code = demo.get(City, org.city_id).code
+        check = validate_credit_code(org.credit_code, city_code)
+        assert check.valid and check.warnings == [], (org.name, check)
+
+
+def test_every_city_both_categories_and_about_forty_pilots(demo) -> None:  # type: ignore[no-untyped-def]
+    pilots = demo.scalars(select(Pilot)).all()
+    assert 36 <= len(pilots) <= 48
+    assert len({p.city_id for p in pilots}) == 11
+    assert {p.category for p in pilots} == set(PilotCategory)
+    assert {p.status for p in pilots} >= {PilotStatus.IN_IMPLEMENTATION, PilotStatus.COMPLETED,
+                                          PilotStatus.EXTENDED, PilotStatus.WITHDRAWN}  # fmt: skip
+
+
+def test_quotas_hold_in_the_demo(demo) -> None:  # type: ignore[no-untyped-def]
+    pilots = demo.scalars(select(Pilot)).all()
+    per_product = Counter(p.product_id for p in pilots if p.category is PilotCategory.PRODUCT)
+    assert max(per_product.values()) <= 3
+    assert sum(p.category is PilotCategory.SERVICE for p in pilots) <= 2
+
+
+def test_twelve_months_of_history_and_every_progress_state(demo) -> None:  # type: ignore[no-untyped-def]
+    first, last = demo.execute(select(func.min(ProgressUpdate.period_start), func.max(ProgressUpdate.period_end))).one()
+    assert (last - first).days >= 365
+    ids = demo.scalars(select(Pilot.id)).all()
+    states = Counter(p.status for p in load_progress(demo, ids, dt.date(2026, 11, 24)).values())
+    for state in (ProgressStatus.ON_TRACK, ProgressStatus.BEHIND, ProgressStatus.SERIOUSLY_BEHIND,
+                  ProgressStatus.FINISHED):  # fmt: skip
+        assert states[state] >= 2, states
+
+
+def test_one_account_per_role_and_per_city(demo) -> None:  # type: ignore[no-untyped-def]
+    users = demo.scalars(select(User)).all()
+    assert {u.role for u in users} == set(Role)
+    assert len({u.city_id for u in users if u.role is Role.CITY_STAFF}) == 11
