@@ -98,7 +98,11 @@ def _make_guard(factory: sessionmaker[TrackerSession]) -> Callable[[], Any]:
         if token:
             with transaction(factory) as db:
                 g.user = accounts.user_for_session(db, token)
-        if g.get("user") is not None or request.path in PUBLIC_PATHS or request.path.startswith(PUBLIC_PREFIXES):
+        if (
+            g.get("user") is not None
+            or request.path in PUBLIC_PATHS
+            or request.path.startswith(PUBLIC_PREFIXES)
+        ):
             return None
         if _wants_json():
             response = jsonify(error="unauthenticated", message=_("请先登录"), message_en="Login required")
@@ -121,7 +125,9 @@ def _make_login(
         refused: accounts.LoginRefused | None = None
         with transaction(factory, actor=username.strip()[:64] or "anonymous") as db:
             try:
-                user = accounts.authenticate(db, username, request.form.get("password", ""), client_ip(), limits)
+                user = accounts.authenticate(
+                    db, username, request.form.get("password", ""), client_ip(), limits
+                )
             except accounts.LoginRefused as error:
                 # Committed, not rolled back: the failed attempt must count towards the limit.
                 refused = error

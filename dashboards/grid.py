@@ -22,9 +22,18 @@ def data_grid(grid_id: str, column_defs: list[dict[str, Any]], row_data: list[di
         id=grid_id,
         columnDefs=column_defs,
         rowData=row_data or [],
-        defaultColDef={"filter": True, "sortable": True, "resizable": True, "floatingFilter": floating_filter},
-        dashGridOptions={"pagination": True, "paginationPageSize": 50, "animateRows": False,
-                         "localeText": locale_text()},  # fmt: skip
+        defaultColDef={
+            "filter": True,
+            "sortable": True,
+            "resizable": True,
+            "floatingFilter": floating_filter,
+        },
+        dashGridOptions={
+            "pagination": True,
+            "paginationPageSize": 50,
+            "animateRows": False,
+            "localeText": locale_text(),
+        },
         style={"height": height},
         className="ag-theme-quartz",
     )

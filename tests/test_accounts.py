@@ -15,7 +15,9 @@ from tracker.models import Role, User
 
 def test_city_staff_must_name_a_city_and_province_staff_must_not(db) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(accounts.AccountError, match="市级用户必须指定城市"):
-        accounts.create_user(db, username="nocity", display_name="x", role=Role.CITY_STAFF, password="Good-pass-123")
+        accounts.create_user(
+            db, username="nocity", display_name="x", role=Role.CITY_STAFF, password="Good-pass-123"
+        )
     with pytest.raises(accounts.AccountError, match="省级用户不能绑定城市"):
         accounts.create_user(db, username="prov", display_name="x", role=Role.PROVINCE_STAFF,
                              password="Good-pass-123", city="长治")  # fmt: skip
@@ -57,7 +59,9 @@ def test_users_cli_adds_lists_changes_and_disables(tmp_path: Path, monkeypatch: 
         assert added.exit_code == 0, added.output
         listed = run(cli, ["users", "list"])
         assert "wang" in listed.output and "长治" in listed.output
-        assert run(cli, ["users", "passwd", "wang"], input="Newer-pass-2025\nNewer-pass-2025\n").exit_code == 0
+        assert (
+            run(cli, ["users", "passwd", "wang"], input="Newer-pass-2025\nNewer-pass-2025\n").exit_code == 0
+        )
         assert run(cli, ["users", "disable", "wang"]).exit_code == 0
         assert "停用" in run(cli, ["users", "list"]).output
 
@@ -66,7 +70,9 @@ def test_users_cli_adds_lists_changes_and_disables(tmp_path: Path, monkeypatch: 
                            input="Good-pass-2025\nGood-pass-2025\n")  # fmt: skip
         assert unknown_city.exit_code != 0
         assert "未知城市" in unknown_city.output and "Unknown city" in unknown_city.output
-        duplicate = run(cli, ["users", "add", "wang", "--role", "leader"], input="Good-pass-2025\nGood-pass-2025\n")
+        duplicate = run(
+            cli, ["users", "add", "wang", "--role", "leader"], input="Good-pass-2025\nGood-pass-2025\n"
+        )
         assert duplicate.exit_code != 0 and "already exists" in duplicate.output
         missing = run(cli, ["users", "passwd", "nobody"], input="Good-pass-2025\nGood-pass-2025\n")
         assert missing.exit_code != 0 and "用户不存在" in missing.output

@@ -12,7 +12,9 @@ from tracker.models import AuditEvent, Milestone, Role
 
 
 def events_for(db, entity_type: str, entity_id: int) -> list[AuditEvent]:  # type: ignore[no-untyped-def]
-    stmt = select(AuditEvent).where(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == str(entity_id))
+    stmt = select(AuditEvent).where(
+        AuditEvent.entity_type == entity_type, AuditEvent.entity_id == str(entity_id)
+    )
     return list(db.scalars(stmt.order_by(AuditEvent.id)))
 
 

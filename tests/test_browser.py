@@ -58,13 +58,18 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
-def test_city_user_sees_only_their_city_then_logs_out(live_server: str, browser: Any, artifacts: Path) -> None:
+def test_city_user_sees_only_their_city_then_logs_out(
+    live_server: str, browser: Any, artifacts: Path
+) -> None:
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
     page = context.new_page()
     problems: list[str] = []
     page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
     page.on("requestfailed", lambda req: problems.append(f"failed: {req.url}"))
-    page.on("request", lambda req: None if req.url.startswith(live_server) else problems.append(f"off-site: {req.url}"))
+    page.on(
+        "request",
+        lambda req: None if req.url.startswith(live_server) else problems.append(f"off-site: {req.url}"),
+    )
 
     page.goto(f"{live_server}/pilots")
     assert "/login" in page.url
@@ -74,7 +79,10 @@ def test_city_user_sees_only_their_city_then_logs_out(live_server: str, browser:
     page.wait_for_selector(".ag-center-cols-container .ag-row")
     page.wait_for_function("document.querySelector('#registry-count')?.textContent.includes('2')")
     names = page.locator(".ag-pinned-left-cols-container .ag-row").all_inner_texts()
-    assert sorted(n.strip() for n in names) == ["示例长治氢能有限公司碳足迹试点", "示例长治焦炭有限公司碳足迹试点"]
+    assert sorted(n.strip() for n in names) == [
+        "示例长治氢能有限公司碳足迹试点",
+        "示例长治焦炭有限公司碳足迹试点",
+    ]
     assert "太原" not in page.locator("#registry-grid").inner_text()
     assert "市级业务人员" in page.locator("#shell-user").inner_text()
     page.screenshot(path=str(artifacts / "registry-city-user.png"), full_page=True)

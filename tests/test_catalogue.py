@@ -40,7 +40,9 @@ def test_quotas_three_per_product_and_two_service_pilots(db) -> None:  # type: i
 
 def test_changzhi_deadlines_come_from_its_notice_others_default_to_the_province(db) -> None:  # type: ignore[no-untyped-def]
     rows = db.execute(
-        select(City.short_zh, Batch.number, BatchDeadline.deadline).join(BatchDeadline.city).join(BatchDeadline.batch)
+        select(City.short_zh, Batch.number, BatchDeadline.deadline)
+        .join(BatchDeadline.city)
+        .join(BatchDeadline.batch)
     ).all()
     deadlines = {(city, number): deadline for city, number, deadline in rows}
     assert len(deadlines) == 33

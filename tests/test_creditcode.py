@@ -43,7 +43,9 @@ def test_letters_the_standard_never_uses_are_errors(letter: str) -> None:
 
 def test_check_character_zero_case() -> None:
     # When the weighted sum is a multiple of 31 the check character is 0, not 31.
-    first17 = next(f"9114040006828{n:04d}" for n in range(10000) if check_character(f"9114040006828{n:04d}") == "0")
+    first17 = next(
+        f"9114040006828{n:04d}" for n in range(10000) if check_character(f"9114040006828{n:04d}") == "0"
+    )
     assert validate_credit_code(first17 + "0").valid
 
 
@@ -61,7 +63,9 @@ def test_division_code_in_the_stated_city_and_provincial_registration_give_no_wa
 
 
 def test_the_labelled_sample_agrees_with_the_validator() -> None:
-    labels = {r["claim_id"]: r["issue"] for r in csv.DictReader((REFERENCE / "claims_sample_labels.csv").open())}
+    labels = {
+        r["claim_id"]: r["issue"] for r in csv.DictReader((REFERENCE / "claims_sample_labels.csv").open())
+    }
     for row in csv.DictReader((REFERENCE / "claims_sample.csv").open(encoding="utf-8")):
         planted = labels.get(row["claim_id"]) == "invalid_credit_code"
         assert validate_credit_code(row["credit_code"]).valid is not planted, row["claim_id"]

@@ -77,7 +77,9 @@ def test_quotas_hold_in_the_demo(demo) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_twelve_months_of_history_and_every_progress_state(demo) -> None:  # type: ignore[no-untyped-def]
-    first, last = demo.execute(select(func.min(ProgressUpdate.period_start), func.max(ProgressUpdate.period_end))).one()
+    first, last = demo.execute(
+        select(func.min(ProgressUpdate.period_start), func.max(ProgressUpdate.period_end))
+    ).one()
     assert (last - first).days >= 365
     ids = demo.scalars(select(Pilot.id)).all()
     states = Counter(p.status for p in load_progress(demo, ids, dt.date(2026, 11, 24)).values())

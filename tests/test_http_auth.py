@@ -53,7 +53,9 @@ def test_login_sets_an_httponly_samesite_cookie_and_follows_a_safe_next(client, 
     assert client.get("/_dash-layout").status_code == 200
 
 
-@pytest.mark.parametrize("evil", ["//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:x"])
+@pytest.mark.parametrize(
+    "evil", ["//evil.example/", "https://evil.example/", "/\\evil.example", "javascript:x"]
+)
 def test_an_unsafe_next_goes_home(client, factory, evil: str) -> None:  # type: ignore[no-untyped-def]
     user = factory.user(Role.LEADER, None)
     assert login(client, user.username, next_url=evil).headers["Location"] == "/"
@@ -114,5 +116,7 @@ def test_logins_and_logouts_are_audited(client, db, factory) -> None:  # type: i
     user = factory.user(Role.CITY_STAFF, "长治")
     login(client, user.username, password="Wrong-pass-2025")
     login(client, user.username)
-    actions = db.scalars(select(AuditEvent.action).where(AuditEvent.action.in_(["login", "login_failed"]))).all()
+    actions = db.scalars(
+        select(AuditEvent.action).where(AuditEvent.action.in_(["login", "login_failed"]))
+    ).all()
     assert actions == ["login_failed", "login"]

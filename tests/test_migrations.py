@@ -46,7 +46,9 @@ def _catalogue_fingerprint(url: str) -> dict[str, int]:
     return counts
 
 
-def test_tracker_init_twice_changes_nothing_and_keeps_edits(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_tracker_init_twice_changes_nothing_and_keeps_edits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from tracker.config import get_settings
     from tracker_cli.main import cli
 
@@ -81,9 +83,7 @@ def test_audit_events_are_append_only_in_the_database(db) -> None:  # type: igno
 
     audit.record(db, "test", "nothing", summary="kept")
     db.flush()
-    with pytest.raises(Exception, match="append-only"):
-        with db.begin_nested():
-            db.execute(text("UPDATE audit_events SET summary = 'changed'"))
-    with pytest.raises(Exception, match="append-only"):
-        with db.begin_nested():
-            db.execute(text("DELETE FROM audit_events"))
+    with pytest.raises(Exception, match="append-only"), db.begin_nested():
+        db.execute(text("UPDATE audit_events SET summary = 'changed'"))
+    with pytest.raises(Exception, match="append-only"), db.begin_nested():
+        db.execute(text("DELETE FROM audit_events"))

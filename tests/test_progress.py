@@ -24,7 +24,10 @@ def test_expected_progress_is_the_elapsed_share_of_the_span(on: dt.date, expecte
 
 
 def test_pilot_progress_weights_tasks_and_reports_the_gap() -> None:
-    tasks = [TaskPlan(1, Decimal(3), START, END), TaskPlan(2, Decimal(1), dt.date(2025, 10, 1), dt.date(2025, 10, 31))]
+    tasks = [
+        TaskPlan(1, Decimal(3), START, END),
+        TaskPlan(2, Decimal(1), dt.date(2025, 10, 1), dt.date(2025, 10, 31)),
+    ]
     result = pilot_progress(tasks, {1: Decimal(40), 2: Decimal(0)}, dt.date(2025, 9, 15))
     assert result.expected == Decimal("37.5")  # (3×50 + 1×0) / 4
     assert result.actual == Decimal("30.0")

@@ -21,7 +21,9 @@ def rows_of(response) -> list[dict]:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def two_cities(factory):  # type: ignore[no-untyped-def]
-    return factory.pilot("长治", name="示例长治焦炭试点"), factory.pilot("太原", name="示例太原钢铁试点", product="钢铁")
+    return factory.pilot("长治", name="示例长治焦炭试点"), factory.pilot(
+        "太原", name="示例太原钢铁试点", product="钢铁"
+    )
 
 
 def test_anonymous_callback_post_gets_401_and_no_rows(app, client, two_cities) -> None:  # type: ignore[no-untyped-def]

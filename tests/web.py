@@ -33,8 +33,7 @@ def call_callback(client: Any, app: Any, output_id: str, values: dict[str, Any] 
     key, spec = callback_for(app, output_id)
     values = values or {}
     outputs = [
-        {"id": part.split(".")[0], "property": part.split(".")[1]}
-        for part in key.strip(".").split("...")
+        {"id": part.split(".")[0], "property": part.split(".")[1]} for part in key.strip(".").split("...")
     ]
     inputs = [{**item, "value": values.get(item["id"])} for item in spec["inputs"]]
     state = [{**item, "value": values.get(item["id"])} for item in spec["state"]]

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import false, func, select, update
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tracker import audit
 from tracker.db import utcnow
@@ -55,10 +55,13 @@ def check_password_rules(password: str) -> None:
     """Refuse passwords that are too short or all of one kind of character."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(
-            f"密码至少{MIN_PASSWORD_LENGTH}个字符", f"Password needs at least {MIN_PASSWORD_LENGTH} characters"
+            f"密码至少{MIN_PASSWORD_LENGTH}个字符",
+            f"Password needs at least {MIN_PASSWORD_LENGTH} characters",
         )
     if password.isdigit() or password.isalpha():
-        raise AccountError("密码须同时包含字母和数字或符号", "Password must mix letters with digits or symbols")
+        raise AccountError(
+            "密码须同时包含字母和数字或符号", "Password must mix letters with digits or symbols"
+        )
 
 
 def find_city(session: Session, name_or_code: str) -> City:
@@ -151,12 +154,17 @@ def revoke_sessions(session: Session, user: User) -> None:
     )
 
 
-def _recent_failures(session: Session, column: object, value: str, since: dt.datetime) -> int:
-    return session.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(column == value, LoginAttempt.at >= since, LoginAttempt.succeeded.is_(False))
-    ) or 0
+def _recent_failures(
+    session: Session, column: InstrumentedAttribute[str], value: str, since: dt.datetime
+) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(column == value, LoginAttempt.at >= since, LoginAttempt.succeeded == false())
+        )
+        or 0
+    )
 
 
 def authenticate(

@@ -9,15 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import event, inspect, insert, select
+from sqlalchemy import Table, event, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from tracker.db import TrackerSession, utcnow
 from tracker.models import (
-    AuditEvent,
     Audited,
+    AuditEvent,
     Pilot,
     ProgressUpdate,
     TaskProgress,
@@ -67,9 +67,11 @@ def _city_id(session: Session, obj: object) -> int | None:
         return obj.city_id  # type: ignore[no-any-return]
     pilot_id = getattr(obj, "pilot_id", None)
     if isinstance(obj, TaskProgress):
-        pilot_id = session.connection().execute(
-            select(ProgressUpdate.pilot_id).where(ProgressUpdate.id == obj.update_id)
-        ).scalar()
+        pilot_id = (
+            session.connection()
+            .execute(select(ProgressUpdate.pilot_id).where(ProgressUpdate.id == obj.update_id))
+            .scalar()
+        )
     if pilot_id is None:
         return None
     return session.connection().execute(select(Pilot.city_id).where(Pilot.id == pilot_id)).scalar()
@@ -121,7 +123,7 @@ def _write_audit_events(session: Session, _context: Any) -> None:
             events.append(_event(session, "delete", obj, snapshot(obj), None))
     if events:
         # Core insert on the flush's own connection: ORM statements are not allowed mid-flush.
-        session.connection().execute(insert(AuditEvent.__table__), events)
+        session.connection().execute(insert(cast(Table, AuditEvent.__table__)), events)
 
 
 def record(

@@ -66,6 +66,7 @@ class DemoAccount:
     role: Role
     city: str | None
     display_name: str
+    city_name: str | None = None
 
 
 def demo_accounts(cities: list[City]) -> list[DemoAccount]:
@@ -76,7 +77,9 @@ def demo_accounts(cities: list[City]) -> list[DemoAccount]:
     ]
     for city in cities:
         accounts.append(
-            DemoAccount(city.name_en.lower(), Role.CITY_STAFF, city.code, f"{city.short_zh}市生态环境局（示例）")
+            DemoAccount(
+                city.name_en.lower(), Role.CITY_STAFF, city.code, f"{city.short_zh}市生态环境局（示例）"
+            )
         )
     return accounts
 
@@ -96,7 +99,7 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 def month_periods(start: dt.date, last_end: dt.date) -> list[tuple[dt.date, dt.date]]:
     """Calendar-month reporting periods from the month of ``start`` to ``last_end``."""
-    periods = []
+    periods: list[tuple[dt.date, dt.date]] = []
     first = start.replace(day=1)
     while True:
         end = add_months(first, 1) - dt.timedelta(days=1)
@@ -133,7 +136,9 @@ def _build_pilots(session: Session, rng: random.Random, cities: list[City]) -> N
         for product_name in CITY_PRODUCTS[city.code]:
             for _ in range(rng.choice([2, 2, 3])):
                 serial += 1
-                org = _organisation(session, rng, city, f"示例{city.short_zh}{product_name}有限公司{serial:02d}")
+                org = _organisation(
+                    session, rng, city, f"示例{city.short_zh}{product_name}有限公司{serial:02d}"
+                )
                 selected = per_product.get(product_name, 0) < 3 and rng.random() < 0.8
                 batch = batches[rng.choice([1, 1, 2, 3])]
                 application = _application(session, org, batch, PilotCategory.PRODUCT, products[product_name],
@@ -151,7 +156,11 @@ def _build_pilots(session: Session, rng: random.Random, cities: list[City]) -> N
 
 
 def _organisation(
-    session: Session, rng: random.Random, city: City, name: str, kind: OrganisationKind = OrganisationKind.ENTERPRISE
+    session: Session,
+    rng: random.Random,
+    city: City,
+    name: str,
+    kind: OrganisationKind = OrganisationKind.ENTERPRISE,
 ) -> Organisation:
     division = f"{city.code[:4]}{rng.randint(1, 30):02d}"
     org = Organisation(name=name, credit_code=make_credit_code(rng, division), city_id=city.id, kind=kind)
@@ -173,7 +182,8 @@ def _application(
         status=ApplicationStatus.SELECTED if selected else ApplicationStatus.NOT_SELECTED,
         contact_name="张示例",
         contact_phone="0351-6371138",
-        submitted_at=dt.datetime.combine(batch.provincial_deadline, dt.time(9), dt.UTC) - dt.timedelta(days=10),
+        submitted_at=dt.datetime.combine(batch.provincial_deadline, dt.time(9), dt.UTC)
+        - dt.timedelta(days=10),
         overall_goal="建立覆盖产品全生命周期的碳足迹管理体系（示例）",
     )
     session.add(application)
@@ -256,7 +266,9 @@ def _updates(session: Session, rng: random.Random, pilot: Pilot, tasks: list[Tas
         for task in tasks:
             expected = expected_task_progress(task.planned_start, task.planned_end, period_end)
             noise = Decimal(rng.uniform(-3, 3)).quantize(Decimal("0.1"))
-            value = min(Decimal(100), max(reported[task.id], expected * Decimal(PACES[pace]) + noise, Decimal(0)))
+            value = min(
+                Decimal(100), max(reported[task.id], expected * Decimal(PACES[pace]) + noise, Decimal(0))
+            )
             reported[task.id] = value.quantize(Decimal("0.1"))
             update.task_progress.append(TaskProgress(task_id=task.id, percent=reported[task.id]))
     session.flush()

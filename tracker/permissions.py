@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, false, select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from tracker.models import (
@@ -26,7 +26,7 @@ from tracker.models import (
     User,
 )
 
-T = TypeVar("T", bound=tuple[Any, ...])
+T = TypeVar("T")
 
 
 class Action(StrEnum):
@@ -71,7 +71,7 @@ def city_scope(user: User) -> int | None:
 
 def may(user: object, action: Action) -> bool:
     """Whether the user's role allows ``action`` at all (before looking at any object)."""
-    return is_active_user(user) and action in _ALLOWED[user.role]  # type: ignore[union-attr]
+    return isinstance(user, User) and user.is_active and action in _ALLOWED[user.role]
 
 
 def _object_place(obj: object) -> tuple[int, int | None]:
@@ -111,12 +111,10 @@ def require(user: object, action: Action, obj: object = None) -> None:
         raise PermissionDenied()
 
 
-def scope_to_user(
-    user: object, stmt: Select[T], city_column: InstrumentedAttribute[int] | Any
-) -> Select[T]:
+def scope_to_user(user: object, stmt: Select[T], city_column: InstrumentedAttribute[int] | Any) -> Select[T]:
     """Restrict a query to the rows the user may see, given the column holding each row's city."""
     if not may(user, Action.VIEW):
-        return stmt.where(False)
+        return stmt.where(false())
     assert isinstance(user, User)
     scope = city_scope(user)
     if scope is not None:
@@ -125,20 +123,20 @@ def scope_to_user(
     return stmt.where(city_column.in_(province_cities))
 
 
-def visible_pilots(user: object) -> Select[tuple[Pilot]]:
+def visible_pilots(user: object) -> Select[Pilot]:
     """The pilots the user may see."""
     return scope_to_user(user, select(Pilot), Pilot.city_id)
 
 
-def visible_cities(user: object) -> Select[tuple[City]]:
+def visible_cities(user: object) -> Select[City]:
     """The cities the user may see (their own, or every city of their province)."""
     return scope_to_user(user, select(City).order_by(City.code), City.id)
 
 
-def visible_audit_events(user: object) -> Select[tuple[AuditEvent]]:
+def visible_audit_events(user: object) -> Select[AuditEvent]:
     """Audit events the user may read: a city's own trail, or the whole province's."""
     if not may(user, Action.VIEW_AUDIT):
-        return select(AuditEvent).where(False)
+        return select(AuditEvent).where(false())
     assert isinstance(user, User)
     stmt = select(AuditEvent)
     scope = city_scope(user)
@@ -148,9 +146,9 @@ def visible_audit_events(user: object) -> Select[tuple[AuditEvent]]:
     return stmt.where(AuditEvent.city_id.in_(province_cities) | AuditEvent.city_id.is_(None))
 
 
-def manageable_users(user: object) -> Select[tuple[User]]:
+def manageable_users(user: object) -> Select[User]:
     """Accounts the user may list and manage."""
     if not may(user, Action.MANAGE_USERS):
-        return select(User).where(False)
+        return select(User).where(false())
     assert isinstance(user, User)
     return select(User).where(User.province_id == user.province_id)

@@ -93,10 +93,14 @@ def pilot_progress(
     thresholds: Thresholds = Thresholds(),
 ) -> PilotProgress:
     """Expected and actual progress of a pilot, weighted by task weight, with its status."""
-    expected = _weighted((t.weight, expected_task_progress(t.planned_start, t.planned_end, on)) for t in tasks)
+    expected = _weighted(
+        (t.weight, expected_task_progress(t.planned_start, t.planned_end, on)) for t in tasks
+    )
     actual = _weighted((t.weight, actual_by_task.get(t.task_id, Decimal(0))) for t in tasks)
     gap = expected - actual
-    return PilotProgress(_round(expected), _round(actual), _round(gap), _status(expected, actual, gap, thresholds))
+    return PilotProgress(
+        _round(expected), _round(actual), _round(gap), _status(expected, actual, gap, thresholds)
+    )
 
 
 def _status(expected: Decimal, actual: Decimal, gap: Decimal, thresholds: Thresholds) -> ProgressStatus:

@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from tracker.labels import label
 from tracker.models import Batch, City, Organisation, Pilot, PilotCategory, PilotStatus, Product
 from tracker.permissions import visible_cities, visible_pilots
-from tracker.progress import STATUS_LABELS, load_progress
+from tracker.progress import STATUS_LABELS, PilotProgress, load_progress
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,9 @@ REGISTRY_COLUMNS = [
 ]
 
 
-def registry_rows(session: Session, user: object, filters: RegistryFilters, on: dt.date) -> list[dict[str, Any]]:
+def registry_rows(
+    session: Session, user: object, filters: RegistryFilters, on: dt.date
+) -> list[dict[str, Any]]:
     """One row per pilot the user may see and the filters keep, with its progress on ``on``."""
     stmt = (
         visible_pilots(user)
@@ -70,7 +72,9 @@ def registry_rows(session: Session, user: object, filters: RegistryFilters, on: 
         .join(Pilot.city)
         .join(Pilot.batch)
         .outerjoin(Pilot.product)
-        .add_columns(Organisation.name, Organisation.credit_code, City.short_zh, Batch.number, Product.name_zh)
+        .add_columns(
+            Organisation.name, Organisation.credit_code, City.short_zh, Batch.number, Product.name_zh
+        )
         .order_by(City.code, Pilot.id)
     )
     if filters.city_ids:
@@ -85,11 +89,11 @@ def registry_rows(session: Session, user: object, filters: RegistryFilters, on: 
         stmt = stmt.where(Batch.number.in_(filters.batch_numbers))
     found = session.execute(stmt).all()
     progress = load_progress(session, [row[0].id for row in found], on)
-    return [_row(*row, progress=progress[row[0].id]) for row in found]
+    return [_row(row, progress[row[0].id]) for row in found]
 
 
-def _row(pilot: Pilot, organisation: str, credit_code: str, city: str, batch: int, product: str | None,
-         progress: Any) -> dict[str, Any]:  # fmt: skip
+def _row(row: Row[Any, Any, Any, Any, Any, Any], progress: PilotProgress) -> dict[str, Any]:
+    pilot, organisation, credit_code, city, batch, product = row
     return {
         "id": pilot.id,
         "name": pilot.name,

@@ -64,7 +64,9 @@ def init() -> None:
     url = _database_url()
     inserted = initialise(url)
     total = sum(inserted.values())
-    click.echo(f"数据库已是最新结构 / schema up to date: {make_url(url).render_as_string(hide_password=True)}")
+    click.echo(
+        f"数据库已是最新结构 / schema up to date: {make_url(url).render_as_string(hide_password=True)}"
+    )
     click.echo(f"新载入目录记录 {total} 条 / catalogue rows added: {total}")
     for table, count in sorted(inserted.items()):
         if count:
@@ -100,9 +102,9 @@ def demo(no_serve: bool, host: str, port: int) -> None:
     with transaction(_factory(url), actor="tracker demo") as session:
         demo_accounts = build_demo(session)
     click.echo(f"演示数据库 / demo database: {path}")
-    click.echo("演示账户（密码均为 / every password is: %s）:" % DEMO_PASSWORD)
+    click.echo(f"演示账户（密码均为 / every password is: {DEMO_PASSWORD}）:")
     for account in demo_accounts:
-        scope = account.city or "全省 / province"
+        scope = account.city_name or "全省 / province"
         click.echo(f"  {account.username:<10} {label(account.role):<10} {scope}")
     if no_serve:
         return

@@ -7,7 +7,6 @@ from typing import Any
 
 from dash import Dash, html
 from flask import current_app
-from sqlalchemy import select
 
 from dashboards.access import db_session, forbidden_page, page_user
 from dashboards.grid import data_grid

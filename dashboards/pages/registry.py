@@ -117,5 +117,7 @@ def register_callbacks(app: Dash) -> None:
                 date=format_date_zh(today), who=user.display_name, n=len(rows)),
         )  # fmt: skip
         with db_session() as session:
-            audit.record(session, "export", "pilots", summary=f"试点名录 {len(rows)} 行", city_id=user.city_id)
+            audit.record(
+                session, "export", "pilots", summary=f"试点名录 {len(rows)} 行", city_id=user.city_id
+            )
         return dcc.send_bytes(content, f"试点名录_{today.isoformat()}.xlsx")

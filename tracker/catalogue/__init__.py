@@ -161,7 +161,9 @@ def _load_city_deadlines(session: Session) -> Counter[str]:
                 continue
             override = overrides.get((city.code, batch.number))
             values = {
-                "deadline": dt.date.fromisoformat(override["deadline"]) if override else batch.provincial_deadline,
+                "deadline": dt.date.fromisoformat(override["deadline"])
+                if override
+                else batch.provincial_deadline,
                 "source": override["source"] if override else None,
             }
             key = {"batch_id": batch.id, "city_id": city.id}

@@ -68,7 +68,9 @@ class BatchDeadline(Base):
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
     city_id: Mapped[int] = mapped_column(ForeignKey("cities.id"))
     deadline: Mapped[dt.date]
-    source: Mapped[str | None] = mapped_column(String(64))  # e.g. 长环函〔2025〕36号; empty = province default
+    source: Mapped[str | None] = mapped_column(
+        String(64)
+    )  # e.g. 长环函〔2025〕36号; empty = province default
 
     batch: Mapped[Batch] = relationship(back_populates="city_deadlines")
     city: Mapped[City] = relationship()
