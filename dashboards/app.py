@@ -11,7 +11,8 @@ from sqlalchemy.orm import sessionmaker
 
 import tracker.audit  # noqa: F401  (installs the audit hooks on every session)
 from dashboards.auth import install_auth
-from dashboards.pages import audit_log, home, registry, users
+from dashboards.errors import install_error_pages
+from dashboards.pages import audit_log, home, not_found, registry, users
 from dashboards.shell import serve_layout
 from tracker.config import Settings, get_settings
 from tracker.db import TrackerSession, make_engine, make_session_factory
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
     server.config["TRACKER_SETTINGS"] = settings
     server.config["TRACKER_SESSION_FACTORY"] = factory
     install_auth(server, settings, factory)
+    install_error_pages(server)
     app = Dash(
         __name__,
         server=server,
@@ -45,5 +47,6 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
                            title=f"{page.NAME} · {_('碳足迹试点监管平台')}", layout=page.layout,
                            required_action=page.REQUIRED_ACTION)  # fmt: skip
         page.register_callbacks(app)
+    dash.register_page(not_found.MODULE, path=not_found.PATH, name=not_found.NAME, layout=not_found.layout)
     app.layout = serve_layout
     return app

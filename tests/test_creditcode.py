@@ -69,3 +69,50 @@ def test_the_labelled_sample_agrees_with_the_validator() -> None:
     for row in csv.DictReader((REFERENCE / "claims_sample.csv").open(encoding="utf-8")):
         planted = labels.get(row["claim_id"]) == "invalid_credit_code"
         assert validate_credit_code(row["credit_code"]).valid is not planted, row["claim_id"]
+
+
+def test_registering_an_organisation_normalises_the_code_and_warns_on_another_city(db) -> None:  # type: ignore[no-untyped-def]
+    from tracker.models import OrganisationKind
+    from tracker.organisations import register_organisation
+
+    org, warnings = register_organisation(
+        db,
+        name="示例太原登记长治企业",
+        credit_code=VALID.lower(),
+        city="太原",
+        kind=OrganisationKind.ENTERPRISE,
+    )
+    assert org.credit_code == VALID
+    assert len(warnings) == 1 and "与所填城市" in warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("code", "message"), [(VALID[:-1] + "Q", "校验位错误"), (VALID[:10], "长度应为18位")]
+)
+def test_an_invalid_code_is_refused_and_nothing_is_written(db, code: str, message: str) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from tracker.errors import TrackerError
+    from tracker.models import Organisation, OrganisationKind
+    from tracker.organisations import register_organisation
+
+    before = db.scalar(select(func.count()).select_from(Organisation))
+    with pytest.raises(TrackerError, match=message):
+        register_organisation(
+            db, name="示例", credit_code=code, city="长治", kind=OrganisationKind.ENTERPRISE
+        )
+    with pytest.raises(TrackerError, match=message):
+        Organisation(name="示例", credit_code=code, city_id=1, kind=OrganisationKind.ENTERPRISE)
+    assert db.scalar(select(func.count()).select_from(Organisation)) == before
+
+
+def test_a_code_cannot_be_registered_twice(db) -> None:  # type: ignore[no-untyped-def]
+    from tracker.errors import TrackerError
+    from tracker.models import OrganisationKind
+    from tracker.organisations import register_organisation
+
+    register_organisation(db, name="示例甲", credit_code=VALID, city="长治", kind=OrganisationKind.ENTERPRISE)
+    with pytest.raises(TrackerError, match="已登记"):
+        register_organisation(
+            db, name="示例乙", credit_code=VALID, city="长治", kind=OrganisationKind.ENTERPRISE
+        )

@@ -120,3 +120,27 @@ def test_logins_and_logouts_are_audited(client, db, factory) -> None:  # type: i
         select(AuditEvent.action).where(AuditEvent.action.in_(["login", "login_failed"]))
     ).all()
     assert actions == ["login_failed", "login"]
+
+
+def test_errors_are_explained_in_chinese(client, factory) -> None:  # type: ignore[no-untyped-def]
+    login(client, factory.user(Role.LEADER, None).username)
+    wrong_method = client.get("/logout")
+    assert wrong_method.status_code == 405 and "不支持的请求方式" in wrong_method.get_data(as_text=True)
+    missing = client.get("/_dash-component-suites/nothing/here.js")
+    assert missing.status_code == 404 and missing.get_json()["message"]
+
+
+def test_responses_carry_security_headers(client) -> None:  # type: ignore[no-untyped-def]
+    headers = client.get("/login").headers
+    assert headers["X-Content-Type-Options"] == "nosniff" and headers["X-Frame-Options"] == "SAMEORIGIN"
+
+
+def test_an_unknown_dashboard_address_shows_a_chinese_not_found_page(app, client, factory) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from tests.web import call_callback
+
+    login(client, factory.user(Role.LEADER, None).username)
+    page = json.dumps(call_callback(client, app, "_pages_content", {"_pages_location": "/nope"}).get_json(),
+                      ensure_ascii=False)  # fmt: skip
+    assert "页面不存在" in page

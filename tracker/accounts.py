@@ -15,6 +15,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from tracker import audit
 from tracker.db import utcnow
+from tracker.errors import TrackerError
 from tracker.models import City, LoginAttempt, Province, Role, User, UserSession
 
 _hasher = PasswordHasher()
@@ -24,13 +25,8 @@ USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 MIN_PASSWORD_LENGTH = 10
 
 
-class AccountError(ValueError):
-    """Bad account input: a Chinese and an English message."""
-
-    def __init__(self, message_zh: str, message_en: str) -> None:
-        super().__init__(f"{message_zh} / {message_en}")
-        self.message_zh = message_zh
-        self.message_en = message_en
+class AccountError(TrackerError):
+    """Bad account input."""
 
 
 class LoginRefused(AccountError):

@@ -16,9 +16,11 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from tracker.creditcode import validate_credit_code
 from tracker.db import Base, intpk, name_str, percent, short_str, utcnow
+from tracker.errors import TrackerError
 from tracker.models.catalogue import Batch, Product, TaskTemplate
 from tracker.models.enums import (
     ApplicationStatus,
@@ -50,6 +52,17 @@ class Organisation(Base, Audited):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     city: Mapped[City] = relationship()
+
+    @validates("credit_code")
+    def _normalise_credit_code(self, _key: str, value: str) -> str:
+        """No invalid code is ever stored, whichever path writes it."""
+        check = validate_credit_code(value)
+        if not check.valid:
+            raise TrackerError(
+                f"统一社会信用代码 {value} 无效：{'；'.join(check.errors)}",
+                f"Invalid unified social credit code {value}",
+            )
+        return check.code
 
 
 class Application(Base, Audited):

@@ -1,0 +1,49 @@
+"""Chinese error pages (JSON for API and Dash requests) and response security headers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from tracker.i18n import _
+
+TITLES = {
+    400: _("请求无效"),
+    403: _("无权访问"),
+    404: _("页面不存在"),
+    405: _("不支持的请求方式"),
+    413: _("上传内容过大"),
+    429: _("请求过于频繁"),
+    500: _("服务器内部错误"),
+}
+MESSAGES = {
+    404: _("您访问的页面不存在，请检查网址。"),
+    405: _("此地址不接受这种请求方式。"),
+    500: _("处理请求时出错，已记录日志。请稍后重试或联系管理员。"),
+}
+
+
+def _render(error: HTTPException) -> Any:
+    code = error.code or 500
+    title = TITLES.get(code, _("请求出错"))
+    message = MESSAGES.get(code) or (error.description if code < 500 else None) or title
+    if request.path.startswith(("/_dash-", "/api/")) or request.accept_mimetypes.best == "application/json":
+        response = jsonify(error=code, message=message, message_en=error.name)
+        response.status_code = code
+        return response
+    return render_template("error.html", title=title, message=message), code
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def install_error_pages(server: Flask) -> None:
+    server.register_error_handler(HTTPException, _render)
+    server.register_error_handler(Exception, lambda _error: _render(InternalServerError()))
+    server.after_request(_security_headers)
