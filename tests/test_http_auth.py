@@ -124,7 +124,7 @@ def test_logins_and_logouts_are_audited(client, db, factory) -> None:  # type: i
 
 def test_errors_are_explained_in_chinese(client, factory) -> None:  # type: ignore[no-untyped-def]
     login(client, factory.user(Role.LEADER, None).username)
-    wrong_method = client.get("/logout")
+    wrong_method = client.post("/healthz")
     assert wrong_method.status_code == 405 and "不支持的请求方式" in wrong_method.get_data(as_text=True)
     missing = client.get("/_dash-component-suites/nothing/here.js")
     assert missing.status_code == 404 and missing.get_json()["message"]
