@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from dash.exceptions import DependencyException
 from flask import Flask, Response, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 
 from tracker.i18n import _
 
@@ -45,5 +46,7 @@ def _security_headers(response: Response) -> Response:
 
 def install_error_pages(server: Flask) -> None:
     server.register_error_handler(HTTPException, _render)
+    # Dash raises this for a component-suite file it does not serve: that is a 404, not a crash.
+    server.register_error_handler(DependencyException, lambda _error: _render(NotFound()))
     server.register_error_handler(Exception, lambda _error: _render(InternalServerError()))
     server.after_request(_security_headers)

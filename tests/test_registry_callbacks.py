@@ -105,3 +105,14 @@ def hrefs(tree) -> set[str]:  # type: ignore[no-untyped-def]
         for value in tree:
             found |= hrefs(value)
     return found
+
+
+def test_the_callback_itself_asks_the_permission_module(
+    app, client, factory, two_cities, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Past the login guard, a callback still refuses when the permission module says no."""
+    login(client, factory.user(Role.PROVINCE_STAFF).username)
+    monkeypatch.setattr("dashboards.access.may", lambda _user, _action: False)
+    response = call_callback(client, app, GRID)
+    assert response.status_code == 204
+    assert response.get_data() == b""
