@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash.exceptions import PreventUpdate
@@ -17,9 +17,6 @@ from tracker.i18n import _
 from tracker.models import User
 from tracker.permissions import Action, may
 
-P = ParamSpec("P")
-R = TypeVar("R")
-
 
 def request_user(action: Action) -> User:
     """The current user if their role allows ``action``; otherwise the callback returns nothing."""
@@ -29,28 +26,28 @@ def request_user(action: Action) -> User:
     return user
 
 
-def secured(action: Action) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Wrap a Dash callback: refuse (no update, no data) unless the user may do ``action``."""
-
-    def decorate(func: Callable[P, R]) -> Callable[P, R]:
-        @functools.wraps(func)
-        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            request_user(action)
-            return func(*args, **kwargs)
-
-        return wrapper
-
-    return decorate
-
-
 def forbidden_page() -> Any:
     return dbc.Alert(_("您没有访问此页面的权限。"), color="warning", className="mt-4")
 
 
-def page_user(action: Action) -> User | None:
-    """For a page layout function: the user if allowed, else None (show ``forbidden_page``)."""
-    user = current_user()
-    return user if user is not None and may(user, action) else None
+def guarded_layout(action: Action) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Wrap a page's ``layout(user, **query)``: it runs only for a user whose role allows ``action``.
+
+    The app refuses to register a page whose layout is not wrapped (see dashboards.app).
+    """
+
+    def decorate(layout: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(layout)
+        def guarded(**query: Any) -> Any:
+            user = current_user()
+            if user is None or not may(user, action):
+                return forbidden_page()
+            return layout(user, **query)
+
+        guarded.required_action = action  # type: ignore[attr-defined]
+        return guarded
+
+    return decorate
 
 
 @contextmanager

@@ -43,6 +43,8 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
         suppress_callback_exceptions=True,
     )
     for page in PAGES:
+        if getattr(page.layout, "required_action", None) is not page.REQUIRED_ACTION:
+            raise TypeError(f"{page.__name__}.layout must be wrapped in guarded_layout(REQUIRED_ACTION)")
         dash.register_page(page.__name__, path=page.PATH, name=page.NAME, order=page.ORDER,
                            title=f"{page.NAME} · {_('碳足迹试点监管平台')}", layout=page.layout,
                            required_action=page.REQUIRED_ACTION)  # fmt: skip

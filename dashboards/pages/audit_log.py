@@ -8,11 +8,11 @@ from typing import Any
 from dash import Dash, html
 from flask import current_app
 
-from dashboards.access import db_session, forbidden_page, page_user
+from dashboards.access import db_session, guarded_layout
 from dashboards.grid import data_grid
 from tracker.i18n import _
 from tracker.labels import format_datetime_zh
-from tracker.models import AuditEvent
+from tracker.models import AuditEvent, User
 from tracker.permissions import Action, visible_audit_events
 
 PATH = "/audit"
@@ -28,10 +28,8 @@ def _json(value: Any) -> str:
     return "" if value is None else json.dumps(value, ensure_ascii=False)
 
 
-def layout(**_query: Any) -> Any:
-    user = page_user(REQUIRED_ACTION)
-    if user is None:
-        return forbidden_page()
+@guarded_layout(REQUIRED_ACTION)
+def layout(user: User, **_query: Any) -> Any:
     tz = current_app.config["TRACKER_SETTINGS"].timezone
     with db_session() as session:
         events = session.scalars(visible_audit_events(user).order_by(AuditEvent.id.desc()).limit(LIMIT)).all()

@@ -9,10 +9,11 @@ import dash_bootstrap_components as dbc
 from dash import Dash, html
 from flask import current_app
 
-from dashboards.access import db_session, forbidden_page, page_user
+from dashboards.access import db_session, guarded_layout
 from tracker.clock import local_today
 from tracker.i18n import _
 from tracker.labels import format_date_zh
+from tracker.models import User
 from tracker.permissions import Action
 from tracker.registry import RegistryFilters, registry_rows
 
@@ -29,10 +30,8 @@ def _card(title: str, value: int, color: str, card_id: str) -> Any:
     ])), md=2)  # fmt: skip
 
 
-def layout(**_query: Any) -> Any:
-    user = page_user(REQUIRED_ACTION)
-    if user is None:
-        return forbidden_page()
+@guarded_layout(REQUIRED_ACTION)
+def layout(user: User, **_query: Any) -> Any:
     today = local_today(current_app.config["TRACKER_SETTINGS"].timezone)
     with db_session() as session:
         rows = registry_rows(session, user, RegistryFilters(), today)

@@ -8,13 +8,14 @@ import dash_bootstrap_components as dbc
 from dash import Dash, Input, Output, State, dcc, html
 from flask import current_app
 
-from dashboards.access import db_session, forbidden_page, page_user, request_user
+from dashboards.access import db_session, guarded_layout, request_user
 from dashboards.grid import data_grid
 from reports.excel import write_table
 from tracker import audit
 from tracker.clock import local_today
 from tracker.i18n import _
 from tracker.labels import format_date_zh
+from tracker.models import User
 from tracker.permissions import Action
 from tracker.registry import REGISTRY_COLUMNS, RegistryFilters, filter_options, registry_rows
 
@@ -67,10 +68,8 @@ def _filter_row(options: dict[str, list[dict[str, Any]]]) -> Any:
     return dbc.Row(cols, className="g-2 mb-2")
 
 
-def layout(**_query: Any) -> Any:
-    user = page_user(REQUIRED_ACTION)
-    if user is None:
-        return forbidden_page()
+@guarded_layout(REQUIRED_ACTION)
+def layout(user: User, **_query: Any) -> Any:
     with db_session() as session:
         options = filter_options(session, user)
     today = local_today(current_app.config["TRACKER_SETTINGS"].timezone)

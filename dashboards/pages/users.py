@@ -8,7 +8,7 @@ from dash import Dash, html
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
-from dashboards.access import db_session, forbidden_page, page_user
+from dashboards.access import db_session, guarded_layout
 from dashboards.grid import data_grid
 from tracker.i18n import _
 from tracker.labels import format_datetime_zh, label
@@ -21,10 +21,8 @@ ORDER = 9
 REQUIRED_ACTION = Action.MANAGE_USERS
 
 
-def layout(**_query: Any) -> Any:
-    user = page_user(REQUIRED_ACTION)
-    if user is None:
-        return forbidden_page()
+@guarded_layout(REQUIRED_ACTION)
+def layout(user: User, **_query: Any) -> Any:
     tz = current_app.config["TRACKER_SETTINGS"].timezone
     with db_session() as session:
         users = session.scalars(manageable_users(user).options(joinedload(User.city)).order_by(User.id)).all()
