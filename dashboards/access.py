@@ -42,6 +42,7 @@ def guarded_layout(action: Action) -> Callable[[Callable[..., Any]], Callable[..
             user = current_user()
             if user is None or not may(user, action):
                 return forbidden_page()
+            query.pop("user", None)  # a ?user= in the address must not collide with the argument
             return layout(user, **query)
 
         guarded.required_action = action  # type: ignore[attr-defined]

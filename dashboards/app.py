@@ -8,11 +8,13 @@ import dash
 from dash import Dash
 from flask import Flask
 from sqlalchemy.orm import sessionmaker
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import tracker.audit  # noqa: F401  (installs the audit hooks on every session)
 from dashboards.auth import install_auth
 from dashboards.errors import install_error_pages
 from dashboards.pages import audit_log, home, not_found, registry, users
+from dashboards.requests import install_callback_request_checks
 from dashboards.shell import serve_layout
 from tracker.config import Settings, get_settings
 from tracker.db import TrackerSession, make_engine, make_session_factory
@@ -29,6 +31,10 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
     server = Flask("dashboards", template_folder=str(HERE / "templates"), static_folder=None)
     server.config["TRACKER_SETTINGS"] = settings
     server.config["TRACKER_SESSION_FACTORY"] = factory
+    if settings.proxy_hops:
+        # Behind nginx: take the client address from X-Forwarded-For so login limits count real
+        # clients, not the proxy (trust exactly the configured number of hops).
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)  # type: ignore[method-assign]
     install_auth(server, settings, factory)
     install_error_pages(server)
     app = Dash(
@@ -51,4 +57,5 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
         page.register_callbacks(app)
     dash.register_page(not_found.MODULE, path=not_found.PATH, name=not_found.NAME, layout=not_found.layout)
     app.layout = serve_layout
+    install_callback_request_checks(app)
     return app

@@ -12,7 +12,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, Response, abort, current_app, g, jsonify, redirect, render_template, request, session
 from sqlalchemy.orm import sessionmaker
@@ -23,8 +23,7 @@ from tracker.db import TrackerSession, transaction
 from tracker.i18n import _
 from tracker.models import User
 
-PUBLIC_PREFIXES = ("/assets/",)
-PUBLIC_PATHS = frozenset({"/login", "/favicon.ico", "/healthz"})
+PUBLIC_ENDPOINTS = frozenset({"login", "healthz", "_dash_assets.static"})
 
 
 def current_user() -> User | None:
@@ -70,7 +69,7 @@ def csrf_token() -> str:
 
 def _check_csrf() -> None:
     sent = request.form.get("csrf", "")
-    if not sent or not hmac.compare_digest(sent, csrf_token()):
+    if not sent or not hmac.compare_digest(sent.encode(), csrf_token().encode()):
         abort(400, description=_("表单已过期，请刷新页面后重试"))
 
 
@@ -98,17 +97,13 @@ def _make_guard(factory: sessionmaker[TrackerSession]) -> Callable[[], Any]:
         if token:
             with transaction(factory) as db:
                 g.user = accounts.user_for_session(db, token)
-        if (
-            g.get("user") is not None
-            or request.path in PUBLIC_PATHS
-            or request.path.startswith(PUBLIC_PREFIXES)
-        ):
+        if g.get("user") is not None or request.endpoint in PUBLIC_ENDPOINTS:
             return None
         if _wants_json():
             response = jsonify(error="unauthenticated", message=_("请先登录"), message_en="Login required")
             response.status_code = 401
             return response
-        return redirect(f"/login?next={request.full_path.rstrip('?')}")
+        return redirect("/login?" + urlencode({"next": request.full_path.rstrip("?")}))
 
     return guard
 
@@ -123,7 +118,7 @@ def _make_login(
         _check_csrf()
         username = request.form.get("username", "")
         refused: accounts.LoginRefused | None = None
-        with transaction(factory, actor=username.strip()[:64] or "anonymous") as db:
+        with transaction(factory, actor="anonymous") as db:
             try:
                 user = accounts.authenticate(
                     db, username, request.form.get("password", ""), client_ip(), limits
@@ -131,8 +126,13 @@ def _make_login(
             except accounts.LoginRefused as error:
                 # Committed, not rolled back: the failed attempt must count towards the limit.
                 refused = error
-                audit.record(db, "login_failed", "users", summary=error.message_en)
+                if not isinstance(error, accounts.LoginRateLimited):
+                    # A name that is no account may be a password typed in the wrong box: not kept.
+                    tried = username.strip()[:64] if error.known_user else "（非现有账户）"
+                    audit.record(db, "login_failed", "users", summary=f"{tried}: {error.message_en}")
             else:
+                if previous := session.get("token"):
+                    accounts.end_session(db, previous)  # one browser, one live session
                 db.info["actor"] = user
                 token = accounts.start_session(db, user, hours=settings.session_hours, ip=client_ip(),
                                                user_agent=request.user_agent.string)  # fmt: skip

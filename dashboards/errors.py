@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from dash.exceptions import DependencyException
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 
 from tracker.i18n import _
@@ -37,7 +37,14 @@ def _render(error: HTTPException) -> Any:
     return render_template("error.html", title=title, message=message), code
 
 
+def _crash(error: Exception) -> Any:
+    current_app.logger.exception("unhandled error on %s %s", request.method, request.path, exc_info=error)
+    return _render(InternalServerError())
+
+
 def _security_headers(response: Response) -> Response:
+    if not request.path.startswith(("/assets/", "/_dash-component-suites/")):
+        response.headers["Cache-Control"] = "no-store"  # regulator data stays out of shared caches
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
     response.headers.setdefault("Referrer-Policy", "same-origin")
@@ -48,5 +55,5 @@ def install_error_pages(server: Flask) -> None:
     server.register_error_handler(HTTPException, _render)
     # Dash raises this for a component-suite file it does not serve: that is a 404, not a crash.
     server.register_error_handler(DependencyException, lambda _error: _render(NotFound()))
-    server.register_error_handler(Exception, lambda _error: _render(InternalServerError()))
+    server.register_error_handler(Exception, _crash)
     server.after_request(_security_headers)

@@ -110,6 +110,7 @@ def make_settings(database_url: str, tmp_dir: Path) -> Settings:
         timezone=ZoneInfo("Asia/Shanghai"),
         instance_dir=tmp_dir,
         cookie_secure=False,
+        proxy_hops=0,
         session_hours=8,
         login_max_failures=5,
         login_window_minutes=15,

@@ -65,3 +65,31 @@ def test_the_application_cannot_change_an_audit_event(db, factory) -> None:  # t
     db.delete(db.get(AuditEvent, event.id))
     with pytest.raises(AuditImmutableError):
         db.flush()
+
+
+def test_before_values_are_right_even_when_the_row_was_not_loaded(db, factory) -> None:  # type: ignore[no-untyped-def]
+    pilot = factory.pilot("长治")
+    old_name = pilot.name
+    db.expire(pilot)
+    pilot.name = "示例改名试点"
+    db.commit()
+    change = events_for(db, "pilots", pilot.id)[-1]
+    assert change.before == {"name": old_name} and change.after == {"name": "示例改名试点"}
+
+
+def test_bulk_changes_that_would_skip_the_audit_trail_are_refused(db, factory) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import delete, update
+
+    from tracker.models import Pilot
+
+    pilot = factory.pilot("长治")
+    with pytest.raises(AuditImmutableError):
+        db.execute(update(Pilot).where(Pilot.id == pilot.id).values(name="x"))
+    with pytest.raises(AuditImmutableError):
+        db.execute(delete(Milestone).where(Milestone.pilot_id == pilot.id))
+
+
+def test_whole_numbers_are_written_plainly(db, factory) -> None:  # type: ignore[no-untyped-def]
+    pilot = factory.pilot("长治")
+    task = events_for(db, "tasks", pilot.tasks[0].id)[0]
+    assert task.after["weight"] == "1"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
 from tests.web import csrf_from, login
@@ -18,11 +20,17 @@ DASH_ENDPOINTS = [
 ]
 
 
-@pytest.mark.parametrize("path", PAGES)
+@pytest.mark.parametrize("path", [*PAGES, "/pilots?batch=1&city=2"])
 def test_anonymous_page_requests_are_sent_to_login_with_next(client, path: str) -> None:  # type: ignore[no-untyped-def]
     response = client.get(path)
     assert response.status_code == 302
-    assert response.headers["Location"].startswith(f"/login?next={path}")
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/login" and parse_qs(location.query)["next"] == [path]
+
+
+@pytest.mark.parametrize("path", ["/favicon.ico", "/assets/", "/assets//_dash-layout"])
+def test_odd_paths_do_not_serve_the_app_shell_to_anonymous_users(client, path: str) -> None:  # type: ignore[no-untyped-def]
+    assert client.get(path).status_code in (302, 401, 404)
 
 
 @pytest.mark.parametrize(("method", "path"), DASH_ENDPOINTS)
@@ -144,3 +152,56 @@ def test_an_unknown_dashboard_address_shows_a_chinese_not_found_page(app, client
     page = json.dumps(call_callback(client, app, "_pages_content", {"_pages_location": "/nope"}).get_json(),
                       ensure_ascii=False)  # fmt: skip
     assert "页面不存在" in page
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        [],
+        None,
+        {"output": "nope.children", "inputs": []},
+        {"output": "registry-grid.rowData", "inputs": 5},
+    ],
+)
+def test_malformed_callback_requests_get_400_not_500(client, factory, body) -> None:  # type: ignore[no-untyped-def]
+    login(client, factory.user(Role.LEADER, None).username)
+    response = client.post("/_dash-update-component", json=body)
+    assert response.status_code == 400 and response.get_json()["message"] == "请求格式不正确"
+
+
+def test_a_non_ascii_csrf_value_is_a_400(client) -> None:  # type: ignore[no-untyped-def]
+    client.get("/login")
+    assert client.post("/login", data={"csrf": "é", "username": "x", "password": "y"}).status_code == 400
+
+
+def test_logging_in_again_ends_the_previous_session(app, client, factory) -> None:  # type: ignore[no-untyped-def]
+    first, second = factory.user(Role.LEADER, None), factory.user(Role.LEADER, None)
+    login(client, first.username)
+    old = client.get_cookie("cfp_session").value
+    login(client, second.username)
+    replay = app.server.test_client()
+    replay.set_cookie("cfp_session", old)
+    assert replay.get("/_dash-layout").status_code == 401
+
+
+def test_refused_attempts_do_not_extend_the_lock(client, db, factory) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from tracker.models import LoginAttempt
+
+    user = factory.user(Role.LEADER, None)
+    for _ in range(8):
+        login(client, user.username, password="Wrong-pass-2025")
+    assert db.scalar(select(func.count()).select_from(LoginAttempt)) == 5
+
+
+def test_a_failed_login_with_an_unknown_name_does_not_keep_the_name(client, db) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from tracker.models import AuditEvent
+
+    login(client, "MySecretPassword-2025", password="whatever-123")
+    events = db.scalars(select(AuditEvent).where(AuditEvent.action == "login_failed")).all()
+    assert len(events) == 1
+    assert "MySecretPassword" not in f"{events[0].summary} {events[0].actor_name} {events[0].after}"

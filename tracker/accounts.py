@@ -32,6 +32,10 @@ class AccountError(TrackerError):
 class LoginRefused(AccountError):
     """Wrong credentials, a disabled account, or too many recent failures."""
 
+    def __init__(self, message_zh: str, message_en: str, *, known_user: bool = False) -> None:
+        super().__init__(message_zh, message_en)
+        self.known_user = known_user  # False: the typed name is no account (perhaps a mistyped password)
+
 
 class LoginRateLimited(LoginRefused):
     """Too many recent failures for this user name or address."""
@@ -169,12 +173,12 @@ def authenticate(
     """Check a login; every attempt is recorded, and too many recent failures refuse even a good one."""
     now = utcnow()
     since = now - dt.timedelta(minutes=limits.window_minutes)
-    username = username.strip()[:64]
+    username = username.replace("\x00", "").strip()[:64]
     if (
         _recent_failures(session, LoginAttempt.username, username, since) >= limits.max_failures
         or _recent_failures(session, LoginAttempt.ip, ip, since) >= limits.max_failures * 4
     ):
-        session.add(LoginAttempt(username=username, ip=ip, at=now, succeeded=False))
+        # Not recorded: refused attempts must not extend the lock-out indefinitely.
         raise LoginRateLimited(
             f"登录失败次数过多，请{limits.window_minutes}分钟后再试",
             f"Too many failed logins; try again in {limits.window_minutes} minutes",
@@ -183,9 +187,9 @@ def authenticate(
     ok = _verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
     session.add(LoginAttempt(username=username, ip=ip, at=now, succeeded=ok and user.is_active))  # type: ignore[union-attr]
     if not ok or user is None:
-        raise LoginRefused("用户名或密码错误", "Wrong user name or password")
+        raise LoginRefused("用户名或密码错误", "Wrong user name or password", known_user=user is not None)
     if not user.is_active:
-        raise LoginRefused("账户已停用，请联系管理员", "This account is disabled")
+        raise LoginRefused("账户已停用，请联系管理员", "This account is disabled", known_user=True)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = now

@@ -12,9 +12,9 @@ from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import Table, event, insert, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import ORMExecuteState, Session
 
-from tracker.db import TrackerSession, utcnow
+from tracker.db import Base, TrackerSession, utcnow
 from tracker.models import (
     Audited,
     AuditEvent,
@@ -38,7 +38,7 @@ def plain(value: Any) -> Any:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return str(value.normalize()) if value == value.to_integral() else str(value)
+        return format(value.normalize(), "f")  # 100, not 1E+2
     return value
 
 
@@ -98,6 +98,31 @@ def _event(session: Session, action: str, obj: object, before: Any, after: Any) 
         "before": before,
         "after": after,
     }
+
+
+def _keep_old_values(_target: object, value: object, _old: object, _initiator: object) -> object:
+    return value
+
+
+def _load_old_values_on_change() -> None:
+    """Load a column's stored value before it is overwritten, so "before" is never a guess."""
+    for mapper in Base.registry.mappers:
+        if issubclass(mapper.class_, Audited):
+            for prop in mapper.column_attrs:
+                event.listen(getattr(mapper.class_, prop.key), "set", _keep_old_values, active_history=True)
+
+
+_load_old_values_on_change()
+
+
+@event.listens_for(TrackerSession, "do_orm_execute")
+def _refuse_unaudited_bulk_changes(state: ORMExecuteState) -> None:
+    """Bulk UPDATE/DELETE statements bypass the flush, and so the audit trail: not allowed."""
+    mapper = state.bind_mapper
+    if (state.is_update or state.is_delete) and mapper and issubclass(mapper.class_, Audited | AuditEvent):
+        raise AuditImmutableError(
+            "不允许批量修改或删除受审计的数据 / bulk changes to audited rows are not allowed"
+        )
 
 
 @event.listens_for(TrackerSession, "before_flush")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -23,6 +24,7 @@ SETTING_NAMES = (
     "TRACKER_TIMEZONE",
     "TRACKER_INSTANCE_DIR",
     "TRACKER_COOKIE_SECURE",
+    "TRACKER_PROXY_HOPS",
     "TRACKER_SESSION_HOURS",
     "TRACKER_LOGIN_MAX_FAILURES",
     "TRACKER_LOGIN_WINDOW_MINUTES",
@@ -56,6 +58,7 @@ class Settings:
     timezone: ZoneInfo
     instance_dir: Path
     cookie_secure: bool
+    proxy_hops: int
     session_hours: int
     login_max_failures: int
     login_window_minutes: int
@@ -109,15 +112,26 @@ def _mail(env: Mapping[str, str]) -> MailSettings:
 
 
 def read_or_create_secret_key(instance_dir: Path) -> str:
-    """Return the key kept in the instance folder, creating it (mode 0600) on first use."""
+    """Return the key kept in the instance folder, creating it (mode 0600) on first use.
+
+    Safe when several worker processes start at once: the key is written to a private temporary
+    file and linked into place, so a reader never sees a half-written key and only one key wins.
+    """
     path = instance_dir / "secret_key"
-    if path.exists():
-        return path.read_text(encoding="ascii").strip()
-    instance_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(key)
+    if not path.exists():
+        instance_dir.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=instance_dir, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(secrets.token_hex(32))
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process created it first: use theirs
+        finally:
+            os.unlink(temporary)
+    key = path.read_text(encoding="ascii").strip()
+    if len(key) < 32:
+        raise SettingsError(f"{path} 中的密钥过短 / the secret key in {path} is too short")
     return key
 
 
@@ -132,6 +146,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         timezone=_timezone(env),
         instance_dir=instance_dir,
         cookie_secure=_bool(env, "TRACKER_COOKIE_SECURE", False),
+        proxy_hops=_int(env, "TRACKER_PROXY_HOPS", 0),
         session_hours=_int(env, "TRACKER_SESSION_HOURS", 8),
         login_max_failures=_int(env, "TRACKER_LOGIN_MAX_FAILURES", 5),
         login_window_minutes=_int(env, "TRACKER_LOGIN_WINDOW_MINUTES", 15),

@@ -15,6 +15,8 @@ from tracker.models import Batch, City, Organisation, Pilot, PilotCategory, Pilo
 from tracker.permissions import visible_cities, visible_pilots
 from tracker.progress import STATUS_LABELS, PilotProgress, load_progress
 
+MAX_CHOICES = 500  # more filter values than any page offers: the rest is ignored
+
 
 @dataclass(frozen=True)
 class RegistryFilters:
@@ -32,7 +34,8 @@ class RegistryFilters:
 
         def clean(raw: Any, kind: type, allowed: set[Any] | None = None) -> tuple[Any, ...]:
             items = raw if isinstance(raw, list | tuple) else ([] if raw in (None, "") else [raw])
-            return tuple(v for v in items if isinstance(v, kind) and not isinstance(v, bool)
+            return tuple(v for v in items[:MAX_CHOICES] if isinstance(v, kind) and not isinstance(v, bool)
+                         and (kind is not int or 0 < int(v) < 2**31)
                          and (allowed is None or v in allowed))  # fmt: skip
 
         return cls(

@@ -82,6 +82,8 @@ def serve(host: str, port: int, workers: int) -> None:
     """用生产级 WSGI 服务器（gunicorn）运行仪表板。 / Serve the dashboard with gunicorn."""
     from tracker_cli.serve import serve as run
 
+    _database_url()  # read settings (and create the secret key) once, before workers fork
+
     run(host, port, workers)
 
 

@@ -591,6 +591,10 @@ def _make_audit_events_append_only() -> None:
             "CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events "
             "FOR EACH ROW EXECUTE FUNCTION audit_events_refuse_change()"
         )
+        op.execute(
+            "CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events "
+            "FOR EACH STATEMENT EXECUTE FUNCTION audit_events_refuse_change()"
+        )
     else:
         for event in ("UPDATE", "DELETE"):
             op.execute(
@@ -601,6 +605,7 @@ def _make_audit_events_append_only() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER IF EXISTS audit_events_no_truncate ON audit_events")
         op.execute("DROP TRIGGER IF EXISTS audit_events_append_only ON audit_events")
         op.execute("DROP FUNCTION IF EXISTS audit_events_refuse_change()")
     with op.batch_alter_table("task_progress", schema=None) as batch_op:
