@@ -34,9 +34,7 @@ class RegistryFilters:
 
         def clean(raw: Any, kind: type, allowed: set[Any] | None = None) -> tuple[Any, ...]:
             items = raw if isinstance(raw, list | tuple) else ([] if raw in (None, "") else [raw])
-            return tuple(v for v in items[:MAX_CHOICES] if isinstance(v, kind) and not isinstance(v, bool)
-                         and (kind is not int or 0 < int(v) < 2**31)
-                         and (allowed is None or v in allowed))  # fmt: skip
+            return tuple(v for v in items[:MAX_CHOICES] if _acceptable(v, kind, allowed))
 
         return cls(
             city_ids=clean(values.get("city_ids"), int),
@@ -45,6 +43,14 @@ class RegistryFilters:
             statuses=clean(values.get("statuses"), str, {s.value for s in PilotStatus}),
             batch_numbers=clean(values.get("batch_numbers"), int),
         )
+
+
+def _acceptable(value: Any, kind: type, allowed: set[Any] | None) -> bool:
+    if isinstance(value, bool) or not isinstance(value, kind):
+        return False
+    if isinstance(value, int) and not 0 < value < 2**31:
+        return False  # no database id looks like this; SQLite would overflow on it
+    return allowed is None or value in allowed
 
 
 REGISTRY_COLUMNS = [
