@@ -139,7 +139,10 @@ def _make_login(
                 audit.record(db, "login", "users", user.id, summary=user.username, city_id=user.city_id)
         if refused is not None:
             status = 429 if isinstance(refused, accounts.LoginRateLimited) else 401
-            return render_template("login.html", next=next_url, error=refused.message_zh), status
+            kept = username.strip()[:64] if refused.known_user else ""
+            return render_template(
+                "login.html", next=next_url, error=refused.message_zh, username=kept
+            ), status
         session.clear()  # a fresh cookie on login: no session fixation
         session.permanent = True
         session["token"] = token

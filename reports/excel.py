@@ -45,9 +45,10 @@ def write_table(
     if note:
         sheet.write_string(1, 0, note)
     first = 2
-    for col, (_key, caption) in enumerate(columns):
+    for col, (key, caption) in enumerate(columns):
         sheet.write_string(first, col, caption, header)
-        sheet.set_column(col, col, max(10, min(40, len(caption) * 2 + 4)))
+        width = 16 if key in date_keys else max(10, min(40, len(caption) * 2 + 4))  # 2026年11月30日 fits
+        sheet.set_column(col, col, width)
     for index, row in enumerate(rows, start=first + 1):
         for col, (key, _caption) in enumerate(columns):
             _write_cell(sheet, index, col, row.get(key), text, date if key in date_keys else None)

@@ -92,3 +92,25 @@ def test_one_account_per_role_and_per_city(demo) -> None:  # type: ignore[no-unt
     users = demo.scalars(select(User)).all()
     assert {u.role for u in users} == set(Role)
     assert len({u.city_id for u in users if u.role is Role.CITY_STAFF}) == 11
+
+
+def test_extended_pilots_have_a_later_end_and_withdrawn_ones_are_not_assessed(demo) -> None:  # type: ignore[no-untyped-def]
+    from tracker.registry import NOT_ASSESSED, RegistryFilters, registry_rows
+
+    extended = demo.scalars(select(Pilot).where(Pilot.status == PilotStatus.EXTENDED)).all()
+    assert extended and all((p.end_date - p.start_date).days > 366 for p in extended)
+    admin = demo.scalars(select(User).where(User.role == Role.PROVINCE_ADMIN)).first()
+    rows = registry_rows(demo, admin, RegistryFilters(), dt.date(2026, 11, 24))
+    withdrawn = [r for r in rows if r["status"] == "已退出"]
+    assert withdrawn and all(r["progress_status"] == NOT_ASSESSED and r["gap"] is None for r in withdrawn)
+    for row in rows:
+        if row["gap"] is not None:
+            assert round(row["expected"] - row["actual"], 1) == row["gap"]
+
+
+def test_seed_data_is_not_credited_to_a_real_user(demo) -> None:  # type: ignore[no-untyped-def]
+    from tracker.demo import DEMO_ACTOR
+    from tracker.models import AuditEvent
+
+    actors = set(demo.scalars(select(AuditEvent.actor_name).where(AuditEvent.entity_type == "pilots")))
+    assert actors == {DEMO_ACTOR}

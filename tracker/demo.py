@@ -35,13 +35,14 @@ from tracker.models import (
     TaskProgress,
     TaskTemplate,
     UpdateStatus,
-    User,
 )
 from tracker.progress import expected_task_progress
 
 SEED = 20250630
 HISTORY_END = dt.date(2026, 10, 31)  # last reporting period with updates
 DEMO_PASSWORD = "Demo-2025-cfp"
+DEMO_ACTOR = "演示数据"
+EXTENSION_MONTHS = 3
 BATCH_STARTS = {1: dt.date(2025, 9, 1), 2: dt.date(2025, 12, 1), 3: dt.date(2026, 3, 1)}
 # Products each city is known for (for plausible fictitious pilots).
 CITY_PRODUCTS = {
@@ -78,7 +79,11 @@ def demo_accounts(cities: list[City]) -> list[DemoAccount]:
     for city in cities:
         accounts.append(
             DemoAccount(
-                city.name_en.lower(), Role.CITY_STAFF, city.code, f"{city.short_zh}市生态环境局（示例）"
+                city.name_en.lower(),
+                Role.CITY_STAFF,
+                city.code,
+                f"{city.short_zh}市生态环境局（示例）",
+                city.name_zh,
             )
         )
     return accounts
@@ -118,7 +123,7 @@ def build_demo(session: Session) -> list[DemoAccount]:
         create_user(session, username=account.username, display_name=account.display_name,
                     role=account.role, password=DEMO_PASSWORD, city=account.city)  # fmt: skip
     caller = session.info.get("actor")
-    session.info["actor"] = session.scalars(select(User).where(User.username == "sheng")).one()
+    session.info["actor"] = DEMO_ACTOR  # seed data is not anyone's work
     try:
         _build_pilots(session, rng, cities)
     finally:
@@ -205,10 +210,21 @@ def _pilot(
     )  # fmt: skip
     session.add(pilot)
     tasks = _tasks(pilot, [t for t in templates if t.category == application.category], start)
+    if pilot.status is PilotStatus.EXTENDED:
+        _extend(pilot, tasks)
     session.add_all(tasks)
     _milestones(session, pilot, tasks, pace, start)
     session.flush()
     _updates(session, rng, pilot, tasks, pace)
+
+
+def _extend(pilot: Pilot, tasks: list[Task]) -> None:
+    """延期实施: the province granted more months; the unfinished tasks' plans move with the end."""
+    original_end = pilot.end_date
+    pilot.end_date = add_months(original_end + dt.timedelta(days=1), EXTENSION_MONTHS) - dt.timedelta(days=1)
+    for task in tasks:
+        if task.planned_end == original_end:
+            task.planned_end = pilot.end_date
 
 
 def _pilot_status(rng: random.Random, pace: str, end: dt.date, serial: int) -> PilotStatus:

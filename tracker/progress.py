@@ -35,7 +35,7 @@ STATUS_LABELS = {
     ProgressStatus.ON_TRACK: _("正常"),
     ProgressStatus.BEHIND: _("滞后"),
     ProgressStatus.SERIOUSLY_BEHIND: _("严重滞后"),
-    ProgressStatus.FINISHED: _("已完成"),
+    ProgressStatus.FINISHED: _("全部完成"),
 }
 
 
@@ -97,7 +97,8 @@ def pilot_progress(
         (t.weight, expected_task_progress(t.planned_start, t.planned_end, on)) for t in tasks
     )
     actual = _weighted((t.weight, actual_by_task.get(t.task_id, Decimal(0))) for t in tasks)
-    gap = expected - actual
+    expected, actual = _round(expected), _round(actual)
+    gap = expected - actual  # from the shown figures, so 序时 − 实际 = 滞后 on every page
     return PilotProgress(
         _round(expected), _round(actual), _round(gap), _status(expected, actual, gap, thresholds)
     )

@@ -53,22 +53,24 @@ def _acceptable(value: Any, kind: type, allowed: set[Any] | None) -> bool:
     return allowed is None or value in allowed
 
 
+# The monitoring figures come right after the pilot, so they are on screen without scrolling.
 REGISTRY_COLUMNS = [
     ("name", "试点名称"),
-    ("organisation", "试点单位"),
-    ("credit_code", "统一社会信用代码"),
     ("city", "城市"),
-    ("category", "试点类别"),
     ("product", "试点产品"),
-    ("batch", "批次"),
-    ("status", "试点状态"),
-    ("start_date", "开始日期"),
-    ("end_date", "结束日期"),
     ("expected", "序时进度(%)"),
     ("actual", "实际进度(%)"),
-    ("gap", "差距(百分点)"),
+    ("gap", "滞后(百分点)"),
     ("progress_status", "进度状态"),
+    ("status", "试点状态"),
+    ("batch", "批次"),
+    ("category", "试点类别"),
+    ("start_date", "开始日期"),
+    ("end_date", "结束日期"),
+    ("organisation", "试点单位"),
+    ("credit_code", "统一社会信用代码"),
 ]
+NOT_ASSESSED = "不评估（已退出）"
 
 
 def registry_rows(
@@ -111,10 +113,24 @@ def _row(row: Row[Any, Any, Any, Any, Any, Any], progress: PilotProgress) -> dic
         "city": city,
         "category": label(pilot.category),
         "product": product or "",
-        "batch": f"第{batch}批",
+        "batch": batch,
         "status": label(pilot.status),
         "start_date": pilot.start_date.isoformat(),
         "end_date": pilot.end_date.isoformat(),
+        **_figures(pilot, progress),
+    }
+
+
+def _figures(pilot: Pilot, progress: PilotProgress) -> dict[str, Any]:
+    """Progress figures; a withdrawn pilot is no longer measured against its plan."""
+    if pilot.status is PilotStatus.WITHDRAWN:
+        return {
+            "expected": None,
+            "actual": float(progress.actual),
+            "gap": None,
+            "progress_status": NOT_ASSESSED,
+        }
+    return {
         "expected": float(progress.expected),
         "actual": float(progress.actual),
         "gap": float(progress.gap),
@@ -128,7 +144,7 @@ def filter_options(session: Session, user: object) -> dict[str, list[dict[str, A
     products = session.scalars(select(Product).order_by(Product.id)).all()
     batches = session.scalars(select(Batch).order_by(Batch.number)).all()
     return {
-        "cities": [{"label": c.name_zh, "value": c.id} for c in cities],
+        "cities": [{"label": c.short_zh, "value": c.id} for c in cities],
         "products": [{"label": p.name_zh, "value": p.id} for p in products],
         "categories": [{"label": label(c), "value": c.value} for c in PilotCategory],
         "statuses": [{"label": label(s), "value": s.value} for s in PilotStatus],

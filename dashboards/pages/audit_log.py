@@ -21,7 +21,11 @@ ORDER = 8
 REQUIRED_ACTION = Action.VIEW_AUDIT
 LIMIT = 1000
 ACTIONS = {"create": _("新增"), "update": _("修改"), "delete": _("删除"), "login": _("登录"),
-           "login_failed": _("登录失败"), "logout": _("退出"), "export": _("导出")}  # fmt: skip
+           "login_failed": _("登录失败"), "logout": _("退出"), "export": _("导出"),
+           "user_create": _("新增用户"), "password_change": _("修改密码"), "user_disable": _("停用用户")}  # fmt: skip
+ENTITIES = {"pilots": _("试点"), "tasks": _("任务"), "milestones": _("阶段性目标"), "progress_updates": _("调度报送"),
+            "task_progress": _("任务进度"), "applications": _("申报"), "organisations": _("单位"),
+            "users": _("用户")}  # fmt: skip
 
 
 def _json(value: Any) -> str:
@@ -35,14 +39,15 @@ def layout(user: User, **_query: Any) -> Any:
         events = session.scalars(visible_audit_events(user).order_by(AuditEvent.id.desc()).limit(LIMIT)).all()
         rows = [{
             "at": format_datetime_zh(e.at, tz), "actor": e.actor_name, "action": ACTIONS.get(e.action, e.action),
-            "entity": f"{e.entity_type} #{e.entity_id or ''}", "summary": e.summary or "",
+            "entity": ENTITIES.get(e.entity_type, e.entity_type) + (f" #{e.entity_id}" if e.entity_id else ""), "summary": e.summary or "",
             "before": _json(e.before), "after": _json(e.after),
         } for e in events]  # fmt: skip
     columns = [("at", _("时间")), ("actor", _("操作人")), ("action", _("操作")), ("entity", _("对象")),
                ("summary", _("说明")), ("before", _("修改前")), ("after", _("修改后"))]  # fmt: skip
     return html.Div([
         html.H2(_("审计日志"), className="h4"),
-        html.P(_("最近 {n} 条记录；审计记录只增不改。").format(n=LIMIT), className="text-muted small"),
+        html.P(_("显示最近 {n} 条记录（最多 {limit} 条）；审计记录只增不改。").format(n=len(rows), limit=LIMIT),
+               className="text-muted small"),
         data_grid("audit-grid", [{"field": k, "headerName": c} for k, c in columns], rows, height="70vh"),
     ])  # fmt: skip
 

@@ -39,14 +39,15 @@ def layout(user: User, **_query: Any) -> Any:
     by_progress = Counter(row["progress_status"] for row in rows)
     return html.Div([
         html.H2(_("概览"), className="h4"),
-        html.P(_("截至{date}").format(date=format_date_zh(today)), className="text-muted small"),
+        html.P(_("截至{date}。进度按序时进度与最近一次已采纳的调度报送比较；已退出的试点不评估进度。").format(
+            date=format_date_zh(today)), className="text-muted small"),
         dbc.Row([
             _card(_("试点总数"), len(rows), "primary", "home-total"),
-            _card(_("实施中"), by_status[_("实施中")] + by_status[_("延期实施")], "primary", "home-active"),
+            _card(_("实施中（含延期）"), by_status[_("实施中")] + by_status[_("延期实施")], "primary", "home-active"),
             _card(_("进度正常"), by_progress[_("正常")], "success", "home-on-track"),
-            _card(_("滞后"), by_progress[_("滞后")], "warning", "home-behind"),
-            _card(_("严重滞后"), by_progress[_("严重滞后")], "danger", "home-serious"),
-            _card(_("已完成"), by_progress[_("已完成")], "secondary", "home-finished"),
+            _card(_("进度滞后"), by_progress[_("滞后")], "warning", "home-behind"),
+            _card(_("进度严重滞后"), by_progress[_("严重滞后")], "danger", "home-serious"),
+            _card(_("任务全部完成"), by_progress[_("全部完成")], "secondary", "home-finished"),
         ], className="g-3 mb-4"),
         dbc.Button(_("查看试点名录"), href="/pilots", color="primary"),
     ])  # fmt: skip

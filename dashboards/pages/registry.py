@@ -35,8 +35,17 @@ FILTERS = {
     "statuses": ("registry-status", _("试点状态"), "statuses"),
     "batch_numbers": ("registry-batch", _("批次"), "batches"),
 }
+DROPDOWN_LABELS = {
+    "select_all": _("全选"),
+    "deselect_all": _("全部取消"),
+    "selected_count": _("已选 {num_selected} 项"),
+    "search": _("搜索"),
+    "clear_search": _("清除搜索"),
+    "clear_selection": _("清除选择"),
+    "no_options_found": _("无匹配选项"),
+}
 _STATUS_CLASSES = {
-    "progress-ok": "params.value == '正常' || params.value == '已完成'",
+    "progress-ok": "params.value == '正常' || params.value == '全部完成'",
     "progress-behind": "params.value == '滞后'",
     "progress-serious": "params.value == '严重滞后'",
 }
@@ -61,7 +70,8 @@ def _column_defs() -> list[dict[str, Any]]:
 def _filter_row(options: dict[str, list[dict[str, Any]]]) -> Any:
     cols = [
         dbc.Col([dbc.Label(caption, html_for=cid, className="small mb-0"),
-                 dcc.Dropdown(id=cid, options=options[key], multi=True, placeholder=_("全部"))], md=2)
+                 dcc.Dropdown(id=cid, options=options[key], multi=True, placeholder=_("全部"),
+                              labels=DROPDOWN_LABELS, maxHeight=320)], md=2)
         for cid, caption, key in FILTERS.values()
     ]  # fmt: skip
     cols.append(dbc.Col(dbc.Button(_("导出Excel"), id=EXPORT, color="success", className="mt-4"), md=2))
