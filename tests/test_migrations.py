@@ -60,7 +60,6 @@ def test_tracker_init_twice_changes_nothing_and_keeps_edits(
         first = runner.invoke(cli, ["init"])
         assert first.exit_code == 0, first.output
         assert "cities: 11" in first.output
-        after_first = _catalogue_fingerprint(url)
         # The provincial admin moves 太原's first-batch deadline; init must not put it back.
         factory = make_session_factory(make_engine(url))
         with transaction(factory) as session:
@@ -68,10 +67,11 @@ def test_tracker_init_twice_changes_nothing_and_keeps_edits(
             row = session.scalars(select(BatchDeadline).where(BatchDeadline.city_id == taiyuan.id)).first()
             assert row is not None
             row.source = "edited by admin"
+        before_second = _catalogue_fingerprint(url)
         second = runner.invoke(cli, ["init"])
         assert second.exit_code == 0, second.output
         assert "catalogue rows added: 0" in second.output
-        assert _catalogue_fingerprint(url) == after_first
+        assert _catalogue_fingerprint(url) == before_second
         with transaction(factory) as session:
             assert session.scalar(select(func.count()).where(BatchDeadline.source == "edited by admin")) == 1
         factory.kw["bind"].dispose()

@@ -186,6 +186,42 @@ def users_list() -> None:
             click.echo(f"{user.username:<12} {label(user.role):<10} {city:<6} {state:<14} {last}")
 
 
+@cli.group()
+def deadlines() -> None:
+    """查看和修改各市申报截止日期。 / View and change the cities' batch deadlines."""
+
+
+@deadlines.command("list")
+def deadlines_list() -> None:
+    """列出各批次各市截止日期。 / List every batch's deadline per city."""
+    from tracker.deadlines import list_deadlines
+    from tracker.labels import format_date_zh
+
+    with transaction(_factory()) as session:
+        for batch, city, row in list_deadlines(session):
+            source = row.source or "全省默认 / provincial default"
+            click.echo(f"{batch.name_zh}  {city.short_zh:<4} {format_date_zh(row.deadline):<12} {source}")
+
+
+@deadlines.command("set")
+@click.option("--batch", "batch_number", required=True, type=int, help="批次号 / batch number")
+@click.option("--city", required=True, help="城市，如 长治 / city")
+@click.option("--source", help="依据文件，如 长环函〔2025〕36号 / the notice that sets it")
+@click.argument("deadline")
+def deadlines_set(batch_number: int, city: str, source: str | None, deadline: str) -> None:
+    """修改某市某批次截止日期（记入审计）。 / Change a city's deadline for a batch (audited)."""
+    from tracker.deadlines import parse_chinese_or_iso_date, set_deadline
+    from tracker.errors import TrackerError
+
+    try:
+        with transaction(_factory(), actor="tracker deadlines set") as session:
+            row = set_deadline(session, batch_number=batch_number, city=city,
+                               deadline=parse_chinese_or_iso_date(deadline), source=source)  # fmt: skip
+            click.echo(f"已修改 / changed: 第{batch_number}批 {city} → {row.deadline.isoformat()}")
+    except TrackerError as error:
+        fail(error.message_zh, error.message_en)
+
+
 def main() -> None:
     cli(prog_name="tracker")
 

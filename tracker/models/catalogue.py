@@ -8,6 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, SmallInteger, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.db import Base, code_str, intpk, name_str, short_str
+from tracker.models.audited import Audited
 from tracker.models.enums import DepartmentDuty, PilotCategory, ProductSource, QuotaScope, enum_column
 from tracker.models.geography import City, Department
 
@@ -58,7 +59,7 @@ class Batch(Base):
     city_deadlines: Mapped[list[BatchDeadline]] = relationship(back_populates="batch")
 
 
-class BatchDeadline(Base):
+class BatchDeadline(Base, Audited):
     """A city's own deadline for a batch, usually a little before the province's."""
 
     __tablename__ = "batch_deadlines"

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from tracker.creditcode import validate_credit_code
 from tracker.db import Base, intpk, name_str, percent, short_str, utcnow
 from tracker.errors import TrackerError
+from tracker.models.audited import Audited
 from tracker.models.catalogue import Batch, Product, TaskTemplate
 from tracker.models.enums import (
     ApplicationStatus,
@@ -31,12 +32,6 @@ from tracker.models.enums import (
     enum_column,
 )
 from tracker.models.geography import City
-
-
-class Audited:
-    """Marker: every insert, update and delete of this model writes an audit event."""
-
-    __audited__ = True
 
 
 class Organisation(Base, Audited):

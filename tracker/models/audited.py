@@ -1,0 +1,7 @@
+"""The marker for audited models (tracker.audit writes an event for every change to them)."""
+
+
+class Audited:
+    """Marker: every insert, update and delete of this model writes an audit event."""
+
+    __audited__ = True
