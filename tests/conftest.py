@@ -135,6 +135,26 @@ def client(app):  # type: ignore[no-untyped-def]
     return app.server.test_client()
 
 
+@pytest.fixture
+def empty_cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh, empty database that the `tracker` command will use (through its settings)."""
+    from tracker.config import get_settings
+
+    with fresh_database(tmp_path) as url:
+        monkeypatch.setenv("TRACKER_DATABASE_URL", url)
+        monkeypatch.setenv("TRACKER_INSTANCE_DIR", str(tmp_path))
+        get_settings.cache_clear()
+        yield url
+    get_settings.cache_clear()
+
+
+@pytest.fixture
+def cli_database(empty_cli_database: str) -> str:
+    """As ``empty_cli_database``, migrated and with the catalogue loaded."""
+    initialise(empty_cli_database)
+    return empty_cli_database
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     ARTIFACTS.mkdir(exist_ok=True)

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from tests.conftest import fresh_database, initialise
 from tracker import accounts
 from tracker.models import Role, User
 
@@ -44,42 +41,34 @@ def test_changing_a_password_ends_existing_sessions(db, factory) -> None:  # typ
     assert accounts.user_for_session(db, token) is None
 
 
-def test_users_cli_adds_lists_changes_and_disables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tracker.config import get_settings
+def test_users_cli_adds_lists_changes_and_disables(cli_database: str) -> None:
     from tracker_cli.main import cli
 
-    with fresh_database(tmp_path) as url:
-        initialise(url)
-        monkeypatch.setenv("TRACKER_DATABASE_URL", url)
-        monkeypatch.setenv("TRACKER_INSTANCE_DIR", str(tmp_path))
-        get_settings.cache_clear()
-        run = CliRunner().invoke
-        added = run(cli, ["users", "add", "wang", "--role", "city_staff", "--city", "长治"],
-                    input="Good-pass-2025\nGood-pass-2025\n")  # fmt: skip
-        assert added.exit_code == 0, added.output
-        listed = run(cli, ["users", "list"])
-        assert "wang" in listed.output and "长治" in listed.output
-        assert (
-            run(cli, ["users", "passwd", "wang"], input="Newer-pass-2025\nNewer-pass-2025\n").exit_code == 0
-        )
-        assert run(cli, ["users", "disable", "wang"]).exit_code == 0
-        assert "停用" in run(cli, ["users", "list"]).output
+    url = cli_database
+    run = CliRunner().invoke
+    added = run(cli, ["users", "add", "wang", "--role", "city_staff", "--city", "长治"],
+                input="Good-pass-2025\nGood-pass-2025\n")  # fmt: skip
+    assert added.exit_code == 0, added.output
+    listed = run(cli, ["users", "list"])
+    assert "wang" in listed.output and "长治" in listed.output
+    assert run(cli, ["users", "passwd", "wang"], input="Newer-pass-2025\nNewer-pass-2025\n").exit_code == 0
+    assert run(cli, ["users", "disable", "wang"]).exit_code == 0
+    assert "停用" in run(cli, ["users", "list"]).output
 
-        # Bad input: a clear message in both languages, non-zero exit, nothing written.
-        unknown_city = run(cli, ["users", "add", "lisi", "--role", "city_staff", "--city", "上海"],
-                           input="Good-pass-2025\nGood-pass-2025\n")  # fmt: skip
-        assert unknown_city.exit_code != 0
-        assert "未知城市" in unknown_city.output and "Unknown city" in unknown_city.output
-        duplicate = run(
-            cli, ["users", "add", "wang", "--role", "leader"], input="Good-pass-2025\nGood-pass-2025\n"
-        )
-        assert duplicate.exit_code != 0 and "already exists" in duplicate.output
-        missing = run(cli, ["users", "passwd", "nobody"], input="Good-pass-2025\nGood-pass-2025\n")
-        assert missing.exit_code != 0 and "用户不存在" in missing.output
-        from tracker.db import make_engine
+    # Bad input: a clear message in both languages, non-zero exit, nothing written.
+    unknown_city = run(cli, ["users", "add", "lisi", "--role", "city_staff", "--city", "上海"],
+                       input="Good-pass-2025\nGood-pass-2025\n")  # fmt: skip
+    assert unknown_city.exit_code != 0
+    assert "未知城市" in unknown_city.output and "Unknown city" in unknown_city.output
+    duplicate = run(
+        cli, ["users", "add", "wang", "--role", "leader"], input="Good-pass-2025\nGood-pass-2025\n"
+    )
+    assert duplicate.exit_code != 0 and "already exists" in duplicate.output
+    missing = run(cli, ["users", "passwd", "nobody"], input="Good-pass-2025\nGood-pass-2025\n")
+    assert missing.exit_code != 0 and "用户不存在" in missing.output
+    from tracker.db import make_engine
 
-        engine = make_engine(url)
-        with engine.connect() as conn:
-            assert conn.execute(select(func.count()).select_from(User)).scalar_one() == 1
-        engine.dispose()
-    get_settings.cache_clear()
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(User)).scalar_one() == 1
+    engine.dispose()

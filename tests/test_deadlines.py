@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from tests.conftest import fresh_database, initialise
 from tracker.deadlines import parse_chinese_or_iso_date, set_deadline
 from tracker.errors import TrackerError
 from tracker.models import AuditEvent
@@ -35,25 +33,17 @@ def test_a_city_deadline_after_the_provinces_is_refused(db) -> None:  # type: ig
         set_deadline(db, batch_number=1, city="太原", deadline=dt.date(2025, 7, 1), source=None)
 
 
-def test_deadlines_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tracker.config import get_settings
+@pytest.mark.usefixtures("cli_database")
+def test_deadlines_cli() -> None:
     from tracker_cli.main import cli
 
-    with fresh_database(tmp_path) as url:
-        initialise(url)
-        monkeypatch.setenv("TRACKER_DATABASE_URL", url)
-        monkeypatch.setenv("TRACKER_INSTANCE_DIR", str(tmp_path))
-        get_settings.cache_clear()
-        run = CliRunner().invoke
-        listed = run(cli, ["deadlines", "list"])
-        assert (
-            "长治" in listed.output
-            and "2025年6月28日" in listed.output
-            and "长环函〔2025〕36号" in listed.output
-        )
-        changed = run(cli, ["deadlines", "set", "--batch", "2", "--city", "大同", "2025年9月26日"])
-        assert changed.exit_code == 0, changed.output
-        assert "2025年9月26日" in run(cli, ["deadlines", "list"]).output
-        bad = run(cli, ["deadlines", "set", "--batch", "2", "--city", "大同", "9/26"])
-        assert bad.exit_code != 0 and "日期格式不正确" in bad.output and "Not a date" in bad.output
-    get_settings.cache_clear()
+    run = CliRunner().invoke
+    listed = run(cli, ["deadlines", "list"])
+    assert (
+        "长治" in listed.output and "2025年6月28日" in listed.output and "长环函〔2025〕36号" in listed.output
+    )
+    changed = run(cli, ["deadlines", "set", "--batch", "2", "--city", "大同", "2025年9月26日"])
+    assert changed.exit_code == 0, changed.output
+    assert "2025年9月26日" in run(cli, ["deadlines", "list"]).output
+    bad = run(cli, ["deadlines", "set", "--batch", "2", "--city", "大同", "9/26"])
+    assert bad.exit_code != 0 and "日期格式不正确" in bad.output and "Not a date" in bad.output

@@ -46,36 +46,29 @@ def _catalogue_fingerprint(url: str) -> dict[str, int]:
     return counts
 
 
-def test_tracker_init_twice_changes_nothing_and_keeps_edits(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from tracker.config import get_settings
+def test_tracker_init_twice_changes_nothing_and_keeps_edits(empty_cli_database: str) -> None:
     from tracker_cli.main import cli
 
-    with fresh_database(tmp_path) as url:
-        monkeypatch.setenv("TRACKER_DATABASE_URL", url)
-        monkeypatch.setenv("TRACKER_INSTANCE_DIR", str(tmp_path))
-        get_settings.cache_clear()
-        runner = CliRunner()
-        first = runner.invoke(cli, ["init"])
-        assert first.exit_code == 0, first.output
-        assert "cities: 11" in first.output
-        # The provincial admin moves 太原's first-batch deadline; init must not put it back.
-        factory = make_session_factory(make_engine(url))
-        with transaction(factory) as session:
-            taiyuan = session.scalars(select(City).where(City.short_zh == "太原")).one()
-            row = session.scalars(select(BatchDeadline).where(BatchDeadline.city_id == taiyuan.id)).first()
-            assert row is not None
-            row.source = "edited by admin"
-        before_second = _catalogue_fingerprint(url)
-        second = runner.invoke(cli, ["init"])
-        assert second.exit_code == 0, second.output
-        assert "catalogue rows added: 0" in second.output
-        assert _catalogue_fingerprint(url) == before_second
-        with transaction(factory) as session:
-            assert session.scalar(select(func.count()).where(BatchDeadline.source == "edited by admin")) == 1
-        factory.kw["bind"].dispose()
-    get_settings.cache_clear()
+    url = empty_cli_database
+    runner = CliRunner()
+    first = runner.invoke(cli, ["init"])
+    assert first.exit_code == 0, first.output
+    assert "cities: 11" in first.output
+    # The provincial admin moves 太原's first-batch deadline; init must not put it back.
+    factory = make_session_factory(make_engine(url))
+    with transaction(factory) as session:
+        taiyuan = session.scalars(select(City).where(City.short_zh == "太原")).one()
+        row = session.scalars(select(BatchDeadline).where(BatchDeadline.city_id == taiyuan.id)).first()
+        assert row is not None
+        row.source = "edited by admin"
+    before_second = _catalogue_fingerprint(url)
+    second = runner.invoke(cli, ["init"])
+    assert second.exit_code == 0, second.output
+    assert "catalogue rows added: 0" in second.output
+    assert _catalogue_fingerprint(url) == before_second
+    with transaction(factory) as session:
+        assert session.scalar(select(func.count()).where(BatchDeadline.source == "edited by admin")) == 1
+    factory.kw["bind"].dispose()
 
 
 def test_audit_events_are_append_only_in_the_database(db) -> None:  # type: ignore[no-untyped-def]
