@@ -16,6 +16,7 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from tracker.db import Base, TrackerSession, utcnow
 from tracker.models import (
+    Application,
     Audited,
     AuditEvent,
     Pilot,
@@ -65,6 +66,13 @@ def _city_id(session: Session, obj: object) -> int | None:
     """The city an audited object belongs to, so city users can be shown their own trail."""
     if hasattr(obj, "city_id"):
         return obj.city_id  # type: ignore[no-any-return]
+    application_id = getattr(obj, "application_id", None)
+    if application_id is not None:
+        return (
+            session.connection()
+            .execute(select(Application.city_id).where(Application.id == application_id))
+            .scalar()
+        )
     pilot_id = getattr(obj, "pilot_id", None)
     if isinstance(obj, TaskProgress):
         pilot_id = (

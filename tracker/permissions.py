@@ -16,6 +16,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from tracker.models import (
     Application,
     AuditEvent,
+    Batch,
     City,
     Milestone,
     Organisation,
@@ -46,6 +47,14 @@ class PermissionDenied(Exception):
         super().__init__(f"{message_zh} / {message_en}")
         self.message_zh = message_zh
         self.message_en = message_en
+
+
+class Level(StrEnum):
+    """Who performs a workflow step (tracker.applications declares each step's level)."""
+
+    CITY = "city"  # the city bureau's step (市级初审); the province's for direct service applications
+    PROVINCE = "province"  # the provincial bureau's step (省级遴选, publication, closing a pilot)
+    EITHER = "either"  # the city bureau of the object's city or the province
 
 
 PROVINCIAL_ROLES = frozenset({Role.PROVINCE_ADMIN, Role.PROVINCE_STAFF})
@@ -82,6 +91,8 @@ def _object_place(obj: object) -> tuple[int, int | None]:
         return obj.city.province_id, obj.city_id
     if isinstance(obj, City):
         return obj.province_id, obj.id
+    if isinstance(obj, Batch):
+        return obj.province_id, None
     if isinstance(obj, User):
         return obj.province_id, obj.city_id
     raise TypeError(f"no permission rule for {type(obj).__name__}")
@@ -152,3 +163,40 @@ def manageable_users(user: object) -> Select[User]:
         return select(User).where(false())
     assert isinstance(user, User)
     return select(User).where(User.province_id == user.province_id)
+
+
+def may_act(user: object, level: Level, obj: object) -> bool:
+    """Whether ``user`` may perform a workflow step of ``level`` on ``obj`` (an application or pilot).
+
+    The object must be in the user's scope and their role must write. City steps belong to the city
+    bureau, except for a service application filed directly with the province (344号 四(一)),
+    whose city steps the province performs. Leaders never act.
+    """
+    if not can(user, Action.EDIT, obj):
+        return False
+    assert isinstance(user, User)
+    provincial = user.role in PROVINCIAL_ROLES
+    if level is Level.PROVINCE:
+        return provincial
+    if level is Level.CITY:
+        if isinstance(obj, Application) and obj.direct_to_province:
+            return provincial
+        return user.role is Role.CITY_STAFF
+    return True
+
+
+def require_act(user: object, level: Level, obj: object) -> None:
+    """Raise PermissionDenied unless ``may_act(user, level, obj)``, saying whose step it is."""
+    if not is_active_user(user):
+        raise PermissionDenied("请先登录", "Login required")
+    if not may_act(user, level, obj):
+        if level is Level.PROVINCE:
+            raise PermissionDenied("此操作仅限省级生态环境部门", "Only the provincial bureau may do this")
+        raise PermissionDenied(
+            "此操作仅限申报单位所在市的生态环境部门", "Only the applicant's city bureau may do this"
+        )
+
+
+def visible_applications(user: object) -> Select[Application]:
+    """The applications the user may see."""
+    return scope_to_user(user, select(Application), Application.city_id)

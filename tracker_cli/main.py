@@ -222,6 +222,16 @@ def deadlines_set(batch_number: int, city: str, source: str | None, deadline: st
         fail(error.message_zh, error.message_en)
 
 
+def _register_groups() -> None:
+    from tracker_cli.lifecycle import applications, pilots
+
+    cli.add_command(applications)
+    cli.add_command(pilots)
+
+
+_register_groups()
+
+
 def main() -> None:
     cli(prog_name="tracker")
 

@@ -15,6 +15,7 @@ from tracker.models.catalogue import (
 from tracker.models.enums import (
     ApplicationStatus,
     DepartmentDuty,
+    FileKind,
     OrganisationKind,
     PilotCategory,
     PilotStatus,
@@ -24,6 +25,15 @@ from tracker.models.enums import (
     UpdateStatus,
 )
 from tracker.models.geography import City, Department, Province
+from tracker.models.lifecycle import (
+    ApplicationFile,
+    DeadlineException,
+    ExpertScore,
+    PilotParticipant,
+    PlanMilestone,
+    PlanParticipant,
+    WorkflowStep,
+)
 from tracker.models.pilots import (
     Application,
     Audited,
@@ -37,6 +47,7 @@ from tracker.models.pilots import (
 
 __all__ = [
     "Application",
+    "ApplicationFile",
     "ApplicationStatus",
     "AuditEvent",
     "Audited",
@@ -45,15 +56,21 @@ __all__ = [
     "BatchDeadline",
     "CategoryQuota",
     "City",
+    "DeadlineException",
     "Department",
     "DepartmentDuty",
+    "ExpertScore",
+    "FileKind",
     "LoginAttempt",
     "Milestone",
     "Organisation",
     "OrganisationKind",
     "Pilot",
     "PilotCategory",
+    "PilotParticipant",
     "PilotStatus",
+    "PlanMilestone",
+    "PlanParticipant",
     "Product",
     "ProductSource",
     "ProgressUpdate",
@@ -68,4 +85,5 @@ __all__ = [
     "UserSession",
     "WorkPlanTask",
     "WorkPlanTaskDepartment",
+    "WorkflowStep",
 ]

@@ -35,6 +35,15 @@ class ApplicationStatus(StrEnum):
     NOT_SELECTED = "not_selected"
 
 
+class FileKind(StrEnum):
+    """附件4 §六 相关材料."""
+
+    BUSINESS = "business"  # 企业生产经营相关文件
+    CARBON_MANAGEMENT = "carbon_management"  # 碳排放管理职能部门设置文件和规章制度
+    OTHER_PILOT = "other_pilot"  # 获批其他国家级或省级相关试点文件
+    OTHER = "other"  # 其他相关材料
+
+
 class PilotStatus(StrEnum):
     SELECTED = "selected"
     PUBLISHED = "published"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Boolean,
@@ -33,6 +34,15 @@ from tracker.models.enums import (
 )
 from tracker.models.geography import City
 
+if TYPE_CHECKING:
+    from tracker.models.lifecycle import (
+        ApplicationFile,
+        ExpertScore,
+        PilotParticipant,
+        PlanMilestone,
+        PlanParticipant,
+    )
+
 
 class Organisation(Base, Audited):
     """An applicant or pilot unit, identified by its unified social credit code."""
@@ -41,7 +51,9 @@ class Organisation(Base, Audited):
 
     id: Mapped[intpk]
     name: Mapped[name_str]
-    credit_code: Mapped[str] = mapped_column(String(18), unique=True)
+    # Unknown until the unit's own form (附件3) or a city user supplies it: the city summary table
+    # (附件1) names units without their codes. Several unknown (NULL) codes do not collide.
+    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
     city_id: Mapped[int] = mapped_column(ForeignKey("cities.id"), index=True)
     kind: Mapped[OrganisationKind] = mapped_column(enum_column(OrganisationKind, "organisation_kind"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -49,8 +61,10 @@ class Organisation(Base, Audited):
     city: Mapped[City] = relationship()
 
     @validates("credit_code")
-    def _normalise_credit_code(self, _key: str, value: str) -> str:
+    def _normalise_credit_code(self, _key: str, value: str | None) -> str | None:
         """No invalid code is ever stored, whichever path writes it."""
+        if value is None:
+            return None
         check = validate_credit_code(value)
         if not check.valid:
             raise TrackerError(
@@ -90,6 +104,19 @@ class Application(Base, Audited):
     eligibility: Mapped[str | None] = mapped_column(Text)  # ≤2000
     advantages: Mapped[str | None] = mapped_column(Text)  # ≤2000
     future_plan: Mapped[str | None] = mapped_column(Text)  # ≤1000
+    # 附件1/2 汇总表: the short texts the city's summary table carries (≤500 characters each).
+    summary_advantages: Mapped[str | None] = mapped_column(Text)
+    summary_plan: Mapped[str | None] = mapped_column(Text)
+    # 附件4 试点建设工作方案提纲 (milestones and participants are rows of their own).
+    plan_basis: Mapped[str | None] = mapped_column(Text)  # 一 工作基础
+    plan_indicators: Mapped[str | None] = mapped_column(Text)  # 二 技术指标
+    plan_main_tasks: Mapped[str | None] = mapped_column(Text)  # 三 主要任务
+    plan_schedule: Mapped[str | None] = mapped_column(Text)  # 四 阶段性实施计划
+    safeguard_organisation: Mapped[str | None] = mapped_column(Text)  # 五 组织领导
+    safeguard_mechanism: Mapped[str | None] = mapped_column(Text)  # 工作机制
+    safeguard_funding: Mapped[str | None] = mapped_column(Text)  # 资金保障
+    safeguard_technical: Mapped[str | None] = mapped_column(Text)  # 技术保障
+    safeguard_publicity: Mapped[str | None] = mapped_column(Text)  # 宣传推广
     is_chain_leader: Mapped[bool] = mapped_column(default=False)
     is_label_pilot_unit: Mapped[bool] = mapped_column(default=False)
     has_green_title: Mapped[bool] = mapped_column(default=False)
@@ -101,6 +128,18 @@ class Application(Base, Audited):
     city: Mapped[City] = relationship()
     batch: Mapped[Batch] = relationship()
     product: Mapped[Product | None] = relationship()
+    plan_milestones: Mapped[list[PlanMilestone]] = relationship(
+        back_populates="application", order_by="PlanMilestone.position", cascade="all, delete-orphan"
+    )
+    plan_participants: Mapped[list[PlanParticipant]] = relationship(
+        back_populates="application", order_by="PlanParticipant.position", cascade="all, delete-orphan"
+    )
+    files: Mapped[list[ApplicationFile]] = relationship(
+        back_populates="application", order_by="ApplicationFile.id"
+    )
+    scores: Mapped[list[ExpertScore]] = relationship(
+        back_populates="application", order_by="ExpertScore.expert_name"
+    )
 
 
 class Pilot(Base, Audited):
@@ -140,6 +179,9 @@ class Pilot(Base, Audited):
     milestones: Mapped[list[Milestone]] = relationship(back_populates="pilot", order_by="Milestone.due_date")
     updates: Mapped[list[ProgressUpdate]] = relationship(
         back_populates="pilot", order_by="ProgressUpdate.period_start"
+    )
+    participants: Mapped[list[PilotParticipant]] = relationship(
+        back_populates="pilot", order_by="PilotParticipant.position"
     )
 
 

@@ -1,0 +1,231 @@
+"""tracker applications … / tracker pilots …: the application workflow and the official forms."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from reports.forms import application_form_xlsx, pilot_list_xlsx, summary_table_xlsx
+from tracker import accounts, audit
+from tracker.applications import ValidationFailed
+from tracker.config import get_settings
+from tracker.db import TrackerSession, transaction
+from tracker.errors import TrackerError
+from tracker.forms import form_values, import_applications, published_list_rows, summary_table_rows
+from tracker.labels import format_date_zh
+from tracker.lifecycle import APPLICATION_STEPS, PILOT_STEPS, advance_application, advance_pilot, open_batch
+from tracker.models import Application, Batch, City, Pilot, User
+from tracker.permissions import Action as PermissionAction
+from tracker.permissions import PermissionDenied, require
+
+
+def _fail(message_zh: str, message_en: str) -> None:
+    raise click.ClickException(f"{message_zh}\n{message_en}")
+
+
+@contextmanager
+def _acting(username: str | None, label: str) -> Iterator[tuple[TrackerSession, User | None]]:
+    """A transaction as the named account (its permissions apply), or as the operator for read-only use."""
+    from tracker_cli.main import _factory
+
+    try:
+        with transaction(_factory(), actor=label) as session:
+            user = accounts.get_user(session, username) if username else None
+            if user is not None:
+                if not user.is_active:
+                    _fail(f"账户已停用：{username}", f"Account disabled: {username}")
+                session.info["actor"] = user
+            yield session, user
+    except ValidationFailed as error:
+        click.echo("发现以下问题，未写入任何数据： / Problems found; nothing was written:", err=True)
+        for problem in error.problems:
+            click.echo(f"  - {problem.text()}", err=True)
+        raise click.ClickException(
+            f"共{len(error.problems)}个问题 / {len(error.problems)} problem(s)"
+        ) from None
+    except PermissionDenied as error:
+        _fail(error.message_zh, error.message_en)
+    except TrackerError as error:
+        _fail(error.message_zh, error.message_en)
+
+
+def _city(session: TrackerSession, name: str) -> City:
+    return accounts.find_city(session, name)
+
+
+def _batch(session: TrackerSession, city: City, number: int | None, today: dt.date) -> Batch:
+    if number is None:
+        return open_batch(session, city, today)
+    batch = session.scalars(
+        select(Batch).where(Batch.province_id == city.province_id, Batch.number == number)
+    ).first()
+    if batch is None:
+        _fail(f"没有第{number}批", f"No batch {number}")
+    assert batch is not None
+    return batch
+
+
+def _operator(session: TrackerSession, user: User | None) -> User:
+    """Exports without --as run as the province's first active administrator (read-only use)."""
+    if user is not None:
+        return user
+    from tracker.models import Role
+
+    admin = session.scalars(
+        select(User).where(User.role == Role.PROVINCE_ADMIN, User.is_active.is_(True)).order_by(User.id)
+    ).first()
+    if admin is None:
+        _fail("请用 --as 指定账户", "Name an account with --as")
+    assert admin is not None
+    return admin
+
+
+AS_OPTION = click.option(
+    "--as", "username", required=True, help="以哪个账户的身份操作（权限按该账户）/ act as this account"
+)
+AS_OPTIONAL = click.option(
+    "--as", "username", help="以哪个账户的身份导出（默认省级管理员）/ export as this account"
+)
+
+
+@click.group()
+def applications() -> None:
+    """试点申报：导入、导出汇总表和申报表，办理审核步骤。 / Applications: import, export, workflow steps."""
+
+
+@applications.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--city", required=True, help="城市，如 长治 / city")
+@click.option(
+    "--batch",
+    "batch_number",
+    type=int,
+    help="批次号（默认当前仍可申报的批次）/ batch (default: the open one)",
+)
+@click.option("--dry-run", is_flag=True, help="只检查，不写入 / check only, write nothing")
+@AS_OPTION
+def applications_import(
+    file: Path, city: str, batch_number: int | None, dry_run: bool, username: str
+) -> None:
+    """导入汇总表（附件1/2）或申报表（附件3），全部通过才写入。 / Import a summary table or an application form, all or nothing."""
+    settings = get_settings()
+    now = dt.datetime.now(dt.UTC)
+    with _acting(username, "tracker applications import") as (session, user):
+        assert user is not None
+        city_row = _city(session, city)
+        batch = _batch(session, city_row, batch_number, now.astimezone(settings.timezone).date())
+        result = import_applications(session, user, file.read_bytes(), city=city_row, batch=batch, now=now,
+                                     tz=settings.timezone, dry_run=dry_run)  # fmt: skip
+        for warning in result.warnings:
+            click.echo(f"提示 / note: {warning}")
+        kind = "申报表 / application form" if result.kind == "form" else "汇总表 / summary table"
+        click.echo(f"{kind}：{city_row.name_zh} {batch.name_zh}")
+        click.echo(f"{result.summary_zh()} / {result.summary_en()}")
+
+
+@applications.command("export")
+@click.option("--batch", "batch_number", required=True, type=int, help="批次号 / batch number")
+@click.option("--city", required=True, help="城市，如 长治 / city")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@AS_OPTIONAL
+def applications_export(batch_number: int, city: str, out: Path, username: str | None) -> None:
+    """导出某市某批次的汇总表（附件1版式）。 / Export a city's summary table for a batch (Annex 1 layout)."""
+    with _acting(username, "tracker applications export") as (session, user):
+        city_row = _city(session, city)
+        batch = _batch(session, city_row, batch_number, dt.date.today())
+        rows = summary_table_rows(session, _operator(session, user), city_row, batch)
+        out.write_bytes(summary_table_xlsx(f"{city_row.name_zh}生态环境局", rows))
+        audit.record(session, "export", "applications", summary=f"汇总表 {city_row.short_zh} 第{batch_number}批 {len(rows)} 行",
+                     city_id=city_row.id)  # fmt: skip
+    click.echo(f"已导出{len(rows)}条 / exported {len(rows)} row(s): {out}")
+
+
+@applications.command("export-form")
+@click.argument("application_id", type=int)
+@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@AS_OPTIONAL
+def applications_export_form(application_id: int, out: Path, username: str | None) -> None:
+    """导出一份申报表（附件3版式）。 / Export one application form (Annex 3 layout)."""
+    with _acting(username, "tracker applications export-form") as (session, user):
+        application = session.get(Application, application_id)
+        if application is None:
+            _fail(f"申报不存在：{application_id}", f"No application {application_id}")
+        assert application is not None
+        require(_operator(session, user), PermissionAction.EXPORT, application)
+        out.write_bytes(application_form_xlsx(form_values(application)))
+        audit.record(session, "export", "application", application_id, summary="申报表",
+                     city_id=application.city_id)  # fmt: skip
+    click.echo(f"已导出 / exported: {out}")
+
+
+@applications.command("advance")
+@click.argument("application_id", type=int)
+@click.argument("step", type=click.Choice(list(APPLICATION_STEPS)))
+@click.option("--reason", help="理由（退回、未入选时必填）/ reason (required to return or not select)")
+@AS_OPTION
+def applications_advance(application_id: int, step: str, reason: str | None, username: str) -> None:
+    """办理申报的一个步骤（submit 提交、return 退回、pass 初审通过、forward 报送省厅、start_review 开始专家评审、
+    select 入选、reject 未入选）。 / Perform one workflow step on an application."""
+    settings = get_settings()
+    with _acting(username, "tracker applications advance") as (session, user):
+        assert user is not None
+        entry = advance_application(session, user, application_id, step, now=dt.datetime.now(dt.UTC),
+                                    tz=settings.timezone, reason=reason)  # fmt: skip
+    click.echo(f"已办理 / done: {APPLICATION_STEPS[step].label_zh} → {entry.to_status}")
+
+
+@click.group()
+def pilots() -> None:
+    """试点：导出名单，办理公布、启动、延期、完成、退出。 / Pilots: export the list, lifecycle steps."""
+
+
+@pilots.command("export-list")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--batch", "batch_number", type=int, help="只导出某一批次 / only this batch")
+@AS_OPTIONAL
+def pilots_export_list(out: Path, batch_number: int | None, username: str | None) -> None:
+    """导出已公布的试点名单。 / Export the published pilot list."""
+    with _acting(username, "tracker pilots export-list") as (session, user):
+        operator = _operator(session, user)
+        batch = None
+        if batch_number is not None:
+            batch = session.scalars(
+                select(Batch).where(Batch.province_id == operator.province_id, Batch.number == batch_number)
+            ).first()
+            if batch is None:
+                _fail(f"没有第{batch_number}批", f"No batch {batch_number}")
+        rows = published_list_rows(session, operator, batch)
+        subtitle = f"（{batch.name_zh}）" if batch else ""
+        out.write_bytes(pilot_list_xlsx(rows, subtitle=subtitle))
+        audit.record(
+            session, "export", "pilots", summary=f"试点名单 {len(rows)} 个", city_id=operator.city_id
+        )
+    click.echo(f"已导出{len(rows)}个试点 / exported {len(rows)} pilot(s): {out}")
+
+
+@pilots.command("advance")
+@click.argument("pilot_id", type=int)
+@click.argument("step", type=click.Choice(list(PILOT_STEPS)))
+@click.option("--reason", help="理由（延期、退出时必填）/ reason (required to extend or withdraw)")
+@click.option("--date", "on", help="启动日期或延期后的结束日期，如 2026-01-01 / start date, or new end date")
+@AS_OPTION
+def pilots_advance(pilot_id: int, step: str, reason: str | None, on: str | None, username: str) -> None:
+    """办理试点的一个步骤（publish 公布、start 启动实施、extend 延期、complete 完成、withdraw 退出）。
+    / Perform one step on a pilot (publish, start, extend, complete, withdraw)."""
+    from tracker.deadlines import parse_chinese_or_iso_date
+
+    settings = get_settings()
+    with _acting(username, "tracker pilots advance") as (session, user):
+        assert user is not None
+        new_date = parse_chinese_or_iso_date(on) if on else None
+        today = dt.datetime.now(settings.timezone).date()
+        advance_pilot(session, user, pilot_id, step, today=today, reason=reason, new_date=new_date)
+        pilot = session.get(Pilot, pilot_id)
+        assert pilot is not None
+        click.echo(f"已办理 / done: {PILOT_STEPS[step].label_zh}；{pilot.name}（{format_date_zh(pilot.start_date)}—"
+                   f"{format_date_zh(pilot.end_date)}）")  # fmt: skip
