@@ -14,6 +14,8 @@ from tracker.accounts import create_user
 from tracker.db import TrackerSession
 from tracker.demo import make_credit_code
 from tracker.models import (
+    Application,
+    ApplicationStatus,
     Batch,
     City,
     Organisation,
@@ -21,6 +23,8 @@ from tracker.models import (
     Pilot,
     PilotCategory,
     PilotStatus,
+    PlanMilestone,
+    PlanParticipant,
     Product,
     ProgressUpdate,
     Role,
@@ -86,3 +90,28 @@ class Factory:
         update.task_progress.append(TaskProgress(task_id=pilot.tasks[0].id, percent=Decimal(percent)))
         self.session.add(update)
         self.session.commit()
+
+    def application(self, city: str = "长治", product: str | None = "焦炭", *,
+                    status: ApplicationStatus = ApplicationStatus.DRAFT, batch: int = 1,
+                    direct_to_province: bool = False, with_plan: bool = False) -> Application:  # fmt: skip
+        """A complete application (every required field filled) in the given state."""
+        org = self.organisation(city)
+        application = Application(
+            organisation=org, city_id=org.city_id, city=self.city(city),
+            batch=self.session.scalars(select(Batch).where(Batch.number == batch)).one(),
+            category=PilotCategory.PRODUCT if product else PilotCategory.SERVICE,
+            product=self.product(product) if product else None, product_text=product, status=status,
+            direct_to_province=direct_to_province, contact_name="李联系", contact_phone="0355-2110461",
+            overall_goal="建立产品碳足迹管理体系",
+        )  # fmt: skip
+        if with_plan:
+            application.plan_milestones = [
+                PlanMilestone(position=1, title="建成数据采集系统", month=3, indicator="覆盖阶段数", target_value="6"),
+                PlanMilestone(position=2, title="发布碳足迹报告", month=12, indicator="报告", target_value="1"),
+            ]  # fmt: skip
+            application.plan_participants = [
+                PlanParticipant(position=1, unit_name="示例大学", responsibility="核算方法与数据质量"),
+            ]
+        self.session.add(application)
+        self.session.commit()
+        return application

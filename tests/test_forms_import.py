@@ -75,7 +75,13 @@ def test_importing_the_sample_creates_its_applications_as_submitted(db, factory)
     apps = db.scalars(select(Application).join(Application.organisation).order_by(Application.id)).all()
     assert [a.organisation.name for a in apps] == EXPECTED_UNITS
     assert {a.status for a in apps} == {ApplicationStatus.SUBMITTED}
-    assert [a.product.name_zh if a.product else None for a in apps] == ["白酒", "电解铝", "法兰", "陈醋", None]
+    assert [a.product.name_zh if a.product else None for a in apps] == [
+        "白酒",
+        "电解铝",
+        "法兰",
+        "陈醋",
+        None,
+    ]
     assert all(a.organisation.credit_code is None for a in apps)  # the summary table carries no codes
     again = do_import(db, user, sample_bytes())
     assert len(again.unchanged) == 5 and not again.created and not again.updated  # idempotent
@@ -144,7 +150,7 @@ def test_summary_export_is_laid_out_for_print() -> None:
 
 
 def test_formula_text_stays_text() -> None:
-    content = summary_table_xlsx("x", [{"organisation_name": "=HYPERLINK(\"http://evil\")"}])
+    content = summary_table_xlsx("x", [{"organisation_name": '=HYPERLINK("http://evil")'}])
     cell = openpyxl.load_workbook(io.BytesIO(content)).active["B5"]
     assert cell.data_type == "s" and cell.value.startswith("=")
 
@@ -159,7 +165,7 @@ def test_application_form_round_trip(db, factory) -> None:  # type: ignore[no-un
         "future_plan": "计划",
     }  # fmt: skip
     content = application_form_xlsx(values)
-    data, where = read_application_form(content)
+    data, _where = read_application_form(content)
     assert data.category_text == "产品碳足迹管理试点"
     for key, value in values.items():
         if key != "category_text":

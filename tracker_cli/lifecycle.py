@@ -229,3 +229,23 @@ def pilots_advance(pilot_id: int, step: str, reason: str | None, on: str | None,
         assert pilot is not None
         click.echo(f"已办理 / done: {PILOT_STEPS[step].label_zh}；{pilot.name}（{format_date_zh(pilot.start_date)}—"
                    f"{format_date_zh(pilot.end_date)}）")  # fmt: skip
+
+
+@click.command("grant")
+@click.option("--batch", "batch_number", required=True, type=int, help="批次号 / batch number")
+@click.option("--city", required=True, help="城市，如 长治 / city")
+@click.option("--until", required=True, help="延至哪天（含），如 2026-12-31 / reopened until (inclusive)")
+@click.option("--reason", required=True, help="理由 / reason")
+@AS_OPTION
+def deadlines_grant(batch_number: int, city: str, until: str, reason: str, username: str) -> None:
+    """为某市某批次开放逾期申报（仅省级）。 / Reopen a batch for one city (provincial staff only)."""
+    from tracker.deadlines import parse_chinese_or_iso_date
+    from tracker.lifecycle import grant_exception
+
+    with _acting(username, "tracker deadlines grant") as (session, user):
+        assert user is not None
+        city_row = _city(session, city)
+        batch = _batch(session, city_row, batch_number, dt.date.today())
+        row = grant_exception(session, user, batch=batch, city=city_row, until=parse_chinese_or_iso_date(until),
+                              reason=reason)  # fmt: skip
+        click.echo(f"已开放 / reopened: {city_row.short_zh} {batch.name_zh} → {format_date_zh(row.until)}")

@@ -223,8 +223,9 @@ def deadlines_set(batch_number: int, city: str, source: str | None, deadline: st
 
 
 def _register_groups() -> None:
-    from tracker_cli.lifecycle import applications, pilots
+    from tracker_cli.lifecycle import applications, deadlines_grant, pilots
 
+    deadlines.add_command(deadlines_grant)
     cli.add_command(applications)
     cli.add_command(pilots)
 
