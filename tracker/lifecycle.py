@@ -483,3 +483,61 @@ def history(session: Session, subject: Application | Pilot) -> list[WorkflowStep
         select(WorkflowStep).where(WorkflowStep.subject_type == kind, WorkflowStep.subject_id == subject.id)
         .order_by(WorkflowStep.at, WorkflowStep.id)
     ))  # fmt: skip
+
+
+# --- what pages show ------------------------------------------------------------------------------
+
+
+def allowed_application_steps(user: object, application: Application) -> list[Step]:
+    """The steps this user could take on this application now (pages show only these buttons)."""
+    from tracker.permissions import may_act
+
+    return [
+        s
+        for s in APPLICATION_STEPS.values()
+        if application.status in s.sources and may_act(user, s.level, application)
+    ]
+
+
+def allowed_pilot_steps(user: object, pilot: Pilot) -> list[Step]:
+    from tracker.permissions import may_act
+
+    return [s for s in PILOT_STEPS.values() if pilot.status in s.sources and may_act(user, s.level, pilot)]
+
+
+def application_rows(session: Session, user: User, *, batch_number: int | None = None,
+                     statuses: list[str] | None = None) -> list[dict[str, object]]:  # fmt: skip
+    """The applications the user may see, one dict per grid row."""
+    from sqlalchemy.orm import selectinload
+
+    from tracker.labels import label
+    from tracker.permissions import visible_applications
+
+    stmt = visible_applications(user).options(
+        selectinload(Application.organisation), selectinload(Application.city), selectinload(Application.batch),
+        selectinload(Application.product), selectinload(Application.scores),
+    ).order_by(Application.id.desc())  # fmt: skip
+    if batch_number is not None:
+        stmt = stmt.join(Application.batch).where(Batch.number == batch_number)
+    if statuses:
+        stmt = stmt.where(Application.status.in_([AS(s) for s in statuses if s in AS.__members__.values()]))
+    last_steps = {
+        subject_id: (name, at)
+        for subject_id, name, at in session.execute(
+            select(WorkflowStep.subject_id, WorkflowStep.actor_name, WorkflowStep.at)
+            .where(WorkflowStep.subject_type == "application").order_by(WorkflowStep.at, WorkflowStep.id)
+        )
+    }  # fmt: skip
+    rows = []
+    for a in session.scalars(stmt):
+        score = average_score(a)
+        who, at = last_steps.get(a.id, ("", None))
+        rows.append({
+            "id": a.id, "organisation": a.organisation.name, "city": a.city.short_zh, "batch": a.batch.name_zh,
+            "category": label(a.category), "product": a.product.name_zh if a.product else "",
+            "status": label(a.status), "status_key": a.status.value,
+            "score": float(score) if score is not None else None, "experts": len(a.scores),
+            "direct": "是" if a.direct_to_province else "",
+            "last_by": who, "last_at": at.isoformat() if at else None,
+        })  # fmt: skip
+    return rows

@@ -1,0 +1,556 @@
+"""申报与遴选: the city's applications and review queue, the province's forwarded applications, expert
+scores and the selection board with quotas. Every button is checked again on the server."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+from flask import current_app
+from sqlalchemy import select
+
+from dashboards.access import db_session, guarded_layout, request_user
+from dashboards.grid import data_grid
+from reports.forms import application_form_xlsx, summary_table_xlsx
+from tracker import audit
+from tracker.applications import FIELDS, FLAG_KEYS, FLAG_LABELS, ValidationFailed
+from tracker.clock import local_today
+from tracker.deadlines import parse_chinese_or_iso_date
+from tracker.errors import TrackerError
+from tracker.files import read_file, store_file
+from tracker.forms import form_values, import_applications, summary_table_rows
+from tracker.i18n import _
+from tracker.labels import format_datetime_zh, label
+from tracker.lifecycle import (
+    APPLICATION_STEPS,
+    advance_application,
+    allowed_application_steps,
+    application_rows,
+    average_score,
+    grant_exception,
+    history,
+    publish_batch,
+    quota_board,
+    record_score,
+)
+from tracker.models import Application, ApplicationFile, ApplicationStatus, Batch, City, FileKind, Role, User
+from tracker.permissions import (
+    PROVINCIAL_ROLES,
+    Action,
+    Level,
+    PermissionDenied,
+    may_act,
+    require,
+    visible_cities,
+)
+
+PATH = "/applications"
+NAME = _("申报与遴选")
+ORDER = 2
+REQUIRED_ACTION = Action.VIEW
+
+GRID, DETAIL, MESSAGE, REFRESH = "apps-grid", "apps-detail", "apps-message", "apps-refresh"
+BATCH, STATUS = "apps-batch", "apps-status"
+REASON = "apps-reason"
+STEP_BUTTONS = {key: f"apps-step-{key}" for key in APPLICATION_STEPS}
+SCORE_EXPERT, SCORE_VALUE, SCORE_COMMENT, SCORE_SAVE = (
+    "apps-expert",
+    "apps-score",
+    "apps-comment",
+    "apps-score-save",
+)
+FILE_KIND, FILE_UPLOAD, FILE_PICK, FILE_GET, FILE_DOWNLOAD = (
+    "apps-file-kind", "apps-file-upload", "apps-file-pick", "apps-file-get", "apps-file-download")  # fmt: skip
+FORM_GET, FORM_DOWNLOAD = "apps-form-get", "apps-form-download"
+IMPORT_UPLOAD, IMPORT_BATCH, IMPORT_CITY, IMPORT_DRY, IMPORT_RESULT = (
+    "apps-import-upload", "apps-import-batch", "apps-import-city", "apps-import-dry", "apps-import-result")  # fmt: skip
+EXPORT_GO, EXPORT_DOWNLOAD = "apps-export", "apps-export-download"
+QUOTA_GRID = "apps-quota-grid"
+GRANT_BATCH, GRANT_CITY, GRANT_UNTIL, GRANT_REASON, GRANT_GO = (
+    "apps-grant-batch", "apps-grant-city", "apps-grant-until", "apps-grant-reason", "apps-grant-go")  # fmt: skip
+PUBLISH_BATCH, PUBLISH_GO = "apps-publish-batch", "apps-publish-go"
+FILE_KINDS = {
+    FileKind.BUSINESS: _("企业生产经营相关文件"),
+    FileKind.CARBON_MANAGEMENT: _("碳排放管理职能部门设置文件和规章制度"),
+    FileKind.OTHER_PILOT: _("获批其他国家级或省级相关试点文件"),
+    FileKind.OTHER: _("其他相关材料"),
+}
+COLUMNS = [("id", _("编号")), ("organisation", _("申报单位")), ("city", _("所在市")), ("batch", _("批次")),
+           ("category", _("试点类别")), ("product", _("试点产品")), ("status", _("状态")),
+           ("score", _("专家平均分")), ("experts", _("评分专家数")), ("direct", _("直报省厅")),
+           ("last_by", _("最近操作人")), ("last_at", _("最近操作时间"))]  # fmt: skip
+
+
+def _settings() -> Any:
+    return current_app.config["TRACKER_SETTINGS"]
+
+
+def _batch_options(session: Any, user: User) -> list[dict[str, Any]]:
+    batches = session.scalars(
+        select(Batch).where(Batch.province_id == user.province_id).order_by(Batch.number)
+    )
+    return [{"label": b.name_zh, "value": b.number} for b in batches]
+
+
+def _city_options(session: Any, user: User) -> list[dict[str, Any]]:
+    return [{"label": c.name_zh, "value": c.id} for c in session.scalars(visible_cities(user))]
+
+
+def _alert(text: str, color: str = "success") -> Any:
+    return dbc.Alert(text, color=color, dismissable=True, className="py-2")
+
+
+def _problems_alert(error: ValidationFailed) -> Any:
+    items = [html.Li(f"{p.where_zh()}：{p.message_zh}") for p in error.problems]
+    return dbc.Alert([html.Strong(_("发现{n}个问题，未写入任何数据：").format(n=len(error.problems))), html.Ul(items)],
+                     color="danger", className="py-2")  # fmt: skip
+
+
+def _import_card(user: User, batches: list[dict[str, Any]], cities: list[dict[str, Any]]) -> Any:
+    return dbc.Card(dbc.CardBody([
+        html.H3(_("导入汇总表（附件1/2）或申报表（附件3）"), className="h6"),
+        dbc.Row([
+            dbc.Col(dcc.Dropdown(id=IMPORT_BATCH, options=batches, placeholder=_("批次（默认当前批次）")), md=3),
+            dbc.Col(dcc.Dropdown(id=IMPORT_CITY, options=cities, value=user.city_id,
+                                 disabled=user.city_id is not None, clearable=False), md=3),
+            dbc.Col(dbc.Checklist(id=IMPORT_DRY, options=[{"label": _("仅检查不写入"), "value": "dry"}], value=[]), md=2),
+            dbc.Col(dcc.Upload(id=IMPORT_UPLOAD, children=html.Div(_("拖入或点击选择 .xlsx 文件")),
+                               className="upload-box", accept=".xlsx", max_size=10 * 1024 * 1024), md=4),
+        ], className="g-2"),
+        html.Div(id=IMPORT_RESULT, className="mt-2"),
+        dbc.Row([
+            dbc.Col(dbc.Button(_("导出本市该批次汇总表（附件1）"), id=EXPORT_GO, color="success", size="sm"), md="auto"),
+        ], className="mt-2"),
+        dcc.Download(id=EXPORT_DOWNLOAD),
+    ]), className="mb-3")  # fmt: skip
+
+
+def _province_card(batches: list[dict[str, Any]], cities: list[dict[str, Any]]) -> Any:
+    quota_columns = [{"field": "product", "headerName": _("试点产品/类别"), "minWidth": 160},
+                     {"field": "quota", "headerName": _("名额"), "width": 90},
+                     {"field": "taken", "headerName": _("已入选"), "width": 100},
+                     {"field": "remaining", "headerName": _("剩余名额"), "width": 110,
+                      "cellClassRules": {"progress-serious": "params.value == 0"}},
+                     {"field": "candidates", "headerName": _("评审中"), "width": 100}]  # fmt: skip
+    return dbc.Row([
+        dbc.Col(dbc.Card(dbc.CardBody([
+            html.H3(_("遴选名额（每类产品不超过3个，专业化服务试点不超过2个，全省各批次合计）"), className="h6"),
+            data_grid(QUOTA_GRID, quota_columns, height="260px"),
+        ])), md=7),
+        dbc.Col(dbc.Card(dbc.CardBody([
+            html.H3(_("开放逾期申报"), className="h6"),
+            dbc.Row([dbc.Col(dcc.Dropdown(id=GRANT_BATCH, options=batches, placeholder=_("批次")), md=4),
+                     dbc.Col(dcc.Dropdown(id=GRANT_CITY, options=cities, placeholder=_("城市")), md=4),
+                     dbc.Col(dbc.Input(id=GRANT_UNTIL, placeholder="2026-12-31"), md=4)], className="g-1"),
+            dbc.Input(id=GRANT_REASON, placeholder=_("理由"), className="mt-1"),
+            dbc.Button(_("开放"), id=GRANT_GO, size="sm", className="mt-1"),
+            html.Hr(),
+            html.H3(_("公布名单"), className="h6"),
+            dbc.Row([dbc.Col(dcc.Dropdown(id=PUBLISH_BATCH, options=batches, placeholder=_("批次")), md=6),
+                     dbc.Col(dbc.Button(_("公布该批次入选名单"), id=PUBLISH_GO, size="sm", color="warning"), md=6)]),
+        ])), md=5),
+    ], className="g-2 mb-3")  # fmt: skip
+
+
+def _actions_block() -> Any:
+    buttons = [dbc.Button(step.label_zh, id=STEP_BUTTONS[key], size="sm", className="me-1 mb-1 d-none",
+                          color="danger" if key in ("return", "reject") else "primary")
+               for key, step in APPLICATION_STEPS.items()]  # fmt: skip
+    return html.Div([
+        html.H3(_("办理"), className="h6 mt-3"),
+        dbc.Textarea(id=REASON, placeholder=_("理由（退回、未入选时必填）"), rows=2, maxLength=2000, className="mb-1"),
+        html.Div(buttons),
+        html.H3(_("专家评分"), className="h6 mt-3"),
+        dbc.Row([dbc.Col(dbc.Input(id=SCORE_EXPERT, placeholder=_("专家姓名"), maxLength=64), md=3),
+                 dbc.Col(dbc.Input(id=SCORE_VALUE, placeholder=_("评分 0–100"), type="number", min=0, max=100), md=2),
+                 dbc.Col(dbc.Input(id=SCORE_COMMENT, placeholder=_("评审意见")), md=5),
+                 dbc.Col(dbc.Button(_("记录评分"), id=SCORE_SAVE, size="sm"), md=2)], className="g-1"),
+        html.H3(_("相关材料（附件4 第六部分）"), className="h6 mt-3"),
+        dbc.Row([dbc.Col(dcc.Dropdown(id=FILE_KIND, options=[{"label": v, "value": k.value} for k, v in FILE_KINDS.items()],
+                                      value=FileKind.BUSINESS.value, clearable=False), md=5),
+                 dbc.Col(dcc.Upload(id=FILE_UPLOAD, children=html.Div(_("上传材料（PDF、OFD、Word、Excel、图片，≤20MB）")),
+                                    className="upload-box", max_size=20 * 1024 * 1024), md=7)], className="g-1"),
+        dbc.Row([dbc.Col(dcc.Dropdown(id=FILE_PICK, placeholder=_("选择要下载的材料")), md=8),
+                 dbc.Col(dbc.Button(_("下载材料"), id=FILE_GET, size="sm", color="secondary"), md=4)],
+                className="g-1 mt-1"),
+        dbc.Button(_("导出申报表（附件3）"), id=FORM_GET, size="sm", color="success", className="mt-2"),
+        dcc.Download(id=FILE_DOWNLOAD), dcc.Download(id=FORM_DOWNLOAD),
+    ], id="apps-actions")  # fmt: skip
+
+
+@guarded_layout(REQUIRED_ACTION)
+def layout(user: User, **_query: Any) -> Any:
+    with db_session() as session:
+        batches = _batch_options(session, user)
+        cities = _city_options(session, user)
+    statuses = [{"label": label(s), "value": s.value} for s in ApplicationStatus]
+    writer = user.role is not Role.LEADER
+    provincial = user.role in PROVINCIAL_ROLES
+    columns = [{"field": k, "headerName": c} for k, c in COLUMNS]
+    columns[1] |= {"pinned": "left", "minWidth": 240}
+    columns[-1] |= {"valueFormatter": {"function": "zhDate(params.value)"}}
+    grid = data_grid(GRID, columns, height="45vh")
+    grid.dashGridOptions = {
+        **grid.dashGridOptions,
+        "rowSelection": {"mode": "singleRow", "enableClickSelection": True},
+    }
+    grid.getRowId = "params.data.id"
+    return html.Div([
+        html.H2(_("申报与遴选"), className="h4"),
+        html.P(_("市级：受理、初审、退回、报送省厅；省级：专家评审、评分、在名额内确定入选、公布名单。每一步都记录操作人和时间。"),
+               className="text-muted small"),
+        _import_card(user, batches, cities) if writer else None,
+        _province_card(batches, cities) if provincial else None,
+        html.Div(id=MESSAGE),
+        dbc.Row([dbc.Col(dcc.Dropdown(id=BATCH, options=batches, placeholder=_("全部批次")), md=3),
+                 dbc.Col(dcc.Dropdown(id=STATUS, options=statuses, multi=True, placeholder=_("全部状态")), md=5)],
+                className="g-2 mb-2"),
+        grid,
+        dbc.Row([dbc.Col(html.Div(id=DETAIL, className="mt-3"), md=7),
+                 dbc.Col(_actions_block() if writer else html.Div(id="apps-actions"), md=5)]),
+        dcc.Store(id=REFRESH, data=0),
+    ])  # fmt: skip
+
+
+def _selected_id(rows: Any) -> int:
+    if not rows or not isinstance(rows, list) or not isinstance(rows[0], dict):
+        raise PreventUpdate
+    try:
+        return int(rows[0]["id"])
+    except (KeyError, TypeError, ValueError):
+        raise PreventUpdate from None
+
+
+def _visible_application(session: Any, user: User, application_id: int) -> Application:
+    application = session.get(Application, application_id)
+    if application is None or not _can_view(user, application):
+        raise PreventUpdate  # another city's id gets nothing, not even "not found"
+    return application
+
+
+def _can_view(user: User, application: Application) -> bool:
+    try:
+        require(user, Action.VIEW, application)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def _detail(session: Any, user: User, application: Application) -> Any:
+    tz = _settings().timezone
+    values = form_values(application)
+    fields = [html.Tr([html.Th(spec.label_zh, className="w-25"), html.Td(values.get(spec.key) or "—",
+                                                                         style={"whiteSpace": "pre-wrap"})])
+              for spec in FIELDS if values.get(spec.key)]  # fmt: skip
+    flags = [FLAG_LABELS[key][0] for key in FLAG_KEYS if getattr(application, key)]
+    steps = [html.Li(f"{format_datetime_zh(s.at, tz)}　{s.actor_name}　{APPLICATION_STEPS[s.step].label_zh if s.step in APPLICATION_STEPS else s.step}"
+                     f"（{label_status(s.from_status)} → {label_status(s.to_status)}）" + (f"　理由：{s.reason}" if s.reason else ""))
+             for s in history(session, application)]  # fmt: skip
+    scores = [html.Li(f"{s.expert_name}：{s.score}　{s.comment or ''}") for s in application.scores]
+    files = [html.Li(f"{FILE_KINDS[f.kind]}：{f.filename}（{f.size_bytes // 1024 + 1} KB，SHA-256 {f.sha256[:12]}…）")
+             for f in application.files]  # fmt: skip
+    average = average_score(application)
+    return dbc.Card(dbc.CardBody([
+        html.H3(f"{application.organisation.name}", className="h5"),
+        html.P([dbc.Badge(label(application.status), color="info", className="me-2"),
+                f"{application.city.name_zh} · {application.batch.name_zh} · {label(application.category)}",
+                f" · {_('优先支持')}：{'、'.join(flags)}" if flags else ""]),
+        dbc.Alert(f"{_('退回理由')}：{application.return_reason}", color="warning", className="py-1")
+        if application.return_reason and application.status.value == "returned" else None,
+        html.Table(html.Tbody(fields), className="table table-sm small"),
+        html.H4(_("办理记录"), className="h6"), html.Ul(steps or [html.Li(_("暂无"))], className="small"),
+        html.H4(_("专家评分") + (f"（{_('平均')} {average}）" if average is not None else ""), className="h6"),
+        html.Ul(scores or [html.Li(_("暂无"))], className="small"),
+        html.H4(_("相关材料"), className="h6"), html.Ul(files or [html.Li(_("暂无"))], className="small"),
+    ]))  # fmt: skip
+
+
+def label_status(value: str | None) -> str:
+    if value is None:
+        return "—"
+    try:
+        return label(ApplicationStatus(value))
+    except ValueError:
+        return value
+
+
+def register_callbacks(app: Dash) -> None:
+    @app.callback(
+        Output(GRID, "rowData"), Input(BATCH, "value"), Input(STATUS, "value"), Input(REFRESH, "data")
+    )
+    def load_applications(batch: Any, statuses: Any, _refresh: Any) -> list[dict[str, Any]]:
+        user = request_user(Action.VIEW)
+        batch_number = batch if isinstance(batch, int) else None
+        chosen = [s for s in statuses if isinstance(s, str)] if isinstance(statuses, list) else None
+        with db_session() as session:
+            return application_rows(session, user, batch_number=batch_number, statuses=chosen)
+
+    @app.callback(
+        Output(DETAIL, "children"),
+        *[Output(button, "className") for button in STEP_BUTTONS.values()],
+        Output(FILE_PICK, "options"),
+        Input(GRID, "selectedRows"), Input(REFRESH, "data"),
+    )  # fmt: skip
+    def show_application(rows: Any, _refresh: Any) -> tuple[Any, ...]:
+        user = request_user(Action.VIEW)
+        application_id = _selected_id(rows)
+        with db_session() as session:
+            application = _visible_application(session, user, application_id)
+            allowed = {s.key for s in allowed_application_steps(user, application)}
+            classes = ["me-1 mb-1" if key in allowed else "me-1 mb-1 d-none" for key in STEP_BUTTONS]
+            files = [{"label": f.filename, "value": f.id} for f in application.files]
+            return (_detail(session, user, application), *classes, files)
+
+    @app.callback(
+        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
+        *[Input(button, "n_clicks") for button in STEP_BUTTONS.values()],
+        State(GRID, "selectedRows"), State(REASON, "value"), State(REFRESH, "data"),
+        prevent_initial_call=True,
+    )  # fmt: skip
+    def perform_step(*args: Any) -> tuple[Any, Any]:
+        user = request_user(Action.EDIT)
+        rows, reason, refresh = args[-3:]
+        trigger = ctx.triggered_id
+        step = next((key for key, button in STEP_BUTTONS.items() if button == trigger), None)
+        if step is None:
+            raise PreventUpdate
+        application_id = _selected_id(rows)
+        settings = _settings()
+        try:
+            with db_session() as session:
+                _visible_application(session, user, application_id)
+                advance_application(session, user, application_id, step, now=dt.datetime.now(dt.UTC),
+                                    tz=settings.timezone, reason=reason if isinstance(reason, str) else None)  # fmt: skip
+        except ValidationFailed as error:
+            return _problems_alert(error), no_update
+        except (TrackerError, PermissionDenied) as error:
+            return _alert(error.message_zh, "danger"), no_update
+        return _alert(_("已办理：{step}").format(step=APPLICATION_STEPS[step].label_zh)), (refresh or 0) + 1
+
+    @app.callback(
+        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
+        Input(SCORE_SAVE, "n_clicks"),
+        State(GRID, "selectedRows"), State(SCORE_EXPERT, "value"), State(SCORE_VALUE, "value"),
+        State(SCORE_COMMENT, "value"), State(REFRESH, "data"),
+        prevent_initial_call=True,
+    )  # fmt: skip
+    def save_score(
+        _clicks: Any, rows: Any, expert: Any, score: Any, comment: Any, refresh: Any
+    ) -> tuple[Any, Any]:
+        user = request_user(Action.EDIT)
+        application_id = _selected_id(rows)
+        try:
+            value = Decimal(str(score))
+        except (InvalidOperation, ValueError):
+            return _alert(_("请填写0–100之间的评分"), "danger"), no_update
+        try:
+            with db_session() as session:
+                _visible_application(session, user, application_id)
+                record_score(session, user, application_id, expert=str(expert or ""), score=value,
+                             comment=str(comment) if comment else None)  # fmt: skip
+        except (TrackerError, PermissionDenied) as error:
+            return _alert(error.message_zh, "danger"), no_update
+        return _alert(_("评分已记录")), (refresh or 0) + 1
+
+    @app.callback(
+        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
+        Input(FILE_UPLOAD, "contents"),
+        State(FILE_UPLOAD, "filename"), State(FILE_KIND, "value"), State(GRID, "selectedRows"), State(REFRESH, "data"),
+        prevent_initial_call=True,
+    )  # fmt: skip
+    def upload_file(contents: Any, filename: Any, kind: Any, rows: Any, refresh: Any) -> tuple[Any, Any]:
+        user = request_user(Action.EDIT)
+        application_id = _selected_id(rows)
+        try:
+            content = _decode_upload(contents)
+            file_kind = FileKind(kind)
+            with db_session() as session:
+                application = _visible_application(session, user, application_id)
+                store_file(session, user, application, kind=file_kind, filename=str(filename or "file"),
+                           content=content, instance_dir=_settings().instance_dir)  # fmt: skip
+        except ValueError as error:
+            if isinstance(error, TrackerError):
+                return _alert(error.message_zh, "danger"), no_update
+            return _alert(_("无法读取上传的文件"), "danger"), no_update
+        except PermissionDenied as error:
+            return _alert(error.message_zh, "danger"), no_update
+        return _alert(_("材料已上传：{name}").format(name=filename)), (refresh or 0) + 1
+
+    @app.callback(Output(FILE_DOWNLOAD, "data"), Input(FILE_GET, "n_clicks"), State(FILE_PICK, "value"),
+                  State(GRID, "selectedRows"), prevent_initial_call=True)  # fmt: skip
+    def download_file(_clicks: Any, file_id: Any, rows: Any) -> Any:
+        user = request_user(Action.VIEW)
+        application_id = _selected_id(rows)
+        if not isinstance(file_id, int):
+            raise PreventUpdate
+        with db_session() as session:
+            application = _visible_application(session, user, application_id)
+            row = session.get(ApplicationFile, file_id)
+            if row is None or row.application_id != application.id:
+                raise PreventUpdate
+            try:
+                content = read_file(user, row, _settings().instance_dir)
+            except TrackerError:
+                raise PreventUpdate from None
+            audit.record(session, "download", "application_files", row.id, summary=row.filename,
+                         city_id=application.city_id)  # fmt: skip
+            return dcc.send_bytes(content, row.filename)
+
+    @app.callback(Output(FORM_DOWNLOAD, "data"), Input(FORM_GET, "n_clicks"), State(GRID, "selectedRows"),
+                  prevent_initial_call=True)  # fmt: skip
+    def download_form(_clicks: Any, rows: Any) -> Any:
+        user = request_user(Action.EXPORT)
+        application_id = _selected_id(rows)
+        with db_session() as session:
+            application = _visible_application(session, user, application_id)
+            content = application_form_xlsx(form_values(application))
+            audit.record(session, "export", "application", application.id, summary="申报表（附件3）",
+                         city_id=application.city_id)  # fmt: skip
+            return dcc.send_bytes(content, f"申报表_{application.organisation.name}.xlsx")
+
+    @app.callback(
+        Output(IMPORT_RESULT, "children"), Output(REFRESH, "data", allow_duplicate=True),
+        Input(IMPORT_UPLOAD, "contents"),
+        State(IMPORT_UPLOAD, "filename"), State(IMPORT_BATCH, "value"), State(IMPORT_CITY, "value"),
+        State(IMPORT_DRY, "value"), State(REFRESH, "data"),
+        prevent_initial_call=True,
+    )  # fmt: skip
+    def import_file(
+        contents: Any, filename: Any, batch: Any, city_id: Any, dry: Any, refresh: Any
+    ) -> tuple[Any, Any]:
+        user = request_user(Action.EDIT)
+        settings = _settings()
+        now = dt.datetime.now(dt.UTC)
+        try:
+            content = _decode_upload(contents)
+        except ValueError:
+            return _alert(_("无法读取上传的文件"), "danger"), no_update
+        try:
+            with db_session() as session:
+                city = _city_for(session, user, city_id)
+                batch_row = _batch_for(session, user, batch, city, local_today(settings.timezone))
+                result = import_applications(session, user, content, city=city, batch=batch_row, now=now,
+                                             tz=settings.timezone, dry_run=bool(dry))  # fmt: skip
+        except ValidationFailed as error:
+            return _problems_alert(error), no_update
+        except (TrackerError, PermissionDenied) as error:
+            return _alert(error.message_zh, "danger"), no_update
+        notes = [html.Li(w.split(" / ")[0]) for w in result.warnings]
+        kind = _("申报表") if result.kind == "form" else _("汇总表")
+        body = [
+            html.Strong(f"{filename}（{kind}，{batch_row.name_zh}）：{result.summary_zh()}"),
+            html.Ul(notes) if notes else None,
+        ]
+        return dbc.Alert(body, color="info" if result.dry_run else "success", className="py-2"), (
+            refresh or 0
+        ) + 1
+
+    @app.callback(Output(EXPORT_DOWNLOAD, "data"), Output(MESSAGE, "children", allow_duplicate=True),
+                  Input(EXPORT_GO, "n_clicks"), State(IMPORT_BATCH, "value"), State(IMPORT_CITY, "value"),
+                  prevent_initial_call=True)  # fmt: skip
+    def export_summary(_clicks: Any, batch: Any, city_id: Any) -> tuple[Any, Any]:
+        user = request_user(Action.EXPORT)
+        settings = _settings()
+        try:
+            with db_session() as session:
+                city = _city_for(session, user, city_id)
+                if not isinstance(batch, int):
+                    return no_update, _alert(_("请先选择批次"), "warning")
+                batch_row = _batch_for(session, user, batch, city, local_today(settings.timezone))
+                rows = summary_table_rows(session, user, city, batch_row)
+                content = summary_table_xlsx(f"{city.name_zh}生态环境局", rows)
+                audit.record(session, "export", "applications", summary=f"汇总表 {city.short_zh} {batch_row.name_zh} {len(rows)} 行",
+                             city_id=city.id)  # fmt: skip
+        except (TrackerError, PermissionDenied) as error:
+            return no_update, _alert(error.message_zh, "danger")
+        return dcc.send_bytes(content, f"汇总表_{city.short_zh}_{batch_row.name_zh}.xlsx"), no_update
+
+    @app.callback(Output(QUOTA_GRID, "rowData"), Input(REFRESH, "data"))
+    def load_quotas(_refresh: Any) -> list[dict[str, Any]]:
+        user = request_user(Action.VIEW)
+        if user.role not in PROVINCIAL_ROLES:
+            raise PreventUpdate
+        with db_session() as session:
+            return [{"product": line.product_name, "quota": line.quota, "taken": line.taken,
+                     "remaining": line.remaining, "candidates": line.candidates}
+                    for line in quota_board(session, user.province_id)]  # fmt: skip
+
+    @app.callback(
+        Output(MESSAGE, "children", allow_duplicate=True),
+        Input(GRANT_GO, "n_clicks"),
+        State(GRANT_BATCH, "value"), State(GRANT_CITY, "value"), State(GRANT_UNTIL, "value"), State(GRANT_REASON, "value"),
+        prevent_initial_call=True,
+    )  # fmt: skip
+    def grant(_clicks: Any, batch: Any, city_id: Any, until: Any, reason: Any) -> Any:
+        user = request_user(Action.EDIT)
+        try:
+            with db_session() as session:
+                city = _city_for(session, user, city_id)
+                batch_row = _batch_for(session, user, batch, city, local_today(_settings().timezone))
+                row = grant_exception(session, user, batch=batch_row, city=city,
+                                      until=parse_chinese_or_iso_date(str(until or "")), reason=str(reason or ""))  # fmt: skip
+                return _alert(
+                    _("已为{city}开放{batch}申报，截至{date}").format(
+                        city=city.name_zh,
+                        batch=batch_row.name_zh,
+                        date=f"{row.until.year}年{row.until.month}月{row.until.day}日",
+                    )
+                )
+        except (TrackerError, PermissionDenied) as error:
+            return _alert(error.message_zh, "danger")
+
+    @app.callback(
+        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
+        Input(PUBLISH_GO, "n_clicks"), State(PUBLISH_BATCH, "value"), State(REFRESH, "data"),
+        prevent_initial_call=True,
+    )  # fmt: skip
+    def publish(_clicks: Any, batch: Any, refresh: Any) -> tuple[Any, Any]:
+        user = request_user(Action.EDIT)
+        settings = _settings()
+        try:
+            with db_session() as session:
+                batch_row = session.scalars(
+                    select(Batch).where(Batch.province_id == user.province_id, Batch.number == batch)
+                ).first() if isinstance(batch, int) else None  # fmt: skip
+                if batch_row is None:
+                    return _alert(_("请先选择批次"), "warning"), no_update
+                pilots = publish_batch(session, user, batch_row, today=local_today(settings.timezone))
+        except (TrackerError, PermissionDenied) as error:
+            return _alert(error.message_zh, "danger"), no_update
+        return _alert(_("已公布{batch}名单，共{n}个试点").format(batch=batch_row.name_zh, n=len(pilots))), (
+            refresh or 0
+        ) + 1
+
+
+def _decode_upload(contents: Any) -> bytes:
+    if not isinstance(contents, str) or "," not in contents:
+        raise ValueError("no upload")
+    return base64.b64decode(contents.split(",", 1)[1], validate=True)
+
+
+def _city_for(session: Any, user: User, city_id: Any) -> City:
+    """The city an import or export is for: a city user's own; for the province, the one chosen."""
+    if user.city_id is not None and user.role not in PROVINCIAL_ROLES:
+        city_id = user.city_id  # whatever the browser sent
+    city = session.get(City, city_id) if isinstance(city_id, int) else None
+    if city is None or not may_act(user, Level.EITHER, city):
+        raise TrackerError("请选择城市", "Choose a city")
+    return city
+
+
+def _batch_for(session: Any, user: User, number: Any, city: City, today: dt.date) -> Batch:
+    from tracker.lifecycle import open_batch
+
+    if number is None:
+        return open_batch(session, city, today)
+    batch = session.scalars(
+        select(Batch).where(Batch.province_id == user.province_id, Batch.number == number)
+    ).first()
+    if batch is None:
+        raise TrackerError("批次不存在", "No such batch")
+    return batch
