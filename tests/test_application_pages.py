@@ -92,10 +92,12 @@ def test_city_import_review_forward_then_province_selects(client, app, db, peopl
     assert next(q for q in quotas if q["product"] == "白酒")["taken"] == 1
     published = call_callback(client, app, "apps-message", {"apps-publish-go": 1, "apps-publish-batch": 3})
     assert "共1个试点" in text_of(output(published, "apps-message"))
-    assert db.get(Application, first).status is AS.SELECTED
+    chosen_application = db.get(Application, first)
+    db.refresh(chosen_application)
+    assert chosen_application.status is AS.SELECTED
 
 
-def test_another_citys_user_gets_nothing(client, app, factory, people) -> None:  # type: ignore[no-untyped-def]
+def test_another_citys_user_gets_nothing(client, app, factory, people, db) -> None:  # type: ignore[no-untyped-def]
     application = factory.application("长治", status=AS.SUBMITTED)
     login(client, "tys")
     selected = [{"id": application.id}]
@@ -110,10 +112,11 @@ def test_another_citys_user_gets_nothing(client, app, factory, people) -> None: 
     )
     rows = output(call_callback(client, app, "apps-grid", {}), "apps-grid", "rowData")
     assert rows == []
+    db.refresh(application)
     assert application.status is AS.SUBMITTED
 
 
-def test_leaders_read_but_never_write(client, app, factory, people) -> None:  # type: ignore[no-untyped-def]
+def test_leaders_read_but_never_write(client, app, factory, people, db) -> None:  # type: ignore[no-untyped-def]
     application = factory.application("长治", status=AS.UNDER_REVIEW)
     login(client, "lds")
     selected = [{"id": application.id}]
@@ -126,10 +129,11 @@ def test_leaders_read_but_never_write(client, app, factory, people) -> None:  # 
         call_callback(client, app, "apps-import-result", {"apps-import-upload": upload(b"x")}).status_code
         == 204
     )
+    db.refresh(application)
     assert application.status is AS.UNDER_REVIEW and not application.scores
 
 
-def test_supporting_files_checked_stored_and_downloaded(client, app, factory, people, settings) -> None:  # type: ignore[no-untyped-def]
+def test_supporting_files_checked_stored_and_downloaded(client, app, factory, people, db) -> None:  # type: ignore[no-untyped-def]
     application = factory.application("长治", status=AS.DRAFT)
     login(client, "czs")
     selected = [{"id": application.id}]
@@ -142,6 +146,7 @@ def test_supporting_files_checked_stored_and_downloaded(client, app, factory, pe
                                                        "apps-file-upload.filename": "营业执照.pdf", "apps-grid": selected,
                                                        "apps-file-kind": "business"})  # fmt: skip
     assert "材料已上传" in text_of(output(good, "apps-message"))
+    db.refresh(application)
     [stored] = application.files
     assert stored.size_bytes == len(pdf) and len(stored.sha256) == 64
     download = call_callback(client, app, "apps-file-download", {"apps-file-get": 1, "apps-file-pick": stored.id,

@@ -20,7 +20,9 @@ def login(client: Any, username: str, password: str = PASSWORD, next_url: str = 
                                        "password": password, "next": next_url})  # fmt: skip
 
 
-def callback_for(app: Any, output_id: str, values: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]]:
+def callback_for(
+    app: Any, output_id: str, values: dict[str, Any] | None = None
+) -> tuple[str, dict[str, Any]]:
     """The registered callback whose outputs include component ``output_id``.
 
     Several callbacks may write one output (``allow_duplicate``); then the one whose inputs and

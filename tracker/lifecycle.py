@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from tracker.applications import data_from_application, validate
 from tracker.audit import actor_fields
@@ -541,3 +542,92 @@ def application_rows(session: Session, user: User, *, batch_number: int | None =
             "last_by": who, "last_at": at.isoformat() if at else None,
         })  # fmt: skip
     return rows
+
+
+# --- refining a pilot's plan ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskEdit:
+    task_id: int
+    weight: Decimal
+    planned_start: dt.date
+    planned_end: dt.date
+    responsible_unit: str | None
+
+
+@dataclass(frozen=True)
+class MilestoneEdit:
+    milestone_id: int
+    due_date: dt.date
+    indicator: str | None
+    target_value: str | None
+    evidence_required: bool
+
+
+def refine_plan(session: Session, user: User, pilot_id: int, *, version: int, tasks: list[TaskEdit],
+                milestones: list[MilestoneEdit]) -> Pilot:  # fmt: skip
+    """The city bureau (or the province) adjusts task weights and spans and milestone details.
+
+    ``version`` is the pilot version the editor loaded: if someone else saved in between, the change
+    is refused rather than silently overwriting theirs. Every problem is reported at once.
+    """
+    from tracker.applications import Problem, ValidationFailed
+
+    pilot = session.get(Pilot, pilot_id)
+    if pilot is None:
+        raise TrackerError("试点不存在", "No such pilot")
+    require_act(user, Level.EITHER, pilot)
+    if pilot.status in (PS.COMPLETED, PS.WITHDRAWN):
+        raise TrackerError("试点已结束，计划不能再修改", "The pilot has ended; its plan is closed")
+    if pilot.version != version:
+        raise TrackerError(
+            "该试点计划已被他人修改，请刷新后重新编辑",
+            "Someone else changed this plan; reload and edit again",
+        )
+    by_task = {t.id: t for t in pilot.tasks}
+    by_milestone = {m.id: m for m in pilot.milestones}
+    problems: list[Problem] = []
+    for index, edit in enumerate(tasks, start=1):
+        where = f"任务第{index}行"
+        if edit.task_id not in by_task:
+            problems.append(Problem("tasks", f"{where}不属于该试点", f"task row {index} is not this pilot's"))
+        if edit.weight < 0 or edit.weight > 1000:
+            problems.append(
+                Problem("tasks", f"{where}权重应在0–1000之间", f"task row {index}: weight 0–1000")
+            )
+        if edit.planned_end < edit.planned_start:
+            problems.append(
+                Problem("tasks", f"{where}计划结束早于开始", f"task row {index}: end before start")
+            )
+    if tasks and sum((e.weight for e in tasks), Decimal(0)) <= 0:
+        problems.append(
+            Problem("tasks", "任务权重合计须大于0", "the task weights must add up to more than 0")
+        )
+    for index, medit in enumerate(milestones, start=1):
+        if medit.milestone_id not in by_milestone:
+            problems.append(
+                Problem(
+                    "milestones",
+                    f"阶段性目标第{index}行不属于该试点",
+                    f"milestone row {index} is not this pilot's",
+                )
+            )
+        if not pilot.start_date <= medit.due_date <= pilot.end_date + dt.timedelta(days=366):
+            problems.append(Problem("milestones", f"阶段性目标第{index}行到期日不在试点期内",
+                                    f"milestone row {index}: due date outside the pilot"))  # fmt: skip
+    if problems:
+        raise ValidationFailed(problems)
+    for edit in tasks:
+        task = by_task[edit.task_id]
+        task.weight, task.planned_start, task.planned_end = edit.weight, edit.planned_start, edit.planned_end
+        task.responsible_unit = (edit.responsible_unit or "").strip() or None
+    for medit in milestones:
+        milestone = by_milestone[medit.milestone_id]
+        milestone.due_date, milestone.evidence_required = medit.due_date, medit.evidence_required
+        milestone.indicator = (medit.indicator or "").strip() or None
+        milestone.target_value = (medit.target_value or "").strip() or None
+    if any(session.is_modified(row) for row in [*pilot.tasks, *pilot.milestones]):
+        flag_modified(pilot, "name")  # the pilot's version moves with its plan (optimistic locking)
+    session.flush()
+    return pilot

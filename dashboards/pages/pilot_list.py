@@ -1,0 +1,269 @@
+"""试点名单与计划: the published list (exportable in the official layout), each pilot's lifecycle steps,
+and its plan (task weights and spans, milestones) for the city bureau to refine."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import dash_ag_grid as dag
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+from flask import current_app
+from sqlalchemy import select
+
+from dashboards.access import db_session, guarded_layout, request_user
+from dashboards.grid import data_grid, locale_text
+from reports.forms import pilot_list_xlsx
+from tracker import audit
+from tracker.applications import ValidationFailed
+from tracker.clock import local_today
+from tracker.deadlines import parse_chinese_or_iso_date
+from tracker.errors import TrackerError
+from tracker.forms import published_list_rows
+from tracker.i18n import _
+from tracker.labels import format_date_zh, label
+from tracker.lifecycle import (
+    PILOT_STEPS,
+    MilestoneEdit,
+    TaskEdit,
+    advance_pilot,
+    allowed_pilot_steps,
+    refine_plan,
+)
+from tracker.models import Pilot, Role, User
+from tracker.permissions import Action, PermissionDenied, require, visible_pilots
+
+PATH = "/pilot-list"
+NAME = _("试点名单")
+ORDER = 3
+REQUIRED_ACTION = Action.VIEW
+
+GRID, DETAIL, MESSAGE, REFRESH = "plist-grid", "plist-detail", "plist-message", "plist-refresh"
+EXPORT, DOWNLOAD, SCOPE = "plist-export", "plist-download", "plist-scope"
+REASON, DATE = "plist-reason", "plist-date"
+STEP_BUTTONS = {key: f"plist-step-{key}" for key in PILOT_STEPS}
+TASKS, MILESTONES, SAVE_PLAN, VERSION = "plist-tasks", "plist-milestones", "plist-save-plan", "plist-version"
+COLUMNS = [("id", _("编号")), ("organisation", _("试点单位")), ("city", _("所在市")), ("category", _("试点类别")),
+           ("product", _("试点产品")), ("batch", _("批次")), ("status", _("状态")),
+           ("published_on", _("公布日期")), ("start_date", _("开始日期")), ("end_date", _("结束日期"))]  # fmt: skip
+SCOPES = {"published": _("已公布名单"), "all": _("全部入选试点（含待公布）")}
+
+
+def _editable_grid(grid_id: str, columns: list[dict[str, Any]]) -> dag.AgGrid:
+    return dag.AgGrid(id=grid_id, columnDefs=columns, rowData=[], className="ag-theme-quartz",
+                      defaultColDef={"resizable": True}, style={"height": "260px"},
+                      dashGridOptions={"localeText": locale_text(), "singleClickEdit": True,
+                                       "stopEditingWhenCellsLoseFocus": True})  # fmt: skip
+
+
+@guarded_layout(REQUIRED_ACTION)
+def layout(user: User, **_query: Any) -> Any:
+    columns = [{"field": k, "headerName": c} for k, c in COLUMNS]
+    columns[1] |= {"pinned": "left", "minWidth": 240}
+    for column in columns[-3:]:
+        column |= {"valueFormatter": {"function": "zhDate(params.value)"}, "filter": "agDateColumnFilter"}
+    grid = data_grid(GRID, columns, height="40vh")
+    grid.dashGridOptions = {
+        **grid.dashGridOptions,
+        "rowSelection": {"mode": "singleRow", "enableClickSelection": True},
+    }
+    grid.getRowId = "params.data.id"
+    writer = user.role is not Role.LEADER
+    editable = writer
+    task_columns = [
+        {"field": "number", "headerName": _("序号"), "width": 80},
+        {"field": "title", "headerName": _("任务"), "minWidth": 220, "flex": 1},
+        {
+            "field": "weight",
+            "headerName": _("权重"),
+            "width": 90,
+            "editable": editable,
+            "cellDataType": "number",
+        },
+        {"field": "planned_start", "headerName": _("计划开始"), "width": 130, "editable": editable},
+        {"field": "planned_end", "headerName": _("计划完成"), "width": 130, "editable": editable},
+        {"field": "responsible_unit", "headerName": _("责任单位"), "width": 180, "editable": editable},
+    ]
+    milestone_columns = [
+        {"field": "title", "headerName": _("阶段性目标"), "minWidth": 220, "flex": 1},
+        {"field": "due_date", "headerName": _("到期日"), "width": 130, "editable": editable},
+        {"field": "indicator", "headerName": _("指标"), "width": 160, "editable": editable},
+        {"field": "target_value", "headerName": _("目标值"), "width": 100, "editable": editable},
+        {"field": "evidence_required", "headerName": _("需佐证材料"), "width": 120, "editable": editable,
+         "cellDataType": "boolean"},
+    ]  # fmt: skip
+    return html.Div([
+        html.H2(_("试点名单"), className="h4"),
+        dbc.Row([
+            dbc.Col(dbc.RadioItems(id=SCOPE, options=[{"label": v, "value": k} for k, v in SCOPES.items()],
+                                   value="published", inline=True), md=8),
+            dbc.Col(dbc.Button(_("导出名单（Excel）"), id=EXPORT, color="success", size="sm"), md=4, className="text-end"),
+        ], className="mb-2"),
+        html.Div(id=MESSAGE),
+        grid,
+        dcc.Download(id=DOWNLOAD),
+        dbc.Row([
+            dbc.Col(html.Div(id=DETAIL, className="mt-3"), md=6),
+            dbc.Col(html.Div([
+                html.H3(_("办理"), className="h6 mt-3"),
+                dbc.Row([dbc.Col(dbc.Input(id=DATE, placeholder=_("日期，如 2026-01-01（启动/延期用）")), md=5),
+                         dbc.Col(dbc.Input(id=REASON, placeholder=_("理由（延期、退出时必填）")), md=7)], className="g-1"),
+                html.Div([dbc.Button(step.label_zh, id=button, size="sm", className="me-1 mt-1 d-none",
+                                     color="danger" if key == "withdraw" else "primary")
+                          for key, step in PILOT_STEPS.items() for button in [STEP_BUTTONS[key]]]),
+            ]) if writer else html.Div(), md=6),
+        ]),
+        html.H3(_("任务清单"), className="h6 mt-3"), _editable_grid(TASKS, task_columns),
+        html.H3(_("阶段性目标"), className="h6 mt-3"), _editable_grid(MILESTONES, milestone_columns),
+        dbc.Button(_("保存计划调整"), id=SAVE_PLAN, className="mt-2 mb-4", size="sm") if writer else None,
+        dcc.Store(id=VERSION), dcc.Store(id=REFRESH, data=0),
+    ])  # fmt: skip
+
+
+def _alert(text: str, color: str = "success") -> Any:
+    return dbc.Alert(text, color=color, dismissable=True, className="py-2")
+
+
+def _selected_id(rows: Any) -> int:
+    if not rows or not isinstance(rows, list) or not isinstance(rows[0], dict):
+        raise PreventUpdate
+    try:
+        return int(rows[0]["id"])
+    except (KeyError, TypeError, ValueError):
+        raise PreventUpdate from None
+
+
+def _visible_pilot(session: Any, user: User, pilot_id: int) -> Pilot:
+    pilot = session.get(Pilot, pilot_id)
+    if pilot is None:
+        raise PreventUpdate
+    try:
+        require(user, Action.VIEW, pilot)
+    except PermissionDenied:
+        raise PreventUpdate from None
+    return pilot
+
+
+def _rows(session: Any, user: User, scope: Any) -> list[dict[str, Any]]:
+    if scope == "all":
+        stmt = visible_pilots(user).where(Pilot.application_id.is_not(None)).order_by(Pilot.id)
+        pilots = session.scalars(stmt)
+    else:
+        ids = [r["pilot_id"] for r in published_list_rows(session, user)]
+        pilots = session.scalars(
+            select(Pilot).where(Pilot.id.in_(ids)).order_by(Pilot.category, Pilot.city_id, Pilot.id)
+        )
+    return [{"id": p.id, "organisation": p.organisation.name, "city": p.city.short_zh, "category": label(p.category),
+             "product": p.product.name_zh if p.product else "", "batch": p.batch.name_zh, "status": label(p.status),
+             "published_on": p.published_on.isoformat() if p.published_on else None,
+             "start_date": p.start_date.isoformat(), "end_date": p.end_date.isoformat()} for p in pilots]  # fmt: skip
+
+
+def _date(value: Any) -> dt.date:
+    return parse_chinese_or_iso_date(str(value or ""))
+
+
+def register_callbacks(app: Dash) -> None:
+    @app.callback(Output(GRID, "rowData"), Input(SCOPE, "value"), Input(REFRESH, "data"))
+    def load_list(scope: Any, _refresh: Any) -> list[dict[str, Any]]:
+        user = request_user(Action.VIEW)
+        with db_session() as session:
+            return _rows(session, user, scope)
+
+    @app.callback(
+        Output(DETAIL, "children"), Output(TASKS, "rowData"), Output(MILESTONES, "rowData"), Output(VERSION, "data"),
+        *[Output(button, "className") for button in STEP_BUTTONS.values()],
+        Input(GRID, "selectedRows"), Input(REFRESH, "data"),
+    )  # fmt: skip
+    def show_pilot(rows: Any, _refresh: Any) -> tuple[Any, ...]:
+        user = request_user(Action.VIEW)
+        pilot_id = _selected_id(rows)
+        with db_session() as session:
+            pilot = _visible_pilot(session, user, pilot_id)
+            allowed = {s.key for s in allowed_pilot_steps(user, pilot)}
+            tasks = [{"id": t.id, "number": t.number, "title": t.title, "weight": float(t.weight),
+                      "planned_start": t.planned_start.isoformat(), "planned_end": t.planned_end.isoformat(),
+                      "responsible_unit": t.responsible_unit or ""} for t in pilot.tasks]  # fmt: skip
+            milestones = [{"id": m.id, "title": m.title, "due_date": m.due_date.isoformat(),
+                           "indicator": m.indicator or "", "target_value": m.target_value or "",
+                           "evidence_required": m.evidence_required} for m in pilot.milestones]  # fmt: skip
+            units = [html.Li(f"{p.unit_name}：{p.responsibility}") for p in pilot.participants]
+            detail = dbc.Card(dbc.CardBody([
+                html.H3(pilot.name, className="h6"),
+                html.P([dbc.Badge(label(pilot.status), color="info", className="me-2"),
+                        f"{format_date_zh(pilot.start_date)} — {format_date_zh(pilot.end_date)}"]),
+                html.H4(_("参与单位及职责分工"), className="h6"), html.Ul(units or [html.Li(_("暂无"))], className="small"),
+            ]))  # fmt: skip
+            classes = ["me-1 mt-1" if key in allowed else "me-1 mt-1 d-none" for key in STEP_BUTTONS]
+            return (detail, tasks, milestones, pilot.version, *classes)
+
+    @app.callback(
+        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
+        *[Input(button, "n_clicks") for button in STEP_BUTTONS.values()],
+        State(GRID, "selectedRows"), State(REASON, "value"), State(DATE, "value"), State(REFRESH, "data"),
+        prevent_initial_call=True,
+    )  # fmt: skip
+    def perform_step(*args: Any) -> tuple[Any, Any]:
+        user = request_user(Action.EDIT)
+        rows, reason, date_text, refresh = args[-4:]
+        step = next((key for key, button in STEP_BUTTONS.items() if button == ctx.triggered_id), None)
+        if step is None:
+            raise PreventUpdate
+        pilot_id = _selected_id(rows)
+        try:
+            with db_session() as session:
+                _visible_pilot(session, user, pilot_id)
+                new_date = _date(date_text) if date_text else None
+                advance_pilot(session, user, pilot_id, step, today=local_today(current_app.config["TRACKER_SETTINGS"].timezone),
+                              reason=reason if isinstance(reason, str) else None, new_date=new_date)  # fmt: skip
+        except (TrackerError, PermissionDenied) as error:
+            return _alert(error.message_zh, "danger"), no_update
+        return _alert(_("已办理：{step}").format(step=PILOT_STEPS[step].label_zh)), (refresh or 0) + 1
+
+    @app.callback(
+        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
+        Input(SAVE_PLAN, "n_clicks"),
+        State(GRID, "selectedRows"), State(TASKS, "rowData"), State(MILESTONES, "rowData"), State(VERSION, "data"),
+        State(REFRESH, "data"),
+        prevent_initial_call=True,
+    )  # fmt: skip
+    def save_plan(
+        _clicks: Any, rows: Any, tasks: Any, milestones: Any, version: Any, refresh: Any
+    ) -> tuple[Any, Any]:
+        user = request_user(Action.EDIT)
+        pilot_id = _selected_id(rows)
+        try:
+            task_edits = [TaskEdit(int(t["id"]), Decimal(str(t["weight"])), _date(t["planned_start"]),
+                                   _date(t["planned_end"]), t.get("responsible_unit")) for t in tasks or []]  # fmt: skip
+            milestone_edits = [MilestoneEdit(int(m["id"]), _date(m["due_date"]), m.get("indicator"),
+                                             m.get("target_value"), bool(m.get("evidence_required")))
+                               for m in milestones or []]  # fmt: skip
+        except (KeyError, TypeError, ValueError, InvalidOperation) as error:
+            message = (
+                error.message_zh if isinstance(error, TrackerError) else _("表格中有无法识别的数值或日期")
+            )
+            return _alert(message, "danger"), no_update
+        try:
+            with db_session() as session:
+                _visible_pilot(session, user, pilot_id)
+                refine_plan(session, user, pilot_id, version=int(version or 0), tasks=task_edits,
+                            milestones=milestone_edits)  # fmt: skip
+        except ValidationFailed as error:
+            return _alert("；".join(p.message_zh for p in error.problems), "danger"), no_update
+        except (TrackerError, PermissionDenied) as error:
+            return _alert(error.message_zh, "danger"), no_update
+        return _alert(_("计划调整已保存")), (refresh or 0) + 1
+
+    @app.callback(Output(DOWNLOAD, "data"), Input(EXPORT, "n_clicks"), prevent_initial_call=True)
+    def export_list(_clicks: Any) -> Any:
+        user = request_user(Action.EXPORT)
+        with db_session() as session:
+            rows = published_list_rows(session, user)
+            audit.record(
+                session, "export", "pilots", summary=f"试点名单 {len(rows)} 个", city_id=user.city_id
+            )
+        today = local_today(current_app.config["TRACKER_SETTINGS"].timezone)
+        return dcc.send_bytes(pilot_list_xlsx(rows), f"试点名单_{today.isoformat()}.xlsx")

@@ -1,0 +1,122 @@
+"""The 试点名单 page: list and export for every role, pilot steps and plan refinement only for those allowed."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+import json
+from typing import Any
+
+import openpyxl
+import pytest
+
+from tests.web import call_callback, login
+from tracker.models import PilotStatus, Role
+
+
+def response_of(response: Any) -> dict[str, Any]:
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return json.loads(response.get_data(as_text=True))["response"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def setup(factory, db):  # type: ignore[no-untyped-def]
+    pilot = factory.pilot("长治", "焦炭", status=PilotStatus.PUBLISHED)
+    pilot.published_on = dt.date(2025, 8, 1)
+    db.commit()
+    for name, role, city in (("czs", Role.CITY_STAFF, "长治"), ("tys", Role.CITY_STAFF, "太原"),
+                             ("sheng", Role.PROVINCE_STAFF, None), ("lds", Role.LEADER, None)):  # fmt: skip
+        factory.user(role, city, username=name)
+    return pilot
+
+
+def test_anonymous_gets_401(client, app) -> None:  # type: ignore[no-untyped-def]
+    for output_id in ("plist-grid", "plist-detail", "plist-message", "plist-download"):
+        assert call_callback(client, app, output_id, {}).status_code == 401
+
+
+def test_list_export_and_start_by_the_city(client, app, setup, db) -> None:  # type: ignore[no-untyped-def]
+    pilot = setup
+    login(client, "czs")
+    rows = response_of(call_callback(client, app, "plist-grid", {"plist-scope": "published"}))["plist-grid"][
+        "rowData"
+    ]
+    assert [r["id"] for r in rows] == [pilot.id]
+    download = response_of(call_callback(client, app, "plist-download", {"plist-export": 1}))[
+        "plist-download"
+    ]["data"]
+    sheet = openpyxl.load_workbook(io.BytesIO(base64.b64decode(download["content"]))).active
+    assert sheet["A1"].value == "产品碳足迹管理体系试点名单" and sheet["C4"].value == pilot.organisation.name
+    selected = [{"id": pilot.id}]
+    detail = response_of(call_callback(client, app, "plist-detail", {"plist-grid": selected}))
+    assert "d-none" not in detail["plist-step-start"]["className"]
+    assert "d-none" in detail["plist-step-withdraw"]["className"]
+    started = response_of(
+        call_callback(client, app, "plist-message", {"plist-step-start": 1, "plist-grid": selected})
+    )
+    assert "已办理：启动实施" in json.dumps(started, ensure_ascii=False)
+    db.refresh(pilot)
+    assert pilot.status is PilotStatus.IN_IMPLEMENTATION
+    refused = response_of(call_callback(client, app, "plist-message", {"plist-step-withdraw": 1, "plist-grid": selected,
+                                                                       "plist-reason": "x"}))  # fmt: skip
+    assert (
+        "仅限省级" in json.dumps(refused, ensure_ascii=False)
+        and pilot.status is PilotStatus.IN_IMPLEMENTATION
+    )
+
+
+def test_plan_refinement_with_version_check(client, app, setup, db) -> None:  # type: ignore[no-untyped-def]
+    pilot = setup
+    login(client, "czs")
+    selected = [{"id": pilot.id}]
+    detail = response_of(call_callback(client, app, "plist-detail", {"plist-grid": selected}))
+    tasks = detail["plist-tasks"]["rowData"]
+    version = detail["plist-version"]["data"]
+    tasks[0] |= {"weight": 3, "planned_end": "2026年3月31日", "responsible_unit": "能源部"}
+    saved = response_of(call_callback(client, app, "plist-message", {
+        "plist-save-plan": 1, "plist-grid": selected, "plist-tasks": tasks, "plist-milestones": [],
+        "plist-version": version}))  # fmt: skip
+    assert "计划调整已保存" in json.dumps(saved, ensure_ascii=False)
+    db.refresh(pilot)
+    assert pilot.tasks[0].planned_end == dt.date(2026, 3, 31) and pilot.tasks[0].responsible_unit == "能源部"
+    assert pilot.version == version + 1
+    stale = response_of(call_callback(client, app, "plist-message", {
+        "plist-save-plan": 1, "plist-grid": selected, "plist-tasks": tasks, "plist-milestones": [],
+        "plist-version": version}))  # fmt: skip
+    assert "已被他人修改" in json.dumps(stale, ensure_ascii=False)
+    tasks[0] |= {"planned_end": "2025-01-01"}
+    bad = response_of(call_callback(client, app, "plist-message", {
+        "plist-save-plan": 1, "plist-grid": selected, "plist-tasks": tasks, "plist-milestones": [],
+        "plist-version": version + 1}))  # fmt: skip
+    assert "计划结束早于开始" in json.dumps(bad, ensure_ascii=False)
+
+
+def test_other_city_and_leader_get_nothing(client, app, setup, db) -> None:  # type: ignore[no-untyped-def]
+    pilot = setup
+    selected = [{"id": pilot.id}]
+    login(client, "tys")
+    assert call_callback(client, app, "plist-detail", {"plist-grid": selected}).status_code == 204
+    assert (
+        call_callback(
+            client, app, "plist-message", {"plist-step-start": 1, "plist-grid": selected}
+        ).status_code
+        == 204
+    )
+    rows = response_of(call_callback(client, app, "plist-grid", {"plist-scope": "all"}))["plist-grid"][
+        "rowData"
+    ]
+    assert rows == []
+    leader = app.server.test_client()
+    login(leader, "lds")
+    assert call_callback(leader, app, "plist-detail", {"plist-grid": selected}).status_code == 200
+    assert (
+        call_callback(
+            leader, app, "plist-message", {"plist-step-start": 1, "plist-grid": selected}
+        ).status_code
+        == 204
+    )
+    assert call_callback(leader, app, "plist-message", {"plist-save-plan": 1, "plist-grid": selected,
+                                                        "plist-tasks": [], "plist-version": 1}).status_code == 204  # fmt: skip
+    db.refresh(pilot)
+    assert pilot.status is PilotStatus.PUBLISHED
