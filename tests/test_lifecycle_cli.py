@@ -33,6 +33,34 @@ def accounts(cli_database: str) -> str:
     return cli_database
 
 
+def application_id(url: str, organisation: str) -> int:
+    from sqlalchemy import select
+
+    from tracker.db import make_engine
+    from tracker.models import Application, Organisation
+
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(Application.id).join(Organisation).where(Organisation.name == organisation)
+        ).scalar_one()
+    engine.dispose()
+    return int(found)
+
+
+def pilot_id(url: str) -> int:
+    from sqlalchemy import func, select
+
+    from tracker.db import make_engine
+    from tracker.models import Pilot
+
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        found = conn.execute(select(func.max(Pilot.id))).scalar_one()
+    engine.dispose()
+    return int(found)
+
+
 def test_city_staff_cannot_grant_exceptions(accounts: str) -> None:
     result = run("deadlines", "grant", "--batch", "3", "--city", "长治", "--until", "2099-12-31",
                  "--reason", "x", "--as", "changzhi")  # fmt: skip
@@ -61,17 +89,18 @@ def test_import_export_and_steps(accounts: str, tmp_path: Path) -> None:
     # 太原's staff may not import for 长治, nor act on its applications
     other = run("applications", "import", str(sample), "--city", "长治", "--batch", "3", "--as", "taiyuan")
     assert other.exit_code != 0
-    refused = run("applications", "advance", "1", "pass", "--as", "taiyuan")
+    ident = str(application_id(accounts, "示例长治白酒有限公司1"))  # ids differ by backend (sequences)
+    refused = run("applications", "advance", ident, "pass", "--as", "taiyuan")
     assert refused.exit_code != 0 and "仅限申报单位所在市" in refused.output
-    leader = run("applications", "advance", "1", "pass", "--as", "lingdao")
+    leader = run("applications", "advance", ident, "pass", "--as", "lingdao")
     assert leader.exit_code != 0
-    assert run("applications", "advance", "1", "pass", "--as", "changzhi").exit_code == 0
-    assert run("applications", "advance", "1", "forward", "--as", "changzhi").exit_code == 0
-    early = run("applications", "advance", "1", "select", "--as", "sheng")
+    assert run("applications", "advance", ident, "pass", "--as", "changzhi").exit_code == 0
+    assert run("applications", "advance", ident, "forward", "--as", "changzhi").exit_code == 0
+    early = run("applications", "advance", ident, "select", "--as", "sheng")
     assert early.exit_code != 0 and "不能确定入选" in early.output
-    assert run("applications", "advance", "1", "start_review", "--as", "sheng").exit_code == 0
-    assert run("applications", "advance", "1", "select", "--as", "sheng").exit_code == 0
-    assert run("pilots", "advance", "1", "publish", "--as", "sheng").exit_code == 0
+    assert run("applications", "advance", ident, "start_review", "--as", "sheng").exit_code == 0
+    assert run("applications", "advance", ident, "select", "--as", "sheng").exit_code == 0
+    assert run("pilots", "advance", str(pilot_id(accounts)), "publish", "--as", "sheng").exit_code == 0
     out = tmp_path / "list.xlsx"
     listed = run("pilots", "export-list", str(out), "--as", "lingdao")
     assert listed.exit_code == 0 and "exported 1 pilot" in listed.output
@@ -81,8 +110,8 @@ def test_import_export_and_steps(accounts: str, tmp_path: Path) -> None:
     exported = run("applications", "export", "--batch", "3", "--city", "长治", str(table), "--as", "changzhi")
     assert exported.exit_code == 0 and "exported 5 row" in exported.output
     form = tmp_path / "form.xlsx"
-    assert run("applications", "export-form", "1", str(form), "--as", "changzhi").exit_code == 0
-    assert run("applications", "export-form", "1", str(form), "--as", "taiyuan").exit_code != 0
+    assert run("applications", "export-form", ident, str(form), "--as", "changzhi").exit_code == 0
+    assert run("applications", "export-form", ident, str(form), "--as", "taiyuan").exit_code != 0
 
 
 def test_a_bad_file_writes_nothing_and_lists_every_problem_in_both_languages(

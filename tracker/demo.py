@@ -22,12 +22,16 @@ from tracker.models import (
     ApplicationStatus,
     Batch,
     City,
+    DeadlineException,
+    ExpertScore,
     Milestone,
     Organisation,
     OrganisationKind,
     Pilot,
     PilotCategory,
     PilotStatus,
+    PlanMilestone,
+    PlanParticipant,
     Product,
     ProgressUpdate,
     Role,
@@ -126,6 +130,7 @@ def build_demo(session: Session) -> list[DemoAccount]:
     session.info["actor"] = DEMO_ACTOR  # seed data is not anyone's work
     try:
         _build_pilots(session, rng, cities)
+        _pending_applications(session, rng, cities)
     finally:
         session.info["actor"] = caller
     return accounts
@@ -294,3 +299,50 @@ def _update_status(rng: random.Random, newest: bool) -> UpdateStatus:
     if not newest:
         return UpdateStatus.ACCEPTED
     return rng.choices([UpdateStatus.ACCEPTED, UpdateStatus.SUBMITTED, UpdateStatus.RETURNED], [5, 3, 1])[0]
+
+
+# Applications still on their way (batch 3), so the review and selection pages have work on them,
+# and an exception that lets 长治 take late applications for batch 3 (all 2025 batches have closed).
+PENDING = [
+    ("140400", "白酒", ApplicationStatus.SUBMITTED), ("140400", "陈醋", ApplicationStatus.SUBMITTED),
+    ("140400", "法兰", ApplicationStatus.CITY_PASSED), ("140800", "水泥", ApplicationStatus.FORWARDED),
+    ("140200", "水泥", ApplicationStatus.UNDER_REVIEW), ("140500", "水泥", ApplicationStatus.UNDER_REVIEW),
+    ("141100", "白酒", ApplicationStatus.UNDER_REVIEW), ("140700", "天然气", ApplicationStatus.RETURNED),
+]  # fmt: skip
+EXCEPTION_UNTIL = dt.date(2026, 12, 31)
+
+
+def _pending_applications(session: Session, rng: random.Random, cities: list[City]) -> None:
+    by_code = {c.code: c for c in cities}
+    products = {p.name_zh: p for p in session.scalars(select(Product))}
+    batch = session.scalars(select(Batch).where(Batch.number == 3)).one()
+    for serial, (code, product_name, status) in enumerate(PENDING, start=1):
+        city = by_code[code]
+        org = _organisation(
+            session, rng, city, f"示例{city.short_zh}{product_name}新材料有限公司{serial:02d}"
+        )
+        application = _application(session, org, batch, PilotCategory.PRODUCT, products[product_name], False)
+        application.status = status
+        application.summary_advantages = (
+            f"示例：{product_name}生产企业，已建立能源管理中心，具备数据采集基础。"
+        )
+        application.summary_plan = "示例：一年内建成产品碳足迹数据采集与核算体系，完成碳足迹报告。"
+        application.is_chain_leader = serial % 3 == 0
+        application.has_green_title = serial % 2 == 0
+        application.plan_milestones = [
+            PlanMilestone(position=i, title=title, month=month, indicator=indicator, target_value=target)
+            for i, (month, title, indicator, target) in enumerate(MILESTONES, start=1)
+        ]
+        application.plan_participants = [
+            PlanParticipant(position=1, unit_name=f"示例{city.short_zh}碳足迹技术服务中心",
+                            responsibility="核算方法、数据质量与碳足迹报告编制"),
+        ]  # fmt: skip
+        if status is ApplicationStatus.RETURNED:
+            application.return_reason = "示例：工作方案缺少阶段性目标的技术指标，请补充后重新提交。"
+        if status is ApplicationStatus.UNDER_REVIEW:
+            for expert in ("专家甲", "专家乙", "专家丙"):
+                application.scores.append(ExpertScore(expert_name=expert, score=Decimal(rng.randint(70, 92)),
+                                                      comment="示例评审意见"))  # fmt: skip
+    session.add(DeadlineException(batch_id=batch.id, city_id=by_code["140400"].id, until=EXCEPTION_UNTIL,
+                                  reason="演示：长治市申请补报第三批"))  # fmt: skip
+    session.flush()
