@@ -522,15 +522,18 @@ def application_rows(session: Session, user: User, *, batch_number: int | None =
         stmt = stmt.join(Application.batch).where(Batch.number == batch_number)
     if statuses:
         stmt = stmt.where(Application.status.in_([AS(s) for s in statuses if s in AS.__members__.values()]))
+    applications = list(session.scalars(stmt))
     last_steps = {
         subject_id: (name, at)
         for subject_id, name, at in session.execute(
             select(WorkflowStep.subject_id, WorkflowStep.actor_name, WorkflowStep.at)
-            .where(WorkflowStep.subject_type == "application").order_by(WorkflowStep.at, WorkflowStep.id)
+            .where(WorkflowStep.subject_type == "application",
+                   WorkflowStep.subject_id.in_([a.id for a in applications]))
+            .order_by(WorkflowStep.at, WorkflowStep.id)
         )
     }  # fmt: skip
     rows = []
-    for a in session.scalars(stmt):
+    for a in applications:
         score = average_score(a)
         who, at = last_steps.get(a.id, ("", None))
         rows.append({

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from dashboards.access import db_session, guarded_layout, request_user
 from dashboards.grid import data_grid
+from dashboards.widgets import alert, selected_id
 from reports.forms import application_form_xlsx, summary_table_xlsx
 from tracker import audit
 from tracker.applications import FIELDS, FLAG_KEYS, FLAG_LABELS, ValidationFailed
@@ -101,11 +102,7 @@ def _city_options(session: Any, user: User) -> list[dict[str, Any]]:
     return [{"label": c.name_zh, "value": c.id} for c in session.scalars(visible_cities(user))]
 
 
-def _alert(text: str, color: str = "success") -> Any:
-    return dbc.Alert(text, color=color, dismissable=True, className="py-2")
-
-
-def _problems_alert(error: ValidationFailed) -> Any:
+def _problemsalert(error: ValidationFailed) -> Any:
     items = [html.Li(f"{p.where_zh()}：{p.message_zh}") for p in error.problems]
     return dbc.Alert([html.Strong(_("发现{n}个问题，未写入任何数据：").format(n=len(error.problems))), html.Ul(items)],
                      color="danger", className="py-2")  # fmt: skip
@@ -217,15 +214,6 @@ def layout(user: User, **_query: Any) -> Any:
     ])  # fmt: skip
 
 
-def _selected_id(rows: Any) -> int:
-    if not rows or not isinstance(rows, list) or not isinstance(rows[0], dict):
-        raise PreventUpdate
-    try:
-        return int(rows[0]["id"])
-    except (KeyError, TypeError, ValueError):
-        raise PreventUpdate from None
-
-
 def _visible_application(session: Any, user: User, application_id: int) -> Application:
     application = session.get(Application, application_id)
     if application is None or not _can_view(user, application):
@@ -298,7 +286,7 @@ def register_callbacks(app: Dash) -> None:
     )  # fmt: skip
     def show_application(rows: Any, _refresh: Any) -> tuple[Any, ...]:
         user = request_user(Action.VIEW)
-        application_id = _selected_id(rows)
+        application_id = selected_id(rows)
         with db_session() as session:
             application = _visible_application(session, user, application_id)
             allowed = {s.key for s in allowed_application_steps(user, application)}
@@ -319,7 +307,7 @@ def register_callbacks(app: Dash) -> None:
         step = next((key for key, button in STEP_BUTTONS.items() if button == trigger), None)
         if step is None:
             raise PreventUpdate
-        application_id = _selected_id(rows)
+        application_id = selected_id(rows)
         settings = _settings()
         try:
             with db_session() as session:
@@ -327,10 +315,10 @@ def register_callbacks(app: Dash) -> None:
                 advance_application(session, user, application_id, step, now=dt.datetime.now(dt.UTC),
                                     tz=settings.timezone, reason=reason if isinstance(reason, str) else None)  # fmt: skip
         except ValidationFailed as error:
-            return _problems_alert(error), no_update
+            return _problemsalert(error), no_update
         except (TrackerError, PermissionDenied) as error:
-            return _alert(error.message_zh, "danger"), no_update
-        return _alert(_("已办理：{step}").format(step=APPLICATION_STEPS[step].label_zh)), (refresh or 0) + 1
+            return alert(error.message_zh, "danger"), no_update
+        return alert(_("已办理：{step}").format(step=APPLICATION_STEPS[step].label_zh)), (refresh or 0) + 1
 
     @app.callback(
         Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
@@ -343,19 +331,19 @@ def register_callbacks(app: Dash) -> None:
         _clicks: Any, rows: Any, expert: Any, score: Any, comment: Any, refresh: Any
     ) -> tuple[Any, Any]:
         user = request_user(Action.EDIT)
-        application_id = _selected_id(rows)
+        application_id = selected_id(rows)
         try:
             value = Decimal(str(score))
         except (InvalidOperation, ValueError):
-            return _alert(_("请填写0–100之间的评分"), "danger"), no_update
+            return alert(_("请填写0–100之间的评分"), "danger"), no_update
         try:
             with db_session() as session:
                 _visible_application(session, user, application_id)
                 record_score(session, user, application_id, expert=str(expert or ""), score=value,
                              comment=str(comment) if comment else None)  # fmt: skip
         except (TrackerError, PermissionDenied) as error:
-            return _alert(error.message_zh, "danger"), no_update
-        return _alert(_("评分已记录")), (refresh or 0) + 1
+            return alert(error.message_zh, "danger"), no_update
+        return alert(_("评分已记录")), (refresh or 0) + 1
 
     @app.callback(
         Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
@@ -365,7 +353,7 @@ def register_callbacks(app: Dash) -> None:
     )  # fmt: skip
     def upload_file(contents: Any, filename: Any, kind: Any, rows: Any, refresh: Any) -> tuple[Any, Any]:
         user = request_user(Action.EDIT)
-        application_id = _selected_id(rows)
+        application_id = selected_id(rows)
         try:
             content = _decode_upload(contents)
             file_kind = FileKind(kind)
@@ -375,17 +363,17 @@ def register_callbacks(app: Dash) -> None:
                            content=content, instance_dir=_settings().instance_dir)  # fmt: skip
         except ValueError as error:
             if isinstance(error, TrackerError):
-                return _alert(error.message_zh, "danger"), no_update
-            return _alert(_("无法读取上传的文件"), "danger"), no_update
+                return alert(error.message_zh, "danger"), no_update
+            return alert(_("无法读取上传的文件"), "danger"), no_update
         except PermissionDenied as error:
-            return _alert(error.message_zh, "danger"), no_update
-        return _alert(_("材料已上传：{name}").format(name=filename)), (refresh or 0) + 1
+            return alert(error.message_zh, "danger"), no_update
+        return alert(_("材料已上传：{name}").format(name=filename)), (refresh or 0) + 1
 
     @app.callback(Output(FILE_DOWNLOAD, "data"), Input(FILE_GET, "n_clicks"), State(FILE_PICK, "value"),
                   State(GRID, "selectedRows"), prevent_initial_call=True)  # fmt: skip
     def download_file(_clicks: Any, file_id: Any, rows: Any) -> Any:
         user = request_user(Action.VIEW)
-        application_id = _selected_id(rows)
+        application_id = selected_id(rows)
         if not isinstance(file_id, int):
             raise PreventUpdate
         with db_session() as session:
@@ -405,7 +393,7 @@ def register_callbacks(app: Dash) -> None:
                   prevent_initial_call=True)  # fmt: skip
     def download_form(_clicks: Any, rows: Any) -> Any:
         user = request_user(Action.EXPORT)
-        application_id = _selected_id(rows)
+        application_id = selected_id(rows)
         with db_session() as session:
             application = _visible_application(session, user, application_id)
             content = application_form_xlsx(form_values(application))
@@ -429,7 +417,7 @@ def register_callbacks(app: Dash) -> None:
         try:
             content = _decode_upload(contents)
         except ValueError:
-            return _alert(_("无法读取上传的文件"), "danger"), no_update
+            return alert(_("无法读取上传的文件"), "danger"), no_update
         try:
             with db_session() as session:
                 city = _city_for(session, user, city_id)
@@ -437,9 +425,9 @@ def register_callbacks(app: Dash) -> None:
                 result = import_applications(session, user, content, city=city, batch=batch_row, now=now,
                                              tz=settings.timezone, dry_run=bool(dry))  # fmt: skip
         except ValidationFailed as error:
-            return _problems_alert(error), no_update
+            return _problemsalert(error), no_update
         except (TrackerError, PermissionDenied) as error:
-            return _alert(error.message_zh, "danger"), no_update
+            return alert(error.message_zh, "danger"), no_update
         notes = [html.Li(w.split(" / ")[0]) for w in result.warnings]
         kind = _("申报表") if result.kind == "form" else _("汇总表")
         body = [
@@ -460,14 +448,14 @@ def register_callbacks(app: Dash) -> None:
             with db_session() as session:
                 city = _city_for(session, user, city_id)
                 if not isinstance(batch, int):
-                    return no_update, _alert(_("请先选择批次"), "warning")
+                    return no_update, alert(_("请先选择批次"), "warning")
                 batch_row = _batch_for(session, user, batch, city, local_today(settings.timezone))
                 rows = summary_table_rows(session, user, city, batch_row)
                 content = summary_table_xlsx(f"{city.name_zh}生态环境局", rows)
                 audit.record(session, "export", "applications", summary=f"汇总表 {city.short_zh} {batch_row.name_zh} {len(rows)} 行",
                              city_id=city.id)  # fmt: skip
         except (TrackerError, PermissionDenied) as error:
-            return no_update, _alert(error.message_zh, "danger")
+            return no_update, alert(error.message_zh, "danger")
         return dcc.send_bytes(content, f"汇总表_{city.short_zh}_{batch_row.name_zh}.xlsx"), no_update
 
     @app.callback(Output(QUOTA_GRID, "rowData"), Input(REFRESH, "data"))
@@ -494,7 +482,7 @@ def register_callbacks(app: Dash) -> None:
                 batch_row = _batch_for(session, user, batch, city, local_today(_settings().timezone))
                 row = grant_exception(session, user, batch=batch_row, city=city,
                                       until=parse_chinese_or_iso_date(str(until or "")), reason=str(reason or ""))  # fmt: skip
-                return _alert(
+                return alert(
                     _("已为{city}开放{batch}申报，截至{date}").format(
                         city=city.name_zh,
                         batch=batch_row.name_zh,
@@ -502,7 +490,7 @@ def register_callbacks(app: Dash) -> None:
                     )
                 )
         except (TrackerError, PermissionDenied) as error:
-            return _alert(error.message_zh, "danger")
+            return alert(error.message_zh, "danger")
 
     @app.callback(
         Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
@@ -518,11 +506,11 @@ def register_callbacks(app: Dash) -> None:
                     select(Batch).where(Batch.province_id == user.province_id, Batch.number == batch)
                 ).first() if isinstance(batch, int) else None  # fmt: skip
                 if batch_row is None:
-                    return _alert(_("请先选择批次"), "warning"), no_update
+                    return alert(_("请先选择批次"), "warning"), no_update
                 pilots = publish_batch(session, user, batch_row, today=local_today(settings.timezone))
         except (TrackerError, PermissionDenied) as error:
-            return _alert(error.message_zh, "danger"), no_update
-        return _alert(_("已公布{batch}名单，共{n}个试点").format(batch=batch_row.name_zh, n=len(pilots))), (
+            return alert(error.message_zh, "danger"), no_update
+        return alert(_("已公布{batch}名单，共{n}个试点").format(batch=batch_row.name_zh, n=len(pilots))), (
             refresh or 0
         ) + 1
 

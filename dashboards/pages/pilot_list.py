@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from dashboards.access import db_session, guarded_layout, request_user
 from dashboards.grid import data_grid, locale_text
+from dashboards.widgets import alert, selected_id
 from reports.forms import pilot_list_xlsx
 from tracker import audit
 from tracker.applications import ValidationFailed
@@ -123,19 +124,6 @@ def layout(user: User, **_query: Any) -> Any:
     ])  # fmt: skip
 
 
-def _alert(text: str, color: str = "success") -> Any:
-    return dbc.Alert(text, color=color, dismissable=True, className="py-2")
-
-
-def _selected_id(rows: Any) -> int:
-    if not rows or not isinstance(rows, list) or not isinstance(rows[0], dict):
-        raise PreventUpdate
-    try:
-        return int(rows[0]["id"])
-    except (KeyError, TypeError, ValueError):
-        raise PreventUpdate from None
-
-
 def _visible_pilot(session: Any, user: User, pilot_id: int) -> Pilot:
     pilot = session.get(Pilot, pilot_id)
     if pilot is None:
@@ -180,7 +168,7 @@ def register_callbacks(app: Dash) -> None:
     )  # fmt: skip
     def show_pilot(rows: Any, _refresh: Any) -> tuple[Any, ...]:
         user = request_user(Action.VIEW)
-        pilot_id = _selected_id(rows)
+        pilot_id = selected_id(rows)
         with db_session() as session:
             pilot = _visible_pilot(session, user, pilot_id)
             allowed = {s.key for s in allowed_pilot_steps(user, pilot)}
@@ -212,7 +200,7 @@ def register_callbacks(app: Dash) -> None:
         step = next((key for key, button in STEP_BUTTONS.items() if button == ctx.triggered_id), None)
         if step is None:
             raise PreventUpdate
-        pilot_id = _selected_id(rows)
+        pilot_id = selected_id(rows)
         try:
             with db_session() as session:
                 _visible_pilot(session, user, pilot_id)
@@ -220,8 +208,8 @@ def register_callbacks(app: Dash) -> None:
                 advance_pilot(session, user, pilot_id, step, today=local_today(current_app.config["TRACKER_SETTINGS"].timezone),
                               reason=reason if isinstance(reason, str) else None, new_date=new_date)  # fmt: skip
         except (TrackerError, PermissionDenied) as error:
-            return _alert(error.message_zh, "danger"), no_update
-        return _alert(_("已办理：{step}").format(step=PILOT_STEPS[step].label_zh)), (refresh or 0) + 1
+            return alert(error.message_zh, "danger"), no_update
+        return alert(_("已办理：{step}").format(step=PILOT_STEPS[step].label_zh)), (refresh or 0) + 1
 
     @app.callback(
         Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
@@ -234,7 +222,7 @@ def register_callbacks(app: Dash) -> None:
         _clicks: Any, rows: Any, tasks: Any, milestones: Any, version: Any, refresh: Any
     ) -> tuple[Any, Any]:
         user = request_user(Action.EDIT)
-        pilot_id = _selected_id(rows)
+        pilot_id = selected_id(rows)
         try:
             task_edits = [TaskEdit(int(t["id"]), Decimal(str(t["weight"])), _date(t["planned_start"]),
                                    _date(t["planned_end"]), t.get("responsible_unit")) for t in tasks or []]  # fmt: skip
@@ -245,17 +233,17 @@ def register_callbacks(app: Dash) -> None:
             message = (
                 error.message_zh if isinstance(error, TrackerError) else _("表格中有无法识别的数值或日期")
             )
-            return _alert(message, "danger"), no_update
+            return alert(message, "danger"), no_update
         try:
             with db_session() as session:
                 _visible_pilot(session, user, pilot_id)
                 refine_plan(session, user, pilot_id, version=int(version or 0), tasks=task_edits,
                             milestones=milestone_edits)  # fmt: skip
         except ValidationFailed as error:
-            return _alert("；".join(p.message_zh for p in error.problems), "danger"), no_update
+            return alert("；".join(p.message_zh for p in error.problems), "danger"), no_update
         except (TrackerError, PermissionDenied) as error:
-            return _alert(error.message_zh, "danger"), no_update
-        return _alert(_("计划调整已保存")), (refresh or 0) + 1
+            return alert(error.message_zh, "danger"), no_update
+        return alert(_("计划调整已保存")), (refresh or 0) + 1
 
     @app.callback(Output(DOWNLOAD, "data"), Input(EXPORT, "n_clicks"), prevent_initial_call=True)
     def export_list(_clicks: Any) -> Any:

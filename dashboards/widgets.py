@@ -1,0 +1,22 @@
+"""Small pieces the pages share: feedback alerts and reading a grid's selected row."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash.exceptions import PreventUpdate
+
+
+def alert(text: str, color: str = "success") -> Any:
+    return dbc.Alert(text, color=color, dismissable=True, className="py-2")
+
+
+def selected_id(rows: Any) -> int:
+    """The id of the grid's selected row; anything malformed (a hand-made POST) stops the callback."""
+    if not rows or not isinstance(rows, list) or not isinstance(rows[0], dict):
+        raise PreventUpdate
+    try:
+        return int(rows[0]["id"])
+    except (KeyError, TypeError, ValueError):
+        raise PreventUpdate from None
