@@ -102,7 +102,7 @@ def _city_options(session: Any, user: User) -> list[dict[str, Any]]:
     return [{"label": c.name_zh, "value": c.id} for c in session.scalars(visible_cities(user))]
 
 
-def _problemsalert(error: ValidationFailed) -> Any:
+def _problems_alert(error: ValidationFailed) -> Any:
     items = [html.Li(f"{p.where_zh()}：{p.message_zh}") for p in error.problems]
     return dbc.Alert([html.Strong(_("发现{n}个问题，未写入任何数据：").format(n=len(error.problems))), html.Ul(items)],
                      color="danger", className="py-2")  # fmt: skip
@@ -315,7 +315,7 @@ def register_callbacks(app: Dash) -> None:
                 advance_application(session, user, application_id, step, now=dt.datetime.now(dt.UTC),
                                     tz=settings.timezone, reason=reason if isinstance(reason, str) else None)  # fmt: skip
         except ValidationFailed as error:
-            return _problemsalert(error), no_update
+            return _problems_alert(error), no_update
         except (TrackerError, PermissionDenied) as error:
             return alert(error.message_zh, "danger"), no_update
         return alert(_("已办理：{step}").format(step=APPLICATION_STEPS[step].label_zh)), (refresh or 0) + 1
@@ -425,7 +425,7 @@ def register_callbacks(app: Dash) -> None:
                 result = import_applications(session, user, content, city=city, batch=batch_row, now=now,
                                              tz=settings.timezone, dry_run=bool(dry))  # fmt: skip
         except ValidationFailed as error:
-            return _problemsalert(error), no_update
+            return _problems_alert(error), no_update
         except (TrackerError, PermissionDenied) as error:
             return alert(error.message_zh, "danger"), no_update
         notes = [html.Li(w.split(" / ")[0]) for w in result.warnings]
