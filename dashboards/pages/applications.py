@@ -196,7 +196,7 @@ def layout(user: User, **_query: Any) -> Any:
         **grid.dashGridOptions,
         "rowSelection": {"mode": "singleRow", "enableClickSelection": True},
     }
-    grid.getRowId = "params.data.id"
+    grid.getRowId = "String(params.data.id)"
     return html.Div([
         html.H2(_("申报与遴选"), className="h4"),
         html.P(_("市级：受理、初审、退回、报送省厅；省级：专家评审、评分、在名额内确定入选、公布名单。每一步都记录操作人和时间。"),
@@ -209,7 +209,7 @@ def layout(user: User, **_query: Any) -> Any:
                 className="g-2 mb-2"),
         grid,
         dbc.Row([dbc.Col(html.Div(id=DETAIL, className="mt-3"), md=7),
-                 dbc.Col(_actions_block() if writer else html.Div(id="apps-actions"), md=5)]),
+                 dbc.Col(_actions_block() if writer else html.Div(_actions_block(), hidden=True), md=5)]),
         dcc.Store(id=REFRESH, data=0),
     ])  # fmt: skip
 

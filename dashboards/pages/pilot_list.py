@@ -71,7 +71,7 @@ def layout(user: User, **_query: Any) -> Any:
         **grid.dashGridOptions,
         "rowSelection": {"mode": "singleRow", "enableClickSelection": True},
     }
-    grid.getRowId = "params.data.id"
+    grid.getRowId = "String(params.data.id)"
     writer = user.role is not Role.LEADER
     editable = writer
     task_columns = [
@@ -115,7 +115,7 @@ def layout(user: User, **_query: Any) -> Any:
                 html.Div([dbc.Button(step.label_zh, id=button, size="sm", className="me-1 mt-1 d-none",
                                      color="danger" if key == "withdraw" else "primary")
                           for key, step in PILOT_STEPS.items() for button in [STEP_BUTTONS[key]]]),
-            ]) if writer else html.Div(), md=6),
+            ], hidden=not writer), md=6),
         ]),
         html.H3(_("任务清单"), className="h6 mt-3"), _editable_grid(TASKS, task_columns),
         html.H3(_("阶段性目标"), className="h6 mt-3"), _editable_grid(MILESTONES, milestone_columns),
