@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import dash_bootstrap_components as dbc
 from dash.exceptions import PreventUpdate
+
+from tracker.permissions import Action, can
+
+T = TypeVar("T")
 
 
 def alert(text: str, color: str = "success") -> Any:
@@ -20,3 +24,12 @@ def selected_id(rows: Any) -> int:
         return int(rows[0]["id"])
     except (KeyError, TypeError, ValueError):
         raise PreventUpdate from None
+
+
+def visible_row(session: Any, user: Any, model: type[T], row_id: int) -> T:
+    """The row if the user may see it; another city's id (or a missing one) stops the callback,
+    so a hand-made POST learns nothing, not even whether the id exists."""
+    row = session.get(model, row_id)
+    if row is None or not can(user, Action.VIEW, row):
+        raise PreventUpdate
+    return row  # type: ignore[no-any-return]

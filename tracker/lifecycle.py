@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from tracker.applications import data_from_application, validate
 from tracker.audit import actor_fields
 from tracker.errors import TrackerError
+from tracker.labels import label
 from tracker.models import (
     Application,
     ApplicationStatus,
@@ -84,8 +85,6 @@ PILOT_STEPS = {step.key: step for step in (
 
 
 def _status_label(value: str) -> str:
-    from tracker.labels import label  # labels imports models only; kept local to avoid a cycle at import
-
     try:
         return label(AS(value))
     except ValueError:

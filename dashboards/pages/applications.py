@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from dashboards.access import db_session, guarded_layout, request_user
 from dashboards.grid import data_grid
-from dashboards.widgets import alert, selected_id
+from dashboards.widgets import alert, selected_id, visible_row
 from reports.forms import application_form_xlsx, summary_table_xlsx
 from tracker import audit
 from tracker.applications import FIELDS, FLAG_KEYS, FLAG_LABELS, ValidationFailed
@@ -46,7 +46,6 @@ from tracker.permissions import (
     Level,
     PermissionDenied,
     may_act,
-    require,
     visible_cities,
 )
 
@@ -214,21 +213,6 @@ def layout(user: User, **_query: Any) -> Any:
     ])  # fmt: skip
 
 
-def _visible_application(session: Any, user: User, application_id: int) -> Application:
-    application = session.get(Application, application_id)
-    if application is None or not _can_view(user, application):
-        raise PreventUpdate  # another city's id gets nothing, not even "not found"
-    return application
-
-
-def _can_view(user: User, application: Application) -> bool:
-    try:
-        require(user, Action.VIEW, application)
-    except PermissionDenied:
-        return False
-    return True
-
-
 def _detail(session: Any, user: User, application: Application) -> Any:
     tz = _settings().timezone
     values = form_values(application)
@@ -288,7 +272,7 @@ def register_callbacks(app: Dash) -> None:
         user = request_user(Action.VIEW)
         application_id = selected_id(rows)
         with db_session() as session:
-            application = _visible_application(session, user, application_id)
+            application = visible_row(session, user, Application, application_id)
             allowed = {s.key for s in allowed_application_steps(user, application)}
             classes = ["me-1 mb-1" if key in allowed else "me-1 mb-1 d-none" for key in STEP_BUTTONS]
             files = [{"label": f.filename, "value": f.id} for f in application.files]
@@ -311,7 +295,7 @@ def register_callbacks(app: Dash) -> None:
         settings = _settings()
         try:
             with db_session() as session:
-                _visible_application(session, user, application_id)
+                visible_row(session, user, Application, application_id)
                 advance_application(session, user, application_id, step, now=dt.datetime.now(dt.UTC),
                                     tz=settings.timezone, reason=reason if isinstance(reason, str) else None)  # fmt: skip
         except ValidationFailed as error:
@@ -338,7 +322,7 @@ def register_callbacks(app: Dash) -> None:
             return alert(_("请填写0–100之间的评分"), "danger"), no_update
         try:
             with db_session() as session:
-                _visible_application(session, user, application_id)
+                visible_row(session, user, Application, application_id)
                 record_score(session, user, application_id, expert=str(expert or ""), score=value,
                              comment=str(comment) if comment else None)  # fmt: skip
         except (TrackerError, PermissionDenied) as error:
@@ -358,7 +342,7 @@ def register_callbacks(app: Dash) -> None:
             content = _decode_upload(contents)
             file_kind = FileKind(kind)
             with db_session() as session:
-                application = _visible_application(session, user, application_id)
+                application = visible_row(session, user, Application, application_id)
                 store_file(session, user, application, kind=file_kind, filename=str(filename or "file"),
                            content=content, instance_dir=_settings().instance_dir)  # fmt: skip
         except ValueError as error:
@@ -377,7 +361,7 @@ def register_callbacks(app: Dash) -> None:
         if not isinstance(file_id, int):
             raise PreventUpdate
         with db_session() as session:
-            application = _visible_application(session, user, application_id)
+            application = visible_row(session, user, Application, application_id)
             row = session.get(ApplicationFile, file_id)
             if row is None or row.application_id != application.id:
                 raise PreventUpdate
@@ -395,7 +379,7 @@ def register_callbacks(app: Dash) -> None:
         user = request_user(Action.EXPORT)
         application_id = selected_id(rows)
         with db_session() as session:
-            application = _visible_application(session, user, application_id)
+            application = visible_row(session, user, Application, application_id)
             content = application_form_xlsx(form_values(application))
             audit.record(session, "export", "application", application.id, summary="申报表（附件3）",
                          city_id=application.city_id)  # fmt: skip

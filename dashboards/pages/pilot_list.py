@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from dashboards.access import db_session, guarded_layout, request_user
 from dashboards.grid import data_grid, locale_text
-from dashboards.widgets import alert, selected_id
+from dashboards.widgets import alert, selected_id, visible_row
 from reports.forms import pilot_list_xlsx
 from tracker import audit
 from tracker.applications import ValidationFailed
@@ -35,7 +35,7 @@ from tracker.lifecycle import (
     refine_plan,
 )
 from tracker.models import Pilot, Role, User
-from tracker.permissions import Action, PermissionDenied, require, visible_pilots
+from tracker.permissions import Action, PermissionDenied, visible_pilots
 
 PATH = "/pilot-list"
 NAME = _("试点名单")
@@ -124,17 +124,6 @@ def layout(user: User, **_query: Any) -> Any:
     ])  # fmt: skip
 
 
-def _visible_pilot(session: Any, user: User, pilot_id: int) -> Pilot:
-    pilot = session.get(Pilot, pilot_id)
-    if pilot is None:
-        raise PreventUpdate
-    try:
-        require(user, Action.VIEW, pilot)
-    except PermissionDenied:
-        raise PreventUpdate from None
-    return pilot
-
-
 def _rows(session: Any, user: User, scope: Any) -> list[dict[str, Any]]:
     if scope == "all":
         stmt = visible_pilots(user).where(Pilot.application_id.is_not(None)).order_by(Pilot.id)
@@ -170,7 +159,7 @@ def register_callbacks(app: Dash) -> None:
         user = request_user(Action.VIEW)
         pilot_id = selected_id(rows)
         with db_session() as session:
-            pilot = _visible_pilot(session, user, pilot_id)
+            pilot = visible_row(session, user, Pilot, pilot_id)
             allowed = {s.key for s in allowed_pilot_steps(user, pilot)}
             tasks = [{"id": t.id, "number": t.number, "title": t.title, "weight": float(t.weight),
                       "planned_start": t.planned_start.isoformat(), "planned_end": t.planned_end.isoformat(),
@@ -203,7 +192,7 @@ def register_callbacks(app: Dash) -> None:
         pilot_id = selected_id(rows)
         try:
             with db_session() as session:
-                _visible_pilot(session, user, pilot_id)
+                visible_row(session, user, Pilot, pilot_id)
                 new_date = _date(date_text) if date_text else None
                 advance_pilot(session, user, pilot_id, step, today=local_today(current_app.config["TRACKER_SETTINGS"].timezone),
                               reason=reason if isinstance(reason, str) else None, new_date=new_date)  # fmt: skip
@@ -236,7 +225,7 @@ def register_callbacks(app: Dash) -> None:
             return alert(message, "danger"), no_update
         try:
             with db_session() as session:
-                _visible_pilot(session, user, pilot_id)
+                visible_row(session, user, Pilot, pilot_id)
                 refine_plan(session, user, pilot_id, version=int(version or 0), tasks=task_edits,
                             milestones=milestone_edits)  # fmt: skip
         except ValidationFailed as error:
