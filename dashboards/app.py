@@ -13,7 +13,16 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import tracker.audit  # noqa: F401  (installs the audit hooks on every session)
 from dashboards.auth import install_auth
 from dashboards.errors import install_error_pages
-from dashboards.pages import applications, audit_log, home, not_found, pilot_list, registry, users
+from dashboards.pages import (
+    application_form,
+    applications,
+    audit_log,
+    home,
+    not_found,
+    pilot_list,
+    registry,
+    users,
+)
 from dashboards.requests import install_callback_request_checks
 from dashboards.shell import serve_layout
 from tracker.config import Settings, get_settings
@@ -21,7 +30,7 @@ from tracker.db import TrackerSession, make_engine, make_session_factory
 from tracker.i18n import _
 
 HERE = Path(__file__).parent
-PAGES = (home, registry, applications, pilot_list, audit_log, users)
+PAGES = (home, registry, applications, application_form, pilot_list, audit_log, users)
 
 
 def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSession] | None = None) -> Dash:

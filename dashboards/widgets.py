@@ -1,19 +1,36 @@
-"""Small pieces the pages share: feedback alerts and reading a grid's selected row."""
+"""Small pieces the pages share: feedback alerts, reading a grid's selected row and an upload, and
+the city and batch a form is for."""
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 from typing import Any, TypeVar
 
 import dash_bootstrap_components as dbc
+from dash import html
 from dash.exceptions import PreventUpdate
+from sqlalchemy import select
 
-from tracker.permissions import Action, can
+from tracker.applications import ValidationFailed
+from tracker.errors import TrackerError
+from tracker.i18n import _
+from tracker.lifecycle import open_batch
+from tracker.models import Batch, City, User
+from tracker.permissions import PROVINCIAL_ROLES, Action, Level, can, may_act
 
 T = TypeVar("T")
 
 
 def alert(text: str, color: str = "success") -> Any:
     return dbc.Alert(text, color=color, dismissable=True, className="py-2")
+
+
+def problems_alert(error: ValidationFailed) -> Any:
+    """Every problem of a refused input, each with where it is (field, or Excel row and column)."""
+    items = [html.Li(f"{p.where_zh()}：{p.message_zh}") for p in error.problems]
+    return dbc.Alert([html.Strong(_("发现{n}个问题，未写入任何数据：").format(n=len(error.problems))), html.Ul(items)],
+                     color="danger", className="py-2")  # fmt: skip
 
 
 def selected_id(rows: Any) -> int:
@@ -26,6 +43,11 @@ def selected_id(rows: Any) -> int:
         raise PreventUpdate from None
 
 
+def has_selection(rows: Any) -> bool:
+    """Whether the grid has a row selected (action buttons say so when it has not)."""
+    return bool(rows) and isinstance(rows, list) and isinstance(rows[0], dict)
+
+
 def visible_row(session: Any, user: Any, model: type[T], row_id: int) -> T:
     """The row if the user may see it; another city's id (or a missing one) stops the callback,
     so a hand-made POST learns nothing, not even whether the id exists."""
@@ -33,3 +55,32 @@ def visible_row(session: Any, user: Any, model: type[T], row_id: int) -> T:
     if row is None or not can(user, Action.VIEW, row):
         raise PreventUpdate
     return row  # type: ignore[no-any-return]
+
+
+def decode_upload(contents: Any) -> bytes:
+    """The bytes of a dcc.Upload's data URL; ValueError when it is not one."""
+    if not isinstance(contents, str) or "," not in contents:
+        raise ValueError("no upload")
+    return base64.b64decode(contents.split(",", 1)[1], validate=True)
+
+
+def city_for(session: Any, user: User, city_id: Any) -> City:
+    """The city a form, import or export is for: a city user's own; for the province, the one chosen."""
+    if user.city_id is not None and user.role not in PROVINCIAL_ROLES:
+        city_id = user.city_id  # whatever the browser sent
+    city = session.get(City, city_id) if isinstance(city_id, int) else None
+    if city is None or not may_act(user, Level.EITHER, city):
+        raise TrackerError("请选择城市", "Choose a city")
+    return city
+
+
+def batch_for(session: Any, user: User, number: Any, city: City, today: dt.date) -> Batch:
+    """The batch chosen by number, or when none is chosen the one still open to the city today."""
+    if number is None:
+        return open_batch(session, city, today)
+    batch = session.scalars(
+        select(Batch).where(Batch.province_id == user.province_id, Batch.number == number)
+    ).first()
+    if batch is None:
+        raise TrackerError("批次不存在", "No such batch")
+    return batch

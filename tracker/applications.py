@@ -261,13 +261,46 @@ def check_plan(data: ApplicationData) -> list[Problem]:
                 Problem("milestones", f"第{index}个阶段性目标缺少名称", f"milestone {index} has no title")
             )
         if not 1 <= item.month <= 36:
-            problems.append(Problem("milestones", f"第{index}个阶段性目标的月份应为1–36",
-                                    f"milestone {index}: month must be 1–36"))  # fmt: skip
+            problems.append(Problem("milestones", f"第{index}个阶段性目标的月份应为1–36的整数",
+                                    f"milestone {index}: the month must be a whole number 1–36"))  # fmt: skip
     for index, part in enumerate(data.participants or [], start=1):
         if not clean_text(part.unit_name) or not clean_text(part.responsibility):
             problems.append(Problem("participants", f"第{index}个参与单位须填写单位名称和职责",
                                     f"participant {index} needs a unit and a responsibility"))  # fmt: skip
     return problems
+
+
+def _month(value: Any) -> int | None:
+    """A month offset typed in a form or a grid: 3, "3", "3.0", "第3个月" all mean 3."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    digits = re.fullmatch(r"第?\s*(\d{1,2})(?:\.0+)?\s*(?:个?月)?", clean_text(value))
+    return int(digits.group(1)) if digits else None
+
+
+def plan_from_rows(
+    milestone_rows: list[dict[str, Any]], participant_rows: list[dict[str, Any]]
+) -> tuple[list[PlanMilestoneData], list[PlanParticipantData]]:
+    """The plan's milestones and participating units from table rows (a form's grid, an API body).
+
+    Rows left entirely blank are skipped. A month that is not a whole number becomes 0, which
+    ``check_plan`` then reports with the milestone's position, like every other problem.
+    """
+    keys = ("title", "month", "indicator", "target_value")
+    milestones = [
+        PlanMilestoneData(clean_text(row.get("title")), _month(row.get("month")) or 0,
+                          clean_text(row.get("indicator")), clean_text(row.get("target_value")))
+        for row in milestone_rows if any(clean_text(row.get(key)) for key in keys)
+    ]  # fmt: skip
+    participants = [
+        PlanParticipantData(clean_text(row.get("unit_name")), clean_text(row.get("responsibility")))
+        for row in participant_rows if clean_text(row.get("unit_name")) or clean_text(row.get("responsibility"))
+    ]  # fmt: skip
+    return milestones, participants
 
 
 def validate(session: Session, data: ApplicationData) -> tuple[PilotCategory, Product | None]:
@@ -325,16 +358,28 @@ def apply_data(application: Application, data: ApplicationData, category: PilotC
         if key in data.flags and getattr(application, key) != bool(data.flags[key]):
             setattr(application, key, bool(data.flags[key]))
     if data.milestones is not None:
-        application.plan_milestones = [
-            PlanMilestone(position=i, title=clean_text(m.title), month=m.month,
-                          indicator=clean_text(m.indicator) or None, target_value=clean_text(m.target_value) or None)
+        _replace_rows(application.plan_milestones, PlanMilestone, [
+            {"position": i, "title": clean_text(m.title), "month": m.month,
+             "indicator": clean_text(m.indicator) or None, "target_value": clean_text(m.target_value) or None}
             for i, m in enumerate(data.milestones, start=1)
-        ]  # fmt: skip
+        ])  # fmt: skip
     if data.participants is not None:
-        application.plan_participants = [
-            PlanParticipant(position=i, unit_name=clean_text(p.unit_name), responsibility=clean_text(p.responsibility))
+        _replace_rows(application.plan_participants, PlanParticipant, [
+            {"position": i, "unit_name": clean_text(p.unit_name), "responsibility": clean_text(p.responsibility)}
             for i, p in enumerate(data.participants, start=1)
-        ]  # fmt: skip
+        ])  # fmt: skip
+
+
+def _replace_rows(rows: list[Any], model: type[Any], values: list[dict[str, Any]]) -> None:
+    """Make ``rows`` hold ``values`` in order, changing rows in place: positions are unique per
+    application, and the unit of work inserts before it deletes, so swapping the list would clash.
+    Only what really changed reaches the audit log."""
+    for row, wanted in zip(rows, values, strict=False):
+        for key, value in wanted.items():
+            if getattr(row, key) != value:
+                setattr(row, key, value)
+    del rows[len(values) :]
+    rows.extend(model(**wanted) for wanted in values[len(rows) :])
 
 
 def save_application(

@@ -168,8 +168,8 @@ def open_batch(session: Session, city: City, today: dt.date) -> Batch:
     for batch in batches:
         if submission_deadline(session, batch, city).date >= today:
             return batch
-    raise TrackerError("目前没有仍在申报期内的批次，请用 --batch 指定批次或联系省厅开放例外",
-                       "No batch is open for this city; name one with --batch")  # fmt: skip
+    raise TrackerError("目前没有仍在申报期内的批次，请指定批次（命令行用 --batch）或联系省厅开放例外",
+                       "No batch is open for this city; choose one (--batch on the command line)")  # fmt: skip
 
 
 def grant_exception(session: Session, user: User, *, batch: Batch, city: City, until: dt.date,

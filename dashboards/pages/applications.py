@@ -3,7 +3,6 @@ scores and the selection board with quotas. Every button is checked again on the
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -16,10 +15,19 @@ from sqlalchemy import select
 
 from dashboards.access import db_session, guarded_layout, request_user
 from dashboards.grid import data_grid
-from dashboards.widgets import alert, selected_id, visible_row
+from dashboards.widgets import (
+    alert,
+    batch_for,
+    city_for,
+    decode_upload,
+    has_selection,
+    problems_alert,
+    selected_id,
+    visible_row,
+)
 from reports.forms import application_form_xlsx, summary_table_xlsx
 from tracker import audit
-from tracker.applications import FIELDS, FLAG_KEYS, FLAG_LABELS, ValidationFailed
+from tracker.applications import EDITABLE, FIELDS, FLAG_KEYS, FLAG_LABELS, ValidationFailed
 from tracker.clock import local_today
 from tracker.deadlines import parse_chinese_or_iso_date
 from tracker.errors import TrackerError
@@ -39,15 +47,8 @@ from tracker.lifecycle import (
     quota_board,
     record_score,
 )
-from tracker.models import Application, ApplicationFile, ApplicationStatus, Batch, City, FileKind, Role, User
-from tracker.permissions import (
-    PROVINCIAL_ROLES,
-    Action,
-    Level,
-    PermissionDenied,
-    may_act,
-    visible_cities,
-)
+from tracker.models import Application, ApplicationFile, ApplicationStatus, Batch, FileKind, Role, User
+from tracker.permissions import PROVINCIAL_ROLES, Action, Level, PermissionDenied, may_act, visible_cities
 
 PATH = "/applications"
 NAME = _("申报与遴选")
@@ -101,12 +102,6 @@ def _city_options(session: Any, user: User) -> list[dict[str, Any]]:
     return [{"label": c.name_zh, "value": c.id} for c in session.scalars(visible_cities(user))]
 
 
-def _problems_alert(error: ValidationFailed) -> Any:
-    items = [html.Li(f"{p.where_zh()}：{p.message_zh}") for p in error.problems]
-    return dbc.Alert([html.Strong(_("发现{n}个问题，未写入任何数据：").format(n=len(error.problems))), html.Ul(items)],
-                     color="danger", className="py-2")  # fmt: skip
-
-
 def _import_card(user: User, batches: list[dict[str, Any]], cities: list[dict[str, Any]]) -> Any:
     return dbc.Card(dbc.CardBody([
         html.H3(_("导入汇总表（附件1/2）或申报表（附件3）"), className="h6"),
@@ -153,7 +148,7 @@ def _province_card(batches: list[dict[str, Any]], cities: list[dict[str, Any]]) 
     ], className="g-2 mb-3")  # fmt: skip
 
 
-def _actions_block() -> Any:
+def _actions_block(provincial: bool) -> Any:
     buttons = [dbc.Button(step.label_zh, id=STEP_BUTTONS[key], size="sm", className="me-1 mb-1 d-none",
                           color="danger" if key in ("return", "reject") else "primary")
                for key, step in APPLICATION_STEPS.items()]  # fmt: skip
@@ -161,11 +156,12 @@ def _actions_block() -> Any:
         html.H3(_("办理"), className="h6 mt-3"),
         dbc.Textarea(id=REASON, placeholder=_("理由（退回、未入选时必填）"), rows=2, maxLength=2000, className="mb-1"),
         html.Div(buttons),
-        html.H3(_("专家评分"), className="h6 mt-3"),
+        html.Div([html.H3(_("专家评分"), className="h6 mt-3"),
         dbc.Row([dbc.Col(dbc.Input(id=SCORE_EXPERT, placeholder=_("专家姓名"), maxLength=64), md=3),
                  dbc.Col(dbc.Input(id=SCORE_VALUE, placeholder=_("评分 0–100"), type="number", min=0, max=100), md=2),
                  dbc.Col(dbc.Input(id=SCORE_COMMENT, placeholder=_("评审意见")), md=5),
-                 dbc.Col(dbc.Button(_("记录评分"), id=SCORE_SAVE, size="sm"), md=2)], className="g-1"),
+                 dbc.Col(dbc.Button(_("记录评分"), id=SCORE_SAVE, size="sm"), md=2)], className="g-1")],
+                 hidden=not provincial),
         html.H3(_("相关材料（附件4 第六部分）"), className="h6 mt-3"),
         dbc.Row([dbc.Col(dcc.Dropdown(id=FILE_KIND, options=[{"label": v, "value": k.value} for k, v in FILE_KINDS.items()],
                                       value=FileKind.BUSINESS.value, clearable=False), md=5),
@@ -200,6 +196,8 @@ def layout(user: User, **_query: Any) -> Any:
         html.H2(_("申报与遴选"), className="h4"),
         html.P(_("市级：受理、初审、退回、报送省厅；省级：专家评审、评分、在名额内确定入选、公布名单。每一步都记录操作人和时间。"),
                className="text-muted small"),
+        html.Div(dcc.Link(_("新建申报（逐项填写）"), href="/application-form", className="btn btn-primary btn-sm"),
+                 className="mb-2") if writer else None,
         _import_card(user, batches, cities) if writer else None,
         _province_card(batches, cities) if provincial else None,
         html.Div(id=MESSAGE),
@@ -208,7 +206,7 @@ def layout(user: User, **_query: Any) -> Any:
                 className="g-2 mb-2"),
         grid,
         dbc.Row([dbc.Col(html.Div(id=DETAIL, className="mt-3"), md=7),
-                 dbc.Col(_actions_block() if writer else html.Div(_actions_block(), hidden=True), md=5)]),
+                 dbc.Col(_actions_block(provincial) if writer else html.Div(_actions_block(False), hidden=True), md=5)]),
         dcc.Store(id=REFRESH, data=0),
     ])  # fmt: skip
 
@@ -234,6 +232,8 @@ def _detail(session: Any, user: User, application: Application) -> Any:
                 f" · {_('优先支持')}：{'、'.join(flags)}" if flags else ""]),
         dbc.Alert(f"{_('退回理由')}：{application.return_reason}", color="warning", className="py-1")
         if application.return_reason and application.status.value == "returned" else None,
+        dcc.Link(_("修改申报内容"), href=f"/application-form?id={application.id}", className="btn btn-outline-primary btn-sm mb-2")
+        if application.status in EDITABLE and may_act(user, Level.CITY, application) else None,
         html.Table(html.Tbody(fields), className="table table-sm small"),
         html.H4(_("办理记录"), className="h6"), html.Ul(steps or [html.Li(_("暂无"))], className="small"),
         html.H4(_("专家评分") + (f"（{_('平均')} {average}）" if average is not None else ""), className="h6"),
@@ -291,6 +291,8 @@ def register_callbacks(app: Dash) -> None:
         step = next((key for key, button in STEP_BUTTONS.items() if button == trigger), None)
         if step is None:
             raise PreventUpdate
+        if not has_selection(rows):
+            return alert(_("请先在列表中选择一条申报"), "warning"), no_update
         application_id = selected_id(rows)
         settings = _settings()
         try:
@@ -299,7 +301,7 @@ def register_callbacks(app: Dash) -> None:
                 advance_application(session, user, application_id, step, now=dt.datetime.now(dt.UTC),
                                     tz=settings.timezone, reason=reason if isinstance(reason, str) else None)  # fmt: skip
         except ValidationFailed as error:
-            return _problems_alert(error), no_update
+            return problems_alert(error), no_update
         except (TrackerError, PermissionDenied) as error:
             return alert(error.message_zh, "danger"), no_update
         return alert(_("已办理：{step}").format(step=APPLICATION_STEPS[step].label_zh)), (refresh or 0) + 1
@@ -315,6 +317,8 @@ def register_callbacks(app: Dash) -> None:
         _clicks: Any, rows: Any, expert: Any, score: Any, comment: Any, refresh: Any
     ) -> tuple[Any, Any]:
         user = request_user(Action.EDIT)
+        if not has_selection(rows):
+            return alert(_("请先在列表中选择一条申报"), "warning"), no_update
         application_id = selected_id(rows)
         try:
             value = Decimal(str(score))
@@ -337,9 +341,11 @@ def register_callbacks(app: Dash) -> None:
     )  # fmt: skip
     def upload_file(contents: Any, filename: Any, kind: Any, rows: Any, refresh: Any) -> tuple[Any, Any]:
         user = request_user(Action.EDIT)
+        if not has_selection(rows):
+            return alert(_("请先在列表中选择一条申报"), "warning"), no_update
         application_id = selected_id(rows)
         try:
-            content = _decode_upload(contents)
+            content = decode_upload(contents)
             file_kind = FileKind(kind)
             with db_session() as session:
                 application = visible_row(session, user, Application, application_id)
@@ -373,17 +379,19 @@ def register_callbacks(app: Dash) -> None:
                          city_id=application.city_id)  # fmt: skip
             return dcc.send_bytes(content, row.filename)
 
-    @app.callback(Output(FORM_DOWNLOAD, "data"), Input(FORM_GET, "n_clicks"), State(GRID, "selectedRows"),
-                  prevent_initial_call=True)  # fmt: skip
-    def download_form(_clicks: Any, rows: Any) -> Any:
+    @app.callback(Output(FORM_DOWNLOAD, "data"), Output(MESSAGE, "children", allow_duplicate=True),
+                  Input(FORM_GET, "n_clicks"), State(GRID, "selectedRows"), prevent_initial_call=True)  # fmt: skip
+    def download_form(_clicks: Any, rows: Any) -> tuple[Any, Any]:
         user = request_user(Action.EXPORT)
+        if not has_selection(rows):
+            return no_update, alert(_("请先在列表中选择一条申报"), "warning")
         application_id = selected_id(rows)
         with db_session() as session:
             application = visible_row(session, user, Application, application_id)
             content = application_form_xlsx(form_values(application))
             audit.record(session, "export", "application", application.id, summary="申报表（附件3）",
                          city_id=application.city_id)  # fmt: skip
-            return dcc.send_bytes(content, f"申报表_{application.organisation.name}.xlsx")
+            return dcc.send_bytes(content, f"申报表_{application.organisation.name}.xlsx"), no_update
 
     @app.callback(
         Output(IMPORT_RESULT, "children"), Output(REFRESH, "data", allow_duplicate=True),
@@ -399,17 +407,17 @@ def register_callbacks(app: Dash) -> None:
         settings = _settings()
         now = dt.datetime.now(dt.UTC)
         try:
-            content = _decode_upload(contents)
+            content = decode_upload(contents)
         except ValueError:
             return alert(_("无法读取上传的文件"), "danger"), no_update
         try:
             with db_session() as session:
-                city = _city_for(session, user, city_id)
-                batch_row = _batch_for(session, user, batch, city, local_today(settings.timezone))
+                city = city_for(session, user, city_id)
+                batch_row = batch_for(session, user, batch, city, local_today(settings.timezone))
                 result = import_applications(session, user, content, city=city, batch=batch_row, now=now,
                                              tz=settings.timezone, dry_run=bool(dry))  # fmt: skip
         except ValidationFailed as error:
-            return _problems_alert(error), no_update
+            return problems_alert(error), no_update
         except (TrackerError, PermissionDenied) as error:
             return alert(error.message_zh, "danger"), no_update
         notes = [html.Li(w.split(" / ")[0]) for w in result.warnings]
@@ -430,10 +438,10 @@ def register_callbacks(app: Dash) -> None:
         settings = _settings()
         try:
             with db_session() as session:
-                city = _city_for(session, user, city_id)
+                city = city_for(session, user, city_id)
                 if not isinstance(batch, int):
                     return no_update, alert(_("请先选择批次"), "warning")
-                batch_row = _batch_for(session, user, batch, city, local_today(settings.timezone))
+                batch_row = batch_for(session, user, batch, city, local_today(settings.timezone))
                 rows = summary_table_rows(session, user, city, batch_row)
                 content = summary_table_xlsx(f"{city.name_zh}生态环境局", rows)
                 audit.record(session, "export", "applications", summary=f"汇总表 {city.short_zh} {batch_row.name_zh} {len(rows)} 行",
@@ -462,8 +470,8 @@ def register_callbacks(app: Dash) -> None:
         user = request_user(Action.EDIT)
         try:
             with db_session() as session:
-                city = _city_for(session, user, city_id)
-                batch_row = _batch_for(session, user, batch, city, local_today(_settings().timezone))
+                city = city_for(session, user, city_id)
+                batch_row = batch_for(session, user, batch, city, local_today(_settings().timezone))
                 row = grant_exception(session, user, batch=batch_row, city=city,
                                       until=parse_chinese_or_iso_date(str(until or "")), reason=str(reason or ""))  # fmt: skip
                 return alert(
@@ -494,35 +502,10 @@ def register_callbacks(app: Dash) -> None:
                 pilots = publish_batch(session, user, batch_row, today=local_today(settings.timezone))
         except (TrackerError, PermissionDenied) as error:
             return alert(error.message_zh, "danger"), no_update
+        if not pilots:
+            return alert(
+                _("{batch}没有待公布的入选试点（可能已经公布）").format(batch=batch_row.name_zh), "warning"
+            ), no_update
         return alert(_("已公布{batch}名单，共{n}个试点").format(batch=batch_row.name_zh, n=len(pilots))), (
             refresh or 0
         ) + 1
-
-
-def _decode_upload(contents: Any) -> bytes:
-    if not isinstance(contents, str) or "," not in contents:
-        raise ValueError("no upload")
-    return base64.b64decode(contents.split(",", 1)[1], validate=True)
-
-
-def _city_for(session: Any, user: User, city_id: Any) -> City:
-    """The city an import or export is for: a city user's own; for the province, the one chosen."""
-    if user.city_id is not None and user.role not in PROVINCIAL_ROLES:
-        city_id = user.city_id  # whatever the browser sent
-    city = session.get(City, city_id) if isinstance(city_id, int) else None
-    if city is None or not may_act(user, Level.EITHER, city):
-        raise TrackerError("请选择城市", "Choose a city")
-    return city
-
-
-def _batch_for(session: Any, user: User, number: Any, city: City, today: dt.date) -> Batch:
-    from tracker.lifecycle import open_batch
-
-    if number is None:
-        return open_batch(session, city, today)
-    batch = session.scalars(
-        select(Batch).where(Batch.province_id == user.province_id, Batch.number == number)
-    ).first()
-    if batch is None:
-        raise TrackerError("批次不存在", "No such batch")
-    return batch

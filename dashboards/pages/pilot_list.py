@@ -39,7 +39,7 @@ from tracker.permissions import Action, PermissionDenied, visible_pilots
 
 PATH = "/pilot-list"
 NAME = _("试点名单")
-ORDER = 3
+ORDER = 4
 REQUIRED_ACTION = Action.VIEW
 
 GRID, DETAIL, MESSAGE, REFRESH = "plist-grid", "plist-detail", "plist-message", "plist-refresh"
