@@ -22,6 +22,8 @@ from tracker.models import (
     Pilot,
     ProgressUpdate,
     TaskProgress,
+    UpdateFile,
+    UpdateMilestone,
     User,
 )
 
@@ -74,7 +76,7 @@ def _city_id(session: Session, obj: object) -> int | None:
             .scalar()
         )
     pilot_id = getattr(obj, "pilot_id", None)
-    if isinstance(obj, TaskProgress):
+    if isinstance(obj, TaskProgress | UpdateMilestone | UpdateFile):
         pilot_id = (
             session.connection()
             .execute(select(ProgressUpdate.pilot_id).where(ProgressUpdate.id == obj.update_id))

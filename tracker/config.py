@@ -6,13 +6,16 @@ import os
 import secrets
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from dotenv import load_dotenv
+
+from tracker.periods import Frequency, Reporting
 
 MailSecurity = Literal["none", "starttls", "ssl"]
 
@@ -34,6 +37,11 @@ SETTING_NAMES = (
     "TRACKER_MAIL_USERNAME",
     "TRACKER_MAIL_PASSWORD",
     "TRACKER_MAIL_FROM",
+    "TRACKER_REPORTING_FREQUENCY",
+    "TRACKER_UPDATE_DUE_DAYS",
+    "TRACKER_UPDATE_WINDOW_DAYS",
+    "TRACKER_BEHIND_GAP",
+    "TRACKER_SERIOUSLY_BEHIND_GAP",
 )
 
 
@@ -63,6 +71,10 @@ class Settings:
     login_max_failures: int
     login_window_minutes: int
     mail: MailSettings
+    reporting: Reporting = field(default_factory=Reporting)
+    # 序时进度 gap (expected − actual, percentage points) from which a pilot is behind / seriously behind.
+    behind_gap: Decimal = Decimal(5)
+    seriously_behind_gap: Decimal = Decimal(20)
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -84,6 +96,35 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     if raw in {"0", "false", "no", "off"}:
         return False
     raise SettingsError(f"{name} 必须是 true 或 false / must be true or false: {raw!r}")
+
+
+def _decimal(env: Mapping[str, str], name: str, default: Decimal) -> Decimal:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        raise SettingsError(f"{name} 必须是数字 / must be a number: {raw!r}") from None
+    if not Decimal(0) <= value <= Decimal(100):
+        raise SettingsError(f"{name} 应在0–100之间 / must be between 0 and 100: {raw!r}")
+    return value
+
+
+def _reporting(env: Mapping[str, str]) -> Reporting:
+    raw = (env.get("TRACKER_REPORTING_FREQUENCY") or "monthly").strip().lower()
+    try:
+        frequency = Frequency(raw)
+    except ValueError:
+        raise SettingsError(
+            f"TRACKER_REPORTING_FREQUENCY 只能是 monthly 或 quarterly / must be monthly or quarterly: {raw!r}"
+        ) from None
+    due_days = _int(env, "TRACKER_UPDATE_DUE_DAYS", 5)
+    window_days = _int(env, "TRACKER_UPDATE_WINDOW_DAYS", 10)
+    if not 0 <= due_days <= 60 or not 0 <= window_days <= 90:
+        raise SettingsError("TRACKER_UPDATE_DUE_DAYS 应在0–60之间，TRACKER_UPDATE_WINDOW_DAYS 应在0–90之间 / "
+                            "due days must be 0–60 and window days 0–90")  # fmt: skip
+    return Reporting(frequency, due_days, window_days)
 
 
 def _timezone(env: Mapping[str, str]) -> ZoneInfo:
@@ -151,6 +192,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         login_max_failures=_int(env, "TRACKER_LOGIN_MAX_FAILURES", 5),
         login_window_minutes=_int(env, "TRACKER_LOGIN_WINDOW_MINUTES", 15),
         mail=_mail(env),
+        reporting=_reporting(env),
+        behind_gap=_decimal(env, "TRACKER_BEHIND_GAP", Decimal(5)),
+        seriously_behind_gap=_decimal(env, "TRACKER_SERIOUSLY_BEHIND_GAP", Decimal(20)),
     )
 
 

@@ -458,6 +458,8 @@ def advance_pilot(
         if new_date is None or new_date <= pilot.end_date:
             raise TrackerError("延期须给出晚于原结束日期的新结束日期", "An extension needs a later end date")
         pilot.end_date = new_date
+    elif step.key in ("complete", "withdraw"):
+        pilot.closed_on = today
     pilot.status = PS(step.target)
     session.flush()
     return _log(session, pilot, step, before, (reason or "").strip() or None)

@@ -44,6 +44,7 @@ from tracker.models.pilots import (
     Task,
     TaskProgress,
 )
+from tracker.models.updates import UpdateFile, UpdateMilestone, UpdateWindowException
 
 __all__ = [
     "Application",
@@ -80,7 +81,10 @@ __all__ = [
     "Task",
     "TaskProgress",
     "TaskTemplate",
+    "UpdateFile",
+    "UpdateMilestone",
     "UpdateStatus",
+    "UpdateWindowException",
     "User",
     "UserSession",
     "WorkPlanTask",

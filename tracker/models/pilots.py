@@ -42,6 +42,7 @@ if TYPE_CHECKING:
         PlanMilestone,
         PlanParticipant,
     )
+    from tracker.models.updates import UpdateFile, UpdateMilestone
 
 
 class Organisation(Base, Audited):
@@ -166,6 +167,7 @@ class Pilot(Base, Audited):
     start_date: Mapped[dt.date]
     end_date: Mapped[dt.date]
     published_on: Mapped[dt.date | None]
+    closed_on: Mapped[dt.date | None]  # the day it was completed or withdrawn
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -255,14 +257,22 @@ class ProgressUpdate(Base, Audited):
     reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     return_reason: Mapped[str | None] = mapped_column(Text)
     is_late: Mapped[bool] = mapped_column(default=False)
+    # submitted_at is the first submission (timeliness counts it); a resubmission after a return
+    # is last_submitted_at.
+    last_submitted_at: Mapped[dt.datetime | None]
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
 
     pilot: Mapped[Pilot] = relationship(back_populates="updates")
     task_progress: Mapped[list[TaskProgress]] = relationship(
-        back_populates="update", cascade="all, delete-orphan"
+        back_populates="update", cascade="all, delete-orphan", order_by="TaskProgress.task_id"
     )
+    milestone_reports: Mapped[list[UpdateMilestone]] = relationship(
+        back_populates="update", cascade="all, delete-orphan", order_by="UpdateMilestone.milestone_id"
+    )
+    files: Mapped[list[UpdateFile]] = relationship(back_populates="update", order_by="UpdateFile.id")
 
 
 class TaskProgress(Base, Audited):
