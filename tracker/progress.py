@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.i18n import _
-from tracker.models import ProgressUpdate, Task, TaskProgress, UpdateStatus
+from tracker.models import Milestone, Pilot, ProgressUpdate, Task, TaskProgress, UpdateStatus
 
 HUNDRED = Decimal(100)
 
@@ -116,10 +116,26 @@ def _status(expected: Decimal, actual: Decimal, gap: Decimal, thresholds: Thresh
     return ProgressStatus.ON_TRACK
 
 
-def load_progress(session: Session, pilot_ids: Sequence[int], on: dt.date) -> dict[int, PilotProgress]:
+def thresholds_from(settings: object) -> Thresholds:
+    """The thresholds configured in settings (TRACKER_BEHIND_GAP, TRACKER_SERIOUSLY_BEHIND_GAP)."""
+    return Thresholds(
+        getattr(settings, "behind_gap", Thresholds.behind),
+        getattr(settings, "seriously_behind_gap", Thresholds.seriously_behind),
+    )
+
+
+def load_progress(
+    session: Session, pilot_ids: Sequence[int], on: dt.date, thresholds: Thresholds = Thresholds()
+) -> dict[int, PilotProgress]:
     """Progress of each pilot on ``on``: actual figures come from its latest accepted update."""
     if not pilot_ids:
         return {}
+    plans = _plans(session, pilot_ids)
+    actual = _actual(session, pilot_ids, on)
+    return {pid: pilot_progress(plans[pid], actual[pid], on, thresholds) for pid in pilot_ids}
+
+
+def _plans(session: Session, pilot_ids: Sequence[int]) -> dict[int, list[TaskPlan]]:
     plans: dict[int, list[TaskPlan]] = defaultdict(list)
     for task in session.execute(
         select(Task.id, Task.pilot_id, Task.weight, Task.planned_start, Task.planned_end).where(
@@ -127,6 +143,11 @@ def load_progress(session: Session, pilot_ids: Sequence[int], on: dt.date) -> di
         )
     ):
         plans[task.pilot_id].append(TaskPlan(task.id, task.weight, task.planned_start, task.planned_end))
+    return plans
+
+
+def _actual(session: Session, pilot_ids: Sequence[int], on: dt.date) -> dict[int, dict[int, Decimal]]:
+    """Each task's figure from the latest accepted update whose period ended by ``on``."""
     actual: dict[int, dict[int, Decimal]] = defaultdict(dict)
     reported = (
         select(ProgressUpdate.pilot_id, TaskProgress.task_id, TaskProgress.percent)
@@ -140,4 +161,113 @@ def load_progress(session: Session, pilot_ids: Sequence[int], on: dt.date) -> di
     )
     for row in session.execute(reported):
         actual[row.pilot_id][row.task_id] = row.percent  # later periods overwrite earlier ones
-    return {pid: pilot_progress(plans[pid], actual[pid], on) for pid in pilot_ids}
+    return actual
+
+
+@dataclass(frozen=True)
+class TaskLine:
+    """One task of a pilot on a day: planned span, weight, expected and actual progress, gap."""
+
+    task_id: int
+    number: str
+    title: str
+    weight: Decimal
+    planned_start: dt.date
+    planned_end: dt.date
+    expected: Decimal
+    actual: Decimal
+
+    @property
+    def gap(self) -> Decimal:
+        return self.expected - self.actual
+
+
+def task_lines(session: Session, pilot_id: int, on: dt.date) -> list[TaskLine]:
+    """The pilot's tasks with their 序时进度 and reported progress on ``on`` (same sources as
+    ``load_progress``, so the pilot's figure is the weighted mean of these lines)."""
+    actual = _actual(session, [pilot_id], on)[pilot_id]
+    tasks = session.scalars(select(Task).where(Task.pilot_id == pilot_id).order_by(Task.position))
+    return [
+        TaskLine(t.id, t.number, t.title, t.weight, t.planned_start, t.planned_end,
+                 _round(expected_task_progress(t.planned_start, t.planned_end, on)),
+                 _round(actual.get(t.id, Decimal(0))))
+        for t in tasks
+    ]  # fmt: skip
+
+
+def overdue_milestones(session: Session, pilot_ids: Sequence[int], on: dt.date) -> dict[int, list[Milestone]]:
+    """Milestones due before ``on`` and not reached (a milestone due yesterday is one day overdue)."""
+    found: dict[int, list[Milestone]] = defaultdict(list)
+    if not pilot_ids:
+        return found
+    for milestone in session.scalars(
+        select(Milestone)
+        .where(Milestone.pilot_id.in_(pilot_ids), Milestone.due_date < on, Milestone.achieved_on.is_(None))
+        .order_by(Milestone.due_date, Milestone.id)
+    ):
+        found[milestone.pilot_id].append(milestone)
+    return found
+
+
+class RollupBy(StrEnum):
+    CITY = "city"
+    PRODUCT = "product"
+    CATEGORY = "category"
+    PROVINCE = "province"
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """Pilots grouped by city, product, category or the whole province on one day. Expected and
+    actual are the plain means over the group's pilots (each pilot counts once)."""
+
+    key: str
+    pilots: int
+    expected: Decimal
+    actual: Decimal
+    by_status: dict[ProgressStatus, int]
+    overdue_milestones: int
+
+    @property
+    def gap(self) -> Decimal:
+        return self.expected - self.actual
+
+
+def rollup(
+    session: Session,
+    pilots: Sequence[Pilot],
+    on: dt.date,
+    by: RollupBy,
+    thresholds: Thresholds = Thresholds(),
+) -> list[Rollup]:
+    """Roll the pilots' progress up by ``by``; group keys are city, product or category names in
+    Chinese, or 全省. Built on ``load_progress``, the one computation of progress."""
+    ids = [p.id for p in pilots]
+    progress = load_progress(session, ids, on, thresholds)
+    overdue = overdue_milestones(session, ids, on)
+    groups: dict[str, list[Pilot]] = defaultdict(list)
+    for pilot in pilots:
+        groups[_group_key(pilot, by)].append(pilot)
+    lines = []
+    for key, members in groups.items():
+        figures = [progress[p.id] for p in members]
+        counts: dict[ProgressStatus, int] = {status: 0 for status in ProgressStatus}
+        for figure in figures:
+            counts[figure.status] += 1
+        lines.append(Rollup(
+            key, len(members),
+            _round(sum((f.expected for f in figures), Decimal(0)) / len(figures)),
+            _round(sum((f.actual for f in figures), Decimal(0)) / len(figures)),
+            counts, sum(len(overdue[p.id]) for p in members),
+        ))  # fmt: skip
+    return sorted(lines, key=lambda line: (-line.gap, line.key))
+
+
+def _group_key(pilot: Pilot, by: RollupBy) -> str:
+    if by is RollupBy.CITY:
+        return pilot.city.name_zh
+    if by is RollupBy.PRODUCT:
+        return pilot.product.name_zh if pilot.product else "专业化服务"
+    if by is RollupBy.CATEGORY:
+        return "产品碳足迹管理试点" if pilot.category.value == "product" else "碳足迹专业化服务试点"
+    return "全省"
