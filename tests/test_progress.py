@@ -54,3 +54,61 @@ def test_latest_accepted_update_gives_the_actual_figure(db, factory) -> None:  #
     progress = load_progress(db, [pilot.id], dt.date(2025, 10, 31))[pilot.id]
     assert progress.actual == Decimal("20.0")
     assert load_progress(db, [pilot.id], dt.date(2025, 10, 15))[pilot.id].actual == Decimal("5.0")
+
+
+@pytest.mark.parametrize(("start", "end", "on", "expected"), [
+    # a leap year's February has 29 days: 29 Feb closes the span, 28 Feb is 28/29 of it
+    (dt.date(2028, 2, 1), dt.date(2028, 2, 29), dt.date(2028, 2, 28), Decimal(100) * 28 / 29),
+    (dt.date(2028, 2, 1), dt.date(2028, 2, 29), dt.date(2028, 2, 29), Decimal(100)),
+    # a one-year span over a leap day has 366 days; its middle is 1 March 2028 (day 183)
+    (dt.date(2027, 9, 1), dt.date(2028, 8, 31), dt.date(2028, 3, 1), Decimal(100) * 183 / 366),
+    # month ends: 31 January to 30 April is 90 days; on 28 February, 29 of them have passed
+    (dt.date(2027, 1, 31), dt.date(2027, 4, 30), dt.date(2027, 2, 28), Decimal(100) * 29 / 90),
+    # a one-day task is either not begun or done
+    (dt.date(2027, 6, 30), dt.date(2027, 6, 30), dt.date(2027, 6, 29), Decimal(0)),
+    (dt.date(2027, 6, 30), dt.date(2027, 6, 30), dt.date(2027, 6, 30), Decimal(100)),
+])  # fmt: skip
+def test_expected_progress_over_leap_days_and_month_ends(
+    start: dt.date, end: dt.date, on: dt.date, expected: Decimal
+) -> None:
+    assert expected_task_progress(start, end, on) == expected
+
+
+def test_configured_thresholds_change_the_status() -> None:
+    from tracker.progress import Thresholds
+
+    tasks = [TaskPlan(1, Decimal(1), START, END)]
+    strict = Thresholds(behind=Decimal(2), seriously_behind=Decimal(4))
+    assert (
+        pilot_progress(tasks, {1: Decimal(47)}, dt.date(2025, 9, 15), strict).status is ProgressStatus.BEHIND
+    )
+    assert (
+        pilot_progress(tasks, {1: Decimal(45)}, dt.date(2025, 9, 15), strict).status
+        is ProgressStatus.SERIOUSLY_BEHIND
+    )
+
+
+def test_roll_ups_by_city_product_category_and_province(db, factory) -> None:  # type: ignore[no-untyped-def]
+    from tracker.progress import RollupBy, rollup, task_lines
+
+    on = dt.date(2026, 3, 2)  # 183 of the 365 days from 1 September 2025: 序时进度 50.1
+    coke = factory.pilot("长治", "焦炭", start=dt.date(2025, 9, 1))
+    liquor = factory.pilot("长治", "白酒", start=dt.date(2025, 9, 1))
+    steel = factory.pilot("太原", "钢铁", start=dt.date(2025, 9, 1))
+    factory.accepted_update(coke, dt.date(2026, 2, 1), dt.date(2026, 2, 28), "50")
+    factory.accepted_update(liquor, dt.date(2026, 2, 1), dt.date(2026, 2, 28), "20")
+    factory.accepted_update(steel, dt.date(2026, 2, 1), dt.date(2026, 2, 28), "60")
+    pilots = [coke, liquor, steel]
+    (line,) = task_lines(db, coke.id, on)
+    assert (line.expected, line.actual, line.gap) == (Decimal("50.1"), Decimal("50.0"), Decimal("0.1"))
+    by_city = {r.key: r for r in rollup(db, pilots, on, RollupBy.CITY)}
+    assert by_city["长治市"].pilots == 2 and by_city["长治市"].actual == Decimal("35.0")
+    assert by_city["长治市"].by_status[ProgressStatus.SERIOUSLY_BEHIND] == 1
+    assert by_city["长治市"].by_status[ProgressStatus.ON_TRACK] == 1
+    assert by_city["太原市"].gap == Decimal("-9.9")
+    assert list(by_city) == ["长治市", "太原市"]  # the city furthest behind first
+    assert {r.key for r in rollup(db, pilots, on, RollupBy.PRODUCT)} == {"焦炭", "白酒", "钢铁"}
+    (category,) = rollup(db, pilots, on, RollupBy.CATEGORY)
+    (province,) = rollup(db, pilots, on, RollupBy.PROVINCE)
+    assert category.pilots == province.pilots == 3 and province.key == "全省"
+    assert province.actual == Decimal("43.3")  # (50 + 20 + 60) / 3
