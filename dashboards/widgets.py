@@ -33,6 +33,16 @@ def problems_alert(error: ValidationFailed) -> Any:
                      color="danger", className="py-2")  # fmt: skip
 
 
+# AG Grid row ids must be strings and stable across refreshes, or the selection jumps to another
+# row. dash-ag-grid evaluates getRowId as a restricted expression (``String(...)`` yields
+# "undefined" for every row), so rows carry their id as text in ``row_id``.
+ROW_ID = "params.data.row_id"
+
+
+def with_row_ids(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**row, "row_id": str(row["id"])} for row in rows]
+
+
 def selected_id(rows: Any) -> int:
     """The id of the grid's selected row; anything malformed (a hand-made POST) stops the callback."""
     if not rows or not isinstance(rows, list) or not isinstance(rows[0], dict):

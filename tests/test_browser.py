@@ -13,7 +13,7 @@ from werkzeug.serving import make_server
 from tests.conftest import fresh_database, initialise, make_settings
 from tests.factories import PASSWORD, Factory
 from tracker.db import make_engine, make_session_factory
-from tracker.models import Role
+from tracker.models import ApplicationStatus, Role
 
 pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
@@ -37,6 +37,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             make.pilot("长治", name="示例长治焦炭有限公司碳足迹试点")
             make.pilot("长治", product="氢", name="示例长治氢能有限公司碳足迹试点")
             make.pilot("太原", product="钢铁", name="示例太原钢铁有限公司碳足迹试点")
+            for _ in range(3):
+                make.application("长治", status=ApplicationStatus.SUBMITTED)
         app = create_app(make_settings(url, tmp), factory)
         server = make_server("127.0.0.1", 0, app.server, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -98,4 +100,40 @@ def test_city_user_sees_only_their_city_then_logs_out(
     assert replay.request.get(f"{live_server}/_dash-layout").status == 401
     replay.close()
     assert problems == []
+    context.close()
+
+
+def test_the_selection_stays_on_its_row_after_an_action(
+    live_server: str, browser: Any, artifacts: Path
+) -> None:
+    """After a workflow step the list reloads; every row keeps its own id, so the list stays whole and
+    the selected application is still the one acted on (not another row)."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    warnings: list[str] = []
+    page.on("console", lambda msg: warnings.append(msg.text) if msg.type in ("error", "warning") else None)
+    page.goto(f"{live_server}/login?next=/applications")
+    page.fill("#username", "changzhi_staff")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    rows = page.locator("#apps-grid .ag-center-cols-container .ag-row")
+    rows.first.wait_for()
+    assert rows.count() == 3
+    second = page.locator("#apps-grid .ag-pinned-left-cols-container .ag-row").nth(1)
+    name = second.inner_text().strip()
+    second.click()
+    page.wait_for_selector("#apps-step-pass:not(.d-none)")
+    assert name in page.locator("#apps-detail").inner_text()
+    page.click("#apps-step-pass")
+    page.wait_for_selector("#apps-message .alert")
+    assert "已办理" in page.locator("#apps-message").inner_text()
+    page.wait_for_function(
+        "document.querySelectorAll('#apps-grid .ag-center-cols-container .ag-row').length === 3"
+    )
+    page.wait_for_function(
+        "document.querySelector('#apps-detail')?.innerText.includes('初审通过')"
+    )  # the detail reloads with the new status
+    assert name in page.locator("#apps-detail").inner_text()
+    assert not [w for w in warnings if "getRowId" in w or "Duplicate node id" in w], warnings
+    page.screenshot(path=str(artifacts / "applications-after-step.png"), full_page=True)
     context.close()

@@ -106,14 +106,17 @@ class Problem:
     message_en: str
     row: int | None = None
     column: str | None = None
+    sheet: str | None = None  # for workbooks of several sheets
 
     def where_zh(self) -> str:
         spot = f"第{self.row}行 {self.column}列 " if self.row is not None and self.column else ""
-        return f"{spot}{_label_zh(self.field)}"
+        sheet = f"“{self.sheet}”表 " if self.sheet else ""
+        return f"{sheet}{spot}{_label_zh(self.field)}"
 
     def where_en(self) -> str:
         spot = f"row {self.row}, column {self.column}, " if self.row is not None and self.column else ""
-        return f"{spot}{_label_en(self.field)}"
+        sheet = f"sheet “{self.sheet}”, " if self.sheet else ""
+        return f"{sheet}{spot}{_label_en(self.field)}"
 
     def text(self) -> str:
         """Both languages on one line (the CLI's form)."""
@@ -125,7 +128,7 @@ def _label_zh(key: str) -> str:
         return FIELD_BY_KEY[key].label_zh
     return {"category": "试点类别", "product": "试点产品", "milestones": "阶段性目标",
             "participants": "职责分工", "file": "文件", "tasks": "任务进度", "work_done": "本期工作进展",
-            "problems": "存在问题", "next_steps": "下步计划", "pilot": "试点", "period": "报告期"}.get(key, key)  # fmt: skip
+            "problems": "存在问题", "next_steps": "下步计划", "pilot": "试点", "period": "报告期", "version": "版本"}.get(key, key)  # fmt: skip
 
 
 def _label_en(key: str) -> str:
@@ -133,7 +136,7 @@ def _label_en(key: str) -> str:
         return FIELD_BY_KEY[key].label_en
     return {"category": "category", "product": "product", "milestones": "milestones",
             "participants": "responsibilities", "file": "file", "tasks": "task progress", "work_done": "work done",
-            "problems": "problems", "next_steps": "next steps", "pilot": "pilot", "period": "period"}.get(key, key)  # fmt: skip
+            "problems": "problems", "next_steps": "next steps", "pilot": "pilot", "period": "period", "version": "version"}.get(key, key)  # fmt: skip
 
 
 class ValidationFailed(TrackerError):

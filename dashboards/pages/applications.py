@@ -16,6 +16,7 @@ from sqlalchemy import select
 from dashboards.access import db_session, guarded_layout, request_user
 from dashboards.grid import data_grid
 from dashboards.widgets import (
+    ROW_ID,
     alert,
     batch_for,
     city_for,
@@ -24,6 +25,7 @@ from dashboards.widgets import (
     problems_alert,
     selected_id,
     visible_row,
+    with_row_ids,
 )
 from reports.forms import application_form_xlsx, summary_table_xlsx
 from tracker import audit
@@ -191,7 +193,7 @@ def layout(user: User, **_query: Any) -> Any:
         **grid.dashGridOptions,
         "rowSelection": {"mode": "singleRow", "enableClickSelection": True},
     }
-    grid.getRowId = "String(params.data.id)"
+    grid.getRowId = ROW_ID
     return html.Div([
         html.H2(_("申报与遴选"), className="h4"),
         html.P(_("市级：受理、初审、退回、报送省厅；省级：专家评审、评分、在名额内确定入选、公布名单。每一步都记录操作人和时间。"),
@@ -260,7 +262,7 @@ def register_callbacks(app: Dash) -> None:
         batch_number = batch if isinstance(batch, int) else None
         chosen = [s for s in statuses if isinstance(s, str)] if isinstance(statuses, list) else None
         with db_session() as session:
-            return application_rows(session, user, batch_number=batch_number, statuses=chosen)
+            return with_row_ids(application_rows(session, user, batch_number=batch_number, statuses=chosen))
 
     @app.callback(
         Output(DETAIL, "children"),

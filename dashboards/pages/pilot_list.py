@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from dashboards.access import db_session, guarded_layout, request_user
 from dashboards.grid import data_grid, locale_text
-from dashboards.widgets import alert, selected_id, visible_row
+from dashboards.widgets import ROW_ID, alert, selected_id, visible_row, with_row_ids
 from reports.forms import pilot_list_xlsx
 from tracker import audit
 from tracker.applications import ValidationFailed
@@ -71,7 +71,7 @@ def layout(user: User, **_query: Any) -> Any:
         **grid.dashGridOptions,
         "rowSelection": {"mode": "singleRow", "enableClickSelection": True},
     }
-    grid.getRowId = "String(params.data.id)"
+    grid.getRowId = ROW_ID
     writer = user.role is not Role.LEADER
     editable = writer
     task_columns = [
@@ -148,7 +148,7 @@ def register_callbacks(app: Dash) -> None:
     def load_list(scope: Any, _refresh: Any) -> list[dict[str, Any]]:
         user = request_user(Action.VIEW)
         with db_session() as session:
-            return _rows(session, user, scope)
+            return with_row_ids(_rows(session, user, scope))
 
     @app.callback(
         Output(DETAIL, "children"), Output(TASKS, "rowData"), Output(MILESTONES, "rowData"), Output(VERSION, "data"),
