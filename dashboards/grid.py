@@ -13,7 +13,12 @@ import dash_ag_grid as dag
 @cache
 def locale_text() -> dict[str, str]:
     """AG Grid's zh-CN translations (from @ag-grid-community/locale, MIT), shipped with the package."""
-    return json.loads((Path(__file__).parent / "aggrid_locale_zh_cn.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+    text: dict[str, str] = json.loads(
+        (Path(__file__).parent / "aggrid_locale_zh_cn.json").read_text(encoding="utf-8")
+    )
+    # The paging bar is built as "{to} … {of} … {page}": word-for-word 的/页 reads badly
+    # ("1 至 50 的 76", "页 1 的 2"); "1 至 50 / 76" and "第 1 / 2 页" read as Chinese.
+    return text | {"of": "/", "page": "第", "noRowsToShow": "没有数据"}
 
 
 def data_grid(grid_id: str, column_defs: list[dict[str, Any]], row_data: list[dict[str, Any]] | None = None,
