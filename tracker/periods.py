@@ -127,3 +127,11 @@ def due_date(period: Period, reporting: Reporting) -> dt.date:
 def window_closes(period: Period, reporting: Reporting) -> dt.date:
     """The last day of entry without an exception."""
     return due_date(period, reporting) + dt.timedelta(days=reporting.window_days)
+
+
+def reporting_period(today: dt.date, reporting: Reporting) -> Period:
+    """The period cities are reporting on today: the last one ended while its entry window is
+    still open (on 3 December, November), else the current one (on 24 November, November)."""
+    current = period_of(today, reporting.frequency)
+    last = previous_period(current)
+    return last if today <= window_closes(last, reporting) else current

@@ -1,0 +1,160 @@
+"""tracker updates …: the periodic update cycle (调度) from the command line, for regulators and for
+automation: the Excel template, importing it, the province's review, exceptions, and completeness."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import click
+
+from reports.update_template import update_template_xlsx
+from tracker import audit
+from tracker.config import get_settings
+from tracker.models import UpdateStatus
+from tracker.periods import Period, parse_period, reporting_period
+from tracker.update_sheets import import_update_sheet, template_data
+from tracker.updates import (
+    STATUS_ZH,
+    completeness,
+    find_update,
+    grant_window_exception,
+    owing_pilots,
+    review_update,
+)
+from tracker_cli.lifecycle import AS_OPTION, AS_OPTIONAL, _acting, _city, _fail, _operator
+
+PERIOD_HELP = "报告期，如 2026-11、2026年11月、2026Q4；默认当前应填报的报告期 / period (default: the one being reported now)"
+
+
+def _period(text: str | None) -> Period:
+    settings = get_settings()
+    if text:
+        return parse_period(text, settings.reporting.frequency)
+    return reporting_period(dt.datetime.now(settings.timezone).date(), settings.reporting)
+
+
+@click.group()
+def updates() -> None:
+    """试点进展调度：模板、导入、审核、例外、完整率。 / Periodic progress updates."""
+
+
+@updates.command("template")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option("--period", "period_text", help=PERIOD_HELP)
+@click.option("--city", help="城市（省级用户可选）/ city (provincial users)")
+@AS_OPTIONAL
+def updates_template(out: Path, period_text: str | None, city: str | None, username: str | None) -> None:
+    """下载某报告期的调度填报模板（预填本市试点、任务和上期数值）。 / Write the period's Excel entry template."""
+    with _acting(username, "tracker updates template") as (session, user):
+        operator = _operator(session, user)
+        period = _period(period_text)
+        city_id = _city(session, city).id if city else None
+        template = template_data(session, operator, period, city_id)
+        out.write_bytes(update_template_xlsx(template))
+        audit.record(session, "export", "progress_updates", summary=f"调度填报模板 {period.label_zh} {len(template.pilots)} 个试点",
+                     city_id=operator.city_id)  # fmt: skip
+    click.echo(f"已写出{period.label_zh}模板，{len(template.pilots)}个试点 / template for {period.label_en}, "
+               f"{len(template.pilots)} pilot(s): {out}")  # fmt: skip
+
+
+@updates.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--submit", is_flag=True, help="保存后提交省厅审核 / submit after saving")
+@click.option("--dry-run", is_flag=True, help="只检查，不写入 / check only, write nothing")
+@AS_OPTION
+def updates_import(file: Path, submit: bool, dry_run: bool, username: str) -> None:
+    """导入填好的调度填报模板：全部无误才写入，否则列出每个问题的行列。
+    / Import a filled template: all or nothing; every problem with its row and column."""
+    settings = get_settings()
+    with _acting(username, "tracker updates import") as (session, user):
+        assert user is not None
+        result = import_update_sheet(session, user, file.read_bytes(), reporting=settings.reporting,
+                                     now=dt.datetime.now(dt.UTC), tz=settings.timezone, submit=submit,
+                                     dry_run=dry_run)  # fmt: skip
+    click.echo(f"{result.summary_zh()} / {result.summary_en()}")
+
+
+@updates.command("review")
+@click.argument("update_id", type=int)
+@click.argument("decision", type=click.Choice(["accept", "return"]))
+@click.option("--version", type=int, required=True, help="审核时看到的版本号 / the version you reviewed")
+@click.option("--reason", help="退回理由（退回时必填）/ reason (required to return)")
+@AS_OPTION
+def updates_review(update_id: int, decision: str, version: int, reason: str | None, username: str) -> None:
+    """省厅审核一份已提交的更新：accept 采纳（随即锁定）或 return 退回。
+    / The province accepts (locks) or returns a submitted update."""
+    with _acting(username, "tracker updates review") as (session, user):
+        assert user is not None
+        update = review_update(session, user, update_id, accept=decision == "accept", version=version,
+                               now=dt.datetime.now(dt.UTC), reason=reason)  # fmt: skip
+        zh = "已采纳" if decision == "accept" else "已退回"
+        click.echo(
+            f"{zh} / {decision}ed: {update.pilot.name} {Period(update.period_start, update.period_end).label_zh}"
+        )
+
+
+@updates.command("grant")
+@click.option("--city", required=True, help="城市，如 长治 / city")
+@click.option("--period", "period_text", required=True, help=PERIOD_HELP)
+@click.option("--until", required=True, help="开放至，如 2026-12-31 / open until")
+@click.option("--reason", required=True, help="理由 / reason")
+@AS_OPTION
+def updates_grant(city: str, period_text: str, until: str, reason: str, username: str) -> None:
+    """省厅为某市某报告期开放逾期填报（例外）。 / Reopen entry for one city and period."""
+    from tracker.deadlines import parse_chinese_or_iso_date
+
+    with _acting(username, "tracker updates grant") as (session, user):
+        assert user is not None
+        period = _period(period_text)
+        row = grant_window_exception(session, user, city=_city(session, city), period=period,
+                                     until=parse_chinese_or_iso_date(until), reason=reason)  # fmt: skip
+        click.echo(f"已开放{row.city.name_zh}{period.label_zh}填报至{row.until.isoformat()} / "
+                   f"reopened {period.label_en} until {row.until.isoformat()}")  # fmt: skip
+
+
+@updates.command("completeness")
+@click.option("--period", "period_text", help=PERIOD_HELP)
+@AS_OPTIONAL
+def updates_completeness(period_text: str | None, username: str | None) -> None:
+    """各市报送完整率和及时率。 / Completeness and timeliness per city."""
+    with _acting(username, "tracker updates completeness") as (session, user):
+        operator = _operator(session, user)
+        period = _period(period_text)
+        lines = completeness(session, operator, period)
+        if not lines:
+            _fail(f"{period.label_zh}没有应报的试点", f"No pilot owes an update for {period.label_en}")
+        from tracker.models import City
+
+        click.echo(f"{period.label_zh} / {period.label_en}")
+        click.echo(
+            "城市/city\t应报/expected\t已报/submitted\t按时/on time\t完整率/completeness\t及时率/timeliness"
+        )
+        for line in sorted(lines, key=lambda x: (x.city_id is None, x.city_id or 0)):
+            name = "全省/province" if line.city_id is None else session.get(City, line.city_id).name_zh  # type: ignore[union-attr]
+            share = [f"{v}%" if v is not None else "—" for v in (line.completeness, line.timeliness)]
+            click.echo(f"{name}\t{line.expected}\t{line.submitted}\t{line.on_time}\t{share[0]}\t{share[1]}")
+
+
+@updates.command("list")
+@click.option("--period", "period_text", help=PERIOD_HELP)
+@click.option(
+    "--status", type=click.Choice([s.value for s in UpdateStatus]), help="只列某一状态 / only this status"
+)
+@AS_OPTIONAL
+def updates_list(period_text: str | None, status: str | None, username: str | None) -> None:
+    """列出某报告期应报试点及其更新（编号、版本、状态、是否逾期）。 / List the period's updates."""
+    with _acting(username, "tracker updates list") as (session, user):
+        operator = _operator(session, user)
+        period = _period(period_text)
+        click.echo(f"{period.label_zh} / {period.label_en}")
+        click.echo("更新编号/id\t版本/version\t状态/status\t逾期/late\t城市/city\t试点/pilot")
+        for pilot in owing_pilots(session, operator, period):
+            update = find_update(session, pilot.id, period)
+            if status and (update is None or update.status.value != status):
+                continue
+            if update is None:
+                click.echo(f"—\t—\t未填报/missing\t—\t{pilot.city.name_zh}\t{pilot.name}")
+                continue
+            click.echo(f"{update.id}\t{update.version}\t{STATUS_ZH[update.status]}/{update.status.value}\t"
+                       f"{'是/yes' if update.is_late else '否/no'}\t{pilot.city.name_zh}\t{pilot.name}")  # fmt: skip
