@@ -21,6 +21,7 @@ from dashboards.pages import (
     not_found,
     pilot_list,
     registry,
+    updates,
     users,
 )
 from dashboards.requests import install_callback_request_checks
@@ -30,7 +31,7 @@ from tracker.db import TrackerSession, make_engine, make_session_factory
 from tracker.i18n import _
 
 HERE = Path(__file__).parent
-PAGES = (home, registry, applications, application_form, pilot_list, audit_log, users)
+PAGES = (home, registry, applications, application_form, pilot_list, updates, audit_log, users)
 
 
 def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSession] | None = None) -> Dash:

@@ -52,6 +52,7 @@ NARRATIVE_LIMIT = 2000  # characters, for work done, problems and next steps
 STARTED = (PS.IN_IMPLEMENTATION, PS.EXTENDED, PS.COMPLETED, PS.WITHDRAWN)
 CLOSED = (PS.COMPLETED, PS.WITHDRAWN)
 EDITABLE = (US.DRAFT, US.RETURNED)
+STEP_ZH = {"submit": "提交", "resubmit": "修改后重新提交", "accept": "采纳", "return": "退回"}
 STATUS_ZH = {US.DRAFT: "草稿", US.SUBMITTED: "已提交待审核", US.RETURNED: "已退回", US.ACCEPTED: "已采纳"}
 
 

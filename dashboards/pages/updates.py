@@ -1,0 +1,281 @@
+"""调度填报: the period's updates. A city bureau downloads the Excel template for its pilots, uploads
+it filled (optionally submitting), and sees each pilot's status; the province reviews submitted
+updates (accept or return with a reason) and sees completeness and timeliness per city."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+from flask import current_app
+
+from dashboards.access import db_session, guarded_layout, request_user
+from dashboards.grid import data_grid
+from dashboards.widgets import (
+    ROW_ID,
+    alert,
+    decode_upload,
+    has_selection,
+    problems_alert,
+    selected_id,
+    visible_row,
+    with_row_ids,
+)
+from reports.update_template import update_template_xlsx
+from tracker import audit
+from tracker.applications import ValidationFailed
+from tracker.errors import TrackerError
+from tracker.i18n import _
+from tracker.models import City, ProgressUpdate, Role, User
+from tracker.periods import Period, parse_period, periods_between, reporting_period
+from tracker.permissions import PROVINCIAL_ROLES, Action, PermissionDenied
+from tracker.progress import load_progress, thresholds_from
+from tracker.update_sheets import import_update_sheet, template_data
+from tracker.updates import (
+    STATUS_ZH,
+    STEP_ZH,
+    completeness,
+    find_update,
+    owing_pilots,
+    review_update,
+    update_history,
+)
+
+PATH = "/updates"
+NAME = _("调度填报")
+ORDER = 5
+REQUIRED_ACTION = Action.VIEW
+
+PERIOD, GRID, MESSAGE, REFRESH = "upd-period", "upd-grid", "upd-message", "upd-refresh"
+TEMPLATE, DOWNLOAD, UPLOAD, SUBMIT = "upd-template", "upd-download", "upd-upload", "upd-submit"
+COMPLETENESS, DETAIL, REASON, ACCEPT, RETURN = (
+    "upd-completeness",
+    "upd-detail",
+    "upd-reason",
+    "upd-accept",
+    "upd-return",
+)
+COLUMNS = [("city", _("所在市")), ("pilot", _("试点")), ("status", _("填报状态")), ("late", _("逾期")),
+           ("submitted", _("提交时间")), ("expected", _("序时进度%")), ("actual", _("实际进度%")),
+           ("gap", _("滞后（百分点）"))]  # fmt: skip
+
+
+def _settings() -> Any:
+    return current_app.config["TRACKER_SETTINGS"]
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(_settings().timezone).date()
+
+
+def _period(value: Any) -> Period:
+    settings = _settings()
+    if isinstance(value, str) and value:
+        try:
+            return parse_period(value, settings.reporting.frequency)
+        except TrackerError:
+            pass
+    return reporting_period(_today(), settings.reporting)
+
+
+@guarded_layout(REQUIRED_ACTION)
+def layout(user: User, **_query: Any) -> Any:
+    settings = _settings()
+    today = _today()
+    current = reporting_period(today, settings.reporting)
+    options = [{"label": p.label_zh, "value": p.key}
+               for p in reversed(periods_between(today.replace(year=today.year - 2), today, settings.reporting.frequency))]  # fmt: skip
+    writer = user.role is Role.CITY_STAFF
+    provincial = user.role in PROVINCIAL_ROLES
+    columns = [{"field": key, "headerName": caption} for key, caption in COLUMNS]
+    columns[1] |= {"minWidth": 280, "flex": 1}
+    grid = data_grid(GRID, columns, height="45vh")
+    grid.dashGridOptions = {
+        **grid.dashGridOptions,
+        "rowSelection": {"mode": "singleRow", "enableClickSelection": True},
+    }
+    grid.getRowId = ROW_ID
+    entry = dbc.Card(dbc.CardBody([
+        html.H3(_("Excel 批量填报"), className="h6"),
+        dbc.Row([
+            dbc.Col(dbc.Button(_("下载本期填报模板"), id=TEMPLATE, color="success", size="sm"), md="auto"),
+            dbc.Col(dbc.Checklist(id=SUBMIT, options=[{"label": _("导入后直接提交省厅"), "value": "submit"}], value=[]),
+                    md="auto"),
+            dbc.Col(dcc.Upload(id=UPLOAD, children=html.Div(_("拖入或点击选择填好的模板（.xlsx）")), className="upload-box",
+                               accept=".xlsx", max_size=10 * 1024 * 1024), md=5),
+        ], className="g-2 align-items-center"),
+        dcc.Download(id=DOWNLOAD),
+    ]), className="mb-3")  # fmt: skip
+    review = html.Div([
+        html.H3(_("审核"), className="h6 mt-3"),
+        dbc.Textarea(id=REASON, placeholder=_("退回理由（退回时必填）"), rows=2, maxLength=2000, className="mb-1"),
+        dbc.Button(_("采纳"), id=ACCEPT, color="success", size="sm", className="me-1"),
+        dbc.Button(_("退回"), id=RETURN, color="danger", size="sm"),
+    ], hidden=not provincial)  # fmt: skip
+    return html.Div([
+        html.H2(_("调度填报"), className="h4"),
+        html.P(_("每月调度：市局按试点填报各项任务进度、阶段性目标完成情况和工作进展，省厅审核采纳后计入实际进度。"),
+               className="text-muted small"),
+        dbc.Row([dbc.Col(dcc.Dropdown(id=PERIOD, options=options, value=current.key, clearable=False), md=3)],
+                className="mb-2"),
+        entry if writer else html.Div([dbc.Button(id=TEMPLATE), dcc.Upload(id=UPLOAD), dcc.Download(id=DOWNLOAD),
+                                       dcc.Checklist(id=SUBMIT)], hidden=True),
+        html.Div(id=MESSAGE),
+        html.Div(id=COMPLETENESS, className="mb-2"),
+        grid,
+        dbc.Row([dbc.Col(html.Div(id=DETAIL, className="mt-3"), md=8), dbc.Col(review, md=4)]),
+        dcc.Store(id=REFRESH, data=0),
+    ])  # fmt: skip
+
+
+def _rows(session: Any, user: User, period: Period) -> list[dict[str, Any]]:
+    pilots = owing_pilots(session, user, period)
+    progress = load_progress(session, [p.id for p in pilots], period.end, thresholds_from(_settings()))
+    rows = []
+    for pilot in pilots:
+        update = find_update(session, pilot.id, period)
+        figures = progress[pilot.id]
+        rows.append({
+            "id": update.id if update else -pilot.id, "version": update.version if update else None,
+            "city": pilot.city.name_zh, "pilot": pilot.name,
+            "status": STATUS_ZH[update.status] if update else _("未填报"),
+            "late": _("是") if update and update.is_late else "",
+            "submitted": update.submitted_at.astimezone(_settings().timezone).strftime("%Y年%m月%d日 %H:%M")
+            if update and update.submitted_at else "",
+            "expected": float(figures.expected), "actual": float(figures.actual), "gap": float(figures.gap),
+        })  # fmt: skip
+    return rows
+
+
+def _completeness_table(session: Any, user: User, period: Period) -> Any:
+    lines = sorted(completeness(session, user, period), key=lambda x: (x.city_id is None, x.city_id or 0))
+    if not lines:
+        return dbc.Alert(
+            _("{period}没有应报的试点").format(period=period.label_zh), color="light", className="py-1"
+        )
+    body = []
+    for line in lines:
+        name = _("全省") if line.city_id is None else session.get(City, line.city_id).name_zh
+        shares = [f"{v}%" if v is not None else "—" for v in (line.completeness, line.timeliness)]
+        body.append(html.Tr([html.Td(name), html.Td(line.expected), html.Td(line.submitted), html.Td(line.on_time),
+                             html.Td(line.accepted), html.Td(shares[0]), html.Td(shares[1])],
+                            className="fw-bold" if line.city_id is None else None))  # fmt: skip
+    head = html.Thead(html.Tr([html.Th(c) for c in (_("城市"), _("应报"), _("已报"), _("按时"), _("已采纳"),
+                                                    _("完整率"), _("及时率"))]))  # fmt: skip
+    return html.Details([html.Summary(_("{period}报送完整率与及时率").format(period=period.label_zh)),
+                         html.Table([head, html.Tbody(body)], className="table table-sm small w-auto")], open=True)  # fmt: skip
+
+
+def _detail(session: Any, update: ProgressUpdate) -> Any:
+    tz = _settings().timezone
+    tasks = {t.id: t for t in update.pilot.tasks}
+    lines = [html.Li(f"{tasks[r.task_id].number} {tasks[r.task_id].title}：{r.percent:.1f}%") for r in update.task_progress
+             if r.task_id in tasks]  # fmt: skip
+    milestones = [html.Li(f"{r.milestone.title}：{_('已完成') if r.reached else _('未完成')}"
+                          + (f"（{r.achieved_on.year}年{r.achieved_on.month}月{r.achieved_on.day}日）" if r.achieved_on else "")
+                          + (f"　{_('指标值')} {r.indicator_value.normalize()}" if r.indicator_value is not None else ""))
+                  for r in update.milestone_reports]  # fmt: skip
+    steps = [html.Li(f"{s.at.astimezone(tz).strftime('%Y年%m月%d日 %H:%M')}　{s.actor_name}　{STEP_ZH.get(s.step, s.step)}"
+                     + (f"　{_('理由')}：{s.reason}" if s.reason else "")) for s in update_history(session, update)]  # fmt: skip
+    return dbc.Card(dbc.CardBody([
+        html.H3(f"{update.pilot.name} · {Period(update.period_start, update.period_end).label_zh}", className="h6"),
+        html.P([dbc.Badge(STATUS_ZH[update.status], color="info", className="me-2"),
+                _("版本") + f" {update.version}", f"　{_('逾期提交')}" if update.is_late else ""]),
+        dbc.Alert(f"{_('退回理由')}：{update.return_reason}", color="warning", className="py-1") if update.return_reason else None,
+        html.H4(_("任务进度"), className="h6"), html.Ul(lines or [html.Li(_("暂无"))], className="small"),
+        html.H4(_("阶段性目标"), className="h6"), html.Ul(milestones or [html.Li(_("暂无"))], className="small"),
+        html.H4(_("本期工作进展"), className="h6"), html.P(update.work_done or "—", className="small", style={"whiteSpace": "pre-wrap"}),
+        html.H4(_("存在问题"), className="h6"), html.P(update.problems or "—", className="small", style={"whiteSpace": "pre-wrap"}),
+        html.H4(_("下步计划"), className="h6"), html.P(update.next_steps or "—", className="small", style={"whiteSpace": "pre-wrap"}),
+        html.H4(_("办理记录"), className="h6"), html.Ul(steps or [html.Li(_("暂无"))], className="small"),
+    ]))  # fmt: skip
+
+
+def register_callbacks(app: Dash) -> None:
+    @app.callback(
+        Output(GRID, "rowData"), Output(COMPLETENESS, "children"),
+        Input(PERIOD, "value"), Input(REFRESH, "data"),
+    )  # fmt: skip
+    def load(period_value: Any, _refresh: Any) -> tuple[Any, Any]:
+        user = request_user(Action.VIEW)
+        period = _period(period_value)
+        with db_session() as session:
+            return with_row_ids(_rows(session, user, period)), _completeness_table(session, user, period)
+
+    @app.callback(Output(DETAIL, "children"), Input(GRID, "selectedRows"), Input(REFRESH, "data"))
+    def show(rows: Any, _refresh: Any) -> Any:
+        user = request_user(Action.VIEW)
+        update_id = selected_id(rows)
+        if update_id < 0:
+            return dbc.Alert(_("该试点本期尚未填报"), color="light")
+        with db_session() as session:
+            return _detail(session, visible_row(session, user, ProgressUpdate, update_id))
+
+    @app.callback(Output(DOWNLOAD, "data"), Output(MESSAGE, "children", allow_duplicate=True),
+                  Input(TEMPLATE, "n_clicks"), State(PERIOD, "value"), prevent_initial_call=True)  # fmt: skip
+    def download(_clicks: Any, period_value: Any) -> tuple[Any, Any]:
+        user = request_user(Action.EDIT)
+        if user.role is not Role.CITY_STAFF:
+            raise PreventUpdate
+        period = _period(period_value)
+        with db_session() as session:
+            template = template_data(session, user, period)
+            if not template.pilots:
+                return no_update, alert(
+                    _("{period}本市没有应报的试点").format(period=period.label_zh), "warning"
+                )
+            content = update_template_xlsx(template)
+            audit.record(session, "export", "progress_updates", summary=f"调度填报模板 {period.label_zh}",
+                         city_id=user.city_id)  # fmt: skip
+        return dcc.send_bytes(content, f"调度填报_{template.city}_{period.key}.xlsx"), no_update
+
+    @app.callback(
+        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
+        Input(UPLOAD, "contents"), State(UPLOAD, "filename"), State(SUBMIT, "value"), State(REFRESH, "data"),
+        prevent_initial_call=True,
+    )  # fmt: skip
+    def upload(contents: Any, filename: Any, submit: Any, refresh: Any) -> tuple[Any, Any]:
+        user = request_user(Action.EDIT)
+        settings = _settings()
+        try:
+            content = decode_upload(contents)
+        except ValueError:
+            return alert(_("无法读取上传的文件"), "danger"), no_update
+        try:
+            with db_session() as session:
+                result = import_update_sheet(session, user, content, reporting=settings.reporting,
+                                             now=dt.datetime.now(dt.UTC), tz=settings.timezone,
+                                             submit=isinstance(submit, list) and "submit" in submit)  # fmt: skip
+        except ValidationFailed as error:
+            return problems_alert(error), no_update
+        except (TrackerError, PermissionDenied) as error:
+            return alert(error.message_zh, "danger"), no_update
+        return alert(f"{filename}：{result.summary_zh()}"), (refresh or 0) + 1
+
+    @app.callback(
+        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
+        Input(ACCEPT, "n_clicks"), Input(RETURN, "n_clicks"),
+        State(GRID, "selectedRows"), State(REASON, "value"), State(REFRESH, "data"),
+        prevent_initial_call=True,
+    )  # fmt: skip
+    def decide(_accept: Any, _return: Any, rows: Any, reason: Any, refresh: Any) -> tuple[Any, Any]:
+        user = request_user(Action.EDIT)
+        if ctx.triggered_id not in (ACCEPT, RETURN):
+            raise PreventUpdate
+        if not has_selection(rows) or selected_id(rows) < 0:
+            return alert(_("请先在列表中选择一份已提交的更新"), "warning"), no_update
+        version = rows[0].get("version") if isinstance(rows[0], dict) else None
+        try:
+            with db_session() as session:
+                update = visible_row(session, user, ProgressUpdate, selected_id(rows))
+                review_update(session, user, update.id, accept=ctx.triggered_id == ACCEPT,
+                              version=version if isinstance(version, int) else None, now=dt.datetime.now(dt.UTC),
+                              reason=reason if isinstance(reason, str) else None)  # fmt: skip
+                name = update.pilot.name
+        except (TrackerError, PermissionDenied) as error:
+            return alert(error.message_zh, "danger"), no_update
+        done = _("已采纳") if ctx.triggered_id == ACCEPT else _("已退回")
+        return alert(f"{done}：{name}"), (refresh or 0) + 1
