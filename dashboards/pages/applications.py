@@ -109,7 +109,7 @@ def _import_card(user: User, batches: list[dict[str, Any]], cities: list[dict[st
         html.H3(_("导入汇总表（附件1/2）或申报表（附件3）"), className="h6"),
         dbc.Row([
             dbc.Col(dcc.Dropdown(id=IMPORT_BATCH, options=batches, placeholder=_("批次（默认当前批次）")), md=3),
-            dbc.Col(dcc.Dropdown(id=IMPORT_CITY, options=cities, value=user.city_id,
+            dbc.Col(dcc.Dropdown(id=IMPORT_CITY, options=cities, value=user.city_id, placeholder=_("选择城市"),
                                  disabled=user.city_id is not None, clearable=False), md=3),
             dbc.Col(dbc.Checklist(id=IMPORT_DRY, options=[{"label": _("仅检查不写入"), "value": "dry"}], value=[]), md=2),
             dbc.Col(dcc.Upload(id=IMPORT_UPLOAD, children=html.Div(_("拖入或点击选择 .xlsx 文件")),
@@ -117,7 +117,7 @@ def _import_card(user: User, batches: list[dict[str, Any]], cities: list[dict[st
         ], className="g-2"),
         html.Div(id=IMPORT_RESULT, className="mt-2"),
         dbc.Row([
-            dbc.Col(dbc.Button(_("导出本市该批次汇总表（附件1）"), id=EXPORT_GO, color="success", size="sm"), md="auto"),
+            dbc.Col(dbc.Button(_("导出该市该批次汇总表（附件1）") if user.city_id is None else _("导出本市该批次汇总表（附件1）"), id=EXPORT_GO, color="success", size="sm"), md="auto"),
         ], className="mt-2"),
         dcc.Download(id=EXPORT_DOWNLOAD),
     ]), className="mb-3")  # fmt: skip
