@@ -106,6 +106,11 @@ def test_who_owes_an_update(factory) -> None:  # type: ignore[no-untyped-def]
     assert owes_update(done, NOV)
     waiting = factory.pilot(status=PilotStatus.PUBLISHED)
     assert not owes_update(waiting, NOV)
+    # A withdrawn pilot recorded before closing days were kept: when it stopped is unknown, so it owes nothing.
+    gone = factory.pilot(start=dt.date(2025, 9, 1), status=PilotStatus.WITHDRAWN)
+    assert gone.closed_on is None and not owes_update(gone, NOV)
+    gone.closed_on = dt.date(2025, 11, 15)
+    assert owes_update(gone, NOV)
 
 
 @pytest.fixture
@@ -352,7 +357,8 @@ def test_completeness_never_exceeds_100_percent(db, setup, factory) -> None:  # 
     q4 = period_of(dt.date(2025, 11, 1), Frequency.QUARTERLY)
     (line,) = [x for x in completeness(db, province, q4) if x.city_id is None]
     assert (line.expected, line.submitted, line.completeness) == (4, 0, Decimal(0))
-    # City users see only their own city; nothing is expected in a period before any pilot began.
+    # City users see only their own city, with no province line; nothing is expected before any pilot began.
     assert {x.city_id for x in completeness(db, setup["other"], NOV)} == set()
+    assert {x.city_id for x in completeness(db, city, NOV)} == {pilot.city_id}
     empty = completeness(db, province, Period(dt.date(2020, 1, 1), dt.date(2020, 1, 31)))
     assert empty == []

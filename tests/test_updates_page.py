@@ -69,7 +69,10 @@ def test_city_fills_the_template_and_the_province_accepts(client, app, db, setup
     assert db.scalars(select(ProgressUpdate)).first() is None
     good = call_callback(client, app, "upd-message", {"upd-upload": filled(template, 40), "upd-upload.filename": "t.xlsx",
                                                       "upd-submit": ["submit"]})  # fmt: skip
-    assert "提交1个" in json.dumps(body(good)["upd-message"]["children"], ensure_ascii=False)
+    answer = body(good)
+    assert "提交1个" in json.dumps(answer["upd-message"]["children"], ensure_ascii=False)
+    assert answer["upd-upload"]["contents"] is None  # emptied, so the same file can be uploaded again
+    assert call_callback(client, app, "upd-message", {"upd-upload": None}).status_code == 204
     update = db.scalars(select(ProgressUpdate)).one()
     assert update.status is UpdateStatus.SUBMITTED
     # The city may not accept its own update, even by posting the button.

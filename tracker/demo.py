@@ -269,6 +269,8 @@ def _updates(session: Session, rng: random.Random, pilot: Pilot, tasks: list[Tas
     periods = month_periods(pilot.start_date, last_end)
     if pilot.status is PilotStatus.WITHDRAWN:
         periods = periods[: max(2, len(periods) // 3)]
+    if pilot.status in (PilotStatus.WITHDRAWN, PilotStatus.COMPLETED) and periods:
+        pilot.closed_on = periods[-1][1] + dt.timedelta(days=1)  # it reported up to the day it closed
     for index, (period_start, period_end) in enumerate(periods):
         newest = index == len(periods) - 1 and period_end == HISTORY_END
         if newest and rng.random() < 0.15:

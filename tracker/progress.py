@@ -147,7 +147,9 @@ def _plans(session: Session, pilot_ids: Sequence[int]) -> dict[int, list[TaskPla
 
 
 def _actual(session: Session, pilot_ids: Sequence[int], on: dt.date) -> dict[int, dict[int, Decimal]]:
-    """Each task's figure from the latest accepted update whose period ended by ``on``."""
+    """Each task's figure from the latest accepted update of a period that began by ``on``: a
+    period's accepted figures count from its first day (a city may report the current month before
+    it ends), so every page shows the same actual progress on the same day."""
     actual: dict[int, dict[int, Decimal]] = defaultdict(dict)
     reported = (
         select(ProgressUpdate.pilot_id, TaskProgress.task_id, TaskProgress.percent)
@@ -155,7 +157,7 @@ def _actual(session: Session, pilot_ids: Sequence[int], on: dt.date) -> dict[int
         .where(
             ProgressUpdate.pilot_id.in_(pilot_ids),
             ProgressUpdate.status == UpdateStatus.ACCEPTED,
-            ProgressUpdate.period_end <= on,
+            ProgressUpdate.period_start <= on,
         )
         .order_by(ProgressUpdate.period_start)
     )

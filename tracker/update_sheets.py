@@ -278,6 +278,7 @@ def read_update_sheet(session: Session, user: User, content: bytes) -> tuple[Per
         raise ValidationFailed(problems)
     periods: dict[Period, _Cell] = {}
     pilots: dict[int, _PilotInFile] = {}
+    refused: set[tuple[str, int | None]] = set()
 
     def pilot_of(
         sheet: str, number: int, values: dict[str, Any], letters: dict[str, str]
@@ -286,6 +287,9 @@ def read_update_sheet(session: Session, user: User, content: bytes) -> tuple[Per
         pilot_id = _int(values["pilot_id"])
         pilot = session.get(Pilot, pilot_id) if pilot_id is not None else None
         if pilot is None or not can(user, Action.EDIT, pilot):
+            if (sheet, pilot_id) in refused:
+                return None  # one line per pilot and sheet, not one per task row
+            refused.add((sheet, pilot_id))
             problems.append(where.problem("pilot", f"试点编号“{clean_text(values['pilot_id'])}”不存在或不属于您负责的城市",
                                           f"pilot “{clean_text(values['pilot_id'])}” does not exist or is not yours"))  # fmt: skip
             return None

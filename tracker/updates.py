@@ -44,7 +44,15 @@ from tracker.models import (
     WorkflowStep,
 )
 from tracker.periods import Period, Reporting, due_date, window_closes
-from tracker.permissions import Action, Level, PermissionDenied, require, require_act, visible_pilots
+from tracker.permissions import (
+    Action,
+    Level,
+    PermissionDenied,
+    city_scope,
+    require,
+    require_act,
+    visible_pilots,
+)
 
 US = UpdateStatus
 PS = PilotStatus
@@ -84,9 +92,13 @@ def implementation_span(pilot: Pilot) -> tuple[dt.date, dt.date | None] | None:
     if pilot.status not in STARTED:
         return None
     if pilot.status in CLOSED:
-        # Older rows without closed_on: the planned end is the best record of when it stopped.
-        closed = pilot.closed_on or pilot.end_date + dt.timedelta(days=1)
-        return pilot.start_date, closed - dt.timedelta(days=1)
+        if pilot.closed_on is None:
+            # Rows from before closing days were recorded: a completed pilot ran to its planned end;
+            # for a withdrawn one nobody knows when it stopped, so nothing is claimed of it.
+            if pilot.status is PS.WITHDRAWN:
+                return None
+            return pilot.start_date, pilot.end_date
+        return pilot.start_date, pilot.closed_on - dt.timedelta(days=1)
     return pilot.start_date, None
 
 
@@ -108,7 +120,7 @@ def owing_pilots_query(period: Period) -> Any:
         Pilot.status.in_(CLOSED),
         or_(
             Pilot.closed_on > period.start,
-            and_(Pilot.closed_on.is_(None), Pilot.end_date >= period.start),
+            and_(Pilot.closed_on.is_(None), Pilot.status == PS.COMPLETED, Pilot.end_date >= period.start),
         ),
     )
     return and_(Pilot.start_date <= period.end, or_(running, closed_in_time))
@@ -501,7 +513,8 @@ def _share(part: int, whole: int) -> Decimal | None:
 
 
 def completeness(session: Session, user: User, period: Period, *, by_city: bool = True) -> list[Completeness]:
-    """Expected, submitted and on-time updates per city (and a province-wide line with city None).
+    """Expected, submitted and on-time updates per city (and, for users who see the whole province,
+    a province-wide line with city None).
 
     Only updates of pilots that owe one for the period count, one per pilot at most, so neither
     share can exceed 100%.
@@ -515,10 +528,12 @@ def completeness(session: Session, user: User, period: Period, *, by_city: bool 
                                          ProgressUpdate.period_end == period.end)
         )}  # fmt: skip
     lines: dict[int | None, list[Pilot]] = {}
+    whole_province = city_scope(user) is None  # a city user's "province" line would be their city again
     for pilot in owing:
         if by_city:
             lines.setdefault(pilot.city_id, []).append(pilot)
-        lines.setdefault(None, []).append(pilot)
+        if whole_province:
+            lines.setdefault(None, []).append(pilot)
     return [_line(city_id, period, pilots, updates) for city_id, pilots in lines.items()]
 
 

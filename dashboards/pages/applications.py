@@ -343,6 +343,8 @@ def register_callbacks(app: Dash) -> None:
     )  # fmt: skip
     def upload_file(contents: Any, filename: Any, kind: Any, rows: Any, refresh: Any) -> tuple[Any, Any]:
         user = request_user(Action.EDIT)
+        if contents is None:
+            raise PreventUpdate  # the box was emptied after the last upload (see below)
         if not has_selection(rows):
             return alert(_("请先在列表中选择一条申报"), "warning"), no_update
         application_id = selected_id(rows)
@@ -406,6 +408,8 @@ def register_callbacks(app: Dash) -> None:
         contents: Any, filename: Any, batch: Any, city_id: Any, dry: Any, refresh: Any
     ) -> tuple[Any, Any]:
         user = request_user(Action.EDIT)
+        if contents is None:
+            raise PreventUpdate  # the box was emptied after the last upload (see below)
         settings = _settings()
         now = dt.datetime.now(dt.UTC)
         try:
@@ -451,6 +455,12 @@ def register_callbacks(app: Dash) -> None:
         except (TrackerError, PermissionDenied) as error:
             return no_update, alert(error.message_zh, "danger")
         return dcc.send_bytes(content, f"汇总表_{city.short_zh}_{batch_row.name_zh}.xlsx"), no_update
+
+    # Dash fires an upload only when its contents change: once the answer is shown, the boxes are
+    # emptied in the browser so the same file can be uploaded again (after a fix, or to re-check).
+    for box, answer in ((IMPORT_UPLOAD, IMPORT_RESULT), (FILE_UPLOAD, MESSAGE)):
+        app.clientside_callback("function(_answer) { return null; }", Output(box, "contents", allow_duplicate=True),
+                                Input(answer, "children"), prevent_initial_call=True)  # fmt: skip
 
     @app.callback(Output(QUOTA_GRID, "rowData"), Input(REFRESH, "data"))
     def load_quotas(_refresh: Any) -> list[dict[str, Any]]:

@@ -119,7 +119,7 @@ def layout(user: User, **_query: Any) -> Any:
         html.H2(_("调度填报"), className="h4"),
         html.P(_("每月调度：市局按试点填报各项任务进度、阶段性目标完成情况和工作进展，省厅审核采纳后计入实际进度。"),
                className="text-muted small"),
-        dbc.Row([dbc.Col(dcc.Dropdown(id=PERIOD, options=options, value=current.key, clearable=False), md=3)],
+        dbc.Row([dbc.Col(dcc.Dropdown(id=PERIOD, options=options, value=current.key, clearable=False, searchable=False), md=3)],
                 className="mb-2"),
         entry if writer else html.Div([dbc.Button(id=TEMPLATE), dcc.Upload(id=UPLOAD), dcc.Download(id=DOWNLOAD),
                                        dcc.Checklist(id=SUBMIT)], hidden=True),
@@ -133,7 +133,9 @@ def layout(user: User, **_query: Any) -> Any:
 
 def _rows(session: Any, user: User, period: Period) -> list[dict[str, Any]]:
     pilots = owing_pilots(session, user, period)
-    progress = load_progress(session, [p.id for p in pilots], period.end, thresholds_from(_settings()))
+    # The figures of a past period at its end; of the current one today, as every other page shows them.
+    on = min(period.end, _today())
+    progress = load_progress(session, [p.id for p in pilots], on, thresholds_from(_settings()))
     rows = []
     for pilot in pilots:
         update = find_update(session, pilot.id, period)
@@ -234,39 +236,45 @@ def register_callbacks(app: Dash) -> None:
 
     @app.callback(
         Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
+        Output(UPLOAD, "contents"),
         Input(UPLOAD, "contents"), State(UPLOAD, "filename"), State(SUBMIT, "value"), State(REFRESH, "data"),
         prevent_initial_call=True,
     )  # fmt: skip
-    def upload(contents: Any, filename: Any, submit: Any, refresh: Any) -> tuple[Any, Any]:
+    def upload(contents: Any, filename: Any, submit: Any, refresh: Any) -> tuple[Any, Any, Any]:
+        """The upload box is emptied each time, so the same file can be uploaded again (Dash fires
+        only when the contents change)."""
+        if contents is None:
+            raise PreventUpdate
         user = request_user(Action.EDIT)
         settings = _settings()
         try:
             content = decode_upload(contents)
         except ValueError:
-            return alert(_("无法读取上传的文件"), "danger"), no_update
+            return alert(_("无法读取上传的文件"), "danger"), no_update, None
         try:
             with db_session() as session:
                 result = import_update_sheet(session, user, content, reporting=settings.reporting,
                                              now=dt.datetime.now(dt.UTC), tz=settings.timezone,
                                              submit=isinstance(submit, list) and "submit" in submit)  # fmt: skip
         except ValidationFailed as error:
-            return problems_alert(error), no_update
+            return problems_alert(error), no_update, None
         except (TrackerError, PermissionDenied) as error:
-            return alert(error.message_zh, "danger"), no_update
-        return alert(f"{filename}：{result.summary_zh()}"), (refresh or 0) + 1
+            return alert(error.message_zh, "danger"), no_update, None
+        return alert(f"{filename}：{result.summary_zh()}"), (refresh or 0) + 1, None
 
     @app.callback(
         Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
+        Output(REASON, "value"),
         Input(ACCEPT, "n_clicks"), Input(RETURN, "n_clicks"),
         State(GRID, "selectedRows"), State(REASON, "value"), State(REFRESH, "data"),
         prevent_initial_call=True,
     )  # fmt: skip
-    def decide(_accept: Any, _return: Any, rows: Any, reason: Any, refresh: Any) -> tuple[Any, Any]:
+    def decide(_accept: Any, _return: Any, rows: Any, reason: Any, refresh: Any) -> tuple[Any, Any, Any]:
         user = request_user(Action.EDIT)
         if ctx.triggered_id not in (ACCEPT, RETURN):
             raise PreventUpdate
         if not has_selection(rows) or selected_id(rows) < 0:
-            return alert(_("请先在列表中选择一份已提交的更新"), "warning"), no_update
+            return alert(_("请先在列表中选择一份已提交的更新"), "warning"), no_update, no_update
         version = rows[0].get("version") if isinstance(rows[0], dict) else None
         try:
             with db_session() as session:
@@ -276,6 +284,6 @@ def register_callbacks(app: Dash) -> None:
                               reason=reason if isinstance(reason, str) else None)  # fmt: skip
                 name = update.pilot.name
         except (TrackerError, PermissionDenied) as error:
-            return alert(error.message_zh, "danger"), no_update
+            return alert(error.message_zh, "danger"), no_update, no_update
         done = _("已采纳") if ctx.triggered_id == ACCEPT else _("已退回")
-        return alert(f"{done}：{name}"), (refresh or 0) + 1
+        return alert(f"{done}：{name}"), (refresh or 0) + 1, ""  # the reason is not carried to the next one
