@@ -18,6 +18,7 @@ from tracker.models import (
     AuditEvent,
     Batch,
     City,
+    Flag,
     Milestone,
     Organisation,
     Pilot,
@@ -93,6 +94,8 @@ def _object_place(obj: object) -> tuple[int, int | None]:
         return obj.province_id, obj.id
     if isinstance(obj, Batch):
         return obj.province_id, None
+    if isinstance(obj, Flag) and obj.city is not None:
+        return obj.city.province_id, obj.city_id
     if isinstance(obj, User):
         return obj.province_id, obj.city_id
     raise TypeError(f"no permission rule for {type(obj).__name__}")
@@ -137,6 +140,16 @@ def scope_to_user(user: object, stmt: Select[T], city_column: InstrumentedAttrib
 def visible_pilots(user: object) -> Select[Pilot]:
     """The pilots the user may see."""
     return scope_to_user(user, select(Pilot), Pilot.city_id)
+
+
+def visible_flags(user: object) -> Select[Flag]:
+    """Flags of the user's scope: a city user's city, or the whole province."""
+    if not may(user, Action.VIEW):
+        return select(Flag).where(false())
+    assert isinstance(user, User)
+    stmt = select(Flag).join(City, Flag.city_id == City.id).where(City.province_id == user.province_id)
+    scope = city_scope(user)
+    return stmt if scope is None else stmt.where(Flag.city_id == scope)
 
 
 def visible_cities(user: object) -> Select[City]:

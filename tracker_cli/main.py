@@ -224,12 +224,13 @@ def deadlines_set(batch_number: int, city: str, source: str | None, deadline: st
 
 def _register_groups() -> None:
     from tracker_cli.lifecycle import applications, deadlines_grant, pilots
-    from tracker_cli.updates import updates
+    from tracker_cli.updates import flags, updates
 
     deadlines.add_command(deadlines_grant)
     cli.add_command(applications)
     cli.add_command(pilots)
     cli.add_command(updates)
+    cli.add_command(flags)
 
 
 _register_groups()

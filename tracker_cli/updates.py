@@ -158,3 +158,20 @@ def updates_list(period_text: str | None, status: str | None, username: str | No
                 continue
             click.echo(f"{update.id}\t{update.version}\t{STATUS_ZH[update.status]}/{update.status.value}\t"
                        f"{'是/yes' if update.is_late else '否/no'}\t{pilot.city.name_zh}\t{pilot.name}")  # fmt: skip
+
+
+@click.group()
+def flags() -> None:
+    """风险线索（一致性核查）。 / Integrity flags."""
+
+
+@flags.command("scan")
+def flags_scan() -> None:
+    """对已提交和已采纳的进展报告运行一致性核查，新发现记为风险线索（同一发现不重复记录）。
+    / Run the progress consistency checks; each finding is recorded once."""
+    from tracker.consistency import scan_progress
+
+    with _acting(None, "tracker flags scan") as (session, _user):
+        result = scan_progress(session, now=dt.datetime.now(dt.UTC))
+    click.echo(f"新发现{len(result.new)}条，再次发现{result.seen_again}条，自动关闭{result.closed}条 / "
+               f"{len(result.new)} new, {result.seen_again} seen again, {result.closed} closed")  # fmt: skip

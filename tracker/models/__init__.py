@@ -24,6 +24,7 @@ from tracker.models.enums import (
     Role,
     UpdateStatus,
 )
+from tracker.models.flags import Flag, FlagStatus, Severity
 from tracker.models.geography import City, Department, Province
 from tracker.models.lifecycle import (
     ApplicationFile,
@@ -62,6 +63,8 @@ __all__ = [
     "DepartmentDuty",
     "ExpertScore",
     "FileKind",
+    "Flag",
+    "FlagStatus",
     "LoginAttempt",
     "Milestone",
     "Organisation",
@@ -78,6 +81,7 @@ __all__ = [
     "Province",
     "QuotaScope",
     "Role",
+    "Severity",
     "Task",
     "TaskProgress",
     "TaskTemplate",

@@ -1,0 +1,62 @@
+"""Findings of the integrity checks (风险线索): one table for progress-report checks and, later, for
+carbon-label claims, with a review lifecycle."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.db import Base, code_str, intpk, utcnow
+from tracker.models.audited import Audited
+from tracker.models.enums import enum_column
+from tracker.models.geography import City
+
+
+class FlagStatus(StrEnum):
+    OPEN = "open"
+    UNDER_REVIEW = "under_review"  # assigned to someone
+    CONFIRMED = "confirmed"
+    DISMISSED = "dismissed"  # reason required; stays dismissed while the data is unchanged
+    RESOLVED = "resolved"  # dealt with, or closed by itself when the data was corrected
+
+
+class Severity(StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class Flag(Base, Audited):
+    """One finding: which rule, on what (an update or a claim), the evidence that made it fire, and
+    where its review stands. ``fingerprint`` identifies the finding (rule, subject and evidence), so
+    a scan never records the same finding twice."""
+
+    __tablename__ = "flags"
+    __table_args__ = (Index("ix_flags_city_id_status", "city_id", "status"),)
+
+    id: Mapped[intpk]
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    rule_id: Mapped[code_str] = mapped_column(index=True)
+    severity: Mapped[Severity] = mapped_column(enum_column(Severity, "flag_severity"))
+    subject_type: Mapped[code_str]  # "update" | "claim"
+    subject_id: Mapped[int] = mapped_column(Integer)
+    city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id"))
+    pilot_id: Mapped[int | None] = mapped_column(ForeignKey("pilots.id"), index=True)
+    message_zh: Mapped[str] = mapped_column(Text)
+    message_en: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[FlagStatus] = mapped_column(
+        enum_column(FlagStatus, "flag_status"), default=FlagStatus.OPEN
+    )
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    first_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    notified_at: Mapped[dt.datetime | None]
+    closed_at: Mapped[dt.datetime | None]
+
+    city: Mapped[City | None] = relationship()
