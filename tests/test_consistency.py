@@ -166,6 +166,12 @@ def test_rescans_are_idempotent_dismissals_stick_and_corrections_close_flags(db,
     again = scan_progress(db, now=NOW + dt.timedelta(days=1))
     db.commit()
     assert again.new == [] and again.seen_again == 1
+    # Read back from the database (NUMERIC gives 40.00, not 40): still the same finding.
+    flag_id = flag.id
+    db.expunge_all()
+    assert scan_progress(db, now=NOW + dt.timedelta(days=1)).new == []
+    db.commit()
+    flag = db.get(Flag, flag_id)
     assert db.scalars(select(Flag)).one().last_seen > flag.first_seen
     flag.status, flag.reason = FlagStatus.DISMISSED, "市局核实：上期填报笔误"
     db.commit()

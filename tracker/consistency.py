@@ -94,8 +94,15 @@ def _pairs(reports: Reports) -> Iterator[tuple[ProgressUpdate | None, ProgressUp
             previous = update
 
 
+def _number(value: Any) -> Decimal:
+    """The same number whatever its scale: a NUMERIC column gives 40.00 when read back and 40 while
+    the object is still in memory, and a fingerprint must not depend on which one a scan sees."""
+    number = Decimal(value)
+    return number.quantize(Decimal(1)) if number == number.to_integral_value() else number.normalize()
+
+
 def _percents(update: ProgressUpdate | None) -> dict[int, Decimal]:
-    return {row.task_id: Decimal(row.percent) for row in update.task_progress} if update else {}
+    return {row.task_id: _number(row.percent) for row in update.task_progress} if update else {}
 
 
 def _task_name(update: ProgressUpdate, task_id: int) -> str:
@@ -210,7 +217,7 @@ def indicator_decreased(reports: Reports, checks: Checks) -> Iterator[Finding]:
                 break
             for report in other.milestone_reports:
                 if report.indicator_value is not None:
-                    earlier[report.milestone_id] = Decimal(report.indicator_value)
+                    earlier[report.milestone_id] = _number(report.indicator_value)
         for report in update.milestone_reports:
             before = earlier.get(report.milestone_id)
             if (
@@ -220,7 +227,7 @@ def indicator_decreased(reports: Reports, checks: Checks) -> Iterator[Finding]:
             ):
                 yield Finding("INDICATOR_DECREASED", update, {
                     "milestone": report.milestone.title, "indicator": report.milestone.indicator or "",
-                    "previous": str(before), "current": str(Decimal(report.indicator_value))})  # fmt: skip
+                    "previous": str(before), "current": str(_number(report.indicator_value))})  # fmt: skip
 
 
 RULES: tuple[Rule, ...] = (
