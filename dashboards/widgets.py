@@ -10,12 +10,11 @@ from typing import Any, TypeVar
 import dash_bootstrap_components as dbc
 from dash import html
 from dash.exceptions import PreventUpdate
-from sqlalchemy import select
 
 from tracker.applications import ValidationFailed
 from tracker.errors import TrackerError
 from tracker.i18n import _
-from tracker.lifecycle import open_batch
+from tracker.lifecycle import batch_for as lifecycle_batch_for
 from tracker.models import Batch, City, User
 from tracker.permissions import PROVINCIAL_ROLES, Action, Level, can, may_act
 
@@ -85,12 +84,8 @@ def city_for(session: Any, user: User, city_id: Any) -> City:
 
 
 def batch_for(session: Any, user: User, number: Any, city: City, today: dt.date) -> Batch:
-    """The batch chosen by number, or when none is chosen the one still open to the city today."""
-    if number is None:
-        return open_batch(session, city, today)
-    batch = session.scalars(
-        select(Batch).where(Batch.province_id == user.province_id, Batch.number == number)
-    ).first()
-    if batch is None:
+    """``tracker.lifecycle.batch_for`` for a value sent by the browser (anything but a number or
+    nothing is refused)."""
+    if number is not None and (isinstance(number, bool) or not isinstance(number, int)):
         raise TrackerError("批次不存在", "No such batch")
-    return batch
+    return lifecycle_batch_for(session, city, number, today)

@@ -195,10 +195,11 @@ def text_copied_from_other_pilot(reports: Reports, checks: Checks) -> Iterator[F
         for i, update in enumerate(updates):
             for other in updates[i + 1 :]:
                 a, b = _normal(update.work_done), _normal(other.work_done)
-                if a != b and _similar(a, b, checks) is not None:
+                ratio = _similar(a, b, checks) if a != b else None  # identical ones are found below
+                if ratio is not None:
                     for one, two in ((update, other), (other, update)):
                         yield Finding("TEXT_COPIED_FROM_OTHER_PILOT", one,
-                                      {"other_pilot": two.pilot.name, "similarity": f"{_similar(a, b, checks):.2f}"})  # fmt: skip
+                                      {"other_pilot": two.pilot.name, "similarity": f"{ratio:.2f}"})  # fmt: skip
     for group in exact.values():
         for update in group:
             for other in group:

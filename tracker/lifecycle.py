@@ -172,6 +172,19 @@ def open_batch(session: Session, city: City, today: dt.date) -> Batch:
                        "No batch is open for this city; choose one (--batch on the command line)")  # fmt: skip
 
 
+def batch_for(session: Session, city: City, number: int | None, today: dt.date) -> Batch:
+    """The batch of the city's province with that number, or with none given the one still open to
+    the city today (forms, imports and the CLI choose batches the same way)."""
+    if number is None:
+        return open_batch(session, city, today)
+    batch = session.scalars(
+        select(Batch).where(Batch.province_id == city.province_id, Batch.number == number)
+    ).first()
+    if batch is None:
+        raise TrackerError(f"没有第{number}批", f"No batch {number}")
+    return batch
+
+
 def grant_exception(session: Session, user: User, *, batch: Batch, city: City, until: dt.date,
                     reason: str) -> DeadlineException:  # fmt: skip
     """The province reopens one batch for one city until ``until`` (inclusive)."""

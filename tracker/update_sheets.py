@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,9 +38,11 @@ from tracker.updates import (
     find_update,
     last_reported,
     owing_pilots,
+    parse_number,
     save_update,
     stored_entry,
     submit_update,
+    updates_for,
 )
 
 TASK_SHEET, NARRATIVE_SHEET, MILESTONE_SHEET = "任务进度", "工作进展", "阶段性目标"
@@ -119,9 +121,10 @@ def template_data(session: Session, user: User, period: Period, city_id: int | N
     """The pilots the user may see that owe an update for the period, with their tasks, milestones
     and current figures: this period's draft if there is one, else the last reported values."""
     pilots = owing_pilots(session, user, period, city_id)
+    updates = updates_for(session, [p.id for p in pilots], period)
     rows = []
     for pilot in pilots:
-        update = find_update(session, pilot.id, period)
+        update = updates.get(pilot.id)
         entry = stored_entry(update) if update else UpdateEntry()
         last = last_reported(session, pilot, period.start)
         reports = {r.milestone_id: r for r in entry.milestones}
@@ -231,25 +234,6 @@ def _int(value: Any) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def _number(value: Any) -> Decimal | None:
-    """A number typed as a number or as text (with an optional % sign); ValueError if neither."""
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    if isinstance(value, bool):
-        raise ValueError(value)
-    try:
-        number = (
-            Decimal(str(value).strip().rstrip("%％"))
-            if not isinstance(value, float)
-            else Decimal(repr(value))
-        )
-    except InvalidOperation:
-        raise ValueError(value) from None
-    if not number.is_finite():
-        raise ValueError(value)
-    return number
-
-
 def _date(value: Any) -> dt.date | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
@@ -336,7 +320,7 @@ def read_update_sheet(session: Session, user: User, content: bytes) -> tuple[Per
             continue
         cell = _Cell(TASK_SHEET, number, letters["percent"])
         try:
-            percent = _number(values["percent"])
+            percent = parse_number(values["percent"])
         except ValueError:
             problems.append(cell.problem("tasks", f"本期进度“{clean_text(values['percent'])}”不是数字",
                                          "progress is not a number"))  # fmt: skip
@@ -371,7 +355,7 @@ def read_update_sheet(session: Session, user: User, content: bytes) -> tuple[Per
                 "not a date"))  # fmt: skip
             continue
         try:
-            value = _number(values["indicator_value"])
+            value = parse_number(values["indicator_value"])
         except ValueError:
             problems.append(_Cell(MILESTONE_SHEET, number, letters["indicator_value"]).problem(
                 "milestones", f"指标值“{clean_text(values['indicator_value'])}”不是数字", "not a number"))  # fmt: skip

@@ -45,11 +45,8 @@ from tracker.models import (
 )
 from tracker.periods import Period, Reporting, due_date, window_closes
 from tracker.permissions import (
-    Action,
     Level,
-    PermissionDenied,
     city_scope,
-    require,
     require_act,
     visible_pilots,
 )
@@ -185,7 +182,9 @@ def grant_window_exception(session: Session, user: User, *, city: City, period: 
 # --- entering an update ----------------------------------------------------------------------------
 
 
-def _percent(value: Any) -> Decimal | None:
+def parse_number(value: Any) -> Decimal | None:
+    """A number typed as a number or as text, with an optional % sign; None when blank, ValueError
+    when it is not a number (forms, the Excel template and the API read figures the same way)."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, bool):
@@ -215,7 +214,7 @@ def check_entry(pilot: Pilot, entry: UpdateEntry, period: Period, *, complete: b
             )
             continue
         try:
-            value = _percent(raw)
+            value = parse_number(raw)
         except ValueError:
             wrong.add(task_id)
             problems.append(Problem("tasks", f"任务{task.number}的进度“{raw}”不是数字",
@@ -274,6 +273,16 @@ def find_update(
     if lock:
         stmt = stmt.with_for_update()
     return session.scalars(stmt).first()
+
+
+def updates_for(session: Session, pilot_ids: list[int], period: Period) -> dict[int, ProgressUpdate]:
+    """Each pilot's update for the period, in one query (pages and lists of many pilots)."""
+    if not pilot_ids:
+        return {}
+    return {u.pilot_id: u for u in session.scalars(
+        select(ProgressUpdate).where(ProgressUpdate.pilot_id.in_(pilot_ids), ProgressUpdate.period_start == period.start,
+                                     ProgressUpdate.period_end == period.end)
+    )}  # fmt: skip
 
 
 def _check_version(update: ProgressUpdate, version: int | None) -> None:
@@ -472,17 +481,6 @@ def update_history(session: Session, update: ProgressUpdate) -> list[WorkflowSte
     ))  # fmt: skip
 
 
-def visible_update(session: Session, user: User, update_id: int) -> ProgressUpdate:
-    update = session.get(ProgressUpdate, update_id)
-    if update is None:
-        raise TrackerError("该更新不存在", "No such update")
-    try:
-        require(user, Action.VIEW, update)
-    except PermissionDenied:
-        raise TrackerError("该更新不存在", "No such update") from None
-    return update
-
-
 # --- completeness and timeliness --------------------------------------------------------------------
 
 
@@ -520,13 +518,7 @@ def completeness(session: Session, user: User, period: Period, *, by_city: bool 
     share can exceed 100%.
     """
     owing = owing_pilots(session, user, period)
-    ids = [p.id for p in owing]
-    updates: dict[int, ProgressUpdate] = {}
-    if ids:
-        updates = {u.pilot_id: u for u in session.scalars(
-            select(ProgressUpdate).where(ProgressUpdate.pilot_id.in_(ids), ProgressUpdate.period_start == period.start,
-                                         ProgressUpdate.period_end == period.end)
-        )}  # fmt: skip
+    updates = updates_for(session, [p.id for p in owing], period)
     lines: dict[int | None, list[Pilot]] = {}
     whole_province = city_scope(user) is None  # a city user's "province" line would be their city again
     for pilot in owing:

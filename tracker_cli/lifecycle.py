@@ -18,7 +18,7 @@ from tracker.db import TrackerSession, transaction
 from tracker.errors import TrackerError
 from tracker.forms import form_values, import_applications, published_list_rows, summary_table_rows
 from tracker.labels import format_date_zh
-from tracker.lifecycle import APPLICATION_STEPS, PILOT_STEPS, advance_application, advance_pilot, open_batch
+from tracker.lifecycle import APPLICATION_STEPS, PILOT_STEPS, advance_application, advance_pilot, batch_for
 from tracker.models import Application, Batch, City, Pilot, User
 from tracker.permissions import Action as PermissionAction
 from tracker.permissions import PermissionDenied, require
@@ -56,18 +56,6 @@ def _acting(username: str | None, label: str) -> Iterator[tuple[TrackerSession, 
 
 def _city(session: TrackerSession, name: str) -> City:
     return accounts.find_city(session, name)
-
-
-def _batch(session: TrackerSession, city: City, number: int | None, today: dt.date) -> Batch:
-    if number is None:
-        return open_batch(session, city, today)
-    batch = session.scalars(
-        select(Batch).where(Batch.province_id == city.province_id, Batch.number == number)
-    ).first()
-    if batch is None:
-        _fail(f"没有第{number}批", f"No batch {number}")
-    assert batch is not None
-    return batch
 
 
 def _operator(session: TrackerSession, user: User | None) -> User:
@@ -118,7 +106,7 @@ def applications_import(
     with _acting(username, "tracker applications import") as (session, user):
         assert user is not None
         city_row = _city(session, city)
-        batch = _batch(session, city_row, batch_number, now.astimezone(settings.timezone).date())
+        batch = batch_for(session, city_row, batch_number, now.astimezone(settings.timezone).date())
         result = import_applications(session, user, file.read_bytes(), city=city_row, batch=batch, now=now,
                                      tz=settings.timezone, dry_run=dry_run)  # fmt: skip
         for warning in result.warnings:
@@ -137,7 +125,7 @@ def applications_export(batch_number: int, city: str, out: Path, username: str |
     """导出某市某批次的汇总表（附件1版式）。 / Export a city's summary table for a batch (Annex 1 layout)."""
     with _acting(username, "tracker applications export") as (session, user):
         city_row = _city(session, city)
-        batch = _batch(session, city_row, batch_number, dt.date.today())
+        batch = batch_for(session, city_row, batch_number, dt.date.today())
         rows = summary_table_rows(session, _operator(session, user), city_row, batch)
         out.write_bytes(summary_table_xlsx(f"{city_row.name_zh}生态环境局", rows))
         audit.record(session, "export", "applications", summary=f"汇总表 {city_row.short_zh} 第{batch_number}批 {len(rows)} 行",
@@ -245,7 +233,7 @@ def deadlines_grant(batch_number: int, city: str, until: str, reason: str, usern
     with _acting(username, "tracker deadlines grant") as (session, user):
         assert user is not None
         city_row = _city(session, city)
-        batch = _batch(session, city_row, batch_number, dt.date.today())
+        batch = batch_for(session, city_row, batch_number, dt.date.today())
         row = grant_exception(session, user, batch=batch, city=city_row, until=parse_chinese_or_iso_date(until),
                               reason=reason)  # fmt: skip
         click.echo(f"已开放 / reopened: {city_row.short_zh} {batch.name_zh} → {format_date_zh(row.until)}")

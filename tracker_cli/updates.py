@@ -17,10 +17,10 @@ from tracker.update_sheets import import_update_sheet, template_data
 from tracker.updates import (
     STATUS_ZH,
     completeness,
-    find_update,
     grant_window_exception,
     owing_pilots,
     review_update,
+    updates_for,
 )
 from tracker_cli.lifecycle import AS_OPTION, AS_OPTIONAL, _acting, _city, _fail, _operator
 
@@ -149,8 +149,10 @@ def updates_list(period_text: str | None, status: str | None, username: str | No
         period = _period(period_text)
         click.echo(f"{period.label_zh} / {period.label_en}")
         click.echo("更新编号/id\t版本/version\t状态/status\t逾期/late\t城市/city\t试点/pilot")
-        for pilot in owing_pilots(session, operator, period):
-            update = find_update(session, pilot.id, period)
+        pilots = owing_pilots(session, operator, period)
+        updates = updates_for(session, [p.id for p in pilots], period)
+        for pilot in pilots:
+            update = updates.get(pilot.id)
             if status and (update is None or update.status.value != status):
                 continue
             if update is None:

@@ -38,10 +38,10 @@ from tracker.updates import (
     STATUS_ZH,
     STEP_ZH,
     completeness,
-    find_update,
     owing_pilots,
     review_update,
     update_history,
+    updates_for,
 )
 
 PATH = "/updates"
@@ -136,9 +136,10 @@ def _rows(session: Any, user: User, period: Period) -> list[dict[str, Any]]:
     # The figures of a past period at its end; of the current one today, as every other page shows them.
     on = min(period.end, _today())
     progress = load_progress(session, [p.id for p in pilots], on, thresholds_from(_settings()))
+    updates = updates_for(session, [p.id for p in pilots], period)
     rows = []
     for pilot in pilots:
-        update = find_update(session, pilot.id, period)
+        update = updates.get(pilot.id)
         figures = progress[pilot.id]
         rows.append({
             "id": update.id if update else -pilot.id, "version": update.version if update else None,

@@ -67,22 +67,28 @@ class PilotParticipant(Base, Audited):
     pilot: Mapped[Pilot] = relationship(back_populates="participants")
 
 
-class ApplicationFile(Base, Audited):
-    """A supporting file (附件4 §六 相关材料). The bytes live on disk under the instance folder,
-    named by their SHA-256, which is also the integrity check."""
+class StoredFile:
+    """What every uploaded file records. The bytes live on disk under the instance folder, named by
+    their SHA-256, which is also the integrity check (tracker.files)."""
 
-    __tablename__ = "application_files"
-    __table_args__ = (CheckConstraint("size_bytes > 0", name="size_positive"),)
+    __table_args__: tuple[object, ...] = (CheckConstraint("size_bytes > 0", name="size_positive"),)
 
-    id: Mapped[intpk]
-    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
-    kind: Mapped[FileKind] = mapped_column(enum_column(FileKind, "file_kind"))
     filename: Mapped[name_str]
     content_type: Mapped[short_str]
     size_bytes: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ApplicationFile(StoredFile, Base, Audited):
+    """A supporting file (附件4 §六 相关材料)."""
+
+    __tablename__ = "application_files"
+
+    id: Mapped[intpk]
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id"), index=True)
+    kind: Mapped[FileKind] = mapped_column(enum_column(FileKind, "file_kind"))
 
     application: Mapped[Application] = relationship(back_populates="files")
 

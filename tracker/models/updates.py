@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.db import Base, intpk, name_str, short_str, utcnow
+from tracker.db import Base, intpk, utcnow
 from tracker.models.audited import Audited
 from tracker.models.geography import City
+from tracker.models.lifecycle import StoredFile
 from tracker.models.pilots import Milestone, ProgressUpdate
 
 
@@ -33,23 +34,15 @@ class UpdateMilestone(Base, Audited):
     milestone: Mapped[Milestone] = relationship()
 
 
-class UpdateFile(Base, Audited):
-    """Evidence attached to an update (for a milestone reached or a task completed). The bytes live
-    on disk under the instance folder, named by their SHA-256, like application files."""
+class UpdateFile(StoredFile, Base, Audited):
+    """Evidence attached to an update (for a milestone reached or a task completed)."""
 
     __tablename__ = "update_files"
-    __table_args__ = (CheckConstraint("size_bytes > 0", name="size_positive"),)
 
     id: Mapped[intpk]
     update_id: Mapped[int] = mapped_column(ForeignKey("progress_updates.id"), index=True)
     milestone_id: Mapped[int | None] = mapped_column(ForeignKey("milestones.id"))
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"))
-    filename: Mapped[name_str]
-    content_type: Mapped[short_str]
-    size_bytes: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
-    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    uploaded_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     update: Mapped[ProgressUpdate] = relationship(back_populates="files")
 
