@@ -11,6 +11,7 @@ from sqlalchemy.orm import sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import tracker.audit  # noqa: F401  (installs the audit hooks on every session)
+from dashboards.api import install_api
 from dashboards.auth import install_auth
 from dashboards.errors import install_error_pages
 from dashboards.pages import (
@@ -47,6 +48,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)  # type: ignore[method-assign]
     install_auth(server, settings, factory)
     install_error_pages(server)
+    install_api(server)
     app = Dash(
         __name__,
         server=server,

@@ -23,7 +23,9 @@ from tracker.db import TrackerSession, transaction
 from tracker.i18n import _
 from tracker.models import User
 
-PUBLIC_ENDPOINTS = frozenset({"login", "healthz", "_dash_assets.static"})
+PUBLIC_ENDPOINTS = frozenset({"login", "healthz", "_dash_assets.static", "api-docs.openapi_json"})
+API_PREFIX = "/api/"
+API_BLUEPRINT = "api_v1"  # dashboards.api
 
 
 def current_user() -> User | None:
@@ -93,6 +95,8 @@ def install_auth(server: Flask, settings: Settings, factory: sessionmaker[Tracke
 
 def _make_guard(factory: sessionmaker[TrackerSession]) -> Callable[[], Any]:
     def guard() -> Any:
+        if request.path.startswith(API_PREFIX):
+            return _api_guard(factory)
         token = session.get("token")
         if token:
             with transaction(factory) as db:
@@ -106,6 +110,32 @@ def _make_guard(factory: sessionmaker[TrackerSession]) -> Callable[[], Any]:
         return redirect("/login?" + urlencode({"next": request.full_path.rstrip("?")}))
 
     return guard
+
+
+def _api_guard(factory: sessionmaker[TrackerSession]) -> Any:
+    """The API answers to a bearer token only (no cookie: a page cannot be tricked into writing
+    through it). Its description is public; it holds no data."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if request.routing_exception is not None:
+        return None  # no such route or method: the JSON 404 or 405 of dashboards.errors
+    if request.blueprint != API_BLUEPRINT:
+        # Only the pages' catch-all matched (it would answer with the app's HTML): a JSON 404.
+        response = jsonify(error=404, message=_("接口不存在"), message_en="No such API endpoint")
+        response.status_code = 404
+        return response
+    scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        with transaction(factory) as db:
+            g.user = accounts.user_for_api_token(db, token.strip())
+    if g.get("user") is not None:
+        return None
+    response = jsonify(
+        error=401, message=_("请提供有效的 API 令牌"), message_en="A valid API token is required"
+    )
+    response.status_code = 401
+    response.headers["WWW-Authenticate"] = 'Bearer realm="cfp-tracker"'
+    return response
 
 
 def _make_login(

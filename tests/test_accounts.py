@@ -72,3 +72,26 @@ def test_users_cli_adds_lists_changes_and_disables(cli_database: str) -> None:
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(User)).scalar_one() == 1
     engine.dispose()
+
+
+def test_api_tokens_from_the_cli(cli_database: str) -> None:
+    from tracker.db import make_engine, make_session_factory, transaction
+    from tracker_cli.main import cli
+
+    run = CliRunner().invoke
+    assert run(cli, ["users", "add", "zhao", "--role", "city_staff", "--city", "长治"],
+               input="Good-pass-2025\nGood-pass-2025\n").exit_code == 0  # fmt: skip
+    issued = run(cli, ["users", "token", "zhao", "--label", "长治市调度系统"])
+    assert issued.exit_code == 0, issued.output
+    token = issued.stdout.strip()
+    assert token.startswith("cfp_") and len(token) > 40
+    factory = make_session_factory(make_engine(cli_database))
+    with transaction(factory) as session:
+        user = accounts.user_for_api_token(session, token)
+        assert user is not None and user.username == "zhao"
+    revoked = run(cli, ["users", "token", "zhao", "--revoke"])
+    assert revoked.exit_code == 0 and "1" in revoked.output
+    with transaction(factory) as session:
+        assert accounts.user_for_api_token(session, token) is None
+    missing = run(cli, ["users", "token", "nobody"])
+    assert missing.exit_code != 0 and "用户不存在" in missing.output and "No such user" in missing.output

@@ -85,6 +85,9 @@ def test_quarters_and_parsing() -> None:
         "2025-11", "2025-12", "2026-01", "2026-02"]  # fmt: skip
     with pytest.raises(TrackerError, match="无法识别的报告期"):
         parse_period("2026-13")
+    for absurd in ("0000-01", "9999Q4"):  # no year 0; no due day past year 9999
+        with pytest.raises(TrackerError, match="报告期年份"):
+            parse_period(absurd)
 
 
 def test_due_day_and_window() -> None:

@@ -16,13 +16,14 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from tracker import audit
 from tracker.db import utcnow
 from tracker.errors import TrackerError
-from tracker.models import City, LoginAttempt, Province, Role, User, UserSession
+from tracker.models import ApiToken, City, LoginAttempt, Province, Role, User, UserSession
 
 _hasher = PasswordHasher()
 # Verified against when the user name is unknown, so both paths take the same time.
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{3,64}$")
 MIN_PASSWORD_LENGTH = 10
+API_TOKEN_PREFIX = "cfp_"  # recognisable in logs and secret scanners
 
 
 class AccountError(TrackerError):
@@ -143,7 +144,49 @@ def disable_user(session: Session, user: User) -> None:
     """Disable an account (accounts are never deleted: the audit trail names them)."""
     user.is_active = False
     revoke_sessions(session, user)
+    revoke_api_tokens(session, user)
     audit.record(session, "user_disable", "users", user.id, summary=user.username, city_id=user.city_id)
+
+
+def issue_api_token(session: Session, user: User, label: str | None = None) -> str:
+    """A new API token for an active user; shown once, only its hash is kept. Earlier tokens stay
+    valid until revoked (a city may run more than one system)."""
+    if not user.is_active:
+        raise AccountError("账户已停用，不能签发令牌", "The account is disabled; no token issued")
+    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(token_hash=_token_hash(token), user_id=user.id, label=(label or "").strip()[:64] or None)
+    session.add(row)
+    session.flush()
+    audit.record(
+        session, "api_token_issue", "api_tokens", row.id, summary=user.username, city_id=user.city_id
+    )
+    return token
+
+
+def revoke_api_tokens(session: Session, user: User) -> int:
+    """Revoke every live API token of a user; returns how many were live."""
+    live = list(
+        session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)))
+    )
+    for row in live:
+        row.revoked_at = utcnow()
+    if live:
+        audit.record(session, "api_token_revoke", "users", user.id, summary=f"{user.username}: {len(live)}",
+                     city_id=user.city_id)  # fmt: skip
+    return len(live)
+
+
+def user_for_api_token(session: Session, token: str) -> User | None:
+    """The active user behind an API token, or None. Marks the token used (at most once a minute)."""
+    if not token.startswith(API_TOKEN_PREFIX) or len(token) > 128 or not token.isascii():
+        return None
+    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _token_hash(token))).first()
+    if row is None or row.revoked_at is not None or not row.user.is_active:
+        return None
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=1):
+        row.last_used_at = now
+    return row.user
 
 
 def revoke_sessions(session: Session, user: User) -> None:

@@ -104,11 +104,18 @@ def periods_between(start: dt.date, end: dt.date, frequency: Frequency) -> list[
     return periods
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # plausible reporting years (and dates Python can shift by months)
+
+
 def parse_period(text: str, frequency: Frequency | None = None) -> Period:
     """``2026-11``, ``2026年11月``, ``2026Q4`` or ``2026年第4季度``; refused clearly otherwise."""
     value = text.strip().replace(" ", "")
     month = re.fullmatch(r"(\d{4})(?:-|年)(\d{1,2})月?", value)
     quarter = re.fullmatch(r"(\d{4})(?:Q|q|年第)([1-4])(?:季度)?", value)
+    found = month or quarter
+    if found is not None and not FIRST_YEAR <= int(found.group(1)) <= LAST_YEAR:
+        raise TrackerError(f"报告期年份应在{FIRST_YEAR}–{LAST_YEAR}之间：{text}",
+                           f"Reporting period year must be {FIRST_YEAR}–{LAST_YEAR}: {text}")  # fmt: skip
     if month and 1 <= int(month.group(2)) <= 12 and frequency is not Frequency.QUARTERLY:
         return period_of(dt.date(int(month.group(1)), int(month.group(2)), 1), Frequency.MONTHLY)
     if quarter and frequency is not Frequency.MONTHLY:

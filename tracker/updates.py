@@ -61,6 +61,10 @@ STEP_ZH = {"submit": "提交", "resubmit": "修改后重新提交", "accept": "�
 STATUS_ZH = {US.DRAFT: "草稿", US.SUBMITTED: "已提交待审核", US.RETURNED: "已退回", US.ACCEPTED: "已采纳"}
 
 
+class UpdateConflict(TrackerError):
+    """The update changed since it was read, or its state does not allow the step (HTTP 409)."""
+
+
 @dataclass
 class MilestoneReport:
     milestone_id: int
@@ -287,7 +291,7 @@ def updates_for(session: Session, pilot_ids: list[int], period: Period) -> dict[
 
 def _check_version(update: ProgressUpdate, version: int | None) -> None:
     if version is None or version != update.version:
-        raise TrackerError(
+        raise UpdateConflict(
             f"该更新已被他人修改（当前版本{update.version}，您编辑的是版本{version or '—'}），"
             "为避免覆盖，本次保存未执行。请刷新后重新填写",
             f"Someone else changed this update (now version {update.version}, yours {version}); "
@@ -323,7 +327,7 @@ def save_update(
     if update is not None:
         _check_version(update, version)
         if update.status not in EDITABLE:
-            raise TrackerError(f"该更新{STATUS_ZH[update.status]}，不能修改",
+            raise UpdateConflict(f"该更新{STATUS_ZH[update.status]}，不能修改",
                                f"The update is {update.status.value} and cannot change")  # fmt: skip
     percents = check_entry(pilot, entry, period, complete=False)
     if update is None:
@@ -394,7 +398,7 @@ def submit_update(
     require_act(user, Level.CITY, update.pilot)
     _check_version(update, version)
     if update.status not in EDITABLE:
-        raise TrackerError(f"该更新{STATUS_ZH[update.status]}，不能提交",
+        raise UpdateConflict(f"该更新{STATUS_ZH[update.status]}，不能提交",
                            f"The update is {update.status.value}; it cannot be submitted")  # fmt: skip
     period = Period(update.period_start, update.period_end)
     today = now.astimezone(tz).date()
@@ -428,7 +432,7 @@ def review_update(
     require_act(user, Level.PROVINCE, update.pilot)
     _check_version(update, version)
     if update.status is not US.SUBMITTED:
-        raise TrackerError(f"该更新{STATUS_ZH[update.status]}，只有已提交的更新可以审核",
+        raise UpdateConflict(f"该更新{STATUS_ZH[update.status]}，只有已提交的更新可以审核",
                            f"Only submitted updates can be reviewed (this one is {update.status.value})")  # fmt: skip
     if not accept and not (reason or "").strip():
         raise TrackerError("退回须填写理由", "A return needs a reason")

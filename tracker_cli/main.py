@@ -172,6 +172,29 @@ def users_disable(username: str) -> None:
     click.echo(f"已停用 / disabled: {username}")
 
 
+@users.command("token")
+@click.argument("username")
+@click.option("--label", help="用途说明，如 长治市调度系统 / what the token is for")
+@click.option("--revoke", is_flag=True, help="吊销该用户全部令牌 / revoke all of the user's tokens")
+def users_token(username: str, label: str | None, revoke: bool) -> None:
+    """签发或吊销 API 令牌（令牌只显示一次）。 / Issue or revoke API tokens (shown once)."""
+    try:
+        with transaction(_factory(), actor="tracker users token") as session:
+            user = accounts.get_user(session, username)
+            if revoke:
+                count = accounts.revoke_api_tokens(session, user)
+            else:
+                token = accounts.issue_api_token(session, user, label)
+    except accounts.AccountError as error:
+        fail(error.message_zh, error.message_en)
+    if revoke:
+        click.echo(f"已吊销{count}个令牌 / tokens revoked: {count} ({username})")
+        return
+    click.echo(token)
+    click.echo("请妥善保存，令牌不会再次显示；请求时放在 Authorization: Bearer 头中。", err=True)
+    click.echo("Keep it safe: it is not shown again. Send it as Authorization: Bearer <token>.", err=True)
+
+
 @users.command("list")
 def users_list() -> None:
     """列出用户。 / List users."""

@@ -1,7 +1,7 @@
 """All models, importable from one place (Alembic's autogenerate reads ``Base.metadata`` here)."""
 
 from tracker.db import Base
-from tracker.models.accounts import LoginAttempt, User, UserSession
+from tracker.models.accounts import ApiToken, LoginAttempt, User, UserSession
 from tracker.models.audit import AuditEvent
 from tracker.models.catalogue import (
     Batch,
@@ -48,6 +48,7 @@ from tracker.models.pilots import (
 from tracker.models.updates import UpdateFile, UpdateMilestone, UpdateWindowException
 
 __all__ = [
+    "ApiToken",
     "Application",
     "ApplicationFile",
     "ApplicationStatus",
