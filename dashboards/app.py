@@ -18,8 +18,10 @@ from dashboards.pages import (
     application_form,
     applications,
     audit_log,
+    city,
     home,
     not_found,
+    pilot,
     pilot_list,
     registry,
     updates,
@@ -32,7 +34,7 @@ from tracker.db import TrackerSession, make_engine, make_session_factory
 from tracker.i18n import _
 
 HERE = Path(__file__).parent
-PAGES = (home, registry, applications, application_form, pilot_list, updates, audit_log, users)
+PAGES = (home, city, registry, applications, application_form, pilot_list, updates, audit_log, users, pilot)
 
 
 def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSession] | None = None) -> Dash:
@@ -65,7 +67,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
             raise TypeError(f"{page.__name__}.layout must be wrapped in guarded_layout(REQUIRED_ACTION)")
         dash.register_page(page.__name__, path=page.PATH, name=page.NAME, order=page.ORDER,
                            title=f"{page.NAME} · {_('碳足迹试点监管平台')}", layout=page.layout,
-                           required_action=page.REQUIRED_ACTION)  # fmt: skip
+                           required_action=page.REQUIRED_ACTION, in_nav=getattr(page, "IN_NAV", True))  # fmt: skip
         page.register_callbacks(app)
     dash.register_page(not_found.MODULE, path=not_found.PATH, name=not_found.NAME, layout=not_found.layout)
     app.layout = serve_layout

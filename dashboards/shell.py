@@ -30,6 +30,8 @@ def _nav_links() -> list[Any]:
     links = []
     for page in dash.page_registry.values():
         action = page.get("required_action")
+        if not page.get("in_nav", True):
+            continue  # a detail page, reached from the lists
         if user is not None and action is not None and may(user, action):
             links.append(dbc.NavItem(dbc.NavLink(page["name"], href=page["path"], active="exact")))
     return links

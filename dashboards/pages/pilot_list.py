@@ -62,7 +62,8 @@ def _editable_grid(grid_id: str, columns: list[dict[str, Any]]) -> dag.AgGrid:
 
 @guarded_layout(REQUIRED_ACTION)
 def layout(user: User, **_query: Any) -> Any:
-    columns = [{"field": k, "headerName": c} for k, c in COLUMNS]
+    columns = [{"field": k, "headerName": c} | ({"cellRenderer": "PilotLink"} if k == "organisation" else {})
+               for k, c in COLUMNS]  # fmt: skip
     columns[1] |= {"pinned": "left", "minWidth": 240}
     for column in columns[-3:]:
         column |= {"valueFormatter": {"function": "zhDate(params.value)"}, "filter": "agDateColumnFilter"}

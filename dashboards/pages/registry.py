@@ -62,7 +62,7 @@ def _column_defs() -> list[dict[str, Any]]:
         elif key == "progress_status":
             column["cellClassRules"] = _STATUS_CLASSES
         if key == "name":
-            column |= {"pinned": "left", "minWidth": 280}
+            column |= {"pinned": "left", "minWidth": 280, "cellRenderer": "PilotLink"}
         defs.append(column)
     return defs
 

@@ -90,7 +90,8 @@ def layout(user: User, **_query: Any) -> Any:
                for p in reversed(periods_between(today.replace(year=today.year - 2), today, settings.reporting.frequency))]  # fmt: skip
     writer = user.role is Role.CITY_STAFF
     provincial = user.role in PROVINCIAL_ROLES
-    columns = [{"field": key, "headerName": caption} for key, caption in COLUMNS]
+    columns = [{"field": key, "headerName": caption} | ({"cellRenderer": "PilotLink"} if key == "pilot" else {})
+               for key, caption in COLUMNS]  # fmt: skip
     columns[1] |= {"minWidth": 280, "flex": 1}
     grid = data_grid(GRID, columns, height="45vh")
     grid.dashGridOptions = {
@@ -143,7 +144,7 @@ def _rows(session: Any, user: User, period: Period) -> list[dict[str, Any]]:
         figures = progress[pilot.id]
         rows.append({
             "id": update.id if update else -pilot.id, "version": update.version if update else None,
-            "city": pilot.city.name_zh, "pilot": pilot.name,
+            "city": pilot.city.name_zh, "pilot": pilot.name, "pilot_id": pilot.id,
             "status": STATUS_ZH[update.status] if update else _("未填报"),
             "late": _("是") if update and update.is_late else "",
             "submitted": update.submitted_at.astimezone(_settings().timezone).strftime("%Y年%m月%d日 %H:%M")

@@ -1,0 +1,9 @@
+// Cell renderers AG Grid column definitions refer to by name (served locally from /assets).
+var dagcomponentfuncs = (window.dashAgGridComponentFunctions = window.dashAgGridComponentFunctions || {});
+
+// The pilot's name as a link to its page (/pilot?id=N); the id comes from the row, never from text.
+dagcomponentfuncs.PilotLink = function (props) {
+  var id = props.data && (props.data.pilot_id || props.data.id);
+  if (!id) { return props.value || ""; }
+  return React.createElement("a", { href: "/pilot?id=" + encodeURIComponent(id) }, props.value);
+};

@@ -1,0 +1,124 @@
+"""本市工作台 (/city): for a city bureau, what it owes this period (pilot by pilot, with 序时进度 and
+actual progress), its drafts and returned updates, completeness and overdue milestones. Provincial
+users pick a city (?city=140400). Built per visit; it has no callbacks."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Dash, dcc, html
+from flask import current_app
+
+from dashboards.access import db_session, guarded_layout
+from dashboards.pages.pilot import STATUS_COLOURS, UPDATE_COLOURS
+from tracker.city_workspace import city_overdue_milestones, dues, open_updates, workspace_city
+from tracker.clock import local_today
+from tracker.i18n import _
+from tracker.labels import format_date_zh
+from tracker.models import User
+from tracker.periods import Period, reporting_period
+from tracker.permissions import Action, visible_cities
+from tracker.progress import thresholds_from
+from tracker.updates import STATUS_ZH
+
+PATH = "/city"
+NAME = _("本市工作台")
+ORDER = 1.5  # after the registry: a city bureau's everyday page
+REQUIRED_ACTION = Action.VIEW
+
+
+def _pct(value: Decimal | None) -> str:
+    return "—" if value is None else f"{Decimal(value).normalize():f}%"
+
+
+def _pilot_link(pilot_id: int, name: str) -> Any:
+    return dcc.Link(name, href=f"/pilot?id={pilot_id}")
+
+
+def _table(head: list[str], rows: list[list[Any]], table_id: str) -> Any:
+    if not rows:
+        return html.P(_("暂无"), className="text-muted small", id=table_id)
+    return dbc.Table([html.Thead(html.Tr([html.Th(h) for h in head])),
+                      html.Tbody([html.Tr([html.Td(c) for c in row]) for row in rows])],
+                     bordered=True, hover=True, size="sm", className="small", id=table_id)  # fmt: skip
+
+
+def _city_choice(session: Any, user: User) -> Any:
+    links = [dbc.Button(c.short_zh, href=f"/city?city={c.code}", color="outline-primary", size="sm",
+                        className="me-1 mb-1") for c in session.scalars(visible_cities(user))]  # fmt: skip
+    return html.Div([html.P(_("请选择城市：")), html.Div(links, id="city-choice")])
+
+
+def _due_rows(due: Any) -> list[list[Any]]:
+    rows = []
+    for row in due.rows:
+        colour = UPDATE_COLOURS.get(row["update_status"] or "", "danger")  # not entered: red
+        rows.append([
+            _pilot_link(row["pilot_id"], row["pilot"]),
+            dbc.Badge(row["update"], color=colour, text_color="dark" if colour in ("light", "warning") else None),
+            _("是") if row["late"] else "", _pct(row["expected"]), _pct(row["actual"]),
+            f"{Decimal(row['gap']).normalize():f}",
+            dbc.Badge(row["status_zh"], color=STATUS_COLOURS[row["status"]],
+                      text_color="dark" if STATUS_COLOURS[row["status"]] in ("light", "warning") else None),
+            row["return_reason"] or "",
+        ])  # fmt: skip
+    return rows
+
+
+def _summary(due: Any) -> Any:
+    line = due.line
+    facts = [
+        (_("报告期"), due.period.label_zh), (_("截止日期"), format_date_zh(due.due)),
+        (_("填报窗口关闭"), format_date_zh(due.open_until)),
+        (_("应报"), str(line.expected) if line else "0"), (_("已报"), str(line.submitted) if line else "0"),
+        (_("完整率"), _pct(line.completeness) if line else "—"), (_("及时率"), _pct(line.timeliness) if line else "—"),
+    ]  # fmt: skip
+    return dbc.Row([dbc.Col(dbc.Card(dbc.CardBody([html.Div(k, className="text-muted small"),
+                                                   html.Div(v, className="fw-bold")])), md=True)
+                    for k, v in facts], className="g-2 mb-3", id="city-summary")  # fmt: skip
+
+
+@guarded_layout(REQUIRED_ACTION)
+def layout(user: User, city: Any = None, **_query: Any) -> Any:
+    settings = current_app.config["TRACKER_SETTINGS"]
+    today = local_today(settings.timezone)
+    period: Period = reporting_period(today, settings.reporting)
+    with db_session() as session:
+        chosen = workspace_city(session, user, city)
+        if chosen is None:
+            return html.Div([html.H2(NAME, className="h4"), _city_choice(session, user)])
+        due = dues(session, user, chosen, period, reporting=settings.reporting, on=today,
+                   thresholds=thresholds_from(settings))  # fmt: skip
+        drafts = [[_pilot_link(u.pilot_id, u.pilot.name), Period(u.period_start, u.period_end).label_zh,
+                   STATUS_ZH[u.status], u.return_reason or ""] for u in open_updates(session, user, chosen)]  # fmt: skip
+        overdue = [[_pilot_link(m.pilot_id, m.pilot.name), m.title, format_date_zh(m.due_date),
+                    _("{n}天").format(n=(today - m.due_date).days)]
+                   for m in city_overdue_milestones(session, user, chosen, today)]  # fmt: skip
+        head = [
+            _("试点"),
+            _("本期填报"),
+            _("逾期"),
+            _("序时进度"),
+            _("实际进度"),
+            _("差距"),
+            _("进度状态"),
+            _("退回理由"),
+        ]
+        return html.Div([
+            html.H2(f"{chosen.name_zh} · {NAME}", className="h4", id="city-title"),
+            html.P(_("截至{date}；序时进度与实际进度与试点详情页、API 一致。").format(date=format_date_zh(today)),
+                   className="text-muted small"),
+            _summary(due),
+            html.H3(_("本期应报试点"), className="h6"), _table(head, _due_rows(due), "city-dues"),
+            dbc.Button(_("去填报（调度填报）"), href="/updates", color="primary", size="sm", className="mb-3"),
+            html.H3(_("草稿与被退回的更新"), className="h6"),
+            _table([_("试点"), _("报告期"), _("状态"), _("退回理由")], drafts, "city-open-updates"),
+            html.H3(_("逾期未完成的阶段性目标"), className="h6 mt-3"),
+            _table([_("试点"), _("阶段性目标"), _("到期日"), _("已逾期")], overdue, "city-overdue"),
+        ])  # fmt: skip
+
+
+def register_callbacks(app: Dash) -> None:
+    """Nothing to register: the page is computed per visit in ``layout``."""

@@ -1,0 +1,285 @@
+"""试点详情 (/pilot?id=N): one pilot on one page — header with its progress, the task list with 序时进度
+and actual progress, milestones, a timeline with a today line, the expected-vs-actual curve, every
+update with what changed, flags and the audit trail. Plan changes since approval show the approved
+value struck through. Built per visit from the progress function; it has no callbacks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+from dash import Dash, dcc, html
+from flask import current_app
+
+from dashboards.access import db_session, guarded_layout
+from tracker.clock import local_today
+from tracker.deadlines import parse_chinese_or_iso_date
+from tracker.i18n import _
+from tracker.labels import format_date_zh, format_datetime_zh, label
+from tracker.models import Pilot, User
+from tracker.permissions import Action
+from tracker.pilot_record import (
+    PlanChanges,
+    find_visible_pilot,
+    pilot_audit,
+    pilot_flags,
+    plan_changes,
+    progress_curve,
+    update_lines,
+)
+from tracker.progress import (
+    STATUS_LABELS,
+    ProgressStatus,
+    load_progress,
+    overdue_milestones,
+    task_lines,
+    thresholds_from,
+)
+from tracker.updates import STATUS_ZH
+
+PATH = "/pilot"
+NAME = _("试点详情")
+ORDER = 40
+REQUIRED_ACTION = Action.VIEW
+IN_NAV = False  # reached from the lists, with ?id=
+
+STATUS_COLOURS = {
+    ProgressStatus.ON_TRACK: "success", ProgressStatus.BEHIND: "warning",
+    ProgressStatus.SERIOUSLY_BEHIND: "danger", ProgressStatus.FINISHED: "secondary",
+    ProgressStatus.NOT_STARTED: "light",
+}  # fmt: skip
+UPDATE_COLOURS = {"draft": "light", "submitted": "info", "returned": "warning", "accepted": "success"}
+
+
+def _number(value: Decimal | None) -> str:
+    return "" if value is None else f"{Decimal(value).normalize():f}"
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-":
+        try:
+            return format_date_zh(dt.date.fromisoformat(value))
+        except ValueError:
+            return value
+    if isinstance(value, dt.date):
+        return format_date_zh(value)
+    if isinstance(value, Decimal):
+        return _number(value)
+    return "" if value is None else str(value)
+
+
+def _cell(changes: PlanChanges, entity: str, row_id: int, name: str, value: Any) -> Any:
+    """A plan value; when it changed since approval, the approved value struck through before it."""
+    change = changes.of(entity, row_id).get(name)
+    if change is None:
+        return _shown(value)
+    return html.Span([
+        html.Del(_shown(change.old) or "—", className="text-muted me-1"),
+        html.Span(_shown(value), className="fw-semibold text-primary",
+                  title=_("{who}于{when}修改").format(who=change.actor, when=format_date_zh(change.at.date()))),
+    ])  # fmt: skip
+
+
+def _figure_card(title: str, value: str, card_id: str, colour: str = "primary") -> Any:
+    return dbc.Col(dbc.Card(dbc.CardBody([
+        html.Div(title, className="text-muted small"),
+        html.Div(value, className=f"fs-3 fw-bold text-{colour}", id=card_id),
+    ])), md=2)  # fmt: skip
+
+
+def _header(pilot: Pilot, progress: Any, on: dt.date) -> Any:
+    product = pilot.product.name_zh if pilot.product else _("专业化服务")
+    facts = [
+        (_("试点单位"), pilot.organisation.name), (_("所在市"), pilot.city.name_zh),
+        (_("类别/产品"), f"{label(pilot.category)} · {product}"), (_("批次"), _("第{n}批").format(n=pilot.batch.number)),
+        (_("实施期"), f"{format_date_zh(pilot.start_date)} — {format_date_zh(pilot.end_date)}"),
+        (_("状态"), label(pilot.status)),
+    ]  # fmt: skip
+    colour = STATUS_COLOURS[progress.status]
+    return html.Div([
+        html.H2([pilot.name, dbc.Badge(STATUS_LABELS[progress.status], color=colour, className="ms-2 fs-6",
+                                       text_color="dark" if colour in ("light", "warning") else None,
+                                       id="pilot-status")], className="h4"),
+        html.Div([html.Span([html.Span(f"{k}：", className="text-muted"), v], className="me-4") for k, v in facts],
+                 className="small mb-3"),
+        dbc.Row([
+            _figure_card(_("序时进度"), f"{_number(progress.expected)}%", "pilot-expected"),
+            _figure_card(_("实际进度"), f"{_number(progress.actual)}%", "pilot-actual", "success"),
+            _figure_card(_("差距（百分点）"), _number(progress.gap), "pilot-gap", colour if colour != "light" else "muted"),
+        ], className="g-3 mb-2"),
+        html.P(_("截至{date}。实际进度取最近一次已采纳的调度报送。").format(date=format_date_zh(on)),
+               className="text-muted small"),
+    ])  # fmt: skip
+
+
+def _table(head: list[str], rows: list[list[Any]], table_id: str) -> Any:
+    if not rows:
+        return html.P(_("暂无"), className="text-muted small", id=table_id)
+    return dbc.Table([html.Thead(html.Tr([html.Th(h) for h in head])),
+                      html.Tbody([html.Tr([html.Td(c) for c in row]) for row in rows])],
+                     bordered=True, hover=True, size="sm", className="small", id=table_id)  # fmt: skip
+
+
+def _tasks(session: Any, pilot: Pilot, on: dt.date, changes: PlanChanges) -> Any:
+    units = {t.id: t for t in pilot.tasks}
+    rows = []
+    for line in task_lines(session, pilot.id, on):
+        task = units[line.task_id]
+        rows.append([
+            line.number, _cell(changes, "tasks", task.id, "title", task.title),
+            _cell(changes, "tasks", task.id, "weight", task.weight),
+            _cell(changes, "tasks", task.id, "planned_start", task.planned_start),
+            _cell(changes, "tasks", task.id, "planned_end", task.planned_end),
+            _cell(changes, "tasks", task.id, "responsible_unit", task.responsible_unit),
+            _number(line.expected), _number(line.actual), _number(line.gap),
+        ])  # fmt: skip
+    head = [_("序号"), _("任务"), _("权重"), _("计划开始"), _("计划完成"), _("责任单位"), _("序时进度%"),
+            _("实际进度%"), _("差距")]  # fmt: skip
+    return _table(head, rows, "pilot-tasks")
+
+
+def _milestones(pilot: Pilot, overdue: set[int], changes: PlanChanges) -> Any:
+    rows = []
+    for m in pilot.milestones:
+        state = (dbc.Badge(_("已达成 {d}").format(d=format_date_zh(m.achieved_on)), color="success") if m.achieved_on
+                 else dbc.Badge(_("逾期"), color="danger") if m.id in overdue else dbc.Badge(_("未到期"), color="light",
+                                                                                          text_color="dark"))  # fmt: skip
+        rows.append([
+            _cell(changes, "milestones", m.id, "title", m.title), _cell(changes, "milestones", m.id, "due_date", m.due_date),
+            _cell(changes, "milestones", m.id, "indicator", m.indicator),
+            _cell(changes, "milestones", m.id, "target_value", m.target_value),
+            _cell(changes, "milestones", m.id, "evidence_required", m.evidence_required), state,
+        ])  # fmt: skip
+    head = [_("阶段性目标"), _("到期日"), _("指标"), _("目标值"), _("需佐证材料"), _("状态")]
+    return _table(head, rows, "pilot-milestones")
+
+
+def _timeline(pilot: Pilot, on: dt.date) -> Any:
+    """Tasks as bars over their planned spans, milestones as diamonds, and a line for today."""
+    figure = go.Figure()
+    names = [f"{t.number} {t.title}" for t in pilot.tasks]
+    figure.add_bar(y=names, x=[(t.planned_end - t.planned_start).days * 86_400_000 + 86_400_000 for t in pilot.tasks],
+                   base=[t.planned_start.isoformat() for t in pilot.tasks], orientation="h", name=_("计划"),
+                   marker_color="#7aa6d8", hovertemplate="%{y}<br>%{base|%Y年%m月%d日} 起<extra></extra>")  # fmt: skip
+    if pilot.milestones:
+        figure.add_scatter(
+            x=[m.due_date.isoformat() for m in pilot.milestones], y=[_("阶段性目标")] * len(pilot.milestones),
+            mode="markers", marker={"symbol": "diamond", "size": 12,
+                                    "color": ["#2e7d32" if m.achieved_on else "#c62828" if m.due_date < on else "#f9a825"
+                                              for m in pilot.milestones]},
+            text=[m.title for m in pilot.milestones], hovertemplate="%{text}<br>%{x|%Y年%m月%d日}<extra></extra>",
+            name=_("阶段性目标"),
+        )  # fmt: skip
+    figure.add_shape(type="line", x0=on.isoformat(), x1=on.isoformat(), y0=0, y1=1, yref="paper",
+                     line={"color": "#c62828", "dash": "dot"})  # fmt: skip
+    figure.add_annotation(x=on.isoformat(), y=1, yref="paper", text=_("今日"), showarrow=False, yanchor="bottom",
+                          font={"color": "#c62828"})  # fmt: skip
+    figure.update_layout(height=120 + 28 * (len(names) + 1), margin={"l": 10, "r": 10, "t": 24, "b": 30},
+                         xaxis={"type": "date", "tickformat": "%Y年%m月"}, yaxis={"autorange": "reversed"},
+                         showlegend=False, barmode="overlay")  # fmt: skip
+    return dcc.Graph(figure=figure, id="pilot-timeline", config={"displaylogo": False})
+
+
+def _curve(points: list[Any]) -> Any:
+    figure = go.Figure()
+    days = [p.on.isoformat() for p in points]
+    figure.add_scatter(x=days, y=[float(p.expected) for p in points], name=_("序时进度"), mode="lines+markers",
+                       line={"dash": "dash", "color": "#546e7a"})  # fmt: skip
+    figure.add_scatter(x=days, y=[float(p.actual) for p in points], name=_("实际进度"), mode="lines+markers",
+                       line={"color": "#2e7d32"}, line_shape="hv")  # fmt: skip
+    figure.update_layout(height=300, margin={"l": 10, "r": 10, "t": 24, "b": 30}, yaxis={"range": [0, 105],
+                         "ticksuffix": "%"}, xaxis={"tickformat": "%Y年%m月"}, legend={"orientation": "h"})  # fmt: skip
+    return dcc.Graph(figure=figure, id="pilot-curve", config={"displaylogo": False})
+
+
+def _updates(session: Any, pilot: Pilot) -> Any:
+    numbers = {t.id: t.number for t in pilot.tasks}
+    tz = current_app.config["TRACKER_SETTINGS"].timezone
+    rows = []
+    for line in reversed(update_lines(session, pilot)):
+        u = line.update
+        moves = "；".join(f"任务{numbers.get(tid, tid)}：{_number(old) if old is not None else '—'}→{_number(new)}"
+                         for tid, (old, new) in line.moves.items())  # fmt: skip
+        reached = "、".join(line.milestones_reached)
+        rows.append([
+            f"{u.period_start.year}年{u.period_start.month}月" if (u.period_end - u.period_start).days < 32
+            else f"{format_date_zh(u.period_start)}—{format_date_zh(u.period_end)}",
+            dbc.Badge(STATUS_ZH[u.status], color=UPDATE_COLOURS[u.status.value],
+                      text_color="dark" if u.status.value in ("draft", "returned") else None),
+            format_datetime_zh(u.submitted_at, tz) + (_("（逾期）") if u.is_late else ""),
+            moves or _("无变化"), reached, (u.work_done or "")[:120], u.return_reason or "",
+        ])  # fmt: skip
+    head = [
+        _("报告期"),
+        _("状态"),
+        _("首次提交"),
+        _("进度变化"),
+        _("达成的阶段性目标"),
+        _("工作进展"),
+        _("退回理由"),
+    ]
+    return _table(head, rows, "pilot-updates")
+
+
+def _flags(session: Any, user: User, pilot: Pilot) -> Any:
+    rows = [[f.rule_id, label(f.severity), f.message_zh, label(f.status), format_date_zh(f.first_seen.date())]
+            for f in pilot_flags(session, user, pilot)]  # fmt: skip
+    return _table([_("规则"), _("严重程度"), _("说明"), _("状态"), _("首次发现")], rows, "pilot-flags")
+
+
+def _audit(session: Any, user: User, pilot: Pilot) -> Any:
+    tz = current_app.config["TRACKER_SETTINGS"].timezone
+    rows = [[format_datetime_zh(e.at, tz), e.actor_name, e.action, e.entity_type, e.entity_id or "",
+             "；".join(f"{k}: {_shown(v)}" for k, v in (e.after or {}).items())[:160]]
+            for e in pilot_audit(session, user, pilot)]  # fmt: skip
+    return _table([_("时间"), _("操作人"), _("操作"), _("对象"), _("编号"), _("修改后")], rows, "pilot-audit")
+
+
+def _on(value: Any, today: dt.date) -> dt.date:
+    try:
+        return parse_chinese_or_iso_date(value) if value else today
+    except (ValueError, TypeError):
+        return today
+
+
+@guarded_layout(REQUIRED_ACTION)
+def layout(user: User, id: Any = None, on: Any = None, **_query: Any) -> Any:
+    settings = current_app.config["TRACKER_SETTINGS"]
+    today = local_today(settings.timezone)
+    day = _on(on, today)
+    thresholds = thresholds_from(settings)
+    with db_session() as session:
+        pilot = find_visible_pilot(session, user, int(id) if str(id or "").isdigit() else None)
+        if pilot is None:
+            return dbc.Alert(_("试点不存在或不在您的权限范围内。"), color="warning", className="mt-4")
+        progress = load_progress(session, [pilot.id], day, thresholds)[pilot.id]
+        changes = plan_changes(session, pilot)
+        overdue = {m.id for m in overdue_milestones(session, [pilot.id], day)[pilot.id]}
+        since = (_("计划于{date}启动实施时确认；此后的修改以删除线标出原值。").format(date=format_date_zh(changes.since.date()))
+                 if changes.since else _("尚未启动实施，计划可调整。"))  # fmt: skip
+        participants = [[p.unit_name, p.responsibility] for p in pilot.participants]
+        return html.Div([
+            dcc.Link(_("← 返回试点名录"), href="/pilots", className="small"),
+            _header(pilot, progress, day),
+            html.H3(_("任务清单"), className="h6 mt-3"), html.P(since, className="text-muted small"),
+            _tasks(session, pilot, day, changes),
+            html.H3(_("阶段性目标"), className="h6 mt-3"), _milestones(pilot, overdue, changes),
+            html.H3(_("参与单位及分工"), className="h6 mt-3"), _table([_("单位"), _("分工")], participants, "pilot-participants"),
+            dbc.Row([
+                dbc.Col([html.H3(_("实施计划时间轴"), className="h6 mt-3"), _timeline(pilot, day)], lg=6),
+                dbc.Col([html.H3(_("序时进度与实际进度"), className="h6 mt-3"),
+                         _curve(progress_curve(session, pilot, day, thresholds))], lg=6),
+            ]),
+            html.H3(_("调度报送记录"), className="h6 mt-3"), _updates(session, pilot),
+            html.H3(_("风险线索"), className="h6 mt-3"), _flags(session, user, pilot),
+            html.H3(_("操作记录"), className="h6 mt-3"), _audit(session, user, pilot),
+        ])  # fmt: skip
+
+
+def register_callbacks(app: Dash) -> None:
+    """Nothing to register: the page is computed per visit in ``layout``."""
