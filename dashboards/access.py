@@ -26,6 +26,12 @@ def request_user(action: Action) -> User:
     return user
 
 
+def request_user_or_none(action: Action) -> User | None:
+    """The current user if their role allows ``action`` (for plain routes, which answer 404)."""
+    user = current_user()
+    return user if user is not None and may(user, action) else None
+
+
 def forbidden_page() -> Any:
     return dbc.Alert(_("您没有访问此页面的权限。"), color="warning", className="mt-4")
 

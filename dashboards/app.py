@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import tracker.audit  # noqa: F401  (installs the audit hooks on every session)
 from dashboards.api import install_api
 from dashboards.auth import install_auth
+from dashboards.downloads import install_downloads
 from dashboards.errors import install_error_pages
 from dashboards.pages import (
     application_form,
@@ -24,6 +25,7 @@ from dashboards.pages import (
     pilot,
     pilot_list,
     registry,
+    update_form,
     updates,
     users,
 )
@@ -34,7 +36,19 @@ from tracker.db import TrackerSession, make_engine, make_session_factory
 from tracker.i18n import _
 
 HERE = Path(__file__).parent
-PAGES = (home, city, registry, applications, application_form, pilot_list, updates, audit_log, users, pilot)
+PAGES = (
+    home,
+    city,
+    registry,
+    applications,
+    application_form,
+    pilot_list,
+    updates,
+    audit_log,
+    users,
+    pilot,
+    update_form,
+)
 
 
 def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSession] | None = None) -> Dash:
@@ -51,6 +65,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
     install_auth(server, settings, factory)
     install_error_pages(server)
     install_api(server)
+    install_downloads(server)
     app = Dash(
         __name__,
         server=server,

@@ -31,7 +31,9 @@ def page(client: Any, app: Any, search: str = "") -> str:
 def cities(factory, db):  # type: ignore[no-untyped-def]
     mine = factory.pilot("长治", start=TODAY - dt.timedelta(days=200), name="长治焦化碳足迹试点")
     returned = factory.pilot("长治", start=TODAY - dt.timedelta(days=200), name="长治法兰碳足迹试点")
-    theirs = factory.pilot("太原", product="钢铁", start=TODAY - dt.timedelta(days=200), name="太原钢铁碳足迹试点")
+    theirs = factory.pilot(
+        "太原", product="钢铁", start=TODAY - dt.timedelta(days=200), name="太原钢铁碳足迹试点"
+    )
     db.add(ProgressUpdate(pilot_id=returned.id, period_start=PERIOD.start, period_end=PERIOD.end,
                           status=UpdateStatus.RETURNED, return_reason="佐证材料不全"))  # fmt: skip
     db.commit()

@@ -1,4 +1,6 @@
-"""Supporting files of an application (附件4 §六): checked by content, stored by checksum, audited.
+"""Uploaded files — supporting files of an application (附件4 §六) and evidence attached to a
+periodic update (a milestone reached, a task completed): checked by content, stored by checksum,
+audited.
 
 The bytes live under ``<instance folder>/uploads/<first two hex digits>/<sha256>``; the database row
 keeps the name, type, size and SHA-256, and reading a file checks the bytes still match.
@@ -12,11 +14,13 @@ import tempfile
 from pathlib import Path
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from tracker.applications import EDITABLE
 from tracker.errors import TrackerError
-from tracker.models import Application, ApplicationFile, FileKind, User
+from tracker.models import Application, ApplicationFile, FileKind, ProgressUpdate, UpdateFile, User
 from tracker.permissions import Action, Level, require, require_act
+from tracker.updates import EDITABLE as UPDATE_EDITABLE
 
 MAX_BYTES = 20 * 1024 * 1024
 # extension → (content type, how the file starts)
@@ -57,13 +61,8 @@ def check_upload(filename: str, content: bytes) -> str:
     return content_type
 
 
-def store_file(session: Session, user: User, application: Application, *, kind: FileKind, filename: str,
-               content: bytes, instance_dir: Path) -> ApplicationFile:  # fmt: skip
-    """Attach a file to an application that can still change (as the city, or the province for direct ones)."""
-    require_act(user, Level.CITY, application)
-    if application.status not in EDITABLE:
-        raise TrackerError("该申报已通过市级初审，不能再添加材料", "The application is locked; no more files")
-    content_type = check_upload(filename, content)
+def _write(content: bytes, instance_dir: Path) -> str:
+    """Store the bytes under their SHA-256 (once; the same file twice is one copy) and return it."""
     digest = hashlib.sha256(content).hexdigest()
     target = _path(instance_dir, digest)
     if not target.exists():
@@ -72,6 +71,17 @@ def store_file(session: Session, user: User, application: Application, *, kind: 
         with os.fdopen(fd, "wb") as handle:
             handle.write(content)
         os.replace(temporary, target)  # atomic: a reader never sees half a file
+    return digest
+
+
+def store_file(session: Session, user: User, application: Application, *, kind: FileKind, filename: str,
+               content: bytes, instance_dir: Path) -> ApplicationFile:  # fmt: skip
+    """Attach a file to an application that can still change (as the city, or the province for direct ones)."""
+    require_act(user, Level.CITY, application)
+    if application.status not in EDITABLE:
+        raise TrackerError("该申报已通过市级初审，不能再添加材料", "The application is locked; no more files")
+    content_type = check_upload(filename, content)
+    digest = _write(content, instance_dir)
     row = ApplicationFile(application=application, kind=kind, filename=Path(filename).name[:200],
                           content_type=content_type, size_bytes=len(content), sha256=digest,
                           uploaded_by_id=user.id)  # fmt: skip
@@ -80,9 +90,44 @@ def store_file(session: Session, user: User, application: Application, *, kind: 
     return row
 
 
-def read_file(user: User, row: ApplicationFile, instance_dir: Path) -> bytes:
+def attach_evidence(session: Session, user: User, update: ProgressUpdate, *, filename: str, content: bytes,
+                    instance_dir: Path, milestone_id: int | None = None, task_id: int | None = None,
+                    ) -> UpdateFile:  # fmt: skip
+    """Attach evidence to an update the city can still change, for one of its pilot's milestones or
+    tasks (or the update as a whole). The update's version moves, so an editor holding the old
+    version is told that something changed."""
+    require_act(user, Level.CITY, update.pilot)
+    if update.status not in UPDATE_EDITABLE:
+        raise TrackerError("该更新已提交或已采纳，不能再添加佐证材料",
+                           "The update is submitted or accepted; no more evidence can be added")  # fmt: skip
+    if milestone_id is not None and milestone_id not in {m.id for m in update.pilot.milestones}:
+        raise TrackerError("阶段性目标不属于该试点", "The milestone is not this pilot's")
+    if task_id is not None and task_id not in {t.id for t in update.pilot.tasks}:
+        raise TrackerError("任务不属于该试点", "The task is not this pilot's")
+    content_type = check_upload(filename, content)
+    row = UpdateFile(update=update, milestone_id=milestone_id, task_id=task_id, filename=Path(filename).name[:200],
+                     content_type=content_type, size_bytes=len(content), sha256=_write(content, instance_dir),
+                     uploaded_by_id=user.id)  # fmt: skip
+    session.add(row)
+    flag_modified(update, "entered_by_id")  # the version moves with the evidence
+    session.flush()
+    return row
+
+
+def remove_evidence(session: Session, user: User, row: UpdateFile) -> None:
+    """Take evidence off an update that can still change (the bytes stay: the audit trail names them)."""
+    require_act(user, Level.CITY, row.update.pilot)
+    if row.update.status not in UPDATE_EDITABLE:
+        raise TrackerError("该更新已提交或已采纳，佐证材料不能删除", "The update is locked; evidence stays")
+    flag_modified(row.update, "entered_by_id")
+    session.delete(row)
+    session.flush()
+
+
+def read_file(user: User, row: ApplicationFile | UpdateFile, instance_dir: Path) -> bytes:
     """The stored bytes, after checking the user may see them and that they are intact."""
-    require(user, Action.VIEW, row.application)
+    owner = row.application if isinstance(row, ApplicationFile) else row.update.pilot
+    require(user, Action.VIEW, owner)
     path = _path(instance_dir, row.sha256)
     if not path.exists():
         raise TrackerError("文件已丢失，请联系管理员", "The stored file is missing")

@@ -17,7 +17,7 @@ from tracker.city_workspace import city_overdue_milestones, dues, open_updates, 
 from tracker.clock import local_today
 from tracker.i18n import _
 from tracker.labels import format_date_zh
-from tracker.models import User
+from tracker.models import Role, User
 from tracker.periods import Period, reporting_period
 from tracker.permissions import Action, visible_cities
 from tracker.progress import thresholds_from
@@ -51,7 +51,7 @@ def _city_choice(session: Any, user: User) -> Any:
     return html.Div([html.P(_("请选择城市：")), html.Div(links, id="city-choice")])
 
 
-def _due_rows(due: Any) -> list[list[Any]]:
+def _due_rows(due: Any, writer: bool) -> list[list[Any]]:
     rows = []
     for row in due.rows:
         colour = UPDATE_COLOURS.get(row["update_status"] or "", "danger")  # not entered: red
@@ -63,6 +63,8 @@ def _due_rows(due: Any) -> list[list[Any]]:
             dbc.Badge(row["status_zh"], color=STATUS_COLOURS[row["status"]],
                       text_color="dark" if STATUS_COLOURS[row["status"]] in ("light", "warning") else None),
             row["return_reason"] or "",
+            dcc.Link(_("填报"), href=f"/update-form?pilot={row['pilot_id']}&period={due.period.key}")
+            if writer else "",
         ])  # fmt: skip
     return rows
 
@@ -111,7 +113,7 @@ def layout(user: User, city: Any = None, **_query: Any) -> Any:
             html.P(_("截至{date}；序时进度与实际进度与试点详情页、API 一致。").format(date=format_date_zh(today)),
                    className="text-muted small"),
             _summary(due),
-            html.H3(_("本期应报试点"), className="h6"), _table(head, _due_rows(due), "city-dues"),
+            html.H3(_("本期应报试点"), className="h6"), _table(head, _due_rows(due, user.role is Role.CITY_STAFF), "city-dues"),
             dbc.Button(_("去填报（调度填报）"), href="/updates", color="primary", size="sm", className="mb-3"),
             html.H3(_("草稿与被退回的更新"), className="h6"),
             _table([_("试点"), _("报告期"), _("状态"), _("退回理由")], drafts, "city-open-updates"),

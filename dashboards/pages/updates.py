@@ -29,9 +29,9 @@ from tracker import audit
 from tracker.applications import ValidationFailed
 from tracker.errors import TrackerError
 from tracker.i18n import _
-from tracker.models import City, ProgressUpdate, Role, User
+from tracker.models import City, Pilot, ProgressUpdate, Role, User
 from tracker.periods import Period, parse_period, periods_between, reporting_period
-from tracker.permissions import PROVINCIAL_ROLES, Action, PermissionDenied
+from tracker.permissions import PROVINCIAL_ROLES, Action, Level, PermissionDenied, may_act
 from tracker.progress import load_progress, thresholds_from
 from tracker.update_sheets import import_update_sheet, template_data
 from tracker.updates import (
@@ -173,6 +173,14 @@ def _completeness_table(session: Any, user: User, period: Period) -> Any:
                          html.Table([head, html.Tbody(body)], className="table table-sm small w-auto")], open=True)  # fmt: skip
 
 
+def _form_link(user: User, pilot: Pilot, period: Period) -> Any:
+    """The way to the web entry form, for the pilot's own city bureau."""
+    if not may_act(user, Level.CITY, pilot):
+        return None
+    return dbc.Button(_("在线填报"), href=f"/update-form?pilot={pilot.id}&period={period.key}", color="primary",
+                      size="sm", className="ms-2 mb-2")  # fmt: skip
+
+
 def _detail(session: Any, update: ProgressUpdate) -> Any:
     tz = _settings().timezone
     tasks = {t.id: t for t in update.pilot.tasks}
@@ -209,14 +217,22 @@ def register_callbacks(app: Dash) -> None:
         with db_session() as session:
             return with_row_ids(_rows(session, user, period)), _completeness_table(session, user, period)
 
-    @app.callback(Output(DETAIL, "children"), Input(GRID, "selectedRows"), Input(REFRESH, "data"))
-    def show(rows: Any, _refresh: Any) -> Any:
+    @app.callback(Output(DETAIL, "children"), Input(GRID, "selectedRows"), Input(REFRESH, "data"),
+                  State(PERIOD, "value"))  # fmt: skip
+    def show(rows: Any, _refresh: Any, period_value: Any) -> Any:
         user = request_user(Action.VIEW)
         update_id = selected_id(rows)
-        if update_id < 0:
-            return dbc.Alert(_("该试点本期尚未填报"), color="light")
         with db_session() as session:
-            return _detail(session, visible_row(session, user, ProgressUpdate, update_id))
+            if update_id < 0:
+                pilot = visible_row(session, user, Pilot, -update_id)
+                return dbc.Alert(
+                    [_("该试点本期尚未填报。"), _form_link(user, pilot, _period(period_value))], color="light"
+                )
+            update = visible_row(session, user, ProgressUpdate, update_id)
+            return [
+                _form_link(user, update.pilot, Period(update.period_start, update.period_end)),
+                _detail(session, update),
+            ]
 
     @app.callback(Output(DOWNLOAD, "data"), Output(MESSAGE, "children", allow_duplicate=True),
                   Input(TEMPLATE, "n_clicks"), State(PERIOD, "value"), prevent_initial_call=True)  # fmt: skip
