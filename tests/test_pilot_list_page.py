@@ -120,3 +120,44 @@ def test_other_city_and_leader_get_nothing(client, app, setup, db) -> None:  # t
                                                         "plist-tasks": [], "plist-version": 1}).status_code == 204  # fmt: skip
     db.refresh(pilot)
     assert pilot.status is PilotStatus.PUBLISHED
+
+
+def test_participants_are_added_changed_and_removed(client, app, setup, db) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from tracker.models import AuditEvent, PilotParticipant
+
+    pilot = setup
+    db.add(PilotParticipant(pilot_id=pilot.id, position=1, unit_name="示例大学", responsibility="核算方法"))
+    db.add(PilotParticipant(pilot_id=pilot.id, position=2, unit_name="示例协会", responsibility="宣传推广"))
+    db.commit()
+    login(client, "czs")
+    selected = [{"id": pilot.id}]
+    detail = response_of(call_callback(client, app, "plist-detail", {"plist-grid": selected}))
+    units = detail["plist-participants"]["rowData"]
+    assert [u["unit_name"] for u in units] == ["示例大学", "示例协会"]
+    added = response_of(call_callback(client, app, "plist-participants", {"plist-add-participant": 1,
+                                      "plist-participants": units, "plist-grid": selected}))  # fmt: skip
+    units = added["plist-participants"]["rowData"]
+    assert len(units) == 3 and units[-1]["id"] is None
+    units[0]["responsibility"] = "核算方法与数据质量"
+    units[1]["unit_name"] = ""  # emptied: removed
+    units[2] |= {"unit_name": "示例检测中心", "responsibility": "计量与检测"}
+    saved = response_of(call_callback(client, app, "plist-message", {
+        "plist-save-plan": 1, "plist-grid": selected, "plist-tasks": detail["plist-tasks"]["rowData"],
+        "plist-milestones": [], "plist-version": detail["plist-version"]["data"], "plist-participants": units}))  # fmt: skip
+    assert "计划调整已保存" in json.dumps(saved, ensure_ascii=False)
+    db.expire_all()
+    rows = db.scalars(select(PilotParticipant).where(PilotParticipant.pilot_id == pilot.id)
+                      .order_by(PilotParticipant.position)).all()  # fmt: skip
+    assert [(r.unit_name, r.responsibility) for r in rows] == [("示例大学", "核算方法与数据质量"),
+                                                              ("示例检测中心", "计量与检测")]  # fmt: skip
+    actions = set(db.scalars(select(AuditEvent.action).where(AuditEvent.entity_type == "pilot_participants")))
+    assert {"update", "delete"} <= actions
+    # Another city's participants grid cannot be touched, even by a hand-made POST.
+    other = app.server.test_client()
+    login(other, "tys")
+    assert call_callback(other, app, "plist-message", {
+        "plist-save-plan": 1, "plist-grid": selected, "plist-tasks": [], "plist-milestones": [],
+        "plist-version": pilot.version, "plist-participants": []}).status_code == 204  # fmt: skip
+    assert len(db.scalars(select(PilotParticipant).where(PilotParticipant.pilot_id == pilot.id)).all()) == 2

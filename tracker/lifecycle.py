@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from tracker.applications import data_from_application, validate
+from tracker.applications import Problem, ValidationFailed, data_from_application, validate
 from tracker.audit import actor_fields
 from tracker.errors import TrackerError
 from tracker.labels import label
@@ -582,15 +582,24 @@ class MilestoneEdit:
     evidence_required: bool
 
 
+@dataclass(frozen=True)
+class ParticipantEdit:
+    """A participating unit and its share of the work; no id for a new unit."""
+
+    participant_id: int | None
+    unit_name: str
+    responsibility: str
+
+
 def refine_plan(session: Session, user: User, pilot_id: int, *, version: int, tasks: list[TaskEdit],
-                milestones: list[MilestoneEdit]) -> Pilot:  # fmt: skip
-    """The city bureau (or the province) adjusts task weights and spans and milestone details.
+                milestones: list[MilestoneEdit], participants: list[ParticipantEdit] | None = None) -> Pilot:  # fmt: skip
+    """The city bureau (or the province) adjusts task weights and spans, milestone details and the
+    participating units' responsibilities (``participants`` None: unchanged; a unit left out of the
+    list is removed).
 
     ``version`` is the pilot version the editor loaded: if someone else saved in between, the change
     is refused rather than silently overwriting theirs. Every problem is reported at once.
     """
-    from tracker.applications import Problem, ValidationFailed
-
     pilot = session.get(Pilot, pilot_id)
     if pilot is None:
         raise TrackerError("试点不存在", "No such pilot")
@@ -633,8 +642,11 @@ def refine_plan(session: Session, user: User, pilot_id: int, *, version: int, ta
         if not pilot.start_date <= medit.due_date <= pilot.end_date + dt.timedelta(days=366):
             problems.append(Problem("milestones", f"阶段性目标第{index}行到期日不在试点期内",
                                     f"milestone row {index}: due date outside the pilot"))  # fmt: skip
+    problems += _participant_problems(pilot, participants or [])
     if problems:
         raise ValidationFailed(problems)
+    if participants is not None:
+        _apply_participants(session, pilot, participants)
     for edit in tasks:
         task = by_task[edit.task_id]
         task.weight, task.planned_start, task.planned_end = edit.weight, edit.planned_start, edit.planned_end
@@ -644,7 +656,47 @@ def refine_plan(session: Session, user: User, pilot_id: int, *, version: int, ta
         milestone.due_date, milestone.evidence_required = medit.due_date, medit.evidence_required
         milestone.indicator = (medit.indicator or "").strip() or None
         milestone.target_value = (medit.target_value or "").strip() or None
-    if any(session.is_modified(row) for row in [*pilot.tasks, *pilot.milestones]):
+    if participants is not None or any(session.is_modified(row) for row in [*pilot.tasks, *pilot.milestones]):
         flag_modified(pilot, "name")  # the pilot's version moves with its plan (optimistic locking)
     session.flush()
     return pilot
+
+
+def _participant_problems(pilot: Pilot, participants: list[ParticipantEdit]) -> list[Problem]:
+    known = {p.id for p in pilot.participants}
+    problems = []
+    for index, edit in enumerate(participants, start=1):
+        if edit.participant_id is not None and edit.participant_id not in known:
+            problems.append(Problem("participants", f"参与单位第{index}行不属于该试点",
+                                    f"participant row {index} is not this pilot's"))  # fmt: skip
+        if not edit.unit_name.strip() or len(edit.unit_name.strip()) > 200:
+            problems.append(Problem("participants", f"参与单位第{index}行的单位名称应为1–200字",
+                                    f"participant row {index}: unit name of 1–200 characters"))  # fmt: skip
+        if len(edit.responsibility.strip()) > 1000:
+            problems.append(Problem("participants", f"参与单位第{index}行的分工超过1000字",
+                                    f"participant row {index}: responsibility over 1000 characters"))  # fmt: skip
+    return problems
+
+
+def _apply_participants(session: Session, pilot: Pilot, participants: list[ParticipantEdit]) -> None:
+    """Change rows in place, add new ones after the others, delete those left out (each change
+    audited). Positions of kept rows do not move: renumbering in place would collide on the
+    (pilot, position) constraint within one flush."""
+    rows: dict[int, PilotParticipant] = {p.id: p for p in pilot.participants}
+    kept = {e.participant_id for e in participants if e.participant_id is not None}
+    for row_id, gone in rows.items():
+        if row_id not in kept:
+            pilot.participants.remove(gone)
+            session.delete(gone)
+    session.flush()
+    next_position = max((p.position for p in pilot.participants), default=0) + 1
+    for edit in participants:
+        values = {"unit_name": edit.unit_name.strip(), "responsibility": edit.responsibility.strip()}
+        row = rows.get(edit.participant_id) if edit.participant_id is not None else None
+        if row is None:
+            pilot.participants.append(PilotParticipant(position=next_position, **values))
+            next_position += 1
+            continue
+        for name, value in values.items():
+            if getattr(row, name) != value:
+                setattr(row, name, value)

@@ -29,6 +29,7 @@ from tracker.labels import format_date_zh, label
 from tracker.lifecycle import (
     PILOT_STEPS,
     MilestoneEdit,
+    ParticipantEdit,
     TaskEdit,
     advance_pilot,
     allowed_pilot_steps,
@@ -47,6 +48,7 @@ EXPORT, DOWNLOAD, SCOPE = "plist-export", "plist-download", "plist-scope"
 REASON, DATE = "plist-reason", "plist-date"
 STEP_BUTTONS = {key: f"plist-step-{key}" for key in PILOT_STEPS}
 TASKS, MILESTONES, SAVE_PLAN, VERSION = "plist-tasks", "plist-milestones", "plist-save-plan", "plist-version"
+PARTICIPANTS, ADD_PARTICIPANT = "plist-participants", "plist-add-participant"
 COLUMNS = [("id", _("编号")), ("organisation", _("试点单位")), ("city", _("所在市")), ("category", _("试点类别")),
            ("product", _("试点产品")), ("batch", _("批次")), ("status", _("状态")),
            ("published_on", _("公布日期")), ("start_date", _("开始日期")), ("end_date", _("结束日期"))]  # fmt: skip
@@ -120,6 +122,14 @@ def layout(user: User, **_query: Any) -> Any:
         ]),
         html.H3(_("任务清单"), className="h6 mt-3"), _editable_grid(TASKS, task_columns),
         html.H3(_("阶段性目标"), className="h6 mt-3"), _editable_grid(MILESTONES, milestone_columns),
+        html.H3(_("参与单位及职责分工"), className="h6 mt-3"),
+        html.P(_("清空单位名称即删除该行。"), className="small text-muted mb-1") if writer else None,
+        _editable_grid(PARTICIPANTS, [
+            {"field": "unit_name", "headerName": _("单位名称"), "minWidth": 220, "editable": editable},
+            {"field": "responsibility", "headerName": _("职责分工"), "minWidth": 320, "flex": 1, "editable": editable},
+        ]),
+        dbc.Button(_("添加参与单位"), id=ADD_PARTICIPANT, className="mt-2 me-2", size="sm", color="secondary")
+        if writer else None,
         dbc.Button(_("保存计划调整"), id=SAVE_PLAN, className="mt-2 mb-4", size="sm") if writer else None,
         dcc.Store(id=VERSION), dcc.Store(id=REFRESH, data=0),
     ])  # fmt: skip
@@ -153,6 +163,7 @@ def register_callbacks(app: Dash) -> None:
 
     @app.callback(
         Output(DETAIL, "children"), Output(TASKS, "rowData"), Output(MILESTONES, "rowData"), Output(VERSION, "data"),
+        Output(PARTICIPANTS, "rowData"),
         *[Output(button, "className") for button in STEP_BUTTONS.values()],
         Input(GRID, "selectedRows"), Input(REFRESH, "data"),
     )  # fmt: skip
@@ -176,7 +187,9 @@ def register_callbacks(app: Dash) -> None:
                 html.H4(_("参与单位及职责分工"), className="h6"), html.Ul(units or [html.Li(_("暂无"))], className="small"),
             ]))  # fmt: skip
             classes = ["me-1 mt-1" if key in allowed else "me-1 mt-1 d-none" for key in STEP_BUTTONS]
-            return (detail, tasks, milestones, pilot.version, *classes)
+            participants = [{"id": p.id, "unit_name": p.unit_name, "responsibility": p.responsibility}
+                            for p in pilot.participants]  # fmt: skip
+            return (detail, tasks, milestones, pilot.version, participants, *classes)
 
     @app.callback(
         Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
@@ -205,11 +218,11 @@ def register_callbacks(app: Dash) -> None:
         Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
         Input(SAVE_PLAN, "n_clicks"),
         State(GRID, "selectedRows"), State(TASKS, "rowData"), State(MILESTONES, "rowData"), State(VERSION, "data"),
-        State(REFRESH, "data"),
+        State(REFRESH, "data"), State(PARTICIPANTS, "rowData"),
         prevent_initial_call=True,
     )  # fmt: skip
     def save_plan(
-        _clicks: Any, rows: Any, tasks: Any, milestones: Any, version: Any, refresh: Any
+        _clicks: Any, rows: Any, tasks: Any, milestones: Any, version: Any, refresh: Any, participants: Any
     ) -> tuple[Any, Any]:
         user = request_user(Action.EDIT)
         pilot_id = selected_id(rows)
@@ -219,6 +232,11 @@ def register_callbacks(app: Dash) -> None:
             milestone_edits = [MilestoneEdit(int(m["id"]), _date(m["due_date"]), m.get("indicator"),
                                              m.get("target_value"), bool(m.get("evidence_required")))
                                for m in milestones or []]  # fmt: skip
+            participant_edits = None if not isinstance(participants, list) else [  # None: not shown, unchanged
+                ParticipantEdit(int(p["id"]) if p.get("id") else None, str(p.get("unit_name") or ""),
+                                str(p.get("responsibility") or ""))
+                for p in participants if isinstance(p, dict) and str(p.get("unit_name") or "").strip()
+            ]  # fmt: skip
         except (KeyError, TypeError, ValueError, InvalidOperation) as error:
             message = (
                 error.message_zh if isinstance(error, TrackerError) else _("表格中有无法识别的数值或日期")
@@ -228,12 +246,23 @@ def register_callbacks(app: Dash) -> None:
             with db_session() as session:
                 visible_row(session, user, Pilot, pilot_id)
                 refine_plan(session, user, pilot_id, version=int(version or 0), tasks=task_edits,
-                            milestones=milestone_edits)  # fmt: skip
+                            milestones=milestone_edits, participants=participant_edits)  # fmt: skip
         except ValidationFailed as error:
             return alert("；".join(p.message_zh for p in error.problems), "danger"), no_update
         except (TrackerError, PermissionDenied) as error:
             return alert(error.message_zh, "danger"), no_update
         return alert(_("计划调整已保存")), (refresh or 0) + 1
+
+    @app.callback(
+        Output(PARTICIPANTS, "rowData", allow_duplicate=True),
+        Input(ADD_PARTICIPANT, "n_clicks"), State(PARTICIPANTS, "rowData"), State(GRID, "selectedRows"),
+        prevent_initial_call=True,
+    )  # fmt: skip
+    def add_participant(_clicks: Any, participants: Any, rows: Any) -> Any:
+        request_user(Action.EDIT)
+        selected_id(rows)  # only with a pilot selected
+        current = [p for p in participants or [] if isinstance(p, dict)][:200]
+        return [*current, {"id": None, "unit_name": "", "responsibility": ""}]
 
     @app.callback(Output(DOWNLOAD, "data"), Input(EXPORT, "n_clicks"), prevent_initial_call=True)
     def export_list(_clicks: Any) -> Any:
