@@ -36,7 +36,7 @@ from tracker.updates import (
     MilestoneReport,
     UpdateEntry,
     find_update,
-    last_reported,
+    last_reported_many,
     owing_pilots,
     parse_number,
     save_update,
@@ -122,11 +122,12 @@ def template_data(session: Session, user: User, period: Period, city_id: int | N
     and current figures: this period's draft if there is one, else the last reported values."""
     pilots = owing_pilots(session, user, period, city_id)
     updates = updates_for(session, [p.id for p in pilots], period)
+    last_figures = last_reported_many(session, [p.id for p in pilots], period.start)
     rows = []
     for pilot in pilots:
         update = updates.get(pilot.id)
         entry = stored_entry(update) if update else UpdateEntry()
-        last = last_reported(session, pilot, period.start)
+        last = last_figures[pilot.id]
         reports = {r.milestone_id: r for r in entry.milestones}
         tasks = [
             TemplateTask(t.id, t.number, t.title, t.planned_start, t.planned_end,
