@@ -137,3 +137,41 @@ def test_the_selection_stays_on_its_row_after_an_action(
     assert not [w for w in warnings if "getRowId" in w or "Duplicate node id" in w], warnings
     page.screenshot(path=str(artifacts / "applications-after-step.png"), full_page=True)
     context.close()
+
+
+def test_a_pilot_name_opens_its_page_with_figures_and_charts(
+    live_server: str, browser: Any, artifacts: Path
+) -> None:
+    """The registry's pilot names are links (an AG Grid cell renderer served from /assets); the
+    pilot page draws its timeline and curve with no console errors."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    page.on("requestfailed", lambda req: problems.append(f"failed: {req.url}"))
+    page.on(
+        "response", lambda res: problems.append(f"{res.status}: {res.url}") if res.status >= 400 else None
+    )
+    page.goto(f"{live_server}/login?next=/pilots")
+    page.fill("#username", "changzhi_staff")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    link = page.locator(
+        "#registry-grid .ag-pinned-left-cols-container a", has_text="示例长治焦炭有限公司碳足迹试点"
+    )
+    link.wait_for()
+    link.click()
+    page.wait_for_url("**/pilot?id=*")
+    page.wait_for_selector("#pilot-expected")
+    assert page.locator("#pilot-expected").inner_text().endswith("%")
+    page.wait_for_selector("#pilot-timeline .main-svg")
+    page.wait_for_selector("#pilot-curve .main-svg")
+    assert "今日" in page.locator("#pilot-timeline").inner_text()
+    assert "示例长治焦炭有限公司碳足迹试点" in page.locator("h2").first.inner_text()
+    page.screenshot(path=str(artifacts / "pilot-page.png"), full_page=True)
+    page.goto(f"{live_server}/city")
+    page.wait_for_selector("#city-dues")
+    assert "示例长治焦炭有限公司碳足迹试点" in page.locator("#city-dues").inner_text()
+    page.screenshot(path=str(artifacts / "city-workspace.png"), full_page=True)
+    assert problems == []
+    context.close()

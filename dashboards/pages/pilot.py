@@ -15,6 +15,7 @@ from dash import Dash, dcc, html
 from flask import current_app
 
 from dashboards.access import db_session, guarded_layout
+from dashboards.pages.audit_log import ACTIONS, ENTITIES, FIELDS
 from tracker.clock import local_today
 from tracker.deadlines import parse_chinese_or_iso_date
 from tracker.i18n import _
@@ -232,12 +233,23 @@ def _flags(session: Any, user: User, pilot: Pilot) -> Any:
     return _table([_("规则"), _("严重程度"), _("说明"), _("状态"), _("首次发现")], rows, "pilot-flags")
 
 
+def _audit_change(event: Any) -> str:
+    """What an event changed, in words: the fields of a change with old → new; for a new or deleted
+    row, its summary or name."""
+    if event.action == "update":
+        before = event.before or {}
+        return "；".join(f"{FIELDS.get(k, k)}：{_shown(before.get(k)) or '—'} → {_shown(v) or '—'}"
+                        for k, v in (event.after or {}).items() if k not in ("version", "entered_by_id"))[:300]  # fmt: skip
+    values = event.after or event.before or {}
+    return event.summary or str(values.get("title") or values.get("name") or values.get("unit_name") or "")
+
+
 def _audit(session: Any, user: User, pilot: Pilot) -> Any:
     tz = current_app.config["TRACKER_SETTINGS"].timezone
-    rows = [[format_datetime_zh(e.at, tz), e.actor_name, e.action, e.entity_type, e.entity_id or "",
-             "；".join(f"{k}: {_shown(v)}" for k, v in (e.after or {}).items())[:160]]
+    rows = [[format_datetime_zh(e.at, tz), e.actor_name, ACTIONS.get(e.action, e.action),
+             ENTITIES.get(e.entity_type, e.entity_type) + (f" #{e.entity_id}" if e.entity_id else ""), _audit_change(e)]
             for e in pilot_audit(session, user, pilot)]  # fmt: skip
-    return _table([_("时间"), _("操作人"), _("操作"), _("对象"), _("编号"), _("修改后")], rows, "pilot-audit")
+    return _table([_("时间"), _("操作人"), _("操作"), _("对象"), _("内容")], rows, "pilot-audit")
 
 
 def _on(value: Any, today: dt.date) -> dt.date:
@@ -261,7 +273,7 @@ def layout(user: User, id: Any = None, on: Any = None, **_query: Any) -> Any:
         changes = plan_changes(session, pilot)
         overdue = {m.id for m in overdue_milestones(session, [pilot.id], day)[pilot.id]}
         since = (_("计划于{date}启动实施时确认；此后的修改以删除线标出原值。").format(date=format_date_zh(changes.since.date()))
-                 if changes.since else _("尚未启动实施，计划可调整。"))  # fmt: skip
+                 if changes.since else _("尚未启动实施（或未记录启动时间），计划变更不作标注。"))  # fmt: skip
         participants = [[p.unit_name, p.responsibility] for p in pilot.participants]
         return html.Div([
             dcc.Link(_("← 返回试点名录"), href="/pilots", className="small"),
