@@ -89,3 +89,21 @@ def batch_for(session: Any, user: User, number: Any, city: City, today: dt.date)
     if number is not None and (isinstance(number, bool) or not isinstance(number, int)):
         raise TrackerError("批次不存在", "No such batch")
     return lifecycle_batch_for(session, city, number, today)
+
+
+def evidence_list(update: Any) -> Any:
+    """The evidence files of an update, each a download link (/evidence/ID, permission-checked) with
+    what it supports."""
+    if update is None or not update.files:
+        return html.P(_("暂无佐证材料"), className="text-muted small")
+    names = {("milestone", m.id): m.title for m in update.pilot.milestones}
+    names |= {("task", t.id): t.title for t in update.pilot.tasks}
+
+    def supports(f: Any) -> str:
+        if f.milestone_id:
+            return names.get(("milestone", f.milestone_id), "")
+        return names.get(("task", f.task_id), "") if f.task_id else _("整体工作")
+
+    return html.Ul([html.Li([html.A(f.filename, href=f"/evidence/{f.id}"),
+                             html.Span(f"　{supports(f)}　{f.size_bytes // 1024 + 1} KB", className="text-muted")])
+                    for f in update.files], className="small")  # fmt: skip

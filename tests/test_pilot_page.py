@@ -16,7 +16,8 @@ from tracker.models import Milestone, Role, WorkflowStep
 from tracker.pilot_record import plan_changes, progress_curve, update_lines
 from tracker.progress import Thresholds, load_progress
 
-TODAY = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
+TZ = ZoneInfo("Asia/Shanghai")
+TODAY = dt.datetime.now(TZ).date()
 
 
 def page(client: Any, app: Any, pilot_id: object, on: str | None = None) -> Any:
@@ -83,7 +84,7 @@ def test_plan_changes_after_the_start_are_struck_through(client, app, db, starte
     task.weight = Decimal(3)
     started.milestones[0].target_value = "8"
     db.commit()
-    changes = plan_changes(db, started)
+    changes = plan_changes(db, started, TZ)
     assert Decimal(changes.of("tasks", task.id)["weight"].old) == 1
     assert changes.of("milestones", started.milestones[0].id)["target_value"].old == "6"
     login(client, "czp")
@@ -94,14 +95,16 @@ def test_plan_changes_after_the_start_are_struck_through(client, app, db, starte
     # Changed back: no longer a change.
     task.weight = Decimal(1)
     db.commit()
-    assert "weight" not in plan_changes(db, started).of("tasks", task.id)
+    assert "weight" not in plan_changes(db, started, TZ).of("tasks", task.id)
 
 
 def test_no_changes_are_marked_before_the_start(factory, db) -> None:  # type: ignore[no-untyped-def]
-    pilot = factory.pilot("长治")
+    from tracker.models import PilotStatus
+
+    pilot = factory.pilot("长治", start=TODAY + dt.timedelta(days=30), status=PilotStatus.PUBLISHED)
     pilot.tasks[0].weight = Decimal(2)
     db.commit()
-    changes = plan_changes(db, pilot)
+    changes = plan_changes(db, pilot, TZ)
     assert changes.since is None and not changes.by_row
 
 
@@ -131,3 +134,12 @@ def test_a_leader_reads_the_page_without_the_audit_trail(client, app, started) -
     tree = page(client, app, started.id)
     assert started.name in text_of(tree)
     assert "暂无" in text_of(find(tree, "pilot-audit"))  # leaders do not read the audit trail
+
+
+def test_a_pilot_started_without_a_recorded_step_counts_from_its_start_day(factory, db) -> None:  # type: ignore[no-untyped-def]
+    pilot = factory.pilot("长治", start=TODAY - dt.timedelta(days=30))  # in implementation, no start step
+    pilot.tasks[0].weight = Decimal(2)
+    db.commit()
+    changes = plan_changes(db, pilot, TZ)
+    assert changes.since == dt.datetime.combine(pilot.start_date, dt.time(), tzinfo=TZ)
+    assert Decimal(changes.of("tasks", pilot.tasks[0].id)["weight"].old) == 1

@@ -174,10 +174,42 @@ def test_not_a_workbook_and_dry_run(db, setup) -> None:  # type: ignore[no-untyp
     filled = fill(download(db, setup["city"]), {"工作进展": [(0, "本期工作进展", "试填")]})
     result = import_update_sheet(db, setup["city"], filled, reporting=MONTHLY, now=NOW, tz=TZ, dry_run=True)
     db.commit()
-    assert result.dry_run and result.saved == 2 and "检查通过（未写入）" in result.summary_zh()
+    # Only the first pilot was filled in; the other's rows are as downloaded and are not an update.
+    assert result.dry_run and (result.saved, result.untouched) == (1, 1)
+    assert "检查通过（未写入）" in result.summary_zh() and "1个试点未填写" in result.summary_zh()
     assert (
         db.scalar(
             select(func.count()).select_from(ProgressUpdate).where(ProgressUpdate.period_start == NOV.start)
         )
         == 0
+    )
+
+
+def test_one_pilot_filled_is_submitted_and_the_rest_left_alone(db, setup) -> None:  # type: ignore[no-untyped-def]
+    """A city fills one pilot of several and submits: the others, left as downloaded, are neither
+    imported nor reported as problems; a problem with the narrative points at its own cell."""
+    template = download(db, setup["city"])
+    tasks = openpyxl.load_workbook(io.BytesIO(template))["任务进度"]
+    columns = header_columns(tasks)
+    first = tasks.cell(row=4, column=columns["试点单位"]).value
+    rows_of_first = [i for i, row in enumerate(tasks.iter_rows(min_row=4, values_only=True))
+                     if row[columns["试点单位"] - 1] == first]  # fmt: skip
+    no_text = fill(template, {"任务进度": [(i, "本期进度（%）", 30) for i in rows_of_first]})
+    with pytest.raises(ValidationFailed) as refused:
+        import_update_sheet(db, setup["city"], no_text, reporting=MONTHLY, now=NOW, tz=TZ, submit=True)
+    [problem] = refused.value.problems
+    texts = openpyxl.load_workbook(io.BytesIO(template))["工作进展"]
+    assert (problem.sheet, problem.column) == (
+        "工作进展",
+        openpyxl.utils.get_column_letter(header_columns(texts)["本期工作进展"]),
+    )
+    db.rollback()
+    done = fill(no_text, {"工作进展": [(0, "本期工作进展", "完成核算边界确定")]})
+    result = import_update_sheet(db, setup["city"], done, reporting=MONTHLY, now=NOW, tz=TZ, submit=True)
+    assert (result.saved, result.submitted, result.untouched) == (1, 1, 1)
+    assert (
+        db.scalar(
+            select(func.count()).select_from(ProgressUpdate).where(ProgressUpdate.period_start == NOV.start)
+        )
+        == 1
     )

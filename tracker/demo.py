@@ -284,6 +284,7 @@ def _updates(session: Session, rng: random.Random, pilot: Pilot, tasks: list[Tas
             work_done=f"{period_end.month}月：推进数据采集与核算工作（示例）", problems="无" if pace != "seriously_behind"
             else "数据采集进度慢，缺少专业人员（示例）", next_steps="按计划推进下阶段任务（示例）",
             submitted_at=submitted, is_late=submitted.date() > due,
+            return_reason="示例：任务进度与工作进展描述不一致，请核实后重新提交。" if status is UpdateStatus.RETURNED else None,
         )  # fmt: skip
         session.add(update)
         for task in tasks:

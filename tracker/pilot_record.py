@@ -1,7 +1,8 @@
 """One pilot's record for its page: progress over time, plan changes since approval, updates with
 what changed, flags and the audit trail. Plain data; every figure comes from ``tracker.progress``.
 
-The plan counts as approved when implementation starts (the 启动实施 step): from then on the task
+The plan counts as approved when implementation starts (the 启动实施 step, or for pilots recorded
+without it, their start day): from then on the task
 list and milestones are the commitments the pilot is measured against, so a later change to a
 weight, a planned span, a due date or a target is shown beside the value it replaced.
 """
@@ -13,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
@@ -21,6 +23,7 @@ from tracker.models import AuditEvent, Flag, Pilot, ProgressUpdate, User, Workfl
 from tracker.periods import Frequency, periods_between
 from tracker.permissions import visible_audit_events, visible_flags, visible_pilots
 from tracker.progress import Thresholds, load_progress
+from tracker.updates import STARTED
 
 # Fields of the plan whose changes after approval are shown (struck through) on the pilot page.
 PLAN_FIELDS = {
@@ -58,14 +61,18 @@ def progress_curve(session: Session, pilot: Pilot, on: dt.date, thresholds: Thre
     return points
 
 
-def approved_at(session: Session, pilot: Pilot) -> dt.datetime | None:
-    """When the plan was approved: the pilot's 启动实施 step (None while it has not started)."""
-    return session.scalar(
+def approved_at(session: Session, pilot: Pilot, tz: ZoneInfo) -> dt.datetime | None:
+    """When the plan was approved: the pilot's 启动实施 step; for a pilot that started before steps
+    were recorded (imported rows), the start of its start day. None while it has not started."""
+    step = session.scalar(
         select(WorkflowStep.at)
         .where(WorkflowStep.subject_type == "pilot", WorkflowStep.subject_id == pilot.id,
                WorkflowStep.step == "start")
         .order_by(WorkflowStep.at.desc())
     )  # fmt: skip
+    if step is not None or pilot.status not in STARTED:
+        return step
+    return dt.datetime.combine(pilot.start_date, dt.time(), tzinfo=tz)
 
 
 @dataclass
@@ -87,11 +94,11 @@ class PlanChanges:
         return self.by_row.get((entity, row_id), {})
 
 
-def plan_changes(session: Session, pilot: Pilot) -> PlanChanges:
+def plan_changes(session: Session, pilot: Pilot, tz: ZoneInfo) -> PlanChanges:
     """For each task and milestone, the fields that changed after approval: the value before the
     first such change (the approved one) and the latest, with who made the latest change and when.
     A field changed and changed back is not a change."""
-    since = approved_at(session, pilot)
+    since = approved_at(session, pilot, tz)
     changes = PlanChanges(since)
     if since is None:
         return changes

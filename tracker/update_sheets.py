@@ -36,7 +36,9 @@ from tracker.updates import (
     MilestoneReport,
     UpdateEntry,
     find_update,
+    is_blank,
     last_reported_many,
+    news_only,
     owing_pilots,
     parse_number,
     save_update,
@@ -170,6 +172,11 @@ class _PilotInFile:
     version: int | None = None
     version_cell: _Cell | None = None
     entry: UpdateEntry = field(default_factory=UpdateEntry)
+    cells: dict[str, _Cell] = field(default_factory=dict)  # field → where it is (the narrative cells)
+
+    def cell_for(self, field_key: str) -> _Cell:
+        """Where a problem with ``field_key`` points: its own cell when known, else the pilot's row."""
+        return self.cells.get(field_key, self.where)
 
 
 @dataclass
@@ -178,17 +185,20 @@ class UpdateImportResult:
     saved: int = 0
     unchanged: int = 0
     submitted: int = 0
+    untouched: int = 0  # rows left as downloaded, for pilots with no update yet
     dry_run: bool = False
 
     def summary_zh(self) -> str:
         head = "检查通过（未写入）：" if self.dry_run else ""
         return (f"{head}{self.period.label_zh}：保存{self.saved}个试点的更新，{self.unchanged}个与系统中一致未改动"
-                + (f"，提交{self.submitted}个" if self.submitted else ""))  # fmt: skip
+                + (f"，提交{self.submitted}个" if self.submitted else "")
+                + (f"，{self.untouched}个试点未填写（保持原样，未导入）" if self.untouched else ""))  # fmt: skip
 
     def summary_en(self) -> str:
         head = "checked, nothing written: " if self.dry_run else ""
         return (f"{head}{self.period.label_en}: {self.saved} saved, {self.unchanged} unchanged"
-                + (f", {self.submitted} submitted" if self.submitted else ""))  # fmt: skip
+                + (f", {self.submitted} submitted" if self.submitted else "")
+                + (f", {self.untouched} left as downloaded (not imported)" if self.untouched else ""))  # fmt: skip
 
 
 def _rows(book: Any, name: str, columns: tuple[tuple[str, str, bool], ...],
@@ -302,6 +312,7 @@ def read_update_sheet(session: Session, user: User, content: bytes) -> tuple[Per
             ("next_steps", "下步计划"),
         ):
             text = clean_text(values[key])
+            found.cells[key] = _Cell(NARRATIVE_SHEET, number, letters[key])
             if len(text) > NARRATIVE_LIMIT:
                 problems.append(_Cell(NARRATIVE_SHEET, number, letters[key]).problem(
                     key, f"{label}超过{NARRATIVE_LIMIT}字（现有{len(text)}字）",
@@ -408,16 +419,23 @@ def import_update_sheet(
     result = UpdateImportResult(period, dry_run=dry_run)
     problems: list[Problem] = []
     savepoint = session.begin_nested()
+    last = last_reported_many(session, list(pilots), period.start)
     for found in pilots.values():
-        where = found.version_cell or found.where
+        where = found.where
         existing = find_update(session, found.pilot_id, period)
+        pilot = session.get(Pilot, found.pilot_id)
+        assert pilot is not None
+        found.entry = news_only(pilot, found.entry, period)
+        if existing is None and is_blank(found.entry, last[found.pilot_id]):
+            result.untouched += 1  # left as downloaded: not an update, not a problem
+            continue
         try:
             if existing is not None and _same(existing, found.entry):
                 result.unchanged += 1
                 update = existing
             else:
                 if existing is not None and found.version != existing.version:
-                    problems.append(where.problem("version",
+                    problems.append((found.version_cell or where).problem("version",
                                                   f"下载模板后该试点的更新已被修改（现为版本{existing.version}），为避免覆盖未导入，请重新下载模板",
                                                   f"the update changed after the template was downloaded (now version {existing.version})"))  # fmt: skip
                     continue
@@ -430,7 +448,9 @@ def import_update_sheet(
                 )
                 result.submitted += 1
         except ValidationFailed as error:
-            problems.extend(where.problem(p.field, p.message_zh, p.message_en) for p in error.problems)
+            problems.extend(
+                found.cell_for(p.field).problem(p.field, p.message_zh, p.message_en) for p in error.problems
+            )
         except (TrackerError, PermissionDenied) as error:
             problems.append(where.problem("pilot", error.message_zh, error.message_en))
     if problems:

@@ -465,6 +465,28 @@ def stored_entry(update: ProgressUpdate) -> UpdateEntry:
     )
 
 
+def news_only(pilot: Pilot, entry: UpdateEntry, period: Period) -> UpdateEntry:
+    """The entry without milestone lines that say nothing new: a milestone achieved before the
+    period began (forms and templates show it ticked), or one not reached with no value or note.
+    So an earlier milestone is not credited to this period again, and every channel stores the same."""
+    earlier = {m.id for m in pilot.milestones if m.achieved_on is not None and m.achieved_on < period.start}
+    kept = [r for r in entry.milestones
+            if not (r.reached and r.milestone_id in earlier)
+            and (r.reached or r.indicator_value is not None or clean_text(r.note))]  # fmt: skip
+    return UpdateEntry(entry.task_percents, kept, entry.work_done, entry.problems, entry.next_steps)
+
+
+def is_blank(entry: UpdateEntry, last: dict[int, Decimal]) -> bool:
+    """Nothing entered: the figures are the last reported ones (as pre-filled), no narrative, and no
+    milestone news. A template row left as downloaded is not an update."""
+    figures_unchanged = all(
+        task_id in last and Decimal(value) == Decimal(last[task_id])
+        for task_id, value in entry.task_percents.items()
+    )
+    texts = (clean_text(entry.work_done), clean_text(entry.problems), clean_text(entry.next_steps))
+    return figures_unchanged and not any(texts) and not entry.milestones
+
+
 def last_reported(session: Session, pilot: Pilot, before: dt.date) -> dict[int, Decimal]:
     """Each task's latest figure from updates of earlier periods that were submitted or accepted
     (what the entry form and the Excel template start from)."""

@@ -114,7 +114,8 @@ def layout(user: User, city: Any = None, **_query: Any) -> Any:
                    className="text-muted small"),
             _summary(due),
             html.H3(_("本期应报试点"), className="h6"), _table(head, _due_rows(due, user.role is Role.CITY_STAFF), "city-dues"),
-            dbc.Button(_("去填报（调度填报）"), href="/updates", color="primary", size="sm", className="mb-3"),
+            dbc.Button(_("去填报（调度填报）"), href="/updates", color="primary", size="sm", className="mb-3")
+            if user.role is Role.CITY_STAFF else None,
             html.H3(_("草稿与被退回的更新"), className="h6"),
             _table([_("试点"), _("报告期"), _("状态"), _("退回理由")], drafts, "city-open-updates"),
             html.H3(_("逾期未完成的阶段性目标"), className="h6 mt-3"),

@@ -16,11 +16,13 @@ from flask import current_app
 
 from dashboards.access import db_session, guarded_layout
 from dashboards.pages.audit_log import ACTIONS, ENTITIES, FIELDS
+from dashboards.widgets import evidence_list
 from tracker.clock import local_today
 from tracker.deadlines import parse_chinese_or_iso_date
 from tracker.i18n import _
 from tracker.labels import format_date_zh, format_datetime_zh, label
-from tracker.models import Pilot, User
+from tracker.models import Pilot, PilotStatus, UpdateStatus, User
+from tracker.periods import Period
 from tracker.permissions import Action
 from tracker.pilot_record import (
     PlanChanges,
@@ -60,6 +62,13 @@ def _number(value: Decimal | None) -> str:
 
 
 def _shown(value: Any) -> str:
+    if isinstance(value, str) and len(value) > 19 and value[10] == "T":  # a stored timestamp (UTC)
+        try:
+            return format_datetime_zh(
+                dt.datetime.fromisoformat(value), current_app.config["TRACKER_SETTINGS"].timezone
+            )
+        except ValueError:
+            return value
     if isinstance(value, bool):
         return _("是") if value else _("否")
     if isinstance(value, str) and len(value) == 10 and value[4] == "-":
@@ -181,7 +190,7 @@ def _timeline(pilot: Pilot, on: dt.date) -> Any:
     figure.add_annotation(x=on.isoformat(), y=1, yref="paper", text=_("今日"), showarrow=False, yanchor="bottom",
                           font={"color": "#c62828"})  # fmt: skip
     figure.update_layout(height=120 + 28 * (len(names) + 1), margin={"l": 10, "r": 10, "t": 24, "b": 30},
-                         xaxis={"type": "date", "tickformat": "%Y年%m月"}, yaxis={"autorange": "reversed"},
+                         xaxis={"type": "date", "tickformat": "%Y年%-m月"}, yaxis={"autorange": "reversed"},
                          showlegend=False, barmode="overlay")  # fmt: skip
     return dcc.Graph(figure=figure, id="pilot-timeline", config={"displaylogo": False})
 
@@ -194,7 +203,7 @@ def _curve(points: list[Any]) -> Any:
     figure.add_scatter(x=days, y=[float(p.actual) for p in points], name=_("实际进度"), mode="lines+markers",
                        line={"color": "#2e7d32"}, line_shape="hv")  # fmt: skip
     figure.update_layout(height=300, margin={"l": 10, "r": 10, "t": 24, "b": 30}, yaxis={"range": [0, 105],
-                         "ticksuffix": "%"}, xaxis={"tickformat": "%Y年%m月"}, legend={"orientation": "h"})  # fmt: skip
+                         "ticksuffix": "%"}, xaxis={"tickformat": "%Y年%-m月"}, legend={"orientation": "h"})  # fmt: skip
     return dcc.Graph(figure=figure, id="pilot-curve", config={"displaylogo": False})
 
 
@@ -208,8 +217,7 @@ def _updates(session: Any, pilot: Pilot) -> Any:
                          for tid, (old, new) in line.moves.items())  # fmt: skip
         reached = "、".join(line.milestones_reached)
         rows.append([
-            f"{u.period_start.year}年{u.period_start.month}月" if (u.period_end - u.period_start).days < 32
-            else f"{format_date_zh(u.period_start)}—{format_date_zh(u.period_end)}",
+            Period(u.period_start, u.period_end).label_zh,
             dbc.Badge(STATUS_ZH[u.status], color=UPDATE_COLOURS[u.status.value],
                       text_color="dark" if u.status.value in ("draft", "returned") else None),
             format_datetime_zh(u.submitted_at, tz) + (_("（逾期）") if u.is_late else ""),
@@ -227,10 +235,25 @@ def _updates(session: Any, pilot: Pilot) -> Any:
     return _table(head, rows, "pilot-updates")
 
 
+def _evidence(pilot: Pilot) -> Any:
+    updates = [u for u in sorted(pilot.updates, key=lambda u: u.period_start, reverse=True) if u.files]
+    if not updates:
+        return html.P(_("暂无佐证材料"), className="text-muted small", id="pilot-evidence")
+    return html.Div([html.Div([html.Div(Period(u.period_start, u.period_end).label_zh, className="small fw-semibold"),
+                               evidence_list(u)]) for u in updates], id="pilot-evidence")  # fmt: skip
+
+
 def _flags(session: Any, user: User, pilot: Pilot) -> Any:
     rows = [[f.rule_id, label(f.severity), f.message_zh, label(f.status), format_date_zh(f.first_seen.date())]
             for f in pilot_flags(session, user, pilot)]  # fmt: skip
     return _table([_("规则"), _("严重程度"), _("说明"), _("状态"), _("首次发现")], rows, "pilot-flags")
+
+
+STATUS_WORDS = {s.value: label(s) for s in PilotStatus} | {s.value: STATUS_ZH[s] for s in UpdateStatus}
+
+
+def _word(field: str, value: Any) -> str:
+    return STATUS_WORDS.get(value, str(value)) if field == "status" and value else _shown(value)
 
 
 def _audit_change(event: Any) -> str:
@@ -238,8 +261,8 @@ def _audit_change(event: Any) -> str:
     row, its summary or name."""
     if event.action == "update":
         before = event.before or {}
-        return "；".join(f"{FIELDS.get(k, k)}：{_shown(before.get(k)) or '—'} → {_shown(v) or '—'}"
-                        for k, v in (event.after or {}).items() if k not in ("version", "entered_by_id"))[:300]  # fmt: skip
+        return "；".join(f"{FIELDS.get(k, k)}：{_word(k, before.get(k)) or '—'} → {_word(k, v) or '—'}"
+                        for k, v in (event.after or {}).items() if k != "version" and not k.endswith("_id"))[:300]  # fmt: skip
     values = event.after or event.before or {}
     return event.summary or str(values.get("title") or values.get("name") or values.get("unit_name") or "")
 
@@ -270,7 +293,7 @@ def layout(user: User, id: Any = None, on: Any = None, **_query: Any) -> Any:
         if pilot is None:
             return dbc.Alert(_("试点不存在或不在您的权限范围内。"), color="warning", className="mt-4")
         progress = load_progress(session, [pilot.id], day, thresholds)[pilot.id]
-        changes = plan_changes(session, pilot)
+        changes = plan_changes(session, pilot, settings.timezone)
         overdue = {m.id for m in overdue_milestones(session, [pilot.id], day)[pilot.id]}
         since = (_("计划于{date}启动实施时确认；此后的修改以删除线标出原值。").format(date=format_date_zh(changes.since.date()))
                  if changes.since else _("尚未启动实施（或未记录启动时间），计划变更不作标注。"))  # fmt: skip
@@ -288,6 +311,7 @@ def layout(user: User, id: Any = None, on: Any = None, **_query: Any) -> Any:
                          _curve(progress_curve(session, pilot, day, thresholds))], lg=6),
             ]),
             html.H3(_("调度报送记录"), className="h6 mt-3"), _updates(session, pilot),
+            html.H3(_("佐证材料"), className="h6 mt-3"), _evidence(pilot),
             html.H3(_("风险线索"), className="h6 mt-3"), _flags(session, user, pilot),
             html.H3(_("操作记录"), className="h6 mt-3"), _audit(session, user, pilot),
         ])  # fmt: skip

@@ -17,7 +17,7 @@ from flask import current_app
 
 from dashboards.access import db_session, guarded_layout, request_user
 from dashboards.grid import locale_text
-from dashboards.widgets import alert, decode_upload, problems_alert
+from dashboards.widgets import alert, decode_upload, evidence_list, problems_alert
 from tracker.applications import ValidationFailed
 from tracker.clock import local_today
 from tracker.deadlines import parse_chinese_or_iso_date
@@ -37,6 +37,7 @@ from tracker.updates import (
     entry_open_until,
     find_update,
     last_reported,
+    news_only,
     parse_number,
     save_update,
     stored_entry,
@@ -80,8 +81,8 @@ def _grid(grid_id: str, columns: list[dict[str, Any]], rows: list[dict[str, Any]
         column["editable"] = editable and column.get("editable", False)
     return dag.AgGrid(id=grid_id, columnDefs=columns, rowData=rows, className="ag-theme-quartz",
                       defaultColDef={"resizable": True, "wrapText": True, "autoHeight": True},
-                      columnSize="responsiveSizeToFit", style={"height": "260px"},
-                      dashGridOptions={"localeText": locale_text(), "singleClickEdit": True,
+                      columnSize="responsiveSizeToFit", style={"height": None},
+                      dashGridOptions={"localeText": locale_text(), "singleClickEdit": True, "domLayout": "autoHeight",
                                        "stopEditingWhenCellsLoseFocus": True})  # fmt: skip
 
 
@@ -105,16 +106,6 @@ def _milestone_rows(pilot: Pilot, entry: UpdateEntry) -> list[dict[str, Any]]:
                      "value": float(report.indicator_value) if report and report.indicator_value is not None else None,
                      "note": report.note if report else ""})  # fmt: skip
     return rows
-
-
-def _files(update: ProgressUpdate | None) -> Any:
-    if update is None or not update.files:
-        return html.P(_("暂无佐证材料"), className="text-muted small")
-    names = {m.id: m.title for m in update.pilot.milestones} | {-t.id: t.title for t in update.pilot.tasks}
-    return html.Ul([html.Li([html.A(f.filename, href=f"/evidence/{f.id}"),
-                             html.Span(f"　{names.get(f.milestone_id or -(f.task_id or 0), _('整体'))}　"
-                                       f"{f.size_bytes // 1024 + 1} KB", className="text-muted")])
-                    for f in update.files], className="small")  # fmt: skip
 
 
 def _targets(pilot: Pilot) -> list[dict[str, Any]]:
@@ -190,7 +181,7 @@ def layout(user: User, pilot: Any = None, period: Any = None, **_query: Any) -> 
             html.Div(id=MESSAGE),
             dbc.Card(dbc.CardBody([
                 html.H3(_("佐证材料"), className="h6"),
-                html.Div(_files(update), id=FILES),
+                html.Div(evidence_list(update), id=FILES),
                 dbc.Row([
                     dbc.Col(dcc.Dropdown(id=TARGET, options=_targets(row), value="update", clearable=False,
                                          searchable=False), md=4),
@@ -255,6 +246,7 @@ def _refused(error: Exception) -> Any:
 def register_callbacks(app: Dash) -> None:
     @app.callback(
         Output(MESSAGE, "children"), Output(VERSION, "data"), Output(STATE, "children"),
+        Output(SAVE, "disabled"), Output(SUBMIT, "disabled"),
         Input(SAVE, "n_clicks"), Input(SUBMIT, "n_clicks"),
         State(KEY, "data"), State(VERSION, "data"), State(TASKS, "rowData"), State(MILESTONES, "rowData"),
         *[State(cid, "value") for cid in TEXTS.values()],
@@ -270,7 +262,8 @@ def register_callbacks(app: Dash) -> None:
         try:
             with db_session() as session:
                 pilot_id, period = _key(session, user, key)
-                update = save_update(session, user, pilot_id, period, _entry(tasks, milestones, texts),
+                entry = news_only(session.get(Pilot, pilot_id), _entry(tasks, milestones, texts), period)
+                update = save_update(session, user, pilot_id, period, entry,
                                      reporting=settings.reporting, today=now.astimezone(settings.timezone).date(),
                                      version=version if isinstance(version, int) else None)  # fmt: skip
                 if submitting:
@@ -285,9 +278,10 @@ def register_callbacks(app: Dash) -> None:
                     if submitting
                     else _("草稿已保存")
                 )
-                return alert(done), update.version, state
+                locked = update.status not in EDITABLE
+                return alert(done), update.version, state, locked, locked
         except (TrackerError, PermissionDenied) as error:
-            return _refused(error), no_update, no_update
+            return _refused(error), no_update, no_update, no_update, no_update
 
     @app.callback(
         Output(MESSAGE, "children", allow_duplicate=True), Output(VERSION, "data", allow_duplicate=True),
@@ -329,7 +323,7 @@ def register_callbacks(app: Dash) -> None:
                 session.flush()
                 session.refresh(update)
                 options = [{"label": f.filename, "value": f.id} for f in update.files]
-                return alert(done), update.version, _files(update), None, options
+                return alert(done), update.version, evidence_list(update), None, options
         except ValueError as error:
             if isinstance(error, TrackerError):
                 return _refused(error), no_update, no_update, None, no_update

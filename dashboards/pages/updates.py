@@ -18,6 +18,7 @@ from dashboards.widgets import (
     ROW_ID,
     alert,
     decode_upload,
+    evidence_list,
     has_selection,
     problems_alert,
     selected_id,
@@ -92,7 +93,9 @@ def layout(user: User, **_query: Any) -> Any:
     provincial = user.role in PROVINCIAL_ROLES
     columns = [{"field": key, "headerName": caption} | ({"cellRenderer": "PilotLink"} if key == "pilot" else {})
                for key, caption in COLUMNS]  # fmt: skip
-    columns[1] |= {"minWidth": 280, "flex": 1}
+    for column in columns:
+        column |= {"flex": 1, "minWidth": 90}  # fit the page: no column hidden to the right
+    columns[1] |= {"minWidth": 260, "flex": 3}
     grid = data_grid(GRID, columns, height="45vh")
     grid.dashGridOptions = {
         **grid.dashGridOptions,
@@ -202,6 +205,7 @@ def _detail(session: Any, update: ProgressUpdate) -> Any:
         html.H4(_("本期工作进展"), className="h6"), html.P(update.work_done or "—", className="small", style={"whiteSpace": "pre-wrap"}),
         html.H4(_("存在问题"), className="h6"), html.P(update.problems or "—", className="small", style={"whiteSpace": "pre-wrap"}),
         html.H4(_("下步计划"), className="h6"), html.P(update.next_steps or "—", className="small", style={"whiteSpace": "pre-wrap"}),
+        html.H4(_("佐证材料"), className="h6"), evidence_list(update),
         html.H4(_("办理记录"), className="h6"), html.Ul(steps or [html.Li(_("暂无"))], className="small"),
     ]))  # fmt: skip
 
