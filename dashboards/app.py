@@ -24,6 +24,7 @@ from dashboards.pages import (
     registry,
     updates,
     users,
+    work_plan,
 )
 from dashboards.requests import install_callback_request_checks
 from dashboards.shell import serve_layout
@@ -32,7 +33,7 @@ from tracker.db import TrackerSession, make_engine, make_session_factory
 from tracker.i18n import _
 
 HERE = Path(__file__).parent
-PAGES = (home, registry, applications, application_form, pilot_list, updates, audit_log, users)
+PAGES = (home, registry, applications, application_form, pilot_list, updates, work_plan, audit_log, users)
 
 
 def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSession] | None = None) -> Dash:

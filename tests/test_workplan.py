@@ -250,7 +250,7 @@ def test_only_the_tasks_reporting_departments_and_begun_periods(db, people, task
 
 def test_city_users_neither_read_nor_write_leaders_only_read_staff_do_not_review(db, people, task3) -> None:  # type: ignore[no-untyped-def]
     for outsider in (people["city"], people["city_leader"]):
-        with pytest.raises(PermissionDenied, match="仅限省级用户和领导"):
+        with pytest.raises(PermissionDenied, match="仅限省级用户和省级领导"):
             assignments(db, outsider, NOV)
         with pytest.raises(PermissionDenied):
             work_plan_lines(db, outsider, NOV)

@@ -41,6 +41,7 @@ class Action(StrEnum):
     EXPORT = "export"
     VIEW_AUDIT = "view_audit"
     MANAGE_USERS = "manage_users"
+    VIEW_WORK_PLAN = "view_work_plan"  # the provincial work plan: province-level, not for city users
 
 
 class PermissionDenied(Exception):
@@ -65,8 +66,8 @@ WRITING_ROLES = frozenset({Role.PROVINCE_ADMIN, Role.PROVINCE_STAFF, Role.CITY_S
 _ALLOWED: dict[Role, frozenset[Action]] = {
     Role.PROVINCE_ADMIN: frozenset(Action),
     Role.PROVINCE_STAFF: frozenset(Action) - {Action.MANAGE_USERS},
-    Role.CITY_STAFF: frozenset(Action) - {Action.MANAGE_USERS},
-    Role.LEADER: frozenset({Action.VIEW, Action.EXPORT}),
+    Role.CITY_STAFF: frozenset(Action) - {Action.MANAGE_USERS, Action.VIEW_WORK_PLAN},
+    Role.LEADER: frozenset({Action.VIEW, Action.EXPORT, Action.VIEW_WORK_PLAN}),
 }
 # Objects whose city is their pilot's city.
 _PILOT_CHILDREN = (Task, Milestone, ProgressUpdate)
@@ -223,23 +224,22 @@ def visible_applications(user: object) -> Select[Application]:
 
 # --- the provincial work plan (晋环发〔2024〕31号) ---------------------------------------------------
 # Province-level work: provincial staff enter each lead department's progress (the departments are
-# not users), the provincial admin reviews it, leaders of the whole province read it. City users,
-# and leaders bound to a city, neither read nor write it: it is not their city's business, and the
-# scope rule above (a city-bound user sees only objects of their city) already says so, because a
-# work-plan task belongs to no city.
+# not users), the provincial admin reviews it, leaders of the whole province read it. City users
+# neither read nor write it (their role lacks VIEW_WORK_PLAN), nor do leaders bound to a city: it
+# is not their city's business, and a work-plan task belongs to no city.
 
 
 def may_read_work_plan(user: object, obj: WorkPlanTask | WorkPlanUpdate | None = None) -> bool:
     """Whether the user may read the work plan's tasks and updates (provincial roles, leaders)."""
-    return can(user, Action.VIEW, obj) and isinstance(user, User) and city_scope(user) is None
+    return can(user, Action.VIEW_WORK_PLAN, obj) and isinstance(user, User) and city_scope(user) is None
 
 
-def may_enter_work_plan(user: object, obj: WorkPlanTask | WorkPlanUpdate) -> bool:
+def may_enter_work_plan(user: object, obj: WorkPlanTask | WorkPlanUpdate | None = None) -> bool:
     """Whether the user may enter (save, submit) work-plan updates: provincial staff and admin."""
     return may_act(user, Level.PROVINCE, obj)
 
 
-def may_review_work_plan(user: object, obj: WorkPlanTask | WorkPlanUpdate) -> bool:
+def may_review_work_plan(user: object, obj: WorkPlanTask | WorkPlanUpdate | None = None) -> bool:
     """Whether the user may accept or return a work-plan update: the provincial admin only.
 
     The staff who enter the updates should not also approve them; the admin account stands for
@@ -253,7 +253,7 @@ def require_read_work_plan(user: object, obj: WorkPlanTask | WorkPlanUpdate | No
         raise PermissionDenied("请先登录", "Login required")
     if not may_read_work_plan(user, obj):
         raise PermissionDenied(
-            "省级工作方案仅限省级用户和领导查看", "The work plan is for provincial users only"
+            "省级工作方案仅限省级用户和省级领导查看", "The work plan is for provincial users only"
         )
 
 
