@@ -63,9 +63,9 @@ SAVE, SUBMIT, REASON, ACCEPT, RETURN = "wp-save", "wp-submit", "wp-reason", "wp-
 ENTRY_BOX, REVIEW_BOX = "wp-entry-box", "wp-review-box"
 TEXTS = ((WORK_DONE, "work_done", _("本期工作进展")), (PROBLEMS, "problems", _("存在问题")),
          (NEXT_STEPS, "next_steps", _("下步计划")))  # fmt: skip
-COLUMNS = [("group", _("组别"), 200), ("task", _("重点任务"), 260), ("department", _("部门"), 170),
-           ("duty", _("职责"), 130), ("status", _("填报状态"), 120), ("progress", _("完成进度%"), 110),
-           ("late", _("逾期"), 80), ("submitted", _("首次提交"), 170)]  # fmt: skip
+COLUMNS = [("group", _("组别"), 160), ("task", _("重点任务"), 240), ("department", _("部门"), 130),
+           ("duty", _("职责"), 140), ("status", _("填报状态"), 120), ("progress", _("完成进度%"), 110),
+           ("late", _("逾期"), 80), ("submitted", _("首次提交"), 160)]  # fmt: skip
 GROUP_NUMERALS = "一二三四五六七八九十"
 
 
@@ -113,14 +113,12 @@ def layout(user: User, **_query: Any) -> Any:
     today = _today()
     frequency = _settings().reporting.frequency
     options = [{"label": p.label_zh, "value": p.key} for p in reversed(programme_periods(today, frequency))]
-    grid = data_grid(
-        GRID, [{"field": f, "headerName": h, "minWidth": w} for f, h, w in COLUMNS], height="45vh"
-    )
-    grid.columnDefs[1] |= {"flex": 1}
-    grid.dashGridOptions = {
-        **grid.dashGridOptions,
-        "rowSelection": {"mode": "singleRow", "enableClickSelection": True},
-    }
+    columns = [{"field": f, "headerName": h, "width": w, "tooltipField": f} for f, h, w in COLUMNS]
+    columns[1] |= {"flex": 1, "minWidth": 240}
+    grid = data_grid(GRID, columns, height="45vh")
+    # One period is a few dozen lines: all on one page, no paging.
+    grid.dashGridOptions = {**grid.dashGridOptions, "pagination": False,
+                            "rowSelection": {"mode": "singleRow", "enableClickSelection": True}}  # fmt: skip
     grid.getRowId = ROW_ID
     writer, reviewer = may_enter_work_plan(user), may_review_work_plan(user)
     texts = [dbc.Col([dbc.Label(caption, html_for=box), dbc.Textarea(id=box, rows=4, maxLength=NARRATIVE_LIMIT,
