@@ -161,6 +161,7 @@ def find_task(session: Session, user: User, number: int) -> WorkPlanTask:
 
 def find_department(session: Session, user: User, text: str) -> Department:
     """A department by its code, short or full name, or a part of the name that fits only one."""
+    require_read_work_plan(user)
     wanted = text.strip()
     rows = session.scalars(select(Department).where(Department.province_id == user.province_id)).all()
     exact = [d for d in rows if wanted in (d.code, d.short_zh, d.name_zh)]
@@ -192,8 +193,11 @@ def assignment_for(
 def find_work_plan_update(session: Session, user: User, task_id: int, department_id: int,
                           period: Period, *, lock: bool = False) -> WorkPlanUpdate | None:  # fmt: skip
     """The update of a task and department for the period, if entered (read permission checked)."""
-    stmt = select(WorkPlanUpdate).where(WorkPlanUpdate.task_id == task_id, WorkPlanUpdate.department_id ==
-                                        department_id, WorkPlanUpdate.period_start == period.start)  # fmt: skip
+    stmt = select(WorkPlanUpdate).where(
+        WorkPlanUpdate.task_id == task_id,
+        WorkPlanUpdate.department_id == department_id,
+        WorkPlanUpdate.period_start == period.start,
+    )
     update = session.scalars(stmt.with_for_update() if lock else stmt).first()
     if update is not None:
         require_read_work_plan(user, update)
