@@ -28,6 +28,7 @@ from dashboards.pages import (
     update_form,
     updates,
     users,
+    work_plan,
 )
 from dashboards.requests import install_callback_request_checks
 from dashboards.shell import serve_layout
@@ -44,6 +45,7 @@ PAGES = (
     application_form,
     pilot_list,
     updates,
+    work_plan,
     audit_log,
     users,
     pilot,

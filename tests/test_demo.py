@@ -11,7 +11,18 @@ from sqlalchemy import func, select
 
 from tracker.creditcode import validate_credit_code
 from tracker.demo import build_demo
-from tracker.models import City, Organisation, Pilot, PilotCategory, PilotStatus, ProgressUpdate, Role, User
+from tracker.models import (
+    City,
+    Organisation,
+    Pilot,
+    PilotCategory,
+    PilotStatus,
+    ProgressUpdate,
+    Role,
+    UpdateStatus,
+    User,
+    WorkPlanUpdate,
+)
 from tracker.progress import ProgressStatus, load_progress
 
 
@@ -37,7 +48,10 @@ def fingerprint(db) -> str:  # type: ignore[no-untyped-def]
                       .join(Pilot.organisation).order_by(Pilot.name)).all()  # fmt: skip
     updates = db.execute(select(ProgressUpdate.period_start, ProgressUpdate.status, ProgressUpdate.is_late)
                          .join(ProgressUpdate.pilot).order_by(Pilot.name, ProgressUpdate.period_start)).all()  # fmt: skip
-    return hashlib.sha256(repr((rows, updates)).encode()).hexdigest()
+    work_plan = db.execute(select(WorkPlanUpdate.task_id, WorkPlanUpdate.department_id, WorkPlanUpdate.period_start,
+                                  WorkPlanUpdate.status, WorkPlanUpdate.progress, WorkPlanUpdate.is_late)
+                           .order_by(WorkPlanUpdate.period_start, WorkPlanUpdate.task_id, WorkPlanUpdate.department_id)).all()  # fmt: skip
+    return hashlib.sha256(repr((rows, updates, work_plan)).encode()).hexdigest()
 
 
 def test_the_demo_is_deterministic(db) -> None:  # type: ignore[no-untyped-def]
@@ -114,3 +128,25 @@ def test_seed_data_is_not_credited_to_a_real_user(demo) -> None:  # type: ignore
 
     actors = set(demo.scalars(select(AuditEvent.actor_name).where(AuditEvent.entity_type == "pilots")))
     assert actors == {DEMO_ACTOR}
+
+
+def test_the_work_plan_has_every_state_in_october_and_drafts_in_november(demo) -> None:  # type: ignore[no-untyped-def]
+    from tracker.periods import Frequency, period_of
+    from tracker.workplan import work_plan_completeness, work_plan_history, work_plan_lines
+
+    admin = demo.scalars(select(User).where(User.role == Role.PROVINCE_ADMIN)).first()
+    october = work_plan_lines(demo, admin, period_of(dt.date(2026, 10, 1), Frequency.MONTHLY))
+    states = Counter(line.update.status if line.update else None for line in october)
+    assert set(states) == {*UpdateStatus, None}, states
+    assert any(line.update and line.update.is_late for line in october)
+    returned = next(
+        line.update for line in october if line.update and line.update.status is UpdateStatus.RETURNED
+    )
+    assert returned.return_reason and [s.step for s in work_plan_history(demo, admin, returned)] == [
+        "submit",
+        "return",
+    ]
+    line = work_plan_completeness(demo, admin, period_of(dt.date(2026, 10, 1), Frequency.MONTHLY))
+    assert 0 < line.submitted < line.expected and line.on_time <= line.submitted
+    november = work_plan_lines(demo, admin, period_of(dt.date(2026, 11, 1), Frequency.MONTHLY))
+    assert {line.update.status for line in november if line.update} == {UpdateStatus.DRAFT}

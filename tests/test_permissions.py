@@ -72,3 +72,23 @@ def test_city_staff_read_only_their_citys_audit_trail(db, factory) -> None:  # t
     cities = {e.city_id for e in db.scalars(visible_audit_events(user))}
     assert cities == {factory.city("长治").id}
     assert db.scalars(select(Pilot)).all()
+
+
+@pytest.mark.parametrize(("role", "city", "read", "enter", "review"), [
+    (Role.PROVINCE_ADMIN, None, True, True, True),
+    (Role.PROVINCE_STAFF, None, True, True, False),
+    (Role.LEADER, None, True, False, False),
+    (Role.LEADER, "大同", False, False, False),  # a city's leader: province-level work is not theirs
+    (Role.CITY_STAFF, "长治", False, False, False),
+])  # fmt: skip
+def test_who_reads_enters_and_reviews_the_work_plan(db, factory, role: Role, city: str | None, read: bool,
+                                                    enter: bool, review: bool) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+    from tracker.models import WorkPlanTask
+    from tracker.permissions import may_enter_work_plan, may_read_work_plan, may_review_work_plan
+
+    user = factory.user(role, city)
+    task = db.scalars(select(WorkPlanTask).where(WorkPlanTask.number == 3)).one()
+    for target in (task, None):  # that task, or the work plan in general (menus, buttons)
+        allowed = (may_read_work_plan(user, target), may_enter_work_plan(user, target),
+                   may_review_work_plan(user, target))  # fmt: skip
+        assert allowed == (read, enter, review)

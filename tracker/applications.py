@@ -128,7 +128,8 @@ def _label_zh(key: str) -> str:
         return FIELD_BY_KEY[key].label_zh
     return {"category": "试点类别", "product": "试点产品", "milestones": "阶段性目标",
             "participants": "职责分工", "file": "文件", "tasks": "任务进度", "work_done": "本期工作进展",
-            "problems": "存在问题", "next_steps": "下步计划", "pilot": "试点", "period": "报告期", "version": "版本"}.get(key, key)  # fmt: skip
+            "problems": "存在问题", "next_steps": "下步计划", "pilot": "试点", "period": "报告期", "version": "版本",
+            "progress": "完成进度"}.get(key, key)  # fmt: skip
 
 
 def _label_en(key: str) -> str:
@@ -136,7 +137,8 @@ def _label_en(key: str) -> str:
         return FIELD_BY_KEY[key].label_en
     return {"category": "category", "product": "product", "milestones": "milestones",
             "participants": "responsibilities", "file": "file", "tasks": "task progress", "work_done": "work done",
-            "problems": "problems", "next_steps": "next steps", "pilot": "pilot", "period": "period", "version": "version"}.get(key, key)  # fmt: skip
+            "problems": "problems", "next_steps": "next steps", "pilot": "pilot", "period": "period", "version": "version",
+            "progress": "progress"}.get(key, key)  # fmt: skip
 
 
 class ValidationFailed(TrackerError):

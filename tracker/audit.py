@@ -25,6 +25,7 @@ from tracker.models import (
     UpdateFile,
     UpdateMilestone,
     User,
+    WorkPlanUpdate,
 )
 
 SYSTEM_ACTOR = "system"
@@ -66,6 +67,8 @@ def _changes(obj: object) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def _city_id(session: Session, obj: object) -> int | None:
     """The city an audited object belongs to, so city users can be shown their own trail."""
+    if isinstance(obj, WorkPlanUpdate):
+        return None  # the provincial work plan: province-level, in no city's trail
     if hasattr(obj, "city_id"):
         return obj.city_id  # type: ignore[no-any-return]
     application_id = getattr(obj, "application_id", None)

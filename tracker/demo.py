@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tracker.accounts import create_user
 from tracker.creditcode import ALPHABET, check_character, organisation_check_character
+from tracker.demo_workplan import build_work_plan_demo
 from tracker.models import (
     Application,
     ApplicationStatus,
@@ -131,6 +132,7 @@ def build_demo(session: Session) -> list[DemoAccount]:
     try:
         _build_pilots(session, rng, cities)
         _pending_applications(session, rng, cities)
+        build_work_plan_demo(session, random.Random(SEED + 1), DEMO_ACTOR)  # its own draws: pilots unchanged
     finally:
         session.info["actor"] = caller
     return accounts

@@ -26,6 +26,8 @@ from tracker.models import (
     Role,
     Task,
     User,
+    WorkPlanTask,
+    WorkPlanUpdate,
 )
 
 T = TypeVar("T")
@@ -39,6 +41,7 @@ class Action(StrEnum):
     EXPORT = "export"
     VIEW_AUDIT = "view_audit"
     MANAGE_USERS = "manage_users"
+    VIEW_WORK_PLAN = "view_work_plan"  # the provincial work plan: province-level, not for city users
 
 
 class PermissionDenied(Exception):
@@ -63,8 +66,8 @@ WRITING_ROLES = frozenset({Role.PROVINCE_ADMIN, Role.PROVINCE_STAFF, Role.CITY_S
 _ALLOWED: dict[Role, frozenset[Action]] = {
     Role.PROVINCE_ADMIN: frozenset(Action),
     Role.PROVINCE_STAFF: frozenset(Action) - {Action.MANAGE_USERS},
-    Role.CITY_STAFF: frozenset(Action) - {Action.MANAGE_USERS},
-    Role.LEADER: frozenset({Action.VIEW, Action.EXPORT}),
+    Role.CITY_STAFF: frozenset(Action) - {Action.MANAGE_USERS, Action.VIEW_WORK_PLAN},
+    Role.LEADER: frozenset({Action.VIEW, Action.EXPORT, Action.VIEW_WORK_PLAN}),
 }
 # Objects whose city is their pilot's city.
 _PILOT_CHILDREN = (Task, Milestone, ProgressUpdate)
@@ -88,6 +91,10 @@ def _object_place(obj: object) -> tuple[int, int | None]:
     """(province id, city id) of an object; city None means a province-level object."""
     if isinstance(obj, _PILOT_CHILDREN):
         obj = obj.pilot
+    if isinstance(obj, WorkPlanUpdate):
+        obj = obj.task
+    if isinstance(obj, WorkPlanTask):
+        return obj.province_id, None
     if isinstance(obj, Pilot | Application | Organisation):
         return obj.city.province_id, obj.city_id
     if isinstance(obj, City):
@@ -213,3 +220,62 @@ def require_act(user: object, level: Level, obj: object) -> None:
 def visible_applications(user: object) -> Select[Application]:
     """The applications the user may see."""
     return scope_to_user(user, select(Application), Application.city_id)
+
+
+# --- the provincial work plan (晋环发〔2024〕31号) ---------------------------------------------------
+# Province-level work: provincial staff enter each lead department's progress (the departments are
+# not users), the provincial admin reviews it, leaders of the whole province read it. City users
+# neither read nor write it (their role lacks VIEW_WORK_PLAN), nor do leaders bound to a city: it
+# is not their city's business, and a work-plan task belongs to no city.
+
+
+def may_read_work_plan(user: object, obj: WorkPlanTask | WorkPlanUpdate | None = None) -> bool:
+    """Whether the user may read the work plan's tasks and updates (provincial roles, leaders)."""
+    return can(user, Action.VIEW_WORK_PLAN, obj) and isinstance(user, User) and city_scope(user) is None
+
+
+def may_enter_work_plan(user: object, obj: WorkPlanTask | WorkPlanUpdate | None = None) -> bool:
+    """Whether the user may enter (save, submit) work-plan updates: provincial staff and admin."""
+    return may_act(user, Level.PROVINCE, obj)
+
+
+def may_review_work_plan(user: object, obj: WorkPlanTask | WorkPlanUpdate | None = None) -> bool:
+    """Whether the user may accept or return a work-plan update: the provincial admin only.
+
+    The staff who enter the updates should not also approve them; the admin account stands for
+    the office that owns the programme (应对气候变化处), as the province's reviewer does for cities.
+    """
+    return may_act(user, Level.PROVINCE, obj) and isinstance(user, User) and user.role is Role.PROVINCE_ADMIN
+
+
+def require_read_work_plan(user: object, obj: WorkPlanTask | WorkPlanUpdate | None = None) -> None:
+    if not is_active_user(user):
+        raise PermissionDenied("请先登录", "Login required")
+    if not may_read_work_plan(user, obj):
+        raise PermissionDenied(
+            "省级工作方案仅限省级用户和省级领导查看", "The work plan is for provincial users only"
+        )
+
+
+def require_enter_work_plan(user: object, obj: WorkPlanTask | WorkPlanUpdate) -> None:
+    require_read_work_plan(user, obj)
+    if not may_enter_work_plan(user, obj):
+        raise PermissionDenied(
+            "省级工作方案进展仅限省级业务人员填报", "Only provincial staff enter work-plan progress"
+        )
+
+
+def require_review_work_plan(user: object, obj: WorkPlanTask | WorkPlanUpdate) -> None:
+    require_read_work_plan(user, obj)
+    if not may_review_work_plan(user, obj):
+        raise PermissionDenied(
+            "省级工作方案进展仅限省级管理员审核", "Only the provincial admin reviews work-plan progress"
+        )
+
+
+def visible_work_plan_tasks(user: object) -> Select[WorkPlanTask]:
+    """The work plan's tasks the user may read (their province's, for provincial users and leaders)."""
+    if not may_read_work_plan(user):
+        return select(WorkPlanTask).where(false())
+    assert isinstance(user, User)
+    return select(WorkPlanTask).where(WorkPlanTask.province_id == user.province_id)

@@ -21,7 +21,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
@@ -202,6 +202,22 @@ def parse_number(value: Any) -> Decimal | None:
     return number
 
 
+NARRATIVES = (("work_done", "本期工作进展", "work done"), ("problems", "存在问题", "problems"),
+              ("next_steps", "下步计划", "next steps"))  # fmt: skip
+
+
+def narrative_problems(entry: object) -> list[Problem]:
+    """Work done, problems or next steps longer than NARRATIVE_LIMIT, in an entry that has them
+    (a pilot's update or a work-plan update)."""
+    problems = []
+    for key, label_zh, label_en in NARRATIVES:
+        text = clean_text(getattr(entry, key))
+        if len(text) > NARRATIVE_LIMIT:
+            problems.append(Problem(key, f"{label_zh}超过{NARRATIVE_LIMIT}字（现有{len(text)}字）",
+                                    f"{label_en} longer than {NARRATIVE_LIMIT} characters"))  # fmt: skip
+    return problems
+
+
 def check_entry(pilot: Pilot, entry: UpdateEntry, period: Period, *, complete: bool) -> dict[int, Decimal]:
     """Every problem at once, or the task percentages as numbers. ``complete``: for submission,
     every task needs a figure and the work done must be described."""
@@ -239,12 +255,7 @@ def check_entry(pilot: Pilot, entry: UpdateEntry, period: Period, *, complete: b
                                         f"task {task.number} has no progress figure"))  # fmt: skip
         if not clean_text(entry.work_done):
             problems.append(Problem("work_done", "请填写本期工作进展", "describe the work done"))
-    for key, label_zh, label_en in (("work_done", "本期工作进展", "work done"), ("problems", "存在问题", "problems"),
-                                     ("next_steps", "下步计划", "next steps")):  # fmt: skip
-        text = clean_text(getattr(entry, key))
-        if len(text) > NARRATIVE_LIMIT:
-            problems.append(Problem(key, f"{label_zh}超过{NARRATIVE_LIMIT}字（现有{len(text)}字）",
-                                    f"{label_en} longer than {NARRATIVE_LIMIT} characters"))  # fmt: skip
+    problems += narrative_problems(entry)
     seen: set[int] = set()
     for report in entry.milestones:
         milestone = milestones.get(report.milestone_id)
@@ -289,7 +300,15 @@ def updates_for(session: Session, pilot_ids: list[int], period: Period) -> dict[
     )}  # fmt: skip
 
 
-def _check_version(update: ProgressUpdate, version: int | None) -> None:
+class Versioned(Protocol):
+    """A row under optimistic locking (``version_id_col``): a pilot's or a work-plan update."""
+
+    @property
+    def version(self) -> int: ...
+
+
+def check_version(update: Versioned, version: int | None) -> None:
+    """Refuse a change made from an older reading of ``update`` (the version the user saw)."""
     if version is None or version != update.version:
         raise UpdateConflict(
             f"该更新已被他人修改（当前版本{update.version}，您编辑的是版本{version or '—'}），"
@@ -325,7 +344,7 @@ def save_update(
     check_window(session, pilot, period, reporting, today)
     update = find_update(session, pilot.id, period, lock=True)
     if update is not None:
-        _check_version(update, version)
+        check_version(update, version)
         if update.status not in EDITABLE:
             raise UpdateConflict(f"该更新{STATUS_ZH[update.status]}，不能修改",
                                f"The update is {update.status.value} and cannot change")  # fmt: skip
@@ -396,7 +415,7 @@ def submit_update(
     """Submit a draft or a corrected returned update. After the due day it is marked late."""
     update = _locked(session, update_id)
     require_act(user, Level.CITY, update.pilot)
-    _check_version(update, version)
+    check_version(update, version)
     if update.status not in EDITABLE:
         raise UpdateConflict(f"该更新{STATUS_ZH[update.status]}，不能提交",
                            f"The update is {update.status.value}; it cannot be submitted")  # fmt: skip
@@ -430,7 +449,7 @@ def review_update(
     """The province accepts a submitted update (it is then locked) or returns it with a reason."""
     update = _locked(session, update_id)
     require_act(user, Level.PROVINCE, update.pilot)
-    _check_version(update, version)
+    check_version(update, version)
     if update.status is not US.SUBMITTED:
         raise UpdateConflict(f"该更新{STATUS_ZH[update.status]}，只有已提交的更新可以审核",
                            f"Only submitted updates can be reviewed (this one is {update.status.value})")  # fmt: skip

@@ -249,12 +249,14 @@ def deadlines_set(batch_number: int, city: str, source: str | None, deadline: st
 def _register_groups() -> None:
     from tracker_cli.lifecycle import applications, deadlines_grant, pilots
     from tracker_cli.updates import flags, updates
+    from tracker_cli.workplan import workplan
 
     deadlines.add_command(deadlines_grant)
     cli.add_command(applications)
     cli.add_command(pilots)
     cli.add_command(updates)
     cli.add_command(flags)
+    cli.add_command(workplan)
 
 
 _register_groups()

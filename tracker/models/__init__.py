@@ -46,6 +46,7 @@ from tracker.models.pilots import (
     TaskProgress,
 )
 from tracker.models.updates import UpdateFile, UpdateMilestone, UpdateWindowException
+from tracker.models.workplan import WorkPlanUpdate
 
 __all__ = [
     "ApiToken",
@@ -94,5 +95,6 @@ __all__ = [
     "UserSession",
     "WorkPlanTask",
     "WorkPlanTaskDepartment",
+    "WorkPlanUpdate",
     "WorkflowStep",
 ]

@@ -1,0 +1,311 @@
+"""省级工作方案: the 12 key tasks of 晋环发〔2024〕31号 by reporting department, for one period.
+
+Provincial staff select a task and department and enter its progress, work done, problems and next
+steps (save a draft, or submit); the provincial admin accepts or returns it with a reason; leaders
+read. City users never see the page (tracker.permissions: the work plan is province-level)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+from flask import current_app
+
+from dashboards.access import db_session, forbidden_page, guarded_layout, request_user
+from dashboards.grid import data_grid
+from dashboards.widgets import ROW_ID, alert, has_selection, problems_alert, with_row_ids
+from tracker.applications import ValidationFailed
+from tracker.errors import TrackerError
+from tracker.i18n import _
+from tracker.labels import format_date_zh, format_datetime_zh
+from tracker.models import UpdateStatus, User, WorkPlanUpdate
+from tracker.periods import Period, due_date, parse_period, reporting_period
+from tracker.permissions import (
+    Action,
+    PermissionDenied,
+    may_enter_work_plan,
+    may_read_work_plan,
+    may_review_work_plan,
+)
+from tracker.updates import EDITABLE, NARRATIVE_LIMIT, STATUS_ZH, STEP_ZH
+from tracker.workplan import (
+    WorkPlanEntry,
+    WorkPlanLine,
+    assignment_for,
+    find_work_plan_update,
+    programme_periods,
+    review_work_plan_update,
+    save_work_plan_update,
+    submit_work_plan_update,
+    work_plan_completeness,
+    work_plan_history,
+    work_plan_lines,
+)
+
+PATH = "/work-plan"
+NAME = _("省级工作方案")
+ORDER = 6
+REQUIRED_ACTION = Action.VIEW_WORK_PLAN
+
+PERIOD, GRID, COMPLETENESS, MESSAGE, REFRESH = (
+    "wp-period",
+    "wp-grid",
+    "wp-completeness",
+    "wp-message",
+    "wp-refresh",
+)
+DETAIL, HISTORY, FORM, VERSION = "wp-detail", "wp-history", "wp-form", "wp-version"
+PROGRESS, WORK_DONE, PROBLEMS, NEXT_STEPS = "wp-progress", "wp-work-done", "wp-problems", "wp-next-steps"
+SAVE, SUBMIT, REASON, ACCEPT, RETURN = "wp-save", "wp-submit", "wp-reason", "wp-accept", "wp-return"
+ENTRY_BOX, REVIEW_BOX = "wp-entry-box", "wp-review-box"
+TEXTS = ((WORK_DONE, "work_done", _("本期工作进展")), (PROBLEMS, "problems", _("存在问题")),
+         (NEXT_STEPS, "next_steps", _("下步计划")))  # fmt: skip
+COLUMNS = [("group", _("组别"), 160), ("task", _("重点任务"), 240), ("department", _("部门"), 130),
+           ("duty", _("职责"), 140), ("status", _("填报状态"), 120), ("progress", _("完成进度%"), 110),
+           ("late", _("逾期"), 80), ("submitted", _("首次提交"), 160)]  # fmt: skip
+GROUP_NUMERALS = "一二三四五六七八九十"
+
+
+def _settings() -> Any:
+    return current_app.config["TRACKER_SETTINGS"]
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(_settings().timezone).date()
+
+
+def _period(value: Any) -> Period:
+    reporting = _settings().reporting
+    if isinstance(value, str) and value:
+        try:
+            return parse_period(value, reporting.frequency)
+        except TrackerError:
+            pass
+    return reporting_period(_today(), reporting)
+
+
+def _reader(action: Action = REQUIRED_ACTION) -> User:
+    """The current user if they may read the work plan (and their role allows ``action``); a city
+    user's hand-made request gets nothing back."""
+    user = request_user(action)
+    if not may_read_work_plan(user):
+        raise PreventUpdate
+    return user
+
+
+def _pair(rows: Any) -> tuple[int, int]:
+    """(task id, department id) of the grid's selected row; anything malformed stops the callback."""
+    if not has_selection(rows):
+        raise PreventUpdate
+    task_id, department_id = rows[0].get("task_id"), rows[0].get("department_id")
+    if not all(isinstance(x, int) and not isinstance(x, bool) for x in (task_id, department_id)):
+        raise PreventUpdate
+    return task_id, department_id
+
+
+@guarded_layout(REQUIRED_ACTION)
+def layout(user: User, **_query: Any) -> Any:
+    if not may_read_work_plan(user):  # a leader bound to one city
+        return forbidden_page()
+    today = _today()
+    frequency = _settings().reporting.frequency
+    options = [{"label": p.label_zh, "value": p.key} for p in reversed(programme_periods(today, frequency))]
+    columns = [{"field": f, "headerName": h, "width": w, "tooltipField": f} for f, h, w in COLUMNS]
+    columns[1] |= {"flex": 1, "minWidth": 240}
+    grid = data_grid(GRID, columns, height="45vh")
+    # One period is a few dozen lines: all on one page, no paging.
+    grid.dashGridOptions = {**grid.dashGridOptions, "pagination": False,
+                            "rowSelection": {"mode": "singleRow", "enableClickSelection": True}}  # fmt: skip
+    grid.getRowId = ROW_ID
+    writer, reviewer = may_enter_work_plan(user), may_review_work_plan(user)
+    texts = [dbc.Col([dbc.Label(caption, html_for=box), dbc.Textarea(id=box, rows=4, maxLength=NARRATIVE_LIMIT,
+                                                                    disabled=not writer)], md=4)
+             for box, _key, caption in TEXTS]  # fmt: skip
+    form = html.Div([
+        html.Div(id=DETAIL),
+        dbc.Row([dbc.Col([dbc.Label(_("完成进度（%）"), html_for=PROGRESS),
+                          dbc.Input(id=PROGRESS, type="number", min=0, max=100, step=0.1, disabled=not writer)], md=2)],
+                className="mb-2"),
+        dbc.Row(texts, className="mb-2 g-2"),
+        html.Div([dbc.Button(_("保存草稿"), id=SAVE, color="secondary", size="sm", className="me-1"),
+                  dbc.Button(_("提交"), id=SUBMIT, color="primary", size="sm")], id=ENTRY_BOX, hidden=not writer, className="mb-2"),
+        html.Div([dbc.Textarea(id=REASON, placeholder=_("退回理由（退回时必填）"), rows=2, maxLength=2000, className="mb-1"),
+                  dbc.Button(_("采纳"), id=ACCEPT, color="success", size="sm", className="me-1"),
+                  dbc.Button(_("退回"), id=RETURN, color="danger", size="sm")], id=REVIEW_BOX, hidden=not reviewer, className="mb-2"),
+        html.H3(_("办理记录"), className="h6 mt-2"), html.Div(id=HISTORY),
+    ], id=FORM, hidden=True, className="mt-3")  # fmt: skip
+    return html.Div([
+        html.H2(_("省级工作方案"), className="h4"),
+        html.P(_("《碳足迹管理体系建设工作方案》（晋环发〔2024〕31号）12项重点任务，按牵头（或按职责分工负责）部门定期调度："
+                 "省厅业务人员代各部门填报进展，省级管理员审核采纳。"), className="text-muted small"),
+        dbc.Row([dbc.Col(dcc.Dropdown(id=PERIOD, options=options, value=reporting_period(today, _settings().reporting).key,
+                                      clearable=False, searchable=False), md=3)], className="mb-2"),
+        html.Div(id=COMPLETENESS, className="mb-2 small"),
+        html.Div(id=MESSAGE),
+        grid,
+        form,
+        dcc.Store(id=VERSION), dcc.Store(id=REFRESH, data=0),
+    ])  # fmt: skip
+
+
+def _row(line: WorkPlanLine) -> dict[str, Any]:
+    task, department, update = line.assignment.task, line.assignment.department, line.update
+    submitted = update.submitted_at if update else None
+    return {
+        "id": f"{task.id}-{department.id}", "task_id": task.id, "department_id": department.id,
+        "group": f"{GROUP_NUMERALS[task.group_number - 1]}、{task.group_title_zh}",
+        "task": f"{task.number}. {task.title_zh}", "department": department.short_zh, "duty": line.assignment.duty_zh,
+        "status": STATUS_ZH[update.status] if update else _("未填报"),
+        "progress": float(update.progress) if update and update.progress is not None else None,
+        "late": _("是") if update and update.is_late else "",
+        "submitted": format_datetime_zh(submitted, _settings().timezone) if submitted else "",
+    }  # fmt: skip
+
+
+def _completeness_line(session: Any, user: User, period: Period) -> Any:
+    line = work_plan_completeness(session, user, period)
+    if line.expected == 0:
+        return _("{period}早于工作方案印发，无需调度").format(period=period.label_zh)
+    shares = [f"{v}%" if v is not None else "—" for v in (line.completeness, line.timeliness)]
+    return _("{period}（{due}前报送）：应报{expected}项，已报{submitted}项，按时{on_time}项，已采纳{accepted}项；"
+             "完整率{completeness}，及时率{timeliness}").format(
+        period=period.label_zh, due=format_date_zh(due_date(period, _settings().reporting)), expected=line.expected,
+        submitted=line.submitted, on_time=line.on_time, accepted=line.accepted, completeness=shares[0],
+        timeliness=shares[1])  # fmt: skip
+
+
+def _detail(line_title: str, update: WorkPlanUpdate | None) -> Any:
+    if update is None:
+        return html.H3(
+            [line_title, dbc.Badge(_("未填报"), color="light", text_color="dark", className="ms-2")],
+            className="h6",
+        )
+    return html.Div([
+        html.H3([line_title, dbc.Badge(STATUS_ZH[update.status], color="info", className="ms-2")], className="h6"),
+        html.P([_("版本") + f" {update.version}", f"　{_('逾期提交')}" if update.is_late else ""], className="small"),
+        dbc.Alert(f"{_('退回理由')}：{update.return_reason}", color="warning", className="py-1") if update.return_reason else None,
+    ])  # fmt: skip
+
+
+def _history(session: Any, user: User, update: WorkPlanUpdate | None) -> Any:
+    steps = work_plan_history(session, user, update) if update else []
+    tz = _settings().timezone
+    items = [html.Li(f"{format_datetime_zh(s.at, tz)}　{s.actor_name}　{STEP_ZH.get(s.step, s.step)}"
+                     + (f"　{_('理由')}：{s.reason}" if s.reason else "")) for s in steps]  # fmt: skip
+    return html.Ul(items or [html.Li(_("暂无"))], className="small")
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _version(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def register_callbacks(app: Dash) -> None:
+    @app.callback(
+        Output(GRID, "rowData"),
+        Output(COMPLETENESS, "children"),
+        Input(PERIOD, "value"),
+        Input(REFRESH, "data"),
+    )
+    def load(period_value: Any, _refresh: Any) -> tuple[Any, Any]:
+        user = _reader()
+        period = _period(period_value)
+        with db_session() as session:
+            rows = [_row(line) for line in work_plan_lines(session, user, period)]
+            return with_row_ids(rows), _completeness_line(session, user, period)
+
+    @app.callback(
+        Output(FORM, "hidden"), Output(DETAIL, "children"), Output(HISTORY, "children"),
+        Output(PROGRESS, "value"), Output(WORK_DONE, "value"), Output(PROBLEMS, "value"), Output(NEXT_STEPS, "value"),
+        Output(VERSION, "data"), Output(SAVE, "disabled"), Output(SUBMIT, "disabled"), Output(ACCEPT, "disabled"),
+        Output(RETURN, "disabled"),
+        Input(GRID, "selectedRows"), Input(REFRESH, "data"), State(PERIOD, "value"),
+    )  # fmt: skip
+    def show(rows: Any, _refresh: Any, period_value: Any) -> tuple[Any, ...]:
+        user = _reader()
+        task_id, department_id = _pair(rows)
+        period = _period(period_value)
+        with db_session() as session:
+            try:
+                assignment = assignment_for(session, user, task_id, department_id, period)
+            except (TrackerError, PermissionDenied):
+                raise PreventUpdate from None
+            update = find_work_plan_update(session, user, task_id, department_id, period)
+            task, department = assignment.task, assignment.department
+            title = f"{task.number}. {task.title_zh} · {department.short_zh} · {period.label_zh}"
+            editable = update is None or update.status in EDITABLE
+            reviewable = update is not None and update.status is UpdateStatus.SUBMITTED
+            progress = float(update.progress) if update and update.progress is not None else None
+            texts = [getattr(update, key) or "" if update else "" for _box, key, _caption in TEXTS]
+            return (False, _detail(title, update), _history(session, user, update), progress, *texts,
+                    update.version if update else None, not editable, not editable, not reviewable, not reviewable)  # fmt: skip
+
+    @app.callback(
+        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
+        Input(SAVE, "n_clicks"), Input(SUBMIT, "n_clicks"),
+        State(GRID, "selectedRows"), State(PERIOD, "value"), State(PROGRESS, "value"), State(WORK_DONE, "value"),
+        State(PROBLEMS, "value"), State(NEXT_STEPS, "value"), State(VERSION, "data"), State(REFRESH, "data"),
+        prevent_initial_call=True,
+    )  # fmt: skip
+    def enter(_save: Any, _submit: Any, rows: Any, period_value: Any, progress: Any, work_done: Any, problems: Any,
+              next_steps: Any, version: Any, refresh: Any) -> tuple[Any, Any]:  # fmt: skip
+        user = _reader(Action.EDIT)
+        if ctx.triggered_id not in (SAVE, SUBMIT):
+            raise PreventUpdate
+        if not has_selection(rows):
+            return alert(_("请先在列表中选择一项任务和部门"), "warning"), no_update
+        task_id, department_id = _pair(rows)
+        period, settings = _period(period_value), _settings()
+        now = dt.datetime.now(dt.UTC)
+        entry = WorkPlanEntry(progress if isinstance(progress, int | float | str) else None, _text(work_done),
+                              _text(problems), _text(next_steps))  # fmt: skip
+        try:
+            with db_session() as session:
+                update = save_work_plan_update(session, user, task_id, department_id, period, entry, today=_today(),
+                                               version=_version(version))  # fmt: skip
+                if ctx.triggered_id == SUBMIT:
+                    submit_work_plan_update(session, user, update.id, version=update.version,
+                                            reporting=settings.reporting, now=now, tz=settings.timezone)  # fmt: skip
+                name = f"{update.task.number}. {update.task.title_zh} · {update.department.short_zh}"
+        except ValidationFailed as error:
+            return problems_alert(error), no_update
+        except (TrackerError, PermissionDenied) as error:
+            return alert(error.message_zh, "danger"), no_update
+        done = _("已提交") if ctx.triggered_id == SUBMIT else _("已保存草稿")
+        return alert(f"{done}：{name}"), (refresh or 0) + 1
+
+    @app.callback(
+        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
+        Output(REASON, "value"),
+        Input(ACCEPT, "n_clicks"), Input(RETURN, "n_clicks"),
+        State(GRID, "selectedRows"), State(PERIOD, "value"), State(VERSION, "data"), State(REASON, "value"),
+        State(REFRESH, "data"),
+        prevent_initial_call=True,
+    )  # fmt: skip
+    def decide(_accept: Any, _return: Any, rows: Any, period_value: Any, version: Any, reason: Any,
+               refresh: Any) -> tuple[Any, Any, Any]:  # fmt: skip
+        user = _reader(Action.EDIT)
+        if ctx.triggered_id not in (ACCEPT, RETURN):
+            raise PreventUpdate
+        if not has_selection(rows):
+            return alert(_("请先在列表中选择一项已提交的进展"), "warning"), no_update, no_update
+        task_id, department_id = _pair(rows)
+        try:
+            with db_session() as session:
+                update = find_work_plan_update(session, user, task_id, department_id, _period(period_value))
+                if update is None:
+                    return alert(_("该部门本期尚未填报"), "warning"), no_update, no_update
+                review_work_plan_update(session, user, update.id, accept=ctx.triggered_id == ACCEPT,
+                                        version=_version(version),
+                                        now=dt.datetime.now(dt.UTC), reason=_text(reason))  # fmt: skip
+                name = f"{update.task.number}. {update.task.title_zh} · {update.department.short_zh}"
+        except (TrackerError, PermissionDenied) as error:
+            return alert(error.message_zh, "danger"), no_update, no_update
+        done = _("已采纳") if ctx.triggered_id == ACCEPT else _("已退回")
+        return alert(f"{done}：{name}"), (refresh or 0) + 1, ""  # the reason is not carried to the next one
