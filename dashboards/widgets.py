@@ -107,3 +107,12 @@ def evidence_list(update: Any) -> Any:
     return html.Ul([html.Li([html.A(f.filename, href=f"/evidence/{f.id}"),
                              html.Span(f"　{supports(f)}　{f.size_bytes // 1024 + 1} KB", className="text-muted")])
                     for f in update.files], className="small")  # fmt: skip
+
+
+def simple_table(head: list[str], rows: list[list[Any]], table_id: str) -> Any:
+    """A small read-only table (a pilot's tasks, a city's dues); 暂无 when there are no rows."""
+    if not rows:
+        return html.P(_("暂无"), className="text-muted small", id=table_id)
+    return dbc.Table([html.Thead(html.Tr([html.Th(h) for h in head])),
+                      html.Tbody([html.Tr([html.Td(c) for c in row]) for row in rows])],
+                     bordered=True, hover=True, size="sm", className="small", id=table_id)  # fmt: skip

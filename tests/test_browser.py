@@ -60,14 +60,20 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
-def test_city_user_sees_only_their_city_then_logs_out(
-    live_server: str, browser: Any, artifacts: Path
-) -> None:
+def watched_page(browser: Any) -> tuple[Any, Any, list[str]]:
+    """A fresh context and page, with console errors and failed requests collected in a list."""
     context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
     page = context.new_page()
     problems: list[str] = []
     page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
     page.on("requestfailed", lambda req: problems.append(f"failed: {req.url}"))
+    return context, page, problems
+
+
+def test_city_user_sees_only_their_city_then_logs_out(
+    live_server: str, browser: Any, artifacts: Path
+) -> None:
+    context, page, problems = watched_page(browser)
     page.on(
         "request",
         lambda req: None if req.url.startswith(live_server) else problems.append(f"off-site: {req.url}"),
@@ -144,11 +150,7 @@ def test_a_pilot_name_opens_its_page_with_figures_and_charts(
 ) -> None:
     """The registry's pilot names are links (an AG Grid cell renderer served from /assets); the
     pilot page draws its timeline and curve with no console errors."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
-    page.on("requestfailed", lambda req: problems.append(f"failed: {req.url}"))
+    context, page, problems = watched_page(browser)
     page.on(
         "response", lambda res: problems.append(f"{res.status}: {res.url}") if res.status >= 400 else None
     )

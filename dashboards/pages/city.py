@@ -13,6 +13,7 @@ from flask import current_app
 
 from dashboards.access import db_session, guarded_layout
 from dashboards.pages.pilot import STATUS_COLOURS, UPDATE_COLOURS
+from dashboards.widgets import simple_table
 from tracker.city_workspace import city_overdue_milestones, dues, open_updates, workspace_city
 from tracker.clock import local_today
 from tracker.i18n import _
@@ -35,14 +36,6 @@ def _pct(value: Decimal | None) -> str:
 
 def _pilot_link(pilot_id: int, name: str) -> Any:
     return dcc.Link(name, href=f"/pilot?id={pilot_id}")
-
-
-def _table(head: list[str], rows: list[list[Any]], table_id: str) -> Any:
-    if not rows:
-        return html.P(_("暂无"), className="text-muted small", id=table_id)
-    return dbc.Table([html.Thead(html.Tr([html.Th(h) for h in head])),
-                      html.Tbody([html.Tr([html.Td(c) for c in row]) for row in rows])],
-                     bordered=True, hover=True, size="sm", className="small", id=table_id)  # fmt: skip
 
 
 def _city_choice(session: Any, user: User) -> Any:
@@ -113,13 +106,13 @@ def layout(user: User, city: Any = None, **_query: Any) -> Any:
             html.P(_("截至{date}；序时进度与实际进度与试点详情页、API 一致。").format(date=format_date_zh(today)),
                    className="text-muted small"),
             _summary(due),
-            html.H3(_("本期应报试点"), className="h6"), _table(head, _due_rows(due, user.role is Role.CITY_STAFF), "city-dues"),
+            html.H3(_("本期应报试点"), className="h6"), simple_table(head, _due_rows(due, user.role is Role.CITY_STAFF), "city-dues"),
             dbc.Button(_("去填报（调度填报）"), href="/updates", color="primary", size="sm", className="mb-3")
             if user.role is Role.CITY_STAFF else None,
             html.H3(_("草稿与被退回的更新"), className="h6"),
-            _table([_("试点"), _("报告期"), _("状态"), _("退回理由")], drafts, "city-open-updates"),
+            simple_table([_("试点"), _("报告期"), _("状态"), _("退回理由")], drafts, "city-open-updates"),
             html.H3(_("逾期未完成的阶段性目标"), className="h6 mt-3"),
-            _table([_("试点"), _("阶段性目标"), _("到期日"), _("已逾期")], overdue, "city-overdue"),
+            simple_table([_("试点"), _("阶段性目标"), _("到期日"), _("已逾期")], overdue, "city-overdue"),
         ])  # fmt: skip
 
 

@@ -16,7 +16,7 @@ from flask import current_app
 
 from dashboards.access import db_session, guarded_layout
 from dashboards.pages.audit_log import ACTIONS, ENTITIES, FIELDS
-from dashboards.widgets import evidence_list
+from dashboards.widgets import evidence_list, simple_table
 from tracker.clock import local_today
 from tracker.deadlines import parse_chinese_or_iso_date
 from tracker.i18n import _
@@ -127,14 +127,6 @@ def _header(pilot: Pilot, progress: Any, on: dt.date) -> Any:
     ])  # fmt: skip
 
 
-def _table(head: list[str], rows: list[list[Any]], table_id: str) -> Any:
-    if not rows:
-        return html.P(_("暂无"), className="text-muted small", id=table_id)
-    return dbc.Table([html.Thead(html.Tr([html.Th(h) for h in head])),
-                      html.Tbody([html.Tr([html.Td(c) for c in row]) for row in rows])],
-                     bordered=True, hover=True, size="sm", className="small", id=table_id)  # fmt: skip
-
-
 def _tasks(session: Any, pilot: Pilot, on: dt.date, changes: PlanChanges) -> Any:
     units = {t.id: t for t in pilot.tasks}
     rows = []
@@ -150,7 +142,7 @@ def _tasks(session: Any, pilot: Pilot, on: dt.date, changes: PlanChanges) -> Any
         ])  # fmt: skip
     head = [_("序号"), _("任务"), _("权重"), _("计划开始"), _("计划完成"), _("责任单位"), _("序时进度%"),
             _("实际进度%"), _("差距")]  # fmt: skip
-    return _table(head, rows, "pilot-tasks")
+    return simple_table(head, rows, "pilot-tasks")
 
 
 def _milestones(pilot: Pilot, overdue: set[int], changes: PlanChanges) -> Any:
@@ -166,7 +158,7 @@ def _milestones(pilot: Pilot, overdue: set[int], changes: PlanChanges) -> Any:
             _cell(changes, "milestones", m.id, "evidence_required", m.evidence_required), state,
         ])  # fmt: skip
     head = [_("阶段性目标"), _("到期日"), _("指标"), _("目标值"), _("需佐证材料"), _("状态")]
-    return _table(head, rows, "pilot-milestones")
+    return simple_table(head, rows, "pilot-milestones")
 
 
 def _timeline(pilot: Pilot, on: dt.date) -> Any:
@@ -232,7 +224,7 @@ def _updates(session: Any, pilot: Pilot) -> Any:
         _("工作进展"),
         _("退回理由"),
     ]
-    return _table(head, rows, "pilot-updates")
+    return simple_table(head, rows, "pilot-updates")
 
 
 def _evidence(pilot: Pilot) -> Any:
@@ -246,7 +238,7 @@ def _evidence(pilot: Pilot) -> Any:
 def _flags(session: Any, user: User, pilot: Pilot) -> Any:
     rows = [[f.rule_id, label(f.severity), f.message_zh, label(f.status), format_date_zh(f.first_seen.date())]
             for f in pilot_flags(session, user, pilot)]  # fmt: skip
-    return _table([_("规则"), _("严重程度"), _("说明"), _("状态"), _("首次发现")], rows, "pilot-flags")
+    return simple_table([_("规则"), _("严重程度"), _("说明"), _("状态"), _("首次发现")], rows, "pilot-flags")
 
 
 STATUS_WORDS = {s.value: label(s) for s in PilotStatus} | {s.value: STATUS_ZH[s] for s in UpdateStatus}
@@ -272,7 +264,7 @@ def _audit(session: Any, user: User, pilot: Pilot) -> Any:
     rows = [[format_datetime_zh(e.at, tz), e.actor_name, ACTIONS.get(e.action, e.action),
              ENTITIES.get(e.entity_type, e.entity_type) + (f" #{e.entity_id}" if e.entity_id else ""), _audit_change(e)]
             for e in pilot_audit(session, user, pilot)]  # fmt: skip
-    return _table([_("时间"), _("操作人"), _("操作"), _("对象"), _("内容")], rows, "pilot-audit")
+    return simple_table([_("时间"), _("操作人"), _("操作"), _("对象"), _("内容")], rows, "pilot-audit")
 
 
 def _on(value: Any, today: dt.date) -> dt.date:
@@ -304,7 +296,7 @@ def layout(user: User, id: Any = None, on: Any = None, **_query: Any) -> Any:
             html.H3(_("任务清单"), className="h6 mt-3"), html.P(since, className="text-muted small"),
             _tasks(session, pilot, day, changes),
             html.H3(_("阶段性目标"), className="h6 mt-3"), _milestones(pilot, overdue, changes),
-            html.H3(_("参与单位及分工"), className="h6 mt-3"), _table([_("单位"), _("分工")], participants, "pilot-participants"),
+            html.H3(_("参与单位及分工"), className="h6 mt-3"), simple_table([_("单位"), _("分工")], participants, "pilot-participants"),
             dbc.Row([
                 dbc.Col([html.H3(_("实施计划时间轴"), className="h6 mt-3"), _timeline(pilot, day)], lg=6),
                 dbc.Col([html.H3(_("序时进度与实际进度"), className="h6 mt-3"),
