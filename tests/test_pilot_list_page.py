@@ -161,3 +161,58 @@ def test_participants_are_added_changed_and_removed(client, app, setup, db) -> N
         "plist-save-plan": 1, "plist-grid": selected, "plist-tasks": [], "plist-milestones": [],
         "plist-version": pilot.version, "plist-participants": []}).status_code == 204  # fmt: skip
     assert len(db.scalars(select(PilotParticipant).where(PilotParticipant.pilot_id == pilot.id)).all()) == 2
+
+
+def test_a_custom_task_and_a_new_milestone_join_the_plan(client, app, setup, db) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from tracker.models import Milestone, Task, TaskTemplate
+
+    pilot = setup
+    pilot.tasks[0].template_id = db.scalars(select(TaskTemplate.id)).first()  # a standard task
+    db.commit()
+    login(client, "czs")
+    selected = [{"id": pilot.id}]
+    detail = response_of(call_callback(client, app, "plist-detail", {"plist-grid": selected}))
+    tasks, version = detail["plist-tasks"]["rowData"], detail["plist-version"]["data"]
+    standard_title = tasks[0]["title"]
+    grown = response_of(call_callback(client, app, "plist-tasks", {"plist-add-task": 1, "plist-tasks": tasks,
+                                      "plist-milestones": [], "plist-grid": selected}))  # fmt: skip
+    tasks = grown["plist-tasks"]["rowData"]
+    assert (
+        tasks[-1]["id"] is None
+        and tasks[-1]["custom"]
+        and tasks[-1]["planned_start"] == tasks[0]["planned_start"]
+    )
+    added = response_of(call_callback(client, app, "plist-milestones", {"plist-add-milestone": 1, "plist-tasks": tasks,
+                                      "plist-milestones": [], "plist-grid": selected}))  # fmt: skip
+    milestones = added["plist-milestones"]["rowData"]
+    tasks[-1] |= {"title": "碳标识认证申请", "weight": 2, "responsible_unit": "质量部"}
+    tasks[0]["title"] = "改了标准任务的名称"  # not a custom task: its title stays the template's
+    milestones[-1] |= {"title": "取得碳标识证书", "indicator": "证书", "target_value": "1"}
+    blank = {"id": None, "title": "", "weight": 1, "planned_start": tasks[0]["planned_start"],
+             "planned_end": tasks[0]["planned_end"]}  # a new row left empty is not saved  # fmt: skip
+    saved = response_of(call_callback(client, app, "plist-message", {
+        "plist-save-plan": 1, "plist-grid": selected, "plist-tasks": [*tasks, blank], "plist-milestones": milestones,
+        "plist-version": version}))  # fmt: skip
+    assert "计划调整已保存" in json.dumps(saved, ensure_ascii=False)
+    db.expire_all()
+    rows = db.scalars(select(Task).where(Task.pilot_id == pilot.id).order_by(Task.position)).all()
+    assert rows[0].title == standard_title
+    assert (rows[-1].title, rows[-1].template_id, rows[-1].responsible_unit) == (
+        "碳标识认证申请",
+        None,
+        "质量部",
+    )
+    assert rows[-1].number == str(len(rows))
+    assert db.scalars(select(Milestone.title).where(Milestone.pilot_id == pilot.id)).all() == [
+        "取得碳标识证书"
+    ]
+    # A custom task renamed to nothing is refused, with the row named.
+    detail = response_of(call_callback(client, app, "plist-detail", {"plist-grid": selected}))
+    tasks = detail["plist-tasks"]["rowData"]
+    tasks[-1]["title"] = " "
+    refused = response_of(call_callback(client, app, "plist-message", {
+        "plist-save-plan": 1, "plist-grid": selected, "plist-tasks": tasks, "plist-milestones": [],
+        "plist-version": detail["plist-version"]["data"]}))  # fmt: skip
+    assert "须填写任务名称" in json.dumps(refused, ensure_ascii=False)

@@ -566,20 +566,27 @@ def application_rows(session: Session, user: User, *, batch_number: int | None =
 
 @dataclass(frozen=True)
 class TaskEdit:
-    task_id: int
+    """A task's plan; no id for a custom task the pilot adds (its title is then required; a custom
+    task's title may change, a standard task's title is the category template's)."""
+
+    task_id: int | None
     weight: Decimal
     planned_start: dt.date
     planned_end: dt.date
     responsible_unit: str | None
+    title: str | None = None
 
 
 @dataclass(frozen=True)
 class MilestoneEdit:
-    milestone_id: int
+    """A milestone's details; no id for a new milestone (its title is then required)."""
+
+    milestone_id: int | None
     due_date: dt.date
     indicator: str | None
     target_value: str | None
     evidence_required: bool
+    title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -616,8 +623,13 @@ def refine_plan(session: Session, user: User, pilot_id: int, *, version: int, ta
     problems: list[Problem] = []
     for index, edit in enumerate(tasks, start=1):
         where = f"任务第{index}行"
-        if edit.task_id not in by_task:
+        if edit.task_id is not None and edit.task_id not in by_task:
             problems.append(Problem("tasks", f"{where}不属于该试点", f"task row {index} is not this pilot's"))
+        known = by_task.get(edit.task_id) if edit.task_id is not None else None
+        custom = edit.task_id is None or (known is not None and known.template_id is None)
+        if custom and not 0 < len((edit.title or "").strip()) <= 200:
+            problems.append(Problem("tasks", f"{where}（自定义任务）须填写任务名称（200字以内）",
+                                    f"task row {index}: a custom task needs a title of up to 200 characters"))  # fmt: skip
         if edit.weight < 0 or edit.weight > 1000:
             problems.append(
                 Problem("tasks", f"{where}权重应在0–1000之间", f"task row {index}: weight 0–1000")
@@ -631,7 +643,10 @@ def refine_plan(session: Session, user: User, pilot_id: int, *, version: int, ta
             Problem("tasks", "任务权重合计须大于0", "the task weights must add up to more than 0")
         )
     for index, medit in enumerate(milestones, start=1):
-        if medit.milestone_id not in by_milestone:
+        if medit.milestone_id is None and not 0 < len((medit.title or "").strip()) <= 200:
+            problems.append(Problem("milestones", f"阶段性目标第{index}行（新增）须填写名称（200字以内）",
+                                    f"milestone row {index}: a new milestone needs a title"))  # fmt: skip
+        if medit.milestone_id is not None and medit.milestone_id not in by_milestone:
             problems.append(
                 Problem(
                     "milestones",
@@ -648,18 +663,38 @@ def refine_plan(session: Session, user: User, pilot_id: int, *, version: int, ta
     if participants is not None:
         _apply_participants(session, pilot, participants)
     for edit in tasks:
-        task = by_task[edit.task_id]
+        task = by_task[edit.task_id] if edit.task_id is not None else _custom_task(pilot)
         task.weight, task.planned_start, task.planned_end = edit.weight, edit.planned_start, edit.planned_end
         task.responsible_unit = (edit.responsible_unit or "").strip() or None
+        if task.template_id is None and task.title != (edit.title or "").strip():
+            task.title = (edit.title or "").strip()
     for medit in milestones:
-        milestone = by_milestone[medit.milestone_id]
+        if medit.milestone_id is None:
+            milestone = Milestone(title=(medit.title or "").strip())
+            pilot.milestones.append(milestone)
+        else:
+            milestone = by_milestone[medit.milestone_id]
         milestone.due_date, milestone.evidence_required = medit.due_date, medit.evidence_required
         milestone.indicator = (medit.indicator or "").strip() or None
         milestone.target_value = (medit.target_value or "").strip() or None
-    if participants is not None or any(session.is_modified(row) for row in [*pilot.tasks, *pilot.milestones]):
+    added = any(e.task_id is None for e in tasks) or any(m.milestone_id is None for m in milestones)
+    if (
+        added
+        or participants is not None
+        or any(session.is_modified(row) for row in [*pilot.tasks, *pilot.milestones])
+    ):
         flag_modified(pilot, "name")  # the pilot's version moves with its plan (optimistic locking)
     session.flush()
     return pilot
+
+
+def _custom_task(pilot: Pilot) -> Task:
+    """A new task of the pilot's own (no template), numbered after the others."""
+    numbers = [int(t.number) for t in pilot.tasks if t.number.isdigit()]
+    task = Task(position=max((t.position for t in pilot.tasks), default=0) + 1,
+                number=str(max(numbers, default=0) + 1), title="")  # fmt: skip
+    pilot.tasks.append(task)
+    return task
 
 
 def _participant_problems(pilot: Pilot, participants: list[ParticipantEdit]) -> list[Problem]:

@@ -49,10 +49,18 @@ REASON, DATE = "plist-reason", "plist-date"
 STEP_BUTTONS = {key: f"plist-step-{key}" for key in PILOT_STEPS}
 TASKS, MILESTONES, SAVE_PLAN, VERSION = "plist-tasks", "plist-milestones", "plist-save-plan", "plist-version"
 PARTICIPANTS, ADD_PARTICIPANT = "plist-participants", "plist-add-participant"
+ADD_TASK, ADD_MILESTONE = "plist-add-task", "plist-add-milestone"
 COLUMNS = [("id", _("编号")), ("organisation", _("试点单位")), ("city", _("所在市")), ("category", _("试点类别")),
            ("product", _("试点产品")), ("batch", _("批次")), ("status", _("状态")),
            ("published_on", _("公布日期")), ("start_date", _("开始日期")), ("end_date", _("结束日期"))]  # fmt: skip
 SCOPES = {"published": _("已公布名单"), "all": _("全部入选试点（含待公布）")}
+
+
+def _kept(row: Any) -> bool:
+    """A grid row to save: an existing one, or a new one given a title (blank new rows are dropped)."""
+    if not isinstance(row, dict):
+        raise TypeError("row")
+    return bool(row.get("id")) or bool(str(row.get("title") or "").strip())
 
 
 def _editable_grid(grid_id: str, columns: list[dict[str, Any]]) -> dag.AgGrid:
@@ -79,7 +87,13 @@ def layout(user: User, **_query: Any) -> Any:
     editable = writer
     task_columns = [
         {"field": "number", "headerName": _("序号"), "width": 80},
-        {"field": "title", "headerName": _("任务"), "minWidth": 220, "flex": 1},
+        {
+            "field": "title",
+            "headerName": _("任务"),
+            "minWidth": 220,
+            "flex": 1,
+            "editable": {"function": "params.data.custom === true"} if editable else False,
+        },
         {
             "field": "weight",
             "headerName": _("权重"),
@@ -92,7 +106,8 @@ def layout(user: User, **_query: Any) -> Any:
         {"field": "responsible_unit", "headerName": _("责任单位"), "width": 180, "editable": editable},
     ]
     milestone_columns = [
-        {"field": "title", "headerName": _("阶段性目标"), "minWidth": 220, "flex": 1},
+        {"field": "title", "headerName": _("阶段性目标"), "minWidth": 220, "flex": 1,
+         "editable": {"function": "params.data.id == null"} if editable else False},
         {"field": "due_date", "headerName": _("到期日"), "width": 130, "editable": editable},
         {"field": "indicator", "headerName": _("指标"), "width": 160, "editable": editable},
         {"field": "target_value", "headerName": _("目标值"), "width": 100, "editable": editable},
@@ -121,7 +136,10 @@ def layout(user: User, **_query: Any) -> Any:
             ], hidden=not writer), md=6),
         ]),
         html.H3(_("任务清单"), className="h6 mt-3"), _editable_grid(TASKS, task_columns),
+        dbc.Button(_("添加自定义任务"), id=ADD_TASK, className="mt-1", size="sm", color="secondary") if writer else None,
         html.H3(_("阶段性目标"), className="h6 mt-3"), _editable_grid(MILESTONES, milestone_columns),
+        dbc.Button(_("添加阶段性目标"), id=ADD_MILESTONE, className="mt-1", size="sm", color="secondary")
+        if writer else None,
         html.H3(_("参与单位及职责分工"), className="h6 mt-3"),
         html.P(_("清空单位名称即删除该行。"), className="small text-muted mb-1") if writer else None,
         _editable_grid(PARTICIPANTS, [
@@ -174,6 +192,7 @@ def register_callbacks(app: Dash) -> None:
             pilot = visible_row(session, user, Pilot, pilot_id)
             allowed = {s.key for s in allowed_pilot_steps(user, pilot)}
             tasks = [{"id": t.id, "number": t.number, "title": t.title, "weight": float(t.weight),
+                      "custom": t.template_id is None,
                       "planned_start": t.planned_start.isoformat(), "planned_end": t.planned_end.isoformat(),
                       "responsible_unit": t.responsible_unit or ""} for t in pilot.tasks]  # fmt: skip
             milestones = [{"id": m.id, "title": m.title, "due_date": m.due_date.isoformat(),
@@ -227,11 +246,12 @@ def register_callbacks(app: Dash) -> None:
         user = request_user(Action.EDIT)
         pilot_id = selected_id(rows)
         try:
-            task_edits = [TaskEdit(int(t["id"]), Decimal(str(t["weight"])), _date(t["planned_start"]),
-                                   _date(t["planned_end"]), t.get("responsible_unit")) for t in tasks or []]  # fmt: skip
-            milestone_edits = [MilestoneEdit(int(m["id"]), _date(m["due_date"]), m.get("indicator"),
-                                             m.get("target_value"), bool(m.get("evidence_required")))
-                               for m in milestones or []]  # fmt: skip
+            task_edits = [TaskEdit(int(t["id"]) if t.get("id") else None, Decimal(str(t["weight"])),
+                                   _date(t["planned_start"]), _date(t["planned_end"]), t.get("responsible_unit"),
+                                   t.get("title")) for t in tasks or [] if _kept(t)]  # fmt: skip
+            milestone_edits = [MilestoneEdit(int(m["id"]) if m.get("id") else None, _date(m["due_date"]),
+                                             m.get("indicator"), m.get("target_value"), bool(m.get("evidence_required")),
+                                             m.get("title")) for m in milestones or [] if _kept(m)]  # fmt: skip
             participant_edits = None if not isinstance(participants, list) else [  # None: not shown, unchanged
                 ParticipantEdit(int(p["id"]) if p.get("id") else None, str(p.get("unit_name") or ""),
                                 str(p.get("responsibility") or ""))
@@ -252,6 +272,26 @@ def register_callbacks(app: Dash) -> None:
         except (TrackerError, PermissionDenied) as error:
             return alert(error.message_zh, "danger"), no_update
         return alert(_("计划调整已保存")), (refresh or 0) + 1
+
+    @app.callback(
+        Output(TASKS, "rowData", allow_duplicate=True), Output(MILESTONES, "rowData", allow_duplicate=True),
+        Input(ADD_TASK, "n_clicks"), Input(ADD_MILESTONE, "n_clicks"),
+        State(TASKS, "rowData"), State(MILESTONES, "rowData"), State(GRID, "selectedRows"),
+        prevent_initial_call=True,
+    )  # fmt: skip
+    def add_plan_row(_task: Any, _milestone: Any, tasks: Any, milestones: Any, rows: Any) -> Any:
+        request_user(Action.EDIT)
+        selected_id(rows)  # only with a pilot selected
+        tasks = [t for t in tasks or [] if isinstance(t, dict)][:200]
+        milestones = [m for m in milestones or [] if isinstance(m, dict)][:200]
+        starts = [str(t.get("planned_start")) for t in tasks if t.get("planned_start")]
+        ends = [str(t.get("planned_end")) for t in tasks if t.get("planned_end")]
+        start, end = (min(starts) if starts else ""), (max(ends) if ends else "")
+        if ctx.triggered_id == ADD_TASK:
+            return [*tasks, {"id": None, "number": "", "title": "", "weight": 1, "custom": True,
+                             "planned_start": start, "planned_end": end, "responsible_unit": ""}], no_update  # fmt: skip
+        return no_update, [*milestones, {"id": None, "title": "", "due_date": end, "indicator": "",
+                                         "target_value": "", "evidence_required": True}]  # fmt: skip
 
     @app.callback(
         Output(PARTICIPANTS, "rowData", allow_duplicate=True),
