@@ -12,6 +12,7 @@ from tracker.models.catalogue import (
     WorkPlanTask,
     WorkPlanTaskDepartment,
 )
+from tracker.models.claims import Boundary, Claim, LabelType
 from tracker.models.enums import (
     ApplicationStatus,
     DepartmentDuty,
@@ -58,8 +59,10 @@ __all__ = [
     "Base",
     "Batch",
     "BatchDeadline",
+    "Boundary",
     "CategoryQuota",
     "City",
+    "Claim",
     "DeadlineException",
     "Department",
     "DepartmentDuty",
@@ -67,6 +70,7 @@ __all__ = [
     "FileKind",
     "Flag",
     "FlagStatus",
+    "LabelType",
     "LoginAttempt",
     "Milestone",
     "Organisation",

@@ -1,0 +1,101 @@
+"""Importing the claims exchange file: the sample reads whole; re-importing the same file changes
+nothing; a changed claim becomes a new version with the old kept; a broken file writes nothing and
+names every problem's row and column; a city imports only its own claims."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select
+
+from tracker.applications import ValidationFailed
+from tracker.claims import import_claims
+from tracker.models import Boundary, Claim, LabelType, Role
+
+SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "claims_sample.csv"
+
+
+def sample_rows() -> list[list[str]]:
+    return list(csv.reader(io.StringIO(SAMPLE.read_text(encoding="utf-8"))))
+
+
+def as_csv(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return out.getvalue().encode("utf-8")
+
+
+def count(db) -> int:  # type: ignore[no-untyped-def]
+    return db.scalar(select(func.count()).select_from(Claim)) or 0
+
+
+@pytest.fixture
+def province(factory):  # type: ignore[no-untyped-def]
+    return factory.user(Role.PROVINCE_STAFF, username="shcl")
+
+
+def test_the_sample_imports_whole_and_twice_changes_nothing(db, province) -> None:  # type: ignore[no-untyped-def]
+    rows = sample_rows()
+    first = import_claims(db, province, as_csv(rows), "claims.csv")
+    assert (first.new, first.new_versions, first.unchanged) == (len(rows) - 1, 0, 0)
+    again = import_claims(db, province, as_csv(rows), "claims.csv")
+    assert (again.new, again.new_versions, again.unchanged) == (0, 0, len(rows) - 1)
+    assert count(db) == len(rows) - 1
+    claim = db.scalars(select(Claim).where(Claim.claim_key == "CL-10003")).one()
+    assert claim.boundary is Boundary.CRADLE_TO_GATE and claim.city.short_zh == "运城"  # 从摇篮到大门, 运城市
+    assert claim.label_type is LabelType.THIRD_PARTY and claim.product_id is not None
+
+
+def test_a_changed_claim_is_a_new_version_and_the_old_stays(db, province) -> None:  # type: ignore[no-untyped-def]
+    rows = sample_rows()
+    import_claims(db, province, as_csv(rows[:3]), "claims.csv")
+    footprint = rows[0].index("footprint_kgco2e")
+    rows[1][footprint] = "900.1"
+    result = import_claims(db, province, as_csv(rows[:3]), "claims.csv")
+    assert (result.new_versions, result.unchanged) == (1, 1)
+    versions = db.scalars(select(Claim).where(Claim.claim_key == rows[1][0]).order_by(Claim.version)).all()
+    assert [(v.version, v.is_current, str(v.footprint).rstrip("0")) for v in versions] == [
+        (1, False, "860.8"), (2, True, "900.1")]  # fmt: skip
+
+
+def test_a_broken_file_writes_nothing_and_names_every_problem(db, province) -> None:  # type: ignore[no-untyped-def]
+    rows = sample_rows()[:4]
+    header = rows[0]
+    rows[1][header.index("footprint_kgco2e")] = "八百"
+    rows[2][header.index("declared_unit")] = "桶"
+    rows[3][header.index("published_on")] = "2025/08/01"
+    rows[3][header.index("city")] = "上海"
+    with pytest.raises(ValidationFailed) as refused:
+        import_claims(db, province, as_csv(rows), "claims.csv")
+    spots = {(p.row, p.column.split("（")[0]) for p in refused.value.problems}
+    assert spots == {(2, "H"), (3, "G"), (4, "AA"), (4, "D")}
+    assert count(db) == 0
+    with pytest.raises(ValidationFailed, match="缺少必填列：boundary"):
+        import_claims(db, province, as_csv([[c for c in header if c != "boundary"]]), "claims.csv")
+
+
+def test_extra_columns_warn_and_xlsx_reads_the_same(db, province) -> None:  # type: ignore[no-untyped-def]
+    rows = [[*row, "备注"] for row in sample_rows()[:3]]
+    rows[0][-1] = "remark"
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    result = import_claims(db, province, out.getvalue(), "claims.xlsx", dry_run=True)
+    assert result.new == 2 and "remark" in result.warnings[0] and count(db) == 0
+
+
+def test_a_city_imports_only_its_own_claims(db, factory) -> None:  # type: ignore[no-untyped-def]
+    city = factory.user(Role.CITY_STAFF, "长治", username="czcl")
+    rows = sample_rows()
+    header, city_column = rows[0], rows[0].index("city")
+    changzhi = [r for r in rows[1:] if r[city_column].removesuffix("市") == "长治"]
+    assert import_claims(db, city, as_csv([header, *changzhi]), "c.csv").new == len(changzhi)
+    other = next(r for r in rows[1:] if r[city_column].removesuffix("市") != "长治")
+    with pytest.raises(ValidationFailed, match=r"不是本省的城市|无权导入"):
+        import_claims(db, city, as_csv([header, other]), "c.csv")

@@ -1,0 +1,91 @@
+"""Carbon-label claims (碳足迹声明/碳标识) as received: one row per version of a claim."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.db import Base, intpk, name_str, short_str, utcnow
+from tracker.models.audited import Audited
+from tracker.models.enums import enum_column
+from tracker.models.geography import City
+
+# kg CO2e figures: up to 12 integer digits and 4 decimals (a tonne-slip of a large product fits)
+kg = Numeric(16, 4)
+
+
+class Boundary(StrEnum):
+    CRADLE_TO_GATE = "cradle_to_gate"  # 从摇篮到大门
+    CRADLE_TO_GRAVE = "cradle_to_grave"  # 从摇篮到坟墓
+    GATE_TO_GATE = "gate_to_gate"  # 从大门到大门
+
+
+class LabelType(StrEnum):
+    SELF_DECLARED = "self_declared"  # 自我声明
+    THIRD_PARTY = "third_party"  # 第三方认证
+    CARBON_NEUTRAL = "carbon_neutral"  # 碳中和
+
+
+class Claim(Base, Audited):
+    """One version of a claim. Re-importing a ``claim_key`` with different content adds a version
+    and marks it current; the earlier versions stay, so a flag can say what it was judged on."""
+
+    __tablename__ = "claims"
+    __table_args__ = (
+        UniqueConstraint("claim_key", "version"),
+        # The rule engine reads current versions; the review page lists a city's.
+        Index("ix_claims_current_city", "is_current", "city_id"),
+        # Cross-claim rules: one certificate for two companies, a company's claims.
+        Index("ix_claims_certificate_no", "certificate_no"),
+        Index("ix_claims_credit_code", "credit_code"),
+    )
+
+    id: Mapped[intpk]
+    claim_key: Mapped[str] = mapped_column(String(64))  # claim_id in the submitting system
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    is_current: Mapped[bool] = mapped_column(default=True)
+    content_hash: Mapped[str] = mapped_column(String(64))  # the same file twice adds no version
+    source: Mapped[str] = mapped_column(String(16))  # csv, xlsx, pact
+    imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    company_name: Mapped[name_str]
+    credit_code: Mapped[str] = mapped_column(
+        String(32)
+    )  # as given: an invalid code is a finding, not an error
+    city_id: Mapped[int] = mapped_column(ForeignKey("cities.id"))
+    pilot_id: Mapped[int | None] = mapped_column(
+        ForeignKey("pilots.id"), index=True
+    )  # the company is a pilot unit
+    product: Mapped[name_str]
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))  # None: no benchmark
+    model: Mapped[str | None] = mapped_column(String(200))
+    declared_unit: Mapped[short_str]  # normalised: t, kg, kWh, m3, L, bottle_500ml, kWp, piece
+    footprint: Mapped[Decimal] = mapped_column(kg)
+    boundary: Mapped[Boundary] = mapped_column(enum_column(Boundary, "claim_boundary"))
+    standard: Mapped[str] = mapped_column(String(200))
+    period_start: Mapped[dt.date]
+    period_end: Mapped[dt.date]
+    stage_raw_materials: Mapped[Decimal | None] = mapped_column(kg)
+    stage_manufacturing: Mapped[Decimal | None] = mapped_column(kg)
+    stage_transport: Mapped[Decimal | None] = mapped_column(kg)
+    stage_use: Mapped[Decimal | None] = mapped_column(kg)
+    stage_end_of_life: Mapped[Decimal | None] = mapped_column(kg)
+    electricity_kwh: Mapped[Decimal | None] = mapped_column(kg)
+    electricity_factor: Mapped[Decimal | None] = mapped_column(Numeric(10, 6))
+    green_power_kwh: Mapped[Decimal | None] = mapped_column(kg)
+    offsets: Mapped[Decimal | None] = mapped_column(kg)
+    label_type: Mapped[LabelType] = mapped_column(enum_column(LabelType, "claim_label_type"))
+    certifier: Mapped[str | None] = mapped_column(String(200))
+    certificate_no: Mapped[str | None] = mapped_column(String(64))
+    certificate_issued: Mapped[dt.date | None]
+    certificate_expires: Mapped[dt.date | None]
+    published_on: Mapped[dt.date]
+    baseline: Mapped[Decimal | None] = mapped_column(kg)
+    claimed_reduction_pct: Mapped[Decimal | None] = mapped_column(Numeric(7, 3))
+
+    city: Mapped[City] = relationship()
