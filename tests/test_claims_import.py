@@ -99,3 +99,27 @@ def test_a_city_imports_only_its_own_claims(db, factory) -> None:  # type: ignor
     other = next(r for r in rows[1:] if r[city_column].removesuffix("市") != "长治")
     with pytest.raises(ValidationFailed, match=r"不是本省的城市|无权导入"):
         import_claims(db, city, as_csv([header, other]), "c.csv")
+
+
+def test_the_cli_imports_and_refuses_in_both_languages(cli_database: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from tracker_cli.main import cli
+
+    run = CliRunner().invoke
+    assert run(cli, ["users", "add", "shengcl", "--role", "province_staff"],
+               input="Good-pass-2025\nGood-pass-2025\n").exit_code == 0  # fmt: skip
+    rows = sample_rows()[:3]
+    good = tmp_path / "claims.csv"
+    good.write_bytes(as_csv(rows))
+    checked = run(cli, ["claims", "import", str(good), "--dry-run", "--as", "shengcl"])
+    assert (
+        checked.exit_code == 0 and "检查通过（未写入）" in checked.output and "2 new claims" in checked.output
+    )
+    rows[2][rows[0].index("footprint_kgco2e")] = "n/a"
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(as_csv(rows))
+    refused = run(cli, ["claims", "import", str(bad), "--as", "shengcl"])
+    assert refused.exit_code != 0 and "第3行" in refused.output and "row 3" in refused.output
+    done = run(cli, ["claims", "import", str(good), "--as", "shengcl"])
+    assert done.exit_code == 0 and "新增声明2条" in done.output
