@@ -132,6 +132,17 @@ def require(user: object, action: Action, obj: object = None) -> None:
         raise PermissionDenied()
 
 
+def require_library_admin(user: object) -> None:
+    """The reference library (benchmarks, factors, certifiers) is the provincial administrator's."""
+    if not is_active_user(user):
+        raise PermissionDenied("请先登录", "Login required")
+    assert isinstance(user, User)
+    if user.role is not Role.PROVINCE_ADMIN:
+        raise PermissionDenied(
+            "参考数据仅限省级管理员修改", "Only the provincial administrator edits reference data"
+        )
+
+
 def scope_to_user(user: object, stmt: Select[T], city_column: InstrumentedAttribute[int] | Any) -> Select[T]:
     """Restrict a query to the rows the user may see, given the column holding each row's city."""
     if not may(user, Action.VIEW):

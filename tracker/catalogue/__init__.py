@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 from collections import Counter
 from collections.abc import Iterator
+from decimal import Decimal
 from importlib import resources
 from typing import Any
 
@@ -23,8 +24,10 @@ from tracker.models import (
     City,
     Department,
     DepartmentDuty,
+    EmissionFactor,
     PilotCategory,
     Product,
+    ProductBenchmark,
     ProductSource,
     Province,
     QuotaScope,
@@ -67,6 +70,8 @@ def load_catalogue(session: Session) -> Counter[str]:
         _load_city_deadlines,
         _load_task_templates,
         _load_work_plan,
+        _load_benchmarks,
+        _load_emission_factors,
     ):
         inserted.update(loader(session))
     return inserted
@@ -205,4 +210,33 @@ def _load_work_plan(session: Session) -> Counter[str]:
                 done["work_plan_task_departments"] += _insert_missing(
                     session, WorkPlanTaskDepartment, link, {"duty": duty}
                 )
+    return done
+
+
+def _load_benchmarks(session: Session) -> Counter[str]:
+    """Version 1 of each product's benchmark (public figures, DOMAIN.md reference); a product that
+    already has one keeps it, edits included."""
+    done = Counter[str]()
+    products = {name: pid for name, pid in session.execute(select(Product.name_zh, Product.id))}
+    for row in read_rows("benchmarks.csv"):
+        if row["product"] not in products:
+            continue
+        values = {"version": 1, "is_current": True, "declared_unit": row["declared_unit"],
+                  "plausible_low": Decimal(row["plausible_low"]), "typical": Decimal(row["typical"]),
+                  "plausible_high": Decimal(row["plausible_high"]), "physical_floor": Decimal(row["physical_floor"]),
+                  "confidence": row["confidence"], "basis": row["basis"]}  # fmt: skip
+        done["product_benchmarks"] += _insert_missing(session, ProductBenchmark,
+                                                      {"product_id": products[row["product"]]}, values)  # fmt: skip
+    return done
+
+
+def _load_emission_factors(session: Session) -> Counter[str]:
+    done = Counter[str]()
+    for row in read_rows("emission_factors.csv"):
+        values = {"version": 1, "is_current": True, "scope": row["scope"], "year": int(row["year"]),
+                  "kind": row["kind"], "value": Decimal(row["value"]), "unit": row["unit"],
+                  "confidence": row["confidence"], "source": row["source"]}  # fmt: skip
+        done["emission_factors"] += _insert_missing(
+            session, EmissionFactor, {"factor_key": row["factor_id"]}, values
+        )
     return done

@@ -27,6 +27,7 @@ from tracker.models.enums import (
 )
 from tracker.models.flags import Flag, FlagStatus, Severity
 from tracker.models.geography import City, Department, Province
+from tracker.models.library import EmissionFactor, ProductBenchmark
 from tracker.models.lifecycle import (
     ApplicationFile,
     DeadlineException,
@@ -66,6 +67,7 @@ __all__ = [
     "DeadlineException",
     "Department",
     "DepartmentDuty",
+    "EmissionFactor",
     "ExpertScore",
     "FileKind",
     "Flag",
@@ -82,6 +84,7 @@ __all__ = [
     "PlanMilestone",
     "PlanParticipant",
     "Product",
+    "ProductBenchmark",
     "ProductSource",
     "ProgressUpdate",
     "Province",
