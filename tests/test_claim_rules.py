@@ -92,3 +92,60 @@ def test_the_rules_run_over_imported_claims(db, factory) -> None:  # type: ignor
     assert (
         flagged_keys & labelled
     )  # the rules find real problems in real rows (figures: docs/RULES.md, later)
+
+
+def test_scanning_is_idempotent_dismissals_stick_and_corrections_close(db, factory) -> None:  # type: ignore[no-untyped-def]
+    import csv
+    import io
+
+    from sqlalchemy import select
+
+    from tracker.claim_scan import scan_claims
+    from tracker.claims import import_claims
+    from tracker.consistency import AUTO_CLOSED
+    from tracker.flag_review import review_flag
+    from tracker.models import Flag, FlagStatus, Role
+
+    province = factory.user(Role.PROVINCE_STAFF, username="shsc")
+    sample = Path(__file__).resolve().parents[2] / "shared" / "reference" / "claims_sample.csv"
+    rows = list(csv.reader(io.StringIO(sample.read_text(encoding="utf-8"))))
+    header = rows[0]
+    rows = [header, *[r for r in rows[1:] if r[0] in ("CL-10001", "CL-10002")]]
+    rows[2][header.index("footprint_kgco2e")] = "5000"  # CL-10002 stages no longer add up, out of range too
+
+    def upload(data: list[list[str]]) -> None:
+        out = io.StringIO()
+        csv.writer(out).writerows(data)
+        import_claims(db, province, out.getvalue().encode(), "c.csv")
+
+    upload(rows)
+    now = dt.datetime(2026, 11, 24, tzinfo=dt.UTC)
+    first = scan_claims(db, now=now)
+    assert first.new and all(f.subject_type == "claim" for f in first.new)
+    assert {f.evidence["claim_id"] for f in first.new} == {"CL-10002"}
+    assert all(f.evidence["benchmark_version"] == 1 for f in first.new)
+    again = scan_claims(db, now=now)
+    assert (len(again.new), again.seen_again) == (0, len(first.new))
+    dismissed = first.new[0]
+    review_flag(db, province, dismissed.id, "dismiss", now=now, reason="企业说明为特殊工艺")
+    scan_claims(db, now=now)
+    assert dismissed.status is FlagStatus.DISMISSED
+    fixed = [list(r) for r in rows]
+    stages = sum(
+        float(fixed[2][header.index(c)] or 0)
+        for c in (
+            "stage_raw_materials",
+            "stage_manufacturing",
+            "stage_transport",
+            "stage_use",
+            "stage_end_of_life",
+        )
+    )
+    fixed[2][header.index("footprint_kgco2e")] = f"{stages:.4f}"  # the total now equals its stages
+    upload(fixed)  # a corrected version of the claim
+    closed = scan_claims(db, now=now)
+    open_flags = db.scalars(
+        select(Flag).where(Flag.subject_type == "claim", Flag.status == FlagStatus.OPEN)
+    ).all()
+    assert closed.closed >= 1 and not open_flags
+    assert all(f.reason == AUTO_CLOSED for f in first.new if f is not dismissed)
