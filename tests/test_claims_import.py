@@ -123,3 +123,29 @@ def test_the_cli_imports_and_refuses_in_both_languages(cli_database: str, tmp_pa
     assert refused.exit_code != 0 and "第3行" in refused.output and "row 3" in refused.output
     done = run(cli, ["claims", "import", str(good), "--as", "shengcl"])
     assert done.exit_code == 0 and "新增声明2条" in done.output
+
+
+def test_the_cli_scans_and_exports_open_flags(cli_database: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from tracker_cli.main import cli
+
+    run = CliRunner().invoke
+    assert run(cli, ["users", "add", "admcl", "--role", "province_admin"],
+               input="Good-pass-2025\nGood-pass-2025\n").exit_code == 0  # fmt: skip
+    good = tmp_path / "claims.csv"
+    good.write_bytes(SAMPLE.read_bytes())
+    assert run(cli, ["claims", "import", str(good), "--as", "admcl"]).exit_code == 0
+    scanned = run(cli, ["claims", "scan"])
+    assert scanned.exit_code == 0, scanned.output
+    assert "新发现" in scanned.output and "STAGE_SUM_MISMATCH" in scanned.output and "high" in scanned.output
+    assert "新发现0条" in run(cli, ["claims", "scan"]).output  # the same findings are not recorded twice
+    out = tmp_path / "flags.csv"
+    exported = run(cli, ["flags", "export", str(out)])
+    assert exported.exit_code == 0, exported.output
+    with out.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows and {"claim_id", "rule_id", "severity", "status", "message"} <= set(rows[0])
+    labels = {r["claim_id"]: r["issue"] for r in csv.DictReader(io.StringIO(
+        SAMPLE.with_name("claims_sample_labels.csv").read_text(encoding="utf-8")))}  # fmt: skip
+    assert {r["claim_id"] for r in rows} <= set(labels) and all(r["status"] == "open" for r in rows)

@@ -298,12 +298,16 @@ def _plain(value: Any) -> Any:
     return None if pd.isna(value) else str(value)
 
 
-def claim_findings(frame: pd.DataFrame, thresholds: Thresholds = Thresholds()) -> list[ClaimFinding]:
-    """Every rule over the claims; one finding per rule and flagged claim, with its evidence."""
+def claim_findings(frame: pd.DataFrame, thresholds: Thresholds = Thresholds(),
+                   on_rule: Callable[[ClaimRule], None] | None = None) -> list[ClaimFinding]:  # fmt: skip
+    """Every rule over the claims; one finding per rule and flagged claim, with its evidence.
+    ``on_rule`` is called after each rule (a progress bar)."""
     found: list[ClaimFinding] = []
-    if frame.empty:
-        return found
     for rule in RULES:
+        if on_rule is not None:
+            on_rule(rule)
+        if frame.empty:
+            continue
         hits = rule.check(frame, thresholds)
         for claim_id, row in hits.iterrows():
             found.append(ClaimFinding(rule.id, int(claim_id), {k: _plain(v) for k, v in row.items()}))

@@ -14,12 +14,13 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.claim_rules import RULE_BY_ID, ClaimFinding, Thresholds, claim_findings, claims_frame
+from tracker.claim_rules import RULE_BY_ID, ClaimFinding, ClaimRule, Thresholds, claim_findings, claims_frame
 from tracker.consistency import AUTO_CLOSED
 from tracker.models import Flag, FlagStatus
 
@@ -42,7 +43,11 @@ def _fingerprint(finding: ClaimFinding, claim_key: str, content_hash: str) -> st
 
 
 def scan_claims(
-    session: Session, *, now: dt.datetime, thresholds: Thresholds | None = None
+    session: Session,
+    *,
+    now: dt.datetime,
+    thresholds: Thresholds | None = None,
+    on_rule: Callable[[ClaimRule], None] | None = None,
 ) -> ClaimScanResult:
     """Run every claim rule and bring the claim flags up to date (see the module's docstring)."""
     thresholds = thresholds or Thresholds()
@@ -50,7 +55,7 @@ def scan_claims(
     frame = claims_frame(session, thresholds)
     existing = {f.fingerprint: f for f in session.scalars(select(Flag).where(Flag.subject_type == "claim"))}
     found: set[str] = set()
-    for finding in claim_findings(frame, thresholds):
+    for finding in claim_findings(frame, thresholds, on_rule):
         claim = frame.loc[finding.claim_id]
         fingerprint = _fingerprint(finding, str(claim["claim_key"]), str(claim["content_hash"]))
         found.add(fingerprint)

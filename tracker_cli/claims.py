@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -28,3 +29,26 @@ def claims_import(file: Path, dry_run: bool, username: str) -> None:
     for warning in result.warnings:
         click.echo(warning, err=True)
     click.echo(f"{result.summary_zh()} / {result.summary_en()}")
+
+
+@claims.command("scan")
+def claims_scan() -> None:
+    """对全部现行声明运行核查规则，新发现记为风险线索（同一发现不重复记录）；按规则和严重程度汇总。
+    / Run every claim rule over all current claim versions; summary by rule and severity."""
+    import datetime as dt
+
+    from tracker.claim_rules import RULE_BY_ID, RULES
+    from tracker.claim_scan import scan_claims
+
+    with (
+        _acting(None, "tracker claims scan") as (session, _user),
+        click.progressbar(length=len(RULES), label="核查 / checking", file=sys.stderr) as bar,
+    ):
+        result = scan_claims(session, now=dt.datetime.now(dt.UTC), on_rule=lambda _rule: bar.update(1))
+    click.echo(
+        f"{result.summary_zh()} / {len(result.new)} new, {result.seen_again} seen again, {result.closed} closed"
+    )
+    for rule_id, found in sorted(
+        result.by_rule.items(), key=lambda item: (RULE_BY_ID[item[0]].severity, item[0])
+    ):
+        click.echo(f"  {RULE_BY_ID[rule_id].severity.value:<7} {rule_id:<32} {found}")

@@ -177,3 +177,40 @@ def flags_scan() -> None:
         result = scan_progress(session, now=dt.datetime.now(dt.UTC))
     click.echo(f"新发现{len(result.new)}条，再次发现{result.seen_again}条，自动关闭{result.closed}条 / "
                f"{len(result.new)} new, {result.seen_again} seen again, {result.closed} closed")  # fmt: skip
+
+
+@flags.command("export")
+@click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@AS_OPTIONAL
+def flags_export(out: Path, username: str | None) -> None:
+    """导出未办结的风险线索（CSV，UTF-8），每条一行；声明线索的 claim_id 为原文件中的编号。
+    / Export every flag not yet closed to CSV, one row each, with the claim's own claim_id."""
+    import csv
+
+    from sqlalchemy import select
+
+    from tracker.models import Claim, Flag, FlagStatus
+    from tracker.permissions import visible_flags
+
+    columns = ("claim_id", "rule_id", "severity", "status", "message", "message_en", "subject_type", "city",
+               "first_seen", "last_seen")  # fmt: skip
+    with _acting(username, "tracker flags export") as (session, user):
+        reader = _operator(session, user)
+        flags_open = session.scalars(
+            visible_flags(reader).where(Flag.status.in_((FlagStatus.OPEN, FlagStatus.UNDER_REVIEW, FlagStatus.CONFIRMED)))
+            .order_by(Flag.severity, Flag.rule_id, Flag.id)
+        ).all()  # fmt: skip
+        keys = dict(session.execute(select(Claim.id, Claim.claim_key).where(
+            Claim.id.in_([f.subject_id for f in flags_open if f.subject_type == "claim"]))).all())  # fmt: skip
+        with out.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(columns)
+            for flag in flags_open:
+                writer.writerow([keys.get(flag.subject_id, "") if flag.subject_type == "claim" else "", flag.rule_id,
+                                 flag.severity.value, flag.status.value, flag.message_zh, flag.message_en,
+                                 flag.subject_type, flag.city.short_zh if flag.city else "",
+                                 flag.first_seen.isoformat(), flag.last_seen.isoformat()])  # fmt: skip
+        audit.record(
+            session, "export", "flags", summary=f"风险线索 {len(flags_open)} 条", city_id=reader.city_id
+        )
+    click.echo(f"已导出{len(flags_open)}条风险线索 / {len(flags_open)} open flags written to {out}")
