@@ -56,6 +56,8 @@ def flagged(rule_id: str, data: pd.DataFrame) -> set[int]:
 
 def test_every_rule_is_documented_and_has_a_case() -> None:
     assert {r.id for r in RULES} == set(CASES)
+    rules_doc = (Path(__file__).resolve().parents[1] / "docs" / "RULES.md").read_text(encoding="utf-8")
+    assert all(f"`{r.id}`" in rules_doc for r in RULES), "every rule is listed in docs/RULES.md"
     for rule in RULES:
         assert len(rule.reason) > 60, f"{rule.id} needs a docstring giving its regulatory reason"
         assert rule.message_zh and rule.message_en and rule.severity

@@ -4,8 +4,8 @@ Each rule is a function over a pandas DataFrame of current claims (one row per c
 product's current benchmark and the official grid factor beside it) that returns the rows it
 flags and, per row, the evidence — the values that made it fire. Each has an id, a severity, a
 Chinese and an English message template over that evidence, and a docstring giving its regulatory
-reason (DOMAIN.md §6; 发改环资〔2024〕1979号 and the provincial notices order the authorities to crack
-down on falsification and misleading labels). Thresholds live in ``Thresholds``, not in the rules.
+reason (DOMAIN.md §6: both seed notices order the authorities to crack down on falsification and
+false or misleading labels, 严厉打击弄虚作假和虚标乱标行为). Thresholds live in ``Thresholds``, not in the rules.
 
 Computing findings is separate from storing flags: ``claim_findings`` only reads.
 """
