@@ -149,3 +149,41 @@ def test_the_cli_scans_and_exports_open_flags(cli_database: str, tmp_path) -> No
     labels = {r["claim_id"]: r["issue"] for r in csv.DictReader(io.StringIO(
         SAMPLE.with_name("claims_sample_labels.csv").read_text(encoding="utf-8")))}  # fmt: skip
     assert {r["claim_id"] for r in rows} <= set(labels) and all(r["status"] == "open" for r in rows)
+
+
+def test_pact_footprints_of_v2_and_v3_import_as_claims(db, province) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    v2 = {
+        "id": "3893bb5d-da16-4dc1-9185-11d97476c254",
+        "specVersion": "2.0.0",
+        "created": "2025-06-01T00:00:00Z",
+        "companyName": "示例长治焦化有限公司",
+        "companyIds": ["urn:pathfinder:company:customcode:usci:91140400068288362P"],
+        "productNameCompany": "焦炭",
+        "productDescription": "一级冶金焦",
+        "pcf": {
+            "declaredUnit": "kilogram",
+            "pCfExcludingBiogenic": 0.9,
+            "referencePeriodStart": "2024-01-01T00:00:00Z",
+            "referencePeriodEnd": "2024-12-31T23:59:59Z",
+            "crossSectoralStandardsUsed": ["ISO Standard 14067"],
+        },
+    }
+    v3 = {"id": "9c5b94b1-35ad-49bb-b118-8e8fc24abf88", "specVersion": "3.0.0", "created": "2025-07-01T00:00:00Z",
+          "companyName": "示例长治光伏有限公司", "companyIds": ["urn:usci:91140100MA0K3B2C78"], "productNameCompany": "光伏组件",
+          "pcf": {"declaredUnitOfMeasurement": "kWp", "pcfExcludingBiogenicUptake": 550, "referencePeriodStart": "2024-01-01",
+                  "referencePeriodEnd": "2024-12-31", "crossSectoralStandards": ["ISO14067"],
+                  "assurance": {"assurance": True, "providerName": "示例认证中心"}}}  # fmt: skip
+    result = import_claims(db, province, json.dumps({"data": [v2, v3]}).encode(), "pcf.json", city="长治")
+    assert result.new == 2
+    claims = {c.claim_key: c for c in db.scalars(select(Claim))}
+    coke, pv = claims[v2["id"]], claims[v3["id"]]
+    assert (coke.declared_unit, str(coke.footprint).rstrip("0"), coke.credit_code, coke.source) == (
+        "kg", "0.9", "91140400068288362P", "pact")  # fmt: skip
+    assert coke.boundary is Boundary.CRADLE_TO_GATE and coke.label_type is LabelType.SELF_DECLARED
+    assert (pv.label_type, pv.certifier, pv.city.short_zh) == (LabelType.THIRD_PARTY, "示例认证中心", "长治")
+    with pytest.raises(ValidationFailed, match=r"不是本省的城市|必填项为空"):
+        import_claims(db, province, json.dumps([v2]).encode(), "pcf.json")  # no city given
+    with pytest.raises(ValidationFailed, match="不是有效的 JSON"):
+        import_claims(db, province, b"{not json", "pcf.json", city="长治")

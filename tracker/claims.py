@@ -69,10 +69,13 @@ class ClaimImportResult:
         return f"{head}{self.new} new claims, {self.new_versions} new versions, {self.unchanged} unchanged"
 
 
-def read_table(content: bytes, filename: str) -> list[list[str]]:
-    """The file's rows as text: CSV (UTF-8, with or without BOM) or the first sheet of an XLSX."""
+def read_table(content: bytes, filename: str, city: str | None = None) -> list[list[str]]:
+    """The file's rows as text: CSV (UTF-8, with or without BOM), the first sheet of an XLSX, or a
+    PACT ProductFootprint JSON list mapped onto the exchange columns (``city`` for all of them)."""
     if filename.lower().endswith(".xlsx"):
         return _xlsx_rows(content)
+    if filename.lower().endswith(".json"):
+        return pact_rows(content, city)
     try:
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -211,10 +214,11 @@ def _content_hash(values: dict[str, Any]) -> str:
 
 
 def import_claims(session: Session, user: User, content: bytes, filename: str, *, dry_run: bool = False,
-                  source: str | None = None) -> ClaimImportResult:  # fmt: skip
-    """Import an exchange file as the user: every row of a city the user may act for, or nothing."""
+                  source: str | None = None, city: str | None = None) -> ClaimImportResult:  # fmt: skip
+    """Import an exchange file (or PACT JSON, whose claims are all of ``city``) as the user: every row
+    of a city the user may act for, or nothing."""
     result = ClaimImportResult(dry_run=dry_run)
-    rows = read_table(content, filename)
+    rows = read_table(content, filename, city)
     header = _header(rows, result)
     cities = {c.short_zh: c for c in session.scalars(visible_cities(user))} | {
         c.name_zh: c for c in session.scalars(visible_cities(user))
@@ -257,7 +261,69 @@ def import_claims(session: Session, user: User, content: bytes, filename: str, *
 
 
 def _source(filename: str) -> str:
-    return "xlsx" if filename.lower().endswith(".xlsx") else "csv"
+    suffix = filename.lower().rsplit(".", 1)[-1]
+    return {"xlsx": "xlsx", "json": "pact"}.get(suffix, "csv")
+
+
+# --- PACT Pathfinder ProductFootprint (v2 and v3 field names) --------------------------------------
+
+PACT_UNITS = {"kilogram": "kg", "liter": "L", "kilowatt hour": "kWh", "cubic meter": "m3", "ton": "t",
+              "metric ton": "t", "tonne": "t", "kg": "kg", "l": "L", "kwh": "kWh", "m3": "m3", "t": "t"}  # fmt: skip
+
+
+def _first(mapping: dict[str, Any], *names: str) -> Any:
+    return next((mapping[n] for n in names if mapping.get(n) not in (None, "")), None)
+
+
+def _usci(company_ids: Any) -> str:
+    """The unified social credit code among the company's URNs (its last segment, 18 characters)."""
+    for urn in company_ids if isinstance(company_ids, list) else []:
+        last = str(urn).rsplit(":", 1)[-1].strip()
+        if len(last) == 18:
+            return last
+    return ""
+
+
+def pact_rows(content: bytes, city: str | None) -> list[list[str]]:
+    """PACT ProductFootprints as exchange rows. v2 names (pCfExcludingBiogenic, declaredUnit) and v3
+    names (pcfExcludingBiogenicUptake, declaredUnitOfMeasurement) both map; PACT footprints are
+    cradle-to-gate; an assurance block makes the label third-party certified by its provider."""
+    try:
+        data = json.loads(content.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ValidationFailed([Problem("file", "不是有效的 JSON 文件", "not a valid JSON file")]) from None
+    footprints = data.get("data", data) if isinstance(data, dict) else data
+    if isinstance(footprints, dict):
+        footprints = [footprints]
+    if not isinstance(footprints, list) or not all(isinstance(f, dict) for f in footprints):
+        raise ValidationFailed(
+            [Problem("file", "JSON 应为 ProductFootprint 列表", "expected a list of ProductFootprints")]
+        )
+    header = [*REQUIRED, "model", "certifier"]
+    rows = [header]
+    for footprint in footprints:
+        pcf = footprint.get("pcf") if isinstance(footprint.get("pcf"), dict) else {}
+        assurance = pcf.get("assurance") if isinstance(pcf.get("assurance"), dict) else None
+        unit = str(_first(pcf, "declaredUnitOfMeasurement", "declaredUnit") or "")
+        values = {
+            "claim_id": str(footprint.get("id") or ""), "company_name": str(footprint.get("companyName") or ""),
+            "credit_code": _usci(footprint.get("companyIds")), "city": city or "",
+            "product": str(_first(footprint, "productNameCompany", "productName", "productDescription") or ""),
+            "declared_unit": PACT_UNITS.get(unit.lower(), unit),
+            "footprint_kgco2e": str(_first(pcf, "pcfExcludingBiogenicUptake", "pCfExcludingBiogenic",
+                                           "pcfExcludingBiogenic") or ""),
+            "boundary": "cradle-to-grave" if str(footprint.get("partialFullPcf", "")).lower() == "cradle-to-grave"
+            else "cradle-to-gate",
+            "standard": "; ".join(str(s) for s in (_first(pcf, "crossSectoralStandards", "crossSectoralStandardsUsed") or [])),
+            "period_start": str(pcf.get("referencePeriodStart") or "")[:10],
+            "period_end": str(pcf.get("referencePeriodEnd") or "")[:10],
+            "label_type": "第三方认证" if assurance else "自我声明",
+            "published_on": str(footprint.get("created") or "")[:10],
+            "model": str(footprint.get("productDescription") or ""),
+            "certifier": str(assurance.get("providerName") or "") if assurance else "",
+        }  # fmt: skip
+        rows.append([values[name] for name in header])
+    return rows
 
 
 def _store(session: Session, user: User, key: str, values: dict[str, Any], source: str,

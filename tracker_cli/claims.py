@@ -19,13 +19,14 @@ def claims() -> None:
 @claims.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="只检查，不写入 / check only, write nothing")
+@click.option("--city", help="PACT JSON 的所属城市（JSON 不含城市）/ the city of a PACT JSON file's claims")
 @AS_OPTION
-def claims_import(file: Path, dry_run: bool, username: str) -> None:
-    """导入声明交换文件（CSV 或 XLSX）：全部无误才写入，否则列出每个问题的行列。
-    / Import a claims exchange file (CSV or XLSX): all or nothing, every problem with its row and column."""
+def claims_import(file: Path, dry_run: bool, city: str | None, username: str) -> None:
+    """导入声明交换文件（CSV、XLSX，或 PACT ProductFootprint JSON）：全部无误才写入，否则列出每个问题的行列。
+    / Import claims (exchange CSV/XLSX, or PACT JSON): all or nothing, every problem with its row and column."""
     with _acting(username, "tracker claims import") as (session, user):
         assert user is not None
-        result = import_claims(session, user, file.read_bytes(), file.name, dry_run=dry_run)
+        result = import_claims(session, user, file.read_bytes(), file.name, dry_run=dry_run, city=city)
     for warning in result.warnings:
         click.echo(warning, err=True)
     click.echo(f"{result.summary_zh()} / {result.summary_en()}")
