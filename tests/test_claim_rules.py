@@ -20,7 +20,8 @@ CLEAN: dict[str, Any] = {
     "certificate_no": "CFP-1", "certificate_issued": dt.date(2025, 3, 1), "certificate_expires": dt.date(2027, 3, 1),
     "published_on": dt.date(2025, 6, 1), "period_start": dt.date(2024, 1, 1), "period_end": dt.date(2024, 12, 31),
     "electricity_kwh": 100.0, "electricity_factor": 0.6361, "official_factor": 0.6361, "green_power_kwh": 0.0,
-    "baseline": None, "claimed_reduction_pct": None, "boundary": "cradle_to_gate",
+    "baseline": None, "claimed_reduction_pct": None, "boundary": "cradle_to_gate", "certifier": "示例认证中心",
+    "certifier_list_kept": True, "certifier_recognised": True,
 }  # fmt: skip
 OTHER = {"id": 2, "claim_key": "C-2", "credit_code": "91140100MA0K3B2C78", "footprint": 880.0,
          "stage_raw_materials": 380.0, "certificate_no": "CFP-2"}  # fmt: skip
@@ -42,6 +43,7 @@ CASES: dict[str, dict[str, Any]] = {
     "GRAVE_WITHOUT_USE_STAGES": {"boundary": "cradle_to_grave"},
     "INVALID_CREDIT_CODE": {"credit_code": "91140400068288362X"},
     "COPIED_FIGURES": {"credit_code": "91140100MA0K3B2C78", "claim_key": "C-1b"},
+    "UNRECOGNISED_CERTIFIER": {"certifier": "无名认证社", "certifier_recognised": False},
 }  # fmt: skip
 
 
@@ -151,3 +153,21 @@ def test_scanning_is_idempotent_dismissals_stick_and_corrections_close(db, facto
     ).all()
     assert closed.closed >= 1 and not open_flags
     assert all(f.reason == AUTO_CLOSED for f in first.new if f is not dismissed)
+
+
+def test_no_certifier_list_no_judgement() -> None:
+    unlisted = frame({"id": 1, "certifier_list_kept": False, "certifier_recognised": False})
+    assert flagged("UNRECOGNISED_CERTIFIER", unlisted) == set()
+
+
+def test_the_recognised_list_is_the_provincial_admins(db, factory) -> None:  # type: ignore[no-untyped-def]
+    from tracker.library import recognise_certifier, recognised_certifiers
+    from tracker.models import Role
+    from tracker.permissions import PermissionDenied
+
+    admin = factory.user(Role.PROVINCE_ADMIN, username="admce")
+    recognise_certifier(db, admin, "示例认证中心", accreditation_no="CNCA-R-2025-001")
+    recognise_certifier(db, admin, "已撤销认证社", active=False)
+    assert recognised_certifiers(db) == {"示例认证中心"}
+    with pytest.raises(PermissionDenied):
+        recognise_certifier(db, factory.user(Role.CITY_STAFF, "长治", username="czce"), "某认证社")

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.creditcode import validate_credit_code
-from tracker.models import Claim, EmissionFactor, ProductBenchmark, Severity
+from tracker.models import Certifier, Claim, EmissionFactor, ProductBenchmark, Severity
 
 STAGES = ("stage_raw_materials", "stage_manufacturing", "stage_transport", "stage_use", "stage_end_of_life")
 
@@ -220,6 +220,21 @@ def copied_figures(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
     return pd.DataFrame({"footprint": _num(claims, "footprint")[hit], "companies": companies[hit]})
 
 
+def unrecognised_certifier(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+    """A certified label whose certification body is not on the province's list of recognised
+    bodies: only accredited bodies may certify carbon-footprint labels. Judged only once the list
+    has entries (with no list there is nothing to judge against)."""
+    certified = claims["label_type"].isin(["third_party", "carbon_neutral"])
+    named = claims["certifier"].fillna("").astype(str).str.strip() != ""
+    hit = (
+        certified
+        & named
+        & claims["certifier_list_kept"].astype(bool)
+        & ~claims["certifier_recognised"].astype(bool)
+    )
+    return pd.DataFrame({"certifier": claims.loc[hit, "certifier"]})
+
+
 RULES = (
     ClaimRule("STAGE_SUM_MISMATCH", Severity.HIGH, "分阶段合计{stages}与总值{total}不符",
               "stages add up to {stages}, not the total {total}", stage_sum_mismatch),
@@ -251,6 +266,8 @@ RULES = (
               "cradle-to-grave claim with nothing in use and end of life", grave_without_use_stages),
     ClaimRule("INVALID_CREDIT_CODE", Severity.MEDIUM, "统一社会信用代码{credit_code}无效：{errors}",
               "credit code {credit_code} is invalid: {errors}", invalid_credit_code),
+    ClaimRule("UNRECOGNISED_CERTIFIER", Severity.MEDIUM, "认证机构“{certifier}”不在认可机构名录中",
+              "certifier “{certifier}” is not on the list of recognised bodies", unrecognised_certifier),
     ClaimRule("COPIED_FIGURES", Severity.MEDIUM, "碳足迹{footprint}及各阶段数值与另外{companies}家企业完全相同",
               "footprint {footprint} and stages identical across {companies} companies", copied_figures),
 )  # fmt: skip
@@ -273,6 +290,9 @@ def claims_frame(session: Session, thresholds: Thresholds = Thresholds()) -> pd.
     frame = claims.merge(benchmarks, on="product_id", how="left")
     factor = session.scalars(select(EmissionFactor).where(EmissionFactor.factor_key == thresholds.official_grid_factor,
                                                           EmissionFactor.is_current)).first()  # fmt: skip
+    recognised = set(session.scalars(select(Certifier.name).where(Certifier.is_active)))
+    frame["certifier_list_kept"] = bool(recognised)
+    frame["certifier_recognised"] = frame["certifier"].fillna("").astype(str).str.strip().isin(recognised)
     frame["official_factor"] = factor.value if factor else None
     frame["factor_version"] = factor.version if factor else None
     for column in frame.columns:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from tracker.applications import Problem, ValidationFailed
 from tracker.errors import TrackerError
-from tracker.models import EmissionFactor, Product, ProductBenchmark, User
+from tracker.models import Certifier, EmissionFactor, Product, ProductBenchmark, User
 from tracker.permissions import require_library_admin
 
 BENCHMARK_FIGURES = ("plausible_low", "typical", "plausible_high", "physical_floor")
@@ -110,3 +110,27 @@ def set_factor(session: Session, user: User, factor_key: str, *, value: Decimal,
     session.add(row)
     session.flush()
     return row
+
+
+def recognise_certifier(session: Session, user: User, name: str, *, accreditation_no: str | None = None,
+                        note: str | None = None, active: bool = True) -> Certifier:  # fmt: skip
+    """Add a certification body to the recognised list, or change whether it is recognised."""
+    require_library_admin(user)
+    text = name.strip()
+    if not 0 < len(text) <= 200:
+        raise TrackerError("认证机构名称应为1–200字", "A certifier's name needs 1–200 characters")
+    row = session.scalars(select(Certifier).where(Certifier.name == text)).first()
+    if row is None:
+        row = Certifier(name=text)
+        session.add(row)
+    row.is_active, row.changed_by_id = active, user.id
+    if accreditation_no is not None:
+        row.accreditation_no = accreditation_no.strip() or None
+    if note is not None:
+        row.note = note.strip() or None
+    session.flush()
+    return row
+
+
+def recognised_certifiers(session: Session) -> set[str]:
+    return set(session.scalars(select(Certifier.name).where(Certifier.is_active)))

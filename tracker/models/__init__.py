@@ -27,7 +27,7 @@ from tracker.models.enums import (
 )
 from tracker.models.flags import Flag, FlagStatus, Severity
 from tracker.models.geography import City, Department, Province
-from tracker.models.library import EmissionFactor, ProductBenchmark
+from tracker.models.library import Certifier, EmissionFactor, ProductBenchmark
 from tracker.models.lifecycle import (
     ApplicationFile,
     DeadlineException,
@@ -62,6 +62,7 @@ __all__ = [
     "BatchDeadline",
     "Boundary",
     "CategoryQuota",
+    "Certifier",
     "City",
     "Claim",
     "DeadlineException",

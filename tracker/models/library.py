@@ -61,3 +61,18 @@ class EmissionFactor(Base, Audited):
     changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class Certifier(Base, Audited):
+    """A certification body recognised for carbon-footprint labels (the provincial admin keeps the
+    list). A certified label from a body not on it is a finding, once the list has entries."""
+
+    __tablename__ = "certifiers"
+
+    id: Mapped[intpk]
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    accreditation_no: Mapped[str | None] = mapped_column(String(64))  # e.g. the CNCA approval number
+    is_active: Mapped[bool] = mapped_column(default=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
