@@ -106,8 +106,8 @@ def test_scanning_is_idempotent_dismissals_stick_and_corrections_close(db, facto
 
     from tracker.claim_scan import scan_claims
     from tracker.claims import import_claims
-    from tracker.consistency import AUTO_CLOSED
     from tracker.flag_review import review_flag
+    from tracker.flag_store import AUTO_CLOSED
     from tracker.models import Flag, FlagStatus, Role
 
     province = factory.user(Role.PROVINCE_STAFF, username="shsc")

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tracker.consistency import AUTO_CLOSED, RULES, scan_progress
+from tracker.consistency import RULES, scan_progress
+from tracker.flag_store import AUTO_CLOSED
 from tracker.models import (
     Flag,
     FlagStatus,

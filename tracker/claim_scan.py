@@ -16,13 +16,14 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.claim_rules import RULE_BY_ID, ClaimFinding, ClaimRule, Thresholds, claim_findings, claims_frame
-from tracker.consistency import AUTO_CLOSED
-from tracker.models import Flag, FlagStatus
+from tracker.flag_store import sync_flags
+from tracker.models import Flag
 
 
 @dataclass
@@ -51,38 +52,27 @@ def scan_claims(
 ) -> ClaimScanResult:
     """Run every claim rule and bring the claim flags up to date (see the module's docstring)."""
     thresholds = thresholds or Thresholds()
-    result = ClaimScanResult()
     frame = claims_frame(session, thresholds)
-    existing = {f.fingerprint: f for f in session.scalars(select(Flag).where(Flag.subject_type == "claim"))}
-    found: set[str] = set()
+    found: dict[str, Callable[[], Flag]] = {}
+    by_rule: Counter[str] = Counter()
     for finding in claim_findings(frame, thresholds, on_rule):
         claim = frame.loc[finding.claim_id]
-        fingerprint = _fingerprint(finding, str(claim["claim_key"]), str(claim["content_hash"]))
-        found.add(fingerprint)
-        result.by_rule[finding.rule_id] += 1
-        flag = existing.get(fingerprint)
-        if flag is not None:
-            flag.last_seen = now
-            result.seen_again += 1
-            if flag.status is FlagStatus.RESOLVED and flag.reason == AUTO_CLOSED:
-                flag.status, flag.reason, flag.closed_at = FlagStatus.OPEN, None, None  # it came back
-            continue
-        rule = RULE_BY_ID[finding.rule_id]
-        evidence = {**finding.evidence, "claim_id": str(claim["claim_key"]),
-                    "benchmark_version": _int(claim.get("benchmark_version")),
-                    "factor_version": _int(claim.get("factor_version"))}  # fmt: skip
-        flag = Flag(fingerprint=fingerprint, rule_id=rule.id, severity=rule.severity, subject_type="claim",
-                    subject_id=finding.claim_id, city_id=int(claim["city_id"]), pilot_id=_int(claim.get("pilot_id")),
-                    message_zh=rule.message_zh.format(**finding.evidence), message_en=rule.message_en.format(**finding.evidence),
-                    evidence=evidence, status=FlagStatus.OPEN, first_seen=now, last_seen=now)  # fmt: skip
-        session.add(flag)
-        result.new.append(flag)
-    for fingerprint, flag in existing.items():
-        if fingerprint not in found and flag.status in (FlagStatus.OPEN, FlagStatus.UNDER_REVIEW):
-            flag.status, flag.reason, flag.closed_at = FlagStatus.RESOLVED, AUTO_CLOSED, now
-            result.closed += 1
-    session.flush()
-    return result
+        by_rule[finding.rule_id] += 1
+        found[_fingerprint(finding, str(claim["claim_key"]), str(claim["content_hash"]))] = partial(
+            _flag, finding, claim
+        )
+    synced = sync_flags(session, "claim", found, now=now)
+    return ClaimScanResult(synced.new, synced.seen_again, synced.closed, by_rule)
+
+
+def _flag(finding: ClaimFinding, claim: Any) -> Flag:
+    rule = RULE_BY_ID[finding.rule_id]
+    evidence = {**finding.evidence, "claim_id": str(claim["claim_key"]),
+                "benchmark_version": _int(claim.get("benchmark_version")),
+                "factor_version": _int(claim.get("factor_version"))}  # fmt: skip
+    return Flag(rule_id=rule.id, severity=rule.severity, subject_id=finding.claim_id, city_id=int(claim["city_id"]),
+                pilot_id=_int(claim.get("pilot_id")), message_zh=rule.message_zh.format(**finding.evidence),
+                message_en=rule.message_en.format(**finding.evidence), evidence=evidence)  # fmt: skip
 
 
 def _int(value: object) -> int | None:

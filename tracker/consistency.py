@@ -21,14 +21,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from difflib import SequenceMatcher
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from tracker.flag_store import sync_flags
 from tracker.models import (
     Flag,
-    FlagStatus,
     Milestone,
     ProgressUpdate,
     Severity,
@@ -36,9 +37,6 @@ from tracker.models import (
     UpdateStatus,
 )
 
-AUTO_CLOSED = (
-    "复查未再发现（数据已更正），自动关闭 / closed automatically: the finding is gone after a correction"
-)
 REPORTED = (UpdateStatus.SUBMITTED, UpdateStatus.ACCEPTED)
 
 
@@ -293,29 +291,16 @@ class ScanResult:
 
 def scan_progress(session: Session, *, now: dt.datetime, checks: Checks = Checks()) -> ScanResult:
     """Run every progress rule over all reported updates and bring the flags up to date."""
-    result = ScanResult()
-    current = findings(load_reports(session), checks)
-    existing = {f.fingerprint: f for f in session.scalars(select(Flag).where(Flag.subject_type == "update"))}
-    found = set()
-    for finding in current:
-        found.add(finding.fingerprint)
-        flag = existing.get(finding.fingerprint)
-        if flag is not None:
-            flag.last_seen = now
-            result.seen_again += 1
-            if flag.status is FlagStatus.RESOLVED and flag.reason == AUTO_CLOSED:
-                flag.status, flag.reason, flag.closed_at = FlagStatus.OPEN, None, None  # it came back
-            continue
-        rule = RULE_BY_ID[finding.rule_id]
-        flag = Flag(fingerprint=finding.fingerprint, rule_id=rule.id, severity=rule.severity, subject_type="update",
-                    subject_id=finding.update.id, city_id=finding.update.pilot.city_id, pilot_id=finding.update.pilot_id,
-                    message_zh=rule.message_zh.format(**finding.evidence), message_en=rule.message_en.format(**finding.evidence),
-                    evidence=finding.evidence, status=FlagStatus.OPEN, first_seen=now, last_seen=now)  # fmt: skip
-        session.add(flag)
-        result.new.append(flag)
-    for fingerprint, flag in existing.items():
-        if fingerprint not in found and flag.status in (FlagStatus.OPEN, FlagStatus.UNDER_REVIEW):
-            flag.status, flag.reason, flag.closed_at = FlagStatus.RESOLVED, AUTO_CLOSED, now
-            result.closed += 1
-    session.flush()
-    return result
+    found: dict[str, Callable[[], Flag]] = {}
+    for finding in findings(load_reports(session), checks):
+        found.setdefault(finding.fingerprint, partial(_flag, finding))
+    synced = sync_flags(session, "update", found, now=now)
+    return ScanResult(synced.new, synced.seen_again, synced.closed)
+
+
+def _flag(finding: Finding) -> Flag:
+    rule = RULE_BY_ID[finding.rule_id]
+    return Flag(rule_id=rule.id, severity=rule.severity, subject_id=finding.update.id,
+                city_id=finding.update.pilot.city_id, pilot_id=finding.update.pilot_id,
+                message_zh=rule.message_zh.format(**finding.evidence), message_en=rule.message_en.format(**finding.evidence),
+                evidence=finding.evidence)  # fmt: skip
