@@ -36,6 +36,7 @@ from tracker.errors import TrackerError
 from tracker.models import Milestone, Pilot, User
 from tracker.periods import Period, parse_period, period_of
 from tracker.permissions import PermissionDenied, visible_pilots
+from tracker.pilot_record import find_visible_pilot
 from tracker.progress import STATUS_LABELS, load_progress, overdue_milestones, task_lines, thresholds_from
 from tracker.updates import (
     NARRATIVE_LIMIT,
@@ -247,7 +248,7 @@ def _settings() -> Any:
 
 
 def _visible_pilot(session: TrackerSession, user: User, pilot_id: int) -> Pilot:
-    pilot = session.scalars(visible_pilots(user).where(Pilot.id == pilot_id)).first()
+    pilot = find_visible_pilot(session, user, pilot_id)
     if pilot is None:
         raise ApiError(404, "试点不存在或不在您的权限范围内", "No such pilot in your scope")
     return pilot

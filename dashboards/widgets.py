@@ -17,6 +17,7 @@ from tracker.i18n import _
 from tracker.lifecycle import batch_for as lifecycle_batch_for
 from tracker.models import Batch, City, User
 from tracker.permissions import PROVINCIAL_ROLES, Action, Level, can, may_act
+from tracker.progress import ProgressStatus
 
 T = TypeVar("T")
 
@@ -116,3 +117,19 @@ def simple_table(head: list[str], rows: list[list[Any]], table_id: str) -> Any:
     return dbc.Table([html.Thead(html.Tr([html.Th(h) for h in head])),
                       html.Tbody([html.Tr([html.Td(c) for c in row]) for row in rows])],
                      bordered=True, hover=True, size="sm", className="small", id=table_id)  # fmt: skip
+
+
+# Colours of the progress and update states, the same on every page.
+STATUS_COLOURS = {
+    ProgressStatus.ON_TRACK: "success", ProgressStatus.BEHIND: "warning",
+    ProgressStatus.SERIOUSLY_BEHIND: "danger", ProgressStatus.FINISHED: "secondary",
+    ProgressStatus.NOT_STARTED: "light",
+}  # fmt: skip
+UPDATE_COLOURS = {"draft": "light", "submitted": "info", "returned": "warning", "accepted": "success"}
+
+
+def badge(text: str, colour: str, **kwargs: Any) -> Any:
+    """A status badge, with dark text on the pale colours so it stays legible."""
+    return dbc.Badge(
+        text, color=colour, text_color="dark" if colour in ("light", "warning") else None, **kwargs
+    )

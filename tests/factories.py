@@ -7,6 +7,7 @@ import itertools
 import random
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -33,8 +34,20 @@ from tracker.models import (
     UpdateStatus,
     User,
 )
+from tracker.periods import Frequency, Reporting, period_of
 
 PASSWORD = "Test-password-2025"
+# The regulator's zone, the default reporting cycle and a reference month for the update tests.
+TZ = ZoneInfo("Asia/Shanghai")
+MONTHLY = Reporting(Frequency.MONTHLY, due_days=5, window_days=10)
+NOV = period_of(dt.date(2025, 11, 1), Frequency.MONTHLY)
+
+
+def at(day: dt.date, hour: int = 10) -> dt.datetime:
+    """A moment on a local (Asia/Shanghai) day."""
+    return dt.datetime(day.year, day.month, day.day, hour, tzinfo=TZ)
+
+
 _serial = itertools.count(1)
 
 

@@ -6,22 +6,18 @@ from __future__ import annotations
 import datetime as dt
 import io
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
 from sqlalchemy import func, select
 
 from reports.update_template import update_template_xlsx
+from tests.factories import MONTHLY, NOV, TZ
 from tracker.applications import ValidationFailed
 from tracker.models import AuditEvent, Milestone, ProgressUpdate, Role, Task, UpdateStatus
-from tracker.periods import Frequency, Reporting, period_of
 from tracker.update_sheets import import_update_sheet, template_data
 from tracker.updates import UpdateEntry, save_update
 
-TZ = ZoneInfo("Asia/Shanghai")
-MONTHLY = Reporting(Frequency.MONTHLY, due_days=5, window_days=10)
-NOV = period_of(dt.date(2025, 11, 1), Frequency.MONTHLY)
 NOW = dt.datetime(2025, 12, 3, 10, tzinfo=TZ)
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
+from tests.factories import MONTHLY, NOV, TZ, at
 from tracker.applications import ValidationFailed
 from tracker.errors import TrackerError
 from tracker.models import (
@@ -24,7 +24,6 @@ from tracker.models import (
 from tracker.periods import (
     Frequency,
     Period,
-    Reporting,
     due_date,
     parse_period,
     period_of,
@@ -44,15 +43,7 @@ from tracker.updates import (
     submit_update,
 )
 
-TZ = ZoneInfo("Asia/Shanghai")
-MONTHLY = Reporting(Frequency.MONTHLY, due_days=5, window_days=10)
-NOV = period_of(dt.date(2025, 11, 1), Frequency.MONTHLY)
 US = UpdateStatus
-
-
-def at(day: dt.date, hour: int = 10) -> dt.datetime:
-    """A moment on a local (Asia/Shanghai) day."""
-    return dt.datetime(day.year, day.month, day.day, hour, tzinfo=TZ)
 
 
 @pytest.mark.parametrize(("day", "start", "end"), [

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
+from tests.factories import MONTHLY, NOV, TZ, at
 from tracker.applications import ValidationFailed
 from tracker.errors import TrackerError
 from tracker.models import (
@@ -21,7 +21,7 @@ from tracker.models import (
     WorkflowStep,
     WorkPlanUpdate,
 )
-from tracker.periods import Frequency, Period, Reporting, period_of
+from tracker.periods import Frequency, Period, period_of
 from tracker.permissions import PermissionDenied
 from tracker.updates import UpdateConflict
 from tracker.workplan import (
@@ -37,14 +37,7 @@ from tracker.workplan import (
     work_plan_lines,
 )
 
-TZ = ZoneInfo("Asia/Shanghai")
-MONTHLY = Reporting(Frequency.MONTHLY, due_days=5, window_days=10)
-NOV = period_of(dt.date(2025, 11, 1), Frequency.MONTHLY)
 US = UpdateStatus
-
-
-def at(day: dt.date, hour: int = 10) -> dt.datetime:
-    return dt.datetime(day.year, day.month, day.day, hour, tzinfo=TZ)
 
 
 def department(db, code: str) -> Department:  # type: ignore[no-untyped-def]

@@ -220,9 +220,7 @@ def import_claims(session: Session, user: User, content: bytes, filename: str, *
     result = ClaimImportResult(dry_run=dry_run)
     rows = read_table(content, filename, city)
     header = _header(rows, result)
-    cities = {c.short_zh: c for c in session.scalars(visible_cities(user))} | {
-        c.name_zh: c for c in session.scalars(visible_cities(user))
-    }
+    cities = {name: c for c in session.scalars(visible_cities(user)) for name in (c.short_zh, c.name_zh)}
     letters = {name: _column_letter(index) for name, index in header.items()}
     problems: list[Problem] = []
     parsed: list[tuple[_Row, dict[str, Any]]] = []

@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from tracker.models import AuditEvent, Flag, Pilot, ProgressUpdate, User, WorkflowStep
 from tracker.periods import Frequency, periods_between
@@ -141,6 +141,7 @@ def update_lines(session: Session, pilot: Pilot) -> list[UpdateLine]:
         select(ProgressUpdate)
         .where(ProgressUpdate.pilot_id == pilot.id)
         .order_by(ProgressUpdate.period_start)
+        .options(selectinload(ProgressUpdate.task_progress), selectinload(ProgressUpdate.milestone_reports))
     ).all()
     lines: list[UpdateLine] = []
     previous: dict[int, Decimal] = {}

@@ -12,8 +12,7 @@ from dash import Dash, dcc, html
 from flask import current_app
 
 from dashboards.access import db_session, guarded_layout
-from dashboards.pages.pilot import STATUS_COLOURS, UPDATE_COLOURS
-from dashboards.widgets import simple_table
+from dashboards.widgets import STATUS_COLOURS, UPDATE_COLOURS, badge, simple_table
 from tracker.city_workspace import city_overdue_milestones, dues, open_updates, workspace_city
 from tracker.clock import local_today
 from tracker.i18n import _
@@ -50,11 +49,10 @@ def _due_rows(due: Any, writer: bool) -> list[list[Any]]:
         colour = UPDATE_COLOURS.get(row["update_status"] or "", "danger")  # not entered: red
         rows.append([
             _pilot_link(row["pilot_id"], row["pilot"]),
-            dbc.Badge(row["update"], color=colour, text_color="dark" if colour in ("light", "warning") else None),
+            badge(row["update"], colour),
             _("是") if row["late"] else "", _pct(row["expected"]), _pct(row["actual"]),
             f"{Decimal(row['gap']).normalize():f}",
-            dbc.Badge(row["status_zh"], color=STATUS_COLOURS[row["status"]],
-                      text_color="dark" if STATUS_COLOURS[row["status"]] in ("light", "warning") else None),
+            badge(row["status_zh"], STATUS_COLOURS[row["status"]]),
             row["return_reason"] or "",
             dcc.Link(_("填报"), href=f"/update-form?pilot={row['pilot_id']}&period={due.period.key}")
             if writer else "",

@@ -15,8 +15,8 @@ from dash import Dash, dcc, html
 from flask import current_app
 
 from dashboards.access import db_session, guarded_layout
-from dashboards.pages.audit_log import ACTIONS, ENTITIES, FIELDS
-from dashboards.widgets import evidence_list, simple_table
+from dashboards.audit_words import FIELDS, action_word, entity_word
+from dashboards.widgets import STATUS_COLOURS, UPDATE_COLOURS, badge, evidence_list, simple_table
 from tracker.clock import local_today
 from tracker.deadlines import parse_chinese_or_iso_date
 from tracker.i18n import _
@@ -35,7 +35,6 @@ from tracker.pilot_record import (
 )
 from tracker.progress import (
     STATUS_LABELS,
-    ProgressStatus,
     load_progress,
     overdue_milestones,
     task_lines,
@@ -48,13 +47,6 @@ NAME = _("试点详情")
 ORDER = 40
 REQUIRED_ACTION = Action.VIEW
 IN_NAV = False  # reached from the lists, with ?id=
-
-STATUS_COLOURS = {
-    ProgressStatus.ON_TRACK: "success", ProgressStatus.BEHIND: "warning",
-    ProgressStatus.SERIOUSLY_BEHIND: "danger", ProgressStatus.FINISHED: "secondary",
-    ProgressStatus.NOT_STARTED: "light",
-}  # fmt: skip
-UPDATE_COLOURS = {"draft": "light", "submitted": "info", "returned": "warning", "accepted": "success"}
 
 
 def _number(value: Decimal | None) -> str:
@@ -112,9 +104,8 @@ def _header(pilot: Pilot, progress: Any, on: dt.date) -> Any:
     ]  # fmt: skip
     colour = STATUS_COLOURS[progress.status]
     return html.Div([
-        html.H2([pilot.name, dbc.Badge(STATUS_LABELS[progress.status], color=colour, className="ms-2 fs-6",
-                                       text_color="dark" if colour in ("light", "warning") else None,
-                                       id="pilot-status")], className="h4"),
+        html.H2([pilot.name, badge(STATUS_LABELS[progress.status], colour, className="ms-2 fs-6", id="pilot-status")],
+                className="h4"),
         html.Div([html.Span([html.Span(f"{k}：", className="text-muted"), v], className="me-4") for k, v in facts],
                  className="small mb-3"),
         dbc.Row([
@@ -149,8 +140,7 @@ def _milestones(pilot: Pilot, overdue: set[int], changes: PlanChanges) -> Any:
     rows = []
     for m in pilot.milestones:
         state = (dbc.Badge(_("已达成 {d}").format(d=format_date_zh(m.achieved_on)), color="success") if m.achieved_on
-                 else dbc.Badge(_("逾期"), color="danger") if m.id in overdue else dbc.Badge(_("未到期"), color="light",
-                                                                                          text_color="dark"))  # fmt: skip
+                 else dbc.Badge(_("逾期"), color="danger") if m.id in overdue else badge(_("未到期"), "light"))  # fmt: skip
         rows.append([
             _cell(changes, "milestones", m.id, "title", m.title), _cell(changes, "milestones", m.id, "due_date", m.due_date),
             _cell(changes, "milestones", m.id, "indicator", m.indicator),
@@ -210,8 +200,7 @@ def _updates(session: Any, pilot: Pilot) -> Any:
         reached = "、".join(line.milestones_reached)
         rows.append([
             Period(u.period_start, u.period_end).label_zh,
-            dbc.Badge(STATUS_ZH[u.status], color=UPDATE_COLOURS[u.status.value],
-                      text_color="dark" if u.status.value in ("draft", "returned") else None),
+            badge(STATUS_ZH[u.status], UPDATE_COLOURS[u.status.value]),
             format_datetime_zh(u.submitted_at, tz) + (_("（逾期）") if u.is_late else ""),
             moves or _("无变化"), reached, (u.work_done or "")[:120], u.return_reason or "",
         ])  # fmt: skip
@@ -261,8 +250,7 @@ def _audit_change(event: Any) -> str:
 
 def _audit(session: Any, user: User, pilot: Pilot) -> Any:
     tz = current_app.config["TRACKER_SETTINGS"].timezone
-    rows = [[format_datetime_zh(e.at, tz), e.actor_name, ACTIONS.get(e.action, e.action),
-             ENTITIES.get(e.entity_type, e.entity_type) + (f" #{e.entity_id}" if e.entity_id else ""), _audit_change(e)]
+    rows = [[format_datetime_zh(e.at, tz), e.actor_name, action_word(e), entity_word(e), _audit_change(e)]
             for e in pilot_audit(session, user, pilot)]  # fmt: skip
     return simple_table([_("时间"), _("操作人"), _("操作"), _("对象"), _("内容")], rows, "pilot-audit")
 
