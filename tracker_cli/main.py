@@ -108,7 +108,7 @@ def demo(no_serve: bool, host: str, port: int) -> None:
     for account in demo_accounts:
         scope = account.city_name or "全省 / province"
         click.echo(f"  {account.username:<10} {label(account.role):<10} {scope}")
-    click.echo(f"API 令牌 / an API token: TRACKER_DATABASE_URL={url} tracker users token changzhi")
+    click.echo(f"API 令牌 / an API token: TRACKER_DATABASE_URL={url} .venv/bin/tracker users token changzhi")
     if no_serve:
         return
     click.echo(f"\n请在浏览器打开 / open in a browser: http://{host}:{port}/")
