@@ -12,7 +12,7 @@ from tracker.models.catalogue import (
     WorkPlanTask,
     WorkPlanTaskDepartment,
 )
-from tracker.models.claims import Boundary, Claim, LabelType
+from tracker.models.claims import Boundary, Claim, ClaimImport, LabelType
 from tracker.models.enums import (
     ApplicationStatus,
     DepartmentDuty,
@@ -65,6 +65,7 @@ __all__ = [
     "Certifier",
     "City",
     "Claim",
+    "ClaimImport",
     "DeadlineException",
     "Department",
     "DepartmentDuty",

@@ -30,6 +30,25 @@ class LabelType(StrEnum):
     CARBON_NEUTRAL = "carbon_neutral"  # 碳中和
 
 
+class ClaimImport(Base, Audited):
+    """One import of a claims file: who, when, which file (its SHA-256) and what it did. Each claim
+    version points at the import that brought it, so a bulk import is audited as one act with its
+    provenance kept on every row it wrote."""
+
+    __tablename__ = "claim_imports"
+
+    id: Mapped[intpk]
+    filename: Mapped[name_str]
+    sha256: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))  # csv, xlsx, pact
+    imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    rows: Mapped[int] = mapped_column(Integer)
+    new: Mapped[int] = mapped_column(Integer)
+    new_versions: Mapped[int] = mapped_column(Integer)
+    unchanged: Mapped[int] = mapped_column(Integer)
+
+
 class Claim(Base, Audited):
     """One version of a claim. Re-importing a ``claim_key`` with different content adds a version
     and marks it current; the earlier versions stay, so a flag can say what it was judged on."""
@@ -39,9 +58,8 @@ class Claim(Base, Audited):
         UniqueConstraint("claim_key", "version"),
         # The rule engine reads current versions; the review page lists a city's.
         Index("ix_claims_current_city", "is_current", "city_id"),
-        # Cross-claim rules: one certificate for two companies, a company's claims.
-        Index("ix_claims_certificate_no", "certificate_no"),
-        Index("ix_claims_credit_code", "credit_code"),
+        # No index on certificate_no or credit_code: the cross-claim rules group in memory, and each
+        # index would slow a bulk import by a third (docs/PERFORMANCE.md).
     )
 
     id: Mapped[intpk]
@@ -51,18 +69,20 @@ class Claim(Base, Audited):
     content_hash: Mapped[str] = mapped_column(String(64))  # the same file twice adds no version
     source: Mapped[str] = mapped_column(String(16))  # csv, xlsx, pact
     imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    imported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The user, pilot and product ids below are looked up by the importer in the same transaction,
+    # and users, pilots and products are never deleted; they carry no foreign-key constraint, whose
+    # per-row check would double the time of a bulk import on PostgreSQL (docs/PERFORMANCE.md).
+    imported_by_id: Mapped[int | None] = mapped_column(Integer)
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("claim_imports.id"))
 
     company_name: Mapped[name_str]
     credit_code: Mapped[str] = mapped_column(
         String(32)
     )  # as given: an invalid code is a finding, not an error
     city_id: Mapped[int] = mapped_column(ForeignKey("cities.id"))
-    pilot_id: Mapped[int | None] = mapped_column(
-        ForeignKey("pilots.id"), index=True
-    )  # the company is a pilot unit
+    pilot_id: Mapped[int | None] = mapped_column(Integer, index=True)  # the company is a pilot unit
     product: Mapped[name_str]
-    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))  # None: no benchmark
+    product_id: Mapped[int | None] = mapped_column(Integer)  # None: no benchmark
     model: Mapped[str | None] = mapped_column(String(200))
     declared_unit: Mapped[short_str]  # normalised: t, kg, kWh, m3, L, bottle_500ml, kWp, piece
     footprint: Mapped[Decimal] = mapped_column(kg)
