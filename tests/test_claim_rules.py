@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from tracker.claim_rules import RULES, Thresholds, claim_findings, claims_frame
+from tracker.claim_rules import RULES, Thresholds, claim_findings, claims_frame, coerce_types
 
 CLEAN: dict[str, Any] = {
     "id": 1, "claim_key": "C-1", "credit_code": "91140400068288362P", "product_id": 1, "declared_unit": "t",
@@ -48,7 +48,7 @@ CASES: dict[str, dict[str, Any]] = {
 
 
 def frame(*rows: dict[str, Any]) -> pd.DataFrame:
-    return pd.DataFrame([{**CLEAN, **row} for row in rows]).set_index("id", drop=False)
+    return coerce_types(pd.DataFrame([{**CLEAN, **row} for row in rows])).set_index("id", drop=False)
 
 
 def flagged(rule_id: str, data: pd.DataFrame) -> set[int]:
@@ -125,12 +125,13 @@ def test_scanning_is_idempotent_dismissals_stick_and_corrections_close(db, facto
     upload(rows)
     now = dt.datetime(2026, 11, 24, tzinfo=dt.UTC)
     first = scan_claims(db, now=now)
-    assert first.new and all(f.subject_type == "claim" for f in first.new)
-    assert {f.evidence["claim_id"] for f in first.new} == {"CL-10002"}
-    assert all(f.evidence["benchmark_version"] == 1 for f in first.new)
+    new = [db.get(Flag, flag_id) for flag_id in first.new]
+    assert new and all(f.subject_type == "claim" for f in new)
+    assert {f.evidence["claim_id"] for f in new} == {"CL-10002"}
+    assert all(f.evidence["benchmark_version"] == 1 for f in new)
     again = scan_claims(db, now=now)
     assert (len(again.new), again.seen_again) == (0, len(first.new))
-    dismissed = first.new[0]
+    dismissed = new[0]
     review_flag(db, province, dismissed.id, "dismiss", now=now, reason="企业说明为特殊工艺")
     scan_claims(db, now=now)
     assert dismissed.status is FlagStatus.DISMISSED
@@ -152,7 +153,9 @@ def test_scanning_is_idempotent_dismissals_stick_and_corrections_close(db, facto
         select(Flag).where(Flag.subject_type == "claim", Flag.status == FlagStatus.OPEN)
     ).all()
     assert closed.closed >= 1 and not open_flags
-    assert all(f.reason == AUTO_CLOSED for f in first.new if f is not dismissed)
+    for flag in new:
+        db.refresh(flag)
+    assert all(f.reason == AUTO_CLOSED for f in new if f is not dismissed)
 
 
 def test_no_certifier_list_no_judgement() -> None:
@@ -171,3 +174,27 @@ def test_the_recognised_list_is_the_provincial_admins(db, factory) -> None:  # t
     assert recognised_certifiers(db) == {"示例认证中心"}
     with pytest.raises(PermissionDenied):
         recognise_certifier(db, factory.user(Role.CITY_STAFF, "长治", username="czce"), "某认证社")
+
+
+def test_each_flag_is_handed_out_for_notice_once(db, factory) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from tracker.claim_scan import scan_claims
+    from tracker.claims import import_claims
+    from tracker.flag_store import flags_to_notify, mark_notified
+    from tracker.models import Flag, Role
+
+    province = factory.user(Role.PROVINCE_STAFF, username="shnt")
+    sample = Path(__file__).resolve().parents[2] / "shared" / "reference" / "claims_sample.csv"
+    import_claims(db, province, sample.read_bytes(), "claims.csv")
+    now = dt.datetime(2026, 11, 24, tzinfo=dt.UTC)
+    scan = scan_claims(db, now=now)
+    waiting = flags_to_notify(db, "claim")
+    assert sorted(f.id for f in waiting) == sorted(scan.new)
+    first = mark_notified(db, [f.id for f in waiting], now=now)
+    second = mark_notified(db, [f.id for f in waiting], now=now + dt.timedelta(minutes=1))  # a racing sender
+    assert first == sorted(scan.new) and second == [] and flags_to_notify(db, "claim") == []
+    db.expire_all()
+    assert {f.notified_at for f in db.scalars(select(Flag).where(Flag.id.in_(first)))} == {now}
+    scan_claims(db, now=now + dt.timedelta(days=1))  # seen again: not handed out again
+    assert flags_to_notify(db, "claim") == []

@@ -187,3 +187,65 @@ def test_pact_footprints_of_v2_and_v3_import_as_claims(db, province) -> None:  #
         import_claims(db, province, json.dumps([v2]).encode(), "pcf.json")  # no city given
     with pytest.raises(ValidationFailed, match="不是有效的 JSON"):
         import_claims(db, province, b"{not json", "pcf.json", city="长治")
+
+
+def test_negative_amounts_and_reversed_periods_are_refused(db, province) -> None:  # type: ignore[no-untyped-def]
+    rows = sample_rows()[:3]
+    header = rows[0]
+    rows[1][header.index("footprint_kgco2e")] = "-12.5"
+    rows[1][header.index("stage_end_of_life")] = "-3"  # a recycling credit may be negative: no problem
+    rows[2][header.index("electricity_kwh")] = "-1"
+    rows[2][header.index("period_start")], rows[2][header.index("period_end")] = "2024-12-31", "2024-01-01"
+    with pytest.raises(ValidationFailed) as refused:
+        import_claims(db, province, as_csv(rows), "claims.csv")
+    spots = [(p.row, p.field) for p in refused.value.problems]
+    assert spots == [(2, "footprint_kgco2e"), (3, "electricity_kwh"), (3, "period_end")]
+    assert "为负数" in refused.value.problems[0].message_zh and count(db) == 0
+
+
+def test_a_large_junk_file_is_refused_clearly(db, province) -> None:  # type: ignore[no-untyped-def]
+    import random
+
+    junk = random.Random(5).randbytes(10 * 1024 * 1024)
+    for name in ("claims.csv", "claims.xlsx", "claims.json"):
+        with pytest.raises(ValidationFailed) as refused:
+            import_claims(db, province, junk, name)
+        assert refused.value.problems[0].message_zh in (
+            "文件不是 UTF-8 编码的 CSV", "不是有效的 Excel 文件（.xlsx）", "不是有效的 JSON 文件")  # fmt: skip
+    text_junk = ("废话,", "x" * 100 + "\n") * 50_000  # UTF-8 text, ~10 MB, no header we know
+    with pytest.raises(ValidationFailed, match="缺少必填列"):
+        import_claims(db, province, "".join(text_junk).encode(), "claims.csv")
+    assert count(db) == 0
+
+
+def test_an_xlsx_with_formulas_is_read_as_its_values_never_run(db, province) -> None:  # type: ignore[no-untyped-def]
+    rows = sample_rows()[:3]
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    footprint = rows[0].index("footprint_kgco2e") + 1
+    book.active.cell(2, footprint).value = "=1+1"  # a formula: no cached value, so it reads as empty
+    book.active.cell(3, 2).value = '=HYPERLINK("http://127.0.0.1/x","点我")'
+    out = io.BytesIO()
+    book.save(out)
+    with pytest.raises(ValidationFailed) as refused:
+        import_claims(db, province, out.getvalue(), "claims.xlsx")
+    assert [(p.row, p.field) for p in refused.value.problems] == [
+        (2, "footprint_kgco2e"),
+        (3, "company_name"),
+    ]
+    assert count(db) == 0
+
+
+def test_an_import_is_recorded_once_with_its_file_and_every_version_points_at_it(db, province) -> None:  # type: ignore[no-untyped-def]
+    from tracker.models import AuditEvent, ClaimImport
+
+    content = as_csv(sample_rows()[:4])
+    result = import_claims(db, province, content, "claims.csv")
+    record = db.get(ClaimImport, result.import_id)
+    assert (record.rows, record.new, record.imported_by_id) == (3, 3, province.id)
+    assert record.sha256 == __import__("hashlib").sha256(content).hexdigest()
+    assert {c.import_id for c in db.scalars(select(Claim))} == {record.id}
+    db.flush()
+    events = db.scalars(select(AuditEvent).where(AuditEvent.entity_type == "claim_imports")).all()
+    assert len(events) == 1 and events[0].after["filename"] == "claims.csv"

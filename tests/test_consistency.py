@@ -140,14 +140,14 @@ def test_every_rule_is_documented_and_has_a_flagging_and_a_clean_case() -> None:
 def test_the_rule_flags_its_case(db, factory, rule_id: str) -> None:  # type: ignore[no-untyped-def]
     CASES[rule_id](False)(db, factory)
     result = scan_progress(db, now=NOW)
-    assert rule_id in {flag.rule_id for flag in result.new}
+    assert rule_id in {db.get(Flag, flag_id).rule_id for flag_id in result.new}
 
 
 @pytest.mark.parametrize("rule_id", list(CASES))
 def test_the_rule_leaves_the_clean_twin_alone(db, factory, rule_id: str) -> None:  # type: ignore[no-untyped-def]
     CASES[rule_id](True)(db, factory)
     result = scan_progress(db, now=NOW)
-    assert rule_id not in {flag.rule_id for flag in result.new}
+    assert rule_id not in {db.get(Flag, flag_id).rule_id for flag_id in result.new}
 
 
 def test_drafts_are_not_checked(db, factory) -> None:  # type: ignore[no-untyped-def]
@@ -161,7 +161,8 @@ def test_rescans_are_idempotent_dismissals_stick_and_corrections_close_flags(db,
     backwards(False)(db, factory)
     first = scan_progress(db, now=NOW)
     db.commit()
-    (flag,) = first.new
+    (flag_id,) = first.new
+    flag = db.get(Flag, flag_id)
     assert flag.message_zh.startswith("任务“1 数据采集”进度从40%降至30%") and flag.severity.value == "medium"
     assert flag.evidence["previous"] == "40" and flag.city_id is not None
     again = scan_progress(db, now=NOW + dt.timedelta(days=1))
@@ -184,8 +185,9 @@ def test_rescans_are_idempotent_dismissals_stick_and_corrections_close_flags(db,
     pilot = factory.pilot("太原", product="钢铁")
     report(db, pilot, SEP, "50")
     october = report(db, pilot, OCT, "20")
-    (opened,) = scan_progress(db, now=NOW).new
+    (opened_id,) = scan_progress(db, now=NOW).new
     db.commit()
+    opened = db.get(Flag, opened_id)
     october.task_progress[0].percent = Decimal(55)
     db.commit()
     result = scan_progress(db, now=NOW + dt.timedelta(days=3))

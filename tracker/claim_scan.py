@@ -23,12 +23,11 @@ from sqlalchemy.orm import Session
 
 from tracker.claim_rules import RULE_BY_ID, ClaimFinding, ClaimRule, Thresholds, claim_findings, claims_frame
 from tracker.flag_store import sync_flags
-from tracker.models import Flag
 
 
 @dataclass
 class ClaimScanResult:
-    new: list[Flag] = field(default_factory=list)
+    new: list[int] = field(default_factory=list)  # ids of the flags added
     seen_again: int = 0
     closed: int = 0
     by_rule: Counter[str] = field(default_factory=Counter)
@@ -53,10 +52,14 @@ def scan_claims(
     """Run every claim rule and bring the claim flags up to date (see the module's docstring)."""
     thresholds = thresholds or Thresholds()
     frame = claims_frame(session, thresholds)
-    found: dict[str, Callable[[], Flag]] = {}
+    findings = claim_findings(frame, thresholds, on_rule)
+    flagged = sorted({finding.claim_id for finding in findings})
+    claims = frame.loc[flagged, ["claim_key", "content_hash", "city_id", "pilot_id", "benchmark_version",
+                                 "factor_version"]].to_dict("index")  # fmt: skip
+    found: dict[str, Callable[[], dict[str, Any]]] = {}
     by_rule: Counter[str] = Counter()
-    for finding in claim_findings(frame, thresholds, on_rule):
-        claim = frame.loc[finding.claim_id]
+    for finding in findings:
+        claim = claims[finding.claim_id]
         by_rule[finding.rule_id] += 1
         found[_fingerprint(finding, str(claim["claim_key"]), str(claim["content_hash"]))] = partial(
             _flag, finding, claim
@@ -65,12 +68,12 @@ def scan_claims(
     return ClaimScanResult(synced.new, synced.seen_again, synced.closed, by_rule)
 
 
-def _flag(finding: ClaimFinding, claim: Any) -> Flag:
+def _flag(finding: ClaimFinding, claim: dict[str, Any]) -> dict[str, Any]:
     rule = RULE_BY_ID[finding.rule_id]
     evidence = {**finding.evidence, "claim_id": str(claim["claim_key"]),
                 "benchmark_version": _int(claim.get("benchmark_version")),
                 "factor_version": _int(claim.get("factor_version"))}  # fmt: skip
-    return Flag(rule_id=rule.id, severity=rule.severity, subject_id=finding.claim_id, city_id=int(claim["city_id"]),
+    return dict(rule_id=rule.id, severity=rule.severity, subject_id=finding.claim_id, city_id=int(claim["city_id"]),
                 pilot_id=_int(claim.get("pilot_id")), message_zh=rule.message_zh.format(**finding.evidence),
                 message_en=rule.message_en.format(**finding.evidence), evidence=evidence)  # fmt: skip
 

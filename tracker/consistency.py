@@ -29,7 +29,6 @@ from sqlalchemy.orm import Session, selectinload
 
 from tracker.flag_store import sync_flags
 from tracker.models import (
-    Flag,
     Milestone,
     ProgressUpdate,
     Severity,
@@ -284,23 +283,23 @@ def findings(reports: Reports, checks: Checks = Checks()) -> list[Finding]:
 
 @dataclass
 class ScanResult:
-    new: list[Flag] = field(default_factory=list)
+    new: list[int] = field(default_factory=list)  # ids of the flags added
     seen_again: int = 0
     closed: int = 0
 
 
 def scan_progress(session: Session, *, now: dt.datetime, checks: Checks = Checks()) -> ScanResult:
     """Run every progress rule over all reported updates and bring the flags up to date."""
-    found: dict[str, Callable[[], Flag]] = {}
+    found: dict[str, Callable[[], dict[str, Any]]] = {}
     for finding in findings(load_reports(session), checks):
         found.setdefault(finding.fingerprint, partial(_flag, finding))
     synced = sync_flags(session, "update", found, now=now)
     return ScanResult(synced.new, synced.seen_again, synced.closed)
 
 
-def _flag(finding: Finding) -> Flag:
+def _flag(finding: Finding) -> dict[str, Any]:
     rule = RULE_BY_ID[finding.rule_id]
-    return Flag(rule_id=rule.id, severity=rule.severity, subject_id=finding.update.id,
+    return dict(rule_id=rule.id, severity=rule.severity, subject_id=finding.update.id,
                 city_id=finding.update.pilot.city_id, pilot_id=finding.update.pilot_id,
                 message_zh=rule.message_zh.format(**finding.evidence), message_en=rule.message_en.format(**finding.evidence),
                 evidence=finding.evidence)  # fmt: skip

@@ -1,58 +1,109 @@
 """Bringing stored flags up to date with a scan's findings: the one place both scans (progress
-checks, claim rules) record what they found.
+checks, claim rules) record what they found, and where flags are handed out for notification once.
 
 A finding already stored is only marked seen again (and reopened if a scan had closed it); a new one
 becomes a flag; a stored open or under-review flag whose finding is gone closes itself with a note.
 Dismissed and confirmed flags are left as the reviewer left them.
+
+A scan may find tens of thousands of flags, so new flags are inserted in bulk and "seen again" is a
+set-wise update; the scan itself is the audited act (one event with its counts), while each flag a
+scan closes or reopens changes through the ORM and is audited on its own.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
+from tracker import audit
 from tracker.models import Flag, FlagStatus
 
 AUTO_CLOSED = (
     "复查未再发现（数据已更正），自动关闭 / closed automatically: the finding is gone after a correction"
 )
+CHUNK = 5000
 
 
 @dataclass
 class Synced:
-    new: list[Flag] = field(default_factory=list)
+    new: list[int] = field(default_factory=list)  # ids of the flags this scan added
     seen_again: int = 0
     closed: int = 0
+    reopened: int = 0
 
 
-def sync_flags(session: Session, subject_type: str, found: dict[str, Callable[[], Flag]], *,
+def sync_flags(session: Session, subject_type: str, found: dict[str, Callable[[], dict[str, Any]]], *,
                now: dt.datetime) -> Synced:  # fmt: skip
-    """``found`` maps each finding's fingerprint to a function building its flag (called only for
-    findings not stored yet)."""
+    """``found`` maps each finding's fingerprint to a function giving its flag's column values
+    (called only for findings not stored yet)."""
     result = Synced()
-    existing = {
-        f.fingerprint: f for f in session.scalars(select(Flag).where(Flag.subject_type == subject_type))
-    }
-    for fingerprint, build in found.items():
-        flag = existing.get(fingerprint)
-        if flag is None:
-            flag = build()
-            flag.fingerprint, flag.subject_type, flag.status = fingerprint, subject_type, FlagStatus.OPEN
-            flag.first_seen = flag.last_seen = now
-            session.add(flag)
-            result.new.append(flag)
-            continue
-        flag.last_seen = now
-        result.seen_again += 1
-        if flag.status is FlagStatus.RESOLVED and flag.reason == AUTO_CLOSED:
-            flag.status, flag.reason, flag.closed_at = FlagStatus.OPEN, None, None  # it came back
-    for fingerprint, flag in existing.items():
-        if fingerprint not in found and flag.status in (FlagStatus.OPEN, FlagStatus.UNDER_REVIEW):
-            flag.status, flag.reason, flag.closed_at = FlagStatus.RESOLVED, AUTO_CLOSED, now
-            result.closed += 1
+    stored = session.execute(
+        select(Flag.fingerprint, Flag.id, Flag.status, Flag.reason).where(Flag.subject_type == subject_type)
+    ).all()
+    seen, reopen, close = [], [], []
+    for fingerprint, flag_id, status, reason in stored:
+        if fingerprint in found:
+            seen.append(flag_id)
+            if status is FlagStatus.RESOLVED and reason == AUTO_CLOSED:
+                reopen.append(flag_id)  # it came back
+        elif status in (FlagStatus.OPEN, FlagStatus.UNDER_REVIEW):
+            close.append(flag_id)
+    known = {row[0] for row in stored}
+    rows = [{**build(), "fingerprint": fingerprint, "subject_type": subject_type, "status": FlagStatus.OPEN,
+             "first_seen": now, "last_seen": now} for fingerprint, build in found.items() if fingerprint not in known]  # fmt: skip
+    table = cast(Table, Flag.__table__)
+    if rows:
+        inserted = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+        result.new = [row.id for row in inserted]
+    for chunk in _chunks(seen):
+        session.execute(update(table).where(table.c.id.in_(chunk)).values(last_seen=now))
+    for flag in _load(session, reopen):
+        flag.status, flag.reason, flag.closed_at = FlagStatus.OPEN, None, None
+    for flag in _load(session, close):
+        flag.status, flag.reason, flag.closed_at = FlagStatus.RESOLVED, AUTO_CLOSED, now
+    result.seen_again, result.closed, result.reopened = len(seen), len(close), len(reopen)
+    audit.record(session, "scan", "flags", subject_type, summary=f"新发现{len(result.new)}条，再次发现{len(seen)}条，"
+                 f"自动关闭{len(close)}条，重新打开{len(reopen)}条",
+                 after={"new": len(result.new), "seen_again": len(seen), "closed": len(close), "reopened": len(reopen)})  # fmt: skip
     session.flush()
     return result
+
+
+def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
+    return [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
+
+
+def _load(session: Session, ids: list[int]) -> list[Flag]:
+    return [
+        flag for chunk in _chunks(ids) for flag in session.scalars(select(Flag).where(Flag.id.in_(chunk)))
+    ]
+
+
+def flags_to_notify(
+    session: Session, subject_type: str | None = None, limit: int | None = None
+) -> list[Flag]:
+    """Open flags never notified yet, oldest first."""
+    query = select(Flag).where(Flag.notified_at.is_(None), Flag.status == FlagStatus.OPEN)
+    if subject_type is not None:
+        query = query.where(Flag.subject_type == subject_type)
+    return list(session.scalars(query.order_by(Flag.id).limit(limit)))
+
+
+def mark_notified(session: Session, flag_ids: Sequence[int], *, now: dt.datetime) -> list[int]:
+    """Claim these flags for notification: sets ``notified_at`` only where it is still empty and
+    returns the ids this call claimed. Two senders racing for the same flag cannot both get it, so a
+    flag is notified once."""
+    claimed: list[int] = []
+    table = cast(Table, Flag.__table__)
+    for chunk in _chunks(list(flag_ids)):
+        done = session.execute(
+            update(table).where(table.c.id.in_(chunk), table.c.notified_at.is_(None))
+            .values(notified_at=now).returning(table.c.id)
+        )  # fmt: skip
+        claimed += [row.id for row in done]
+    return sorted(claimed)
