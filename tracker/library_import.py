@@ -15,22 +15,19 @@ as they are: a file adds and changes, it never removes.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from itertools import pairwise
 from typing import Any
 
-from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker import audit
-from tracker.applications import Problem, ValidationFailed, clean_text
+from tracker.applications import Problem, ValidationFailed
 from tracker.library import (
     BENCHMARK_FIGURES,
     current_benchmarks,
@@ -40,10 +37,19 @@ from tracker.library import (
     set_benchmark,
     set_factor,
 )
+from tracker.library_file import (
+    Columns,
+    FileRow,
+    file_rows,
+    read_header,
+    read_key,
+    read_library_table,
+    read_number,
+    read_texts,
+)
 from tracker.models import Certifier, EmissionFactor, Product, ProductBenchmark, User
 from tracker.permissions import require_library_admin
 
-LIMIT = Decimal(10) ** 12  # the benchmark columns hold 12 digits before the point
 FACTOR_KEY = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 YES = {"是", "有效", "认可", "yes", "y", "true", "1"}
 NO = {"否", "停用", "无效", "撤销", "no", "n", "false", "0"}
@@ -63,7 +69,7 @@ KIND_ZH = {
     LibraryKind.CERTIFIERS: "认证机构",
 }
 # column → (required, other headers meaning it)
-COLUMNS: dict[LibraryKind, dict[str, tuple[bool, tuple[str, ...]]]] = {
+COLUMNS: dict[LibraryKind, Columns] = {
     LibraryKind.BENCHMARKS: {
         "product": (True, ("产品", "产品名称")), "name_en": (False, ("英文名称",)),
         "declared_unit": (False, ("声明单位", "单位")), "plausible_low": (True, ("合理下限",)),
@@ -80,8 +86,6 @@ COLUMNS: dict[LibraryKind, dict[str, tuple[bool, tuple[str, ...]]]] = {
         "is_active": (False, ("active", "是否认可", "状态")), "note": (False, ("备注",)),
     },
 }  # fmt: skip
-TEXT_LIMITS = {"declared_unit": 64, "confidence": 64, "scope": 64, "kind": 200, "unit": 64, "name": 200,
-               "accreditation_no": 64}  # fmt: skip
 
 
 @dataclass
@@ -133,135 +137,6 @@ class LibraryImportResult:
         )
 
 
-def read_library_table(content: bytes, filename: str) -> list[list[str]]:
-    """The rows of a CSV (UTF-8, or GB18030 as Excel saves it on Chinese Windows) or of an XLSX's
-    first sheet, as text."""
-    if filename.lower().endswith(".xlsx"):
-        return _xlsx_rows(content)
-    if not filename.lower().endswith(".csv"):
-        raise ValidationFailed(
-            [Problem("file", "仅支持 CSV 或 XLSX 文件", "only CSV or XLSX files are accepted")]
-        )
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        return [[clean_text(cell) for cell in row] for row in csv.reader(io.StringIO(text))]
-    raise ValidationFailed(
-        [Problem("file", "无法识别 CSV 文件的编码", "the CSV file's encoding is not readable")]
-    )
-
-
-def _xlsx_rows(content: bytes) -> list[list[str]]:
-    import openpyxl
-
-    try:
-        sheet = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
-    except Exception:  # openpyxl raises many kinds of error for a file that is not a workbook
-        raise ValidationFailed(
-            [Problem("file", "不是有效的 Excel 文件（.xlsx）", "not a valid .xlsx file")]
-        ) from None
-    return [[clean_text(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]
-
-
-@dataclass
-class _Row:
-    number: int
-    values: dict[str, str]
-    letters: dict[str, str]
-
-    def get(self, column: str) -> str:
-        return self.values.get(column, "")
-
-    def problem(self, column: str, zh: str, en: str) -> Problem:
-        letter = self.letters.get(column)
-        return Problem(column, zh, en, row=self.number, column=f"{letter}（{column}）" if letter else column)
-
-
-def _header(rows: list[list[str]], kind: LibraryKind, warnings: list[str]) -> dict[str, int]:
-    """Column name → index; a missing required column refuses the file."""
-    if not rows:
-        raise ValidationFailed([Problem("file", "文件是空的", "the file is empty")])
-    names = {
-        alias.lower(): name for name, (_req, aliases) in COLUMNS[kind].items() for alias in (name, *aliases)
-    }
-    header: dict[str, int] = {}
-    unknown = []
-    for index, text in enumerate(rows[0]):
-        name = names.get(text.lower())
-        if name and name not in header:
-            header[name] = index
-        elif text:
-            unknown.append(text)
-    missing = [
-        name for name, (required, _aliases) in COLUMNS[kind].items() if required and name not in header
-    ]
-    if missing:
-        raise ValidationFailed([Problem("file", f"缺少必填列：{'、'.join(missing)}",
-                                        f"missing columns: {', '.join(missing)}", row=1)])  # fmt: skip
-    if unknown:
-        warnings.append(f"已忽略未知列 / ignored unknown columns: {', '.join(unknown)}")
-    return header
-
-
-def _rows(rows: list[list[str]], header: dict[str, int]) -> list[_Row]:
-    letters = {name: get_column_letter(index + 1) for name, index in header.items()}
-    return [_Row(number, {name: raw[i] if i < len(raw) else "" for name, i in header.items()}, letters)
-            for number, raw in enumerate(rows[1:], start=2) if any(raw)]  # fmt: skip
-
-
-def _number(row: _Row, column: str, problems: list[Problem], places: int) -> Decimal | None:
-    """A required number of at most ``places`` decimals (what the column stores, so a re-import of
-    the same figure is unchanged, not rounded into a new version)."""
-    text = row.get(column).replace(",", "").replace("，", "")
-    if not text:
-        problems.append(row.problem(column, "必填项为空", "required value is empty"))
-        return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        problems.append(row.problem(column, f"“{text}”不是数字", f"“{text}” is not a number"))
-        return None
-    if not value.is_finite() or abs(value) >= LIMIT:
-        problems.append(row.problem(column, f"“{text}”不是可用的数值", f"“{text}” is not a usable number"))
-        return None
-    exponent = value.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > places:
-        problems.append(
-            row.problem(
-                column, f"“{text}”最多保留{places}位小数", f"“{text}” has more than {places} decimals"
-            )
-        )
-        return None
-    return value
-
-
-def _texts(row: _Row, columns: tuple[str, ...], problems: list[Problem]) -> dict[str, str]:
-    """The non-empty optional texts of a row, each within its column's length."""
-    found = {}
-    for column in columns:
-        text = row.get(column)
-        limit = TEXT_LIMITS.get(column)
-        if limit and len(text) > limit:
-            problems.append(row.problem(column, f"超过{limit}个字符", f"longer than {limit} characters"))
-        elif text:
-            found[column] = text
-    return found
-
-
-def _once(row: _Row, column: str, seen: dict[str, int], problems: list[Problem]) -> str:
-    """The row's key, with a problem if it is empty or an earlier row has it."""
-    key = row.get(column)
-    if not key:
-        problems.append(row.problem(column, "必填项为空", "required value is empty"))
-    elif key in seen:
-        problems.append(row.problem(column, f"与第{seen[key]}行重复", f"same as row {seen[key]}"))
-    else:
-        seen[key] = row.number
-    return key
-
-
 def _shown(value: Any) -> str:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
@@ -270,7 +145,7 @@ def _shown(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _change(row: _Row, key: str, stored: dict[str, Any], wanted: dict[str, Any]) -> LibraryChange | None:
+def _change(row: FileRow, key: str, stored: dict[str, Any], wanted: dict[str, Any]) -> LibraryChange | None:
     """The change from ``stored`` (empty for a new entry) to ``wanted``, or None when they agree."""
     after = {k: _shown(v) for k, v in wanted.items() if not stored or stored.get(k) != v}
     if stored and not after:
@@ -282,7 +157,7 @@ def _change(row: _Row, key: str, stored: dict[str, Any], wanted: dict[str, Any])
 # --- benchmarks ----------------------------------------------------------------------------------
 
 
-def _benchmark_changes(session: Session, rows: list[_Row], problems: list[Problem],
+def _benchmark_changes(session: Session, rows: list[FileRow], problems: list[Problem],
                        result: LibraryImportResult) -> list[LibraryChange]:  # fmt: skip
     products = {p.name_zh: p for p in session.scalars(select(Product))}
     current = current_benchmarks(session)
@@ -290,17 +165,17 @@ def _benchmark_changes(session: Session, rows: list[_Row], problems: list[Proble
     changes = []
     for row in rows:
         before = len(problems)
-        name = _once(row, "product", seen, problems)
+        name = read_key(row, "product", seen, problems)
         if name and name not in products:
             problems.append(
                 row.problem("product", f"“{name}”不是目录中的产品", f"“{name}” is not a catalogue product")
             )
-        figures = {column: _number(row, column, problems, 4) for column in BENCHMARK_FIGURES}
+        figures = {column: read_number(row, column, problems, 4) for column in BENCHMARK_FIGURES}
         if None not in figures.values():
             _check_order(row, figures, problems)
         wanted: dict[str, Any] = {
             **figures,
-            **_texts(row, ("declared_unit", "confidence", "basis"), problems),
+            **read_texts(row, ("declared_unit", "confidence", "basis"), problems),
         }
         if len(problems) > before:
             continue
@@ -314,7 +189,7 @@ def _benchmark_changes(session: Session, rows: list[_Row], problems: list[Proble
     return changes
 
 
-def _check_order(row: _Row, figures: dict[str, Decimal | None], problems: list[Problem]) -> None:
+def _check_order(row: FileRow, figures: dict[str, Decimal | None], problems: list[Problem]) -> None:
     """floor ≤ low ≤ typical ≤ high, each ≥ 0; each broken step named at its first column."""
     chain = ("physical_floor", "plausible_low", "typical", "plausible_high")
     negative = [column for column in chain if (figures[column] or 0) < 0]
@@ -332,23 +207,23 @@ def _check_order(row: _Row, figures: dict[str, Decimal | None], problems: list[P
 # --- factors -------------------------------------------------------------------------------------
 
 
-def _factor_changes(session: Session, rows: list[_Row], problems: list[Problem],
+def _factor_changes(session: Session, rows: list[FileRow], problems: list[Problem],
                     result: LibraryImportResult) -> list[LibraryChange]:  # fmt: skip
     current = current_factors(session)
     seen: dict[str, int] = {}
     changes = []
     for row in rows:
         before = len(problems)
-        key = _once(row, "factor_id", seen, problems)
+        key = read_key(row, "factor_id", seen, problems)
         if key and not FACTOR_KEY.match(key):
             problems.append(row.problem("factor_id", "因子编号只能由字母、数字、下划线组成（不超过64位）",
                                         "a factor id is letters, digits and underscores (64 at most)"))  # fmt: skip
-        value = _number(row, "value", problems, 6)
+        value = read_number(row, "value", problems, 6)
         if value is not None and not Decimal(0) < value < Decimal(10):
             problems.append(row.problem("value", "因子数值应在0–10之间", "a factor must be between 0 and 10"))
         wanted: dict[str, Any] = {
             "value": value,
-            **_texts(row, ("scope", "kind", "unit", "confidence", "source"), problems),
+            **read_texts(row, ("scope", "kind", "unit", "confidence", "source"), problems),
         }
         wanted |= _year(row, problems)
         stored = current.get(key)
@@ -367,7 +242,7 @@ def _factor_changes(session: Session, rows: list[_Row], problems: list[Problem],
     return changes
 
 
-def _year(row: _Row, problems: list[Problem]) -> dict[str, int]:
+def _year(row: FileRow, problems: list[Problem]) -> dict[str, int]:
     text = row.get("year")
     if not text:
         return {}
@@ -380,15 +255,15 @@ def _year(row: _Row, problems: list[Problem]) -> dict[str, int]:
 # --- certifiers ----------------------------------------------------------------------------------
 
 
-def _certifier_changes(session: Session, rows: list[_Row], problems: list[Problem],
+def _certifier_changes(session: Session, rows: list[FileRow], problems: list[Problem],
                        result: LibraryImportResult) -> list[LibraryChange]:  # fmt: skip
     stored_by_name = {c.name: c for c in session.scalars(select(Certifier))}
     seen: dict[str, int] = {}
     changes = []
     for row in rows:
         before = len(problems)
-        name = _once(row, "name", seen, problems)
-        wanted: dict[str, Any] = {**_texts(row, ("name", "accreditation_no", "note"), problems)}
+        name = read_key(row, "name", seen, problems)
+        wanted: dict[str, Any] = {**read_texts(row, ("name", "accreditation_no", "note"), problems)}
         active = row.get("is_active").lower()
         if active and active not in YES | NO:
             problems.append(
@@ -410,7 +285,7 @@ def _certifier_changes(session: Session, rows: list[_Row], problems: list[Proble
 
 # --- the import ----------------------------------------------------------------------------------
 
-Planner = Callable[[Session, list[_Row], list[Problem], LibraryImportResult], list[LibraryChange]]
+Planner = Callable[[Session, list[FileRow], list[Problem], LibraryImportResult], list[LibraryChange]]
 PLANNERS: dict[LibraryKind, Planner] = {
     LibraryKind.BENCHMARKS: _benchmark_changes,
     LibraryKind.FACTORS: _factor_changes,
@@ -437,7 +312,7 @@ def import_library(session: Session, user: User, kind: LibraryKind, content: byt
     why = reason_text(reason)
     result = LibraryImportResult(LibraryKind(kind), dry_run=dry_run)
     table = read_library_table(content, filename)
-    rows = _rows(table, _header(table, result.kind, result.warnings))
+    rows = file_rows(table, read_header(table, COLUMNS[result.kind], result.warnings))
     problems: list[Problem] = []
     changes = PLANNERS[result.kind](session, rows, problems, result)
     if problems:
