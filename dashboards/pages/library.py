@@ -84,13 +84,13 @@ COLUMNS = {
                              ("physical_floor", _("物理下限"), 110), ("plausible_low", _("合理下限"), 110),
                              ("typical", _("典型值"), 100), ("plausible_high", _("合理上限"), 110),
                              ("confidence", _("可信度"), 110), ("version", _("版本"), 80),
-                             ("changed_at", _("修改时间"), 160), ("basis", _("依据"), 320)],
+                             ("changed_at", _("修改时间"), 175), ("basis", _("依据"), 320)],
     LibraryKind.FACTORS: [("factor_key", _("因子编号"), 190), ("scope", _("范围"), 80), ("year", _("年份"), 80),
                           ("kind", _("类型"), 240), ("value", _("数值"), 100), ("unit", _("单位"), 110),
                           ("confidence", _("可信度"), 110), ("version", _("版本"), 80),
-                          ("changed_at", _("修改时间"), 160), ("source", _("来源"), 280)],
+                          ("changed_at", _("修改时间"), 175), ("source", _("来源"), 280)],
     LibraryKind.CERTIFIERS: [("name", _("机构名称"), 240), ("accreditation_no", _("批准号"), 170),
-                             ("state", _("状态"), 100), ("note", _("备注"), 260), ("changed_at", _("修改时间"), 160)],
+                             ("state", _("状态"), 100), ("note", _("备注"), 260), ("changed_at", _("修改时间"), 175)],
 }  # fmt: skip
 NUMERIC = {"physical_floor", "plausible_low", "typical", "plausible_high", "value", "version", "year"}
 
