@@ -132,12 +132,20 @@ def require(user: object, action: Action, obj: object = None) -> None:
         raise PermissionDenied()
 
 
+def may_edit_library(user: object) -> bool:
+    """Whether the user may change the reference library: the provincial administrator only.
+
+    Everyone who may view reads it (tracker.library): the figures are public and the claim rules
+    judge every city's claims against them.
+    """
+    return is_active_user(user) and isinstance(user, User) and user.role is Role.PROVINCE_ADMIN
+
+
 def require_library_admin(user: object) -> None:
     """The reference library (benchmarks, factors, certifiers) is the provincial administrator's."""
     if not is_active_user(user):
         raise PermissionDenied("请先登录", "Login required")
-    assert isinstance(user, User)
-    if user.role is not Role.PROVINCE_ADMIN:
+    if not may_edit_library(user):
         raise PermissionDenied(
             "参考数据仅限省级管理员修改", "Only the provincial administrator edits reference data"
         )

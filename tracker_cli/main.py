@@ -248,6 +248,7 @@ def deadlines_set(batch_number: int, city: str, source: str | None, deadline: st
 
 def _register_groups() -> None:
     from tracker_cli.claims import claims
+    from tracker_cli.library import library
     from tracker_cli.lifecycle import applications, deadlines_grant, pilots
     from tracker_cli.updates import flags, updates
     from tracker_cli.workplan import workplan
@@ -259,6 +260,7 @@ def _register_groups() -> None:
     cli.add_command(flags)
     cli.add_command(workplan)
     cli.add_command(claims)
+    cli.add_command(library)
 
 
 _register_groups()

@@ -1,0 +1,491 @@
+"""参考数据: the reference library the claim rules judge against — product benchmarks, electricity
+factors and recognised certification bodies — with each entry's history.
+
+Who sees it: everyone who may view (Action.VIEW: provincial admin and staff, city staff, leaders).
+The figures are public, and the rules judge every city's claims against them, so a city bureau
+should be able to see what its claims were held to; the library belongs to no city, so nothing is
+scoped. Who edits: the provincial administrator only (tracker.permissions.may_edit_library); the
+forms and the file import are shown to the admin alone, and every write is checked again in
+tracker.library, so a hand-made request from anyone else changes nothing.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+from flask import current_app
+
+from dashboards.access import db_session, guarded_layout, request_user
+from dashboards.grid import data_grid
+from dashboards.widgets import (
+    ROW_ID,
+    alert,
+    decode_upload,
+    has_selection,
+    problems_alert,
+    simple_table,
+    with_row_ids,
+)
+from tracker.applications import ValidationFailed
+from tracker.errors import TrackerError
+from tracker.i18n import _
+from tracker.labels import format_datetime_zh
+from tracker.library import (
+    LibraryVersion,
+    benchmark_history,
+    certifier_history,
+    factor_history,
+    list_benchmarks,
+    list_certifiers,
+    list_factors,
+    recognise_certifier,
+    set_benchmark,
+    set_factor,
+)
+from tracker.library_import import LibraryKind, import_library
+from tracker.models import User
+from tracker.permissions import Action, PermissionDenied, may_edit_library
+
+PATH = "/library"
+NAME = _("参考数据")
+ORDER = 7
+REQUIRED_ACTION = Action.VIEW
+
+TABS, MESSAGE, HISTORY, REFRESH = "lib-tabs", "lib-message", "lib-history", "lib-refresh"
+GRIDS = {LibraryKind.BENCHMARKS: "lib-benchmarks", LibraryKind.FACTORS: "lib-factors",
+         LibraryKind.CERTIFIERS: "lib-certifiers"}  # fmt: skip
+TAB_NAMES = {LibraryKind.BENCHMARKS: _("产品基准"), LibraryKind.FACTORS: _("电力排放因子"),
+             LibraryKind.CERTIFIERS: _("认证机构")}  # fmt: skip
+# the benchmark form: figure → (input id, caption), in the order they must rise
+FIGURES = {"physical_floor": ("lib-b-floor", _("物理下限")), "plausible_low": ("lib-b-low", _("合理下限")),
+           "typical": ("lib-b-typical", _("典型值")), "plausible_high": ("lib-b-high", _("合理上限"))}  # fmt: skip
+B_PRODUCT, B_UNIT, B_CONFIDENCE, B_BASIS, B_REASON, B_SAVE = (
+    "lib-b-product", "lib-b-unit", "lib-b-confidence", "lib-b-basis", "lib-b-reason", "lib-b-save")  # fmt: skip
+F_KEY, F_VALUE, F_SOURCE, F_REASON, F_SAVE = (
+    "lib-f-key",
+    "lib-f-value",
+    "lib-f-source",
+    "lib-f-reason",
+    "lib-f-save",
+)
+C_NAME, C_NUMBER, C_NOTE, C_REASON, C_ADD, C_WITHDRAW = (
+    "lib-c-name", "lib-c-number", "lib-c-note", "lib-c-reason", "lib-c-add", "lib-c-withdraw")  # fmt: skip
+UPLOAD, UPLOAD_NAME, IMPORT_REASON, CHECK, APPLY, IMPORT_RESULT = (
+    "lib-upload", "lib-upload-name", "lib-import-reason", "lib-import-check", "lib-import-apply", "lib-import-result")  # fmt: skip
+EDIT_BOXES = {LibraryKind.BENCHMARKS: "lib-b-box", LibraryKind.FACTORS: "lib-f-box",
+              LibraryKind.CERTIFIERS: "lib-c-box"}  # fmt: skip
+IMPORT_BOX = "lib-import-box"
+COLUMNS = {
+    LibraryKind.BENCHMARKS: [("product", _("产品"), 110), ("declared_unit", _("声明单位"), 110),
+                             ("physical_floor", _("物理下限"), 110), ("plausible_low", _("合理下限"), 110),
+                             ("typical", _("典型值"), 100), ("plausible_high", _("合理上限"), 110),
+                             ("confidence", _("可信度"), 110), ("version", _("版本"), 80),
+                             ("changed_at", _("修改时间"), 175), ("basis", _("依据"), 320)],
+    LibraryKind.FACTORS: [("factor_key", _("因子编号"), 190), ("scope", _("范围"), 80), ("year", _("年份"), 80),
+                          ("kind", _("类型"), 240), ("value", _("数值"), 100), ("unit", _("单位"), 110),
+                          ("confidence", _("可信度"), 110), ("version", _("版本"), 80),
+                          ("changed_at", _("修改时间"), 175), ("source", _("来源"), 280)],
+    LibraryKind.CERTIFIERS: [("name", _("机构名称"), 240), ("accreditation_no", _("批准号"), 170),
+                             ("state", _("状态"), 100), ("note", _("备注"), 260), ("changed_at", _("修改时间"), 175)],
+}  # fmt: skip
+NUMERIC = {"physical_floor", "plausible_low", "typical", "plausible_high", "value", "version", "year"}
+
+
+def _tz() -> Any:
+    return current_app.config["TRACKER_SETTINGS"].timezone
+
+
+def _grid(kind: LibraryKind) -> Any:
+    columns = [{"field": f, "headerName": h, "width": w, "tooltipField": f}
+               | ({"type": "numericColumn", "filter": "agNumberColumnFilter"} if f in NUMERIC else {})
+               for f, h, w in COLUMNS[kind]]  # fmt: skip
+    grid = data_grid(GRIDS[kind], columns, height="40vh")
+    grid.dashGridOptions = {
+        **grid.dashGridOptions,
+        "rowSelection": {"mode": "singleRow", "enableClickSelection": True},
+    }
+    grid.getRowId = ROW_ID
+    return grid
+
+
+def _field(caption: str, component: Any, md: int = 2) -> Any:
+    return dbc.Col([dbc.Label(caption, html_for=component.id, className="small mb-0"), component], md=md)
+
+
+def _reason_box(box_id: str) -> Any:
+    return dbc.Textarea(id=box_id, rows=2, maxLength=1000, placeholder=_("修改理由和依据（必填）"))
+
+
+def _benchmark_form(products: list[dict[str, Any]], editor: bool) -> Any:
+    figures = [
+        _field(caption, dbc.Input(id=box, type="number", min=0, step="any"))
+        for box, caption in FIGURES.values()
+    ]
+    return html.Div([
+        html.H3(_("修改产品基准（保存为新版本，应满足 物理下限 ≤ 合理下限 ≤ 典型值 ≤ 合理上限）"), className="h6"),
+        dbc.Row([_field(_("产品"), dcc.Dropdown(id=B_PRODUCT, options=products, clearable=False)), *figures,
+                 _field(_("声明单位"), dbc.Input(id=B_UNIT, maxLength=64), 1),
+                 _field(_("可信度"), dbc.Input(id=B_CONFIDENCE, maxLength=64), 1)], className="g-2 mb-2"),
+        dbc.Row([_field(_("依据"), dbc.Textarea(id=B_BASIS, rows=2, maxLength=2000), 6),
+                 _field(_("理由"), _reason_box(B_REASON), 4),
+                 dbc.Col(dbc.Button(_("保存为新版本"), id=B_SAVE, color="primary", size="sm", className="mt-4"), md=2)],
+                className="g-2"),
+    ], id=EDIT_BOXES[LibraryKind.BENCHMARKS], hidden=not editor, className="mt-3")  # fmt: skip
+
+
+def _factor_form(factors: list[dict[str, Any]], editor: bool) -> Any:
+    return html.Div([
+        html.H3(_("修改电力排放因子（保存为新版本）"), className="h6"),
+        dbc.Row([_field(_("因子"), dcc.Dropdown(id=F_KEY, options=factors, clearable=False), 3),
+                 _field(_("数值"), dbc.Input(id=F_VALUE, type="number", min=0, max=10, step="any")),
+                 _field(_("来源"), dbc.Input(id=F_SOURCE, maxLength=500), 3),
+                 _field(_("理由"), _reason_box(F_REASON), 3),
+                 dbc.Col(dbc.Button(_("保存为新版本"), id=F_SAVE, color="primary", size="sm", className="mt-4"), md=1)],
+                className="g-2"),
+    ], id=EDIT_BOXES[LibraryKind.FACTORS], hidden=not editor, className="mt-3")  # fmt: skip
+
+
+def _certifier_form(editor: bool) -> Any:
+    return html.Div([
+        html.H3(_("认可或停用认证机构"), className="h6"),
+        dbc.Row([_field(_("机构名称"), dbc.Input(id=C_NAME, maxLength=200), 3),
+                 _field(_("批准号"), dbc.Input(id=C_NUMBER, maxLength=64)),
+                 _field(_("备注"), dbc.Input(id=C_NOTE, maxLength=500)),
+                 _field(_("理由"), _reason_box(C_REASON), 3),
+                 dbc.Col([dbc.Button(_("认可"), id=C_ADD, color="primary", size="sm", className="mt-4 me-1"),
+                          dbc.Button(_("停用"), id=C_WITHDRAW, color="danger", size="sm", className="mt-4")], md=2)],
+                className="g-2"),
+    ], id=EDIT_BOXES[LibraryKind.CERTIFIERS], hidden=not editor, className="mt-3")  # fmt: skip
+
+
+def _import_card(editor: bool) -> Any:
+    return dbc.Card(dbc.CardBody([
+        html.H3(_("从文件导入当前选项卡的数据（CSV 或 XLSX，列同目录文件；先检查，再导入）"), className="h6"),
+        dbc.Row([
+            dbc.Col(dcc.Upload(id=UPLOAD, children=html.Div(_("拖入或点击选择 .csv / .xlsx 文件")), className="upload-box",
+                               accept=".csv,.xlsx", max_size=5 * 1024 * 1024), md=3),
+            dbc.Col(html.Div(id=UPLOAD_NAME, className="small text-muted mt-2"), md=2),
+            dbc.Col(_reason_box(IMPORT_REASON), md=4),
+            dbc.Col([dbc.Button(_("检查（不写入）"), id=CHECK, color="secondary", size="sm", className="me-1"),
+                     dbc.Button(_("导入"), id=APPLY, color="primary", size="sm", disabled=True)], md=3),
+        ], className="g-2"),
+        html.Div(id=IMPORT_RESULT, className="mt-2"),
+    ]), id=IMPORT_BOX, className="mt-3", style={} if editor else {"display": "none"})  # fmt: skip
+
+
+@guarded_layout(REQUIRED_ACTION)
+def layout(user: User, **_query: Any) -> Any:
+    editor = may_edit_library(user)
+    with db_session() as session:
+        products = [
+            {"label": b.product.name_zh, "value": b.product.name_zh} for b in list_benchmarks(session)
+        ]
+        factors = [
+            {"label": f"{f.factor_key}（{f.scope} {f.year}）", "value": f.factor_key}
+            for f in list_factors(session)
+        ]
+    forms = {LibraryKind.BENCHMARKS: _benchmark_form(products, editor), LibraryKind.FACTORS: _factor_form(factors, editor),
+             LibraryKind.CERTIFIERS: _certifier_form(editor)}  # fmt: skip
+    note = (_("您是省级管理员：每次修改保存为新版本并须说明理由，旧版本保留，审计日志记录修改人。") if editor
+            else _("只读：参考数据由省级管理员维护。核查规则按现行版本判断各市的碳足迹声明。"))  # fmt: skip
+    return html.Div([
+        html.H2(_("参考数据"), className="h4"),
+        html.P([note, " ", _("选择一行可查看其全部版本。")], className="text-muted small"),
+        html.Div(id=MESSAGE),
+        dbc.Tabs([dbc.Tab([_grid(kind), forms[kind]], label=TAB_NAMES[kind], tab_id=kind.value) for kind in LibraryKind],
+                 id=TABS, active_tab=LibraryKind.BENCHMARKS.value, className="mb-2"),
+        html.H3(_("版本记录"), className="h6 mt-3"),
+        html.Div(html.P(_("请选择一行"), className="text-muted small"), id=HISTORY),
+        _import_card(editor),
+        dcc.Store(id=REFRESH, data=0),
+    ])  # fmt: skip
+
+
+# --- rows and histories as shown -----------------------------------------------------------------
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _grid_rows(session: Any) -> dict[LibraryKind, list[dict[str, Any]]]:
+    tz = _tz()
+    benchmarks = [{"id": b.product_id, "product": b.product.name_zh, "declared_unit": b.declared_unit,
+                   **{k: _number(getattr(b, k)) for k in FIGURES}, "confidence": b.confidence, "version": b.version,
+                   "changed_at": format_datetime_zh(b.changed_at, tz), "basis": b.basis}
+                  for b in list_benchmarks(session)]  # fmt: skip
+    factors = [{"id": f.factor_key, "factor_key": f.factor_key, "scope": f.scope, "year": f.year, "kind": f.kind,
+                "value": _number(f.value), "unit": f.unit, "confidence": f.confidence, "version": f.version,
+                "changed_at": format_datetime_zh(f.changed_at, tz), "source": f.source}
+               for f in list_factors(session)]  # fmt: skip
+    certifiers = [{"id": c.id, "name": c.name, "accreditation_no": c.accreditation_no or "",
+                   "state": _("认可") if c.is_active else _("已停用"), "note": c.note or "",
+                   "changed_at": format_datetime_zh(c.changed_at, tz)} for c in list_certifiers(session)]  # fmt: skip
+    return {
+        LibraryKind.BENCHMARKS: benchmarks,
+        LibraryKind.FACTORS: factors,
+        LibraryKind.CERTIFIERS: certifiers,
+    }
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, bool):
+        return _("认可") if value else _("停用")
+    return "" if value is None else str(value)
+
+
+def _history_table(kind: LibraryKind, versions: list[LibraryVersion]) -> Any:
+    tz = _tz()
+    head = [_("版本"), _("修改时间"), _("修改人"), _("理由")]
+    keys: tuple[str, ...] = {
+        LibraryKind.BENCHMARKS: (
+            "physical_floor",
+            "plausible_low",
+            "typical",
+            "plausible_high",
+            "declared_unit",
+        ),
+        LibraryKind.FACTORS: ("value", "unit", "source"),
+        LibraryKind.CERTIFIERS: (),
+    }[kind]
+    captions = {"declared_unit": _("声明单位"), "value": _("数值"), "unit": _("单位"), "source": _("来源")}
+    head += [FIGURES[k][1] if k in FIGURES else captions[k] for k in keys] or [_("变更内容")]
+    rows = []
+    for v in versions:
+        number = (f"v{v.version}" if v.version else "") + (_("（现行）") if v.is_current else "")
+        who = v.changed_by or _("初始数据")
+        cells = [_shown(v.figures.get(k)) for k in keys] or [_certifier_change(v.figures)]
+        rows.append([number, format_datetime_zh(v.changed_at, tz), who, v.reason, *cells])
+    return simple_table(head, rows, "lib-history-table")
+
+
+def _certifier_change(figures: dict[str, Any]) -> str:
+    captions = {"is_active": _("状态"), "accreditation_no": _("批准号"), "note": _("备注")}
+    return "；".join(f"{captions[k]}：{_shown(v) or '—'}" for k, v in figures.items())
+
+
+# --- reading what the browser sent ---------------------------------------------------------------
+
+
+def _decimal(value: Any) -> Decimal | None:
+    """A number typed in a form; None when empty; TrackerError when it is not a number."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise TrackerError("请输入数字", "Not a number")
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise TrackerError(f"“{value}”不是数字", f"“{value}” is not a number") from None
+    if not number.is_finite():
+        raise TrackerError(f"“{value}”不是数字", f"“{value}” is not a number")
+    return number
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _kind(value: Any) -> LibraryKind:
+    try:
+        return LibraryKind(value)
+    except ValueError:
+        raise PreventUpdate from None
+
+
+def _selected(rows: Any) -> Any:
+    """The ``id`` of the grid's selected row (a product id, a factor key, a certifier id)."""
+    if not has_selection(rows):
+        raise PreventUpdate
+    value = rows[0].get("id")
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise PreventUpdate
+    return value
+
+
+def _history_of(session: Any, kind: LibraryKind, key: Any) -> list[LibraryVersion]:
+    if kind is LibraryKind.FACTORS:
+        return factor_history(session, str(key))
+    if not isinstance(key, int):
+        raise PreventUpdate
+    return (
+        benchmark_history(session, key) if kind is LibraryKind.BENCHMARKS else certifier_history(session, key)
+    )
+
+
+def _write(change: Any, done: str, refresh: Any) -> tuple[Any, Any]:
+    """Run one edit in its own transaction; (message, refresh) — the refusal in Chinese if refused."""
+    try:
+        with db_session() as session:
+            change(session)
+    except ValidationFailed as error:
+        return problems_alert(error), no_update
+    except (TrackerError, PermissionDenied) as error:
+        return alert(error.message_zh, "danger"), no_update
+    return alert(done), (refresh or 0) + 1
+
+
+def register_callbacks(app: Dash) -> None:
+    _register_reading(app)
+    _register_editing(app)
+    _register_import(app)
+
+
+def _register_reading(app: Dash) -> None:
+    @app.callback(*[Output(grid, "rowData") for grid in GRIDS.values()], Input(REFRESH, "data"))
+    def load(_refresh: Any) -> tuple[Any, ...]:
+        request_user(Action.VIEW)
+        with db_session() as session:
+            rows = _grid_rows(session)
+        return tuple(with_row_ids(rows[kind]) for kind in GRIDS)
+
+    @app.callback(Output(HISTORY, "children"), Input(TABS, "active_tab"),
+                  *[Input(grid, "selectedRows") for grid in GRIDS.values()], Input(REFRESH, "data"))  # fmt: skip
+    def history(tab: Any, *selections_and_refresh: Any) -> Any:
+        request_user(Action.VIEW)
+        kind = _kind(tab)
+        selection = dict(zip(GRIDS, selections_and_refresh, strict=False))[kind]
+        if not has_selection(selection):
+            return html.P(_("请选择一行"), className="text-muted small")
+        with db_session() as session:
+            versions = _history_of(session, kind, _selected(selection))
+            return _history_table(kind, versions)
+
+    @app.callback(*[Output(box, "value") for box in (B_PRODUCT, *[b for b, _c in FIGURES.values()], B_UNIT,
+                                                       B_CONFIDENCE, B_BASIS)],
+                  Input(GRIDS[LibraryKind.BENCHMARKS], "selectedRows"), prevent_initial_call=True)  # fmt: skip
+    def fill_benchmark(rows: Any) -> tuple[Any, ...]:
+        request_user(Action.VIEW)
+        _selected(rows)
+        row = rows[0]
+        return (row.get("product"), *[row.get(k) for k in FIGURES], row.get("declared_unit"), row.get("confidence"),
+                row.get("basis"))  # fmt: skip
+
+    @app.callback(Output(F_KEY, "value"), Output(F_VALUE, "value"), Output(F_SOURCE, "value"),
+                  Input(GRIDS[LibraryKind.FACTORS], "selectedRows"), prevent_initial_call=True)  # fmt: skip
+    def fill_factor(rows: Any) -> tuple[Any, ...]:
+        request_user(Action.VIEW)
+        _selected(rows)
+        return rows[0].get("factor_key"), rows[0].get("value"), rows[0].get("source")
+
+    @app.callback(Output(C_NAME, "value"), Output(C_NUMBER, "value"), Output(C_NOTE, "value"),
+                  Input(GRIDS[LibraryKind.CERTIFIERS], "selectedRows"), prevent_initial_call=True)  # fmt: skip
+    def fill_certifier(rows: Any) -> tuple[Any, ...]:
+        request_user(Action.VIEW)
+        _selected(rows)
+        return rows[0].get("name"), rows[0].get("accreditation_no"), rows[0].get("note")
+
+
+def _register_editing(app: Dash) -> None:
+    figure_states = [State(box, "value") for box, _caption in FIGURES.values()]
+
+    @app.callback(Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
+                  Input(B_SAVE, "n_clicks"), State(B_PRODUCT, "value"), *figure_states, State(B_UNIT, "value"),
+                  State(B_CONFIDENCE, "value"), State(B_BASIS, "value"), State(B_REASON, "value"),
+                  State(REFRESH, "data"), prevent_initial_call=True)  # fmt: skip
+    def save_benchmark(_clicks: Any, product: Any, *values: Any) -> tuple[Any, Any]:
+        user = request_user(Action.EDIT)
+        *figures, unit, confidence, basis, reason, refresh = values
+        if not _text(product):
+            return alert(_("请先选择产品"), "warning"), no_update
+
+        def change(session: Any) -> None:
+            numbers = {key: _decimal(v) for key, v in zip(FIGURES, figures, strict=True)}
+            set_benchmark(session, user, product, reason=_text(reason), **numbers, declared_unit=_text(unit) or None,
+                          confidence=_text(confidence) or None, basis=_text(basis) or None)  # fmt: skip
+
+        return _write(change, _("已保存{product}的产品基准新版本").format(product=product), refresh)
+
+    @app.callback(Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
+                  Input(F_SAVE, "n_clicks"), State(F_KEY, "value"), State(F_VALUE, "value"), State(F_SOURCE, "value"),
+                  State(F_REASON, "value"), State(REFRESH, "data"), prevent_initial_call=True)  # fmt: skip
+    def save_factor(
+        _clicks: Any, key: Any, value: Any, source: Any, reason: Any, refresh: Any
+    ) -> tuple[Any, Any]:
+        user = request_user(Action.EDIT)
+        if not _text(key):
+            return alert(_("请先选择因子"), "warning"), no_update
+
+        def change(session: Any) -> None:
+            number = _decimal(value)
+            if number is None:
+                raise TrackerError("请填写因子数值", "Enter the factor's value")
+            set_factor(session, user, key, value=number, reason=_text(reason), source=_text(source) or None)
+
+        return _write(change, _("已保存因子{key}的新版本").format(key=key), refresh)
+
+    @app.callback(Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
+                  Input(C_ADD, "n_clicks"), Input(C_WITHDRAW, "n_clicks"), State(C_NAME, "value"),
+                  State(C_NUMBER, "value"), State(C_NOTE, "value"), State(C_REASON, "value"), State(REFRESH, "data"),
+                  prevent_initial_call=True)  # fmt: skip
+    def save_certifier(_add: Any, _withdraw: Any, name: Any, number: Any, note: Any, reason: Any,
+                       refresh: Any) -> tuple[Any, Any]:  # fmt: skip
+        user = request_user(Action.EDIT)
+        if ctx.triggered_id not in (C_ADD, C_WITHDRAW):
+            raise PreventUpdate
+        active = ctx.triggered_id == C_ADD
+        if not _text(reason).strip():
+            return alert(_("修改参考数据须说明理由和来源"), "danger"), no_update
+
+        def change(session: Any) -> None:
+            recognise_certifier(session, user, _text(name), accreditation_no=_text(number), note=_text(note),
+                                active=active, reason=_text(reason))  # fmt: skip
+
+        done = _("已认可：{name}") if active else _("已停用：{name}")
+        return _write(change, done.format(name=_text(name).strip()), refresh)
+
+
+def _register_import(app: Dash) -> None:
+    # A new file or another tab needs a new check before it can be imported.
+    app.clientside_callback(
+        "function(name, _tab) { return [true, name ? name : '', null]; }",
+        Output(APPLY, "disabled", allow_duplicate=True), Output(UPLOAD_NAME, "children"),
+        Output(IMPORT_RESULT, "children", allow_duplicate=True),
+        Input(UPLOAD, "filename"), Input(TABS, "active_tab"), prevent_initial_call=True,
+    )  # fmt: skip
+
+    @app.callback(Output(IMPORT_RESULT, "children", allow_duplicate=True), Output(APPLY, "disabled"),
+                  Output(REFRESH, "data", allow_duplicate=True),
+                  Input(CHECK, "n_clicks"), Input(APPLY, "n_clicks"), State(UPLOAD, "contents"),
+                  State(UPLOAD, "filename"), State(TABS, "active_tab"), State(IMPORT_REASON, "value"),
+                  State(REFRESH, "data"), prevent_initial_call=True)  # fmt: skip
+    def import_file(_check: Any, _apply: Any, contents: Any, filename: Any, tab: Any, reason: Any,
+                    refresh: Any) -> tuple[Any, Any, Any]:  # fmt: skip
+        user = request_user(Action.EDIT)
+        if ctx.triggered_id not in (CHECK, APPLY):
+            raise PreventUpdate
+        kind, dry_run = _kind(tab), ctx.triggered_id == CHECK
+        try:
+            content = decode_upload(contents)
+        except ValueError:
+            return alert(_("请先选择要导入的文件"), "warning"), True, no_update
+        try:
+            with db_session() as session:
+                result = import_library(session, user, kind, content, _text(filename), reason=_text(reason),
+                                        dry_run=dry_run)  # fmt: skip
+        except ValidationFailed as error:
+            return problems_alert(error), True, no_update
+        except (TrackerError, PermissionDenied) as error:
+            return alert(error.message_zh, "danger"), True, no_update
+        notes = [html.Li(w.split(" / ")[0]) for w in result.warnings] + [
+            html.Li(c.text_zh()) for c in result.changes
+        ]
+        body = [
+            html.Strong(f"{_text(filename)}：{result.summary_zh()}"),
+            html.Ul(notes, className="small mb-0"),
+        ]
+        if dry_run:
+            ready = bool(result.changes)
+            hint = _("确认无误后点击“导入”写入。") if ready else _("没有需要写入的改动。")
+            return (
+                dbc.Alert([*body, html.P(hint, className="small mb-0")], color="info", className="py-2"),
+                not ready,
+                no_update,
+            )
+        return dbc.Alert(body, color="success", className="py-2"), True, (refresh or 0) + 1  # fmt: skip
