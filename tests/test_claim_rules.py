@@ -81,8 +81,10 @@ def test_the_rule_flags_its_case_and_not_the_clean_twin(rule_id: str) -> None:
 
 
 def test_the_rules_run_over_imported_claims(db, factory) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
     from tracker.claims import import_claims
-    from tracker.models import Role
+    from tracker.models import Claim, Role
 
     sample = Path(__file__).resolve().parents[2] / "shared" / "reference" / "claims_sample.csv"
     import_claims(db, factory.user(Role.PROVINCE_STAFF, username="shrl"), sample.read_bytes(), "claims.csv")
@@ -90,7 +92,7 @@ def test_the_rules_run_over_imported_claims(db, factory) -> None:  # type: ignor
     assert len(data) == 120 and data["benchmark_id"].notna().sum() > 100
     findings = claim_findings(data)
     labels = pd.read_csv(sample.with_name("claims_sample_labels.csv")).fillna("")
-    keys = dict(zip(data["id"], data["claim_key"], strict=True))
+    keys = dict(db.execute(select(Claim.id, Claim.claim_key)).all())
     flagged_keys = {keys[f.claim_id] for f in findings}
     labelled = set(labels.loc[labels["issue"] != "", "claim_id"])
     assert (

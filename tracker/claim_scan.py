@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.claim_rules import RULE_BY_ID, ClaimFinding, ClaimRule, Thresholds, claim_findings, claims_frame
-from tracker.flag_store import sync_flags
+from tracker.flag_store import CHUNK, sync_flags
+from tracker.models import Claim
 
 
 @dataclass
@@ -54,8 +56,14 @@ def scan_claims(
     frame = claims_frame(session, thresholds)
     findings = claim_findings(frame, thresholds, on_rule)
     flagged = sorted({finding.claim_id for finding in findings})
-    claims = frame.loc[flagged, ["claim_key", "content_hash", "city_id", "pilot_id", "benchmark_version",
-                                 "factor_version"]].to_dict("index")  # fmt: skip
+    claims = frame.loc[flagged, ["city_id", "pilot_id", "benchmark_version", "factor_version"]].to_dict(
+        "index"
+    )
+    for chunk in (flagged[start : start + CHUNK] for start in range(0, len(flagged), CHUNK)):
+        for claim_id, key, digest in session.execute(
+            select(Claim.id, Claim.claim_key, Claim.content_hash).where(Claim.id.in_(chunk))
+        ):
+            claims[claim_id].update(claim_key=key, content_hash=digest)
     found: dict[str, Callable[[], dict[str, Any]]] = {}
     by_rule: Counter[str] = Counter()
     for finding in findings:

@@ -40,6 +40,7 @@ from tracker.models import (
     TaskProgress,
     TaskTemplate,
     UpdateStatus,
+    User,
 )
 from tracker.progress import expected_task_progress
 
@@ -133,9 +134,42 @@ def build_demo(session: Session) -> list[DemoAccount]:
         _build_pilots(session, rng, cities)
         _pending_applications(session, rng, cities)
         build_work_plan_demo(session, random.Random(SEED + 1), DEMO_ACTOR)  # its own draws: pilots unchanged
+        _claims_and_flags(session, accounts)
     finally:
         session.info["actor"] = caller
     return accounts
+
+
+def _claims_and_flags(session: Session, accounts: list[DemoAccount]) -> None:
+    """Carbon-label claims (some by pilot companies, one in ten with a planted problem) imported by
+    the provincial staff account, then both scans, so the flag queue has work in every city."""
+    from tracker.claim_scan import scan_claims
+    from tracker.claim_synth import generate, to_csv
+    from tracker.claims import import_claims
+    from tracker.consistency import scan_progress
+
+    frame = generate(360, seed=SEED, planted_share=0.1, companies=100, key_prefix="DEMO")
+    pilots = session.execute(
+        select(Organisation.credit_code, Organisation.name, City.short_zh)
+        .join(Pilot, Pilot.organisation_id == Organisation.id).join(City, City.id == Organisation.city_id)
+        .order_by(Pilot.id)
+    ).all()  # fmt: skip
+    taken: set[str] = set()
+    for code, name, city in pilots:  # a generated company of the pilot's city becomes the pilot unit
+        mine = frame.loc[(frame["city"] == city) & ~frame["credit_code"].isin(taken), "credit_code"]
+        if mine.empty or code is None or code in taken:
+            continue
+        chosen = frame["credit_code"] == mine.iloc[0]
+        if (frame.loc[chosen, "issue"] == "bad_credit_code").any():
+            continue
+        frame.loc[chosen, ["credit_code", "company_name"]] = [code, name]
+        taken.add(code)
+    staff = next(a for a in accounts if a.role is Role.PROVINCE_STAFF)
+    user = session.scalars(select(User).where(User.username == staff.username)).one()
+    import_claims(session, user, to_csv(frame), "示例碳标识声明.csv")
+    now = dt.datetime.now(dt.UTC)
+    scan_claims(session, now=now)
+    scan_progress(session, now=now)
 
 
 def _build_pilots(session: Session, rng: random.Random, cities: list[City]) -> None:
