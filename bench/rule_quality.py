@@ -1,7 +1,10 @@
 """Measure the claim rules against a labelled file: recall and false-positive rate.
 
 Run:  .venv/bin/python -m bench.rule_quality [CLAIMS.csv] [LABELS.csv]
-(default: ../shared/reference/claims_sample.csv and its labels). Imports the claims into a fresh
+(default: ../shared/reference/claims_sample.csv and its labels), or
+      .venv/bin/python -m bench.rule_quality --synthetic 20000
+(claims from tracker.claim_synth, seed 11, 5% with one planted problem each; a check that each kind
+of problem is caught and clean claims stay clean, not a second opinion: we wrote the generator). Imports the claims into a fresh
 SQLite database, scans them, and counts, at severity high or medium:
   recall = labelled claims with at least one flag / labelled claims
   false-positive rate = clean claims with a flag / clean claims
@@ -66,8 +69,19 @@ def main() -> None:
     )
     parser.add_argument("claims", nargs="?", type=Path, default=REFERENCE / "claims_sample.csv")
     parser.add_argument("labels", nargs="?", type=Path, default=REFERENCE / "claims_sample_labels.csv")
+    parser.add_argument("--synthetic", type=int, metavar="N", help="generate N labelled claims instead")
     args = parser.parse_args()
-    result = measure(args.claims, args.labels)
+    if args.synthetic:
+        from tracker.claim_synth import generate, to_csv
+
+        with tempfile.TemporaryDirectory() as tmp:
+            frame = generate(args.synthetic, seed=11)
+            claims, labels = Path(tmp) / "claims.csv", Path(tmp) / "labels.csv"
+            to_csv(frame, claims)
+            frame[["claim_id", "issue"]].to_csv(labels, index=False)
+            result = measure(claims, labels)
+    else:
+        result = measure(args.claims, args.labels)
     print(f"recall: {result['caught']}/{result['labelled']}")
     print(f"false positives: {result['false_positives']}/{result['clean']}")
     print(f"missed: {result['missed']}")
