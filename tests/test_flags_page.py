@@ -232,8 +232,11 @@ def page(client: Any, app: Any, search: str = "") -> Any:
 def test_the_address_chooses_the_filters_and_opens_one_flag(client, app, db, world) -> None:  # type: ignore[no-untyped-def]
     flag = flag_of(db, "LOW_GRID_FACTOR")
     login(client, "czf")
-    shown = page(client, app, f"?id={flag.id}&status=confirmed,bogus&severity=medium")
+    shown = page(client, app, f"?id={flag.id}&status=confirmed,bogus&severity=medium&city=140400,140100")
     assert component(shown, "flg-focus")["data"] == flag.id
+    assert component(shown, "flg-city")["value"] == [
+        world["city"].city_id
+    ]  # 长治 by its code; 太原 is not theirs
     assert component(shown, "flg-status")["value"] == ["confirmed"]
     assert component(shown, "flg-severity")["value"] == ["medium"]
     assert component(page(client, app), "flg-status")["value"] == [
@@ -307,6 +310,12 @@ def test_another_citys_user_can_neither_open_nor_act_on_a_flag(client, app, db, 
     missing = body(
         call_callback(client, app, MESSAGE, {"flg-current": 999_999, "flg-confirm": 1, "flg-reason": "x"})
     )
+    for junk in (2**63, -1, "1", True):
+        answer = body(
+            call_callback(client, app, MESSAGE, {"flg-current": junk, "flg-confirm": 1, "flg-reason": "x"})
+        )
+        assert "请先在列表中选择" in text(answer, MESSAGE)
+    assert call_callback(client, app, DETAIL, {GRID: [{"id": 2**63}]}).status_code == 204
     for step in ("assign", "confirm", "dismiss", "resolve"):
         answer = body(call_callback(client, app, MESSAGE, {"flg-current": flag.id, f"flg-{step}": 1, "flg-reason": "x",
                                                            "flg-assignee": world["other"].id}))  # fmt: skip

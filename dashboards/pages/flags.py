@@ -88,29 +88,39 @@ def _tz() -> Any:
     return current_app.config["TRACKER_SETTINGS"].timezone
 
 
-def _listed(value: Any, kind: type) -> list[Any]:
-    """Values of an address parameter (comma-separated); FlagFilters drops what is not allowed."""
-    items = [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else []
-    return [int(v) if kind is int and v.isdigit() else v for v in items]
+def _chosen(query: dict[str, Any], city_codes: dict[str, int]) -> FlagFilters:
+    """The filters given in the address: comma-separated values, a city by id or by code
+    (?city=140400, as on the city page); without ?status= the default queue."""
+
+    def listed(param: str, numeric: bool) -> list[Any]:
+        items = [v.strip() for v in str(query.get(param) or "").split(",") if v.strip()]
+        if param == "city":
+            items = [str(city_codes.get(v, v)) for v in items]
+        return [int(v) if numeric and v.isdigit() and len(v) < 10 else v for v in items]
+
+    chosen = FlagFilters.from_inputs(**{key: listed(param, key in ("city_ids", "product_ids"))
+                                        for key, (_cid, _caption, param) in FILTERS.items()})  # fmt: skip
+    return chosen if "status" in query else replace(chosen, statuses=DEFAULT_STATUSES)
 
 
 def _filter_row(session: Any, user: User, query: dict[str, Any]) -> Any:
+    cities = session.scalars(visible_cities(user)).all()
     options = {
         "severities": [{"label": label(s), "value": s.value} for s in Severity],
         "rule_ids": sorted(({"label": rule_name(r), "value": r, "search": f"{rule_name(r)} {r}"} for r in RULE_IDS),
                            key=lambda o: o["value"]),
-        "city_ids": [{"label": c.short_zh, "value": c.id} for c in session.scalars(visible_cities(user))],
+        "city_ids": [{"label": c.short_zh, "value": c.id} for c in cities],
         "product_ids": [{"label": p.name_zh, "value": p.id} for p in session.scalars(select(Product).order_by(Product.id))],
         "statuses": [{"label": label(s), "value": s.value} for s in FlagStatus],
     }  # fmt: skip
-    chosen = FlagFilters.from_inputs(**{key: _listed(query.get(param), int if key in ("city_ids", "product_ids") else str)
-                                        for key, (_cid, _caption, param) in FILTERS.items()})  # fmt: skip
-    if "status" not in query:
-        chosen = replace(chosen, statuses=DEFAULT_STATUSES)  # the queue opens on what still needs someone
-    cols = [dbc.Col([dbc.Label(caption, html_for=cid, className="small mb-0"),
-                     dcc.Dropdown(id=cid, options=options[key], value=list(getattr(chosen, key)) or None, multi=True,
-                                  placeholder=_("全部"))], md=3 if key == "rule_ids" else 2)
-            for key, (cid, caption, _param) in FILTERS.items()]  # fmt: skip
+    chosen = _chosen(query, {c.code: c.id for c in cities})
+    cols = []
+    for key, (cid, caption, _param) in FILTERS.items():
+        offered = {o["value"] for o in options[key]}  # only what the user may pick
+        value = [v for v in getattr(chosen, key) if v in offered] or None
+        cols.append(dbc.Col([dbc.Label(caption, html_for=cid, className="small mb-0"),
+                             dcc.Dropdown(id=cid, options=options[key], value=value, multi=True, placeholder=_("全部"))],
+                            md=3 if key == "rule_ids" else 2))  # fmt: skip
     cols.append(dbc.Col(dbc.Button(_("导出Excel"), id=EXPORT, color="success", className="mt-4"), md=1))
     return dbc.Row(cols, className="g-2 mb-2")
 
@@ -328,7 +338,8 @@ def _detail(detail: FlagDetail) -> Any:
 
 
 def _flag_id(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """A row id sent by the browser, if it can be one (a hand-made POST may send anything)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31 else None
 
 
 def register_callbacks(app: Dash) -> None:
