@@ -25,7 +25,16 @@ from sqlalchemy import select
 from dashboards.access import db_session, guarded_layout, request_user
 from dashboards.flag_words import CLAIM_FIELDS, EVIDENCE
 from dashboards.grid import data_grid
-from dashboards.widgets import ROW_ID, alert, badge, evidence_list, problems_alert, selected_id, with_row_ids
+from dashboards.widgets import (
+    DROPDOWN_LABELS,
+    ROW_ID,
+    alert,
+    badge,
+    evidence_list,
+    problems_alert,
+    selected_id,
+    with_row_ids,
+)
 from reports.excel import write_table
 from tracker import audit
 from tracker.applications import ValidationFailed
@@ -70,9 +79,9 @@ DONE = {"assign": _("已指派"), "confirm": _("已确认"), "dismiss": _("已�
 FILTERS = {"severities": ("flg-severity", _("严重程度"), "severity"), "rule_ids": ("flg-rule", _("规则"), "rule"),
            "city_ids": ("flg-city", _("城市"), "city"), "product_ids": ("flg-product", _("产品"), "product"),
            "statuses": ("flg-status", _("状态"), "status")}  # fmt: skip
-COLUMNS = [("severity", _("严重程度"), 100), ("rule", _("规则"), 190), ("city", _("城市"), 80),
+COLUMNS = [("severity", _("严重程度"), 110), ("rule", _("规则"), 190), ("city", _("城市"), 80),
            ("subject", _("企业/试点"), 240), ("product", _("产品"), 110), ("claim_key", _("声明编号"), 120),
-           ("status", _("状态"), 90), ("first_seen", _("首次发现"), 130), ("last_seen", _("最近发现"), 130),
+           ("status", _("状态"), 90), ("first_seen", _("首次发现"), 150), ("last_seen", _("最近发现"), 150),
            ("assignee", _("处理人"), 100)]  # fmt: skip
 EXPORT_COLUMNS = [(key, caption) for key, caption, _width in COLUMNS] + [
     ("message", _("说明")),
@@ -81,6 +90,7 @@ EXPORT_COLUMNS = [(key, caption) for key, caption, _width in COLUMNS] + [
 SEVERITY_COLOURS = {Severity.HIGH: "danger", Severity.MEDIUM: "warning", Severity.LOW: "info"}
 FLAG_COLOURS = {FlagStatus.OPEN: "danger", FlagStatus.UNDER_REVIEW: "warning", FlagStatus.CONFIRMED: "primary",
                 FlagStatus.DISMISSED: "secondary", FlagStatus.RESOLVED: "success"}  # fmt: skip
+LIBRARY_KEYS = ("benchmark_version", "factor_version", "factor_key")  # shown on the library cards
 SOURCES = {"csv": "CSV", "xlsx": "Excel", "pact": "PACT JSON"}
 
 
@@ -119,7 +129,8 @@ def _filter_row(session: Any, user: User, query: dict[str, Any]) -> Any:
         offered = {o["value"] for o in options[key]}  # only what the user may pick
         value = [v for v in getattr(chosen, key) if v in offered] or None
         cols.append(dbc.Col([dbc.Label(caption, html_for=cid, className="small mb-0"),
-                             dcc.Dropdown(id=cid, options=options[key], value=value, multi=True, placeholder=_("全部"))],
+                             dcc.Dropdown(id=cid, options=options[key], value=value, multi=True, placeholder=_("全部"),
+                                          labels=DROPDOWN_LABELS, maxHeight=320)],
                             md=3 if key == "rule_ids" else 2))  # fmt: skip
     cols.append(dbc.Col(dbc.Button(_("导出Excel"), id=EXPORT, color="success", className="mt-4"), md=1))
     return dbc.Row(cols, className="g-2 mb-2")
@@ -200,7 +211,13 @@ def _shown(value: Any) -> str:
 
 
 def _facts(rows: list[tuple[str, Any]], table_id: str) -> Any:
-    return dbc.Table(html.Tbody([html.Tr([html.Th(k, className="fw-normal text-muted"), html.Td(v)]) for k, v in rows]),
+    cells = [
+        html.Tr(
+            [html.Th(k, className="fw-normal text-muted text-nowrap"), html.Td(v, className="text-break")]
+        )
+        for k, v in rows
+    ]
+    return dbc.Table(html.Tbody(cells),
                      size="sm", bordered=True, className="small mb-0", id=table_id)  # fmt: skip
 
 
@@ -251,6 +268,11 @@ def _evidence_value(key: str, value: Any) -> str:
     kind = {"label_type": LabelType, "boundary": Boundary}.get(key)
     if kind is not None and value in {member.value for member in kind}:
         return label(kind(value))
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-":  # dates are kept as ISO text
+        try:
+            return format_date_zh(dt.date.fromisoformat(value))
+        except ValueError:
+            pass
     return _shown(value)
 
 
@@ -262,7 +284,10 @@ def _evidence_rows(detail: FlagDetail) -> list[tuple[str, Any]]:
         (_("声明碳足迹"), _("{value} 千克CO₂e/{unit}").format(value=_shown(claim.footprint), unit=claim.declared_unit)),
         (_("所用电网因子"), _shown(claim.electricity_factor)), (_("声明版本"), claim.version),
     ]  # fmt: skip
-    return declared + [(EVIDENCE.get(k, k), _evidence_value(k, v)) for k, v in evidence.items()]
+    shown = [
+        (EVIDENCE.get(k, k), _evidence_value(k, v)) for k, v in evidence.items() if k not in LIBRARY_KEYS
+    ]
+    return declared + shown
 
 
 def _history(detail: FlagDetail) -> Any:
