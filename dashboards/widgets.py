@@ -26,6 +26,18 @@ def alert(text: str, color: str = "success") -> Any:
     return dbc.Alert(text, color=color, dismissable=True, className="py-2")
 
 
+# dcc.Dropdown's own words for a multi-select (its defaults are English: "3 selected").
+DROPDOWN_LABELS = {
+    "select_all": _("全选"),
+    "deselect_all": _("全部取消"),
+    "selected_count": _("已选 {num_selected} 项"),
+    "search": _("搜索"),
+    "clear_search": _("清除搜索"),
+    "clear_selection": _("清除选择"),
+    "no_options_found": _("无匹配选项"),
+}
+
+
 def problems_alert(error: ValidationFailed) -> Any:
     """Every problem of a refused input, each with where it is (field, or Excel row and column)."""
     items = [html.Li(f"{p.where_zh()}：{p.message_zh}") for p in error.problems]

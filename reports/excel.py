@@ -1,4 +1,5 @@
-"""Excel tables written safely: text is always text (never run as a formula), dates are real dates."""
+"""Excel tables written safely: text is always text (never run as a formula), dates are real dates.
+CSV files meant for Excel get the same protection through ``csv_text``."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from typing import Any
 import xlsxwriter
 
 CHINESE_DATE_FORMAT = 'yyyy"年"m"月"d"日"'
+# A cell starting with one of these is run as a formula when a CSV file is opened in Excel or WPS
+# (CSV injection): "=HYPERLINK(...)", "+cmd|...", "@SUM(...)"; tab and CR hide the sign behind space.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _as_date(value: Any) -> dt.date | None:
@@ -73,3 +77,10 @@ def _write_cell(sheet: Any, row: int, col: int, value: Any, text: Any, date: Any
         sheet.write_number(row, col, value)
     else:
         sheet.write_string(row, col, str(value), text)  # text stays text: "=cmd|..." is never a formula
+
+
+def csv_text(value: object) -> str:
+    """A CSV cell that a spreadsheet shows as the text it is: a leading formula sign gets an
+    apostrophe before it (Excel's own mark for "this is text"), everything else is unchanged."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text

@@ -6,8 +6,19 @@ import datetime as dt
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from tracker.flag_review import STATUS_ZH as FLAG_STATUS_ZH
 from tracker.i18n import _
-from tracker.models import ApplicationStatus, OrganisationKind, PilotCategory, PilotStatus, Role, UpdateStatus
+from tracker.models import (
+    ApplicationStatus,
+    Boundary,
+    LabelType,
+    OrganisationKind,
+    PilotCategory,
+    PilotStatus,
+    Role,
+    Severity,
+    UpdateStatus,
+)
 
 _LABELS: dict[StrEnum, str] = {
     PilotCategory.PRODUCT: _("产品碳足迹管理试点"),
@@ -37,6 +48,43 @@ _LABELS: dict[StrEnum, str] = {
     OrganisationKind.ENTERPRISE: _("企业"),
     OrganisationKind.INSTITUTION: _("机构"),
     OrganisationKind.ASSOCIATION: _("协会"),
+    Severity.HIGH: _("高"),
+    Severity.MEDIUM: _("中"),
+    Severity.LOW: _("低"),
+    Boundary.CRADLE_TO_GATE: _("从摇篮到大门"),
+    Boundary.CRADLE_TO_GRAVE: _("从摇篮到坟墓"),
+    Boundary.GATE_TO_GATE: _("从大门到大门"),
+    LabelType.SELF_DECLARED: _("自我声明"),
+    LabelType.THIRD_PARTY: _("第三方认证"),
+    LabelType.CARBON_NEUTRAL: _("碳中和"),
+} | {status: _(text) for status, text in FLAG_STATUS_ZH.items()}
+
+# Short names of the flag rules (claim rules in tracker.claim_rules, progress checks in
+# tracker.consistency), for lists and filters; each rule's message says what exactly was found.
+RULE_NAMES: dict[str, str] = {
+    "STAGE_SUM_MISMATCH": _("分阶段合计与总值不符"),
+    "BELOW_PHYSICAL_FLOOR": _("低于物理下限"),
+    "OUTSIDE_PLAUSIBLE_RANGE": _("超出合理区间"),
+    "UNIT_SLIP": _("疑似单位错误"),
+    "OFFSETS_NETTED": _("抵扣了碳抵消量"),
+    "CERTIFIED_WITHOUT_CERTIFICATE": _("认证标识无证书编号"),
+    "CERTIFICATE_EXPIRED": _("发布时证书已过期"),
+    "CERTIFICATE_AFTER_PUBLICATION": _("证书晚于标识发布"),
+    "CERTIFICATE_SHARED": _("证书编号多家共用"),
+    "PERIOD_AFTER_PUBLICATION": _("数据期晚于发布日"),
+    "STALE_PERIOD": _("数据期过旧"),
+    "LOW_GRID_FACTOR": _("电网排放因子偏低"),
+    "REDUCTION_MISMATCH": _("减排声明与基准值不符"),
+    "GRAVE_WITHOUT_USE_STAGES": _("“摇篮到坟墓”缺使用和废弃阶段"),
+    "INVALID_CREDIT_CODE": _("统一社会信用代码无效"),
+    "UNRECOGNISED_CERTIFIER": _("认证机构不在认可名录"),
+    "COPIED_FIGURES": _("数值与其他企业完全相同"),
+    "PROGRESS_BACKWARDS": _("进度倒退"),
+    "JUMP_WITHOUT_MILESTONE": _("进度跃升无阶段性目标"),
+    "DONE_WITHOUT_EVIDENCE": _("报完成缺证明材料"),
+    "TEXT_COPIED_FROM_PREVIOUS": _("工作进展与上期雷同"),
+    "TEXT_COPIED_FROM_OTHER_PILOT": _("工作进展与其他试点雷同"),
+    "INDICATOR_DECREASED": _("指标值下降"),
 }
 
 
@@ -58,3 +106,8 @@ def format_datetime_zh(value: dt.datetime | None, tz: ZoneInfo) -> str:
         return ""
     local = value.astimezone(tz)
     return f"{format_date_zh(local.date())} {local:%H:%M}"
+
+
+def rule_name(rule_id: str) -> str:
+    """A flag rule's short Chinese name (its id when the rule is unknown, e.g. since retired)."""
+    return RULE_NAMES.get(rule_id, rule_id)

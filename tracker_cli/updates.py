@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from reports.excel import csv_text
 from reports.update_template import update_template_xlsx
 from tracker import audit
 from tracker.config import get_settings
@@ -206,10 +207,10 @@ def flags_export(out: Path, username: str | None) -> None:
             writer = csv.writer(handle)
             writer.writerow(columns)
             for flag in flags_open:
-                writer.writerow([keys.get(flag.subject_id, "") if flag.subject_type == "claim" else "", flag.rule_id,
-                                 flag.severity.value, flag.status.value, flag.message_zh, flag.message_en,
-                                 flag.subject_type, flag.city.short_zh if flag.city else "",
-                                 flag.first_seen.isoformat(), flag.last_seen.isoformat()])  # fmt: skip
+                writer.writerow([csv_text(cell) for cell in (
+                    keys.get(flag.subject_id, "") if flag.subject_type == "claim" else "", flag.rule_id,
+                    flag.severity.value, flag.status.value, flag.message_zh, flag.message_en, flag.subject_type,
+                    flag.city.short_zh if flag.city else "", flag.first_seen.isoformat(), flag.last_seen.isoformat())])  # fmt: skip
         audit.record(
             session, "export", "flags", summary=f"风险线索 {len(flags_open)} 条", city_id=reader.city_id
         )

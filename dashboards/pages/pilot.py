@@ -20,7 +20,7 @@ from dashboards.widgets import STATUS_COLOURS, UPDATE_COLOURS, badge, evidence_l
 from tracker.clock import local_today
 from tracker.deadlines import parse_chinese_or_iso_date
 from tracker.i18n import _
-from tracker.labels import format_date_zh, format_datetime_zh, label
+from tracker.labels import format_date_zh, format_datetime_zh, label, rule_name
 from tracker.models import Pilot, PilotStatus, UpdateStatus, User
 from tracker.periods import Period
 from tracker.permissions import Action
@@ -225,9 +225,11 @@ def _evidence(pilot: Pilot) -> Any:
 
 
 def _flags(session: Any, user: User, pilot: Pilot) -> Any:
-    rows = [[f.rule_id, label(f.severity), f.message_zh, label(f.status), format_date_zh(f.first_seen.date())]
-            for f in pilot_flags(session, user, pilot)]  # fmt: skip
-    return simple_table([_("规则"), _("严重程度"), _("说明"), _("状态"), _("首次发现")], rows, "pilot-flags")
+    rows = [[rule_name(f.rule_id), label(f.severity), f.message_zh, label(f.status), format_date_zh(f.first_seen.date()),
+             dcc.Link(_("核查"), href=f"/flags?id={f.id}")] for f in pilot_flags(session, user, pilot)]  # fmt: skip
+    return simple_table(
+        [_("规则"), _("严重程度"), _("说明"), _("状态"), _("首次发现"), ""], rows, "pilot-flags"
+    )
 
 
 STATUS_WORDS = {s.value: label(s) for s in PilotStatus} | {s.value: STATUS_ZH[s] for s in UpdateStatus}

@@ -10,6 +10,7 @@ from flask import current_app
 
 from dashboards.access import db_session, guarded_layout, request_user
 from dashboards.grid import data_grid
+from dashboards.widgets import DROPDOWN_LABELS
 from reports.excel import write_table
 from tracker import audit
 from tracker.clock import local_today
@@ -34,15 +35,6 @@ FILTERS = {
     "categories": ("registry-category", _("试点类别"), "categories"),
     "statuses": ("registry-status", _("试点状态"), "statuses"),
     "batch_numbers": ("registry-batch", _("批次"), "batches"),
-}
-DROPDOWN_LABELS = {
-    "select_all": _("全选"),
-    "deselect_all": _("全部取消"),
-    "selected_count": _("已选 {num_selected} 项"),
-    "search": _("搜索"),
-    "clear_search": _("清除搜索"),
-    "clear_selection": _("清除选择"),
-    "no_options_found": _("无匹配选项"),
 }
 _STATUS_CLASSES = {
     "progress-ok": "params.value == '正常' || params.value == '全部完成'",

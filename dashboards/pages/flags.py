@@ -1,0 +1,440 @@
+"""风险线索核查 (/flags): the queue of flags — carbon-label claim rules and progress-report checks —
+for the city bureau (its own city) or the province (every city) to work through.
+
+Filter the queue, select a flag to see its evidence beside the benchmark and electricity factor
+versions it was judged against and every version of the claim, then assign, confirm, dismiss or
+resolve it (tracker.flag_review, the only way a flag's review changes). Leaders read and export;
+they have no buttons and their write requests are refused. Filters can be given in the address
+(?status=open,confirmed&severity=high&rule=UNIT_SLIP&city=3&product=5), and ?id=N opens one flag
+(the pilot page links its flags that way)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+from flask import current_app
+from sqlalchemy import select
+
+from dashboards.access import db_session, guarded_layout, request_user
+from dashboards.flag_words import CLAIM_FIELDS, EVIDENCE
+from dashboards.grid import data_grid
+from dashboards.widgets import (
+    DROPDOWN_LABELS,
+    ROW_ID,
+    alert,
+    badge,
+    evidence_list,
+    problems_alert,
+    selected_id,
+    with_row_ids,
+)
+from reports.excel import write_table
+from tracker import audit
+from tracker.applications import ValidationFailed
+from tracker.errors import TrackerError
+from tracker.flag_queue import (
+    DEFAULT_STATUSES,
+    RULE_IDS,
+    FlagDetail,
+    FlagFilters,
+    LibraryVersion,
+    QueueLine,
+    flag_assignees,
+    flag_detail,
+    flag_queue,
+)
+from tracker.flag_review import FLAG_STEPS, review_flag
+from tracker.i18n import _
+from tracker.labels import format_date_zh, format_datetime_zh, label, rule_name
+from tracker.models import Boundary, FlagStatus, LabelType, Product, Severity, User
+from tracker.periods import Period
+from tracker.permissions import Action, PermissionDenied, can, visible_cities
+
+PATH = "/flags"
+NAME = _("风险线索")
+ORDER = 7
+REQUIRED_ACTION = Action.VIEW
+
+GRID, COUNT, MESSAGE, DETAIL, EXPORT, DOWNLOAD = (
+    "flg-grid",
+    "flg-count",
+    "flg-message",
+    "flg-detail",
+    "flg-export",
+    "flg-download",
+)
+REFRESH, CURRENT, FOCUS, ACTIONS = "flg-refresh", "flg-current", "flg-focus", "flg-actions"
+ASSIGNEE, REASON = "flg-assignee", "flg-reason"
+BUTTONS = {"assign": ("flg-assign", _("指派"), "primary"), "confirm": ("flg-confirm", _("确认"), "danger"),
+           "dismiss": ("flg-dismiss", _("排除"), "secondary"), "resolve": ("flg-resolve", _("办结"), "success")}  # fmt: skip
+DONE = {"assign": _("已指派"), "confirm": _("已确认"), "dismiss": _("已排除"), "resolve": _("已办结")}
+# Filter key (FlagFilters field) → component id, caption, address parameter.
+FILTERS = {"severities": ("flg-severity", _("严重程度"), "severity"), "rule_ids": ("flg-rule", _("规则"), "rule"),
+           "city_ids": ("flg-city", _("城市"), "city"), "product_ids": ("flg-product", _("产品"), "product"),
+           "statuses": ("flg-status", _("状态"), "status")}  # fmt: skip
+COLUMNS = [("severity", _("严重程度"), 110), ("rule", _("规则"), 190), ("city", _("城市"), 80),
+           ("subject", _("企业/试点"), 240), ("product", _("产品"), 110), ("claim_key", _("声明编号"), 120),
+           ("status", _("状态"), 90), ("first_seen", _("首次发现"), 150), ("last_seen", _("最近发现"), 150),
+           ("assignee", _("处理人"), 100)]  # fmt: skip
+EXPORT_COLUMNS = [(key, caption) for key, caption, _width in COLUMNS] + [
+    ("message", _("说明")),
+    ("rule_id", _("规则编号")),
+]
+SEVERITY_COLOURS = {Severity.HIGH: "danger", Severity.MEDIUM: "warning", Severity.LOW: "info"}
+FLAG_COLOURS = {FlagStatus.OPEN: "danger", FlagStatus.UNDER_REVIEW: "warning", FlagStatus.CONFIRMED: "primary",
+                FlagStatus.DISMISSED: "secondary", FlagStatus.RESOLVED: "success"}  # fmt: skip
+LIBRARY_KEYS = ("benchmark_version", "factor_version", "factor_key")  # shown on the library cards
+SOURCES = {"csv": "CSV", "xlsx": "Excel", "pact": "PACT JSON"}
+
+
+def _tz() -> Any:
+    return current_app.config["TRACKER_SETTINGS"].timezone
+
+
+def _chosen(query: dict[str, Any], city_codes: dict[str, int]) -> FlagFilters:
+    """The filters given in the address: comma-separated values, a city by id or by code
+    (?city=140400, as on the city page); without ?status= the default queue."""
+
+    def listed(param: str, numeric: bool) -> list[Any]:
+        items = [v.strip() for v in str(query.get(param) or "").split(",") if v.strip()]
+        if param == "city":
+            items = [str(city_codes.get(v, v)) for v in items]
+        return [int(v) if numeric and v.isdigit() and len(v) < 10 else v for v in items]
+
+    chosen = FlagFilters.from_inputs(**{key: listed(param, key in ("city_ids", "product_ids"))
+                                        for key, (_cid, _caption, param) in FILTERS.items()})  # fmt: skip
+    return chosen if "status" in query else replace(chosen, statuses=DEFAULT_STATUSES)
+
+
+def _filter_row(session: Any, user: User, query: dict[str, Any]) -> Any:
+    cities = session.scalars(visible_cities(user)).all()
+    options = {
+        "severities": [{"label": label(s), "value": s.value} for s in Severity],
+        "rule_ids": sorted(({"label": rule_name(r), "value": r, "search": f"{rule_name(r)} {r}"} for r in RULE_IDS),
+                           key=lambda o: o["value"]),
+        "city_ids": [{"label": c.short_zh, "value": c.id} for c in cities],
+        "product_ids": [{"label": p.name_zh, "value": p.id} for p in session.scalars(select(Product).order_by(Product.id))],
+        "statuses": [{"label": label(s), "value": s.value} for s in FlagStatus],
+    }  # fmt: skip
+    chosen = _chosen(query, {c.code: c.id for c in cities})
+    cols = []
+    for key, (cid, caption, _param) in FILTERS.items():
+        offered = {o["value"] for o in options[key]}  # only what the user may pick
+        value = [v for v in getattr(chosen, key) if v in offered] or None
+        cols.append(dbc.Col([dbc.Label(caption, html_for=cid, className="small mb-0"),
+                             dcc.Dropdown(id=cid, options=options[key], value=value, multi=True, placeholder=_("全部"),
+                                          labels=DROPDOWN_LABELS, maxHeight=320)],
+                            md=3 if key == "rule_ids" else 2))  # fmt: skip
+    cols.append(dbc.Col(dbc.Button(_("导出Excel"), id=EXPORT, color="success", className="mt-4"), md=1))
+    return dbc.Row(cols, className="g-2 mb-2")
+
+
+def _actions_box(writer: bool) -> Any:
+    """The review buttons; rendered hidden for those who may not review (leaders)."""
+    buttons = [dbc.Button(caption, id=bid, color=colour, size="sm", className="me-1", disabled=True)
+               for bid, caption, colour in BUTTONS.values()]  # fmt: skip
+    return html.Div([
+        html.H3(_("核查处理"), className="h6"),
+        dbc.Label(_("指派给"), html_for=ASSIGNEE, className="small mb-0"),
+        dcc.Dropdown(id=ASSIGNEE, options=[], clearable=False, className="mb-2"),
+        dbc.Textarea(id=REASON, placeholder=_("理由（确认、排除、办结时必填）"), rows=3, maxLength=1000, className="mb-2"),
+        html.Div(buttons),
+    ], id=ACTIONS, hidden=not writer)  # fmt: skip
+
+
+@guarded_layout(REQUIRED_ACTION)
+def layout(user: User, id: Any = None, **query: Any) -> Any:
+    columns = [{"field": f, "headerName": h, "width": w, "tooltipField": "message" if f == "rule" else f}
+               for f, h, w in COLUMNS]  # fmt: skip
+    for column in columns:
+        if column["field"] in ("first_seen", "last_seen"):
+            column |= {"filter": "agDateColumnFilter", "valueFormatter": {"function": "zhDate(params.value)"}}
+    columns[3] |= {"flex": 1, "minWidth": 200}
+    grid = data_grid(GRID, columns, height="45vh")
+    grid.dashGridOptions = {
+        **grid.dashGridOptions,
+        "rowSelection": {"mode": "singleRow", "enableClickSelection": True},
+    }
+    grid.getRowId = ROW_ID
+    focus = int(id) if isinstance(id, str) and id.isdigit() and len(id) < 10 else None
+    with db_session() as session:
+        filters = _filter_row(session, user, query)
+    return html.Div([
+        html.H2(_("风险线索核查"), className="h4"),
+        html.P(_("碳足迹声明核查规则和调度报送一致性核查发现的风险线索：逐条核查，指派、确认、排除或办结，确认、排除和办结须填写理由。"),
+               className="text-muted small"),
+        filters,
+        html.Div(id=COUNT, className="small text-muted mb-1"),
+        html.Div(id=MESSAGE),
+        grid,
+        dbc.Row([dbc.Col(html.Div(id=DETAIL, className="mt-3"), lg=9),
+                 dbc.Col(_actions_box(can(user, Action.EDIT)), lg=3, className="mt-3")]),
+        dcc.Store(id=REFRESH, data=0), dcc.Store(id=CURRENT), dcc.Store(id=FOCUS, data=focus),
+        dcc.Download(id=DOWNLOAD),
+    ])  # fmt: skip
+
+
+def _row(line: QueueLine) -> dict[str, Any]:
+    tz = _tz()
+    return {
+        "id": line.id, "severity": label(line.severity), "rule": rule_name(line.rule_id), "rule_id": line.rule_id,
+        "city": line.city, "subject": line.subject, "product": line.product, "claim_key": line.claim_key,
+        "status": label(line.status), "first_seen": line.first_seen.astimezone(tz).date().isoformat(),
+        "last_seen": line.last_seen.astimezone(tz).date().isoformat(), "assignee": line.assignee,
+        "message": line.message,
+    }  # fmt: skip
+
+
+def _rows_for(user: User, filter_values: tuple[Any, ...]) -> list[dict[str, Any]]:
+    filters = FlagFilters.from_inputs(**dict(zip(FILTERS, filter_values, strict=True)))
+    with db_session() as session:
+        return [_row(line) for line in flag_queue(session, user, filters)]
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, dt.date):
+        return format_date_zh(value)
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"  # 860.8000 → 860.8
+    if isinstance(value, StrEnum):
+        return label(value)
+    return str(value)
+
+
+def _facts(rows: list[tuple[str, Any]], table_id: str) -> Any:
+    cells = [
+        html.Tr(
+            [html.Th(k, className="fw-normal text-muted text-nowrap"), html.Td(v, className="text-break")]
+        )
+        for k, v in rows
+    ]
+    return dbc.Table(html.Tbody(cells),
+                     size="sm", bordered=True, className="small mb-0", id=table_id)  # fmt: skip
+
+
+def _version_badge(version: LibraryVersion) -> Any:
+    if version.is_current:
+        return badge(_("现行版本"), "success")
+    return badge(_("已被第{n}版取代").format(n=version.current_version), "warning")
+
+
+def _library_card(
+    title: str, version: LibraryVersion | None, rows: list[tuple[str, Any]], card_id: str
+) -> Any:
+    """A benchmark or factor as recorded in the flag: its version, and whether it is still current."""
+    if version is None or version.recorded is None:
+        head, body = (
+            [title],
+            html.P(_("核查时未使用（该产品无基准值，或未记录版本）"), className="small text-muted mb-0"),
+        )
+    elif version.row is None:
+        head = [title, _("（第{n}版）").format(n=version.recorded)]
+        body = html.P(_("参考数据库中找不到该版本"), className="small text-muted mb-0")
+    else:
+        head = [title, _("（第{n}版）").format(n=version.recorded), " ", _version_badge(version)]
+        body = _facts(rows, f"{card_id}-table")
+    return dbc.Card(dbc.CardBody([html.H4(head, className="h6"), body]), id=card_id)
+
+
+def _benchmark_rows(version: LibraryVersion | None) -> list[tuple[str, Any]]:
+    row = version.row if version else None
+    if row is None or not hasattr(row, "plausible_low"):
+        return []
+    return [(_("物理下限"), _shown(row.physical_floor)), (_("合理下限"), _shown(row.plausible_low)),
+            (_("典型值"), _shown(row.typical)), (_("合理上限"), _shown(row.plausible_high)),
+            (_("单位"), _("千克CO₂e/{unit}").format(unit=row.declared_unit)), (_("可信程度"), row.confidence),
+            (_("依据/来源"), row.basis)]  # fmt: skip
+
+
+def _factor_rows(version: LibraryVersion | None) -> list[tuple[str, Any]]:
+    row = version.row if version else None
+    if row is None or not hasattr(row, "factor_key"):
+        return []
+    return [(_("因子"), f"{row.scope} {row.year} · {row.factor_key}"), (_("数值"), f"{_shown(row.value)} {row.unit}"),
+            (_("类型"), row.kind), (_("可信程度"), row.confidence), (_("来源"), row.source)]  # fmt: skip
+
+
+def _evidence_value(key: str, value: Any) -> str:
+    """An evidence value; stored enum values (a label type, a boundary) in their Chinese words."""
+    kind = {"label_type": LabelType, "boundary": Boundary}.get(key)
+    if kind is not None and value in {member.value for member in kind}:
+        return label(kind(value))
+    if isinstance(value, str) and len(value) == 10 and value[4] == "-":  # dates are kept as ISO text
+        try:
+            return format_date_zh(dt.date.fromisoformat(value))
+        except ValueError:
+            pass
+    return _shown(value)
+
+
+def _evidence_rows(detail: FlagDetail) -> list[tuple[str, Any]]:
+    evidence = detail.flag.evidence if isinstance(detail.flag.evidence, dict) else {}
+    claim = detail.claim
+    declared = [] if claim is None else [
+        (_("企业"), claim.company_name), (_("产品"), f"{claim.product} {claim.model or ''}".strip()),
+        (_("声明碳足迹"), _("{value} 千克CO₂e/{unit}").format(value=_shown(claim.footprint), unit=claim.declared_unit)),
+        (_("所用电网因子"), _shown(claim.electricity_factor)), (_("声明版本"), claim.version),
+    ]  # fmt: skip
+    shown = [
+        (EVIDENCE.get(k, k), _evidence_value(k, v)) for k, v in evidence.items() if k not in LIBRARY_KEYS
+    ]
+    return declared + shown
+
+
+def _history(detail: FlagDetail) -> Any:
+    tz, rows = _tz(), []
+    for item in reversed(detail.history):
+        c = item.claim
+        changed = "；".join(
+            f"{CLAIM_FIELDS.get(k, k)}：{_shown(old)} → {_shown(new)}"
+            for k, (old, new) in item.changes.items()
+        )
+        version = [f"{_('第{n}版').format(n=c.version)}", badge(_("核查所依据"), "warning", className="ms-1") if item.judged else None,
+                   badge(_("现行"), "success", className="ms-1") if c.is_current else None]  # fmt: skip
+        rows.append(html.Tr([html.Td(version), html.Td(format_datetime_zh(c.imported_at, tz)),
+                             html.Td(SOURCES.get(c.source, c.source)), html.Td(_shown(c.footprint)),
+                             html.Td(changed or ("—" if c.version > 1 else _("首次导入")))],
+                            className="table-warning" if item.judged else None))  # fmt: skip
+    head = html.Thead(
+        html.Tr(
+            [html.Th(h) for h in (_("版本"), _("导入时间"), _("来源"), _("碳足迹"), _("与上一版相比的变化"))]
+        )
+    )
+    return dbc.Table([head, html.Tbody(rows)], size="sm", bordered=True, className="small", id="flg-history")
+
+
+def _steps(detail: FlagDetail) -> Any:
+    tz = _tz()
+    words = {key: step.label_zh for key, step in FLAG_STEPS.items()}
+    items = [html.Li(f"{format_datetime_zh(s.at, tz)}　{s.actor_name}　{words.get(s.step, s.step)}"
+                     + (f"　{_('理由')}：{s.reason}" if s.reason else "")) for s in detail.steps]  # fmt: skip
+    return html.Ul(items or [html.Li(_("暂无"))], className="small", id="flg-steps")
+
+
+def _update_panel(detail: FlagDetail) -> Any:
+    update = detail.update
+    if update is None:
+        return html.P(_("被核查的调度报送已不存在"), className="text-muted small")
+    return html.Div([
+        html.P([dcc.Link(update.pilot.name, href=f"/pilot?id={update.pilot_id}"), "　",
+                Period(update.period_start, update.period_end).label_zh], className="small mb-1"),
+        html.P((update.work_done or "—")[:500], className="small text-muted", style={"whiteSpace": "pre-wrap"}),
+        html.H5(_("佐证材料"), className="h6"), evidence_list(update),
+    ])  # fmt: skip
+
+
+def _detail(detail: FlagDetail) -> Any:
+    flag, tz = detail.flag, _tz()
+    head = html.H3([rule_name(flag.rule_id), badge(label(flag.severity), SEVERITY_COLOURS[flag.severity], className="ms-2"),
+                    badge(label(flag.status), FLAG_COLOURS[flag.status], className="ms-1")], className="h6")  # fmt: skip
+    facts = html.P([_("首次发现 {a}　最近发现 {b}").format(a=format_datetime_zh(flag.first_seen, tz),
+                                                   b=format_datetime_zh(flag.last_seen, tz)),
+                    f"　{_('处理人')}：{detail.assignee.display_name}" if detail.assignee else "",
+                    f"　{_('规则编号')}：{flag.rule_id}"], className="small text-muted")  # fmt: skip
+    parts = [head, html.P(flag.message_zh, id="flg-message-text"), facts]
+    if flag.reason:
+        parts.append(dbc.Alert(f"{_('理由')}：{flag.reason}", color="light", className="py-1 small"))
+    evidence = dbc.Card(
+        dbc.CardBody([html.H4(_("证据"), className="h6"), _facts(_evidence_rows(detail), "flg-evidence")])
+    )
+    if flag.subject_type == "update":
+        parts.append(
+            dbc.Row([dbc.Col(evidence, md=5), dbc.Col(_update_panel(detail), md=7)], className="g-2")
+        )
+    else:
+        parts.append(dbc.Row([
+            dbc.Col(evidence, md=4),
+            dbc.Col(_library_card(_("产品基准"), detail.benchmark, _benchmark_rows(detail.benchmark), "flg-benchmark"), md=4),
+            dbc.Col(_library_card(_("电网排放因子"), detail.factor, _factor_rows(detail.factor), "flg-factor"), md=4),
+        ], className="g-2"))  # fmt: skip
+        if detail.history:
+            parts += [html.H4(_("声明版本记录"), className="h6 mt-3"), _history(detail)]
+    parts += [html.H4(_("核查记录"), className="h6 mt-3"), _steps(detail)]
+    return dbc.Card(dbc.CardBody(parts))
+
+
+def _flag_id(value: Any) -> int | None:
+    """A row id sent by the browser, if it can be one (a hand-made POST may send anything)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31 else None
+
+
+def register_callbacks(app: Dash) -> None:
+    filter_inputs = [Input(cid, "value") for cid, _caption, _param in FILTERS.values()]
+    filter_states = [State(cid, "value") for cid, _caption, _param in FILTERS.values()]
+
+    @app.callback(Output(GRID, "rowData"), Output(COUNT, "children"), *filter_inputs, Input(REFRESH, "data"))
+    def load(*values: Any) -> tuple[Any, Any]:
+        user = request_user(Action.VIEW)
+        rows = _rows_for(user, values[:-1])
+        return with_row_ids(rows), _("共 {n} 条风险线索").format(n=len(rows))
+
+    @app.callback(
+        Output(DETAIL, "children"), Output(CURRENT, "data"), Output(ASSIGNEE, "options"), Output(ASSIGNEE, "value"),
+        *[Output(bid, "disabled") for bid, _caption, _colour in BUTTONS.values()],
+        Input(GRID, "selectedRows"), Input(REFRESH, "data"), State(FOCUS, "data"), State(CURRENT, "data"),
+    )  # fmt: skip
+    def show(rows: Any, _refresh: Any, focus: Any, current: Any) -> tuple[Any, ...]:
+        user = request_user(Action.VIEW)
+        flag_id = selected_id(rows) if ctx.triggered_id == GRID else _flag_id(current) or _flag_id(focus)
+        with db_session() as session:
+            detail = flag_detail(session, user, flag_id)
+            if detail is None:
+                raise PreventUpdate  # another city's flag or none: nothing, as for a missing one
+            people = [{"label": p.display_name + (_("（本人）") if p.id == user.id else ""), "value": p.id}
+                      for p in flag_assignees(session, user, detail.flag)]  # fmt: skip
+            writer = can(user, Action.EDIT, detail.flag)
+            shut = [not writer or detail.flag.status not in step.sources for step in FLAG_STEPS.values()]
+            return _detail(detail), detail.flag.id, people, user.id if people else None, *shut
+
+    @app.callback(
+        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
+        Output(REASON, "value"),
+        *[Input(bid, "n_clicks") for bid, _caption, _colour in BUTTONS.values()],
+        State(CURRENT, "data"), State(REASON, "value"), State(ASSIGNEE, "value"), State(REFRESH, "data"),
+        prevent_initial_call=True,
+    )  # fmt: skip
+    def act(*values: Any) -> tuple[Any, Any, Any]:
+        user = request_user(Action.EDIT)
+        steps = {bid: key for key, (bid, _caption, _colour) in BUTTONS.items()}
+        if ctx.triggered_id not in steps:
+            raise PreventUpdate
+        flag_id, reason, assignee_id, refresh = values[len(BUTTONS) :]
+        if _flag_id(flag_id) is None:
+            return alert(_("请先在列表中选择一条风险线索"), "warning"), no_update, no_update
+        step = steps[ctx.triggered_id]
+        try:
+            with db_session() as session:
+                assignee = (
+                    session.get(User, assignee_id) if step == "assign" and _flag_id(assignee_id) else None
+                )
+                flag = review_flag(session, user, flag_id, step, now=dt.datetime.now(dt.UTC),
+                                   reason=reason if isinstance(reason, str) else None, assignee=assignee)  # fmt: skip
+                name = rule_name(flag.rule_id)
+        except ValidationFailed as error:
+            return problems_alert(error), no_update, no_update
+        except (TrackerError, PermissionDenied) as error:
+            return alert(error.message_zh, "danger"), no_update, no_update
+        return alert(f"{DONE[step]}：{name}"), (refresh or 0) + 1, ""
+
+    @app.callback(
+        Output(DOWNLOAD, "data"), Input(EXPORT, "n_clicks"), *filter_states, prevent_initial_call=True
+    )
+    def export(_clicks: Any, *values: Any) -> Any:
+        user = request_user(Action.EXPORT)
+        rows = _rows_for(user, values)
+        today = dt.datetime.now(_tz()).date()
+        content = write_table(_("风险线索"), EXPORT_COLUMNS, rows, date_keys=("first_seen", "last_seen"),
+                              note=_("导出时间：{date}　导出人：{who}　共{n}条").format(
+                                  date=format_date_zh(today), who=user.display_name, n=len(rows)))  # fmt: skip
+        with db_session() as session:
+            audit.record(session, "export", "flags", summary=f"风险线索 {len(rows)} 条", city_id=user.city_id)
+        return dcc.send_bytes(content, f"风险线索_{today.isoformat()}.xlsx")
