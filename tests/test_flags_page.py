@@ -167,6 +167,17 @@ def test_the_province_sees_every_city_and_the_filters_work(client, app, db, worl
     assert len(junk) == 4  # malformed filter values are ignored, not an error
 
 
+def test_a_long_queue_shows_the_most_severe_first_and_says_it_is_cut(client, app, world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from dashboards.pages import flags as page_module
+
+    monkeypatch.setattr(page_module, "SHOWN", 2)
+    login(client, "shf")
+    answer = body(call_callback(client, app, GRID, {}))
+    shown = answer[GRID]["rowData"]
+    assert len(shown) == 2 and shown[0]["severity"] == "高"  # 4 flags in all; the most severe first
+    assert "仅显示最严重、最近的 2 条" in text(answer, "flg-count")
+
+
 def test_the_detail_shows_the_benchmark_and_factor_versions_the_flag_was_judged_on(
     client, app, db, world
 ) -> None:  # type: ignore[no-untyped-def]

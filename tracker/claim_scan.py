@@ -70,17 +70,17 @@ def scan_claims(
         claim = claims[finding.claim_id]
         by_rule[finding.rule_id] += 1
         found[_fingerprint(finding, str(claim["claim_key"]), str(claim["content_hash"]))] = partial(
-            _flag, finding, claim
+            _flag, finding, claim, thresholds.official_grid_factor
         )
     synced = sync_flags(session, "claim", found, now=now)
     return ClaimScanResult(synced.new, synced.seen_again, synced.closed, by_rule)
 
 
-def _flag(finding: ClaimFinding, claim: dict[str, Any]) -> dict[str, Any]:
+def _flag(finding: ClaimFinding, claim: dict[str, Any], factor_key: str) -> dict[str, Any]:
     rule = RULE_BY_ID[finding.rule_id]
     evidence = {**finding.evidence, "claim_id": str(claim["claim_key"]),
                 "benchmark_version": _int(claim.get("benchmark_version")),
-                "factor_version": _int(claim.get("factor_version"))}  # fmt: skip
+                "factor_key": factor_key, "factor_version": _int(claim.get("factor_version"))}  # fmt: skip
     return dict(rule_id=rule.id, severity=rule.severity, subject_id=finding.claim_id, city_id=int(claim["city_id"]),
                 pilot_id=_int(claim.get("pilot_id")), message_zh=rule.message_zh.format(**finding.evidence),
                 message_en=rule.message_en.format(**finding.evidence), evidence=evidence)  # fmt: skip

@@ -107,8 +107,11 @@ class QueueLine:
     pilot_id: int | None
 
 
-def flag_queue(session: Session, user: User, filters: FlagFilters) -> list[QueueLine]:
-    """The flags the user may see that the filters keep: the most severe first, then the latest seen."""
+def flag_queue(
+    session: Session, user: User, filters: FlagFilters, limit: int | None = None
+) -> list[QueueLine]:
+    """The flags the user may see that the filters keep: the most severe first, then the latest seen;
+    at most ``limit`` of them (a national scan can leave tens of thousands)."""
     pilot_product, assignee = aliased(Product), aliased(User)
     stmt = (
         visible_flags(user)
@@ -131,7 +134,7 @@ def flag_queue(session: Session, user: User, filters: FlagFilters) -> list[Queue
     if filters.product_ids:
         stmt = stmt.where(or_(Claim.product_id.in_(filters.product_ids),
                               and_(Flag.subject_type == "update", Pilot.product_id.in_(filters.product_ids))))  # fmt: skip
-    return [_line(*row) for row in session.execute(stmt)]
+    return [_line(*row) for row in session.execute(stmt.limit(limit))]
 
 
 def _line(flag: Flag, city: str, company: str | None, claim_product: str | None, claim_key: str | None,

@@ -60,6 +60,7 @@ from tracker.permissions import Action, PermissionDenied, can, visible_cities
 PATH = "/flags"
 NAME = _("风险线索")
 ORDER = 7
+SHOWN, EXPORTED = 2000, 200_000  # rows in the browser's queue; rows in one Excel export
 REQUIRED_ACTION = Action.VIEW
 
 GRID, COUNT, MESSAGE, DETAIL, EXPORT, DOWNLOAD = (
@@ -192,10 +193,10 @@ def _row(line: QueueLine) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _rows_for(user: User, filter_values: tuple[Any, ...]) -> list[dict[str, Any]]:
+def _rows_for(user: User, filter_values: tuple[Any, ...], limit: int) -> list[dict[str, Any]]:
     filters = FlagFilters.from_inputs(**dict(zip(FILTERS, filter_values, strict=True)))
     with db_session() as session:
-        return [_row(line) for line in flag_queue(session, user, filters)]
+        return [_row(line) for line in flag_queue(session, user, filters, limit)]
 
 
 def _shown(value: Any) -> str:
@@ -374,7 +375,11 @@ def register_callbacks(app: Dash) -> None:
     @app.callback(Output(GRID, "rowData"), Output(COUNT, "children"), *filter_inputs, Input(REFRESH, "data"))
     def load(*values: Any) -> tuple[Any, Any]:
         user = request_user(Action.VIEW)
-        rows = _rows_for(user, values[:-1])
+        rows = _rows_for(user, values[:-1], SHOWN + 1)
+        if len(rows) > SHOWN:  # the most severe and latest first; filters narrow the rest down
+            return with_row_ids(rows[:SHOWN]), _(
+                "超过 {n} 条，仅显示最严重、最近的 {n} 条；请用筛选缩小范围"
+            ).format(n=SHOWN)
         return with_row_ids(rows), _("共 {n} 条风险线索").format(n=len(rows))
 
     @app.callback(
@@ -430,7 +435,7 @@ def register_callbacks(app: Dash) -> None:
     )
     def export(_clicks: Any, *values: Any) -> Any:
         user = request_user(Action.EXPORT)
-        rows = _rows_for(user, values)
+        rows = _rows_for(user, values, EXPORTED)
         today = dt.datetime.now(_tz()).date()
         content = write_table(_("风险线索"), EXPORT_COLUMNS, rows, date_keys=("first_seen", "last_seen"),
                               note=_("导出时间：{date}　导出人：{who}　共{n}条").format(

@@ -52,7 +52,7 @@ from tracker.permissions import Action, PermissionDenied, may_edit_library
 
 PATH = "/library"
 NAME = _("参考数据")
-ORDER = 8
+ORDER = 7.5
 REQUIRED_ACTION = Action.VIEW
 
 TABS, MESSAGE, HISTORY, REFRESH = "lib-tabs", "lib-message", "lib-history", "lib-refresh"
