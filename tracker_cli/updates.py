@@ -188,30 +188,33 @@ def flags_export(out: Path, username: str | None) -> None:
     / Export every flag not yet closed to CSV, one row each, with the claim's own claim_id."""
     import csv
 
-    from sqlalchemy import select
+    from sqlalchemy import and_
+    from sqlalchemy.orm import aliased
 
-    from tracker.models import Claim, Flag, FlagStatus
+    from tracker.models import City, Claim, Flag, FlagStatus
     from tracker.permissions import visible_flags
 
     columns = ("claim_id", "rule_id", "severity", "status", "message", "message_en", "subject_type", "city",
                "first_seen", "last_seen")  # fmt: skip
     with _acting(username, "tracker flags export") as (session, user):
         reader = _operator(session, user)
-        flags_open = session.scalars(
-            visible_flags(reader).where(Flag.status.in_((FlagStatus.OPEN, FlagStatus.UNDER_REVIEW, FlagStatus.CONFIRMED)))
+        city_of = aliased(City)  # the scope's own subquery reads cities too
+        stmt = (
+            visible_flags(reader)
+            .where(Flag.status.in_((FlagStatus.OPEN, FlagStatus.UNDER_REVIEW, FlagStatus.CONFIRMED)))
+            .outerjoin(Claim, and_(Flag.subject_type == "claim", Claim.id == Flag.subject_id))
+            .outerjoin(city_of, city_of.id == Flag.city_id)
+            .with_only_columns(Claim.claim_key, Flag.rule_id, Flag.severity, Flag.status, Flag.message_zh,
+                               Flag.message_en, Flag.subject_type, city_of.short_zh, Flag.first_seen, Flag.last_seen)
             .order_by(Flag.severity, Flag.rule_id, Flag.id)
-        ).all()  # fmt: skip
-        keys = dict(session.execute(select(Claim.id, Claim.claim_key).where(
-            Claim.id.in_([f.subject_id for f in flags_open if f.subject_type == "claim"]))).all())  # fmt: skip
+        )  # fmt: skip
+        written = 0
         with out.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(columns)
-            for flag in flags_open:
-                writer.writerow([csv_text(cell) for cell in (
-                    keys.get(flag.subject_id, "") if flag.subject_type == "claim" else "", flag.rule_id,
-                    flag.severity.value, flag.status.value, flag.message_zh, flag.message_en, flag.subject_type,
-                    flag.city.short_zh if flag.city else "", flag.first_seen.isoformat(), flag.last_seen.isoformat())])  # fmt: skip
-        audit.record(
-            session, "export", "flags", summary=f"风险线索 {len(flags_open)} 条", city_id=reader.city_id
-        )
-    click.echo(f"已导出{len(flags_open)}条风险线索 / {len(flags_open)} open flags written to {out}")
+            for key, rule, severity, status, zh, en, subject, city, first, last in session.execute(stmt):
+                writer.writerow([csv_text(cell) for cell in (key or "", rule, severity.value, status.value, zh, en,
+                                                             subject, city or "", first.isoformat(), last.isoformat())])  # fmt: skip
+                written += 1
+        audit.record(session, "export", "flags", summary=f"风险线索 {written} 条", city_id=reader.city_id)
+    click.echo(f"已导出{written}条风险线索 / {written} open flags written to {out}")
