@@ -184,16 +184,11 @@ class _Checker:
         self.found: list[tuple[int, int, Problem]] = []
 
     def add(self, column: str, mask: pd.Series | np.ndarray, zh: str, en: str) -> None:
-        """A problem for each row where ``mask`` holds; ``{}`` in the messages is the cell's text."""  # fmt: skip
-        hits = np.flatnonzero(np.asarray(mask, dtype=bool))
-        if not len(hits):
-            return
-        spot = f"{_column_letter(self.header[column])}（{column}）"
-        values = self.cells[column].to_numpy()
-        for index in hits:
-            text = str(values[index])
-            self.found.append((int(self.rows[index]), len(self.found),
-                               Problem(column, zh.format(text), en.format(text), row=int(self.rows[index]), column=spot)))  # fmt: skip
+        """A problem for each row where ``mask`` holds; ``{}`` in the messages is the cell's text."""
+        values = self.cells[column].to_numpy() if column in self.cells else None
+        for index in np.flatnonzero(np.asarray(mask, dtype=bool)):
+            text = "" if values is None else str(values[index])
+            self.add_one(column, int(index), zh.format(text), en.format(text))
 
     def add_one(self, column: str, index: int, zh: str, en: str) -> None:
         spot = f"{_column_letter(self.header[column])}（{column}）"
