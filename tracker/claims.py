@@ -31,10 +31,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+from openpyxl.utils import get_column_letter
 from sqlalchemy import Connection, Table, func, select, update
 from sqlalchemy.orm import Session
 
 from tracker.applications import Problem, ValidationFailed, clean_text
+from tracker.library_file import xlsx_rows
 from tracker.models import Boundary, City, Claim, ClaimImport, LabelType, Organisation, Pilot, Product, User
 from tracker.permissions import Level, may_act, visible_cities
 
@@ -101,7 +103,7 @@ def read_table(content: bytes, filename: str, city: str | None = None) -> pd.Dat
     ProductFootprint JSON list mapped onto the exchange columns (``city`` for all of them)."""
     name = filename.lower()
     if name.endswith(".xlsx"):
-        return _frame(_xlsx_rows(content))
+        return _frame(xlsx_rows(content))
     if name.endswith(".json"):
         return _frame(pact_rows(content, city))
     content = content.removeprefix(b"\xef\xbb\xbf")
@@ -142,28 +144,6 @@ def _frame(rows: list[list[str]]) -> pd.DataFrame:
     )
 
 
-def _xlsx_rows(content: bytes) -> list[list[str]]:
-    import openpyxl
-
-    try:
-        sheet = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
-    except Exception:  # openpyxl raises many kinds of error for a file that is not a workbook
-        raise ValidationFailed(
-            [Problem("file", "不是有效的 Excel 文件（.xlsx）", "not a valid .xlsx file")]
-        ) from None
-    return [["" if v is None else (v.date().isoformat() if isinstance(v, dt.datetime) else clean_text(v)) for v in row]
-            for row in sheet.iter_rows(values_only=True)]  # fmt: skip
-
-
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
-
-
 def _strip(column: pd.Series) -> pd.Series:
     """clean_text over a column: trimmed of half- and full-width spaces, CR LF as LF."""
     text = column.fillna("").astype(str)
@@ -194,7 +174,7 @@ class _Checker:
             self.add_one(column, int(index), zh.format(text), en.format(text))
 
     def add_one(self, column: str, index: int, zh: str, en: str) -> None:
-        spot = f"{_column_letter(self.header[column])}（{column}）"
+        spot = f"{get_column_letter(self.header[column] + 1)}（{column}）"
         row = int(self.rows[index])
         self.found.append((row, len(self.found), Problem(column, zh, en, row=row, column=spot)))
 

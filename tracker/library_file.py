@@ -5,6 +5,7 @@ header is row 1) and column letter."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -23,7 +24,7 @@ def read_library_table(content: bytes, filename: str) -> list[list[str]]:
     """The rows of a CSV (UTF-8, or GB18030 as Excel saves it on Chinese Windows) or of an XLSX's
     first sheet, as text."""
     if filename.lower().endswith(".xlsx"):
-        return _xlsx_rows(content)
+        return xlsx_rows(content)
     if not filename.lower().endswith(".csv"):
         raise ValidationFailed(
             [Problem("file", "仅支持 CSV 或 XLSX 文件", "only CSV or XLSX files are accepted")]
@@ -39,7 +40,8 @@ def read_library_table(content: bytes, filename: str) -> list[list[str]]:
     )
 
 
-def _xlsx_rows(content: bytes) -> list[list[str]]:
+def xlsx_rows(content: bytes) -> list[list[str]]:
+    """The first sheet's cells as text (dates as YYYY-MM-DD); formulas give their saved value, never run."""
     import openpyxl
 
     try:
@@ -48,7 +50,8 @@ def _xlsx_rows(content: bytes) -> list[list[str]]:
         raise ValidationFailed(
             [Problem("file", "不是有效的 Excel 文件（.xlsx）", "not a valid .xlsx file")]
         ) from None
-    return [[clean_text(cell) for cell in row] for row in sheet.iter_rows(values_only=True)]
+    return [[cell.date().isoformat() if isinstance(cell, dt.datetime) else clean_text(cell) for cell in row]
+            for row in sheet.iter_rows(values_only=True)]  # fmt: skip
 
 
 @dataclass
