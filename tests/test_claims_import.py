@@ -99,6 +99,18 @@ def test_a_city_imports_only_its_own_claims(db, factory) -> None:  # type: ignor
     other = next(r for r in rows[1:] if r[city_column].removesuffix("市") != "长治")
     with pytest.raises(ValidationFailed, match=r"不是本省的城市|无权导入"):
         import_claims(db, city, as_csv([header, other]), "c.csv")
+    # Another city's claim id cannot be taken over: a 长治 row may not replace 运城's current version.
+    yuncheng = next(r for r in rows[1:] if r[city_column].removesuffix("市") == "运城")
+    import_claims(
+        db, factory.user(Role.PROVINCE_STAFF, username="shcl2"), as_csv([header, yuncheng]), "y.csv"
+    )
+    hijack = [*yuncheng]
+    hijack[city_column] = "长治"
+    with pytest.raises(ValidationFailed, match="已是其他城市的声明") as refused:
+        import_claims(db, city, as_csv([header, hijack]), "c.csv")
+    assert [(p.row, p.field) for p in refused.value.problems] == [(2, "claim_id")]
+    kept = db.scalars(select(Claim).where(Claim.claim_key == yuncheng[0])).one()
+    assert kept.is_current and kept.city.short_zh == "运城"
 
 
 def test_the_cli_imports_and_refuses_in_both_languages(cli_database: str, tmp_path) -> None:  # type: ignore[no-untyped-def]

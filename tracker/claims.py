@@ -299,12 +299,15 @@ def import_claims(session: Session, user: User, content: bytes, filename: str, *
     allowed = {c.id for c in cities.values() if may_act(user, Level.EITHER, c)}
     check.add("city", typed["city_id"].notna() & ~typed["city_id"].isin(allowed),
               "您无权导入该城市的声明", "you may not import claims of this city")  # fmt: skip
-    problems = check.problems()
-    if problems:
-        raise ValidationFailed(problems)
     typed["claim_key"] = cells["claim_id"]
     typed["content_hash"] = _content_hashes(typed.drop(columns=["claim_key"]))
     typed = typed.join(_current_versions(session, typed["claim_key"]), on="claim_key")
+    # A new version replaces the current one, wherever it is: only who may act for its city may.
+    check.add("claim_id", typed["stored_city"].notna() & ~typed["stored_city"].isin(allowed),
+              "该 claim_id 已是其他城市的声明，您无权更新", "this claim_id belongs to another city's claim")  # fmt: skip
+    problems = check.problems()
+    if problems:
+        raise ValidationFailed(problems)
     fresh = typed["stored_hash"].isna()
     changed = ~fresh & (typed["stored_hash"] != typed["content_hash"])
     result.new, result.new_versions = int(fresh.sum()), int(changed.sum())
@@ -342,19 +345,17 @@ def _header(names: list[Any], result: ClaimImportResult) -> dict[str, int]:
 
 
 def _current_versions(session: Session, keys: pd.Series) -> pd.DataFrame:
-    """The current version (id, version, content hash) of each of these claim keys that is stored."""
-    names = ["claim_key", "stored_id", "stored_version", "stored_hash"]
+    """The current version (id, version, content hash, city) of each of these claim keys that is stored."""
+    names = ["claim_key", "stored_id", "stored_version", "stored_hash", "stored_city"]
     found: list[Any] = []
     unique = keys.unique().tolist()
-    query = select(Claim.claim_key, Claim.id, Claim.version, Claim.content_hash).where(Claim.is_current)
+    columns = (Claim.claim_key, Claim.id, Claim.version, Claim.content_hash, Claim.city_id)
+    query = select(*columns).where(Claim.is_current)
     if len(unique) > 20 * CHUNK:  # a large file: one pass over the current versions beats many lookups
         stored = pd.DataFrame(session.execute(query).all(), columns=names)
         return stored[stored["claim_key"].isin(unique)].set_index("claim_key")
     for start in range(0, len(unique), CHUNK):
-        found += session.execute(
-            select(Claim.claim_key, Claim.id, Claim.version, Claim.content_hash)
-            .where(Claim.is_current, Claim.claim_key.in_(unique[start : start + CHUNK]))
-        ).all()  # fmt: skip
+        found += session.execute(query.where(Claim.claim_key.in_(unique[start : start + CHUNK]))).all()
     return pd.DataFrame(found, columns=names).set_index("claim_key")
 
 
