@@ -200,3 +200,26 @@ def test_each_flag_is_handed_out_for_notice_once(db, factory) -> None:  # type: 
     assert {f.notified_at for f in db.scalars(select(Flag).where(Flag.id.in_(first)))} == {now}
     scan_claims(db, now=now + dt.timedelta(days=1))  # seen again: not handed out again
     assert flags_to_notify(db, "claim") == []
+
+
+def test_flag_messages_name_labels_units_and_dates_in_chinese(db, factory) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from sqlalchemy import select
+
+    from tracker.claim_scan import scan_claims
+    from tracker.claims import import_claims
+    from tracker.models import Flag, Role
+
+    sample = Path(__file__).resolve().parents[2] / "shared" / "reference" / "claims_sample.csv"
+    import_claims(db, factory.user(Role.PROVINCE_STAFF, username="shzh"), sample.read_bytes(), "claims.csv")
+    scan_claims(db, now=dt.datetime(2026, 11, 24, tzinfo=dt.UTC))
+    messages = {f.rule_id: f.message_zh for f in db.scalars(select(Flag))}
+    assert (
+        "第三方认证" in messages["CERTIFIED_WITHOUT_CERTIFICATE"]
+        or "碳中和" in messages["CERTIFIED_WITHOUT_CERTIFICATE"]
+    )
+    assert re.search(r"证书已于\d{4}年\d{1,2}月\d{1,2}日过期", messages["CERTIFICATE_EXPIRED"])
+    assert not any(
+        re.search(r"third_party|carbon_neutral|cradle_to|\d{4}-\d{2}-\d{2}", m) for m in messages.values()
+    )

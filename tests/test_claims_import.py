@@ -155,12 +155,14 @@ def test_the_cli_scans_and_exports_open_flags(cli_database: str, tmp_path) -> No
     out = tmp_path / "flags.csv"
     exported = run(cli, ["flags", "export", str(out)])
     assert exported.exit_code == 0, exported.output
-    with out.open(encoding="utf-8") as handle:
+    with out.open(encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     assert rows and {"claim_id", "rule_id", "severity", "status", "message"} <= set(rows[0])
     labels = {r["claim_id"]: r["issue"] for r in csv.DictReader(io.StringIO(
         SAMPLE.with_name("claims_sample_labels.csv").read_text(encoding="utf-8")))}  # fmt: skip
     assert {r["claim_id"] for r in rows} <= set(labels) and all(r["status"] == "open" for r in rows)
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel opens it as UTF-8
+    assert rows[0]["flag_id"].isdigit() and rows[0]["first_seen"].endswith("+08:00")
 
 
 def test_pact_footprints_of_v2_and_v3_import_as_claims(db, province) -> None:  # type: ignore[no-untyped-def]

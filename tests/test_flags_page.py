@@ -405,7 +405,7 @@ def test_the_cli_csv_export_keeps_formulas_as_text(cli_database: str, tmp_path) 
     assert run(cli, ["claims", "scan"]).exit_code == 0
     out = tmp_path / "flags.csv"
     assert run(cli, ["flags", "export", str(out)]).exit_code == 0
-    with out.open(encoding="utf-8") as handle:
+    with out.open(encoding="utf-8-sig") as handle:
         exported = list(csv.DictReader(handle))
     assert exported and {r["claim_id"] for r in exported} == {"'=1+2"}
 

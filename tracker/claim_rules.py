@@ -271,7 +271,7 @@ RULES = (
               "credit code {credit_code} is invalid: {errors}", invalid_credit_code),
     ClaimRule("UNRECOGNISED_CERTIFIER", Severity.MEDIUM, "认证机构“{certifier}”不在认可机构名录中",
               "certifier “{certifier}” is not on the list of recognised bodies", unrecognised_certifier),
-    ClaimRule("COPIED_FIGURES", Severity.MEDIUM, "碳足迹{footprint}及各阶段数值与另外{companies}家企业完全相同",
+    ClaimRule("COPIED_FIGURES", Severity.MEDIUM, "碳足迹{footprint}及各阶段数值在{companies}家企业间完全相同",
               "footprint {footprint} and stages identical across {companies} companies", copied_figures),
 )  # fmt: skip
 RULE_BY_ID = {rule.id: rule for rule in RULES}

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from tracker.claim_rules import RULE_BY_ID, ClaimFinding, ClaimRule, Thresholds, claim_findings, claims_frame
 from tracker.flag_store import CHUNK, sync_flags
+from tracker.labels import evidence_zh
 from tracker.models import Claim
 
 
@@ -82,7 +83,7 @@ def _flag(finding: ClaimFinding, claim: dict[str, Any], factor_key: str) -> dict
                 "benchmark_version": _int(claim.get("benchmark_version")),
                 "factor_key": factor_key, "factor_version": _int(claim.get("factor_version"))}  # fmt: skip
     return dict(rule_id=rule.id, severity=rule.severity, subject_id=finding.claim_id, city_id=int(claim["city_id"]),
-                pilot_id=_int(claim.get("pilot_id")), message_zh=rule.message_zh.format(**finding.evidence),
+                pilot_id=_int(claim.get("pilot_id")), message_zh=rule.message_zh.format(**evidence_zh(finding.evidence)),
                 message_en=rule.message_en.format(**finding.evidence), evidence=evidence)  # fmt: skip
 
 

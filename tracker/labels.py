@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from enum import StrEnum
 from zoneinfo import ZoneInfo
@@ -106,6 +107,33 @@ def format_datetime_zh(value: dt.datetime | None, tz: ZoneInfo) -> str:
         return ""
     local = value.astimezone(tz)
     return f"{format_date_zh(local.date())} {local:%H:%M}"
+
+
+UNITS_ZH = {"t": "吨", "kg": "千克", "kWh": "千瓦时", "m3": "立方米", "L": "升", "bottle_500ml": "瓶(500mL)",
+            "kWp": "kWp", "piece": "件"}  # fmt: skip
+_EVIDENCE_ENUMS = {"label_type": LabelType, "boundary": Boundary}
+
+
+def unit_label(code: str | None) -> str:
+    """A stored declared unit in Chinese: bottle_500ml → 瓶(500mL), m3 → 立方米."""
+    return UNITS_ZH.get(code or "", code or "")
+
+
+def evidence_zh(evidence: dict[str, object]) -> dict[str, object]:
+    """A finding's evidence as a Chinese message shows it: label types and boundaries by their
+    Chinese names, units in Chinese, ISO dates as 2025年6月28日."""
+    shown: dict[str, object] = {}
+    for key, value in evidence.items():
+        if key in _EVIDENCE_ENUMS and isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = label(_EVIDENCE_ENUMS[key](value))
+        elif key.endswith("unit") and isinstance(value, str):
+            value = unit_label(value)
+        elif isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+            with contextlib.suppress(ValueError):
+                value = format_date_zh(dt.date.fromisoformat(value))
+        shown[key] = value
+    return shown
 
 
 def rule_name(rule_id: str) -> str:

@@ -180,6 +180,11 @@ def flags_scan() -> None:
                f"{len(result.new)} new, {result.seen_again} seen again, {result.closed} closed")  # fmt: skip
 
 
+def _local(moment: dt.datetime, tz: dt.tzinfo) -> str:
+    """A stored UTC time in the configured zone, to the second: 2026-11-24T17:12:00+08:00."""
+    return moment.astimezone(tz).replace(microsecond=0).isoformat()
+
+
 @flags.command("export")
 @click.argument("out", type=click.Path(dir_okay=False, writable=True, path_type=Path))
 @AS_OPTIONAL
@@ -194,8 +199,9 @@ def flags_export(out: Path, username: str | None) -> None:
     from tracker.models import City, Claim, Flag, FlagStatus
     from tracker.permissions import visible_flags
 
-    columns = ("claim_id", "rule_id", "severity", "status", "message", "message_en", "subject_type", "city",
-               "first_seen", "last_seen")  # fmt: skip
+    columns = ("flag_id", "claim_id", "rule_id", "severity", "status", "message", "message_en", "subject_type",
+               "city", "first_seen", "last_seen")  # fmt: skip
+    tz = get_settings().timezone
     with _acting(username, "tracker flags export") as (session, user):
         reader = _operator(session, user)
         city_of = aliased(City)  # the scope's own subquery reads cities too
@@ -204,17 +210,20 @@ def flags_export(out: Path, username: str | None) -> None:
             .where(Flag.status.in_((FlagStatus.OPEN, FlagStatus.UNDER_REVIEW, FlagStatus.CONFIRMED)))
             .outerjoin(Claim, and_(Flag.subject_type == "claim", Claim.id == Flag.subject_id))
             .outerjoin(city_of, city_of.id == Flag.city_id)
-            .with_only_columns(Claim.claim_key, Flag.rule_id, Flag.severity, Flag.status, Flag.message_zh,
+            .with_only_columns(Flag.id, Claim.claim_key, Flag.rule_id, Flag.severity, Flag.status, Flag.message_zh,
                                Flag.message_en, Flag.subject_type, city_of.short_zh, Flag.first_seen, Flag.last_seen)
             .order_by(Flag.severity, Flag.rule_id, Flag.id)
         )  # fmt: skip
         written = 0
-        with out.open("w", encoding="utf-8", newline="") as handle:
+        with out.open("w", encoding="utf-8-sig", newline="") as handle:  # the BOM: Excel reads it as UTF-8
             writer = csv.writer(handle)
             writer.writerow(columns)
-            for key, rule, severity, status, zh, en, subject, city, first, last in session.execute(stmt):
-                writer.writerow([csv_text(cell) for cell in (key or "", rule, severity.value, status.value, zh, en,
-                                                             subject, city or "", first.isoformat(), last.isoformat())])  # fmt: skip
+            for flag_id, key, rule, severity, status, zh, en, subject, city, first, last in session.execute(
+                stmt
+            ):
+                writer.writerow([flag_id, *(csv_text(cell) for cell in (
+                    key or "", rule, severity.value, status.value, zh, en, subject, city or "",
+                    _local(first, tz), _local(last, tz)))])  # fmt: skip
                 written += 1
         audit.record(session, "export", "flags", summary=f"风险线索 {written} 条", city_id=reader.city_id)
     click.echo(f"已导出{written}条风险线索 / {written} open flags written to {out}")

@@ -52,7 +52,7 @@ from tracker.flag_queue import (
 )
 from tracker.flag_review import FLAG_STEPS, review_flag
 from tracker.i18n import _
-from tracker.labels import format_date_zh, format_datetime_zh, label, rule_name
+from tracker.labels import format_date_zh, format_datetime_zh, label, rule_name, unit_label
 from tracker.models import Boundary, FlagStatus, LabelType, Product, Severity, User
 from tracker.periods import Period
 from tracker.permissions import Action, PermissionDenied, can, visible_cities
@@ -252,7 +252,7 @@ def _benchmark_rows(version: LibraryVersion | None) -> list[tuple[str, Any]]:
         return []
     return [(_("物理下限"), _shown(row.physical_floor)), (_("合理下限"), _shown(row.plausible_low)),
             (_("典型值"), _shown(row.typical)), (_("合理上限"), _shown(row.plausible_high)),
-            (_("单位"), _("千克CO₂e/{unit}").format(unit=row.declared_unit)), (_("可信程度"), row.confidence),
+            (_("单位"), _("千克CO₂e/{unit}").format(unit=unit_label(row.declared_unit))), (_("可信程度"), row.confidence),
             (_("依据/来源"), row.basis)]  # fmt: skip
 
 
@@ -282,7 +282,7 @@ def _evidence_rows(detail: FlagDetail) -> list[tuple[str, Any]]:
     claim = detail.claim
     declared = [] if claim is None else [
         (_("企业"), claim.company_name), (_("产品"), f"{claim.product} {claim.model or ''}".strip()),
-        (_("声明碳足迹"), _("{value} 千克CO₂e/{unit}").format(value=_shown(claim.footprint), unit=claim.declared_unit)),
+        (_("声明碳足迹"), _("{value} 千克CO₂e/{unit}").format(value=_shown(claim.footprint), unit=unit_label(claim.declared_unit))),
         (_("所用电网因子"), _shown(claim.electricity_factor)), (_("声明版本"), claim.version),
     ]  # fmt: skip
     shown = [
