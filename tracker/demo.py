@@ -150,24 +150,36 @@ def _claims_and_flags(session: Session, accounts: list[DemoAccount]) -> None:
 
     frame = generate(360, seed=SEED, planted_share=0.1, companies=100, key_prefix="DEMO")
     pilots = session.execute(
-        select(Organisation.credit_code, Organisation.name, City.short_zh)
+        select(Organisation.credit_code, Organisation.name, City.short_zh, Product.name_zh)
         .join(Pilot, Pilot.organisation_id == Organisation.id).join(City, City.id == Organisation.city_id)
-        .order_by(Pilot.id)
+        .join(Product, Product.id == Pilot.product_id).order_by(Pilot.id)
     ).all()  # fmt: skip
     taken: set[str] = set()
-    for code, name, city in pilots:  # a generated company of the pilot's city becomes the pilot unit
-        mine = frame.loc[(frame["city"] == city) & ~frame["credit_code"].isin(taken), "credit_code"]
+    for code, name, city, product in pilots:  # a company of the pilot's city making its product becomes it
+        mine = frame.loc[(frame["city"] == city) & (frame["product"] == product) & (frame["issue"] != "bad_credit_code")
+                         & ~frame["credit_code"].isin(taken), "credit_code"]  # fmt: skip
         if mine.empty or code is None or code in taken:
             continue
-        chosen = frame["credit_code"] == mine.iloc[0]
-        if (frame.loc[chosen, "issue"] == "bad_credit_code").any():
-            continue
+        chosen = (frame["credit_code"] == mine.iloc[0]) & (frame["product"] == product)
         frame.loc[chosen, ["credit_code", "company_name"]] = [code, name]
         taken.add(code)
     staff = next(a for a in accounts if a.role is Role.PROVINCE_STAFF)
     user = session.scalars(select(User).where(User.username == staff.username)).one()
     import_claims(session, user, to_csv(frame), "示例碳标识声明.csv")
     now = dt.datetime.now(dt.UTC)
+    scan_claims(session, now=now - dt.timedelta(days=7))
+    # A week later the companies whose stages did not add up sent corrected totals: second versions,
+    # and the rescan closes those flags by itself with a note.
+    stages = [
+        "stage_raw_materials",
+        "stage_manufacturing",
+        "stage_transport",
+        "stage_use",
+        "stage_end_of_life",
+    ]
+    corrected = frame[frame["issue"] == "stage_sum"].copy()
+    corrected["footprint_kgco2e"] = corrected[stages].sum(axis=1).round(4)
+    import_claims(session, user, to_csv(corrected), "示例碳标识声明（更正）.csv")
     scan_claims(session, now=now)
     scan_progress(session, now=now)
 
