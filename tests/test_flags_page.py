@@ -136,7 +136,7 @@ def test_a_city_user_sees_only_their_citys_flags(client, app, world) -> None:  #
     assert (update["subject"], update["product"], update["claim_key"]) == (
         "示例长治焦炭碳足迹试点",
         "焦炭",
-        "",
+        "2025年10月",  # the report's period tells one pilot's progress flags apart
     )
     # Asking for another city's flags by filter gives nothing, not an error.
     assert rows(client, app, city=[world["other"].city_id]) == []

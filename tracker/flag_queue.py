@@ -100,7 +100,7 @@ class QueueLine:
     city: str
     subject: str  # the company (claim) or the pilot (progress report)
     product: str
-    claim_key: str
+    claim_key: str  # the claim's own id; for a progress report, its period (2025年10月)
     first_seen: dt.datetime
     last_seen: dt.datetime
     assignee: str
@@ -116,11 +116,12 @@ def flag_queue(
     stmt = (
         visible_flags(user)
         .outerjoin(Claim, and_(Flag.subject_type == "claim", Claim.id == Flag.subject_id))
+        .outerjoin(ProgressUpdate, and_(Flag.subject_type == "update", ProgressUpdate.id == Flag.subject_id))
         .outerjoin(Pilot, Pilot.id == Flag.pilot_id)
         .outerjoin(pilot_product, pilot_product.id == Pilot.product_id)
         .outerjoin(assignee, assignee.id == Flag.assigned_to_id)
         .add_columns(City.short_zh, Claim.company_name, Claim.product, Claim.claim_key, Pilot.name,
-                     pilot_product.name_zh, assignee.display_name)
+                     pilot_product.name_zh, assignee.display_name, ProgressUpdate.period_start)
         .order_by(_SEVERITY_RANK, Flag.last_seen.desc(), Flag.id.desc())
     )  # fmt: skip
     if filters.severities:
@@ -138,14 +139,15 @@ def flag_queue(
 
 
 def _line(flag: Flag, city: str, company: str | None, claim_product: str | None, claim_key: str | None,
-          pilot: str | None, pilot_product: str | None, assignee: str | None) -> QueueLine:  # fmt: skip
+          pilot: str | None, pilot_product: str | None, assignee: str | None,
+          period: dt.date | None) -> QueueLine:  # fmt: skip
     claim = flag.subject_type == "claim"
     recorded_key = flag.evidence.get("claim_id") if isinstance(flag.evidence, dict) else None
     return QueueLine(
         id=flag.id, severity=flag.severity, rule_id=flag.rule_id, status=flag.status, message=flag.message_zh,
         subject_type=flag.subject_type, city=city, subject=(company if claim else pilot) or pilot or "",
         product=(claim_product if claim else pilot_product) or "",
-        claim_key=str(recorded_key or claim_key or "") if claim else "",
+        claim_key=str(recorded_key or claim_key or "") if claim else (f"{period.year}年{period.month}月" if period else ""),
         first_seen=flag.first_seen, last_seen=flag.last_seen, assignee=assignee or "", pilot_id=flag.pilot_id,
     )  # fmt: skip
 

@@ -81,7 +81,7 @@ FILTERS = {"severities": ("flg-severity", _("严重程度"), "severity"), "rule_
            "city_ids": ("flg-city", _("城市"), "city"), "product_ids": ("flg-product", _("产品"), "product"),
            "statuses": ("flg-status", _("状态"), "status")}  # fmt: skip
 COLUMNS = [("severity", _("严重程度"), 110), ("rule", _("规则"), 190), ("city", _("城市"), 80),
-           ("subject", _("企业/试点"), 240), ("product", _("产品"), 110), ("claim_key", _("声明编号"), 120),
+           ("subject", _("企业/试点"), 240), ("product", _("产品"), 110), ("claim_key", _("声明编号/报告期"), 130),
            ("status", _("状态"), 90), ("first_seen", _("首次发现"), 150), ("last_seen", _("最近发现"), 150),
            ("assignee", _("处理人"), 100)]  # fmt: skip
 EXPORT_COLUMNS = [(key, caption) for key, caption, _width in COLUMNS] + [
