@@ -127,7 +127,7 @@ def test_the_admin_changes_a_factor_and_recognises_then_withdraws_a_certifier(cl
         Decimal("0.71"),
     )
     out_of_range = body(call_callback(client, app, "lib-message", {**EDITS[1][1], "lib-f-value": 709.6}))
-    assert "0–10" in text(out_of_range, "lib-message")
+    assert "因子数值应在0到10之间" in text(out_of_range, "lib-message")
     certifier = {"lib-c-name": "某认证中心", "lib-c-number": "CNCA-R-2025-001", "lib-c-reason": "认监委名录"}
     assert "已认可" in text(
         body(call_callback(client, app, "lib-message", {**certifier, "lib-c-add": 1})), "lib-message"
@@ -154,7 +154,7 @@ def test_the_admin_checks_a_file_then_imports_it(client, app, db, setup) -> None
               "lib-upload": "data:text/csv;base64," + base64.b64encode(content.encode()).decode()}  # fmt: skip
     checked = body(call_callback(client, app, "lib-import-result", {**upload, "lib-import-check": 1}))
     shown = text(checked, "lib-import-result")
-    assert "检查通过（未写入）" in shown and "焦炭：新版本（typical 900 → 950）" in shown
+    assert "检查通过（未写入）" in shown and "焦炭：新版本（典型值 900 → 950）" in shown
     assert checked["lib-import-apply"]["disabled"] is False
     assert current_benchmarks(db)[coke_id(db)].version == 1
     done = body(call_callback(client, app, "lib-import-result", {**upload, "lib-import-apply": 1}))
