@@ -72,7 +72,7 @@ def test_a_changed_row_is_a_new_version_with_the_reason_and_the_import_is_audite
     coke[header.index("typical")] = "950"
     checked = import_library(db, admin, B, as_csv(rows), "b.csv", reason="2026年行业调研", dry_run=True)
     assert (checked.new_versions, checked.dry_run) == (1, True)
-    assert checked.changes[0].text_zh() == "第2行 焦炭：新版本（typical 900 → 950）"
+    assert checked.changes[0].text_zh() == "第2行 焦炭：新版本（典型值 900 → 950）"
     assert versions(db, ProductBenchmark) == len(rows) - 1  # the dry run wrote nothing
     result = import_library(db, admin, B, as_csv(rows), "b.csv", reason="2026年行业调研")
     assert (result.new, result.new_versions, result.unchanged) == (0, 1, len(rows) - 2)
@@ -144,14 +144,16 @@ def test_a_broken_file_lists_every_problem_with_its_row_and_column_and_writes_no
     assert where == [(2, "E（typical）"), (3, "G（physical_floor）"), (4, "A（product）"), (5, "F（plausible_high）"),
                      (len(rows), "A（product）")]  # fmt: skip
     assert "物理下限 ≤ 合理下限" in refused.value.problems[1].message_zh
-    assert "第3行 G（physical_floor）列" in refused.value.message_zh
+    assert "第3行 G（physical_floor）列 物理下限：物理下限（3000）大于合理下限" in refused.value.message_zh
+    assert "第2行 E（typical）列 典型值：“九百”不是数字" in refused.value.message_zh
+    assert "第5行 F（plausible_high）列 合理上限：必填项为空" in refused.value.message_zh
     assert versions(db, ProductBenchmark) == before
 
 
 def test_a_missing_column_or_a_bad_factor_refuses_the_file(db, admin) -> None:  # type: ignore[no-untyped-def]
     rows = rows_of(CATALOGUE / "benchmarks.csv")
     without = [row[:4] + row[5:] for row in rows]  # no typical
-    with pytest.raises(ValidationFailed, match="缺少必填列：typical"):
+    with pytest.raises(ValidationFailed, match="缺少必填列：typical（典型值）"):
         import_library(db, admin, B, as_csv(without), "b.csv", reason="x")
     factors = [["factor_id", "value", "year"], ["shanxi_2022", "709.6", ""], ["new_one", "0.5", "明年"],
                ["shanxi_2022", "0.1234567", ""]]  # fmt: skip
@@ -183,6 +185,15 @@ def test_a_csv_saved_by_chinese_excel_reads(db, admin) -> None:  # type: ignore[
     content = as_csv(rows).decode().encode("gb18030")
     result = import_library(db, admin, B, content, "基准.csv", reason="按 T/CECRPA 010-2024 修订")
     assert result.new_versions == 1 and result.changes[0].after == {"physical_floor": "450"}
+    assert result.changes[0].text_zh() == "第2行 玻璃：新版本（物理下限 400 → 450）"
+
+
+def test_a_dry_run_names_every_changed_column_in_chinese(db, admin) -> None:  # type: ignore[no-untyped-def]
+    rows = [["factor_id", "value", "confidence", "source"], ["shanxi_2022", "0.71", "已复核", "复核公告"]]
+    checked = import_library(db, admin, F, as_csv(rows), "f.csv", reason="x", dry_run=True)
+    line = checked.changes[0].text_zh()
+    assert line.startswith("第2行 shanxi_2022：新版本（数值 ") and "可信度 " in line and "来源 " in line
+    assert not any(word in line for word in ("value", "confidence", "source"))
 
 
 @pytest.fixture
@@ -206,7 +217,7 @@ def test_the_commands_import_check_refuse_and_list(accounts: str, tmp_path: Path
     )
     checked = run(*args, "--dry-run", "--as", "admin")
     assert checked.exit_code == 0 and "检查通过（未写入）" in checked.output
-    assert "第2行 cn_grid_avg_2021：新版本（value 0.5568 → 0.557）" in checked.output
+    assert "第2行 cn_grid_avg_2021：新版本（数值 0.5568 → 0.557）" in checked.output
     done = run(*args, "--as", "admin")
     assert done.exit_code == 0 and "新版本1条" in done.output and "1 changed" in done.output
     listed = run("library", "list", "factors")

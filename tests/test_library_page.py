@@ -127,7 +127,7 @@ def test_the_admin_changes_a_factor_and_recognises_then_withdraws_a_certifier(cl
         Decimal("0.71"),
     )
     out_of_range = body(call_callback(client, app, "lib-message", {**EDITS[1][1], "lib-f-value": 709.6}))
-    assert "0–10" in text(out_of_range, "lib-message")
+    assert "因子数值应在0到10之间" in text(out_of_range, "lib-message")
     certifier = {"lib-c-name": "某认证中心", "lib-c-number": "CNCA-R-2025-001", "lib-c-reason": "认监委名录"}
     assert "已认可" in text(
         body(call_callback(client, app, "lib-message", {**certifier, "lib-c-add": 1})), "lib-message"
@@ -141,6 +141,73 @@ def test_the_admin_changes_a_factor_and_recognises_then_withdraws_a_certifier(cl
     history = text(body(call_callback(client, app, "lib-history", {"lib-tabs": "certifiers",
                                                                    "lib-certifiers": [row]})), "lib-history")  # fmt: skip
     assert "批准书到期" in history and "认监委名录" in history and "状态：停用" in history
+    assert "变更次序" in history and "第2次（现行）" in history and "第1次" in history
+
+
+def test_a_form_that_changes_nothing_saves_nothing_and_says_so(client, app, db, setup) -> None:  # type: ignore[no-untyped-def]
+    login(client, "guanli")
+    coke = current_benchmarks(db)[coke_id(db)]
+    unchanged = {**BENCHMARK_EDIT, "lib-b-reason": "只写理由", "lib-b-typical": float(coke.typical),
+                 **{box: float(getattr(coke, key)) for key, box in (("physical_floor", "lib-b-floor"),
+                    ("plausible_low", "lib-b-low"), ("plausible_high", "lib-b-high"))},
+                 "lib-b-unit": coke.declared_unit, "lib-b-confidence": coke.confidence, "lib-b-basis": coke.basis}  # fmt: skip
+    factor = current_factors(db)["shanxi_2022"]
+    same_factor = {**EDITS[1][1], "lib-f-value": float(factor.value), "lib-f-source": factor.source}
+    before = library_state(db)
+    for values in (unchanged, same_factor):
+        answer = body(call_callback(client, app, "lib-message", values))
+        assert "数值与现行版本相同，未保存新版本" in text(answer, "lib-message") and "已保存" not in text(
+            answer, "lib-message"
+        )
+        assert "lib-refresh" not in answer, values  # nothing to reload
+    db.expire_all()
+    assert library_state(db) == before and current_benchmarks(db)[coke_id(db)].version == 1
+
+
+@pytest.mark.parametrize(("figure", "value", "said"), [
+    ("lib-b-typical", -5, "典型值：不能小于0"), ("lib-b-high", None, "合理上限：不能为空，请填写数值"),
+    ("lib-b-floor", "", "物理下限：不能为空"), ("lib-b-low", "  ", "合理下限：不能为空"),
+    ("lib-b-typical", "abc", "典型值：“abc”不是可用的数值"), ("lib-b-high", [1], "合理上限：“[1]”不是可用的数值"),
+])  # fmt: skip
+def test_an_empty_or_bad_figure_is_refused_by_name_and_nothing_changes(
+    client, app, db, setup, figure, value, said
+) -> None:  # type: ignore[no-untyped-def]
+    login(client, "guanli")
+    before = library_state(db)
+    answer = body(call_callback(client, app, "lib-message", {**BENCHMARK_EDIT, figure: value}))
+    shown = text(answer, "lib-message")
+    assert "未写入任何数据" in shown and said in shown and "已保存" not in shown
+    db.expire_all()
+    assert library_state(db) == before and current_benchmarks(db)[coke_id(db)].version == 1
+
+
+def test_the_figure_boxes_leave_range_checks_to_the_server(client, app, setup) -> None:  # type: ignore[no-untyped-def]
+    login(client, "guanli")
+    page = call_callback(client, app, "_pages_content", {"_pages_location": "/library"}).get_json()
+    for box in ("lib-b-floor", "lib-b-low", "lib-b-typical", "lib-b-high", "lib-f-value"):
+        # a browser drops a number outside min/max and sends None, which would read as “empty”
+        assert "min" not in component(page, box) and "max" not in component(page, box), box
+
+
+@pytest.mark.parametrize(("value", "said"), [(12, "因子数值应在0到10之间"), (0, "因子数值应在0到10之间"),
+                                             (None, "请填写因子数值"), ("abc", "“abc”不是数字")])  # fmt: skip
+def test_a_bad_factor_value_gets_the_right_message(client, app, db, setup, value, said) -> None:  # type: ignore[no-untyped-def]
+    login(client, "guanli")
+    before = library_state(db)
+    shown = text(
+        body(call_callback(client, app, "lib-message", {**EDITS[1][1], "lib-f-value": value})), "lib-message"
+    )
+    assert said in shown and "已保存" not in shown
+    db.expire_all()
+    assert library_state(db) == before and current_factors(db)["shanxi_2022"].version == 1
+
+
+def test_problems_name_the_figures_in_chinese(client, app, db, setup) -> None:  # type: ignore[no-untyped-def]
+    login(client, "guanli")
+    shown = text(body(call_callback(client, app, "lib-message", {**BENCHMARK_EDIT, "lib-b-floor": 2000})),
+                 "lib-message")  # fmt: skip
+    assert "物理下限：物理下限（2000）大于合理下限（500）" in shown
+    assert not any(word in shown for word in ("benchmark", "physical_floor", "plausible_low"))
 
 
 def test_the_admin_checks_a_file_then_imports_it(client, app, db, setup) -> None:  # type: ignore[no-untyped-def]
@@ -154,7 +221,7 @@ def test_the_admin_checks_a_file_then_imports_it(client, app, db, setup) -> None
               "lib-upload": "data:text/csv;base64," + base64.b64encode(content.encode()).decode()}  # fmt: skip
     checked = body(call_callback(client, app, "lib-import-result", {**upload, "lib-import-check": 1}))
     shown = text(checked, "lib-import-result")
-    assert "检查通过（未写入）" in shown and "焦炭：新版本（typical 900 → 950）" in shown
+    assert "检查通过（未写入）" in shown and "焦炭：新版本（典型值 900 → 950）" in shown
     assert checked["lib-import-apply"]["disabled"] is False
     assert current_benchmarks(db)[coke_id(db)].version == 1
     done = body(call_callback(client, app, "lib-import-result", {**upload, "lib-import-apply": 1}))

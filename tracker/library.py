@@ -8,8 +8,10 @@ into it by tracker.library_import)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import select
@@ -28,6 +30,74 @@ FACTOR_DETAILS = ("scope", "year", "kind", "unit", "confidence")
 NEW_FACTOR_NEEDS = ("scope", "year", "kind", "unit")
 CERTIFIER_FIELDS = ("is_active", "accreditation_no", "note")
 REASON_ACTION = "library_reason"  # the audit event carrying why a certifier was changed
+ORDER = ("physical_floor", "plausible_low", "typical", "plausible_high")  # the figures, rising
+FIGURE_LIMIT = Decimal(10) ** 12  # the benchmark columns hold 12 digits before the point
+# Each field of the library (and its files' columns) by name, as a problem or a change names it.
+FIELD_ZH = {"product": "产品", "name_en": "英文名称", "declared_unit": "声明单位", "physical_floor": "物理下限",
+            "plausible_low": "合理下限", "typical": "典型值", "plausible_high": "合理上限", "confidence": "可信度",
+            "basis": "依据", "factor_id": "因子编号", "factor_key": "因子编号", "scope": "范围", "year": "年份",
+            "kind": "类型", "value": "数值", "unit": "单位", "source": "来源", "name": "机构名称",
+            "accreditation_no": "批准号", "is_active": "是否认可", "note": "备注", "benchmark": "产品基准",
+            "factor": "电力排放因子"}  # fmt: skip
+FIELD_EN = {"physical_floor": "physical floor", "plausible_low": "plausible low", "plausible_high": "plausible high",
+            "factor_id": "factor id", "factor_key": "factor id", "accreditation_no": "approval number",
+            "is_active": "recognised", "declared_unit": "declared unit", "name_en": "English name"}  # fmt: skip
+UNCHANGED_ZH = "数值与现行版本相同，未保存新版本"
+UNCHANGED_EN = "Nothing differs from the current version; no new version was saved"
+
+
+@dataclass(frozen=True)
+class LibraryProblem(Problem):
+    """A problem with a library entry or file, its field named in words (物理下限, not physical_floor)."""
+
+    def where_zh(self) -> str:
+        return Problem.where_zh(replace(self, field=FIELD_ZH.get(self.field, self.field)))
+
+    def where_en(self) -> str:
+        return Problem.where_en(replace(self, field=FIELD_EN.get(self.field, self.field)))
+
+
+class NothingChanged(TrackerError):
+    """A change that would save a version equal to the current one: nothing is saved."""
+
+    def __init__(self) -> None:
+        super().__init__(UNCHANGED_ZH, UNCHANGED_EN)
+
+
+def shown(value: Any) -> str:
+    """A stored value as text: decimals without trailing zeros, yes/no in Chinese."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return "" if value is None else str(value)
+
+
+def as_number(value: Any) -> Decimal | None:
+    """A figure given as a number or its digits; None when it is not a usable number."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() and abs(number) < FIGURE_LIMIT else None
+
+
+ProblemMaker = Callable[[str, str, str], Problem]
+
+
+def order_problems(figures: dict[str, Decimal], make: ProblemMaker = LibraryProblem) -> list[Problem]:
+    """floor ≤ low ≤ typical ≤ high: a problem at the lower figure of each broken step."""
+    found = []
+    for lower, upper in pairwise(ORDER):
+        a, b = figures[lower], figures[upper]
+        if a > b:
+            found.append(make(lower, f"{FIELD_ZH[lower]}（{shown(a)}）大于{FIELD_ZH[upper]}（{shown(b)}）；"
+                                     "应满足 物理下限 ≤ 合理下限 ≤ 典型值 ≤ 合理上限",
+                              f"{FIELD_EN.get(lower, lower)} ({shown(a)}) > {FIELD_EN.get(upper, upper)} "
+                              f"({shown(b)}); need floor ≤ low ≤ typical ≤ high"))  # fmt: skip
+    return found
 
 
 def current_benchmarks(session: Session) -> dict[int, ProductBenchmark]:
@@ -54,7 +124,9 @@ def reason_text(reason: str | None) -> str:
 def set_benchmark(session: Session, user: User, product_name: str, *, reason: str | None,
                   **changes: Any) -> ProductBenchmark:  # fmt: skip
     """A new version of a product's benchmark with the given figures changed (others carried over).
-    The figures must be ordered: floor ≤ low ≤ typical ≤ high."""
+    The figures must be numbers ≥ 0, ordered floor ≤ low ≤ typical ≤ high, each refused by name
+    otherwise. Nothing is saved (NothingChanged) when all would be as in the current version, as the
+    file import skips a row equal to the current entry."""
     require_library_admin(user)
     why = reason_text(reason)
     product = session.scalars(select(Product).where(Product.name_zh == product_name.strip())).first()
@@ -77,23 +149,31 @@ def set_benchmark(session: Session, user: User, product_name: str, *, reason: st
             f"未知字段：{'、'.join(sorted(unknown))}", f"Unknown fields: {', '.join(sorted(unknown))}"
         )
     values = {**base, **{k: v for k, v in changes.items() if v is not None}}
-    figures = [
-        Decimal(str(values.get(name))) if values.get(name) is not None else None for name in BENCHMARK_FIGURES
-    ]
-    if None in figures or not all(f is not None and f >= 0 for f in figures):
-        raise ValidationFailed(
-            [Problem("benchmark", "四个数值均须填写且不小于0", "all four figures are required, ≥ 0")]
-        )
-    low, typical, high, floor = figures
-    assert low is not None and typical is not None and high is not None and floor is not None
-    if not floor <= low <= typical <= high:
-        raise ValidationFailed([Problem("benchmark", "应满足 物理下限 ≤ 合理下限 ≤ 典型值 ≤ 合理上限",
-                                        "need floor ≤ low ≤ typical ≤ high")])  # fmt: skip
+    figures: dict[str, Decimal] = {}
+    problems: list[Problem] = []
+    for name in ORDER:
+        given, number = values.get(name), as_number(values.get(name))
+        if given is None or given == "":
+            problems.append(LibraryProblem(name, "不能为空，请填写数值", "required"))
+        elif number is None:
+            problems.append(
+                LibraryProblem(name, f"“{given}”不是可用的数值", f"“{given}” is not a usable number")
+            )
+        elif number < 0:
+            problems.append(LibraryProblem(name, "不能小于0", "cannot be negative"))
+        else:
+            figures[name] = number
+    if problems or (problems := order_problems(figures)):
+        raise ValidationFailed(problems)
+    if current is not None and all(
+        getattr(current, k) == (figures[k] if k in figures else values.get(k)) for k in base
+    ):
+        raise NothingChanged
     if current is not None:
         current.is_current = False
         session.flush()
     row = ProductBenchmark(product_id=product.id, version=(current.version + 1) if current else 1, is_current=True,
-                           plausible_low=low, typical=typical, plausible_high=high, physical_floor=floor,
+                           **figures,
                            declared_unit=values.get("declared_unit") or product.declared_unit,
                            confidence=values.get("confidence") or "unconfirmed", basis=values.get("basis") or why,
                            changed_by_id=user.id, reason=why)  # fmt: skip
@@ -102,11 +182,12 @@ def set_benchmark(session: Session, user: User, product_name: str, *, reason: st
     return row
 
 
-def set_factor(session: Session, user: User, factor_key: str, *, value: Decimal, reason: str | None,
+def set_factor(session: Session, user: User, factor_key: str, *, value: Decimal | float | str, reason: str | None,
                source: str | None = None, **details: Any) -> EmissionFactor:  # fmt: skip
     """A new version of an electricity factor with a new value (and source, and any of scope, year,
     kind, unit, confidence). A key not in the library is added as version 1 only when its scope,
-    year, kind and unit are all given, so a mistyped key is refused rather than added."""
+    year, kind and unit are all given, so a mistyped key is refused rather than added. Nothing is
+    saved (NothingChanged) when all would be as in the current version."""
     require_library_admin(user)
     why = reason_text(reason)
     unknown = set(details) - set(FACTOR_DETAILS)
@@ -121,21 +202,26 @@ def set_factor(session: Session, user: User, factor_key: str, *, value: Decimal,
     given = {name: v for name, v in details.items() if v is not None and v != ""}
     if current is None and (not 0 < len(key) <= 64 or not all(n in given for n in NEW_FACTOR_NEEDS)):
         raise TrackerError(f"未知因子：{factor_key}", f"Unknown factor: {factor_key}")
-    if not value.is_finite() or not Decimal(0) < value < Decimal(10):
-        raise TrackerError("因子数值应在0–10之间", "A factor must be between 0 and 10")
+    number = as_number(value)
+    if number is None:
+        raise TrackerError(f"因子数值“{value}”不是数字", f"The factor's value “{value}” is not a number")
+    if not Decimal(0) < number < Decimal(10):
+        raise TrackerError("因子数值应在0到10之间（大于0且小于10）", "A factor must be between 0 and 10")
     base = (
         {n: getattr(current, n) for n in (*FACTOR_DETAILS, "source")}
         if current
         else {"confidence": "unconfirmed"}
     )
-    values = {**base, **given}
+    values = {**base, **given, "value": number, "source": (source or "").strip() or base.get("source") or why}
+    values["year"] = int(values["year"])
+    if current is not None and all(getattr(current, k) == v for k, v in values.items()):
+        raise NothingChanged
     if current is not None:
         current.is_current = False
         session.flush()
     row = EmissionFactor(factor_key=key, version=(current.version + 1) if current else 1, is_current=True,
-                         scope=values["scope"], year=int(values["year"]), kind=values["kind"], value=value,
-                         unit=values["unit"], confidence=values["confidence"],
-                         source=(source or "").strip() or values.get("source") or why,
+                         scope=values["scope"], year=values["year"], kind=values["kind"], value=number,
+                         unit=values["unit"], confidence=values["confidence"], source=values["source"],
                          changed_by_id=user.id, reason=why)  # fmt: skip
     session.add(row)
     session.flush()
@@ -185,7 +271,7 @@ class LibraryVersion:
     """One version of a library entry (or, for a certifier, one recorded change), as shown in its
     history: when, by whom, why, and what it said."""
 
-    version: int | None
+    version: int | None  # for a certifier, the change's number in order
     is_current: bool
     changed_at: dt.datetime | None
     changed_by: str  # empty for the shipped figures (loaded by ``tracker init``)
@@ -241,7 +327,8 @@ def factor_history(session: Session, factor_key: str) -> list[LibraryVersion]:
 
 
 def certifier_history(session: Session, certifier_id: int) -> list[LibraryVersion]:
-    """A certifier's recorded changes, newest first, each with the reason given beside it. They come
+    """A certifier's recorded changes, newest first, each with the reason given beside it and its
+    number in order (1 for the first; certifiers have no versions, so this counts changes). They come
     from the audit trail (certifiers are changed in place); the list is public reference data, so
     whoever reads the library reads this, as with the benchmarks' and factors' versions."""
     events = session.scalars(select(AuditEvent).where(AuditEvent.entity_type == Certifier.__tablename__,
@@ -257,7 +344,7 @@ def certifier_history(session: Session, certifier_id: int) -> list[LibraryVersio
         elif event.action in ("create", "update"):
             after = {k: v for k, v in (event.after or {}).items() if k in CERTIFIER_FIELDS}
             name = names.get(who[event.id] or 0, event.actor_name)
-            changes.append(LibraryVersion(None, False, event.at, name, "", after))
+            changes.append(LibraryVersion(len(changes) + 1, False, event.at, name, "", after))
     if changes:
         changes[-1] = replace(changes[-1], is_current=True)
     return changes[::-1]

@@ -13,8 +13,9 @@ from decimal import Decimal, InvalidOperation
 from openpyxl.utils import get_column_letter
 
 from tracker.applications import Problem, ValidationFailed, clean_text
+from tracker.library import FIELD_ZH, FIGURE_LIMIT, LibraryProblem
 
-LIMIT = Decimal(10) ** 12  # the benchmark columns hold 12 digits before the point
+LIMIT = FIGURE_LIMIT
 TEXT_LIMITS = {"declared_unit": 64, "confidence": 64, "scope": 64, "kind": 200, "unit": 64, "name": 200,
                "accreditation_no": 64}  # fmt: skip
 Columns = dict[str, tuple[bool, tuple[str, ...]]]  # column → (required, other headers meaning it)
@@ -68,7 +69,9 @@ class FileRow:
 
     def problem(self, column: str, zh: str, en: str) -> Problem:
         letter = self.letters.get(column)
-        return Problem(column, zh, en, row=self.number, column=f"{letter}（{column}）" if letter else column)
+        return LibraryProblem(
+            column, zh, en, row=self.number, column=f"{letter}（{column}）" if letter else column
+        )
 
 
 def read_header(rows: list[list[str]], columns: Columns, warnings: list[str]) -> dict[str, int]:
@@ -86,7 +89,8 @@ def read_header(rows: list[list[str]], columns: Columns, warnings: list[str]) ->
             unknown.append(text)
     missing = [name for name, (required, _aliases) in columns.items() if required and name not in header]
     if missing:
-        raise ValidationFailed([Problem("file", f"缺少必填列：{'、'.join(missing)}",
+        named = "、".join(f"{name}（{FIELD_ZH[name]}）" if name in FIELD_ZH else name for name in missing)
+        raise ValidationFailed([Problem("file", f"缺少必填列：{named}",
                                         f"missing columns: {', '.join(missing)}", row=1)])  # fmt: skip
     if unknown:
         warnings.append(f"已忽略未知列 / ignored unknown columns: {', '.join(unknown)}")

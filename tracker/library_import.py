@@ -20,7 +20,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import select
@@ -30,12 +29,15 @@ from tracker import audit
 from tracker.applications import Problem, ValidationFailed
 from tracker.library import (
     BENCHMARK_FIGURES,
+    FIELD_ZH,
     current_benchmarks,
     current_factors,
+    order_problems,
     reason_text,
     recognise_certifier,
     set_benchmark,
     set_factor,
+    shown,
 )
 from tracker.library_file import (
     Columns,
@@ -103,10 +105,13 @@ class LibraryChange:
         return not self.before
 
     def text_zh(self) -> str:
-        shown = "，".join(
-            f"{k} {self.before[k]} → {v}" if k in self.before else f"{k} {v}" for k, v in self.after.items()
+        what = "，".join(
+            f"{FIELD_ZH.get(k, k)} {self.before[k]} → {v}"
+            if k in self.before
+            else f"{FIELD_ZH.get(k, k)} {v}"
+            for k, v in self.after.items()
         )
-        return f"第{self.row}行 {self.key}：{'新增' if self.is_new else '新版本'}（{shown}）"
+        return f"第{self.row}行 {self.key}：{'新增' if self.is_new else '新版本'}（{what}）"
 
 
 @dataclass
@@ -137,12 +142,7 @@ class LibraryImportResult:
         )
 
 
-def _shown(value: Any) -> str:
-    if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    return "" if value is None else str(value)
+_shown = shown
 
 
 def _change(row: FileRow, key: str, stored: dict[str, Any], wanted: dict[str, Any]) -> LibraryChange | None:
@@ -194,14 +194,9 @@ def _check_order(row: FileRow, figures: dict[str, Decimal | None], problems: lis
     chain = ("physical_floor", "plausible_low", "typical", "plausible_high")
     negative = [column for column in chain if (figures[column] or 0) < 0]
     for column in negative:
-        problems.append(row.problem(column, "数值不能为负", "a figure cannot be negative"))
-    if negative:
-        return
-    for lower, upper in pairwise(chain):
-        a, b = figures[lower], figures[upper]
-        if a is not None and b is not None and a > b:
-            problems.append(row.problem(lower, f"{lower}（{_shown(a)}）大于{upper}（{_shown(b)}）；应满足 物理下限 ≤ 合理下限 ≤ 典型值 ≤ 合理上限",
-                                        f"{lower} ({_shown(a)}) > {upper} ({_shown(b)}); need floor ≤ low ≤ typical ≤ high"))  # fmt: skip
+        problems.append(row.problem(column, "不能小于0", "a figure cannot be negative"))
+    if not negative:
+        problems.extend(order_problems({c: f for c, f in figures.items() if f is not None}, row.problem))
 
 
 # --- factors -------------------------------------------------------------------------------------
@@ -220,7 +215,11 @@ def _factor_changes(session: Session, rows: list[FileRow], problems: list[Proble
                                         "a factor id is letters, digits and underscores (64 at most)"))  # fmt: skip
         value = read_number(row, "value", problems, 6)
         if value is not None and not Decimal(0) < value < Decimal(10):
-            problems.append(row.problem("value", "因子数值应在0–10之间", "a factor must be between 0 and 10"))
+            problems.append(
+                row.problem(
+                    "value", "因子数值应在0到10之间（大于0且小于10）", "a factor must be between 0 and 10"
+                )
+            )
         wanted: dict[str, Any] = {
             "value": value,
             **read_texts(row, ("scope", "kind", "unit", "confidence", "source"), problems),

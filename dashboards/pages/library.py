@@ -11,7 +11,7 @@ tracker.library, so a hand-made request from anyone else changes nothing.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import dash_bootstrap_components as dbc
@@ -35,7 +35,9 @@ from tracker.errors import TrackerError
 from tracker.i18n import _
 from tracker.labels import format_datetime_zh
 from tracker.library import (
+    LibraryProblem,
     LibraryVersion,
+    NothingChanged,
     benchmark_history,
     certifier_history,
     factor_history,
@@ -122,8 +124,7 @@ def _reason_box(box_id: str) -> Any:
 
 def _benchmark_form(products: list[dict[str, Any]], editor: bool) -> Any:
     figures = [
-        _field(caption, dbc.Input(id=box, type="number", min=0, step="any"))
-        for box, caption in FIGURES.values()
+        _field(caption, dbc.Input(id=box, type="number", step="any")) for box, caption in FIGURES.values()
     ]
     return html.Div([
         html.H3(_("修改产品基准（保存为新版本，应满足 物理下限 ≤ 合理下限 ≤ 典型值 ≤ 合理上限）"), className="h6"),
@@ -141,7 +142,7 @@ def _factor_form(factors: list[dict[str, Any]], editor: bool) -> Any:
     return html.Div([
         html.H3(_("修改电力排放因子（保存为新版本）"), className="h6"),
         dbc.Row([_field(_("因子"), dcc.Dropdown(id=F_KEY, options=factors, clearable=False), 3),
-                 _field(_("数值"), dbc.Input(id=F_VALUE, type="number", min=0, max=10, step="any")),
+                 _field(_("数值"), dbc.Input(id=F_VALUE, type="number", step="any")),
                  _field(_("来源"), dbc.Input(id=F_SOURCE, maxLength=500), 3),
                  _field(_("理由"), _reason_box(F_REASON), 3),
                  dbc.Col(dbc.Button(_("保存为新版本"), id=F_SAVE, color="primary", size="sm", className="mt-4"), md=1)],
@@ -242,7 +243,12 @@ def _shown(value: Any) -> str:
 
 def _history_table(kind: LibraryKind, versions: list[LibraryVersion]) -> Any:
     tz = _tz()
-    head = [_("版本"), _("修改时间"), _("修改人"), _("理由")]
+    head = [
+        _("变更次序") if kind is LibraryKind.CERTIFIERS else _("版本"),
+        _("修改时间"),
+        _("修改人"),
+        _("理由"),
+    ]
     keys: tuple[str, ...] = {
         LibraryKind.BENCHMARKS: (
             "physical_floor",
@@ -258,7 +264,11 @@ def _history_table(kind: LibraryKind, versions: list[LibraryVersion]) -> Any:
     head += [FIGURES[k][1] if k in FIGURES else captions[k] for k in keys] or [_("变更内容")]
     rows = []
     for v in versions:
-        number = (f"v{v.version}" if v.version else "") + (_("（现行）") if v.is_current else "")
+        if kind is LibraryKind.CERTIFIERS:
+            number = _("第{n}次").format(n=v.version) if v.version else ""
+        else:
+            number = f"v{v.version}" if v.version else ""
+        number += _("（现行）") if v.is_current else ""
         who = v.changed_by or _("初始数据")
         cells = [_shown(v.figures.get(k)) for k in keys] or [_certifier_change(v.figures)]
         rows.append([number, format_datetime_zh(v.changed_at, tz), who, v.reason, *cells])
@@ -273,19 +283,23 @@ def _certifier_change(figures: dict[str, Any]) -> str:
 # --- reading what the browser sent ---------------------------------------------------------------
 
 
-def _decimal(value: Any) -> Decimal | None:
-    """A number typed in a form; None when empty; TrackerError when it is not a number."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise TrackerError("请输入数字", "Not a number")
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        raise TrackerError(f"“{value}”不是数字", f"“{value}” is not a number") from None
-    if not number.is_finite():
-        raise TrackerError(f"“{value}”不是数字", f"“{value}” is not a number")
-    return number
+def _missing(value: Any) -> bool:
+    """An empty form field: the browser sends None (or an empty text) for a box left blank or typed
+    with something that is not a number."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _figures(values: list[Any]) -> dict[str, Any]:
+    """The four benchmark figures as typed; every one is required (the form shows all four), so an
+    empty one is refused by name rather than the stored figure carried over. Whether each is a
+    number ≥ 0 and in order is checked by tracker.library.set_benchmark."""
+    figures = dict(zip(FIGURES, values, strict=True))
+    empty = [
+        LibraryProblem(key, "不能为空，请填写数值", "required") for key, v in figures.items() if _missing(v)
+    ]
+    if empty:
+        raise ValidationFailed(empty)
+    return figures
 
 
 def _text(value: Any) -> str:
@@ -326,6 +340,8 @@ def _write(change: Any, done: str, refresh: Any) -> tuple[Any, Any]:
             change(session)
     except ValidationFailed as error:
         return problems_alert(error), no_update
+    except NothingChanged as error:
+        return alert(error.message_zh, "warning"), no_update
     except (TrackerError, PermissionDenied) as error:
         return alert(error.message_zh, "danger"), no_update
     return alert(done), (refresh or 0) + 1
@@ -396,8 +412,8 @@ def _register_editing(app: Dash) -> None:
             return alert(_("请先选择产品"), "warning"), no_update
 
         def change(session: Any) -> None:
-            numbers = {key: _decimal(v) for key, v in zip(FIGURES, figures, strict=True)}
-            set_benchmark(session, user, product, reason=_text(reason), **numbers, declared_unit=_text(unit) or None,
+            set_benchmark(session, user, product, reason=_text(reason), **_figures(figures),
+                          declared_unit=_text(unit) or None,
                           confidence=_text(confidence) or None, basis=_text(basis) or None)  # fmt: skip
 
         return _write(change, _("已保存{product}的产品基准新版本").format(product=product), refresh)
@@ -413,10 +429,9 @@ def _register_editing(app: Dash) -> None:
             return alert(_("请先选择因子"), "warning"), no_update
 
         def change(session: Any) -> None:
-            number = _decimal(value)
-            if number is None:
+            if _missing(value):
                 raise TrackerError("请填写因子数值", "Enter the factor's value")
-            set_factor(session, user, key, value=number, reason=_text(reason), source=_text(source) or None)
+            set_factor(session, user, key, value=value, reason=_text(reason), source=_text(source) or None)
 
         return _write(change, _("已保存因子{key}的新版本").format(key=key), refresh)
 
