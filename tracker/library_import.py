@@ -145,6 +145,18 @@ class LibraryImportResult:
 _shown = shown
 
 
+def _stored_values(stored: Any, wanted: dict[str, Any]) -> dict[str, Any]:
+    return {k: getattr(stored, k) for k in wanted} if stored else {}
+
+
+def _tally(change: LibraryChange | None, changes: list[LibraryChange], result: LibraryImportResult) -> None:
+    """A row's change joins the list; a row that changes nothing is counted as unchanged."""
+    if change is None:
+        result.unchanged += 1
+    else:
+        changes.append(change)
+
+
 def _change(row: FileRow, key: str, stored: dict[str, Any], wanted: dict[str, Any]) -> LibraryChange | None:
     """The change from ``stored`` (empty for a new entry) to ``wanted``, or None when they agree."""
     after = {k: _shown(v) for k, v in wanted.items() if not stored or stored.get(k) != v}
@@ -162,7 +174,7 @@ def _benchmark_changes(session: Session, rows: list[FileRow], problems: list[Pro
     products = {p.name_zh: p for p in session.scalars(select(Product))}
     current = current_benchmarks(session)
     seen: dict[str, int] = {}
-    changes = []
+    changes: list[LibraryChange] = []
     for row in rows:
         before = len(problems)
         name = read_key(row, "product", seen, problems)
@@ -180,12 +192,7 @@ def _benchmark_changes(session: Session, rows: list[FileRow], problems: list[Pro
         if len(problems) > before:
             continue
         stored = current.get(products[name].id)
-        values = {k: getattr(stored, k) for k in wanted} if stored else {}
-        change = _change(row, name, values, wanted)
-        if change is None:
-            result.unchanged += 1
-        else:
-            changes.append(change)
+        _tally(_change(row, name, _stored_values(stored, wanted), wanted), changes, result)
     return changes
 
 
@@ -206,7 +213,7 @@ def _factor_changes(session: Session, rows: list[FileRow], problems: list[Proble
                     result: LibraryImportResult) -> list[LibraryChange]:  # fmt: skip
     current = current_factors(session)
     seen: dict[str, int] = {}
-    changes = []
+    changes: list[LibraryChange] = []
     for row in rows:
         before = len(problems)
         key = read_key(row, "factor_id", seen, problems)
@@ -232,12 +239,7 @@ def _factor_changes(session: Session, rows: list[FileRow], problems: list[Proble
                     problems.append(row.problem(column, "新增因子须填写此项", "required for a new factor"))
         if len(problems) > before:
             continue
-        values = {k: getattr(stored, k) for k in wanted} if stored else {}
-        change = _change(row, key, values, wanted)
-        if change is None:
-            result.unchanged += 1
-        else:
-            changes.append(change)
+        _tally(_change(row, key, _stored_values(stored, wanted), wanted), changes, result)
     return changes
 
 
@@ -258,7 +260,7 @@ def _certifier_changes(session: Session, rows: list[FileRow], problems: list[Pro
                        result: LibraryImportResult) -> list[LibraryChange]:  # fmt: skip
     stored_by_name = {c.name: c for c in session.scalars(select(Certifier))}
     seen: dict[str, int] = {}
-    changes = []
+    changes: list[LibraryChange] = []
     for row in rows:
         before = len(problems)
         name = read_key(row, "name", seen, problems)
@@ -273,12 +275,7 @@ def _certifier_changes(session: Session, rows: list[FileRow], problems: list[Pro
             continue
         wanted.pop("name")
         stored = stored_by_name.get(name)
-        values = {k: getattr(stored, k) for k in wanted} if stored else {}
-        change = _change(row, name, values, wanted)
-        if change is None:
-            result.unchanged += 1
-        else:
-            changes.append(change)
+        _tally(_change(row, name, _stored_values(stored, wanted), wanted), changes, result)
     return changes
 
 
