@@ -27,6 +27,7 @@ from tracker.models.enums import (
 )
 from tracker.models.flags import Flag, FlagStatus, Severity
 from tracker.models.geography import City, Department, Province
+from tracker.models.jobs import JobRun, RunState
 from tracker.models.library import Certifier, EmissionFactor, ProductBenchmark
 from tracker.models.lifecycle import (
     ApplicationFile,
@@ -74,6 +75,7 @@ __all__ = [
     "FileKind",
     "Flag",
     "FlagStatus",
+    "JobRun",
     "LabelType",
     "LoginAttempt",
     "Milestone",
@@ -92,6 +94,7 @@ __all__ = [
     "Province",
     "QuotaScope",
     "Role",
+    "RunState",
     "Severity",
     "Task",
     "TaskProgress",

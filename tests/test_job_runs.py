@@ -1,0 +1,163 @@
+"""Exactly once per job and period: a run is claimed in the database before any work; a second
+claimant, a manual run of a finished period, two processes at the same instant, and a process killed
+mid-run followed by a restart each leave one completed run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from tracker.db import make_engine, make_session_factory
+from tracker.job_runs import Claim, Outcome, claim_run, finish_run, heartbeat, run_job
+from tracker.models import JobRun, RunState
+
+T0 = dt.datetime(2026, 11, 5, 1, 0, tzinfo=dt.UTC)  # 09:00 in Shanghai
+
+
+@pytest.fixture
+def sessions(cli_database: str):  # type: ignore[no-untyped-def]
+    engine = make_engine(cli_database)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
+def runs(sessions) -> list[JobRun]:  # type: ignore[no-untyped-def]
+    with sessions() as session:
+        return list(session.scalars(select(JobRun).order_by(JobRun.id)))
+
+
+def test_a_run_is_claimed_once_and_a_finished_period_is_not_run_again(sessions) -> None:  # type: ignore[no-untyped-def]
+    done: list[str] = []
+
+    def work(claim: Claim) -> Outcome:
+        done.append("bulletin")
+        return Outcome(RunState.SUCCEEDED, "通报已生成")
+
+    first = run_job(sessions, "monthly_bulletin", "2026-10", work, now=lambda: T0, trigger="scheduled")
+    again = run_job(sessions, "monthly_bulletin", "2026-10", work, now=lambda: T0, trigger="manual")
+    assert (first.ran, first.state, again.ran, again.state) == (
+        True,
+        RunState.SUCCEEDED,
+        False,
+        RunState.SUCCEEDED,
+    )
+    assert "已完成，未重复运行" in again.message_zh and done == ["bulletin"]
+    assert run_job(sessions, "monthly_bulletin", "2026-11", work, now=lambda: T0, trigger="manual").ran
+    assert [(r.period, r.state, r.attempt) for r in runs(sessions)] == [
+        ("2026-10", RunState.SUCCEEDED, 1), ("2026-11", RunState.SUCCEEDED, 1)]  # fmt: skip
+
+
+def test_a_failed_run_keeps_its_error_and_the_next_attempt_retries_it(sessions) -> None:  # type: ignore[no-untyped-def]
+    def broken(claim: Claim) -> Outcome:
+        raise ConnectionRefusedError("SMTP 127.0.0.1:2525 refused")
+
+    failed = run_job(sessions, "monthly_bulletin", "2026-10", broken, now=lambda: T0, trigger="scheduled")
+    (run,) = runs(sessions)
+    assert failed.state is RunState.FAILED and "ConnectionRefusedError" in (run.error or "")
+    retried = run_job(sessions, "monthly_bulletin", "2026-10", lambda c: Outcome(RunState.SUCCEEDED, "ok"),
+                      now=lambda: T0 + dt.timedelta(hours=1), trigger="scheduled")  # fmt: skip
+    (run,) = runs(sessions)
+    assert retried.ran and (run.state, run.attempt) == (RunState.SUCCEEDED, 2)
+
+
+def test_a_skipped_run_says_why(sessions) -> None:  # type: ignore[no-untyped-def]
+    report = run_job(sessions, "reminders", "2026-11-24", lambda c: Outcome(RunState.SKIPPED, "没有收件人"),
+                     now=lambda: T0, trigger="scheduled")  # fmt: skip
+    (run,) = runs(sessions)
+    assert report.state is RunState.SKIPPED and run.reason == "没有收件人"
+
+
+def test_a_stuck_run_is_taken_over_after_the_timeout_and_the_old_worker_cannot_overwrite_it(sessions) -> None:  # type: ignore[no-untyped-def]
+    stale = dt.timedelta(minutes=30)
+    old = claim_run(sessions, "flag_scan", "2026-11-24", now=T0, trigger="scheduled", stale_after=stale)
+    assert old is not None
+    assert claim_run(sessions, "flag_scan", "2026-11-24", now=T0 + dt.timedelta(minutes=10),
+                     trigger="scheduled", stale_after=stale) is None  # still alive  # fmt: skip
+    assert heartbeat(sessions, old, now=T0 + dt.timedelta(minutes=20))
+    assert claim_run(sessions, "flag_scan", "2026-11-24", now=T0 + dt.timedelta(minutes=45),
+                     trigger="scheduled", stale_after=stale) is None  # heartbeat 25 minutes ago  # fmt: skip
+    new = claim_run(sessions, "flag_scan", "2026-11-24", now=T0 + dt.timedelta(minutes=51),
+                    trigger="scheduled", stale_after=stale)  # fmt: skip
+    assert new is not None and new.attempt == 2
+    assert not finish_run(sessions, old, RunState.SUCCEEDED, now=T0 + dt.timedelta(minutes=52))
+    assert not heartbeat(sessions, old, now=T0 + dt.timedelta(minutes=52))  # told to stop
+    assert finish_run(sessions, new, RunState.SUCCEEDED, now=T0 + dt.timedelta(minutes=53), reason="done")
+    (run,) = runs(sessions)
+    assert (run.state, run.attempt, run.reason) == (RunState.SUCCEEDED, 2, "done")
+    assert "超时无响应" in (run.error or "")
+
+
+# --- other processes -------------------------------------------------------------------------------
+
+
+def _racer(url: str, ledger: str, start: float, hang: bool) -> None:  # runs in a child process
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    while time.time() < start:  # both processes reach the claim at the same instant
+        time.sleep(0.001)
+
+    def work(claim: Claim) -> Outcome:
+        with open(ledger, "a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()} attempt {claim.attempt}\n")
+        if hang:
+            time.sleep(600)  # killed here
+        return Outcome(RunState.SUCCEEDED, "通报已发送")
+
+    run_job(
+        sessions,
+        "monthly_bulletin",
+        "2026-10",
+        work,
+        now=lambda: dt.datetime.now(dt.UTC),
+        trigger="scheduled",
+    )
+    engine.dispose()
+
+
+def _spawn(url: str, ledger: Path, start: float, hang: bool = False) -> multiprocessing.process.BaseProcess:
+    process = multiprocessing.get_context("spawn").Process(
+        target=_racer, args=(url, str(ledger), start, hang)
+    )
+    process.start()
+    return process
+
+
+def test_two_scheduler_processes_at_the_same_fire_time_make_one_bulletin(
+    cli_database: str, sessions, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    ledger = tmp_path / "ledger.txt"
+    start = time.time() + 3
+    processes = [_spawn(cli_database, ledger, start) for _ in range(2)]
+    for process in processes:
+        process.join(60)
+    assert [p.exitcode for p in processes] == [0, 0]
+    assert len(ledger.read_text().splitlines()) == 1
+    assert [(r.state, r.attempt) for r in runs(sessions)] == [(RunState.SUCCEEDED, 1)]
+
+
+def test_a_process_killed_mid_run_is_completed_once_after_a_restart(
+    cli_database: str, sessions, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    ledger = tmp_path / "ledger.txt"
+    victim = _spawn(cli_database, ledger, time.time(), hang=True)
+    deadline = time.time() + 60
+    while not (ledger.exists() and ledger.read_text()) and time.time() < deadline:
+        time.sleep(0.05)
+    os.kill(victim.pid, signal.SIGKILL)  # type: ignore[arg-type]
+    victim.join(10)
+    restarted = run_job(sessions, "monthly_bulletin", "2026-10", lambda c: Outcome(RunState.SUCCEEDED, "通报已发送"),
+                        now=lambda: dt.datetime.now(dt.UTC), trigger="scheduled")  # fmt: skip
+    assert not restarted.ran  # within the timeout the dead worker still holds the run
+    later = run_job(sessions, "monthly_bulletin", "2026-10", lambda c: Outcome(RunState.SUCCEEDED, "通报已发送"),
+                    now=lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=3), trigger="scheduled")  # fmt: skip
+    again = run_job(sessions, "monthly_bulletin", "2026-10", lambda c: Outcome(RunState.SUCCEEDED, "x"),
+                    now=lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=4), trigger="manual")  # fmt: skip
+    assert later.ran and later.state is RunState.SUCCEEDED and not again.ran
+    assert [(r.state, r.attempt) for r in runs(sessions)] == [(RunState.SUCCEEDED, 2)]

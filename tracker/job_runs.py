@@ -1,0 +1,151 @@
+"""Running a job exactly once per period: the run is claimed in the database before any work.
+
+Claiming inserts the (job, period) row in state ``running`` and commits at once, so a second
+scheduler process, a restarted one or a hand-started run finds it and does nothing. A run that
+failed, or that is still ``running`` with no heartbeat for longer than the timeout (its process
+died), is taken over by a conditional update on its attempt number: of two takers only one matches.
+The result is written under the same condition, so a stalled worker that wakes up after being
+replaced cannot overwrite its successor's outcome. What a job sends must itself be keyed by job and
+period (the outbox does that), so a retried run does not send twice what its failed attempt sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from tracker.models import JobRun, RunState
+
+STALE_AFTER = dt.timedelta(hours=2)  # no heartbeat for this long: the worker is gone
+DONE = (RunState.SUCCEEDED, RunState.SKIPPED)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"[:200]
+
+
+@dataclass(frozen=True)
+class Claim:
+    run_id: int
+    attempt: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a job did: succeeded with a summary, or skipped with the reason (no data, no recipients)."""
+
+    state: RunState
+    reason: str
+
+
+def claim_run(factory: sessionmaker[Session], job: str, period: str, *, now: dt.datetime, trigger: str,
+              stale_after: dt.timedelta = STALE_AFTER, worker: str | None = None) -> Claim | None:  # fmt: skip
+    """The right to run ``job`` for ``period`` now, or None when it is done or held by a live worker."""
+    worker = worker or worker_name()
+    with factory() as session:
+        try:
+            run = JobRun(job=job, period=period, state=RunState.RUNNING, attempt=1, trigger=trigger, worker=worker,
+                         started_at=now, heartbeat_at=now)  # fmt: skip
+            session.add(run)
+            session.commit()
+            return Claim(run.id, 1)
+        except IntegrityError:
+            session.rollback()
+        run = session.scalars(select(JobRun).where(JobRun.job == job, JobRun.period == period)).one()
+        if run.state in DONE or (run.state is RunState.RUNNING and run.heartbeat_at > now - stale_after):
+            return None
+        run_id, attempt, error = run.id, run.attempt, run.error
+        if run.state is RunState.RUNNING:  # its worker stopped answering: that attempt failed
+            error = (
+                f"第{run.attempt}次运行（{run.worker}）超时无响应，已重试 / attempt {run.attempt} timed out"
+            )
+        taken = session.execute(
+            update(JobRun)
+            .where(JobRun.id == run_id, JobRun.attempt == attempt, JobRun.state == run.state)
+            .values(state=RunState.RUNNING, attempt=attempt + 1, trigger=trigger, worker=worker,
+                    started_at=now, heartbeat_at=now, finished_at=None, error=error)
+        )  # fmt: skip
+        session.commit()
+        return Claim(run_id, attempt + 1) if _rows(taken) == 1 else None
+
+
+def heartbeat(factory: sessionmaker[Session], claim: Claim, *, now: dt.datetime) -> bool:
+    """Say the run is alive; False when it was taken over (the caller should stop)."""
+    with factory() as session:
+        done = session.execute(
+            update(JobRun).where(JobRun.id == claim.run_id, JobRun.attempt == claim.attempt,
+                                 JobRun.state == RunState.RUNNING).values(heartbeat_at=now)
+        )  # fmt: skip
+        session.commit()
+        return _rows(done) == 1
+
+
+def finish_run(factory: sessionmaker[Session], claim: Claim, state: RunState, *, now: dt.datetime,
+               reason: str | None = None, error: str | None = None) -> bool:  # fmt: skip
+    """Record the outcome of this attempt; False when the run had been taken over meanwhile."""
+    values: dict[str, object] = {"state": state, "finished_at": now, "reason": reason}
+    if error is not None:
+        values["error"] = error[-8000:]
+    with factory() as session:
+        done = session.execute(
+            update(JobRun).where(JobRun.id == claim.run_id, JobRun.attempt == claim.attempt,
+                                 JobRun.state == RunState.RUNNING).values(**values)
+        )  # fmt: skip
+        session.commit()
+        return _rows(done) == 1
+
+
+def _rows(result: object) -> int:
+    """How many rows an UPDATE changed."""
+    return int(getattr(result, "rowcount", 0))
+
+
+@dataclass(frozen=True)
+class RunReport:
+    job: str
+    period: str
+    ran: bool  # False: done before, or held by another worker
+    state: RunState | None
+    message_zh: str
+    message_en: str
+
+
+def run_job(factory: sessionmaker[Session], job: str, period: str, work: Callable[[Claim], Outcome], *,
+            now: Callable[[], dt.datetime], trigger: str,
+            stale_after: dt.timedelta = STALE_AFTER) -> RunReport:  # fmt: skip
+    """Claim the run, do the work, record what happened; an exception is a failed run with its text."""
+    claim = claim_run(factory, job, period, now=now(), trigger=trigger, stale_after=stale_after)
+    if claim is None:
+        with factory() as session:
+            run = session.scalars(select(JobRun).where(JobRun.job == job, JobRun.period == period)).one()
+            state = run.state
+        return RunReport(job, period, False, state, f"{job} {period} 已{_STATE_ZH[state]}，未重复运行",
+                         f"{job} {period} is {state.value} already; not run again")  # fmt: skip
+    try:
+        outcome = work(claim)
+    except Exception:  # the run's record must say what went wrong, whatever it was
+        finish_run(factory, claim, RunState.FAILED, now=now(), error=traceback.format_exc())
+        return RunReport(job, period, True, RunState.FAILED, f"{job} {period} 运行失败，已记录错误",
+                         f"{job} {period} failed; the error is recorded")  # fmt: skip
+    finish_run(factory, claim, outcome.state, now=now(), reason=outcome.reason)
+    return RunReport(job, period, True, outcome.state, f"{job} {period} {_STATE_ZH[outcome.state]}：{outcome.reason}",
+                     f"{job} {period} {outcome.state.value}: {outcome.reason}")  # fmt: skip
+
+
+_STATE_ZH = {RunState.RUNNING: "在运行", RunState.SUCCEEDED: "完成", RunState.FAILED: "失败",
+             RunState.SKIPPED: "跳过"}  # fmt: skip
+
+
+def run_history(session: Session, job: str | None = None, limit: int = 100) -> list[JobRun]:
+    query = select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(limit)
+    if job is not None:
+        query = query.where(JobRun.job == job)
+    return list(session.scalars(query))
