@@ -223,3 +223,10 @@ def test_flag_messages_name_labels_units_and_dates_in_chinese(db, factory) -> No
     assert not any(
         re.search(r"third_party|carbon_neutral|cradle_to|\d{4}-\d{2}-\d{2}", m) for m in messages.values()
     )
+
+
+def test_a_scan_with_no_claims_finds_nothing(db) -> None:  # type: ignore[no-untyped-def]
+    from tracker.claim_scan import scan_claims
+
+    assert claims_frame(db).empty
+    assert scan_claims(db, now=dt.datetime(2026, 11, 24, tzinfo=dt.UTC)).new == []

@@ -308,9 +308,12 @@ def current_claims(session: Session) -> pd.DataFrame:
             for block in copy:
                 buffer.write(block)
         types = {n: pa.float64() if n in NUMBERS else pa.int64() if n in IDS else pa.string() for n in names}
-        table = pacsv.read_csv(io.BytesIO(buffer.getvalue()), read_options=pacsv.ReadOptions(column_names=names),
-                               convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True,
-                                                                    quoted_strings_can_be_null=False))  # fmt: skip
+        if buffer.tell():
+            table = pacsv.read_csv(io.BytesIO(buffer.getvalue()), read_options=pacsv.ReadOptions(column_names=names),
+                                   convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True,
+                                                                        quoted_strings_can_be_null=False))  # fmt: skip
+        else:  # no claims: Arrow refuses an empty CSV
+            table = pa.table({n: pa.array([], type=types[n]) for n in names})
         frame = table.to_pandas()
     else:  # column by column with fixed types: inferring a million rows' types costs more than reading them
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]

@@ -42,7 +42,9 @@ SETTING_NAMES = (
     "TRACKER_UPDATE_WINDOW_DAYS",
     "TRACKER_BEHIND_GAP",
     "TRACKER_SERIOUSLY_BEHIND_GAP",
+    "TRACKER_SCHEDULE_FLAG_SCAN",  # one TRACKER_SCHEDULE_<JOB> per scheduled job (jobs/schedule.py)
 )
+SCHEDULE_PREFIX = "TRACKER_SCHEDULE_"
 
 
 class SettingsError(ValueError):
@@ -75,6 +77,8 @@ class Settings:
     # 序时进度 gap (expected − actual, percentage points) from which a pilot is behind / seriously behind.
     behind_gap: Decimal = Decimal(5)
     seriously_behind_gap: Decimal = Decimal(20)
+    # Cron lines ("minute hour day month weekday", in ``timezone``) replacing a job's default, by job id.
+    schedules: Mapping[str, str] = field(default_factory=dict)
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -195,6 +199,11 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         reporting=_reporting(env),
         behind_gap=_decimal(env, "TRACKER_BEHIND_GAP", Decimal(5)),
         seriously_behind_gap=_decimal(env, "TRACKER_SERIOUSLY_BEHIND_GAP", Decimal(20)),
+        schedules={
+            name.removeprefix(SCHEDULE_PREFIX).lower(): value.strip()
+            for name, value in env.items()
+            if name.startswith(SCHEDULE_PREFIX) and value.strip()
+        },
     )
 
 

@@ -248,6 +248,7 @@ def deadlines_set(batch_number: int, city: str, source: str | None, deadline: st
 
 def _register_groups() -> None:
     from tracker_cli.claims import claims
+    from tracker_cli.jobs import jobs, scheduler
     from tracker_cli.library import library
     from tracker_cli.lifecycle import applications, deadlines_grant, pilots
     from tracker_cli.updates import flags, updates
@@ -261,6 +262,8 @@ def _register_groups() -> None:
     cli.add_command(workplan)
     cli.add_command(claims)
     cli.add_command(library)
+    cli.add_command(jobs)
+    cli.add_command(scheduler)
 
 
 _register_groups()
