@@ -318,13 +318,17 @@ def _submissions_sheet(book: Any, styles: dict[str, Any], data: BulletinData) ->
     _header_table(sheet, styles, SUBMISSION_COLUMNS, rows, "本期无应报进展")
 
 
-def summary_text(data: BulletinData) -> str:
-    """The bulletin in a few lines, for an e-mail body or a group-robot message."""
+def summary_sentence(data: BulletinData) -> str:
+    """The situation of the period in one sentence (the PDF's 总体情况, a message's body)."""
     h = data.headline
     share = "—" if h.completeness is None else f"{h.completeness}%"
     timely = "—" if h.timeliness is None else f"{h.timeliness}%"
-    return (f"{data.title}\n{data.period.label_zh}，{data.scope}纳入调度试点{h.pilots}个，进度正常"
+    return (f"{data.period.label_zh}，{data.scope}纳入调度试点{h.pilots}个，进度正常"
             f"{h.by_progress[ProgressStatus.ON_TRACK]}个，滞后{h.behind}个（其中严重滞后"
             f"{h.by_progress[ProgressStatus.SERIOUSLY_BEHIND]}个）；进展报送完整率{share}，及时率{timely}；"
-            f"逾期里程碑{h.overdue_milestones}个，待核查风险线索{h.open_flags_total}条。"
-            f"\n印发日期：{format_date_zh(data.issued_on)}")  # fmt: skip
+            f"逾期里程碑{h.overdue_milestones}个，待核查风险线索{h.open_flags_total}条。")  # fmt: skip
+
+
+def summary_text(data: BulletinData) -> str:
+    """The bulletin in a few lines, for an e-mail body or a group-robot message."""
+    return f"{data.title}\n{summary_sentence(data)}\n印发日期：{format_date_zh(data.issued_on)}"

@@ -13,6 +13,7 @@ import openpyxl
 import pytest
 
 from reports.bulletin import bulletin_xlsx, file_name, summary_text
+from reports.bulletin_pdf import leadership_pdf
 from tests.factories import NOV, at
 from tracker.bulletin_data import BulletinData, Cut, bulletin_data
 from tracker.models import (
@@ -251,3 +252,34 @@ def test_a_period_without_pilots_still_builds(db, settings) -> None:  # type: ig
     book = workbook(build(db, settings, number=1))
     assert book.sheetnames == SHEETS
     assert book["逾期里程碑"]["A5"].value == "截至统计日无逾期未完成的阶段性目标"
+
+
+# --- the leadership PDF ------------------------------------------------------------------------------
+
+
+def pdf_text(page: Any) -> str:
+    """A page's text without spacing. fpdf2 writes two-byte glyph codes under an embedded CMap that
+    pypdf reads one byte at a time: every character comes out right, each after a NUL."""
+    return "".join(ch for ch in page.extract_text() if ch.isprintable() and not ch.isspace())
+
+
+def test_the_leadership_pdf_embeds_its_chinese_font_and_its_text_extracts(db, settings, world) -> None:  # type: ignore[no-untyped-def]
+    from pypdf import PdfReader
+
+    content = leadership_pdf(build(db, settings, Cut.leadership()))
+    assert content.startswith(b"%PDF")
+    assert b"/FontFile" in content  # embedded (a CFF subset: /FontFile3), not merely named
+    reader = PdfReader(io.BytesIO(content))
+    assert len(reader.pages) == 1
+    text = pdf_text(reader.pages[0])
+    assert "山西省产品碳足迹管理试点调度通报（领导摘要）（第3期）" in text
+    assert "长治法兰滞后试点" in text and "严重滞后" in text
+    assert "印发日期：2025年12月8日" in text
+
+
+def test_a_leadership_pdf_with_no_pilot_behind_says_so(db, settings) -> None:  # type: ignore[no-untyped-def]
+    from pypdf import PdfReader
+
+    content = leadership_pdf(build(db, settings, Cut.leadership(), number=1))
+    text = pdf_text(PdfReader(io.BytesIO(content)).pages[0])
+    assert "本期无进度滞后的试点" in text
