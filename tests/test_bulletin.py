@@ -283,3 +283,16 @@ def test_a_leadership_pdf_with_no_pilot_behind_says_so(db, settings) -> None:  #
     content = leadership_pdf(build(db, settings, Cut.leadership(), number=1))
     text = pdf_text(PdfReader(io.BytesIO(content)).pages[0])
     assert "本期无进度滞后的试点" in text
+
+
+def test_a_full_attention_list_still_fits_the_leadership_summary_on_one_page(db, settings, factory) -> None:  # type: ignore[no-untyped-def]
+    for n in range(12):
+        pilot = factory.pilot(
+            "晋城", name=f"晋城示例焦化有限公司焦炭产品碳足迹管理体系建设试点（第{n + 1}号）"
+        )
+        factory.accepted_update(pilot, dt.date(2025, 10, 1), dt.date(2025, 10, 31), str(n))
+    data = build(db, settings, Cut.leadership())
+    assert len(data.attention) == 10
+    from pypdf import PdfReader
+
+    assert len(PdfReader(io.BytesIO(leadership_pdf(data))).pages) == 1
