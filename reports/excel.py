@@ -27,6 +27,13 @@ def _as_date(value: Any) -> dt.date | None:
     return None
 
 
+def safe_workbook(buffer: io.BytesIO) -> xlsxwriter.Workbook:
+    """A workbook in memory where a string is only ever written as text: never a formula, a link
+    or a number, whichever ``write`` call reaches it."""
+    return xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
+                                        "strings_to_urls": False, "strings_to_numbers": False})  # fmt: skip
+
+
 def write_table(
     title: str,
     columns: Sequence[tuple[str, str]],
@@ -37,8 +44,7 @@ def write_table(
 ) -> bytes:
     """One sheet: a title row, a header row (frozen, filterable), then ``rows`` keyed as ``columns``."""
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "strings_to_formulas": False,
-                                        "strings_to_urls": False, "strings_to_numbers": False})  # fmt: skip
+    book = safe_workbook(buffer)
     sheet = book.add_worksheet(title[:31])
     heading = book.add_format({"bold": True, "font_size": 14})
     header = book.add_format({"bold": True, "bg_color": "#E7EEF7", "border": 1, "text_wrap": True,

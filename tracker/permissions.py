@@ -82,6 +82,14 @@ def city_scope(user: User) -> int | None:
     return None if user.role in PROVINCIAL_ROLES else user.city_id
 
 
+def system_reader(province_id: int) -> User:
+    """A read-only viewer of the whole province for scheduled work (the dispatch bulletins): a
+    provincial leader's scope and rights. Never stored, so it cannot log in, and its role writes
+    nothing; every query a job makes still goes through the functions of this module."""
+    return User(username="system", display_name="系统", password_hash="!", role=Role.LEADER,
+                province_id=province_id, city_id=None, is_active=True)  # fmt: skip
+
+
 def may(user: object, action: Action) -> bool:
     """Whether the user's role allows ``action`` at all (before looking at any object)."""
     return isinstance(user, User) and user.is_active and action in _ALLOWED[user.role]

@@ -1,0 +1,334 @@
+"""The dispatch bulletin (调度通报) as an Excel workbook, from ``tracker.bulletin_data.BulletinData``.
+
+Sheets: 汇总 (headline figures, a pie of progress status, the pilots needing attention), 分市情况
+(per city, with a bar chart of the gap), 试点进度 (every pilot, traffic-light status), 逾期里程碑,
+风险线索 (open flags) and 更新提交情况. The leadership cut is the 汇总 sheet alone, on one page.
+Every sheet prints on A4 landscape, fitted to the width, its header row repeated on each page.
+Text is always written as text (a message starting with "=" stays text), dates as real dates.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from reports.excel import CHINESE_DATE_FORMAT, safe_workbook
+from tracker.bulletin_data import BulletinData, CutKind, PilotLine
+from tracker.labels import format_date_zh
+from tracker.progress import STATUS_LABELS, ProgressStatus
+
+HEADER_ROW = 3  # rows 0–2: title, subtitle, issue date
+TRAFFIC_LIGHTS = {  # progress status → cell colours (fill, font)
+    ProgressStatus.SERIOUSLY_BEHIND: ("#F8CBAD", "#9C0006"),
+    ProgressStatus.BEHIND: ("#FFEB9C", "#9C5700"),
+    ProgressStatus.ON_TRACK: ("#C6EFCE", "#006100"),
+    ProgressStatus.FINISHED: ("#BDD7EE", "#1F4E78"),
+}
+SEVERITY_LIGHTS = {"高": "#F8CBAD", "中": "#FFEB9C"}
+
+
+@dataclass(frozen=True)
+class Column:
+    caption: str
+    width: int
+    kind: str = "text"  # text, wrap, number (one decimal), int, date
+
+
+def bulletin_xlsx(data: BulletinData) -> bytes:
+    """The bulletin's workbook: the full set of sheets, or for the leadership cut one page (汇总)."""
+    buffer = io.BytesIO()
+    book = safe_workbook(buffer)
+    styles = _styles(book)
+    _summary_sheet(book, styles, data)
+    if data.cut.kind is not CutKind.LEADERSHIP:
+        _cities_sheet(book, styles, data)
+        _progress_sheet(book, styles, data)
+        _milestones_sheet(book, styles, data)
+        _flags_sheet(book, styles, data)
+        _submissions_sheet(book, styles, data)
+    book.close()
+    return buffer.getvalue()
+
+
+def file_name(data: BulletinData) -> str:
+    """调度通报_2025年11月_第3期_全省.xlsx (the cut's scope last, so a city's files sort together)."""
+    scope = "领导摘要" if data.cut.kind is CutKind.LEADERSHIP else data.scope
+    return f"调度通报_{data.period.label_zh}_第{data.number}期_{scope}.xlsx"
+
+
+# --- shared pieces ---------------------------------------------------------------------------------
+
+
+def _styles(book: Any) -> dict[str, Any]:
+    base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter"}
+    cell = base | {"border": 1}
+    return {
+        "title": book.add_format(base | {"bold": True, "font_size": 16, "align": "center"}),
+        "subtitle": book.add_format(base | {"align": "center"}),
+        "label": book.add_format(base | {"bold": True}),
+        "heading": book.add_format(base | {"bold": True, "font_size": 12}),
+        "header": book.add_format(cell | {"bold": True, "bg_color": "#E7EEF7", "text_wrap": True, "align": "center"}),
+        "text": book.add_format(cell),
+        "wrap": book.add_format(cell | {"text_wrap": True, "valign": "top"}),
+        "number": book.add_format(cell | {"num_format": "0.0"}),
+        "int": book.add_format(cell | {"num_format": "0"}),
+        "date": book.add_format(cell | {"num_format": CHINESE_DATE_FORMAT, "align": "left"}),
+        "plain_date": book.add_format(base | {"num_format": CHINESE_DATE_FORMAT, "align": "left"}),
+    } | {
+        f"light_{status.value}": book.add_format({"bg_color": fill, "font_color": font})
+        for status, (fill, font) in TRAFFIC_LIGHTS.items()
+    } | {f"severity_{name}": book.add_format({"bg_color": fill}) for name, fill in SEVERITY_LIGHTS.items()}  # fmt: skip
+
+
+def put(sheet: Any, row: int, col: int, value: Any, style: Any) -> None:
+    """Write one value as what it is: text as text (never a formula), numbers as numbers, dates as dates."""
+    if value is None or value == "":
+        sheet.write_blank(row, col, None, style)
+    elif isinstance(value, bool):
+        sheet.write_string(row, col, "是" if value else "否", style)
+    elif isinstance(value, int | float | Decimal):
+        sheet.write_number(row, col, float(value), style)
+    elif isinstance(value, dt.date):
+        sheet.write_datetime(row, col, dt.datetime.combine(value, dt.time()), style)
+    else:
+        sheet.write_string(row, col, str(value), style)
+
+
+def _sheet(
+    book: Any, styles: dict[str, Any], name: str, data: BulletinData, columns: Sequence[Column]
+) -> Any:
+    """A sheet with the bulletin's title, subtitle and issue date over ``columns``, set up for print."""
+    sheet = book.add_worksheet(name)
+    last = max(len(columns) - 1, 1)
+    sheet.merge_range(0, 0, 0, last, data.title, styles["title"])
+    sheet.merge_range(1, 0, 1, last, data.subtitle, styles["subtitle"])
+    sheet.write_string(2, 0, "印发日期", styles["label"])
+    put(sheet, 2, 1, data.issued_on, styles["plain_date"])
+    sheet.set_row(0, 28)
+    for col, column in enumerate(columns):
+        sheet.set_column(col, col, column.width)
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)  # one page wide, as many long as needed
+    sheet.center_horizontally()
+    sheet.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    sheet.set_footer(f"&C{data.title}　第&P页，共&N页")
+    return sheet
+
+
+def _table(sheet: Any, styles: dict[str, Any], first: int, columns: Sequence[Column],
+           rows: Sequence[Sequence[Any]], empty: str) -> int:  # fmt: skip
+    """Header at row ``first``, then the rows (or one row saying there are none); the last row used."""
+    for col, column in enumerate(columns):
+        sheet.write_string(first, col, column.caption, styles["header"])
+    if not rows:
+        sheet.merge_range(first + 1, 0, first + 1, max(len(columns) - 1, 1), empty, styles["text"])
+        return first + 1
+    for index, row in enumerate(rows, start=first + 1):
+        for col, (column, value) in enumerate(zip(columns, row, strict=True)):
+            whole = column.kind == "number" and isinstance(value, int)  # a count among percentages
+            put(sheet, index, col, value, styles["int" if whole else column.kind])
+    return first + len(rows)
+
+
+def _header_table(sheet: Any, styles: dict[str, Any], columns: Sequence[Column],
+                  rows: Sequence[Sequence[Any]], empty: str) -> int:  # fmt: skip
+    """The sheet's one table under the title: header frozen, filterable and repeated on each page."""
+    last = _table(sheet, styles, HEADER_ROW, columns, rows, empty)
+    sheet.freeze_panes(HEADER_ROW + 1, 0)
+    sheet.repeat_rows(HEADER_ROW)
+    if rows:
+        sheet.autofilter(HEADER_ROW, 0, last, len(columns) - 1)
+    return last
+
+
+# --- 汇总 ------------------------------------------------------------------------------------------
+
+HEADLINE_COLUMNS = (Column("指标", 30), Column("数值", 12, "number"))
+STATUS_COLUMNS = (Column("进度状态", 30), Column("试点数（个）", 12, "int"))
+STAGE_COLUMNS = (Column("试点状态（全部试点）", 30), Column("试点数（个）", 12, "int"))
+ATTENTION_COLUMNS = (Column("试点名称", 30, "wrap"), Column("城市", 12), Column("序时进度（%）", 10, "number"),
+                     Column("实际进度（%）", 10, "number"), Column("滞后（百分点）", 10, "number"),
+                     Column("进度状态", 10), Column("逾期里程碑", 9, "int"), Column("风险线索", 9, "int"))  # fmt: skip
+
+
+def _headline_rows(data: BulletinData) -> list[tuple[str, Any]]:
+    h = data.headline
+    return [
+        ("纳入调度的试点（个）", h.pilots), ("平均序时进度（%）", h.expected), ("平均实际进度（%）", h.actual),
+        ("进度正常（个）", h.by_progress[ProgressStatus.ON_TRACK]),
+        ("进度滞后（个，含严重滞后）", h.behind),
+        ("其中严重滞后（个）", h.by_progress[ProgressStatus.SERIOUSLY_BEHIND]),
+        ("应报进展（份）", h.updates_expected), ("已报进展（份）", h.updates_submitted),
+        ("按时报送（份）", h.updates_on_time), ("报送完整率（%）", h.completeness), ("报送及时率（%）", h.timeliness),
+        ("逾期里程碑（个）", h.overdue_milestones), ("待核查风险线索（条）", h.open_flags_total),
+    ] + [(f"　其中{level}风险（条）", count) for level, count in zip("高中低", h.open_flags.values(), strict=True)]  # fmt: skip
+
+
+def _summary_sheet(book: Any, styles: dict[str, Any], data: BulletinData) -> None:
+    """Headline figures, progress status (with its pie) and pilots by lifecycle status down columns
+    A–B, the pie to their right, then the pilots needing attention across the page."""
+    sheet = _sheet(book, styles, "汇总", data, ATTENTION_COLUMNS)
+    last = _table(sheet, styles, HEADER_ROW, HEADLINE_COLUMNS, _headline_rows(data), "")
+    statuses = [(STATUS_LABELS[s], n) for s, n in data.headline.by_progress.items()]
+    status_row = last + 2
+    last = _table(sheet, styles, status_row, STATUS_COLUMNS, statuses, "")
+    _status_pie(book, sheet, data, status_row)
+    last = _table(
+        sheet, styles, last + 2, STAGE_COLUMNS, sorted(data.headline.by_stage.items()), "本期无试点"
+    )
+    first = last + 2
+    sheet.write_string(first, 0, "需重点关注的试点（进度滞后，按滞后幅度排序）", styles["heading"])
+    rows = [[p.name, p.city, p.expected, p.actual, p.gap, p.status_zh, p.overdue_milestones, p.open_flags]
+            for p in data.attention]  # fmt: skip
+    end = _table(sheet, styles, first + 1, ATTENTION_COLUMNS, rows, "本期无进度滞后的试点")
+    if rows:
+        _traffic_lights(sheet, styles, first + 2, end, 5)
+    sheet.freeze_panes(HEADER_ROW + 1, 0)
+    sheet.repeat_rows(0, 1)
+    if data.cut.kind is CutKind.LEADERSHIP:
+        sheet.fit_to_pages(1, 1)  # the leadership summary is one page
+
+
+def _status_pie(book: Any, sheet: Any, data: BulletinData, header_row: int) -> None:
+    count = len(data.headline.by_progress)
+    chart = book.add_chart({"type": "pie"})
+    chart.add_series({
+        "name": "试点进度状态", "categories": ["汇总", header_row + 1, 0, header_row + count, 0],
+        "values": ["汇总", header_row + 1, 1, header_row + count, 1],
+        "data_labels": {"value": True, "leader_lines": True},
+        "points": [{"fill": {"color": _pie_colour(s)}} for s in data.headline.by_progress],
+    })  # fmt: skip
+    chart.set_title({"name": "试点进度状态分布", "name_font": {"name": "宋体", "size": 11}})
+    chart.set_legend({"position": "right", "font": {"name": "宋体"}})
+    chart.set_size({"width": 460, "height": 300})
+    sheet.insert_chart(HEADER_ROW, 3, chart)
+
+
+def _pie_colour(status: ProgressStatus) -> str:
+    return {ProgressStatus.NOT_STARTED: "#BFBFBF", ProgressStatus.ON_TRACK: "#70AD47",
+            ProgressStatus.BEHIND: "#FFC000", ProgressStatus.SERIOUSLY_BEHIND: "#C00000",
+            ProgressStatus.FINISHED: "#5B9BD5"}[status]  # fmt: skip
+
+
+def _traffic_lights(sheet: Any, styles: dict[str, Any], first: int, last: int, col: int) -> None:
+    """Colour a progress-status column: red seriously behind, amber behind, green on track, blue finished."""
+    for status in TRAFFIC_LIGHTS:
+        sheet.conditional_format(first, col, last, col, {
+            "type": "cell", "criteria": "==", "value": f'"{STATUS_LABELS[status]}"',
+            "format": styles[f"light_{status.value}"],
+        })  # fmt: skip
+
+
+# --- 分市情况 --------------------------------------------------------------------------------------
+
+CITY_COLUMNS = (
+    Column("城市", 10), Column("试点数", 8, "int"), Column("正常", 7, "int"), Column("滞后（含严重）", 9, "int"),
+    Column("严重滞后", 8, "int"), Column("全部完成", 8, "int"), Column("平均序时进度（%）", 10, "number"),
+    Column("平均实际进度（%）", 10, "number"), Column("平均滞后（百分点）", 10, "number"),
+    Column("应报进展（份）", 9, "int"), Column("已报（份）", 8, "int"), Column("按时（份）", 8, "int"),
+    Column("报送完整率（%）", 10, "number"), Column("报送及时率（%）", 10, "number"),
+    Column("逾期里程碑", 9, "int"), Column("风险线索", 8, "int"),
+)  # fmt: skip
+
+
+def _cities_sheet(book: Any, styles: dict[str, Any], data: BulletinData) -> None:
+    sheet = _sheet(book, styles, "分市情况", data, CITY_COLUMNS)
+    rows = [[c.city, c.pilots, c.on_track, c.behind, c.seriously_behind, c.finished, c.expected, c.actual, c.gap,
+             c.updates_expected, c.updates_submitted, c.updates_on_time, c.completeness, c.timeliness,
+             c.overdue_milestones, c.open_flags] for c in data.cities]  # fmt: skip
+    last = _header_table(sheet, styles, CITY_COLUMNS, rows, "本期无数据")
+    if rows:
+        chart = book.add_chart({"type": "column"})
+        chart.add_series({
+            "name": "平均滞后（百分点）", "categories": ["分市情况", HEADER_ROW + 1, 0, last, 0],
+            "values": ["分市情况", HEADER_ROW + 1, 8, last, 8], "fill": {"color": "#C00000"},
+            "data_labels": {"value": True, "num_format": "0.0"},
+        })  # fmt: skip
+        chart.set_title(
+            {"name": "各市平均滞后（序时进度 − 实际进度）", "name_font": {"name": "宋体", "size": 11}}
+        )
+        chart.set_y_axis({"name": "百分点", "num_format": "0"})
+        chart.set_legend({"none": True})
+        chart.set_size({"width": 760, "height": 300})
+        sheet.insert_chart(last + 2, 0, chart)
+
+
+# --- 试点进度 --------------------------------------------------------------------------------------
+
+PILOT_COLUMNS = (
+    Column("序号", 6, "int"), Column("城市", 8), Column("试点名称", 34, "wrap"), Column("试点单位", 28, "wrap"),
+    Column("试点产品", 10), Column("试点状态", 9), Column("序时进度（%）", 10, "number"),
+    Column("实际进度（%）", 10, "number"), Column("滞后（百分点）", 10, "number"), Column("进度状态", 10),
+    Column("逾期里程碑", 9, "int"), Column("风险线索", 8, "int"),
+)  # fmt: skip
+
+
+def pilot_row(index: int, p: PilotLine) -> list[Any]:
+    return [index, p.city, p.name, p.organisation, p.product, p.stage, p.expected, p.actual, p.gap, p.status_zh,
+            p.overdue_milestones, p.open_flags]  # fmt: skip
+
+
+def _progress_sheet(book: Any, styles: dict[str, Any], data: BulletinData) -> None:
+    sheet = _sheet(book, styles, "试点进度", data, PILOT_COLUMNS)
+    rows = [pilot_row(i, p) for i, p in enumerate(data.pilots, start=1)]
+    last = _header_table(sheet, styles, PILOT_COLUMNS, rows, "本期无纳入调度的试点")
+    if rows:
+        _traffic_lights(sheet, styles, HEADER_ROW + 1, last, 9)
+
+
+# --- 逾期里程碑, 风险线索, 更新提交情况 ----------------------------------------------------------------
+
+MILESTONE_COLUMNS = (Column("序号", 6, "int"), Column("城市", 8), Column("试点名称", 34, "wrap"),
+                     Column("阶段性目标", 34, "wrap"), Column("计划完成日期", 16, "date"), Column("逾期天数", 9, "int"),
+                     Column("指标", 20, "wrap"), Column("目标值", 12))  # fmt: skip
+FLAG_COLUMNS = (Column("序号", 6, "int"), Column("城市", 8), Column("试点名称", 30, "wrap"), Column("线索类型", 20),
+                Column("风险等级", 8), Column("核查状态", 10), Column("线索内容", 56, "wrap"),
+                Column("发现日期", 16, "date"))  # fmt: skip
+SUBMISSION_COLUMNS = (Column("序号", 6, "int"), Column("城市", 8), Column("试点名称", 30, "wrap"),
+                      Column("填报状态", 12), Column("首次提交日期", 16, "date"), Column("逾期报送", 8),
+                      Column("本期工作进展", 50, "wrap"), Column("存在问题", 40, "wrap"))  # fmt: skip
+
+
+def _milestones_sheet(book: Any, styles: dict[str, Any], data: BulletinData) -> None:
+    sheet = _sheet(book, styles, "逾期里程碑", data, MILESTONE_COLUMNS)
+    rows = [[i, m.city, m.pilot, m.title, m.due_date, m.days_overdue, m.indicator, m.target_value]
+            for i, m in enumerate(data.milestones, start=1)]  # fmt: skip
+    _header_table(sheet, styles, MILESTONE_COLUMNS, rows, "截至统计日无逾期未完成的阶段性目标")
+
+
+def _flags_sheet(book: Any, styles: dict[str, Any], data: BulletinData) -> None:
+    sheet = _sheet(book, styles, "风险线索", data, FLAG_COLUMNS)
+    rows = [[i, f.city, f.pilot, f.rule, f.severity_zh, f.status_zh, f.message, f.first_seen]
+            for i, f in enumerate(data.flags, start=1)]  # fmt: skip
+    last = _header_table(sheet, styles, FLAG_COLUMNS, rows, "无待核查的风险线索")
+    for name in SEVERITY_LIGHTS:
+        sheet.conditional_format(HEADER_ROW + 1, 4, max(last, HEADER_ROW + 1), 4, {
+            "type": "cell", "criteria": "==", "value": f'"{name}"', "format": styles[f"severity_{name}"]})  # fmt: skip
+
+
+def _submissions_sheet(book: Any, styles: dict[str, Any], data: BulletinData) -> None:
+    sheet = _sheet(book, styles, "更新提交情况", data, SUBMISSION_COLUMNS)
+    rows = [[i, s.city, s.pilot, s.state, s.submitted_on, s.late, s.work_done, s.problems]
+            for i, s in enumerate(data.submissions, start=1)]  # fmt: skip
+    _header_table(sheet, styles, SUBMISSION_COLUMNS, rows, "本期无应报进展")
+
+
+def summary_sentence(data: BulletinData) -> str:
+    """The situation of the period in one sentence (the PDF's 总体情况, a message's body)."""
+    h = data.headline
+    share = "—" if h.completeness is None else f"{h.completeness}%"
+    timely = "—" if h.timeliness is None else f"{h.timeliness}%"
+    return (f"{data.period.label_zh}，{data.scope}纳入调度试点{h.pilots}个，进度正常"
+            f"{h.by_progress[ProgressStatus.ON_TRACK]}个，滞后{h.behind}个（其中严重滞后"
+            f"{h.by_progress[ProgressStatus.SERIOUSLY_BEHIND]}个）；进展报送完整率{share}，及时率{timely}；"
+            f"逾期里程碑{h.overdue_milestones}个，待核查风险线索{h.open_flags_total}条。")  # fmt: skip
+
+
+def summary_text(data: BulletinData) -> str:
+    """The bulletin in a few lines, for an e-mail body or a group-robot message."""
+    return f"{data.title}\n{summary_sentence(data)}\n印发日期：{format_date_zh(data.issued_on)}"

@@ -1,0 +1,133 @@
+"""The leadership summary of a dispatch bulletin as a one-page PDF (A4 portrait), Chinese fonts embedded.
+
+The font is Noto Sans CJK SC from the system (Debian/Ubuntu package ``fonts-noto-cjk``, SIL Open
+Font License 1.1): an OpenType collection with CFF outlines, which fpdf2 (≥2.8) reads from the
+collection and embeds as a subset (/FontFile3), so the PDF shows and copies the same text on any
+reader, with no font installed there. Nothing is shipped in this repository; a server without the
+package is told which to install.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from fpdf import FPDF
+from fpdf.enums import WrapMode
+from fpdf.fonts import FontFace
+
+from reports.bulletin import summary_sentence
+from tracker.bulletin_data import BulletinData
+from tracker.errors import TrackerError
+from tracker.labels import format_date_zh
+from tracker.progress import ProgressStatus
+
+NOTO_DIR = Path("/usr/share/fonts/opentype/noto")
+SIMPLIFIED_CHINESE = 2  # the SC face inside the Noto Sans CJK collections (JP, KR, SC, TC, HK, …)
+FONTS = {"": NOTO_DIR / "NotoSansCJK-Regular.ttc", "B": NOTO_DIR / "NotoSansCJK-Bold.ttc"}
+FAMILY = "NotoSansSC"
+STATUS_COLOURS = {  # the workbook's traffic lights
+    ProgressStatus.SERIOUSLY_BEHIND: (248, 203, 173),
+    ProgressStatus.BEHIND: (255, 235, 156),
+}
+
+
+def leadership_pdf(data: BulletinData) -> bytes:
+    """The leadership summary: title, the situation in one paragraph, headline figures, and the
+    pilots needing attention."""
+    pdf = _document(data)
+    _heading(pdf, data)
+    _section(pdf, "一、总体情况")
+    pdf.multi_cell(0, 7, summary_sentence(data), wrapmode=WrapMode.CHAR, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    _section(pdf, "二、主要指标")
+    _figures(pdf, data)
+    _section(pdf, "三、需重点关注的试点")
+    _attention(pdf, data)
+    pdf.ln(4)
+    pdf.set_font(FAMILY, size=10)
+    pdf.cell(0, 6, f"印发日期：{format_date_zh(data.issued_on)}", align="R", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def _document(data: BulletinData) -> FPDF:
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    for style, path in FONTS.items():
+        if not path.exists():
+            raise TrackerError(f"缺少中文字体 {path}，请安装 fonts-noto-cjk",
+                               f"Chinese font {path} missing: install the fonts-noto-cjk package")  # fmt: skip
+        pdf.add_font(FAMILY, style, str(path), collection_font_number=SIMPLIFIED_CHINESE)
+    pdf.set_title(data.title)
+    pdf.set_lang("zh-CN")
+    pdf.set_creator("碳足迹试点监管平台")
+    pdf.set_margins(18, 16, 18)
+    pdf.set_auto_page_break(True, margin=14)
+    pdf.add_page()
+    return pdf
+
+
+def _heading(pdf: FPDF, data: BulletinData) -> None:
+    pdf.set_font(FAMILY, "B", 15)
+    pdf.multi_cell(0, 9, data.title, align="C", wrapmode=WrapMode.CHAR, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FAMILY, size=9.5)
+    pdf.cell(0, 6, data.subtitle, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_draw_color(192, 0, 0)
+    pdf.line(pdf.l_margin, pdf.get_y() + 1, pdf.w - pdf.r_margin, pdf.get_y() + 1)
+    pdf.ln(4)
+
+
+def _section(pdf: FPDF, title: str) -> None:
+    pdf.set_font(FAMILY, "B", 12)
+    pdf.cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FAMILY, size=10.5)
+
+
+def _shown(value: Decimal | int | None, unit: str = "") -> str:
+    return "—" if value is None else f"{value}{unit}"
+
+
+def _figures(pdf: FPDF, data: BulletinData) -> None:
+    h = data.headline
+    pairs = [
+        ("纳入调度的试点", f"{h.pilots}个"), ("进度正常", f"{h.by_progress[ProgressStatus.ON_TRACK]}个"),
+        ("进度滞后（含严重）", f"{h.behind}个"), ("其中严重滞后", f"{h.by_progress[ProgressStatus.SERIOUSLY_BEHIND]}个"),
+        ("平均序时进度", _shown(h.expected, "%")), ("平均实际进度", _shown(h.actual, "%")),
+        ("报送完整率", _shown(h.completeness, "%")), ("报送及时率", _shown(h.timeliness, "%")),
+        ("逾期里程碑", f"{h.overdue_milestones}个"), ("待核查风险线索", f"{h.open_flags_total}条"),
+    ]  # fmt: skip
+    label = FontFace(emphasis="BOLD", fill_color=(231, 238, 247))
+    with pdf.table(col_widths=(32, 20, 32, 20), first_row_as_headings=False, line_height=7,
+                   text_align=("LEFT", "RIGHT", "LEFT", "RIGHT")) as table:  # fmt: skip
+        for left, right in zip(pairs[::2], pairs[1::2], strict=True):
+            row = table.row()
+            row.cell(left[0], style=label)
+            row.cell(left[1])
+            row.cell(right[0], style=label)
+            row.cell(right[1])
+    pdf.ln(3)
+
+
+def _attention(pdf: FPDF, data: BulletinData) -> None:
+    if not data.attention:
+        pdf.cell(0, 7, "本期无进度滞后的试点。", new_x="LMARGIN", new_y="NEXT")
+        return
+    headings = FontFace(emphasis="BOLD", fill_color=(231, 238, 247))
+    pdf.set_font(FAMILY, size=9.5)
+    with pdf.table(col_widths=(8, 46, 14, 14, 14, 14, 16), headings_style=headings, line_height=6,
+                   wrapmode=WrapMode.CHAR, text_align="CENTER") as table:  # fmt: skip
+        header = table.row()
+        for caption in ("序号", "试点名称", "城市", "序时进度", "实际进度", "滞后", "进度状态"):
+            header.cell(caption)
+        for index, line in enumerate(data.attention, start=1):
+            row = table.row()
+            for text in (
+                str(index),
+                line.name,
+                line.city,
+                f"{line.expected}%",
+                f"{line.actual}%",
+                f"{line.gap}",
+            ):
+                row.cell(text, align="LEFT" if text == line.name else None)
+            colour = STATUS_COLOURS.get(line.status)
+            row.cell(line.status_zh, style=FontFace(fill_color=colour) if colour else None)
