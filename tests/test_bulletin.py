@@ -186,9 +186,7 @@ def test_the_summary_counts_pilots_by_status(db, settings, world) -> None:  # ty
     summary = workbook(build(db, settings))["汇总"]
     assert row_of(summary, "纳入调度的试点（个）")[1].value == 3
     assert row_of(summary, "进度滞后（个，含严重滞后）")[1].value == 2
-    assert (
-        row_of(summary, "入选")[1].value == 1
-    )  # the 大同 pilot, not yet reporting (label: see tracker.labels)
+    assert row_of(summary, "已入选")[1].value == 1  # the 大同 pilot, not yet reporting
     assert row_of(summary, "　其中高风险（条）")[1].value == 1
 
 
@@ -296,3 +294,11 @@ def test_a_full_attention_list_still_fits_the_leadership_summary_on_one_page(db,
     from pypdf import PdfReader
 
     assert len(PdfReader(io.BytesIO(leadership_pdf(data))).pages) == 1
+
+
+def test_enums_that_share_a_value_keep_their_own_words() -> None:
+    from tracker.labels import label
+    from tracker.models import ApplicationStatus, PilotStatus, UpdateStatus
+
+    assert (label(PilotStatus.SELECTED), label(ApplicationStatus.SELECTED)) == ("已入选", "入选")
+    assert (label(ApplicationStatus.SUBMITTED), label(UpdateStatus.SUBMITTED)) == ("已提交", "待审核")

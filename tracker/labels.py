@@ -21,44 +21,45 @@ from tracker.models import (
     UpdateStatus,
 )
 
-_LABELS: dict[StrEnum, str] = {
-    PilotCategory.PRODUCT: _("产品碳足迹管理试点"),
-    PilotCategory.SERVICE: _("碳足迹专业化服务试点"),
-    PilotStatus.SELECTED: _("已入选"),
-    PilotStatus.PUBLISHED: _("已公布"),
-    PilotStatus.IN_IMPLEMENTATION: _("实施中"),
-    PilotStatus.COMPLETED: _("已完成"),
-    PilotStatus.EXTENDED: _("延期实施"),
-    PilotStatus.WITHDRAWN: _("已退出"),
-    ApplicationStatus.DRAFT: _("草稿"),
-    ApplicationStatus.SUBMITTED: _("已提交"),
-    ApplicationStatus.RETURNED: _("已退回"),
-    ApplicationStatus.CITY_PASSED: _("市级初审通过"),
-    ApplicationStatus.FORWARDED: _("已报送省厅"),
-    ApplicationStatus.UNDER_REVIEW: _("专家评审中"),
-    ApplicationStatus.SELECTED: _("入选"),
-    ApplicationStatus.NOT_SELECTED: _("未入选"),
-    UpdateStatus.DRAFT: _("草稿"),
-    UpdateStatus.SUBMITTED: _("待审核"),
-    UpdateStatus.RETURNED: _("已退回"),
-    UpdateStatus.ACCEPTED: _("已采纳"),
-    Role.PROVINCE_ADMIN: _("省级管理员"),
-    Role.PROVINCE_STAFF: _("省级业务人员"),
-    Role.CITY_STAFF: _("市级业务人员"),
-    Role.LEADER: _("领导（只读）"),
-    OrganisationKind.ENTERPRISE: _("企业"),
-    OrganisationKind.INSTITUTION: _("机构"),
-    OrganisationKind.ASSOCIATION: _("协会"),
-    Severity.HIGH: _("高"),
-    Severity.MEDIUM: _("中"),
-    Severity.LOW: _("低"),
-    Boundary.CRADLE_TO_GATE: _("从摇篮到大门"),
-    Boundary.CRADLE_TO_GRAVE: _("从摇篮到坟墓"),
-    Boundary.GATE_TO_GATE: _("从大门到大门"),
-    LabelType.SELF_DECLARED: _("自我声明"),
-    LabelType.THIRD_PARTY: _("第三方认证"),
-    LabelType.CARBON_NEUTRAL: _("碳中和"),
-} | {status: _(text) for status, text in FLAG_STATUS_ZH.items()}
+# Several enums share values ("selected", "submitted"): a label belongs to the enum and its value.
+_WORDS: list[tuple[StrEnum, str]] = [
+    (PilotCategory.PRODUCT, _("产品碳足迹管理试点")),
+    (PilotCategory.SERVICE, _("碳足迹专业化服务试点")),
+    (PilotStatus.SELECTED, _("已入选")),
+    (PilotStatus.PUBLISHED, _("已公布")),
+    (PilotStatus.IN_IMPLEMENTATION, _("实施中")),
+    (PilotStatus.COMPLETED, _("已完成")),
+    (PilotStatus.EXTENDED, _("延期实施")),
+    (PilotStatus.WITHDRAWN, _("已退出")),
+    (ApplicationStatus.DRAFT, _("草稿")),
+    (ApplicationStatus.SUBMITTED, _("已提交")),
+    (ApplicationStatus.RETURNED, _("已退回")),
+    (ApplicationStatus.CITY_PASSED, _("市级初审通过")),
+    (ApplicationStatus.FORWARDED, _("已报送省厅")),
+    (ApplicationStatus.UNDER_REVIEW, _("专家评审中")),
+    (ApplicationStatus.SELECTED, _("入选")),
+    (ApplicationStatus.NOT_SELECTED, _("未入选")),
+    (UpdateStatus.DRAFT, _("草稿")),
+    (UpdateStatus.SUBMITTED, _("待审核")),
+    (UpdateStatus.RETURNED, _("已退回")),
+    (UpdateStatus.ACCEPTED, _("已采纳")),
+    (Role.PROVINCE_ADMIN, _("省级管理员")),
+    (Role.PROVINCE_STAFF, _("省级业务人员")),
+    (Role.CITY_STAFF, _("市级业务人员")),
+    (Role.LEADER, _("领导（只读）")),
+    (OrganisationKind.ENTERPRISE, _("企业")),
+    (OrganisationKind.INSTITUTION, _("机构")),
+    (OrganisationKind.ASSOCIATION, _("协会")),
+    (Severity.HIGH, _("高")),
+    (Severity.MEDIUM, _("中")),
+    (Severity.LOW, _("低")),
+    (Boundary.CRADLE_TO_GATE, _("从摇篮到大门")),
+    (Boundary.CRADLE_TO_GRAVE, _("从摇篮到坟墓")),
+    (Boundary.GATE_TO_GATE, _("从大门到大门")),
+    (LabelType.SELF_DECLARED, _("自我声明")),
+    (LabelType.THIRD_PARTY, _("第三方认证")),
+    (LabelType.CARBON_NEUTRAL, _("碳中和")),
+] + [(status, _(text)) for status, text in FLAG_STATUS_ZH.items()]
 
 # Short names of the flag rules (claim rules in tracker.claim_rules, progress checks in
 # tracker.consistency), for lists and filters; each rule's message says what exactly was found.
@@ -87,11 +88,12 @@ RULE_NAMES: dict[str, str] = {
     "TEXT_COPIED_FROM_OTHER_PILOT": _("工作进展与其他试点雷同"),
     "INDICATOR_DECREASED": _("指标值下降"),
 }
+_LABELS = {(type(key), key.value): words for key, words in _WORDS}
 
 
 def label(value: StrEnum) -> str:
     """The Chinese (or current-locale) label of a stored enum value."""
-    return _LABELS.get(value, value.value)
+    return _LABELS.get((type(value), value.value), value.value)
 
 
 def format_date_zh(value: dt.date | None) -> str:
