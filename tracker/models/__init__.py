@@ -27,7 +27,7 @@ from tracker.models.enums import (
 )
 from tracker.models.flags import Flag, FlagStatus, Severity
 from tracker.models.geography import City, Department, Province
-from tracker.models.jobs import JobRun, RunState
+from tracker.models.jobs import JobRun, MessageState, OutboxMessage, RunState
 from tracker.models.library import Certifier, EmissionFactor, ProductBenchmark
 from tracker.models.lifecycle import (
     ApplicationFile,
@@ -78,9 +78,11 @@ __all__ = [
     "JobRun",
     "LabelType",
     "LoginAttempt",
+    "MessageState",
     "Milestone",
     "Organisation",
     "OrganisationKind",
+    "OutboxMessage",
     "Pilot",
     "PilotCategory",
     "PilotParticipant",

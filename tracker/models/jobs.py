@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import Integer, String, Text, UniqueConstraint
+from sqlalchemy import Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker.db import Base, code_str, intpk, utcnow
@@ -43,3 +43,34 @@ class JobRun(Base):
     finished_at: Mapped[dt.datetime | None]
     reason: Mapped[str | None] = mapped_column(Text)  # why it was skipped; what it did
     error: Mapped[str | None] = mapped_column(Text)  # the last failure's text
+
+
+class MessageState(StrEnum):
+    PENDING = "pending"  # waiting for its (next) attempt
+    SENDING = "sending"  # claimed by a deliverer
+    SENT = "sent"
+    FAILED = "failed"  # every attempt failed: shown on the jobs page and in the next run's report
+
+
+class OutboxMessage(Base):
+    """One message to one recipient, written before anything is sent. ``key`` (job, period, what,
+    recipient) is unique, so a rerun of a job cannot queue the same message twice; delivery claims a
+    message by a conditional update, so two deliverers cannot both send it."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[intpk]
+    key: Mapped[str] = mapped_column(String(300), unique=True)
+    run_id: Mapped[int | None] = mapped_column(Integer)
+    channel: Mapped[code_str]  # email, webhook
+    recipient: Mapped[str] = mapped_column(String(500))  # an address, or a webhook URL
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    attachment_name: Mapped[str | None] = mapped_column(String(200))
+    attachment: Mapped[bytes | None] = mapped_column(LargeBinary)
+    state: Mapped[MessageState] = mapped_column(enum_column(MessageState, "outbox_state"), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None]
