@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import TZ
-from tests.web import call_callback, login
+from tests.web import call_callback, component, login
 from tracker.claim_scan import scan_claims
 from tracker.claims import import_claims
 from tracker.consistency import scan_progress
@@ -222,17 +222,6 @@ def test_an_update_flag_shows_the_report_it_was_found_in(client, app, db, world)
     shown = text(body(call_callback(client, app, DETAIL, {GRID: [{"id": flag.id}]})), DETAIL)
     assert "进度倒退" in shown and "示例长治焦炭碳足迹试点" in shown and f"/pilot?id={flag.pilot_id}" in shown
     assert "上期值" in shown and "产品基准" not in shown
-
-
-def component(tree: Any, component_id: str) -> Any:
-    """The props of the component with that id in a rendered layout (None if absent)."""
-    if isinstance(tree, dict) and tree.get("id") == component_id:
-        return tree
-    for value in tree.values() if isinstance(tree, dict) else tree if isinstance(tree, list) else []:
-        found = component(value, component_id)
-        if found is not None:
-            return found
-    return None
 
 
 def page(client: Any, app: Any, search: str = "") -> Any:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from tests.web import call_callback, login
+from tests.web import call_callback, component, login
 from tracker.models import Role, UpdateStatus, WorkflowStep, WorkPlanUpdate
 from tracker.periods import Reporting, reporting_period
 from tracker.workplan import WorkPlanEntry, assignments, save_work_plan_update, submit_work_plan_update
@@ -40,17 +40,6 @@ def setup(factory):  # type: ignore[no-untyped-def]
         "city_leader": factory.user(Role.LEADER, "大同", username="dtld"),
         "city": factory.user(Role.CITY_STAFF, "长治", username="czu"),
     }
-
-
-def component(tree: Any, component_id: str) -> Any:
-    """The props of the component with that id in a rendered layout (None if absent)."""
-    if isinstance(tree, dict) and tree.get("id") == component_id:
-        return tree
-    for value in tree.values() if isinstance(tree, dict) else tree if isinstance(tree, list) else []:
-        found = component(value, component_id)
-        if found is not None:
-            return found
-    return None
 
 
 def task3_row(client, app, period) -> dict[str, Any]:  # type: ignore[no-untyped-def]

@@ -65,3 +65,14 @@ def call_callback(client: Any, app: Any, output_id: str, values: dict[str, Any] 
     payload = {"output": key, "outputs": outputs if len(outputs) > 1 else outputs[0], "inputs": inputs,
                "state": state, "changedPropIds": changed}  # fmt: skip
     return client.post("/_dash-update-component", json=payload)
+
+
+def component(tree: Any, component_id: str) -> Any:
+    """The props of the component with that id in a rendered layout (None if absent)."""
+    if isinstance(tree, dict) and tree.get("id") == component_id:
+        return tree
+    for value in tree.values() if isinstance(tree, dict) else tree if isinstance(tree, list) else []:
+        found = component(value, component_id)
+        if found is not None:
+            return found
+    return None

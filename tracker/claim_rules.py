@@ -18,7 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -320,8 +319,7 @@ def current_claims(session: Session) -> pd.DataFrame:
         columns = [f"julianday({n}) - 2440587.5" if n in DATES else n for n in names]  # days since 1970
         rows = cursor.execute(f"SELECT {', '.join(columns)} FROM claims WHERE is_current").fetchall()
         values = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-        frame = pd.DataFrame({name: pd.Series(np.array(column, dtype=object if name in TEXTS else "float64"),
-                                              dtype=object if name in TEXTS else "float64")
+        frame = pd.DataFrame({name: pd.Series(column, dtype=object if name in TEXTS else "float64")
                               for name, column in zip(names, values, strict=True)})  # fmt: skip
         frame["id"] = frame["id"].astype("int64")
         for name in DATES:
