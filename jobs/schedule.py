@@ -8,14 +8,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.config import SCHEDULE_PREFIX, Settings, SettingsError
 from tracker.db import transaction
+from tracker.deadlines import parse_chinese_or_iso_date
+from tracker.errors import TrackerError
 from tracker.job_runs import Claim, Outcome
 from tracker.models import RunState
+from tracker.periods import Frequency, parse_period, period_of, previous_period
 
 SCHEDULER_ACTOR = "scheduler"
 
@@ -36,6 +40,12 @@ class JobSpec:
     default_cron: str
     period: Callable[[dt.datetime], str]  # the period a run at this local time stands for
     work: Callable[[JobContext], Outcome]
+    kind: PeriodKind = "day"
+
+    def normalize_period(self, text: str) -> str:
+        """The canonical period key of ``text`` for this job (2026-10, 2026Q3, 2026-11-24), or a
+        clear refusal."""
+        return normalize_period(self.kind, text)
 
     def cron(self, settings: Settings) -> str:
         return settings.schedules.get(self.id, self.default_cron)
@@ -50,8 +60,33 @@ class JobSpec:
             ) from None
 
 
+PeriodKind = Literal["day", "month", "quarter"]
+
+
 def day_period(local: dt.datetime) -> str:
     return local.date().isoformat()
+
+
+def previous_month(local: dt.datetime) -> str:
+    """A run in November reports on October."""
+    return previous_period(period_of(local.date(), Frequency.MONTHLY)).key
+
+
+def previous_quarter(local: dt.datetime) -> str:
+    """A run in January reports on the fourth quarter of the year before."""
+    return previous_period(period_of(local.date(), Frequency.QUARTERLY)).key
+
+
+def normalize_period(kind: PeriodKind, text: str) -> str:
+    if kind == "month":
+        return parse_period(text, Frequency.MONTHLY).key
+    if kind == "quarter":
+        return parse_period(text, Frequency.QUARTERLY).key
+    try:
+        return parse_chinese_or_iso_date(text).isoformat()
+    except TrackerError:
+        raise TrackerError(f"日期格式不正确：{text}（应为 2026-11-24 或 2026年11月24日）",
+                           f"Not a day: {text} (use 2026-11-24)") from None  # fmt: skip
 
 
 def flag_scan(context: JobContext) -> Outcome:

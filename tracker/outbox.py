@@ -26,8 +26,10 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from tracker import audit
 from tracker.config import MailSettings
-from tracker.models import MessageState, OutboxMessage
+from tracker.models import MessageState, OutboxMessage, User
+from tracker.permissions import require_run_jobs
 
 BACKOFF = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(minutes=30), dt.timedelta(hours=2))
 MAX_ATTEMPTS = len(BACKOFF) + 1
@@ -161,3 +163,26 @@ def _failed(session: Session, message: OutboxMessage, now: dt.datetime, error: s
 def failed_messages(session: Session, limit: int = 100) -> list[OutboxMessage]:
     return list(session.scalars(select(OutboxMessage).where(OutboxMessage.state == MessageState.FAILED)
                                 .order_by(OutboxMessage.id.desc()).limit(limit)))  # fmt: skip
+
+
+def failed_since(session: Session, since: dt.datetime | None) -> list[OutboxMessage]:
+    """Messages that failed for good since ``since`` (their last attempt), for the next run's report."""
+    stmt = select(OutboxMessage).where(OutboxMessage.state == MessageState.FAILED)
+    if since is not None:
+        stmt = stmt.where(OutboxMessage.next_attempt_at >= since)
+    return list(session.scalars(stmt.order_by(OutboxMessage.id)))
+
+
+def requeue_failed(session: Session, user: User, ids: Sequence[int], *, now: dt.datetime) -> list[int]:
+    """Send failed messages again from a fresh count of attempts (provincial administrator; audited)."""
+    require_run_jobs(user)
+    done = session.execute(
+        update(OutboxMessage).where(OutboxMessage.id.in_(list(ids)), OutboxMessage.state == MessageState.FAILED)
+        .values(state=MessageState.PENDING, attempts=0, next_attempt_at=now).returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    requeued = sorted(row.id for row in done)
+    if requeued:
+        audit.record(session, "requeue", "outbox", ",".join(map(str, requeued))[:60],
+                     summary=f"重新发送{len(requeued)}条失败消息", after={"ids": requeued})  # fmt: skip
+    return requeued

@@ -15,14 +15,17 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from tracker.models import (
     Application,
+    Audience,
     AuditEvent,
     Batch,
+    Bulletin,
     City,
     Flag,
     Milestone,
     Organisation,
     Pilot,
     ProgressUpdate,
+    Recipient,
     Role,
     Task,
     User,
@@ -306,3 +309,74 @@ def visible_work_plan_tasks(user: object) -> Select[WorkPlanTask]:
         return select(WorkPlanTask).where(false())
     assert isinstance(user, User)
     return select(WorkPlanTask).where(WorkPlanTask.province_id == user.province_id)
+
+
+# --- scheduled jobs, their recipients and the bulletin archive --------------------------------------
+# The jobs page (history, next runs, failed messages) is the provincial bureau's; only its
+# administrator starts a run by hand or requeues a failed message. Recipients: the provincial
+# administrator manages all of them; a city bureau's staff manage their own city's. Bulletins are
+# read by scope: the province and provincial leaders every cut, a city user (or a city's leader)
+# only their city's cut.
+
+
+def may_view_jobs(user: object) -> bool:
+    return is_active_user(user) and isinstance(user, User) and user.role in PROVINCIAL_ROLES
+
+
+def may_run_jobs(user: object) -> bool:
+    return is_active_user(user) and isinstance(user, User) and user.role is Role.PROVINCE_ADMIN
+
+
+def require_run_jobs(user: object) -> None:
+    if not is_active_user(user):
+        raise PermissionDenied("请先登录", "Login required")
+    if not may_run_jobs(user):
+        raise PermissionDenied("仅省级管理员可手动运行任务或重发消息",
+                               "Only the provincial administrator runs jobs or resends messages")  # fmt: skip
+
+
+def may_manage_recipients(user: object, audience: Audience | None = None, city: City | None = None) -> bool:
+    """Whether the user may add or change recipients at all, or of this audience and city."""
+    if not (is_active_user(user) and isinstance(user, User)):
+        return False
+    if city is not None and city.province_id != user.province_id:
+        return False
+    if user.role is Role.PROVINCE_ADMIN:
+        return True
+    if user.role is Role.CITY_STAFF and user.city_id is not None:
+        return audience is None or (
+            audience is Audience.CITY and city is not None and city.id == user.city_id
+        )
+    return False
+
+
+def require_manage_recipients(
+    user: object, audience: Audience | None = None, city: City | None = None
+) -> None:
+    if not is_active_user(user):
+        raise PermissionDenied("请先登录", "Login required")
+    if not may_manage_recipients(user, audience, city):
+        raise PermissionDenied("无权管理这些发送对象（市级用户仅可管理本市的）",
+                               "You may not manage these recipients (a city manages its own only)")  # fmt: skip
+
+
+def visible_recipients(user: object) -> Select[Recipient]:
+    """Recipients the user may list: all of the province for its administrator, a city's own for
+    its staff, none for anyone else."""
+    if not may_manage_recipients(user):
+        return select(Recipient).where(false())
+    assert isinstance(user, User)
+    stmt = select(Recipient).where(Recipient.province_id == user.province_id)
+    if user.role is Role.PROVINCE_ADMIN:
+        return stmt
+    return stmt.where(Recipient.audience == Audience.CITY, Recipient.city_id == user.city_id)
+
+
+def visible_bulletins(user: object) -> Select[Bulletin]:
+    """Archived bulletins the user may read and download."""
+    if not may(user, Action.VIEW):
+        return select(Bulletin).where(false())
+    assert isinstance(user, User)
+    stmt = select(Bulletin).where(Bulletin.province_id == user.province_id)
+    scope = city_scope(user)
+    return stmt if scope is None else stmt.where(Bulletin.city_id == scope)

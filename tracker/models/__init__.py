@@ -27,7 +27,17 @@ from tracker.models.enums import (
 )
 from tracker.models.flags import Flag, FlagStatus, Severity
 from tracker.models.geography import City, Department, Province
-from tracker.models.jobs import JobRun, MessageState, OutboxMessage, RunState
+from tracker.models.jobs import (
+    Audience,
+    Bulletin,
+    Channel,
+    JobRequest,
+    JobRun,
+    MessageState,
+    OutboxMessage,
+    Recipient,
+    RunState,
+)
 from tracker.models.library import Certifier, EmissionFactor, ProductBenchmark
 from tracker.models.lifecycle import (
     ApplicationFile,
@@ -56,14 +66,17 @@ __all__ = [
     "Application",
     "ApplicationFile",
     "ApplicationStatus",
+    "Audience",
     "AuditEvent",
     "Audited",
     "Base",
     "Batch",
     "BatchDeadline",
     "Boundary",
+    "Bulletin",
     "CategoryQuota",
     "Certifier",
+    "Channel",
     "City",
     "Claim",
     "ClaimImport",
@@ -75,6 +88,7 @@ __all__ = [
     "FileKind",
     "Flag",
     "FlagStatus",
+    "JobRequest",
     "JobRun",
     "LabelType",
     "LoginAttempt",
@@ -95,6 +109,7 @@ __all__ = [
     "ProgressUpdate",
     "Province",
     "QuotaScope",
+    "Recipient",
     "Role",
     "RunState",
     "Severity",

@@ -5,11 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from enum import StrEnum
 
-from sqlalchemy import Integer, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.db import Base, code_str, intpk, utcnow
+from tracker.models.audited import Audited
 from tracker.models.enums import enum_column
+from tracker.models.geography import City
 
 
 class RunState(StrEnum):
@@ -74,3 +85,87 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]
+
+
+class Audience(StrEnum):
+    """Who a recipient stands for: what they are sent follows from it."""
+
+    PROVINCE = "province"  # the provincial bureau: the province-wide bulletin, every new flag
+    CITY = "city"  # a city bureau: its city's bulletin, reminders, its city's new flags
+    LEADERSHIP = "leadership"  # leaders: the one-page summary
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    WEBHOOK = "webhook"  # a WeCom (企业微信) or DingTalk group robot: the summary text only
+
+
+class Recipient(Base, Audited):
+    """One address (or group-robot webhook) that scheduled jobs send to, by audience and city.
+
+    Managed in the dashboard (发送对象); switching one off keeps it, so the trail says who was sent
+    what and when."""
+
+    __tablename__ = "recipients"
+    __table_args__ = (
+        UniqueConstraint("audience", "city_id", "channel", "address"),
+        CheckConstraint("(audience = 'city') = (city_id IS NOT NULL)", name="city_audience_has_city"),
+    )
+
+    id: Mapped[intpk]
+    province_id: Mapped[int] = mapped_column(ForeignKey("provinces.id"))
+    audience: Mapped[Audience] = mapped_column(enum_column(Audience, "recipient_audience"))
+    city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id"), index=True)
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel, "recipient_channel"))
+    address: Mapped[str] = mapped_column(String(500))  # e-mail address or webhook URL
+    name: Mapped[str] = mapped_column(String(100))  # whom it reaches: 应对气候变化处, 长治市局群
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    city: Mapped[City | None] = relationship()
+
+
+class Bulletin(Base):
+    """An archived dispatch bulletin (调度通报): one file per kind, period and cut, kept as sent.
+
+    ``cut`` is ``province``, ``leadership`` or ``city:<code>``; ``city_id`` is set for a city's cut,
+    so a city user sees its own. All cuts of one period share the issue number (第N期 of the year).
+    Not ``Audited``: it is written once by a claimed job run (``run_id``) and never changed;
+    downloads are audited."""
+
+    __tablename__ = "bulletins"
+    __table_args__ = (UniqueConstraint("kind", "period", "cut"),)
+
+    id: Mapped[intpk]
+    province_id: Mapped[int] = mapped_column(ForeignKey("provinces.id"))
+    kind: Mapped[code_str]  # monthly, quarterly
+    period: Mapped[code_str]  # 2026-10, 2026Q3
+    cut: Mapped[code_str]
+    city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    issued_on: Mapped[dt.date]
+    title: Mapped[str] = mapped_column(String(300))
+    summary: Mapped[str] = mapped_column(Text)
+    file_name: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    size: Mapped[int] = mapped_column(Integer)
+    run_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class JobRequest(Base):
+    """A "run now" asked for in the dashboard. The web worker only writes this row; the scheduler
+    process takes it (a conditional update on ``taken_at``) and runs the job there, through the same
+    claim as a scheduled run, so a request for a period already done does nothing. Not ``Audited``
+    (the take is a conditional bulk update): the request writes its own audit event."""
+
+    __tablename__ = "job_requests"
+
+    id: Mapped[intpk]
+    job: Mapped[code_str]
+    period: Mapped[code_str]
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    taken_at: Mapped[dt.datetime | None]
+    taken_by: Mapped[str | None] = mapped_column(String(200))
+    outcome: Mapped[str | None] = mapped_column(Text)
