@@ -31,6 +31,14 @@ class JobContext:
     period: str
     dry_run: bool = False
     claim: Claim | None = None  # None for a dry run
+    now: dt.datetime | None = None  # when the run started (UTC); None: the clock's now
+
+    def started(self) -> dt.datetime:
+        return self.now or dt.datetime.now(dt.UTC)
+
+    def today(self) -> dt.date:
+        """The local date of the run (the configured time zone, whatever the server's)."""
+        return self.started().astimezone(self.settings.timezone).date()
 
 
 @dataclass(frozen=True)
@@ -91,18 +99,44 @@ def normalize_period(kind: PeriodKind, text: str) -> str:
 
 def flag_scan(context: JobContext) -> Outcome:
     """Nightly: every claim rule and every progress check; new findings become flags (once)."""
+    from jobs.flag_notice import notify_new_flags
     from tracker.claim_scan import scan_claims
     from tracker.consistency import scan_progress
 
     with transaction(context.factory, actor=SCHEDULER_ACTOR) as session:
-        now = dt.datetime.now(dt.UTC)
+        now = context.started()
         claims, progress = scan_claims(session, now=now), scan_progress(session, now=now)
         summary = (f"声明核查：{claims.summary_zh()}；进度核查：新发现{len(progress.new)}条，"
                    f"再次发现{progress.seen_again}条，自动关闭{progress.closed}条")  # fmt: skip
         if context.dry_run:
             session.rollback()
-    return Outcome(RunState.SUCCEEDED, summary)
+    notice, _delivery = notify_new_flags(context)
+    return Outcome(RunState.SUCCEEDED, f"{summary}；{notice}")
 
 
-JOBS = (JobSpec("flag_scan", "夜间风险核查", "30 1 * * *", day_period, flag_scan),)
+def _monthly(context: JobContext) -> Outcome:
+    from jobs.bulletins import monthly_bulletin
+
+    return monthly_bulletin(context)
+
+
+def _quarterly(context: JobContext) -> Outcome:
+    from jobs.bulletins import quarterly_bulletin
+
+    return quarterly_bulletin(context)
+
+
+def _reminders(context: JobContext) -> Outcome:
+    from jobs.reminders import reminders
+
+    return reminders(context)
+
+
+JOBS = (
+    JobSpec("flag_scan", "夜间风险核查", "30 1 * * *", day_period, flag_scan),
+    JobSpec("reminders", "工作日提醒", "30 8 * * *", day_period, _reminders),
+    # Updates are due on the 5th (tracker.periods.Reporting): the bulletin follows on the 8th.
+    JobSpec("monthly_bulletin", "月度调度通报", "0 9 8 * *", previous_month, _monthly, kind="month"),
+    JobSpec("quarterly_bulletin", "季度调度通报", "0 10 8 1,4,7,10 *", previous_quarter, _quarterly, kind="quarter"),
+)  # fmt: skip
 JOB_BY_ID = {job.id: job for job in JOBS}

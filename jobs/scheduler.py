@@ -11,14 +11,17 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
+from functools import partial
 
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.schedule import JOBS, JobContext, JobSpec
 from tracker.config import Settings
 from tracker.job_runs import RunReport, run_job
+from tracker.outbox import deliver, smtp_send, webhook_post
 
 GRACE = dt.timedelta(hours=6)  # a fire missed by less than this still runs (APScheduler's default: 1 s)
 log = logging.getLogger("tracker.scheduler")
@@ -29,7 +32,7 @@ def run_now(spec: JobSpec, factory: sessionmaker[Session], settings: Settings, p
     clock = now or (lambda: dt.datetime.now(dt.UTC))
 
     def work(claim):  # type: ignore[no-untyped-def]
-        return spec.work(JobContext(factory, settings, period, claim=claim))
+        return spec.work(JobContext(factory, settings, period, claim=claim, now=clock()))
 
     report = run_job(factory, spec.id, period, work, now=clock, trigger=trigger)
     log.info("%s / %s", report.message_zh, report.message_en)
@@ -73,11 +76,42 @@ def register(scheduler: BaseScheduler, factory: sessionmaker[Session], settings:
                           misfire_grace_time=int(GRACE.total_seconds()))  # fmt: skip
 
 
+DELIVERY_EVERY = dt.timedelta(minutes=1)  # the outbox: due messages and retries
+REQUESTS_EVERY = dt.timedelta(seconds=20)  # "run now" requests from the dashboard
+
+
+def deliver_due(factory: sessionmaker[Session], settings: Settings) -> None:
+    """Send whatever is due in the outbox (first tries of a crashed run, retries after back-off)."""
+    result = deliver(factory, now=dt.datetime.now(dt.UTC), email=partial(smtp_send, settings.mail),
+                     webhook=webhook_post)  # fmt: skip
+    if result.sent or result.retrying or result.failed:
+        log.info("投递 / delivery: sent %d, retrying %d, failed %d", len(result.sent), len(result.retrying),
+                 len(result.failed))  # fmt: skip
+
+
+def take_requested(factory: sessionmaker[Session], settings: Settings) -> None:
+    from jobs.control import take_requests
+
+    take_requests(factory, settings, now=dt.datetime.now(dt.UTC))
+
+
+def register_housekeeping(
+    scheduler: BaseScheduler, factory: sessionmaker[Session], settings: Settings
+) -> None:
+    """The outbox's delivery loop and the dashboard's run-now requests, on short intervals."""
+    for func, every, job_id, name in ((deliver_due, DELIVERY_EVERY, "outbox", "消息投递"),
+                                      (take_requested, REQUESTS_EVERY, "run_requests", "手动运行请求")):  # fmt: skip
+        scheduler.add_job(func, IntervalTrigger(seconds=int(every.total_seconds()), timezone=settings.timezone),
+                          args=[factory, settings], id=job_id, name=name, replace_existing=True, coalesce=True,
+                          max_instances=1, misfire_grace_time=int(every.total_seconds()))  # fmt: skip
+
+
 def serve(factory: sessionmaker[Session], settings: Settings) -> None:
     """Catch up, then run on schedule until stopped (Ctrl-C or SIGTERM)."""
     catch_up(factory, settings, dt.datetime.now(dt.UTC))
     scheduler = BlockingScheduler(timezone=settings.timezone)
     register(scheduler, factory, settings)
+    register_housekeeping(scheduler, factory, settings)
     for job in scheduler.get_jobs():
         log.info("已排程 / scheduled: %s (%s)", job.id, job.trigger)
     scheduler.start()

@@ -217,7 +217,7 @@ def bulletin_data(session: Session, *, period: Period, cut: Cut, on: dt.date, nu
                   settings: Settings) -> BulletinData:  # fmt: skip
     """Gather the bulletin of ``period`` for ``cut``, progress measured on ``on``. Reads only."""
     city = _cut_city(session, cut)
-    province = session.get(Province, city.province_id) if city else _only_province(session)
+    province = session.get(Province, city.province_id) if city else only_province(session)
     assert province is not None
     reader = system_reader(province.id)
     city_id = city.id if city else None
@@ -251,7 +251,7 @@ def _cut_city(session: Session, cut: Cut) -> City | None:
     return city
 
 
-def _only_province(session: Session) -> Province:
+def only_province(session: Session) -> Province:
     provinces = session.scalars(select(Province)).all()
     if len(provinces) != 1:
         raise TrackerError("请先运行 tracker init 载入目录", "Run `tracker init` to load the catalogue first")

@@ -1,0 +1,94 @@
+"""Each new flag told once to the people of its city and to the province, after the nightly scan.
+
+The flags are claimed (``notified_at`` set where still empty) and their messages queued in one
+transaction, so a flag is either claimed and queued or neither; a second sender racing for the
+same flags gets none of them. A flag whose city and province have no recipient is not claimed: it
+waits, and is told once someone is there to tell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from functools import partial
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from jobs.schedule import SCHEDULER_ACTOR, JobContext
+from tracker.bulletin_data import only_province
+from tracker.db import transaction
+from tracker.flag_store import flags_to_notify, mark_notified
+from tracker.labels import label, rule_name
+from tracker.models import Audience, City, Flag, Recipient, Severity
+from tracker.outbox import Delivery, deliver, enqueue, smtp_send, webhook_post
+from tracker.recipients import recipients_for
+
+LISTED = 20  # flags named in one message; the rest are counted
+ORDER = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
+
+
+def notify_new_flags(context: JobContext) -> tuple[str, Delivery | None]:
+    """Queue and send the notices of every open flag not yet told; a sentence of what was done."""
+    now = context.started()
+    queued: list[int] = []
+    with transaction(context.factory, actor=SCHEDULER_ACTOR) as session:
+        province = only_province(session)
+        city_of = {c.id: c for c in session.scalars(select(City).where(City.province_id == province.id))}
+        fresh = [f for f in flags_to_notify(session) if f.city_id is None or f.city_id in city_of]
+        if not fresh:
+            return "无新的风险线索需要通知", None
+        to_province = recipients_for(session, province.id, Audience.PROVINCE)
+        to_city: dict[int, list[Recipient]] = defaultdict(list)
+        for recipient in recipients_for(session, province.id, Audience.CITY):
+            to_city[recipient.city_id or 0].append(recipient)
+        told = [f for f in fresh if to_province or to_city.get(f.city_id or 0)]
+        if context.dry_run or not told:
+            session.rollback()
+            return f"新风险线索{len(fresh)}条，其中可通知{len(told)}条" + (
+                "（演算）" if context.dry_run else "，无发送对象"
+            ), None
+        claimed = set(mark_notified(session, [f.id for f in told], now=now))
+        told = [f for f in told if f.id in claimed]
+        by_city: dict[int | None, list[Flag]] = defaultdict(list)
+        for flag in told:
+            by_city[flag.city_id].append(flag)
+        day = context.period
+        run_id = context.claim.run_id if context.claim else None
+        for city_id, flags in by_city.items():
+            if city_id is None:
+                continue
+            city = city_of[city_id]
+            for recipient in to_city.get(city_id, []):
+                queued += _send(session, f"flags/{day}/city-{city.code}/r{recipient.id}", recipient,
+                                f"{city.name_zh}新发现风险线索{len(flags)}条", _lines(flags), now, run_id)  # fmt: skip
+        for recipient in to_province:
+            counts = "、".join(f"{city_of[c].short_zh}{len(f)}条" for c, f in sorted(by_city.items(), key=_by_code(city_of))
+                              if c is not None)  # fmt: skip
+            body = f"按市：{counts}\n{_lines(told)}" if counts else _lines(told)
+            queued += _send(session, f"flags/{day}/province/r{recipient.id}", recipient,
+                            f"全省新发现风险线索{len(told)}条", body, now, run_id)  # fmt: skip
+    result = deliver(context.factory, now=now, email=partial(smtp_send, context.settings.mail),
+                     webhook=webhook_post, ids=queued)  # fmt: skip
+    waiting = len(fresh) - len(told)
+    return (f"通知新风险线索{len(told)}条（消息{len(queued)}条，已发送{len(result.sent)}条）"
+            + (f"；{waiting}条因无发送对象待通知" if waiting else "")), result  # fmt: skip
+
+
+def _by_code(city_of: dict[int, City]):  # type: ignore[no-untyped-def]
+    return lambda item: city_of[item[0]].code if item[0] is not None else ""
+
+
+def _lines(flags: list[Flag]) -> str:
+    ranked = sorted(flags, key=lambda f: (ORDER.get(f.severity, 9), f.id))
+    lines = [f"[{label(f.severity)}] {rule_name(f.rule_id)}：{f.message_zh}" for f in ranked[:LISTED]]
+    if len(ranked) > LISTED:
+        lines.append(f"……另有{len(ranked) - LISTED}条，请登录平台“风险线索核查”页查看")
+    return "\n".join(lines) + "\n\n本通知由碳足迹试点监管平台夜间核查后自动发送，每条线索只通知一次。"
+
+
+def _send(session: Session, key: str, recipient: Recipient, subject: str, body: str, now: dt.datetime,
+          run_id: int | None) -> list[int]:  # fmt: skip
+    message = enqueue(session, key=key, channel=recipient.channel.value, recipient=recipient.address,
+                      subject=subject, body=body, now=now, run_id=run_id)  # fmt: skip
+    return [] if message is None else [message.id]

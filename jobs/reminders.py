@@ -1,0 +1,200 @@
+"""Reminders to the city bureaus (and the province), sent on working days only.
+
+One message per recipient per working day, holding whatever is due (nothing is sent when nothing
+is): progress updates due within three working days or overdue; the batch deadline 7, 3 or 1
+working days ahead; milestones past their due date and not met. Days are counted by the official
+holiday calendar (tracker.workdays), so the National Day and Spring Festival weeks are not counted
+and the swapped weekend working days are. A milestone that is met or moved drops out of the next
+day's reminder by itself, since each day's reminder is worked out from the data of that day; the
+run is claimed per day and every message is keyed by day and recipient, so none is sent twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import partial
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from jobs.schedule import SCHEDULER_ACTOR, JobContext
+from tracker.bulletin_data import only_province
+from tracker.db import transaction
+from tracker.job_runs import Outcome
+from tracker.labels import format_date_zh
+from tracker.models import (
+    Application,
+    ApplicationStatus,
+    Audience,
+    Batch,
+    BatchDeadline,
+    City,
+    Milestone,
+    Pilot,
+    PilotStatus,
+    RunState,
+    UpdateStatus,
+)
+from tracker.outbox import deliver, enqueue, smtp_send, webhook_post
+from tracker.periods import Period, due_date, period_of, previous_period
+from tracker.permissions import system_reader, visible_pilots
+from tracker.progress import overdue_milestones
+from tracker.recipients import recipients_for
+from tracker.updates import owing_pilots, updates_for
+from tracker.workdays import calendar_known, is_workday, working_days_until
+
+DUE_SOON = 3  # working days before an update's due date from which cities are reminded
+BATCH_DAYS = (7, 3, 1)  # working days before a batch deadline on which it is announced
+LISTED = 30  # items named in one message; the rest are counted
+WAITING_FOR_CITY = (ApplicationStatus.SUBMITTED,)  # applications the city bureau still has to review
+RUNNING = (PilotStatus.IN_IMPLEMENTATION, PilotStatus.EXTENDED)  # pilots whose milestones are chased
+
+
+@dataclass
+class Digest:
+    """What one city (or the province: city None) is reminded of today."""
+
+    updates: list[str] = field(default_factory=list)
+    batches: list[str] = field(default_factory=list)
+    milestones: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.updates or self.batches or self.milestones)
+
+    def text(self, scope: str, today: dt.date) -> str:
+        parts = [f"{scope}产品碳足迹管理试点工作提醒（{format_date_zh(today)}）"]
+        for title, lines in (("一、进展报送", self.updates), ("二、申报批次截止", self.batches),
+                             ("三、逾期未完成的里程碑", self.milestones)):  # fmt: skip
+            if lines:
+                shown = lines[:LISTED] + ([f"……另有{len(lines) - LISTED}项"] if len(lines) > LISTED else [])
+                parts += [title, *(f"  {line}" for line in shown)]
+        if not calendar_known(today):
+            parts.append("（注：本年度法定节假日安排尚未载入，工作日按周一至周五计算。）")
+        parts.append("本提醒由碳足迹试点监管平台在工作日自动发送，请登录平台处理。")
+        return "\n".join(parts)
+
+
+def reminders(context: JobContext) -> Outcome:
+    today = dt.date.fromisoformat(context.period)
+    if not is_workday(today):
+        return Outcome(RunState.SKIPPED, f"{format_date_zh(today)}不是工作日（周末或法定节假日），不发提醒")
+    with context.factory() as session:
+        province = only_province(session)
+        cities = {c.id: c for c in session.scalars(select(City).where(City.province_id == province.id))}
+        digests = work_out(session, province.id, today, context)
+        recipients = [(r.id, r.audience, r.city_id, r.channel.value, r.address)
+                      for audience in (Audience.CITY, Audience.PROVINCE)
+                      for r in recipients_for(session, province.id, audience)]  # fmt: skip
+    if not any(digests.values()):
+        return Outcome(RunState.SKIPPED, f"{format_date_zh(today)}没有需要提醒的事项")
+    messages = []
+    for recipient_id, audience, city_id, channel, address in recipients:
+        key = None if audience is Audience.PROVINCE else city_id
+        digest = digests.get(key)
+        if not digest:
+            continue
+        scope = "全省" if key is None else cities[key].name_zh
+        messages.append((f"reminders/{today.isoformat()}/{key or 'province'}/r{recipient_id}", channel, address,
+                         f"{scope}试点工作提醒（{format_date_zh(today)}）", digest.text(scope, today)))  # fmt: skip
+    if not messages:
+        waiting = [("全省" if k is None else cities[k].short_zh) for k, d in digests.items() if d]
+        return Outcome(
+            RunState.SKIPPED, f"有待提醒事项（{'、'.join(waiting)}），但没有对应的发送对象，未发送"
+        )
+    if context.dry_run:
+        return Outcome(RunState.SUCCEEDED, f"演算：将发送提醒{len(messages)}条，未发送")
+    queued = []
+    with transaction(context.factory, actor=SCHEDULER_ACTOR) as session:
+        for key, channel, address, subject, body in messages:
+            message = enqueue(session, key=key, channel=channel, recipient=address, subject=subject, body=body,
+                              now=context.started(), run_id=context.claim.run_id if context.claim else None)  # fmt: skip
+            if message is not None:
+                queued.append(message.id)
+    result = deliver(context.factory, now=context.started(), email=partial(smtp_send, context.settings.mail),
+                     webhook=webhook_post, ids=queued)  # fmt: skip
+    cities_reminded = sum(1 for k, d in digests.items() if d and k is not None)
+    return Outcome(RunState.SUCCEEDED, f"提醒{cities_reminded}个市；排队{len(queued)}条，已发送{len(result.sent)}条"
+                   + (f"，{len(result.retrying)}条将重试" if result.retrying else ""))  # fmt: skip
+
+
+def work_out(
+    session: Session, province_id: int, today: dt.date, context: JobContext
+) -> dict[int | None, Digest]:
+    """Each city's digest (key: city id) and the province's (key None), from today's data."""
+    digests: dict[int | None, Digest] = defaultdict(Digest)
+    reader = system_reader(province_id)
+    reporting = context.settings.reporting
+    current = period_of(today, reporting.frequency)
+    for period in (previous_period(current), current):
+        _updates(session, reader, period, due_date(period, reporting), today, digests)
+    _batches(session, province_id, today, digests)
+    _milestones(session, reader, today, digests)
+    return digests
+
+
+def _updates(session: Session, reader: object, period: Period, due: dt.date, today: dt.date,
+             digests: dict[int | None, Digest]) -> None:  # fmt: skip
+    days = working_days_until(today, due)
+    if days > DUE_SOON:
+        return
+    owing = owing_pilots(session, reader, period)  # type: ignore[arg-type]
+    updates = updates_for(session, [p.id for p in owing], period)
+    missing: dict[int, list[Pilot]] = defaultdict(list)
+    for pilot in owing:
+        update = updates.get(pilot.id)
+        if update is None or update.status not in (UpdateStatus.SUBMITTED, UpdateStatus.ACCEPTED):
+            missing[pilot.city_id].append(pilot)
+    when = (f"今天（{format_date_zh(due)}）截止" if days == 0 and due == today
+            else f"还有{days}个工作日截止（{format_date_zh(due)}）" if days >= 0
+            else f"已于{format_date_zh(due)}截止，逾期{-days}个工作日")  # fmt: skip
+    for city_id, pilots in missing.items():
+        names = "、".join(p.name for p in pilots[:LISTED])
+        digests[city_id].updates.append(
+            f"{period.label_zh}进展{when}，尚有{len(pilots)}个试点未报送：{names}"
+        )
+    if days < 0 and missing:
+        total = sum(len(p) for p in missing.values())
+        digests[None].updates.append(
+            f"{period.label_zh}进展已逾期{-days}个工作日，{len(missing)}个市尚有{total}个试点未报送"
+        )
+
+
+def _batches(session: Session, province_id: int, today: dt.date, digests: dict[int | None, Digest]) -> None:
+    for batch in session.scalars(
+        select(Batch).where(Batch.province_id == province_id, Batch.provincial_deadline >= today)
+    ):
+        days = working_days_until(today, batch.provincial_deadline)
+        if days in BATCH_DAYS:
+            digests[None].batches.append(f"{batch.name_zh}全省申报截止日期为{format_date_zh(batch.provincial_deadline)}，"
+                                         f"还有{days}个工作日")  # fmt: skip
+    waiting = {(city_id, batch_id): count for city_id, batch_id, count in session.execute(
+        select(Application.city_id, Application.batch_id, func.count())
+        .where(Application.status.in_(WAITING_FOR_CITY)).group_by(Application.city_id, Application.batch_id)
+    )}  # fmt: skip
+    rows = session.execute(select(BatchDeadline, Batch).join(BatchDeadline.batch)
+                           .where(Batch.province_id == province_id, BatchDeadline.deadline >= today))  # fmt: skip
+    for deadline, batch in rows:
+        days = working_days_until(today, deadline.deadline)
+        if days in BATCH_DAYS:
+            pending = waiting.get((deadline.city_id, batch.id), 0)
+            extra = f"；本市尚有{pending}份申报待市级初审" if pending else ""
+            digests[deadline.city_id].batches.append(
+                f"{batch.name_zh}本市申报截止日期为{format_date_zh(deadline.deadline)}，还有{days}个工作日{extra}"
+            )
+
+
+def _milestones(session: Session, reader: object, today: dt.date, digests: dict[int | None, Digest]) -> None:
+    late = select(Milestone.pilot_id).where(Milestone.due_date < today, Milestone.achieved_on.is_(None))
+    pilots = {p.id: p for p in session.scalars(
+        visible_pilots(reader).where(Pilot.id.in_(late), Pilot.status.in_(RUNNING))
+    )}  # fmt: skip
+    found = overdue_milestones(session, list(pilots), today)
+    for pilot_id, milestones in found.items():
+        pilot = pilots[pilot_id]
+        for milestone in milestones:
+            days = -working_days_until(today, milestone.due_date)
+            digests[pilot.city_id].milestones.append(
+                f"{pilot.name}：{milestone.title}（应于{format_date_zh(milestone.due_date)}完成，已逾期{days}个工作日）"
+            )
