@@ -146,8 +146,9 @@ def _updates(session: Session, reader: object, period: Period, due: dt.date, tod
         update = updates.get(pilot.id)
         if update is None or update.status not in (UpdateStatus.SUBMITTED, UpdateStatus.ACCEPTED):
             missing[pilot.city_id].append(pilot)
-    when = (f"今天（{format_date_zh(due)}）截止" if days == 0 and due == today
-            else f"还有{days}个工作日截止（{format_date_zh(due)}）" if days >= 0
+    when = (f"今天（{format_date_zh(due)}）截止" if due == today
+            else f"于{format_date_zh(due)}截止，此前已无工作日" if days == 0 and due > today
+            else f"还有{days}个工作日截止（{format_date_zh(due)}）" if days > 0
             else f"已于{format_date_zh(due)}截止，逾期{-days}个工作日")  # fmt: skip
     for city_id, pilots in missing.items():
         names = "、".join(p.name for p in pilots[:LISTED])

@@ -6,20 +6,13 @@ nothing lost."""
 from __future__ import annotations
 
 import datetime as dt
-import email
-import json
-import socket
-import threading
-from email import policy
 from functools import partial
-from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from tracker.config import MailSettings
+from tests.mailserver import Inbox, free_port, mail, robot_server
 from tracker.db import make_engine, make_session_factory
 from tracker.models import MessageState, OutboxMessage
 from tracker.outbox import BACKOFF, MAX_ATTEMPTS, deliver, enqueue, failed_messages, smtp_send, webhook_post
@@ -27,31 +20,11 @@ from tracker.outbox import BACKOFF, MAX_ATTEMPTS, deliver, enqueue, failed_messa
 T0 = dt.datetime(2026, 11, 5, 1, 0, tzinfo=dt.UTC)
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def sessions(cli_database: str):  # type: ignore[no-untyped-def]
     engine = make_engine(cli_database)
     yield make_session_factory(engine)
     engine.dispose()
-
-
-def mail(port: int) -> MailSettings:
-    return MailSettings(host="127.0.0.1", port=port, security="none", username=None, password=None,
-                        sender="cfp-tracker@127.0.0.1")  # fmt: skip
 
 
 def queue(sessions, recipients: list[str]) -> None:  # type: ignore[no-untyped-def]
@@ -145,33 +118,13 @@ def test_two_deliverers_cannot_both_send_a_message(sessions) -> None:  # type: i
     assert outer.sent == [message_id] and inner == [] and sent == ["sheng@127.0.0.1"]
 
 
-class Robot(BaseHTTPRequestHandler):
-    received: list[dict[str, Any]] = []
-
-    def do_POST(self) -> None:
-        Robot.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-        body = json.dumps({"errcode": 0, "errmsg": "ok"}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 def test_a_group_robot_gets_the_summary_once(sessions) -> None:  # type: ignore[no-untyped-def]
-    server = HTTPServer(("127.0.0.1", 0), Robot)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/cgi-bin/webhook/send?key=test"
-    try:
+    with robot_server() as (received, url):
         for _ in range(2):
             with sessions() as session:
                 enqueue(session, key=f"monthly_bulletin:2026-10:wecom:{url}", channel="webhook", recipient=url,
                         subject="调度通报（第10期）", body="全省42个试点，滞后5个。", now=T0)  # fmt: skip
                 session.commit()
         result = deliver(sessions, now=T0, email=lambda m: None, webhook=webhook_post)
-    finally:
-        server.shutdown()
-    assert len(result.sent) == 1 and len(Robot.received) == 1
-    assert Robot.received[0]["msgtype"] == "text" and "滞后5个" in Robot.received[0]["text"]["content"]
+    assert len(result.sent) == 1 and len(received) == 1
+    assert received[0]["msgtype"] == "text" and "滞后5个" in received[0]["text"]["content"]

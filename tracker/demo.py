@@ -21,7 +21,9 @@ from tracker.demo_workplan import build_work_plan_demo
 from tracker.models import (
     Application,
     ApplicationStatus,
+    Audience,
     Batch,
+    Channel,
     City,
     DeadlineException,
     ExpertScore,
@@ -35,6 +37,7 @@ from tracker.models import (
     PlanParticipant,
     Product,
     ProgressUpdate,
+    Recipient,
     Role,
     Task,
     TaskProgress,
@@ -135,6 +138,7 @@ def build_demo(session: Session) -> list[DemoAccount]:
         _pending_applications(session, rng, cities)
         build_work_plan_demo(session, random.Random(SEED + 1), DEMO_ACTOR)  # its own draws: pilots unchanged
         _claims_and_flags(session, accounts)
+        _recipients(session, accounts)
     finally:
         session.info["actor"] = caller
     return accounts
@@ -182,6 +186,27 @@ def _claims_and_flags(session: Session, accounts: list[DemoAccount]) -> None:
     import_claims(session, user, to_csv(corrected), "示例碳标识声明（更正）.csv")
     scan_claims(session, now=now)
     scan_progress(session, now=now)
+
+
+def _recipients(session: Session, accounts: list[DemoAccount]) -> None:
+    """Where the scheduled jobs send in the demo: the province, leadership and each city bureau, at
+    example.com addresses (point TRACKER_MAIL_HOST at a local mail sink to watch them arrive)."""
+    province_id = session.scalars(select(City.province_id)).first()
+    assert province_id is not None
+    session.add_all([
+        Recipient(province_id=province_id, audience=Audience.PROVINCE, channel=Channel.EMAIL,
+                  address="qihouchu@example.com", name="省厅应对气候变化处"),
+        Recipient(province_id=province_id, audience=Audience.LEADERSHIP, channel=Channel.EMAIL,
+                  address="lingdao@example.com", name="厅领导"),
+    ])  # fmt: skip
+    cities = {c.code: c for c in session.scalars(select(City))}
+    for account in accounts:
+        if account.city is not None and account.role is Role.CITY_STAFF:
+            city = cities[account.city]
+            session.add(Recipient(province_id=province_id, audience=Audience.CITY, city_id=city.id,
+                                  channel=Channel.EMAIL, address=f"{account.username}@example.com",
+                                  name=f"{city.name_zh}生态环境局"))  # fmt: skip
+    session.flush()
 
 
 def _build_pilots(session: Session, rng: random.Random, cities: list[City]) -> None:

@@ -56,6 +56,13 @@ def jobs_run(name: str, period: str, dry_run: bool) -> None:
             f"no job named {name} (have: {', '.join(JOB_BY_ID)})",
         )
         return
+    from tracker.errors import TrackerError
+
+    try:
+        period = spec.normalize_period(period)
+    except TrackerError as error:
+        fail(error.message_zh, error.message_en)
+        return
     settings = get_settings()
     if dry_run:
         outcome = spec.work(JobContext(_factory(), settings, period, dry_run=True))
