@@ -86,3 +86,51 @@ def test_the_jobs_cli_runs_a_period_once_and_keeps_the_history(cli_database: str
     assert history.output.count("flag_scan") == 1 and "succeeded" in history.output
     unknown = run(cli, ["jobs", "run", "nightly", "--period", "2026-11-24"])
     assert unknown.exit_code != 0 and "没有名为 nightly 的任务" in unknown.output
+
+
+@pytest.mark.parametrize(
+    ("utc", "job", "period"),
+    [
+        # 16:30 UTC on the last day of a month is already 00:30 on the 1st in Shanghai
+        (dt.datetime(2026, 2, 28, 16, 30, tzinfo=dt.UTC), "monthly_bulletin", "2026-02"),  # 28-day February
+        (dt.datetime(2024, 2, 29, 16, 30, tzinfo=dt.UTC), "monthly_bulletin", "2024-02"),  # leap year
+        (dt.datetime(2026, 2, 28, 15, 30, tzinfo=dt.UTC), "monthly_bulletin", "2026-01"),  # 23:30 on 28 Feb
+        (dt.datetime(2025, 12, 31, 16, 30, tzinfo=dt.UTC), "monthly_bulletin", "2025-12"),  # year end
+        (dt.datetime(2025, 12, 31, 16, 30, tzinfo=dt.UTC), "quarterly_bulletin", "2025Q4"),
+        (dt.datetime(2026, 3, 31, 15, 59, tzinfo=dt.UTC), "quarterly_bulletin", "2025Q4"),  # 23:59 on 31 Mar
+        (dt.datetime(2026, 3, 31, 16, 0, tzinfo=dt.UTC), "quarterly_bulletin", "2026Q1"),  # midnight, 1 Apr
+        (dt.datetime(2025, 9, 30, 16, 30, tzinfo=dt.UTC), "reminders", "2025-10-01"),  # National Day
+    ],
+)
+def test_the_period_of_a_fire_is_taken_in_shanghai_time_across_month_and_quarter_ends(
+    utc, job, period
+) -> None:  # type: ignore[no-untyped-def]
+    assert JOB_BY_ID[job].period(utc.astimezone(SHANGHAI)) == period
+
+
+def test_bulletin_fires_land_on_the_8th_in_shanghai_whatever_the_server_zone(settings) -> None:  # type: ignore[no-untyped-def]
+    monthly, quarterly = JOB_BY_ID["monthly_bulletin"], JOB_BY_ID["quarterly_bulletin"]
+    fire = monthly.trigger(settings).get_next_fire_time(None, dt.datetime(2026, 1, 31, 20, 0, tzinfo=dt.UTC))
+    assert fire.astimezone(dt.UTC) == dt.datetime(2026, 2, 8, 1, 0, tzinfo=dt.UTC)  # 09:00 Shanghai
+    assert monthly.period(fire.astimezone(SHANGHAI)) == "2026-01"
+    fire = quarterly.trigger(settings).get_next_fire_time(None, dt.datetime(2026, 2, 1, tzinfo=dt.UTC))
+    assert fire.astimezone(SHANGHAI) == dt.datetime(2026, 4, 8, 10, 0, tzinfo=SHANGHAI)
+    assert quarterly.period(fire.astimezone(SHANGHAI)) == "2026Q1"
+
+
+@pytest.mark.parametrize(("job", "text", "canonical"), [
+    ("monthly_bulletin", "2025-10", "2025-10"), ("monthly_bulletin", "2025年10月", "2025-10"),
+    ("quarterly_bulletin", "2025年第3季度", "2025Q3"), ("reminders", "2026年2月14日", "2026-02-14"),
+])  # fmt: skip
+def test_periods_typed_by_hand_are_read_in_either_form(job, text, canonical) -> None:  # type: ignore[no-untyped-def]
+    assert JOB_BY_ID[job].normalize_period(text) == canonical
+
+
+@pytest.mark.parametrize(("job", "text"), [("monthly_bulletin", "2025Q3"), ("monthly_bulletin", "2025-13"),
+                                           ("quarterly_bulletin", "2025-10"), ("reminders", "2026-02-30")])  # fmt: skip
+def test_a_wrong_period_is_refused_in_both_languages(cli_database: str, job, text) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(cli, ["jobs", "run", job, "--period", text])
+    assert result.exit_code != 0 and "/" not in result.output.splitlines()[0] or "Not" in result.output
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in result.output) and any(
+        w in result.output for w in ("Not", "not")
+    )
