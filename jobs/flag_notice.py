@@ -81,10 +81,16 @@ def _by_code(city_of: dict[int, City]):  # type: ignore[no-untyped-def]
 
 def _lines(flags: list[Flag]) -> str:
     ranked = sorted(flags, key=lambda f: (ORDER.get(f.severity, 9), f.id))
-    lines = [f"[{label(f.severity)}] {rule_name(f.rule_id)}：{f.message_zh}" for f in ranked[:LISTED]]
+    lines = [f"[{label(f.severity)}] {_subject(f)}{rule_name(f.rule_id)}：{f.message_zh}（线索编号{f.id}）"
+             for f in ranked[:LISTED]]  # fmt: skip
     if len(ranked) > LISTED:
         lines.append(f"……另有{len(ranked) - LISTED}条，请登录平台“风险线索核查”页查看")
     return "\n".join(lines) + "\n\n本通知由碳足迹试点监管平台夜间核查后自动发送，每条线索只通知一次。"
+
+
+def _subject(flag: Flag) -> str:
+    """Whose flag: the pilot's name (a claim not tied to a pilot is named by its message)."""
+    return f"{flag.pilot.name}，" if flag.pilot is not None else ""
 
 
 def _send(session: Session, key: str, recipient: Recipient, subject: str, body: str, now: dt.datetime,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -14,6 +14,9 @@ from tracker.db import Base, code_str, intpk, utcnow
 from tracker.models.audited import Audited
 from tracker.models.enums import enum_column
 from tracker.models.geography import City
+
+if TYPE_CHECKING:
+    from tracker.models.pilots import Pilot
 
 
 class FlagStatus(StrEnum):
@@ -60,3 +63,4 @@ class Flag(Base, Audited):
     closed_at: Mapped[dt.datetime | None]
 
     city: Mapped[City | None] = relationship()
+    pilot: Mapped[Pilot | None] = relationship(viewonly=True)
