@@ -165,3 +165,28 @@ def test_a_message_that_failed_for_good_is_reported_in_the_next_run(
     (province,) = inbox.to("sheng@127.0.0.1")
     assert "仍未送达" in province.get_body(("plain",)).get_content()
     assert "仍未送达" not in inbox.to("changzhi@127.0.0.1")[0].get_body(("plain",)).get_content()
+
+
+def test_a_run_that_dies_after_queuing_is_retried_without_a_second_bulletin_or_message(
+    db, session_factory, settings, world, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import jobs.bulletins
+    from jobs.scheduler import deliver_due
+
+    recipient(db, Audience.PROVINCE, "sheng@127.0.0.1")
+    recipient(db, Audience.CITY, "changzhi@127.0.0.1", "长治")
+    real_deliver = jobs.bulletins.deliver
+
+    def dies(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("进程在发送前终止")
+
+    with smtp_server() as (inbox, port):
+        monkeypatch.setattr(jobs.bulletins, "deliver", dies)
+        first = run(session_factory, settings, port=port)
+        monkeypatch.setattr(jobs.bulletins, "deliver", real_deliver)
+        retry = run(session_factory, settings, port=port, when=ISSUE_DAY + dt.timedelta(hours=1))
+        deliver_due(session_factory, dataclasses.replace(settings, mail=mail(port)))  # the delivery loop
+        deliver_due(session_factory, dataclasses.replace(settings, mail=mail(port)))
+    assert first.state is RunState.FAILED and retry.ran and retry.state is RunState.SUCCEEDED
+    assert sorted(m["To"] for m in inbox.messages) == ["changzhi@127.0.0.1", "sheng@127.0.0.1"]
+    assert len(db.scalars(select(Bulletin)).all()) == 4 and len(db.scalars(select(OutboxMessage)).all()) == 2
