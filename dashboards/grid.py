@@ -23,6 +23,8 @@ def locale_text() -> dict[str, str]:
 
 def data_grid(grid_id: str, column_defs: list[dict[str, Any]], row_data: list[dict[str, Any]] | None = None,
               *, height: str = "65vh", floating_filter: bool = False) -> dag.AgGrid:  # fmt: skip
+    """A grid of ``height``; ``height="auto"`` for a short list: as tall as its rows, no pages."""
+    auto = height == "auto"
     return dag.AgGrid(
         id=grid_id,
         columnDefs=column_defs,
@@ -34,11 +36,12 @@ def data_grid(grid_id: str, column_defs: list[dict[str, Any]], row_data: list[di
             "floatingFilter": floating_filter,
         },
         dashGridOptions={
-            "pagination": True,
+            "pagination": not auto,
             "paginationPageSize": 50,
             "animateRows": False,
             "localeText": locale_text(),
-        },
-        style={"height": height},
+        }
+        | ({"domLayout": "autoHeight"} if auto else {}),
+        style={} if auto else {"height": height},
         className="ag-theme-quartz",
     )

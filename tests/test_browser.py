@@ -39,6 +39,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             make.pilot("太原", product="钢铁", name="示例太原钢铁有限公司碳足迹试点")
             for _ in range(3):
                 make.application("长治", status=ApplicationStatus.SUBMITTED)
+            _jobs_world(session, make)
         app = create_app(make_settings(url, tmp), factory)
         server = make_server("127.0.0.1", 0, app.server, threaded=True)
         thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -46,6 +47,30 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_port}"
         server.shutdown()
         engine.dispose()
+
+
+def _jobs_world(session: Any, make: Factory) -> None:
+    """What the jobs pages show: an archived bulletin, a failed message, a recipient."""
+    import datetime as dt
+
+    from tracker.bulletin_archive import archive_bulletin
+    from tracker.models import Audience, Channel, MessageState
+    from tracker.outbox import enqueue
+    from tracker.recipients import RecipientEntry, save_recipient
+
+    admin = make.user(Role.PROVINCE_ADMIN, None, username="province_admin")
+    now = dt.datetime(2026, 11, 8, 1, 0, tzinfo=dt.UTC)
+    archive_bulletin(session, province_id=admin.province_id, kind="monthly", period="2026-10", cut="province",
+                     city_id=None, number=10, issued_on=now.date(), title="山西省产品碳足迹管理试点调度通报 第10期",
+                     summary="全省试点 3 个", file_name="调度通报-2026-10-全省.xlsx", content_type="application/octet-stream",
+                     content=b"bulletin file", run_id=None, now=now)  # fmt: skip
+    message = enqueue(session, key="browser/failed", channel="email", recipient="qhc@example.com",
+                      subject="调度通报 第10期", body="...", now=now)  # fmt: skip
+    assert message is not None
+    message.state, message.attempts, message.last_error = MessageState.FAILED, 5, "ConnectionRefusedError"
+    save_recipient(session, admin, RecipientEntry(Audience.CITY, make.city("长治"), Channel.EMAIL, "cz@example.com",
+                                                  "长治市局"))  # fmt: skip
+    session.commit()
 
 
 @pytest.fixture(scope="module")
@@ -175,5 +200,41 @@ def test_a_pilot_name_opens_its_page_with_figures_and_charts(
     page.wait_for_selector("#city-dues")
     assert "示例长治焦炭有限公司碳足迹试点" in page.locator("#city-dues").inner_text()
     page.screenshot(path=str(artifacts / "city-workspace.png"), full_page=True)
+    assert problems == []
+    context.close()
+
+
+def test_the_admin_walks_the_jobs_pages_and_downloads_a_bulletin(
+    live_server: str, browser: Any, artifacts: Path
+) -> None:
+    context, page, problems = watched_page(browser)
+    page.goto(f"{live_server}/login")
+    page.fill("#username", "province_admin")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_url(f"{live_server}/")
+    page.wait_for_selector("#shell-user")
+    for name in ("调度通报", "定时任务", "发送对象"):
+        assert page.get_by_role("link", name=name).count() == 1, name
+
+    page.get_by_role("link", name="调度通报").click()
+    page.wait_for_selector("#bul-grid .ag-row")
+    assert "第10期" in page.locator("#bul-grid").inner_text()
+    with page.expect_download() as download:
+        page.get_by_text("调度通报-2026-10-全省.xlsx").click()
+    assert download.value.suggested_filename == "调度通报-2026-10-全省.xlsx"
+    page.screenshot(path=str(artifacts / "bulletins-admin.png"), full_page=True)
+
+    page.get_by_role("link", name="定时任务").click()
+    page.wait_for_selector("#jobs-failed .ag-row")
+    assert "月度调度通报" in page.locator("#jobs-schedule").inner_text()
+    assert "qhc@example.com" in page.locator("#jobs-failed").inner_text()
+    page.screenshot(path=str(artifacts / "jobs-admin.png"), full_page=True)
+
+    page.get_by_role("link", name="发送对象").click()
+    page.wait_for_selector("#rcp-grid .ag-row")
+    page.locator("#rcp-grid .ag-row", has_text="长治市局").first.click()
+    page.wait_for_function("document.querySelector('#rcp-address')?.value === 'cz@example.com'")
+    page.screenshot(path=str(artifacts / "recipients-admin.png"), full_page=True)
     assert problems == []
     context.close()

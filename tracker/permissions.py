@@ -45,6 +45,8 @@ class Action(StrEnum):
     VIEW_AUDIT = "view_audit"
     MANAGE_USERS = "manage_users"
     VIEW_WORK_PLAN = "view_work_plan"  # the provincial work plan: province-level, not for city users
+    VIEW_JOBS = "view_jobs"  # the jobs page (runs, schedule, failed messages): provincial roles
+    MANAGE_RECIPIENTS = "manage_recipients"  # who bulletins go to: the admin, and a city its own
 
 
 class PermissionDenied(Exception):
@@ -68,8 +70,8 @@ PROVINCIAL_ROLES = frozenset({Role.PROVINCE_ADMIN, Role.PROVINCE_STAFF})
 WRITING_ROLES = frozenset({Role.PROVINCE_ADMIN, Role.PROVINCE_STAFF, Role.CITY_STAFF})
 _ALLOWED: dict[Role, frozenset[Action]] = {
     Role.PROVINCE_ADMIN: frozenset(Action),
-    Role.PROVINCE_STAFF: frozenset(Action) - {Action.MANAGE_USERS},
-    Role.CITY_STAFF: frozenset(Action) - {Action.MANAGE_USERS, Action.VIEW_WORK_PLAN},
+    Role.PROVINCE_STAFF: frozenset(Action) - {Action.MANAGE_USERS, Action.MANAGE_RECIPIENTS},
+    Role.CITY_STAFF: frozenset(Action) - {Action.MANAGE_USERS, Action.VIEW_WORK_PLAN, Action.VIEW_JOBS},
     Role.LEADER: frozenset({Action.VIEW, Action.EXPORT, Action.VIEW_WORK_PLAN}),
 }
 # Objects whose city is their pilot's city.
@@ -320,7 +322,7 @@ def visible_work_plan_tasks(user: object) -> Select[WorkPlanTask]:
 
 
 def may_view_jobs(user: object) -> bool:
-    return is_active_user(user) and isinstance(user, User) and user.role in PROVINCIAL_ROLES
+    return may(user, Action.VIEW_JOBS)
 
 
 def may_run_jobs(user: object) -> bool:
@@ -337,8 +339,9 @@ def require_run_jobs(user: object) -> None:
 
 def may_manage_recipients(user: object, audience: Audience | None = None, city: City | None = None) -> bool:
     """Whether the user may add or change recipients at all, or of this audience and city."""
-    if not (is_active_user(user) and isinstance(user, User)):
+    if not may(user, Action.MANAGE_RECIPIENTS):
         return False
+    assert isinstance(user, User)
     if city is not None and city.province_id != user.province_id:
         return False
     if user.role is Role.PROVINCE_ADMIN:

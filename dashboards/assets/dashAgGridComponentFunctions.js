@@ -7,3 +7,10 @@ dagcomponentfuncs.PilotLink = function (props) {
   if (!id) { return props.value || ""; }
   return React.createElement("a", { href: "/pilot?id=" + encodeURIComponent(id) }, props.value);
 };
+
+// An archived bulletin's download link (/bulletins/N/download); the id comes from the row.
+dagcomponentfuncs.BulletinLink = function (props) {
+  var id = props.data && props.data.id;
+  if (!id) { return props.value || ""; }
+  return React.createElement("a", { href: "/bulletins/" + encodeURIComponent(id) + "/download", download: "" }, props.value);
+};

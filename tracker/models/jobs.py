@@ -152,6 +152,8 @@ class Bulletin(Base):
     run_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
+    city: Mapped[City | None] = relationship(viewonly=True)
+
 
 class JobRequest(Base):
     """A "run now" asked for in the dashboard. The web worker only writes this row; the scheduler

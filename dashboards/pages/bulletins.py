@@ -1,0 +1,82 @@
+"""调度通报 (/bulletins): the archive of dispatch bulletins, every file as it was sent.
+
+Each role sees the cuts it may read (tracker.permissions.visible_bulletins): the province and its
+leaders every cut, a city bureau its own city's. A file is downloaded through
+/bulletins/<id>/download, which asks the same function and audits the download."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import Dash, html
+from sqlalchemy.orm import joinedload
+
+from dashboards.access import db_session, guarded_layout
+from dashboards.grid import data_grid
+from tracker.bulletin_archive import KIND_ZH
+from tracker.errors import TrackerError
+from tracker.i18n import _
+from tracker.labels import format_date_zh
+from tracker.models import Bulletin, User
+from tracker.periods import Frequency, parse_period
+from tracker.permissions import Action, visible_bulletins
+
+PATH = "/bulletins"
+NAME = _("调度通报")
+ORDER = 7.2
+REQUIRED_ACTION = Action.VIEW
+GRID = "bul-grid"
+CUT_ZH = {"province": _("全省"), "leadership": _("领导摘要")}
+
+
+def period_label(kind: str, period: str) -> str:
+    """2026-10 → 2026年10月; 2026Q3 → 2026年第3季度 (the key itself if it is not a period)."""
+    try:
+        return parse_period(period, Frequency.MONTHLY if kind == "monthly" else Frequency.QUARTERLY).label_zh
+    except TrackerError:
+        return period
+
+
+def cut_label(bulletin: Bulletin) -> str:
+    if bulletin.city is not None:
+        return bulletin.city.short_zh
+    return CUT_ZH.get(bulletin.cut, bulletin.cut)
+
+
+def _size(size: int) -> str:
+    return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} B"
+
+
+def bulletin_rows(session: Any, user: User) -> list[dict[str, Any]]:
+    stmt = visible_bulletins(user).options(joinedload(Bulletin.city))
+    bulletins = session.scalars(stmt.order_by(Bulletin.issued_on.desc(), Bulletin.id)).all()
+    return [{
+        "id": b.id, "number": _("第{n}期").format(n=b.number), "kind": KIND_ZH.get(b.kind, b.kind),
+        "period": period_label(b.kind, b.period), "cut": cut_label(b), "issued_on": format_date_zh(b.issued_on),
+        "title": b.title, "summary": b.summary, "file": b.file_name, "size": _size(b.size),
+    } for b in bulletins]  # fmt: skip
+
+
+@guarded_layout(REQUIRED_ACTION)
+def layout(user: User, **_query: Any) -> Any:
+    with db_session() as session:
+        rows = bulletin_rows(session, user)
+    columns = [{"field": "number", "headerName": _("期号"), "width": 90},
+               {"field": "kind", "headerName": _("类型"), "width": 90},
+               {"field": "period", "headerName": _("期别"), "width": 140},
+               {"field": "cut", "headerName": _("版本"), "width": 110},
+               {"field": "issued_on", "headerName": _("印发日期"), "width": 140},
+               {"field": "title", "headerName": _("标题"), "flex": 1, "minWidth": 260},
+               {"field": "summary", "headerName": _("摘要"), "flex": 2, "minWidth": 300, "tooltipField": "summary"},
+               {"field": "file", "headerName": _("文件（点击下载）"), "width": 280, "cellRenderer": "BulletinLink"},
+               {"field": "size", "headerName": _("大小"), "width": 90}]  # fmt: skip
+    return html.Div([
+        html.H2(_("调度通报"), className="h4"),
+        html.P(_("每期调度通报由定时任务生成并发送，此处保存发送时的原件（共 {n} 份）。市级用户只能看到本市版本；"
+                 "每次下载都记入审计日志。").format(n=len(rows)), className="text-muted small"),
+        data_grid(GRID, columns, rows, height="70vh"),
+    ])  # fmt: skip
+
+
+def register_callbacks(app: Dash) -> None:
+    """No callbacks: the archive is read per visit; files are plain downloads."""

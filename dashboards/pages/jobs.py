@@ -1,0 +1,244 @@
+"""定时任务 (/jobs): the scheduled jobs as the provincial bureau watches them.
+
+Every job with its schedule and next run (in the configured time zone), the history of runs (state,
+attempt, what it did or why it was skipped, the error text), "run now" requests waiting for the
+scheduler, and messages that failed for good. Provincial staff read; only the provincial
+administrator asks for a run or sends failed messages again. A web worker never runs a job: "run
+now" writes a request that the scheduler process takes (jobs.control), through the same claim as a
+scheduled run, so a period already done is refused and nothing is sent twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import dash_bootstrap_components as dbc
+from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+from flask import current_app
+
+from dashboards.access import db_session, guarded_layout, request_user
+from dashboards.grid import data_grid
+from dashboards.widgets import ROW_ID, alert
+from jobs.control import next_runs, pending_requests, request_run
+from jobs.schedule import JOB_BY_ID, JOBS
+from tracker.errors import TrackerError
+from tracker.i18n import _
+from tracker.job_runs import run_history
+from tracker.labels import format_datetime_zh
+from tracker.models import JobRun, RunState, User
+from tracker.outbox import failed_messages, requeue_failed
+from tracker.permissions import Action, PermissionDenied, may_run_jobs
+
+PATH = "/jobs"
+NAME = _("定时任务")
+ORDER = 8.5
+REQUIRED_ACTION = Action.VIEW_JOBS
+HISTORY_LIMIT = 200
+
+SCHEDULE, HISTORY, PENDING, FAILED = "jobs-schedule", "jobs-history", "jobs-pending", "jobs-failed"
+JOB, PERIOD, RUN, REQUEUE, MESSAGE = "jobs-job", "jobs-period", "jobs-run", "jobs-requeue", "jobs-message"
+REFRESH, TICK, RELOAD = "jobs-refresh", "jobs-tick", "jobs-reload"
+STATE_ZH = {RunState.RUNNING: _("运行中"), RunState.SUCCEEDED: _("完成"), RunState.FAILED: _("失败（将重试）"),
+            RunState.SKIPPED: _("跳过")}  # fmt: skip
+CHANNEL_ZH = {"email": _("电子邮件"), "webhook": _("群机器人")}
+PERIOD_HINT = {
+    "day": _("日期，如 2026-11-24"),
+    "month": _("月份，如 2026-10"),
+    "quarter": _("季度，如 2026Q3"),
+}
+
+
+def _settings() -> Any:
+    return current_app.config["TRACKER_SETTINGS"]
+
+
+def _trigger_zh(trigger: str) -> str:
+    """scheduled → 定时; manual:admin → 手动（admin）; cli → 命令行."""
+    kind, _sep, who = trigger.partition(":")
+    word = {"scheduled": _("定时"), "manual": _("手动"), "cli": _("命令行")}.get(kind, kind)
+    return f"{word}（{who}）" if who else word
+
+
+def _last_line(text: str | None) -> str:
+    """The gist of an error (a traceback's last line); the whole text is in the tooltip."""
+    lines = [line for line in (text or "").strip().splitlines() if line.strip()]
+    return lines[-1].strip() if lines else ""
+
+
+def _name(job: str) -> str:
+    spec = JOB_BY_ID.get(job)
+    return spec.name_zh if spec else job
+
+
+def schedule_rows() -> list[dict[str, Any]]:
+    settings = _settings()
+    return [{
+        "id": p.spec.id, "name": p.spec.name_zh, "cron": p.cron,
+        "next_run": format_datetime_zh(p.next_run, settings.timezone), "next_period": p.next_period or "",
+    } for p in next_runs(settings, dt.datetime.now(dt.UTC))]  # fmt: skip
+
+
+def _duration(run: JobRun) -> str:
+    if run.finished_at is None or run.started_at is None:
+        return ""
+    seconds = max(0, int((run.finished_at - run.started_at).total_seconds()))
+    return (
+        _("{m}分{s}秒").format(m=seconds // 60, s=seconds % 60)
+        if seconds >= 60
+        else _("{s}秒").format(s=seconds)
+    )
+
+
+def history_rows(session: Any) -> list[dict[str, Any]]:
+    tz = _settings().timezone
+    return [{
+        "id": r.id, "name": _name(r.job), "period": r.period, "state": STATE_ZH.get(r.state, r.state.value),
+        "attempt": r.attempt, "trigger": _trigger_zh(r.trigger), "started": format_datetime_zh(r.started_at, tz),
+        "finished": format_datetime_zh(r.finished_at, tz), "duration": _duration(r), "reason": r.reason or "",
+        "error": _last_line(r.error), "error_text": r.error or "", "worker": r.worker,
+    } for r in run_history(session, limit=HISTORY_LIMIT)]  # fmt: skip
+
+
+def pending_rows(session: Any) -> list[dict[str, Any]]:
+    tz = _settings().timezone
+    return [{"id": r.id, "name": _name(r.job), "period": r.period, "by": r.requested_by,
+             "at": format_datetime_zh(r.requested_at, tz)} for r in pending_requests(session)]  # fmt: skip
+
+
+def failed_rows(session: Any) -> list[dict[str, Any]]:
+    tz = _settings().timezone
+    return [{
+        "id": m.id, "row_id": str(m.id), "recipient": m.recipient, "channel": CHANNEL_ZH.get(m.channel, m.channel),
+        "subject": m.subject, "attempts": m.attempts, "last_try": format_datetime_zh(m.next_attempt_at, tz),
+        "error": m.last_error or "",
+    } for m in failed_messages(session)]  # fmt: skip
+
+
+def _columns(spec: list[tuple[str, str, int | None]]) -> list[dict[str, Any]]:
+    return [{"field": key, "headerName": caption} | ({"width": width} if width else {"flex": 1, "minWidth": 220})
+            for key, caption, width in spec]  # fmt: skip
+
+
+def _run_box(admin: bool) -> Any:
+    """The administrator's "run now" form (others see that only the administrator may)."""
+    if not admin:
+        return html.P(_("手动运行任务、重发失败消息仅限省级管理员。"), className="text-muted small")
+    options = [{"label": f"{spec.name_zh}（{spec.id}）", "value": spec.id} for spec in JOBS]
+    return dbc.Row([
+        dbc.Col([dbc.Label(_("任务"), html_for=JOB, className="small mb-0"),
+                 dcc.Dropdown(id=JOB, options=options, value=None, placeholder=_("选择任务"), clearable=False)], md=4),
+        dbc.Col([dbc.Label(_("期别"), html_for=PERIOD, className="small mb-0"),
+                 dbc.Input(id=PERIOD, type="text", placeholder=_("如 2026-10、2026Q3 或 2026-11-24"), maxLength=20)],
+                md=3),
+        dbc.Col(dbc.Button(_("立即运行"), id=RUN, color="primary", className="mt-4"), md=2),
+        dbc.Col(html.P(_("请求由调度进程在约20秒内执行；每个任务每期只运行一次，已完成的期别不会重复发送。"),
+                       className="text-muted small mt-4"), md=3),
+    ], className="g-2 mb-2")  # fmt: skip
+
+
+@guarded_layout(REQUIRED_ACTION)
+def layout(user: User, **_query: Any) -> Any:
+    admin = may_run_jobs(user)
+    tz_name = str(_settings().timezone)
+    schedule_columns = _columns([("name", _("任务"), 160), ("id", _("编号"), 170), ("cron", _("计划（cron）"), 160),
+                                 ("next_run", _("下次运行"), 190), ("next_period", _("对应期别"), None)])  # fmt: skip
+    history_columns = _columns([("started", _("开始"), 170), ("name", _("任务"), 140), ("period", _("期别"), 110),
+                                ("state", _("状态"), 120), ("attempt", _("第几次"), 90), ("trigger", _("方式"), 130),
+                                ("duration", _("用时"), 90), ("reason", _("结果/跳过原因"), None),
+                                ("error", _("错误"), 260)])  # fmt: skip
+    history_columns[-1] |= {"tooltipField": "error_text"}
+    pending_columns = _columns([("name", _("任务"), 160), ("period", _("期别"), 120), ("by", _("申请人"), 120),
+                                ("at", _("申请时间"), None)])  # fmt: skip
+    failed_columns = _columns([("recipient", _("收件人"), 240), ("channel", _("方式"), 100), ("subject", _("主题"), None),
+                               ("attempts", _("已尝试"), 90), ("last_try", _("最后尝试"), 170),
+                               ("error", _("错误"), 300)])  # fmt: skip
+    failed_grid = data_grid(FAILED, failed_columns, [], height="30vh")
+    failed_grid.getRowId = ROW_ID
+    if admin:  # only the administrator picks messages to send again
+        failed_grid.dashGridOptions = {**failed_grid.dashGridOptions, "rowSelection": {
+            "mode": "multiRow", "checkboxes": True, "headerCheckbox": True, "enableClickSelection": False}}  # fmt: skip
+    return html.Div([
+        dcc.Store(id=REFRESH, data=0),
+        dcc.Interval(id=TICK, interval=30_000),
+        html.Div([
+            html.H2(_("定时任务"), className="h4 d-inline-block me-3"),
+            dbc.Button(_("刷新"), id=RELOAD, color="link", size="sm", className="align-baseline"),
+        ]),
+        html.P(_("调度进程（tracker scheduler）独立于网页运行；时间均为 {tz}。每个任务每期只运行一次；"
+                 "失败或中断的运行会自动重试。").format(tz=tz_name), className="text-muted small"),
+        html.H3(_("计划"), className="h6 mt-3"),
+        data_grid(SCHEDULE, schedule_columns, schedule_rows(), height="auto"),
+        html.H3(_("手动运行"), className="h6 mt-3"),
+        _run_box(admin),
+        html.Div(id=MESSAGE),
+        html.H3(_("等待执行的手动运行请求"), className="h6 mt-3"),
+        data_grid(PENDING, pending_columns, [], height="auto"),
+        html.H3(_("发送失败的消息"), className="h6 mt-3"),
+        html.P(_("多次重试仍未送达的消息保留在此，并在下一期通报中报告；修复邮件服务器或地址后可重新发送。"),
+               className="text-muted small mb-1"),
+        failed_grid,
+        dbc.Button(_("重新发送所选"), id=REQUEUE, color="warning", size="sm", className="mt-2", disabled=not admin,
+                   style=None if admin else {"display": "none"}),
+        html.H3(_("运行记录（最近 {n} 次）").format(n=HISTORY_LIMIT), className="h6 mt-3"),
+        data_grid(HISTORY, history_columns, [], height="45vh"),
+    ])  # fmt: skip
+
+
+def register_callbacks(app: Dash) -> None:
+    @app.callback(
+        Output(HISTORY, "rowData"), Output(PENDING, "rowData"), Output(FAILED, "rowData"), Output(SCHEDULE, "rowData"),
+        Input(REFRESH, "data"), Input(TICK, "n_intervals"), Input(RELOAD, "n_clicks"),
+    )  # fmt: skip
+    def load(_refresh: Any, _tick: Any, _reload: Any) -> tuple[Any, ...]:
+        request_user(REQUIRED_ACTION)
+        with db_session() as session:
+            return history_rows(session), pending_rows(session), failed_rows(session), schedule_rows()
+
+    @app.callback(
+        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
+        Input(RUN, "n_clicks"), State(JOB, "value"), State(PERIOD, "value"), State(REFRESH, "data"),
+        prevent_initial_call=True,
+    )  # fmt: skip
+    def run(_clicks: Any, job: Any, period: Any, refresh: Any) -> tuple[Any, Any]:
+        user = request_user(REQUIRED_ACTION)
+        if ctx.triggered_id != RUN:
+            raise PreventUpdate
+        if not isinstance(job, str) or job not in JOB_BY_ID:
+            return alert(_("请选择要运行的任务"), "warning"), no_update
+        if not isinstance(period, str) or not period.strip():
+            return alert(
+                _("请填写期别：{hint}").format(hint=PERIOD_HINT[JOB_BY_ID[job].kind]), "warning"
+            ), no_update
+        try:
+            with db_session() as session:
+                request = request_run(session, user, job, period.strip(), now=dt.datetime.now(dt.UTC))
+                done = _(
+                    "已提交运行请求：{name} {period}（调度进程将在约20秒内执行，结果见运行记录）"
+                ).format(name=_name(request.job), period=request.period)
+        except (TrackerError, PermissionDenied) as error:
+            return alert(error.message_zh, "danger"), no_update
+        return alert(done), (refresh or 0) + 1
+
+    @app.callback(
+        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
+        Input(REQUEUE, "n_clicks"), State(FAILED, "selectedRows"), State(REFRESH, "data"),
+        prevent_initial_call=True,
+    )  # fmt: skip
+    def requeue(_clicks: Any, rows: Any, refresh: Any) -> tuple[Any, Any]:
+        user = request_user(REQUIRED_ACTION)
+        if ctx.triggered_id != REQUEUE:
+            raise PreventUpdate
+        ids = [row["id"] for row in rows or [] if isinstance(row, dict) and type(row.get("id")) is int]
+        if not ids:
+            return alert(_("请先勾选要重新发送的消息"), "warning"), no_update
+        try:
+            with db_session() as session:
+                requeued = requeue_failed(session, user, ids, now=dt.datetime.now(dt.UTC))
+        except PermissionDenied as error:
+            return alert(error.message_zh, "danger"), no_update
+        if not requeued:
+            return alert(_("所选消息已不在失败列表中，未做更改"), "warning"), (refresh or 0) + 1
+        return alert(_("已将 {n} 条消息重新排队，调度进程将在1分钟内发送").format(n=len(requeued))), (
+            refresh or 0
+        ) + 1
