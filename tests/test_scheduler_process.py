@@ -125,7 +125,34 @@ def test_tracker_scheduler_sends_the_months_bulletins_at_the_configured_time(
         archive = session.scalars(select(Bulletin)).all()
         assert {b.cut for b in archive} >= {"province", "leadership"} and len(archive) == len(received)
         assert session.scalars(select(City)).first() is not None
+        province_cut = next(b for b in archive if b.cut == "province")
+    _the_archive_page_offers_them(cli_database, tmp_path, sessions, province_cut.id, attachment.get_content())
     engine.dispose()
+
+
+def _the_archive_page_offers_them(url: str, tmp_path: Path, sessions, bulletin_id: int, sent: bytes) -> None:  # type: ignore[no-untyped-def]
+    """The demo admin finds the bulletins on the 调度通报 page and downloads the file that was mailed;
+    the 长治 city user sees only 长治's cut and gets 404 for the province's."""
+    import json
+
+    from dashboards.app import create_app
+    from tests.conftest import make_settings
+    from tests.web import call_callback, component, login
+    from tracker.demo import DEMO_PASSWORD
+
+    app = create_app(make_settings(url, tmp_path), sessions)
+    client = app.server.test_client()
+    login(client, "admin", DEMO_PASSWORD)
+    shown = json.dumps(call_callback(client, app, "_pages_content", {"_pages_location": "/bulletins"}).get_json(),
+                       ensure_ascii=False)  # fmt: skip
+    assert "第1期" in shown and "领导摘要" in shown and "长治" in shown
+    download = client.get(f"/bulletins/{bulletin_id}/download")
+    assert download.status_code == 200 and download.data == sent
+    client.post("/logout")
+    login(client, "changzhi", DEMO_PASSWORD)
+    layout = call_callback(client, app, "_pages_content", {"_pages_location": "/bulletins"}).get_json()
+    assert {row["cut"] for row in component(layout, "bul-grid")["rowData"]} == {"长治"}
+    assert client.get(f"/bulletins/{bulletin_id}/download").status_code == 404
 
 
 def _finished(sessions) -> bool:  # type: ignore[no-untyped-def]
