@@ -213,11 +213,14 @@ def test_the_admin_walks_the_jobs_pages_and_downloads_a_bulletin(
     page.fill("#password", PASSWORD)
     page.click("#login-submit")
     page.wait_for_url(f"{live_server}/")
-    page.wait_for_selector("#shell-user")
+    page.wait_for_selector("#ov-total")  # the overview: figures and charts drawn
+    page.wait_for_selector("#ov-scatter .main-svg")
+    assert page.locator("#ov-total").inner_text() == "3"
+    page.screenshot(path=str(artifacts / "overview-admin.png"), full_page=True)
     for name in ("调度通报", "定时任务", "发送对象"):
-        assert page.get_by_role("link", name=name).count() == 1, name
+        assert page.locator(".navbar").get_by_role("link", name=name, exact=True).count() == 1, name
 
-    page.get_by_role("link", name="调度通报").click()
+    page.locator(".navbar").get_by_role("link", name="调度通报", exact=True).click()
     page.wait_for_selector("#bul-grid .ag-row")
     assert "第10期" in page.locator("#bul-grid").inner_text()
     with page.expect_download() as download:
@@ -225,13 +228,13 @@ def test_the_admin_walks_the_jobs_pages_and_downloads_a_bulletin(
     assert download.value.suggested_filename == "调度通报-2026-10-全省.xlsx"
     page.screenshot(path=str(artifacts / "bulletins-admin.png"), full_page=True)
 
-    page.get_by_role("link", name="定时任务").click()
+    page.locator(".navbar").get_by_role("link", name="定时任务", exact=True).click()
     page.wait_for_selector("#jobs-failed .ag-row")
     assert "月度调度通报" in page.locator("#jobs-schedule").inner_text()
     assert "qhc@example.com" in page.locator("#jobs-failed").inner_text()
     page.screenshot(path=str(artifacts / "jobs-admin.png"), full_page=True)
 
-    page.get_by_role("link", name="发送对象").click()
+    page.locator(".navbar").get_by_role("link", name="发送对象", exact=True).click()
     page.wait_for_selector("#rcp-grid .ag-row")
     page.locator("#rcp-grid .ag-row", has_text="长治市局").first.click()
     page.wait_for_function("document.querySelector('#rcp-address')?.value === 'cz@example.com'")

@@ -18,7 +18,7 @@ Every change goes through these functions (pages, Excel bulk entry and the API a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
@@ -584,6 +584,11 @@ def completeness(session: Session, user: User, period: Period, *, by_city: bool 
         if whole_province:
             lines.setdefault(None, []).append(pilot)
     return [_line(city_id, period, pilots, updates) for city_id, pilots in lines.items()]
+
+
+def completeness_of(session: Session, pilots: Sequence[Pilot], period: Period) -> Completeness:
+    """Reporting of these pilots (each must owe an update for the period) as one line."""
+    return _line(None, period, pilots, updates_for(session, [p.id for p in pilots], period))
 
 
 def _line(city_id: int | None, period: Period, pilots: Iterable[Pilot],

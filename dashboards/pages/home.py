@@ -1,57 +1,241 @@
-"""概览: headline figures for the user's scope (province or city)."""
+"""概览 (/): the monitoring overview for the user's scope (the province, or a city user's city).
+
+Headline figures (pilots by status; on track, behind, seriously behind; this period's reporting
+completeness and timeliness; open flags by severity), the cities ranked by their gap between
+expected and actual progress, progress by product and by category, every pilot's expected against
+actual progress, milestones due in the next 30 days and the latest bulletins. Filters (batch,
+category, product, city, status) come from the address, and the page offers the address of the
+current view to share. Each figure links to the list behind it; each pilot to its page.
+Figures come from tracker.overview, which reads the progress and completeness functions."""
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, html
+import plotly.graph_objects as go
+from dash import Dash, Input, Output, dcc, html
 from flask import current_app
 
-from dashboards.access import db_session, guarded_layout
+from dashboards.access import db_session, guarded_layout, request_user
+from dashboards.filters import PARAMETERS, chosen_in_query, query_string
+from dashboards.grid import data_grid
+from dashboards.pages.bulletins import cut_label, period_label
+from dashboards.widgets import DROPDOWN_LABELS
 from tracker.clock import local_today
 from tracker.i18n import _
-from tracker.labels import format_date_zh
-from tracker.models import User
-from tracker.permissions import Action
-from tracker.registry import RegistryFilters, registry_rows
+from tracker.labels import format_date_zh, label
+from tracker.models import PilotStatus, Severity, User
+from tracker.overview import Overview, overview
+from tracker.periods import reporting_period
+from tracker.permissions import Action, visible_cities
+from tracker.progress import STATUS_LABELS, ProgressStatus, Rollup, thresholds_from
+from tracker.registry import RegistryFilters, filter_options
 
 PATH = "/"
 NAME = _("概览")
 ORDER = 0
 REQUIRED_ACTION = Action.VIEW
 
+CARDS, CITIES, PRODUCTS, SCATTER, UPCOMING, BULLETINS, SHARE, GO = (
+    "ov-cards", "ov-cities", "ov-products", "ov-scatter", "ov-upcoming", "ov-bulletins", "ov-share", "ov-go")  # fmt: skip
+FILTERS = {"batch_numbers": ("ov-batch", _("批次"), "batches"), "categories": ("ov-category", _("类别"), "categories"),
+           "product_ids": ("ov-product", _("产品"), "products"), "city_ids": ("ov-city", _("城市"), "cities"),
+           "statuses": ("ov-status", _("试点状态"), "statuses")}  # fmt: skip
+PROGRESS_COLOURS = {ProgressStatus.ON_TRACK: "#198754", ProgressStatus.FINISHED: "#0d6efd",
+                    ProgressStatus.NOT_STARTED: "#6c757d", ProgressStatus.BEHIND: "#fd7e14",
+                    ProgressStatus.SERIOUSLY_BEHIND: "#dc3545"}  # fmt: skip
+GRAPH_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"], "responsive": True}
+FONT = {"family": "Noto Sans CJK SC, Microsoft YaHei, sans-serif", "size": 12}
 
-def _card(title: str, value: int, color: str, card_id: str) -> Any:
-    return dbc.Col(dbc.Card(dbc.CardBody([
-        html.Div(title, className="text-muted small"),
-        html.Div(str(value), className=f"fs-2 fw-bold text-{color}", id=card_id),
-    ])), md=2)  # fmt: skip
+
+def _settings() -> Any:
+    return current_app.config["TRACKER_SETTINGS"]
+
+
+def _filter_row(options: dict[str, list[dict[str, Any]]], chosen: dict[str, list[Any]]) -> Any:
+    cols = [dbc.Col([dbc.Label(caption, html_for=cid, className="small mb-0"),
+                     dcc.Dropdown(id=cid, options=options[key], value=chosen.get(field), multi=True,
+                                  placeholder=_("全部"), labels=DROPDOWN_LABELS, maxHeight=320)], md=2)
+            for field, (cid, caption, key) in FILTERS.items()]  # fmt: skip
+    cols.append(dbc.Col(html.A(_("本视图链接（可分享）"), id=SHARE, href="/", className="small d-inline-block mt-4"),
+                        md=2))  # fmt: skip
+    return dbc.Row(cols, className="g-2 mb-3")
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, **_query: Any) -> Any:
-    today = local_today(current_app.config["TRACKER_SETTINGS"].timezone)
+def layout(user: User, **query: Any) -> Any:
     with db_session() as session:
-        rows = registry_rows(session, user, RegistryFilters(), today)
-    by_status = Counter(row["status"] for row in rows)
-    by_progress = Counter(row["progress_status"] for row in rows)
+        options = filter_options(session, user)
+    today = local_today(_settings().timezone)
+    graph = {"config": GRAPH_CONFIG, "style": {"height": "360px"}}
     return html.Div([
+        dcc.Location(id=GO, refresh=True),
         html.H2(_("概览"), className="h4"),
-        html.P(_("截至{date}。进度按序时进度与最近一次已采纳的调度报送比较；已退出的试点不评估进度。").format(
+        html.P(_("截至{date}。序时进度与最近一次已采纳的调度报送比较；已退出的试点不评估进度。点击图表或数字可查看明细。").format(
             date=format_date_zh(today)), className="text-muted small"),
+        _filter_row(options, chosen_in_query(query, options)),
+        html.Div(id=CARDS),
         dbc.Row([
-            _card(_("试点总数"), len(rows), "primary", "home-total"),
-            _card(_("实施中（含延期）"), by_status[_("实施中")] + by_status[_("延期实施")], "primary", "home-active"),
-            _card(_("进度正常"), by_progress[_("正常")], "success", "home-on-track"),
-            _card(_("进度滞后"), by_progress[_("滞后")], "warning", "home-behind"),
-            _card(_("进度严重滞后"), by_progress[_("严重滞后")], "danger", "home-serious"),
-            _card(_("任务全部完成"), by_progress[_("全部完成")], "secondary", "home-finished"),
-        ], className="g-3 mb-4"),
-        dbc.Button(_("查看试点名录"), href="/pilots", color="primary"),
+            dbc.Col([html.H3(_("各市进度差距（序时进度 − 实际进度，百分点）"), className="h6"),
+                     dcc.Graph(id=CITIES, **graph)], lg=6),
+            dbc.Col([html.H3(_("按产品的平均进度"), className="h6"), dcc.Graph(id=PRODUCTS, **graph)], lg=6),
+        ], className="g-3 mb-3"),
+        dbc.Row([
+            dbc.Col([html.H3(_("各试点序时进度与实际进度（点击查看试点）"), className="h6"),
+                     dcc.Graph(id=SCATTER, config=GRAPH_CONFIG, style={"height": "420px"})], lg=7),
+            dbc.Col([html.H3(_("最近的调度通报"), className="h6"), html.Div(id=BULLETINS)], lg=5),
+        ], className="g-3 mb-3"),
+        html.H3(_("未来30天到期的阶段性目标"), className="h6"),
+        data_grid(UPCOMING, [
+            {"field": "due_date", "headerName": _("到期日"), "width": 150},
+            {"field": "days_left", "headerName": _("剩余天数"), "width": 110, "type": "numericColumn"},
+            {"field": "city", "headerName": _("城市"), "width": 90},
+            {"field": "pilot", "headerName": _("试点"), "flex": 1, "minWidth": 260, "cellRenderer": "PilotLink"},
+            {"field": "title", "headerName": _("阶段性目标"), "flex": 1, "minWidth": 260},
+        ], height="320px"),
     ])  # fmt: skip
 
 
+def _pct(value: Any) -> str:
+    return "—" if value is None else f"{float(value):.1f}%"
+
+
+def _card(title: str, value: str, colour: str, href: str, card_id: str) -> Any:
+    return dbc.Col(html.A(dbc.Card(dbc.CardBody([
+        html.Div(title, className="text-muted small"),
+        html.Div(value, className=f"fs-3 fw-bold text-{colour}", id=card_id),
+    ])), href=href, className="text-decoration-none"), xs=6, md=3, xl=True)  # fmt: skip
+
+
+def cards(data: Overview, query: str) -> Any:
+    """The headline figures; each links to the list behind it."""
+    pilots = f"/pilots{query}"
+    flags_city = query_string({"city_ids": _city_values(query)})
+    running = data.by_stage[PilotStatus.IN_IMPLEMENTATION] + data.by_stage[PilotStatus.EXTENDED]
+    high, medium, low = (data.open_flags[s] for s in (Severity.HIGH, Severity.MEDIUM, Severity.LOW))
+    return html.Div([
+        dbc.Row([
+            _card(_("试点总数"), str(data.pilots), "primary", pilots, "ov-total"),
+            _card(_("实施中（含延期）"), str(running), "primary", pilots, "ov-running"),
+            _card(_("进度正常"), str(data.by_progress[ProgressStatus.ON_TRACK]), "success", pilots, "ov-on-track"),
+            _card(_("进度滞后"), str(data.by_progress[ProgressStatus.BEHIND]), "warning", pilots, "ov-behind"),
+            _card(_("严重滞后"), str(data.by_progress[ProgressStatus.SERIOUSLY_BEHIND]), "danger", pilots,
+                  "ov-serious"),
+        ], className="g-3 mb-3"),
+        dbc.Row([
+            _card(_("{period}应报/已报").format(period=data.period.label_zh),
+                  f"{data.reporting.expected}/{data.reporting.submitted}", "secondary", "/updates", "ov-reporting"),
+            _card(_("报送完整率"), _pct(data.reporting.completeness), "secondary", "/updates", "ov-completeness"),
+            _card(_("报送及时率"), _pct(data.reporting.timeliness), "secondary", "/updates", "ov-timeliness"),
+            _card(_("未办结风险线索（高/中/低）"), f"{high}/{medium}/{low}", "danger" if high else "secondary",
+                  f"/flags{flags_city}", "ov-flags"),
+        ], className="g-3 mb-4"),
+        html.Div(_("按试点状态：") + "，".join(f"{label(s)} {n}" for s, n in data.by_stage.items() if n),
+                 className="small text-muted mb-3", id="ov-stages"),
+    ])  # fmt: skip
+
+
+def _city_values(query: str) -> list[str]:
+    for part in query.lstrip("?").split("&"):
+        if part.startswith("city="):
+            return part[5:].split(",")
+    return []
+
+
+def _layout_figure(fig: go.Figure, **extra: Any) -> go.Figure:
+    fig.update_layout(**({"font": FONT, "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "plot_bgcolor": "white",
+                          "paper_bgcolor": "white", "showlegend": False} | extra))  # fmt: skip
+    return fig
+
+
+def city_figure(lines: list[Rollup], city_ids: dict[str, int]) -> go.Figure:
+    """Cities ranked by gap (largest first); a bar's customdata is the registry address it opens."""
+    ordered = list(reversed(lines))  # horizontal bars: the largest gap on top
+    fig = go.Figure(go.Bar(
+        x=[float(line.gap) for line in ordered], y=[line.key for line in ordered], orientation="h",
+        marker_color=["#dc3545" if line.gap > 10 else "#fd7e14" if line.gap > 0 else "#198754" for line in ordered],
+        customdata=[f"/pilots?city={city_ids.get(line.key, '')}" for line in ordered],
+        hovertemplate=_("%{y}<br>差距 %{x:.1f} 个百分点<br>试点 %{text} 个<extra></extra>"),
+        text=[line.pilots for line in ordered], textposition="none",
+    ))  # fmt: skip
+    return _layout_figure(fig, xaxis_title=_("百分点"))
+
+
+def product_figure(lines: list[Rollup]) -> go.Figure:
+    fig = go.Figure([
+        go.Bar(name=_("序时进度"), x=[line.key for line in lines], y=[float(line.expected) for line in lines],
+               marker_color="#adb5bd", hovertemplate="%{x}<br>" + _("序时进度") + " %{y:.1f}%<extra></extra>"),
+        go.Bar(name=_("实际进度"), x=[line.key for line in lines], y=[float(line.actual) for line in lines],
+               marker_color="#0d6efd", hovertemplate="%{x}<br>" + _("实际进度") + " %{y:.1f}%<extra></extra>"),
+    ])  # fmt: skip
+    return _layout_figure(fig, barmode="group", showlegend=True, yaxis_title="%",
+                          legend={"orientation": "h", "y": 1.1})  # fmt: skip
+
+
+def scatter_figure(data: Overview) -> go.Figure:
+    fig = go.Figure()
+    for status in ProgressStatus:
+        points = [p for p in data.points if p.status is status]
+        if not points:
+            continue
+        fig.add_trace(go.Scatter(
+            x=[p.expected for p in points], y=[p.actual for p in points], mode="markers", name=STATUS_LABELS[status],
+            marker={"color": PROGRESS_COLOURS[status], "size": 9, "opacity": 0.8},
+            customdata=[[f"/pilot?id={p.pilot_id}", p.name, p.city, p.product, p.gap] for p in points],
+            hovertemplate=("%{customdata[1]}<br>%{customdata[2]} · %{customdata[3]}<br>" + _("序时进度")
+                           + " %{x:.1f}%　" + _("实际进度") + " %{y:.1f}%<br>" + _("差距") + " %{customdata[4]:.1f}<extra></extra>"),
+        ))  # fmt: skip
+    fig.add_shape(type="line", x0=0, y0=0, x1=100, y1=100, line={"color": "#adb5bd", "dash": "dot"})
+    return _layout_figure(fig, showlegend=True, legend={"orientation": "h", "y": 1.08},
+                          xaxis={"title": _("序时进度（%）"), "range": [0, 102]},
+                          yaxis={"title": _("实际进度（%）"), "range": [0, 102]})  # fmt: skip
+
+
+def bulletin_list(data: Overview) -> Any:
+    if not data.bulletins:
+        return html.P(_("暂无调度通报。"), className="text-muted small")
+    items = [html.Li([html.A(f"{b.title}", href=f"/bulletins/{b.id}/download", download=""),
+                      html.Span(f"　{period_label(b.kind, b.period)} · {cut_label(b)} · {format_date_zh(b.issued_on)}",
+                                className="text-muted small")]) for b in data.bulletins]  # fmt: skip
+    return html.Div(
+        [
+            html.Ul(items, className="small ps-3"),
+            dcc.Link(_("全部调度通报 »"), href="/bulletins", className="small"),
+        ]
+    )
+
+
 def register_callbacks(app: Dash) -> None:
-    """The overview has no callbacks yet: its figures are computed per visit in ``layout``."""
+    @app.callback(
+        Output(CARDS, "children"), Output(CITIES, "figure"), Output(PRODUCTS, "figure"), Output(SCATTER, "figure"),
+        Output(UPCOMING, "rowData"), Output(BULLETINS, "children"), Output(SHARE, "href"),
+        *[Input(cid, "value") for cid, _caption, _key in FILTERS.values()],
+    )  # fmt: skip
+    def load(*values: Any) -> tuple[Any, ...]:
+        user = request_user(REQUIRED_ACTION)
+        chosen = dict(zip(FILTERS, values, strict=True))
+        filters = RegistryFilters.from_inputs(**chosen)
+        settings = _settings()
+        today = local_today(settings.timezone)
+        query = query_string({key: list(getattr(filters, key)) for key in PARAMETERS})
+        with db_session() as session:
+            data = overview(session, user, filters, on=today, period=reporting_period(today, settings.reporting),
+                            thresholds=thresholds_from(settings))  # fmt: skip
+            city_ids = {c.name_zh: c.id for c in session.scalars(visible_cities(user))}
+            upcoming = [{"pilot_id": m.pilot_id, "pilot": m.pilot, "city": m.city, "title": m.title,
+                         "due_date": format_date_zh(m.due_date), "days_left": m.days_left} for m in data.upcoming]  # fmt: skip
+            return (cards(data, query), city_figure(data.cities, city_ids), product_figure(data.products),
+                    scatter_figure(data), upcoming, bulletin_list(data), f"/{query}")  # fmt: skip
+
+    # A click on a city bar or a pilot point opens the list or page behind it (in the browser only:
+    # the address is in the figure the server already scoped).
+    app.clientside_callback(
+        """function(city, pilot) {
+            var click = dash_clientside.callback_context.triggered[0];
+            var data = click && click.value && click.value.points && click.value.points[0];
+            if (!data || !data.customdata) { return dash_clientside.no_update; }
+            return Array.isArray(data.customdata) ? data.customdata[0] : data.customdata;
+        }""",
+        Output(GO, "href"), Input(CITIES, "clickData"), Input(SCATTER, "clickData"), prevent_initial_call=True,
+    )  # fmt: skip

@@ -9,6 +9,7 @@ from dash import Dash, Input, Output, State, dcc, html
 from flask import current_app
 
 from dashboards.access import db_session, guarded_layout, request_user
+from dashboards.filters import chosen_in_query
 from dashboards.grid import data_grid
 from dashboards.widgets import DROPDOWN_LABELS
 from reports.excel import write_table
@@ -59,19 +60,19 @@ def _column_defs() -> list[dict[str, Any]]:
     return defs
 
 
-def _filter_row(options: dict[str, list[dict[str, Any]]]) -> Any:
+def _filter_row(options: dict[str, list[dict[str, Any]]], chosen: dict[str, list[Any]]) -> Any:
     cols = [
         dbc.Col([dbc.Label(caption, html_for=cid, className="small mb-0"),
-                 dcc.Dropdown(id=cid, options=options[key], multi=True, placeholder=_("全部"),
+                 dcc.Dropdown(id=cid, options=options[key], multi=True, placeholder=_("全部"), value=chosen.get(field),
                               labels=DROPDOWN_LABELS, maxHeight=320)], md=2)
-        for cid, caption, key in FILTERS.values()
+        for field, (cid, caption, key) in FILTERS.items()
     ]  # fmt: skip
     cols.append(dbc.Col(dbc.Button(_("导出Excel"), id=EXPORT, color="success", className="mt-4"), md=2))
     return dbc.Row(cols, className="g-2 mb-2")
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, **_query: Any) -> Any:
+def layout(user: User, **query: Any) -> Any:
     with db_session() as session:
         options = filter_options(session, user)
     today = local_today(current_app.config["TRACKER_SETTINGS"].timezone)
@@ -79,7 +80,7 @@ def layout(user: User, **_query: Any) -> Any:
         html.H2(_("试点名录"), className="h4"),
         html.P(_("序时进度按截至今日（{date}）计算。").format(date=format_date_zh(today)),
                className="text-muted small"),
-        _filter_row(options),
+        _filter_row(options, chosen_in_query(query, options)),  # ?city=…&status=… (the overview links so)
         html.Div(id=COUNT, className="small text-muted mb-1"),
         data_grid(GRID, _column_defs(), floating_filter=True),
         dcc.Download(id=DOWNLOAD),

@@ -1,0 +1,37 @@
+"""The pilot filters (city, product, category, status, batch) as the address carries them, so a
+filtered view can be shared: ``/pilots?city=3,4&status=in_implementation&batch=1``. Only values the
+user is offered are taken (another city's id in the address is simply dropped)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+# RegistryFilters field → (address parameter, tracker.registry.filter_options key)
+PARAMETERS = {
+    "city_ids": ("city", "cities"),
+    "product_ids": ("product", "products"),
+    "categories": ("category", "categories"),
+    "statuses": ("status", "statuses"),
+    "batch_numbers": ("batch", "batches"),
+}
+
+
+def chosen_in_query(query: dict[str, Any], options: dict[str, list[dict[str, Any]]]) -> dict[str, list[Any]]:
+    """Each filter's values from the address, as the dropdowns hold them (ids as numbers)."""
+    chosen: dict[str, list[Any]] = {}
+    for key, (param, option_key) in PARAMETERS.items():
+        offered = {str(o["value"]): o["value"] for o in options[option_key]}
+        items = [v.strip() for v in str(query.get(param) or "").split(",") if v.strip()]
+        values = [offered[v] for v in items if v in offered]
+        if values:
+            chosen[key] = values
+    return chosen
+
+
+def query_string(values: dict[str, Any]) -> str:
+    """The address parameters of the chosen filters ("" when none is set)."""
+    pairs = [(param, ",".join(str(v) for v in values[key]))
+             for key, (param, _option_key) in PARAMETERS.items()
+             if isinstance(values.get(key), list) and values[key]]  # fmt: skip
+    return "?" + urlencode(pairs, safe=",") if pairs else ""
