@@ -30,6 +30,7 @@ from dashboards.pages import (
     pilot_list,
     recipients,
     registry,
+    summary,
     update_form,
     updates,
     users,
@@ -44,6 +45,7 @@ from tracker.i18n import _
 HERE = Path(__file__).parent
 PAGES = (
     home,
+    summary,
     city,
     registry,
     applications,
@@ -78,6 +80,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
     install_error_pages(server)
     install_api(server)
     install_downloads(server)
+    summary.install_summary_downloads(server)
     app = Dash(
         __name__,
         server=server,

@@ -59,6 +59,7 @@ def _jobs_world(session: Any, make: Factory) -> None:
     from tracker.recipients import RecipientEntry, save_recipient
 
     admin = make.user(Role.PROVINCE_ADMIN, None, username="province_admin")
+    make.user(Role.LEADER, None, username="leader_ro")
     now = dt.datetime(2026, 11, 8, 1, 0, tzinfo=dt.UTC)
     archive_bulletin(session, province_id=admin.province_id, kind="monthly", period="2026-10", cut="province",
                      city_id=None, number=10, issued_on=now.date(), title="山西省产品碳足迹管理试点调度通报 第10期",
@@ -239,5 +240,27 @@ def test_the_admin_walks_the_jobs_pages_and_downloads_a_bulletin(
     page.locator("#rcp-grid .ag-row", has_text="长治市局").first.click()
     page.wait_for_function("document.querySelector('#rcp-address')?.value === 'cz@example.com'")
     page.screenshot(path=str(artifacts / "recipients-admin.png"), full_page=True)
+    assert problems == []
+    context.close()
+
+
+def test_a_leader_reads_the_summary_and_downloads_it_as_pdf(
+    live_server: str, browser: Any, artifacts: Path
+) -> None:
+    context, page, problems = watched_page(browser)
+    page.goto(f"{live_server}/summary")
+    page.fill("#username", "leader_ro")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_selector("#sum-figures")
+    page.wait_for_selector(".js-plotly-plot .main-svg")
+    assert "纳入调度试点3个" in page.locator("#sum-sentence").inner_text()
+    assert "第10期" in page.get_by_text("山西省产品碳足迹管理试点调度通报 第10期").inner_text()
+    with page.expect_download() as download:
+        page.click("#sum-pdf")
+    assert download.value.suggested_filename.endswith(".pdf")
+    page.screenshot(path=str(artifacts / "summary-leader.png"), full_page=True)
+    page.emulate_media(media="print")
+    assert not page.locator(".navbar").is_visible()  # printed without the menu
     assert problems == []
     context.close()

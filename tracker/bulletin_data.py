@@ -186,7 +186,7 @@ class Headline:
 class BulletinData:
     """A numbered, dated bulletin (第N期) for one period and cut."""
 
-    number: int
+    number: int  # 0: not a numbered bulletin (the dashboard's summary of the day)
     issued_on: dt.date
     on: dt.date  # the day progress is measured on
     period: Period
@@ -204,6 +204,8 @@ class BulletinData:
     @property
     def title(self) -> str:
         city = self.scope if self.cut.kind is CutKind.CITY else ""
+        if self.number == 0:  # not a numbered bulletin: the dashboard's summary of the day
+            return f"{self.province}{city}产品碳足迹管理试点进展摘要"
         summary = "（领导摘要）" if self.cut.kind is CutKind.LEADERSHIP else ""
         return f"{self.province}{city}产品碳足迹管理试点调度通报{summary}（第{self.number}期）"
 

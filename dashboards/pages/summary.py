@@ -1,0 +1,172 @@
+"""领导摘要 (/summary): one page leadership can read in a minute and print.
+
+Big numbers, four charts (progress status, the cities' gaps, reporting by city, open flags), the
+latest bulletin's highlights and the pilots needing attention, for the current reporting period
+and the reader's scope (the province, or a city-bound leader's or city user's city). Read-only.
+The same figures download as PDF (Chinese fonts embedded) and Excel from /summary/download.<ext>,
+built by the bulletin builders in reports/ from tracker.bulletin_data; downloads are audited."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import dash_bootstrap_components as dbc
+import plotly.graph_objects as go
+from dash import Dash, Input, Output, dcc, html
+from flask import Flask, abort, current_app, send_file
+from sqlalchemy.orm import Session
+
+from dashboards.access import db_session, guarded_layout, request_user_or_none
+from dashboards.pages.bulletins import cut_label, period_label
+from dashboards.pages.home import FONT, GRAPH_CONFIG, PROGRESS_COLOURS
+from reports.bulletin import bulletin_xlsx, summary_sentence
+from reports.bulletin_pdf import leadership_pdf
+from tracker import audit
+from tracker.bulletin_data import BulletinData, Cut, bulletin_data
+from tracker.clock import local_today
+from tracker.i18n import _
+from tracker.labels import format_date_zh, label
+from tracker.models import Bulletin, City, Severity, User
+from tracker.periods import reporting_period
+from tracker.permissions import Action, city_scope, visible_bulletins
+from tracker.progress import STATUS_LABELS, ProgressStatus
+
+PATH = "/summary"
+NAME = _("领导摘要")
+ORDER = 0.5
+REQUIRED_ACTION = Action.VIEW
+SEVERITY_COLOURS = {Severity.HIGH: "#dc3545", Severity.MEDIUM: "#fd7e14", Severity.LOW: "#0dcaf0"}
+KINDS = {"pdf": ("application/pdf", leadership_pdf), "xlsx": (
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", bulletin_xlsx)}  # fmt: skip
+
+
+def summary_data(session: Session, user: User) -> BulletinData:
+    """Today's figures of the current reporting period, for the user's scope."""
+    settings = current_app.config["TRACKER_SETTINGS"]
+    today = local_today(settings.timezone)
+    scope = city_scope(user)
+    city = session.get(City, scope) if scope is not None else None
+    cut = Cut.city(city.code) if city is not None else Cut.leadership()
+    return bulletin_data(session, period=reporting_period(today, settings.reporting), cut=cut, on=today, number=0,
+                         issued_on=today, settings=settings)  # fmt: skip
+
+
+def _big(title: str, value: Any, colour: str = "dark") -> Any:
+    return dbc.Col(html.Div([html.Div(title, className="text-muted small"),
+                             html.Div(str(value), className=f"display-6 fw-bold text-{colour}")],
+                            className="border rounded p-2 h-100"), xs=6, md=3, xl=True)  # fmt: skip
+
+
+def _pct(value: Any) -> str:
+    return "—" if value is None else f"{float(value):.1f}%"
+
+
+def _figure(fig: go.Figure, **extra: Any) -> go.Figure:
+    fig.update_layout(**({"font": FONT, "margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "height": 260,
+                          "paper_bgcolor": "white", "plot_bgcolor": "white", "showlegend": False} | extra))  # fmt: skip
+    return fig
+
+
+def charts(data: BulletinData) -> list[go.Figure]:
+    h = data.headline
+    statuses = [s for s in ProgressStatus if h.by_progress.get(s)]
+    status = go.Figure(go.Pie(labels=[STATUS_LABELS[s] for s in statuses], values=[h.by_progress[s] for s in statuses],
+                              marker_colors=[PROGRESS_COLOURS[s] for s in statuses], hole=0.5, sort=False,
+                              textinfo="label+value"))  # fmt: skip
+    cities = sorted((c for c in data.cities if c.gap is not None), key=lambda c: c.gap or 0)
+    gaps = go.Figure(go.Bar(x=[float(c.gap or 0) for c in cities], y=[c.city for c in cities], orientation="h",
+                            marker_color=["#dc3545" if (c.gap or 0) > 10 else "#fd7e14" if (c.gap or 0) > 0
+                                          else "#198754" for c in cities]))  # fmt: skip
+    reporting = go.Figure(go.Bar(x=[c.city for c in data.cities],
+                                 y=[float(c.completeness) if c.completeness is not None else 0 for c in data.cities],
+                                 marker_color="#0d6efd"))  # fmt: skip
+    flags = go.Figure(go.Bar(x=[label(s) for s in Severity], y=[h.open_flags.get(s, 0) for s in Severity],
+                             marker_color=[SEVERITY_COLOURS[s] for s in Severity]))  # fmt: skip
+    return [_figure(status, title=_("进度状态")), _figure(gaps, title=_("各市进度差距（百分点）")),
+            _figure(reporting, title=_("各市报送完整率（%）"), yaxis={"range": [0, 100]}),
+            _figure(flags, title=_("未办结风险线索"))]  # fmt: skip
+
+
+def _latest_bulletin(session: Session, user: User) -> Any:
+    latest = session.scalars(visible_bulletins(user).order_by(Bulletin.issued_on.desc(), Bulletin.id)).first()
+    if latest is None:
+        return html.P(_("暂无调度通报。"), className="text-muted small")
+    return html.Div([
+        html.Div([html.A(latest.title, href=f"/bulletins/{latest.id}/download", download=""),
+                  html.Span(f"　{period_label(latest.kind, latest.period)} · {cut_label(latest)} · "
+                            f"{format_date_zh(latest.issued_on)}", className="text-muted small")]),
+        html.P(latest.summary, className="small mb-0", id="sum-bulletin-text"),
+    ])  # fmt: skip
+
+
+@guarded_layout(REQUIRED_ACTION)
+def layout(user: User, **_query: Any) -> Any:
+    with db_session() as session:
+        data = summary_data(session, user)
+        latest = _latest_bulletin(session, user)
+    h = data.headline
+    attention = [html.Tr([html.Td(dcc.Link(p.name, href=f"/pilot?id={p.pilot_id}")), html.Td(p.city),
+                          html.Td(f"{p.expected}%"), html.Td(f"{p.actual}%"), html.Td(f"{p.gap}"),
+                          html.Td(p.status_zh)]) for p in data.attention]  # fmt: skip
+    figures = charts(data)
+    page = html.Div([
+        html.Div([
+            html.H2(data.title, className="h4 d-inline-block me-3"),
+            html.A(_("下载PDF"), href="/summary/download.pdf", download="", className="btn btn-sm btn-outline-primary me-2 no-print",
+                   id="sum-pdf"),
+            html.A(_("下载Excel"), href="/summary/download.xlsx", download="", className="btn btn-sm btn-outline-success me-2 no-print",
+                   id="sum-xlsx"),
+            html.Button(_("打印"), id="sum-print", className="btn btn-sm btn-outline-secondary no-print"),
+        ]),
+        html.P(data.subtitle, className="text-muted small"),
+        html.P(summary_sentence(data), className="lead fs-6", id="sum-sentence"),
+        dbc.Row([
+            _big(_("纳入调度试点"), h.pilots, "primary"),
+            _big(_("进度正常"), h.by_progress.get(ProgressStatus.ON_TRACK, 0), "success"),
+            _big(_("滞后（含严重）"), h.behind, "warning"),
+            _big(_("报送完整率"), _pct(h.completeness)),
+            _big(_("逾期里程碑"), h.overdue_milestones, "danger" if h.overdue_milestones else "dark"),
+            _big(_("待核查风险线索"), h.open_flags_total, "danger" if h.open_flags_total else "dark"),
+        ], className="g-2 mb-3", id="sum-figures"),
+        dbc.Row([dbc.Col(dcc.Graph(figure=fig, config=GRAPH_CONFIG), md=6, xl=3) for fig in figures],
+                className="g-2 mb-3"),
+        dbc.Row([
+            dbc.Col([html.H3(_("需重点关注的试点"), className="h6"),
+                     dbc.Table([html.Thead(html.Tr([html.Th(c) for c in (_("试点"), _("城市"), _("序时进度"), _("实际进度"),
+                                                                          _("差距"), _("状态"))])),
+                                html.Tbody(attention or [html.Tr(html.Td(_("没有滞后的试点"), colSpan=6))])],
+                               size="sm", striped=True, id="sum-attention")], lg=7),
+            dbc.Col([html.H3(_("最新调度通报要点"), className="h6"), latest], lg=5),
+        ]),
+    ], className="summary-page")  # fmt: skip
+    return page
+
+
+def _download(kind: str) -> Any:
+    user = request_user_or_none(Action.EXPORT)
+    if user is None or kind not in KINDS:
+        abort(404)
+    content_type, build = KINDS[kind]
+    with db_session() as session:
+        data = summary_data(session, user)
+        content = build(data)
+        audit.record(
+            session, "export", "summary", summary=f"领导摘要 {kind.upper()}", city_id=city_scope(user)
+        )
+    name = f"{data.title}_{data.on.isoformat()}.{kind}"
+    return send_file(io.BytesIO(content), mimetype=content_type, as_attachment=True, download_name=name)
+
+
+def install_summary_downloads(server: Flask) -> None:
+    server.add_url_rule("/summary/download.<kind>", "summary_download", _download)
+
+
+def register_callbacks(app: Dash) -> None:
+    """No server callbacks: the page is read per visit. Printing is the browser's own."""
+    app.clientside_callback(
+        "function(n) { if (n) { window.print(); } return window.dash_clientside.no_update; }",
+        Output("sum-print", "title"),
+        Input("sum-print", "n_clicks"),
+        prevent_initial_call=True,
+    )
