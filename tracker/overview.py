@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from tracker.models import Batch, Bulletin, Flag, Milestone, Pilot, PilotCategory, PilotStatus, Severity
+from tracker.models import Bulletin, Flag, Milestone, Pilot, PilotStatus, Severity
 from tracker.periods import Period
 from tracker.permissions import visible_bulletins, visible_flags, visible_pilots
 from tracker.progress import (
@@ -27,7 +27,7 @@ from tracker.progress import (
     load_progress,
     rollup,
 )
-from tracker.registry import RegistryFilters
+from tracker.registry import RegistryFilters, apply_filters
 from tracker.updates import Completeness, completeness_of, owes_update
 
 OPEN_FLAGS = ("open", "under_review", "confirmed")
@@ -85,16 +85,7 @@ def filtered_pilots(session: Session, user: object, filters: RegistryFilters) ->
     stmt = visible_pilots(user).options(
         joinedload(Pilot.city), joinedload(Pilot.product), joinedload(Pilot.batch)
     )
-    if filters.city_ids:
-        stmt = stmt.where(Pilot.city_id.in_(filters.city_ids))
-    if filters.product_ids:
-        stmt = stmt.where(Pilot.product_id.in_(filters.product_ids))
-    if filters.categories:
-        stmt = stmt.where(Pilot.category.in_([PilotCategory(c) for c in filters.categories]))
-    if filters.statuses:
-        stmt = stmt.where(Pilot.status.in_([PilotStatus(s) for s in filters.statuses]))
-    if filters.batch_numbers:
-        stmt = stmt.where(Pilot.batch_id.in_(select(Batch.id).where(Batch.number.in_(filters.batch_numbers))))
+    stmt = apply_filters(stmt, filters)
     return list(session.scalars(stmt.order_by(Pilot.city_id, Pilot.id)).unique())
 
 

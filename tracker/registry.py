@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
 from tracker.labels import label
@@ -15,6 +15,7 @@ from tracker.models import Batch, City, Organisation, Pilot, PilotCategory, Pilo
 from tracker.permissions import visible_cities, visible_pilots
 from tracker.progress import STATUS_LABELS, PilotProgress, load_progress
 
+T = TypeVar("T")
 MAX_CHOICES = 500  # more filter values than any page offers: the rest is ignored
 
 
@@ -73,6 +74,21 @@ REGISTRY_COLUMNS = [
 NOT_ASSESSED = "不评估（已退出）"
 
 
+def apply_filters(stmt: Select[T], filters: RegistryFilters) -> Select[T]:
+    """Keep the pilots the filters keep (any statement over ``Pilot``)."""
+    if filters.city_ids:
+        stmt = stmt.where(Pilot.city_id.in_(filters.city_ids))
+    if filters.product_ids:
+        stmt = stmt.where(Pilot.product_id.in_(filters.product_ids))
+    if filters.categories:
+        stmt = stmt.where(Pilot.category.in_([PilotCategory(c) for c in filters.categories]))
+    if filters.statuses:
+        stmt = stmt.where(Pilot.status.in_([PilotStatus(s) for s in filters.statuses]))
+    if filters.batch_numbers:
+        stmt = stmt.where(Pilot.batch_id.in_(select(Batch.id).where(Batch.number.in_(filters.batch_numbers))))
+    return stmt
+
+
 def registry_rows(
     session: Session, user: object, filters: RegistryFilters, on: dt.date
 ) -> list[dict[str, Any]]:
@@ -88,17 +104,7 @@ def registry_rows(
         )
         .order_by(City.code, Pilot.id)
     )
-    if filters.city_ids:
-        stmt = stmt.where(Pilot.city_id.in_(filters.city_ids))
-    if filters.product_ids:
-        stmt = stmt.where(Pilot.product_id.in_(filters.product_ids))
-    if filters.categories:
-        stmt = stmt.where(Pilot.category.in_([PilotCategory(c) for c in filters.categories]))
-    if filters.statuses:
-        stmt = stmt.where(Pilot.status.in_([PilotStatus(s) for s in filters.statuses]))
-    if filters.batch_numbers:
-        stmt = stmt.where(Batch.number.in_(filters.batch_numbers))
-    found = session.execute(stmt).all()
+    found = session.execute(apply_filters(stmt, filters)).all()
     progress = load_progress(session, [row[0].id for row in found], on)
     return [_row(row, progress[row[0].id]) for row in found]
 
