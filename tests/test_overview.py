@@ -15,7 +15,7 @@ from tests.factories import NOV
 from tests.test_workplan_page import body
 from tests.web import call_callback, component, login
 from tracker.bulletin_archive import archive_bulletin
-from tracker.models import Milestone, PilotStatus, Role
+from tracker.models import Milestone, PilotStatus, Role, Severity
 from tracker.overview import overview
 from tracker.progress import ProgressStatus, Thresholds, load_progress
 from tracker.registry import RegistryFilters
@@ -78,6 +78,13 @@ def test_filters_narrow_every_figure(db, factory, world) -> None:  # type: ignor
                     thresholds=Thresholds())  # fmt: skip
     assert data.pilots == 1 and [p.name for p in data.points] == ["长治乙试点"]
     assert [r.key for r in data.products] == ["玻璃"]
+    for batch, count in ((1, 4), (2, 0)):  # every factory pilot is of the first batch
+        chosen = overview(db, world["province"], RegistryFilters(batch_numbers=(batch,)), on=ON, period=NOV,
+                          thresholds=Thresholds())  # fmt: skip
+        assert chosen.pilots == count, batch
+    withdrawn = overview(db, world["province"], RegistryFilters(statuses=("withdrawn",)), on=ON, period=NOV,
+                         thresholds=Thresholds())  # fmt: skip
+    assert withdrawn.pilots == 1 and withdrawn.points == [] and withdrawn.open_flags[Severity.HIGH] == 0
     everything = overview(
         db, world["province"], RegistryFilters(), on=ON, period=NOV, thresholds=Thresholds()
     )
