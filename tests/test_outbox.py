@@ -118,6 +118,22 @@ def test_two_deliverers_cannot_both_send_a_message(sessions) -> None:  # type: i
     assert outer.sent == [message_id] and inner == [] and sent == ["sheng@127.0.0.1"]
 
 
+def test_a_deliverer_whose_list_went_stale_does_not_send_again(sessions) -> None:  # type: ignore[no-untyped-def]
+    """The duplicate a clean-clone CI run caught: the first deliverer listed two due messages; while
+    it sent the first, a second deliverer sent the other; the first must not then send it again."""
+    sent: list[str] = []
+    queue(sessions, ["sheng@127.0.0.1", "lingdao@127.0.0.1"])
+
+    def email_and_let_another_deliverer_run(message: OutboxMessage) -> None:
+        sent.append(message.recipient)
+        if len(sent) == 1:  # meanwhile, the other deliverer sends what is still due
+            deliver(sessions, now=T0, email=lambda m: sent.append(m.recipient), webhook=webhook_post)
+
+    deliver(sessions, now=T0, email=email_and_let_another_deliverer_run, webhook=webhook_post)
+    assert sorted(sent) == ["lingdao@127.0.0.1", "sheng@127.0.0.1"]
+    assert [s[1:] for s in states(sessions)] == [(MessageState.SENT, 1), (MessageState.SENT, 1)]
+
+
 def test_a_group_robot_gets_the_summary_once(sessions) -> None:  # type: ignore[no-untyped-def]
     with robot_server() as (received, url):
         for _ in range(2):

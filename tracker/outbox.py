@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -110,18 +110,14 @@ def deliver(factory: sessionmaker[Session], *, now: dt.datetime, email: Sender, 
     """Send every due message (or these ones), each claimed first; record what happened."""
     result = Delivery()
     with factory() as session:
-        due = select(OutboxMessage.id).where(
-            or_(OutboxMessage.state == MessageState.PENDING,
-                (OutboxMessage.state == MessageState.SENDING) & (OutboxMessage.next_attempt_at <= now - STUCK_AFTER)),
-            OutboxMessage.next_attempt_at <= now,
-        ).order_by(OutboxMessage.id)  # fmt: skip
+        due = select(OutboxMessage.id).where(_due(now)).order_by(OutboxMessage.id)
         if ids is not None:
             due = due.where(OutboxMessage.id.in_(list(ids)))
         candidates = list(session.scalars(due))
     for message_id in candidates:
         with factory() as session:
-            message = session.get(OutboxMessage, message_id)
-            if message is None or not _claim(session, message, now):
+            message = _claim(session, message_id, now)
+            if message is None:  # sent, or being sent, by another deliverer since the list was made
                 continue
             try:
                 (email if message.channel == "email" else webhook)(message)
@@ -134,18 +130,30 @@ def deliver(factory: sessionmaker[Session], *, now: dt.datetime, email: Sender, 
     return result
 
 
-def _claim(session: Session, message: OutboxMessage, now: dt.datetime) -> bool:
-    attempts, state = message.attempts, message.state
+def _due(now: dt.datetime) -> ColumnElement[bool]:
+    """Waiting for its (next) attempt, or left in "sending" by a deliverer that died."""
+    return and_(
+        or_(OutboxMessage.state == MessageState.PENDING,
+            (OutboxMessage.state == MessageState.SENDING) & (OutboxMessage.next_attempt_at <= now - STUCK_AFTER)),
+        OutboxMessage.next_attempt_at <= now,
+    )  # fmt: skip
+
+
+def _claim(session: Session, message_id: int, now: dt.datetime) -> OutboxMessage | None:
+    """Take the message if it is still due: the condition is checked by the database in the update
+    itself, so of two deliverers (or one whose list went stale) only one gets it. No transaction is
+    left open while the caller sends (on SQLite an open snapshot would stop the result being written)."""
     done = session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id == message.id, OutboxMessage.attempts == attempts, OutboxMessage.state == state)
-        .values(state=MessageState.SENDING, attempts=attempts + 1, next_attempt_at=now)
+        update(OutboxMessage).where(OutboxMessage.id == message_id, _due(now))
+        .values(state=MessageState.SENDING, attempts=OutboxMessage.attempts + 1, next_attempt_at=now)
+        .execution_options(synchronize_session=False)
     )  # fmt: skip
     session.commit()
     if int(getattr(done, "rowcount", 0)) != 1:
-        return False
-    session.refresh(message)
-    return True
+        return None
+    message = session.get(OutboxMessage, message_id, populate_existing=True)
+    session.commit()  # ends the read; the loaded message stays usable (expire_on_commit is off)
+    return message
 
 
 def _failed(session: Session, message: OutboxMessage, now: dt.datetime, error: str, result: Delivery) -> None:
