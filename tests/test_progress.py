@@ -59,6 +59,37 @@ def test_latest_accepted_update_gives_the_actual_figure(db, factory) -> None:  #
     assert load_progress(db, [pilot.id], dt.date(2025, 8, 31))[pilot.id].actual == Decimal("0.0")
 
 
+def test_each_task_keeps_its_latest_accepted_figure(db, factory) -> None:  # type: ignore[no-untyped-def]
+    """A task a later update leaves out keeps its earlier figure; a returned or draft update of a
+    later period changes nothing."""
+    from tracker.models import ProgressUpdate, Task, TaskProgress, UpdateStatus
+    from tracker.progress import load_progress
+
+    pilot = factory.pilot("长治", start=dt.date(2025, 9, 1))
+    first = pilot.tasks[0]
+    second = Task(pilot=pilot, position=2, number="2", title="核算", weight=Decimal(1),
+                  planned_start=pilot.start_date, planned_end=pilot.end_date)  # fmt: skip
+    db.add(second)
+    db.flush()
+
+    def update(start: dt.date, end: dt.date, status: UpdateStatus, figures: dict[int, str]) -> None:
+        row = ProgressUpdate(pilot_id=pilot.id, period_start=start, period_end=end, status=status)
+        row.task_progress.extend(TaskProgress(task_id=t, percent=Decimal(v)) for t, v in figures.items())
+        db.add(row)
+        db.commit()
+
+    update(
+        dt.date(2025, 9, 1), dt.date(2025, 9, 30), UpdateStatus.ACCEPTED, {first.id: "10", second.id: "40"}
+    )
+    update(dt.date(2025, 10, 1), dt.date(2025, 10, 31), UpdateStatus.ACCEPTED, {first.id: "30"})
+    update(
+        dt.date(2025, 11, 1), dt.date(2025, 11, 30), UpdateStatus.RETURNED, {first.id: "90", second.id: "90"}
+    )
+    # task 1 from October (30), task 2 still from September (40); November was returned
+    assert load_progress(db, [pilot.id], dt.date(2025, 11, 20))[pilot.id].actual == Decimal("35.0")
+    assert load_progress(db, [pilot.id], dt.date(2025, 9, 20))[pilot.id].actual == Decimal("25.0")
+
+
 @pytest.mark.parametrize(("start", "end", "on", "expected"), [
     # a leap year's February has 29 days: 29 Feb closes the span, 28 Feb is 28/29 of it
     (dt.date(2028, 2, 1), dt.date(2028, 2, 29), dt.date(2028, 2, 28), Decimal(100) * 28 / 29),

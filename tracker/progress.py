@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker.i18n import _
@@ -151,18 +151,23 @@ def _actual(session: Session, pilot_ids: Sequence[int], on: dt.date) -> dict[int
     period's accepted figures count from its first day (a city may report the current month before
     it ends), so every page shows the same actual progress on the same day."""
     actual: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    # Per task, its figure in the latest accepted update (a later period overrides an earlier one;
+    # a task an update leaves out keeps its earlier figure). The database picks the rows.
+    newest = func.row_number().over(partition_by=TaskProgress.task_id,
+                                    order_by=(ProgressUpdate.period_start.desc(), ProgressUpdate.id.desc()))  # fmt: skip
     reported = (
-        select(ProgressUpdate.pilot_id, TaskProgress.task_id, TaskProgress.percent)
+        select(ProgressUpdate.pilot_id, TaskProgress.task_id, TaskProgress.percent, newest.label("newest"))
         .join(TaskProgress.update)
         .where(
             ProgressUpdate.pilot_id.in_(pilot_ids),
             ProgressUpdate.status == UpdateStatus.ACCEPTED,
             ProgressUpdate.period_start <= on,
         )
-        .order_by(ProgressUpdate.period_start)
+        .subquery()
     )
-    for row in session.execute(reported):
-        actual[row.pilot_id][row.task_id] = row.percent  # later periods overwrite earlier ones
+    for row in session.execute(select(reported.c.pilot_id, reported.c.task_id, reported.c.percent)
+                               .where(reported.c.newest == 1)):  # fmt: skip
+        actual[row.pilot_id][row.task_id] = row.percent
     return actual
 
 
@@ -245,8 +250,15 @@ def rollup(
     """Roll the pilots' progress up by ``by``; group keys are city, product or category names in
     Chinese, or 全省. Built on ``load_progress``, the one computation of progress."""
     ids = [p.id for p in pilots]
-    progress = load_progress(session, ids, on, thresholds)
-    overdue = overdue_milestones(session, ids, on)
+    return rollup_of(
+        pilots, by, load_progress(session, ids, on, thresholds), overdue_milestones(session, ids, on)
+    )
+
+
+def rollup_of(pilots: Sequence[Pilot], by: RollupBy, progress: dict[int, PilotProgress],
+              overdue: dict[int, list[Milestone]]) -> list[Rollup]:  # fmt: skip
+    """``rollup`` from progress and overdue milestones already loaded (several groupings of the
+    same pilots need them once)."""
     groups: dict[str, list[Pilot]] = defaultdict(list)
     for pilot in pilots:
         groups[_group_key(pilot, by)].append(pilot)
