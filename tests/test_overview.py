@@ -162,3 +162,24 @@ def test_recent_bulletins_follow_the_users_scope(client, app, db, factory, world
     login(client, "czu")
     shown = json.dumps(cards(client, app)["ov-bulletins"], ensure_ascii=False)
     assert "通报" not in shown.replace("调度通报", "") and "暂无调度通报" in shown
+
+
+def test_the_map_places_each_city_at_its_seat_and_the_categories_have_their_own_chart(
+    client, app, factory, world
+) -> None:  # type: ignore[no-untyped-def]
+    from dashboards.pages.home import city_seats
+
+    login(client, "sheng")
+    answer = cards(client, app)
+    bubbles = answer["ov-map"]["figure"]["data"][0]
+    placed = dict(zip(bubbles["text"], zip(bubbles["x"], bubbles["y"], strict=True), strict=True))
+    assert placed == {"长治": city_seats()["140400"], "太原": city_seats()["140100"]}
+    links = {row[0] for row in bubbles["customdata"]}
+    assert links == {f"/pilots?city={factory.city('长治').id}", f"/pilots?city={factory.city('太原').id}"}
+    # every city of the catalogue has a seat in the shipped file
+    assert len(city_seats()) == 11
+    categories = answer["ov-categories"]["figure"]["data"]
+    assert [trace["x"] for trace in categories] == [["产品碳足迹管理试点"]] * 2
+    client.post("/logout")
+    login(client, "czu")  # a city user's map holds their city alone
+    assert cards(client, app)["ov-map"]["figure"]["data"][0]["text"] == ["长治"]

@@ -25,7 +25,8 @@ from tracker.progress import (
     RollupBy,
     Thresholds,
     load_progress,
-    rollup,
+    overdue_milestones,
+    rollup_of,
 )
 from tracker.registry import RegistryFilters, apply_filters
 from tracker.updates import Completeness, completeness_of, owes_update
@@ -95,6 +96,7 @@ def overview(session: Session, user: object, filters: RegistryFilters, *, on: dt
     pilots = filtered_pilots(session, user, filters)
     measured = [p for p in pilots if p.status is not PilotStatus.WITHDRAWN]
     progress = load_progress(session, [p.id for p in measured], on, thresholds)
+    overdue = overdue_milestones(session, [p.id for p in measured], on)
     by_progress = Counter(progress[p.id].status for p in measured)
     return Overview(
         on=on, period=period, pilots=len(pilots),
@@ -102,9 +104,9 @@ def overview(session: Session, user: object, filters: RegistryFilters, *, on: dt
         by_progress={status: by_progress[status] for status in ProgressStatus},
         reporting=completeness_of(session, [p for p in pilots if owes_update(p, period)], period),
         open_flags=_open_flags(session, user, pilots, filters),
-        cities=rollup(session, measured, on, RollupBy.CITY, thresholds),
-        products=rollup(session, measured, on, RollupBy.PRODUCT, thresholds),
-        categories=rollup(session, measured, on, RollupBy.CATEGORY, thresholds),
+        cities=rollup_of(measured, RollupBy.CITY, progress, overdue),
+        products=rollup_of(measured, RollupBy.PRODUCT, progress, overdue),
+        categories=rollup_of(measured, RollupBy.CATEGORY, progress, overdue),
         points=[_point(p, progress[p.id]) for p in measured],
         upcoming=_upcoming(session, measured, on),
         bulletins=list(session.scalars(visible_bulletins(user).options(joinedload(Bulletin.city))

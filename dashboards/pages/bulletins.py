@@ -43,6 +43,13 @@ def cut_label(bulletin: Bulletin) -> str:
     return CUT_ZH.get(bulletin.cut, bulletin.cut)
 
 
+def bulletin_link(bulletin: Bulletin) -> list[Any]:
+    """The bulletin's title as its download link, then its period, cut and date (for lists of them)."""
+    return [html.A(bulletin.title, href=f"/bulletins/{bulletin.id}/download", download=""),
+            html.Span(f"　{period_label(bulletin.kind, bulletin.period)} · {cut_label(bulletin)} · "
+                      f"{format_date_zh(bulletin.issued_on)}", className="text-muted small")]  # fmt: skip
+
+
 def _size(size: int) -> str:
     return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} B"
 

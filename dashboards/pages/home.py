@@ -10,17 +10,20 @@ Figures come from tracker.overview, which reads the progress and completeness fu
 
 from __future__ import annotations
 
+import csv
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import dash_bootstrap_components as dbc
-import plotly.graph_objects as go
 from dash import Dash, Input, Output, dcc, html
 from flask import current_app
 
 from dashboards.access import db_session, guarded_layout, request_user
 from dashboards.filters import PARAMETERS, chosen_in_query, query_string
 from dashboards.grid import data_grid
-from dashboards.pages.bulletins import cut_label, period_label
+from dashboards.pages.bulletins import bulletin_link
 from dashboards.widgets import DROPDOWN_LABELS
 from tracker.clock import local_today
 from tracker.i18n import _
@@ -39,6 +42,10 @@ REQUIRED_ACTION = Action.VIEW
 
 CARDS, CITIES, PRODUCTS, SCATTER, UPCOMING, BULLETINS, SHARE, GO = (
     "ov-cards", "ov-cities", "ov-products", "ov-scatter", "ov-upcoming", "ov-bulletins", "ov-share", "ov-go")  # fmt: skip
+MAP, CATEGORIES = "ov-map", "ov-categories"
+# City seats (市政府驻地) by GB/T 2260 code, longitude and latitude in degrees: the map is drawn from
+# this file alone (no tiles, no boundaries fetched from anywhere). A city not listed is left off it.
+SEATS_FILE = Path(__file__).resolve().parent.parent / "city_seats.csv"
 FILTERS = {"batch_numbers": ("ov-batch", _("批次"), "batches"), "categories": ("ov-category", _("类别"), "categories"),
            "product_ids": ("ov-product", _("产品"), "products"), "city_ids": ("ov-city", _("城市"), "cities"),
            "statuses": ("ov-status", _("试点状态"), "statuses")}  # fmt: skip
@@ -79,7 +86,12 @@ def layout(user: User, **query: Any) -> Any:
         dbc.Row([
             dbc.Col([html.H3(_("各市进度差距（序时进度 − 实际进度，百分点）"), className="h6"),
                      dcc.Graph(id=CITIES, **graph)], lg=6),
-            dbc.Col([html.H3(_("按产品的平均进度"), className="h6"), dcc.Graph(id=PRODUCTS, **graph)], lg=6),
+            dbc.Col([html.H3(_("各市分布（示意：按市政府驻地经纬度，点大小为试点数，颜色为进度差距）"), className="h6"),
+                     dcc.Graph(id=MAP, **graph)], lg=6),
+        ], className="g-3 mb-3"),
+        dbc.Row([
+            dbc.Col([html.H3(_("按产品的平均进度"), className="h6"), dcc.Graph(id=PRODUCTS, **graph)], lg=8),
+            dbc.Col([html.H3(_("按试点类别的平均进度"), className="h6"), dcc.Graph(id=CATEGORIES, **graph)], lg=4),
         ], className="g-3 mb-3"),
         dbc.Row([
             dbc.Col([html.H3(_("各试点序时进度与实际进度（点击查看试点）"), className="h6"),
@@ -108,10 +120,11 @@ def _card(title: str, value: str, colour: str, href: str, card_id: str) -> Any:
     ])), href=href, className="text-decoration-none"), xs=6, md=3, xl=True)  # fmt: skip
 
 
-def cards(data: Overview, query: str) -> Any:
-    """The headline figures; each links to the list behind it."""
+def cards(data: Overview, query: str, city_ids: Sequence[int]) -> Any:
+    """The headline figures; each links to the list behind it (``query`` holds the filters;
+    the flags page takes the city filter alone)."""
     pilots = f"/pilots{query}"
-    flags_city = query_string({"city_ids": _city_values(query)})
+    flags_city = query_string({"city_ids": list(city_ids)})
     running = data.by_stage[PilotStatus.IN_IMPLEMENTATION] + data.by_stage[PilotStatus.EXTENDED]
     high, medium, low = (data.open_flags[s] for s in (Severity.HIGH, Severity.MEDIUM, Severity.LOW))
     return html.Div([
@@ -136,68 +149,108 @@ def cards(data: Overview, query: str) -> Any:
     ])  # fmt: skip
 
 
-def _city_values(query: str) -> list[str]:
-    for part in query.lstrip("?").split("&"):
-        if part.startswith("city="):
-            return part[5:].split(",")
-    return []
+def _figure(traces: list[dict[str, Any]], **layout: Any) -> dict[str, Any]:
+    """A figure as the plain dict plotly.js reads: building ``go.Figure`` objects (validation, the
+    default template) cost most of the callback's time and a tenth of its reply, for nothing."""
+    base = {"font": FONT, "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "plot_bgcolor": "white",
+            "paper_bgcolor": "white", "showlegend": False, "xaxis": {"gridcolor": "#eee"},
+            "yaxis": {"gridcolor": "#eee"}}  # fmt: skip
+    return {"data": traces, "layout": base | layout}
 
 
-def _layout_figure(fig: go.Figure, **extra: Any) -> go.Figure:
-    fig.update_layout(**({"font": FONT, "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "plot_bgcolor": "white",
-                          "paper_bgcolor": "white", "showlegend": False} | extra))  # fmt: skip
-    return fig
-
-
-def city_figure(lines: list[Rollup], city_ids: dict[str, int]) -> go.Figure:
+def city_figure(lines: list[Rollup], city_ids: dict[str, int]) -> dict[str, Any]:
     """Cities ranked by gap (largest first); a bar's customdata is the registry address it opens."""
     ordered = list(reversed(lines))  # horizontal bars: the largest gap on top
-    fig = go.Figure(go.Bar(
-        x=[float(line.gap) for line in ordered], y=[line.key for line in ordered], orientation="h",
-        marker_color=["#dc3545" if line.gap > 10 else "#fd7e14" if line.gap > 0 else "#198754" for line in ordered],
-        customdata=[f"/pilots?city={city_ids.get(line.key, '')}" for line in ordered],
-        hovertemplate=_("%{y}<br>差距 %{x:.1f} 个百分点<br>试点 %{text} 个<extra></extra>"),
-        text=[line.pilots for line in ordered], textposition="none",
-    ))  # fmt: skip
-    return _layout_figure(fig, xaxis_title=_("百分点"))
+    bars = {
+        "type": "bar", "x": [float(line.gap) for line in ordered], "y": [line.key for line in ordered],
+        "orientation": "h", "marker": {"color": [_gap_colour(line.gap) for line in ordered]},
+        "customdata": [f"/pilots?city={city_ids.get(line.key, '')}" for line in ordered],
+        "hovertemplate": _("%{y}<br>差距 %{x:.1f} 个百分点<br>试点 %{text} 个<extra></extra>"),
+        "text": [line.pilots for line in ordered], "textposition": "none",
+    }  # fmt: skip
+    return _figure([bars], xaxis={"title": {"text": _("百分点")}, "gridcolor": "#eee"},
+                   yaxis={"automargin": True})  # fmt: skip
 
 
-def product_figure(lines: list[Rollup]) -> go.Figure:
-    fig = go.Figure([
-        go.Bar(name=_("序时进度"), x=[line.key for line in lines], y=[float(line.expected) for line in lines],
-               marker_color="#adb5bd", hovertemplate="%{x}<br>" + _("序时进度") + " %{y:.1f}%<extra></extra>"),
-        go.Bar(name=_("实际进度"), x=[line.key for line in lines], y=[float(line.actual) for line in lines],
-               marker_color="#0d6efd", hovertemplate="%{x}<br>" + _("实际进度") + " %{y:.1f}%<extra></extra>"),
-    ])  # fmt: skip
-    return _layout_figure(fig, barmode="group", showlegend=True, yaxis_title="%",
-                          legend={"orientation": "h", "y": 1.1})  # fmt: skip
+def _gap_colour(gap: Any) -> str:
+    return "#dc3545" if gap > 10 else "#fd7e14" if gap > 0 else "#198754"
 
 
-def scatter_figure(data: Overview) -> go.Figure:
-    fig = go.Figure()
+@cache
+def city_seats() -> dict[str, tuple[float, float]]:
+    """Longitude and latitude of each city's seat, by city code (from ``city_seats.csv``)."""
+    with SEATS_FILE.open(encoding="utf-8") as handle:
+        return {
+            row["code"]: (float(row["longitude"]), float(row["latitude"])) for row in csv.DictReader(handle)
+        }
+
+
+def map_figure(lines: list[Rollup], cities: dict[str, Any]) -> dict[str, Any]:
+    """The cities at their seats, on plain axes scaled so a degree of longitude and of latitude keep
+    their proportions; a bubble's size is its number of pilots, its colour its gap, and its
+    customdata the registry address it opens. ``cities`` maps a city's name to its row."""
+    seats = city_seats()
+    placed = [
+        (line, cities[line.key]) for line in lines if line.key in cities and cities[line.key].code in seats
+    ]
+    most = max((line.pilots for line, _city in placed), default=1)
+    bubbles = {
+        "type": "scatter", "x": [seats[city.code][0] for _line, city in placed],
+        "y": [seats[city.code][1] for _line, city in placed],
+        "mode": "markers+text", "text": [city.short_zh for _line, city in placed], "textposition": "top center",
+        "marker": {"size": [14 + 30 * line.pilots / most for line, _city in placed],
+                   "color": [_gap_colour(line.gap) for line, _city in placed], "opacity": 0.75,
+                   "line": {"color": "white", "width": 1}},
+        "customdata": [[f"/pilots?city={city.id}", line.pilots, float(line.gap)] for line, city in placed],
+        "hovertemplate": "%{text}<br>" + _("试点 %{customdata[1]} 个<br>差距 %{customdata[2]:.1f} 个百分点") + "<extra></extra>",
+    }  # fmt: skip
+    hidden = {"showgrid": False, "zeroline": False, "showticklabels": False}
+    return _figure([bubbles], xaxis={**hidden, "range": [110.2, 114.6]},
+                   yaxis={**hidden, "range": [34.4, 40.8], "scaleanchor": "x", "scaleratio": 1.26})  # fmt: skip
+
+
+def product_figure(lines: list[Rollup]) -> dict[str, Any]:
+    def bars(name: str, values: list[float], colour: str) -> dict[str, Any]:
+        return {"type": "bar", "name": name, "x": [line.key for line in lines], "y": values,
+                "marker": {"color": colour}, "hovertemplate": "%{x}<br>" + name + " %{y:.1f}%<extra></extra>"}  # fmt: skip
+
+    return _figure([bars(_("序时进度"), [float(line.expected) for line in lines], "#adb5bd"),
+                    bars(_("实际进度"), [float(line.actual) for line in lines], "#0d6efd")],
+                   barmode="group", showlegend=True, yaxis={"title": {"text": "%"}, "gridcolor": "#eee"},
+                   legend={"orientation": "h", "y": 1.1})  # fmt: skip
+
+
+def scatter_figure(data: Overview) -> dict[str, Any]:
+    traces = []
     for status in ProgressStatus:
         points = [p for p in data.points if p.status is status]
         if not points:
             continue
-        fig.add_trace(go.Scatter(
-            x=[p.expected for p in points], y=[p.actual for p in points], mode="markers", name=STATUS_LABELS[status],
-            marker={"color": PROGRESS_COLOURS[status], "size": 9, "opacity": 0.8},
-            customdata=[[f"/pilot?id={p.pilot_id}", p.name, p.city, p.product, p.gap] for p in points],
-            hovertemplate=("%{customdata[1]}<br>%{customdata[2]} · %{customdata[3]}<br>" + _("序时进度")
-                           + " %{x:.1f}%　" + _("实际进度") + " %{y:.1f}%<br>" + _("差距") + " %{customdata[4]:.1f}<extra></extra>"),
-        ))  # fmt: skip
-    fig.add_shape(type="line", x0=0, y0=0, x1=100, y1=100, line={"color": "#adb5bd", "dash": "dot"})
-    return _layout_figure(fig, showlegend=True, legend={"orientation": "h", "y": 1.08},
-                          xaxis={"title": _("序时进度（%）"), "range": [0, 102]},
-                          yaxis={"title": _("实际进度（%）"), "range": [0, 102]})  # fmt: skip
+        traces.append({
+            "type": "scattergl" if len(data.points) > 1000 else "scatter",  # WebGL for a national scope
+            "x": [p.expected for p in points], "y": [p.actual for p in points], "mode": "markers",
+            "name": STATUS_LABELS[status], "marker": {"color": PROGRESS_COLOURS[status], "size": 9, "opacity": 0.8},
+            "customdata": [[f"/pilot?id={p.pilot_id}", p.name, p.city, p.product, p.gap] for p in points],
+            "hovertemplate": ("%{customdata[1]}<br>%{customdata[2]} · %{customdata[3]}<br>" + _("序时进度")
+                              + " %{x:.1f}%　" + _("实际进度") + " %{y:.1f}%<br>" + _("差距") + " %{customdata[4]:.1f}<extra></extra>"),
+        })  # fmt: skip
+    diagonal = {
+        "type": "line",
+        "x0": 0,
+        "y0": 0,
+        "x1": 100,
+        "y1": 100,
+        "line": {"color": "#adb5bd", "dash": "dot"},
+    }
+    return _figure(traces, showlegend=True, legend={"orientation": "h", "y": 1.08}, shapes=[diagonal],
+                   xaxis={"title": {"text": _("序时进度（%）")}, "range": [0, 102], "gridcolor": "#eee"},
+                   yaxis={"title": {"text": _("实际进度（%）")}, "range": [0, 102], "gridcolor": "#eee"})  # fmt: skip
 
 
 def bulletin_list(data: Overview) -> Any:
     if not data.bulletins:
         return html.P(_("暂无调度通报。"), className="text-muted small")
-    items = [html.Li([html.A(f"{b.title}", href=f"/bulletins/{b.id}/download", download=""),
-                      html.Span(f"　{period_label(b.kind, b.period)} · {cut_label(b)} · {format_date_zh(b.issued_on)}",
-                                className="text-muted small")]) for b in data.bulletins]  # fmt: skip
+    items = [html.Li(bulletin_link(b)) for b in data.bulletins]
     return html.Div(
         [
             html.Ul(items, className="small ps-3"),
@@ -208,7 +261,8 @@ def bulletin_list(data: Overview) -> Any:
 
 def register_callbacks(app: Dash) -> None:
     @app.callback(
-        Output(CARDS, "children"), Output(CITIES, "figure"), Output(PRODUCTS, "figure"), Output(SCATTER, "figure"),
+        Output(CARDS, "children"), Output(CITIES, "figure"), Output(MAP, "figure"), Output(PRODUCTS, "figure"),
+        Output(CATEGORIES, "figure"), Output(SCATTER, "figure"),
         Output(UPCOMING, "rowData"), Output(BULLETINS, "children"), Output(SHARE, "href"),
         *[Input(cid, "value") for cid, _caption, _key in FILTERS.values()],
     )  # fmt: skip
@@ -222,20 +276,22 @@ def register_callbacks(app: Dash) -> None:
         with db_session() as session:
             data = overview(session, user, filters, on=today, period=reporting_period(today, settings.reporting),
                             thresholds=thresholds_from(settings))  # fmt: skip
-            city_ids = {c.name_zh: c.id for c in session.scalars(visible_cities(user))}
+            cities = {c.name_zh: c for c in session.scalars(visible_cities(user))}
+            city_ids = {name: city.id for name, city in cities.items()}
             upcoming = [{"pilot_id": m.pilot_id, "pilot": m.pilot, "city": m.city, "title": m.title,
                          "due_date": format_date_zh(m.due_date), "days_left": m.days_left} for m in data.upcoming]  # fmt: skip
-            return (cards(data, query), city_figure(data.cities, city_ids), product_figure(data.products),
-                    scatter_figure(data), upcoming, bulletin_list(data), f"/{query}")  # fmt: skip
+            return (cards(data, query, filters.city_ids), city_figure(data.cities, city_ids), map_figure(data.cities, cities),
+                    product_figure(data.products), product_figure(data.categories), scatter_figure(data), upcoming, bulletin_list(data), f"/{query}")  # fmt: skip
 
-    # A click on a city bar or a pilot point opens the list or page behind it (in the browser only:
+    # A click on a city bar or bubble, or a pilot point opens the list or page behind it (in the browser only:
     # the address is in the figure the server already scoped).
     app.clientside_callback(
-        """function(city, pilot) {
+        """function(city, seat, pilot) {
             var click = dash_clientside.callback_context.triggered[0];
             var data = click && click.value && click.value.points && click.value.points[0];
             if (!data || !data.customdata) { return dash_clientside.no_update; }
             return Array.isArray(data.customdata) ? data.customdata[0] : data.customdata;
         }""",
-        Output(GO, "href"), Input(CITIES, "clickData"), Input(SCATTER, "clickData"), prevent_initial_call=True,
+        Output(GO, "href"), Input(CITIES, "clickData"), Input(MAP, "clickData"), Input(SCATTER, "clickData"),
+        prevent_initial_call=True,
     )  # fmt: skip

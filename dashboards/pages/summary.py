@@ -18,7 +18,7 @@ from flask import Flask, abort, current_app, send_file
 from sqlalchemy.orm import Session
 
 from dashboards.access import db_session, guarded_layout, request_user_or_none
-from dashboards.pages.bulletins import cut_label, period_label
+from dashboards.pages.bulletins import bulletin_link
 from dashboards.pages.home import FONT, GRAPH_CONFIG, PROGRESS_COLOURS
 from reports.bulletin import bulletin_xlsx, summary_sentence
 from reports.bulletin_pdf import leadership_pdf
@@ -26,7 +26,7 @@ from tracker import audit
 from tracker.bulletin_data import BulletinData, Cut, bulletin_data
 from tracker.clock import local_today
 from tracker.i18n import _
-from tracker.labels import format_date_zh, label
+from tracker.labels import label
 from tracker.models import Bulletin, City, Severity, User
 from tracker.periods import reporting_period
 from tracker.permissions import Action, city_scope, visible_bulletins
@@ -93,9 +93,7 @@ def _latest_bulletin(session: Session, user: User) -> Any:
     if latest is None:
         return html.P(_("暂无调度通报。"), className="text-muted small")
     return html.Div([
-        html.Div([html.A(latest.title, href=f"/bulletins/{latest.id}/download", download=""),
-                  html.Span(f"　{period_label(latest.kind, latest.period)} · {cut_label(latest)} · "
-                            f"{format_date_zh(latest.issued_on)}", className="text-muted small")]),
+        html.Div(bulletin_link(latest)),
         html.P(latest.summary, className="small mb-0", id="sum-bulletin-text"),
     ])  # fmt: skip
 
