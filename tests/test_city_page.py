@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,9 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.web import call_callback, login
-from tracker.models import ProgressUpdate, Role, UpdateStatus
+from tracker.city_workspace import city_standing
+from tracker.models import Flag, FlagStatus, ProgressUpdate, Role, Severity, UpdateStatus
 from tracker.periods import Frequency, Reporting, reporting_period
-from tracker.progress import load_progress
+from tracker.progress import RollupBy, Thresholds, load_progress, rollup
 
 TODAY = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
 PERIOD = reporting_period(TODAY, Reporting(Frequency.MONTHLY, 5, 10))
@@ -73,3 +75,52 @@ def test_anonymous_gets_nothing(client, app, cities) -> None:  # type: ignore[no
     client.get("/login")
     answer = call_callback(client, app, "_pages_content", {"_pages_location.pathname": "/city"})
     assert answer.status_code == 401
+
+
+def add_flag(db: Any, pilot: Any, message: str, status: FlagStatus = FlagStatus.OPEN) -> Flag:
+    flag = Flag(fingerprint=uuid.uuid4().hex, rule_id="PROGRESS_BACKWARDS", severity=Severity.HIGH,
+                subject_type="update", subject_id=0, city_id=pilot.city_id, pilot_id=pilot.id,
+                message_zh=message, message_en=message, evidence={}, status=status)  # fmt: skip
+    db.add(flag)
+    db.commit()
+    return flag
+
+
+def test_the_city_sees_its_open_flags_only(client, app, db, cities) -> None:  # type: ignore[no-untyped-def]
+    own = add_flag(db, cities["mine"], "长治本期进度倒退")
+    add_flag(db, cities["mine"], "长治已办结线索", FlagStatus.RESOLVED)
+    add_flag(db, cities["theirs"], "太原本期进度倒退")
+    login(client, "czc")
+    text = page(client, app)
+    assert "长治本期进度倒退" in text and f"/flags?id={own.id}" in text and "（共1条，去核查）" in text
+    assert "长治已办结线索" not in text and "太原本期进度倒退" not in text
+    assert "/flags?city=140400" in text
+
+
+def test_the_citys_rank_comes_from_every_citys_progress(client, app, db, factory, cities) -> None:  # type: ignore[no-untyped-def]
+    # 太原 is far ahead: its one pilot reports 90% while 长治's report nothing.
+    factory.accepted_update(cities["theirs"], PERIOD.start, PERIOD.end, "90")
+    standing = city_standing(db, cities["mine"].city, on=TODAY, period=PERIOD, thresholds=Thresholds())
+    lines = {line.key: line for line in rollup(db, [cities["mine"], cities["returned"], cities["theirs"]], TODAY,
+                                               RollupBy.CITY)}  # fmt: skip
+    assert standing.cities == 2 and standing.gap == lines["长治市"].gap
+    assert standing.gap_rank == (1 if lines["长治市"].gap <= lines["太原市"].gap else 2) == 2
+    assert standing.completeness == Decimal(0) and standing.completeness_rank == 2
+    assert standing.province_completeness == Decimal("33.3")
+    login(client, "czc")
+    text = page(client, app)
+    assert "第2名 / 2个市" in text
+    # Ranks and the province's means only: no other city's own figures or names.
+    assert "太原" not in text.replace("太原市", "")  # the city links for the province are not shown here
+
+
+def test_a_city_that_owes_nothing_yet_has_no_completeness_rank(db, factory) -> None:  # type: ignore[no-untyped-def]
+    reporting = factory.pilot("长治", start=TODAY - dt.timedelta(days=100))
+    later = factory.pilot("太原", start=TODAY + dt.timedelta(days=60))
+    first = city_standing(db, reporting.city, on=TODAY, period=PERIOD, thresholds=Thresholds())
+    assert (
+        first.completeness == Decimal(0) and first.completeness_rank == 1 and first.completeness_ranked == 1
+    )
+    waiting = city_standing(db, later.city, on=TODAY, period=PERIOD, thresholds=Thresholds())
+    assert waiting.cities == 2 and waiting.completeness is None and waiting.completeness_rank is None
+    assert waiting.gap == Decimal(0) and waiting.gap_rank == 1 and first.gap_rank == 2

@@ -1,5 +1,6 @@
 """本市工作台 (/city): for a city bureau, what it owes this period (pilot by pilot, with 序时进度 and
-actual progress), its drafts and returned updates, completeness and overdue milestones. Provincial
+actual progress), its drafts and returned updates, completeness, its rank among the province's cities,
+overdue milestones and open flags. Provincial
 users pick a city (?city=140400). Built per visit; it has no callbacks."""
 
 from __future__ import annotations
@@ -13,10 +14,18 @@ from flask import current_app
 
 from dashboards.access import db_session, guarded_layout
 from dashboards.widgets import STATUS_COLOURS, UPDATE_COLOURS, badge, simple_table
-from tracker.city_workspace import city_overdue_milestones, dues, open_updates, workspace_city
+from tracker.city_workspace import (
+    Standing,
+    city_open_flags,
+    city_overdue_milestones,
+    city_standing,
+    dues,
+    open_updates,
+    workspace_city,
+)
 from tracker.clock import local_today
 from tracker.i18n import _
-from tracker.labels import format_date_zh
+from tracker.labels import format_date_zh, label, rule_name
 from tracker.models import Role, User
 from tracker.periods import Period, reporting_period
 from tracker.permissions import Action, visible_cities
@@ -27,6 +36,7 @@ PATH = "/city"
 NAME = _("本市工作台")
 ORDER = 1.5  # after the registry: a city bureau's everyday page
 REQUIRED_ACTION = Action.VIEW
+FLAGS_SHOWN = 20  # the rest are one click away on the flags page
 
 
 def _pct(value: Decimal | None) -> str:
@@ -73,6 +83,38 @@ def _summary(due: Any) -> Any:
                     for k, v in facts], className="g-2 mb-3", id="city-summary")  # fmt: skip
 
 
+def _rank(rank: int | None, of: int) -> str:
+    return "—" if rank is None else _("第{rank}名 / {of}个市").format(rank=rank, of=of)
+
+
+def _standing(standing: Standing) -> Any:
+    """The city's ranks among the province's cities, with the province-wide means beside its own."""
+    facts = [
+        (_("进度差距排名（差距越小越靠前）"), _rank(standing.gap_rank, standing.cities),
+         _("本市差距 {own} 个百分点，全省平均 {province}").format(
+             own=_number(standing.gap), province=_number(standing.province_gap))),
+        (_("本期完整率排名"), _rank(standing.completeness_rank, standing.completeness_ranked),
+         _("本市 {own}，全省 {province}").format(
+             own=_pct(standing.completeness), province=_pct(standing.province_completeness))),
+    ]  # fmt: skip
+    return dbc.Row([dbc.Col(dbc.Card(dbc.CardBody([html.Div(k, className="text-muted small"),
+                                                   html.Div(v, className="fw-bold fs-5"),
+                                                   html.Div(note, className="small text-muted")])), md=6)
+                    for k, v, note in facts], className="g-2 mb-3", id="city-standing")  # fmt: skip
+
+
+def _number(value: Decimal | None) -> str:
+    return "—" if value is None else f"{Decimal(value).normalize():f}"
+
+
+def _flag_rows(flags: list[Any]) -> list[list[Any]]:
+    colours = {"high": "danger", "medium": "warning", "low": "secondary"}
+    return [[badge(label(f.severity), colours[f.severity.value]), rule_name(f.rule_id),
+             dcc.Link(f.pilot.name, href=f"/pilot?id={f.pilot_id}") if f.pilot else _("碳标识声明"),
+             f.message_zh, label(f.status), dcc.Link(_("核查"), href=f"/flags?id={f.id}")]
+            for f in flags]  # fmt: skip
+
+
 @guarded_layout(REQUIRED_ACTION)
 def layout(user: User, city: Any = None, **_query: Any) -> Any:
     settings = current_app.config["TRACKER_SETTINGS"]
@@ -89,6 +131,10 @@ def layout(user: User, city: Any = None, **_query: Any) -> Any:
         overdue = [[_pilot_link(m.pilot_id, m.pilot.name), m.title, format_date_zh(m.due_date),
                     _("{n}天").format(n=(today - m.due_date).days)]
                    for m in city_overdue_milestones(session, user, chosen, today)]  # fmt: skip
+        standing = city_standing(
+            session, chosen, on=today, period=period, thresholds=thresholds_from(settings)
+        )
+        flags = city_open_flags(session, user, chosen)
         head = [
             _("试点"),
             _("本期填报"),
@@ -104,6 +150,7 @@ def layout(user: User, city: Any = None, **_query: Any) -> Any:
             html.P(_("截至{date}；序时进度与实际进度与试点详情页、API 一致。").format(date=format_date_zh(today)),
                    className="text-muted small"),
             _summary(due),
+            _standing(standing),
             html.H3(_("本期应报试点"), className="h6"), simple_table(head, _due_rows(due, user.role is Role.CITY_STAFF), "city-dues"),
             dbc.Button(_("去填报（调度填报）"), href="/updates", color="primary", size="sm", className="mb-3")
             if user.role is Role.CITY_STAFF else None,
@@ -111,6 +158,11 @@ def layout(user: User, city: Any = None, **_query: Any) -> Any:
             simple_table([_("试点"), _("报告期"), _("状态"), _("退回理由")], drafts, "city-open-updates"),
             html.H3(_("逾期未完成的阶段性目标"), className="h6 mt-3"),
             simple_table([_("试点"), _("阶段性目标"), _("到期日"), _("已逾期")], overdue, "city-overdue"),
+            html.H3([_("本市未办结的风险线索"), " ",
+                     dcc.Link(_("（共{n}条，去核查）").format(n=len(flags)), href=f"/flags?city={chosen.code}")],
+                    className="h6 mt-3"),
+            simple_table([_("严重程度"), _("规则"), _("对象"), _("说明"), _("状态"), ""], _flag_rows(flags[:FLAGS_SHOWN]),
+                         "city-flags"),
         ])  # fmt: skip
 
 
