@@ -15,6 +15,7 @@ from dashboards.api import install_api
 from dashboards.auth import install_auth
 from dashboards.downloads import install_downloads
 from dashboards.errors import install_error_pages
+from dashboards.grid_export import install_grid_export
 from dashboards.pages import (
     application_form,
     applications,
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
     install_error_pages(server)
     install_api(server)
     install_downloads(server)
+    install_grid_export(server)
     summary.install_summary_downloads(server)
     app = Dash(
         __name__,

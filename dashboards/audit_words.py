@@ -18,7 +18,7 @@ ENTITIES = {"pilots": _("试点"), "tasks": _("任务"), "milestones": _("阶段
             "pilot_participants": _("参与单位"), "flags": _("风险线索"), "applications": _("申报"),
             "organisations": _("单位"), "users": _("用户"), "api_tokens": _("API令牌"),
             "product_benchmarks": _("产品基准"), "emission_factors": _("电力排放因子"), "certifiers": _("认证机构"),
-            "recipients": _("发送对象"), "bulletins": _("调度通报"), "job_requests": _("手动运行请求"),
+            "recipients": _("发送对象"), "bulletins": _("调度通报"), "grid": _("表格"), "job_requests": _("手动运行请求"),
             "outbox": _("发送消息")}  # fmt: skip
 FIELDS = {"title": _("名称"), "weight": _("权重"), "planned_start": _("计划开始"), "planned_end": _("计划完成"),
           "responsible_unit": _("责任单位"), "due_date": _("到期日"), "indicator": _("指标"), "target_value": _("目标值"),

@@ -135,6 +135,46 @@ def test_city_user_sees_only_their_city_then_logs_out(
     context.close()
 
 
+def test_every_grid_offers_column_choice_and_an_excel_export_of_what_it_shows(
+    live_server: str, browser: Any, artifacts: Path
+) -> None:
+    import io
+
+    import openpyxl
+
+    context, page, problems = watched_page(browser)
+    page.goto(f"{live_server}/login")
+    page.fill("#username", "changzhi_staff")
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+    page.wait_for_selector("#shell-user")
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{live_server}/pilots")
+    page.wait_for_selector("#registry-grid .ag-center-cols-container .ag-row")
+    # every column's header, rendered or not (the grid draws only the columns in view)
+    before = page.evaluate(
+        "dash_ag_grid.getApi('registry-grid').getColumns().map(c => c.getColDef().headerName)"
+    )
+    page.click("#registry-grid-columns")
+    chooser = page.locator("#registry-grid-tools .dropdown-menu")
+    hidden = before[-1]
+    chooser.get_by_text(hidden, exact=True).click()
+    page.wait_for_function("dash_ag_grid.getApi('registry-grid').getAllDisplayedColumns().length === "
+                           f"{len(before) - 1}")  # fmt: skip
+    page.mouse.click(5, 5)  # closes the chooser
+    with page.expect_download() as download:
+        page.click("#registry-grid-excel")
+    sheet = openpyxl.load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).active
+    header_row = [cell.value for cell in sheet[3] if cell.value]
+    assert hidden not in header_row and len(header_row) == len(before) - 1
+    names = sorted(str(sheet.cell(row, header_row.index("试点名称") + 1).value) for row in (4, 5))
+    assert names == ["示例长治氢能有限公司碳足迹试点", "示例长治焦炭有限公司碳足迹试点"]
+    assert sheet.max_row == 5  # the city's two pilots, nothing of 太原
+    page.screenshot(path=str(artifacts / "grid-tools.png"))
+    assert problems == []
+    context.close()
+
+
 def test_the_selection_stays_on_its_row_after_an_action(
     live_server: str, browser: Any, artifacts: Path
 ) -> None:
