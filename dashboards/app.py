@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import dash
 from dash import Dash
@@ -16,6 +18,7 @@ from dashboards.auth import install_auth
 from dashboards.downloads import install_downloads
 from dashboards.errors import install_error_pages
 from dashboards.grid_export import install_grid_export
+from dashboards.language import html_lang, install_language
 from dashboards.pages import (
     application_form,
     applications,
@@ -66,6 +69,11 @@ PAGES = (
 )
 
 
+def _page_title(name: str, **_path_variables: Any) -> str:
+    """The browser tab's title, in the reader's language (Dash calls it per request)."""
+    return f"{_(name)} · {_('碳足迹试点监管平台')}"
+
+
 def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSession] | None = None) -> Dash:
     """Build the app; every asset is served from this package (the network may have no internet)."""
     settings = settings or get_settings()
@@ -77,6 +85,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
         # Behind nginx: take the client address from X-Forwarded-For so login limits count real
         # clients, not the proxy (trust exactly the configured number of hops).
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)  # type: ignore[method-assign]
+    install_language(server)  # first: the login page and error pages speak the reader's language too
     install_auth(server, settings, factory)
     install_error_pages(server)
     install_api(server)
@@ -98,10 +107,22 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
         if getattr(page.layout, "required_action", None) is not page.REQUIRED_ACTION:
             raise TypeError(f"{page.__name__}.layout must be wrapped in guarded_layout(REQUIRED_ACTION)")
         dash.register_page(page.__name__, path=page.PATH, name=page.NAME, order=page.ORDER,
-                           title=f"{page.NAME} · {_('碳足迹试点监管平台')}", layout=page.layout,
+                           title=partial(_page_title, page.NAME), layout=page.layout,
                            required_action=page.REQUIRED_ACTION, in_nav=getattr(page, "IN_NAV", True))  # fmt: skip
         page.register_callbacks(app)
-    dash.register_page(not_found.MODULE, path=not_found.PATH, name=not_found.NAME, layout=not_found.layout)
+    dash.register_page(
+        not_found.MODULE,
+        path=not_found.PATH,
+        name=not_found.NAME,
+        layout=not_found.layout,
+        title=partial(_page_title, not_found.NAME),
+    )
     app.layout = serve_layout
+    plain_index = app.interpolate_index
+
+    def interpolate_index(**kwargs: Any) -> str:  # <html lang=…>: screen readers, fonts, the grids' dates
+        return plain_index(**kwargs).replace("<html>", f'<html lang="{html_lang()}">', 1)
+
+    app.interpolate_index = interpolate_index  # type: ignore[method-assign]
     install_callback_request_checks(app)
     return app

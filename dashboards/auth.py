@@ -20,10 +20,12 @@ from sqlalchemy.orm import sessionmaker
 from tracker import accounts, audit
 from tracker.config import Settings
 from tracker.db import TrackerSession, transaction
-from tracker.i18n import _
+from tracker.i18n import _, message_of
 from tracker.models import User
 
-PUBLIC_ENDPOINTS = frozenset({"login", "healthz", "_dash_assets.static", "api-docs.openapi_json"})
+PUBLIC_ENDPOINTS = frozenset(
+    {"login", "healthz", "_dash_assets.static", "api-docs.openapi_json", "switch_language"}
+)
 API_PREFIX = "/api/"
 API_BLUEPRINT = "api_v1"  # dashboards.api
 
@@ -171,7 +173,7 @@ def _make_login(
             status = 429 if isinstance(refused, accounts.LoginRateLimited) else 401
             kept = username.strip()[:64] if refused.known_user else ""
             return render_template(
-                "login.html", next=next_url, error=refused.message_zh, username=kept
+                "login.html", next=next_url, error=message_of(refused), username=kept
             ), status
         session.clear()  # a fresh cookie on login: no session fixation
         session.permanent = True

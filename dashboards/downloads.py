@@ -12,6 +12,7 @@ from dashboards.access import db_session, request_user_or_none
 from tracker import audit
 from tracker.errors import TrackerError
 from tracker.files import read_file
+from tracker.i18n import message_of
 from tracker.models import Bulletin, UpdateFile
 from tracker.permissions import Action, can, visible_bulletins
 
@@ -25,7 +26,7 @@ def _evidence(file_id: int) -> Any:
         try:
             content = read_file(user, row, Path(current_app.config["TRACKER_SETTINGS"].instance_dir))
         except TrackerError as error:
-            abort(410, description=error.message_zh)
+            abort(410, description=message_of(error))
         audit.record(session, "download", "update_files", row.id, summary=row.filename,
                      city_id=row.update.pilot.city_id)  # fmt: skip
         name, content_type = row.filename, row.content_type

@@ -8,28 +8,32 @@ from dash.exceptions import DependencyException
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 
-from tracker.i18n import _
+from tracker.i18n import N_, _
 
 TITLES = {
-    400: _("请求无效"),
-    403: _("无权访问"),
-    404: _("页面不存在"),
-    405: _("不支持的请求方式"),
-    413: _("上传内容过大"),
-    429: _("请求过于频繁"),
-    500: _("服务器内部错误"),
+    400: N_("请求无效"),
+    403: N_("无权访问"),
+    404: N_("页面不存在"),
+    405: N_("不支持的请求方式"),
+    413: N_("上传内容过大"),
+    429: N_("请求过于频繁"),
+    500: N_("服务器内部错误"),
 }
 MESSAGES = {
-    404: _("您访问的页面不存在，请检查网址。"),
-    405: _("此地址不接受这种请求方式。"),
-    500: _("处理请求时出错，已记录日志。请稍后重试或联系管理员。"),
+    404: N_("您访问的页面不存在，请检查网址。"),
+    405: N_("此地址不接受这种请求方式。"),
+    500: N_("处理请求时出错，已记录日志。请稍后重试或联系管理员。"),
 }
 
 
 def _render(error: HTTPException) -> Any:
     code = error.code or 500
-    title = TITLES.get(code, _("请求出错"))
-    message = MESSAGES.get(code) or (error.description if code < 500 else None) or title
+    title = _(TITLES[code]) if code in TITLES else _("请求出错")
+    message = (
+        (_(MESSAGES[code]) if code in MESSAGES else None)
+        or (error.description if code < 500 else None)
+        or title
+    )
     if request.path.startswith(("/_dash-", "/api/")) or request.accept_mimetypes.best == "application/json":
         response = jsonify(error=code, message=message, message_en=error.name)
         response.status_code = code

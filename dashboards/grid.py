@@ -1,4 +1,4 @@
-"""AG Grid with the project's defaults: Chinese locale text (AG Grid's own zh-CN file), filters, paging."""
+"""AG Grid with the project's defaults: the reader's language (AG Grid's own zh-CN file), filters, paging."""
 
 from __future__ import annotations
 
@@ -9,16 +9,24 @@ from typing import Any
 
 import dash_ag_grid as dag
 
+from tracker.i18n import english
+
 
 @cache
-def locale_text() -> dict[str, str]:
-    """AG Grid's zh-CN translations (from @ag-grid-community/locale, MIT), shipped with the package."""
+@cache
+def _zh_cn() -> dict[str, str]:
     text: dict[str, str] = json.loads(
         (Path(__file__).parent / "aggrid_locale_zh_cn.json").read_text(encoding="utf-8")
     )
     # The paging bar is built as "{to} … {of} … {page}": word-for-word 的/页 reads badly
     # ("1 至 50 的 76", "页 1 的 2"); "1 至 50 / 76" and "第 1 / 2 页" read as Chinese.
     return text | {"of": "/", "page": "第", "noRowsToShow": "没有数据"}
+
+
+def locale_text() -> dict[str, str]:
+    """AG Grid's own words in the reader's language: zh-CN from @ag-grid-community/locale (MIT),
+    shipped with the package; English is AG Grid's default."""
+    return {} if english() else dict(_zh_cn())
 
 
 def data_grid(grid_id: str, column_defs: list[dict[str, Any]], row_data: list[dict[str, Any]] | None = None,

@@ -9,7 +9,8 @@ import dash_bootstrap_components as dbc
 from dash import dcc, html
 
 from dashboards.auth import csrf_token, current_user
-from tracker.i18n import _
+from dashboards.language import HTML_LANG, other_locale
+from tracker.i18n import LOCALES, _
 from tracker.labels import label
 from tracker.permissions import may
 
@@ -25,6 +26,13 @@ def _logout_form() -> Any:
     )  # fmt: skip
 
 
+def _language_switch() -> Any:
+    """A plain link (a full page load): the server sets the language cookie and comes back here."""
+    other = other_locale()
+    return html.A(LOCALES[other], href=f"/lang/{other}", id="language-switch", lang=HTML_LANG[other],
+                  className="navbar-text text-light me-3 small text-nowrap")  # fmt: skip
+
+
 def _nav_links() -> list[Any]:
     user = current_user()
     links = []
@@ -33,7 +41,8 @@ def _nav_links() -> list[Any]:
         if not page.get("in_nav", True):
             continue  # a detail page, reached from the lists
         if user is not None and action is not None and may(user, action):
-            links.append(dbc.NavItem(dbc.NavLink(page["name"], href=page["path"], active="exact")))
+            name = page["name"]  # registered in Chinese; shown in the reader's language
+            links.append(dbc.NavItem(dbc.NavLink(_(name), href=page["path"], active="exact")))
     return links
 
 
@@ -46,6 +55,7 @@ def serve_layout() -> Any:
             dbc.NavbarBrand(_("碳足迹试点监管平台"), href="/"),
             dbc.Nav(_nav_links(), navbar=True, className="me-auto"),
             html.Span(who, className="navbar-text text-light me-3 small", id="shell-user"),
+            _language_switch(),
             _logout_form(),
         ], fluid=True),
         color="primary", dark=True, className="mb-3",

@@ -13,7 +13,7 @@ from dash.exceptions import PreventUpdate
 
 from tracker.applications import ValidationFailed
 from tracker.errors import TrackerError
-from tracker.i18n import _
+from tracker.i18n import N_, _, message_of, where_of
 from tracker.lifecycle import batch_for as lifecycle_batch_for
 from tracker.models import Batch, City, User
 from tracker.permissions import PROVINCIAL_ROLES, Action, Level, can, may_act
@@ -27,20 +27,24 @@ def alert(text: str, color: str = "success") -> Any:
 
 
 # dcc.Dropdown's own words for a multi-select (its defaults are English: "3 selected").
-DROPDOWN_LABELS = {
-    "select_all": _("全选"),
-    "deselect_all": _("全部取消"),
-    "selected_count": _("已选 {num_selected} 项"),
-    "search": _("搜索"),
-    "clear_search": _("清除搜索"),
-    "clear_selection": _("清除选择"),
-    "no_options_found": _("无匹配选项"),
+_DROPDOWN_LABELS = {
+    "select_all": N_("全选"),
+    "deselect_all": N_("全部取消"),
+    "selected_count": N_("已选 {num_selected} 项"),
+    "search": N_("搜索"),
+    "clear_search": N_("清除搜索"),
+    "clear_selection": N_("清除选择"),
+    "no_options_found": N_("无匹配选项"),
 }
+
+
+def dropdown_labels() -> dict[str, str]:
+    return {key: _(words) for key, words in _DROPDOWN_LABELS.items()}
 
 
 def problems_alert(error: ValidationFailed) -> Any:
     """Every problem of a refused input, each with where it is (field, or Excel row and column)."""
-    items = [html.Li(f"{p.where_zh()}：{p.message_zh}") for p in error.problems]
+    items = [html.Li(f"{where_of(p)}：{message_of(p)}") for p in error.problems]
     return dbc.Alert([html.Strong(_("发现{n}个问题，未写入任何数据：").format(n=len(error.problems))), html.Ul(items)],
                      color="danger", className="py-2")  # fmt: skip
 

@@ -17,6 +17,7 @@ from tracker.config import SCHEDULE_PREFIX, Settings, SettingsError
 from tracker.db import transaction
 from tracker.deadlines import parse_chinese_or_iso_date
 from tracker.errors import TrackerError
+from tracker.i18n import N_
 from tracker.job_runs import Claim, Outcome
 from tracker.models import RunState
 from tracker.periods import Frequency, parse_period, period_of, previous_period
@@ -133,10 +134,10 @@ def _reminders(context: JobContext) -> Outcome:
 
 
 JOBS = (
-    JobSpec("flag_scan", "夜间风险核查", "30 1 * * *", day_period, flag_scan),
-    JobSpec("reminders", "工作日提醒", "30 8 * * *", day_period, _reminders),
+    JobSpec("flag_scan", N_("夜间风险核查"), "30 1 * * *", day_period, flag_scan),
+    JobSpec("reminders", N_("工作日提醒"), "30 8 * * *", day_period, _reminders),
     # Updates are due on the 5th (tracker.periods.Reporting): the bulletin follows on the 8th.
-    JobSpec("monthly_bulletin", "月度调度通报", "0 9 8 * *", previous_month, _monthly, kind="month"),
-    JobSpec("quarterly_bulletin", "季度调度通报", "0 10 8 1,4,7,10 *", previous_quarter, _quarterly, kind="quarter"),
+    JobSpec("monthly_bulletin", N_("月度调度通报"), "0 9 8 * *", previous_month, _monthly, kind="month"),
+    JobSpec("quarterly_bulletin", N_("季度调度通报"), "0 10 8 1,4,7,10 *", previous_quarter, _quarterly, kind="quarter"),
 )  # fmt: skip
 JOB_BY_ID = {job.id: job for job in JOBS}

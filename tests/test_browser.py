@@ -96,6 +96,14 @@ def watched_page(browser: Any) -> tuple[Any, Any, list[str]]:
     return context, page, problems
 
 
+def switch_language(page: Any, locale: str) -> None:
+    """Click the switch in the menu (or on the login page) and wait for the page to come back in ``locale``."""
+    page.wait_for_load_state("networkidle")  # a full page load aborts requests still in flight
+    page.click("#language-switch")
+    page.wait_for_function(f"document.documentElement.lang === '{'en' if locale == 'en' else 'zh-CN'}'")
+    page.wait_for_load_state("networkidle")
+
+
 def test_city_user_sees_only_their_city_then_logs_out(
     live_server: str, browser: Any, artifacts: Path
 ) -> None:
@@ -120,6 +128,19 @@ def test_city_user_sees_only_their_city_then_logs_out(
     assert "太原" not in page.locator("#registry-grid").inner_text()
     assert "市级业务人员" in page.locator("#shell-user").inner_text()
     page.screenshot(path=str(artifacts / "registry-city-user.png"), full_page=True)
+
+    switch_language(
+        page, "en"
+    )  # the same page, in English: menu, grid headers, grid toolbar, the grid's own words
+    page.wait_for_selector(".ag-center-cols-container .ag-row")
+    assert "City staff" in page.locator("#shell-user").inner_text()
+    assert page.locator(".navbar").get_by_role("link", name="Pilot register", exact=True).count() == 1
+    assert "Pilot name" in page.locator("#registry-grid .ag-header").inner_text()
+    assert page.locator("#registry-grid-columns").inner_text() == "Columns"
+    assert (
+        "示例长治焦炭有限公司碳足迹试点" in page.locator("#registry-grid").inner_text()
+    )  # data stays as entered
+    page.screenshot(path=str(artifacts / "registry-city-user-en.png"), full_page=True)
 
     cookies = context.cookies()
     page.click("#logout-button")
@@ -280,6 +301,15 @@ def test_the_admin_walks_the_jobs_pages_and_downloads_a_bulletin(
     page.locator("#rcp-grid .ag-row", has_text="长治市局").first.click()
     page.wait_for_function("document.querySelector('#rcp-address')?.value === 'cz@example.com'")
     page.screenshot(path=str(artifacts / "recipients-admin.png"), full_page=True)
+
+    switch_language(page, "en")
+    page.locator(".navbar").get_by_role("link", name="Scheduled jobs", exact=True).click()
+    page.wait_for_selector("#jobs-failed .ag-row")
+    assert "Monthly dispatch bulletin" in page.locator("#jobs-schedule").inner_text()
+    page.locator(".navbar").get_by_role("link", name="Dispatch bulletin", exact=True).click()
+    page.wait_for_selector("#bul-grid .ag-row")
+    assert "Nov 8, 2026" in page.locator("#bul-grid").inner_text()  # the grid's dates in English
+    page.screenshot(path=str(artifacts / "bulletins-admin-en.png"), full_page=True)
     assert problems == []
     context.close()
 
@@ -289,10 +319,17 @@ def test_a_leader_reads_the_summary_and_downloads_it_as_pdf(
 ) -> None:
     context, page, problems = watched_page(browser)
     page.goto(f"{live_server}/summary")
+    switch_language(page, "en")  # on the login page, before logging in
+    assert page.locator("#login-submit").inner_text() == "Log in"
     page.fill("#username", "leader_ro")
     page.fill("#password", PASSWORD)
     page.click("#login-submit")
     page.wait_for_selector("#sum-figures")
+    page.wait_for_selector(".js-plotly-plot .main-svg")
+    assert "3 pilots under progress dispatch" in page.locator("#sum-sentence").inner_text()
+    assert page.locator("#sum-pdf").inner_text() == "Download PDF"
+    page.screenshot(path=str(artifacts / "summary-leader-en.png"), full_page=True)
+    switch_language(page, "zh_CN")
     page.wait_for_selector(".js-plotly-plot .main-svg")
     assert "纳入调度试点3个" in page.locator("#sum-sentence").inner_text()
     assert "第10期" in page.get_by_text("山西省产品碳足迹管理试点调度通报 第10期").inner_text()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from tracker.creditcode import validate_credit_code
 from tracker.errors import TrackerError
+from tracker.i18n import N_
 from tracker.models import (
     Application,
     ApplicationStatus,
@@ -36,7 +37,10 @@ CATEGORY_TEXT = {
     # The notice's own long name of the service category (344号 一).
     "产品碳足迹专业化服务试点": PilotCategory.SERVICE,
 }
-CATEGORY_NAME = {PilotCategory.PRODUCT: "产品碳足迹管理试点", PilotCategory.SERVICE: "碳足迹专业化服务试点"}
+CATEGORY_NAME = {
+    PilotCategory.PRODUCT: N_("产品碳足迹管理试点"),
+    PilotCategory.SERVICE: N_("碳足迹专业化服务试点"),
+}
 EDITABLE = frozenset({ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED, ApplicationStatus.RETURNED})
 TEXT_CAP = 5000  # fields for which the notice sets no limit still get a sane one
 

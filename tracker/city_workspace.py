@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session, joinedload
 
+from tracker.i18n import _
 from tracker.models import (
     City,
     Flag,
@@ -74,11 +75,11 @@ def dues(session: Session, user: User, city: City, period: Period, *, reporting:
         update, figure = updates.get(pilot.id), progress[pilot.id]
         rows.append({
             "pilot_id": pilot.id, "pilot": pilot.name,
-            "update": STATUS_ZH[update.status] if update else "未填报",
+            "update": _(STATUS_ZH[update.status]) if update else _("未填报"),
             "update_status": update.status.value if update else None,
             "late": bool(update and update.is_late), "return_reason": update.return_reason if update else None,
             "expected": figure.expected, "actual": figure.actual, "gap": figure.gap,
-            "status": figure.status, "status_zh": STATUS_LABELS[figure.status],
+            "status": figure.status, "status_zh": _(STATUS_LABELS[figure.status]),
         })  # fmt: skip
     lines = [c for c in completeness(session, user, period) if c.city_id == city.id]
     return Due(period, due_date(period, reporting), entry_open_until(session, city.id, period, reporting),

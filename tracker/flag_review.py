@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from tracker.audit import actor_fields
 from tracker.errors import TrackerError
+from tracker.i18n import N_
 from tracker.models import Flag, FlagStatus, User, WorkflowStep
 from tracker.permissions import Action, PermissionDenied, can, require
 
@@ -41,8 +42,8 @@ FLAG_STEPS = {step.key: step for step in (
              needs_reason=True),
     FlagStep("resolve", "已整改办结", "Resolve", frozenset({FS.CONFIRMED}), FS.RESOLVED, needs_reason=True),
 )}  # fmt: skip
-STATUS_ZH = {FS.OPEN: "待核查", FS.UNDER_REVIEW: "核查中", FS.CONFIRMED: "已确认", FS.DISMISSED: "已排除",
-             FS.RESOLVED: "已办结"}  # fmt: skip
+STATUS_ZH = {FS.OPEN: N_("待核查"), FS.UNDER_REVIEW: N_("核查中"), FS.CONFIRMED: N_("已确认"),
+             FS.DISMISSED: N_("已排除"), FS.RESOLVED: N_("已办结")}  # fmt: skip
 
 
 def review_flag(session: Session, user: User, flag_id: int, step_key: str, *, now: dt.datetime,

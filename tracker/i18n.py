@@ -1,29 +1,119 @@
-"""Translation catalogue hook. Source strings are Chinese (the UI is Chinese first).
+"""Translation catalogue and locale formatting. Source strings are Chinese (the UI is Chinese first);
+English comes from the catalogue ``tracker/locale/<locale>/LC_MESSAGES/messages.po``.
 
-``_()`` marks user-facing text for extraction (pybabel) and looks it up in the active catalogue;
-with no catalogue installed for a locale the Chinese source text is returned.
+``_()`` translates now, into the locale of the current request (``current_locale``, set per request
+from the user's choice). Text defined at import time (page names, column captions, label tables) is
+marked with ``N_()``, which only marks it for extraction, and translated with ``_()`` where it is
+shown: a string translated at import would stay in whatever language the process started with.
+
+The catalogue is read from its ``.po`` file by Babel, so there is no compiled file to keep in step.
+Extraction: ``pybabel extract -k N_ --no-location --sort-output -o messages.pot dashboards tracker``
+(``tests/test_i18n.py`` checks that every marked string has its English translation).
 """
 
 from __future__ import annotations
 
-import gettext
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
 from importlib import resources
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date as babel_date
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 
 DEFAULT_LOCALE = "zh_CN"
+LOCALES = {"zh_CN": "中文", "en": "English"}  # each named in its own language, for the switch
 current_locale: ContextVar[str] = ContextVar("current_locale", default=DEFAULT_LOCALE)
 
 
 @cache
-def _catalogue(locale: str) -> gettext.NullTranslations:
-    localedir = resources.files("tracker").joinpath("locale")
-    return gettext.translation("messages", localedir=str(localedir), languages=[locale], fallback=True)
+def catalogue(locale: str) -> dict[str, str]:
+    """The translations of one locale (source → translation); empty when there is no catalogue."""
+    po = resources.files("tracker").joinpath("locale", locale, "LC_MESSAGES", "messages.po")
+    if not po.is_file():
+        return {}
+    with po.open("rb") as handle:
+        parsed = read_po(handle, locale=locale)
+    return {
+        m.id: m.string
+        for m in parsed
+        if isinstance(m.id, str) and m.id and isinstance(m.string, str) and m.string
+    }
 
 
 def _(message: str) -> str:
-    """Translate a Chinese source string into the current locale."""
+    """Translate a Chinese source string into the current locale (the source when not translated)."""
     locale = current_locale.get()
     if locale == DEFAULT_LOCALE:
         return message
-    return _catalogue(locale).gettext(message)
+    return catalogue(locale).get(message, message)
+
+
+def N_(message: str) -> str:
+    """Mark text defined at import time for the catalogue; translate it with ``_()`` when shown."""
+    return message
+
+
+def english() -> bool:
+    return current_locale.get() != DEFAULT_LOCALE
+
+
+def format_date(value: dt.date | None) -> str:
+    """A date for the reader: 2025年6月28日 in Chinese, Jun 28, 2025 in English (empty for None)."""
+    if value is None:
+        return ""
+    if not english():
+        return f"{value.year}年{value.month}月{value.day}日"
+    return babel_date(value, format="medium", locale=current_locale.get())
+
+
+def format_datetime(value: dt.datetime | None, tz: ZoneInfo) -> str:
+    """A stored UTC time in the local zone: 2025年6月28日 14:05 / Jun 28, 2025 14:05."""
+    if value is None:
+        return ""
+    local = value.astimezone(tz)
+    return f"{format_date(local.date())} {local:%H:%M}"
+
+
+def format_month(year: int, month: int) -> str:
+    """A report period: 2025年10月 / Oct 2025."""
+    if not english():
+        return f"{year}年{month}月"
+    return babel_date(dt.date(year, month, 1), format="MMM y", locale=current_locale.get())
+
+
+def format_number(value: float | int | None, digits: int = 0) -> str:
+    """Grouped digits in the reader's locale (12,345.6); empty for None."""
+    if value is None:
+        return ""
+    pattern = "#,##0" + ("." + "0" * digits if digits else "")
+    return format_decimal(value, format=pattern, locale="zh_CN" if not english() else current_locale.get())
+
+
+def label_of(thing: object) -> str:
+    """The reader's-language label of something that carries both (``label_zh`` and ``label_en``)."""
+    return str(getattr(thing, "label_en" if english() else "label_zh"))
+
+
+@contextmanager
+def use_locale(locale: str) -> Iterator[None]:
+    """Run a block in one locale (e.g. a Chinese official document built during an English request)."""
+    token = current_locale.set(locale)
+    try:
+        yield
+    finally:
+        current_locale.reset(token)
+
+
+def message_of(thing: object) -> str:
+    """The reader's-language message of an error, problem or flag (``message_zh`` and ``message_en``)."""
+    return str(getattr(thing, "message_en" if english() else "message_zh"))
+
+
+def where_of(problem: object) -> str:
+    """Where a problem of a refused input is (field, or sheet, row and column), in the reader's language."""
+    return str(getattr(problem, "where_en" if english() else "where_zh")())

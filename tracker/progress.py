@@ -16,7 +16,7 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tracker.i18n import _
+from tracker.i18n import N_
 from tracker.models import Milestone, Pilot, ProgressUpdate, Task, TaskProgress, UpdateStatus
 
 HUNDRED = Decimal(100)
@@ -31,11 +31,11 @@ class ProgressStatus(StrEnum):
 
 
 STATUS_LABELS = {
-    ProgressStatus.NOT_STARTED: _("未开始"),
-    ProgressStatus.ON_TRACK: _("正常"),
-    ProgressStatus.BEHIND: _("滞后"),
-    ProgressStatus.SERIOUSLY_BEHIND: _("严重滞后"),
-    ProgressStatus.FINISHED: _("全部完成"),
+    ProgressStatus.NOT_STARTED: N_("未开始"),
+    ProgressStatus.ON_TRACK: N_("正常"),
+    ProgressStatus.BEHIND: N_("滞后"),
+    ProgressStatus.SERIOUSLY_BEHIND: N_("严重滞后"),
+    ProgressStatus.FINISHED: N_("全部完成"),
 }
 
 
@@ -281,7 +281,7 @@ def _group_key(pilot: Pilot, by: RollupBy) -> str:
     if by is RollupBy.CITY:
         return pilot.city.name_zh
     if by is RollupBy.PRODUCT:
-        return pilot.product.name_zh if pilot.product else "专业化服务"
+        return pilot.product.name_zh if pilot.product else N_("专业化服务")
     if by is RollupBy.CATEGORY:
-        return "产品碳足迹管理试点" if pilot.category.value == "product" else "碳足迹专业化服务试点"
+        return N_("产品碳足迹管理试点") if pilot.category.value == "product" else N_("碳足迹专业化服务试点")
     return "全省"

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
+from tracker.i18n import N_, _
 from tracker.labels import label
 from tracker.models import Batch, City, Organisation, Pilot, PilotCategory, PilotStatus, Product
 from tracker.permissions import visible_cities, visible_pilots
@@ -56,22 +57,22 @@ def _acceptable(value: Any, kind: type, allowed: set[Any] | None) -> bool:
 
 # The monitoring figures come right after the pilot, so they are on screen without scrolling.
 REGISTRY_COLUMNS = [
-    ("name", "试点名称"),
-    ("city", "城市"),
-    ("product", "试点产品"),
-    ("expected", "序时进度(%)"),
-    ("actual", "实际进度(%)"),
-    ("gap", "滞后(百分点)"),
-    ("progress_status", "进度状态"),
-    ("status", "试点状态"),
-    ("batch", "批次"),
-    ("category", "试点类别"),
-    ("start_date", "开始日期"),
-    ("end_date", "结束日期"),
-    ("organisation", "试点单位"),
-    ("credit_code", "统一社会信用代码"),
+    ("name", N_("试点名称")),
+    ("city", N_("城市")),
+    ("product", N_("试点产品")),
+    ("expected", N_("序时进度(%)")),
+    ("actual", N_("实际进度(%)")),
+    ("gap", N_("滞后(百分点)")),
+    ("progress_status", N_("进度状态")),
+    ("status", N_("试点状态")),
+    ("batch", N_("批次")),
+    ("category", N_("试点类别")),
+    ("start_date", N_("开始日期")),
+    ("end_date", N_("结束日期")),
+    ("organisation", N_("试点单位")),
+    ("credit_code", N_("统一社会信用代码")),
 ]
-NOT_ASSESSED = "不评估（已退出）"
+NOT_ASSESSED = N_("不评估（已退出）")
 
 
 def apply_filters(stmt: Select[T], filters: RegistryFilters) -> Select[T]:
@@ -134,13 +135,13 @@ def _figures(pilot: Pilot, progress: PilotProgress) -> dict[str, Any]:
             "expected": None,
             "actual": float(progress.actual),
             "gap": None,
-            "progress_status": NOT_ASSESSED,
+            "progress_status": _(NOT_ASSESSED),
         }
     return {
         "expected": float(progress.expected),
         "actual": float(progress.actual),
         "gap": float(progress.gap),
-        "progress_status": STATUS_LABELS[progress.status],
+        "progress_status": _(STATUS_LABELS[progress.status]),
     }
 
 

@@ -31,6 +31,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from tracker.applications import Problem, ValidationFailed, clean_text
 from tracker.audit import actor_fields
 from tracker.errors import TrackerError
+from tracker.i18n import N_
 from tracker.models import (
     City,
     Pilot,
@@ -58,7 +59,12 @@ STARTED = (PS.IN_IMPLEMENTATION, PS.EXTENDED, PS.COMPLETED, PS.WITHDRAWN)
 CLOSED = (PS.COMPLETED, PS.WITHDRAWN)
 EDITABLE = (US.DRAFT, US.RETURNED)
 STEP_ZH = {"submit": "提交", "resubmit": "修改后重新提交", "accept": "采纳", "return": "退回"}
-STATUS_ZH = {US.DRAFT: "草稿", US.SUBMITTED: "已提交待审核", US.RETURNED: "已退回", US.ACCEPTED: "已采纳"}
+STATUS_ZH = {
+    US.DRAFT: N_("草稿"),
+    US.SUBMITTED: N_("已提交待审核"),
+    US.RETURNED: N_("已退回"),
+    US.ACCEPTED: N_("已采纳"),
+}
 
 
 class UpdateConflict(TrackerError):

@@ -5,6 +5,18 @@
 (function () {
   "use strict";
 
+  // The toolbar's words in the page's language (<html lang>, set by the server from the reader's choice).
+  var WORDS = {
+    zh: {columns: "选择列", excel: "导出所见(Excel)", excelTitle: "按当前的筛选、排序和列导出本表",
+         table: "表格", failed: "导出失败："},
+    en: {columns: "Columns", excel: "Export visible rows (Excel)",
+         excelTitle: "Export this table with its current filters, sorting and columns", table: "Table",
+         failed: "Export failed: "}
+  };
+  function word(key) {
+    return WORDS[document.documentElement.lang === "en" ? "en" : "zh"][key];
+  }
+
   function gridApi(id) {
     try { return window.dash_ag_grid && window.dash_ag_grid.getApi(id); } catch (e) { return null; }
   }
@@ -21,7 +33,7 @@
 
   function pageTitle() {
     var heading = document.querySelector("#_pages_content h2");
-    return (heading ? heading.textContent : document.title || "表格").trim();
+    return (heading ? heading.textContent : document.title || word("table")).trim();
   }
 
   function exportGrid(id, button) {
@@ -57,7 +69,7 @@
         setTimeout(function () { URL.revokeObjectURL(link.href); link.remove(); }, 1000);
       });
     }).catch(function (error) {
-      window.alert("导出失败：" + error.message);
+      window.alert(word("failed") + error.message);
     }).finally(function () { button.disabled = false; });
   }
 
@@ -93,7 +105,7 @@
     var toggle = document.createElement("button");
     toggle.type = "button";
     toggle.className = "btn btn-outline-secondary btn-sm dropdown-toggle";
-    toggle.textContent = "选择列";
+    toggle.textContent = word("columns");
     toggle.id = id + "-columns";
     var menu = document.createElement("div");
     menu.className = "dropdown-menu dropdown-menu-end p-1";
@@ -111,8 +123,8 @@
     var excel = document.createElement("button");
     excel.type = "button";
     excel.className = "btn btn-outline-success btn-sm";
-    excel.textContent = "导出所见(Excel)";
-    excel.title = "按当前的筛选、排序和列导出本表";
+    excel.textContent = word("excel");
+    excel.title = word("excelTitle");
     excel.id = id + "-excel";
     excel.addEventListener("click", function () { exportGrid(id, excel); });
     bar.appendChild(chooser);

@@ -38,14 +38,14 @@ from tracker.applications import (
 )
 from tracker.clock import local_today
 from tracker.errors import TrackerError
-from tracker.i18n import _
+from tracker.i18n import N_, _, label_of, message_of
 from tracker.labels import label
 from tracker.lifecycle import advance_application
 from tracker.models import Application, ApplicationStatus, Batch, PilotCategory, User
 from tracker.permissions import PROVINCIAL_ROLES, Action, Level, PermissionDenied, may_act, visible_cities
 
 PATH = "/application-form"
-NAME = _("填写申报")
+NAME = N_("填写申报")
 ORDER = 3
 REQUIRED_ACTION = Action.EDIT
 
@@ -61,13 +61,13 @@ SAVE, SUBMIT = f"{PREFIX}-save", f"{PREFIX}-submit"
 # The product is chosen from the catalogue, not typed; every other field is a text box.
 TEXT_FIELDS = tuple(spec for spec in FIELDS if spec.key != "product_text")
 GROUPS = (
-    (_("申报单位"), ("organisation_name", "credit_code", "leader_name", "leader_title", "leader_phone",
+    (N_("申报单位"), ("organisation_name", "credit_code", "leader_name", "leader_title", "leader_phone",
                      "leader_email", "contact_name", "contact_title", "contact_phone", "contact_email")),
-    (_("申报表（附件3）"), ("overall_goal", "tasks_summary", "unit_intro", "eligibility", "advantages",
+    (N_("申报表（附件3）"), ("overall_goal", "tasks_summary", "unit_intro", "eligibility", "advantages",
                            "future_plan")),
-    (_("汇总表（附件1/2）"), ("summary_advantages", "summary_plan")),
-    (_("实施方案（附件4）"), ("plan_basis", "plan_indicators", "plan_main_tasks", "plan_schedule")),
-    (_("保障措施（附件4）"), ("safeguard_organisation", "safeguard_mechanism", "safeguard_funding",
+    (N_("汇总表（附件1/2）"), ("summary_advantages", "summary_plan")),
+    (N_("实施方案（附件4）"), ("plan_basis", "plan_indicators", "plan_main_tasks", "plan_schedule")),
+    (N_("保障措施（附件4）"), ("safeguard_organisation", "safeguard_mechanism", "safeguard_funding",
                              "safeguard_technical", "safeguard_publicity")),
 )  # fmt: skip
 SHORT = 200  # fields up to this many characters are one-line inputs
@@ -93,7 +93,7 @@ def _application_id(value: Any) -> int | None:
 
 
 def _field(spec: FieldSpec, value: str) -> Any:
-    caption = spec.label_zh + (" *" if spec.required else "")
+    caption = label_of(spec) + (" *" if spec.required else "")
     limited = spec.limit < TEXT_CAP
     if spec.limit <= SHORT:
         box = dbc.Input(id=field_id(spec.key), value=value, type="text")
@@ -171,7 +171,7 @@ def layout(user: User, id: Any = None, **_query: Any) -> Any:  # id: the address
     for title, keys in GROUPS:
         specs = [spec for spec in TEXT_FIELDS if spec.key in keys]
         groups.append(dbc.Card(dbc.CardBody([
-            html.H3(title, className="h6"),
+            html.H3(_(title), className="h6"),
             dbc.Row([_field(spec, data.texts.get(spec.key, "")) for spec in specs], className="g-2"),
         ]), className="mb-3"))  # fmt: skip
     milestone_rows = _keyed([{"title": m.title, "month": m.month, "indicator": m.indicator,
@@ -206,7 +206,7 @@ def layout(user: User, id: Any = None, **_query: Any) -> Any:  # id: the address
                                       disabled=application is not None or not provincial)], md=3),
                 dbc.Col([dbc.Label(_("试点类别"), className="small mb-0"),
                          dbc.RadioItems(id=CATEGORY, value=category, inline=True,
-                                        options=[{"label": CATEGORY_NAME[c], "value": c.value} for c in PilotCategory])],
+                                        options=[{"label": _(CATEGORY_NAME[c]), "value": c.value} for c in PilotCategory])],
                         md=6),
                 dbc.Col([dbc.Label(_("试点产品（产品碳足迹管理试点必填）"), className="small mb-0"),
                          dcc.Dropdown(id=PRODUCT, options=products, value=product, placeholder=_("从试点产品目录中选择"))],
@@ -335,7 +335,7 @@ def register_callbacks(app: Dash) -> None:
         except ValidationFailed as error:
             return problems_alert(error), no_update
         except (TrackerError, PermissionDenied) as error:
-            return alert(error.message_zh, "danger"), no_update
+            return alert(message_of(error), "danger"), no_update
         link = dcc.Link(_("到申报与遴选查看"), href="/applications", className="alert-link ms-2")
         if ctx.triggered_id == SAVE:
             return dbc.Alert([_("已保存：{name}").format(name=name), link], color="success"), saved_id
@@ -354,6 +354,6 @@ def register_callbacks(app: Dash) -> None:
             return problems_alert(error), saved_id
         except (TrackerError, PermissionDenied) as error:
             return dbc.Alert(
-                _("已保存为草稿，但未能提交：{why}").format(why=error.message_zh), color="warning"
+                _("已保存为草稿，但未能提交：{why}").format(why=message_of(error)), color="warning"
             ), saved_id
         return dbc.Alert([_("已保存并提交：{name}").format(name=name), link], color="success"), saved_id

@@ -35,8 +35,8 @@ from tracker.deadlines import parse_chinese_or_iso_date
 from tracker.errors import TrackerError
 from tracker.files import read_file, store_file
 from tracker.forms import form_values, import_applications, summary_table_rows
-from tracker.i18n import _
-from tracker.labels import format_datetime_zh, label
+from tracker.i18n import N_, _, format_datetime, label_of, message_of
+from tracker.labels import label
 from tracker.lifecycle import (
     APPLICATION_STEPS,
     advance_application,
@@ -53,7 +53,7 @@ from tracker.models import Application, ApplicationFile, ApplicationStatus, Batc
 from tracker.permissions import PROVINCIAL_ROLES, Action, Level, PermissionDenied, may_act, visible_cities
 
 PATH = "/applications"
-NAME = _("申报与遴选")
+NAME = N_("申报与遴选")
 ORDER = 2
 REQUIRED_ACTION = Action.VIEW
 
@@ -78,15 +78,15 @@ GRANT_BATCH, GRANT_CITY, GRANT_UNTIL, GRANT_REASON, GRANT_GO = (
     "apps-grant-batch", "apps-grant-city", "apps-grant-until", "apps-grant-reason", "apps-grant-go")  # fmt: skip
 PUBLISH_BATCH, PUBLISH_GO = "apps-publish-batch", "apps-publish-go"
 FILE_KINDS = {
-    FileKind.BUSINESS: _("企业生产经营相关文件"),
-    FileKind.CARBON_MANAGEMENT: _("碳排放管理职能部门设置文件和规章制度"),
-    FileKind.OTHER_PILOT: _("获批其他国家级或省级相关试点文件"),
-    FileKind.OTHER: _("其他相关材料"),
+    FileKind.BUSINESS: N_("企业生产经营相关文件"),
+    FileKind.CARBON_MANAGEMENT: N_("碳排放管理职能部门设置文件和规章制度"),
+    FileKind.OTHER_PILOT: N_("获批其他国家级或省级相关试点文件"),
+    FileKind.OTHER: N_("其他相关材料"),
 }
-COLUMNS = [("id", _("编号")), ("organisation", _("申报单位")), ("city", _("所在市")), ("batch", _("批次")),
-           ("category", _("试点类别")), ("product", _("试点产品")), ("status", _("状态")),
-           ("score", _("专家平均分")), ("experts", _("评分专家数")), ("direct", _("直报省厅")),
-           ("last_by", _("最近操作人")), ("last_at", _("最近操作时间"))]  # fmt: skip
+COLUMNS = [("id", N_("编号")), ("organisation", N_("申报单位")), ("city", N_("所在市")), ("batch", N_("批次")),
+           ("category", N_("试点类别")), ("product", N_("试点产品")), ("status", N_("状态")),
+           ("score", N_("专家平均分")), ("experts", N_("评分专家数")), ("direct", N_("直报省厅")),
+           ("last_by", N_("最近操作人")), ("last_at", N_("最近操作时间"))]  # fmt: skip
 
 
 def _settings() -> Any:
@@ -151,7 +151,7 @@ def _province_card(batches: list[dict[str, Any]], cities: list[dict[str, Any]]) 
 
 
 def _actions_block(provincial: bool) -> Any:
-    buttons = [dbc.Button(step.label_zh, id=STEP_BUTTONS[key], size="sm", className="me-1 mb-1 d-none",
+    buttons = [dbc.Button(label_of(step), id=STEP_BUTTONS[key], size="sm", className="me-1 mb-1 d-none",
                           color="danger" if key in ("return", "reject") else "primary")
                for key, step in APPLICATION_STEPS.items()]  # fmt: skip
     return html.Div([
@@ -165,7 +165,7 @@ def _actions_block(provincial: bool) -> Any:
                  dbc.Col(dbc.Button(_("记录评分"), id=SCORE_SAVE, size="sm"), md=2)], className="g-1")],
                  hidden=not provincial),
         html.H3(_("相关材料（附件4 第六部分）"), className="h6 mt-3"),
-        dbc.Row([dbc.Col(dcc.Dropdown(id=FILE_KIND, options=[{"label": v, "value": k.value} for k, v in FILE_KINDS.items()],
+        dbc.Row([dbc.Col(dcc.Dropdown(id=FILE_KIND, options=[{"label": _(v), "value": k.value} for k, v in FILE_KINDS.items()],
                                       value=FileKind.BUSINESS.value, clearable=False), md=5),
                  dbc.Col(dcc.Upload(id=FILE_UPLOAD, children=html.Div(_("上传材料（PDF、OFD、Word、Excel、图片，≤20MB）")),
                                     className="upload-box", max_size=20 * 1024 * 1024), md=7)], className="g-1"),
@@ -185,7 +185,7 @@ def layout(user: User, **_query: Any) -> Any:
     statuses = [{"label": label(s), "value": s.value} for s in ApplicationStatus]
     writer = user.role is not Role.LEADER
     provincial = user.role in PROVINCIAL_ROLES
-    columns = [{"field": k, "headerName": c} for k, c in COLUMNS]
+    columns = [{"field": k, "headerName": _(c)} for k, c in COLUMNS]
     columns[1] |= {"pinned": "left", "minWidth": 240}
     columns[-1] |= {"valueFormatter": {"function": "zhDate(params.value)"}}
     grid = data_grid(GRID, columns, height="45vh")
@@ -216,15 +216,15 @@ def layout(user: User, **_query: Any) -> Any:
 def _detail(session: Any, user: User, application: Application) -> Any:
     tz = _settings().timezone
     values = form_values(application)
-    fields = [html.Tr([html.Th(spec.label_zh, className="w-25"), html.Td(values.get(spec.key) or "—",
+    fields = [html.Tr([html.Th(label_of(spec), className="w-25"), html.Td(values.get(spec.key) or "—",
                                                                          style={"whiteSpace": "pre-wrap"})])
               for spec in FIELDS if values.get(spec.key)]  # fmt: skip
     flags = [FLAG_LABELS[key][0] for key in FLAG_KEYS if getattr(application, key)]
-    steps = [html.Li(f"{format_datetime_zh(s.at, tz)}　{s.actor_name}　{APPLICATION_STEPS[s.step].label_zh if s.step in APPLICATION_STEPS else s.step}"
+    steps = [html.Li(f"{format_datetime(s.at, tz)}　{s.actor_name}　{label_of(APPLICATION_STEPS[s.step]) if s.step in APPLICATION_STEPS else s.step}"
                      f"（{label_status(s.from_status)} → {label_status(s.to_status)}）" + (f"　理由：{s.reason}" if s.reason else ""))
              for s in history(session, application)]  # fmt: skip
     scores = [html.Li(f"{s.expert_name}：{s.score}　{s.comment or ''}") for s in application.scores]
-    files = [html.Li(f"{FILE_KINDS[f.kind]}：{f.filename}（{f.size_bytes // 1024 + 1} KB，SHA-256 {f.sha256[:12]}…）")
+    files = [html.Li(f"{_(FILE_KINDS[f.kind])}：{f.filename}（{f.size_bytes // 1024 + 1} KB，SHA-256 {f.sha256[:12]}…）")
              for f in application.files]  # fmt: skip
     average = average_score(application)
     return dbc.Card(dbc.CardBody([
@@ -305,8 +305,8 @@ def register_callbacks(app: Dash) -> None:
         except ValidationFailed as error:
             return problems_alert(error), no_update
         except (TrackerError, PermissionDenied) as error:
-            return alert(error.message_zh, "danger"), no_update
-        return alert(_("已办理：{step}").format(step=APPLICATION_STEPS[step].label_zh)), (refresh or 0) + 1
+            return alert(message_of(error), "danger"), no_update
+        return alert(_("已办理：{step}").format(step=label_of(APPLICATION_STEPS[step]))), (refresh or 0) + 1
 
     @app.callback(
         Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
@@ -332,7 +332,7 @@ def register_callbacks(app: Dash) -> None:
                 record_score(session, user, application_id, expert=str(expert or ""), score=value,
                              comment=str(comment) if comment else None)  # fmt: skip
         except (TrackerError, PermissionDenied) as error:
-            return alert(error.message_zh, "danger"), no_update
+            return alert(message_of(error), "danger"), no_update
         return alert(_("评分已记录")), (refresh or 0) + 1
 
     @app.callback(
@@ -357,10 +357,10 @@ def register_callbacks(app: Dash) -> None:
                            content=content, instance_dir=_settings().instance_dir)  # fmt: skip
         except ValueError as error:
             if isinstance(error, TrackerError):
-                return alert(error.message_zh, "danger"), no_update
+                return alert(message_of(error), "danger"), no_update
             return alert(_("无法读取上传的文件"), "danger"), no_update
         except PermissionDenied as error:
-            return alert(error.message_zh, "danger"), no_update
+            return alert(message_of(error), "danger"), no_update
         return alert(_("材料已上传：{name}").format(name=filename)), (refresh or 0) + 1
 
     @app.callback(Output(FILE_DOWNLOAD, "data"), Input(FILE_GET, "n_clicks"), State(FILE_PICK, "value"),
@@ -425,7 +425,7 @@ def register_callbacks(app: Dash) -> None:
         except ValidationFailed as error:
             return problems_alert(error), no_update
         except (TrackerError, PermissionDenied) as error:
-            return alert(error.message_zh, "danger"), no_update
+            return alert(message_of(error), "danger"), no_update
         notes = [html.Li(w.split(" / ")[0]) for w in result.warnings]
         kind = _("申报表") if result.kind == "form" else _("汇总表")
         body = [
@@ -453,7 +453,7 @@ def register_callbacks(app: Dash) -> None:
                 audit.record(session, "export", "applications", summary=f"汇总表 {city.short_zh} {batch_row.name_zh} {len(rows)} 行",
                              city_id=city.id)  # fmt: skip
         except (TrackerError, PermissionDenied) as error:
-            return no_update, alert(error.message_zh, "danger")
+            return no_update, alert(message_of(error), "danger")
         return dcc.send_bytes(content, f"汇总表_{city.short_zh}_{batch_row.name_zh}.xlsx"), no_update
 
     # Dash fires an upload only when its contents change: once the answer is shown, the boxes are
@@ -494,7 +494,7 @@ def register_callbacks(app: Dash) -> None:
                     )
                 )
         except (TrackerError, PermissionDenied) as error:
-            return alert(error.message_zh, "danger")
+            return alert(message_of(error), "danger")
 
     @app.callback(
         Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
@@ -513,7 +513,7 @@ def register_callbacks(app: Dash) -> None:
                     return alert(_("请先选择批次"), "warning"), no_update
                 pilots = publish_batch(session, user, batch_row, today=local_today(settings.timezone))
         except (TrackerError, PermissionDenied) as error:
-            return alert(error.message_zh, "danger"), no_update
+            return alert(message_of(error), "danger"), no_update
         if not pilots:
             return alert(
                 _("{batch}没有待公布的入选试点（可能已经公布）").format(batch=batch_row.name_zh), "warning"

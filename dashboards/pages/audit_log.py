@@ -11,13 +11,12 @@ from flask import current_app
 from dashboards.access import db_session, guarded_layout
 from dashboards.audit_words import action_word, entity_word
 from dashboards.grid import data_grid
-from tracker.i18n import _
-from tracker.labels import format_datetime_zh
+from tracker.i18n import N_, _, format_datetime
 from tracker.models import AuditEvent, User
 from tracker.permissions import Action, visible_audit_events
 
 PATH = "/audit"
-NAME = _("审计日志")
+NAME = N_("审计日志")
 ORDER = 8
 REQUIRED_ACTION = Action.VIEW_AUDIT
 LIMIT = 1000
@@ -33,7 +32,7 @@ def layout(user: User, **_query: Any) -> Any:
     with db_session() as session:
         events = session.scalars(visible_audit_events(user).order_by(AuditEvent.id.desc()).limit(LIMIT)).all()
         rows = [{
-            "at": format_datetime_zh(e.at, tz), "actor": e.actor_name, "action": action_word(e),
+            "at": format_datetime(e.at, tz), "actor": e.actor_name, "action": action_word(e),
             "entity": entity_word(e), "summary": e.summary or "",
             "before": _json(e.before), "after": _json(e.after),
         } for e in events]  # fmt: skip

@@ -15,24 +15,23 @@ from dashboards.access import db_session, guarded_layout
 from dashboards.grid import data_grid
 from tracker.bulletin_archive import KIND_ZH
 from tracker.errors import TrackerError
-from tracker.i18n import _
-from tracker.labels import format_date_zh
+from tracker.i18n import N_, _, format_date, label_of
 from tracker.models import Bulletin, User
 from tracker.periods import Frequency, parse_period
 from tracker.permissions import Action, visible_bulletins
 
 PATH = "/bulletins"
-NAME = _("调度通报")
+NAME = N_("调度通报")
 ORDER = 7.2
 REQUIRED_ACTION = Action.VIEW
 GRID = "bul-grid"
-CUT_ZH = {"province": _("全省"), "leadership": _("领导摘要")}
+CUT_ZH = {"province": N_("全省"), "leadership": N_("领导摘要")}
 
 
 def period_label(kind: str, period: str) -> str:
     """2026-10 → 2026年10月; 2026Q3 → 2026年第3季度 (the key itself if it is not a period)."""
     try:
-        return parse_period(period, Frequency.MONTHLY if kind == "monthly" else Frequency.QUARTERLY).label_zh
+        return label_of(parse_period(period, Frequency.MONTHLY if kind == "monthly" else Frequency.QUARTERLY))
     except TrackerError:
         return period
 
@@ -40,14 +39,14 @@ def period_label(kind: str, period: str) -> str:
 def cut_label(bulletin: Bulletin) -> str:
     if bulletin.city is not None:
         return bulletin.city.short_zh
-    return CUT_ZH.get(bulletin.cut, bulletin.cut)
+    return _(CUT_ZH[bulletin.cut]) if bulletin.cut in CUT_ZH else bulletin.cut
 
 
 def bulletin_link(bulletin: Bulletin) -> list[Any]:
     """The bulletin's title as its download link, then its period, cut and date (for lists of them)."""
     return [html.A(bulletin.title, href=f"/bulletins/{bulletin.id}/download", download=""),
             html.Span(f"　{period_label(bulletin.kind, bulletin.period)} · {cut_label(bulletin)} · "
-                      f"{format_date_zh(bulletin.issued_on)}", className="text-muted small")]  # fmt: skip
+                      f"{format_date(bulletin.issued_on)}", className="text-muted small")]  # fmt: skip
 
 
 def _size(size: int) -> str:
@@ -59,7 +58,7 @@ def bulletin_rows(session: Any, user: User) -> list[dict[str, Any]]:
     bulletins = session.scalars(stmt.order_by(Bulletin.issued_on.desc(), Bulletin.id)).all()
     return [{
         "id": b.id, "number": _("第{n}期").format(n=b.number), "kind": KIND_ZH.get(b.kind, b.kind),
-        "period": period_label(b.kind, b.period), "cut": cut_label(b), "issued_on": format_date_zh(b.issued_on),
+        "period": period_label(b.kind, b.period), "cut": cut_label(b), "issued_on": format_date(b.issued_on),
         "title": b.title, "summary": b.summary, "file": b.file_name, "size": _size(b.size),
     } for b in bulletins]  # fmt: skip
 

@@ -24,8 +24,8 @@ from tracker.city_workspace import (
     workspace_city,
 )
 from tracker.clock import local_today
-from tracker.i18n import _
-from tracker.labels import format_date_zh, label, rule_name
+from tracker.i18n import N_, _, format_date, label_of, message_of
+from tracker.labels import label, rule_name
 from tracker.models import Role, User
 from tracker.periods import Period, reporting_period
 from tracker.permissions import Action, visible_cities
@@ -33,7 +33,7 @@ from tracker.progress import thresholds_from
 from tracker.updates import STATUS_ZH
 
 PATH = "/city"
-NAME = _("本市工作台")
+NAME = N_("本市工作台")
 ORDER = 1.5  # after the registry: a city bureau's everyday page
 REQUIRED_ACTION = Action.VIEW
 FLAGS_SHOWN = 20  # the rest are one click away on the flags page
@@ -73,8 +73,8 @@ def _due_rows(due: Any, writer: bool) -> list[list[Any]]:
 def _summary(due: Any) -> Any:
     line = due.line
     facts = [
-        (_("报告期"), due.period.label_zh), (_("截止日期"), format_date_zh(due.due)),
-        (_("填报窗口关闭"), format_date_zh(due.open_until)),
+        (_("报告期"), label_of(due.period)), (_("截止日期"), format_date(due.due)),
+        (_("填报窗口关闭"), format_date(due.open_until)),
         (_("应报"), str(line.expected) if line else "0"), (_("已报"), str(line.submitted) if line else "0"),
         (_("完整率"), _pct(line.completeness) if line else "—"), (_("及时率"), _pct(line.timeliness) if line else "—"),
     ]  # fmt: skip
@@ -111,7 +111,7 @@ def _flag_rows(flags: list[Any]) -> list[list[Any]]:
     colours = {"high": "danger", "medium": "warning", "low": "secondary"}
     return [[badge(label(f.severity), colours[f.severity.value]), rule_name(f.rule_id),
              dcc.Link(f.pilot.name, href=f"/pilot?id={f.pilot_id}") if f.pilot else _("碳标识声明"),
-             f.message_zh, label(f.status), dcc.Link(_("核查"), href=f"/flags?id={f.id}")]
+             message_of(f), label(f.status), dcc.Link(_("核查"), href=f"/flags?id={f.id}")]
             for f in flags]  # fmt: skip
 
 
@@ -123,12 +123,12 @@ def layout(user: User, city: Any = None, **_query: Any) -> Any:
     with db_session() as session:
         chosen = workspace_city(session, user, city)
         if chosen is None:
-            return html.Div([html.H2(NAME, className="h4"), _city_choice(session, user)])
+            return html.Div([html.H2(_(NAME), className="h4"), _city_choice(session, user)])
         due = dues(session, user, chosen, period, reporting=settings.reporting, on=today,
                    thresholds=thresholds_from(settings))  # fmt: skip
-        drafts = [[_pilot_link(u.pilot_id, u.pilot.name), Period(u.period_start, u.period_end).label_zh,
-                   STATUS_ZH[u.status], u.return_reason or ""] for u in open_updates(session, user, chosen)]  # fmt: skip
-        overdue = [[_pilot_link(m.pilot_id, m.pilot.name), m.title, format_date_zh(m.due_date),
+        drafts = [[_pilot_link(u.pilot_id, u.pilot.name), label_of(Period(u.period_start, u.period_end)),
+                   _(STATUS_ZH[u.status]), u.return_reason or ""] for u in open_updates(session, user, chosen)]  # fmt: skip
+        overdue = [[_pilot_link(m.pilot_id, m.pilot.name), m.title, format_date(m.due_date),
                     _("{n}天").format(n=(today - m.due_date).days)]
                    for m in city_overdue_milestones(session, user, chosen, today)]  # fmt: skip
         standing = city_standing(
@@ -146,8 +146,8 @@ def layout(user: User, city: Any = None, **_query: Any) -> Any:
             _("退回理由"),
         ]
         return html.Div([
-            html.H2(f"{chosen.name_zh} · {NAME}", className="h4", id="city-title"),
-            html.P(_("截至{date}；序时进度与实际进度与试点详情页、API 一致。").format(date=format_date_zh(today)),
+            html.H2(f"{chosen.name_zh} · {_(NAME)}", className="h4", id="city-title"),
+            html.P(_("截至{date}；序时进度与实际进度与试点详情页、API 一致。").format(date=format_date(today)),
                    className="text-muted small"),
             _summary(due),
             _standing(standing),

@@ -26,10 +26,10 @@ from dashboards.access import db_session, guarded_layout, request_user
 from dashboards.flag_words import CLAIM_FIELDS, EVIDENCE
 from dashboards.grid import data_grid
 from dashboards.widgets import (
-    DROPDOWN_LABELS,
     ROW_ID,
     alert,
     badge,
+    dropdown_labels,
     evidence_list,
     problems_alert,
     selected_id,
@@ -51,14 +51,14 @@ from tracker.flag_queue import (
     flag_queue,
 )
 from tracker.flag_review import FLAG_STEPS, review_flag
-from tracker.i18n import _
-from tracker.labels import format_date_zh, format_datetime_zh, label, rule_name, unit_label
+from tracker.i18n import N_, _, format_date, format_datetime, label_of, message_of
+from tracker.labels import label, rule_name, unit_label
 from tracker.models import Boundary, FlagStatus, LabelType, Product, Severity, User
 from tracker.periods import Period
 from tracker.permissions import Action, PermissionDenied, can, visible_cities
 
 PATH = "/flags"
-NAME = _("风险线索")
+NAME = N_("风险线索")
 ORDER = 7
 SHOWN, EXPORTED = 2000, 200_000  # rows in the browser's queue; rows in one Excel export
 REQUIRED_ACTION = Action.VIEW
@@ -73,20 +73,20 @@ GRID, COUNT, MESSAGE, DETAIL, EXPORT, DOWNLOAD = (
 )
 REFRESH, CURRENT, FOCUS, ACTIONS = "flg-refresh", "flg-current", "flg-focus", "flg-actions"
 ASSIGNEE, REASON = "flg-assignee", "flg-reason"
-BUTTONS = {"assign": ("flg-assign", _("指派"), "primary"), "confirm": ("flg-confirm", _("确认"), "danger"),
-           "dismiss": ("flg-dismiss", _("排除"), "secondary"), "resolve": ("flg-resolve", _("办结"), "success")}  # fmt: skip
-DONE = {"assign": _("已指派"), "confirm": _("已确认"), "dismiss": _("已排除"), "resolve": _("已办结")}
+BUTTONS = {"assign": ("flg-assign", N_("指派"), "primary"), "confirm": ("flg-confirm", N_("确认"), "danger"),
+           "dismiss": ("flg-dismiss", N_("排除"), "secondary"), "resolve": ("flg-resolve", N_("办结"), "success")}  # fmt: skip
+DONE = {"assign": N_("已指派"), "confirm": N_("已确认"), "dismiss": N_("已排除"), "resolve": N_("已办结")}
 # Filter key (FlagFilters field) → component id, caption, address parameter.
-FILTERS = {"severities": ("flg-severity", _("严重程度"), "severity"), "rule_ids": ("flg-rule", _("规则"), "rule"),
-           "city_ids": ("flg-city", _("城市"), "city"), "product_ids": ("flg-product", _("产品"), "product"),
-           "statuses": ("flg-status", _("状态"), "status")}  # fmt: skip
-COLUMNS = [("severity", _("严重程度"), 110), ("rule", _("规则"), 190), ("city", _("城市"), 80),
-           ("subject", _("企业/试点"), 240), ("product", _("产品"), 110), ("claim_key", _("声明编号/报告期"), 130),
-           ("status", _("状态"), 90), ("first_seen", _("首次发现"), 150), ("last_seen", _("最近发现"), 150),
-           ("assignee", _("处理人"), 100)]  # fmt: skip
+FILTERS = {"severities": ("flg-severity", N_("严重程度"), "severity"), "rule_ids": ("flg-rule", N_("规则"), "rule"),
+           "city_ids": ("flg-city", N_("城市"), "city"), "product_ids": ("flg-product", N_("产品"), "product"),
+           "statuses": ("flg-status", N_("状态"), "status")}  # fmt: skip
+COLUMNS = [("severity", N_("严重程度"), 110), ("rule", N_("规则"), 190), ("city", N_("城市"), 80),
+           ("subject", N_("企业/试点"), 240), ("product", N_("产品"), 110), ("claim_key", N_("声明编号/报告期"), 130),
+           ("status", N_("状态"), 90), ("first_seen", N_("首次发现"), 150), ("last_seen", N_("最近发现"), 150),
+           ("assignee", N_("处理人"), 100)]  # fmt: skip
 EXPORT_COLUMNS = [(key, caption) for key, caption, _width in COLUMNS] + [
-    ("message", _("说明")),
-    ("rule_id", _("规则编号")),
+    ("message", N_("说明")),
+    ("rule_id", N_("规则编号")),
 ]
 SEVERITY_COLOURS = {Severity.HIGH: "danger", Severity.MEDIUM: "warning", Severity.LOW: "info"}
 FLAG_COLOURS = {FlagStatus.OPEN: "danger", FlagStatus.UNDER_REVIEW: "warning", FlagStatus.CONFIRMED: "primary",
@@ -129,9 +129,9 @@ def _filter_row(session: Any, user: User, query: dict[str, Any]) -> Any:
     for key, (cid, caption, _param) in FILTERS.items():
         offered = {o["value"] for o in options[key]}  # only what the user may pick
         value = [v for v in getattr(chosen, key) if v in offered] or None
-        cols.append(dbc.Col([dbc.Label(caption, html_for=cid, className="small mb-0"),
+        cols.append(dbc.Col([dbc.Label(_(caption), html_for=cid, className="small mb-0"),
                              dcc.Dropdown(id=cid, options=options[key], value=value, multi=True, placeholder=_("全部"),
-                                          labels=DROPDOWN_LABELS, maxHeight=320)],
+                                          labels=dropdown_labels(), maxHeight=320)],
                             md=3 if key == "rule_ids" else 2))  # fmt: skip
     cols.append(dbc.Col(dbc.Button(_("导出Excel"), id=EXPORT, color="success", className="mt-4"), md=1))
     return dbc.Row(cols, className="g-2 mb-2")
@@ -139,7 +139,7 @@ def _filter_row(session: Any, user: User, query: dict[str, Any]) -> Any:
 
 def _actions_box(writer: bool) -> Any:
     """The review buttons; rendered hidden for those who may not review (leaders)."""
-    buttons = [dbc.Button(caption, id=bid, color=colour, size="sm", className="me-1", disabled=True)
+    buttons = [dbc.Button(_(caption), id=bid, color=colour, size="sm", className="me-1", disabled=True)
                for bid, caption, colour in BUTTONS.values()]  # fmt: skip
     return html.Div([
         html.H3(_("核查处理"), className="h6"),
@@ -152,7 +152,7 @@ def _actions_box(writer: bool) -> Any:
 
 @guarded_layout(REQUIRED_ACTION)
 def layout(user: User, id: Any = None, **query: Any) -> Any:
-    columns = [{"field": f, "headerName": h, "width": w, "tooltipField": "message" if f == "rule" else f}
+    columns = [{"field": f, "headerName": _(h), "width": w, "tooltipField": "message" if f == "rule" else f}
                for f, h, w in COLUMNS]  # fmt: skip
     for column in columns:
         if column["field"] in ("first_seen", "last_seen"):
@@ -203,7 +203,7 @@ def _shown(value: Any) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, dt.date):
-        return format_date_zh(value)
+        return format_date(value)
     if isinstance(value, Decimal):
         return f"{value.normalize():f}"  # 860.8000 → 860.8
     if isinstance(value, StrEnum):
@@ -271,7 +271,7 @@ def _evidence_value(key: str, value: Any) -> str:
         return label(kind(value))
     if isinstance(value, str) and len(value) == 10 and value[4] == "-":  # dates are kept as ISO text
         try:
-            return format_date_zh(dt.date.fromisoformat(value))
+            return format_date(dt.date.fromisoformat(value))
         except ValueError:
             pass
     return _shown(value)
@@ -286,7 +286,9 @@ def _evidence_rows(detail: FlagDetail) -> list[tuple[str, Any]]:
         (_("所用电网因子"), _shown(claim.electricity_factor)), (_("声明版本"), claim.version),
     ]  # fmt: skip
     shown = [
-        (EVIDENCE.get(k, k), _evidence_value(k, v)) for k, v in evidence.items() if k not in LIBRARY_KEYS
+        (_(EVIDENCE[k]) if k in EVIDENCE else k, _evidence_value(k, v))
+        for k, v in evidence.items()
+        if k not in LIBRARY_KEYS
     ]
     return declared + shown
 
@@ -296,12 +298,12 @@ def _history(detail: FlagDetail) -> Any:
     for item in reversed(detail.history):
         c = item.claim
         changed = "；".join(
-            f"{CLAIM_FIELDS.get(k, k)}：{_shown(old)} → {_shown(new)}"
+            f"{_(CLAIM_FIELDS[k]) if k in CLAIM_FIELDS else k}：{_shown(old)} → {_shown(new)}"
             for k, (old, new) in item.changes.items()
         )
         version = [f"{_('第{n}版').format(n=c.version)}", badge(_("核查所依据"), "warning", className="ms-1") if item.judged else None,
                    badge(_("现行"), "success", className="ms-1") if c.is_current else None]  # fmt: skip
-        rows.append(html.Tr([html.Td(version), html.Td(format_datetime_zh(c.imported_at, tz)),
+        rows.append(html.Tr([html.Td(version), html.Td(format_datetime(c.imported_at, tz)),
                              html.Td(SOURCES.get(c.source, c.source)), html.Td(_shown(c.footprint)),
                              html.Td(changed or ("—" if c.version > 1 else _("首次导入")))],
                             className="table-warning" if item.judged else None))  # fmt: skip
@@ -315,8 +317,8 @@ def _history(detail: FlagDetail) -> Any:
 
 def _steps(detail: FlagDetail) -> Any:
     tz = _tz()
-    words = {key: step.label_zh for key, step in FLAG_STEPS.items()}
-    items = [html.Li(f"{format_datetime_zh(s.at, tz)}　{s.actor_name}　{words.get(s.step, s.step)}"
+    words = {key: label_of(step) for key, step in FLAG_STEPS.items()}
+    items = [html.Li(f"{format_datetime(s.at, tz)}　{s.actor_name}　{words.get(s.step, s.step)}"
                      + (f"　{_('理由')}：{s.reason}" if s.reason else "")) for s in detail.steps]  # fmt: skip
     return html.Ul(items or [html.Li(_("暂无"))], className="small", id="flg-steps")
 
@@ -327,7 +329,7 @@ def _update_panel(detail: FlagDetail) -> Any:
         return html.P(_("被核查的调度报送已不存在"), className="text-muted small")
     return html.Div([
         html.P([dcc.Link(update.pilot.name, href=f"/pilot?id={update.pilot_id}"), "　",
-                Period(update.period_start, update.period_end).label_zh], className="small mb-1"),
+                label_of(Period(update.period_start, update.period_end))], className="small mb-1"),
         html.P((update.work_done or "—")[:500], className="small text-muted", style={"whiteSpace": "pre-wrap"}),
         html.H5(_("佐证材料"), className="h6"), evidence_list(update),
     ])  # fmt: skip
@@ -337,11 +339,11 @@ def _detail(detail: FlagDetail) -> Any:
     flag, tz = detail.flag, _tz()
     head = html.H3([rule_name(flag.rule_id), badge(label(flag.severity), SEVERITY_COLOURS[flag.severity], className="ms-2"),
                     badge(label(flag.status), FLAG_COLOURS[flag.status], className="ms-1")], className="h6")  # fmt: skip
-    facts = html.P([_("首次发现 {a}　最近发现 {b}").format(a=format_datetime_zh(flag.first_seen, tz),
-                                                   b=format_datetime_zh(flag.last_seen, tz)),
+    facts = html.P([_("首次发现 {a}　最近发现 {b}").format(a=format_datetime(flag.first_seen, tz),
+                                                   b=format_datetime(flag.last_seen, tz)),
                     f"　{_('处理人')}：{detail.assignee.display_name}" if detail.assignee else "",
                     f"　{_('规则编号')}：{flag.rule_id}"], className="small text-muted")  # fmt: skip
-    parts = [head, html.P(flag.message_zh, id="flg-message-text"), facts]
+    parts = [head, html.P(message_of(flag), id="flg-message-text"), facts]
     if flag.reason:
         parts.append(dbc.Alert(f"{_('理由')}：{flag.reason}", color="light", className="py-1 small"))
     evidence = dbc.Card(
@@ -427,8 +429,8 @@ def register_callbacks(app: Dash) -> None:
         except ValidationFailed as error:
             return problems_alert(error), no_update, no_update
         except (TrackerError, PermissionDenied) as error:
-            return alert(error.message_zh, "danger"), no_update, no_update
-        return alert(f"{DONE[step]}：{name}"), (refresh or 0) + 1, ""
+            return alert(message_of(error), "danger"), no_update, no_update
+        return alert(f"{_(DONE[step])}：{name}"), (refresh or 0) + 1, ""
 
     @app.callback(
         Output(DOWNLOAD, "data"), Input(EXPORT, "n_clicks"), *filter_states, prevent_initial_call=True
@@ -437,9 +439,9 @@ def register_callbacks(app: Dash) -> None:
         user = request_user(Action.EXPORT)
         rows = _rows_for(user, values, EXPORTED)
         today = dt.datetime.now(_tz()).date()
-        content = write_table(_("风险线索"), EXPORT_COLUMNS, rows, date_keys=("first_seen", "last_seen"),
+        content = write_table(_("风险线索"), [(k, _(c)) for k, c in EXPORT_COLUMNS], rows, date_keys=("first_seen", "last_seen"),
                               note=_("导出时间：{date}　导出人：{who}　共{n}条").format(
-                                  date=format_date_zh(today), who=user.display_name, n=len(rows)))  # fmt: skip
+                                  date=format_date(today), who=user.display_name, n=len(rows)))  # fmt: skip
         with db_session() as session:
             audit.record(session, "export", "flags", summary=f"风险线索 {len(rows)} 条", city_id=user.city_id)
         return dcc.send_bytes(content, f"风险线索_{today.isoformat()}.xlsx")

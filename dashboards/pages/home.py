@@ -24,10 +24,10 @@ from dashboards.access import db_session, guarded_layout, request_user
 from dashboards.filters import PARAMETERS, chosen_in_query, query_string
 from dashboards.grid import data_grid
 from dashboards.pages.bulletins import bulletin_link
-from dashboards.widgets import DROPDOWN_LABELS
+from dashboards.widgets import dropdown_labels
 from tracker.clock import local_today
-from tracker.i18n import _
-from tracker.labels import format_date_zh, label
+from tracker.i18n import N_, _, format_date, format_number, label_of
+from tracker.labels import label
 from tracker.models import PilotStatus, Severity, User
 from tracker.overview import Overview, overview
 from tracker.periods import reporting_period
@@ -36,7 +36,7 @@ from tracker.progress import STATUS_LABELS, ProgressStatus, Rollup, thresholds_f
 from tracker.registry import RegistryFilters, filter_options
 
 PATH = "/"
-NAME = _("概览")
+NAME = N_("概览")
 ORDER = 0
 REQUIRED_ACTION = Action.VIEW
 
@@ -46,9 +46,9 @@ MAP, CATEGORIES = "ov-map", "ov-categories"
 # City seats (市政府驻地) by GB/T 2260 code, longitude and latitude in degrees: the map is drawn from
 # this file alone (no tiles, no boundaries fetched from anywhere). A city not listed is left off it.
 SEATS_FILE = Path(__file__).resolve().parent.parent / "city_seats.csv"
-FILTERS = {"batch_numbers": ("ov-batch", _("批次"), "batches"), "categories": ("ov-category", _("类别"), "categories"),
-           "product_ids": ("ov-product", _("产品"), "products"), "city_ids": ("ov-city", _("城市"), "cities"),
-           "statuses": ("ov-status", _("试点状态"), "statuses")}  # fmt: skip
+FILTERS = {"batch_numbers": ("ov-batch", N_("批次"), "batches"), "categories": ("ov-category", N_("类别"), "categories"),
+           "product_ids": ("ov-product", N_("产品"), "products"), "city_ids": ("ov-city", N_("城市"), "cities"),
+           "statuses": ("ov-status", N_("试点状态"), "statuses")}  # fmt: skip
 PROGRESS_COLOURS = {ProgressStatus.ON_TRACK: "#198754", ProgressStatus.FINISHED: "#0d6efd",
                     ProgressStatus.NOT_STARTED: "#6c757d", ProgressStatus.BEHIND: "#fd7e14",
                     ProgressStatus.SERIOUSLY_BEHIND: "#dc3545"}  # fmt: skip
@@ -61,9 +61,9 @@ def _settings() -> Any:
 
 
 def _filter_row(options: dict[str, list[dict[str, Any]]], chosen: dict[str, list[Any]]) -> Any:
-    cols = [dbc.Col([dbc.Label(caption, html_for=cid, className="small mb-0"),
+    cols = [dbc.Col([dbc.Label(_(caption), html_for=cid, className="small mb-0"),
                      dcc.Dropdown(id=cid, options=options[key], value=chosen.get(field), multi=True,
-                                  placeholder=_("全部"), labels=DROPDOWN_LABELS, maxHeight=320)], md=2)
+                                  placeholder=_("全部"), labels=dropdown_labels(), maxHeight=320)], md=2)
             for field, (cid, caption, key) in FILTERS.items()]  # fmt: skip
     cols.append(dbc.Col(html.A(_("本视图链接（可分享）"), id=SHARE, href="/", className="small d-inline-block mt-4"),
                         md=2))  # fmt: skip
@@ -80,7 +80,7 @@ def layout(user: User, **query: Any) -> Any:
         dcc.Location(id=GO, refresh=True),
         html.H2(_("概览"), className="h4"),
         html.P(_("截至{date}。序时进度与最近一次已采纳的调度报送比较；已退出的试点不评估进度。点击图表或数字可查看明细。").format(
-            date=format_date_zh(today)), className="text-muted small"),
+            date=format_date(today)), className="text-muted small"),
         _filter_row(options, chosen_in_query(query, options)),
         html.Div(id=CARDS),
         dbc.Row([
@@ -129,15 +129,15 @@ def cards(data: Overview, query: str, city_ids: Sequence[int]) -> Any:
     high, medium, low = (data.open_flags[s] for s in (Severity.HIGH, Severity.MEDIUM, Severity.LOW))
     return html.Div([
         dbc.Row([
-            _card(_("试点总数"), str(data.pilots), "primary", pilots, "ov-total"),
-            _card(_("实施中（含延期）"), str(running), "primary", pilots, "ov-running"),
-            _card(_("进度正常"), str(data.by_progress[ProgressStatus.ON_TRACK]), "success", pilots, "ov-on-track"),
-            _card(_("进度滞后"), str(data.by_progress[ProgressStatus.BEHIND]), "warning", pilots, "ov-behind"),
-            _card(_("严重滞后"), str(data.by_progress[ProgressStatus.SERIOUSLY_BEHIND]), "danger", pilots,
+            _card(_("试点总数"), format_number(data.pilots), "primary", pilots, "ov-total"),
+            _card(_("实施中（含延期）"), format_number(running), "primary", pilots, "ov-running"),
+            _card(_("进度正常"), format_number(data.by_progress[ProgressStatus.ON_TRACK]), "success", pilots, "ov-on-track"),
+            _card(_("进度滞后"), format_number(data.by_progress[ProgressStatus.BEHIND]), "warning", pilots, "ov-behind"),
+            _card(_("严重滞后"), format_number(data.by_progress[ProgressStatus.SERIOUSLY_BEHIND]), "danger", pilots,
                   "ov-serious"),
         ], className="g-3 mb-3"),
         dbc.Row([
-            _card(_("{period}应报/已报").format(period=data.period.label_zh),
+            _card(_("{period}应报/已报").format(period=label_of(data.period)),
                   f"{data.reporting.expected}/{data.reporting.submitted}", "secondary", "/updates", "ov-reporting"),
             _card(_("报送完整率"), _pct(data.reporting.completeness), "secondary", "/updates", "ov-completeness"),
             _card(_("报送及时率"), _pct(data.reporting.timeliness), "secondary", "/updates", "ov-timeliness"),
@@ -211,7 +211,7 @@ def map_figure(lines: list[Rollup], cities: dict[str, Any]) -> dict[str, Any]:
 
 def product_figure(lines: list[Rollup]) -> dict[str, Any]:
     def bars(name: str, values: list[float], colour: str) -> dict[str, Any]:
-        return {"type": "bar", "name": name, "x": [line.key for line in lines], "y": values,
+        return {"type": "bar", "name": name, "x": [_(line.key) for line in lines], "y": values,
                 "marker": {"color": colour}, "hovertemplate": "%{x}<br>" + name + " %{y:.1f}%<extra></extra>"}  # fmt: skip
 
     return _figure([bars(_("序时进度"), [float(line.expected) for line in lines], "#adb5bd"),
@@ -229,7 +229,7 @@ def scatter_figure(data: Overview) -> dict[str, Any]:
         traces.append({
             "type": "scattergl" if len(data.points) > 1000 else "scatter",  # WebGL for a national scope
             "x": [p.expected for p in points], "y": [p.actual for p in points], "mode": "markers",
-            "name": STATUS_LABELS[status], "marker": {"color": PROGRESS_COLOURS[status], "size": 9, "opacity": 0.8},
+            "name": _(STATUS_LABELS[status]), "marker": {"color": PROGRESS_COLOURS[status], "size": 9, "opacity": 0.8},
             "customdata": [[f"/pilot?id={p.pilot_id}", p.name, p.city, p.product, p.gap] for p in points],
             "hovertemplate": ("%{customdata[1]}<br>%{customdata[2]} · %{customdata[3]}<br>" + _("序时进度")
                               + " %{x:.1f}%　" + _("实际进度") + " %{y:.1f}%<br>" + _("差距") + " %{customdata[4]:.1f}<extra></extra>"),
@@ -279,7 +279,7 @@ def register_callbacks(app: Dash) -> None:
             cities = {c.name_zh: c for c in session.scalars(visible_cities(user))}
             city_ids = {name: city.id for name, city in cities.items()}
             upcoming = [{"pilot_id": m.pilot_id, "pilot": m.pilot, "city": m.city, "title": m.title,
-                         "due_date": format_date_zh(m.due_date), "days_left": m.days_left} for m in data.upcoming]  # fmt: skip
+                         "due_date": format_date(m.due_date), "days_left": m.days_left} for m in data.upcoming]  # fmt: skip
             return (cards(data, query, filters.city_ids), city_figure(data.cities, city_ids), map_figure(data.cities, cities),
                     product_figure(data.products), product_figure(data.categories), scatter_figure(data), upcoming, bulletin_list(data), f"/{query}")  # fmt: skip
 

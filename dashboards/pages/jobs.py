@@ -23,15 +23,14 @@ from dashboards.widgets import ROW_ID, alert
 from jobs.control import next_runs, pending_requests, request_run
 from jobs.schedule import JOB_BY_ID, JOBS
 from tracker.errors import TrackerError
-from tracker.i18n import _
+from tracker.i18n import N_, _, format_datetime, message_of
 from tracker.job_runs import run_history
-from tracker.labels import format_datetime_zh
 from tracker.models import JobRun, RunState, User
 from tracker.outbox import failed_messages, requeue_failed
 from tracker.permissions import Action, PermissionDenied, may_run_jobs
 
 PATH = "/jobs"
-NAME = _("定时任务")
+NAME = N_("定时任务")
 ORDER = 8.5
 REQUIRED_ACTION = Action.VIEW_JOBS
 HISTORY_LIMIT = 200
@@ -39,13 +38,13 @@ HISTORY_LIMIT = 200
 SCHEDULE, HISTORY, PENDING, FAILED = "jobs-schedule", "jobs-history", "jobs-pending", "jobs-failed"
 JOB, PERIOD, RUN, REQUEUE, MESSAGE = "jobs-job", "jobs-period", "jobs-run", "jobs-requeue", "jobs-message"
 REFRESH, TICK, RELOAD = "jobs-refresh", "jobs-tick", "jobs-reload"
-STATE_ZH = {RunState.RUNNING: _("运行中"), RunState.SUCCEEDED: _("完成"), RunState.FAILED: _("失败（将重试）"),
-            RunState.SKIPPED: _("跳过")}  # fmt: skip
-CHANNEL_ZH = {"email": _("电子邮件"), "webhook": _("群机器人")}
+STATE_ZH = {RunState.RUNNING: N_("运行中"), RunState.SUCCEEDED: N_("完成"), RunState.FAILED: N_("失败（将重试）"),
+            RunState.SKIPPED: N_("跳过")}  # fmt: skip
+CHANNEL_ZH = {"email": N_("电子邮件"), "webhook": N_("群机器人")}
 PERIOD_HINT = {
-    "day": _("日期，如 2026-11-24"),
-    "month": _("月份，如 2026-10"),
-    "quarter": _("季度，如 2026Q3"),
+    "day": N_("日期，如 2026-11-24"),
+    "month": N_("月份，如 2026-10"),
+    "quarter": N_("季度，如 2026Q3"),
 }
 
 
@@ -68,14 +67,14 @@ def _last_line(text: str | None) -> str:
 
 def _name(job: str) -> str:
     spec = JOB_BY_ID.get(job)
-    return spec.name_zh if spec else job
+    return _(spec.name_zh) if spec else job
 
 
 def schedule_rows() -> list[dict[str, Any]]:
     settings = _settings()
     return [{
-        "id": p.spec.id, "name": p.spec.name_zh, "cron": p.cron,
-        "next_run": format_datetime_zh(p.next_run, settings.timezone), "next_period": p.next_period or "",
+        "id": p.spec.id, "name": _(p.spec.name_zh), "cron": p.cron,
+        "next_run": format_datetime(p.next_run, settings.timezone), "next_period": p.next_period or "",
     } for p in next_runs(settings, dt.datetime.now(dt.UTC))]  # fmt: skip
 
 
@@ -93,9 +92,9 @@ def _duration(run: JobRun) -> str:
 def history_rows(session: Any) -> list[dict[str, Any]]:
     tz = _settings().timezone
     return [{
-        "id": r.id, "name": _name(r.job), "period": r.period, "state": STATE_ZH.get(r.state, r.state.value),
-        "attempt": r.attempt, "trigger": _trigger_zh(r.trigger), "started": format_datetime_zh(r.started_at, tz),
-        "finished": format_datetime_zh(r.finished_at, tz), "duration": _duration(r), "reason": r.reason or "",
+        "id": r.id, "name": _name(r.job), "period": r.period, "state": _(STATE_ZH[r.state]) if r.state in STATE_ZH else r.state.value,
+        "attempt": r.attempt, "trigger": _trigger_zh(r.trigger), "started": format_datetime(r.started_at, tz),
+        "finished": format_datetime(r.finished_at, tz), "duration": _duration(r), "reason": r.reason or "",
         "error": _last_line(r.error), "error_text": r.error or "", "worker": r.worker,
     } for r in run_history(session, limit=HISTORY_LIMIT)]  # fmt: skip
 
@@ -103,14 +102,14 @@ def history_rows(session: Any) -> list[dict[str, Any]]:
 def pending_rows(session: Any) -> list[dict[str, Any]]:
     tz = _settings().timezone
     return [{"id": r.id, "name": _name(r.job), "period": r.period, "by": r.requested_by,
-             "at": format_datetime_zh(r.requested_at, tz)} for r in pending_requests(session)]  # fmt: skip
+             "at": format_datetime(r.requested_at, tz)} for r in pending_requests(session)]  # fmt: skip
 
 
 def failed_rows(session: Any) -> list[dict[str, Any]]:
     tz = _settings().timezone
     return [{
-        "id": m.id, "row_id": str(m.id), "recipient": m.recipient, "channel": CHANNEL_ZH.get(m.channel, m.channel),
-        "subject": m.subject, "attempts": m.attempts, "last_try": format_datetime_zh(m.next_attempt_at, tz),
+        "id": m.id, "row_id": str(m.id), "recipient": m.recipient, "channel": _(CHANNEL_ZH[m.channel]) if m.channel in CHANNEL_ZH else m.channel,
+        "subject": m.subject, "attempts": m.attempts, "last_try": format_datetime(m.next_attempt_at, tz),
         "error": m.last_error or "",
     } for m in failed_messages(session)]  # fmt: skip
 
@@ -124,7 +123,7 @@ def _run_box(admin: bool) -> Any:
     """The administrator's "run now" form (others see that only the administrator may)."""
     if not admin:
         return html.P(_("手动运行任务、重发失败消息仅限省级管理员。"), className="text-muted small")
-    options = [{"label": f"{spec.name_zh}（{spec.id}）", "value": spec.id} for spec in JOBS]
+    options = [{"label": f"{_(spec.name_zh)} ({spec.id})", "value": spec.id} for spec in JOBS]
     return dbc.Row([
         dbc.Col([dbc.Label(_("任务"), html_for=JOB, className="small mb-0"),
                  dcc.Dropdown(id=JOB, options=options, value=None, placeholder=_("选择任务"), clearable=False)], md=4),
@@ -208,7 +207,7 @@ def register_callbacks(app: Dash) -> None:
             return alert(_("请选择要运行的任务"), "warning"), no_update
         if not isinstance(period, str) or not period.strip():
             return alert(
-                _("请填写期别：{hint}").format(hint=PERIOD_HINT[JOB_BY_ID[job].kind]), "warning"
+                _("请填写期别：{hint}").format(hint=_(PERIOD_HINT[JOB_BY_ID[job].kind])), "warning"
             ), no_update
         try:
             with db_session() as session:
@@ -217,7 +216,7 @@ def register_callbacks(app: Dash) -> None:
                     "已提交运行请求：{name} {period}（调度进程将在约20秒内执行，结果见运行记录）"
                 ).format(name=_name(request.job), period=request.period)
         except (TrackerError, PermissionDenied) as error:
-            return alert(error.message_zh, "danger"), no_update
+            return alert(message_of(error), "danger"), no_update
         return alert(done), (refresh or 0) + 1
 
     @app.callback(
@@ -236,7 +235,7 @@ def register_callbacks(app: Dash) -> None:
             with db_session() as session:
                 requeued = requeue_failed(session, user, ids, now=dt.datetime.now(dt.UTC))
         except PermissionDenied as error:
-            return alert(error.message_zh, "danger"), no_update
+            return alert(message_of(error), "danger"), no_update
         if not requeued:
             return alert(_("所选消息已不在失败列表中，未做更改"), "warning"), (refresh or 0) + 1
         return alert(_("已将 {n} 条消息重新排队，调度进程将在1分钟内发送").format(n=len(requeued))), (

@@ -32,8 +32,7 @@ from dashboards.widgets import (
 )
 from tracker.applications import ValidationFailed
 from tracker.errors import TrackerError
-from tracker.i18n import _
-from tracker.labels import format_datetime_zh
+from tracker.i18n import N_, _, format_datetime, message_of
 from tracker.library import (
     LibraryProblem,
     LibraryVersion,
@@ -53,18 +52,18 @@ from tracker.models import User
 from tracker.permissions import Action, PermissionDenied, may_edit_library
 
 PATH = "/library"
-NAME = _("参考数据")
+NAME = N_("参考数据")
 ORDER = 7.5
 REQUIRED_ACTION = Action.VIEW
 
 TABS, MESSAGE, HISTORY, REFRESH = "lib-tabs", "lib-message", "lib-history", "lib-refresh"
 GRIDS = {LibraryKind.BENCHMARKS: "lib-benchmarks", LibraryKind.FACTORS: "lib-factors",
          LibraryKind.CERTIFIERS: "lib-certifiers"}  # fmt: skip
-TAB_NAMES = {LibraryKind.BENCHMARKS: _("产品基准"), LibraryKind.FACTORS: _("电力排放因子"),
-             LibraryKind.CERTIFIERS: _("认证机构")}  # fmt: skip
+TAB_NAMES = {LibraryKind.BENCHMARKS: N_("产品基准"), LibraryKind.FACTORS: N_("电力排放因子"),
+             LibraryKind.CERTIFIERS: N_("认证机构")}  # fmt: skip
 # the benchmark form: figure → (input id, caption), in the order they must rise
-FIGURES = {"physical_floor": ("lib-b-floor", _("物理下限")), "plausible_low": ("lib-b-low", _("合理下限")),
-           "typical": ("lib-b-typical", _("典型值")), "plausible_high": ("lib-b-high", _("合理上限"))}  # fmt: skip
+FIGURES = {"physical_floor": ("lib-b-floor", N_("物理下限")), "plausible_low": ("lib-b-low", N_("合理下限")),
+           "typical": ("lib-b-typical", N_("典型值")), "plausible_high": ("lib-b-high", N_("合理上限"))}  # fmt: skip
 B_PRODUCT, B_UNIT, B_CONFIDENCE, B_BASIS, B_REASON, B_SAVE = (
     "lib-b-product", "lib-b-unit", "lib-b-confidence", "lib-b-basis", "lib-b-reason", "lib-b-save")  # fmt: skip
 F_KEY, F_VALUE, F_SOURCE, F_REASON, F_SAVE = (
@@ -82,17 +81,17 @@ EDIT_BOXES = {LibraryKind.BENCHMARKS: "lib-b-box", LibraryKind.FACTORS: "lib-f-b
               LibraryKind.CERTIFIERS: "lib-c-box"}  # fmt: skip
 IMPORT_BOX = "lib-import-box"
 COLUMNS = {
-    LibraryKind.BENCHMARKS: [("product", _("产品"), 110), ("declared_unit", _("声明单位"), 110),
-                             ("physical_floor", _("物理下限"), 110), ("plausible_low", _("合理下限"), 110),
-                             ("typical", _("典型值"), 100), ("plausible_high", _("合理上限"), 110),
-                             ("confidence", _("可信度"), 110), ("version", _("版本"), 80),
-                             ("changed_at", _("修改时间"), 175), ("basis", _("依据"), 320)],
-    LibraryKind.FACTORS: [("factor_key", _("因子编号"), 190), ("scope", _("范围"), 80), ("year", _("年份"), 80),
-                          ("kind", _("类型"), 240), ("value", _("数值"), 100), ("unit", _("单位"), 110),
-                          ("confidence", _("可信度"), 110), ("version", _("版本"), 80),
-                          ("changed_at", _("修改时间"), 175), ("source", _("来源"), 280)],
-    LibraryKind.CERTIFIERS: [("name", _("机构名称"), 240), ("accreditation_no", _("批准号"), 170),
-                             ("state", _("状态"), 100), ("note", _("备注"), 260), ("changed_at", _("修改时间"), 175)],
+    LibraryKind.BENCHMARKS: [("product", N_("产品"), 110), ("declared_unit", N_("声明单位"), 110),
+                             ("physical_floor", N_("物理下限"), 110), ("plausible_low", N_("合理下限"), 110),
+                             ("typical", N_("典型值"), 100), ("plausible_high", N_("合理上限"), 110),
+                             ("confidence", N_("可信度"), 110), ("version", N_("版本"), 80),
+                             ("changed_at", N_("修改时间"), 175), ("basis", N_("依据"), 320)],
+    LibraryKind.FACTORS: [("factor_key", N_("因子编号"), 190), ("scope", N_("范围"), 80), ("year", N_("年份"), 80),
+                          ("kind", N_("类型"), 240), ("value", N_("数值"), 100), ("unit", N_("单位"), 110),
+                          ("confidence", N_("可信度"), 110), ("version", N_("版本"), 80),
+                          ("changed_at", N_("修改时间"), 175), ("source", N_("来源"), 280)],
+    LibraryKind.CERTIFIERS: [("name", N_("机构名称"), 240), ("accreditation_no", N_("批准号"), 170),
+                             ("state", N_("状态"), 100), ("note", N_("备注"), 260), ("changed_at", N_("修改时间"), 175)],
 }  # fmt: skip
 NUMERIC = {"physical_floor", "plausible_low", "typical", "plausible_high", "value", "version", "year"}
 
@@ -102,7 +101,7 @@ def _tz() -> Any:
 
 
 def _grid(kind: LibraryKind) -> Any:
-    columns = [{"field": f, "headerName": h, "width": w, "tooltipField": f}
+    columns = [{"field": f, "headerName": _(h), "width": w, "tooltipField": f}
                | ({"type": "numericColumn", "filter": "agNumberColumnFilter"} if f in NUMERIC else {})
                for f, h, w in COLUMNS[kind]]  # fmt: skip
     grid = data_grid(GRIDS[kind], columns, height="40vh")
@@ -124,7 +123,7 @@ def _reason_box(box_id: str) -> Any:
 
 def _benchmark_form(products: list[dict[str, Any]], editor: bool) -> Any:
     figures = [
-        _field(caption, dbc.Input(id=box, type="number", step="any")) for box, caption in FIGURES.values()
+        _field(_(caption), dbc.Input(id=box, type="number", step="any")) for box, caption in FIGURES.values()
     ]
     return html.Div([
         html.H3(_("修改产品基准（保存为新版本，应满足 物理下限 ≤ 合理下限 ≤ 典型值 ≤ 合理上限）"), className="h6"),
@@ -197,7 +196,7 @@ def layout(user: User, **_query: Any) -> Any:
         html.H2(_("参考数据"), className="h4"),
         html.P([note, " ", _("选择一行可查看其全部版本。")], className="text-muted small"),
         html.Div(id=MESSAGE),
-        dbc.Tabs([dbc.Tab([_grid(kind), forms[kind]], label=TAB_NAMES[kind], tab_id=kind.value) for kind in LibraryKind],
+        dbc.Tabs([dbc.Tab([_grid(kind), forms[kind]], label=_(TAB_NAMES[kind]), tab_id=kind.value) for kind in LibraryKind],
                  id=TABS, active_tab=LibraryKind.BENCHMARKS.value, className="mb-2"),
         html.H3(_("版本记录"), className="h6 mt-3"),
         html.Div(html.P(_("请选择一行"), className="text-muted small"), id=HISTORY),
@@ -217,15 +216,15 @@ def _grid_rows(session: Any) -> dict[LibraryKind, list[dict[str, Any]]]:
     tz = _tz()
     benchmarks = [{"id": b.product_id, "product": b.product.name_zh, "declared_unit": b.declared_unit,
                    **{k: _number(getattr(b, k)) for k in FIGURES}, "confidence": b.confidence, "version": b.version,
-                   "changed_at": format_datetime_zh(b.changed_at, tz), "basis": b.basis}
+                   "changed_at": format_datetime(b.changed_at, tz), "basis": b.basis}
                   for b in list_benchmarks(session)]  # fmt: skip
     factors = [{"id": f.factor_key, "factor_key": f.factor_key, "scope": f.scope, "year": f.year, "kind": f.kind,
                 "value": _number(f.value), "unit": f.unit, "confidence": f.confidence, "version": f.version,
-                "changed_at": format_datetime_zh(f.changed_at, tz), "source": f.source}
+                "changed_at": format_datetime(f.changed_at, tz), "source": f.source}
                for f in list_factors(session)]  # fmt: skip
     certifiers = [{"id": c.id, "name": c.name, "accreditation_no": c.accreditation_no or "",
                    "state": _("认可") if c.is_active else _("已停用"), "note": c.note or "",
-                   "changed_at": format_datetime_zh(c.changed_at, tz)} for c in list_certifiers(session)]  # fmt: skip
+                   "changed_at": format_datetime(c.changed_at, tz)} for c in list_certifiers(session)]  # fmt: skip
     return {
         LibraryKind.BENCHMARKS: benchmarks,
         LibraryKind.FACTORS: factors,
@@ -261,7 +260,7 @@ def _history_table(kind: LibraryKind, versions: list[LibraryVersion]) -> Any:
         LibraryKind.CERTIFIERS: (),
     }[kind]
     captions = {"declared_unit": _("声明单位"), "value": _("数值"), "unit": _("单位"), "source": _("来源")}
-    head += [FIGURES[k][1] if k in FIGURES else captions[k] for k in keys] or [_("变更内容")]
+    head += [_(FIGURES[k][1]) if k in FIGURES else captions[k] for k in keys] or [_("变更内容")]
     rows = []
     for v in versions:
         if kind is LibraryKind.CERTIFIERS:
@@ -271,7 +270,7 @@ def _history_table(kind: LibraryKind, versions: list[LibraryVersion]) -> Any:
         number += _("（现行）") if v.is_current else ""
         who = v.changed_by or _("初始数据")
         cells = [_shown(v.figures.get(k)) for k in keys] or [_certifier_change(v.figures)]
-        rows.append([number, format_datetime_zh(v.changed_at, tz), who, v.reason, *cells])
+        rows.append([number, format_datetime(v.changed_at, tz), who, v.reason, *cells])
     return simple_table(head, rows, "lib-history-table")
 
 
@@ -341,9 +340,9 @@ def _write(change: Any, done: str, refresh: Any) -> tuple[Any, Any]:
     except ValidationFailed as error:
         return problems_alert(error), no_update
     except NothingChanged as error:
-        return alert(error.message_zh, "warning"), no_update
+        return alert(message_of(error), "warning"), no_update
     except (TrackerError, PermissionDenied) as error:
-        return alert(error.message_zh, "danger"), no_update
+        return alert(message_of(error), "danger"), no_update
     return alert(done), (refresh or 0) + 1
 
 
@@ -487,7 +486,7 @@ def _register_import(app: Dash) -> None:
         except ValidationFailed as error:
             return problems_alert(error), True, no_update
         except (TrackerError, PermissionDenied) as error:
-            return alert(error.message_zh, "danger"), True, no_update
+            return alert(message_of(error), "danger"), True, no_update
         notes = [html.Li(w.split(" / ")[0]) for w in result.warnings] + [
             html.Li(c.text_zh()) for c in result.changes
         ]

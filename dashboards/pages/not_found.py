@@ -7,10 +7,10 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, html
 
-from tracker.i18n import _
+from tracker.i18n import N_, _
 
 PATH = "/404"
-NAME = _("页面不存在")
+NAME = N_("页面不存在")
 MODULE = "not_found_404"  # the module name Dash pages uses for unknown paths
 
 

@@ -15,12 +15,12 @@ from dash import Dash, dcc, html
 from flask import current_app
 
 from dashboards.access import db_session, guarded_layout
-from dashboards.audit_words import FIELDS, action_word, entity_word
+from dashboards.audit_words import action_word, entity_word, field_word
 from dashboards.widgets import STATUS_COLOURS, UPDATE_COLOURS, badge, evidence_list, simple_table
 from tracker.clock import local_today
 from tracker.deadlines import parse_chinese_or_iso_date
-from tracker.i18n import _
-from tracker.labels import format_date_zh, format_datetime_zh, label, rule_name
+from tracker.i18n import N_, _, format_date, format_datetime, label_of, message_of
+from tracker.labels import label, rule_name
 from tracker.models import Pilot, PilotStatus, UpdateStatus, User
 from tracker.periods import Period
 from tracker.permissions import Action
@@ -43,7 +43,7 @@ from tracker.progress import (
 from tracker.updates import STATUS_ZH
 
 PATH = "/pilot"
-NAME = _("试点详情")
+NAME = N_("试点详情")
 ORDER = 40
 REQUIRED_ACTION = Action.VIEW
 IN_NAV = False  # reached from the lists, with ?id=
@@ -56,7 +56,7 @@ def _number(value: Decimal | None) -> str:
 def _shown(value: Any) -> str:
     if isinstance(value, str) and len(value) > 19 and value[10] == "T":  # a stored timestamp (UTC)
         try:
-            return format_datetime_zh(
+            return format_datetime(
                 dt.datetime.fromisoformat(value), current_app.config["TRACKER_SETTINGS"].timezone
             )
         except ValueError:
@@ -65,11 +65,11 @@ def _shown(value: Any) -> str:
         return _("是") if value else _("否")
     if isinstance(value, str) and len(value) == 10 and value[4] == "-":
         try:
-            return format_date_zh(dt.date.fromisoformat(value))
+            return format_date(dt.date.fromisoformat(value))
         except ValueError:
             return value
     if isinstance(value, dt.date):
-        return format_date_zh(value)
+        return format_date(value)
     if isinstance(value, Decimal):
         return _number(value)
     return "" if value is None else str(value)
@@ -83,7 +83,7 @@ def _cell(changes: PlanChanges, entity: str, row_id: int, name: str, value: Any)
     return html.Span([
         html.Del(_shown(change.old) or "—", className="text-muted me-1"),
         html.Span(_shown(value), className="fw-semibold text-primary",
-                  title=_("{who}于{when}修改").format(who=change.actor, when=format_date_zh(change.at.date()))),
+                  title=_("{who}于{when}修改").format(who=change.actor, when=format_date(change.at.date()))),
     ])  # fmt: skip
 
 
@@ -99,12 +99,12 @@ def _header(pilot: Pilot, progress: Any, on: dt.date) -> Any:
     facts = [
         (_("试点单位"), pilot.organisation.name), (_("所在市"), pilot.city.name_zh),
         (_("类别/产品"), f"{label(pilot.category)} · {product}"), (_("批次"), _("第{n}批").format(n=pilot.batch.number)),
-        (_("实施期"), f"{format_date_zh(pilot.start_date)} — {format_date_zh(pilot.end_date)}"),
+        (_("实施期"), f"{format_date(pilot.start_date)} — {format_date(pilot.end_date)}"),
         (_("状态"), label(pilot.status)),
     ]  # fmt: skip
     colour = STATUS_COLOURS[progress.status]
     return html.Div([
-        html.H2([pilot.name, badge(STATUS_LABELS[progress.status], colour, className="ms-2 fs-6", id="pilot-status")],
+        html.H2([pilot.name, badge(_(STATUS_LABELS[progress.status]), colour, className="ms-2 fs-6", id="pilot-status")],
                 className="h4"),
         html.Div([html.Span([html.Span(f"{k}：", className="text-muted"), v], className="me-4") for k, v in facts],
                  className="small mb-3"),
@@ -113,7 +113,7 @@ def _header(pilot: Pilot, progress: Any, on: dt.date) -> Any:
             _figure_card(_("实际进度"), f"{_number(progress.actual)}%", "pilot-actual", "success"),
             _figure_card(_("差距（百分点）"), _number(progress.gap), "pilot-gap", colour if colour != "light" else "muted"),
         ], className="g-3 mb-2"),
-        html.P(_("截至{date}。实际进度取最近一次已采纳的调度报送。").format(date=format_date_zh(on)),
+        html.P(_("截至{date}。实际进度取最近一次已采纳的调度报送。").format(date=format_date(on)),
                className="text-muted small"),
     ])  # fmt: skip
 
@@ -139,7 +139,7 @@ def _tasks(session: Any, pilot: Pilot, on: dt.date, changes: PlanChanges) -> Any
 def _milestones(pilot: Pilot, overdue: set[int], changes: PlanChanges) -> Any:
     rows = []
     for m in pilot.milestones:
-        state = (dbc.Badge(_("已达成 {d}").format(d=format_date_zh(m.achieved_on)), color="success") if m.achieved_on
+        state = (dbc.Badge(_("已达成 {d}").format(d=format_date(m.achieved_on)), color="success") if m.achieved_on
                  else dbc.Badge(_("逾期"), color="danger") if m.id in overdue else badge(_("未到期"), "light"))  # fmt: skip
         rows.append([
             _cell(changes, "milestones", m.id, "title", m.title), _cell(changes, "milestones", m.id, "due_date", m.due_date),
@@ -199,9 +199,9 @@ def _updates(session: Any, pilot: Pilot) -> Any:
                          for tid, (old, new) in line.moves.items())  # fmt: skip
         reached = "、".join(line.milestones_reached)
         rows.append([
-            Period(u.period_start, u.period_end).label_zh,
-            badge(STATUS_ZH[u.status], UPDATE_COLOURS[u.status.value]),
-            format_datetime_zh(u.submitted_at, tz) + (_("（逾期）") if u.is_late else ""),
+            label_of(Period(u.period_start, u.period_end)),
+            badge(_(STATUS_ZH[u.status]), UPDATE_COLOURS[u.status.value]),
+            format_datetime(u.submitted_at, tz) + (_("（逾期）") if u.is_late else ""),
             moves or _("无变化"), reached, (u.work_done or "")[:120], u.return_reason or "",
         ])  # fmt: skip
     head = [
@@ -220,23 +220,31 @@ def _evidence(pilot: Pilot) -> Any:
     updates = [u for u in sorted(pilot.updates, key=lambda u: u.period_start, reverse=True) if u.files]
     if not updates:
         return html.P(_("暂无佐证材料"), className="text-muted small", id="pilot-evidence")
-    return html.Div([html.Div([html.Div(Period(u.period_start, u.period_end).label_zh, className="small fw-semibold"),
+    return html.Div([html.Div([html.Div(label_of(Period(u.period_start, u.period_end)), className="small fw-semibold"),
                                evidence_list(u)]) for u in updates], id="pilot-evidence")  # fmt: skip
 
 
 def _flags(session: Any, user: User, pilot: Pilot) -> Any:
-    rows = [[rule_name(f.rule_id), label(f.severity), f.message_zh, label(f.status), format_date_zh(f.first_seen.date()),
+    rows = [[rule_name(f.rule_id), label(f.severity), message_of(f), label(f.status), format_date(f.first_seen.date()),
              dcc.Link(_("核查"), href=f"/flags?id={f.id}")] for f in pilot_flags(session, user, pilot)]  # fmt: skip
     return simple_table(
         [_("规则"), _("严重程度"), _("说明"), _("状态"), _("首次发现"), ""], rows, "pilot-flags"
     )
 
 
-STATUS_WORDS = {s.value: label(s) for s in PilotStatus} | {s.value: STATUS_ZH[s] for s in UpdateStatus}
+STATUS_WORDS: dict[str, PilotStatus | UpdateStatus] = {s.value: s for s in PilotStatus} | {
+    s.value: s for s in UpdateStatus
+}
 
 
 def _word(field: str, value: Any) -> str:
-    return STATUS_WORDS.get(value, str(value)) if field == "status" and value else _shown(value)
+    """A changed field's value in words; a status in the reader's language (at render, not import)."""
+    if field != "status" or not value:
+        return _shown(value)
+    status = STATUS_WORDS.get(value)
+    if status is None:
+        return str(value)
+    return _(STATUS_ZH[status]) if isinstance(status, UpdateStatus) else label(status)
 
 
 def _audit_change(event: Any) -> str:
@@ -244,7 +252,7 @@ def _audit_change(event: Any) -> str:
     row, its summary or name."""
     if event.action == "update":
         before = event.before or {}
-        return "；".join(f"{FIELDS.get(k, k)}：{_word(k, before.get(k)) or '—'} → {_word(k, v) or '—'}"
+        return "；".join(f"{field_word(k)}：{_word(k, before.get(k)) or '—'} → {_word(k, v) or '—'}"
                         for k, v in (event.after or {}).items() if k != "version" and not k.endswith("_id"))[:300]  # fmt: skip
     values = event.after or event.before or {}
     return event.summary or str(values.get("title") or values.get("name") or values.get("unit_name") or "")
@@ -252,7 +260,7 @@ def _audit_change(event: Any) -> str:
 
 def _audit(session: Any, user: User, pilot: Pilot) -> Any:
     tz = current_app.config["TRACKER_SETTINGS"].timezone
-    rows = [[format_datetime_zh(e.at, tz), e.actor_name, action_word(e), entity_word(e), _audit_change(e)]
+    rows = [[format_datetime(e.at, tz), e.actor_name, action_word(e), entity_word(e), _audit_change(e)]
             for e in pilot_audit(session, user, pilot)]  # fmt: skip
     return simple_table([_("时间"), _("操作人"), _("操作"), _("对象"), _("内容")], rows, "pilot-audit")
 
@@ -277,7 +285,7 @@ def layout(user: User, id: Any = None, on: Any = None, **_query: Any) -> Any:
         progress = load_progress(session, [pilot.id], day, thresholds)[pilot.id]
         changes = plan_changes(session, pilot, settings.timezone)
         overdue = {m.id for m in overdue_milestones(session, [pilot.id], day)[pilot.id]}
-        since = (_("计划于{date}启动实施时确认；此后的修改以删除线标出原值。").format(date=format_date_zh(changes.since.date()))
+        since = (_("计划于{date}启动实施时确认；此后的修改以删除线标出原值。").format(date=format_date(changes.since.date()))
                  if changes.since else _("尚未启动实施（或未记录启动时间），计划变更不作标注。"))  # fmt: skip
         participants = [[p.unit_name, p.responsibility] for p in pilot.participants]
         return html.Div([

@@ -24,8 +24,8 @@ from tracker.clock import local_today
 from tracker.deadlines import parse_chinese_or_iso_date
 from tracker.errors import TrackerError
 from tracker.forms import published_list_rows
-from tracker.i18n import _
-from tracker.labels import format_date_zh, label
+from tracker.i18n import N_, _, format_date, label_of, message_of
+from tracker.labels import label
 from tracker.lifecycle import (
     PILOT_STEPS,
     MilestoneEdit,
@@ -39,7 +39,7 @@ from tracker.models import Pilot, Role, User
 from tracker.permissions import Action, PermissionDenied, visible_pilots
 
 PATH = "/pilot-list"
-NAME = _("试点名单")
+NAME = N_("试点名单")
 ORDER = 4
 REQUIRED_ACTION = Action.VIEW
 
@@ -50,10 +50,10 @@ STEP_BUTTONS = {key: f"plist-step-{key}" for key in PILOT_STEPS}
 TASKS, MILESTONES, SAVE_PLAN, VERSION = "plist-tasks", "plist-milestones", "plist-save-plan", "plist-version"
 PARTICIPANTS, ADD_PARTICIPANT = "plist-participants", "plist-add-participant"
 ADD_TASK, ADD_MILESTONE = "plist-add-task", "plist-add-milestone"
-COLUMNS = [("id", _("编号")), ("organisation", _("试点单位")), ("city", _("所在市")), ("category", _("试点类别")),
-           ("product", _("试点产品")), ("batch", _("批次")), ("status", _("状态")),
-           ("published_on", _("公布日期")), ("start_date", _("开始日期")), ("end_date", _("结束日期"))]  # fmt: skip
-SCOPES = {"published": _("已公布名单"), "all": _("全部入选试点（含待公布）")}
+COLUMNS = [("id", N_("编号")), ("organisation", N_("试点单位")), ("city", N_("所在市")), ("category", N_("试点类别")),
+           ("product", N_("试点产品")), ("batch", N_("批次")), ("status", N_("状态")),
+           ("published_on", N_("公布日期")), ("start_date", N_("开始日期")), ("end_date", N_("结束日期"))]  # fmt: skip
+SCOPES = {"published": N_("已公布名单"), "all": N_("全部入选试点（含待公布）")}
 
 
 def _kept(row: Any) -> bool:
@@ -72,7 +72,7 @@ def _editable_grid(grid_id: str, columns: list[dict[str, Any]]) -> dag.AgGrid:
 
 @guarded_layout(REQUIRED_ACTION)
 def layout(user: User, **_query: Any) -> Any:
-    columns = [{"field": k, "headerName": c} | ({"cellRenderer": "PilotLink"} if k == "organisation" else {})
+    columns = [{"field": k, "headerName": _(c)} | ({"cellRenderer": "PilotLink"} if k == "organisation" else {})
                for k, c in COLUMNS]  # fmt: skip
     columns[1] |= {"pinned": "left", "minWidth": 240}
     for column in columns[-3:]:
@@ -117,7 +117,7 @@ def layout(user: User, **_query: Any) -> Any:
     return html.Div([
         html.H2(_("试点名单"), className="h4"),
         dbc.Row([
-            dbc.Col(dbc.RadioItems(id=SCOPE, options=[{"label": v, "value": k} for k, v in SCOPES.items()],
+            dbc.Col(dbc.RadioItems(id=SCOPE, options=[{"label": _(v), "value": k} for k, v in SCOPES.items()],
                                    value="published", inline=True), md=8),
             dbc.Col(dbc.Button(_("导出名单（Excel）"), id=EXPORT, color="success", size="sm"), md=4, className="text-end"),
         ], className="mb-2"),
@@ -130,7 +130,7 @@ def layout(user: User, **_query: Any) -> Any:
                 html.H3(_("办理"), className="h6 mt-3"),
                 dbc.Row([dbc.Col(dbc.Input(id=DATE, placeholder=_("日期，如 2026-01-01（启动/延期用）")), md=5),
                          dbc.Col(dbc.Input(id=REASON, placeholder=_("理由（延期、退出时必填）")), md=7)], className="g-1"),
-                html.Div([dbc.Button(step.label_zh, id=button, size="sm", className="me-1 mt-1 d-none",
+                html.Div([dbc.Button(label_of(step), id=button, size="sm", className="me-1 mt-1 d-none",
                                      color="danger" if key == "withdraw" else "primary")
                           for key, step in PILOT_STEPS.items() for button in [STEP_BUTTONS[key]]]),
             ], hidden=not writer), md=6),
@@ -202,7 +202,7 @@ def register_callbacks(app: Dash) -> None:
             detail = dbc.Card(dbc.CardBody([
                 html.H3(pilot.name, className="h6"),
                 html.P([dbc.Badge(label(pilot.status), color="info", className="me-2"),
-                        f"{format_date_zh(pilot.start_date)} — {format_date_zh(pilot.end_date)}"]),
+                        f"{format_date(pilot.start_date)} — {format_date(pilot.end_date)}"]),
                 html.H4(_("参与单位及职责分工"), className="h6"), html.Ul(units or [html.Li(_("暂无"))], className="small"),
             ]))  # fmt: skip
             classes = ["me-1 mt-1" if key in allowed else "me-1 mt-1 d-none" for key in STEP_BUTTONS]
@@ -230,8 +230,8 @@ def register_callbacks(app: Dash) -> None:
                 advance_pilot(session, user, pilot_id, step, today=local_today(current_app.config["TRACKER_SETTINGS"].timezone),
                               reason=reason if isinstance(reason, str) else None, new_date=new_date)  # fmt: skip
         except (TrackerError, PermissionDenied) as error:
-            return alert(error.message_zh, "danger"), no_update
-        return alert(_("已办理：{step}").format(step=PILOT_STEPS[step].label_zh)), (refresh or 0) + 1
+            return alert(message_of(error), "danger"), no_update
+        return alert(_("已办理：{step}").format(step=label_of(PILOT_STEPS[step]))), (refresh or 0) + 1
 
     @app.callback(
         Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
@@ -259,7 +259,7 @@ def register_callbacks(app: Dash) -> None:
             ]  # fmt: skip
         except (KeyError, TypeError, ValueError, InvalidOperation) as error:
             message = (
-                error.message_zh if isinstance(error, TrackerError) else _("表格中有无法识别的数值或日期")
+                message_of(error) if isinstance(error, TrackerError) else _("表格中有无法识别的数值或日期")
             )
             return alert(message, "danger"), no_update
         try:
@@ -268,9 +268,9 @@ def register_callbacks(app: Dash) -> None:
                 refine_plan(session, user, pilot_id, version=int(version or 0), tasks=task_edits,
                             milestones=milestone_edits, participants=participant_edits)  # fmt: skip
         except ValidationFailed as error:
-            return alert("；".join(p.message_zh for p in error.problems), "danger"), no_update
+            return alert("；".join(message_of(p) for p in error.problems), "danger"), no_update
         except (TrackerError, PermissionDenied) as error:
-            return alert(error.message_zh, "danger"), no_update
+            return alert(message_of(error), "danger"), no_update
         return alert(_("计划调整已保存")), (refresh or 0) + 1
 
     @app.callback(

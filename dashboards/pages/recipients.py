@@ -19,13 +19,13 @@ from dashboards.access import db_session, guarded_layout, request_user
 from dashboards.grid import data_grid
 from dashboards.widgets import ROW_ID, alert, has_selection, selected_id, with_row_ids
 from tracker.errors import TrackerError
-from tracker.i18n import _
+from tracker.i18n import N_, _, message_of
 from tracker.models import Audience, Channel, City, Recipient, Role, User
 from tracker.permissions import Action, PermissionDenied, visible_cities, visible_recipients
 from tracker.recipients import RecipientEntry, save_recipient
 
 PATH = "/recipients"
-NAME = _("发送对象")
+NAME = N_("发送对象")
 ORDER = 8.7
 REQUIRED_ACTION = Action.MANAGE_RECIPIENTS
 
@@ -39,10 +39,10 @@ AUDIENCE, CITY, CHANNEL, ADDRESS, LABEL, ACTIVE = (
     "rcp-active",
 )
 ADD, SAVE = "rcp-add", "rcp-save"
-AUDIENCE_ZH = {Audience.PROVINCE: _("省级（全省通报、全部新线索）"), Audience.CITY: _("市级（本市通报、提醒、本市新线索）"),
-               Audience.LEADERSHIP: _("领导（一页摘要）")}  # fmt: skip
-AUDIENCE_SHORT = {Audience.PROVINCE: _("省级"), Audience.CITY: _("市级"), Audience.LEADERSHIP: _("领导")}
-CHANNEL_ZH = {Channel.EMAIL: _("电子邮件"), Channel.WEBHOOK: _("群机器人（企业微信/钉钉）")}
+AUDIENCE_ZH = {Audience.PROVINCE: N_("省级（全省通报、全部新线索）"), Audience.CITY: N_("市级（本市通报、提醒、本市新线索）"),
+               Audience.LEADERSHIP: N_("领导（一页摘要）")}  # fmt: skip
+AUDIENCE_SHORT = {Audience.PROVINCE: N_("省级"), Audience.CITY: N_("市级"), Audience.LEADERSHIP: N_("领导")}
+CHANNEL_ZH = {Channel.EMAIL: N_("电子邮件"), Channel.WEBHOOK: N_("群机器人（企业微信/钉钉）")}
 
 
 def masked(address: str, channel: Channel) -> str:
@@ -57,8 +57,8 @@ def recipient_rows(session: Any, user: User) -> list[dict[str, Any]]:
     stmt = visible_recipients(user).options(joinedload(Recipient.city))
     rows = session.scalars(stmt.order_by(Recipient.audience, Recipient.city_id, Recipient.id)).all()
     return with_row_ids([{
-        "id": r.id, "audience": AUDIENCE_SHORT[r.audience], "city": r.city.short_zh if r.city else "",
-        "channel": CHANNEL_ZH[r.channel], "address": masked(r.address, r.channel), "name": r.name,
+        "id": r.id, "audience": _(AUDIENCE_SHORT[r.audience]), "city": r.city.short_zh if r.city else "",
+        "channel": _(CHANNEL_ZH[r.channel]), "address": masked(r.address, r.channel), "name": r.name,
         "active": _("启用") if r.active else _("停用"),
     } for r in rows])  # fmt: skip
 
@@ -77,13 +77,13 @@ def _form(session: Any, user: User) -> Any:
     return html.Div([
         dbc.Row([
             field(_("类型"), AUDIENCE, dcc.Dropdown(
-                id=AUDIENCE, options=[{"label": AUDIENCE_ZH[a], "value": a.value} for a in _audiences(user)],
+                id=AUDIENCE, options=[{"label": _(AUDIENCE_ZH[a]), "value": a.value} for a in _audiences(user)],
                 value=Audience.CITY.value, clearable=False), 3),
             field(_("城市"), CITY, dcc.Dropdown(
                 id=CITY, options=[{"label": c.short_zh, "value": c.id} for c in cities], value=own_city,
                 placeholder=_("市级对象须选择城市"), disabled=own_city is not None), 2),
             field(_("方式"), CHANNEL, dcc.Dropdown(
-                id=CHANNEL, options=[{"label": CHANNEL_ZH[c], "value": c.value} for c in Channel],
+                id=CHANNEL, options=[{"label": _(CHANNEL_ZH[c]), "value": c.value} for c in Channel],
                 value=Channel.EMAIL.value, clearable=False), 3),
             field(_("名称"), LABEL, dbc.Input(id=LABEL, type="text", maxLength=100,
                                               placeholder=_("如 应对气候变化处、长治市局工作群")), 4),
@@ -203,5 +203,5 @@ def register_callbacks(app: Dash) -> None:
                 done = _("已保存：{name}（{address}）").format(name=saved.name, address=masked(saved.address,
                                                                                           saved.channel))  # fmt: skip
         except (TrackerError, PermissionDenied) as error:
-            return alert(error.message_zh, "danger"), no_update
+            return alert(message_of(error), "danger"), no_update
         return alert(done), (refresh or 0) + 1

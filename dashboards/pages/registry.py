@@ -11,18 +11,17 @@ from flask import current_app
 from dashboards.access import db_session, guarded_layout, request_user
 from dashboards.filters import chosen_in_query
 from dashboards.grid import data_grid
-from dashboards.widgets import DROPDOWN_LABELS
+from dashboards.widgets import dropdown_labels
 from reports.excel import write_table
 from tracker import audit
 from tracker.clock import local_today
-from tracker.i18n import _
-from tracker.labels import format_date_zh
+from tracker.i18n import N_, _, format_date
 from tracker.models import User
 from tracker.permissions import Action
 from tracker.registry import REGISTRY_COLUMNS, RegistryFilters, filter_options, registry_rows
 
 PATH = "/pilots"
-NAME = _("试点名录")
+NAME = N_("试点名录")
 ORDER = 1
 REQUIRED_ACTION = Action.VIEW
 
@@ -31,11 +30,11 @@ COUNT = "registry-count"
 EXPORT = "registry-export"
 DOWNLOAD = "registry-download"
 FILTERS = {
-    "city_ids": ("registry-city", _("城市"), "cities"),
-    "product_ids": ("registry-product", _("试点产品"), "products"),
-    "categories": ("registry-category", _("试点类别"), "categories"),
-    "statuses": ("registry-status", _("试点状态"), "statuses"),
-    "batch_numbers": ("registry-batch", _("批次"), "batches"),
+    "city_ids": ("registry-city", N_("城市"), "cities"),
+    "product_ids": ("registry-product", N_("试点产品"), "products"),
+    "categories": ("registry-category", N_("试点类别"), "categories"),
+    "statuses": ("registry-status", N_("试点状态"), "statuses"),
+    "batch_numbers": ("registry-batch", N_("批次"), "batches"),
 }
 _STATUS_CLASSES = {
     "progress-ok": "params.value == '正常' || params.value == '全部完成'",
@@ -62,9 +61,9 @@ def _column_defs() -> list[dict[str, Any]]:
 
 def _filter_row(options: dict[str, list[dict[str, Any]]], chosen: dict[str, list[Any]]) -> Any:
     cols = [
-        dbc.Col([dbc.Label(caption, html_for=cid, className="small mb-0"),
+        dbc.Col([dbc.Label(_(caption), html_for=cid, className="small mb-0"),
                  dcc.Dropdown(id=cid, options=options[key], multi=True, placeholder=_("全部"), value=chosen.get(field),
-                              labels=DROPDOWN_LABELS, maxHeight=320)], md=2)
+                              labels=dropdown_labels(), maxHeight=320)], md=2)
         for field, (cid, caption, key) in FILTERS.items()
     ]  # fmt: skip
     cols.append(dbc.Col(dbc.Button(_("导出Excel"), id=EXPORT, color="success", className="mt-4"), md=2))
@@ -78,7 +77,7 @@ def layout(user: User, **query: Any) -> Any:
     today = local_today(current_app.config["TRACKER_SETTINGS"].timezone)
     return html.Div([
         html.H2(_("试点名录"), className="h4"),
-        html.P(_("序时进度按截至今日（{date}）计算。").format(date=format_date_zh(today)),
+        html.P(_("序时进度按截至今日（{date}）计算。").format(date=format_date(today)),
                className="text-muted small"),
         _filter_row(options, chosen_in_query(query, options)),  # ?city=…&status=… (the overview links so)
         html.Div(id=COUNT, className="small text-muted mb-1"),
@@ -116,7 +115,7 @@ def register_callbacks(app: Dash) -> None:
         content = write_table(
             _("试点名录"), [(k, _(c)) for k, c in REGISTRY_COLUMNS], rows, date_keys=("start_date", "end_date"),
             note=_("导出时间：{date}　导出人：{who}　共{n}个试点").format(
-                date=format_date_zh(today), who=user.display_name, n=len(rows)),
+                date=format_date(today), who=user.display_name, n=len(rows)),
         )  # fmt: skip
         with db_session() as session:
             audit.record(

@@ -20,12 +20,12 @@ from sqlalchemy.orm import Session
 from dashboards.access import db_session, guarded_layout, request_user_or_none
 from dashboards.pages.bulletins import bulletin_link
 from dashboards.pages.home import FONT, GRAPH_CONFIG, PROGRESS_COLOURS
-from reports.bulletin import bulletin_xlsx, summary_sentence
+from reports.bulletin import bulletin_xlsx
 from reports.bulletin_pdf import leadership_pdf
 from tracker import audit
-from tracker.bulletin_data import BulletinData, Cut, bulletin_data
+from tracker.bulletin_data import BulletinData, Cut, CutKind, bulletin_data
 from tracker.clock import local_today
-from tracker.i18n import _
+from tracker.i18n import DEFAULT_LOCALE, N_, _, format_date, format_number, label_of, use_locale
 from tracker.labels import label
 from tracker.models import Bulletin, City, Severity, User
 from tracker.periods import reporting_period
@@ -33,7 +33,7 @@ from tracker.permissions import Action, city_scope, visible_bulletins
 from tracker.progress import STATUS_LABELS, ProgressStatus
 
 PATH = "/summary"
-NAME = _("领导摘要")
+NAME = N_("领导摘要")
 ORDER = 0.5
 REQUIRED_ACTION = Action.VIEW
 SEVERITY_COLOURS = {Severity.HIGH: "#dc3545", Severity.MEDIUM: "#fd7e14", Severity.LOW: "#0dcaf0"}
@@ -54,7 +54,7 @@ def summary_data(session: Session, user: User) -> BulletinData:
 
 def _big(title: str, value: Any, colour: str = "dark") -> Any:
     return dbc.Col(html.Div([html.Div(title, className="text-muted small"),
-                             html.Div(str(value), className=f"display-6 fw-bold text-{colour}")],
+                             html.Div(format_number(value) if isinstance(value, int) else str(value), className=f"display-6 fw-bold text-{colour}")],
                             className="border rounded p-2 h-100"), xs=6, md=3, xl=True)  # fmt: skip
 
 
@@ -71,7 +71,7 @@ def _figure(fig: go.Figure, **extra: Any) -> go.Figure:
 def charts(data: BulletinData) -> list[go.Figure]:
     h = data.headline
     statuses = [s for s in ProgressStatus if h.by_progress.get(s)]
-    status = go.Figure(go.Pie(labels=[STATUS_LABELS[s] for s in statuses], values=[h.by_progress[s] for s in statuses],
+    status = go.Figure(go.Pie(labels=[_(STATUS_LABELS[s]) for s in statuses], values=[h.by_progress[s] for s in statuses],
                               marker_colors=[PROGRESS_COLOURS[s] for s in statuses], hole=0.5, sort=False,
                               textinfo="label+value"))  # fmt: skip
     cities = sorted((c for c in data.cities if c.gap is not None), key=lambda c: c.gap or 0)
@@ -98,6 +98,30 @@ def _latest_bulletin(session: Session, user: User) -> Any:
     ])  # fmt: skip
 
 
+def _title(data: BulletinData) -> str:
+    """The page's title in the reader's language (the downloads keep the Chinese document's own)."""
+    city = data.scope if data.cut.kind is CutKind.CITY else ""
+    return _("{place}产品碳足迹管理试点进展摘要").format(place=f"{data.province}{city}")
+
+
+def _subtitle(data: BulletinData) -> str:
+    return _("报告期：{period}　进度统计截至：{on}　印发日期：{issued}").format(
+        period=label_of(data.period), on=format_date(data.on), issued=format_date(data.issued_on))  # fmt: skip
+
+
+def _sentence(data: BulletinData) -> str:
+    """reports.bulletin.summary_sentence, word for word in Chinese, in the reader's language."""
+    h = data.headline
+    return _("{period}，{scope}纳入调度试点{pilots}个，进度正常{on_track}个，滞后{behind}个（其中严重滞后{serious}个）；"
+             "进展报送完整率{completeness}，及时率{timeliness}；逾期里程碑{overdue}个，待核查风险线索{flags}条。").format(
+        period=label_of(data.period), scope=_(data.scope) if data.scope == "全省" else data.scope, pilots=h.pilots,
+        on_track=h.by_progress[ProgressStatus.ON_TRACK], behind=h.behind,
+        serious=h.by_progress[ProgressStatus.SERIOUSLY_BEHIND],
+        completeness="—" if h.completeness is None else f"{h.completeness}%",
+        timeliness="—" if h.timeliness is None else f"{h.timeliness}%", overdue=h.overdue_milestones,
+        flags=h.open_flags_total)  # fmt: skip
+
+
 @guarded_layout(REQUIRED_ACTION)
 def layout(user: User, **_query: Any) -> Any:
     with db_session() as session:
@@ -106,19 +130,19 @@ def layout(user: User, **_query: Any) -> Any:
     h = data.headline
     attention = [html.Tr([html.Td(dcc.Link(p.name, href=f"/pilot?id={p.pilot_id}")), html.Td(p.city),
                           html.Td(f"{p.expected}%"), html.Td(f"{p.actual}%"), html.Td(f"{p.gap}"),
-                          html.Td(p.status_zh)]) for p in data.attention]  # fmt: skip
+                          html.Td(_(p.status_zh))]) for p in data.attention]  # fmt: skip
     figures = charts(data)
     page = html.Div([
         html.Div([
-            html.H2(data.title, className="h4 d-inline-block me-3"),
+            html.H2(_title(data), className="h4 d-inline-block me-3"),
             html.A(_("下载PDF"), href="/summary/download.pdf", download="", className="btn btn-sm btn-outline-primary me-2 no-print",
                    id="sum-pdf"),
             html.A(_("下载Excel"), href="/summary/download.xlsx", download="", className="btn btn-sm btn-outline-success me-2 no-print",
                    id="sum-xlsx"),
             html.Button(_("打印"), id="sum-print", className="btn btn-sm btn-outline-secondary no-print"),
         ]),
-        html.P(data.subtitle, className="text-muted small"),
-        html.P(summary_sentence(data), className="lead fs-6", id="sum-sentence"),
+        html.P(_subtitle(data), className="text-muted small"),
+        html.P(_sentence(data), className="lead fs-6", id="sum-sentence"),
         dbc.Row([
             _big(_("纳入调度试点"), h.pilots, "primary"),
             _big(_("进度正常"), h.by_progress.get(ProgressStatus.ON_TRACK, 0), "success"),
@@ -146,7 +170,7 @@ def _download(kind: str) -> Any:
     if user is None or kind not in KINDS:
         abort(404)
     content_type, build = KINDS[kind]
-    with db_session() as session:
+    with db_session() as session, use_locale(DEFAULT_LOCALE):  # an official document: in Chinese
         data = summary_data(session, user)
         content = build(data)
         audit.record(

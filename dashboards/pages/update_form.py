@@ -23,8 +23,7 @@ from tracker.clock import local_today
 from tracker.deadlines import parse_chinese_or_iso_date
 from tracker.errors import TrackerError
 from tracker.files import attach_evidence, remove_evidence
-from tracker.i18n import _
-from tracker.labels import format_date_zh
+from tracker.i18n import N_, _, format_date, label_of, message_of
 from tracker.models import Pilot, ProgressUpdate, UpdateFile, User
 from tracker.periods import Period, parse_period, reporting_period
 from tracker.permissions import Action, Level, PermissionDenied, may_act
@@ -45,7 +44,7 @@ from tracker.updates import (
 )
 
 PATH = "/update-form"
-NAME = _("在线填报")
+NAME = N_("在线填报")
 ORDER = 41
 REQUIRED_ACTION = Action.EDIT
 IN_NAV = False  # opened from 调度填报 and 本市工作台 for one pilot and period
@@ -99,7 +98,7 @@ def _milestone_rows(pilot: Pilot, entry: UpdateEntry) -> list[dict[str, Any]]:
     for m in pilot.milestones:
         report = reports.get(m.id)
         achieved = (report.achieved_on if report else None) or m.achieved_on
-        rows.append({"milestone_id": m.id, "title": m.title, "due": format_date_zh(m.due_date),
+        rows.append({"milestone_id": m.id, "title": m.title, "due": format_date(m.due_date),
                      "indicator": m.indicator or "", "target": m.target_value or "",
                      "reached": bool(report and report.reached) or m.achieved_on is not None,
                      "achieved_on": achieved.isoformat() if achieved else "",
@@ -115,10 +114,10 @@ def _targets(pilot: Pilot) -> list[dict[str, Any]]:
 
 
 def _state_line(update: ProgressUpdate | None, open_until: dt.date, today: dt.date) -> Any:
-    status = STATUS_ZH[update.status] if update else _("未填报")
+    status = _(STATUS_ZH[update.status]) if update else _("未填报")
     parts = [dbc.Badge(status, color="info", className="me-2"),
              _("版本 {v}").format(v=update.version) if update else "",
-             _("　填报窗口开放至{date}").format(date=format_date_zh(open_until)),
+             _("　填报窗口开放至{date}").format(date=format_date(open_until)),
              _("（已关闭，需省厅开放例外）") if today > open_until else ""]  # fmt: skip
     return html.Div(parts, id=STATE, className="small mb-2")
 
@@ -149,7 +148,7 @@ def layout(user: User, pilot: Any = None, period: Any = None, **_query: Any) -> 
             else reporting_period(today, settings.reporting)
         )
     except TrackerError as error:
-        return dbc.Alert(error.message_zh, color="warning", className="mt-4")
+        return dbc.Alert(message_of(error), color="warning", className="mt-4")
     with db_session() as session:
         row = find_visible_pilot(session, user, int(pilot) if str(pilot or "").isdigit() else None)
         if row is None:
@@ -165,7 +164,7 @@ def layout(user: User, pilot: Any = None, period: Any = None, **_query: Any) -> 
                  for key, cid in TEXTS.items()}  # fmt: skip
         return html.Div([
             dcc.Link(_("← 返回调度填报"), href="/updates", className="small"),
-            html.H2(f"{row.name} · {wanted.label_zh}", className="h4"),
+            html.H2(f"{row.name} · {label_of(wanted)}", className="h4"),
             _state_line(update, open_until, today),
             dbc.Alert(f"{_('退回理由')}：{update.return_reason}", color="warning", className="py-1")
             if update and update.return_reason else None,
@@ -239,7 +238,7 @@ def _refused(error: Exception) -> Any:
     if isinstance(error, ValidationFailed):
         return problems_alert(error)
     if isinstance(error, PermissionDenied | TrackerError):
-        return alert(error.message_zh, "danger")
+        return alert(message_of(error), "danger")
     raise error
 
 

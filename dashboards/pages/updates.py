@@ -29,7 +29,7 @@ from reports.update_template import update_template_xlsx
 from tracker import audit
 from tracker.applications import ValidationFailed
 from tracker.errors import TrackerError
-from tracker.i18n import _
+from tracker.i18n import N_, _, label_of, message_of
 from tracker.models import City, Pilot, ProgressUpdate, Role, User
 from tracker.periods import Period, parse_period, periods_between, reporting_period
 from tracker.permissions import PROVINCIAL_ROLES, Action, Level, PermissionDenied, may_act
@@ -46,7 +46,7 @@ from tracker.updates import (
 )
 
 PATH = "/updates"
-NAME = _("调度填报")
+NAME = N_("调度填报")
 ORDER = 5
 REQUIRED_ACTION = Action.VIEW
 
@@ -59,9 +59,9 @@ COMPLETENESS, DETAIL, REASON, ACCEPT, RETURN = (
     "upd-accept",
     "upd-return",
 )
-COLUMNS = [("city", _("所在市")), ("pilot", _("试点")), ("status", _("填报状态")), ("late", _("逾期")),
-           ("submitted", _("提交时间")), ("expected", _("序时进度%")), ("actual", _("实际进度%")),
-           ("gap", _("滞后（百分点）"))]  # fmt: skip
+COLUMNS = [("city", N_("所在市")), ("pilot", N_("试点")), ("status", N_("填报状态")), ("late", N_("逾期")),
+           ("submitted", N_("提交时间")), ("expected", N_("序时进度%")), ("actual", N_("实际进度%")),
+           ("gap", N_("滞后（百分点）"))]  # fmt: skip
 
 
 def _settings() -> Any:
@@ -87,11 +87,11 @@ def layout(user: User, **_query: Any) -> Any:
     settings = _settings()
     today = _today()
     current = reporting_period(today, settings.reporting)
-    options = [{"label": p.label_zh, "value": p.key}
+    options = [{"label": label_of(p), "value": p.key}
                for p in reversed(periods_between(today.replace(year=today.year - 2), today, settings.reporting.frequency))]  # fmt: skip
     writer = user.role is Role.CITY_STAFF
     provincial = user.role in PROVINCIAL_ROLES
-    columns = [{"field": key, "headerName": caption} | ({"cellRenderer": "PilotLink"} if key == "pilot" else {})
+    columns = [{"field": key, "headerName": _(caption)} | ({"cellRenderer": "PilotLink"} if key == "pilot" else {})
                for key, caption in COLUMNS]  # fmt: skip
     for column in columns:
         column |= {"flex": 1, "minWidth": 90}  # fit the page: no column hidden to the right
@@ -148,7 +148,7 @@ def _rows(session: Any, user: User, period: Period) -> list[dict[str, Any]]:
         rows.append({
             "id": update.id if update else -pilot.id, "version": update.version if update else None,
             "city": pilot.city.name_zh, "pilot": pilot.name, "pilot_id": pilot.id,
-            "status": STATUS_ZH[update.status] if update else _("未填报"),
+            "status": _(STATUS_ZH[update.status]) if update else _("未填报"),
             "late": _("是") if update and update.is_late else "",
             "submitted": update.submitted_at.astimezone(_settings().timezone).strftime("%Y年%m月%d日 %H:%M")
             if update and update.submitted_at else "",
@@ -161,7 +161,7 @@ def _completeness_table(session: Any, user: User, period: Period) -> Any:
     lines = sorted(completeness(session, user, period), key=lambda x: (x.city_id is None, x.city_id or 0))
     if not lines:
         return dbc.Alert(
-            _("{period}没有应报的试点").format(period=period.label_zh), color="light", className="py-1"
+            _("{period}没有应报的试点").format(period=label_of(period)), color="light", className="py-1"
         )
     body = []
     for line in lines:
@@ -172,7 +172,7 @@ def _completeness_table(session: Any, user: User, period: Period) -> Any:
                             className="fw-bold" if line.city_id is None else None))  # fmt: skip
     head = html.Thead(html.Tr([html.Th(c) for c in (_("城市"), _("应报"), _("已报"), _("按时"), _("已采纳"),
                                                     _("完整率"), _("及时率"))]))  # fmt: skip
-    return html.Details([html.Summary(_("{period}报送完整率与及时率").format(period=period.label_zh)),
+    return html.Details([html.Summary(_("{period}报送完整率与及时率").format(period=label_of(period))),
                          html.Table([head, html.Tbody(body)], className="table table-sm small w-auto")], open=True)  # fmt: skip
 
 
@@ -196,8 +196,8 @@ def _detail(session: Any, update: ProgressUpdate) -> Any:
     steps = [html.Li(f"{s.at.astimezone(tz).strftime('%Y年%m月%d日 %H:%M')}　{s.actor_name}　{STEP_ZH.get(s.step, s.step)}"
                      + (f"　{_('理由')}：{s.reason}" if s.reason else "")) for s in update_history(session, update)]  # fmt: skip
     return dbc.Card(dbc.CardBody([
-        html.H3(f"{update.pilot.name} · {Period(update.period_start, update.period_end).label_zh}", className="h6"),
-        html.P([dbc.Badge(STATUS_ZH[update.status], color="info", className="me-2"),
+        html.H3(f"{update.pilot.name} · {label_of(Period(update.period_start, update.period_end))}", className="h6"),
+        html.P([dbc.Badge(_(STATUS_ZH[update.status]), color="info", className="me-2"),
                 _("版本") + f" {update.version}", f"　{_('逾期提交')}" if update.is_late else ""]),
         dbc.Alert(f"{_('退回理由')}：{update.return_reason}", color="warning", className="py-1") if update.return_reason else None,
         html.H4(_("任务进度"), className="h6"), html.Ul(lines or [html.Li(_("暂无"))], className="small"),
@@ -249,7 +249,7 @@ def register_callbacks(app: Dash) -> None:
             template = template_data(session, user, period)
             if not template.pilots:
                 return no_update, alert(
-                    _("{period}本市没有应报的试点").format(period=period.label_zh), "warning"
+                    _("{period}本市没有应报的试点").format(period=label_of(period)), "warning"
                 )
             content = update_template_xlsx(template)
             audit.record(session, "export", "progress_updates", summary=f"调度填报模板 {period.label_zh}",
@@ -281,7 +281,7 @@ def register_callbacks(app: Dash) -> None:
         except ValidationFailed as error:
             return problems_alert(error), no_update, None
         except (TrackerError, PermissionDenied) as error:
-            return alert(error.message_zh, "danger"), no_update, None
+            return alert(message_of(error), "danger"), no_update, None
         return alert(f"{filename}：{result.summary_zh()}"), (refresh or 0) + 1, None
 
     @app.callback(
@@ -306,6 +306,6 @@ def register_callbacks(app: Dash) -> None:
                               reason=reason if isinstance(reason, str) else None)  # fmt: skip
                 name = update.pilot.name
         except (TrackerError, PermissionDenied) as error:
-            return alert(error.message_zh, "danger"), no_update, no_update
+            return alert(message_of(error), "danger"), no_update, no_update
         done = _("已采纳") if ctx.triggered_id == ACCEPT else _("已退回")
         return alert(f"{done}：{name}"), (refresh or 0) + 1, ""  # the reason is not carried to the next one

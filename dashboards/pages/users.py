@@ -10,13 +10,13 @@ from sqlalchemy.orm import joinedload
 
 from dashboards.access import db_session, guarded_layout
 from dashboards.grid import data_grid
-from tracker.i18n import _
-from tracker.labels import format_datetime_zh, label
+from tracker.i18n import N_, _, format_datetime
+from tracker.labels import label
 from tracker.models import User
 from tracker.permissions import Action, manageable_users
 
 PATH = "/users"
-NAME = _("用户管理")
+NAME = N_("用户管理")
 ORDER = 9
 REQUIRED_ACTION = Action.MANAGE_USERS
 
@@ -29,7 +29,7 @@ def layout(user: User, **_query: Any) -> Any:
         rows = [{
             "username": u.username, "display_name": u.display_name, "role": label(u.role),
             "city": u.city.name_zh if u.city else _("全省"), "active": _("启用") if u.is_active else _("停用"),
-            "last_login": format_datetime_zh(u.last_login_at, tz),
+            "last_login": format_datetime(u.last_login_at, tz),
         } for u in users]  # fmt: skip
     columns = [("username", _("用户名")), ("display_name", _("姓名/单位")), ("role", _("角色")),
                ("city", _("范围")), ("active", _("状态")), ("last_login", _("最近登录"))]  # fmt: skip

@@ -19,8 +19,7 @@ from dashboards.grid import data_grid
 from dashboards.widgets import ROW_ID, alert, has_selection, problems_alert, with_row_ids
 from tracker.applications import ValidationFailed
 from tracker.errors import TrackerError
-from tracker.i18n import _
-from tracker.labels import format_date_zh, format_datetime_zh
+from tracker.i18n import N_, _, format_date, format_datetime, label_of, message_of
 from tracker.models import UpdateStatus, User, WorkPlanUpdate
 from tracker.periods import Period, due_date, parse_period, reporting_period
 from tracker.permissions import (
@@ -46,7 +45,7 @@ from tracker.workplan import (
 )
 
 PATH = "/work-plan"
-NAME = _("省级工作方案")
+NAME = N_("省级工作方案")
 ORDER = 6
 REQUIRED_ACTION = Action.VIEW_WORK_PLAN
 
@@ -61,11 +60,11 @@ DETAIL, HISTORY, FORM, VERSION = "wp-detail", "wp-history", "wp-form", "wp-versi
 PROGRESS, WORK_DONE, PROBLEMS, NEXT_STEPS = "wp-progress", "wp-work-done", "wp-problems", "wp-next-steps"
 SAVE, SUBMIT, REASON, ACCEPT, RETURN = "wp-save", "wp-submit", "wp-reason", "wp-accept", "wp-return"
 ENTRY_BOX, REVIEW_BOX = "wp-entry-box", "wp-review-box"
-TEXTS = ((WORK_DONE, "work_done", _("本期工作进展")), (PROBLEMS, "problems", _("存在问题")),
-         (NEXT_STEPS, "next_steps", _("下步计划")))  # fmt: skip
-COLUMNS = [("group", _("组别"), 160), ("task", _("重点任务"), 240), ("department", _("部门"), 130),
-           ("duty", _("职责"), 140), ("status", _("填报状态"), 120), ("progress", _("完成进度%"), 110),
-           ("late", _("逾期"), 80), ("submitted", _("首次提交"), 160)]  # fmt: skip
+TEXTS = ((WORK_DONE, "work_done", N_("本期工作进展")), (PROBLEMS, "problems", N_("存在问题")),
+         (NEXT_STEPS, "next_steps", N_("下步计划")))  # fmt: skip
+COLUMNS = [("group", N_("组别"), 160), ("task", N_("重点任务"), 240), ("department", N_("部门"), 130),
+           ("duty", N_("职责"), 140), ("status", N_("填报状态"), 120), ("progress", N_("完成进度%"), 110),
+           ("late", N_("逾期"), 80), ("submitted", N_("首次提交"), 160)]  # fmt: skip
 GROUP_NUMERALS = "一二三四五六七八九十"
 
 
@@ -112,8 +111,8 @@ def layout(user: User, **_query: Any) -> Any:
         return forbidden_page()
     today = _today()
     frequency = _settings().reporting.frequency
-    options = [{"label": p.label_zh, "value": p.key} for p in reversed(programme_periods(today, frequency))]
-    columns = [{"field": f, "headerName": h, "width": w, "tooltipField": f} for f, h, w in COLUMNS]
+    options = [{"label": label_of(p), "value": p.key} for p in reversed(programme_periods(today, frequency))]
+    columns = [{"field": f, "headerName": _(h), "width": w, "tooltipField": f} for f, h, w in COLUMNS]
     columns[1] |= {"flex": 1, "minWidth": 240}
     grid = data_grid(GRID, columns, height="45vh")
     # One period is a few dozen lines: all on one page, no paging.
@@ -121,7 +120,7 @@ def layout(user: User, **_query: Any) -> Any:
                             "rowSelection": {"mode": "singleRow", "enableClickSelection": True}}  # fmt: skip
     grid.getRowId = ROW_ID
     writer, reviewer = may_enter_work_plan(user), may_review_work_plan(user)
-    texts = [dbc.Col([dbc.Label(caption, html_for=box), dbc.Textarea(id=box, rows=4, maxLength=NARRATIVE_LIMIT,
+    texts = [dbc.Col([dbc.Label(_(caption), html_for=box), dbc.Textarea(id=box, rows=4, maxLength=NARRATIVE_LIMIT,
                                                                     disabled=not writer)], md=4)
              for box, _key, caption in TEXTS]  # fmt: skip
     form = html.Div([
@@ -158,21 +157,21 @@ def _row(line: WorkPlanLine) -> dict[str, Any]:
         "id": f"{task.id}-{department.id}", "task_id": task.id, "department_id": department.id,
         "group": f"{GROUP_NUMERALS[task.group_number - 1]}、{task.group_title_zh}",
         "task": f"{task.number}. {task.title_zh}", "department": department.short_zh, "duty": line.assignment.duty_zh,
-        "status": STATUS_ZH[update.status] if update else _("未填报"),
+        "status": _(STATUS_ZH[update.status]) if update else _("未填报"),
         "progress": float(update.progress) if update and update.progress is not None else None,
         "late": _("是") if update and update.is_late else "",
-        "submitted": format_datetime_zh(submitted, _settings().timezone) if submitted else "",
+        "submitted": format_datetime(submitted, _settings().timezone) if submitted else "",
     }  # fmt: skip
 
 
 def _completeness_line(session: Any, user: User, period: Period) -> Any:
     line = work_plan_completeness(session, user, period)
     if line.expected == 0:
-        return _("{period}早于工作方案印发，无需调度").format(period=period.label_zh)
+        return _("{period}早于工作方案印发，无需调度").format(period=label_of(period))
     shares = [f"{v}%" if v is not None else "—" for v in (line.completeness, line.timeliness)]
     return _("{period}（{due}前报送）：应报{expected}项，已报{submitted}项，按时{on_time}项，已采纳{accepted}项；"
              "完整率{completeness}，及时率{timeliness}").format(
-        period=period.label_zh, due=format_date_zh(due_date(period, _settings().reporting)), expected=line.expected,
+        period=label_of(period), due=format_date(due_date(period, _settings().reporting)), expected=line.expected,
         submitted=line.submitted, on_time=line.on_time, accepted=line.accepted, completeness=shares[0],
         timeliness=shares[1])  # fmt: skip
 
@@ -184,7 +183,7 @@ def _detail(line_title: str, update: WorkPlanUpdate | None) -> Any:
             className="h6",
         )
     return html.Div([
-        html.H3([line_title, dbc.Badge(STATUS_ZH[update.status], color="info", className="ms-2")], className="h6"),
+        html.H3([line_title, dbc.Badge(_(STATUS_ZH[update.status]), color="info", className="ms-2")], className="h6"),
         html.P([_("版本") + f" {update.version}", f"　{_('逾期提交')}" if update.is_late else ""], className="small"),
         dbc.Alert(f"{_('退回理由')}：{update.return_reason}", color="warning", className="py-1") if update.return_reason else None,
     ])  # fmt: skip
@@ -193,7 +192,7 @@ def _detail(line_title: str, update: WorkPlanUpdate | None) -> Any:
 def _history(session: Any, user: User, update: WorkPlanUpdate | None) -> Any:
     steps = work_plan_history(session, user, update) if update else []
     tz = _settings().timezone
-    items = [html.Li(f"{format_datetime_zh(s.at, tz)}　{s.actor_name}　{STEP_ZH.get(s.step, s.step)}"
+    items = [html.Li(f"{format_datetime(s.at, tz)}　{s.actor_name}　{STEP_ZH.get(s.step, s.step)}"
                      + (f"　{_('理由')}：{s.reason}" if s.reason else "")) for s in steps]  # fmt: skip
     return html.Ul(items or [html.Li(_("暂无"))], className="small")
 
@@ -238,7 +237,7 @@ def register_callbacks(app: Dash) -> None:
                 raise PreventUpdate from None
             update = find_work_plan_update(session, user, task_id, department_id, period)
             task, department = assignment.task, assignment.department
-            title = f"{task.number}. {task.title_zh} · {department.short_zh} · {period.label_zh}"
+            title = f"{task.number}. {task.title_zh} · {department.short_zh} · {label_of(period)}"
             editable = update is None or update.status in EDITABLE
             reviewable = update is not None and update.status is UpdateStatus.SUBMITTED
             progress = float(update.progress) if update and update.progress is not None else None
@@ -276,7 +275,7 @@ def register_callbacks(app: Dash) -> None:
         except ValidationFailed as error:
             return problems_alert(error), no_update
         except (TrackerError, PermissionDenied) as error:
-            return alert(error.message_zh, "danger"), no_update
+            return alert(message_of(error), "danger"), no_update
         done = _("已提交") if ctx.triggered_id == SUBMIT else _("已保存草稿")
         return alert(f"{done}：{name}"), (refresh or 0) + 1
 
@@ -306,6 +305,6 @@ def register_callbacks(app: Dash) -> None:
                                         now=dt.datetime.now(dt.UTC), reason=_text(reason))  # fmt: skip
                 name = f"{update.task.number}. {update.task.title_zh} · {update.department.short_zh}"
         except (TrackerError, PermissionDenied) as error:
-            return alert(error.message_zh, "danger"), no_update, no_update
+            return alert(message_of(error), "danger"), no_update, no_update
         done = _("已采纳") if ctx.triggered_id == ACCEPT else _("已退回")
         return alert(f"{done}：{name}"), (refresh or 0) + 1, ""  # the reason is not carried to the next one
