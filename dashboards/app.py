@@ -40,6 +40,7 @@ from dashboards.pages import (
     users,
     work_plan,
 )
+from dashboards.plotly_bundle import install_partial_plotly
 from dashboards.requests import install_callback_request_checks
 from dashboards.shell import serve_layout
 from tracker.config import Settings, get_settings
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
     install_api(server)
     install_downloads(server)
     install_grid_export(server)
+    install_partial_plotly(server)
     summary.install_summary_downloads(server)
     app = Dash(
         __name__,

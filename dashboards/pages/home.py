@@ -227,7 +227,7 @@ def scatter_figure(data: Overview) -> dict[str, Any]:
         if not points:
             continue
         traces.append({
-            "type": "scattergl" if len(data.points) > 1000 else "scatter",  # WebGL for a national scope
+            "type": "scatter",  # SVG (the partial plotly.js bundle has no WebGL traces; a province has hundreds)
             "x": [p.expected for p in points], "y": [p.actual for p in points], "mode": "markers",
             "name": _(STATUS_LABELS[status]), "marker": {"color": PROGRESS_COLOURS[status], "size": 9, "opacity": 0.8},
             "customdata": [[f"/pilot?id={p.pilot_id}", p.name, p.city, p.product, p.gap] for p in points],
