@@ -8,7 +8,7 @@ from typing import Any
 
 import dash
 from dash import Dash
-from flask import Flask
+from flask import Flask, request
 from sqlalchemy.orm import sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -70,6 +70,14 @@ PAGES = (
 )
 
 
+# dcc.Graph fetches plotly.js only once a chart is on screen, after the layout and the page's
+# callbacks; preloaded with the page instead, it downloads while those run.
+CHART_PAGES = frozenset({"/", "/summary", "/pilot"})  # first loaded there, the address fetches it early
+PLOTLY_EARLY = (
+    '<link rel="preload" href="/_dash-component-suites/plotly/package_data/plotly.min.js" as="script">'
+)
+
+
 def _page_title(name: str, **_path_variables: Any) -> str:
     """The browser tab's title, in the reader's language (Dash calls it per request)."""
     return f"{_(name)} · {_('碳足迹试点监管平台')}"
@@ -123,7 +131,10 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
     plain_index = app.interpolate_index
 
     def interpolate_index(**kwargs: Any) -> str:  # <html lang=…>: screen readers, fonts, the grids' dates
-        return plain_index(**kwargs).replace("<html>", f'<html lang="{html_lang()}">', 1)
+        page = plain_index(**kwargs).replace("<html>", f'<html lang="{html_lang()}">', 1)
+        if request.path in CHART_PAGES:
+            page = page.replace("</head>", PLOTLY_EARLY + "</head>", 1)
+        return page
 
     app.interpolate_index = interpolate_index  # type: ignore[method-assign]
     install_callback_request_checks(app)

@@ -54,9 +54,11 @@ def serve_layout() -> Any:
         dbc.Container([
             dbc.NavbarBrand(_("碳足迹试点监管平台"), href="/"),
             dbc.Nav(_nav_links(), navbar=True, className="me-auto"),
-            html.Span(who, className="navbar-text text-light me-3 small", id="shell-user"),
-            _language_switch(),
-            _logout_form(),
+            html.Div([  # who, the language and logout stay together, on the right, when the menu wraps
+                html.Span(who, className="navbar-text text-light me-3 small", id="shell-user"),
+                _language_switch(),
+                _logout_form(),
+            ], className="d-flex align-items-center ms-auto"),
         ], fluid=True),
         color="primary", dark=True, className="mb-3",
     )  # fmt: skip

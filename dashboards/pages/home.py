@@ -60,12 +60,12 @@ def _settings() -> Any:
     return current_app.config["TRACKER_SETTINGS"]
 
 
-def _filter_row(options: dict[str, list[dict[str, Any]]], chosen: dict[str, list[Any]]) -> Any:
+def _filter_row(options: dict[str, list[dict[str, Any]]], chosen: dict[str, list[Any]], share: str) -> Any:
     cols = [dbc.Col([dbc.Label(_(caption), html_for=cid, className="small mb-0"),
                      dcc.Dropdown(id=cid, options=options[key], value=chosen.get(field), multi=True,
                                   placeholder=_("全部"), labels=dropdown_labels(), maxHeight=320)], md=2)
             for field, (cid, caption, key) in FILTERS.items()]  # fmt: skip
-    cols.append(dbc.Col(html.A(_("本视图链接（可分享）"), id=SHARE, href="/", className="small d-inline-block mt-4"),
+    cols.append(dbc.Col(html.A(_("本视图链接（可分享）"), id=SHARE, href=share, className="small d-inline-block mt-4"),
                         md=2))  # fmt: skip
     return dbc.Row(cols, className="g-2 mb-3")
 
@@ -76,27 +76,30 @@ def layout(user: User, **query: Any) -> Any:
         options = filter_options(session, user)
     today = local_today(_settings().timezone)
     graph = {"config": GRAPH_CONFIG, "style": {"height": "360px"}}
+    chosen = chosen_in_query(query, options)
+    (cards_now, cities_now, map_now, products_now, categories_now, scatter_now, upcoming_now, bulletins_now,
+     share_now) = _contents(user, [chosen.get(key) for key in FILTERS])  # fmt: skip
     return html.Div([
         dcc.Location(id=GO, refresh=True),
         html.H2(_("概览"), className="h4"),
         html.P(_("截至{date}。序时进度与最近一次已采纳的调度报送比较；已退出的试点不评估进度。点击图表或数字可查看明细。").format(
             date=format_date(today)), className="text-muted small"),
-        _filter_row(options, chosen_in_query(query, options)),
-        html.Div(id=CARDS),
+        _filter_row(options, chosen, share_now),
+        html.Div(cards_now, id=CARDS),
         dbc.Row([
             dbc.Col([html.H3(_("各市进度差距（序时进度 − 实际进度，百分点）"), className="h6"),
-                     dcc.Graph(id=CITIES, **graph)], lg=6),
+                     dcc.Graph(id=CITIES, figure=cities_now, **graph)], lg=6),
             dbc.Col([html.H3(_("各市分布（示意：按市政府驻地经纬度，点大小为试点数，颜色为进度差距）"), className="h6"),
-                     dcc.Graph(id=MAP, **graph)], lg=6),
+                     dcc.Graph(id=MAP, figure=map_now, **graph)], lg=6),
         ], className="g-3 mb-3"),
         dbc.Row([
-            dbc.Col([html.H3(_("按产品的平均进度"), className="h6"), dcc.Graph(id=PRODUCTS, **graph)], lg=8),
-            dbc.Col([html.H3(_("按试点类别的平均进度"), className="h6"), dcc.Graph(id=CATEGORIES, **graph)], lg=4),
+            dbc.Col([html.H3(_("按产品的平均进度"), className="h6"), dcc.Graph(id=PRODUCTS, figure=products_now, **graph)], lg=8),
+            dbc.Col([html.H3(_("按试点类别的平均进度"), className="h6"), dcc.Graph(id=CATEGORIES, figure=categories_now, **graph)], lg=4),
         ], className="g-3 mb-3"),
         dbc.Row([
             dbc.Col([html.H3(_("各试点序时进度与实际进度（点击查看试点）"), className="h6"),
-                     dcc.Graph(id=SCATTER, config=GRAPH_CONFIG, style={"height": "420px"})], lg=7),
-            dbc.Col([html.H3(_("最近的调度通报"), className="h6"), html.Div(id=BULLETINS)], lg=5),
+                     dcc.Graph(id=SCATTER, figure=scatter_now, config=GRAPH_CONFIG, style={"height": "420px"})], lg=7),
+            dbc.Col([html.H3(_("最近的调度通报"), className="h6"), html.Div(bulletins_now, id=BULLETINS)], lg=5),
         ], className="g-3 mb-3"),
         html.H3(_("未来30天到期的阶段性目标"), className="h6"),
         data_grid(UPCOMING, [
@@ -105,7 +108,7 @@ def layout(user: User, **query: Any) -> Any:
             {"field": "city", "headerName": _("城市"), "width": 90},
             {"field": "pilot", "headerName": _("试点"), "flex": 1, "minWidth": 260, "cellRenderer": "PilotLink"},
             {"field": "title", "headerName": _("阶段性目标"), "flex": 1, "minWidth": 260},
-        ], height="320px"),
+        ], upcoming_now, height="320px"),
     ])  # fmt: skip
 
 
@@ -259,29 +262,35 @@ def bulletin_list(data: Overview) -> Any:
     )
 
 
+def _contents(user: User, values: Sequence[Any]) -> tuple[Any, ...]:
+    """Figures, lists and share link for the filters' values (in FILTERS order), in the user's scope."""
+    chosen = dict(zip(FILTERS, values, strict=True))
+    filters = RegistryFilters.from_inputs(**chosen)
+    settings = _settings()
+    today = local_today(settings.timezone)
+    query = query_string({key: list(getattr(filters, key)) for key in PARAMETERS})
+    with db_session() as session:
+        data = overview(session, user, filters, on=today, period=reporting_period(today, settings.reporting),
+                        thresholds=thresholds_from(settings))  # fmt: skip
+        cities = {c.name_zh: c for c in session.scalars(visible_cities(user))}
+        city_ids = {name: city.id for name, city in cities.items()}
+        upcoming = [{"pilot_id": m.pilot_id, "pilot": m.pilot, "city": m.city, "title": m.title,
+                     "due_date": format_date(m.due_date), "days_left": m.days_left} for m in data.upcoming]  # fmt: skip
+        return (cards(data, query, filters.city_ids), city_figure(data.cities, city_ids), map_figure(data.cities, cities),
+                product_figure(data.products), product_figure(data.categories), scatter_figure(data), upcoming,
+                bulletin_list(data), f"/{query}")  # fmt: skip
+
+
 def register_callbacks(app: Dash) -> None:
     @app.callback(
         Output(CARDS, "children"), Output(CITIES, "figure"), Output(MAP, "figure"), Output(PRODUCTS, "figure"),
         Output(CATEGORIES, "figure"), Output(SCATTER, "figure"),
         Output(UPCOMING, "rowData"), Output(BULLETINS, "children"), Output(SHARE, "href"),
         *[Input(cid, "value") for cid, _caption, _key in FILTERS.values()],
+        prevent_initial_call=True,  # the page arrives with its figures (one round trip less); filters redraw them
     )  # fmt: skip
     def load(*values: Any) -> tuple[Any, ...]:
-        user = request_user(REQUIRED_ACTION)
-        chosen = dict(zip(FILTERS, values, strict=True))
-        filters = RegistryFilters.from_inputs(**chosen)
-        settings = _settings()
-        today = local_today(settings.timezone)
-        query = query_string({key: list(getattr(filters, key)) for key in PARAMETERS})
-        with db_session() as session:
-            data = overview(session, user, filters, on=today, period=reporting_period(today, settings.reporting),
-                            thresholds=thresholds_from(settings))  # fmt: skip
-            cities = {c.name_zh: c for c in session.scalars(visible_cities(user))}
-            city_ids = {name: city.id for name, city in cities.items()}
-            upcoming = [{"pilot_id": m.pilot_id, "pilot": m.pilot, "city": m.city, "title": m.title,
-                         "due_date": format_date(m.due_date), "days_left": m.days_left} for m in data.upcoming]  # fmt: skip
-            return (cards(data, query, filters.city_ids), city_figure(data.cities, city_ids), map_figure(data.cities, cities),
-                    product_figure(data.products), product_figure(data.categories), scatter_figure(data), upcoming, bulletin_list(data), f"/{query}")  # fmt: skip
+        return _contents(request_user(REQUIRED_ACTION), values)
 
     # A click on a city bar or bubble, or a pilot point opens the list or page behind it (in the browser only:
     # the address is in the figure the server already scoped).
