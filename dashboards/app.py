@@ -13,6 +13,7 @@ from sqlalchemy.orm import sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import tracker.audit  # noqa: F401  (installs the audit hooks on every session)
+from dashboards import cache
 from dashboards.api import install_api
 from dashboards.auth import install_auth
 from dashboards.downloads import install_downloads
@@ -86,6 +87,7 @@ def _page_title(name: str, **_path_variables: Any) -> str:
 def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSession] | None = None) -> Dash:
     """Build the app; every asset is served from this package (the network may have no internet)."""
     settings = settings or get_settings()
+    cache.clear()  # a new app may sit on a database whose audit ids an earlier one already used
     factory = factory or make_session_factory(make_engine(settings.database_url))
     server = Flask("dashboards", template_folder=str(HERE / "templates"), static_folder=None)
     server.config["TRACKER_SETTINGS"] = settings

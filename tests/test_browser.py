@@ -310,6 +310,10 @@ def test_the_admin_walks_the_jobs_pages_and_downloads_a_bulletin(
     page.wait_for_selector("#bul-grid .ag-row")
     assert "Nov 8, 2026" in page.locator("#bul-grid").inner_text()  # the grid's dates in English
     page.screenshot(path=str(artifacts / "bulletins-admin-en.png"), full_page=True)
+    page.locator(".navbar").get_by_role("link", name="Audit log", exact=True).click()
+    page.wait_for_selector("#audit-grid .ag-row")  # rows fetched block by block from the server
+    page.wait_for_function("/\\d+ events in total/.test(document.querySelector('#audit-count')?.textContent)")
+    page.screenshot(path=str(artifacts / "audit-admin-en.png"), full_page=True)
     assert problems == []
     context.close()
 

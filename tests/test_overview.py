@@ -183,3 +183,21 @@ def test_the_map_places_each_city_at_its_seat_and_the_categories_have_their_own_
     client.post("/logout")
     login(client, "czu")  # a city user's map holds their city alone
     assert cards(client, app)["ov-map"]["figure"]["data"][0]["text"] == ["长治"]
+
+
+def test_cached_figures_follow_every_change_and_never_cross_scopes(client, app, db, factory, world) -> None:  # type: ignore[no-untyped-def]
+    """dashboards/cache.py: the same request is served from the cache while nothing changed; any
+    audited change (here a new pilot) shows at once; a city user never gets the province's entry,
+    nor an English reader the Chinese one."""
+    login(client, "sheng")
+    first = cards(client, app)
+    assert first == cards(client, app) and figure(first, "ov-total") == "4"
+    factory.pilot("太原", "钢铁", name="太原新试点")  # audited like every change
+    db.commit()
+    assert figure(cards(client, app), "ov-total") == "5"
+    client.post("/logout")
+    login(client, "czu")
+    assert figure(cards(client, app), "ov-total") == "3"  # same filters, the city's own scope
+    client.get("/lang/en")
+    english = json.dumps(cards(client, app), ensure_ascii=False)
+    assert "Submission completeness" in english and "报送完整率" not in english

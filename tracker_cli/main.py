@@ -101,9 +101,12 @@ def demo(no_serve: bool, host: str, port: int) -> None:
         stale.unlink(missing_ok=True)
     url = f"sqlite:///{path}"
     initialise(url)
-    with transaction(_factory(url), actor="tracker demo") as session:
+    factory = _factory(url)
+    with transaction(factory, actor="tracker demo") as session:
         demo_accounts = build_demo(session)
+    bulletin = _demo_bulletin(factory, settings)
     click.echo(f"演示数据库 / demo database: {path}")
+    click.echo(f"上月调度通报 / last month's bulletin: {bulletin}")
     click.echo(f"演示账户（密码均为 / every password is: {DEMO_PASSWORD}）:")
     for account in demo_accounts:
         scope = account.city_name or "全省 / province"
@@ -117,6 +120,20 @@ def demo(no_serve: bool, host: str, port: int) -> None:
     from tracker_cli.serve import serve as run
 
     run(host, port, 2)
+
+
+def _demo_bulletin(factory: Any, settings: Any) -> str:
+    """Last month's dispatch bulletin, built and archived as the scheduled job would (so /bulletins,
+    the overview and the summary have one); its messages wait in the outbox for ``tracker scheduler``."""
+    import datetime as dt
+
+    from jobs.schedule import JOB_BY_ID
+    from jobs.scheduler import run_now
+
+    spec = JOB_BY_ID["monthly_bulletin"]
+    period = spec.period(dt.datetime.now(settings.timezone))
+    report = run_now(spec, factory, settings, period, trigger="cli:demo")
+    return f"{period} · {report.message_zh} / {report.message_en}"
 
 
 @cli.group()

@@ -41,7 +41,10 @@
     if (!api) { return; }
     var columns = api.getAllDisplayedColumns().filter(function (c) { return header(c) !== ""; });
     var rows = [];
-    api.forEachNodeAfterFilterAndSort(function (node) {
+    // A grid paged by the server (infinite row model) is already filtered and sorted there: the
+    // rows it has loaded are the ones shown.
+    var each = api.getGridOption("rowModelType") === "infinite" ? "forEachNode" : "forEachNodeAfterFilterAndSort";
+    api[each](function (node) {
       if (!node.data) { return; }
       rows.push(columns.map(function (c) {
         var value = api.getCellValue({ rowNode: node, colKey: c, useFormatter: false });

@@ -1,16 +1,25 @@
-"""审计日志: who changed what and when (the latest events in the user's scope)."""
+"""审计日志: who changed what and when, every event in the user's scope.
+
+The trail only grows (every action is audited), so the grid asks the server for one block of rows
+at a time (AG Grid's infinite row model): the database sorts, filters, counts and returns 100
+events per block; nothing is cut off at a fixed number of latest events.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
-from dash import Dash, html
+import dash_ag_grid as dag
+from dash import Dash, Input, Output, html
+from dash.exceptions import PreventUpdate
 from flask import current_app
+from sqlalchemy import ColumnElement, Select, func, select
 
-from dashboards.access import db_session, guarded_layout
-from dashboards.audit_words import action_word, entity_word
-from dashboards.grid import data_grid
+from dashboards.access import db_session, guarded_layout, request_user
+from dashboards.audit_words import ACTIONS, ENTITIES, action_word, entity_word
+from dashboards.grid import locale_text
 from tracker.i18n import N_, _, format_datetime
 from tracker.models import AuditEvent, User
 from tracker.permissions import Action, visible_audit_events
@@ -19,7 +28,18 @@ PATH = "/audit"
 NAME = N_("审计日志")
 ORDER = 8
 REQUIRED_ACTION = Action.VIEW_AUDIT
-LIMIT = 1000
+GRID = "audit-grid"
+BLOCK = 100  # rows per request to the server
+MAX_BLOCK = 1000  # a hand-made request cannot ask for more at once
+TEXT_FILTER = {
+    "filter": "agTextColumnFilter",
+    "filterParams": {"filterOptions": ["contains"], "maxNumConditions": 1},
+}
+# Sorting and filtering happen in the database, so only columns it can sort or search offer them.
+COLUMNS = [("at", N_("时间"), {"sortable": True, "width": 170}), ("actor", N_("操作人"), TEXT_FILTER),
+           ("action", N_("操作"), TEXT_FILTER), ("entity", N_("对象"), TEXT_FILTER),
+           ("summary", N_("说明"), TEXT_FILTER | {"flex": 1, "minWidth": 240}),
+           ("before", N_("修改前"), {}), ("after", N_("修改后"), {})]  # fmt: skip
 
 
 def _json(value: Any) -> str:
@@ -28,23 +48,88 @@ def _json(value: Any) -> str:
 
 @guarded_layout(REQUIRED_ACTION)
 def layout(user: User, **_query: Any) -> Any:
-    tz = current_app.config["TRACKER_SETTINGS"].timezone
+    columns = [{"field": key, "headerName": _(caption), "sortable": False, "filter": False, "resizable": True}
+               | options for key, caption, options in COLUMNS]  # fmt: skip
+    return html.Div([
+        html.H2(_("审计日志"), className="h4"),
+        html.P(_("全部记录，最新的在前；审计记录只增不改。按操作人、操作、对象、说明筛选，按时间排序，均在服务器上完成。"),
+               className="text-muted small"),
+        html.P(id="audit-count", className="small mb-1"),
+        dag.AgGrid(
+            id=GRID, columnDefs=columns, rowModelType="infinite", className="ag-theme-quartz",
+            style={"height": "70vh"},
+            dashGridOptions={"localeText": locale_text(), "cacheBlockSize": BLOCK, "maxBlocksInCache": 20,
+                             "pagination": True, "paginationPageSize": BLOCK, "animateRows": False},
+        ),
+    ])  # fmt: skip
+
+
+def _word_keys(words: dict[str, str], wanted: str) -> list[str]:
+    """Stored keys whose words (in the reader's language) or key contain the text searched for."""
+    text = wanted.casefold()
+    return [key for key, source in words.items() if text in _(source).casefold() or text in key.casefold()]
+
+
+def _contains(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")
+
+
+def _filtered(stmt: Select[Any], model: Any) -> Select[Any]:
+    """The grid's filter model, as WHERE clauses (text "contains"; anything else is refused)."""
+    if not model:
+        return stmt
+    if not isinstance(model, dict):
+        raise PreventUpdate
+    for field, spec in model.items():
+        text = spec.get("filter") if isinstance(spec, dict) else None
+        if not isinstance(text, str) or spec.get("type", "contains") != "contains":
+            raise PreventUpdate
+        if field == "actor":
+            stmt = stmt.where(_contains(AuditEvent.actor_name, text))
+        elif field == "summary":
+            stmt = stmt.where(_contains(AuditEvent.summary, text))
+        elif field == "action":
+            stmt = stmt.where(AuditEvent.action.in_(_word_keys(ACTIONS, text)))
+        elif field == "entity":
+            stmt = stmt.where(AuditEvent.entity_type.in_(_word_keys(ENTITIES, text)))
+        else:
+            raise PreventUpdate
+    return stmt
+
+
+def page_of_events(user: User, request: Any, tz: dt.tzinfo) -> dict[str, Any]:
+    """One block of the user's audit trail for AG Grid's infinite row model: rows and the total."""
+    if not isinstance(request, dict):
+        raise PreventUpdate
+    start, end = request.get("startRow"), request.get("endRow")
+    if (
+        not isinstance(start, int)
+        or not isinstance(end, int)
+        or start < 0
+        or not 0 < end - start <= MAX_BLOCK
+    ):
+        raise PreventUpdate
+    sort = request.get("sortModel") or []
+    oldest_first = bool(sort) and isinstance(sort[0], dict) and sort[0].get("sort") == "asc"
+    stmt = _filtered(visible_audit_events(user), request.get("filterModel"))
     with db_session() as session:
-        events = session.scalars(visible_audit_events(user).order_by(AuditEvent.id.desc()).limit(LIMIT)).all()
+        total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        order = AuditEvent.id.asc() if oldest_first else AuditEvent.id.desc()
+        events = session.scalars(stmt.order_by(order).offset(start).limit(end - start)).all()
         rows = [{
             "at": format_datetime(e.at, tz), "actor": e.actor_name, "action": action_word(e),
             "entity": entity_word(e), "summary": e.summary or "",
             "before": _json(e.before), "after": _json(e.after),
         } for e in events]  # fmt: skip
-    columns = [("at", _("时间")), ("actor", _("操作人")), ("action", _("操作")), ("entity", _("对象")),
-               ("summary", _("说明")), ("before", _("修改前")), ("after", _("修改后"))]  # fmt: skip
-    return html.Div([
-        html.H2(_("审计日志"), className="h4"),
-        html.P(_("显示最近 {n} 条记录（最多 {limit} 条）；审计记录只增不改。").format(n=len(rows), limit=LIMIT),
-               className="text-muted small"),
-        data_grid("audit-grid", [{"field": k, "headerName": c} for k, c in columns], rows, height="70vh"),
-    ])  # fmt: skip
+    return {"rowData": rows, "rowCount": total}
 
 
 def register_callbacks(app: Dash) -> None:
-    """No callbacks: the log is read per visit."""
+    @app.callback(
+        Output(GRID, "getRowsResponse"), Output("audit-count", "children"), Input(GRID, "getRowsRequest")
+    )
+    def rows(request: Any) -> tuple[dict[str, Any], str]:
+        user = request_user(REQUIRED_ACTION)
+        block = page_of_events(user, request, current_app.config["TRACKER_SETTINGS"].timezone)
+        return block, _("共 {n} 条记录").format(n=block["rowCount"])

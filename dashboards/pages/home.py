@@ -21,6 +21,7 @@ from dash import Dash, Input, Output, dcc, html
 from flask import current_app
 
 from dashboards.access import db_session, guarded_layout, request_user
+from dashboards.cache import cached, data_version, scope_key
 from dashboards.filters import PARAMETERS, chosen_in_query, query_string
 from dashboards.grid import data_grid
 from dashboards.pages.bulletins import bulletin_link
@@ -270,15 +271,20 @@ def _contents(user: User, values: Sequence[Any]) -> tuple[Any, ...]:
     today = local_today(settings.timezone)
     query = query_string({key: list(getattr(filters, key)) for key in PARAMETERS})
     with db_session() as session:
-        data = overview(session, user, filters, on=today, period=reporting_period(today, settings.reporting),
-                        thresholds=thresholds_from(settings))  # fmt: skip
-        cities = {c.name_zh: c for c in session.scalars(visible_cities(user))}
-        city_ids = {name: city.id for name, city in cities.items()}
-        upcoming = [{"pilot_id": m.pilot_id, "pilot": m.pilot, "city": m.city, "title": m.title,
-                     "due_date": format_date(m.due_date), "days_left": m.days_left} for m in data.upcoming]  # fmt: skip
-        return (cards(data, query, filters.city_ids), city_figure(data.cities, city_ids), map_figure(data.cities, cities),
-                product_figure(data.products), product_figure(data.categories), scatter_figure(data), upcoming,
-                bulletin_list(data), f"/{query}")  # fmt: skip
+
+        def compute() -> tuple[Any, ...]:
+            data = overview(session, user, filters, on=today, period=reporting_period(today, settings.reporting),
+                            thresholds=thresholds_from(settings))  # fmt: skip
+            cities = {c.name_zh: c for c in session.scalars(visible_cities(user))}
+            city_ids = {name: city.id for name, city in cities.items()}
+            upcoming = [{"pilot_id": m.pilot_id, "pilot": m.pilot, "city": m.city, "title": m.title,
+                         "due_date": format_date(m.due_date), "days_left": m.days_left} for m in data.upcoming]  # fmt: skip
+            return (cards(data, query, filters.city_ids), city_figure(data.cities, city_ids),
+                    map_figure(data.cities, cities), product_figure(data.products), product_figure(data.categories),
+                    scatter_figure(data), upcoming, bulletin_list(data), f"/{query}")  # fmt: skip
+
+        # Unchanged data, day, scope, language and filters: the same figures (dashboards/cache.py).
+        return cached(("overview", data_version(session), today, scope_key(user), query), compute)
 
 
 def register_callbacks(app: Dash) -> None:
