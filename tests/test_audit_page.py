@@ -14,6 +14,11 @@ from tracker.models import AuditEvent, Role
 GRID = "audit-grid"
 
 
+def contains(field: str, text: str) -> dict[str, Any]:
+    """AG Grid's filter model for one text filter ("contains")."""
+    return {field: {"filterType": "text", "type": "contains", "filter": text}}
+
+
 @pytest.fixture
 def trail(db, factory) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     admin = factory.user(Role.PROVINCE_ADMIN, username="guanli")
@@ -39,12 +44,11 @@ def test_every_event_is_reachable_newest_first_and_the_count_is_the_whole_trail(
     login(client, "guanli")
     everything = block(client, app, 0, 100)
     assert len(everything["rowData"]) == 100 and everything["rowCount"] > 2500  # the trail plus the logins
-    planted = {"summary": {"filterType": "text", "type": "contains", "filter": "号事件"}}
+    planted = contains("summary", "号事件")
     first = block(client, app, 0, 100, filterModel=planted)
     assert first["rowCount"] == 2500 and first["rowData"][0]["summary"] == "第2499号事件"  # newest first
-    oldest = block(
-        client, app, 2450, 2550, filterModel=planted
-    )  # past the old cut at the latest 1,000 events
+    # past the old cut at the latest 1,000 events
+    oldest = block(client, app, 2450, 2550, filterModel=planted)
     assert [r["summary"] for r in oldest["rowData"]] == [f"第{i}号事件" for i in range(49, -1, -1)]
     ascending = block(client, app, 0, 3, filterModel=planted, sortModel=[{"colId": "at", "sort": "asc"}])
     assert [r["summary"] for r in ascending["rowData"]] == ["第0号事件", "第1号事件", "第2号事件"]
@@ -52,30 +56,12 @@ def test_every_event_is_reachable_newest_first_and_the_count_is_the_whole_trail(
 
 def test_filters_run_in_the_database(client, app, trail) -> None:  # type: ignore[no-untyped-def]
     login(client, "guanli")
-    by_actor = block(
-        client,
-        app,
-        0,
-        100,
-        filterModel={"actor": {"filterType": "text", "type": "contains", "filter": "操作员3"}},
-    )
+    by_actor = block(client, app, 0, 100, filterModel=contains("actor", "操作员3"))
     assert by_actor["rowCount"] == len([i for i in range(2500) if i % 7 == 3])
     assert {r["actor"] for r in by_actor["rowData"]} == {"操作员3"}
-    exports = block(
-        client,
-        app,
-        0,
-        100,
-        filterModel={"action": {"filterType": "text", "type": "contains", "filter": "导出"}},
-    )
+    exports = block(client, app, 0, 100, filterModel=contains("action", "导出"))
     assert exports["rowCount"] == 250 and {r["action"] for r in exports["rowData"]} == {"导出"}
-    wildcard = block(
-        client,
-        app,
-        0,
-        100,
-        filterModel={"summary": {"filterType": "text", "type": "contains", "filter": "%"}},
-    )
+    wildcard = block(client, app, 0, 100, filterModel=contains("summary", "%"))
     assert wildcard["rowCount"] == 0  # % is searched for as a character, not a wildcard
 
 
@@ -87,13 +73,7 @@ def test_a_city_sees_only_its_trail_and_bad_requests_change_nothing(client, app,
         == 401
     )
     login(client, "czs")
-    mine = block(
-        client,
-        app,
-        0,
-        1000,
-        filterModel={"summary": {"filterType": "text", "type": "contains", "filter": "号事件"}},
-    )
+    mine = block(client, app, 0, 1000, filterModel=contains("summary", "号事件"))
     assert mine["rowCount"] == 1250 and all(int(r["summary"][1:-3]) % 2 == 1 for r in mine["rowData"])
     for bad in (
         {"startRow": 0, "endRow": 100000},

@@ -96,6 +96,13 @@ def watched_page(browser: Any) -> tuple[Any, Any, list[str]]:
     return context, page, problems
 
 
+def submit_login(page: Any, username: str) -> None:
+    """Fill in and send the login form the page shows."""
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-submit")
+
+
 def switch_language(page: Any, locale: str) -> None:
     """Click the switch in the menu (or on the login page) and wait for the page to come back in ``locale``."""
     page.wait_for_load_state("networkidle")  # a full page load aborts requests still in flight
@@ -115,9 +122,7 @@ def test_city_user_sees_only_their_city_then_logs_out(
 
     page.goto(f"{live_server}/pilots")
     assert "/login" in page.url
-    page.fill("#username", "changzhi_staff")
-    page.fill("#password", PASSWORD)
-    page.click("#login-submit")
+    submit_login(page, "changzhi_staff")
     page.wait_for_selector(".ag-center-cols-container .ag-row")
     page.wait_for_function("document.querySelector('#registry-count')?.textContent.includes('2')")
     names = page.locator(".ag-pinned-left-cols-container .ag-row").all_inner_texts()
@@ -165,9 +170,7 @@ def test_every_grid_offers_column_choice_and_an_excel_export_of_what_it_shows(
 
     context, page, problems = watched_page(browser)
     page.goto(f"{live_server}/login")
-    page.fill("#username", "changzhi_staff")
-    page.fill("#password", PASSWORD)
-    page.click("#login-submit")
+    submit_login(page, "changzhi_staff")
     page.wait_for_selector("#shell-user")
     page.wait_for_load_state("networkidle")
     page.goto(f"{live_server}/pilots")
@@ -206,9 +209,7 @@ def test_the_selection_stays_on_its_row_after_an_action(
     warnings: list[str] = []
     page.on("console", lambda msg: warnings.append(msg.text) if msg.type in ("error", "warning") else None)
     page.goto(f"{live_server}/login?next=/applications")
-    page.fill("#username", "changzhi_staff")
-    page.fill("#password", PASSWORD)
-    page.click("#login-submit")
+    submit_login(page, "changzhi_staff")
     rows = page.locator("#apps-grid .ag-center-cols-container .ag-row")
     rows.first.wait_for()
     assert rows.count() == 3
@@ -242,9 +243,7 @@ def test_a_pilot_name_opens_its_page_with_figures_and_charts(
         "response", lambda res: problems.append(f"{res.status}: {res.url}") if res.status >= 400 else None
     )
     page.goto(f"{live_server}/login?next=/pilots")
-    page.fill("#username", "changzhi_staff")
-    page.fill("#password", PASSWORD)
-    page.click("#login-submit")
+    submit_login(page, "changzhi_staff")
     link = page.locator(
         "#registry-grid .ag-pinned-left-cols-container a", has_text="示例长治焦炭有限公司碳足迹试点"
     )
@@ -271,9 +270,7 @@ def test_the_admin_walks_the_jobs_pages_and_downloads_a_bulletin(
 ) -> None:
     context, page, problems = watched_page(browser)
     page.goto(f"{live_server}/login")
-    page.fill("#username", "province_admin")
-    page.fill("#password", PASSWORD)
-    page.click("#login-submit")
+    submit_login(page, "province_admin")
     page.wait_for_url(f"{live_server}/")
     page.wait_for_selector("#ov-total")  # the overview: figures and charts drawn
     page.wait_for_selector("#ov-scatter .main-svg")
@@ -325,9 +322,7 @@ def test_a_leader_reads_the_summary_and_downloads_it_as_pdf(
     page.goto(f"{live_server}/summary")
     switch_language(page, "en")  # on the login page, before logging in
     assert page.locator("#login-submit").inner_text() == "Log in"
-    page.fill("#username", "leader_ro")
-    page.fill("#password", PASSWORD)
-    page.click("#login-submit")
+    submit_login(page, "leader_ro")
     page.wait_for_selector("#sum-figures")
     page.wait_for_selector(".js-plotly-plot .main-svg")
     assert "3 pilots under progress dispatch" in page.locator("#sum-sentence").inner_text()
