@@ -167,15 +167,30 @@ def test_the_province_sees_every_city_and_the_filters_work(client, app, db, worl
     assert len(junk) == 4  # malformed filter values are ignored, not an error
 
 
-def test_a_long_queue_shows_the_most_severe_first_and_says_it_is_cut(client, app, world, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_a_long_queue_comes_in_pages_from_the_server_most_severe_first(
+    client, app, world, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Every flag is reachable a page at a time (the server counts, orders and cuts); a filter
+    change starts again at the first page; the arrows stop at the ends."""
     from dashboards.pages import flags as page_module
 
-    monkeypatch.setattr(page_module, "SHOWN", 2)
+    monkeypatch.setattr(page_module, "SHOWN", 3)  # 4 open flags in all: two pages
     login(client, "shf")
-    answer = body(call_callback(client, app, GRID, {}))
-    shown = answer[GRID]["rowData"]
-    assert len(shown) == 2 and shown[0]["severity"] == "高"  # 4 flags in all; the most severe first
-    assert "仅显示最严重、最近的 2 条" in text(answer, "flg-count")
+    first = body(call_callback(client, app, GRID, {}))
+    assert [r["severity"] for r in first[GRID]["rowData"]][:1] == ["高"] and len(first[GRID]["rowData"]) == 3
+    assert "共 4 条风险线索，第 1/2 页" in text(first, "flg-count")
+    assert first["flg-previous"]["disabled"] is True and first["flg-next"]["disabled"] is False
+    second = body(call_callback(client, app, GRID, {"flg-next": 1, "flg-page": 0}))
+    assert len(second[GRID]["rowData"]) == 1 and second["flg-page"]["data"] == 1
+    assert second["flg-next"]["disabled"] is True and "第 2/2 页" in text(second, "flg-count")
+    seen = {r["id"] for r in first[GRID]["rowData"]} | {r["id"] for r in second[GRID]["rowData"]}
+    assert len(seen) == 4  # no flag on both pages, none left out
+    beyond = body(call_callback(client, app, GRID, {"flg-next": 2, "flg-page": 1}))
+    assert beyond["flg-page"]["data"] == 1  # held at the last page
+    refiltered = body(call_callback(client, app, GRID, {"flg-severity": ["high"], "flg-page": 1}))
+    assert refiltered["flg-page"]["data"] == 0 and "共" in text(refiltered, "flg-count")
+    junk = body(call_callback(client, app, GRID, {"flg-next": 1, "flg-page": "1; DROP TABLE flags"}))
+    assert junk["flg-page"]["data"] == 1  # a malformed page is taken as the first, then moved by one
 
 
 def test_the_detail_shows_the_benchmark_and_factor_versions_the_flag_was_judged_on(

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from tracker.claim_rules import RULES as CLAIM_RULES
@@ -108,10 +108,20 @@ class QueueLine:
 
 
 def flag_queue(
-    session: Session, user: User, filters: FlagFilters, limit: int | None = None
+    session: Session, user: User, filters: FlagFilters, limit: int | None = None, offset: int = 0
 ) -> list[QueueLine]:
     """The flags the user may see that the filters keep: the most severe first, then the latest seen;
-    at most ``limit`` of them (a national scan can leave tens of thousands)."""
+    ``limit`` of them from ``offset`` (a national scan can leave tens of thousands: pages)."""
+    stmt = _queue(user, filters).order_by(_SEVERITY_RANK, Flag.last_seen.desc(), Flag.id.desc())
+    return [_line(*row) for row in session.execute(stmt.limit(limit).offset(offset))]
+
+
+def flag_count(session: Session, user: User, filters: FlagFilters) -> int:
+    """How many flags ``flag_queue`` has for these filters, all pages together."""
+    return int(session.scalar(select(func.count()).select_from(_queue(user, filters).subquery())) or 0)
+
+
+def _queue(user: User, filters: FlagFilters) -> Select[Any]:
     pilot_product, assignee = aliased(Product), aliased(User)
     stmt = (
         visible_flags(user)
@@ -122,7 +132,6 @@ def flag_queue(
         .outerjoin(assignee, assignee.id == Flag.assigned_to_id)
         .add_columns(City.short_zh, Claim.company_name, Claim.product, Claim.claim_key, Pilot.name,
                      pilot_product.name_zh, assignee.display_name, ProgressUpdate.period_start)
-        .order_by(_SEVERITY_RANK, Flag.last_seen.desc(), Flag.id.desc())
     )  # fmt: skip
     if filters.severities:
         stmt = stmt.where(Flag.severity.in_([Severity(s) for s in filters.severities]))
@@ -135,7 +144,7 @@ def flag_queue(
     if filters.product_ids:
         stmt = stmt.where(or_(Claim.product_id.in_(filters.product_ids),
                               and_(Flag.subject_type == "update", Pilot.product_id.in_(filters.product_ids))))  # fmt: skip
-    return [_line(*row) for row in session.execute(stmt.limit(limit))]
+    return stmt
 
 
 def _line(flag: Flag, city: str, company: str | None, claim_product: str | None, claim_key: str | None,

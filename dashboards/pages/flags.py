@@ -47,6 +47,7 @@ from tracker.flag_queue import (
     LibraryVersion,
     QueueLine,
     flag_assignees,
+    flag_count,
     flag_detail,
     flag_queue,
 )
@@ -60,7 +61,11 @@ from tracker.permissions import Action, PermissionDenied, can, visible_cities
 PATH = "/flags"
 NAME = N_("风险线索")
 ORDER = 7
-SHOWN, EXPORTED = 2000, 200_000  # rows in the browser's queue; rows in one Excel export
+SHOWN, EXPORTED = (
+    500,
+    200_000,
+)  # rows per page the server sends (most severe and latest first); rows in one Excel export
+PAGE, PREVIOUS, NEXT = "flg-page", "flg-previous", "flg-next"
 REQUIRED_ACTION = Action.VIEW
 
 GRID, COUNT, MESSAGE, DETAIL, EXPORT, DOWNLOAD = (
@@ -172,12 +177,17 @@ def layout(user: User, id: Any = None, **query: Any) -> Any:
         html.P(_("碳足迹声明核查规则和调度报送一致性核查发现的风险线索：逐条核查，指派、确认、排除或办结，确认、排除和办结须填写理由。"),
                className="text-muted small"),
         filters,
-        html.Div(id=COUNT, className="small text-muted mb-1"),
+        html.Div([
+            html.Span(id=COUNT, className="small text-muted me-2"),
+            dbc.Button(_("上一页"), id=PREVIOUS, size="sm", color="link", className="p-0 me-2", disabled=True),
+            dbc.Button(_("下一页"), id=NEXT, size="sm", color="link", className="p-0", disabled=True),
+        ], className="mb-1"),
         html.Div(id=MESSAGE),
         grid,
         dbc.Row([dbc.Col(html.Div(id=DETAIL, className="mt-3"), lg=9),
                  dbc.Col(_actions_box(can(user, Action.EDIT)), lg=3, className="mt-3")]),
         dcc.Store(id=REFRESH, data=0), dcc.Store(id=CURRENT), dcc.Store(id=FOCUS, data=focus),
+        dcc.Store(id=PAGE, data=0),
         dcc.Download(id=DOWNLOAD),
     ])  # fmt: skip
 
@@ -374,15 +384,33 @@ def register_callbacks(app: Dash) -> None:
     filter_inputs = [Input(cid, "value") for cid, _caption, _param in FILTERS.values()]
     filter_states = [State(cid, "value") for cid, _caption, _param in FILTERS.values()]
 
-    @app.callback(Output(GRID, "rowData"), Output(COUNT, "children"), *filter_inputs, Input(REFRESH, "data"))
-    def load(*values: Any) -> tuple[Any, Any]:
+    @app.callback(
+        Output(GRID, "rowData"), Output(COUNT, "children"), Output(PAGE, "data"), Output(PREVIOUS, "disabled"),
+        Output(NEXT, "disabled"), *filter_inputs, Input(REFRESH, "data"), Input(PREVIOUS, "n_clicks"),
+        Input(NEXT, "n_clicks"), State(PAGE, "data"),
+    )  # fmt: skip
+    def load(*values: Any) -> tuple[Any, ...]:
+        """One page of the queue from the server: a filter change starts again at the first page,
+        the arrows move by a page, a review action reloads the page in view."""
         user = request_user(Action.VIEW)
-        rows = _rows_for(user, values[:-1], SHOWN + 1)
-        if len(rows) > SHOWN:  # the most severe and latest first; filters narrow the rest down
-            return with_row_ids(rows[:SHOWN]), _(
-                "超过 {n} 条，仅显示最严重、最近的 {n} 条；请用筛选缩小范围"
-            ).format(n=SHOWN)
-        return with_row_ids(rows), _("共 {n} 条风险线索").format(n=len(rows))
+        filter_values, page = values[: len(FILTERS)], values[-1]
+        filters = FlagFilters.from_inputs(**dict(zip(FILTERS, filter_values, strict=True)))
+        page = page if isinstance(page, int) and not isinstance(page, bool) and 0 <= page < 10**6 else 0
+        moved = ctx.triggered_id
+        page = (
+            page - 1 if moved == PREVIOUS else page + 1 if moved == NEXT else page if moved == REFRESH else 0
+        )
+        with db_session() as session:
+            total = flag_count(session, user, filters)
+            pages = max(1, -(-total // SHOWN))
+            page = min(max(page, 0), pages - 1)
+            rows = [_row(line) for line in flag_queue(session, user, filters, SHOWN, page * SHOWN)]
+        if pages == 1:
+            words = _("共 {n} 条风险线索").format(n=total)
+        else:
+            words = _("共 {n} 条风险线索，第 {page}/{pages} 页（每页 {size} 条，最严重、最近的在前）").format(
+                n=total, page=page + 1, pages=pages, size=SHOWN)  # fmt: skip
+        return with_row_ids(rows), words, page, page == 0, page >= pages - 1
 
     @app.callback(
         Output(DETAIL, "children"), Output(CURRENT, "data"), Output(ASSIGNEE, "options"), Output(ASSIGNEE, "value"),
