@@ -13,7 +13,6 @@ from tracker.i18n import english
 
 
 @cache
-@cache
 def _zh_cn() -> dict[str, str]:
     text: dict[str, str] = json.loads(
         (Path(__file__).parent / "aggrid_locale_zh_cn.json").read_text(encoding="utf-8")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, g, redirect, request
+from flask import Flask, current_app, g, redirect, request
 from werkzeug.exceptions import NotFound
 
 from dashboards.auth import safe_next
@@ -48,8 +48,8 @@ def _switch(locale: str) -> Any:
     if locale not in LOCALES:
         raise NotFound()
     response = redirect(_back_to(request.referrer), code=303)
-    response.set_cookie(COOKIE, locale, max_age=ONE_YEAR, httponly=True, samesite="Lax",
-                        secure=request.is_secure)  # fmt: skip
+    secure = current_app.config["TRACKER_SETTINGS"].cookie_secure or request.is_secure  # as the login cookie
+    response.set_cookie(COOKIE, locale, max_age=ONE_YEAR, httponly=True, samesite="Lax", secure=secure)
     return response
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -34,6 +35,12 @@ def safe_workbook(buffer: io.BytesIO) -> xlsxwriter.Workbook:
                                         "strings_to_urls": False, "strings_to_numbers": False})  # fmt: skip
 
 
+def sheet_name(title: str) -> str:
+    """A worksheet name Excel accepts: none of []:*?/\\, not quoted at either end, 31 characters at most."""
+    name = re.sub(r"[\[\]:*?/\\]", "_", title).strip("'")[:31].strip()
+    return name or "Sheet1"
+
+
 def write_table(
     title: str,
     columns: Sequence[tuple[str, str]],
@@ -45,7 +52,7 @@ def write_table(
     """One sheet: a title row, a header row (frozen, filterable), then ``rows`` keyed as ``columns``."""
     buffer = io.BytesIO()
     book = safe_workbook(buffer)
-    sheet = book.add_worksheet(title[:31])
+    sheet = book.add_worksheet(sheet_name(title))
     heading = book.add_format({"bold": True, "font_size": 14})
     header = book.add_format({"bold": True, "bg_color": "#E7EEF7", "border": 1, "text_wrap": True,
                               "valign": "vcenter"})  # fmt: skip

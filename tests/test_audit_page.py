@@ -78,6 +78,9 @@ def test_a_city_sees_only_its_trail_and_bad_requests_change_nothing(client, app,
     for bad in (
         {"startRow": 0, "endRow": 100000},
         {"startRow": -5, "endRow": 10},
+        {"startRow": 2**63, "endRow": 2**63 + 10},
+        {"startRow": 0, "endRow": 10, "sortModel": {"0": 1}},
+        {"startRow": 0, "endRow": 10, "sortModel": 3},
         "x",
         {"startRow": 0, "endRow": 10, "filterModel": {"city_id": {"type": "contains", "filter": "1"}}},
     ):

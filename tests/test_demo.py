@@ -109,6 +109,7 @@ def test_one_account_per_role_and_per_city(demo) -> None:  # type: ignore[no-unt
 
 
 def test_extended_pilots_have_a_later_end_and_withdrawn_ones_are_not_assessed(demo) -> None:  # type: ignore[no-untyped-def]
+    from tracker.i18n import use_locale
     from tracker.registry import NOT_ASSESSED, RegistryFilters, registry_rows
 
     extended = demo.scalars(select(Pilot).where(Pilot.status == PilotStatus.EXTENDED)).all()
@@ -117,6 +118,11 @@ def test_extended_pilots_have_a_later_end_and_withdrawn_ones_are_not_assessed(de
     rows = registry_rows(demo, admin, RegistryFilters(), dt.date(2026, 11, 24))
     withdrawn = [r for r in rows if r["status"] == "已退出"]
     assert withdrawn and all(r["progress_status"] == NOT_ASSESSED and r["gap"] is None for r in withdrawn)
+    assert all(r["progress_key"] is None for r in withdrawn)
+    with use_locale("en"):  # the colour key is the stored status, whatever the language of the words
+        english = registry_rows(demo, admin, RegistryFilters(), dt.date(2026, 11, 24))
+    assert [r["progress_key"] for r in english] == [r["progress_key"] for r in rows]
+    assert {r["progress_key"] for r in rows} >= {"behind", "seriously_behind"}
     for row in rows:
         if row["gap"] is not None:
             assert round(row["expected"] - row["actual"], 1) == row["gap"]

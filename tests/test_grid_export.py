@@ -51,3 +51,17 @@ def test_the_workbook_holds_the_rows_as_sent_text_as_text_dates_as_dates(client,
         select(AuditEvent).where(AuditEvent.action == "export", AuditEvent.entity_type == "grid")
     ).one()
     assert event.actor_id == user.id and "2行" in (event.summary or "")
+
+
+def test_a_title_excel_would_refuse_as_a_sheet_name_still_exports() -> None:
+    """A pilot page's heading is the pilot's name, which may hold / or : (Excel refuses them in sheet names)."""
+    import io
+
+    import openpyxl
+
+    from reports.excel import sheet_name, write_table
+
+    assert sheet_name("光伏组件/逆变器试点:第[1]期*?") == "光伏组件_逆变器试点_第_1_期__"
+    assert sheet_name("'") == "Sheet1" and len(sheet_name("长" * 40)) == 31
+    book = openpyxl.load_workbook(io.BytesIO(write_table("光伏组件/逆变器试点", [("a", "列")], [{"a": "x"}])))
+    assert book.sheetnames == ["光伏组件_逆变器试点"]

@@ -12,6 +12,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tracker import audit
 from tracker.models import Bulletin
 
 KIND_ZH = {"monthly": "月度", "quarterly": "季度"}
@@ -49,4 +50,6 @@ def archive_bulletin(session: Session, *, province_id: int, kind: str, period: s
                    created_at=now)  # fmt: skip
     session.add(row)
     session.flush()
+    # Audited like every change (the dashboards' cached figures follow the audit trail's last id).
+    audit.record(session, "archive", "bulletins", row.id, summary=f"{title} · {file_name}", city_id=city_id)
     return row

@@ -136,12 +136,14 @@ def _figures(pilot: Pilot, progress: PilotProgress) -> dict[str, Any]:
             "actual": float(progress.actual),
             "gap": None,
             "progress_status": _(NOT_ASSESSED),
+            "progress_key": None,
         }
     return {
         "expected": float(progress.expected),
         "actual": float(progress.actual),
         "gap": float(progress.gap),
         "progress_status": _(STATUS_LABELS[progress.status]),
+        "progress_key": progress.status.value,  # for colours and filters that must not depend on the language
     }
 
 

@@ -35,7 +35,7 @@ from tracker.deadlines import parse_chinese_or_iso_date
 from tracker.errors import TrackerError
 from tracker.files import read_file, store_file
 from tracker.forms import form_values, import_applications, summary_table_rows
-from tracker.i18n import N_, _, format_datetime, label_of, message_of
+from tracker.i18n import N_, _, format_date, format_datetime, label_of, message_of
 from tracker.labels import label
 from tracker.lifecycle import (
     APPLICATION_STEPS,
@@ -490,7 +490,7 @@ def register_callbacks(app: Dash) -> None:
                     _("已为{city}开放{batch}申报，截至{date}").format(
                         city=city.name_zh,
                         batch=batch_row.name_zh,
-                        date=f"{row.until.year}年{row.until.month}月{row.until.day}日",
+                        date=format_date(row.until),
                     )
                 )
         except (TrackerError, PermissionDenied) as error:

@@ -103,15 +103,14 @@ def page_of_events(user: User, request: Any, tz: dt.tzinfo) -> dict[str, Any]:
     if not isinstance(request, dict):
         raise PreventUpdate
     start, end = request.get("startRow"), request.get("endRow")
-    if (
-        not isinstance(start, int)
-        or not isinstance(end, int)
-        or start < 0
-        or not 0 < end - start <= MAX_BLOCK
-    ):
+    if not isinstance(start, int) or not isinstance(end, int):
+        raise PreventUpdate
+    if not 0 <= start < 2**31 or not 0 < end - start <= MAX_BLOCK:
         raise PreventUpdate
     sort = request.get("sortModel") or []
-    oldest_first = bool(sort) and isinstance(sort[0], dict) and sort[0].get("sort") == "asc"
+    if not isinstance(sort, list) or not all(isinstance(item, dict) for item in sort):
+        raise PreventUpdate
+    oldest_first = bool(sort) and sort[0].get("sort") == "asc"
     stmt = _filtered(visible_audit_events(user), request.get("filterModel"))
     with db_session() as session:
         total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0

@@ -19,7 +19,7 @@ from dashboards.audit_words import action_word, entity_word, field_word
 from dashboards.widgets import STATUS_COLOURS, UPDATE_COLOURS, badge, evidence_list, simple_table
 from tracker.clock import local_today
 from tracker.deadlines import parse_chinese_or_iso_date
-from tracker.i18n import N_, _, format_date, format_datetime, label_of, message_of
+from tracker.i18n import N_, _, english, format_date, format_datetime, label_of, message_of
 from tracker.labels import label, rule_name
 from tracker.models import Pilot, PilotStatus, UpdateStatus, User
 from tracker.periods import Period
@@ -157,14 +157,14 @@ def _timeline(pilot: Pilot, on: dt.date) -> Any:
     names = [f"{t.number} {t.title}" for t in pilot.tasks]
     figure.add_bar(y=names, x=[(t.planned_end - t.planned_start).days * 86_400_000 + 86_400_000 for t in pilot.tasks],
                    base=[t.planned_start.isoformat() for t in pilot.tasks], orientation="h", name=_("计划"),
-                   marker_color="#7aa6d8", hovertemplate="%{y}<br>%{base|%Y年%m月%d日} 起<extra></extra>")  # fmt: skip
+                   marker_color="#7aa6d8", hovertemplate="%{y}<br>" + _("{day} 起").format(day="%{base|" + _day_format() + "}") + "<extra></extra>")  # fmt: skip
     if pilot.milestones:
         figure.add_scatter(
             x=[m.due_date.isoformat() for m in pilot.milestones], y=[_("阶段性目标")] * len(pilot.milestones),
             mode="markers", marker={"symbol": "diamond", "size": 12,
                                     "color": ["#2e7d32" if m.achieved_on else "#c62828" if m.due_date < on else "#f9a825"
                                               for m in pilot.milestones]},
-            text=[m.title for m in pilot.milestones], hovertemplate="%{text}<br>%{x|%Y年%m月%d日}<extra></extra>",
+            text=[m.title for m in pilot.milestones], hovertemplate="%{text}<br>%{x|" + _day_format() + "}<extra></extra>",
             name=_("阶段性目标"),
         )  # fmt: skip
     figure.add_shape(type="line", x0=on.isoformat(), x1=on.isoformat(), y0=0, y1=1, yref="paper",
@@ -172,7 +172,7 @@ def _timeline(pilot: Pilot, on: dt.date) -> Any:
     figure.add_annotation(x=on.isoformat(), y=1, yref="paper", text=_("今日"), showarrow=False, yanchor="bottom",
                           font={"color": "#c62828"})  # fmt: skip
     figure.update_layout(height=120 + 28 * (len(names) + 1), margin={"l": 10, "r": 10, "t": 24, "b": 30},
-                         xaxis={"type": "date", "tickformat": "%Y年%-m月"}, yaxis={"autorange": "reversed"},
+                         xaxis={"type": "date", "tickformat": _month_format()}, yaxis={"autorange": "reversed"},
                          showlegend=False, barmode="overlay")  # fmt: skip
     return dcc.Graph(figure=figure, id="pilot-timeline", config={"displaylogo": False})
 
@@ -185,7 +185,7 @@ def _curve(points: list[Any]) -> Any:
     figure.add_scatter(x=days, y=[float(p.actual) for p in points], name=_("实际进度"), mode="lines+markers",
                        line={"color": "#2e7d32"}, line_shape="hv")  # fmt: skip
     figure.update_layout(height=300, margin={"l": 10, "r": 10, "t": 24, "b": 30}, yaxis={"range": [0, 105],
-                         "ticksuffix": "%"}, xaxis={"tickformat": "%Y年%-m月"}, legend={"orientation": "h"})  # fmt: skip
+                         "ticksuffix": "%"}, xaxis={"tickformat": _month_format()}, legend={"orientation": "h"})  # fmt: skip
     return dcc.Graph(figure=figure, id="pilot-curve", config={"displaylogo": False})
 
 
@@ -230,6 +230,15 @@ def _flags(session: Any, user: User, pilot: Pilot) -> Any:
     return simple_table(
         [_("规则"), _("严重程度"), _("说明"), _("状态"), _("首次发现"), ""], rows, "pilot-flags"
     )
+
+
+def _day_format() -> str:
+    """Plotly's (d3) date format for a day, in the reader's language."""
+    return "%b %-d, %Y" if english() else "%Y年%-m月%-d日"
+
+
+def _month_format() -> str:
+    return "%b %Y" if english() else "%Y年%-m月"
 
 
 STATUS_WORDS: dict[str, PilotStatus | UpdateStatus] = {s.value: s for s in PilotStatus} | {

@@ -36,10 +36,11 @@ FILTERS = {
     "statuses": ("registry-status", N_("试点状态"), "statuses"),
     "batch_numbers": ("registry-batch", N_("批次"), "batches"),
 }
+# On the status's stored value, not its words (which follow the reader's language).
 _STATUS_CLASSES = {
-    "progress-ok": "params.value == '正常' || params.value == '全部完成'",
-    "progress-behind": "params.value == '滞后'",
-    "progress-serious": "params.value == '严重滞后'",
+    "progress-ok": "params.data.progress_key == 'on_track' || params.data.progress_key == 'finished'",
+    "progress-behind": "params.data.progress_key == 'behind'",
+    "progress-serious": "params.data.progress_key == 'seriously_behind'",
 }
 
 

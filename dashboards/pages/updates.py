@@ -29,7 +29,7 @@ from reports.update_template import update_template_xlsx
 from tracker import audit
 from tracker.applications import ValidationFailed
 from tracker.errors import TrackerError
-from tracker.i18n import N_, _, label_of, message_of
+from tracker.i18n import N_, _, format_date, format_datetime, label_of, message_of
 from tracker.models import City, Pilot, ProgressUpdate, Role, User
 from tracker.periods import Period, parse_period, periods_between, reporting_period
 from tracker.permissions import PROVINCIAL_ROLES, Action, Level, PermissionDenied, may_act
@@ -150,7 +150,7 @@ def _rows(session: Any, user: User, period: Period) -> list[dict[str, Any]]:
             "city": pilot.city.name_zh, "pilot": pilot.name, "pilot_id": pilot.id,
             "status": _(STATUS_ZH[update.status]) if update else _("未填报"),
             "late": _("是") if update and update.is_late else "",
-            "submitted": update.submitted_at.astimezone(_settings().timezone).strftime("%Y年%m月%d日 %H:%M")
+            "submitted": format_datetime(update.submitted_at, _settings().timezone)
             if update and update.submitted_at else "",
             "expected": float(figures.expected), "actual": float(figures.actual), "gap": float(figures.gap),
         })  # fmt: skip
@@ -190,10 +190,10 @@ def _detail(session: Any, update: ProgressUpdate) -> Any:
     lines = [html.Li(f"{tasks[r.task_id].number} {tasks[r.task_id].title}：{r.percent:.1f}%") for r in update.task_progress
              if r.task_id in tasks]  # fmt: skip
     milestones = [html.Li(f"{r.milestone.title}：{_('已完成') if r.reached else _('未完成')}"
-                          + (f"（{r.achieved_on.year}年{r.achieved_on.month}月{r.achieved_on.day}日）" if r.achieved_on else "")
+                          + (f"（{format_date(r.achieved_on)}）" if r.achieved_on else "")
                           + (f"　{_('指标值')} {r.indicator_value.normalize()}" if r.indicator_value is not None else ""))
                   for r in update.milestone_reports]  # fmt: skip
-    steps = [html.Li(f"{s.at.astimezone(tz).strftime('%Y年%m月%d日 %H:%M')}　{s.actor_name}　{STEP_ZH.get(s.step, s.step)}"
+    steps = [html.Li(f"{format_datetime(s.at, tz)}　{s.actor_name}　{STEP_ZH.get(s.step, s.step)}"
                      + (f"　{_('理由')}：{s.reason}" if s.reason else "")) for s in update_history(session, update)]  # fmt: skip
     return dbc.Card(dbc.CardBody([
         html.H3(f"{update.pilot.name} · {label_of(Period(update.period_start, update.period_end))}", className="h6"),
