@@ -146,6 +146,13 @@ def test_city_user_sees_only_their_city_then_logs_out(
         "示例长治焦炭有限公司碳足迹试点" in page.locator("#registry-grid").inner_text()
     )  # data stays as entered
     page.screenshot(path=str(artifacts / "registry-city-user-en.png"), full_page=True)
+    with page.expect_download() as download:  # the registry's Excel export, as the city sees it
+        page.click("#registry-grid-excel")
+    assert download.value.suggested_filename.endswith(".xlsx")
+    page.locator("#registry-grid a", has_text="示例长治焦炭有限公司碳足迹试点").click()  # drill down
+    page.wait_for_selector("#pilot-status")
+    assert "Expected progress" in page.locator("#_pages_content").inner_text()
+    page.wait_for_load_state("networkidle")
 
     cookies = context.cookies()
     page.click("#logout-button")
@@ -311,6 +318,10 @@ def test_the_admin_walks_the_jobs_pages_and_downloads_a_bulletin(
     page.wait_for_selector("#audit-grid .ag-row")  # rows fetched block by block from the server
     page.wait_for_function("/\\d+ events in total/.test(document.querySelector('#audit-count')?.textContent)")
     page.screenshot(path=str(artifacts / "audit-admin-en.png"), full_page=True)
+    page.wait_for_load_state("networkidle")
+    page.click("#logout-button")
+    page.wait_for_url("**/login")
+    assert page.locator("#login-submit").inner_text() == "Log in"  # the language outlives the session
     assert problems == []
     context.close()
 
@@ -338,5 +349,11 @@ def test_a_leader_reads_the_summary_and_downloads_it_as_pdf(
     page.screenshot(path=str(artifacts / "summary-leader.png"), full_page=True)
     page.emulate_media(media="print")
     assert not page.locator(".navbar").is_visible()  # printed without the menu
+    page.emulate_media(media="screen")
+    page.locator("#sum-attention a").first.click()  # drill down: a pilot needing attention
+    page.wait_for_selector("#pilot-status")
+    page.wait_for_load_state("networkidle")
+    page.click("#logout-button")
+    page.wait_for_url("**/login")
     assert problems == []
     context.close()

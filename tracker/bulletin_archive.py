@@ -13,9 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker import audit
+from tracker.i18n import N_
 from tracker.models import Bulletin
 
-KIND_ZH = {"monthly": "月度", "quarterly": "季度"}
+KIND_ZH = {"monthly": N_("月度"), "quarterly": N_("季度")}
 
 
 def issue_number(session: Session, province_id: int, kind: str, period: str) -> int:

@@ -58,7 +58,7 @@ NARRATIVE_LIMIT = 2000  # characters, for work done, problems and next steps
 STARTED = (PS.IN_IMPLEMENTATION, PS.EXTENDED, PS.COMPLETED, PS.WITHDRAWN)
 CLOSED = (PS.COMPLETED, PS.WITHDRAWN)
 EDITABLE = (US.DRAFT, US.RETURNED)
-STEP_ZH = {"submit": "提交", "resubmit": "修改后重新提交", "accept": "采纳", "return": "退回"}
+STEP_ZH = {"submit": N_("提交"), "resubmit": N_("修改后重新提交"), "accept": N_("采纳"), "return": N_("退回")}
 STATUS_ZH = {
     US.DRAFT: N_("草稿"),
     US.SUBMITTED: N_("已提交待审核"),

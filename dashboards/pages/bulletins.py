@@ -57,7 +57,7 @@ def bulletin_rows(session: Any, user: User) -> list[dict[str, Any]]:
     stmt = visible_bulletins(user).options(joinedload(Bulletin.city))
     bulletins = session.scalars(stmt.order_by(Bulletin.issued_on.desc(), Bulletin.id)).all()
     return [{
-        "id": b.id, "number": _("第{n}期").format(n=b.number), "kind": KIND_ZH.get(b.kind, b.kind),
+        "id": b.id, "number": _("第{n}期").format(n=b.number), "kind": _(KIND_ZH[b.kind]) if b.kind in KIND_ZH else b.kind,
         "period": period_label(b.kind, b.period), "cut": cut_label(b), "issued_on": format_date(b.issued_on),
         "title": b.title, "summary": b.summary, "file": b.file_name, "size": _size(b.size),
     } for b in bulletins]  # fmt: skip

@@ -193,7 +193,7 @@ def _detail(session: Any, update: ProgressUpdate) -> Any:
                           + (f"（{format_date(r.achieved_on)}）" if r.achieved_on else "")
                           + (f"　{_('指标值')} {r.indicator_value.normalize()}" if r.indicator_value is not None else ""))
                   for r in update.milestone_reports]  # fmt: skip
-    steps = [html.Li(f"{format_datetime(s.at, tz)}　{s.actor_name}　{STEP_ZH.get(s.step, s.step)}"
+    steps = [html.Li(f"{format_datetime(s.at, tz)}　{s.actor_name}　{_(STEP_ZH[s.step]) if s.step in STEP_ZH else s.step}"
                      + (f"　{_('理由')}：{s.reason}" if s.reason else "")) for s in update_history(session, update)]  # fmt: skip
     return dbc.Card(dbc.CardBody([
         html.H3(f"{update.pilot.name} · {label_of(Period(update.period_start, update.period_end))}", className="h6"),

@@ -192,7 +192,7 @@ def _detail(line_title: str, update: WorkPlanUpdate | None) -> Any:
 def _history(session: Any, user: User, update: WorkPlanUpdate | None) -> Any:
     steps = work_plan_history(session, user, update) if update else []
     tz = _settings().timezone
-    items = [html.Li(f"{format_datetime(s.at, tz)}　{s.actor_name}　{STEP_ZH.get(s.step, s.step)}"
+    items = [html.Li(f"{format_datetime(s.at, tz)}　{s.actor_name}　{_(STEP_ZH[s.step]) if s.step in STEP_ZH else s.step}"
                      + (f"　{_('理由')}：{s.reason}" if s.reason else "")) for s in steps]  # fmt: skip
     return html.Ul(items or [html.Li(_("暂无"))], className="small")
 
