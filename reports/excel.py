@@ -11,6 +11,8 @@ from typing import Any
 
 import xlsxwriter
 
+from tracker.i18n import _
+
 CHINESE_DATE_FORMAT = 'yyyy"年"m"月"d"日"'
 # A cell starting with one of these is run as a formula when a CSV file is opened in Excel or WPS
 # (CSV injection): "=HYPERLINK(...)", "+cmd|...", "@SUM(...)"; tab and CR hide the sign behind space.
@@ -85,7 +87,9 @@ def _write_cell(sheet: Any, row: int, col: int, value: Any, text: Any, date: Any
     if date is not None and (day := _as_date(value)) is not None:
         sheet.write_datetime(row, col, dt.datetime.combine(day, dt.time()), date)
     elif isinstance(value, bool):
-        sheet.write_string(row, col, "是" if value else "否", text)
+        sheet.write_string(
+            row, col, _("是") if value else _("否"), text
+        )  # Chinese in documents (jobs run in Chinese)
     elif isinstance(value, int | float):
         sheet.write_number(row, col, value)
     else:

@@ -20,6 +20,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from tracker.applications import Problem, ValidationFailed, data_from_application, validate
 from tracker.audit import actor_fields
 from tracker.errors import TrackerError
+from tracker.i18n import _
 from tracker.labels import label
 from tracker.models import (
     Application,
@@ -555,7 +556,7 @@ def application_rows(session: Session, user: User, *, batch_number: int | None =
             "category": label(a.category), "product": a.product.name_zh if a.product else "",
             "status": label(a.status), "status_key": a.status.value,
             "score": float(score) if score is not None else None, "experts": len(a.scores),
-            "direct": "是" if a.direct_to_province else "",
+            "direct": _("是") if a.direct_to_province else "",
             "last_by": who, "last_at": at.isoformat() if at else None,
         })  # fmt: skip
     return rows

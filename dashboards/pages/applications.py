@@ -35,7 +35,7 @@ from tracker.deadlines import parse_chinese_or_iso_date
 from tracker.errors import TrackerError
 from tracker.files import read_file, store_file
 from tracker.forms import form_values, import_applications, summary_table_rows
-from tracker.i18n import N_, _, format_date, format_datetime, label_of, message_of
+from tracker.i18n import N_, _, format_date, format_datetime, label_of, message_of, summary_of
 from tracker.labels import label
 from tracker.lifecycle import (
     APPLICATION_STEPS,
@@ -429,7 +429,7 @@ def register_callbacks(app: Dash) -> None:
         notes = [html.Li(w.split(" / ")[0]) for w in result.warnings]
         kind = _("申报表") if result.kind == "form" else _("汇总表")
         body = [
-            html.Strong(f"{filename}（{kind}，{batch_row.name_zh}）：{result.summary_zh()}"),
+            html.Strong(f"{filename}（{kind}，{batch_row.name_zh}）：{summary_of(result)}"),
             html.Ul(notes) if notes else None,
         ]
         return dbc.Alert(body, color="info" if result.dry_run else "success", className="py-2"), (

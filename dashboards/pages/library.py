@@ -32,7 +32,7 @@ from dashboards.widgets import (
 )
 from tracker.applications import ValidationFailed
 from tracker.errors import TrackerError
-from tracker.i18n import N_, _, format_datetime, message_of
+from tracker.i18n import N_, _, format_datetime, message_of, summary_of
 from tracker.library import (
     LibraryProblem,
     LibraryVersion,
@@ -491,7 +491,7 @@ def _register_import(app: Dash) -> None:
             html.Li(c.text_zh()) for c in result.changes
         ]
         body = [
-            html.Strong(f"{_text(filename)}：{result.summary_zh()}"),
+            html.Strong(f"{_text(filename)}：{summary_of(result)}"),
             html.Ul(notes, className="small mb-0"),
         ]
         if dry_run:

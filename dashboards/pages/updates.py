@@ -29,7 +29,7 @@ from reports.update_template import update_template_xlsx
 from tracker import audit
 from tracker.applications import ValidationFailed
 from tracker.errors import TrackerError
-from tracker.i18n import N_, _, format_date, format_datetime, label_of, message_of
+from tracker.i18n import N_, _, format_date, format_datetime, label_of, message_of, summary_of
 from tracker.models import City, Pilot, ProgressUpdate, Role, User
 from tracker.periods import Period, parse_period, periods_between, reporting_period
 from tracker.permissions import PROVINCIAL_ROLES, Action, Level, PermissionDenied, may_act
@@ -282,7 +282,7 @@ def register_callbacks(app: Dash) -> None:
             return problems_alert(error), no_update, None
         except (TrackerError, PermissionDenied) as error:
             return alert(message_of(error), "danger"), no_update, None
-        return alert(f"{filename}：{result.summary_zh()}"), (refresh or 0) + 1, None
+        return alert(f"{filename}：{summary_of(result)}"), (refresh or 0) + 1, None
 
     @app.callback(
         Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
