@@ -18,9 +18,11 @@ CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
          "--disable-sync", "--no-first-run", "--disable-quic"]  # fmt: skip
 PASSWORD = "Demo-2025-cfp"
-# (account, page, file name, an element that shows the page has its data)
+# (account, page, file name, an element that shows the page has its data); "account:en" reads in English
 SHOTS = [
     ("admin", "/", "overview-province.png", "#ov-total"),
+    ("admin:en", "/", "overview-english.png", "#ov-total"),
+    ("admin", "/audit", "audit-log.png", ".ag-row"),
     ("admin", "/pilots", "registry.png", ".ag-row"),
     ("admin", "/flags", "flags.png", ".ag-row"),
     ("admin", "/jobs", "jobs.png", ".ag-row"),
@@ -44,10 +46,13 @@ def main() -> int:
                 context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
                 page = context.new_page()
                 page.goto(f"{args.base}/login")
-                page.fill("input[name=username]", account)
+                page.fill("input[name=username]", account.split(":")[0])
                 page.fill("input[name=password]", PASSWORD)
                 page.click("button[type=submit]")
                 page.wait_for_selector("#shell-user")
+                if account.endswith(":en"):
+                    page.goto(f"{args.base}/lang/en")
+                    page.wait_for_selector("#shell-user")
                 pages[account] = page
             page = pages[account]
             page.goto(f"{args.base}{path}")

@@ -148,7 +148,7 @@ def cards(data: Overview, query: str, city_ids: Sequence[int]) -> Any:
             _card(_("未办结风险线索（高/中/低）"), f"{high}/{medium}/{low}", "danger" if high else "secondary",
                   f"/flags{flags_city}", "ov-flags"),
         ], className="g-3 mb-4"),
-        html.Div(_("按试点状态：") + "，".join(f"{label(s)} {n}" for s, n in data.by_stage.items() if n),
+        html.Div(_("按试点状态：") + _("，").join(f"{label(s)} {n}" for s, n in data.by_stage.items() if n),
                  className="small text-muted mb-3", id="ov-stages"),
     ])  # fmt: skip
 
