@@ -285,6 +285,12 @@ def test_the_admin_walks_the_jobs_pages_and_downloads_a_bulletin(
     page.screenshot(path=str(artifacts / "overview-admin.png"), full_page=True)
     for name in ("调度通报", "定时任务", "发送对象"):
         assert page.locator(".navbar").get_by_role("link", name=name, exact=True).count() == 1, name
+    page.wait_for_load_state("networkidle")
+    page.click("#ov-total")  # drill down: the figure opens the list behind it
+    page.wait_for_selector("#registry-grid .ag-row")
+    page.wait_for_function("document.querySelector('#registry-count')?.textContent.includes('3')")
+    assert page.url.endswith("/pilots")
+    page.wait_for_load_state("networkidle")
 
     page.locator(".navbar").get_by_role("link", name="调度通报", exact=True).click()
     page.wait_for_selector("#bul-grid .ag-row")
