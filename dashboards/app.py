@@ -41,7 +41,7 @@ from dashboards.pages import (
     users,
     work_plan,
 )
-from dashboards.plotly_bundle import install_partial_plotly
+from dashboards.plotly_bundle import PLAIN_ADDRESS, install_partial_plotly
 from dashboards.requests import install_callback_request_checks
 from dashboards.shell import serve_layout
 from tracker.config import Settings, get_settings
@@ -74,9 +74,7 @@ PAGES = (
 # dcc.Graph fetches plotly.js only once a chart is on screen, after the layout and the page's
 # callbacks; preloaded with the page instead, it downloads while those run.
 CHART_PAGES = frozenset({"/", "/summary", "/pilot"})  # first loaded there, the address fetches it early
-PLOTLY_EARLY = (
-    '<link rel="preload" href="/_dash-component-suites/plotly/package_data/plotly.min.js" as="script">'
-)
+PLOTLY_EARLY = f'<link rel="preload" href="{PLAIN_ADDRESS}" as="script">'
 
 
 def _page_title(name: str, **_path_variables: Any) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracker.i18n import N_, _
+from tracker.i18n import N_, translated
 
 ACTIONS = {"create": N_("新增"), "update": N_("修改"), "delete": N_("删除"), "login": N_("登录"),
            "login_failed": N_("登录失败"), "logout": N_("退出"), "export": N_("导出"), "download": N_("下载"),
@@ -31,14 +31,14 @@ FIELDS = {"title": N_("名称"), "weight": N_("权重"), "planned_start": N_("�
 
 
 def action_word(event: Any) -> str:
-    return _(ACTIONS[event.action]) if event.action in ACTIONS else str(event.action)
+    return translated(ACTIONS, event.action)
 
 
 def field_word(field: str) -> str:
-    return _(FIELDS[field]) if field in FIELDS else field
+    return translated(FIELDS, field)
 
 
 def entity_word(event: Any) -> str:
     """The object of an event: its kind in Chinese and its number."""
-    kind = _(ENTITIES[event.entity_type]) if event.entity_type in ENTITIES else str(event.entity_type)
+    kind = translated(ENTITIES, event.entity_type)
     return kind + (f" #{event.entity_id}" if event.entity_id else "")

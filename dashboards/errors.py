@@ -8,7 +8,7 @@ from dash.exceptions import DependencyException
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
 
-from tracker.i18n import N_, _
+from tracker.i18n import N_, _, translated
 
 TITLES = {
     400: N_("请求无效"),
@@ -28,12 +28,8 @@ MESSAGES = {
 
 def _render(error: HTTPException) -> Any:
     code = error.code or 500
-    title = _(TITLES[code]) if code in TITLES else _("请求出错")
-    message = (
-        (_(MESSAGES[code]) if code in MESSAGES else None)
-        or (error.description if code < 500 else None)
-        or title
-    )
+    title = translated(TITLES, code, _("请求出错"))
+    message = translated(MESSAGES, code, "") or (error.description if code < 500 else None) or title
     if request.path.startswith(("/_dash-", "/api/")) or request.accept_mimetypes.best == "application/json":
         response = jsonify(error=code, message=message, message_en=error.name)
         response.status_code = code

@@ -25,6 +25,7 @@ BUNDLE_VERSION = "4.1.1"
 TRACES = frozenset({"bar", "box", "contour", "heatmap", "histogram", "histogram2d", "histogram2dcontour", "image",
                     "pie", "scatter", "scatterternary", "violin"})  # fmt: skip
 # Dash's address for plotly.js, plain (dcc.Graph's lazy load) or fingerprinted (the page's script tag).
+PLAIN_ADDRESS = "/_dash-component-suites/plotly/package_data/plotly.min.js"
 ADDRESS = re.compile(r"^/_dash-component-suites/plotly/package_data/plotly(?:\.v\w+m\d+)?\.min\.js$")
 ONE_YEAR = 365 * 24 * 3600
 

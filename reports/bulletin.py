@@ -18,6 +18,7 @@ from typing import Any
 
 from reports.excel import CHINESE_DATE_FORMAT, safe_workbook
 from tracker.bulletin_data import BulletinData, CutKind, PilotLine
+from tracker.i18n import _, label_of
 from tracker.labels import format_date_zh
 from tracker.progress import STATUS_LABELS, ProgressStatus
 
@@ -319,14 +320,17 @@ def _submissions_sheet(book: Any, styles: dict[str, Any], data: BulletinData) ->
 
 
 def summary_sentence(data: BulletinData) -> str:
-    """The situation of the period in one sentence (the PDF's 总体情况, a message's body)."""
+    """The situation of the period in one sentence (the PDF's 总体情况, a message's body, the leadership
+    page), in the reader's language: Chinese in documents, which the jobs build."""
     h = data.headline
-    share = "—" if h.completeness is None else f"{h.completeness}%"
-    timely = "—" if h.timeliness is None else f"{h.timeliness}%"
-    return (f"{data.period.label_zh}，{data.scope}纳入调度试点{h.pilots}个，进度正常"
-            f"{h.by_progress[ProgressStatus.ON_TRACK]}个，滞后{h.behind}个（其中严重滞后"
-            f"{h.by_progress[ProgressStatus.SERIOUSLY_BEHIND]}个）；进展报送完整率{share}，及时率{timely}；"
-            f"逾期里程碑{h.overdue_milestones}个，待核查风险线索{h.open_flags_total}条。")  # fmt: skip
+    return _("{period}，{scope}纳入调度试点{pilots}个，进度正常{on_track}个，滞后{behind}个（其中严重滞后{serious}个）；"
+             "进展报送完整率{completeness}，及时率{timeliness}；逾期里程碑{overdue}个，待核查风险线索{flags}条。").format(
+        period=label_of(data.period), scope=_(data.scope) if data.scope == "全省" else data.scope, pilots=h.pilots,
+        on_track=h.by_progress[ProgressStatus.ON_TRACK], behind=h.behind,
+        serious=h.by_progress[ProgressStatus.SERIOUSLY_BEHIND],
+        completeness="—" if h.completeness is None else f"{h.completeness}%",
+        timeliness="—" if h.timeliness is None else f"{h.timeliness}%", overdue=h.overdue_milestones,
+        flags=h.open_flags_total)  # fmt: skip
 
 
 def summary_text(data: BulletinData) -> str:

@@ -21,7 +21,7 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
 PO = ROOT / "tracker" / "locale" / "en" / "LC_MESSAGES" / "messages.po"
-METHODS = [("dashboards/**.py", "python"), ("tracker/**.py", "python"), ("jobs/**.py", "python"),
+METHODS = [("dashboards/**.py", "python"), ("tracker/**.py", "python"), ("jobs/**.py", "python"), ("reports/**.py", "python"),
            ("dashboards/templates/**.html", "jinja2")]  # fmt: skip
 HEADER = "# English catalogue of the dashboard's text (the source strings are Chinese).\n# Update: scripts/translations.py"
 

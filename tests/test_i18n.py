@@ -29,7 +29,7 @@ HAN = re.compile(r"[\u4e00-\u9fff]")
 
 def marked_strings() -> set[str]:
     """What pybabel would extract with the project's babel.cfg (``_`` and ``N_``, templates too)."""
-    method_map = [("dashboards/**.py", "python"), ("tracker/**.py", "python"), ("jobs/**.py", "python"),
+    method_map = [("dashboards/**.py", "python"), ("tracker/**.py", "python"), ("jobs/**.py", "python"), ("reports/**.py", "python"),
                   ("dashboards/templates/**.html", "jinja2")]  # fmt: skip
     found = extract_from_dir(str(ROOT), method_map, keywords={"_": None, "N_": None}, comment_tags=())
     return {message for _file, _line, message, _comments, _context in found if isinstance(message, str)}
@@ -50,7 +50,12 @@ def test_every_marked_string_has_an_english_translation_with_the_same_placeholde
 def test_no_text_is_translated_at_import_time() -> None:
     """``_()`` outside a function runs once, in whatever language the process started with."""
     offenders = []
-    for path in [*ROOT.glob("dashboards/**/*.py"), *ROOT.glob("tracker/**/*.py"), *ROOT.glob("jobs/**/*.py")]:
+    for path in [
+        *ROOT.glob("dashboards/**/*.py"),
+        *ROOT.glob("tracker/**/*.py"),
+        *ROOT.glob("jobs/**/*.py"),
+        *ROOT.glob("reports/**/*.py"),
+    ]:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
         for node in ast.walk(tree):

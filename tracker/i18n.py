@@ -14,11 +14,12 @@ Extraction: ``pybabel extract -k N_ --no-location --sort-output -o messages.pot 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache
 from importlib import resources
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_date
@@ -53,6 +54,15 @@ def _(message: str) -> str:
     return catalogue(locale).get(message, message)
 
 
+def translated(table: Mapping[Any, str], key: Any, fallback: str | None = None) -> str:
+    """The word a table (marked with ``N_``) holds for ``key``, in the reader's language; for a key
+    the table does not know, ``fallback`` (by default the key itself, as stored)."""
+    words = table.get(key)
+    if words is None:
+        return str(key) if fallback is None else fallback
+    return _(words)
+
+
 def N_(message: str) -> str:
     """Mark text defined at import time for the catalogue; translate it with ``_()`` when shown."""
     return message
@@ -77,13 +87,6 @@ def format_datetime(value: dt.datetime | None, tz: ZoneInfo) -> str:
         return ""
     local = value.astimezone(tz)
     return f"{format_date(local.date())} {local:%H:%M}"
-
-
-def format_month(year: int, month: int) -> str:
-    """A report period: 2025年10月 / Oct 2025."""
-    if not english():
-        return f"{year}年{month}月"
-    return babel_date(dt.date(year, month, 1), format="MMM y", locale=current_locale.get())
 
 
 def format_number(value: float | int | None, digits: int = 0) -> str:

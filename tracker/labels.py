@@ -8,7 +8,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from tracker.flag_review import STATUS_ZH as FLAG_STATUS_ZH
-from tracker.i18n import N_, _
+from tracker.i18n import N_, translated
 from tracker.models import (
     ApplicationStatus,
     Boundary,
@@ -94,8 +94,7 @@ _LABELS = {(type(key), key.value): words for key, words in _WORDS}
 
 def label(value: StrEnum) -> str:
     """The Chinese (or current-locale) label of a stored enum value."""
-    words = _LABELS.get((type(value), value.value))
-    return _(words) if words is not None else value.value
+    return translated(_LABELS, (type(value), value.value), value.value)
 
 
 def format_date_zh(value: dt.date | None) -> str:
@@ -120,8 +119,7 @@ _EVIDENCE_ENUMS = {"label_type": LabelType, "boundary": Boundary}
 
 def unit_label(code: str | None) -> str:
     """A stored declared unit in Chinese: bottle_500ml → 瓶(500mL), m3 → 立方米."""
-    words = UNITS_ZH.get(code or "")
-    return _(words) if words is not None else code or ""
+    return translated(UNITS_ZH, code or "")
 
 
 def evidence_zh(evidence: dict[str, object]) -> dict[str, object]:
@@ -143,5 +141,4 @@ def evidence_zh(evidence: dict[str, object]) -> dict[str, object]:
 
 def rule_name(rule_id: str) -> str:
     """A flag rule's short Chinese name (its id when the rule is unknown, e.g. since retired)."""
-    words = RULE_NAMES.get(rule_id)
-    return _(words) if words is not None else rule_id
+    return translated(RULE_NAMES, rule_id)

@@ -15,7 +15,7 @@ from dashboards.access import db_session, guarded_layout
 from dashboards.grid import data_grid
 from tracker.bulletin_archive import KIND_ZH
 from tracker.errors import TrackerError
-from tracker.i18n import N_, _, format_date, label_of
+from tracker.i18n import N_, _, format_date, label_of, translated
 from tracker.models import Bulletin, User
 from tracker.periods import Frequency, parse_period
 from tracker.permissions import Action, visible_bulletins
@@ -39,7 +39,7 @@ def period_label(kind: str, period: str) -> str:
 def cut_label(bulletin: Bulletin) -> str:
     if bulletin.city is not None:
         return bulletin.city.short_zh
-    return _(CUT_ZH[bulletin.cut]) if bulletin.cut in CUT_ZH else bulletin.cut
+    return translated(CUT_ZH, bulletin.cut)
 
 
 def bulletin_link(bulletin: Bulletin) -> list[Any]:
@@ -57,7 +57,7 @@ def bulletin_rows(session: Any, user: User) -> list[dict[str, Any]]:
     stmt = visible_bulletins(user).options(joinedload(Bulletin.city))
     bulletins = session.scalars(stmt.order_by(Bulletin.issued_on.desc(), Bulletin.id)).all()
     return [{
-        "id": b.id, "number": _("第{n}期").format(n=b.number), "kind": _(KIND_ZH[b.kind]) if b.kind in KIND_ZH else b.kind,
+        "id": b.id, "number": _("第{n}期").format(n=b.number), "kind": translated(KIND_ZH, b.kind),
         "period": period_label(b.kind, b.period), "cut": cut_label(b), "issued_on": format_date(b.issued_on),
         "title": b.title, "summary": b.summary, "file": b.file_name, "size": _size(b.size),
     } for b in bulletins]  # fmt: skip

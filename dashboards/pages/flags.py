@@ -52,7 +52,7 @@ from tracker.flag_queue import (
     flag_queue,
 )
 from tracker.flag_review import FLAG_STEPS, review_flag
-from tracker.i18n import N_, _, format_date, format_datetime, label_of, message_of
+from tracker.i18n import N_, _, format_date, format_datetime, label_of, message_of, translated
 from tracker.labels import label, rule_name, unit_label
 from tracker.models import Boundary, FlagStatus, LabelType, Product, Severity, User
 from tracker.periods import Period
@@ -61,10 +61,8 @@ from tracker.permissions import Action, PermissionDenied, can, visible_cities
 PATH = "/flags"
 NAME = N_("风险线索")
 ORDER = 7
-SHOWN, EXPORTED = (
-    500,
-    200_000,
-)  # rows per page the server sends (most severe and latest first); rows in one Excel export
+SHOWN = 500  # rows per page the server sends, most severe and latest first
+EXPORTED = 200_000  # rows in one Excel export
 PAGE, PREVIOUS, NEXT = "flg-page", "flg-previous", "flg-next"
 REQUIRED_ACTION = Action.VIEW
 
@@ -203,10 +201,13 @@ def _row(line: QueueLine) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _filters(filter_values: tuple[Any, ...]) -> FlagFilters:
+    return FlagFilters.from_inputs(**dict(zip(FILTERS, filter_values, strict=True)))
+
+
 def _rows_for(user: User, filter_values: tuple[Any, ...], limit: int) -> list[dict[str, Any]]:
-    filters = FlagFilters.from_inputs(**dict(zip(FILTERS, filter_values, strict=True)))
     with db_session() as session:
-        return [_row(line) for line in flag_queue(session, user, filters, limit)]
+        return [_row(line) for line in flag_queue(session, user, _filters(filter_values), limit)]
 
 
 def _shown(value: Any) -> str:
@@ -296,9 +297,7 @@ def _evidence_rows(detail: FlagDetail) -> list[tuple[str, Any]]:
         (_("所用电网因子"), _shown(claim.electricity_factor)), (_("声明版本"), claim.version),
     ]  # fmt: skip
     shown = [
-        (_(EVIDENCE[k]) if k in EVIDENCE else k, _evidence_value(k, v))
-        for k, v in evidence.items()
-        if k not in LIBRARY_KEYS
+        (translated(EVIDENCE, k), _evidence_value(k, v)) for k, v in evidence.items() if k not in LIBRARY_KEYS
     ]
     return declared + shown
 
@@ -308,7 +307,7 @@ def _history(detail: FlagDetail) -> Any:
     for item in reversed(detail.history):
         c = item.claim
         changed = "；".join(
-            f"{_(CLAIM_FIELDS[k]) if k in CLAIM_FIELDS else k}：{_shown(old)} → {_shown(new)}"
+            f"{translated(CLAIM_FIELDS, k)}：{_shown(old)} → {_shown(new)}"
             for k, (old, new) in item.changes.items()
         )
         version = [f"{_('第{n}版').format(n=c.version)}", badge(_("核查所依据"), "warning", className="ms-1") if item.judged else None,
@@ -393,13 +392,13 @@ def register_callbacks(app: Dash) -> None:
         """One page of the queue from the server: a filter change starts again at the first page,
         the arrows move by a page, a review action reloads the page in view."""
         user = request_user(Action.VIEW)
-        filter_values, page = values[: len(FILTERS)], values[-1]
-        filters = FlagFilters.from_inputs(**dict(zip(FILTERS, filter_values, strict=True)))
-        page = page if isinstance(page, int) and not isinstance(page, bool) and 0 <= page < 10**6 else 0
-        moved = ctx.triggered_id
-        page = (
-            page - 1 if moved == PREVIOUS else page + 1 if moved == NEXT else page if moved == REFRESH else 0
-        )
+        filters, page = _filters(values[: len(FILTERS)]), values[-1]
+        if ctx.triggered_id not in (PREVIOUS, NEXT, REFRESH):  # a filter changed: from the first page
+            page = 0
+        elif isinstance(page, int) and not isinstance(page, bool) and 0 <= page < 10**6:
+            page += {PREVIOUS: -1, NEXT: 1}.get(ctx.triggered_id, 0)
+        else:  # a malformed page (a hand-made request): the first, then moved
+            page = {NEXT: 1}.get(ctx.triggered_id, 0)
         with db_session() as session:
             total = flag_count(session, user, filters)
             pages = max(1, -(-total // SHOWN))

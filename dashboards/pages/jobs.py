@@ -23,7 +23,7 @@ from dashboards.widgets import ROW_ID, alert
 from jobs.control import next_runs, pending_requests, request_run
 from jobs.schedule import JOB_BY_ID, JOBS
 from tracker.errors import TrackerError
-from tracker.i18n import N_, _, format_datetime, message_of
+from tracker.i18n import N_, _, format_datetime, message_of, translated
 from tracker.job_runs import run_history
 from tracker.models import JobRun, RunState, User
 from tracker.outbox import failed_messages, requeue_failed
@@ -92,7 +92,7 @@ def _duration(run: JobRun) -> str:
 def history_rows(session: Any) -> list[dict[str, Any]]:
     tz = _settings().timezone
     return [{
-        "id": r.id, "name": _name(r.job), "period": r.period, "state": _(STATE_ZH[r.state]) if r.state in STATE_ZH else r.state.value,
+        "id": r.id, "name": _name(r.job), "period": r.period, "state": translated(STATE_ZH, r.state, r.state.value),
         "attempt": r.attempt, "trigger": _trigger_zh(r.trigger), "started": format_datetime(r.started_at, tz),
         "finished": format_datetime(r.finished_at, tz), "duration": _duration(r), "reason": r.reason or "",
         "error": _last_line(r.error), "error_text": r.error or "", "worker": r.worker,
@@ -108,7 +108,7 @@ def pending_rows(session: Any) -> list[dict[str, Any]]:
 def failed_rows(session: Any) -> list[dict[str, Any]]:
     tz = _settings().timezone
     return [{
-        "id": m.id, "row_id": str(m.id), "recipient": m.recipient, "channel": _(CHANNEL_ZH[m.channel]) if m.channel in CHANNEL_ZH else m.channel,
+        "id": m.id, "row_id": str(m.id), "recipient": m.recipient, "channel": translated(CHANNEL_ZH, m.channel),
         "subject": m.subject, "attempts": m.attempts, "last_try": format_datetime(m.next_attempt_at, tz),
         "error": m.last_error or "",
     } for m in failed_messages(session)]  # fmt: skip

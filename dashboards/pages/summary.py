@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from dashboards.access import db_session, guarded_layout, request_user_or_none
 from dashboards.pages.bulletins import bulletin_link
 from dashboards.pages.home import FONT, GRAPH_CONFIG, PROGRESS_COLOURS
-from reports.bulletin import bulletin_xlsx
+from reports.bulletin import bulletin_xlsx, summary_sentence
 from reports.bulletin_pdf import leadership_pdf
 from tracker import audit
 from tracker.bulletin_data import BulletinData, Cut, CutKind, bulletin_data
@@ -109,19 +109,6 @@ def _subtitle(data: BulletinData) -> str:
         period=label_of(data.period), on=format_date(data.on), issued=format_date(data.issued_on))  # fmt: skip
 
 
-def _sentence(data: BulletinData) -> str:
-    """reports.bulletin.summary_sentence, word for word in Chinese, in the reader's language."""
-    h = data.headline
-    return _("{period}，{scope}纳入调度试点{pilots}个，进度正常{on_track}个，滞后{behind}个（其中严重滞后{serious}个）；"
-             "进展报送完整率{completeness}，及时率{timeliness}；逾期里程碑{overdue}个，待核查风险线索{flags}条。").format(
-        period=label_of(data.period), scope=_(data.scope) if data.scope == "全省" else data.scope, pilots=h.pilots,
-        on_track=h.by_progress[ProgressStatus.ON_TRACK], behind=h.behind,
-        serious=h.by_progress[ProgressStatus.SERIOUSLY_BEHIND],
-        completeness="—" if h.completeness is None else f"{h.completeness}%",
-        timeliness="—" if h.timeliness is None else f"{h.timeliness}%", overdue=h.overdue_milestones,
-        flags=h.open_flags_total)  # fmt: skip
-
-
 @guarded_layout(REQUIRED_ACTION)
 def layout(user: User, **_query: Any) -> Any:
     with db_session() as session:
@@ -142,7 +129,7 @@ def layout(user: User, **_query: Any) -> Any:
             html.Button(_("打印"), id="sum-print", className="btn btn-sm btn-outline-secondary no-print"),
         ]),
         html.P(_subtitle(data), className="text-muted small"),
-        html.P(_sentence(data), className="lead fs-6", id="sum-sentence"),
+        html.P(summary_sentence(data), className="lead fs-6", id="sum-sentence"),
         dbc.Row([
             _big(_("纳入调度试点"), h.pilots, "primary"),
             _big(_("进度正常"), h.by_progress.get(ProgressStatus.ON_TRACK, 0), "success"),

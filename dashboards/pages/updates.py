@@ -29,7 +29,7 @@ from reports.update_template import update_template_xlsx
 from tracker import audit
 from tracker.applications import ValidationFailed
 from tracker.errors import TrackerError
-from tracker.i18n import N_, _, format_date, format_datetime, label_of, message_of, summary_of
+from tracker.i18n import N_, _, format_date, format_datetime, label_of, message_of, summary_of, translated
 from tracker.models import City, Pilot, ProgressUpdate, Role, User
 from tracker.periods import Period, parse_period, periods_between, reporting_period
 from tracker.permissions import PROVINCIAL_ROLES, Action, Level, PermissionDenied, may_act
@@ -193,7 +193,7 @@ def _detail(session: Any, update: ProgressUpdate) -> Any:
                           + (f"（{format_date(r.achieved_on)}）" if r.achieved_on else "")
                           + (f"　{_('指标值')} {r.indicator_value.normalize()}" if r.indicator_value is not None else ""))
                   for r in update.milestone_reports]  # fmt: skip
-    steps = [html.Li(f"{format_datetime(s.at, tz)}　{s.actor_name}　{_(STEP_ZH[s.step]) if s.step in STEP_ZH else s.step}"
+    steps = [html.Li(f"{format_datetime(s.at, tz)}　{s.actor_name}　{translated(STEP_ZH, s.step)}"
                      + (f"　{_('理由')}：{s.reason}" if s.reason else "")) for s in update_history(session, update)]  # fmt: skip
     return dbc.Card(dbc.CardBody([
         html.H3(f"{update.pilot.name} · {label_of(Period(update.period_start, update.period_end))}", className="h6"),

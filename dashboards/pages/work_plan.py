@@ -19,7 +19,7 @@ from dashboards.grid import data_grid
 from dashboards.widgets import ROW_ID, alert, has_selection, problems_alert, with_row_ids
 from tracker.applications import ValidationFailed
 from tracker.errors import TrackerError
-from tracker.i18n import N_, _, format_date, format_datetime, label_of, message_of
+from tracker.i18n import N_, _, format_date, format_datetime, label_of, message_of, translated
 from tracker.models import UpdateStatus, User, WorkPlanUpdate
 from tracker.periods import Period, due_date, parse_period, reporting_period
 from tracker.permissions import (
@@ -192,7 +192,7 @@ def _detail(line_title: str, update: WorkPlanUpdate | None) -> Any:
 def _history(session: Any, user: User, update: WorkPlanUpdate | None) -> Any:
     steps = work_plan_history(session, user, update) if update else []
     tz = _settings().timezone
-    items = [html.Li(f"{format_datetime(s.at, tz)}　{s.actor_name}　{_(STEP_ZH[s.step]) if s.step in STEP_ZH else s.step}"
+    items = [html.Li(f"{format_datetime(s.at, tz)}　{s.actor_name}　{translated(STEP_ZH, s.step)}"
                      + (f"　{_('理由')}：{s.reason}" if s.reason else "")) for s in steps]  # fmt: skip
     return html.Ul(items or [html.Li(_("暂无"))], className="small")
 
