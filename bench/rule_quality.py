@@ -1,14 +1,14 @@
 """Measure the claim rules against a labelled file: recall and false-positive rate.
 
 Run:  .venv/bin/python -m bench.rule_quality [CLAIMS.csv] [LABELS.csv]
-(default: ../shared/reference/claims_sample.csv and its labels), or
+(default: tests/fixtures/claims_sample.csv and its labels, kept in the repository), or
       .venv/bin/python -m bench.rule_quality --synthetic 20000
 (claims from tracker.claim_synth, seed 11, 5% with one planted problem each; a check that each kind
 of problem is caught and clean claims stay clean, not a second opinion: we wrote the generator). Imports the claims into a fresh
 SQLite database, scans them, and counts, at severity high or medium:
   recall = labelled claims with at least one flag / labelled claims
   false-positive rate = clean claims with a flag / clean claims
-Results are recorded in docs/RULES.md. The rules are written from DOMAIN.md §6, not tuned to this
+Results are recorded in docs/RULES.md. The rules are written from docs/DOMAIN.md §6, not tuned to this
 file; other data will judge them.
 """
 
@@ -32,7 +32,8 @@ from tracker.db import make_engine, make_session_factory, transaction
 from tracker.migrate import upgrade_database
 from tracker.models import Claim, Flag, Role, Severity
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
+# The labelled sample lives once in the repository, beside the tests that read it.
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 
 
 def measure(claims_file: Path, labels_file: Path) -> dict[str, object]:
@@ -67,8 +68,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("claims", nargs="?", type=Path, default=REFERENCE / "claims_sample.csv")
-    parser.add_argument("labels", nargs="?", type=Path, default=REFERENCE / "claims_sample_labels.csv")
+    parser.add_argument("claims", nargs="?", type=Path, default=FIXTURES / "claims_sample.csv")
+    parser.add_argument("labels", nargs="?", type=Path, default=FIXTURES / "claims_sample_labels.csv")
     parser.add_argument("--synthetic", type=int, metavar="N", help="generate N labelled claims instead")
     args = parser.parse_args()
     if args.synthetic:

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from tests.fixtures import FIXTURES
 from tracker.claim_rules import RULES, Thresholds, claim_findings, claims_frame, coerce_types
 
 CLEAN: dict[str, Any] = {
@@ -86,12 +87,12 @@ def test_the_rules_run_over_imported_claims(db, factory) -> None:  # type: ignor
     from tracker.claims import import_claims
     from tracker.models import Claim, Role
 
-    sample = Path(__file__).resolve().parents[2] / "shared" / "reference" / "claims_sample.csv"
+    sample = FIXTURES / "claims_sample.csv"
     import_claims(db, factory.user(Role.PROVINCE_STAFF, username="shrl"), sample.read_bytes(), "claims.csv")
     data = claims_frame(db)
     assert len(data) == 120 and data["benchmark_id"].notna().sum() > 100
     findings = claim_findings(data)
-    labels = pd.read_csv(sample.with_name("claims_sample_labels.csv")).fillna("")
+    labels = pd.read_csv(FIXTURES / "claims_sample_labels.csv").fillna("")
     keys = dict(db.execute(select(Claim.id, Claim.claim_key)).all())
     flagged_keys = {keys[f.claim_id] for f in findings}
     labelled = set(labels.loc[labels["issue"] != "", "claim_id"])
@@ -113,7 +114,7 @@ def test_scanning_is_idempotent_dismissals_stick_and_corrections_close(db, facto
     from tracker.models import Flag, FlagStatus, Role
 
     province = factory.user(Role.PROVINCE_STAFF, username="shsc")
-    sample = Path(__file__).resolve().parents[2] / "shared" / "reference" / "claims_sample.csv"
+    sample = FIXTURES / "claims_sample.csv"
     rows = list(csv.reader(io.StringIO(sample.read_text(encoding="utf-8"))))
     header = rows[0]
     rows = [header, *[r for r in rows[1:] if r[0] in ("CL-10001", "CL-10002")]]
@@ -187,7 +188,7 @@ def test_each_flag_is_handed_out_for_notice_once(db, factory) -> None:  # type: 
     from tracker.models import Flag, Role
 
     province = factory.user(Role.PROVINCE_STAFF, username="shnt")
-    sample = Path(__file__).resolve().parents[2] / "shared" / "reference" / "claims_sample.csv"
+    sample = FIXTURES / "claims_sample.csv"
     import_claims(db, province, sample.read_bytes(), "claims.csv")
     now = dt.datetime(2026, 11, 24, tzinfo=dt.UTC)
     scan = scan_claims(db, now=now)
@@ -211,7 +212,7 @@ def test_flag_messages_name_labels_units_and_dates_in_chinese(db, factory) -> No
     from tracker.claims import import_claims
     from tracker.models import Flag, Role
 
-    sample = Path(__file__).resolve().parents[2] / "shared" / "reference" / "claims_sample.csv"
+    sample = FIXTURES / "claims_sample.csv"
     import_claims(db, factory.user(Role.PROVINCE_STAFF, username="shzh"), sample.read_bytes(), "claims.csv")
     scan_claims(db, now=dt.datetime(2026, 11, 24, tzinfo=dt.UTC))
     messages = {f.rule_id: f.message_zh for f in db.scalars(select(Flag))}

@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
 
 import openpyxl
 import pytest
 from sqlalchemy import func, select
 
+from tests.fixtures import FIXTURES
 from tracker.applications import ValidationFailed
 from tracker.claims import import_claims
 from tracker.models import Boundary, Claim, LabelType, Role
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "claims_sample.csv"
+SAMPLE = FIXTURES / "claims_sample.csv"
 
 
 def sample_rows() -> list[list[str]]:
@@ -159,7 +159,7 @@ def test_the_cli_scans_and_exports_open_flags(cli_database: str, tmp_path) -> No
         rows = list(csv.DictReader(handle))
     assert rows and {"claim_id", "rule_id", "severity", "status", "message"} <= set(rows[0])
     labels = {r["claim_id"]: r["issue"] for r in csv.DictReader(io.StringIO(
-        SAMPLE.with_name("claims_sample_labels.csv").read_text(encoding="utf-8")))}  # fmt: skip
+        (FIXTURES / "claims_sample_labels.csv").read_text(encoding="utf-8")))}  # fmt: skip
     assert {r["claim_id"] for r in rows} <= set(labels) and all(r["status"] == "open" for r in rows)
     assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel opens it as UTF-8
     assert rows[0]["flag_id"].isdigit() and rows[0]["first_seen"].endswith("+08:00")

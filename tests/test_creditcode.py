@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
 
+from tests.fixtures import FIXTURES
 from tracker.creditcode import check_character, validate_credit_code
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 VALID = "91140400068288362P"  # from the labelled claims sample (a clean claim)
 
 
@@ -64,9 +63,9 @@ def test_division_code_in_the_stated_city_and_provincial_registration_give_no_wa
 
 def test_the_labelled_sample_agrees_with_the_validator() -> None:
     labels = {
-        r["claim_id"]: r["issue"] for r in csv.DictReader((REFERENCE / "claims_sample_labels.csv").open())
+        r["claim_id"]: r["issue"] for r in csv.DictReader((FIXTURES / "claims_sample_labels.csv").open())
     }
-    for row in csv.DictReader((REFERENCE / "claims_sample.csv").open(encoding="utf-8")):
+    for row in csv.DictReader((FIXTURES / "claims_sample.csv").open(encoding="utf-8")):
         planted = labels.get(row["claim_id"]) == "invalid_credit_code"
         assert validate_credit_code(row["credit_code"]).valid is not planted, row["claim_id"]
 

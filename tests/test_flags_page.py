@@ -11,7 +11,6 @@ import datetime as dt
 import io
 import json
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import openpyxl
@@ -19,6 +18,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.factories import TZ
+from tests.fixtures import FIXTURES
 from tests.web import call_callback, component, login
 from tracker.claim_scan import scan_claims
 from tracker.claims import import_claims
@@ -29,7 +29,7 @@ from tracker.labels import RULE_NAMES
 from tracker.library import set_benchmark
 from tracker.models import AuditEvent, Claim, Flag, FlagStatus, Role, WorkflowStep
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "claims_sample.csv"
+SAMPLE = FIXTURES / "claims_sample.csv"
 NOW = dt.datetime(2026, 11, 24, 2, tzinfo=dt.UTC)
 EVIL = '=HYPERLINK("http://example.invalid","点击")示例长治玻璃有限公司'
 GRID, DETAIL, MESSAGE, DOWNLOAD = "flg-grid", "flg-detail", "flg-message", "flg-download"

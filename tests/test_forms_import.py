@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -12,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from reports.forms import application_form_xlsx, pilot_list_xlsx, summary_table_xlsx
+from tests.fixtures import FIXTURES
 from tracker.applications import ValidationFailed, count_chars
 from tracker.forms import (
     form_values,
@@ -22,7 +22,7 @@ from tracker.forms import (
 )
 from tracker.models import Application, ApplicationStatus, Batch, Organisation, Role
 
-SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "annex1_sample.xlsx"
+SAMPLE = FIXTURES / "annex1_sample.xlsx"
 TZ = ZoneInfo("Asia/Shanghai")
 # Before 长治's first-batch deadline (2025-06-28).
 NOW = dt.datetime(2025, 6, 20, 9, 0, tzinfo=TZ)
@@ -31,8 +31,6 @@ EXPECTED_UNITS = ["示例长治白酒有限公司1", "示例长治电解铝有�
 
 
 def sample_bytes() -> bytes:
-    if not SAMPLE.exists():
-        pytest.skip(f"reference file not found: {SAMPLE}")
     return SAMPLE.read_bytes()
 
 

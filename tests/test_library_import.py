@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
+from tests.fixtures import FIXTURES
 from tests.test_lifecycle_cli import PASSWORD, run
 from tracker.applications import ValidationFailed
 from tracker.library import current_benchmarks, current_factors, recognised_certifiers
@@ -22,7 +23,6 @@ from tracker.models import AuditEvent, Certifier, EmissionFactor, ProductBenchma
 from tracker.permissions import PermissionDenied
 
 CATALOGUE = Path(__file__).resolve().parents[1] / "tracker" / "catalogue"
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 B, F, C = LibraryKind.BENCHMARKS, LibraryKind.FACTORS, LibraryKind.CERTIFIERS
 
 
@@ -56,7 +56,7 @@ def admin(factory):  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize(("kind", "path"), [
     (B, CATALOGUE / "benchmarks.csv"), (F, CATALOGUE / "emission_factors.csv"),
-    (B, REFERENCE / "products.csv"), (F, REFERENCE / "electricity_factors.csv"),
+    (B, FIXTURES / "products.csv"), (F, FIXTURES / "electricity_factors.csv"),
 ])  # fmt: skip
 def test_the_shipped_and_reference_files_reimport_unchanged(db, admin, kind, path) -> None:  # type: ignore[no-untyped-def]
     before = (versions(db, ProductBenchmark), versions(db, EmissionFactor))
