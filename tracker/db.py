@@ -14,6 +14,8 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from tracker import clock
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -56,8 +58,8 @@ percent = Annotated[Decimal, mapped_column(Numeric(5, 2))]
 
 
 def utcnow() -> dt.datetime:
-    """Now, timezone-aware in UTC (the only form datetimes are stored in)."""
-    return dt.datetime.now(dt.UTC)
+    """Now, timezone-aware in UTC (the only form datetimes are stored in), from tracker.clock."""
+    return clock.now_utc()
 
 
 def _configure_sqlite(engine: Engine) -> None:
