@@ -156,7 +156,8 @@ def test_the_cycle_draft_submit_return_resubmit_accept_locked(db, people, task3)
         s.city_id for s in db.scalars(select(WorkflowStep).where(WorkflowStep.subject_type == "workplan"))
     } == {None}
     events = db.scalars(select(AuditEvent).where(AuditEvent.entity_type == "work_plan_updates",
-                                                 AuditEvent.entity_id == str(update.id))).all()  # fmt: skip
+                                                 AuditEvent.entity_id == str(update.id))
+                        .order_by(AuditEvent.id)).all()  # fmt: skip
     assert [e.action for e in events][:1] == ["create"] and len(events) >= 6
     assert {e.city_id for e in events} == {None}  # province-level: no city's trail shows it
 
