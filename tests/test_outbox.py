@@ -1,21 +1,40 @@
 """The outbox against a real SMTP server on loopback (aiosmtpd) and a local HTTP webhook: each
 message is delivered once with its attachment; a rerun queues nothing; an SMTP server down for the
-first two tries is retried and delivers once; one down for good ends in ``failed``, with the error,
-nothing lost."""
+first two tries is retried and delivers once, with the Message-ID it was queued with; one down for
+good ends in ``failed``, with the error, nothing lost. A deliverer that stops between its claim and
+recording the outcome leaves the message ``uncertain`` once the claim expires, never sent again until
+the provincial administrator resends it (same Message-ID) or marks it delivered. (Killed processes:
+tests/test_outbox_crash.py.)"""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from functools import partial
+from http.server import HTTPServer
+from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from tests.mailserver import Inbox, free_port, mail, robot_server
-from tracker.db import make_engine, make_session_factory
-from tracker.models import MessageState, OutboxMessage
-from tracker.outbox import BACKOFF, MAX_ATTEMPTS, deliver, enqueue, failed_messages, smtp_send, webhook_post
+from tests.mailserver import Inbox, Robot, free_port, mail, robot_server, smtp_server
+from tracker.db import make_engine, make_session_factory, transaction
+from tracker.models import AuditEvent, MessageState, OutboxMessage, Role
+from tracker.outbox import (
+    BACKOFF,
+    CLAIM_EXPIRES,
+    MAX_ATTEMPTS,
+    deliver,
+    enqueue,
+    failed_messages,
+    mark_delivered,
+    resend_uncertain,
+    smtp_send,
+    uncertain_messages,
+    webhook_post,
+)
+from tracker.permissions import PermissionDenied
 
 T0 = dt.datetime(2026, 11, 5, 1, 0, tzinfo=dt.UTC)
 
@@ -83,6 +102,9 @@ def test_smtp_down_twice_then_up_delivers_exactly_once(sessions) -> None:  # typ
         server.stop()
     assert len(third.sent) == 1 and again.sent == [] and len(inbox.messages) == 1
     assert states(sessions)[0][1:] == (MessageState.SENT, 3)
+    with sessions() as session:
+        (message,) = session.scalars(select(OutboxMessage))
+    assert message.message_id.startswith("<") and inbox.messages[0]["Message-ID"] == message.message_id
 
 
 def test_smtp_down_for_good_ends_failed_and_visible(sessions) -> None:  # type: ignore[no-untyped-def]
@@ -144,3 +166,171 @@ def test_a_group_robot_gets_the_summary_once(sessions) -> None:  # type: ignore[
         result = deliver(sessions, now=T0, email=lambda m: None, webhook=webhook_post)
     assert len(result.sent) == 1 and len(received) == 1
     assert received[0]["msgtype"] == "text" and "滞后5个" in received[0]["text"]["content"]
+
+
+# --- a deliverer that stops mid-way ----------------------------------------------------------------
+
+
+class Killed(BaseException):
+    """Stands for the process dying: not an Exception, so nothing in the delivery loop catches it."""
+
+
+def stop_at(step: str, address: str):  # type: ignore[no-untyped-def]
+    def hook(name: str, message: OutboxMessage) -> None:
+        if name == step and message.recipient == address:
+            raise Killed
+
+    return hook
+
+
+@pytest.mark.parametrize("step", ["claimed", "sent"])
+def test_an_interrupted_message_becomes_uncertain_and_is_not_sent_again(sessions, step: str) -> None:  # type: ignore[no-untyped-def]
+    queue(sessions, ["a@127.0.0.1", "b@127.0.0.1", "c@127.0.0.1"])
+    with smtp_server() as (inbox, port):
+        with pytest.raises(Killed):
+            deliver(sessions, now=T0, email=partial(smtp_send, mail(port), timeout=5), webhook=webhook_post,
+                    on_step=stop_at(step, "b@127.0.0.1"))  # fmt: skip
+        assert [s[1] for s in states(sessions)] == [
+            MessageState.SENT,
+            MessageState.SENDING,
+            MessageState.PENDING,
+        ]
+        early = send(sessions, port, T0 + CLAIM_EXPIRES - dt.timedelta(seconds=1))  # the claim still holds
+        assert early.uncertain == [] and [m["To"] for m in inbox.messages].count("b@127.0.0.1") == (
+            step == "sent"
+        )
+        later = send(sessions, port, T0 + CLAIM_EXPIRES)
+        much_later = send(sessions, port, T0 + dt.timedelta(days=2))
+    received = sorted(m["To"] for m in inbox.messages)
+    assert received == sorted(["a@127.0.0.1", "c@127.0.0.1"] + (["b@127.0.0.1"] if step == "sent" else []))
+    assert [s[1] for s in states(sessions)] == [MessageState.SENT, MessageState.UNCERTAIN, MessageState.SENT]
+    assert len(later.uncertain) == 1 and later.sent == [] and much_later.uncertain == much_later.sent == []
+    with sessions() as session:
+        (message,) = uncertain_messages(session)
+        assert message.recipient == "b@127.0.0.1" and "发送中断" in (message.last_error or "")
+
+
+def test_the_admin_resends_an_uncertain_message_once_with_its_message_id(sessions, cli_database) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import Factory
+
+    queue(sessions, ["b@127.0.0.1"])
+    with transaction(sessions) as session:
+        admin, staff = Factory(session).user(Role.PROVINCE_ADMIN), Factory(session).user(Role.PROVINCE_STAFF)
+    with smtp_server() as (inbox, port):
+        with pytest.raises(Killed):
+            deliver(sessions, now=T0, email=partial(smtp_send, mail(port), timeout=5), webhook=webhook_post,
+                    on_step=stop_at("sent", "b@127.0.0.1"))  # fmt: skip
+        send(sessions, port, T0 + CLAIM_EXPIRES)
+        with sessions() as session:
+            (message,) = uncertain_messages(session)
+            with pytest.raises(PermissionDenied):
+                resend_uncertain(session, staff, [message.id], now=T0 + dt.timedelta(hours=1))
+            assert resend_uncertain(session, admin, [message.id], now=T0 + dt.timedelta(hours=1)) == [
+                message.id
+            ]
+            assert (
+                resend_uncertain(session, admin, [message.id], now=T0 + dt.timedelta(hours=1)) == []
+            )  # once
+            session.commit()
+        again = send(sessions, port, T0 + dt.timedelta(hours=1))
+        send(sessions, port, T0 + dt.timedelta(days=1))
+    assert again.sent == [message.id] and [m["To"] for m in inbox.messages] == ["b@127.0.0.1", "b@127.0.0.1"]
+    assert {m["Message-ID"] for m in inbox.messages} == {
+        message.message_id
+    }  # the receiver can tell it is one
+    assert states(sessions) == [("b@127.0.0.1", MessageState.SENT, 1)]
+    with sessions() as session:
+        event = session.scalars(select(AuditEvent).where(AuditEvent.action == "resend_uncertain")).one()
+        assert event.after == {"ids": [message.id], "message_ids": [message.message_id]}
+
+
+def test_the_admin_marks_an_uncertain_message_delivered(sessions, cli_database) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import Factory
+
+    queue(sessions, ["b@127.0.0.1"])
+    with transaction(sessions) as session:
+        admin = Factory(session).user(Role.PROVINCE_ADMIN)
+    with pytest.raises(Killed):
+        deliver(
+            sessions,
+            now=T0,
+            email=lambda m: None,
+            webhook=webhook_post,
+            on_step=stop_at("sent", "b@127.0.0.1"),
+        )
+    sent: list[str] = []
+    deliver(sessions, now=T0 + CLAIM_EXPIRES, email=lambda m: sent.append(m.recipient), webhook=webhook_post)
+    with transaction(sessions, actor=admin) as session:
+        (message,) = uncertain_messages(session)
+        assert mark_delivered(session, admin, [message.id], now=T0 + dt.timedelta(hours=2)) == [message.id]
+    deliver(
+        sessions,
+        now=T0 + dt.timedelta(days=1),
+        email=lambda m: sent.append(m.recipient),
+        webhook=webhook_post,
+    )
+    with sessions() as session:
+        row = session.get(OutboxMessage, message.id)
+        assert row is not None and (row.state, row.sent_at) == (MessageState.SENT, T0)
+        assert session.scalars(select(AuditEvent).where(AuditEvent.action == "mark_delivered")).one()
+        assert uncertain_messages(session) == []
+    assert sent == []
+
+
+def test_a_slow_deliverer_whose_claim_expired_still_records_what_happened(sessions) -> None:  # type: ignore[no-untyped-def]
+    """Expiry is a guess that the deliverer died; if it was only slow, its answer is the better news."""
+    queue(sessions, ["b@127.0.0.1"])
+
+    def slow(message: OutboxMessage) -> None:
+        # meanwhile, another deliverer finds the claim expired
+        assert len(deliver(sessions, now=T0 + CLAIM_EXPIRES, email=slow, webhook=webhook_post).uncertain) == 1
+
+    assert len(deliver(sessions, now=T0, email=slow, webhook=webhook_post).sent) == 1
+    assert states(sessions) == [("b@127.0.0.1", MessageState.SENT, 1)]
+
+
+def test_a_deliverer_replaced_by_a_persons_decision_cannot_overwrite_it(sessions, cli_database) -> None:  # type: ignore[no-untyped-def]
+    from tests.factories import Factory
+
+    queue(sessions, ["b@127.0.0.1"])
+    with transaction(sessions) as session:
+        admin = Factory(session).user(Role.PROVINCE_ADMIN)
+    calls: list[str] = []
+
+    def slow(message: OutboxMessage) -> None:
+        calls.append(message.claim_token or "")
+        if len(calls) == 1:  # while the first attempt hangs, it is found interrupted and resent
+            deliver(sessions, now=T0 + CLAIM_EXPIRES, email=slow, webhook=webhook_post)
+            with transaction(sessions, actor=admin) as session:
+                resend_uncertain(session, admin, [message.id], now=T0 + CLAIM_EXPIRES)
+            deliver(sessions, now=T0 + CLAIM_EXPIRES, email=slow, webhook=webhook_post)
+            raise ConnectionResetError("the first attempt's answer, far too late")
+
+    deliver(sessions, now=T0, email=slow, webhook=webhook_post)
+    assert len(calls) == 2 and calls[0] != calls[1]
+    assert states(sessions) == [("b@127.0.0.1", MessageState.SENT, 1)]  # the late failure changed nothing
+
+
+def test_a_group_robot_is_given_the_message_id_as_idempotency_key(sessions) -> None:  # type: ignore[no-untyped-def]
+    keys: list[Any] = []
+
+    class KeyedRobot(Robot):
+        def do_POST(self) -> None:
+            keys.append(self.headers.get("Idempotency-Key"))
+            super().do_POST()
+
+    Robot.received = []
+    server = HTTPServer(("127.0.0.1", 0), KeyedRobot)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/cgi-bin/webhook/send?key=test"
+    try:
+        with sessions() as session:
+            message = enqueue(session, key="flags/2026-11-05/province/r9", channel="webhook", recipient=url,
+                              subject="风险线索", body="新发现2条", now=T0)  # fmt: skip
+            assert message is not None
+            session.commit()
+        deliver(sessions, now=T0, email=lambda m: None, webhook=webhook_post)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert keys == [message.message_id.strip("<>")] and len(Robot.received) == 1

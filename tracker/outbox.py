@@ -3,12 +3,17 @@ retries. E-mail goes by SMTP (STARTTLS or SSL, login, attachment); a WeCom (企�
 group robot gets the summary text by its webhook.
 
 A message's ``key`` (job, period, what, recipient) is unique, so a rerun cannot queue it twice.
-Delivery claims each due message by a conditional update (pending → sending) before sending, so two
-deliverers cannot both send it; a failure puts it back with the next attempt later (1 min, 5 min,
-30 min, 2 h), and after the last attempt it is ``failed``, with the error, for people to see. The
-one gap no outbox closes: a server that accepted a message but whose answer was lost, and a process
-that died before recording it, may see it again (a message stuck in ``sending`` is retried after
-an hour).
+Delivery claims each due message by a conditional update (pending → sending, with a fresh claim
+token) before sending, so two deliverers cannot both send it; a failure puts it back with the next
+attempt later (1 min, 5 min, 30 min, 2 h), and after the last attempt it is ``failed``, with the
+error, for people to see. Only the claim that sent a message records its outcome.
+
+A deliverer that dies while a message is ``sending`` leaves no way to know whether the far side got
+it (it may have been accepted a moment before the process was killed). Such a message is never sent
+again by itself: once its claim expires (``CLAIM_EXPIRES``) it becomes ``uncertain`` (状态不明) and
+waits on the jobs page for the provincial administrator, who resends it or marks it delivered. Every
+attempt carries the message's one ``message_id`` (Message-ID header; the webhook's Idempotency-Key),
+so a resend can be recognised as the same message by the mail server or the recipient.
 """
 
 from __future__ import annotations
@@ -18,23 +23,33 @@ import json
 import smtplib
 import ssl
 import urllib.request
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker import audit
 from tracker.config import MailSettings
+from tracker.job_runs import worker_name
 from tracker.models import MessageState, OutboxMessage, User
 from tracker.permissions import require_run_jobs
 
 BACKOFF = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(minutes=30), dt.timedelta(hours=2))
 MAX_ATTEMPTS = len(BACKOFF) + 1
-STUCK_AFTER = dt.timedelta(hours=1)  # a message left in "sending" this long: its deliverer died
+# A claim older than this lost its deliverer: an SMTP or webhook attempt gives up long before (30 s and
+# 15 s per operation), so a message still "sending" after it was being sent by a process that died.
+CLAIM_EXPIRES = dt.timedelta(minutes=10)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+INTERRUPTED = "发送中断（投递进程意外终止），无法确定对方是否已收到 / interrupted: delivery unknown"
+
+
+def new_message_id() -> str:
+    """A Message-ID (RFC 5322 msg-id) made once per message, when it is queued."""
+    return f"<{uuid.uuid4().hex}@cfp-pilot-tracker>"
 
 
 def enqueue(session: Session, *, key: str, channel: str, recipient: str, subject: str, body: str,
@@ -45,7 +60,8 @@ def enqueue(session: Session, *, key: str, channel: str, recipient: str, subject
         return None
     message = OutboxMessage(key=key[:300], channel=channel, recipient=recipient, subject=subject[:300], body=body,
                             run_id=run_id, attachment_name=attachment_name, attachment=attachment,
-                            state=MessageState.PENDING, attempts=0, created_at=now, next_attempt_at=now)  # fmt: skip
+                            state=MessageState.PENDING, attempts=0, created_at=now, next_attempt_at=now,
+                            message_id=new_message_id())  # fmt: skip
     savepoint = session.begin_nested()
     try:
         session.add(message)
@@ -63,6 +79,7 @@ def smtp_send(mail: MailSettings, message: OutboxMessage, timeout: float = 30) -
         raise ConnectionError("未配置邮件服务器（TRACKER_MAIL_HOST）/ no mail server configured")
     email = EmailMessage()
     email["From"], email["To"], email["Subject"] = mail.sender, message.recipient, message.subject
+    email["Message-ID"] = message.message_id  # the same on every attempt and resend
     email.set_content(message.body)
     if message.attachment is not None:
         maintype, subtype = (
@@ -87,8 +104,12 @@ def webhook_post(message: OutboxMessage, timeout: float = 15) -> None:
     """A group robot's text message: WeCom and DingTalk both take {"msgtype": "text", ...}."""
     payload = json.dumps({"msgtype": "text", "text": {"content": f"{message.subject}\n{message.body}"}},
                          ensure_ascii=False).encode()  # fmt: skip
-    request = urllib.request.Request(message.recipient, data=payload, method="POST",
-                                     headers={"Content-Type": "application/json; charset=utf-8"})  # fmt: skip
+    # The Idempotency-Key is the Message-ID (robots that do not use it ignore it).
+    headers = {
+        "Content-Type": "application/json; charset=utf-8",
+        "Idempotency-Key": message.message_id.strip("<>"),
+    }
+    request = urllib.request.Request(message.recipient, data=payload, method="POST", headers=headers)  # fmt: skip
     with urllib.request.urlopen(request, timeout=timeout) as response:
         answer = json.loads(response.read() or b"{}")
     if answer.get("errcode", 0) != 0:  # both robots answer 200 with an error code
@@ -100,17 +121,23 @@ class Delivery:
     sent: list[int] = field(default_factory=list)
     retrying: list[int] = field(default_factory=list)
     failed: list[int] = field(default_factory=list)
+    uncertain: list[int] = field(default_factory=list)  # claims that expired, found by this call
 
 
 Sender = Callable[[OutboxMessage], None]
+# Told each step of one message's delivery: "claimed" (committed, nothing sent yet) and "sent" (the far
+# side answered, the outcome not yet recorded). Tests use it to stop a process at a step.
+StepHook = Callable[[str, OutboxMessage], None]
 
 
 def deliver(factory: sessionmaker[Session], *, now: dt.datetime, email: Sender, webhook: Sender,
-            ids: Sequence[int] | None = None) -> Delivery:  # fmt: skip
-    """Send every due message (or these ones), each claimed first; record what happened."""
-    result = Delivery()
+            ids: Sequence[int] | None = None, on_step: StepHook | None = None) -> Delivery:  # fmt: skip
+    """Send every due message (or these ones), each claimed first; record what happened. Messages
+    whose deliverer died while sending become ``uncertain`` first, and are not sent."""
+    result = Delivery(uncertain=expire_claims(factory, now=now))
     with factory() as session:
-        due = select(OutboxMessage.id).where(_due(now)).order_by(OutboxMessage.id)
+        due = select(OutboxMessage.id).where(OutboxMessage.state == MessageState.PENDING,
+                                             OutboxMessage.next_attempt_at <= now).order_by(OutboxMessage.id)  # fmt: skip
         if ids is not None:
             due = due.where(OutboxMessage.id.in_(list(ids)))
         candidates = list(session.scalars(due))
@@ -119,33 +146,46 @@ def deliver(factory: sessionmaker[Session], *, now: dt.datetime, email: Sender, 
             message = _claim(session, message_id, now)
             if message is None:  # sent, or being sent, by another deliverer since the list was made
                 continue
+            if on_step is not None:
+                on_step("claimed", message)
             try:
                 (email if message.channel == "email" else webhook)(message)
             except Exception as error:  # any failure of the far side: recorded, retried, never lost
                 _failed(session, message, now, f"{type(error).__name__}: {error}", result)
                 continue
-            message.state, message.sent_at, message.last_error = MessageState.SENT, now, None
-            session.commit()
-            result.sent.append(message.id)
+            if on_step is not None:
+                on_step("sent", message)
+            if _record(session, message, state=MessageState.SENT, sent_at=now, last_error=None):
+                result.sent.append(message.id)
     return result
 
 
-def _due(now: dt.datetime) -> ColumnElement[bool]:
-    """Waiting for its (next) attempt, or left in "sending" by a deliverer that died."""
-    return and_(
-        or_(OutboxMessage.state == MessageState.PENDING,
-            (OutboxMessage.state == MessageState.SENDING) & (OutboxMessage.next_attempt_at <= now - STUCK_AFTER)),
-        OutboxMessage.next_attempt_at <= now,
-    )  # fmt: skip
+def expire_claims(factory: sessionmaker[Session], *, now: dt.datetime) -> list[int]:
+    """Messages still ``sending`` past their claim's expiry: their deliverer died mid-send, so whether
+    they arrived is unknown. They become ``uncertain`` (never sent again without a person)."""
+    with factory() as session:
+        done = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.state == MessageState.SENDING, OutboxMessage.claimed_at <= now - CLAIM_EXPIRES)
+            .values(state=MessageState.UNCERTAIN, last_error=INTERRUPTED).returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+        expired = sorted(row.id for row in done)
+        session.commit()
+    return expired
 
 
 def _claim(session: Session, message_id: int, now: dt.datetime) -> OutboxMessage | None:
     """Take the message if it is still due: the condition is checked by the database in the update
     itself, so of two deliverers (or one whose list went stale) only one gets it. No transaction is
     left open while the caller sends (on SQLite an open snapshot would stop the result being written)."""
+    token = uuid.uuid4().hex
     done = session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == message_id, _due(now))
-        .values(state=MessageState.SENDING, attempts=OutboxMessage.attempts + 1, next_attempt_at=now)
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.state == MessageState.PENDING,
+               OutboxMessage.next_attempt_at <= now)
+        .values(state=MessageState.SENDING, attempts=OutboxMessage.attempts + 1, next_attempt_at=now,
+                claimed_at=now, claimed_by=worker_name(), claim_token=token)
         .execution_options(synchronize_session=False)
     )  # fmt: skip
     session.commit()
@@ -156,16 +196,28 @@ def _claim(session: Session, message_id: int, now: dt.datetime) -> OutboxMessage
     return message
 
 
-def _failed(session: Session, message: OutboxMessage, now: dt.datetime, error: str, result: Delivery) -> None:
-    message.last_error = error[:2000]
-    if message.attempts >= MAX_ATTEMPTS:
-        message.state = MessageState.FAILED
-        result.failed.append(message.id)
-    else:
-        message.state = MessageState.PENDING
-        message.next_attempt_at = now + BACKOFF[message.attempts - 1]
-        result.retrying.append(message.id)
+def _record(session: Session, message: OutboxMessage, **values: object) -> bool:
+    """Write this claim's outcome, unless a person has decided about the message since (a claim that
+    expired while its deliverer was merely slow still records what it learnt)."""
+    done = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message.id, OutboxMessage.claim_token == message.claim_token,
+               OutboxMessage.state.in_([MessageState.SENDING, MessageState.UNCERTAIN]))
+        .values(**values).execution_options(synchronize_session=False)
+    )  # fmt: skip
     session.commit()
+    for name, value in values.items():
+        setattr(message, name, value)
+    return int(getattr(done, "rowcount", 0)) == 1
+
+
+def _failed(session: Session, message: OutboxMessage, now: dt.datetime, error: str, result: Delivery) -> None:
+    if message.attempts >= MAX_ATTEMPTS:
+        if _record(session, message, state=MessageState.FAILED, last_error=error[:2000]):
+            result.failed.append(message.id)
+    elif _record(session, message, state=MessageState.PENDING, last_error=error[:2000],
+                 next_attempt_at=now + BACKOFF[message.attempts - 1]):  # fmt: skip
+        result.retrying.append(message.id)
 
 
 def failed_messages(session: Session, limit: int = 100) -> list[OutboxMessage]:
@@ -194,3 +246,42 @@ def requeue_failed(session: Session, user: User, ids: Sequence[int], *, now: dt.
         audit.record(session, "requeue", "outbox", ",".join(map(str, requeued))[:60],
                      summary=f"重新发送{len(requeued)}条失败消息", after={"ids": requeued})  # fmt: skip
     return requeued
+
+
+def uncertain_messages(session: Session, limit: int = 100) -> list[OutboxMessage]:
+    """Messages whose sending was interrupted, waiting for a person's decision (newest first)."""
+    return list(session.scalars(select(OutboxMessage).where(OutboxMessage.state == MessageState.UNCERTAIN)
+                                .order_by(OutboxMessage.id.desc()).limit(limit)))  # fmt: skip
+
+
+def resend_uncertain(session: Session, user: User, ids: Sequence[int], *, now: dt.datetime) -> list[int]:
+    """Send interrupted messages again, with their own Message-ID (provincial administrator; audited).
+    Clearing the claim token means the interrupted claim can no longer record anything."""
+    require_run_jobs(user)
+    done = session.execute(
+        update(OutboxMessage).where(OutboxMessage.id.in_(list(ids)), OutboxMessage.state == MessageState.UNCERTAIN)
+        .values(state=MessageState.PENDING, attempts=0, next_attempt_at=now, claim_token=None)
+        .returning(OutboxMessage.id, OutboxMessage.message_id).execution_options(synchronize_session=False)
+    )  # fmt: skip
+    rows = sorted((row.id, row.message_id) for row in done)
+    if rows:
+        audit.record(session, "resend_uncertain", "outbox", ",".join(str(i) for i, _m in rows)[:60],
+                     summary=f"重新发送{len(rows)}条状态不明的消息（沿用原 Message-ID）",
+                     after={"ids": [i for i, _m in rows], "message_ids": [m for _i, m in rows]})  # fmt: skip
+    return [i for i, _m in rows]
+
+
+def mark_delivered(session: Session, user: User, ids: Sequence[int], *, now: dt.datetime) -> list[int]:
+    """Record interrupted messages as delivered after checking with the recipient (provincial
+    administrator; audited). ``sent_at`` is when the interrupted attempt began."""
+    require_run_jobs(user)
+    done = session.execute(
+        update(OutboxMessage).where(OutboxMessage.id.in_(list(ids)), OutboxMessage.state == MessageState.UNCERTAIN)
+        .values(state=MessageState.SENT, sent_at=func.coalesce(OutboxMessage.claimed_at, now), claim_token=None)
+        .returning(OutboxMessage.id).execution_options(synchronize_session=False)
+    )  # fmt: skip
+    marked = sorted(row.id for row in done)
+    if marked:
+        audit.record(session, "mark_delivered", "outbox", ",".join(map(str, marked))[:60],
+                     summary=f"确认{len(marked)}条状态不明的消息已送达", after={"ids": marked})  # fmt: skip
+    return marked

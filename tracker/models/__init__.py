@@ -37,6 +37,7 @@ from tracker.models.jobs import (
     OutboxMessage,
     Recipient,
     RunState,
+    SchedulerProcess,
 )
 from tracker.models.library import Certifier, EmissionFactor, ProductBenchmark
 from tracker.models.lifecycle import (
@@ -112,6 +113,7 @@ __all__ = [
     "Recipient",
     "Role",
     "RunState",
+    "SchedulerProcess",
     "Severity",
     "Task",
     "TaskProgress",

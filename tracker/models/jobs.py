@@ -50,7 +50,9 @@ class JobRun(Base):
     trigger: Mapped[code_str]  # scheduled, manual
     worker: Mapped[str] = mapped_column(String(200))  # host and process that holds or held the run
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    heartbeat_at: Mapped[dt.datetime] = mapped_column(default=utcnow)  # a long run says it is alive
+    # The holding process says it is alive every ~15 s (tracker.job_runs.KeepAlive); a run whose
+    # heartbeat is older than two minutes lost its process and is taken over by the next scheduler.
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None]
     reason: Mapped[str | None] = mapped_column(Text)  # why it was skipped; what it did
     error: Mapped[str | None] = mapped_column(Text)  # the last failure's text
@@ -61,12 +63,18 @@ class MessageState(StrEnum):
     SENDING = "sending"  # claimed by a deliverer
     SENT = "sent"
     FAILED = "failed"  # every attempt failed: shown on the jobs page and in the next run's report
+    # 状态不明: its deliverer died while it was "sending" (the far side may or may not have it). Never
+    # sent again by itself: the provincial administrator resends it (same Message-ID) or marks it delivered.
+    UNCERTAIN = "uncertain"
 
 
 class OutboxMessage(Base):
     """One message to one recipient, written before anything is sent. ``key`` (job, period, what,
     recipient) is unique, so a rerun of a job cannot queue the same message twice; delivery claims a
-    message by a conditional update, so two deliverers cannot both send it."""
+    message by a conditional update, so two deliverers cannot both send it. ``message_id`` is made
+    once, when queued, and goes with every attempt (the e-mail's Message-ID header, the webhook's
+    Idempotency-Key), so a receiver can tell a second copy from a new message. The claim (who, when,
+    a token) lets only that claim record the outcome; one that expired is ``uncertain``."""
 
     __tablename__ = "outbox"
 
@@ -85,6 +93,24 @@ class OutboxMessage(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[dt.datetime | None]
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)  # <uuid@cfp-pilot-tracker>
+    claimed_by: Mapped[str | None] = mapped_column(String(200))  # host:pid of the last claim
+    claimed_at: Mapped[dt.datetime | None]
+    claim_token: Mapped[str | None] = mapped_column(String(32))  # the claim's; a person's decision clears it
+
+
+class SchedulerProcess(Base):
+    """One start of ``tracker scheduler``: the process writes ``last_beat`` every ~15 s, so the jobs
+    page can say whether a scheduler is alive (and which host and process it is). Not ``Audited``:
+    it is the process's own record."""
+
+    __tablename__ = "scheduler_processes"
+
+    id: Mapped[intpk]
+    host: Mapped[str] = mapped_column(String(200))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_beat: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
 class Audience(StrEnum):
