@@ -58,7 +58,11 @@ def guarded_layout(action: Action) -> Callable[[Callable[..., Any]], Callable[..
 
 
 @contextmanager
-def db_session() -> Iterator[TrackerSession]:
-    """A transaction for this request, with the current user as the audit actor."""
-    with transaction(current_app.config["TRACKER_SESSION_FACTORY"], actor=current_user()) as session:
+def db_session(*, read_only: bool = False) -> Iterator[TrackerSession]:
+    """A transaction for this request, with the current user as the audit actor.
+
+    ``read_only=True`` for what only reads (see tracker.db.transaction): it never waits for writers.
+    """
+    factory = current_app.config["TRACKER_SESSION_FACTORY"]
+    with transaction(factory, actor=current_user(), read_only=read_only) as session:
         yield session

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
-from flask import Flask, current_app, jsonify
+from flask import Flask, current_app, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
@@ -239,7 +239,10 @@ def _user() -> User:
 
 @contextmanager
 def _session() -> Iterator[TrackerSession]:
-    with transaction(current_app.config["TRACKER_SESSION_FACTORY"], actor=current_user()) as session:
+    """The request's transaction: read-only for GET (never waits for writers), else a write."""
+    factory = current_app.config["TRACKER_SESSION_FACTORY"]
+    read_only = request.method in ("GET", "HEAD")
+    with transaction(factory, actor=current_user(), read_only=read_only) as session:
         yield session
 
 

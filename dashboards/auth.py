@@ -101,7 +101,7 @@ def _make_guard(factory: sessionmaker[TrackerSession]) -> Callable[[], Any]:
             return _api_guard(factory)
         token = session.get("token")
         if token:
-            with transaction(factory) as db:
+            with transaction(factory, read_only=True) as db:
                 g.user = accounts.user_for_session(db, token)
         if g.get("user") is not None or request.endpoint in PUBLIC_ENDPOINTS:
             return None
@@ -128,8 +128,12 @@ def _api_guard(factory: sessionmaker[TrackerSession]) -> Any:
         return response
     scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token.strip():
-        with transaction(factory) as db:
-            g.user = accounts.user_for_api_token(db, token.strip())
+        with transaction(factory, read_only=True) as db:
+            row = accounts.find_api_token(db, token.strip())
+            g.user = row.user if row is not None else None
+        if row is not None and accounts.token_use_is_stale(row):
+            with transaction(factory) as db:  # a write at most once a minute per token
+                accounts.mark_api_token_used(db, row.id)
     if g.get("user") is not None:
         return None
     response = jsonify(
@@ -150,11 +154,13 @@ def _make_login(
         _check_csrf()
         username = request.form.get("username", "")
         refused: accounts.LoginRefused | None = None
+        password = request.form.get("password", "")
+        # The slow part (argon2) runs in a read-only transaction, so logins do not hold the write lock.
+        with transaction(factory, read_only=True) as db:
+            checked = accounts.check_password(db, username, password)
         with transaction(factory, actor="anonymous") as db:
             try:
-                user = accounts.authenticate(
-                    db, username, request.form.get("password", ""), client_ip(), limits
-                )
+                user = accounts.authenticate(db, username, password, client_ip(), limits, checked=checked)
             except accounts.LoginRefused as error:
                 # Committed, not rolled back: the failed attempt must count towards the limit.
                 refused = error

@@ -6,8 +6,10 @@ from typing import Any
 
 from dash.exceptions import DependencyException
 from flask import Flask, Response, current_app, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError, NotFound
+from sqlalchemy.exc import DBAPIError
+from werkzeug.exceptions import Conflict, HTTPException, InternalServerError, NotFound, ServiceUnavailable
 
+from tracker.db import is_contention, is_unique_violation
 from tracker.i18n import N_, _, translated
 
 TITLES = {
@@ -16,13 +18,17 @@ TITLES = {
     404: N_("页面不存在"),
     405: N_("不支持的请求方式"),
     413: N_("上传内容过大"),
+    409: N_("数据已变化"),
     429: N_("请求过于频繁"),
     500: N_("服务器内部错误"),
+    503: N_("系统繁忙"),
 }
 MESSAGES = {
     404: N_("您访问的页面不存在，请检查网址。"),
     405: N_("此地址不接受这种请求方式。"),
+    409: N_("同一数据刚被他人同时修改，您的操作未保存。请刷新后重试。"),
     500: N_("处理请求时出错，已记录日志。请稍后重试或联系管理员。"),
+    503: N_("系统正忙，您的操作未保存，请稍后重试。"),
 }
 
 
@@ -35,6 +41,22 @@ def _render(error: HTTPException) -> Any:
         response.status_code = code
         return response
     return render_template("error.html", title=title, message=message), code
+
+
+def _database_error(error: DBAPIError) -> Any:
+    """Lock and serialization conflicts are the server being busy (503, try again); two requests
+    inserting the same key at once is a conflict (409). The transaction was rolled back: nothing
+    was changed. Anything else is a crash."""
+    if is_contention(error):
+        current_app.logger.warning("database busy on %s %s: %s", request.method, request.path, error.orig)
+        response = _render(ServiceUnavailable())
+        response = response if isinstance(response, Response) else current_app.make_response(response)
+        response.headers["Retry-After"] = "2"
+        return response
+    if is_unique_violation(error):
+        current_app.logger.warning("concurrent insert on %s %s: %s", request.method, request.path, error.orig)
+        return _render(Conflict())
+    return _crash(error)
 
 
 def _crash(error: Exception) -> Any:
@@ -55,5 +77,6 @@ def install_error_pages(server: Flask) -> None:
     server.register_error_handler(HTTPException, _render)
     # Dash raises this for a component-suite file it does not serve: that is a 404, not a crash.
     server.register_error_handler(DependencyException, lambda _error: _render(NotFound()))
+    server.register_error_handler(DBAPIError, _database_error)
     server.register_error_handler(Exception, _crash)
     server.after_request(_security_headers)

@@ -178,15 +178,38 @@ def revoke_api_tokens(session: Session, user: User) -> int:
 
 def user_for_api_token(session: Session, token: str) -> User | None:
     """The active user behind an API token, or None. Marks the token used (at most once a minute)."""
+    row = find_api_token(session, token)
+    if row is None:
+        return None
+    if token_use_is_stale(row):
+        row.last_used_at = utcnow()
+    return row.user
+
+
+def find_api_token(session: Session, token: str) -> ApiToken | None:
+    """The live token row (its account active), or None; reads only."""
     if not token.startswith(API_TOKEN_PREFIX) or len(token) > 128 or not token.isascii():
         return None
     row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _token_hash(token))).first()
     if row is None or row.revoked_at is not None or not row.user.is_active:
         return None
+    return row
+
+
+def token_use_is_stale(row: ApiToken) -> bool:
+    """Whether the token's last use is unrecorded or over a minute old (worth a write)."""
+    return row.last_used_at is None or utcnow() - row.last_used_at > dt.timedelta(minutes=1)
+
+
+def mark_api_token_used(session: Session, token_id: int) -> None:
+    """Record a token's use; a conditional update, so concurrent requests write it once a minute."""
     now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at > dt.timedelta(minutes=1):
-        row.last_used_at = now
-    return row.user
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token_id)
+        .where((ApiToken.last_used_at.is_(None)) | (ApiToken.last_used_at < now - dt.timedelta(minutes=1)))
+        .values(last_used_at=now)
+    )
 
 
 def revoke_sessions(session: Session, user: User) -> None:
@@ -210,13 +233,47 @@ def _recent_failures(
     )
 
 
+@dataclass(frozen=True)
+class PasswordCheck:
+    """The outcome of verifying a password against the stored hash (the slow, argon2 part of a login)."""
+
+    username: str
+    password_hash: str | None  # the hash it was checked against; None: no such account
+    ok: bool
+
+
+def _login_name(username: str) -> str:
+    return username.replace("\x00", "").strip()[:64]
+
+
+def check_password(session: Session, username: str, password: str) -> PasswordCheck:
+    """Verify a password; reads only, so it can run outside the write transaction of the login.
+
+    An unknown name is verified against a dummy hash, so both paths take the same time.
+    """
+    username = _login_name(username)
+    stored = session.scalar(select(User.password_hash).where(User.username == username))
+    ok = _verify(stored or _DUMMY_HASH, password) and stored is not None
+    return PasswordCheck(username, stored, ok)
+
+
 def authenticate(
-    session: Session, username: str, password: str, ip: str, limits: LoginLimits = LoginLimits()
+    session: Session,
+    username: str,
+    password: str,
+    ip: str,
+    limits: LoginLimits = LoginLimits(),
+    *,
+    checked: PasswordCheck | None = None,
 ) -> User:
-    """Check a login; every attempt is recorded, and too many recent failures refuse even a good one."""
+    """Check a login; every attempt is recorded, and too many recent failures refuse even a good one.
+
+    ``checked`` is the password verified beforehand (``check_password``, in a read-only transaction);
+    it counts only if the stored hash is still the one it was verified against.
+    """
     now = utcnow()
     since = now - dt.timedelta(minutes=limits.window_minutes)
-    username = username.replace("\x00", "").strip()[:64]
+    username = _login_name(username)
     if (
         _recent_failures(session, LoginAttempt.username, username, since) >= limits.max_failures
         or _recent_failures(session, LoginAttempt.ip, ip, since) >= limits.max_failures * 4
@@ -227,7 +284,10 @@ def authenticate(
             f"Too many failed logins; try again in {limits.window_minutes} minutes",
         )
     user = session.scalars(select(User).where(User.username == username)).first()
-    ok = _verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+    current_hash = user.password_hash if user else None
+    if checked is None or checked.username != username or checked.password_hash != current_hash:
+        checked = PasswordCheck(username, current_hash, _verify(current_hash or _DUMMY_HASH, password))
+    ok = checked.ok and user is not None
     session.add(LoginAttempt(username=username, ip=ip, at=now, succeeded=ok and user.is_active))  # type: ignore[union-attr]
     if not ok or user is None:
         raise LoginRefused("用户名或密码错误", "Wrong user name or password", known_user=user is not None)

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from sqlalchemy import DateTime, Engine, MetaData, Numeric, String, create_engine, event
 from sqlalchemy.engine import Dialect, make_url
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -79,7 +80,20 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A write transaction takes the write lock at its start and waits for it up to the busy
+        # timeout. Begun deferred, a transaction that has read and then writes must upgrade its lock;
+        # when another writer committed in between, SQLite refuses the upgrade at once ("database is
+        # locked") without waiting. Read-only transactions stay deferred: in WAL mode they never wait
+        # for writers, nor block them.
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+READ_ONLY = "tracker_read_only"  # execution option and session.info key of a read-only transaction
+
+
+class ReadOnlyTransactionError(RuntimeError):
+    """Code that declared its transaction read-only tried to change data (a programming error)."""
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -102,14 +116,33 @@ def make_session_factory(bind: Engine) -> sessionmaker[TrackerSession]:
     return sessionmaker(bind=bind, class_=TrackerSession, expire_on_commit=False)
 
 
+@event.listens_for(TrackerSession, "before_flush")
+def _refuse_writes_when_read_only(session: Session, _context: Any, _instances: Any) -> None:
+    if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
+        raise ReadOnlyTransactionError("a read-only transaction tried to change data")
+
+
+@event.listens_for(TrackerSession, "do_orm_execute")
+def _refuse_statements_when_read_only(state: Any) -> None:
+    if state.session.info.get(READ_ONLY) and (state.is_insert or state.is_update or state.is_delete):
+        raise ReadOnlyTransactionError("a read-only transaction tried to change data")
+
+
 @contextmanager
-def transaction(factory: sessionmaker[TrackerSession], actor: Any = None) -> Iterator[TrackerSession]:
+def transaction(
+    factory: sessionmaker[TrackerSession], actor: Any = None, *, read_only: bool = False
+) -> Iterator[TrackerSession]:
     """Open a session at an edge (request, callback, command, job): commit on success, else roll back.
 
-    ``actor`` is the user the audit trail names for every change made in this session.
+    ``actor`` is the user the audit trail names for every change made in this session. A write
+    transaction (the default) takes SQLite's write lock when it begins, so concurrent writers queue
+    up to the busy timeout instead of failing. ``read_only=True`` is for requests that only read
+    (page loads, lists, figures): on SQLite they begin deferred and run beside the writers; any
+    change they attempt is refused (``ReadOnlyTransactionError``) on every backend.
     """
-    session = factory()
+    session = factory(execution_options={READ_ONLY: True}) if read_only else factory()
     session.info["actor"] = actor
+    session.info[READ_ONLY] = read_only
     try:
         yield session
         session.commit()
@@ -118,3 +151,29 @@ def transaction(factory: sessionmaker[TrackerSession], actor: Any = None) -> Ite
         raise
     finally:
         session.close()
+
+
+# SQLSTATEs of PostgreSQL's lock and serialization conflicts: serialization_failure, deadlock_detected,
+# lock_not_available. Trying again later succeeds; they are the server being busy, not bad input.
+_CONTENTION_SQLSTATES = {"40001", "40P01", "55P03"}
+
+
+def _sqlstate(error: DBAPIError) -> str | None:
+    return getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+
+
+def is_contention(error: BaseException) -> bool:
+    """A lock or serialization conflict (SQLite busy past its timeout, a PostgreSQL deadlock…)."""
+    if not isinstance(error, OperationalError | DBAPIError):
+        return False
+    if _sqlstate(error) in _CONTENTION_SQLSTATES:
+        return True
+    text = str(error.orig).lower()
+    return "database is locked" in text or "database table is locked" in text or "database is busy" in text
+
+
+def is_unique_violation(error: BaseException) -> bool:
+    """Two requests inserted the same key at once (PostgreSQL 23505, SQLite's UNIQUE constraint)."""
+    if not isinstance(error, IntegrityError):
+        return False
+    return _sqlstate(error) == "23505" or "unique constraint failed" in str(error.orig).lower()

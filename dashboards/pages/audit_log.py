@@ -112,7 +112,7 @@ def page_of_events(user: User, request: Any, tz: dt.tzinfo) -> dict[str, Any]:
         raise PreventUpdate
     oldest_first = bool(sort) and sort[0].get("sort") == "asc"
     stmt = _filtered(visible_audit_events(user), request.get("filterModel"))
-    with db_session() as session:
+    with db_session(read_only=True) as session:
         total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         order = AuditEvent.id.asc() if oldest_first else AuditEvent.id.desc()
         events = session.scalars(stmt.order_by(order).offset(start).limit(end - start)).all()

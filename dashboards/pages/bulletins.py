@@ -65,7 +65,7 @@ def bulletin_rows(session: Any, user: User) -> list[dict[str, Any]]:
 
 @guarded_layout(REQUIRED_ACTION)
 def layout(user: User, **_query: Any) -> Any:
-    with db_session() as session:
+    with db_session(read_only=True) as session:
         rows = bulletin_rows(session, user)
     columns = [{"field": "number", "headerName": _("期号"), "width": 90},
                {"field": "kind", "headerName": _("类型"), "width": 90},

@@ -120,7 +120,7 @@ def layout(user: User, city: Any = None, **_query: Any) -> Any:
     settings = current_app.config["TRACKER_SETTINGS"]
     today = local_today(settings.timezone)
     period: Period = reporting_period(today, settings.reporting)
-    with db_session() as session:
+    with db_session(read_only=True) as session:
         chosen = workspace_city(session, user, city)
         if chosen is None:
             return html.Div([html.H2(_(NAME), className="h4"), _city_choice(session, user)])

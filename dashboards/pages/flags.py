@@ -168,7 +168,7 @@ def layout(user: User, id: Any = None, **query: Any) -> Any:
     }
     grid.getRowId = ROW_ID
     focus = int(id) if isinstance(id, str) and id.isdigit() and len(id) < 10 else None
-    with db_session() as session:
+    with db_session(read_only=True) as session:
         filters = _filter_row(session, user, query)
     return html.Div([
         html.H2(_("风险线索核查"), className="h4"),
@@ -206,7 +206,7 @@ def _filters(filter_values: tuple[Any, ...]) -> FlagFilters:
 
 
 def _rows_for(user: User, filter_values: tuple[Any, ...], limit: int) -> list[dict[str, Any]]:
-    with db_session() as session:
+    with db_session(read_only=True) as session:
         return [_row(line) for line in flag_queue(session, user, _filters(filter_values), limit)]
 
 
@@ -399,7 +399,7 @@ def register_callbacks(app: Dash) -> None:
             page += {PREVIOUS: -1, NEXT: 1}.get(ctx.triggered_id, 0)
         else:  # a malformed page (a hand-made request): the first, then moved
             page = {NEXT: 1}.get(ctx.triggered_id, 0)
-        with db_session() as session:
+        with db_session(read_only=True) as session:
             total = flag_count(session, user, filters)
             pages = max(1, -(-total // SHOWN))
             page = min(max(page, 0), pages - 1)
@@ -419,7 +419,7 @@ def register_callbacks(app: Dash) -> None:
     def show(rows: Any, _refresh: Any, focus: Any, current: Any) -> tuple[Any, ...]:
         user = request_user(Action.VIEW)
         flag_id = selected_id(rows) if ctx.triggered_id == GRID else _flag_id(current) or _flag_id(focus)
-        with db_session() as session:
+        with db_session(read_only=True) as session:
             detail = flag_detail(session, user, flag_id)
             if detail is None:
                 raise PreventUpdate  # another city's flag or none: nothing, as for a missing one

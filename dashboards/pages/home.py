@@ -73,7 +73,7 @@ def _filter_row(options: dict[str, list[dict[str, Any]]], chosen: dict[str, list
 
 @guarded_layout(REQUIRED_ACTION)
 def layout(user: User, **query: Any) -> Any:
-    with db_session() as session:
+    with db_session(read_only=True) as session:
         options = filter_options(session, user)
     today = local_today(_settings().timezone)
     graph = {"config": GRAPH_CONFIG, "style": {"height": "360px"}}
@@ -270,7 +270,7 @@ def _contents(user: User, values: Sequence[Any]) -> tuple[Any, ...]:
     settings = _settings()
     today = local_today(settings.timezone)
     query = query_string({key: list(getattr(filters, key)) for key in PARAMETERS})
-    with db_session() as session:
+    with db_session(read_only=True) as session:
 
         def compute() -> tuple[Any, ...]:
             data = overview(session, user, filters, on=today, period=reporting_period(today, settings.reporting),

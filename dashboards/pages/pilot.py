@@ -287,7 +287,7 @@ def layout(user: User, id: Any = None, on: Any = None, **_query: Any) -> Any:
     today = local_today(settings.timezone)
     day = _on(on, today)
     thresholds = thresholds_from(settings)
-    with db_session() as session:
+    with db_session(read_only=True) as session:
         pilot = find_visible_pilot(session, user, int(id) if str(id or "").isdigit() else None)
         if pilot is None:
             return dbc.Alert(_("试点不存在或不在您的权限范围内。"), color="warning", className="mt-4")

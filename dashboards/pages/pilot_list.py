@@ -176,7 +176,7 @@ def register_callbacks(app: Dash) -> None:
     @app.callback(Output(GRID, "rowData"), Input(SCOPE, "value"), Input(REFRESH, "data"))
     def load_list(scope: Any, _refresh: Any) -> list[dict[str, Any]]:
         user = request_user(Action.VIEW)
-        with db_session() as session:
+        with db_session(read_only=True) as session:
             return with_row_ids(_rows(session, user, scope))
 
     @app.callback(
@@ -188,7 +188,7 @@ def register_callbacks(app: Dash) -> None:
     def show_pilot(rows: Any, _refresh: Any) -> tuple[Any, ...]:
         user = request_user(Action.VIEW)
         pilot_id = selected_id(rows)
-        with db_session() as session:
+        with db_session(read_only=True) as session:
             pilot = visible_row(session, user, Pilot, pilot_id)
             allowed = {s.key for s in allowed_pilot_steps(user, pilot)}
             tasks = [{"id": t.id, "number": t.number, "title": t.title, "weight": float(t.weight),

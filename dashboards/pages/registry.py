@@ -73,7 +73,7 @@ def _filter_row(options: dict[str, list[dict[str, Any]]], chosen: dict[str, list
 
 @guarded_layout(REQUIRED_ACTION)
 def layout(user: User, **query: Any) -> Any:
-    with db_session() as session:
+    with db_session(read_only=True) as session:
         options = filter_options(session, user)
     today = local_today(current_app.config["TRACKER_SETTINGS"].timezone)
     return html.Div([
@@ -91,7 +91,7 @@ def _rows_for(filter_values: tuple[Any, ...]) -> list[dict[str, Any]]:
     user = request_user(Action.VIEW)
     filters = RegistryFilters.from_inputs(**dict(zip(FILTERS, filter_values, strict=True)))
     today = local_today(current_app.config["TRACKER_SETTINGS"].timezone)
-    with db_session() as session:
+    with db_session(read_only=True) as session:
         return registry_rows(session, user, filters, today)
 
 

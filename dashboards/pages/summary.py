@@ -111,7 +111,7 @@ def _subtitle(data: BulletinData) -> str:
 
 @guarded_layout(REQUIRED_ACTION)
 def layout(user: User, **_query: Any) -> Any:
-    with db_session() as session:
+    with db_session(read_only=True) as session:
         data = summary_data(session, user)
         latest = _latest_bulletin(session, user)
     h = data.headline

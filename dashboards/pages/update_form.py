@@ -149,7 +149,7 @@ def layout(user: User, pilot: Any = None, period: Any = None, **_query: Any) -> 
         )
     except TrackerError as error:
         return dbc.Alert(message_of(error), color="warning", className="mt-4")
-    with db_session() as session:
+    with db_session(read_only=True) as session:
         row = find_visible_pilot(session, user, int(pilot) if str(pilot or "").isdigit() else None)
         if row is None:
             return dbc.Alert(_("试点不存在或不在您的权限范围内。"), color="warning", className="mt-4")

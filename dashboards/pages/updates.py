@@ -218,7 +218,7 @@ def register_callbacks(app: Dash) -> None:
     def load(period_value: Any, _refresh: Any) -> tuple[Any, Any]:
         user = request_user(Action.VIEW)
         period = _period(period_value)
-        with db_session() as session:
+        with db_session(read_only=True) as session:
             return with_row_ids(_rows(session, user, period)), _completeness_table(session, user, period)
 
     @app.callback(Output(DETAIL, "children"), Input(GRID, "selectedRows"), Input(REFRESH, "data"),
@@ -226,7 +226,7 @@ def register_callbacks(app: Dash) -> None:
     def show(rows: Any, _refresh: Any, period_value: Any) -> Any:
         user = request_user(Action.VIEW)
         update_id = selected_id(rows)
-        with db_session() as session:
+        with db_session(read_only=True) as session:
             if update_id < 0:
                 pilot = visible_row(session, user, Pilot, -update_id)
                 return dbc.Alert(

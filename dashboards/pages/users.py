@@ -24,7 +24,7 @@ REQUIRED_ACTION = Action.MANAGE_USERS
 @guarded_layout(REQUIRED_ACTION)
 def layout(user: User, **_query: Any) -> Any:
     tz = current_app.config["TRACKER_SETTINGS"].timezone
-    with db_session() as session:
+    with db_session(read_only=True) as session:
         users = session.scalars(manageable_users(user).options(joinedload(User.city)).order_by(User.id)).all()
         rows = [{
             "username": u.username, "display_name": u.display_name, "role": label(u.role),
