@@ -14,9 +14,14 @@ ensure_venv() {
   fi
   stamp="$VENV/.installed-$(sha256sum "$ROOT/pyproject.toml" | cut -c1-16)-$extras"
   if [ ! -f "$stamp" ]; then
-    say "安装依赖 / installing Python packages ($extras)"
-    "$VENV/bin/python" -m pip install --quiet --upgrade pip
-    "$VENV/bin/python" -m pip install --quiet -e "$ROOT$extras"
+    say "安装依赖（首次约需一两分钟）/ installing Python packages ($extras; a minute or two the first time)"
+    # pip's own lines (Collecting…, Downloading… with a bar, Installing…) show the progress.
+    if ! { "$VENV/bin/python" -m pip install --disable-pip-version-check --quiet --upgrade pip \
+           && "$VENV/bin/python" -m pip install --disable-pip-version-check --progress-bar on -e "$ROOT$extras"; } \
+         2>&1 | { grep -v '^Requirement already satisfied' || true; }; then
+      echo "安装失败（见上方 pip 的输出）/ pip install failed (see pip's output above)" >&2
+      exit 1
+    fi
     rm -f "$VENV"/.installed-*
     touch "$stamp"
   fi
@@ -24,6 +29,19 @@ ensure_venv() {
 
 as_root() {
   if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+ensure_cjk_font() {
+  # The bulletin's leadership PDF embeds Noto Sans CJK (Debian fonts-noto-cjk, SIL OFL 1.1).
+  if dpkg -s fonts-noto-cjk >/dev/null 2>&1; then return; fi
+  if [ "$(id -u)" != 0 ] && ! command -v sudo >/dev/null 2>&1; then
+    echo "未安装中文字体 fonts-noto-cjk：通报 PDF 将无法生成（Excel 不受影响）/ fonts-noto-cjk is missing: bulletin PDFs cannot be built (Excel files can)" >&2
+    return
+  fi
+  say "安装中文字体 / installing fonts-noto-cjk (for the bulletin PDF)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq fonts-noto-cjk >/dev/null \
+    || echo "中文字体安装失败：通报 PDF 将无法生成 / could not install fonts-noto-cjk: bulletin PDFs cannot be built" >&2
 }
 
 ensure_browser() {
