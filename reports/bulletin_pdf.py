@@ -3,12 +3,15 @@
 The font is Noto Sans CJK SC from the system (Debian/Ubuntu package ``fonts-noto-cjk``, SIL Open
 Font License 1.1): an OpenType collection with CFF outlines, which fpdf2 (≥2.8) reads from the
 collection and embeds as a subset (/FontFile3), so the PDF shows and copies the same text on any
-reader, with no font installed there. Nothing is shipped in this repository; a server without the
-package is told which to install.
+reader, with no font installed there. Nothing is shipped in this repository. On a server without the
+package the summary degrades instead of failing its bulletin: a one-page PDF in a built-in Latin font
+with the headline figures and a notice to install the package (and a warning in the log, in Chinese
+and English, the same one ``missing_font()`` gives).
 """
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,7 +21,6 @@ from fpdf.fonts import FontFace
 
 from reports.bulletin import summary_sentence
 from tracker.bulletin_data import BulletinData
-from tracker.errors import TrackerError
 from tracker.labels import format_date_zh
 from tracker.progress import ProgressStatus
 
@@ -26,15 +28,30 @@ NOTO_DIR = Path("/usr/share/fonts/opentype/noto")
 SIMPLIFIED_CHINESE = 2  # the SC face inside the Noto Sans CJK collections (JP, KR, SC, TC, HK, …)
 FONTS = {"": NOTO_DIR / "NotoSansCJK-Regular.ttc", "B": NOTO_DIR / "NotoSansCJK-Bold.ttc"}
 FAMILY = "NotoSansSC"
+log = logging.getLogger("tracker.reports")
 STATUS_COLOURS = {  # the workbook's traffic lights
     ProgressStatus.SERIOUSLY_BEHIND: (248, 203, 173),
     ProgressStatus.BEHIND: (255, 235, 156),
 }
 
 
+def missing_font() -> tuple[str, str] | None:
+    """Why the summary cannot be set in Chinese (Chinese, English), or None when the fonts are there."""
+    for path in FONTS.values():
+        if not path.exists():
+            return (f"缺少中文字体 {path}，领导摘要 PDF 将只含英文数字摘要；请安装 fonts-noto-cjk",
+                    f"Chinese font {path} missing: the leadership PDF is reduced to a Latin-script "
+                    "summary of the figures; install the fonts-noto-cjk package")  # fmt: skip
+    return None
+
+
 def leadership_pdf(data: BulletinData) -> bytes:
     """The leadership summary: title, the situation in one paragraph, headline figures, and the
-    pilots needing attention."""
+    pilots needing attention (without the Chinese font: ``_without_chinese_font``)."""
+    missing = missing_font()
+    if missing is not None:
+        log.warning("%s / %s", *missing)
+        return _without_chinese_font(data)
     pdf = _document(data)
     _heading(pdf, data)
     _section(pdf, "一、总体情况")
@@ -53,9 +70,6 @@ def leadership_pdf(data: BulletinData) -> bytes:
 def _document(data: BulletinData) -> FPDF:
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     for style, path in FONTS.items():
-        if not path.exists():
-            raise TrackerError(f"缺少中文字体 {path}，请安装 fonts-noto-cjk",
-                               f"Chinese font {path} missing: install the fonts-noto-cjk package")  # fmt: skip
         pdf.add_font(FAMILY, style, str(path), collection_font_number=SIMPLIFIED_CHINESE)
     pdf.set_title(data.title)
     pdf.set_lang("zh-CN")
@@ -131,3 +145,38 @@ def _attention(pdf: FPDF, data: BulletinData) -> None:
                 row.cell(text, align="LEFT" if text == line.name else None)
             colour = STATUS_COLOURS.get(line.status)
             row.cell(line.status_zh, style=FontFace(fill_color=colour) if colour else None)
+
+
+def _without_chinese_font(data: BulletinData) -> bytes:
+    """The degraded summary: what a built-in font can print (the figures, in English) and why."""
+    h = data.headline
+    pdf = FPDF(orientation="portrait", unit="mm", format="A4")
+    pdf.set_title(f"Dispatch bulletin no. {data.number}, {data.period.label_en}: leadership summary")
+    pdf.set_creator("CFP Pilot Tracker")
+    pdf.set_margins(18, 16, 18)
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 14)
+    pdf.multi_cell(0, 8, f"Product carbon-footprint pilots: dispatch bulletin no. {data.number}, leadership summary",
+                   new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+    pdf.set_font("Helvetica", size=10)
+    pdf.cell(0, 6, f"Period: {data.period.label_en}. Progress as of {data.on.isoformat()}. "
+             f"Issued {data.issued_on.isoformat()}.", new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+    pdf.ln(3)
+    pdf.set_text_color(192, 0, 0)
+    pdf.multi_cell(0, 6, "This summary could not be set in Chinese: the server has no Chinese font "
+                   "(install the fonts-noto-cjk package, then download the summary again). "
+                   "The full bulletin is in the Excel files of the same issue.",
+                   new_x="LMARGIN", new_y="NEXT")  # fmt: skip
+    pdf.set_text_color(0, 0, 0)
+    pdf.ln(3)
+    figures = [
+        ("Pilots reporting", h.pilots), ("On track", h.by_progress[ProgressStatus.ON_TRACK]),
+        ("Behind (incl. seriously)", h.behind), ("Seriously behind", h.by_progress[ProgressStatus.SERIOUSLY_BEHIND]),
+        ("Average expected progress", _shown(h.expected, "%")), ("Average actual progress", _shown(h.actual, "%")),
+        ("Updates complete", _shown(h.completeness, "%")), ("Updates on time", _shown(h.timeliness, "%")),
+        ("Overdue milestones", h.overdue_milestones), ("Open risk flags", h.open_flags_total),
+    ]  # fmt: skip
+    for caption, value in figures:
+        pdf.cell(70, 7, caption)
+        pdf.cell(0, 7, str(value), new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

@@ -1,4 +1,6 @@
-"""The demo province: deterministic, fictitious, and shaped like a programme a year in."""
+"""The demo province: deterministic, fictitious, and shaped like a programme a year in, as of the
+reference day it is built on (today from tracker.clock: run with TRACKER_CLOCK_NOW set to try
+another day; tests/test_demo_days.py builds it on several)."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
+from tracker import clock
 from tracker.creditcode import validate_credit_code
-from tracker.demo import build_demo
+from tracker.demo import DEMO_TZ, build_demo, timeline
 from tracker.models import (
     City,
     Organisation,
@@ -27,7 +30,13 @@ from tracker.progress import ProgressStatus, load_progress
 
 
 @pytest.fixture(scope="module")
-def demo(engine):  # type: ignore[no-untyped-def]
+def day() -> dt.date:
+    """The reference day the module's demo is built on (and its figures are read on)."""
+    return clock.local_today(DEMO_TZ)
+
+
+@pytest.fixture(scope="module")
+def demo(engine, day):  # type: ignore[no-untyped-def]
     """One demo build for the module's read-only tests, rolled back at the end."""
     from sqlalchemy.orm import Session
 
@@ -36,7 +45,7 @@ def demo(engine):  # type: ignore[no-untyped-def]
     with engine.connect() as conn:
         outer = conn.begin()
         session: Session = TrackerSession(bind=conn, join_transaction_mode="create_savepoint")
-        build_demo(session)
+        build_demo(session, today=day)
         session.flush()
         yield session
         session.close()
@@ -54,11 +63,11 @@ def fingerprint(db) -> str:  # type: ignore[no-untyped-def]
     return hashlib.sha256(repr((rows, updates, work_plan)).encode()).hexdigest()
 
 
-def test_the_demo_is_deterministic(db) -> None:  # type: ignore[no-untyped-def]
+def test_the_demo_is_deterministic(db, day) -> None:  # type: ignore[no-untyped-def]
     prints = []
     for _ in range(2):
         nested = db.begin_nested()
-        build_demo(db)
+        build_demo(db, today=day)
         db.flush()
         prints.append(fingerprint(db))
         nested.rollback()
@@ -90,13 +99,13 @@ def test_quotas_hold_in_the_demo(demo) -> None:  # type: ignore[no-untyped-def]
     assert sum(p.category is PilotCategory.SERVICE for p in pilots) <= 2
 
 
-def test_twelve_months_of_history_and_every_progress_state(demo) -> None:  # type: ignore[no-untyped-def]
+def test_twelve_months_of_history_and_every_progress_state(demo, day) -> None:  # type: ignore[no-untyped-def]
     first, last = demo.execute(
         select(func.min(ProgressUpdate.period_start), func.max(ProgressUpdate.period_end))
     ).one()
-    assert (last - first).days >= 365
+    assert (last - first).days >= 365 and last == timeline(day).history_end < day
     ids = demo.scalars(select(Pilot.id)).all()
-    states = Counter(p.status for p in load_progress(demo, ids, dt.date(2026, 11, 24)).values())
+    states = Counter(p.status for p in load_progress(demo, ids, day).values())
     for state in (ProgressStatus.ON_TRACK, ProgressStatus.BEHIND, ProgressStatus.SERIOUSLY_BEHIND,
                   ProgressStatus.FINISHED):  # fmt: skip
         assert states[state] >= 2, states
@@ -108,19 +117,19 @@ def test_one_account_per_role_and_per_city(demo) -> None:  # type: ignore[no-unt
     assert len({u.city_id for u in users if u.role is Role.CITY_STAFF}) == 11
 
 
-def test_extended_pilots_have_a_later_end_and_withdrawn_ones_are_not_assessed(demo) -> None:  # type: ignore[no-untyped-def]
+def test_extended_pilots_have_a_later_end_and_withdrawn_ones_are_not_assessed(demo, day) -> None:  # type: ignore[no-untyped-def]
     from tracker.i18n import use_locale
     from tracker.registry import NOT_ASSESSED, RegistryFilters, registry_rows
 
     extended = demo.scalars(select(Pilot).where(Pilot.status == PilotStatus.EXTENDED)).all()
     assert extended and all((p.end_date - p.start_date).days > 366 for p in extended)
     admin = demo.scalars(select(User).where(User.role == Role.PROVINCE_ADMIN)).first()
-    rows = registry_rows(demo, admin, RegistryFilters(), dt.date(2026, 11, 24))
+    rows = registry_rows(demo, admin, RegistryFilters(), day)
     withdrawn = [r for r in rows if r["status"] == "已退出"]
     assert withdrawn and all(r["progress_status"] == NOT_ASSESSED and r["gap"] is None for r in withdrawn)
     assert all(r["progress_key"] is None for r in withdrawn)
     with use_locale("en"):  # the colour key is the stored status, whatever the language of the words
-        english = registry_rows(demo, admin, RegistryFilters(), dt.date(2026, 11, 24))
+        english = registry_rows(demo, admin, RegistryFilters(), day)
     assert [r["progress_key"] for r in english] == [r["progress_key"] for r in rows]
     assert {r["progress_key"] for r in rows} >= {"behind", "seriously_behind"}
     for row in rows:
@@ -136,23 +145,24 @@ def test_seed_data_is_not_credited_to_a_real_user(demo) -> None:  # type: ignore
     assert actors == {DEMO_ACTOR}
 
 
-def test_the_work_plan_has_every_state_in_october_and_drafts_in_november(demo) -> None:  # type: ignore[no-untyped-def]
-    from tracker.periods import Frequency, period_of
+def test_the_work_plan_has_every_state_in_the_last_reported_month_and_drafts_in_the_next(demo, day) -> None:  # type: ignore[no-untyped-def]
+    from tracker.periods import next_period
     from tracker.workplan import work_plan_completeness, work_plan_history, work_plan_lines
 
     admin = demo.scalars(select(User).where(User.role == Role.PROVINCE_ADMIN)).first()
-    october = work_plan_lines(demo, admin, period_of(dt.date(2026, 10, 1), Frequency.MONTHLY))
-    states = Counter(line.update.status if line.update else None for line in october)
+    last = timeline(day).history_period
+    reported = work_plan_lines(demo, admin, last)  # the month the demo's updates run to
+    states = Counter(line.update.status if line.update else None for line in reported)
     assert set(states) == {*UpdateStatus, None}, states
-    assert any(line.update and line.update.is_late for line in october)
+    assert any(line.update and line.update.is_late for line in reported)
     returned = next(
-        line.update for line in october if line.update and line.update.status is UpdateStatus.RETURNED
+        line.update for line in reported if line.update and line.update.status is UpdateStatus.RETURNED
     )
     assert returned.return_reason and [s.step for s in work_plan_history(demo, admin, returned)] == [
         "submit",
         "return",
     ]
-    line = work_plan_completeness(demo, admin, period_of(dt.date(2026, 10, 1), Frequency.MONTHLY))
+    line = work_plan_completeness(demo, admin, last)
     assert 0 < line.submitted < line.expected and line.on_time <= line.submitted
-    november = work_plan_lines(demo, admin, period_of(dt.date(2026, 11, 1), Frequency.MONTHLY))
-    assert {line.update.status for line in november if line.update} == {UpdateStatus.DRAFT}
+    following = work_plan_lines(demo, admin, next_period(last))
+    assert {line.update.status for line in following if line.update} == {UpdateStatus.DRAFT}

@@ -1,7 +1,11 @@
 """A deterministic demo province a year into the programme. Every unit is fictitious (名称含“示例”).
 
-The timeline is the real one (three batches in 2025); history runs to the October 2026 period.
-The same seed always gives the same database.
+The whole story is placed relative to one reference day (by default today, from tracker.clock): the
+last reporting period whose updates are all in (the history end), three batches starting 13, 10 and
+7 months before it, their deadlines, the claims' dates, the scans and the work plan's months. So the
+demo has the same shape on any day of the year: built on 1 December 2026 the batches are in 2025 and
+history runs to the October 2026 period. The same seed and reference day always give the same
+database.
 """
 
 from __future__ import annotations
@@ -11,11 +15,14 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.accounts import create_user
+from tracker.clock import local_today
 from tracker.creditcode import ALPHABET, check_character, organisation_check_character
 from tracker.demo_workplan import build_work_plan_demo
 from tracker.models import (
@@ -23,6 +30,7 @@ from tracker.models import (
     ApplicationStatus,
     Audience,
     Batch,
+    BatchDeadline,
     Channel,
     City,
     DeadlineException,
@@ -45,14 +53,25 @@ from tracker.models import (
     UpdateStatus,
     User,
 )
+from tracker.periods import Frequency, Period, period_of
 from tracker.progress import expected_task_progress
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 SEED = 20250630
-HISTORY_END = dt.date(2026, 10, 31)  # last reporting period with updates
 DEMO_PASSWORD = "Demo-2025-cfp"
 DEMO_ACTOR = "演示数据"
+DEMO_TZ = ZoneInfo("Asia/Shanghai")  # the reference day's zone when none is given
 EXTENSION_MONTHS = 3
-BATCH_STARTS = {1: dt.date(2025, 9, 1), 2: dt.date(2025, 12, 1), 3: dt.date(2026, 3, 1)}
+DUE_DAYS = 5  # an update is due on the 5th day after its period (tracker.periods.Reporting's default)
+LATEST_SUBMISSION = 6  # days after the due day: the latest a demo update comes in
+# Months from the first day of the history end's month to each batch's start; a batch's provincial
+# deadline is the last day two months before its start (as the real 2025 batches were).
+BATCH_START_MONTHS = {1: -13, 2: -10, 3: -7}
+DEADLINE_MONTHS = 2
+CLAIMS_START_MONTHS = -21  # tracker.claim_synth's claims are published from this month on
+CLAIM_SYNTH_EPOCH = dt.date(2025, 1, 1)  # … where claim_synth itself starts them
 # Products each city is known for (for plausible fictitious pilots).
 CITY_PRODUCTS = {
     "140100": ["钢铁", "电力", "陈醋"], "140200": ["煤炭", "电力"], "140300": ["煤炭", "电解铝"],
@@ -68,6 +87,60 @@ MILESTONES = [
     (9, "完成试点产品碳足迹核算报告", "核算报告（份）", "1"),
     (12, "取得产品碳标识认证或发布碳足迹信息", "认证/披露产品数", "1"),
 ]
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Every date of the demo, from its reference day (the day it is built as of)."""
+
+    today: dt.date
+
+    @property
+    def history_end(self) -> dt.date:
+        """The last day of the last month whose updates are all in: even the latest demo update
+        (``LATEST_SUBMISSION`` days after the due day) came before the reference day."""
+        end = self.today.replace(day=1) - dt.timedelta(days=1)
+        while end + dt.timedelta(days=DUE_DAYS + LATEST_SUBMISSION) >= self.today:
+            end = end.replace(day=1) - dt.timedelta(days=1)
+        return end
+
+    @property
+    def history_period(self) -> Period:
+        """The reporting period that ends on the history end (the demo's bulletin is for it)."""
+        return period_of(self.history_end, Frequency.MONTHLY)
+
+    def month(self, offset: int) -> dt.date:
+        """The first day of the month ``offset`` months from the history end's month."""
+        return add_months(self.history_end.replace(day=1), offset)
+
+    def batch_start(self, number: int) -> dt.date:
+        return self.month(BATCH_START_MONTHS[number])
+
+    def batch_deadline(self, number: int) -> dt.date:
+        return self.month(BATCH_START_MONTHS[number] - DEADLINE_MONTHS) - dt.timedelta(days=1)
+
+    @property
+    def exception_until(self) -> dt.date:
+        """Until when 长治 may still submit late batch-3 applications: the end of the second month
+        after the history end (after the reference day)."""
+        return self.month(3) - dt.timedelta(days=1)
+
+    @property
+    def scanned_at(self) -> dt.datetime:
+        """When the demo's checks ran: late on the evening before the reference day (local), after
+        every demo update came in."""
+        evening = dt.datetime.combine(self.today - dt.timedelta(days=1), dt.time(23, 30), DEMO_TZ)
+        return evening.astimezone(dt.UTC)
+
+    @property
+    def claims_shift(self) -> dt.timedelta:
+        """How far the synthetic claims' dates move so they stand where they should."""
+        return self.month(CLAIMS_START_MONTHS) - CLAIM_SYNTH_EPOCH
+
+
+def timeline(today: dt.date | None = None) -> Timeline:
+    """The demo's dates for ``today`` (default: today in Asia/Shanghai, from tracker.clock)."""
+    return Timeline(today or local_today(DEMO_TZ))
 
 
 @dataclass(frozen=True)
@@ -123,8 +196,10 @@ def month_periods(start: dt.date, last_end: dt.date) -> list[tuple[dt.date, dt.d
         first = add_months(first, 1)
 
 
-def build_demo(session: Session) -> list[DemoAccount]:
-    """Fill an initialised (catalogue-loaded) database with the demo province."""
+def build_demo(session: Session, today: dt.date | None = None) -> list[DemoAccount]:
+    """Fill an initialised (catalogue-loaded) database with the demo province as on ``today`` (the
+    reference day; default: today from tracker.clock)."""
+    when = timeline(today)
     rng = random.Random(SEED)
     cities = list(session.scalars(select(City).order_by(City.code)))
     accounts = demo_accounts(cities)
@@ -134,17 +209,39 @@ def build_demo(session: Session) -> list[DemoAccount]:
     caller = session.info.get("actor")
     session.info["actor"] = DEMO_ACTOR  # seed data is not anyone's work
     try:
-        _build_pilots(session, rng, cities)
-        _pending_applications(session, rng, cities)
-        build_work_plan_demo(session, random.Random(SEED + 1), DEMO_ACTOR)  # its own draws: pilots unchanged
-        _claims_and_flags(session, accounts)
+        _batches(session, when)
+        _build_pilots(session, rng, cities, when)
+        _pending_applications(session, rng, cities, when)
+        build_work_plan_demo(session, random.Random(SEED + 1), DEMO_ACTOR, when.history_end)  # own draws
+        _claims_and_flags(session, accounts, when)
         _recipients(session, accounts)
     finally:
         session.info["actor"] = caller
     return accounts
 
 
-def _claims_and_flags(session: Session, accounts: list[DemoAccount]) -> None:
+def _batches(session: Session, when: Timeline) -> None:
+    """The three batches' deadlines moved to their place before the batch starts; each city's own
+    deadline keeps its distance from the province's."""
+    for batch in session.scalars(select(Batch).where(Batch.number.in_(BATCH_START_MONTHS))):
+        moved = when.batch_deadline(batch.number) - batch.provincial_deadline
+        batch.provincial_deadline += moved
+        for row in session.scalars(select(BatchDeadline).where(BatchDeadline.batch_id == batch.id)):
+            row.deadline += moved
+    session.flush()
+
+
+def _shift_dates(frame: pd.DataFrame, by: dt.timedelta) -> pd.DataFrame:
+    """Every date column of the synthetic claims moved by ``by``."""
+    import pandas as pd
+
+    for column in frame.columns:
+        if pd.api.types.is_datetime64_any_dtype(frame[column]):
+            frame[column] = frame[column] + pd.Timedelta(by)
+    return frame
+
+
+def _claims_and_flags(session: Session, accounts: list[DemoAccount], when: Timeline) -> None:
     """Carbon-label claims (some by pilot companies, one in ten with a planted problem) imported by
     the provincial staff account, then both scans, so the flag queue has work in every city."""
     from tracker.claim_scan import scan_claims
@@ -152,7 +249,8 @@ def _claims_and_flags(session: Session, accounts: list[DemoAccount]) -> None:
     from tracker.claims import import_claims
     from tracker.consistency import scan_progress
 
-    frame = generate(360, seed=SEED, planted_share=0.1, companies=100, key_prefix="DEMO")
+    frame = _shift_dates(generate(360, seed=SEED, planted_share=0.1, companies=100, key_prefix="DEMO"),
+                         when.claims_shift)  # fmt: skip
     pilots = session.execute(
         select(Organisation.credit_code, Organisation.name, City.short_zh, Product.name_zh)
         .join(Pilot, Pilot.organisation_id == Organisation.id).join(City, City.id == Organisation.city_id)
@@ -170,7 +268,7 @@ def _claims_and_flags(session: Session, accounts: list[DemoAccount]) -> None:
     staff = next(a for a in accounts if a.role is Role.PROVINCE_STAFF)
     user = session.scalars(select(User).where(User.username == staff.username)).one()
     import_claims(session, user, to_csv(frame), "示例碳标识声明.csv")
-    now = dt.datetime.now(dt.UTC)
+    now = when.scanned_at
     scan_claims(session, now=now - dt.timedelta(days=7))
     # A week later the companies whose stages did not add up sent corrected totals: second versions,
     # and the rescan closes those flags by itself with a note.
@@ -209,7 +307,7 @@ def _recipients(session: Session, accounts: list[DemoAccount]) -> None:
     session.flush()
 
 
-def _build_pilots(session: Session, rng: random.Random, cities: list[City]) -> None:
+def _build_pilots(session: Session, rng: random.Random, cities: list[City], when: Timeline) -> None:
     products = {p.name_zh: p for p in session.scalars(select(Product))}
     batches = {b.number: b for b in session.scalars(select(Batch))}
     templates = list(session.scalars(select(TaskTemplate).order_by(TaskTemplate.number)))
@@ -228,14 +326,14 @@ def _build_pilots(session: Session, rng: random.Random, cities: list[City]) -> N
                                            selected)  # fmt: skip
                 if selected:
                     per_product[product_name] = per_product.get(product_name, 0) + 1
-                    _pilot(session, rng, application, templates, serial)
+                    _pilot(session, rng, application, templates, serial, when)
     for number, city_code in ((1, "140100"), (2, "140400")):
         city = next(c for c in cities if c.code == city_code)
         org = _organisation(session, rng, city, f"示例{city.short_zh}碳足迹技术服务中心{number:02d}",
                             OrganisationKind.INSTITUTION)  # fmt: skip
         application = _application(session, org, batches[number], PilotCategory.SERVICE, None, True)
         application.direct_to_province = True
-        _pilot(session, rng, application, templates, 100 + number)
+        _pilot(session, rng, application, templates, 100 + number, when)
 
 
 def _organisation(
@@ -274,9 +372,10 @@ def _application(
 
 
 def _pilot(
-    session: Session, rng: random.Random, application: Application, templates: list[TaskTemplate], serial: int
-) -> None:
-    start = BATCH_STARTS[application.batch.number]
+    session: Session, rng: random.Random, application: Application, templates: list[TaskTemplate], serial: int,
+    when: Timeline,
+) -> None:  # fmt: skip
+    start = when.batch_start(application.batch.number)
     end = add_months(start, 12) - dt.timedelta(days=1)
     pace = rng.choices(list(PACES), weights=[5, 3, 2, 2])[0]
     subject = application.product.name_zh if application.product else "专业化服务"
@@ -284,16 +383,16 @@ def _pilot(
         application=application, organisation=application.organisation, city_id=application.city_id,
         batch=application.batch, category=application.category, product=application.product,
         name=f"{application.organisation.name}{subject}碳足迹试点", start_date=start, end_date=end,
-        published_on=start - dt.timedelta(days=14), status=_pilot_status(rng, pace, end, serial),
+        published_on=start - dt.timedelta(days=14), status=_pilot_status(pace, end, serial, when),
     )  # fmt: skip
     session.add(pilot)
     tasks = _tasks(pilot, [t for t in templates if t.category == application.category], start)
     if pilot.status is PilotStatus.EXTENDED:
         _extend(pilot, tasks)
     session.add_all(tasks)
-    _milestones(session, pilot, tasks, pace, start)
+    _milestones(session, pilot, tasks, pace, start, when)
     session.flush()
-    _updates(session, rng, pilot, tasks, pace)
+    _updates(session, rng, pilot, tasks, pace, when)
 
 
 def _extend(pilot: Pilot, tasks: list[Task]) -> None:
@@ -305,10 +404,10 @@ def _extend(pilot: Pilot, tasks: list[Task]) -> None:
             task.planned_end = pilot.end_date
 
 
-def _pilot_status(rng: random.Random, pace: str, end: dt.date, serial: int) -> PilotStatus:
+def _pilot_status(pace: str, end: dt.date, serial: int, when: Timeline) -> PilotStatus:
     if serial % 17 == 0:
         return PilotStatus.WITHDRAWN
-    if end >= HISTORY_END:
+    if end >= when.history_end:
         return PilotStatus.IN_IMPLEMENTATION
     return PilotStatus.COMPLETED if pace in ("finished", "on_track") else PilotStatus.EXTENDED
 
@@ -325,19 +424,24 @@ def _tasks(pilot: Pilot, templates: list[TaskTemplate], start: dt.date) -> list[
     return tasks
 
 
-def _milestones(session: Session, pilot: Pilot, tasks: list[Task], pace: str, start: dt.date) -> None:
+def _milestones(
+    session: Session, pilot: Pilot, tasks: list[Task], pace: str, start: dt.date, when: Timeline
+) -> None:
     for index, (month, title, indicator, target) in enumerate(MILESTONES):
         due = add_months(start, month) - dt.timedelta(days=1)
         late_by = {"on_track": 0, "finished": 0, "behind": 30, "seriously_behind": 120}[pace]
         reached = due + dt.timedelta(days=late_by - 5)
         session.add(Milestone(
             pilot=pilot, task=tasks[min(index, len(tasks) - 1)], title=title, due_date=due, indicator=indicator,
-            target_value=target, achieved_on=reached if reached <= HISTORY_END else None,
+            target_value=target, achieved_on=reached if reached <= when.history_end else None,
         ))  # fmt: skip
 
 
-def _updates(session: Session, rng: random.Random, pilot: Pilot, tasks: list[Task], pace: str) -> None:
-    last_end = min(HISTORY_END, add_months(pilot.end_date, 2))
+def _updates(
+    session: Session, rng: random.Random, pilot: Pilot, tasks: list[Task], pace: str, when: Timeline
+) -> None:
+    # reports up to two months after its end month (an extension is granted after the end)
+    last_end = min(when.history_end, add_months(pilot.end_date.replace(day=1), 3) - dt.timedelta(days=1))
     reported = {task.id: Decimal(0) for task in tasks}
     periods = month_periods(pilot.start_date, last_end)
     if pilot.status is PilotStatus.WITHDRAWN:
@@ -345,12 +449,13 @@ def _updates(session: Session, rng: random.Random, pilot: Pilot, tasks: list[Tas
     if pilot.status in (PilotStatus.WITHDRAWN, PilotStatus.COMPLETED) and periods:
         pilot.closed_on = periods[-1][1] + dt.timedelta(days=1)  # it reported up to the day it closed
     for index, (period_start, period_end) in enumerate(periods):
-        newest = index == len(periods) - 1 and period_end == HISTORY_END
+        newest = index == len(periods) - 1 and period_end == when.history_end
         if newest and rng.random() < 0.15:
             continue  # this city has not reported the latest month yet
         status = _update_status(rng, newest)
-        due = period_end + dt.timedelta(days=5)
-        submitted = dt.datetime.combine(due + dt.timedelta(days=rng.choice([-3, -2, -1, 0, 0, 2, 6])),
+        due = period_end + dt.timedelta(days=DUE_DAYS)
+        late_by = rng.choice([-3, -2, -1, 0, 0, 2, LATEST_SUBMISSION])
+        submitted = dt.datetime.combine(due + dt.timedelta(days=late_by),
                                         dt.time(10), dt.UTC)  # fmt: skip
         update = ProgressUpdate(
             pilot_id=pilot.id, period_start=period_start, period_end=period_end, status=status,
@@ -378,17 +483,16 @@ def _update_status(rng: random.Random, newest: bool) -> UpdateStatus:
 
 
 # Applications still on their way (batch 3), so the review and selection pages have work on them,
-# and an exception that lets 长治 take late applications for batch 3 (all 2025 batches have closed).
+# and an exception that lets 长治 take late applications for batch 3 (all batches have closed).
 PENDING = [
     ("140400", "白酒", ApplicationStatus.SUBMITTED), ("140400", "陈醋", ApplicationStatus.SUBMITTED),
     ("140400", "法兰", ApplicationStatus.CITY_PASSED), ("140800", "水泥", ApplicationStatus.FORWARDED),
     ("140200", "水泥", ApplicationStatus.UNDER_REVIEW), ("140500", "水泥", ApplicationStatus.UNDER_REVIEW),
     ("141100", "白酒", ApplicationStatus.UNDER_REVIEW), ("140700", "天然气", ApplicationStatus.RETURNED),
 ]  # fmt: skip
-EXCEPTION_UNTIL = dt.date(2026, 12, 31)
 
 
-def _pending_applications(session: Session, rng: random.Random, cities: list[City]) -> None:
+def _pending_applications(session: Session, rng: random.Random, cities: list[City], when: Timeline) -> None:
     by_code = {c.code: c for c in cities}
     products = {p.name_zh: p for p in session.scalars(select(Product))}
     batch = session.scalars(select(Batch).where(Batch.number == 3)).one()
@@ -419,6 +523,6 @@ def _pending_applications(session: Session, rng: random.Random, cities: list[Cit
             for expert in ("专家甲", "专家乙", "专家丙"):
                 application.scores.append(ExpertScore(expert_name=expert, score=Decimal(rng.randint(70, 92)),
                                                       comment="示例评审意见"))  # fmt: skip
-    session.add(DeadlineException(batch_id=batch.id, city_id=by_code["140400"].id, until=EXCEPTION_UNTIL,
+    session.add(DeadlineException(batch_id=batch.id, city_id=by_code["140400"].id, until=when.exception_until,
                                   reason="演示：长治市申请补报第三批"))  # fmt: skip
     session.flush()

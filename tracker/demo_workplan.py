@@ -1,5 +1,6 @@
-"""The demo's provincial work plan: the last two reported months and the current month's drafts, in
-every state, so the 省级工作方案 page has something to show. Deterministic, like the rest of the demo."""
+"""The demo's provincial work plan: the last two reported months and the next month's drafts, in
+every state, so the 省级工作方案 page has something to show. Deterministic, like the rest of the demo,
+and placed relative to the demo's history end (its last reported month)."""
 
 from __future__ import annotations
 
@@ -12,46 +13,56 @@ from sqlalchemy.orm import Session
 
 from tracker.models import UpdateStatus, User, WorkflowStep, WorkPlanUpdate
 from tracker.periods import Frequency, Period, period_of
-from tracker.workplan import WORK_PLAN_ISSUED, Assignment, assignments
+from tracker.workplan import Assignment, assignments
 
 US = UpdateStatus
 DUE_DAYS = 5  # the default reporting cycle's due day (tracker.periods.Reporting)
-# Each period's states, drawn per line: the older month is reviewed; the newer one is mixed; the
-# current month has only a few drafts (None: not entered yet).
-STATES: dict[str, tuple[list[US | None], list[int]]] = {
-    "2026-09": ([US.ACCEPTED, None], [12, 1]),
-    "2026-10": ([US.ACCEPTED, US.SUBMITTED, US.RETURNED, US.DRAFT, None], [5, 3, 1, 1, 2]),
-    "2026-11": ([US.DRAFT, None], [1, 4]),
+# Each period's states, drawn per line, by months from the history end's month: the month before is
+# reviewed; the last reported month is mixed; the month after has only a few drafts (None: not
+# entered yet).
+STATES: dict[int, tuple[list[US | None], list[int]]] = {
+    -1: ([US.ACCEPTED, None], [12, 1]),
+    0: ([US.ACCEPTED, US.SUBMITTED, US.RETURNED, US.DRAFT, None], [5, 3, 1, 1, 2]),
+    1: ([US.DRAFT, None], [1, 4]),
 }
+# Months from the plan's issue to the last reported month, as on the day the demo was first made
+# (晋环发〔2024〕31号 of December 2024 to October 2026): progress is counted from there.
+PLAN_AGE_MONTHS = 22
 RETURN_REASON = "示例：请补充本期具体进展和数据支撑后重新提交。"
 
 
-def build_work_plan_demo(session: Session, rng: random.Random, actor_name: str) -> None:
-    """Work-plan updates for the demo months; steps are credited to the seed data, not a user."""
+def build_work_plan_demo(session: Session, rng: random.Random, actor_name: str, history_end: dt.date) -> None:
+    """Work-plan updates for the demo months around ``history_end`` (the last day of the demo's last
+    reported month); steps are credited to the seed data, not a user."""
     admin = session.scalars(select(User).where(User.username == "admin")).one()
-    for key, (states, weights) in STATES.items():
-        period = period_of(dt.date.fromisoformat(f"{key}-01"), Frequency.MONTHLY)
+    last = period_of(history_end, Frequency.MONTHLY)
+    for offset, (states, weights) in STATES.items():
+        period = period_of(_months_after(last.start, offset), Frequency.MONTHLY)
         for line in assignments(session, admin, period):
             state = rng.choices(states, weights)[0]
             if state is not None:
-                _update(session, rng, line, period, state, actor_name)
+                _update(session, rng, line, period, state, actor_name, PLAN_AGE_MONTHS + offset)
     session.flush()
 
 
-def _progress(line: Assignment, period: Period) -> Decimal:
-    """Steady progress since the plan was issued, at a pace and head start of each line's own."""
-    months = (period.end.year - WORK_PLAN_ISSUED.year) * 12 + period.end.month - WORK_PLAN_ISSUED.month
+def _months_after(first: dt.date, months: int) -> dt.date:
+    index = first.year * 12 + first.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _progress(line: Assignment, months: int) -> Decimal:
+    """Steady progress over the plan's ``months``, at a pace and head start of each line's own."""
     pace = Decimal(2 + line.task.number % 3)  # points a month
     head_start = Decimal((line.task.number * 7 + line.department.id * 3) % 15 - 5)
     return min(Decimal(100), max(Decimal(0), pace * months + head_start))
 
 
 def _update(
-    session: Session, rng: random.Random, line: Assignment, period: Period, state: US, actor: str
+    session: Session, rng: random.Random, line: Assignment, period: Period, state: US, actor: str, months: int
 ) -> None:
     update = WorkPlanUpdate(
         task=line.task, department=line.department, period_start=period.start, period_end=period.end, status=state,
-        progress=_progress(line, period),
+        progress=_progress(line, months),
         work_done=f"{period.start.month}月：{line.department.short_zh}推进“{line.task.title_zh}”相关工作（示例）",
         problems="部门间数据共享机制尚未建立（示例）" if rng.random() < 0.3 else "无",
         next_steps="按工作方案分工推进下阶段任务（示例）",

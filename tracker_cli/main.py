@@ -82,9 +82,49 @@ def serve(host: str, port: int, workers: int) -> None:
     """用生产级 WSGI 服务器（gunicorn）运行仪表板。 / Serve the dashboard with gunicorn."""
     from tracker_cli.serve import serve as run
 
+    require_free_port(host, port)
     _database_url()  # read settings (and create the secret key) once, before workers fork
 
     run(host, port, workers)
+
+
+def _bind_error(host: str, port: int) -> OSError | None:
+    """Why gunicorn could not listen on host:port now (None: it could), tried as gunicorn binds."""
+    import socket
+
+    try:
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except socket.gaierror as error:
+        return error
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn does
+        try:
+            probe.bind(address)
+        except OSError as error:
+            return error
+    return None
+
+
+def require_free_port(host: str, port: int) -> None:
+    """Refuse, in both languages, a host:port that cannot be listened on (before any URL is printed)."""
+    import errno
+    import socket
+
+    error = _bind_error(host, port)
+    if error is None:
+        return
+    if isinstance(error, socket.gaierror):
+        fail(f"无法解析监听地址 {host}：{error}", f"Cannot resolve the address to bind {host}: {error}")
+    if error.errno == errno.EADDRINUSE:
+        free = next((p for p in range(port + 1, min(port + 50, 65536)) if _bind_error(host, p) is None), None)
+        hint_zh, hint_en = (
+            (f"，请换用其他端口，如 --port {free}", f"; try --port {free}") if free else ("", "")
+        )
+        fail(f"端口 {port} 已被占用（{host}）{hint_zh}", f"Port {port} is already in use on {host}{hint_en}")
+    fail(f"无法在 {host}:{port} 上监听：{error.strerror or error}",
+         f"Cannot listen on {host}:{port}: {error.strerror or error}")  # fmt: skip
 
 
 @cli.command()
@@ -92,10 +132,18 @@ def serve(host: str, port: int, workers: int) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="监听地址 / address to bind")
 @click.option("--port", default=8050, show_default=True, type=int, help="端口 / port")
 def demo(no_serve: bool, host: str, port: int) -> None:
-    """新建演示数据库（SQLite）并启动服务，打印网址和演示账户。 / Fresh demo database, then serve."""
+    """新建演示数据库（SQLite）并启动服务，打印网址和演示账户。 / Fresh demo database, then serve.
+
+    演示数据以今天为基准日（可用 TRACKER_CLOCK_NOW 指定）。 / The demo is built as of today (set
+    TRACKER_CLOCK_NOW=2027-01-01T09:00+08:00 to build and serve it as of another day).
+    """
+    from tracker import clock
     from tracker.demo import DEMO_PASSWORD, build_demo
 
+    if not no_serve:
+        require_free_port(host, port)  # before a minute spent building
     settings = get_settings()
+    today = clock.local_today(settings.timezone)
     path = settings.instance_dir / "demo.sqlite3"
     for stale in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         stale.unlink(missing_ok=True)
@@ -103,9 +151,10 @@ def demo(no_serve: bool, host: str, port: int) -> None:
     initialise(url)
     factory = _factory(url)
     with transaction(factory, actor="tracker demo") as session:
-        demo_accounts = build_demo(session)
-    bulletin = _demo_bulletin(factory, settings)
+        demo_accounts = build_demo(session, today=today)
+    bulletin = _demo_bulletin(factory, settings, today, url)
     click.echo(f"演示数据库 / demo database: {path}")
+    click.echo(f"基准日 / reference day: {today.isoformat()}")
     click.echo(f"上月调度通报 / last month's bulletin: {bulletin}")
     click.echo(f"演示账户（密码均为 / every password is: {DEMO_PASSWORD}）:")
     for account in demo_accounts:
@@ -114,6 +163,7 @@ def demo(no_serve: bool, host: str, port: int) -> None:
     click.echo(f"API 令牌 / an API token: TRACKER_DATABASE_URL={url} .venv/bin/tracker users token changzhi")
     if no_serve:
         return
+    require_free_port(host, port)  # still free after the build
     click.echo(f"\n请在浏览器打开 / open in a browser: http://{host}:{port}/")
     os.environ["TRACKER_DATABASE_URL"] = url
     get_settings.cache_clear()
@@ -122,18 +172,32 @@ def demo(no_serve: bool, host: str, port: int) -> None:
     run(host, port, 2)
 
 
-def _demo_bulletin(factory: Any, settings: Any) -> str:
-    """Last month's dispatch bulletin, built and archived as the scheduled job would (so /bulletins,
-    the overview and the summary have one); its messages wait in the outbox for ``tracker scheduler``."""
-    import datetime as dt
-
+def _demo_bulletin(factory: Any, settings: Any, today: Any, url: str) -> str:
+    """The dispatch bulletin of the demo's last reported month, built and archived as the scheduled job
+    would (so /bulletins, the overview and the summary have one); its messages wait in the outbox for
+    ``tracker scheduler``. A failed run says why, and the demo goes on without it."""
     from jobs.schedule import JOB_BY_ID
     from jobs.scheduler import run_now
+    from reports.bulletin_pdf import missing_font
+    from tracker import clock
+    from tracker.demo import timeline
+    from tracker.models import JobRun, RunState
 
     spec = JOB_BY_ID["monthly_bulletin"]
-    period = spec.period(dt.datetime.now(settings.timezone))
-    report = run_now(spec, factory, settings, period, trigger="cli:demo")
-    return f"{period} · {report.message_zh} / {report.message_en}"
+    period = timeline(today).history_period.key
+    font = missing_font()
+    if font is not None:
+        click.echo(f"提示 / note: {font[0]}\n  {font[1]}", err=True)
+    report = run_now(spec, factory, settings, period, trigger="cli:demo", now=clock.now_utc)
+    text = f"{period} · {report.message_zh} / {report.message_en}"
+    if report.state is RunState.FAILED:
+        with factory() as session:
+            run = session.scalars(select(JobRun).where(JobRun.job == spec.id, JobRun.period == period)).one()
+            lines = [line for line in (run.error or "").strip().splitlines() if line.strip()]
+        reason = lines[-1].strip() if lines else "?"
+        text += (f"\n  失败原因 / reason: {reason}"
+                 f"\n  完整错误 / the full error: TRACKER_DATABASE_URL={url} tracker jobs history --job {spec.id}")  # fmt: skip
+    return text
 
 
 @cli.group()
