@@ -4,6 +4,11 @@ server clock's zone; jobs have fixed ids; a run missed while the process was dow
 at start (the last due fire time within the grace period), and late fires coalesce into one. The
 claim in the database (tracker.job_runs) makes a second scheduler, a restart or a caught-up run
 that already happened do nothing.
+
+The process writes its heartbeat (``scheduler_processes``) and its runs' every 15 seconds. A run
+left ``running`` by a process that died (no heartbeat for two minutes) is taken over at start and
+by a sweep every 30 seconds; the rerun queues nothing already in the outbox, and a message the dead
+process was sending is left ``uncertain`` for a person (tracker.outbox).
 """
 
 from __future__ import annotations
@@ -18,9 +23,10 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
-from jobs.schedule import JOBS, JobContext, JobSpec
+from jobs.schedule import JOB_BY_ID, JOBS, JobContext, JobSpec
 from tracker.config import Settings
-from tracker.job_runs import RunReport, run_job
+from tracker.db import utcnow
+from tracker.job_runs import KeepAlive, RunReport, register_scheduler, run_job, stale_runs
 from tracker.outbox import deliver, smtp_send, webhook_post
 
 GRACE = dt.timedelta(hours=6)  # a fire missed by less than this still runs (APScheduler's default: 1 s)
@@ -78,15 +84,35 @@ def register(scheduler: BaseScheduler, factory: sessionmaker[Session], settings:
 
 DELIVERY_EVERY = dt.timedelta(minutes=1)  # the outbox: due messages and retries
 REQUESTS_EVERY = dt.timedelta(seconds=20)  # "run now" requests from the dashboard
+TAKEOVER_EVERY = dt.timedelta(seconds=30)  # runs whose process died
 
 
 def deliver_due(factory: sessionmaker[Session], settings: Settings) -> None:
     """Send whatever is due in the outbox (first tries of a crashed run, retries after back-off)."""
-    result = deliver(factory, now=dt.datetime.now(dt.UTC), email=partial(smtp_send, settings.mail),
-                     webhook=webhook_post)  # fmt: skip
-    if result.sent or result.retrying or result.failed:
-        log.info("投递 / delivery: sent %d, retrying %d, failed %d", len(result.sent), len(result.retrying),
-                 len(result.failed))  # fmt: skip
+    result = deliver(factory, now=utcnow(), email=partial(smtp_send, settings.mail), webhook=webhook_post)
+    if result.sent or result.retrying or result.failed or result.uncertain:
+        log.info("投递 / delivery: sent %d, retrying %d, failed %d, uncertain %d", len(result.sent),
+                 len(result.retrying), len(result.failed), len(result.uncertain))  # fmt: skip
+
+
+def take_over_stale(factory: sessionmaker[Session], settings: Settings, *,
+                    now: dt.datetime | None = None) -> list[RunReport]:  # fmt: skip
+    """Run again, here, every run whose process stopped answering. The claim's conditional update
+    decides which of two schedulers takes each; the other's ``run_now`` does nothing."""
+    with factory() as session:
+        found = [(run.job, run.period) for run in stale_runs(session, now=now or utcnow())]
+    reports = []
+    for job, period in found:
+        spec = JOB_BY_ID.get(job)
+        if spec is None:  # a job that no longer exists
+            continue
+        log.info("接管无响应的运行 / taking over a run whose process died: %s %s", job, period)
+        reports.append(run_now(spec, factory, settings, period, trigger="takeover"))
+    return reports
+
+
+def take_over(factory: sessionmaker[Session], settings: Settings) -> None:
+    take_over_stale(factory, settings)
 
 
 def take_requested(factory: sessionmaker[Session], settings: Settings) -> None:
@@ -100,18 +126,24 @@ def register_housekeeping(
 ) -> None:
     """The outbox's delivery loop and the dashboard's run-now requests, on short intervals."""
     for func, every, job_id, name in ((deliver_due, DELIVERY_EVERY, "outbox", "消息投递"),
-                                      (take_requested, REQUESTS_EVERY, "run_requests", "手动运行请求")):  # fmt: skip
+                                      (take_requested, REQUESTS_EVERY, "run_requests", "手动运行请求"),
+                                      (take_over, TAKEOVER_EVERY, "takeover", "接管中断的运行")):  # fmt: skip
         scheduler.add_job(func, IntervalTrigger(seconds=int(every.total_seconds()), timezone=settings.timezone),
                           args=[factory, settings], id=job_id, name=name, replace_existing=True, coalesce=True,
                           max_instances=1, misfire_grace_time=int(every.total_seconds()))  # fmt: skip
 
 
 def serve(factory: sessionmaker[Session], settings: Settings) -> None:
-    """Catch up, then run on schedule until stopped (Ctrl-C or SIGTERM)."""
-    catch_up(factory, settings, dt.datetime.now(dt.UTC))
-    scheduler = BlockingScheduler(timezone=settings.timezone)
-    register(scheduler, factory, settings)
-    register_housekeeping(scheduler, factory, settings)
-    for job in scheduler.get_jobs():
-        log.info("已排程 / scheduled: %s (%s)", job.id, job.trigger)
-    scheduler.start()
+    """Say it is alive; catch up, take over runs whose process died, send what is due; then run on
+    schedule until stopped (Ctrl-C or SIGTERM)."""
+    process_id = register_scheduler(factory, now=utcnow())
+    with KeepAlive(factory, process_id=process_id):
+        catch_up(factory, settings, utcnow())
+        take_over_stale(factory, settings)
+        deliver_due(factory, settings)
+        scheduler = BlockingScheduler(timezone=settings.timezone)
+        register(scheduler, factory, settings)
+        register_housekeeping(scheduler, factory, settings)
+        for job in scheduler.get_jobs():
+            log.info("已排程 / scheduled: %s (%s)", job.id, job.trigger)
+        scheduler.start()

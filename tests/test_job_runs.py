@@ -1,6 +1,7 @@
 """Exactly once per job and period: a run is claimed in the database before any work; a second
 claimant, a manual run of a finished period, two processes at the same instant, and a process killed
-mid-run followed by a restart each leave one completed run."""
+mid-run followed by a restart each leave one completed run. A run whose heartbeat is over two
+minutes old is taken over (one of two takers wins); the keep-alive thread renews this process's runs."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from tracker.db import make_engine, make_session_factory
-from tracker.job_runs import Claim, Outcome, claim_run, finish_run, heartbeat, run_job
+from tracker.job_runs import STALE_AFTER, Claim, Outcome, claim_run, finish_run, heartbeat, run_job
 from tracker.models import JobRun, RunState
 
 T0 = dt.datetime(2026, 11, 5, 1, 0, tzinfo=dt.UTC)  # 09:00 in Shanghai
@@ -161,3 +162,86 @@ def test_a_process_killed_mid_run_is_completed_once_after_a_restart(
                     now=lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=4), trigger="manual")  # fmt: skip
     assert later.ran and later.state is RunState.SUCCEEDED and not again.ran
     assert [(r.state, r.attempt) for r in runs(sessions)] == [(RunState.SUCCEEDED, 2)]
+
+
+# --- heartbeats and takeover -----------------------------------------------------------------------
+
+
+def _left_running(sessions, job: str, period: str, *, beat: dt.datetime, worker: str) -> None:  # type: ignore[no-untyped-def]
+    """A run row as a process leaves it when it is killed: ``running``, its last heartbeat at ``beat``."""
+    with sessions() as session:
+        session.add(JobRun(job=job, period=period, state=RunState.RUNNING, attempt=1, trigger="scheduled",
+                           worker=worker, started_at=beat, heartbeat_at=beat))  # fmt: skip
+        session.commit()
+
+
+def test_a_run_whose_heartbeat_is_stale_is_taken_over_and_a_fresh_one_is_not(
+    cli_database: str, sessions, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from jobs.scheduler import take_over_stale
+    from tests.conftest import make_settings
+
+    settings = make_settings(cli_database, tmp_path)
+    now = dt.datetime.now(dt.UTC)
+    _left_running(sessions, "flag_scan", "2026-11-20", beat=now - STALE_AFTER - dt.timedelta(seconds=1),
+                  worker="gone-host:4242")  # fmt: skip
+    _left_running(sessions, "flag_scan", "2026-11-21", beat=now - STALE_AFTER + dt.timedelta(seconds=20),
+                  worker="busy-host:4343")  # fmt: skip
+    (report,) = take_over_stale(sessions, settings, now=now)
+    assert (report.period, report.ran, report.state) == ("2026-11-20", True, RunState.SUCCEEDED)
+    taken, fresh = runs(sessions)
+    assert (taken.state, taken.attempt, taken.trigger) == (RunState.SUCCEEDED, 2, "takeover")
+    assert "gone-host:4242" in (taken.error or "") and "超时无响应" in (taken.error or "")
+    assert (fresh.state, fresh.attempt, fresh.worker) == (RunState.RUNNING, 1, "busy-host:4343")
+    assert take_over_stale(sessions, settings, now=now) == []  # nothing stale left
+
+
+def test_the_keep_alive_thread_renews_this_processes_runs_and_its_scheduler_row(sessions) -> None:  # type: ignore[no-untyped-def]
+    from tracker.job_runs import KeepAlive, is_alive, register_scheduler, schedulers_seen
+
+    ticks = iter(T0 + dt.timedelta(seconds=15 * i) for i in range(1, 10_000))
+    mine = claim_run(sessions, "flag_scan", "2026-11-24", now=T0, trigger="scheduled")
+    assert mine is not None
+    _left_running(sessions, "reminders", "2026-11-24", beat=T0, worker="other-host:1")
+    process_id = register_scheduler(sessions, now=T0)
+    with KeepAlive(
+        sessions, process_id=process_id, every=dt.timedelta(milliseconds=20), clock=lambda: next(ticks)
+    ):
+        time.sleep(0.5)
+    beats = {r.job: r.heartbeat_at for r in runs(sessions)}
+    assert beats["flag_scan"] > T0 + dt.timedelta(minutes=1) and beats["reminders"] == T0  # others' untouched
+    with sessions() as session:
+        (process,) = schedulers_seen(session)
+    assert (process.pid, process.started_at) == (os.getpid(), T0) and process.last_beat == beats["flag_scan"]
+    assert is_alive(process, process.last_beat + dt.timedelta(seconds=59))
+    assert not is_alive(process, process.last_beat + dt.timedelta(minutes=1))
+
+
+def _taker(url: str, ledger: str, start: float) -> None:  # runs in a child process
+    engine = make_engine(url)
+    while time.time() < start:
+        time.sleep(0.001)
+    claim = claim_run(make_session_factory(engine), "monthly_bulletin", "2026-10", now=dt.datetime.now(dt.UTC),
+                      trigger="takeover")  # fmt: skip
+    if claim is not None:
+        with open(ledger, "a", encoding="utf-8") as handle:
+            handle.write(f"{os.getpid()} attempt {claim.attempt}\n")
+    engine.dispose()
+
+
+def test_two_schedulers_taking_over_one_dead_run_at_the_same_instant_one_wins(
+    cli_database: str, sessions, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    _left_running(sessions, "monthly_bulletin", "2026-10", beat=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5),
+                  worker="gone-host:4242")  # fmt: skip
+    ledger, start = tmp_path / "ledger.txt", time.time() + 3
+    spawn = multiprocessing.get_context("spawn")
+    takers = [spawn.Process(target=_taker, args=(cli_database, str(ledger), start)) for _ in range(2)]
+    for taker in takers:
+        taker.start()
+    for taker in takers:
+        taker.join(60)
+    assert [t.exitcode for t in takers] == [0, 0]
+    assert [line.split()[-1] for line in ledger.read_text().splitlines()] == ["2"]
+    (run,) = runs(sessions)
+    assert (run.state, run.attempt, run.trigger) == (RunState.RUNNING, 2, "takeover")

@@ -159,3 +159,131 @@ def _finished(sessions) -> bool:  # type: ignore[no-untyped-def]
     with sessions() as session:
         run = session.scalars(select(JobRun).where(JobRun.job == "monthly_bulletin")).first()
         return run is not None and run.state is not RunState.RUNNING
+
+
+def test_a_scheduler_killed_mid_delivery_is_taken_over_and_no_mail_goes_twice(
+    cli_database: str, tmp_path: Path
+) -> None:
+    """Issue 17's measured defect, as a test. A bulletin run is killed with SIGKILL while the SMTP
+    server holds its answer to the second message (which it has taken). The run stays ``running``,
+    the message ``sending``. Time passes (the test moves the run's heartbeat and the message's claim
+    back instead of waiting): a scheduler started then takes the run over at once and sends the
+    messages never tried, not the interrupted one, which is ``uncertain``; a run another live
+    scheduler holds (fresh heartbeat) is left alone. Every recipient received exactly one mail."""
+    import asyncio
+    import signal
+    import threading
+    from collections import Counter
+
+    from aiosmtpd.controller import Controller
+
+    from tests.mailserver import Inbox, free_port
+    from tracker.models import MessageState, SchedulerProcess
+
+    class Holding(Inbox):  # takes the message to 长治 into its mailbox, then holds its "250 OK"
+        arrived, release = threading.Event(), threading.Event()
+
+        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+            answer = await super().handle_DATA(server, session, envelope)
+            if "changzhi@127.0.0.1" in envelope.rcpt_tos and not self.arrived.is_set():
+                self.arrived.set()
+                await asyncio.get_running_loop().run_in_executor(None, self.release.wait, 120)
+            return answer
+
+    engine = make_engine(cli_database)
+    sessions = make_session_factory(engine)
+    with sessions() as session:
+        factory = Factory(session)
+        factory.pilot("长治", name="长治焦炭试点")
+        factory.pilot("太原", "玻璃", name="太原玻璃试点")
+        province_id = factory.city("长治").province_id
+        session.add_all([
+            Recipient(province_id=province_id, audience=Audience.PROVINCE, channel=Channel.EMAIL,
+                      address="sheng@127.0.0.1", name="省厅"),
+            Recipient(province_id=province_id, audience=Audience.CITY, city_id=factory.city("长治").id,
+                      channel=Channel.EMAIL, address="changzhi@127.0.0.1", name="长治"),
+            Recipient(province_id=province_id, audience=Audience.CITY, city_id=factory.city("太原").id,
+                      channel=Channel.EMAIL, address="taiyuan@127.0.0.1", name="太原"),
+            Recipient(province_id=province_id, audience=Audience.LEADERSHIP, channel=Channel.EMAIL,
+                      address="lingdao@127.0.0.1", name="领导"),
+        ])  # fmt: skip
+        session.commit()
+    never = "0 3 1 1 *"
+    inbox, port = Holding(), free_port()
+    env = {**os.environ, "TRACKER_DATABASE_URL": cli_database, "TRACKER_INSTANCE_DIR": str(tmp_path),
+           "TRACKER_MAIL_HOST": "127.0.0.1", "TRACKER_MAIL_PORT": str(port), "TRACKER_MAIL_SECURITY": "none",
+           "TRACKER_SCHEDULE_MONTHLY_BULLETIN": never, "TRACKER_SCHEDULE_FLAG_SCAN": never,
+           "TRACKER_SCHEDULE_REMINDERS": never, "TRACKER_SCHEDULE_QUARTERLY_BULLETIN": never, "TZ": "UTC"}  # fmt: skip
+    server = Controller(inbox, hostname="127.0.0.1", port=port)
+    server.start()
+    scheduler = None
+    try:
+        first = subprocess.Popen([sys.executable, "-m", "tracker_cli.main", "jobs", "run", "monthly_bulletin",
+                                  "--period", "2025-11"], env=env, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)  # fmt: skip
+        assert inbox.arrived.wait(120), "the run never reached the second message"
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+        Holding.release.set()
+        with sessions() as session:
+            (run,) = session.scalars(select(JobRun))
+            states = {m.recipient: m.state for m in session.scalars(select(OutboxMessage))}
+        assert (run.state, run.attempt) == (RunState.RUNNING, 1)
+        assert states["changzhi@127.0.0.1"] is MessageState.SENDING and len(states) == 4
+        with sessions() as session:  # two minutes pass for the run, ten for the claim
+            for row in session.scalars(select(JobRun)):
+                row.heartbeat_at -= dt.timedelta(minutes=3)
+            for message in session.scalars(
+                select(OutboxMessage).where(OutboxMessage.claimed_at.is_not(None))
+            ):
+                message.claimed_at = (message.claimed_at or dt.datetime.now(dt.UTC)) - dt.timedelta(
+                    minutes=11
+                )
+            now = dt.datetime.now(dt.UTC)
+            session.add(JobRun(job="reminders", period="2025-12-01", state=RunState.RUNNING, attempt=1,
+                               trigger="scheduled", worker="other-host:77", started_at=now, heartbeat_at=now))  # fmt: skip
+            session.commit()
+        started = time.time()
+        scheduler = subprocess.Popen([sys.executable, "-m", "tracker_cli.main", "scheduler"], env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+
+        def settled() -> bool:
+            with sessions() as session:
+                run = session.scalars(select(JobRun).where(JobRun.job == "monthly_bulletin")).one()
+                beat = session.scalars(select(SchedulerProcess)).first()
+                pending = session.scalars(
+                    select(OutboxMessage).where(OutboxMessage.state == MessageState.PENDING)
+                )
+                return (
+                    run.state is not RunState.RUNNING
+                    and pending.first() is None
+                    and (beat is not None and beat.last_beat > beat.started_at)
+                )  # it beat at least once
+
+        while time.time() < started + 90 and not settled():
+            time.sleep(0.5)
+        took = time.time() - started
+    finally:
+        Holding.release.set()
+        output = ""
+        if scheduler is not None:
+            scheduler.terminate()
+            output = scheduler.communicate(timeout=30)[0]
+        server.stop()
+    counted = Counter(m["To"] for m in inbox.messages)
+    assert counted == Counter(
+        ["sheng@127.0.0.1", "changzhi@127.0.0.1", "taiyuan@127.0.0.1", "lingdao@127.0.0.1"]
+    ), output
+    with sessions() as session:
+        taken, fresh = session.scalars(select(JobRun).order_by(JobRun.id))
+        states = {m.recipient: m.state for m in session.scalars(select(OutboxMessage))}
+        (process,) = session.scalars(select(SchedulerProcess))
+    assert (taken.state, taken.attempt, taken.trigger) == (RunState.SUCCEEDED, 2, "takeover"), output
+    assert (fresh.state, fresh.attempt) == (RunState.RUNNING, 1)  # its scheduler is alive: not taken
+    assert states == {"sheng@127.0.0.1": MessageState.SENT, "changzhi@127.0.0.1": MessageState.UNCERTAIN,
+                      "taiyuan@127.0.0.1": MessageState.SENT, "lingdao@127.0.0.1": MessageState.SENT}  # fmt: skip
+    assert process.pid == scheduler.pid and took < 60
+    print(
+        f"\nmails received: {dict(counted)} (4 messages, {sum(counted.values())} mails); taken over in {took:.0f} s"
+    )
+    engine.dispose()

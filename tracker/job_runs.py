@@ -1,19 +1,24 @@
 """Running a job exactly once per period: the run is claimed in the database before any work.
 
 Claiming inserts the (job, period) row in state ``running`` and commits at once, so a second
-scheduler process, a restarted one or a hand-started run finds it and does nothing. A run that
-failed, or that is still ``running`` with no heartbeat for longer than the timeout (its process
-died), is taken over by a conditional update on its attempt number: of two takers only one matches.
-The result is written under the same condition, so a stalled worker that wakes up after being
-replaced cannot overwrite its successor's outcome. What a job sends must itself be keyed by job and
-period (the outbox does that), so a retried run does not send twice what its failed attempt sent.
+scheduler process, a restarted one or a hand-started run finds it and does nothing. While it runs,
+its process's ``KeepAlive`` thread renews the run's ``heartbeat_at`` every 15 seconds (and, in the
+scheduler, the process's own row in ``scheduler_processes``). A run that failed, or that is still
+``running`` with no heartbeat for two minutes (its process died), is taken over by a conditional
+update on its attempt number: of two takers only one matches; a scheduler looks for such runs when
+it starts and every 30 seconds. The result is written under the same condition, so a stalled worker
+that wakes up after being replaced cannot overwrite its successor's outcome. What a job sends must
+itself be keyed by job and period (the outbox does that), so a retried run does not send twice what
+its failed attempt sent.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import socket
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,10 +27,14 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.models import JobRun, RunState
+from tracker.db import utcnow
+from tracker.models import JobRun, RunState, SchedulerProcess
 
-STALE_AFTER = dt.timedelta(hours=2)  # no heartbeat for this long: the worker is gone
+BEAT_EVERY = dt.timedelta(seconds=15)  # how often a process says it (and its runs) are alive
+STALE_AFTER = dt.timedelta(minutes=2)  # no heartbeat for this long: the worker is gone
+PROCESS_STALE = dt.timedelta(minutes=1)  # a scheduler silent this long has stopped (the jobs page)
 DONE = (RunState.SUCCEEDED, RunState.SKIPPED)
+log = logging.getLogger("tracker.scheduler")
 
 
 def worker_name() -> str:
@@ -142,6 +151,97 @@ def run_job(factory: sessionmaker[Session], job: str, period: str, work: Callabl
 
 _STATE_ZH = {RunState.RUNNING: "在运行", RunState.SUCCEEDED: "完成", RunState.FAILED: "失败",
              RunState.SKIPPED: "跳过"}  # fmt: skip
+
+
+def stale_runs(
+    session: Session, *, now: dt.datetime, stale_after: dt.timedelta = STALE_AFTER
+) -> list[JobRun]:
+    """Runs still ``running`` whose process stopped answering: to be taken over."""
+    return list(session.scalars(select(JobRun).where(JobRun.state == RunState.RUNNING,
+                                                     JobRun.heartbeat_at <= now - stale_after)
+                                .order_by(JobRun.id)))  # fmt: skip
+
+
+# --- heartbeats ------------------------------------------------------------------------------------
+
+
+def beat_runs(factory: sessionmaker[Session], *, now: dt.datetime, worker: str | None = None) -> int:
+    """Renew the heartbeat of every run this process (``worker``) holds; how many it holds."""
+    with factory() as session:
+        done = session.execute(
+            update(JobRun).where(JobRun.worker == (worker or worker_name()), JobRun.state == RunState.RUNNING)
+            .values(heartbeat_at=now).execution_options(synchronize_session=False)
+        )  # fmt: skip
+        session.commit()
+        return _rows(done)
+
+
+def register_scheduler(factory: sessionmaker[Session], *, now: dt.datetime) -> int:
+    """A scheduler process starts: its row (host, pid, when) for the jobs page."""
+    with factory() as session:
+        row = SchedulerProcess(
+            host=socket.gethostname()[:200], pid=os.getpid(), started_at=now, last_beat=now
+        )
+        session.add(row)
+        session.commit()
+        return row.id
+
+
+def beat_scheduler(factory: sessionmaker[Session], process_id: int, *, now: dt.datetime) -> None:
+    with factory() as session:
+        session.execute(
+            update(SchedulerProcess).where(SchedulerProcess.id == process_id).values(last_beat=now)
+        )
+        session.commit()
+
+
+def schedulers_seen(session: Session, *, limit: int = 5) -> list[SchedulerProcess]:
+    """The scheduler processes heard from most recently, latest first."""
+    return list(session.scalars(select(SchedulerProcess).order_by(SchedulerProcess.last_beat.desc(),
+                                                                  SchedulerProcess.id.desc()).limit(limit)))  # fmt: skip
+
+
+def is_alive(process: SchedulerProcess, now: dt.datetime) -> bool:
+    return process.last_beat > now - PROCESS_STALE
+
+
+class KeepAlive:
+    """A background thread that renews, every ``every``, the heartbeat of the runs this process holds
+    and (for a scheduler, ``process_id``) the process's own row. Errors are logged and the next beat
+    tries again: a database away for a moment must not stop the jobs. Use as a context manager."""
+
+    def __init__(self, factory: sessionmaker[Session], *, process_id: int | None = None,
+                 every: dt.timedelta = BEAT_EVERY, clock: Callable[[], dt.datetime] = utcnow) -> None:  # fmt: skip
+        self.factory, self.process_id, self.every, self.clock = factory, process_id, every, clock
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="tracker-heartbeat", daemon=True)
+
+    def beat(self) -> None:
+        now = self.clock()
+        if self.process_id is not None:
+            beat_scheduler(self.factory, self.process_id, now=now)
+        beat_runs(self.factory, now=now)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every.total_seconds()):
+            try:
+                self.beat()
+            except Exception:  # the next beat tries again
+                log.exception("心跳写入失败 / heartbeat failed")
+
+    def start(self) -> KeepAlive:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=30)
+
+    def __enter__(self) -> KeepAlive:
+        return self.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
 
 
 def run_history(session: Session, job: str | None = None, limit: int = 100) -> list[JobRun]:

@@ -68,7 +68,11 @@ def jobs_run(name: str, period: str, dry_run: bool) -> None:
         outcome = spec.work(JobContext(_factory(), settings, period, dry_run=True))
         click.echo(f"演算（未记录）/ dry run, nothing recorded: {outcome.state.value}: {outcome.reason}")
         return
-    report = run_now(spec, _factory(), settings, period, trigger="manual")
+    from tracker.job_runs import KeepAlive
+
+    factory = _factory()
+    with KeepAlive(factory):  # the run's heartbeat, so a scheduler does not take it over while it runs
+        report = run_now(spec, factory, settings, period, trigger="manual")
     click.echo(f"{report.message_zh} / {report.message_en}")
     if report.state is not None and report.state.value == "failed":
         raise SystemExit(1)
