@@ -1,7 +1,7 @@
 """Load: N logged-in sessions at once against a real `tracker serve` on the demo data (issue 17).
 
 Run:  .venv/bin/python -m bench.load [--backend sqlite|postgresql|both] [--sessions 30] [--seconds 30]
-                                     [--workers 4] [--runs 3] [--think 0.5] [--json OUT]
+                                     [--workers 4] [--runs 3] [--think 1.0] [--json OUT] [--profile DIR]
 
 Each run, per backend:
   1. a fresh database (a temporary SQLite file; on PostgreSQL a new database on 127.0.0.1, dropped at
@@ -13,7 +13,8 @@ Each run, per backend:
      TRACKER_DATABASE_URL set, until /healthz answers;
   3. every session logs in through the login form (CSRF token from the form, as a browser), reads the
      pilots its token may see, and loads each page once (warm-up, not measured); then for --seconds,
-     each session repeats a random action, pausing a random 0–2×--think seconds between actions:
+     each session repeats a random action, pausing a random 0–2×--think seconds between actions (mean
+     --think, default 1 s: a busy user; --think 0 sends back to back and finds the saturation point):
        overview      load / as the browser does: the page (HTML, /_dash-layout, /_dash-dependencies:
                      kind "shell"), then POST /_dash-update-component for the page content (the
                      overview arrives with its figures); timed: the callbacks;
@@ -40,8 +41,11 @@ Every loop stops by time and by count (--max-actions per session); every request
 Only 127.0.0.1 is contacted.
 
 Per kind: count, throughput, p50/p95/p99 latency in ms (measured by the client, queueing in the
-server included), errors (any 5xx, connection error or timeout, and any other unexpected status) and
-the status codes seen. With --runs N, the median of the runs' figures (errors summed over runs).
+server included: gunicorn's sync workers take one request each), errors (any 5xx, connection error or timeout, and any other unexpected status) and
+the status codes seen; per run also all requests per second and the server's CPU time per request.
+With --runs N, the median of the runs' figures (errors summed over runs). --profile DIR samples every
+worker with py-spy during the window (`.venv/bin/pip install py-spy`; not a project dependency) and
+prints the functions that took the most of it.
 Targets on the 2-core machine: 30 sessions, 0 errors, p95 <= 300 ms for every read kind and
 <= 500 ms for both saves. Results go in docs/PERFORMANCE.md.
 """
@@ -131,10 +135,11 @@ def build(url: str, instance: Path, sessions: int) -> Plan:
     initialise(url)  # tracker init
     engine = make_engine(url)
     factory = make_session_factory(engine)
-    with transaction(factory, actor="tracker demo") as session:
-        build_demo(session)
-    _demo_bulletin(factory, settings)
-    period = reporting_period(local_today(settings.timezone), settings.reporting)
+    today = local_today(settings.timezone)
+    with transaction(factory, actor="tracker demo") as session:  # as tracker_cli.main.demo does
+        build_demo(session, today=today)
+    _demo_bulletin(factory, settings, today, url)
+    period = reporting_period(today, settings.reporting)
     with transaction(factory, actor="bench load") as session:
         cities = list(session.scalars(select(City).order_by(City.code)))
         demo = {u.username: u for u in session.scalars(select(User))}
@@ -236,12 +241,8 @@ def server_log(instance: Path) -> str:
 def worker_cpu(process: subprocess.Popen[bytes]) -> float:
     """CPU seconds used so far by the server's master and its live workers."""
     ticks = os.sysconf("SC_CLK_TCK")
-    try:
-        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
-    except OSError:
-        return 0.0
     total = 0.0
-    for pid in [str(process.pid), *children]:
+    for pid in [process.pid, *worker_pids(process)]:
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
@@ -262,6 +263,12 @@ class Recorder:
     errors: Counter[str] = field(default_factory=Counter)
     domain: Counter[str] = field(default_factory=Counter)  # 409 on saves, 401/429 on wrong passwords
     details: dict[str, list[str]] = field(default_factory=dict)
+    requests: int = 0  # HTTP requests sent in the window
+
+    def sent(self, count: int = 1) -> None:
+        if self.on:
+            with self.lock:
+                self.requests += count
 
     def add(self, kind: str, ms: float | None, status: str, outcome: str, detail: str = "") -> None:
         """``outcome``: ok, domain (a legitimate refusal) or error."""
@@ -346,6 +353,20 @@ def payload(dependency: dict[str, Any], props: dict[str, dict[str, Any]], change
     return body
 
 
+def brief(response: requests.Response) -> str:
+    """What an answer says, in a line: an error page's title, a JSON error's English message."""
+    title = re.search(r"<title>([^<]*)</title>", response.text[:2000])
+    if title:
+        return title.group(1).strip()
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and ("message_en" in body or "message" in body):
+        return str(body.get("message_en") or body.get("message"))
+    return re.sub(r"\s+", " ", response.text[:200])
+
+
 class Failure(Exception):
     def __init__(self, status: str, detail: str) -> None:
         super().__init__(detail)
@@ -389,12 +410,14 @@ class Session:
         self.pilots: list[int] = []
         self.tasks: list[int] = []
         self.saves = 0
+        self.retries = 0  # failed requests during the setup
 
     # - requests -
 
     def send(
         self, method: str, path: str, expect: tuple[int, ...] = (200,), **kwargs: Any
     ) -> tuple[Any, float]:
+        self.recorder.sent()
         start = time.perf_counter()
         try:
             response = self.http.request(
@@ -404,7 +427,7 @@ class Session:
             raise Failure("connection", f"{method} {path.split('?')[0]}: {type(error).__name__}") from None
         took = (time.perf_counter() - start) * 1000
         if response.status_code not in expect:
-            detail = re.sub(r"\s+", " ", response.text[:300])
+            detail = brief(response)
             raise Failure(
                 str(response.status_code), f"{method} {path.split('?')[0]} {response.status_code}: {detail}"
             )
@@ -422,10 +445,10 @@ class Session:
         self.recorder.add(kind, took, status, outcome)
 
     def callback(self, dependency: dict[str, Any], props: dict[str, dict[str, Any]], changed: list[str],
-                 values: dict[str, Any] | None = None) -> tuple[Any, float]:  # fmt: skip
-        response, took = self.send("POST", "/_dash-update-component", expect=(200, 204),
+                 values: dict[str, Any] | None = None, conflict: tuple[int, ...] = ()) -> tuple[Any, float]:  # fmt: skip
+        response, took = self.send("POST", "/_dash-update-component", expect=(200, 204, *conflict),
                                    json=payload(dependency, props, changed, values))  # fmt: skip
-        return (response.json() if response.status_code == 200 else None), took
+        return (response.json() if response.status_code == 200 else response.status_code), took
 
     def dependency(self, output: str, inputs_include: str | None = None) -> dict[str, Any]:
         for item in self.dependencies:
@@ -456,7 +479,7 @@ class Session:
             body, took = self.callback(
                 pages, location, ["_pages_location.pathname", "_pages_location.search"]
             )
-            tree = body["response"]["_pages_content"]["children"] if body else None
+            tree = body["response"]["_pages_content"]["children"] if isinstance(body, dict) else None
             props = walk(tree, {})
             # Then the renderer fires the callbacks without prevent_initial_call whose inputs are all on the page.
             for item in self.dependencies:
@@ -467,7 +490,9 @@ class Session:
                 ):
                     answer, more = self.callback(item, props, [])
                     took += more
-                    for name, changes in (answer or {}).get("response", {}).items():
+                    for name, changes in (
+                        (answer if isinstance(answer, dict) else {}).get("response", {}).items()
+                    ):
                         props.setdefault(name, {}).update(changes)
         except Failure as failure:
             self.recorder.add(kind, None, failure.status, "error", failure.detail)
@@ -482,6 +507,7 @@ class Session:
         http = client or self.http
         start = time.perf_counter()
         try:
+            self.recorder.sent(2)
             form = http.get(f"{self.base}/login", timeout=TIMEOUT)
             csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
             if form.status_code != 200 or not csrf:
@@ -493,9 +519,7 @@ class Session:
         except requests.RequestException as error:
             raise Failure("connection", f"POST /login: {type(error).__name__}") from None
         if response.status_code not in expect:
-            raise Failure(
-                str(response.status_code), f"POST /login {response.status_code}: {response.text[:200]}"
-            )
+            raise Failure(str(response.status_code), f"POST /login {response.status_code}: {brief(response)}")
         return (time.perf_counter() - start) * 1000, str(response.status_code)
 
     def relogin(self) -> tuple[float, str, str]:
@@ -558,9 +582,11 @@ class Session:
         values = {"uform-save.n_clicks": 1, "uform-tasks.rowData": rows,
                   "uform-work-done.value": f"负载测试第{self.saves}次保存（表单）"}  # fmt: skip
         answer, took = self.callback(self.dependency("uform-version.data", "uform-save"), props,
-                                     ["uform-save.n_clicks"], values)  # fmt: skip
-        saved = answer is not None and "uform-version" in answer.get("response", {})
-        return took, "200", "ok" if saved else "domain"  # refused (changed in between, or locked)
+                                     ["uform-save.n_clicks"], values, conflict=(409,))  # fmt: skip
+        if answer == 409:  # two saves of one update at once: the second is refused, nothing overwritten
+            return took, "409", "domain"
+        saved = isinstance(answer, dict) and "uform-version" in answer.get("response", {})
+        return took, "200", "ok" if saved else "domain"  # refused by the form (changed in between, or locked)
 
     def read_page(self, kind: str) -> None:
         if kind == "overview":
@@ -573,13 +599,26 @@ class Session:
     # - the loop -
 
     def setup(self) -> None:
-        """Log in, and learn what this account may see (not measured)."""
-        self.login()
-        response, _took = self.send("GET", "/api/v1/pilots", headers=self.api)
+        """Log in, and learn what this account may see (not measured); each step is retried (at most 10
+        tries) should the database be busy, and the retries counted."""
+        self.retrying(self.login)
+        response = self.retrying(lambda: self.send("GET", "/api/v1/pilots", headers=self.api)[0])
         self.pilots = [row["id"] for row in response.json()]
         if self.account.write_pilot:
-            detail, _took = self.send("GET", f"/api/v1/pilots/{self.account.write_pilot}", headers=self.api)
+            address = f"/api/v1/pilots/{self.account.write_pilot}"
+            detail = self.retrying(lambda: self.send("GET", address, headers=self.api)[0])
             self.tasks = [task["id"] for task in detail.json()["tasks"]]
+
+    def retrying(self, step: Any) -> Any:
+        for attempt in range(10):
+            try:
+                return step()
+            except Failure:
+                if attempt == 9:
+                    raise
+                self.retries += 1
+                time.sleep(self.rng.uniform(0.2, 0.6))
+        return None
 
     def choices(self) -> tuple[list[str], list[int]]:
         kinds = [k for k in WEIGHTS if self.account.write_pilot or not k.startswith("save")]
@@ -637,28 +676,95 @@ def run_once(backend: str, args: argparse.Namespace, number: int) -> dict[str, A
             wrong = WrongPasswords(plan.wrong)
             sessions = [Session(base, account, plan, dependencies, recorder, wrong, seed=1000 * number + i)
                         for i, account in enumerate(plan.accounts)]  # fmt: skip
-            parallel([s.setup for s in sessions], TIMEOUT * 4)
+            for session in sessions:  # one after another: the load starts with the window
+                session.setup()
             parallel([s.warm_up for s in sessions], TIMEOUT * 6)
             load_before = os.getloadavg()
             cpu_before, client_before = worker_cpu(process), time.process_time()
             recorder.on = True
             begin = time.monotonic()
             deadline = begin + args.seconds
-            parallel([lambda s=s: s.run(deadline, args.think, args.max_actions) for s in sessions],
-                     args.seconds + TIMEOUT * 4)  # fmt: skip
+            with profiling(args.profile, process, args.seconds, f"{backend}-run{number}"):
+                parallel([lambda s=s: s.run(deadline, args.think, args.max_actions) for s in sessions],
+                         args.seconds + TIMEOUT * 4)  # fmt: skip
             elapsed = time.monotonic() - begin
             recorder.on = False
             server_cpu, client_cpu = worker_cpu(process) - cpu_before, time.process_time() - client_before
             log = server_log(instance)
         kinds = summarise(recorder, elapsed)
+        # The last line of each traceback, and the busy/conflict warnings of dashboards/errors.py.
         tracebacks = Counter(re.findall(r"^\w+(?:\.\w+)*(?:Error|Exception): .{0,80}", log, flags=re.M))
+        tracebacks.update(re.findall(r"(?:database busy|concurrent insert) on \S+ [^\s?]+", log))
         result = {
             "backend": backend, "run": number, "sessions": len(sessions), "seconds": elapsed, "build_s": built,
             "writers": sum(1 for a in plan.accounts if a.write_pilot), "kinds": kinds,
+            "setup_retries": sum(s.retries for s in sessions), "requests": recorder.requests,
+            "requests_per_s": recorder.requests / elapsed,
             "server_cpu_s": server_cpu, "client_cpu_s": client_cpu, "load_before": load_before,
             "load_after": os.getloadavg(), "server_errors": dict(tracebacks.most_common(8)),
         }  # fmt: skip
     return result
+
+
+def worker_pids(process: subprocess.Popen[bytes]) -> list[int]:
+    try:
+        return [
+            int(pid) for pid in Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        ]
+    except OSError:
+        return []
+
+
+@contextmanager
+def profiling(
+    folder: str | None, process: subprocess.Popen[bytes], seconds: float, name: str
+) -> Iterator[None]:
+    """With --profile: py-spy records every worker for the measured window (collapsed stacks)."""
+    spy = Path(sys.executable).with_name("py-spy")
+    if not folder or not spy.exists():
+        yield
+        return
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    recorders = [subprocess.Popen([str(spy), "record", "--pid", str(pid), "--duration", str(max(1, round(seconds))),
+                                   "--format", "raw", "--nonblocking", "--output", f"{folder}/{name}-worker{pid}.txt"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 for pid in worker_pids(process)]  # fmt: skip
+    try:
+        yield
+    finally:
+        for recorder in recorders:
+            try:
+                recorder.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                recorder.kill()
+                recorder.wait(timeout=10)
+
+
+def hot_spots(folder: str, name: str, top: int = 25) -> list[tuple[float, float, str]]:
+    """(inclusive share, own share, function) of the project's functions and the leaves, from the collapsed stacks."""
+    inclusive: Counter[str] = Counter()
+    own: Counter[str] = Counter()
+    total = 0
+    for path in Path(folder).glob(f"{name}-worker*.txt"):
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            stack, _sep, count = line.rpartition(" ")
+            if not count.isdigit():
+                continue
+            frames = [re.sub(r":\d+\)$", ")", frame) for frame in stack.split(";")]
+            total += int(count)
+            for frame in set(frames):
+                inclusive[frame] += int(count)
+            own[frames[-1]] += int(count)
+    if not total:
+        return []
+    ours = [
+        f
+        for f, _n in inclusive.most_common()
+        if any(f"({p}/" in f for p in ("tracker", "dashboards", "reports"))
+    ]
+    leaves = [f for f, _n in own.most_common(top)]
+    chosen = list(dict.fromkeys(ours[:top] + leaves))
+    return sorted(((inclusive[f] / total, own[f] / total, f) for f in chosen), reverse=True)
 
 
 def parallel(actions: list[Any], limit: float) -> None:
@@ -756,10 +862,13 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--runs", type=int, default=1)
-    parser.add_argument("--think", type=float, default=0.5,
+    parser.add_argument("--think", type=float, default=1.0,
                         help="mean pause between a session's actions, s (0: back to back)")  # fmt: skip
     parser.add_argument("--max-actions", type=int, default=100_000, help="per session and run")
     parser.add_argument("--json", metavar="OUT", help="write every run and the medians as JSON")
+    parser.add_argument(
+        "--profile", metavar="DIR", help="py-spy each worker during the window (needs py-spy in .venv)"
+    )
     args = parser.parse_args()
     if not TRACKER.exists():
         sys.exit(f"{TRACKER} is missing: install the project into .venv first")
@@ -777,14 +886,21 @@ def main() -> None:
             runs.append(result)
             load = " ".join(f"{x:.2f}" for x in result["load_before"])
             print(f"\n{backend} run {number}: {result['sessions']} sessions ({result['writers']} writing), "
-                  f"{result['seconds']:.1f} s, server CPU {result['server_cpu_s']:.1f} s, "
-                  f"bench CPU {result['client_cpu_s']:.1f} s, load average before {load}", flush=True)  # fmt: skip
+                  f"{result['seconds']:.1f} s, {result['requests']} requests ({result['requests_per_s']:.0f}/s), "
+                  f"server CPU {result['server_cpu_s']:.1f} s "
+                  f"({1000 * result['server_cpu_s'] / max(1, result['requests']):.1f} ms a request), "
+                  f"bench CPU {result['client_cpu_s']:.1f} s, load average before {load}, "
+                  f"setup requests retried {result['setup_retries']}×", flush=True)  # fmt: skip
             print(table(result["kinds"]), flush=True)
             for kind, item in result["kinds"].items():
                 for detail in item["error_details"]:
                     print(f"    {kind}: {detail}")
             for line, count in result["server_errors"].items():
                 print(f"    server log: {count} × {line}")
+            if args.profile:
+                print("  profile of the workers (share of samples: inclusive, own):")
+                for share, mine, frame in hot_spots(args.profile, f"{backend}-run{number}"):
+                    print(f"    {share:6.1%} {mine:6.1%}  {frame[:150]}")
         median = median_of(runs)
         checks = targets(median, args.sessions)
         all_met = all_met and all(ok for _line, ok in checks)
