@@ -1,5 +1,6 @@
 """The dashboard's side of the scheduled jobs, over HTTP: 调度通报 (the archive and its downloads),
-定时任务 (history, next runs, run now, failed messages) and 发送对象 (recipients). Every callback and
+定时任务 (history, next runs, run now, failed and uncertain messages, whether the scheduler is alive)
+and 发送对象 (recipients). Every callback and
 download is asked as anonymous, as a role that may not, and as a user of another city."""
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tracker.models import (
     Recipient,
     Role,
     RunState,
+    SchedulerProcess,
 )
 from tracker.outbox import enqueue
 from tracker.recipients import RecipientEntry, save_recipient
@@ -88,6 +90,11 @@ def world(db, factory, session_factory):  # type: ignore[no-untyped-def]
         5,
         "ConnectionRefusedError: [Errno 111]",
     )
+    uncertain = enqueue(db, key="monthly_bulletin/2026-10/city-140400/r2", channel="email", recipient="cz@example.com",
+                        subject="调度通报 第10期 长治", body="...", now=NOW)  # fmt: skip
+    assert uncertain is not None
+    uncertain.state, uncertain.attempts, uncertain.claimed_at, uncertain.claimed_by = (
+        MessageState.UNCERTAIN, 1, NOW, "sched-host:4242")  # fmt: skip
     recipients = {
         "changzhi": save_recipient(db, users["admin"], RecipientEntry(Audience.CITY, factory.city("长治"), Channel.EMAIL,
                                                                       "cz@example.com", "长治市局")),
@@ -98,7 +105,13 @@ def world(db, factory, session_factory):  # type: ignore[no-untyped-def]
                                                                       "qhc@example.com", "应对气候变化处")),
     }  # fmt: skip
     db.commit()
-    return {"users": users, "bulletins": bulletins, "failed": failed, "recipients": recipients}
+    return {
+        "users": users,
+        "bulletins": bulletins,
+        "failed": failed,
+        "uncertain": uncertain,
+        "recipients": recipients,
+    }
 
 
 # --- 调度通报 ----------------------------------------------------------------------------------
@@ -235,6 +248,112 @@ def test_no_one_but_the_admin_runs_or_resends(client, app, db, world, username) 
     assert db.scalars(select(AuditEvent).where(AuditEvent.action.in_(["request_run", "requeue"]))).all() == []
 
 
+def decide(client: Any, app: Any, button: str, message: OutboxMessage) -> Any:
+    return call_callback(client, app, "jobs-message", {button: 1, "jobs-uncertain": [
+        {"id": message.id, "row_id": str(message.id)}]})  # fmt: skip
+
+
+def test_staff_see_the_uncertain_messages_and_may_not_decide(client, app, db, world) -> None:  # type: ignore[no-untyped-def]
+    uncertain = world["uncertain"]
+    login(client, "sheng")
+    answer = body(call_callback(client, app, "jobs-uncertain", {"jobs-refresh": 1}))
+    (row,) = answer["jobs-uncertain"]["rowData"]
+    assert (row["recipient"], row["worker"], row["message_id"]) == (
+        "cz@example.com", "sched-host:4242", uncertain.message_id)  # fmt: skip
+    text = page(client, app, "/jobs")
+    assert "状态不明的消息" in text and "不会自动重发" in text
+    for button in ("jobs-resend", "jobs-delivered"):
+        assert "仅省级管理员" in as_text(decide(client, app, button, uncertain))
+    db.expire_all()
+    assert db.get(OutboxMessage, uncertain.id).state is MessageState.UNCERTAIN
+    assert db.scalars(select(AuditEvent).where(AuditEvent.entity_type == "outbox")).all() == []
+
+
+@pytest.mark.parametrize("username", ["lingdao", "czu", None])
+def test_leaders_city_users_and_the_anonymous_neither_see_nor_decide(
+    client, app, db, world, username
+) -> None:  # type: ignore[no-untyped-def]
+    uncertain = world["uncertain"]
+    if username:
+        login(client, username)
+    expected = 401 if username is None else 204
+    assert call_callback(client, app, "jobs-uncertain", {"jobs-refresh": 1}).status_code == expected
+    for button in ("jobs-resend", "jobs-delivered"):
+        assert decide(client, app, button, uncertain).status_code == expected
+    db.expire_all()
+    assert db.get(OutboxMessage, uncertain.id).state is MessageState.UNCERTAIN
+    assert db.scalars(select(AuditEvent).where(AuditEvent.entity_type == "outbox")).all() == []
+
+
+def test_the_admin_resends_an_uncertain_message_with_its_message_id(client, app, db, world) -> None:  # type: ignore[no-untyped-def]
+    uncertain = world["uncertain"]
+    login(client, "guanli")
+    assert "jobs-resend" in page(client, app, "/jobs")
+    assert "沿用原 Message-ID" in as_text(decide(client, app, "jobs-resend", uncertain))
+    db.expire_all()
+    message = db.get(OutboxMessage, uncertain.id)
+    assert (message.state, message.attempts, message.message_id) == (
+        MessageState.PENDING,
+        0,
+        uncertain.message_id,
+    )
+    event = db.scalars(select(AuditEvent).where(AuditEvent.action == "resend_uncertain")).one()
+    assert event.actor_name == "guanli" and event.after["message_ids"] == [uncertain.message_id]
+    assert "已不在状态不明列表中" in as_text(decide(client, app, "jobs-delivered", uncertain))  # decided once
+
+
+def test_the_admin_marks_an_uncertain_message_delivered(client, app, db, world) -> None:  # type: ignore[no-untyped-def]
+    uncertain = world["uncertain"]
+    login(client, "guanli")
+    assert "记为已送达" in as_text(decide(client, app, "jobs-delivered", uncertain))
+    db.expire_all()
+    message = db.get(OutboxMessage, uncertain.id)
+    assert (message.state, message.sent_at) == (MessageState.SENT, NOW)
+    assert (
+        db.scalars(select(AuditEvent).where(AuditEvent.action == "mark_delivered")).one().actor_name
+        == "guanli"
+    )
+    rows = body(call_callback(client, app, "jobs-uncertain", {"jobs-refresh": 2}))["jobs-uncertain"][
+        "rowData"
+    ]
+    assert rows == []
+
+
+def status(client: Any, app: Any) -> str:
+    return json.dumps(body(call_callback(client, app, "jobs-scheduler", {"jobs-refresh": 1}))["jobs-scheduler"],
+                      ensure_ascii=False)  # fmt: skip
+
+
+def test_the_page_says_whether_the_scheduler_is_alive(client, app, db, world) -> None:  # type: ignore[no-untyped-def]
+    login(client, "sheng")
+    assert "调度进程未运行" in status(client, app)
+    now = dt.datetime.now(dt.UTC)
+    process = SchedulerProcess(host="sched-host", pid=4242, started_at=now - dt.timedelta(hours=3),
+                               last_beat=now - dt.timedelta(seconds=10))  # fmt: skip
+    db.add(process)
+    db.commit()
+    shown = status(client, app)
+    assert (
+        "调度进程运行中" in shown
+        and "sched-host" in shown
+        and "4242" in shown
+        and "已等待超过1分钟" not in shown
+    )
+    process.last_beat = now - dt.timedelta(minutes=5)
+    db.add(
+        JobRequest(
+            job="flag_scan",
+            period="2026-11-24",
+            requested_by="guanli",
+            requested_at=now - dt.timedelta(minutes=2),
+        )
+    )
+    db.commit()
+    shown = status(client, app)
+    assert "调度进程已停止" in shown and "5分钟前" in shown and "4242" in shown
+    assert "有 1 个手动运行请求已等待超过1分钟" in shown and "夜间风险核查" in shown
+
+
 # --- 发送对象 ----------------------------------------------------------------------------------
 
 
@@ -334,6 +453,7 @@ def test_selecting_a_row_fills_the_form_and_saving_switches_it_off(client, app, 
 
 def test_anonymous_posts_to_every_new_callback_get_401(client, app, world) -> None:  # type: ignore[no-untyped-def]
     for output_id, values in (("jobs-history", {"jobs-refresh": 1}), ("jobs-message", {"jobs-run": 1}),
-                              ("jobs-message", {"jobs-requeue": 1}), ("rcp-grid", {"rcp-refresh": 1}),
+                              ("jobs-message", {"jobs-requeue": 1}), ("jobs-message", {"jobs-resend": 1}),
+                              ("jobs-message", {"jobs-delivered": 1}), ("rcp-grid", {"rcp-refresh": 1}),
                               ("rcp-address", {"rcp-grid": [{"id": 1}]}), ("rcp-message", {"rcp-add": 1})):  # fmt: skip
         assert call_callback(client, app, output_id, values).status_code == 401, output_id

@@ -2,10 +2,12 @@
 
 Every job with its schedule and next run (in the configured time zone), the history of runs (state,
 attempt, what it did or why it was skipped, the error text), "run now" requests waiting for the
-scheduler, and messages that failed for good. Provincial staff read; only the provincial
-administrator asks for a run or sends failed messages again. A web worker never runs a job: "run
-now" writes a request that the scheduler process takes (jobs.control), through the same claim as a
-scheduled run, so a period already done is refused and nothing is sent twice."""
+scheduler, messages that failed for good and messages whose sending was interrupted (状态不明), and
+whether the scheduler process is alive (its last heartbeat, host and process). Provincial staff
+read; only the provincial administrator asks for a run, sends failed messages again, and resends
+or marks delivered an interrupted one. A web worker never runs a job: "run now" writes a request
+that the scheduler process takes (jobs.control), through the same claim as a scheduled run, so a
+period already done is refused and nothing is sent twice."""
 
 from __future__ import annotations
 
@@ -22,11 +24,18 @@ from dashboards.grid import data_grid
 from dashboards.widgets import ROW_ID, alert
 from jobs.control import next_runs, pending_requests, request_run
 from jobs.schedule import JOB_BY_ID, JOBS
+from tracker.db import utcnow
 from tracker.errors import TrackerError
 from tracker.i18n import N_, _, format_datetime, message_of, translated
-from tracker.job_runs import run_history
+from tracker.job_runs import is_alive, run_history, schedulers_seen
 from tracker.models import JobRun, RunState, User
-from tracker.outbox import failed_messages, requeue_failed
+from tracker.outbox import (
+    failed_messages,
+    mark_delivered,
+    requeue_failed,
+    resend_uncertain,
+    uncertain_messages,
+)
 from tracker.permissions import Action, PermissionDenied, may_run_jobs
 
 PATH = "/jobs"
@@ -38,6 +47,8 @@ HISTORY_LIMIT = 200
 SCHEDULE, HISTORY, PENDING, FAILED = "jobs-schedule", "jobs-history", "jobs-pending", "jobs-failed"
 JOB, PERIOD, RUN, REQUEUE, MESSAGE = "jobs-job", "jobs-period", "jobs-run", "jobs-requeue", "jobs-message"
 REFRESH, TICK, RELOAD = "jobs-refresh", "jobs-tick", "jobs-reload"
+UNCERTAIN, RESEND, DELIVERED, STATUS = "jobs-uncertain", "jobs-resend", "jobs-delivered", "jobs-scheduler"
+REQUEST_LATE = dt.timedelta(minutes=1)  # a "run now" request waiting longer: is the scheduler running?
 STATE_ZH = {RunState.RUNNING: N_("运行中"), RunState.SUCCEEDED: N_("完成"), RunState.FAILED: N_("失败（将重试）"),
             RunState.SKIPPED: N_("跳过")}  # fmt: skip
 CHANNEL_ZH = {"email": N_("电子邮件"), "webhook": N_("群机器人")}
@@ -55,7 +66,8 @@ def _settings() -> Any:
 def _trigger_zh(trigger: str) -> str:
     """scheduled → 定时; manual:admin → 手动（admin）; cli → 命令行."""
     kind, _sep, who = trigger.partition(":")
-    word = {"scheduled": _("定时"), "manual": _("手动"), "cli": _("命令行")}.get(kind, kind)
+    word = {"scheduled": _("定时"), "manual": _("手动"), "cli": _("命令行"), "caught_up": _("补跑"),
+            "takeover": _("接管")}.get(kind, kind)  # fmt: skip
     return f"{word}（{who}）" if who else word
 
 
@@ -114,6 +126,51 @@ def failed_rows(session: Any) -> list[dict[str, Any]]:
     } for m in failed_messages(session)]  # fmt: skip
 
 
+def uncertain_rows(session: Any) -> list[dict[str, Any]]:
+    tz = _settings().timezone
+    return [{
+        "id": m.id, "row_id": str(m.id), "recipient": m.recipient, "channel": translated(CHANNEL_ZH, m.channel),
+        "subject": m.subject, "started": format_datetime(m.claimed_at, tz), "worker": m.claimed_by or "",
+        "message_id": m.message_id,
+    } for m in uncertain_messages(session)]  # fmt: skip
+
+
+def _ago(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 120:
+        return _("{n}秒前").format(n=seconds)
+    if seconds < 7200:
+        return _("{n}分钟前").format(n=seconds // 60)
+    return _("{n}小时前").format(n=seconds // 3600)
+
+
+def scheduler_status(session: Any, now: dt.datetime) -> Any:
+    """Whether a scheduler process is alive (from its heartbeat), and a warning for requests that
+    have waited over a minute."""
+    tz = _settings().timezone
+    seen = schedulers_seen(session)
+    alive = [p for p in seen if is_alive(p, now)]
+    parts: list[Any] = []
+    if alive:
+        parts += [alert(_("调度进程运行中：{host}，进程 {pid}，{started}启动，最后心跳 {beat}（{ago}）").format(
+            host=p.host, pid=p.pid, started=format_datetime(p.started_at, tz), beat=format_datetime(p.last_beat, tz),
+            ago=_ago((now - p.last_beat).total_seconds())), "success") for p in alive]  # fmt: skip
+    elif seen:
+        last = seen[0]
+        parts.append(alert(_("调度进程已停止：最后心跳 {beat}（{ago}），{host}，进程 {pid}。定时任务、手动运行和"
+                             "消息投递都不会执行，请启动 tracker scheduler。").format(
+            beat=format_datetime(last.last_beat, tz), ago=_ago((now - last.last_beat).total_seconds()),
+            host=last.host, pid=last.pid), "danger"))  # fmt: skip
+    else:
+        parts.append(alert(_("调度进程未运行：从未收到 tracker scheduler 的心跳。定时任务、手动运行和消息投递都不会执行。"),
+                           "danger"))  # fmt: skip
+    late = [r for r in pending_requests(session) if r.requested_at <= now - REQUEST_LATE]
+    if late:
+        parts.append(alert(_("有 {n} 个手动运行请求已等待超过1分钟（最早：{name} {period}），调度进程可能未运行或正忙。")
+                           .format(n=len(late), name=_name(late[0].job), period=late[0].period), "warning"))  # fmt: skip
+    return parts
+
+
 def _columns(spec: list[tuple[str, str, int | None]]) -> list[dict[str, Any]]:
     return [{"field": key, "headerName": caption} | ({"width": width} if width else {"flex": 1, "minWidth": 220})
             for key, caption, width in spec]  # fmt: skip
@@ -153,10 +210,16 @@ def layout(user: User, **_query: Any) -> Any:
                                ("attempts", _("已尝试"), 90), ("last_try", _("最后尝试"), 170),
                                ("error", _("错误"), 300)])  # fmt: skip
     failed_grid = data_grid(FAILED, failed_columns, [], height="30vh")
-    failed_grid.getRowId = ROW_ID
-    if admin:  # only the administrator picks messages to send again
-        failed_grid.dashGridOptions = {**failed_grid.dashGridOptions, "rowSelection": {
-            "mode": "multiRow", "checkboxes": True, "headerCheckbox": True, "enableClickSelection": False}}  # fmt: skip
+    uncertain_columns = _columns([("recipient", _("收件人"), 240), ("channel", _("方式"), 100),
+                                  ("subject", _("主题"), None), ("started", _("发送开始"), 170),
+                                  ("worker", _("投递进程"), 170), ("message_id", "Message-ID", 300)])  # fmt: skip
+    uncertain_grid = data_grid(UNCERTAIN, uncertain_columns, [], height="25vh")
+    for grid in (failed_grid, uncertain_grid):
+        grid.getRowId = ROW_ID
+        if admin:  # only the administrator picks messages to send again
+            grid.dashGridOptions = {**grid.dashGridOptions, "rowSelection": {
+                "mode": "multiRow", "checkboxes": True, "headerCheckbox": True, "enableClickSelection": False}}  # fmt: skip
+    hidden = None if admin else {"display": "none"}
     return html.Div([
         dcc.Store(id=REFRESH, data=0),
         dcc.Interval(id=TICK, interval=30_000),
@@ -166,6 +229,7 @@ def layout(user: User, **_query: Any) -> Any:
         ]),
         html.P(_("调度进程（tracker scheduler）独立于网页运行；时间均为 {tz}。每个任务每期只运行一次；"
                  "失败或中断的运行会自动重试。").format(tz=tz_name), className="text-muted small"),
+        html.Div(id=STATUS),
         html.H3(_("计划"), className="h6 mt-3"),
         data_grid(SCHEDULE, schedule_columns, schedule_rows(), height="auto"),
         html.H3(_("手动运行"), className="h6 mt-3"),
@@ -178,7 +242,16 @@ def layout(user: User, **_query: Any) -> Any:
                className="text-muted small mb-1"),
         failed_grid,
         dbc.Button(_("重新发送所选"), id=REQUEUE, color="warning", size="sm", className="mt-2", disabled=not admin,
-                   style=None if admin else {"display": "none"}),
+                   style=hidden),
+        html.H3(_("状态不明的消息"), className="h6 mt-3"),
+        html.P(_("发送过程中投递进程意外终止，无法确定对方是否已收到。这些消息不会自动重发：请向收件人核实后，"
+                 "选择“重新发送”（沿用原 Message-ID，邮件服务器和收件人可据此识别重复）或“标记为已送达”。"),
+               className="text-muted small mb-1"),
+        uncertain_grid,
+        html.Div([
+            dbc.Button(_("重新发送"), id=RESEND, color="warning", size="sm", className="me-2", disabled=not admin),
+            dbc.Button(_("标记为已送达"), id=DELIVERED, color="secondary", size="sm", disabled=not admin),
+        ], className="mt-2", style=hidden),
         html.H3(_("运行记录（最近 {n} 次）").format(n=HISTORY_LIMIT), className="h6 mt-3"),
         data_grid(HISTORY, history_columns, [], height="45vh"),
     ])  # fmt: skip
@@ -187,12 +260,14 @@ def layout(user: User, **_query: Any) -> Any:
 def register_callbacks(app: Dash) -> None:
     @app.callback(
         Output(HISTORY, "rowData"), Output(PENDING, "rowData"), Output(FAILED, "rowData"), Output(SCHEDULE, "rowData"),
+        Output(UNCERTAIN, "rowData"), Output(STATUS, "children"),
         Input(REFRESH, "data"), Input(TICK, "n_intervals"), Input(RELOAD, "n_clicks"),
     )  # fmt: skip
     def load(_refresh: Any, _tick: Any, _reload: Any) -> tuple[Any, ...]:
         request_user(REQUIRED_ACTION)
         with db_session() as session:
-            return history_rows(session), pending_rows(session), failed_rows(session), schedule_rows()
+            return (history_rows(session), pending_rows(session), failed_rows(session), schedule_rows(),
+                    uncertain_rows(session), scheduler_status(session, utcnow()))  # fmt: skip
 
     @app.callback(
         Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
@@ -241,3 +316,30 @@ def register_callbacks(app: Dash) -> None:
         return alert(_("已将 {n} 条消息重新排队，调度进程将在1分钟内发送").format(n=len(requeued))), (
             refresh or 0
         ) + 1
+
+    @app.callback(
+        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
+        Input(RESEND, "n_clicks"), Input(DELIVERED, "n_clicks"), State(UNCERTAIN, "selectedRows"),
+        State(REFRESH, "data"), prevent_initial_call=True,
+    )  # fmt: skip
+    def decide(_resend: Any, _delivered: Any, rows: Any, refresh: Any) -> tuple[Any, Any]:
+        """The administrator's decision on interrupted messages: send again, or record as delivered."""
+        user = request_user(REQUIRED_ACTION)
+        if ctx.triggered_id not in (RESEND, DELIVERED):
+            raise PreventUpdate
+        ids = [row["id"] for row in rows or [] if isinstance(row, dict) and type(row.get("id")) is int]
+        if not ids:
+            return alert(_("请先勾选状态不明的消息"), "warning"), no_update
+        try:
+            with db_session() as session:
+                decide_on = resend_uncertain if ctx.triggered_id == RESEND else mark_delivered
+                done = decide_on(session, user, ids, now=utcnow())
+        except PermissionDenied as error:
+            return alert(message_of(error), "danger"), no_update
+        if not done:
+            return alert(_("所选消息已不在状态不明列表中，未做更改"), "warning"), (refresh or 0) + 1
+        if ctx.triggered_id == RESEND:
+            return alert(
+                _("已将 {n} 条消息重新排队（沿用原 Message-ID），调度进程将在1分钟内发送").format(n=len(done))
+            ), (refresh or 0) + 1
+        return alert(_("已将 {n} 条消息记为已送达").format(n=len(done))), (refresh or 0) + 1
