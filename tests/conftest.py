@@ -3,6 +3,10 @@
 Choose the backend with TRACKER_TEST_DB=sqlite (default) or TRACKER_TEST_DB=postgresql; the PostgreSQL
 server is TRACKER_TEST_PG (default postgresql+psycopg://postgres@127.0.0.1:5432). Each run creates its
 own database and drops it at the end.
+
+TRACKER_TEST_CLOCK=2027-03-31T10:00+08:00 runs the tests as on that day: tracker.clock stands at that
+instant in the test process only (processes the tests start keep the wall clock, which a scheduler's
+timer needs, unless a test gives them TRACKER_CLOCK_NOW).
 """
 
 from __future__ import annotations
@@ -21,18 +25,22 @@ from sqlalchemy.orm import sessionmaker
 
 import tracker.audit  # noqa: F401  (audit hooks)
 from tests.factories import Factory
+from tracker import clock
 from tracker.catalogue import load_catalogue
 from tracker.config import MailSettings, Settings
 from tracker.db import TrackerSession, make_engine, transaction
 from tracker.migrate import upgrade_database
 
 BACKEND = os.environ.get("TRACKER_TEST_DB", "sqlite")
+if os.environ.get("TRACKER_TEST_CLOCK"):
+    clock.set_now(os.environ["TRACKER_TEST_CLOCK"])
 PG_SERVER = os.environ.get("TRACKER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
 def pytest_report_header() -> str:
-    return f"database backend: {BACKEND}"
+    pinned = f"; clock set to {clock.now_utc().isoformat()}" if clock.is_set() else ""
+    return f"database backend: {BACKEND}{pinned}"
 
 
 @contextmanager
