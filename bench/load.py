@@ -251,6 +251,28 @@ def worker_cpu(process: subprocess.Popen[bytes]) -> float:
     return total
 
 
+def postgres_cpu() -> float:
+    """CPU seconds used so far by the running PostgreSQL processes (its backends serve the workers)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            name, rest = stat.read_text().split(") ", 1)
+        except (OSError, ValueError):
+            continue
+        if name.endswith("(postgres"):
+            fields = rest.split()
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def machine_cpu() -> float:
+    """CPU seconds the whole machine has been busy (all cores), from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 # --- recording ------------------------------------------------------------------------------------
 
 
@@ -681,6 +703,7 @@ def run_once(backend: str, args: argparse.Namespace, number: int) -> dict[str, A
             parallel([s.warm_up for s in sessions], TIMEOUT * 6)
             load_before = os.getloadavg()
             cpu_before, client_before = worker_cpu(process), time.process_time()
+            postgres_before, machine_before = postgres_cpu(), machine_cpu()
             recorder.on = True
             begin = time.monotonic()
             deadline = begin + args.seconds
@@ -690,6 +713,7 @@ def run_once(backend: str, args: argparse.Namespace, number: int) -> dict[str, A
             elapsed = time.monotonic() - begin
             recorder.on = False
             server_cpu, client_cpu = worker_cpu(process) - cpu_before, time.process_time() - client_before
+            database_cpu, busy = postgres_cpu() - postgres_before, machine_cpu() - machine_before
             log = server_log(instance)
         kinds = summarise(recorder, elapsed)
         # The last line of each traceback, and the busy/conflict warnings of dashboards/errors.py.
@@ -699,7 +723,10 @@ def run_once(backend: str, args: argparse.Namespace, number: int) -> dict[str, A
             "backend": backend, "run": number, "sessions": len(sessions), "seconds": elapsed, "build_s": built,
             "writers": sum(1 for a in plan.accounts if a.write_pilot), "kinds": kinds,
             "setup_retries": sum(s.retries for s in sessions), "requests": recorder.requests,
-            "requests_per_s": recorder.requests / elapsed,
+            "requests_per_s": recorder.requests / elapsed, "postgres_cpu_s": database_cpu,
+            # CPU the rest of the machine used meanwhile (other people's work): the noise in the figures.
+            "other_cpu_s": max(0.0, busy - server_cpu - client_cpu - database_cpu),
+            "cores": os.cpu_count(),
             "server_cpu_s": server_cpu, "client_cpu_s": client_cpu, "load_before": load_before,
             "load_after": os.getloadavg(), "server_errors": dict(tracebacks.most_common(8)),
         }  # fmt: skip
@@ -889,7 +916,9 @@ def main() -> None:
                   f"{result['seconds']:.1f} s, {result['requests']} requests ({result['requests_per_s']:.0f}/s), "
                   f"server CPU {result['server_cpu_s']:.1f} s "
                   f"({1000 * result['server_cpu_s'] / max(1, result['requests']):.1f} ms a request), "
-                  f"bench CPU {result['client_cpu_s']:.1f} s, load average before {load}, "
+                  f"bench CPU {result['client_cpu_s']:.1f} s, PostgreSQL CPU {result['postgres_cpu_s']:.1f} s, "
+                  f"other work on the machine {result['other_cpu_s']:.1f} s "
+                  f"({result['other_cpu_s'] / (result['cores'] * result['seconds']):.0%} of its CPU), load average before {load}, "
                   f"setup requests retried {result['setup_retries']}×", flush=True)  # fmt: skip
             print(table(result["kinds"]), flush=True)
             for kind, item in result["kinds"].items():
