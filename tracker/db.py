@@ -63,6 +63,9 @@ def utcnow() -> dt.datetime:
     return clock.now_utc()
 
 
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
 def _configure_sqlite(engine: Engine) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy emit BEGIN itself
     # (SQLAlchemy docs, "Serializable isolation / Savepoints / Transactional DDL").
@@ -75,7 +78,9 @@ def _configure_sqlite(engine: Engine) -> None:
         # (the audit trail's append-only triggers among them).
         cursor.execute("PRAGMA recursive_triggers=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        # A writer waits this long for the write lock before the request is answered 503 (busy, try
+        # again). Writers hold the lock for milliseconds; the margin is for a machine under load.
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
