@@ -164,8 +164,9 @@ def _finished(sessions) -> bool:  # type: ignore[no-untyped-def]
 def test_a_scheduler_killed_mid_delivery_is_taken_over_and_no_mail_goes_twice(
     cli_database: str, tmp_path: Path
 ) -> None:
-    """Issue 17's measured defect, as a test. A bulletin run is killed with SIGKILL while the SMTP
-    server holds its answer to the second message (which it has taken). The run stays ``running``,
+    """Issue 17's measured defect, as a test. A scheduler running a bulletin (asked for by "run now")
+    is killed with SIGKILL while the SMTP server holds its answer to the second message (which it
+    has taken). The run stays ``running``,
     the message ``sending``. Time passes (the test moves the run's heartbeat and the message's claim
     back instead of waiting): a scheduler started then takes the run over at once and sends the
     messages never tried, not the interrupted one, which is ``uncertain``; a run another live
@@ -178,7 +179,7 @@ def test_a_scheduler_killed_mid_delivery_is_taken_over_and_no_mail_goes_twice(
     from aiosmtpd.controller import Controller
 
     from tests.mailserver import Inbox, free_port
-    from tracker.models import MessageState, SchedulerProcess
+    from tracker.models import JobRequest, MessageState, SchedulerProcess
 
     class Holding(Inbox):  # takes the message to 长治 into its mailbox, then holds its "250 OK"
         arrived, release = threading.Event(), threading.Event()
@@ -218,9 +219,12 @@ def test_a_scheduler_killed_mid_delivery_is_taken_over_and_no_mail_goes_twice(
     server.start()
     scheduler = None
     try:
-        first = subprocess.Popen([sys.executable, "-m", "tracker_cli.main", "jobs", "run", "monthly_bulletin",
-                                  "--period", "2025-11"], env=env, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL)  # fmt: skip
+        with sessions() as session:  # the admin's "run now", taken by the first scheduler within 20 s
+            session.add(JobRequest(job="monthly_bulletin", period="2025-11", requested_by="guanli",
+                                   requested_at=dt.datetime.now(dt.UTC)))  # fmt: skip
+            session.commit()
+        first = subprocess.Popen([sys.executable, "-m", "tracker_cli.main", "scheduler"], env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
         assert inbox.arrived.wait(120), "the run never reached the second message"
         first.send_signal(signal.SIGKILL)
         first.wait(10)
@@ -250,7 +254,7 @@ def test_a_scheduler_killed_mid_delivery_is_taken_over_and_no_mail_goes_twice(
         def settled() -> bool:
             with sessions() as session:
                 run = session.scalars(select(JobRun).where(JobRun.job == "monthly_bulletin")).one()
-                beat = session.scalars(select(SchedulerProcess)).first()
+                beat = session.scalars(select(SchedulerProcess).order_by(SchedulerProcess.id.desc())).first()
                 pending = session.scalars(
                     select(OutboxMessage).where(OutboxMessage.state == MessageState.PENDING)
                 )
@@ -277,7 +281,7 @@ def test_a_scheduler_killed_mid_delivery_is_taken_over_and_no_mail_goes_twice(
     with sessions() as session:
         taken, fresh = session.scalars(select(JobRun).order_by(JobRun.id))
         states = {m.recipient: m.state for m in session.scalars(select(OutboxMessage))}
-        (process,) = session.scalars(select(SchedulerProcess))
+        _dead, process = session.scalars(select(SchedulerProcess).order_by(SchedulerProcess.id))
     assert (taken.state, taken.attempt, taken.trigger) == (RunState.SUCCEEDED, 2, "takeover"), output
     assert (fresh.state, fresh.attempt) == (RunState.RUNNING, 1)  # its scheduler is alive: not taken
     assert states == {"sheng@127.0.0.1": MessageState.SENT, "changzhi@127.0.0.1": MessageState.UNCERTAIN,
