@@ -203,6 +203,7 @@ def test_the_keep_alive_thread_renews_this_processes_runs_and_its_scheduler_row(
     mine = claim_run(sessions, "flag_scan", "2026-11-24", now=T0, trigger="scheduled")
     assert mine is not None
     _left_running(sessions, "reminders", "2026-11-24", beat=T0, worker="other-host:1")
+    register_scheduler(sessions, now=T0 - dt.timedelta(days=40))  # long gone: dropped at the next start
     process_id = register_scheduler(sessions, now=T0)
     with KeepAlive(
         sessions, process_id=process_id, every=dt.timedelta(milliseconds=20), clock=lambda: next(ticks)

@@ -23,7 +23,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,6 +33,7 @@ from tracker.models import JobRun, RunState, SchedulerProcess
 BEAT_EVERY = dt.timedelta(seconds=15)  # how often a process says it (and its runs) are alive
 STALE_AFTER = dt.timedelta(minutes=2)  # no heartbeat for this long: the worker is gone
 PROCESS_STALE = dt.timedelta(minutes=1)  # a scheduler silent this long has stopped (the jobs page)
+KEEP_PROCESSES = dt.timedelta(days=30)  # how long a stopped scheduler's row is kept
 DONE = (RunState.SUCCEEDED, RunState.SKIPPED)
 log = logging.getLogger("tracker.scheduler")
 
@@ -177,8 +178,10 @@ def beat_runs(factory: sessionmaker[Session], *, now: dt.datetime, worker: str |
 
 
 def register_scheduler(factory: sessionmaker[Session], *, now: dt.datetime) -> int:
-    """A scheduler process starts: its row (host, pid, when) for the jobs page."""
+    """A scheduler process starts: its row (host, pid, when) for the jobs page. Rows of processes
+    silent for over ``KEEP_PROCESSES`` are dropped."""
     with factory() as session:
+        session.execute(delete(SchedulerProcess).where(SchedulerProcess.last_beat < now - KEEP_PROCESSES))
         row = SchedulerProcess(
             host=socket.gethostname()[:200], pid=os.getpid(), started_at=now, last_beat=now
         )
