@@ -15,13 +15,16 @@ Each run, per backend:
      pilots its token may see, and loads each page once (warm-up, not measured); then for --seconds,
      each session repeats a random action, pausing a random 0–2×--think seconds between actions (mean
      --think, default 1 s: a busy user; --think 0 sends back to back and finds the saturation point):
-       overview      load / as the browser does: the page (HTML, /_dash-layout, /_dash-dependencies:
-                     kind "shell"), then POST /_dash-update-component for the page content (the
-                     overview arrives with its figures); timed: the callbacks;
+       overview      open / as the browser does: on a full load (a quarter of the views: a first
+                     visit, a refresh) the page (HTML, /_dash-layout, /_dash-dependencies: kind
+                     "shell"), then, as on a navigation by the menu's links, POST
+                     /_dash-update-component for the page content (the overview arrives with its
+                     figures); timed: the callbacks;
        overview filter  the overview's filter callback (one city, or one status for a city user);
-       registry      load /pilots: shell, page content, then the grid's initial callback (the two
-                     callbacks timed together: what the reader waits for after the shell);
-       pilot page    load /pilot?id=N for a pilot the session may see;
+       registry      open /pilots the same way: page content, then the grid's initial callback (the
+                     two callbacks timed together: what the reader waits for after the shell);
+       pilot page    load /pilot?id=N (always a full load: the grids' and the overview's links to a
+                     pilot are plain links) for a pilot the session may see;
        api read      GET /api/v1/pilots or /api/v1/pilots/{id} with the session's bearer token;
        save (api)    city accounts, each on a pilot of its own city that owes the period's update (no
                      two sessions share a pilot): GET the period's update (its version; an api read),
@@ -41,8 +44,8 @@ Every loop stops by time and by count (--max-actions per session); every request
 Only 127.0.0.1 is contacted.
 
 Per kind: count, throughput, p50/p95/p99 latency in ms (measured by the client, queueing in the
-server included: gunicorn's sync workers take one request each), errors (any 5xx, connection error or timeout, and any other unexpected status) and
-the status codes seen; per run also all requests per second and the server's CPU time per request.
+server included: gunicorn's sync workers take one request each), errors (any 5xx, connection error
+or timeout, and any other unexpected status) and the status codes seen; per run also all requests per second and the server's CPU time per request.
 With --runs N, the median of the runs' figures (errors summed over runs). --profile DIR samples every
 worker with py-spy during the window (`.venv/bin/pip install py-spy`; not a project dependency) and
 prints the functions that took the most of it.
@@ -101,9 +104,10 @@ READS = ("shell", "overview", "overview filter", "registry", "pilot page", "api 
 SAVES = ("save (api)", "save (form)")
 KINDS = (*READS, *SAVES, "login", "login refused")
 READ_TARGET_MS, SAVE_TARGET_MS, TARGET_SESSIONS = 300.0, 500.0, 30
+FULL_LOADS = 0.25  # the share of overview and registry views that load the whole page
 # How often a session picks each action (saves only for sessions that own a pilot to write).
 WEIGHTS = {"overview": 20, "overview filter": 5, "registry": 15, "pilot page": 20, "api read": 20,
-           "save (api)": 8, "save (form)": 4, "login": 4, "login refused": 2}  # fmt: skip
+           "save (api)": 8, "save (form)": 4, "login": 2, "login refused": 1}  # fmt: skip
 
 
 # --- the database ---------------------------------------------------------------------------------
@@ -251,10 +255,10 @@ def worker_cpu(process: subprocess.Popen[bytes]) -> float:
     return total
 
 
-def postgres_cpu() -> float:
-    """CPU seconds used so far by the running PostgreSQL processes (its backends serve the workers)."""
+def postgres_cpu() -> dict[int, float]:
+    """CPU seconds used so far by each running PostgreSQL process (its backends serve the workers)."""
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    found = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             name, rest = stat.read_text().split(") ", 1)
@@ -262,8 +266,13 @@ def postgres_cpu() -> float:
             continue
         if name.endswith("(postgres"):
             fields = rest.split()
-            total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
+            found[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    return found
+
+
+def used_since(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU used between two readings by the processes alive at the second (new ones count in full)."""
+    return sum(max(0.0, cpu - before.get(pid, 0.0)) for pid, cpu in after.items())
 
 
 def machine_cpu() -> float:
@@ -416,6 +425,10 @@ class WrongPasswords:
                     return name
             return None
 
+    def any_left(self) -> bool:
+        with self.lock:
+            return any(self.left.values())
+
     def give_back(self, name: str) -> None:
         with self.lock:
             self.busy.discard(name)
@@ -483,18 +496,20 @@ class Session:
 
     # - the browser's part -
 
-    def page(self, kind: str, path: str, search: str = "") -> dict[str, dict[str, Any]]:
-        """Load a page as the browser does; records the shell and the callbacks (``kind``); the page's
-        components (id → props) after its initial callbacks."""
+    def page(self, kind: str, path: str, search: str = "", full: bool = True) -> dict[str, dict[str, Any]]:
+        """Open a page as the browser does; records the shell and the callbacks (``kind``); the page's
+        components (id → props) after its initial callbacks. ``full``: a full load (the HTML, layout and
+        dependencies first); else a navigation inside the app, as the menu's links do (callbacks only)."""
         shell = 0.0
         try:
-            for address in (path + search, "/_dash-layout", "/_dash-dependencies"):
+            for address in (path + search, "/_dash-layout", "/_dash-dependencies") if full else ():
                 _response, took = self.send("GET", address)
                 shell += took
         except Failure as failure:
             self.recorder.add("shell", None, failure.status, "error", failure.detail)
             raise Recorded(failure.status, failure.detail) from None
-        self.recorder.add("shell", shell, "200", "ok")
+        if full:
+            self.recorder.add("shell", shell, "200", "ok")
         try:
             pages = self.dependency("_pages_content.children")
             location = {"_pages_location": {"pathname": path, "search": search}}
@@ -550,8 +565,9 @@ class Session:
 
     def wrong_login(self) -> tuple[float, str, str]:
         name = self.wrong.take()
-        if name is None:
-            return self.relogin()
+        if name is None:  # each dedicated account is in use or spent: a good login instead, counted as one
+            self.timed("login", self.relogin)
+            raise Recorded("302", "")
         try:
             took, status = self.login(requests.Session(), name, "Wrong-2025-pass", expect=(401, 429))
         finally:
@@ -611,10 +627,13 @@ class Session:
         return took, "200", "ok" if saved else "domain"  # refused by the form (changed in between, or locked)
 
     def read_page(self, kind: str) -> None:
+        # The menu's links navigate inside the app; a full load is a first visit, a refresh or a typed
+        # address. Pilot pages open from the grids' and the overview's links, which load the page.
+        full = self.rng.random() < FULL_LOADS
         if kind == "overview":
-            self.page("overview", "/")
+            self.page("overview", "/", full=full)
         elif kind == "registry":
-            self.page("registry", "/pilots")
+            self.page("registry", "/pilots", full=full)
         else:
             self.page("pilot page", "/pilot", f"?id={self.rng.choice(self.pilots)}")
 
@@ -649,6 +668,8 @@ class Session:
         return kinds, [WEIGHTS[k] for k in kinds]
 
     def act(self, kind: str) -> None:
+        if kind == "login refused" and not self.wrong.any_left():
+            kind = "login"  # the wrong passwords' budget is spent: a good login instead
         try:
             if kind in ("overview", "registry", "pilot page"):
                 self.read_page(kind)
@@ -713,7 +734,7 @@ def run_once(backend: str, args: argparse.Namespace, number: int) -> dict[str, A
             elapsed = time.monotonic() - begin
             recorder.on = False
             server_cpu, client_cpu = worker_cpu(process) - cpu_before, time.process_time() - client_before
-            database_cpu, busy = postgres_cpu() - postgres_before, machine_cpu() - machine_before
+            database_cpu, busy = used_since(postgres_before, postgres_cpu()), machine_cpu() - machine_before
             log = server_log(instance)
         kinds = summarise(recorder, elapsed)
         # The last line of each traceback, and the busy/conflict warnings of dashboards/errors.py.
@@ -916,7 +937,7 @@ def main() -> None:
                   f"{result['seconds']:.1f} s, {result['requests']} requests ({result['requests_per_s']:.0f}/s), "
                   f"server CPU {result['server_cpu_s']:.1f} s "
                   f"({1000 * result['server_cpu_s'] / max(1, result['requests']):.1f} ms a request), "
-                  f"bench CPU {result['client_cpu_s']:.1f} s, PostgreSQL CPU {result['postgres_cpu_s']:.1f} s, "
+                  f"bench CPU {result['client_cpu_s']:.1f} s, PostgreSQL (all of it) CPU {result['postgres_cpu_s']:.1f} s, "
                   f"other work on the machine {result['other_cpu_s']:.1f} s "
                   f"({result['other_cpu_s'] / (result['cores'] * result['seconds']):.0%} of its CPU), load average before {load}, "
                   f"setup requests retried {result['setup_retries']}×", flush=True)  # fmt: skip
