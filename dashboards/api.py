@@ -31,6 +31,7 @@ from werkzeug.exceptions import HTTPException
 
 from dashboards.auth import current_user
 from tracker.applications import ValidationFailed
+from tracker.clock import local_today, now_utc
 from tracker.db import TrackerSession, transaction
 from tracker.errors import TrackerError
 from tracker.models import Milestone, Pilot, User
@@ -308,7 +309,7 @@ def _update_body(update: Any) -> dict[str, Any]:
 
 
 def _today() -> dt.date:
-    return dt.datetime.now(_settings().timezone).date()
+    return local_today(_settings().timezone)
 
 
 # --- views --------------------------------------------------------------------------------------
@@ -423,7 +424,7 @@ class PilotUpdate(MethodView):
             raise ApiError(
                 422, "同一任务填报了两次", "A task is listed twice", {"tasks": ["duplicate task_id"]}
             )
-        now = dt.datetime.now(dt.UTC)
+        now = now_utc()
         with _session() as session:
             pilot = _visible_pilot(session, user, pilot_id)
             update = save_update(session, user, pilot.id, wanted, entry, reporting=settings.reporting,

@@ -13,6 +13,7 @@ from typing import Literal
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
+from tracker.clock import now_utc
 from tracker.config import SCHEDULE_PREFIX, Settings, SettingsError
 from tracker.db import transaction
 from tracker.deadlines import parse_chinese_or_iso_date
@@ -35,7 +36,7 @@ class JobContext:
     now: dt.datetime | None = None  # when the run started (UTC); None: the clock's now
 
     def started(self) -> dt.datetime:
-        return self.now or dt.datetime.now(dt.UTC)
+        return self.now or now_utc()
 
     def today(self) -> dt.date:
         """The local date of the run (the configured time zone, whatever the server's)."""

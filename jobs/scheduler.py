@@ -24,6 +24,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.schedule import JOB_BY_ID, JOBS, JobContext, JobSpec
+from tracker.clock import now_in, now_utc
 from tracker.config import Settings
 from tracker.db import utcnow
 from tracker.job_runs import KeepAlive, RunReport, register_scheduler, run_job, stale_runs
@@ -35,7 +36,7 @@ log = logging.getLogger("tracker.scheduler")
 
 def run_now(spec: JobSpec, factory: sessionmaker[Session], settings: Settings, period: str, *,
             trigger: str, now: Callable[[], dt.datetime] | None = None) -> RunReport:  # fmt: skip
-    clock = now or (lambda: dt.datetime.now(dt.UTC))
+    clock = now or now_utc
 
     def work(claim):  # type: ignore[no-untyped-def]
         return spec.work(JobContext(factory, settings, period, claim=claim, now=clock()))
@@ -70,7 +71,7 @@ def catch_up(factory: sessionmaker[Session], settings: Settings, now: dt.datetim
 
 
 def _fire(spec: JobSpec, factory: sessionmaker[Session], settings: Settings) -> None:
-    period = spec.period(dt.datetime.now(settings.timezone))
+    period = spec.period(now_in(settings.timezone))
     run_now(spec, factory, settings, period, trigger="scheduled")
 
 
@@ -118,7 +119,7 @@ def take_over(factory: sessionmaker[Session], settings: Settings) -> None:
 def take_requested(factory: sessionmaker[Session], settings: Settings) -> None:
     from jobs.control import take_requests
 
-    take_requests(factory, settings, now=dt.datetime.now(dt.UTC))
+    take_requests(factory, settings, now=now_utc())
 
 
 def register_housekeeping(

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from tracker.claims import import_claims
+from tracker.clock import now_utc
 from tracker_cli.lifecycle import AS_OPTION, _acting
 
 
@@ -36,7 +37,6 @@ def claims_import(file: Path, dry_run: bool, city: str | None, username: str) ->
 def claims_scan() -> None:
     """对全部现行声明运行核查规则，新发现记为风险线索（同一发现不重复记录）；按规则和严重程度汇总。
     / Run every claim rule over all current claim versions; summary by rule and severity."""
-    import datetime as dt
 
     from tracker.claim_rules import RULE_BY_ID, RULES
     from tracker.claim_scan import scan_claims
@@ -45,7 +45,7 @@ def claims_scan() -> None:
         _acting(None, "tracker claims scan") as (session, _user),
         click.progressbar(length=len(RULES), label="核查 / checking", file=sys.stderr) as bar,
     ):
-        result = scan_claims(session, now=dt.datetime.now(dt.UTC), on_rule=lambda _rule: bar.update(1))
+        result = scan_claims(session, now=now_utc(), on_rule=lambda _rule: bar.update(1))
     click.echo(
         f"{result.summary_zh()} / {len(result.new)} new, {result.seen_again} seen again, {result.closed} closed"
     )

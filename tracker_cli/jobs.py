@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 import click
 
+from tracker.clock import now_in
 from tracker.config import get_settings
 from tracker.labels import format_datetime_zh
 
@@ -29,7 +29,7 @@ def jobs_list() -> None:
     from tracker.job_runs import run_history
 
     settings = get_settings()
-    now = dt.datetime.now(settings.timezone)
+    now = now_in(settings.timezone)
     with _factory()() as session:
         for spec in JOBS:
             following = spec.trigger(settings).get_next_fire_time(None, now)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,6 +12,7 @@ from sqlalchemy import select
 from reports.forms import application_form_xlsx, pilot_list_xlsx, summary_table_xlsx
 from tracker import accounts, audit
 from tracker.applications import ValidationFailed
+from tracker.clock import local_today, now_utc
 from tracker.config import get_settings
 from tracker.db import TrackerSession, transaction
 from tracker.errors import TrackerError
@@ -102,7 +102,7 @@ def applications_import(
 ) -> None:
     """导入汇总表（附件1/2）或申报表（附件3），全部通过才写入。 / Import a summary table or an application form, all or nothing."""
     settings = get_settings()
-    now = dt.datetime.now(dt.UTC)
+    now = now_utc()
     with _acting(username, "tracker applications import") as (session, user):
         assert user is not None
         city_row = _city(session, city)
@@ -125,7 +125,7 @@ def applications_export(batch_number: int, city: str, out: Path, username: str |
     """导出某市某批次的汇总表（附件1版式）。 / Export a city's summary table for a batch (Annex 1 layout)."""
     with _acting(username, "tracker applications export") as (session, user):
         city_row = _city(session, city)
-        batch = batch_for(session, city_row, batch_number, dt.date.today())
+        batch = batch_for(session, city_row, batch_number, local_today(get_settings().timezone))
         rows = summary_table_rows(session, _operator(session, user), city_row, batch)
         out.write_bytes(summary_table_xlsx(f"{city_row.name_zh}生态环境局", rows))
         audit.record(session, "export", "applications", summary=f"汇总表 {city_row.short_zh} 第{batch_number}批 {len(rows)} 行",
@@ -162,7 +162,7 @@ def applications_advance(application_id: int, step: str, reason: str | None, use
     settings = get_settings()
     with _acting(username, "tracker applications advance") as (session, user):
         assert user is not None
-        entry = advance_application(session, user, application_id, step, now=dt.datetime.now(dt.UTC),
+        entry = advance_application(session, user, application_id, step, now=now_utc(),
                                     tz=settings.timezone, reason=reason)  # fmt: skip
     click.echo(f"已办理 / done: {APPLICATION_STEPS[step].label_zh} → {entry.to_status}")
 
@@ -211,7 +211,7 @@ def pilots_advance(pilot_id: int, step: str, reason: str | None, on: str | None,
     with _acting(username, "tracker pilots advance") as (session, user):
         assert user is not None
         new_date = parse_chinese_or_iso_date(on) if on else None
-        today = dt.datetime.now(settings.timezone).date()
+        today = local_today(settings.timezone)
         advance_pilot(session, user, pilot_id, step, today=today, reason=reason, new_date=new_date)
         pilot = session.get(Pilot, pilot_id)
         assert pilot is not None
@@ -233,7 +233,7 @@ def deadlines_grant(batch_number: int, city: str, until: str, reason: str, usern
     with _acting(username, "tracker deadlines grant") as (session, user):
         assert user is not None
         city_row = _city(session, city)
-        batch = batch_for(session, city_row, batch_number, dt.date.today())
+        batch = batch_for(session, city_row, batch_number, local_today(get_settings().timezone))
         row = grant_exception(session, user, batch=batch, city=city_row, until=parse_chinese_or_iso_date(until),
                               reason=reason)  # fmt: skip
         click.echo(f"已开放 / reopened: {city_row.short_zh} {batch.name_zh} → {format_date_zh(row.until)}")

@@ -11,6 +11,7 @@ import click
 from reports.excel import csv_text
 from reports.update_template import update_template_xlsx
 from tracker import audit
+from tracker.clock import local_today, now_utc
 from tracker.config import get_settings
 from tracker.models import UpdateStatus
 from tracker.periods import Period, parse_period, reporting_period
@@ -32,7 +33,7 @@ def _period(text: str | None) -> Period:
     settings = get_settings()
     if text:
         return parse_period(text, settings.reporting.frequency)
-    return reporting_period(dt.datetime.now(settings.timezone).date(), settings.reporting)
+    return reporting_period(local_today(settings.timezone), settings.reporting)
 
 
 @click.group()
@@ -71,7 +72,7 @@ def updates_import(file: Path, submit: bool, dry_run: bool, username: str) -> No
     with _acting(username, "tracker updates import") as (session, user):
         assert user is not None
         result = import_update_sheet(session, user, file.read_bytes(), reporting=settings.reporting,
-                                     now=dt.datetime.now(dt.UTC), tz=settings.timezone, submit=submit,
+                                     now=now_utc(), tz=settings.timezone, submit=submit,
                                      dry_run=dry_run)  # fmt: skip
     click.echo(f"{result.summary_zh()} / {result.summary_en()}")
 
@@ -88,7 +89,7 @@ def updates_review(update_id: int, decision: str, version: int, reason: str | No
     with _acting(username, "tracker updates review") as (session, user):
         assert user is not None
         update = review_update(session, user, update_id, accept=decision == "accept", version=version,
-                               now=dt.datetime.now(dt.UTC), reason=reason)  # fmt: skip
+                               now=now_utc(), reason=reason)  # fmt: skip
         zh = "已采纳" if decision == "accept" else "已退回"
         click.echo(
             f"{zh} / {decision}ed: {update.pilot.name} {Period(update.period_start, update.period_end).label_zh}"
@@ -175,7 +176,7 @@ def flags_scan() -> None:
     from tracker.consistency import scan_progress
 
     with _acting(None, "tracker flags scan") as (session, _user):
-        result = scan_progress(session, now=dt.datetime.now(dt.UTC))
+        result = scan_progress(session, now=now_utc())
     click.echo(f"新发现{len(result.new)}条，再次发现{result.seen_again}条，自动关闭{result.closed}条 / "
                f"{len(result.new)} new, {result.seen_again} seen again, {result.closed} closed")  # fmt: skip
 

@@ -3,11 +3,11 @@ command line: a period's list, saving or submitting one department's update, the
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import click
 
+from tracker.clock import now_utc
 from tracker.config import get_settings
 from tracker.models import WorkPlanUpdate
 from tracker.updates import STATUS_ZH
@@ -101,7 +101,7 @@ def workplan_save(task_number: int, department_text: str, period_text: str, prog
     """省级业务人员保存（可同时提交）某项重点任务某部门某报告期的进展。
     / Provincial staff save (and optionally submit) a department's progress on a key task."""
     settings = get_settings()
-    now = dt.datetime.now(dt.UTC)
+    now = now_utc()
     with _acting(username, "tracker workplan save") as (session, user):
         assert user is not None
         period = _period(period_text)
@@ -140,7 +140,7 @@ def workplan_review(update_id: int, decision: str, version: int, reason: str | N
     with _acting(username, "tracker workplan review") as (session, user):
         assert user is not None
         update = review_work_plan_update(session, user, update_id, accept=decision == "accept", version=version,
-                                         now=dt.datetime.now(dt.UTC), reason=reason)  # fmt: skip
+                                         now=now_utc(), reason=reason)  # fmt: skip
         zh = "已采纳" if decision == "accept" else "已退回"
         click.echo(f"{zh} / {decision}ed: {update.task.number}. {update.task.title_zh} · {update.department.short_zh}"
                    f"，版本/version {update.version}")  # fmt: skip

@@ -8,7 +8,6 @@ directly with the province, the provincial bureau). Everything is checked again 
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import dash_ag_grid as dag
@@ -36,7 +35,7 @@ from tracker.applications import (
     product_names,
     save_application,
 )
-from tracker.clock import local_today
+from tracker.clock import local_today, now_utc
 from tracker.errors import TrackerError
 from tracker.i18n import N_, _, label_of, message_of
 from tracker.labels import label
@@ -348,7 +347,7 @@ def register_callbacks(app: Dash) -> None:
                 ):
                     return dbc.Alert([_("已保存：{name}（该申报已提交，无需再次提交）").format(name=name), link],
                                      color="success"), saved_id  # fmt: skip
-                advance_application(session, user, saved_id, "submit", now=dt.datetime.now(dt.UTC),
+                advance_application(session, user, saved_id, "submit", now=now_utc(),
                                     tz=settings.timezone)  # fmt: skip
         except ValidationFailed as error:
             return problems_alert(error), saved_id

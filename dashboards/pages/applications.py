@@ -3,7 +3,6 @@ scores and the selection board with quotas. Every button is checked again on the
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -30,7 +29,7 @@ from dashboards.widgets import (
 from reports.forms import application_form_xlsx, summary_table_xlsx
 from tracker import audit
 from tracker.applications import EDITABLE, FIELDS, FLAG_KEYS, FLAG_LABELS, ValidationFailed
-from tracker.clock import local_today
+from tracker.clock import local_today, now_utc
 from tracker.deadlines import parse_chinese_or_iso_date
 from tracker.errors import TrackerError
 from tracker.files import read_file, store_file
@@ -300,7 +299,7 @@ def register_callbacks(app: Dash) -> None:
         try:
             with db_session() as session:
                 visible_row(session, user, Application, application_id)
-                advance_application(session, user, application_id, step, now=dt.datetime.now(dt.UTC),
+                advance_application(session, user, application_id, step, now=now_utc(),
                                     tz=settings.timezone, reason=reason if isinstance(reason, str) else None)  # fmt: skip
         except ValidationFailed as error:
             return problems_alert(error), no_update
@@ -411,7 +410,7 @@ def register_callbacks(app: Dash) -> None:
         if contents is None:
             raise PreventUpdate  # the box was emptied after the last upload (see below)
         settings = _settings()
-        now = dt.datetime.now(dt.UTC)
+        now = now_utc()
         try:
             content = decode_upload(contents)
         except ValueError:

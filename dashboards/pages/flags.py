@@ -38,6 +38,7 @@ from dashboards.widgets import (
 from reports.excel import write_table
 from tracker import audit
 from tracker.applications import ValidationFailed
+from tracker.clock import local_today, now_utc
 from tracker.errors import TrackerError
 from tracker.flag_queue import (
     DEFAULT_STATUSES,
@@ -450,7 +451,7 @@ def register_callbacks(app: Dash) -> None:
                 assignee = (
                     session.get(User, assignee_id) if step == "assign" and _flag_id(assignee_id) else None
                 )
-                flag = review_flag(session, user, flag_id, step, now=dt.datetime.now(dt.UTC),
+                flag = review_flag(session, user, flag_id, step, now=now_utc(),
                                    reason=reason if isinstance(reason, str) else None, assignee=assignee)  # fmt: skip
                 name = rule_name(flag.rule_id)
         except ValidationFailed as error:
@@ -465,7 +466,7 @@ def register_callbacks(app: Dash) -> None:
     def export(_clicks: Any, *values: Any) -> Any:
         user = request_user(Action.EXPORT)
         rows = _rows_for(user, values, EXPORTED)
-        today = dt.datetime.now(_tz()).date()
+        today = local_today(_tz())
         content = write_table(_("风险线索"), [(k, _(c)) for k, c in EXPORT_COLUMNS], rows, date_keys=("first_seen", "last_seen"),
                               note=_("导出时间：{date}　导出人：{who}　共{n}条").format(
                                   date=format_date(today), who=user.display_name, n=len(rows)))  # fmt: skip

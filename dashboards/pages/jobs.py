@@ -24,6 +24,7 @@ from dashboards.grid import data_grid
 from dashboards.widgets import ROW_ID, alert
 from jobs.control import next_runs, pending_requests, request_run
 from jobs.schedule import JOB_BY_ID, JOBS
+from tracker.clock import now_utc
 from tracker.db import utcnow
 from tracker.errors import TrackerError
 from tracker.i18n import N_, _, format_datetime, message_of, translated
@@ -87,7 +88,7 @@ def schedule_rows() -> list[dict[str, Any]]:
     return [{
         "id": p.spec.id, "name": _(p.spec.name_zh), "cron": p.cron,
         "next_run": format_datetime(p.next_run, settings.timezone), "next_period": p.next_period or "",
-    } for p in next_runs(settings, dt.datetime.now(dt.UTC))]  # fmt: skip
+    } for p in next_runs(settings, now_utc())]  # fmt: skip
 
 
 def _duration(run: JobRun) -> str:
@@ -286,7 +287,7 @@ def register_callbacks(app: Dash) -> None:
             ), no_update
         try:
             with db_session() as session:
-                request = request_run(session, user, job, period.strip(), now=dt.datetime.now(dt.UTC))
+                request = request_run(session, user, job, period.strip(), now=now_utc())
                 done = _(
                     "已提交运行请求：{name} {period}（调度进程将在约20秒内执行，结果见运行记录）"
                 ).format(name=_name(request.job), period=request.period)
@@ -308,7 +309,7 @@ def register_callbacks(app: Dash) -> None:
             return alert(_("请先勾选要重新发送的消息"), "warning"), no_update
         try:
             with db_session() as session:
-                requeued = requeue_failed(session, user, ids, now=dt.datetime.now(dt.UTC))
+                requeued = requeue_failed(session, user, ids, now=now_utc())
         except PermissionDenied as error:
             return alert(message_of(error), "danger"), no_update
         if not requeued:

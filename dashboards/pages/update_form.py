@@ -19,7 +19,7 @@ from dashboards.access import db_session, guarded_layout, request_user
 from dashboards.grid import locale_text
 from dashboards.widgets import alert, decode_upload, evidence_list, problems_alert
 from tracker.applications import ValidationFailed
-from tracker.clock import local_today
+from tracker.clock import local_today, now_utc
 from tracker.deadlines import parse_chinese_or_iso_date
 from tracker.errors import TrackerError
 from tracker.files import attach_evidence, remove_evidence
@@ -256,7 +256,7 @@ def register_callbacks(app: Dash) -> None:
     ) -> Any:
         user = request_user(Action.EDIT)
         settings = _settings()
-        now = dt.datetime.now(dt.UTC)
+        now = now_utc()
         submitting = ctx.triggered_id == SUBMIT
         try:
             with db_session() as session:

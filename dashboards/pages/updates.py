@@ -28,6 +28,7 @@ from dashboards.widgets import (
 from reports.update_template import update_template_xlsx
 from tracker import audit
 from tracker.applications import ValidationFailed
+from tracker.clock import local_today, now_utc
 from tracker.errors import TrackerError
 from tracker.i18n import N_, _, format_date, format_datetime, label_of, message_of, summary_of, translated
 from tracker.models import City, Pilot, ProgressUpdate, Role, User
@@ -69,7 +70,7 @@ def _settings() -> Any:
 
 
 def _today() -> dt.date:
-    return dt.datetime.now(_settings().timezone).date()
+    return local_today(_settings().timezone)
 
 
 def _period(value: Any) -> Period:
@@ -276,7 +277,7 @@ def register_callbacks(app: Dash) -> None:
         try:
             with db_session() as session:
                 result = import_update_sheet(session, user, content, reporting=settings.reporting,
-                                             now=dt.datetime.now(dt.UTC), tz=settings.timezone,
+                                             now=now_utc(), tz=settings.timezone,
                                              submit=isinstance(submit, list) and "submit" in submit)  # fmt: skip
         except ValidationFailed as error:
             return problems_alert(error), no_update, None
@@ -302,7 +303,7 @@ def register_callbacks(app: Dash) -> None:
             with db_session() as session:
                 update = visible_row(session, user, ProgressUpdate, selected_id(rows))
                 review_update(session, user, update.id, accept=ctx.triggered_id == ACCEPT,
-                              version=version if isinstance(version, int) else None, now=dt.datetime.now(dt.UTC),
+                              version=version if isinstance(version, int) else None, now=now_utc(),
                               reason=reason if isinstance(reason, str) else None)  # fmt: skip
                 name = update.pilot.name
         except (TrackerError, PermissionDenied) as error:

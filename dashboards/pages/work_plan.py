@@ -18,6 +18,7 @@ from dashboards.access import db_session, forbidden_page, guarded_layout, reques
 from dashboards.grid import data_grid
 from dashboards.widgets import ROW_ID, alert, has_selection, problems_alert, with_row_ids
 from tracker.applications import ValidationFailed
+from tracker.clock import local_today, now_utc
 from tracker.errors import TrackerError
 from tracker.i18n import N_, _, format_date, format_datetime, label_of, message_of, translated
 from tracker.models import UpdateStatus, User, WorkPlanUpdate
@@ -73,7 +74,7 @@ def _settings() -> Any:
 
 
 def _today() -> dt.date:
-    return dt.datetime.now(_settings().timezone).date()
+    return local_today(_settings().timezone)
 
 
 def _period(value: Any) -> Period:
@@ -261,7 +262,7 @@ def register_callbacks(app: Dash) -> None:
             return alert(_("请先在列表中选择一项任务和部门"), "warning"), no_update
         task_id, department_id = _pair(rows)
         period, settings = _period(period_value), _settings()
-        now = dt.datetime.now(dt.UTC)
+        now = now_utc()
         entry = WorkPlanEntry(progress if isinstance(progress, int | float | str) else None, _text(work_done),
                               _text(problems), _text(next_steps))  # fmt: skip
         try:
@@ -302,7 +303,7 @@ def register_callbacks(app: Dash) -> None:
                     return alert(_("该部门本期尚未填报"), "warning"), no_update, no_update
                 review_work_plan_update(session, user, update.id, accept=ctx.triggered_id == ACCEPT,
                                         version=_version(version),
-                                        now=dt.datetime.now(dt.UTC), reason=_text(reason))  # fmt: skip
+                                        now=now_utc(), reason=_text(reason))  # fmt: skip
                 name = f"{update.task.number}. {update.task.title_zh} · {update.department.short_zh}"
         except (TrackerError, PermissionDenied) as error:
             return alert(message_of(error), "danger"), no_update, no_update
