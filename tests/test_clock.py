@@ -64,3 +64,18 @@ def test_from_environment_reads_the_variable() -> None:
         assert clock.now_utc() == dt.datetime(2027, 1, 1, 1, tzinfo=dt.UTC)
         clock.from_environment({})
         assert not clock.is_set()
+
+
+def test_a_tracker_command_in_a_child_process_lives_on_the_set_day(cli_database: str) -> None:
+    """``tracker jobs list`` works out the next runs from the clock: set to New Year's Day 2027,
+    the next monthly bulletin is on 8 January 2027 and the next quarterly one too."""
+    env = {**os.environ, clock.ENV: "2027-01-01T09:00+08:00", "TRACKER_DATABASE_URL": cli_database,
+           "TRACKER_TIMEZONE": "Asia/Shanghai"}  # fmt: skip
+    for name in ("TRACKER_SCHEDULE_MONTHLY_BULLETIN", "TRACKER_SCHEDULE_QUARTERLY_BULLETIN"):
+        env.pop(name, None)
+    out = subprocess.run([sys.executable, "-m", "tracker_cli.main", "jobs", "list"], env=env, capture_output=True,
+                         text=True, check=True).stdout  # fmt: skip
+    rows = {line.split("\t")[0]: line.split("\t") for line in out.splitlines()}
+    assert rows["monthly_bulletin"][3].startswith("2027年1月8日"), out
+    assert rows["quarterly_bulletin"][3].startswith("2027年1月8日"), out
+    assert rows["flag_scan"][3].startswith("2027年1月2日"), out  # 01:30 on 1 January has passed
