@@ -65,7 +65,10 @@ def test_the_demo_archives_last_months_bulletin(tmp_path: Path, monkeypatch: pyt
 
     result = run_demo(tmp_path, monkeypatch, "--no-serve")
     assert result.exit_code == 0, result.output
-    assert "上月调度通报 / last month's bulletin" in result.output and "已归档" in result.output
+    assert (
+        "最近报送月份的调度通报 / the last reported month's bulletin" in result.output
+        and "已归档" in result.output
+    )
     period = timeline(reference_day(result.output)).history_period
     engine = make_engine(f"sqlite:///{tmp_path / 'demo.sqlite3'}")
     with make_session_factory(engine)() as session:

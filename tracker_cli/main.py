@@ -155,7 +155,7 @@ def demo(no_serve: bool, host: str, port: int) -> None:
     bulletin = _demo_bulletin(factory, settings, today, url)
     click.echo(f"演示数据库 / demo database: {path}")
     click.echo(f"基准日 / reference day: {today.isoformat()}")
-    click.echo(f"上月调度通报 / last month's bulletin: {bulletin}")
+    click.echo(f"最近报送月份的调度通报 / the last reported month's bulletin: {bulletin}")
     click.echo(f"演示账户（密码均为 / every password is: {DEMO_PASSWORD}）:")
     for account in demo_accounts:
         scope = account.city_name or "全省 / province"
