@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from jobs.schedule import JOB_BY_ID, JOBS, JobContext, JobSpec
 from tracker.clock import now_in, now_utc
 from tracker.config import Settings
-from tracker.db import utcnow
 from tracker.job_runs import KeepAlive, RunReport, register_scheduler, run_job, stale_runs
 from tracker.outbox import deliver, smtp_send, webhook_post
 
@@ -90,7 +89,7 @@ TAKEOVER_EVERY = dt.timedelta(seconds=30)  # runs whose process died
 
 def deliver_due(factory: sessionmaker[Session], settings: Settings) -> None:
     """Send whatever is due in the outbox (first tries of a crashed run, retries after back-off)."""
-    result = deliver(factory, now=utcnow(), email=partial(smtp_send, settings.mail), webhook=webhook_post)
+    result = deliver(factory, now=now_utc(), email=partial(smtp_send, settings.mail), webhook=webhook_post)
     if result.sent or result.retrying or result.failed or result.uncertain:
         log.info("投递 / delivery: sent %d, retrying %d, failed %d, uncertain %d", len(result.sent),
                  len(result.retrying), len(result.failed), len(result.uncertain))  # fmt: skip
@@ -101,7 +100,7 @@ def take_over_stale(factory: sessionmaker[Session], settings: Settings, *,
     """Run again, here, every run whose process stopped answering. The claim's conditional update
     decides which of two schedulers takes each; the other's ``run_now`` does nothing."""
     with factory() as session:
-        found = [(run.job, run.period) for run in stale_runs(session, now=now or utcnow())]
+        found = [(run.job, run.period) for run in stale_runs(session, now=now or now_utc())]
     reports = []
     for job, period in found:
         spec = JOB_BY_ID.get(job)
@@ -137,9 +136,9 @@ def register_housekeeping(
 def serve(factory: sessionmaker[Session], settings: Settings) -> None:
     """Say it is alive; catch up, take over runs whose process died, send what is due; then run on
     schedule until stopped (Ctrl-C or SIGTERM)."""
-    process_id = register_scheduler(factory, now=utcnow())
+    process_id = register_scheduler(factory, now=now_utc())
     with KeepAlive(factory, process_id=process_id):
-        catch_up(factory, settings, utcnow())
+        catch_up(factory, settings, now_utc())
         take_over_stale(factory, settings)
         deliver_due(factory, settings)
         scheduler = BlockingScheduler(timezone=settings.timezone)

@@ -27,7 +27,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.db import utcnow
+from tracker.clock import now_utc
 from tracker.models import JobRun, RunState, SchedulerProcess
 
 BEAT_EVERY = dt.timedelta(seconds=15)  # how often a process says it (and its runs) are alive
@@ -211,10 +211,12 @@ def is_alive(process: SchedulerProcess, now: dt.datetime) -> bool:
 class KeepAlive:
     """A background thread that renews, every ``every``, the heartbeat of the runs this process holds
     and (for a scheduler, ``process_id``) the process's own row. Errors are logged and the next beat
-    tries again: a database away for a moment must not stop the jobs. Use as a context manager."""
+    tries again: a database away for a moment must not stop the jobs. Use as a context manager.
+    Times come from tracker.clock: with the clock set to stand still (TRACKER_CLOCK_NOW, a demo),
+    heartbeats do not age, so a stopped process is not noticed there."""
 
     def __init__(self, factory: sessionmaker[Session], *, process_id: int | None = None,
-                 every: dt.timedelta = BEAT_EVERY, clock: Callable[[], dt.datetime] = utcnow) -> None:  # fmt: skip
+                 every: dt.timedelta = BEAT_EVERY, clock: Callable[[], dt.datetime] = now_utc) -> None:  # fmt: skip
         self.factory, self.process_id, self.every, self.clock = factory, process_id, every, clock
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="tracker-heartbeat", daemon=True)

@@ -25,7 +25,6 @@ from dashboards.widgets import ROW_ID, alert
 from jobs.control import next_runs, pending_requests, request_run
 from jobs.schedule import JOB_BY_ID, JOBS
 from tracker.clock import now_utc
-from tracker.db import utcnow
 from tracker.errors import TrackerError
 from tracker.i18n import N_, _, format_datetime, message_of, translated
 from tracker.job_runs import is_alive, run_history, schedulers_seen
@@ -268,7 +267,7 @@ def register_callbacks(app: Dash) -> None:
         request_user(REQUIRED_ACTION)
         with db_session() as session:
             return (history_rows(session), pending_rows(session), failed_rows(session), schedule_rows(),
-                    uncertain_rows(session), scheduler_status(session, utcnow()))  # fmt: skip
+                    uncertain_rows(session), scheduler_status(session, now_utc()))  # fmt: skip
 
     @app.callback(
         Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
@@ -334,7 +333,7 @@ def register_callbacks(app: Dash) -> None:
         try:
             with db_session() as session:
                 decide_on = resend_uncertain if ctx.triggered_id == RESEND else mark_delivered
-                done = decide_on(session, user, ids, now=utcnow())
+                done = decide_on(session, user, ids, now=now_utc())
         except PermissionDenied as error:
             return alert(message_of(error), "danger"), no_update
         if not done:
