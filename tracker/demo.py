@@ -98,7 +98,9 @@ class Timeline:
     @property
     def history_end(self) -> dt.date:
         """The last day of the last month whose updates are all in: even the latest demo update
-        (``LATEST_SUBMISSION`` days after the due day) came before the reference day."""
+        (``LATEST_SUBMISSION`` days after the due day) came before the reference day. So a month's
+        updates are in from the 12th of the next month; before that the demo runs to the month
+        before (nothing in it is dated after the reference day)."""
         end = self.today.replace(day=1) - dt.timedelta(days=1)
         while end + dt.timedelta(days=DUE_DAYS + LATEST_SUBMISSION) >= self.today:
             end = end.replace(day=1) - dt.timedelta(days=1)
