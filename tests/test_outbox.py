@@ -37,6 +37,7 @@ from tracker.outbox import (
 from tracker.permissions import PermissionDenied
 
 T0 = dt.datetime(2026, 11, 5, 1, 0, tzinfo=dt.UTC)
+EXPIRED = T0 + CLAIM_EXPIRES + dt.timedelta(minutes=1)  # a claim made at T0 (and a moment) has expired
 
 
 @pytest.fixture
@@ -199,7 +200,7 @@ def test_an_interrupted_message_becomes_uncertain_and_is_not_sent_again(sessions
         assert early.uncertain == [] and [m["To"] for m in inbox.messages].count("b@127.0.0.1") == (
             step == "sent"
         )
-        later = send(sessions, port, T0 + CLAIM_EXPIRES)
+        later = send(sessions, port, EXPIRED)
         much_later = send(sessions, port, T0 + dt.timedelta(days=2))
     received = sorted(m["To"] for m in inbox.messages)
     assert received == sorted(["a@127.0.0.1", "c@127.0.0.1"] + (["b@127.0.0.1"] if step == "sent" else []))
@@ -220,7 +221,7 @@ def test_the_admin_resends_an_uncertain_message_once_with_its_message_id(session
         with pytest.raises(Killed):
             deliver(sessions, now=T0, email=partial(smtp_send, mail(port), timeout=5), webhook=webhook_post,
                     on_step=stop_at("sent", "b@127.0.0.1"))  # fmt: skip
-        send(sessions, port, T0 + CLAIM_EXPIRES)
+        send(sessions, port, EXPIRED)
         with sessions() as session:
             (message,) = uncertain_messages(session)
             with pytest.raises(PermissionDenied):
@@ -259,7 +260,7 @@ def test_the_admin_marks_an_uncertain_message_delivered(sessions, cli_database) 
             on_step=stop_at("sent", "b@127.0.0.1"),
         )
     sent: list[str] = []
-    deliver(sessions, now=T0 + CLAIM_EXPIRES, email=lambda m: sent.append(m.recipient), webhook=webhook_post)
+    deliver(sessions, now=EXPIRED, email=lambda m: sent.append(m.recipient), webhook=webhook_post)
     with transaction(sessions, actor=admin) as session:
         (message,) = uncertain_messages(session)
         assert mark_delivered(session, admin, [message.id], now=T0 + dt.timedelta(hours=2)) == [message.id]
@@ -271,7 +272,8 @@ def test_the_admin_marks_an_uncertain_message_delivered(sessions, cli_database) 
     )
     with sessions() as session:
         row = session.get(OutboxMessage, message.id)
-        assert row is not None and (row.state, row.sent_at) == (MessageState.SENT, T0)
+        assert row is not None and row.state is MessageState.SENT  # sent when the interrupted attempt began:
+        assert row.sent_at is not None and T0 <= row.sent_at < T0 + dt.timedelta(seconds=10)
         assert session.scalars(select(AuditEvent).where(AuditEvent.action == "mark_delivered")).one()
         assert uncertain_messages(session) == []
     assert sent == []
@@ -283,7 +285,7 @@ def test_a_slow_deliverer_whose_claim_expired_still_records_what_happened(sessio
 
     def slow(message: OutboxMessage) -> None:
         # meanwhile, another deliverer finds the claim expired
-        assert len(deliver(sessions, now=T0 + CLAIM_EXPIRES, email=slow, webhook=webhook_post).uncertain) == 1
+        assert len(deliver(sessions, now=EXPIRED, email=slow, webhook=webhook_post).uncertain) == 1
 
     assert len(deliver(sessions, now=T0, email=slow, webhook=webhook_post).sent) == 1
     assert states(sessions) == [("b@127.0.0.1", MessageState.SENT, 1)]
@@ -300,10 +302,10 @@ def test_a_deliverer_replaced_by_a_persons_decision_cannot_overwrite_it(sessions
     def slow(message: OutboxMessage) -> None:
         calls.append(message.claim_token or "")
         if len(calls) == 1:  # while the first attempt hangs, it is found interrupted and resent
-            deliver(sessions, now=T0 + CLAIM_EXPIRES, email=slow, webhook=webhook_post)
+            deliver(sessions, now=EXPIRED, email=slow, webhook=webhook_post)
             with transaction(sessions, actor=admin) as session:
-                resend_uncertain(session, admin, [message.id], now=T0 + CLAIM_EXPIRES)
-            deliver(sessions, now=T0 + CLAIM_EXPIRES, email=slow, webhook=webhook_post)
+                resend_uncertain(session, admin, [message.id], now=EXPIRED)
+            deliver(sessions, now=EXPIRED, email=slow, webhook=webhook_post)
             raise ConnectionResetError("the first attempt's answer, far too late")
 
     deliver(sessions, now=T0, email=slow, webhook=webhook_post)
@@ -334,3 +336,26 @@ def test_a_group_robot_is_given_the_message_id_as_idempotency_key(sessions) -> N
         server.shutdown()
         server.server_close()
     assert keys == [message.message_id.strip("<>")] and len(Robot.received) == 1
+
+
+def test_a_long_round_of_slow_sends_does_not_stamp_its_later_claims_in_the_past(
+    sessions, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The second message is claimed twenty minutes into the round: another deliverer looking then
+    must not take its claim (stamped T0 + 20 min, not T0) for an expired one."""
+    import tracker.outbox
+
+    clock = [1000.0]
+    monkeypatch.setattr(tracker.outbox.time, "monotonic", lambda: clock[0])
+    queue(sessions, ["a@127.0.0.1", "b@127.0.0.1"])
+    meanwhile: list[list[int]] = []
+
+    def slow(message: OutboxMessage) -> None:
+        if message.recipient == "a@127.0.0.1":
+            clock[0] += 20 * 60  # the first send took twenty minutes
+        else:
+            later = T0 + dt.timedelta(minutes=21)
+            meanwhile.append(deliver(sessions, now=later, email=slow, webhook=webhook_post).uncertain)
+
+    assert len(deliver(sessions, now=T0, email=slow, webhook=webhook_post).sent) == 2
+    assert meanwhile == [[]] and [s[1] for s in states(sessions)] == [MessageState.SENT, MessageState.SENT]

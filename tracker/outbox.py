@@ -22,6 +22,7 @@ import datetime as dt
 import json
 import smtplib
 import ssl
+import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Sequence
@@ -133,7 +134,12 @@ StepHook = Callable[[str, OutboxMessage], None]
 def deliver(factory: sessionmaker[Session], *, now: dt.datetime, email: Sender, webhook: Sender,
             ids: Sequence[int] | None = None, on_step: StepHook | None = None) -> Delivery:  # fmt: skip
     """Send every due message (or these ones), each claimed first; record what happened. Messages
-    whose deliverer died while sending become ``uncertain`` first, and are not sent."""
+    whose deliverer died while sending become ``uncertain`` first, and are not sent.
+
+    ``now`` decides what is due and the back-off; a claim is stamped ``now`` plus the time this call
+    has spent so far, so a long round of slow sends does not stamp its later claims in the past
+    (another deliverer would take them for expired while they are being sent)."""
+    began = time.monotonic()
     result = Delivery(uncertain=expire_claims(factory, now=now))
     with factory() as session:
         due = select(OutboxMessage.id).where(OutboxMessage.state == MessageState.PENDING,
@@ -143,7 +149,8 @@ def deliver(factory: sessionmaker[Session], *, now: dt.datetime, email: Sender, 
         candidates = list(session.scalars(due))
     for message_id in candidates:
         with factory() as session:
-            message = _claim(session, message_id, now)
+            claimed_at = now + dt.timedelta(seconds=time.monotonic() - began)
+            message = _claim(session, message_id, now, claimed_at)
             if message is None:  # sent, or being sent, by another deliverer since the list was made
                 continue
             if on_step is not None:
@@ -175,7 +182,9 @@ def expire_claims(factory: sessionmaker[Session], *, now: dt.datetime) -> list[i
     return expired
 
 
-def _claim(session: Session, message_id: int, now: dt.datetime) -> OutboxMessage | None:
+def _claim(
+    session: Session, message_id: int, now: dt.datetime, claimed_at: dt.datetime
+) -> OutboxMessage | None:
     """Take the message if it is still due: the condition is checked by the database in the update
     itself, so of two deliverers (or one whose list went stale) only one gets it. No transaction is
     left open while the caller sends (on SQLite an open snapshot would stop the result being written)."""
@@ -185,7 +194,7 @@ def _claim(session: Session, message_id: int, now: dt.datetime) -> OutboxMessage
         .where(OutboxMessage.id == message_id, OutboxMessage.state == MessageState.PENDING,
                OutboxMessage.next_attempt_at <= now)
         .values(state=MessageState.SENDING, attempts=OutboxMessage.attempts + 1, next_attempt_at=now,
-                claimed_at=now, claimed_by=worker_name(), claim_token=token)
+                claimed_at=claimed_at, claimed_by=worker_name(), claim_token=token)
         .execution_options(synchronize_session=False)
     )  # fmt: skip
     session.commit()
