@@ -9,6 +9,7 @@ import datetime as dt
 import multiprocessing
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -156,6 +157,10 @@ def test_a_process_killed_mid_run_is_completed_once_after_a_restart(
     restarted = run_job(sessions, "monthly_bulletin", "2026-10", lambda c: Outcome(RunState.SUCCEEDED, "通报已发送"),
                         now=lambda: dt.datetime.now(dt.UTC), trigger="scheduled")  # fmt: skip
     assert not restarted.ran  # within the timeout the dead worker still holds the run
+    assert (
+        f"正由 {socket.gethostname()}:{victim.pid} 运行" in restarted.message_zh
+        and "将被接管" in restarted.message_zh
+    )
     later = run_job(sessions, "monthly_bulletin", "2026-10", lambda c: Outcome(RunState.SUCCEEDED, "通报已发送"),
                     now=lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=3), trigger="scheduled")  # fmt: skip
     again = run_job(sessions, "monthly_bulletin", "2026-10", lambda c: Outcome(RunState.SUCCEEDED, "x"),

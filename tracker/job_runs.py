@@ -136,7 +136,14 @@ def run_job(factory: sessionmaker[Session], job: str, period: str, work: Callabl
     if claim is None:
         with factory() as session:
             run = session.scalars(select(JobRun).where(JobRun.job == job, JobRun.period == period)).one()
-            state = run.state
+            state, worker, beat = run.state, run.worker, run.heartbeat_at
+        if state is RunState.RUNNING:  # another process holds it and said so lately
+            silent = max(0, int((now() - beat).total_seconds()))
+            return RunReport(job, period, False, state,
+                             f"{job} {period} 正由 {worker} 运行（{silent}秒前有心跳），未重复运行；"
+                             f"若其{int(stale_after.total_seconds())}秒无心跳，将被接管",
+                             f"{job} {period} is running in {worker} (heartbeat {silent} s ago); not run again; "
+                             f"taken over after {int(stale_after.total_seconds())} s without one")  # fmt: skip
         return RunReport(job, period, False, state, f"{job} {period} 已{_STATE_ZH[state]}，未重复运行",
                          f"{job} {period} is {state.value} already; not run again")  # fmt: skip
     try:
