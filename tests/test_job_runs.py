@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from tracker import clock
 from tracker.db import make_engine, make_session_factory
 from tracker.job_runs import STALE_AFTER, Claim, Outcome, claim_run, finish_run, heartbeat, run_job
 from tracker.models import JobRun, RunState
@@ -187,7 +188,7 @@ def test_a_run_whose_heartbeat_is_stale_is_taken_over_and_a_fresh_one_is_not(
     from tests.conftest import make_settings
 
     settings = make_settings(cli_database, tmp_path)
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now_utc()  # what the takeover's claim will read
     _left_running(sessions, "flag_scan", "2026-11-20", beat=now - STALE_AFTER - dt.timedelta(seconds=1),
                   worker="gone-host:4242")  # fmt: skip
     _left_running(sessions, "flag_scan", "2026-11-21", beat=now - STALE_AFTER + dt.timedelta(seconds=20),

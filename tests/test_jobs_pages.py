@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from tests.test_workplan_page import body
 from tests.web import call_callback, login
+from tracker import clock
 from tracker.bulletin_archive import archive_bulletin
 from tracker.job_runs import claim_run, finish_run
 from tracker.models import (
@@ -327,7 +328,7 @@ def status(client: Any, app: Any) -> str:
 def test_the_page_says_whether_the_scheduler_is_alive(client, app, db, world) -> None:  # type: ignore[no-untyped-def]
     login(client, "sheng")
     assert "调度进程未运行" in status(client, app)
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now_utc()  # the page's clock (set by TRACKER_TEST_CLOCK, or the wall clock)
     process = SchedulerProcess(host="sched-host", pid=4242, started_at=now - dt.timedelta(hours=3),
                                last_beat=now - dt.timedelta(seconds=10))  # fmt: skip
     db.add(process)
