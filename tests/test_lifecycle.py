@@ -262,7 +262,10 @@ def test_scores_only_during_review_and_only_by_the_province(db, factory) -> None
         record_score(db, province, application.id, expert="张", score=Decimal(101), comment=None)
 
 
-@pytest.mark.skipif(BACKEND != "postgresql", reason="two concurrent sessions need a server database")
+@pytest.mark.skipif(
+    BACKEND != "postgresql",
+    reason="on SQLite the write lock taken at BEGIN serialises the two selections; the race needs a server database",
+)
 def test_two_concurrent_selections_for_the_last_place_leave_exactly_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from tests.factories import Factory
 
