@@ -217,6 +217,19 @@ def test_negative_amounts_and_reversed_periods_are_refused(db, province) -> None
     assert "为负数" in refused.value.problems[0].message_zh and count(db) == 0
 
 
+def test_values_the_database_could_not_store_are_problems_with_their_cell(db, province) -> None:  # type: ignore[no-untyped-def]
+    rows = sample_rows()[:4]
+    header = rows[0]
+    rows[1][header.index("claim_id")] = "C" * 65  # claims.claim_key holds 64 characters
+    rows[2][header.index("claimed_reduction_pct")] = "12000"  # Numeric(7, 3)
+    rows[3][header.index("electricity_factor")] = "10000"  # Numeric(10, 6)
+    with pytest.raises(ValidationFailed) as refused:
+        import_claims(db, province, as_csv(rows), "claims.csv")
+    spots = [(p.row, p.field) for p in refused.value.problems]
+    assert spots == [(2, "claim_id"), (3, "claimed_reduction_pct"), (4, "electricity_factor")]
+    assert "超过64个字符" in refused.value.problems[0].message_zh and count(db) == 0
+
+
 def test_a_large_junk_file_is_refused_clearly(db, province) -> None:  # type: ignore[no-untyped-def]
     import random
 

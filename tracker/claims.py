@@ -64,6 +64,10 @@ LABELS = {"自我声明": LabelType.SELF_DECLARED, "self-declared": LabelType.SE
           "第三方认证": LabelType.THIRD_PARTY, "third-party": LabelType.THIRD_PARTY,
           "碳中和": LabelType.CARBON_NEUTRAL, "carbon-neutral": LabelType.CARBON_NEUTRAL}  # fmt: skip
 LIMIT = 10**12  # no per-unit footprint is this large; larger is a broken cell, not a claim
+# Columns stored with fewer integer digits (Numeric(10, 6), Numeric(7, 3)): beyond these a value is
+# no factor or percentage, and the database would refuse it.
+LIMITS = {"electricity_factor": 10**4, "claimed_reduction_pct": 10**4}
+KEY_LENGTH = 64  # claim_id as stored (claims.claim_key)
 
 
 SIGNED = {"stage_end_of_life", "claimed_reduction_pct"}  # a recycling credit, an increase: may be negative
@@ -188,6 +192,8 @@ def _typed(cells: pd.DataFrame, rows: np.ndarray, header: dict[str, int], cities
     check = _Checker(cells, rows, header)
     typed = pd.DataFrame(index=cells.index)
     keys = cells["claim_id"]
+    check.add("claim_id", keys.str.len() > KEY_LENGTH, f"超过{KEY_LENGTH}个字符",
+              f"longer than {KEY_LENGTH} characters")  # fmt: skip
     first = pd.Series(rows, index=cells.index).groupby(keys).transform("first").to_numpy()
     for index in np.flatnonzero((keys.duplicated() & (keys != "")).to_numpy()):
         check.add_one(
@@ -228,7 +234,7 @@ def _typed(cells: pd.DataFrame, rows: np.ndarray, header: dict[str, int], cities
             "“{}”不是数字",
             "“{}” is not a number",
         )
-        unusable = value.notna() & ~(value.abs() < LIMIT)
+        unusable = value.notna() & ~(value.abs() < LIMITS.get(column, LIMIT))
         check.add(column, unusable, "“{}”不是可用的数值", "“{}” is not a usable number")
         if column not in SIGNED:
             check.add(
