@@ -34,6 +34,7 @@ NOW = dt.datetime(2026, 11, 24, 2, tzinfo=dt.UTC)
 EVIL = '=HYPERLINK("http://example.invalid","点击")示例长治玻璃有限公司'
 GRID, DETAIL, MESSAGE, DOWNLOAD = "flg-grid", "flg-detail", "flg-message", "flg-download"
 ALL_STATUSES = [s.value for s in FlagStatus]
+STEP_IDS = [key.replace("_", "-") for key in FLAG_STEPS]  # flg-<step> is the step's button
 
 
 def claim_rows(changes: list[dict[str, str]]) -> bytes:
@@ -109,8 +110,7 @@ def test_every_rule_has_a_chinese_name() -> None:
 def test_anonymous_posts_to_every_callback_get_nothing(client, app, db, world) -> None:  # type: ignore[no-untyped-def]
     flag = flag_of(db, "BELOW_PHYSICAL_FLOOR")
     calls = [(GRID, {}), (DETAIL, {GRID: [{"id": flag.id}]}), (DOWNLOAD, {"flg-export": 1})]
-    calls += [(MESSAGE, {f"flg-{step}": 1, "flg-current": flag.id, "flg-reason": "x"})
-              for step in ("assign", "confirm", "dismiss", "resolve")]  # fmt: skip
+    calls += [(MESSAGE, {f"flg-{step}": 1, "flg-current": flag.id, "flg-reason": "x"}) for step in STEP_IDS]
     for output_id, values in calls:
         answer = call_callback(client, app, output_id, values)
         assert answer.status_code == 401, output_id
@@ -208,7 +208,12 @@ def test_the_detail_shows_the_benchmark_and_factor_versions_the_flag_was_judged_
     assert '"400"' in detail and '"1500"' in detail and "IPCC process floor" in detail  # version 1, not 250
     assert "电网排放因子" in detail and "0.6361 kgCO2/kWh" in detail and "现行版本" in detail
     assert shown["flg-current"]["data"] == flag.id
-    assert shown["flg-confirm"]["disabled"] is False and shown["flg-resolve"]["disabled"] is True
+    assert (
+        shown["flg-confirm"]["disabled"] is True and shown["flg-resolve"]["disabled"] is True
+    )  # the province's
+    assert (
+        shown["flg-propose-dismiss"]["disabled"] is False and shown["flg-propose-resolve"]["disabled"] is True
+    )
     assert {o["label"] for o in shown["flg-assignee"]["options"]} >= {"长治甲（本人）", "长治乙"}
     assert "tyf" not in json.dumps(shown["flg-assignee"]["options"], ensure_ascii=False)
 
@@ -257,6 +262,7 @@ def test_the_address_chooses_the_filters_and_opens_one_flag(client, app, db, wor
     assert component(page(client, app), "flg-status")["value"] == [
         "open",
         "under_review",
+        "proposed",
     ]  # the default queue
     opened = body(
         call_callback(client, app, DETAIL, {"flg-refresh": 0, "flg-focus": flag.id})
@@ -264,42 +270,82 @@ def test_the_address_chooses_the_filters_and_opens_one_flag(client, app, db, wor
     assert "电网排放因子0.3远低于官方值0.6361" in text(opened, DETAIL)
 
 
-@pytest.mark.parametrize(("step", "reason", "status"), [
-    ("confirm", "现场核查属实", FlagStatus.CONFIRMED), ("dismiss", "企业提供了检测报告", FlagStatus.DISMISSED),
+def act_as(client: Any, app: Any, who: str, flag: Flag, step: str, reason: str = "", **values: Any) -> str:
+    """Log in as ``who`` and press the step's button on ``flag``; the message shown."""
+    login(client, who)
+    shown = {"flg-current": flag.id, f"flg-{step.replace('_', '-')}": 1, "flg-reason": reason, **values}
+    return text(body(call_callback(client, app, MESSAGE, shown)), MESSAGE)
+
+
+@pytest.mark.parametrize(("proposal", "outcome"), [
+    ("propose_resolve", FlagStatus.RESOLVED), ("propose_dismiss", FlagStatus.DISMISSED),
 ])  # fmt: skip
-def test_each_action_works_and_is_audited(
-    client, app, db, world, step: str, reason: str, status: FlagStatus
+def test_the_city_proposes_the_province_decides_and_every_step_is_audited(
+    client, app, db, world, proposal: str, outcome: FlagStatus
 ) -> None:  # type: ignore[no-untyped-def]
     flag = flag_of(db, "BELOW_PHYSICAL_FLOOR")
-    login(client, "czf")
-    act = {"flg-current": flag.id, "flg-assignee": world["colleague"].id}
-    assigned = body(call_callback(client, app, MESSAGE, {**act, "flg-assign": 1}))
-    assert "已指派" in text(assigned, MESSAGE)
+    assert "已指派" in act_as(client, app, "czf", flag, "assign", **{"flg-assignee": world["colleague"].id})
     db.refresh(flag)
     assert (flag.status, flag.assigned_to_id) == (FlagStatus.UNDER_REVIEW, world["colleague"].id)
-    refused = body(call_callback(client, app, MESSAGE, {**act, f"flg-{step}": 1, "flg-reason": " "}))
-    assert "须填写理由" in text(refused, MESSAGE)
-    done = body(call_callback(client, app, MESSAGE, {**act, f"flg-{step}": 1, "flg-reason": reason}))
-    assert done["flg-refresh"]["data"] == 1 and done["flg-reason"]["value"] == ""
+    assert "由省级生态环境部门决定" in act_as(client, app, "czf", flag, "confirm", "现场核查属实")
+    if proposal == "propose_resolve":
+        assert "已确认" in act_as(client, app, "shf", flag, "confirm", "现场核查属实")
+    assert "须填写理由" in act_as(client, app, "czf", flag, proposal, " ")
+    reason = "企业已整改并重新报送" if proposal == "propose_resolve" else "企业提供了检测报告"
+    assert "待省级审核" in act_as(client, app, "czf", flag, proposal, reason)
     db.refresh(flag)
-    assert (flag.status, flag.reason) == (status, reason)
-    if step == "confirm":
-        resolved = body(
-            call_callback(client, app, MESSAGE, {**act, "flg-resolve": 1, "flg-reason": "已责令整改"})
-        )
-        assert "已办结" in text(resolved, MESSAGE)
-        db.refresh(flag)
-        assert flag.status is FlagStatus.RESOLVED and flag.closed_at is not None
+    assert (flag.proposal, flag.proposal_reason, flag.proposed_by_id) == (
+        proposal.removeprefix("propose_"), reason, world["city"].id)  # fmt: skip
+    # The province finds it with the 待省级审核 filter (also a confirmed flag) and in the column.
+    login(client, "glf")
+    pending = rows(client, app, status=["proposed"])
+    assert [r["id"] for r in pending] == [flag.id]
+    assert pending[0]["proposal"].startswith("待省级审核：市级建议")
+    shown = body(call_callback(client, app, DETAIL, {GRID: [{"id": flag.id}]}))
+    assert shown["flg-accept"]["disabled"] is False and shown["flg-reject"]["disabled"] is False
+    assert shown["flg-propose-dismiss"]["disabled"] is True and "长治甲" in text(shown, DETAIL)
+    assert "已采纳市级建议" in act_as(client, app, "glf", flag, "accept", "同意")
+    db.refresh(flag)
+    assert (flag.status, flag.reason, flag.proposal) == (outcome, reason, None) and flag.closed_at is not None
     steps = db.scalars(select(WorkflowStep).where(WorkflowStep.subject_type == "flag", WorkflowStep.subject_id == flag.id)
                        .order_by(WorkflowStep.id)).all()  # fmt: skip
-    assert [s.step for s in steps] == ["assign", step] + (["resolve"] if step == "confirm" else [])
-    assert {s.actor_name for s in steps} == {"czf"}
+    expected = [("assign", "czf")] + ([("confirm", "shf")] if proposal == "propose_resolve" else [])
+    assert [(s.step, s.actor_name) for s in steps] == [*expected, (proposal, "czf"), ("accept", "glf")]
     events = db.scalars(select(AuditEvent).where(AuditEvent.entity_type == "flags", AuditEvent.entity_id == str(flag.id),
-                                                 AuditEvent.action == "update")).all()  # fmt: skip
-    assert len(events) == len(steps) and {e.actor_name for e in events} == {"czf"}
-    assert any(e.after.get("status") == status.value for e in events)
-    shown = text(body(call_callback(client, app, DETAIL, {GRID: [{"id": flag.id}]})), DETAIL)
-    assert reason in shown and FLAG_STEPS[step].label_zh in shown  # the review record
+                                                 AuditEvent.action == "update").order_by(AuditEvent.id)).all()  # fmt: skip
+    assert [e.actor_name for e in events] == [s.actor_name for s in steps]
+    assert events[-1].after.get("status") == outcome.value
+    login(client, "czf")
+    history = text(body(call_callback(client, app, DETAIL, {GRID: [{"id": flag.id}]})), DETAIL)
+    assert reason in history and FLAG_STEPS[proposal].label_zh in history and "省级采纳市级建议" in history
+    assert "glf" in history and "czf" in history  # who, with the time of each step
+
+
+def test_the_own_city_cannot_dismiss_a_flag_the_province_confirmed(client, app, db, world) -> None:  # type: ignore[no-untyped-def]
+    flag = flag_of(db, "BELOW_PHYSICAL_FLOOR")
+    assert "已确认" in act_as(client, app, "glf", flag, "confirm", "属实")
+    for step in ("dismiss", "resolve"):
+        assert "由省级生态环境部门决定" in act_as(client, app, "czf", flag, step, "本市认为不是问题")
+    assert "已确认，不能市级建议排除" in act_as(
+        client, app, "czf", flag, "propose_dismiss", "本市认为不是问题"
+    )
+    db.refresh(flag)
+    assert (flag.status, flag.reason, flag.proposal) == (FlagStatus.CONFIRMED, "属实", None)
+    assert "待省级审核" in act_as(client, app, "czf", flag, "propose_resolve", "已整改")
+    assert "须填写理由" in act_as(client, app, "shf", flag, "reject", "")
+    assert "已驳回市级建议" in act_as(client, app, "shf", flag, "reject", "未见整改材料")
+    db.refresh(flag)
+    assert (flag.status, flag.proposal) == (FlagStatus.CONFIRMED, None)
+
+
+def test_each_level_sees_its_own_buttons(client, app, world) -> None:  # type: ignore[no-untyped-def]
+    hidden = {}
+    for who in ("czf", "shf"):
+        login(client, who)
+        shown = page(client, app)
+        hidden[who] = {s for s in STEP_IDS if "d-none" in component(shown, f"flg-{s}").get("className", "")}
+    assert hidden["czf"] == {"confirm", "dismiss", "resolve", "accept", "reject"}
+    assert hidden["shf"] == {"propose-dismiss", "propose-resolve"}
 
 
 def test_the_province_may_assign_to_a_city_colleague_but_not_to_another_city(client, app, db, world) -> None:  # type: ignore[no-untyped-def]
@@ -331,7 +377,7 @@ def test_another_citys_user_can_neither_open_nor_act_on_a_flag(client, app, db, 
         )
         assert "请先在列表中选择" in text(answer, MESSAGE)
     assert call_callback(client, app, DETAIL, {GRID: [{"id": 2**63}]}).status_code == 204
-    for step in ("assign", "confirm", "dismiss", "resolve"):
+    for step in STEP_IDS:
         answer = body(call_callback(client, app, MESSAGE, {"flg-current": flag.id, f"flg-{step}": 1, "flg-reason": "x",
                                                            "flg-assignee": world["other"].id}))  # fmt: skip
         assert text(answer, MESSAGE) == text(missing, MESSAGE)  # exactly as for a flag that does not exist
@@ -352,10 +398,10 @@ def test_leaders_read_but_every_write_is_refused(client, app, db, world) -> None
     assert {r["city"] for r in rows(client, app)} == {"长治", "太原"}
     shown = body(call_callback(client, app, DETAIL, {GRID: [{"id": flag.id}]}))
     assert "低于物理下限" in text(shown, DETAIL)
-    assert all(shown[f"flg-{s}"]["disabled"] for s in ("assign", "confirm", "dismiss", "resolve"))
+    assert all(shown[f"flg-{s}"]["disabled"] for s in STEP_IDS)
     assert shown["flg-assignee"]["options"] == []
     assert component(page(client, app), "flg-actions")["hidden"] is True  # no buttons to see
-    for step in ("assign", "confirm", "dismiss", "resolve"):
+    for step in STEP_IDS:
         answer = call_callback(client, app, MESSAGE, {"flg-current": flag.id, f"flg-{step}": 1, "flg-reason": "x",
                                                       "flg-assignee": world["leader"].id})  # fmt: skip
         assert answer.status_code == 204, step

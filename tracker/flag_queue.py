@@ -35,10 +35,20 @@ from tracker.models import (
     User,
     WorkflowStep,
 )
-from tracker.permissions import PROVINCIAL_ROLES, WRITING_ROLES, Action, can, scope_to_user, visible_flags
+from tracker.permissions import (
+    PROVINCIAL_ROLES,
+    WRITING_ROLES,
+    may_assign_flag_to,
+    may_review_flag,
+    scope_to_user,
+    visible_flags,
+)
 
-# The queue opens on the flags that still need someone: not yet looked at, or being checked.
-DEFAULT_STATUSES = (FlagStatus.OPEN.value, FlagStatus.UNDER_REVIEW.value)
+# A status filter value beside the stored statuses: a city's proposal waits for the province.
+PROPOSED = "proposed"
+# The queue opens on the flags that still need someone: not yet looked at, being checked, or a
+# city's proposal awaiting the province (also on a confirmed flag).
+DEFAULT_STATUSES = (FlagStatus.OPEN.value, FlagStatus.UNDER_REVIEW.value, PROPOSED)
 RULE_IDS = tuple(r.id for r in CLAIM_RULES) + tuple(r.id for r in PROGRESS_RULES)
 MAX_CHOICES = 200  # more filter values than the page offers: the rest is ignored
 # What a version of a claim says (not how it was received): compared between versions.
@@ -70,7 +80,7 @@ class FlagFilters:
             rule_ids=_clean(values.get("rule_ids"), str, set(RULE_IDS)),
             city_ids=_clean(values.get("city_ids"), int),
             product_ids=_clean(values.get("product_ids"), int),
-            statuses=_clean(values.get("statuses"), str, {s.value for s in FlagStatus}),
+            statuses=_clean(values.get("statuses"), str, {s.value for s in FlagStatus} | {PROPOSED}),
         )
 
 
@@ -105,6 +115,7 @@ class QueueLine:
     last_seen: dt.datetime
     assignee: str
     pilot_id: int | None
+    proposal: str | None = None  # a city's pending proposal: "dismiss" | "resolve"
 
 
 def flag_queue(
@@ -140,7 +151,11 @@ def _queue(user: User, filters: FlagFilters) -> Select[Any]:
     if filters.city_ids:
         stmt = stmt.where(Flag.city_id.in_(filters.city_ids))
     if filters.statuses:
-        stmt = stmt.where(Flag.status.in_([FlagStatus(s) for s in filters.statuses]))
+        stored = [FlagStatus(s) for s in filters.statuses if s != PROPOSED]
+        wanted = [Flag.status.in_(stored)] if stored else []
+        if PROPOSED in filters.statuses:
+            wanted.append(Flag.proposal.is_not(None))
+        stmt = stmt.where(or_(*wanted))
     if filters.product_ids:
         stmt = stmt.where(or_(Claim.product_id.in_(filters.product_ids),
                               and_(Flag.subject_type == "update", Pilot.product_id.in_(filters.product_ids))))  # fmt: skip
@@ -158,6 +173,7 @@ def _line(flag: Flag, city: str, company: str | None, claim_product: str | None,
         product=(claim_product if claim else pilot_product) or "",
         claim_key=str(recorded_key or claim_key or "") if claim else (f"{period.year}年{period.month}月" if period else ""),
         first_seen=flag.first_seen, last_seen=flag.last_seen, assignee=assignee or "", pilot_id=flag.pilot_id,
+        proposal=flag.proposal,
     )  # fmt: skip
 
 
@@ -195,6 +211,7 @@ class FlagDetail:
     flag: Flag
     assignee: User | None
     steps: list[WorkflowStep]
+    proposed_by: User | None = None  # who made the pending proposal
     claim: Claim | None = None  # the claim version judged (claim flags)
     benchmark: LibraryVersion | None = None
     factor: LibraryVersion | None = None
@@ -208,6 +225,7 @@ def flag_detail(session: Session, user: User, flag_id: Any) -> FlagDetail | None
     if flag is None:
         return None
     assignee = session.get(User, flag.assigned_to_id) if flag.assigned_to_id else None
+    proposer = session.get(User, flag.proposed_by_id) if flag.proposed_by_id else None
     steps = list(session.scalars(
         select(WorkflowStep).where(WorkflowStep.subject_type == "flag", WorkflowStep.subject_id == flag.id)
         .order_by(WorkflowStep.at, WorkflowStep.id)
@@ -216,13 +234,13 @@ def flag_detail(session: Session, user: User, flag_id: Any) -> FlagDetail | None
         update = session.get(ProgressUpdate, flag.subject_id)
         if update is not None and update.pilot_id != flag.pilot_id:
             update = None  # not the report this flag is about
-        return FlagDetail(flag, assignee, steps, update=update)
+        return FlagDetail(flag, assignee, steps, proposer, update=update)
     claim = session.get(Claim, flag.subject_id) if flag.subject_type == "claim" else None
     if claim is None or claim.city_id != flag.city_id:
-        return FlagDetail(flag, assignee, steps)
+        return FlagDetail(flag, assignee, steps, proposer)
     evidence = flag.evidence if isinstance(flag.evidence, dict) else {}
     return FlagDetail(
-        flag, assignee, steps, claim=claim,
+        flag, assignee, steps, proposer, claim=claim,
         benchmark=_benchmark(session, claim.product_id, _version(evidence.get("benchmark_version"))),
         factor=_factor(session, str(evidence.get("factor_key") or Thresholds().official_grid_factor),
                        _version(evidence.get("factor_version"))),
@@ -271,9 +289,9 @@ def claim_history(session: Session, user: User, judged: Claim) -> list[ClaimVers
 
 
 def flag_assignees(session: Session, user: User, flag: Flag) -> list[User]:
-    """Who the user may assign the flag to: active staff of the flag's city or the province who may
-    review it (none when the user may not review it themself)."""
-    if not can(user, Action.EDIT, flag):
+    """Who the user may assign the flag to: active staff of the flag's city or (for the province)
+    the province who may review it (none when the user may not assign it)."""
+    if not may_review_flag(user, "assign", flag):
         return []
     candidates = session.scalars(
         select(User)
@@ -281,4 +299,4 @@ def flag_assignees(session: Session, user: User, flag: Flag) -> list[User]:
                or_(User.city_id == flag.city_id, User.role.in_(PROVINCIAL_ROLES)))
         .order_by(User.role != Role.CITY_STAFF, User.display_name, User.id)
     )  # fmt: skip
-    return [person for person in candidates if can(person, Action.EDIT, flag)]
+    return [person for person in candidates if may_assign_flag_to(user, person, flag)]

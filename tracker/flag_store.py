@@ -3,7 +3,8 @@ checks, claim rules) record what they found, and where flags are handed out for 
 
 A finding already stored is only marked seen again (and reopened if a scan had closed it); a new one
 becomes a flag; a stored open or under-review flag whose finding is gone closes itself with a note.
-Dismissed and confirmed flags are left as the reviewer left them.
+Dismissed and confirmed flags are left as the reviewer left them (a confirmed flag's pending
+proposal to resolve too: the province decides it).
 
 A scan may find tens of thousands of flags, so new flags are inserted in bulk and "seen again" is a
 set-wise update; the scan itself is the audited act (one event with its counts), while each flag a
@@ -67,6 +68,9 @@ def sync_flags(session: Session, subject_type: str, found: dict[str, Callable[[]
         flag.status, flag.reason, flag.closed_at = FlagStatus.OPEN, None, None
     for flag in _load(session, close):
         flag.status, flag.reason, flag.closed_at = FlagStatus.RESOLVED, AUTO_CLOSED, now
+        # A city's proposal waiting for the province is moot once the finding is gone.
+        flag.proposal = flag.proposal_reason = None
+        flag.proposed_by_id = flag.proposed_at = None
     result.seen_again, result.closed, result.reopened = len(seen), len(close), len(reopen)
     audit.record(session, "scan", "flags", subject_type, summary=f"新发现{len(result.new)}条，再次发现{len(seen)}条，"
                  f"自动关闭{len(close)}条，重新打开{len(reopen)}条",

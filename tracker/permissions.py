@@ -383,3 +383,57 @@ def visible_bulletins(user: object) -> Select[Bulletin]:
     stmt = select(Bulletin).where(Bulletin.province_id == user.province_id)
     scope = city_scope(user)
     return stmt if scope is None else stmt.where(Bulletin.city_id == scope)
+
+
+# --- reviewing flags (风险线索): two levels, the province decides ---------------------------------------
+# A city bureau works on its own city's flags: it assigns them within the city and proposes a dismissal
+# or a resolution with its reason; the province (staff and admin) confirms, dismisses and resolves,
+# and accepts or rejects a city's proposal. Leaders read only. tracker.flag_review holds the cycle
+# (which step from which status); who may take each step is answered here.
+
+FLAG_STEP_LEVELS: dict[str, Level] = {
+    "assign": Level.EITHER,
+    "confirm": Level.PROVINCE,
+    "dismiss": Level.PROVINCE,
+    "resolve": Level.PROVINCE,
+    "propose_dismiss": Level.CITY,
+    "propose_resolve": Level.CITY,
+    "accept": Level.PROVINCE,
+    "reject": Level.PROVINCE,
+}
+
+
+def may_review_flag(user: object, step: str, flag: Flag | None = None) -> bool:
+    """Whether the user may take review ``step`` on ``flag`` (or on some flag, when None)."""
+    level = FLAG_STEP_LEVELS.get(step)
+    return level is not None and may_act(user, level, flag)
+
+
+def require_review_flag(user: object, step: str, flag: Flag) -> None:
+    """Raise PermissionDenied unless ``may_review_flag``, saying whose step it is."""
+    if not is_active_user(user):
+        raise PermissionDenied("请先登录", "Login required")
+    if may_review_flag(user, step, flag):
+        return
+    level = FLAG_STEP_LEVELS.get(step)
+    if not can(user, Action.EDIT, flag) or level is None:
+        raise PermissionDenied()
+    if level is Level.PROVINCE:
+        raise PermissionDenied("确认、排除、办结和审核市级建议由省级生态环境部门决定；市级可提出排除或办结建议",
+                               "Only the provincial bureau confirms, dismisses, resolves or decides on a "
+                               "city's proposal; a city proposes")  # fmt: skip
+    raise PermissionDenied("排除或办结建议由线索所在市的生态环境部门提出，省级直接决定",
+                           "Only the flag's city bureau proposes; the province decides directly")  # fmt: skip
+
+
+def may_assign_flag_to(user: object, person: object, flag: Flag) -> bool:
+    """Whether ``user`` may hand ``flag`` to ``person`` for checking: an active user who may review
+    it; a city bureau assigns within its own city only."""
+    if not may_review_flag(user, "assign", flag) or not isinstance(person, User) or not person.is_active:
+        return False
+    assert isinstance(user, User)
+    if not can(person, Action.EDIT, flag):
+        return False
+    if user.role in PROVINCIAL_ROLES:
+        return True
+    return person.role is Role.CITY_STAFF and person.city_id == flag.city_id

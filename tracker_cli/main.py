@@ -329,6 +329,7 @@ def deadlines_set(batch_number: int, city: str, source: str | None, deadline: st
 
 def _register_groups() -> None:
     from tracker_cli.claims import claims
+    from tracker_cli.flag_review import flags_review
     from tracker_cli.jobs import jobs, scheduler
     from tracker_cli.library import library
     from tracker_cli.lifecycle import applications, deadlines_grant, pilots
@@ -340,6 +341,7 @@ def _register_groups() -> None:
     cli.add_command(pilots)
     cli.add_command(updates)
     cli.add_command(flags)
+    flags.add_command(flags_review)
     cli.add_command(workplan)
     cli.add_command(claims)
     cli.add_command(library)

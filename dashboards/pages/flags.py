@@ -2,9 +2,12 @@
 for the city bureau (its own city) or the province (every city) to work through.
 
 Filter the queue, select a flag to see its evidence beside the benchmark and electricity factor
-versions it was judged against and every version of the claim, then assign, confirm, dismiss or
-resolve it (tracker.flag_review, the only way a flag's review changes). Leaders read and export;
-they have no buttons and their write requests are refused. Filters can be given in the address
+versions it was judged against and every version of the claim, then act on it (tracker.flag_review,
+the only way a flag's review changes): a city bureau assigns within its city and proposes a
+dismissal or resolution; the province confirms, dismisses, resolves and accepts or rejects a
+city's proposal (the status filter 待省级审核 finds those). Each user sees only the buttons of
+their level (tracker.permissions.may_review_flag). Leaders read and export; they have no buttons and
+their write requests are refused. Filters can be given in the address
 (?status=open,confirmed&severity=high&rule=UNIT_SLIP&city=3&product=5), and ?id=N opens one flag
 (the pilot page links its flags that way)."""
 
@@ -42,6 +45,7 @@ from tracker.clock import local_today, now_utc
 from tracker.errors import TrackerError
 from tracker.flag_queue import (
     DEFAULT_STATUSES,
+    PROPOSED,
     RULE_IDS,
     FlagDetail,
     FlagFilters,
@@ -52,12 +56,12 @@ from tracker.flag_queue import (
     flag_detail,
     flag_queue,
 )
-from tracker.flag_review import FLAG_STEPS, review_flag
+from tracker.flag_review import FLAG_STEPS, PROPOSAL_ZH, available_steps, review_flag
 from tracker.i18n import N_, _, format_date, format_datetime, label_of, message_of, translated
 from tracker.labels import label, rule_name, unit_label
 from tracker.models import Boundary, FlagStatus, LabelType, Product, Severity, User
 from tracker.periods import Period
-from tracker.permissions import Action, PermissionDenied, can, visible_cities
+from tracker.permissions import Action, PermissionDenied, can, may_review_flag, visible_cities
 
 PATH = "/flags"
 NAME = N_("风险线索")
@@ -78,16 +82,21 @@ GRID, COUNT, MESSAGE, DETAIL, EXPORT, DOWNLOAD = (
 REFRESH, CURRENT, FOCUS, ACTIONS = "flg-refresh", "flg-current", "flg-focus", "flg-actions"
 ASSIGNEE, REASON = "flg-assignee", "flg-reason"
 BUTTONS = {"assign": ("flg-assign", N_("指派"), "primary"), "confirm": ("flg-confirm", N_("确认"), "danger"),
-           "dismiss": ("flg-dismiss", N_("排除"), "secondary"), "resolve": ("flg-resolve", N_("办结"), "success")}  # fmt: skip
-DONE = {"assign": N_("已指派"), "confirm": N_("已确认"), "dismiss": N_("已排除"), "resolve": N_("已办结")}
+           "dismiss": ("flg-dismiss", N_("排除"), "secondary"), "resolve": ("flg-resolve", N_("办结"), "success"),
+           "propose_dismiss": ("flg-propose-dismiss", N_("建议排除"), "secondary"),
+           "propose_resolve": ("flg-propose-resolve", N_("建议办结"), "success"),
+           "accept": ("flg-accept", N_("采纳建议"), "success"), "reject": ("flg-reject", N_("驳回建议"), "warning")}  # fmt: skip
+DONE = {"assign": N_("已指派"), "confirm": N_("已确认"), "dismiss": N_("已排除"), "resolve": N_("已办结"),
+        "propose_dismiss": N_("已提交排除建议，待省级审核"), "propose_resolve": N_("已提交办结建议，待省级审核"),
+        "accept": N_("已采纳市级建议"), "reject": N_("已驳回市级建议")}  # fmt: skip
 # Filter key (FlagFilters field) → component id, caption, address parameter.
 FILTERS = {"severities": ("flg-severity", N_("严重程度"), "severity"), "rule_ids": ("flg-rule", N_("规则"), "rule"),
            "city_ids": ("flg-city", N_("城市"), "city"), "product_ids": ("flg-product", N_("产品"), "product"),
            "statuses": ("flg-status", N_("状态"), "status")}  # fmt: skip
 COLUMNS = [("severity", N_("严重程度"), 110), ("rule", N_("规则"), 190), ("city", N_("城市"), 80),
            ("subject", N_("企业/试点"), 240), ("product", N_("产品"), 110), ("claim_key", N_("声明编号/报告期"), 130),
-           ("status", N_("状态"), 90), ("first_seen", N_("首次发现"), 150), ("last_seen", N_("最近发现"), 150),
-           ("assignee", N_("处理人"), 100)]  # fmt: skip
+           ("status", N_("状态"), 90), ("proposal", N_("省级审核"), 170), ("first_seen", N_("首次发现"), 150),
+           ("last_seen", N_("最近发现"), 150), ("assignee", N_("处理人"), 100)]  # fmt: skip
 EXPORT_COLUMNS = [(key, caption) for key, caption, _width in COLUMNS] + [
     ("message", N_("说明")),
     ("rule_id", N_("规则编号")),
@@ -126,7 +135,7 @@ def _filter_row(session: Any, user: User, query: dict[str, Any]) -> Any:
                            key=lambda o: o["value"]),
         "city_ids": [{"label": c.short_zh, "value": c.id} for c in cities],
         "product_ids": [{"label": p.name_zh, "value": p.id} for p in session.scalars(select(Product).order_by(Product.id))],
-        "statuses": [{"label": label(s), "value": s.value} for s in FlagStatus],
+        "statuses": [{"label": label(s), "value": s.value} for s in FlagStatus] + [{"label": _("待省级审核"), "value": PROPOSED}],
     }  # fmt: skip
     chosen = _chosen(query, {c.code: c.id for c in cities})
     cols = []
@@ -141,15 +150,19 @@ def _filter_row(session: Any, user: User, query: dict[str, Any]) -> Any:
     return dbc.Row(cols, className="g-2 mb-2")
 
 
-def _actions_box(writer: bool) -> Any:
-    """The review buttons; rendered hidden for those who may not review (leaders)."""
-    buttons = [dbc.Button(_(caption), id=bid, color=colour, size="sm", className="me-1", disabled=True)
-               for bid, caption, colour in BUTTONS.values()]  # fmt: skip
+def _actions_box(user: User) -> Any:
+    """The review buttons of the user's level (a city proposes, the province decides); the box is
+    rendered hidden for those who may not review (leaders)."""
+    buttons = [dbc.Button(_(caption), id=bid, color=colour, size="sm", disabled=True,
+                          className="me-1 mb-1" + ("" if may_review_flag(user, key) else " d-none"))
+               for key, (bid, caption, colour) in BUTTONS.items()]  # fmt: skip
+    writer = can(user, Action.EDIT)
     return html.Div([
         html.H3(_("核查处理"), className="h6"),
         dbc.Label(_("指派给"), html_for=ASSIGNEE, className="small mb-0"),
         dcc.Dropdown(id=ASSIGNEE, options=[], clearable=False, className="mb-2"),
-        dbc.Textarea(id=REASON, placeholder=_("理由（确认、排除、办结时必填）"), rows=3, maxLength=1000, className="mb-2"),
+        dbc.Textarea(id=REASON, placeholder=_("理由（确认、排除、办结、提出建议和驳回建议时必填）"), rows=3, maxLength=1000,
+                     className="mb-2"),
         html.Div(buttons),
     ], id=ACTIONS, hidden=not writer)  # fmt: skip
 
@@ -173,7 +186,7 @@ def layout(user: User, id: Any = None, **query: Any) -> Any:
         filters = _filter_row(session, user, query)
     return html.Div([
         html.H2(_("风险线索核查"), className="h4"),
-        html.P(_("碳足迹声明核查规则和调度报送一致性核查发现的风险线索：逐条核查，指派、确认、排除或办结，确认、排除和办结须填写理由。"),
+        html.P(_("碳足迹声明核查规则和调度报送一致性核查发现的风险线索：逐条核查。市级在本市内指派，并提出排除或办结建议；省级确认、排除、办结，审核市级建议。除指派和采纳外均须填写理由。"),
                className="text-muted small"),
         filters,
         html.Div([
@@ -184,7 +197,7 @@ def layout(user: User, id: Any = None, **query: Any) -> Any:
         html.Div(id=MESSAGE),
         grid,
         dbc.Row([dbc.Col(html.Div(id=DETAIL, className="mt-3"), lg=9),
-                 dbc.Col(_actions_box(can(user, Action.EDIT)), lg=3, className="mt-3")]),
+                 dbc.Col(_actions_box(user), lg=3, className="mt-3")]),
         dcc.Store(id=REFRESH, data=0), dcc.Store(id=CURRENT), dcc.Store(id=FOCUS, data=focus),
         dcc.Store(id=PAGE, data=0),
         dcc.Download(id=DOWNLOAD),
@@ -198,7 +211,7 @@ def _row(line: QueueLine) -> dict[str, Any]:
         "city": line.city, "subject": line.subject, "product": line.product, "claim_key": line.claim_key,
         "status": label(line.status), "first_seen": line.first_seen.astimezone(tz).date().isoformat(),
         "last_seen": line.last_seen.astimezone(tz).date().isoformat(), "assignee": line.assignee,
-        "message": line.message,
+        "message": line.message, "proposal": _(PROPOSAL_ZH[line.proposal]) if line.proposal in PROPOSAL_ZH else "",
     }  # fmt: skip
 
 
@@ -328,7 +341,12 @@ def _history(detail: FlagDetail) -> Any:
 def _steps(detail: FlagDetail) -> Any:
     tz = _tz()
     words = {key: label_of(step) for key, step in FLAG_STEPS.items()}
-    items = [html.Li(f"{format_datetime(s.at, tz)}　{s.actor_name}　{words.get(s.step, s.step)}"
+
+    def outcome(step: Any) -> str:  # what an accepted proposal did
+        shown = step.step == "accept" and step.to_status in {s.value for s in FlagStatus}
+        return f"（{label(FlagStatus(step.to_status))}）" if shown else ""
+
+    items = [html.Li(f"{format_datetime(s.at, tz)}　{s.actor_name}　{words.get(s.step, s.step)}{outcome(s)}"
                      + (f"　{_('理由')}：{s.reason}" if s.reason else "")) for s in detail.steps]  # fmt: skip
     return html.Ul(items or [html.Li(_("暂无"))], className="small", id="flg-steps")
 
@@ -356,6 +374,11 @@ def _detail(detail: FlagDetail) -> Any:
     parts = [head, html.P(message_of(flag), id="flg-message-text"), facts]
     if flag.reason:
         parts.append(dbc.Alert(f"{_('理由')}：{flag.reason}", color="light", className="py-1 small"))
+    if flag.proposal in PROPOSAL_ZH:
+        who = detail.proposed_by.display_name if detail.proposed_by else "—"
+        when = format_datetime(flag.proposed_at, tz) if flag.proposed_at else "—"
+        parts.append(dbc.Alert(f"{_(PROPOSAL_ZH[str(flag.proposal)])}　{who}　{when}　{_('理由')}：{flag.proposal_reason or '—'}",
+                               color="warning", className="py-1 small", id="flg-proposal"))  # fmt: skip
     evidence = dbc.Card(
         dbc.CardBody([html.H4(_("证据"), className="h6"), _facts(_evidence_rows(detail), "flg-evidence")])
     )
@@ -426,8 +449,8 @@ def register_callbacks(app: Dash) -> None:
                 raise PreventUpdate  # another city's flag or none: nothing, as for a missing one
             people = [{"label": p.display_name + (_("（本人）") if p.id == user.id else ""), "value": p.id}
                       for p in flag_assignees(session, user, detail.flag)]  # fmt: skip
-            writer = can(user, Action.EDIT, detail.flag)
-            shut = [not writer or detail.flag.status not in step.sources for step in FLAG_STEPS.values()]
+            allowed = set(available_steps(user, detail.flag))
+            shut = [key not in allowed for key in BUTTONS]
             return _detail(detail), detail.flag.id, people, user.id if people else None, *shut
 
     @app.callback(

@@ -61,6 +61,12 @@ class Flag(Base, Audited):
     last_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
     notified_at: Mapped[dt.datetime | None]
     closed_at: Mapped[dt.datetime | None]
+    # A city bureau's pending proposal for the province to decide (tracker.flag_review): the outcome
+    # proposed ("dismiss" | "resolve"), why, by whom and when; empty when nothing awaits the province.
+    proposal: Mapped[str | None] = mapped_column(String(32), index=True)
+    proposal_reason: Mapped[str | None] = mapped_column(Text)
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    proposed_at: Mapped[dt.datetime | None]
 
     city: Mapped[City | None] = relationship()
     pilot: Mapped[Pilot | None] = relationship(viewonly=True)
