@@ -97,9 +97,8 @@ TRACKER = Path(sys.executable).with_name("tracker")
 HOST = "127.0.0.1"
 TIMEOUT = 30.0
 WRONG_ACCOUNTS = 3
-WRONG_TRIES = (
-    7  # per account: 5 failures (401) reach the per-user limit, then 429; 15 failures < 20 per address
-)
+# Per account: 5 failures (401) reach the per-user limit, then 429s; 3 × 5 failures stay under 20 per address.
+WRONG_TRIES = 7
 READS = ("shell", "overview", "overview filter", "registry", "pilot page", "api read", "form page")
 SAVES = ("save (api)", "save (form)")
 KINDS = (*READS, *SAVES, "login", "login refused")
