@@ -63,7 +63,7 @@ def test_each_task_keeps_its_latest_accepted_figure(db, factory) -> None:  # typ
     """A task a later update leaves out keeps its earlier figure; a returned or draft update of a
     later period changes nothing."""
     from tracker.models import ProgressUpdate, Task, TaskProgress, UpdateStatus
-    from tracker.progress import load_progress
+    from tracker.progress import load_progress, progress_history
 
     pilot = factory.pilot("长治", start=dt.date(2025, 9, 1))
     first = pilot.tasks[0]
@@ -88,6 +88,14 @@ def test_each_task_keeps_its_latest_accepted_figure(db, factory) -> None:  # typ
     # task 1 from October (30), task 2 still from September (40); November was returned
     assert load_progress(db, [pilot.id], dt.date(2025, 11, 20))[pilot.id].actual == Decimal("35.0")
     assert load_progress(db, [pilot.id], dt.date(2025, 9, 20))[pilot.id].actual == Decimal("25.0")
+    # the pilot page's curve computes many days in one pass: the same figures as day by day
+    days = [dt.date(2025, 8, 31), dt.date(2025, 9, 1), dt.date(2025, 9, 30), dt.date(2025, 10, 1),
+            dt.date(2025, 10, 31), dt.date(2025, 11, 20), dt.date(2026, 8, 31)]  # fmt: skip
+    history = progress_history(db, pilot.id, days)
+    assert list(history) == days
+    assert history == {day: load_progress(db, [pilot.id], day)[pilot.id] for day in days}
+    assert history[dt.date(2025, 11, 20)].actual == Decimal("35.0")
+    assert history[dt.date(2025, 8, 31)].actual == Decimal(0)
 
 
 @pytest.mark.parametrize(("start", "end", "on", "expected"), [

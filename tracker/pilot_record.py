@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, selectinload
 from tracker.models import AuditEvent, Flag, Pilot, ProgressUpdate, User, WorkflowStep
 from tracker.periods import Frequency, periods_between
 from tracker.permissions import visible_audit_events, visible_flags, visible_pilots
-from tracker.progress import Thresholds, load_progress
+from tracker.progress import Thresholds, progress_history
 from tracker.updates import STARTED
 
 # Fields of the plan whose changes after approval are shown (struck through) on the pilot page.
@@ -54,11 +54,8 @@ def progress_curve(session: Session, pilot: Pilot, on: dt.date, thresholds: Thre
         return []
     dates = [pilot.start_date] + [p.end for p in periods_between(pilot.start_date, last, Frequency.MONTHLY)
                                   if p.end < last] + [last]  # fmt: skip
-    points = []
-    for day in sorted(set(dates)):
-        figure = load_progress(session, [pilot.id], day, thresholds)[pilot.id]
-        points.append(CurvePoint(day, figure.expected, figure.actual))
-    return points
+    figures = progress_history(session, pilot.id, sorted(set(dates)), thresholds)
+    return [CurvePoint(day, figure.expected, figure.actual) for day, figure in figures.items()]
 
 
 def approved_at(session: Session, pilot: Pilot, tz: ZoneInfo) -> dt.datetime | None:
