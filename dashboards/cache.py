@@ -1,6 +1,6 @@
 """Results of expensive read callbacks, kept while the data they were computed from is unchanged.
 
-The data version is the audit trail's last id: every change of a pilot, task, milestone, update,
+The data version is the audit trail's last id of a change (sign-ins and downloads aside): every change of a pilot, task, milestone, update,
 flag, bulletin or reference row writes an audit event (``tracker.audit``: row changes by the ORM
 hooks, bulk paths such as the flag scan and the claims import by an explicit record), so a new id
 means something may have changed and every entry computed before it is ignored. Entries also
@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.i18n import current_locale
@@ -34,9 +34,21 @@ _entries: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()
 _lock = threading.Lock()
 
 
+# Audit events that record a reading or a sign-in, not a change of the data the figures come from:
+# they do not make a cached result stale (every login and download would otherwise recompute).
+READING_EVENTS = ("login", "logout", "login_failed", "export", "download")
+
+
 def data_version(session: Session) -> tuple[str, int]:
-    """The database and its audit trail's last id (a primary-key lookup)."""
-    return str(session.get_bind().engine.url), int(session.scalar(select(func.max(AuditEvent.id))) or 0)
+    """The database and the id of its audit trail's last change of data (the primary key read
+    backwards from the end, past any sign-ins and downloads)."""
+    last = session.scalar(
+        select(AuditEvent.id)
+        .where(AuditEvent.action.not_in(READING_EVENTS))
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
+    return str(session.get_bind().engine.url), int(last or 0)
 
 
 def scope_key(user: User) -> tuple[Hashable, ...]:

@@ -201,3 +201,17 @@ def test_cached_figures_follow_every_change_and_never_cross_scopes(client, app, 
     client.get("/lang/en")
     english = json.dumps(cards(client, app), ensure_ascii=False)
     assert "Submission completeness" in english and "报送完整率" not in english
+
+
+def test_sign_ins_and_downloads_leave_cached_figures_valid_and_changes_do_not(db, factory) -> None:  # type: ignore[no-untyped-def]
+    """The data version moves with a change of data, not with a login, a logout or a download."""
+    from dashboards.cache import data_version
+    from tracker import audit
+
+    before = data_version(db)
+    for action in ("login", "logout", "login_failed", "export", "download"):
+        audit.record(db, action, "users")
+    db.commit()
+    assert data_version(db) == before
+    factory.pilot("太原", "钢铁", name="太原又一试点")  # audited as a change
+    assert data_version(db)[1] > before[1]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import false, func, select, update
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
 
 from tracker import audit
 from tracker.db import utcnow
@@ -331,7 +331,11 @@ def user_for_session(session: Session, token: str) -> User | None:
     """The active user behind a session token, or None if it is unknown, ended or expired."""
     if not token or len(token) > 128 or not token.isascii():
         return None
-    row = session.scalars(select(UserSession).where(UserSession.token_hash == _token_hash(token))).first()
+    row = session.scalars(  # on every request: one query, the account with it
+        select(UserSession)
+        .options(joinedload(UserSession.user))
+        .where(UserSession.token_hash == _token_hash(token))
+    ).first()
     if row is None or row.revoked_at is not None or row.expires_at <= utcnow() or not row.user.is_active:
         return None
     return row.user
