@@ -67,7 +67,15 @@ def test_the_header_shows_the_progress_functions_figures(client, app, db, starte
     assert find(tree, "pilot-actual")["props"]["children"] == "30%"
     assert "逾期" in text_of(find(tree, "pilot-milestones"))  # due yesterday, not reached
     assert "0→30" in text_of(find(tree, "pilot-updates")) or "—→30" in text_of(find(tree, "pilot-updates"))
-    assert find(tree, "pilot-timeline") and find(tree, "pilot-curve")
+    timeline, curve = (
+        find(tree, "pilot-timeline")["props"]["figure"],
+        find(tree, "pilot-curve")["props"]["figure"],
+    )
+    assert len(timeline["data"][0]["y"]) == len(started.tasks)  # a bar per task
+    assert timeline["layout"]["shapes"][0]["x0"] == TODAY.isoformat()  # the line for today
+    expected, actual = curve["data"]
+    assert expected["x"][-1] == actual["x"][-1] == TODAY.isoformat()
+    assert expected["y"][-1] == float(figure.expected) and actual["y"][-1] == 30.0  # ends at the header
 
 
 def test_a_past_date_gives_that_days_figures(client, app, db, started) -> None:  # type: ignore[no-untyped-def]

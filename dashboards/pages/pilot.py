@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 import dash_bootstrap_components as dbc
-import plotly.graph_objects as go
 from dash import Dash, dcc, html
 from flask import current_app
 
@@ -152,41 +151,53 @@ def _milestones(pilot: Pilot, overdue: set[int], changes: PlanChanges) -> Any:
 
 
 def _timeline(pilot: Pilot, on: dt.date) -> Any:
-    """Tasks as bars over their planned spans, milestones as diamonds, and a line for today."""
-    figure = go.Figure()
+    """Tasks as bars over their planned spans, milestones as diamonds, and a line for today.
+
+    Figures are plain dicts, as on the overview: plotly's figure objects validate every property
+    and cost more than the rest of the page."""
     names = [f"{t.number} {t.title}" for t in pilot.tasks]
-    figure.add_bar(y=names, x=[(t.planned_end - t.planned_start).days * 86_400_000 + 86_400_000 for t in pilot.tasks],
-                   base=[t.planned_start.isoformat() for t in pilot.tasks], orientation="h", name=_("计划"),
-                   marker_color="#7aa6d8", hovertemplate="%{y}<br>" + _("{day} 起").format(day="%{base|" + _day_format() + "}") + "<extra></extra>")  # fmt: skip
+    data: list[dict[str, Any]] = [{
+        "type": "bar", "y": names, "orientation": "h", "name": _("计划"), "marker": {"color": "#7aa6d8"},
+        "x": [(t.planned_end - t.planned_start).days * 86_400_000 + 86_400_000 for t in pilot.tasks],
+        "base": [t.planned_start.isoformat() for t in pilot.tasks],
+        "hovertemplate": "%{y}<br>" + _("{day} 起").format(day="%{base|" + _day_format() + "}") + "<extra></extra>",
+    }]  # fmt: skip
     if pilot.milestones:
-        figure.add_scatter(
-            x=[m.due_date.isoformat() for m in pilot.milestones], y=[_("阶段性目标")] * len(pilot.milestones),
-            mode="markers", marker={"symbol": "diamond", "size": 12,
-                                    "color": ["#2e7d32" if m.achieved_on else "#c62828" if m.due_date < on else "#f9a825"
-                                              for m in pilot.milestones]},
-            text=[m.title for m in pilot.milestones], hovertemplate="%{text}<br>%{x|" + _day_format() + "}<extra></extra>",
-            name=_("阶段性目标"),
-        )  # fmt: skip
-    figure.add_shape(type="line", x0=on.isoformat(), x1=on.isoformat(), y0=0, y1=1, yref="paper",
-                     line={"color": "#c62828", "dash": "dot"})  # fmt: skip
-    figure.add_annotation(x=on.isoformat(), y=1, yref="paper", text=_("今日"), showarrow=False, yanchor="bottom",
-                          font={"color": "#c62828"})  # fmt: skip
-    figure.update_layout(height=120 + 28 * (len(names) + 1), margin={"l": 10, "r": 10, "t": 24, "b": 30},
-                         xaxis={"type": "date", "tickformat": _month_format()}, yaxis={"autorange": "reversed"},
-                         showlegend=False, barmode="overlay")  # fmt: skip
-    return dcc.Graph(figure=figure, id="pilot-timeline", config={"displaylogo": False})
+        data.append({
+            "type": "scatter", "x": [m.due_date.isoformat() for m in pilot.milestones],
+            "y": [_("阶段性目标")] * len(pilot.milestones), "mode": "markers", "name": _("阶段性目标"),
+            "marker": {"symbol": "diamond", "size": 12,
+                       "color": ["#2e7d32" if m.achieved_on else "#c62828" if m.due_date < on else "#f9a825"
+                                 for m in pilot.milestones]},
+            "text": [m.title for m in pilot.milestones],
+            "hovertemplate": "%{text}<br>%{x|" + _day_format() + "}<extra></extra>",
+        })  # fmt: skip
+    layout = {
+        "height": 120 + 28 * (len(names) + 1), "margin": {"l": 10, "r": 10, "t": 24, "b": 30},
+        "xaxis": {"type": "date", "tickformat": _month_format()}, "yaxis": {"autorange": "reversed"},
+        "showlegend": False, "barmode": "overlay",
+        "shapes": [{"type": "line", "x0": on.isoformat(), "x1": on.isoformat(), "y0": 0, "y1": 1, "yref": "paper",
+                    "line": {"color": "#c62828", "dash": "dot"}}],
+        "annotations": [{"x": on.isoformat(), "y": 1, "yref": "paper", "text": _("今日"), "showarrow": False,
+                         "yanchor": "bottom", "font": {"color": "#c62828"}}],
+    }  # fmt: skip
+    return dcc.Graph(
+        figure={"data": data, "layout": layout}, id="pilot-timeline", config={"displaylogo": False}
+    )
 
 
 def _curve(points: list[Any]) -> Any:
-    figure = go.Figure()
     days = [p.on.isoformat() for p in points]
-    figure.add_scatter(x=days, y=[float(p.expected) for p in points], name=_("序时进度"), mode="lines+markers",
-                       line={"dash": "dash", "color": "#546e7a"})  # fmt: skip
-    figure.add_scatter(x=days, y=[float(p.actual) for p in points], name=_("实际进度"), mode="lines+markers",
-                       line={"color": "#2e7d32"}, line_shape="hv")  # fmt: skip
-    figure.update_layout(height=300, margin={"l": 10, "r": 10, "t": 24, "b": 30}, yaxis={"range": [0, 105],
-                         "ticksuffix": "%"}, xaxis={"tickformat": _month_format()}, legend={"orientation": "h"})  # fmt: skip
-    return dcc.Graph(figure=figure, id="pilot-curve", config={"displaylogo": False})
+    data = [
+        {"type": "scatter", "x": days, "y": [float(p.expected) for p in points], "name": _("序时进度"),
+         "mode": "lines+markers", "line": {"dash": "dash", "color": "#546e7a"}},
+        {"type": "scatter", "x": days, "y": [float(p.actual) for p in points], "name": _("实际进度"),
+         "mode": "lines+markers", "line": {"color": "#2e7d32", "shape": "hv"}},
+    ]  # fmt: skip
+    layout = {"height": 300, "margin": {"l": 10, "r": 10, "t": 24, "b": 30},
+              "yaxis": {"range": [0, 105], "ticksuffix": "%"}, "xaxis": {"tickformat": _month_format()},
+              "legend": {"orientation": "h"}}  # fmt: skip
+    return dcc.Graph(figure={"data": data, "layout": layout}, id="pilot-curve", config={"displaylogo": False})
 
 
 def _updates(session: Any, pilot: Pilot) -> Any:
