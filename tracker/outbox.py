@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -242,18 +243,36 @@ def failed_since(session: Session, since: dt.datetime | None) -> list[OutboxMess
     return list(session.scalars(stmt.order_by(OutboxMessage.id)))
 
 
-def requeue_failed(session: Session, user: User, ids: Sequence[int], *, now: dt.datetime) -> list[int]:
-    """Send failed messages again from a fresh count of attempts (provincial administrator; audited)."""
+def _decide(
+    session: Session,
+    user: User,
+    ids: Sequence[int],
+    state: MessageState,
+    values: dict[str, Any],
+    *extra: Any,
+) -> list[Any]:
+    """A provincial administrator's decision on messages in ``state``: one conditional update, so a
+    message that left that state meanwhile is untouched. Returns the rows changed, by id."""
     require_run_jobs(user)
     done = session.execute(
-        update(OutboxMessage).where(OutboxMessage.id.in_(list(ids)), OutboxMessage.state == MessageState.FAILED)
-        .values(state=MessageState.PENDING, attempts=0, next_attempt_at=now).returning(OutboxMessage.id)
-        .execution_options(synchronize_session=False)
+        update(OutboxMessage).where(OutboxMessage.id.in_(list(ids)), OutboxMessage.state == state)
+        .values(**values).returning(OutboxMessage.id, *extra).execution_options(synchronize_session=False)
     )  # fmt: skip
-    requeued = sorted(row.id for row in done)
-    if requeued:
-        audit.record(session, "requeue", "outbox", ",".join(map(str, requeued))[:60],
-                     summary=f"重新发送{len(requeued)}条失败消息", after={"ids": requeued})  # fmt: skip
+    return sorted(done, key=lambda row: row.id)
+
+
+def _audit_decision(session: Session, action: str, ids: list[int], summary: str, **after: Any) -> None:
+    if ids:
+        audit.record(session, action, "outbox", ",".join(map(str, ids))[:60], summary=summary,
+                     after={"ids": ids, **after})  # fmt: skip
+
+
+def requeue_failed(session: Session, user: User, ids: Sequence[int], *, now: dt.datetime) -> list[int]:
+    """Send failed messages again from a fresh count of attempts (provincial administrator; audited)."""
+    rows = _decide(session, user, ids, MessageState.FAILED,
+                   {"state": MessageState.PENDING, "attempts": 0, "next_attempt_at": now})  # fmt: skip
+    requeued = [row.id for row in rows]
+    _audit_decision(session, "requeue", requeued, f"重新发送{len(requeued)}条失败消息")
     return requeued
 
 
@@ -266,31 +285,22 @@ def uncertain_messages(session: Session, limit: int = 100) -> list[OutboxMessage
 def resend_uncertain(session: Session, user: User, ids: Sequence[int], *, now: dt.datetime) -> list[int]:
     """Send interrupted messages again, with their own Message-ID (provincial administrator; audited).
     Clearing the claim token means the interrupted claim can no longer record anything."""
-    require_run_jobs(user)
-    done = session.execute(
-        update(OutboxMessage).where(OutboxMessage.id.in_(list(ids)), OutboxMessage.state == MessageState.UNCERTAIN)
-        .values(state=MessageState.PENDING, attempts=0, next_attempt_at=now, claim_token=None)
-        .returning(OutboxMessage.id, OutboxMessage.message_id).execution_options(synchronize_session=False)
-    )  # fmt: skip
-    rows = sorted((row.id, row.message_id) for row in done)
-    if rows:
-        audit.record(session, "resend_uncertain", "outbox", ",".join(str(i) for i, _m in rows)[:60],
-                     summary=f"重新发送{len(rows)}条状态不明的消息（沿用原 Message-ID）",
-                     after={"ids": [i for i, _m in rows], "message_ids": [m for _i, m in rows]})  # fmt: skip
-    return [i for i, _m in rows]
+    rows = _decide(session, user, ids, MessageState.UNCERTAIN,
+                   {"state": MessageState.PENDING, "attempts": 0, "next_attempt_at": now, "claim_token": None},
+                   OutboxMessage.message_id)  # fmt: skip
+    resent = [row.id for row in rows]
+    _audit_decision(session, "resend_uncertain", resent,
+                    f"重新发送{len(resent)}条状态不明的消息（沿用原 Message-ID）",
+                    message_ids=[row.message_id for row in rows])  # fmt: skip
+    return resent
 
 
 def mark_delivered(session: Session, user: User, ids: Sequence[int], *, now: dt.datetime) -> list[int]:
     """Record interrupted messages as delivered after checking with the recipient (provincial
     administrator; audited). ``sent_at`` is when the interrupted attempt began."""
-    require_run_jobs(user)
-    done = session.execute(
-        update(OutboxMessage).where(OutboxMessage.id.in_(list(ids)), OutboxMessage.state == MessageState.UNCERTAIN)
-        .values(state=MessageState.SENT, sent_at=func.coalesce(OutboxMessage.claimed_at, now), claim_token=None)
-        .returning(OutboxMessage.id).execution_options(synchronize_session=False)
-    )  # fmt: skip
-    marked = sorted(row.id for row in done)
-    if marked:
-        audit.record(session, "mark_delivered", "outbox", ",".join(map(str, marked))[:60],
-                     summary=f"确认{len(marked)}条状态不明的消息已送达", after={"ids": marked})  # fmt: skip
+    rows = _decide(session, user, ids, MessageState.UNCERTAIN,
+                   {"state": MessageState.SENT, "sent_at": func.coalesce(OutboxMessage.claimed_at, now),
+                    "claim_token": None})  # fmt: skip
+    marked = [row.id for row in rows]
+    _audit_decision(session, "mark_delivered", marked, f"确认{len(marked)}条状态不明的消息已送达")
     return marked
