@@ -40,23 +40,33 @@ def _racer(url: str, port: int, start: float, instance: str) -> None:  # runs in
     engine.dispose()
 
 
-def test_two_scheduler_processes_at_the_same_fire_time_send_one_bulletin(
-    cli_database: str, tmp_path: Path
-) -> None:
-    engine = make_engine(cli_database)
-    sessions = make_session_factory(engine)
+def _two_pilots_and_recipients(sessions, *cities: str, leadership: bool = False) -> None:  # type: ignore[no-untyped-def]
+    """A pilot in 长治 and one in 太原; the province's mailbox, those of ``cities`` and leadership's."""
+    addresses = {"长治": "changzhi", "太原": "taiyuan"}
     with sessions() as session:
         factory = Factory(session)
         factory.pilot("长治", name="长治焦炭试点")
         factory.pilot("太原", "玻璃", name="太原玻璃试点")
         province_id = factory.city("长治").province_id
-        session.add_all([
-            Recipient(province_id=province_id, audience=Audience.PROVINCE, channel=Channel.EMAIL,
-                      address="sheng@127.0.0.1", name="省厅"),
-            Recipient(province_id=province_id, audience=Audience.CITY, city_id=factory.city("长治").id,
-                      channel=Channel.EMAIL, address="changzhi@127.0.0.1", name="长治"),
-        ])  # fmt: skip
+        session.add(Recipient(province_id=province_id, audience=Audience.PROVINCE, channel=Channel.EMAIL,
+                              address="sheng@127.0.0.1", name="省厅"))  # fmt: skip
+        session.add_all(
+            Recipient(province_id=province_id, audience=Audience.CITY, city_id=factory.city(city).id,
+                      channel=Channel.EMAIL, address=f"{addresses[city]}@127.0.0.1", name=city)
+            for city in cities
+        )  # fmt: skip
+        if leadership:
+            session.add(Recipient(province_id=province_id, audience=Audience.LEADERSHIP, channel=Channel.EMAIL,
+                                  address="lingdao@127.0.0.1", name="领导"))  # fmt: skip
         session.commit()
+
+
+def test_two_scheduler_processes_at_the_same_fire_time_send_one_bulletin(
+    cli_database: str, tmp_path: Path
+) -> None:
+    engine = make_engine(cli_database)
+    sessions = make_session_factory(engine)
+    _two_pilots_and_recipients(sessions, "长治")
     with smtp_server() as (inbox, port):
         start = time.time() + 4
         spawn = multiprocessing.get_context("spawn")
@@ -193,22 +203,7 @@ def test_a_scheduler_killed_mid_delivery_is_taken_over_and_no_mail_goes_twice(
 
     engine = make_engine(cli_database)
     sessions = make_session_factory(engine)
-    with sessions() as session:
-        factory = Factory(session)
-        factory.pilot("长治", name="长治焦炭试点")
-        factory.pilot("太原", "玻璃", name="太原玻璃试点")
-        province_id = factory.city("长治").province_id
-        session.add_all([
-            Recipient(province_id=province_id, audience=Audience.PROVINCE, channel=Channel.EMAIL,
-                      address="sheng@127.0.0.1", name="省厅"),
-            Recipient(province_id=province_id, audience=Audience.CITY, city_id=factory.city("长治").id,
-                      channel=Channel.EMAIL, address="changzhi@127.0.0.1", name="长治"),
-            Recipient(province_id=province_id, audience=Audience.CITY, city_id=factory.city("太原").id,
-                      channel=Channel.EMAIL, address="taiyuan@127.0.0.1", name="太原"),
-            Recipient(province_id=province_id, audience=Audience.LEADERSHIP, channel=Channel.EMAIL,
-                      address="lingdao@127.0.0.1", name="领导"),
-        ])  # fmt: skip
-        session.commit()
+    _two_pilots_and_recipients(sessions, "长治", "太原", leadership=True)
     never = "0 3 1 1 *"
     inbox, port = Holding(), free_port()
     env = {**os.environ, "TRACKER_DATABASE_URL": cli_database, "TRACKER_INSTANCE_DIR": str(tmp_path),
