@@ -133,12 +133,17 @@ class UpdateLine:
 
 
 def update_lines(session: Session, pilot: Pilot) -> list[UpdateLine]:
-    """Every update of the pilot, oldest first, each compared with the one before it."""
+    """Every update of the pilot, oldest first, each compared with the one before it (its evidence
+    files loaded with it)."""
     updates = session.scalars(
         select(ProgressUpdate)
         .where(ProgressUpdate.pilot_id == pilot.id)
         .order_by(ProgressUpdate.period_start)
-        .options(selectinload(ProgressUpdate.task_progress), selectinload(ProgressUpdate.milestone_reports))
+        .options(
+            selectinload(ProgressUpdate.task_progress),
+            selectinload(ProgressUpdate.milestone_reports),
+            selectinload(ProgressUpdate.files),
+        )  # the page's evidence list reads them: one query, not one per update
     ).all()
     lines: list[UpdateLine] = []
     previous: dict[int, Decimal] = {}

@@ -25,6 +25,7 @@ from tracker.periods import Period
 from tracker.permissions import Action
 from tracker.pilot_record import (
     PlanChanges,
+    UpdateLine,
     find_visible_pilot,
     pilot_audit,
     pilot_flags,
@@ -200,11 +201,11 @@ def _curve(points: list[Any]) -> Any:
     return dcc.Graph(figure={"data": data, "layout": layout}, id="pilot-curve", config={"displaylogo": False})
 
 
-def _updates(session: Any, pilot: Pilot) -> Any:
+def _updates(pilot: Pilot, lines: list[UpdateLine]) -> Any:
     numbers = {t.id: t.number for t in pilot.tasks}
     tz = current_app.config["TRACKER_SETTINGS"].timezone
     rows = []
-    for line in reversed(update_lines(session, pilot)):
+    for line in reversed(lines):
         u = line.update
         moves = "；".join(f"任务{numbers.get(tid, tid)}：{_number(old) if old is not None else '—'}→{_number(new)}"
                          for tid, (old, new) in line.moves.items())  # fmt: skip
@@ -227,8 +228,8 @@ def _updates(session: Any, pilot: Pilot) -> Any:
     return simple_table(head, rows, "pilot-updates")
 
 
-def _evidence(pilot: Pilot) -> Any:
-    updates = [u for u in sorted(pilot.updates, key=lambda u: u.period_start, reverse=True) if u.files]
+def _evidence(lines: list[UpdateLine]) -> Any:
+    updates = [line.update for line in reversed(lines) if line.update.files]
     if not updates:
         return html.P(_("暂无佐证材料"), className="text-muted small", id="pilot-evidence")
     return html.Div([html.Div([html.Div(label_of(Period(u.period_start, u.period_end)), className="small fw-semibold"),
@@ -307,6 +308,7 @@ def layout(user: User, id: Any = None, on: Any = None, **_query: Any) -> Any:
         overdue = {m.id for m in overdue_milestones(session, [pilot.id], day)[pilot.id]}
         since = (_("计划于{date}启动实施时确认；此后的修改以删除线标出原值。").format(date=format_date(changes.since.date()))
                  if changes.since else _("尚未启动实施（或未记录启动时间），计划变更不作标注。"))  # fmt: skip
+        lines = update_lines(session, pilot)
         participants = [[p.unit_name, p.responsibility] for p in pilot.participants]
         return html.Div([
             dcc.Link(_("← 返回试点名录"), href="/pilots", className="small"),
@@ -320,8 +322,8 @@ def layout(user: User, id: Any = None, on: Any = None, **_query: Any) -> Any:
                 dbc.Col([html.H3(_("序时进度与实际进度"), className="h6 mt-3"),
                          _curve(progress_curve(session, pilot, day, thresholds))], lg=6),
             ]),
-            html.H3(_("调度报送记录"), className="h6 mt-3"), _updates(session, pilot),
-            html.H3(_("佐证材料"), className="h6 mt-3"), _evidence(pilot),
+            html.H3(_("调度报送记录"), className="h6 mt-3"), _updates(pilot, lines),
+            html.H3(_("佐证材料"), className="h6 mt-3"), _evidence(lines),
             html.H3(_("风险线索"), className="h6 mt-3"), _flags(session, user, pilot),
             html.H3(_("操作记录"), className="h6 mt-3"), _audit(session, user, pilot),
         ])  # fmt: skip
