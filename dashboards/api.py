@@ -34,9 +34,10 @@ from tracker.applications import ValidationFailed
 from tracker.clock import local_today, now_utc
 from tracker.db import TrackerSession, transaction
 from tracker.errors import TrackerError
-from tracker.models import Milestone, Pilot, User
-from tracker.periods import Period, parse_period, period_of
-from tracker.permissions import PermissionDenied, visible_pilots
+from tracker.figures import GroupFigures, as_of_text, scope_figures
+from tracker.models import City, Milestone, Pilot, User
+from tracker.periods import Period, parse_period, period_of, reporting_period
+from tracker.permissions import PermissionDenied, visible_cities, visible_pilots
 from tracker.pilot_record import find_visible_pilot
 from tracker.progress import STATUS_LABELS, load_progress, overdue_milestones, task_lines, thresholds_from
 from tracker.updates import (
@@ -97,6 +98,54 @@ class ProgressSchema(Schema):
         metadata={"description": "on_track, behind, seriously_behind, finished, not_started"}
     )
     status_zh = fields.String()
+
+
+class FiguresQuery(Schema):
+    on = fields.Date(
+        metadata={"description": "day the figures are counted on (default: today, Asia/Shanghai)"}
+    )
+    period = fields.String(
+        validate=validate.Length(max=10),
+        metadata={
+            "description": "reporting period, e.g. 2026-11 (default: the period cities are reporting on)"
+        },
+    )
+    city = fields.String(
+        validate=validate.Length(max=12),
+        metadata={"description": "a city's division code (default: your scope)"},
+    )
+
+
+class ReportingSchema(Schema):
+    due = fields.Date(metadata={"description": "the day the period's updates are due"})
+    expected = fields.Integer(metadata={"description": "pilots owing an update"})
+    submitted = fields.Integer(metadata={"description": "submitted and not returned"})
+    on_time = fields.Integer(metadata={"description": "first submitted by the due day"})
+    accepted = fields.Integer()
+    completeness = fields.Float(allow_none=True, metadata={"description": "%, null: nothing owed (不适用)"})
+    timeliness = fields.Float(allow_none=True)
+
+
+class GroupFiguresSchema(Schema):
+    scope = fields.String(metadata={"description": "全省 or the city's name"})
+    city_code = fields.String(allow_none=True)
+    pilots = fields.Integer(metadata={"description": "pilots counted (owing an update for the period)"})
+    by_status = fields.Dict(keys=fields.String(), values=fields.Integer())
+    expected = fields.Float(allow_none=True, metadata={"description": "mean 序时进度, %"})
+    actual = fields.Float(allow_none=True)
+    gap = fields.Float(allow_none=True)
+    overdue_milestones = fields.Integer()
+    reporting = fields.Nested(ReportingSchema)
+    open_flags = fields.Dict(keys=fields.String(), values=fields.Integer())
+    gap_rank = fields.Integer(allow_none=True)
+    completeness_rank = fields.Integer(allow_none=True)
+
+
+class FiguresSchema(GroupFiguresSchema):
+    on = fields.Date(metadata={"description": "the day the figures are counted on"})
+    period = fields.String()
+    as_of = fields.String(metadata={"description": "what the figures count, in words (数据截至…；统计…)"})
+    cities = fields.List(fields.Nested(GroupFiguresSchema))
 
 
 class PilotSummarySchema(Schema):
@@ -293,6 +342,25 @@ def _summary(pilot: Pilot, progress: Any) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _share(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _group(line: GroupFigures) -> dict[str, Any]:
+    r = line.reporting
+    return {
+        "scope": line.key, "city_code": line.city_code, "pilots": line.pilots,
+        "by_status": {s.value: n for s, n in line.by_status.items()},
+        "expected": _share(line.expected), "actual": _share(line.actual), "gap": _share(line.gap),
+        "overdue_milestones": line.overdue_milestones,
+        "reporting": {"due": r.due, "expected": r.expected, "submitted": r.submitted, "on_time": r.on_time,
+                      "accepted": r.accepted, "completeness": _share(r.completeness),
+                      "timeliness": _share(r.timeliness)},
+        "open_flags": {s.value: n for s, n in line.open_flags.items()},
+        "gap_rank": line.gap_rank, "completeness_rank": line.completeness_rank,
+    }  # fmt: skip
+
+
 def _update_body(update: Any) -> dict[str, Any]:
     period = Period(update.period_start, update.period_end)
     return {
@@ -336,6 +404,35 @@ class Pilots(MethodView):
             ))  # fmt: skip
             progress = load_progress(session, [p.id for p in pilots], on, thresholds_from(_settings()))
             return [_summary(p, progress[p.id]) for p in pilots]
+
+
+@blp.route("/figures")
+class ScopeFigures(MethodView):
+    @blp.arguments(FiguresQuery, location="query")
+    @blp.response(200, FiguresSchema)
+    @blp.alt_response(404, schema=ErrorSchema)
+    def get(self, query: dict[str, Any]) -> Any:
+        """监测数字（与各页面、通报同一口径） / The monitoring figures of your scope or one city, as every page
+        and bulletin counts them: progress, status counts, overdue milestones, reporting, open flags."""
+        user = _user()
+        settings = _settings()
+        on = query.get("on") or _today()
+        period = _period(query["period"]) if query.get("period") else reporting_period(on, settings.reporting)
+        with _session() as session:
+            city_id = None
+            if query.get("city"):
+                city = session.scalars(visible_cities(user).where(City.code == query["city"])).first()
+                if city is None:
+                    raise ApiError(404, "城市不存在或不在您的权限范围内", "No such city in your scope")
+                city_id = city.id
+            figures = scope_figures(session, user, on=on, period=period, reporting=settings.reporting,
+                                    thresholds=thresholds_from(settings), city_id=city_id)  # fmt: skip
+            return _group(figures.total) | {
+                "on": on,
+                "period": period.key,
+                "as_of": as_of_text(figures),
+                "cities": [_group(line) for line in figures.cities],
+            }
 
 
 @blp.route(f"/pilots/{PILOT_ID}")

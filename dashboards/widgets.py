@@ -16,8 +16,8 @@ from tracker.errors import TrackerError
 from tracker.i18n import N_, _, message_of, where_of
 from tracker.lifecycle import batch_for as lifecycle_batch_for
 from tracker.models import Batch, City, User
+from tracker.palette import STATUS_CONTEXT
 from tracker.permissions import PROVINCIAL_ROLES, Action, Level, can, may_act
-from tracker.progress import ProgressStatus
 
 T = TypeVar("T")
 
@@ -135,12 +135,8 @@ def simple_table(head: list[str], rows: list[list[Any]], table_id: str) -> Any:
                      bordered=True, hover=True, size="sm", className="small", id=table_id)  # fmt: skip
 
 
-# Colours of the progress and update states, the same on every page.
-STATUS_COLOURS = {
-    ProgressStatus.ON_TRACK: "success", ProgressStatus.BEHIND: "warning",
-    ProgressStatus.SERIOUSLY_BEHIND: "danger", ProgressStatus.FINISHED: "secondary",
-    ProgressStatus.NOT_STARTED: "light",
-}  # fmt: skip
+# Colours of the progress and update states, the same on every page, chart and workbook.
+STATUS_COLOURS = STATUS_CONTEXT  # the one palette (tracker.palette)
 UPDATE_COLOURS = {"draft": "light", "submitted": "info", "returned": "warning", "accepted": "success"}
 
 

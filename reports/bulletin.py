@@ -18,17 +18,14 @@ from typing import Any
 
 from reports.excel import CHINESE_DATE_FORMAT, safe_workbook
 from tracker.bulletin_data import BulletinData, CutKind, PilotLine
-from tracker.i18n import _, label_of
+from tracker.figures import completeness_label, reporting_text, timeliness_label
+from tracker.i18n import _, format_date, label_of
 from tracker.labels import format_date_zh
+from tracker.palette import STATUS_CELL, STATUS_HEX, gap_colour
 from tracker.progress import STATUS_LABELS, ProgressStatus
 
 HEADER_ROW = 3  # rows 0–2: title, subtitle, issue date
-TRAFFIC_LIGHTS = {  # progress status → cell colours (fill, font)
-    ProgressStatus.SERIOUSLY_BEHIND: ("#F8CBAD", "#9C0006"),
-    ProgressStatus.BEHIND: ("#FFEB9C", "#9C5700"),
-    ProgressStatus.ON_TRACK: ("#C6EFCE", "#006100"),
-    ProgressStatus.FINISHED: ("#BDD7EE", "#1F4E78"),
-}
+TRAFFIC_LIGHTS = STATUS_CELL  # progress status → cell colours (fill, font), the one palette
 SEVERITY_LIGHTS = {"高": "#F8CBAD", "中": "#FFEB9C"}
 
 
@@ -164,8 +161,11 @@ def _headline_rows(data: BulletinData) -> list[tuple[str, Any]]:
         ("进度正常（个）", h.by_progress[ProgressStatus.ON_TRACK]),
         ("进度滞后（个，含严重滞后）", h.behind),
         ("其中严重滞后（个）", h.by_progress[ProgressStatus.SERIOUSLY_BEHIND]),
+        ("全部完成（个）", h.by_progress[ProgressStatus.FINISHED]), ("未开始（个）", h.by_progress[ProgressStatus.NOT_STARTED]),
         ("应报进展（份）", h.updates_expected), ("已报进展（份）", h.updates_submitted),
-        ("按时报送（份）", h.updates_on_time), ("报送完整率（%）", h.completeness), ("报送及时率（%）", h.timeliness),
+        ("按时报送（份，按首次报送）", h.updates_on_time),
+        ("报送完整率（%）", h.completeness if h.reporting.applicable else "不适用"),
+        ("报送及时率（%）", h.timeliness if h.reporting.applicable else "不适用"),
         ("逾期里程碑（个）", h.overdue_milestones), ("待核查风险线索（条）", h.open_flags_total),
     ] + [(f"　其中{level}风险（条）", count) for level, count in zip("高中低", h.open_flags.values(), strict=True)]  # fmt: skip
 
@@ -211,13 +211,12 @@ def _status_pie(book: Any, sheet: Any, data: BulletinData, header_row: int) -> N
 
 
 def _pie_colour(status: ProgressStatus) -> str:
-    return {ProgressStatus.NOT_STARTED: "#BFBFBF", ProgressStatus.ON_TRACK: "#70AD47",
-            ProgressStatus.BEHIND: "#FFC000", ProgressStatus.SERIOUSLY_BEHIND: "#C00000",
-            ProgressStatus.FINISHED: "#5B9BD5"}[status]  # fmt: skip
+    return STATUS_HEX[status]
 
 
 def _traffic_lights(sheet: Any, styles: dict[str, Any], first: int, last: int, col: int) -> None:
-    """Colour a progress-status column: red seriously behind, amber behind, green on track, blue finished."""
+    """Colour a progress-status column from the one palette: red seriously behind, amber behind, green
+    on track, blue finished, grey not started."""
     for status in TRAFFIC_LIGHTS:
         sheet.conditional_format(first, col, last, col, {
             "type": "cell", "criteria": "==", "value": f'"{STATUS_LABELS[status]}"',
@@ -247,7 +246,8 @@ def _cities_sheet(book: Any, styles: dict[str, Any], data: BulletinData) -> None
         chart = book.add_chart({"type": "column"})
         chart.add_series({
             "name": "平均滞后（百分点）", "categories": ["分市情况", HEADER_ROW + 1, 0, last, 0],
-            "values": ["分市情况", HEADER_ROW + 1, 8, last, 8], "fill": {"color": "#C00000"},
+            "values": ["分市情况", HEADER_ROW + 1, 8, last, 8],
+            "points": [{"fill": {"color": gap_colour(c.gap, data.figures.thresholds)}} for c in data.cities],
             "data_labels": {"value": True, "num_format": "0.0"},
         })  # fmt: skip
         chart.set_title(
@@ -321,16 +321,18 @@ def _submissions_sheet(book: Any, styles: dict[str, Any], data: BulletinData) ->
 
 def summary_sentence(data: BulletinData) -> str:
     """The situation of the period in one sentence (the PDF's 总体情况, a message's body, the leadership
-    page), in the reader's language: Chinese in documents, which the jobs build."""
+    page), in the reader's language: Chinese in documents, which the jobs build. Its counts partition
+    the pilots it names (正常 + 滞后 + 全部完成 + 未开始), and it says the day they are counted on."""
     h = data.headline
-    return _("{period}，{scope}纳入调度试点{pilots}个，进度正常{on_track}个，滞后{behind}个（其中严重滞后{serious}个）；"
-             "进展报送完整率{completeness}，及时率{timeliness}；逾期里程碑{overdue}个，待核查风险线索{flags}条。").format(
-        period=label_of(data.period), scope=_(data.scope) if data.scope == "全省" else data.scope, pilots=h.pilots,
-        on_track=h.by_progress[ProgressStatus.ON_TRACK], behind=h.behind,
-        serious=h.by_progress[ProgressStatus.SERIOUSLY_BEHIND],
-        completeness="—" if h.completeness is None else f"{h.completeness}%",
-        timeliness="—" if h.timeliness is None else f"{h.timeliness}%", overdue=h.overdue_milestones,
-        flags=h.open_flags_total)  # fmt: skip
+    return _("截至{on}，{scope}纳入调度试点{pilots}个（{period}应报送）：进度正常{on_track}个，滞后{behind}个（其中严重滞后{serious}个），"
+             "全部完成{finished}个，未开始{not_started}个；进展报送完整率{completeness}，及时率{timeliness}（{due}）；"
+             "逾期里程碑{overdue}个，待核查风险线索{flags}条。").format(
+        on=format_date(data.on), period=label_of(data.period), scope=_(data.scope) if data.scope == "全省" else data.scope,
+        pilots=h.pilots, on_track=h.by_progress[ProgressStatus.ON_TRACK], behind=h.behind,
+        serious=h.by_progress[ProgressStatus.SERIOUSLY_BEHIND], finished=h.by_progress[ProgressStatus.FINISHED],
+        not_started=h.by_progress[ProgressStatus.NOT_STARTED],
+        completeness=completeness_label(h.reporting), timeliness=timeliness_label(h.reporting),
+        due=reporting_text(h.reporting), overdue=h.overdue_milestones, flags=h.open_flags_total)  # fmt: skip
 
 
 def summary_text(data: BulletinData) -> str:

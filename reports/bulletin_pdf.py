@@ -22,6 +22,7 @@ from fpdf.fonts import FontFace
 from reports.bulletin import summary_sentence
 from tracker.bulletin_data import BulletinData
 from tracker.labels import format_date_zh
+from tracker.palette import STATUS_CELL, rgb
 from tracker.progress import ProgressStatus
 
 NOTO_DIR = Path("/usr/share/fonts/opentype/noto")
@@ -29,10 +30,7 @@ SIMPLIFIED_CHINESE = 2  # the SC face inside the Noto Sans CJK collections (JP, 
 FONTS = {"": NOTO_DIR / "NotoSansCJK-Regular.ttc", "B": NOTO_DIR / "NotoSansCJK-Bold.ttc"}
 FAMILY = "NotoSansSC"
 log = logging.getLogger("tracker.reports")
-STATUS_COLOURS = {  # the workbook's traffic lights
-    ProgressStatus.SERIOUSLY_BEHIND: (248, 203, 173),
-    ProgressStatus.BEHIND: (255, 235, 156),
-}
+STATUS_COLOURS = {status: rgb(fill) for status, (fill, _font) in STATUS_CELL.items()}  # the workbook's lights
 
 
 def missing_font() -> tuple[str, str] | None:
@@ -106,7 +104,9 @@ def _figures(pdf: FPDF, data: BulletinData) -> None:
         ("纳入调度的试点", f"{h.pilots}个"), ("进度正常", f"{h.by_progress[ProgressStatus.ON_TRACK]}个"),
         ("进度滞后（含严重）", f"{h.behind}个"), ("其中严重滞后", f"{h.by_progress[ProgressStatus.SERIOUSLY_BEHIND]}个"),
         ("平均序时进度", _shown(h.expected, "%")), ("平均实际进度", _shown(h.actual, "%")),
-        ("报送完整率", _shown(h.completeness, "%")), ("报送及时率", _shown(h.timeliness, "%")),
+        ("全部完成", f"{h.by_progress[ProgressStatus.FINISHED]}个"), ("未开始", f"{h.by_progress[ProgressStatus.NOT_STARTED]}个"),
+        ("报送完整率", _shown(h.completeness, "%") if h.reporting.applicable else "不适用"),
+        ("报送及时率（按首次报送）", _shown(h.timeliness, "%") if h.reporting.applicable else "不适用"),
         ("逾期里程碑", f"{h.overdue_milestones}个"), ("待核查风险线索", f"{h.open_flags_total}条"),
     ]  # fmt: skip
     label = FontFace(emphasis="BOLD", fill_color=(231, 238, 247))

@@ -196,7 +196,7 @@ def test_native_charts_traffic_lights_and_frozen_headers(db, settings, world) ->
     for name in SHEETS[1:]:
         assert book[name].freeze_panes == "A5", name  # title rows and the header stay in view
     rules = [rule for cf in book["试点进度"].conditional_formatting for rule in cf.rules]
-    assert {rule.formula[0] for rule in rules} == {'"严重滞后"', '"滞后"', '"正常"', '"全部完成"'}
+    assert {rule.formula[0] for rule in rules} == {'"严重滞后"', '"滞后"', '"正常"', '"全部完成"', '"未开始"'}
 
 
 def test_every_sheet_prints_on_a4_landscape_fitted_to_the_width(db, settings, world) -> None:  # type: ignore[no-untyped-def]

@@ -114,13 +114,22 @@ def test_the_citys_rank_comes_from_every_citys_progress(client, app, db, factory
     assert "太原" not in text.replace("太原市", "")  # the city links for the province are not shown here
 
 
-def test_a_city_that_owes_nothing_yet_has_no_completeness_rank(db, factory) -> None:  # type: ignore[no-untyped-def]
+def test_a_city_that_owes_nothing_yet_is_not_ranked_and_a_lone_city_is_not_ranked_either(db, factory) -> None:  # type: ignore[no-untyped-def]
     reporting = factory.pilot("长治", start=TODAY - dt.timedelta(days=100))
     later = factory.pilot("太原", start=TODAY + dt.timedelta(days=60))
     first = city_standing(db, reporting.city, on=TODAY, period=PERIOD, thresholds=Thresholds())
-    assert (
-        first.completeness == Decimal(0) and first.completeness_rank == 1 and first.completeness_ranked == 1
-    )
+    # 长治 is the only city with pilots to measure: its figures, but no rank ("第1名/1个市" says nothing).
+    assert first.completeness == Decimal(0) and first.gap is not None and first.gap > 0
+    assert (first.completeness_rank, first.gap_rank, first.completeness_ranked, first.cities) == (None, None, 0, 0)
     waiting = city_standing(db, later.city, on=TODAY, period=PERIOD, thresholds=Thresholds())
-    assert waiting.cities == 2 and waiting.completeness is None and waiting.completeness_rank is None
-    assert waiting.gap == Decimal(0) and waiting.gap_rank == 1 and first.gap_rank == 2
+    # 太原's pilot starts later: it owes nothing, so nothing of it is counted (不适用), and it is not ranked.
+    assert (waiting.completeness, waiting.completeness_rank, waiting.gap, waiting.gap_rank) == (None, None, None, None)
+
+
+def test_cities_level_share_no_rank(db, factory) -> None:  # type: ignore[no-untyped-def]
+    a = factory.pilot("长治", start=TODAY - dt.timedelta(days=100))
+    factory.pilot("太原", start=TODAY - dt.timedelta(days=100))
+    standing = city_standing(db, a.city, on=TODAY, period=PERIOD, thresholds=Thresholds())
+    # Both at 0% complete and the same gap: a rank would only rank a tie.
+    assert standing.completeness == Decimal(0) and standing.completeness_rank is None
+    assert standing.gap_rank is None and standing.gap == standing.province_gap

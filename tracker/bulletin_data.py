@@ -1,9 +1,8 @@
 """The figures of a dispatch bulletin (调度通报) for one reporting period, as plain data.
 
-Everything is gathered from the functions that already compute it: progress from
-``tracker.progress`` (``load_progress`` per pilot, ``rollup`` per city and for the whole scope),
-completeness and timeliness from ``tracker.updates.completeness``, overdue milestones from
-``tracker.progress.overdue_milestones``. The bulletin reads through ``tracker.permissions`` as a
+Every figure comes from ``tracker.figures.scope_figures``, the computation every page shares (the
+pilots owing an update for the period, measured on ``on``: a numbered bulletin on its period's last
+day, the leadership page today); this module only arranges it into lines. The bulletin reads through ``tracker.permissions`` as a
 provincial read-only viewer (``system_reader``), so it sees exactly what a provincial leader sees.
 
 Three cuts: the whole province; one city (only that city's pilots, updates and flags); the
@@ -24,22 +23,13 @@ from sqlalchemy.orm import Session
 
 from tracker.config import Settings
 from tracker.errors import TrackerError
+from tracker.figures import Figures, GroupFigures, ReportingFigures, scope_figures
 from tracker.labels import format_date_zh, label, rule_name
 from tracker.models import City, Flag, FlagStatus, Milestone, Pilot, Province, Severity, User
 from tracker.periods import Period
-from tracker.permissions import system_reader, visible_cities, visible_flags, visible_pilots
-from tracker.progress import (
-    STATUS_LABELS,
-    PilotProgress,
-    ProgressStatus,
-    RollupBy,
-    Thresholds,
-    load_progress,
-    overdue_milestones,
-    rollup,
-    thresholds_from,
-)
-from tracker.updates import Completeness, completeness, owing_pilots, updates_for
+from tracker.permissions import system_reader, visible_flags, visible_pilots
+from tracker.progress import STATUS_LABELS, PilotProgress, ProgressStatus, thresholds_from
+from tracker.updates import updates_for
 
 # Flags still needing someone (a confirmed finding stays in the bulletin until it is resolved).
 OPEN_FLAG_STATUSES = (FlagStatus.OPEN, FlagStatus.UNDER_REVIEW, FlagStatus.CONFIRMED)
@@ -172,6 +162,7 @@ class Headline:
     timeliness: Decimal | None
     overdue_milestones: int
     open_flags: dict[Severity, int]
+    reporting: ReportingFigures  # the period's due day and the counts above
 
     @property
     def behind(self) -> int:
@@ -194,6 +185,7 @@ class BulletinData:
     province: str
     scope: str  # 全省 or the city's name
     headline: Headline
+    figures: Figures  # what every line here is arranged from (tracker.figures)
     cities: list[CityLine] = field(default_factory=list)
     pilots: list[PilotLine] = field(default_factory=list)
     milestones: list[MilestoneLine] = field(default_factory=list)
@@ -212,7 +204,7 @@ class BulletinData:
     @property
     def subtitle(self) -> str:
         return (f"报告期：{self.period.label_zh}　进度统计截至：{format_date_zh(self.on)}　"
-                f"印发日期：{format_date_zh(self.issued_on)}")  # fmt: skip
+                f"统计实施中的试点{self.headline.pilots}个　印发日期：{format_date_zh(self.issued_on)}")  # fmt: skip
 
 
 def bulletin_data(session: Session, *, period: Period, cut: Cut, on: dt.date, number: int, issued_on: dt.date,
@@ -223,21 +215,17 @@ def bulletin_data(session: Session, *, period: Period, cut: Cut, on: dt.date, nu
     assert province is not None
     reader = system_reader(province.id)
     city_id = city.id if city else None
-    pilots = owing_pilots(session, reader, period, city_id)
-    ids = [p.id for p in pilots]
-    thresholds = thresholds_from(settings)
-    progress = load_progress(session, ids, on, thresholds)
-    overdue = overdue_milestones(session, ids, on)
+    figures = scope_figures(session, reader, on=on, period=period, reporting=settings.reporting,
+                            thresholds=thresholds_from(settings), city_id=city_id)  # fmt: skip
+    pilots = figures.pilots
     flags = _open_flags(session, reader, city_id, settings)
-    reporting = {c.city_id: c for c in completeness(session, reader, period)}
-    lines = _pilot_lines(pilots, progress, overdue, flags)
-    cities = _city_lines(session, reader, city_id, pilots, on, thresholds, reporting, flags)
+    lines = _pilot_lines(pilots, figures.progress, figures.overdue, flags)
     return BulletinData(
         number=number, issued_on=issued_on, on=on, period=period, cut=cut, province=province.name_zh,
         scope=city.name_zh if city else "全省",
-        headline=_headline(session, reader, city_id, pilots, progress, overdue, reporting, flags),
-        cities=cities, pilots=lines,
-        milestones=_milestone_lines(pilots, overdue, on),
+        headline=_headline(session, reader, city_id, figures.total), figures=figures,
+        cities=[_city_line(line) for line in figures.cities], pilots=lines,
+        milestones=_milestone_lines(pilots, figures.overdue, on),
         flags=[line for line, _pilot_id, _city in flags],
         submissions=_submission_lines(session, pilots, period, settings),
         attention=_attention(lines),
@@ -284,59 +272,31 @@ def _attention(lines: list[PilotLine]) -> list[PilotLine]:
     return behind[:ATTENTION_LIMIT]
 
 
-def _city_lines(session: Session, reader: User, city_id: int | None, pilots: list[Pilot], on: dt.date,
-                thresholds: Thresholds, reporting: dict[int | None, Completeness],
-                flags: list[tuple[FlagLine, int | None, int]]) -> list[CityLine]:  # fmt: skip
-    """Every city of the scope (a city without pilots too, with zeros), in division-code order."""
-    cities = visible_cities(reader)
-    if city_id is not None:
-        cities = cities.where(City.id == city_id)
-    rolled = {r.key: r for r in rollup(session, pilots, on, RollupBy.CITY, thresholds)}
-    flag_count = Counter(flag_city for _line, _pilot_id, flag_city in flags)
-    lines = []
-    for city in session.scalars(cities):
-        r, c = rolled.get(city.name_zh), reporting.get(city.id)
-        counts = r.by_status if r else dict.fromkeys(ProgressStatus, 0)
-        lines.append(CityLine(
-            city.code, city.name_zh, r.pilots if r else 0, counts[ProgressStatus.ON_TRACK],
-            sum(counts[s] for s in BEHIND), counts[ProgressStatus.SERIOUSLY_BEHIND],
-            counts[ProgressStatus.FINISHED],
-            r.expected if r else None, r.actual if r else None, r.gap if r else None,
-            c.expected if c else 0, c.submitted if c else 0, c.on_time if c else 0,
-            c.completeness if c else None, c.timeliness if c else None,
-            r.overdue_milestones if r else 0, flag_count[city.id],
-        ))  # fmt: skip
-    return lines
+def _city_line(line: GroupFigures) -> CityLine:
+    """One city of the scope (a city without pilots too, with zeros)."""
+    counts, reporting = line.by_status, line.reporting
+    return CityLine(
+        line.city_code or "", line.key, line.pilots, counts[ProgressStatus.ON_TRACK], line.behind,
+        counts[ProgressStatus.SERIOUSLY_BEHIND], counts[ProgressStatus.FINISHED],
+        line.expected, line.actual, line.gap,
+        reporting.expected, reporting.submitted, reporting.on_time, reporting.completeness, reporting.timeliness,
+        line.overdue_milestones, line.open_flags_total,
+    )  # fmt: skip
 
 
-def _headline(session: Session, reader: User, city_id: int | None, pilots: list[Pilot],
-              progress: dict[int, PilotProgress], overdue: dict[int, list[Milestone]],
-              reporting: dict[int | None, Completeness], flags: list[tuple[FlagLine, int | None, int]]) -> Headline:  # fmt: skip
+def _headline(session: Session, reader: User, city_id: int | None, total: GroupFigures) -> Headline:
     everyone = visible_pilots(reader)
     if city_id is not None:
         everyone = everyone.where(Pilot.city_id == city_id)
     by_stage = Counter(label(p.status) for p in session.scalars(everyone.order_by(Pilot.id)))
-    by_progress = Counter(progress[p.id].status for p in pilots)
-    line = reporting.get(city_id)  # city None: the province-wide line
-    figures = [progress[p.id] for p in pilots]
-    severity = Counter(flag.severity for flag, _pilot_id, _city in flags)
+    r = total.reporting
     return Headline(
-        pilots=len(pilots), by_stage=dict(by_stage),
-        by_progress={s: by_progress[s] for s in ProgressStatus},
-        expected=_mean([f.expected for f in figures]), actual=_mean([f.actual for f in figures]),
-        updates_expected=line.expected if line else 0, updates_submitted=line.submitted if line else 0,
-        updates_on_time=line.on_time if line else 0,
-        completeness=line.completeness if line else None, timeliness=line.timeliness if line else None,
-        overdue_milestones=sum(len(overdue[p.id]) for p in pilots),
-        open_flags={s: severity[s] for s in Severity},
+        pilots=total.pilots, by_stage=dict(by_stage), by_progress=dict(total.by_status),
+        expected=total.expected, actual=total.actual,
+        updates_expected=r.expected, updates_submitted=r.submitted, updates_on_time=r.on_time,
+        completeness=r.completeness, timeliness=r.timeliness,
+        overdue_milestones=total.overdue_milestones, open_flags=dict(total.open_flags), reporting=r,
     )  # fmt: skip
-
-
-def _mean(values: list[Decimal]) -> Decimal | None:
-    """The plain mean, rounded as ``tracker.progress`` rounds a rollup."""
-    if not values:
-        return None
-    return (sum(values, Decimal(0)) / len(values)).quantize(Decimal("0.1"))
 
 
 def _milestone_lines(

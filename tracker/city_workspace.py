@@ -1,5 +1,5 @@
 """本市工作台: what one city owes this period, its drafts and returned updates, its completeness and
-its overdue milestones, as plain rows. Progress figures come from ``tracker.progress``."""
+its overdue milestones, as plain rows. Every figure comes from ``tracker.figures``."""
 
 from __future__ import annotations
 
@@ -11,29 +11,25 @@ from typing import Any
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session, joinedload
 
+from tracker.figures import Figures, ReportingFigures, scope_figures
 from tracker.i18n import _
 from tracker.models import (
     City,
     Flag,
     FlagStatus,
+    Milestone,
     Pilot,
-    PilotStatus,
     ProgressUpdate,
     Severity,
     UpdateStatus,
     User,
 )
 from tracker.periods import Period, Reporting, due_date
-from tracker.permissions import city_scope, visible_cities, visible_flags, visible_pilots
-from tracker.progress import STATUS_LABELS, RollupBy, Thresholds, load_progress, overdue_milestones, rollup_of
+from tracker.permissions import city_scope, system_reader, visible_cities, visible_flags, visible_pilots
+from tracker.progress import STATUS_LABELS, Thresholds
 from tracker.updates import (
     STATUS_ZH,
-    Completeness,
-    completeness,
-    completeness_of,
     entry_open_until,
-    owes_update,
-    owing_pilots,
     updates_for,
 )
 
@@ -59,20 +55,22 @@ class Due:
     period: Period
     due: dt.date
     open_until: dt.date
-    line: Completeness | None
+    line: ReportingFigures
     rows: list[dict[str, Any]]
+    figures: Figures  # the city's figures (tracker.figures), the same as every other surface's
 
 
 def dues(session: Session, user: User, city: City, period: Period, *, reporting: Reporting, on: dt.date,
          thresholds: Thresholds) -> Due:  # fmt: skip
     """Every pilot of the city that owes an update for the period, with its update's state and its
-    progress on ``on`` (the same figures as the pilot page and the API)."""
-    pilots = owing_pilots(session, user, period, city.id)
+    progress on ``on`` (the same figures as the pilot page, the overview and the API)."""
+    figures = scope_figures(session, user, on=on, period=period, reporting=reporting, thresholds=thresholds,
+                            city_id=city.id)  # fmt: skip
+    pilots = figures.pilots
     updates = updates_for(session, [p.id for p in pilots], period)
-    progress = load_progress(session, [p.id for p in pilots], on, thresholds)
     rows = []
     for pilot in pilots:
-        update, figure = updates.get(pilot.id), progress[pilot.id]
+        update, figure = updates.get(pilot.id), figures.progress[pilot.id]
         rows.append({
             "pilot_id": pilot.id, "pilot": pilot.name,
             "update": _(STATUS_ZH[update.status]) if update else _("未填报"),
@@ -81,9 +79,8 @@ def dues(session: Session, user: User, city: City, period: Period, *, reporting:
             "expected": figure.expected, "actual": figure.actual, "gap": figure.gap,
             "status": figure.status, "status_zh": _(STATUS_LABELS[figure.status]),
         })  # fmt: skip
-    lines = [c for c in completeness(session, user, period) if c.city_id == city.id]
     return Due(period, due_date(period, reporting), entry_open_until(session, city.id, period, reporting),
-               lines[0] if lines else None, rows)  # fmt: skip
+               figures.total.reporting, rows, figures)  # fmt: skip
 
 
 def open_updates(session: Session, user: User, city: City) -> list[ProgressUpdate]:
@@ -97,19 +94,19 @@ def open_updates(session: Session, user: User, city: City) -> list[ProgressUpdat
     ))  # fmt: skip
 
 
-def city_overdue_milestones(session: Session, user: User, city: City, on: dt.date) -> list[Any]:
-    pilots = list(session.scalars(visible_pilots(user).where(Pilot.city_id == city.id)))
-    found = overdue_milestones(session, [p.id for p in pilots], on)
-    return [m for p in pilots for m in found[p.id]]
+def city_overdue_milestones(figures: Figures) -> list[Milestone]:
+    """The overdue milestones the city's figures count, by pilot."""
+    return [m for p in figures.pilots for m in figures.overdue[p.id]]
 
 
 @dataclass(frozen=True)
 class Standing:
     """Where the city stands among the province's cities on one day. Rank 1 is the smallest gap
     between 序时进度 and actual progress, and the highest completeness; cities level share a rank.
-    None where the city has nothing to rank (no pilots measured, or none owing an update)."""
+    None where a rank says nothing: the city has no pilots measured or owes nothing, fewer than two
+    cities are ranked, or every city is level."""
 
-    cities: int  # cities ranked (those with pilots)
+    cities: int  # cities given a gap rank
     gap: Decimal | None
     gap_rank: int | None
     province_gap: Decimal | None
@@ -119,41 +116,22 @@ class Standing:
     province_completeness: Decimal | None
 
 
-def _rank(values: dict[int, Decimal], own: int, *, smaller_is_better: bool) -> int | None:
-    if own not in values:
-        return None
-    mine = values[own]
-    return 1 + sum((v < mine) if smaller_is_better else (v > mine) for v in values.values())
-
-
-def city_standing(session: Session, city: City, *, on: dt.date, period: Period,
-                  thresholds: Thresholds) -> Standing:  # fmt: skip
-    """The city's rank among all cities of its province. It reads every city's pilots, but gives
-    out only the city's own figures, its ranks and the province-wide means (which the bulletins
-    publish anyway): a city user learns no other city's figures from it. Call it only for a city the
-    user may see (``workspace_city``)."""
-    pilots = list(session.scalars(
-        select(Pilot).join(Pilot.city).options(joinedload(Pilot.city), joinedload(Pilot.product))
-        .where(City.province_id == city.province_id, Pilot.status != PilotStatus.WITHDRAWN)
-    ).unique())  # fmt: skip
-    names = {p.city.name_zh: p.city_id for p in pilots}
-    ids = [p.id for p in pilots]
-    progress, overdue = load_progress(session, ids, on, thresholds), overdue_milestones(session, ids, on)
-    gaps = {names[line.key]: line.gap for line in rollup_of(pilots, RollupBy.CITY, progress, overdue)}
-    province = rollup_of(pilots, RollupBy.PROVINCE, progress, overdue)
-    owing: dict[int, list[Pilot]] = {}
-    for pilot in pilots:
-        if owes_update(pilot, period):
-            owing.setdefault(pilot.city_id, []).append(pilot)
-    shares = {cid: completeness_of(session, members, period).completeness for cid, members in owing.items()}
-    ranked = {cid: share for cid, share in shares.items() if share is not None}
-    everyone = [p for members in owing.values() for p in members]
+def city_standing(session: Session, city: City, *, on: dt.date, period: Period, thresholds: Thresholds,
+                  reporting: Reporting | None = None) -> Standing:  # fmt: skip
+    """The city's rank among all cities of its province (``tracker.figures`` ranks them). It reads
+    every city's pilots, but gives out only the city's own figures, its ranks and the province-wide
+    means (which the bulletins publish anyway): a city user learns no other city's figures from it.
+    Call it only for a city the user may see (``workspace_city``)."""
+    figures = scope_figures(session, system_reader(city.province_id), on=on, period=period,
+                            reporting=reporting or Reporting(), thresholds=thresholds)  # fmt: skip
+    own = figures.city(city.id)
     return Standing(
-        cities=len(gaps), gap=gaps.get(city.id), gap_rank=_rank(gaps, city.id, smaller_is_better=True),
-        province_gap=province[0].gap if province else None,
-        completeness=shares.get(city.id), completeness_rank=_rank(ranked, city.id, smaller_is_better=False),
-        completeness_ranked=len(ranked),
-        province_completeness=completeness_of(session, everyone, period).completeness if everyone else None,
+        cities=figures.ranked_for_gap, gap=own.gap if own else None, gap_rank=own.gap_rank if own else None,
+        province_gap=figures.total.gap,
+        completeness=own.reporting.completeness if own else None,
+        completeness_rank=own.completeness_rank if own else None,
+        completeness_ranked=figures.ranked_for_completeness,
+        province_completeness=figures.total.reporting.completeness,
     )  # fmt: skip
 
 

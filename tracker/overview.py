@@ -1,37 +1,27 @@
 """The overview's figures for one user and one set of filters, as plain data (the 概览 page reads it).
 
-Nothing is computed here that another module already computes: the pilots come from the
-registry's filters (``tracker.registry``) through ``tracker.permissions``, progress from
-``tracker.progress.load_progress`` and ``rollup``, reporting completeness and timeliness from
-``tracker.updates``, flags from ``visible_flags``. A city user's overview is their city's.
+Every figure comes from ``tracker.figures.scope_figures``, the one computation all surfaces share:
+the same scope on the same day reads the same on 概览, 本市工作台, 领导摘要 and in the bulletins.
+Only the count of pilots by lifecycle stage covers every pilot the filters keep (selected and
+withdrawn ones too); the progress figures count the population ``scope_figures`` defines.
+A city user's overview is their city's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from tracker.models import Bulletin, Flag, Milestone, Pilot, PilotStatus, Severity
-from tracker.periods import Period
-from tracker.permissions import visible_bulletins, visible_flags, visible_pilots
-from tracker.progress import (
-    PilotProgress,
-    ProgressStatus,
-    Rollup,
-    RollupBy,
-    Thresholds,
-    load_progress,
-    overdue_milestones,
-    rollup_of,
-)
+from tracker.figures import Figures, GroupFigures, ReportingFigures, scope_figures
+from tracker.models import Bulletin, Milestone, Pilot, PilotStatus, Severity
+from tracker.periods import Period, Reporting
+from tracker.permissions import visible_bulletins, visible_pilots
+from tracker.progress import PilotProgress, ProgressStatus, Rollup, RollupBy, Thresholds, rollup_of
 from tracker.registry import RegistryFilters, apply_filters
-from tracker.updates import Completeness, completeness_of, owes_update
 
-OPEN_FLAGS = ("open", "under_review", "confirmed")
 UPCOMING_DAYS = 30
 RECENT_BULLETINS = 5
 
@@ -64,12 +54,10 @@ class UpcomingMilestone:
 class Overview:
     on: dt.date
     period: Period
-    pilots: int
+    pilots: int  # every pilot the filters keep, whatever its stage
     by_stage: dict[PilotStatus, int]
-    by_progress: dict[ProgressStatus, int]  # pilots measured against their plan (not withdrawn)
-    reporting: Completeness  # this period's updates of the filtered pilots that owe one
-    open_flags: dict[Severity, int]
-    cities: list[Rollup] = field(default_factory=list)  # largest gap first
+    figures: Figures  # the measured population's figures (tracker.figures)
+    cities: list[GroupFigures] = field(default_factory=list)  # cities with pilots measured, largest gap first
     products: list[Rollup] = field(default_factory=list)
     categories: list[Rollup] = field(default_factory=list)
     points: list[PilotPoint] = field(default_factory=list)
@@ -77,8 +65,20 @@ class Overview:
     bulletins: list[Bulletin] = field(default_factory=list)
 
     @property
+    def by_progress(self) -> dict[ProgressStatus, int]:
+        return self.figures.total.by_status
+
+    @property
+    def reporting(self) -> ReportingFigures:
+        return self.figures.total.reporting
+
+    @property
+    def open_flags(self) -> dict[Severity, int]:
+        return self.figures.total.open_flags
+
+    @property
     def behind(self) -> int:
-        return self.by_progress[ProgressStatus.BEHIND] + self.by_progress[ProgressStatus.SERIOUSLY_BEHIND]
+        return self.figures.total.behind
 
 
 def filtered_pilots(session: Session, user: object, filters: RegistryFilters) -> list[Pilot]:
@@ -91,20 +91,17 @@ def filtered_pilots(session: Session, user: object, filters: RegistryFilters) ->
 
 
 def overview(session: Session, user: object, filters: RegistryFilters, *, on: dt.date, period: Period,
-             thresholds: Thresholds) -> Overview:  # fmt: skip
+             thresholds: Thresholds, reporting: Reporting | None = None) -> Overview:  # fmt: skip
     """Every figure of the overview for the pilots the user may see and the filters keep."""
     pilots = filtered_pilots(session, user, filters)
-    measured = [p for p in pilots if p.status is not PilotStatus.WITHDRAWN]
-    progress = load_progress(session, [p.id for p in measured], on, thresholds)
-    overdue = overdue_milestones(session, [p.id for p in measured], on)
-    by_progress = Counter(progress[p.id].status for p in measured)
+    figures = scope_figures(session, user, on=on, period=period, reporting=reporting or Reporting(), thresholds=thresholds,
+                            filters=filters)  # fmt: skip
+    measured, progress, overdue = figures.pilots, figures.progress, figures.overdue
+    cities = sorted((c for c in figures.cities if c.pilots), key=lambda c: (-(c.gap or 0), c.key))
     return Overview(
         on=on, period=period, pilots=len(pilots),
         by_stage={status: sum(p.status is status for p in pilots) for status in PilotStatus},
-        by_progress={status: by_progress[status] for status in ProgressStatus},
-        reporting=completeness_of(session, [p for p in pilots if owes_update(p, period)], period),
-        open_flags=_open_flags(session, user, pilots, filters),
-        cities=rollup_of(measured, RollupBy.CITY, progress, overdue),
+        figures=figures, cities=cities,
         products=rollup_of(measured, RollupBy.PRODUCT, progress, overdue),
         categories=rollup_of(measured, RollupBy.CATEGORY, progress, overdue),
         points=[_point(p, progress[p.id]) for p in measured],
@@ -112,24 +109,6 @@ def overview(session: Session, user: object, filters: RegistryFilters, *, on: dt
         bulletins=list(session.scalars(visible_bulletins(user).options(joinedload(Bulletin.city))
                                        .order_by(Bulletin.issued_on.desc(), Bulletin.id).limit(RECENT_BULLETINS))),
     )  # fmt: skip
-
-
-def _open_flags(
-    session: Session, user: object, pilots: list[Pilot], filters: RegistryFilters
-) -> dict[Severity, int]:
-    """Open flags in scope: a flag about a pilot counts when the pilot is kept; a flag about a claim
-    (no pilot) counts when only the city filter is set, and then by its city."""
-    stmt = visible_flags(user).where(Flag.status.in_(OPEN_FLAGS))
-    kept = {p.id for p in pilots}
-    only_city = not (filters.product_ids or filters.categories or filters.statuses or filters.batch_numbers)
-    counts: Counter[Severity] = Counter()
-    for severity, pilot_id, city_id in session.execute(stmt.with_only_columns(Flag.severity, Flag.pilot_id,
-                                                                               Flag.city_id)):  # fmt: skip
-        if pilot_id is not None:
-            counts[severity] += pilot_id in kept
-        elif only_city and (not filters.city_ids or city_id in filters.city_ids):
-            counts[severity] += 1
-    return {severity: counts[severity] for severity in Severity}
 
 
 def _point(pilot: Pilot, progress: PilotProgress) -> PilotPoint:

@@ -555,7 +555,7 @@ class Completeness:
     period: Period
     expected: int
     submitted: int  # submitted and not returned (awaiting review or accepted)
-    on_time: int  # of those, first submitted by the due day
+    on_time: int  # first submitted by the due day, whatever happened after (a return included)
     accepted: int
 
     @property
@@ -589,23 +589,28 @@ def completeness(session: Session, user: User, period: Period, *, by_city: bool 
             lines.setdefault(pilot.city_id, []).append(pilot)
         if whole_province:
             lines.setdefault(None, []).append(pilot)
-    return [_line(city_id, period, pilots, updates) for city_id, pilots in lines.items()]
+    return [reporting_line(city_id, period, pilots, updates) for city_id, pilots in lines.items()]
 
 
 def completeness_of(session: Session, pilots: Sequence[Pilot], period: Period) -> Completeness:
     """Reporting of these pilots (each must owe an update for the period) as one line."""
-    return _line(None, period, pilots, updates_for(session, [p.id for p in pilots], period))
+    return reporting_line(None, period, pilots, updates_for(session, [p.id for p in pilots], period))
 
 
-def _line(city_id: int | None, period: Period, pilots: Iterable[Pilot],
-          updates: dict[int, ProgressUpdate]) -> Completeness:  # fmt: skip
+def reporting_line(city_id: int | None, period: Period, pilots: Iterable[Pilot],
+                   updates: dict[int, ProgressUpdate]) -> Completeness:  # fmt: skip
+    """Count the pilots' updates: submitted (and not returned), first submitted on time, accepted.
+
+    Timeliness is the first submission's: ``submitted_at`` and ``is_late`` keep it through a return
+    and a resubmission, so returning an on-time update does not make it late or uncounted."""
     expected = submitted = on_time = accepted = 0
     for pilot in pilots:
         expected += 1
         update = updates.get(pilot.id)
-        if update is None or update.status not in (US.SUBMITTED, US.ACCEPTED):
+        if update is None:
             continue
-        submitted += 1
-        on_time += not update.is_late
-        accepted += update.status is US.ACCEPTED
+        on_time += update.submitted_at is not None and not update.is_late
+        if update.status in (US.SUBMITTED, US.ACCEPTED):
+            submitted += 1
+            accepted += update.status is US.ACCEPTED
     return Completeness(city_id, period, expected, submitted, on_time, accepted)

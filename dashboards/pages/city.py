@@ -24,6 +24,7 @@ from tracker.city_workspace import (
     workspace_city,
 )
 from tracker.clock import local_today
+from tracker.figures import as_of_text, completeness_label, reporting_text, timeliness_label
 from tracker.i18n import N_, _, format_date, label_of, message_of
 from tracker.labels import label, rule_name
 from tracker.models import Role, User
@@ -75,25 +76,32 @@ def _summary(due: Any) -> Any:
     facts = [
         (_("报告期"), label_of(due.period)), (_("截止日期"), format_date(due.due)),
         (_("填报窗口关闭"), format_date(due.open_until)),
-        (_("应报"), str(line.expected) if line else "0"), (_("已报"), str(line.submitted) if line else "0"),
-        (_("完整率"), _pct(line.completeness) if line else "—"), (_("及时率"), _pct(line.timeliness) if line else "—"),
+        (_("应报"), str(line.expected)), (_("已报"), str(line.submitted)),
+        (_("完整率"), completeness_label(line)), (_("及时率（按首次报送）"), timeliness_label(line)),
     ]  # fmt: skip
-    return dbc.Row([dbc.Col(dbc.Card(dbc.CardBody([html.Div(k, className="text-muted small"),
-                                                   html.Div(v, className="fw-bold")])), md=True)
-                    for k, v in facts], className="g-2 mb-3", id="city-summary")  # fmt: skip
+    return html.Div([
+        dbc.Row([dbc.Col(dbc.Card(dbc.CardBody([html.Div(k, className="text-muted small"),
+                                                html.Div(v, className="fw-bold")])), md=True)
+                 for k, v in facts], className="g-2 mb-1", id="city-summary"),
+        html.Div(reporting_text(line), className="small text-muted mb-3", id="city-due"),
+    ])  # fmt: skip
 
 
-def _rank(rank: int | None, of: int) -> str:
-    return "—" if rank is None else _("第{rank}名 / {of}个市").format(rank=rank, of=of)
+def _rank(rank: int | None, of: int, own: object) -> str:
+    """ "第2名 / 10个市"; 不适用 when the city has nothing to rank; 不排名 when a rank would say nothing
+    (every city level, or fewer than two)."""
+    if own is None:
+        return _("不适用")
+    return _("不排名（各市持平）") if rank is None else _("第{rank}名 / {of}个市").format(rank=rank, of=of)
 
 
 def _standing(standing: Standing) -> Any:
     """The city's ranks among the province's cities, with the province-wide means beside its own."""
     facts = [
-        (_("进度差距排名（差距越小越靠前）"), _rank(standing.gap_rank, standing.cities),
+        (_("进度差距排名（差距越小越靠前）"), _rank(standing.gap_rank, standing.cities, standing.gap),
          _("本市差距 {own} 个百分点，全省平均 {province}").format(
              own=_number(standing.gap), province=_number(standing.province_gap))),
-        (_("本期完整率排名"), _rank(standing.completeness_rank, standing.completeness_ranked),
+        (_("本期完整率排名"), _rank(standing.completeness_rank, standing.completeness_ranked, standing.completeness),
          _("本市 {own}，全省 {province}").format(
              own=_pct(standing.completeness), province=_pct(standing.province_completeness))),
     ]  # fmt: skip
@@ -130,10 +138,9 @@ def layout(user: User, city: Any = None, **_query: Any) -> Any:
                    _(STATUS_ZH[u.status]), u.return_reason or ""] for u in open_updates(session, user, chosen)]  # fmt: skip
         overdue = [[_pilot_link(m.pilot_id, m.pilot.name), m.title, format_date(m.due_date),
                     _("{n}天").format(n=(today - m.due_date).days)]
-                   for m in city_overdue_milestones(session, user, chosen, today)]  # fmt: skip
-        standing = city_standing(
-            session, chosen, on=today, period=period, thresholds=thresholds_from(settings)
-        )
+                   for m in city_overdue_milestones(due.figures)]  # fmt: skip
+        standing = city_standing(session, chosen, on=today, period=period, thresholds=thresholds_from(settings),
+                                 reporting=settings.reporting)  # fmt: skip
         flags = city_open_flags(session, user, chosen)
         head = [
             _("试点"),
@@ -147,8 +154,8 @@ def layout(user: User, city: Any = None, **_query: Any) -> Any:
         ]
         return html.Div([
             html.H2(f"{chosen.name_zh} · {_(NAME)}", className="h4", id="city-title"),
-            html.P(_("截至{date}；序时进度与实际进度与试点详情页、API 一致。").format(date=format_date(today)),
-                   className="text-muted small"),
+            html.P(as_of_text(due.figures), className="small fw-semibold mb-1", id="city-as-of"),
+            html.P(_("序时进度与实际进度与概览、试点详情页、领导摘要、API 一致。"), className="text-muted small"),
             _summary(due),
             _standing(standing),
             html.H3(_("本期应报试点"), className="h6"), simple_table(head, _due_rows(due, user.role is Role.CITY_STAFF), "city-dues"),

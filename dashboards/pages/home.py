@@ -27,13 +27,15 @@ from dashboards.grid import data_grid
 from dashboards.pages.bulletins import bulletin_link
 from dashboards.widgets import dropdown_labels
 from tracker.clock import local_today
+from tracker.figures import GroupFigures, as_of_text, completeness_label, reporting_text, timeliness_label
 from tracker.i18n import N_, _, format_date, format_number, label_of
 from tracker.labels import label
-from tracker.models import PilotStatus, Severity, User
+from tracker.models import Severity, User
 from tracker.overview import Overview, overview
+from tracker.palette import STATUS_HEX, gap_colour
 from tracker.periods import reporting_period
 from tracker.permissions import Action, visible_cities
-from tracker.progress import STATUS_LABELS, ProgressStatus, Rollup, thresholds_from
+from tracker.progress import STATUS_LABELS, ProgressStatus, Rollup, Thresholds, thresholds_from
 from tracker.registry import RegistryFilters, filter_options
 
 PATH = "/"
@@ -50,9 +52,7 @@ SEATS_FILE = Path(__file__).resolve().parent.parent / "city_seats.csv"
 FILTERS = {"batch_numbers": ("ov-batch", N_("批次"), "batches"), "categories": ("ov-category", N_("类别"), "categories"),
            "product_ids": ("ov-product", N_("产品"), "products"), "city_ids": ("ov-city", N_("城市"), "cities"),
            "statuses": ("ov-status", N_("试点状态"), "statuses")}  # fmt: skip
-PROGRESS_COLOURS = {ProgressStatus.ON_TRACK: "#198754", ProgressStatus.FINISHED: "#0d6efd",
-                    ProgressStatus.NOT_STARTED: "#6c757d", ProgressStatus.BEHIND: "#fd7e14",
-                    ProgressStatus.SERIOUSLY_BEHIND: "#dc3545"}  # fmt: skip
+PROGRESS_COLOURS = STATUS_HEX  # one palette (tracker.palette)
 GRAPH_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"], "responsive": True}
 FONT = {"family": "Noto Sans CJK SC, Microsoft YaHei, sans-serif", "size": 12}
 
@@ -75,7 +75,6 @@ def _filter_row(options: dict[str, list[dict[str, Any]]], chosen: dict[str, list
 def layout(user: User, **query: Any) -> Any:
     with db_session(read_only=True) as session:
         options = filter_options(session, user)
-    today = local_today(_settings().timezone)
     graph = {"config": GRAPH_CONFIG, "style": {"height": "360px"}}
     chosen = chosen_in_query(query, options)
     (cards_now, cities_now, map_now, products_now, categories_now, scatter_now, upcoming_now, bulletins_now,
@@ -83,8 +82,8 @@ def layout(user: User, **query: Any) -> Any:
     return html.Div([
         dcc.Location(id=GO, refresh=True),
         html.H2(_("概览"), className="h4"),
-        html.P(_("截至{date}。序时进度与最近一次已采纳的调度报送比较；已退出的试点不评估进度。点击图表或数字可查看明细。").format(
-            date=format_date(today)), className="text-muted small"),
+        html.P(_("序时进度与最近一次已采纳的调度报送比较；尚未启动实施的试点不评估进度。点击图表或数字可查看明细。"),
+               className="text-muted small mb-1"),
         _filter_row(options, chosen, share_now),
         html.Div(cards_now, id=CARDS),
         dbc.Row([
@@ -125,30 +124,38 @@ def _card(title: str, value: str, colour: str, href: str, card_id: str) -> Any:
 
 
 def cards(data: Overview, query: str, city_ids: Sequence[int]) -> Any:
-    """The headline figures; each links to the list behind it (``query`` holds the filters;
-    the flags page takes the city filter alone)."""
+    """The headline figures, with the day and the pilots they count; each links to the list behind
+    it (``query`` holds the filters; the flags page takes the city filter alone)."""
     pilots = f"/pilots{query}"
     flags_city = query_string({"city_ids": list(city_ids)})
-    running = data.by_stage[PilotStatus.IN_IMPLEMENTATION] + data.by_stage[PilotStatus.EXTENDED]
-    high, medium, low = (data.open_flags[s] for s in (Severity.HIGH, Severity.MEDIUM, Severity.LOW))
+    total = data.figures.total
+    high, medium, low = (total.open_flags[s] for s in (Severity.HIGH, Severity.MEDIUM, Severity.LOW))
+    counts = total.by_status
     return html.Div([
+        html.P(as_of_text(data.figures), className="small fw-semibold mb-2", id="ov-as-of"),
         dbc.Row([
             _card(_("试点总数"), format_number(data.pilots), "primary", pilots, "ov-total"),
-            _card(_("实施中（含延期）"), format_number(running), "primary", pilots, "ov-running"),
-            _card(_("进度正常"), format_number(data.by_progress[ProgressStatus.ON_TRACK]), "success", pilots, "ov-on-track"),
-            _card(_("进度滞后"), format_number(data.by_progress[ProgressStatus.BEHIND]), "warning", pilots, "ov-behind"),
-            _card(_("严重滞后"), format_number(data.by_progress[ProgressStatus.SERIOUSLY_BEHIND]), "danger", pilots,
+            _card(_("纳入调度试点"), format_number(total.pilots), "primary", pilots, "ov-measured"),
+            _card(_("进度正常"), format_number(counts[ProgressStatus.ON_TRACK]), "success", pilots, "ov-on-track"),
+            _card(_("滞后（含严重）"), format_number(total.behind), "warning", pilots, "ov-behind"),
+            _card(_("其中严重滞后"), format_number(counts[ProgressStatus.SERIOUSLY_BEHIND]), "danger", pilots,
                   "ov-serious"),
+            _card(_("全部完成/未开始"), f"{counts[ProgressStatus.FINISHED]}/{counts[ProgressStatus.NOT_STARTED]}",
+                  "secondary", pilots, "ov-finished"),
         ], className="g-3 mb-3"),
         dbc.Row([
             _card(_("{period}应报/已报").format(period=label_of(data.period)),
-                  f"{data.reporting.expected}/{data.reporting.submitted}", "secondary", "/updates", "ov-reporting"),
-            _card(_("报送完整率"), _pct(data.reporting.completeness), "secondary", "/updates", "ov-completeness"),
-            _card(_("报送及时率"), _pct(data.reporting.timeliness), "secondary", "/updates", "ov-timeliness"),
+                  f"{total.reporting.expected}/{total.reporting.submitted}", "secondary", "/updates", "ov-reporting"),
+            _card(_("报送完整率"), completeness_label(total.reporting), "secondary", "/updates", "ov-completeness"),
+            _card(_("报送及时率（按首次报送）"), timeliness_label(total.reporting), "secondary", "/updates", "ov-timeliness"),
             _card(_("未办结风险线索（高/中/低）"), f"{high}/{medium}/{low}", "danger" if high else "secondary",
                   f"/flags{flags_city}", "ov-flags"),
-        ], className="g-3 mb-4"),
-        html.Div(_("按试点状态：") + _("，").join(f"{label(s)} {n}" for s, n in data.by_stage.items() if n),
+            _card(_("逾期里程碑"), format_number(total.overdue_milestones),
+                  "danger" if total.overdue_milestones else "secondary", pilots, "ov-overdue"),
+        ], className="g-3 mb-2"),
+        html.Div(_("报送：") + reporting_text(total.reporting), className="small text-muted", id="ov-due"),
+        html.Div(_("全部试点{n}个，按阶段：").format(n=format_number(data.pilots))
+                 + _("，").join(f"{label(s)} {n}" for s, n in data.by_stage.items() if n),
                  className="small text-muted mb-3", id="ov-stages"),
     ])  # fmt: skip
 
@@ -162,22 +169,20 @@ def _figure(traces: list[dict[str, Any]], **layout: Any) -> dict[str, Any]:
     return {"data": traces, "layout": base | layout}
 
 
-def city_figure(lines: list[Rollup], city_ids: dict[str, int]) -> dict[str, Any]:
+def city_figure(
+    lines: Sequence[GroupFigures], city_ids: dict[str, int], thresholds: Thresholds
+) -> dict[str, Any]:
     """Cities ranked by gap (largest first); a bar's customdata is the registry address it opens."""
     ordered = list(reversed(lines))  # horizontal bars: the largest gap on top
     bars = {
-        "type": "bar", "x": [float(line.gap) for line in ordered], "y": [line.key for line in ordered],
-        "orientation": "h", "marker": {"color": [_gap_colour(line.gap) for line in ordered]},
+        "type": "bar", "x": [float(line.gap or 0) for line in ordered], "y": [line.key for line in ordered],
+        "orientation": "h", "marker": {"color": [gap_colour(line.gap, thresholds) for line in ordered]},
         "customdata": [f"/pilots?city={city_ids.get(line.key, '')}" for line in ordered],
         "hovertemplate": _("%{y}<br>差距 %{x:.1f} 个百分点<br>试点 %{text} 个<extra></extra>"),
         "text": [line.pilots for line in ordered], "textposition": "none",
     }  # fmt: skip
     return _figure([bars], xaxis={"title": {"text": _("百分点")}, "gridcolor": "#eee"},
                    yaxis={"automargin": True})  # fmt: skip
-
-
-def _gap_colour(gap: Any) -> str:
-    return "#dc3545" if gap > 10 else "#fd7e14" if gap > 0 else "#198754"
 
 
 @cache
@@ -189,7 +194,9 @@ def city_seats() -> dict[str, tuple[float, float]]:
         }
 
 
-def map_figure(lines: list[Rollup], cities: dict[str, Any]) -> dict[str, Any]:
+def map_figure(
+    lines: Sequence[GroupFigures], cities: dict[str, Any], thresholds: Thresholds
+) -> dict[str, Any]:
     """The cities at their seats, on plain axes scaled so a degree of longitude and of latitude keep
     their proportions; a bubble's size is its number of pilots, its colour its gap, and its
     customdata the registry address it opens. ``cities`` maps a city's name to its row."""
@@ -203,9 +210,9 @@ def map_figure(lines: list[Rollup], cities: dict[str, Any]) -> dict[str, Any]:
         "y": [seats[city.code][1] for _line, city in placed],
         "mode": "markers+text", "text": [city.short_zh for _line, city in placed], "textposition": "top center",
         "marker": {"size": [14 + 30 * line.pilots / most for line, _city in placed],
-                   "color": [_gap_colour(line.gap) for line, _city in placed], "opacity": 0.75,
+                   "color": [gap_colour(line.gap, thresholds) for line, _city in placed], "opacity": 0.75,
                    "line": {"color": "white", "width": 1}},
-        "customdata": [[f"/pilots?city={city.id}", line.pilots, float(line.gap)] for line, city in placed],
+        "customdata": [[f"/pilots?city={city.id}", line.pilots, float(line.gap or 0)] for line, city in placed],
         "hovertemplate": "%{text}<br>" + _("试点 %{customdata[1]} 个<br>差距 %{customdata[2]:.1f} 个百分点") + "<extra></extra>",
     }  # fmt: skip
     hidden = {"showgrid": False, "zeroline": False, "showticklabels": False}
@@ -273,14 +280,15 @@ def _contents(user: User, values: Sequence[Any]) -> tuple[Any, ...]:
     with db_session(read_only=True) as session:
 
         def compute() -> tuple[Any, ...]:
+            thresholds = thresholds_from(settings)
             data = overview(session, user, filters, on=today, period=reporting_period(today, settings.reporting),
-                            thresholds=thresholds_from(settings))  # fmt: skip
+                            thresholds=thresholds, reporting=settings.reporting)  # fmt: skip
             cities = {c.name_zh: c for c in session.scalars(visible_cities(user))}
             city_ids = {name: city.id for name, city in cities.items()}
             upcoming = [{"pilot_id": m.pilot_id, "pilot": m.pilot, "city": m.city, "title": m.title,
                          "due_date": format_date(m.due_date), "days_left": m.days_left} for m in data.upcoming]  # fmt: skip
-            return (cards(data, query, filters.city_ids), city_figure(data.cities, city_ids),
-                    map_figure(data.cities, cities), product_figure(data.products), product_figure(data.categories),
+            return (cards(data, query, filters.city_ids), city_figure(data.cities, city_ids, thresholds),
+                    map_figure(data.cities, cities, thresholds), product_figure(data.products), product_figure(data.categories),
                     scatter_figure(data), upcoming, bulletin_list(data), f"/{query}")  # fmt: skip
 
         # Unchanged data, day, scope, language and filters: the same figures (dashboards/cache.py).

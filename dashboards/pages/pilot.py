@@ -113,7 +113,7 @@ def _header(pilot: Pilot, progress: Any, on: dt.date) -> Any:
             _figure_card(_("实际进度"), f"{_number(progress.actual)}%", "pilot-actual", "success"),
             _figure_card(_("差距（百分点）"), _number(progress.gap), "pilot-gap", colour if colour != "light" else "muted"),
         ], className="g-3 mb-2"),
-        html.P(_("截至{date}。实际进度取最近一次已采纳的调度报送。").format(date=format_date(on)),
+        html.P(_("数据截至{date}；实际进度取最近一次已采纳的调度报送。").format(date=format_date(on)),
                className="text-muted small"),
     ])  # fmt: skip
 

@@ -19,16 +19,19 @@ from sqlalchemy.orm import Session
 
 from dashboards.access import db_session, guarded_layout, request_user_or_none
 from dashboards.pages.bulletins import bulletin_link
-from dashboards.pages.home import FONT, GRAPH_CONFIG, PROGRESS_COLOURS
+from dashboards.pages.home import FONT, GRAPH_CONFIG
 from reports.bulletin import bulletin_xlsx, summary_sentence
 from reports.bulletin_pdf import leadership_pdf
 from tracker import audit
 from tracker.bulletin_data import BulletinData, Cut, CutKind, bulletin_data
 from tracker.clock import local_today
+from tracker.errors import TrackerError
+from tracker.figures import as_of_text, completeness_label, reporting_text
 from tracker.i18n import DEFAULT_LOCALE, N_, _, format_date, format_number, label_of, use_locale
 from tracker.labels import label
 from tracker.models import Bulletin, City, Severity, User
-from tracker.periods import reporting_period
+from tracker.palette import STATUS_HEX, gap_colour
+from tracker.periods import parse_period, reporting_period
 from tracker.permissions import Action, city_scope, visible_bulletins
 from tracker.progress import STATUS_LABELS, ProgressStatus
 
@@ -72,14 +75,13 @@ def charts(data: BulletinData) -> list[go.Figure]:
     h = data.headline
     statuses = [s for s in ProgressStatus if h.by_progress.get(s)]
     status = go.Figure(go.Pie(labels=[_(STATUS_LABELS[s]) for s in statuses], values=[h.by_progress[s] for s in statuses],
-                              marker_colors=[PROGRESS_COLOURS[s] for s in statuses], hole=0.5, sort=False,
+                              marker_colors=[STATUS_HEX[s] for s in statuses], hole=0.5, sort=False,
                               textinfo="label+value"))  # fmt: skip
     cities = sorted((c for c in data.cities if c.gap is not None), key=lambda c: c.gap or 0)
     gaps = go.Figure(go.Bar(x=[float(c.gap or 0) for c in cities], y=[c.city for c in cities], orientation="h",
-                            marker_color=["#dc3545" if (c.gap or 0) > 10 else "#fd7e14" if (c.gap or 0) > 0
-                                          else "#198754" for c in cities]))  # fmt: skip
+                            marker_color=[gap_colour(c.gap, data.figures.thresholds) for c in cities]))  # fmt: skip
     reporting = go.Figure(go.Bar(x=[c.city for c in data.cities],
-                                 y=[float(c.completeness) if c.completeness is not None else 0 for c in data.cities],
+                                 y=[float(c.completeness) if c.completeness is not None else None for c in data.cities],
                                  marker_color="#0d6efd"))  # fmt: skip
     flags = go.Figure(go.Bar(x=[label(s) for s in Severity], y=[h.open_flags.get(s, 0) for s in Severity],
                              marker_color=[SEVERITY_COLOURS[s] for s in Severity]))  # fmt: skip
@@ -92,8 +94,14 @@ def _latest_bulletin(session: Session, user: User) -> Any:
     latest = session.scalars(visible_bulletins(user).order_by(Bulletin.issued_on.desc(), Bulletin.id)).first()
     if latest is None:
         return html.P(_("暂无调度通报。"), className="text-muted small")
+    try:
+        end = format_date(parse_period(latest.period).end)
+    except TrackerError:  # a period key this version cannot read: say nothing of its day
+        end = ""
     return html.Div([
         html.Div(bulletin_link(latest)),
+        html.P(_("（通报的数字按其报告期统计，进度截至{day}，与上方今日数字不同）").format(day=end) if end else "",
+               className="small text-muted mb-1", id="sum-bulletin-as-of"),
         html.P(latest.summary, className="small mb-0", id="sum-bulletin-text"),
     ])  # fmt: skip
 
@@ -128,13 +136,17 @@ def layout(user: User, **_query: Any) -> Any:
                    id="sum-xlsx"),
             html.Button(_("打印"), id="sum-print", className="btn btn-sm btn-outline-secondary no-print"),
         ]),
-        html.P(_subtitle(data), className="text-muted small"),
+        html.P(_subtitle(data), className="text-muted small mb-1"),
+        html.P([as_of_text(data.figures), _("；报送："), reporting_text(h.reporting)], className="small fw-semibold",
+               id="sum-as-of"),
         html.P(summary_sentence(data), className="lead fs-6", id="sum-sentence"),
         dbc.Row([
             _big(_("纳入调度试点"), h.pilots, "primary"),
             _big(_("进度正常"), h.by_progress.get(ProgressStatus.ON_TRACK, 0), "success"),
             _big(_("滞后（含严重）"), h.behind, "warning"),
-            _big(_("报送完整率"), _pct(h.completeness)),
+            _big(_("其中严重滞后"), h.by_progress.get(ProgressStatus.SERIOUSLY_BEHIND, 0), "danger"),
+            _big(_("全部完成/未开始"), f"{h.by_progress[ProgressStatus.FINISHED]}/{h.by_progress[ProgressStatus.NOT_STARTED]}"),
+            _big(_("报送完整率"), completeness_label(h.reporting)),
             _big(_("逾期里程碑"), h.overdue_milestones, "danger" if h.overdue_milestones else "dark"),
             _big(_("待核查风险线索"), h.open_flags_total, "danger" if h.open_flags_total else "dark"),
         ], className="g-2 mb-3", id="sum-figures"),

@@ -30,17 +30,23 @@ from tracker import audit
 from tracker.applications import ValidationFailed
 from tracker.clock import local_today, now_utc
 from tracker.errors import TrackerError
+from tracker.figures import (
+    Figures,
+    as_of_text,
+    completeness_label,
+    reporting_text,
+    scope_figures,
+    timeliness_label,
+)
 from tracker.i18n import N_, _, format_date, format_datetime, label_of, message_of, summary_of, translated
-from tracker.models import City, Pilot, ProgressUpdate, Role, User
+from tracker.models import Pilot, ProgressUpdate, Role, User
 from tracker.periods import Period, parse_period, periods_between, reporting_period
-from tracker.permissions import PROVINCIAL_ROLES, Action, Level, PermissionDenied, may_act
-from tracker.progress import load_progress, thresholds_from
+from tracker.permissions import PROVINCIAL_ROLES, Action, Level, PermissionDenied, city_scope, may_act
+from tracker.progress import thresholds_from
 from tracker.update_sheets import import_update_sheet, template_data
 from tracker.updates import (
     STATUS_ZH,
     STEP_ZH,
-    completeness,
-    owing_pilots,
     review_update,
     update_history,
     updates_for,
@@ -136,16 +142,21 @@ def layout(user: User, **_query: Any) -> Any:
     ])  # fmt: skip
 
 
-def _rows(session: Any, user: User, period: Period) -> list[dict[str, Any]]:
-    pilots = owing_pilots(session, user, period)
-    # The figures of a past period at its end; of the current one today, as every other page shows them.
-    on = min(period.end, _today())
-    progress = load_progress(session, [p.id for p in pilots], on, thresholds_from(_settings()))
-    updates = updates_for(session, [p.id for p in pilots], period)
+def _figures(session: Any, user: User, period: Period) -> Figures:
+    """The period's figures (tracker.figures): the period cities are reporting on, today, as every
+    other page shows it; a past period at its last day."""
+    settings, today = _settings(), _today()
+    on = today if period == reporting_period(today, settings.reporting) else min(period.end, today)
+    return scope_figures(session, user, on=on, period=period, reporting=settings.reporting,
+                         thresholds=thresholds_from(settings))  # fmt: skip
+
+
+def _rows(session: Any, figures: Figures) -> list[dict[str, Any]]:
+    updates = updates_for(session, [p.id for p in figures.pilots], figures.period)
     rows = []
-    for pilot in pilots:
+    for pilot in figures.pilots:
         update = updates.get(pilot.id)
-        figures = progress[pilot.id]
+        progress = figures.progress[pilot.id]
         rows.append({
             "id": update.id if update else -pilot.id, "version": update.version if update else None,
             "city": pilot.city.name_zh, "pilot": pilot.name, "pilot_id": pilot.id,
@@ -153,28 +164,33 @@ def _rows(session: Any, user: User, period: Period) -> list[dict[str, Any]]:
             "late": _("是") if update and update.is_late else "",
             "submitted": format_datetime(update.submitted_at, _settings().timezone)
             if update and update.submitted_at else "",
-            "expected": float(figures.expected), "actual": float(figures.actual), "gap": float(figures.gap),
+            "expected": float(progress.expected), "actual": float(progress.actual), "gap": float(progress.gap),
         })  # fmt: skip
     return rows
 
 
-def _completeness_table(session: Any, user: User, period: Period) -> Any:
-    lines = sorted(completeness(session, user, period), key=lambda x: (x.city_id is None, x.city_id or 0))
+def _completeness_table(user: User, figures: Figures) -> Any:
+    period = figures.period
+    as_of = html.P([as_of_text(figures), _("；报送："), reporting_text(figures.total.reporting)],
+                   className="small fw-semibold mb-1", id="updates-as-of")  # fmt: skip
+    lines = [c for c in figures.cities if c.reporting.applicable]
+    if city_scope(user) is None and lines:
+        lines.append(figures.total)
     if not lines:
-        return dbc.Alert(
-            _("{period}没有应报的试点").format(period=label_of(period)), color="light", className="py-1"
-        )
+        return html.Div([as_of, dbc.Alert(_("{period}没有应报的试点").format(period=label_of(period)), color="light",
+                                          className="py-1")])  # fmt: skip
     body = []
     for line in lines:
-        name = _("全省") if line.city_id is None else session.get(City, line.city_id).name_zh
-        shares = [f"{v}%" if v is not None else "—" for v in (line.completeness, line.timeliness)]
-        body.append(html.Tr([html.Td(name), html.Td(line.expected), html.Td(line.submitted), html.Td(line.on_time),
-                             html.Td(line.accepted), html.Td(shares[0]), html.Td(shares[1])],
+        r = line.reporting
+        name = _("全省") if line.city_id is None else line.key
+        body.append(html.Tr([html.Td(name), html.Td(r.expected), html.Td(r.submitted), html.Td(r.on_time),
+                             html.Td(r.accepted), html.Td(completeness_label(r)), html.Td(timeliness_label(r))],
                             className="fw-bold" if line.city_id is None else None))  # fmt: skip
-    head = html.Thead(html.Tr([html.Th(c) for c in (_("城市"), _("应报"), _("已报"), _("按时"), _("已采纳"),
+    head = html.Thead(html.Tr([html.Th(c) for c in (_("城市"), _("应报"), _("已报"), _("按时（首次报送）"), _("已采纳"),
                                                     _("完整率"), _("及时率"))]))  # fmt: skip
-    return html.Details([html.Summary(_("{period}报送完整率与及时率").format(period=label_of(period))),
-                         html.Table([head, html.Tbody(body)], className="table table-sm small w-auto")], open=True)  # fmt: skip
+    return html.Div([as_of, html.Details([
+        html.Summary(_("{period}报送完整率与及时率").format(period=label_of(period))),
+        html.Table([head, html.Tbody(body)], className="table table-sm small w-auto")], open=True)])  # fmt: skip
 
 
 def _form_link(user: User, pilot: Pilot, period: Period) -> Any:
@@ -220,7 +236,8 @@ def register_callbacks(app: Dash) -> None:
         user = request_user(Action.VIEW)
         period = _period(period_value)
         with db_session(read_only=True) as session:
-            return with_row_ids(_rows(session, user, period)), _completeness_table(session, user, period)
+            figures = _figures(session, user, period)
+            return with_row_ids(_rows(session, figures)), _completeness_table(user, figures)
 
     @app.callback(Output(DETAIL, "children"), Input(GRID, "selectedRows"), Input(REFRESH, "data"),
                   State(PERIOD, "value"))  # fmt: skip
