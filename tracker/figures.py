@@ -38,17 +38,10 @@ from tracker.periods import Period, Reporting, due_date
 from tracker.permissions import city_scope, visible_cities, visible_flags, visible_pilots
 from tracker.progress import PilotProgress, ProgressStatus, Thresholds, load_progress, overdue_milestones
 from tracker.registry import RegistryFilters, apply_filters
-from tracker.updates import owing_pilots_query, reporting_line, updates_for
+from tracker.updates import owing_pilots_query, reporting_line, share, updates_for
 
 OPEN_FLAGS = (FlagStatus.OPEN, FlagStatus.UNDER_REVIEW, FlagStatus.CONFIRMED)
 BEHIND = (ProgressStatus.BEHIND, ProgressStatus.SERIOUSLY_BEHIND)
-
-
-def share(part: int, whole: int) -> Decimal | None:
-    """``part`` of ``whole`` in percent, one decimal (None when there is no whole)."""
-    if whole == 0:
-        return None
-    return (Decimal(100) * part / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def mean(values: Sequence[Decimal]) -> Decimal | None:

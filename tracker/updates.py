@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -560,17 +560,18 @@ class Completeness:
 
     @property
     def completeness(self) -> Decimal | None:
-        return _share(self.submitted, self.expected)
+        return share(self.submitted, self.expected)
 
     @property
     def timeliness(self) -> Decimal | None:
-        return _share(self.on_time, self.expected)
+        return share(self.on_time, self.expected)
 
 
-def _share(part: int, whole: int) -> Decimal | None:
+def share(part: int, whole: int) -> Decimal | None:
+    """``part`` of ``whole`` in percent, one decimal rounded half up (None when there is no whole)."""
     if whole == 0:
         return None
-    return (Decimal(100) * part / whole).quantize(Decimal("0.1"))
+    return (Decimal(100) * part / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def completeness(session: Session, user: User, period: Period, *, by_city: bool = True) -> list[Completeness]:
