@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from tracker.i18n import _, format_date, label_of
 from tracker.models import City, Flag, FlagStatus, Milestone, Pilot, ProgressUpdate, Severity, User
-from tracker.periods import Period, Reporting, due_date
+from tracker.periods import Period, Reporting, due_date, window_closes
 from tracker.permissions import city_scope, visible_cities, visible_flags, visible_pilots
 from tracker.progress import PilotProgress, ProgressStatus, Thresholds, load_progress, overdue_milestones
 from tracker.registry import RegistryFilters, apply_filters
@@ -57,6 +57,7 @@ class ReportingFigures:
 
     period: Period
     due: dt.date  # the day the period's updates are due
+    closes: dt.date  # the last day of entry without an exception
     on: dt.date
     expected: int  # pilots owing an update
     submitted: int  # submitted and not returned (awaiting review or accepted)
@@ -158,7 +159,7 @@ def scope_figures(session: Session, user: object, *, on: dt.date, period: Period
     due = due_date(period, reporting)
     filtered = bool(filters.product_ids or filters.categories or filters.statuses or filters.batch_numbers)
     flags = _open_flags(session, user, city_id, filters, filtered)
-    count = _Counter(progress, overdue, updates, period, due, on, flags)
+    count = _Counter(progress, overdue, updates, period, due, window_closes(period, reporting), on, flags)
     cities = list(session.scalars(_cities(user, city_id, filters)))
     by_city: dict[int, list[Pilot]] = defaultdict(list)
     for pilot in pilots:
@@ -211,6 +212,7 @@ class _Counter:
     updates: dict[int, ProgressUpdate]
     period: Period
     due: dt.date
+    closes: dt.date
     on: dt.date
     flags: list[FlagRow]
 
@@ -229,7 +231,7 @@ class _Counter:
 
     def _reporting(self, pilots: Sequence[Pilot]) -> ReportingFigures:
         line = reporting_line(None, self.period, pilots, self.updates)  # the one counting rule
-        return ReportingFigures(self.period, self.due, self.on, line.expected, line.submitted, line.on_time,
+        return ReportingFigures(self.period, self.due, self.closes, self.on, line.expected, line.submitted, line.on_time,
                                 line.accepted)  # fmt: skip
 
 
@@ -273,12 +275,14 @@ def as_of_text(figures: Figures | None = None, *, on: dt.date | None = None, pil
 
 
 def reporting_text(line: ReportingFigures) -> str:
-    """The completeness with its due day: "截止12月5日，尚未到期" or "截止12月5日，已逾期"; 不适用
-    when nothing is owed."""
+    """The completeness with its due day and entry window: "截止12月5日，尚未到期；填报窗口至12月15日";
+    不适用 when nothing is owed."""
     if not line.applicable:
         return _("不适用（本期无应报送的试点）")
     state = _("已过截止日") if line.overdue else _("尚未到期")
-    return _("截止{due}，{state}").format(due=format_date(line.due), state=state)
+    return _("截止{due}，{state}；填报窗口至{closes}").format(
+        due=format_date(line.due), state=state, closes=format_date(line.closes)
+    )
 
 
 def completeness_label(line: ReportingFigures) -> str:

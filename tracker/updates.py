@@ -610,7 +610,8 @@ def reporting_line(city_id: int | None, period: Period, pilots: Iterable[Pilot],
         update = updates.get(pilot.id)
         if update is None:
             continue
-        on_time += update.submitted_at is not None and not update.is_late
+        ever_submitted = update.submitted_at is not None or update.status in (US.SUBMITTED, US.ACCEPTED)
+        on_time += ever_submitted and not update.is_late
         if update.status in (US.SUBMITTED, US.ACCEPTED):
             submitted += 1
             accepted += update.status is US.ACCEPTED
