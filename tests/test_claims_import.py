@@ -238,7 +238,7 @@ def test_a_large_junk_file_is_refused_clearly(db, province) -> None:  # type: ig
         with pytest.raises(ValidationFailed) as refused:
             import_claims(db, province, junk, name)
         assert refused.value.problems[0].message_zh in (
-            "文件不是 UTF-8 编码的 CSV", "不是有效的 Excel 文件（.xlsx）", "不是有效的 JSON 文件")  # fmt: skip
+            "文件不是 UTF-8 编码的 CSV", "无法读取：不是有效的 Excel（.xlsx）文件", "不是有效的 JSON 文件")  # fmt: skip
     text_junk = ("废话,", "x" * 100 + "\n") * 50_000  # UTF-8 text, ~10 MB, no header we know
     with pytest.raises(ValidationFailed, match="缺少必填列"):
         import_claims(db, province, "".join(text_junk).encode(), "claims.csv")

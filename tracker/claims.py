@@ -39,6 +39,7 @@ from tracker.applications import Problem, ValidationFailed, clean_text
 from tracker.library_file import xlsx_rows
 from tracker.models import Boundary, City, Claim, ClaimImport, LabelType, Organisation, Pilot, Product, User
 from tracker.permissions import Level, may_act, visible_cities
+from tracker.spreadsheets import BULK
 
 REQUIRED = ("claim_id", "company_name", "credit_code", "city", "product", "declared_unit", "footprint_kgco2e",
             "boundary", "standard", "period_start", "period_end", "label_type", "published_on")  # fmt: skip
@@ -107,7 +108,7 @@ def read_table(content: bytes, filename: str, city: str | None = None) -> pd.Dat
     ProductFootprint JSON list mapped onto the exchange columns (``city`` for all of them)."""
     name = filename.lower()
     if name.endswith(".xlsx"):
-        return _frame(xlsx_rows(content))
+        return _frame(xlsx_rows(content, BULK))
     if name.endswith(".json"):
         return _frame(pact_rows(content, city))
     content = content.removeprefix(b"\xef\xbb\xbf")

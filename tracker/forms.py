@@ -8,13 +8,11 @@ removed), never by fixed cell positions, so a re-typed or re-merged copy still r
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import openpyxl
 from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -35,6 +33,7 @@ from tracker.errors import TrackerError
 from tracker.lifecycle import advance_application
 from tracker.models import Application, ApplicationStatus, Batch, City, Organisation, Pilot, PilotStatus, User
 from tracker.permissions import Action, Level, PermissionDenied, require, require_act, visible_pilots
+from tracker.spreadsheets import open_workbook
 
 SUMMARY_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # (field, header words in order of preference); matched on the caption without brackets
@@ -67,11 +66,9 @@ def _load(content: bytes) -> Any:
     if len(content) > _MAX_FILE_BYTES:
         raise FormError([Problem("file", "文件超过10MB", "the file is larger than 10 MB")])
     try:
-        return openpyxl.load_workbook(io.BytesIO(content), data_only=True)
-    except Exception:  # openpyxl raises many kinds for a file that is not xlsx
-        raise FormError(
-            [Problem("file", "无法读取：不是有效的 Excel（.xlsx）文件", "not a readable .xlsx file")]
-        ) from None
+        return open_workbook(content)  # bounded: a spreadsheet bomb is refused before parsing
+    except ValidationFailed as refused:
+        raise FormError(refused.problems) from None
 
 
 # --- summary table (附件1/2) ------------------------------------------------------------------------

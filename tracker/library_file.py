@@ -14,6 +14,7 @@ from openpyxl.utils import get_column_letter
 
 from tracker.applications import Problem, ValidationFailed, clean_text
 from tracker.library import FIELD_ZH, FIGURE_LIMIT, LibraryProblem
+from tracker.spreadsheets import FORMS, SheetLimits, open_workbook
 
 LIMIT = FIGURE_LIMIT
 TEXT_LIMITS = {"declared_unit": 64, "confidence": 64, "scope": 64, "kind": 200, "unit": 64, "name": 200,
@@ -41,16 +42,13 @@ def read_library_table(content: bytes, filename: str) -> list[list[str]]:
     )
 
 
-def xlsx_rows(content: bytes) -> list[list[str]]:
-    """The first sheet's cells as text (dates as YYYY-MM-DD); formulas give their saved value, never run."""
-    import openpyxl
-
-    try:
-        sheet = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
-    except Exception:  # openpyxl raises many kinds of error for a file that is not a workbook
-        raise ValidationFailed(
-            [Problem("file", "不是有效的 Excel 文件（.xlsx）", "not a valid .xlsx file")]
-        ) from None
+def xlsx_rows(content: bytes, limits: SheetLimits = FORMS) -> list[list[str]]:
+    """The first sheet's cells as text (dates as YYYY-MM-DD); formulas give their saved value, never
+    run. A file beyond ``limits`` is refused before it is parsed (tracker.spreadsheets)."""
+    book = open_workbook(content, limits, read_only=True)
+    if not book.worksheets:
+        raise ValidationFailed([Problem("file", "不是有效的 Excel 文件（.xlsx）", "not a valid .xlsx file")])
+    sheet = book.worksheets[0]
     return [[cell.date().isoformat() if isinstance(cell, dt.datetime) else clean_text(cell) for cell in row]
             for row in sheet.iter_rows(values_only=True)]  # fmt: skip
 

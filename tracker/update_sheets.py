@@ -13,13 +13,11 @@ the template was downloaded (its version moved) is refused rather than overwritt
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import openpyxl
 from openpyxl.utils import get_column_letter
 from sqlalchemy.orm import Session
 
@@ -30,6 +28,7 @@ from tracker.models import Pilot, ProgressUpdate, User
 from tracker.periods import Period, Reporting, parse_period
 from tracker.permissions import Action, PermissionDenied, can
 from tracker.progress import expected_task_progress
+from tracker.spreadsheets import open_workbook
 from tracker.updates import (
     EDITABLE,
     NARRATIVE_LIMIT,
@@ -259,12 +258,7 @@ def read_update_sheet(session: Session, user: User, content: bytes) -> tuple[Per
     """The period and each pilot's entry from a filled template; every problem at once."""
     if len(content) > _MAX_FILE_BYTES:
         raise ValidationFailed([Problem("file", "文件超过10MB", "the file is larger than 10 MB")])
-    try:
-        book = openpyxl.load_workbook(io.BytesIO(content), data_only=True)
-    except Exception:  # openpyxl raises many kinds for a file that is not xlsx
-        raise ValidationFailed(
-            [Problem("file", "无法读取：不是有效的 Excel（.xlsx）文件", "not a readable .xlsx file")]
-        ) from None
+    book = open_workbook(content)  # bounded: a spreadsheet bomb is refused before parsing
     problems: list[Problem] = []
     task_rows = _rows(book, TASK_SHEET, TASK_COLUMNS, problems)
     text_rows = _rows(book, NARRATIVE_SHEET, NARRATIVE_COLUMNS, problems)
