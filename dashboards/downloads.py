@@ -5,16 +5,31 @@ from __future__ import annotations
 import io
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from flask import Flask, abort, current_app, send_file
+from flask import Flask, Response, abort, current_app, send_file
 
 from dashboards.access import db_session, request_user_or_none
 from tracker import audit
 from tracker.errors import TrackerError
-from tracker.files import read_file
+from tracker.files import clean_filename, read_file
 from tracker.i18n import message_of
 from tracker.models import Bulletin, UpdateFile
 from tracker.permissions import Action, can, visible_bulletins
+
+
+def attachment(content: bytes, mimetype: str, name: str) -> Response:
+    """A file download under ``name`` (cleaned as uploads are: no control characters, no path), with
+    an RFC 6266 Content-Disposition: an ASCII ``filename`` for old clients and the real name as
+    ``filename*`` (UTF-8, percent-encoded), so a Chinese name arrives intact and no stored name can
+    break the header."""
+    shown = clean_filename(name)
+    fallback = "".join(c if c.isascii() and c.isprintable() and c not in '"\\;' else "_" for c in shown)
+    response = send_file(io.BytesIO(content), mimetype=mimetype)
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(shown, safe='')}"
+    )
+    return response
 
 
 def _evidence(file_id: int) -> Any:
@@ -30,7 +45,7 @@ def _evidence(file_id: int) -> Any:
         audit.record(session, "download", "update_files", row.id, summary=row.filename,
                      city_id=row.update.pilot.city_id)  # fmt: skip
         name, content_type = row.filename, row.content_type
-    return send_file(io.BytesIO(content), mimetype=content_type, as_attachment=True, download_name=name)
+    return attachment(content, content_type, name)
 
 
 def _bulletin(bulletin_id: int) -> Any:
@@ -42,7 +57,7 @@ def _bulletin(bulletin_id: int) -> Any:
             abort(404)
         audit.record(session, "download", "bulletins", row.id, summary=row.file_name, city_id=row.city_id)
         name, content_type, content = row.file_name, row.content_type, row.content
-    return send_file(io.BytesIO(content), mimetype=content_type, as_attachment=True, download_name=name)
+    return attachment(content, content_type, name)
 
 
 def install_downloads(server: Flask) -> None:

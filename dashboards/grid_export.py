@@ -9,13 +9,13 @@ with a message in Chinese and English, and no file.
 
 from __future__ import annotations
 
-import io
 from typing import Any
 from urllib.parse import quote
 
-from flask import Flask, current_app, jsonify, request, send_file
+from flask import Flask, current_app, jsonify, request
 
 from dashboards.access import db_session, request_user_or_none
+from dashboards.downloads import attachment
 from reports.excel import write_table
 from tracker import audit
 from tracker.clock import local_today
@@ -79,7 +79,7 @@ def _export() -> Any:
         audit.record(session, "export", "grid", None, summary=f"{title}（{grid}）{len(rows)}行",
                      city_id=user.city_id)  # fmt: skip
     name = f"{title}_{local_today(current_app.config['TRACKER_SETTINGS'].timezone):%Y%m%d}.xlsx"
-    response = send_file(io.BytesIO(content), mimetype=XLSX, as_attachment=True, download_name=name)
+    response = attachment(content, XLSX, name)
     response.headers["X-Filename"] = quote(name)
     return response
 

@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -303,6 +304,11 @@ def import_claims(session: Session, user: User, content: bytes, filename: str, *
     cells = cells[filled].reset_index(drop=True)
     cities = {name: c for c in session.scalars(visible_cities(user)) for name in (c.short_zh, c.name_zh)}
     typed, check = _typed(cells, rows, header, cities)
+    if _may_hold_controls(content, filename):
+        for column in header:
+            check.add(column, cells[column].str.contains(CONTROL, regex=True),
+                      "含有控制字符（如 NUL），无法保存，请删除后重新导入",
+                      "contains control characters (such as NUL) that cannot be stored")  # fmt: skip
     allowed = {c.id for c in cities.values() if may_act(user, Level.EITHER, c)}
     check.add("city", typed["city_id"].notna() & ~typed["city_id"].isin(allowed),
               "您无权导入该城市的声明", "you may not import claims of this city")  # fmt: skip
@@ -333,6 +339,21 @@ def import_claims(session: Session, user: User, content: bytes, filename: str, *
         written["version"] = (written["stored_version"].fillna(0) + 1).astype(int)
         _write_versions(session, written, superseded, record, user)
     return result
+
+
+# NUL and the other C0 controls (tabs and line breaks aside) and DEL: PostgreSQL cannot store NUL,
+# and none belongs in a company name or a product.
+CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_CONTROL_BYTES = re.compile(CONTROL.encode())
+
+
+def _may_hold_controls(content: bytes, filename: str) -> bool:
+    """Whether the cells need the control-character check: a CSV only if its bytes hold one (one
+    fast scan of the file instead of one per column of a million rows); a workbook or JSON file
+    always (their escapes, _x0000_ or \\u0000, turn into control characters when read)."""
+    if filename.lower().endswith((".xlsx", ".json")):
+        return True
+    return _CONTROL_BYTES.search(content) is not None
 
 
 def _header(names: list[Any], result: ClaimImportResult) -> dict[str, int]:
@@ -398,6 +419,14 @@ def pact_rows(content: bytes, city: str | None) -> list[list[str]]:
         data = json.loads(content.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise ValidationFailed([Problem("file", "不是有效的 JSON 文件", "not a valid JSON file")]) from None
+    except RecursionError:  # nesting deeper than the interpreter's stack: no footprint looks so
+        raise ValidationFailed(
+            [
+                Problem(
+                    "file", "JSON 嵌套层数过多，不是 ProductFootprint 文件", "the JSON is nested too deeply"
+                )
+            ]
+        ) from None
     footprints = data.get("data", data) if isinstance(data, dict) else data
     if isinstance(footprints, dict):
         footprints = [footprints]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import unicodedata
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -41,9 +42,29 @@ def _path(instance_dir: Path, sha256: str) -> Path:
     return instance_dir / "uploads" / sha256[:2] / sha256
 
 
+# Bidirectional overrides and isolates make "gpj.exe" display as "exe.jpg"; never in a file name.
+_BIDI = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"}
+NAME_LENGTH = 200
+
+
+def clean_filename(filename: str) -> str:
+    """The name an upload is kept and downloaded under: its last path part (either slash), without
+    control characters or bidirectional overrides, trimmed, at most 200 characters with its
+    extension kept; "未命名" (unnamed) before the extension when nothing is left."""
+    name = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if unicodedata.category(c) != "Cc" and c not in _BIDI).strip(" .")
+    stem, dot, extension = name.rpartition(".")
+    if not dot:
+        stem, extension = name, ""
+    extension = extension[:16]
+    stem = stem.strip() or "未命名"
+    room = NAME_LENGTH - (len(extension) + 1 if extension else 0)
+    return f"{stem[:room]}.{extension}" if extension else stem[:NAME_LENGTH]
+
+
 def check_upload(filename: str, content: bytes) -> str:
     """The content type of an acceptable file, or a clear refusal (type, size, content)."""
-    name = Path(filename).name
+    name = clean_filename(filename)
     extension = Path(name).suffix.lower()
     if extension not in ALLOWED:
         raise TrackerError(f"不支持的文件类型：{extension or '无扩展名'}（可上传 PDF、OFD、Word、Excel、JPG、PNG）",
@@ -82,7 +103,7 @@ def store_file(session: Session, user: User, application: Application, *, kind: 
         raise TrackerError("该申报已通过市级初审，不能再添加材料", "The application is locked; no more files")
     content_type = check_upload(filename, content)
     digest = _write(content, instance_dir)
-    row = ApplicationFile(application=application, kind=kind, filename=Path(filename).name[:200],
+    row = ApplicationFile(application=application, kind=kind, filename=clean_filename(filename),
                           content_type=content_type, size_bytes=len(content), sha256=digest,
                           uploaded_by_id=user.id)  # fmt: skip
     session.add(row)
@@ -105,7 +126,7 @@ def attach_evidence(session: Session, user: User, update: ProgressUpdate, *, fil
     if task_id is not None and task_id not in {t.id for t in update.pilot.tasks}:
         raise TrackerError("任务不属于该试点", "The task is not this pilot's")
     content_type = check_upload(filename, content)
-    row = UpdateFile(update=update, milestone_id=milestone_id, task_id=task_id, filename=Path(filename).name[:200],
+    row = UpdateFile(update=update, milestone_id=milestone_id, task_id=task_id, filename=clean_filename(filename),
                      content_type=content_type, size_bytes=len(content), sha256=_write(content, instance_dir),
                      uploaded_by_id=user.id)  # fmt: skip
     session.add(row)

@@ -8,16 +8,16 @@ built by the bulletin builders in reports/ from tracker.bulletin_data; downloads
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import Dash, Input, Output, dcc, html
-from flask import Flask, abort, current_app, send_file
+from flask import Flask, abort, current_app
 from sqlalchemy.orm import Session
 
 from dashboards.access import db_session, guarded_layout, request_user_or_none
+from dashboards.downloads import attachment
 from dashboards.pages.bulletins import bulletin_link
 from dashboards.pages.home import FONT, GRAPH_CONFIG
 from reports.bulletin import bulletin_xlsx, summary_sentence
@@ -176,7 +176,7 @@ def _download(kind: str) -> Any:
             session, "export", "summary", summary=f"领导摘要 {kind.upper()}", city_id=city_scope(user)
         )
     name = f"{data.title}_{data.on.isoformat()}.{kind}"
-    return send_file(io.BytesIO(content), mimetype=content_type, as_attachment=True, download_name=name)
+    return attachment(content, content_type, name)
 
 
 def install_summary_downloads(server: Flask) -> None:
