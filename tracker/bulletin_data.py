@@ -208,7 +208,7 @@ class BulletinData:
         if self.number == 0:  # not a numbered bulletin: the dashboard's summary of the day
             return f"{self.province}{city}产品碳足迹管理试点进展摘要"
         summary = "（领导摘要）" if self.cut.kind is CutKind.LEADERSHIP else ""
-        corrected = "" if not self.correction else "（更正）" if self.correction == 1 else f"（更正{self.correction}）"
+        corrected = f"（更正{self.correction if self.correction > 1 else ''}）" if self.correction else ""
         return f"{self.province}{city}产品碳足迹管理试点调度通报{summary}（第{self.number}期）{corrected}"
 
     @property
