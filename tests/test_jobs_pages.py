@@ -539,3 +539,23 @@ def test_no_one_but_the_admin_forces_or_corrects(client, app, db, world, usernam
         ).all()
         == []
     )
+
+
+def test_a_correction_is_listed_right_after_its_original_and_both_download(client, app, db, world) -> None:  # type: ignore[no-untyped-def]
+    original = world["bulletins"]["province"]
+    corrected = archive_bulletin(
+        db, province_id=original.province_id, kind="monthly", period="2026-10", cut="province", city_id=None,
+        number=10, issued_on=dt.date(2026, 11, 20), title="调度通报 第10期（更正） province", summary="更正摘要",
+        file_name="bulletin-province-fix.xlsx", content_type="application/octet-stream", content=b"file fixed",
+        run_id=None, now=NOW, correction=1, reason="长治数据有误",
+    )  # fmt: skip
+    db.commit()
+    login(client, "lingdao")
+    shown = page(client, app, "/bulletins")
+    assert "第10期（更正）" in shown and "长治数据有误" in shown
+    order = ["摘要 city-140100", "摘要 city-140400", "摘要 leadership", "摘要 province", "更正摘要"]
+    positions = [shown.index(text) for text in order]
+    assert positions == sorted(positions)  # each cut in turn, the correction right after its original
+    for bulletin, content in ((original, b"file province"), (corrected, b"file fixed")):
+        response = client.get(f"/bulletins/{bulletin.id}/download")
+        assert response.status_code == 200 and response.data == content
