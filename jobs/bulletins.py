@@ -117,7 +117,10 @@ def bulletin_run(context: JobContext, frequency: Frequency) -> Outcome:
     issued_on = context.today()
     with context.factory() as session:
         ready = readiness(session, context.settings, period, issued_on)
-        if not ready.is_due and not context.force and not context.dry_run:
+        # A retry of a forced run that archived before it failed (taken over, or run again) finishes
+        # what it started: its bulletin exists already.
+        started = bool(issued(session, kind, period.key))
+        if not ready.is_due and not context.force and not context.dry_run and not started:
             return Outcome(RunState.DEFERRED, ready.not_due_zh())
         province = only_province(session)
         pilots = owing_pilots(session, system_reader(province.id), period)

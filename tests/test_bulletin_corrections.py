@@ -256,3 +256,25 @@ def test_only_the_admin_corrects_and_only_an_issued_bulletin_with_a_reason(
             db, world["admin"], "monthly_bulletin_correction", "2025-11#1", now=AFTER, settings=settings
         )
     assert db.scalars(select(JobRequest)).all() == []
+
+
+def test_a_forced_run_that_died_after_archiving_is_finished_by_its_retry_not_deferred(
+    db, session_factory, settings, world, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import jobs.bulletins
+
+    recipient(db, Audience.PROVINCE, "sheng@127.0.0.1")
+    real_deliver = jobs.bulletins.deliver
+
+    def dies(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("进程在发送前终止")
+
+    with smtp_server() as (inbox, port):
+        monkeypatch.setattr(jobs.bulletins, "deliver", dies)
+        first = run(session_factory, settings, EARLY, port=port, trigger="forced:guanli", force=True)
+        monkeypatch.setattr(jobs.bulletins, "deliver", real_deliver)
+        retry = run(session_factory, settings, EARLY + dt.timedelta(minutes=5), port=port, trigger="takeover")
+        with clock.pinned(EARLY + dt.timedelta(minutes=6)):  # the delivery loop sends what the first queued
+            deliver_due(session_factory, dataclasses.replace(settings, mail=mail(port)))
+    assert first.state is RunState.FAILED and retry.state is RunState.SUCCEEDED, retry.message_zh
+    assert len(db.scalars(select(Bulletin)).all()) == 4 and len(inbox.to("sheng@127.0.0.1")) == 1
