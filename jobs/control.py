@@ -144,6 +144,20 @@ class CorrectionPlan:
     original_day: dt.date
     readiness: Readiness
 
+    @property
+    def message_zh(self) -> str:
+        return self.confirm_zh()
+
+    @property
+    def message_en(self) -> str:
+        """For the dashboard in English (tracker.i18n.message_of)."""
+        label = "(correction)" if self.correction == 1 else f"(correction {self.correction})"
+        return (
+            f"This issues bulletin No. {self.number} {label} for {self.period_key}, replacing the one issued on "
+            f"{self.original_day.isoformat()} (kept, still downloadable); rebuilt from today's data, completeness "
+            f"{self.readiness.submitted}/{self.readiness.expected}, sent once to each recipient of the original."
+        )
+
     def confirm_zh(self) -> str:
         return (f"将印发{self.label_zh}调度通报第{self.number}期（{correction_label(self.correction)}），"
                 f"替代{format_date_zh(self.original_day)}印发的《{self.original_title}》（原件保留，仍可下载）；"

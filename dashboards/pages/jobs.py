@@ -373,7 +373,7 @@ def register_callbacks(app: Dash) -> None:
         except (TrackerError, PermissionDenied) as error:
             return alert(message_of(error), "danger"), *keep
         text = _("{plan}更正原因：{reason}。确认发布更正吗？").format(
-            plan=plan.confirm_zh(), reason=reason.strip()
+            plan=message_of(plan), reason=reason.strip()
         )
         return no_update, False, text, {"action": "correct", "kind": plan.kind, "period": plan.period_key,
                                         "reason": reason.strip()}  # fmt: skip
