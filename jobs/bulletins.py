@@ -7,12 +7,23 @@ archive them and queue one message per recipient, each keyed by job, period, cut
 deliver those messages. A run that fails part-way and is retried finds its archive and its queued
 messages already there and adds nothing; a message that could not be sent is retried by the
 delivery loop, and one that failed for good is reported in the next bulletin run.
+
+A bulletin waits for its period's updates: a run on or before their due day (tracker.periods.due_date)
+builds nothing and ends ``deferred`` with the reason and the completeness it would carry, so the
+period is not used up and the next run after the due day builds it. The provincial administrator
+may force an earlier one (jobs.control, audited). An issued bulletin is corrected by a run of its own
+(``bulletin_correction``, period "2026-11#1"): rebuilt from today's data under the same number as
+第N期（更正）, archived beside the original and sent once to the recipients the original was sent to,
+under keys of its own, marked as a correction and naming the original.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import partial
 
 from sqlalchemy import select
@@ -21,16 +32,18 @@ from sqlalchemy.orm import Session
 from jobs.schedule import SCHEDULER_ACTOR, JobContext
 from reports.bulletin import bulletin_xlsx, file_name, summary_text
 from reports.bulletin_pdf import leadership_pdf
-from tracker.bulletin_archive import archive_bulletin, issue_number
+from tracker.bulletin_archive import archive_bulletin, issue_number, issued
 from tracker.bulletin_data import BulletinData, Cut, CutKind, bulletin_data, only_province
+from tracker.config import Settings
 from tracker.db import transaction
 from tracker.job_runs import Outcome
+from tracker.labels import format_date_zh
 from tracker.models import Audience, Channel, City, JobRun, OutboxMessage, Recipient, RunState
 from tracker.outbox import XLSX, Delivery, deliver, enqueue, failed_since, smtp_send, webhook_post
-from tracker.periods import Frequency, Period, parse_period
+from tracker.periods import Frequency, Period, due_date, parse_period
 from tracker.permissions import system_reader
 from tracker.recipients import recipients_for
-from tracker.updates import owing_pilots
+from tracker.updates import completeness, owing_pilots
 
 PDF = "application/pdf"
 FOOTER = "本消息由碳足迹试点监管平台按计划自动发送；通报文件可在平台“调度通报”页下载。"
@@ -57,12 +70,58 @@ def quarterly_bulletin(context: JobContext) -> Outcome:
     return bulletin_run(context, Frequency.QUARTERLY)
 
 
+@dataclass(frozen=True)
+class Readiness:
+    """Whether a period's updates are due yet, and the completeness a bulletin built now would carry."""
+
+    period: Period
+    due: dt.date  # the last day updates count as on time
+    today: dt.date
+    expected: int
+    submitted: int
+
+    @property
+    def is_due(self) -> bool:
+        """Past the due day: every update that could be on time is in (or late). On the due day
+        itself updates still arrive on time, so a bulletin built then would miss them."""
+        return self.today > self.due
+
+    @property
+    def percent(self) -> Decimal | None:
+        if not self.expected:
+            return None
+        return (Decimal(100) * self.submitted / self.expected).quantize(Decimal("0.1"))
+
+    def completeness_zh(self) -> str:
+        return f"{self.submitted}/{self.expected}（{'—' if self.percent is None else self.percent}%）"
+
+    def not_due_zh(self) -> str:
+        return (f"{self.period.label_zh}调度通报：更新截止{format_date_zh(self.due)}，尚未到期，未生成"
+                f"（现完整率{self.completeness_zh()}）；到期后的定时运行照常生成，如确需提前印发，"
+                "请省级管理员在“定时任务”页强制运行")  # fmt: skip
+
+
+def readiness(session: Session, settings: Settings, period: Period, today: dt.date) -> Readiness:
+    """The due day of ``period``'s updates and how many are in (the province as a whole)."""
+    province = only_province(session)
+    lines = completeness(session, system_reader(province.id), period, by_city=False)
+    line = next((c for c in lines if c.city_id is None), None)
+    return Readiness(period, due_date(period, settings.reporting), today, line.expected if line else 0,
+                     line.submitted if line else 0)  # fmt: skip
+
+
 def bulletin_run(context: JobContext, frequency: Frequency) -> Outcome:
     period = parse_period(context.period, frequency)
     kind = frequency.value
     job = f"{kind}_bulletin"
     issued_on = context.today()
     with context.factory() as session:
+        ready = readiness(session, context.settings, period, issued_on)
+        # A retry of a forced run that archived before it failed (taken over, or run again) finishes
+        # what it started: its bulletin exists already.
+        started = bool(issued(session, kind, period.key))
+        if not ready.is_due and not context.force and not context.dry_run and not started:
+            return Outcome(RunState.DEFERRED, ready.not_due_zh())
         province = only_province(session)
         pilots = owing_pilots(session, system_reader(province.id), period)
         if not pilots:
@@ -89,12 +148,20 @@ def bulletin_run(context: JobContext, frequency: Frequency) -> Outcome:
                              content_type=item.content_type, content=item.content, run_id=run_id,
                              now=context.started())  # fmt: skip
         queued = _queue(session, job, period.key, built, recipients, failed, run_id, context.started())
+    # A forced run's record says so, and with what completeness.
+    forced = (
+        ""
+        if ready.is_due
+        else f"强制提前生成（更新截止{format_date_zh(ready.due)}，完整率{ready.completeness_zh()}）："
+    )
     if not any(recipients.values()):
-        return Outcome(RunState.SKIPPED, f"已归档{len(built)}份通报，但没有启用的发送对象，未发送"
+        return Outcome(RunState.SKIPPED, f"{forced}已归档{len(built)}份通报，但没有启用的发送对象，未发送"
                                          "（请在“发送对象”页添加）")  # fmt: skip
     result = deliver(context.factory, now=context.started(), email=partial(smtp_send, context.settings.mail),
                      webhook=webhook_post, ids=queued)  # fmt: skip
-    return Outcome(RunState.SUCCEEDED, _summary(period.label_zh, number, built, recipients, result, failed))
+    return Outcome(
+        RunState.SUCCEEDED, forced + _summary(period.label_zh, number, built, recipients, result, failed)
+    )
 
 
 def period_cuts(cities: list[City]) -> list[tuple[Cut, Audience, int | None]]:
@@ -105,12 +172,14 @@ def period_cuts(cities: list[City]) -> list[tuple[Cut, Audience, int | None]]:
 
 
 def _build(session: Session, context: JobContext, cuts: list[tuple[Cut, Audience, int | None]], *, period: Period,
-           number: int, issued_on: dt.date) -> list[Built]:  # fmt: skip
+           number: int, issued_on: dt.date, correction: int = 0) -> list[Built]:  # fmt: skip
     """Every cut's file; progress is measured on the period's last day."""
     built = []
     for cut, audience, city_id in cuts:
         data = bulletin_data(session, period=period, cut=cut, on=period.end, number=number, issued_on=issued_on,
                              settings=context.settings)  # fmt: skip
+        if correction:
+            data = dataclasses.replace(data, correction=correction)
         if cut.kind is CutKind.LEADERSHIP:
             content, content_type, name = (
                 leadership_pdf(data),
@@ -185,3 +254,117 @@ def _summary(label: str, number: int, built: list[Built], recipients: dict[Audie
     if failed:
         text += f"；上次以来{len(failed)}条消息投递失败"
     return text
+
+
+# --- corrections -----------------------------------------------------------------------------------
+
+
+def correction_key(period: str, correction: int) -> str:
+    """The run's period of a correction: 2026-11#1 is the first correction of 2026-11."""
+    return f"{period}#{correction}"
+
+
+def correction_label(correction: int) -> str:
+    return "更正" if correction == 1 else f"更正{correction}"
+
+
+def bulletin_correction(context: JobContext, frequency: Frequency) -> Outcome:
+    """Correct an issued bulletin: rebuild every cut from today's data under its number, archive the
+    files beside the original (which stays), and send each to whom the original cut was sent, once
+    (keys of the correction's own run). The reason is the administrator's, from the request."""
+    key, _sep, count = context.period.partition("#")
+    period, correction = parse_period(key, frequency), int(count)
+    kind = frequency.value
+    job, own_job = f"{kind}_bulletin", f"{kind}_bulletin_correction"
+    issued_on = context.today()
+    with context.factory() as session:
+        province = only_province(session)
+        originals = issued(session, kind, period.key)
+        if not originals:
+            return Outcome(RunState.SKIPPED, f"{period.label_zh}调度通报尚未印发，没有可更正的通报")
+        number, original_day = originals[0].number, originals[0].issued_on
+        titles = {b.cut: b.title for b in originals}  # each cut's message names that cut's original
+        reason = correction_reason(session, own_job, context.period)
+        pilots = owing_pilots(session, system_reader(province.id), period)
+        cities = list(session.scalars(select(City).where(City.id.in_(sorted({p.city_id for p in pilots})))
+                                      .order_by(City.code)))  # fmt: skip
+        built = _build(session, context, period_cuts(cities), period=period, number=number, issued_on=issued_on,
+                       correction=correction)  # fmt: skip
+        sent_to = _original_recipients(session, job, period.key)
+    label = f"{period.label_zh}调度通报第{number}期（{correction_label(correction)}）"
+    if context.dry_run:
+        return Outcome(RunState.SUCCEEDED, f"{label}：共{len(built)}份（演算，未归档、未发送）")
+    run_id = context.claim.run_id if context.claim else None
+
+    def note(cut: str) -> str:
+        original = f"《{titles[cut]}》" if cut in titles else f"第{number}期通报"
+        return (f"更正说明：本通报更正{format_date_zh(original_day)}印发的{original}，请以本更正为准；"
+                f"原通报仍可在平台“调度通报”页下载。\n更正原因：{reason}")  # fmt: skip
+
+    with transaction(context.factory, actor=SCHEDULER_ACTOR) as session:
+        for item in built:
+            archive_bulletin(session, province_id=province.id, kind=kind, period=period.key, cut=item.cut.key,
+                             city_id=item.city_id, number=number, issued_on=issued_on, title=item.data.title,
+                             summary=summary_text(item.data), file_name=item.file_name,
+                             content_type=item.content_type, content=item.content, run_id=run_id,
+                             now=context.started(), correction=correction, reason=reason)  # fmt: skip
+        queued, skipped = _queue_correction(session, own_job, context.period, built, sent_to, note, run_id,
+                                            context.started())  # fmt: skip
+    text = f"{label}已归档{len(built)}份，更正原因：{reason}"
+    if skipped:
+        text += f"；原发送对象中{skipped}个已停用，未发送"
+    if not queued:  # the original went to no one, or an earlier attempt of this run queued them all
+        return Outcome(RunState.SUCCEEDED, f"{text}；原通报没有发送对象，未发送" if not sent_to
+                       else f"{text}；消息已由前次运行排队，由投递循环发送")  # fmt: skip
+    result = deliver(context.factory, now=context.started(), email=partial(smtp_send, context.settings.mail),
+                     webhook=webhook_post, ids=queued)  # fmt: skip
+    text += f"；发送原通报的对象{len(result.sent)}条"
+    if result.retrying:
+        text += f"，{len(result.retrying)}条发送失败将重试"
+    if result.failed:
+        text += f"，{len(result.failed)}条失败"
+    return Outcome(RunState.SUCCEEDED, text)
+
+
+def correction_reason(session: Session, job: str, period: str) -> str:
+    """The reason given in the (latest) request for this correction."""
+    from tracker.models import JobRequest
+
+    found = session.scalar(select(JobRequest.reason).where(JobRequest.job == job, JobRequest.period == period)
+                           .order_by(JobRequest.id.desc()).limit(1))  # fmt: skip
+    return found or "（未填写）"
+
+
+def _original_recipients(session: Session, job: str, period: str) -> dict[str, list[int]]:
+    """Whom each cut of the original bulletin was queued to (by its outbox keys job/period/cut/r<id>)."""
+    prefix = f"{job}/{period}/"
+    found: dict[str, list[int]] = {}
+    for key in session.scalars(select(OutboxMessage.key).where(OutboxMessage.key.startswith(prefix, autoescape=True))
+                               .order_by(OutboxMessage.id)):  # fmt: skip
+        cut, _sep, who = key.removeprefix(prefix).rpartition("/r")
+        if who.isdigit():
+            found.setdefault(cut, []).append(int(who))
+    return found
+
+
+def _queue_correction(session: Session, job: str, period: str, built: list[Built], sent_to: dict[str, list[int]],
+                      note: Callable[[str], str], run_id: int | None, now: dt.datetime) -> tuple[list[int], int]:  # fmt: skip
+    """One message per recipient of the original cut, keyed by the correction's own run; switched-off
+    recipients are left out (how many is returned too)."""
+    queued, skipped = [], 0
+    for item in built:
+        for recipient_id in sent_to.get(item.cut.key, []):
+            recipient = session.get(Recipient, recipient_id)
+            if recipient is None or not recipient.active:
+                skipped += 1
+                continue
+            email = recipient.channel is Channel.EMAIL
+            body = f"{note(item.cut.key)}\n\n{summary_text(item.data)}"
+            message = enqueue(session, key=f"{job}/{period}/{item.cut.key}/r{recipient.id}",
+                              channel=recipient.channel.value, recipient=recipient.address,
+                              subject=f"【更正】{item.data.title}", body=f"{body}\n\n{FOOTER}" if email else body,
+                              now=now, run_id=run_id, attachment_name=item.file_name if email else None,
+                              attachment=item.content if email else None)  # fmt: skip
+            if message is not None:
+                queued.append(message.id)
+    return queued, skipped

@@ -2,6 +2,10 @@
 of them. A web worker never runs a job: it records a request (audited), and the scheduler process
 takes it by a conditional update and runs it through the same claim as a scheduled run, so asking
 twice, or for a period already done, sends nothing twice.
+
+Two requests are the provincial administrator's alone, each confirmed after seeing what it would do:
+a bulletin before its period's updates are due (``force``: the page first shows the completeness it
+would carry), and a correction of an issued bulletin (with a reason; its own run, "2026-11#1").
 """
 
 from __future__ import annotations
@@ -13,14 +17,20 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from jobs.schedule import JOB_BY_ID, JOBS, JobSpec
+from jobs.bulletins import Readiness, correction_key, correction_label, readiness
+from jobs.schedule import BULLETIN_JOBS, JOB_BY_ID, JOBS, RUNNABLE, JobSpec
 from jobs.scheduler import run_now
 from tracker import audit
+from tracker.bulletin_archive import issued, issued_note, last_correction
 from tracker.config import Settings
 from tracker.errors import TrackerError
 from tracker.job_runs import DONE, RunReport, worker_name
+from tracker.labels import format_date_zh
 from tracker.models import JobRequest, JobRun, RunState, User
+from tracker.periods import Frequency, parse_period
 from tracker.permissions import require_run_jobs
+
+REASON_MAX = 500  # a correction's reason: a sentence or two, shown in the message and the archive
 
 log = logging.getLogger("tracker.scheduler")
 
@@ -43,29 +53,173 @@ def next_runs(settings: Settings, now: dt.datetime) -> list[Planned]:
     return planned
 
 
-def request_run(session: Session, user: User, job: str, period_text: str, *, now: dt.datetime) -> JobRequest:
-    """Ask the scheduler to run ``job`` for a period now (provincial administrator only)."""
+class NotDue(TrackerError):
+    """A bulletin asked for before its period's updates are due: ask again with ``force`` once the
+    administrator has seen (``readiness``) the completeness it would carry."""
+
+    def __init__(self, readiness: Readiness) -> None:
+        self.readiness = readiness
+        super().__init__(readiness.not_due_zh(),
+                         f"{readiness.period.label_en}: updates are due on {readiness.due.isoformat()}; a bulletin "
+                         f"now would carry {readiness.submitted}/{readiness.expected} updates. Force it to build "
+                         "it anyway")  # fmt: skip
+
+
+def request_run(session: Session, user: User, job: str, period_text: str, *, now: dt.datetime,
+                settings: Settings, force: bool = False) -> JobRequest:  # fmt: skip
+    """Ask the scheduler to run ``job`` for a period now (provincial administrator only). A bulletin
+    whose period's updates are not due yet is refused (``NotDue``) unless ``force``d; the forced
+    request is audited with the completeness it was forced at."""
     require_run_jobs(user)
-    spec = JOB_BY_ID.get(job)
+    spec = RUNNABLE.get(job)
     if spec is None:
         raise TrackerError(f"没有名为 {job} 的任务", f"No job named {job}")
     period = spec.normalize_period(period_text)
     run = session.scalars(select(JobRun).where(JobRun.job == spec.id, JobRun.period == period)).first()
     if run is not None and run.state in DONE:
-        raise TrackerError(f"“{spec.name_zh}” {period} 已{'完成' if run.state is RunState.SUCCEEDED else '跳过'}，"
-                           "不会重复运行（每期只运行一次）",
-                           f"{spec.id} {period} is {run.state.value} already; a period runs once")  # fmt: skip
+        _refuse_done(session, spec, period, run.state)
+    _refuse_waiting(session, spec, period)
+    after: dict[str, object] = {"job": spec.id, "period": period}
+    summary = f"手动运行 {spec.name_zh} {period}"
+    frequency = BULLETIN_JOBS.get(spec.id)
+    if frequency is not None:
+        ready = readiness(session, settings, parse_period(period, frequency), _local_day(now, settings))
+        if not ready.is_due and not force:
+            raise NotDue(ready)
+        if not ready.is_due:
+            after |= {"force": True, "due": ready.due.isoformat(), "submitted": ready.submitted,
+                      "expected": ready.expected}  # fmt: skip
+            summary = (f"强制运行 {spec.name_zh} {period}（更新截止{format_date_zh(ready.due)}，"
+                       f"完整率{ready.completeness_zh()}）")  # fmt: skip
+    request = JobRequest(job=spec.id, period=period, requested_by=user.username, requested_at=now,
+                         force=bool(after.get("force")))  # fmt: skip
+    session.add(request)
+    session.flush()
+    audit.record(session, "request_run", "job_requests", request.id, summary=summary, after=after)
+    return request
+
+
+def _local_day(now: dt.datetime, settings: Settings) -> dt.date:
+    return now.astimezone(settings.timezone).date()
+
+
+def _refuse_done(session: Session, spec: JobSpec, period: str, state: RunState) -> None:
+    frequency = BULLETIN_JOBS.get(spec.id)
+    note = None
+    if frequency is not None:
+        key = parse_period(period, frequency)
+        note = issued_note(session, frequency.value, key.key, key.label_zh, key.label_en)
+    if note is not None:
+        raise TrackerError(f"“{spec.name_zh}” {period} 已完成，不会重复运行：{note[0]}",
+                           f"{spec.id} {period} is done already: {note[1]}")  # fmt: skip
+    raise TrackerError(f"“{spec.name_zh}” {period} 已{'完成' if state is RunState.SUCCEEDED else '跳过'}，"
+                       "不会重复运行（每期只运行一次）",
+                       f"{spec.id} {period} is {state.value} already; a period runs once")  # fmt: skip
+
+
+def _refuse_waiting(session: Session, spec: JobSpec, period: str) -> None:
     waiting = session.scalars(select(JobRequest).where(JobRequest.job == spec.id, JobRequest.period == period,
                                                        JobRequest.taken_at.is_(None))).first()  # fmt: skip
     if waiting is not None:
         raise TrackerError(
             f"“{spec.name_zh}” {period} 已在等待运行", f"{spec.id} {period} is waiting to run already"
         )
-    request = JobRequest(job=spec.id, period=period, requested_by=user.username, requested_at=now)
+
+
+# --- corrections -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CorrectionPlan:
+    """What a correction would be: its number and run period, the original, the completeness now."""
+
+    spec: JobSpec
+    kind: str
+    period_key: str
+    label_zh: str
+    number: int
+    correction: int
+    run_period: str  # 2026-11#1
+    original_title: str
+    original_day: dt.date
+    readiness: Readiness
+
+    @property
+    def message_zh(self) -> str:
+        return self.confirm_zh()
+
+    @property
+    def message_en(self) -> str:
+        """For the dashboard in English (tracker.i18n.message_of)."""
+        label = "(correction)" if self.correction == 1 else f"(correction {self.correction})"
+        return (
+            f"This issues bulletin No. {self.number} {label} for {self.period_key}, replacing the one issued on "
+            f"{self.original_day.isoformat()} (kept, still downloadable); rebuilt from today's data, completeness "
+            f"{self.readiness.submitted}/{self.readiness.expected}, sent once to each recipient of the original."
+        )
+
+    def confirm_zh(self) -> str:
+        return (f"将印发{self.label_zh}调度通报第{self.number}期（{correction_label(self.correction)}），"
+                f"替代{format_date_zh(self.original_day)}印发的《{self.original_title}》（原件保留，仍可下载）；"
+                f"按今天的数据重新生成，完整率{self.readiness.completeness_zh()}，发送给原通报的发送对象各一次。")  # fmt: skip
+
+
+def plan_correction(session: Session, user: User, kind: str, period_text: str, *, now: dt.datetime,
+                    settings: Settings) -> CorrectionPlan:  # fmt: skip
+    """The correction ``user`` would issue for the period's bulletin, or a clear refusal: only the
+    provincial administrator; only an issued bulletin; one correction at a time. A second correction
+    is 更正2 (a third 更正3…): each is confirmed with its own reason, and the earlier ones stay."""
+    require_run_jobs(user)
+    frequency = {f.value: f for f in Frequency}.get(kind)
+    if frequency is None:
+        raise TrackerError(
+            f"通报类型应为 monthly 或 quarterly：{kind}", f"Kind must be monthly or quarterly: {kind}"
+        )
+    period = parse_period(period_text, frequency)
+    spec = JOB_BY_ID[f"{kind}_bulletin_correction"]
+    originals = issued(session, kind, period.key)
+    if not originals:
+        raise TrackerError(f"{period.label_zh}调度通报尚未印发，没有可更正的通报",
+                           f"No {kind} bulletin was issued for {period.label_en}: nothing to correct")  # fmt: skip
+    correction = last_correction(session, kind, period.key) + 1
+    prefix = f"{period.key}#"
+    for run in session.scalars(select(JobRun).where(JobRun.job == spec.id, JobRun.period.startswith(prefix))):
+        if run.state is RunState.RUNNING:
+            raise TrackerError(f"{period.label_zh}调度通报的更正正在运行，请稍候",
+                               f"A correction of {period.label_en} is running; wait for it")  # fmt: skip
+        if run.state not in DONE:  # a correction that failed (or waits) is retried under its number
+            correction = min(correction, int(run.period.removeprefix(prefix)))
+    waiting = session.scalars(select(JobRequest).where(JobRequest.job == spec.id, JobRequest.period.startswith(prefix),
+                                                       JobRequest.taken_at.is_(None))).first()  # fmt: skip
+    if waiting is not None:
+        raise TrackerError(f"{period.label_zh}调度通报的更正已在等待运行",
+                           f"A correction of {period.label_en} is waiting to run already")  # fmt: skip
+    first = originals[0]
+    ready = readiness(session, settings, period, _local_day(now, settings))
+    return CorrectionPlan(spec, kind, period.key, period.label_zh, first.number, correction,
+                          correction_key(period.key, correction), first.title, first.issued_on, ready)  # fmt: skip
+
+
+def request_correction(session: Session, user: User, kind: str, period_text: str, reason: str, *,
+                       now: dt.datetime, settings: Settings) -> JobRequest:  # fmt: skip
+    """Ask the scheduler to issue a correction (provincial administrator only; the reason is kept in
+    the request, the archive, the message and the audit trail)."""
+    plan = plan_correction(session, user, kind, period_text, now=now, settings=settings)
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise TrackerError("请填写更正原因", "Give the reason for the correction")
+    if len(reason) > REASON_MAX:
+        raise TrackerError(
+            f"更正原因请控制在{REASON_MAX}字以内", f"Keep the reason under {REASON_MAX} characters"
+        )
+    request = JobRequest(job=plan.spec.id, period=plan.run_period, requested_by=user.username, requested_at=now,
+                         reason=reason)  # fmt: skip
     session.add(request)
     session.flush()
-    audit.record(session, "request_run", "job_requests", request.id, summary=f"手动运行 {spec.name_zh} {period}",
-                 after={"job": spec.id, "period": period})  # fmt: skip
+    audit.record(session, "request_correction", "job_requests", request.id,
+                 summary=f"更正{plan.label_zh}调度通报第{plan.number}期（{correction_label(plan.correction)}）：{reason}",
+                 after={"job": plan.spec.id, "period": plan.run_period, "reason": reason,
+                        "submitted": plan.readiness.submitted, "expected": plan.readiness.expected})  # fmt: skip
     return request
 
 
@@ -77,24 +231,34 @@ def pending_requests(session: Session) -> list[JobRequest]:
 
 def take_requests(factory: sessionmaker[Session], settings: Settings, *, now: dt.datetime) -> list[RunReport]:
     """The scheduler's side: take each waiting request (one taker wins) and run it here."""
+
+    with factory() as session:
+        waiting = [r.id for r in pending_requests(session)]
+    reports = [take_request(factory, settings, request_id, now=now) for request_id in waiting]
+    return [report for report in reports if report is not None]
+
+
+def take_request(factory: sessionmaker[Session], settings: Settings, request_id: int, *,
+                 now: dt.datetime) -> RunReport | None:  # fmt: skip
+    """Take one request (None when another taker had it) and run it here, as it asked (forced or not)."""
     from tracker.db import transaction
 
-    reports = []
+    with transaction(factory, actor="scheduler") as session:
+        taken = session.execute(
+            update(JobRequest).where(JobRequest.id == request_id, JobRequest.taken_at.is_(None))
+            .values(taken_at=now, taken_by=worker_name())
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+    if int(getattr(taken, "rowcount", 0)) != 1:
+        return None
     with factory() as session:
-        waiting = [(r.id, r.job, r.period, r.requested_by) for r in pending_requests(session)]
-    for request_id, job, period, who in waiting:
-        with transaction(factory, actor="scheduler") as session:
-            taken = session.execute(
-                update(JobRequest).where(JobRequest.id == request_id, JobRequest.taken_at.is_(None))
-                .values(taken_at=now, taken_by=worker_name())
-                .execution_options(synchronize_session=False)
-            )  # fmt: skip
-        if int(getattr(taken, "rowcount", 0)) != 1:
-            continue
-        report = run_now(JOB_BY_ID[job], factory, settings, period, trigger=f"manual:{who}")
-        with transaction(factory, actor="scheduler") as session:
-            row = session.get(JobRequest, request_id)
-            if row is not None:
-                row.outcome = report.message_zh[:2000]
-        reports.append(report)
-    return reports
+        request = session.get(JobRequest, request_id)
+        assert request is not None
+        job, period, who, force = request.job, request.period, request.requested_by, request.force
+    trigger = f"{'forced' if force else 'manual'}:{who}"
+    report = run_now(JOB_BY_ID[job], factory, settings, period, trigger=trigger, force=force)
+    with transaction(factory, actor="scheduler") as session:
+        row = session.get(JobRequest, request_id)
+        if row is not None:
+            row.outcome = report.message_zh[:2000]
+    return report

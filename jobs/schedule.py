@@ -34,6 +34,7 @@ class JobContext:
     dry_run: bool = False
     claim: Claim | None = None  # None for a dry run
     now: dt.datetime | None = None  # when the run started (UTC); None: the clock's now
+    force: bool = False  # a bulletin built before its period's updates are due (the administrator confirmed)
 
     def started(self) -> dt.datetime:
         return self.now or now_utc()
@@ -70,7 +71,7 @@ class JobSpec:
             ) from None
 
 
-PeriodKind = Literal["day", "month", "quarter"]
+PeriodKind = Literal["day", "month", "quarter", "correction"]
 
 
 def day_period(local: dt.datetime) -> str:
@@ -88,6 +89,11 @@ def previous_quarter(local: dt.datetime) -> str:
 
 
 def normalize_period(kind: PeriodKind, text: str) -> str:
+    if kind == "correction":  # 2026-11#1: the first correction of 2026-11 (asked for through jobs.control)
+        period, _sep, number = text.partition("#")
+        if not number.isdigit() or int(number) < 1:
+            raise TrackerError(f"更正期别格式不正确：{text}", f"Not a correction: {text} (use 2026-11#1)")
+        return f"{period}#{int(number)}"
     if kind == "month":
         return parse_period(text, Frequency.MONTHLY).key
     if kind == "quarter":
@@ -134,11 +140,38 @@ def _reminders(context: JobContext) -> Outcome:
     return reminders(context)
 
 
+def _monthly_correction(context: JobContext) -> Outcome:
+    from jobs.bulletins import bulletin_correction
+
+    return bulletin_correction(context, Frequency.MONTHLY)
+
+
+def _quarterly_correction(context: JobContext) -> Outcome:
+    from jobs.bulletins import bulletin_correction
+
+    return bulletin_correction(context, Frequency.QUARTERLY)
+
+
+def _never(_local: dt.datetime) -> str:
+    raise AssertionError("a correction is never scheduled")
+
+
 JOBS = (
     JobSpec("flag_scan", N_("夜间风险核查"), "30 1 * * *", day_period, flag_scan),
     JobSpec("reminders", N_("工作日提醒"), "30 8 * * *", day_period, _reminders),
-    # Updates are due on the 5th (tracker.periods.Reporting): the bulletin follows on the 8th.
+    # Updates are due on the 5th (tracker.periods.Reporting): the bulletin follows on the 8th. An
+    # earlier run (by hand, or another schedule) waits for the due day unless forced (jobs.bulletins).
     JobSpec("monthly_bulletin", N_("月度调度通报"), "0 9 8 * *", previous_month, _monthly, kind="month"),
     JobSpec("quarterly_bulletin", N_("季度调度通报"), "0 10 8 1,4,7,10 *", previous_quarter, _quarterly, kind="quarter"),
 )  # fmt: skip
-JOB_BY_ID = {job.id: job for job in JOBS}
+# Corrections of an issued bulletin: never scheduled and not in the run-now list; asked for by the
+# provincial administrator with a reason (jobs.control.request_correction), one period "2026-11#1"
+# per correction, and run through the same claim, so each is built and sent once.
+CORRECTIONS = (
+    JobSpec("monthly_bulletin_correction", N_("月度调度通报更正"), "", _never, _monthly_correction, kind="correction"),
+    JobSpec("quarterly_bulletin_correction", N_("季度调度通报更正"), "", _never, _quarterly_correction,
+            kind="correction"),
+)  # fmt: skip
+JOB_BY_ID = {job.id: job for job in (*JOBS, *CORRECTIONS)}
+RUNNABLE = {job.id: job for job in JOBS}  # what "run now" (page, CLI) may ask for
+BULLETIN_JOBS = {"monthly_bulletin": Frequency.MONTHLY, "quarterly_bulletin": Frequency.QUARTERLY}

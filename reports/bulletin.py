@@ -53,9 +53,11 @@ def bulletin_xlsx(data: BulletinData) -> bytes:
 
 
 def file_name(data: BulletinData) -> str:
-    """调度通报_2025年11月_第3期_全省.xlsx (the cut's scope last, so a city's files sort together)."""
+    """调度通报_2025年11月_第3期_全省.xlsx (the cut's scope last, so a city's files sort together); a
+    correction 调度通报_2025年11月_第3期更正_全省.xlsx (更正2 for the second), beside its original."""
     scope = "领导摘要" if data.cut.kind is CutKind.LEADERSHIP else data.scope
-    return f"调度通报_{data.period.label_zh}_第{data.number}期_{scope}.xlsx"
+    corrected = "" if not data.correction else "更正" if data.correction == 1 else f"更正{data.correction}"
+    return f"调度通报_{data.period.label_zh}_第{data.number}期{corrected}_{scope}.xlsx"
 
 
 # --- shared pieces ---------------------------------------------------------------------------------

@@ -18,14 +18,14 @@ NOW = dt.datetime(2026, 11, 24, 3, 0, tzinfo=dt.UTC)
 
 def test_the_admin_asks_and_the_scheduler_runs_it_once(db, session_factory, settings, factory) -> None:  # type: ignore[no-untyped-def]
     admin = factory.user(Role.PROVINCE_ADMIN, username="admin1")
-    request = request_run(db, admin, "flag_scan", "2026年11月24日", now=NOW)
+    request = request_run(db, admin, "flag_scan", "2026年11月24日", now=NOW, settings=settings)
     db.commit()
     assert request.period == "2026-11-24"
     assert db.scalars(select(AuditEvent).where(AuditEvent.action == "request_run")).one().entity_id == str(
         request.id
     )
     with pytest.raises(TrackerError, match="已在等待运行"):
-        request_run(db, admin, "flag_scan", "2026-11-24", now=NOW)
+        request_run(db, admin, "flag_scan", "2026-11-24", now=NOW, settings=settings)
     reports = take_requests(session_factory, settings, now=NOW)
     assert [r.state for r in reports] == [RunState.SUCCEEDED]
     assert take_requests(session_factory, settings, now=NOW) == []  # taken once
@@ -34,22 +34,22 @@ def test_the_admin_asks_and_the_scheduler_runs_it_once(db, session_factory, sett
     assert run.trigger == "manual:admin1" and pending_requests(db) == []
     assert "完成" in (db.get(JobRequest, request.id).outcome or "")
     with pytest.raises(TrackerError, match="不会重复运行"):
-        request_run(db, admin, "flag_scan", "2026-11-24", now=NOW)
+        request_run(db, admin, "flag_scan", "2026-11-24", now=NOW, settings=settings)
 
 
 @pytest.mark.parametrize("role", [Role.PROVINCE_STAFF, Role.CITY_STAFF, Role.LEADER])
-def test_only_the_provincial_admin_may_ask(db, factory, role) -> None:  # type: ignore[no-untyped-def]
+def test_only_the_provincial_admin_may_ask(db, factory, settings, role) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(PermissionDenied):
-        request_run(db, factory.user(role), "flag_scan", "2026-11-24", now=NOW)
+        request_run(db, factory.user(role), "flag_scan", "2026-11-24", now=NOW, settings=settings)
     assert db.scalars(select(JobRequest)).all() == []
 
 
-def test_an_unknown_job_or_a_bad_period_is_refused(db, factory) -> None:  # type: ignore[no-untyped-def]
+def test_an_unknown_job_or_a_bad_period_is_refused(db, factory, settings) -> None:  # type: ignore[no-untyped-def]
     admin = factory.user(Role.PROVINCE_ADMIN)
     with pytest.raises(TrackerError, match="没有名为"):
-        request_run(db, admin, "rm -rf", "2026-11", now=NOW)
+        request_run(db, admin, "rm -rf", "2026-11", now=NOW, settings=settings)
     with pytest.raises(TrackerError, match="无法识别的报告期"):
-        request_run(db, admin, "monthly_bulletin", "2026-11-24", now=NOW)
+        request_run(db, admin, "monthly_bulletin", "2026-11-24", now=NOW, settings=settings)
     assert db.scalars(select(JobRequest)).all() == []
 
 

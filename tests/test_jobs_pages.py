@@ -458,3 +458,104 @@ def test_anonymous_posts_to_every_new_callback_get_401(client, app, world) -> No
                               ("jobs-message", {"jobs-delivered": 1}), ("rcp-grid", {"rcp-refresh": 1}),
                               ("rcp-address", {"rcp-grid": [{"id": 1}]}), ("rcp-message", {"rcp-add": 1})):  # fmt: skip
         assert call_callback(client, app, output_id, values).status_code == 401, output_id
+
+
+# --- 强制运行与更正通报 -------------------------------------------------------------------------
+
+EARLY = dt.datetime(2026, 12, 2, 1, 0, tzinfo=dt.UTC)  # November's updates are due on 5 December
+
+
+def test_an_early_bulletin_shows_its_completeness_and_waits_for_confirmation(client, app, db, world) -> None:  # type: ignore[no-untyped-def]
+    login(client, "guanli")
+    with clock.pinned(EARLY):
+        asked = body(call_callback(client, app, "jobs-message", {"jobs-run": 1, "jobs-job": "monthly_bulletin",
+                                                                 "jobs-period": "2026-11"}))  # fmt: skip
+        assert asked["jobs-confirm"]["hidden"] is False
+        shown = json.dumps(asked["jobs-confirm-text"]["children"], ensure_ascii=False)
+        assert "更新截止2026年12月5日，尚未到期" in shown and "完整率0/0" in shown and "强制" in shown
+        assert db.scalars(select(JobRequest)).all() == []  # nothing asked for yet
+        data = asked["jobs-confirm-data"]["data"]
+        cancelled = as_text(call_callback(client, app, "jobs-message", {"jobs-confirm-no": 1,
+                                                                        "jobs-confirm-data": data}))  # fmt: skip
+        assert "已取消" in cancelled and db.scalars(select(JobRequest)).all() == []
+        done = as_text(
+            call_callback(client, app, "jobs-message", {"jobs-confirm-yes": 1, "jobs-confirm-data": data})
+        )
+    assert "已提交运行请求" in done
+    (request,) = db.scalars(select(JobRequest)).all()
+    assert (request.job, request.period, request.force, request.requested_by) == (
+        "monthly_bulletin", "2026-11", True, "guanli")  # fmt: skip
+    event = db.scalars(select(AuditEvent).where(AuditEvent.action == "request_run")).one()
+    assert event.actor_name == "guanli" and "强制运行" in (event.summary or "")
+
+
+def test_the_admin_corrects_an_issued_bulletin_after_seeing_what_it_will_be(client, app, db, world) -> None:  # type: ignore[no-untyped-def]
+    login(client, "guanli")
+    text = page(client, app, "/jobs")
+    assert "更正通报" in text and "jobs-fix" in text
+    values = {"jobs-fix": 1, "jobs-fix-kind": "monthly", "jobs-fix-period": "2026年10月",
+              "jobs-fix-reason": "长治市数据更正"}  # fmt: skip
+    with clock.pinned(EARLY):
+        asked = body(call_callback(client, app, "jobs-message", values))
+        shown = json.dumps(asked["jobs-confirm-text"]["children"], ensure_ascii=False)
+        assert "第10期（更正）" in shown and "2026年11月8日印发" in shown and "长治市数据更正" in shown
+        assert db.scalars(select(JobRequest)).all() == []
+        done = as_text(call_callback(client, app, "jobs-message", {
+            "jobs-confirm-yes": 1, "jobs-confirm-data": asked["jobs-confirm-data"]["data"]}))  # fmt: skip
+    assert "已提交运行请求" in done and "2026-10#1" in done
+    (request,) = db.scalars(select(JobRequest)).all()
+    assert (request.job, request.reason) == ("monthly_bulletin_correction", "长治市数据更正")
+    assert (
+        db.scalars(select(AuditEvent).where(AuditEvent.action == "request_correction")).one().actor_name
+        == "guanli"
+    )
+    refused = as_text(call_callback(client, app, "jobs-message", {**values, "jobs-fix-period": "2026-09"}))
+    assert "尚未印发" in refused
+
+
+@pytest.mark.parametrize("username", ["sheng", "lingdao", "czu", None])
+def test_no_one_but_the_admin_forces_or_corrects(client, app, db, world, username) -> None:  # type: ignore[no-untyped-def]
+    """Posted straight to the callbacks, as a hand-made request would be."""
+    if username:
+        login(client, username)
+    forced = {"action": "force", "job": "monthly_bulletin", "period": "2026-11"}
+    corrected = {"action": "correct", "kind": "monthly", "period": "2026-10", "reason": "x"}
+    with clock.pinned(EARLY):
+        responses = [call_callback(client, app, "jobs-message", {"jobs-confirm-yes": 1, "jobs-confirm-data": data})
+                     for data in (forced, corrected)]  # fmt: skip
+        responses.append(call_callback(client, app, "jobs-message", {
+            "jobs-fix": 1, "jobs-fix-kind": "monthly", "jobs-fix-period": "2026-10", "jobs-fix-reason": "x"}))  # fmt: skip
+    for response in responses:
+        if username is None:
+            assert response.status_code == 401
+        elif username == "sheng":  # may see the page: told why, nothing done
+            assert "仅省级管理员" in as_text(response)
+        else:
+            assert response.status_code == 204
+    assert db.scalars(select(JobRequest)).all() == []
+    assert (
+        db.scalars(
+            select(AuditEvent).where(AuditEvent.action.in_(["request_run", "request_correction"]))
+        ).all()
+        == []
+    )
+
+
+def test_a_correction_is_listed_right_after_its_original_and_both_download(client, app, db, world) -> None:  # type: ignore[no-untyped-def]
+    original = world["bulletins"]["province"]
+    corrected = archive_bulletin(
+        db, province_id=original.province_id, kind="monthly", period="2026-10", cut="province", city_id=None,
+        number=10, issued_on=dt.date(2026, 11, 20), title="调度通报 第10期（更正） province", summary="更正摘要",
+        file_name="bulletin-province-fix.xlsx", content_type="application/octet-stream", content=b"file fixed",
+        run_id=None, now=NOW, correction=1, reason="长治数据有误",
+    )  # fmt: skip
+    db.commit()
+    login(client, "lingdao")
+    shown = page(client, app, "/bulletins")
+    assert "第10期（更正）" in shown and "长治数据有误" in shown
+    order = ["摘要 city-140100", "摘要 city-140400", "摘要 leadership", "摘要 province", "更正摘要"]
+    positions = [shown.index(text) for text in order]
+    assert positions == sorted(positions)  # each cut in turn, the correction right after its original
+    for bulletin, content in ((original, b"file province"), (corrected, b"file fixed")):
+        response = client.get(f"/bulletins/{bulletin.id}/download")
+        assert response.status_code == 200 and response.data == content

@@ -192,6 +192,7 @@ class BulletinData:
     flags: list[FlagLine] = field(default_factory=list)
     submissions: list[SubmissionLine] = field(default_factory=list)
     attention: list[PilotLine] = field(default_factory=list)  # behind, largest gap first
+    correction: int = 0  # 1, 2…: a correction of the issued bulletin (第N期（更正）, （更正2）)
 
     @property
     def title(self) -> str:
@@ -199,7 +200,8 @@ class BulletinData:
         if self.number == 0:  # not a numbered bulletin: the dashboard's summary of the day
             return f"{self.province}{city}产品碳足迹管理试点进展摘要"
         summary = "（领导摘要）" if self.cut.kind is CutKind.LEADERSHIP else ""
-        return f"{self.province}{city}产品碳足迹管理试点调度通报{summary}（第{self.number}期）"
+        corrected = f"（更正{self.correction if self.correction > 1 else ''}）" if self.correction else ""
+        return f"{self.province}{city}产品碳足迹管理试点调度通报{summary}（第{self.number}期）{corrected}"
 
     @property
     def subtitle(self) -> str:

@@ -158,7 +158,18 @@ def run_job(factory: sessionmaker[Session], job: str, period: str, work: Callabl
 
 
 _STATE_ZH = {RunState.RUNNING: "在运行", RunState.SUCCEEDED: "完成", RunState.FAILED: "失败",
-             RunState.SKIPPED: "跳过"}  # fmt: skip
+             RunState.SKIPPED: "跳过", RunState.DEFERRED: "未到期，暂不运行"}  # fmt: skip
+
+
+def add_note(factory: sessionmaker[Session], job: str, period: str, note: str) -> None:
+    """Add a line to a finished run's record (what a later run found), once: a scheduled run that
+    finds the period done says so where people look, instead of skipping silently."""
+    with factory() as session:
+        run = session.scalars(select(JobRun).where(JobRun.job == job, JobRun.period == period)).first()
+        if run is None or run.state not in DONE or note in (run.reason or ""):
+            return
+        run.reason = f"{run.reason}\n{note}" if run.reason else note
+        session.commit()
 
 
 def stale_runs(

@@ -43,17 +43,21 @@ def jobs_list() -> None:
 @click.argument("name")
 @click.option("--period", required=True, help="期次，如 2025-10 或 2026-11-24 / the period, e.g. 2025-10")
 @click.option("--dry-run", is_flag=True, help="只演算，不记录、不发送 / work it out, record and send nothing")
-def jobs_run(name: str, period: str, dry_run: bool) -> None:
-    """手动运行一个任务的某一期；已完成的期次不会重复运行。 / Run one job for a period by hand; a finished period is not run again."""
-    from jobs.schedule import JOB_BY_ID, JobContext
+@click.option("--force", is_flag=True, help="更新未到期也生成通报（先显示完整率并确认，记入审计）"
+              " / build a bulletin before its updates are due (shows the completeness, asks, audited)")  # fmt: skip
+@click.option("--yes", is_flag=True, help="不再询问 / do not ask")
+def jobs_run(name: str, period: str, dry_run: bool, force: bool, yes: bool) -> None:
+    """手动运行一个任务的某一期；已完成的期次不会重复运行；调度通报在更新截止日之后才生成（--force 提前）。
+    / Run one job for a period by hand; a finished period is not run again; a bulletin waits for its due day."""
+    from jobs.schedule import RUNNABLE, JobContext
     from jobs.scheduler import run_now
     from tracker_cli.main import fail
 
-    spec = JOB_BY_ID.get(name)
+    spec = RUNNABLE.get(name)
     if spec is None:
         fail(
-            f"没有名为 {name} 的任务（可用：{'、'.join(JOB_BY_ID)}）",
-            f"no job named {name} (have: {', '.join(JOB_BY_ID)})",
+            f"没有名为 {name} 的任务（可用：{'、'.join(RUNNABLE)}）",
+            f"no job named {name} (have: {', '.join(RUNNABLE)})",
         )
         return
     from tracker.errors import TrackerError
@@ -71,8 +75,81 @@ def jobs_run(name: str, period: str, dry_run: bool) -> None:
     from tracker.job_runs import KeepAlive
 
     factory = _factory()
+    forced = force and _confirm_early(factory, settings, spec.id, period, yes)
     with KeepAlive(factory):  # the run's heartbeat, so a scheduler does not take it over while it runs
-        report = run_now(spec, factory, settings, period, trigger="manual")
+        report = run_now(
+            spec, factory, settings, period, trigger="forced:cli" if forced else "manual", force=forced
+        )
+    click.echo(f"{report.message_zh} / {report.message_en}")
+    if report.state is not None and report.state.value == "failed":
+        raise SystemExit(1)
+
+
+def _confirm_early(factory, settings, job: str, period: str, yes: bool) -> bool:  # type: ignore[no-untyped-def]
+    """For --force: whether the bulletin is early at all; if so show its completeness, ask, and audit."""
+    from jobs.bulletins import readiness
+    from jobs.schedule import BULLETIN_JOBS
+    from tracker import audit
+    from tracker.clock import local_today
+    from tracker.db import transaction
+    from tracker.periods import parse_period
+
+    frequency = BULLETIN_JOBS.get(job)
+    if frequency is None:
+        return False
+    with factory() as session:
+        ready = readiness(session, settings, parse_period(period, frequency), local_today(settings.timezone))
+    if ready.is_due:
+        return False
+    click.echo(ready.not_due_zh())
+    if not yes:
+        click.confirm("确认强制提前生成吗？ / Build it now anyway?", abort=True)
+    with transaction(factory, actor="tracker jobs run --force") as session:
+        audit.record(session, "force_run", "job_runs", summary=f"强制运行 {job} {period}（完整率{ready.completeness_zh()}）",
+                     after={"job": job, "period": period, "submitted": ready.submitted, "expected": ready.expected})  # fmt: skip
+    return True
+
+
+@jobs.command("correct-bulletin")
+@click.argument("kind", type=click.Choice(["monthly", "quarterly"]))
+@click.argument("period")
+@click.option(
+    "--reason",
+    required=True,
+    help="更正原因（写入通报、邮件和审计）/ why (in the bulletin, the message, the audit)",
+)
+@click.option(
+    "--as", "username", required=True, help="以哪个账户的身份操作（须为省级管理员）/ act as this account"
+)
+@click.option("--yes", is_flag=True, help="不再询问 / do not ask")
+def jobs_correct_bulletin(kind: str, period: str, reason: str, username: str, yes: bool) -> None:
+    """更正已印发的调度通报：按今天的数据重新生成第N期（更正），与原件一并存档，发送给原通报的发送对象各一次；
+    再次更正为（更正2）。 / Correct an issued bulletin: rebuilt from today's data as 第N期（更正）, archived beside the
+    original, sent once to the original's recipients; a second correction is （更正2）."""
+    from jobs.control import plan_correction, request_correction, take_request
+    from tracker.clock import now_utc
+    from tracker.job_runs import KeepAlive
+    from tracker_cli.lifecycle import _acting
+
+    settings = get_settings()
+    with _acting(username, "tracker jobs correct-bulletin") as (session, user):
+        assert user is not None
+        plan = plan_correction(session, user, kind, period, now=now_utc(), settings=settings)
+        click.echo(plan.confirm_zh())
+        click.echo(f"更正原因 / reason: {reason}")
+        if not yes:
+            click.confirm("确认发布更正吗？ / Issue the correction?", abort=True)
+        request_id = request_correction(
+            session, user, kind, period, reason, now=now_utc(), settings=settings
+        ).id
+    factory = _factory()
+    with KeepAlive(factory):
+        report = take_request(factory, settings, request_id, now=now_utc())
+    if report is None:  # a scheduler took it first: it runs there
+        click.echo(
+            "调度进程已接手此更正，结果见 tracker jobs history / the scheduler took it; see jobs history"
+        )
+        return
     click.echo(f"{report.message_zh} / {report.message_en}")
     if report.state is not None and report.state.value == "failed":
         raise SystemExit(1)

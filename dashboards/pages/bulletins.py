@@ -2,7 +2,8 @@
 
 Each role sees the cuts it may read (tracker.permissions.visible_bulletins): the province and its
 leaders every cut, a city bureau its own city's. A file is downloaded through
-/bulletins/<id>/download, which asks the same function and audits the download."""
+/bulletins/<id>/download, which asks the same function and audits the download. A correction
+(第N期（更正）) is listed right after the bulletin it corrects, with its reason; both stay downloadable."""
 
 from __future__ import annotations
 
@@ -53,11 +54,24 @@ def _size(size: int) -> str:
     return f"{size / 1024:.0f} KB" if size >= 1024 else f"{size} B"
 
 
+def number_label(bulletin: Bulletin) -> str:
+    """第10期, 第10期（更正）, 第10期（更正2）."""
+    text = _("第{n}期").format(n=bulletin.number)
+    if bulletin.correction == 1:
+        return text + _("（更正）")
+    return text + _("（更正{n}）").format(n=bulletin.correction) if bulletin.correction else text
+
+
 def bulletin_rows(session: Any, user: User) -> list[dict[str, Any]]:
+    """Latest period first; within it each cut, its corrections right after the original."""
     stmt = visible_bulletins(user).options(joinedload(Bulletin.city))
-    bulletins = session.scalars(stmt.order_by(Bulletin.issued_on.desc(), Bulletin.id)).all()
+    originals = {
+        (b.kind, b.period): b.issued_on for b in session.scalars(stmt.where(Bulletin.correction == 0))
+    }
+    bulletins = sorted(session.scalars(stmt).all(), key=lambda b: (
+        -originals.get((b.kind, b.period), b.issued_on).toordinal(), b.kind, b.period, b.cut, b.correction))  # fmt: skip
     return [{
-        "id": b.id, "number": _("第{n}期").format(n=b.number), "kind": translated(KIND_ZH, b.kind),
+        "id": b.id, "number": number_label(b), "kind": translated(KIND_ZH, b.kind), "reason": b.reason or "",
         "period": period_label(b.kind, b.period), "cut": cut_label(b), "issued_on": format_date(b.issued_on),
         "title": b.title, "summary": b.summary, "file": b.file_name, "size": _size(b.size),
     } for b in bulletins]  # fmt: skip
@@ -67,7 +81,7 @@ def bulletin_rows(session: Any, user: User) -> list[dict[str, Any]]:
 def layout(user: User, **_query: Any) -> Any:
     with db_session(read_only=True) as session:
         rows = bulletin_rows(session, user)
-    columns = [{"field": "number", "headerName": _("期号"), "width": 90},
+    columns = [{"field": "number", "headerName": _("期号"), "width": 130},
                {"field": "kind", "headerName": _("类型"), "width": 90},
                {"field": "period", "headerName": _("期别"), "width": 140},
                {"field": "cut", "headerName": _("版本"), "width": 110},
@@ -75,11 +89,14 @@ def layout(user: User, **_query: Any) -> Any:
                {"field": "title", "headerName": _("标题"), "flex": 1, "minWidth": 260},
                {"field": "summary", "headerName": _("摘要"), "flex": 2, "minWidth": 300, "tooltipField": "summary"},
                {"field": "file", "headerName": _("文件（点击下载）"), "width": 280, "cellRenderer": "BulletinLink"},
-               {"field": "size", "headerName": _("大小"), "width": 90}]  # fmt: skip
+               {"field": "size", "headerName": _("大小"), "width": 90},
+               {"field": "reason", "headerName": _("更正原因"), "width": 200, "tooltipField": "reason"}]  # fmt: skip
     return html.Div([
         html.H2(_("调度通报"), className="h4"),
         html.P(_("每期调度通报由定时任务生成并发送，此处保存发送时的原件（共 {n} 份）。市级用户只能看到本市版本；"
                  "每次下载都记入审计日志。").format(n=len(rows)), className="text-muted small"),
+        html.P(_("更正的通报（第N期（更正））列在原件之后，原件仍可下载；更正由省级管理员在“定时任务”页发布。"),
+               className="text-muted small"),
         data_grid(GRID, columns, rows, height="70vh"),
     ])  # fmt: skip
 

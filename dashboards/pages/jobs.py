@@ -7,7 +7,12 @@ whether the scheduler process is alive (its last heartbeat, host and process). P
 read; only the provincial administrator asks for a run, sends failed messages again, and resends
 or marks delivered an interrupted one. A web worker never runs a job: "run now" writes a request
 that the scheduler process takes (jobs.control), through the same claim as a scheduled run, so a
-period already done is refused and nothing is sent twice."""
+period already done is refused (saying what was issued) and nothing is sent twice.
+
+Two of the administrator's requests are confirmed first, after the page shows what they would do: a
+bulletin before its period's updates are due (强制运行: the completeness it would carry), and a
+correction of an issued bulletin (更正通报: its number, the original, the completeness now, with a
+reason). The server checks the role again on confirmation."""
 
 from __future__ import annotations
 
@@ -22,8 +27,8 @@ from flask import current_app
 from dashboards.access import db_session, guarded_layout, request_user
 from dashboards.grid import data_grid
 from dashboards.widgets import ROW_ID, alert
-from jobs.control import next_runs, pending_requests, request_run
-from jobs.schedule import JOB_BY_ID, JOBS
+from jobs.control import NotDue, next_runs, pending_requests, plan_correction, request_correction, request_run
+from jobs.schedule import JOB_BY_ID, JOBS, RUNNABLE
 from tracker.clock import now_utc
 from tracker.errors import TrackerError
 from tracker.i18n import N_, _, format_datetime, message_of, translated
@@ -36,7 +41,7 @@ from tracker.outbox import (
     resend_uncertain,
     uncertain_messages,
 )
-from tracker.permissions import Action, PermissionDenied, may_run_jobs
+from tracker.permissions import Action, PermissionDenied, may_run_jobs, require_run_jobs
 
 PATH = "/jobs"
 NAME = N_("定时任务")
@@ -48,9 +53,12 @@ SCHEDULE, HISTORY, PENDING, FAILED = "jobs-schedule", "jobs-history", "jobs-pend
 JOB, PERIOD, RUN, REQUEUE, MESSAGE = "jobs-job", "jobs-period", "jobs-run", "jobs-requeue", "jobs-message"
 REFRESH, TICK, RELOAD = "jobs-refresh", "jobs-tick", "jobs-reload"
 UNCERTAIN, RESEND, DELIVERED, STATUS = "jobs-uncertain", "jobs-resend", "jobs-delivered", "jobs-scheduler"
+CONFIRM, CONFIRM_TEXT, CONFIRM_DATA = "jobs-confirm", "jobs-confirm-text", "jobs-confirm-data"
+CONFIRM_YES, CONFIRM_NO = "jobs-confirm-yes", "jobs-confirm-no"
+FIX_KIND, FIX_PERIOD, FIX_REASON, FIX = "jobs-fix-kind", "jobs-fix-period", "jobs-fix-reason", "jobs-fix"
 REQUEST_LATE = dt.timedelta(minutes=1)  # a "run now" request waiting longer: is the scheduler running?
 STATE_ZH = {RunState.RUNNING: N_("运行中"), RunState.SUCCEEDED: N_("完成"), RunState.FAILED: N_("失败（将重试）"),
-            RunState.SKIPPED: N_("跳过")}  # fmt: skip
+            RunState.SKIPPED: N_("跳过"), RunState.DEFERRED: N_("未到期（待运行）")}  # fmt: skip
 CHANNEL_ZH = {"email": N_("电子邮件"), "webhook": N_("群机器人")}
 PERIOD_HINT = {
     "day": N_("日期，如 2026-11-24"),
@@ -67,7 +75,7 @@ def _trigger_zh(trigger: str) -> str:
     """scheduled → 定时; manual:admin → 手动（admin）; cli → 命令行."""
     kind, _sep, who = trigger.partition(":")
     word = {"scheduled": _("定时"), "manual": _("手动"), "cli": _("命令行"), "caught_up": _("补跑"),
-            "takeover": _("接管")}.get(kind, kind)  # fmt: skip
+            "takeover": _("接管"), "forced": _("强制")}.get(kind, kind)  # fmt: skip
     return f"{word}（{who}）" if who else word
 
 
@@ -188,9 +196,39 @@ def _run_box(admin: bool) -> Any:
                  dbc.Input(id=PERIOD, type="text", placeholder=_("如 2026-10、2026Q3 或 2026-11-24"), maxLength=20)],
                 md=3),
         dbc.Col(dbc.Button(_("立即运行"), id=RUN, color="primary", className="mt-4"), md=2),
-        dbc.Col(html.P(_("请求由调度进程在约20秒内执行；每个任务每期只运行一次，已完成的期别不会重复发送。"),
+        dbc.Col(html.P(_("请求由调度进程在约20秒内执行；每个任务每期只运行一次，已完成的期别不会重复发送。"
+                         "调度通报在本期更新截止日之后才生成，提前生成需确认。"),
                        className="text-muted small mt-4"), md=3),
     ], className="g-2 mb-2")  # fmt: skip
+
+
+def _fix_box() -> Any:
+    """The administrator's "correct a bulletin" form: which one, and why."""
+    kinds = [
+        {"label": _("月度调度通报"), "value": "monthly"},
+        {"label": _("季度调度通报"), "value": "quarterly"},
+    ]
+    return dbc.Row([
+        dbc.Col([dbc.Label(_("通报"), html_for=FIX_KIND, className="small mb-0"),
+                 dcc.Dropdown(id=FIX_KIND, options=kinds, value="monthly", clearable=False)], md=2),
+        dbc.Col([dbc.Label(_("期别"), html_for=FIX_PERIOD, className="small mb-0"),
+                 dbc.Input(id=FIX_PERIOD, type="text", placeholder=_("如 2026-10 或 2026Q3"), maxLength=20)], md=2),
+        dbc.Col([dbc.Label(_("更正原因"), html_for=FIX_REASON, className="small mb-0"),
+                 dbc.Textarea(id=FIX_REASON, maxLength=500, rows=1)], md=4),
+        dbc.Col(dbc.Button(_("更正通报…"), id=FIX, color="warning", className="mt-4"), md=2),
+        dbc.Col(html.P(_("按今天的数据重新生成，期号不变，标题为“第N期（更正）”，与原件一并存档；"
+                         "发送给原通报的发送对象各一次。"), className="text-muted small mt-3"), md=2),
+    ], className="g-2 mb-2")  # fmt: skip
+
+
+def _confirm_box() -> Any:
+    """Where a forced run or a correction is shown before it is asked for."""
+    return html.Div([
+        dcc.Store(id=CONFIRM_DATA, data=None),
+        dbc.Alert([html.Div(id=CONFIRM_TEXT, className="mb-2"),
+                   dbc.Button(_("确认"), id=CONFIRM_YES, color="danger", size="sm", className="me-2"),
+                   dbc.Button(_("取消"), id=CONFIRM_NO, color="secondary", size="sm")], color="warning"),
+    ], id=CONFIRM, hidden=True)  # fmt: skip
 
 
 @guarded_layout(REQUIRED_ACTION)
@@ -234,6 +272,7 @@ def layout(user: User, **_query: Any) -> Any:
         data_grid(SCHEDULE, schedule_columns, schedule_rows(), height="auto"),
         html.H3(_("手动运行"), className="h6 mt-3"),
         _run_box(admin),
+        *([html.H3(_("更正通报"), className="h6 mt-3"), _fix_box(), _confirm_box()] if admin else []),
         html.Div(id=MESSAGE),
         html.H3(_("等待执行的手动运行请求"), className="h6 mt-3"),
         data_grid(PENDING, pending_columns, [], height="auto"),
@@ -271,28 +310,105 @@ def register_callbacks(app: Dash) -> None:
 
     @app.callback(
         Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
+        Output(CONFIRM, "hidden", allow_duplicate=True), Output(CONFIRM_TEXT, "children", allow_duplicate=True),
+        Output(CONFIRM_DATA, "data", allow_duplicate=True),
         Input(RUN, "n_clicks"), State(JOB, "value"), State(PERIOD, "value"), State(REFRESH, "data"),
         prevent_initial_call=True,
     )  # fmt: skip
-    def run(_clicks: Any, job: Any, period: Any, refresh: Any) -> tuple[Any, Any]:
+    def run(_clicks: Any, job: Any, period: Any, refresh: Any) -> tuple[Any, ...]:
         user = request_user(REQUIRED_ACTION)
         if ctx.triggered_id != RUN:
             raise PreventUpdate
-        if not isinstance(job, str) or job not in JOB_BY_ID:
-            return alert(_("请选择要运行的任务"), "warning"), no_update
+        keep = (no_update, no_update, no_update)
+        if not isinstance(job, str) or job not in RUNNABLE:
+            return alert(_("请选择要运行的任务"), "warning"), no_update, *keep
         if not isinstance(period, str) or not period.strip():
-            return alert(
-                _("请填写期别：{hint}").format(hint=_(PERIOD_HINT[JOB_BY_ID[job].kind])), "warning"
-            ), no_update
+            return (
+                alert(_("请填写期别：{hint}").format(hint=_(PERIOD_HINT[RUNNABLE[job].kind])), "warning"),
+                no_update,
+                *keep,
+            )
         try:
             with db_session() as session:
-                request = request_run(session, user, job, period.strip(), now=now_utc())
+                request = request_run(session, user, job, period.strip(), now=now_utc(), settings=_settings())
+                done = _(
+                    "已提交运行请求：{name} {period}（调度进程将在约20秒内执行，结果见运行记录）"
+                ).format(name=_name(request.job), period=request.period)
+        except NotDue as early:  # shown, with the completeness it would carry, before it may be forced
+            text = _("{message}。确认现在强制生成吗？强制运行将记入审计日志。").format(
+                message=message_of(early)
+            )
+            return (
+                no_update,
+                no_update,
+                False,
+                text,
+                {"action": "force", "job": job, "period": period.strip()},
+            )
+        except (TrackerError, PermissionDenied) as error:
+            return alert(message_of(error), "danger"), no_update, *keep
+        return alert(done), (refresh or 0) + 1, True, "", None
+
+    @app.callback(
+        Output(MESSAGE, "children", allow_duplicate=True), Output(CONFIRM, "hidden", allow_duplicate=True),
+        Output(CONFIRM_TEXT, "children", allow_duplicate=True), Output(CONFIRM_DATA, "data", allow_duplicate=True),
+        Input(FIX, "n_clicks"), State(FIX_KIND, "value"), State(FIX_PERIOD, "value"), State(FIX_REASON, "value"),
+        prevent_initial_call=True,
+    )  # fmt: skip
+    def correct(_clicks: Any, kind: Any, period: Any, reason: Any) -> tuple[Any, ...]:
+        """Show what the correction would be; it is asked for only on confirmation."""
+        user = request_user(REQUIRED_ACTION)
+        if ctx.triggered_id != FIX:
+            raise PreventUpdate
+        keep = (no_update, no_update, no_update)
+        if not isinstance(period, str) or not period.strip():
+            return alert(_("请填写要更正的期别"), "warning"), *keep
+        if not isinstance(reason, str) or not reason.strip():
+            return alert(_("请填写更正原因"), "warning"), *keep
+        try:
+            with db_session(read_only=True) as session:
+                plan = plan_correction(
+                    session, user, str(kind), period.strip(), now=now_utc(), settings=_settings()
+                )
+        except (TrackerError, PermissionDenied) as error:
+            return alert(message_of(error), "danger"), *keep
+        text = _("{plan}更正原因：{reason}。确认发布更正吗？").format(
+            plan=message_of(plan), reason=reason.strip()
+        )
+        return no_update, False, text, {"action": "correct", "kind": plan.kind, "period": plan.period_key,
+                                        "reason": reason.strip()}  # fmt: skip
+
+    @app.callback(
+        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
+        Output(CONFIRM, "hidden", allow_duplicate=True), Output(CONFIRM_DATA, "data", allow_duplicate=True),
+        Input(CONFIRM_YES, "n_clicks"), Input(CONFIRM_NO, "n_clicks"), State(CONFIRM_DATA, "data"),
+        State(REFRESH, "data"), prevent_initial_call=True,
+    )  # fmt: skip
+    def confirm(_yes: Any, _no: Any, data: Any, refresh: Any) -> tuple[Any, ...]:
+        """The confirmed forced run or correction; everything is checked again here, on the server
+        (the role, the period, whether it is still early or still issued)."""
+        user = request_user(REQUIRED_ACTION)
+        if ctx.triggered_id not in (CONFIRM_YES, CONFIRM_NO):
+            raise PreventUpdate
+        if ctx.triggered_id == CONFIRM_NO or not isinstance(data, dict):
+            return alert(_("已取消，未做更改"), "secondary"), no_update, True, None
+        try:
+            require_run_jobs(user)
+            with db_session() as session:
+                if data.get("action") == "force":
+                    request = request_run(session, user, str(data.get("job")), str(data.get("period")), now=now_utc(),
+                                          settings=_settings(), force=True)  # fmt: skip
+                elif data.get("action") == "correct":
+                    request = request_correction(session, user, str(data.get("kind")), str(data.get("period")),
+                                                 str(data.get("reason") or ""), now=now_utc(), settings=_settings())  # fmt: skip
+                else:
+                    raise PreventUpdate
                 done = _(
                     "已提交运行请求：{name} {period}（调度进程将在约20秒内执行，结果见运行记录）"
                 ).format(name=_name(request.job), period=request.period)
         except (TrackerError, PermissionDenied) as error:
-            return alert(message_of(error), "danger"), no_update
-        return alert(done), (refresh or 0) + 1
+            return alert(message_of(error), "danger"), no_update, True, None
+        return alert(done), (refresh or 0) + 1, True, None
 
     @app.callback(
         Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),

@@ -28,6 +28,9 @@ class RunState(StrEnum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"  # retried by the next attempt (scheduled, caught up or by hand)
     SKIPPED = "skipped"  # nothing to do (no recipients, no data), with the reason
+    # Not yet time (a bulletin before its period's updates are due), with the reason: the period is
+    # not consumed, so the next run (scheduled, caught up or by hand) takes it like a failed one.
+    DEFERRED = "deferred"
 
 
 class JobRun(Base):
@@ -151,15 +154,18 @@ class Recipient(Base, Audited):
 
 
 class Bulletin(Base):
-    """An archived dispatch bulletin (调度通报): one file per kind, period and cut, kept as sent.
+    """An archived dispatch bulletin (调度通报): one file per kind, period, cut and correction, kept as
+    sent.
 
     ``cut`` is ``province``, ``leadership`` or ``city:<code>``; ``city_id`` is set for a city's cut,
     so a city user sees its own. All cuts of one period share the issue number (第N期 of the year).
-    Not ``Audited``: it is written once by a claimed job run (``run_id``) and never changed;
-    downloads are audited."""
+    ``correction`` is 0 for the bulletin as first issued and 1, 2… for its corrections (第N期（更正）,
+    （更正2）), each archived beside the original with the administrator's ``reason``; the original
+    stays as it was. Not ``Audited``: it is written once by a claimed job run (``run_id``) and never
+    changed; downloads are audited."""
 
     __tablename__ = "bulletins"
-    __table_args__ = (UniqueConstraint("kind", "period", "cut"),)
+    __table_args__ = (UniqueConstraint("kind", "period", "cut", "correction"),)
 
     id: Mapped[intpk]
     province_id: Mapped[int] = mapped_column(ForeignKey("provinces.id"))
@@ -177,6 +183,8 @@ class Bulletin(Base):
     size: Mapped[int] = mapped_column(Integer)
     run_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    correction: Mapped[int] = mapped_column(Integer, default=0)
+    reason: Mapped[str | None] = mapped_column(Text)  # why it was corrected (a correction only)
 
     city: Mapped[City | None] = relationship(viewonly=True)
 
@@ -184,8 +192,10 @@ class Bulletin(Base):
 class JobRequest(Base):
     """A "run now" asked for in the dashboard. The web worker only writes this row; the scheduler
     process takes it (a conditional update on ``taken_at``) and runs the job there, through the same
-    claim as a scheduled run, so a request for a period already done does nothing. Not ``Audited``
-    (the take is a conditional bulk update): the request writes its own audit event."""
+    claim as a scheduled run, so a request for a period already done does nothing. ``force``: a
+    bulletin built before its period's updates are due, confirmed by the administrator; ``reason``:
+    why a bulletin is corrected (a correction's request). Not ``Audited`` (the take is a conditional
+    bulk update): the request writes its own audit event."""
 
     __tablename__ = "job_requests"
 
@@ -197,3 +207,5 @@ class JobRequest(Base):
     taken_at: Mapped[dt.datetime | None]
     taken_by: Mapped[str | None] = mapped_column(String(200))
     outcome: Mapped[str | None] = mapped_column(Text)
+    force: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
