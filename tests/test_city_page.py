@@ -120,10 +120,20 @@ def test_a_city_that_owes_nothing_yet_is_not_ranked_and_a_lone_city_is_not_ranke
     first = city_standing(db, reporting.city, on=TODAY, period=PERIOD, thresholds=Thresholds())
     # 长治 is the only city with pilots to measure: its figures, but no rank ("第1名/1个市" says nothing).
     assert first.completeness == Decimal(0) and first.gap is not None and first.gap > 0
-    assert (first.completeness_rank, first.gap_rank, first.completeness_ranked, first.cities) == (None, None, 0, 0)
+    assert (first.completeness_rank, first.gap_rank, first.completeness_ranked, first.cities) == (
+        None,
+        None,
+        0,
+        0,
+    )
     waiting = city_standing(db, later.city, on=TODAY, period=PERIOD, thresholds=Thresholds())
     # 太原's pilot starts later: it owes nothing, so nothing of it is counted (不适用), and it is not ranked.
-    assert (waiting.completeness, waiting.completeness_rank, waiting.gap, waiting.gap_rank) == (None, None, None, None)
+    assert (waiting.completeness, waiting.completeness_rank, waiting.gap, waiting.gap_rank) == (
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 def test_cities_level_share_no_rank(db, factory) -> None:  # type: ignore[no-untyped-def]
