@@ -42,7 +42,7 @@ from dashboards.pages import (
     work_plan,
 )
 from dashboards.plotly_bundle import PLAIN_ADDRESS, install_partial_plotly
-from dashboards.requests import install_callback_request_checks
+from dashboards.requests import install_callback_request_checks, install_request_limits
 from dashboards.shell import serve_layout
 from tracker.config import Settings, get_settings
 from tracker.db import TrackerSession, make_engine, make_session_factory
@@ -94,7 +94,8 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
         # Behind nginx: take the client address from X-Forwarded-For so login limits count real
         # clients, not the proxy (trust exactly the configured number of hops).
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)  # type: ignore[method-assign]
-    install_language(server)  # first: the login page and error pages speak the reader's language too
+    install_request_limits(server)  # first: no body is read before its size is limited
+    install_language(server)  # the login page and error pages speak the reader's language too
     install_auth(server, settings, factory)
     install_error_pages(server)
     install_api(server)

@@ -1,39 +1,144 @@
-"""Shape checks on Dash callback requests: malformed bodies get 400, never a 500 from inside Dash."""
+"""Limits and shape checks on every request, before any page, callback or API code sees it.
+
+- **Size**: a callback request may carry an upload (base64 in JSON: the largest upload, 20 MB of
+  evidence, with its encoding overhead), anything else at most 1 MiB; a larger body is refused
+  with 413 from its Content-Length, before it is read.
+- **Nesting**: JSON nested deeper than ``MAX_DEPTH`` (no callback value or API body comes near it)
+  is refused with 400, as is JSON the parser cannot nest that deep at all.
+- **API bodies** must be JSON (``application/json``): anything else is 415.
+- **Callback calls** must be calls this app knows: the output named, and the inputs and state the
+  callback declares, in its order, each with its id and property; else 400, never a 500 from
+  inside Dash.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from dash import Dash
-from flask import jsonify, request
+from flask import Flask, jsonify, request
 
 from tracker.i18n import _
 
+MAX_CALLBACK_BYTES = 32 * 2**20
+MAX_OTHER_BYTES = 2**20
+MAX_DEPTH = 100
+CALLBACK_PATH = "/_dash-update-component"
+BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+def _refusal(code: int, zh: str, detail: str) -> Any:
+    response = jsonify(error=code, message=zh, message_en=detail)
+    response.status_code = code
+    return response
+
 
 def _bad_request(detail: str) -> Any:
-    response = jsonify(
-        error=400, message=_("请求格式不正确"), message_en=f"Malformed callback request: {detail}"
-    )
-    response.status_code = 400
-    return response
+    return _refusal(400, _("请求格式不正确"), f"Malformed request: {detail}")
+
+
+def depth(value: Any) -> int:
+    """How deeply lists and objects nest in a parsed JSON value (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        if level > MAX_DEPTH:
+            return level
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def parsed_body() -> tuple[Any, Any]:
+    """The request's JSON and a refusal (None when it may be used)."""
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # the parser itself cannot nest so deep
+        return None, _bad_request("JSON nested too deeply")
+    if depth(body) > MAX_DEPTH:
+        return None, _bad_request(f"JSON nested deeper than {MAX_DEPTH}")
+    return body, None
+
+
+def _limit_size() -> None:
+    request.max_content_length = MAX_CALLBACK_BYTES if request.path == CALLBACK_PATH else MAX_OTHER_BYTES
+
+
+def _api_body() -> Any:
+    if not request.path.startswith("/api/") or request.method not in BODY_METHODS:
+        return None
+    if request.mimetype != "application/json":
+        return _refusal(415, _("请求体须为 JSON"), "The body must be JSON (Content-Type: application/json)")
+    body, refusal = parsed_body()
+    if refusal is None and body is None and request.content_length:
+        return _bad_request("the body is not JSON")
+    return refusal
+
+
+def _declared_ids(spec: list[dict[str, Any]]) -> list[tuple[Any, str]]:
+    return [(item["id"], item["property"]) for item in spec]
+
+
+def _mismatch(sent: Any, declared: list[tuple[Any, str]], key: str) -> str | None:
+    if not isinstance(sent, list) or len(sent) != len(declared):
+        return f"{key} must list the callback's {len(declared)} items"
+    for item, (component, prop) in zip(sent, declared, strict=True):
+        if isinstance(component, dict):  # pattern-matching: one item or a list of items, ids as objects
+            items = item if isinstance(item, list) else [item]
+            if not all(isinstance(i, dict) and isinstance(i.get("id"), dict) and i.get("property") == prop
+                       for i in items):  # fmt: skip
+                return f"{key}: {prop} of a pattern-matching id"
+        elif not isinstance(item, dict) or item.get("id") != component or item.get("property") != prop:
+            return f"{key}: expected {component}.{prop}"
+    return None
+
+
+def _outputs_mismatch(sent: Any, outputs: Any) -> str | None:
+    declared = outputs if isinstance(outputs, list | tuple) else [outputs]
+    wanted = [(o.component_id, o.component_property) for o in declared]
+    items = sent if isinstance(sent, list) else [sent]
+    if len(items) != len(wanted):
+        return "outputs do not match the callback"
+    for item, (component, prop) in zip(items, wanted, strict=True):
+        if isinstance(component, dict):
+            continue  # pattern-matching outputs are resolved by Dash from the inputs
+        if not isinstance(item, dict) or item.get("id") != component or item.get("property") != prop:
+            return "outputs do not match the callback"
+    return None
+
+
+def install_request_limits(server: Flask) -> None:
+    """Body size per path and the API's JSON-only bodies, for every request."""
+    server.before_request(_limit_size)
+    server.before_request(_api_body)
 
 
 def install_callback_request_checks(app: Dash) -> None:
     """Refuse an update request whose body is not a callback call this app knows."""
 
     def check() -> Any:
-        if request.path != "/_dash-update-component" or request.method != "POST":
+        if request.path != CALLBACK_PATH or request.method != "POST":
             return None
-        body = request.get_json(silent=True)
+        body, refusal = parsed_body()
+        if refusal is not None:
+            return refusal
         if not isinstance(body, dict):
             return _bad_request("body is not a JSON object")
-        if not isinstance(body.get("output"), str) or body["output"] not in app.callback_map:
+        spec = app.callback_map.get(body.get("output")) if isinstance(body.get("output"), str) else None
+        if spec is None:
             return _bad_request("unknown output")
+        if "outputs" in body and (problem := _outputs_mismatch(body["outputs"], spec["output"])):
+            return _bad_request(problem)
         for key in ("inputs", "state"):
-            if not isinstance(body.get(key, []), list) or not all(
-                isinstance(i, dict) for i in body.get(key, [])
-            ):
-                return _bad_request(f"{key} must be a list of objects")
+            problem = _mismatch(body.get(key, []), _declared_ids(spec[key]), key)
+            if problem:
+                return _bad_request(problem)
+        changed = body.get("changedPropIds", [])
+        if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
+            return _bad_request("changedPropIds must be a list of strings")
         return None
 
     app.server.before_request(check)
