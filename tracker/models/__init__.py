@@ -59,6 +59,7 @@ from tracker.models.pilots import (
     Task,
     TaskProgress,
 )
+from tracker.models.notices import Notice
 from tracker.models.updates import UpdateFile, UpdateMilestone, UpdateWindowException
 from tracker.models.workplan import WorkPlanUpdate
 
@@ -95,6 +96,7 @@ __all__ = [
     "LoginAttempt",
     "MessageState",
     "Milestone",
+    "Notice",
     "Organisation",
     "OrganisationKind",
     "OutboxMessage",
