@@ -26,6 +26,7 @@ from tracker.bulletin_data import BulletinData, Cut, CutKind, bulletin_data, onl
 from tracker.db import transaction
 from tracker.job_runs import Outcome
 from tracker.models import Audience, Channel, City, JobRun, OutboxMessage, Recipient, RunState
+from tracker.notices import tell_new_bulletins
 from tracker.outbox import XLSX, Delivery, deliver, enqueue, failed_since, smtp_send, webhook_post
 from tracker.periods import Frequency, Period, parse_period
 from tracker.permissions import system_reader
@@ -88,6 +89,7 @@ def bulletin_run(context: JobContext, frequency: Frequency) -> Outcome:
                              summary=summary_text(item.data), file_name=item.file_name,
                              content_type=item.content_type, content=item.content, run_id=run_id,
                              now=context.started())  # fmt: skip
+        tell_new_bulletins(session, province.id, kind, period.key, now=context.started())  # in-app notices
         queued = _queue(session, job, period.key, built, recipients, failed, run_id, context.started())
     if not any(recipients.values()):
         return Outcome(RunState.SKIPPED, f"已归档{len(built)}份通报，但没有启用的发送对象，未发送"

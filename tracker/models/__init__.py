@@ -49,6 +49,7 @@ from tracker.models.lifecycle import (
     PlanParticipant,
     WorkflowStep,
 )
+from tracker.models.notices import Notice
 from tracker.models.pilots import (
     Application,
     Audited,
@@ -59,7 +60,6 @@ from tracker.models.pilots import (
     Task,
     TaskProgress,
 )
-from tracker.models.notices import Notice
 from tracker.models.updates import UpdateFile, UpdateMilestone, UpdateWindowException
 from tracker.models.workplan import WorkPlanUpdate
 
