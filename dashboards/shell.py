@@ -16,7 +16,7 @@ from dashboards.language import HTML_LANG, other_locale
 from tracker.i18n import LOCALES, _
 from tracker.labels import label
 from tracker.models import User
-from tracker.notices import unread_count, unread_summary
+from tracker.notices import summary_lines, unread_by_kind
 from tracker.permissions import may
 
 NOTICES = "/notices"
@@ -75,7 +75,8 @@ def _notices(user: User | None) -> tuple[Any, Any]:
     if user is None:
         return None, None
     with db_session(read_only=True) as session:
-        count, lines = unread_count(session, user), unread_summary(session, user)
+        kinds = unread_by_kind(session, user)
+    count, lines = sum(kinds.values()), summary_lines(kinds)
     link = html.A([_("通知"), html.Span(badge_content(count), id=BADGE)], href=NOTICES, id="shell-notices",
                   className="navbar-text text-light me-3 small text-nowrap")  # fmt: skip
     # On the list itself its own summary says it (and marking read there updates both).

@@ -284,10 +284,19 @@ def unread_count(session: Session, user: User) -> int:
     return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
 
 
+def unread_by_kind(session: Session, user: User) -> Counter[str]:
+    """The user's own unread notices counted by kind (one query: the menu bar asks on every page)."""
+    counted = (visible_notices(user).where(Notice.read_at.is_(None))
+               .with_only_columns(Notice.kind, func.count()).group_by(Notice.kind))  # fmt: skip
+    return Counter({str(kind): int(n) for kind, n in session.execute(counted)})
+
+
 def unread_summary(session: Session, user: User) -> list[str]:
-    """The unread notices summed up by kind, in the reader's language: "2条更新被退回"."""
-    kinds = Counter(session.scalars(visible_notices(user).where(Notice.read_at.is_(None))
-                                    .with_only_columns(Notice.kind)))  # fmt: skip
+    """The user's unread notices summed up by kind, in the reader's language: "2条更新被退回"."""
+    return summary_lines(unread_by_kind(session, user))
+
+
+def summary_lines(kinds: Counter[str]) -> list[str]:
     return [_(SUMMARY[kind]).format(n=kinds[kind]) for kind in SUMMARY if kinds.get(kind)]
 
 
