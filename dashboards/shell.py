@@ -8,7 +8,6 @@ from typing import Any
 import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
-from flask import request
 
 from dashboards.access import db_session
 from dashboards.auth import csrf_token, current_user
@@ -79,8 +78,7 @@ def _notices(user: User | None) -> tuple[Any, Any]:
     count, lines = sum(kinds.values()), summary_lines(kinds)
     link = html.A([_("通知"), html.Span(badge_content(count), id=BADGE)], href=NOTICES, id="shell-notices",
                   className="navbar-text text-light me-3 small text-nowrap")  # fmt: skip
-    # On the list itself its own summary says it (and marking read there updates both).
-    return link, html.Div(None if request.path == NOTICES else notice_line(lines), id=LINE)
+    return link, html.Div(notice_line(lines), id=LINE)  # marking read on /notices updates both
 
 
 def serve_layout() -> Any:

@@ -280,8 +280,7 @@ def my_notices(session: Session, user: User, limit: int = LISTED) -> list[Notice
 
 def unread_count(session: Session, user: User) -> int:
     """The menu bar's count: the user's own unread notices."""
-    stmt = visible_notices(user).where(Notice.read_at.is_(None))
-    return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    return sum(unread_by_kind(session, user).values())
 
 
 def unread_by_kind(session: Session, user: User) -> Counter[str]:

@@ -1,4 +1,5 @@
-"""通知 (/notices): the user's own notices, newest first, with what is unread summed up on top.
+"""通知 (/notices): the user's own notices, newest first (what is unread is summed up under the menu
+bar, dashboards.shell, on this page as on every other).
 
 Every account has one (tracker.notices): a returned update for a city bureau, a city's flag
 proposal for the province, the province's decision for the city, a new bulletin for whoever receives
@@ -24,7 +25,7 @@ from tracker.clock import now_utc
 from tracker.errors import TrackerError
 from tracker.i18n import N_, _, format_datetime, message_of
 from tracker.models import User
-from tracker.notices import mark_read, my_notices, notice_text, unread_count, unread_summary
+from tracker.notices import mark_read, my_notices, notice_text, summary_lines, unread_by_kind
 from tracker.permissions import Action, PermissionDenied
 
 PATH = "/notices"
@@ -37,13 +38,6 @@ READ, READ_ALL = "ntc-read", "ntc-read-all"
 MAX_SELECTED = 500
 COLUMNS = [("at", N_("时间"), 150), ("state", N_("状态"), 80), ("text", N_("内容"), 0), ("reason", N_("理由"), 260),
            ("open", N_("对象"), 90)]  # fmt: skip
-
-
-def summary(lines: list[str]) -> Any:
-    """ "2条更新被退回" and the like, for what is unread; a quiet line when nothing is."""
-    if not lines:
-        return html.P(_("没有未读通知。"), className="text-muted small", id="ntc-none")
-    return dbc.Alert([html.Strong(_("未读：")), "；".join(lines)], color="info", className="py-2")
 
 
 def rows(session: Any, user: User) -> list[dict[str, Any]]:
@@ -59,7 +53,7 @@ def layout(user: User, **_query: Any) -> Any:
                for key, caption, width in COLUMNS]  # fmt: skip
     columns[-1] |= {"cellRenderer": "NoticeLink", "filter": False, "sortable": False}
     with db_session(read_only=True) as session:
-        listed, lines = rows(session, user), unread_summary(session, user)
+        listed = rows(session, user)
     grid = data_grid(GRID, columns, listed, height="60vh")
     grid.dashGridOptions = {**grid.dashGridOptions,
                             "rowSelection": {"mode": "multiRow", "enableClickSelection": False}}  # fmt: skip
@@ -68,7 +62,7 @@ def layout(user: User, **_query: Any) -> Any:
         html.H2(_("通知"), className="h4"),
         html.P(_("与您有关的事项：被退回的更新、风险线索的建议与决定、新的调度通报；每件事只通知一次，同时按“发送对象”发送邮件。"),
                className="text-muted small"),
-        html.Div(summary(lines), id="ntc-summary"),
+        html.P(_("没有通知。"), className="text-muted small", id="ntc-none") if not listed else None,
         html.Div([
             dbc.Button(_("标为已读"), id=READ, size="sm", color="primary", className="me-2"),
             dbc.Button(_("全部标为已读"), id=READ_ALL, size="sm", color="secondary", outline=True),
@@ -90,12 +84,12 @@ def chosen_ids(selected: Any) -> list[int]:
 
 def register_callbacks(app: Dash) -> None:
     @app.callback(
-        Output(GRID, "rowData"), Output("ntc-summary", "children"), Output("ntc-message", "children"),
-        Output(BADGE, "children"), Output(LINE, "children"),
+        Output(GRID, "rowData"), Output("ntc-message", "children"), Output(BADGE, "children"),
+        Output(LINE, "children"),
         Input(READ, "n_clicks"), Input(READ_ALL, "n_clicks"), State(GRID, "selectedRows"),
         prevent_initial_call=True,
     )  # fmt: skip
-    def mark(_one: Any, _all: Any, selected: Any) -> tuple[Any, Any, Any, Any, Any]:
+    def mark(_one: Any, _all: Any, selected: Any) -> tuple[Any, Any, Any, Any]:
         user = request_user(REQUIRED_ACTION)
         if ctx.triggered_id == READ:
             ids: list[int] | None = chosen_ids(selected)
@@ -107,12 +101,8 @@ def register_callbacks(app: Dash) -> None:
             with db_session() as session:
                 changed = mark_read(session, user, ids, now=now_utc())
         except (TrackerError, PermissionDenied) as error:
-            return no_update, no_update, alert(message_of(error), "danger"), no_update, no_update
+            return no_update, alert(message_of(error), "danger"), no_update, no_update
         with db_session(read_only=True) as session:
-            listed, lines, count = (
-                rows(session, user),
-                unread_summary(session, user),
-                unread_count(session, user),
-            )
+            listed, kinds = rows(session, user), unread_by_kind(session, user)
         done = alert(_("已标为已读：{n}条").format(n=changed))
-        return listed, summary(lines), done, badge_content(count), notice_line(lines)
+        return listed, done, badge_content(sum(kinds.values())), notice_line(summary_lines(kinds))
