@@ -62,10 +62,10 @@ def notice_line(lines: list[str]) -> Any:
     """What is unread, summed up ("未读通知：2条更新被退回"), linking to the list; nothing when all is read."""
     if not lines:
         return None
-    return dbc.Container(
+    return dbc.Container(html.Div(
         dcc.Link([_("未读通知："), "；".join(lines)], href=NOTICES, className="alert-link"),
-        fluid=True, className="alert alert-info py-1 small mb-2",
-    )  # fmt: skip
+        className="alert alert-info py-1 small mb-2",
+    ), fluid=True)  # fmt: skip
 
 
 def _notices(user: User | None) -> tuple[Any, Any]:

@@ -36,7 +36,7 @@ IN_NAV = False  # reached from the count in the menu bar
 GRID = "ntc-grid"
 READ, READ_ALL = "ntc-read", "ntc-read-all"
 MAX_SELECTED = 500
-COLUMNS = [("at", N_("时间"), 150), ("state", N_("状态"), 80), ("text", N_("内容"), 0), ("reason", N_("理由"), 260),
+COLUMNS = [("at", N_("时间"), 170), ("state", N_("状态"), 80), ("text", N_("内容"), 0), ("reason", N_("理由"), 260),
            ("open", N_("对象"), 90)]  # fmt: skip
 
 
