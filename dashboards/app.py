@@ -31,6 +31,7 @@ from dashboards.pages import (
     jobs,
     library,
     not_found,
+    notices,
     pilot,
     pilot_list,
     recipients,
@@ -66,6 +67,7 @@ PAGES = (
     jobs,
     recipients,
     users,
+    notices,
     pilot,
     update_form,
 )

@@ -1,4 +1,5 @@
-"""The frame around every page: navigation by role, the user's name, logout."""
+"""The frame around every page: navigation by role, the user's notices (the unread count, and what
+is unread summed up under the menu bar), the user's name, logout."""
 
 from __future__ import annotations
 
@@ -8,11 +9,17 @@ import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
 
+from dashboards.access import db_session
 from dashboards.auth import csrf_token, current_user
 from dashboards.language import HTML_LANG, other_locale
 from tracker.i18n import LOCALES, _
 from tracker.labels import label
+from tracker.models import User
+from tracker.notices import summary_lines, unread_by_kind
 from tracker.permissions import may
+
+NOTICES = "/notices"
+BADGE, LINE = "shell-notice-count", "shell-notice-line"  # also written when notices are marked read
 
 
 def _logout_form() -> Any:
@@ -46,15 +53,45 @@ def _nav_links() -> list[Any]:
     return links
 
 
+def badge_content(count: int) -> Any:
+    """The unread count beside 通知 (nothing when all is read)."""
+    return dbc.Badge(str(count), color="danger", pill=True, className="ms-1") if count else None
+
+
+def notice_line(lines: list[str]) -> Any:
+    """What is unread, summed up ("未读通知：2条更新被退回"), linking to the list; nothing when all is read."""
+    if not lines:
+        return None
+    return dbc.Container(html.Div(
+        dcc.Link([_("未读通知："), "；".join(lines)], href=NOTICES, className="alert-link"),
+        className="alert alert-info py-1 small mb-2",
+    ), fluid=True)  # fmt: skip
+
+
+def _notices(user: User | None) -> tuple[Any, Any]:
+    """The menu bar's link to /notices with the user's own unread count, and the line under it
+    (read for the current user only, per request)."""
+    if user is None:
+        return None, None
+    with db_session(read_only=True) as session:
+        kinds = unread_by_kind(session, user)
+    count, lines = sum(kinds.values()), summary_lines(kinds)
+    link = html.A([_("通知"), html.Span(badge_content(count), id=BADGE)], href=NOTICES, id="shell-notices",
+                  className="navbar-text text-light me-3 small text-nowrap")  # fmt: skip
+    return link, html.Div(notice_line(lines), id=LINE)  # marking read on /notices updates both
+
+
 def serve_layout() -> Any:
     """Built per request (so the menu follows the user's role); pages render inside it."""
     user = current_user()
     who = f"{user.display_name} · {label(user.role)}" if user else ""
+    notices, line = _notices(user)
     navbar = dbc.Navbar(
         dbc.Container([
             dbc.NavbarBrand(_("碳足迹试点监管平台"), href="/"),
             dbc.Nav(_nav_links(), navbar=True, className="me-auto"),
             html.Div([  # who, the language and logout stay together, on the right, when the menu wraps
+                notices,
                 html.Span(who, className="navbar-text text-light me-3 small", id="shell-user"),
                 _language_switch(),
                 _logout_form(),
@@ -62,4 +99,4 @@ def serve_layout() -> Any:
         ], fluid=True),
         color="primary", dark=True, className="mb-3",
     )  # fmt: skip
-    return html.Div([navbar, dbc.Container(dash.page_container, fluid=True)])
+    return html.Div([navbar, line, dbc.Container(dash.page_container, fluid=True)])

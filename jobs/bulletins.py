@@ -39,6 +39,7 @@ from tracker.db import transaction
 from tracker.job_runs import Outcome
 from tracker.labels import format_date_zh
 from tracker.models import Audience, Channel, City, JobRun, OutboxMessage, Recipient, RunState
+from tracker.notices import tell_new_bulletins
 from tracker.outbox import XLSX, Delivery, deliver, enqueue, failed_since, smtp_send, webhook_post
 from tracker.periods import Frequency, Period, due_date, parse_period
 from tracker.permissions import system_reader
@@ -147,6 +148,7 @@ def bulletin_run(context: JobContext, frequency: Frequency) -> Outcome:
                              summary=summary_text(item.data), file_name=item.file_name,
                              content_type=item.content_type, content=item.content, run_id=run_id,
                              now=context.started())  # fmt: skip
+        tell_new_bulletins(session, province.id, kind, period.key, now=context.started())  # in-app notices
         queued = _queue(session, job, period.key, built, recipients, failed, run_id, context.started())
     # A forced run's record says so, and with what completeness.
     forced = (

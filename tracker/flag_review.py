@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from tracker.errors import TrackerError
 from tracker.i18n import N_
 from tracker.models import Flag, FlagStatus, User, WorkflowStep
+from tracker.notices import tell_flag_decision, tell_flag_proposal
 from tracker.permissions import (
     Action,
     PermissionDenied,
@@ -128,10 +129,21 @@ def review_flag(session: Session, user: User, flag_id: int, step_key: str, *, no
         _decide(flag, step.target, text or None, now)
     session.flush()
     # The step is the reviewer's, whoever runs the session (the audit trail names the session's actor).
-    session.add(WorkflowStep(subject_type="flag", subject_id=flag.id, city_id=flag.city_id, step=step.key,
-                             from_status=before.value, to_status=flag.status.value, reason=text or None,
-                             actor_id=user.id, actor_name=user.username, at=now))  # fmt: skip
+    logged = WorkflowStep(subject_type="flag", subject_id=flag.id, city_id=flag.city_id, step=step.key,
+                          from_status=before.value, to_status=flag.status.value, reason=text or None,
+                          actor_id=user.id, actor_name=user.username, at=now)  # fmt: skip
+    session.add(logged)
+    _tell(session, flag, step, logged, now)
     return flag
+
+
+def _tell(session: Session, flag: Flag, step: FlagStep, logged: WorkflowStep, now: dt.datetime) -> None:
+    """The other level hears of the step, in this same transaction: a city's proposal goes to the
+    province, the province's decision to the flag's city (an assignment tells nobody)."""
+    if step.proposes:
+        tell_flag_proposal(session, flag, logged, label_zh=step.label_zh, label_en=step.label_en, now=now)
+    elif step.key != "assign":
+        tell_flag_decision(session, flag, logged, label_zh=step.label_zh, label_en=step.label_en, now=now)
 
 
 def _decide(flag: Flag, target: FlagStatus | None, reason: str | None, now: dt.datetime) -> None:

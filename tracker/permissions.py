@@ -22,6 +22,7 @@ from tracker.models import (
     City,
     Flag,
     Milestone,
+    Notice,
     Organisation,
     Pilot,
     ProgressUpdate,
@@ -437,3 +438,46 @@ def may_assign_flag_to(user: object, person: object, flag: Flag) -> bool:
     if user.role in PROVINCIAL_ROLES:
         return True
     return person.role is Role.CITY_STAFF and person.city_id == flag.city_id
+
+
+# --- notices (通知): each user reads and marks only their own ---------------------------------------
+# A notice tells one user of an event (tracker.notices); who is told is who may see the object. Marking
+# a notice read is the reader's own business, not a change to the programme's data, so every active
+# account may do it, leaders too; nobody reads or marks another's.
+
+
+def may_be_told(user: object, obj: object) -> bool:
+    """Whether ``user`` may be told of an event on ``obj``: only someone who may see it."""
+    if isinstance(obj, WorkPlanUpdate):
+        return may_read_work_plan(user, obj)
+    if isinstance(obj, Bulletin):
+        return may_view_bulletin(user, obj)
+    return can(user, Action.VIEW, obj)
+
+
+def may_view_bulletin(user: object, bulletin: Bulletin) -> bool:
+    """One archived bulletin, as ``visible_bulletins`` lists them: a city user only their city's cut."""
+    if not may(user, Action.VIEW):
+        return False
+    assert isinstance(user, User)
+    scope = city_scope(user)
+    return bulletin.province_id == user.province_id and (scope is None or bulletin.city_id == scope)
+
+
+def visible_notices(user: object) -> Select[Notice]:
+    """The user's own notices (nobody else's, whatever the role)."""
+    if not is_active_user(user):
+        return select(Notice).where(false())
+    assert isinstance(user, User)
+    return select(Notice).where(Notice.user_id == user.id)
+
+
+def may_mark_notice(user: object, notice: Notice) -> bool:
+    return is_active_user(user) and isinstance(user, User) and notice.user_id == user.id
+
+
+def require_mark_notice(user: object, notice: Notice) -> None:
+    if not is_active_user(user):
+        raise PermissionDenied("请先登录", "Login required")
+    if not may_mark_notice(user, notice):
+        raise PermissionDenied("只能标记自己的通知", "You may mark only your own notices")

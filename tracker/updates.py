@@ -44,6 +44,7 @@ from tracker.models import (
     User,
     WorkflowStep,
 )
+from tracker.notices import tell_update_returned
 from tracker.periods import Period, Reporting, due_date, window_closes
 from tracker.permissions import (
     Level,
@@ -394,11 +395,15 @@ def _apply(update: ProgressUpdate, entry: UpdateEntry, percents: dict[int, Decim
                 setattr(row, name, wanted)
 
 
-def _log(session: Session, update: ProgressUpdate, step: str, before: US | None, reason: str | None) -> None:
+def _log(
+    session: Session, update: ProgressUpdate, step: str, before: US | None, reason: str | None
+) -> WorkflowStep:
     actor = actor_fields(session)
-    session.add(WorkflowStep(subject_type="update", subject_id=update.id, city_id=update.pilot.city_id, step=step,
-                             from_status=before.value if before else None, to_status=update.status.value,
-                             reason=reason, actor_id=actor["actor_id"], actor_name=actor["actor_name"]))  # fmt: skip
+    logged = WorkflowStep(subject_type="update", subject_id=update.id, city_id=update.pilot.city_id, step=step,
+                          from_status=before.value if before else None, to_status=update.status.value,
+                          reason=reason, actor_id=actor["actor_id"], actor_name=actor["actor_name"])  # fmt: skip
+    session.add(logged)
+    return logged
 
 
 def _locked(session: Session, update_id: int) -> ProgressUpdate:
@@ -471,7 +476,9 @@ def review_update(
             if report.reached and report.milestone.achieved_on is None:
                 report.milestone.achieved_on = report.achieved_on or update.period_end
     session.flush()
-    _log(session, update, "accept" if accept else "return", before, (reason or "").strip() or None)
+    step = _log(session, update, "accept" if accept else "return", before, (reason or "").strip() or None)
+    if not accept:  # the city is told, in the app and by mail, in this same transaction
+        tell_update_returned(session, update, step, now=now)
     return update
 
 

@@ -44,6 +44,7 @@ from tracker.models import (
     WorkPlanTaskDepartment,
     WorkPlanUpdate,
 )
+from tracker.notices import tell_work_plan_returned
 from tracker.periods import Frequency, Period, Reporting, due_date, periods_between
 from tracker.permissions import (
     require_enter_work_plan,
@@ -336,7 +337,9 @@ def review_work_plan_update(session: Session, user: User, update_id: int, *, acc
     if not accept:
         update.return_reason = reason
     session.flush()
-    _log(session, update, "accept" if accept else "return", before, reason or None)
+    step = _log(session, update, "accept" if accept else "return", before, reason or None)
+    if not accept:  # whoever entered it is told, in this same transaction
+        tell_work_plan_returned(session, update, step, now=now)
     return update
 
 
@@ -347,11 +350,13 @@ def stored_entry(update: WorkPlanUpdate) -> WorkPlanEntry:
     )
 
 
-def _log(session: Session, update: WorkPlanUpdate, step: str, before: US, reason: str | None) -> None:
+def _log(session: Session, update: WorkPlanUpdate, step: str, before: US, reason: str | None) -> WorkflowStep:
     actor = actor_fields(session)
-    session.add(WorkflowStep(subject_type=SUBJECT, subject_id=update.id, city_id=None, step=step,
-                             from_status=before.value, to_status=update.status.value, reason=reason,
-                             actor_id=actor["actor_id"], actor_name=actor["actor_name"]))  # fmt: skip
+    logged = WorkflowStep(subject_type=SUBJECT, subject_id=update.id, city_id=None, step=step,
+                          from_status=before.value, to_status=update.status.value, reason=reason,
+                          actor_id=actor["actor_id"], actor_name=actor["actor_name"])  # fmt: skip
+    session.add(logged)
+    return logged
 
 
 def work_plan_history(session: Session, user: User, update: WorkPlanUpdate) -> list[WorkflowStep]:

@@ -14,3 +14,10 @@ dagcomponentfuncs.BulletinLink = function (props) {
   if (!id) { return props.value || ""; }
   return React.createElement("a", { href: "/bulletins/" + encodeURIComponent(id) + "/download", download: "" }, props.value);
 };
+
+// A notice's link to its object (a path on this site, set by the server: /update-form?…, /flags?id=…).
+dagcomponentfuncs.NoticeLink = function (props) {
+  var link = props.data && props.data.link;
+  if (!link || link.charAt(0) !== "/" || link.charAt(1) === "/") { return ""; }
+  return React.createElement("a", { href: link }, props.value);
+};

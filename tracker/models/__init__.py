@@ -49,6 +49,7 @@ from tracker.models.lifecycle import (
     PlanParticipant,
     WorkflowStep,
 )
+from tracker.models.notices import Notice
 from tracker.models.pilots import (
     Application,
     Audited,
@@ -95,6 +96,7 @@ __all__ = [
     "LoginAttempt",
     "MessageState",
     "Milestone",
+    "Notice",
     "Organisation",
     "OrganisationKind",
     "OutboxMessage",
