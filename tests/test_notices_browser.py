@@ -49,8 +49,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_two_returns_are_seen_on_login_followed_and_marked_read(
-    live_server: str, browser: Any, artifacts: Path
-) -> None:  # noqa: F811
+    live_server: str,
+    browser: Any,  # noqa: F811  (the fixture imported above)
+    artifacts: Path,
+) -> None:
     context, page, problems = watched_page(browser)
     page.goto(f"{live_server}/login")
     submit_login(page, "changzhi_staff")
