@@ -48,6 +48,7 @@ from dashboards.shell import serve_layout
 from tracker.config import Settings, get_settings
 from tracker.db import TrackerSession, make_engine, make_session_factory
 from tracker.i18n import _
+from tracker.secrets import install_log_redaction
 
 HERE = Path(__file__).parent
 PAGES = (
@@ -87,6 +88,7 @@ def _page_title(name: str, **_path_variables: Any) -> str:
 def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSession] | None = None) -> Dash:
     """Build the app; every asset is served from this package (the network may have no internet)."""
     settings = settings or get_settings()
+    install_log_redaction()  # no webhook key or password in a log line
     cache.clear()  # a new app may sit on a database whose audit ids an earlier one already used
     factory = factory or make_session_factory(make_engine(settings.database_url))
     server = Flask("dashboards", template_folder=str(HERE / "templates"), static_folder=None)

@@ -27,6 +27,7 @@ from tracker.models import (
     User,
     WorkPlanUpdate,
 )
+from tracker.secrets import redact, redact_value
 
 SYSTEM_ACTOR = "system"
 
@@ -108,8 +109,8 @@ def _event(session: Session, action: str, obj: object, before: Any, after: Any) 
         "entity_id": str(identity[0]) if identity and identity[0] is not None else None,
         "city_id": _city_id(session, obj),
         "summary": None,
-        "before": before,
-        "after": after,
+        "before": redact_value(before),  # a webhook key or a password never enters the trail
+        "after": redact_value(after),
     }
 
 
@@ -182,8 +183,8 @@ def record(
             entity_type=entity_type,
             entity_id=None if entity_id is None else str(entity_id),
             city_id=city_id,
-            summary=summary,
-            after=after,
+            summary=None if summary is None else redact(summary),
+            after=redact_value(after),
         )
     )
 

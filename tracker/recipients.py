@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from tracker.errors import TrackerError
 from tracker.models import Audience, Channel, City, Recipient, User
 from tracker.permissions import require_manage_recipients
+from tracker.secrets import redact
 
 AUDIENCE_ZH = {Audience.PROVINCE: "省级", Audience.CITY: "市级", Audience.LEADERSHIP: "领导"}
 CHANNEL_ZH = {Channel.EMAIL: "电子邮件", Channel.WEBHOOK: "群机器人（企业微信/钉钉）"}
@@ -49,8 +50,8 @@ def check_entry(entry: RecipientEntry) -> list[tuple[str, str]]:
     if entry.channel is Channel.WEBHOOK:
         parts = urlsplit(address)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            problems.append((f"群机器人地址应为 http(s):// 开头的网址：{address}",
-                                    f"A webhook must be an http(s):// URL: {address}"))  # fmt: skip
+            problems.append((f"群机器人地址应为 http(s):// 开头的网址：{redact(address)}",
+                                    f"A webhook must be an http(s):// URL: {redact(address)}"))  # fmt: skip
     if len(address) > 500:
         problems.append(("地址过长（最多500字符）", "Address too long (500 characters at most)"))
     return problems
@@ -76,8 +77,8 @@ def save_recipient(
         Recipient.channel == entry.channel, Recipient.address == entry.address.strip(),
     )).first()  # fmt: skip
     if same is not None and same is not row:
-        raise TrackerError(f"已有相同的发送对象：{same.name}（{same.address}）",
-                           f"This recipient exists already: {same.name} ({same.address})")  # fmt: skip
+        raise TrackerError(f"已有相同的发送对象：{same.name}（{redact(same.address)}）",
+                           f"This recipient exists already: {same.name} ({redact(same.address)})")  # fmt: skip
     if row is None:
         row = Recipient(province_id=user.province_id)
         session.add(row)

@@ -42,6 +42,7 @@ from tracker.outbox import (
     uncertain_messages,
 )
 from tracker.permissions import Action, PermissionDenied, may_run_jobs, require_run_jobs
+from tracker.secrets import redact
 
 PATH = "/jobs"
 NAME = N_("定时任务")
@@ -115,7 +116,7 @@ def history_rows(session: Any) -> list[dict[str, Any]]:
         "id": r.id, "name": _name(r.job), "period": r.period, "state": translated(STATE_ZH, r.state, r.state.value),
         "attempt": r.attempt, "trigger": _trigger_zh(r.trigger), "started": format_datetime(r.started_at, tz),
         "finished": format_datetime(r.finished_at, tz), "duration": _duration(r), "reason": r.reason or "",
-        "error": _last_line(r.error), "error_text": r.error or "", "worker": r.worker,
+        "error": redact(_last_line(r.error)), "error_text": redact(r.error or ""), "worker": r.worker,
     } for r in run_history(session, limit=HISTORY_LIMIT)]  # fmt: skip
 
 
@@ -128,16 +129,16 @@ def pending_rows(session: Any) -> list[dict[str, Any]]:
 def failed_rows(session: Any) -> list[dict[str, Any]]:
     tz = _settings().timezone
     return [{
-        "id": m.id, "row_id": str(m.id), "recipient": m.recipient, "channel": translated(CHANNEL_ZH, m.channel),
+        "id": m.id, "row_id": str(m.id), "recipient": redact(m.recipient), "channel": translated(CHANNEL_ZH, m.channel),
         "subject": m.subject, "attempts": m.attempts, "last_try": format_datetime(m.next_attempt_at, tz),
-        "error": m.last_error or "",
+        "error": redact(m.last_error or ""),
     } for m in failed_messages(session)]  # fmt: skip
 
 
 def uncertain_rows(session: Any) -> list[dict[str, Any]]:
     tz = _settings().timezone
     return [{
-        "id": m.id, "row_id": str(m.id), "recipient": m.recipient, "channel": translated(CHANNEL_ZH, m.channel),
+        "id": m.id, "row_id": str(m.id), "recipient": redact(m.recipient), "channel": translated(CHANNEL_ZH, m.channel),
         "subject": m.subject, "started": format_datetime(m.claimed_at, tz), "worker": m.claimed_by or "",
         "message_id": m.message_id,
     } for m in uncertain_messages(session)]  # fmt: skip
