@@ -105,7 +105,11 @@ def _outputs_mismatch(sent: Any, outputs: Any) -> str | None:
     for item, (component, prop) in zip(items, wanted, strict=True):
         if isinstance(component, dict):
             continue  # pattern-matching outputs are resolved by Dash from the inputs
-        if not isinstance(item, dict) or item.get("id") != component or item.get("property") != prop:
+        # An output shared with another callback (allow_duplicate) is named "children@<hash>".
+        if not isinstance(item, dict) or item.get("id") != component:
+            return "outputs do not match the callback"
+        sent_prop = item.get("property")
+        if not isinstance(sent_prop, str) or sent_prop.split("@")[0] != prop:
             return "outputs do not match the callback"
     return None
 
@@ -128,7 +132,7 @@ def install_callback_request_checks(app: Dash) -> None:
         if not isinstance(body, dict):
             return _bad_request("body is not a JSON object")
         spec = app.callback_map.get(body.get("output")) if isinstance(body.get("output"), str) else None
-        if spec is None:
+        if spec is None or "callback" not in spec:  # a clientside callback has no server side
             return _bad_request("unknown output")
         if "outputs" in body and (problem := _outputs_mismatch(body["outputs"], spec["output"])):
             return _bad_request(problem)

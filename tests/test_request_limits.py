@@ -83,7 +83,10 @@ def test_a_callback_call_that_does_not_match_its_callback_is_400(client, app, fa
         "an input renamed": {"output": key, "outputs": outputs, "inputs": [{**good[0], "id": "ov-other"}, *good[1:]]},
         "a property changed": {"output": key, "outputs": outputs, "inputs": [{**good[0], "property": "data"}, *good[1:]]},
         "outputs not the callback's": {"output": key, "outputs": [{"id": "x", "property": "y"}], "inputs": good},
+        "outputs not objects": {"output": key, "outputs": [1] * len(outputs), "inputs": good},
         "inputs not a list": {"output": key, "outputs": outputs, "inputs": {"id": "ov-batch"}},
+        "a clientside callback": {"output": next(k for k, v in app.callback_map.items() if "callback" not in v),
+                                   "inputs": []},
         "changedPropIds not strings": {"output": key, "outputs": outputs, "inputs": good, "changedPropIds": [1]},
     }  # fmt: skip
     for name, body in cases.items():
@@ -94,3 +97,22 @@ def test_a_callback_call_that_does_not_match_its_callback_is_400(client, app, fa
         assert answer.get_json()["message"] == "请求格式不正确", name
     fine = {"output": key, "outputs": outputs, "inputs": good, "changedPropIds": ["ov-batch.value"]}
     assert client.post("/_dash-update-component", json=fine).status_code == 200
+
+
+def test_an_output_shared_by_callbacks_is_accepted_as_the_browser_names_it(
+    client, app, factory, world
+) -> None:  # type: ignore[no-untyped-def]
+    """Dash names an output that several callbacks write (allow_duplicate) "children@<hash>"."""
+    factory.user(Role.PROVINCE_STAFF, username="limits3")
+    login(client, "limits3")
+    key = next(
+        k for k, v in app.callback_map.items() if "@" in k and not k.startswith("..") and "callback" in v
+    )
+    spec = app.callback_map[key]
+    component, prop = key.split(".", 1)
+    body = {"output": key, "outputs": {"id": component, "property": prop},
+            "inputs": [{**item, "value": None} for item in spec["inputs"]],
+            "state": [{**item, "value": None} for item in spec["state"]], "changedPropIds": []}  # fmt: skip
+    answer = client.post("/_dash-update-component", json=body)
+    assert answer.status_code != 400, answer.get_data(as_text=True)
+    assert answer.status_code < 500
