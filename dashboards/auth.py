@@ -176,11 +176,14 @@ def _make_login(
                                                user_agent=request.user_agent.string)  # fmt: skip
                 audit.record(db, "login", "users", user.id, summary=user.username, city_id=user.city_id)
         if refused is not None:
-            status = 429 if isinstance(refused, accounts.LoginRateLimited) else 401
-            kept = username.strip()[:64] if refused.known_user else ""
-            return render_template(
-                "login.html", next=next_url, error=message_of(refused), username=kept
-            ), status
+            # The same page for an unknown name and a wrong password (the name typed is kept either
+            # way), so the answer does not tell which accounts exist.
+            page = render_template(
+                "login.html", next=next_url, error=message_of(refused), username=username.strip()[:64]
+            )
+            if isinstance(refused, accounts.LoginRateLimited):
+                return page, 429, {"Retry-After": str(refused.retry_after)}
+            return page, 401
         session.clear()  # a fresh cookie on login: no session fixation
         session.permanent = True
         session["token"] = token

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import re
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import false, func, select, update
-from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
+from sqlalchemy.orm import Session, joinedload
 
 from tracker import audit
 from tracker.db import utcnow
@@ -39,13 +41,34 @@ class LoginRefused(AccountError):
 
 
 class LoginRateLimited(LoginRefused):
-    """Too many recent failures for this user name or address."""
+    """Too many recent failures for this user name and address, or this address: wait a while."""
+
+    def __init__(self, message_zh: str, message_en: str, *, retry_after: int) -> None:
+        super().__init__(message_zh, message_en)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
 class LoginLimits:
+    """Failed logins slow further attempts down, they never lock an account.
+
+    Failures are counted per (user name, address) and per address within the window. From
+    ``max_failures`` failures of a pair (and ``4 × max_failures`` of an address) on, the next attempt
+    of that pair (or address) must wait ``first_delay_seconds`` after the latest failure, doubling
+    with every further failure, up to the window. A stranger guessing at the admin's account slows
+    only their own address; the admin, from theirs, logs in at once."""
+
     max_failures: int = 5
     window_minutes: int = 15
+    first_delay_seconds: int = 2
+
+    def delay(self, failures: int, threshold: int) -> float:
+        """Seconds to wait after the latest failure, having had ``failures`` of them."""
+        if failures < threshold:
+            return 0.0
+        return float(
+            min(self.first_delay_seconds * 2 ** min(failures - threshold, 20), self.window_minutes * 60)
+        )
 
 
 def hash_password(password: str) -> str:
@@ -221,16 +244,30 @@ def revoke_sessions(session: Session, user: User) -> None:
 
 
 def _recent_failures(
-    session: Session, column: InstrumentedAttribute[str], value: str, since: dt.datetime
-) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(LoginAttempt)
-            .where(column == value, LoginAttempt.at >= since, LoginAttempt.succeeded == false())
-        )
-        or 0
-    )
+    session: Session, since: dt.datetime, *conditions: Any
+) -> tuple[int, dt.datetime | None]:
+    """How many failed attempts match since ``since``, and when the latest was."""
+    count, latest = session.execute(
+        select(func.count(), func.max(LoginAttempt.at))
+        .select_from(LoginAttempt)
+        .where(*conditions, LoginAttempt.at >= since, LoginAttempt.succeeded == false())
+    ).one()
+    return int(count or 0), latest
+
+
+def login_wait(session: Session, username: str, ip: str, limits: LoginLimits, now: dt.datetime) -> float:
+    """Seconds before this user name may try again from this address (0: now)."""
+    since = now - dt.timedelta(minutes=limits.window_minutes)
+    wait = 0.0
+    for conditions, threshold in (
+        ((LoginAttempt.username == username, LoginAttempt.ip == ip), limits.max_failures),
+        ((LoginAttempt.ip == ip,), limits.max_failures * 4),
+    ):
+        failures, latest = _recent_failures(session, since, *conditions)
+        if latest is not None and failures >= threshold:
+            latest = latest if latest.tzinfo else latest.replace(tzinfo=dt.UTC)  # SQLite returns naive UTC
+            wait = max(wait, (latest - now).total_seconds() + limits.delay(failures, threshold))
+    return wait
 
 
 @dataclass(frozen=True)
@@ -272,16 +309,15 @@ def authenticate(
     it counts only if the stored hash is still the one it was verified against.
     """
     now = utcnow()
-    since = now - dt.timedelta(minutes=limits.window_minutes)
     username = _login_name(username)
-    if (
-        _recent_failures(session, LoginAttempt.username, username, since) >= limits.max_failures
-        or _recent_failures(session, LoginAttempt.ip, ip, since) >= limits.max_failures * 4
-    ):
-        # Not recorded: refused attempts must not extend the lock-out indefinitely.
+    wait = login_wait(session, username, ip, limits, now)
+    if wait > 0:
+        # Not recorded: an attempt refused for coming too soon does not lengthen the wait.
+        seconds = math.ceil(wait)
         raise LoginRateLimited(
-            f"登录失败次数过多，请{limits.window_minutes}分钟后再试",
-            f"Too many failed logins; try again in {limits.window_minutes} minutes",
+            f"登录失败次数过多，请{seconds}秒后再试",
+            f"Too many failed logins; try again in {seconds} s",
+            retry_after=seconds,
         )
     user = session.scalars(select(User).where(User.username == username)).first()
     current_hash = user.password_hash if user else None
