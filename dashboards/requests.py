@@ -3,12 +3,13 @@
 - **Size**: a callback request may carry an upload (base64 in JSON: the largest upload, 20 MB of
   evidence, with its encoding overhead), anything else at most 1 MiB; a larger body is refused
   with 413 from its Content-Length, before it is read.
-- **Nesting**: JSON nested deeper than ``MAX_DEPTH`` (no callback value or API body comes near it)
-  is refused with 400, as is JSON the parser cannot nest that deep at all.
+- **Nesting and numbers**: JSON nested deeper than ``MAX_DEPTH`` (no callback value or API body
+  comes near it), JSON the parser cannot nest that deep at all, and integers beyond ±2⁵³ are
+  refused with 400.
 - **API bodies** must be JSON (``application/json``): anything else is 415.
 - **Callback calls** must be calls this app knows: the output named, and the inputs and state the
-  callback declares, in its order, each with its id and property; else 400, never a 500 from
-  inside Dash.
+  callback declares, in its order, each with its id and property, and an address's parts as text
+  (a path starting with /); else 400, never a 500 from inside Dash.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tracker.i18n import _
 MAX_CALLBACK_BYTES = 32 * 2**20
 MAX_OTHER_BYTES = 2**20
 MAX_DEPTH = 100
+MAX_INTEGER = 2**53  # JavaScript's safe integers: what a browser sends exactly
 CALLBACK_PATH = "/_dash-update-component"
 BODY_METHODS = ("POST", "PUT", "PATCH")
 
@@ -38,10 +40,14 @@ def _bad_request(detail: str) -> Any:
 
 
 def depth(value: Any) -> int:
-    """How deeply lists and objects nest in a parsed JSON value (a scalar is 0), without recursion."""
+    """How deeply lists and objects nest in a parsed JSON value (a scalar is 0), without recursion.
+    An integer beyond what a browser can send exactly (±2⁵³) counts as too deep: no id or count is
+    that large, and the database could not hold it."""
     deepest, stack = 0, [(value, 1)]
     while stack:
         item, level = stack.pop()
+        if isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_INTEGER:
+            return MAX_DEPTH + 1
         children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
         if children is None:
             continue
@@ -59,7 +65,7 @@ def parsed_body() -> tuple[Any, Any]:
     except RecursionError:  # the parser itself cannot nest so deep
         return None, _bad_request("JSON nested too deeply")
     if depth(body) > MAX_DEPTH:
-        return None, _bad_request(f"JSON nested deeper than {MAX_DEPTH}")
+        return None, _bad_request(f"JSON nested deeper than {MAX_DEPTH}, or an integer beyond ±2^53")
     return body, None
 
 
@@ -140,6 +146,15 @@ def install_callback_request_checks(app: Dash) -> None:
             problem = _mismatch(body.get(key, []), _declared_ids(spec[key]), key)
             if problem:
                 return _bad_request(problem)
+        for item in body.get("inputs", []) + body.get("state", []):
+            # An address's parts (dcc.Location): what a browser sends is always text; a path starts with /.
+            prop, value = item.get("property"), item.get("value")
+            if prop in ("pathname", "search", "hash", "href") and not (
+                value is None or isinstance(value, str)
+            ):
+                return _bad_request(f"{prop} must be text")
+            if prop == "pathname" and isinstance(value, str) and not value.startswith("/"):
+                return _bad_request("a pathname starts with /")
         changed = body.get("changedPropIds", [])
         if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
             return _bad_request("changedPropIds must be a list of strings")
