@@ -17,7 +17,7 @@ from dashboards import cache
 from dashboards.api import install_api
 from dashboards.auth import install_auth
 from dashboards.downloads import install_downloads
-from dashboards.errors import install_error_pages
+from dashboards.errors import install_content_security_policy, install_error_pages
 from dashboards.grid_export import install_grid_export
 from dashboards.language import html_lang, install_language
 from dashboards.pages import (
@@ -143,4 +143,5 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
 
     app.interpolate_index = interpolate_index  # type: ignore[method-assign]
     install_callback_request_checks(app)
+    install_content_security_policy(app)  # last: it hashes the inline scripts every page has
     return app

@@ -86,9 +86,15 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
-def watched_page(browser: Any) -> tuple[Any, Any, list[str]]:
-    """A fresh context and page, with console errors and failed requests collected in a list."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+def watched_page(browser: Any, *, bypass_csp: bool = True) -> tuple[Any, Any, list[str]]:
+    """A fresh context and page, with console errors and failed requests collected in a list.
+
+    Playwright's own waits (``wait_for_function`` with a string) evaluate JavaScript, which the
+    app's Content-Security-Policy forbids; these tests let Playwright past it (``bypass_csp``), and
+    tests/test_csp_browser.py checks every page under the policy without."""
+    context = browser.new_context(
+        viewport={"width": 1440, "height": 900}, locale="zh-CN", bypass_csp=bypass_csp
+    )
     page = context.new_page()
     problems: list[str] = []
     page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
@@ -160,7 +166,7 @@ def test_city_user_sees_only_their_city_then_logs_out(
     page.goto(f"{live_server}/pilots")
     assert "/login" in page.url
     # The cookie from before the logout is dead on the server, not just deleted in this browser.
-    replay = browser.new_context()
+    replay = browser.new_context(bypass_csp=True)
     replay.add_cookies(cookies)
     assert replay.request.get(f"{live_server}/_dash-layout").status == 401
     replay.close()
@@ -211,7 +217,7 @@ def test_the_selection_stays_on_its_row_after_an_action(
 ) -> None:
     """After a workflow step the list reloads; every row keeps its own id, so the list stays whole and
     the selected application is still the one acted on (not another row)."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN", bypass_csp=True)
     page = context.new_page()
     warnings: list[str] = []
     page.on("console", lambda msg: warnings.append(msg.text) if msg.type in ("error", "warning") else None)
