@@ -114,3 +114,22 @@ def test_a_deeply_nested_pact_file_is_refused_with_a_message(db, province) -> No
     with pytest.raises(ValidationFailed) as refused:
         import_claims(db, province, nested, "pact.json", city="长治")
     assert "嵌套" in refused.value.problems[0].message_zh
+
+
+def test_control_characters_are_refused_in_application_fields_and_update_texts() -> None:
+    from types import SimpleNamespace
+
+    from tracker.applications import ApplicationData, PlanParticipantData, check_plan, check_texts
+    from tracker.updates import narrative_problems
+
+    data = ApplicationData(texts={"organisation_name": "示例\x00公司", "leader_phone": "0351-1234567"}, category_text="",
+                           participants=[PlanParticipantData("单位\x07", "职责")])  # fmt: skip
+    problems = check_texts(data, ("organisation_name", "leader_phone")) + check_plan(data)
+    assert [(p.field, "控制字符" in p.message_zh) for p in problems] == [
+        ("organisation_name", True),
+        ("participants", True),
+    ]
+    entry = SimpleNamespace(work_done="完成\x00", problems="", next_steps="下步\x1b")
+    found = narrative_problems(entry)
+    assert [p.field for p in found] == ["work_done", "next_steps"]
+    assert all("control characters" in p.message_en for p in found)

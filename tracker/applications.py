@@ -165,6 +165,18 @@ def clean_text(value: Any) -> str:
     return str(value).replace("\r\n", "\n").strip(" \t\n\r\u3000\u00a0")
 
 
+CONTROL_PATTERN = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]"
+_CONTROL = re.compile(CONTROL_PATTERN)
+CONTROL_ZH = "含有控制字符（如 NUL），无法保存，请删除后重新填写"
+CONTROL_EN = "contains control characters (such as NUL) that cannot be stored"
+
+
+def has_control_characters(text: str) -> bool:
+    """NUL and the other C0 controls but tab and line breaks, DEL, or a lone surrogate: text that
+    PostgreSQL cannot store or a bulletin cannot print, refused in every import and form."""
+    return _CONTROL.search(text) is not None
+
+
 def squeeze(value: Any) -> str:
     """All whitespace removed: for matching category and product names and header captions."""
     return _SPACES.sub("", clean_text(value))
@@ -210,7 +222,9 @@ def check_texts(data: ApplicationData, keys: tuple[str, ...] | None = None) -> l
         if keys is not None and spec.key not in keys:
             continue
         value = data.text(spec.key)
-        if spec.required and not value:
+        if has_control_characters(value):
+            problems.append(Problem(spec.key, CONTROL_ZH, CONTROL_EN))
+        elif spec.required and not value:
             problems.append(Problem(spec.key, "必填", "required"))
         elif count_chars(value) > spec.limit:
             problems.append(Problem(spec.key, f"超过{spec.limit}字（现有{count_chars(value)}字）",
@@ -274,7 +288,22 @@ def check_plan(data: ApplicationData) -> list[Problem]:
         if not 1 <= item.month <= 36:
             problems.append(Problem("milestones", f"第{index}个阶段性目标的月份应为1–36的整数",
                                     f"milestone {index}: the month must be a whole number 1–36"))  # fmt: skip
+    for index, item in enumerate(data.milestones or [], start=1):
+        if any(
+            has_control_characters(clean_text(t)) for t in (item.title, item.indicator, item.target_value)
+        ):
+            problems.append(
+                Problem("milestones", f"第{index}个阶段性目标{CONTROL_ZH}", f"milestone {index} {CONTROL_EN}")
+            )
     for index, part in enumerate(data.participants or [], start=1):
+        if has_control_characters(clean_text(part.unit_name)) or has_control_characters(
+            clean_text(part.responsibility)
+        ):
+            problems.append(
+                Problem(
+                    "participants", f"第{index}个参与单位{CONTROL_ZH}", f"participant {index} {CONTROL_EN}"
+                )
+            )
         if not clean_text(part.unit_name) or not clean_text(part.responsibility):
             problems.append(Problem("participants", f"第{index}个参与单位须填写单位名称和职责",
                                     f"participant {index} needs a unit and a responsibility"))  # fmt: skip

@@ -36,7 +36,14 @@ from openpyxl.utils import get_column_letter
 from sqlalchemy import Connection, Table, func, select, update
 from sqlalchemy.orm import Session
 
-from tracker.applications import Problem, ValidationFailed, clean_text
+from tracker.applications import (
+    CONTROL_EN,
+    CONTROL_PATTERN,
+    CONTROL_ZH,
+    Problem,
+    ValidationFailed,
+    clean_text,
+)
 from tracker.library_file import xlsx_rows
 from tracker.models import Boundary, City, Claim, ClaimImport, LabelType, Organisation, Pilot, Product, User
 from tracker.permissions import Level, may_act, visible_cities
@@ -307,8 +314,7 @@ def import_claims(session: Session, user: User, content: bytes, filename: str, *
     if _may_hold_controls(content, filename):
         for column in header:
             check.add(column, cells[column].str.contains(CONTROL, regex=True),
-                      "含有控制字符（如 NUL），无法保存，请删除后重新导入",
-                      "contains control characters (such as NUL) that cannot be stored")  # fmt: skip
+                      CONTROL_ZH, CONTROL_EN)  # fmt: skip
     allowed = {c.id for c in cities.values() if may_act(user, Level.EITHER, c)}
     check.add("city", typed["city_id"].notna() & ~typed["city_id"].isin(allowed),
               "您无权导入该城市的声明", "you may not import claims of this city")  # fmt: skip
@@ -341,10 +347,8 @@ def import_claims(session: Session, user: User, content: bytes, filename: str, *
     return result
 
 
-# NUL and the other C0 controls (tabs and line breaks aside) and DEL: PostgreSQL cannot store NUL,
-# and none belongs in a company name or a product.
-CONTROL = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
-_CONTROL_BYTES = re.compile(CONTROL.encode())
+CONTROL = CONTROL_PATTERN  # the one definition (tracker.applications)
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def _may_hold_controls(content: bytes, filename: str) -> bool:

@@ -28,7 +28,14 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
-from tracker.applications import Problem, ValidationFailed, clean_text
+from tracker.applications import (
+    CONTROL_EN,
+    CONTROL_ZH,
+    Problem,
+    ValidationFailed,
+    clean_text,
+    has_control_characters,
+)
 from tracker.audit import actor_fields
 from tracker.errors import TrackerError
 from tracker.i18n import N_
@@ -219,7 +226,9 @@ def narrative_problems(entry: object) -> list[Problem]:
     problems = []
     for key, label_zh, label_en in NARRATIVES:
         text = clean_text(getattr(entry, key))
-        if len(text) > NARRATIVE_LIMIT:
+        if has_control_characters(text):
+            problems.append(Problem(key, f"{label_zh}{CONTROL_ZH}", f"{label_en} {CONTROL_EN}"))
+        elif len(text) > NARRATIVE_LIMIT:
             problems.append(Problem(key, f"{label_zh}超过{NARRATIVE_LIMIT}字（现有{len(text)}字）",
                                     f"{label_en} longer than {NARRATIVE_LIMIT} characters"))  # fmt: skip
     return problems
@@ -278,6 +287,9 @@ def check_entry(pilot: Pilot, entry: UpdateEntry, period: Period, *, complete: b
         ):
             problems.append(Problem("milestones", f"阶段性目标“{milestone.title}”的完成日期应不晚于报告期末",
                                     f"milestone “{milestone.title}”: achieved after the period ends"))  # fmt: skip
+        if report.note and has_control_characters(clean_text(report.note)):
+            problems.append(Problem("milestones", f"阶段性目标“{milestone.title}”的说明{CONTROL_ZH}",
+                                    f"milestone “{milestone.title}”: the note {CONTROL_EN}"))  # fmt: skip
         if report.note and len(clean_text(report.note)) > 500:
             problems.append(Problem("milestones", f"阶段性目标“{milestone.title}”的说明超过500字",
                                     f"milestone “{milestone.title}”: note longer than 500 characters"))  # fmt: skip
