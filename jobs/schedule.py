@@ -122,6 +122,27 @@ def flag_scan(context: JobContext) -> Outcome:
     return Outcome(RunState.SUCCEEDED, f"{summary}；{notice}")
 
 
+def audit_verify(context: JobContext) -> Outcome:
+    """Nightly: recompute the audit trail's hash chain; a break is told to the provincial admins once."""
+    from tracker.audit_chain import last_verification, record_verification, verify
+    from tracker.notices import tell_audit_break
+
+    with transaction(context.factory, actor=SCHEDULER_ACTOR) as session:
+        result = verify(session)
+        if context.dry_run:
+            session.rollback()
+            return Outcome(RunState.SUCCEEDED, f"审计链校验（演算）：{result.problem_zh or '完好'}")
+        record_verification(session, result)
+        head = last_verification(session)
+        if result.whole or head is None:
+            return Outcome(RunState.SUCCEEDED, f"审计链完好：校验{result.links}条")
+        if head.told_event_id != result.broken_event_id:
+            tell_audit_break(session, head, event_id=result.broken_event_id, problem_zh=result.problem_zh or "",
+                             problem_en=result.problem_en or "", now=context.started())  # fmt: skip
+            head.told_event_id = result.broken_event_id
+        return Outcome(RunState.SUCCEEDED, f"审计链发现问题：{result.problem_zh}（已通知省级管理员）")
+
+
 def _monthly(context: JobContext) -> Outcome:
     from jobs.bulletins import monthly_bulletin
 
@@ -159,6 +180,7 @@ def _never(_local: dt.datetime) -> str:
 JOBS = (
     JobSpec("flag_scan", N_("夜间风险核查"), "30 1 * * *", day_period, flag_scan),
     JobSpec("reminders", N_("工作日提醒"), "30 8 * * *", day_period, _reminders),
+    JobSpec("audit_verify", N_("审计链校验"), "30 4 * * *", day_period, audit_verify),
     # Updates are due on the 5th (tracker.periods.Reporting): the bulletin follows on the 8th. An
     # earlier run (by hand, or another schedule) waits for the due day unless forced (jobs.bulletins).
     JobSpec("monthly_bulletin", N_("月度调度通报"), "0 9 8 * *", previous_month, _monthly, kind="month"),

@@ -107,7 +107,7 @@ def test_tracker_scheduler_sends_the_months_bulletins_at_the_configured_time(
     env = {**os.environ, "TRACKER_DATABASE_URL": cli_database, "TRACKER_INSTANCE_DIR": str(tmp_path),
            "TRACKER_MAIL_HOST": "127.0.0.1", "TRACKER_MAIL_SECURITY": "none", "TRACKER_TIMEZONE": "Asia/Shanghai",
            "TRACKER_SCHEDULE_MONTHLY_BULLETIN": f"{fire.minute} {fire.hour} * * *",
-           "TRACKER_SCHEDULE_FLAG_SCAN": never, "TRACKER_SCHEDULE_REMINDERS": never,
+           "TRACKER_SCHEDULE_FLAG_SCAN": never, "TRACKER_SCHEDULE_REMINDERS": never, "TRACKER_SCHEDULE_AUDIT_VERIFY": never,
            "TRACKER_SCHEDULE_QUARTERLY_BULLETIN": never, "TZ": "UTC",
            # Updates due on the month's last day: on any day the previous month's are due, so its
            # bulletin is built (with the default 5, a run on the 1st–5th is deferred: jobs.bulletins).
@@ -212,7 +212,7 @@ def test_a_scheduler_killed_mid_delivery_is_taken_over_and_no_mail_goes_twice(
     env = {**os.environ, "TRACKER_DATABASE_URL": cli_database, "TRACKER_INSTANCE_DIR": str(tmp_path),
            "TRACKER_MAIL_HOST": "127.0.0.1", "TRACKER_MAIL_PORT": str(port), "TRACKER_MAIL_SECURITY": "none",
            "TRACKER_SCHEDULE_MONTHLY_BULLETIN": never, "TRACKER_SCHEDULE_FLAG_SCAN": never,
-           "TRACKER_SCHEDULE_REMINDERS": never, "TRACKER_SCHEDULE_QUARTERLY_BULLETIN": never, "TZ": "UTC"}  # fmt: skip
+           "TRACKER_SCHEDULE_REMINDERS": never, "TRACKER_SCHEDULE_AUDIT_VERIFY": never, "TRACKER_SCHEDULE_QUARTERLY_BULLETIN": never, "TZ": "UTC"}  # fmt: skip
     server = Controller(inbox, hostname="127.0.0.1", port=port)
     server.start()
     scheduler = None

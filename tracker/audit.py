@@ -14,6 +14,7 @@ from typing import Any, cast
 from sqlalchemy import Table, event, insert, inspect, select
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from tracker import audit_chain
 from tracker.db import Base, TrackerSession, utcnow
 from tracker.models import (
     Application,
@@ -161,8 +162,13 @@ def _write_audit_events(session: Session, _context: Any) -> None:
         if isinstance(obj, Audited):
             events.append(_event(session, "delete", obj, snapshot(obj), None))
     if events:
-        # Core insert on the flush's own connection: ORM statements are not allowed mid-flush.
-        session.connection().execute(insert(cast(Table, AuditEvent.__table__)), events)
+        # Core insert on the flush's own connection: ORM statements are not allowed mid-flush. The
+        # ids come back in order, for the hash chain to link at commit (tracker.audit_chain).
+        table = cast(Table, AuditEvent.__table__)
+        inserted = session.connection().execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), events
+        )
+        audit_chain.remember_ids(session, list(inserted.scalars()))
 
 
 def record(
@@ -176,17 +182,17 @@ def record(
     after: dict[str, Any] | None = None,
 ) -> None:
     """Record an event that is not a row change (a login, an export, an account change)."""
-    session.add(
-        AuditEvent(
-            **actor_fields(session),
-            action=action,
-            entity_type=entity_type,
-            entity_id=None if entity_id is None else str(entity_id),
-            city_id=city_id,
-            summary=None if summary is None else redact(summary),
-            after=redact_value(after),
-        )
+    recorded = AuditEvent(
+        **actor_fields(session),
+        action=action,
+        entity_type=entity_type,
+        entity_id=None if entity_id is None else str(entity_id),
+        city_id=city_id,
+        summary=None if summary is None else redact(summary),
+        after=redact_value(after),
     )
+    session.add(recorded)
+    audit_chain.remember_event(session, recorded)
 
 
 __all__ = ["AuditImmutableError", "plain", "record", "snapshot"]

@@ -36,6 +36,7 @@ from tracker.errors import TrackerError
 from tracker.i18n import N_, _, english
 from tracker.models import (
     Audience,
+    AuditChainHead,
     Bulletin,
     Flag,
     Notice,
@@ -60,6 +61,7 @@ WORK_PLAN_RETURNED = "work_plan_returned"
 FLAG_PROPOSED = "flag_proposed"
 FLAG_DECIDED = "flag_decided"
 BULLETIN = "bulletin"
+AUDIT_BROKEN = "audit_broken"
 # What one notice says, and how unread notices of a kind are summed up (the head of the list).
 TEXT = {
     UPDATE_RETURNED: N_("{pilot}的{period}调度更新被省级退回"),
@@ -67,6 +69,7 @@ TEXT = {
     FLAG_PROPOSED: N_("{city}对风险线索{flag}提出：{step}，待省级审核"),
     FLAG_DECIDED: N_("风险线索{flag}（{city}）：{step}"),
     BULLETIN: N_("新调度通报：{title}"),
+    AUDIT_BROKEN: N_("审计链校验发现问题：{problem}"),
 }
 SUMMARY = {
     UPDATE_RETURNED: N_("{n}条更新被退回"),
@@ -74,6 +77,7 @@ SUMMARY = {
     FLAG_PROPOSED: N_("{n}条风险线索的市级建议待审核"),
     FLAG_DECIDED: N_("{n}条风险线索有省级决定"),
     BULLETIN: N_("{n}份新调度通报"),
+    AUDIT_BROKEN: N_("{n}条审计链告警"),
 }
 FOOTER = "本消息由碳足迹试点监管平台自动发送，每件事只通知一次；详情请登录平台“通知”页查看。"
 LISTED = 200  # notices on the page; older ones stay stored
@@ -174,6 +178,15 @@ def tell_new_bulletins(
                                 object_type="bulletin", city_id=bulletin.city_id, now=now,
                                 event_key=f"bulletin/{bulletin.id}").notices  # fmt: skip
     return told
+
+
+def tell_audit_break(session: Session, head: AuditChainHead, *, event_id: int | None, problem_zh: str,
+                     problem_en: str, now: dt.datetime) -> Told:  # fmt: skip
+    """The provincial admins, once per break (the first event that does not match)."""
+    admins = session.scalars(select(User).where(User.role == Role.PROVINCE_ADMIN, User.is_active.is_(True))
+                             .order_by(User.id))  # fmt: skip
+    return _notify(session, admins, head, None, kind=AUDIT_BROKEN, params={"problem_zh": problem_zh, "problem_en": problem_en},
+                   link="/audit", object_type="audit_chain", city_id=None, now=now, event_key=f"audit-break/{event_id}")  # fmt: skip
 
 
 def _receives(user: User, bulletin: Bulletin) -> bool:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from tracker.models import (
     Application,
     Audience,
+    AuditChainHead,
     AuditEvent,
     Batch,
     Bulletin,
@@ -452,6 +453,8 @@ def may_be_told(user: object, obj: object) -> bool:
         return may_read_work_plan(user, obj)
     if isinstance(obj, Bulletin):
         return may_view_bulletin(user, obj)
+    if isinstance(obj, AuditChainHead):  # a break in the audit chain: the provincial admins'
+        return is_active_user(user) and getattr(user, "role", None) is Role.PROVINCE_ADMIN
     return can(user, Action.VIEW, obj)
 
 

@@ -327,6 +327,26 @@ def deadlines_set(batch_number: int, city: str, source: str | None, deadline: st
         fail(error.message_zh, error.message_en)
 
 
+@cli.group()
+def audit() -> None:
+    """审计日志 / The audit trail."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """重新计算审计链并指出第一条不符的记录 / Recompute the audit trail's hash chain and name the first
+    event that does not match (exit code 1 when the chain is broken)."""
+    from tracker.audit_chain import record_verification, verify
+
+    with transaction(_factory(), actor="cli") as session:
+        result = verify(session)
+        record_verification(session, result)
+    if not result.whole:
+        fail(f"审计链校验未通过：{result.problem_zh}（已校验{result.links}条）",
+             f"The audit chain is broken: {result.problem_en} ({result.links} links checked)")  # fmt: skip
+    click.echo(f"审计链完好：已校验{result.links}条 / The audit chain is whole: {result.links} links checked")
+
+
 def _register_groups() -> None:
     from tracker_cli.claims import claims
     from tracker_cli.flag_review import flags_review

@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from dashboards.access import db_session, guarded_layout, request_user
 from dashboards.audit_words import ACTIONS, ENTITIES, action_word, entity_word
 from dashboards.grid import locale_text
+from tracker.audit_chain import last_verification
 from tracker.i18n import N_, _, format_datetime
 from tracker.models import AuditEvent, User
 from tracker.permissions import Action, visible_audit_events
@@ -54,6 +55,7 @@ def layout(user: User, **_query: Any) -> Any:
         html.H2(_("审计日志"), className="h4"),
         html.P(_("全部记录，最新的在前；审计记录只增不改。按操作人、操作、对象、说明筛选，按时间排序，均在服务器上完成。"),
                className="text-muted small"),
+        html.P(_chain_line(), className="small mb-1", id="audit-chain"),
         html.P(id="audit-count", className="small mb-1"),
         dag.AgGrid(
             id=GRID, columnDefs=columns, rowModelType="infinite", className="ag-theme-quartz",
@@ -62,6 +64,21 @@ def layout(user: User, **_query: Any) -> Any:
                              "pagination": True, "paginationPageSize": BLOCK, "animateRows": False},
         ),
     ])  # fmt: skip
+
+
+def _chain_line() -> str:
+    """When the hash chain was last verified, and what it found (tracker.audit_chain)."""
+    tz = current_app.config["TRACKER_SETTINGS"].timezone
+    with db_session(read_only=True) as session:
+        head = last_verification(session)
+        if head is None or head.verified_at is None:
+            return _("审计链：尚未校验（每晚自动校验，或运行 tracker audit verify）")
+        when = format_datetime(head.verified_at, tz)
+        if head.broken_event_id is None:
+            return _("审计链：{when}校验完好（{n}条）").format(when=when, n=head.verified_links or 0)
+        return _("审计链：{when}校验发现第{event}号记录不符，请核查").format(
+            when=when, event=head.broken_event_id
+        )
 
 
 def _word_keys(words: dict[str, str], wanted: str) -> list[str]:

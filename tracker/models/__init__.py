@@ -2,7 +2,7 @@
 
 from tracker.db import Base
 from tracker.models.accounts import ApiToken, LoginAttempt, User, UserSession
-from tracker.models.audit import AuditEvent
+from tracker.models.audit import AuditChainHead, AuditChainLink, AuditEvent
 from tracker.models.catalogue import (
     Batch,
     BatchDeadline,
@@ -69,6 +69,8 @@ __all__ = [
     "ApplicationFile",
     "ApplicationStatus",
     "Audience",
+    "AuditChainHead",
+    "AuditChainLink",
     "AuditEvent",
     "Audited",
     "Base",

@@ -31,3 +31,28 @@ class AuditEvent(Base):
     summary: Mapped[str | None] = mapped_column(Text)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+
+
+class AuditChainLink(Base):
+    """One audit event's place in the hash chain (tracker.audit_chain): ``hash`` is SHA-256 over the
+    previous link's hash and the event's stored content. Append-only, like the events."""
+
+    __tablename__ = "audit_chain"
+
+    seq: Mapped[intpk]
+    event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id"), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditChainHead(Base):
+    """The chain's end (one row): the last link, and the last verification's outcome."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[intpk]
+    last_seq: Mapped[int] = mapped_column(default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    verified_at: Mapped[dt.datetime | None]
+    verified_links: Mapped[int | None]
+    broken_event_id: Mapped[int | None]  # the first event that does not match, at the last verification
+    told_event_id: Mapped[int | None]  # the break the provincial admins were told of (once)
