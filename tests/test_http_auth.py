@@ -142,7 +142,9 @@ def test_responses_carry_security_headers(client) -> None:  # type: ignore[no-un
     headers = client.get("/login").headers
     assert headers["X-Content-Type-Options"] == "nosniff" and headers["X-Frame-Options"] == "DENY"
     policy = headers["Content-Security-Policy"]
-    assert "frame-ancestors 'none'" in policy and "default-src 'self'" in policy and "unsafe-eval" not in policy
+    assert (
+        "frame-ancestors 'none'" in policy and "default-src 'self'" in policy and "unsafe-eval" not in policy
+    )
 
 
 def test_an_unknown_dashboard_address_shows_a_chinese_not_found_page(app, client, factory) -> None:  # type: ignore[no-untyped-def]
