@@ -133,3 +133,14 @@ def test_control_characters_are_refused_in_application_fields_and_update_texts()
     found = narrative_problems(entry)
     assert [p.field for p in found] == ["work_done", "next_steps"]
     assert all("control characters" in p.message_en for p in found)
+
+
+def test_control_characters_in_a_library_file_are_refused_with_row_and_column(db, factory) -> None:  # type: ignore[no-untyped-def]
+    from tracker.library_import import LibraryKind, import_library
+
+    admin = factory.user(Role.PROVINCE_ADMIN, username="hygadmin")
+    content = "name,accreditation_no,is_active,note\n示例认证\x00中心,CNAS-C001,是,\n".encode()
+    with pytest.raises(ValidationFailed) as refused:
+        import_library(db, admin, LibraryKind.CERTIFIERS, content, "certifiers.csv", reason="测试")
+    (problem,) = [p for p in refused.value.problems if "控制字符" in p.message_zh]
+    assert (problem.row, problem.field) == (2, "name") and problem.column.startswith("A")

@@ -12,7 +12,14 @@ from decimal import Decimal, InvalidOperation
 
 from openpyxl.utils import get_column_letter
 
-from tracker.applications import Problem, ValidationFailed, clean_text
+from tracker.applications import (
+    CONTROL_EN,
+    CONTROL_ZH,
+    Problem,
+    ValidationFailed,
+    clean_text,
+    has_control_characters,
+)
 from tracker.library import FIELD_ZH, FIGURE_LIMIT, LibraryProblem
 from tracker.spreadsheets import FORMS, SheetLimits, open_workbook
 
@@ -125,6 +132,12 @@ def read_number(row: FileRow, column: str, problems: list[Problem], places: int)
         )
         return None
     return value
+
+
+def control_problems(rows: list[FileRow]) -> list[Problem]:
+    """A problem for every cell holding NUL or another control character (row and column named)."""
+    return [row.problem(column, CONTROL_ZH, CONTROL_EN) for row in rows for column, text in row.values.items()
+            if has_control_characters(text)]  # fmt: skip
 
 
 def read_texts(row: FileRow, columns: tuple[str, ...], problems: list[Problem]) -> dict[str, str]:

@@ -42,6 +42,7 @@ from tracker.library import (
 from tracker.library_file import (
     Columns,
     FileRow,
+    control_problems,
     file_rows,
     read_header,
     read_key,
@@ -309,7 +310,7 @@ def import_library(session: Session, user: User, kind: LibraryKind, content: byt
     result = LibraryImportResult(LibraryKind(kind), dry_run=dry_run)
     table = read_library_table(content, filename)
     rows = file_rows(table, read_header(table, COLUMNS[result.kind], result.warnings))
-    problems: list[Problem] = []
+    problems: list[Problem] = control_problems(rows)
     changes = PLANNERS[result.kind](session, rows, problems, result)
     if problems:
         raise ValidationFailed(problems)
