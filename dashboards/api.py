@@ -105,14 +105,14 @@ class FiguresQuery(Schema):
         metadata={"description": "day the figures are counted on (default: today, Asia/Shanghai)"}
     )
     period = fields.String(
-        validate=validate.Length(max=10),
+        validate=[validate.Length(max=10), _printable],
         metadata={
             "description": "reporting period, e.g. 2026-11 (default: the period cities are reporting on)"
         },
     )
     city = fields.String(
-        validate=validate.Length(max=12),
-        metadata={"description": "a city's division code (default: your scope)"},
+        validate=validate.Regexp(r"^[0-9]{6}$", error="应为6位行政区划代码 / a 6-digit division code"),
+        metadata={"description": "a city's division code, e.g. 140400 (default: your scope)"},
     )
 
 
