@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.clock import now_utc
@@ -123,24 +124,30 @@ def flag_scan(context: JobContext) -> Outcome:
 
 
 def audit_verify(context: JobContext) -> Outcome:
-    """Nightly: recompute the audit trail's hash chain; a break is told to the provincial admins once."""
-    from tracker.audit_chain import last_verification, record_verification, verify
+    """Nightly: recompute every province's audit chain; a break is told to that province's admins once."""
+    from tracker.audit_chain import combined, last_verification, record_verification, verify_all
+    from tracker.models import Province
     from tracker.notices import tell_audit_break
 
     with transaction(context.factory, actor=SCHEDULER_ACTOR) as session:
-        result = verify(session)
+        results = verify_all(session)
+        whole = combined(results)
         if context.dry_run:
             session.rollback()
-            return Outcome(RunState.SUCCEEDED, f"审计链校验（演算）：{result.problem_zh or '完好'}")
-        record_verification(session, result)
-        head = last_verification(session)
-        if result.whole or head is None:
-            return Outcome(RunState.SUCCEEDED, f"审计链完好：校验{result.links}条")
-        if head.told_event_id != result.broken_event_id:
-            tell_audit_break(session, head, event_id=result.broken_event_id, problem_zh=result.problem_zh or "",
-                             problem_en=result.problem_en or "", now=context.started())  # fmt: skip
-            head.told_event_id = result.broken_event_id
-        return Outcome(RunState.SUCCEEDED, f"审计链发现问题：{result.problem_zh}（已通知省级管理员）")
+            return Outcome(RunState.SUCCEEDED, f"审计链校验（演算）：{whole.problem_zh or '完好'}")
+        record_verification(session, results)
+        if whole.whole:
+            return Outcome(RunState.SUCCEEDED, f"审计链完好：校验{whole.links}条")
+        everyone = list(session.scalars(select(Province.id)))
+        for result in (r for r in results if not r.whole):
+            for province_id in [result.province_id] if result.province_id is not None else everyone:
+                head = last_verification(session, province_id)
+                if head is None or head.told_event_id == result.broken_event_id:
+                    continue
+                tell_audit_break(session, head, event_id=result.broken_event_id, problem_zh=result.problem_zh or "",
+                                 problem_en=result.problem_en or "", now=context.started())  # fmt: skip
+                head.told_event_id = result.broken_event_id
+        return Outcome(RunState.SUCCEEDED, f"审计链发现问题：{whole.problem_zh}（已通知省级管理员）")
 
 
 def _monthly(context: JobContext) -> Outcome:

@@ -59,7 +59,7 @@ def test_every_committed_event_is_linked_and_the_chain_verifies(db, factory) -> 
     )
     result = verify(db)
     assert result.whole and result.links == len(linked)
-    head = db.get(AuditChainHead, 1)
+    (head,) = db.scalars(select(AuditChainHead)).all()  # one province, one chain
     assert head.last_hash != GENESIS and head.last_seq == db.scalar(select(func.max(AuditChainLink.seq)))
 
 
@@ -116,7 +116,7 @@ def test_the_nightly_job_tells_the_admins_of_a_break_once(db, factory, session_f
         assert "发现问题" in outcome.reason
     told = db.scalars(select(Notice).where(Notice.kind == "audit_broken")).all()
     assert sorted(n.user_id for n in told) == sorted(a.id for a in admins)
-    assert db.get(AuditChainHead, 1).broken_event_id == ids[0]
+    assert db.scalars(select(AuditChainHead)).one().broken_event_id == ids[0]
 
 
 def test_the_cli_exits_1_on_a_break(cli_database: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -127,3 +127,27 @@ def test_the_cli_exits_1_on_a_break(cli_database: str, monkeypatch: pytest.Monke
     assert (
         whole.exit_code == 0 and "审计链完好" in whole.output and "The audit chain is whole" in whole.output
     )
+
+
+def test_each_province_has_its_own_chain(db, factory) -> None:  # type: ignore[no-untyped-def]
+    from tracker.audit_chain import verify_all
+    from tracker.models import City, Province
+
+    other = Province(code="150000", name_zh="内蒙古自治区", short_zh="内蒙古", name_en="Inner Mongolia")
+    db.add(other)
+    db.flush()
+    city = City(province_id=other.id, code="150100", name_zh="呼和浩特市", short_zh="呼和浩特", name_en="Hohhot",
+                phone_area_code="0471")  # fmt: skip
+    db.add(city)
+    db.commit()
+    home = events(db, 2)
+    audit.record(db, "export", "pilots", 1, summary="内蒙古的导出", city_id=city.id)
+    db.commit()
+    theirs = db.scalar(select(func.max(AuditEvent.id)))
+    chains = {link.event_id: link.province_id for link in db.scalars(select(AuditChainLink))}
+    assert chains[theirs] == other.id and {chains[i] for i in home} == {factory.city("长治").province_id}
+    assert all(r.whole for r in verify_all(db))
+    as_owner(db, "UPDATE audit_events SET summary = 'x' WHERE id = :i", i=theirs)
+    results = {r.province_id: r for r in verify_all(db)}
+    assert not results[other.id].whole and results[other.id].broken_event_id == theirs
+    assert results[factory.city("长治").province_id].whole  # the other province's chain is untouched

@@ -78,10 +78,12 @@ def test_a_city_sees_only_its_trail_and_bad_requests_change_nothing(client, app,
     for bad in (
         {"startRow": 0, "endRow": 100000},
         {"startRow": -5, "endRow": 10},
-        {"startRow": 2**63, "endRow": 2**63 + 10},
         {"startRow": 0, "endRow": 10, "sortModel": {"0": 1}},
         {"startRow": 0, "endRow": 10, "sortModel": 3},
         "x",
         {"startRow": 0, "endRow": 10, "filterModel": {"city_id": {"type": "contains", "filter": "1"}}},
     ):
         assert call_callback(client, app, GRID, {f"{GRID}.getRowsRequest": bad}).status_code == 204
+    # An integer no browser sends is refused before the callback (dashboards/requests.py).
+    huge = {"startRow": 2**63, "endRow": 2**63 + 10}
+    assert call_callback(client, app, GRID, {f"{GRID}.getRowsRequest": huge}).status_code == 400

@@ -1,10 +1,12 @@
 """A tamper-evident audit trail: every audit event is a link of a SHA-256 hash chain.
 
-When a transaction that recorded audit events commits, its events are linked in the order they
-were recorded: each link's hash covers the previous link's hash and the event as the database holds
-it (id, time, actor, action, object, city, summary, before and after). The chain's head (its last
-hash) is locked while the links are written, at the very end of the transaction, so concurrent
-writers link one after another and never wait for each other's rows while holding it.
+Each province has its own chain. When a transaction that recorded audit events commits, its events
+are linked, in the order they were recorded, into their province's chain (an event's province is
+its city's, else its actor's, else the first province): each link's hash covers the previous link's
+hash and the event as the database holds it (id, time, actor, action, object, city, summary, before
+and after). A chain's head (its last hash) is locked while the links are written, at the very end
+of the transaction, so concurrent writers link one after another and never wait for each other's
+rows while holding it.
 
 ``verify`` walks the chain from its start and names the first event whose stored content no longer
 gives its link's hash (an edited event), whose link points at nothing (a deleted event), that is
@@ -22,13 +24,14 @@ import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, event, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tracker.db import TrackerSession, utcnow
-from tracker.models import AuditChainHead, AuditChainLink, AuditEvent
+from tracker.models import AuditChainHead, AuditChainLink, AuditEvent, City, Province, User
 
 GENESIS = "0" * 64
 PENDING_IDS = "tracker_audit_pending_ids"  # session.info: ids of events this transaction inserted
@@ -82,34 +85,55 @@ def _forget_pending(session: Session) -> None:
     session.info.pop(PENDING_EVENTS, None)
 
 
+def _provinces(session: Session) -> list[int]:
+    return list(session.scalars(select(Province.id).order_by(Province.id)))
+
+
 def link(session: Session, ids: list[int]) -> None:
-    """Append the events ``ids`` (in id order, as recorded) to the chain, under the head's lock."""
+    """Append the events ``ids`` (in id order, as recorded) to their provinces' chains, each under
+    its head's lock, provinces in id order (so two writers never wait for each other crosswise). An
+    event's province is its city's, else its actor's, else (the system's own events) the first
+    province."""
     connection = session.connection()
-    head = connection.execute(
-        select(AuditChainHead.last_hash).where(AuditChainHead.id == 1).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:  # a database the chain's migration has not reached: nothing to link to
-        return
-    previous, links = head, []
+    provinces = _provinces(session)
+    fallback = provinces[0] if provinces else None  # an event of no province (the system's): the first
+    grouped: dict[int, list[Row[Any]]] = {}
     for chunk in _chunks(ids):
-        for row in connection.execute(
-            select(*EVENT_COLUMNS).where(AuditEvent.id.in_(chunk)).order_by(AuditEvent.id)
-        ):
-            previous = digest(previous, row)
-            links.append({"event_id": row.id, "hash": previous})
-    if not links:
-        return  # every one was rolled back with its savepoint
+        stmt = (select(*EVENT_COLUMNS, City.province_id.label("city_province"), User.province_id.label("actor_province"))
+                .outerjoin(City, City.id == AuditEvent.city_id).outerjoin(User, User.id == AuditEvent.actor_id)
+                .where(AuditEvent.id.in_(chunk)).order_by(AuditEvent.id))  # fmt: skip
+        for row in connection.execute(stmt):
+            province = row.city_province or row.actor_province or fallback
+            if province is not None:  # before any province is loaded there is no chain to join
+                grouped.setdefault(province, []).append(row)
+    for province in sorted(grouped):
+        _append(connection, province, grouped[province])
+
+
+def _append(connection: Any, province_id: int, rows: list[Row[Any]]) -> None:
+    heads = cast(Table, AuditChainHead.__table__)
+    head = connection.execute(
+        select(heads.c.last_hash).where(heads.c.province_id == province_id).with_for_update()
+    ).scalar_one_or_none()
+    if head is None:  # a province loaded after the chain's migration: its chain starts now
+        connection.execute(insert(heads).values(province_id=province_id, last_seq=0, last_hash=GENESIS))
+        head = GENESIS
+    previous, links = head, []
+    for row in sorted(rows, key=lambda r: r.id):
+        previous = digest(previous, row)
+        links.append({"province_id": province_id, "event_id": row.id, "hash": previous})
     connection.execute(insert(cast(Table, AuditChainLink.__table__)), links)
-    last = connection.execute(select(func.max(AuditChainLink.seq))).scalar_one()
+    last = connection.execute(
+        select(func.max(AuditChainLink.seq)).where(AuditChainLink.province_id == province_id)
+    ).scalar_one()
     connection.execute(
-        update(cast(Table, AuditChainHead.__table__))
-        .where(AuditChainHead.__table__.c.id == 1)
-        .values(last_seq=last, last_hash=previous)
+        update(heads).where(heads.c.province_id == province_id).values(last_seq=last, last_hash=previous)
     )
 
 
 @dataclass(frozen=True)
 class Verification:
+    province_id: int | None  # the chain checked (None: a finding about no one chain)
     links: int  # links checked
     broken_event_id: int | None  # the first event that does not match (None: whole, or see ``problem``)
     problem_zh: str | None
@@ -120,39 +144,40 @@ class Verification:
         return self.problem_zh is None
 
 
-def _broken(links: int, event_id: int | None, zh: str, en: str) -> Verification:
-    return Verification(links, event_id, zh, en)
-
-
-def verify(session: Session) -> Verification:
-    """Recompute the chain from its start (see the module's docstring). Reads only."""
-    head = session.execute(select(AuditChainHead.last_seq, AuditChainHead.last_hash)).one_or_none()
+def verify_province(session: Session, province_id: int) -> Verification:
+    """Recompute one province's chain from its start (see the module's docstring). Reads only."""
+    head = session.execute(
+        select(AuditChainHead.last_hash).where(AuditChainHead.province_id == province_id)
+    ).scalar_one_or_none()
+    broken = partial(Verification, province_id)
     if head is None:
-        return _broken(
-            0,
-            None,
-            "审计链尚未建立（请运行 tracker init）",
-            "the audit chain is not set up (run tracker init)",
-        )
+        return Verification(province_id, 0, None, None, None)  # nothing recorded for it since the chain began
     previous, count, last_event = GENESIS, 0, None
     stmt = (select(AuditChainLink.seq, AuditChainLink.event_id, AuditChainLink.hash, *EVENT_COLUMNS[1:],
                    AuditEvent.id.label("id"))
-            .outerjoin(AuditEvent, AuditEvent.id == AuditChainLink.event_id).order_by(AuditChainLink.seq))  # fmt: skip
+            .outerjoin(AuditEvent, AuditEvent.id == AuditChainLink.event_id)
+            .where(AuditChainLink.province_id == province_id).order_by(AuditChainLink.seq))  # fmt: skip
     for row in session.execute(stmt.execution_options(yield_per=2000)):
         if row.id is None:
-            return _broken(count, row.event_id, f"第{row.event_id}号审计记录已被删除",
-                           f"audit event {row.event_id} was deleted")  # fmt: skip
+            return broken(count, row.event_id, f"第{row.event_id}号审计记录已被删除",
+                          f"audit event {row.event_id} was deleted")  # fmt: skip
         if digest(previous, row) != row.hash:
-            return _broken(count, row.event_id, f"第{row.event_id}号审计记录与其链上的哈希不符（被改动过）",
-                           f"audit event {row.event_id} does not match its link (it was changed)")  # fmt: skip
+            return broken(count, row.event_id, f"第{row.event_id}号审计记录与其链上的哈希不符（被改动过）",
+                          f"audit event {row.event_id} does not match its link (it was changed)")  # fmt: skip
         previous, count, last_event = row.hash, count + 1, row.event_id
-    if previous != head.last_hash:
-        return _broken(
+    if previous != head:
+        return broken(
             count,
             last_event,
             f"审计链在第{last_event}号记录之后被截短",
             f"the chain was cut short after event {last_event}",
         )
+    return Verification(province_id, count, None, None, None)
+
+
+def verify_all(session: Session) -> list[Verification]:
+    """Every province's chain, then events recorded since the chains began that are in none."""
+    results = [verify_province(session, province) for province in _provinces(session)]
     first = session.scalar(select(func.min(AuditChainLink.event_id)))
     if first is not None:
         stray = session.scalar(
@@ -161,20 +186,41 @@ def verify(session: Session) -> Verification:
             )
         )
         if stray is not None:
-            return _broken(count, stray, f"第{stray}号审计记录不在审计链上（被插入）",
-                           f"audit event {stray} is not in the chain (it was slipped in)")  # fmt: skip
-    return Verification(count, None, None, None)
+            results.append(Verification(None, 0, stray, f"第{stray}号审计记录不在审计链上（被插入）",
+                                        f"audit event {stray} is not in the chain (it was slipped in)"))  # fmt: skip
+    return results
 
 
-def record_verification(session: Session, result: Verification) -> None:
-    """Keep the outcome on the chain's head (the audit page shows it)."""
-    session.execute(
-        update(cast(Table, AuditChainHead.__table__))
-        .where(AuditChainHead.__table__.c.id == 1)
-        .values(verified_at=utcnow(), verified_links=result.links, broken_event_id=result.broken_event_id
-                if not result.whole else None)
-    )  # fmt: skip
+def verify(session: Session) -> Verification:
+    """All chains as one answer: whole when every one is, else the first finding."""
+    return combined(verify_all(session))
 
 
-def last_verification(session: Session) -> AuditChainHead | None:
-    return session.get(AuditChainHead, 1)
+def combined(results: list[Verification]) -> Verification:
+    links = sum(r.links for r in results)
+    broken = next((r for r in results if not r.whole), None)
+    if broken is None:
+        return Verification(None, links, None, None, None)
+    return Verification(
+        broken.province_id, links, broken.broken_event_id, broken.problem_zh, broken.problem_en
+    )
+
+
+def record_verification(session: Session, results: list[Verification]) -> None:
+    """Keep each province's outcome on its chain's head (the audit page shows it); a finding about
+    no one chain (an event slipped in) is kept on every head."""
+    stray = next((r for r in results if r.province_id is None), None)
+    heads = cast(Table, AuditChainHead.__table__)
+    for result in results:
+        if result.province_id is None:
+            continue
+        finding = result if not result.whole else stray
+        session.execute(
+            update(heads).where(heads.c.province_id == result.province_id)
+            .values(verified_at=utcnow(), verified_links=result.links,
+                    broken_event_id=finding.broken_event_id if finding else None)
+        )  # fmt: skip
+
+
+def last_verification(session: Session, province_id: int) -> AuditChainHead | None:
+    return session.get(AuditChainHead, province_id)

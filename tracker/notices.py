@@ -183,10 +183,10 @@ def tell_new_bulletins(
 def tell_audit_break(session: Session, head: AuditChainHead, *, event_id: int | None, problem_zh: str,
                      problem_en: str, now: dt.datetime) -> Told:  # fmt: skip
     """The provincial admins, once per break (the first event that does not match)."""
-    admins = session.scalars(select(User).where(User.role == Role.PROVINCE_ADMIN, User.is_active.is_(True))
-                             .order_by(User.id))  # fmt: skip
+    admins = session.scalars(select(User).where(User.role == Role.PROVINCE_ADMIN, User.is_active.is_(True),
+                                                User.province_id == head.province_id).order_by(User.id))  # fmt: skip
     return _notify(session, admins, head, None, kind=AUDIT_BROKEN, params={"problem_zh": problem_zh, "problem_en": problem_en},
-                   link="/audit", object_type="audit_chain", city_id=None, now=now, event_key=f"audit-break/{event_id}")  # fmt: skip
+                   link="/audit", object_type="audit_chain", city_id=None, now=now, event_key=f"audit-break/{head.province_id}/{event_id}")  # fmt: skip
 
 
 def _receives(user: User, bulletin: Bulletin) -> bool:

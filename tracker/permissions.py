@@ -454,7 +454,8 @@ def may_be_told(user: object, obj: object) -> bool:
     if isinstance(obj, Bulletin):
         return may_view_bulletin(user, obj)
     if isinstance(obj, AuditChainHead):  # a break in the audit chain: the provincial admins'
-        return is_active_user(user) and getattr(user, "role", None) is Role.PROVINCE_ADMIN
+        return (is_active_user(user) and getattr(user, "role", None) is Role.PROVINCE_ADMIN
+                and getattr(user, "province_id", None) == obj.province_id)  # fmt: skip
     return can(user, Action.VIEW, obj)
 
 

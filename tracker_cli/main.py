@@ -336,11 +336,12 @@ def audit() -> None:
 def audit_verify() -> None:
     """重新计算审计链并指出第一条不符的记录 / Recompute the audit trail's hash chain and name the first
     event that does not match (exit code 1 when the chain is broken)."""
-    from tracker.audit_chain import record_verification, verify
+    from tracker.audit_chain import combined, record_verification, verify_all
 
     with transaction(_factory(), actor="cli") as session:
-        result = verify(session)
-        record_verification(session, result)
+        results = verify_all(session)
+        record_verification(session, results)
+    result = combined(results)
     if not result.whole:
         fail(f"审计链校验未通过：{result.problem_zh}（已校验{result.links}条）",
              f"The audit chain is broken: {result.problem_en} ({result.links} links checked)")  # fmt: skip

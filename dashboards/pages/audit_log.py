@@ -55,7 +55,7 @@ def layout(user: User, **_query: Any) -> Any:
         html.H2(_("审计日志"), className="h4"),
         html.P(_("全部记录，最新的在前；审计记录只增不改。按操作人、操作、对象、说明筛选，按时间排序，均在服务器上完成。"),
                className="text-muted small"),
-        html.P(_chain_line(), className="small mb-1", id="audit-chain"),
+        html.P(_chain_line(user), className="small mb-1", id="audit-chain"),
         html.P(id="audit-count", className="small mb-1"),
         dag.AgGrid(
             id=GRID, columnDefs=columns, rowModelType="infinite", className="ag-theme-quartz",
@@ -66,11 +66,11 @@ def layout(user: User, **_query: Any) -> Any:
     ])  # fmt: skip
 
 
-def _chain_line() -> str:
-    """When the hash chain was last verified, and what it found (tracker.audit_chain)."""
+def _chain_line(user: User) -> str:
+    """When the province's hash chain was last verified, and what it found (tracker.audit_chain)."""
     tz = current_app.config["TRACKER_SETTINGS"].timezone
     with db_session(read_only=True) as session:
-        head = last_verification(session)
+        head = last_verification(session, user.province_id)
         if head is None or head.verified_at is None:
             return _("审计链：尚未校验（每晚自动校验，或运行 tracker audit verify）")
         when = format_datetime(head.verified_at, tz)

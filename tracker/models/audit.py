@@ -34,22 +34,25 @@ class AuditEvent(Base):
 
 
 class AuditChainLink(Base):
-    """One audit event's place in the hash chain (tracker.audit_chain): ``hash`` is SHA-256 over the
-    previous link's hash and the event's stored content. Append-only, like the events."""
+    """One audit event's place in its province's hash chain (tracker.audit_chain): ``hash`` is
+    SHA-256 over the previous link's hash in that chain and the event's stored content. Append-only,
+    like the events."""
 
     __tablename__ = "audit_chain"
+    __table_args__ = (Index("ix_audit_chain_province_id_seq", "province_id", "seq"),)
 
     seq: Mapped[intpk]
+    province_id: Mapped[int] = mapped_column(ForeignKey("provinces.id"))
     event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id"), unique=True)
     hash: Mapped[str] = mapped_column(String(64))
 
 
 class AuditChainHead(Base):
-    """The chain's end (one row): the last link, and the last verification's outcome."""
+    """A province's chain end: its last link, and its last verification's outcome."""
 
     __tablename__ = "audit_chain_head"
 
-    id: Mapped[intpk]
+    province_id: Mapped[int] = mapped_column(ForeignKey("provinces.id"), primary_key=True)
     last_seq: Mapped[int] = mapped_column(default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
     verified_at: Mapped[dt.datetime | None]
