@@ -94,7 +94,7 @@ def city_for(session: Any, user: User, city_id: Any) -> City:
     """The city a form, import or export is for: a city user's own; for the province, the one chosen."""
     if user.city_id is not None and user.role not in PROVINCIAL_ROLES:
         city_id = user.city_id  # whatever the browser sent
-    city = session.get(City, city_id) if isinstance(city_id, int) else None
+    city = session.get(City, city_id) if isinstance(city_id, int) and not isinstance(city_id, bool) else None
     if city is None or not may_act(user, Level.EITHER, city):
         raise TrackerError("请选择城市", "Choose a city")
     return city

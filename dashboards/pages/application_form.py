@@ -321,7 +321,7 @@ def register_callbacks(app: Dash) -> None:
             with db_session() as session:
                 application = (
                     visible_row(session, user, Application, application_id)
-                    if isinstance(application_id, int)
+                    if isinstance(application_id, int) and not isinstance(application_id, bool)
                     else None
                 )
                 city = application.city if application else city_for(session, user, city_id)

@@ -258,7 +258,7 @@ def register_callbacks(app: Dash) -> None:
     )
     def load_applications(batch: Any, statuses: Any, _refresh: Any) -> list[dict[str, Any]]:
         user = request_user(Action.VIEW)
-        batch_number = batch if isinstance(batch, int) else None
+        batch_number = batch if isinstance(batch, int) and not isinstance(batch, bool) else None
         chosen = [s for s in statuses if isinstance(s, str)] if isinstance(statuses, list) else None
         with db_session() as session:
             return with_row_ids(application_rows(session, user, batch_number=batch_number, statuses=chosen))
@@ -367,7 +367,7 @@ def register_callbacks(app: Dash) -> None:
     def download_file(_clicks: Any, file_id: Any, rows: Any) -> Any:
         user = request_user(Action.VIEW)
         application_id = selected_id(rows)
-        if not isinstance(file_id, int):
+        if not isinstance(file_id, int) or isinstance(file_id, bool):
             raise PreventUpdate
         with db_session() as session:
             application = visible_row(session, user, Application, application_id)
@@ -444,7 +444,7 @@ def register_callbacks(app: Dash) -> None:
         try:
             with db_session() as session:
                 city = city_for(session, user, city_id)
-                if not isinstance(batch, int):
+                if not isinstance(batch, int) or isinstance(batch, bool):
                     return no_update, alert(_("请先选择批次"), "warning")
                 batch_row = batch_for(session, user, batch, city, local_today(settings.timezone))
                 rows = summary_table_rows(session, user, city, batch_row)
@@ -507,7 +507,7 @@ def register_callbacks(app: Dash) -> None:
             with db_session() as session:
                 batch_row = session.scalars(
                     select(Batch).where(Batch.province_id == user.province_id, Batch.number == batch)
-                ).first() if isinstance(batch, int) else None  # fmt: skip
+                ).first() if isinstance(batch, int) and not isinstance(batch, bool) else None  # fmt: skip
                 if batch_row is None:
                     return alert(_("请先选择批次"), "warning"), no_update
                 pilots = publish_batch(session, user, batch_row, today=local_today(settings.timezone))

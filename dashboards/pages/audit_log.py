@@ -120,7 +120,12 @@ def page_of_events(user: User, request: Any, tz: dt.tzinfo) -> dict[str, Any]:
     if not isinstance(request, dict):
         raise PreventUpdate
     start, end = request.get("startRow"), request.get("endRow")
-    if not isinstance(start, int) or not isinstance(end, int):
+    if (
+        not isinstance(start, int)
+        or not isinstance(end, int)
+        or isinstance(start, bool)
+        or isinstance(end, bool)
+    ):
         raise PreventUpdate
     if not 0 <= start < 2**31 or not 0 < end - start <= MAX_BLOCK:
         raise PreventUpdate

@@ -325,7 +325,7 @@ def _selected(rows: Any) -> Any:
 def _history_of(session: Any, kind: LibraryKind, key: Any) -> list[LibraryVersion]:
     if kind is LibraryKind.FACTORS:
         return factor_history(session, str(key))
-    if not isinstance(key, int):
+    if not isinstance(key, int) or isinstance(key, bool):
         raise PreventUpdate
     return (
         benchmark_history(session, key) if kind is LibraryKind.BENCHMARKS else certifier_history(session, key)

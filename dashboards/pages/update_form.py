@@ -264,7 +264,7 @@ def register_callbacks(app: Dash) -> None:
                 entry = news_only(session.get(Pilot, pilot_id), _entry(tasks, milestones, texts), period)
                 update = save_update(session, user, pilot_id, period, entry,
                                      reporting=settings.reporting, today=now.astimezone(settings.timezone).date(),
-                                     version=version if isinstance(version, int) else None)  # fmt: skip
+                                     version=version if isinstance(version, int) and not isinstance(version, bool) else None)  # fmt: skip
                 if submitting:
                     update = submit_update(session, user, update.id, version=update.version,
                                            reporting=settings.reporting, now=now, tz=settings.timezone)  # fmt: skip
@@ -306,7 +306,11 @@ def register_callbacks(app: Dash) -> None:
                         no_update,
                     )
                 if ctx.triggered_id == REMOVE:
-                    row = session.get(UpdateFile, which) if isinstance(which, int) else None
+                    row = (
+                        session.get(UpdateFile, which)
+                        if isinstance(which, int) and not isinstance(which, bool)
+                        else None
+                    )
                     if row is None or row.update_id != update.id:
                         raise PreventUpdate
                     remove_evidence(session, user, row)

@@ -320,7 +320,7 @@ def register_callbacks(app: Dash) -> None:
             with db_session() as session:
                 update = visible_row(session, user, ProgressUpdate, selected_id(rows))
                 review_update(session, user, update.id, accept=ctx.triggered_id == ACCEPT,
-                              version=version if isinstance(version, int) else None, now=now_utc(),
+                              version=version if isinstance(version, int) and not isinstance(version, bool) else None, now=now_utc(),
                               reason=reason if isinstance(reason, str) else None)  # fmt: skip
                 name = update.pilot.name
         except (TrackerError, PermissionDenied) as error:
