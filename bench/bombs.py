@@ -2,7 +2,7 @@
 
 Run:  .venv/bin/python -m bench.bombs [--runs 5]
 Builds the three bombs of tests/test_spreadsheet_bombs.py (3 million cells in about 200 KB; 70 MiB
-of shared strings; a sheet declaring a million rows) and times ``tracker.spreadsheets.open_workbook``
+of shared strings; a sheet declaring a million rows) and times ``tracker.core.spreadsheets.open_workbook``
 with each import's limits (the forms' and the claims registry's), in a fresh process per
 measurement: the peak resident memory's growth during the refusal and the peak of Python's
 allocations (tracemalloc) while it ran. Prints medians; results are in
@@ -22,8 +22,8 @@ from pathlib import Path
 
 CHILD = """
 import json, resource, sys, time, tracemalloc
-from tracker.applications import ValidationFailed
-from tracker.spreadsheets import BULK, FORMS, open_workbook
+from tracker.lifecycle.applications import ValidationFailed
+from tracker.core.spreadsheets import BULK, FORMS, open_workbook
 content = open(sys.argv[1], "rb").read()
 limits = {"forms": FORMS, "claims": BULK}[sys.argv[2]]
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

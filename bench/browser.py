@@ -21,12 +21,12 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
-import tracker.audit  # noqa: F401  (audit hooks)
+import tracker.audit.trail  # noqa: F401  (audit hooks)
 from bench.national import p95
 from dashboards.app import create_app
 from tests.conftest import initialise, make_settings
-from tracker.db import make_engine, make_session_factory, transaction
-from tracker.demo import DEMO_PASSWORD, build_demo
+from tracker.core.db import make_engine, make_session_factory, transaction
+from tracker.demo.province import DEMO_PASSWORD, build_demo
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

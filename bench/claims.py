@@ -2,12 +2,12 @@
 
 Run:  .venv/bin/python -m bench.claims [--claims 1000000] [--runs 3] [--backend sqlite|postgresql|both]
 
-Generates a synthetic exchange file (tracker.claim_synth: realistic values around each product's
+Generates a synthetic exchange file (tracker.claims.synth: realistic values around each product's
 benchmark, 5% of claims with a planted problem; cached under var/bench/), then for each run and
 backend: a fresh database (a temporary SQLite file; a PostgreSQL database on 127.0.0.1 created and
 dropped), the catalogue, and times
-  import  tracker.claims.import_claims of the whole file, committed (claims/s);
-  scan    tracker.claim_scan.scan_claims over all current versions, storing every flag, committed;
+  import  tracker.claims.registry.import_claims of the whole file, committed (claims/s);
+  scan    tracker.claims.scan.scan_claims over all current versions, storing every flag, committed;
   rescan  the same scan again (nothing new: every flag seen again).
 Prints each run and the medians. Targets on the 2-core machine: import >= 50,000 claims/s, a full
 scan of 1,000,000 claims <= 20 s.
@@ -27,14 +27,14 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, select, text
 
-import tracker.audit  # noqa: F401  (audit hooks)
-from tracker.accounts import create_user
+import tracker.audit.trail  # noqa: F401  (audit hooks)
+from tracker.access.accounts import create_user
 from tracker.catalogue import load_catalogue
-from tracker.claim_scan import scan_claims
-from tracker.claim_synth import generate, to_csv
-from tracker.claims import import_claims
-from tracker.db import make_engine, make_session_factory, transaction
-from tracker.migrate import upgrade_database
+from tracker.claims.registry import import_claims
+from tracker.claims.scan import scan_claims
+from tracker.claims.synth import generate, to_csv
+from tracker.core.db import make_engine, make_session_factory, transaction
+from tracker.core.migrate import upgrade_database
 from tracker.models import Role, User
 
 CACHE = Path(__file__).resolve().parents[1] / "var" / "bench"

@@ -6,7 +6,7 @@ Run:  .venv/bin/python -m bench.load [--backend sqlite|postgresql|both] [--sessi
 Each run, per backend:
   1. a fresh database (a temporary SQLite file; on PostgreSQL a new database on 127.0.0.1, dropped at
      the end) migrated and filled as `tracker init` and `tracker demo --no-serve` do (the catalogue,
-     tracker.demo.build_demo, last month's bulletin), then, directly in the database, extra city
+     tracker.demo.province.build_demo, last month's bulletin), then, directly in the database, extra city
      accounts when there are more sessions than demo accounts, three accounts that only ever get
      wrong passwords, and an API token for every session's account;
   2. `tracker serve --host 127.0.0.1 --port <free> --workers W` as a subprocess with
@@ -80,16 +80,16 @@ from typing import Any
 import requests
 from sqlalchemy import create_engine, or_, select, text
 
-import tracker.audit  # noqa: F401  (audit hooks)
+import tracker.audit.trail  # noqa: F401  (audit hooks)
 from bench.claims import fresh_database
-from tracker import accounts
-from tracker.clock import local_today
-from tracker.config import get_settings
-from tracker.db import make_engine, make_session_factory, transaction
-from tracker.demo import DEMO_PASSWORD, build_demo
+from tracker.access import accounts
+from tracker.core.clock import local_today
+from tracker.core.config import get_settings
+from tracker.core.db import make_engine, make_session_factory, transaction
+from tracker.demo.province import DEMO_PASSWORD, build_demo
 from tracker.models import City, Pilot, ProgressUpdate, Role, User
-from tracker.periods import reporting_period
-from tracker.updates import EDITABLE, owing_pilots_query
+from tracker.progress.periods import reporting_period
+from tracker.progress.updates import EDITABLE, owing_pilots_query
 from tracker_cli.main import _demo_bulletin, initialise
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,12 +15,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import tracker.audit  # noqa: F401
+import tracker.audit.trail  # noqa: F401
 from dashboards.app import create_app
 from tests.conftest import initialise, make_settings
 from tests.factories import Factory
 from tests.web import login
-from tracker.db import make_engine, make_session_factory
+from tracker.core.db import make_engine, make_session_factory
 from tracker.models import Role
 
 

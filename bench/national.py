@@ -8,7 +8,7 @@ file; a PostgreSQL database on 127.0.0.1, created and dropped):
   31 provinces, 300 cities (Shanxi's 11 from the catalogue, the rest generated);
   10,000 pilots spread over the cities, each with the 5 standard-shaped tasks and 3 milestones;
   120,000 monthly updates (12 a pilot from its start, most accepted) with a figure for every task;
-  1,000,000 carbon-label claims imported through tracker.claims (the file of bench.claims);
+  1,000,000 carbon-label claims imported through tracker.claims.registry (the file of bench.claims);
   50,000 flags.
 Rows are written with bulk inserts (the generator is not the system under test); the claims go
 through the real importer.
@@ -44,17 +44,17 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, text
 
-import tracker.audit  # noqa: F401  (audit hooks)
+import tracker.audit.trail  # noqa: F401  (audit hooks)
 from bench.claims import claims_file, fresh_database
 from dashboards import cache
 from dashboards.app import create_app
 from tests.conftest import make_settings
 from tests.web import call_callback, login
-from tracker.accounts import create_user
+from tracker.access.accounts import create_user
 from tracker.catalogue import load_catalogue
-from tracker.claims import import_claims
-from tracker.db import make_engine, make_session_factory, transaction
-from tracker.migrate import upgrade_database
+from tracker.claims.registry import import_claims
+from tracker.core.db import make_engine, make_session_factory, transaction
+from tracker.core.migrate import upgrade_database
 from tracker.models import (
     Batch,
     City,

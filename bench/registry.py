@@ -17,14 +17,14 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-import tracker.audit  # noqa: F401
+import tracker.audit.trail  # noqa: F401
 from dashboards.app import create_app
 from tests.conftest import make_settings
 from tests.web import call_callback, login
 from tracker.catalogue import load_catalogue
-from tracker.db import make_engine, make_session_factory, transaction
-from tracker.demo import DEMO_PASSWORD, build_demo
-from tracker.migrate import upgrade_database
+from tracker.core.db import make_engine, make_session_factory, transaction
+from tracker.core.migrate import upgrade_database
+from tracker.demo.province import DEMO_PASSWORD, build_demo
 from tracker.models import User
 
 

@@ -3,7 +3,7 @@
 Run:  .venv/bin/python -m bench.rule_quality [CLAIMS.csv] [LABELS.csv]
 (default: tests/fixtures/claims_sample.csv and its labels, kept in the repository), or
       .venv/bin/python -m bench.rule_quality --synthetic 20000
-(claims from tracker.claim_synth, seed 11, 5% with one planted problem each; a check that each kind
+(claims from tracker.claims.synth, seed 11, 5% with one planted problem each; a check that each kind
 of problem is caught and clean claims stay clean, not a second opinion: we wrote the generator). Imports the claims into a fresh
 SQLite database, scans them, and counts, at severity high or medium:
   recall = labelled claims with at least one flag / labelled claims
@@ -23,13 +23,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-import tracker.audit  # noqa: F401  (audit hooks)
-from tracker.accounts import create_user
+import tracker.audit.trail  # noqa: F401  (audit hooks)
+from tracker.access.accounts import create_user
 from tracker.catalogue import load_catalogue
-from tracker.claim_scan import scan_claims
-from tracker.claims import import_claims
-from tracker.db import make_engine, make_session_factory, transaction
-from tracker.migrate import upgrade_database
+from tracker.claims.registry import import_claims
+from tracker.claims.scan import scan_claims
+from tracker.core.db import make_engine, make_session_factory, transaction
+from tracker.core.migrate import upgrade_database
 from tracker.models import Claim, Flag, Role, Severity
 
 # The labelled sample lives once in the repository, beside the tests that read it.
@@ -73,7 +73,7 @@ def main() -> None:
     parser.add_argument("--synthetic", type=int, metavar="N", help="generate N labelled claims instead")
     args = parser.parse_args()
     if args.synthetic:
-        from tracker.claim_synth import generate, to_csv
+        from tracker.claims.synth import generate, to_csv
 
         with tempfile.TemporaryDirectory() as tmp:
             frame = generate(args.synthetic, seed=11)

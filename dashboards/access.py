@@ -1,4 +1,4 @@
-"""How pages and callbacks ask the permission module (tracker.permissions) on the server."""
+"""How pages and callbacks ask the permission module (tracker.access.permissions) on the server."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from dash.exceptions import PreventUpdate
 from flask import current_app
 
 from dashboards.auth import current_user
-from tracker.db import TrackerSession, transaction
-from tracker.i18n import _
+from tracker.access.permissions import Action, may
+from tracker.core.db import TrackerSession, transaction
+from tracker.core.i18n import _
 from tracker.models import User
-from tracker.permissions import Action, may
 
 
 def request_user(action: Action) -> User:
@@ -61,7 +61,7 @@ def guarded_layout(action: Action) -> Callable[[Callable[..., Any]], Callable[..
 def db_session(*, read_only: bool = False) -> Iterator[TrackerSession]:
     """A transaction for this request, with the current user as the audit actor.
 
-    ``read_only=True`` for what only reads (see tracker.db.transaction): it never waits for writers.
+    ``read_only=True`` for what only reads (see tracker.core.db.transaction): it never waits for writers.
     """
     factory = current_app.config["TRACKER_SESSION_FACTORY"]
     with transaction(factory, actor=current_user(), read_only=read_only) as session:

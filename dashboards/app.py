@@ -12,7 +12,7 @@ from flask import Flask, request
 from sqlalchemy.orm import sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-import tracker.audit  # noqa: F401  (installs the audit hooks on every session)
+import tracker.audit.trail  # noqa: F401  (installs the audit hooks on every session)
 from dashboards import cache
 from dashboards.api import install_api
 from dashboards.auth import install_auth
@@ -45,10 +45,10 @@ from dashboards.pages import (
 from dashboards.plotly_bundle import PLAIN_ADDRESS, install_partial_plotly
 from dashboards.requests import install_callback_request_checks, install_request_limits
 from dashboards.shell import serve_layout
-from tracker.config import Settings, get_settings
-from tracker.db import TrackerSession, make_engine, make_session_factory
-from tracker.i18n import _
-from tracker.secrets import install_log_redaction
+from tracker.core.config import Settings, get_settings
+from tracker.core.db import TrackerSession, make_engine, make_session_factory
+from tracker.core.i18n import _
+from tracker.core.secrets import install_log_redaction
 
 HERE = Path(__file__).parent
 PAGES = (

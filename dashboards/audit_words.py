@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tracker.i18n import N_, translated
+from tracker.core.i18n import N_, translated
 
 ACTIONS = {"create": N_("新增"), "update": N_("修改"), "delete": N_("删除"), "login": N_("登录"),
            "login_failed": N_("登录失败"), "logout": N_("退出"), "export": N_("导出"), "download": N_("下载"),

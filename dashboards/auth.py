@@ -1,7 +1,7 @@
 """Login, logout and the guard in front of every route and Dash endpoint.
 
 The signed, HttpOnly, SameSite=Lax cookie carries only a random session token; the session itself
-lives in the database (``tracker.accounts``), so logging out ends it on every worker at once.
+lives in the database (``tracker.access.accounts``), so logging out ends it on every worker at once.
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ from urllib.parse import urlencode, urlsplit
 from flask import Flask, Response, abort, current_app, g, jsonify, redirect, render_template, request, session
 from sqlalchemy.orm import sessionmaker
 
-from tracker import accounts, audit
-from tracker.config import Settings
-from tracker.db import TrackerSession, transaction
-from tracker.i18n import _, message_of
+from tracker.access import accounts
+from tracker.audit import trail as audit
+from tracker.core.config import Settings
+from tracker.core.db import TrackerSession, transaction
+from tracker.core.i18n import _, message_of
 from tracker.models import User
 
 PUBLIC_ENDPOINTS = frozenset(

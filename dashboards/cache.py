@@ -1,7 +1,7 @@
 """Results of expensive read callbacks, kept while the data they were computed from is unchanged.
 
 The data version is the audit trail's last id of a change (sign-ins and downloads aside): every change of a pilot, task, milestone, update,
-flag, bulletin or reference row writes an audit event (``tracker.audit``: row changes by the ORM
+flag, bulletin or reference row writes an audit event (``tracker.audit.trail``: row changes by the ORM
 hooks, bulk paths such as the flag scan and the claims import by an explicit record), so a new id
 means something may have changed and every entry computed before it is ignored. Entries also
 expire after ``TTL``, a safety net should a write ever skip the trail.
@@ -22,9 +22,9 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.i18n import current_locale
+from tracker.access.permissions import city_scope
+from tracker.core.i18n import current_locale
 from tracker.models import AuditEvent, User
-from tracker.permissions import city_scope
 
 T = TypeVar("T")
 TTL = 60.0  # seconds

@@ -10,12 +10,12 @@ from urllib.parse import quote
 from flask import Flask, Response, abort, current_app, send_file
 
 from dashboards.access import db_session, request_user_or_none
-from tracker import audit
-from tracker.errors import TrackerError
-from tracker.files import clean_filename, read_file
-from tracker.i18n import message_of
+from tracker.access.permissions import Action, can, visible_bulletins
+from tracker.audit import trail as audit
+from tracker.core.errors import TrackerError
+from tracker.core.files import clean_filename, read_file
+from tracker.core.i18n import message_of
 from tracker.models import Bulletin, UpdateFile
-from tracker.permissions import Action, can, visible_bulletins
 
 
 def attachment(content: bytes, mimetype: str, name: str) -> Response:

@@ -9,8 +9,8 @@ from flask import Flask, Response, current_app, jsonify, render_template, reques
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import Conflict, HTTPException, InternalServerError, NotFound, ServiceUnavailable
 
-from tracker.db import is_contention, is_unique_violation
-from tracker.i18n import N_, _, translated
+from tracker.core.db import is_contention, is_unique_violation
+from tracker.core.i18n import N_, _, translated
 
 TITLES = {
     400: N_("请求无效"),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
-# RegistryFilters field → (address parameter, tracker.registry.filter_options key)
+# RegistryFilters field → (address parameter, tracker.monitoring.registry.filter_options key)
 PARAMETERS = {
     "city_ids": ("city", "cities"),
     "product_ids": ("product", "products"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tracker.i18n import N_
+from tracker.core.i18n import N_
 
 # The words a rule's evidence is recorded in (claim rules and progress checks).
 EVIDENCE = {"total": N_("声明总值"), "stages": N_("分阶段合计"), "footprint": N_("碳足迹"), "floor": N_("物理下限"),

@@ -9,7 +9,7 @@ from typing import Any
 
 import dash_ag_grid as dag
 
-from tracker.i18n import english
+from tracker.core.i18n import english
 
 
 @cache

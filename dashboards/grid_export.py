@@ -17,9 +17,9 @@ from flask import Flask, current_app, jsonify, request
 from dashboards.access import db_session, request_user_or_none
 from dashboards.downloads import attachment
 from reports.excel import write_table
-from tracker import audit
-from tracker.clock import local_today
-from tracker.permissions import Action
+from tracker.access.permissions import Action
+from tracker.audit import trail as audit
+from tracker.core.clock import local_today
 
 MAX_ROWS, MAX_COLUMNS, MAX_TEXT = 200_000, 100, 32_000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

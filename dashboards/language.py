@@ -2,7 +2,7 @@
 
 The choice is a cookie set by ``GET /lang/<locale>`` (the switch in the navigation bar and on the
 login page), which goes back to the page it came from. Every request sets
-``tracker.i18n.current_locale`` from the cookie before anything renders, and resets it afterwards:
+``tracker.core.i18n.current_locale`` from the cookie before anything renders, and resets it afterwards:
 the app runs in several threads and workers, so nothing about a reader is kept in module globals.
 """
 
@@ -15,7 +15,7 @@ from flask import Flask, current_app, g, redirect, request
 from werkzeug.exceptions import NotFound
 
 from dashboards.auth import safe_next
-from tracker.i18n import DEFAULT_LOCALE, LOCALES, _, current_locale
+from tracker.core.i18n import DEFAULT_LOCALE, LOCALES, _, current_locale
 
 COOKIE = "tracker_lang"
 ONE_YEAR = 365 * 24 * 3600

@@ -19,7 +19,7 @@ from typing import Any
 from dash import Dash
 from flask import Flask, jsonify, request
 
-from tracker.i18n import _
+from tracker.core.i18n import _
 
 MAX_CALLBACK_BYTES = 32 * 2**20
 MAX_OTHER_BYTES = 2**20

@@ -12,11 +12,11 @@ from dash import dcc, html
 from dashboards.access import db_session
 from dashboards.auth import csrf_token, current_user
 from dashboards.language import HTML_LANG, other_locale
-from tracker.i18n import LOCALES, _
-from tracker.labels import label
+from tracker.access.permissions import may
+from tracker.core.i18n import LOCALES, _
+from tracker.core.labels import label
+from tracker.delivery.notices import summary_lines, unread_by_kind
 from tracker.models import User
-from tracker.notices import summary_lines, unread_by_kind
-from tracker.permissions import may
 
 NOTICES = "/notices"
 BADGE, LINE = "shell-notice-count", "shell-notice-line"  # also written when notices are marked read

@@ -11,13 +11,13 @@ import dash_bootstrap_components as dbc
 from dash import html
 from dash.exceptions import PreventUpdate
 
-from tracker.applications import ValidationFailed
-from tracker.errors import TrackerError
-from tracker.i18n import N_, _, message_of, where_of
-from tracker.lifecycle import batch_for as lifecycle_batch_for
+from tracker.access.permissions import PROVINCIAL_ROLES, Action, Level, can, may_act
+from tracker.core.errors import TrackerError
+from tracker.core.i18n import N_, _, message_of, where_of
+from tracker.core.palette import STATUS_CONTEXT
+from tracker.lifecycle.applications import ValidationFailed
+from tracker.lifecycle.workflow import batch_for as lifecycle_batch_for
 from tracker.models import Batch, City, User
-from tracker.palette import STATUS_CONTEXT
-from tracker.permissions import PROVINCIAL_ROLES, Action, Level, can, may_act
 
 T = TypeVar("T")
 
@@ -101,7 +101,7 @@ def city_for(session: Any, user: User, city_id: Any) -> City:
 
 
 def batch_for(session: Any, user: User, number: Any, city: City, today: dt.date) -> Batch:
-    """``tracker.lifecycle.batch_for`` for a value sent by the browser (anything but a number or
+    """``tracker.lifecycle.workflow.batch_for`` for a value sent by the browser (anything but a number or
     nothing is refused)."""
     if number is not None and (isinstance(number, bool) or not isinstance(number, int)):
         raise TrackerError("批次不存在", "No such batch")
@@ -136,7 +136,7 @@ def simple_table(head: list[str], rows: list[list[Any]], table_id: str) -> Any:
 
 
 # Colours of the progress and update states, the same on every page, chart and workbook.
-STATUS_COLOURS = STATUS_CONTEXT  # the one palette (tracker.palette)
+STATUS_COLOURS = STATUS_CONTEXT  # the one palette (tracker.core.palette)
 UPDATE_COLOURS = {"draft": "light", "submitted": "info", "returned": "warning", "accepted": "success"}
 
 

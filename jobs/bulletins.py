@@ -8,7 +8,7 @@ deliver those messages. A run that fails part-way and is retried finds its archi
 messages already there and adds nothing; a message that could not be sent is retried by the
 delivery loop, and one that failed for good is reported in the next bulletin run.
 
-A bulletin waits for its period's updates: a run on or before their due day (tracker.periods.due_date)
+A bulletin waits for its period's updates: a run on or before their due day (tracker.progress.periods.due_date)
 builds nothing and ends ``deferred`` with the reason and the completeness it would carry, so the
 period is not used up and the next run after the due day builds it. The provincial administrator
 may force an earlier one (jobs.control, audited). An issued bulletin is corrected by a run of its own
@@ -32,19 +32,19 @@ from sqlalchemy.orm import Session
 from jobs.schedule import SCHEDULER_ACTOR, JobContext
 from reports.bulletin import bulletin_xlsx, file_name, summary_text
 from reports.bulletin_pdf import leadership_pdf
-from tracker.bulletin_archive import archive_bulletin, issue_number, issued
-from tracker.bulletin_data import BulletinData, Cut, CutKind, bulletin_data, only_province
-from tracker.config import Settings
-from tracker.db import transaction
-from tracker.job_runs import Outcome
-from tracker.labels import format_date_zh
+from tracker.access.permissions import system_reader
+from tracker.core.config import Settings
+from tracker.core.db import transaction
+from tracker.core.labels import format_date_zh
+from tracker.delivery.bulletin_archive import archive_bulletin, issue_number, issued
+from tracker.delivery.bulletin_data import BulletinData, Cut, CutKind, bulletin_data, only_province
+from tracker.delivery.job_runs import Outcome
+from tracker.delivery.notices import tell_new_bulletins
+from tracker.delivery.outbox import XLSX, Delivery, deliver, enqueue, failed_since, smtp_send, webhook_post
+from tracker.delivery.recipients import recipients_for
 from tracker.models import Audience, Channel, City, JobRun, OutboxMessage, Recipient, RunState
-from tracker.notices import tell_new_bulletins
-from tracker.outbox import XLSX, Delivery, deliver, enqueue, failed_since, smtp_send, webhook_post
-from tracker.periods import Frequency, Period, due_date, parse_period
-from tracker.permissions import system_reader
-from tracker.recipients import recipients_for
-from tracker.updates import completeness, owing_pilots
+from tracker.progress.periods import Frequency, Period, due_date, parse_period
+from tracker.progress.updates import completeness, owing_pilots
 
 PDF = "application/pdf"
 FOOTER = "本消息由碳足迹试点监管平台按计划自动发送；通报文件可在平台“调度通报”页下载。"

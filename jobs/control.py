@@ -20,15 +20,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from jobs.bulletins import Readiness, correction_key, correction_label, readiness
 from jobs.schedule import BULLETIN_JOBS, JOB_BY_ID, JOBS, RUNNABLE, JobSpec
 from jobs.scheduler import run_now
-from tracker import audit
-from tracker.bulletin_archive import issued, issued_note, last_correction
-from tracker.config import Settings
-from tracker.errors import TrackerError
-from tracker.job_runs import DONE, RunReport, worker_name
-from tracker.labels import format_date_zh
+from tracker.access.permissions import require_run_jobs
+from tracker.audit import trail as audit
+from tracker.core.config import Settings
+from tracker.core.errors import TrackerError
+from tracker.core.labels import format_date_zh
+from tracker.delivery.bulletin_archive import issued, issued_note, last_correction
+from tracker.delivery.job_runs import DONE, RunReport, worker_name
 from tracker.models import JobRequest, JobRun, RunState, User
-from tracker.periods import Frequency, parse_period
-from tracker.permissions import require_run_jobs
+from tracker.progress.periods import Frequency, parse_period
 
 REASON_MAX = 500  # a correction's reason: a sentence or two, shown in the message and the archive
 
@@ -150,7 +150,7 @@ class CorrectionPlan:
 
     @property
     def message_en(self) -> str:
-        """For the dashboard in English (tracker.i18n.message_of)."""
+        """For the dashboard in English (tracker.core.i18n.message_of)."""
         label = "(correction)" if self.correction == 1 else f"(correction {self.correction})"
         return (
             f"This issues bulletin No. {self.number} {label} for {self.period_key}, replacing the one issued on "
@@ -241,7 +241,7 @@ def take_requests(factory: sessionmaker[Session], settings: Settings, *, now: dt
 def take_request(factory: sessionmaker[Session], settings: Settings, request_id: int, *,
                  now: dt.datetime) -> RunReport | None:  # fmt: skip
     """Take one request (None when another taker had it) and run it here, as it asked (forced or not)."""
-    from tracker.db import transaction
+    from tracker.core.db import transaction
 
     with transaction(factory, actor="scheduler") as session:
         taken = session.execute(

@@ -3,7 +3,7 @@
 One message per recipient per working day, holding whatever is due (nothing is sent when nothing
 is): progress updates due within three working days or overdue; the batch deadline 7, 3 or 1
 working days ahead; milestones past their due date and not met. Days are counted by the official
-holiday calendar (tracker.workdays), so the National Day and Spring Festival weeks are not counted
+holiday calendar (tracker.core.workdays), so the National Day and Spring Festival weeks are not counted
 and the swapped weekend working days are. A milestone that is met or moved drops out of the next
 day's reminder by itself, since each day's reminder is worked out from the data of that day; the
 run is claimed per day and every message is keyed by day and recipient, so none is sent twice.
@@ -20,10 +20,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from jobs.schedule import SCHEDULER_ACTOR, JobContext
-from tracker.bulletin_data import only_province
-from tracker.db import transaction
-from tracker.job_runs import Outcome
-from tracker.labels import format_date_zh
+from tracker.access.permissions import system_reader, visible_pilots
+from tracker.core.db import transaction
+from tracker.core.labels import format_date_zh
+from tracker.core.workdays import calendar_known, is_workday, working_days_until
+from tracker.delivery.bulletin_data import only_province
+from tracker.delivery.job_runs import Outcome
+from tracker.delivery.outbox import deliver, enqueue, smtp_send, webhook_post
+from tracker.delivery.recipients import recipients_for
 from tracker.models import (
     Application,
     ApplicationStatus,
@@ -37,13 +41,9 @@ from tracker.models import (
     RunState,
     UpdateStatus,
 )
-from tracker.outbox import deliver, enqueue, smtp_send, webhook_post
-from tracker.periods import Period, due_date, period_of, previous_period
-from tracker.permissions import system_reader, visible_pilots
-from tracker.progress import overdue_milestones
-from tracker.recipients import recipients_for
-from tracker.updates import owing_pilots, updates_for
-from tracker.workdays import calendar_known, is_workday, working_days_until
+from tracker.progress.expected import overdue_milestones
+from tracker.progress.periods import Period, due_date, period_of, previous_period
+from tracker.progress.updates import owing_pilots, updates_for
 
 DUE_SOON = 3  # working days before an update's due date from which cities are reminded
 BATCH_DAYS = (7, 3, 1)  # working days before a batch deadline on which it is announced

@@ -1,6 +1,6 @@
 """Every scheduled job, declared in one place: its id, Chinese name, default schedule (cron, in the
 configured time zone; ``TRACKER_SCHEDULE_<ID>`` replaces it), which period a run stands for, and the
-work. A run is claimed per job and period (tracker.job_runs), so nothing is done twice.
+work. A run is claimed per job and period (tracker.delivery.job_runs), so nothing is done twice.
 """
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from tracker.clock import now_utc
-from tracker.config import SCHEDULE_PREFIX, Settings, SettingsError
-from tracker.db import transaction
-from tracker.deadlines import parse_chinese_or_iso_date
-from tracker.errors import TrackerError
-from tracker.i18n import N_
-from tracker.job_runs import Claim, Outcome
+from tracker.core.clock import now_utc
+from tracker.core.config import SCHEDULE_PREFIX, Settings, SettingsError
+from tracker.core.db import transaction
+from tracker.core.errors import TrackerError
+from tracker.core.i18n import N_
+from tracker.delivery.job_runs import Claim, Outcome
+from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
 from tracker.models import RunState
-from tracker.periods import Frequency, parse_period, period_of, previous_period
+from tracker.progress.periods import Frequency, parse_period, period_of, previous_period
 
 SCHEDULER_ACTOR = "scheduler"
 
@@ -109,8 +109,8 @@ def normalize_period(kind: PeriodKind, text: str) -> str:
 def flag_scan(context: JobContext) -> Outcome:
     """Nightly: every claim rule and every progress check; new findings become flags (once)."""
     from jobs.flag_notice import notify_new_flags
-    from tracker.claim_scan import scan_claims
-    from tracker.consistency import scan_progress
+    from tracker.claims.scan import scan_claims
+    from tracker.progress.consistency import scan_progress
 
     with transaction(context.factory, actor=SCHEDULER_ACTOR) as session:
         now = context.started()
@@ -125,9 +125,9 @@ def flag_scan(context: JobContext) -> Outcome:
 
 def audit_verify(context: JobContext) -> Outcome:
     """Nightly: recompute every province's audit chain; a break is told to that province's admins once."""
-    from tracker.audit_chain import combined, last_verification, record_verification, verify_all
+    from tracker.audit.chain import combined, last_verification, record_verification, verify_all
+    from tracker.delivery.notices import tell_audit_break
     from tracker.models import Province
-    from tracker.notices import tell_audit_break
 
     with transaction(context.factory, actor=SCHEDULER_ACTOR) as session:
         results = verify_all(session)
@@ -188,7 +188,7 @@ JOBS = (
     JobSpec("flag_scan", N_("夜间风险核查"), "30 1 * * *", day_period, flag_scan),
     JobSpec("reminders", N_("工作日提醒"), "30 8 * * *", day_period, _reminders),
     JobSpec("audit_verify", N_("审计链校验"), "30 4 * * *", day_period, audit_verify),
-    # Updates are due on the 5th (tracker.periods.Reporting): the bulletin follows on the 8th. An
+    # Updates are due on the 5th (tracker.progress.periods.Reporting): the bulletin follows on the 8th. An
     # earlier run (by hand, or another schedule) waits for the due day unless forced (jobs.bulletins).
     JobSpec("monthly_bulletin", N_("月度调度通报"), "0 9 8 * *", previous_month, _monthly, kind="month"),
     JobSpec("quarterly_bulletin", N_("季度调度通报"), "0 10 8 1,4,7,10 *", previous_quarter, _quarterly, kind="quarter"),

@@ -2,13 +2,13 @@
 worker. Every trigger carries the configured time zone (Asia/Shanghai by default) whatever the
 server clock's zone; jobs have fixed ids; a run missed while the process was down is caught up once
 at start (the last due fire time within the grace period), and late fires coalesce into one. The
-claim in the database (tracker.job_runs) makes a second scheduler, a restart or a caught-up run
+claim in the database (tracker.delivery.job_runs) makes a second scheduler, a restart or a caught-up run
 that already happened do nothing.
 
 The process writes its heartbeat (``scheduler_processes``) and its runs' every 15 seconds. A run
 left ``running`` by a process that died (no heartbeat for two minutes) is taken over at start and
 by a sweep every 30 seconds; the rerun queues nothing already in the outbox, and a message the dead
-process was sending is left ``uncertain`` for a person (tracker.outbox).
+process was sending is left ``uncertain`` for a person (tracker.delivery.outbox).
 """
 
 from __future__ import annotations
@@ -25,12 +25,20 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.schedule import BULLETIN_JOBS, JOB_BY_ID, JOBS, JobContext, JobSpec
-from tracker.clock import now_in, now_utc
-from tracker.config import Settings
-from tracker.job_runs import DONE, KeepAlive, RunReport, add_note, register_scheduler, run_job, stale_runs
-from tracker.labels import format_date_zh
-from tracker.outbox import deliver, smtp_send, webhook_post
-from tracker.periods import parse_period
+from tracker.core.clock import now_in, now_utc
+from tracker.core.config import Settings
+from tracker.core.labels import format_date_zh
+from tracker.delivery.job_runs import (
+    DONE,
+    KeepAlive,
+    RunReport,
+    add_note,
+    register_scheduler,
+    run_job,
+    stale_runs,
+)
+from tracker.delivery.outbox import deliver, smtp_send, webhook_post
+from tracker.progress.periods import parse_period
 
 GRACE = dt.timedelta(hours=6)  # a fire missed by less than this still runs (APScheduler's default: 1 s)
 log = logging.getLogger("tracker.scheduler")
@@ -56,7 +64,7 @@ def _what_exists(spec: JobSpec, factory: sessionmaker[Session], settings: Settin
                  report: RunReport, trigger: str, now: dt.datetime) -> RunReport:  # fmt: skip
     """A bulletin run for a period already issued says what was issued and how to correct it; a
     scheduled (or caught-up) one adds that to the period's record on the jobs page."""
-    from tracker.bulletin_archive import issued_note
+    from tracker.delivery.bulletin_archive import issued_note
 
     frequency = BULLETIN_JOBS.get(spec.id)
     if frequency is None:

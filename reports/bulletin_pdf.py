@@ -20,10 +20,10 @@ from fpdf.enums import WrapMode
 from fpdf.fonts import FontFace
 
 from reports.bulletin import summary_sentence
-from tracker.bulletin_data import BulletinData
-from tracker.labels import format_date_zh
-from tracker.palette import STATUS_CELL, rgb
-from tracker.progress import ProgressStatus
+from tracker.core.labels import format_date_zh
+from tracker.core.palette import STATUS_CELL, rgb
+from tracker.delivery.bulletin_data import BulletinData
+from tracker.progress.expected import ProgressStatus
 
 NOTO_DIR = Path("/usr/share/fonts/opentype/noto")
 SIMPLIFIED_CHINESE = 2  # the SC face inside the Noto Sans CJK collections (JP, KR, SC, TC, HK, …)

@@ -11,7 +11,7 @@ from typing import Any
 
 import xlsxwriter
 
-from tracker.i18n import _
+from tracker.core.i18n import _
 
 CHINESE_DATE_FORMAT = 'yyyy"年"m"月"d"日"'
 # A cell starting with one of these is run as a formula when a CSV file is opened in Excel or WPS

@@ -1,6 +1,6 @@
 """The Excel template for bulk entry of periodic updates (调度填报模板).
 
-Three sheets as ``tracker.update_sheets`` reads them. Key columns are locked and the sheets are
+Three sheets as ``tracker.progress.sheets`` reads them. Key columns are locked and the sheets are
 protected (without a password: the protection prevents slips, the server checks everything); the
 cells to fill are unlocked, with dropdowns (是/否) and number and date validation. Text is always
 written as text (never a formula); dates are real dates shown in Chinese.
@@ -15,7 +15,7 @@ from typing import Any
 import xlsxwriter
 
 from reports.excel import CHINESE_DATE_FORMAT
-from tracker.update_sheets import (
+from tracker.progress.sheets import (
     MILESTONE_COLUMNS,
     MILESTONE_SHEET,
     NARRATIVE_COLUMNS,

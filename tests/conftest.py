@@ -4,7 +4,7 @@ Choose the backend with TRACKER_TEST_DB=sqlite (default) or TRACKER_TEST_DB=post
 server is TRACKER_TEST_PG (default postgresql+psycopg://postgres@127.0.0.1:5432). Each run creates its
 own database and drops it at the end.
 
-TRACKER_TEST_CLOCK=2027-03-31T10:00+08:00 runs the tests as on that day: tracker.clock stands at that
+TRACKER_TEST_CLOCK=2027-03-31T10:00+08:00 runs the tests as on that day: tracker.core.clock stands at that
 instant in the test process only (processes the tests start keep the wall clock, which a scheduler's
 timer needs, unless a test gives them TRACKER_CLOCK_NOW).
 """
@@ -23,13 +23,13 @@ import pytest
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.orm import sessionmaker
 
-import tracker.audit  # noqa: F401  (audit hooks)
+import tracker.audit.trail  # noqa: F401  (audit hooks)
 from tests.factories import Factory
-from tracker import clock
 from tracker.catalogue import load_catalogue
-from tracker.config import MailSettings, Settings
-from tracker.db import TrackerSession, make_engine, transaction
-from tracker.migrate import upgrade_database
+from tracker.core import clock
+from tracker.core.config import MailSettings, Settings
+from tracker.core.db import TrackerSession, make_engine, transaction
+from tracker.core.migrate import upgrade_database
 
 BACKEND = os.environ.get("TRACKER_TEST_DB", "sqlite")
 if os.environ.get("TRACKER_TEST_CLOCK"):
@@ -146,7 +146,7 @@ def client(app):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def empty_cli_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A fresh, empty database that the `tracker` command will use (through its settings)."""
-    from tracker.config import get_settings
+    from tracker.core.config import get_settings
 
     with fresh_database(tmp_path) as url:
         monkeypatch.setenv("TRACKER_DATABASE_URL", url)

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from tracker.accounts import create_user
-from tracker.db import TrackerSession
-from tracker.demo import make_credit_code
+from tracker.access.accounts import create_user
+from tracker.core.db import TrackerSession
+from tracker.demo.province import make_credit_code
 from tracker.models import (
     Application,
     ApplicationStatus,
@@ -34,7 +34,7 @@ from tracker.models import (
     UpdateStatus,
     User,
 )
-from tracker.periods import Frequency, Reporting, period_of
+from tracker.progress.periods import Frequency, Reporting, period_of
 
 PASSWORD = "Test-password-2025"
 # The regulator's zone, the default reporting cycle and a reference month for the update tests.

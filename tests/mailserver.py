@@ -15,7 +15,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from tracker.config import MailSettings
+from tracker.core.config import MailSettings
 
 
 class Inbox:

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from tracker import accounts
+from tracker.access import accounts
 from tracker.models import Role, User
 
 
@@ -66,7 +66,7 @@ def test_users_cli_adds_lists_changes_and_disables(cli_database: str) -> None:
     assert duplicate.exit_code != 0 and "already exists" in duplicate.output
     missing = run(cli, ["users", "passwd", "nobody"], input="Good-pass-2025\nGood-pass-2025\n")
     assert missing.exit_code != 0 and "用户不存在" in missing.output
-    from tracker.db import make_engine
+    from tracker.core.db import make_engine
 
     engine = make_engine(url)
     with engine.connect() as conn:
@@ -75,7 +75,7 @@ def test_users_cli_adds_lists_changes_and_disables(cli_database: str) -> None:
 
 
 def test_api_tokens_from_the_cli(cli_database: str) -> None:
-    from tracker.db import make_engine, make_session_factory, transaction
+    from tracker.core.db import make_engine, make_session_factory, transaction
     from tracker_cli.main import cli
 
     run = CliRunner().invoke

@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from sqlalchemy import select
 
-from tracker import accounts
+from tracker.access import accounts
 from tracker.models import ApiToken, AuditEvent, ProgressUpdate, Role, UpdateStatus
-from tracker.periods import Frequency, Reporting, reporting_period
-from tracker.progress import load_progress
-from tracker.updates import find_update, review_update
+from tracker.progress.expected import load_progress
+from tracker.progress.periods import Frequency, Reporting, reporting_period
+from tracker.progress.updates import find_update, review_update
 
 TODAY = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
 PERIOD = reporting_period(TODAY, Reporting(Frequency.MONTHLY, 5, 10))

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from tracker.audit import AuditImmutableError
+from tracker.audit.trail import AuditImmutableError
 from tracker.models import AuditEvent, Milestone, Role
 
 

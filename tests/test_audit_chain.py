@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from sqlalchemy import func, insert, select, text
 
 from jobs.schedule import JobContext, audit_verify
-from tracker import audit
-from tracker.audit_chain import GENESIS, verify
+from tracker.audit import trail as audit
+from tracker.audit.chain import GENESIS, verify
 from tracker.models import AuditChainHead, AuditChainLink, AuditEvent, Notice, Role
 
 NOW = dt.datetime(2026, 12, 2, 3, 0, tzinfo=dt.UTC)
@@ -130,7 +130,7 @@ def test_the_cli_exits_1_on_a_break(cli_database: str, monkeypatch: pytest.Monke
 
 
 def test_each_province_has_its_own_chain(db, factory) -> None:  # type: ignore[no-untyped-def]
-    from tracker.audit_chain import verify_all
+    from tracker.audit.chain import verify_all
     from tracker.models import City, Province
 
     other = Province(code="150000", name_zh="内蒙古自治区", short_zh="内蒙古", name_en="Inner Mongolia")

@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 
 from tests.conftest import fresh_database, initialise, make_settings
 from tests.factories import PASSWORD, Factory
-from tracker.db import make_engine, make_session_factory
+from tracker.core.db import make_engine, make_session_factory
 from tracker.models import ApplicationStatus, Role
 
 pytestmark = pytest.mark.browser
@@ -53,10 +53,10 @@ def _jobs_world(session: Any, make: Factory) -> None:
     """What the jobs pages show: an archived bulletin, a failed message, a recipient."""
     import datetime as dt
 
-    from tracker.bulletin_archive import archive_bulletin
+    from tracker.delivery.bulletin_archive import archive_bulletin
+    from tracker.delivery.outbox import enqueue
+    from tracker.delivery.recipients import RecipientEntry, save_recipient
     from tracker.models import Audience, Channel, MessageState
-    from tracker.outbox import enqueue
-    from tracker.recipients import RecipientEntry, save_recipient
 
     admin = make.user(Role.PROVINCE_ADMIN, None, username="province_admin")
     make.user(Role.LEADER, None, username="leader_ro")

@@ -15,7 +15,8 @@ import pytest
 from reports.bulletin import bulletin_xlsx, file_name, summary_text
 from reports.bulletin_pdf import leadership_pdf
 from tests.factories import NOV, at
-from tracker.bulletin_data import BulletinData, Cut, bulletin_data
+from tracker.access.permissions import Level, may_act, system_reader
+from tracker.delivery.bulletin_data import BulletinData, Cut, bulletin_data
 from tracker.models import (
     Flag,
     FlagStatus,
@@ -26,9 +27,8 @@ from tracker.models import (
     TaskProgress,
     UpdateStatus,
 )
-from tracker.permissions import Level, may_act, system_reader
-from tracker.progress import ProgressStatus, load_progress, thresholds_from
-from tracker.updates import completeness
+from tracker.progress.expected import ProgressStatus, load_progress, thresholds_from
+from tracker.progress.updates import completeness
 
 ON, ISSUED = dt.date(2025, 11, 30), dt.date(2025, 12, 8)
 FORMULA = '=HYPERLINK("http://evil.example","点击")'
@@ -297,7 +297,7 @@ def test_a_full_attention_list_still_fits_the_leadership_summary_on_one_page(db,
 
 
 def test_enums_that_share_a_value_keep_their_own_words() -> None:
-    from tracker.labels import label
+    from tracker.core.labels import label
     from tracker.models import ApplicationStatus, PilotStatus, UpdateStatus
 
     assert (label(PilotStatus.SELECTED), label(ApplicationStatus.SELECTED)) == ("已入选", "入选")

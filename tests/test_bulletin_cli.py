@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from tracker import clock
-from tracker.bulletin_archive import archive_bulletin
-from tracker.db import make_engine, make_session_factory
+from tracker.core import clock
+from tracker.core.db import make_engine, make_session_factory
+from tracker.delivery.bulletin_archive import archive_bulletin
 from tracker.models import AuditEvent, Bulletin, City, JobRun, RunState
 from tracker_cli.main import cli
 

@@ -19,8 +19,9 @@ from jobs.schedule import JOB_BY_ID
 from jobs.scheduler import deliver_due, run_now
 from tests.factories import at
 from tests.mailserver import free_port, mail, robot_server, smtp_server
-from tracker import clock
-from tracker.errors import TrackerError
+from tracker.access.permissions import PermissionDenied
+from tracker.core import clock
+from tracker.core.errors import TrackerError
 from tracker.models import (
     Audience,
     AuditEvent,
@@ -34,7 +35,6 @@ from tracker.models import (
     Role,
     RunState,
 )
-from tracker.permissions import PermissionDenied
 
 MONTHLY, CORRECTION = JOB_BY_ID["monthly_bulletin"], JOB_BY_ID["monthly_bulletin_correction"]
 PERIOD = "2025-11"  # its updates are due on 5 December 2025

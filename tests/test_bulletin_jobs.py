@@ -16,7 +16,7 @@ from jobs.schedule import JOB_BY_ID
 from jobs.scheduler import run_now
 from tests.factories import at
 from tests.mailserver import free_port, mail, robot_server, smtp_server
-from tracker.bulletin_archive import issue_number
+from tracker.delivery.bulletin_archive import issue_number
 from tracker.models import Audience, Bulletin, Channel, City, MessageState, OutboxMessage, Recipient, RunState
 
 MONTHLY, QUARTERLY = JOB_BY_ID["monthly_bulletin"], JOB_BY_ID["quarterly_bulletin"]

@@ -23,8 +23,8 @@ import pytest
 from sqlalchemy import select, text
 
 from tests.web import login
-from tracker.db import Base
-from tracker.demo import DEMO_PASSWORD, build_demo
+from tracker.core.db import Base
+from tracker.demo.province import DEMO_PASSWORD, build_demo
 from tracker.models import (
     Application,
     City,

@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tests.web import call_callback, login
-from tracker.city_workspace import city_standing
 from tracker.models import Flag, FlagStatus, ProgressUpdate, Role, Severity, UpdateStatus
-from tracker.periods import Frequency, Reporting, reporting_period
-from tracker.progress import RollupBy, Thresholds, load_progress, rollup
+from tracker.monitoring.city_workspace import city_standing
+from tracker.progress.expected import RollupBy, Thresholds, load_progress, rollup
+from tracker.progress.periods import Frequency, Reporting, reporting_period
 
 TODAY = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
 PERIOD = reporting_period(TODAY, Reporting(Frequency.MONTHLY, 5, 10))

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from tests.fixtures import FIXTURES
-from tracker.claim_rules import RULES, Thresholds, claim_findings, claims_frame, coerce_types
+from tracker.claims.rules import RULES, Thresholds, claim_findings, claims_frame, coerce_types
 
 CLEAN: dict[str, Any] = {
     "id": 1, "claim_key": "C-1", "credit_code": "91140400068288362P", "product_id": 1, "declared_unit": "t",
@@ -84,7 +84,7 @@ def test_the_rule_flags_its_case_and_not_the_clean_twin(rule_id: str) -> None:
 def test_the_rules_run_over_imported_claims(db, factory) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
-    from tracker.claims import import_claims
+    from tracker.claims.registry import import_claims
     from tracker.models import Claim, Role
 
     sample = FIXTURES / "claims_sample.csv"
@@ -107,10 +107,10 @@ def test_scanning_is_idempotent_dismissals_stick_and_corrections_close(db, facto
 
     from sqlalchemy import select
 
-    from tracker.claim_scan import scan_claims
-    from tracker.claims import import_claims
-    from tracker.flag_review import review_flag
-    from tracker.flag_store import AUTO_CLOSED
+    from tracker.claims.registry import import_claims
+    from tracker.claims.scan import scan_claims
+    from tracker.flags.review import review_flag
+    from tracker.flags.store import AUTO_CLOSED
     from tracker.models import Flag, FlagStatus, Role
 
     province = factory.user(Role.PROVINCE_STAFF, username="shsc")
@@ -167,9 +167,9 @@ def test_no_certifier_list_no_judgement() -> None:
 
 
 def test_the_recognised_list_is_the_provincial_admins(db, factory) -> None:  # type: ignore[no-untyped-def]
-    from tracker.library import recognise_certifier, recognised_certifiers
+    from tracker.access.permissions import PermissionDenied
+    from tracker.claims.library import recognise_certifier, recognised_certifiers
     from tracker.models import Role
-    from tracker.permissions import PermissionDenied
 
     admin = factory.user(Role.PROVINCE_ADMIN, username="admce")
     recognise_certifier(db, admin, "示例认证中心", accreditation_no="CNCA-R-2025-001")
@@ -182,9 +182,9 @@ def test_the_recognised_list_is_the_provincial_admins(db, factory) -> None:  # t
 def test_each_flag_is_handed_out_for_notice_once(db, factory) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
-    from tracker.claim_scan import scan_claims
-    from tracker.claims import import_claims
-    from tracker.flag_store import flags_to_notify, mark_notified
+    from tracker.claims.registry import import_claims
+    from tracker.claims.scan import scan_claims
+    from tracker.flags.store import flags_to_notify, mark_notified
     from tracker.models import Flag, Role
 
     province = factory.user(Role.PROVINCE_STAFF, username="shnt")
@@ -208,8 +208,8 @@ def test_flag_messages_name_labels_units_and_dates_in_chinese(db, factory) -> No
 
     from sqlalchemy import select
 
-    from tracker.claim_scan import scan_claims
-    from tracker.claims import import_claims
+    from tracker.claims.registry import import_claims
+    from tracker.claims.scan import scan_claims
     from tracker.models import Flag, Role
 
     sample = FIXTURES / "claims_sample.csv"
@@ -227,7 +227,7 @@ def test_flag_messages_name_labels_units_and_dates_in_chinese(db, factory) -> No
 
 
 def test_a_scan_with_no_claims_finds_nothing(db) -> None:  # type: ignore[no-untyped-def]
-    from tracker.claim_scan import scan_claims
+    from tracker.claims.scan import scan_claims
 
     assert claims_frame(db).empty
     assert scan_claims(db, now=dt.datetime(2026, 11, 24, tzinfo=dt.UTC)).new == []

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.fixtures import FIXTURES
-from tracker.applications import ValidationFailed
-from tracker.claims import import_claims
+from tracker.claims.registry import import_claims
+from tracker.lifecycle.applications import ValidationFailed
 from tracker.models import Boundary, Claim, LabelType, Role
 
 SAMPLE = FIXTURES / "claims_sample.csv"

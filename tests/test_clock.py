@@ -1,4 +1,4 @@
-"""tracker.clock: the one clock, set by code or by TRACKER_CLOCK_NOW (also in a child process)."""
+"""tracker.core.clock: the one clock, set by code or by TRACKER_CLOCK_NOW (also in a child process)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tracker import clock
-from tracker.db import utcnow
+from tracker.core import clock
+from tracker.core.db import utcnow
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -20,7 +20,7 @@ def test_pinned_clock_is_what_every_reader_sees_and_is_restored() -> None:
     before = clock.is_set()
     with clock.pinned("2027-01-01T07:30+08:00") as instant:
         assert instant == dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC)
-        assert clock.now_utc() == utcnow() == instant  # tracker.db.utcnow reads the same clock
+        assert clock.now_utc() == utcnow() == instant  # tracker.core.db.utcnow reads the same clock
         assert clock.local_today(SHANGHAI) == dt.date(2027, 1, 1)
         assert clock.local_today(dt.UTC) == dt.date(2026, 12, 31)
         assert clock.now_in(SHANGHAI).hour == 7
@@ -49,7 +49,7 @@ def test_a_bare_date_is_noon_in_china_and_bad_text_is_refused_in_both_languages(
 
 
 def test_the_environment_variable_sets_the_clock_of_a_child_process() -> None:
-    code = "from tracker import clock; print(clock.now_utc().isoformat(), clock.is_set())"
+    code = "from tracker.core import clock; print(clock.now_utc().isoformat(), clock.is_set())"
     env = {**os.environ, clock.ENV: "2028-02-29T09:00+08:00"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["2028-02-29T01:00:00+00:00", "True"]

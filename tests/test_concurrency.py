@@ -1,6 +1,6 @@
 """Concurrent writers on the embedded default: every save waits for the write lock, none fails.
 
-Write transactions on SQLite begin IMMEDIATE (tracker.db): they take the write lock at their start
+Write transactions on SQLite begin IMMEDIATE (tracker.core.db): they take the write lock at their start
 and wait for it up to the busy timeout. Begun deferred, a transaction that read and then writes
 after another writer committed is refused at once with "database is locked" (HTTP 500 before).
 The saves here run in separate processes, as gunicorn's workers do, on one SQLite file.
@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from tests.conftest import BACKEND, fresh_database, initialise
 from tests.factories import MONTHLY, Factory
 from tests.web import login
-from tracker.db import (
+from tracker.core.db import (
     ReadOnlyTransactionError,
     is_contention,
     is_unique_violation,
@@ -31,7 +31,7 @@ from tracker.db import (
     transaction,
 )
 from tracker.models import Pilot, ProgressUpdate, Role, User
-from tracker.periods import Frequency, period_of
+from tracker.progress.periods import Frequency, period_of
 
 WRITERS = 20
 PERIOD = period_of(dt.date(2025, 11, 1), Frequency.MONTHLY)
@@ -40,7 +40,7 @@ TODAY = dt.date(2025, 12, 3)  # inside November's entry window
 
 def _save_one(url: str, username: str, pilot_id: int, barrier: Any, results: Any) -> None:
     """One process: wait for the others, then in one transaction read the pilot and save its update."""
-    from tracker.updates import UpdateEntry, find_update, save_update
+    from tracker.progress.updates import UpdateEntry, find_update, save_update
 
     engine = make_engine(url)
     factory = make_session_factory(engine)

@@ -11,8 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tracker.consistency import RULES, scan_progress
-from tracker.flag_store import AUTO_CLOSED
+from tracker.flags.store import AUTO_CLOSED
 from tracker.models import (
     Flag,
     FlagStatus,
@@ -24,6 +23,7 @@ from tracker.models import (
     UpdateMilestone,
     UpdateStatus,
 )
+from tracker.progress.consistency import RULES, scan_progress
 
 NOW = dt.datetime(2026, 1, 10, 2, tzinfo=dt.UTC)
 SEP, OCT = (dt.date(2025, 9, 1), dt.date(2025, 9, 30)), (dt.date(2025, 10, 1), dt.date(2025, 10, 31))

@@ -7,7 +7,7 @@ import csv
 import pytest
 
 from tests.fixtures import FIXTURES
-from tracker.creditcode import check_character, validate_credit_code
+from tracker.core.creditcode import check_character, validate_credit_code
 
 VALID = "91140400068288362P"  # from the labelled claims sample (a clean claim)
 
@@ -71,8 +71,8 @@ def test_the_labelled_sample_agrees_with_the_validator() -> None:
 
 
 def test_registering_an_organisation_normalises_the_code_and_warns_on_another_city(db) -> None:  # type: ignore[no-untyped-def]
+    from tracker.lifecycle.organisations import register_organisation
     from tracker.models import OrganisationKind
-    from tracker.organisations import register_organisation
 
     org, warnings = register_organisation(
         db,
@@ -91,9 +91,9 @@ def test_registering_an_organisation_normalises_the_code_and_warns_on_another_ci
 def test_an_invalid_code_is_refused_and_nothing_is_written(db, code: str, message: str) -> None:  # type: ignore[no-untyped-def]
     from sqlalchemy import func, select
 
-    from tracker.errors import TrackerError
+    from tracker.core.errors import TrackerError
+    from tracker.lifecycle.organisations import register_organisation
     from tracker.models import Organisation, OrganisationKind
-    from tracker.organisations import register_organisation
 
     before = db.scalar(select(func.count()).select_from(Organisation))
     with pytest.raises(TrackerError, match=message):
@@ -106,9 +106,9 @@ def test_an_invalid_code_is_refused_and_nothing_is_written(db, code: str, messag
 
 
 def test_a_code_cannot_be_registered_twice(db) -> None:  # type: ignore[no-untyped-def]
-    from tracker.errors import TrackerError
+    from tracker.core.errors import TrackerError
+    from tracker.lifecycle.organisations import register_organisation
     from tracker.models import OrganisationKind
-    from tracker.organisations import register_organisation
 
     register_organisation(db, name="示例甲", credit_code=VALID, city="长治", kind=OrganisationKind.ENTERPRISE)
     with pytest.raises(TrackerError, match="已登记"):

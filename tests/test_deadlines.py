@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from tracker.deadlines import parse_chinese_or_iso_date, set_deadline
-from tracker.errors import TrackerError
+from tracker.core.errors import TrackerError
+from tracker.lifecycle.deadlines import parse_chinese_or_iso_date, set_deadline
 from tracker.models import AuditEvent
 
 

@@ -1,5 +1,5 @@
 """The demo province: deterministic, fictitious, and shaped like a programme a year in, as of the
-reference day it is built on (today from tracker.clock: run with TRACKER_CLOCK_NOW set to try
+reference day it is built on (today from tracker.core.clock: run with TRACKER_CLOCK_NOW set to try
 another day; tests/test_demo_days.py builds it on several)."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from tracker import clock
-from tracker.creditcode import validate_credit_code
-from tracker.demo import DEMO_TZ, build_demo, timeline
+from tracker.core import clock
+from tracker.core.creditcode import validate_credit_code
+from tracker.demo.province import DEMO_TZ, build_demo, timeline
 from tracker.models import (
     City,
     Organisation,
@@ -26,7 +26,7 @@ from tracker.models import (
     User,
     WorkPlanUpdate,
 )
-from tracker.progress import ProgressStatus, load_progress
+from tracker.progress.expected import ProgressStatus, load_progress
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ def demo(engine, day):  # type: ignore[no-untyped-def]
     """One demo build for the module's read-only tests, rolled back at the end."""
     from sqlalchemy.orm import Session
 
-    from tracker.db import TrackerSession
+    from tracker.core.db import TrackerSession
 
     with engine.connect() as conn:
         outer = conn.begin()
@@ -118,8 +118,8 @@ def test_one_account_per_role_and_per_city(demo) -> None:  # type: ignore[no-unt
 
 
 def test_extended_pilots_have_a_later_end_and_withdrawn_ones_are_not_assessed(demo, day) -> None:  # type: ignore[no-untyped-def]
-    from tracker.i18n import use_locale
-    from tracker.registry import NOT_ASSESSED, RegistryFilters, registry_rows
+    from tracker.core.i18n import use_locale
+    from tracker.monitoring.registry import NOT_ASSESSED, RegistryFilters, registry_rows
 
     extended = demo.scalars(select(Pilot).where(Pilot.status == PilotStatus.EXTENDED)).all()
     assert extended and all((p.end_date - p.start_date).days > 366 for p in extended)
@@ -138,7 +138,7 @@ def test_extended_pilots_have_a_later_end_and_withdrawn_ones_are_not_assessed(de
 
 
 def test_seed_data_is_not_credited_to_a_real_user(demo) -> None:  # type: ignore[no-untyped-def]
-    from tracker.demo import DEMO_ACTOR
+    from tracker.demo.province import DEMO_ACTOR
     from tracker.models import AuditEvent
 
     actors = set(demo.scalars(select(AuditEvent.actor_name).where(AuditEvent.entity_type == "pilots")))
@@ -146,8 +146,8 @@ def test_seed_data_is_not_credited_to_a_real_user(demo) -> None:  # type: ignore
 
 
 def test_the_work_plan_has_every_state_in_the_last_reported_month_and_drafts_in_the_next(demo, day) -> None:  # type: ignore[no-untyped-def]
-    from tracker.periods import next_period
-    from tracker.workplan import work_plan_completeness, work_plan_history, work_plan_lines
+    from tracker.progress.periods import next_period
+    from tracker.progress.workplan import work_plan_completeness, work_plan_history, work_plan_lines
 
     admin = demo.scalars(select(User).where(User.role == Role.PROVINCE_ADMIN)).first()
     last = timeline(day).history_period

@@ -13,9 +13,9 @@ from click.testing import CliRunner, Result
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.db import make_engine, make_session_factory
+from tracker.core.db import make_engine, make_session_factory
 from tracker.models import Bulletin, City, JobRun, Pilot, PilotStatus, RunState
-from tracker.periods import Period
+from tracker.progress.periods import Period
 
 RUNNING = (PilotStatus.IN_IMPLEMENTATION, PilotStatus.EXTENDED)
 CLOSED = (PilotStatus.COMPLETED, PilotStatus.WITHDRAWN)
@@ -23,7 +23,7 @@ CLOSED = (PilotStatus.COMPLETED, PilotStatus.WITHDRAWN)
 
 def run_demo(instance: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> Result:
     """``tracker demo`` with its instance folder (and so its demo database) under ``instance``."""
-    from tracker.config import get_settings
+    from tracker.core.config import get_settings
     from tracker_cli.main import cli
 
     monkeypatch.setenv("TRACKER_INSTANCE_DIR", str(instance))
@@ -42,7 +42,7 @@ def reference_day(output: str) -> dt.date:
 
 
 def owes_update(pilot: Pilot, period: Period) -> bool:
-    """The README's rule, independently of tracker.updates: in implementation on a day of the period
+    """The README's rule, independently of tracker.progress.updates: in implementation on a day of the period
     (a closed pilot's last day is the day before it closed)."""
     if pilot.start_date > period.end:
         return False
@@ -61,7 +61,7 @@ def owing_city_codes(session: Session, period: Period) -> set[str]:
 
 
 def test_the_demo_archives_last_months_bulletin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from tracker.demo import timeline
+    from tracker.demo.province import timeline
 
     result = run_demo(tmp_path, monkeypatch, "--no-serve")
     assert result.exit_code == 0, result.output

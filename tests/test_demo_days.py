@@ -1,4 +1,4 @@
-"""The demo on other days: ``tracker demo --no-serve`` with tracker.clock pinned to a month end, New
+"""The demo on other days: ``tracker demo --no-serve`` with tracker.core.clock pinned to a month end, New
 Year's Day, a leap day and a year from today has the same story each time. Its bulletin is archived
 with a cut for every city that has a pilot owing an update, no job run failed, pilots are in every
 lifecycle and progress state, and nothing in it is dated after the day it was built on."""
@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.test_demo_cli import owing_city_codes, reference_day, run_demo
-from tracker import clock
-from tracker.db import make_engine, make_session_factory
-from tracker.demo import add_months, timeline
+from tracker.core import clock
+from tracker.core.db import make_engine, make_session_factory
+from tracker.demo.province import add_months, timeline
 from tracker.models import (
     Application,
     Batch,
@@ -33,7 +33,7 @@ from tracker.models import (
     WorkflowStep,
     WorkPlanUpdate,
 )
-from tracker.progress import ProgressStatus, load_progress
+from tracker.progress.expected import ProgressStatus, load_progress
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 A_YEAR_FROM_TODAY = "today+1y"

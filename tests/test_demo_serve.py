@@ -18,7 +18,7 @@ import reports.bulletin_pdf
 from tests.test_bulletin import build
 from tests.test_bulletin_jobs import run
 from tests.test_bulletin_jobs import world as world  # the fixture, for this module
-from tracker.bulletin_data import Cut
+from tracker.delivery.bulletin_data import Cut
 from tracker.models import Bulletin, RunState
 
 
@@ -53,7 +53,7 @@ def invoke(*args: str) -> Any:
 def test_a_busy_port_is_refused_before_anything_is_printed_or_started(
     command: str, busy_port: int, gunicorn: list[Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tracker.config import get_settings
+    from tracker.core.config import get_settings
 
     monkeypatch.setenv("TRACKER_INSTANCE_DIR", str(tmp_path))
     monkeypatch.setenv("TRACKER_DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite3'}")
@@ -76,7 +76,7 @@ def test_serve_on_a_free_port_starts_gunicorn(
     gunicorn: list[Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tests.mailserver import free_port
-    from tracker.config import get_settings
+    from tracker.core.config import get_settings
 
     monkeypatch.setenv("TRACKER_INSTANCE_DIR", str(tmp_path))
     monkeypatch.setenv("TRACKER_DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite3'}")

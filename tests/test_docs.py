@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 import pytest
 
-from tracker.config import SETTING_NAMES
+from tracker.core.config import SETTING_NAMES
 from tracker_cli.main import cli
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
@@ -65,18 +65,18 @@ def rows_naming(text: str, key: str) -> list[list[str]]:
 
 
 def test_every_claims_column_is_documented_once_with_whether_it_is_required() -> None:
-    from tracker.claims import OPTIONAL, REQUIRED
+    from tracker.claims.registry import OPTIONAL, REQUIRED
 
     rows = {row[0].strip("`"): row for row in table_rows(section(9)) if row[0].startswith("`")}
     assert set(rows) == set(REQUIRED) | set(OPTIONAL), (
-        "the §9 table lists other columns than tracker/claims.py"
+        "the §9 table lists other columns than tracker/claims/registry.py"
     )
     for column, row in rows.items():
         assert row[1] == ("yes" if column in REQUIRED else "no"), column
 
 
 def test_every_claims_value_synonym_and_text_limit_is_documented() -> None:
-    from tracker.claims import BOUNDARIES, LABELS, PACT_UNITS, TEXTS, UNITS
+    from tracker.claims.registry import BOUNDARIES, LABELS, PACT_UNITS, TEXTS, UNITS
 
     text = section(9).lower()
     missing = [
@@ -91,9 +91,9 @@ def test_every_claims_value_synonym_and_text_limit_is_documented() -> None:
 def test_every_pact_field_the_importer_reads_is_documented() -> None:
     import inspect
 
-    import tracker.claims
+    import tracker.claims.registry
 
-    source = inspect.getsource(tracker.claims.pact_rows)
+    source = inspect.getsource(tracker.claims.registry.pact_rows)
     fields = set(re.findall(r"[\"']([a-z]+[A-Z][A-Za-z]*)[\"']", source))
     assert {"companyIds", "pcfExcludingBiogenicUptake", "declaredUnit"} <= fields  # the pattern finds them
     missing = sorted(
@@ -103,7 +103,7 @@ def test_every_pact_field_the_importer_reads_is_documented() -> None:
 
 
 def test_every_application_field_is_documented_with_its_limit_and_whether_it_is_required() -> None:
-    from tracker.applications import FIELDS
+    from tracker.lifecycle.applications import FIELDS
 
     forms = section(4)
     for spec in FIELDS:
@@ -118,7 +118,7 @@ def test_every_application_field_is_documented_with_its_limit_and_whether_it_is_
 
 
 def test_the_forms_header_words_and_labels_are_documented() -> None:
-    from tracker.forms import FORM_LABELS, PERSON_FIELDS, PERSON_LABELS, SUMMARY_COLUMNS
+    from tracker.lifecycle.forms import FORM_LABELS, PERSON_FIELDS, PERSON_LABELS, SUMMARY_COLUMNS
 
     forms = section(4)
     for key, words in SUMMARY_COLUMNS:
@@ -130,7 +130,7 @@ def test_the_forms_header_words_and_labels_are_documented() -> None:
 
 def test_the_standard_tasks_deadlines_and_reporting_defaults_are_documented() -> None:
     from tracker.catalogue import read_rows
-    from tracker.periods import Reporting
+    from tracker.progress.periods import Reporting
 
     tasks = {(row[0], row[1]): row for row in table_rows(section(5))}
     for template in read_rows("task_templates.csv"):

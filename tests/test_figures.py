@@ -1,15 +1,15 @@
-"""tracker.figures on a small province: what it counts, on which day, and how it says so."""
+"""tracker.monitoring.figures on a small province: what it counts, on which day, and how it says so."""
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
 
-from tracker.figures import as_of_text, completeness_label, reporting_text, scope_figures
+from tracker.access.permissions import system_reader
 from tracker.models import PilotStatus, ProgressUpdate, UpdateStatus
-from tracker.periods import Period, Reporting
-from tracker.permissions import system_reader
-from tracker.progress import Thresholds
+from tracker.monitoring.figures import as_of_text, completeness_label, reporting_text, scope_figures
+from tracker.progress.expected import Thresholds
+from tracker.progress.periods import Period, Reporting
 
 NOV = Period(dt.date(2025, 11, 1), dt.date(2025, 11, 30))
 TZ = dt.timezone(dt.timedelta(hours=8))

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from tracker.errors import TrackerError
-from tracker.flag_review import FLAG_STEPS, available_steps, review_flag
-from tracker.flag_store import AUTO_CLOSED, sync_flags
+from tracker.access.permissions import PermissionDenied
+from tracker.core.errors import TrackerError
+from tracker.flags.review import FLAG_STEPS, available_steps, review_flag
+from tracker.flags.store import AUTO_CLOSED, sync_flags
 from tracker.models import Flag, FlagStatus, Role, Severity, WorkflowStep
-from tracker.permissions import PermissionDenied
 
 NOW = dt.datetime(2026, 11, 24, 2, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(hours=3)

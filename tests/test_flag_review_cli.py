@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from tracker.db import make_engine, make_session_factory
+from tracker.core.db import make_engine, make_session_factory
 from tracker.models import City, Flag, FlagStatus, Severity, WorkflowStep
 from tracker_cli.main import cli
 

@@ -1,6 +1,6 @@
 """The 风险线索核查 page over HTTP: a city bureau works through its own city's flags, the province
 through every city's; the detail shows the benchmark and factor versions a flag was judged on and
-the claim's versions; each review step goes through tracker.flag_review and is audited; leaders
+the claim's versions; each review step goes through tracker.flags.review and is audited; leaders
 and other cities change nothing; the Excel export keeps a leading "=" as text."""
 
 from __future__ import annotations
@@ -20,14 +20,14 @@ from sqlalchemy import func, select
 from tests.factories import TZ
 from tests.fixtures import FIXTURES
 from tests.web import call_callback, component, login
-from tracker.claim_scan import scan_claims
-from tracker.claims import import_claims
-from tracker.consistency import scan_progress
-from tracker.flag_queue import FlagFilters, flag_detail, flag_queue
-from tracker.flag_review import FLAG_STEPS
-from tracker.labels import RULE_NAMES
-from tracker.library import set_benchmark
+from tracker.claims.library import set_benchmark
+from tracker.claims.registry import import_claims
+from tracker.claims.scan import scan_claims
+from tracker.core.labels import RULE_NAMES
+from tracker.flags.queue import FlagFilters, flag_detail, flag_queue
+from tracker.flags.review import FLAG_STEPS
 from tracker.models import AuditEvent, Claim, Flag, FlagStatus, Role, WorkflowStep
+from tracker.progress.consistency import scan_progress
 
 SAMPLE = FIXTURES / "claims_sample.csv"
 NOW = dt.datetime(2026, 11, 24, 2, tzinfo=dt.UTC)
@@ -102,7 +102,7 @@ def world(factory, db):  # type: ignore[no-untyped-def]
 
 
 def test_every_rule_has_a_chinese_name() -> None:
-    from tracker.flag_queue import RULE_IDS
+    from tracker.flags.queue import RULE_IDS
 
     assert set(RULE_IDS) == set(RULE_NAMES)
 

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 
 from reports.forms import application_form_xlsx, pilot_list_xlsx, summary_table_xlsx
 from tests.fixtures import FIXTURES
-from tracker.applications import ValidationFailed, count_chars
-from tracker.forms import (
+from tracker.lifecycle.applications import ValidationFailed, count_chars
+from tracker.lifecycle.forms import (
     form_values,
     import_applications,
     read_application_form,

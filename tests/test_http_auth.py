@@ -106,7 +106,7 @@ def test_after_logout_the_old_cookie_no_longer_works(app, client, factory) -> No
 
 
 def test_disabling_a_user_ends_their_session(client, db, factory) -> None:  # type: ignore[no-untyped-def]
-    from tracker.accounts import disable_user
+    from tracker.access.accounts import disable_user
 
     user = factory.user(Role.CITY_STAFF, "长治")
     login(client, user.username)

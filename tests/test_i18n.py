@@ -18,8 +18,16 @@ from sqlalchemy import select
 from dashboards.app import PAGES
 from dashboards.language import COOKIE
 from tests.web import call_callback, login
-from tracker.demo import DEMO_PASSWORD, build_demo
-from tracker.i18n import DEFAULT_LOCALE, _, catalogue, current_locale, format_date, format_number, use_locale
+from tracker.core.i18n import (
+    DEFAULT_LOCALE,
+    _,
+    catalogue,
+    current_locale,
+    format_date,
+    format_number,
+    use_locale,
+)
+from tracker.demo.province import DEMO_PASSWORD, build_demo
 from tracker.models import Pilot
 
 ROOT = Path(__file__).resolve().parents[1]

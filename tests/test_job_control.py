@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from jobs.control import next_runs, pending_requests, request_run, take_requests
-from tracker.errors import TrackerError
+from tracker.access.permissions import PermissionDenied
+from tracker.core.errors import TrackerError
 from tracker.models import AuditEvent, JobRequest, JobRun, Role, RunState
-from tracker.permissions import PermissionDenied
 
 NOW = dt.datetime(2026, 11, 24, 3, 0, tzinfo=dt.UTC)
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from tracker import clock
-from tracker.db import make_engine, make_session_factory
-from tracker.job_runs import STALE_AFTER, Claim, Outcome, claim_run, finish_run, heartbeat, run_job
+from tracker.core import clock
+from tracker.core.db import make_engine, make_session_factory
+from tracker.delivery.job_runs import STALE_AFTER, Claim, Outcome, claim_run, finish_run, heartbeat, run_job
 from tracker.models import JobRun, RunState
 
 T0 = dt.datetime(2026, 11, 5, 1, 0, tzinfo=dt.UTC)  # 09:00 in Shanghai
@@ -203,7 +203,7 @@ def test_a_run_whose_heartbeat_is_stale_is_taken_over_and_a_fresh_one_is_not(
 
 
 def test_the_keep_alive_thread_renews_this_processes_runs_and_its_scheduler_row(sessions) -> None:  # type: ignore[no-untyped-def]
-    from tracker.job_runs import KeepAlive, is_alive, register_scheduler, schedulers_seen
+    from tracker.delivery.job_runs import KeepAlive, is_alive, register_scheduler, schedulers_seen
 
     ticks = iter(T0 + dt.timedelta(seconds=15 * i) for i in range(1, 10_000))
     mine = claim_run(sessions, "flag_scan", "2026-11-24", now=T0, trigger="scheduled")

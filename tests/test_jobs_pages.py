@@ -14,9 +14,11 @@ from sqlalchemy import func, select
 
 from tests.test_workplan_page import body
 from tests.web import call_callback, login
-from tracker import clock
-from tracker.bulletin_archive import archive_bulletin
-from tracker.job_runs import claim_run, finish_run
+from tracker.core import clock
+from tracker.delivery.bulletin_archive import archive_bulletin
+from tracker.delivery.job_runs import claim_run, finish_run
+from tracker.delivery.outbox import enqueue
+from tracker.delivery.recipients import RecipientEntry, save_recipient
 from tracker.models import (
     Audience,
     AuditEvent,
@@ -29,8 +31,6 @@ from tracker.models import (
     RunState,
     SchedulerProcess,
 )
-from tracker.outbox import enqueue
-from tracker.recipients import RecipientEntry, save_recipient
 
 NOW = dt.datetime(2026, 11, 8, 1, 0, tzinfo=dt.UTC)
 

@@ -8,12 +8,18 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from tracker.applications import ValidationFailed
+from tracker.access.permissions import PermissionDenied
 from tracker.catalogue import load_catalogue
-from tracker.errors import TrackerError
-from tracker.library import NothingChanged, current_benchmarks, current_factors, set_benchmark, set_factor
+from tracker.claims.library import (
+    NothingChanged,
+    current_benchmarks,
+    current_factors,
+    set_benchmark,
+    set_factor,
+)
+from tracker.core.errors import TrackerError
+from tracker.lifecycle.applications import ValidationFailed
 from tracker.models import EmissionFactor, Product, ProductBenchmark, Role
-from tracker.permissions import PermissionDenied
 
 
 def test_the_shipped_figures_are_loaded_and_reloading_keeps_edits(db, factory) -> None:  # type: ignore[no-untyped-def]

@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 
 from tests.fixtures import FIXTURES
 from tests.test_lifecycle_cli import PASSWORD, run
-from tracker.applications import ValidationFailed
-from tracker.library import current_benchmarks, current_factors, recognised_certifiers
-from tracker.library_import import LibraryKind, import_library
+from tracker.access.permissions import PermissionDenied
+from tracker.claims.library import current_benchmarks, current_factors, recognised_certifiers
+from tracker.claims.library_import import LibraryKind, import_library
+from tracker.lifecycle.applications import ValidationFailed
 from tracker.models import AuditEvent, Certifier, EmissionFactor, ProductBenchmark, Role
-from tracker.permissions import PermissionDenied
 
 CATALOGUE = Path(__file__).resolve().parents[1] / "tracker" / "catalogue"
 B, F, C = LibraryKind.BENCHMARKS, LibraryKind.FACTORS, LibraryKind.CERTIFIERS
@@ -121,7 +121,7 @@ def test_certifiers_are_added_and_deactivated_and_their_reason_kept(db, admin) -
     changed = import_library(db, admin, C, as_csv(rows), "c.csv", reason="批准书到期")
     assert (changed.new, changed.new_versions, changed.unchanged) == (0, 1, 1)
     assert recognised_certifiers(db) == set()
-    from tracker.library import certifier_history
+    from tracker.claims.library import certifier_history
 
     certifier = db.scalars(select(Certifier).where(Certifier.name == "中国质量认证中心")).one()
     history = certifier_history(db, certifier.id)

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from tests.test_workplan_page import body, component, text
 from tests.web import call_callback, login
-from tracker.library import current_benchmarks, current_factors, recognised_certifiers, set_benchmark
+from tracker.claims.library import current_benchmarks, current_factors, recognised_certifiers, set_benchmark
 from tracker.models import AuditEvent, Certifier, EmissionFactor, ProductBenchmark, Role
 
 CATALOGUE = Path(__file__).resolve().parents[1] / "tracker" / "catalogue"

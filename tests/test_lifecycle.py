@@ -11,9 +11,10 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import BACKEND, fresh_database, initialise
-from tracker.db import make_engine, make_session_factory, transaction
-from tracker.errors import TrackerError
-from tracker.lifecycle import (
+from tracker.access.permissions import PermissionDenied
+from tracker.core.db import make_engine, make_session_factory, transaction
+from tracker.core.errors import TrackerError
+from tracker.lifecycle.workflow import (
     APPLICATION_STEPS,
     PILOT_STEPS,
     advance_application,
@@ -32,7 +33,6 @@ from tracker.models import (
     Role,
     WorkflowStep,
 )
-from tracker.permissions import PermissionDenied
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2025, 6, 20, 9, 0, tzinfo=TZ)  # before every first-batch deadline

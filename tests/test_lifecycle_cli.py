@@ -36,7 +36,7 @@ def accounts(cli_database: str) -> str:
 def application_id(url: str, organisation: str) -> int:
     from sqlalchemy import select
 
-    from tracker.db import make_engine
+    from tracker.core.db import make_engine
     from tracker.models import Application, Organisation
 
     engine = make_engine(url)
@@ -51,7 +51,7 @@ def application_id(url: str, organisation: str) -> int:
 def pilot_id(url: str) -> int:
     from sqlalchemy import func, select
 
-    from tracker.db import make_engine
+    from tracker.core.db import make_engine
     from tracker.models import Pilot
 
     engine = make_engine(url)

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from tests.web import login
-from tracker import accounts, clock
+from tracker.access import accounts
+from tracker.core import clock
 from tracker.models import Role
 
 T0 = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.web import login
-from tracker.demo import DEMO_PASSWORD, build_demo
+from tracker.demo.province import DEMO_PASSWORD, build_demo
 
 BAD: list[Any] = [None, [], {}, "", "x", -1, 2**63, 1.5, True, [1, 2], {"a": 1}, [{"id": 2**63}], [[]], [None],
                   "<script>"]  # fmt: skip

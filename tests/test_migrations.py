@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from sqlalchemy import func, inspect, select, text
 
 from tests.conftest import fresh_database
-from tracker.db import make_engine, make_session_factory, transaction
-from tracker.migrate import alembic_config, check_database, upgrade_database
+from tracker.core.db import make_engine, make_session_factory, transaction
+from tracker.core.migrate import alembic_config, check_database, upgrade_database
 from tracker.models import Base, BatchDeadline, City
 
 
@@ -72,7 +72,7 @@ def test_tracker_init_twice_changes_nothing_and_keeps_edits(empty_cli_database: 
 
 
 def test_audit_events_are_append_only_in_the_database(db) -> None:  # type: ignore[no-untyped-def]
-    from tracker import audit
+    from tracker.audit import trail as audit
 
     audit.record(db, "test", "nothing", summary="kept")
     db.flush()

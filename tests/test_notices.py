@@ -17,8 +17,17 @@ from jobs.schedule import JOB_BY_ID
 from jobs.scheduler import deliver_due, run_now
 from tests.factories import MONTHLY, NOV, TZ, at
 from tests.mailserver import free_port, mail, smtp_server
-from tracker.flag_review import review_flag
-from tracker.i18n import use_locale
+from tracker.access.permissions import PermissionDenied
+from tracker.core.i18n import use_locale
+from tracker.delivery.notices import (
+    mark_read,
+    my_notices,
+    notice_text,
+    tell_update_returned,
+    unread_count,
+    unread_summary,
+)
+from tracker.flags.review import review_flag
 from tracker.models import (
     Audience,
     AuditEvent,
@@ -34,17 +43,8 @@ from tracker.models import (
     Severity,
     WorkflowStep,
 )
-from tracker.notices import (
-    mark_read,
-    my_notices,
-    notice_text,
-    tell_update_returned,
-    unread_count,
-    unread_summary,
-)
-from tracker.permissions import PermissionDenied
-from tracker.updates import UpdateEntry, review_update, save_update, submit_update
-from tracker.workplan import (
+from tracker.progress.updates import UpdateEntry, review_update, save_update, submit_update
+from tracker.progress.workplan import (
     WorkPlanEntry,
     find_task,
     review_work_plan_update,

@@ -16,7 +16,7 @@ from tests.conftest import fresh_database, initialise, make_settings
 from tests.factories import Factory
 from tests.test_browser import browser, submit_login, watched_page  # noqa: F401  (the browser fixture)
 from tests.test_notices import LATER, returned, submitted
-from tracker.db import make_engine, make_session_factory
+from tracker.core.db import make_engine, make_session_factory
 from tracker.models import Role
 
 pytestmark = pytest.mark.browser

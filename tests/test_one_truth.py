@@ -1,6 +1,6 @@
 """One truth on every surface: on the demo, for the province and for two cities on one day, the
 figures read from 概览, 本市工作台, 领导摘要 (page, workbook and PDF), 调度填报, 试点详情 and the API
-are the same as ``tracker.figures.scope_figures`` gives; a numbered bulletin (as of its period's
+are the same as ``tracker.monitoring.figures.scope_figures`` gives; a numbered bulletin (as of its period's
 end) agrees with the API asked for that day; and every headline sentence adds up."""
 
 from __future__ import annotations
@@ -18,10 +18,13 @@ from reports.bulletin import bulletin_xlsx
 from tests.test_bulletin import pdf_text
 from tests.test_workplan_page import body
 from tests.web import call_callback, component, login
-from tracker import accounts, clock
-from tracker.bulletin_data import Cut, bulletin_data
-from tracker.demo import DEMO_PASSWORD, DEMO_TZ, build_demo
-from tracker.figures import (
+from tracker.access import accounts
+from tracker.access.permissions import system_reader
+from tracker.core import clock
+from tracker.delivery.bulletin_data import Cut, bulletin_data
+from tracker.demo.province import DEMO_PASSWORD, DEMO_TZ, build_demo
+from tracker.models import City, Province, Severity, User
+from tracker.monitoring.figures import (
     Figures,
     GroupFigures,
     as_of_text,
@@ -29,10 +32,8 @@ from tracker.figures import (
     scope_figures,
     timeliness_label,
 )
-from tracker.models import City, Province, Severity, User
-from tracker.periods import reporting_period
-from tracker.permissions import system_reader
-from tracker.progress import ProgressStatus, thresholds_from
+from tracker.progress.expected import ProgressStatus, thresholds_from
+from tracker.progress.periods import reporting_period
 
 SCOPES = [("sheng", None), ("changzhi", "140400"), ("jinzhong", "140700")]
 

@@ -19,9 +19,9 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from tests.mailserver import Inbox, Robot, free_port, mail, robot_server, smtp_server
-from tracker.db import make_engine, make_session_factory, transaction
-from tracker.models import AuditEvent, MessageState, OutboxMessage, Role
-from tracker.outbox import (
+from tracker.access.permissions import PermissionDenied
+from tracker.core.db import make_engine, make_session_factory, transaction
+from tracker.delivery.outbox import (
     BACKOFF,
     CLAIM_EXPIRES,
     MAX_ATTEMPTS,
@@ -34,7 +34,7 @@ from tracker.outbox import (
     uncertain_messages,
     webhook_post,
 )
-from tracker.permissions import PermissionDenied
+from tracker.models import AuditEvent, MessageState, OutboxMessage, Role
 
 T0 = dt.datetime(2026, 11, 5, 1, 0, tzinfo=dt.UTC)
 EXPIRED = T0 + CLAIM_EXPIRES + dt.timedelta(minutes=1)  # a claim made at T0 (and a moment) has expired
@@ -343,10 +343,10 @@ def test_a_long_round_of_slow_sends_does_not_stamp_its_later_claims_in_the_past(
 ) -> None:  # type: ignore[no-untyped-def]
     """The second message is claimed twenty minutes into the round: another deliverer looking then
     must not take its claim (stamped T0 + 20 min, not T0) for an expired one."""
-    import tracker.outbox
+    import tracker.delivery.outbox
 
     clock = [1000.0]
-    monkeypatch.setattr(tracker.outbox.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(tracker.delivery.outbox.time, "monotonic", lambda: clock[0])
     queue(sessions, ["a@127.0.0.1", "b@127.0.0.1"])
     meanwhile: list[list[int]] = []
 

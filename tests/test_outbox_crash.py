@@ -30,9 +30,9 @@ from sqlalchemy import select
 
 from tests.factories import Factory
 from tests.mailserver import Inbox, free_port, mail
-from tracker.db import make_engine, make_session_factory, transaction
+from tracker.core.db import make_engine, make_session_factory, transaction
+from tracker.delivery.outbox import CLAIM_EXPIRES, deliver, enqueue, resend_uncertain, smtp_send, webhook_post
 from tracker.models import MessageState, OutboxMessage, Role
-from tracker.outbox import CLAIM_EXPIRES, deliver, enqueue, resend_uncertain, smtp_send, webhook_post
 
 T0 = dt.datetime(2026, 11, 8, 1, 0, tzinfo=dt.UTC)  # the bulletin's morning, 09:00 in Shanghai
 RECIPIENTS = ["a@127.0.0.1", "b@127.0.0.1", "c@127.0.0.1"]

@@ -14,12 +14,12 @@ import pytest
 from tests.factories import NOV
 from tests.test_workplan_page import body
 from tests.web import call_callback, component, login
-from tracker.bulletin_archive import archive_bulletin
+from tracker.delivery.bulletin_archive import archive_bulletin
 from tracker.models import Milestone, PilotStatus, Role, Severity
-from tracker.overview import overview
-from tracker.progress import ProgressStatus, Thresholds, load_progress
-from tracker.registry import RegistryFilters
-from tracker.updates import completeness
+from tracker.monitoring.overview import overview
+from tracker.monitoring.registry import RegistryFilters
+from tracker.progress.expected import ProgressStatus, Thresholds, load_progress
+from tracker.progress.updates import completeness
 
 ON = dt.date(2025, 12, 10)
 
@@ -206,7 +206,7 @@ def test_cached_figures_follow_every_change_and_never_cross_scopes(client, app, 
 def test_sign_ins_and_downloads_leave_cached_figures_valid_and_changes_do_not(db, factory) -> None:  # type: ignore[no-untyped-def]
     """The data version moves with a change of data, not with a login, a logout or a download."""
     from dashboards.cache import data_version
-    from tracker import audit
+    from tracker.audit import trail as audit
 
     before = data_version(db)
     for action in ("login", "logout", "login_failed", "export", "download"):

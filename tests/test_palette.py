@@ -16,12 +16,12 @@ import pytest
 
 from reports.bulletin import bulletin_xlsx
 from tests.test_bulletin import build
-from tracker.bulletin_data import Cut
-from tracker.figures import scope_figures
-from tracker.palette import STATUS_HEX, gap_colour, gap_status
-from tracker.periods import Period, Reporting
-from tracker.permissions import system_reader
-from tracker.progress import ProgressStatus, Thresholds
+from tracker.access.permissions import system_reader
+from tracker.core.palette import STATUS_HEX, gap_colour, gap_status
+from tracker.delivery.bulletin_data import Cut
+from tracker.monitoring.figures import scope_figures
+from tracker.progress.expected import ProgressStatus, Thresholds
+from tracker.progress.periods import Period, Reporting
 
 CSS = Path(__file__).resolve().parent.parent / "dashboards" / "assets" / "tracker.css"
 

@@ -5,8 +5,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from tracker.access.permissions import (
+    Action,
+    PermissionDenied,
+    can,
+    require,
+    visible_audit_events,
+    visible_pilots,
+)
 from tracker.models import Pilot, Role
-from tracker.permissions import Action, PermissionDenied, can, require, visible_audit_events, visible_pilots
 
 
 def test_city_staff_see_only_their_citys_pilots(db, factory) -> None:  # type: ignore[no-untyped-def]
@@ -83,8 +90,8 @@ def test_city_staff_read_only_their_citys_audit_trail(db, factory) -> None:  # t
 ])  # fmt: skip
 def test_who_reads_enters_and_reviews_the_work_plan(db, factory, role: Role, city: str | None, read: bool,
                                                     enter: bool, review: bool) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+    from tracker.access.permissions import may_enter_work_plan, may_read_work_plan, may_review_work_plan
     from tracker.models import WorkPlanTask
-    from tracker.permissions import may_enter_work_plan, may_read_work_plan, may_review_work_plan
 
     user = factory.user(role, city)
     task = db.scalars(select(WorkPlanTask).where(WorkPlanTask.number == 3)).one()

@@ -13,8 +13,8 @@ import pytest
 
 from tests.web import call_callback, login
 from tracker.models import Milestone, Role, WorkflowStep
-from tracker.pilot_record import plan_changes, progress_curve, update_lines
-from tracker.progress import Thresholds, load_progress
+from tracker.monitoring.pilot_record import plan_changes, progress_curve, update_lines
+from tracker.progress.expected import Thresholds, load_progress
 
 TZ = ZoneInfo("Asia/Shanghai")
 TODAY = dt.datetime.now(TZ).date()

@@ -7,7 +7,7 @@ from typing import Any
 
 from dashboards.plotly_bundle import BUNDLE, TRACES, partial_bundle_applies
 from tests.web import call_callback, login
-from tracker.demo import DEMO_PASSWORD, build_demo
+from tracker.demo.province import DEMO_PASSWORD, build_demo
 
 
 def _trace_types(tree: Any) -> set[str]:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from tracker.progress import ProgressStatus, TaskPlan, expected_task_progress, pilot_progress
+from tracker.progress.expected import ProgressStatus, TaskPlan, expected_task_progress, pilot_progress
 
 START, END = dt.date(2025, 9, 1), dt.date(2025, 9, 30)
 
@@ -46,7 +46,7 @@ def test_status_thresholds(actual: Decimal, status: ProgressStatus) -> None:
 
 
 def test_latest_accepted_update_gives_the_actual_figure(db, factory) -> None:  # type: ignore[no-untyped-def]
-    from tracker.progress import load_progress
+    from tracker.progress.expected import load_progress
 
     pilot = factory.pilot("长治", start=dt.date(2025, 9, 1))
     factory.accepted_update(pilot, dt.date(2025, 9, 1), dt.date(2025, 9, 30), "5")
@@ -63,7 +63,7 @@ def test_each_task_keeps_its_latest_accepted_figure(db, factory) -> None:  # typ
     """A task a later update leaves out keeps its earlier figure; a returned or draft update of a
     later period changes nothing."""
     from tracker.models import ProgressUpdate, Task, TaskProgress, UpdateStatus
-    from tracker.progress import load_progress, progress_history
+    from tracker.progress.expected import load_progress, progress_history
 
     pilot = factory.pilot("长治", start=dt.date(2025, 9, 1))
     first = pilot.tasks[0]
@@ -117,7 +117,7 @@ def test_expected_progress_over_leap_days_and_month_ends(
 
 
 def test_configured_thresholds_change_the_status() -> None:
-    from tracker.progress import Thresholds
+    from tracker.progress.expected import Thresholds
 
     tasks = [TaskPlan(1, Decimal(1), START, END)]
     strict = Thresholds(behind=Decimal(2), seriously_behind=Decimal(4))
@@ -131,7 +131,7 @@ def test_configured_thresholds_change_the_status() -> None:
 
 
 def test_roll_ups_by_city_product_category_and_province(db, factory) -> None:  # type: ignore[no-untyped-def]
-    from tracker.progress import RollupBy, rollup, task_lines
+    from tracker.progress.expected import RollupBy, rollup, task_lines
 
     on = dt.date(2026, 3, 2)  # 183 of the 365 days from 1 September 2025: 序时进度 50.1
     coke = factory.pilot("长治", "焦炭", start=dt.date(2025, 9, 1))

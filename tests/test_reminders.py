@@ -16,6 +16,7 @@ from jobs.schedule import JOB_BY_ID, JobContext
 from jobs.scheduler import run_now
 from tests.factories import at
 from tests.mailserver import free_port, mail, smtp_server
+from tracker.core.workdays import is_workday
 from tracker.models import (
     Audience,
     Batch,
@@ -30,7 +31,6 @@ from tracker.models import (
     TaskProgress,
     UpdateStatus,
 )
-from tracker.workdays import is_workday
 
 REMINDERS = JOB_BY_ID["reminders"]
 

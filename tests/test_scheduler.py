@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from jobs.schedule import JOB_BY_ID, JOBS
 from jobs.scheduler import GRACE, catch_up, last_due, register
-from tracker.config import SettingsError, load_settings
-from tracker.db import make_engine, make_session_factory
+from tracker.core.config import SettingsError, load_settings
+from tracker.core.db import make_engine, make_session_factory
 from tracker_cli.main import cli
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -18,8 +18,8 @@ from sqlalchemy import select
 
 from tests.factories import Factory, at
 from tests.mailserver import mail, smtp_server
-from tracker.config import load_settings
-from tracker.db import make_engine, make_session_factory, transaction
+from tracker.core.config import load_settings
+from tracker.core.db import make_engine, make_session_factory, transaction
 from tracker.models import Audience, Bulletin, Channel, City, JobRun, OutboxMessage, Recipient, RunState
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -92,7 +92,7 @@ def test_tracker_scheduler_sends_the_months_bulletins_at_the_configured_time(
     cli_database: str, tmp_path: Path
 ) -> None:
     """The issue's "done when", as a test: the demo data, the scheduler process, a local SMTP server."""
-    from tracker.demo import build_demo
+    from tracker.demo.province import build_demo
 
     engine = make_engine(cli_database)
     sessions = make_session_factory(engine)
@@ -151,7 +151,7 @@ def _the_archive_page_offers_them(url: str, tmp_path: Path, sessions, bulletin_i
     from dashboards.app import create_app
     from tests.conftest import make_settings
     from tests.web import call_callback, component, login
-    from tracker.demo import DEMO_PASSWORD
+    from tracker.demo.province import DEMO_PASSWORD
 
     app = create_app(make_settings(url, tmp_path), sessions)
     client = app.server.test_client()

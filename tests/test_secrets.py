@@ -13,12 +13,12 @@ import pytest
 from sqlalchemy import select
 
 from tests.web import call_callback, login
-from tracker import clock
-from tracker.errors import TrackerError
+from tracker.core import clock
+from tracker.core.errors import TrackerError
+from tracker.core.secrets import install_log_redaction, redact
+from tracker.delivery.outbox import enqueue
+from tracker.delivery.recipients import RecipientEntry, save_recipient
 from tracker.models import Audience, AuditEvent, Channel, MessageState, Role
-from tracker.outbox import enqueue
-from tracker.recipients import RecipientEntry, save_recipient
-from tracker.secrets import install_log_redaction, redact
 
 SECRET = "693a91f6-7f2c-4bc4-97a0-0ec2b1fa5a7e"
 HOOK = f"https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key={SECRET}"
@@ -74,7 +74,7 @@ def test_no_audit_row_holds_the_key(db, planted) -> None:  # type: ignore[no-unt
 def test_no_log_line_holds_the_key(caplog: pytest.LogCaptureFixture) -> None:
     install_log_redaction()
     with caplog.at_level(logging.INFO):
-        logging.getLogger("tracker.outbox").warning("could not post to %s: %s", HOOK, "timeout")
+        logging.getLogger("tracker.delivery.outbox").warning("could not post to %s: %s", HOOK, "timeout")
         logging.getLogger("gunicorn.error").error(f"POST {HOOK} failed")
     assert caplog.records and SECRET not in caplog.text and "key=***" in caplog.text
 

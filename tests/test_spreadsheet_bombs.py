@@ -14,14 +14,14 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from tracker import spreadsheets
-from tracker.applications import ValidationFailed
-from tracker.claims import import_claims
-from tracker.forms import read_application_form, read_summary_table
-from tracker.library_import import LibraryKind, import_library
+from tracker.claims.library_import import LibraryKind, import_library
+from tracker.claims.registry import import_claims
+from tracker.core import spreadsheets
+from tracker.core.spreadsheets import FORMS, SheetLimits, check_workbook
+from tracker.lifecycle.applications import ValidationFailed
+from tracker.lifecycle.forms import read_application_form, read_summary_table
 from tracker.models import AuditEvent, Claim, Role
-from tracker.spreadsheets import FORMS, SheetLimits, check_workbook
-from tracker.update_sheets import read_update_sheet
+from tracker.progress.sheets import read_update_sheet
 
 CONTENT_TYPES = (
     b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'

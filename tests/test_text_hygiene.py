@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 
 from tests.test_claims_import import as_csv, sample_rows
 from tests.web import login
-from tracker.applications import ValidationFailed
-from tracker.claims import import_claims
-from tracker.files import attach_evidence, clean_filename
+from tracker.claims.registry import import_claims
+from tracker.core.files import attach_evidence, clean_filename
+from tracker.lifecycle.applications import ValidationFailed
 from tracker.models import Claim, ProgressUpdate, Role, UpdateFile, UpdateStatus
 
 PDF = b"%PDF-1.4\n% evidence\n"
@@ -119,8 +119,8 @@ def test_a_deeply_nested_pact_file_is_refused_with_a_message(db, province) -> No
 def test_control_characters_are_refused_in_application_fields_and_update_texts() -> None:
     from types import SimpleNamespace
 
-    from tracker.applications import ApplicationData, PlanParticipantData, check_plan, check_texts
-    from tracker.updates import narrative_problems
+    from tracker.lifecycle.applications import ApplicationData, PlanParticipantData, check_plan, check_texts
+    from tracker.progress.updates import narrative_problems
 
     data = ApplicationData(texts={"organisation_name": "示例\x00公司", "leader_phone": "0351-1234567"}, category_text="",
                            participants=[PlanParticipantData("单位\x07", "职责")])  # fmt: skip
@@ -136,7 +136,7 @@ def test_control_characters_are_refused_in_application_fields_and_update_texts()
 
 
 def test_control_characters_in_a_library_file_are_refused_with_row_and_column(db, factory) -> None:  # type: ignore[no-untyped-def]
-    from tracker.library_import import LibraryKind, import_library
+    from tracker.claims.library_import import LibraryKind, import_library
 
     admin = factory.user(Role.PROVINCE_ADMIN, username="hygadmin")
     content = "name,accreditation_no,is_active,note\n示例认证\x00中心,CNAS-C001,是,\n".encode()

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from tests.web import call_callback, login
 from tracker.models import Milestone, ProgressUpdate, Role, UpdateFile, UpdateStatus
-from tracker.periods import Frequency, Reporting, reporting_period
+from tracker.progress.periods import Frequency, Reporting, reporting_period
 
 TODAY = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date()
 PERIOD = reporting_period(TODAY, Reporting(Frequency.MONTHLY, 5, 10))

@@ -13,10 +13,10 @@ from sqlalchemy import func, select
 
 from reports.update_template import update_template_xlsx
 from tests.factories import MONTHLY, NOV, TZ
-from tracker.applications import ValidationFailed
+from tracker.lifecycle.applications import ValidationFailed
 from tracker.models import AuditEvent, Milestone, ProgressUpdate, Role, Task, UpdateStatus
-from tracker.update_sheets import import_update_sheet, template_data
-from tracker.updates import UpdateEntry, save_update
+from tracker.progress.sheets import import_update_sheet, template_data
+from tracker.progress.updates import UpdateEntry, save_update
 
 NOW = dt.datetime(2025, 12, 3, 10, tzinfo=TZ)
 

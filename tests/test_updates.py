@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import MONTHLY, NOV, TZ, at
-from tracker.applications import ValidationFailed
-from tracker.errors import TrackerError
+from tracker.access.permissions import PermissionDenied
+from tracker.core.errors import TrackerError
+from tracker.lifecycle.applications import ValidationFailed
 from tracker.models import (
     Milestone,
     PilotStatus,
@@ -21,7 +22,8 @@ from tracker.models import (
     UpdateStatus,
     WorkflowStep,
 )
-from tracker.periods import (
+from tracker.progress.expected import load_progress
+from tracker.progress.periods import (
     Frequency,
     Period,
     due_date,
@@ -30,9 +32,7 @@ from tracker.periods import (
     periods_between,
     window_closes,
 )
-from tracker.permissions import PermissionDenied
-from tracker.progress import load_progress
-from tracker.updates import (
+from tracker.progress.updates import (
     MilestoneReport,
     UpdateEntry,
     completeness,
@@ -303,7 +303,7 @@ def test_future_periods_and_pilots_not_in_implementation_are_refused(db, setup, 
 
 
 def test_accepting_a_reached_milestone_records_it(db, setup) -> None:  # type: ignore[no-untyped-def]
-    from tracker.progress import overdue_milestones
+    from tracker.progress.expected import overdue_milestones
 
     pilot, city, province = setup["pilot"], setup["city"], setup["province"]
     milestone = pilot.milestones[0]

@@ -16,7 +16,7 @@ from tests.test_lifecycle_cli import PASSWORD, run
 @pytest.fixture
 def pilot(cli_database: str) -> str:
     from tests.factories import Factory
-    from tracker.db import make_engine, make_session_factory
+    from tracker.core.db import make_engine, make_session_factory
 
     for name, role, city in (("sheng", "province_staff", None), ("changzhi", "city_staff", "长治")):
         args = ["users", "add", name, "--role", role, "--password", PASSWORD]

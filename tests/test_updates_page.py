@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from tests.web import call_callback, login
 from tracker.models import ProgressUpdate, Role, UpdateStatus
-from tracker.periods import Frequency, Reporting, reporting_period
+from tracker.progress.periods import Frequency, Reporting, reporting_period
 
 
 def body(response: Any) -> dict[str, Any]:
@@ -98,7 +98,7 @@ def test_city_fills_the_template_and_the_province_accepts(client, app, db, setup
 
 
 def test_other_cities_and_leaders_get_nothing(client, app, db, factory, setup) -> None:  # type: ignore[no-untyped-def]
-    from tracker.updates import UpdateEntry, save_update
+    from tracker.progress.updates import UpdateEntry, save_update
 
     pilot, period = setup["pilot"], setup["period"]
     update = save_update(db, setup["city"], pilot.id, period, UpdateEntry(task_percents={pilot.tasks[0].id: 10}),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tracker.workdays import add_working_days, calendar_known, is_workday, working_days_until
+from tracker.core.workdays import add_working_days, calendar_known, is_workday, working_days_until
 
 D = dt.date
 

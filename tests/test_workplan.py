@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.factories import MONTHLY, NOV, TZ, at
-from tracker.applications import ValidationFailed
-from tracker.errors import TrackerError
+from tracker.access.permissions import PermissionDenied
+from tracker.core.errors import TrackerError
+from tracker.lifecycle.applications import ValidationFailed
 from tracker.models import (
     AuditEvent,
     Department,
@@ -21,10 +22,9 @@ from tracker.models import (
     WorkflowStep,
     WorkPlanUpdate,
 )
-from tracker.periods import Frequency, Period, period_of
-from tracker.permissions import PermissionDenied
-from tracker.updates import UpdateConflict
-from tracker.workplan import (
+from tracker.progress.periods import Frequency, Period, period_of
+from tracker.progress.updates import UpdateConflict
+from tracker.progress.workplan import (
     WorkPlanEntry,
     assignments,
     find_department,
@@ -204,12 +204,12 @@ def test_a_stale_version_is_refused_and_nothing_is_overwritten(db, people, task3
 
 
 def test_two_people_creating_the_same_update_at_once_conflict(db, people, task3, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import tracker.workplan
+    import tracker.progress.workplan
 
     first = save(db, people["staff"], task3, filled=entry(10))
     db.commit()
     # The second reads "nothing there yet" before the first one's row is visible to it.
-    monkeypatch.setattr(tracker.workplan, "find_work_plan_update", lambda *a, **k: None)
+    monkeypatch.setattr(tracker.progress.workplan, "find_work_plan_update", lambda *a, **k: None)
     with pytest.raises(UpdateConflict, match="刚由他人新建"):
         save(db, people["admin"], task3, filled=entry(70))
     db.rollback()

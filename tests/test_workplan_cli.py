@@ -22,7 +22,7 @@ def accounts(cli_database: str) -> str:
 
 
 def stored_updates(url: str) -> int:
-    from tracker.db import make_engine
+    from tracker.core.db import make_engine
     from tracker.models import WorkPlanUpdate
 
     engine = make_engine(url)

@@ -13,8 +13,13 @@ from sqlalchemy import func, select
 
 from tests.web import call_callback, component, login
 from tracker.models import Role, UpdateStatus, WorkflowStep, WorkPlanUpdate
-from tracker.periods import Reporting, reporting_period
-from tracker.workplan import WorkPlanEntry, assignments, save_work_plan_update, submit_work_plan_update
+from tracker.progress.periods import Reporting, reporting_period
+from tracker.progress.workplan import (
+    WorkPlanEntry,
+    assignments,
+    save_work_plan_update,
+    submit_work_plan_update,
+)
 
 TZ = ZoneInfo("Asia/Shanghai")
 TASK3 = "3. 落实产品碳标识认证制度"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from tracker.claims import import_claims
-from tracker.clock import now_utc
+from tracker.claims.registry import import_claims
+from tracker.core.clock import now_utc
 from tracker_cli.lifecycle import AS_OPTION, _acting
 
 
@@ -38,8 +38,8 @@ def claims_scan() -> None:
     """对全部现行声明运行核查规则，新发现记为风险线索（同一发现不重复记录）；按规则和严重程度汇总。
     / Run every claim rule over all current claim versions; summary by rule and severity."""
 
-    from tracker.claim_rules import RULE_BY_ID, RULES
-    from tracker.claim_scan import scan_claims
+    from tracker.claims.rules import RULE_BY_ID, RULES
+    from tracker.claims.scan import scan_claims
 
     with (
         _acting(None, "tracker claims scan") as (session, _user),

@@ -1,13 +1,13 @@
 """tracker flags review …: one review step on a flag from the command line, with the same rules as
-the 风险线索 page (tracker.flag_review; who may take which step: tracker.permissions)."""
+the 风险线索 page (tracker.flags.review; who may take which step: tracker.access.permissions)."""
 
 from __future__ import annotations
 
 import click
 
-from tracker import accounts
-from tracker.clock import now_utc
-from tracker.flag_review import FLAG_STEPS, PROPOSAL_EN, PROPOSAL_ZH, STATUS_ZH, review_flag
+from tracker.access import accounts
+from tracker.core.clock import now_utc
+from tracker.flags.review import FLAG_STEPS, PROPOSAL_EN, PROPOSAL_ZH, STATUS_ZH, review_flag
 from tracker_cli.lifecycle import AS_OPTION, _acting, _fail
 
 STEPS = [key.replace("_", "-") for key in FLAG_STEPS]

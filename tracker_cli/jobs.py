@@ -6,9 +6,9 @@ import logging
 
 import click
 
-from tracker.clock import now_in
-from tracker.config import get_settings
-from tracker.labels import format_datetime_zh
+from tracker.core.clock import now_in
+from tracker.core.config import get_settings
+from tracker.core.labels import format_datetime_zh
 
 
 def _factory():  # type: ignore[no-untyped-def]
@@ -26,7 +26,7 @@ def jobs() -> None:
 def jobs_list() -> None:
     """列出全部定时任务及其排程、下次运行时间和最近一次结果。 / Every job with its schedule, next run and last result."""
     from jobs.schedule import JOBS
-    from tracker.job_runs import run_history
+    from tracker.delivery.job_runs import run_history
 
     settings = get_settings()
     now = now_in(settings.timezone)
@@ -60,7 +60,7 @@ def jobs_run(name: str, period: str, dry_run: bool, force: bool, yes: bool) -> N
             f"no job named {name} (have: {', '.join(RUNNABLE)})",
         )
         return
-    from tracker.errors import TrackerError
+    from tracker.core.errors import TrackerError
 
     try:
         period = spec.normalize_period(period)
@@ -72,7 +72,7 @@ def jobs_run(name: str, period: str, dry_run: bool, force: bool, yes: bool) -> N
         outcome = spec.work(JobContext(_factory(), settings, period, dry_run=True))
         click.echo(f"演算（未记录）/ dry run, nothing recorded: {outcome.state.value}: {outcome.reason}")
         return
-    from tracker.job_runs import KeepAlive
+    from tracker.delivery.job_runs import KeepAlive
 
     factory = _factory()
     forced = force and _confirm_early(factory, settings, spec.id, period, yes)
@@ -89,10 +89,10 @@ def _confirm_early(factory, settings, job: str, period: str, yes: bool) -> bool:
     """For --force: whether the bulletin is early at all; if so show its completeness, ask, and audit."""
     from jobs.bulletins import readiness
     from jobs.schedule import BULLETIN_JOBS
-    from tracker import audit
-    from tracker.clock import local_today
-    from tracker.db import transaction
-    from tracker.periods import parse_period
+    from tracker.audit import trail as audit
+    from tracker.core.clock import local_today
+    from tracker.core.db import transaction
+    from tracker.progress.periods import parse_period
 
     frequency = BULLETIN_JOBS.get(job)
     if frequency is None:
@@ -127,8 +127,8 @@ def jobs_correct_bulletin(kind: str, period: str, reason: str, username: str, ye
     再次更正为（更正2）。 / Correct an issued bulletin: rebuilt from today's data as 第N期（更正）, archived beside the
     original, sent once to the original's recipients; a second correction is （更正2）."""
     from jobs.control import plan_correction, request_correction, take_request
-    from tracker.clock import now_utc
-    from tracker.job_runs import KeepAlive
+    from tracker.core.clock import now_utc
+    from tracker.delivery.job_runs import KeepAlive
     from tracker_cli.lifecycle import _acting
 
     settings = get_settings()
@@ -160,7 +160,7 @@ def jobs_correct_bulletin(kind: str, period: str, reason: str, username: str, ye
 @click.option("--limit", default=50, show_default=True, help="条数 / how many")
 def jobs_history(job: str | None, limit: int) -> None:
     """定时任务的运行记录（最新在前），含失败原因。 / Runs, newest first, with the error of each failure."""
-    from tracker.job_runs import run_history
+    from tracker.delivery.job_runs import run_history
 
     settings = get_settings()
     with _factory()() as session:
@@ -176,7 +176,7 @@ def scheduler() -> None:
     """运行定时任务进程（独立进程，不在网站进程内）；停机期间错过的任务启动时补跑一次。
     / Run the scheduler process (its own process, never in a web worker); missed runs are caught up once."""
     from jobs.scheduler import serve
-    from tracker.secrets import install_log_redaction
+    from tracker.core.secrets import install_log_redaction
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     install_log_redaction()  # no webhook key or password in a log line

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from tracker.config import get_settings
-from tracker.labels import format_datetime_zh
-from tracker.library import list_benchmarks, list_certifiers, list_factors
-from tracker.library_import import LibraryKind, import_library
+from tracker.claims.library import list_benchmarks, list_certifiers, list_factors
+from tracker.claims.library_import import LibraryKind, import_library
+from tracker.core.config import get_settings
+from tracker.core.labels import format_datetime_zh
 from tracker_cli.lifecycle import AS_OPTION, _acting
 
 FILE = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))

@@ -10,18 +10,25 @@ import click
 from sqlalchemy import select
 
 from reports.forms import application_form_xlsx, pilot_list_xlsx, summary_table_xlsx
-from tracker import accounts, audit
-from tracker.applications import ValidationFailed
-from tracker.clock import local_today, now_utc
-from tracker.config import get_settings
-from tracker.db import TrackerSession, transaction
-from tracker.errors import TrackerError
-from tracker.forms import form_values, import_applications, published_list_rows, summary_table_rows
-from tracker.labels import format_date_zh
-from tracker.lifecycle import APPLICATION_STEPS, PILOT_STEPS, advance_application, advance_pilot, batch_for
+from tracker.access import accounts
+from tracker.access.permissions import Action as PermissionAction
+from tracker.access.permissions import PermissionDenied, require
+from tracker.audit import trail as audit
+from tracker.core.clock import local_today, now_utc
+from tracker.core.config import get_settings
+from tracker.core.db import TrackerSession, transaction
+from tracker.core.errors import TrackerError
+from tracker.core.labels import format_date_zh
+from tracker.lifecycle.applications import ValidationFailed
+from tracker.lifecycle.forms import form_values, import_applications, published_list_rows, summary_table_rows
+from tracker.lifecycle.workflow import (
+    APPLICATION_STEPS,
+    PILOT_STEPS,
+    advance_application,
+    advance_pilot,
+    batch_for,
+)
 from tracker.models import Application, Batch, City, Pilot, User
-from tracker.permissions import Action as PermissionAction
-from tracker.permissions import PermissionDenied, require
 
 
 def _fail(message_zh: str, message_en: str) -> None:
@@ -205,7 +212,7 @@ def pilots_export_list(out: Path, batch_number: int | None, username: str | None
 def pilots_advance(pilot_id: int, step: str, reason: str | None, on: str | None, username: str) -> None:
     """办理试点的一个步骤（publish 公布、start 启动实施、extend 延期、complete 完成、withdraw 退出）。
     / Perform one step on a pilot (publish, start, extend, complete, withdraw)."""
-    from tracker.deadlines import parse_chinese_or_iso_date
+    from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
 
     settings = get_settings()
     with _acting(username, "tracker pilots advance") as (session, user):
@@ -227,8 +234,8 @@ def pilots_advance(pilot_id: int, step: str, reason: str | None, on: str | None,
 @AS_OPTION
 def deadlines_grant(batch_number: int, city: str, until: str, reason: str, username: str) -> None:
     """为某市某批次开放逾期申报（仅省级）。 / Reopen a batch for one city (provincial staff only)."""
-    from tracker.deadlines import parse_chinese_or_iso_date
-    from tracker.lifecycle import grant_exception
+    from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
+    from tracker.lifecycle.workflow import grant_exception
 
     with _acting(username, "tracker deadlines grant") as (session, user):
         assert user is not None

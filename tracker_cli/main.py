@@ -11,13 +11,13 @@ import click
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import make_url
 
-import tracker.audit  # noqa: F401  (installs the audit hooks)
-from tracker import accounts
+import tracker.audit.trail  # noqa: F401  (installs the audit hooks)
+from tracker.access import accounts
 from tracker.catalogue import load_catalogue
-from tracker.config import SettingsError, get_settings
-from tracker.db import make_engine, make_session_factory, transaction
-from tracker.labels import format_datetime_zh, label
-from tracker.migrate import upgrade_database
+from tracker.core.config import SettingsError, get_settings
+from tracker.core.db import make_engine, make_session_factory, transaction
+from tracker.core.labels import format_datetime_zh, label
+from tracker.core.migrate import upgrade_database
 from tracker.models import Role, User
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -137,8 +137,8 @@ def demo(no_serve: bool, host: str, port: int) -> None:
     演示数据以今天为基准日（可用 TRACKER_CLOCK_NOW 指定）。 / The demo is built as of today (set
     TRACKER_CLOCK_NOW=2027-01-01T09:00+08:00 to build and serve it as of another day).
     """
-    from tracker import clock
-    from tracker.demo import DEMO_PASSWORD, build_demo
+    from tracker.core import clock
+    from tracker.demo.province import DEMO_PASSWORD, build_demo
 
     if not no_serve:
         require_free_port(host, port)  # before a minute spent building
@@ -179,8 +179,8 @@ def _demo_bulletin(factory: Any, settings: Any, today: Any, url: str) -> str:
     from jobs.schedule import JOB_BY_ID
     from jobs.scheduler import run_now
     from reports.bulletin_pdf import missing_font
-    from tracker import clock
-    from tracker.demo import timeline
+    from tracker.core import clock
+    from tracker.demo.province import timeline
     from tracker.models import JobRun, RunState
 
     spec = JOB_BY_ID["monthly_bulletin"]
@@ -299,8 +299,8 @@ def deadlines() -> None:
 @deadlines.command("list")
 def deadlines_list() -> None:
     """列出各批次各市截止日期。 / List every batch's deadline per city."""
-    from tracker.deadlines import list_deadlines
-    from tracker.labels import format_date_zh
+    from tracker.core.labels import format_date_zh
+    from tracker.lifecycle.deadlines import list_deadlines
 
     with transaction(_factory()) as session:
         for batch, city, row in list_deadlines(session):
@@ -315,8 +315,8 @@ def deadlines_list() -> None:
 @click.argument("deadline")
 def deadlines_set(batch_number: int, city: str, source: str | None, deadline: str) -> None:
     """修改某市某批次截止日期（记入审计）。 / Change a city's deadline for a batch (audited)."""
-    from tracker.deadlines import parse_chinese_or_iso_date, set_deadline
-    from tracker.errors import TrackerError
+    from tracker.core.errors import TrackerError
+    from tracker.lifecycle.deadlines import parse_chinese_or_iso_date, set_deadline
 
     try:
         with transaction(_factory(), actor="tracker deadlines set") as session:
@@ -336,7 +336,7 @@ def audit() -> None:
 def audit_verify() -> None:
     """重新计算审计链并指出第一条不符的记录 / Recompute the audit trail's hash chain and name the first
     event that does not match (exit code 1 when the chain is broken)."""
-    from tracker.audit_chain import combined, record_verification, verify_all
+    from tracker.audit.chain import combined, record_verification, verify_all
 
     with transaction(_factory(), actor="cli") as session:
         results = verify_all(session)

@@ -10,13 +10,13 @@ import click
 
 from reports.excel import csv_text
 from reports.update_template import update_template_xlsx
-from tracker import audit
-from tracker.clock import local_today, now_utc
-from tracker.config import get_settings
+from tracker.audit import trail as audit
+from tracker.core.clock import local_today, now_utc
+from tracker.core.config import get_settings
 from tracker.models import UpdateStatus
-from tracker.periods import Period, parse_period, reporting_period
-from tracker.update_sheets import import_update_sheet, template_data
-from tracker.updates import (
+from tracker.progress.periods import Period, parse_period, reporting_period
+from tracker.progress.sheets import import_update_sheet, template_data
+from tracker.progress.updates import (
     STATUS_ZH,
     completeness,
     grant_window_exception,
@@ -104,7 +104,7 @@ def updates_review(update_id: int, decision: str, version: int, reason: str | No
 @AS_OPTION
 def updates_grant(city: str, period_text: str, until: str, reason: str, username: str) -> None:
     """省厅为某市某报告期开放逾期填报（例外）。 / Reopen entry for one city and period."""
-    from tracker.deadlines import parse_chinese_or_iso_date
+    from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
 
     with _acting(username, "tracker updates grant") as (session, user):
         assert user is not None
@@ -173,7 +173,7 @@ def flags() -> None:
 def flags_scan() -> None:
     """对已提交和已采纳的进展报告运行一致性核查，新发现记为风险线索（同一发现不重复记录）。
     / Run the progress consistency checks; each finding is recorded once."""
-    from tracker.consistency import scan_progress
+    from tracker.progress.consistency import scan_progress
 
     with _acting(None, "tracker flags scan") as (session, _user):
         result = scan_progress(session, now=now_utc())
@@ -197,8 +197,8 @@ def flags_export(out: Path, username: str | None) -> None:
     from sqlalchemy import and_
     from sqlalchemy.orm import aliased
 
+    from tracker.access.permissions import visible_flags
     from tracker.models import City, Claim, Flag, FlagStatus
-    from tracker.permissions import visible_flags
 
     columns = ("flag_id", "claim_id", "rule_id", "severity", "status", "message", "message_en", "subject_type",
                "city", "first_seen", "last_seen")  # fmt: skip

@@ -7,11 +7,11 @@ from typing import Any
 
 import click
 
-from tracker.clock import now_utc
-from tracker.config import get_settings
+from tracker.core.clock import now_utc
+from tracker.core.config import get_settings
 from tracker.models import WorkPlanUpdate
-from tracker.updates import STATUS_ZH
-from tracker.workplan import (
+from tracker.progress.updates import STATUS_ZH
+from tracker.progress.workplan import (
     WorkPlanEntry,
     WorkPlanLine,
     find_department,

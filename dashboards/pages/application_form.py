@@ -3,7 +3,7 @@
 
 The form is for the city bureau that receives the unit's application (and, for service pilots filed
 directly with the province, the provincial bureau). Everything is checked again on the server by
-``tracker.applications.save_application``; the character counters are only a convenience.
+``tracker.lifecycle.applications.save_application``; the character counters are only a convenience.
 """
 
 from __future__ import annotations
@@ -20,7 +20,19 @@ from sqlalchemy import select
 from dashboards.access import db_session, guarded_layout, request_user
 from dashboards.grid import locale_text
 from dashboards.widgets import alert, batch_for, city_for, problems_alert, visible_row
-from tracker.applications import (
+from tracker.access.permissions import (
+    PROVINCIAL_ROLES,
+    Action,
+    Level,
+    PermissionDenied,
+    may_act,
+    visible_cities,
+)
+from tracker.core.clock import local_today, now_utc
+from tracker.core.errors import TrackerError
+from tracker.core.i18n import N_, _, label_of, message_of
+from tracker.core.labels import label
+from tracker.lifecycle.applications import (
     CATEGORY_NAME,
     EDITABLE,
     FIELDS,
@@ -35,13 +47,8 @@ from tracker.applications import (
     product_names,
     save_application,
 )
-from tracker.clock import local_today, now_utc
-from tracker.errors import TrackerError
-from tracker.i18n import N_, _, label_of, message_of
-from tracker.labels import label
-from tracker.lifecycle import advance_application
+from tracker.lifecycle.workflow import advance_application
 from tracker.models import Application, ApplicationStatus, Batch, PilotCategory, User
-from tracker.permissions import PROVINCIAL_ROLES, Action, Level, PermissionDenied, may_act, visible_cities
 
 PATH = "/application-form"
 NAME = N_("填写申报")

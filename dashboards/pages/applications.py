@@ -27,16 +27,24 @@ from dashboards.widgets import (
     with_row_ids,
 )
 from reports.forms import application_form_xlsx, summary_table_xlsx
-from tracker import audit
-from tracker.applications import EDITABLE, FIELDS, FLAG_KEYS, FLAG_LABELS, ValidationFailed
-from tracker.clock import local_today, now_utc
-from tracker.deadlines import parse_chinese_or_iso_date
-from tracker.errors import TrackerError
-from tracker.files import read_file, store_file
-from tracker.forms import form_values, import_applications, summary_table_rows
-from tracker.i18n import N_, _, format_date, format_datetime, label_of, message_of, summary_of
-from tracker.labels import label
-from tracker.lifecycle import (
+from tracker.access.permissions import (
+    PROVINCIAL_ROLES,
+    Action,
+    Level,
+    PermissionDenied,
+    may_act,
+    visible_cities,
+)
+from tracker.audit import trail as audit
+from tracker.core.clock import local_today, now_utc
+from tracker.core.errors import TrackerError
+from tracker.core.files import read_file, store_file
+from tracker.core.i18n import N_, _, format_date, format_datetime, label_of, message_of, summary_of
+from tracker.core.labels import label
+from tracker.lifecycle.applications import EDITABLE, FIELDS, FLAG_KEYS, FLAG_LABELS, ValidationFailed
+from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
+from tracker.lifecycle.forms import form_values, import_applications, summary_table_rows
+from tracker.lifecycle.workflow import (
     APPLICATION_STEPS,
     advance_application,
     allowed_application_steps,
@@ -49,7 +57,6 @@ from tracker.lifecycle import (
     record_score,
 )
 from tracker.models import Application, ApplicationFile, ApplicationStatus, Batch, FileKind, Role, User
-from tracker.permissions import PROVINCIAL_ROLES, Action, Level, PermissionDenied, may_act, visible_cities
 
 PATH = "/applications"
 NAME = N_("申报与遴选")

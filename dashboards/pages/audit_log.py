@@ -20,10 +20,10 @@ from sqlalchemy import ColumnElement, Select, func, select
 from dashboards.access import db_session, guarded_layout, request_user
 from dashboards.audit_words import ACTIONS, ENTITIES, action_word, entity_word
 from dashboards.grid import locale_text
-from tracker.audit_chain import last_verification
-from tracker.i18n import N_, _, format_datetime
+from tracker.access.permissions import Action, visible_audit_events
+from tracker.audit.chain import last_verification
+from tracker.core.i18n import N_, _, format_datetime
 from tracker.models import AuditEvent, User
-from tracker.permissions import Action, visible_audit_events
 
 PATH = "/audit"
 NAME = N_("审计日志")
@@ -67,7 +67,7 @@ def layout(user: User, **_query: Any) -> Any:
 
 
 def _chain_line(user: User) -> str:
-    """When the province's hash chain was last verified, and what it found (tracker.audit_chain)."""
+    """When the province's hash chain was last verified, and what it found (tracker.audit.chain)."""
     tz = current_app.config["TRACKER_SETTINGS"].timezone
     with db_session(read_only=True) as session:
         head = last_verification(session, user.province_id)

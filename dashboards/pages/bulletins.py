@@ -1,6 +1,6 @@
 """调度通报 (/bulletins): the archive of dispatch bulletins, every file as it was sent.
 
-Each role sees the cuts it may read (tracker.permissions.visible_bulletins): the province and its
+Each role sees the cuts it may read (tracker.access.permissions.visible_bulletins): the province and its
 leaders every cut, a city bureau its own city's. A file is downloaded through
 /bulletins/<id>/download, which asks the same function and audits the download. A correction
 (第N期（更正）) is listed right after the bulletin it corrects, with its reason; both stay downloadable."""
@@ -14,12 +14,12 @@ from sqlalchemy.orm import joinedload
 
 from dashboards.access import db_session, guarded_layout
 from dashboards.grid import data_grid
-from tracker.bulletin_archive import KIND_ZH
-from tracker.errors import TrackerError
-from tracker.i18n import N_, _, format_date, label_of, translated
+from tracker.access.permissions import Action, visible_bulletins
+from tracker.core.errors import TrackerError
+from tracker.core.i18n import N_, _, format_date, label_of, translated
+from tracker.delivery.bulletin_archive import KIND_ZH
 from tracker.models import Bulletin, User
-from tracker.periods import Frequency, parse_period
-from tracker.permissions import Action, visible_bulletins
+from tracker.progress.periods import Frequency, parse_period
 
 PATH = "/bulletins"
 NAME = N_("调度通报")

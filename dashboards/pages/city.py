@@ -14,7 +14,12 @@ from flask import current_app
 
 from dashboards.access import db_session, guarded_layout
 from dashboards.widgets import STATUS_COLOURS, UPDATE_COLOURS, badge, simple_table
-from tracker.city_workspace import (
+from tracker.access.permissions import Action, visible_cities
+from tracker.core.clock import local_today
+from tracker.core.i18n import N_, _, format_date, label_of, message_of
+from tracker.core.labels import label, rule_name
+from tracker.models import Role, User
+from tracker.monitoring.city_workspace import (
     Standing,
     city_open_flags,
     city_overdue_milestones,
@@ -23,15 +28,10 @@ from tracker.city_workspace import (
     open_updates,
     workspace_city,
 )
-from tracker.clock import local_today
-from tracker.figures import as_of_text, completeness_label, reporting_text, timeliness_label
-from tracker.i18n import N_, _, format_date, label_of, message_of
-from tracker.labels import label, rule_name
-from tracker.models import Role, User
-from tracker.periods import Period, reporting_period
-from tracker.permissions import Action, visible_cities
-from tracker.progress import thresholds_from
-from tracker.updates import STATUS_ZH
+from tracker.monitoring.figures import as_of_text, completeness_label, reporting_text, timeliness_label
+from tracker.progress.expected import thresholds_from
+from tracker.progress.periods import Period, reporting_period
+from tracker.progress.updates import STATUS_ZH
 
 PATH = "/city"
 NAME = N_("本市工作台")

@@ -2,11 +2,11 @@
 for the city bureau (its own city) or the province (every city) to work through.
 
 Filter the queue, select a flag to see its evidence beside the benchmark and electricity factor
-versions it was judged against and every version of the claim, then act on it (tracker.flag_review,
+versions it was judged against and every version of the claim, then act on it (tracker.flags.review,
 the only way a flag's review changes): a city bureau assigns within its city and proposes a
 dismissal or resolution; the province confirms, dismisses, resolves and accepts or rejects a
 city's proposal (the status filter 待省级审核 finds those). Each user sees only the buttons of
-their level (tracker.permissions.may_review_flag). Leaders read and export; they have no buttons and
+their level (tracker.access.permissions.may_review_flag). Leaders read and export; they have no buttons and
 their write requests are refused. Filters can be given in the address
 (?status=open,confirmed&severity=high&rule=UNIT_SLIP&city=3&product=5), and ?id=N opens one flag
 (the pilot page links its flags that way)."""
@@ -39,11 +39,13 @@ from dashboards.widgets import (
     with_row_ids,
 )
 from reports.excel import write_table
-from tracker import audit
-from tracker.applications import ValidationFailed
-from tracker.clock import local_today, now_utc
-from tracker.errors import TrackerError
-from tracker.flag_queue import (
+from tracker.access.permissions import Action, PermissionDenied, can, may_review_flag, visible_cities
+from tracker.audit import trail as audit
+from tracker.core.clock import local_today, now_utc
+from tracker.core.errors import TrackerError
+from tracker.core.i18n import N_, _, format_date, format_datetime, label_of, message_of, translated
+from tracker.core.labels import label, rule_name, unit_label
+from tracker.flags.queue import (
     DEFAULT_STATUSES,
     PROPOSED,
     RULE_IDS,
@@ -56,12 +58,10 @@ from tracker.flag_queue import (
     flag_detail,
     flag_queue,
 )
-from tracker.flag_review import FLAG_STEPS, PROPOSAL_ZH, available_steps, review_flag
-from tracker.i18n import N_, _, format_date, format_datetime, label_of, message_of, translated
-from tracker.labels import label, rule_name, unit_label
+from tracker.flags.review import FLAG_STEPS, PROPOSAL_ZH, available_steps, review_flag
+from tracker.lifecycle.applications import ValidationFailed
 from tracker.models import Boundary, FlagStatus, LabelType, Product, Severity, User
-from tracker.periods import Period
-from tracker.permissions import Action, PermissionDenied, can, may_review_flag, visible_cities
+from tracker.progress.periods import Period
 
 PATH = "/flags"
 NAME = N_("风险线索")

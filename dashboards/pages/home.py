@@ -6,7 +6,7 @@ expected and actual progress, progress by product and by category, every pilot's
 actual progress, milestones due in the next 30 days and the latest bulletins. Filters (batch,
 category, product, city, status) come from the address, and the page offers the address of the
 current view to share. Each figure links to the list behind it; each pilot to its page.
-Figures come from tracker.overview, which reads the progress and completeness functions."""
+Figures come from tracker.monitoring.overview, which reads the progress and completeness functions."""
 
 from __future__ import annotations
 
@@ -26,17 +26,23 @@ from dashboards.filters import PARAMETERS, chosen_in_query, query_string
 from dashboards.grid import data_grid
 from dashboards.pages.bulletins import bulletin_link
 from dashboards.widgets import dropdown_labels
-from tracker.clock import local_today
-from tracker.figures import GroupFigures, as_of_text, completeness_label, reporting_text, timeliness_label
-from tracker.i18n import N_, _, format_date, format_number, label_of
-from tracker.labels import label
+from tracker.access.permissions import Action, visible_cities
+from tracker.core.clock import local_today
+from tracker.core.i18n import N_, _, format_date, format_number, label_of
+from tracker.core.labels import label
+from tracker.core.palette import STATUS_HEX, gap_colour
 from tracker.models import Severity, User
-from tracker.overview import Overview, overview
-from tracker.palette import STATUS_HEX, gap_colour
-from tracker.periods import reporting_period
-from tracker.permissions import Action, visible_cities
-from tracker.progress import STATUS_LABELS, ProgressStatus, Rollup, Thresholds, thresholds_from
-from tracker.registry import RegistryFilters, filter_options
+from tracker.monitoring.figures import (
+    GroupFigures,
+    as_of_text,
+    completeness_label,
+    reporting_text,
+    timeliness_label,
+)
+from tracker.monitoring.overview import Overview, overview
+from tracker.monitoring.registry import RegistryFilters, filter_options
+from tracker.progress.expected import STATUS_LABELS, ProgressStatus, Rollup, Thresholds, thresholds_from
+from tracker.progress.periods import reporting_period
 
 PATH = "/"
 NAME = N_("概览")
@@ -52,7 +58,7 @@ SEATS_FILE = Path(__file__).resolve().parent.parent / "city_seats.csv"
 FILTERS = {"batch_numbers": ("ov-batch", N_("批次"), "batches"), "categories": ("ov-category", N_("类别"), "categories"),
            "product_ids": ("ov-product", N_("产品"), "products"), "city_ids": ("ov-city", N_("城市"), "cities"),
            "statuses": ("ov-status", N_("试点状态"), "statuses")}  # fmt: skip
-PROGRESS_COLOURS = STATUS_HEX  # one palette (tracker.palette)
+PROGRESS_COLOURS = STATUS_HEX  # one palette (tracker.core.palette)
 GRAPH_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"], "responsive": True}
 FONT = {"family": "Noto Sans CJK SC, Microsoft YaHei, sans-serif", "size": 12}
 

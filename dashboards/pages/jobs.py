@@ -29,20 +29,20 @@ from dashboards.grid import data_grid
 from dashboards.widgets import ROW_ID, alert
 from jobs.control import NotDue, next_runs, pending_requests, plan_correction, request_correction, request_run
 from jobs.schedule import JOB_BY_ID, JOBS, RUNNABLE
-from tracker.clock import now_utc
-from tracker.errors import TrackerError
-from tracker.i18n import N_, _, format_datetime, message_of, translated
-from tracker.job_runs import is_alive, run_history, schedulers_seen
-from tracker.models import JobRun, RunState, User
-from tracker.outbox import (
+from tracker.access.permissions import Action, PermissionDenied, may_run_jobs, require_run_jobs
+from tracker.core.clock import now_utc
+from tracker.core.errors import TrackerError
+from tracker.core.i18n import N_, _, format_datetime, message_of, translated
+from tracker.core.secrets import redact
+from tracker.delivery.job_runs import is_alive, run_history, schedulers_seen
+from tracker.delivery.outbox import (
     failed_messages,
     mark_delivered,
     requeue_failed,
     resend_uncertain,
     uncertain_messages,
 )
-from tracker.permissions import Action, PermissionDenied, may_run_jobs, require_run_jobs
-from tracker.secrets import redact
+from tracker.models import JobRun, RunState, User
 
 PATH = "/jobs"
 NAME = N_("定时任务")

@@ -4,9 +4,9 @@ factors and recognised certification bodies — with each entry's history.
 Who sees it: everyone who may view (Action.VIEW: provincial admin and staff, city staff, leaders).
 The figures are public, and the rules judge every city's claims against them, so a city bureau
 should be able to see what its claims were held to; the library belongs to no city, so nothing is
-scoped. Who edits: the provincial administrator only (tracker.permissions.may_edit_library); the
+scoped. Who edits: the provincial administrator only (tracker.access.permissions.may_edit_library); the
 forms and the file import are shown to the admin alone, and every write is checked again in
-tracker.library, so a hand-made request from anyone else changes nothing.
+tracker.claims.library, so a hand-made request from anyone else changes nothing.
 """
 
 from __future__ import annotations
@@ -30,10 +30,8 @@ from dashboards.widgets import (
     simple_table,
     with_row_ids,
 )
-from tracker.applications import ValidationFailed
-from tracker.errors import TrackerError
-from tracker.i18n import N_, _, format_datetime, message_of, summary_of
-from tracker.library import (
+from tracker.access.permissions import Action, PermissionDenied, may_edit_library
+from tracker.claims.library import (
     LibraryProblem,
     LibraryVersion,
     NothingChanged,
@@ -47,9 +45,11 @@ from tracker.library import (
     set_benchmark,
     set_factor,
 )
-from tracker.library_import import LibraryKind, import_library
+from tracker.claims.library_import import LibraryKind, import_library
+from tracker.core.errors import TrackerError
+from tracker.core.i18n import N_, _, format_datetime, message_of, summary_of
+from tracker.lifecycle.applications import ValidationFailed
 from tracker.models import User
-from tracker.permissions import Action, PermissionDenied, may_edit_library
 
 PATH = "/library"
 NAME = N_("参考数据")
@@ -291,7 +291,7 @@ def _missing(value: Any) -> bool:
 def _figures(values: list[Any]) -> dict[str, Any]:
     """The four benchmark figures as typed; every one is required (the form shows all four), so an
     empty one is refused by name rather than the stored figure carried over. Whether each is a
-    number ≥ 0 and in order is checked by tracker.library.set_benchmark."""
+    number ≥ 0 and in order is checked by tracker.claims.library.set_benchmark."""
     figures = dict(zip(FIGURES, values, strict=True))
     empty = [
         LibraryProblem(key, "不能为空，请填写数值", "required") for key, v in figures.items() if _missing(v)

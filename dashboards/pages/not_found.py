@@ -7,7 +7,7 @@ from typing import Any
 import dash_bootstrap_components as dbc
 from dash import Dash, html
 
-from tracker.i18n import N_, _
+from tracker.core.i18n import N_, _
 
 PATH = "/404"
 NAME = N_("页面不存在")

@@ -1,10 +1,10 @@
 """通知 (/notices): the user's own notices, newest first (what is unread is summed up under the menu
 bar, dashboards.shell, on this page as on every other).
 
-Every account has one (tracker.notices): a returned update for a city bureau, a city's flag
+Every account has one (tracker.delivery.notices): a returned update for a city bureau, a city's flag
 proposal for the province, the province's decision for the city, a new bulletin for whoever receives
 it. Each links to its object; the user marks one, several or all as read. Only the user's own are
-listed or marked (tracker.permissions.visible_notices and require_mark_notice, asked on the server),
+listed or marked (tracker.access.permissions.visible_notices and require_mark_notice, asked on the server),
 whatever a hand-made request names.
 """
 
@@ -21,12 +21,12 @@ from dashboards.access import db_session, guarded_layout, request_user
 from dashboards.grid import data_grid
 from dashboards.shell import BADGE, LINE, badge_content, notice_line
 from dashboards.widgets import alert
-from tracker.clock import now_utc
-from tracker.errors import TrackerError
-from tracker.i18n import N_, _, format_datetime, message_of
+from tracker.access.permissions import Action, PermissionDenied
+from tracker.core.clock import now_utc
+from tracker.core.errors import TrackerError
+from tracker.core.i18n import N_, _, format_datetime, message_of
+from tracker.delivery.notices import mark_read, my_notices, notice_text, summary_lines, unread_by_kind
 from tracker.models import User
-from tracker.notices import mark_read, my_notices, notice_text, summary_lines, unread_by_kind
-from tracker.permissions import Action, PermissionDenied
 
 PATH = "/notices"
 NAME = N_("通知")

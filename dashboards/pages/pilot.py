@@ -16,14 +16,13 @@ from flask import current_app
 from dashboards.access import db_session, guarded_layout
 from dashboards.audit_words import action_word, entity_word, field_word
 from dashboards.widgets import STATUS_COLOURS, UPDATE_COLOURS, badge, evidence_list, simple_table
-from tracker.clock import local_today
-from tracker.deadlines import parse_chinese_or_iso_date
-from tracker.i18n import N_, _, english, format_date, format_datetime, label_of, message_of
-from tracker.labels import label, rule_name
+from tracker.access.permissions import Action
+from tracker.core.clock import local_today
+from tracker.core.i18n import N_, _, english, format_date, format_datetime, label_of, message_of
+from tracker.core.labels import label, rule_name
+from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
 from tracker.models import Pilot, PilotStatus, UpdateStatus, User
-from tracker.periods import Period
-from tracker.permissions import Action
-from tracker.pilot_record import (
+from tracker.monitoring.pilot_record import (
     PlanChanges,
     UpdateLine,
     find_visible_pilot,
@@ -33,14 +32,15 @@ from tracker.pilot_record import (
     progress_curve,
     update_lines,
 )
-from tracker.progress import (
+from tracker.progress.expected import (
     STATUS_LABELS,
     load_progress,
     overdue_milestones,
     task_lines,
     thresholds_from,
 )
-from tracker.updates import STATUS_ZH
+from tracker.progress.periods import Period
+from tracker.progress.updates import STATUS_ZH
 
 PATH = "/pilot"
 NAME = N_("试点详情")

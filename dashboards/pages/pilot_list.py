@@ -18,15 +18,16 @@ from dashboards.access import db_session, guarded_layout, request_user
 from dashboards.grid import data_grid, locale_text
 from dashboards.widgets import ROW_ID, alert, selected_id, visible_row, with_row_ids
 from reports.forms import pilot_list_xlsx
-from tracker import audit
-from tracker.applications import ValidationFailed
-from tracker.clock import local_today
-from tracker.deadlines import parse_chinese_or_iso_date
-from tracker.errors import TrackerError
-from tracker.forms import published_list_rows
-from tracker.i18n import N_, _, format_date, label_of, message_of
-from tracker.labels import label
-from tracker.lifecycle import (
+from tracker.access.permissions import Action, PermissionDenied, visible_pilots
+from tracker.audit import trail as audit
+from tracker.core.clock import local_today
+from tracker.core.errors import TrackerError
+from tracker.core.i18n import N_, _, format_date, label_of, message_of
+from tracker.core.labels import label
+from tracker.lifecycle.applications import ValidationFailed
+from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
+from tracker.lifecycle.forms import published_list_rows
+from tracker.lifecycle.workflow import (
     PILOT_STEPS,
     MilestoneEdit,
     ParticipantEdit,
@@ -36,7 +37,6 @@ from tracker.lifecycle import (
     refine_plan,
 )
 from tracker.models import Pilot, Role, User
-from tracker.permissions import Action, PermissionDenied, visible_pilots
 
 PATH = "/pilot-list"
 NAME = N_("试点名单")

@@ -3,7 +3,7 @@
 The provincial administrator manages every recipient (provincial office, leadership, each city); a
 city bureau's staff manage their own city's. Each is an e-mail address or a WeCom/DingTalk group
 robot (the summary text only). Select a row to change it; a recipient is switched off, never
-deleted, and every change is audited (tracker.recipients)."""
+deleted, and every change is audited (tracker.delivery.recipients)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ from sqlalchemy.orm import joinedload
 from dashboards.access import db_session, guarded_layout, request_user
 from dashboards.grid import data_grid
 from dashboards.widgets import ROW_ID, alert, has_selection, selected_id, with_row_ids
-from tracker.errors import TrackerError
-from tracker.i18n import N_, _, message_of
+from tracker.access.permissions import Action, PermissionDenied, visible_cities, visible_recipients
+from tracker.core.errors import TrackerError
+from tracker.core.i18n import N_, _, message_of
+from tracker.delivery.recipients import RecipientEntry, save_recipient
 from tracker.models import Audience, Channel, City, Recipient, Role, User
-from tracker.permissions import Action, PermissionDenied, visible_cities, visible_recipients
-from tracker.recipients import RecipientEntry, save_recipient
 
 PATH = "/recipients"
 NAME = N_("发送对象")

@@ -13,12 +13,12 @@ from dashboards.filters import chosen_in_query
 from dashboards.grid import data_grid
 from dashboards.widgets import dropdown_labels
 from reports.excel import write_table
-from tracker import audit
-from tracker.clock import local_today
-from tracker.i18n import N_, _, format_date
+from tracker.access.permissions import Action
+from tracker.audit import trail as audit
+from tracker.core.clock import local_today
+from tracker.core.i18n import N_, _, format_date
 from tracker.models import User
-from tracker.permissions import Action
-from tracker.registry import REGISTRY_COLUMNS, RegistryFilters, filter_options, registry_rows
+from tracker.monitoring.registry import REGISTRY_COLUMNS, RegistryFilters, filter_options, registry_rows
 
 PATH = "/pilots"
 NAME = N_("试点名录")

@@ -18,17 +18,17 @@ from flask import current_app
 from dashboards.access import db_session, guarded_layout, request_user
 from dashboards.grid import locale_text
 from dashboards.widgets import alert, decode_upload, evidence_list, problems_alert
-from tracker.applications import ValidationFailed
-from tracker.clock import local_today, now_utc
-from tracker.deadlines import parse_chinese_or_iso_date
-from tracker.errors import TrackerError
-from tracker.files import attach_evidence, remove_evidence
-from tracker.i18n import N_, _, format_date, label_of, message_of
+from tracker.access.permissions import Action, Level, PermissionDenied, may_act
+from tracker.core.clock import local_today, now_utc
+from tracker.core.errors import TrackerError
+from tracker.core.files import attach_evidence, remove_evidence
+from tracker.core.i18n import N_, _, format_date, label_of, message_of
+from tracker.lifecycle.applications import ValidationFailed
+from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
 from tracker.models import Pilot, ProgressUpdate, UpdateFile, User
-from tracker.periods import Period, parse_period, reporting_period
-from tracker.permissions import Action, Level, PermissionDenied, may_act
-from tracker.pilot_record import find_visible_pilot
-from tracker.updates import (
+from tracker.monitoring.pilot_record import find_visible_pilot
+from tracker.progress.periods import Period, parse_period, reporting_period
+from tracker.progress.updates import (
     EDITABLE,
     STATUS_ZH,
     MilestoneReport,

@@ -26,11 +26,23 @@ from dashboards.widgets import (
     with_row_ids,
 )
 from reports.update_template import update_template_xlsx
-from tracker import audit
-from tracker.applications import ValidationFailed
-from tracker.clock import local_today, now_utc
-from tracker.errors import TrackerError
-from tracker.figures import (
+from tracker.access.permissions import PROVINCIAL_ROLES, Action, Level, PermissionDenied, city_scope, may_act
+from tracker.audit import trail as audit
+from tracker.core.clock import local_today, now_utc
+from tracker.core.errors import TrackerError
+from tracker.core.i18n import (
+    N_,
+    _,
+    format_date,
+    format_datetime,
+    label_of,
+    message_of,
+    summary_of,
+    translated,
+)
+from tracker.lifecycle.applications import ValidationFailed
+from tracker.models import Pilot, ProgressUpdate, Role, User
+from tracker.monitoring.figures import (
     Figures,
     as_of_text,
     completeness_label,
@@ -38,13 +50,10 @@ from tracker.figures import (
     scope_figures,
     timeliness_label,
 )
-from tracker.i18n import N_, _, format_date, format_datetime, label_of, message_of, summary_of, translated
-from tracker.models import Pilot, ProgressUpdate, Role, User
-from tracker.periods import Period, parse_period, periods_between, reporting_period
-from tracker.permissions import PROVINCIAL_ROLES, Action, Level, PermissionDenied, city_scope, may_act
-from tracker.progress import thresholds_from
-from tracker.update_sheets import import_update_sheet, template_data
-from tracker.updates import (
+from tracker.progress.expected import thresholds_from
+from tracker.progress.periods import Period, parse_period, periods_between, reporting_period
+from tracker.progress.sheets import import_update_sheet, template_data
+from tracker.progress.updates import (
     STATUS_ZH,
     STEP_ZH,
     review_update,
@@ -143,7 +152,7 @@ def layout(user: User, **_query: Any) -> Any:
 
 
 def _figures(session: Any, user: User, period: Period) -> Figures:
-    """The period's figures (tracker.figures): the period cities are reporting on, today, as every
+    """The period's figures (tracker.monitoring.figures): the period cities are reporting on, today, as every
     other page shows it; a past period at its last day."""
     settings, today = _settings(), _today()
     on = today if period == reporting_period(today, settings.reporting) else min(period.end, today)

@@ -2,7 +2,7 @@
 
 Provincial staff select a task and department and enter its progress, work done, problems and next
 steps (save a draft, or submit); the provincial admin accepts or returns it with a reason; leaders
-read. City users never see the page (tracker.permissions: the work plan is province-level)."""
+read. City users never see the page (tracker.access.permissions: the work plan is province-level)."""
 
 from __future__ import annotations
 
@@ -17,21 +17,21 @@ from flask import current_app
 from dashboards.access import db_session, forbidden_page, guarded_layout, request_user
 from dashboards.grid import data_grid
 from dashboards.widgets import ROW_ID, alert, has_selection, problems_alert, with_row_ids
-from tracker.applications import ValidationFailed
-from tracker.clock import local_today, now_utc
-from tracker.errors import TrackerError
-from tracker.i18n import N_, _, format_date, format_datetime, label_of, message_of, translated
-from tracker.models import UpdateStatus, User, WorkPlanUpdate
-from tracker.periods import Period, due_date, parse_period, reporting_period
-from tracker.permissions import (
+from tracker.access.permissions import (
     Action,
     PermissionDenied,
     may_enter_work_plan,
     may_read_work_plan,
     may_review_work_plan,
 )
-from tracker.updates import EDITABLE, NARRATIVE_LIMIT, STATUS_ZH, STEP_ZH
-from tracker.workplan import (
+from tracker.core.clock import local_today, now_utc
+from tracker.core.errors import TrackerError
+from tracker.core.i18n import N_, _, format_date, format_datetime, label_of, message_of, translated
+from tracker.lifecycle.applications import ValidationFailed
+from tracker.models import UpdateStatus, User, WorkPlanUpdate
+from tracker.progress.periods import Period, due_date, parse_period, reporting_period
+from tracker.progress.updates import EDITABLE, NARRATIVE_LIMIT, STATUS_ZH, STEP_ZH
+from tracker.progress.workplan import (
     WorkPlanEntry,
     WorkPlanLine,
     assignment_for,

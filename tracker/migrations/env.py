@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from tracker.config import get_settings
-from tracker.db import UTCDateTime, make_engine
+from tracker.core.config import get_settings
+from tracker.core.db import UTCDateTime, make_engine
 from tracker.models import Base
 
 config = context.config

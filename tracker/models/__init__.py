@@ -1,6 +1,6 @@
 """All models, importable from one place (Alembic's autogenerate reads ``Base.metadata`` here)."""
 
-from tracker.db import Base
+from tracker.core.db import Base
 from tracker.models.accounts import ApiToken, LoginAttempt, User, UserSession
 from tracker.models.audit import AuditChainHead, AuditChainLink, AuditEvent
 from tracker.models.catalogue import (

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.db import Base, intpk, utcnow
+from tracker.core.db import Base, intpk, utcnow
 from tracker.models.enums import Role, enum_column
 from tracker.models.geography import City, Province
 

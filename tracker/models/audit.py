@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tracker.db import Base, intpk, utcnow
+from tracker.core.db import Base, intpk, utcnow
 
 
 class AuditEvent(Base):
@@ -34,7 +34,7 @@ class AuditEvent(Base):
 
 
 class AuditChainLink(Base):
-    """One audit event's place in its province's hash chain (tracker.audit_chain): ``hash`` is
+    """One audit event's place in its province's hash chain (tracker.audit.chain): ``hash`` is
     SHA-256 over the previous link's hash in that chain and the event's stored content. Append-only,
     like the events."""
 

@@ -1,4 +1,4 @@
-"""The marker for audited models (tracker.audit writes an event for every change to them)."""
+"""The marker for audited models (tracker.audit.trail writes an event for every change to them)."""
 
 
 class Audited:

@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import CheckConstraint, ForeignKey, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.db import Base, code_str, intpk, name_str, short_str
+from tracker.core.db import Base, code_str, intpk, name_str, short_str
 from tracker.models.audited import Audited
 from tracker.models.enums import DepartmentDuty, PilotCategory, ProductSource, QuotaScope, enum_column
 from tracker.models.geography import City, Department

@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.db import Base, intpk, name_str, short_str, utcnow
+from tracker.core.db import Base, intpk, name_str, short_str, utcnow
 from tracker.models.audited import Audited
 from tracker.models.enums import enum_column
 from tracker.models.geography import City

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.db import Base, code_str, intpk, utcnow
+from tracker.core.db import Base, code_str, intpk, utcnow
 from tracker.models.audited import Audited
 from tracker.models.enums import enum_column
 from tracker.models.geography import City
@@ -61,7 +61,7 @@ class Flag(Base, Audited):
     last_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
     notified_at: Mapped[dt.datetime | None]
     closed_at: Mapped[dt.datetime | None]
-    # A city bureau's pending proposal for the province to decide (tracker.flag_review): the outcome
+    # A city bureau's pending proposal for the province to decide (tracker.flags.review): the outcome
     # proposed ("dismiss" | "resolve"), why, by whom and when; empty when nothing awaits the province.
     proposal: Mapped[str | None] = mapped_column(String(32), index=True)
     proposal_reason: Mapped[str | None] = mapped_column(Text)

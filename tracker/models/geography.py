@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.db import Base, code_str, intpk, name_str, short_str
+from tracker.core.db import Base, code_str, intpk, name_str, short_str
 
 
 class Province(Base):

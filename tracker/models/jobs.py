@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.db import Base, code_str, intpk, utcnow
+from tracker.core.db import Base, code_str, intpk, utcnow
 from tracker.models.audited import Audited
 from tracker.models.enums import enum_column
 from tracker.models.geography import City
@@ -53,7 +53,7 @@ class JobRun(Base):
     trigger: Mapped[code_str]  # scheduled, manual
     worker: Mapped[str] = mapped_column(String(200))  # host and process that holds or held the run
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    # The holding process says it is alive every ~15 s (tracker.job_runs.KeepAlive); a run whose
+    # The holding process says it is alive every ~15 s (tracker.delivery.job_runs.KeepAlive); a run whose
     # heartbeat is older than two minutes lost its process and is taken over by the next scheduler.
     heartbeat_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None]

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.db import Base, intpk, short_str, utcnow
+from tracker.core.db import Base, intpk, short_str, utcnow
 from tracker.models.audited import Audited
 from tracker.models.catalogue import Product
 

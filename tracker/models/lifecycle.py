@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.db import Base, code_str, intpk, name_str, short_str, utcnow
+from tracker.core.db import Base, code_str, intpk, name_str, short_str, utcnow
 from tracker.models.audited import Audited
 from tracker.models.catalogue import Batch
 from tracker.models.enums import FileKind, enum_column
@@ -69,7 +69,7 @@ class PilotParticipant(Base, Audited):
 
 class StoredFile:
     """What every uploaded file records. The bytes live on disk under the instance folder, named by
-    their SHA-256, which is also the integrity check (tracker.files)."""
+    their SHA-256, which is also the integrity check (tracker.core.files)."""
 
     __table_args__: tuple[object, ...] = (CheckConstraint("size_bytes > 0", name="size_positive"),)
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tracker.db import Base, code_str, intpk, utcnow
+from tracker.core.db import Base, code_str, intpk, utcnow
 from tracker.models.audited import Audited
 
 

@@ -19,9 +19,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from tracker.creditcode import validate_credit_code
-from tracker.db import Base, intpk, name_str, percent, short_str, utcnow
-from tracker.errors import TrackerError
+from tracker.core.creditcode import validate_credit_code
+from tracker.core.db import Base, intpk, name_str, percent, short_str, utcnow
+from tracker.core.errors import TrackerError
 from tracker.models.audited import Audited
 from tracker.models.catalogue import Batch, Product, TaskTemplate
 from tracker.models.enums import (

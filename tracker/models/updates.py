@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.db import Base, intpk, utcnow
+from tracker.core.db import Base, intpk, utcnow
 from tracker.models.audited import Audited
 from tracker.models.geography import City
 from tracker.models.lifecycle import StoredFile

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, Numeric, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tracker.db import Base, intpk
+from tracker.core.db import Base, intpk
 from tracker.models.audited import Audited
 from tracker.models.catalogue import WorkPlanTask
 from tracker.models.enums import UpdateStatus, enum_column

@@ -1,0 +1,533 @@
+"""The claims registry: reading the exchange file (DOMAIN.md §9, CSV or XLSX, or PACT JSON) into
+claim versions, at bulk speed.
+
+All or nothing: every problem is listed with its row (the file's line, the header being row 1) and
+column, and nothing is written unless there is none. Unknown extra columns are ignored with a
+warning; a missing required column rejects the file. Re-importing a ``claim_id`` with different
+content adds a version (the earlier ones stay); the same content adds nothing, so the same file
+twice changes nothing. A value that is wrong for the regulator (an invalid credit code, a figure
+out of range) is a finding for the rules, not an import error: only what cannot be read, or cannot
+be true of any claim (a negative amount, a period ending before it starts), is refused.
+
+The checks run column by column (pandas over Arrow-read text) and the versions are written in bulk,
+so a file of a million claims imports in seconds. The import itself is the audited act: one
+``ClaimImport`` row (who, when, the file's SHA-256, the counts) and one audit event, and every
+version written points at its import.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from openpyxl.utils import get_column_letter
+from sqlalchemy import Connection, Table, func, select, update
+from sqlalchemy.orm import Session
+
+from tracker.access.permissions import Level, may_act, visible_cities
+from tracker.claims.library_file import xlsx_rows
+from tracker.core.spreadsheets import BULK
+from tracker.lifecycle.applications import (
+    CONTROL_EN,
+    CONTROL_PATTERN,
+    CONTROL_ZH,
+    Problem,
+    ValidationFailed,
+    clean_text,
+)
+from tracker.models import Boundary, City, Claim, ClaimImport, LabelType, Organisation, Pilot, Product, User
+
+REQUIRED = ("claim_id", "company_name", "credit_code", "city", "product", "declared_unit", "footprint_kgco2e",
+            "boundary", "standard", "period_start", "period_end", "label_type", "published_on")  # fmt: skip
+OPTIONAL = ("model", "stage_raw_materials", "stage_manufacturing", "stage_transport", "stage_use",
+            "stage_end_of_life", "electricity_kwh", "electricity_factor", "green_power_kwh", "offsets_kgco2e",
+            "certifier", "certificate_no", "certificate_issued", "certificate_expires", "baseline_kgco2e",
+            "claimed_reduction_pct")  # fmt: skip
+NUMBERS = {"footprint_kgco2e": "footprint", "stage_raw_materials": "stage_raw_materials",
+           "stage_manufacturing": "stage_manufacturing", "stage_transport": "stage_transport",
+           "stage_use": "stage_use", "stage_end_of_life": "stage_end_of_life", "electricity_kwh": "electricity_kwh",
+           "electricity_factor": "electricity_factor", "green_power_kwh": "green_power_kwh",
+           "offsets_kgco2e": "offsets", "baseline_kgco2e": "baseline", "claimed_reduction_pct": "claimed_reduction_pct"}  # fmt: skip
+DATES = ("period_start", "period_end", "certificate_issued", "certificate_expires", "published_on")
+TEXTS = {"company_name": 200, "credit_code": 32, "product": 200, "model": 200, "standard": 200, "certifier": 200,
+         "certificate_no": 64}  # fmt: skip
+UNITS = {"t": "t", "吨": "t", "kg": "kg", "千克": "kg", "公斤": "kg", "kwh": "kWh", "千瓦时": "kWh", "度": "kWh",
+         "m3": "m3", "m³": "m3", "立方米": "m3", "l": "L", "升": "L", "瓶(500ml)": "bottle_500ml",
+         "瓶（500ml）": "bottle_500ml", "kwp": "kWp", "件": "piece"}  # fmt: skip
+BOUNDARIES = {"从摇篮到大门": Boundary.CRADLE_TO_GATE, "cradle-to-gate": Boundary.CRADLE_TO_GATE,
+              "从摇篮到坟墓": Boundary.CRADLE_TO_GRAVE, "cradle-to-grave": Boundary.CRADLE_TO_GRAVE,
+              "从大门到大门": Boundary.GATE_TO_GATE, "gate-to-gate": Boundary.GATE_TO_GATE}  # fmt: skip
+LABELS = {"自我声明": LabelType.SELF_DECLARED, "self-declared": LabelType.SELF_DECLARED,
+          "第三方认证": LabelType.THIRD_PARTY, "third-party": LabelType.THIRD_PARTY,
+          "碳中和": LabelType.CARBON_NEUTRAL, "carbon-neutral": LabelType.CARBON_NEUTRAL}  # fmt: skip
+LIMIT = 10**12  # no per-unit footprint is this large; larger is a broken cell, not a claim
+# Columns stored with fewer integer digits (Numeric(10, 6), Numeric(7, 3)): beyond these a value is
+# no factor or percentage, and the database would refuse it.
+LIMITS = {"electricity_factor": 10**4, "claimed_reduction_pct": 10**4}
+KEY_LENGTH = 64  # claim_id as stored (claims.claim_key)
+
+
+SIGNED = {"stage_end_of_life", "claimed_reduction_pct"}  # a recycling credit, an increase: may be negative
+HASH_KEY = "cfp-claims-hash1"  # 16 bytes: the key of the content hash (changing it re-versions every claim)
+CHUNK = 5000  # keys or ids per IN (...) list
+
+
+def normalise_unit(text: str) -> str | None:
+    """A declared unit as stored (t, kg, kWh, m3, L, bottle_500ml, kWp, piece), from any listed synonym."""
+    return UNITS.get(str(text).lower().replace(" ", ""))
+
+
+@dataclass
+class ClaimImportResult:
+    new: int = 0
+    new_versions: int = 0
+    unchanged: int = 0
+    warnings: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    import_id: int | None = None
+
+    def summary_zh(self) -> str:
+        head = "检查通过（未写入）：" if self.dry_run else ""
+        return f"{head}新增声明{self.new}条，更新为新版本{self.new_versions}条，{self.unchanged}条与现有版本一致未改动"
+
+    def summary_en(self) -> str:
+        head = "checked, nothing written: " if self.dry_run else ""
+        return f"{head}{self.new} new claims, {self.new_versions} new versions, {self.unchanged} unchanged"
+
+
+# --- reading -----------------------------------------------------------------------------------------
+
+
+def read_table(content: bytes, filename: str, city: str | None = None) -> pd.DataFrame:
+    """The file's cells as text, one column per file column (numbered from 0), the header included
+    as the first row: CSV (UTF-8, with or without BOM), the first sheet of an XLSX, or a PACT
+    ProductFootprint JSON list mapped onto the exchange columns (``city`` for all of them)."""
+    name = filename.lower()
+    if name.endswith(".xlsx"):
+        return _frame(xlsx_rows(content, BULK))
+    if name.endswith(".json"):
+        return _frame(pact_rows(content, city))
+    content = content.removeprefix(b"\xef\xbb\xbf")
+    try:
+        return _arrow_csv(content)
+    except (pa.ArrowInvalid, ValueError):  # ragged rows, blank lines, bad UTF-8: read the careful way
+        try:
+            text = content.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValidationFailed(
+                [Problem("file", "文件不是 UTF-8 编码的 CSV", "the file is not UTF-8 CSV")]
+            ) from None
+        return _frame([list(row) for row in csv.reader(io.StringIO(text))])
+
+
+def _arrow_csv(content: bytes) -> pd.DataFrame:
+    """A regular CSV (every row as wide as the header) read by Arrow, in parallel: all cells as
+    text. A quoted line break or a ragged row makes Arrow refuse; the caller then reads the slow way."""
+    width = len(next(csv.reader(io.StringIO(content[: content.find(b"\n") + 1 or None].decode("utf-8"))), []))
+    if not width:
+        raise ValueError("empty")
+    table = pacsv.read_csv(
+        io.BytesIO(content),
+        read_options=pacsv.ReadOptions(column_names=[str(i) for i in range(width)], block_size=1 << 22),
+        parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(map(str, range(width)), pa.string()),
+                                             strings_can_be_null=False, quoted_strings_can_be_null=False),
+    )  # fmt: skip
+    frame = table.to_pandas()
+    frame.columns = range(width)
+    return frame
+
+
+def _frame(rows: list[list[str]]) -> pd.DataFrame:
+    width = max((len(row) for row in rows), default=0)
+    return pd.DataFrame(
+        [[*row, *[""] * (width - len(row))] for row in rows], columns=range(width), dtype=object
+    )
+
+
+def _strip(column: pd.Series) -> pd.Series:
+    """clean_text over a column: trimmed of half- and full-width spaces, CR LF as LF."""
+    text = column.fillna("").astype(str)
+    if text.str.contains("\r", regex=False).any():
+        text = text.str.replace("\r\n", "\n", regex=False)
+    return text.str.strip(" \t\n\r\u3000\u00a0")
+
+
+# --- checking ------------------------------------------------------------------------------------------
+
+
+class _Checker:
+    """Column-wise checks of the data rows; every problem keeps its row (file line, header = 1),
+    its column letter and name, and the order of the checks."""
+
+    def __init__(self, cells: pd.DataFrame, rows: np.ndarray, header: dict[str, int]) -> None:
+        self.cells, self.rows, self.header = cells, rows, header
+        self.found: list[tuple[int, int, Problem]] = []
+
+    def add(self, column: str, mask: pd.Series | np.ndarray, zh: str, en: str) -> None:
+        """A problem for each row where ``mask`` holds; ``{}`` in the messages is the cell's text."""
+        hits = np.flatnonzero(np.asarray(mask, dtype=bool))
+        values = (
+            self.cells[column].iloc[hits].tolist() if len(hits) and column in self.cells else [""] * len(hits)
+        )
+        for index, value in zip(hits, values, strict=True):
+            text = str(value)
+            self.add_one(column, int(index), zh.format(text), en.format(text))
+
+    def add_one(self, column: str, index: int, zh: str, en: str) -> None:
+        spot = f"{get_column_letter(self.header[column] + 1)}（{column}）"
+        row = int(self.rows[index])
+        self.found.append((row, len(self.found), Problem(column, zh, en, row=row, column=spot)))
+
+    def problems(self) -> list[Problem]:
+        return [problem for _, _, problem in sorted(self.found, key=lambda item: (item[0], item[1]))]
+
+
+def _typed(cells: pd.DataFrame, rows: np.ndarray, header: dict[str, int], cities: dict[str, City]) -> tuple[pd.DataFrame, _Checker]:  # fmt: skip
+    """The data rows as typed claim values (NaN/None where empty), and the checker holding what
+    cannot be read."""
+    check = _Checker(cells, rows, header)
+    typed = pd.DataFrame(index=cells.index)
+    keys = cells["claim_id"]
+    check.add("claim_id", keys.str.len() > KEY_LENGTH, f"超过{KEY_LENGTH}个字符",
+              f"longer than {KEY_LENGTH} characters")  # fmt: skip
+    first = pd.Series(rows, index=cells.index).groupby(keys).transform("first").to_numpy()
+    for index in np.flatnonzero((keys.duplicated() & (keys != "")).to_numpy()):
+        check.add_one(
+            "claim_id",
+            int(index),
+            f"与第{first[index]}行的 claim_id 重复",
+            f"same claim_id as row {first[index]}",
+        )
+    for column in REQUIRED:
+        if column not in NUMBERS and column not in DATES:
+            check.add(column, cells[column] == "", "必填项为空", "required value is empty")
+    for column, limit in TEXTS.items():
+        text = cells[column] if column in cells else pd.Series("", index=cells.index)
+        check.add(column, text.str.len() > limit, f"超过{limit}个字符", f"longer than {limit} characters")  # fmt: skip
+        typed[column] = text.where(text != "", None)
+    city_text = cells["city"]
+    city_ids = {name: c.id for name, c in cities.items()}
+    typed["city_id"] = _lookup(city_text, city_ids).fillna(
+        _lookup(city_text.str.removesuffix("市"), city_ids)
+    )
+    check.add("city", (city_text != "") & typed["city_id"].isna(), "“{}”不是本省的城市",
+              "“{}” is not a city of the province")  # fmt: skip
+    for column, choices, shown in (
+        ("declared_unit", UNITS, "t、kg、kWh、m3、L、瓶(500mL)、kWp、件"),
+        ("boundary", BOUNDARIES, "从摇篮到大门、从摇篮到坟墓、从大门到大门"),
+        ("label_type", LABELS, "自我声明、第三方认证、碳中和"),
+    ):
+        plain = {key: str(getattr(value, "value", value)) for key, value in choices.items()}
+        typed[column] = _lookup(cells[column].str.lower().str.replace(" ", "", regex=False), plain)
+        check.add(column, (cells[column] != "") & typed[column].isna(), f"“{{}}”不是可识别的取值（{shown}）",
+                  f"“{{}}” is not one of: {shown}")  # fmt: skip
+    for column, key in NUMBERS.items():
+        text = cells[column] if column in cells else pd.Series("", index=cells.index)
+        value = _numbers(text)
+        check.add(
+            column,
+            (text != "") & value.isna(),
+            "“{}”不是数字",
+            "“{}” is not a number",
+        )
+        unusable = value.notna() & ~(value.abs() < LIMITS.get(column, LIMIT))
+        check.add(column, unusable, "“{}”不是可用的数值", "“{}” is not a usable number")
+        if column not in SIGNED:
+            check.add(
+                column,
+                value < 0,
+                "“{}”为负数，此项不能为负",
+                "“{}” is negative; it cannot be",
+            )
+        typed[key] = value.where(value.notna() & ~unusable)
+    for column in DATES:
+        text = cells[column] if column in cells else pd.Series("", index=cells.index)
+        value = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+        check.add(column, (text != "") & value.isna(), "“{}”不是日期（应为 YYYY-MM-DD）",
+                  "“{}” is not a YYYY-MM-DD date")  # fmt: skip
+        typed[column] = value
+    for column in ("footprint_kgco2e", "period_start", "period_end", "published_on"):
+        check.add(column, cells[column] == "", "必填项为空", "required value is empty")
+    check.add("period_end", typed["period_end"] < typed["period_start"], "数据期截止日“{}”早于开始日",
+              "the period ends “{}” before it starts")  # fmt: skip
+    return typed, check
+
+
+def _numbers(text: pd.Series) -> pd.Series:
+    """Text as float64 (NaN where empty or not a number); thousands separators allowed."""
+    array = pa.array(text, type=pa.string(), from_pandas=True)
+    try:  # the common case, all plain numbers: Arrow parses them at C speed
+        parsed = pc.cast(pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array), pa.float64())
+        return pd.Series(parsed.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
+    except pa.ArrowInvalid:
+        plain = text.str.replace(",", "", regex=False)
+        return pd.to_numeric(plain.where(plain != ""), errors="coerce").astype("float64")
+
+
+def _lookup(text: pd.Series, mapping: Mapping[Any, Any]) -> pd.Series:
+    """``text`` mapped through ``mapping`` (NaN where absent), looking up each distinct value once."""
+    codes, uniques = pd.factorize(text)
+    found = np.array([mapping.get(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(found[codes], index=text.index).infer_objects()
+
+
+def _content_hashes(typed: pd.DataFrame) -> pd.Series:
+    """A keyed 64-bit hash of each claim's values: the same content, however formatted in the file
+    (1.50 or 1.5, 市 or not), hashes the same. Only versions of one claim are compared, so 64 bits
+    leave no practical chance of a change going unnoticed."""
+    hashes = pd.util.hash_pandas_object(typed, index=False, hash_key=HASH_KEY).to_numpy()
+    return pd.Series(hashes.astype(str), index=typed.index, dtype=object)  # decimal digits, at C speed
+
+
+# --- importing ------------------------------------------------------------------------------------------
+
+
+def import_claims(session: Session, user: User, content: bytes, filename: str, *, dry_run: bool = False,
+                  source: str | None = None, city: str | None = None) -> ClaimImportResult:  # fmt: skip
+    """Import an exchange file (or PACT JSON, whose claims are all of ``city``) as the user: every row
+    of a city the user may act for, or nothing. One ``ClaimImport`` records the act; every version
+    written points at it."""
+    result = ClaimImportResult(dry_run=dry_run)
+    table = read_table(content, filename, city)
+    if table.empty:
+        raise ValidationFailed([Problem("file", "文件是空的", "the file is empty")])
+    header = _header(list(table.iloc[0]), result)
+    cells = pd.DataFrame({name: _strip(table[index].iloc[1:]) for name, index in header.items()})
+    filled = (cells != "").any(axis=1)
+    rows = np.arange(2, len(table) + 1)[filled.to_numpy()]
+    cells = cells[filled].reset_index(drop=True)
+    cities = {name: c for c in session.scalars(visible_cities(user)) for name in (c.short_zh, c.name_zh)}
+    typed, check = _typed(cells, rows, header, cities)
+    if _may_hold_controls(content, filename):
+        for column in header:
+            check.add(column, cells[column].str.contains(CONTROL, regex=True),
+                      CONTROL_ZH, CONTROL_EN)  # fmt: skip
+    allowed = {c.id for c in cities.values() if may_act(user, Level.EITHER, c)}
+    check.add("city", typed["city_id"].notna() & ~typed["city_id"].isin(allowed),
+              "您无权导入该城市的声明", "you may not import claims of this city")  # fmt: skip
+    typed["claim_key"] = cells["claim_id"]
+    typed["content_hash"] = _content_hashes(typed.drop(columns=["claim_key"]))
+    typed = typed.join(_current_versions(session, typed["claim_key"]), on="claim_key")
+    # A new version replaces the current one, wherever it is: only who may act for its city may.
+    check.add("claim_id", typed["stored_city"].notna() & ~typed["stored_city"].isin(allowed),
+              "该 claim_id 已是其他城市的声明，您无权更新", "this claim_id belongs to another city's claim")  # fmt: skip
+    problems = check.problems()
+    if problems:
+        raise ValidationFailed(problems)
+    fresh = typed["stored_hash"].isna()
+    changed = ~fresh & (typed["stored_hash"] != typed["content_hash"])
+    result.new, result.new_versions = int(fresh.sum()), int(changed.sum())
+    result.unchanged = len(typed) - result.new - result.new_versions
+    if dry_run:
+        return result
+    record = ClaimImport(filename=filename[:200], sha256=hashlib.sha256(content).hexdigest(),
+                         source=source or _source(filename), imported_by_id=user.id, rows=len(typed),
+                         new=result.new, new_versions=result.new_versions, unchanged=result.unchanged)  # fmt: skip
+    session.add(record)
+    session.flush()
+    result.import_id = record.id
+    written = typed[fresh | changed].copy()
+    if len(written):
+        superseded = written["stored_id"].dropna().astype(int).tolist()
+        written["version"] = (written["stored_version"].fillna(0) + 1).astype(int)
+        _write_versions(session, written, superseded, record, user)
+    return result
+
+
+CONTROL = CONTROL_PATTERN  # the one definition (tracker.lifecycle.applications)
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _may_hold_controls(content: bytes, filename: str) -> bool:
+    """Whether the cells need the control-character check: a CSV only if its bytes hold one (one
+    fast scan of the file instead of one per column of a million rows); a workbook or JSON file
+    always (their escapes, _x0000_ or \\u0000, turn into control characters when read)."""
+    if filename.lower().endswith((".xlsx", ".json")):
+        return True
+    return _CONTROL_BYTES.search(content) is not None
+
+
+def _header(names: list[Any], result: ClaimImportResult) -> dict[str, int]:
+    header: dict[str, int] = {}
+    for index, name in enumerate(names):
+        key = clean_text(name).lower()
+        if key and key not in header:
+            header[key] = index
+    missing = [name for name in REQUIRED if name not in header]
+    if missing:
+        raise ValidationFailed([Problem("file", f"缺少必填列：{'、'.join(missing)}", f"missing columns: {', '.join(missing)}",
+                                        row=1)])  # fmt: skip
+    extra = [name for name in header if name not in REQUIRED and name not in OPTIONAL]
+    if extra:
+        result.warnings.append(f"已忽略未知列 / ignored unknown columns: {', '.join(extra)}")
+    return {name: index for name, index in header.items() if name in REQUIRED or name in OPTIONAL}
+
+
+def _current_versions(session: Session, keys: pd.Series) -> pd.DataFrame:
+    """The current version (id, version, content hash, city) of each of these claim keys that is stored."""
+    names = ["claim_key", "stored_id", "stored_version", "stored_hash", "stored_city"]
+    found: list[Any] = []
+    unique = keys.unique().tolist()
+    columns = (Claim.claim_key, Claim.id, Claim.version, Claim.content_hash, Claim.city_id)
+    query = select(*columns).where(Claim.is_current)
+    if len(unique) > 20 * CHUNK:  # a large file: one pass over the current versions beats many lookups
+        stored = pd.DataFrame(session.execute(query).all(), columns=names)
+        return stored[stored["claim_key"].isin(unique)].set_index("claim_key")
+    for start in range(0, len(unique), CHUNK):
+        found += session.execute(query.where(Claim.claim_key.in_(unique[start : start + CHUNK]))).all()
+    return pd.DataFrame(found, columns=names).set_index("claim_key")
+
+
+def _source(filename: str) -> str:
+    suffix = filename.lower().rsplit(".", 1)[-1]
+    return {"xlsx": "xlsx", "json": "pact"}.get(suffix, "csv")
+
+
+# --- PACT Pathfinder ProductFootprint (v2 and v3 field names) --------------------------------------
+
+PACT_UNITS = {"kilogram": "kg", "liter": "L", "kilowatt hour": "kWh", "cubic meter": "m3", "ton": "t",
+              "metric ton": "t", "tonne": "t", "kg": "kg", "l": "L", "kwh": "kWh", "m3": "m3", "t": "t"}  # fmt: skip
+
+
+def _first(mapping: dict[str, Any], *names: str) -> Any:
+    return next((mapping[n] for n in names if mapping.get(n) not in (None, "")), None)
+
+
+def _usci(company_ids: Any) -> str:
+    """The unified social credit code among the company's URNs (its last segment, 18 characters)."""
+    for urn in company_ids if isinstance(company_ids, list) else []:
+        last = str(urn).rsplit(":", 1)[-1].strip()
+        if len(last) == 18:
+            return last
+    return ""
+
+
+def pact_rows(content: bytes, city: str | None) -> list[list[str]]:
+    """PACT ProductFootprints as exchange rows. v2 names (pCfExcludingBiogenic, declaredUnit) and v3
+    names (pcfExcludingBiogenicUptake, declaredUnitOfMeasurement) both map; PACT footprints are
+    cradle-to-gate; an assurance block makes the label third-party certified by its provider."""
+    try:
+        data = json.loads(content.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ValidationFailed([Problem("file", "不是有效的 JSON 文件", "not a valid JSON file")]) from None
+    except RecursionError:  # nesting deeper than the interpreter's stack: no footprint looks so
+        raise ValidationFailed(
+            [
+                Problem(
+                    "file", "JSON 嵌套层数过多，不是 ProductFootprint 文件", "the JSON is nested too deeply"
+                )
+            ]
+        ) from None
+    footprints = data.get("data", data) if isinstance(data, dict) else data
+    if isinstance(footprints, dict):
+        footprints = [footprints]
+    if not isinstance(footprints, list) or not all(isinstance(f, dict) for f in footprints):
+        raise ValidationFailed(
+            [Problem("file", "JSON 应为 ProductFootprint 列表", "expected a list of ProductFootprints")]
+        )
+    header = [*REQUIRED, "model", "certifier"]
+    rows = [header]
+    for footprint in footprints:
+        pcf = footprint.get("pcf") if isinstance(footprint.get("pcf"), dict) else {}
+        assurance = pcf.get("assurance") if isinstance(pcf.get("assurance"), dict) else None
+        unit = str(_first(pcf, "declaredUnitOfMeasurement", "declaredUnit") or "")
+        values = {
+            "claim_id": str(footprint.get("id") or ""), "company_name": str(footprint.get("companyName") or ""),
+            "credit_code": _usci(footprint.get("companyIds")), "city": city or "",
+            "product": str(_first(footprint, "productNameCompany", "productName", "productDescription") or ""),
+            "declared_unit": PACT_UNITS.get(unit.lower(), unit),
+            "footprint_kgco2e": str(_first(pcf, "pcfExcludingBiogenicUptake", "pCfExcludingBiogenic",
+                                           "pcfExcludingBiogenic") or ""),
+            "boundary": "cradle-to-grave" if str(footprint.get("partialFullPcf", "")).lower() == "cradle-to-grave"
+            else "cradle-to-gate",
+            "standard": "; ".join(str(s) for s in (_first(pcf, "crossSectoralStandards", "crossSectoralStandardsUsed") or [])),
+            "period_start": str(pcf.get("referencePeriodStart") or "")[:10],
+            "period_end": str(pcf.get("referencePeriodEnd") or "")[:10],
+            "label_type": "第三方认证" if assurance else "自我声明",
+            "published_on": str(footprint.get("created") or "")[:10],
+            "model": str(footprint.get("productDescription") or ""),
+            "certifier": str(assurance.get("providerName") or "") if assurance else "",
+        }  # fmt: skip
+        rows.append([values[name] for name in header])
+    return rows
+
+
+# --- writing ------------------------------------------------------------------------------------------
+
+
+def _write_versions(session: Session, written: pd.DataFrame, superseded: list[int], record: ClaimImport,
+                    user: User) -> None:  # fmt: skip
+    """Store the new versions in bulk (COPY on PostgreSQL, one prepared INSERT on SQLite) and mark the
+    versions they replace as no longer current. Linked to a pilot when the company is a pilot unit
+    (its latest pilot) and to a product with a benchmark when the name matches."""
+    pilots = dict(session.execute(
+        select(Organisation.credit_code, func.max(Pilot.id))
+        .join(Pilot, Pilot.organisation_id == Organisation.id).group_by(Organisation.credit_code)
+    ).all())  # fmt: skip
+    products = dict(session.execute(select(Product.name_zh, Product.id)).all())
+    frame = written.assign(
+        is_current=True, source=record.source, imported_at=record.imported_at, imported_by_id=user.id,
+        import_id=record.id, city_id=written["city_id"].astype("int64"),
+        pilot_id=_lookup(written["credit_code"].str.upper(), pilots).astype("Int64"),
+        product_id=_lookup(written["product"], products).astype("Int64"),
+    ).rename(columns={"footprint_kgco2e": "footprint"})  # fmt: skip
+    table = cast(Table, Claim.__table__)
+    columns = [c.name for c in table.columns if c.name != "id"]
+    arrow = pa.Table.from_pandas(frame[columns], preserve_index=False)
+    for name in DATES:
+        arrow = arrow.set_column(arrow.schema.get_field_index(name), name, arrow[name].cast(pa.date32()))
+    connection = session.connection()
+    for start in range(0, len(superseded), CHUNK):
+        connection.execute(
+            update(table).where(table.c.id.in_(superseded[start : start + CHUNK])).values(is_current=False)
+        )
+    if connection.dialect.name == "postgresql":
+        _copy_postgresql(connection, arrow)
+    else:
+        _insert_sqlite(connection, arrow)
+
+
+def _copy_postgresql(connection: Connection, arrow: pa.Table) -> None:
+    """COPY in slices, so the server stores one slice while the next is written as CSV."""
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY claims ({', '.join(arrow.column_names)}) FROM STDIN (FORMAT csv)") as copy:
+        for batch in arrow.to_batches(max_chunksize=50_000):
+            buffer = io.BytesIO()
+            pacsv.write_csv(batch, buffer, pacsv.WriteOptions(include_header=False))
+            copy.write(buffer.getbuffer())
+
+
+def _insert_sqlite(connection: Connection, arrow: pa.Table) -> None:
+    """Values as SQLAlchemy stores them in SQLite: dates as ISO text, datetimes as naive UTC text,
+    NaN as NULL. A larger page cache for the statement keeps the indexes in memory."""
+    columns = []
+    for column in arrow.columns:
+        if pa.types.is_timestamp(column.type):
+            stamp = column[0].as_py().astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+            columns.append([stamp] * len(column))
+        elif pa.types.is_date(column.type):
+            columns.append(column.cast(pa.string()).to_numpy(zero_copy_only=False).tolist())
+        else:
+            columns.append(column.to_numpy(zero_copy_only=False).tolist())
+    marks = ", ".join("?" * len(columns))
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    (cache,) = cursor.execute("PRAGMA cache_size").fetchone()
+    cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB
+    try:
+        cursor.executemany(f"INSERT INTO claims ({', '.join(arrow.column_names)}) VALUES ({marks})",
+                           zip(*columns, strict=True))  # fmt: skip
+    finally:
+        cursor.execute(f"PRAGMA cache_size={int(cache)}")

@@ -1,0 +1,394 @@
+"""Claim integrity rules (虚标乱标核查): a registry of small, documented, vectorised checks.
+
+Each rule is a function over a pandas DataFrame of current claims (one row per claim, with its
+product's current benchmark and the official grid factor beside it) that returns the rows it
+flags and, per row, the evidence — the values that made it fire. Each has an id, a severity, a
+Chinese and an English message template over that evidence, and a docstring giving its regulatory
+reason (DOMAIN.md §6: both seed notices order the authorities to crack down on falsification and
+false or misleading labels, 严厉打击弄虚作假和虚标乱标行为). Thresholds live in ``Thresholds``, not in the rules.
+
+Computing findings is separate from storing flags: ``claim_findings`` only reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.claims.registry import normalise_unit
+from tracker.core.creditcode import validate_credit_code
+from tracker.models import Certifier, EmissionFactor, ProductBenchmark, Severity
+
+STAGES = ("stage_raw_materials", "stage_manufacturing", "stage_transport", "stage_use", "stage_end_of_life")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Tolerances of the claim rules (configuration, not literals in the rules)."""
+
+    stage_sum_relative: float = 0.01  # stages may differ from the total by rounding: 1%
+    stage_sum_absolute: float = 0.01  # … or this many kg CO2e, whichever is larger
+    stale_years: float = 3.0  # reference period older than this at publication is stale
+    grid_factor_shortfall: float = 0.2  # a grid factor 20% below the official one needs green power
+    reduction_points: float = 2.0  # claimed vs computed reduction, percentage points
+    official_grid_factor: str = "north_china_2023"  # the factor claims are compared with
+
+
+@dataclass(frozen=True)
+class ClaimRule:
+    id: str
+    severity: Severity
+    message_zh: str  # a template over the evidence keys
+    message_en: str
+    check: Callable[[pd.DataFrame, Thresholds], pd.DataFrame]  # the flagged rows, evidence columns only
+
+    @property
+    def reason(self) -> str:
+        return (self.check.__doc__ or "").strip()
+
+
+def _day(dates: pd.Series) -> pd.Series:
+    return dates.dt.strftime("%Y-%m-%d")
+
+
+def _num(frame: pd.DataFrame, column: str) -> pd.Series:
+    return pd.to_numeric(frame[column], errors="coerce")
+
+
+def stage_sum_mismatch(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+    """The life-cycle stages do not add up to the declared total. A footprint is the sum of its
+    stages (GB/T 24067 §6); a total that differs from its own breakdown was altered after the
+    calculation or never calculated."""
+    stages = claims[list(STAGES)].apply(pd.to_numeric, errors="coerce")
+    given = stages.notna().any(axis=1)
+    total, summed = _num(claims, "footprint"), stages.sum(axis=1, min_count=1)
+    tolerance = (total.abs() * t.stage_sum_relative).clip(lower=t.stage_sum_absolute)
+    hit = given & ((total - summed).abs() > tolerance)
+    return pd.DataFrame({"total": total[hit], "stages": summed[hit].round(4)})
+
+
+def below_physical_floor(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+    """The footprint is below the physical floor of the product: no honest calculation can reach a
+    value under the process emissions that chemistry alone fixes (e.g. lime, clinker)."""
+    same_unit = claims["declared_unit"] == claims["benchmark_unit"]
+    total, floor = _num(claims, "footprint"), _num(claims, "physical_floor")
+    hit = same_unit & floor.notna() & (total < floor)
+    return pd.DataFrame({"footprint": total[hit], "floor": floor[hit]})
+
+
+def outside_plausible_range(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+    """The footprint lies outside the plausible range for the product (but not under the floor): it
+    may be true, but it must be explained before the label is trusted."""
+    same_unit = claims["declared_unit"] == claims["benchmark_unit"]
+    total = _num(claims, "footprint")
+    low, high, floor = (
+        _num(claims, "plausible_low"),
+        _num(claims, "plausible_high"),
+        _num(claims, "physical_floor"),
+    )
+    hit = same_unit & low.notna() & (total >= floor) & ((total < low) | (total > high))
+    return pd.DataFrame({"footprint": total[hit], "low": low[hit], "high": high[hit]})
+
+
+def unit_slip(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+    """The figure is off by a factor of 1000 (kg for t): divided or multiplied by 1000 it falls in
+    the plausible range while as declared it does not — a unit slip that misleads buyers by three
+    orders of magnitude."""
+    same_unit = claims["declared_unit"] == claims["benchmark_unit"]
+    total, low, high = (
+        _num(claims, "footprint"),
+        _num(claims, "plausible_low"),
+        _num(claims, "plausible_high"),
+    )
+    outside = (total < low) | (total > high)
+    fits = ((total / 1000).between(low, high)) | ((total * 1000).between(low, high))
+    hit = same_unit & low.notna() & outside & fits
+    return pd.DataFrame({"footprint": total[hit], "low": low[hit], "high": high[hit]})
+
+
+def offsets_netted(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+    """Offsets were subtracted from the footprint. ISO 14067 (GB/T 24067) forbids netting offsets
+    into a carbon footprint; they may be reported only separately."""
+    offsets = _num(claims, "offsets")
+    hit = offsets > 0
+    return pd.DataFrame({"offsets": offsets[hit]})
+
+
+def certified_without_certificate(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+    """A certified or carbon-neutral label with no certificate number: the label asserts a third
+    party's verification that cannot be traced."""
+    certified = claims["label_type"].isin(["third_party", "carbon_neutral"])
+    missing = claims["certificate_no"].fillna("").astype(str).str.strip() == ""
+    hit = certified & missing
+    return pd.DataFrame({"label_type": claims.loc[hit, "label_type"]})
+
+
+def certificate_expired(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+    """The certificate had expired when the label was published: the label claims a verification
+    that was no longer valid, which is misleading labelling in the plain sense."""
+    expires, published = claims["certificate_expires"], claims["published_on"]
+    hit = expires.notna() & (expires < published)
+    return pd.DataFrame({"expires": _day(expires[hit]), "published": _day(published[hit])})
+
+
+def certificate_after_publication(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+    """The certificate was issued after the label was already shown to buyers as certified."""
+    issued, published = claims["certificate_issued"], claims["published_on"]
+    hit = issued.notna() & (issued > published) & claims["label_type"].isin(["third_party", "carbon_neutral"])
+    return pd.DataFrame({"issued": _day(issued[hit]), "published": _day(published[hit])})
+
+
+def certificate_shared(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+    """One certificate number is used by two or more companies: a certificate belongs to one
+    company's product, so at least one label borrows another's verification."""
+    numbered = claims[claims["certificate_no"].fillna("").astype(str).str.strip() != ""]
+    companies = numbered.groupby("certificate_no")["credit_code"].nunique()
+    shared = companies[companies > 1].index
+    hit = claims["certificate_no"].isin(shared)
+    return pd.DataFrame({"certificate_no": claims.loc[hit, "certificate_no"],
+                         "companies": claims.loc[hit, "certificate_no"].map(companies)})  # fmt: skip
+
+
+def period_after_publication(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+    """The reference period ends after the label was published: the label states figures for a
+    time that had not yet happened."""
+    end, published = claims["period_end"], claims["published_on"]
+    hit = end > published
+    return pd.DataFrame({"period_end": _day(end[hit]), "published": _day(published[hit])})
+
+
+def stale_period(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+    """The data is older than three years at publication: the footprint no longer describes the
+    product being sold."""
+    end, published = claims["period_end"], claims["published_on"]
+    years = (published - end).dt.days / 365.25
+    hit = years > t.stale_years
+    return pd.DataFrame({"period_end": _day(end[hit]), "years": years[hit].round(1)})
+
+
+def low_grid_factor(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+    """The grid electricity factor used is far below the official one and no green power is
+    declared to justify it: the cheapest way to shrink a footprint on paper."""
+    used, official = _num(claims, "electricity_factor"), _num(claims, "official_factor")
+    green = _num(claims, "green_power_kwh").fillna(0)
+    hit = used.notna() & official.notna() & (used < official * (1 - t.grid_factor_shortfall)) & (green <= 0)
+    return pd.DataFrame({"used": used[hit], "official": official[hit]})
+
+
+def reduction_mismatch(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+    """The claimed reduction does not match the claim's own baseline and footprint: a reduction
+    claim must be arithmetic, not marketing."""
+    baseline, total, claimed = (
+        _num(claims, "baseline"),
+        _num(claims, "footprint"),
+        _num(claims, "claimed_reduction_pct"),
+    )
+    computed = (baseline - total) / baseline * 100
+    hit = baseline.gt(0) & claimed.notna() & ((computed - claimed).abs() > t.reduction_points)
+    return pd.DataFrame({"claimed": claimed[hit], "computed": computed[hit].round(1)})
+
+
+def grave_without_use_stages(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+    """A cradle-to-grave claim with nothing in the use and end-of-life stages: the boundary claimed
+    is wider than the one calculated."""
+    use, end = _num(claims, "stage_use").fillna(0), _num(claims, "stage_end_of_life").fillna(0)
+    hit = (claims["boundary"] == "cradle_to_grave") & (use + end <= 0)
+    return pd.DataFrame({"boundary": claims.loc[hit, "boundary"]})
+
+
+def invalid_credit_code(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+    """The unified social credit code is invalid (GB 32100-2015 check character or format): the
+    claimant cannot be identified, so neither can the responsibility for the label."""
+    codes = claims["credit_code"].fillna("").astype(str)
+    errors = codes.map({code: "；".join(validate_credit_code(code).errors) for code in codes.unique()})
+    hit = errors != ""
+    return pd.DataFrame({"credit_code": claims.loc[hit, "credit_code"], "errors": errors[hit]})
+
+
+def copied_figures(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+    """Identical figures (total and every stage) declared by different companies: independent
+    calculations do not agree to the last digit, so one was copied."""
+    companies = claims.groupby(["footprint", *STAGES], dropna=False)["credit_code"].transform("nunique")
+    hit = companies > 1
+    return pd.DataFrame({"footprint": _num(claims, "footprint")[hit], "companies": companies[hit]})
+
+
+def unrecognised_certifier(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+    """A certified label whose certification body is not on the province's list of recognised
+    bodies: only accredited bodies may certify carbon-footprint labels. Judged only once the list
+    has entries (with no list there is nothing to judge against)."""
+    certified = claims["label_type"].isin(["third_party", "carbon_neutral"])
+    named = claims["certifier"].fillna("").astype(str).str.strip() != ""
+    hit = (
+        certified
+        & named
+        & claims["certifier_list_kept"].astype(bool)
+        & ~claims["certifier_recognised"].astype(bool)
+    )
+    return pd.DataFrame({"certifier": claims.loc[hit, "certifier"]})
+
+
+RULES = (
+    ClaimRule("STAGE_SUM_MISMATCH", Severity.HIGH, "分阶段合计{stages}与总值{total}不符",
+              "stages add up to {stages}, not the total {total}", stage_sum_mismatch),
+    ClaimRule("BELOW_PHYSICAL_FLOOR", Severity.HIGH, "碳足迹{footprint}低于该产品的物理下限{floor}",
+              "footprint {footprint} is below the product's physical floor {floor}", below_physical_floor),
+    ClaimRule("OUTSIDE_PLAUSIBLE_RANGE", Severity.MEDIUM, "碳足迹{footprint}超出合理区间{low}–{high}",
+              "footprint {footprint} outside the plausible range {low}–{high}", outside_plausible_range),
+    ClaimRule("UNIT_SLIP", Severity.HIGH, "碳足迹{footprint}疑似单位错误（×1000后或÷1000后落入合理区间{low}–{high}）",
+              "footprint {footprint} looks like a unit slip (×/÷1000 fits {low}–{high})", unit_slip),
+    ClaimRule("OFFSETS_NETTED", Severity.HIGH, "碳足迹中抵扣了碳抵消量{offsets}（GB/T 24067 不允许）",
+              "offsets of {offsets} netted into the footprint (not allowed)", offsets_netted),
+    ClaimRule("CERTIFIED_WITHOUT_CERTIFICATE", Severity.HIGH, "标识类型为{label_type}但没有证书编号",
+              "a {label_type} label with no certificate number", certified_without_certificate),
+    ClaimRule("CERTIFICATE_EXPIRED", Severity.HIGH, "证书已于{expires}过期，标识于{published}发布",
+              "certificate expired {expires}, label published {published}", certificate_expired),
+    ClaimRule("CERTIFICATE_AFTER_PUBLICATION", Severity.HIGH, "证书于{issued}签发，晚于标识发布日{published}",
+              "certificate issued {issued}, after the label was published {published}", certificate_after_publication),
+    ClaimRule("CERTIFICATE_SHARED", Severity.HIGH, "证书编号{certificate_no}被{companies}家企业使用",
+              "certificate {certificate_no} used by {companies} companies", certificate_shared),
+    ClaimRule("PERIOD_AFTER_PUBLICATION", Severity.HIGH, "数据期截止于{period_end}，晚于标识发布日{published}",
+              "reference period ends {period_end}, after publication {published}", period_after_publication),
+    ClaimRule("STALE_PERIOD", Severity.MEDIUM, "数据期截止于{period_end}，发布时已过{years}年",
+              "reference period ended {period_end}, {years} years before publication", stale_period),
+    ClaimRule("LOW_GRID_FACTOR", Severity.MEDIUM, "电网排放因子{used}远低于官方值{official}且无绿电说明",
+              "grid factor {used} far below the official {official} with no green power", low_grid_factor),
+    ClaimRule("REDUCTION_MISMATCH", Severity.MEDIUM, "声称减排{claimed}%，按基准值计算为{computed}%",
+              "claimed reduction {claimed}%, computed {computed}%", reduction_mismatch),
+    ClaimRule("GRAVE_WITHOUT_USE_STAGES", Severity.MEDIUM, "声明为“从摇篮到坟墓”但使用和废弃阶段为零",
+              "cradle-to-grave claim with nothing in use and end of life", grave_without_use_stages),
+    ClaimRule("INVALID_CREDIT_CODE", Severity.MEDIUM, "统一社会信用代码{credit_code}无效：{errors}",
+              "credit code {credit_code} is invalid: {errors}", invalid_credit_code),
+    ClaimRule("UNRECOGNISED_CERTIFIER", Severity.MEDIUM, "认证机构“{certifier}”不在认可机构名录中",
+              "certifier “{certifier}” is not on the list of recognised bodies", unrecognised_certifier),
+    ClaimRule("COPIED_FIGURES", Severity.MEDIUM, "碳足迹{footprint}及各阶段数值在{companies}家企业间完全相同",
+              "footprint {footprint} and stages identical across {companies} companies", copied_figures),
+)  # fmt: skip
+RULE_BY_ID = {rule.id: rule for rule in RULES}
+
+
+NUMBERS = (
+    "footprint",
+    *STAGES,
+    "electricity_factor",
+    "green_power_kwh",
+    "offsets",
+    "baseline",
+    "claimed_reduction_pct",
+)
+DATES = ("period_start", "period_end", "certificate_issued", "certificate_expires", "published_on")
+TEXTS = ("credit_code", "declared_unit", "label_type", "boundary", "certifier",
+         "certificate_no")  # fmt: skip
+IDS = ("id", "city_id", "pilot_id", "product_id")
+
+
+def current_claims(session: Session) -> pd.DataFrame:
+    """The current claim versions, only the columns the rules read (the claim key and content hash
+    are fetched later, for the flagged claims only), typed for pandas: numbers as
+    float64, dates as datetime64, ids as integers. Read through the driver (COPY on PostgreSQL), as a
+    million ORM rows would take minutes."""
+    connection = session.connection()
+    names = [*IDS, *TEXTS, *NUMBERS, *DATES]
+    if connection.dialect.name == "postgresql":
+        columns = [f"{n}::float8" if n in NUMBERS else f"{n}::text" if n in DATES else n for n in names]
+        buffer = io.BytesIO()
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        query = f"COPY (SELECT {', '.join(columns)} FROM claims WHERE is_current) TO STDOUT (FORMAT csv)"
+        with cursor.copy(query) as copy:
+            for block in copy:
+                buffer.write(block)
+        types = {n: pa.float64() if n in NUMBERS else pa.int64() if n in IDS else pa.string() for n in names}
+        if buffer.tell():
+            table = pacsv.read_csv(io.BytesIO(buffer.getvalue()), read_options=pacsv.ReadOptions(column_names=names),
+                                   convert_options=pacsv.ConvertOptions(column_types=types, strings_can_be_null=True,
+                                                                        quoted_strings_can_be_null=False))  # fmt: skip
+        else:  # no claims: Arrow refuses an empty CSV
+            table = pa.table({n: pa.array([], type=types[n]) for n in names})
+        frame = table.to_pandas()
+    else:  # column by column with fixed types: inferring a million rows' types costs more than reading them
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        columns = [f"julianday({n}) - 2440587.5" if n in DATES else n for n in names]  # days since 1970
+        rows = cursor.execute(f"SELECT {', '.join(columns)} FROM claims WHERE is_current").fetchall()
+        values = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+        frame = pd.DataFrame({name: pd.Series(column, dtype=object if name in TEXTS else "float64")
+                              for name, column in zip(names, values, strict=True)})  # fmt: skip
+        frame["id"] = frame["id"].astype("int64")
+        for name in DATES:
+            frame[name] = pd.to_datetime(frame[name], unit="D").dt.round("D")
+    return coerce_types(frame)
+
+
+def coerce_types(frame: pd.DataFrame) -> pd.DataFrame:
+    """Numbers as float64 and dates (ISO text or dates) as datetime64, as the rules expect."""
+    for name in NUMBERS:
+        frame[name] = pd.to_numeric(frame[name], errors="coerce").astype("float64")
+    for name in DATES:
+        if not pd.api.types.is_datetime64_any_dtype(frame[name]):
+            frame[name] = pd.to_datetime(frame[name].astype("string").str.slice(0, 10), format="%Y-%m-%d",
+                                         errors="coerce")  # fmt: skip
+    return frame
+
+
+def claims_frame(session: Session, thresholds: Thresholds = Thresholds()) -> pd.DataFrame:
+    """Current claims with their product's current benchmark and the official grid factor."""
+    claims = current_claims(session)
+    benchmarks = pd.DataFrame(
+        session.execute(select(ProductBenchmark.product_id, ProductBenchmark.id, ProductBenchmark.version,
+                               ProductBenchmark.declared_unit, ProductBenchmark.plausible_low, ProductBenchmark.typical,
+                               ProductBenchmark.plausible_high, ProductBenchmark.physical_floor)
+                        .where(ProductBenchmark.is_current)).all(),
+        columns=["product_id", "benchmark_id", "benchmark_version", "benchmark_unit", "plausible_low", "typical",
+                 "plausible_high", "physical_floor"],
+    )  # fmt: skip
+    benchmarks["benchmark_unit"] = benchmarks["benchmark_unit"].map(lambda u: normalise_unit(u) or u)
+    for name in ("plausible_low", "typical", "plausible_high", "physical_floor"):
+        benchmarks[name] = pd.to_numeric(benchmarks[name], errors="coerce").astype("float64")
+    frame = claims.merge(benchmarks.astype({"product_id": "float64"}), on="product_id", how="left")
+    factor = session.scalars(select(EmissionFactor).where(EmissionFactor.factor_key == thresholds.official_grid_factor,
+                                                          EmissionFactor.is_current)).first()  # fmt: skip
+    recognised = set(session.scalars(select(Certifier.name).where(Certifier.is_active)))
+    frame["certifier_list_kept"] = bool(recognised)
+    frame["certifier_recognised"] = frame["certifier"].fillna("").astype(str).str.strip().isin(recognised)
+    frame["official_factor"] = float(factor.value) if factor else float("nan")
+    frame["factor_version"] = factor.version if factor else None
+    return frame.set_index("id", drop=False)
+
+
+@dataclass(frozen=True)
+class ClaimFinding:
+    rule_id: str
+    claim_id: int
+    evidence: dict[str, Any]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float | int) and not isinstance(value, bool):
+        return float(value) if value != int(value) else int(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return None if pd.isna(value) else str(value)
+
+
+def claim_findings(frame: pd.DataFrame, thresholds: Thresholds = Thresholds(),
+                   on_rule: Callable[[ClaimRule], None] | None = None) -> list[ClaimFinding]:  # fmt: skip
+    """Every rule over the claims; one finding per rule and flagged claim, with its evidence.
+    ``on_rule`` is called after each rule (a progress bar)."""
+    found: list[ClaimFinding] = []
+    for rule in RULES:
+        if on_rule is not None:
+            on_rule(rule)
+        if frame.empty:
+            continue
+        hits = rule.check(frame, thresholds)
+        for claim_id, row in zip(hits.index.tolist(), hits.to_dict("records"), strict=True):
+            found.append(ClaimFinding(rule.id, int(claim_id), {k: _plain(v) for k, v in row.items()}))
+    return found

@@ -1,0 +1,94 @@
+"""Scanning claims into flags: every claim rule over every current claim version, recorded in the
+flags table the progress checks share.
+
+A finding is identified by rule, claim (its ``claim_id`` and the content of the version judged) and
+evidence, so scanning twice records nothing new; a dismissed flag stays dismissed while the claim is
+unchanged (a new version is a new finding); an open flag whose finding is gone (the claim was
+corrected, or the library changed) closes itself with a note. Each flag records the benchmark and
+factor versions it was judged against.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tracker.claims.rules import RULE_BY_ID, ClaimFinding, ClaimRule, Thresholds, claim_findings, claims_frame
+from tracker.core.labels import evidence_zh
+from tracker.flags.store import CHUNK, sync_flags
+from tracker.models import Claim
+
+
+@dataclass
+class ClaimScanResult:
+    new: list[int] = field(default_factory=list)  # ids of the flags added
+    seen_again: int = 0
+    closed: int = 0
+    by_rule: Counter[str] = field(default_factory=Counter)
+
+    def summary_zh(self) -> str:
+        return f"新发现{len(self.new)}条，再次发现{self.seen_again}条，自动关闭{self.closed}条"
+
+
+def _fingerprint(finding: ClaimFinding, claim_key: str, content_hash: str) -> str:
+    key = json.dumps([finding.rule_id, "claim", claim_key, content_hash, finding.evidence], ensure_ascii=False,
+                     sort_keys=True, default=str)  # fmt: skip
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def scan_claims(
+    session: Session,
+    *,
+    now: dt.datetime,
+    thresholds: Thresholds | None = None,
+    on_rule: Callable[[ClaimRule], None] | None = None,
+) -> ClaimScanResult:
+    """Run every claim rule and bring the claim flags up to date (see the module's docstring)."""
+    thresholds = thresholds or Thresholds()
+    frame = claims_frame(session, thresholds)
+    findings = claim_findings(frame, thresholds, on_rule)
+    flagged = sorted({finding.claim_id for finding in findings})
+    claims = frame.loc[flagged, ["city_id", "pilot_id", "benchmark_version", "factor_version"]].to_dict(
+        "index"
+    )
+    for chunk in (flagged[start : start + CHUNK] for start in range(0, len(flagged), CHUNK)):
+        for claim_id, key, digest in session.execute(
+            select(Claim.id, Claim.claim_key, Claim.content_hash).where(Claim.id.in_(chunk))
+        ):
+            claims[claim_id].update(claim_key=key, content_hash=digest)
+    found: dict[str, Callable[[], dict[str, Any]]] = {}
+    by_rule: Counter[str] = Counter()
+    for finding in findings:
+        claim = claims[finding.claim_id]
+        by_rule[finding.rule_id] += 1
+        found[_fingerprint(finding, str(claim["claim_key"]), str(claim["content_hash"]))] = partial(
+            _flag, finding, claim, thresholds.official_grid_factor
+        )
+    synced = sync_flags(session, "claim", found, now=now)
+    return ClaimScanResult(synced.new, synced.seen_again, synced.closed, by_rule)
+
+
+def _flag(finding: ClaimFinding, claim: dict[str, Any], factor_key: str) -> dict[str, Any]:
+    rule = RULE_BY_ID[finding.rule_id]
+    evidence = {**finding.evidence, "claim_id": str(claim["claim_key"]),
+                "benchmark_version": _int(claim.get("benchmark_version")),
+                "factor_key": factor_key, "factor_version": _int(claim.get("factor_version"))}  # fmt: skip
+    return dict(rule_id=rule.id, severity=rule.severity, subject_id=finding.claim_id, city_id=int(claim["city_id"]),
+                pilot_id=_int(claim.get("pilot_id")), message_zh=rule.message_zh.format(**evidence_zh(finding.evidence)),
+                message_en=rule.message_en.format(**finding.evidence), evidence=evidence)  # fmt: skip
+
+
+def _int(value: object) -> int | None:
+    try:
+        return None if value is None or value != value else int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None

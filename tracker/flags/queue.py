@@ -1,0 +1,302 @@
+"""The flag review queue (风险线索核查): the rows of the page and its export, and one flag's detail —
+its evidence beside the benchmark and electricity factor versions it was judged against, the
+claim's versions, and the review steps taken.
+
+Plain data built on ``tracker.access.permissions.visible_flags``: a city user reads only their city's
+flags, the province and leaders of the whole province every flag. A flag outside the user's scope
+is answered exactly like one that does not exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from tracker.access.permissions import (
+    PROVINCIAL_ROLES,
+    WRITING_ROLES,
+    may_assign_flag_to,
+    may_review_flag,
+    scope_to_user,
+    visible_flags,
+)
+from tracker.claims.rules import RULES as CLAIM_RULES
+from tracker.claims.rules import Thresholds
+from tracker.models import (
+    City,
+    Claim,
+    EmissionFactor,
+    Flag,
+    FlagStatus,
+    Pilot,
+    Product,
+    ProductBenchmark,
+    ProgressUpdate,
+    Role,
+    Severity,
+    User,
+    WorkflowStep,
+)
+from tracker.progress.consistency import RULES as PROGRESS_RULES
+
+# A status filter value beside the stored statuses: a city's proposal waits for the province.
+PROPOSED = "proposed"
+# The queue opens on the flags that still need someone: not yet looked at, being checked, or a
+# city's proposal awaiting the province (also on a confirmed flag).
+DEFAULT_STATUSES = (FlagStatus.OPEN.value, FlagStatus.UNDER_REVIEW.value, PROPOSED)
+RULE_IDS = tuple(r.id for r in CLAIM_RULES) + tuple(r.id for r in PROGRESS_RULES)
+MAX_CHOICES = 200  # more filter values than the page offers: the rest is ignored
+# What a version of a claim says (not how it was received): compared between versions.
+CLAIM_CONTENT = (
+    "company_name", "credit_code", "city_id", "product", "model", "declared_unit", "footprint", "boundary",
+    "standard", "period_start", "period_end", "stage_raw_materials", "stage_manufacturing", "stage_transport",
+    "stage_use", "stage_end_of_life", "electricity_kwh", "electricity_factor", "green_power_kwh", "offsets",
+    "label_type", "certifier", "certificate_no", "certificate_issued", "certificate_expires", "published_on",
+    "baseline", "claimed_reduction_pct",
+)  # fmt: skip
+_SEVERITY_RANK = case({Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}, value=Flag.severity, else_=3)
+
+
+@dataclass(frozen=True)
+class FlagFilters:
+    """Filters chosen on the page; an empty one means "all". Values are ids or stored values."""
+
+    severities: Sequence[str] = ()
+    rule_ids: Sequence[str] = ()
+    city_ids: Sequence[int] = ()
+    product_ids: Sequence[int] = ()
+    statuses: Sequence[str] = DEFAULT_STATUSES
+
+    @classmethod
+    def from_inputs(cls, **values: Any) -> FlagFilters:
+        """Build from untrusted page inputs: anything not a list of known values is dropped."""
+        return cls(
+            severities=_clean(values.get("severities"), str, {s.value for s in Severity}),
+            rule_ids=_clean(values.get("rule_ids"), str, set(RULE_IDS)),
+            city_ids=_clean(values.get("city_ids"), int),
+            product_ids=_clean(values.get("product_ids"), int),
+            statuses=_clean(values.get("statuses"), str, {s.value for s in FlagStatus} | {PROPOSED}),
+        )
+
+
+def _clean(raw: Any, kind: type, allowed: set[Any] | None = None) -> tuple[Any, ...]:
+    items = raw if isinstance(raw, list | tuple) else ([] if raw in (None, "") else [raw])
+    return tuple(v for v in items[:MAX_CHOICES] if _acceptable(v, kind, allowed))
+
+
+def _acceptable(value: Any, kind: type, allowed: set[Any] | None) -> bool:
+    if isinstance(value, bool) or not isinstance(value, kind):
+        return False
+    if isinstance(value, int) and not 0 < value < 2**31:
+        return False  # no database id looks like this; SQLite would overflow on it
+    return allowed is None or value in allowed
+
+
+@dataclass(frozen=True)
+class QueueLine:
+    """One flag of the queue, with the names the reviewer knows it by."""
+
+    id: int
+    severity: Severity
+    rule_id: str
+    status: FlagStatus
+    message: str
+    subject_type: str  # "claim" | "update"
+    city: str
+    subject: str  # the company (claim) or the pilot (progress report)
+    product: str
+    claim_key: str  # the claim's own id; for a progress report, its period (2025年10月)
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+    assignee: str
+    pilot_id: int | None
+    proposal: str | None = None  # a city's pending proposal: "dismiss" | "resolve"
+
+
+def flag_queue(
+    session: Session, user: User, filters: FlagFilters, limit: int | None = None, offset: int = 0
+) -> list[QueueLine]:
+    """The flags the user may see that the filters keep: the most severe first, then the latest seen;
+    ``limit`` of them from ``offset`` (a national scan can leave tens of thousands: pages)."""
+    stmt = _queue(user, filters).order_by(_SEVERITY_RANK, Flag.last_seen.desc(), Flag.id.desc())
+    return [_line(*row) for row in session.execute(stmt.limit(limit).offset(offset))]
+
+
+def flag_count(session: Session, user: User, filters: FlagFilters) -> int:
+    """How many flags ``flag_queue`` has for these filters, all pages together."""
+    return int(session.scalar(select(func.count()).select_from(_queue(user, filters).subquery())) or 0)
+
+
+def _queue(user: User, filters: FlagFilters) -> Select[Any]:
+    pilot_product, assignee = aliased(Product), aliased(User)
+    stmt = (
+        visible_flags(user)
+        .outerjoin(Claim, and_(Flag.subject_type == "claim", Claim.id == Flag.subject_id))
+        .outerjoin(ProgressUpdate, and_(Flag.subject_type == "update", ProgressUpdate.id == Flag.subject_id))
+        .outerjoin(Pilot, Pilot.id == Flag.pilot_id)
+        .outerjoin(pilot_product, pilot_product.id == Pilot.product_id)
+        .outerjoin(assignee, assignee.id == Flag.assigned_to_id)
+        .add_columns(City.short_zh, Claim.company_name, Claim.product, Claim.claim_key, Pilot.name,
+                     pilot_product.name_zh, assignee.display_name, ProgressUpdate.period_start)
+    )  # fmt: skip
+    if filters.severities:
+        stmt = stmt.where(Flag.severity.in_([Severity(s) for s in filters.severities]))
+    if filters.rule_ids:
+        stmt = stmt.where(Flag.rule_id.in_(filters.rule_ids))
+    if filters.city_ids:
+        stmt = stmt.where(Flag.city_id.in_(filters.city_ids))
+    if filters.statuses:
+        stored = [FlagStatus(s) for s in filters.statuses if s != PROPOSED]
+        wanted = [Flag.status.in_(stored)] if stored else []
+        if PROPOSED in filters.statuses:
+            wanted.append(Flag.proposal.is_not(None))
+        stmt = stmt.where(or_(*wanted))
+    if filters.product_ids:
+        stmt = stmt.where(or_(Claim.product_id.in_(filters.product_ids),
+                              and_(Flag.subject_type == "update", Pilot.product_id.in_(filters.product_ids))))  # fmt: skip
+    return stmt
+
+
+def _line(flag: Flag, city: str, company: str | None, claim_product: str | None, claim_key: str | None,
+          pilot: str | None, pilot_product: str | None, assignee: str | None,
+          period: dt.date | None) -> QueueLine:  # fmt: skip
+    claim = flag.subject_type == "claim"
+    recorded_key = flag.evidence.get("claim_id") if isinstance(flag.evidence, dict) else None
+    return QueueLine(
+        id=flag.id, severity=flag.severity, rule_id=flag.rule_id, status=flag.status, message=flag.message_zh,
+        subject_type=flag.subject_type, city=city, subject=(company if claim else pilot) or pilot or "",
+        product=(claim_product if claim else pilot_product) or "",
+        claim_key=str(recorded_key or claim_key or "") if claim else (f"{period.year}年{period.month}月" if period else ""),
+        first_seen=flag.first_seen, last_seen=flag.last_seen, assignee=assignee or "", pilot_id=flag.pilot_id,
+        proposal=flag.proposal,
+    )  # fmt: skip
+
+
+def find_visible_flag(session: Session, user: User, flag_id: Any) -> Flag | None:
+    """The flag if it exists and the user may see it (one answer for both, so nothing leaks)."""
+    if isinstance(flag_id, bool) or not isinstance(flag_id, int) or not 0 < flag_id < 2**31:
+        return None
+    return session.scalars(visible_flags(user).where(Flag.id == flag_id)).first()
+
+
+@dataclass(frozen=True)
+class ClaimVersion:
+    """One version of the claim, with what changed since the version before it (field → old, new)."""
+
+    claim: Claim
+    changes: dict[str, tuple[Any, Any]]
+    judged: bool  # the version the flag was judged on
+
+
+@dataclass(frozen=True)
+class LibraryVersion:
+    """The benchmark or factor version a flag recorded, and whether it is still the current one."""
+
+    recorded: int | None  # the version number in the flag's evidence
+    row: ProductBenchmark | EmissionFactor | None  # None: no such version is stored
+    current_version: int | None
+
+    @property
+    def is_current(self) -> bool:
+        return self.row is not None and self.row.is_current
+
+
+@dataclass(frozen=True)
+class FlagDetail:
+    flag: Flag
+    assignee: User | None
+    steps: list[WorkflowStep]
+    proposed_by: User | None = None  # who made the pending proposal
+    claim: Claim | None = None  # the claim version judged (claim flags)
+    benchmark: LibraryVersion | None = None
+    factor: LibraryVersion | None = None
+    history: list[ClaimVersion] = field(default_factory=list)
+    update: ProgressUpdate | None = None  # the progress report judged (update flags)
+
+
+def flag_detail(session: Session, user: User, flag_id: Any) -> FlagDetail | None:
+    """Everything the review panel shows about one flag; None when the user may not see it."""
+    flag = find_visible_flag(session, user, flag_id)
+    if flag is None:
+        return None
+    assignee = session.get(User, flag.assigned_to_id) if flag.assigned_to_id else None
+    proposer = session.get(User, flag.proposed_by_id) if flag.proposed_by_id else None
+    steps = list(session.scalars(
+        select(WorkflowStep).where(WorkflowStep.subject_type == "flag", WorkflowStep.subject_id == flag.id)
+        .order_by(WorkflowStep.at, WorkflowStep.id)
+    ))  # fmt: skip
+    if flag.subject_type == "update":
+        update = session.get(ProgressUpdate, flag.subject_id)
+        if update is not None and update.pilot_id != flag.pilot_id:
+            update = None  # not the report this flag is about
+        return FlagDetail(flag, assignee, steps, proposer, update=update)
+    claim = session.get(Claim, flag.subject_id) if flag.subject_type == "claim" else None
+    if claim is None or claim.city_id != flag.city_id:
+        return FlagDetail(flag, assignee, steps, proposer)
+    evidence = flag.evidence if isinstance(flag.evidence, dict) else {}
+    return FlagDetail(
+        flag, assignee, steps, proposer, claim=claim,
+        benchmark=_benchmark(session, claim.product_id, _version(evidence.get("benchmark_version"))),
+        factor=_factor(session, str(evidence.get("factor_key") or Thresholds().official_grid_factor),
+                       _version(evidence.get("factor_version"))),
+        history=claim_history(session, user, claim),
+    )  # fmt: skip
+
+
+def _version(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _benchmark(session: Session, product_id: int | None, version: int | None) -> LibraryVersion:
+    """The product's benchmark of the recorded version (a flag stays readable after the library changed)."""
+    if product_id is None:
+        return LibraryVersion(version, None, None)
+    versions = {b.version: b for b in session.scalars(
+        select(ProductBenchmark).where(ProductBenchmark.product_id == product_id))}  # fmt: skip
+    current = next((b.version for b in versions.values() if b.is_current), None)
+    return LibraryVersion(version, versions.get(version) if version is not None else None, current)
+
+
+def _factor(session: Session, factor_key: str, version: int | None) -> LibraryVersion:
+    """The electricity factor of the recorded version; the scans judge against ``factor_key``."""
+    versions = {f.version: f for f in session.scalars(
+        select(EmissionFactor).where(EmissionFactor.factor_key == factor_key))}  # fmt: skip
+    current = next((f.version for f in versions.values() if f.is_current), None)
+    return LibraryVersion(version, versions.get(version) if version is not None else None, current)
+
+
+def claim_history(session: Session, user: User, judged: Claim) -> list[ClaimVersion]:
+    """Every version of the claim the user may see, oldest first, each with what it changed."""
+    versions = session.scalars(
+        scope_to_user(user, select(Claim), Claim.city_id)
+        .where(Claim.claim_key == judged.claim_key)
+        .order_by(Claim.version)
+    ).all()
+    history, previous = [], None
+    for claim in versions:
+        changes: dict[str, tuple[Any, Any]] = {} if previous is None else {
+            name: (getattr(previous, name), getattr(claim, name))
+            for name in CLAIM_CONTENT if getattr(previous, name) != getattr(claim, name)
+        }  # fmt: skip
+        history.append(ClaimVersion(claim, changes, judged=claim.id == judged.id))
+        previous = claim
+    return history
+
+
+def flag_assignees(session: Session, user: User, flag: Flag) -> list[User]:
+    """Who the user may assign the flag to: active staff of the flag's city or (for the province)
+    the province who may review it (none when the user may not assign it)."""
+    if not may_review_flag(user, "assign", flag):
+        return []
+    candidates = session.scalars(
+        select(User)
+        .where(User.province_id == user.province_id, User.is_active, User.role.in_(WRITING_ROLES),
+               or_(User.city_id == flag.city_id, User.role.in_(PROVINCIAL_ROLES)))
+        .order_by(User.role != Role.CITY_STAFF, User.display_name, User.id)
+    )  # fmt: skip
+    return [person for person in candidates if may_assign_flag_to(user, person, flag)]

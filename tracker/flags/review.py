@@ -1,0 +1,174 @@
+"""Reviewing flags (风险线索): one lifecycle for progress-report checks and carbon-label claims.
+
+open → under review (assigned to a person) → confirmed or dismissed (a reason is required) →
+resolved. Two levels, and the province decides: a city bureau assigns its own city's flags within
+the city and *proposes* a dismissal (排除) or a resolution (办结) with its reason; the province
+(provincial staff and admin) confirms, dismisses and resolves directly, and accepts a city's
+proposal (its outcome applies) or rejects it (with a reason). A flag the province confirmed can
+only be resolved by the province; its city may propose that once the problem is fixed. Leaders
+only read. Who may take which step is ``tracker.access.permissions.may_review_flag``.
+
+A pending proposal sits on the flag (``proposal``, ``proposal_reason``, ``proposed_by_id``,
+``proposed_at``) until the province decides; a direct decision by the province settles it too.
+Each step is a ``WorkflowStep`` (subject "flag") and, like every change, in the audit trail. A
+dismissed flag stays dismissed on later scans while its data is unchanged (the scans do that: a
+changed subject is a different finding); a flag closed by a scan because the data was corrected
+carries the scan's note.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from tracker.access.permissions import (
+    Action,
+    PermissionDenied,
+    can,
+    may_assign_flag_to,
+    may_review_flag,
+    require_review_flag,
+)
+from tracker.core.errors import TrackerError
+from tracker.core.i18n import N_
+from tracker.delivery.notices import tell_flag_decision, tell_flag_proposal
+from tracker.models import Flag, FlagStatus, User, WorkflowStep
+
+FS = FlagStatus
+REASON_LIMIT = 1000
+LIVE = frozenset({FS.OPEN, FS.UNDER_REVIEW, FS.CONFIRMED})  # where a proposal can wait
+
+
+@dataclass(frozen=True)
+class FlagStep:
+    key: str
+    label_zh: str
+    label_en: str
+    sources: frozenset[FlagStatus]
+    # None: the status stays (a proposal, a rejection) or is the proposal's (accept)
+    target: FlagStatus | None
+    needs_reason: bool = False
+    proposes: str | None = None  # the province's step a city proposes ("dismiss" | "resolve")
+    decides: bool = False  # accept or reject the pending proposal
+
+
+FLAG_STEPS = {step.key: step for step in (
+    FlagStep("assign", "分派核查", "Assign for review", frozenset({FS.OPEN, FS.UNDER_REVIEW}), FS.UNDER_REVIEW),
+    FlagStep("confirm", "确认问题", "Confirm", frozenset({FS.OPEN, FS.UNDER_REVIEW}), FS.CONFIRMED, needs_reason=True),
+    FlagStep("dismiss", "排除（非问题）", "Dismiss", frozenset({FS.OPEN, FS.UNDER_REVIEW, FS.CONFIRMED}), FS.DISMISSED,
+             needs_reason=True),
+    FlagStep("resolve", "已整改办结", "Resolve", frozenset({FS.CONFIRMED}), FS.RESOLVED, needs_reason=True),
+    FlagStep("propose_dismiss", "市级建议排除", "Propose to dismiss", frozenset({FS.OPEN, FS.UNDER_REVIEW}), None,
+             needs_reason=True, proposes="dismiss"),
+    FlagStep("propose_resolve", "市级建议办结", "Propose to resolve", frozenset({FS.CONFIRMED}), None,
+             needs_reason=True, proposes="resolve"),
+    FlagStep("accept", "省级采纳市级建议", "Accept the proposal", LIVE, None, decides=True),
+    FlagStep("reject", "省级驳回市级建议", "Reject the proposal", LIVE, None, needs_reason=True, decides=True),
+)}  # fmt: skip
+STATUS_ZH = {FS.OPEN: N_("待核查"), FS.UNDER_REVIEW: N_("核查中"), FS.CONFIRMED: N_("已确认"),
+             FS.DISMISSED: N_("已排除"), FS.RESOLVED: N_("已办结")}  # fmt: skip
+PROPOSAL_ZH = {"dismiss": N_("待省级审核：市级建议排除"), "resolve": N_("待省级审核：市级建议办结")}
+PROPOSAL_EN = {"dismiss": "awaiting the province: the city proposes to dismiss",
+               "resolve": "awaiting the province: the city proposes to resolve"}  # fmt: skip
+
+
+def step_open(flag: Flag, step: FlagStep) -> bool:
+    """Whether the flag's state allows the step (whoever takes it)."""
+    if flag.status not in step.sources:
+        return False
+    if step.decides:
+        return flag.proposal in FLAG_STEPS and flag.status in FLAG_STEPS[flag.proposal].sources
+    return step.proposes is None or flag.proposal is None
+
+
+def available_steps(user: User, flag: Flag) -> list[str]:
+    """The steps this user may take on this flag now (the buttons the page enables)."""
+    return [
+        key for key, step in FLAG_STEPS.items() if may_review_flag(user, key, flag) and step_open(flag, step)
+    ]
+
+
+def review_flag(session: Session, user: User, flag_id: int, step_key: str, *, now: dt.datetime,
+                reason: str | None = None, assignee: User | None = None) -> Flag:  # fmt: skip
+    """Take one review step on a flag the user may review; refused with a reason otherwise."""
+    step = FLAG_STEPS.get(step_key)
+    if step is None:
+        raise TrackerError(f"未知的核查步骤：{step_key}", f"Unknown review step: {step_key}")
+    flag = session.get(Flag, flag_id, with_for_update=True)
+    if flag is None or not can(user, Action.VIEW, flag):
+        raise TrackerError("风险线索不存在", "No such flag")
+    require_review_flag(user, step.key, flag)
+    if flag.status not in step.sources:
+        raise TrackerError(f"该线索{STATUS_ZH[flag.status]}，不能{step.label_zh}",
+                           f"The flag is {flag.status.value}; it cannot take the step: {step.label_en}")  # fmt: skip
+    if step.proposes and flag.proposal:
+        raise TrackerError(f"该线索已有待省级审核的建议（{PROPOSAL_ZH.get(flag.proposal, flag.proposal)}）",
+                           "The flag already has a proposal awaiting the province")  # fmt: skip
+    if step.decides and not step_open(flag, step):
+        raise TrackerError("该线索没有待省级审核的市级建议", "The flag has no proposal awaiting the province")
+    text = (reason or "").strip()
+    if step.needs_reason and not text:
+        raise TrackerError(f"{step.label_zh}须填写理由", f"{step.label_en} needs a reason")
+    if len(text) > REASON_LIMIT:
+        raise TrackerError(
+            f"理由不能超过{REASON_LIMIT}字", f"The reason is longer than {REASON_LIMIT} characters"
+        )
+    before = flag.status
+    if step.key == "assign":
+        flag.assigned_to_id = _assignee(user, flag, assignee).id
+    if step.proposes:
+        flag.proposal, flag.proposal_reason, flag.proposed_by_id, flag.proposed_at = (
+            step.proposes, text, user.id, now)  # fmt: skip
+    elif step.key == "accept":
+        _decide(flag, FLAG_STEPS[str(flag.proposal)].target, flag.proposal_reason, now)
+    elif step.key == "reject":
+        _clear_proposal(flag)
+    elif step.target is not None:
+        _decide(flag, step.target, text or None, now)
+    session.flush()
+    # The step is the reviewer's, whoever runs the session (the audit trail names the session's actor).
+    logged = WorkflowStep(subject_type="flag", subject_id=flag.id, city_id=flag.city_id, step=step.key,
+                          from_status=before.value, to_status=flag.status.value, reason=text or None,
+                          actor_id=user.id, actor_name=user.username, at=now)  # fmt: skip
+    session.add(logged)
+    _tell(session, flag, step, logged, now)
+    return flag
+
+
+def _tell(session: Session, flag: Flag, step: FlagStep, logged: WorkflowStep, now: dt.datetime) -> None:
+    """The other level hears of the step, in this same transaction: a city's proposal goes to the
+    province, the province's decision to the flag's city (an assignment tells nobody)."""
+    if step.proposes:
+        tell_flag_proposal(session, flag, logged, label_zh=step.label_zh, label_en=step.label_en, now=now)
+    elif step.key != "assign":
+        tell_flag_decision(session, flag, logged, label_zh=step.label_zh, label_en=step.label_en, now=now)
+
+
+def _decide(flag: Flag, target: FlagStatus | None, reason: str | None, now: dt.datetime) -> None:
+    """Move the flag to ``target``; a decision of the province settles any pending proposal."""
+    assert target is not None
+    flag.status = target
+    if reason:
+        flag.reason = reason
+    flag.closed_at = now if target in (FS.DISMISSED, FS.RESOLVED) else None
+    if target is not FS.UNDER_REVIEW:
+        _clear_proposal(flag)
+
+
+def _clear_proposal(flag: Flag) -> None:
+    flag.proposal = flag.proposal_reason = None
+    flag.proposed_by_id = flag.proposed_at = None
+
+
+def _assignee(user: User, flag: Flag, assignee: User | None) -> User:
+    """The person who checks the flag: the reviewer themself, or someone else who may review it
+    (within the city, when a city bureau assigns)."""
+    person = assignee or user
+    if not may_assign_flag_to(user, person, flag):
+        raise PermissionDenied(
+            "只能分派给有权核查该线索的在职人员（市级仅限本市）",
+            "Assign only to an active user who may review the flag (a city: within the city)",
+        )
+    return person

@@ -1,0 +1,137 @@
+"""Bringing stored flags up to date with a scan's findings: the one place both scans (progress
+checks, claim rules) record what they found, and where flags are handed out for notification once.
+
+A finding already stored is only marked seen again (and reopened if a scan had closed it); a new one
+becomes a flag; a stored open or under-review flag whose finding is gone closes itself with a note.
+Dismissed and confirmed flags are left as the reviewer left them (a confirmed flag's pending
+proposal to resolve too: the province decides it).
+
+A scan may find tens of thousands of flags, so new flags are inserted in bulk and "seen again" is a
+set-wise update; the scan itself is the audited act (one event with its counts), while each flag a
+scan closes or reopens changes through the ORM and is audited on its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, cast
+
+from sqlalchemy import Table, insert, select, update
+from sqlalchemy.orm import Session
+
+from tracker.audit import trail as audit
+from tracker.models import Flag, FlagStatus
+
+AUTO_CLOSED = (
+    "复查未再发现（数据已更正），自动关闭 / closed automatically: the finding is gone after a correction"
+)
+CHUNK = 5000
+
+
+@dataclass
+class Synced:
+    new: list[int] = field(default_factory=list)  # ids of the flags this scan added
+    seen_again: int = 0
+    closed: int = 0
+    reopened: int = 0
+
+
+def sync_flags(session: Session, subject_type: str, found: dict[str, Callable[[], dict[str, Any]]], *,
+               now: dt.datetime) -> Synced:  # fmt: skip
+    """``found`` maps each finding's fingerprint to a function giving its flag's column values
+    (called only for findings not stored yet)."""
+    result = Synced()
+    stored = session.execute(
+        select(Flag.fingerprint, Flag.id, Flag.status, Flag.reason).where(Flag.subject_type == subject_type)
+    ).all()
+    seen, reopen, close = [], [], []
+    for fingerprint, flag_id, status, reason in stored:
+        if fingerprint in found:
+            seen.append(flag_id)
+            if status is FlagStatus.RESOLVED and reason == AUTO_CLOSED:
+                reopen.append(flag_id)  # it came back
+        elif status in (FlagStatus.OPEN, FlagStatus.UNDER_REVIEW):
+            close.append(flag_id)
+    known = {row[0] for row in stored}
+    rows = [{**build(), "fingerprint": fingerprint, "subject_type": subject_type, "status": FlagStatus.OPEN,
+             "first_seen": now, "last_seen": now} for fingerprint, build in found.items() if fingerprint not in known]  # fmt: skip
+    table = cast(Table, Flag.__table__)
+    if rows:
+        result.new = _insert(session, table, rows)
+    for chunk in _chunks(seen):
+        session.execute(update(table).where(table.c.id.in_(chunk)).values(last_seen=now))
+    for flag in _load(session, reopen):
+        flag.status, flag.reason, flag.closed_at = FlagStatus.OPEN, None, None
+    for flag in _load(session, close):
+        flag.status, flag.reason, flag.closed_at = FlagStatus.RESOLVED, AUTO_CLOSED, now
+        # A city's proposal waiting for the province is moot once the finding is gone.
+        flag.proposal = flag.proposal_reason = None
+        flag.proposed_by_id = flag.proposed_at = None
+    result.seen_again, result.closed, result.reopened = len(seen), len(close), len(reopen)
+    audit.record(session, "scan", "flags", subject_type, summary=f"新发现{len(result.new)}条，再次发现{len(seen)}条，"
+                 f"自动关闭{len(close)}条，重新打开{len(reopen)}条",
+                 after={"new": len(result.new), "seen_again": len(seen), "closed": len(close), "reopened": len(reopen)})  # fmt: skip
+    session.flush()
+    return result
+
+
+def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert the new flags (COPY on PostgreSQL, where a multi-row INSERT of tens of thousands costs
+    the driver seconds to parse) and return their ids."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        names = list(rows[0])
+        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY flags ({', '.join(names)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([_pg_value(row[name]) for name in names])
+    else:
+        connection.execute(insert(table), rows)
+    fingerprints = [row["fingerprint"] for row in rows]
+    return sorted(flag_id for chunk in _chunks(fingerprints)
+                  for flag_id in session.scalars(select(Flag.id).where(Flag.fingerprint.in_(chunk))))  # fmt: skip
+
+
+def _pg_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return value.value if isinstance(value, Enum) else value
+
+
+def _chunks(ids: Sequence[Any]) -> list[Sequence[Any]]:
+    return [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
+
+
+def _load(session: Session, ids: list[int]) -> list[Flag]:
+    return [
+        flag for chunk in _chunks(ids) for flag in session.scalars(select(Flag).where(Flag.id.in_(chunk)))
+    ]
+
+
+def flags_to_notify(
+    session: Session, subject_type: str | None = None, limit: int | None = None
+) -> list[Flag]:
+    """Open flags never notified yet, oldest first."""
+    query = select(Flag).where(Flag.notified_at.is_(None), Flag.status == FlagStatus.OPEN)
+    if subject_type is not None:
+        query = query.where(Flag.subject_type == subject_type)
+    return list(session.scalars(query.order_by(Flag.id).limit(limit)))
+
+
+def mark_notified(session: Session, flag_ids: Sequence[int], *, now: dt.datetime) -> list[int]:
+    """Claim these flags for notification: sets ``notified_at`` only where it is still empty and
+    returns the ids this call claimed. Two senders racing for the same flag cannot both get it, so a
+    flag is notified once."""
+    claimed: list[int] = []
+    table = cast(Table, Flag.__table__)
+    for chunk in _chunks(list(flag_ids)):
+        done = session.execute(
+            update(table).where(table.c.id.in_(chunk), table.c.notified_at.is_(None))
+            .values(notified_at=now).returning(table.c.id)
+        )  # fmt: skip
+        claimed += [row.id for row in done]
+    return sorted(claimed)

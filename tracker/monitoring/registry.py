@@ -1,0 +1,161 @@
+"""The pilot registry (试点名录): plain rows for the registry page, its Excel export and reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from sqlalchemy import Row, Select, select
+from sqlalchemy.orm import Session
+
+from tracker.access.permissions import visible_cities, visible_pilots
+from tracker.core.i18n import N_, _
+from tracker.core.labels import label
+from tracker.models import Batch, City, Organisation, Pilot, PilotCategory, PilotStatus, Product
+from tracker.progress.expected import STATUS_LABELS, PilotProgress, load_progress
+
+T = TypeVar("T")
+MAX_CHOICES = 500  # more filter values than any page offers: the rest is ignored
+
+
+@dataclass(frozen=True)
+class RegistryFilters:
+    """Filters chosen on the page; empty means "all". Values are ids or stored enum values."""
+
+    city_ids: Sequence[int] = field(default_factory=tuple)
+    product_ids: Sequence[int] = field(default_factory=tuple)
+    categories: Sequence[str] = field(default_factory=tuple)
+    statuses: Sequence[str] = field(default_factory=tuple)
+    batch_numbers: Sequence[int] = field(default_factory=tuple)
+
+    @classmethod
+    def from_inputs(cls, **values: Any) -> RegistryFilters:
+        """Build from untrusted page inputs: anything not a list of the right type is dropped."""
+
+        def clean(raw: Any, kind: type, allowed: set[Any] | None = None) -> tuple[Any, ...]:
+            items = raw if isinstance(raw, list | tuple) else ([] if raw in (None, "") else [raw])
+            return tuple(v for v in items[:MAX_CHOICES] if _acceptable(v, kind, allowed))
+
+        return cls(
+            city_ids=clean(values.get("city_ids"), int),
+            product_ids=clean(values.get("product_ids"), int),
+            categories=clean(values.get("categories"), str, {c.value for c in PilotCategory}),
+            statuses=clean(values.get("statuses"), str, {s.value for s in PilotStatus}),
+            batch_numbers=clean(values.get("batch_numbers"), int),
+        )
+
+
+def _acceptable(value: Any, kind: type, allowed: set[Any] | None) -> bool:
+    if isinstance(value, bool) or not isinstance(value, kind):
+        return False
+    if isinstance(value, int) and not 0 < value < 2**31:
+        return False  # no database id looks like this; SQLite would overflow on it
+    return allowed is None or value in allowed
+
+
+# The monitoring figures come right after the pilot, so they are on screen without scrolling.
+REGISTRY_COLUMNS = [
+    ("name", N_("试点名称")),
+    ("city", N_("城市")),
+    ("product", N_("试点产品")),
+    ("expected", N_("序时进度(%)")),
+    ("actual", N_("实际进度(%)")),
+    ("gap", N_("滞后(百分点)")),
+    ("progress_status", N_("进度状态")),
+    ("status", N_("试点状态")),
+    ("batch", N_("批次")),
+    ("category", N_("试点类别")),
+    ("start_date", N_("开始日期")),
+    ("end_date", N_("结束日期")),
+    ("organisation", N_("试点单位")),
+    ("credit_code", N_("统一社会信用代码")),
+]
+NOT_ASSESSED = N_("不评估（已退出）")
+
+
+def apply_filters(stmt: Select[T], filters: RegistryFilters) -> Select[T]:
+    """Keep the pilots the filters keep (any statement over ``Pilot``)."""
+    if filters.city_ids:
+        stmt = stmt.where(Pilot.city_id.in_(filters.city_ids))
+    if filters.product_ids:
+        stmt = stmt.where(Pilot.product_id.in_(filters.product_ids))
+    if filters.categories:
+        stmt = stmt.where(Pilot.category.in_([PilotCategory(c) for c in filters.categories]))
+    if filters.statuses:
+        stmt = stmt.where(Pilot.status.in_([PilotStatus(s) for s in filters.statuses]))
+    if filters.batch_numbers:
+        stmt = stmt.where(Pilot.batch_id.in_(select(Batch.id).where(Batch.number.in_(filters.batch_numbers))))
+    return stmt
+
+
+def registry_rows(
+    session: Session, user: object, filters: RegistryFilters, on: dt.date
+) -> list[dict[str, Any]]:
+    """One row per pilot the user may see and the filters keep, with its progress on ``on``."""
+    stmt = (
+        visible_pilots(user)
+        .join(Pilot.organisation)
+        .join(Pilot.city)
+        .join(Pilot.batch)
+        .outerjoin(Pilot.product)
+        .add_columns(
+            Organisation.name, Organisation.credit_code, City.short_zh, Batch.number, Product.name_zh
+        )
+        .order_by(City.code, Pilot.id)
+    )
+    found = session.execute(apply_filters(stmt, filters)).all()
+    progress = load_progress(session, [row[0].id for row in found], on)
+    return [_row(row, progress[row[0].id]) for row in found]
+
+
+def _row(row: Row[Any, Any, Any, Any, Any, Any], progress: PilotProgress) -> dict[str, Any]:
+    pilot, organisation, credit_code, city, batch, product = row
+    return {
+        "id": pilot.id,
+        "name": pilot.name,
+        "organisation": organisation,
+        "credit_code": credit_code,
+        "city": city,
+        "category": label(pilot.category),
+        "product": product or "",
+        "batch": batch,
+        "status": label(pilot.status),
+        "start_date": pilot.start_date.isoformat(),
+        "end_date": pilot.end_date.isoformat(),
+        **_figures(pilot, progress),
+    }
+
+
+def _figures(pilot: Pilot, progress: PilotProgress) -> dict[str, Any]:
+    """Progress figures; a withdrawn pilot is no longer measured against its plan."""
+    if pilot.status is PilotStatus.WITHDRAWN:
+        return {
+            "expected": None,
+            "actual": float(progress.actual),
+            "gap": None,
+            "progress_status": _(NOT_ASSESSED),
+            "progress_key": None,
+        }
+    return {
+        "expected": float(progress.expected),
+        "actual": float(progress.actual),
+        "gap": float(progress.gap),
+        "progress_status": _(STATUS_LABELS[progress.status]),
+        "progress_key": progress.status.value,  # for colours and filters that must not depend on the language
+    }
+
+
+def filter_options(session: Session, user: object) -> dict[str, list[dict[str, Any]]]:
+    """Choices for the registry filters, limited to what the user may see."""
+    cities = session.scalars(visible_cities(user)).all()
+    products = session.scalars(select(Product).order_by(Product.id)).all()
+    batches = session.scalars(select(Batch).order_by(Batch.number)).all()
+    return {
+        "cities": [{"label": c.short_zh, "value": c.id} for c in cities],
+        "products": [{"label": p.name_zh, "value": p.id} for p in products],
+        "categories": [{"label": label(c), "value": c.value} for c in PilotCategory],
+        "statuses": [{"label": label(s), "value": s.value} for s in PilotStatus],
+        "batches": [{"label": b.name_zh, "value": b.number} for b in batches],
+    }

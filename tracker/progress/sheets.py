@@ -1,0 +1,457 @@
+"""Bulk entry of periodic updates in Excel: what the template holds, and reading a filled one back.
+
+The template (written by ``reports.update_template``) has three sheets: 任务进度 (one row per task),
+工作进展 (one row per pilot: narratives and the update's version at download) and 阶段性目标 (one row
+per milestone). Key columns are protected; columns are found by their captions, not positions.
+
+Import is all-or-nothing: every problem is listed with its sheet, row and column, and nothing is
+written unless there are none. A pilot whose figures in the file equal what is stored is left
+untouched, so uploading the same file twice changes nothing. A pilot whose update changed after
+the template was downloaded (its version moved) is refused rather than overwritten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from openpyxl.utils import get_column_letter
+from sqlalchemy.orm import Session
+
+from tracker.access.permissions import Action, PermissionDenied, can
+from tracker.core.errors import TrackerError
+from tracker.core.spreadsheets import open_workbook
+from tracker.lifecycle.applications import Problem, ValidationFailed, clean_text, squeeze
+from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
+from tracker.models import Pilot, ProgressUpdate, User
+from tracker.progress.expected import expected_task_progress
+from tracker.progress.periods import Period, Reporting, parse_period
+from tracker.progress.updates import (
+    EDITABLE,
+    NARRATIVE_LIMIT,
+    MilestoneReport,
+    UpdateEntry,
+    find_update,
+    is_blank,
+    last_reported_many,
+    news_only,
+    owing_pilots,
+    parse_number,
+    save_update,
+    stored_entry,
+    submit_update,
+    updates_for,
+)
+
+TASK_SHEET, NARRATIVE_SHEET, MILESTONE_SHEET = "任务进度", "工作进展", "阶段性目标"
+# (key, caption, editable); the order is the template's.
+TASK_COLUMNS = (
+    ("pilot_id", "试点编号", False), ("organisation", "试点单位", False), ("period", "报告期", False),
+    ("task_id", "任务编码", False), ("task_number", "任务序号", False), ("task_title", "任务", False),
+    ("planned_start", "计划开始", False), ("planned_end", "计划完成", False),
+    ("expected", "序时进度（%）", False), ("last", "上期进度（%）", False),
+    ("percent", "本期进度（%）", True),
+)  # fmt: skip
+NARRATIVE_COLUMNS = (
+    ("pilot_id", "试点编号", False), ("organisation", "试点单位", False), ("period", "报告期", False),
+    ("version", "版本", False), ("work_done", "本期工作进展", True), ("problems", "存在问题", True),
+    ("next_steps", "下步计划", True),
+)  # fmt: skip
+MILESTONE_COLUMNS = (
+    ("pilot_id", "试点编号", False), ("organisation", "试点单位", False), ("milestone_id", "目标编码", False),
+    ("title", "阶段性目标", False), ("due_date", "计划完成日期", False), ("indicator", "指标", False),
+    ("target_value", "目标值", False), ("reached", "是否完成", True), ("achieved_on", "完成日期", True),
+    ("indicator_value", "指标值", True), ("note", "说明", True),
+)  # fmt: skip
+YES, NO = "是", "否"
+_MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+# --- what the template holds -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TemplateTask:
+    task_id: int
+    number: str
+    title: str
+    planned_start: dt.date
+    planned_end: dt.date
+    expected: Decimal
+    last: Decimal | None
+    current: Decimal | None
+
+
+@dataclass(frozen=True)
+class TemplateMilestone:
+    milestone_id: int
+    title: str
+    due_date: dt.date
+    indicator: str
+    target_value: str
+    reached: bool
+    achieved_on: dt.date | None
+    indicator_value: Decimal | None
+    note: str
+
+
+@dataclass(frozen=True)
+class TemplatePilot:
+    pilot_id: int
+    organisation: str
+    version: int | None
+    status: str | None
+    work_done: str
+    problems: str
+    next_steps: str
+    tasks: list[TemplateTask]
+    milestones: list[TemplateMilestone]
+
+
+@dataclass(frozen=True)
+class Template:
+    city: str
+    period: Period
+    pilots: list[TemplatePilot]
+
+
+def template_data(session: Session, user: User, period: Period, city_id: int | None = None) -> Template:
+    """The pilots the user may see that owe an update for the period, with their tasks, milestones
+    and current figures: this period's draft if there is one, else the last reported values."""
+    pilots = owing_pilots(session, user, period, city_id)
+    updates = updates_for(session, [p.id for p in pilots], period)
+    last_figures = last_reported_many(session, [p.id for p in pilots], period.start)
+    rows = []
+    for pilot in pilots:
+        update = updates.get(pilot.id)
+        entry = stored_entry(update) if update else UpdateEntry()
+        last = last_figures[pilot.id]
+        reports = {r.milestone_id: r for r in entry.milestones}
+        tasks = [
+            TemplateTask(t.id, t.number, t.title, t.planned_start, t.planned_end,
+                         expected_task_progress(t.planned_start, t.planned_end, period.end).quantize(Decimal("0.1")),
+                         last.get(t.id), entry.task_percents.get(t.id, last.get(t.id)))
+            for t in sorted(pilot.tasks, key=lambda t: t.position)
+        ]  # fmt: skip
+        milestones = []
+        for m in pilot.milestones:
+            report = reports.get(m.id)
+            reached = report.reached if report else m.achieved_on is not None
+            milestones.append(TemplateMilestone(
+                m.id, m.title, m.due_date, m.indicator or "", m.target_value or "", reached,
+                (report.achieved_on if report else m.achieved_on), report.indicator_value if report else None,
+                report.note if report else ""))  # fmt: skip
+        rows.append(TemplatePilot(pilot.id, pilot.organisation.name, update.version if update else None,
+                                  update.status.value if update else None, entry.work_done, entry.problems,
+                                  entry.next_steps, tasks, milestones))  # fmt: skip
+    city = pilots[0].city.name_zh if pilots and len({p.city_id for p in pilots}) == 1 else "全省"
+    return Template(city, period, rows)
+
+
+# --- reading a filled template ---------------------------------------------------------------------
+
+
+@dataclass
+class _Cell:
+    sheet: str
+    row: int
+    column: str
+
+    def problem(self, field_key: str, zh: str, en: str) -> Problem:
+        return Problem(field_key, zh, en, row=self.row, column=self.column, sheet=self.sheet)
+
+
+@dataclass
+class _PilotInFile:
+    pilot_id: int
+    where: _Cell
+    version: int | None = None
+    version_cell: _Cell | None = None
+    entry: UpdateEntry = field(default_factory=UpdateEntry)
+    cells: dict[str, _Cell] = field(default_factory=dict)  # field → where it is (the narrative cells)
+
+    def cell_for(self, field_key: str) -> _Cell:
+        """Where a problem with ``field_key`` points: its own cell when known, else the pilot's row."""
+        return self.cells.get(field_key, self.where)
+
+
+@dataclass
+class UpdateImportResult:
+    period: Period
+    saved: int = 0
+    unchanged: int = 0
+    submitted: int = 0
+    untouched: int = 0  # rows left as downloaded, for pilots with no update yet
+    dry_run: bool = False
+
+    def summary_zh(self) -> str:
+        head = "检查通过（未写入）：" if self.dry_run else ""
+        return (f"{head}{self.period.label_zh}：保存{self.saved}个试点的更新，{self.unchanged}个与系统中一致未改动"
+                + (f"，提交{self.submitted}个" if self.submitted else "")
+                + (f"，{self.untouched}个试点未填写（保持原样，未导入）" if self.untouched else ""))  # fmt: skip
+
+    def summary_en(self) -> str:
+        head = "checked, nothing written: " if self.dry_run else ""
+        return (f"{head}{self.period.label_en}: {self.saved} saved, {self.unchanged} unchanged"
+                + (f", {self.submitted} submitted" if self.submitted else "")
+                + (f", {self.untouched} left as downloaded (not imported)" if self.untouched else ""))  # fmt: skip
+
+
+def _rows(book: Any, name: str, columns: tuple[tuple[str, str, bool], ...],
+          problems: list[Problem]) -> list[tuple[int, dict[str, Any], dict[str, str]]]:  # fmt: skip
+    """(Excel row number, values by key, column letters by key) for each non-empty row of a sheet."""
+    if name not in book.sheetnames:
+        problems.append(
+            Problem("file", f"缺少工作表“{name}”，请使用系统下载的模板", f"sheet “{name}” is missing")
+        )
+        return []
+    sheet = book[name]
+    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    wanted = {squeeze(caption): key for key, caption, _editable in columns}
+    for index, cells in enumerate(rows[:10]):
+        found = {wanted[squeeze(v)]: i for i, v in enumerate(cells) if squeeze(v) in wanted}
+        if "pilot_id" in found:
+            missing = [caption for key, caption, _e in columns if key not in found]
+            if missing:
+                problems.append(Problem("file", f"工作表“{name}”缺少列：{'、'.join(missing)}",
+                                        f"sheet “{name}” lacks columns: {', '.join(missing)}", row=index + 1,
+                                        column="-", sheet=name))  # fmt: skip
+                return []
+            letters = {key: get_column_letter(i + 1) for key, i in found.items()}
+            out = []
+            for number, cells_ in enumerate(rows[index + 1 :], start=index + 2):
+                values = {key: cells_[i] if i < len(cells_) else None for key, i in found.items()}
+                if any(clean_text(v) for v in values.values()):
+                    out.append((number, values, letters))
+            return out
+    problems.append(
+        Problem("file", f"工作表“{name}”找不到表头（试点编号……）", f"no header row in sheet “{name}”")
+    )
+    return []
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    text = clean_text(value)
+    return int(text) if text.isdigit() else None
+
+
+def _date(value: Any) -> dt.date | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return parse_chinese_or_iso_date(str(value))
+
+
+def read_update_sheet(session: Session, user: User, content: bytes) -> tuple[Period, dict[int, _PilotInFile]]:
+    """The period and each pilot's entry from a filled template; every problem at once."""
+    if len(content) > _MAX_FILE_BYTES:
+        raise ValidationFailed([Problem("file", "文件超过10MB", "the file is larger than 10 MB")])
+    book = open_workbook(content)  # bounded: a spreadsheet bomb is refused before parsing
+    problems: list[Problem] = []
+    task_rows = _rows(book, TASK_SHEET, TASK_COLUMNS, problems)
+    text_rows = _rows(book, NARRATIVE_SHEET, NARRATIVE_COLUMNS, problems)
+    milestone_rows = _rows(book, MILESTONE_SHEET, MILESTONE_COLUMNS, problems)
+    if problems:
+        raise ValidationFailed(problems)
+    periods: dict[Period, _Cell] = {}
+    pilots: dict[int, _PilotInFile] = {}
+    refused: set[tuple[str, int | None]] = set()
+
+    def pilot_of(
+        sheet: str, number: int, values: dict[str, Any], letters: dict[str, str]
+    ) -> _PilotInFile | None:
+        where = _Cell(sheet, number, letters["pilot_id"])
+        pilot_id = _int(values["pilot_id"])
+        pilot = session.get(Pilot, pilot_id) if pilot_id is not None else None
+        if pilot is None or not can(user, Action.EDIT, pilot):
+            if (sheet, pilot_id) in refused:
+                return None  # one line per pilot and sheet, not one per task row
+            refused.add((sheet, pilot_id))
+            problems.append(where.problem("pilot", f"试点编号“{clean_text(values['pilot_id'])}”不存在或不属于您负责的城市",
+                                          f"pilot “{clean_text(values['pilot_id'])}” does not exist or is not yours"))  # fmt: skip
+            return None
+        if "period" in values:
+            cell = _Cell(sheet, number, letters["period"])
+            try:
+                periods.setdefault(parse_period(clean_text(values["period"])), cell)
+            except TrackerError as error:
+                problems.append(cell.problem("period", error.message_zh, error.message_en))
+        return pilots.setdefault(pilot.id, _PilotInFile(pilot.id, where))
+
+    for number, values, letters in text_rows:
+        found = pilot_of(NARRATIVE_SHEET, number, values, letters)
+        if found is None:
+            continue
+        raw_version = values["version"]
+        found.version = _int(raw_version)
+        found.version_cell = _Cell(NARRATIVE_SHEET, number, letters["version"])
+        if clean_text(raw_version) and found.version is None:
+            problems.append(found.version_cell.problem("version", "版本号被改动，请勿修改受保护的列",
+                                                       "the version was altered"))  # fmt: skip
+        for key, label in (
+            ("work_done", "本期工作进展"),
+            ("problems", "存在问题"),
+            ("next_steps", "下步计划"),
+        ):
+            text = clean_text(values[key])
+            found.cells[key] = _Cell(NARRATIVE_SHEET, number, letters[key])
+            if len(text) > NARRATIVE_LIMIT:
+                problems.append(_Cell(NARRATIVE_SHEET, number, letters[key]).problem(
+                    key, f"{label}超过{NARRATIVE_LIMIT}字（现有{len(text)}字）",
+                    f"longer than {NARRATIVE_LIMIT} characters ({len(text)})"))  # fmt: skip
+            setattr(found.entry, key, text)
+    for number, values, letters in task_rows:
+        found = pilot_of(TASK_SHEET, number, values, letters)
+        if found is None:
+            continue
+        pilot = session.get(Pilot, found.pilot_id)
+        assert pilot is not None
+        task_id = _int(values["task_id"])
+        if task_id not in {t.id for t in pilot.tasks}:
+            problems.append(_Cell(TASK_SHEET, number, letters["task_id"]).problem(
+                "tasks", f"任务编码“{clean_text(values['task_id'])}”不是该试点的任务，请勿修改受保护的列",
+                "the task code is not one of this pilot's tasks"))  # fmt: skip
+            continue
+        cell = _Cell(TASK_SHEET, number, letters["percent"])
+        try:
+            percent = parse_number(values["percent"])
+        except ValueError:
+            problems.append(cell.problem("tasks", f"本期进度“{clean_text(values['percent'])}”不是数字",
+                                         "progress is not a number"))  # fmt: skip
+            continue
+        if percent is not None and not Decimal(0) <= percent <= Decimal(100):
+            problems.append(cell.problem("tasks", f"本期进度应在0–100之间（填了{percent}）",
+                                         f"progress must be 0–100 (got {percent})"))  # fmt: skip
+            continue
+        if percent is not None:
+            found.entry.task_percents[task_id] = percent.quantize(Decimal("0.1"))
+    for number, values, letters in milestone_rows:
+        found = pilot_of(MILESTONE_SHEET, number, values, letters)
+        if found is None:
+            continue
+        pilot = session.get(Pilot, found.pilot_id)
+        assert pilot is not None
+        milestone_id = _int(values["milestone_id"])
+        if milestone_id not in {m.id for m in pilot.milestones}:
+            problems.append(_Cell(MILESTONE_SHEET, number, letters["milestone_id"]).problem(
+                "milestones", "目标编码不是该试点的阶段性目标，请勿修改受保护的列", "not one of this pilot's milestones"))  # fmt: skip
+            continue
+        reached_text = squeeze(values["reached"])
+        if reached_text not in ("", YES, NO):
+            problems.append(_Cell(MILESTONE_SHEET, number, letters["reached"]).problem(
+                "milestones", f"“是否完成”只能填“是”或“否”（填了“{reached_text}”）", "reached must be 是 or 否"))  # fmt: skip
+            continue
+        try:
+            achieved_on = _date(values["achieved_on"])
+        except (TrackerError, ValueError):
+            problems.append(_Cell(MILESTONE_SHEET, number, letters["achieved_on"]).problem(
+                "milestones", f"完成日期“{clean_text(values['achieved_on'])}”无法识别（如 2026年11月28日）",
+                "not a date"))  # fmt: skip
+            continue
+        try:
+            value = parse_number(values["indicator_value"])
+        except ValueError:
+            problems.append(_Cell(MILESTONE_SHEET, number, letters["indicator_value"]).problem(
+                "milestones", f"指标值“{clean_text(values['indicator_value'])}”不是数字", "not a number"))  # fmt: skip
+            continue
+        note = clean_text(values["note"])
+        if reached_text or value is not None or note:
+            found.entry.milestones.append(MilestoneReport(milestone_id, reached_text == YES,
+                                                          achieved_on if reached_text == YES else None, value, note))  # fmt: skip
+    if len(periods) > 1:
+        for cell in list(periods.values())[1:]:
+            problems.append(cell.problem("period", "文件中有多个报告期，一个文件只能填报一个报告期",
+                                         "more than one period in the file"))  # fmt: skip
+    if not pilots and not problems:
+        problems.append(Problem("file", "文件中没有任何试点的数据", "the file holds no pilot"))
+    if problems:
+        raise ValidationFailed(problems)
+    return next(iter(periods)), pilots
+
+
+def _same(update: ProgressUpdate, entry: UpdateEntry) -> bool:
+    stored = stored_entry(update)
+    mine = {m.milestone_id: (m.reached, m.achieved_on if m.reached else None, m.indicator_value, m.note)
+            for m in entry.milestones}  # fmt: skip
+    theirs = {m.milestone_id: (m.reached, m.achieved_on if m.reached else None, m.indicator_value, m.note)
+              for m in stored.milestones}  # fmt: skip
+    # A reached milestone with no date is stored with the period's end; compare it that way.
+    mine = {k: (r, d or (update.period_end if r else None), v, n) for k, (r, d, v, n) in mine.items()}
+    return (
+        {k: Decimal(v) for k, v in stored.task_percents.items()} == entry.task_percents
+        and (stored.work_done, stored.problems, stored.next_steps) == (entry.work_done, entry.problems, entry.next_steps)
+        and all(theirs.get(k) == v for k, v in mine.items())
+    )  # fmt: skip
+
+
+def import_update_sheet(
+    session: Session,
+    user: User,
+    content: bytes,
+    *,
+    reporting: Reporting,
+    now: dt.datetime,
+    tz: ZoneInfo,
+    submit: bool = False,
+    dry_run: bool = False,
+) -> UpdateImportResult:
+    """Save (and with ``submit``, submit) every pilot's update in a filled template, or nothing."""
+    period, pilots = read_update_sheet(session, user, content)
+    today = now.astimezone(tz).date()
+    result = UpdateImportResult(period, dry_run=dry_run)
+    problems: list[Problem] = []
+    savepoint = session.begin_nested()
+    last = last_reported_many(session, list(pilots), period.start)
+    for found in pilots.values():
+        where = found.where
+        existing = find_update(session, found.pilot_id, period)
+        pilot = session.get(Pilot, found.pilot_id)
+        assert pilot is not None
+        found.entry = news_only(pilot, found.entry, period)
+        if existing is None and is_blank(found.entry, last[found.pilot_id]):
+            result.untouched += 1  # left as downloaded: not an update, not a problem
+            continue
+        try:
+            if existing is not None and _same(existing, found.entry):
+                result.unchanged += 1
+                update = existing
+            else:
+                if existing is not None and found.version != existing.version:
+                    problems.append((found.version_cell or where).problem("version",
+                                                  f"下载模板后该试点的更新已被修改（现为版本{existing.version}），为避免覆盖未导入，请重新下载模板",
+                                                  f"the update changed after the template was downloaded (now version {existing.version})"))  # fmt: skip
+                    continue
+                update = save_update(session, user, found.pilot_id, period, found.entry, reporting=reporting,
+                                     today=today, version=existing.version if existing else None)  # fmt: skip
+                result.saved += 1
+            if submit and update.status in EDITABLE:
+                submit_update(
+                    session, user, update.id, version=update.version, reporting=reporting, now=now, tz=tz
+                )
+                result.submitted += 1
+        except ValidationFailed as error:
+            problems.extend(
+                found.cell_for(p.field).problem(p.field, p.message_zh, p.message_en) for p in error.problems
+            )
+        except (TrackerError, PermissionDenied) as error:
+            problems.append(where.problem("pilot", error.message_zh, error.message_en))
+    if problems:
+        savepoint.rollback()
+        raise ValidationFailed(sorted(problems, key=lambda p: (p.sheet or "", p.row or 0)))
+    if dry_run:
+        savepoint.rollback()
+    else:
+        savepoint.commit()
+    return result

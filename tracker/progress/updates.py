@@ -1,0 +1,637 @@
+"""Periodic progress updates (调度): who owes one, entering it, and the province's review.
+
+The cycle, as in DHIS2's periodic data sets: for each pilot in implementation and each reporting
+period, the city bureau enters progress per task (0–100), milestones reached with their indicator
+values and evidence, work done, problems and next steps; saves a draft; submits. The province
+accepts (the update is then locked and counts as actual progress) or returns it with a reason; a
+returned update is corrected and submitted again. Submissions after the due day are marked late,
+never refused; entry after the window closes needs a provincial exception for that city and period.
+
+Which pilots owe an update for a period (``owes_update``): every pilot that was in implementation
+on at least one day of the period. Implementation runs from the start date; a completed or
+withdrawn pilot's last day is the day before it closed. So a pilot that starts on 20 November
+reports for November, and one completed on 1 December owes nothing for December.
+
+Every change goes through these functions (pages, Excel bulk entry and the API alike).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
+
+from tracker.access.permissions import (
+    Level,
+    city_scope,
+    require_act,
+    visible_pilots,
+)
+from tracker.audit.trail import actor_fields
+from tracker.core.errors import TrackerError
+from tracker.core.i18n import N_
+from tracker.delivery.notices import tell_update_returned
+from tracker.lifecycle.applications import (
+    CONTROL_EN,
+    CONTROL_ZH,
+    Problem,
+    ValidationFailed,
+    clean_text,
+    has_control_characters,
+)
+from tracker.models import (
+    City,
+    Pilot,
+    PilotStatus,
+    ProgressUpdate,
+    TaskProgress,
+    UpdateMilestone,
+    UpdateStatus,
+    UpdateWindowException,
+    User,
+    WorkflowStep,
+)
+from tracker.progress.periods import Period, Reporting, due_date, window_closes
+
+US = UpdateStatus
+PS = PilotStatus
+NARRATIVE_LIMIT = 2000  # characters, for work done, problems and next steps
+STARTED = (PS.IN_IMPLEMENTATION, PS.EXTENDED, PS.COMPLETED, PS.WITHDRAWN)
+CLOSED = (PS.COMPLETED, PS.WITHDRAWN)
+EDITABLE = (US.DRAFT, US.RETURNED)
+STEP_ZH = {"submit": N_("提交"), "resubmit": N_("修改后重新提交"), "accept": N_("采纳"), "return": N_("退回")}
+STATUS_ZH = {
+    US.DRAFT: N_("草稿"),
+    US.SUBMITTED: N_("已提交待审核"),
+    US.RETURNED: N_("已退回"),
+    US.ACCEPTED: N_("已采纳"),
+}
+
+
+class UpdateConflict(TrackerError):
+    """The update changed since it was read, or its state does not allow the step (HTTP 409)."""
+
+
+@dataclass
+class MilestoneReport:
+    milestone_id: int
+    reached: bool = False
+    achieved_on: dt.date | None = None
+    indicator_value: Decimal | None = None
+    note: str = ""
+
+
+@dataclass
+class UpdateEntry:
+    """What a city enters for one pilot and period, before validation."""
+
+    task_percents: dict[int, Any] = field(default_factory=dict)  # task id → 0–100 (as typed)
+    milestones: list[MilestoneReport] = field(default_factory=list)
+    work_done: str = ""
+    problems: str = ""
+    next_steps: str = ""
+
+
+# --- who owes what ---------------------------------------------------------------------------------
+
+
+def implementation_span(pilot: Pilot) -> tuple[dt.date, dt.date | None] | None:
+    """First and last day in implementation (None: still running); None if it never started."""
+    if pilot.status not in STARTED:
+        return None
+    if pilot.status in CLOSED:
+        if pilot.closed_on is None:
+            # Rows from before closing days were recorded: a completed pilot ran to its planned end;
+            # for a withdrawn one nobody knows when it stopped, so nothing is claimed of it.
+            if pilot.status is PS.WITHDRAWN:
+                return None
+            return pilot.start_date, pilot.end_date
+        return pilot.start_date, pilot.closed_on - dt.timedelta(days=1)
+    return pilot.start_date, None
+
+
+def owes_update(pilot: Pilot, period: Period) -> bool:
+    """Whether the pilot must report for the period (see the module's docstring)."""
+    span = implementation_span(pilot)
+    if span is None:
+        return False
+    first, last = span
+    return first <= period.end and (last is None or last >= period.start)
+
+
+def owing_pilots_query(period: Period) -> Any:
+    """The same rule as ``owes_update``, as a SQL condition on pilots."""
+    # A closed pilot's last day (closed_on − 1) must be on or after the period's start, i.e.
+    # closed_on > period.start; rows without closed_on fall back to the planned end, as above.
+    running = Pilot.status.in_((PS.IN_IMPLEMENTATION, PS.EXTENDED))
+    closed_in_time = and_(
+        Pilot.status.in_(CLOSED),
+        or_(
+            Pilot.closed_on > period.start,
+            and_(Pilot.closed_on.is_(None), Pilot.status == PS.COMPLETED, Pilot.end_date >= period.start),
+        ),
+    )
+    return and_(Pilot.start_date <= period.end, or_(running, closed_in_time))
+
+
+def owing_pilots(session: Session, user: User, period: Period, city_id: int | None = None) -> list[Pilot]:
+    """The pilots the user may see that owe an update for the period."""
+    stmt = visible_pilots(user).where(owing_pilots_query(period))
+    if city_id is not None:
+        stmt = stmt.where(Pilot.city_id == city_id)
+    return list(session.scalars(stmt.order_by(Pilot.city_id, Pilot.id)))
+
+
+# --- the entry window ------------------------------------------------------------------------------
+
+
+def window_exception(session: Session, city_id: int, period: Period) -> UpdateWindowException | None:
+    return session.scalars(
+        select(UpdateWindowException).where(
+            UpdateWindowException.city_id == city_id, UpdateWindowException.period_start == period.start
+        )
+    ).first()
+
+
+def entry_open_until(session: Session, city_id: int, period: Period, reporting: Reporting) -> dt.date:
+    """The last day on which the city may enter updates for the period (exceptions included)."""
+    closes = window_closes(period, reporting)
+    exception = window_exception(session, city_id, period)
+    return max(closes, exception.until) if exception else closes
+
+
+def check_window(
+    session: Session, pilot: Pilot, period: Period, reporting: Reporting, today: dt.date
+) -> None:
+    if period.start > today:
+        raise TrackerError(f"{period.label_zh}尚未开始，不能填报", f"{period.label_en} has not begun yet")
+    last = entry_open_until(session, pilot.city_id, period, reporting)
+    if today > last:
+        raise TrackerError(
+            f"{period.label_zh}的填报已于{last.year}年{last.month}月{last.day}日截止，如需补报请联系省厅开放例外",
+            f"Entry for {period.label_en} closed on {last.isoformat()}; ask the province for an exception",
+        )
+
+
+def grant_window_exception(session: Session, user: User, *, city: City, period: Period, until: dt.date,
+                           reason: str) -> UpdateWindowException:  # fmt: skip
+    """The province reopens entry for one city and one period until ``until`` (inclusive)."""
+    require_act(user, Level.PROVINCE, city)
+    if not reason.strip():
+        raise TrackerError("开放例外须填写理由", "An exception needs a reason")
+    row = window_exception(session, city.id, period)
+    if row is None:
+        row = UpdateWindowException(city_id=city.id, period_start=period.start, period_end=period.end,
+                                    until=until, reason=reason.strip(), granted_by_id=user.id)  # fmt: skip
+        session.add(row)
+    else:
+        row.until, row.reason, row.granted_by_id = until, reason.strip(), user.id
+    session.flush()
+    return row
+
+
+# --- entering an update ----------------------------------------------------------------------------
+
+
+def parse_number(value: Any) -> Decimal | None:
+    """A number typed as a number or as text, with an optional % sign; None when blank, ValueError
+    when it is not a number (forms, the Excel template and the API read figures the same way)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise ValueError(value)
+    try:
+        number = Decimal(str(value).strip().rstrip("%％"))
+    except InvalidOperation:
+        raise ValueError(value) from None
+    if not number.is_finite():
+        raise ValueError(value)
+    return number
+
+
+NARRATIVES = (("work_done", "本期工作进展", "work done"), ("problems", "存在问题", "problems"),
+              ("next_steps", "下步计划", "next steps"))  # fmt: skip
+
+
+def narrative_problems(entry: object) -> list[Problem]:
+    """Work done, problems or next steps longer than NARRATIVE_LIMIT, in an entry that has them
+    (a pilot's update or a work-plan update)."""
+    problems = []
+    for key, label_zh, label_en in NARRATIVES:
+        text = clean_text(getattr(entry, key))
+        if has_control_characters(text):
+            problems.append(Problem(key, f"{label_zh}{CONTROL_ZH}", f"{label_en} {CONTROL_EN}"))
+        elif len(text) > NARRATIVE_LIMIT:
+            problems.append(Problem(key, f"{label_zh}超过{NARRATIVE_LIMIT}字（现有{len(text)}字）",
+                                    f"{label_en} longer than {NARRATIVE_LIMIT} characters"))  # fmt: skip
+    return problems
+
+
+def check_entry(pilot: Pilot, entry: UpdateEntry, period: Period, *, complete: bool) -> dict[int, Decimal]:
+    """Every problem at once, or the task percentages as numbers. ``complete``: for submission,
+    every task needs a figure and the work done must be described."""
+    problems: list[Problem] = []
+    tasks = {task.id: task for task in pilot.tasks}
+    milestones = {m.id: m for m in pilot.milestones}
+    percents: dict[int, Decimal] = {}
+    wrong: set[int] = set()
+    for task_id, raw in entry.task_percents.items():
+        task = tasks.get(task_id)
+        if task is None:
+            problems.append(
+                Problem("tasks", f"任务{task_id}不属于该试点", f"task {task_id} is not this pilot's")
+            )
+            continue
+        try:
+            value = parse_number(raw)
+        except ValueError:
+            wrong.add(task_id)
+            problems.append(Problem("tasks", f"任务{task.number}的进度“{raw}”不是数字",
+                                    f"task {task.number}: progress “{raw}” is not a number"))  # fmt: skip
+            continue
+        if value is None:
+            continue
+        if not Decimal(0) <= value <= Decimal(100):
+            wrong.add(task_id)
+            problems.append(Problem("tasks", f"任务{task.number}的进度应在0–100之间（填了{value}）",
+                                    f"task {task.number}: progress must be 0–100 (got {value})"))  # fmt: skip
+            continue
+        percents[task_id] = value.quantize(Decimal("0.1"))
+    if complete:
+        for task in pilot.tasks:
+            if task.id not in percents and task.id not in wrong:
+                problems.append(Problem("tasks", f"任务{task.number}“{task.title}”未填进度",
+                                        f"task {task.number} has no progress figure"))  # fmt: skip
+        if not clean_text(entry.work_done):
+            problems.append(Problem("work_done", "请填写本期工作进展", "describe the work done"))
+    problems += narrative_problems(entry)
+    seen: set[int] = set()
+    for report in entry.milestones:
+        milestone = milestones.get(report.milestone_id)
+        if milestone is None or report.milestone_id in seen:
+            problems.append(Problem("milestones", f"阶段性目标{report.milestone_id}不属于该试点或重复填报",
+                                    f"milestone {report.milestone_id} is not this pilot's, or repeated"))  # fmt: skip
+            continue
+        seen.add(report.milestone_id)
+        if (
+            report.reached
+            and report.achieved_on is not None
+            and not (pilot.start_date - dt.timedelta(days=366) <= report.achieved_on <= period.end)
+        ):
+            problems.append(Problem("milestones", f"阶段性目标“{milestone.title}”的完成日期应不晚于报告期末",
+                                    f"milestone “{milestone.title}”: achieved after the period ends"))  # fmt: skip
+        if report.note and has_control_characters(clean_text(report.note)):
+            problems.append(Problem("milestones", f"阶段性目标“{milestone.title}”的说明{CONTROL_ZH}",
+                                    f"milestone “{milestone.title}”: the note {CONTROL_EN}"))  # fmt: skip
+        if report.note and len(clean_text(report.note)) > 500:
+            problems.append(Problem("milestones", f"阶段性目标“{milestone.title}”的说明超过500字",
+                                    f"milestone “{milestone.title}”: note longer than 500 characters"))  # fmt: skip
+    if problems:
+        raise ValidationFailed(problems)
+    return percents
+
+
+def find_update(
+    session: Session, pilot_id: int, period: Period, *, lock: bool = False
+) -> ProgressUpdate | None:
+    stmt = select(ProgressUpdate).where(
+        ProgressUpdate.pilot_id == pilot_id, ProgressUpdate.period_start == period.start
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).first()
+
+
+def updates_for(session: Session, pilot_ids: list[int], period: Period) -> dict[int, ProgressUpdate]:
+    """Each pilot's update for the period, in one query (pages and lists of many pilots)."""
+    if not pilot_ids:
+        return {}
+    return {u.pilot_id: u for u in session.scalars(
+        select(ProgressUpdate).where(ProgressUpdate.pilot_id.in_(pilot_ids), ProgressUpdate.period_start == period.start,
+                                     ProgressUpdate.period_end == period.end)
+    )}  # fmt: skip
+
+
+class Versioned(Protocol):
+    """A row under optimistic locking (``version_id_col``): a pilot's or a work-plan update."""
+
+    @property
+    def version(self) -> int: ...
+
+
+def check_version(update: Versioned, version: int | None) -> None:
+    """Refuse a change made from an older reading of ``update`` (the version the user saw)."""
+    if version is None or version != update.version:
+        raise UpdateConflict(
+            f"该更新已被他人修改（当前版本{update.version}，您编辑的是版本{version or '—'}），"
+            "为避免覆盖，本次保存未执行。请刷新后重新填写",
+            f"Someone else changed this update (now version {update.version}, yours {version}); "
+            "nothing was overwritten. Reload and try again",
+        )
+
+
+def save_update(
+    session: Session,
+    user: User,
+    pilot_id: int,
+    period: Period,
+    entry: UpdateEntry,
+    *,
+    reporting: Reporting,
+    today: dt.date,
+    version: int | None = None,
+) -> ProgressUpdate:
+    """Create or change the draft update of a pilot for a period, as the pilot's city bureau.
+
+    A new update needs no version; changing one needs the version that was read (optimistic
+    locking): when someone saved in between, nothing is overwritten and the reason is given.
+    """
+    pilot = session.get(Pilot, pilot_id)
+    if pilot is None:
+        raise TrackerError("试点不存在", "No such pilot")
+    require_act(user, Level.CITY, pilot)
+    if not owes_update(pilot, period):
+        raise TrackerError(f"该试点在{period.label_zh}不在实施期内，无需填报",
+                           f"The pilot was not in implementation in {period.label_en}")  # fmt: skip
+    check_window(session, pilot, period, reporting, today)
+    update = find_update(session, pilot.id, period, lock=True)
+    if update is not None:
+        check_version(update, version)
+        if update.status not in EDITABLE:
+            raise UpdateConflict(f"该更新{STATUS_ZH[update.status]}，不能修改",
+                               f"The update is {update.status.value} and cannot change")  # fmt: skip
+    percents = check_entry(pilot, entry, period, complete=False)
+    if update is None:
+        update = ProgressUpdate(
+            pilot=pilot, period_start=period.start, period_end=period.end, status=US.DRAFT
+        )
+        session.add(update)
+    update.entered_by_id = user.id
+    _apply(update, entry, percents)
+    if update.id is not None:
+        flag_modified(update, "entered_by_id")  # the version moves with any change, rows below included
+    session.flush()
+    return update
+
+
+def _apply(update: ProgressUpdate, entry: UpdateEntry, percents: dict[int, Decimal]) -> None:
+    for key in ("work_done", "problems", "next_steps"):
+        text = clean_text(getattr(entry, key)) or None
+        if getattr(update, key) != text:
+            setattr(update, key, text)
+    rows = {row.task_id: row for row in update.task_progress}
+    for task_id, percent in percents.items():
+        if task_id in rows:
+            if rows[task_id].percent != percent:
+                rows[task_id].percent = percent
+        else:
+            update.task_progress.append(TaskProgress(task_id=task_id, percent=percent))
+    reports = {row.milestone_id: row for row in update.milestone_reports}
+    for report in entry.milestones:
+        values: dict[str, Any] = {"reached": report.reached,
+                  "achieved_on": (report.achieved_on or update.period_end) if report.reached else None,
+                  "indicator_value": report.indicator_value, "note": clean_text(report.note) or None}  # fmt: skip
+        row = reports.get(report.milestone_id)
+        if row is None:
+            update.milestone_reports.append(UpdateMilestone(milestone_id=report.milestone_id, **values))
+            continue
+        for name, wanted in values.items():
+            if getattr(row, name) != wanted:
+                setattr(row, name, wanted)
+
+
+def _log(
+    session: Session, update: ProgressUpdate, step: str, before: US | None, reason: str | None
+) -> WorkflowStep:
+    actor = actor_fields(session)
+    logged = WorkflowStep(subject_type="update", subject_id=update.id, city_id=update.pilot.city_id, step=step,
+                          from_status=before.value if before else None, to_status=update.status.value,
+                          reason=reason, actor_id=actor["actor_id"], actor_name=actor["actor_name"])  # fmt: skip
+    session.add(logged)
+    return logged
+
+
+def _locked(session: Session, update_id: int) -> ProgressUpdate:
+    update = session.get(ProgressUpdate, update_id, with_for_update=True)
+    if update is None:
+        raise TrackerError("该更新不存在", "No such update")
+    return update
+
+
+def submit_update(
+    session: Session,
+    user: User,
+    update_id: int,
+    *,
+    version: int | None,
+    reporting: Reporting,
+    now: dt.datetime,
+    tz: ZoneInfo,
+) -> ProgressUpdate:
+    """Submit a draft or a corrected returned update. After the due day it is marked late."""
+    update = _locked(session, update_id)
+    require_act(user, Level.CITY, update.pilot)
+    check_version(update, version)
+    if update.status not in EDITABLE:
+        raise UpdateConflict(f"该更新{STATUS_ZH[update.status]}，不能提交",
+                           f"The update is {update.status.value}; it cannot be submitted")  # fmt: skip
+    period = Period(update.period_start, update.period_end)
+    today = now.astimezone(tz).date()
+    check_window(session, update.pilot, period, reporting, today)
+    check_entry(update.pilot, stored_entry(update), period, complete=True)
+    before = update.status
+    if update.submitted_at is None:
+        update.submitted_at = now
+        update.is_late = today > due_date(period, reporting)
+    update.last_submitted_at = now
+    update.submitted_by_id = user.id
+    update.status = US.SUBMITTED
+    update.return_reason = None
+    session.flush()
+    _log(session, update, "submit" if before is US.DRAFT else "resubmit", before, None)
+    return update
+
+
+def review_update(
+    session: Session,
+    user: User,
+    update_id: int,
+    *,
+    accept: bool,
+    version: int | None,
+    now: dt.datetime,
+    reason: str | None = None,
+) -> ProgressUpdate:
+    """The province accepts a submitted update (it is then locked) or returns it with a reason."""
+    update = _locked(session, update_id)
+    require_act(user, Level.PROVINCE, update.pilot)
+    check_version(update, version)
+    if update.status is not US.SUBMITTED:
+        raise UpdateConflict(f"该更新{STATUS_ZH[update.status]}，只有已提交的更新可以审核",
+                           f"Only submitted updates can be reviewed (this one is {update.status.value})")  # fmt: skip
+    if not accept and not (reason or "").strip():
+        raise TrackerError("退回须填写理由", "A return needs a reason")
+    before = update.status
+    update.status = US.ACCEPTED if accept else US.RETURNED
+    update.reviewed_at, update.reviewed_by_id = now, user.id
+    if not accept:
+        update.return_reason = (reason or "").strip()
+    else:
+        for report in update.milestone_reports:
+            if report.reached and report.milestone.achieved_on is None:
+                report.milestone.achieved_on = report.achieved_on or update.period_end
+    session.flush()
+    step = _log(session, update, "accept" if accept else "return", before, (reason or "").strip() or None)
+    if not accept:  # the city is told, in the app and by mail, in this same transaction
+        tell_update_returned(session, update, step, now=now)
+    return update
+
+
+def stored_entry(update: ProgressUpdate) -> UpdateEntry:
+    """An update as entry data (to check it again at submission, and to fill forms)."""
+    milestones = [
+        MilestoneReport(r.milestone_id, r.reached, r.achieved_on, r.indicator_value, r.note or "")
+        for r in update.milestone_reports
+    ]
+    return UpdateEntry(
+        task_percents={row.task_id: row.percent for row in update.task_progress},
+        milestones=milestones,
+        work_done=update.work_done or "",
+        problems=update.problems or "",
+        next_steps=update.next_steps or "",
+    )
+
+
+def news_only(pilot: Pilot, entry: UpdateEntry, period: Period) -> UpdateEntry:
+    """The entry without milestone lines that say nothing new: a milestone achieved before the
+    period began (forms and templates show it ticked), or one not reached with no value or note.
+    So an earlier milestone is not credited to this period again, and every channel stores the same."""
+    earlier = {m.id for m in pilot.milestones if m.achieved_on is not None and m.achieved_on < period.start}
+    kept = [r for r in entry.milestones
+            if not (r.reached and r.milestone_id in earlier)
+            and (r.reached or r.indicator_value is not None or clean_text(r.note))]  # fmt: skip
+    return UpdateEntry(entry.task_percents, kept, entry.work_done, entry.problems, entry.next_steps)
+
+
+def is_blank(entry: UpdateEntry, last: dict[int, Decimal]) -> bool:
+    """Nothing entered: the figures are the last reported ones (as pre-filled), no narrative, and no
+    milestone news. A template row left as downloaded is not an update."""
+    figures_unchanged = all(
+        task_id in last and Decimal(value) == Decimal(last[task_id])
+        for task_id, value in entry.task_percents.items()
+    )
+    texts = (clean_text(entry.work_done), clean_text(entry.problems), clean_text(entry.next_steps))
+    return figures_unchanged and not any(texts) and not entry.milestones
+
+
+def last_reported(session: Session, pilot: Pilot, before: dt.date) -> dict[int, Decimal]:
+    """Each task's latest figure from updates of earlier periods that were submitted or accepted
+    (what the entry form and the Excel template start from)."""
+    return last_reported_many(session, [pilot.id], before)[pilot.id]
+
+
+def last_reported_many(
+    session: Session, pilot_ids: list[int], before: dt.date
+) -> dict[int, dict[int, Decimal]]:
+    """``last_reported`` for many pilots in one query (pilot id → task id → figure)."""
+    found: dict[int, dict[int, Decimal]] = {pilot_id: {} for pilot_id in pilot_ids}
+    if not pilot_ids:
+        return found
+    rows = session.execute(
+        select(ProgressUpdate.pilot_id, TaskProgress.task_id, TaskProgress.percent)
+        .join(TaskProgress.update)
+        .where(ProgressUpdate.pilot_id.in_(pilot_ids), ProgressUpdate.period_start < before,
+               ProgressUpdate.status.in_((US.SUBMITTED, US.ACCEPTED)))
+        .order_by(ProgressUpdate.period_start)
+    )  # fmt: skip
+    for row in rows:
+        found[row.pilot_id][row.task_id] = row.percent  # later periods overwrite earlier ones
+    return found
+
+
+def update_history(session: Session, update: ProgressUpdate) -> list[WorkflowStep]:
+    return list(session.scalars(
+        select(WorkflowStep).where(WorkflowStep.subject_type == "update", WorkflowStep.subject_id == update.id)
+        .order_by(WorkflowStep.at, WorkflowStep.id)
+    ))  # fmt: skip
+
+
+# --- completeness and timeliness --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """Reporting for one city (or the province: city_id None) and one period."""
+
+    city_id: int | None
+    period: Period
+    expected: int
+    submitted: int  # submitted and not returned (awaiting review or accepted)
+    on_time: int  # first submitted by the due day, whatever happened after (a return included)
+    accepted: int
+
+    @property
+    def completeness(self) -> Decimal | None:
+        return share(self.submitted, self.expected)
+
+    @property
+    def timeliness(self) -> Decimal | None:
+        return share(self.on_time, self.expected)
+
+
+def share(part: int, whole: int) -> Decimal | None:
+    """``part`` of ``whole`` in percent, one decimal rounded half up (None when there is no whole)."""
+    if whole == 0:
+        return None
+    return (Decimal(100) * part / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def completeness(session: Session, user: User, period: Period, *, by_city: bool = True) -> list[Completeness]:
+    """Expected, submitted and on-time updates per city (and, for users who see the whole province,
+    a province-wide line with city None).
+
+    Only updates of pilots that owe one for the period count, one per pilot at most, so neither
+    share can exceed 100%.
+    """
+    owing = owing_pilots(session, user, period)
+    updates = updates_for(session, [p.id for p in owing], period)
+    lines: dict[int | None, list[Pilot]] = {}
+    whole_province = city_scope(user) is None  # a city user's "province" line would be their city again
+    for pilot in owing:
+        if by_city:
+            lines.setdefault(pilot.city_id, []).append(pilot)
+        if whole_province:
+            lines.setdefault(None, []).append(pilot)
+    return [reporting_line(city_id, period, pilots, updates) for city_id, pilots in lines.items()]
+
+
+def completeness_of(session: Session, pilots: Sequence[Pilot], period: Period) -> Completeness:
+    """Reporting of these pilots (each must owe an update for the period) as one line."""
+    return reporting_line(None, period, pilots, updates_for(session, [p.id for p in pilots], period))
+
+
+def reporting_line(city_id: int | None, period: Period, pilots: Iterable[Pilot],
+                   updates: dict[int, ProgressUpdate]) -> Completeness:  # fmt: skip
+    """Count the pilots' updates: submitted (and not returned), first submitted on time, accepted.
+
+    Timeliness is the first submission's: ``submitted_at`` and ``is_late`` keep it through a return
+    and a resubmission, so returning an on-time update does not make it late or uncounted."""
+    expected = submitted = on_time = accepted = 0
+    for pilot in pilots:
+        expected += 1
+        update = updates.get(pilot.id)
+        if update is None:
+            continue
+        ever_submitted = update.submitted_at is not None or update.status in (US.SUBMITTED, US.ACCEPTED)
+        on_time += ever_submitted and not update.is_late
+        if update.status in (US.SUBMITTED, US.ACCEPTED):
+            submitted += 1
+            accepted += update.status is US.ACCEPTED
+    return Completeness(city_id, period, expected, submitted, on_time, accepted)
