@@ -1,7 +1,7 @@
 """Benchmark: how fast, and in how much memory, each workbook import refuses a spreadsheet bomb.
 
 Run:  .venv/bin/python -m bench.bombs [--runs 5]
-Builds the three bombs of tests/test_spreadsheet_bombs.py (3 million cells in about 200 KB; 70 MiB
+Builds the three bombs of tests/core/test_spreadsheet_bombs.py (3 million cells in about 200 KB; 70 MiB
 of shared strings; a sheet declaring a million rows) and times ``tracker.core.spreadsheets.open_workbook``
 with each import's limits (the forms' and the claims registry's), in a fresh process per
 measurement: the peak resident memory's growth during the refusal and the peak of Python's
@@ -43,7 +43,7 @@ print(json.dumps({"refused": refused, "seconds": seconds, "extra_mib": (after - 
 
 
 def main() -> int:
-    from tests.test_spreadsheet_bombs import bombs
+    from tests.core.test_spreadsheet_bombs import bombs
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter

@@ -86,9 +86,9 @@ from tracker.access import accounts
 from tracker.core.clock import local_today
 from tracker.core.config import get_settings
 from tracker.core.db import make_engine, make_session_factory, transaction
+from tracker.core.periods import reporting_period
 from tracker.demo.province import DEMO_PASSWORD, build_demo
 from tracker.models import City, Pilot, ProgressUpdate, Role, User
-from tracker.progress.periods import reporting_period
 from tracker.progress.updates import EDITABLE, owing_pilots_query
 from tracker_cli.main import _demo_bulletin, initialise
 

@@ -34,7 +34,8 @@ from tracker.access.permissions import PermissionDenied, visible_cities, visible
 from tracker.core.clock import local_today, now_utc
 from tracker.core.db import TrackerSession, transaction
 from tracker.core.errors import TrackerError
-from tracker.lifecycle.applications import ValidationFailed
+from tracker.core.periods import Period, parse_period, period_of, reporting_period
+from tracker.core.validation import ValidationFailed
 from tracker.models import City, Milestone, Pilot, User
 from tracker.monitoring.figures import GroupFigures, as_of_text, scope_figures
 from tracker.monitoring.pilot_record import find_visible_pilot
@@ -45,7 +46,6 @@ from tracker.progress.expected import (
     task_lines,
     thresholds_from,
 )
-from tracker.progress.periods import Period, parse_period, period_of, reporting_period
 from tracker.progress.updates import (
     NARRATIVE_LIMIT,
     STATUS_ZH,

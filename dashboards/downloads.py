@@ -13,9 +13,9 @@ from dashboards.access import db_session, request_user_or_none
 from tracker.access.permissions import Action, can, visible_bulletins
 from tracker.audit import trail as audit
 from tracker.core.errors import TrackerError
-from tracker.core.files import clean_filename, read_file
 from tracker.core.i18n import message_of
 from tracker.models import Bulletin, UpdateFile
+from tracker.uploads.files import clean_filename, read_file
 
 
 def attachment(content: bytes, mimetype: str, name: str) -> Response:

@@ -8,7 +8,7 @@ in ``dashboards/vendor/`` so nothing comes from a CDN; it is answered at the add
 fingerprinted or not, so Dash's loading and caching stay as they are.
 
 When the plotly package moves to another major plotly.js version, Dash's own full bundle is served
-again until this file is updated (and ``tests/test_plotly_bundle.py`` says which is in use).
+again until this file is updated (and ``tests/dashboards/test_plotly_bundle.py`` says which is in use).
 """
 
 from __future__ import annotations

@@ -14,9 +14,9 @@ from dashboards.auth import csrf_token, current_user
 from dashboards.language import HTML_LANG, other_locale
 from tracker.access.permissions import may
 from tracker.core.i18n import LOCALES, _
-from tracker.core.labels import label
 from tracker.delivery.notices import summary_lines, unread_by_kind
 from tracker.models import User
+from tracker.models.labels import label
 
 NOTICES = "/notices"
 BADGE, LINE = "shell-notice-count", "shell-notice-line"  # also written when notices are marked read

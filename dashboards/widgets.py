@@ -14,10 +14,10 @@ from dash.exceptions import PreventUpdate
 from tracker.access.permissions import PROVINCIAL_ROLES, Action, Level, can, may_act
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, message_of, where_of
-from tracker.core.palette import STATUS_CONTEXT
-from tracker.lifecycle.applications import ValidationFailed
+from tracker.core.validation import ValidationFailed
 from tracker.lifecycle.workflow import batch_for as lifecycle_batch_for
 from tracker.models import Batch, City, User
+from tracker.monitoring.palette import STATUS_CONTEXT
 
 T = TypeVar("T")
 
@@ -136,7 +136,7 @@ def simple_table(head: list[str], rows: list[list[Any]], table_id: str) -> Any:
 
 
 # Colours of the progress and update states, the same on every page, chart and workbook.
-STATUS_COLOURS = STATUS_CONTEXT  # the one palette (tracker.core.palette)
+STATUS_COLOURS = STATUS_CONTEXT  # the one palette (tracker.monitoring.palette)
 UPDATE_COLOURS = {"draft": "light", "submitted": "info", "returned": "warning", "accepted": "success"}
 
 

@@ -8,7 +8,7 @@ deliver those messages. A run that fails part-way and is retried finds its archi
 messages already there and adds nothing; a message that could not be sent is retried by the
 delivery loop, and one that failed for good is reported in the next bulletin run.
 
-A bulletin waits for its period's updates: a run on or before their due day (tracker.progress.periods.due_date)
+A bulletin waits for its period's updates: a run on or before their due day (tracker.core.periods.due_date)
 builds nothing and ends ``deferred`` with the reason and the completeness it would carry, so the
 period is not used up and the next run after the due day builds it. The provincial administrator
 may force an earlier one (jobs.control, audited). An issued bulletin is corrected by a run of its own
@@ -35,15 +35,15 @@ from reports.bulletin_pdf import leadership_pdf
 from tracker.access.permissions import system_reader
 from tracker.core.config import Settings
 from tracker.core.db import transaction
-from tracker.core.labels import format_date_zh
+from tracker.core.periods import Frequency, Period, due_date, parse_period
 from tracker.delivery.bulletin_archive import archive_bulletin, issue_number, issued
-from tracker.delivery.bulletin_data import BulletinData, Cut, CutKind, bulletin_data, only_province
 from tracker.delivery.job_runs import Outcome
 from tracker.delivery.notices import tell_new_bulletins
 from tracker.delivery.outbox import XLSX, Delivery, deliver, enqueue, failed_since, smtp_send, webhook_post
 from tracker.delivery.recipients import recipients_for
 from tracker.models import Audience, Channel, City, JobRun, OutboxMessage, Recipient, RunState
-from tracker.progress.periods import Frequency, Period, due_date, parse_period
+from tracker.models.labels import format_date_zh
+from tracker.monitoring.bulletin_data import BulletinData, Cut, CutKind, bulletin_data, only_province
 from tracker.progress.updates import completeness, owing_pilots
 
 PDF = "application/pdf"

@@ -24,11 +24,11 @@ from tracker.access.permissions import require_run_jobs
 from tracker.audit import trail as audit
 from tracker.core.config import Settings
 from tracker.core.errors import TrackerError
-from tracker.core.labels import format_date_zh
+from tracker.core.periods import Frequency, parse_period
 from tracker.delivery.bulletin_archive import issued, issued_note, last_correction
 from tracker.delivery.job_runs import DONE, RunReport, worker_name
 from tracker.models import JobRequest, JobRun, RunState, User
-from tracker.progress.periods import Frequency, parse_period
+from tracker.models.labels import format_date_zh
 
 REASON_MAX = 500  # a correction's reason: a sentence or two, shown in the message and the archive
 

@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 
 from jobs.schedule import SCHEDULER_ACTOR, JobContext
 from tracker.core.db import transaction
-from tracker.core.labels import label, rule_name
-from tracker.delivery.bulletin_data import only_province
 from tracker.delivery.outbox import Delivery, deliver, enqueue, smtp_send, webhook_post
 from tracker.delivery.recipients import recipients_for
 from tracker.flags.store import flags_to_notify, mark_notified
 from tracker.models import Audience, City, Flag, Recipient, Severity
+from tracker.models.labels import label, rule_name
+from tracker.monitoring.bulletin_data import only_province
 
 LISTED = 20  # flags named in one message; the rest are counted
 ORDER = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}

@@ -22,9 +22,8 @@ from sqlalchemy.orm import Session
 from jobs.schedule import SCHEDULER_ACTOR, JobContext
 from tracker.access.permissions import system_reader, visible_pilots
 from tracker.core.db import transaction
-from tracker.core.labels import format_date_zh
+from tracker.core.periods import Period, due_date, period_of, previous_period
 from tracker.core.workdays import calendar_known, is_workday, working_days_until
-from tracker.delivery.bulletin_data import only_province
 from tracker.delivery.job_runs import Outcome
 from tracker.delivery.outbox import deliver, enqueue, smtp_send, webhook_post
 from tracker.delivery.recipients import recipients_for
@@ -41,8 +40,9 @@ from tracker.models import (
     RunState,
     UpdateStatus,
 )
+from tracker.models.labels import format_date_zh
+from tracker.monitoring.bulletin_data import only_province
 from tracker.progress.expected import overdue_milestones
-from tracker.progress.periods import Period, due_date, period_of, previous_period
 from tracker.progress.updates import owing_pilots, updates_for
 
 DUE_SOON = 3  # working days before an update's due date from which cities are reminded

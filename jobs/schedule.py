@@ -19,10 +19,10 @@ from tracker.core.config import SCHEDULE_PREFIX, Settings, SettingsError
 from tracker.core.db import transaction
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_
+from tracker.core.periods import Frequency, parse_period, period_of, previous_period
 from tracker.delivery.job_runs import Claim, Outcome
 from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
 from tracker.models import RunState
-from tracker.progress.periods import Frequency, parse_period, period_of, previous_period
 
 SCHEDULER_ACTOR = "scheduler"
 
@@ -188,7 +188,7 @@ JOBS = (
     JobSpec("flag_scan", N_("夜间风险核查"), "30 1 * * *", day_period, flag_scan),
     JobSpec("reminders", N_("工作日提醒"), "30 8 * * *", day_period, _reminders),
     JobSpec("audit_verify", N_("审计链校验"), "30 4 * * *", day_period, audit_verify),
-    # Updates are due on the 5th (tracker.progress.periods.Reporting): the bulletin follows on the 8th. An
+    # Updates are due on the 5th (tracker.core.periods.Reporting): the bulletin follows on the 8th. An
     # earlier run (by hand, or another schedule) waits for the due day unless forced (jobs.bulletins).
     JobSpec("monthly_bulletin", N_("月度调度通报"), "0 9 8 * *", previous_month, _monthly, kind="month"),
     JobSpec("quarterly_bulletin", N_("季度调度通报"), "0 10 8 1,4,7,10 *", previous_quarter, _quarterly, kind="quarter"),

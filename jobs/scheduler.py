@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from jobs.schedule import BULLETIN_JOBS, JOB_BY_ID, JOBS, JobContext, JobSpec
 from tracker.core.clock import now_in, now_utc
 from tracker.core.config import Settings
-from tracker.core.labels import format_date_zh
+from tracker.core.periods import parse_period
 from tracker.delivery.job_runs import (
     DONE,
     KeepAlive,
@@ -38,7 +38,7 @@ from tracker.delivery.job_runs import (
     stale_runs,
 )
 from tracker.delivery.outbox import deliver, smtp_send, webhook_post
-from tracker.progress.periods import parse_period
+from tracker.models.labels import format_date_zh
 
 GRACE = dt.timedelta(hours=6)  # a fire missed by less than this still runs (APScheduler's default: 1 s)
 log = logging.getLogger("tracker.scheduler")

@@ -1,4 +1,4 @@
-"""The dispatch bulletin (调度通报) as an Excel workbook, from ``tracker.delivery.bulletin_data.BulletinData``.
+"""The dispatch bulletin (调度通报) as an Excel workbook, from ``tracker.monitoring.bulletin_data.BulletinData``.
 
 Sheets: 汇总 (headline figures, a pie of progress status, the pilots needing attention), 分市情况
 (per city, with a bar chart of the gap), 试点进度 (every pilot, traffic-light status), 逾期里程碑,
@@ -18,10 +18,10 @@ from typing import Any
 
 from reports.excel import CHINESE_DATE_FORMAT, safe_workbook
 from tracker.core.i18n import _, format_date, label_of
-from tracker.core.labels import format_date_zh
-from tracker.core.palette import STATUS_CELL, STATUS_HEX, gap_colour
-from tracker.delivery.bulletin_data import BulletinData, CutKind, PilotLine
+from tracker.models.labels import format_date_zh
+from tracker.monitoring.bulletin_data import BulletinData, CutKind, PilotLine
 from tracker.monitoring.figures import completeness_label, reporting_text, timeliness_label
+from tracker.monitoring.palette import STATUS_CELL, STATUS_HEX, gap_colour
 from tracker.progress.expected import STATUS_LABELS, ProgressStatus
 
 HEADER_ROW = 3  # rows 0–2: title, subtitle, issue date

@@ -20,9 +20,9 @@ from fpdf.enums import WrapMode
 from fpdf.fonts import FontFace
 
 from reports.bulletin import summary_sentence
-from tracker.core.labels import format_date_zh
-from tracker.core.palette import STATUS_CELL, rgb
-from tracker.delivery.bulletin_data import BulletinData
+from tracker.models.labels import format_date_zh
+from tracker.monitoring.bulletin_data import BulletinData
+from tracker.monitoring.palette import STATUS_CELL, rgb
 from tracker.progress.expected import ProgressStatus
 
 NOTO_DIR = Path("/usr/share/fonts/opentype/noto")

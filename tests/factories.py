@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from tracker.access.accounts import create_user
 from tracker.core.db import TrackerSession
+from tracker.core.periods import Frequency, Reporting, period_of
 from tracker.demo.province import make_credit_code
 from tracker.models import (
     Application,
@@ -34,7 +35,6 @@ from tracker.models import (
     UpdateStatus,
     User,
 )
-from tracker.progress.periods import Frequency, Reporting, period_of
 
 PASSWORD = "Test-password-2025"
 # The regulator's zone, the default reporting cycle and a reference month for the update tests.

@@ -8,7 +8,7 @@ import click
 
 from tracker.core.clock import now_in
 from tracker.core.config import get_settings
-from tracker.core.labels import format_datetime_zh
+from tracker.models.labels import format_datetime_zh
 
 
 def _factory():  # type: ignore[no-untyped-def]
@@ -92,7 +92,7 @@ def _confirm_early(factory, settings, job: str, period: str, yes: bool) -> bool:
     from tracker.audit import trail as audit
     from tracker.core.clock import local_today
     from tracker.core.db import transaction
-    from tracker.progress.periods import parse_period
+    from tracker.core.periods import parse_period
 
     frequency = BULLETIN_JOBS.get(job)
     if frequency is None:

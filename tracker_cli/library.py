@@ -9,7 +9,7 @@ import click
 from tracker.claims.library import list_benchmarks, list_certifiers, list_factors
 from tracker.claims.library_import import LibraryKind, import_library
 from tracker.core.config import get_settings
-from tracker.core.labels import format_datetime_zh
+from tracker.models.labels import format_datetime_zh
 from tracker_cli.lifecycle import AS_OPTION, _acting
 
 FILE = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))

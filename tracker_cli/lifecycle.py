@@ -18,8 +18,7 @@ from tracker.core.clock import local_today, now_utc
 from tracker.core.config import get_settings
 from tracker.core.db import TrackerSession, transaction
 from tracker.core.errors import TrackerError
-from tracker.core.labels import format_date_zh
-from tracker.lifecycle.applications import ValidationFailed
+from tracker.core.validation import ValidationFailed
 from tracker.lifecycle.forms import form_values, import_applications, published_list_rows, summary_table_rows
 from tracker.lifecycle.workflow import (
     APPLICATION_STEPS,
@@ -29,6 +28,7 @@ from tracker.lifecycle.workflow import (
     batch_for,
 )
 from tracker.models import Application, Batch, City, Pilot, User
+from tracker.models.labels import format_date_zh
 
 
 def _fail(message_zh: str, message_en: str) -> None:

@@ -16,9 +16,9 @@ from tracker.access import accounts
 from tracker.catalogue import load_catalogue
 from tracker.core.config import SettingsError, get_settings
 from tracker.core.db import make_engine, make_session_factory, transaction
-from tracker.core.labels import format_datetime_zh, label
 from tracker.core.migrate import upgrade_database
 from tracker.models import Role, User
+from tracker.models.labels import format_datetime_zh, label
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 ROLE_NAMES = {
@@ -299,8 +299,8 @@ def deadlines() -> None:
 @deadlines.command("list")
 def deadlines_list() -> None:
     """列出各批次各市截止日期。 / List every batch's deadline per city."""
-    from tracker.core.labels import format_date_zh
     from tracker.lifecycle.deadlines import list_deadlines
+    from tracker.models.labels import format_date_zh
 
     with transaction(_factory()) as session:
         for batch, city, row in list_deadlines(session):

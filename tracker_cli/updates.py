@@ -13,8 +13,8 @@ from reports.update_template import update_template_xlsx
 from tracker.audit import trail as audit
 from tracker.core.clock import local_today, now_utc
 from tracker.core.config import get_settings
+from tracker.core.periods import Period, parse_period, reporting_period
 from tracker.models import UpdateStatus
-from tracker.progress.periods import Period, parse_period, reporting_period
 from tracker.progress.sheets import import_update_sheet, template_data
 from tracker.progress.updates import (
     STATUS_ZH,

@@ -31,7 +31,7 @@ from tracker.access.permissions import (
 from tracker.core.clock import local_today, now_utc
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, label_of, message_of
-from tracker.core.labels import label
+from tracker.core.validation import ValidationFailed
 from tracker.lifecycle.applications import (
     CATEGORY_NAME,
     EDITABLE,
@@ -41,7 +41,6 @@ from tracker.lifecycle.applications import (
     TEXT_CAP,
     ApplicationData,
     FieldSpec,
-    ValidationFailed,
     data_from_application,
     plan_from_rows,
     product_names,
@@ -49,6 +48,7 @@ from tracker.lifecycle.applications import (
 )
 from tracker.lifecycle.workflow import advance_application
 from tracker.models import Application, ApplicationStatus, Batch, PilotCategory, User
+from tracker.models.labels import label
 
 PATH = "/application-form"
 NAME = N_("填写申报")

@@ -38,10 +38,9 @@ from tracker.access.permissions import (
 from tracker.audit import trail as audit
 from tracker.core.clock import local_today, now_utc
 from tracker.core.errors import TrackerError
-from tracker.core.files import read_file, store_file
 from tracker.core.i18n import N_, _, format_date, format_datetime, label_of, message_of, summary_of
-from tracker.core.labels import label
-from tracker.lifecycle.applications import EDITABLE, FIELDS, FLAG_KEYS, FLAG_LABELS, ValidationFailed
+from tracker.core.validation import ValidationFailed
+from tracker.lifecycle.applications import EDITABLE, FIELDS, FLAG_KEYS, FLAG_LABELS
 from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
 from tracker.lifecycle.forms import form_values, import_applications, summary_table_rows
 from tracker.lifecycle.workflow import (
@@ -57,6 +56,8 @@ from tracker.lifecycle.workflow import (
     record_score,
 )
 from tracker.models import Application, ApplicationFile, ApplicationStatus, Batch, FileKind, Role, User
+from tracker.models.labels import label
+from tracker.uploads.files import read_file, store_file
 
 PATH = "/applications"
 NAME = N_("申报与遴选")

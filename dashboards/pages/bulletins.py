@@ -17,9 +17,9 @@ from dashboards.grid import data_grid
 from tracker.access.permissions import Action, visible_bulletins
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, format_date, label_of, translated
+from tracker.core.periods import Frequency, parse_period
 from tracker.delivery.bulletin_archive import KIND_ZH
 from tracker.models import Bulletin, User
-from tracker.progress.periods import Frequency, parse_period
 
 PATH = "/bulletins"
 NAME = N_("调度通报")

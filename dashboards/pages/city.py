@@ -17,8 +17,9 @@ from dashboards.widgets import STATUS_COLOURS, UPDATE_COLOURS, badge, simple_tab
 from tracker.access.permissions import Action, visible_cities
 from tracker.core.clock import local_today
 from tracker.core.i18n import N_, _, format_date, label_of, message_of
-from tracker.core.labels import label, rule_name
+from tracker.core.periods import Period, reporting_period
 from tracker.models import Role, User
+from tracker.models.labels import label, rule_name
 from tracker.monitoring.city_workspace import (
     Standing,
     city_open_flags,
@@ -30,7 +31,6 @@ from tracker.monitoring.city_workspace import (
 )
 from tracker.monitoring.figures import as_of_text, completeness_label, reporting_text, timeliness_label
 from tracker.progress.expected import thresholds_from
-from tracker.progress.periods import Period, reporting_period
 from tracker.progress.updates import STATUS_ZH
 
 PATH = "/city"

@@ -44,8 +44,12 @@ from tracker.audit import trail as audit
 from tracker.core.clock import local_today, now_utc
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, format_date, format_datetime, label_of, message_of, translated
-from tracker.core.labels import label, rule_name, unit_label
-from tracker.flags.queue import (
+from tracker.core.periods import Period
+from tracker.core.validation import ValidationFailed
+from tracker.flags.review import FLAG_STEPS, PROPOSAL_ZH, available_steps, review_flag
+from tracker.models import Boundary, FlagStatus, LabelType, Product, Severity, User
+from tracker.models.labels import label, rule_name, unit_label
+from tracker.monitoring.flag_queue import (
     DEFAULT_STATUSES,
     PROPOSED,
     RULE_IDS,
@@ -58,10 +62,6 @@ from tracker.flags.queue import (
     flag_detail,
     flag_queue,
 )
-from tracker.flags.review import FLAG_STEPS, PROPOSAL_ZH, available_steps, review_flag
-from tracker.lifecycle.applications import ValidationFailed
-from tracker.models import Boundary, FlagStatus, LabelType, Product, Severity, User
-from tracker.progress.periods import Period
 
 PATH = "/flags"
 NAME = N_("风险线索")

@@ -29,9 +29,9 @@ from dashboards.widgets import dropdown_labels
 from tracker.access.permissions import Action, visible_cities
 from tracker.core.clock import local_today
 from tracker.core.i18n import N_, _, format_date, format_number, label_of
-from tracker.core.labels import label
-from tracker.core.palette import STATUS_HEX, gap_colour
+from tracker.core.periods import reporting_period
 from tracker.models import Severity, User
+from tracker.models.labels import label
 from tracker.monitoring.figures import (
     GroupFigures,
     as_of_text,
@@ -40,9 +40,9 @@ from tracker.monitoring.figures import (
     timeliness_label,
 )
 from tracker.monitoring.overview import Overview, overview
+from tracker.monitoring.palette import STATUS_HEX, gap_colour
 from tracker.monitoring.registry import RegistryFilters, filter_options
 from tracker.progress.expected import STATUS_LABELS, ProgressStatus, Rollup, Thresholds, thresholds_from
-from tracker.progress.periods import reporting_period
 
 PATH = "/"
 NAME = N_("概览")
@@ -58,7 +58,7 @@ SEATS_FILE = Path(__file__).resolve().parent.parent / "city_seats.csv"
 FILTERS = {"batch_numbers": ("ov-batch", N_("批次"), "batches"), "categories": ("ov-category", N_("类别"), "categories"),
            "product_ids": ("ov-product", N_("产品"), "products"), "city_ids": ("ov-city", N_("城市"), "cities"),
            "statuses": ("ov-status", N_("试点状态"), "statuses")}  # fmt: skip
-PROGRESS_COLOURS = STATUS_HEX  # one palette (tracker.core.palette)
+PROGRESS_COLOURS = STATUS_HEX  # one palette (tracker.monitoring.palette)
 GRAPH_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"], "responsive": True}
 FONT = {"family": "Noto Sans CJK SC, Microsoft YaHei, sans-serif", "size": 12}
 

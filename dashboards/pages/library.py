@@ -48,7 +48,7 @@ from tracker.claims.library import (
 from tracker.claims.library_import import LibraryKind, import_library
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, format_datetime, message_of, summary_of
-from tracker.lifecycle.applications import ValidationFailed
+from tracker.core.validation import ValidationFailed
 from tracker.models import User
 
 PATH = "/library"

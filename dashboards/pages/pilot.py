@@ -19,9 +19,10 @@ from dashboards.widgets import STATUS_COLOURS, UPDATE_COLOURS, badge, evidence_l
 from tracker.access.permissions import Action
 from tracker.core.clock import local_today
 from tracker.core.i18n import N_, _, english, format_date, format_datetime, label_of, message_of
-from tracker.core.labels import label, rule_name
+from tracker.core.periods import Period
 from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
 from tracker.models import Pilot, PilotStatus, UpdateStatus, User
+from tracker.models.labels import label, rule_name
 from tracker.monitoring.pilot_record import (
     PlanChanges,
     UpdateLine,
@@ -39,7 +40,6 @@ from tracker.progress.expected import (
     task_lines,
     thresholds_from,
 )
-from tracker.progress.periods import Period
 from tracker.progress.updates import STATUS_ZH
 
 PATH = "/pilot"

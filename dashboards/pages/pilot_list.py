@@ -23,8 +23,7 @@ from tracker.audit import trail as audit
 from tracker.core.clock import local_today
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, format_date, label_of, message_of
-from tracker.core.labels import label
-from tracker.lifecycle.applications import ValidationFailed
+from tracker.core.validation import ValidationFailed
 from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
 from tracker.lifecycle.forms import published_list_rows
 from tracker.lifecycle.workflow import (
@@ -37,6 +36,7 @@ from tracker.lifecycle.workflow import (
     refine_plan,
 )
 from tracker.models import Pilot, Role, User
+from tracker.models.labels import label
 
 PATH = "/pilot-list"
 NAME = N_("试点名单")

@@ -4,7 +4,7 @@ Big numbers, four charts (progress status, the cities' gaps, reporting by city, 
 latest bulletin's highlights and the pilots needing attention, for the current reporting period
 and the reader's scope (the province, or a city-bound leader's or city user's city). Read-only.
 The same figures download as PDF (Chinese fonts embedded) and Excel from /summary/download.<ext>,
-built by the bulletin builders in reports/ from tracker.delivery.bulletin_data; downloads are audited."""
+built by the bulletin builders in reports/ from tracker.monitoring.bulletin_data; downloads are audited."""
 
 from __future__ import annotations
 
@@ -27,13 +27,13 @@ from tracker.audit import trail as audit
 from tracker.core.clock import local_today
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import DEFAULT_LOCALE, N_, _, format_date, format_number, label_of, use_locale
-from tracker.core.labels import label
-from tracker.core.palette import STATUS_HEX, gap_colour
-from tracker.delivery.bulletin_data import BulletinData, Cut, CutKind, bulletin_data
+from tracker.core.periods import parse_period, reporting_period
 from tracker.models import Bulletin, City, Severity, User
+from tracker.models.labels import label
+from tracker.monitoring.bulletin_data import BulletinData, Cut, CutKind, bulletin_data
 from tracker.monitoring.figures import as_of_text, completeness_label, reporting_text
+from tracker.monitoring.palette import STATUS_HEX, gap_colour
 from tracker.progress.expected import STATUS_LABELS, ProgressStatus
-from tracker.progress.periods import parse_period, reporting_period
 
 PATH = "/summary"
 NAME = N_("领导摘要")

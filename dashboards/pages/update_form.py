@@ -21,13 +21,12 @@ from dashboards.widgets import alert, decode_upload, evidence_list, problems_ale
 from tracker.access.permissions import Action, Level, PermissionDenied, may_act
 from tracker.core.clock import local_today, now_utc
 from tracker.core.errors import TrackerError
-from tracker.core.files import attach_evidence, remove_evidence
 from tracker.core.i18n import N_, _, format_date, label_of, message_of
-from tracker.lifecycle.applications import ValidationFailed
+from tracker.core.periods import Period, parse_period, reporting_period
+from tracker.core.validation import ValidationFailed
 from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
 from tracker.models import Pilot, ProgressUpdate, UpdateFile, User
 from tracker.monitoring.pilot_record import find_visible_pilot
-from tracker.progress.periods import Period, parse_period, reporting_period
 from tracker.progress.updates import (
     EDITABLE,
     STATUS_ZH,
@@ -42,6 +41,7 @@ from tracker.progress.updates import (
     stored_entry,
     submit_update,
 )
+from tracker.uploads.files import attach_evidence, remove_evidence
 
 PATH = "/update-form"
 NAME = N_("在线填报")

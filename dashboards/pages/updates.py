@@ -40,7 +40,8 @@ from tracker.core.i18n import (
     summary_of,
     translated,
 )
-from tracker.lifecycle.applications import ValidationFailed
+from tracker.core.periods import Period, parse_period, periods_between, reporting_period
+from tracker.core.validation import ValidationFailed
 from tracker.models import Pilot, ProgressUpdate, Role, User
 from tracker.monitoring.figures import (
     Figures,
@@ -51,7 +52,6 @@ from tracker.monitoring.figures import (
     timeliness_label,
 )
 from tracker.progress.expected import thresholds_from
-from tracker.progress.periods import Period, parse_period, periods_between, reporting_period
 from tracker.progress.sheets import import_update_sheet, template_data
 from tracker.progress.updates import (
     STATUS_ZH,

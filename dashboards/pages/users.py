@@ -12,8 +12,8 @@ from dashboards.access import db_session, guarded_layout
 from dashboards.grid import data_grid
 from tracker.access.permissions import Action, manageable_users
 from tracker.core.i18n import N_, _, format_datetime
-from tracker.core.labels import label
 from tracker.models import User
+from tracker.models.labels import label
 
 PATH = "/users"
 NAME = N_("用户管理")

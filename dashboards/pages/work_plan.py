@@ -27,9 +27,9 @@ from tracker.access.permissions import (
 from tracker.core.clock import local_today, now_utc
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, format_date, format_datetime, label_of, message_of, translated
-from tracker.lifecycle.applications import ValidationFailed
+from tracker.core.periods import Period, due_date, parse_period, reporting_period
+from tracker.core.validation import ValidationFailed
 from tracker.models import UpdateStatus, User, WorkPlanUpdate
-from tracker.progress.periods import Period, due_date, parse_period, reporting_period
 from tracker.progress.updates import EDITABLE, NARRATIVE_LIMIT, STATUS_ZH, STEP_ZH
 from tracker.progress.workplan import (
     WorkPlanEntry,

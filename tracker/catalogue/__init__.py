@@ -2,6 +2,8 @@
 
 Loading inserts what is missing and never overwrites a row that exists: deadlines and quotas
 edited by the provincial admin survive a second ``tracker init``.
+
+May import: ``core``, ``models`` (``tests/core/test_layers.py`` holds the rule).
 """
 
 from __future__ import annotations

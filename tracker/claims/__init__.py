@@ -1,0 +1,7 @@
+"""Carbon-label claims (虚标乱标核查): the claims registry and its import (``registry``), the reference
+library of benchmarks, factors and certifiers (``library``, ``library_file``, ``library_import``),
+the rules (``rules``), the scan that turns findings into flags (``scan``) and synthetic claims for
+benchmarks and the demo (``synth``).
+
+May import: ``core``, ``models``, ``catalogue``, ``audit``, ``access``, ``delivery``, ``lifecycle``, ``flags`` (``tests/core/test_layers.py`` holds the rule).
+"""

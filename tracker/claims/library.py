@@ -21,7 +21,7 @@ from tracker.access.permissions import require_library_admin
 from tracker.audit import trail as audit
 from tracker.core.db import utcnow
 from tracker.core.errors import TrackerError
-from tracker.lifecycle.applications import Problem, ValidationFailed
+from tracker.core.validation import Problem, ValidationFailed
 from tracker.models import AuditEvent, Certifier, EmissionFactor, Product, ProductBenchmark, User
 
 BENCHMARK_FIGURES = ("plausible_low", "typical", "plausible_high", "physical_floor")

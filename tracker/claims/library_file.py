@@ -14,7 +14,7 @@ from openpyxl.utils import get_column_letter
 
 from tracker.claims.library import FIELD_ZH, FIGURE_LIMIT, LibraryProblem
 from tracker.core.spreadsheets import FORMS, SheetLimits, open_workbook
-from tracker.lifecycle.applications import (
+from tracker.core.validation import (
     CONTROL_EN,
     CONTROL_ZH,
     Problem,

@@ -50,7 +50,7 @@ from tracker.claims.library_file import (
     read_number,
     read_texts,
 )
-from tracker.lifecycle.applications import Problem, ValidationFailed
+from tracker.core.validation import Problem, ValidationFailed
 from tracker.models import Certifier, EmissionFactor, Product, ProductBenchmark, User
 
 FACTOR_KEY = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from tracker.access.permissions import Level, may_act, visible_cities
 from tracker.claims.library_file import xlsx_rows
 from tracker.core.spreadsheets import BULK
-from tracker.lifecycle.applications import (
+from tracker.core.validation import (
     CONTROL_EN,
     CONTROL_PATTERN,
     CONTROL_ZH,

@@ -23,9 +23,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.claims.rules import RULE_BY_ID, ClaimFinding, ClaimRule, Thresholds, claim_findings, claims_frame
-from tracker.core.labels import evidence_zh
 from tracker.flags.store import CHUNK, sync_flags
 from tracker.models import Claim
+from tracker.models.labels import evidence_zh
 
 
 @dataclass

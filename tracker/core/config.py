@@ -15,12 +15,12 @@ from zoneinfo import ZoneInfo
 
 from dotenv import load_dotenv
 
-from tracker.progress.periods import Frequency, Reporting
+from tracker.core.periods import Frequency, Reporting
 
 MailSecurity = Literal["none", "starttls", "ssl"]
 
 #: Every setting the application reads, with its default, documented in README.md
-#: (tests/test_docs.py fails when one is missing there).
+#: (tests/core/test_docs.py fails when one is missing there).
 SETTING_NAMES = (
     "TRACKER_DATABASE_URL",
     "TRACKER_SECRET_KEY",

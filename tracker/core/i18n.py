@@ -8,7 +8,7 @@ shown: a string translated at import would stay in whatever language the process
 
 The catalogue is read from its ``.po`` file by Babel, so there is no compiled file to keep in step.
 Extraction: ``pybabel extract -k N_ --no-location --sort-output -o messages.pot dashboards tracker``
-(``tests/test_i18n.py`` checks that every marked string has its English translation).
+(``tests/core/test_i18n.py`` checks that every marked string has its English translation).
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from tracker.lifecycle.applications import Problem, ValidationFailed
+from tracker.core.validation import Problem, ValidationFailed
 
 CHUNK = 1 << 20
 HEAD = 4096  # where a worksheet's root element and dimension are

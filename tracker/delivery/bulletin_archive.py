@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from tracker.audit import trail as audit
 from tracker.core.i18n import N_
-from tracker.core.labels import format_date_zh
 from tracker.models import Bulletin
+from tracker.models.labels import format_date_zh
 
 KIND_ZH = {"monthly": N_("月度"), "quarterly": N_("季度")}
 

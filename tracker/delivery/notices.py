@@ -40,6 +40,7 @@ from tracker.access.permissions import (
 )
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, english
+from tracker.core.periods import Period
 from tracker.delivery.outbox import enqueue
 from tracker.delivery.recipients import recipients_for
 from tracker.models import (
@@ -54,7 +55,6 @@ from tracker.models import (
     WorkflowStep,
     WorkPlanUpdate,
 )
-from tracker.progress.periods import Period
 
 UPDATE_RETURNED = "update_returned"
 WORK_PLAN_RETURNED = "work_plan_returned"

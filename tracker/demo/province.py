@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from tracker.access.accounts import create_user
 from tracker.core.clock import local_today
 from tracker.core.creditcode import ALPHABET, check_character, organisation_check_character
+from tracker.core.periods import Frequency, Period, period_of
 from tracker.demo.workplan import build_work_plan_demo
 from tracker.models import (
     Application,
@@ -54,7 +55,6 @@ from tracker.models import (
     User,
 )
 from tracker.progress.expected import expected_task_progress
-from tracker.progress.periods import Frequency, Period, period_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -64,9 +64,7 @@ DEMO_PASSWORD = "Demo-2025-cfp"
 DEMO_ACTOR = "演示数据"
 DEMO_TZ = ZoneInfo("Asia/Shanghai")  # the reference day's zone when none is given
 EXTENSION_MONTHS = 3
-DUE_DAYS = (
-    5  # an update is due on the 5th day after its period (tracker.progress.periods.Reporting's default)
-)
+DUE_DAYS = 5  # an update is due on the 5th day after its period (tracker.core.periods.Reporting's default)
 LATEST_SUBMISSION = 6  # days after the due day: the latest a demo update comes in
 # Months from the first day of the history end's month to each batch's start; a batch's provincial
 # deadline is the last day two months before its start (as the real 2025 batches were).

@@ -11,12 +11,12 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker.core.periods import Frequency, Period, period_of
 from tracker.models import UpdateStatus, User, WorkflowStep, WorkPlanUpdate
-from tracker.progress.periods import Frequency, Period, period_of
 from tracker.progress.workplan import Assignment, assignments
 
 US = UpdateStatus
-DUE_DAYS = 5  # the default reporting cycle's due day (tracker.progress.periods.Reporting)
+DUE_DAYS = 5  # the default reporting cycle's due day (tracker.core.periods.Reporting)
 # Each period's states, drawn per line, by months from the history end's month: the month before is
 # reviewed; the last reported month is mixed; the month after has only a few drafts (None: not
 # entered yet).

@@ -35,6 +35,7 @@ from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_
 from tracker.delivery.notices import tell_flag_decision, tell_flag_proposal
 from tracker.models import Flag, FlagStatus, User, WorkflowStep
+from tracker.models.labels import FLAG_STATUS_ZH
 
 FS = FlagStatus
 REASON_LIMIT = 1000
@@ -67,8 +68,7 @@ FLAG_STEPS = {step.key: step for step in (
     FlagStep("accept", "省级采纳市级建议", "Accept the proposal", LIVE, None, decides=True),
     FlagStep("reject", "省级驳回市级建议", "Reject the proposal", LIVE, None, needs_reason=True, decides=True),
 )}  # fmt: skip
-STATUS_ZH = {FS.OPEN: N_("待核查"), FS.UNDER_REVIEW: N_("核查中"), FS.CONFIRMED: N_("已确认"),
-             FS.DISMISSED: N_("已排除"), FS.RESOLVED: N_("已办结")}  # fmt: skip
+STATUS_ZH = FLAG_STATUS_ZH
 PROPOSAL_ZH = {"dismiss": N_("待省级审核：市级建议排除"), "resolve": N_("待省级审核：市级建议办结")}
 PROPOSAL_EN = {"dismiss": "awaiting the province: the city proposes to dismiss",
                "resolve": "awaiting the province: the city proposes to resolve"}  # fmt: skip

@@ -17,6 +17,17 @@ from tracker.access.permissions import Level, require_act
 from tracker.core.creditcode import validate_credit_code
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_
+from tracker.core.validation import (
+    CONTROL_EN,
+    CONTROL_ZH,
+    FIELD_LABELS,
+    Problem,
+    ValidationFailed,
+    clean_text,
+    count_chars,
+    has_control_characters,
+    squeeze,
+)
 from tracker.models import (
     Application,
     ApplicationStatus,
@@ -87,6 +98,7 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("safeguard_publicity", "宣传推广", "Publicity", TEXT_CAP),
 )
 FIELD_BY_KEY = {spec.key: spec for spec in FIELDS}
+FIELD_LABELS.update({spec.key: (spec.label_zh, spec.label_en) for spec in FIELDS})
 APPLICATION_TEXT_KEYS = tuple(
     spec.key for spec in FIELDS if spec.key not in ("organisation_name", "credit_code")
 )
@@ -96,95 +108,8 @@ FLAG_LABELS = {
     "is_label_pilot_unit": ("碳标识认证试点单位", "Carbon-label certification pilot unit"),
     "has_green_title": ("绿色工厂/零碳工厂称号", "Green-factory or zero-carbon-factory title"),
 }
-_SPACES = re.compile(r"[\s\u3000\u00a0]+")
 _PHONE = re.compile(r"^[0-9+()（）\-－—\s转]{5,32}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the input: where (field, and for Excel the row and column) and why."""
-
-    field: str
-    message_zh: str
-    message_en: str
-    row: int | None = None
-    column: str | None = None
-    sheet: str | None = None  # for workbooks of several sheets
-
-    def where_zh(self) -> str:
-        spot = f"第{self.row}行 {self.column}列 " if self.row is not None and self.column else ""
-        sheet = f"“{self.sheet}”表 " if self.sheet else ""
-        return f"{sheet}{spot}{_label_zh(self.field)}"
-
-    def where_en(self) -> str:
-        spot = f"row {self.row}, column {self.column}, " if self.row is not None and self.column else ""
-        sheet = f"sheet “{self.sheet}”, " if self.sheet else ""
-        return f"{sheet}{spot}{_label_en(self.field)}"
-
-    def text(self) -> str:
-        """Both languages on one line (the CLI's form)."""
-        return f"{self.where_zh()}：{self.message_zh} / {self.where_en()}: {self.message_en}"
-
-
-def _label_zh(key: str) -> str:
-    if key in FIELD_BY_KEY:
-        return FIELD_BY_KEY[key].label_zh
-    return {"category": "试点类别", "product": "试点产品", "milestones": "阶段性目标",
-            "participants": "职责分工", "file": "文件", "tasks": "任务进度", "work_done": "本期工作进展",
-            "problems": "存在问题", "next_steps": "下步计划", "pilot": "试点", "period": "报告期", "version": "版本",
-            "progress": "完成进度"}.get(key, key)  # fmt: skip
-
-
-def _label_en(key: str) -> str:
-    if key in FIELD_BY_KEY:
-        return FIELD_BY_KEY[key].label_en
-    return {"category": "category", "product": "product", "milestones": "milestones",
-            "participants": "responsibilities", "file": "file", "tasks": "task progress", "work_done": "work done",
-            "problems": "problems", "next_steps": "next steps", "pilot": "pilot", "period": "period", "version": "version",
-            "progress": "progress"}.get(key, key)  # fmt: skip
-
-
-class ValidationFailed(TrackerError):
-    """Input refused; ``problems`` lists every reason. Nothing was written."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__(
-            "；".join(f"{p.where_zh()}：{p.message_zh}" for p in problems),
-            "; ".join(f"{p.where_en()}: {p.message_en}" for p in problems),
-        )
-
-
-def clean_text(value: Any) -> str:
-    """Trim half- and full-width spaces at both ends; numbers typed as numbers become their digits."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).replace("\r\n", "\n").strip(" \t\n\r\u3000\u00a0")
-
-
-CONTROL_PATTERN = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]"
-_CONTROL = re.compile(CONTROL_PATTERN)
-CONTROL_ZH = "含有控制字符（如 NUL），无法保存，请删除后重新填写"
-CONTROL_EN = "contains control characters (such as NUL) that cannot be stored"
-
-
-def has_control_characters(text: str) -> bool:
-    """NUL and the other C0 controls but tab and line breaks, DEL, or a lone surrogate: text that
-    PostgreSQL cannot store or a bulletin cannot print, refused in every import and form."""
-    return _CONTROL.search(text) is not None
-
-
-def squeeze(value: Any) -> str:
-    """All whitespace removed: for matching category and product names and header captions."""
-    return _SPACES.sub("", clean_text(value))
-
-
-def count_chars(text: str) -> int:
-    """Characters as the notice counts them: one per character, Chinese or not."""
-    return len(text)
 
 
 @dataclass

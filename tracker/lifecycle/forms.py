@@ -20,17 +20,14 @@ from sqlalchemy.orm import Session
 from tracker.access.permissions import Action, Level, PermissionDenied, require, require_act, visible_pilots
 from tracker.core.errors import TrackerError
 from tracker.core.spreadsheets import open_workbook
+from tracker.core.validation import Problem, ValidationFailed, clean_text, squeeze
 from tracker.lifecycle.applications import (
     EDITABLE,
     ApplicationData,
-    Problem,
-    ValidationFailed,
     check_category_and_product,
     check_texts,
-    clean_text,
     data_from_application,
     save_application,
-    squeeze,
 )
 from tracker.lifecycle.workflow import advance_application
 from tracker.models import Application, ApplicationStatus, Batch, City, Organisation, Pilot, PilotStatus, User

@@ -21,8 +21,8 @@ from tracker.access.permissions import Level, require_act
 from tracker.audit.trail import actor_fields
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import _
-from tracker.core.labels import label
-from tracker.lifecycle.applications import Problem, ValidationFailed, data_from_application, validate
+from tracker.core.validation import Problem, ValidationFailed
+from tracker.lifecycle.applications import data_from_application, validate
 from tracker.models import (
     Application,
     ApplicationStatus,
@@ -44,6 +44,7 @@ from tracker.models import (
     User,
     WorkflowStep,
 )
+from tracker.models.labels import label
 
 AS = ApplicationStatus
 PS = PilotStatus
@@ -527,7 +528,7 @@ def application_rows(session: Session, user: User, *, batch_number: int | None =
     from sqlalchemy.orm import selectinload
 
     from tracker.access.permissions import visible_applications
-    from tracker.core.labels import label
+    from tracker.models.labels import label
 
     stmt = visible_applications(user).options(
         selectinload(Application.organisation), selectinload(Application.city), selectinload(Application.batch),

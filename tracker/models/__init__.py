@@ -1,4 +1,8 @@
-"""All models, importable from one place (Alembic's autogenerate reads ``Base.metadata`` here)."""
+"""The tables and their enums, importable from one place (Alembic's autogenerate reads ``Base.metadata``
+here), and the Chinese labels of stored values (``labels``).
+
+May import: ``core`` (``tests/core/test_layers.py`` holds the rule).
+"""
 
 from tracker.core.db import Base
 from tracker.models.accounts import ApiToken, LoginAttempt, User, UserSession

@@ -1,4 +1,4 @@
-"""Enumerated values stored by their (English, stable) value; labels live in tracker.core.labels."""
+"""Enumerated values stored by their (English, stable) value; labels live in tracker.models.labels."""
 
 from __future__ import annotations
 

@@ -69,7 +69,7 @@ class PilotParticipant(Base, Audited):
 
 class StoredFile:
     """What every uploaded file records. The bytes live on disk under the instance folder, named by
-    their SHA-256, which is also the integrity check (tracker.core.files)."""
+    their SHA-256, which is also the integrity check (tracker.uploads.files)."""
 
     __table_args__: tuple[object, ...] = (CheckConstraint("size_bytes > 0", name="size_positive"),)
 

@@ -19,6 +19,7 @@ from tracker.access.permissions import (
     visible_pilots,
 )
 from tracker.core.i18n import _
+from tracker.core.periods import Period, Reporting, due_date
 from tracker.models import (
     City,
     Flag,
@@ -32,7 +33,6 @@ from tracker.models import (
 )
 from tracker.monitoring.figures import Figures, ReportingFigures, scope_figures
 from tracker.progress.expected import STATUS_LABELS, Thresholds
-from tracker.progress.periods import Period, Reporting, due_date
 from tracker.progress.updates import (
     STATUS_ZH,
     entry_open_until,

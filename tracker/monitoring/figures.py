@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from tracker.access.permissions import city_scope, visible_cities, visible_flags, visible_pilots
 from tracker.core.i18n import _, format_date, label_of
+from tracker.core.periods import Period, Reporting, due_date, window_closes
 from tracker.models import City, Flag, FlagStatus, Milestone, Pilot, ProgressUpdate, Severity, User
 from tracker.monitoring.registry import RegistryFilters, apply_filters
 from tracker.progress.expected import (
@@ -43,7 +44,6 @@ from tracker.progress.expected import (
     load_progress,
     overdue_milestones,
 )
-from tracker.progress.periods import Period, Reporting, due_date, window_closes
 from tracker.progress.updates import owing_pilots_query, reporting_line, share, updates_for
 
 OPEN_FLAGS = (FlagStatus.OPEN, FlagStatus.UNDER_REVIEW, FlagStatus.CONFIRMED)

@@ -16,11 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from tracker.access.permissions import visible_bulletins, visible_pilots
+from tracker.core.periods import Period, Reporting
 from tracker.models import Bulletin, Milestone, Pilot, PilotStatus, Severity
 from tracker.monitoring.figures import Figures, GroupFigures, ReportingFigures, scope_figures
 from tracker.monitoring.registry import RegistryFilters, apply_filters
 from tracker.progress.expected import PilotProgress, ProgressStatus, Rollup, RollupBy, Thresholds, rollup_of
-from tracker.progress.periods import Period, Reporting
 
 UPCOMING_DAYS = 30
 RECENT_BULLETINS = 5

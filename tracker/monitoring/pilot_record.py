@@ -20,9 +20,9 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.access.permissions import visible_audit_events, visible_flags, visible_pilots
+from tracker.core.periods import Frequency, periods_between
 from tracker.models import AuditEvent, Flag, Pilot, ProgressUpdate, User, WorkflowStep
 from tracker.progress.expected import Thresholds, progress_history
-from tracker.progress.periods import Frequency, periods_between
 from tracker.progress.updates import STARTED
 
 # Fields of the plan whose changes after approval are shown (struck through) on the pilot page.

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from tracker.access.permissions import visible_cities, visible_pilots
 from tracker.core.i18n import N_, _
-from tracker.core.labels import label
 from tracker.models import Batch, City, Organisation, Pilot, PilotCategory, PilotStatus, Product
+from tracker.models.labels import label
 from tracker.progress.expected import STATUS_LABELS, PilotProgress, load_progress
 
 T = TypeVar("T")

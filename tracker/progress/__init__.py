@@ -1,0 +1,6 @@
+"""A pilot's year of implementation: expected progress (序时进度, ``expected``), periodic updates and their
+review (``updates``), the Excel entry template (``sheets``), consistency checks on reports
+(``consistency``) and the provincial work plan (``workplan``).
+
+May import: ``core``, ``models``, ``audit``, ``access``, ``delivery``, ``lifecycle``, ``flags`` (``tests/core/test_layers.py`` holds the rule).
+"""

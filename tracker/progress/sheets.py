@@ -23,12 +23,12 @@ from sqlalchemy.orm import Session
 
 from tracker.access.permissions import Action, PermissionDenied, can
 from tracker.core.errors import TrackerError
+from tracker.core.periods import Period, Reporting, parse_period
 from tracker.core.spreadsheets import open_workbook
-from tracker.lifecycle.applications import Problem, ValidationFailed, clean_text, squeeze
+from tracker.core.validation import Problem, ValidationFailed, clean_text, squeeze
 from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
 from tracker.models import Pilot, ProgressUpdate, User
 from tracker.progress.expected import expected_task_progress
-from tracker.progress.periods import Period, Reporting, parse_period
 from tracker.progress.updates import (
     EDITABLE,
     NARRATIVE_LIMIT,

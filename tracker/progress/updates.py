@@ -37,8 +37,8 @@ from tracker.access.permissions import (
 from tracker.audit.trail import actor_fields
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_
-from tracker.delivery.notices import tell_update_returned
-from tracker.lifecycle.applications import (
+from tracker.core.periods import Period, Reporting, due_date, window_closes
+from tracker.core.validation import (
     CONTROL_EN,
     CONTROL_ZH,
     Problem,
@@ -46,6 +46,7 @@ from tracker.lifecycle.applications import (
     clean_text,
     has_control_characters,
 )
+from tracker.delivery.notices import tell_update_returned
 from tracker.models import (
     City,
     Pilot,
@@ -58,7 +59,6 @@ from tracker.models import (
     User,
     WorkflowStep,
 )
-from tracker.progress.periods import Period, Reporting, due_date, window_closes
 
 US = UpdateStatus
 PS = PilotStatus

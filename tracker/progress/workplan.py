@@ -39,8 +39,9 @@ from tracker.access.permissions import (
 )
 from tracker.audit.trail import actor_fields
 from tracker.core.errors import TrackerError
+from tracker.core.periods import Frequency, Period, Reporting, due_date, periods_between
+from tracker.core.validation import Problem, ValidationFailed, clean_text
 from tracker.delivery.notices import tell_work_plan_returned
-from tracker.lifecycle.applications import Problem, ValidationFailed, clean_text
 from tracker.models import (
     Department,
     DepartmentDuty,
@@ -51,7 +52,6 @@ from tracker.models import (
     WorkPlanTaskDepartment,
     WorkPlanUpdate,
 )
-from tracker.progress.periods import Frequency, Period, Reporting, due_date, periods_between
 from tracker.progress.updates import (
     EDITABLE,
     NARRATIVES,

@@ -1,0 +1,165 @@
+"""The English switch (issue 7, point 4): a complete catalogue, text translated when shown (never
+at import), the switch itself, and every page of the demo rendered in English without a Chinese
+interface string left in it."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from sqlalchemy import select
+
+from dashboards.app import PAGES
+from dashboards.language import COOKIE
+from tests.web import call_callback, login
+from tracker.core.i18n import (
+    DEFAULT_LOCALE,
+    _,
+    catalogue,
+    current_locale,
+    format_date,
+    format_number,
+    use_locale,
+)
+from tracker.demo.province import DEMO_PASSWORD, build_demo
+from tracker.models import Pilot
+
+ROOT = Path(__file__).resolve().parents[2]
+PLACEHOLDER = re.compile(r"\{[^{}]*\}|%\{[^}]*\}|<[^>]+>")
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def marked_strings() -> set[str]:
+    """What pybabel would extract with the project's babel.cfg (``_`` and ``N_``, templates too)."""
+    method_map = [("dashboards/**.py", "python"), ("tracker/**.py", "python"), ("jobs/**.py", "python"), ("reports/**.py", "python"),
+                  ("dashboards/templates/**.html", "jinja2")]  # fmt: skip
+    found = extract_from_dir(str(ROOT), method_map, keywords={"_": None, "N_": None}, comment_tags=())
+    return {message for _file, _line, message, _comments, _context in found if isinstance(message, str)}
+
+
+def test_every_marked_string_has_an_english_translation_with_the_same_placeholders() -> None:
+    english = catalogue("en")
+    marked = marked_strings()
+    missing = sorted(marked - english.keys())
+    assert not missing, f"{len(missing)} strings have no English translation: {missing[:10]}"
+    wrong = [k for k in marked if sorted(PLACEHOLDER.findall(k)) != sorted(PLACEHOLDER.findall(english[k]))]
+    assert not wrong, f"placeholders differ: {wrong[:10]}"
+    chinese = [k for k in marked if HAN.search(english[k])]
+    assert not chinese, f"translations still in Chinese: {chinese[:10]}"
+    assert len(marked) > 600  # the extraction really read the code
+
+
+def test_no_text_is_translated_at_import_time() -> None:
+    """``_()`` outside a function runs once, in whatever language the process started with."""
+    offenders = []
+    for path in [
+        *ROOT.glob("dashboards/**/*.py"),
+        *ROOT.glob("tracker/**/*.py"),
+        *ROOT.glob("jobs/**/*.py"),
+        *ROOT.glob("reports/**/*.py"),
+    ]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in {"_", "label"}
+            ):
+                scope = parents.get(node)
+                while scope is not None and not isinstance(
+                    scope, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+                ):
+                    scope = parents.get(scope)
+                if scope is None:
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not offenders, f"translated at import (mark with N_ and translate where shown): {offenders}"
+
+
+def test_dates_and_numbers_follow_the_locale() -> None:
+    day = dt.date(2025, 6, 28)
+    assert format_date(day) == "2025年6月28日" and format_number(1234567.891, 1) == "1,234,567.9"
+    with use_locale("en"):
+        assert format_date(day) == "Jun 28, 2025" and _("风险线索") == "Risk flags"
+        assert format_number(1234567.891, 1) == "1,234,567.9"
+    assert current_locale.get() == DEFAULT_LOCALE and _("风险线索") == "风险线索"
+
+
+def test_the_switch_sets_a_cookie_and_goes_back_to_the_same_page_on_this_site_only(client) -> None:  # type: ignore[no-untyped-def]
+    back = client.get("/lang/en", headers={"Referer": "http://localhost/pilots?city=140100"})
+    assert back.status_code == 303 and back.headers["Location"] == "/pilots?city=140100"
+    assert f"{COOKIE}=en" in back.headers["Set-Cookie"] and "HttpOnly" in back.headers["Set-Cookie"]
+    assert client.get("/lang/en", headers={"Referer": "https://evil.example/x"}).headers["Location"] == "/"
+    assert client.get("/lang/xx").status_code == 404
+    login_page = client.get("/login").get_data(as_text=True)
+    assert '<html lang="en">' in login_page and "Password" in login_page and "中文" in login_page
+    client.get("/lang/zh_CN")
+    login_page = client.get("/login").get_data(as_text=True)
+    assert '<html lang="zh-CN">' in login_page and "密码" in login_page and "English" in login_page
+
+
+@pytest.fixture
+def demo(db) -> None:  # type: ignore[no-untyped-def]
+    build_demo(db)
+    db.commit()
+
+
+INTERFACE_PROPS = {"headerName", "placeholder"}  # never data: must be in the reader's language
+
+
+def _strings(tree: Any, key: str = "") -> list[tuple[str, str]]:
+    """Every text in a rendered tree, with the property it is the value of."""
+    if isinstance(tree, str):
+        return [(key, tree)]
+    if isinstance(tree, dict):
+        return [pair for k, value in tree.items() for pair in _strings(value, k)]
+    if isinstance(tree, list):
+        return [pair for value in tree for pair in _strings(value, key)]
+    return []
+
+
+def _untranslated(tree: Any) -> list[str]:
+    """Interface strings left in Chinese: a text that is a catalogue source or holds a long one, and
+    any Chinese in a column header or placeholder. (Data — company, pilot, city and task names,
+    stored messages — stays as it was entered.)"""
+    sources = set(catalogue("en"))
+    long_sources = [s for s in sources if len(s) >= 6 and not PLACEHOLDER.search(s)]
+    return sorted({
+        text for key, text in _strings(tree)
+        if text in sources or any(source in text for source in long_sources)
+        or (key in INTERFACE_PROPS and HAN.search(text))
+    })  # fmt: skip
+
+
+@pytest.mark.parametrize("username", ["admin", "changzhi", "lingdao"])
+def test_every_page_renders_in_english_for_each_role(client, app, db, demo, username: str) -> None:  # type: ignore[no-untyped-def]
+    pilot = db.scalars(select(Pilot).order_by(Pilot.id)).first()
+    login(client, username, DEMO_PASSWORD)
+    client.get("/lang/en")
+    shell = client.get("/_dash-layout").get_json()
+    assert "English" not in json.dumps(shell) and "中文" in json.dumps(shell, ensure_ascii=False)
+    assert not _untranslated(shell)
+    assert '<html lang="en">' in client.get("/").get_data(as_text=True)
+    rendered = 0
+    for page in PAGES:
+        search = f"?id={pilot.id}" if page.PATH == "/pilot" else ""
+        answer = call_callback(client, app, "_pages_content",
+                               {"_pages_location.pathname": page.PATH, "_pages_location.search": search})  # fmt: skip
+        assert answer.status_code == 200, page.PATH
+        tree = answer.get_json()["response"]
+        assert not _untranslated(tree), (page.PATH, _untranslated(tree)[:8])
+        rendered += 1
+    assert rendered == len(PAGES)
+    figures = call_callback(client, app, "ov-cards", {}).get_json()["response"]  # the overview's figures
+    assert not _untranslated(figures), _untranslated(figures)[:8]
+    client.get("/lang/zh_CN")
+    assert (
+        "风险线索" in json.dumps(client.get("/_dash-layout").get_json(), ensure_ascii=False)
+        or username == "lingdao"
+    )

@@ -1,0 +1,148 @@
+"""Chinese labels for stored values, and dates written the way Chinese documents write them."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from tracker.core.i18n import N_, translated
+from tracker.models import (
+    ApplicationStatus,
+    Boundary,
+    FlagStatus,
+    LabelType,
+    OrganisationKind,
+    PilotCategory,
+    PilotStatus,
+    Role,
+    Severity,
+    UpdateStatus,
+)
+
+FS = FlagStatus
+FLAG_STATUS_ZH = {FS.OPEN: N_("待核查"), FS.UNDER_REVIEW: N_("核查中"), FS.CONFIRMED: N_("已确认"),
+                  FS.DISMISSED: N_("已排除"), FS.RESOLVED: N_("已办结")}  # fmt: skip
+
+# Several enums share values ("selected", "submitted"): a label belongs to the enum and its value.
+_WORDS: list[tuple[StrEnum, str]] = [
+    (PilotCategory.PRODUCT, N_("产品碳足迹管理试点")),
+    (PilotCategory.SERVICE, N_("碳足迹专业化服务试点")),
+    (PilotStatus.SELECTED, N_("已入选")),
+    (PilotStatus.PUBLISHED, N_("已公布")),
+    (PilotStatus.IN_IMPLEMENTATION, N_("实施中")),
+    (PilotStatus.COMPLETED, N_("已完成")),
+    (PilotStatus.EXTENDED, N_("延期实施")),
+    (PilotStatus.WITHDRAWN, N_("已退出")),
+    (ApplicationStatus.DRAFT, N_("草稿")),
+    (ApplicationStatus.SUBMITTED, N_("已提交")),
+    (ApplicationStatus.RETURNED, N_("已退回")),
+    (ApplicationStatus.CITY_PASSED, N_("市级初审通过")),
+    (ApplicationStatus.FORWARDED, N_("已报送省厅")),
+    (ApplicationStatus.UNDER_REVIEW, N_("专家评审中")),
+    (ApplicationStatus.SELECTED, N_("入选")),
+    (ApplicationStatus.NOT_SELECTED, N_("未入选")),
+    (UpdateStatus.DRAFT, N_("草稿")),
+    (UpdateStatus.SUBMITTED, N_("待审核")),
+    (UpdateStatus.RETURNED, N_("已退回")),
+    (UpdateStatus.ACCEPTED, N_("已采纳")),
+    (Role.PROVINCE_ADMIN, N_("省级管理员")),
+    (Role.PROVINCE_STAFF, N_("省级业务人员")),
+    (Role.CITY_STAFF, N_("市级业务人员")),
+    (Role.LEADER, N_("领导（只读）")),
+    (OrganisationKind.ENTERPRISE, N_("企业")),
+    (OrganisationKind.INSTITUTION, N_("机构")),
+    (OrganisationKind.ASSOCIATION, N_("协会")),
+    (Severity.HIGH, N_("高")),
+    (Severity.MEDIUM, N_("中")),
+    (Severity.LOW, N_("低")),
+    (Boundary.CRADLE_TO_GATE, N_("从摇篮到大门")),
+    (Boundary.CRADLE_TO_GRAVE, N_("从摇篮到坟墓")),
+    (Boundary.GATE_TO_GATE, N_("从大门到大门")),
+    (LabelType.SELF_DECLARED, N_("自我声明")),
+    (LabelType.THIRD_PARTY, N_("第三方认证")),
+    (LabelType.CARBON_NEUTRAL, N_("碳中和")),
+    *FLAG_STATUS_ZH.items(),
+]
+
+# Short names of the flag rules (claim rules in tracker.claims.rules, progress checks in
+# tracker.progress.consistency), for lists and filters; each rule's message says what exactly was found.
+RULE_NAMES: dict[str, str] = {
+    "STAGE_SUM_MISMATCH": N_("分阶段合计与总值不符"),
+    "BELOW_PHYSICAL_FLOOR": N_("低于物理下限"),
+    "OUTSIDE_PLAUSIBLE_RANGE": N_("超出合理区间"),
+    "UNIT_SLIP": N_("疑似单位错误"),
+    "OFFSETS_NETTED": N_("抵扣了碳抵消量"),
+    "CERTIFIED_WITHOUT_CERTIFICATE": N_("认证标识无证书编号"),
+    "CERTIFICATE_EXPIRED": N_("发布时证书已过期"),
+    "CERTIFICATE_AFTER_PUBLICATION": N_("证书晚于标识发布"),
+    "CERTIFICATE_SHARED": N_("证书编号多家共用"),
+    "PERIOD_AFTER_PUBLICATION": N_("数据期晚于发布日"),
+    "STALE_PERIOD": N_("数据期过旧"),
+    "LOW_GRID_FACTOR": N_("电网排放因子偏低"),
+    "REDUCTION_MISMATCH": N_("减排声明与基准值不符"),
+    "GRAVE_WITHOUT_USE_STAGES": N_("“摇篮到坟墓”缺使用和废弃阶段"),
+    "INVALID_CREDIT_CODE": N_("统一社会信用代码无效"),
+    "UNRECOGNISED_CERTIFIER": N_("认证机构不在认可名录"),
+    "COPIED_FIGURES": N_("数值与其他企业完全相同"),
+    "PROGRESS_BACKWARDS": N_("进度倒退"),
+    "JUMP_WITHOUT_MILESTONE": N_("进度跃升无阶段性目标"),
+    "DONE_WITHOUT_EVIDENCE": N_("报完成缺证明材料"),
+    "TEXT_COPIED_FROM_PREVIOUS": N_("工作进展与上期雷同"),
+    "TEXT_COPIED_FROM_OTHER_PILOT": N_("工作进展与其他试点雷同"),
+    "INDICATOR_DECREASED": N_("指标值下降"),
+}
+_LABELS = {(type(key), key.value): words for key, words in _WORDS}
+
+
+def label(value: StrEnum) -> str:
+    """The Chinese (or current-locale) label of a stored enum value."""
+    return translated(_LABELS, (type(value), value.value), value.value)
+
+
+def format_date_zh(value: dt.date | None) -> str:
+    """2025-06-28 → 2025年6月28日 (empty for None)."""
+    if value is None:
+        return ""
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def format_datetime_zh(value: dt.datetime | None, tz: ZoneInfo) -> str:
+    """A stored UTC datetime shown in the local zone: 2025年6月28日 14:05."""
+    if value is None:
+        return ""
+    local = value.astimezone(tz)
+    return f"{format_date_zh(local.date())} {local:%H:%M}"
+
+
+UNITS_ZH = {"t": N_("吨"), "kg": N_("千克"), "kWh": N_("千瓦时"), "m3": N_("立方米"), "L": N_("升"),
+            "bottle_500ml": N_("瓶(500mL)"), "kWp": "kWp", "piece": N_("件")}  # fmt: skip
+_EVIDENCE_ENUMS = {"label_type": LabelType, "boundary": Boundary}
+
+
+def unit_label(code: str | None) -> str:
+    """A stored declared unit in Chinese: bottle_500ml → 瓶(500mL), m3 → 立方米."""
+    return translated(UNITS_ZH, code or "")
+
+
+def evidence_zh(evidence: dict[str, object]) -> dict[str, object]:
+    """A finding's evidence as a Chinese message shows it: label types and boundaries by their
+    Chinese names, units in Chinese, ISO dates as 2025年6月28日."""
+    shown: dict[str, object] = {}
+    for key, value in evidence.items():
+        if key in _EVIDENCE_ENUMS and isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = label(_EVIDENCE_ENUMS[key](value))
+        elif key.endswith("unit") and isinstance(value, str):
+            value = unit_label(value)
+        elif isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
+            with contextlib.suppress(ValueError):
+                value = format_date_zh(dt.date.fromisoformat(value))
+        shown[key] = value
+    return shown
+
+
+def rule_name(rule_id: str) -> str:
+    """A flag rule's short Chinese name (its id when the rule is unknown, e.g. since retired)."""
+    return translated(RULE_NAMES, rule_id)
