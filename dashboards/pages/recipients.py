@@ -18,11 +18,11 @@ from sqlalchemy.orm import joinedload
 from dashboards.access import db_session, guarded_layout, request_user
 from dashboards.grid import data_grid
 from dashboards.widgets import ROW_ID, alert, has_selection, selected_id, with_row_ids
-from tracker.access.permissions import Action, PermissionDenied, visible_cities, visible_recipients
+from tracker.access.permissions import Action, PermissionDenied, may, visible_cities, visible_recipients
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, message_of
 from tracker.delivery.recipients import RecipientEntry, save_recipient
-from tracker.models import Audience, Channel, City, Recipient, Role, User
+from tracker.models import Audience, Channel, City, Recipient, User
 
 PATH = "/recipients"
 NAME = N_("发送对象")
@@ -64,12 +64,12 @@ def recipient_rows(session: Any, user: User) -> list[dict[str, Any]]:
 
 
 def _audiences(user: User) -> list[Audience]:
-    return list(Audience) if user.role is Role.PROVINCE_ADMIN else [Audience.CITY]
+    return list(Audience) if may(user, Action.MANAGE_ALL_RECIPIENTS) else [Audience.CITY]
 
 
 def _form(session: Any, user: User) -> Any:
     cities = session.scalars(visible_cities(user)).all()
-    own_city = user.city_id if user.role is not Role.PROVINCE_ADMIN else None
+    own_city = user.city_id if not may(user, Action.MANAGE_ALL_RECIPIENTS) else None
 
     def field(caption: str, component_id: str, control: Any, width: int) -> Any:
         return dbc.Col([dbc.Label(caption, html_for=component_id, className="small mb-0"), control], md=width)
@@ -105,7 +105,7 @@ def layout(user: User, **_query: Any) -> Any:
     with db_session() as session:
         form = _form(session, user)
         rows = recipient_rows(session, user)
-    scope = _("全省所有发送对象") if user.role is Role.PROVINCE_ADMIN else _("本市的发送对象")
+    scope = _("全省所有发送对象") if may(user, Action.MANAGE_ALL_RECIPIENTS) else _("本市的发送对象")
     columns = [{"field": "audience", "headerName": _("类型"), "width": 90},
                {"field": "city", "headerName": _("城市"), "width": 90},
                {"field": "channel", "headerName": _("方式"), "width": 190},

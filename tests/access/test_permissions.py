@@ -9,6 +9,9 @@ from tracker.access.permissions import (
     Action,
     PermissionDenied,
     can,
+    may_edit_library,
+    may_manage_recipients,
+    may_run_jobs,
     require,
     visible_audit_events,
     visible_pilots,
@@ -58,6 +61,22 @@ def test_only_the_provincial_admin_manages_users(factory) -> None:  # type: igno
     assert can(factory.user(Role.PROVINCE_ADMIN), Action.MANAGE_USERS, target)
     for role, city in ((Role.PROVINCE_STAFF, None), (Role.CITY_STAFF, "长治"), (Role.LEADER, None)):
         assert not can(factory.user(role, city), Action.MANAGE_USERS, target)
+
+
+@pytest.mark.parametrize(("role", "city"), [(Role.PROVINCE_ADMIN, None), (Role.PROVINCE_STAFF, None),
+                                            (Role.CITY_STAFF, "长治"), (Role.LEADER, None)])  # fmt: skip
+def test_the_administrators_own_powers_are_the_administrators_alone(
+    factory, role: Role, city: str | None
+) -> None:  # type: ignore[no-untyped-def]
+    """Reference data, running jobs and every city's recipients: the provincial admin only, all
+    answered by the one action table."""
+    user = factory.user(role, city)
+    admin = role is Role.PROVINCE_ADMIN
+    assert may_edit_library(user) is admin
+    assert may_run_jobs(user) is admin
+    assert may_manage_recipients(user) is (role in (Role.PROVINCE_ADMIN, Role.CITY_STAFF))
+    assert can(user, Action.MANAGE_ALL_RECIPIENTS) is admin
+    assert can(user, Action.KEEP_AUDIT) is admin
 
 
 def test_disabled_and_anonymous_users_may_do_nothing(db, factory) -> None:  # type: ignore[no-untyped-def]
