@@ -3,5 +3,5 @@ library of benchmarks, factors and certifiers (``library``, ``library_file``, ``
 the rules (``rules``), the scan that turns findings into flags (``scan``) and synthetic claims for
 benchmarks and the demo (``synth``).
 
-May import: ``core``, ``models``, ``catalogue``, ``audit``, ``access``, ``delivery``, ``lifecycle``, ``flags`` (``tests/core/test_layers.py`` holds the rule).
+May import: ``core``, ``models``, ``catalogue``, ``audit``, ``access``, ``review``, ``delivery``, ``lifecycle``, ``flags`` (``tests/core/test_layers.py`` holds the rule).
 """

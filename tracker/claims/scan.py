@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from tracker.claims.rules import RULE_BY_ID, ClaimFinding, ClaimRule, Thresholds, claim_findings, claims_frame
 from tracker.flags.store import CHUNK, sync_flags
-from tracker.models import Claim
+from tracker.models import Claim, Subject
 from tracker.models.labels import evidence_zh
 
 
@@ -73,7 +73,7 @@ def scan_claims(
         found[_fingerprint(finding, str(claim["claim_key"]), str(claim["content_hash"]))] = partial(
             _flag, finding, claim, thresholds.official_grid_factor
         )
-    synced = sync_flags(session, "claim", found, now=now)
+    synced = sync_flags(session, Subject.CLAIM, found, now=now)
     return ClaimScanResult(synced.new, synced.seen_again, synced.closed, by_rule)
 
 

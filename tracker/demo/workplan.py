@@ -12,8 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.core.periods import Frequency, Period, period_of
-from tracker.models import UpdateStatus, User, WorkflowStep, WorkPlanUpdate
+from tracker.models import Subject, UpdateStatus, User, WorkPlanUpdate
 from tracker.progress.workplan import Assignment, assignments
+from tracker.review.cycle import record_step
 
 US = UpdateStatus
 DUE_DAYS = 5  # the default reporting cycle's due day (tracker.core.periods.Reporting)
@@ -86,6 +87,5 @@ def _update(
         steps.append(("accept" if state is US.ACCEPTED else "return", US.SUBMITTED, state, update.return_reason,
                       update.reviewed_at))  # fmt: skip
     for step, before, after, reason, at in steps:
-        session.add(WorkflowStep(subject_type="workplan", subject_id=update.id, city_id=None, step=step,
-                                 from_status=before.value, to_status=after.value, reason=reason, actor_id=None,
-                                 actor_name=actor, at=at))  # fmt: skip
+        record_step(session, Subject.WORK_PLAN, update.id, step=step, city_id=None, before=before, after=after,
+                    reason=reason, actor=actor, at=at)  # fmt: skip

@@ -1,5 +1,5 @@
 """Risk leads (风险线索) whatever found them: bringing stored flags up to date with a scan (``store``) and
 their review lifecycle (``review``).
 
-May import: ``core``, ``models``, ``audit``, ``access``, ``delivery`` (``tests/core/test_layers.py`` holds the rule).
+May import: ``core``, ``models``, ``audit``, ``access``, ``review``, ``delivery`` (``tests/core/test_layers.py`` holds the rule).
 """

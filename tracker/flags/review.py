@@ -34,8 +34,9 @@ from tracker.access.permissions import (
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_
 from tracker.delivery.notices import tell_flag_decision, tell_flag_proposal
-from tracker.models import Flag, FlagStatus, User, WorkflowStep
+from tracker.models import Flag, FlagStatus, Subject, User, WorkflowStep
 from tracker.models.labels import FLAG_STATUS_ZH
+from tracker.review.cycle import Cycle, Step, locked, record_step
 
 FS = FlagStatus
 REASON_LIMIT = 1000
@@ -43,19 +44,15 @@ LIVE = frozenset({FS.OPEN, FS.UNDER_REVIEW, FS.CONFIRMED})  # where a proposal c
 
 
 @dataclass(frozen=True)
-class FlagStep:
-    key: str
-    label_zh: str
-    label_en: str
-    sources: frozenset[FlagStatus]
-    # None: the status stays (a proposal, a rejection) or is the proposal's (accept)
-    target: FlagStatus | None
-    needs_reason: bool = False
+class FlagStep(Step[FlagStatus]):
+    """A flag's step; ``target`` None: the status stays (a proposal, a rejection) or is the proposal's
+    (accept)."""
+
     proposes: str | None = None  # the province's step a city proposes ("dismiss" | "resolve")
     decides: bool = False  # accept or reject the pending proposal
 
 
-FLAG_STEPS = {step.key: step for step in (
+FLAG_STEPS: Cycle[FlagStep] = Cycle(Subject.FLAG, (
     FlagStep("assign", "分派核查", "Assign for review", frozenset({FS.OPEN, FS.UNDER_REVIEW}), FS.UNDER_REVIEW),
     FlagStep("confirm", "确认问题", "Confirm", frozenset({FS.OPEN, FS.UNDER_REVIEW}), FS.CONFIRMED, needs_reason=True),
     FlagStep("dismiss", "排除（非问题）", "Dismiss", frozenset({FS.OPEN, FS.UNDER_REVIEW, FS.CONFIRMED}), FS.DISMISSED,
@@ -67,7 +64,7 @@ FLAG_STEPS = {step.key: step for step in (
              needs_reason=True, proposes="resolve"),
     FlagStep("accept", "省级采纳市级建议", "Accept the proposal", LIVE, None, decides=True),
     FlagStep("reject", "省级驳回市级建议", "Reject the proposal", LIVE, None, needs_reason=True, decides=True),
-)}  # fmt: skip
+), noun_zh="该线索", noun_en="flag", status_zh=lambda status: FLAG_STATUS_ZH[status])  # fmt: skip
 STATUS_ZH = FLAG_STATUS_ZH
 PROPOSAL_ZH = {"dismiss": N_("待省级审核：市级建议排除"), "resolve": N_("待省级审核：市级建议办结")}
 PROPOSAL_EN = {"dismiss": "awaiting the province: the city proposes to dismiss",
@@ -79,7 +76,11 @@ def step_open(flag: Flag, step: FlagStep) -> bool:
     if flag.status not in step.sources:
         return False
     if step.decides:
-        return flag.proposal in FLAG_STEPS and flag.status in FLAG_STEPS[flag.proposal].sources
+        return (
+            flag.proposal is not None
+            and flag.proposal in FLAG_STEPS
+            and flag.status in FLAG_STEPS[flag.proposal].sources
+        )
     return step.proposes is None or flag.proposal is None
 
 
@@ -96,13 +97,11 @@ def review_flag(session: Session, user: User, flag_id: int, step_key: str, *, no
     step = FLAG_STEPS.get(step_key)
     if step is None:
         raise TrackerError(f"未知的核查步骤：{step_key}", f"Unknown review step: {step_key}")
-    flag = session.get(Flag, flag_id, with_for_update=True)
-    if flag is None or not can(user, Action.VIEW, flag):
+    flag = locked(session, Flag, flag_id, "风险线索不存在", "No such flag")
+    if not can(user, Action.VIEW, flag):
         raise TrackerError("风险线索不存在", "No such flag")
     require_review_flag(user, step.key, flag)
-    if flag.status not in step.sources:
-        raise TrackerError(f"该线索{STATUS_ZH[flag.status]}，不能{step.label_zh}",
-                           f"The flag is {flag.status.value}; it cannot take the step: {step.label_en}")  # fmt: skip
+    FLAG_STEPS.check(step, flag.status, reason)
     if step.proposes and flag.proposal:
         raise TrackerError(f"该线索已有待省级审核的建议（{PROPOSAL_ZH.get(flag.proposal, flag.proposal)}）",
                            "The flag already has a proposal awaiting the province")  # fmt: skip
@@ -129,10 +128,8 @@ def review_flag(session: Session, user: User, flag_id: int, step_key: str, *, no
         _decide(flag, step.target, text or None, now)
     session.flush()
     # The step is the reviewer's, whoever runs the session (the audit trail names the session's actor).
-    logged = WorkflowStep(subject_type="flag", subject_id=flag.id, city_id=flag.city_id, step=step.key,
-                          from_status=before.value, to_status=flag.status.value, reason=text or None,
-                          actor_id=user.id, actor_name=user.username, at=now)  # fmt: skip
-    session.add(logged)
+    logged = record_step(session, Subject.FLAG, flag.id, step=step.key, city_id=flag.city_id, before=before,
+                         after=flag.status, reason=text, actor=user, at=now)  # fmt: skip
     _tell(session, flag, step, logged, now)
     return flag
 

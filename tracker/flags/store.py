@@ -24,7 +24,7 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from tracker.audit import trail as audit
-from tracker.models import Flag, FlagStatus
+from tracker.models import Flag, FlagStatus, Subject
 
 AUTO_CLOSED = (
     "复查未再发现（数据已更正），自动关闭 / closed automatically: the finding is gone after a correction"
@@ -40,7 +40,7 @@ class Synced:
     reopened: int = 0
 
 
-def sync_flags(session: Session, subject_type: str, found: dict[str, Callable[[], dict[str, Any]]], *,
+def sync_flags(session: Session, subject_type: Subject, found: dict[str, Callable[[], dict[str, Any]]], *,
                now: dt.datetime) -> Synced:  # fmt: skip
     """``found`` maps each finding's fingerprint to a function giving its flag's column values
     (called only for findings not stored yet)."""
@@ -113,7 +113,7 @@ def _load(session: Session, ids: list[int]) -> list[Flag]:
 
 
 def flags_to_notify(
-    session: Session, subject_type: str | None = None, limit: int | None = None
+    session: Session, subject_type: Subject | None = None, limit: int | None = None
 ) -> list[Flag]:
     """Open flags never notified yet, oldest first."""
     query = select(Flag).where(Flag.notified_at.is_(None), Flag.status == FlagStatus.OPEN)

@@ -2,5 +2,5 @@
 with its steps, deadlines and quotas (``workflow``), city deadlines (``deadlines``), the official
 Excel forms (``forms``) and organisations.
 
-May import: ``core``, ``models``, ``audit``, ``access``, ``delivery`` (``tests/core/test_layers.py`` holds the rule).
+May import: ``core``, ``models``, ``audit``, ``access``, ``review``, ``delivery`` (``tests/core/test_layers.py`` holds the rule).
 """

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -18,7 +20,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from tracker.access.permissions import Level, require_act
-from tracker.audit.trail import actor_fields
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import _
 from tracker.core.validation import Problem, ValidationFailed
@@ -39,82 +40,60 @@ from tracker.models import (
     PilotStatus,
     Product,
     QuotaScope,
+    Subject,
     Task,
     TaskTemplate,
     User,
     WorkflowStep,
 )
 from tracker.models.labels import label
+from tracker.review.cycle import Cycle, Step, locked, record_step
 
 AS = ApplicationStatus
 PS = PilotStatus
+REFUSAL_ZH = "当前状态为“{status}”，不能{step}"
 
 
-@dataclass(frozen=True)
-class Step:
-    key: str
-    label_zh: str
-    label_en: str
-    sources: frozenset[str]
-    target: str
-    level: Level
-    reason_required: bool = False
-
-
-APPLICATION_STEPS = {step.key: step for step in (
+APPLICATION_STEPS: Cycle[Step[ApplicationStatus]] = Cycle(Subject.APPLICATION, (
     Step("submit", "提交申报", "Submit", frozenset({AS.DRAFT, AS.RETURNED}), AS.SUBMITTED, Level.CITY),
     Step("return", "退回修改", "Return", frozenset({AS.SUBMITTED, AS.CITY_PASSED}), AS.RETURNED, Level.CITY,
-         reason_required=True),
+         needs_reason=True),
     Step("pass", "初审通过", "Pass city review", frozenset({AS.SUBMITTED}), AS.CITY_PASSED, Level.CITY),
     Step("forward", "报送省厅", "Forward to province", frozenset({AS.CITY_PASSED}), AS.FORWARDED, Level.CITY),
     Step("start_review", "开始专家评审", "Start expert review", frozenset({AS.FORWARDED}), AS.UNDER_REVIEW,
          Level.PROVINCE),
     Step("select", "确定入选", "Select", frozenset({AS.UNDER_REVIEW}), AS.SELECTED, Level.PROVINCE),
     Step("reject", "未入选", "Not selected", frozenset({AS.UNDER_REVIEW}), AS.NOT_SELECTED, Level.PROVINCE,
-         reason_required=True),
-)}  # fmt: skip
-PILOT_STEPS = {step.key: step for step in (
+         needs_reason=True),
+), noun_zh="", noun_en="application", status_zh=lambda status: label(AS(status)),
+   refusal_zh=REFUSAL_ZH)  # fmt: skip
+PILOT_STEPS: Cycle[Step[PilotStatus]] = Cycle(Subject.PILOT, (
     Step("publish", "公布名单", "Publish", frozenset({PS.SELECTED}), PS.PUBLISHED, Level.PROVINCE),
     Step("start", "启动实施", "Start implementation", frozenset({PS.PUBLISHED}), PS.IN_IMPLEMENTATION, Level.EITHER),
     Step("extend", "延期实施", "Extend", frozenset({PS.IN_IMPLEMENTATION, PS.EXTENDED}), PS.EXTENDED,
-         Level.PROVINCE, reason_required=True),
+         Level.PROVINCE, needs_reason=True),
     Step("complete", "完成验收", "Complete", frozenset({PS.IN_IMPLEMENTATION, PS.EXTENDED}), PS.COMPLETED,
          Level.PROVINCE),
     Step("withdraw", "退出试点", "Withdraw",
          frozenset({PS.SELECTED, PS.PUBLISHED, PS.IN_IMPLEMENTATION, PS.EXTENDED}), PS.WITHDRAWN,
-         Level.PROVINCE, reason_required=True),
-)}  # fmt: skip
+         Level.PROVINCE, needs_reason=True),
+), noun_zh="", noun_en="pilot", status_zh=lambda status: label(PS(status)), refusal_zh=REFUSAL_ZH)  # fmt: skip
 
 
-def _status_label(value: str) -> str:
-    try:
-        return label(AS(value))
-    except ValueError:
-        return label(PS(value))
+def _cycle(subject: Application | Pilot) -> Cycle[Step[Any]]:
+    return APPLICATION_STEPS if isinstance(subject, Application) else PILOT_STEPS
 
 
-def _log(
-    session: Session, subject: Application | Pilot, step: Step, before: str, reason: str | None
-) -> WorkflowStep:
-    actor = actor_fields(session)
-    entry = WorkflowStep(
-        subject_type="application" if isinstance(subject, Application) else "pilot",
-        subject_id=subject.id, city_id=subject.city_id, step=step.key, from_status=before,
-        to_status=step.target, reason=reason, actor_id=actor["actor_id"], actor_name=actor["actor_name"],
-    )  # fmt: skip
-    session.add(entry)
-    return entry
-
-
-def _check_step(user: User, step: Step, subject: Application | Pilot, reason: str | None) -> None:
+def _check_step(user: User, step: Step[Any], subject: Application | Pilot, reason: str | None) -> None:
+    assert step.level is not None  # every application and pilot step says whose it is
     require_act(user, step.level, subject)
-    if subject.status not in step.sources:
-        raise TrackerError(
-            f"当前状态为“{_status_label(subject.status)}”，不能{step.label_zh}",
-            f"Cannot {step.label_en.lower()} from status {subject.status.value}",
-        )
-    if step.reason_required and not (reason or "").strip():
-        raise TrackerError(f"{step.label_zh}须填写理由", f"{step.label_en} needs a reason")
+    _cycle(subject).check(step, subject.status, reason)
+
+
+def _record(subject: Application | Pilot, session: Session, step: Step[Any], before: StrEnum,
+            reason: str | None) -> WorkflowStep:  # fmt: skip
+    return record_step(session, _cycle(subject).subject, subject.id, step=step.key, city_id=subject.city_id,
+                       before=before, after=subject.status, reason=reason)  # fmt: skip
 
 
 # --- deadlines ------------------------------------------------------------------------------------
@@ -368,13 +347,7 @@ def shift_plan(pilot: Pilot, start: dt.date) -> None:
 
 
 def _locked_application(session: Session, application_id: int) -> Application:
-    application = session.scalars(
-        select(Application).where(Application.id == application_id).with_for_update().execution_options(
-            populate_existing=True)
-    ).first()  # fmt: skip
-    if application is None:
-        raise TrackerError("申报不存在", "No such application")
-    return application
+    return locked(session, Application, application_id, "申报不存在", "No such application")
 
 
 def advance_application(
@@ -388,9 +361,7 @@ def advance_application(
     reason: str | None = None,
 ) -> WorkflowStep:
     """Perform one step on an application as ``user``; refused with a clear message otherwise."""
-    step = APPLICATION_STEPS.get(step_key)
-    if step is None:
-        raise TrackerError(f"未知操作：{step_key}", f"Unknown step: {step_key}")
+    step = APPLICATION_STEPS.step(step_key)
     application = _locked_application(session, application_id)
     _check_step(user, step, application, reason)
     before = application.status
@@ -404,12 +375,12 @@ def advance_application(
     elif step.key == "select":
         _claim_quota_place(session, application)
         create_pilot(session, application, now.astimezone(tz).date())
-    application.status = AS(target)
+    assert target is not None  # every application step leads somewhere
+    application.status = target
     if step.key == "return":
         application.return_reason = (reason or "").strip()
     session.flush()
-    entry = _log(session, application, step, before, (reason or "").strip() or None)
-    entry.to_status = target
+    entry = _record(application, session, step, before, reason)
     session.flush()
     return entry
 
@@ -457,12 +428,8 @@ def advance_pilot(
 ) -> WorkflowStep:
     """Perform one step on a pilot. ``new_date`` is the start date for ``start`` (default: keep the
     planned start) and the new end date for ``extend``."""
-    step = PILOT_STEPS.get(step_key)
-    if step is None:
-        raise TrackerError(f"未知操作：{step_key}", f"Unknown step: {step_key}")
-    pilot = session.get(Pilot, pilot_id, with_for_update=True)
-    if pilot is None:
-        raise TrackerError("试点不存在", "No such pilot")
+    step = PILOT_STEPS.step(step_key)
+    pilot = locked(session, Pilot, pilot_id, "试点不存在", "No such pilot")
     _check_step(user, step, pilot, reason)
     before = pilot.status
     if step.key == "publish":
@@ -475,9 +442,10 @@ def advance_pilot(
         pilot.end_date = new_date
     elif step.key in ("complete", "withdraw"):
         pilot.closed_on = today
-    pilot.status = PS(step.target)
+    assert step.target is not None  # every pilot step leads somewhere
+    pilot.status = step.target
     session.flush()
-    return _log(session, pilot, step, before, (reason or "").strip() or None)
+    return _record(pilot, session, step, before, reason)
 
 
 def publish_batch(session: Session, user: User, batch: Batch, *, today: dt.date) -> list[Pilot]:
@@ -495,31 +463,31 @@ def publish_batch(session: Session, user: User, batch: Batch, *, today: dt.date)
 
 def history(session: Session, subject: Application | Pilot) -> list[WorkflowStep]:
     """Who did what, when, for one application or pilot (oldest first)."""
-    kind = "application" if isinstance(subject, Application) else "pilot"
-    return list(session.scalars(
-        select(WorkflowStep).where(WorkflowStep.subject_type == kind, WorkflowStep.subject_id == subject.id)
-        .order_by(WorkflowStep.at, WorkflowStep.id)
-    ))  # fmt: skip
+    return _cycle(subject).history(session, subject.id)
 
 
 # --- what pages show ------------------------------------------------------------------------------
 
 
-def allowed_application_steps(user: object, application: Application) -> list[Step]:
+def allowed_application_steps(user: object, application: Application) -> list[Step[Any]]:
     """The steps this user could take on this application now (pages show only these buttons)."""
     from tracker.access.permissions import may_act
 
     return [
         s
         for s in APPLICATION_STEPS.values()
-        if application.status in s.sources and may_act(user, s.level, application)
+        if application.status in s.sources and s.level is not None and may_act(user, s.level, application)
     ]
 
 
-def allowed_pilot_steps(user: object, pilot: Pilot) -> list[Step]:
+def allowed_pilot_steps(user: object, pilot: Pilot) -> list[Step[Any]]:
     from tracker.access.permissions import may_act
 
-    return [s for s in PILOT_STEPS.values() if pilot.status in s.sources and may_act(user, s.level, pilot)]
+    return [
+        s
+        for s in PILOT_STEPS.values()
+        if pilot.status in s.sources and s.level is not None and may_act(user, s.level, pilot)
+    ]
 
 
 def application_rows(session: Session, user: User, *, batch_number: int | None = None,
@@ -543,7 +511,7 @@ def application_rows(session: Session, user: User, *, batch_number: int | None =
         subject_id: (name, at)
         for subject_id, name, at in session.execute(
             select(WorkflowStep.subject_id, WorkflowStep.actor_name, WorkflowStep.at)
-            .where(WorkflowStep.subject_type == "application",
+            .where(WorkflowStep.subject_type == Subject.APPLICATION,
                    WorkflowStep.subject_id.in_([a.id for a in applications]))
             .order_by(WorkflowStep.at, WorkflowStep.id)
         )

@@ -27,6 +27,7 @@ from tracker.models.enums import (
     ProductSource,
     QuotaScope,
     Role,
+    Subject,
     UpdateStatus,
 )
 from tracker.models.flags import Flag, FlagStatus, Severity
@@ -123,6 +124,7 @@ __all__ = [
     "RunState",
     "SchedulerProcess",
     "Severity",
+    "Subject",
     "Task",
     "TaskProgress",
     "TaskTemplate",

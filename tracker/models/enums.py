@@ -79,6 +79,24 @@ class ProductSource(StrEnum):
     BOTH = "both"
 
 
+class Subject(StrEnum):
+    """What a workflow step or a flag is about (``WorkflowStep.subject_type``, ``Flag.subject_type``)."""
+
+    APPLICATION = "application"
+    PILOT = "pilot"
+    UPDATE = "update"  # a pilot's periodic progress update
+    WORK_PLAN = "workplan"  # a department's update on a work-plan task
+    FLAG = "flag"
+    CLAIM = "claim"  # a carbon-label claim (flags only)
+
+
+def subject_column() -> Enum:
+    """The subject as VARCHAR(32) without a CHECK constraint (the column predates the enum; every
+    value written goes through ``Subject``)."""
+    return Enum(Subject, native_enum=False, length=32, create_constraint=False, validate_strings=True,
+                values_callable=_values)  # fmt: skip
+
+
 def enum_column(enum: type[StrEnum], name: str) -> Enum:
     """A portable enum column: VARCHAR(32) plus a named CHECK constraint, storing values."""
     return Enum(

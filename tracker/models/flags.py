@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.core.db import Base, code_str, intpk, utcnow
 from tracker.models.audited import Audited
-from tracker.models.enums import enum_column
+from tracker.models.enums import Subject, enum_column, subject_column
 from tracker.models.geography import City
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class Flag(Base, Audited):
     fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
     rule_id: Mapped[code_str] = mapped_column(index=True)
     severity: Mapped[Severity] = mapped_column(enum_column(Severity, "flag_severity"))
-    subject_type: Mapped[code_str]  # "update" | "claim"
+    subject_type: Mapped[Subject] = mapped_column(subject_column())  # UPDATE or CLAIM
     subject_id: Mapped[int] = mapped_column(Integer)
     city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id"))
     pilot_id: Mapped[int | None] = mapped_column(ForeignKey("pilots.id"), index=True)

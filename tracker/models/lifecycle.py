@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tracker.core.db import Base, code_str, intpk, name_str, short_str, utcnow
 from tracker.models.audited import Audited
 from tracker.models.catalogue import Batch
-from tracker.models.enums import FileKind, enum_column
+from tracker.models.enums import FileKind, Subject, enum_column, subject_column
 from tracker.models.geography import City
 from tracker.models.pilots import Application, Pilot
 
@@ -141,7 +141,7 @@ class WorkflowStep(Base):
     __table_args__ = (Index("ix_workflow_steps_subject", "subject_type", "subject_id"),)
 
     id: Mapped[intpk]
-    subject_type: Mapped[code_str]  # "application" | "pilot"
+    subject_type: Mapped[Subject] = mapped_column(subject_column())
     subject_id: Mapped[int] = mapped_column(Integer)
     city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id"), index=True)
     step: Mapped[code_str]

@@ -39,6 +39,7 @@ from tracker.models import (
     ProgressUpdate,
     Role,
     Severity,
+    Subject,
     User,
     WorkflowStep,
 )
@@ -106,7 +107,7 @@ class QueueLine:
     rule_id: str
     status: FlagStatus
     message: str
-    subject_type: str  # "claim" | "update"
+    subject_type: Subject  # CLAIM or UPDATE
     city: str
     subject: str  # the company (claim) or the pilot (progress report)
     product: str
@@ -136,8 +137,8 @@ def _queue(user: User, filters: FlagFilters) -> Select[Any]:
     pilot_product, assignee = aliased(Product), aliased(User)
     stmt = (
         visible_flags(user)
-        .outerjoin(Claim, and_(Flag.subject_type == "claim", Claim.id == Flag.subject_id))
-        .outerjoin(ProgressUpdate, and_(Flag.subject_type == "update", ProgressUpdate.id == Flag.subject_id))
+        .outerjoin(Claim, and_(Flag.subject_type == Subject.CLAIM, Claim.id == Flag.subject_id))
+        .outerjoin(ProgressUpdate, and_(Flag.subject_type == Subject.UPDATE, ProgressUpdate.id == Flag.subject_id))
         .outerjoin(Pilot, Pilot.id == Flag.pilot_id)
         .outerjoin(pilot_product, pilot_product.id == Pilot.product_id)
         .outerjoin(assignee, assignee.id == Flag.assigned_to_id)
@@ -158,14 +159,14 @@ def _queue(user: User, filters: FlagFilters) -> Select[Any]:
         stmt = stmt.where(or_(*wanted))
     if filters.product_ids:
         stmt = stmt.where(or_(Claim.product_id.in_(filters.product_ids),
-                              and_(Flag.subject_type == "update", Pilot.product_id.in_(filters.product_ids))))  # fmt: skip
+                              and_(Flag.subject_type == Subject.UPDATE, Pilot.product_id.in_(filters.product_ids))))  # fmt: skip
     return stmt
 
 
 def _line(flag: Flag, city: str, company: str | None, claim_product: str | None, claim_key: str | None,
           pilot: str | None, pilot_product: str | None, assignee: str | None,
           period: dt.date | None) -> QueueLine:  # fmt: skip
-    claim = flag.subject_type == "claim"
+    claim = flag.subject_type == Subject.CLAIM
     recorded_key = flag.evidence.get("claim_id") if isinstance(flag.evidence, dict) else None
     return QueueLine(
         id=flag.id, severity=flag.severity, rule_id=flag.rule_id, status=flag.status, message=flag.message_zh,
@@ -227,15 +228,15 @@ def flag_detail(session: Session, user: User, flag_id: Any) -> FlagDetail | None
     assignee = session.get(User, flag.assigned_to_id) if flag.assigned_to_id else None
     proposer = session.get(User, flag.proposed_by_id) if flag.proposed_by_id else None
     steps = list(session.scalars(
-        select(WorkflowStep).where(WorkflowStep.subject_type == "flag", WorkflowStep.subject_id == flag.id)
+        select(WorkflowStep).where(WorkflowStep.subject_type == Subject.FLAG, WorkflowStep.subject_id == flag.id)
         .order_by(WorkflowStep.at, WorkflowStep.id)
     ))  # fmt: skip
-    if flag.subject_type == "update":
+    if flag.subject_type == Subject.UPDATE:
         update = session.get(ProgressUpdate, flag.subject_id)
         if update is not None and update.pilot_id != flag.pilot_id:
             update = None  # not the report this flag is about
         return FlagDetail(flag, assignee, steps, proposer, update=update)
-    claim = session.get(Claim, flag.subject_id) if flag.subject_type == "claim" else None
+    claim = session.get(Claim, flag.subject_id) if flag.subject_type == Subject.CLAIM else None
     if claim is None or claim.city_id != flag.city_id:
         return FlagDetail(flag, assignee, steps, proposer)
     evidence = flag.evidence if isinstance(flag.evidence, dict) else {}

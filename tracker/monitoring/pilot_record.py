@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from tracker.access.permissions import visible_audit_events, visible_flags, visible_pilots
 from tracker.core.periods import Frequency, periods_between
-from tracker.models import AuditEvent, Flag, Pilot, ProgressUpdate, User, WorkflowStep
+from tracker.models import AuditEvent, Flag, Pilot, ProgressUpdate, Subject, User, WorkflowStep
 from tracker.progress.expected import Thresholds, progress_history
 from tracker.progress.updates import STARTED
 
@@ -63,7 +63,7 @@ def approved_at(session: Session, pilot: Pilot, tz: ZoneInfo) -> dt.datetime | N
     were recorded (imported rows), the start of its start day. None while it has not started."""
     step = session.scalar(
         select(WorkflowStep.at)
-        .where(WorkflowStep.subject_type == "pilot", WorkflowStep.subject_id == pilot.id,
+        .where(WorkflowStep.subject_type == Subject.PILOT, WorkflowStep.subject_id == pilot.id,
                WorkflowStep.step == "start")
         .order_by(WorkflowStep.at.desc())
     )  # fmt: skip

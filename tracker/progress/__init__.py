@@ -2,5 +2,5 @@
 review (``updates``), the Excel entry template (``sheets``), consistency checks on reports
 (``consistency``) and the provincial work plan (``workplan``).
 
-May import: ``core``, ``models``, ``audit``, ``access``, ``delivery``, ``lifecycle``, ``flags`` (``tests/core/test_layers.py`` holds the rule).
+May import: ``core``, ``models``, ``audit``, ``access``, ``review``, ``delivery``, ``lifecycle``, ``flags`` (``tests/core/test_layers.py`` holds the rule).
 """

@@ -32,6 +32,7 @@ from tracker.models import (
     Milestone,
     ProgressUpdate,
     Severity,
+    Subject,
     UpdateFile,
     UpdateStatus,
 )
@@ -293,7 +294,7 @@ def scan_progress(session: Session, *, now: dt.datetime, checks: Checks = Checks
     found: dict[str, Callable[[], dict[str, Any]]] = {}
     for finding in findings(load_reports(session), checks):
         found.setdefault(finding.fingerprint, partial(_flag, finding))
-    synced = sync_flags(session, "update", found, now=now)
+    synced = sync_flags(session, Subject.UPDATE, found, now=now)
     return ScanResult(synced.new, synced.seen_again, synced.closed)
 
 

@@ -34,7 +34,6 @@ from tracker.access.permissions import (
     require_act,
     visible_pilots,
 )
-from tracker.audit.trail import actor_fields
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_
 from tracker.core.periods import Period, Reporting, due_date, window_closes
@@ -52,6 +51,7 @@ from tracker.models import (
     Pilot,
     PilotStatus,
     ProgressUpdate,
+    Subject,
     TaskProgress,
     UpdateMilestone,
     UpdateStatus,
@@ -59,6 +59,7 @@ from tracker.models import (
     User,
     WorkflowStep,
 )
+from tracker.review.cycle import Cycle, Step, locked, record_step
 
 US = UpdateStatus
 PS = PilotStatus
@@ -77,6 +78,25 @@ STATUS_ZH = {
 
 class UpdateConflict(TrackerError):
     """The update changed since it was read, or its state does not allow the step (HTTP 409)."""
+
+
+# The cycle of a periodic update, and of a work-plan update (tracker.progress.workplan): a draft is
+# changed and submitted, the province accepts it (locked) or returns it with a reason, a returned one
+# is corrected and resubmitted. Only the steps are recorded; saving a draft is checked, not recorded.
+REVIEW_STEPS: tuple[Step[UpdateStatus], ...] = (
+    Step("edit", "修改", "Change", frozenset(EDITABLE), None),
+    Step("submit", "提交", "Submit", frozenset({US.DRAFT}), US.SUBMITTED),
+    Step("resubmit", "修改后重新提交", "Resubmit", frozenset({US.RETURNED}), US.SUBMITTED),
+    Step("accept", "采纳", "Accept", frozenset({US.SUBMITTED}), US.ACCEPTED),
+    Step("return", "退回", "Return", frozenset({US.SUBMITTED}), US.RETURNED, needs_reason=True),
+)
+UPDATE_CYCLE = Cycle(Subject.UPDATE, REVIEW_STEPS, noun_zh="该更新", noun_en="update",
+                     status_zh=lambda status: STATUS_ZH[status], refusal=UpdateConflict)  # fmt: skip
+
+
+def submit_step(status: UpdateStatus) -> str:
+    """A returned update is resubmitted; anything else is submitted (and refused unless a draft)."""
+    return "resubmit" if status is US.RETURNED else "submit"
 
 
 @dataclass
@@ -364,9 +384,7 @@ def save_update(
     update = find_update(session, pilot.id, period, lock=True)
     if update is not None:
         check_version(update, version)
-        if update.status not in EDITABLE:
-            raise UpdateConflict(f"该更新{STATUS_ZH[update.status]}，不能修改",
-                               f"The update is {update.status.value} and cannot change")  # fmt: skip
+        UPDATE_CYCLE.check("edit", update.status)
     percents = check_entry(pilot, entry, period, complete=False)
     if update is None:
         update = ProgressUpdate(
@@ -407,22 +425,8 @@ def _apply(update: ProgressUpdate, entry: UpdateEntry, percents: dict[int, Decim
                 setattr(row, name, wanted)
 
 
-def _log(
-    session: Session, update: ProgressUpdate, step: str, before: US | None, reason: str | None
-) -> WorkflowStep:
-    actor = actor_fields(session)
-    logged = WorkflowStep(subject_type="update", subject_id=update.id, city_id=update.pilot.city_id, step=step,
-                          from_status=before.value if before else None, to_status=update.status.value,
-                          reason=reason, actor_id=actor["actor_id"], actor_name=actor["actor_name"])  # fmt: skip
-    session.add(logged)
-    return logged
-
-
 def _locked(session: Session, update_id: int) -> ProgressUpdate:
-    update = session.get(ProgressUpdate, update_id, with_for_update=True)
-    if update is None:
-        raise TrackerError("该更新不存在", "No such update")
-    return update
+    return locked(session, ProgressUpdate, update_id, "该更新不存在", "No such update")
 
 
 def submit_update(
@@ -439,9 +443,7 @@ def submit_update(
     update = _locked(session, update_id)
     require_act(user, Level.CITY, update.pilot)
     check_version(update, version)
-    if update.status not in EDITABLE:
-        raise UpdateConflict(f"该更新{STATUS_ZH[update.status]}，不能提交",
-                           f"The update is {update.status.value}; it cannot be submitted")  # fmt: skip
+    step = UPDATE_CYCLE.check(submit_step(update.status), update.status)
     period = Period(update.period_start, update.period_end)
     today = now.astimezone(tz).date()
     check_window(session, update.pilot, period, reporting, today)
@@ -455,7 +457,8 @@ def submit_update(
     update.status = US.SUBMITTED
     update.return_reason = None
     session.flush()
-    _log(session, update, "submit" if before is US.DRAFT else "resubmit", before, None)
+    record_step(session, Subject.UPDATE, update.id, step=step.key, city_id=update.pilot.city_id, before=before,
+                after=update.status)  # fmt: skip
     return update
 
 
@@ -473,11 +476,7 @@ def review_update(
     update = _locked(session, update_id)
     require_act(user, Level.PROVINCE, update.pilot)
     check_version(update, version)
-    if update.status is not US.SUBMITTED:
-        raise UpdateConflict(f"该更新{STATUS_ZH[update.status]}，只有已提交的更新可以审核",
-                           f"Only submitted updates can be reviewed (this one is {update.status.value})")  # fmt: skip
-    if not accept and not (reason or "").strip():
-        raise TrackerError("退回须填写理由", "A return needs a reason")
+    step = UPDATE_CYCLE.check("accept" if accept else "return", update.status, reason)
     before = update.status
     update.status = US.ACCEPTED if accept else US.RETURNED
     update.reviewed_at, update.reviewed_by_id = now, user.id
@@ -488,9 +487,10 @@ def review_update(
             if report.reached and report.milestone.achieved_on is None:
                 report.milestone.achieved_on = report.achieved_on or update.period_end
     session.flush()
-    step = _log(session, update, "accept" if accept else "return", before, (reason or "").strip() or None)
+    logged = record_step(session, Subject.UPDATE, update.id, step=step.key, city_id=update.pilot.city_id,
+                         before=before, after=update.status, reason=reason)  # fmt: skip
     if not accept:  # the city is told, in the app and by mail, in this same transaction
-        tell_update_returned(session, update, step, now=now)
+        tell_update_returned(session, update, logged, now=now)
     return update
 
 
@@ -557,10 +557,7 @@ def last_reported_many(
 
 
 def update_history(session: Session, update: ProgressUpdate) -> list[WorkflowStep]:
-    return list(session.scalars(
-        select(WorkflowStep).where(WorkflowStep.subject_type == "update", WorkflowStep.subject_id == update.id)
-        .order_by(WorkflowStep.at, WorkflowStep.id)
-    ))  # fmt: skip
+    return UPDATE_CYCLE.history(session, update.id)
 
 
 # --- completeness and timeliness --------------------------------------------------------------------

@@ -37,7 +37,6 @@ from tracker.access.permissions import (
     require_review_work_plan,
     visible_work_plan_tasks,
 )
-from tracker.audit.trail import actor_fields
 from tracker.core.errors import TrackerError
 from tracker.core.periods import Frequency, Period, Reporting, due_date, periods_between
 from tracker.core.validation import Problem, ValidationFailed, clean_text
@@ -45,6 +44,7 @@ from tracker.delivery.notices import tell_work_plan_returned
 from tracker.models import (
     Department,
     DepartmentDuty,
+    Subject,
     UpdateStatus,
     User,
     WorkflowStep,
@@ -53,20 +53,24 @@ from tracker.models import (
     WorkPlanUpdate,
 )
 from tracker.progress.updates import (
-    EDITABLE,
     NARRATIVES,
+    REVIEW_STEPS,
     STATUS_ZH,
     Completeness,
     UpdateConflict,
     check_version,
     narrative_problems,
     parse_number,
+    submit_step,
 )
+from tracker.review.cycle import Cycle, locked, record_step
 
 US = UpdateStatus
 WORK_PLAN_ISSUED = dt.date(2024, 12, 6)  # 晋环发〔2024〕31号, dated 6 December 2024
 COORDINATOR_CODE = "sthjt"  # 省生态环境厅 (departments.csv)
-SUBJECT = "workplan"  # WorkflowStep.subject_type
+# The same cycle as a pilot's periodic update; the provincial admin reviews (permissions decide who).
+WORK_PLAN_CYCLE = Cycle(Subject.WORK_PLAN, REVIEW_STEPS, noun_zh="该进展", noun_en="work-plan update",
+                        status_zh=lambda status: STATUS_ZH[status], refusal=UpdateConflict)  # fmt: skip
 DUTY_ZH = {DepartmentDuty.LEAD: "牵头", DepartmentDuty.RESPONSIBLE: "按职责分工负责", None: "统筹调度"}
 
 
@@ -243,12 +247,6 @@ def _check_period(period: Period, today: dt.date) -> None:
         raise TrackerError(f"{period.label_zh}尚未开始，不能填报", f"{period.label_en} has not begun yet")
 
 
-def _editable(update: WorkPlanUpdate, verb_zh: str, verb_en: str) -> None:
-    if update.status not in EDITABLE:
-        raise UpdateConflict(f"该进展{STATUS_ZH[update.status]}，不能{verb_zh}",
-                             f"The update is {update.status.value}; it cannot be {verb_en}")  # fmt: skip
-
-
 def save_work_plan_update(session: Session, user: User, task_id: int, department_id: int, period: Period,
                           entry: WorkPlanEntry, *, today: dt.date, version: int | None = None) -> WorkPlanUpdate:  # fmt: skip
     """Create or change the draft of a department's update on a task; changing one needs the
@@ -259,7 +257,7 @@ def save_work_plan_update(session: Session, user: User, task_id: int, department
     update = find_work_plan_update(session, user, task_id, department_id, period, lock=True)
     if update is not None:
         check_version(update, version)
-        _editable(update, "修改", "changed")
+        WORK_PLAN_CYCLE.check("edit", update.status)
     progress = check_work_plan_entry(entry, complete=False)
     if update is not None:
         _apply(update, entry, progress, user)
@@ -291,10 +289,7 @@ def _insert(session: Session, update: WorkPlanUpdate) -> None:
 
 
 def _locked(session: Session, update_id: int) -> WorkPlanUpdate:
-    update = session.get(WorkPlanUpdate, update_id, with_for_update=True)
-    if update is None:
-        raise TrackerError("该进展不存在", "No such work-plan update")
-    return update
+    return locked(session, WorkPlanUpdate, update_id, "该进展不存在", "No such work-plan update")
 
 
 def submit_work_plan_update(session: Session, user: User, update_id: int, *, version: int | None,
@@ -303,7 +298,7 @@ def submit_work_plan_update(session: Session, user: User, update_id: int, *, ver
     update = _locked(session, update_id)
     require_enter_work_plan(user, update)
     check_version(update, version)
-    _editable(update, "提交", "submitted")
+    step = WORK_PLAN_CYCLE.check(submit_step(update.status), update.status)
     period = Period(update.period_start, update.period_end)
     today = now.astimezone(tz).date()
     _check_period(period, today)
@@ -315,7 +310,9 @@ def submit_work_plan_update(session: Session, user: User, update_id: int, *, ver
     update.last_submitted_at, update.submitted_by_id = now, user.id
     update.status, update.return_reason = US.SUBMITTED, None
     session.flush()
-    _log(session, update, "submit" if before is US.DRAFT else "resubmit", before, None)
+    record_step(
+        session, Subject.WORK_PLAN, update.id, step=step.key, city_id=None, before=before, after=update.status
+    )
     return update
 
 
@@ -325,21 +322,18 @@ def review_work_plan_update(session: Session, user: User, update_id: int, *, acc
     update = _locked(session, update_id)
     require_review_work_plan(user, update)
     check_version(update, version)
-    if update.status is not US.SUBMITTED:
-        raise UpdateConflict(f"该进展{STATUS_ZH[update.status]}，只有已提交的进展可以审核",
-                             f"Only submitted updates can be reviewed (this one is {update.status.value})")  # fmt: skip
+    step = WORK_PLAN_CYCLE.check("accept" if accept else "return", update.status, reason)
     reason = (reason or "").strip()
-    if not accept and not reason:
-        raise TrackerError("退回须填写理由", "A return needs a reason")
     before = update.status
     update.status = US.ACCEPTED if accept else US.RETURNED
     update.reviewed_at, update.reviewed_by_id = now, user.id
     if not accept:
         update.return_reason = reason
     session.flush()
-    step = _log(session, update, "accept" if accept else "return", before, reason or None)
+    logged = record_step(session, Subject.WORK_PLAN, update.id, step=step.key, city_id=None, before=before,
+                         after=update.status, reason=reason)  # fmt: skip
     if not accept:  # whoever entered it is told, in this same transaction
-        tell_work_plan_returned(session, update, step, now=now)
+        tell_work_plan_returned(session, update, logged, now=now)
     return update
 
 
@@ -350,22 +344,10 @@ def stored_entry(update: WorkPlanUpdate) -> WorkPlanEntry:
     )
 
 
-def _log(session: Session, update: WorkPlanUpdate, step: str, before: US, reason: str | None) -> WorkflowStep:
-    actor = actor_fields(session)
-    logged = WorkflowStep(subject_type=SUBJECT, subject_id=update.id, city_id=None, step=step,
-                          from_status=before.value, to_status=update.status.value, reason=reason,
-                          actor_id=actor["actor_id"], actor_name=actor["actor_name"])  # fmt: skip
-    session.add(logged)
-    return logged
-
-
 def work_plan_history(session: Session, user: User, update: WorkPlanUpdate) -> list[WorkflowStep]:
     """Every step of the update (submissions and reviews), oldest first."""
     require_read_work_plan(user, update)
-    return list(session.scalars(
-        select(WorkflowStep).where(WorkflowStep.subject_type == SUBJECT, WorkflowStep.subject_id == update.id)
-        .order_by(WorkflowStep.at, WorkflowStep.id)
-    ))  # fmt: skip
+    return WORK_PLAN_CYCLE.history(session, update.id)
 
 
 # --- completeness and timeliness --------------------------------------------------------------------
