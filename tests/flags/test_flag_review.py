@@ -16,7 +16,7 @@ from tracker.access.permissions import PermissionDenied
 from tracker.core.errors import TrackerError
 from tracker.flags.review import FLAG_STEPS, available_steps, review_flag
 from tracker.flags.store import AUTO_CLOSED, sync_flags
-from tracker.models import Flag, FlagStatus, Role, Severity, WorkflowStep
+from tracker.models import Closure, Flag, FlagStatus, Role, Severity, Subject, WorkflowStep
 
 NOW = dt.datetime(2026, 11, 24, 2, tzinfo=dt.UTC)
 LATER = NOW + dt.timedelta(hours=3)
@@ -194,6 +194,25 @@ def test_a_scan_closing_the_flag_drops_its_proposal(db, flagged) -> None:  # typ
     sync_flags(db, "update", {}, now=LATER)  # the finding is gone: the data was corrected
     db.refresh(flag)
     assert (flag.status, flag.reason, flag.proposal) == (FlagStatus.RESOLVED, AUTO_CLOSED, None)
+
+
+def test_how_a_flag_was_closed_is_a_column_not_its_note(db, flagged) -> None:  # type: ignore[no-untyped-def]
+    """Only a flag a scan closed is reopened when its finding comes back; a reviewer's resolution
+    stays, even with a reason that reads like the scan's note."""
+    flag = flagged["flag"]
+    finding = {flag.fingerprint: dict}
+    sync_flags(db, Subject.UPDATE, {}, now=NOW)
+    db.refresh(flag)
+    assert (flag.status, flag.closed_by) == (FlagStatus.RESOLVED, Closure.SCAN)
+    sync_flags(db, Subject.UPDATE, finding, now=LATER)  # it came back
+    db.refresh(flag)
+    assert (flag.status, flag.closed_by, flag.closed_at) == (FlagStatus.OPEN, None, None)
+    review_flag(db, flagged["province"], flag.id, "confirm", now=LATER, reason="属实")
+    review_flag(db, flagged["province"], flag.id, "resolve", now=LATER, reason=AUTO_CLOSED)
+    assert (flag.status, flag.closed_by) == (FlagStatus.RESOLVED, Closure.REVIEW)
+    sync_flags(db, Subject.UPDATE, finding, now=LATER)
+    db.refresh(flag)
+    assert (flag.status, flag.closed_by) == (FlagStatus.RESOLVED, Closure.REVIEW)
 
 
 def test_unknown_steps_and_missing_flags(db, flagged) -> None:  # type: ignore[no-untyped-def]

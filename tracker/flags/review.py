@@ -34,7 +34,7 @@ from tracker.access.permissions import (
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_
 from tracker.delivery.notices import tell_flag_decision, tell_flag_proposal
-from tracker.models import Flag, FlagStatus, Subject, User, WorkflowStep
+from tracker.models import Closure, Flag, FlagStatus, Subject, User, WorkflowStep
 from tracker.models.labels import FLAG_STATUS_ZH
 from tracker.review.cycle import Cycle, Step, locked, record_step
 
@@ -149,7 +149,8 @@ def _decide(flag: Flag, target: FlagStatus | None, reason: str | None, now: dt.d
     flag.status = target
     if reason:
         flag.reason = reason
-    flag.closed_at = now if target in (FS.DISMISSED, FS.RESOLVED) else None
+    closed = target in (FS.DISMISSED, FS.RESOLVED)
+    flag.closed_at, flag.closed_by = (now, Closure.REVIEW) if closed else (None, None)
     if target is not FS.UNDER_REVIEW:
         _clear_proposal(flag)
 

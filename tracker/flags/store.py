@@ -24,8 +24,9 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from tracker.audit import trail as audit
-from tracker.models import Flag, FlagStatus, Subject
+from tracker.models import Closure, Flag, FlagStatus, Subject
 
+# The note a scan leaves on a flag it closed (``closed_by`` records that it was the scan).
 AUTO_CLOSED = (
     "复查未再发现（数据已更正），自动关闭 / closed automatically: the finding is gone after a correction"
 )
@@ -46,13 +47,15 @@ def sync_flags(session: Session, subject_type: Subject, found: dict[str, Callabl
     (called only for findings not stored yet)."""
     result = Synced()
     stored = session.execute(
-        select(Flag.fingerprint, Flag.id, Flag.status, Flag.reason).where(Flag.subject_type == subject_type)
+        select(Flag.fingerprint, Flag.id, Flag.status, Flag.closed_by).where(
+            Flag.subject_type == subject_type
+        )
     ).all()
     seen, reopen, close = [], [], []
-    for fingerprint, flag_id, status, reason in stored:
+    for fingerprint, flag_id, status, closed_by in stored:
         if fingerprint in found:
             seen.append(flag_id)
-            if status is FlagStatus.RESOLVED and reason == AUTO_CLOSED:
+            if status is FlagStatus.RESOLVED and closed_by is Closure.SCAN:
                 reopen.append(flag_id)  # it came back
         elif status in (FlagStatus.OPEN, FlagStatus.UNDER_REVIEW):
             close.append(flag_id)
@@ -65,9 +68,14 @@ def sync_flags(session: Session, subject_type: Subject, found: dict[str, Callabl
     for chunk in _chunks(seen):
         session.execute(update(table).where(table.c.id.in_(chunk)).values(last_seen=now))
     for flag in _load(session, reopen):
-        flag.status, flag.reason, flag.closed_at = FlagStatus.OPEN, None, None
+        flag.status, flag.reason, flag.closed_at, flag.closed_by = FlagStatus.OPEN, None, None, None
     for flag in _load(session, close):
-        flag.status, flag.reason, flag.closed_at = FlagStatus.RESOLVED, AUTO_CLOSED, now
+        flag.status, flag.reason, flag.closed_at, flag.closed_by = (
+            FlagStatus.RESOLVED,
+            AUTO_CLOSED,
+            now,
+            Closure.SCAN,
+        )
         # A city's proposal waiting for the province is moot once the finding is gone.
         flag.proposal = flag.proposal_reason = None
         flag.proposed_by_id = flag.proposed_at = None

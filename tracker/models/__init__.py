@@ -30,7 +30,7 @@ from tracker.models.enums import (
     Subject,
     UpdateStatus,
 )
-from tracker.models.flags import Flag, FlagStatus, Severity
+from tracker.models.flags import Closure, Flag, FlagStatus, Severity
 from tracker.models.geography import City, Department, Province
 from tracker.models.jobs import (
     Audience,
@@ -89,6 +89,7 @@ __all__ = [
     "City",
     "Claim",
     "ClaimImport",
+    "Closure",
     "DeadlineException",
     "Department",
     "DepartmentDuty",

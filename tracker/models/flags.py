@@ -19,6 +19,13 @@ if TYPE_CHECKING:
     from tracker.models.pilots import Pilot
 
 
+class Closure(StrEnum):
+    """How a flag was closed: by a reviewer's decision, or by a scan that no longer found it."""
+
+    REVIEW = "review"
+    SCAN = "scan"  # the data was corrected; the next scan that finds it again reopens the flag
+
+
 class FlagStatus(StrEnum):
     OPEN = "open"
     UNDER_REVIEW = "under_review"  # assigned to someone
@@ -61,6 +68,7 @@ class Flag(Base, Audited):
     last_seen: Mapped[dt.datetime] = mapped_column(default=utcnow)
     notified_at: Mapped[dt.datetime | None]
     closed_at: Mapped[dt.datetime | None]
+    closed_by: Mapped[Closure | None] = mapped_column(enum_column(Closure, "flag_closure"))
     # A city bureau's pending proposal for the province to decide (tracker.flags.review): the outcome
     # proposed ("dismiss" | "resolve"), why, by whom and when; empty when nothing awaits the province.
     proposal: Mapped[str | None] = mapped_column(String(32), index=True)
