@@ -26,8 +26,11 @@ from sqlalchemy.orm import Session
 
 from tracker.claims.registry import normalise_unit
 from tracker.core.creditcode import validate_credit_code
-from tracker.models import Certifier, EmissionFactor, ProductBenchmark, Severity
+from tracker.models import Boundary, Certifier, EmissionFactor, LabelType, ProductBenchmark, Severity
 
+# Labels that claim a third party checked the figure, so a certificate must back them (the frame holds
+# the stored values).
+CERTIFIED_LABELS = [LabelType.THIRD_PARTY.value, LabelType.CARBON_NEUTRAL.value]
 STAGES = ("stage_raw_materials", "stage_manufacturing", "stage_transport", "stage_use", "stage_end_of_life")
 
 
@@ -126,7 +129,7 @@ def offsets_netted(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
 def certified_without_certificate(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
     """A certified or carbon-neutral label with no certificate number: the label asserts a third
     party's verification that cannot be traced."""
-    certified = claims["label_type"].isin(["third_party", "carbon_neutral"])
+    certified = claims["label_type"].isin(CERTIFIED_LABELS)
     missing = claims["certificate_no"].fillna("").astype(str).str.strip() == ""
     hit = certified & missing
     return pd.DataFrame({"label_type": claims.loc[hit, "label_type"]})
@@ -143,7 +146,7 @@ def certificate_expired(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
 def certificate_after_publication(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
     """The certificate was issued after the label was already shown to buyers as certified."""
     issued, published = claims["certificate_issued"], claims["published_on"]
-    hit = issued.notna() & (issued > published) & claims["label_type"].isin(["third_party", "carbon_neutral"])
+    hit = issued.notna() & (issued > published) & claims["label_type"].isin(CERTIFIED_LABELS)
     return pd.DataFrame({"issued": _day(issued[hit]), "published": _day(published[hit])})
 
 
@@ -201,7 +204,7 @@ def grave_without_use_stages(claims: pd.DataFrame, t: Thresholds) -> pd.DataFram
     """A cradle-to-grave claim with nothing in the use and end-of-life stages: the boundary claimed
     is wider than the one calculated."""
     use, end = _num(claims, "stage_use").fillna(0), _num(claims, "stage_end_of_life").fillna(0)
-    hit = (claims["boundary"] == "cradle_to_grave") & (use + end <= 0)
+    hit = (claims["boundary"] == Boundary.CRADLE_TO_GRAVE.value) & (use + end <= 0)
     return pd.DataFrame({"boundary": claims.loc[hit, "boundary"]})
 
 
@@ -226,7 +229,7 @@ def unrecognised_certifier(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
     """A certified label whose certification body is not on the province's list of recognised
     bodies: only accredited bodies may certify carbon-footprint labels. Judged only once the list
     has entries (with no list there is nothing to judge against)."""
-    certified = claims["label_type"].isin(["third_party", "carbon_neutral"])
+    certified = claims["label_type"].isin(CERTIFIED_LABELS)
     named = claims["certifier"].fillna("").astype(str).str.strip() != ""
     hit = (
         certified
