@@ -15,7 +15,7 @@ from tracker.access.permissions import PROVINCIAL_ROLES, Action, Level, can, may
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, message_of, where_of
 from tracker.core.validation import ValidationFailed
-from tracker.lifecycle.workflow import batch_for as lifecycle_batch_for
+from tracker.lifecycle.deadlines import batch_for as lifecycle_batch_for
 from tracker.models import Batch, City, User
 from tracker.monitoring.palette import STATUS_CONTEXT
 
@@ -101,7 +101,7 @@ def city_for(session: Any, user: User, city_id: Any) -> City:
 
 
 def batch_for(session: Any, user: User, number: Any, city: City, today: dt.date) -> Batch:
-    """``tracker.lifecycle.workflow.batch_for`` for a value sent by the browser (anything but a number or
+    """``tracker.lifecycle.deadlines.batch_for`` for a value sent by the browser (anything but a number or
     nothing is refused)."""
     if number is not None and (isinstance(number, bool) or not isinstance(number, int)):
         raise TrackerError("批次不存在", "No such batch")

@@ -19,14 +19,9 @@ from tracker.core.config import get_settings
 from tracker.core.db import TrackerSession, transaction
 from tracker.core.errors import TrackerError
 from tracker.core.validation import ValidationFailed
+from tracker.lifecycle.deadlines import batch_for
 from tracker.lifecycle.forms import form_values, import_applications, published_list_rows, summary_table_rows
-from tracker.lifecycle.workflow import (
-    APPLICATION_STEPS,
-    PILOT_STEPS,
-    advance_application,
-    advance_pilot,
-    batch_for,
-)
+from tracker.lifecycle.workflow import APPLICATION_STEPS, PILOT_STEPS, advance_application, advance_pilot
 from tracker.models import Application, Batch, City, Pilot, User
 from tracker.models.labels import format_date_zh
 
@@ -234,8 +229,7 @@ def pilots_advance(pilot_id: int, step: str, reason: str | None, on: str | None,
 @AS_OPTION
 def deadlines_grant(batch_number: int, city: str, until: str, reason: str, username: str) -> None:
     """为某市某批次开放逾期申报（仅省级）。 / Reopen a batch for one city (provincial staff only)."""
-    from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
-    from tracker.lifecycle.workflow import grant_exception
+    from tracker.lifecycle.deadlines import grant_exception, parse_chinese_or_iso_date
 
     with _acting(username, "tracker deadlines grant") as (session, user):
         assert user is not None

@@ -41,18 +41,17 @@ from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, format_date, format_datetime, label_of, message_of, summary_of
 from tracker.core.validation import ValidationFailed
 from tracker.lifecycle.applications import EDITABLE, FIELDS, FLAG_KEYS, FLAG_LABELS
-from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
+from tracker.lifecycle.deadlines import grant_exception, parse_chinese_or_iso_date
 from tracker.lifecycle.forms import form_values, import_applications, summary_table_rows
+from tracker.lifecycle.quotas import quota_board
 from tracker.lifecycle.workflow import (
     APPLICATION_STEPS,
     advance_application,
     allowed_application_steps,
     application_rows,
     average_score,
-    grant_exception,
     history,
     publish_batch,
-    quota_board,
     record_score,
 )
 from tracker.models import Application, ApplicationFile, ApplicationStatus, Batch, FileKind, Role, User

@@ -26,15 +26,8 @@ from tracker.core.i18n import N_, _, format_date, label_of, message_of
 from tracker.core.validation import ValidationFailed
 from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
 from tracker.lifecycle.forms import published_list_rows
-from tracker.lifecycle.workflow import (
-    PILOT_STEPS,
-    MilestoneEdit,
-    ParticipantEdit,
-    TaskEdit,
-    advance_pilot,
-    allowed_pilot_steps,
-    refine_plan,
-)
+from tracker.lifecycle.plan import MilestoneEdit, ParticipantEdit, TaskEdit, refine_plan
+from tracker.lifecycle.workflow import PILOT_STEPS, advance_pilot, allowed_pilot_steps
 from tracker.models import Pilot, Role, User
 from tracker.models.labels import label
 

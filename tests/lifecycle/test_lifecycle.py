@@ -14,13 +14,13 @@ from tests.conftest import BACKEND, fresh_database, initialise
 from tracker.access.permissions import PermissionDenied
 from tracker.core.db import make_engine, make_session_factory, transaction
 from tracker.core.errors import TrackerError
+from tracker.lifecycle.deadlines import grant_exception
+from tracker.lifecycle.quotas import quota_board
 from tracker.lifecycle.workflow import (
     APPLICATION_STEPS,
     PILOT_STEPS,
     advance_application,
     advance_pilot,
-    grant_exception,
-    quota_board,
     record_score,
 )
 from tracker.models import (
