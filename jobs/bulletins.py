@@ -44,7 +44,8 @@ from tracker.delivery.recipients import recipients_for
 from tracker.models import Audience, Channel, City, JobRun, OutboxMessage, Recipient, RunState
 from tracker.models.labels import format_date_zh
 from tracker.monitoring.bulletin_data import BulletinData, Cut, CutKind, bulletin_data, only_province
-from tracker.progress.updates import completeness, owing_pilots
+from tracker.progress.completeness import completeness
+from tracker.progress.owed import owing_pilots
 
 PDF = "application/pdf"
 FOOTER = "本消息由碳足迹试点监管平台按计划自动发送；通报文件可在平台“调度通报”页下载。"

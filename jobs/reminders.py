@@ -43,7 +43,8 @@ from tracker.models import (
 from tracker.models.labels import format_date_zh
 from tracker.monitoring.bulletin_data import only_province
 from tracker.progress.expected import overdue_milestones
-from tracker.progress.updates import owing_pilots, updates_for
+from tracker.progress.owed import owing_pilots
+from tracker.progress.updates import updates_for
 
 DUE_SOON = 3  # working days before an update's due date from which cities are reminded
 BATCH_DAYS = (7, 3, 1)  # working days before a batch deadline on which it is announced

@@ -15,15 +15,10 @@ from tracker.core.clock import local_today, now_utc
 from tracker.core.config import get_settings
 from tracker.core.periods import Period, parse_period, reporting_period
 from tracker.models import UpdateStatus
+from tracker.progress.completeness import completeness
+from tracker.progress.owed import grant_window_exception, owing_pilots
 from tracker.progress.sheets import import_update_sheet, template_data
-from tracker.progress.updates import (
-    STATUS_ZH,
-    completeness,
-    grant_window_exception,
-    owing_pilots,
-    review_update,
-    updates_for,
-)
+from tracker.progress.updates import STATUS_ZH, review_update, updates_for
 from tracker_cli.lifecycle import AS_OPTION, AS_OPTIONAL, _acting, _city, _fail, _operator
 
 PERIOD_HELP = "报告期，如 2026-11、2026年11月、2026Q4；默认当前应填报的报告期 / period (default: the one being reported now)"

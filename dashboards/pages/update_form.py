@@ -27,12 +27,12 @@ from tracker.core.validation import ValidationFailed
 from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
 from tracker.models import Pilot, ProgressUpdate, UpdateFile, User
 from tracker.monitoring.pilot_record import find_visible_pilot
+from tracker.progress.owed import entry_open_until
 from tracker.progress.updates import (
     EDITABLE,
     STATUS_ZH,
     MilestoneReport,
     UpdateEntry,
-    entry_open_until,
     find_update,
     last_reported,
     news_only,

@@ -18,8 +18,8 @@ from tracker.delivery.bulletin_archive import archive_bulletin
 from tracker.models import Milestone, PilotStatus, Role, Severity
 from tracker.monitoring.overview import overview
 from tracker.monitoring.registry import RegistryFilters
+from tracker.progress.completeness import completeness
 from tracker.progress.expected import ProgressStatus, Thresholds, load_progress
-from tracker.progress.updates import completeness
 
 ON = dt.date(2025, 12, 10)
 

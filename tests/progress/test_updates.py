@@ -31,17 +31,10 @@ from tracker.models import (
     UpdateStatus,
     WorkflowStep,
 )
+from tracker.progress.completeness import completeness
 from tracker.progress.expected import load_progress
-from tracker.progress.updates import (
-    MilestoneReport,
-    UpdateEntry,
-    completeness,
-    grant_window_exception,
-    owes_update,
-    review_update,
-    save_update,
-    submit_update,
-)
+from tracker.progress.owed import grant_window_exception, owes_update
+from tracker.progress.updates import MilestoneReport, UpdateEntry, review_update, save_update, submit_update
 
 US = UpdateStatus
 

@@ -27,8 +27,8 @@ from tracker.models import (
     UpdateStatus,
 )
 from tracker.monitoring.bulletin_data import BulletinData, Cut, bulletin_data
+from tracker.progress.completeness import completeness
 from tracker.progress.expected import ProgressStatus, load_progress, thresholds_from
-from tracker.progress.updates import completeness
 
 ON, ISSUED = dt.date(2025, 11, 30), dt.date(2025, 12, 8)
 FORMULA = '=HYPERLINK("http://evil.example","点击")'

@@ -33,11 +33,8 @@ from tracker.models import (
 )
 from tracker.monitoring.figures import Figures, ReportingFigures, scope_figures
 from tracker.progress.expected import STATUS_LABELS, Thresholds
-from tracker.progress.updates import (
-    STATUS_ZH,
-    entry_open_until,
-    updates_for,
-)
+from tracker.progress.owed import entry_open_until
+from tracker.progress.updates import STATUS_ZH, updates_for
 
 OPEN_FLAGS = (FlagStatus.OPEN, FlagStatus.UNDER_REVIEW, FlagStatus.CONFIRMED)
 

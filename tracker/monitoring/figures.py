@@ -9,7 +9,7 @@ everywhere. What a figure counts is part of it:
   Each surface says which (``as_of_text``).
 - **The pilots** (the population): the pilots the reader may see in the scope (province, a city, the
   overview's filters) that owe an update for the reporting period: in implementation, extended, or
-  closed during the period (``tracker.progress.updates.owes_update``). Pilots selected but not started and
+  closed during the period (``tracker.progress.owed.owes_update``). Pilots selected but not started and
   withdrawn ones are not measured. Status counts partition the population, so they add up to it.
 - **Means** are plain means over the population's pilots (each counts once), rounded half up to one
   decimal like every pilot's figure.
@@ -37,6 +37,7 @@ from tracker.core.i18n import _, format_date, label_of
 from tracker.core.periods import Period, Reporting, due_date, window_closes
 from tracker.models import City, Flag, FlagStatus, Milestone, Pilot, ProgressUpdate, Severity, User
 from tracker.monitoring.registry import RegistryFilters, apply_filters
+from tracker.progress.completeness import reporting_line, share
 from tracker.progress.expected import (
     PilotProgress,
     ProgressStatus,
@@ -44,7 +45,8 @@ from tracker.progress.expected import (
     load_progress,
     overdue_milestones,
 )
-from tracker.progress.updates import owing_pilots_query, reporting_line, share, updates_for
+from tracker.progress.owed import owing_pilots_query
+from tracker.progress.updates import updates_for
 
 OPEN_FLAGS = (FlagStatus.OPEN, FlagStatus.UNDER_REVIEW, FlagStatus.CONFIRMED)
 BEHIND = (ProgressStatus.BEHIND, ProgressStatus.SERIOUSLY_BEHIND)

@@ -23,7 +23,7 @@ from tracker.access.permissions import visible_audit_events, visible_flags, visi
 from tracker.core.periods import Frequency, periods_between
 from tracker.models import AuditEvent, Flag, Pilot, ProgressUpdate, Subject, User, WorkflowStep
 from tracker.progress.expected import Thresholds, progress_history
-from tracker.progress.updates import STARTED
+from tracker.progress.owed import STARTED
 
 # Fields of the plan whose changes after approval are shown (struck through) on the pilot page.
 PLAN_FIELDS = {

@@ -29,6 +29,7 @@ from tracker.core.validation import Problem, ValidationFailed, clean_text, squee
 from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
 from tracker.models import Pilot, ProgressUpdate, User
 from tracker.progress.expected import expected_task_progress
+from tracker.progress.owed import owing_pilots
 from tracker.progress.updates import (
     EDITABLE,
     NARRATIVE_LIMIT,
@@ -38,7 +39,6 @@ from tracker.progress.updates import (
     is_blank,
     last_reported_many,
     news_only,
-    owing_pilots,
     parse_number,
     save_update,
     stored_entry,

@@ -18,25 +18,22 @@ Every change goes through these functions (pages, Excel bulk entry and the API a
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 
 from tracker.access.permissions import (
     Level,
-    city_scope,
     require_act,
-    visible_pilots,
 )
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_
-from tracker.core.periods import Period, Reporting, due_date, window_closes
+from tracker.core.periods import Period, Reporting, due_date
 from tracker.core.validation import (
     CONTROL_EN,
     CONTROL_ZH,
@@ -47,7 +44,6 @@ from tracker.core.validation import (
 )
 from tracker.delivery.notices import tell_update_returned
 from tracker.models import (
-    City,
     Pilot,
     PilotStatus,
     ProgressUpdate,
@@ -55,17 +51,15 @@ from tracker.models import (
     TaskProgress,
     UpdateMilestone,
     UpdateStatus,
-    UpdateWindowException,
     User,
     WorkflowStep,
 )
+from tracker.progress.owed import check_window, owes_update
 from tracker.review.cycle import Cycle, Step, locked, record_step
 
 US = UpdateStatus
 PS = PilotStatus
 NARRATIVE_LIMIT = 2000  # characters, for work done, problems and next steps
-STARTED = (PS.IN_IMPLEMENTATION, PS.EXTENDED, PS.COMPLETED, PS.WITHDRAWN)
-CLOSED = (PS.COMPLETED, PS.WITHDRAWN)
 EDITABLE = (US.DRAFT, US.RETURNED)
 STEP_ZH = {"submit": N_("提交"), "resubmit": N_("修改后重新提交"), "accept": N_("采纳"), "return": N_("退回")}
 STATUS_ZH = {
@@ -117,104 +111,6 @@ class UpdateEntry:
     work_done: str = ""
     problems: str = ""
     next_steps: str = ""
-
-
-# --- who owes what ---------------------------------------------------------------------------------
-
-
-def implementation_span(pilot: Pilot) -> tuple[dt.date, dt.date | None] | None:
-    """First and last day in implementation (None: still running); None if it never started."""
-    if pilot.status not in STARTED:
-        return None
-    if pilot.status in CLOSED:
-        if pilot.closed_on is None:
-            # Rows from before closing days were recorded: a completed pilot ran to its planned end;
-            # for a withdrawn one nobody knows when it stopped, so nothing is claimed of it.
-            if pilot.status is PS.WITHDRAWN:
-                return None
-            return pilot.start_date, pilot.end_date
-        return pilot.start_date, pilot.closed_on - dt.timedelta(days=1)
-    return pilot.start_date, None
-
-
-def owes_update(pilot: Pilot, period: Period) -> bool:
-    """Whether the pilot must report for the period (see the module's docstring)."""
-    span = implementation_span(pilot)
-    if span is None:
-        return False
-    first, last = span
-    return first <= period.end and (last is None or last >= period.start)
-
-
-def owing_pilots_query(period: Period) -> Any:
-    """The same rule as ``owes_update``, as a SQL condition on pilots."""
-    # A closed pilot's last day (closed_on − 1) must be on or after the period's start, i.e.
-    # closed_on > period.start; rows without closed_on fall back to the planned end, as above.
-    running = Pilot.status.in_((PS.IN_IMPLEMENTATION, PS.EXTENDED))
-    closed_in_time = and_(
-        Pilot.status.in_(CLOSED),
-        or_(
-            Pilot.closed_on > period.start,
-            and_(Pilot.closed_on.is_(None), Pilot.status == PS.COMPLETED, Pilot.end_date >= period.start),
-        ),
-    )
-    return and_(Pilot.start_date <= period.end, or_(running, closed_in_time))
-
-
-def owing_pilots(session: Session, user: User, period: Period, city_id: int | None = None) -> list[Pilot]:
-    """The pilots the user may see that owe an update for the period."""
-    stmt = visible_pilots(user).where(owing_pilots_query(period))
-    if city_id is not None:
-        stmt = stmt.where(Pilot.city_id == city_id)
-    return list(session.scalars(stmt.order_by(Pilot.city_id, Pilot.id)))
-
-
-# --- the entry window ------------------------------------------------------------------------------
-
-
-def window_exception(session: Session, city_id: int, period: Period) -> UpdateWindowException | None:
-    return session.scalars(
-        select(UpdateWindowException).where(
-            UpdateWindowException.city_id == city_id, UpdateWindowException.period_start == period.start
-        )
-    ).first()
-
-
-def entry_open_until(session: Session, city_id: int, period: Period, reporting: Reporting) -> dt.date:
-    """The last day on which the city may enter updates for the period (exceptions included)."""
-    closes = window_closes(period, reporting)
-    exception = window_exception(session, city_id, period)
-    return max(closes, exception.until) if exception else closes
-
-
-def check_window(
-    session: Session, pilot: Pilot, period: Period, reporting: Reporting, today: dt.date
-) -> None:
-    if period.start > today:
-        raise TrackerError(f"{period.label_zh}尚未开始，不能填报", f"{period.label_en} has not begun yet")
-    last = entry_open_until(session, pilot.city_id, period, reporting)
-    if today > last:
-        raise TrackerError(
-            f"{period.label_zh}的填报已于{last.year}年{last.month}月{last.day}日截止，如需补报请联系省厅开放例外",
-            f"Entry for {period.label_en} closed on {last.isoformat()}; ask the province for an exception",
-        )
-
-
-def grant_window_exception(session: Session, user: User, *, city: City, period: Period, until: dt.date,
-                           reason: str) -> UpdateWindowException:  # fmt: skip
-    """The province reopens entry for one city and one period until ``until`` (inclusive)."""
-    require_act(user, Level.PROVINCE, city)
-    if not reason.strip():
-        raise TrackerError("开放例外须填写理由", "An exception needs a reason")
-    row = window_exception(session, city.id, period)
-    if row is None:
-        row = UpdateWindowException(city_id=city.id, period_start=period.start, period_end=period.end,
-                                    until=until, reason=reason.strip(), granted_by_id=user.id)  # fmt: skip
-        session.add(row)
-    else:
-        row.until, row.reason, row.granted_by_id = until, reason.strip(), user.id
-    session.flush()
-    return row
 
 
 # --- entering an update ----------------------------------------------------------------------------
@@ -558,77 +454,3 @@ def last_reported_many(
 
 def update_history(session: Session, update: ProgressUpdate) -> list[WorkflowStep]:
     return UPDATE_CYCLE.history(session, update.id)
-
-
-# --- completeness and timeliness --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Completeness:
-    """Reporting for one city (or the province: city_id None) and one period."""
-
-    city_id: int | None
-    period: Period
-    expected: int
-    submitted: int  # submitted and not returned (awaiting review or accepted)
-    on_time: int  # first submitted by the due day, whatever happened after (a return included)
-    accepted: int
-
-    @property
-    def completeness(self) -> Decimal | None:
-        return share(self.submitted, self.expected)
-
-    @property
-    def timeliness(self) -> Decimal | None:
-        return share(self.on_time, self.expected)
-
-
-def share(part: int, whole: int) -> Decimal | None:
-    """``part`` of ``whole`` in percent, one decimal rounded half up (None when there is no whole)."""
-    if whole == 0:
-        return None
-    return (Decimal(100) * part / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-
-
-def completeness(session: Session, user: User, period: Period, *, by_city: bool = True) -> list[Completeness]:
-    """Expected, submitted and on-time updates per city (and, for users who see the whole province,
-    a province-wide line with city None).
-
-    Only updates of pilots that owe one for the period count, one per pilot at most, so neither
-    share can exceed 100%.
-    """
-    owing = owing_pilots(session, user, period)
-    updates = updates_for(session, [p.id for p in owing], period)
-    lines: dict[int | None, list[Pilot]] = {}
-    whole_province = city_scope(user) is None  # a city user's "province" line would be their city again
-    for pilot in owing:
-        if by_city:
-            lines.setdefault(pilot.city_id, []).append(pilot)
-        if whole_province:
-            lines.setdefault(None, []).append(pilot)
-    return [reporting_line(city_id, period, pilots, updates) for city_id, pilots in lines.items()]
-
-
-def completeness_of(session: Session, pilots: Sequence[Pilot], period: Period) -> Completeness:
-    """Reporting of these pilots (each must owe an update for the period) as one line."""
-    return reporting_line(None, period, pilots, updates_for(session, [p.id for p in pilots], period))
-
-
-def reporting_line(city_id: int | None, period: Period, pilots: Iterable[Pilot],
-                   updates: dict[int, ProgressUpdate]) -> Completeness:  # fmt: skip
-    """Count the pilots' updates: submitted (and not returned), first submitted on time, accepted.
-
-    Timeliness is the first submission's: ``submitted_at`` and ``is_late`` keep it through a return
-    and a resubmission, so returning an on-time update does not make it late or uncounted."""
-    expected = submitted = on_time = accepted = 0
-    for pilot in pilots:
-        expected += 1
-        update = updates.get(pilot.id)
-        if update is None:
-            continue
-        ever_submitted = update.submitted_at is not None or update.status in (US.SUBMITTED, US.ACCEPTED)
-        on_time += ever_submitted and not update.is_late
-        if update.status in (US.SUBMITTED, US.ACCEPTED):
-            submitted += 1
-            accepted += update.status is US.ACCEPTED
-    return Completeness(city_id, period, expected, submitted, on_time, accepted)

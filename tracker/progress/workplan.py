@@ -52,11 +52,11 @@ from tracker.models import (
     WorkPlanTaskDepartment,
     WorkPlanUpdate,
 )
+from tracker.progress.completeness import Completeness
 from tracker.progress.updates import (
     NARRATIVES,
     REVIEW_STEPS,
     STATUS_ZH,
-    Completeness,
     UpdateConflict,
     check_version,
     narrative_problems,
