@@ -65,7 +65,7 @@ def rows_naming(text: str, key: str) -> list[list[str]]:
 
 
 def test_every_claims_column_is_documented_once_with_whether_it_is_required() -> None:
-    from tracker.claims.registry import OPTIONAL, REQUIRED
+    from tracker.claims.exchange import OPTIONAL, REQUIRED
 
     rows = {row[0].strip("`"): row for row in table_rows(section(9)) if row[0].startswith("`")}
     assert set(rows) == set(REQUIRED) | set(OPTIONAL), (
@@ -76,7 +76,8 @@ def test_every_claims_column_is_documented_once_with_whether_it_is_required() ->
 
 
 def test_every_claims_value_synonym_and_text_limit_is_documented() -> None:
-    from tracker.claims.registry import BOUNDARIES, LABELS, PACT_UNITS, TEXTS, UNITS
+    from tracker.claims.exchange import BOUNDARIES, LABELS, TEXTS, UNITS
+    from tracker.claims.pact import PACT_UNITS
 
     text = section(9).lower()
     missing = [
@@ -91,9 +92,9 @@ def test_every_claims_value_synonym_and_text_limit_is_documented() -> None:
 def test_every_pact_field_the_importer_reads_is_documented() -> None:
     import inspect
 
-    import tracker.claims.registry
+    import tracker.claims.pact
 
-    source = inspect.getsource(tracker.claims.registry.pact_rows)
+    source = inspect.getsource(tracker.claims.pact.pact_rows)
     fields = set(re.findall(r"[\"']([a-z]+[A-Z][A-Za-z]*)[\"']", source))
     assert {"companyIds", "pcfExcludingBiogenicUptake", "declaredUnit"} <= fields  # the pattern finds them
     missing = sorted(

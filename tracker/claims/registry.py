@@ -21,7 +21,6 @@ import csv
 import datetime as dt
 import hashlib
 import io
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,7 +36,22 @@ from sqlalchemy import Connection, Table, func, select, update
 from sqlalchemy.orm import Session
 
 from tracker.access.permissions import Level, may_act, visible_cities
+from tracker.claims.exchange import (
+    BOUNDARIES,
+    DATES,
+    KEY_LENGTH,
+    LABELS,
+    LIMIT,
+    LIMITS,
+    NUMBERS,
+    OPTIONAL,
+    REQUIRED,
+    SIGNED,
+    TEXTS,
+    UNITS,
+)
 from tracker.claims.library_file import xlsx_rows
+from tracker.claims.pact import pact_rows
 from tracker.core.spreadsheets import BULK
 from tracker.core.validation import (
     CONTROL_EN,
@@ -47,46 +61,10 @@ from tracker.core.validation import (
     ValidationFailed,
     clean_text,
 )
-from tracker.models import Boundary, City, Claim, ClaimImport, LabelType, Organisation, Pilot, Product, User
+from tracker.models import City, Claim, ClaimImport, Organisation, Pilot, Product, User
 
-REQUIRED = ("claim_id", "company_name", "credit_code", "city", "product", "declared_unit", "footprint_kgco2e",
-            "boundary", "standard", "period_start", "period_end", "label_type", "published_on")  # fmt: skip
-OPTIONAL = ("model", "stage_raw_materials", "stage_manufacturing", "stage_transport", "stage_use",
-            "stage_end_of_life", "electricity_kwh", "electricity_factor", "green_power_kwh", "offsets_kgco2e",
-            "certifier", "certificate_no", "certificate_issued", "certificate_expires", "baseline_kgco2e",
-            "claimed_reduction_pct")  # fmt: skip
-NUMBERS = {"footprint_kgco2e": "footprint", "stage_raw_materials": "stage_raw_materials",
-           "stage_manufacturing": "stage_manufacturing", "stage_transport": "stage_transport",
-           "stage_use": "stage_use", "stage_end_of_life": "stage_end_of_life", "electricity_kwh": "electricity_kwh",
-           "electricity_factor": "electricity_factor", "green_power_kwh": "green_power_kwh",
-           "offsets_kgco2e": "offsets", "baseline_kgco2e": "baseline", "claimed_reduction_pct": "claimed_reduction_pct"}  # fmt: skip
-DATES = ("period_start", "period_end", "certificate_issued", "certificate_expires", "published_on")
-TEXTS = {"company_name": 200, "credit_code": 32, "product": 200, "model": 200, "standard": 200, "certifier": 200,
-         "certificate_no": 64}  # fmt: skip
-UNITS = {"t": "t", "吨": "t", "kg": "kg", "千克": "kg", "公斤": "kg", "kwh": "kWh", "千瓦时": "kWh", "度": "kWh",
-         "m3": "m3", "m³": "m3", "立方米": "m3", "l": "L", "升": "L", "瓶(500ml)": "bottle_500ml",
-         "瓶（500ml）": "bottle_500ml", "kwp": "kWp", "件": "piece"}  # fmt: skip
-BOUNDARIES = {"从摇篮到大门": Boundary.CRADLE_TO_GATE, "cradle-to-gate": Boundary.CRADLE_TO_GATE,
-              "从摇篮到坟墓": Boundary.CRADLE_TO_GRAVE, "cradle-to-grave": Boundary.CRADLE_TO_GRAVE,
-              "从大门到大门": Boundary.GATE_TO_GATE, "gate-to-gate": Boundary.GATE_TO_GATE}  # fmt: skip
-LABELS = {"自我声明": LabelType.SELF_DECLARED, "self-declared": LabelType.SELF_DECLARED,
-          "第三方认证": LabelType.THIRD_PARTY, "third-party": LabelType.THIRD_PARTY,
-          "碳中和": LabelType.CARBON_NEUTRAL, "carbon-neutral": LabelType.CARBON_NEUTRAL}  # fmt: skip
-LIMIT = 10**12  # no per-unit footprint is this large; larger is a broken cell, not a claim
-# Columns stored with fewer integer digits (Numeric(10, 6), Numeric(7, 3)): beyond these a value is
-# no factor or percentage, and the database would refuse it.
-LIMITS = {"electricity_factor": 10**4, "claimed_reduction_pct": 10**4}
-KEY_LENGTH = 64  # claim_id as stored (claims.claim_key)
-
-
-SIGNED = {"stage_end_of_life", "claimed_reduction_pct"}  # a recycling credit, an increase: may be negative
 HASH_KEY = "cfp-claims-hash1"  # 16 bytes: the key of the content hash (changing it re-versions every claim)
 CHUNK = 5000  # keys or ids per IN (...) list
-
-
-def normalise_unit(text: str) -> str | None:
-    """A declared unit as stored (t, kg, kWh, m3, L, bottle_500ml, kWp, piece), from any listed synonym."""
-    return UNITS.get(str(text).lower().replace(" ", ""))
 
 
 @dataclass
@@ -394,75 +372,6 @@ def _current_versions(session: Session, keys: pd.Series) -> pd.DataFrame:
 def _source(filename: str) -> str:
     suffix = filename.lower().rsplit(".", 1)[-1]
     return {"xlsx": "xlsx", "json": "pact"}.get(suffix, "csv")
-
-
-# --- PACT Pathfinder ProductFootprint (v2 and v3 field names) --------------------------------------
-
-PACT_UNITS = {"kilogram": "kg", "liter": "L", "kilowatt hour": "kWh", "cubic meter": "m3", "ton": "t",
-              "metric ton": "t", "tonne": "t", "kg": "kg", "l": "L", "kwh": "kWh", "m3": "m3", "t": "t"}  # fmt: skip
-
-
-def _first(mapping: dict[str, Any], *names: str) -> Any:
-    return next((mapping[n] for n in names if mapping.get(n) not in (None, "")), None)
-
-
-def _usci(company_ids: Any) -> str:
-    """The unified social credit code among the company's URNs (its last segment, 18 characters)."""
-    for urn in company_ids if isinstance(company_ids, list) else []:
-        last = str(urn).rsplit(":", 1)[-1].strip()
-        if len(last) == 18:
-            return last
-    return ""
-
-
-def pact_rows(content: bytes, city: str | None) -> list[list[str]]:
-    """PACT ProductFootprints as exchange rows. v2 names (pCfExcludingBiogenic, declaredUnit) and v3
-    names (pcfExcludingBiogenicUptake, declaredUnitOfMeasurement) both map; PACT footprints are
-    cradle-to-gate; an assurance block makes the label third-party certified by its provider."""
-    try:
-        data = json.loads(content.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ValidationFailed([Problem("file", "不是有效的 JSON 文件", "not a valid JSON file")]) from None
-    except RecursionError:  # nesting deeper than the interpreter's stack: no footprint looks so
-        raise ValidationFailed(
-            [
-                Problem(
-                    "file", "JSON 嵌套层数过多，不是 ProductFootprint 文件", "the JSON is nested too deeply"
-                )
-            ]
-        ) from None
-    footprints = data.get("data", data) if isinstance(data, dict) else data
-    if isinstance(footprints, dict):
-        footprints = [footprints]
-    if not isinstance(footprints, list) or not all(isinstance(f, dict) for f in footprints):
-        raise ValidationFailed(
-            [Problem("file", "JSON 应为 ProductFootprint 列表", "expected a list of ProductFootprints")]
-        )
-    header = [*REQUIRED, "model", "certifier"]
-    rows = [header]
-    for footprint in footprints:
-        pcf = footprint.get("pcf") if isinstance(footprint.get("pcf"), dict) else {}
-        assurance = pcf.get("assurance") if isinstance(pcf.get("assurance"), dict) else None
-        unit = str(_first(pcf, "declaredUnitOfMeasurement", "declaredUnit") or "")
-        values = {
-            "claim_id": str(footprint.get("id") or ""), "company_name": str(footprint.get("companyName") or ""),
-            "credit_code": _usci(footprint.get("companyIds")), "city": city or "",
-            "product": str(_first(footprint, "productNameCompany", "productName", "productDescription") or ""),
-            "declared_unit": PACT_UNITS.get(unit.lower(), unit),
-            "footprint_kgco2e": str(_first(pcf, "pcfExcludingBiogenicUptake", "pCfExcludingBiogenic",
-                                           "pcfExcludingBiogenic") or ""),
-            "boundary": "cradle-to-grave" if str(footprint.get("partialFullPcf", "")).lower() == "cradle-to-grave"
-            else "cradle-to-gate",
-            "standard": "; ".join(str(s) for s in (_first(pcf, "crossSectoralStandards", "crossSectoralStandardsUsed") or [])),
-            "period_start": str(pcf.get("referencePeriodStart") or "")[:10],
-            "period_end": str(pcf.get("referencePeriodEnd") or "")[:10],
-            "label_type": "第三方认证" if assurance else "自我声明",
-            "published_on": str(footprint.get("created") or "")[:10],
-            "model": str(footprint.get("productDescription") or ""),
-            "certifier": str(assurance.get("providerName") or "") if assurance else "",
-        }  # fmt: skip
-        rows.append([values[name] for name in header])
-    return rows
 
 
 # --- writing ------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ import pyarrow.csv as pacsv
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.claims.registry import normalise_unit
+from tracker.claims.exchange import normalise_unit
 from tracker.core.creditcode import validate_credit_code
 from tracker.models import Boundary, Certifier, EmissionFactor, LabelType, ProductBenchmark, Severity
 
