@@ -101,6 +101,19 @@ def review_flag(session: Session, user: User, flag_id: int, step_key: str, *, no
     if not can(user, Action.VIEW, flag):
         raise TrackerError("风险线索不存在", "No such flag")
     require_review_flag(user, step.key, flag)
+    text = _checked_reason(flag, step, reason)
+    before = flag.status
+    _apply(flag, step, user, text, assignee, now)
+    session.flush()
+    # The step is the reviewer's, whoever runs the session (the audit trail names the session's actor).
+    logged = record_step(session, Subject.FLAG, flag.id, step=step.key, city_id=flag.city_id, before=before,
+                         after=flag.status, reason=text, actor=user, at=now)  # fmt: skip
+    _tell(session, flag, step, logged, now)
+    return flag
+
+
+def _checked_reason(flag: Flag, step: FlagStep, reason: str | None) -> str:
+    """The step's reason, trimmed, once the flag's state and any pending proposal allow the step."""
     FLAG_STEPS.check(step, flag.status, reason)
     if step.proposes and flag.proposal:
         raise TrackerError(f"该线索已有待省级审核的建议（{PROPOSAL_ZH.get(flag.proposal, flag.proposal)}）",
@@ -108,13 +121,16 @@ def review_flag(session: Session, user: User, flag_id: int, step_key: str, *, no
     if step.decides and not step_open(flag, step):
         raise TrackerError("该线索没有待省级审核的市级建议", "The flag has no proposal awaiting the province")
     text = (reason or "").strip()
-    if step.needs_reason and not text:
-        raise TrackerError(f"{step.label_zh}须填写理由", f"{step.label_en} needs a reason")
     if len(text) > REASON_LIMIT:
         raise TrackerError(
             f"理由不能超过{REASON_LIMIT}字", f"The reason is longer than {REASON_LIMIT} characters"
         )
-    before = flag.status
+    return text
+
+
+def _apply(
+    flag: Flag, step: FlagStep, user: User, text: str, assignee: User | None, now: dt.datetime
+) -> None:
     if step.key == "assign":
         flag.assigned_to_id = _assignee(user, flag, assignee).id
     if step.proposes:
@@ -126,12 +142,6 @@ def review_flag(session: Session, user: User, flag_id: int, step_key: str, *, no
         _clear_proposal(flag)
     elif step.target is not None:
         _decide(flag, step.target, text or None, now)
-    session.flush()
-    # The step is the reviewer's, whoever runs the session (the audit trail names the session's actor).
-    logged = record_step(session, Subject.FLAG, flag.id, step=step.key, city_id=flag.city_id, before=before,
-                         after=flag.status, reason=text, actor=user, at=now)  # fmt: skip
-    _tell(session, flag, step, logged, now)
-    return flag
 
 
 def _tell(session: Session, flag: Flag, step: FlagStep, logged: WorkflowStep, now: dt.datetime) -> None:
