@@ -168,9 +168,9 @@ def bulletin_run(context: JobContext, frequency: Frequency) -> Outcome:
 
 def period_cuts(cities: list[City]) -> list[tuple[Cut, Audience, int | None]]:
     """Province-wide, one per city that has pilots, and the leadership summary."""
-    return ([(Cut.province(), Audience.PROVINCE, None)]
-            + [(Cut.city(c.code), Audience.CITY, c.id) for c in cities]
-            + [(Cut.leadership(), Audience.LEADERSHIP, None)])  # fmt: skip
+    cuts: list[tuple[Cut, Audience, int | None]] = [(Cut.province(), Audience.PROVINCE, None)]
+    cuts += [(Cut.city(c.code), Audience.CITY, c.id) for c in cities]
+    return [*cuts, (Cut.leadership(), Audience.LEADERSHIP, None)]
 
 
 def _build(session: Session, context: JobContext, cuts: list[tuple[Cut, Audience, int | None]], *, period: Period,

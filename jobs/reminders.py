@@ -107,8 +107,8 @@ def reminders(context: JobContext) -> Outcome:
         return Outcome(RunState.SUCCEEDED, f"演算：将发送提醒{len(messages)}条，未发送")
     queued = []
     with transaction(context.factory, actor=SCHEDULER_ACTOR) as session:
-        for key, channel, address, subject, body in messages:
-            message = enqueue(session, key=key, channel=channel, recipient=address, subject=subject, body=body,
+        for outbox_key, channel, address, subject, body in messages:
+            message = enqueue(session, key=outbox_key, channel=channel, recipient=address, subject=subject, body=body,
                               now=context.started(), run_id=context.claim.run_id if context.claim else None)  # fmt: skip
             if message is not None:
                 queued.append(message.id)

@@ -12,11 +12,11 @@ from typing import Literal
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from tracker.core.clock import now_utc
 from tracker.core.config import SCHEDULE_PREFIX, Settings, SettingsError
-from tracker.core.db import transaction
+from tracker.core.db import TrackerSession, transaction
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_
 from tracker.core.periods import Frequency, parse_period, period_of, previous_period
@@ -29,7 +29,7 @@ SCHEDULER_ACTOR = "scheduler"
 
 @dataclass(frozen=True)
 class JobContext:
-    factory: sessionmaker[Session]
+    factory: sessionmaker[TrackerSession]
     settings: Settings
     period: str
     dry_run: bool = False

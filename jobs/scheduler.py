@@ -22,15 +22,18 @@ from functools import partial
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from jobs.schedule import BULLETIN_JOBS, JOB_BY_ID, JOBS, JobContext, JobSpec
 from tracker.core.clock import now_in, now_utc
 from tracker.core.config import Settings
+from tracker.core.db import TrackerSession
 from tracker.core.periods import parse_period
 from tracker.delivery.job_runs import (
     DONE,
+    Claim,
     KeepAlive,
+    Outcome,
     RunReport,
     add_note,
     register_scheduler,
@@ -44,13 +47,13 @@ GRACE = dt.timedelta(hours=6)  # a fire missed by less than this still runs (APS
 log = logging.getLogger("tracker.scheduler")
 
 
-def run_now(spec: JobSpec, factory: sessionmaker[Session], settings: Settings, period: str, *,
+def run_now(spec: JobSpec, factory: sessionmaker[TrackerSession], settings: Settings, period: str, *,
             trigger: str, now: Callable[[], dt.datetime] | None = None, force: bool = False) -> RunReport:  # fmt: skip
     """Run ``spec`` for ``period`` through its claim. ``force``: a bulletin before its period's
     updates are due (the administrator confirmed it; see jobs.bulletins)."""
     clock = now or now_utc
 
-    def work(claim):  # type: ignore[no-untyped-def]
+    def work(claim: Claim) -> Outcome:
         return spec.work(JobContext(factory, settings, period, claim=claim, now=clock(), force=force))
 
     report = run_job(factory, spec.id, period, work, now=clock, trigger=trigger)
@@ -60,7 +63,7 @@ def run_now(spec: JobSpec, factory: sessionmaker[Session], settings: Settings, p
     return report
 
 
-def _what_exists(spec: JobSpec, factory: sessionmaker[Session], settings: Settings, period: str,
+def _what_exists(spec: JobSpec, factory: sessionmaker[TrackerSession], settings: Settings, period: str,
                  report: RunReport, trigger: str, now: dt.datetime) -> RunReport:  # fmt: skip
     """A bulletin run for a period already issued says what was issued and how to correct it; a
     scheduled (or caught-up) one adds that to the period's record on the jobs page."""
@@ -95,7 +98,7 @@ def last_due(
     return latest
 
 
-def catch_up(factory: sessionmaker[Session], settings: Settings, now: dt.datetime,
+def catch_up(factory: sessionmaker[TrackerSession], settings: Settings, now: dt.datetime,
              specs: Iterable[JobSpec] = JOBS) -> list[RunReport]:  # fmt: skip
     """Run, once, every job whose last fire time passed while no scheduler was running."""
     reports = []
@@ -107,12 +110,12 @@ def catch_up(factory: sessionmaker[Session], settings: Settings, now: dt.datetim
     return reports
 
 
-def _fire(spec: JobSpec, factory: sessionmaker[Session], settings: Settings) -> None:
+def _fire(spec: JobSpec, factory: sessionmaker[TrackerSession], settings: Settings) -> None:
     period = spec.period(now_in(settings.timezone))
     run_now(spec, factory, settings, period, trigger="scheduled")
 
 
-def register(scheduler: BaseScheduler, factory: sessionmaker[Session], settings: Settings,
+def register(scheduler: BaseScheduler, factory: sessionmaker[TrackerSession], settings: Settings,
              specs: Iterable[JobSpec] = JOBS) -> None:  # fmt: skip
     for spec in specs:
         scheduler.add_job(_fire, spec.trigger(settings), args=[spec, factory, settings], id=spec.id,
@@ -125,7 +128,7 @@ REQUESTS_EVERY = dt.timedelta(seconds=20)  # "run now" requests from the dashboa
 TAKEOVER_EVERY = dt.timedelta(seconds=30)  # runs whose process died
 
 
-def deliver_due(factory: sessionmaker[Session], settings: Settings) -> None:
+def deliver_due(factory: sessionmaker[TrackerSession], settings: Settings) -> None:
     """Send whatever is due in the outbox (first tries of a crashed run, retries after back-off)."""
     result = deliver(factory, now=now_utc(), email=partial(smtp_send, settings.mail), webhook=webhook_post)
     if result.sent or result.retrying or result.failed or result.uncertain:
@@ -133,7 +136,7 @@ def deliver_due(factory: sessionmaker[Session], settings: Settings) -> None:
                  len(result.retrying), len(result.failed), len(result.uncertain))  # fmt: skip
 
 
-def take_over_stale(factory: sessionmaker[Session], settings: Settings, *,
+def take_over_stale(factory: sessionmaker[TrackerSession], settings: Settings, *,
                     now: dt.datetime | None = None) -> list[RunReport]:  # fmt: skip
     """Run again, here, every run whose process stopped answering. The claim's conditional update
     decides which of two schedulers takes each; the other's ``run_now`` does nothing."""
@@ -149,18 +152,18 @@ def take_over_stale(factory: sessionmaker[Session], settings: Settings, *,
     return reports
 
 
-def take_over(factory: sessionmaker[Session], settings: Settings) -> None:
+def take_over(factory: sessionmaker[TrackerSession], settings: Settings) -> None:
     take_over_stale(factory, settings)
 
 
-def take_requested(factory: sessionmaker[Session], settings: Settings) -> None:
+def take_requested(factory: sessionmaker[TrackerSession], settings: Settings) -> None:
     from jobs.control import take_requests
 
     take_requests(factory, settings, now=now_utc())
 
 
 def register_housekeeping(
-    scheduler: BaseScheduler, factory: sessionmaker[Session], settings: Settings
+    scheduler: BaseScheduler, factory: sessionmaker[TrackerSession], settings: Settings
 ) -> None:
     """The outbox's delivery loop and the dashboard's run-now requests, on short intervals."""
     for func, every, job_id, name in ((deliver_due, DELIVERY_EVERY, "outbox", "消息投递"),
@@ -171,7 +174,7 @@ def register_housekeeping(
                           max_instances=1, misfire_grace_time=int(every.total_seconds()))  # fmt: skip
 
 
-def serve(factory: sessionmaker[Session], settings: Settings) -> None:
+def serve(factory: sessionmaker[TrackerSession], settings: Settings) -> None:
     """Say it is alive; catch up, take over runs whose process died, send what is due; then run on
     schedule until stopped (Ctrl-C or SIGTERM)."""
     process_id = register_scheduler(factory, now=now_utc())

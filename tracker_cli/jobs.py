@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 
 import click
+from sqlalchemy.orm import sessionmaker
 
 from tracker.core.clock import now_in
-from tracker.core.config import get_settings
+from tracker.core.config import Settings, get_settings
+from tracker.core.db import TrackerSession
 from tracker.models.labels import format_datetime_zh
 
 
-def _factory():  # type: ignore[no-untyped-def]
+def _factory() -> sessionmaker[TrackerSession]:
     from tracker_cli.main import _factory as factory
 
     return factory()
@@ -85,7 +87,9 @@ def jobs_run(name: str, period: str, dry_run: bool, force: bool, yes: bool) -> N
         raise SystemExit(1)
 
 
-def _confirm_early(factory, settings, job: str, period: str, yes: bool) -> bool:  # type: ignore[no-untyped-def]
+def _confirm_early(
+    factory: sessionmaker[TrackerSession], settings: Settings, job: str, period: str, yes: bool
+) -> bool:
     """For --force: whether the bulletin is early at all; if so show its completeness, ask, and audit."""
     from jobs.bulletins import readiness
     from jobs.schedule import BULLETIN_JOBS

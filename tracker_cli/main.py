@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-import sys
 from pathlib import Path
-from typing import Any
 
 import click
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
 
 import tracker.audit.trail  # noqa: F401  (installs the audit hooks)
 from tracker.access import accounts
 from tracker.catalogue import load_catalogue
-from tracker.core.config import SettingsError, get_settings
-from tracker.core.db import make_engine, make_session_factory, transaction
+from tracker.core.config import Settings, SettingsError, get_settings
+from tracker.core.db import TrackerSession, make_engine, make_session_factory, transaction
 from tracker.core.migrate import upgrade_database
 from tracker.models import Role, User
 from tracker.models.labels import format_datetime_zh, label
@@ -38,7 +38,7 @@ def _database_url(explicit: str | None = None) -> str:
         raise click.ClickException(str(error)) from None
 
 
-def _factory(url: str | None = None) -> Any:
+def _factory(url: str | None = None) -> sessionmaker[TrackerSession]:
     return make_session_factory(make_engine(_database_url(url)))
 
 
@@ -172,7 +172,9 @@ def demo(no_serve: bool, host: str, port: int) -> None:
     run(host, port, 2)
 
 
-def _demo_bulletin(factory: Any, settings: Any, today: Any, url: str) -> str:
+def _demo_bulletin(
+    factory: sessionmaker[TrackerSession], settings: Settings, today: dt.date, url: str
+) -> str:
     """The dispatch bulletin of the demo's last reported month, built and archived as the scheduled job
     would (so /bulletins, the overview and the summary have one); its messages wait in the outbox for
     ``tracker scheduler``. A failed run says why, and the demo goes on without it."""
@@ -205,7 +207,7 @@ def users() -> None:
     """管理用户账户。 / Manage user accounts."""
 
 
-def _role(_ctx: Any, _param: Any, value: str) -> Role:
+def _role(_ctx: click.Context, _param: click.Parameter, value: str) -> Role:
     return ROLE_NAMES[value]
 
 
@@ -378,4 +380,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -3,8 +3,6 @@ command line: a period's list, saving or submitting one department's update, the
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from tracker.core.clock import now_utc
@@ -26,12 +24,12 @@ from tracker_cli.lifecycle import AS_OPTION, AS_OPTIONAL, _acting, _fail, _opera
 from tracker_cli.updates import PERIOD_HELP, _period
 
 
-class WholeNumber(click.ParamType):
+class WholeNumber(click.ParamType[int, str | int]):
     """An integer argument refused in Chinese and English (click's own message is English only)."""
 
     name = "integer"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+    def convert(self, value: str | int, param: click.Parameter | None, ctx: click.Context | None) -> int:
         try:
             return int(value)
         except (TypeError, ValueError):
