@@ -29,7 +29,7 @@ from functools import partial
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jobs.schedule import SCHEDULER_ACTOR, JobContext
+from jobs.context import SCHEDULER_ACTOR, JobContext
 from reports.bulletin import bulletin_xlsx, file_name, summary_text
 from reports.bulletin_pdf import leadership_pdf
 from tracker.access.permissions import system_reader
@@ -41,7 +41,7 @@ from tracker.delivery.job_runs import Outcome
 from tracker.delivery.notices import tell_new_bulletins
 from tracker.delivery.outbox import XLSX, Delivery, deliver, enqueue, failed_since, smtp_send, webhook_post
 from tracker.delivery.recipients import recipients_for
-from tracker.models import Audience, Channel, City, JobRun, OutboxMessage, Recipient, RunState
+from tracker.models import Audience, Channel, City, JobRequest, JobRun, OutboxMessage, Recipient, RunState
 from tracker.models.labels import format_date_zh
 from tracker.monitoring.bulletin_data import BulletinData, Cut, CutKind, bulletin_data, only_province
 from tracker.progress.updates import completeness, owing_pilots
@@ -140,7 +140,7 @@ def bulletin_run(context: JobContext, frequency: Frequency) -> Outcome:
         return Outcome(
             RunState.SUCCEEDED, _summary(period.label_zh, number, built, recipients, None, failed, dry=True)
         )
-    run_id = context.claim.run_id if context.claim else None
+    run_id = context.run_id
     with transaction(context.factory, actor=SCHEDULER_ACTOR) as session:
         for item in built:
             archive_bulletin(session, province_id=province.id, kind=kind, period=period.key, cut=item.cut.key,
@@ -270,6 +270,14 @@ def correction_label(correction: int) -> str:
     return "更正" if correction == 1 else f"更正{correction}"
 
 
+def monthly_correction(context: JobContext) -> Outcome:
+    return bulletin_correction(context, Frequency.MONTHLY)
+
+
+def quarterly_correction(context: JobContext) -> Outcome:
+    return bulletin_correction(context, Frequency.QUARTERLY)
+
+
 def bulletin_correction(context: JobContext, frequency: Frequency) -> Outcome:
     """Correct an issued bulletin: rebuild every cut from today's data under its number, archive the
     files beside the original (which stays), and send each to whom the original cut was sent, once
@@ -296,7 +304,7 @@ def bulletin_correction(context: JobContext, frequency: Frequency) -> Outcome:
     label = f"{period.label_zh}调度通报第{number}期（{correction_label(correction)}）"
     if context.dry_run:
         return Outcome(RunState.SUCCEEDED, f"{label}：共{len(built)}份（演算，未归档、未发送）")
-    run_id = context.claim.run_id if context.claim else None
+    run_id = context.run_id
 
     def note(cut: str) -> str:
         original = f"《{titles[cut]}》" if cut in titles else f"第{number}期通报"
@@ -330,8 +338,6 @@ def bulletin_correction(context: JobContext, frequency: Frequency) -> Outcome:
 
 def correction_reason(session: Session, job: str, period: str) -> str:
     """The reason given in the (latest) request for this correction."""
-    from tracker.models import JobRequest
-
     found = session.scalar(select(JobRequest.reason).where(JobRequest.job == job, JobRequest.period == period)
                            .order_by(JobRequest.id.desc()).limit(1))  # fmt: skip
     return found or "（未填写）"

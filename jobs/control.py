@@ -18,8 +18,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.bulletins import Readiness, correction_key, correction_label, readiness
+from jobs.runner import run_now
 from jobs.schedule import BULLETIN_JOBS, JOB_BY_ID, JOBS, RUNNABLE, JobSpec
-from jobs.scheduler import run_now
 from tracker.access.permissions import require_run_jobs
 from tracker.audit import trail as audit
 from tracker.core.config import Settings

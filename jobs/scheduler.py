@@ -13,10 +13,9 @@ process was sending is left ``uncertain`` for a person (tracker.delivery.outbox)
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import partial
 
 from apscheduler.schedulers.base import BaseScheduler
@@ -24,66 +23,17 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import sessionmaker
 
-from jobs.schedule import BULLETIN_JOBS, JOB_BY_ID, JOBS, JobContext, JobSpec
+from jobs.control import take_requests
+from jobs.runner import run_now
+from jobs.schedule import JOB_BY_ID, JOBS, JobSpec
 from tracker.core.clock import now_in, now_utc
 from tracker.core.config import Settings
 from tracker.core.db import TrackerSession
-from tracker.core.periods import parse_period
-from tracker.delivery.job_runs import (
-    DONE,
-    Claim,
-    KeepAlive,
-    Outcome,
-    RunReport,
-    add_note,
-    register_scheduler,
-    run_job,
-    stale_runs,
-)
+from tracker.delivery.job_runs import KeepAlive, RunReport, register_scheduler, stale_runs
 from tracker.delivery.outbox import deliver, smtp_send, webhook_post
-from tracker.models.labels import format_date_zh
 
 GRACE = dt.timedelta(hours=6)  # a fire missed by less than this still runs (APScheduler's default: 1 s)
 log = logging.getLogger("tracker.scheduler")
-
-
-def run_now(spec: JobSpec, factory: sessionmaker[TrackerSession], settings: Settings, period: str, *,
-            trigger: str, now: Callable[[], dt.datetime] | None = None, force: bool = False) -> RunReport:  # fmt: skip
-    """Run ``spec`` for ``period`` through its claim. ``force``: a bulletin before its period's
-    updates are due (the administrator confirmed it; see jobs.bulletins)."""
-    clock = now or now_utc
-
-    def work(claim: Claim) -> Outcome:
-        return spec.work(JobContext(factory, settings, period, claim=claim, now=clock(), force=force))
-
-    report = run_job(factory, spec.id, period, work, now=clock, trigger=trigger)
-    if not report.ran and report.state in DONE:
-        report = _what_exists(spec, factory, settings, period, report, trigger, clock())
-    log.info("%s / %s", report.message_zh, report.message_en)
-    return report
-
-
-def _what_exists(spec: JobSpec, factory: sessionmaker[TrackerSession], settings: Settings, period: str,
-                 report: RunReport, trigger: str, now: dt.datetime) -> RunReport:  # fmt: skip
-    """A bulletin run for a period already issued says what was issued and how to correct it; a
-    scheduled (or caught-up) one adds that to the period's record on the jobs page."""
-    from tracker.delivery.bulletin_archive import issued_note
-
-    frequency = BULLETIN_JOBS.get(spec.id)
-    if frequency is None:
-        return report
-    key = parse_period(period, frequency)
-    with factory() as session:
-        note = issued_note(session, frequency.value, key.key, key.label_zh, key.label_en)
-    if note is None:
-        return report
-    if trigger in ("scheduled", "caught_up"):
-        day = format_date_zh(now.astimezone(settings.timezone).date())
-        add_note(
-            factory, spec.id, period, f"{day}{'定时运行' if trigger == 'scheduled' else '补跑'}：{note[0]}"
-        )
-    return dataclasses.replace(report, message_zh=f"{report.message_zh}：{note[0]}",
-                               message_en=f"{report.message_en}: {note[1]}")  # fmt: skip
 
 
 def last_due(
@@ -157,8 +107,6 @@ def take_over(factory: sessionmaker[TrackerSession], settings: Settings) -> None
 
 
 def take_requested(factory: sessionmaker[TrackerSession], settings: Settings) -> None:
-    from jobs.control import take_requests
-
     take_requests(factory, settings, now=now_utc())
 
 

@@ -51,8 +51,9 @@ def jobs_list() -> None:
 def jobs_run(name: str, period: str, dry_run: bool, force: bool, yes: bool) -> None:
     """手动运行一个任务的某一期；已完成的期次不会重复运行；调度通报在更新截止日之后才生成（--force 提前）。
     / Run one job for a period by hand; a finished period is not run again; a bulletin waits for its due day."""
-    from jobs.schedule import RUNNABLE, JobContext
-    from jobs.scheduler import run_now
+    from jobs.context import JobContext
+    from jobs.runner import run_now
+    from jobs.schedule import RUNNABLE
     from tracker_cli.main import fail
 
     spec = RUNNABLE.get(name)

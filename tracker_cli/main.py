@@ -178,8 +178,8 @@ def _demo_bulletin(
     """The dispatch bulletin of the demo's last reported month, built and archived as the scheduled job
     would (so /bulletins, the overview and the summary have one); its messages wait in the outbox for
     ``tracker scheduler``. A failed run says why, and the demo goes on without it."""
+    from jobs.runner import run_now
     from jobs.schedule import JOB_BY_ID
-    from jobs.scheduler import run_now
     from reports.bulletin_pdf import missing_font
     from tracker.core import clock
     from tracker.demo.province import timeline
