@@ -142,12 +142,7 @@ def bulletin_run(context: JobContext, frequency: Frequency) -> Outcome:
         )
     run_id = context.run_id
     with transaction(context.factory, actor=SCHEDULER_ACTOR) as session:
-        for item in built:
-            archive_bulletin(session, province_id=province.id, kind=kind, period=period.key, cut=item.cut.key,
-                             city_id=item.city_id, number=number, issued_on=issued_on, title=item.data.title,
-                             summary=summary_text(item.data), file_name=item.file_name,
-                             content_type=item.content_type, content=item.content, run_id=run_id,
-                             now=context.started())  # fmt: skip
+        _archive(session, context, province.id, kind, period, built, number=number, issued_on=issued_on)
         tell_new_bulletins(session, province.id, kind, period.key, now=context.started())  # in-app notices
         queued = _queue(session, job, period.key, built, recipients, failed, run_id, context.started())
     # A forced run's record says so, and with what completeness.
@@ -192,6 +187,18 @@ def _build(session: Session, context: JobContext, cuts: list[tuple[Cut, Audience
             content, content_type, name = bulletin_xlsx(data), XLSX, file_name(data)
         built.append(Built(cut, audience, city_id, data, name, content_type, content))
     return built
+
+
+def _archive(session: Session, context: JobContext, province_id: int, kind: str, period: Period, built: list[Built],
+             *, number: int, issued_on: dt.date, correction: int = 0, reason: str | None = None) -> None:  # fmt: skip
+    """Keep every built cut in the archive under the run (a cut an earlier attempt kept stays as it was);
+    a correction is archived beside the original with its number and reason."""
+    for item in built:
+        archive_bulletin(session, province_id=province_id, kind=kind, period=period.key, cut=item.cut.key,
+                         city_id=item.city_id, number=number, issued_on=issued_on, title=item.data.title,
+                         summary=summary_text(item.data), file_name=item.file_name, content_type=item.content_type,
+                         content=item.content, run_id=context.run_id, now=context.started(), correction=correction,
+                         reason=reason)  # fmt: skip
 
 
 def _recipients(session: Session, province_id: int) -> dict[Audience, list[Recipient]]:
@@ -312,12 +319,8 @@ def bulletin_correction(context: JobContext, frequency: Frequency) -> Outcome:
                 f"原通报仍可在平台“调度通报”页下载。\n更正原因：{reason}")  # fmt: skip
 
     with transaction(context.factory, actor=SCHEDULER_ACTOR) as session:
-        for item in built:
-            archive_bulletin(session, province_id=province.id, kind=kind, period=period.key, cut=item.cut.key,
-                             city_id=item.city_id, number=number, issued_on=issued_on, title=item.data.title,
-                             summary=summary_text(item.data), file_name=item.file_name,
-                             content_type=item.content_type, content=item.content, run_id=run_id,
-                             now=context.started(), correction=correction, reason=reason)  # fmt: skip
+        _archive(session, context, province.id, kind, period, built, number=number, issued_on=issued_on,
+                 correction=correction, reason=reason)  # fmt: skip
         queued, skipped = _queue_correction(session, own_job, context.period, built, sent_to, note, run_id,
                                             context.started())  # fmt: skip
     text = f"{label}已归档{len(built)}份，更正原因：{reason}"
