@@ -29,7 +29,7 @@ from functools import partial
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jobs.schedule import SCHEDULER_ACTOR, JobContext
+from jobs.context import SCHEDULER_ACTOR, JobContext
 from reports.bulletin import bulletin_xlsx, file_name, summary_text
 from reports.bulletin_pdf import leadership_pdf
 from tracker.access.permissions import system_reader
@@ -41,7 +41,7 @@ from tracker.delivery.job_runs import Outcome
 from tracker.delivery.notices import tell_new_bulletins
 from tracker.delivery.outbox import XLSX, Delivery, deliver, enqueue, failed_since, smtp_send, webhook_post
 from tracker.delivery.recipients import recipients_for
-from tracker.models import Audience, Channel, City, JobRun, OutboxMessage, Recipient, RunState
+from tracker.models import Audience, Channel, City, JobRequest, JobRun, OutboxMessage, Recipient, RunState
 from tracker.models.labels import format_date_zh
 from tracker.monitoring.bulletin_data import BulletinData, Cut, CutKind, bulletin_data, only_province
 from tracker.progress.completeness import completeness
@@ -141,14 +141,9 @@ def bulletin_run(context: JobContext, frequency: Frequency) -> Outcome:
         return Outcome(
             RunState.SUCCEEDED, _summary(period.label_zh, number, built, recipients, None, failed, dry=True)
         )
-    run_id = context.claim.run_id if context.claim else None
+    run_id = context.run_id
     with transaction(context.factory, actor=SCHEDULER_ACTOR) as session:
-        for item in built:
-            archive_bulletin(session, province_id=province.id, kind=kind, period=period.key, cut=item.cut.key,
-                             city_id=item.city_id, number=number, issued_on=issued_on, title=item.data.title,
-                             summary=summary_text(item.data), file_name=item.file_name,
-                             content_type=item.content_type, content=item.content, run_id=run_id,
-                             now=context.started())  # fmt: skip
+        _archive(session, context, province.id, kind, period, built, number=number, issued_on=issued_on)
         tell_new_bulletins(session, province.id, kind, period.key, now=context.started())  # in-app notices
         queued = _queue(session, job, period.key, built, recipients, failed, run_id, context.started())
     # A forced run's record says so, and with what completeness.
@@ -169,9 +164,9 @@ def bulletin_run(context: JobContext, frequency: Frequency) -> Outcome:
 
 def period_cuts(cities: list[City]) -> list[tuple[Cut, Audience, int | None]]:
     """Province-wide, one per city that has pilots, and the leadership summary."""
-    return ([(Cut.province(), Audience.PROVINCE, None)]
-            + [(Cut.city(c.code), Audience.CITY, c.id) for c in cities]
-            + [(Cut.leadership(), Audience.LEADERSHIP, None)])  # fmt: skip
+    cuts: list[tuple[Cut, Audience, int | None]] = [(Cut.province(), Audience.PROVINCE, None)]
+    cuts += [(Cut.city(c.code), Audience.CITY, c.id) for c in cities]
+    return [*cuts, (Cut.leadership(), Audience.LEADERSHIP, None)]
 
 
 def _build(session: Session, context: JobContext, cuts: list[tuple[Cut, Audience, int | None]], *, period: Period,
@@ -193,6 +188,18 @@ def _build(session: Session, context: JobContext, cuts: list[tuple[Cut, Audience
             content, content_type, name = bulletin_xlsx(data), XLSX, file_name(data)
         built.append(Built(cut, audience, city_id, data, name, content_type, content))
     return built
+
+
+def _archive(session: Session, context: JobContext, province_id: int, kind: str, period: Period, built: list[Built],
+             *, number: int, issued_on: dt.date, correction: int = 0, reason: str | None = None) -> None:  # fmt: skip
+    """Keep every built cut in the archive under the run (a cut an earlier attempt kept stays as it was);
+    a correction is archived beside the original with its number and reason."""
+    for item in built:
+        archive_bulletin(session, province_id=province_id, kind=kind, period=period.key, cut=item.cut.key,
+                         city_id=item.city_id, number=number, issued_on=issued_on, title=item.data.title,
+                         summary=summary_text(item.data), file_name=item.file_name, content_type=item.content_type,
+                         content=item.content, run_id=context.run_id, now=context.started(), correction=correction,
+                         reason=reason)  # fmt: skip
 
 
 def _recipients(session: Session, province_id: int) -> dict[Audience, list[Recipient]]:
@@ -271,6 +278,14 @@ def correction_label(correction: int) -> str:
     return "更正" if correction == 1 else f"更正{correction}"
 
 
+def monthly_correction(context: JobContext) -> Outcome:
+    return bulletin_correction(context, Frequency.MONTHLY)
+
+
+def quarterly_correction(context: JobContext) -> Outcome:
+    return bulletin_correction(context, Frequency.QUARTERLY)
+
+
 def bulletin_correction(context: JobContext, frequency: Frequency) -> Outcome:
     """Correct an issued bulletin: rebuild every cut from today's data under its number, archive the
     files beside the original (which stays), and send each to whom the original cut was sent, once
@@ -297,7 +312,7 @@ def bulletin_correction(context: JobContext, frequency: Frequency) -> Outcome:
     label = f"{period.label_zh}调度通报第{number}期（{correction_label(correction)}）"
     if context.dry_run:
         return Outcome(RunState.SUCCEEDED, f"{label}：共{len(built)}份（演算，未归档、未发送）")
-    run_id = context.claim.run_id if context.claim else None
+    run_id = context.run_id
 
     def note(cut: str) -> str:
         original = f"《{titles[cut]}》" if cut in titles else f"第{number}期通报"
@@ -305,12 +320,8 @@ def bulletin_correction(context: JobContext, frequency: Frequency) -> Outcome:
                 f"原通报仍可在平台“调度通报”页下载。\n更正原因：{reason}")  # fmt: skip
 
     with transaction(context.factory, actor=SCHEDULER_ACTOR) as session:
-        for item in built:
-            archive_bulletin(session, province_id=province.id, kind=kind, period=period.key, cut=item.cut.key,
-                             city_id=item.city_id, number=number, issued_on=issued_on, title=item.data.title,
-                             summary=summary_text(item.data), file_name=item.file_name,
-                             content_type=item.content_type, content=item.content, run_id=run_id,
-                             now=context.started(), correction=correction, reason=reason)  # fmt: skip
+        _archive(session, context, province.id, kind, period, built, number=number, issued_on=issued_on,
+                 correction=correction, reason=reason)  # fmt: skip
         queued, skipped = _queue_correction(session, own_job, context.period, built, sent_to, note, run_id,
                                             context.started())  # fmt: skip
     text = f"{label}已归档{len(built)}份，更正原因：{reason}"
@@ -331,8 +342,6 @@ def bulletin_correction(context: JobContext, frequency: Frequency) -> Outcome:
 
 def correction_reason(session: Session, job: str, period: str) -> str:
     """The reason given in the (latest) request for this correction."""
-    from tracker.models import JobRequest
-
     found = session.scalar(select(JobRequest.reason).where(JobRequest.job == job, JobRequest.period == period)
                            .order_by(JobRequest.id.desc()).limit(1))  # fmt: skip
     return found or "（未填写）"

@@ -18,11 +18,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from jobs.bulletins import Readiness, correction_key, correction_label, readiness
+from jobs.runner import run_now
 from jobs.schedule import BULLETIN_JOBS, JOB_BY_ID, JOBS, RUNNABLE, JobSpec
-from jobs.scheduler import run_now
 from tracker.access.permissions import require_run_jobs
 from tracker.audit import trail as audit
 from tracker.core.config import Settings
+from tracker.core.db import TrackerSession, transaction
 from tracker.core.errors import TrackerError
 from tracker.core.periods import Frequency, parse_period
 from tracker.delivery.bulletin_archive import issued, issued_note, last_correction
@@ -229,20 +230,19 @@ def pending_requests(session: Session) -> list[JobRequest]:
     )
 
 
-def take_requests(factory: sessionmaker[Session], settings: Settings, *, now: dt.datetime) -> list[RunReport]:
+def take_requests(
+    factory: sessionmaker[TrackerSession], settings: Settings, *, now: dt.datetime
+) -> list[RunReport]:
     """The scheduler's side: take each waiting request (one taker wins) and run it here."""
-
     with factory() as session:
         waiting = [r.id for r in pending_requests(session)]
     reports = [take_request(factory, settings, request_id, now=now) for request_id in waiting]
     return [report for report in reports if report is not None]
 
 
-def take_request(factory: sessionmaker[Session], settings: Settings, request_id: int, *,
+def take_request(factory: sessionmaker[TrackerSession], settings: Settings, request_id: int, *,
                  now: dt.datetime) -> RunReport | None:  # fmt: skip
     """Take one request (None when another taker had it) and run it here, as it asked (forced or not)."""
-    from tracker.core.db import transaction
-
     with transaction(factory, actor="scheduler") as session:
         taken = session.execute(
             update(JobRequest).where(JobRequest.id == request_id, JobRequest.taken_at.is_(None))

@@ -15,7 +15,7 @@ from functools import partial
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from jobs.schedule import SCHEDULER_ACTOR, JobContext
+from jobs.context import SCHEDULER_ACTOR, JobContext
 from tracker.core.db import transaction
 from tracker.delivery.outbox import Delivery, deliver, enqueue, smtp_send, webhook_post
 from tracker.delivery.recipients import recipients_for
@@ -54,7 +54,7 @@ def notify_new_flags(context: JobContext) -> tuple[str, Delivery | None]:
         for flag in told:
             by_city[flag.city_id].append(flag)
         day = context.period
-        run_id = context.claim.run_id if context.claim else None
+        run_id = context.run_id
         for city_id, flags in by_city.items():
             if city_id is None:
                 continue

@@ -19,7 +19,7 @@ from functools import partial
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from jobs.schedule import SCHEDULER_ACTOR, JobContext
+from jobs.context import SCHEDULER_ACTOR, JobContext
 from tracker.access.permissions import system_reader, visible_pilots
 from tracker.core.db import transaction
 from tracker.core.periods import Period, due_date, period_of, previous_period
@@ -108,9 +108,9 @@ def reminders(context: JobContext) -> Outcome:
         return Outcome(RunState.SUCCEEDED, f"演算：将发送提醒{len(messages)}条，未发送")
     queued = []
     with transaction(context.factory, actor=SCHEDULER_ACTOR) as session:
-        for key, channel, address, subject, body in messages:
-            message = enqueue(session, key=key, channel=channel, recipient=address, subject=subject, body=body,
-                              now=context.started(), run_id=context.claim.run_id if context.claim else None)  # fmt: skip
+        for outbox_key, channel, address, subject, body in messages:
+            message = enqueue(session, key=outbox_key, channel=channel, recipient=address, subject=subject, body=body,
+                              now=context.started(), run_id=context.run_id)  # fmt: skip
             if message is not None:
                 queued.append(message.id)
     result = deliver(context.factory, now=context.started(), email=partial(smtp_send, context.settings.mail),

@@ -13,74 +13,27 @@ process was sending is left ``uncertain`` for a person (tracker.delivery.outbox)
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import partial
 
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
-from jobs.schedule import BULLETIN_JOBS, JOB_BY_ID, JOBS, JobContext, JobSpec
+from jobs.control import take_requests
+from jobs.runner import run_now
+from jobs.schedule import JOB_BY_ID, JOBS, JobSpec
 from tracker.core.clock import now_in, now_utc
 from tracker.core.config import Settings
-from tracker.core.periods import parse_period
-from tracker.delivery.job_runs import (
-    DONE,
-    KeepAlive,
-    RunReport,
-    add_note,
-    register_scheduler,
-    run_job,
-    stale_runs,
-)
+from tracker.core.db import TrackerSession
+from tracker.delivery.job_runs import KeepAlive, RunReport, register_scheduler, stale_runs
 from tracker.delivery.outbox import deliver, smtp_send, webhook_post
-from tracker.models.labels import format_date_zh
 
 GRACE = dt.timedelta(hours=6)  # a fire missed by less than this still runs (APScheduler's default: 1 s)
 log = logging.getLogger("tracker.scheduler")
-
-
-def run_now(spec: JobSpec, factory: sessionmaker[Session], settings: Settings, period: str, *,
-            trigger: str, now: Callable[[], dt.datetime] | None = None, force: bool = False) -> RunReport:  # fmt: skip
-    """Run ``spec`` for ``period`` through its claim. ``force``: a bulletin before its period's
-    updates are due (the administrator confirmed it; see jobs.bulletins)."""
-    clock = now or now_utc
-
-    def work(claim):  # type: ignore[no-untyped-def]
-        return spec.work(JobContext(factory, settings, period, claim=claim, now=clock(), force=force))
-
-    report = run_job(factory, spec.id, period, work, now=clock, trigger=trigger)
-    if not report.ran and report.state in DONE:
-        report = _what_exists(spec, factory, settings, period, report, trigger, clock())
-    log.info("%s / %s", report.message_zh, report.message_en)
-    return report
-
-
-def _what_exists(spec: JobSpec, factory: sessionmaker[Session], settings: Settings, period: str,
-                 report: RunReport, trigger: str, now: dt.datetime) -> RunReport:  # fmt: skip
-    """A bulletin run for a period already issued says what was issued and how to correct it; a
-    scheduled (or caught-up) one adds that to the period's record on the jobs page."""
-    from tracker.delivery.bulletin_archive import issued_note
-
-    frequency = BULLETIN_JOBS.get(spec.id)
-    if frequency is None:
-        return report
-    key = parse_period(period, frequency)
-    with factory() as session:
-        note = issued_note(session, frequency.value, key.key, key.label_zh, key.label_en)
-    if note is None:
-        return report
-    if trigger in ("scheduled", "caught_up"):
-        day = format_date_zh(now.astimezone(settings.timezone).date())
-        add_note(
-            factory, spec.id, period, f"{day}{'定时运行' if trigger == 'scheduled' else '补跑'}：{note[0]}"
-        )
-    return dataclasses.replace(report, message_zh=f"{report.message_zh}：{note[0]}",
-                               message_en=f"{report.message_en}: {note[1]}")  # fmt: skip
 
 
 def last_due(
@@ -95,7 +48,7 @@ def last_due(
     return latest
 
 
-def catch_up(factory: sessionmaker[Session], settings: Settings, now: dt.datetime,
+def catch_up(factory: sessionmaker[TrackerSession], settings: Settings, now: dt.datetime,
              specs: Iterable[JobSpec] = JOBS) -> list[RunReport]:  # fmt: skip
     """Run, once, every job whose last fire time passed while no scheduler was running."""
     reports = []
@@ -107,12 +60,12 @@ def catch_up(factory: sessionmaker[Session], settings: Settings, now: dt.datetim
     return reports
 
 
-def _fire(spec: JobSpec, factory: sessionmaker[Session], settings: Settings) -> None:
+def _fire(spec: JobSpec, factory: sessionmaker[TrackerSession], settings: Settings) -> None:
     period = spec.period(now_in(settings.timezone))
     run_now(spec, factory, settings, period, trigger="scheduled")
 
 
-def register(scheduler: BaseScheduler, factory: sessionmaker[Session], settings: Settings,
+def register(scheduler: BaseScheduler, factory: sessionmaker[TrackerSession], settings: Settings,
              specs: Iterable[JobSpec] = JOBS) -> None:  # fmt: skip
     for spec in specs:
         scheduler.add_job(_fire, spec.trigger(settings), args=[spec, factory, settings], id=spec.id,
@@ -125,7 +78,7 @@ REQUESTS_EVERY = dt.timedelta(seconds=20)  # "run now" requests from the dashboa
 TAKEOVER_EVERY = dt.timedelta(seconds=30)  # runs whose process died
 
 
-def deliver_due(factory: sessionmaker[Session], settings: Settings) -> None:
+def deliver_due(factory: sessionmaker[TrackerSession], settings: Settings) -> None:
     """Send whatever is due in the outbox (first tries of a crashed run, retries after back-off)."""
     result = deliver(factory, now=now_utc(), email=partial(smtp_send, settings.mail), webhook=webhook_post)
     if result.sent or result.retrying or result.failed or result.uncertain:
@@ -133,7 +86,7 @@ def deliver_due(factory: sessionmaker[Session], settings: Settings) -> None:
                  len(result.retrying), len(result.failed), len(result.uncertain))  # fmt: skip
 
 
-def take_over_stale(factory: sessionmaker[Session], settings: Settings, *,
+def take_over_stale(factory: sessionmaker[TrackerSession], settings: Settings, *,
                     now: dt.datetime | None = None) -> list[RunReport]:  # fmt: skip
     """Run again, here, every run whose process stopped answering. The claim's conditional update
     decides which of two schedulers takes each; the other's ``run_now`` does nothing."""
@@ -149,18 +102,16 @@ def take_over_stale(factory: sessionmaker[Session], settings: Settings, *,
     return reports
 
 
-def take_over(factory: sessionmaker[Session], settings: Settings) -> None:
+def take_over(factory: sessionmaker[TrackerSession], settings: Settings) -> None:
     take_over_stale(factory, settings)
 
 
-def take_requested(factory: sessionmaker[Session], settings: Settings) -> None:
-    from jobs.control import take_requests
-
+def take_requested(factory: sessionmaker[TrackerSession], settings: Settings) -> None:
     take_requests(factory, settings, now=now_utc())
 
 
 def register_housekeeping(
-    scheduler: BaseScheduler, factory: sessionmaker[Session], settings: Settings
+    scheduler: BaseScheduler, factory: sessionmaker[TrackerSession], settings: Settings
 ) -> None:
     """The outbox's delivery loop and the dashboard's run-now requests, on short intervals."""
     for func, every, job_id, name in ((deliver_due, DELIVERY_EVERY, "outbox", "消息投递"),
@@ -171,7 +122,7 @@ def register_housekeeping(
                           max_instances=1, misfire_grace_time=int(every.total_seconds()))  # fmt: skip
 
 
-def serve(factory: sessionmaker[Session], settings: Settings) -> None:
+def serve(factory: sessionmaker[TrackerSession], settings: Settings) -> None:
     """Say it is alive; catch up, take over runs whose process died, send what is due; then run on
     schedule until stopped (Ctrl-C or SIGTERM)."""
     process_id = register_scheduler(factory, now=now_utc())

@@ -14,9 +14,12 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
-from reports.excel import CHINESE_DATE_FORMAT, safe_workbook
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
+
+from reports.excel import CHINESE_DATE_FORMAT, Cell, safe_workbook
 from tracker.core.i18n import _, format_date, label_of
 from tracker.models.labels import format_date_zh
 from tracker.monitoring.bulletin_data import BulletinData, CutKind, PilotLine
@@ -27,6 +30,7 @@ from tracker.progress.expected import STATUS_LABELS, ProgressStatus
 HEADER_ROW = 3  # rows 0–2: title, subtitle, issue date
 TRAFFIC_LIGHTS = STATUS_CELL  # progress status → cell colours (fill, font), the one palette
 SEVERITY_LIGHTS = {"高": "#F8CBAD", "中": "#FFEB9C"}
+Styles = dict[str, Format]  # the workbook's cell formats by name
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,7 @@ def file_name(data: BulletinData) -> str:
 # --- shared pieces ---------------------------------------------------------------------------------
 
 
-def _styles(book: Any) -> dict[str, Any]:
+def _styles(book: Workbook) -> Styles:
     base = {"font_name": "宋体", "font_size": 10, "valign": "vcenter"}
     cell = base | {"border": 1}
     return {
@@ -84,7 +88,7 @@ def _styles(book: Any) -> dict[str, Any]:
     } | {f"severity_{name}": book.add_format({"bg_color": fill}) for name, fill in SEVERITY_LIGHTS.items()}  # fmt: skip
 
 
-def put(sheet: Any, row: int, col: int, value: Any, style: Any) -> None:
+def put(sheet: Worksheet, row: int, col: int, value: Cell, style: Format) -> None:
     """Write one value as what it is: text as text (never a formula), numbers as numbers, dates as dates."""
     if value is None or value == "":
         sheet.write_blank(row, col, None, style)
@@ -99,8 +103,8 @@ def put(sheet: Any, row: int, col: int, value: Any, style: Any) -> None:
 
 
 def _sheet(
-    book: Any, styles: dict[str, Any], name: str, data: BulletinData, columns: Sequence[Column]
-) -> Any:
+    book: Workbook, styles: Styles, name: str, data: BulletinData, columns: Sequence[Column]
+) -> Worksheet:
     """A sheet with the bulletin's title, subtitle and issue date over ``columns``, set up for print."""
     sheet = book.add_worksheet(name)
     last = max(len(columns) - 1, 1)
@@ -120,8 +124,8 @@ def _sheet(
     return sheet
 
 
-def _table(sheet: Any, styles: dict[str, Any], first: int, columns: Sequence[Column],
-           rows: Sequence[Sequence[Any]], empty: str) -> int:  # fmt: skip
+def _table(sheet: Worksheet, styles: Styles, first: int, columns: Sequence[Column],
+           rows: Sequence[Sequence[Cell]], empty: str) -> int:  # fmt: skip
     """Header at row ``first``, then the rows (or one row saying there are none); the last row used."""
     for col, column in enumerate(columns):
         sheet.write_string(first, col, column.caption, styles["header"])
@@ -135,8 +139,8 @@ def _table(sheet: Any, styles: dict[str, Any], first: int, columns: Sequence[Col
     return first + len(rows)
 
 
-def _header_table(sheet: Any, styles: dict[str, Any], columns: Sequence[Column],
-                  rows: Sequence[Sequence[Any]], empty: str) -> int:  # fmt: skip
+def _header_table(sheet: Worksheet, styles: Styles, columns: Sequence[Column],
+                  rows: Sequence[Sequence[Cell]], empty: str) -> int:  # fmt: skip
     """The sheet's one table under the title: header frozen, filterable and repeated on each page."""
     last = _table(sheet, styles, HEADER_ROW, columns, rows, empty)
     sheet.freeze_panes(HEADER_ROW + 1, 0)
@@ -156,7 +160,7 @@ ATTENTION_COLUMNS = (Column("试点名称", 30, "wrap"), Column("城市", 12), C
                      Column("进度状态", 10), Column("逾期里程碑", 9, "int"), Column("风险线索", 9, "int"))  # fmt: skip
 
 
-def _headline_rows(data: BulletinData) -> list[tuple[str, Any]]:
+def _headline_rows(data: BulletinData) -> Sequence[tuple[str, Cell]]:
     h = data.headline
     return [
         ("纳入调度的试点（个）", h.pilots), ("平均序时进度（%）", h.expected), ("平均实际进度（%）", h.actual),
@@ -172,7 +176,7 @@ def _headline_rows(data: BulletinData) -> list[tuple[str, Any]]:
     ] + [(f"　其中{level}风险（条）", count) for level, count in zip("高中低", h.open_flags.values(), strict=True)]  # fmt: skip
 
 
-def _summary_sheet(book: Any, styles: dict[str, Any], data: BulletinData) -> None:
+def _summary_sheet(book: Workbook, styles: Styles, data: BulletinData) -> None:
     """Headline figures, progress status (with its pie) and pilots by lifecycle status down columns
     A–B, the pie to their right, then the pilots needing attention across the page."""
     sheet = _sheet(book, styles, "汇总", data, ATTENTION_COLUMNS)
@@ -186,7 +190,7 @@ def _summary_sheet(book: Any, styles: dict[str, Any], data: BulletinData) -> Non
     )
     first = last + 2
     sheet.write_string(first, 0, "需重点关注的试点（进度滞后，按滞后幅度排序）", styles["heading"])
-    rows = [[p.name, p.city, p.expected, p.actual, p.gap, p.status_zh, p.overdue_milestones, p.open_flags]
+    rows: list[list[Cell]] = [[p.name, p.city, p.expected, p.actual, p.gap, p.status_zh, p.overdue_milestones, p.open_flags]
             for p in data.attention]  # fmt: skip
     end = _table(sheet, styles, first + 1, ATTENTION_COLUMNS, rows, "本期无进度滞后的试点")
     if rows:
@@ -197,7 +201,7 @@ def _summary_sheet(book: Any, styles: dict[str, Any], data: BulletinData) -> Non
         sheet.fit_to_pages(1, 1)  # the leadership summary is one page
 
 
-def _status_pie(book: Any, sheet: Any, data: BulletinData, header_row: int) -> None:
+def _status_pie(book: Workbook, sheet: Worksheet, data: BulletinData, header_row: int) -> None:
     count = len(data.headline.by_progress)
     chart = book.add_chart({"type": "pie"})
     chart.add_series({
@@ -216,7 +220,7 @@ def _pie_colour(status: ProgressStatus) -> str:
     return STATUS_HEX[status]
 
 
-def _traffic_lights(sheet: Any, styles: dict[str, Any], first: int, last: int, col: int) -> None:
+def _traffic_lights(sheet: Worksheet, styles: Styles, first: int, last: int, col: int) -> None:
     """Colour a progress-status column from the one palette: red seriously behind, amber behind, green
     on track, blue finished, grey not started."""
     for status in TRAFFIC_LIGHTS:
@@ -238,7 +242,7 @@ CITY_COLUMNS = (
 )  # fmt: skip
 
 
-def _cities_sheet(book: Any, styles: dict[str, Any], data: BulletinData) -> None:
+def _cities_sheet(book: Workbook, styles: Styles, data: BulletinData) -> None:
     sheet = _sheet(book, styles, "分市情况", data, CITY_COLUMNS)
     rows = [[c.city, c.pilots, c.on_track, c.behind, c.seriously_behind, c.finished, c.expected, c.actual, c.gap,
              c.updates_expected, c.updates_submitted, c.updates_on_time, c.completeness, c.timeliness,
@@ -271,12 +275,12 @@ PILOT_COLUMNS = (
 )  # fmt: skip
 
 
-def pilot_row(index: int, p: PilotLine) -> list[Any]:
+def pilot_row(index: int, p: PilotLine) -> list[Cell]:
     return [index, p.city, p.name, p.organisation, p.product, p.stage, p.expected, p.actual, p.gap, p.status_zh,
             p.overdue_milestones, p.open_flags]  # fmt: skip
 
 
-def _progress_sheet(book: Any, styles: dict[str, Any], data: BulletinData) -> None:
+def _progress_sheet(book: Workbook, styles: Styles, data: BulletinData) -> None:
     sheet = _sheet(book, styles, "试点进度", data, PILOT_COLUMNS)
     rows = [pilot_row(i, p) for i, p in enumerate(data.pilots, start=1)]
     last = _header_table(sheet, styles, PILOT_COLUMNS, rows, "本期无纳入调度的试点")
@@ -297,16 +301,16 @@ SUBMISSION_COLUMNS = (Column("序号", 6, "int"), Column("城市", 8), Column("�
                       Column("本期工作进展", 50, "wrap"), Column("存在问题", 40, "wrap"))  # fmt: skip
 
 
-def _milestones_sheet(book: Any, styles: dict[str, Any], data: BulletinData) -> None:
+def _milestones_sheet(book: Workbook, styles: Styles, data: BulletinData) -> None:
     sheet = _sheet(book, styles, "逾期里程碑", data, MILESTONE_COLUMNS)
-    rows = [[i, m.city, m.pilot, m.title, m.due_date, m.days_overdue, m.indicator, m.target_value]
+    rows: list[list[Cell]] = [[i, m.city, m.pilot, m.title, m.due_date, m.days_overdue, m.indicator, m.target_value]
             for i, m in enumerate(data.milestones, start=1)]  # fmt: skip
     _header_table(sheet, styles, MILESTONE_COLUMNS, rows, "截至统计日无逾期未完成的阶段性目标")
 
 
-def _flags_sheet(book: Any, styles: dict[str, Any], data: BulletinData) -> None:
+def _flags_sheet(book: Workbook, styles: Styles, data: BulletinData) -> None:
     sheet = _sheet(book, styles, "风险线索", data, FLAG_COLUMNS)
-    rows = [[i, f.city, f.pilot, f.rule, f.severity_zh, f.status_zh, f.message, f.first_seen]
+    rows: list[list[Cell]] = [[i, f.city, f.pilot, f.rule, f.severity_zh, f.status_zh, f.message, f.first_seen]
             for i, f in enumerate(data.flags, start=1)]  # fmt: skip
     last = _header_table(sheet, styles, FLAG_COLUMNS, rows, "无待核查的风险线索")
     for name in SEVERITY_LIGHTS:
@@ -314,7 +318,7 @@ def _flags_sheet(book: Any, styles: dict[str, Any], data: BulletinData) -> None:
             "type": "cell", "criteria": "==", "value": f'"{name}"', "format": styles[f"severity_{name}"]})  # fmt: skip
 
 
-def _submissions_sheet(book: Any, styles: dict[str, Any], data: BulletinData) -> None:
+def _submissions_sheet(book: Workbook, styles: Styles, data: BulletinData) -> None:
     sheet = _sheet(book, styles, "更新提交情况", data, SUBMISSION_COLUMNS)
     rows = [[i, s.city, s.pilot, s.state, s.submitted_on, s.late, s.work_done, s.problems]
             for i, s in enumerate(data.submissions, start=1)]  # fmt: skip

@@ -7,9 +7,12 @@ import datetime as dt
 import io
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any
+from decimal import Decimal
+from typing import TypeAlias
 
 import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from tracker.core.i18n import _
 
@@ -17,9 +20,11 @@ CHINESE_DATE_FORMAT = 'yyyy"年"m"月"d"日"'
 # A cell starting with one of these is run as a formula when a CSV file is opened in Excel or WPS
 # (CSV injection): "=HYPERLINK(...)", "+cmd|...", "@SUM(...)"; tab and CR hide the sign behind space.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What a table cell may hold (a bool is an int): written as text, a number or a date, never a formula.
+Cell: TypeAlias = str | int | float | Decimal | dt.date | None
 
 
-def _as_date(value: Any) -> dt.date | None:
+def _as_date(value: object) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     if isinstance(value, str) and len(value) == 10:
@@ -46,7 +51,7 @@ def sheet_name(title: str) -> str:
 def write_table(
     title: str,
     columns: Sequence[tuple[str, str]],
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[Mapping[str, object]],
     *,
     date_keys: Sequence[str] = (),
     note: str | None = None,
@@ -81,7 +86,9 @@ def write_table(
     return buffer.getvalue()
 
 
-def _write_cell(sheet: Any, row: int, col: int, value: Any, text: Any, date: Any) -> None:
+def _write_cell(
+    sheet: Worksheet, row: int, col: int, value: object, text: Format, date: Format | None
+) -> None:
     if value is None or value == "":
         return
     if date is not None and (day := _as_date(value)) is not None:

@@ -11,11 +11,13 @@ import datetime as dt
 import io
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
 
-from reports.excel import CHINESE_DATE_FORMAT
+from reports.excel import CHINESE_DATE_FORMAT, Cell
 
 SUMMARY_TITLE = "拟申报产品碳足迹管理体系试点汇总表"
 SUMMARY_HEADERS = (
@@ -35,7 +37,7 @@ PROMISE = (
 )
 
 
-def _book() -> tuple[io.BytesIO, Any]:
+def _book() -> tuple[io.BytesIO, Workbook]:
     buffer = io.BytesIO()
     options = {
         "in_memory": True,
@@ -46,7 +48,7 @@ def _book() -> tuple[io.BytesIO, Any]:
     return buffer, xlsxwriter.Workbook(buffer, options)
 
 
-def _formats(book: Any) -> dict[str, Any]:
+def _formats(book: Workbook) -> dict[str, Format]:
     base = {"font_name": "宋体", "font_size": 11, "valign": "vcenter"}
     return {
         "annex": book.add_format({**base, "font_name": "黑体", "font_size": 12}),
@@ -62,7 +64,7 @@ def _formats(book: Any) -> dict[str, Any]:
     }
 
 
-def _text(sheet: Any, row: int, col: int, value: Any, fmt: Any) -> None:
+def _text(sheet: Worksheet, row: int, col: int, value: Cell, fmt: Format) -> None:
     sheet.write_string(row, col, "" if value is None else str(value), fmt)
 
 
@@ -76,7 +78,7 @@ def _height(text: str, width_chars: float, minimum: float = 20) -> float:
     return max(minimum, min(409, lines * 15 + 4))
 
 
-def _a4(sheet: Any, *, landscape: bool, repeat_to: int) -> None:
+def _a4(sheet: Worksheet, *, landscape: bool, repeat_to: int) -> None:
     sheet.set_paper(9)
     if landscape:
         sheet.set_landscape()
@@ -89,7 +91,7 @@ def _a4(sheet: Any, *, landscape: bool, repeat_to: int) -> None:
     sheet.set_footer("&C第 &P 页，共 &N 页")
 
 
-def summary_table_xlsx(filler: str, rows: Sequence[Mapping[str, Any]], *, annex: str = "附件1") -> bytes:
+def summary_table_xlsx(filler: str, rows: Sequence[Mapping[str, Cell]], *, annex: str = "附件1") -> bytes:
     """附件1 as in the notice: annex number, title, 填报单位（盖章） line, wrapped headers, 备注 row."""
     buffer, book = _book()
     fmt = _formats(book)
@@ -120,7 +122,7 @@ def summary_table_xlsx(filler: str, rows: Sequence[Mapping[str, Any]], *, annex:
     return buffer.getvalue()
 
 
-def application_form_xlsx(values: Mapping[str, Any]) -> bytes:
+def application_form_xlsx(values: Mapping[str, Cell]) -> bytes:
     """附件3 碳足迹管理体系试点申报表, four columns as in the notice (label, value, label, value)."""
     buffer, book = _book()
     fmt = _formats(book)
@@ -146,9 +148,9 @@ def application_form_xlsx(values: Mapping[str, Any]) -> bytes:
         sheet.set_row(row, 24)
         row += 1
 
-    def wide(label: str, text: Any) -> None:
+    def wide(label: str, value: Cell) -> None:
         nonlocal row
-        text = "" if text is None else str(text)
+        text = "" if value is None else str(value)
         _text(sheet, row, 0, label, fmt["label"])
         sheet.merge_range(row, 1, row, 3, text, fmt["cell"])
         sheet.set_row(row, _height(text, 78, 30))
@@ -181,7 +183,7 @@ def application_form_xlsx(values: Mapping[str, Any]) -> bytes:
 LIST_TITLE = "产品碳足迹管理体系试点名单"
 
 
-def pilot_list_xlsx(rows: Sequence[Mapping[str, Any]], *, subtitle: str = "") -> bytes:
+def pilot_list_xlsx(rows: Sequence[Mapping[str, Cell]], *, subtitle: str = "") -> bytes:
     """名单: product pilots, then service pilots, each numbered from 1; dates as real dates."""
     buffer, book = _book()
     fmt = _formats(book)
@@ -219,7 +221,7 @@ def pilot_list_xlsx(rows: Sequence[Mapping[str, Any]], *, subtitle: str = "") ->
             _text(sheet, row, 3, item.get("product") or "—", fmt["center"])
             _text(sheet, row, 4, item.get("batch"), fmt["center"])
             published = item.get("published_on")
-            if published is not None:
+            if isinstance(published, dt.date):  # the list holds published pilots: always a date
                 sheet.write_datetime(row, 5, dt.datetime.combine(published, dt.time()), fmt["date"])
             else:
                 _text(sheet, row, 5, "", fmt["center"])

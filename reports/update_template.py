@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from typing import Any
 
 import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
 
-from reports.excel import CHINESE_DATE_FORMAT
+from reports.excel import CHINESE_DATE_FORMAT, Cell
 from tracker.progress.sheets import (
     MILESTONE_COLUMNS,
     MILESTONE_SHEET,
@@ -62,9 +64,11 @@ def update_template_xlsx(template: Template) -> bytes:
     title = f"{template.city} {template.period.label_zh} 试点进展调度填报"
     note = ("黄色表头的列可填写，灰色列受保护请勿改动。进度填0–100的数字；“是否完成”选“是”或“否”；完成日期如2026年11月28日。"
             "上传后系统逐项检查，有任何问题则全部不写入并列出行列。")  # fmt: skip
-    tasks, texts, milestones = [], [], []
+    tasks: list[dict[str, Cell]] = []
+    texts: list[dict[str, Cell]] = []
+    milestones: list[dict[str, Cell]] = []
     for pilot in template.pilots:
-        common = {
+        common: dict[str, Cell] = {
             "pilot_id": pilot.pilot_id,
             "organisation": pilot.organisation,
             "period": template.period.key,
@@ -87,8 +91,8 @@ def update_template_xlsx(template: Template) -> bytes:
     return buffer.getvalue()
 
 
-def _sheet(book: Any, formats: dict[str, Any], name: str, title: str, note: str,
-           columns: tuple[tuple[str, str, bool], ...], rows: list[dict[str, Any]]) -> None:  # fmt: skip
+def _sheet(book: Workbook, formats: dict[str, Format], name: str, title: str, note: str,
+           columns: tuple[tuple[str, str, bool], ...], rows: list[dict[str, Cell]]) -> None:  # fmt: skip
     sheet = book.add_worksheet(name)
     sheet.write_string(0, 0, title, formats["title"])
     sheet.merge_range(1, 0, 1, min(len(columns) - 1, 8), note, formats["note"])
@@ -131,12 +135,13 @@ def _sheet(book: Any, formats: dict[str, Any], name: str, title: str, note: str,
     sheet.repeat_rows(header)
 
 
-def _write(sheet: Any, row: int, col: int, key: str, value: Any, fmt: Any) -> None:
+def _write(sheet: Worksheet, row: int, col: int, key: str, value: Cell, fmt: Format) -> None:
     if value is None or value == "":
         sheet.write_blank(row, col, None, fmt)
     elif key in DATE_KEYS:
         sheet.write_datetime(row, col, value, fmt)
     elif key in NUMBER_KEYS:
+        assert not isinstance(value, dt.date), key  # a number column never holds a date
         sheet.write_number(row, col, float(value), fmt)
     else:
         sheet.write_string(row, col, str(value), fmt)

@@ -9,7 +9,7 @@ import click
 
 from tracker.claims.registry import import_claims
 from tracker.core.clock import now_utc
-from tracker_cli.lifecycle import AS_OPTION, _acting
+from tracker_cli.common import AS_OPTION, acting
 
 
 @click.group()
@@ -25,7 +25,7 @@ def claims() -> None:
 def claims_import(file: Path, dry_run: bool, city: str | None, username: str) -> None:
     """导入声明交换文件（CSV、XLSX，或 PACT ProductFootprint JSON）：全部无误才写入，否则列出每个问题的行列。
     / Import claims (exchange CSV/XLSX, or PACT JSON): all or nothing, every problem with its row and column."""
-    with _acting(username, "tracker claims import") as (session, user):
+    with acting(username, "tracker claims import") as (session, user):
         assert user is not None
         result = import_claims(session, user, file.read_bytes(), file.name, dry_run=dry_run, city=city)
     for warning in result.warnings:
@@ -42,7 +42,7 @@ def claims_scan() -> None:
     from tracker.claims.scan import scan_claims
 
     with (
-        _acting(None, "tracker claims scan") as (session, _user),
+        acting(None, "tracker claims scan") as (session, _user),
         click.progressbar(length=len(RULES), label="核查 / checking", file=sys.stderr) as bar,
     ):
         result = scan_claims(session, now=now_utc(), on_rule=lambda _rule: bar.update(1))

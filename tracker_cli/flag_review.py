@@ -8,7 +8,7 @@ import click
 from tracker.access import accounts
 from tracker.core.clock import now_utc
 from tracker.flags.review import FLAG_STEPS, PROPOSAL_EN, PROPOSAL_ZH, STATUS_ZH, review_flag
-from tracker_cli.lifecycle import AS_OPTION, _acting, _fail
+from tracker_cli.common import AS_OPTION, acting, fail
 
 STEPS = [key.replace("_", "-") for key in FLAG_STEPS]
 
@@ -29,8 +29,8 @@ def flags_review(
     / Take a review step: a city assigns and proposes; the province decides."""
     key = step.replace("-", "_")
     if assignee_name and key != "assign":
-        _fail("--to 仅用于 assign", "--to is for assign only")
-    with _acting(username, "tracker flags review") as (session, user):
+        fail("--to 仅用于 assign", "--to is for assign only")
+    with acting(username, "tracker flags review") as (session, user):
         assert user is not None
         assignee = accounts.get_user(session, assignee_name) if assignee_name else None
         flag = review_flag(session, user, flag_id, key, now=now_utc(), reason=reason, assignee=assignee)

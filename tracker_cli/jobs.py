@@ -5,16 +5,13 @@ from __future__ import annotations
 import logging
 
 import click
+from sqlalchemy.orm import sessionmaker
 
 from tracker.core.clock import now_in
-from tracker.core.config import get_settings
+from tracker.core.config import Settings, get_settings
+from tracker.core.db import TrackerSession
 from tracker.models.labels import format_datetime_zh
-
-
-def _factory():  # type: ignore[no-untyped-def]
-    from tracker_cli.main import _factory as factory
-
-    return factory()
+from tracker_cli.common import acting, fail, session_factory
 
 
 @click.group()
@@ -30,7 +27,7 @@ def jobs_list() -> None:
 
     settings = get_settings()
     now = now_in(settings.timezone)
-    with _factory()() as session:
+    with session_factory()() as session:
         for spec in JOBS:
             following = spec.trigger(settings).get_next_fire_time(None, now)
             last = next(iter(run_history(session, spec.id, limit=1)), None)
@@ -49,9 +46,9 @@ def jobs_list() -> None:
 def jobs_run(name: str, period: str, dry_run: bool, force: bool, yes: bool) -> None:
     """手动运行一个任务的某一期；已完成的期次不会重复运行；调度通报在更新截止日之后才生成（--force 提前）。
     / Run one job for a period by hand; a finished period is not run again; a bulletin waits for its due day."""
-    from jobs.schedule import RUNNABLE, JobContext
-    from jobs.scheduler import run_now
-    from tracker_cli.main import fail
+    from jobs.context import JobContext
+    from jobs.runner import run_now
+    from jobs.schedule import RUNNABLE
 
     spec = RUNNABLE.get(name)
     if spec is None:
@@ -59,22 +56,20 @@ def jobs_run(name: str, period: str, dry_run: bool, force: bool, yes: bool) -> N
             f"没有名为 {name} 的任务（可用：{'、'.join(RUNNABLE)}）",
             f"no job named {name} (have: {', '.join(RUNNABLE)})",
         )
-        return
     from tracker.core.errors import TrackerError
 
     try:
         period = spec.normalize_period(period)
     except TrackerError as error:
         fail(error.message_zh, error.message_en)
-        return
     settings = get_settings()
     if dry_run:
-        outcome = spec.work(JobContext(_factory(), settings, period, dry_run=True))
+        outcome = spec.work(JobContext(session_factory(), settings, period, dry_run=True))
         click.echo(f"演算（未记录）/ dry run, nothing recorded: {outcome.state.value}: {outcome.reason}")
         return
     from tracker.delivery.job_runs import KeepAlive
 
-    factory = _factory()
+    factory = session_factory()
     forced = force and _confirm_early(factory, settings, spec.id, period, yes)
     with KeepAlive(factory):  # the run's heartbeat, so a scheduler does not take it over while it runs
         report = run_now(
@@ -85,7 +80,9 @@ def jobs_run(name: str, period: str, dry_run: bool, force: bool, yes: bool) -> N
         raise SystemExit(1)
 
 
-def _confirm_early(factory, settings, job: str, period: str, yes: bool) -> bool:  # type: ignore[no-untyped-def]
+def _confirm_early(
+    factory: sessionmaker[TrackerSession], settings: Settings, job: str, period: str, yes: bool
+) -> bool:
     """For --force: whether the bulletin is early at all; if so show its completeness, ask, and audit."""
     from jobs.bulletins import readiness
     from jobs.schedule import BULLETIN_JOBS
@@ -129,10 +126,9 @@ def jobs_correct_bulletin(kind: str, period: str, reason: str, username: str, ye
     from jobs.control import plan_correction, request_correction, take_request
     from tracker.core.clock import now_utc
     from tracker.delivery.job_runs import KeepAlive
-    from tracker_cli.lifecycle import _acting
 
     settings = get_settings()
-    with _acting(username, "tracker jobs correct-bulletin") as (session, user):
+    with acting(username, "tracker jobs correct-bulletin") as (session, user):
         assert user is not None
         plan = plan_correction(session, user, kind, period, now=now_utc(), settings=settings)
         click.echo(plan.confirm_zh())
@@ -142,7 +138,7 @@ def jobs_correct_bulletin(kind: str, period: str, reason: str, username: str, ye
         request_id = request_correction(
             session, user, kind, period, reason, now=now_utc(), settings=settings
         ).id
-    factory = _factory()
+    factory = session_factory()
     with KeepAlive(factory):
         report = take_request(factory, settings, request_id, now=now_utc())
     if report is None:  # a scheduler took it first: it runs there
@@ -163,7 +159,7 @@ def jobs_history(job: str | None, limit: int) -> None:
     from tracker.delivery.job_runs import run_history
 
     settings = get_settings()
-    with _factory()() as session:
+    with session_factory()() as session:
         for run in run_history(session, job, limit):
             click.echo(f"{run.job}\t{run.period}\t{run.state.value}\t第{run.attempt}次\t{run.trigger}\t"
                        f"{format_datetime_zh(run.started_at, settings.timezone)}\t{run.reason or ''}")  # fmt: skip
@@ -180,4 +176,4 @@ def scheduler() -> None:
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     install_log_redaction()  # no webhook key or password in a log line
-    serve(_factory(), get_settings())
+    serve(session_factory(), get_settings())

@@ -10,7 +10,7 @@ from tracker.claims.library import list_benchmarks, list_certifiers, list_factor
 from tracker.claims.library_import import LibraryKind, import_library
 from tracker.core.config import get_settings
 from tracker.models.labels import format_datetime_zh
-from tracker_cli.lifecycle import AS_OPTION, _acting
+from tracker_cli.common import AS_OPTION, acting
 
 FILE = click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 REASON = click.option(
@@ -27,7 +27,7 @@ def library() -> None:
 
 
 def _import(kind: LibraryKind, file: Path, reason: str, dry_run: bool, username: str) -> None:
-    with _acting(username, f"tracker library import-{kind.value}") as (session, user):
+    with acting(username, f"tracker library import-{kind.value}") as (session, user):
         assert user is not None
         result = import_library(
             session, user, kind, file.read_bytes(), file.name, reason=reason, dry_run=dry_run
@@ -77,7 +77,7 @@ def import_certifiers(file: Path, reason: str, dry_run: bool, username: str) -> 
 def library_list(kind: str | None) -> None:
     """列出现行的参考数据（默认全部）。 / List the current reference data (all of it by default)."""
     tz = get_settings().timezone
-    with _acting(None, "tracker library list") as (session, _user):
+    with acting(None, "tracker library list") as (session, _user):
         if kind in (None, LibraryKind.BENCHMARKS):
             click.echo("产品基准 / benchmarks: 物理下限 ≤ 合理下限 ≤ 典型值 ≤ 合理上限 (kgCO2e/单位)")
             for b in list_benchmarks(session):

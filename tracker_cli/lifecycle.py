@@ -2,85 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 from sqlalchemy import select
 
 from reports.forms import application_form_xlsx, pilot_list_xlsx, summary_table_xlsx
-from tracker.access import accounts
 from tracker.access.permissions import Action as PermissionAction
-from tracker.access.permissions import PermissionDenied, require
+from tracker.access.permissions import require
 from tracker.audit import trail as audit
 from tracker.core.clock import local_today, now_utc
 from tracker.core.config import get_settings
-from tracker.core.db import TrackerSession, transaction
-from tracker.core.errors import TrackerError
-from tracker.core.validation import ValidationFailed
 from tracker.lifecycle.deadlines import batch_for
 from tracker.lifecycle.forms import form_values, import_applications, published_list_rows, summary_table_rows
 from tracker.lifecycle.workflow import APPLICATION_STEPS, PILOT_STEPS, advance_application, advance_pilot
-from tracker.models import Application, Batch, City, Pilot, User
+from tracker.models import Application, Batch, Pilot
 from tracker.models.labels import format_date_zh
-
-
-def _fail(message_zh: str, message_en: str) -> None:
-    raise click.ClickException(f"{message_zh}\n{message_en}")
-
-
-@contextmanager
-def _acting(username: str | None, label: str) -> Iterator[tuple[TrackerSession, User | None]]:
-    """A transaction as the named account (its permissions apply), or as the operator for read-only use."""
-    from tracker_cli.main import _factory
-
-    try:
-        with transaction(_factory(), actor=label) as session:
-            user = accounts.get_user(session, username) if username else None
-            if user is not None:
-                if not user.is_active:
-                    _fail(f"账户已停用：{username}", f"Account disabled: {username}")
-                session.info["actor"] = user
-            yield session, user
-    except ValidationFailed as error:
-        click.echo("发现以下问题，未写入任何数据： / Problems found; nothing was written:", err=True)
-        for problem in error.problems:
-            click.echo(f"  - {problem.text()}", err=True)
-        raise click.ClickException(
-            f"共{len(error.problems)}个问题 / {len(error.problems)} problem(s)"
-        ) from None
-    except PermissionDenied as error:
-        _fail(error.message_zh, error.message_en)
-    except TrackerError as error:
-        _fail(error.message_zh, error.message_en)
-
-
-def _city(session: TrackerSession, name: str) -> City:
-    return accounts.find_city(session, name)
-
-
-def _operator(session: TrackerSession, user: User | None) -> User:
-    """Exports without --as run as the province's first active administrator (read-only use)."""
-    if user is not None:
-        return user
-    from tracker.models import Role
-
-    admin = session.scalars(
-        select(User).where(User.role == Role.PROVINCE_ADMIN, User.is_active.is_(True)).order_by(User.id)
-    ).first()
-    if admin is None:
-        _fail("请用 --as 指定账户", "Name an account with --as")
-    assert admin is not None
-    return admin
-
-
-AS_OPTION = click.option(
-    "--as", "username", required=True, help="以哪个账户的身份操作（权限按该账户）/ act as this account"
-)
-AS_OPTIONAL = click.option(
-    "--as", "username", help="以哪个账户的身份导出（默认省级管理员）/ export as this account"
-)
+from tracker_cli.common import AS_OPTION, AS_OPTIONAL, acting, as_operator, fail, find_city
 
 
 @click.group()
@@ -105,9 +43,9 @@ def applications_import(
     """导入汇总表（附件1/2）或申报表（附件3），全部通过才写入。 / Import a summary table or an application form, all or nothing."""
     settings = get_settings()
     now = now_utc()
-    with _acting(username, "tracker applications import") as (session, user):
+    with acting(username, "tracker applications import") as (session, user):
         assert user is not None
-        city_row = _city(session, city)
+        city_row = find_city(session, city)
         batch = batch_for(session, city_row, batch_number, now.astimezone(settings.timezone).date())
         result = import_applications(session, user, file.read_bytes(), city=city_row, batch=batch, now=now,
                                      tz=settings.timezone, dry_run=dry_run)  # fmt: skip
@@ -125,10 +63,10 @@ def applications_import(
 @AS_OPTIONAL
 def applications_export(batch_number: int, city: str, out: Path, username: str | None) -> None:
     """导出某市某批次的汇总表（附件1版式）。 / Export a city's summary table for a batch (Annex 1 layout)."""
-    with _acting(username, "tracker applications export") as (session, user):
-        city_row = _city(session, city)
+    with acting(username, "tracker applications export") as (session, user):
+        city_row = find_city(session, city)
         batch = batch_for(session, city_row, batch_number, local_today(get_settings().timezone))
-        rows = summary_table_rows(session, _operator(session, user), city_row, batch)
+        rows = summary_table_rows(session, as_operator(session, user), city_row, batch)
         out.write_bytes(summary_table_xlsx(f"{city_row.name_zh}生态环境局", rows))
         audit.record(session, "export", "applications", summary=f"汇总表 {city_row.short_zh} 第{batch_number}批 {len(rows)} 行",
                      city_id=city_row.id)  # fmt: skip
@@ -141,12 +79,12 @@ def applications_export(batch_number: int, city: str, out: Path, username: str |
 @AS_OPTIONAL
 def applications_export_form(application_id: int, out: Path, username: str | None) -> None:
     """导出一份申报表（附件3版式）。 / Export one application form (Annex 3 layout)."""
-    with _acting(username, "tracker applications export-form") as (session, user):
+    with acting(username, "tracker applications export-form") as (session, user):
         application = session.get(Application, application_id)
         if application is None:
-            _fail(f"申报不存在：{application_id}", f"No application {application_id}")
+            fail(f"申报不存在：{application_id}", f"No application {application_id}")
         assert application is not None
-        require(_operator(session, user), PermissionAction.EXPORT, application)
+        require(as_operator(session, user), PermissionAction.EXPORT, application)
         out.write_bytes(application_form_xlsx(form_values(application)))
         audit.record(session, "export", "application", application_id, summary="申报表",
                      city_id=application.city_id)  # fmt: skip
@@ -162,7 +100,7 @@ def applications_advance(application_id: int, step: str, reason: str | None, use
     """办理申报的一个步骤（submit 提交、return 退回、pass 初审通过、forward 报送省厅、start_review 开始专家评审、
     select 入选、reject 未入选）。 / Perform one workflow step on an application."""
     settings = get_settings()
-    with _acting(username, "tracker applications advance") as (session, user):
+    with acting(username, "tracker applications advance") as (session, user):
         assert user is not None
         entry = advance_application(session, user, application_id, step, now=now_utc(),
                                     tz=settings.timezone, reason=reason)  # fmt: skip
@@ -180,15 +118,15 @@ def pilots() -> None:
 @AS_OPTIONAL
 def pilots_export_list(out: Path, batch_number: int | None, username: str | None) -> None:
     """导出已公布的试点名单。 / Export the published pilot list."""
-    with _acting(username, "tracker pilots export-list") as (session, user):
-        operator = _operator(session, user)
+    with acting(username, "tracker pilots export-list") as (session, user):
+        operator = as_operator(session, user)
         batch = None
         if batch_number is not None:
             batch = session.scalars(
                 select(Batch).where(Batch.province_id == operator.province_id, Batch.number == batch_number)
             ).first()
             if batch is None:
-                _fail(f"没有第{batch_number}批", f"No batch {batch_number}")
+                fail(f"没有第{batch_number}批", f"No batch {batch_number}")
         rows = published_list_rows(session, operator, batch)
         subtitle = f"（{batch.name_zh}）" if batch else ""
         out.write_bytes(pilot_list_xlsx(rows, subtitle=subtitle))
@@ -210,7 +148,7 @@ def pilots_advance(pilot_id: int, step: str, reason: str | None, on: str | None,
     from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
 
     settings = get_settings()
-    with _acting(username, "tracker pilots advance") as (session, user):
+    with acting(username, "tracker pilots advance") as (session, user):
         assert user is not None
         new_date = parse_chinese_or_iso_date(on) if on else None
         today = local_today(settings.timezone)
@@ -231,9 +169,9 @@ def deadlines_grant(batch_number: int, city: str, until: str, reason: str, usern
     """为某市某批次开放逾期申报（仅省级）。 / Reopen a batch for one city (provincial staff only)."""
     from tracker.lifecycle.deadlines import grant_exception, parse_chinese_or_iso_date
 
-    with _acting(username, "tracker deadlines grant") as (session, user):
+    with acting(username, "tracker deadlines grant") as (session, user):
         assert user is not None
-        city_row = _city(session, city)
+        city_row = find_city(session, city)
         batch = batch_for(session, city_row, batch_number, local_today(get_settings().timezone))
         row = grant_exception(session, user, batch=batch, city=city_row, until=parse_chinese_or_iso_date(until),
                               reason=reason)  # fmt: skip

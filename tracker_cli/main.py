@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
-import sys
 from pathlib import Path
-from typing import Any
 
 import click
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import sessionmaker
 
 import tracker.audit.trail  # noqa: F401  (installs the audit hooks)
 from tracker.access import accounts
 from tracker.catalogue import load_catalogue
-from tracker.core.config import SettingsError, get_settings
-from tracker.core.db import make_engine, make_session_factory, transaction
+from tracker.core.config import Settings, get_settings
+from tracker.core.db import TrackerSession, transaction
 from tracker.core.migrate import upgrade_database
 from tracker.models import Role, User
 from tracker.models.labels import format_datetime_zh, label
+from tracker_cli.common import database_url, fail, session_factory
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 ROLE_NAMES = {
@@ -27,25 +28,10 @@ ROLE_NAMES = {
 }  # fmt: skip
 
 
-def fail(message_zh: str, message_en: str) -> None:
-    raise click.ClickException(f"{message_zh}\n{message_en}")
-
-
-def _database_url(explicit: str | None = None) -> str:
-    try:
-        return explicit or get_settings().database_url
-    except SettingsError as error:
-        raise click.ClickException(str(error)) from None
-
-
-def _factory(url: str | None = None) -> Any:
-    return make_session_factory(make_engine(_database_url(url)))
-
-
 def initialise(url: str) -> dict[str, int]:
     """Migrate to the newest schema and load the catalogue (idempotent)."""
     upgrade_database(url)
-    with transaction(make_session_factory(make_engine(url)), actor="tracker init") as session:
+    with transaction(session_factory(url), actor="tracker init") as session:
         return dict(load_catalogue(session))
 
 
@@ -61,7 +47,7 @@ def cli() -> None:
 @cli.command()
 def init() -> None:
     """迁移数据库并载入参考目录（可重复运行）。 / Migrate the database and load the catalogue (safe to rerun)."""
-    url = _database_url()
+    url = database_url()
     inserted = initialise(url)
     total = sum(inserted.values())
     click.echo(
@@ -83,7 +69,7 @@ def serve(host: str, port: int, workers: int) -> None:
     from tracker_cli.serve import serve as run
 
     require_free_port(host, port)
-    _database_url()  # read settings (and create the secret key) once, before workers fork
+    database_url()  # read settings (and create the secret key) once, before workers fork
 
     run(host, port, workers)
 
@@ -149,7 +135,7 @@ def demo(no_serve: bool, host: str, port: int) -> None:
         stale.unlink(missing_ok=True)
     url = f"sqlite:///{path}"
     initialise(url)
-    factory = _factory(url)
+    factory = session_factory(url)
     with transaction(factory, actor="tracker demo") as session:
         demo_accounts = build_demo(session, today=today)
     bulletin = _demo_bulletin(factory, settings, today, url)
@@ -172,12 +158,14 @@ def demo(no_serve: bool, host: str, port: int) -> None:
     run(host, port, 2)
 
 
-def _demo_bulletin(factory: Any, settings: Any, today: Any, url: str) -> str:
+def _demo_bulletin(
+    factory: sessionmaker[TrackerSession], settings: Settings, today: dt.date, url: str
+) -> str:
     """The dispatch bulletin of the demo's last reported month, built and archived as the scheduled job
     would (so /bulletins, the overview and the summary have one); its messages wait in the outbox for
     ``tracker scheduler``. A failed run says why, and the demo goes on without it."""
+    from jobs.runner import run_now
     from jobs.schedule import JOB_BY_ID
-    from jobs.scheduler import run_now
     from reports.bulletin_pdf import missing_font
     from tracker.core import clock
     from tracker.demo.province import timeline
@@ -205,7 +193,7 @@ def users() -> None:
     """管理用户账户。 / Manage user accounts."""
 
 
-def _role(_ctx: Any, _param: Any, value: str) -> Role:
+def _role(_ctx: click.Context, _param: click.Parameter, value: str) -> Role:
     return ROLE_NAMES[value]
 
 
@@ -221,7 +209,7 @@ def users_add(username: str, role: Role, city: str | None, display_name: str | N
               password: str) -> None:  # fmt: skip
     """新增用户。 / Add a user."""
     try:
-        with transaction(_factory(), actor="tracker users add") as session:
+        with transaction(session_factory(), actor="tracker users add") as session:
             accounts.create_user(session, username=username, display_name=display_name or username, role=role,
                                  password=password, city=city, email=email)  # fmt: skip
     except accounts.AccountError as error:
@@ -235,7 +223,7 @@ def users_add(username: str, role: Role, city: str | None, display_name: str | N
 def users_passwd(username: str, password: str) -> None:
     """修改密码（同时注销该用户所有会话）。 / Change a password (ends the user's sessions)."""
     try:
-        with transaction(_factory(), actor="tracker users passwd") as session:
+        with transaction(session_factory(), actor="tracker users passwd") as session:
             accounts.set_password(session, accounts.get_user(session, username), password)
     except accounts.AccountError as error:
         fail(error.message_zh, error.message_en)
@@ -247,7 +235,7 @@ def users_passwd(username: str, password: str) -> None:
 def users_disable(username: str) -> None:
     """停用用户（账户不删除，审计记录保留）。 / Disable a user (kept for the audit trail)."""
     try:
-        with transaction(_factory(), actor="tracker users disable") as session:
+        with transaction(session_factory(), actor="tracker users disable") as session:
             accounts.disable_user(session, accounts.get_user(session, username))
     except accounts.AccountError as error:
         fail(error.message_zh, error.message_en)
@@ -261,7 +249,7 @@ def users_disable(username: str) -> None:
 def users_token(username: str, label: str | None, revoke: bool) -> None:
     """签发或吊销 API 令牌（令牌只显示一次）。 / Issue or revoke API tokens (shown once)."""
     try:
-        with transaction(_factory(), actor="tracker users token") as session:
+        with transaction(session_factory(), actor="tracker users token") as session:
             user = accounts.get_user(session, username)
             if revoke:
                 count = accounts.revoke_api_tokens(session, user)
@@ -281,7 +269,7 @@ def users_token(username: str, label: str | None, revoke: bool) -> None:
 def users_list() -> None:
     """列出用户。 / List users."""
     settings = get_settings()
-    with transaction(_factory()) as session:
+    with transaction(session_factory()) as session:
         if not inspect(session.connection()).has_table("users"):
             fail("数据库尚未初始化，请先运行 tracker init", "Database not initialised: run `tracker init`")
         for user in session.scalars(select(User).order_by(User.id)):
@@ -302,7 +290,7 @@ def deadlines_list() -> None:
     from tracker.lifecycle.deadlines import list_deadlines
     from tracker.models.labels import format_date_zh
 
-    with transaction(_factory()) as session:
+    with transaction(session_factory()) as session:
         for batch, city, row in list_deadlines(session):
             source = row.source or "全省默认 / provincial default"
             click.echo(f"{batch.name_zh}  {city.short_zh:<4} {format_date_zh(row.deadline):<12} {source}")
@@ -319,7 +307,7 @@ def deadlines_set(batch_number: int, city: str, source: str | None, deadline: st
     from tracker.lifecycle.deadlines import parse_chinese_or_iso_date, set_deadline
 
     try:
-        with transaction(_factory(), actor="tracker deadlines set") as session:
+        with transaction(session_factory(), actor="tracker deadlines set") as session:
             row = set_deadline(session, batch_number=batch_number, city=city,
                                deadline=parse_chinese_or_iso_date(deadline), source=source)  # fmt: skip
             click.echo(f"已修改 / changed: 第{batch_number}批 {city} → {row.deadline.isoformat()}")
@@ -338,7 +326,7 @@ def audit_verify() -> None:
     event that does not match (exit code 1 when the chain is broken)."""
     from tracker.audit.chain import combined, record_verification, verify_all
 
-    with transaction(_factory(), actor="cli") as session:
+    with transaction(session_factory(), actor="cli") as session:
         results = verify_all(session)
         record_verification(session, results)
     result = combined(results)
@@ -378,4 +366,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import gc
-from typing import Any
+from typing import TYPE_CHECKING
 
 from gunicorn.app.base import BaseApplication
 
+if TYPE_CHECKING:
+    from gunicorn._types import _WSGIAppType as WSGIApp  # the stubs' name for what load() returns
+    from gunicorn.workers.base import Worker
 
-class TrackerServer(BaseApplication):  # type: ignore[misc]
+
+class TrackerServer(BaseApplication):
     """Gunicorn running ``dashboards.app.create_app().server``; each worker builds its own app."""
 
-    def __init__(self, options: dict[str, Any]) -> None:
+    def __init__(self, options: dict[str, object]) -> None:
         self.options = options
         super().__init__()
 
@@ -19,13 +23,14 @@ class TrackerServer(BaseApplication):  # type: ignore[misc]
         for key, value in self.options.items():
             self.cfg.set(key, value)
 
-    def load(self) -> Any:
+    def load(self) -> WSGIApp:
         from dashboards.app import create_app
 
-        return create_app().server
+        server: WSGIApp = create_app().server  # a Flask app (Dash leaves the attribute untyped)
+        return server
 
 
-def freeze_startup_heap(_worker: Any) -> None:
+def freeze_startup_heap(_worker: Worker) -> None:
     """After a worker has built the app: its objects live as long as the worker, so the cyclic garbage
     collector need not walk them again. Without this, the full collections that a big callback's
     garbage triggers walked the whole app and tripled the slowest overview calls

@@ -11,24 +11,24 @@ import click
 from reports.excel import csv_text
 from reports.update_template import update_template_xlsx
 from tracker.audit import trail as audit
-from tracker.core.clock import local_today, now_utc
+from tracker.core.clock import now_utc
 from tracker.core.config import get_settings
-from tracker.core.periods import Period, parse_period, reporting_period
+from tracker.core.periods import Period
 from tracker.models import UpdateStatus
 from tracker.progress.completeness import completeness
 from tracker.progress.owed import grant_window_exception, owing_pilots
 from tracker.progress.sheets import import_update_sheet, template_data
 from tracker.progress.updates import STATUS_ZH, review_update, updates_for
-from tracker_cli.lifecycle import AS_OPTION, AS_OPTIONAL, _acting, _city, _fail, _operator
-
-PERIOD_HELP = "报告期，如 2026-11、2026年11月、2026Q4；默认当前应填报的报告期 / period (default: the one being reported now)"
-
-
-def _period(text: str | None) -> Period:
-    settings = get_settings()
-    if text:
-        return parse_period(text, settings.reporting.frequency)
-    return reporting_period(local_today(settings.timezone), settings.reporting)
+from tracker_cli.common import (
+    AS_OPTION,
+    AS_OPTIONAL,
+    PERIOD_HELP,
+    acting,
+    as_operator,
+    fail,
+    find_city,
+    period_option,
+)
 
 
 @click.group()
@@ -43,10 +43,10 @@ def updates() -> None:
 @AS_OPTIONAL
 def updates_template(out: Path, period_text: str | None, city: str | None, username: str | None) -> None:
     """下载某报告期的调度填报模板（预填本市试点、任务和上期数值）。 / Write the period's Excel entry template."""
-    with _acting(username, "tracker updates template") as (session, user):
-        operator = _operator(session, user)
-        period = _period(period_text)
-        city_id = _city(session, city).id if city else None
+    with acting(username, "tracker updates template") as (session, user):
+        operator = as_operator(session, user)
+        period = period_option(period_text)
+        city_id = find_city(session, city).id if city else None
         template = template_data(session, operator, period, city_id)
         out.write_bytes(update_template_xlsx(template))
         audit.record(session, "export", "progress_updates", summary=f"调度填报模板 {period.label_zh} {len(template.pilots)} 个试点",
@@ -64,7 +64,7 @@ def updates_import(file: Path, submit: bool, dry_run: bool, username: str) -> No
     """导入填好的调度填报模板：全部无误才写入，否则列出每个问题的行列。
     / Import a filled template: all or nothing; every problem with its row and column."""
     settings = get_settings()
-    with _acting(username, "tracker updates import") as (session, user):
+    with acting(username, "tracker updates import") as (session, user):
         assert user is not None
         result = import_update_sheet(session, user, file.read_bytes(), reporting=settings.reporting,
                                      now=now_utc(), tz=settings.timezone, submit=submit,
@@ -81,7 +81,7 @@ def updates_import(file: Path, submit: bool, dry_run: bool, username: str) -> No
 def updates_review(update_id: int, decision: str, version: int, reason: str | None, username: str) -> None:
     """省厅审核一份已提交的更新：accept 采纳（随即锁定）或 return 退回。
     / The province accepts (locks) or returns a submitted update."""
-    with _acting(username, "tracker updates review") as (session, user):
+    with acting(username, "tracker updates review") as (session, user):
         assert user is not None
         update = review_update(session, user, update_id, accept=decision == "accept", version=version,
                                now=now_utc(), reason=reason)  # fmt: skip
@@ -101,10 +101,10 @@ def updates_grant(city: str, period_text: str, until: str, reason: str, username
     """省厅为某市某报告期开放逾期填报（例外）。 / Reopen entry for one city and period."""
     from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
 
-    with _acting(username, "tracker updates grant") as (session, user):
+    with acting(username, "tracker updates grant") as (session, user):
         assert user is not None
-        period = _period(period_text)
-        row = grant_window_exception(session, user, city=_city(session, city), period=period,
+        period = period_option(period_text)
+        row = grant_window_exception(session, user, city=find_city(session, city), period=period,
                                      until=parse_chinese_or_iso_date(until), reason=reason)  # fmt: skip
         click.echo(f"已开放{row.city.name_zh}{period.label_zh}填报至{row.until.isoformat()} / "
                    f"reopened {period.label_en} until {row.until.isoformat()}")  # fmt: skip
@@ -115,12 +115,12 @@ def updates_grant(city: str, period_text: str, until: str, reason: str, username
 @AS_OPTIONAL
 def updates_completeness(period_text: str | None, username: str | None) -> None:
     """各市报送完整率和及时率。 / Completeness and timeliness per city."""
-    with _acting(username, "tracker updates completeness") as (session, user):
-        operator = _operator(session, user)
-        period = _period(period_text)
+    with acting(username, "tracker updates completeness") as (session, user):
+        operator = as_operator(session, user)
+        period = period_option(period_text)
         lines = completeness(session, operator, period)
         if not lines:
-            _fail(f"{period.label_zh}没有应报的试点", f"No pilot owes an update for {period.label_en}")
+            fail(f"{period.label_zh}没有应报的试点", f"No pilot owes an update for {period.label_en}")
         from tracker.models import City
 
         click.echo(f"{period.label_zh} / {period.label_en}")
@@ -141,9 +141,9 @@ def updates_completeness(period_text: str | None, username: str | None) -> None:
 @AS_OPTIONAL
 def updates_list(period_text: str | None, status: str | None, username: str | None) -> None:
     """列出某报告期应报试点及其更新（编号、版本、状态、是否逾期）。 / List the period's updates."""
-    with _acting(username, "tracker updates list") as (session, user):
-        operator = _operator(session, user)
-        period = _period(period_text)
+    with acting(username, "tracker updates list") as (session, user):
+        operator = as_operator(session, user)
+        period = period_option(period_text)
         click.echo(f"{period.label_zh} / {period.label_en}")
         click.echo("更新编号/id\t版本/version\t状态/status\t逾期/late\t城市/city\t试点/pilot")
         pilots = owing_pilots(session, operator, period)
@@ -170,7 +170,7 @@ def flags_scan() -> None:
     / Run the progress consistency checks; each finding is recorded once."""
     from tracker.progress.consistency import scan_progress
 
-    with _acting(None, "tracker flags scan") as (session, _user):
+    with acting(None, "tracker flags scan") as (session, _user):
         result = scan_progress(session, now=now_utc())
     click.echo(f"新发现{len(result.new)}条，再次发现{result.seen_again}条，自动关闭{result.closed}条 / "
                f"{len(result.new)} new, {result.seen_again} seen again, {result.closed} closed")  # fmt: skip
@@ -198,8 +198,8 @@ def flags_export(out: Path, username: str | None) -> None:
     columns = ("flag_id", "claim_id", "rule_id", "severity", "status", "message", "message_en", "subject_type",
                "city", "first_seen", "last_seen")  # fmt: skip
     tz = get_settings().timezone
-    with _acting(username, "tracker flags export") as (session, user):
-        reader = _operator(session, user)
+    with acting(username, "tracker flags export") as (session, user):
+        reader = as_operator(session, user)
         city_of = aliased(City)  # the scope's own subquery reads cities too
         stmt = (
             visible_flags(reader)

@@ -3,8 +3,6 @@ command line: a period's list, saving or submitting one department's update, the
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from tracker.core.clock import now_utc
@@ -22,16 +20,15 @@ from tracker.progress.workplan import (
     work_plan_completeness,
     work_plan_lines,
 )
-from tracker_cli.lifecycle import AS_OPTION, AS_OPTIONAL, _acting, _fail, _operator
-from tracker_cli.updates import PERIOD_HELP, _period
+from tracker_cli.common import AS_OPTION, AS_OPTIONAL, PERIOD_HELP, acting, as_operator, fail, period_option
 
 
-class WholeNumber(click.ParamType):
+class WholeNumber(click.ParamType[int, str | int]):
     """An integer argument refused in Chinese and English (click's own message is English only)."""
 
     name = "integer"
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+    def convert(self, value: str | int, param: click.Parameter | None, ctx: click.Context | None) -> int:
         try:
             return int(value)
         except (TypeError, ValueError):
@@ -62,12 +59,12 @@ def _line_text(line: WorkPlanLine) -> str:
 def workplan_list(period_text: str | None, username: str | None) -> None:
     """列出某报告期各项任务、各部门的进展（编号、版本、状态、进度、是否逾期）和完整率。
     / List the period's work-plan updates by task and department, with completeness."""
-    with _acting(username, "tracker workplan list") as (session, user):
-        operator = _operator(session, user)
-        period = _period(period_text)
+    with acting(username, "tracker workplan list") as (session, user):
+        operator = as_operator(session, user)
+        period = period_option(period_text)
         lines = work_plan_lines(session, operator, period)
         if not lines:
-            _fail(
+            fail(
                 f"{period.label_zh}早于工作方案印发，无需调度",
                 f"{period.label_en} is before the work plan was issued",
             )
@@ -102,9 +99,9 @@ def workplan_save(task_number: int, department_text: str, period_text: str, prog
     / Provincial staff save (and optionally submit) a department's progress on a key task."""
     settings = get_settings()
     now = now_utc()
-    with _acting(username, "tracker workplan save") as (session, user):
+    with acting(username, "tracker workplan save") as (session, user):
         assert user is not None
-        period = _period(period_text)
+        period = period_option(period_text)
         task, department = (
             find_task(session, user, task_number),
             find_department(session, user, department_text),
@@ -135,9 +132,9 @@ def workplan_review(update_id: int, decision: str, version: int, reason: str | N
     """省级管理员审核一份已提交的进展：accept 采纳（随即锁定）或 return 退回。
     / The provincial admin accepts (locks) or returns a submitted work-plan update."""
     if decision not in ("accept", "return"):
-        _fail(f"审核结论应为 accept（采纳）或 return（退回），而不是 {decision}",
+        fail(f"审核结论应为 accept（采纳）或 return（退回），而不是 {decision}",
               f"The decision must be accept or return, not {decision}")  # fmt: skip
-    with _acting(username, "tracker workplan review") as (session, user):
+    with acting(username, "tracker workplan review") as (session, user):
         assert user is not None
         update = review_work_plan_update(session, user, update_id, accept=decision == "accept", version=version,
                                          now=now_utc(), reason=reason)  # fmt: skip

@@ -12,7 +12,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, insert, select, text
 
-from jobs.schedule import JobContext, audit_verify
+from jobs.audit_verify import audit_verify
+from jobs.context import JobContext
 from tracker.audit import trail as audit
 from tracker.audit.chain import GENESIS, verify
 from tracker.models import AuditChainHead, AuditChainLink, AuditEvent, Notice, Role

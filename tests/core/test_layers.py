@@ -1,5 +1,6 @@
-"""Dependencies point inward: tracker ← reports ← jobs ← dashboards ← tracker_cli, and inside
-``tracker`` each capability package imports only the packages below it."""
+"""Dependencies point inward: tracker ← reports ← jobs ← dashboards ← tracker_cli, inside
+``tracker`` each capability package imports only the packages below it, and inside ``jobs`` each
+module only the modules below it (the work never imports the registry)."""
 
 from __future__ import annotations
 
@@ -116,3 +117,85 @@ def test_the_package_check_sees_a_forbidden_import(tmp_path: Path) -> None:
         "from tracker.monitoring.figures import scope_figures\nfrom tracker import claims\n", encoding="utf-8"
     )
     assert imported_packages(module) == {"monitoring", "claims"}
+
+
+# Inside jobs: what each module may import of jobs (besides itself). The work (a job's module) is
+# handed a jobs.context.JobContext and never imports the registry, the runner or the process; the
+# registry (schedule) imports the work; the runner runs a registered job; control (the dashboard's
+# requests) runs through the runner; the scheduler process uses them all.
+WORK = {"flag_notice", "flag_scan", "reminders", "bulletins", "audit_verify"}
+JOB_MODULES = {
+    "__init__": set(),
+    "context": set(),
+    "flag_notice": {"context"},
+    "flag_scan": {"context", "flag_notice"},
+    "reminders": {"context"},
+    "bulletins": {"context"},
+    "audit_verify": {"context"},
+    "schedule": {"context"} | WORK,
+    "runner": {"context", "schedule"},
+    "control": {"schedule", "runner", "bulletins"},
+    "scheduler": {"schedule", "runner", "control"},
+}
+
+
+def imported_job_modules(path: Path) -> set[str]:
+    """The jobs modules a module imports (``jobs.X`` → X; ``from jobs import X`` → X), at any depth of
+    the file (an import inside a function counts: it is how a cycle hides)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module] if node.module != "jobs" else [f"jobs.{a.name}" for a in node.names]
+        else:
+            continue
+        found |= {name.split(".")[1] for name in names if name.startswith("jobs.")}
+    return found
+
+
+def test_every_jobs_module_has_a_place() -> None:
+    assert {p.stem for p in (ROOT / "jobs").glob("*.py")} == set(JOB_MODULES)
+
+
+def test_jobs_modules_import_only_the_modules_below_them() -> None:
+    offenders = {
+        path.stem: sorted(bad)
+        for path in (ROOT / "jobs").glob("*.py")
+        if (bad := imported_job_modules(path) - JOB_MODULES[path.stem] - {path.stem})
+    }
+    assert offenders == {}
+
+
+def test_the_jobs_rule_has_no_cycle() -> None:
+    """Each module's allowed imports are strictly below it: an order exists (so no two modules may
+    import each other, however the table is edited)."""
+    placed: list[str] = []
+    waiting = dict(JOB_MODULES)
+    while waiting:
+        ready = sorted(m for m, below in waiting.items() if below <= set(placed))
+        assert ready, f"a cycle among {sorted(waiting)}"
+        placed += ready
+        for module in ready:
+            del waiting[module]
+
+
+def test_only_the_registry_side_imports_the_schedule() -> None:
+    """No job's work imports jobs.schedule: only the runner, control and the scheduler process do."""
+    assert {m for m, below in JOB_MODULES.items() if "schedule" in below} == {
+        "runner",
+        "control",
+        "scheduler",
+    }
+
+
+def test_the_jobs_check_sees_a_forbidden_import(tmp_path: Path) -> None:
+    module = tmp_path / "bulletins.py"
+    module.write_text(
+        "from jobs.context import JobContext\n\n\ndef late():\n    from jobs.schedule import JOBS\n"
+        "    from jobs import scheduler\n",
+        encoding="utf-8",
+    )
+    found = imported_job_modules(module)
+    assert found == {"context", "schedule", "scheduler"}
+    assert found - JOB_MODULES["bulletins"] == {"schedule", "scheduler"}

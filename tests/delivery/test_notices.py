@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from jobs.runner import run_now
 from jobs.schedule import JOB_BY_ID
-from jobs.scheduler import deliver_due, run_now
+from jobs.scheduler import deliver_due
 from tests.factories import MONTHLY, NOV, TZ, at
 from tests.mailserver import free_port, mail, smtp_server
 from tracker.access.permissions import PermissionDenied

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from jobs.context import JobContext
 from jobs.reminders import work_out
-from jobs.schedule import JOB_BY_ID, JobContext
-from jobs.scheduler import run_now
+from jobs.runner import run_now
+from jobs.schedule import JOB_BY_ID
 from tests.factories import at
 from tests.mailserver import free_port, mail, smtp_server
 from tracker.core.workdays import is_workday

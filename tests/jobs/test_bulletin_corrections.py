@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import select
 
 from jobs.control import NotDue, plan_correction, request_correction, request_run, take_requests
+from jobs.runner import run_now
 from jobs.schedule import JOB_BY_ID
-from jobs.scheduler import deliver_due, run_now
+from jobs.scheduler import deliver_due
 from tests.factories import at
 from tests.mailserver import free_port, mail, robot_server, smtp_server
 from tracker.access.permissions import PermissionDenied

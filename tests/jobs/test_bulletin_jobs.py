@@ -12,8 +12,8 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
+from jobs.runner import run_now
 from jobs.schedule import JOB_BY_ID
-from jobs.scheduler import run_now
 from tests.factories import at
 from tests.mailserver import free_port, mail, robot_server, smtp_server
 from tracker.delivery.bulletin_archive import issue_number
@@ -139,7 +139,7 @@ def test_a_period_without_pilots_is_skipped_not_failed(db, session_factory, sett
 
 
 def test_a_dry_run_builds_but_archives_and_sends_nothing(db, session_factory, settings, world) -> None:  # type: ignore[no-untyped-def]
-    from jobs.schedule import JobContext
+    from jobs.context import JobContext
 
     recipient(db, Audience.PROVINCE, "sheng@127.0.0.1")
     outcome = MONTHLY.work(JobContext(session_factory, settings, "2025-11", dry_run=True, now=ISSUE_DAY))

@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from jobs.context import JobContext
 from jobs.flag_notice import notify_new_flags
-from jobs.schedule import JOB_BY_ID, JobContext
-from jobs.scheduler import run_now
+from jobs.runner import run_now
+from jobs.schedule import JOB_BY_ID
 from tests.factories import at
 from tests.mailserver import mail, smtp_server
 from tracker.models import Audience, Channel, City, Flag, FlagStatus, Recipient, RunState, Severity

@@ -26,8 +26,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _racer(url: str, port: int, start: float, instance: str) -> None:  # runs in a child process
+    from jobs.runner import run_now
     from jobs.schedule import JOB_BY_ID
-    from jobs.scheduler import run_now
 
     settings = load_settings({"TRACKER_DATABASE_URL": url, "TRACKER_INSTANCE_DIR": instance,
                               "TRACKER_SECRET_KEY": "x" * 40})  # fmt: skip

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.core.clock import now_utc
+from tracker.core.db import TrackerSession
 from tracker.models import JobRun, RunState, SchedulerProcess
 
 BEAT_EVERY = dt.timedelta(seconds=15)  # how often a process says it (and its runs) are alive
@@ -56,7 +57,7 @@ class Outcome:
     reason: str
 
 
-def claim_run(factory: sessionmaker[Session], job: str, period: str, *, now: dt.datetime, trigger: str,
+def claim_run(factory: sessionmaker[TrackerSession], job: str, period: str, *, now: dt.datetime, trigger: str,
               stale_after: dt.timedelta = STALE_AFTER, worker: str | None = None) -> Claim | None:  # fmt: skip
     """The right to run ``job`` for ``period`` now, or None when it is done or held by a live worker."""
     worker = worker or worker_name()
@@ -87,7 +88,7 @@ def claim_run(factory: sessionmaker[Session], job: str, period: str, *, now: dt.
         return Claim(run_id, attempt + 1) if _rows(taken) == 1 else None
 
 
-def heartbeat(factory: sessionmaker[Session], claim: Claim, *, now: dt.datetime) -> bool:
+def heartbeat(factory: sessionmaker[TrackerSession], claim: Claim, *, now: dt.datetime) -> bool:
     """Say the run is alive; False when it was taken over (the caller should stop)."""
     with factory() as session:
         done = session.execute(
@@ -98,7 +99,7 @@ def heartbeat(factory: sessionmaker[Session], claim: Claim, *, now: dt.datetime)
         return _rows(done) == 1
 
 
-def finish_run(factory: sessionmaker[Session], claim: Claim, state: RunState, *, now: dt.datetime,
+def finish_run(factory: sessionmaker[TrackerSession], claim: Claim, state: RunState, *, now: dt.datetime,
                reason: str | None = None, error: str | None = None) -> bool:  # fmt: skip
     """Record the outcome of this attempt; False when the run had been taken over meanwhile."""
     values: dict[str, object] = {"state": state, "finished_at": now, "reason": reason}
@@ -128,7 +129,7 @@ class RunReport:
     message_en: str
 
 
-def run_job(factory: sessionmaker[Session], job: str, period: str, work: Callable[[Claim], Outcome], *,
+def run_job(factory: sessionmaker[TrackerSession], job: str, period: str, work: Callable[[Claim], Outcome], *,
             now: Callable[[], dt.datetime], trigger: str,
             stale_after: dt.timedelta = STALE_AFTER) -> RunReport:  # fmt: skip
     """Claim the run, do the work, record what happened; an exception is a failed run with its text."""
@@ -161,7 +162,7 @@ _STATE_ZH = {RunState.RUNNING: "在运行", RunState.SUCCEEDED: "完成", RunSta
              RunState.SKIPPED: "跳过", RunState.DEFERRED: "未到期，暂不运行"}  # fmt: skip
 
 
-def add_note(factory: sessionmaker[Session], job: str, period: str, note: str) -> None:
+def add_note(factory: sessionmaker[TrackerSession], job: str, period: str, note: str) -> None:
     """Add a line to a finished run's record (what a later run found), once: a scheduled run that
     finds the period done says so where people look, instead of skipping silently."""
     with factory() as session:
@@ -184,7 +185,7 @@ def stale_runs(
 # --- heartbeats ------------------------------------------------------------------------------------
 
 
-def beat_runs(factory: sessionmaker[Session], *, now: dt.datetime, worker: str | None = None) -> int:
+def beat_runs(factory: sessionmaker[TrackerSession], *, now: dt.datetime, worker: str | None = None) -> int:
     """Renew the heartbeat of every run this process (``worker``) holds; how many it holds."""
     with factory() as session:
         done = session.execute(
@@ -195,7 +196,7 @@ def beat_runs(factory: sessionmaker[Session], *, now: dt.datetime, worker: str |
         return _rows(done)
 
 
-def register_scheduler(factory: sessionmaker[Session], *, now: dt.datetime) -> int:
+def register_scheduler(factory: sessionmaker[TrackerSession], *, now: dt.datetime) -> int:
     """A scheduler process starts: its row (host, pid, when) for the jobs page. Rows of processes
     silent for over ``KEEP_PROCESSES`` are dropped."""
     with factory() as session:
@@ -208,7 +209,7 @@ def register_scheduler(factory: sessionmaker[Session], *, now: dt.datetime) -> i
         return row.id
 
 
-def beat_scheduler(factory: sessionmaker[Session], process_id: int, *, now: dt.datetime) -> None:
+def beat_scheduler(factory: sessionmaker[TrackerSession], process_id: int, *, now: dt.datetime) -> None:
     with factory() as session:
         session.execute(
             update(SchedulerProcess).where(SchedulerProcess.id == process_id).values(last_beat=now)
@@ -233,7 +234,7 @@ class KeepAlive:
     Times come from tracker.core.clock: with the clock set to stand still (TRACKER_CLOCK_NOW, a demo),
     heartbeats do not age, so a stopped process is not noticed there."""
 
-    def __init__(self, factory: sessionmaker[Session], *, process_id: int | None = None,
+    def __init__(self, factory: sessionmaker[TrackerSession], *, process_id: int | None = None,
                  every: dt.timedelta = BEAT_EVERY, clock: Callable[[], dt.datetime] = now_utc) -> None:  # fmt: skip
         self.factory, self.process_id, self.every, self.clock = factory, process_id, every, clock
         self._stop = threading.Event()

@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tracker.access.permissions import require_run_jobs
 from tracker.audit import trail as audit
 from tracker.core.config import MailSettings
+from tracker.core.db import TrackerSession
 from tracker.delivery.job_runs import worker_name
 from tracker.models import MessageState, OutboxMessage, User
 
@@ -132,7 +133,7 @@ Sender = Callable[[OutboxMessage], None]
 StepHook = Callable[[str, OutboxMessage], None]
 
 
-def deliver(factory: sessionmaker[Session], *, now: dt.datetime, email: Sender, webhook: Sender,
+def deliver(factory: sessionmaker[TrackerSession], *, now: dt.datetime, email: Sender, webhook: Sender,
             ids: Sequence[int] | None = None, on_step: StepHook | None = None) -> Delivery:  # fmt: skip
     """Send every due message (or these ones), each claimed first; record what happened. Messages
     whose deliverer died while sending become ``uncertain`` first, and are not sent.
@@ -168,7 +169,7 @@ def deliver(factory: sessionmaker[Session], *, now: dt.datetime, email: Sender, 
     return result
 
 
-def expire_claims(factory: sessionmaker[Session], *, now: dt.datetime) -> list[int]:
+def expire_claims(factory: sessionmaker[TrackerSession], *, now: dt.datetime) -> list[int]:
     """Messages still ``sending`` past their claim's expiry: their deliverer died mid-send, so whether
     they arrived is unknown. They become ``uncertain`` (never sent again without a person)."""
     with factory() as session:

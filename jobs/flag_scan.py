@@ -1,0 +1,25 @@
+"""The nightly flag scan: every claim rule and every progress check; new findings become flags
+(once), then the flags not yet told are told to their city and the province (jobs.flag_notice)."""
+
+from __future__ import annotations
+
+from jobs.context import SCHEDULER_ACTOR, JobContext
+from jobs.flag_notice import notify_new_flags
+from tracker.claims.scan import scan_claims
+from tracker.core.db import transaction
+from tracker.delivery.job_runs import Outcome
+from tracker.models import RunState
+from tracker.progress.consistency import scan_progress
+
+
+def flag_scan(context: JobContext) -> Outcome:
+    """Nightly: every claim rule and every progress check; new findings become flags (once)."""
+    with transaction(context.factory, actor=SCHEDULER_ACTOR) as session:
+        now = context.started()
+        claims, progress = scan_claims(session, now=now), scan_progress(session, now=now)
+        summary = (f"声明核查：{claims.summary_zh()}；进度核查：新发现{len(progress.new)}条，"
+                   f"再次发现{progress.seen_again}条，自动关闭{progress.closed}条")  # fmt: skip
+        if context.dry_run:
+            session.rollback()
+    notice, _delivery = notify_new_flags(context)
+    return Outcome(RunState.SUCCEEDED, f"{summary}；{notice}")

@@ -1,0 +1,62 @@
+"""Running one job for one period now, through its claim (tracker.delivery.job_runs): what the
+scheduler's triggers, catch-up and takeover, the dashboard's requests (jobs.control) and the CLI all
+call. A run of a period already done does nothing again; for a bulletin it says what was issued.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from sqlalchemy.orm import sessionmaker
+
+from jobs.context import JobContext
+from jobs.schedule import BULLETIN_JOBS, JobSpec
+from tracker.core.clock import now_utc
+from tracker.core.config import Settings
+from tracker.core.db import TrackerSession
+from tracker.core.periods import parse_period
+from tracker.delivery.bulletin_archive import issued_note
+from tracker.delivery.job_runs import DONE, Claim, Outcome, RunReport, add_note, run_job
+from tracker.models.labels import format_date_zh
+
+log = logging.getLogger("tracker.scheduler")
+
+
+def run_now(spec: JobSpec, factory: sessionmaker[TrackerSession], settings: Settings, period: str, *,
+            trigger: str, now: Callable[[], dt.datetime] | None = None, force: bool = False) -> RunReport:  # fmt: skip
+    """Run ``spec`` for ``period`` through its claim. ``force``: a bulletin before its period's
+    updates are due (the administrator confirmed it; see jobs.bulletins)."""
+    clock = now or now_utc
+
+    def work(claim: Claim) -> Outcome:
+        return spec.work(JobContext(factory, settings, period, claim=claim, now=clock(), force=force))
+
+    report = run_job(factory, spec.id, period, work, now=clock, trigger=trigger)
+    if not report.ran and report.state in DONE:
+        report = _what_exists(spec, factory, settings, period, report, trigger, clock())
+    log.info("%s / %s", report.message_zh, report.message_en)
+    return report
+
+
+def _what_exists(spec: JobSpec, factory: sessionmaker[TrackerSession], settings: Settings, period: str,
+                 report: RunReport, trigger: str, now: dt.datetime) -> RunReport:  # fmt: skip
+    """A bulletin run for a period already issued says what was issued and how to correct it; a
+    scheduled (or caught-up) one adds that to the period's record on the jobs page."""
+    frequency = BULLETIN_JOBS.get(spec.id)
+    if frequency is None:
+        return report
+    key = parse_period(period, frequency)
+    with factory() as session:
+        note = issued_note(session, frequency.value, key.key, key.label_zh, key.label_en)
+    if note is None:
+        return report
+    if trigger in ("scheduled", "caught_up"):
+        day = format_date_zh(now.astimezone(settings.timezone).date())
+        add_note(
+            factory, spec.id, period, f"{day}{'定时运行' if trigger == 'scheduled' else '补跑'}：{note[0]}"
+        )
+    return dataclasses.replace(report, message_zh=f"{report.message_zh}：{note[0]}",
+                               message_en=f"{report.message_en}: {note[1]}")  # fmt: skip
