@@ -89,7 +89,8 @@ from tracker.core.db import make_engine, make_session_factory, transaction
 from tracker.core.periods import reporting_period
 from tracker.demo.province import DEMO_PASSWORD, build_demo
 from tracker.models import City, Pilot, ProgressUpdate, Role, User
-from tracker.progress.updates import EDITABLE, owing_pilots_query
+from tracker.progress.owed import owing_pilots_query
+from tracker.progress.updates import EDITABLE
 from tracker_cli.main import _demo_bulletin, initialise
 
 ROOT = Path(__file__).resolve().parents[1]
