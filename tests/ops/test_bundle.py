@@ -141,6 +141,8 @@ def test_the_bundle_holds_wheels_packages_and_checksums_of_everything(
     info = dict(line.split("=", 1) for line in (bundle / "BUNDLE-INFO").read_text().splitlines())
     assert info["python"] == f"cp{sys.version_info[0]}{sys.version_info[1]}"
     assert (bundle / "deploy" / "tracker.env").is_file()
+    assert (bundle / "deploy" / "systemd" / "cfp-tracker-web.service").is_file()
+    assert (bundle / "deploy" / "nginx" / "cfp-tracker.conf").is_file()
     assert os.access(bundle / "install-offline", os.X_OK)
 
 
