@@ -52,6 +52,19 @@ ensure_browser() {
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium chromium-driver fonts-noto-cjk >/dev/null
 }
 
+ensure_ops_tools() {
+  # The checkers of deploy/: systemd-analyze (Debian systemd) for the units, nginx for the site
+  # (tests/ops/test_deploy.py). Where services start on install, Debian's nginx starts its default site.
+  local missing=()
+  command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
+  [ -x /usr/sbin/nginx ] || missing+=(nginx)
+  command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+  [ "${#missing[@]}" = 0 ] && return
+  say "安装部署检查工具 / installing ${missing[*]} (to check deploy/)"
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
 ensure_postgres() {
   # The tests create and drop their own database on the server at 127.0.0.1:5432 (user postgres).
   if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then return; fi
