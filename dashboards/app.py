@@ -43,12 +43,13 @@ from dashboards.pages import (
     work_plan,
 )
 from dashboards.plotly_bundle import PLAIN_ADDRESS, install_partial_plotly
+from dashboards.request_log import install_request_log
 from dashboards.requests import install_callback_request_checks, install_request_limits
 from dashboards.shell import serve_layout
 from tracker.core.config import Settings, get_settings
 from tracker.core.db import TrackerSession, make_engine, make_session_factory
 from tracker.core.i18n import _
-from tracker.core.secrets import install_log_redaction
+from tracker.core.logs import configure_logging
 
 HERE = Path(__file__).parent
 PAGES = (
@@ -88,7 +89,7 @@ def _page_title(name: str, **_path_variables: Any) -> str:
 def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSession] | None = None) -> Dash:
     """Build the app; every asset is served from this package (the network may have no internet)."""
     settings = settings or get_settings()
-    install_log_redaction()  # no webhook key or password in a log line
+    configure_logging(settings.log_format)  # redacted: no webhook key or password in a log line
     cache.clear()  # a new app may sit on a database whose audit ids an earlier one already used
     factory = factory or make_session_factory(make_engine(settings.database_url))
     server = Flask("dashboards", template_folder=str(HERE / "templates"), static_folder=None)
@@ -98,7 +99,8 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
         # Behind nginx: take the client address from X-Forwarded-For so login limits count real
         # clients, not the proxy (trust exactly the configured number of hops).
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)  # type: ignore[method-assign]
-    install_request_limits(server)  # first: no body is read before its size is limited
+    install_request_log(server)  # every log line of the request carries its id
+    install_request_limits(server)  # no body is read before its size is limited
     install_language(server)  # the login page and error pages speak the reader's language too
     install_auth(server, settings, factory)
     install_error_pages(server)

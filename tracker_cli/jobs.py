@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import click
 from sqlalchemy.orm import sessionmaker
 
@@ -172,8 +170,8 @@ def scheduler() -> None:
     """运行定时任务进程（独立进程，不在网站进程内）；停机期间错过的任务启动时补跑一次。
     / Run the scheduler process (its own process, never in a web worker); missed runs are caught up once."""
     from jobs.scheduler import serve
-    from tracker.core.secrets import install_log_redaction
+    from tracker.core.logs import configure_logging
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    install_log_redaction()  # no webhook key or password in a log line
-    serve(session_factory(), get_settings())
+    settings = get_settings()
+    configure_logging(settings.log_format)  # redacted: no webhook key or password in a log line
+    serve(session_factory(), settings)

@@ -40,7 +40,8 @@ def freeze_startup_heap(_worker: Worker) -> None:
 
 
 def serve(host: str, port: int, workers: int) -> None:
+    # No gunicorn access log: the app logs each request with its id (dashboards/request_log.py).
     TrackerServer({
-        "bind": f"{host}:{port}", "workers": workers, "timeout": 120, "accesslog": "-",
+        "bind": f"{host}:{port}", "workers": workers, "timeout": 120, "accesslog": None,
         "proc_name": "cfp-tracker", "post_worker_init": freeze_startup_heap,
     }).run()  # fmt: skip

@@ -18,6 +18,7 @@ from dotenv import load_dotenv
 from tracker.core.periods import Frequency, Reporting
 
 MailSecurity = Literal["none", "starttls", "ssl"]
+LogFormat = Literal["text", "json"]
 
 #: Every setting the application reads, with its default, documented in README.md
 #: (tests/core/test_docs.py fails when one is missing there).
@@ -42,6 +43,7 @@ SETTING_NAMES = (
     "TRACKER_UPDATE_WINDOW_DAYS",
     "TRACKER_BEHIND_GAP",
     "TRACKER_SERIOUSLY_BEHIND_GAP",
+    "TRACKER_LOG_FORMAT",
     # one TRACKER_SCHEDULE_<JOB> per scheduled job (jobs/schedule.py)
     "TRACKER_SCHEDULE_FLAG_SCAN",
     "TRACKER_SCHEDULE_REMINDERS",
@@ -84,6 +86,7 @@ class Settings:
     seriously_behind_gap: Decimal = Decimal(20)
     # Cron lines ("minute hour day month weekday", in ``timezone``) replacing a job's default, by job id.
     schedules: Mapping[str, str] = field(default_factory=dict)
+    log_format: LogFormat = "text"  # "json": one JSON object per line, with the request id
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -94,6 +97,15 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise SettingsError(f"{name} 必须是整数 / must be an integer: {raw!r}") from None
+
+
+def log_format(env: Mapping[str, str]) -> LogFormat:
+    raw = env.get("TRACKER_LOG_FORMAT", "").strip().lower()
+    if raw in ("", "text"):
+        return "text"
+    if raw == "json":
+        return "json"
+    raise SettingsError(f"TRACKER_LOG_FORMAT 必须是 text 或 json / must be text or json: {raw!r}")
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -209,6 +221,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             for name, value in env.items()
             if name.startswith(SCHEDULE_PREFIX) and value.strip()
         },
+        log_format=log_format(env),
     )
 
 
