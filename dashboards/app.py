@@ -16,6 +16,7 @@ import tracker.audit.trail  # noqa: F401  (installs the audit hooks on every ses
 from dashboards import cache
 from dashboards.api import install_api
 from dashboards.auth import install_auth
+from dashboards.callbacks import register_page_callbacks
 from dashboards.downloads import install_downloads
 from dashboards.errors import install_content_security_policy, install_error_pages
 from dashboards.grid_export import install_grid_export
@@ -124,7 +125,9 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
         dash.register_page(page.__name__, path=page.PATH, name=page.NAME, order=page.ORDER,
                            title=partial(_page_title, page.NAME), layout=page.layout,
                            required_action=page.REQUIRED_ACTION, in_nav=getattr(page, "IN_NAV", True))  # fmt: skip
-        page.register_callbacks(app)
+        if hasattr(page, "register_callbacks"):  # not yet converted to dashboards.callbacks
+            page.register_callbacks(app)
+    register_page_callbacks(app, [page.__name__ for page in PAGES])
     dash.register_page(
         not_found.MODULE,
         path=not_found.PATH,

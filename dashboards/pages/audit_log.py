@@ -12,13 +12,13 @@ import json
 from typing import Any
 
 import dash_ag_grid as dag
-from dash import Dash, Input, Output, html
+from dash import Input, Output, html
 from dash.exceptions import PreventUpdate
-from flask import current_app
 from sqlalchemy import ColumnElement, Select, func, select
 
-from dashboards.access import db_session, guarded_layout, request_user
+from dashboards.access import db_session, guarded_layout
 from dashboards.audit_words import ACTIONS, ENTITIES, action_word, entity_word
+from dashboards.callbacks import Call, Raw, app_settings, page_callback
 from dashboards.grid import locale_text
 from tracker.access.permissions import Action, visible_audit_events
 from tracker.audit.chain import last_verification
@@ -68,7 +68,7 @@ def layout(user: User, **_query: Any) -> Any:
 
 def _chain_line(user: User) -> str:
     """When the province's hash chain was last verified, and what it found (tracker.audit.chain)."""
-    tz = current_app.config["TRACKER_SETTINGS"].timezone
+    tz = app_settings().timezone
     with db_session(read_only=True) as session:
         head = last_verification(session, user.province_id)
         if head is None or head.verified_at is None:
@@ -146,11 +146,9 @@ def page_of_events(user: User, request: Any, tz: dt.tzinfo) -> dict[str, Any]:
     return {"rowData": rows, "rowCount": total}
 
 
-def register_callbacks(app: Dash) -> None:
-    @app.callback(
-        Output(GRID, "getRowsResponse"), Output("audit-count", "children"), Input(GRID, "getRowsRequest")
-    )
-    def rows(request: Any) -> tuple[dict[str, Any], str]:
-        user = request_user(REQUIRED_ACTION)
-        block = page_of_events(user, request, current_app.config["TRACKER_SETTINGS"].timezone)
-        return block, _("共 {n} 条记录").format(n=block["rowCount"])
+@page_callback(REQUIRED_ACTION, Output(GRID, "getRowsResponse"), Output("audit-count", "children"),
+               Input(GRID, "getRowsRequest"))  # fmt: skip
+def rows(call: Call, request: Raw) -> tuple[dict[str, object], str]:
+    """A block of rows for the grid's request (``page_of_events`` checks every part of it)."""
+    block = page_of_events(call.user, request, call.settings.timezone)
+    return block, _("共 {n} 条记录").format(n=block["rowCount"])

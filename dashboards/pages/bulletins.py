@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Dash, html
+from dash import html
 from sqlalchemy.orm import joinedload
 
 from dashboards.access import db_session, guarded_layout
@@ -99,7 +99,3 @@ def layout(user: User, **_query: Any) -> Any:
                className="text-muted small"),
         data_grid(GRID, columns, rows, height="70vh"),
     ])  # fmt: skip
-
-
-def register_callbacks(app: Dash) -> None:
-    """No callbacks: the archive is read per visit; files are plain downloads."""

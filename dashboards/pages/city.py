@@ -9,10 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, dcc, html
-from flask import current_app
+from dash import dcc, html
 
 from dashboards.access import db_session, guarded_layout
+from dashboards.callbacks import app_settings
 from dashboards.widgets import STATUS_COLOURS, UPDATE_COLOURS, badge, simple_table
 from tracker.access.permissions import Action, visible_cities
 from tracker.core.clock import local_today
@@ -125,7 +125,7 @@ def _flag_rows(flags: list[Any]) -> list[list[Any]]:
 
 @guarded_layout(REQUIRED_ACTION)
 def layout(user: User, city: Any = None, **_query: Any) -> Any:
-    settings = current_app.config["TRACKER_SETTINGS"]
+    settings = app_settings()
     today = local_today(settings.timezone)
     period: Period = reporting_period(today, settings.reporting)
     with db_session(read_only=True) as session:
@@ -171,7 +171,3 @@ def layout(user: User, city: Any = None, **_query: Any) -> Any:
             simple_table([_("严重程度"), _("规则"), _("对象"), _("说明"), _("状态"), ""], _flag_rows(flags[:FLAGS_SHOWN]),
                          "city-flags"),
         ])  # fmt: skip
-
-
-def register_callbacks(app: Dash) -> None:
-    """Nothing to register: the page is computed per visit in ``layout``."""

@@ -14,14 +14,14 @@ import csv
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, dcc, html
-from flask import current_app
+from dash import Input, Output, dcc, html
 
-from dashboards.access import db_session, guarded_layout, request_user
+from dashboards.access import db_session, guarded_layout
 from dashboards.cache import cached, data_version, scope_key
+from dashboards.callbacks import RAW, Call, app_settings, many, page_callback, page_clientside
 from dashboards.filters import PARAMETERS, chosen_in_query, query_string
 from dashboards.grid import data_grid
 from dashboards.pages.bulletins import bulletin_link
@@ -61,10 +61,6 @@ FILTERS = {"batch_numbers": ("ov-batch", N_("批次"), "batches"), "categories":
 PROGRESS_COLOURS = STATUS_HEX  # one palette (tracker.monitoring.palette)
 GRAPH_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"], "responsive": True}
 FONT = {"family": "Noto Sans CJK SC, Microsoft YaHei, sans-serif", "size": 12}
-
-
-def _settings() -> Any:
-    return current_app.config["TRACKER_SETTINGS"]
 
 
 def _filter_row(options: dict[str, list[dict[str, Any]]], chosen: dict[str, list[Any]], share: str) -> Any:
@@ -280,7 +276,7 @@ def _contents(user: User, values: Sequence[Any]) -> tuple[Any, ...]:
     """Figures, lists and share link for the filters' values (in FILTERS order), in the user's scope."""
     chosen = dict(zip(FILTERS, values, strict=True))
     filters = RegistryFilters.from_inputs(**chosen)
-    settings = _settings()
+    settings = app_settings()
     today = local_today(settings.timezone)
     query = query_string({key: list(getattr(filters, key)) for key in PARAMETERS})
     with db_session(read_only=True) as session:
@@ -301,26 +297,29 @@ def _contents(user: User, values: Sequence[Any]) -> tuple[Any, ...]:
         return cached(("overview", data_version(session), today, scope_key(user), query), compute)
 
 
-def register_callbacks(app: Dash) -> None:
-    @app.callback(
-        Output(CARDS, "children"), Output(CITIES, "figure"), Output(MAP, "figure"), Output(PRODUCTS, "figure"),
-        Output(CATEGORIES, "figure"), Output(SCATTER, "figure"),
-        Output(UPCOMING, "rowData"), Output(BULLETINS, "children"), Output(SHARE, "href"),
-        *[Input(cid, "value") for cid, _caption, _key in FILTERS.values()],
-        prevent_initial_call=True,  # the page arrives with its figures (one round trip less); filters redraw them
-    )  # fmt: skip
-    def load(*values: Any) -> tuple[Any, ...]:
-        return _contents(request_user(REQUIRED_ACTION), values)
+FilterValues = Annotated[tuple[object, ...], many(RAW, len(FILTERS))]  # each cleaned by RegistryFilters
 
-    # A click on a city bar or bubble, or a pilot point opens the list or page behind it (in the browser only:
-    # the address is in the figure the server already scoped).
-    app.clientside_callback(
-        """function(city, seat, pilot) {
-            var click = dash_clientside.callback_context.triggered[0];
-            var data = click && click.value && click.value.points && click.value.points[0];
-            if (!data || !data.customdata) { return dash_clientside.no_update; }
-            return Array.isArray(data.customdata) ? data.customdata[0] : data.customdata;
-        }""",
-        Output(GO, "href"), Input(CITIES, "clickData"), Input(MAP, "clickData"), Input(SCATTER, "clickData"),
-        prevent_initial_call=True,
-    )  # fmt: skip
+
+@page_callback(
+    REQUIRED_ACTION, Output(CARDS, "children"), Output(CITIES, "figure"), Output(MAP, "figure"),
+    Output(PRODUCTS, "figure"), Output(CATEGORIES, "figure"), Output(SCATTER, "figure"),
+    Output(UPCOMING, "rowData"), Output(BULLETINS, "children"), Output(SHARE, "href"),
+    *[Input(cid, "value") for cid, _caption, _key in FILTERS.values()],
+    prevent_initial_call=True,  # the page arrives with its figures (one round trip less); filters redraw them
+)  # fmt: skip
+def load(call: Call, values: FilterValues) -> tuple[object, ...]:
+    return _contents(call.user, values)
+
+
+# A click on a city bar or bubble, or a pilot point opens the list or page behind it (in the browser only:
+# the address is in the figure the server already scoped).
+page_clientside(
+    """function(city, seat, pilot) {
+        var click = dash_clientside.callback_context.triggered[0];
+        var data = click && click.value && click.value.points && click.value.points[0];
+        if (!data || !data.customdata) { return dash_clientside.no_update; }
+        return Array.isArray(data.customdata) ? data.customdata[0] : data.customdata;
+    }""",
+    Output(GO, "href"), Input(CITIES, "clickData"), Input(MAP, "clickData"), Input(SCATTER, "clickData"),
+    prevent_initial_call=True,
+)  # fmt: skip

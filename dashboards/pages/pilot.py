@@ -10,11 +10,11 @@ from decimal import Decimal
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, dcc, html
-from flask import current_app
+from dash import dcc, html
 
 from dashboards.access import db_session, guarded_layout
 from dashboards.audit_words import action_word, entity_word, field_word
+from dashboards.callbacks import app_settings
 from dashboards.widgets import STATUS_COLOURS, UPDATE_COLOURS, badge, evidence_list, simple_table
 from tracker.access.permissions import Action
 from tracker.core.clock import local_today
@@ -56,9 +56,7 @@ def _number(value: Decimal | None) -> str:
 def _shown(value: Any) -> str:
     if isinstance(value, str) and len(value) > 19 and value[10] == "T":  # a stored timestamp (UTC)
         try:
-            return format_datetime(
-                dt.datetime.fromisoformat(value), current_app.config["TRACKER_SETTINGS"].timezone
-            )
+            return format_datetime(dt.datetime.fromisoformat(value), app_settings().timezone)
         except ValueError:
             return value
     if isinstance(value, bool):
@@ -203,7 +201,7 @@ def _curve(points: list[Any]) -> Any:
 
 def _updates(pilot: Pilot, lines: list[UpdateLine]) -> Any:
     numbers = {t.id: t.number for t in pilot.tasks}
-    tz = current_app.config["TRACKER_SETTINGS"].timezone
+    tz = app_settings().timezone
     rows = []
     for line in reversed(lines):
         u = line.update
@@ -280,7 +278,7 @@ def _audit_change(event: Any) -> str:
 
 
 def _audit(session: Any, user: User, pilot: Pilot) -> Any:
-    tz = current_app.config["TRACKER_SETTINGS"].timezone
+    tz = app_settings().timezone
     rows = [[format_datetime(e.at, tz), e.actor_name, action_word(e), entity_word(e), _audit_change(e)]
             for e in pilot_audit(session, user, pilot)]  # fmt: skip
     return simple_table([_("时间"), _("操作人"), _("操作"), _("对象"), _("内容")], rows, "pilot-audit")
@@ -295,7 +293,7 @@ def _on(value: Any, today: dt.date) -> dt.date:
 
 @guarded_layout(REQUIRED_ACTION)
 def layout(user: User, id: Any = None, on: Any = None, **_query: Any) -> Any:
-    settings = current_app.config["TRACKER_SETTINGS"]
+    settings = app_settings()
     today = local_today(settings.timezone)
     day = _on(on, today)
     thresholds = thresholds_from(settings)
@@ -327,7 +325,3 @@ def layout(user: User, id: Any = None, on: Any = None, **_query: Any) -> Any:
             html.H3(_("风险线索"), className="h6 mt-3"), _flags(session, user, pilot),
             html.H3(_("操作记录"), className="h6 mt-3"), _audit(session, user, pilot),
         ])  # fmt: skip
-
-
-def register_callbacks(app: Dash) -> None:
-    """Nothing to register: the page is computed per visit in ``layout``."""

@@ -12,11 +12,12 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import Dash, Input, Output, dcc, html
-from flask import Flask, abort, current_app
+from dash import Input, Output, dcc, html
+from flask import Flask, abort
 from sqlalchemy.orm import Session
 
 from dashboards.access import db_session, guarded_layout, request_user_or_none
+from dashboards.callbacks import app_settings, page_clientside
 from dashboards.downloads import attachment
 from dashboards.pages.bulletins import bulletin_link
 from dashboards.pages.home import FONT, GRAPH_CONFIG
@@ -46,7 +47,7 @@ KINDS = {"pdf": ("application/pdf", leadership_pdf), "xlsx": (
 
 def summary_data(session: Session, user: User) -> BulletinData:
     """Today's figures of the current reporting period, for the user's scope."""
-    settings = current_app.config["TRACKER_SETTINGS"]
+    settings = app_settings()
     today = local_today(settings.timezone)
     scope = city_scope(user)
     city = session.get(City, scope) if scope is not None else None
@@ -183,11 +184,10 @@ def install_summary_downloads(server: Flask) -> None:
     server.add_url_rule("/summary/download.<kind>", "summary_download", _download)
 
 
-def register_callbacks(app: Dash) -> None:
-    """No server callbacks: the page is read per visit. Printing is the browser's own."""
-    app.clientside_callback(
-        "function(n) { if (n) { window.print(); } return window.dash_clientside.no_update; }",
-        Output("sum-print", "title"),
-        Input("sum-print", "n_clicks"),
-        prevent_initial_call=True,
-    )
+# No server callbacks: the page is read per visit. Printing is the browser's own.
+page_clientside(
+    "function(n) { if (n) { window.print(); } return window.dash_clientside.no_update; }",
+    Output("sum-print", "title"),
+    Input("sum-print", "n_clicks"),
+    prevent_initial_call=True,
+)
