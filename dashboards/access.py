@@ -13,9 +13,18 @@ from flask import current_app
 
 from dashboards.auth import current_user
 from tracker.access.permissions import Action, may
+from tracker.core.config import Settings
 from tracker.core.db import TrackerSession, transaction
 from tracker.core.i18n import _
 from tracker.models import User
+
+
+def app_settings() -> Settings:
+    """This app's settings (``create_app`` put them on the Flask app): the one typed way to them."""
+    configured = current_app.config["TRACKER_SETTINGS"]
+    if not isinstance(configured, Settings):
+        raise TypeError("TRACKER_SETTINGS is not a Settings")
+    return configured
 
 
 def request_user(action: Action) -> User:

@@ -125,8 +125,6 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
         dash.register_page(page.__name__, path=page.PATH, name=page.NAME, order=page.ORDER,
                            title=partial(_page_title, page.NAME), layout=page.layout,
                            required_action=page.REQUIRED_ACTION, in_nav=getattr(page, "IN_NAV", True))  # fmt: skip
-        if hasattr(page, "register_callbacks"):  # not yet converted to dashboards.callbacks
-            page.register_callbacks(app)
     register_page_callbacks(app, [page.__name__ for page in PAGES])
     dash.register_page(
         not_found.MODULE,

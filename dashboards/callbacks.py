@@ -40,10 +40,9 @@ from typing import Annotated, Any, Generic, TypeVar
 from dash import Dash, Input, Output, State, ctx, dcc, no_update
 from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
-from flask import current_app
 from werkzeug.exceptions import BadRequest
 
-from dashboards.access import db_session, request_user
+from dashboards.access import app_settings, db_session, request_user
 from dashboards.widgets import alert, decode_upload, has_selection, problems_alert, selected_id
 from tracker.access.permissions import Action, PermissionDenied
 from tracker.core.config import Settings
@@ -56,13 +55,6 @@ from tracker.models import User
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Fn = TypeVar("Fn", bound=Callable[..., object])
-
-
-def app_settings() -> Settings:
-    """This app's settings (``create_app`` put them on the Flask app)."""
-    configured = current_app.config["TRACKER_SETTINGS"]
-    assert isinstance(configured, Settings)
-    return configured
 
 
 # --- refusals and the alert ---------------------------------------------------------------------
@@ -204,7 +196,8 @@ Upload = Annotated[
 ]  # dcc.Upload contents: a data URL (size limited by requests)
 Ints = Annotated[list[int] | None, Check(_ints, "ints")]  # a multi-select of ids: junk left out
 Texts = Annotated[list[str] | None, Check(_texts, "texts")]  # a multi-select or checklist: junk left out
-Rows = Annotated[list[dict[str, object]] | None, Check(_rows, "rows")]  # selectedRows, rowData
+ROWS = Check(_rows, "rows")
+Rows = Annotated[list[dict[str, object]] | None, ROWS]  # selectedRows, rowData
 Mapping = Annotated[dict[str, object] | None, Check(_mapping, "mapping")]  # a dcc.Store's object
 RAW = Check(_raw, "raw")
 Raw = Annotated[object, RAW]  # read by the function itself (it checks every part)
@@ -292,20 +285,21 @@ def _alert_position(outputs: list[Output], wanted: Output | None) -> int | None:
     raise TypeError(f"alert={wanted} is not one of the callback's outputs")
 
 
-def _answer(error: Refusal, position: int | None, width: int, cleared: set[int | None]) -> object:
+def _answer(error: Refusal, position: int | None, width: int, fixed: dict[int | None, object]) -> object:
     if position is None:
         raise PreventUpdate
     shown = error_alert(error)
     if width == 1:
         return shown
-    return tuple(shown if i == position else None if i in cleared else no_update for i in range(width))
+    return tuple(shown if i == position else fixed.get(i, no_update) for i in range(width))
 
 
 def page_callback(
     action: Action,
     *dependencies: Output | Input | State,
     alert: Output | None = None,
-    clear_on_refusal: tuple[Output, ...] = (),
+    may: Callable[[User], bool] | None = None,
+    on_refusal: tuple[tuple[Output, object], ...] = (),
     read_only: bool = False,
     prevent_initial_call: bool | None = None,
 ) -> Callable[[Fn], Fn]:
@@ -313,13 +307,14 @@ def page_callback(
 
     ``action`` is what the user's role must allow; ``dependencies`` are Dash's outputs, inputs and
     state, as for ``app.callback``; ``alert`` is the output a refusal is shown in (one of the
-    outputs); ``clear_on_refusal`` are outputs set to nothing then (an upload box, emptied so the
-    same file can be chosen again); ``read_only`` opens the session read-only (see
+    outputs); ``may`` is a further question to the permission module (``may_read_work_plan``):
+    a user it says no to gets nothing, like one whose role does not allow ``action``; ``on_refusal`` gives other outputs a value then (an upload box emptied so the same
+    file can be chosen again, a confirmation closed); ``read_only`` opens the session read-only (see
     ``tracker.core.db.transaction``)."""
     outputs = [d for d in dependencies if isinstance(d, Output)]
     arguments = [d for d in dependencies if not isinstance(d, Output)]
     position = _alert_position(outputs, alert)
-    cleared = {_alert_position(outputs, output) for output in clear_on_refusal}
+    fixed = {_alert_position(outputs, output): value for output, value in on_refusal}
 
     def decorate(function: Fn) -> Fn:
         checks = _checks(function, len(arguments))
@@ -328,6 +323,8 @@ def page_callback(
         @functools.wraps(function)
         def run(*values: object) -> object:
             user = request_user(action)
+            if may is not None and not may(user):
+                raise PreventUpdate
             try:
                 read = _read(checks, values)
             except Malformed as error:
@@ -338,7 +335,7 @@ def page_callback(
                     return function(Call(user, stack, read_only=read_only), *read)
             except (TrackerError, PermissionDenied, Refused) as error:
                 log.info("%s refused for %s: %s", name, user.username, error)
-                return _answer(error, position, len(outputs), cleared)
+                return _answer(error, position, len(outputs), fixed)
 
         REGISTRY.append(PageCallback(function.__module__, name, dependencies, prevent_initial_call, run))
         return function
@@ -358,11 +355,11 @@ def callbacks_of(module: str) -> Iterator[PageCallback]:
     return (c for c in REGISTRY if c.module == module)
 
 
-def register_page_callbacks(app: Dash, modules: list[str]) -> None:
-    """Every callback of these page modules, registered with ``app``; one in another module of this
-    package is an error (it would silently be missing)."""
+def register_page_callbacks(app: Dash, modules: list[str], *, every_page: bool = True) -> None:
+    """Every callback of these modules, registered with ``app``. With ``every_page`` (the app's
+    pages), a callback in another module of this package is an error: it would silently be missing."""
     strays = {c.module for c in REGISTRY if c.module.startswith("dashboards.")} - set(modules)
-    if strays:
+    if every_page and strays:
         raise TypeError(f"page callbacks outside the app's pages: {sorted(strays)}")
     for module in modules:
         for entry in callbacks_of(module):
@@ -390,9 +387,14 @@ def read_upload(contents: str | None) -> bytes:
         raise Refused(_("无法读取上传的文件"), "danger") from None
 
 
+def require_selection(rows: list[dict[str, object]] | None, missing: str) -> None:
+    """A refusal, ``missing``, unless the grid has a row selected."""
+    if not has_selection(rows):
+        raise Refused(missing)
+
+
 def chosen_row(rows: list[dict[str, object]] | None, missing: str) -> int:
     """The id of the grid's selected row; ``missing`` is the refusal shown when none is selected (a
     malformed row stops the callback, see ``dashboards.widgets.selected_id``)."""
-    if not has_selection(rows):
-        raise Refused(missing)
+    require_selection(rows, missing)
     return selected_id(rows)

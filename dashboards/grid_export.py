@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from flask import Flask, current_app, jsonify, request
+from flask import Flask, jsonify, request
 
-from dashboards.access import db_session, request_user_or_none
+from dashboards.access import app_settings, db_session, request_user_or_none
 from dashboards.downloads import attachment
 from reports.excel import write_table
 from tracker.access.permissions import Action
@@ -78,7 +78,7 @@ def _export() -> Any:
     with db_session() as session:
         audit.record(session, "export", "grid", None, summary=f"{title}（{grid}）{len(rows)}行",
                      city_id=user.city_id)  # fmt: skip
-    name = f"{title}_{local_today(current_app.config['TRACKER_SETTINGS'].timezone):%Y%m%d}.xlsx"
+    name = f"{title}_{local_today(app_settings().timezone):%Y%m%d}.xlsx"
     response = attachment(content, XLSX, name)
     response.headers["X-Filename"] = quote(name)
     return response

@@ -17,15 +17,30 @@ import datetime as dt
 from dataclasses import replace
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
-from flask import current_app
 from sqlalchemy import select
 
-from dashboards.access import db_session, guarded_layout, request_user
+from dashboards.access import db_session, guarded_layout
+from dashboards.callbacks import (
+    CLICKS,
+    RAW,
+    Call,
+    Clicks,
+    Counter,
+    Raw,
+    Refused,
+    Rows,
+    Text,
+    app_settings,
+    download,
+    many,
+    page_callback,
+)
 from dashboards.flag_words import CLAIM_FIELDS, EVIDENCE
 from dashboards.grid import data_grid
 from dashboards.widgets import (
@@ -34,18 +49,15 @@ from dashboards.widgets import (
     badge,
     dropdown_labels,
     evidence_list,
-    problems_alert,
     selected_id,
     with_row_ids,
 )
 from reports.excel import write_table
-from tracker.access.permissions import Action, PermissionDenied, can, may_review_flag, visible_cities
+from tracker.access.permissions import Action, can, may_review_flag, visible_cities
 from tracker.audit import trail as audit
 from tracker.core.clock import local_today, now_utc
-from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, format_date, format_datetime, label_of, message_of, translated
 from tracker.core.periods import Period
-from tracker.core.validation import ValidationFailed
 from tracker.flags.review import FLAG_STEPS, PROPOSAL_ZH, available_steps, review_flag
 from tracker.models import Boundary, FlagStatus, LabelType, Product, Severity, User
 from tracker.models.labels import label, rule_name, unit_label
@@ -108,8 +120,8 @@ LIBRARY_KEYS = ("benchmark_version", "factor_version", "factor_key")  # shown on
 SOURCES = {"csv": "CSV", "xlsx": "Excel", "pact": "PACT JSON"}
 
 
-def _tz() -> Any:
-    return current_app.config["TRACKER_SETTINGS"].timezone
+def _tz() -> ZoneInfo:
+    return app_settings().timezone
 
 
 def _chosen(query: dict[str, Any], city_codes: dict[str, int]) -> FlagFilters:
@@ -403,96 +415,96 @@ def _flag_id(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31 else None
 
 
-def register_callbacks(app: Dash) -> None:
-    filter_inputs = [Input(cid, "value") for cid, _caption, _param in FILTERS.values()]
-    filter_states = [State(cid, "value") for cid, _caption, _param in FILTERS.values()]
+FilterValues = Annotated[tuple[object, ...], many(RAW, len(FILTERS))]  # each cleaned by FlagFilters
+ActionClicks = Annotated[tuple[int | None, ...], many(CLICKS, len(BUTTONS))]
+MESSAGE_OUT = Output(MESSAGE, "children", allow_duplicate=True)
 
-    @app.callback(
-        Output(GRID, "rowData"), Output(COUNT, "children"), Output(PAGE, "data"), Output(PREVIOUS, "disabled"),
-        Output(NEXT, "disabled"), *filter_inputs, Input(REFRESH, "data"), Input(PREVIOUS, "n_clicks"),
-        Input(NEXT, "n_clicks"), State(PAGE, "data"),
-    )  # fmt: skip
-    def load(*values: Any) -> tuple[Any, ...]:
-        """One page of the queue from the server: a filter change starts again at the first page,
-        the arrows move by a page, a review action reloads the page in view."""
-        user = request_user(Action.VIEW)
-        filters, page = _filters(values[: len(FILTERS)]), values[-1]
-        if ctx.triggered_id not in (PREVIOUS, NEXT, REFRESH):  # a filter changed: from the first page
-            page = 0
-        elif isinstance(page, int) and not isinstance(page, bool) and 0 <= page < 10**6:
-            page += {PREVIOUS: -1, NEXT: 1}.get(ctx.triggered_id, 0)
-        else:  # a malformed page (a hand-made request): the first, then moved
-            page = {NEXT: 1}.get(ctx.triggered_id, 0)
-        with db_session(read_only=True) as session:
-            total = flag_count(session, user, filters)
-            pages = max(1, -(-total // SHOWN))
-            page = min(max(page, 0), pages - 1)
-            rows = [_row(line) for line in flag_queue(session, user, filters, SHOWN, page * SHOWN)]
-        if pages == 1:
-            words = _("共 {n} 条风险线索").format(n=total)
-        else:
-            words = _("共 {n} 条风险线索，第 {page}/{pages} 页（每页 {size} 条，最严重、最近的在前）").format(
-                n=total, page=page + 1, pages=pages, size=SHOWN)  # fmt: skip
-        return with_row_ids(rows), words, page, page == 0, page >= pages - 1
 
-    @app.callback(
-        Output(DETAIL, "children"), Output(CURRENT, "data"), Output(ASSIGNEE, "options"), Output(ASSIGNEE, "value"),
-        *[Output(bid, "disabled") for bid, _caption, _colour in BUTTONS.values()],
-        Input(GRID, "selectedRows"), Input(REFRESH, "data"), State(FOCUS, "data"), State(CURRENT, "data"),
-    )  # fmt: skip
-    def show(rows: Any, _refresh: Any, focus: Any, current: Any) -> tuple[Any, ...]:
-        user = request_user(Action.VIEW)
-        flag_id = selected_id(rows) if ctx.triggered_id == GRID else _flag_id(current) or _flag_id(focus)
-        with db_session(read_only=True) as session:
-            detail = flag_detail(session, user, flag_id)
-            if detail is None:
-                raise PreventUpdate  # another city's flag or none: nothing, as for a missing one
-            people = [{"label": p.display_name + (_("（本人）") if p.id == user.id else ""), "value": p.id}
-                      for p in flag_assignees(session, user, detail.flag)]  # fmt: skip
-            allowed = set(available_steps(user, detail.flag))
-            shut = [key not in allowed for key in BUTTONS]
-            return _detail(detail), detail.flag.id, people, user.id if people else None, *shut
+def _moved(page: object, triggered: str | None) -> int:
+    """The page to show: a filter change starts again at the first page, the arrows move by a
+    page, a review action reloads the page in view."""
+    if triggered not in (PREVIOUS, NEXT, REFRESH):  # a filter changed: from the first page
+        return 0
+    if isinstance(page, int) and not isinstance(page, bool) and 0 <= page < 10**6:
+        return page + {PREVIOUS: -1, NEXT: 1}.get(triggered, 0)
+    return {NEXT: 1}.get(triggered, 0)  # a malformed page (a hand-made request): the first, then moved
 
-    @app.callback(
-        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
-        Output(REASON, "value"),
-        *[Input(bid, "n_clicks") for bid, _caption, _colour in BUTTONS.values()],
-        State(CURRENT, "data"), State(REASON, "value"), State(ASSIGNEE, "value"), State(REFRESH, "data"),
-        prevent_initial_call=True,
-    )  # fmt: skip
-    def act(*values: Any) -> tuple[Any, Any, Any]:
-        user = request_user(Action.EDIT)
-        steps = {bid: key for key, (bid, _caption, _colour) in BUTTONS.items()}
-        if ctx.triggered_id not in steps:
-            raise PreventUpdate
-        flag_id, reason, assignee_id, refresh = values[len(BUTTONS) :]
-        if _flag_id(flag_id) is None:
-            return alert(_("请先在列表中选择一条风险线索"), "warning"), no_update, no_update
-        step = steps[ctx.triggered_id]
-        try:
-            with db_session() as session:
-                assignee = (
-                    session.get(User, assignee_id) if step == "assign" and _flag_id(assignee_id) else None
-                )
-                flag = review_flag(session, user, flag_id, step, now=now_utc(),
-                                   reason=reason if isinstance(reason, str) else None, assignee=assignee)  # fmt: skip
-                name = rule_name(flag.rule_id)
-        except ValidationFailed as error:
-            return problems_alert(error), no_update, no_update
-        except (TrackerError, PermissionDenied) as error:
-            return alert(message_of(error), "danger"), no_update, no_update
-        return alert(f"{_(DONE[step])}：{name}"), (refresh or 0) + 1, ""
 
-    @app.callback(
-        Output(DOWNLOAD, "data"), Input(EXPORT, "n_clicks"), *filter_states, prevent_initial_call=True
+@page_callback(
+    Action.VIEW, Output(GRID, "rowData"), Output(COUNT, "children"), Output(PAGE, "data"),
+    Output(PREVIOUS, "disabled"), Output(NEXT, "disabled"),
+    *[Input(cid, "value") for cid, _caption, _param in FILTERS.values()], Input(REFRESH, "data"),
+    Input(PREVIOUS, "n_clicks"), Input(NEXT, "n_clicks"), State(PAGE, "data"), read_only=True,
+)  # fmt: skip
+def load(
+    call: Call, values: FilterValues, _refresh: Raw, _previous: Clicks, _next: Clicks, page_value: Raw
+) -> tuple[object, ...]:
+    """One page of the queue from the server, most severe and latest first."""
+    filters = _filters(values)
+    total = flag_count(call.session, call.user, filters)
+    pages = max(1, -(-total // SHOWN))
+    page = min(max(_moved(page_value, call.triggered), 0), pages - 1)
+    rows = [_row(line) for line in flag_queue(call.session, call.user, filters, SHOWN, page * SHOWN)]
+    if pages == 1:
+        words = _("共 {n} 条风险线索").format(n=total)
+    else:
+        words = _("共 {n} 条风险线索，第 {page}/{pages} 页（每页 {size} 条，最严重、最近的在前）").format(
+            n=total, page=page + 1, pages=pages, size=SHOWN)  # fmt: skip
+    return with_row_ids(rows), words, page, page == 0, page >= pages - 1
+
+
+@page_callback(
+    Action.VIEW, Output(DETAIL, "children"), Output(CURRENT, "data"), Output(ASSIGNEE, "options"),
+    Output(ASSIGNEE, "value"), *[Output(bid, "disabled") for bid, _caption, _colour in BUTTONS.values()],
+    Input(GRID, "selectedRows"), Input(REFRESH, "data"), State(FOCUS, "data"), State(CURRENT, "data"),
+    read_only=True,
+)  # fmt: skip
+def show(call: Call, rows: Rows, _refresh: Raw, focus: Raw, current: Raw) -> tuple[object, ...]:
+    user = call.user
+    flag_id = selected_id(rows) if call.triggered == GRID else _flag_id(current) or _flag_id(focus)
+    detail = flag_detail(call.session, user, flag_id)
+    if detail is None:
+        raise PreventUpdate  # another city's flag or none: nothing, as for a missing one
+    people = [{"label": p.display_name + (_("（本人）") if p.id == user.id else ""), "value": p.id}
+              for p in flag_assignees(call.session, user, detail.flag)]  # fmt: skip
+    allowed = set(available_steps(user, detail.flag))
+    shut = [key not in allowed for key in BUTTONS]
+    return _detail(detail), detail.flag.id, people, user.id if people else None, *shut
+
+
+@page_callback(
+    Action.EDIT, MESSAGE_OUT, Output(REFRESH, "data", allow_duplicate=True), Output(REASON, "value"),
+    *[Input(bid, "n_clicks") for bid, _caption, _colour in BUTTONS.values()],
+    State(CURRENT, "data"), State(REASON, "value"), State(ASSIGNEE, "value"), State(REFRESH, "data"),
+    alert=MESSAGE_OUT, prevent_initial_call=True,
+)  # fmt: skip
+def act(
+    call: Call, _clicks: ActionClicks, flag_value: Raw, reason: Text, assignee_id: Raw, refresh: Counter
+) -> tuple[object, ...]:
+    steps = {bid: key for key, (bid, _caption, _colour) in BUTTONS.items()}
+    if call.triggered not in steps:
+        raise PreventUpdate
+    flag_id = _flag_id(flag_value)
+    if flag_id is None:
+        raise Refused(_("请先在列表中选择一条风险线索"))
+    step = steps[call.triggered]
+    chosen = _flag_id(assignee_id)
+    assignee = call.session.get(User, chosen) if step == "assign" and chosen else None
+    flag = review_flag(
+        call.session, call.user, flag_id, step, now=now_utc(), reason=reason, assignee=assignee
     )
-    def export(_clicks: Any, *values: Any) -> Any:
-        user = request_user(Action.EXPORT)
-        rows = _rows_for(user, values, EXPORTED)
-        today = local_today(_tz())
-        content = write_table(_("风险线索"), [(k, _(c)) for k, c in EXPORT_COLUMNS], rows, date_keys=("first_seen", "last_seen"),
-                              note=_("导出时间：{date}　导出人：{who}　共{n}条").format(
-                                  date=format_date(today), who=user.display_name, n=len(rows)))  # fmt: skip
-        with db_session() as session:
-            audit.record(session, "export", "flags", summary=f"风险线索 {len(rows)} 条", city_id=user.city_id)
-        return dcc.send_bytes(content, f"风险线索_{today.isoformat()}.xlsx")
+    return alert(f"{_(DONE[step])}：{rule_name(flag.rule_id)}"), refresh + 1, ""
+
+
+@page_callback(Action.EXPORT, Output(DOWNLOAD, "data"), Input(EXPORT, "n_clicks"),
+               *[State(cid, "value") for cid, _caption, _param in FILTERS.values()], prevent_initial_call=True)  # fmt: skip
+def export(call: Call, _clicks: Clicks, values: FilterValues) -> dict[str, object]:
+    rows = _rows_for(call.user, values, EXPORTED)
+    today = local_today(_tz())
+    content = write_table(_("风险线索"), [(k, _(c)) for k, c in EXPORT_COLUMNS], rows, date_keys=("first_seen", "last_seen"),
+                          note=_("导出时间：{date}　导出人：{who}　共{n}条").format(
+                              date=format_date(today), who=call.user.display_name, n=len(rows)))  # fmt: skip
+    audit.record(
+        call.session, "export", "flags", summary=f"风险线索 {len(rows)} 条", city_id=call.user.city_id
+    )
+    return download(content, f"风险线索_{today.isoformat()}.xlsx")

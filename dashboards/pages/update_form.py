@@ -296,7 +296,7 @@ def _attach(
     Output(FILES, "children"), Output(UPLOAD, "contents"), Output(REMOVE_WHICH, "options"),
     Input(UPLOAD, "contents"), Input(REMOVE, "n_clicks"),
     State(UPLOAD, "filename"), State(TARGET, "value"), State(REMOVE_WHICH, "value"), State(KEY, "data"),
-    alert=Output(MESSAGE, "children", allow_duplicate=True), clear_on_refusal=(Output(UPLOAD, "contents"),),
+    alert=Output(MESSAGE, "children", allow_duplicate=True), on_refusal=((Output(UPLOAD, "contents"), None),),
     prevent_initial_call=True,
 )  # fmt: skip
 def evidence(call: Call, contents: Upload, _remove: Clicks, filename: Text, target: Text, which: LenientInt,
