@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import dash_bootstrap_components as dbc
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 from flask import current_app
 
@@ -41,19 +41,19 @@ def request_user_or_none(action: Action) -> User | None:
     return user if user is not None and may(user, action) else None
 
 
-def forbidden_page() -> Any:
+def forbidden_page() -> Component:
     return dbc.Alert(_("您没有访问此页面的权限。"), color="warning", className="mt-4")
 
 
-def guarded_layout(action: Action) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def guarded_layout(action: Action) -> Callable[[Callable[..., Component]], Callable[..., Component]]:
     """Wrap a page's ``layout(user, **query)``: it runs only for a user whose role allows ``action``.
 
     The app refuses to register a page whose layout is not wrapped (see dashboards.app).
     """
 
-    def decorate(layout: Callable[..., Any]) -> Callable[..., Any]:
+    def decorate(layout: Callable[..., Component]) -> Callable[..., Component]:
         @functools.wraps(layout)
-        def guarded(**query: Any) -> Any:
+        def guarded(**query: str) -> Component:
             user = current_user()
             if user is None or not may(user, action):
                 return forbidden_page()

@@ -23,6 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Flask, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
@@ -271,7 +272,7 @@ class ApiError(HTTPException):
         self.errors = errors
 
 
-def _error_response(error: HTTPException) -> Any:
+def _error_response(error: HTTPException) -> ResponseReturnValue:
     code = error.code or 500
     zh, en = ERROR_MESSAGES.get(code, ("请求出错", error.name))
     body: dict[str, Any] = {"error": code, "message": zh, "message_en": en}
@@ -540,7 +541,7 @@ class PilotUpdate(MethodView):
 # --- installation ---------------------------------------------------------------------------------
 
 
-class _Api(Api):  # type: ignore[misc]
+class _Api(Api):
     """flask-smorest's Api, with its error handler kept to the API's own blueprint (the site keeps
     its Chinese error pages) and errors described by this module's schema."""
 
@@ -550,7 +551,7 @@ class _Api(Api):  # type: ignore[misc]
         pass
 
 
-def _domain_error(error: TrackerError) -> Any:
+def _domain_error(error: TrackerError) -> ResponseReturnValue:
     if isinstance(error, ValidationFailed):
         errors: dict[str, list[str]] = {}
         for problem in error.problems:
@@ -560,7 +561,7 @@ def _domain_error(error: TrackerError) -> Any:
     return _error_response(ApiError(code, error.message_zh, error.message_en))
 
 
-def _forbidden(error: PermissionDenied) -> Any:
+def _forbidden(error: PermissionDenied) -> ResponseReturnValue:
     return _error_response(ApiError(403, error.message_zh, error.message_en))
 
 

@@ -108,14 +108,15 @@ def _int_or_none(value: object) -> int | None:
 
 
 def _clicks(value: object) -> int | None:
-    number = _int_or_none(value)
-    if number is not None and number < 0:
-        raise Malformed("clicks are not negative")
-    return number
+    """A count of clicks: only which input fired matters (``Call.triggered``), so a value that is
+    not a count is taken as none."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
 
 
 def _counter(value: object) -> int:
-    """A refresh counter (a dcc.Store the page counts up): nothing is 0."""
+    """A refresh counter (a dcc.Store the page counts up): what is not a count is 0."""
     return _clicks(value) or 0
 
 
@@ -132,6 +133,12 @@ def _number(value: object) -> int | float | None:
     if value is None or _is_int(value) or isinstance(value, float):
         return value  # type: ignore[return-value]
     raise Malformed("a number or nothing")
+
+
+def _number_or_text(value: object) -> int | float | str | None:
+    if value is None or isinstance(value, str | float) or _is_int(value):
+        return value  # type: ignore[return-value]
+    raise Malformed("a number, a text or nothing")
 
 
 def _lenient_int(value: object) -> int | None:
@@ -183,11 +190,15 @@ def text_check(limit: int) -> Check[str | None]:
 
 CLICKS = Check(_clicks, "clicks")
 # The annotations a callback's parameters use (the type is what the function receives).
-Clicks = Annotated[int | None, CLICKS]  # n_clicks, n_intervals: a count or nothing
+Clicks = Annotated[int | None, CLICKS]  # n_clicks, n_intervals: a count or nothing (anything else)
 Counter = Annotated[int, Check(_counter, "counter")]  # a refresh counter in a dcc.Store; nothing is 0
-OptionalInt = Annotated[int | None, Check(_int_or_none, "int")]  # an id or number from a dropdown or store
+OPTIONAL_INT = Check(_int_or_none, "int")
+OptionalInt = Annotated[int | None, OPTIONAL_INT]  # an id or number from a dropdown or store
 LenientInt = Annotated[int | None, Check(_lenient_int, "lenient int")]  # anything else is nothing
 Number = Annotated[int | float | None, Check(_number, "number")]  # a number input
+NumberOrText = Annotated[
+    int | float | str | None, Check(_number_or_text, "number or text")
+]  # read by the domain
 TEXT, LONG_TEXT = text_check(10_000), text_check(100_000)
 Text = Annotated[str | None, TEXT]  # an input or a dropdown's text value
 LongText = Annotated[str | None, LONG_TEXT]  # a text area

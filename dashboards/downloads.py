@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from flask import Flask, Response, abort, send_file
+from flask.typing import ResponseReturnValue
 
 from dashboards.access import app_settings, db_session, request_user_or_none
 from tracker.access.permissions import Action, can, visible_bulletins
@@ -32,7 +32,7 @@ def attachment(content: bytes, mimetype: str, name: str) -> Response:
     return response
 
 
-def _evidence(file_id: int) -> Any:
+def _evidence(file_id: int) -> ResponseReturnValue:
     user = request_user_or_none(Action.VIEW)
     with db_session() as session:
         row = session.get(UpdateFile, file_id)
@@ -48,7 +48,7 @@ def _evidence(file_id: int) -> Any:
     return attachment(content, content_type, name)
 
 
-def _bulletin(bulletin_id: int) -> Any:
+def _bulletin(bulletin_id: int) -> ResponseReturnValue:
     """An archived bulletin file, as it was sent (a cut the user may not read looks like none)."""
     user = request_user_or_none(Action.VIEW)
     with db_session() as session:

@@ -8,10 +8,10 @@ the app runs in several threads and workers, so nothing about a reader is kept i
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, g, redirect, request
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound
 
 from dashboards.access import app_settings
@@ -45,7 +45,7 @@ def _back_to(referrer: str | None) -> str:
     return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
 
 
-def _switch(locale: str) -> Any:
+def _switch(locale: str) -> ResponseReturnValue:
     if locale not in LOCALES:
         raise NotFound()
     response = redirect(_back_to(request.referrer), code=303)

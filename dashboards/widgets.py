@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
 from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 from sqlalchemy.orm import Session
@@ -41,8 +42,11 @@ _DROPDOWN_LABELS = {
 }
 
 
-def dropdown_labels() -> dict[str, str]:
-    return {key: _(words) for key, words in _DROPDOWN_LABELS.items()}
+def dropdown_labels() -> dcc.Dropdown.Labels:
+    words = {key: _(text) for key, text in _DROPDOWN_LABELS.items()}
+    return {"select_all": words["select_all"], "deselect_all": words["deselect_all"],
+            "selected_count": words["selected_count"], "search": words["search"], "clear_search": words["clear_search"],
+            "clear_selection": words["clear_selection"], "no_options_found": words["no_options_found"]}  # fmt: skip
 
 
 def problems_alert(error: ValidationFailed) -> Component:
@@ -129,7 +133,7 @@ def evidence_list(update: ProgressUpdate | None) -> Component:
                     for f in update.files], className="small")  # fmt: skip
 
 
-def simple_table(head: list[str], rows: list[list[Cell]], table_id: str) -> Component:
+def simple_table(head: Sequence[str], rows: Sequence[Sequence[Cell]], table_id: str) -> Component:
     """A small read-only table (a pilot's tasks, a city's dues); 暂无 when there are no rows."""
     if not rows:
         return html.P(_("暂无"), className="text-muted small", id=table_id)

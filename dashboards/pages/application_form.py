@@ -13,10 +13,11 @@ from typing import Annotated, Any
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 from sqlalchemy import select
 
-from dashboards.access import db_session, guarded_layout
+from dashboards.access import app_settings, db_session, guarded_layout
 from dashboards.callbacks import (
     LONG_TEXT,
     Call,
@@ -25,7 +26,6 @@ from dashboards.callbacks import (
     Raw,
     Text,
     Texts,
-    app_settings,
     many,
     page_callback,
     page_clientside,
@@ -99,14 +99,14 @@ def count_id(key: str) -> str:
     return f"{PREFIX}-n-{key}"
 
 
-def _application_id(value: Any) -> int | None:
+def _application_id(value: str | None) -> int | None:
     try:
         return int(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
 
 
-def _field(spec: FieldSpec, value: str) -> Any:
+def _field(spec: FieldSpec, value: str) -> Component:
     caption = label_of(spec) + (" *" if spec.required else "")
     limited = spec.limit < TEXT_CAP
     if spec.limit <= SHORT:
@@ -151,7 +151,7 @@ def _state(application: Application | None, user: User) -> tuple[bool, str | Non
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, id: Any = None, **_query: Any) -> Any:  # id: the address's ?id=
+def layout(user: User, id: Any = None, **_query: str) -> Component:  # id: the address's ?id=
     provincial = user.role in PROVINCIAL_ROLES
     with db_session() as session:
         application = None
@@ -254,12 +254,12 @@ def layout(user: User, id: Any = None, **_query: Any) -> Any:  # id: the address
     ])  # fmt: skip
 
 
-def _rows(value: Any) -> list[dict[str, Any]]:
+def _rows(value: object) -> list[dict[str, Any]]:
     """Grid rows as sent by the browser; anything else (a hand-made POST) counts as none."""
     return [row for row in value if isinstance(row, dict)] if isinstance(value, list) else []
 
 
-def _edit_rows(rows: Any, selected: Any, adding: bool) -> list[dict[str, Any]]:
+def _edit_rows(rows: object, selected: object, adding: bool) -> list[dict[str, Any]]:
     current = _rows(rows)
     if adding:
         keys = [int(row["key"]) for row in current if str(row.get("key", "")).isdigit()]

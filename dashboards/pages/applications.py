@@ -8,10 +8,12 @@ from typing import Annotated, Any
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html, no_update
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from dashboards.access import db_session, guarded_layout
+from dashboards.access import app_settings, db_session, guarded_layout
 from dashboards.callbacks import (
     CLICKS,
     Call,
@@ -24,8 +26,8 @@ from dashboards.callbacks import (
     Text,
     Texts,
     Upload,
-    app_settings,
     chosen_row,
+    download,
     many,
     page_callback,
     page_clientside,
@@ -109,18 +111,18 @@ COLUMNS = [("id", N_("编号")), ("organisation", N_("申报单位")), ("city", 
            ("last_by", N_("最近操作人")), ("last_at", N_("最近操作时间"))]  # fmt: skip
 
 
-def _batch_options(session: Any, user: User) -> list[dict[str, Any]]:
+def _batch_options(session: Session, user: User) -> list[dict[str, Any]]:
     batches = session.scalars(
         select(Batch).where(Batch.province_id == user.province_id).order_by(Batch.number)
     )
     return [{"label": b.name_zh, "value": b.number} for b in batches]
 
 
-def _city_options(session: Any, user: User) -> list[dict[str, Any]]:
+def _city_options(session: Session, user: User) -> list[dict[str, Any]]:
     return [{"label": c.name_zh, "value": c.id} for c in session.scalars(visible_cities(user))]
 
 
-def _import_card(user: User, batches: list[dict[str, Any]], cities: list[dict[str, Any]]) -> Any:
+def _import_card(user: User, batches: list[dict[str, Any]], cities: list[dict[str, Any]]) -> Component:
     return dbc.Card(dbc.CardBody([
         html.H3(_("导入汇总表（附件1/2）或申报表（附件3）"), className="h6"),
         dbc.Row([
@@ -139,7 +141,7 @@ def _import_card(user: User, batches: list[dict[str, Any]], cities: list[dict[st
     ]), className="mb-3")  # fmt: skip
 
 
-def _province_card(batches: list[dict[str, Any]], cities: list[dict[str, Any]]) -> Any:
+def _province_card(batches: list[dict[str, Any]], cities: list[dict[str, Any]]) -> Component:
     quota_columns = [{"field": "product", "headerName": _("试点产品/类别"), "minWidth": 160},
                      {"field": "quota", "headerName": _("名额"), "width": 90},
                      {"field": "taken", "headerName": _("已入选"), "width": 100},
@@ -166,7 +168,7 @@ def _province_card(batches: list[dict[str, Any]], cities: list[dict[str, Any]]) 
     ], className="g-2 mb-3")  # fmt: skip
 
 
-def _actions_block(provincial: bool) -> Any:
+def _actions_block(provincial: bool) -> Component:
     buttons = [dbc.Button(label_of(step), id=STEP_BUTTONS[key], size="sm", className="me-1 mb-1 d-none",
                           color="danger" if key in ("return", "reject") else "primary")
                for key, step in APPLICATION_STEPS.items()]  # fmt: skip
@@ -194,14 +196,14 @@ def _actions_block(provincial: bool) -> Any:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, **_query: Any) -> Any:
+def layout(user: User, **_query: str) -> Component:
     with db_session() as session:
         batches = _batch_options(session, user)
         cities = _city_options(session, user)
     statuses = [{"label": label(s), "value": s.value} for s in ApplicationStatus]
     writer = user.role is not Role.LEADER
     provincial = user.role in PROVINCIAL_ROLES
-    columns = [{"field": k, "headerName": _(c)} for k, c in COLUMNS]
+    columns: list[dict[str, object]] = [{"field": k, "headerName": _(c)} for k, c in COLUMNS]
     columns[1] |= {"pinned": "left", "minWidth": 240}
     columns[-1] |= {"valueFormatter": {"function": "zhDate(params.value)"}}
     grid = data_grid(GRID, columns, height="45vh")
@@ -229,7 +231,7 @@ def layout(user: User, **_query: Any) -> Any:
     ])  # fmt: skip
 
 
-def _detail(session: Any, user: User, application: Application) -> Any:
+def _detail(session: Session, user: User, application: Application) -> Component:
     tz = app_settings().timezone
     values = form_values(application)
     fields = [html.Tr([html.Th(label_of(spec), className="w-25"), html.Td(values.get(spec.key) or "—",
@@ -357,7 +359,7 @@ def download_file(call: Call, _clicks: Clicks, file_id: LenientInt, rows: Rows) 
     content = read_file(call.user, row, call.settings.instance_dir)  # a refusal: nothing (no alert here)
     audit.record(call.session, "download", "application_files", row.id, summary=row.filename,
                  city_id=application.city_id)  # fmt: skip
-    return dcc.send_bytes(content, row.filename)
+    return download(content, row.filename)
 
 
 @page_callback(Action.EXPORT, Output(FORM_DOWNLOAD, "data"), MESSAGE_OUT, Input(FORM_GET, "n_clicks"),
@@ -367,7 +369,7 @@ def download_form(call: Call, _clicks: Clicks, rows: Rows) -> tuple[object, obje
     content = application_form_xlsx(form_values(application))
     audit.record(call.session, "export", "application", application.id, summary="申报表（附件3）",
                  city_id=application.city_id)  # fmt: skip
-    return dcc.send_bytes(content, f"申报表_{application.organisation.name}.xlsx"), no_update
+    return download(content, f"申报表_{application.organisation.name}.xlsx"), no_update
 
 
 IMPORT_OUT = Output(IMPORT_RESULT, "children")
@@ -408,7 +410,7 @@ def export_summary(call: Call, _clicks: Clicks, batch: Raw, city_id: Raw) -> tup
     content = summary_table_xlsx(f"{city.name_zh}生态环境局", rows)
     audit.record(call.session, "export", "applications", summary=f"汇总表 {city.short_zh} {batch_row.name_zh} {len(rows)} 行",
                  city_id=city.id)  # fmt: skip
-    return dcc.send_bytes(content, f"汇总表_{city.short_zh}_{batch_row.name_zh}.xlsx"), no_update
+    return download(content, f"汇总表_{city.short_zh}_{batch_row.name_zh}.xlsx"), no_update
 
 
 # Dash fires an upload only when its contents change: once the answer is shown, the boxes are

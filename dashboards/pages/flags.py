@@ -22,10 +22,12 @@ from zoneinfo import ZoneInfo
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from dashboards.access import db_session, guarded_layout
+from dashboards.access import app_settings, db_session, guarded_layout
 from dashboards.callbacks import (
     CLICKS,
     RAW,
@@ -36,7 +38,6 @@ from dashboards.callbacks import (
     Refused,
     Rows,
     Text,
-    app_settings,
     download,
     many,
     page_callback,
@@ -59,7 +60,16 @@ from tracker.core.clock import local_today, now_utc
 from tracker.core.i18n import N_, _, format_date, format_datetime, label_of, message_of, translated
 from tracker.core.periods import Period
 from tracker.flags.review import FLAG_STEPS, PROPOSAL_ZH, available_steps, review_flag
-from tracker.models import Boundary, FlagStatus, LabelType, Product, Severity, User
+from tracker.models import (
+    Boundary,
+    EmissionFactor,
+    FlagStatus,
+    LabelType,
+    Product,
+    ProductBenchmark,
+    Severity,
+    User,
+)
 from tracker.models.labels import label, rule_name, unit_label
 from tracker.monitoring.flag_queue import (
     DEFAULT_STATUSES,
@@ -139,9 +149,9 @@ def _chosen(query: dict[str, Any], city_codes: dict[str, int]) -> FlagFilters:
     return chosen if "status" in query else replace(chosen, statuses=DEFAULT_STATUSES)
 
 
-def _filter_row(session: Any, user: User, query: dict[str, Any]) -> Any:
+def _filter_row(session: Session, user: User, query: dict[str, Any]) -> Component:
     cities = session.scalars(visible_cities(user)).all()
-    options = {
+    options: dict[str, list[dict[str, Any]]] = {
         "severities": [{"label": label(s), "value": s.value} for s in Severity],
         "rule_ids": sorted(({"label": rule_name(r), "value": r, "search": f"{rule_name(r)} {r}"} for r in RULE_IDS),
                            key=lambda o: o["value"]),
@@ -162,7 +172,7 @@ def _filter_row(session: Any, user: User, query: dict[str, Any]) -> Any:
     return dbc.Row(cols, className="g-2 mb-2")
 
 
-def _actions_box(user: User) -> Any:
+def _actions_box(user: User) -> Component:
     """The review buttons of the user's level (a city proposes, the province decides); the box is
     rendered hidden for those who may not review (leaders)."""
     buttons = [dbc.Button(_(caption), id=bid, color=colour, size="sm", disabled=True,
@@ -180,7 +190,7 @@ def _actions_box(user: User) -> Any:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, id: Any = None, **query: Any) -> Any:
+def layout(user: User, id: Any = None, **query: str) -> Component:
     columns = [{"field": f, "headerName": _(h), "width": w, "tooltipField": "message" if f == "rule" else f}
                for f, h, w in COLUMNS]  # fmt: skip
     for column in columns:
@@ -236,7 +246,7 @@ def _rows_for(user: User, filter_values: tuple[Any, ...], limit: int) -> list[di
         return [_row(line) for line in flag_queue(session, user, _filters(filter_values), limit)]
 
 
-def _shown(value: Any) -> str:
+def _shown(value: object) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, dt.date):
@@ -248,7 +258,7 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _facts(rows: list[tuple[str, Any]], table_id: str) -> Any:
+def _facts(rows: list[tuple[str, Any]], table_id: str) -> Component:
     cells = [
         html.Tr(
             [html.Th(k, className="fw-normal text-muted text-nowrap"), html.Td(v, className="text-break")]
@@ -259,7 +269,7 @@ def _facts(rows: list[tuple[str, Any]], table_id: str) -> Any:
                      size="sm", bordered=True, className="small mb-0", id=table_id)  # fmt: skip
 
 
-def _version_badge(version: LibraryVersion) -> Any:
+def _version_badge(version: LibraryVersion) -> Component:
     if version.is_current:
         return badge(_("现行版本"), "success")
     return badge(_("已被第{n}版取代").format(n=version.current_version), "warning")
@@ -267,8 +277,10 @@ def _version_badge(version: LibraryVersion) -> Any:
 
 def _library_card(
     title: str, version: LibraryVersion | None, rows: list[tuple[str, Any]], card_id: str
-) -> Any:
+) -> Component:
     """A benchmark or factor as recorded in the flag: its version, and whether it is still current."""
+    head: list[Component | str]
+    body: Component
     if version is None or version.recorded is None:
         head, body = (
             [title],
@@ -285,7 +297,7 @@ def _library_card(
 
 def _benchmark_rows(version: LibraryVersion | None) -> list[tuple[str, Any]]:
     row = version.row if version else None
-    if row is None or not hasattr(row, "plausible_low"):
+    if not isinstance(row, ProductBenchmark):
         return []
     return [(_("物理下限"), _shown(row.physical_floor)), (_("合理下限"), _shown(row.plausible_low)),
             (_("典型值"), _shown(row.typical)), (_("合理上限"), _shown(row.plausible_high)),
@@ -295,13 +307,13 @@ def _benchmark_rows(version: LibraryVersion | None) -> list[tuple[str, Any]]:
 
 def _factor_rows(version: LibraryVersion | None) -> list[tuple[str, Any]]:
     row = version.row if version else None
-    if row is None or not hasattr(row, "factor_key"):
+    if not isinstance(row, EmissionFactor):
         return []
     return [(_("因子"), f"{row.scope} {row.year} · {row.factor_key}"), (_("数值"), f"{_shown(row.value)} {row.unit}"),
             (_("类型"), row.kind), (_("可信程度"), row.confidence), (_("来源"), row.source)]  # fmt: skip
 
 
-def _evidence_value(key: str, value: Any) -> str:
+def _evidence_value(key: str, value: object) -> str:
     """An evidence value; stored enum values (a label type, a boundary) in their Chinese words."""
     kind = {"label_type": LabelType, "boundary": Boundary}.get(key)
     if kind is not None and value in {member.value for member in kind}:
@@ -328,7 +340,7 @@ def _evidence_rows(detail: FlagDetail) -> list[tuple[str, Any]]:
     return declared + shown
 
 
-def _history(detail: FlagDetail) -> Any:
+def _history(detail: FlagDetail) -> Component:
     tz, rows = _tz(), []
     for item in reversed(detail.history):
         c = item.claim
@@ -350,7 +362,7 @@ def _history(detail: FlagDetail) -> Any:
     return dbc.Table([head, html.Tbody(rows)], size="sm", bordered=True, className="small", id="flg-history")
 
 
-def _steps(detail: FlagDetail) -> Any:
+def _steps(detail: FlagDetail) -> Component:
     tz = _tz()
     words = {key: label_of(step) for key, step in FLAG_STEPS.items()}
 
@@ -363,7 +375,7 @@ def _steps(detail: FlagDetail) -> Any:
     return html.Ul(items or [html.Li(_("暂无"))], className="small", id="flg-steps")
 
 
-def _update_panel(detail: FlagDetail) -> Any:
+def _update_panel(detail: FlagDetail) -> Component:
     update = detail.update
     if update is None:
         return html.P(_("被核查的调度报送已不存在"), className="text-muted small")
@@ -375,7 +387,7 @@ def _update_panel(detail: FlagDetail) -> Any:
     ])  # fmt: skip
 
 
-def _detail(detail: FlagDetail) -> Any:
+def _detail(detail: FlagDetail) -> Component:
     flag, tz = detail.flag, _tz()
     head = html.H3([rule_name(flag.rule_id), badge(label(flag.severity), SEVERITY_COLOURS[flag.severity], className="ms-2"),
                     badge(label(flag.status), FLAG_COLOURS[flag.status], className="ms-1")], className="h6")  # fmt: skip
@@ -410,7 +422,7 @@ def _detail(detail: FlagDetail) -> Any:
     return dbc.Card(dbc.CardBody(parts))
 
 
-def _flag_id(value: Any) -> int | None:
+def _flag_id(value: object) -> int | None:
     """A row id sent by the browser, if it can be one (a hand-made POST may send anything)."""
     return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31 else None
 

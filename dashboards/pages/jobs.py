@@ -21,10 +21,12 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html, no_update
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
+from sqlalchemy.orm import Session
 
-from dashboards.access import db_session, guarded_layout
-from dashboards.callbacks import Call, Clicks, Counter, Raw, Refused, Rows, Text, app_settings, page_callback
+from dashboards.access import app_settings, db_session, guarded_layout
+from dashboards.callbacks import Call, Clicks, Counter, Raw, Refused, Rows, Text, page_callback
 from dashboards.grid import data_grid
 from dashboards.widgets import ROW_ID, alert
 from jobs.control import NotDue, next_runs, pending_requests, plan_correction, request_correction, request_run
@@ -105,7 +107,7 @@ def _duration(run: JobRun) -> str:
     )
 
 
-def history_rows(session: Any) -> list[dict[str, Any]]:
+def history_rows(session: Session) -> list[dict[str, Any]]:
     tz = app_settings().timezone
     return [{
         "id": r.id, "name": _name(r.job), "period": r.period, "state": translated(STATE_ZH, r.state, r.state.value),
@@ -115,13 +117,13 @@ def history_rows(session: Any) -> list[dict[str, Any]]:
     } for r in run_history(session, limit=HISTORY_LIMIT)]  # fmt: skip
 
 
-def pending_rows(session: Any) -> list[dict[str, Any]]:
+def pending_rows(session: Session) -> list[dict[str, Any]]:
     tz = app_settings().timezone
     return [{"id": r.id, "name": _name(r.job), "period": r.period, "by": r.requested_by,
              "at": format_datetime(r.requested_at, tz)} for r in pending_requests(session)]  # fmt: skip
 
 
-def failed_rows(session: Any) -> list[dict[str, Any]]:
+def failed_rows(session: Session) -> list[dict[str, Any]]:
     tz = app_settings().timezone
     return [{
         "id": m.id, "row_id": str(m.id), "recipient": redact(m.recipient), "channel": translated(CHANNEL_ZH, m.channel),
@@ -130,7 +132,7 @@ def failed_rows(session: Any) -> list[dict[str, Any]]:
     } for m in failed_messages(session)]  # fmt: skip
 
 
-def uncertain_rows(session: Any) -> list[dict[str, Any]]:
+def uncertain_rows(session: Session) -> list[dict[str, Any]]:
     tz = app_settings().timezone
     return [{
         "id": m.id, "row_id": str(m.id), "recipient": redact(m.recipient), "channel": translated(CHANNEL_ZH, m.channel),
@@ -148,7 +150,7 @@ def _ago(seconds: float) -> str:
     return _("{n}小时前").format(n=seconds // 3600)
 
 
-def scheduler_status(session: Any, now: dt.datetime) -> Any:
+def scheduler_status(session: Session, now: dt.datetime) -> list[Component]:
     """Whether a scheduler process is alive (from its heartbeat), and a warning for requests that
     have waited over a minute."""
     tz = app_settings().timezone
@@ -180,7 +182,7 @@ def _columns(spec: list[tuple[str, str, int | None]]) -> list[dict[str, Any]]:
             for key, caption, width in spec]  # fmt: skip
 
 
-def _run_box(admin: bool) -> Any:
+def _run_box(admin: bool) -> Component:
     """The administrator's "run now" form (others see that only the administrator may)."""
     if not admin:
         return html.P(_("手动运行任务、重发失败消息仅限省级管理员。"), className="text-muted small")
@@ -198,7 +200,7 @@ def _run_box(admin: bool) -> Any:
     ], className="g-2 mb-2")  # fmt: skip
 
 
-def _fix_box() -> Any:
+def _fix_box() -> Component:
     """The administrator's "correct a bulletin" form: which one, and why."""
     kinds = [
         {"label": _("月度调度通报"), "value": "monthly"},
@@ -217,7 +219,7 @@ def _fix_box() -> Any:
     ], className="g-2 mb-2")  # fmt: skip
 
 
-def _confirm_box() -> Any:
+def _confirm_box() -> Component:
     """Where a forced run or a correction is shown before it is asked for."""
     return html.Div([
         dcc.Store(id=CONFIRM_DATA, data=None),
@@ -228,7 +230,7 @@ def _confirm_box() -> Any:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, **_query: Any) -> Any:
+def layout(user: User, **_query: str) -> Component:
     admin = may_run_jobs(user)
     tz_name = str(app_settings().timezone)
     schedule_columns = _columns([("name", _("任务"), 160), ("id", _("编号"), 170), ("cron", _("计划（cron）"), 160),

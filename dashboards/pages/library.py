@@ -14,24 +14,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html, no_update
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
+from sqlalchemy.orm import Session
 
-from dashboards.access import db_session, guarded_layout
+from dashboards.access import app_settings, db_session, guarded_layout
 from dashboards.callbacks import (
     RAW,
     ROWS,
     Call,
     Clicks,
     Counter,
+    NumberOrText,
     Raw,
     Refused,
     Rows,
     Text,
     Upload,
-    app_settings,
     many,
     page_callback,
     page_clientside,
@@ -63,7 +66,7 @@ from tracker.claims.library import (
 from tracker.claims.library_import import LibraryKind, import_library
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, format_datetime, message_of, summary_of
-from tracker.core.validation import ValidationFailed
+from tracker.core.validation import Problem, ValidationFailed
 from tracker.models import User
 
 PATH = "/library"
@@ -111,11 +114,11 @@ COLUMNS = {
 NUMERIC = {"physical_floor", "plausible_low", "typical", "plausible_high", "value", "version", "year"}
 
 
-def _tz() -> Any:
+def _tz() -> ZoneInfo:
     return app_settings().timezone
 
 
-def _grid(kind: LibraryKind) -> Any:
+def _grid(kind: LibraryKind) -> Component:
     columns = [{"field": f, "headerName": _(h), "width": w, "tooltipField": f}
                | ({"type": "numericColumn", "filter": "agNumberColumnFilter"} if f in NUMERIC else {})
                for f, h, w in COLUMNS[kind]]  # fmt: skip
@@ -128,15 +131,15 @@ def _grid(kind: LibraryKind) -> Any:
     return grid
 
 
-def _field(caption: str, component: Any, md: int = 2) -> Any:
+def _field(caption: str, component: Any, md: int = 2) -> Component:
     return dbc.Col([dbc.Label(caption, html_for=component.id, className="small mb-0"), component], md=md)
 
 
-def _reason_box(box_id: str) -> Any:
+def _reason_box(box_id: str) -> Component:
     return dbc.Textarea(id=box_id, rows=2, maxLength=1000, placeholder=_("修改理由和依据（必填）"))
 
 
-def _benchmark_form(products: list[dict[str, Any]], editor: bool) -> Any:
+def _benchmark_form(products: list[dict[str, Any]], editor: bool) -> Component:
     figures = [
         _field(_(caption), dbc.Input(id=box, type="number", step="any")) for box, caption in FIGURES.values()
     ]
@@ -152,7 +155,7 @@ def _benchmark_form(products: list[dict[str, Any]], editor: bool) -> Any:
     ], id=EDIT_BOXES[LibraryKind.BENCHMARKS], hidden=not editor, className="mt-3")  # fmt: skip
 
 
-def _factor_form(factors: list[dict[str, Any]], editor: bool) -> Any:
+def _factor_form(factors: list[dict[str, Any]], editor: bool) -> Component:
     return html.Div([
         html.H3(_("修改电力排放因子（保存为新版本）"), className="h6"),
         dbc.Row([_field(_("因子"), dcc.Dropdown(id=F_KEY, options=factors, clearable=False), 3),
@@ -164,7 +167,7 @@ def _factor_form(factors: list[dict[str, Any]], editor: bool) -> Any:
     ], id=EDIT_BOXES[LibraryKind.FACTORS], hidden=not editor, className="mt-3")  # fmt: skip
 
 
-def _certifier_form(editor: bool) -> Any:
+def _certifier_form(editor: bool) -> Component:
     return html.Div([
         html.H3(_("认可或停用认证机构"), className="h6"),
         dbc.Row([_field(_("机构名称"), dbc.Input(id=C_NAME, maxLength=200), 3),
@@ -177,7 +180,7 @@ def _certifier_form(editor: bool) -> Any:
     ], id=EDIT_BOXES[LibraryKind.CERTIFIERS], hidden=not editor, className="mt-3")  # fmt: skip
 
 
-def _import_card(editor: bool) -> Any:
+def _import_card(editor: bool) -> Component:
     return dbc.Card(dbc.CardBody([
         html.H3(_("从文件导入当前选项卡的数据（CSV 或 XLSX，列同目录文件；先检查，再导入）"), className="h6"),
         dbc.Row([
@@ -193,7 +196,7 @@ def _import_card(editor: bool) -> Any:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, **_query: Any) -> Any:
+def layout(user: User, **_query: str) -> Component:
     editor = may_edit_library(user)
     with db_session() as session:
         products = [
@@ -227,7 +230,7 @@ def _number(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _grid_rows(session: Any) -> dict[LibraryKind, list[dict[str, Any]]]:
+def _grid_rows(session: Session) -> dict[LibraryKind, list[dict[str, Any]]]:
     tz = _tz()
     benchmarks = [{"id": b.product_id, "product": b.product.name_zh, "declared_unit": b.declared_unit,
                    **{k: _number(getattr(b, k)) for k in FIGURES}, "confidence": b.confidence, "version": b.version,
@@ -247,7 +250,7 @@ def _grid_rows(session: Any) -> dict[LibraryKind, list[dict[str, Any]]]:
     }
 
 
-def _shown(value: Any) -> str:
+def _shown(value: object) -> str:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
     if isinstance(value, bool):
@@ -255,7 +258,7 @@ def _shown(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _history_table(kind: LibraryKind, versions: list[LibraryVersion]) -> Any:
+def _history_table(kind: LibraryKind, versions: list[LibraryVersion]) -> Component:
     tz = _tz()
     head = [
         _("变更次序") if kind is LibraryKind.CERTIFIERS else _("版本"),
@@ -297,7 +300,7 @@ def _certifier_change(figures: dict[str, Any]) -> str:
 # --- reading what the browser sent ---------------------------------------------------------------
 
 
-def _missing(value: Any) -> bool:
+def _missing(value: object) -> bool:
     """An empty form field: the browser sends None (or an empty text) for a box left blank or typed
     with something that is not a number."""
     return value is None or (isinstance(value, str) and not value.strip())
@@ -308,7 +311,7 @@ def _figures(values: list[Any]) -> dict[str, Any]:
     empty one is refused by name rather than the stored figure carried over. Whether each is a
     number ≥ 0 and in order is checked by tracker.claims.library.set_benchmark."""
     figures = dict(zip(FIGURES, values, strict=True))
-    empty = [
+    empty: list[Problem] = [
         LibraryProblem(key, "不能为空，请填写数值", "required") for key, v in figures.items() if _missing(v)
     ]
     if empty:
@@ -316,16 +319,18 @@ def _figures(values: list[Any]) -> dict[str, Any]:
     return figures
 
 
-def _kind(value: Any) -> LibraryKind:
+def _kind(value: object) -> LibraryKind:
+    if not isinstance(value, str):
+        raise PreventUpdate
     try:
         return LibraryKind(value)
     except ValueError:
         raise PreventUpdate from None
 
 
-def _selected(rows: Any) -> Any:
+def _selected(rows: list[dict[str, object]] | None) -> int | str:
     """The ``id`` of the grid's selected row (a product id, a factor key, a certifier id)."""
-    if not has_selection(rows):
+    if not rows:
         raise PreventUpdate
     value = rows[0].get("id")
     if isinstance(value, bool) or not isinstance(value, int | str):
@@ -333,7 +338,7 @@ def _selected(rows: Any) -> Any:
     return value
 
 
-def _history_of(session: Any, kind: LibraryKind, key: Any) -> list[LibraryVersion]:
+def _history_of(session: Session, kind: LibraryKind, key: Any) -> list[LibraryVersion]:
     if kind is LibraryKind.FACTORS:
         return factor_history(session, str(key))
     if not isinstance(key, int) or isinstance(key, bool):
@@ -418,11 +423,11 @@ def save_benchmark(call: Call, _clicks: Clicks, product: Text, figures: FigureVa
                State(F_VALUE, "value"), State(F_SOURCE, "value"), State(F_REASON, "value"), State(REFRESH, "data"),
                alert=MESSAGE_OUT, prevent_initial_call=True)  # fmt: skip
 def save_factor(
-    call: Call, _clicks: Clicks, key: Text, value: Raw, source: Text, reason: Text, refresh: Counter
+    call: Call, _clicks: Clicks, key: Text, value: NumberOrText, source: Text, reason: Text, refresh: Counter
 ) -> tuple[object, int]:
     if not key:
         raise Refused(_("请先选择因子"))
-    if _missing(value):
+    if value is None or _missing(value):
         raise TrackerError("请填写因子数值", "Enter the factor's value")
     return _changed(lambda: set_factor(call.session, call.user, key, value=value, reason=reason or "",
                                        source=source or None),

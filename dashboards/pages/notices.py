@@ -14,10 +14,12 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, html
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
+from sqlalchemy.orm import Session
 
-from dashboards.access import db_session, guarded_layout
-from dashboards.callbacks import Call, Clicks, Rows, app_settings, page_callback
+from dashboards.access import app_settings, db_session, guarded_layout
+from dashboards.callbacks import Call, Clicks, Rows, page_callback
 from dashboards.grid import data_grid
 from dashboards.shell import BADGE, LINE, badge_content, notice_line
 from dashboards.widgets import alert
@@ -39,7 +41,7 @@ COLUMNS = [("at", N_("时间"), 170), ("state", N_("状态"), 80), ("text", N_("
            ("open", N_("对象"), 90)]  # fmt: skip
 
 
-def rows(session: Any, user: User) -> list[dict[str, Any]]:
+def rows(session: Session, user: User) -> list[dict[str, Any]]:
     tz = app_settings().timezone
     return [{"id": n.id, "at": format_datetime(n.created_at, tz), "state": _("已读") if n.read_at else _("未读"),
              "text": notice_text(n), "reason": str(n.params.get("reason") or ""), "link": n.link, "open": _("查看")}
@@ -47,7 +49,7 @@ def rows(session: Any, user: User) -> list[dict[str, Any]]:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, **_query: Any) -> Any:
+def layout(user: User, **_query: str) -> Component:
     columns = [{"field": key, "headerName": _(caption)} | ({"width": width} if width else {"flex": 1, "minWidth": 280})
                for key, caption, width in COLUMNS]  # fmt: skip
     columns[-1] |= {"cellRenderer": "NoticeLink", "filter": False, "sortable": False}

@@ -10,8 +10,10 @@ from typing import Annotated, Any
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html, no_update
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from dashboards.access import guarded_layout
 from dashboards.callbacks import (
@@ -72,6 +74,21 @@ MESSAGE_OUT = Output(MESSAGE, "children", allow_duplicate=True)
 REFRESH_OUT = Output(REFRESH, "data", allow_duplicate=True)
 
 
+def _id(value: object) -> int | None:
+    """A grid row's id: nothing for a new row; what cannot be an id is refused (TypeError, ValueError)."""
+    if not value:
+        return None
+    if isinstance(value, int | float | str):
+        return int(value)
+    raise TypeError("id")
+
+
+def _cell(row: dict[str, object], key: str) -> str | None:
+    """A text cell of an edited grid (what the browser sent, as text)."""
+    value = row.get(key)
+    return value if value is None or isinstance(value, str) else str(value)
+
+
 def _kept(row: Any) -> bool:
     """A grid row to save: an existing one, or a new one given a title (blank new rows are dropped)."""
     if not isinstance(row, dict):
@@ -87,9 +104,11 @@ def _editable_grid(grid_id: str, columns: list[dict[str, Any]]) -> dag.AgGrid:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, **_query: Any) -> Any:
-    columns = [{"field": k, "headerName": _(c)} | ({"cellRenderer": "PilotLink"} if k == "organisation" else {})
-               for k, c in COLUMNS]  # fmt: skip
+def layout(user: User, **_query: str) -> Component:
+    columns: list[dict[str, object]] = [
+        {"field": k, "headerName": _(c), **({"cellRenderer": "PilotLink"} if k == "organisation" else {})}
+        for k, c in COLUMNS
+    ]
     columns[1] |= {"pinned": "left", "minWidth": 240}
     for column in columns[-3:]:
         column |= {"valueFormatter": {"function": "zhDate(params.value)"}, "filter": "agDateColumnFilter"}
@@ -169,7 +188,7 @@ def layout(user: User, **_query: Any) -> Any:
     ])  # fmt: skip
 
 
-def _rows(session: Any, user: User, scope: Any) -> list[dict[str, Any]]:
+def _rows(session: Session, user: User, scope: Any) -> list[dict[str, Any]]:
     if scope == "all":
         stmt = visible_pilots(user).where(Pilot.application_id.is_not(None)).order_by(Pilot.id)
         pilots = session.scalars(stmt)
@@ -257,15 +276,15 @@ def _plan_edits(
 ) -> tuple[list[TaskEdit], list[MilestoneEdit], list[ParticipantEdit] | None]:
     """The edited grids as edits; a value that is not a number or a date is refused."""
     try:
-        task_edits = [TaskEdit(int(row["id"]) if row.get("id") else None, Decimal(str(row["weight"])),
-                               _date(row["planned_start"]), _date(row["planned_end"]), row.get("responsible_unit"),
-                               row.get("title")) for row in tasks or [] if _kept(row)]  # fmt: skip
-        milestone_edits = [MilestoneEdit(int(row["id"]) if row.get("id") else None, _date(row["due_date"]),
-                                         row.get("indicator"), row.get("target_value"),
-                                         bool(row.get("evidence_required")), row.get("title"))
+        task_edits = [TaskEdit(_id(row.get("id")), Decimal(str(row["weight"])), _date(row["planned_start"]),
+                               _date(row["planned_end"]), _cell(row, "responsible_unit"), _cell(row, "title"))
+                      for row in tasks or [] if _kept(row)]  # fmt: skip
+        milestone_edits = [MilestoneEdit(_id(row.get("id")), _date(row["due_date"]), _cell(row, "indicator"),
+                                         _cell(row, "target_value"), bool(row.get("evidence_required")),
+                                         _cell(row, "title"))
                            for row in milestones or [] if _kept(row)]  # fmt: skip
         participant_edits = None if participants is None else [  # None: not shown, unchanged
-            ParticipantEdit(int(row["id"]) if row.get("id") else None, str(row.get("unit_name") or ""),
+            ParticipantEdit(_id(row.get("id")), str(row.get("unit_name") or ""),
                             str(row.get("responsibility") or ""))
             for row in participants if str(row.get("unit_name") or "").strip()
         ]  # fmt: skip

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 from sqlalchemy.orm import Session, joinedload
 
@@ -65,7 +66,7 @@ def masked(address: str, channel: Channel) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}" + ("?…" if parts.query else "")
 
 
-def recipient_rows(session: Any, user: User) -> list[dict[str, Any]]:
+def recipient_rows(session: Session, user: User) -> list[dict[str, Any]]:
     stmt = visible_recipients(user).options(joinedload(Recipient.city))
     rows = session.scalars(stmt.order_by(Recipient.audience, Recipient.city_id, Recipient.id)).all()
     return with_row_ids([{
@@ -79,11 +80,11 @@ def _audiences(user: User) -> list[Audience]:
     return list(Audience) if may(user, Action.MANAGE_ALL_RECIPIENTS) else [Audience.CITY]
 
 
-def _form(session: Any, user: User) -> Any:
+def _form(session: Session, user: User) -> Component:
     cities = session.scalars(visible_cities(user)).all()
     own_city = user.city_id if not may(user, Action.MANAGE_ALL_RECIPIENTS) else None
 
-    def field(caption: str, component_id: str, control: Any, width: int) -> Any:
+    def field(caption: str, component_id: str, control: Any, width: int) -> Component:
         return dbc.Col([dbc.Label(caption, html_for=component_id, className="small mb-0"), control], md=width)
 
     return html.Div([
@@ -113,7 +114,7 @@ def _form(session: Any, user: User) -> Any:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, **_query: Any) -> Any:
+def layout(user: User, **_query: str) -> Component:
     with db_session() as session:
         form = _form(session, user)
         rows = recipient_rows(session, user)
@@ -144,7 +145,7 @@ def _entry(session: Session, audience: str | None, city_id: int | None, channel:
            name: str | None, active: list[str] | None) -> RecipientEntry:  # fmt: skip
     """The form as an entry; a value no form offers (a hand-made POST) is refused."""
     try:
-        audience_value, channel_value = Audience(audience), Channel(channel)
+        audience_value, channel_value = Audience(audience or ""), Channel(channel or "")
     except ValueError:
         raise TrackerError("类型或方式不正确", "Unknown audience or channel") from None
     city = None

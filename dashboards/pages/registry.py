@@ -6,9 +6,10 @@ from typing import Annotated, Any
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
+from dash.development.base_component import Component
 
-from dashboards.access import db_session, guarded_layout
-from dashboards.callbacks import RAW, Call, Clicks, app_settings, download, many, page_callback
+from dashboards.access import app_settings, db_session, guarded_layout
+from dashboards.callbacks import RAW, Call, Clicks, download, many, page_callback
 from dashboards.filters import chosen_in_query
 from dashboards.grid import data_grid
 from dashboards.widgets import dropdown_labels
@@ -60,7 +61,7 @@ def _column_defs() -> list[dict[str, Any]]:
     return defs
 
 
-def _filter_row(options: dict[str, list[dict[str, Any]]], chosen: dict[str, list[Any]]) -> Any:
+def _filter_row(options: dict[str, list[dict[str, Any]]], chosen: dict[str, list[Any]]) -> Component:
     cols = [
         dbc.Col([dbc.Label(_(caption), html_for=cid, className="small mb-0"),
                  dcc.Dropdown(id=cid, options=options[key], multi=True, placeholder=_("全部"), value=chosen.get(field),
@@ -72,7 +73,7 @@ def _filter_row(options: dict[str, list[dict[str, Any]]], chosen: dict[str, list
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, **query: Any) -> Any:
+def layout(user: User, **query: str) -> Component:
     with db_session(read_only=True) as session:
         options = filter_options(session, user)
     today = local_today(app_settings().timezone)

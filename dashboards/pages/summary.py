@@ -13,11 +13,12 @@ from typing import Any
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
 from dash import Input, Output, dcc, html
-from flask import Flask, abort
+from dash.development.base_component import Component
+from flask import Flask, Response, abort
 from sqlalchemy.orm import Session
 
-from dashboards.access import db_session, guarded_layout, request_user_or_none
-from dashboards.callbacks import app_settings, page_clientside
+from dashboards.access import app_settings, db_session, guarded_layout, request_user_or_none
+from dashboards.callbacks import page_clientside
 from dashboards.downloads import attachment
 from dashboards.pages.bulletins import bulletin_link
 from dashboards.pages.home import FONT, GRAPH_CONFIG
@@ -56,7 +57,7 @@ def summary_data(session: Session, user: User) -> BulletinData:
                          issued_on=today, settings=settings)  # fmt: skip
 
 
-def _big(title: str, value: Any, colour: str = "dark") -> Any:
+def _big(title: str, value: Any, colour: str = "dark") -> Component:
     return dbc.Col(html.Div([html.Div(title, className="text-muted small"),
                              html.Div(format_number(value) if isinstance(value, int) else str(value), className=f"display-6 fw-bold text-{colour}")],
                             className="border rounded p-2 h-100"), xs=6, md=3, xl=True)  # fmt: skip
@@ -91,7 +92,7 @@ def charts(data: BulletinData) -> list[go.Figure]:
             _figure(flags, title=_("未办结风险线索"))]  # fmt: skip
 
 
-def _latest_bulletin(session: Session, user: User) -> Any:
+def _latest_bulletin(session: Session, user: User) -> Component:
     latest = session.scalars(visible_bulletins(user).order_by(Bulletin.issued_on.desc(), Bulletin.id)).first()
     if latest is None:
         return html.P(_("暂无调度通报。"), className="text-muted small")
@@ -119,7 +120,7 @@ def _subtitle(data: BulletinData) -> str:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, **_query: Any) -> Any:
+def layout(user: User, **_query: str) -> Component:
     with db_session(read_only=True) as session:
         data = summary_data(session, user)
         latest = _latest_bulletin(session, user)
@@ -165,7 +166,7 @@ def layout(user: User, **_query: Any) -> Any:
     return page
 
 
-def _download(kind: str) -> Any:
+def _download(kind: str) -> Response:
     user = request_user_or_none(Action.EXPORT)
     if user is None or kind not in KINDS:
         abort(404)

@@ -6,15 +6,18 @@ with every save, so a second editor cannot overwrite the first."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
+from sqlalchemy.orm import Session
 
-from dashboards.access import db_session, guarded_layout
+from dashboards.access import app_settings, db_session, guarded_layout
 from dashboards.callbacks import (
     TEXT,
     Call,
@@ -25,12 +28,11 @@ from dashboards.callbacks import (
     Rows,
     Text,
     Upload,
-    app_settings,
     many,
     page_callback,
 )
 from dashboards.grid import locale_text
-from dashboards.widgets import alert, decode_upload, evidence_list
+from dashboards.widgets import Cell, alert, decode_upload, evidence_list
 from tracker.access.permissions import Action, Level, may_act
 from tracker.core.clock import local_today, now_utc
 from tracker.core.errors import TrackerError
@@ -69,7 +71,7 @@ UPLOAD, TARGET, FILES, REMOVE, REMOVE_WHICH = (f"{FORM}-upload", f"{FORM}-target
                                               f"{FORM}-remove", f"{FORM}-remove-which")  # fmt: skip
 
 
-def _key(session: Any, user: User, value: Any) -> tuple[int, Period]:
+def _key(session: Session, user: User, value: Any) -> tuple[int, Period]:
     """The pilot and period the form is for, from its store. Anything malformed, and a pilot the
     user may not see, stops the callback: a hand-made POST learns nothing."""
     if not isinstance(value, dict) or not isinstance(value.get("period"), str):
@@ -83,7 +85,9 @@ def _key(session: Any, user: User, value: Any) -> tuple[int, Period]:
         raise PreventUpdate from None
 
 
-def _grid(grid_id: str, columns: list[dict[str, Any]], rows: list[dict[str, Any]], editable: bool) -> Any:
+def _grid(
+    grid_id: str, columns: list[dict[str, Any]], rows: list[dict[str, Any]], editable: bool
+) -> Component:
     for column in columns:
         column["editable"] = editable and column.get("editable", False)
     return dag.AgGrid(id=grid_id, columnDefs=columns, rowData=rows, className="ag-theme-quartz",
@@ -121,22 +125,22 @@ def _targets(pilot: Pilot) -> list[dict[str, Any]]:
             + [{"label": _("任务：") + t.title, "value": f"task:{t.id}"} for t in pilot.tasks])  # fmt: skip
 
 
-def _state_line(update: ProgressUpdate | None, open_until: dt.date, today: dt.date) -> Any:
+def _state_line(update: ProgressUpdate | None, open_until: dt.date, today: dt.date) -> Component:
     status = _(STATUS_ZH[update.status]) if update else _("未填报")
-    parts = [dbc.Badge(status, color="info", className="me-2"),
+    parts: list[Cell] = [dbc.Badge(status, color="info", className="me-2"),
              _("版本 {v}").format(v=update.version) if update else "",
              _("　填报窗口开放至{date}").format(date=format_date(open_until)),
              _("（已关闭，需省厅开放例外）") if today > open_until else ""]  # fmt: skip
     return html.Div(parts, id=STATE, className="small mb-2")
 
 
-def _columns() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    tasks = [{"field": "number", "headerName": _("序号"), "maxWidth": 80}, {"field": "title", "headerName": _("任务")},
+def _columns() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    tasks: list[dict[str, object]] = [{"field": "number", "headerName": _("序号"), "maxWidth": 80}, {"field": "title", "headerName": _("任务")},
              {"field": "weight", "headerName": _("权重"), "maxWidth": 90},
              {"field": "last", "headerName": _("上期进度%"), "maxWidth": 120},
              {"field": "percent", "headerName": _("本期进度%（0–100）"), "editable": True,
               "cellEditor": "agNumberCellEditor", "cellEditorParams": {"min": 0, "max": 100, "precision": 1}}]  # fmt: skip
-    milestones = [{"field": "title", "headerName": _("阶段性目标")}, {"field": "due", "headerName": _("到期日"), "maxWidth": 130},
+    milestones: list[dict[str, object]] = [{"field": "title", "headerName": _("阶段性目标")}, {"field": "due", "headerName": _("到期日"), "maxWidth": 130},
                   {"field": "indicator", "headerName": _("指标")}, {"field": "target", "headerName": _("目标值"), "maxWidth": 100},
                   {"field": "reached", "headerName": _("已达成"), "editable": True, "cellDataType": "boolean", "maxWidth": 90},
                   {"field": "achieved_on", "headerName": _("达成日期（如2026-11-20）"), "editable": True},
@@ -146,7 +150,7 @@ def _columns() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, pilot: Any = None, period: Any = None, **_query: Any) -> Any:
+def layout(user: User, pilot: Any = None, period: Any = None, **_query: str) -> Component:
     settings = app_settings()
     today = local_today(settings.timezone)
     try:
@@ -228,14 +232,14 @@ def _entry(task_rows: Any, milestone_rows: Any, texts: tuple[Any, ...]) -> Updat
     return UpdateEntry(tasks, milestones, work_done, problems, next_steps)
 
 
-def _date(value: Any) -> dt.date | None:
+def _date(value: object) -> dt.date | None:
     try:
         return parse_chinese_or_iso_date(str(value)) if value not in (None, "") else None
     except (ValueError, TypeError):
         return None
 
 
-def _decimal(value: Any) -> Any:
+def _decimal(value: object) -> Decimal | None:
     try:
         return parse_number(value)
     except ValueError:
@@ -258,7 +262,10 @@ def save(call: Call, _save: Clicks, _submit: Clicks, key: Mapping, version: Leni
     session, user, settings = call.session, call.user, call.settings
     now = now_utc()
     pilot_id, period = _key(session, user, key)
-    entry = news_only(session.get(Pilot, pilot_id), _entry(tasks, milestones, texts), period)
+    pilot = session.get(Pilot, pilot_id)
+    if pilot is None:  # _key found it visible a moment ago
+        raise PreventUpdate
+    entry = news_only(pilot, _entry(tasks, milestones, texts), period)
     update = save_update(session, user, pilot_id, period, entry, reporting=settings.reporting,
                          today=now.astimezone(settings.timezone).date(), version=version)  # fmt: skip
     submitting = call.triggered == SUBMIT

@@ -9,9 +9,11 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html, no_update
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
+from sqlalchemy.orm import Session
 
-from dashboards.access import guarded_layout
+from dashboards.access import app_settings, guarded_layout
 from dashboards.callbacks import (
     Call,
     Clicks,
@@ -22,7 +24,6 @@ from dashboards.callbacks import (
     Text,
     Texts,
     Upload,
-    app_settings,
     chosen_row,
     download,
     page_callback,
@@ -105,7 +106,7 @@ def _period(value: Any) -> Period:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, **_query: Any) -> Any:
+def layout(user: User, **_query: str) -> Component:
     settings = app_settings()
     today = _today()
     current = reporting_period(today, settings.reporting)
@@ -113,8 +114,10 @@ def layout(user: User, **_query: Any) -> Any:
                for p in reversed(periods_between(today.replace(year=today.year - 2), today, settings.reporting.frequency))]  # fmt: skip
     writer = user.role is Role.CITY_STAFF
     provincial = user.role in PROVINCIAL_ROLES
-    columns = [{"field": key, "headerName": _(caption)} | ({"cellRenderer": "PilotLink"} if key == "pilot" else {})
-               for key, caption in COLUMNS]  # fmt: skip
+    columns: list[dict[str, object]] = [
+        {"field": key, "headerName": _(caption), **({"cellRenderer": "PilotLink"} if key == "pilot" else {})}
+        for key, caption in COLUMNS
+    ]
     for column in columns:
         column |= {"flex": 1, "minWidth": 90}  # fit the page: no column hidden to the right
     columns[1] |= {"minWidth": 260, "flex": 3}
@@ -157,7 +160,7 @@ def layout(user: User, **_query: Any) -> Any:
     ])  # fmt: skip
 
 
-def _figures(session: Any, user: User, period: Period) -> Figures:
+def _figures(session: Session, user: User, period: Period) -> Figures:
     """The period's figures (tracker.monitoring.figures): the period cities are reporting on, today, as every
     other page shows it; a past period at its last day."""
     settings, today = app_settings(), _today()
@@ -166,7 +169,7 @@ def _figures(session: Any, user: User, period: Period) -> Figures:
                          thresholds=thresholds_from(settings))  # fmt: skip
 
 
-def _rows(session: Any, figures: Figures) -> list[dict[str, Any]]:
+def _rows(session: Session, figures: Figures) -> list[dict[str, Any]]:
     updates = updates_for(session, [p.id for p in figures.pilots], figures.period)
     rows = []
     for pilot in figures.pilots:
@@ -184,7 +187,7 @@ def _rows(session: Any, figures: Figures) -> list[dict[str, Any]]:
     return rows
 
 
-def _completeness_table(user: User, figures: Figures) -> Any:
+def _completeness_table(user: User, figures: Figures) -> Component:
     period = figures.period
     as_of = html.P([as_of_text(figures), _("；报送："), reporting_text(figures.total.reporting)],
                    className="small fw-semibold mb-1", id="updates-as-of")  # fmt: skip
@@ -208,7 +211,7 @@ def _completeness_table(user: User, figures: Figures) -> Any:
         html.Table([head, html.Tbody(body)], className="table table-sm small w-auto")], open=True)])  # fmt: skip
 
 
-def _form_link(user: User, pilot: Pilot, period: Period) -> Any:
+def _form_link(user: User, pilot: Pilot, period: Period) -> Component | None:
     """The way to the web entry form, for the pilot's own city bureau."""
     if not may_act(user, Level.CITY, pilot):
         return None
@@ -216,7 +219,7 @@ def _form_link(user: User, pilot: Pilot, period: Period) -> Any:
                       size="sm", className="ms-2 mb-2")  # fmt: skip
 
 
-def _detail(session: Any, update: ProgressUpdate) -> Any:
+def _detail(session: Session, update: ProgressUpdate) -> Component:
     tz = app_settings().timezone
     tasks = {t.id: t for t in update.pilot.tasks}
     lines = [html.Li(f"{tasks[r.task_id].number} {tasks[r.task_id].title}：{r.percent:.1f}%") for r in update.task_progress

@@ -3,13 +3,11 @@ callbacks: the list is read per visit."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from dash import html
+from dash.development.base_component import Component
 from sqlalchemy.orm import joinedload
 
-from dashboards.access import db_session, guarded_layout
-from dashboards.callbacks import app_settings
+from dashboards.access import app_settings, db_session, guarded_layout
 from dashboards.grid import data_grid
 from tracker.access.permissions import Action, manageable_users
 from tracker.core.i18n import N_, _, format_datetime
@@ -23,7 +21,7 @@ REQUIRED_ACTION = Action.MANAGE_USERS
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, **_query: Any) -> Any:
+def layout(user: User, **_query: str) -> Component:
     tz = app_settings().timezone
     with db_session(read_only=True) as session:
         users = session.scalars(manageable_users(user).options(joinedload(User.city)).order_by(User.id)).all()

@@ -11,9 +11,11 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
+from sqlalchemy.orm import Session
 
-from dashboards.access import forbidden_page, guarded_layout
+from dashboards.access import app_settings, forbidden_page, guarded_layout
 from dashboards.callbacks import (
     Call,
     Clicks,
@@ -23,7 +25,6 @@ from dashboards.callbacks import (
     Refused,
     Rows,
     Text,
-    app_settings,
     page_callback,
     require_selection,
 )
@@ -107,7 +108,7 @@ def _pair(rows: list[dict[str, object]] | None) -> tuple[int, int]:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, **_query: Any) -> Any:
+def layout(user: User, **_query: str) -> Component:
     if not may_read_work_plan(user):  # a leader bound to one city
         return forbidden_page()
     today = _today()
@@ -165,7 +166,7 @@ def _row(line: WorkPlanLine) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _completeness_line(session: Any, user: User, period: Period) -> Any:
+def _completeness_line(session: Session, user: User, period: Period) -> str:
     line = work_plan_completeness(session, user, period)
     if line.expected == 0:
         return _("{period}早于工作方案印发，无需调度").format(period=label_of(period))
@@ -177,7 +178,7 @@ def _completeness_line(session: Any, user: User, period: Period) -> Any:
         timeliness=shares[1])  # fmt: skip
 
 
-def _detail(line_title: str, update: WorkPlanUpdate | None) -> Any:
+def _detail(line_title: str, update: WorkPlanUpdate | None) -> Component:
     if update is None:
         return html.H3(
             [line_title, dbc.Badge(_("未填报"), color="light", text_color="dark", className="ms-2")],
@@ -190,7 +191,7 @@ def _detail(line_title: str, update: WorkPlanUpdate | None) -> Any:
     ])  # fmt: skip
 
 
-def _history(session: Any, user: User, update: WorkPlanUpdate | None) -> Any:
+def _history(session: Session, user: User, update: WorkPlanUpdate | None) -> Component:
     steps = work_plan_history(session, user, update) if update else []
     tz = app_settings().timezone
     items = [html.Li(f"{format_datetime(s.at, tz)}　{s.actor_name}　{translated(STEP_ZH, s.step)}"

@@ -1,8 +1,10 @@
-# dash-ag-grid ships no type information: every component is a Dash component that
-# takes its children and props as the Dash component classes do (checked by Dash in the browser).
+# dash-ag-grid ships no type information: the grid is a Dash component whose props (AG Grid's
+# options, passed to the browser as they are) are read and set by name.
+from typing import Any
+
 from dash.development.base_component import Component
 
-class _Component(Component):
+class AgGrid(Component):
     def __init__(self, children: object = ..., **props: object) -> None: ...
-
-def __getattr__(name: str) -> type[_Component]: ...
+    def __getattr__(self, name: str) -> Any: ...
+    def __setattr__(self, name: str, value: object) -> None: ...

@@ -12,6 +12,7 @@ from dash import Input, Output, State
 
 from dashboards.callbacks import (
     CLICKS,
+    OPTIONAL_INT,
     Call,
     Clicks,
     OptionalInt,
@@ -99,7 +100,7 @@ def test_a_role_without_the_action_gets_nothing_and_the_function_never_runs(
 @pytest.mark.parametrize(
     ("component", "bad"),
     [(ROW, True), (ROW, False), (ROW, 1.5), (ROW, "7"), (ROW, [7]), (WORDS, 5), (WORDS, ["x"]),
-     (WORDS, "字" * 10_001), (GO, -1), (GO, "1"), (ROWS, {"id": 1}), (ROWS, [1, 2]), (ROWS, "rows")],
+     (WORDS, "字" * 10_001), (ROWS, {"id": 1}), (ROWS, [1, 2]), (ROWS, "rows")],
 )  # fmt: skip
 def test_a_wrong_typed_input_is_a_400_before_the_function_runs(
     client, probe_app, staff, component, bad
@@ -109,6 +110,12 @@ def test_a_wrong_typed_input_is_a_400_before_the_function_runs(
     assert response.status_code == 400, response.get_data(as_text=True)
     assert response.is_json and response.get_json()["message"]
     assert RAN == []
+
+
+@pytest.mark.parametrize("clicks", [-1, "1", True, [1]])
+def test_clicks_only_say_which_input_fired_so_odd_counts_are_none(client, probe_app, staff, clicks) -> None:  # type: ignore[no-untyped-def]
+    login(client, staff.username)
+    assert answer(post(client, probe_app, **{GO: clicks, ROW: 7, WORDS: "x"}))[OUT]["children"] == "好 7 x"
 
 
 def test_a_permission_refusal_is_the_pages_alert_and_nothing_else_changes(client, probe_app, staff) -> None:  # type: ignore[no-untyped-def]
@@ -159,6 +166,7 @@ def test_a_parameter_without_a_check_or_the_wrong_count_is_refused_when_defined(
 
 def test_many_reads_a_row_of_inputs_alike() -> None:
     three = many(CLICKS, 3)
-    assert three.width == 3 and three.read((None, 1, 2)) == (None, 1, 2)
+    assert three.width == 3 and three.read((None, 1, "x")) == (None, 1, None)
+    ids = many(OPTIONAL_INT, 2)
     with pytest.raises(ValueError, match="whole number"):
-        three.read((None, "x", 2))
+        ids.read((1, "2"))
