@@ -12,8 +12,9 @@ Per call, on the server and in this order, the decorator
    a user whose role does not allow the action gets nothing, 204; the login guard has already
    answered 401 to anyone not logged in);
 2. checks every input and state against its parameter's annotation (``Annotated[type, check]``, the
-   checks below): a value of the wrong shape or type is refused with 400 before the function runs,
-   or, where the check says so, taken as nothing or stops the callback (204);
+   checks below): a value of the wrong shape or type is refused with 400 before the function runs;
+   where the pages have always ignored a malformed value (click counts, refresh counters, filters)
+   it is taken as nothing or left out;
 3. runs the function with a ``Call`` (the user, the settings, the triggering input and the
    database session, opened on first use with ``dashboards.access.db_session``: committed when the
    function returns, rolled back when it raises);
@@ -21,6 +22,9 @@ Per call, on the server and in this order, the decorator
    the page's alert (``error_alert``, the one place its words are made), ``no_update`` on every
    other output; without ``alert=`` the callback returns nothing (204);
 5. logs refusals and malformed calls.
+
+``may=`` adds a question to the permission module (``may_read_work_plan``); ``on_refusal=`` gives
+other outputs a value when a refusal is shown (an upload box emptied).
 
 The decorator only records the callback (``REGISTRY``); ``dashboards.app`` registers every page's
 callbacks with the app it builds (``register_page_callbacks``), so one module serves many apps.
@@ -34,7 +38,7 @@ import logging
 import typing
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 from dash import Dash, Input, Output, State, ctx, dcc, no_update
@@ -43,6 +47,7 @@ from dash.exceptions import PreventUpdate
 from werkzeug.exceptions import BadRequest
 
 from dashboards.access import app_settings, db_session, request_user
+from dashboards.requests import MAX_CALLBACK_BYTES
 from dashboards.widgets import alert, decode_upload, has_selection, problems_alert, selected_id
 from tracker.access.permissions import Action, PermissionDenied
 from tracker.core.config import Settings
@@ -97,22 +102,21 @@ class Check(Generic[T]):
     width: int = 1
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _int_or_none(value: object) -> int | None:
-    if value is None or _is_int(value):
-        return value  # type: ignore[return-value]
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
     raise Malformed("a whole number or nothing")
+
+
+def _lenient_int(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _clicks(value: object) -> int | None:
     """A count of clicks: only which input fired matters (``Call.triggered``), so a value that is
     not a count is taken as none."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
-    return None
+    number = _lenient_int(value)
+    return number if number is not None and number >= 0 else None
 
 
 def _counter(value: object) -> int:
@@ -129,29 +133,10 @@ def _text(limit: int) -> Callable[[object], str | None]:
     return read
 
 
-def _number(value: object) -> int | float | None:
-    if value is None or _is_int(value) or isinstance(value, float):
-        return value  # type: ignore[return-value]
-    raise Malformed("a number or nothing")
-
-
 def _number_or_text(value: object) -> int | float | str | None:
-    if value is None or isinstance(value, str | float) or _is_int(value):
-        return value  # type: ignore[return-value]
+    if value is None or isinstance(value, str | float) or _lenient_int(value) is not None:
+        return value  # type: ignore[return-value]  # an int that is not a bool, by the test above
     raise Malformed("a number, a text or nothing")
-
-
-def _lenient_int(value: object) -> int | None:
-    return value if _is_int(value) else None  # type: ignore[return-value]
-
-
-def _ints(value: object) -> list[int] | None:
-    """A multi-select of ids: what is not a list is nothing; what in it is not an id is left out."""
-    return (
-        [v for v in value if isinstance(v, int) and not isinstance(v, bool)]
-        if isinstance(value, list)
-        else None
-    )
 
 
 def _texts(value: object) -> list[str] | None:
@@ -181,37 +166,49 @@ def _raw(value: object) -> object:
 
 def many(check: Check[T], width: int) -> Check[tuple[T, ...]]:
     """``width`` consecutive inputs read alike (a row of buttons): one parameter, a tuple."""
-    return Check(lambda values: tuple(check.read(v) for v in values), f"{width}×{check.name}", width)  # type: ignore[attr-defined]
+
+    def read(values: object) -> tuple[T, ...]:
+        if not isinstance(values, tuple) or len(values) != width:
+            raise Malformed(f"{width} values")
+        return tuple(check.read(value) for value in values)
+
+    return Check(read, f"{width}×{check.name}", width)
 
 
 def text_check(limit: int) -> Check[str | None]:
     return Check(_text(limit), f"text≤{limit}")
 
 
-CLICKS = Check(_clicks, "clicks")
-# The annotations a callback's parameters use (the type is what the function receives).
-Clicks = Annotated[int | None, CLICKS]  # n_clicks, n_intervals: a count or nothing (anything else)
-Counter = Annotated[int, Check(_counter, "counter")]  # a refresh counter in a dcc.Store; nothing is 0
-OPTIONAL_INT = Check(_int_or_none, "int")
-OptionalInt = Annotated[int | None, OPTIONAL_INT]  # an id or number from a dropdown or store
-LenientInt = Annotated[int | None, Check(_lenient_int, "lenient int")]  # anything else is nothing
-Number = Annotated[int | float | None, Check(_number, "number")]  # a number input
-NumberOrText = Annotated[
-    int | float | str | None, Check(_number_or_text, "number or text")
-]  # read by the domain
-TEXT, LONG_TEXT = text_check(10_000), text_check(100_000)
-Text = Annotated[str | None, TEXT]  # an input or a dropdown's text value
-LongText = Annotated[str | None, LONG_TEXT]  # a text area
-Upload = Annotated[
-    str | None, text_check(2**25)
-]  # dcc.Upload contents: a data URL (size limited by requests)
-Ints = Annotated[list[int] | None, Check(_ints, "ints")]  # a multi-select of ids: junk left out
-Texts = Annotated[list[str] | None, Check(_texts, "texts")]  # a multi-select or checklist: junk left out
-ROWS = Check(_rows, "rows")
-Rows = Annotated[list[dict[str, object]] | None, ROWS]  # selectedRows, rowData
-Mapping = Annotated[dict[str, object] | None, Check(_mapping, "mapping")]  # a dcc.Store's object
-RAW = Check(_raw, "raw")
-Raw = Annotated[object, RAW]  # read by the function itself (it checks every part)
+# The checks, and the annotations a callback's parameters use (the type is what the function gets).
+CLICKS, OPTIONAL_INT, ROWS, RAW = (
+    Check(_clicks, "clicks"),
+    Check(_int_or_none, "int"),
+    Check(_rows, "rows"),
+    Check(_raw, "raw"),
+)
+TEXT, LONG_TEXT = text_check(10_000), text_check(100_000)  # an input's text; a form's long texts
+# n_clicks, n_intervals: a count, or (anything else) nothing
+Clicks = Annotated[int | None, CLICKS]
+# a refresh counter in a dcc.Store: what is not a count is 0
+Counter = Annotated[int, Check(_counter, "counter")]
+# an id or a number from a dropdown or a store: anything else is 400
+OptionalInt = Annotated[int | None, OPTIONAL_INT]
+# a batch number or an id where the page has always taken anything else as none (a filter)
+LenientInt = Annotated[int | None, Check(_lenient_int, "lenient int")]
+# a value the domain reads itself (a factor's value: typed as a number, or as text)
+NumberOrText = Annotated[int | float | str | None, Check(_number_or_text, "number or text")]
+# an input's or a dropdown's text
+Text = Annotated[str | None, TEXT]
+# dcc.Upload's contents: a data URL (its size is limited by dashboards/requests.py)
+Upload = Annotated[str | None, text_check(MAX_CALLBACK_BYTES)]
+# a multi-select or a checklist: what is not text is left out
+Texts = Annotated[list[str] | None, Check(_texts, "texts")]
+# a grid's selectedRows or rowData: a list of objects
+Rows = Annotated[list[dict[str, object]] | None, ROWS]
+# a dcc.Store's object
+Mapping = Annotated[dict[str, object] | None, Check(_mapping, "mapping")]
+# read by the function itself, which checks every part (a filter the domain cleans, AG Grid's request)
+Raw = Annotated[object, RAW]
 
 
 # --- the call --------------------------------------------------------------------------------------
@@ -251,7 +248,6 @@ class PageCallback:
     prevent_initial_call: bool | None
     function: Callable[..., object] | None = None  # None: a clientside callback
     clientside: str = ""
-    options: dict[str, Any] = field(default_factory=dict)
 
 
 REGISTRY: list[PageCallback] = []
