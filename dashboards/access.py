@@ -5,17 +5,26 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import dash_bootstrap_components as dbc
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 from flask import current_app
 
 from dashboards.auth import current_user
 from tracker.access.permissions import Action, may
+from tracker.core.config import Settings
 from tracker.core.db import TrackerSession, transaction
 from tracker.core.i18n import _
 from tracker.models import User
+
+
+def app_settings() -> Settings:
+    """This app's settings (``create_app`` put them on the Flask app): the one typed way to them."""
+    configured = current_app.config["TRACKER_SETTINGS"]
+    if not isinstance(configured, Settings):
+        raise TypeError("TRACKER_SETTINGS is not a Settings")
+    return configured
 
 
 def request_user(action: Action) -> User:
@@ -32,19 +41,19 @@ def request_user_or_none(action: Action) -> User | None:
     return user if user is not None and may(user, action) else None
 
 
-def forbidden_page() -> Any:
+def forbidden_page() -> Component:
     return dbc.Alert(_("您没有访问此页面的权限。"), color="warning", className="mt-4")
 
 
-def guarded_layout(action: Action) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def guarded_layout(action: Action) -> Callable[[Callable[..., Component]], Callable[..., Component]]:
     """Wrap a page's ``layout(user, **query)``: it runs only for a user whose role allows ``action``.
 
     The app refuses to register a page whose layout is not wrapped (see dashboards.app).
     """
 
-    def decorate(layout: Callable[..., Any]) -> Callable[..., Any]:
+    def decorate(layout: Callable[..., Component]) -> Callable[..., Component]:
         @functools.wraps(layout)
-        def guarded(**query: Any) -> Any:
+        def guarded(**query: str) -> Component:
             user = current_user()
             if user is None or not may(user, action):
                 return forbidden_page()

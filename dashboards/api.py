@@ -23,12 +23,14 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Flask, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
 from flask.views import MethodView
 from flask_smorest import Api, Blueprint
 from marshmallow import Schema, ValidationError, fields, validate
 from sqlalchemy.orm import selectinload
 from werkzeug.exceptions import HTTPException
 
+from dashboards.access import app_settings
 from dashboards.auth import current_user
 from tracker.access.permissions import PermissionDenied, visible_cities, visible_pilots
 from tracker.core.clock import local_today, now_utc
@@ -270,7 +272,7 @@ class ApiError(HTTPException):
         self.errors = errors
 
 
-def _error_response(error: HTTPException) -> Any:
+def _error_response(error: HTTPException) -> ResponseReturnValue:
     code = error.code or 500
     zh, en = ERROR_MESSAGES.get(code, ("请求出错", error.name))
     body: dict[str, Any] = {"error": code, "message": zh, "message_en": en}
@@ -302,10 +304,6 @@ def _session() -> Iterator[TrackerSession]:
         yield session
 
 
-def _settings() -> Any:
-    return current_app.config["TRACKER_SETTINGS"]
-
-
 def _visible_pilot(session: TrackerSession, user: User, pilot_id: int) -> Pilot:
     pilot = find_visible_pilot(session, user, pilot_id)
     if pilot is None:
@@ -314,7 +312,7 @@ def _visible_pilot(session: TrackerSession, user: User, pilot_id: int) -> Pilot:
 
 
 def _period(text: str) -> Period:
-    frequency = _settings().reporting.frequency
+    frequency = app_settings().reporting.frequency
     try:
         period = parse_period(text, frequency)
     except TrackerError as error:
@@ -383,7 +381,7 @@ def _update_body(update: Any) -> dict[str, Any]:
 
 
 def _today() -> dt.date:
-    return local_today(_settings().timezone)
+    return local_today(app_settings().timezone)
 
 
 # --- views --------------------------------------------------------------------------------------
@@ -408,7 +406,7 @@ class Pilots(MethodView):
                                              selectinload(Pilot.batch), selectinload(Pilot.product))
                 .order_by(Pilot.id)
             ))  # fmt: skip
-            progress = load_progress(session, [p.id for p in pilots], on, thresholds_from(_settings()))
+            progress = load_progress(session, [p.id for p in pilots], on, thresholds_from(app_settings()))
             return [_summary(p, progress[p.id]) for p in pilots]
 
 
@@ -421,7 +419,7 @@ class ScopeFigures(MethodView):
         """监测数字（与各页面、通报同一口径） / The monitoring figures of your scope or one city, as every page
         and bulletin counts them: progress, status counts, overdue milestones, reporting, open flags."""
         user = _user()
-        settings = _settings()
+        settings = app_settings()
         on = query.get("on") or _today()
         period = _period(query["period"]) if query.get("period") else reporting_period(on, settings.reporting)
         with _session() as session:
@@ -452,7 +450,7 @@ class PilotDetail(MethodView):
         on = query.get("on") or _today()
         with _session() as session:
             pilot = _visible_pilot(session, user, pilot_id)
-            progress = load_progress(session, [pilot.id], on, thresholds_from(_settings()))[pilot.id]
+            progress = load_progress(session, [pilot.id], on, thresholds_from(app_settings()))[pilot.id]
             units = {t.id: t.responsible_unit for t in pilot.tasks}
             overdue = {m.id for m in overdue_milestones(session, [pilot.id], on)[pilot.id]}
             body = _summary(pilot, progress)
@@ -516,7 +514,7 @@ class PilotUpdate(MethodView):
         """
         user = _user()
         wanted = _period(period)
-        settings = _settings()
+        settings = app_settings()
         entry = UpdateEntry(
             task_percents={row["task_id"]: _decimal(row["percent"]) for row in data["tasks"]},
             milestones=[MilestoneReport(m["milestone_id"], m["reached"], m["achieved_on"],
@@ -543,7 +541,7 @@ class PilotUpdate(MethodView):
 # --- installation ---------------------------------------------------------------------------------
 
 
-class _Api(Api):  # type: ignore[misc]
+class _Api(Api):
     """flask-smorest's Api, with its error handler kept to the API's own blueprint (the site keeps
     its Chinese error pages) and errors described by this module's schema."""
 
@@ -553,7 +551,7 @@ class _Api(Api):  # type: ignore[misc]
         pass
 
 
-def _domain_error(error: TrackerError) -> Any:
+def _domain_error(error: TrackerError) -> ResponseReturnValue:
     if isinstance(error, ValidationFailed):
         errors: dict[str, list[str]] = {}
         for problem in error.problems:
@@ -563,7 +561,7 @@ def _domain_error(error: TrackerError) -> Any:
     return _error_response(ApiError(code, error.message_zh, error.message_en))
 
 
-def _forbidden(error: PermissionDenied) -> Any:
+def _forbidden(error: PermissionDenied) -> ResponseReturnValue:
     return _error_response(ApiError(403, error.message_zh, error.message_en))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ import tracker.audit.trail  # noqa: F401  (installs the audit hooks on every ses
 from dashboards import cache
 from dashboards.api import install_api
 from dashboards.auth import install_auth
+from dashboards.callbacks import register_page_callbacks
 from dashboards.downloads import install_downloads
 from dashboards.errors import install_content_security_policy, install_error_pages
 from dashboards.grid_export import install_grid_export
@@ -109,25 +111,33 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
     install_grid_export(server)
     install_partial_plotly(server)
     summary.install_summary_downloads(server)
+    # Dash's own annotations are narrower than what it takes (a Flask server, no update title).
     app = Dash(
         __name__,
-        server=server,
+        server=server,  # type: ignore[arg-type]
         use_pages=True,
         pages_folder="",
         assets_folder=str(HERE / "assets"),
         serve_locally=True,
         title=_("碳足迹试点监管平台"),
-        update_title=None,
+        update_title=None,  # type: ignore[arg-type]
         suppress_callback_exceptions=True,
     )
     for page in PAGES:
         if getattr(page.layout, "required_action", None) is not page.REQUIRED_ACTION:
             raise TypeError(f"{page.__name__}.layout must be wrapped in guarded_layout(REQUIRED_ACTION)")
-        dash.register_page(page.__name__, path=page.PATH, name=page.NAME, order=page.ORDER,
-                           title=partial(_page_title, page.NAME), layout=page.layout,
-                           required_action=page.REQUIRED_ACTION, in_nav=getattr(page, "IN_NAV", True))  # fmt: skip
-        page.register_callbacks(app)
-    dash.register_page(
+        dash.register_page(  # type: ignore[no-untyped-call]
+            page.__name__,
+            path=page.PATH,
+            name=page.NAME,
+            order=page.ORDER,
+            title=partial(_page_title, page.NAME),
+            layout=page.layout,
+            required_action=page.REQUIRED_ACTION,
+            in_nav=getattr(page, "IN_NAV", True),
+        )
+    register_page_callbacks(app, [page.__name__ for page in PAGES])
+    dash.register_page(  # type: ignore[no-untyped-call]
         not_found.MODULE,
         path=not_found.PATH,
         name=not_found.NAME,
@@ -135,7 +145,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
         title=partial(_page_title, not_found.NAME),
     )
     app.layout = serve_layout
-    plain_index = app.interpolate_index
+    plain_index: Callable[..., str] = app.interpolate_index
 
     def interpolate_index(**kwargs: Any) -> str:  # <html lang=…>: screen readers, fonts, the grids' dates
         page = plain_index(**kwargs).replace("<html>", f'<html lang="{html_lang()}">', 1)
@@ -143,7 +153,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
             page = page.replace("</head>", PLOTLY_EARLY + "</head>", 1)
         return page
 
-    app.interpolate_index = interpolate_index  # type: ignore[method-assign]
+    app.interpolate_index = interpolate_index  # type: ignore[method-assign, assignment]
     install_callback_request_checks(app)
     install_content_security_policy(app)  # last: it hashes the inline scripts every page has
     return app

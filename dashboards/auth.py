@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, Response, abort, current_app, g, jsonify, redirect, render_template, request, session
+from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import sessionmaker
 
 from tracker.access import accounts
@@ -33,7 +34,8 @@ API_BLUEPRINT = "api_v1"  # dashboards.api
 
 def current_user() -> User | None:
     """The logged-in user of this request (a detached row: read its columns, not its relations)."""
-    return g.get("user")
+    user = g.get("user")
+    return user if isinstance(user, User) else None
 
 
 def safe_next(target: str | None) -> str:
@@ -96,8 +98,8 @@ def install_auth(server: Flask, settings: Settings, factory: sessionmaker[Tracke
     server.add_url_rule("/healthz", "healthz", lambda: {"status": "ok"})
 
 
-def _make_guard(factory: sessionmaker[TrackerSession]) -> Callable[[], Any]:
-    def guard() -> Any:
+def _make_guard(factory: sessionmaker[TrackerSession]) -> Callable[[], ResponseReturnValue | None]:
+    def guard() -> ResponseReturnValue | None:
         if request.path.startswith(API_PREFIX):
             return _api_guard(factory)
         token = session.get("token")
@@ -115,7 +117,7 @@ def _make_guard(factory: sessionmaker[TrackerSession]) -> Callable[[], Any]:
     return guard
 
 
-def _api_guard(factory: sessionmaker[TrackerSession]) -> Any:
+def _api_guard(factory: sessionmaker[TrackerSession]) -> ResponseReturnValue | None:
     """The API answers to a bearer token only (no cookie: a page cannot be tricked into writing
     through it). Its description is public; it holds no data."""
     if request.endpoint in PUBLIC_ENDPOINTS:
@@ -148,7 +150,7 @@ def _api_guard(factory: sessionmaker[TrackerSession]) -> Any:
 def _make_login(
     factory: sessionmaker[TrackerSession], settings: Settings, limits: accounts.LoginLimits
 ) -> Callable[[], Any]:
-    def login() -> Any:
+    def login() -> ResponseReturnValue:
         next_url = safe_next(request.values.get("next"))
         if request.method == "GET":
             return render_template("login.html", next=next_url, error=None)
@@ -204,6 +206,6 @@ def _make_logout(factory: sessionmaker[TrackerSession]) -> Callable[[], Response
                 audit.record(db, "logout", "users", user.id if user else None,
                              city_id=user.city_id if user else None)  # fmt: skip
         session.clear()
-        return redirect("/login")
+        return current_app.make_response(redirect("/login"))
 
     return logout

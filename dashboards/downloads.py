@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
-from flask import Flask, Response, abort, current_app, send_file
+from flask import Flask, Response, abort, send_file
+from flask.typing import ResponseReturnValue
 
-from dashboards.access import db_session, request_user_or_none
+from dashboards.access import app_settings, db_session, request_user_or_none
 from tracker.access.permissions import Action, can, visible_bulletins
 from tracker.audit import trail as audit
 from tracker.core.errors import TrackerError
@@ -32,14 +32,14 @@ def attachment(content: bytes, mimetype: str, name: str) -> Response:
     return response
 
 
-def _evidence(file_id: int) -> Any:
+def _evidence(file_id: int) -> ResponseReturnValue:
     user = request_user_or_none(Action.VIEW)
     with db_session() as session:
         row = session.get(UpdateFile, file_id)
         if user is None or row is None or not can(user, Action.VIEW, row.update.pilot):
             abort(404)  # another city's file looks like no file
         try:
-            content = read_file(user, row, Path(current_app.config["TRACKER_SETTINGS"].instance_dir))
+            content = read_file(user, row, Path(app_settings().instance_dir))
         except TrackerError as error:
             abort(410, description=message_of(error))
         audit.record(session, "download", "update_files", row.id, summary=row.filename,
@@ -48,7 +48,7 @@ def _evidence(file_id: int) -> Any:
     return attachment(content, content_type, name)
 
 
-def _bulletin(bulletin_id: int) -> Any:
+def _bulletin(bulletin_id: int) -> ResponseReturnValue:
     """An archived bulletin file, as it was sent (a cut the user may not read looks like none)."""
     user = request_user_or_none(Action.VIEW)
     with db_session() as session:

@@ -6,6 +6,7 @@ from typing import Any
 
 from dash.exceptions import DependencyException
 from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import Conflict, HTTPException, InternalServerError, NotFound, ServiceUnavailable
 
@@ -32,7 +33,7 @@ MESSAGES = {
 }
 
 
-def _render(error: HTTPException) -> Any:
+def _render(error: HTTPException) -> ResponseReturnValue:
     code = error.code or 500
     title = translated(TITLES, code, _("请求出错"))
     message = translated(MESSAGES, code, "") or (error.description if code < 500 else None) or title
@@ -43,7 +44,7 @@ def _render(error: HTTPException) -> Any:
     return render_template("error.html", title=title, message=message), code
 
 
-def _database_error(error: DBAPIError) -> Any:
+def _database_error(error: DBAPIError) -> ResponseReturnValue:
     """Lock and serialization conflicts are the server being busy (503, try again); two requests
     inserting the same key at once is a conflict (409). The transaction was rolled back: nothing
     was changed. Anything else is a crash."""
@@ -59,7 +60,7 @@ def _database_error(error: DBAPIError) -> Any:
     return _crash(error)
 
 
-def _crash(error: Exception) -> Any:
+def _crash(error: Exception) -> ResponseReturnValue:
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path, exc_info=error)
     return _render(InternalServerError())
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from flask import Flask, current_app, jsonify, request
+from flask import Flask, jsonify, request
+from flask.typing import ResponseReturnValue
 
-from dashboards.access import db_session, request_user_or_none
+from dashboards.access import app_settings, db_session, request_user_or_none
 from dashboards.downloads import attachment
 from reports.excel import write_table
 from tracker.access.permissions import Action
@@ -25,7 +26,7 @@ MAX_ROWS, MAX_COLUMNS, MAX_TEXT = 200_000, 100, 32_000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _refuse(status: int, zh: str, en: str) -> Any:
+def _refuse(status: int, zh: str, en: str) -> ResponseReturnValue:
     response = jsonify(error=status, message=zh, message_en=en)
     response.status_code = status
     return response
@@ -61,7 +62,7 @@ def _table(body: Any) -> tuple[str, str, list[str], list[bool], list[list[Any]]]
     return grid, title.strip() or "表格", columns, dates, rows
 
 
-def _export() -> Any:
+def _export() -> ResponseReturnValue:
     user = request_user_or_none(Action.VIEW)
     if user is None:
         return _refuse(401, "请先登录", "Log in first")
@@ -78,7 +79,7 @@ def _export() -> Any:
     with db_session() as session:
         audit.record(session, "export", "grid", None, summary=f"{title}（{grid}）{len(rows)}行",
                      city_id=user.city_id)  # fmt: skip
-    name = f"{title}_{local_today(current_app.config['TRACKER_SETTINGS'].timezone):%Y%m%d}.xlsx"
+    name = f"{title}_{local_today(app_settings().timezone):%Y%m%d}.xlsx"
     response = attachment(content, XLSX, name)
     response.headers["X-Filename"] = quote(name)
     return response

@@ -8,12 +8,13 @@ the app runs in several threads and workers, so nothing about a reader is kept i
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, redirect, request
+from flask import Flask, g, redirect, request
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound
 
+from dashboards.access import app_settings
 from dashboards.auth import safe_next
 from tracker.core.i18n import DEFAULT_LOCALE, LOCALES, _, current_locale
 
@@ -44,11 +45,11 @@ def _back_to(referrer: str | None) -> str:
     return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
 
 
-def _switch(locale: str) -> Any:
+def _switch(locale: str) -> ResponseReturnValue:
     if locale not in LOCALES:
         raise NotFound()
     response = redirect(_back_to(request.referrer), code=303)
-    secure = current_app.config["TRACKER_SETTINGS"].cookie_secure or request.is_secure  # as the login cookie
+    secure = app_settings().cookie_secure or request.is_secure  # as the login cookie
     response.set_cookie(COOKIE, locale, max_age=ONE_YEAR, httponly=True, samesite="Lax", secure=secure)
     return response
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 from flask import Flask, request, send_file
+from flask.typing import ResponseReturnValue
 from plotly.offline import get_plotlyjs_version
 
 BUNDLE = Path(__file__).parent / "vendor" / "plotly-cartesian.min.js"
@@ -42,7 +42,7 @@ def install_partial_plotly(server: Flask) -> None:
                               get_plotlyjs_version(), BUNDLE_VERSION)  # fmt: skip
         return
 
-    def serve_partial_bundle() -> Any:
+    def serve_partial_bundle() -> ResponseReturnValue | None:
         if request.method != "GET" or not ADDRESS.match(request.path):
             return None
         fingerprinted = ".v" in request.path  # its address changes with each version: cache it for long

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from dash import Dash
-from flask import Flask, jsonify, request
+from flask import Flask, Response, jsonify, request
 
 from tracker.core.i18n import _
 
@@ -29,17 +29,17 @@ CALLBACK_PATH = "/_dash-update-component"
 BODY_METHODS = ("POST", "PUT", "PATCH")
 
 
-def _refusal(code: int, zh: str, detail: str) -> Any:
+def _refusal(code: int, zh: str, detail: str) -> Response:
     response = jsonify(error=code, message=zh, message_en=detail)
     response.status_code = code
     return response
 
 
-def _bad_request(detail: str) -> Any:
+def _bad_request(detail: str) -> Response:
     return _refusal(400, _("请求格式不正确"), f"Malformed request: {detail}")
 
 
-def depth(value: Any) -> int:
+def depth(value: object) -> int:
     """How deeply lists and objects nest in a parsed JSON value (a scalar is 0), without recursion.
     An integer beyond what a browser can send exactly (±2⁵³) counts as too deep: no id or count is
     that large, and the database could not hold it."""
@@ -58,7 +58,7 @@ def depth(value: Any) -> int:
     return deepest
 
 
-def parsed_body() -> tuple[Any, Any]:
+def parsed_body() -> tuple[Any, Response | None]:
     """The request's JSON and a refusal (None when it may be used)."""
     try:
         body = request.get_json(silent=True)
@@ -73,7 +73,7 @@ def _limit_size() -> None:
     request.max_content_length = MAX_CALLBACK_BYTES if request.path == CALLBACK_PATH else MAX_OTHER_BYTES
 
 
-def _api_body() -> Any:
+def _api_body() -> Response | None:
     if not request.path.startswith("/api/") or request.method not in BODY_METHODS:
         return None
     if request.mimetype != "application/json":
@@ -88,7 +88,7 @@ def _declared_ids(spec: list[dict[str, Any]]) -> list[tuple[Any, str]]:
     return [(item["id"], item["property"]) for item in spec]
 
 
-def _mismatch(sent: Any, declared: list[tuple[Any, str]], key: str) -> str | None:
+def _mismatch(sent: object, declared: list[tuple[Any, str]], key: str) -> str | None:
     if not isinstance(sent, list) or len(sent) != len(declared):
         return f"{key} must list the callback's {len(declared)} items"
     for item, (component, prop) in zip(sent, declared, strict=True):
@@ -102,7 +102,7 @@ def _mismatch(sent: Any, declared: list[tuple[Any, str]], key: str) -> str | Non
     return None
 
 
-def _outputs_mismatch(sent: Any, outputs: Any) -> str | None:
+def _outputs_mismatch(sent: object, outputs: Any) -> str | None:  # outputs: Dash's callback_map entry
     declared = outputs if isinstance(outputs, list | tuple) else [outputs]
     wanted = [(o.component_id, o.component_property) for o in declared]
     items = sent if isinstance(sent, list) else [sent]
@@ -126,38 +126,47 @@ def install_request_limits(server: Flask) -> None:
     server.before_request(_api_body)
 
 
+def _address_problem(items: list[Any]) -> str | None:
+    """An address's parts (dcc.Location): what a browser sends is always text; a path starts with /."""
+    for item in items:
+        prop, value = item.get("property"), item.get("value")
+        if prop in ("pathname", "search", "hash", "href") and not (value is None or isinstance(value, str)):
+            return f"{prop} must be text"
+        if prop == "pathname" and isinstance(value, str) and not value.startswith("/"):
+            return "a pathname starts with /"
+    return None
+
+
+def _call_problem(app: Dash, body: Any) -> str | None:
+    """What is wrong with a callback call's body (None: it is a call this app knows)."""
+    if not isinstance(body, dict):
+        return "body is not a JSON object"
+    spec = app.callback_map.get(body.get("output")) if isinstance(body.get("output"), str) else None
+    if spec is None or "callback" not in spec:  # a clientside callback has no server side
+        return "unknown output"
+    if "outputs" in body and (problem := _outputs_mismatch(body["outputs"], spec["output"])):
+        return problem
+    for key in ("inputs", "state"):
+        if problem := _mismatch(body.get(key, []), _declared_ids(spec[key]), key):
+            return problem
+    if problem := _address_problem(body.get("inputs", []) + body.get("state", [])):
+        return problem
+    changed = body.get("changedPropIds", [])
+    if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
+        return "changedPropIds must be a list of strings"
+    return None
+
+
 def install_callback_request_checks(app: Dash) -> None:
     """Refuse an update request whose body is not a callback call this app knows."""
 
-    def check() -> Any:
+    def check() -> Response | None:
         if request.path != CALLBACK_PATH or request.method != "POST":
             return None
         body, refusal = parsed_body()
         if refusal is not None:
             return refusal
-        if not isinstance(body, dict):
-            return _bad_request("body is not a JSON object")
-        spec = app.callback_map.get(body.get("output")) if isinstance(body.get("output"), str) else None
-        if spec is None or "callback" not in spec:  # a clientside callback has no server side
-            return _bad_request("unknown output")
-        if "outputs" in body and (problem := _outputs_mismatch(body["outputs"], spec["output"])):
-            return _bad_request(problem)
-        for key in ("inputs", "state"):
-            problem = _mismatch(body.get(key, []), _declared_ids(spec[key]), key)
-            if problem:
-                return _bad_request(problem)
-        for item in body.get("inputs", []) + body.get("state", []):
-            # An address's parts (dcc.Location): what a browser sends is always text; a path starts with /.
-            prop, value = item.get("property"), item.get("value")
-            if prop in ("pathname", "search", "hash", "href") and not (
-                value is None or isinstance(value, str)
-            ):
-                return _bad_request(f"{prop} must be text")
-            if prop == "pathname" and isinstance(value, str) and not value.startswith("/"):
-                return _bad_request("a pathname starts with /")
-        changed = body.get("changedPropIds", [])
-        if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
-            return _bad_request("changedPropIds must be a list of strings")
-        return None
+        problem = _call_problem(app, body)
+        return _bad_request(problem) if problem else None
 
     app.server.before_request(check)

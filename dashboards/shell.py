@@ -3,11 +3,10 @@ is unread summed up under the menu bar), the user's name, logout."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import dash
 import dash_bootstrap_components as dbc
 from dash import dcc, html
+from dash.development.base_component import Component
 
 from dashboards.access import db_session
 from dashboards.auth import csrf_token, current_user
@@ -22,7 +21,7 @@ NOTICES = "/notices"
 BADGE, LINE = "shell-notice-count", "shell-notice-line"  # also written when notices are marked read
 
 
-def _logout_form() -> Any:
+def _logout_form() -> Component:
     """A real POST with the CSRF token: logging out cannot be triggered by another site's link."""
     return html.Form(
         [
@@ -33,16 +32,16 @@ def _logout_form() -> Any:
     )  # fmt: skip
 
 
-def _language_switch() -> Any:
+def _language_switch() -> Component:
     """A plain link (a full page load): the server sets the language cookie and comes back here."""
     other = other_locale()
     return html.A(LOCALES[other], href=f"/lang/{other}", id="language-switch", lang=HTML_LANG[other],
                   className="navbar-text text-light me-3 small text-nowrap")  # fmt: skip
 
 
-def _nav_links() -> list[Any]:
+def _nav_links() -> list[Component]:
     user = current_user()
-    links = []
+    links: list[Component] = []
     for page in dash.page_registry.values():
         action = page.get("required_action")
         if not page.get("in_nav", True):
@@ -53,12 +52,12 @@ def _nav_links() -> list[Any]:
     return links
 
 
-def badge_content(count: int) -> Any:
+def badge_content(count: int) -> Component | None:
     """The unread count beside 通知 (nothing when all is read)."""
     return dbc.Badge(str(count), color="danger", pill=True, className="ms-1") if count else None
 
 
-def notice_line(lines: list[str]) -> Any:
+def notice_line(lines: list[str]) -> Component | None:
     """What is unread, summed up ("未读通知：2条更新被退回"), linking to the list; nothing when all is read."""
     if not lines:
         return None
@@ -68,7 +67,7 @@ def notice_line(lines: list[str]) -> Any:
     ), fluid=True)  # fmt: skip
 
 
-def _notices(user: User | None) -> tuple[Any, Any]:
+def _notices(user: User | None) -> tuple[Component | None, Component | None]:
     """The menu bar's link to /notices with the user's own unread count, and the line under it
     (read for the current user only, per request)."""
     if user is None:
@@ -81,7 +80,7 @@ def _notices(user: User | None) -> tuple[Any, Any]:
     return link, html.Div(notice_line(lines), id=LINE)  # marking read on /notices updates both
 
 
-def serve_layout() -> Any:
+def serve_layout() -> Component:
     """Built per request (so the menu follows the user's role); pages render inside it."""
     user = current_user()
     who = f"{user.display_name} · {label(user.role)}" if user else ""

@@ -5,24 +5,28 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import dash_bootstrap_components as dbc
-from dash import html
+from dash import dcc, html
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
+from sqlalchemy.orm import Session
 
 from tracker.access.permissions import PROVINCIAL_ROLES, Action, Level, can, may_act
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, message_of, where_of
 from tracker.core.validation import ValidationFailed
 from tracker.lifecycle.deadlines import batch_for as lifecycle_batch_for
-from tracker.models import Batch, City, User
+from tracker.models import Batch, City, ProgressUpdate, UpdateFile, User
 from tracker.monitoring.palette import STATUS_CONTEXT
 
 T = TypeVar("T")
+Cell = str | int | float | Component | None  # what a table cell shows
 
 
-def alert(text: str, color: str = "success") -> Any:
+def alert(text: str, color: str = "success") -> Component:
     return dbc.Alert(text, color=color, dismissable=True, className="py-2")
 
 
@@ -38,11 +42,14 @@ _DROPDOWN_LABELS = {
 }
 
 
-def dropdown_labels() -> dict[str, str]:
-    return {key: _(words) for key, words in _DROPDOWN_LABELS.items()}
+def dropdown_labels() -> dcc.Dropdown.Labels:
+    words = {key: _(text) for key, text in _DROPDOWN_LABELS.items()}
+    return {"select_all": words["select_all"], "deselect_all": words["deselect_all"],
+            "selected_count": words["selected_count"], "search": words["search"], "clear_search": words["clear_search"],
+            "clear_selection": words["clear_selection"], "no_options_found": words["no_options_found"]}  # fmt: skip
 
 
-def problems_alert(error: ValidationFailed) -> Any:
+def problems_alert(error: ValidationFailed) -> Component:
     """Every problem of a refused input, each with where it is (field, or Excel row and column)."""
     items = [html.Li(f"{where_of(p)}：{message_of(p)}") for p in error.problems]
     return dbc.Alert([html.Strong(_("发现{n}个问题，未写入任何数据：").format(n=len(error.problems))), html.Ul(items)],
@@ -55,11 +62,11 @@ def problems_alert(error: ValidationFailed) -> Any:
 ROW_ID = "params.data.row_id"
 
 
-def with_row_ids(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def with_row_ids(rows: list[dict[str, Any]]) -> list[dict[str, object]]:
     return [{**row, "row_id": str(row["id"])} for row in rows]
 
 
-def selected_id(rows: Any) -> int:
+def selected_id(rows: object) -> int:
     """The id of the grid's selected row; anything malformed (a hand-made POST) stops the callback."""
     if not rows or not isinstance(rows, list) or not isinstance(rows[0], dict):
         raise PreventUpdate
@@ -69,28 +76,28 @@ def selected_id(rows: Any) -> int:
         raise PreventUpdate from None
 
 
-def has_selection(rows: Any) -> bool:
+def has_selection(rows: object) -> bool:
     """Whether the grid has a row selected (action buttons say so when it has not)."""
     return bool(rows) and isinstance(rows, list) and isinstance(rows[0], dict)
 
 
-def visible_row(session: Any, user: Any, model: type[T], row_id: int) -> T:
+def visible_row(session: Session, user: User, model: type[T], row_id: int) -> T:
     """The row if the user may see it; another city's id (or a missing one) stops the callback,
     so a hand-made POST learns nothing, not even whether the id exists."""
     row = session.get(model, row_id)
     if row is None or not can(user, Action.VIEW, row):
         raise PreventUpdate
-    return row  # type: ignore[no-any-return]
+    return row
 
 
-def decode_upload(contents: Any) -> bytes:
+def decode_upload(contents: object) -> bytes:
     """The bytes of a dcc.Upload's data URL; ValueError when it is not one."""
     if not isinstance(contents, str) or "," not in contents:
         raise ValueError("no upload")
     return base64.b64decode(contents.split(",", 1)[1], validate=True)
 
 
-def city_for(session: Any, user: User, city_id: Any) -> City:
+def city_for(session: Session, user: User, city_id: object) -> City:
     """The city a form, import or export is for: a city user's own; for the province, the one chosen."""
     if user.city_id is not None and user.role not in PROVINCIAL_ROLES:
         city_id = user.city_id  # whatever the browser sent
@@ -100,7 +107,7 @@ def city_for(session: Any, user: User, city_id: Any) -> City:
     return city
 
 
-def batch_for(session: Any, user: User, number: Any, city: City, today: dt.date) -> Batch:
+def batch_for(session: Session, user: User, number: object, city: City, today: dt.date) -> Batch:
     """``tracker.lifecycle.deadlines.batch_for`` for a value sent by the browser (anything but a number or
     nothing is refused)."""
     if number is not None and (isinstance(number, bool) or not isinstance(number, int)):
@@ -108,7 +115,7 @@ def batch_for(session: Any, user: User, number: Any, city: City, today: dt.date)
     return lifecycle_batch_for(session, city, number, today)
 
 
-def evidence_list(update: Any) -> Any:
+def evidence_list(update: ProgressUpdate | None) -> Component:
     """The evidence files of an update, each a download link (/evidence/ID, permission-checked) with
     what it supports."""
     if update is None or not update.files:
@@ -116,7 +123,7 @@ def evidence_list(update: Any) -> Any:
     names = {("milestone", m.id): m.title for m in update.pilot.milestones}
     names |= {("task", t.id): t.title for t in update.pilot.tasks}
 
-    def supports(f: Any) -> str:
+    def supports(f: UpdateFile) -> str:
         if f.milestone_id:
             return names.get(("milestone", f.milestone_id), "")
         return names.get(("task", f.task_id), "") if f.task_id else _("整体工作")
@@ -126,7 +133,7 @@ def evidence_list(update: Any) -> Any:
                     for f in update.files], className="small")  # fmt: skip
 
 
-def simple_table(head: list[str], rows: list[list[Any]], table_id: str) -> Any:
+def simple_table(head: Sequence[str], rows: Sequence[Sequence[Cell]], table_id: str) -> Component:
     """A small read-only table (a pilot's tasks, a city's dues); 暂无 when there are no rows."""
     if not rows:
         return html.P(_("暂无"), className="text-muted small", id=table_id)
@@ -140,7 +147,7 @@ STATUS_COLOURS = STATUS_CONTEXT  # the one palette (tracker.monitoring.palette)
 UPDATE_COLOURS = {"draft": "light", "submitted": "info", "returned": "warning", "accepted": "success"}
 
 
-def badge(text: str, colour: str, **kwargs: Any) -> Any:
+def badge(text: str, colour: str, **kwargs: object) -> Component:
     """A status badge, with dark text on the pale colours so it stays legible."""
     return dbc.Badge(
         text, color=colour, text_color="dark" if colour in ("light", "warning") else None, **kwargs

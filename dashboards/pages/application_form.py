@@ -8,18 +8,30 @@ directly with the province, the provincial bureau). Everything is checked again 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import Input, Output, State, dcc, html
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
-from flask import current_app
 from sqlalchemy import select
 
-from dashboards.access import db_session, guarded_layout, request_user
+from dashboards.access import app_settings, db_session, guarded_layout
+from dashboards.callbacks import (
+    LONG_TEXT,
+    Call,
+    Clicks,
+    LenientInt,
+    Raw,
+    Text,
+    Texts,
+    many,
+    page_callback,
+    page_clientside,
+)
 from dashboards.grid import locale_text
-from dashboards.widgets import alert, batch_for, city_for, problems_alert, visible_row
+from dashboards.widgets import batch_for, city_for, problems_alert, visible_row
 from tracker.access.permissions import (
     PROVINCIAL_ROLES,
     Action,
@@ -87,18 +99,14 @@ def count_id(key: str) -> str:
     return f"{PREFIX}-n-{key}"
 
 
-def _settings() -> Any:
-    return current_app.config["TRACKER_SETTINGS"]
-
-
-def _application_id(value: Any) -> int | None:
+def _application_id(value: str | None) -> int | None:
     try:
         return int(value) if value not in (None, "") else None
     except (TypeError, ValueError):
         return None
 
 
-def _field(spec: FieldSpec, value: str) -> Any:
+def _field(spec: FieldSpec, value: str) -> Component:
     caption = label_of(spec) + (" *" if spec.required else "")
     limited = spec.limit < TEXT_CAP
     if spec.limit <= SHORT:
@@ -143,7 +151,7 @@ def _state(application: Application | None, user: User) -> tuple[bool, str | Non
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, id: Any = None, **_query: Any) -> Any:  # id: the address's ?id=
+def layout(user: User, id: Any = None, **_query: str) -> Component:  # id: the address's ?id=
     provincial = user.role in PROVINCIAL_ROLES
     with db_session() as session:
         application = None
@@ -246,12 +254,12 @@ def layout(user: User, id: Any = None, **_query: Any) -> Any:  # id: the address
     ])  # fmt: skip
 
 
-def _rows(value: Any) -> list[dict[str, Any]]:
+def _rows(value: object) -> list[dict[str, Any]]:
     """Grid rows as sent by the browser; anything else (a hand-made POST) counts as none."""
     return [row for row in value if isinstance(row, dict)] if isinstance(value, list) else []
 
 
-def _edit_rows(rows: Any, selected: Any, adding: bool) -> list[dict[str, Any]]:
+def _edit_rows(rows: object, selected: object, adding: bool) -> list[dict[str, Any]]:
     current = _rows(rows)
     if adding:
         keys = [int(row["key"]) for row in current if str(row.get("key", "")).isdigit()]
@@ -260,106 +268,104 @@ def _edit_rows(rows: Any, selected: Any, adding: bool) -> list[dict[str, Any]]:
     return [row for row in current if row.get("key") not in gone]
 
 
-def register_callbacks(app: Dash) -> None:
-    limited = [spec for spec in TEXT_FIELDS if SHORT < spec.limit < TEXT_CAP]
-    # Character counters run in the browser (nothing is read or written on the server); the limits
-    # are enforced by save_application.
-    app.clientside_callback(
-        """function(...values) {
-            const limits = %s;
-            return values.map((v, i) => {
-                const n = Array.from((v || "").trim()).length;
-                return n + " / " + limits[i] + (n > limits[i] ? "　超出" + (n - limits[i]) + "字" : "");
-            });
-        }"""
-        % [spec.limit for spec in limited],
-        *[Output(count_id(spec.key), "children") for spec in limited],
-        *[Input(field_id(spec.key), "value") for spec in limited],
-    )
+LIMITED = [spec for spec in TEXT_FIELDS if SHORT < spec.limit < TEXT_CAP]
+# Character counters run in the browser (nothing is read or written on the server); the limits
+# are enforced by save_application.
+page_clientside(
+    """function(...values) {
+        const limits = %s;
+        return values.map((v, i) => {
+            const n = Array.from((v || "").trim()).length;
+            return n + " / " + limits[i] + (n > limits[i] ? "　超出" + (n - limits[i]) + "字" : "");
+        });
+    }"""
+    % [spec.limit for spec in LIMITED],
+    *[Output(count_id(spec.key), "children") for spec in LIMITED],
+    *[Input(field_id(spec.key), "value") for spec in LIMITED],
+)
 
-    @app.callback(
-        Output(MILESTONES, "rowData"),
-        Input(MS_ADD, "n_clicks"), Input(MS_DELETE, "n_clicks"),
-        State(MILESTONES, "rowData"), State(MILESTONES, "selectedRows"),
-        prevent_initial_call=True,
-    )  # fmt: skip
-    def edit_milestones(_add: Any, _delete: Any, rows: Any, selected: Any) -> list[dict[str, Any]]:
-        request_user(Action.EDIT)
-        return _edit_rows(rows, selected, ctx.triggered_id == MS_ADD)
 
-    @app.callback(
-        Output(PARTICIPANTS, "rowData"),
-        Input(PART_ADD, "n_clicks"), Input(PART_DELETE, "n_clicks"),
-        State(PARTICIPANTS, "rowData"), State(PARTICIPANTS, "selectedRows"),
-        prevent_initial_call=True,
-    )  # fmt: skip
-    def edit_participants(_add: Any, _delete: Any, rows: Any, selected: Any) -> list[dict[str, Any]]:
-        request_user(Action.EDIT)
-        return _edit_rows(rows, selected, ctx.triggered_id == PART_ADD)
+@page_callback(Action.EDIT, Output(MILESTONES, "rowData"), Input(MS_ADD, "n_clicks"), Input(MS_DELETE, "n_clicks"),
+               State(MILESTONES, "rowData"), State(MILESTONES, "selectedRows"), prevent_initial_call=True)  # fmt: skip
+def edit_milestones(
+    call: Call, _add: Clicks, _delete: Clicks, rows: Raw, selected: Raw
+) -> list[dict[str, Any]]:
+    return _edit_rows(rows, selected, call.triggered == MS_ADD)
 
-    @app.callback(
-        Output(MESSAGE, "children"), Output(ID, "data"),
-        Input(SAVE, "n_clicks"), Input(SUBMIT, "n_clicks"),
-        State(ID, "data"), State(BATCH, "value"), State(CITY, "value"), State(CATEGORY, "value"),
-        State(PRODUCT, "value"), State(DIRECT, "value"), State(FLAGS, "value"),
-        State(MILESTONES, "rowData"), State(PARTICIPANTS, "rowData"),
-        *[State(field_id(spec.key), "value") for spec in TEXT_FIELDS],
-        prevent_initial_call=True,
+
+@page_callback(Action.EDIT, Output(PARTICIPANTS, "rowData"), Input(PART_ADD, "n_clicks"),
+               Input(PART_DELETE, "n_clicks"), State(PARTICIPANTS, "rowData"), State(PARTICIPANTS, "selectedRows"),
+               prevent_initial_call=True)  # fmt: skip
+def edit_participants(
+    call: Call, _add: Clicks, _delete: Clicks, rows: Raw, selected: Raw
+) -> list[dict[str, Any]]:
+    return _edit_rows(rows, selected, call.triggered == PART_ADD)
+
+
+FieldTexts = Annotated[tuple[str | None, ...], many(LONG_TEXT, len(TEXT_FIELDS))]
+
+
+def _data(category: object, product: str | None, flags: list[str] | None, milestones: object, participants: object,
+          texts: tuple[str | None, ...]) -> ApplicationData:  # fmt: skip
+    """The form as application data; what no form sends counts as empty."""
+    plan_milestones, plan_participants = plan_from_rows(_rows(milestones), _rows(participants))
+    category_value = category if category in {c.value for c in PilotCategory} else ""
+    product_text = product if product and category_value == PilotCategory.PRODUCT.value else ""
+    return ApplicationData(
+        category_text=CATEGORY_NAME[PilotCategory(category_value)] if category_value else "",
+        texts={spec.key: value or "" for spec, value in zip(TEXT_FIELDS, texts, strict=True)}
+        | {"product_text": product_text},
+        flags={key: key in (flags or []) for key in FLAG_KEYS},
+        milestones=plan_milestones,
+        participants=plan_participants,
     )  # fmt: skip
-    def save(_save: Any, _submit: Any, application_id: Any, batch: Any, city_id: Any, category: Any,
-             product: Any, direct: Any, flags: Any, milestones: Any, participants: Any, *texts: Any) -> tuple[Any, Any]:  # fmt: skip
-        user = request_user(Action.EDIT)
-        if ctx.triggered_id not in (SAVE, SUBMIT):
-            raise PreventUpdate
-        chosen = {f for f in flags if isinstance(f, str)} if isinstance(flags, list) else set()
-        plan_milestones, plan_participants = plan_from_rows(_rows(milestones), _rows(participants))
-        category_value = category if category in {c.value for c in PilotCategory} else ""
-        data = ApplicationData(
-            category_text=CATEGORY_NAME[PilotCategory(category_value)] if category_value else "",
-            texts={spec.key: value if isinstance(value, str) else "" for spec, value in zip(TEXT_FIELDS, texts, strict=True)}
-            | {"product_text": product if isinstance(product, str) and category_value == PilotCategory.PRODUCT.value else ""},
-            flags={key: key in chosen for key in FLAG_KEYS},
-            milestones=plan_milestones,
-            participants=plan_participants,
-        )  # fmt: skip
-        settings = _settings()
-        today = local_today(settings.timezone)
-        try:
-            with db_session() as session:
-                application = (
-                    visible_row(session, user, Application, application_id)
-                    if isinstance(application_id, int) and not isinstance(application_id, bool)
-                    else None
-                )
-                city = application.city if application else city_for(session, user, city_id)
-                batch_row = batch_for(session, user, batch, city, today)
-                saved = save_application(
-                    session, user, data, city=city, batch=batch_row, application=application,
-                    direct_to_province=user.role in PROVINCIAL_ROLES and isinstance(direct, list) and "direct" in direct,
-                )  # fmt: skip
-                saved_id, name = saved.id, saved.organisation.name
-        except ValidationFailed as error:
-            return problems_alert(error), no_update
-        except (TrackerError, PermissionDenied) as error:
-            return alert(message_of(error), "danger"), no_update
-        link = dcc.Link(_("到申报与遴选查看"), href="/applications", className="alert-link ms-2")
-        if ctx.triggered_id == SAVE:
-            return dbc.Alert([_("已保存：{name}").format(name=name), link], color="success"), saved_id
-        try:
-            with db_session() as session:
-                current = session.get(Application, saved_id)
-                if current is not None and current.status not in (
-                    ApplicationStatus.DRAFT,
-                    ApplicationStatus.RETURNED,
-                ):
-                    return dbc.Alert([_("已保存：{name}（该申报已提交，无需再次提交）").format(name=name), link],
-                                     color="success"), saved_id  # fmt: skip
-                advance_application(session, user, saved_id, "submit", now=now_utc(),
-                                    tz=settings.timezone)  # fmt: skip
-        except ValidationFailed as error:
-            return problems_alert(error), saved_id
-        except (TrackerError, PermissionDenied) as error:
-            return dbc.Alert(
-                _("已保存为草稿，但未能提交：{why}").format(why=message_of(error)), color="warning"
-            ), saved_id
-        return dbc.Alert([_("已保存并提交：{name}").format(name=name), link], color="success"), saved_id
+
+
+def _submit(user: User, saved_id: int, name: str, link: object) -> tuple[object, int]:
+    """Submit the saved draft in a transaction of its own: refused, the draft stays saved."""
+    try:
+        with db_session() as session:
+            current = session.get(Application, saved_id)
+            if current is not None and current.status not in (
+                ApplicationStatus.DRAFT,
+                ApplicationStatus.RETURNED,
+            ):
+                return dbc.Alert([_("已保存：{name}（该申报已提交，无需再次提交）").format(name=name), link],
+                                 color="success"), saved_id  # fmt: skip
+            advance_application(session, user, saved_id, "submit", now=now_utc(), tz=app_settings().timezone)
+    except ValidationFailed as error:
+        return problems_alert(error), saved_id
+    except (TrackerError, PermissionDenied) as error:
+        why = message_of(error)
+        return dbc.Alert(_("已保存为草稿，但未能提交：{why}").format(why=why), color="warning"), saved_id
+    return dbc.Alert([_("已保存并提交：{name}").format(name=name), link], color="success"), saved_id
+
+
+@page_callback(
+    Action.EDIT, Output(MESSAGE, "children"), Output(ID, "data"),
+    Input(SAVE, "n_clicks"), Input(SUBMIT, "n_clicks"),
+    State(ID, "data"), State(BATCH, "value"), State(CITY, "value"), State(CATEGORY, "value"),
+    State(PRODUCT, "value"), State(DIRECT, "value"), State(FLAGS, "value"),
+    State(MILESTONES, "rowData"), State(PARTICIPANTS, "rowData"),
+    *[State(field_id(spec.key), "value") for spec in TEXT_FIELDS],
+    alert=Output(MESSAGE, "children"), prevent_initial_call=True,
+)  # fmt: skip
+def save(call: Call, _save: Clicks, _submit_clicks: Clicks, application_id: LenientInt, batch: Raw, city_id: Raw,
+         category: Raw, product: Text, direct: Texts, flags: Texts, milestones: Raw, participants: Raw,
+         texts: FieldTexts) -> tuple[object, object]:  # fmt: skip
+    if call.triggered not in (SAVE, SUBMIT):
+        raise PreventUpdate
+    user, data = call.user, _data(category, product, flags, milestones, participants, texts)
+    with db_session() as session:  # its own transaction: a refused submit below keeps the draft
+        application = (
+            visible_row(session, user, Application, application_id) if application_id is not None else None
+        )
+        city = application.city if application else city_for(session, user, city_id)
+        batch_row = batch_for(session, user, batch, city, local_today(call.settings.timezone))
+        saved = save_application(session, user, data, city=city, batch=batch_row, application=application,
+                                 direct_to_province=user.role in PROVINCIAL_ROLES and "direct" in (direct or []))  # fmt: skip
+        saved_id, name = saved.id, saved.organisation.name
+    link = dcc.Link(_("到申报与遴选查看"), href="/applications", className="alert-link ms-2")
+    if call.triggered == SAVE:
+        return dbc.Alert([_("已保存：{name}").format(name=name), link], color="success"), saved_id
+    return _submit(user, saved_id, name, link)

@@ -4,24 +4,41 @@ scores and the selection board with quotas. Every button is checked again on the
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import Input, Output, State, dcc, html, no_update
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
-from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from dashboards.access import db_session, guarded_layout, request_user
+from dashboards.access import app_settings, db_session, guarded_layout
+from dashboards.callbacks import (
+    CLICKS,
+    Call,
+    Clicks,
+    Counter,
+    LenientInt,
+    Raw,
+    Refused,
+    Rows,
+    Text,
+    Texts,
+    Upload,
+    chosen_row,
+    download,
+    many,
+    page_callback,
+    page_clientside,
+    read_upload,
+)
 from dashboards.grid import data_grid
 from dashboards.widgets import (
     ROW_ID,
     alert,
     batch_for,
     city_for,
-    decode_upload,
-    has_selection,
-    problems_alert,
     selected_id,
     visible_row,
     with_row_ids,
@@ -31,15 +48,12 @@ from tracker.access.permissions import (
     PROVINCIAL_ROLES,
     Action,
     Level,
-    PermissionDenied,
     may_act,
     visible_cities,
 )
 from tracker.audit import trail as audit
 from tracker.core.clock import local_today, now_utc
-from tracker.core.errors import TrackerError
-from tracker.core.i18n import N_, _, format_date, format_datetime, label_of, message_of, summary_of
-from tracker.core.validation import ValidationFailed
+from tracker.core.i18n import N_, _, format_date, format_datetime, label_of, summary_of
 from tracker.lifecycle.applications import EDITABLE, FIELDS, FLAG_KEYS, FLAG_LABELS
 from tracker.lifecycle.deadlines import grant_exception, parse_chinese_or_iso_date
 from tracker.lifecycle.forms import form_values, import_applications, summary_table_rows
@@ -89,28 +103,25 @@ FILE_KINDS = {
     FileKind.OTHER_PILOT: N_("获批其他国家级或省级相关试点文件"),
     FileKind.OTHER: N_("其他相关材料"),
 }
+StepClicks = Annotated[tuple[int | None, ...], many(CLICKS, len(STEP_BUTTONS))]
 COLUMNS = [("id", N_("编号")), ("organisation", N_("申报单位")), ("city", N_("所在市")), ("batch", N_("批次")),
            ("category", N_("试点类别")), ("product", N_("试点产品")), ("status", N_("状态")),
            ("score", N_("专家平均分")), ("experts", N_("评分专家数")), ("direct", N_("直报省厅")),
            ("last_by", N_("最近操作人")), ("last_at", N_("最近操作时间"))]  # fmt: skip
 
 
-def _settings() -> Any:
-    return current_app.config["TRACKER_SETTINGS"]
-
-
-def _batch_options(session: Any, user: User) -> list[dict[str, Any]]:
+def _batch_options(session: Session, user: User) -> list[dict[str, Any]]:
     batches = session.scalars(
         select(Batch).where(Batch.province_id == user.province_id).order_by(Batch.number)
     )
     return [{"label": b.name_zh, "value": b.number} for b in batches]
 
 
-def _city_options(session: Any, user: User) -> list[dict[str, Any]]:
+def _city_options(session: Session, user: User) -> list[dict[str, Any]]:
     return [{"label": c.name_zh, "value": c.id} for c in session.scalars(visible_cities(user))]
 
 
-def _import_card(user: User, batches: list[dict[str, Any]], cities: list[dict[str, Any]]) -> Any:
+def _import_card(user: User, batches: list[dict[str, Any]], cities: list[dict[str, Any]]) -> Component:
     return dbc.Card(dbc.CardBody([
         html.H3(_("导入汇总表（附件1/2）或申报表（附件3）"), className="h6"),
         dbc.Row([
@@ -129,7 +140,7 @@ def _import_card(user: User, batches: list[dict[str, Any]], cities: list[dict[st
     ]), className="mb-3")  # fmt: skip
 
 
-def _province_card(batches: list[dict[str, Any]], cities: list[dict[str, Any]]) -> Any:
+def _province_card(batches: list[dict[str, Any]], cities: list[dict[str, Any]]) -> Component:
     quota_columns = [{"field": "product", "headerName": _("试点产品/类别"), "minWidth": 160},
                      {"field": "quota", "headerName": _("名额"), "width": 90},
                      {"field": "taken", "headerName": _("已入选"), "width": 100},
@@ -156,7 +167,7 @@ def _province_card(batches: list[dict[str, Any]], cities: list[dict[str, Any]]) 
     ], className="g-2 mb-3")  # fmt: skip
 
 
-def _actions_block(provincial: bool) -> Any:
+def _actions_block(provincial: bool) -> Component:
     buttons = [dbc.Button(label_of(step), id=STEP_BUTTONS[key], size="sm", className="me-1 mb-1 d-none",
                           color="danger" if key in ("return", "reject") else "primary")
                for key, step in APPLICATION_STEPS.items()]  # fmt: skip
@@ -184,14 +195,14 @@ def _actions_block(provincial: bool) -> Any:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, **_query: Any) -> Any:
+def layout(user: User, **_query: str) -> Component:
     with db_session() as session:
         batches = _batch_options(session, user)
         cities = _city_options(session, user)
     statuses = [{"label": label(s), "value": s.value} for s in ApplicationStatus]
     writer = user.role is not Role.LEADER
     provincial = user.role in PROVINCIAL_ROLES
-    columns = [{"field": k, "headerName": _(c)} for k, c in COLUMNS]
+    columns: list[dict[str, object]] = [{"field": k, "headerName": _(c)} for k, c in COLUMNS]
     columns[1] |= {"pinned": "left", "minWidth": 240}
     columns[-1] |= {"valueFormatter": {"function": "zhDate(params.value)"}}
     grid = data_grid(GRID, columns, height="45vh")
@@ -219,8 +230,8 @@ def layout(user: User, **_query: Any) -> Any:
     ])  # fmt: skip
 
 
-def _detail(session: Any, user: User, application: Application) -> Any:
-    tz = _settings().timezone
+def _detail(session: Session, user: User, application: Application) -> Component:
+    tz = app_settings().timezone
     values = form_values(application)
     fields = [html.Tr([html.Th(label_of(spec), className="w-25"), html.Td(values.get(spec.key) or "—",
                                                                          style={"whiteSpace": "pre-wrap"})])
@@ -259,271 +270,188 @@ def label_status(value: str | None) -> str:
         return value
 
 
-def register_callbacks(app: Dash) -> None:
-    @app.callback(
-        Output(GRID, "rowData"), Input(BATCH, "value"), Input(STATUS, "value"), Input(REFRESH, "data")
+CHOOSE_FIRST = N_("请先在列表中选择一条申报")
+MESSAGE_OUT = Output(MESSAGE, "children", allow_duplicate=True)
+REFRESH_OUT = Output(REFRESH, "data", allow_duplicate=True)
+
+
+@page_callback(Action.VIEW, Output(GRID, "rowData"), Input(BATCH, "value"), Input(STATUS, "value"),
+               Input(REFRESH, "data"))  # fmt: skip
+def load_applications(
+    call: Call, batch: LenientInt, statuses: Texts, _refresh: Raw
+) -> list[dict[str, object]]:
+    rows = application_rows(call.session, call.user, batch_number=batch, statuses=statuses)
+    return with_row_ids(rows)
+
+
+@page_callback(Action.VIEW, Output(DETAIL, "children"),
+               *[Output(button, "className") for button in STEP_BUTTONS.values()], Output(FILE_PICK, "options"),
+               Input(GRID, "selectedRows"), Input(REFRESH, "data"))  # fmt: skip
+def show_application(call: Call, rows: Rows, _refresh: Raw) -> tuple[object, ...]:
+    application = visible_row(call.session, call.user, Application, selected_id(rows))
+    allowed = {s.key for s in allowed_application_steps(call.user, application)}
+    classes = ["me-1 mb-1" if key in allowed else "me-1 mb-1 d-none" for key in STEP_BUTTONS]
+    files = [{"label": f.filename, "value": f.id} for f in application.files]
+    return (_detail(call.session, call.user, application), *classes, files)
+
+
+@page_callback(Action.EDIT, MESSAGE_OUT, REFRESH_OUT, *[Input(button, "n_clicks") for button in STEP_BUTTONS.values()],
+               State(GRID, "selectedRows"), State(REASON, "value"), State(REFRESH, "data"),
+               alert=MESSAGE_OUT, prevent_initial_call=True)  # fmt: skip
+def perform_step(
+    call: Call, _clicks: StepClicks, rows: Rows, reason: Text, refresh: Counter
+) -> tuple[object, int]:
+    step = next((key for key, button in STEP_BUTTONS.items() if button == call.triggered), None)
+    if step is None:
+        raise PreventUpdate
+    application_id = chosen_row(rows, _(CHOOSE_FIRST))
+    visible_row(call.session, call.user, Application, application_id)
+    advance_application(call.session, call.user, application_id, step, now=now_utc(), tz=call.settings.timezone,
+                        reason=reason)  # fmt: skip
+    return alert(_("已办理：{step}").format(step=label_of(APPLICATION_STEPS[step]))), refresh + 1
+
+
+@page_callback(Action.EDIT, MESSAGE_OUT, REFRESH_OUT, Input(SCORE_SAVE, "n_clicks"), State(GRID, "selectedRows"),
+               State(SCORE_EXPERT, "value"), State(SCORE_VALUE, "value"), State(SCORE_COMMENT, "value"),
+               State(REFRESH, "data"), alert=MESSAGE_OUT, prevent_initial_call=True)  # fmt: skip
+def save_score(
+    call: Call, _clicks: Clicks, rows: Rows, expert: Text, score: Raw, comment: Text, refresh: Counter
+) -> tuple[object, int]:
+    application_id = chosen_row(rows, _(CHOOSE_FIRST))
+    try:
+        value = Decimal(str(score))
+    except (InvalidOperation, ValueError):
+        raise Refused(_("请填写0–100之间的评分"), "danger") from None
+    visible_row(call.session, call.user, Application, application_id)
+    record_score(
+        call.session, call.user, application_id, expert=expert or "", score=value, comment=comment or None
     )
-    def load_applications(batch: Any, statuses: Any, _refresh: Any) -> list[dict[str, Any]]:
-        user = request_user(Action.VIEW)
-        batch_number = batch if isinstance(batch, int) and not isinstance(batch, bool) else None
-        chosen = [s for s in statuses if isinstance(s, str)] if isinstance(statuses, list) else None
-        with db_session() as session:
-            return with_row_ids(application_rows(session, user, batch_number=batch_number, statuses=chosen))
+    return alert(_("评分已记录")), refresh + 1
 
-    @app.callback(
-        Output(DETAIL, "children"),
-        *[Output(button, "className") for button in STEP_BUTTONS.values()],
-        Output(FILE_PICK, "options"),
-        Input(GRID, "selectedRows"), Input(REFRESH, "data"),
-    )  # fmt: skip
-    def show_application(rows: Any, _refresh: Any) -> tuple[Any, ...]:
-        user = request_user(Action.VIEW)
-        application_id = selected_id(rows)
-        with db_session() as session:
-            application = visible_row(session, user, Application, application_id)
-            allowed = {s.key for s in allowed_application_steps(user, application)}
-            classes = ["me-1 mb-1" if key in allowed else "me-1 mb-1 d-none" for key in STEP_BUTTONS]
-            files = [{"label": f.filename, "value": f.id} for f in application.files]
-            return (_detail(session, user, application), *classes, files)
 
-    @app.callback(
-        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
-        *[Input(button, "n_clicks") for button in STEP_BUTTONS.values()],
-        State(GRID, "selectedRows"), State(REASON, "value"), State(REFRESH, "data"),
-        prevent_initial_call=True,
-    )  # fmt: skip
-    def perform_step(*args: Any) -> tuple[Any, Any]:
-        user = request_user(Action.EDIT)
-        rows, reason, refresh = args[-3:]
-        trigger = ctx.triggered_id
-        step = next((key for key, button in STEP_BUTTONS.items() if button == trigger), None)
-        if step is None:
-            raise PreventUpdate
-        if not has_selection(rows):
-            return alert(_("请先在列表中选择一条申报"), "warning"), no_update
-        application_id = selected_id(rows)
-        settings = _settings()
-        try:
-            with db_session() as session:
-                visible_row(session, user, Application, application_id)
-                advance_application(session, user, application_id, step, now=now_utc(),
-                                    tz=settings.timezone, reason=reason if isinstance(reason, str) else None)  # fmt: skip
-        except ValidationFailed as error:
-            return problems_alert(error), no_update
-        except (TrackerError, PermissionDenied) as error:
-            return alert(message_of(error), "danger"), no_update
-        return alert(_("已办理：{step}").format(step=label_of(APPLICATION_STEPS[step]))), (refresh or 0) + 1
+@page_callback(Action.EDIT, MESSAGE_OUT, REFRESH_OUT, Input(FILE_UPLOAD, "contents"), State(FILE_UPLOAD, "filename"),
+               State(FILE_KIND, "value"), State(GRID, "selectedRows"), State(REFRESH, "data"),
+               alert=MESSAGE_OUT, prevent_initial_call=True)  # fmt: skip
+def upload_file(
+    call: Call, contents: Upload, filename: Text, kind: Text, rows: Rows, refresh: Counter
+) -> tuple[object, int]:
+    if contents is None:
+        raise PreventUpdate  # the box was emptied after the last upload (see below)
+    application_id = chosen_row(rows, _(CHOOSE_FIRST))
+    content = read_upload(contents)
+    file_kind = next((k for k in FileKind if k.value == kind), None)
+    if file_kind is None:
+        raise Refused(_("无法读取上传的文件"), "danger")
+    application = visible_row(call.session, call.user, Application, application_id)
+    store_file(call.session, call.user, application, kind=file_kind, filename=filename or "file", content=content,
+               instance_dir=call.settings.instance_dir)  # fmt: skip
+    return alert(_("材料已上传：{name}").format(name=filename)), refresh + 1
 
-    @app.callback(
-        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
-        Input(SCORE_SAVE, "n_clicks"),
-        State(GRID, "selectedRows"), State(SCORE_EXPERT, "value"), State(SCORE_VALUE, "value"),
-        State(SCORE_COMMENT, "value"), State(REFRESH, "data"),
-        prevent_initial_call=True,
-    )  # fmt: skip
-    def save_score(
-        _clicks: Any, rows: Any, expert: Any, score: Any, comment: Any, refresh: Any
-    ) -> tuple[Any, Any]:
-        user = request_user(Action.EDIT)
-        if not has_selection(rows):
-            return alert(_("请先在列表中选择一条申报"), "warning"), no_update
-        application_id = selected_id(rows)
-        try:
-            value = Decimal(str(score))
-        except (InvalidOperation, ValueError):
-            return alert(_("请填写0–100之间的评分"), "danger"), no_update
-        try:
-            with db_session() as session:
-                visible_row(session, user, Application, application_id)
-                record_score(session, user, application_id, expert=str(expert or ""), score=value,
-                             comment=str(comment) if comment else None)  # fmt: skip
-        except (TrackerError, PermissionDenied) as error:
-            return alert(message_of(error), "danger"), no_update
-        return alert(_("评分已记录")), (refresh or 0) + 1
 
-    @app.callback(
-        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
-        Input(FILE_UPLOAD, "contents"),
-        State(FILE_UPLOAD, "filename"), State(FILE_KIND, "value"), State(GRID, "selectedRows"), State(REFRESH, "data"),
-        prevent_initial_call=True,
-    )  # fmt: skip
-    def upload_file(contents: Any, filename: Any, kind: Any, rows: Any, refresh: Any) -> tuple[Any, Any]:
-        user = request_user(Action.EDIT)
-        if contents is None:
-            raise PreventUpdate  # the box was emptied after the last upload (see below)
-        if not has_selection(rows):
-            return alert(_("请先在列表中选择一条申报"), "warning"), no_update
-        application_id = selected_id(rows)
-        try:
-            content = decode_upload(contents)
-            file_kind = FileKind(kind)
-            with db_session() as session:
-                application = visible_row(session, user, Application, application_id)
-                store_file(session, user, application, kind=file_kind, filename=str(filename or "file"),
-                           content=content, instance_dir=_settings().instance_dir)  # fmt: skip
-        except ValueError as error:
-            if isinstance(error, TrackerError):
-                return alert(message_of(error), "danger"), no_update
-            return alert(_("无法读取上传的文件"), "danger"), no_update
-        except PermissionDenied as error:
-            return alert(message_of(error), "danger"), no_update
-        return alert(_("材料已上传：{name}").format(name=filename)), (refresh or 0) + 1
+@page_callback(Action.VIEW, Output(FILE_DOWNLOAD, "data"), Input(FILE_GET, "n_clicks"), State(FILE_PICK, "value"),
+               State(GRID, "selectedRows"), prevent_initial_call=True)  # fmt: skip
+def download_file(call: Call, _clicks: Clicks, file_id: LenientInt, rows: Rows) -> object:
+    application = visible_row(call.session, call.user, Application, selected_id(rows))
+    row = call.session.get(ApplicationFile, file_id) if file_id is not None else None
+    if row is None or row.application_id != application.id:
+        raise PreventUpdate
+    content = read_file(call.user, row, call.settings.instance_dir)  # a refusal: nothing (no alert here)
+    audit.record(call.session, "download", "application_files", row.id, summary=row.filename,
+                 city_id=application.city_id)  # fmt: skip
+    return download(content, row.filename)
 
-    @app.callback(Output(FILE_DOWNLOAD, "data"), Input(FILE_GET, "n_clicks"), State(FILE_PICK, "value"),
-                  State(GRID, "selectedRows"), prevent_initial_call=True)  # fmt: skip
-    def download_file(_clicks: Any, file_id: Any, rows: Any) -> Any:
-        user = request_user(Action.VIEW)
-        application_id = selected_id(rows)
-        if not isinstance(file_id, int) or isinstance(file_id, bool):
-            raise PreventUpdate
-        with db_session() as session:
-            application = visible_row(session, user, Application, application_id)
-            row = session.get(ApplicationFile, file_id)
-            if row is None or row.application_id != application.id:
-                raise PreventUpdate
-            try:
-                content = read_file(user, row, _settings().instance_dir)
-            except TrackerError:
-                raise PreventUpdate from None
-            audit.record(session, "download", "application_files", row.id, summary=row.filename,
-                         city_id=application.city_id)  # fmt: skip
-            return dcc.send_bytes(content, row.filename)
 
-    @app.callback(Output(FORM_DOWNLOAD, "data"), Output(MESSAGE, "children", allow_duplicate=True),
-                  Input(FORM_GET, "n_clicks"), State(GRID, "selectedRows"), prevent_initial_call=True)  # fmt: skip
-    def download_form(_clicks: Any, rows: Any) -> tuple[Any, Any]:
-        user = request_user(Action.EXPORT)
-        if not has_selection(rows):
-            return no_update, alert(_("请先在列表中选择一条申报"), "warning")
-        application_id = selected_id(rows)
-        with db_session() as session:
-            application = visible_row(session, user, Application, application_id)
-            content = application_form_xlsx(form_values(application))
-            audit.record(session, "export", "application", application.id, summary="申报表（附件3）",
-                         city_id=application.city_id)  # fmt: skip
-            return dcc.send_bytes(content, f"申报表_{application.organisation.name}.xlsx"), no_update
+@page_callback(Action.EXPORT, Output(FORM_DOWNLOAD, "data"), MESSAGE_OUT, Input(FORM_GET, "n_clicks"),
+               State(GRID, "selectedRows"), alert=MESSAGE_OUT, prevent_initial_call=True)  # fmt: skip
+def download_form(call: Call, _clicks: Clicks, rows: Rows) -> tuple[object, object]:
+    application = visible_row(call.session, call.user, Application, chosen_row(rows, _(CHOOSE_FIRST)))
+    content = application_form_xlsx(form_values(application))
+    audit.record(call.session, "export", "application", application.id, summary="申报表（附件3）",
+                 city_id=application.city_id)  # fmt: skip
+    return download(content, f"申报表_{application.organisation.name}.xlsx"), no_update
 
-    @app.callback(
-        Output(IMPORT_RESULT, "children"), Output(REFRESH, "data", allow_duplicate=True),
-        Input(IMPORT_UPLOAD, "contents"),
-        State(IMPORT_UPLOAD, "filename"), State(IMPORT_BATCH, "value"), State(IMPORT_CITY, "value"),
-        State(IMPORT_DRY, "value"), State(REFRESH, "data"),
-        prevent_initial_call=True,
-    )  # fmt: skip
-    def import_file(
-        contents: Any, filename: Any, batch: Any, city_id: Any, dry: Any, refresh: Any
-    ) -> tuple[Any, Any]:
-        user = request_user(Action.EDIT)
-        if contents is None:
-            raise PreventUpdate  # the box was emptied after the last upload (see below)
-        settings = _settings()
-        now = now_utc()
-        try:
-            content = decode_upload(contents)
-        except ValueError:
-            return alert(_("无法读取上传的文件"), "danger"), no_update
-        try:
-            with db_session() as session:
-                city = city_for(session, user, city_id)
-                batch_row = batch_for(session, user, batch, city, local_today(settings.timezone))
-                result = import_applications(session, user, content, city=city, batch=batch_row, now=now,
-                                             tz=settings.timezone, dry_run=bool(dry))  # fmt: skip
-        except ValidationFailed as error:
-            return problems_alert(error), no_update
-        except (TrackerError, PermissionDenied) as error:
-            return alert(message_of(error), "danger"), no_update
-        notes = [html.Li(w.split(" / ")[0]) for w in result.warnings]
-        kind = _("申报表") if result.kind == "form" else _("汇总表")
-        body = [
-            html.Strong(f"{filename}（{kind}，{batch_row.name_zh}）：{summary_of(result)}"),
-            html.Ul(notes) if notes else None,
-        ]
-        return dbc.Alert(body, color="info" if result.dry_run else "success", className="py-2"), (
-            refresh or 0
-        ) + 1
 
-    @app.callback(Output(EXPORT_DOWNLOAD, "data"), Output(MESSAGE, "children", allow_duplicate=True),
-                  Input(EXPORT_GO, "n_clicks"), State(IMPORT_BATCH, "value"), State(IMPORT_CITY, "value"),
-                  prevent_initial_call=True)  # fmt: skip
-    def export_summary(_clicks: Any, batch: Any, city_id: Any) -> tuple[Any, Any]:
-        user = request_user(Action.EXPORT)
-        settings = _settings()
-        try:
-            with db_session() as session:
-                city = city_for(session, user, city_id)
-                if not isinstance(batch, int) or isinstance(batch, bool):
-                    return no_update, alert(_("请先选择批次"), "warning")
-                batch_row = batch_for(session, user, batch, city, local_today(settings.timezone))
-                rows = summary_table_rows(session, user, city, batch_row)
-                content = summary_table_xlsx(f"{city.name_zh}生态环境局", rows)
-                audit.record(session, "export", "applications", summary=f"汇总表 {city.short_zh} {batch_row.name_zh} {len(rows)} 行",
-                             city_id=city.id)  # fmt: skip
-        except (TrackerError, PermissionDenied) as error:
-            return no_update, alert(message_of(error), "danger")
-        return dcc.send_bytes(content, f"汇总表_{city.short_zh}_{batch_row.name_zh}.xlsx"), no_update
+IMPORT_OUT = Output(IMPORT_RESULT, "children")
 
-    # Dash fires an upload only when its contents change: once the answer is shown, the boxes are
-    # emptied in the browser so the same file can be uploaded again (after a fix, or to re-check).
-    for box, answer in ((IMPORT_UPLOAD, IMPORT_RESULT), (FILE_UPLOAD, MESSAGE)):
-        app.clientside_callback("function(_answer) { return null; }", Output(box, "contents", allow_duplicate=True),
-                                Input(answer, "children"), prevent_initial_call=True)  # fmt: skip
 
-    @app.callback(Output(QUOTA_GRID, "rowData"), Input(REFRESH, "data"))
-    def load_quotas(_refresh: Any) -> list[dict[str, Any]]:
-        user = request_user(Action.VIEW)
-        if user.role not in PROVINCIAL_ROLES:
-            raise PreventUpdate
-        with db_session() as session:
-            return [{"product": line.product_name, "quota": line.quota, "taken": line.taken,
-                     "remaining": line.remaining, "candidates": line.candidates}
-                    for line in quota_board(session, user.province_id)]  # fmt: skip
+@page_callback(Action.EDIT, IMPORT_OUT, REFRESH_OUT, Input(IMPORT_UPLOAD, "contents"), State(IMPORT_UPLOAD, "filename"),
+               State(IMPORT_BATCH, "value"), State(IMPORT_CITY, "value"), State(IMPORT_DRY, "value"),
+               State(REFRESH, "data"), alert=IMPORT_OUT, prevent_initial_call=True)  # fmt: skip
+def import_file(
+    call: Call, contents: Upload, filename: Text, batch: Raw, city_id: Raw, dry: Raw, refresh: Counter
+) -> tuple[object, int]:
+    if contents is None:
+        raise PreventUpdate  # the box was emptied after the last upload (see below)
+    tz = call.settings.timezone
+    content = read_upload(contents)
+    city = city_for(call.session, call.user, city_id)
+    batch_row = batch_for(call.session, call.user, batch, city, local_today(tz))
+    result = import_applications(call.session, call.user, content, city=city, batch=batch_row, now=now_utc(), tz=tz,
+                                 dry_run=bool(dry))  # fmt: skip
+    notes = [html.Li(w.split(" / ")[0]) for w in result.warnings]
+    kind = _("申报表") if result.kind == "form" else _("汇总表")
+    body = [
+        html.Strong(f"{filename}（{kind}，{batch_row.name_zh}）：{summary_of(result)}"),
+        html.Ul(notes) if notes else None,
+    ]
+    return dbc.Alert(body, color="info" if result.dry_run else "success", className="py-2"), refresh + 1
 
-    @app.callback(
-        Output(MESSAGE, "children", allow_duplicate=True),
-        Input(GRANT_GO, "n_clicks"),
-        State(GRANT_BATCH, "value"), State(GRANT_CITY, "value"), State(GRANT_UNTIL, "value"), State(GRANT_REASON, "value"),
-        prevent_initial_call=True,
-    )  # fmt: skip
-    def grant(_clicks: Any, batch: Any, city_id: Any, until: Any, reason: Any) -> Any:
-        user = request_user(Action.EDIT)
-        try:
-            with db_session() as session:
-                city = city_for(session, user, city_id)
-                batch_row = batch_for(session, user, batch, city, local_today(_settings().timezone))
-                row = grant_exception(session, user, batch=batch_row, city=city,
-                                      until=parse_chinese_or_iso_date(str(until or "")), reason=str(reason or ""))  # fmt: skip
-                return alert(
-                    _("已为{city}开放{batch}申报，截至{date}").format(
-                        city=city.name_zh,
-                        batch=batch_row.name_zh,
-                        date=format_date(row.until),
-                    )
-                )
-        except (TrackerError, PermissionDenied) as error:
-            return alert(message_of(error), "danger")
 
-    @app.callback(
-        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
-        Input(PUBLISH_GO, "n_clicks"), State(PUBLISH_BATCH, "value"), State(REFRESH, "data"),
-        prevent_initial_call=True,
-    )  # fmt: skip
-    def publish(_clicks: Any, batch: Any, refresh: Any) -> tuple[Any, Any]:
-        user = request_user(Action.EDIT)
-        settings = _settings()
-        try:
-            with db_session() as session:
-                batch_row = session.scalars(
-                    select(Batch).where(Batch.province_id == user.province_id, Batch.number == batch)
-                ).first() if isinstance(batch, int) and not isinstance(batch, bool) else None  # fmt: skip
-                if batch_row is None:
-                    return alert(_("请先选择批次"), "warning"), no_update
-                pilots = publish_batch(session, user, batch_row, today=local_today(settings.timezone))
-        except (TrackerError, PermissionDenied) as error:
-            return alert(message_of(error), "danger"), no_update
-        if not pilots:
-            return alert(
-                _("{batch}没有待公布的入选试点（可能已经公布）").format(batch=batch_row.name_zh), "warning"
-            ), no_update
-        return alert(_("已公布{batch}名单，共{n}个试点").format(batch=batch_row.name_zh, n=len(pilots))), (
-            refresh or 0
-        ) + 1
+@page_callback(Action.EXPORT, Output(EXPORT_DOWNLOAD, "data"), MESSAGE_OUT, Input(EXPORT_GO, "n_clicks"),
+               State(IMPORT_BATCH, "value"), State(IMPORT_CITY, "value"), alert=MESSAGE_OUT,
+               prevent_initial_call=True)  # fmt: skip
+def export_summary(call: Call, _clicks: Clicks, batch: Raw, city_id: Raw) -> tuple[object, object]:
+    city = city_for(call.session, call.user, city_id)
+    if not isinstance(batch, int) or isinstance(batch, bool):
+        raise Refused(_("请先选择批次"))
+    batch_row = batch_for(call.session, call.user, batch, city, local_today(call.settings.timezone))
+    rows = summary_table_rows(call.session, call.user, city, batch_row)
+    content = summary_table_xlsx(f"{city.name_zh}生态环境局", rows)
+    audit.record(call.session, "export", "applications", summary=f"汇总表 {city.short_zh} {batch_row.name_zh} {len(rows)} 行",
+                 city_id=city.id)  # fmt: skip
+    return download(content, f"汇总表_{city.short_zh}_{batch_row.name_zh}.xlsx"), no_update
+
+
+# Dash fires an upload only when its contents change: once the answer is shown, the boxes are
+# emptied in the browser so the same file can be uploaded again (after a fix, or to re-check).
+for _box, _answer in ((IMPORT_UPLOAD, IMPORT_RESULT), (FILE_UPLOAD, MESSAGE)):
+    page_clientside("function(_answer) { return null; }", Output(_box, "contents", allow_duplicate=True),
+                    Input(_answer, "children"), prevent_initial_call=True)  # fmt: skip
+
+
+@page_callback(Action.VIEW, Output(QUOTA_GRID, "rowData"), Input(REFRESH, "data"))
+def load_quotas(call: Call, _refresh: Raw) -> list[dict[str, object]]:
+    if call.user.role not in PROVINCIAL_ROLES:
+        raise PreventUpdate
+    return [{"product": line.product_name, "quota": line.quota, "taken": line.taken,
+             "remaining": line.remaining, "candidates": line.candidates}
+            for line in quota_board(call.session, call.user.province_id)]  # fmt: skip
+
+
+@page_callback(Action.EDIT, MESSAGE_OUT, Input(GRANT_GO, "n_clicks"), State(GRANT_BATCH, "value"),
+               State(GRANT_CITY, "value"), State(GRANT_UNTIL, "value"), State(GRANT_REASON, "value"),
+               alert=MESSAGE_OUT, prevent_initial_call=True)  # fmt: skip
+def grant(call: Call, _clicks: Clicks, batch: Raw, city_id: Raw, until: Text, reason: Text) -> object:
+    city = city_for(call.session, call.user, city_id)
+    batch_row = batch_for(call.session, call.user, batch, city, local_today(call.settings.timezone))
+    row = grant_exception(call.session, call.user, batch=batch_row, city=city,
+                          until=parse_chinese_or_iso_date(until or ""), reason=reason or "")  # fmt: skip
+    return alert(_("已为{city}开放{batch}申报，截至{date}").format(
+        city=city.name_zh, batch=batch_row.name_zh, date=format_date(row.until)))  # fmt: skip
+
+
+@page_callback(Action.EDIT, MESSAGE_OUT, REFRESH_OUT, Input(PUBLISH_GO, "n_clicks"), State(PUBLISH_BATCH, "value"),
+               State(REFRESH, "data"), alert=MESSAGE_OUT, prevent_initial_call=True)  # fmt: skip
+def publish(call: Call, _clicks: Clicks, batch: LenientInt, refresh: Counter) -> tuple[object, object]:
+    query = select(Batch).where(Batch.province_id == call.user.province_id, Batch.number == batch)
+    batch_row = call.session.scalars(query).first() if batch is not None else None
+    if batch_row is None:
+        raise Refused(_("请先选择批次"))
+    pilots = publish_batch(call.session, call.user, batch_row, today=local_today(call.settings.timezone))
+    if not pilots:
+        return alert(
+            _("{batch}没有待公布的入选试点（可能已经公布）").format(batch=batch_row.name_zh), "warning"
+        ), no_update
+    return alert(
+        _("已公布{batch}名单，共{n}个试点").format(batch=batch_row.name_zh, n=len(pilots))
+    ), refresh + 1

@@ -7,18 +7,20 @@ events per block; nothing is cut off at a fixed number of latest events.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import dash_ag_grid as dag
-from dash import Dash, Input, Output, html
+from dash import Input, Output, html
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
-from flask import current_app
 from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import InstrumentedAttribute
 
-from dashboards.access import db_session, guarded_layout, request_user
+from dashboards.access import app_settings, db_session, guarded_layout
 from dashboards.audit_words import ACTIONS, ENTITIES, action_word, entity_word
+from dashboards.callbacks import Call, Raw, page_callback
 from dashboards.grid import locale_text
 from tracker.access.permissions import Action, visible_audit_events
 from tracker.audit.chain import last_verification
@@ -32,12 +34,12 @@ REQUIRED_ACTION = Action.VIEW_AUDIT
 GRID = "audit-grid"
 BLOCK = 100  # rows per request to the server
 MAX_BLOCK = 1000  # a hand-made request cannot ask for more at once
-TEXT_FILTER = {
+TEXT_FILTER: dict[str, object] = {
     "filter": "agTextColumnFilter",
     "filterParams": {"filterOptions": ["contains"], "maxNumConditions": 1},
 }
 # Sorting and filtering happen in the database, so only columns it can sort or search offer them.
-COLUMNS = [("at", N_("时间"), {"sortable": True, "width": 170}), ("actor", N_("操作人"), TEXT_FILTER),
+COLUMNS: list[tuple[str, str, dict[str, object]]] = [("at", N_("时间"), {"sortable": True, "width": 170}), ("actor", N_("操作人"), TEXT_FILTER),
            ("action", N_("操作"), TEXT_FILTER), ("entity", N_("对象"), TEXT_FILTER),
            ("summary", N_("说明"), TEXT_FILTER | {"flex": 1, "minWidth": 240}),
            ("before", N_("修改前"), {}), ("after", N_("修改后"), {})]  # fmt: skip
@@ -48,7 +50,7 @@ def _json(value: Any) -> str:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, **_query: Any) -> Any:
+def layout(user: User, **_query: str) -> Component:
     columns = [{"field": key, "headerName": _(caption), "sortable": False, "filter": False, "resizable": True}
                | options for key, caption, options in COLUMNS]  # fmt: skip
     return html.Div([
@@ -68,7 +70,7 @@ def layout(user: User, **_query: Any) -> Any:
 
 def _chain_line(user: User) -> str:
     """When the province's hash chain was last verified, and what it found (tracker.audit.chain)."""
-    tz = current_app.config["TRACKER_SETTINGS"].timezone
+    tz = app_settings().timezone
     with db_session(read_only=True) as session:
         head = last_verification(session, user.province_id)
         if head is None or head.verified_at is None:
@@ -87,7 +89,9 @@ def _word_keys(words: dict[str, str], wanted: str) -> list[str]:
     return [key for key, source in words.items() if text in _(source).casefold() or text in key.casefold()]
 
 
-def _contains(column: ColumnElement[str], text: str) -> ColumnElement[bool]:
+def _contains(
+    column: ColumnElement[str] | InstrumentedAttribute[str | None], text: str
+) -> ColumnElement[bool]:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return column.ilike(f"%{escaped}%", escape="\\")
 
@@ -115,7 +119,7 @@ def _filtered(stmt: Select[Any], model: Any) -> Select[Any]:
     return stmt
 
 
-def page_of_events(user: User, request: Any, tz: dt.tzinfo) -> dict[str, Any]:
+def page_of_events(user: User, request: object, tz: ZoneInfo) -> dict[str, Any]:
     """One block of the user's audit trail for AG Grid's infinite row model: rows and the total."""
     if not isinstance(request, dict):
         raise PreventUpdate
@@ -146,11 +150,9 @@ def page_of_events(user: User, request: Any, tz: dt.tzinfo) -> dict[str, Any]:
     return {"rowData": rows, "rowCount": total}
 
 
-def register_callbacks(app: Dash) -> None:
-    @app.callback(
-        Output(GRID, "getRowsResponse"), Output("audit-count", "children"), Input(GRID, "getRowsRequest")
-    )
-    def rows(request: Any) -> tuple[dict[str, Any], str]:
-        user = request_user(REQUIRED_ACTION)
-        block = page_of_events(user, request, current_app.config["TRACKER_SETTINGS"].timezone)
-        return block, _("共 {n} 条记录").format(n=block["rowCount"])
+@page_callback(REQUIRED_ACTION, Output(GRID, "getRowsResponse"), Output("audit-count", "children"),
+               Input(GRID, "getRowsRequest"))  # fmt: skip
+def rows(call: Call, request: Raw) -> tuple[dict[str, object], str]:
+    """A block of rows for the grid's request (``page_of_events`` checks every part of it)."""
+    block = page_of_events(call.user, request, call.settings.timezone)
+    return block, _("共 {n} 条记录").format(n=block["rowCount"])

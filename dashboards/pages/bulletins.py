@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Dash, html
-from sqlalchemy.orm import joinedload
+from dash import html
+from dash.development.base_component import Component
+from sqlalchemy.orm import Session, joinedload
 
 from dashboards.access import db_session, guarded_layout
 from dashboards.grid import data_grid
@@ -62,7 +63,7 @@ def number_label(bulletin: Bulletin) -> str:
     return text + _("（更正{n}）").format(n=bulletin.correction) if bulletin.correction else text
 
 
-def bulletin_rows(session: Any, user: User) -> list[dict[str, Any]]:
+def bulletin_rows(session: Session, user: User) -> list[dict[str, Any]]:
     """Latest period first; within it each cut, its corrections right after the original."""
     stmt = visible_bulletins(user).options(joinedload(Bulletin.city))
     originals = {
@@ -78,7 +79,7 @@ def bulletin_rows(session: Any, user: User) -> list[dict[str, Any]]:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, **_query: Any) -> Any:
+def layout(user: User, **_query: str) -> Component:
     with db_session(read_only=True) as session:
         rows = bulletin_rows(session, user)
     columns = [{"field": "number", "headerName": _("期号"), "width": 130},
@@ -99,7 +100,3 @@ def layout(user: User, **_query: Any) -> Any:
                className="text-muted small"),
         data_grid(GRID, columns, rows, height="70vh"),
     ])  # fmt: skip
-
-
-def register_callbacks(app: Dash) -> None:
-    """No callbacks: the archive is read per visit; files are plain downloads."""

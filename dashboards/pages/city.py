@@ -9,11 +9,12 @@ from decimal import Decimal
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, dcc, html
-from flask import current_app
+from dash import dcc, html
+from dash.development.base_component import Component
+from sqlalchemy.orm import Session
 
-from dashboards.access import db_session, guarded_layout
-from dashboards.widgets import STATUS_COLOURS, UPDATE_COLOURS, badge, simple_table
+from dashboards.access import app_settings, db_session, guarded_layout
+from dashboards.widgets import STATUS_COLOURS, UPDATE_COLOURS, Cell, badge, simple_table
 from tracker.access.permissions import Action, visible_cities
 from tracker.core.clock import local_today
 from tracker.core.i18n import N_, _, format_date, label_of, message_of
@@ -44,11 +45,11 @@ def _pct(value: Decimal | None) -> str:
     return "—" if value is None else f"{Decimal(value).normalize():f}%"
 
 
-def _pilot_link(pilot_id: int, name: str) -> Any:
+def _pilot_link(pilot_id: int, name: str) -> Component:
     return dcc.Link(name, href=f"/pilot?id={pilot_id}")
 
 
-def _city_choice(session: Any, user: User) -> Any:
+def _city_choice(session: Session, user: User) -> Component:
     links = [dbc.Button(c.short_zh, href=f"/city?city={c.code}", color="outline-primary", size="sm",
                         className="me-1 mb-1") for c in session.scalars(visible_cities(user))]  # fmt: skip
     return html.Div([html.P(_("请选择城市：")), html.Div(links, id="city-choice")])
@@ -71,7 +72,7 @@ def _due_rows(due: Any, writer: bool) -> list[list[Any]]:
     return rows
 
 
-def _summary(due: Any) -> Any:
+def _summary(due: Any) -> Component:
     line = due.line
     facts = [
         (_("报告期"), label_of(due.period)), (_("截止日期"), format_date(due.due)),
@@ -95,7 +96,7 @@ def _rank(rank: int | None, of: int, own: object) -> str:
     return _("不排名（各市持平）") if rank is None else _("第{rank}名 / {of}个市").format(rank=rank, of=of)
 
 
-def _standing(standing: Standing) -> Any:
+def _standing(standing: Standing) -> Component:
     """The city's ranks among the province's cities, with the province-wide means beside its own."""
     facts = [
         (_("进度差距排名（差距越小越靠前）"), _rank(standing.gap_rank, standing.cities, standing.gap),
@@ -124,8 +125,8 @@ def _flag_rows(flags: list[Any]) -> list[list[Any]]:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, city: Any = None, **_query: Any) -> Any:
-    settings = current_app.config["TRACKER_SETTINGS"]
+def layout(user: User, city: Any = None, **_query: str) -> Component:
+    settings = app_settings()
     today = local_today(settings.timezone)
     period: Period = reporting_period(today, settings.reporting)
     with db_session(read_only=True) as session:
@@ -134,9 +135,9 @@ def layout(user: User, city: Any = None, **_query: Any) -> Any:
             return html.Div([html.H2(_(NAME), className="h4"), _city_choice(session, user)])
         due = dues(session, user, chosen, period, reporting=settings.reporting, on=today,
                    thresholds=thresholds_from(settings))  # fmt: skip
-        drafts = [[_pilot_link(u.pilot_id, u.pilot.name), label_of(Period(u.period_start, u.period_end)),
+        drafts: list[list[Cell]] = [[_pilot_link(u.pilot_id, u.pilot.name), label_of(Period(u.period_start, u.period_end)),
                    _(STATUS_ZH[u.status]), u.return_reason or ""] for u in open_updates(session, user, chosen)]  # fmt: skip
-        overdue = [[_pilot_link(m.pilot_id, m.pilot.name), m.title, format_date(m.due_date),
+        overdue: list[list[Cell]] = [[_pilot_link(m.pilot_id, m.pilot.name), m.title, format_date(m.due_date),
                     _("{n}天").format(n=(today - m.due_date).days)]
                    for m in city_overdue_milestones(due.figures)]  # fmt: skip
         standing = city_standing(session, chosen, on=today, period=period, thresholds=thresholds_from(settings),
@@ -171,7 +172,3 @@ def layout(user: User, city: Any = None, **_query: Any) -> Any:
             simple_table([_("严重程度"), _("规则"), _("对象"), _("说明"), _("状态"), ""], _flag_rows(flags[:FLAGS_SHOWN]),
                          "city-flags"),
         ])  # fmt: skip
-
-
-def register_callbacks(app: Dash) -> None:
-    """Nothing to register: the page is computed per visit in ``layout``."""

@@ -17,15 +17,31 @@ import datetime as dt
 from dataclasses import replace
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import Input, Output, State, dcc, html
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
-from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from dashboards.access import db_session, guarded_layout, request_user
+from dashboards.access import app_settings, db_session, guarded_layout
+from dashboards.callbacks import (
+    CLICKS,
+    RAW,
+    Call,
+    Clicks,
+    Counter,
+    Raw,
+    Refused,
+    Rows,
+    Text,
+    download,
+    many,
+    page_callback,
+)
 from dashboards.flag_words import CLAIM_FIELDS, EVIDENCE
 from dashboards.grid import data_grid
 from dashboards.widgets import (
@@ -34,20 +50,26 @@ from dashboards.widgets import (
     badge,
     dropdown_labels,
     evidence_list,
-    problems_alert,
     selected_id,
     with_row_ids,
 )
 from reports.excel import write_table
-from tracker.access.permissions import Action, PermissionDenied, can, may_review_flag, visible_cities
+from tracker.access.permissions import Action, can, may_review_flag, visible_cities
 from tracker.audit import trail as audit
 from tracker.core.clock import local_today, now_utc
-from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, format_date, format_datetime, label_of, message_of, translated
 from tracker.core.periods import Period
-from tracker.core.validation import ValidationFailed
 from tracker.flags.review import FLAG_STEPS, PROPOSAL_ZH, available_steps, review_flag
-from tracker.models import Boundary, FlagStatus, LabelType, Product, Severity, User
+from tracker.models import (
+    Boundary,
+    EmissionFactor,
+    FlagStatus,
+    LabelType,
+    Product,
+    ProductBenchmark,
+    Severity,
+    User,
+)
 from tracker.models.labels import label, rule_name, unit_label
 from tracker.monitoring.flag_queue import (
     DEFAULT_STATUSES,
@@ -108,8 +130,8 @@ LIBRARY_KEYS = ("benchmark_version", "factor_version", "factor_key")  # shown on
 SOURCES = {"csv": "CSV", "xlsx": "Excel", "pact": "PACT JSON"}
 
 
-def _tz() -> Any:
-    return current_app.config["TRACKER_SETTINGS"].timezone
+def _tz() -> ZoneInfo:
+    return app_settings().timezone
 
 
 def _chosen(query: dict[str, Any], city_codes: dict[str, int]) -> FlagFilters:
@@ -127,9 +149,9 @@ def _chosen(query: dict[str, Any], city_codes: dict[str, int]) -> FlagFilters:
     return chosen if "status" in query else replace(chosen, statuses=DEFAULT_STATUSES)
 
 
-def _filter_row(session: Any, user: User, query: dict[str, Any]) -> Any:
+def _filter_row(session: Session, user: User, query: dict[str, Any]) -> Component:
     cities = session.scalars(visible_cities(user)).all()
-    options = {
+    options: dict[str, list[dict[str, Any]]] = {
         "severities": [{"label": label(s), "value": s.value} for s in Severity],
         "rule_ids": sorted(({"label": rule_name(r), "value": r, "search": f"{rule_name(r)} {r}"} for r in RULE_IDS),
                            key=lambda o: o["value"]),
@@ -150,7 +172,7 @@ def _filter_row(session: Any, user: User, query: dict[str, Any]) -> Any:
     return dbc.Row(cols, className="g-2 mb-2")
 
 
-def _actions_box(user: User) -> Any:
+def _actions_box(user: User) -> Component:
     """The review buttons of the user's level (a city proposes, the province decides); the box is
     rendered hidden for those who may not review (leaders)."""
     buttons = [dbc.Button(_(caption), id=bid, color=colour, size="sm", disabled=True,
@@ -168,7 +190,7 @@ def _actions_box(user: User) -> Any:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, id: Any = None, **query: Any) -> Any:
+def layout(user: User, id: Any = None, **query: str) -> Component:
     columns = [{"field": f, "headerName": _(h), "width": w, "tooltipField": "message" if f == "rule" else f}
                for f, h, w in COLUMNS]  # fmt: skip
     for column in columns:
@@ -224,7 +246,7 @@ def _rows_for(user: User, filter_values: tuple[Any, ...], limit: int) -> list[di
         return [_row(line) for line in flag_queue(session, user, _filters(filter_values), limit)]
 
 
-def _shown(value: Any) -> str:
+def _shown(value: object) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, dt.date):
@@ -236,7 +258,7 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
-def _facts(rows: list[tuple[str, Any]], table_id: str) -> Any:
+def _facts(rows: list[tuple[str, Any]], table_id: str) -> Component:
     cells = [
         html.Tr(
             [html.Th(k, className="fw-normal text-muted text-nowrap"), html.Td(v, className="text-break")]
@@ -247,7 +269,7 @@ def _facts(rows: list[tuple[str, Any]], table_id: str) -> Any:
                      size="sm", bordered=True, className="small mb-0", id=table_id)  # fmt: skip
 
 
-def _version_badge(version: LibraryVersion) -> Any:
+def _version_badge(version: LibraryVersion) -> Component:
     if version.is_current:
         return badge(_("现行版本"), "success")
     return badge(_("已被第{n}版取代").format(n=version.current_version), "warning")
@@ -255,8 +277,10 @@ def _version_badge(version: LibraryVersion) -> Any:
 
 def _library_card(
     title: str, version: LibraryVersion | None, rows: list[tuple[str, Any]], card_id: str
-) -> Any:
+) -> Component:
     """A benchmark or factor as recorded in the flag: its version, and whether it is still current."""
+    head: list[Component | str]
+    body: Component
     if version is None or version.recorded is None:
         head, body = (
             [title],
@@ -273,7 +297,7 @@ def _library_card(
 
 def _benchmark_rows(version: LibraryVersion | None) -> list[tuple[str, Any]]:
     row = version.row if version else None
-    if row is None or not hasattr(row, "plausible_low"):
+    if not isinstance(row, ProductBenchmark):
         return []
     return [(_("物理下限"), _shown(row.physical_floor)), (_("合理下限"), _shown(row.plausible_low)),
             (_("典型值"), _shown(row.typical)), (_("合理上限"), _shown(row.plausible_high)),
@@ -283,13 +307,13 @@ def _benchmark_rows(version: LibraryVersion | None) -> list[tuple[str, Any]]:
 
 def _factor_rows(version: LibraryVersion | None) -> list[tuple[str, Any]]:
     row = version.row if version else None
-    if row is None or not hasattr(row, "factor_key"):
+    if not isinstance(row, EmissionFactor):
         return []
     return [(_("因子"), f"{row.scope} {row.year} · {row.factor_key}"), (_("数值"), f"{_shown(row.value)} {row.unit}"),
             (_("类型"), row.kind), (_("可信程度"), row.confidence), (_("来源"), row.source)]  # fmt: skip
 
 
-def _evidence_value(key: str, value: Any) -> str:
+def _evidence_value(key: str, value: object) -> str:
     """An evidence value; stored enum values (a label type, a boundary) in their Chinese words."""
     kind = {"label_type": LabelType, "boundary": Boundary}.get(key)
     if kind is not None and value in {member.value for member in kind}:
@@ -316,7 +340,7 @@ def _evidence_rows(detail: FlagDetail) -> list[tuple[str, Any]]:
     return declared + shown
 
 
-def _history(detail: FlagDetail) -> Any:
+def _history(detail: FlagDetail) -> Component:
     tz, rows = _tz(), []
     for item in reversed(detail.history):
         c = item.claim
@@ -338,7 +362,7 @@ def _history(detail: FlagDetail) -> Any:
     return dbc.Table([head, html.Tbody(rows)], size="sm", bordered=True, className="small", id="flg-history")
 
 
-def _steps(detail: FlagDetail) -> Any:
+def _steps(detail: FlagDetail) -> Component:
     tz = _tz()
     words = {key: label_of(step) for key, step in FLAG_STEPS.items()}
 
@@ -351,7 +375,7 @@ def _steps(detail: FlagDetail) -> Any:
     return html.Ul(items or [html.Li(_("暂无"))], className="small", id="flg-steps")
 
 
-def _update_panel(detail: FlagDetail) -> Any:
+def _update_panel(detail: FlagDetail) -> Component:
     update = detail.update
     if update is None:
         return html.P(_("被核查的调度报送已不存在"), className="text-muted small")
@@ -363,7 +387,7 @@ def _update_panel(detail: FlagDetail) -> Any:
     ])  # fmt: skip
 
 
-def _detail(detail: FlagDetail) -> Any:
+def _detail(detail: FlagDetail) -> Component:
     flag, tz = detail.flag, _tz()
     head = html.H3([rule_name(flag.rule_id), badge(label(flag.severity), SEVERITY_COLOURS[flag.severity], className="ms-2"),
                     badge(label(flag.status), FLAG_COLOURS[flag.status], className="ms-1")], className="h6")  # fmt: skip
@@ -398,101 +422,101 @@ def _detail(detail: FlagDetail) -> Any:
     return dbc.Card(dbc.CardBody(parts))
 
 
-def _flag_id(value: Any) -> int | None:
+def _flag_id(value: object) -> int | None:
     """A row id sent by the browser, if it can be one (a hand-made POST may send anything)."""
     return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31 else None
 
 
-def register_callbacks(app: Dash) -> None:
-    filter_inputs = [Input(cid, "value") for cid, _caption, _param in FILTERS.values()]
-    filter_states = [State(cid, "value") for cid, _caption, _param in FILTERS.values()]
+FilterValues = Annotated[tuple[object, ...], many(RAW, len(FILTERS))]  # each cleaned by FlagFilters
+ActionClicks = Annotated[tuple[int | None, ...], many(CLICKS, len(BUTTONS))]
+MESSAGE_OUT = Output(MESSAGE, "children", allow_duplicate=True)
 
-    @app.callback(
-        Output(GRID, "rowData"), Output(COUNT, "children"), Output(PAGE, "data"), Output(PREVIOUS, "disabled"),
-        Output(NEXT, "disabled"), *filter_inputs, Input(REFRESH, "data"), Input(PREVIOUS, "n_clicks"),
-        Input(NEXT, "n_clicks"), State(PAGE, "data"),
-    )  # fmt: skip
-    def load(*values: Any) -> tuple[Any, ...]:
-        """One page of the queue from the server: a filter change starts again at the first page,
-        the arrows move by a page, a review action reloads the page in view."""
-        user = request_user(Action.VIEW)
-        filters, page = _filters(values[: len(FILTERS)]), values[-1]
-        if ctx.triggered_id not in (PREVIOUS, NEXT, REFRESH):  # a filter changed: from the first page
-            page = 0
-        elif isinstance(page, int) and not isinstance(page, bool) and 0 <= page < 10**6:
-            page += {PREVIOUS: -1, NEXT: 1}.get(ctx.triggered_id, 0)
-        else:  # a malformed page (a hand-made request): the first, then moved
-            page = {NEXT: 1}.get(ctx.triggered_id, 0)
-        with db_session(read_only=True) as session:
-            total = flag_count(session, user, filters)
-            pages = max(1, -(-total // SHOWN))
-            page = min(max(page, 0), pages - 1)
-            rows = [_row(line) for line in flag_queue(session, user, filters, SHOWN, page * SHOWN)]
-        if pages == 1:
-            words = _("共 {n} 条风险线索").format(n=total)
-        else:
-            words = _("共 {n} 条风险线索，第 {page}/{pages} 页（每页 {size} 条，最严重、最近的在前）").format(
-                n=total, page=page + 1, pages=pages, size=SHOWN)  # fmt: skip
-        return with_row_ids(rows), words, page, page == 0, page >= pages - 1
 
-    @app.callback(
-        Output(DETAIL, "children"), Output(CURRENT, "data"), Output(ASSIGNEE, "options"), Output(ASSIGNEE, "value"),
-        *[Output(bid, "disabled") for bid, _caption, _colour in BUTTONS.values()],
-        Input(GRID, "selectedRows"), Input(REFRESH, "data"), State(FOCUS, "data"), State(CURRENT, "data"),
-    )  # fmt: skip
-    def show(rows: Any, _refresh: Any, focus: Any, current: Any) -> tuple[Any, ...]:
-        user = request_user(Action.VIEW)
-        flag_id = selected_id(rows) if ctx.triggered_id == GRID else _flag_id(current) or _flag_id(focus)
-        with db_session(read_only=True) as session:
-            detail = flag_detail(session, user, flag_id)
-            if detail is None:
-                raise PreventUpdate  # another city's flag or none: nothing, as for a missing one
-            people = [{"label": p.display_name + (_("（本人）") if p.id == user.id else ""), "value": p.id}
-                      for p in flag_assignees(session, user, detail.flag)]  # fmt: skip
-            allowed = set(available_steps(user, detail.flag))
-            shut = [key not in allowed for key in BUTTONS]
-            return _detail(detail), detail.flag.id, people, user.id if people else None, *shut
+def _moved(page: object, triggered: str | None) -> int:
+    """The page to show: a filter change starts again at the first page, the arrows move by a
+    page, a review action reloads the page in view."""
+    if triggered not in (PREVIOUS, NEXT, REFRESH):  # a filter changed: from the first page
+        return 0
+    if isinstance(page, int) and not isinstance(page, bool) and 0 <= page < 10**6:
+        return page + {PREVIOUS: -1, NEXT: 1}.get(triggered, 0)
+    return {NEXT: 1}.get(triggered, 0)  # a malformed page (a hand-made request): the first, then moved
 
-    @app.callback(
-        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
-        Output(REASON, "value"),
-        *[Input(bid, "n_clicks") for bid, _caption, _colour in BUTTONS.values()],
-        State(CURRENT, "data"), State(REASON, "value"), State(ASSIGNEE, "value"), State(REFRESH, "data"),
-        prevent_initial_call=True,
-    )  # fmt: skip
-    def act(*values: Any) -> tuple[Any, Any, Any]:
-        user = request_user(Action.EDIT)
-        steps = {bid: key for key, (bid, _caption, _colour) in BUTTONS.items()}
-        if ctx.triggered_id not in steps:
-            raise PreventUpdate
-        flag_id, reason, assignee_id, refresh = values[len(BUTTONS) :]
-        if _flag_id(flag_id) is None:
-            return alert(_("请先在列表中选择一条风险线索"), "warning"), no_update, no_update
-        step = steps[ctx.triggered_id]
-        try:
-            with db_session() as session:
-                assignee = (
-                    session.get(User, assignee_id) if step == "assign" and _flag_id(assignee_id) else None
-                )
-                flag = review_flag(session, user, flag_id, step, now=now_utc(),
-                                   reason=reason if isinstance(reason, str) else None, assignee=assignee)  # fmt: skip
-                name = rule_name(flag.rule_id)
-        except ValidationFailed as error:
-            return problems_alert(error), no_update, no_update
-        except (TrackerError, PermissionDenied) as error:
-            return alert(message_of(error), "danger"), no_update, no_update
-        return alert(f"{_(DONE[step])}：{name}"), (refresh or 0) + 1, ""
 
-    @app.callback(
-        Output(DOWNLOAD, "data"), Input(EXPORT, "n_clicks"), *filter_states, prevent_initial_call=True
+@page_callback(
+    Action.VIEW, Output(GRID, "rowData"), Output(COUNT, "children"), Output(PAGE, "data"),
+    Output(PREVIOUS, "disabled"), Output(NEXT, "disabled"),
+    *[Input(cid, "value") for cid, _caption, _param in FILTERS.values()], Input(REFRESH, "data"),
+    Input(PREVIOUS, "n_clicks"), Input(NEXT, "n_clicks"), State(PAGE, "data"), read_only=True,
+)  # fmt: skip
+def load(
+    call: Call, values: FilterValues, _refresh: Raw, _previous: Clicks, _next: Clicks, page_value: Raw
+) -> tuple[object, ...]:
+    """One page of the queue from the server, most severe and latest first."""
+    filters = _filters(values)
+    total = flag_count(call.session, call.user, filters)
+    pages = max(1, -(-total // SHOWN))
+    page = min(max(_moved(page_value, call.triggered), 0), pages - 1)
+    rows = [_row(line) for line in flag_queue(call.session, call.user, filters, SHOWN, page * SHOWN)]
+    if pages == 1:
+        words = _("共 {n} 条风险线索").format(n=total)
+    else:
+        words = _("共 {n} 条风险线索，第 {page}/{pages} 页（每页 {size} 条，最严重、最近的在前）").format(
+            n=total, page=page + 1, pages=pages, size=SHOWN)  # fmt: skip
+    return with_row_ids(rows), words, page, page == 0, page >= pages - 1
+
+
+@page_callback(
+    Action.VIEW, Output(DETAIL, "children"), Output(CURRENT, "data"), Output(ASSIGNEE, "options"),
+    Output(ASSIGNEE, "value"), *[Output(bid, "disabled") for bid, _caption, _colour in BUTTONS.values()],
+    Input(GRID, "selectedRows"), Input(REFRESH, "data"), State(FOCUS, "data"), State(CURRENT, "data"),
+    read_only=True,
+)  # fmt: skip
+def show(call: Call, rows: Rows, _refresh: Raw, focus: Raw, current: Raw) -> tuple[object, ...]:
+    user = call.user
+    flag_id = selected_id(rows) if call.triggered == GRID else _flag_id(current) or _flag_id(focus)
+    detail = flag_detail(call.session, user, flag_id)
+    if detail is None:
+        raise PreventUpdate  # another city's flag or none: nothing, as for a missing one
+    people = [{"label": p.display_name + (_("（本人）") if p.id == user.id else ""), "value": p.id}
+              for p in flag_assignees(call.session, user, detail.flag)]  # fmt: skip
+    allowed = set(available_steps(user, detail.flag))
+    shut = [key not in allowed for key in BUTTONS]
+    return _detail(detail), detail.flag.id, people, user.id if people else None, *shut
+
+
+@page_callback(
+    Action.EDIT, MESSAGE_OUT, Output(REFRESH, "data", allow_duplicate=True), Output(REASON, "value"),
+    *[Input(bid, "n_clicks") for bid, _caption, _colour in BUTTONS.values()],
+    State(CURRENT, "data"), State(REASON, "value"), State(ASSIGNEE, "value"), State(REFRESH, "data"),
+    alert=MESSAGE_OUT, prevent_initial_call=True,
+)  # fmt: skip
+def act(
+    call: Call, _clicks: ActionClicks, flag_value: Raw, reason: Text, assignee_id: Raw, refresh: Counter
+) -> tuple[object, ...]:
+    steps = {bid: key for key, (bid, _caption, _colour) in BUTTONS.items()}
+    if call.triggered not in steps:
+        raise PreventUpdate
+    flag_id = _flag_id(flag_value)
+    if flag_id is None:
+        raise Refused(_("请先在列表中选择一条风险线索"))
+    step = steps[call.triggered]
+    chosen = _flag_id(assignee_id)
+    assignee = call.session.get(User, chosen) if step == "assign" and chosen else None
+    flag = review_flag(
+        call.session, call.user, flag_id, step, now=now_utc(), reason=reason, assignee=assignee
     )
-    def export(_clicks: Any, *values: Any) -> Any:
-        user = request_user(Action.EXPORT)
-        rows = _rows_for(user, values, EXPORTED)
-        today = local_today(_tz())
-        content = write_table(_("风险线索"), [(k, _(c)) for k, c in EXPORT_COLUMNS], rows, date_keys=("first_seen", "last_seen"),
-                              note=_("导出时间：{date}　导出人：{who}　共{n}条").format(
-                                  date=format_date(today), who=user.display_name, n=len(rows)))  # fmt: skip
-        with db_session() as session:
-            audit.record(session, "export", "flags", summary=f"风险线索 {len(rows)} 条", city_id=user.city_id)
-        return dcc.send_bytes(content, f"风险线索_{today.isoformat()}.xlsx")
+    return alert(f"{_(DONE[step])}：{rule_name(flag.rule_id)}"), refresh + 1, ""
+
+
+@page_callback(Action.EXPORT, Output(DOWNLOAD, "data"), Input(EXPORT, "n_clicks"),
+               *[State(cid, "value") for cid, _caption, _param in FILTERS.values()], prevent_initial_call=True)  # fmt: skip
+def export(call: Call, _clicks: Clicks, values: FilterValues) -> dict[str, object]:
+    rows = _rows_for(call.user, values, EXPORTED)
+    today = local_today(_tz())
+    content = write_table(_("风险线索"), [(k, _(c)) for k, c in EXPORT_COLUMNS], rows, date_keys=("first_seen", "last_seen"),
+                          note=_("导出时间：{date}　导出人：{who}　共{n}条").format(
+                              date=format_date(today), who=call.user.display_name, n=len(rows)))  # fmt: skip
+    audit.record(
+        call.session, "export", "flags", summary=f"风险线索 {len(rows)} 条", city_id=call.user.city_id
+    )
+    return download(content, f"风险线索_{today.isoformat()}.xlsx")

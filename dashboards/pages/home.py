@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Sequence
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, dcc, html
-from flask import current_app
+from dash import Input, Output, dcc, html
+from dash.development.base_component import Component
 
-from dashboards.access import db_session, guarded_layout, request_user
+from dashboards.access import app_settings, db_session, guarded_layout
 from dashboards.cache import cached, data_version, scope_key
+from dashboards.callbacks import RAW, Call, many, page_callback, page_clientside
 from dashboards.filters import PARAMETERS, chosen_in_query, query_string
 from dashboards.grid import data_grid
 from dashboards.pages.bulletins import bulletin_link
@@ -59,15 +61,21 @@ FILTERS = {"batch_numbers": ("ov-batch", N_("批次"), "batches"), "categories":
            "product_ids": ("ov-product", N_("产品"), "products"), "city_ids": ("ov-city", N_("城市"), "cities"),
            "statuses": ("ov-status", N_("试点状态"), "statuses")}  # fmt: skip
 PROGRESS_COLOURS = STATUS_HEX  # one palette (tracker.monitoring.palette)
-GRAPH_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["select2d", "lasso2d"], "responsive": True}
+GRAPH_CONFIG: dcc.Graph.Config = {
+    "displaylogo": False,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d"],
+    "responsive": True,
+}
 FONT = {"family": "Noto Sans CJK SC, Microsoft YaHei, sans-serif", "size": 12}
 
 
-def _settings() -> Any:
-    return current_app.config["TRACKER_SETTINGS"]
+def _graph(graph_id: str, figure: object) -> Component:
+    return dcc.Graph(id=graph_id, figure=figure, config=GRAPH_CONFIG, style={"height": "360px"})
 
 
-def _filter_row(options: dict[str, list[dict[str, Any]]], chosen: dict[str, list[Any]], share: str) -> Any:
+def _filter_row(
+    options: dict[str, list[dict[str, Any]]], chosen: dict[str, list[Any]], share: str
+) -> Component:
     cols = [dbc.Col([dbc.Label(_(caption), html_for=cid, className="small mb-0"),
                      dcc.Dropdown(id=cid, options=options[key], value=chosen.get(field), multi=True,
                                   placeholder=_("全部"), labels=dropdown_labels(), maxHeight=320)], md=2)
@@ -78,10 +86,9 @@ def _filter_row(options: dict[str, list[dict[str, Any]]], chosen: dict[str, list
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, **query: Any) -> Any:
+def layout(user: User, **query: str) -> Component:
     with db_session(read_only=True) as session:
         options = filter_options(session, user)
-    graph = {"config": GRAPH_CONFIG, "style": {"height": "360px"}}
     chosen = chosen_in_query(query, options)
     (cards_now, cities_now, map_now, products_now, categories_now, scatter_now, upcoming_now, bulletins_now,
      share_now) = _contents(user, [chosen.get(key) for key in FILTERS])  # fmt: skip
@@ -94,13 +101,13 @@ def layout(user: User, **query: Any) -> Any:
         html.Div(cards_now, id=CARDS),
         dbc.Row([
             dbc.Col([html.H3(_("各市进度差距（序时进度 − 实际进度，百分点）"), className="h6"),
-                     dcc.Graph(id=CITIES, figure=cities_now, **graph)], lg=6),
+                     _graph(CITIES, cities_now)], lg=6),
             dbc.Col([html.H3(_("各市分布（示意：按市政府驻地经纬度，点大小为试点数，颜色为进度差距）"), className="h6"),
-                     dcc.Graph(id=MAP, figure=map_now, **graph)], lg=6),
+                     _graph(MAP, map_now)], lg=6),
         ], className="g-3 mb-3"),
         dbc.Row([
-            dbc.Col([html.H3(_("按产品的平均进度"), className="h6"), dcc.Graph(id=PRODUCTS, figure=products_now, **graph)], lg=8),
-            dbc.Col([html.H3(_("按试点类别的平均进度"), className="h6"), dcc.Graph(id=CATEGORIES, figure=categories_now, **graph)], lg=4),
+            dbc.Col([html.H3(_("按产品的平均进度"), className="h6"), _graph(PRODUCTS, products_now)], lg=8),
+            dbc.Col([html.H3(_("按试点类别的平均进度"), className="h6"), _graph(CATEGORIES, categories_now)], lg=4),
         ], className="g-3 mb-3"),
         dbc.Row([
             dbc.Col([html.H3(_("各试点序时进度与实际进度（点击查看试点）"), className="h6"),
@@ -118,18 +125,18 @@ def layout(user: User, **query: Any) -> Any:
     ])  # fmt: skip
 
 
-def _pct(value: Any) -> str:
+def _pct(value: Decimal | float | None) -> str:
     return "—" if value is None else f"{float(value):.1f}%"
 
 
-def _card(title: str, value: str, colour: str, href: str, card_id: str) -> Any:
+def _card(title: str, value: str, colour: str, href: str, card_id: str) -> Component:
     return dbc.Col(html.A(dbc.Card(dbc.CardBody([
         html.Div(title, className="text-muted small"),
         html.Div(value, className=f"fs-3 fw-bold text-{colour}", id=card_id),
     ])), href=href, className="text-decoration-none"), xs=6, md=3, xl=True)  # fmt: skip
 
 
-def cards(data: Overview, query: str, city_ids: Sequence[int]) -> Any:
+def cards(data: Overview, query: str, city_ids: Sequence[int]) -> Component:
     """The headline figures, with the day and the pilots they count; each links to the list behind
     it (``query`` holds the filters; the flags page takes the city filter alone)."""
     pilots = f"/pilots{query}"
@@ -264,7 +271,7 @@ def scatter_figure(data: Overview) -> dict[str, Any]:
                    yaxis={"title": {"text": _("实际进度（%）")}, "range": [0, 102], "gridcolor": "#eee"})  # fmt: skip
 
 
-def bulletin_list(data: Overview) -> Any:
+def bulletin_list(data: Overview) -> Component:
     if not data.bulletins:
         return html.P(_("暂无调度通报。"), className="text-muted small")
     items = [html.Li(bulletin_link(b)) for b in data.bulletins]
@@ -280,7 +287,7 @@ def _contents(user: User, values: Sequence[Any]) -> tuple[Any, ...]:
     """Figures, lists and share link for the filters' values (in FILTERS order), in the user's scope."""
     chosen = dict(zip(FILTERS, values, strict=True))
     filters = RegistryFilters.from_inputs(**chosen)
-    settings = _settings()
+    settings = app_settings()
     today = local_today(settings.timezone)
     query = query_string({key: list(getattr(filters, key)) for key in PARAMETERS})
     with db_session(read_only=True) as session:
@@ -301,26 +308,29 @@ def _contents(user: User, values: Sequence[Any]) -> tuple[Any, ...]:
         return cached(("overview", data_version(session), today, scope_key(user), query), compute)
 
 
-def register_callbacks(app: Dash) -> None:
-    @app.callback(
-        Output(CARDS, "children"), Output(CITIES, "figure"), Output(MAP, "figure"), Output(PRODUCTS, "figure"),
-        Output(CATEGORIES, "figure"), Output(SCATTER, "figure"),
-        Output(UPCOMING, "rowData"), Output(BULLETINS, "children"), Output(SHARE, "href"),
-        *[Input(cid, "value") for cid, _caption, _key in FILTERS.values()],
-        prevent_initial_call=True,  # the page arrives with its figures (one round trip less); filters redraw them
-    )  # fmt: skip
-    def load(*values: Any) -> tuple[Any, ...]:
-        return _contents(request_user(REQUIRED_ACTION), values)
+FilterValues = Annotated[tuple[object, ...], many(RAW, len(FILTERS))]  # each cleaned by RegistryFilters
 
-    # A click on a city bar or bubble, or a pilot point opens the list or page behind it (in the browser only:
-    # the address is in the figure the server already scoped).
-    app.clientside_callback(
-        """function(city, seat, pilot) {
-            var click = dash_clientside.callback_context.triggered[0];
-            var data = click && click.value && click.value.points && click.value.points[0];
-            if (!data || !data.customdata) { return dash_clientside.no_update; }
-            return Array.isArray(data.customdata) ? data.customdata[0] : data.customdata;
-        }""",
-        Output(GO, "href"), Input(CITIES, "clickData"), Input(MAP, "clickData"), Input(SCATTER, "clickData"),
-        prevent_initial_call=True,
-    )  # fmt: skip
+
+@page_callback(
+    REQUIRED_ACTION, Output(CARDS, "children"), Output(CITIES, "figure"), Output(MAP, "figure"),
+    Output(PRODUCTS, "figure"), Output(CATEGORIES, "figure"), Output(SCATTER, "figure"),
+    Output(UPCOMING, "rowData"), Output(BULLETINS, "children"), Output(SHARE, "href"),
+    *[Input(cid, "value") for cid, _caption, _key in FILTERS.values()],
+    prevent_initial_call=True,  # the page arrives with its figures (one round trip less); filters redraw them
+)  # fmt: skip
+def load(call: Call, values: FilterValues) -> tuple[object, ...]:
+    return _contents(call.user, values)
+
+
+# A click on a city bar or bubble, or a pilot point opens the list or page behind it (in the browser only:
+# the address is in the figure the server already scoped).
+page_clientside(
+    """function(city, seat, pilot) {
+        var click = dash_clientside.callback_context.triggered[0];
+        var data = click && click.value && click.value.points && click.value.points[0];
+        if (!data || !data.customdata) { return dash_clientside.no_update; }
+        return Array.isArray(data.customdata) ? data.customdata[0] : data.customdata;
+    }""",
+    Output(GO, "href"), Input(CITIES, "clickData"), Input(MAP, "clickData"), Input(SCATTER, "clickData"),
+    prevent_initial_call=True,
+)  # fmt: skip

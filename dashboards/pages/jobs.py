@@ -20,18 +20,19 @@ import datetime as dt
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import Input, Output, State, dcc, html, no_update
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
-from flask import current_app
+from sqlalchemy.orm import Session
 
-from dashboards.access import db_session, guarded_layout, request_user
+from dashboards.access import app_settings, db_session, guarded_layout
+from dashboards.callbacks import Call, Clicks, Counter, Raw, Refused, Rows, Text, page_callback
 from dashboards.grid import data_grid
 from dashboards.widgets import ROW_ID, alert
 from jobs.control import NotDue, next_runs, pending_requests, plan_correction, request_correction, request_run
 from jobs.schedule import JOB_BY_ID, JOBS, RUNNABLE
-from tracker.access.permissions import Action, PermissionDenied, may_run_jobs, require_run_jobs
+from tracker.access.permissions import Action, may_run_jobs, require_run_jobs
 from tracker.core.clock import now_utc
-from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, format_datetime, message_of, translated
 from tracker.core.secrets import redact
 from tracker.delivery.job_runs import is_alive, run_history, schedulers_seen
@@ -42,7 +43,7 @@ from tracker.delivery.outbox import (
     resend_uncertain,
     uncertain_messages,
 )
-from tracker.models import JobRun, RunState, User
+from tracker.models import JobRequest, JobRun, RunState, User
 
 PATH = "/jobs"
 NAME = N_("定时任务")
@@ -68,10 +69,6 @@ PERIOD_HINT = {
 }
 
 
-def _settings() -> Any:
-    return current_app.config["TRACKER_SETTINGS"]
-
-
 def _trigger_zh(trigger: str) -> str:
     """scheduled → 定时; manual:admin → 手动（admin）; cli → 命令行."""
     kind, _sep, who = trigger.partition(":")
@@ -92,7 +89,7 @@ def _name(job: str) -> str:
 
 
 def schedule_rows() -> list[dict[str, Any]]:
-    settings = _settings()
+    settings = app_settings()
     return [{
         "id": p.spec.id, "name": _(p.spec.name_zh), "cron": p.cron,
         "next_run": format_datetime(p.next_run, settings.timezone), "next_period": p.next_period or "",
@@ -110,8 +107,8 @@ def _duration(run: JobRun) -> str:
     )
 
 
-def history_rows(session: Any) -> list[dict[str, Any]]:
-    tz = _settings().timezone
+def history_rows(session: Session) -> list[dict[str, Any]]:
+    tz = app_settings().timezone
     return [{
         "id": r.id, "name": _name(r.job), "period": r.period, "state": translated(STATE_ZH, r.state, r.state.value),
         "attempt": r.attempt, "trigger": _trigger_zh(r.trigger), "started": format_datetime(r.started_at, tz),
@@ -120,14 +117,14 @@ def history_rows(session: Any) -> list[dict[str, Any]]:
     } for r in run_history(session, limit=HISTORY_LIMIT)]  # fmt: skip
 
 
-def pending_rows(session: Any) -> list[dict[str, Any]]:
-    tz = _settings().timezone
+def pending_rows(session: Session) -> list[dict[str, Any]]:
+    tz = app_settings().timezone
     return [{"id": r.id, "name": _name(r.job), "period": r.period, "by": r.requested_by,
              "at": format_datetime(r.requested_at, tz)} for r in pending_requests(session)]  # fmt: skip
 
 
-def failed_rows(session: Any) -> list[dict[str, Any]]:
-    tz = _settings().timezone
+def failed_rows(session: Session) -> list[dict[str, Any]]:
+    tz = app_settings().timezone
     return [{
         "id": m.id, "row_id": str(m.id), "recipient": redact(m.recipient), "channel": translated(CHANNEL_ZH, m.channel),
         "subject": m.subject, "attempts": m.attempts, "last_try": format_datetime(m.next_attempt_at, tz),
@@ -135,8 +132,8 @@ def failed_rows(session: Any) -> list[dict[str, Any]]:
     } for m in failed_messages(session)]  # fmt: skip
 
 
-def uncertain_rows(session: Any) -> list[dict[str, Any]]:
-    tz = _settings().timezone
+def uncertain_rows(session: Session) -> list[dict[str, Any]]:
+    tz = app_settings().timezone
     return [{
         "id": m.id, "row_id": str(m.id), "recipient": redact(m.recipient), "channel": translated(CHANNEL_ZH, m.channel),
         "subject": m.subject, "started": format_datetime(m.claimed_at, tz), "worker": m.claimed_by or "",
@@ -153,10 +150,10 @@ def _ago(seconds: float) -> str:
     return _("{n}小时前").format(n=seconds // 3600)
 
 
-def scheduler_status(session: Any, now: dt.datetime) -> Any:
+def scheduler_status(session: Session, now: dt.datetime) -> list[Component]:
     """Whether a scheduler process is alive (from its heartbeat), and a warning for requests that
     have waited over a minute."""
-    tz = _settings().timezone
+    tz = app_settings().timezone
     seen = schedulers_seen(session)
     alive = [p for p in seen if is_alive(p, now)]
     parts: list[Any] = []
@@ -185,7 +182,7 @@ def _columns(spec: list[tuple[str, str, int | None]]) -> list[dict[str, Any]]:
             for key, caption, width in spec]  # fmt: skip
 
 
-def _run_box(admin: bool) -> Any:
+def _run_box(admin: bool) -> Component:
     """The administrator's "run now" form (others see that only the administrator may)."""
     if not admin:
         return html.P(_("手动运行任务、重发失败消息仅限省级管理员。"), className="text-muted small")
@@ -203,7 +200,7 @@ def _run_box(admin: bool) -> Any:
     ], className="g-2 mb-2")  # fmt: skip
 
 
-def _fix_box() -> Any:
+def _fix_box() -> Component:
     """The administrator's "correct a bulletin" form: which one, and why."""
     kinds = [
         {"label": _("月度调度通报"), "value": "monthly"},
@@ -222,7 +219,7 @@ def _fix_box() -> Any:
     ], className="g-2 mb-2")  # fmt: skip
 
 
-def _confirm_box() -> Any:
+def _confirm_box() -> Component:
     """Where a forced run or a correction is shown before it is asked for."""
     return html.Div([
         dcc.Store(id=CONFIRM_DATA, data=None),
@@ -233,9 +230,9 @@ def _confirm_box() -> Any:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, **_query: Any) -> Any:
+def layout(user: User, **_query: str) -> Component:
     admin = may_run_jobs(user)
-    tz_name = str(_settings().timezone)
+    tz_name = str(app_settings().timezone)
     schedule_columns = _columns([("name", _("任务"), 160), ("id", _("编号"), 170), ("cron", _("计划（cron）"), 160),
                                  ("next_run", _("下次运行"), 190), ("next_period", _("对应期别"), None)])  # fmt: skip
     history_columns = _columns([("started", _("开始"), 170), ("name", _("任务"), 140), ("period", _("期别"), 110),
@@ -297,166 +294,142 @@ def layout(user: User, **_query: Any) -> Any:
     ])  # fmt: skip
 
 
-def register_callbacks(app: Dash) -> None:
-    @app.callback(
-        Output(HISTORY, "rowData"), Output(PENDING, "rowData"), Output(FAILED, "rowData"), Output(SCHEDULE, "rowData"),
-        Output(UNCERTAIN, "rowData"), Output(STATUS, "children"),
-        Input(REFRESH, "data"), Input(TICK, "n_intervals"), Input(RELOAD, "n_clicks"),
-    )  # fmt: skip
-    def load(_refresh: Any, _tick: Any, _reload: Any) -> tuple[Any, ...]:
-        request_user(REQUIRED_ACTION)
-        with db_session() as session:
-            return (history_rows(session), pending_rows(session), failed_rows(session), schedule_rows(),
-                    uncertain_rows(session), scheduler_status(session, now_utc()))  # fmt: skip
+MESSAGE_OUT = Output(MESSAGE, "children", allow_duplicate=True)
+REFRESH_OUT = Output(REFRESH, "data", allow_duplicate=True)
+HIDDEN_OUT = Output(CONFIRM, "hidden", allow_duplicate=True)
+TEXT_OUT = Output(CONFIRM_TEXT, "children", allow_duplicate=True)
+DATA_OUT = Output(CONFIRM_DATA, "data", allow_duplicate=True)
 
-    @app.callback(
-        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
-        Output(CONFIRM, "hidden", allow_duplicate=True), Output(CONFIRM_TEXT, "children", allow_duplicate=True),
-        Output(CONFIRM_DATA, "data", allow_duplicate=True),
-        Input(RUN, "n_clicks"), State(JOB, "value"), State(PERIOD, "value"), State(REFRESH, "data"),
-        prevent_initial_call=True,
-    )  # fmt: skip
-    def run(_clicks: Any, job: Any, period: Any, refresh: Any) -> tuple[Any, ...]:
-        user = request_user(REQUIRED_ACTION)
-        if ctx.triggered_id != RUN:
-            raise PreventUpdate
-        keep = (no_update, no_update, no_update)
-        if not isinstance(job, str) or job not in RUNNABLE:
-            return alert(_("请选择要运行的任务"), "warning"), no_update, *keep
-        if not isinstance(period, str) or not period.strip():
-            return (
-                alert(_("请填写期别：{hint}").format(hint=_(PERIOD_HINT[RUNNABLE[job].kind])), "warning"),
-                no_update,
-                *keep,
-            )
-        try:
-            with db_session() as session:
-                request = request_run(session, user, job, period.strip(), now=now_utc(), settings=_settings())
-                done = _(
-                    "已提交运行请求：{name} {period}（调度进程将在约20秒内执行，结果见运行记录）"
-                ).format(name=_name(request.job), period=request.period)
-        except NotDue as early:  # shown, with the completeness it would carry, before it may be forced
-            text = _("{message}。确认现在强制生成吗？强制运行将记入审计日志。").format(
-                message=message_of(early)
-            )
-            return (
-                no_update,
-                no_update,
-                False,
-                text,
-                {"action": "force", "job": job, "period": period.strip()},
-            )
-        except (TrackerError, PermissionDenied) as error:
-            return alert(message_of(error), "danger"), no_update, *keep
-        return alert(done), (refresh or 0) + 1, True, "", None
 
-    @app.callback(
-        Output(MESSAGE, "children", allow_duplicate=True), Output(CONFIRM, "hidden", allow_duplicate=True),
-        Output(CONFIRM_TEXT, "children", allow_duplicate=True), Output(CONFIRM_DATA, "data", allow_duplicate=True),
-        Input(FIX, "n_clicks"), State(FIX_KIND, "value"), State(FIX_PERIOD, "value"), State(FIX_REASON, "value"),
-        prevent_initial_call=True,
-    )  # fmt: skip
-    def correct(_clicks: Any, kind: Any, period: Any, reason: Any) -> tuple[Any, ...]:
-        """Show what the correction would be; it is asked for only on confirmation."""
-        user = request_user(REQUIRED_ACTION)
-        if ctx.triggered_id != FIX:
-            raise PreventUpdate
-        keep = (no_update, no_update, no_update)
-        if not isinstance(period, str) or not period.strip():
-            return alert(_("请填写要更正的期别"), "warning"), *keep
-        if not isinstance(reason, str) or not reason.strip():
-            return alert(_("请填写更正原因"), "warning"), *keep
-        try:
-            with db_session(read_only=True) as session:
-                plan = plan_correction(
-                    session, user, str(kind), period.strip(), now=now_utc(), settings=_settings()
-                )
-        except (TrackerError, PermissionDenied) as error:
-            return alert(message_of(error), "danger"), *keep
-        text = _("{plan}更正原因：{reason}。确认发布更正吗？").format(
-            plan=message_of(plan), reason=reason.strip()
+def _asked(request: JobRequest) -> str:
+    return _("已提交运行请求：{name} {period}（调度进程将在约20秒内执行，结果见运行记录）").format(
+        name=_name(request.job), period=request.period
+    )
+
+
+@page_callback(
+    REQUIRED_ACTION, Output(HISTORY, "rowData"), Output(PENDING, "rowData"), Output(FAILED, "rowData"),
+    Output(SCHEDULE, "rowData"), Output(UNCERTAIN, "rowData"), Output(STATUS, "children"),
+    Input(REFRESH, "data"), Input(TICK, "n_intervals"), Input(RELOAD, "n_clicks"),
+)  # fmt: skip
+def load(call: Call, _refresh: Raw, _tick: Clicks, _reload: Clicks) -> tuple[object, ...]:
+    session = call.session
+    return (history_rows(session), pending_rows(session), failed_rows(session), schedule_rows(),
+            uncertain_rows(session), scheduler_status(session, now_utc()))  # fmt: skip
+
+
+@page_callback(
+    REQUIRED_ACTION, MESSAGE_OUT, REFRESH_OUT, HIDDEN_OUT, TEXT_OUT, DATA_OUT,
+    Input(RUN, "n_clicks"), State(JOB, "value"), State(PERIOD, "value"), State(REFRESH, "data"),
+    alert=MESSAGE_OUT, prevent_initial_call=True,
+)  # fmt: skip
+def run(call: Call, _clicks: Clicks, job: Text, period: Text, refresh: Counter) -> tuple[object, ...]:
+    if call.triggered != RUN:
+        raise PreventUpdate
+    if job is None or job not in RUNNABLE:
+        raise Refused(_("请选择要运行的任务"))
+    if period is None or not period.strip():
+        raise Refused(_("请填写期别：{hint}").format(hint=_(PERIOD_HINT[RUNNABLE[job].kind])))
+    try:
+        with db_session() as session:  # its own transaction: an early period is rolled back, then offered
+            request = request_run(
+                session, call.user, job, period.strip(), now=now_utc(), settings=call.settings
+            )
+    except NotDue as early:  # shown, with the completeness it would carry, before it may be forced
+        text = _("{message}。确认现在强制生成吗？强制运行将记入审计日志。").format(message=message_of(early))
+        return no_update, no_update, False, text, {"action": "force", "job": job, "period": period.strip()}
+    return alert(_asked(request)), refresh + 1, True, "", None
+
+
+@page_callback(
+    REQUIRED_ACTION, MESSAGE_OUT, HIDDEN_OUT, TEXT_OUT, DATA_OUT,
+    Input(FIX, "n_clicks"), State(FIX_KIND, "value"), State(FIX_PERIOD, "value"), State(FIX_REASON, "value"),
+    alert=MESSAGE_OUT, read_only=True, prevent_initial_call=True,
+)  # fmt: skip
+def correct(call: Call, _clicks: Clicks, kind: Raw, period: Text, reason: Text) -> tuple[object, ...]:
+    """Show what the correction would be; it is asked for only on confirmation."""
+    if call.triggered != FIX:
+        raise PreventUpdate
+    if period is None or not period.strip():
+        raise Refused(_("请填写要更正的期别"))
+    if reason is None or not reason.strip():
+        raise Refused(_("请填写更正原因"))
+    plan = plan_correction(
+        call.session, call.user, str(kind), period.strip(), now=now_utc(), settings=call.settings
+    )
+    text = _("{plan}更正原因：{reason}。确认发布更正吗？").format(
+        plan=message_of(plan), reason=reason.strip()
+    )
+    return no_update, False, text, {"action": "correct", "kind": plan.kind, "period": plan.period_key,
+                                    "reason": reason.strip()}  # fmt: skip
+
+
+@page_callback(
+    REQUIRED_ACTION, MESSAGE_OUT, REFRESH_OUT, HIDDEN_OUT, DATA_OUT,
+    Input(CONFIRM_YES, "n_clicks"), Input(CONFIRM_NO, "n_clicks"), State(CONFIRM_DATA, "data"),
+    State(REFRESH, "data"), alert=MESSAGE_OUT, on_refusal=((HIDDEN_OUT, True), (DATA_OUT, None)),
+    prevent_initial_call=True,
+)  # fmt: skip
+def confirm(call: Call, _yes: Clicks, _no: Clicks, data: Raw, refresh: Counter) -> tuple[object, ...]:
+    """The confirmed forced run or correction; everything is checked again here, on the server
+    (the role, the period, whether it is still early or still issued)."""
+    if call.triggered not in (CONFIRM_YES, CONFIRM_NO):
+        raise PreventUpdate
+    if call.triggered == CONFIRM_NO or not isinstance(data, dict):
+        return alert(_("已取消，未做更改"), "secondary"), no_update, True, None
+    require_run_jobs(call.user)
+    if data.get("action") == "force":
+        request = request_run(call.session, call.user, str(data.get("job")), str(data.get("period")), now=now_utc(),
+                              settings=call.settings, force=True)  # fmt: skip
+    elif data.get("action") == "correct":
+        request = request_correction(call.session, call.user, str(data.get("kind")), str(data.get("period")),
+                                     str(data.get("reason") or ""), now=now_utc(), settings=call.settings)  # fmt: skip
+    else:
+        raise PreventUpdate
+    return alert(_asked(request)), refresh + 1, True, None
+
+
+def _ticked(rows: list[dict[str, object]] | None) -> list[int]:
+    """The ids of the ticked rows (what is not an id is left out)."""
+    return [row["id"] for row in rows or [] if type(row.get("id")) is int]  # type: ignore[misc]
+
+
+@page_callback(
+    REQUIRED_ACTION, MESSAGE_OUT, REFRESH_OUT, Input(REQUEUE, "n_clicks"), State(FAILED, "selectedRows"),
+    State(REFRESH, "data"), alert=MESSAGE_OUT, prevent_initial_call=True,
+)  # fmt: skip
+def requeue(call: Call, _clicks: Clicks, rows: Rows, refresh: Counter) -> tuple[object, int]:
+    if call.triggered != REQUEUE:
+        raise PreventUpdate
+    ids = _ticked(rows)
+    if not ids:
+        raise Refused(_("请先勾选要重新发送的消息"))
+    requeued = requeue_failed(call.session, call.user, ids, now=now_utc())
+    if not requeued:
+        return alert(_("所选消息已不在失败列表中，未做更改"), "warning"), refresh + 1
+    return alert(_("已将 {n} 条消息重新排队，调度进程将在1分钟内发送").format(n=len(requeued))), refresh + 1
+
+
+@page_callback(
+    REQUIRED_ACTION, MESSAGE_OUT, REFRESH_OUT, Input(RESEND, "n_clicks"), Input(DELIVERED, "n_clicks"),
+    State(UNCERTAIN, "selectedRows"), State(REFRESH, "data"), alert=MESSAGE_OUT, prevent_initial_call=True,
+)  # fmt: skip
+def decide(
+    call: Call, _resend: Clicks, _delivered: Clicks, rows: Rows, refresh: Counter
+) -> tuple[object, int]:
+    """The administrator's decision on interrupted messages: send again, or record as delivered."""
+    if call.triggered not in (RESEND, DELIVERED):
+        raise PreventUpdate
+    ids = _ticked(rows)
+    if not ids:
+        raise Refused(_("请先勾选状态不明的消息"))
+    decide_on = resend_uncertain if call.triggered == RESEND else mark_delivered
+    done = decide_on(call.session, call.user, ids, now=now_utc())
+    if not done:
+        return alert(_("所选消息已不在状态不明列表中，未做更改"), "warning"), refresh + 1
+    if call.triggered == RESEND:
+        resent = _("已将 {n} 条消息重新排队（沿用原 Message-ID），调度进程将在1分钟内发送").format(
+            n=len(done)
         )
-        return no_update, False, text, {"action": "correct", "kind": plan.kind, "period": plan.period_key,
-                                        "reason": reason.strip()}  # fmt: skip
-
-    @app.callback(
-        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
-        Output(CONFIRM, "hidden", allow_duplicate=True), Output(CONFIRM_DATA, "data", allow_duplicate=True),
-        Input(CONFIRM_YES, "n_clicks"), Input(CONFIRM_NO, "n_clicks"), State(CONFIRM_DATA, "data"),
-        State(REFRESH, "data"), prevent_initial_call=True,
-    )  # fmt: skip
-    def confirm(_yes: Any, _no: Any, data: Any, refresh: Any) -> tuple[Any, ...]:
-        """The confirmed forced run or correction; everything is checked again here, on the server
-        (the role, the period, whether it is still early or still issued)."""
-        user = request_user(REQUIRED_ACTION)
-        if ctx.triggered_id not in (CONFIRM_YES, CONFIRM_NO):
-            raise PreventUpdate
-        if ctx.triggered_id == CONFIRM_NO or not isinstance(data, dict):
-            return alert(_("已取消，未做更改"), "secondary"), no_update, True, None
-        try:
-            require_run_jobs(user)
-            with db_session() as session:
-                if data.get("action") == "force":
-                    request = request_run(session, user, str(data.get("job")), str(data.get("period")), now=now_utc(),
-                                          settings=_settings(), force=True)  # fmt: skip
-                elif data.get("action") == "correct":
-                    request = request_correction(session, user, str(data.get("kind")), str(data.get("period")),
-                                                 str(data.get("reason") or ""), now=now_utc(), settings=_settings())  # fmt: skip
-                else:
-                    raise PreventUpdate
-                done = _(
-                    "已提交运行请求：{name} {period}（调度进程将在约20秒内执行，结果见运行记录）"
-                ).format(name=_name(request.job), period=request.period)
-        except (TrackerError, PermissionDenied) as error:
-            return alert(message_of(error), "danger"), no_update, True, None
-        return alert(done), (refresh or 0) + 1, True, None
-
-    @app.callback(
-        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
-        Input(REQUEUE, "n_clicks"), State(FAILED, "selectedRows"), State(REFRESH, "data"),
-        prevent_initial_call=True,
-    )  # fmt: skip
-    def requeue(_clicks: Any, rows: Any, refresh: Any) -> tuple[Any, Any]:
-        user = request_user(REQUIRED_ACTION)
-        if ctx.triggered_id != REQUEUE:
-            raise PreventUpdate
-        ids = [row["id"] for row in rows or [] if isinstance(row, dict) and type(row.get("id")) is int]
-        if not ids:
-            return alert(_("请先勾选要重新发送的消息"), "warning"), no_update
-        try:
-            with db_session() as session:
-                requeued = requeue_failed(session, user, ids, now=now_utc())
-        except PermissionDenied as error:
-            return alert(message_of(error), "danger"), no_update
-        if not requeued:
-            return alert(_("所选消息已不在失败列表中，未做更改"), "warning"), (refresh or 0) + 1
-        return alert(_("已将 {n} 条消息重新排队，调度进程将在1分钟内发送").format(n=len(requeued))), (
-            refresh or 0
-        ) + 1
-
-    @app.callback(
-        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
-        Input(RESEND, "n_clicks"), Input(DELIVERED, "n_clicks"), State(UNCERTAIN, "selectedRows"),
-        State(REFRESH, "data"), prevent_initial_call=True,
-    )  # fmt: skip
-    def decide(_resend: Any, _delivered: Any, rows: Any, refresh: Any) -> tuple[Any, Any]:
-        """The administrator's decision on interrupted messages: send again, or record as delivered."""
-        user = request_user(REQUIRED_ACTION)
-        if ctx.triggered_id not in (RESEND, DELIVERED):
-            raise PreventUpdate
-        ids = [row["id"] for row in rows or [] if isinstance(row, dict) and type(row.get("id")) is int]
-        if not ids:
-            return alert(_("请先勾选状态不明的消息"), "warning"), no_update
-        try:
-            with db_session() as session:
-                decide_on = resend_uncertain if ctx.triggered_id == RESEND else mark_delivered
-                done = decide_on(session, user, ids, now=now_utc())
-        except PermissionDenied as error:
-            return alert(message_of(error), "danger"), no_update
-        if not done:
-            return alert(_("所选消息已不在状态不明列表中，未做更改"), "warning"), (refresh or 0) + 1
-        if ctx.triggered_id == RESEND:
-            return alert(
-                _("已将 {n} 条消息重新排队（沿用原 Message-ID），调度进程将在1分钟内发送").format(n=len(done))
-            ), (refresh or 0) + 1
-        return alert(_("已将 {n} 条消息记为已送达").format(n=len(done))), (refresh or 0) + 1
+        return alert(resent), refresh + 1
+    return alert(_("已将 {n} 条消息记为已送达").format(n=len(done))), refresh + 1

@@ -11,26 +11,44 @@ tracker.claims.library, so a hand-made request from anyone else changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import Input, Output, State, dcc, html, no_update
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
-from flask import current_app
+from sqlalchemy.orm import Session
 
-from dashboards.access import db_session, guarded_layout, request_user
+from dashboards.access import app_settings, db_session, guarded_layout
+from dashboards.callbacks import (
+    RAW,
+    ROWS,
+    Call,
+    Clicks,
+    Counter,
+    NumberOrText,
+    Raw,
+    Refused,
+    Rows,
+    Text,
+    Upload,
+    many,
+    page_callback,
+    page_clientside,
+)
 from dashboards.grid import data_grid
 from dashboards.widgets import (
     ROW_ID,
     alert,
     decode_upload,
     has_selection,
-    problems_alert,
     simple_table,
     with_row_ids,
 )
-from tracker.access.permissions import Action, PermissionDenied, may_edit_library
+from tracker.access.permissions import Action, may_edit_library
 from tracker.claims.library import (
     LibraryProblem,
     LibraryVersion,
@@ -48,7 +66,7 @@ from tracker.claims.library import (
 from tracker.claims.library_import import LibraryKind, import_library
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, format_datetime, message_of, summary_of
-from tracker.core.validation import ValidationFailed
+from tracker.core.validation import Problem, ValidationFailed
 from tracker.models import User
 
 PATH = "/library"
@@ -96,11 +114,11 @@ COLUMNS = {
 NUMERIC = {"physical_floor", "plausible_low", "typical", "plausible_high", "value", "version", "year"}
 
 
-def _tz() -> Any:
-    return current_app.config["TRACKER_SETTINGS"].timezone
+def _tz() -> ZoneInfo:
+    return app_settings().timezone
 
 
-def _grid(kind: LibraryKind) -> Any:
+def _grid(kind: LibraryKind) -> Component:
     columns = [{"field": f, "headerName": _(h), "width": w, "tooltipField": f}
                | ({"type": "numericColumn", "filter": "agNumberColumnFilter"} if f in NUMERIC else {})
                for f, h, w in COLUMNS[kind]]  # fmt: skip
@@ -113,15 +131,15 @@ def _grid(kind: LibraryKind) -> Any:
     return grid
 
 
-def _field(caption: str, component: Any, md: int = 2) -> Any:
+def _field(caption: str, component: Any, md: int = 2) -> Component:
     return dbc.Col([dbc.Label(caption, html_for=component.id, className="small mb-0"), component], md=md)
 
 
-def _reason_box(box_id: str) -> Any:
+def _reason_box(box_id: str) -> Component:
     return dbc.Textarea(id=box_id, rows=2, maxLength=1000, placeholder=_("修改理由和依据（必填）"))
 
 
-def _benchmark_form(products: list[dict[str, Any]], editor: bool) -> Any:
+def _benchmark_form(products: list[dict[str, Any]], editor: bool) -> Component:
     figures = [
         _field(_(caption), dbc.Input(id=box, type="number", step="any")) for box, caption in FIGURES.values()
     ]
@@ -137,7 +155,7 @@ def _benchmark_form(products: list[dict[str, Any]], editor: bool) -> Any:
     ], id=EDIT_BOXES[LibraryKind.BENCHMARKS], hidden=not editor, className="mt-3")  # fmt: skip
 
 
-def _factor_form(factors: list[dict[str, Any]], editor: bool) -> Any:
+def _factor_form(factors: list[dict[str, Any]], editor: bool) -> Component:
     return html.Div([
         html.H3(_("修改电力排放因子（保存为新版本）"), className="h6"),
         dbc.Row([_field(_("因子"), dcc.Dropdown(id=F_KEY, options=factors, clearable=False), 3),
@@ -149,7 +167,7 @@ def _factor_form(factors: list[dict[str, Any]], editor: bool) -> Any:
     ], id=EDIT_BOXES[LibraryKind.FACTORS], hidden=not editor, className="mt-3")  # fmt: skip
 
 
-def _certifier_form(editor: bool) -> Any:
+def _certifier_form(editor: bool) -> Component:
     return html.Div([
         html.H3(_("认可或停用认证机构"), className="h6"),
         dbc.Row([_field(_("机构名称"), dbc.Input(id=C_NAME, maxLength=200), 3),
@@ -162,7 +180,7 @@ def _certifier_form(editor: bool) -> Any:
     ], id=EDIT_BOXES[LibraryKind.CERTIFIERS], hidden=not editor, className="mt-3")  # fmt: skip
 
 
-def _import_card(editor: bool) -> Any:
+def _import_card(editor: bool) -> Component:
     return dbc.Card(dbc.CardBody([
         html.H3(_("从文件导入当前选项卡的数据（CSV 或 XLSX，列同目录文件；先检查，再导入）"), className="h6"),
         dbc.Row([
@@ -178,7 +196,7 @@ def _import_card(editor: bool) -> Any:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, **_query: Any) -> Any:
+def layout(user: User, **_query: str) -> Component:
     editor = may_edit_library(user)
     with db_session() as session:
         products = [
@@ -212,7 +230,7 @@ def _number(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _grid_rows(session: Any) -> dict[LibraryKind, list[dict[str, Any]]]:
+def _grid_rows(session: Session) -> dict[LibraryKind, list[dict[str, Any]]]:
     tz = _tz()
     benchmarks = [{"id": b.product_id, "product": b.product.name_zh, "declared_unit": b.declared_unit,
                    **{k: _number(getattr(b, k)) for k in FIGURES}, "confidence": b.confidence, "version": b.version,
@@ -232,7 +250,7 @@ def _grid_rows(session: Any) -> dict[LibraryKind, list[dict[str, Any]]]:
     }
 
 
-def _shown(value: Any) -> str:
+def _shown(value: object) -> str:
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
     if isinstance(value, bool):
@@ -240,7 +258,7 @@ def _shown(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _history_table(kind: LibraryKind, versions: list[LibraryVersion]) -> Any:
+def _history_table(kind: LibraryKind, versions: list[LibraryVersion]) -> Component:
     tz = _tz()
     head = [
         _("变更次序") if kind is LibraryKind.CERTIFIERS else _("版本"),
@@ -282,7 +300,7 @@ def _certifier_change(figures: dict[str, Any]) -> str:
 # --- reading what the browser sent ---------------------------------------------------------------
 
 
-def _missing(value: Any) -> bool:
+def _missing(value: object) -> bool:
     """An empty form field: the browser sends None (or an empty text) for a box left blank or typed
     with something that is not a number."""
     return value is None or (isinstance(value, str) and not value.strip())
@@ -293,7 +311,7 @@ def _figures(values: list[Any]) -> dict[str, Any]:
     empty one is refused by name rather than the stored figure carried over. Whether each is a
     number ≥ 0 and in order is checked by tracker.claims.library.set_benchmark."""
     figures = dict(zip(FIGURES, values, strict=True))
-    empty = [
+    empty: list[Problem] = [
         LibraryProblem(key, "不能为空，请填写数值", "required") for key, v in figures.items() if _missing(v)
     ]
     if empty:
@@ -301,20 +319,18 @@ def _figures(values: list[Any]) -> dict[str, Any]:
     return figures
 
 
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _kind(value: Any) -> LibraryKind:
+def _kind(value: object) -> LibraryKind:
+    if not isinstance(value, str):
+        raise PreventUpdate
     try:
         return LibraryKind(value)
     except ValueError:
         raise PreventUpdate from None
 
 
-def _selected(rows: Any) -> Any:
+def _selected(rows: list[dict[str, object]] | None) -> int | str:
     """The ``id`` of the grid's selected row (a product id, a factor key, a certifier id)."""
-    if not has_selection(rows):
+    if not rows:
         raise PreventUpdate
     value = rows[0].get("id")
     if isinstance(value, bool) or not isinstance(value, int | str):
@@ -322,7 +338,7 @@ def _selected(rows: Any) -> Any:
     return value
 
 
-def _history_of(session: Any, kind: LibraryKind, key: Any) -> list[LibraryVersion]:
+def _history_of(session: Session, kind: LibraryKind, key: Any) -> list[LibraryVersion]:
     if kind is LibraryKind.FACTORS:
         return factor_history(session, str(key))
     if not isinstance(key, int) or isinstance(key, bool):
@@ -332,174 +348,142 @@ def _history_of(session: Any, kind: LibraryKind, key: Any) -> list[LibraryVersio
     )
 
 
-def _write(change: Any, done: str, refresh: Any) -> tuple[Any, Any]:
-    """Run one edit in its own transaction; (message, refresh) — the refusal in Chinese if refused."""
+def _changed(change: Callable[[], object], done: str, refresh: int) -> tuple[object, int]:
+    """Run one edit; (message, refresh). An edit that changes nothing is a warning."""
     try:
-        with db_session() as session:
-            change(session)
-    except ValidationFailed as error:
-        return problems_alert(error), no_update
+        change()
     except NothingChanged as error:
-        return alert(message_of(error), "warning"), no_update
-    except (TrackerError, PermissionDenied) as error:
-        return alert(message_of(error), "danger"), no_update
-    return alert(done), (refresh or 0) + 1
+        raise Refused(message_of(error)) from None
+    return alert(done), refresh + 1
 
 
-def register_callbacks(app: Dash) -> None:
-    _register_reading(app)
-    _register_editing(app)
-    _register_import(app)
+MESSAGE_OUT = Output(MESSAGE, "children", allow_duplicate=True)
+REFRESH_OUT = Output(REFRESH, "data", allow_duplicate=True)
+Selections = Annotated[tuple[list[dict[str, object]] | None, ...], many(ROWS, len(GRIDS))]
+FigureValues = Annotated[tuple[object, ...], many(RAW, len(FIGURES))]
 
 
-def _register_reading(app: Dash) -> None:
-    @app.callback(*[Output(grid, "rowData") for grid in GRIDS.values()], Input(REFRESH, "data"))
-    def load(_refresh: Any) -> tuple[Any, ...]:
-        request_user(Action.VIEW)
-        with db_session() as session:
-            rows = _grid_rows(session)
-        return tuple(with_row_ids(rows[kind]) for kind in GRIDS)
-
-    @app.callback(Output(HISTORY, "children"), Input(TABS, "active_tab"),
-                  *[Input(grid, "selectedRows") for grid in GRIDS.values()], Input(REFRESH, "data"))  # fmt: skip
-    def history(tab: Any, *selections_and_refresh: Any) -> Any:
-        request_user(Action.VIEW)
-        kind = _kind(tab)
-        selection = dict(zip(GRIDS, selections_and_refresh, strict=False))[kind]
-        if not has_selection(selection):
-            return html.P(_("请选择一行"), className="text-muted small")
-        with db_session() as session:
-            versions = _history_of(session, kind, _selected(selection))
-            return _history_table(kind, versions)
-
-    @app.callback(*[Output(box, "value") for box in (B_PRODUCT, *[b for b, _c in FIGURES.values()], B_UNIT,
-                                                       B_CONFIDENCE, B_BASIS)],
-                  Input(GRIDS[LibraryKind.BENCHMARKS], "selectedRows"), prevent_initial_call=True)  # fmt: skip
-    def fill_benchmark(rows: Any) -> tuple[Any, ...]:
-        request_user(Action.VIEW)
-        _selected(rows)
-        row = rows[0]
-        return (row.get("product"), *[row.get(k) for k in FIGURES], row.get("declared_unit"), row.get("confidence"),
-                row.get("basis"))  # fmt: skip
-
-    @app.callback(Output(F_KEY, "value"), Output(F_VALUE, "value"), Output(F_SOURCE, "value"),
-                  Input(GRIDS[LibraryKind.FACTORS], "selectedRows"), prevent_initial_call=True)  # fmt: skip
-    def fill_factor(rows: Any) -> tuple[Any, ...]:
-        request_user(Action.VIEW)
-        _selected(rows)
-        return rows[0].get("factor_key"), rows[0].get("value"), rows[0].get("source")
-
-    @app.callback(Output(C_NAME, "value"), Output(C_NUMBER, "value"), Output(C_NOTE, "value"),
-                  Input(GRIDS[LibraryKind.CERTIFIERS], "selectedRows"), prevent_initial_call=True)  # fmt: skip
-    def fill_certifier(rows: Any) -> tuple[Any, ...]:
-        request_user(Action.VIEW)
-        _selected(rows)
-        return rows[0].get("name"), rows[0].get("accreditation_no"), rows[0].get("note")
+@page_callback(Action.VIEW, *[Output(grid, "rowData") for grid in GRIDS.values()], Input(REFRESH, "data"))
+def load(call: Call, _refresh: Raw) -> tuple[object, ...]:
+    rows = _grid_rows(call.session)
+    return tuple(with_row_ids(rows[kind]) for kind in GRIDS)
 
 
-def _register_editing(app: Dash) -> None:
-    figure_states = [State(box, "value") for box, _caption in FIGURES.values()]
-
-    @app.callback(Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
-                  Input(B_SAVE, "n_clicks"), State(B_PRODUCT, "value"), *figure_states, State(B_UNIT, "value"),
-                  State(B_CONFIDENCE, "value"), State(B_BASIS, "value"), State(B_REASON, "value"),
-                  State(REFRESH, "data"), prevent_initial_call=True)  # fmt: skip
-    def save_benchmark(_clicks: Any, product: Any, *values: Any) -> tuple[Any, Any]:
-        user = request_user(Action.EDIT)
-        *figures, unit, confidence, basis, reason, refresh = values
-        if not _text(product):
-            return alert(_("请先选择产品"), "warning"), no_update
-
-        def change(session: Any) -> None:
-            set_benchmark(session, user, product, reason=_text(reason), **_figures(figures),
-                          declared_unit=_text(unit) or None,
-                          confidence=_text(confidence) or None, basis=_text(basis) or None)  # fmt: skip
-
-        return _write(change, _("已保存{product}的产品基准新版本").format(product=product), refresh)
-
-    @app.callback(Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
-                  Input(F_SAVE, "n_clicks"), State(F_KEY, "value"), State(F_VALUE, "value"), State(F_SOURCE, "value"),
-                  State(F_REASON, "value"), State(REFRESH, "data"), prevent_initial_call=True)  # fmt: skip
-    def save_factor(
-        _clicks: Any, key: Any, value: Any, source: Any, reason: Any, refresh: Any
-    ) -> tuple[Any, Any]:
-        user = request_user(Action.EDIT)
-        if not _text(key):
-            return alert(_("请先选择因子"), "warning"), no_update
-
-        def change(session: Any) -> None:
-            if _missing(value):
-                raise TrackerError("请填写因子数值", "Enter the factor's value")
-            set_factor(session, user, key, value=value, reason=_text(reason), source=_text(source) or None)
-
-        return _write(change, _("已保存因子{key}的新版本").format(key=key), refresh)
-
-    @app.callback(Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
-                  Input(C_ADD, "n_clicks"), Input(C_WITHDRAW, "n_clicks"), State(C_NAME, "value"),
-                  State(C_NUMBER, "value"), State(C_NOTE, "value"), State(C_REASON, "value"), State(REFRESH, "data"),
-                  prevent_initial_call=True)  # fmt: skip
-    def save_certifier(_add: Any, _withdraw: Any, name: Any, number: Any, note: Any, reason: Any,
-                       refresh: Any) -> tuple[Any, Any]:  # fmt: skip
-        user = request_user(Action.EDIT)
-        if ctx.triggered_id not in (C_ADD, C_WITHDRAW):
-            raise PreventUpdate
-        active = ctx.triggered_id == C_ADD
-        if not _text(reason).strip():
-            return alert(_("修改参考数据须说明理由和来源"), "danger"), no_update
-
-        def change(session: Any) -> None:
-            recognise_certifier(session, user, _text(name), accreditation_no=_text(number), note=_text(note),
-                                active=active, reason=_text(reason))  # fmt: skip
-
-        done = _("已认可：{name}") if active else _("已停用：{name}")
-        return _write(change, done.format(name=_text(name).strip()), refresh)
+@page_callback(Action.VIEW, Output(HISTORY, "children"), Input(TABS, "active_tab"),
+               *[Input(grid, "selectedRows") for grid in GRIDS.values()], Input(REFRESH, "data"))  # fmt: skip
+def history(call: Call, tab: Raw, selections: Selections, _refresh: Raw) -> object:
+    kind = _kind(tab)
+    selection = dict(zip(GRIDS, selections, strict=True))[kind]
+    if not has_selection(selection):
+        return html.P(_("请选择一行"), className="text-muted small")
+    return _history_table(kind, _history_of(call.session, kind, _selected(selection)))
 
 
-def _register_import(app: Dash) -> None:
-    # A new file or another tab needs a new check before it can be imported.
-    app.clientside_callback(
-        "function(name, _tab) { return [true, name ? name : '', null]; }",
-        Output(APPLY, "disabled", allow_duplicate=True), Output(UPLOAD_NAME, "children"),
-        Output(IMPORT_RESULT, "children", allow_duplicate=True),
-        Input(UPLOAD, "filename"), Input(TABS, "active_tab"), prevent_initial_call=True,
-    )  # fmt: skip
+@page_callback(Action.VIEW, *[Output(box, "value") for box in (B_PRODUCT, *[b for b, _c in FIGURES.values()], B_UNIT,
+                                                               B_CONFIDENCE, B_BASIS)],
+               Input(GRIDS[LibraryKind.BENCHMARKS], "selectedRows"), prevent_initial_call=True)  # fmt: skip
+def fill_benchmark(call: Call, rows: Rows) -> tuple[object, ...]:
+    _selected(rows)
+    row = (rows or [{}])[0]
+    return (row.get("product"), *[row.get(k) for k in FIGURES], row.get("declared_unit"), row.get("confidence"),
+            row.get("basis"))  # fmt: skip
 
-    @app.callback(Output(IMPORT_RESULT, "children", allow_duplicate=True), Output(APPLY, "disabled"),
-                  Output(REFRESH, "data", allow_duplicate=True),
-                  Input(CHECK, "n_clicks"), Input(APPLY, "n_clicks"), State(UPLOAD, "contents"),
-                  State(UPLOAD, "filename"), State(TABS, "active_tab"), State(IMPORT_REASON, "value"),
-                  State(REFRESH, "data"), prevent_initial_call=True)  # fmt: skip
-    def import_file(_check: Any, _apply: Any, contents: Any, filename: Any, tab: Any, reason: Any,
-                    refresh: Any) -> tuple[Any, Any, Any]:  # fmt: skip
-        user = request_user(Action.EDIT)
-        if ctx.triggered_id not in (CHECK, APPLY):
-            raise PreventUpdate
-        kind, dry_run = _kind(tab), ctx.triggered_id == CHECK
-        try:
-            content = decode_upload(contents)
-        except ValueError:
-            return alert(_("请先选择要导入的文件"), "warning"), True, no_update
-        try:
-            with db_session() as session:
-                result = import_library(session, user, kind, content, _text(filename), reason=_text(reason),
-                                        dry_run=dry_run)  # fmt: skip
-        except ValidationFailed as error:
-            return problems_alert(error), True, no_update
-        except (TrackerError, PermissionDenied) as error:
-            return alert(message_of(error), "danger"), True, no_update
-        notes = [html.Li(w.split(" / ")[0]) for w in result.warnings] + [
-            html.Li(c.text_zh()) for c in result.changes
-        ]
-        body = [
-            html.Strong(f"{_text(filename)}：{summary_of(result)}"),
-            html.Ul(notes, className="small mb-0"),
-        ]
-        if dry_run:
-            ready = bool(result.changes)
-            hint = _("确认无误后点击“导入”写入。") if ready else _("没有需要写入的改动。")
-            return (
-                dbc.Alert([*body, html.P(hint, className="small mb-0")], color="info", className="py-2"),
-                not ready,
-                no_update,
-            )
-        return dbc.Alert(body, color="success", className="py-2"), True, (refresh or 0) + 1  # fmt: skip
+
+@page_callback(Action.VIEW, Output(F_KEY, "value"), Output(F_VALUE, "value"), Output(F_SOURCE, "value"),
+               Input(GRIDS[LibraryKind.FACTORS], "selectedRows"), prevent_initial_call=True)  # fmt: skip
+def fill_factor(call: Call, rows: Rows) -> tuple[object, ...]:
+    _selected(rows)
+    row = (rows or [{}])[0]
+    return row.get("factor_key"), row.get("value"), row.get("source")
+
+
+@page_callback(Action.VIEW, Output(C_NAME, "value"), Output(C_NUMBER, "value"), Output(C_NOTE, "value"),
+               Input(GRIDS[LibraryKind.CERTIFIERS], "selectedRows"), prevent_initial_call=True)  # fmt: skip
+def fill_certifier(call: Call, rows: Rows) -> tuple[object, ...]:
+    _selected(rows)
+    row = (rows or [{}])[0]
+    return row.get("name"), row.get("accreditation_no"), row.get("note")
+
+
+@page_callback(Action.EDIT, MESSAGE_OUT, REFRESH_OUT, Input(B_SAVE, "n_clicks"), State(B_PRODUCT, "value"),
+               *[State(box, "value") for box, _caption in FIGURES.values()], State(B_UNIT, "value"),
+               State(B_CONFIDENCE, "value"), State(B_BASIS, "value"), State(B_REASON, "value"),
+               State(REFRESH, "data"), alert=MESSAGE_OUT, prevent_initial_call=True)  # fmt: skip
+def save_benchmark(call: Call, _clicks: Clicks, product: Text, figures: FigureValues, unit: Text, confidence: Text,
+                   basis: Text, reason: Text, refresh: Counter) -> tuple[object, int]:  # fmt: skip
+    if not product:
+        raise Refused(_("请先选择产品"))
+    return _changed(lambda: set_benchmark(call.session, call.user, product, reason=reason or "",
+                                          **_figures(list(figures)), declared_unit=unit or None,
+                                          confidence=confidence or None, basis=basis or None),
+                    _("已保存{product}的产品基准新版本").format(product=product), refresh)  # fmt: skip
+
+
+@page_callback(Action.EDIT, MESSAGE_OUT, REFRESH_OUT, Input(F_SAVE, "n_clicks"), State(F_KEY, "value"),
+               State(F_VALUE, "value"), State(F_SOURCE, "value"), State(F_REASON, "value"), State(REFRESH, "data"),
+               alert=MESSAGE_OUT, prevent_initial_call=True)  # fmt: skip
+def save_factor(
+    call: Call, _clicks: Clicks, key: Text, value: NumberOrText, source: Text, reason: Text, refresh: Counter
+) -> tuple[object, int]:
+    if not key:
+        raise Refused(_("请先选择因子"))
+    if value is None or _missing(value):
+        raise TrackerError("请填写因子数值", "Enter the factor's value")
+    return _changed(lambda: set_factor(call.session, call.user, key, value=value, reason=reason or "",
+                                       source=source or None),
+                    _("已保存因子{key}的新版本").format(key=key), refresh)  # fmt: skip
+
+
+@page_callback(Action.EDIT, MESSAGE_OUT, REFRESH_OUT, Input(C_ADD, "n_clicks"), Input(C_WITHDRAW, "n_clicks"),
+               State(C_NAME, "value"), State(C_NUMBER, "value"), State(C_NOTE, "value"), State(C_REASON, "value"),
+               State(REFRESH, "data"), alert=MESSAGE_OUT, prevent_initial_call=True)  # fmt: skip
+def save_certifier(call: Call, _add: Clicks, _withdraw: Clicks, name: Text, number: Text, note: Text, reason: Text,
+                   refresh: Counter) -> tuple[object, int]:  # fmt: skip
+    if call.triggered not in (C_ADD, C_WITHDRAW):
+        raise PreventUpdate
+    active = call.triggered == C_ADD
+    if not (reason or "").strip():
+        raise Refused(_("修改参考数据须说明理由和来源"), "danger")
+    done = _("已认可：{name}") if active else _("已停用：{name}")
+    return _changed(lambda: recognise_certifier(call.session, call.user, name or "", accreditation_no=number or "",
+                                                note=note or "", active=active, reason=reason or ""),
+                    done.format(name=(name or "").strip()), refresh)  # fmt: skip
+
+
+# A new file or another tab needs a new check before it can be imported.
+page_clientside(
+    "function(name, _tab) { return [true, name ? name : '', null]; }",
+    Output(APPLY, "disabled", allow_duplicate=True), Output(UPLOAD_NAME, "children"),
+    Output(IMPORT_RESULT, "children", allow_duplicate=True),
+    Input(UPLOAD, "filename"), Input(TABS, "active_tab"), prevent_initial_call=True,
+)  # fmt: skip
+
+IMPORT_OUT = Output(IMPORT_RESULT, "children", allow_duplicate=True)
+
+
+@page_callback(Action.EDIT, IMPORT_OUT, Output(APPLY, "disabled"), REFRESH_OUT,
+               Input(CHECK, "n_clicks"), Input(APPLY, "n_clicks"), State(UPLOAD, "contents"),
+               State(UPLOAD, "filename"), State(TABS, "active_tab"), State(IMPORT_REASON, "value"),
+               State(REFRESH, "data"), alert=IMPORT_OUT, on_refusal=((Output(APPLY, "disabled"), True),),
+               prevent_initial_call=True)  # fmt: skip
+def import_file(call: Call, _check: Clicks, _apply: Clicks, contents: Upload, filename: Text, tab: Raw,
+                reason: Text, refresh: Counter) -> tuple[object, ...]:  # fmt: skip
+    if call.triggered not in (CHECK, APPLY):
+        raise PreventUpdate
+    kind, dry_run = _kind(tab), call.triggered == CHECK
+    try:
+        content = decode_upload(contents)
+    except ValueError:
+        raise Refused(_("请先选择要导入的文件")) from None
+    result = import_library(call.session, call.user, kind, content, filename or "", reason=reason or "",
+                            dry_run=dry_run)  # fmt: skip
+    notes = [html.Li(w.split(" / ")[0]) for w in result.warnings] + [
+        html.Li(c.text_zh()) for c in result.changes
+    ]
+    body = [html.Strong(f"{filename or ''}：{summary_of(result)}"), html.Ul(notes, className="small mb-0")]
+    if dry_run:
+        ready = bool(result.changes)
+        hint = _("确认无误后点击“导入”写入。") if ready else _("没有需要写入的改动。")
+        shown = dbc.Alert([*body, html.P(hint, className="small mb-0")], color="info", className="py-2")
+        return shown, not ready, no_update
+    return dbc.Alert(body, color="success", className="py-2"), True, refresh + 1

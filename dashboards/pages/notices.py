@@ -13,18 +13,19 @@ from __future__ import annotations
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, ctx, html, no_update
+from dash import Input, Output, State, html
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
-from flask import current_app
+from sqlalchemy.orm import Session
 
-from dashboards.access import db_session, guarded_layout, request_user
+from dashboards.access import app_settings, db_session, guarded_layout
+from dashboards.callbacks import Call, Clicks, Rows, page_callback
 from dashboards.grid import data_grid
 from dashboards.shell import BADGE, LINE, badge_content, notice_line
 from dashboards.widgets import alert
-from tracker.access.permissions import Action, PermissionDenied
+from tracker.access.permissions import Action
 from tracker.core.clock import now_utc
-from tracker.core.errors import TrackerError
-from tracker.core.i18n import N_, _, format_datetime, message_of
+from tracker.core.i18n import N_, _, format_datetime
 from tracker.delivery.notices import mark_read, my_notices, notice_text, summary_lines, unread_by_kind
 from tracker.models import User
 
@@ -40,15 +41,15 @@ COLUMNS = [("at", N_("时间"), 170), ("state", N_("状态"), 80), ("text", N_("
            ("open", N_("对象"), 90)]  # fmt: skip
 
 
-def rows(session: Any, user: User) -> list[dict[str, Any]]:
-    tz = current_app.config["TRACKER_SETTINGS"].timezone
+def rows(session: Session, user: User) -> list[dict[str, Any]]:
+    tz = app_settings().timezone
     return [{"id": n.id, "at": format_datetime(n.created_at, tz), "state": _("已读") if n.read_at else _("未读"),
              "text": notice_text(n), "reason": str(n.params.get("reason") or ""), "link": n.link, "open": _("查看")}
             for n in my_notices(session, user)]  # fmt: skip
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, **_query: Any) -> Any:
+def layout(user: User, **_query: str) -> Component:
     columns = [{"field": key, "headerName": _(caption)} | ({"width": width} if width else {"flex": 1, "minWidth": 280})
                for key, caption, width in COLUMNS]  # fmt: skip
     columns[-1] |= {"cellRenderer": "NoticeLink", "filter": False, "sortable": False}
@@ -72,37 +73,32 @@ def layout(user: User, **_query: Any) -> Any:
     ])  # fmt: skip
 
 
-def chosen_ids(selected: Any) -> list[int]:
+def chosen_ids(selected: list[dict[str, object]] | None) -> list[int]:
     """The ids of the selected rows; anything malformed (a hand-made POST) stops the callback."""
-    if not isinstance(selected, list) or not selected or len(selected) > MAX_SELECTED:
+    if not selected or len(selected) > MAX_SELECTED:
         raise PreventUpdate
     try:
-        return sorted({int(row["id"]) for row in selected})
+        return sorted({int(row["id"]) for row in selected})  # type: ignore[call-overload]
     except (KeyError, TypeError, ValueError):
         raise PreventUpdate from None
 
 
-def register_callbacks(app: Dash) -> None:
-    @app.callback(
-        Output(GRID, "rowData"), Output("ntc-message", "children"), Output(BADGE, "children"),
-        Output(LINE, "children"),
-        Input(READ, "n_clicks"), Input(READ_ALL, "n_clicks"), State(GRID, "selectedRows"),
-        prevent_initial_call=True,
-    )  # fmt: skip
-    def mark(_one: Any, _all: Any, selected: Any) -> tuple[Any, Any, Any, Any]:
-        user = request_user(REQUIRED_ACTION)
-        if ctx.triggered_id == READ:
-            ids: list[int] | None = chosen_ids(selected)
-        elif ctx.triggered_id == READ_ALL:
-            ids = None
-        else:
-            raise PreventUpdate
-        try:
-            with db_session() as session:
-                changed = mark_read(session, user, ids, now=now_utc())
-        except (TrackerError, PermissionDenied) as error:
-            return no_update, alert(message_of(error), "danger"), no_update, no_update
-        with db_session(read_only=True) as session:
-            listed, kinds = rows(session, user), unread_by_kind(session, user)
-        done = alert(_("已标为已读：{n}条").format(n=changed))
-        return listed, done, badge_content(sum(kinds.values())), notice_line(summary_lines(kinds))
+MESSAGE_OUT = Output("ntc-message", "children")
+
+
+@page_callback(
+    REQUIRED_ACTION, Output(GRID, "rowData"), MESSAGE_OUT, Output(BADGE, "children"), Output(LINE, "children"),
+    Input(READ, "n_clicks"), Input(READ_ALL, "n_clicks"), State(GRID, "selectedRows"),
+    alert=MESSAGE_OUT, prevent_initial_call=True,
+)  # fmt: skip
+def mark(call: Call, _one: Clicks, _all: Clicks, selected: Rows) -> tuple[object, ...]:
+    if call.triggered == READ:
+        ids: list[int] | None = chosen_ids(selected)
+    elif call.triggered == READ_ALL:
+        ids = None
+    else:
+        raise PreventUpdate
+    changed = mark_read(call.session, call.user, ids, now=now_utc())
+    listed, kinds = rows(call.session, call.user), unread_by_kind(call.session, call.user)
+    done = alert(_("已标为已读：{n}条").format(n=changed))
+    return listed, done, badge_content(sum(kinds.values())), notice_line(summary_lines(kinds))

@@ -10,12 +10,13 @@ from decimal import Decimal
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, dcc, html
-from flask import current_app
+from dash import dcc, html
+from dash.development.base_component import Component
+from sqlalchemy.orm import Session
 
-from dashboards.access import db_session, guarded_layout
+from dashboards.access import app_settings, db_session, guarded_layout
 from dashboards.audit_words import action_word, entity_word, field_word
-from dashboards.widgets import STATUS_COLOURS, UPDATE_COLOURS, badge, evidence_list, simple_table
+from dashboards.widgets import STATUS_COLOURS, UPDATE_COLOURS, Cell, badge, evidence_list, simple_table
 from tracker.access.permissions import Action
 from tracker.core.clock import local_today
 from tracker.core.i18n import N_, _, english, format_date, format_datetime, label_of, message_of
@@ -53,12 +54,10 @@ def _number(value: Decimal | None) -> str:
     return "" if value is None else f"{Decimal(value).normalize():f}"
 
 
-def _shown(value: Any) -> str:
+def _shown(value: object) -> str:
     if isinstance(value, str) and len(value) > 19 and value[10] == "T":  # a stored timestamp (UTC)
         try:
-            return format_datetime(
-                dt.datetime.fromisoformat(value), current_app.config["TRACKER_SETTINGS"].timezone
-            )
+            return format_datetime(dt.datetime.fromisoformat(value), app_settings().timezone)
         except ValueError:
             return value
     if isinstance(value, bool):
@@ -75,7 +74,7 @@ def _shown(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _cell(changes: PlanChanges, entity: str, row_id: int, name: str, value: Any) -> Any:
+def _cell(changes: PlanChanges, entity: str, row_id: int, name: str, value: Any) -> Component | str:
     """A plan value; when it changed since approval, the approved value struck through before it."""
     change = changes.of(entity, row_id).get(name)
     if change is None:
@@ -87,14 +86,14 @@ def _cell(changes: PlanChanges, entity: str, row_id: int, name: str, value: Any)
     ])  # fmt: skip
 
 
-def _figure_card(title: str, value: str, card_id: str, colour: str = "primary") -> Any:
+def _figure_card(title: str, value: str, card_id: str, colour: str = "primary") -> Component:
     return dbc.Col(dbc.Card(dbc.CardBody([
         html.Div(title, className="text-muted small"),
         html.Div(value, className=f"fs-3 fw-bold text-{colour}", id=card_id),
     ])), md=2)  # fmt: skip
 
 
-def _header(pilot: Pilot, progress: Any, on: dt.date) -> Any:
+def _header(pilot: Pilot, progress: Any, on: dt.date) -> Component:
     product = pilot.product.name_zh if pilot.product else _("专业化服务")
     facts = [
         (_("试点单位"), pilot.organisation.name), (_("所在市"), pilot.city.name_zh),
@@ -118,7 +117,7 @@ def _header(pilot: Pilot, progress: Any, on: dt.date) -> Any:
     ])  # fmt: skip
 
 
-def _tasks(session: Any, pilot: Pilot, on: dt.date, changes: PlanChanges) -> Any:
+def _tasks(session: Session, pilot: Pilot, on: dt.date, changes: PlanChanges) -> Component:
     units = {t.id: t for t in pilot.tasks}
     rows = []
     for line in task_lines(session, pilot.id, on):
@@ -136,7 +135,7 @@ def _tasks(session: Any, pilot: Pilot, on: dt.date, changes: PlanChanges) -> Any
     return simple_table(head, rows, "pilot-tasks")
 
 
-def _milestones(pilot: Pilot, overdue: set[int], changes: PlanChanges) -> Any:
+def _milestones(pilot: Pilot, overdue: set[int], changes: PlanChanges) -> Component:
     rows = []
     for m in pilot.milestones:
         state = (dbc.Badge(_("已达成 {d}").format(d=format_date(m.achieved_on)), color="success") if m.achieved_on
@@ -151,7 +150,7 @@ def _milestones(pilot: Pilot, overdue: set[int], changes: PlanChanges) -> Any:
     return simple_table(head, rows, "pilot-milestones")
 
 
-def _timeline(pilot: Pilot, on: dt.date) -> Any:
+def _timeline(pilot: Pilot, on: dt.date) -> Component:
     """Tasks as bars over their planned spans, milestones as diamonds, and a line for today.
 
     Figures are plain dicts, as on the overview: plotly's figure objects validate every property
@@ -187,7 +186,7 @@ def _timeline(pilot: Pilot, on: dt.date) -> Any:
     )
 
 
-def _curve(points: list[Any]) -> Any:
+def _curve(points: list[Any]) -> Component:
     days = [p.on.isoformat() for p in points]
     data = [
         {"type": "scatter", "x": days, "y": [float(p.expected) for p in points], "name": _("序时进度"),
@@ -201,10 +200,10 @@ def _curve(points: list[Any]) -> Any:
     return dcc.Graph(figure={"data": data, "layout": layout}, id="pilot-curve", config={"displaylogo": False})
 
 
-def _updates(pilot: Pilot, lines: list[UpdateLine]) -> Any:
+def _updates(pilot: Pilot, lines: list[UpdateLine]) -> Component:
     numbers = {t.id: t.number for t in pilot.tasks}
-    tz = current_app.config["TRACKER_SETTINGS"].timezone
-    rows = []
+    tz = app_settings().timezone
+    rows: list[list[Cell]] = []
     for line in reversed(lines):
         u = line.update
         moves = "；".join(f"任务{numbers.get(tid, tid)}：{_number(old) if old is not None else '—'}→{_number(new)}"
@@ -228,7 +227,7 @@ def _updates(pilot: Pilot, lines: list[UpdateLine]) -> Any:
     return simple_table(head, rows, "pilot-updates")
 
 
-def _evidence(lines: list[UpdateLine]) -> Any:
+def _evidence(lines: list[UpdateLine]) -> Component:
     updates = [line.update for line in reversed(lines) if line.update.files]
     if not updates:
         return html.P(_("暂无佐证材料"), className="text-muted small", id="pilot-evidence")
@@ -236,8 +235,8 @@ def _evidence(lines: list[UpdateLine]) -> Any:
                                evidence_list(u)]) for u in updates], id="pilot-evidence")  # fmt: skip
 
 
-def _flags(session: Any, user: User, pilot: Pilot) -> Any:
-    rows = [[rule_name(f.rule_id), label(f.severity), message_of(f), label(f.status), format_date(f.first_seen.date()),
+def _flags(session: Session, user: User, pilot: Pilot) -> Component:
+    rows: list[list[Cell]] = [[rule_name(f.rule_id), label(f.severity), message_of(f), label(f.status), format_date(f.first_seen.date()),
              dcc.Link(_("核查"), href=f"/flags?id={f.id}")] for f in pilot_flags(session, user, pilot)]  # fmt: skip
     return simple_table(
         [_("规则"), _("严重程度"), _("说明"), _("状态"), _("首次发现"), ""], rows, "pilot-flags"
@@ -279,8 +278,8 @@ def _audit_change(event: Any) -> str:
     return event.summary or str(values.get("title") or values.get("name") or values.get("unit_name") or "")
 
 
-def _audit(session: Any, user: User, pilot: Pilot) -> Any:
-    tz = current_app.config["TRACKER_SETTINGS"].timezone
+def _audit(session: Session, user: User, pilot: Pilot) -> Component:
+    tz = app_settings().timezone
     rows = [[format_datetime(e.at, tz), e.actor_name, action_word(e), entity_word(e), _audit_change(e)]
             for e in pilot_audit(session, user, pilot)]  # fmt: skip
     return simple_table([_("时间"), _("操作人"), _("操作"), _("对象"), _("内容")], rows, "pilot-audit")
@@ -294,8 +293,8 @@ def _on(value: Any, today: dt.date) -> dt.date:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, id: Any = None, on: Any = None, **_query: Any) -> Any:
-    settings = current_app.config["TRACKER_SETTINGS"]
+def layout(user: User, id: Any = None, on: Any = None, **_query: str) -> Component:
+    settings = app_settings()
     today = local_today(settings.timezone)
     day = _on(on, today)
     thresholds = thresholds_from(settings)
@@ -327,7 +326,3 @@ def layout(user: User, id: Any = None, on: Any = None, **_query: Any) -> Any:
             html.H3(_("风险线索"), className="h6 mt-3"), _flags(session, user, pilot),
             html.H3(_("操作记录"), className="h6 mt-3"), _audit(session, user, pilot),
         ])  # fmt: skip
-
-
-def register_callbacks(app: Dash) -> None:
-    """Nothing to register: the page is computed per visit in ``layout``."""

@@ -5,20 +5,35 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import Input, Output, State, dcc, html, no_update
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
-from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from dashboards.access import db_session, guarded_layout, request_user
+from dashboards.access import guarded_layout
+from dashboards.callbacks import (
+    CLICKS,
+    Call,
+    Clicks,
+    Counter,
+    OptionalInt,
+    Raw,
+    Refused,
+    Rows,
+    Text,
+    download,
+    many,
+    page_callback,
+)
 from dashboards.grid import data_grid, locale_text
 from dashboards.widgets import ROW_ID, alert, selected_id, visible_row, with_row_ids
 from reports.forms import pilot_list_xlsx
-from tracker.access.permissions import Action, PermissionDenied, visible_pilots
+from tracker.access.permissions import Action, visible_pilots
 from tracker.audit import trail as audit
 from tracker.core.clock import local_today
 from tracker.core.errors import TrackerError
@@ -47,6 +62,24 @@ COLUMNS = [("id", N_("编号")), ("organisation", N_("试点单位")), ("city", 
            ("product", N_("试点产品")), ("batch", N_("批次")), ("status", N_("状态")),
            ("published_on", N_("公布日期")), ("start_date", N_("开始日期")), ("end_date", N_("结束日期"))]  # fmt: skip
 SCOPES = {"published": N_("已公布名单"), "all": N_("全部入选试点（含待公布）")}
+StepClicks = Annotated[tuple[int | None, ...], many(CLICKS, len(STEP_BUTTONS))]
+MESSAGE_OUT = Output(MESSAGE, "children", allow_duplicate=True)
+REFRESH_OUT = Output(REFRESH, "data", allow_duplicate=True)
+
+
+def _id(value: object) -> int | None:
+    """A grid row's id: nothing for a new row; what cannot be an id is refused (TypeError, ValueError)."""
+    if not value:
+        return None
+    if isinstance(value, int | float | str):
+        return int(value)
+    raise TypeError("id")
+
+
+def _cell(row: dict[str, object], key: str) -> str | None:
+    """A text cell of an edited grid (what the browser sent, as text)."""
+    value = row.get(key)
+    return value if value is None or isinstance(value, str) else str(value)
 
 
 def _kept(row: Any) -> bool:
@@ -64,9 +97,11 @@ def _editable_grid(grid_id: str, columns: list[dict[str, Any]]) -> dag.AgGrid:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, **_query: Any) -> Any:
-    columns = [{"field": k, "headerName": _(c)} | ({"cellRenderer": "PilotLink"} if k == "organisation" else {})
-               for k, c in COLUMNS]  # fmt: skip
+def layout(user: User, **_query: str) -> Component:
+    columns: list[dict[str, object]] = [
+        {"field": k, "headerName": _(c), **({"cellRenderer": "PilotLink"} if k == "organisation" else {})}
+        for k, c in COLUMNS
+    ]
     columns[1] |= {"pinned": "left", "minWidth": 240}
     for column in columns[-3:]:
         column |= {"valueFormatter": {"function": "zhDate(params.value)"}, "filter": "agDateColumnFilter"}
@@ -146,7 +181,7 @@ def layout(user: User, **_query: Any) -> Any:
     ])  # fmt: skip
 
 
-def _rows(session: Any, user: User, scope: Any) -> list[dict[str, Any]]:
+def _rows(session: Session, user: User, scope: Any) -> list[dict[str, Any]]:
     if scope == "all":
         stmt = visible_pilots(user).where(Pilot.application_id.is_not(None)).order_by(Pilot.id)
         pilots = session.scalars(stmt)
@@ -165,145 +200,151 @@ def _date(value: Any) -> dt.date:
     return parse_chinese_or_iso_date(str(value or ""))
 
 
-def register_callbacks(app: Dash) -> None:
-    @app.callback(Output(GRID, "rowData"), Input(SCOPE, "value"), Input(REFRESH, "data"))
-    def load_list(scope: Any, _refresh: Any) -> list[dict[str, Any]]:
-        user = request_user(Action.VIEW)
-        with db_session(read_only=True) as session:
-            return with_row_ids(_rows(session, user, scope))
+@page_callback(
+    Action.VIEW, Output(GRID, "rowData"), Input(SCOPE, "value"), Input(REFRESH, "data"), read_only=True
+)
+def load_list(call: Call, scope: Raw, _refresh: Raw) -> list[dict[str, object]]:
+    return with_row_ids(_rows(call.session, call.user, scope))
 
-    @app.callback(
-        Output(DETAIL, "children"), Output(TASKS, "rowData"), Output(MILESTONES, "rowData"), Output(VERSION, "data"),
-        Output(PARTICIPANTS, "rowData"),
-        *[Output(button, "className") for button in STEP_BUTTONS.values()],
-        Input(GRID, "selectedRows"), Input(REFRESH, "data"),
-    )  # fmt: skip
-    def show_pilot(rows: Any, _refresh: Any) -> tuple[Any, ...]:
-        user = request_user(Action.VIEW)
-        pilot_id = selected_id(rows)
-        with db_session(read_only=True) as session:
-            pilot = visible_row(session, user, Pilot, pilot_id)
-            allowed = {s.key for s in allowed_pilot_steps(user, pilot)}
-            tasks = [{"id": t.id, "number": t.number, "title": t.title, "weight": float(t.weight),
-                      "custom": t.template_id is None,
-                      "planned_start": t.planned_start.isoformat(), "planned_end": t.planned_end.isoformat(),
-                      "responsible_unit": t.responsible_unit or ""} for t in pilot.tasks]  # fmt: skip
-            milestones = [{"id": m.id, "title": m.title, "due_date": m.due_date.isoformat(),
-                           "indicator": m.indicator or "", "target_value": m.target_value or "",
-                           "evidence_required": m.evidence_required} for m in pilot.milestones]  # fmt: skip
-            units = [html.Li(f"{p.unit_name}：{p.responsibility}") for p in pilot.participants]
-            detail = dbc.Card(dbc.CardBody([
-                html.H3(pilot.name, className="h6"),
-                html.P([dbc.Badge(label(pilot.status), color="info", className="me-2"),
-                        f"{format_date(pilot.start_date)} — {format_date(pilot.end_date)}"]),
-                html.H4(_("参与单位及职责分工"), className="h6"), html.Ul(units or [html.Li(_("暂无"))], className="small"),
-            ]))  # fmt: skip
-            classes = ["me-1 mt-1" if key in allowed else "me-1 mt-1 d-none" for key in STEP_BUTTONS]
-            participants = [{"id": p.id, "unit_name": p.unit_name, "responsibility": p.responsibility}
-                            for p in pilot.participants]  # fmt: skip
-            return (detail, tasks, milestones, pilot.version, participants, *classes)
 
-    @app.callback(
-        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
-        *[Input(button, "n_clicks") for button in STEP_BUTTONS.values()],
-        State(GRID, "selectedRows"), State(REASON, "value"), State(DATE, "value"), State(REFRESH, "data"),
-        prevent_initial_call=True,
-    )  # fmt: skip
-    def perform_step(*args: Any) -> tuple[Any, Any]:
-        user = request_user(Action.EDIT)
-        rows, reason, date_text, refresh = args[-4:]
-        step = next((key for key, button in STEP_BUTTONS.items() if button == ctx.triggered_id), None)
-        if step is None:
-            raise PreventUpdate
-        pilot_id = selected_id(rows)
-        try:
-            with db_session() as session:
-                visible_row(session, user, Pilot, pilot_id)
-                new_date = _date(date_text) if date_text else None
-                advance_pilot(session, user, pilot_id, step, today=local_today(current_app.config["TRACKER_SETTINGS"].timezone),
-                              reason=reason if isinstance(reason, str) else None, new_date=new_date)  # fmt: skip
-        except (TrackerError, PermissionDenied) as error:
-            return alert(message_of(error), "danger"), no_update
-        return alert(_("已办理：{step}").format(step=label_of(PILOT_STEPS[step]))), (refresh or 0) + 1
+def _plan_rows(
+    pilot: Pilot,
+) -> tuple[list[dict[str, object]], list[dict[str, object]], list[dict[str, object]]]:
+    tasks: list[dict[str, object]] = [
+        {"id": t.id, "number": t.number, "title": t.title, "weight": float(t.weight), "custom": t.template_id is None,
+         "planned_start": t.planned_start.isoformat(), "planned_end": t.planned_end.isoformat(),
+         "responsible_unit": t.responsible_unit or ""} for t in pilot.tasks]  # fmt: skip
+    milestones: list[dict[str, object]] = [
+        {"id": m.id, "title": m.title, "due_date": m.due_date.isoformat(), "indicator": m.indicator or "",
+         "target_value": m.target_value or "", "evidence_required": m.evidence_required} for m in pilot.milestones]  # fmt: skip
+    participants: list[dict[str, object]] = [
+        {"id": p.id, "unit_name": p.unit_name, "responsibility": p.responsibility} for p in pilot.participants]  # fmt: skip
+    return tasks, milestones, participants
 
-    @app.callback(
-        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
-        Input(SAVE_PLAN, "n_clicks"),
-        State(GRID, "selectedRows"), State(TASKS, "rowData"), State(MILESTONES, "rowData"), State(VERSION, "data"),
-        State(REFRESH, "data"), State(PARTICIPANTS, "rowData"),
-        prevent_initial_call=True,
-    )  # fmt: skip
-    def save_plan(
-        _clicks: Any, rows: Any, tasks: Any, milestones: Any, version: Any, refresh: Any, participants: Any
-    ) -> tuple[Any, Any]:
-        user = request_user(Action.EDIT)
-        pilot_id = selected_id(rows)
-        try:
-            task_edits = [TaskEdit(int(t["id"]) if t.get("id") else None, Decimal(str(t["weight"])),
-                                   _date(t["planned_start"]), _date(t["planned_end"]), t.get("responsible_unit"),
-                                   t.get("title")) for t in tasks or [] if _kept(t)]  # fmt: skip
-            milestone_edits = [MilestoneEdit(int(m["id"]) if m.get("id") else None, _date(m["due_date"]),
-                                             m.get("indicator"), m.get("target_value"), bool(m.get("evidence_required")),
-                                             m.get("title")) for m in milestones or [] if _kept(m)]  # fmt: skip
-            participant_edits = None if not isinstance(participants, list) else [  # None: not shown, unchanged
-                ParticipantEdit(int(p["id"]) if p.get("id") else None, str(p.get("unit_name") or ""),
-                                str(p.get("responsibility") or ""))
-                for p in participants if isinstance(p, dict) and str(p.get("unit_name") or "").strip()
-            ]  # fmt: skip
-        except (KeyError, TypeError, ValueError, InvalidOperation) as error:
-            message = (
-                message_of(error) if isinstance(error, TrackerError) else _("表格中有无法识别的数值或日期")
-            )
-            return alert(message, "danger"), no_update
-        try:
-            with db_session() as session:
-                visible_row(session, user, Pilot, pilot_id)
-                refine_plan(session, user, pilot_id, version=int(version or 0), tasks=task_edits,
-                            milestones=milestone_edits, participants=participant_edits)  # fmt: skip
-        except ValidationFailed as error:
-            return alert("；".join(message_of(p) for p in error.problems), "danger"), no_update
-        except (TrackerError, PermissionDenied) as error:
-            return alert(message_of(error), "danger"), no_update
-        return alert(_("计划调整已保存")), (refresh or 0) + 1
 
-    @app.callback(
-        Output(TASKS, "rowData", allow_duplicate=True), Output(MILESTONES, "rowData", allow_duplicate=True),
-        Input(ADD_TASK, "n_clicks"), Input(ADD_MILESTONE, "n_clicks"),
-        State(TASKS, "rowData"), State(MILESTONES, "rowData"), State(GRID, "selectedRows"),
-        prevent_initial_call=True,
-    )  # fmt: skip
-    def add_plan_row(_task: Any, _milestone: Any, tasks: Any, milestones: Any, rows: Any) -> Any:
-        request_user(Action.EDIT)
-        selected_id(rows)  # only with a pilot selected
-        tasks = [t for t in tasks or [] if isinstance(t, dict)][:200]
-        milestones = [m for m in milestones or [] if isinstance(m, dict)][:200]
-        starts = [str(t.get("planned_start")) for t in tasks if t.get("planned_start")]
-        ends = [str(t.get("planned_end")) for t in tasks if t.get("planned_end")]
-        start, end = (min(starts) if starts else ""), (max(ends) if ends else "")
-        if ctx.triggered_id == ADD_TASK:
-            return [*tasks, {"id": None, "number": "", "title": "", "weight": 1, "custom": True,
-                             "planned_start": start, "planned_end": end, "responsible_unit": ""}], no_update  # fmt: skip
-        return no_update, [*milestones, {"id": None, "title": "", "due_date": end, "indicator": "",
-                                         "target_value": "", "evidence_required": True}]  # fmt: skip
+@page_callback(
+    Action.VIEW, Output(DETAIL, "children"), Output(TASKS, "rowData"), Output(MILESTONES, "rowData"),
+    Output(VERSION, "data"), Output(PARTICIPANTS, "rowData"),
+    *[Output(button, "className") for button in STEP_BUTTONS.values()],
+    Input(GRID, "selectedRows"), Input(REFRESH, "data"), read_only=True,
+)  # fmt: skip
+def show_pilot(call: Call, rows: Rows, _refresh: Raw) -> tuple[object, ...]:
+    pilot = visible_row(call.session, call.user, Pilot, selected_id(rows))
+    allowed = {s.key for s in allowed_pilot_steps(call.user, pilot)}
+    tasks, milestones, participants = _plan_rows(pilot)
+    units = [html.Li(f"{p.unit_name}：{p.responsibility}") for p in pilot.participants]
+    detail = dbc.Card(dbc.CardBody([
+        html.H3(pilot.name, className="h6"),
+        html.P([dbc.Badge(label(pilot.status), color="info", className="me-2"),
+                f"{format_date(pilot.start_date)} — {format_date(pilot.end_date)}"]),
+        html.H4(_("参与单位及职责分工"), className="h6"), html.Ul(units or [html.Li(_("暂无"))], className="small"),
+    ]))  # fmt: skip
+    classes = ["me-1 mt-1" if key in allowed else "me-1 mt-1 d-none" for key in STEP_BUTTONS]
+    return (detail, tasks, milestones, pilot.version, participants, *classes)
 
-    @app.callback(
-        Output(PARTICIPANTS, "rowData", allow_duplicate=True),
-        Input(ADD_PARTICIPANT, "n_clicks"), State(PARTICIPANTS, "rowData"), State(GRID, "selectedRows"),
-        prevent_initial_call=True,
-    )  # fmt: skip
-    def add_participant(_clicks: Any, participants: Any, rows: Any) -> Any:
-        request_user(Action.EDIT)
-        selected_id(rows)  # only with a pilot selected
-        current = [p for p in participants or [] if isinstance(p, dict)][:200]
-        return [*current, {"id": None, "unit_name": "", "responsibility": ""}]
 
-    @app.callback(Output(DOWNLOAD, "data"), Input(EXPORT, "n_clicks"), prevent_initial_call=True)
-    def export_list(_clicks: Any) -> Any:
-        user = request_user(Action.EXPORT)
-        with db_session() as session:
-            rows = published_list_rows(session, user)
-            audit.record(
-                session, "export", "pilots", summary=f"试点名单 {len(rows)} 个", city_id=user.city_id
-            )
-        today = local_today(current_app.config["TRACKER_SETTINGS"].timezone)
-        return dcc.send_bytes(pilot_list_xlsx(rows), f"试点名单_{today.isoformat()}.xlsx")
+@page_callback(
+    Action.EDIT, MESSAGE_OUT, REFRESH_OUT, *[Input(button, "n_clicks") for button in STEP_BUTTONS.values()],
+    State(GRID, "selectedRows"), State(REASON, "value"), State(DATE, "value"), State(REFRESH, "data"),
+    alert=MESSAGE_OUT, prevent_initial_call=True,
+)  # fmt: skip
+def perform_step(
+    call: Call, _clicks: StepClicks, rows: Rows, reason: Text, date_text: Raw, refresh: Counter
+) -> tuple[object, int]:
+    step = next((key for key, button in STEP_BUTTONS.items() if button == call.triggered), None)
+    if step is None:
+        raise PreventUpdate
+    pilot_id = selected_id(rows)
+    visible_row(call.session, call.user, Pilot, pilot_id)
+    new_date = _date(date_text) if date_text else None
+    advance_pilot(call.session, call.user, pilot_id, step, today=local_today(call.settings.timezone), reason=reason,
+                  new_date=new_date)  # fmt: skip
+    return alert(_("已办理：{step}").format(step=label_of(PILOT_STEPS[step]))), refresh + 1
+
+
+def _plan_edits(
+    tasks: list[dict[str, object]] | None,
+    milestones: list[dict[str, object]] | None,
+    participants: list[dict[str, object]] | None,
+) -> tuple[list[TaskEdit], list[MilestoneEdit], list[ParticipantEdit] | None]:
+    """The edited grids as edits; a value that is not a number or a date is refused."""
+    try:
+        task_edits = [TaskEdit(_id(row.get("id")), Decimal(str(row["weight"])), _date(row["planned_start"]),
+                               _date(row["planned_end"]), _cell(row, "responsible_unit"), _cell(row, "title"))
+                      for row in tasks or [] if _kept(row)]  # fmt: skip
+        milestone_edits = [MilestoneEdit(_id(row.get("id")), _date(row["due_date"]), _cell(row, "indicator"),
+                                         _cell(row, "target_value"), bool(row.get("evidence_required")),
+                                         _cell(row, "title"))
+                           for row in milestones or [] if _kept(row)]  # fmt: skip
+        participant_edits = None if participants is None else [  # None: not shown, unchanged
+            ParticipantEdit(_id(row.get("id")), str(row.get("unit_name") or ""),
+                            str(row.get("responsibility") or ""))
+            for row in participants if str(row.get("unit_name") or "").strip()
+        ]  # fmt: skip
+    except TrackerError:
+        raise
+    except (KeyError, TypeError, ValueError, InvalidOperation):
+        raise Refused(_("表格中有无法识别的数值或日期"), "danger") from None
+    return task_edits, milestone_edits, participant_edits
+
+
+@page_callback(
+    Action.EDIT, MESSAGE_OUT, REFRESH_OUT, Input(SAVE_PLAN, "n_clicks"),
+    State(GRID, "selectedRows"), State(TASKS, "rowData"), State(MILESTONES, "rowData"), State(VERSION, "data"),
+    State(REFRESH, "data"), State(PARTICIPANTS, "rowData"),
+    alert=MESSAGE_OUT, prevent_initial_call=True,
+)  # fmt: skip
+def save_plan(
+    call: Call, _clicks: Clicks, rows: Rows, tasks: Rows, milestones: Rows, version: OptionalInt, refresh: Counter,
+    participants: Rows,
+) -> tuple[object, int]:  # fmt: skip
+    pilot_id = selected_id(rows)
+    task_edits, milestone_edits, participant_edits = _plan_edits(tasks, milestones, participants)
+    visible_row(call.session, call.user, Pilot, pilot_id)
+    try:
+        refine_plan(call.session, call.user, pilot_id, version=version or 0, tasks=task_edits,
+                    milestones=milestone_edits, participants=participant_edits)  # fmt: skip
+    except ValidationFailed as error:
+        raise Refused("；".join(message_of(p) for p in error.problems), "danger") from None
+    return alert(_("计划调整已保存")), refresh + 1
+
+
+@page_callback(
+    Action.EDIT, Output(TASKS, "rowData", allow_duplicate=True), Output(MILESTONES, "rowData", allow_duplicate=True),
+    Input(ADD_TASK, "n_clicks"), Input(ADD_MILESTONE, "n_clicks"),
+    State(TASKS, "rowData"), State(MILESTONES, "rowData"), State(GRID, "selectedRows"),
+    prevent_initial_call=True,
+)  # fmt: skip
+def add_plan_row(
+    call: Call, _task: Clicks, _milestone: Clicks, tasks: Rows, milestones: Rows, rows: Rows
+) -> tuple[object, object]:
+    selected_id(rows)  # only with a pilot selected
+    tasks, milestones = (tasks or [])[:200], (milestones or [])[:200]
+    starts = [str(t.get("planned_start")) for t in tasks if t.get("planned_start")]
+    ends = [str(t.get("planned_end")) for t in tasks if t.get("planned_end")]
+    start, end = (min(starts) if starts else ""), (max(ends) if ends else "")
+    if call.triggered == ADD_TASK:
+        return [*tasks, {"id": None, "number": "", "title": "", "weight": 1, "custom": True,
+                         "planned_start": start, "planned_end": end, "responsible_unit": ""}], no_update  # fmt: skip
+    return no_update, [*milestones, {"id": None, "title": "", "due_date": end, "indicator": "",
+                                     "target_value": "", "evidence_required": True}]  # fmt: skip
+
+
+@page_callback(
+    Action.EDIT, Output(PARTICIPANTS, "rowData", allow_duplicate=True),
+    Input(ADD_PARTICIPANT, "n_clicks"), State(PARTICIPANTS, "rowData"), State(GRID, "selectedRows"),
+    prevent_initial_call=True,
+)  # fmt: skip
+def add_participant(call: Call, _clicks: Clicks, participants: Rows, rows: Rows) -> list[dict[str, object]]:
+    selected_id(rows)  # only with a pilot selected
+    return [*(participants or [])[:200], {"id": None, "unit_name": "", "responsibility": ""}]
+
+
+@page_callback(Action.EXPORT, Output(DOWNLOAD, "data"), Input(EXPORT, "n_clicks"), prevent_initial_call=True)
+def export_list(call: Call, _clicks: Clicks) -> dict[str, object]:
+    rows = published_list_rows(call.session, call.user)
+    audit.record(
+        call.session, "export", "pilots", summary=f"试点名单 {len(rows)} 个", city_id=call.user.city_id
+    )
+    today = local_today(call.settings.timezone)
+    return download(pilot_list_xlsx(rows), f"试点名单_{today.isoformat()}.xlsx")

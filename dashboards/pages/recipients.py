@@ -11,16 +11,29 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import Input, Output, State, dcc, html
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import Session, joinedload
 
-from dashboards.access import db_session, guarded_layout, request_user
+from dashboards.access import db_session, guarded_layout
+from dashboards.callbacks import (
+    Call,
+    Clicks,
+    Counter,
+    OptionalInt,
+    Raw,
+    Rows,
+    Text,
+    Texts,
+    chosen_row,
+    page_callback,
+)
 from dashboards.grid import data_grid
 from dashboards.widgets import ROW_ID, alert, has_selection, selected_id, with_row_ids
-from tracker.access.permissions import Action, PermissionDenied, may, visible_cities, visible_recipients
+from tracker.access.permissions import Action, may, visible_cities, visible_recipients
 from tracker.core.errors import TrackerError
-from tracker.core.i18n import N_, _, message_of
+from tracker.core.i18n import N_, _
 from tracker.delivery.recipients import RecipientEntry, save_recipient
 from tracker.models import Audience, Channel, City, Recipient, User
 
@@ -53,7 +66,7 @@ def masked(address: str, channel: Channel) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}" + ("?…" if parts.query else "")
 
 
-def recipient_rows(session: Any, user: User) -> list[dict[str, Any]]:
+def recipient_rows(session: Session, user: User) -> list[dict[str, Any]]:
     stmt = visible_recipients(user).options(joinedload(Recipient.city))
     rows = session.scalars(stmt.order_by(Recipient.audience, Recipient.city_id, Recipient.id)).all()
     return with_row_ids([{
@@ -67,11 +80,11 @@ def _audiences(user: User) -> list[Audience]:
     return list(Audience) if may(user, Action.MANAGE_ALL_RECIPIENTS) else [Audience.CITY]
 
 
-def _form(session: Any, user: User) -> Any:
+def _form(session: Session, user: User) -> Component:
     cities = session.scalars(visible_cities(user)).all()
     own_city = user.city_id if not may(user, Action.MANAGE_ALL_RECIPIENTS) else None
 
-    def field(caption: str, component_id: str, control: Any, width: int) -> Any:
+    def field(caption: str, component_id: str, control: Any, width: int) -> Component:
         return dbc.Col([dbc.Label(caption, html_for=component_id, className="small mb-0"), control], md=width)
 
     return html.Div([
@@ -101,7 +114,7 @@ def _form(session: Any, user: User) -> Any:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, **_query: Any) -> Any:
+def layout(user: User, **_query: str) -> Component:
     with db_session() as session:
         form = _form(session, user)
         rows = recipient_rows(session, user)
@@ -128,80 +141,69 @@ def layout(user: User, **_query: Any) -> Any:
     ])  # fmt: skip
 
 
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def _entry(session: Any, audience: Any, city_id: Any, channel: Any, address: Any, name: Any,
-           active: Any) -> RecipientEntry:  # fmt: skip
+def _entry(session: Session, audience: str | None, city_id: int | None, channel: str | None, address: str | None,
+           name: str | None, active: list[str] | None) -> RecipientEntry:  # fmt: skip
     """The form as an entry; a value no form offers (a hand-made POST) is refused."""
     try:
-        audience_value, channel_value = Audience(audience), Channel(channel)
+        audience_value, channel_value = Audience(audience or ""), Channel(channel or "")
     except ValueError:
         raise TrackerError("类型或方式不正确", "Unknown audience or channel") from None
     city = None
     if city_id is not None:
-        city = session.get(City, city_id) if type(city_id) is int else None
+        city = session.get(City, city_id)
         if city is None:
             raise TrackerError("没有这个城市", "No such city")
-    return RecipientEntry(audience_value, city, channel_value, _text(address), _text(name),
-                          isinstance(active, list) and "on" in active)  # fmt: skip
+    return RecipientEntry(
+        audience_value, city, channel_value, address or "", name or "", "on" in (active or [])
+    )
 
 
-def register_callbacks(app: Dash) -> None:
-    @app.callback(Output(GRID, "rowData"), Input(REFRESH, "data"), prevent_initial_call=True)
-    def load(_refresh: Any) -> Any:
-        user = request_user(REQUIRED_ACTION)
-        with db_session() as session:
-            return recipient_rows(session, user)
+@page_callback(REQUIRED_ACTION, Output(GRID, "rowData"), Input(REFRESH, "data"), prevent_initial_call=True)
+def load(call: Call, _refresh: Raw) -> list[dict[str, object]]:
+    return recipient_rows(call.session, call.user)
 
-    @app.callback(
-        Output(AUDIENCE, "value"), Output(CITY, "value"), Output(CHANNEL, "value"), Output(ADDRESS, "value"),
-        Output(LABEL, "value"), Output(ACTIVE, "value"),
-        Input(GRID, "selectedRows"), prevent_initial_call=True,
-    )  # fmt: skip
-    def show(rows: Any) -> tuple[Any, ...]:
-        user = request_user(REQUIRED_ACTION)
-        if not has_selection(rows):
-            raise PreventUpdate
-        with db_session() as session:
-            row = session.scalars(visible_recipients(user).where(Recipient.id == selected_id(rows))).first()
-            if row is None:  # another city's id: nothing, not even whether it exists
-                raise PreventUpdate
-            return (row.audience.value, row.city_id, row.channel.value, row.address, row.name,
-                    ["on"] if row.active else [])  # fmt: skip
 
-    @app.callback(
-        Output(MESSAGE, "children"), Output(REFRESH, "data"),
-        Input(ADD, "n_clicks"), Input(SAVE, "n_clicks"),
-        State(GRID, "selectedRows"), State(AUDIENCE, "value"), State(CITY, "value"), State(CHANNEL, "value"),
-        State(ADDRESS, "value"), State(LABEL, "value"), State(ACTIVE, "value"), State(REFRESH, "data"),
-        prevent_initial_call=True,
-    )  # fmt: skip
-    def save(_add: Any, _save: Any, rows: Any, audience: Any, city_id: Any, channel: Any, address: Any, name: Any,
-             active: Any, refresh: Any) -> tuple[Any, Any]:  # fmt: skip
-        user = request_user(REQUIRED_ACTION)
-        if ctx.triggered_id not in (ADD, SAVE):
-            raise PreventUpdate
-        recipient_id = None
-        if ctx.triggered_id == SAVE:
-            if not has_selection(rows):
-                return alert(_("请先在列表中选择要修改的发送对象"), "warning"), no_update
-            recipient_id = selected_id(rows)
-        if Audience.CITY.value != audience:
-            city_id = None  # the form keeps the city shown; a provincial or leadership recipient has none
-        try:
-            with db_session() as session:
-                if (
-                    recipient_id is not None
-                    and session.scalars(visible_recipients(user).where(Recipient.id == recipient_id)).first()
-                    is None
-                ):
-                    raise TrackerError("没有这个发送对象", "No such recipient")
-                saved = save_recipient(session, user, _entry(session, audience, city_id, channel, address, name,
-                                                             active), recipient_id)  # fmt: skip
-                done = _("已保存：{name}（{address}）").format(name=saved.name, address=masked(saved.address,
-                                                                                          saved.channel))  # fmt: skip
-        except (TrackerError, PermissionDenied) as error:
-            return alert(message_of(error), "danger"), no_update
-        return alert(done), (refresh or 0) + 1
+@page_callback(
+    REQUIRED_ACTION, Output(AUDIENCE, "value"), Output(CITY, "value"), Output(CHANNEL, "value"),
+    Output(ADDRESS, "value"), Output(LABEL, "value"), Output(ACTIVE, "value"),
+    Input(GRID, "selectedRows"), prevent_initial_call=True,
+)  # fmt: skip
+def show(call: Call, rows: Rows) -> tuple[object, ...]:
+    if not has_selection(rows):
+        raise PreventUpdate
+    row = call.session.scalars(visible_recipients(call.user).where(Recipient.id == selected_id(rows))).first()
+    if row is None:  # another city's id: nothing, not even whether it exists
+        raise PreventUpdate
+    return (
+        row.audience.value,
+        row.city_id,
+        row.channel.value,
+        row.address,
+        row.name,
+        ["on"] if row.active else [],
+    )
+
+
+@page_callback(
+    REQUIRED_ACTION, Output(MESSAGE, "children"), Output(REFRESH, "data"),
+    Input(ADD, "n_clicks"), Input(SAVE, "n_clicks"),
+    State(GRID, "selectedRows"), State(AUDIENCE, "value"), State(CITY, "value"), State(CHANNEL, "value"),
+    State(ADDRESS, "value"), State(LABEL, "value"), State(ACTIVE, "value"), State(REFRESH, "data"),
+    alert=Output(MESSAGE, "children"), prevent_initial_call=True,
+)  # fmt: skip
+def save(call: Call, _add: Clicks, _save: Clicks, rows: Rows, audience: Text, city_id: OptionalInt,
+         channel: Text, address: Text, name: Text, active: Texts, refresh: Counter) -> tuple[object, int]:  # fmt: skip
+    if call.triggered not in (ADD, SAVE):
+        raise PreventUpdate
+    recipient_id = chosen_row(rows, _("请先在列表中选择要修改的发送对象")) if call.triggered == SAVE else None
+    if Audience.CITY.value != audience:
+        city_id = None  # the form keeps the city shown; a provincial or leadership recipient has none
+    visible = visible_recipients(call.user).where(Recipient.id == recipient_id)
+    if recipient_id is not None and call.session.scalars(visible).first() is None:
+        raise TrackerError("没有这个发送对象", "No such recipient")
+    entry = _entry(call.session, audience, city_id, channel, address, name, active)
+    saved = save_recipient(call.session, call.user, entry, recipient_id)
+    done = _("已保存：{name}（{address}）").format(
+        name=saved.name, address=masked(saved.address, saved.channel)
+    )
+    return alert(done), refresh + 1

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, dcc, html
-from flask import current_app
+from dash import Input, Output, State, dcc, html
+from dash.development.base_component import Component
 
-from dashboards.access import db_session, guarded_layout, request_user
+from dashboards.access import app_settings, db_session, guarded_layout
+from dashboards.callbacks import RAW, Call, Clicks, download, many, page_callback
 from dashboards.filters import chosen_in_query
 from dashboards.grid import data_grid
 from dashboards.widgets import dropdown_labels
@@ -60,7 +61,7 @@ def _column_defs() -> list[dict[str, Any]]:
     return defs
 
 
-def _filter_row(options: dict[str, list[dict[str, Any]]], chosen: dict[str, list[Any]]) -> Any:
+def _filter_row(options: dict[str, list[dict[str, Any]]], chosen: dict[str, list[Any]]) -> Component:
     cols = [
         dbc.Col([dbc.Label(_(caption), html_for=cid, className="small mb-0"),
                  dcc.Dropdown(id=cid, options=options[key], multi=True, placeholder=_("全部"), value=chosen.get(field),
@@ -72,10 +73,10 @@ def _filter_row(options: dict[str, list[dict[str, Any]]], chosen: dict[str, list
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, **query: Any) -> Any:
+def layout(user: User, **query: str) -> Component:
     with db_session(read_only=True) as session:
         options = filter_options(session, user)
-    today = local_today(current_app.config["TRACKER_SETTINGS"].timezone)
+    today = local_today(app_settings().timezone)
     return html.Div([
         html.H2(_("试点名录"), className="h4"),
         html.P(_("序时进度按截至今日（{date}）计算。").format(date=format_date(today)),
@@ -87,39 +88,33 @@ def layout(user: User, **query: Any) -> Any:
     ])  # fmt: skip
 
 
-def _rows_for(filter_values: tuple[Any, ...]) -> list[dict[str, Any]]:
-    user = request_user(Action.VIEW)
+FilterValues = Annotated[tuple[object, ...], many(RAW, len(FILTERS))]  # each cleaned by RegistryFilters
+
+
+def _rows_for(call: Call, filter_values: tuple[object, ...]) -> list[dict[str, Any]]:
     filters = RegistryFilters.from_inputs(**dict(zip(FILTERS, filter_values, strict=True)))
-    today = local_today(current_app.config["TRACKER_SETTINGS"].timezone)
     with db_session(read_only=True) as session:
-        return registry_rows(session, user, filters, today)
+        return registry_rows(session, call.user, filters, local_today(call.settings.timezone))
 
 
-def register_callbacks(app: Dash) -> None:
-    filter_inputs = [Input(cid, "value") for cid, _caption, _key in FILTERS.values()]
+@page_callback(Action.VIEW, Output(GRID, "rowData"), Output(COUNT, "children"),
+               *[Input(cid, "value") for cid, _caption, _key in FILTERS.values()])  # fmt: skip
+def load_registry(call: Call, filter_values: FilterValues) -> tuple[list[dict[str, Any]], str]:
+    rows = _rows_for(call, filter_values)
+    return rows, _("共 {n} 个试点").format(n=len(rows))
 
-    @app.callback(Output(GRID, "rowData"), Output(COUNT, "children"), *filter_inputs)
-    def load_registry(*filter_values: Any) -> tuple[list[dict[str, Any]], str]:
-        rows = _rows_for(filter_values)
-        return rows, _("共 {n} 个试点").format(n=len(rows))
 
-    @app.callback(
-        Output(DOWNLOAD, "data"),
-        Input(EXPORT, "n_clicks"),
-        *[State(cid, "value") for cid, _caption, _key in FILTERS.values()],
-        prevent_initial_call=True,
+@page_callback(Action.EXPORT, Output(DOWNLOAD, "data"), Input(EXPORT, "n_clicks"),
+               *[State(cid, "value") for cid, _caption, _key in FILTERS.values()], prevent_initial_call=True)  # fmt: skip
+def export_registry(call: Call, _clicks: Clicks, filter_values: FilterValues) -> dict[str, object]:
+    rows = _rows_for(call, filter_values)
+    today = local_today(call.settings.timezone)
+    content = write_table(
+        _("试点名录"), [(k, _(c)) for k, c in REGISTRY_COLUMNS], rows, date_keys=("start_date", "end_date"),
+        note=_("导出时间：{date}　导出人：{who}　共{n}个试点").format(
+            date=format_date(today), who=call.user.display_name, n=len(rows)),
+    )  # fmt: skip
+    audit.record(
+        call.session, "export", "pilots", summary=f"试点名录 {len(rows)} 行", city_id=call.user.city_id
     )
-    def export_registry(_clicks: int | None, *filter_values: Any) -> dict[str, Any]:
-        user = request_user(Action.EXPORT)
-        rows = _rows_for(filter_values)
-        today = local_today(current_app.config["TRACKER_SETTINGS"].timezone)
-        content = write_table(
-            _("试点名录"), [(k, _(c)) for k, c in REGISTRY_COLUMNS], rows, date_keys=("start_date", "end_date"),
-            note=_("导出时间：{date}　导出人：{who}　共{n}个试点").format(
-                date=format_date(today), who=user.display_name, n=len(rows)),
-        )  # fmt: skip
-        with db_session() as session:
-            audit.record(
-                session, "export", "pilots", summary=f"试点名录 {len(rows)} 行", city_id=user.city_id
-            )
-        return dcc.send_bytes(content, f"试点名录_{today.isoformat()}.xlsx")
+    return download(content, f"试点名录_{today.isoformat()}.xlsx")

@@ -12,11 +12,13 @@ from typing import Any
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
-from dash import Dash, Input, Output, dcc, html
-from flask import Flask, abort, current_app
+from dash import Input, Output, dcc, html
+from dash.development.base_component import Component
+from flask import Flask, Response, abort
 from sqlalchemy.orm import Session
 
-from dashboards.access import db_session, guarded_layout, request_user_or_none
+from dashboards.access import app_settings, db_session, guarded_layout, request_user_or_none
+from dashboards.callbacks import page_clientside
 from dashboards.downloads import attachment
 from dashboards.pages.bulletins import bulletin_link
 from dashboards.pages.home import FONT, GRAPH_CONFIG
@@ -46,7 +48,7 @@ KINDS = {"pdf": ("application/pdf", leadership_pdf), "xlsx": (
 
 def summary_data(session: Session, user: User) -> BulletinData:
     """Today's figures of the current reporting period, for the user's scope."""
-    settings = current_app.config["TRACKER_SETTINGS"]
+    settings = app_settings()
     today = local_today(settings.timezone)
     scope = city_scope(user)
     city = session.get(City, scope) if scope is not None else None
@@ -55,7 +57,7 @@ def summary_data(session: Session, user: User) -> BulletinData:
                          issued_on=today, settings=settings)  # fmt: skip
 
 
-def _big(title: str, value: Any, colour: str = "dark") -> Any:
+def _big(title: str, value: Any, colour: str = "dark") -> Component:
     return dbc.Col(html.Div([html.Div(title, className="text-muted small"),
                              html.Div(format_number(value) if isinstance(value, int) else str(value), className=f"display-6 fw-bold text-{colour}")],
                             className="border rounded p-2 h-100"), xs=6, md=3, xl=True)  # fmt: skip
@@ -90,7 +92,7 @@ def charts(data: BulletinData) -> list[go.Figure]:
             _figure(flags, title=_("未办结风险线索"))]  # fmt: skip
 
 
-def _latest_bulletin(session: Session, user: User) -> Any:
+def _latest_bulletin(session: Session, user: User) -> Component:
     latest = session.scalars(visible_bulletins(user).order_by(Bulletin.issued_on.desc(), Bulletin.id)).first()
     if latest is None:
         return html.P(_("暂无调度通报。"), className="text-muted small")
@@ -118,7 +120,7 @@ def _subtitle(data: BulletinData) -> str:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, **_query: Any) -> Any:
+def layout(user: User, **_query: str) -> Component:
     with db_session(read_only=True) as session:
         data = summary_data(session, user)
         latest = _latest_bulletin(session, user)
@@ -164,7 +166,7 @@ def layout(user: User, **_query: Any) -> Any:
     return page
 
 
-def _download(kind: str) -> Any:
+def _download(kind: str) -> Response:
     user = request_user_or_none(Action.EXPORT)
     if user is None or kind not in KINDS:
         abort(404)
@@ -183,11 +185,10 @@ def install_summary_downloads(server: Flask) -> None:
     server.add_url_rule("/summary/download.<kind>", "summary_download", _download)
 
 
-def register_callbacks(app: Dash) -> None:
-    """No server callbacks: the page is read per visit. Printing is the browser's own."""
-    app.clientside_callback(
-        "function(n) { if (n) { window.print(); } return window.dash_clientside.no_update; }",
-        Output("sum-print", "title"),
-        Input("sum-print", "n_clicks"),
-        prevent_initial_call=True,
-    )
+# No server callbacks: the page is read per visit. Printing is the browser's own.
+page_clientside(
+    "function(n) { if (n) { window.print(); } return window.dash_clientside.no_update; }",
+    Output("sum-print", "title"),
+    Input("sum-print", "n_clicks"),
+    prevent_initial_call=True,
+)

@@ -6,24 +6,38 @@ with every save, so a second editor cannot overwrite the first."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import Input, Output, State, dcc, html
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
-from flask import current_app
+from sqlalchemy.orm import Session
 
-from dashboards.access import db_session, guarded_layout, request_user
+from dashboards.access import app_settings, db_session, guarded_layout
+from dashboards.callbacks import (
+    TEXT,
+    Call,
+    Clicks,
+    LenientInt,
+    Mapping,
+    Refused,
+    Rows,
+    Text,
+    Upload,
+    many,
+    page_callback,
+)
 from dashboards.grid import locale_text
-from dashboards.widgets import alert, decode_upload, evidence_list, problems_alert
-from tracker.access.permissions import Action, Level, PermissionDenied, may_act
+from dashboards.widgets import Cell, alert, decode_upload, evidence_list
+from tracker.access.permissions import Action, Level, may_act
 from tracker.core.clock import local_today, now_utc
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, format_date, label_of, message_of
 from tracker.core.periods import Period, parse_period, reporting_period
-from tracker.core.validation import ValidationFailed
 from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
 from tracker.models import Pilot, ProgressUpdate, UpdateFile, User
 from tracker.monitoring.pilot_record import find_visible_pilot
@@ -57,11 +71,7 @@ UPLOAD, TARGET, FILES, REMOVE, REMOVE_WHICH = (f"{FORM}-upload", f"{FORM}-target
                                               f"{FORM}-remove", f"{FORM}-remove-which")  # fmt: skip
 
 
-def _settings() -> Any:
-    return current_app.config["TRACKER_SETTINGS"]
-
-
-def _key(session: Any, user: User, value: Any) -> tuple[int, Period]:
+def _key(session: Session, user: User, value: Any) -> tuple[int, Period]:
     """The pilot and period the form is for, from its store. Anything malformed, and a pilot the
     user may not see, stops the callback: a hand-made POST learns nothing."""
     if not isinstance(value, dict) or not isinstance(value.get("period"), str):
@@ -70,12 +80,14 @@ def _key(session: Any, user: User, value: Any) -> tuple[int, Period]:
     if pilot is None:
         raise PreventUpdate
     try:
-        return pilot.id, parse_period(value["period"], _settings().reporting.frequency)
+        return pilot.id, parse_period(value["period"], app_settings().reporting.frequency)
     except TrackerError:
         raise PreventUpdate from None
 
 
-def _grid(grid_id: str, columns: list[dict[str, Any]], rows: list[dict[str, Any]], editable: bool) -> Any:
+def _grid(
+    grid_id: str, columns: list[dict[str, Any]], rows: list[dict[str, Any]], editable: bool
+) -> Component:
     for column in columns:
         column["editable"] = editable and column.get("editable", False)
     return dag.AgGrid(id=grid_id, columnDefs=columns, rowData=rows, className="ag-theme-quartz",
@@ -113,22 +125,22 @@ def _targets(pilot: Pilot) -> list[dict[str, Any]]:
             + [{"label": _("任务：") + t.title, "value": f"task:{t.id}"} for t in pilot.tasks])  # fmt: skip
 
 
-def _state_line(update: ProgressUpdate | None, open_until: dt.date, today: dt.date) -> Any:
+def _state_line(update: ProgressUpdate | None, open_until: dt.date, today: dt.date) -> Component:
     status = _(STATUS_ZH[update.status]) if update else _("未填报")
-    parts = [dbc.Badge(status, color="info", className="me-2"),
+    parts: list[Cell] = [dbc.Badge(status, color="info", className="me-2"),
              _("版本 {v}").format(v=update.version) if update else "",
              _("　填报窗口开放至{date}").format(date=format_date(open_until)),
              _("（已关闭，需省厅开放例外）") if today > open_until else ""]  # fmt: skip
     return html.Div(parts, id=STATE, className="small mb-2")
 
 
-def _columns() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    tasks = [{"field": "number", "headerName": _("序号"), "maxWidth": 80}, {"field": "title", "headerName": _("任务")},
+def _columns() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    tasks: list[dict[str, object]] = [{"field": "number", "headerName": _("序号"), "maxWidth": 80}, {"field": "title", "headerName": _("任务")},
              {"field": "weight", "headerName": _("权重"), "maxWidth": 90},
              {"field": "last", "headerName": _("上期进度%"), "maxWidth": 120},
              {"field": "percent", "headerName": _("本期进度%（0–100）"), "editable": True,
               "cellEditor": "agNumberCellEditor", "cellEditorParams": {"min": 0, "max": 100, "precision": 1}}]  # fmt: skip
-    milestones = [{"field": "title", "headerName": _("阶段性目标")}, {"field": "due", "headerName": _("到期日"), "maxWidth": 130},
+    milestones: list[dict[str, object]] = [{"field": "title", "headerName": _("阶段性目标")}, {"field": "due", "headerName": _("到期日"), "maxWidth": 130},
                   {"field": "indicator", "headerName": _("指标")}, {"field": "target", "headerName": _("目标值"), "maxWidth": 100},
                   {"field": "reached", "headerName": _("已达成"), "editable": True, "cellDataType": "boolean", "maxWidth": 90},
                   {"field": "achieved_on", "headerName": _("达成日期（如2026-11-20）"), "editable": True},
@@ -138,8 +150,8 @@ def _columns() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, pilot: Any = None, period: Any = None, **_query: Any) -> Any:
-    settings = _settings()
+def layout(user: User, pilot: Any = None, period: Any = None, **_query: str) -> Component:
+    settings = app_settings()
     today = local_today(settings.timezone)
     try:
         wanted = (
@@ -220,116 +232,97 @@ def _entry(task_rows: Any, milestone_rows: Any, texts: tuple[Any, ...]) -> Updat
     return UpdateEntry(tasks, milestones, work_done, problems, next_steps)
 
 
-def _date(value: Any) -> dt.date | None:
+def _date(value: object) -> dt.date | None:
     try:
         return parse_chinese_or_iso_date(str(value)) if value not in (None, "") else None
     except (ValueError, TypeError):
         return None
 
 
-def _decimal(value: Any) -> Any:
+def _decimal(value: object) -> Decimal | None:
     try:
         return parse_number(value)
     except ValueError:
         return None
 
 
-def _refused(error: Exception) -> Any:
-    if isinstance(error, ValidationFailed):
-        return problems_alert(error)
-    if isinstance(error, PermissionDenied | TrackerError):
-        return alert(message_of(error), "danger")
-    raise error
+TextValues = Annotated[tuple[str | None, ...], many(TEXT, len(TEXTS))]
 
 
-def register_callbacks(app: Dash) -> None:
-    @app.callback(
-        Output(MESSAGE, "children"), Output(VERSION, "data"), Output(STATE, "children"),
-        Output(SAVE, "disabled"), Output(SUBMIT, "disabled"),
-        Input(SAVE, "n_clicks"), Input(SUBMIT, "n_clicks"),
-        State(KEY, "data"), State(VERSION, "data"), State(TASKS, "rowData"), State(MILESTONES, "rowData"),
-        *[State(cid, "value") for cid in TEXTS.values()],
-        prevent_initial_call=True,
-    )  # fmt: skip
-    def save(
-        _save: Any, _submit: Any, key: Any, version: Any, tasks: Any, milestones: Any, *texts: Any
-    ) -> Any:
-        user = request_user(Action.EDIT)
-        settings = _settings()
-        now = now_utc()
-        submitting = ctx.triggered_id == SUBMIT
-        try:
-            with db_session() as session:
-                pilot_id, period = _key(session, user, key)
-                entry = news_only(session.get(Pilot, pilot_id), _entry(tasks, milestones, texts), period)
-                update = save_update(session, user, pilot_id, period, entry,
-                                     reporting=settings.reporting, today=now.astimezone(settings.timezone).date(),
-                                     version=version if isinstance(version, int) and not isinstance(version, bool) else None)  # fmt: skip
-                if submitting:
-                    update = submit_update(session, user, update.id, version=update.version,
-                                           reporting=settings.reporting, now=now, tz=settings.timezone)  # fmt: skip
-                session.flush()
-                session.refresh(update)
-                open_until = entry_open_until(session, update.pilot.city_id, period, settings.reporting)
-                state = _state_line(update, open_until, now.astimezone(settings.timezone).date()).children
-                done = (
-                    _("已提交省厅审核") + (_("（逾期提交）") if update.is_late else "")
-                    if submitting
-                    else _("草稿已保存")
-                )
-                locked = update.status not in EDITABLE
-                return alert(done), update.version, state, locked, locked
-        except (TrackerError, PermissionDenied) as error:
-            return _refused(error), no_update, no_update, no_update, no_update
+@page_callback(
+    Action.EDIT, Output(MESSAGE, "children"), Output(VERSION, "data"), Output(STATE, "children"),
+    Output(SAVE, "disabled"), Output(SUBMIT, "disabled"),
+    Input(SAVE, "n_clicks"), Input(SUBMIT, "n_clicks"),
+    State(KEY, "data"), State(VERSION, "data"), State(TASKS, "rowData"), State(MILESTONES, "rowData"),
+    *[State(cid, "value") for cid in TEXTS.values()],
+    alert=Output(MESSAGE, "children"), prevent_initial_call=True,
+)  # fmt: skip
+def save(call: Call, _save: Clicks, _submit: Clicks, key: Mapping, version: LenientInt, tasks: Rows,
+         milestones: Rows, texts: TextValues) -> tuple[object, ...]:  # fmt: skip
+    session, user, settings = call.session, call.user, call.settings
+    now = now_utc()
+    pilot_id, period = _key(session, user, key)
+    pilot = session.get(Pilot, pilot_id)
+    if pilot is None:  # _key found it visible a moment ago
+        raise PreventUpdate
+    entry = news_only(pilot, _entry(tasks, milestones, texts), period)
+    update = save_update(session, user, pilot_id, period, entry, reporting=settings.reporting,
+                         today=now.astimezone(settings.timezone).date(), version=version)  # fmt: skip
+    submitting = call.triggered == SUBMIT
+    if submitting:
+        update = submit_update(session, user, update.id, version=update.version,
+                               reporting=settings.reporting, now=now, tz=settings.timezone)  # fmt: skip
+    session.flush()
+    session.refresh(update)
+    open_until = entry_open_until(session, update.pilot.city_id, period, settings.reporting)
+    state = _state_line(update, open_until, now.astimezone(settings.timezone).date()).children
+    late = _("（逾期提交）") if update.is_late else ""
+    done = _("已提交省厅审核") + late if submitting else _("草稿已保存")
+    locked = update.status not in EDITABLE
+    return alert(done), update.version, state, locked, locked
 
-    @app.callback(
-        Output(MESSAGE, "children", allow_duplicate=True), Output(VERSION, "data", allow_duplicate=True),
-        Output(FILES, "children"), Output(UPLOAD, "contents"), Output(REMOVE_WHICH, "options"),
-        Input(UPLOAD, "contents"), Input(REMOVE, "n_clicks"),
-        State(UPLOAD, "filename"), State(TARGET, "value"), State(REMOVE_WHICH, "value"), State(KEY, "data"),
-        prevent_initial_call=True,
-    )  # fmt: skip
-    def evidence(contents: Any, _remove: Any, filename: Any, target: Any, which: Any, key: Any) -> Any:
-        user = request_user(Action.EDIT)
-        if ctx.triggered_id == UPLOAD and not contents:
+
+def _attach(
+    call: Call, update: ProgressUpdate, contents: str | None, filename: str | None, target: str | None
+) -> str:
+    kind, _sep, ident = (target or "update").partition(":")
+    number = int(ident) if ident.isdigit() else None
+    try:
+        content = decode_upload(contents)
+    except ValueError:
+        raise Refused(_("上传内容无法读取"), "danger") from None
+    row = attach_evidence(call.session, call.user, update, filename=filename or "file", content=content,
+                          instance_dir=Path(call.settings.instance_dir),
+                          milestone_id=number if kind == "milestone" else None,
+                          task_id=number if kind == "task" else None)  # fmt: skip
+    return _("已上传：{name}").format(name=row.filename)
+
+
+@page_callback(
+    Action.EDIT, Output(MESSAGE, "children", allow_duplicate=True), Output(VERSION, "data", allow_duplicate=True),
+    Output(FILES, "children"), Output(UPLOAD, "contents"), Output(REMOVE_WHICH, "options"),
+    Input(UPLOAD, "contents"), Input(REMOVE, "n_clicks"),
+    State(UPLOAD, "filename"), State(TARGET, "value"), State(REMOVE_WHICH, "value"), State(KEY, "data"),
+    alert=Output(MESSAGE, "children", allow_duplicate=True), on_refusal=((Output(UPLOAD, "contents"), None),),
+    prevent_initial_call=True,
+)  # fmt: skip
+def evidence(call: Call, contents: Upload, _remove: Clicks, filename: Text, target: Text, which: LenientInt,
+             key: Mapping) -> tuple[object, ...]:  # fmt: skip
+    if call.triggered == UPLOAD and not contents:
+        raise PreventUpdate
+    pilot_id, period = _key(call.session, call.user, key)
+    update = find_update(call.session, pilot_id, period)
+    if update is None:
+        raise Refused(_("请先保存草稿，再上传佐证材料"))
+    if call.triggered == REMOVE:
+        row = call.session.get(UpdateFile, which) if which is not None else None
+        if row is None or row.update_id != update.id:
             raise PreventUpdate
-        try:
-            with db_session() as session:
-                pilot_id, period = _key(session, user, key)
-                update = find_update(session, pilot_id, period)
-                if update is None:
-                    return (
-                        alert(_("请先保存草稿，再上传佐证材料"), "warning"),
-                        no_update,
-                        no_update,
-                        None,
-                        no_update,
-                    )
-                if ctx.triggered_id == REMOVE:
-                    row = (
-                        session.get(UpdateFile, which)
-                        if isinstance(which, int) and not isinstance(which, bool)
-                        else None
-                    )
-                    if row is None or row.update_id != update.id:
-                        raise PreventUpdate
-                    remove_evidence(session, user, row)
-                    done = _("已删除：{name}").format(name=row.filename)
-                else:
-                    kind, _sep, ident = str(target or "update").partition(":")
-                    number = int(ident) if ident.isdigit() else None
-                    row = attach_evidence(session, user, update, filename=str(filename or "file"),
-                                          content=decode_upload(contents), instance_dir=Path(_settings().instance_dir),
-                                          milestone_id=number if kind == "milestone" else None,
-                                          task_id=number if kind == "task" else None)  # fmt: skip
-                    done = _("已上传：{name}").format(name=row.filename)
-                session.flush()
-                session.refresh(update)
-                options = [{"label": f.filename, "value": f.id} for f in update.files]
-                return alert(done), update.version, evidence_list(update), None, options
-        except ValueError as error:
-            if isinstance(error, TrackerError):
-                return _refused(error), no_update, no_update, None, no_update
-            return alert(_("上传内容无法读取"), "danger"), no_update, no_update, None, no_update
-        except PermissionDenied as error:
-            return _refused(error), no_update, no_update, None, no_update
+        remove_evidence(call.session, call.user, row)
+        done = _("已删除：{name}").format(name=row.filename)
+    else:
+        done = _attach(call, update, contents, filename, target)
+    call.session.flush()
+    call.session.refresh(update)
+    options = [{"label": f.filename, "value": f.id} for f in update.files]
+    return alert(done), update.version, evidence_list(update), None, options

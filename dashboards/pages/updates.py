@@ -8,25 +8,38 @@ import datetime as dt
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import Input, Output, State, dcc, html, no_update
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
-from flask import current_app
+from sqlalchemy.orm import Session
 
-from dashboards.access import db_session, guarded_layout, request_user
+from dashboards.access import app_settings, guarded_layout
+from dashboards.callbacks import (
+    Call,
+    Clicks,
+    Counter,
+    Raw,
+    Refused,
+    Rows,
+    Text,
+    Texts,
+    Upload,
+    chosen_row,
+    download,
+    page_callback,
+    read_upload,
+)
 from dashboards.grid import data_grid
 from dashboards.widgets import (
     ROW_ID,
     alert,
-    decode_upload,
     evidence_list,
-    has_selection,
-    problems_alert,
     selected_id,
     visible_row,
     with_row_ids,
 )
 from reports.update_template import update_template_xlsx
-from tracker.access.permissions import PROVINCIAL_ROLES, Action, Level, PermissionDenied, city_scope, may_act
+from tracker.access.permissions import PROVINCIAL_ROLES, Action, Level, city_scope, may_act
 from tracker.audit import trail as audit
 from tracker.core.clock import local_today, now_utc
 from tracker.core.errors import TrackerError
@@ -36,12 +49,10 @@ from tracker.core.i18n import (
     format_date,
     format_datetime,
     label_of,
-    message_of,
     summary_of,
     translated,
 )
 from tracker.core.periods import Period, parse_period, periods_between, reporting_period
-from tracker.core.validation import ValidationFailed
 from tracker.models import Pilot, ProgressUpdate, Role, User
 from tracker.monitoring.figures import (
     Figures,
@@ -80,16 +91,12 @@ COLUMNS = [("city", N_("所在市")), ("pilot", N_("试点")), ("status", N_("�
            ("gap", N_("滞后（百分点）"))]  # fmt: skip
 
 
-def _settings() -> Any:
-    return current_app.config["TRACKER_SETTINGS"]
-
-
 def _today() -> dt.date:
-    return local_today(_settings().timezone)
+    return local_today(app_settings().timezone)
 
 
 def _period(value: Any) -> Period:
-    settings = _settings()
+    settings = app_settings()
     if isinstance(value, str) and value:
         try:
             return parse_period(value, settings.reporting.frequency)
@@ -99,16 +106,18 @@ def _period(value: Any) -> Period:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, **_query: Any) -> Any:
-    settings = _settings()
+def layout(user: User, **_query: str) -> Component:
+    settings = app_settings()
     today = _today()
     current = reporting_period(today, settings.reporting)
     options = [{"label": label_of(p), "value": p.key}
                for p in reversed(periods_between(today.replace(year=today.year - 2), today, settings.reporting.frequency))]  # fmt: skip
     writer = user.role is Role.CITY_STAFF
     provincial = user.role in PROVINCIAL_ROLES
-    columns = [{"field": key, "headerName": _(caption)} | ({"cellRenderer": "PilotLink"} if key == "pilot" else {})
-               for key, caption in COLUMNS]  # fmt: skip
+    columns: list[dict[str, object]] = [
+        {"field": key, "headerName": _(caption), **({"cellRenderer": "PilotLink"} if key == "pilot" else {})}
+        for key, caption in COLUMNS
+    ]
     for column in columns:
         column |= {"flex": 1, "minWidth": 90}  # fit the page: no column hidden to the right
     columns[1] |= {"minWidth": 260, "flex": 3}
@@ -151,16 +160,16 @@ def layout(user: User, **_query: Any) -> Any:
     ])  # fmt: skip
 
 
-def _figures(session: Any, user: User, period: Period) -> Figures:
+def _figures(session: Session, user: User, period: Period) -> Figures:
     """The period's figures (tracker.monitoring.figures): the period cities are reporting on, today, as every
     other page shows it; a past period at its last day."""
-    settings, today = _settings(), _today()
+    settings, today = app_settings(), _today()
     on = today if period == reporting_period(today, settings.reporting) else min(period.end, today)
     return scope_figures(session, user, on=on, period=period, reporting=settings.reporting,
                          thresholds=thresholds_from(settings))  # fmt: skip
 
 
-def _rows(session: Any, figures: Figures) -> list[dict[str, Any]]:
+def _rows(session: Session, figures: Figures) -> list[dict[str, Any]]:
     updates = updates_for(session, [p.id for p in figures.pilots], figures.period)
     rows = []
     for pilot in figures.pilots:
@@ -171,14 +180,14 @@ def _rows(session: Any, figures: Figures) -> list[dict[str, Any]]:
             "city": pilot.city.name_zh, "pilot": pilot.name, "pilot_id": pilot.id,
             "status": _(STATUS_ZH[update.status]) if update else _("未填报"),
             "late": _("是") if update and update.is_late else "",
-            "submitted": format_datetime(update.submitted_at, _settings().timezone)
+            "submitted": format_datetime(update.submitted_at, app_settings().timezone)
             if update and update.submitted_at else "",
             "expected": float(progress.expected), "actual": float(progress.actual), "gap": float(progress.gap),
         })  # fmt: skip
     return rows
 
 
-def _completeness_table(user: User, figures: Figures) -> Any:
+def _completeness_table(user: User, figures: Figures) -> Component:
     period = figures.period
     as_of = html.P([as_of_text(figures), _("；报送："), reporting_text(figures.total.reporting)],
                    className="small fw-semibold mb-1", id="updates-as-of")  # fmt: skip
@@ -202,7 +211,7 @@ def _completeness_table(user: User, figures: Figures) -> Any:
         html.Table([head, html.Tbody(body)], className="table table-sm small w-auto")], open=True)])  # fmt: skip
 
 
-def _form_link(user: User, pilot: Pilot, period: Period) -> Any:
+def _form_link(user: User, pilot: Pilot, period: Period) -> Component | None:
     """The way to the web entry form, for the pilot's own city bureau."""
     if not may_act(user, Level.CITY, pilot):
         return None
@@ -210,8 +219,8 @@ def _form_link(user: User, pilot: Pilot, period: Period) -> Any:
                       size="sm", className="ms-2 mb-2")  # fmt: skip
 
 
-def _detail(session: Any, update: ProgressUpdate) -> Any:
-    tz = _settings().timezone
+def _detail(session: Session, update: ProgressUpdate) -> Component:
+    tz = app_settings().timezone
     tasks = {t.id: t for t in update.pilot.tasks}
     lines = [html.Li(f"{tasks[r.task_id].number} {tasks[r.task_id].title}：{r.percent:.1f}%") for r in update.task_progress
              if r.task_id in tasks]  # fmt: skip
@@ -236,103 +245,82 @@ def _detail(session: Any, update: ProgressUpdate) -> Any:
     ]))  # fmt: skip
 
 
-def register_callbacks(app: Dash) -> None:
-    @app.callback(
-        Output(GRID, "rowData"), Output(COMPLETENESS, "children"),
-        Input(PERIOD, "value"), Input(REFRESH, "data"),
-    )  # fmt: skip
-    def load(period_value: Any, _refresh: Any) -> tuple[Any, Any]:
-        user = request_user(Action.VIEW)
-        period = _period(period_value)
-        with db_session(read_only=True) as session:
-            figures = _figures(session, user, period)
-            return with_row_ids(_rows(session, figures)), _completeness_table(user, figures)
+MESSAGE_OUT = Output(MESSAGE, "children", allow_duplicate=True)
+REFRESH_OUT = Output(REFRESH, "data", allow_duplicate=True)
 
-    @app.callback(Output(DETAIL, "children"), Input(GRID, "selectedRows"), Input(REFRESH, "data"),
-                  State(PERIOD, "value"))  # fmt: skip
-    def show(rows: Any, _refresh: Any, period_value: Any) -> Any:
-        user = request_user(Action.VIEW)
-        update_id = selected_id(rows)
-        with db_session(read_only=True) as session:
-            if update_id < 0:
-                pilot = visible_row(session, user, Pilot, -update_id)
-                return dbc.Alert(
-                    [_("该试点本期尚未填报。"), _form_link(user, pilot, _period(period_value))], color="light"
-                )
-            update = visible_row(session, user, ProgressUpdate, update_id)
-            return [
-                _form_link(user, update.pilot, Period(update.period_start, update.period_end)),
-                _detail(session, update),
-            ]
 
-    @app.callback(Output(DOWNLOAD, "data"), Output(MESSAGE, "children", allow_duplicate=True),
-                  Input(TEMPLATE, "n_clicks"), State(PERIOD, "value"), prevent_initial_call=True)  # fmt: skip
-    def download(_clicks: Any, period_value: Any) -> tuple[Any, Any]:
-        user = request_user(Action.EDIT)
-        if user.role is not Role.CITY_STAFF:
-            raise PreventUpdate
-        period = _period(period_value)
-        with db_session() as session:
-            template = template_data(session, user, period)
-            if not template.pilots:
-                return no_update, alert(
-                    _("{period}本市没有应报的试点").format(period=label_of(period)), "warning"
-                )
-            content = update_template_xlsx(template)
-            audit.record(session, "export", "progress_updates", summary=f"调度填报模板 {period.label_zh}",
-                         city_id=user.city_id)  # fmt: skip
-        return dcc.send_bytes(content, f"调度填报_{template.city}_{period.key}.xlsx"), no_update
+@page_callback(Action.VIEW, Output(GRID, "rowData"), Output(COMPLETENESS, "children"),
+               Input(PERIOD, "value"), Input(REFRESH, "data"), read_only=True)  # fmt: skip
+def load(call: Call, period_value: Text, _refresh: Raw) -> tuple[object, object]:
+    figures = _figures(call.session, call.user, _period(period_value))
+    return with_row_ids(_rows(call.session, figures)), _completeness_table(call.user, figures)
 
-    @app.callback(
-        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
-        Output(UPLOAD, "contents"),
-        Input(UPLOAD, "contents"), State(UPLOAD, "filename"), State(SUBMIT, "value"), State(REFRESH, "data"),
-        prevent_initial_call=True,
-    )  # fmt: skip
-    def upload(contents: Any, filename: Any, submit: Any, refresh: Any) -> tuple[Any, Any, Any]:
-        """The upload box is emptied each time, so the same file can be uploaded again (Dash fires
-        only when the contents change)."""
-        if contents is None:
-            raise PreventUpdate
-        user = request_user(Action.EDIT)
-        settings = _settings()
-        try:
-            content = decode_upload(contents)
-        except ValueError:
-            return alert(_("无法读取上传的文件"), "danger"), no_update, None
-        try:
-            with db_session() as session:
-                result = import_update_sheet(session, user, content, reporting=settings.reporting,
-                                             now=now_utc(), tz=settings.timezone,
-                                             submit=isinstance(submit, list) and "submit" in submit)  # fmt: skip
-        except ValidationFailed as error:
-            return problems_alert(error), no_update, None
-        except (TrackerError, PermissionDenied) as error:
-            return alert(message_of(error), "danger"), no_update, None
-        return alert(f"{filename}：{summary_of(result)}"), (refresh or 0) + 1, None
 
-    @app.callback(
-        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
-        Output(REASON, "value"),
-        Input(ACCEPT, "n_clicks"), Input(RETURN, "n_clicks"),
-        State(GRID, "selectedRows"), State(REASON, "value"), State(REFRESH, "data"),
-        prevent_initial_call=True,
-    )  # fmt: skip
-    def decide(_accept: Any, _return: Any, rows: Any, reason: Any, refresh: Any) -> tuple[Any, Any, Any]:
-        user = request_user(Action.EDIT)
-        if ctx.triggered_id not in (ACCEPT, RETURN):
-            raise PreventUpdate
-        if not has_selection(rows) or selected_id(rows) < 0:
-            return alert(_("请先在列表中选择一份已提交的更新"), "warning"), no_update, no_update
-        version = rows[0].get("version") if isinstance(rows[0], dict) else None
-        try:
-            with db_session() as session:
-                update = visible_row(session, user, ProgressUpdate, selected_id(rows))
-                review_update(session, user, update.id, accept=ctx.triggered_id == ACCEPT,
-                              version=version if isinstance(version, int) and not isinstance(version, bool) else None, now=now_utc(),
-                              reason=reason if isinstance(reason, str) else None)  # fmt: skip
-                name = update.pilot.name
-        except (TrackerError, PermissionDenied) as error:
-            return alert(message_of(error), "danger"), no_update, no_update
-        done = _("已采纳") if ctx.triggered_id == ACCEPT else _("已退回")
-        return alert(f"{done}：{name}"), (refresh or 0) + 1, ""  # the reason is not carried to the next one
+@page_callback(Action.VIEW, Output(DETAIL, "children"), Input(GRID, "selectedRows"), Input(REFRESH, "data"),
+               State(PERIOD, "value"), read_only=True)  # fmt: skip
+def show(call: Call, rows: Rows, _refresh: Raw, period_value: Text) -> object:
+    update_id = selected_id(rows)
+    if update_id < 0:
+        pilot = visible_row(call.session, call.user, Pilot, -update_id)
+        return dbc.Alert(
+            [_("该试点本期尚未填报。"), _form_link(call.user, pilot, _period(period_value))], color="light"
+        )
+    update = visible_row(call.session, call.user, ProgressUpdate, update_id)
+    return [_form_link(call.user, update.pilot, Period(update.period_start, update.period_end)),
+            _detail(call.session, update)]  # fmt: skip
+
+
+@page_callback(Action.EDIT, Output(DOWNLOAD, "data"), MESSAGE_OUT, Input(TEMPLATE, "n_clicks"), State(PERIOD, "value"),
+               alert=MESSAGE_OUT, prevent_initial_call=True)  # fmt: skip
+def download_template(call: Call, _clicks: Clicks, period_value: Text) -> tuple[object, object]:
+    if call.user.role is not Role.CITY_STAFF:
+        raise PreventUpdate
+    period = _period(period_value)
+    template = template_data(call.session, call.user, period)
+    if not template.pilots:
+        raise Refused(_("{period}本市没有应报的试点").format(period=label_of(period)))
+    content = update_template_xlsx(template)
+    audit.record(call.session, "export", "progress_updates", summary=f"调度填报模板 {period.label_zh}",
+                 city_id=call.user.city_id)  # fmt: skip
+    return download(content, f"调度填报_{template.city}_{period.key}.xlsx"), no_update
+
+
+@page_callback(
+    Action.EDIT, MESSAGE_OUT, REFRESH_OUT, Output(UPLOAD, "contents"),
+    Input(UPLOAD, "contents"), State(UPLOAD, "filename"), State(SUBMIT, "value"), State(REFRESH, "data"),
+    alert=MESSAGE_OUT, on_refusal=((Output(UPLOAD, "contents"), None),), prevent_initial_call=True,
+)  # fmt: skip
+def upload(
+    call: Call, contents: Upload, filename: Text, submit: Texts, refresh: Counter
+) -> tuple[object, ...]:
+    """The upload box is emptied each time, so the same file can be uploaded again (Dash fires
+    only when the contents change)."""
+    if contents is None:
+        raise PreventUpdate
+    content = read_upload(contents)
+    settings = call.settings
+    result = import_update_sheet(call.session, call.user, content, reporting=settings.reporting, now=now_utc(),
+                                 tz=settings.timezone, submit="submit" in (submit or []))  # fmt: skip
+    return alert(f"{filename}：{summary_of(result)}"), refresh + 1, None
+
+
+@page_callback(
+    Action.EDIT, MESSAGE_OUT, REFRESH_OUT, Output(REASON, "value"),
+    Input(ACCEPT, "n_clicks"), Input(RETURN, "n_clicks"),
+    State(GRID, "selectedRows"), State(REASON, "value"), State(REFRESH, "data"),
+    alert=MESSAGE_OUT, prevent_initial_call=True,
+)  # fmt: skip
+def decide(
+    call: Call, _accept: Clicks, _return: Clicks, rows: Rows, reason: Text, refresh: Counter
+) -> tuple[object, ...]:
+    if call.triggered not in (ACCEPT, RETURN):
+        raise PreventUpdate
+    if chosen_row(rows, _("请先在列表中选择一份已提交的更新")) < 0:
+        raise Refused(_("请先在列表中选择一份已提交的更新"))
+    version = rows[0].get("version") if rows else None
+    update = visible_row(call.session, call.user, ProgressUpdate, selected_id(rows))
+    review_update(call.session, call.user, update.id, accept=call.triggered == ACCEPT,
+                  version=version if isinstance(version, int) and not isinstance(version, bool) else None,
+                  now=now_utc(), reason=reason)  # fmt: skip
+    done = _("已采纳") if call.triggered == ACCEPT else _("已退回")
+    return alert(f"{done}：{update.pilot.name}"), refresh + 1, ""  # the reason is not carried to the next one

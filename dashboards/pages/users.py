@@ -1,14 +1,13 @@
-"""用户管理: the accounts of the province (provincial admin only; changes via `tracker users`)."""
+"""用户管理: the accounts of the province (provincial admin only; changes via `tracker users`). No
+callbacks: the list is read per visit."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from dash import Dash, html
-from flask import current_app
+from dash import html
+from dash.development.base_component import Component
 from sqlalchemy.orm import joinedload
 
-from dashboards.access import db_session, guarded_layout
+from dashboards.access import app_settings, db_session, guarded_layout
 from dashboards.grid import data_grid
 from tracker.access.permissions import Action, manageable_users
 from tracker.core.i18n import N_, _, format_datetime
@@ -22,8 +21,8 @@ REQUIRED_ACTION = Action.MANAGE_USERS
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, **_query: Any) -> Any:
-    tz = current_app.config["TRACKER_SETTINGS"].timezone
+def layout(user: User, **_query: str) -> Component:
+    tz = app_settings().timezone
     with db_session(read_only=True) as session:
         users = session.scalars(manageable_users(user).options(joinedload(User.city)).order_by(User.id)).all()
         rows = [{
@@ -38,7 +37,3 @@ def layout(user: User, **_query: Any) -> Any:
         html.P(_("新增、改密、停用账户请使用命令 tracker users（均记入审计日志）。"), className="text-muted small"),
         data_grid("users-grid", [{"field": k, "headerName": c} for k, c in columns], rows, height="60vh"),
     ])  # fmt: skip
-
-
-def register_callbacks(app: Dash) -> None:
-    """No callbacks: the list is read per visit."""

@@ -10,13 +10,26 @@ import datetime as dt
 from typing import Any
 
 import dash_bootstrap_components as dbc
-from dash import Dash, Input, Output, State, ctx, dcc, html, no_update
+from dash import Input, Output, State, dcc, html
+from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
-from flask import current_app
+from sqlalchemy.orm import Session
 
-from dashboards.access import db_session, forbidden_page, guarded_layout, request_user
+from dashboards.access import app_settings, forbidden_page, guarded_layout
+from dashboards.callbacks import (
+    Call,
+    Clicks,
+    Counter,
+    LenientInt,
+    Raw,
+    Refused,
+    Rows,
+    Text,
+    page_callback,
+    require_selection,
+)
 from dashboards.grid import data_grid
-from dashboards.widgets import ROW_ID, alert, has_selection, problems_alert, with_row_ids
+from dashboards.widgets import ROW_ID, alert, with_row_ids
 from tracker.access.permissions import (
     Action,
     PermissionDenied,
@@ -26,9 +39,8 @@ from tracker.access.permissions import (
 )
 from tracker.core.clock import local_today, now_utc
 from tracker.core.errors import TrackerError
-from tracker.core.i18n import N_, _, format_date, format_datetime, label_of, message_of, translated
+from tracker.core.i18n import N_, _, format_date, format_datetime, label_of, translated
 from tracker.core.periods import Period, due_date, parse_period, reporting_period
-from tracker.core.validation import ValidationFailed
 from tracker.models import UpdateStatus, User, WorkPlanUpdate
 from tracker.progress.updates import EDITABLE, NARRATIVE_LIMIT, STATUS_ZH, STEP_ZH
 from tracker.progress.workplan import (
@@ -69,16 +81,12 @@ COLUMNS = [("group", N_("组别"), 160), ("task", N_("重点任务"), 240), ("de
 GROUP_NUMERALS = "一二三四五六七八九十"
 
 
-def _settings() -> Any:
-    return current_app.config["TRACKER_SETTINGS"]
-
-
 def _today() -> dt.date:
-    return local_today(_settings().timezone)
+    return local_today(app_settings().timezone)
 
 
 def _period(value: Any) -> Period:
-    reporting = _settings().reporting
+    reporting = app_settings().reporting
     if isinstance(value, str) and value:
         try:
             return parse_period(value, reporting.frequency)
@@ -87,31 +95,24 @@ def _period(value: Any) -> Period:
     return reporting_period(_today(), reporting)
 
 
-def _reader(action: Action = REQUIRED_ACTION) -> User:
-    """The current user if they may read the work plan (and their role allows ``action``); a city
-    user's hand-made request gets nothing back."""
-    user = request_user(action)
-    if not may_read_work_plan(user):
-        raise PreventUpdate
-    return user
-
-
-def _pair(rows: Any) -> tuple[int, int]:
+def _pair(rows: list[dict[str, object]] | None) -> tuple[int, int]:
     """(task id, department id) of the grid's selected row; anything malformed stops the callback."""
-    if not has_selection(rows):
+    if not rows:
         raise PreventUpdate
     task_id, department_id = rows[0].get("task_id"), rows[0].get("department_id")
-    if not all(isinstance(x, int) and not isinstance(x, bool) for x in (task_id, department_id)):
+    if not isinstance(task_id, int) or isinstance(task_id, bool):
+        raise PreventUpdate
+    if not isinstance(department_id, int) or isinstance(department_id, bool):
         raise PreventUpdate
     return task_id, department_id
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, **_query: Any) -> Any:
+def layout(user: User, **_query: str) -> Component:
     if not may_read_work_plan(user):  # a leader bound to one city
         return forbidden_page()
     today = _today()
-    frequency = _settings().reporting.frequency
+    frequency = app_settings().reporting.frequency
     options = [{"label": label_of(p), "value": p.key} for p in reversed(programme_periods(today, frequency))]
     columns = [{"field": f, "headerName": _(h), "width": w, "tooltipField": f} for f, h, w in COLUMNS]
     columns[1] |= {"flex": 1, "minWidth": 240}
@@ -141,7 +142,7 @@ def layout(user: User, **_query: Any) -> Any:
         html.H2(_("省级工作方案"), className="h4"),
         html.P(_("《碳足迹管理体系建设工作方案》（晋环发〔2024〕31号）12项重点任务，按牵头（或按职责分工负责）部门定期调度："
                  "省厅业务人员代各部门填报进展，省级管理员审核采纳。"), className="text-muted small"),
-        dbc.Row([dbc.Col(dcc.Dropdown(id=PERIOD, options=options, value=reporting_period(today, _settings().reporting).key,
+        dbc.Row([dbc.Col(dcc.Dropdown(id=PERIOD, options=options, value=reporting_period(today, app_settings().reporting).key,
                                       clearable=False, searchable=False), md=3)], className="mb-2"),
         html.Div(id=COMPLETENESS, className="mb-2 small"),
         html.Div(id=MESSAGE),
@@ -161,23 +162,23 @@ def _row(line: WorkPlanLine) -> dict[str, Any]:
         "status": _(STATUS_ZH[update.status]) if update else _("未填报"),
         "progress": float(update.progress) if update and update.progress is not None else None,
         "late": _("是") if update and update.is_late else "",
-        "submitted": format_datetime(submitted, _settings().timezone) if submitted else "",
+        "submitted": format_datetime(submitted, app_settings().timezone) if submitted else "",
     }  # fmt: skip
 
 
-def _completeness_line(session: Any, user: User, period: Period) -> Any:
+def _completeness_line(session: Session, user: User, period: Period) -> str:
     line = work_plan_completeness(session, user, period)
     if line.expected == 0:
         return _("{period}早于工作方案印发，无需调度").format(period=label_of(period))
     shares = [f"{v}%" if v is not None else "—" for v in (line.completeness, line.timeliness)]
     return _("{period}（{due}前报送）：应报{expected}项，已报{submitted}项，按时{on_time}项，已采纳{accepted}项；"
              "完整率{completeness}，及时率{timeliness}").format(
-        period=label_of(period), due=format_date(due_date(period, _settings().reporting)), expected=line.expected,
+        period=label_of(period), due=format_date(due_date(period, app_settings().reporting)), expected=line.expected,
         submitted=line.submitted, on_time=line.on_time, accepted=line.accepted, completeness=shares[0],
         timeliness=shares[1])  # fmt: skip
 
 
-def _detail(line_title: str, update: WorkPlanUpdate | None) -> Any:
+def _detail(line_title: str, update: WorkPlanUpdate | None) -> Component:
     if update is None:
         return html.H3(
             [line_title, dbc.Badge(_("未填报"), color="light", text_color="dark", className="ms-2")],
@@ -190,122 +191,94 @@ def _detail(line_title: str, update: WorkPlanUpdate | None) -> Any:
     ])  # fmt: skip
 
 
-def _history(session: Any, user: User, update: WorkPlanUpdate | None) -> Any:
+def _history(session: Session, user: User, update: WorkPlanUpdate | None) -> Component:
     steps = work_plan_history(session, user, update) if update else []
-    tz = _settings().timezone
+    tz = app_settings().timezone
     items = [html.Li(f"{format_datetime(s.at, tz)}　{s.actor_name}　{translated(STEP_ZH, s.step)}"
                      + (f"　{_('理由')}：{s.reason}" if s.reason else "")) for s in steps]  # fmt: skip
     return html.Ul(items or [html.Li(_("暂无"))], className="small")
 
 
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
+MESSAGE_OUT = Output(MESSAGE, "children", allow_duplicate=True)
+REFRESH_OUT = Output(REFRESH, "data", allow_duplicate=True)
 
 
-def _version(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+@page_callback(REQUIRED_ACTION, Output(GRID, "rowData"), Output(COMPLETENESS, "children"), Input(PERIOD, "value"),
+               Input(REFRESH, "data"), may=may_read_work_plan)  # fmt: skip
+def load(call: Call, period_value: Text, _refresh: Raw) -> tuple[object, object]:
+    period = _period(period_value)
+    rows = [_row(line) for line in work_plan_lines(call.session, call.user, period)]
+    return with_row_ids(rows), _completeness_line(call.session, call.user, period)
 
 
-def register_callbacks(app: Dash) -> None:
-    @app.callback(
-        Output(GRID, "rowData"),
-        Output(COMPLETENESS, "children"),
-        Input(PERIOD, "value"),
-        Input(REFRESH, "data"),
-    )
-    def load(period_value: Any, _refresh: Any) -> tuple[Any, Any]:
-        user = _reader()
-        period = _period(period_value)
-        with db_session() as session:
-            rows = [_row(line) for line in work_plan_lines(session, user, period)]
-            return with_row_ids(rows), _completeness_line(session, user, period)
+@page_callback(
+    REQUIRED_ACTION, Output(FORM, "hidden"), Output(DETAIL, "children"), Output(HISTORY, "children"),
+    Output(PROGRESS, "value"), Output(WORK_DONE, "value"), Output(PROBLEMS, "value"), Output(NEXT_STEPS, "value"),
+    Output(VERSION, "data"), Output(SAVE, "disabled"), Output(SUBMIT, "disabled"), Output(ACCEPT, "disabled"),
+    Output(RETURN, "disabled"),
+    Input(GRID, "selectedRows"), Input(REFRESH, "data"), State(PERIOD, "value"), may=may_read_work_plan,
+)  # fmt: skip
+def show(call: Call, rows: Rows, _refresh: Raw, period_value: Text) -> tuple[object, ...]:
+    task_id, department_id = _pair(rows)
+    period = _period(period_value)
+    try:
+        assignment = assignment_for(call.session, call.user, task_id, department_id, period)
+    except (TrackerError, PermissionDenied):
+        raise PreventUpdate from None
+    update = find_work_plan_update(call.session, call.user, task_id, department_id, period)
+    task, department = assignment.task, assignment.department
+    title = f"{task.number}. {task.title_zh} · {department.short_zh} · {label_of(period)}"
+    editable = update is None or update.status in EDITABLE
+    reviewable = update is not None and update.status is UpdateStatus.SUBMITTED
+    progress = float(update.progress) if update and update.progress is not None else None
+    texts = [getattr(update, key) or "" if update else "" for _box, key, _caption in TEXTS]
+    return (False, _detail(title, update), _history(call.session, call.user, update), progress, *texts,
+            update.version if update else None, not editable, not editable, not reviewable, not reviewable)  # fmt: skip
 
-    @app.callback(
-        Output(FORM, "hidden"), Output(DETAIL, "children"), Output(HISTORY, "children"),
-        Output(PROGRESS, "value"), Output(WORK_DONE, "value"), Output(PROBLEMS, "value"), Output(NEXT_STEPS, "value"),
-        Output(VERSION, "data"), Output(SAVE, "disabled"), Output(SUBMIT, "disabled"), Output(ACCEPT, "disabled"),
-        Output(RETURN, "disabled"),
-        Input(GRID, "selectedRows"), Input(REFRESH, "data"), State(PERIOD, "value"),
-    )  # fmt: skip
-    def show(rows: Any, _refresh: Any, period_value: Any) -> tuple[Any, ...]:
-        user = _reader()
-        task_id, department_id = _pair(rows)
-        period = _period(period_value)
-        with db_session() as session:
-            try:
-                assignment = assignment_for(session, user, task_id, department_id, period)
-            except (TrackerError, PermissionDenied):
-                raise PreventUpdate from None
-            update = find_work_plan_update(session, user, task_id, department_id, period)
-            task, department = assignment.task, assignment.department
-            title = f"{task.number}. {task.title_zh} · {department.short_zh} · {label_of(period)}"
-            editable = update is None or update.status in EDITABLE
-            reviewable = update is not None and update.status is UpdateStatus.SUBMITTED
-            progress = float(update.progress) if update and update.progress is not None else None
-            texts = [getattr(update, key) or "" if update else "" for _box, key, _caption in TEXTS]
-            return (False, _detail(title, update), _history(session, user, update), progress, *texts,
-                    update.version if update else None, not editable, not editable, not reviewable, not reviewable)  # fmt: skip
 
-    @app.callback(
-        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
-        Input(SAVE, "n_clicks"), Input(SUBMIT, "n_clicks"),
-        State(GRID, "selectedRows"), State(PERIOD, "value"), State(PROGRESS, "value"), State(WORK_DONE, "value"),
-        State(PROBLEMS, "value"), State(NEXT_STEPS, "value"), State(VERSION, "data"), State(REFRESH, "data"),
-        prevent_initial_call=True,
-    )  # fmt: skip
-    def enter(_save: Any, _submit: Any, rows: Any, period_value: Any, progress: Any, work_done: Any, problems: Any,
-              next_steps: Any, version: Any, refresh: Any) -> tuple[Any, Any]:  # fmt: skip
-        user = _reader(Action.EDIT)
-        if ctx.triggered_id not in (SAVE, SUBMIT):
-            raise PreventUpdate
-        if not has_selection(rows):
-            return alert(_("请先在列表中选择一项任务和部门"), "warning"), no_update
-        task_id, department_id = _pair(rows)
-        period, settings = _period(period_value), _settings()
-        now = now_utc()
-        entry = WorkPlanEntry(progress if isinstance(progress, int | float | str) else None, _text(work_done),
-                              _text(problems), _text(next_steps))  # fmt: skip
-        try:
-            with db_session() as session:
-                update = save_work_plan_update(session, user, task_id, department_id, period, entry, today=_today(),
-                                               version=_version(version))  # fmt: skip
-                if ctx.triggered_id == SUBMIT:
-                    submit_work_plan_update(session, user, update.id, version=update.version,
-                                            reporting=settings.reporting, now=now, tz=settings.timezone)  # fmt: skip
-                name = f"{update.task.number}. {update.task.title_zh} · {update.department.short_zh}"
-        except ValidationFailed as error:
-            return problems_alert(error), no_update
-        except (TrackerError, PermissionDenied) as error:
-            return alert(message_of(error), "danger"), no_update
-        done = _("已提交") if ctx.triggered_id == SUBMIT else _("已保存草稿")
-        return alert(f"{done}：{name}"), (refresh or 0) + 1
+@page_callback(
+    Action.EDIT, MESSAGE_OUT, REFRESH_OUT, Input(SAVE, "n_clicks"), Input(SUBMIT, "n_clicks"),
+    State(GRID, "selectedRows"), State(PERIOD, "value"), State(PROGRESS, "value"), State(WORK_DONE, "value"),
+    State(PROBLEMS, "value"), State(NEXT_STEPS, "value"), State(VERSION, "data"), State(REFRESH, "data"),
+    alert=MESSAGE_OUT, may=may_read_work_plan, prevent_initial_call=True,
+)  # fmt: skip
+def enter(call: Call, _save: Clicks, _submit: Clicks, rows: Rows, period_value: Text, progress: Raw,
+          work_done: Text, problems: Text, next_steps: Text, version: LenientInt, refresh: Counter) -> tuple[object, int]:  # fmt: skip
+    if call.triggered not in (SAVE, SUBMIT):
+        raise PreventUpdate
+    require_selection(rows, _("请先在列表中选择一项任务和部门"))
+    task_id, department_id = _pair(rows)
+    period, settings = _period(period_value), call.settings
+    entry = WorkPlanEntry(progress if isinstance(progress, int | float | str) else None, work_done or "",
+                          problems or "", next_steps or "")  # fmt: skip
+    update = save_work_plan_update(call.session, call.user, task_id, department_id, period, entry, today=_today(),
+                                   version=version)  # fmt: skip
+    if call.triggered == SUBMIT:
+        submit_work_plan_update(call.session, call.user, update.id, version=update.version,
+                                reporting=settings.reporting, now=now_utc(), tz=settings.timezone)  # fmt: skip
+    done = _("已提交") if call.triggered == SUBMIT else _("已保存草稿")
+    return alert(
+        f"{done}：{update.task.number}. {update.task.title_zh} · {update.department.short_zh}"
+    ), refresh + 1
 
-    @app.callback(
-        Output(MESSAGE, "children", allow_duplicate=True), Output(REFRESH, "data", allow_duplicate=True),
-        Output(REASON, "value"),
-        Input(ACCEPT, "n_clicks"), Input(RETURN, "n_clicks"),
-        State(GRID, "selectedRows"), State(PERIOD, "value"), State(VERSION, "data"), State(REASON, "value"),
-        State(REFRESH, "data"),
-        prevent_initial_call=True,
-    )  # fmt: skip
-    def decide(_accept: Any, _return: Any, rows: Any, period_value: Any, version: Any, reason: Any,
-               refresh: Any) -> tuple[Any, Any, Any]:  # fmt: skip
-        user = _reader(Action.EDIT)
-        if ctx.triggered_id not in (ACCEPT, RETURN):
-            raise PreventUpdate
-        if not has_selection(rows):
-            return alert(_("请先在列表中选择一项已提交的进展"), "warning"), no_update, no_update
-        task_id, department_id = _pair(rows)
-        try:
-            with db_session() as session:
-                update = find_work_plan_update(session, user, task_id, department_id, _period(period_value))
-                if update is None:
-                    return alert(_("该部门本期尚未填报"), "warning"), no_update, no_update
-                review_work_plan_update(session, user, update.id, accept=ctx.triggered_id == ACCEPT,
-                                        version=_version(version),
-                                        now=now_utc(), reason=_text(reason))  # fmt: skip
-                name = f"{update.task.number}. {update.task.title_zh} · {update.department.short_zh}"
-        except (TrackerError, PermissionDenied) as error:
-            return alert(message_of(error), "danger"), no_update, no_update
-        done = _("已采纳") if ctx.triggered_id == ACCEPT else _("已退回")
-        return alert(f"{done}：{name}"), (refresh or 0) + 1, ""  # the reason is not carried to the next one
+
+@page_callback(
+    Action.EDIT, MESSAGE_OUT, REFRESH_OUT, Output(REASON, "value"), Input(ACCEPT, "n_clicks"),
+    Input(RETURN, "n_clicks"), State(GRID, "selectedRows"), State(PERIOD, "value"), State(VERSION, "data"),
+    State(REASON, "value"), State(REFRESH, "data"),
+    alert=MESSAGE_OUT, may=may_read_work_plan, prevent_initial_call=True,
+)  # fmt: skip
+def decide(call: Call, _accept: Clicks, _return: Clicks, rows: Rows, period_value: Text, version: LenientInt,
+           reason: Text, refresh: Counter) -> tuple[object, ...]:  # fmt: skip
+    if call.triggered not in (ACCEPT, RETURN):
+        raise PreventUpdate
+    require_selection(rows, _("请先在列表中选择一项已提交的进展"))
+    task_id, department_id = _pair(rows)
+    update = find_work_plan_update(call.session, call.user, task_id, department_id, _period(period_value))
+    if update is None:
+        raise Refused(_("该部门本期尚未填报"))
+    review_work_plan_update(call.session, call.user, update.id, accept=call.triggered == ACCEPT, version=version,
+                            now=now_utc(), reason=reason or "")  # fmt: skip
+    done = _("已采纳") if call.triggered == ACCEPT else _("已退回")
+    name = f"{update.task.number}. {update.task.title_zh} · {update.department.short_zh}"
+    return alert(f"{done}：{name}"), refresh + 1, ""  # the reason is not carried to the next one
