@@ -21,7 +21,9 @@ from dashboards.callbacks import register_page_callbacks
 from dashboards.downloads import install_downloads
 from dashboards.errors import install_content_security_policy, install_error_pages
 from dashboards.grid_export import install_grid_export
+from dashboards.health import install_health
 from dashboards.language import html_lang, install_language
+from dashboards.metrics import install_metrics
 from dashboards.pages import (
     application_form,
     applications,
@@ -102,9 +104,11 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
         # clients, not the proxy (trust exactly the configured number of hops).
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)  # type: ignore[method-assign]
     install_request_log(server)  # every log line of the request carries its id
+    install_metrics(server, factory, settings.metrics_allow, [page.PATH for page in PAGES])
     install_request_limits(server)  # no body is read before its size is limited
     install_language(server)  # the login page and error pages speak the reader's language too
     install_auth(server, settings, factory)
+    install_health(server, factory)
     install_error_pages(server)
     install_api(server)
     install_downloads(server)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import tempfile
@@ -19,6 +20,8 @@ from tracker.core.periods import Frequency, Reporting
 
 MailSecurity = Literal["none", "starttls", "ssl"]
 LogFormat = Literal["text", "json"]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+LOOPBACK: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("::1/128"))
 
 #: Every setting the application reads, with its default, documented in README.md
 #: (tests/core/test_docs.py fails when one is missing there).
@@ -44,6 +47,7 @@ SETTING_NAMES = (
     "TRACKER_BEHIND_GAP",
     "TRACKER_SERIOUSLY_BEHIND_GAP",
     "TRACKER_LOG_FORMAT",
+    "TRACKER_METRICS_ALLOW",
     # one TRACKER_SCHEDULE_<JOB> per scheduled job (jobs/schedule.py)
     "TRACKER_SCHEDULE_FLAG_SCAN",
     "TRACKER_SCHEDULE_REMINDERS",
@@ -87,6 +91,8 @@ class Settings:
     # Cron lines ("minute hour day month weekday", in ``timezone``) replacing a job's default, by job id.
     schedules: Mapping[str, str] = field(default_factory=dict)
     log_format: LogFormat = "text"  # "json": one JSON object per line, with the request id
+    # Client networks that may read /metrics (the client address as TRACKER_PROXY_HOPS makes it).
+    metrics_allow: tuple[Network, ...] = LOOPBACK
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -106,6 +112,21 @@ def log_format(env: Mapping[str, str]) -> LogFormat:
     if raw == "json":
         return "json"
     raise SettingsError(f"TRACKER_LOG_FORMAT 必须是 text 或 json / must be text or json: {raw!r}")
+
+
+def metrics_allow(env: Mapping[str, str]) -> tuple[Network, ...]:
+    """TRACKER_METRICS_ALLOW: comma-separated networks (CIDR, or one address); loopback when unset."""
+    raw = env.get("TRACKER_METRICS_ALLOW", "").strip()
+    if not raw:
+        return LOOPBACK
+    try:
+        return tuple(
+            ipaddress.ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip()
+        )
+    except ValueError:
+        raise SettingsError(
+            f"TRACKER_METRICS_ALLOW 须为逗号分隔的网段 / must be comma-separated networks (CIDR): {raw!r}"
+        ) from None
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -222,6 +243,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             if name.startswith(SCHEDULE_PREFIX) and value.strip()
         },
         log_format=log_format(env),
+        metrics_allow=metrics_allow(env),
     )
 
 
