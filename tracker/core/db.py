@@ -64,6 +64,7 @@ def utcnow() -> dt.datetime:
 
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+PG_CONNECT_TIMEOUT_S = 5
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -110,6 +111,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine)
         return engine
+    # A server that does not answer (a host gone, packets dropped) fails a connection in seconds,
+    # not after the system's TCP timeout of minutes: requests and /healthz answer instead of hanging.
+    kwargs["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT_S, **kwargs.get("connect_args", {})}
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
