@@ -10,7 +10,7 @@ Each run, per backend:
      accounts when there are more sessions than demo accounts, three accounts that only ever get
      wrong passwords, and an API token for every session's account;
   2. `tracker serve --host 127.0.0.1 --port <free> --workers W` as a subprocess with
-     TRACKER_DATABASE_URL set, until /healthz answers;
+     TRACKER_DATABASE_URL set, until /livez answers;
   3. every session logs in through the login form (CSRF token from the form, as a browser), reads the
      pilots its token may see, and loads each page once (warm-up, not measured); then for --seconds,
      each session repeats a random action, pausing a random 0–2×--think seconds between actions (mean
@@ -219,13 +219,13 @@ def server(url: str, instance: Path, workers: int) -> Iterator[tuple[str, subpro
                     f"tracker serve exited ({process.returncode}): {server_log(instance)[-2000:]}"
                 )
             try:
-                if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
+                if requests.get(f"{base}/livez", timeout=2).status_code == 200:
                     break
             except requests.RequestException:
                 pass
             time.sleep(0.2)
         else:
-            raise RuntimeError("tracker serve did not answer /healthz within 60 s")
+            raise RuntimeError("tracker serve did not answer /livez within 60 s")
         yield base, process
     finally:
         if process.poll() is None:

@@ -215,7 +215,7 @@ def test_the_offline_venv_serves_the_login_page_and_its_assets(offline_install: 
         deadline = time.monotonic() + 90
         while True:
             try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=5) as answer:
+                with urllib.request.urlopen(f"{base}/livez", timeout=5) as answer:
                     assert answer.status == 200
                     break
             except OSError:
