@@ -36,6 +36,7 @@ from tracker.access.permissions import PermissionDenied, visible_cities, visible
 from tracker.core.clock import local_today, now_utc
 from tracker.core.db import TrackerSession, transaction
 from tracker.core.errors import TrackerError
+from tracker.core.messages import Label, Message
 from tracker.core.periods import Period, parse_period, period_of, reporting_period
 from tracker.core.validation import ValidationFailed
 from tracker.models import City, Milestone, Pilot, User
@@ -62,14 +63,14 @@ from tracker.progress.updates import (
 PREFIX = "/api/v1"
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in the database
 ERROR_MESSAGES = {
-    400: ("请求无效", "Bad request"),
-    401: ("请提供有效的 API 令牌", "A valid API token is required"),
-    403: ("无权执行此操作", "Permission denied"),
-    404: ("资源不存在或不在您的权限范围内", "Not found, or outside your scope"),
-    405: ("此地址不接受这种请求方式", "Method not allowed"),
-    409: ("数据已被修改或已锁定", "Conflict"),
-    415: ("请求体须为 JSON", "The body must be JSON"),
-    422: ("提交的数据有误", "Invalid data"),
+    400: Message("请求无效"),
+    401: Message("请提供有效的 API 令牌"),
+    403: Message("无权执行此操作"),
+    404: Message("资源不存在或不在您的权限范围内"),
+    405: Message("此地址不接受这种请求方式"),
+    409: Message("数据已被修改或已锁定"),
+    415: Message("请求体须为 JSON"),
+    422: Message("提交的数据有误"),
 }
 
 
@@ -261,25 +262,21 @@ class UpdateSchema(Schema):
 
 
 class ApiError(HTTPException):
-    """An error answer with both messages (and, for refused input, the field errors)."""
+    """An error answer with its message (by default the status's) and, for refused input, the field errors."""
 
-    def __init__(self, code: int, message_zh: str | None = None, message_en: str | None = None,
-                 errors: Any = None) -> None:  # fmt: skip
+    def __init__(self, code: int, message: Message | None = None, errors: Any = None) -> None:
         super().__init__()
         self.code = code
-        default_zh, default_en = ERROR_MESSAGES.get(code, ("请求出错", "Error"))
-        self.message_zh, self.message_en = message_zh or default_zh, message_en or default_en
+        self.message = message or ERROR_MESSAGES.get(code, Message("请求出错"))
         self.errors = errors
 
 
 def _error_response(error: HTTPException) -> ResponseReturnValue:
     code = error.code or 500
-    zh, en = ERROR_MESSAGES.get(code, ("请求出错", error.name))
-    body: dict[str, Any] = {"error": code, "message": zh, "message_en": en}
-    if isinstance(error, ApiError):
-        body.update(message=error.message_zh, message_en=error.message_en)
-        if error.errors is not None:
-            body["errors"] = error.errors
+    message = error.message if isinstance(error, ApiError) else ERROR_MESSAGES.get(code, Message("请求出错"))
+    body: dict[str, Any] = {"error": code, "message": message.zh, "message_en": message.en}
+    if isinstance(error, ApiError) and error.errors is not None:
+        body["errors"] = error.errors
     data = getattr(error, "data", None)  # webargs: the fields that failed validation
     if isinstance(data, dict) and "messages" in data:
         body["errors"] = data["messages"]
@@ -307,7 +304,7 @@ def _session() -> Iterator[TrackerSession]:
 def _visible_pilot(session: TrackerSession, user: User, pilot_id: int) -> Pilot:
     pilot = find_visible_pilot(session, user, pilot_id)
     if pilot is None:
-        raise ApiError(404, "试点不存在或不在您的权限范围内", "No such pilot in your scope")
+        raise ApiError(404, Message("试点不存在或不在您的权限范围内"))
     return pilot
 
 
@@ -316,9 +313,9 @@ def _period(text: str) -> Period:
     try:
         period = parse_period(text, frequency)
     except TrackerError as error:
-        raise ApiError(422, error.message_zh, error.message_en, {"period": [error.message_en]}) from None
+        raise ApiError(422, error.message, {"period": [error.message_en]}) from None
     if period_of(period.start, frequency) != period:
-        raise ApiError(422, "报告期与填报周期不符", "Not a reporting period of the configured frequency")
+        raise ApiError(422, Message("报告期与填报周期不符"))
     return period
 
 
@@ -427,7 +424,7 @@ class ScopeFigures(MethodView):
             if query.get("city"):
                 city = session.scalars(visible_cities(user).where(City.code == query["city"])).first()
                 if city is None:
-                    raise ApiError(404, "城市不存在或不在您的权限范围内", "No such city in your scope")
+                    raise ApiError(404, Message("城市不存在或不在您的权限范围内"))
                 city_id = city.id
             figures = scope_figures(session, user, on=on, period=period, reporting=settings.reporting,
                                     thresholds=thresholds_from(settings), city_id=city_id)  # fmt: skip
@@ -497,7 +494,10 @@ class PilotUpdate(MethodView):
             pilot = _visible_pilot(session, user, pilot_id)
             update = find_update(session, pilot.id, wanted)
             if update is None:
-                raise ApiError(404, f"该试点尚无{wanted.label_zh}的更新", f"No update for {wanted.label_en}")
+                raise ApiError(
+                    404,
+                    Message("该试点尚无{label}的更新", label=Label(wanted.label_zh, wanted.label_en)),
+                )
             return _update_body(update)
 
     @blp.arguments(UpdateInputSchema)
@@ -522,9 +522,7 @@ class PilotUpdate(MethodView):
             work_done=data["work_done"], problems=data["problems"], next_steps=data["next_steps"],
         )  # fmt: skip
         if len(entry.task_percents) != len(data["tasks"]):
-            raise ApiError(
-                422, "同一任务填报了两次", "A task is listed twice", {"tasks": ["duplicate task_id"]}
-            )
+            raise ApiError(422, Message("同一任务填报了两次"), {"tasks": ["duplicate task_id"]})
         now = now_utc()
         with _session() as session:
             pilot = _visible_pilot(session, user, pilot_id)
@@ -556,13 +554,13 @@ def _domain_error(error: TrackerError) -> ResponseReturnValue:
         errors: dict[str, list[str]] = {}
         for problem in error.problems:
             errors.setdefault(problem.field, []).append(f"{problem.message_zh} / {problem.message_en}")
-        return _error_response(ApiError(422, error.message_zh, error.message_en, errors))
+        return _error_response(ApiError(422, error.message, errors))
     code = 409 if isinstance(error, UpdateConflict) else 422
-    return _error_response(ApiError(code, error.message_zh, error.message_en))
+    return _error_response(ApiError(code, error.message))
 
 
 def _forbidden(error: PermissionDenied) -> ResponseReturnValue:
-    return _error_response(ApiError(403, error.message_zh, error.message_en))
+    return _error_response(ApiError(403, error.message))
 
 
 blp.register_error_handler(HTTPException, _error_response)

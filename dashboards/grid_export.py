@@ -21,13 +21,14 @@ from reports.excel import write_table
 from tracker.access.permissions import Action
 from tracker.audit import trail as audit
 from tracker.core.clock import local_today
+from tracker.core.messages import Message
 
 MAX_ROWS, MAX_COLUMNS, MAX_TEXT = 200_000, 100, 32_000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _refuse(status: int, zh: str, en: str) -> ResponseReturnValue:
-    response = jsonify(error=status, message=zh, message_en=en)
+def _refuse(status: int, message: Message) -> ResponseReturnValue:
+    response = jsonify(error=status, message=message.zh, message_en=message.en)
     response.status_code = status
     return response
 
@@ -65,12 +66,12 @@ def _table(body: Any) -> tuple[str, str, list[str], list[bool], list[list[Any]]]
 def _export() -> ResponseReturnValue:
     user = request_user_or_none(Action.VIEW)
     if user is None:
-        return _refuse(401, "请先登录", "Log in first")
+        return _refuse(401, Message("请先登录"))
     if request.headers.get("X-Requested-With") != "tracker-grid" or not request.is_json:
-        return _refuse(400, "请求格式不正确", "Malformed export request")
+        return _refuse(400, Message("请求格式不正确"))
     table = _table(request.get_json(silent=True))
     if table is None:
-        return _refuse(400, "导出内容格式不正确", "The export's rows or columns are malformed")
+        return _refuse(400, Message("导出内容格式不正确"))
     grid, title, columns, dates, rows = table
     keys = [f"c{n}" for n in range(len(columns))]
     content = write_table(title, list(zip(keys, columns, strict=True)),

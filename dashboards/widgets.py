@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from tracker.access.permissions import PROVINCIAL_ROLES, Action, Level, can, may_act
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, message_of, where_of
+from tracker.core.messages import Message
 from tracker.core.validation import ValidationFailed
 from tracker.lifecycle.deadlines import batch_for as lifecycle_batch_for
 from tracker.models import Batch, City, ProgressUpdate, UpdateFile, User
@@ -103,7 +104,7 @@ def city_for(session: Session, user: User, city_id: object) -> City:
         city_id = user.city_id  # whatever the browser sent
     city = session.get(City, city_id) if isinstance(city_id, int) and not isinstance(city_id, bool) else None
     if city is None or not may_act(user, Level.EITHER, city):
-        raise TrackerError("请选择城市", "Choose a city")
+        raise TrackerError(Message("请选择城市"))
     return city
 
 
@@ -111,7 +112,7 @@ def batch_for(session: Session, user: User, number: object, city: City, today: d
     """``tracker.lifecycle.deadlines.batch_for`` for a value sent by the browser (anything but a number or
     nothing is refused)."""
     if number is not None and (isinstance(number, bool) or not isinstance(number, int)):
-        raise TrackerError("批次不存在", "No such batch")
+        raise TrackerError(Message("批次不存在"))
     return lifecycle_batch_for(session, city, number, today)
 
 

@@ -25,6 +25,7 @@ from tracker.audit import trail as audit
 from tracker.core.config import Settings
 from tracker.core.db import TrackerSession, transaction
 from tracker.core.errors import TrackerError
+from tracker.core.messages import Label, Message
 from tracker.core.periods import Frequency, parse_period
 from tracker.delivery.bulletin_archive import issued, issued_note, last_correction
 from tracker.delivery.job_runs import DONE, RunReport, worker_name
@@ -60,10 +61,9 @@ class NotDue(TrackerError):
 
     def __init__(self, readiness: Readiness) -> None:
         self.readiness = readiness
-        super().__init__(readiness.not_due_zh(),
-                         f"{readiness.period.label_en}: updates are due on {readiness.due.isoformat()}; a bulletin "
-                         f"now would carry {readiness.submitted}/{readiness.expected} updates. Force it to build "
-                         "it anyway")  # fmt: skip
+        english = (f"{readiness.period.label_en}: updates are due on {readiness.due.isoformat()}; a bulletin "
+                   f"now would carry {readiness.submitted}/{readiness.expected} updates. Force it to build it anyway")  # fmt: skip
+        super().__init__(Message("{text}", text=Label(readiness.not_due_zh(), english)))
 
 
 def request_run(session: Session, user: User, job: str, period_text: str, *, now: dt.datetime,
@@ -74,7 +74,7 @@ def request_run(session: Session, user: User, job: str, period_text: str, *, now
     require_run_jobs(user)
     spec = RUNNABLE.get(job)
     if spec is None:
-        raise TrackerError(f"没有名为 {job} 的任务", f"No job named {job}")
+        raise TrackerError(Message("没有名为 {job} 的任务", job=job))
     period = spec.normalize_period(period_text)
     run = session.scalars(select(JobRun).where(JobRun.job == spec.id, JobRun.period == period)).first()
     if run is not None and run.state in DONE:
@@ -111,20 +111,20 @@ def _refuse_done(session: Session, spec: JobSpec, period: str, state: RunState) 
         key = parse_period(period, frequency)
         note = issued_note(session, frequency.value, key.key, key.label_zh, key.label_en)
     if note is not None:
-        raise TrackerError(f"“{spec.name_zh}” {period} 已完成，不会重复运行：{note[0]}",
-                           f"{spec.id} {period} is done already: {note[1]}")  # fmt: skip
-    raise TrackerError(f"“{spec.name_zh}” {period} 已{'完成' if state is RunState.SUCCEEDED else '跳过'}，"
-                       "不会重复运行（每期只运行一次）",
-                       f"{spec.id} {period} is {state.value} already; a period runs once")  # fmt: skip
+        raise TrackerError(Message("“{name}” {period} 已完成，不会重复运行：{note}", name=_name(spec), period=period, note=Label(*note)))  # fmt: skip
+    raise TrackerError(Message("“{name}” {period} 已{state}，不会重复运行（每期只运行一次）", name=_name(spec), period=period, state=Label("完成" if state is RunState.SUCCEEDED else "跳过", state.value)))  # fmt: skip
+
+
+def _name(spec: JobSpec) -> Label:
+    """A job by its Chinese name; in English by its id (the jobs page and the CLI name it so)."""
+    return Label(spec.name_zh, spec.id)
 
 
 def _refuse_waiting(session: Session, spec: JobSpec, period: str) -> None:
     waiting = session.scalars(select(JobRequest).where(JobRequest.job == spec.id, JobRequest.period == period,
                                                        JobRequest.taken_at.is_(None))).first()  # fmt: skip
     if waiting is not None:
-        raise TrackerError(
-            f"“{spec.name_zh}” {period} 已在等待运行", f"{spec.id} {period} is waiting to run already"
-        )
+        raise TrackerError(Message("“{name}” {period} 已在等待运行", name=_name(spec), period=period))
 
 
 # --- corrections -----------------------------------------------------------------------------------
@@ -173,28 +173,23 @@ def plan_correction(session: Session, user: User, kind: str, period_text: str, *
     require_run_jobs(user)
     frequency = {f.value: f for f in Frequency}.get(kind)
     if frequency is None:
-        raise TrackerError(
-            f"通报类型应为 monthly 或 quarterly：{kind}", f"Kind must be monthly or quarterly: {kind}"
-        )
+        raise TrackerError(Message("通报类型应为 monthly 或 quarterly：{kind}", kind=kind))
     period = parse_period(period_text, frequency)
     spec = JOB_BY_ID[f"{kind}_bulletin_correction"]
     originals = issued(session, kind, period.key)
     if not originals:
-        raise TrackerError(f"{period.label_zh}调度通报尚未印发，没有可更正的通报",
-                           f"No {kind} bulletin was issued for {period.label_en}: nothing to correct")  # fmt: skip
+        raise TrackerError(Message("{label}调度通报尚未印发，没有可更正的通报", label=Label(period.label_zh, period.label_en)))  # fmt: skip
     correction = last_correction(session, kind, period.key) + 1
     prefix = f"{period.key}#"
     for run in session.scalars(select(JobRun).where(JobRun.job == spec.id, JobRun.period.startswith(prefix))):
         if run.state is RunState.RUNNING:
-            raise TrackerError(f"{period.label_zh}调度通报的更正正在运行，请稍候",
-                               f"A correction of {period.label_en} is running; wait for it")  # fmt: skip
+            raise TrackerError(Message("{label}调度通报的更正正在运行，请稍候", label=Label(period.label_zh, period.label_en)))  # fmt: skip
         if run.state not in DONE:  # a correction that failed (or waits) is retried under its number
             correction = min(correction, int(run.period.removeprefix(prefix)))
     waiting = session.scalars(select(JobRequest).where(JobRequest.job == spec.id, JobRequest.period.startswith(prefix),
                                                        JobRequest.taken_at.is_(None))).first()  # fmt: skip
     if waiting is not None:
-        raise TrackerError(f"{period.label_zh}调度通报的更正已在等待运行",
-                           f"A correction of {period.label_en} is waiting to run already")  # fmt: skip
+        raise TrackerError(Message("{label}调度通报的更正已在等待运行", label=Label(period.label_zh, period.label_en)))  # fmt: skip
     first = originals[0]
     ready = readiness(session, settings, period, _local_day(now, settings))
     return CorrectionPlan(spec, kind, period.key, period.label_zh, first.number, correction,
@@ -208,11 +203,9 @@ def request_correction(session: Session, user: User, kind: str, period_text: str
     plan = plan_correction(session, user, kind, period_text, now=now, settings=settings)
     reason = " ".join((reason or "").split())
     if not reason:
-        raise TrackerError("请填写更正原因", "Give the reason for the correction")
+        raise TrackerError(Message("请填写更正原因"))
     if len(reason) > REASON_MAX:
-        raise TrackerError(
-            f"更正原因请控制在{REASON_MAX}字以内", f"Keep the reason under {REASON_MAX} characters"
-        )
+        raise TrackerError(Message("更正原因请控制在{reason_max}字以内", reason_max=REASON_MAX))
     request = JobRequest(job=plan.spec.id, period=plan.run_period, requested_by=user.username, requested_at=now,
                          reason=reason)  # fmt: skip
     session.add(request)

@@ -17,6 +17,7 @@ from jobs.schedule import BULLETIN_JOBS, JobSpec
 from tracker.core.clock import now_utc
 from tracker.core.config import Settings
 from tracker.core.db import TrackerSession
+from tracker.core.messages import Label, Message, both
 from tracker.core.periods import parse_period
 from tracker.delivery.bulletin_archive import issued_note
 from tracker.delivery.job_runs import DONE, Claim, Outcome, RunReport, add_note, run_job
@@ -37,7 +38,7 @@ def run_now(spec: JobSpec, factory: sessionmaker[TrackerSession], settings: Sett
     report = run_job(factory, spec.id, period, work, now=clock, trigger=trigger)
     if not report.ran and report.state in DONE:
         report = _what_exists(spec, factory, settings, period, report, trigger, clock())
-    log.info("%s / %s", report.message_zh, report.message_en)
+    log.info("%s", both(report.message))
     return report
 
 
@@ -58,5 +59,6 @@ def _what_exists(spec: JobSpec, factory: sessionmaker[TrackerSession], settings:
         add_note(
             factory, spec.id, period, f"{day}{'定时运行' if trigger == 'scheduled' else '补跑'}：{note[0]}"
         )
-    return dataclasses.replace(report, message_zh=f"{report.message_zh}：{note[0]}",
-                               message_en=f"{report.message_en}: {note[1]}")  # fmt: skip
+    return dataclasses.replace(
+        report, message=Message("{report}：{note}", report=report.message, note=Label(*note))
+    )

@@ -26,6 +26,7 @@ from jobs.reminders import reminders
 from tracker.core.config import SCHEDULE_PREFIX, Settings, SettingsError
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_
+from tracker.core.messages import Message
 from tracker.core.periods import Frequency, parse_period, period_of, previous_period
 from tracker.delivery.job_runs import Outcome
 from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
@@ -79,7 +80,7 @@ def normalize_period(kind: PeriodKind, text: str) -> str:
     if kind == "correction":  # 2026-11#1: the first correction of 2026-11 (asked for through jobs.control)
         period, _sep, number = text.partition("#")
         if not number.isdigit() or int(number) < 1:
-            raise TrackerError(f"更正期别格式不正确：{text}", f"Not a correction: {text} (use 2026-11#1)")
+            raise TrackerError(Message("更正期别格式不正确：{text}", text=text))
         return f"{period}#{int(number)}"
     if kind == "month":
         return parse_period(text, Frequency.MONTHLY).key
@@ -88,8 +89,7 @@ def normalize_period(kind: PeriodKind, text: str) -> str:
     try:
         return parse_chinese_or_iso_date(text).isoformat()
     except TrackerError:
-        raise TrackerError(f"日期格式不正确：{text}（应为 2026-11-24 或 2026年11月24日）",
-                           f"Not a day: {text} (use 2026-11-24)") from None  # fmt: skip
+        raise TrackerError(Message("日期格式不正确：{text}（应为 2026-11-24 或 2026年11月24日）", text=text)) from None  # fmt: skip
 
 
 def _never(_local: dt.datetime) -> str:

@@ -21,7 +21,7 @@ from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parents[1]
 PO = ROOT / "tracker" / "locale" / "en" / "LC_MESSAGES" / "messages.po"
-METHODS = [("dashboards/**.py", "python"), ("tracker/**.py", "python"), ("jobs/**.py", "python"), ("reports/**.py", "python"),
+METHODS = [("dashboards/**.py", "python"), ("tracker/**.py", "python"), ("jobs/**.py", "python"), ("reports/**.py", "python"), ("tracker_cli/**.py", "python"),
            ("dashboards/templates/**.html", "jinja2")]  # fmt: skip
 HEADER = "# English catalogue of the dashboard's text (the source strings are Chinese).\n# Update: scripts/translations.py"
 
@@ -34,7 +34,7 @@ def main() -> int:
     args = parser.parse_args()
     template = Catalog(locale="en")
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT), METHODS, keywords={"_": None, "N_": None}, comment_tags=()
+        str(ROOT), METHODS, keywords={"_": None, "N_": None, "Message": None}, comment_tags=()
     ):
         if isinstance(message, str):
             template.add(message, flags=("python-brace-format",) if "{" in message else ())

@@ -165,5 +165,7 @@ def cli_database(empty_cli_database: str) -> str:
 
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS
+    """Screenshots and files for a person to look at, one folder per backend (the passes run side by side)."""
+    folder = ARTIFACTS / BACKEND
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

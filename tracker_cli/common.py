@@ -19,6 +19,7 @@ from tracker.core.clock import local_today
 from tracker.core.config import SettingsError, get_settings
 from tracker.core.db import TrackerSession, make_engine, make_session_factory, transaction
 from tracker.core.errors import TrackerError
+from tracker.core.messages import Message, both
 from tracker.core.periods import Period, parse_period, reporting_period
 from tracker.core.validation import ValidationFailed
 from tracker.models import City, Role, User
@@ -32,8 +33,9 @@ AS_OPTIONAL = click.option(
 PERIOD_HELP = "报告期，如 2026-11、2026年11月、2026Q4；默认当前应填报的报告期 / period (default: the one being reported now)"
 
 
-def fail(message_zh: str, message_en: str) -> NoReturn:
-    raise click.ClickException(f"{message_zh}\n{message_en}")
+def fail(message: Message) -> NoReturn:
+    """Stop the command with the message in both languages, one per line."""
+    raise click.ClickException(f"{message.zh}\n{message.en}")
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -55,20 +57,20 @@ def acting(username: str | None, label: str) -> Iterator[tuple[TrackerSession, U
             user = accounts.get_user(session, username) if username else None
             if user is not None:
                 if not user.is_active:
-                    fail(f"账户已停用：{username}", f"Account disabled: {username}")
+                    fail(Message("账户已停用：{username}", username=username))
                 session.info["actor"] = user
             yield session, user
     except ValidationFailed as error:
         click.echo("发现以下问题，未写入任何数据： / Problems found; nothing was written:", err=True)
         for problem in error.problems:
-            click.echo(f"  - {problem.text()}", err=True)
+            click.echo(f"  - {both(problem)}", err=True)
         raise click.ClickException(
             f"共{len(error.problems)}个问题 / {len(error.problems)} problem(s)"
         ) from None
     except PermissionDenied as error:
-        fail(error.message_zh, error.message_en)
+        fail(error.message)
     except TrackerError as error:
-        fail(error.message_zh, error.message_en)
+        fail(error.message)
 
 
 def find_city(session: TrackerSession, name: str) -> City:
@@ -83,7 +85,7 @@ def as_operator(session: TrackerSession, user: User | None) -> User:
         select(User).where(User.role == Role.PROVINCE_ADMIN, User.is_active.is_(True)).order_by(User.id)
     ).first()
     if admin is None:
-        fail("请用 --as 指定账户", "Name an account with --as")
+        fail(Message("请用 --as 指定账户"))
     return admin
 
 

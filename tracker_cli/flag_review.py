@@ -7,6 +7,7 @@ import click
 
 from tracker.access import accounts
 from tracker.core.clock import now_utc
+from tracker.core.messages import Message
 from tracker.flags.review import FLAG_STEPS, PROPOSAL_EN, PROPOSAL_ZH, STATUS_ZH, review_flag
 from tracker_cli.common import AS_OPTION, acting, fail
 
@@ -29,7 +30,7 @@ def flags_review(
     / Take a review step: a city assigns and proposes; the province decides."""
     key = step.replace("-", "_")
     if assignee_name and key != "assign":
-        fail("--to 仅用于 assign", "--to is for assign only")
+        fail(Message("--to 仅用于 assign"))
     with acting(username, "tracker flags review") as (session, user):
         assert user is not None
         assignee = accounts.get_user(session, assignee_name) if assignee_name else None

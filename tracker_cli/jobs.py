@@ -8,6 +8,7 @@ from sqlalchemy.orm import sessionmaker
 from tracker.core.clock import now_in
 from tracker.core.config import Settings, get_settings
 from tracker.core.db import TrackerSession
+from tracker.core.messages import Listed, Message, both
 from tracker.models.labels import format_datetime_zh
 from tracker_cli.common import acting, fail, session_factory
 
@@ -51,15 +52,18 @@ def jobs_run(name: str, period: str, dry_run: bool, force: bool, yes: bool) -> N
     spec = RUNNABLE.get(name)
     if spec is None:
         fail(
-            f"没有名为 {name} 的任务（可用：{'、'.join(RUNNABLE)}）",
-            f"no job named {name} (have: {', '.join(RUNNABLE)})",
+            Message(
+                "没有名为 {name} 的任务（可用：{runnable}）",
+                name=name,
+                runnable=Listed(RUNNABLE),
+            ),
         )
     from tracker.core.errors import TrackerError
 
     try:
         period = spec.normalize_period(period)
     except TrackerError as error:
-        fail(error.message_zh, error.message_en)
+        fail(error.message)
     settings = get_settings()
     if dry_run:
         outcome = spec.work(JobContext(session_factory(), settings, period, dry_run=True))
@@ -73,7 +77,7 @@ def jobs_run(name: str, period: str, dry_run: bool, force: bool, yes: bool) -> N
         report = run_now(
             spec, factory, settings, period, trigger="forced:cli" if forced else "manual", force=forced
         )
-    click.echo(f"{report.message_zh} / {report.message_en}")
+    click.echo(both(report.message))
     if report.state is not None and report.state.value == "failed":
         raise SystemExit(1)
 
@@ -144,7 +148,7 @@ def jobs_correct_bulletin(kind: str, period: str, reason: str, username: str, ye
             "调度进程已接手此更正，结果见 tracker jobs history / the scheduler took it; see jobs history"
         )
         return
-    click.echo(f"{report.message_zh} / {report.message_en}")
+    click.echo(both(report.message))
     if report.state is not None and report.state.value == "failed":
         raise SystemExit(1)
 

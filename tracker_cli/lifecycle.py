@@ -13,6 +13,7 @@ from tracker.access.permissions import require
 from tracker.audit import trail as audit
 from tracker.core.clock import local_today, now_utc
 from tracker.core.config import get_settings
+from tracker.core.messages import Message
 from tracker.lifecycle.deadlines import batch_for
 from tracker.lifecycle.forms import form_values, import_applications, published_list_rows, summary_table_rows
 from tracker.lifecycle.workflow import APPLICATION_STEPS, PILOT_STEPS, advance_application, advance_pilot
@@ -82,7 +83,7 @@ def applications_export_form(application_id: int, out: Path, username: str | Non
     with acting(username, "tracker applications export-form") as (session, user):
         application = session.get(Application, application_id)
         if application is None:
-            fail(f"申报不存在：{application_id}", f"No application {application_id}")
+            fail(Message("申报不存在：{application_id}", application_id=application_id))
         assert application is not None
         require(as_operator(session, user), PermissionAction.EXPORT, application)
         out.write_bytes(application_form_xlsx(form_values(application)))
@@ -126,7 +127,7 @@ def pilots_export_list(out: Path, batch_number: int | None, username: str | None
                 select(Batch).where(Batch.province_id == operator.province_id, Batch.number == batch_number)
             ).first()
             if batch is None:
-                fail(f"没有第{batch_number}批", f"No batch {batch_number}")
+                fail(Message("没有第{batch_number}批", batch_number=batch_number))
         rows = published_list_rows(session, operator, batch)
         subtitle = f"（{batch.name_zh}）" if batch else ""
         out.write_bytes(pilot_list_xlsx(rows, subtitle=subtitle))

@@ -16,6 +16,7 @@ from tracker.access import accounts
 from tracker.catalogue import load_catalogue
 from tracker.core.config import Settings, get_settings
 from tracker.core.db import TrackerSession, transaction
+from tracker.core.messages import Label, Message, both
 from tracker.core.migrate import upgrade_database
 from tracker.models import Role, User
 from tracker.models.labels import format_datetime_zh, label
@@ -102,15 +103,18 @@ def require_free_port(host: str, port: int) -> None:
     if error is None:
         return
     if isinstance(error, socket.gaierror):
-        fail(f"无法解析监听地址 {host}：{error}", f"Cannot resolve the address to bind {host}: {error}")
+        fail(Message("无法解析监听地址 {host}：{error}", host=host, error=error))
     if error.errno == errno.EADDRINUSE:
         free = next((p for p in range(port + 1, min(port + 50, 65536)) if _bind_error(host, p) is None), None)
         hint_zh, hint_en = (
             (f"，请换用其他端口，如 --port {free}", f"; try --port {free}") if free else ("", "")
         )
-        fail(f"端口 {port} 已被占用（{host}）{hint_zh}", f"Port {port} is already in use on {host}{hint_en}")
-    fail(f"无法在 {host}:{port} 上监听：{error.strerror or error}",
-         f"Cannot listen on {host}:{port}: {error.strerror or error}")  # fmt: skip
+        fail(
+            Message(
+                "端口 {port} 已被占用（{host}）{hint}", port=port, host=host, hint=Label(hint_zh, hint_en)
+            )
+        )
+    fail(Message("无法在 {host}:{port} 上监听：{value}", host=host, port=port, value=error.strerror or error))  # fmt: skip
 
 
 @cli.command()
@@ -177,7 +181,7 @@ def _demo_bulletin(
     if font is not None:
         click.echo(f"提示 / note: {font[0]}\n  {font[1]}", err=True)
     report = run_now(spec, factory, settings, period, trigger="cli:demo", now=clock.now_utc)
-    text = f"{period} · {report.message_zh} / {report.message_en}"
+    text = f"{period} · {both(report.message)}"
     if report.state is RunState.FAILED:
         with factory() as session:
             run = session.scalars(select(JobRun).where(JobRun.job == spec.id, JobRun.period == period)).one()
@@ -213,7 +217,7 @@ def users_add(username: str, role: Role, city: str | None, display_name: str | N
             accounts.create_user(session, username=username, display_name=display_name or username, role=role,
                                  password=password, city=city, email=email)  # fmt: skip
     except accounts.AccountError as error:
-        fail(error.message_zh, error.message_en)
+        fail(error.message)
     click.echo(f"已新增用户 / user added: {username}")
 
 
@@ -226,7 +230,7 @@ def users_passwd(username: str, password: str) -> None:
         with transaction(session_factory(), actor="tracker users passwd") as session:
             accounts.set_password(session, accounts.get_user(session, username), password)
     except accounts.AccountError as error:
-        fail(error.message_zh, error.message_en)
+        fail(error.message)
     click.echo(f"密码已修改 / password changed: {username}")
 
 
@@ -238,7 +242,7 @@ def users_disable(username: str) -> None:
         with transaction(session_factory(), actor="tracker users disable") as session:
             accounts.disable_user(session, accounts.get_user(session, username))
     except accounts.AccountError as error:
-        fail(error.message_zh, error.message_en)
+        fail(error.message)
     click.echo(f"已停用 / disabled: {username}")
 
 
@@ -256,7 +260,7 @@ def users_token(username: str, label: str | None, revoke: bool) -> None:
             else:
                 token = accounts.issue_api_token(session, user, label)
     except accounts.AccountError as error:
-        fail(error.message_zh, error.message_en)
+        fail(error.message)
     if revoke:
         click.echo(f"已吊销{count}个令牌 / tokens revoked: {count} ({username})")
         return
@@ -271,7 +275,7 @@ def users_list() -> None:
     settings = get_settings()
     with transaction(session_factory()) as session:
         if not inspect(session.connection()).has_table("users"):
-            fail("数据库尚未初始化，请先运行 tracker init", "Database not initialised: run `tracker init`")
+            fail(Message("数据库尚未初始化，请先运行 tracker init"))
         for user in session.scalars(select(User).order_by(User.id)):
             city = user.city.short_zh if user.city else "全省"
             state = "启用/active" if user.is_active else "停用/disabled"
@@ -312,7 +316,7 @@ def deadlines_set(batch_number: int, city: str, source: str | None, deadline: st
                                deadline=parse_chinese_or_iso_date(deadline), source=source)  # fmt: skip
             click.echo(f"已修改 / changed: 第{batch_number}批 {city} → {row.deadline.isoformat()}")
     except TrackerError as error:
-        fail(error.message_zh, error.message_en)
+        fail(error.message)
 
 
 @cli.group()
@@ -331,8 +335,7 @@ def audit_verify() -> None:
         record_verification(session, results)
     result = combined(results)
     if not result.whole:
-        fail(f"审计链校验未通过：{result.problem_zh}（已校验{result.links}条）",
-             f"The audit chain is broken: {result.problem_en} ({result.links} links checked)")  # fmt: skip
+        fail(Message("审计链校验未通过：{problem}（已校验{links}条）", problem=result.problem, links=result.links))  # fmt: skip
     click.echo(f"审计链完好：已校验{result.links}条 / The audit chain is whole: {result.links} links checked")
 
 

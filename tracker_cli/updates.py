@@ -13,6 +13,7 @@ from reports.update_template import update_template_xlsx
 from tracker.audit import trail as audit
 from tracker.core.clock import now_utc
 from tracker.core.config import get_settings
+from tracker.core.messages import Label, Message
 from tracker.core.periods import Period
 from tracker.models import UpdateStatus
 from tracker.progress.completeness import completeness
@@ -120,7 +121,7 @@ def updates_completeness(period_text: str | None, username: str | None) -> None:
         period = period_option(period_text)
         lines = completeness(session, operator, period)
         if not lines:
-            fail(f"{period.label_zh}没有应报的试点", f"No pilot owes an update for {period.label_en}")
+            fail(Message("{label}没有应报的试点", label=Label(period.label_zh, period.label_en)))
         from tracker.models import City
 
         click.echo(f"{period.label_zh} / {period.label_en}")
@@ -206,8 +207,7 @@ def flags_export(out: Path, username: str | None) -> None:
             .where(Flag.status.in_((FlagStatus.OPEN, FlagStatus.UNDER_REVIEW, FlagStatus.CONFIRMED)))
             .outerjoin(Claim, and_(Flag.subject_type == "claim", Claim.id == Flag.subject_id))
             .outerjoin(city_of, city_of.id == Flag.city_id)
-            .with_only_columns(Flag.id, Claim.claim_key, Flag.rule_id, Flag.severity, Flag.status, Flag.message_zh,
-                               Flag.message_en, Flag.subject_type, city_of.short_zh, Flag.first_seen, Flag.last_seen)
+            .with_only_columns(Flag.id, Claim.claim_key, Flag.rule_id, Flag.severity, Flag.status, Flag.message_zh, Flag.message_en, Flag.subject_type, city_of.short_zh, Flag.first_seen, Flag.last_seen)
             .order_by(Flag.severity, Flag.rule_id, Flag.id)
         )  # fmt: skip
         written = 0

@@ -7,6 +7,7 @@ import click
 
 from tracker.core.clock import now_utc
 from tracker.core.config import get_settings
+from tracker.core.messages import Label, Message
 from tracker.models import WorkPlanUpdate
 from tracker.progress.updates import STATUS_ZH
 from tracker.progress.workplan import (
@@ -65,8 +66,7 @@ def workplan_list(period_text: str | None, username: str | None) -> None:
         lines = work_plan_lines(session, operator, period)
         if not lines:
             fail(
-                f"{period.label_zh}早于工作方案印发，无需调度",
-                f"{period.label_en} is before the work plan was issued",
+                Message("{label}早于工作方案印发，无需调度", label=Label(period.label_zh, period.label_en)),
             )
         click.echo(f"{period.label_zh} / {period.label_en}")
         click.echo("编号/id\t版本/version\t状态/status\t进度/progress\t逾期/late\t任务/task\t部门/department")
@@ -132,8 +132,7 @@ def workplan_review(update_id: int, decision: str, version: int, reason: str | N
     """省级管理员审核一份已提交的进展：accept 采纳（随即锁定）或 return 退回。
     / The provincial admin accepts (locks) or returns a submitted work-plan update."""
     if decision not in ("accept", "return"):
-        fail(f"审核结论应为 accept（采纳）或 return（退回），而不是 {decision}",
-              f"The decision must be accept or return, not {decision}")  # fmt: skip
+        fail(Message("审核结论应为 accept（采纳）或 return（退回），而不是 {decision}", decision=decision))  # fmt: skip
     with acting(username, "tracker workplan review") as (session, user):
         assert user is not None
         update = review_work_plan_update(session, user, update_id, accept=decision == "accept", version=version,

@@ -66,6 +66,7 @@ from tracker.claims.library import (
 from tracker.claims.library_import import LibraryKind, import_library
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, format_datetime, message_of, summary_of
+from tracker.core.messages import Message
 from tracker.core.validation import Problem, ValidationFailed
 from tracker.models import User
 
@@ -312,7 +313,7 @@ def _figures(values: list[Any]) -> dict[str, Any]:
     number ≥ 0 and in order is checked by tracker.claims.library.set_benchmark."""
     figures = dict(zip(FIGURES, values, strict=True))
     empty: list[Problem] = [
-        LibraryProblem(key, "不能为空，请填写数值", "required") for key, v in figures.items() if _missing(v)
+        LibraryProblem(key, Message("不能为空，请填写数值")) for key, v in figures.items() if _missing(v)
     ]
     if empty:
         raise ValidationFailed(empty)
@@ -428,7 +429,7 @@ def save_factor(
     if not key:
         raise Refused(_("请先选择因子"))
     if value is None or _missing(value):
-        raise TrackerError("请填写因子数值", "Enter the factor's value")
+        raise TrackerError(Message("请填写因子数值"))
     return _changed(lambda: set_factor(call.session, call.user, key, value=value, reason=reason or "",
                                        source=source or None),
                     _("已保存因子{key}的新版本").format(key=key), refresh)  # fmt: skip

@@ -34,6 +34,7 @@ from dashboards.widgets import ROW_ID, alert, has_selection, selected_id, with_r
 from tracker.access.permissions import Action, may, visible_cities, visible_recipients
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _
+from tracker.core.messages import Message
 from tracker.delivery.recipients import RecipientEntry, save_recipient
 from tracker.models import Audience, Channel, City, Recipient, User
 
@@ -147,12 +148,12 @@ def _entry(session: Session, audience: str | None, city_id: int | None, channel:
     try:
         audience_value, channel_value = Audience(audience or ""), Channel(channel or "")
     except ValueError:
-        raise TrackerError("类型或方式不正确", "Unknown audience or channel") from None
+        raise TrackerError(Message("类型或方式不正确")) from None
     city = None
     if city_id is not None:
         city = session.get(City, city_id)
         if city is None:
-            raise TrackerError("没有这个城市", "No such city")
+            raise TrackerError(Message("没有这个城市"))
     return RecipientEntry(
         audience_value, city, channel_value, address or "", name or "", "on" in (active or [])
     )
@@ -200,7 +201,7 @@ def save(call: Call, _add: Clicks, _save: Clicks, rows: Rows, audience: Text, ci
         city_id = None  # the form keeps the city shown; a provincial or leadership recipient has none
     visible = visible_recipients(call.user).where(Recipient.id == recipient_id)
     if recipient_id is not None and call.session.scalars(visible).first() is None:
-        raise TrackerError("没有这个发送对象", "No such recipient")
+        raise TrackerError(Message("没有这个发送对象"))
     entry = _entry(call.session, audience, city_id, channel, address, name, active)
     saved = save_recipient(call.session, call.user, entry, recipient_id)
     done = _("已保存：{name}（{address}）").format(

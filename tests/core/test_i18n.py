@@ -37,9 +37,11 @@ HAN = re.compile(r"[\u4e00-\u9fff]")
 
 def marked_strings() -> set[str]:
     """What pybabel would extract with the project's babel.cfg (``_`` and ``N_``, templates too)."""
-    method_map = [("dashboards/**.py", "python"), ("tracker/**.py", "python"), ("jobs/**.py", "python"), ("reports/**.py", "python"),
+    method_map = [("dashboards/**.py", "python"), ("tracker/**.py", "python"), ("jobs/**.py", "python"), ("reports/**.py", "python"), ("tracker_cli/**.py", "python"),
                   ("dashboards/templates/**.html", "jinja2")]  # fmt: skip
-    found = extract_from_dir(str(ROOT), method_map, keywords={"_": None, "N_": None}, comment_tags=())
+    found = extract_from_dir(
+        str(ROOT), method_map, keywords={"_": None, "N_": None, "Message": None}, comment_tags=()
+    )
     return {message for _file, _line, message, _comments, _context in found if isinstance(message, str)}
 
 

@@ -26,6 +26,7 @@ from dashboards.callbacks import (
 from tests.web import call_callback, login
 from tracker.access.permissions import Action, PermissionDenied
 from tracker.core.errors import TrackerError
+from tracker.core.messages import Message
 from tracker.models import Role, User
 
 OUT, GO, ROW, WORDS, ROWS = "pcb-out", "pcb-go", "pcb-id", "pcb-words", "pcb-rows"
@@ -42,14 +43,14 @@ def probe(
 ) -> tuple[object, object]:
     RAN.append((row_id, words))
     if words == "deny":
-        raise PermissionDenied("不许动", "Hands off")
+        raise PermissionDenied(Message("不许动"))
     if words in ("rename", "rename then refuse"):
         user = call.session.get(User, row_id)
         assert user is not None
         user.display_name = "改过的名字"
         call.session.flush()
         if words == "rename then refuse":
-            raise TrackerError("改名被拒", "Renaming refused")
+            raise TrackerError(Message("改名被拒"))
     if words == "warn":
         raise Refused("请先选择")
     return f"好 {row_id} {words}", "二"

@@ -4,13 +4,14 @@ index at all (and, where the test may, in a network namespace with no network). 
 ``tracker`` then runs ``--help``, ``init`` and serves its login page and assets.
 
 The bundle is built and installed once per session (about a minute; pip's cache is used). When
-``TRACKER_TEST_BUNDLE_DIR`` names a folder (``scripts/test`` sets it afresh for each run), the second
-pass of ``scripts/test`` (PostgreSQL) reuses what the first built and runs ``tracker init`` on its
-backend. Deselect with ``-m 'not bundle'``.
+``TRACKER_TEST_BUNDLE_DIR`` names a folder (``scripts/test`` sets it afresh for each run), the two
+passes of ``scripts/test`` share it under a file lock: the first to get there builds, the other waits
+and reuses it (and runs ``tracker init`` on its own backend). Deselect with ``-m 'not bundle'``.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -75,6 +76,13 @@ def _run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
 def offline_install(tmp_path_factory: pytest.TempPathFactory) -> OfflineInstall:
     shared = os.environ.get("TRACKER_TEST_BUNDLE_DIR")
     base = Path(shared) if shared else tmp_path_factory.mktemp("offline")
+    base.parent.mkdir(parents=True, exist_ok=True)
+    with (base.parent / f"{base.name}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the other pass of scripts/test may be building it now
+        return _build_or_reuse(base)
+
+
+def _build_or_reuse(base: Path) -> OfflineInstall:
     ready = base / "ready.json"
     if ready.exists():  # built and installed by the first pass of this scripts/test run
         info = json.loads(ready.read_text())

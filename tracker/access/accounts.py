@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 from tracker.audit import trail as audit
 from tracker.core.db import utcnow
 from tracker.core.errors import TrackerError
+from tracker.core.messages import Message
 from tracker.models import ApiToken, City, LoginAttempt, Province, Role, User, UserSession
 
 _hasher = PasswordHasher()
@@ -35,16 +36,16 @@ class AccountError(TrackerError):
 class LoginRefused(AccountError):
     """Wrong credentials, a disabled account, or too many recent failures."""
 
-    def __init__(self, message_zh: str, message_en: str, *, known_user: bool = False) -> None:
-        super().__init__(message_zh, message_en)
+    def __init__(self, message: Message, *, known_user: bool = False) -> None:
+        super().__init__(message)
         self.known_user = known_user  # False: the typed name is no account (perhaps a mistyped password)
 
 
 class LoginRateLimited(LoginRefused):
     """Too many recent failures for this user name and address, or this address: wait a while."""
 
-    def __init__(self, message_zh: str, message_en: str, *, retry_after: int) -> None:
-        super().__init__(message_zh, message_en)
+    def __init__(self, message: Message, *, retry_after: int) -> None:
+        super().__init__(message)
         self.retry_after = retry_after
 
 
@@ -79,13 +80,10 @@ def check_password_rules(password: str) -> None:
     """Refuse passwords that are too short or all of one kind of character."""
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(
-            f"密码至少{MIN_PASSWORD_LENGTH}个字符",
-            f"Password needs at least {MIN_PASSWORD_LENGTH} characters",
+            Message("密码至少{min_password_length}个字符", min_password_length=MIN_PASSWORD_LENGTH),
         )
     if password.isdigit() or password.isalpha():
-        raise AccountError(
-            "密码须同时包含字母和数字或符号", "Password must mix letters with digits or symbols"
-        )
+        raise AccountError(Message("密码须同时包含字母和数字或符号"))
 
 
 def find_city(session: Session, name_or_code: str) -> City:
@@ -95,7 +93,7 @@ def find_city(session: Session, name_or_code: str) -> City:
         select(City).where((City.code == text) | (City.name_zh == text) | (City.short_zh == text))
     ).first()
     if city is None:
-        raise AccountError(f"未知城市：{text}", f"Unknown city: {text}")
+        raise AccountError(Message("未知城市：{text}", text=text))
     return city
 
 
@@ -112,17 +110,16 @@ def create_user(
     """Create an account; city users (and city-level leaders) name their city."""
     if not USERNAME_PATTERN.match(username):
         raise AccountError(
-            "用户名只能包含字母、数字、点、下划线和连字符（3–64位）",
-            "User name: 3–64 letters, digits, dots, underscores or hyphens",
+            Message("用户名只能包含字母、数字、点、下划线和连字符（3–64位）"),
         )
     if session.scalars(select(User).where(User.username == username)).first():
-        raise AccountError(f"用户名已存在：{username}", f"User name already exists: {username}")
+        raise AccountError(Message("用户名已存在：{username}", username=username))
     check_password_rules(password)
     city_row = find_city(session, city) if city else None
     if role is Role.CITY_STAFF and city_row is None:
-        raise AccountError("市级用户必须指定城市", "A city user must have a city")
+        raise AccountError(Message("市级用户必须指定城市"))
     if role in (Role.PROVINCE_ADMIN, Role.PROVINCE_STAFF) and city_row is not None:
-        raise AccountError("省级用户不能绑定城市", "A provincial user cannot be bound to a city")
+        raise AccountError(Message("省级用户不能绑定城市"))
     province_id = city_row.province_id if city_row else _only_province_id(session)
     user = User(
         username=username,
@@ -143,14 +140,14 @@ def create_user(
 def _only_province_id(session: Session) -> int:
     ids = session.scalars(select(Province.id)).all()
     if len(ids) != 1:
-        raise AccountError("请先运行 tracker init 载入目录", "Run `tracker init` to load the catalogue first")
+        raise AccountError(Message("请先运行 tracker init 载入目录"))
     return ids[0]
 
 
 def get_user(session: Session, username: str) -> User:
     user = session.scalars(select(User).where(User.username == username)).first()
     if user is None:
-        raise AccountError(f"用户不存在：{username}", f"No such user: {username}")
+        raise AccountError(Message("用户不存在：{username}", username=username))
     return user
 
 
@@ -175,7 +172,7 @@ def issue_api_token(session: Session, user: User, label: str | None = None) -> s
     """A new API token for an active user; shown once, only its hash is kept. Earlier tokens stay
     valid until revoked (a city may run more than one system)."""
     if not user.is_active:
-        raise AccountError("账户已停用，不能签发令牌", "The account is disabled; no token issued")
+        raise AccountError(Message("账户已停用，不能签发令牌"))
     token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(token_hash=_token_hash(token), user_id=user.id, label=(label or "").strip()[:64] or None)
     session.add(row)
@@ -315,8 +312,7 @@ def authenticate(
         # Not recorded: an attempt refused for coming too soon does not lengthen the wait.
         seconds = math.ceil(wait)
         raise LoginRateLimited(
-            f"登录失败次数过多，请{seconds}秒后再试",
-            f"Too many failed logins; try again in {seconds} s",
+            Message("登录失败次数过多，请{seconds}秒后再试", seconds=seconds),
             retry_after=seconds,
         )
     user = session.scalars(select(User).where(User.username == username)).first()
@@ -326,9 +322,9 @@ def authenticate(
     ok = checked.ok and user is not None
     session.add(LoginAttempt(username=username, ip=ip, at=now, succeeded=ok and user.is_active))  # type: ignore[union-attr]
     if not ok or user is None:
-        raise LoginRefused("用户名或密码错误", "Wrong user name or password", known_user=user is not None)
+        raise LoginRefused(Message("用户名或密码错误"), known_user=user is not None)
     if not user.is_active:
-        raise LoginRefused("账户已停用，请联系管理员", "This account is disabled", known_user=True)
+        raise LoginRefused(Message("账户已停用，请联系管理员"), known_user=True)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = now

@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, false, select
 from sqlalchemy.orm import InstrumentedAttribute
 
+from tracker.core.errors import Refusal
+from tracker.core.messages import Message
 from tracker.models import (
     Application,
     Audience,
@@ -57,13 +59,11 @@ class Action(StrEnum):
     KEEP_AUDIT = "keep_audit"  # told when the audit trail's hash chain breaks
 
 
-class PermissionDenied(Exception):
-    """Refused: carries a Chinese and an English message."""
+class PermissionDenied(Refusal):
+    """Refused for want of a role or scope; carries the message that says which."""
 
-    def __init__(self, message_zh: str = "无权执行此操作", message_en: str = "Permission denied") -> None:
-        super().__init__(f"{message_zh} / {message_en}")
-        self.message_zh = message_zh
-        self.message_en = message_en
+    def __init__(self, message: Message | None = None) -> None:
+        super().__init__(message or Message("无权执行此操作"))
 
 
 class Level(StrEnum):
@@ -151,7 +151,7 @@ def can(user: object, action: Action, obj: object = None) -> bool:
 def require(user: object, action: Action, obj: object = None) -> None:
     """Raise PermissionDenied unless ``can(user, action, obj)``."""
     if not is_active_user(user):
-        raise PermissionDenied("请先登录", "Login required")
+        raise PermissionDenied(Message("请先登录"))
     if not can(user, action, obj):
         raise PermissionDenied()
 
@@ -168,11 +168,9 @@ def may_edit_library(user: object) -> bool:
 def require_library_admin(user: object) -> None:
     """The reference library (benchmarks, factors, certifiers) is the provincial administrator's."""
     if not is_active_user(user):
-        raise PermissionDenied("请先登录", "Login required")
+        raise PermissionDenied(Message("请先登录"))
     if not may_edit_library(user):
-        raise PermissionDenied(
-            "参考数据仅限省级管理员修改", "Only the provincial administrator edits reference data"
-        )
+        raise PermissionDenied(Message("参考数据仅限省级管理员修改"))
 
 
 def scope_to_user(user: object, stmt: Select[T], city_column: InstrumentedAttribute[int] | Any) -> Select[T]:
@@ -251,13 +249,11 @@ def may_act(user: object, level: Level, obj: object) -> bool:
 def require_act(user: object, level: Level, obj: object) -> None:
     """Raise PermissionDenied unless ``may_act(user, level, obj)``, saying whose step it is."""
     if not is_active_user(user):
-        raise PermissionDenied("请先登录", "Login required")
+        raise PermissionDenied(Message("请先登录"))
     if not may_act(user, level, obj):
         if level is Level.PROVINCE:
-            raise PermissionDenied("此操作仅限省级生态环境部门", "Only the provincial bureau may do this")
-        raise PermissionDenied(
-            "此操作仅限申报单位所在市的生态环境部门", "Only the applicant's city bureau may do this"
-        )
+            raise PermissionDenied(Message("此操作仅限省级生态环境部门"))
+        raise PermissionDenied(Message("此操作仅限申报单位所在市的生态环境部门"))
 
 
 def visible_applications(user: object) -> Select[Application]:
@@ -293,27 +289,21 @@ def may_review_work_plan(user: object, obj: WorkPlanTask | WorkPlanUpdate | None
 
 def require_read_work_plan(user: object, obj: WorkPlanTask | WorkPlanUpdate | None = None) -> None:
     if not is_active_user(user):
-        raise PermissionDenied("请先登录", "Login required")
+        raise PermissionDenied(Message("请先登录"))
     if not may_read_work_plan(user, obj):
-        raise PermissionDenied(
-            "省级工作方案仅限省级用户和省级领导查看", "The work plan is for provincial users only"
-        )
+        raise PermissionDenied(Message("省级工作方案仅限省级用户和省级领导查看"))
 
 
 def require_enter_work_plan(user: object, obj: WorkPlanTask | WorkPlanUpdate) -> None:
     require_read_work_plan(user, obj)
     if not may_enter_work_plan(user, obj):
-        raise PermissionDenied(
-            "省级工作方案进展仅限省级业务人员填报", "Only provincial staff enter work-plan progress"
-        )
+        raise PermissionDenied(Message("省级工作方案进展仅限省级业务人员填报"))
 
 
 def require_review_work_plan(user: object, obj: WorkPlanTask | WorkPlanUpdate) -> None:
     require_read_work_plan(user, obj)
     if not may_review_work_plan(user, obj):
-        raise PermissionDenied(
-            "省级工作方案进展仅限省级管理员审核", "Only the provincial admin reviews work-plan progress"
-        )
+        raise PermissionDenied(Message("省级工作方案进展仅限省级管理员审核"))
 
 
 def visible_work_plan_tasks(user: object) -> Select[WorkPlanTask]:
@@ -338,10 +328,9 @@ def may_run_jobs(user: object) -> bool:
 
 def require_run_jobs(user: object) -> None:
     if not is_active_user(user):
-        raise PermissionDenied("请先登录", "Login required")
+        raise PermissionDenied(Message("请先登录"))
     if not may_run_jobs(user):
-        raise PermissionDenied("仅省级管理员可手动运行任务或重发消息",
-                               "Only the provincial administrator runs jobs or resends messages")  # fmt: skip
+        raise PermissionDenied(Message("仅省级管理员可手动运行任务或重发消息"))  # fmt: skip
 
 
 def may_manage_recipients(user: object, audience: Audience | None = None, city: City | None = None) -> bool:
@@ -364,10 +353,9 @@ def require_manage_recipients(
     user: object, audience: Audience | None = None, city: City | None = None
 ) -> None:
     if not is_active_user(user):
-        raise PermissionDenied("请先登录", "Login required")
+        raise PermissionDenied(Message("请先登录"))
     if not may_manage_recipients(user, audience, city):
-        raise PermissionDenied("无权管理这些发送对象（市级用户仅可管理本市的）",
-                               "You may not manage these recipients (a city manages its own only)")  # fmt: skip
+        raise PermissionDenied(Message("无权管理这些发送对象（市级用户仅可管理本市的）"))  # fmt: skip
 
 
 def visible_recipients(user: object) -> Select[Recipient]:
@@ -419,18 +407,15 @@ def may_review_flag(user: object, step: str, flag: Flag | None = None) -> bool:
 def require_review_flag(user: object, step: str, flag: Flag) -> None:
     """Raise PermissionDenied unless ``may_review_flag``, saying whose step it is."""
     if not is_active_user(user):
-        raise PermissionDenied("请先登录", "Login required")
+        raise PermissionDenied(Message("请先登录"))
     if may_review_flag(user, step, flag):
         return
     level = FLAG_STEP_LEVELS.get(step)
     if not can(user, Action.EDIT, flag) or level is None:
         raise PermissionDenied()
     if level is Level.PROVINCE:
-        raise PermissionDenied("确认、排除、办结和审核市级建议由省级生态环境部门决定；市级可提出排除或办结建议",
-                               "Only the provincial bureau confirms, dismisses, resolves or decides on a "
-                               "city's proposal; a city proposes")  # fmt: skip
-    raise PermissionDenied("排除或办结建议由线索所在市的生态环境部门提出，省级直接决定",
-                           "Only the flag's city bureau proposes; the province decides directly")  # fmt: skip
+        raise PermissionDenied(Message("确认、排除、办结和审核市级建议由省级生态环境部门决定；市级可提出排除或办结建议"))  # fmt: skip
+    raise PermissionDenied(Message("排除或办结建议由线索所在市的生态环境部门提出，省级直接决定"))  # fmt: skip
 
 
 def may_assign_flag_to(user: object, person: object, flag: Flag) -> bool:
@@ -486,6 +471,6 @@ def may_mark_notice(user: object, notice: Notice) -> bool:
 
 def require_mark_notice(user: object, notice: Notice) -> None:
     if not is_active_user(user):
-        raise PermissionDenied("请先登录", "Login required")
+        raise PermissionDenied(Message("请先登录"))
     if not may_mark_notice(user, notice):
-        raise PermissionDenied("只能标记自己的通知", "You may mark only your own notices")
+        raise PermissionDenied(Message("只能标记自己的通知"))

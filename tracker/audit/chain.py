@@ -31,6 +31,7 @@ from sqlalchemy import Row, Table, event, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tracker.core.db import TrackerSession, utcnow
+from tracker.core.messages import Message
 from tracker.models import AuditChainHead, AuditChainLink, AuditEvent, City, Province, User
 
 GENESIS = "0" * 64
@@ -136,12 +137,19 @@ class Verification:
     province_id: int | None  # the chain checked (None: a finding about no one chain)
     links: int  # links checked
     broken_event_id: int | None  # the first event that does not match (None: whole, or see ``problem``)
-    problem_zh: str | None
-    problem_en: str | None
+    problem: Message | None = None  # what is wrong (None: whole)
 
     @property
     def whole(self) -> bool:
-        return self.problem_zh is None
+        return self.problem is None
+
+    @property
+    def problem_zh(self) -> str | None:
+        return None if self.problem is None else self.problem.zh
+
+    @property
+    def problem_en(self) -> str | None:
+        return None if self.problem is None else self.problem.en
 
 
 def verify_province(session: Session, province_id: int) -> Verification:
@@ -151,7 +159,7 @@ def verify_province(session: Session, province_id: int) -> Verification:
     ).scalar_one_or_none()
     broken = partial(Verification, province_id)
     if head is None:
-        return Verification(province_id, 0, None, None, None)  # nothing recorded for it since the chain began
+        return Verification(province_id, 0, None)  # nothing recorded for it since the chain began
     previous, count, last_event = GENESIS, 0, None
     stmt = (select(AuditChainLink.seq, AuditChainLink.event_id, AuditChainLink.hash, *EVENT_COLUMNS[1:],
                    AuditEvent.id.label("id"))
@@ -159,20 +167,17 @@ def verify_province(session: Session, province_id: int) -> Verification:
             .where(AuditChainLink.province_id == province_id).order_by(AuditChainLink.seq))  # fmt: skip
     for row in session.execute(stmt.execution_options(yield_per=2000)):
         if row.id is None:
-            return broken(count, row.event_id, f"第{row.event_id}号审计记录已被删除",
-                          f"audit event {row.event_id} was deleted")  # fmt: skip
+            return broken(count, row.event_id, Message("第{event_id}号审计记录已被删除", event_id=row.event_id))  # fmt: skip
         if digest(previous, row) != row.hash:
-            return broken(count, row.event_id, f"第{row.event_id}号审计记录与其链上的哈希不符（被改动过）",
-                          f"audit event {row.event_id} does not match its link (it was changed)")  # fmt: skip
+            return broken(count, row.event_id, Message("第{event_id}号审计记录与其链上的哈希不符（被改动过）", event_id=row.event_id))  # fmt: skip
         previous, count, last_event = row.hash, count + 1, row.event_id
     if previous != head:
         return broken(
             count,
             last_event,
-            f"审计链在第{last_event}号记录之后被截短",
-            f"the chain was cut short after event {last_event}",
+            Message("审计链在第{last_event}号记录之后被截短", last_event=last_event),
         )
-    return Verification(province_id, count, None, None, None)
+    return Verification(province_id, count, None)
 
 
 def verify_all(session: Session) -> list[Verification]:
@@ -186,8 +191,7 @@ def verify_all(session: Session) -> list[Verification]:
             )
         )
         if stray is not None:
-            results.append(Verification(None, 0, stray, f"第{stray}号审计记录不在审计链上（被插入）",
-                                        f"audit event {stray} is not in the chain (it was slipped in)"))  # fmt: skip
+            results.append(Verification(None, 0, stray, Message("第{stray}号审计记录不在审计链上（被插入）", stray=stray)))  # fmt: skip
     return results
 
 
@@ -200,10 +204,8 @@ def combined(results: list[Verification]) -> Verification:
     links = sum(r.links for r in results)
     broken = next((r for r in results if not r.whole), None)
     if broken is None:
-        return Verification(None, links, None, None, None)
-    return Verification(
-        broken.province_id, links, broken.broken_event_id, broken.problem_zh, broken.problem_en
-    )
+        return Verification(None, links, None)
+    return Verification(broken.province_id, links, broken.broken_event_id, broken.problem)
 
 
 def record_verification(session: Session, results: list[Verification]) -> None:

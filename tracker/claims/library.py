@@ -21,6 +21,7 @@ from tracker.access.permissions import require_library_admin
 from tracker.audit import trail as audit
 from tracker.core.db import utcnow
 from tracker.core.errors import TrackerError
+from tracker.core.messages import Label, Listed, Message
 from tracker.core.validation import Problem, ValidationFailed
 from tracker.models import AuditEvent, Certifier, EmissionFactor, Product, ProductBenchmark, User
 
@@ -42,8 +43,7 @@ FIELD_ZH = {"product": "产品", "name_en": "英文名称", "declared_unit": "�
 FIELD_EN = {"physical_floor": "physical floor", "plausible_low": "plausible low", "plausible_high": "plausible high",
             "factor_id": "factor id", "factor_key": "factor id", "accreditation_no": "approval number",
             "is_active": "recognised", "declared_unit": "declared unit", "name_en": "English name"}  # fmt: skip
-UNCHANGED_ZH = "数值与现行版本相同，未保存新版本"
-UNCHANGED_EN = "Nothing differs from the current version; no new version was saved"
+UNCHANGED = Message("数值与现行版本相同，未保存新版本")
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class NothingChanged(TrackerError):
     """A change that would save a version equal to the current one: nothing is saved."""
 
     def __init__(self) -> None:
-        super().__init__(UNCHANGED_ZH, UNCHANGED_EN)
+        super().__init__(UNCHANGED)
 
 
 def shown(value: Any) -> str:
@@ -84,7 +84,11 @@ def as_number(value: Any) -> Decimal | None:
     return number if number.is_finite() and abs(number) < FIGURE_LIMIT else None
 
 
-ProblemMaker = Callable[[str, str, str], Problem]
+ProblemMaker = Callable[[str, Message], Problem]
+
+
+def _field(key: str) -> Label:
+    return Label(FIELD_ZH.get(key, key), FIELD_EN.get(key, key))
 
 
 def order_problems(figures: dict[str, Decimal], make: ProblemMaker = LibraryProblem) -> list[Problem]:
@@ -93,10 +97,8 @@ def order_problems(figures: dict[str, Decimal], make: ProblemMaker = LibraryProb
     for lower, upper in pairwise(ORDER):
         a, b = figures[lower], figures[upper]
         if a > b:
-            found.append(make(lower, f"{FIELD_ZH[lower]}（{shown(a)}）大于{FIELD_ZH[upper]}（{shown(b)}）；"
-                                     "应满足 物理下限 ≤ 合理下限 ≤ 典型值 ≤ 合理上限",
-                              f"{FIELD_EN.get(lower, lower)} ({shown(a)}) > {FIELD_EN.get(upper, upper)} "
-                              f"({shown(b)}); need floor ≤ low ≤ typical ≤ high"))  # fmt: skip
+            found.append(make(lower, Message("{lower}（{a}）大于{upper}（{b}）；应满足 物理下限 ≤ 合理下限 ≤ 典型值 ≤ 合理上限",
+                                             lower=_field(lower), a=shown(a), upper=_field(upper), b=shown(b))))  # fmt: skip
     return found
 
 
@@ -115,9 +117,7 @@ def reason_text(reason: str | None) -> str:
     """The reason for a change, trimmed; refused when empty."""
     text = (reason or "").strip()
     if not text:
-        raise TrackerError(
-            "修改参考数据须说明理由和来源", "A change to reference data needs a reason and source"
-        )
+        raise TrackerError(Message("修改参考数据须说明理由和来源"))
     return text[:1000]
 
 
@@ -131,7 +131,7 @@ def set_benchmark(session: Session, user: User, product_name: str, *, reason: st
     why = reason_text(reason)
     product = session.scalars(select(Product).where(Product.name_zh == product_name.strip())).first()
     if product is None:
-        raise TrackerError(f"未知产品：{product_name}", f"Unknown product: {product_name}")
+        raise TrackerError(Message("未知产品：{product_name}", product_name=product_name))
     current = session.scalars(
         select(ProductBenchmark).where(ProductBenchmark.product_id == product.id, ProductBenchmark.is_current)
     ).first()
@@ -145,22 +145,18 @@ def set_benchmark(session: Session, user: User, product_name: str, *, reason: st
     )
     unknown = set(changes) - set(base or (*BENCHMARK_FIGURES, "declared_unit", "confidence", "basis"))
     if unknown:
-        raise TrackerError(
-            f"未知字段：{'、'.join(sorted(unknown))}", f"Unknown fields: {', '.join(sorted(unknown))}"
-        )
+        raise TrackerError(Message("未知字段：{fields}", fields=Listed(sorted(unknown))))
     values = {**base, **{k: v for k, v in changes.items() if v is not None}}
     figures: dict[str, Decimal] = {}
     problems: list[Problem] = []
     for name in ORDER:
         given, number = values.get(name), as_number(values.get(name))
         if given is None or given == "":
-            problems.append(LibraryProblem(name, "不能为空，请填写数值", "required"))
+            problems.append(LibraryProblem(name, Message("不能为空，请填写数值")))
         elif number is None:
-            problems.append(
-                LibraryProblem(name, f"“{given}”不是可用的数值", f"“{given}” is not a usable number")
-            )
+            problems.append(LibraryProblem(name, Message("“{given}”不是可用的数值", given=given)))
         elif number < 0:
-            problems.append(LibraryProblem(name, "不能小于0", "cannot be negative"))
+            problems.append(LibraryProblem(name, Message("不能小于0")))
         else:
             figures[name] = number
     if problems or (problems := order_problems(figures)):
@@ -192,21 +188,19 @@ def set_factor(session: Session, user: User, factor_key: str, *, value: Decimal 
     why = reason_text(reason)
     unknown = set(details) - set(FACTOR_DETAILS)
     if unknown:
-        raise TrackerError(
-            f"未知字段：{'、'.join(sorted(unknown))}", f"Unknown fields: {', '.join(sorted(unknown))}"
-        )
+        raise TrackerError(Message("未知字段：{fields}", fields=Listed(sorted(unknown))))
     key = factor_key.strip()
     current = session.scalars(
         select(EmissionFactor).where(EmissionFactor.factor_key == key, EmissionFactor.is_current)
     ).first()
     given = {name: v for name, v in details.items() if v is not None and v != ""}
     if current is None and (not 0 < len(key) <= 64 or not all(n in given for n in NEW_FACTOR_NEEDS)):
-        raise TrackerError(f"未知因子：{factor_key}", f"Unknown factor: {factor_key}")
+        raise TrackerError(Message("未知因子：{factor_key}", factor_key=factor_key))
     number = as_number(value)
     if number is None:
-        raise TrackerError(f"因子数值“{value}”不是数字", f"The factor's value “{value}” is not a number")
+        raise TrackerError(Message("因子数值“{value}”不是数字", value=value))
     if not Decimal(0) < number < Decimal(10):
-        raise TrackerError("因子数值应在0到10之间（大于0且小于10）", "A factor must be between 0 and 10")
+        raise TrackerError(Message("因子数值应在0到10之间（大于0且小于10）"))
     base = (
         {n: getattr(current, n) for n in (*FACTOR_DETAILS, "source")}
         if current
@@ -236,7 +230,7 @@ def recognise_certifier(session: Session, user: User, name: str, *, accreditatio
     require_library_admin(user)
     text = name.strip()
     if not 0 < len(text) <= 200:
-        raise TrackerError("认证机构名称应为1–200字", "A certifier's name needs 1–200 characters")
+        raise TrackerError(Message("认证机构名称应为1–200字"))
     row = session.scalars(select(Certifier).where(Certifier.name == text)).first()
     wanted: dict[str, Any] = {"is_active": active}
     if accreditation_no is not None:

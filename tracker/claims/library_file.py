@@ -13,10 +13,10 @@ from decimal import Decimal, InvalidOperation
 from openpyxl.utils import get_column_letter
 
 from tracker.claims.library import FIELD_ZH, FIGURE_LIMIT, LibraryProblem
+from tracker.core.messages import Message
 from tracker.core.spreadsheets import FORMS, SheetLimits, open_workbook
 from tracker.core.validation import (
-    CONTROL_EN,
-    CONTROL_ZH,
+    CONTROL_MESSAGE,
     Problem,
     ValidationFailed,
     clean_text,
@@ -35,18 +35,14 @@ def read_library_table(content: bytes, filename: str) -> list[list[str]]:
     if filename.lower().endswith(".xlsx"):
         return xlsx_rows(content)
     if not filename.lower().endswith(".csv"):
-        raise ValidationFailed(
-            [Problem("file", "仅支持 CSV 或 XLSX 文件", "only CSV or XLSX files are accepted")]
-        )
+        raise ValidationFailed([Problem("file", Message("仅支持 CSV 或 XLSX 文件"))])
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = content.decode(encoding)
         except UnicodeDecodeError:
             continue
         return [[clean_text(cell) for cell in row] for row in csv.reader(io.StringIO(text))]
-    raise ValidationFailed(
-        [Problem("file", "无法识别 CSV 文件的编码", "the CSV file's encoding is not readable")]
-    )
+    raise ValidationFailed([Problem("file", Message("无法识别 CSV 文件的编码"))])
 
 
 def xlsx_rows(content: bytes, limits: SheetLimits = FORMS) -> list[list[str]]:
@@ -54,7 +50,7 @@ def xlsx_rows(content: bytes, limits: SheetLimits = FORMS) -> list[list[str]]:
     run. A file beyond ``limits`` is refused before it is parsed (tracker.core.spreadsheets)."""
     book = open_workbook(content, limits, read_only=True)
     if not book.worksheets:
-        raise ValidationFailed([Problem("file", "不是有效的 Excel 文件（.xlsx）", "not a valid .xlsx file")])
+        raise ValidationFailed([Problem("file", Message("不是有效的 Excel 文件（.xlsx）"))])
     sheet = book.worksheets[0]
     return [[cell.date().isoformat() if isinstance(cell, dt.datetime) else clean_text(cell) for cell in row]
             for row in sheet.iter_rows(values_only=True)]  # fmt: skip
@@ -72,17 +68,17 @@ class FileRow:
     def get(self, column: str) -> str:
         return self.values.get(column, "")
 
-    def problem(self, column: str, zh: str, en: str) -> Problem:
+    def problem(self, column: str, message: Message) -> Problem:
         letter = self.letters.get(column)
         return LibraryProblem(
-            column, zh, en, row=self.number, column=f"{letter}（{column}）" if letter else column
+            column, message, row=self.number, column=f"{letter}（{column}）" if letter else column
         )
 
 
 def read_header(rows: list[list[str]], columns: Columns, warnings: list[str]) -> dict[str, int]:
     """Column name → index; a missing required column refuses the file."""
     if not rows:
-        raise ValidationFailed([Problem("file", "文件是空的", "the file is empty")])
+        raise ValidationFailed([Problem("file", Message("文件是空的"))])
     names = {alias.lower(): name for name, (_req, aliases) in columns.items() for alias in (name, *aliases)}
     header: dict[str, int] = {}
     unknown = []
@@ -95,8 +91,7 @@ def read_header(rows: list[list[str]], columns: Columns, warnings: list[str]) ->
     missing = [name for name, (required, _aliases) in columns.items() if required and name not in header]
     if missing:
         named = "、".join(f"{name}（{FIELD_ZH[name]}）" if name in FIELD_ZH else name for name in missing)
-        raise ValidationFailed([Problem("file", f"缺少必填列：{named}",
-                                        f"missing columns: {', '.join(missing)}", row=1)])  # fmt: skip
+        raise ValidationFailed([Problem("file", Message("缺少必填列：{named}", named=named, join_missing=', '.join(missing)), row=1)])  # fmt: skip
     if unknown:
         warnings.append(f"已忽略未知列 / ignored unknown columns: {', '.join(unknown)}")
     return header
@@ -113,22 +108,20 @@ def read_number(row: FileRow, column: str, problems: list[Problem], places: int)
     the same figure is unchanged, not rounded into a new version)."""
     text = row.get(column).replace(",", "").replace("，", "")
     if not text:
-        problems.append(row.problem(column, "必填项为空", "required value is empty"))
+        problems.append(row.problem(column, Message("必填项为空")))
         return None
     try:
         value = Decimal(text)
     except InvalidOperation:
-        problems.append(row.problem(column, f"“{text}”不是数字", f"“{text}” is not a number"))
+        problems.append(row.problem(column, Message("“{text}”不是数字", text=text)))
         return None
     if not value.is_finite() or abs(value) >= LIMIT:
-        problems.append(row.problem(column, f"“{text}”不是可用的数值", f"“{text}” is not a usable number"))
+        problems.append(row.problem(column, Message("“{text}”不是可用的数值", text=text)))
         return None
     exponent = value.normalize().as_tuple().exponent
     if isinstance(exponent, int) and -exponent > places:
         problems.append(
-            row.problem(
-                column, f"“{text}”最多保留{places}位小数", f"“{text}” has more than {places} decimals"
-            )
+            row.problem(column, Message("“{text}”最多保留{places}位小数", text=text, places=places))
         )
         return None
     return value
@@ -136,7 +129,7 @@ def read_number(row: FileRow, column: str, problems: list[Problem], places: int)
 
 def control_problems(rows: list[FileRow]) -> list[Problem]:
     """A problem for every cell holding NUL or another control character (row and column named)."""
-    return [row.problem(column, CONTROL_ZH, CONTROL_EN) for row in rows for column, text in row.values.items()
+    return [row.problem(column, CONTROL_MESSAGE) for row in rows for column, text in row.values.items()
             if has_control_characters(text)]  # fmt: skip
 
 
@@ -147,7 +140,7 @@ def read_texts(row: FileRow, columns: tuple[str, ...], problems: list[Problem]) 
         text = row.get(column)
         limit = TEXT_LIMITS.get(column)
         if limit and len(text) > limit:
-            problems.append(row.problem(column, f"超过{limit}个字符", f"longer than {limit} characters"))
+            problems.append(row.problem(column, Message("超过{limit}个字符", limit=limit)))
         elif text:
             found[column] = text
     return found
@@ -157,9 +150,9 @@ def read_key(row: FileRow, column: str, seen: dict[str, int], problems: list[Pro
     """The row's key, with a problem if it is empty or an earlier row has it."""
     key = row.get(column)
     if not key:
-        problems.append(row.problem(column, "必填项为空", "required value is empty"))
+        problems.append(row.problem(column, Message("必填项为空")))
     elif key in seen:
-        problems.append(row.problem(column, f"与第{seen[key]}行重复", f"same as row {seen[key]}"))
+        problems.append(row.problem(column, Message("与第{value}行重复", value=seen[key])))
     else:
         seen[key] = row.number
     return key

@@ -50,6 +50,7 @@ from tracker.claims.library_file import (
     read_number,
     read_texts,
 )
+from tracker.core.messages import Message
 from tracker.core.validation import Problem, ValidationFailed
 from tracker.models import Certifier, EmissionFactor, Product, ProductBenchmark, User
 
@@ -180,9 +181,7 @@ def _benchmark_changes(session: Session, rows: list[FileRow], problems: list[Pro
         before = len(problems)
         name = read_key(row, "product", seen, problems)
         if name and name not in products:
-            problems.append(
-                row.problem("product", f"“{name}”不是目录中的产品", f"“{name}” is not a catalogue product")
-            )
+            problems.append(row.problem("product", Message("“{name}”不是目录中的产品", name=name)))
         figures = {column: read_number(row, column, problems, 4) for column in BENCHMARK_FIGURES}
         if None not in figures.values():
             _check_order(row, figures, problems)
@@ -202,7 +201,7 @@ def _check_order(row: FileRow, figures: dict[str, Decimal | None], problems: lis
     chain = ("physical_floor", "plausible_low", "typical", "plausible_high")
     negative = [column for column in chain if (figures[column] or 0) < 0]
     for column in negative:
-        problems.append(row.problem(column, "不能小于0", "a figure cannot be negative"))
+        problems.append(row.problem(column, Message("不能小于0")))
     if not negative:
         problems.extend(order_problems({c: f for c, f in figures.items() if f is not None}, row.problem))
 
@@ -219,15 +218,10 @@ def _factor_changes(session: Session, rows: list[FileRow], problems: list[Proble
         before = len(problems)
         key = read_key(row, "factor_id", seen, problems)
         if key and not FACTOR_KEY.match(key):
-            problems.append(row.problem("factor_id", "因子编号只能由字母、数字、下划线组成（不超过64位）",
-                                        "a factor id is letters, digits and underscores (64 at most)"))  # fmt: skip
+            problems.append(row.problem("factor_id", Message("因子编号只能由字母、数字、下划线组成（不超过64位）")))  # fmt: skip
         value = read_number(row, "value", problems, 6)
         if value is not None and not Decimal(0) < value < Decimal(10):
-            problems.append(
-                row.problem(
-                    "value", "因子数值应在0到10之间（大于0且小于10）", "a factor must be between 0 and 10"
-                )
-            )
+            problems.append(row.problem("value", Message("因子数值应在0到10之间（大于0且小于10）")))
         wanted: dict[str, Any] = {
             "value": value,
             **read_texts(row, ("scope", "kind", "unit", "confidence", "source"), problems),
@@ -237,7 +231,7 @@ def _factor_changes(session: Session, rows: list[FileRow], problems: list[Proble
         if stored is None and key:
             for column in ("scope", "year", "kind", "unit"):
                 if not row.get(column):
-                    problems.append(row.problem(column, "新增因子须填写此项", "required for a new factor"))
+                    problems.append(row.problem(column, Message("新增因子须填写此项")))
         if len(problems) > before:
             continue
         _tally(_change(row, key, _stored_values(stored, wanted), wanted), changes, result)
@@ -249,7 +243,7 @@ def _year(row: FileRow, problems: list[Problem]) -> dict[str, int]:
     if not text:
         return {}
     if not text.isdigit() or not 1990 <= int(text) <= 2100:
-        problems.append(row.problem("year", f"“{text}”不是有效年份", f"“{text}” is not a year"))
+        problems.append(row.problem("year", Message("“{text}”不是有效年份", text=text)))
         return {}
     return {"year": int(text)}
 
@@ -268,9 +262,7 @@ def _certifier_changes(session: Session, rows: list[FileRow], problems: list[Pro
         wanted: dict[str, Any] = {**read_texts(row, ("name", "accreditation_no", "note"), problems)}
         active = row.get("is_active").lower()
         if active and active not in YES | NO:
-            problems.append(
-                row.problem("is_active", f"“{active}”应为 是 或 否", f"“{active}” should be yes or no")
-            )
+            problems.append(row.problem("is_active", Message("“{active}”应为 是 或 否", active=active)))
         wanted["is_active"] = active not in NO
         if len(problems) > before:
             continue

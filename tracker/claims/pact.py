@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from tracker.claims.exchange import REQUIRED
+from tracker.core.messages import Message
 from tracker.core.validation import (
     Problem,
     ValidationFailed,
@@ -36,22 +37,16 @@ def pact_rows(content: bytes, city: str | None) -> list[list[str]]:
     try:
         data = json.loads(content.decode("utf-8-sig"))
     except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ValidationFailed([Problem("file", "不是有效的 JSON 文件", "not a valid JSON file")]) from None
+        raise ValidationFailed([Problem("file", Message("不是有效的 JSON 文件"))]) from None
     except RecursionError:  # nesting deeper than the interpreter's stack: no footprint looks so
         raise ValidationFailed(
-            [
-                Problem(
-                    "file", "JSON 嵌套层数过多，不是 ProductFootprint 文件", "the JSON is nested too deeply"
-                )
-            ]
+            [Problem("file", Message("JSON 嵌套层数过多，不是 ProductFootprint 文件"))]
         ) from None
     footprints = data.get("data", data) if isinstance(data, dict) else data
     if isinstance(footprints, dict):
         footprints = [footprints]
     if not isinstance(footprints, list) or not all(isinstance(f, dict) for f in footprints):
-        raise ValidationFailed(
-            [Problem("file", "JSON 应为 ProductFootprint 列表", "expected a list of ProductFootprints")]
-        )
+        raise ValidationFailed([Problem("file", Message("JSON 应为 ProductFootprint 列表"))])
     header = [*REQUIRED, "model", "certifier"]
     rows = [header]
     for footprint in footprints:

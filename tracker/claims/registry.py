@@ -52,11 +52,11 @@ from tracker.claims.exchange import (
 )
 from tracker.claims.library_file import xlsx_rows
 from tracker.claims.pact import pact_rows
+from tracker.core.messages import Listed, Message
 from tracker.core.spreadsheets import BULK
 from tracker.core.validation import (
-    CONTROL_EN,
+    CONTROL_MESSAGE,
     CONTROL_PATTERN,
-    CONTROL_ZH,
     Problem,
     ValidationFailed,
     clean_text,
@@ -104,9 +104,7 @@ def read_table(content: bytes, filename: str, city: str | None = None) -> pd.Dat
         try:
             text = content.decode("utf-8")
         except UnicodeDecodeError:
-            raise ValidationFailed(
-                [Problem("file", "文件不是 UTF-8 编码的 CSV", "the file is not UTF-8 CSV")]
-            ) from None
+            raise ValidationFailed([Problem("file", Message("文件不是 UTF-8 编码的 CSV"))]) from None
         return _frame([list(row) for row in csv.reader(io.StringIO(text))])
 
 
@@ -154,20 +152,20 @@ class _Checker:
         self.cells, self.rows, self.header = cells, rows, header
         self.found: list[tuple[int, int, Problem]] = []
 
-    def add(self, column: str, mask: pd.Series | np.ndarray, zh: str, en: str) -> None:
-        """A problem for each row where ``mask`` holds; ``{}`` in the messages is the cell's text."""
+    def add(self, column: str, mask: pd.Series | np.ndarray, message: Message) -> None:
+        """A problem for each row where ``mask`` holds; ``{value}`` in the message is the cell's text."""
         hits = np.flatnonzero(np.asarray(mask, dtype=bool))
         values = (
             self.cells[column].iloc[hits].tolist() if len(hits) and column in self.cells else [""] * len(hits)
         )
         for index, value in zip(hits, values, strict=True):
             text = str(value)
-            self.add_one(column, int(index), zh.format(text), en.format(text))
+            self.add_one(column, int(index), message.with_params(value=text))
 
-    def add_one(self, column: str, index: int, zh: str, en: str) -> None:
+    def add_one(self, column: str, index: int, message: Message) -> None:
         spot = f"{get_column_letter(self.header[column] + 1)}（{column}）"
         row = int(self.rows[index])
-        self.found.append((row, len(self.found), Problem(column, zh, en, row=row, column=spot)))
+        self.found.append((row, len(self.found), Problem(column, message, row=row, column=spot)))
 
     def problems(self) -> list[Problem]:
         return [problem for _, _, problem in sorted(self.found, key=lambda item: (item[0], item[1]))]
@@ -179,30 +177,27 @@ def _typed(cells: pd.DataFrame, rows: np.ndarray, header: dict[str, int], cities
     check = _Checker(cells, rows, header)
     typed = pd.DataFrame(index=cells.index)
     keys = cells["claim_id"]
-    check.add("claim_id", keys.str.len() > KEY_LENGTH, f"超过{KEY_LENGTH}个字符",
-              f"longer than {KEY_LENGTH} characters")  # fmt: skip
+    check.add("claim_id", keys.str.len() > KEY_LENGTH, Message("超过{key_length}个字符", key_length=KEY_LENGTH))  # fmt: skip
     first = pd.Series(rows, index=cells.index).groupby(keys).transform("first").to_numpy()
     for index in np.flatnonzero((keys.duplicated() & (keys != "")).to_numpy()):
         check.add_one(
             "claim_id",
             int(index),
-            f"与第{first[index]}行的 claim_id 重复",
-            f"same claim_id as row {first[index]}",
+            Message("与第{value}行的 claim_id 重复", value=first[index]),
         )
     for column in REQUIRED:
         if column not in NUMBERS and column not in DATES:
-            check.add(column, cells[column] == "", "必填项为空", "required value is empty")
+            check.add(column, cells[column] == "", Message("必填项为空"))
     for column, limit in TEXTS.items():
         text = cells[column] if column in cells else pd.Series("", index=cells.index)
-        check.add(column, text.str.len() > limit, f"超过{limit}个字符", f"longer than {limit} characters")  # fmt: skip
+        check.add(column, text.str.len() > limit, Message("超过{limit}个字符", limit=limit))  # fmt: skip
         typed[column] = text.where(text != "", None)
     city_text = cells["city"]
     city_ids = {name: c.id for name, c in cities.items()}
     typed["city_id"] = _lookup(city_text, city_ids).fillna(
         _lookup(city_text.str.removesuffix("市"), city_ids)
     )
-    check.add("city", (city_text != "") & typed["city_id"].isna(), "“{}”不是本省的城市",
-              "“{}” is not a city of the province")  # fmt: skip
+    check.add("city", (city_text != "") & typed["city_id"].isna(), Message("“{value}”不是本省的城市"))  # fmt: skip
     for column, choices, shown in (
         ("declared_unit", UNITS, "t、kg、kWh、m3、L、瓶(500mL)、kWp、件"),
         ("boundary", BOUNDARIES, "从摇篮到大门、从摇篮到坟墓、从大门到大门"),
@@ -210,37 +205,32 @@ def _typed(cells: pd.DataFrame, rows: np.ndarray, header: dict[str, int], cities
     ):
         plain = {key: str(getattr(value, "value", value)) for key, value in choices.items()}
         typed[column] = _lookup(cells[column].str.lower().str.replace(" ", "", regex=False), plain)
-        check.add(column, (cells[column] != "") & typed[column].isna(), f"“{{}}”不是可识别的取值（{shown}）",
-                  f"“{{}}” is not one of: {shown}")  # fmt: skip
+        check.add(column, (cells[column] != "") & typed[column].isna(), Message("“{value}”不是可识别的取值（{shown}）", shown=shown))  # fmt: skip
     for column, key in NUMBERS.items():
         text = cells[column] if column in cells else pd.Series("", index=cells.index)
         value = _numbers(text)
         check.add(
             column,
             (text != "") & value.isna(),
-            "“{}”不是数字",
-            "“{}” is not a number",
+            Message("“{value}”不是数字"),
         )
         unusable = value.notna() & ~(value.abs() < LIMITS.get(column, LIMIT))
-        check.add(column, unusable, "“{}”不是可用的数值", "“{}” is not a usable number")
+        check.add(column, unusable, Message("“{value}”不是可用的数值"))
         if column not in SIGNED:
             check.add(
                 column,
                 value < 0,
-                "“{}”为负数，此项不能为负",
-                "“{}” is negative; it cannot be",
+                Message("“{value}”为负数，此项不能为负"),
             )
         typed[key] = value.where(value.notna() & ~unusable)
     for column in DATES:
         text = cells[column] if column in cells else pd.Series("", index=cells.index)
         value = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
-        check.add(column, (text != "") & value.isna(), "“{}”不是日期（应为 YYYY-MM-DD）",
-                  "“{}” is not a YYYY-MM-DD date")  # fmt: skip
+        check.add(column, (text != "") & value.isna(), Message("“{value}”不是日期（应为 YYYY-MM-DD）"))  # fmt: skip
         typed[column] = value
     for column in ("footprint_kgco2e", "period_start", "period_end", "published_on"):
-        check.add(column, cells[column] == "", "必填项为空", "required value is empty")
-    check.add("period_end", typed["period_end"] < typed["period_start"], "数据期截止日“{}”早于开始日",
-              "the period ends “{}” before it starts")  # fmt: skip
+        check.add(column, cells[column] == "", Message("必填项为空"))
+    check.add("period_end", typed["period_end"] < typed["period_start"], Message("数据期截止日“{value}”早于开始日"))  # fmt: skip
     return typed, check
 
 
@@ -281,7 +271,7 @@ def import_claims(session: Session, user: User, content: bytes, filename: str, *
     result = ClaimImportResult(dry_run=dry_run)
     table = read_table(content, filename, city)
     if table.empty:
-        raise ValidationFailed([Problem("file", "文件是空的", "the file is empty")])
+        raise ValidationFailed([Problem("file", Message("文件是空的"))])
     header = _header(list(table.iloc[0]), result)
     cells = pd.DataFrame({name: _strip(table[index].iloc[1:]) for name, index in header.items()})
     filled = (cells != "").any(axis=1)
@@ -292,16 +282,16 @@ def import_claims(session: Session, user: User, content: bytes, filename: str, *
     if _may_hold_controls(content, filename):
         for column in header:
             check.add(column, cells[column].str.contains(CONTROL, regex=True),
-                      CONTROL_ZH, CONTROL_EN)  # fmt: skip
+                      CONTROL_MESSAGE)  # fmt: skip
     allowed = {c.id for c in cities.values() if may_act(user, Level.EITHER, c)}
     check.add("city", typed["city_id"].notna() & ~typed["city_id"].isin(allowed),
-              "您无权导入该城市的声明", "you may not import claims of this city")  # fmt: skip
+              Message("您无权导入该城市的声明"))  # fmt: skip
     typed["claim_key"] = cells["claim_id"]
     typed["content_hash"] = _content_hashes(typed.drop(columns=["claim_key"]))
     typed = typed.join(_current_versions(session, typed["claim_key"]), on="claim_key")
     # A new version replaces the current one, wherever it is: only who may act for its city may.
     check.add("claim_id", typed["stored_city"].notna() & ~typed["stored_city"].isin(allowed),
-              "该 claim_id 已是其他城市的声明，您无权更新", "this claim_id belongs to another city's claim")  # fmt: skip
+              Message("该 claim_id 已是其他城市的声明，您无权更新"))  # fmt: skip
     problems = check.problems()
     if problems:
         raise ValidationFailed(problems)
@@ -346,7 +336,7 @@ def _header(names: list[Any], result: ClaimImportResult) -> dict[str, int]:
             header[key] = index
     missing = [name for name in REQUIRED if name not in header]
     if missing:
-        raise ValidationFailed([Problem("file", f"缺少必填列：{'、'.join(missing)}", f"missing columns: {', '.join(missing)}",
+        raise ValidationFailed([Problem("file", Message("缺少必填列：{missing}", missing=Listed(missing)),
                                         row=1)])  # fmt: skip
     extra = [name for name in header if name not in REQUIRED and name not in OPTIONAL]
     if extra:

@@ -1,12 +1,32 @@
-"""Errors a user can act on: each carries a Chinese and an English message."""
+"""Errors a user can act on: each carries a ``Message`` (an id and its parameters), translated when
+shown — on a page in the reader's language, in the CLI and the logs in both (``str(error)``)."""
 
 from __future__ import annotations
 
+from tracker.core.messages import Message, both
 
-class TrackerError(ValueError):
+
+class Refusal(Exception):
+    """Something refused, with the message that says why."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def message_zh(self) -> str:
+        return self.message.zh
+
+    @property
+    def message_en(self) -> str:
+        return self.message.en
+
+    def text(self, locale: str | None = None) -> str:
+        return self.message.text(locale)
+
+    def __str__(self) -> str:
+        return both(self.message)
+
+
+class TrackerError(Refusal, ValueError):
     """Bad input or a refused operation; nothing was changed."""
-
-    def __init__(self, message_zh: str, message_en: str) -> None:
-        super().__init__(f"{message_zh} / {message_en}")
-        self.message_zh = message_zh
-        self.message_en = message_en

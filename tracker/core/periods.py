@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from tracker.core.errors import TrackerError
+from tracker.core.messages import Message
 
 
 class Frequency(StrEnum):
@@ -114,15 +115,16 @@ def parse_period(text: str, frequency: Frequency | None = None) -> Period:
     quarter = re.fullmatch(r"(\d{4})(?:Q|q|年第)([1-4])(?:季度)?", value)
     found = month or quarter
     if found is not None and not FIRST_YEAR <= int(found.group(1)) <= LAST_YEAR:
-        raise TrackerError(f"报告期年份应在{FIRST_YEAR}–{LAST_YEAR}之间：{text}",
-                           f"Reporting period year must be {FIRST_YEAR}–{LAST_YEAR}: {text}")  # fmt: skip
+        raise TrackerError(Message("报告期年份应在{first_year}–{last_year}之间：{text}", first_year=FIRST_YEAR, last_year=LAST_YEAR, text=text))  # fmt: skip
     if month and 1 <= int(month.group(2)) <= 12 and frequency is not Frequency.QUARTERLY:
         return period_of(dt.date(int(month.group(1)), int(month.group(2)), 1), Frequency.MONTHLY)
     if quarter and frequency is not Frequency.MONTHLY:
         return period_of(dt.date(int(quarter.group(1)), int(quarter.group(2)) * 3, 1), Frequency.QUARTERLY)
     raise TrackerError(
-        f"无法识别的报告期：{text}（月度如 2026-11 或 2026年11月，季度如 2026Q4 或 2026年第4季度）",
-        f"Not a reporting period: {text} (a month like 2026-11, a quarter like 2026Q4)",
+        Message(
+            "无法识别的报告期：{text}（月度如 2026-11 或 2026年11月，季度如 2026Q4 或 2026年第4季度）",
+            text=text,
+        ),
     )
 
 

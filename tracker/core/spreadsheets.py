@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from tracker.core.messages import Message
 from tracker.core.validation import Problem, ValidationFailed
 
 CHUNK = 1 << 20
@@ -48,8 +49,8 @@ FORMS = SheetLimits()
 BULK = SheetLimits(max_unpacked_bytes=256 * 2**20, max_cells=2_000_000, max_rows=100_000)
 
 
-def _refuse(zh: str, en: str) -> ValidationFailed:
-    return ValidationFailed([Problem("file", zh, en)])
+def _refuse(message: Message) -> ValidationFailed:
+    return ValidationFailed([Problem("file", message)])
 
 
 def _column_number(letters: bytes) -> int:
@@ -115,9 +116,11 @@ def _check_strings(archive: zipfile.ZipFile, name: str, limits: SheetLimits) -> 
 
 def _too_many(limits: SheetLimits) -> ValidationFailed:
     return _refuse(
-        f"表格过大：每个文件最多{limits.max_rows:,}行、{limits.max_cells:,}个单元格，请拆分后分批导入",
-        f"the workbook is too large: at most {limits.max_rows:,} rows and {limits.max_cells:,} cells "
-        "per file; split it and import the parts",
+        Message(
+            "表格过大：每个文件最多{max_rows:,}行、{max_cells:,}个单元格，请拆分后分批导入",
+            max_rows=limits.max_rows,
+            max_cells=limits.max_cells,
+        ),
     )
 
 
@@ -126,14 +129,13 @@ def check_workbook(content: bytes, limits: SheetLimits = FORMS) -> None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(content))
     except (zipfile.BadZipFile, ValueError):
-        raise _refuse("无法读取：不是有效的 Excel（.xlsx）文件", "not a readable .xlsx file") from None
+        raise _refuse(Message("无法读取：不是有效的 Excel（.xlsx）文件")) from None
     with archive:
         parts = archive.infolist()
         if sum(p.file_size for p in parts) > limits.max_unpacked_bytes:
             mib = limits.max_unpacked_bytes // 2**20
             raise _refuse(
-                f"文件解压后超过{mib}MB，可能不是正常的填报表格，请检查后重新导出",
-                f"the file unpacks to more than {mib} MiB; it is not an ordinary form — export it again",
+                Message("文件解压后超过{mib}MB，可能不是正常的填报表格，请检查后重新导出", mib=mib),
             )
         try:
             for part in parts:
@@ -142,7 +144,7 @@ def check_workbook(content: bytes, limits: SheetLimits = FORMS) -> None:
                 elif part.filename == "xl/sharedStrings.xml":
                     _check_strings(archive, part.filename, limits)
         except (zipfile.BadZipFile, OSError, EOFError, RuntimeError):  # damaged or encrypted parts
-            raise _refuse("无法读取：不是有效的 Excel（.xlsx）文件", "not a readable .xlsx file") from None
+            raise _refuse(Message("无法读取：不是有效的 Excel（.xlsx）文件")) from None
 
 
 def open_workbook(content: bytes, limits: SheetLimits = FORMS, *, read_only: bool = False) -> Any:
@@ -154,4 +156,4 @@ def open_workbook(content: bytes, limits: SheetLimits = FORMS, *, read_only: boo
     try:
         return openpyxl.load_workbook(io.BytesIO(content), read_only=read_only, data_only=True)
     except Exception:  # openpyxl raises many kinds of error for a file that is not a workbook
-        raise _refuse("无法读取：不是有效的 Excel（.xlsx）文件", "not a readable .xlsx file") from None
+        raise _refuse(Message("无法读取：不是有效的 Excel（.xlsx）文件")) from None

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from tracker.core.errors import TrackerError
+from tracker.core.i18n import DEFAULT_LOCALE, current_locale
+from tracker.core.messages import Joined, Message
 
 _SPACES = re.compile(r"[\s\u3000\u00a0]+")
 
@@ -17,11 +19,18 @@ class Problem:
     """One thing wrong with the input: where (field, and for Excel the row and column) and why."""
 
     field: str
-    message_zh: str
-    message_en: str
+    message: Message
     row: int | None = None
     column: str | None = None
     sheet: str | None = None  # for workbooks of several sheets
+
+    @property
+    def message_zh(self) -> str:
+        return self.message.zh
+
+    @property
+    def message_en(self) -> str:
+        return self.message.en
 
     def where_zh(self) -> str:
         spot = f"第{self.row}行 {self.column}列 " if self.row is not None and self.column else ""
@@ -33,9 +42,15 @@ class Problem:
         sheet = f"sheet “{self.sheet}”, " if self.sheet else ""
         return f"{sheet}{spot}{_label_en(self.field)}"
 
-    def text(self) -> str:
-        """Both languages on one line (the CLI's form)."""
-        return f"{self.where_zh()}：{self.message_zh} / {self.where_en()}: {self.message_en}"
+    def where(self, locale: str | None = None) -> str:
+        """Where, in one language (the reader's by default)."""
+        chinese = (locale or current_locale.get()) == DEFAULT_LOCALE
+        return self.where_zh() if chinese else self.where_en()
+
+    def text(self, locale: str | None = None) -> str:
+        """Where and why, in one language (the reader's by default)."""
+        chinese = (locale or current_locale.get()) == DEFAULT_LOCALE
+        return f"{self.where(locale)}{'：' if chinese else ': '}{self.message.text(locale)}"
 
 
 # Field names as people read them, by key: the generic ones here; each form registers its own
@@ -62,10 +77,7 @@ class ValidationFailed(TrackerError):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
-        super().__init__(
-            "；".join(f"{p.where_zh()}：{p.message_zh}" for p in problems),
-            "; ".join(f"{p.where_en()}: {p.message_en}" for p in problems),
-        )
+        super().__init__(Message("{problems}", problems=Joined(problems)))
 
 
 def clean_text(value: Any) -> str:
@@ -79,8 +91,7 @@ def clean_text(value: Any) -> str:
 
 CONTROL_PATTERN = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]"
 _CONTROL = re.compile(CONTROL_PATTERN)
-CONTROL_ZH = "含有控制字符（如 NUL），无法保存，请删除后重新填写"
-CONTROL_EN = "contains control characters (such as NUL) that cannot be stored"
+CONTROL_MESSAGE = Message("含有控制字符（如 NUL），无法保存，请删除后重新填写")
 
 
 def has_control_characters(text: str) -> bool:

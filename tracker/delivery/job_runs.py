@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.core.clock import now_utc
 from tracker.core.db import TrackerSession
+from tracker.core.messages import Label, Message
 from tracker.models import JobRun, RunState, SchedulerProcess
 
 BEAT_EVERY = dt.timedelta(seconds=15)  # how often a process says it (and its runs) are alive
@@ -125,8 +126,15 @@ class RunReport:
     period: str
     ran: bool  # False: done before, or held by another worker
     state: RunState | None
-    message_zh: str
-    message_en: str
+    message: Message
+
+    @property
+    def message_zh(self) -> str:
+        return self.message.zh
+
+    @property
+    def message_en(self) -> str:
+        return self.message.en
 
 
 def run_job(factory: sessionmaker[TrackerSession], job: str, period: str, work: Callable[[Claim], Outcome], *,
@@ -141,21 +149,16 @@ def run_job(factory: sessionmaker[TrackerSession], job: str, period: str, work: 
         if state is RunState.RUNNING:  # another process holds it and said so lately
             silent = max(0, int((now() - beat).total_seconds()))
             return RunReport(job, period, False, state,
-                             f"{job} {period} 正由 {worker} 运行（{silent}秒前有心跳），未重复运行；"
-                             f"若其{int(stale_after.total_seconds())}秒无心跳，将被接管",
-                             f"{job} {period} is running in {worker} (heartbeat {silent} s ago); not run again; "
-                             f"taken over after {int(stale_after.total_seconds())} s without one")  # fmt: skip
-        return RunReport(job, period, False, state, f"{job} {period} 已{_STATE_ZH[state]}，未重复运行",
-                         f"{job} {period} is {state.value} already; not run again")  # fmt: skip
+                             Message("{job} {period} 正由 {worker} 运行（{silent}秒前有心跳），未重复运行；若其{stale}秒无心跳，将被接管", job=job, period=period, worker=worker, silent=silent, stale=int(stale_after.total_seconds())))  # fmt: skip
+        return RunReport(job, period, False, state, Message("{job} {period} 已{state}，未重复运行", job=job, period=period, state=Label(_STATE_ZH[state], state.value)))  # fmt: skip
     try:
         outcome = work(claim)
     except Exception:  # the run's record must say what went wrong, whatever it was
         finish_run(factory, claim, RunState.FAILED, now=now(), error=traceback.format_exc())
-        return RunReport(job, period, True, RunState.FAILED, f"{job} {period} 运行失败，已记录错误",
-                         f"{job} {period} failed; the error is recorded")  # fmt: skip
+        return RunReport(job, period, True, RunState.FAILED, Message("{job} {period} 运行失败，已记录错误", job=job, period=period))  # fmt: skip
     finish_run(factory, claim, outcome.state, now=now(), reason=outcome.reason)
-    return RunReport(job, period, True, outcome.state, f"{job} {period} {_STATE_ZH[outcome.state]}：{outcome.reason}",
-                     f"{job} {period} {outcome.state.value}: {outcome.reason}")  # fmt: skip
+    return RunReport(job, period, True, outcome.state, Message("{job} {period} {state}：{reason}", job=job, period=period,
+                     state=Label(_STATE_ZH[outcome.state], outcome.state.value), reason=outcome.reason))  # fmt: skip
 
 
 _STATE_ZH = {RunState.RUNNING: "在运行", RunState.SUCCEEDED: "完成", RunState.FAILED: "失败",

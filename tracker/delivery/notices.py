@@ -40,6 +40,7 @@ from tracker.access.permissions import (
 )
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, english
+from tracker.core.messages import Message
 from tracker.core.periods import Period
 from tracker.delivery.outbox import enqueue
 from tracker.delivery.recipients import recipients_for
@@ -320,7 +321,7 @@ def mark_read(session: Session, user: User, notice_ids: Sequence[int] | None, *,
     else:
         chosen = list(session.scalars(select(Notice).where(Notice.id.in_(list(notice_ids)))))
         if len(chosen) != len(set(notice_ids)):
-            raise TrackerError("通知不存在", "No such notice")
+            raise TrackerError(Message("通知不存在"))
     for notice in chosen:
         require_mark_notice(user, notice)
     changed = [n for n in chosen if n.read_at is None]

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from tracker.access.permissions import require_manage_recipients
 from tracker.core.errors import TrackerError
+from tracker.core.messages import Joined, Label, Message
 from tracker.core.secrets import redact
 from tracker.models import Audience, Channel, City, Recipient, User
 
@@ -64,12 +65,12 @@ def save_recipient(
     require_manage_recipients(user, entry.audience, entry.city)
     problems = check_entry(entry)
     if problems:
-        raise TrackerError("；".join(zh for zh, _ in problems), "; ".join(en for _, en in problems))
+        raise TrackerError(Message("{problems}", problems=Joined(Label(zh, en) for zh, en in problems)))
     row = None
     if recipient_id is not None:
         row = session.get(Recipient, recipient_id)
         if row is None or row.province_id != user.province_id:
-            raise TrackerError("没有这个发送对象", "No such recipient")
+            raise TrackerError(Message("没有这个发送对象"))
         require_manage_recipients(user, row.audience, row.city)
     city_id = entry.city.id if entry.city is not None else None
     same = session.scalars(select(Recipient).where(
@@ -77,8 +78,7 @@ def save_recipient(
         Recipient.channel == entry.channel, Recipient.address == entry.address.strip(),
     )).first()  # fmt: skip
     if same is not None and same is not row:
-        raise TrackerError(f"已有相同的发送对象：{same.name}（{redact(same.address)}）",
-                           f"This recipient exists already: {same.name} ({redact(same.address)})")  # fmt: skip
+        raise TrackerError(Message("已有相同的发送对象：{name}（{redact_address}）", name=same.name, redact_address=redact(same.address)))  # fmt: skip
     if row is None:
         row = Recipient(province_id=user.province_id)
         session.add(row)

@@ -33,6 +33,7 @@ from tracker.access.permissions import (
 )
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_
+from tracker.core.messages import Label, Message
 from tracker.delivery.notices import tell_flag_decision, tell_flag_proposal
 from tracker.models import Closure, Flag, FlagStatus, Subject, User, WorkflowStep
 from tracker.models.labels import FLAG_STATUS_ZH
@@ -96,10 +97,10 @@ def review_flag(session: Session, user: User, flag_id: int, step_key: str, *, no
     """Take one review step on a flag the user may review; refused with a reason otherwise."""
     step = FLAG_STEPS.get(step_key)
     if step is None:
-        raise TrackerError(f"未知的核查步骤：{step_key}", f"Unknown review step: {step_key}")
-    flag = locked(session, Flag, flag_id, "风险线索不存在", "No such flag")
+        raise TrackerError(Message("未知的核查步骤：{step_key}", step_key=step_key))
+    flag = locked(session, Flag, flag_id, Message("风险线索不存在"))
     if not can(user, Action.VIEW, flag):
-        raise TrackerError("风险线索不存在", "No such flag")
+        raise TrackerError(Message("风险线索不存在"))
     require_review_flag(user, step.key, flag)
     text = _checked_reason(flag, step, reason)
     before = flag.status
@@ -116,15 +117,12 @@ def _checked_reason(flag: Flag, step: FlagStep, reason: str | None) -> str:
     """The step's reason, trimmed, once the flag's state and any pending proposal allow the step."""
     FLAG_STEPS.check(step, flag.status, reason)
     if step.proposes and flag.proposal:
-        raise TrackerError(f"该线索已有待省级审核的建议（{PROPOSAL_ZH.get(flag.proposal, flag.proposal)}）",
-                           "The flag already has a proposal awaiting the province")  # fmt: skip
+        raise TrackerError(Message("该线索已有待省级审核的建议（{proposal}）", proposal=Label(PROPOSAL_ZH.get(flag.proposal, flag.proposal), PROPOSAL_EN.get(flag.proposal, flag.proposal))))  # fmt: skip
     if step.decides and not step_open(flag, step):
-        raise TrackerError("该线索没有待省级审核的市级建议", "The flag has no proposal awaiting the province")
+        raise TrackerError(Message("该线索没有待省级审核的市级建议"))
     text = (reason or "").strip()
     if len(text) > REASON_LIMIT:
-        raise TrackerError(
-            f"理由不能超过{REASON_LIMIT}字", f"The reason is longer than {REASON_LIMIT} characters"
-        )
+        raise TrackerError(Message("理由不能超过{reason_limit}字", reason_limit=REASON_LIMIT))
     return text
 
 
@@ -176,7 +174,6 @@ def _assignee(user: User, flag: Flag, assignee: User | None) -> User:
     person = assignee or user
     if not may_assign_flag_to(user, person, flag):
         raise PermissionDenied(
-            "只能分派给有权核查该线索的在职人员（市级仅限本市）",
-            "Assign only to an active user who may review the flag (a city: within the city)",
+            Message("只能分派给有权核查该线索的在职人员（市级仅限本市）"),
         )
     return person

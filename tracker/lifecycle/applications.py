@@ -17,9 +17,9 @@ from tracker.access.permissions import Level, require_act
 from tracker.core.creditcode import validate_credit_code
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_
+from tracker.core.messages import Label, Message
 from tracker.core.validation import (
-    CONTROL_EN,
-    CONTROL_ZH,
+    CONTROL_MESSAGE,
     FIELD_LABELS,
     Problem,
     ValidationFailed,
@@ -148,20 +148,15 @@ def check_texts(data: ApplicationData, keys: tuple[str, ...] | None = None) -> l
             continue
         value = data.text(spec.key)
         if has_control_characters(value):
-            problems.append(Problem(spec.key, CONTROL_ZH, CONTROL_EN))
+            problems.append(Problem(spec.key, CONTROL_MESSAGE))
         elif spec.required and not value:
-            problems.append(Problem(spec.key, "必填", "required"))
+            problems.append(Problem(spec.key, Message("必填")))
         elif count_chars(value) > spec.limit:
-            problems.append(Problem(spec.key, f"超过{spec.limit}字（现有{count_chars(value)}字）",
-                                    f"longer than {spec.limit} characters ({count_chars(value)})"))  # fmt: skip
+            problems.append(Problem(spec.key, Message("超过{limit}字（现有{count_chars_value}字）", limit=spec.limit, count_chars_value=count_chars(value))))  # fmt: skip
         elif value and spec.key.endswith("_phone") and not _PHONE.match(value):
-            problems.append(
-                Problem(spec.key, f"电话号码格式不正确：{value}", f"not a telephone number: {value}")
-            )
+            problems.append(Problem(spec.key, Message("电话号码格式不正确：{value}", value=value)))
         elif value and spec.key.endswith("_email") and not _EMAIL.match(value):
-            problems.append(
-                Problem(spec.key, f"电子邮箱格式不正确：{value}", f"not an e-mail address: {value}")
-            )
+            problems.append(Problem(spec.key, Message("电子邮箱格式不正确：{value}", value=value)))
     return problems
 
 
@@ -188,18 +183,14 @@ def check_category_and_product(
     problems: list[Problem] = []
     if category is None:
         shown = data.category_text or "（空）"
-        problems.append(Problem("category", f"试点类别“{shown}”无效，应填“产品碳足迹管理试点”或“碳足迹专业化服务试点”",
-                                f"unknown category “{shown}”"))  # fmt: skip
+        problems.append(Problem("category", Message("试点类别“{shown}”无效，应填“产品碳足迹管理试点”或“碳足迹专业化服务试点”", shown=shown)))  # fmt: skip
     product = find_product(session, data.text("product_text"))
     if category is PilotCategory.PRODUCT:
         if not data.text("product_text"):
-            problems.append(
-                Problem("product_text", "产品碳足迹管理试点须填写试点产品", "a product pilot needs a product")
-            )
+            problems.append(Problem("product_text", Message("产品碳足迹管理试点须填写试点产品")))
         elif product is None:
             problems.append(Problem("product_text",
-                                    f"试点产品“{data.text('product_text')}”不在试点产品目录中（可选：{'、'.join(product_names(session))}）",
-                                    f"“{data.text('product_text')}” is not a pilot product of the catalogue"))  # fmt: skip
+                                    Message("试点产品“{text}”不在试点产品目录中（可选：{join}）", text=data.text('product_text'), join='、'.join(product_names(session)))))  # fmt: skip
     return category, product, problems
 
 
@@ -207,18 +198,18 @@ def check_plan(data: ApplicationData) -> list[Problem]:
     problems: list[Problem] = []
     for index, item in enumerate(data.milestones or [], start=1):
         if not clean_text(item.title):
-            problems.append(
-                Problem("milestones", f"第{index}个阶段性目标缺少名称", f"milestone {index} has no title")
-            )
+            problems.append(Problem("milestones", Message("第{index}个阶段性目标缺少名称", index=index)))
         if not 1 <= item.month <= 36:
-            problems.append(Problem("milestones", f"第{index}个阶段性目标的月份应为1–36的整数",
-                                    f"milestone {index}: the month must be a whole number 1–36"))  # fmt: skip
+            problems.append(Problem("milestones", Message("第{index}个阶段性目标的月份应为1–36的整数", index=index)))  # fmt: skip
     for index, item in enumerate(data.milestones or [], start=1):
         if any(
             has_control_characters(clean_text(t)) for t in (item.title, item.indicator, item.target_value)
         ):
             problems.append(
-                Problem("milestones", f"第{index}个阶段性目标{CONTROL_ZH}", f"milestone {index} {CONTROL_EN}")
+                Problem(
+                    "milestones",
+                    Message("第{index}个阶段性目标{control}", index=index, control=CONTROL_MESSAGE),
+                )
             )
     for index, part in enumerate(data.participants or [], start=1):
         if has_control_characters(clean_text(part.unit_name)) or has_control_characters(
@@ -226,12 +217,12 @@ def check_plan(data: ApplicationData) -> list[Problem]:
         ):
             problems.append(
                 Problem(
-                    "participants", f"第{index}个参与单位{CONTROL_ZH}", f"participant {index} {CONTROL_EN}"
+                    "participants",
+                    Message("第{index}个参与单位{control}", index=index, control=CONTROL_MESSAGE),
                 )
             )
         if not clean_text(part.unit_name) or not clean_text(part.responsibility):
-            problems.append(Problem("participants", f"第{index}个参与单位须填写单位名称和职责",
-                                    f"participant {index} needs a unit and a responsibility"))  # fmt: skip
+            problems.append(Problem("participants", Message("第{index}个参与单位须填写单位名称和职责", index=index)))  # fmt: skip
     return problems
 
 
@@ -274,7 +265,7 @@ def validate(session: Session, data: ApplicationData) -> tuple[PilotCategory, Pr
     problems = check_texts(data) + problems + check_plan(data)
     code = data.text("credit_code")
     if code and not validate_credit_code(code).valid:
-        problems.append(Problem("credit_code", "统一社会信用代码无效（校验位不符）", "invalid credit code"))
+        problems.append(Problem("credit_code", Message("统一社会信用代码无效（校验位不符）")))
     if problems:
         raise ValidationFailed(problems)
     assert category is not None
@@ -303,8 +294,7 @@ def _organisation(
         session.add(org)
     else:
         if org.city_id != city.id:
-            raise ValidationFailed([Problem("credit_code", f"该单位登记在{org.city.name_zh}",
-                                            f"this unit is registered in {org.city.name_en}")])  # fmt: skip
+            raise ValidationFailed([Problem("credit_code", Message("该单位登记在{name}", name=Label(org.city.name_zh, org.city.name_en)))])  # fmt: skip
         org.name = name
         if code and org.credit_code != code:
             org.credit_code = code
@@ -366,8 +356,7 @@ def save_application(
     if application is None:
         if direct_to_province and category is not PilotCategory.SERVICE:
             raise TrackerError(
-                "只有专业化服务试点可直接向省厅申报",
-                "Only service applications may go directly to the province",
+                Message("只有专业化服务试点可直接向省厅申报"),
             )
         application = Application(city_id=city.id, city=city, batch=batch, status=ApplicationStatus.DRAFT,
                                   direct_to_province=direct_to_province, category=category)  # fmt: skip
@@ -377,9 +366,7 @@ def save_application(
     else:
         require_act(user, Level.CITY, application)
         if application.status not in EDITABLE:
-            raise TrackerError(
-                "该申报已通过市级初审，不能再修改", "This application has passed city review and is locked"
-            )
+            raise TrackerError(Message("该申报已通过市级初审，不能再修改"))
         application.organisation = _organisation(session, data, application.city, category)
         if application.batch_id != batch.id:
             application.batch = batch

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from tracker.access.accounts import find_city
 from tracker.access.permissions import Level, require_act
 from tracker.core.errors import TrackerError
+from tracker.core.messages import Day, Label, Message
 from tracker.models import (
     Application,
     Batch,
@@ -39,8 +40,7 @@ def parse_chinese_or_iso_date(text: str) -> dt.date:
         year, month, day = (int(part) for part in cleaned.split("-"))
         return dt.date(year, month, day)
     except ValueError:
-        raise TrackerError(f"日期格式不正确：{text}（应为 2025-06-28 或 2025年6月28日）",
-                           f"Not a date: {text} (use 2025-06-28)") from None  # fmt: skip
+        raise TrackerError(Message("日期格式不正确：{text}（应为 2025-06-28 或 2025年6月28日）", text=text)) from None  # fmt: skip
 
 
 def set_deadline(
@@ -54,11 +54,13 @@ def set_deadline(
         .where(Batch.number == batch_number, BatchDeadline.city_id == city_row.id)
     ).first()
     if row is None:
-        raise TrackerError(f"没有第{batch_number}批", f"No batch {batch_number}")
+        raise TrackerError(Message("没有第{batch_number}批", batch_number=batch_number))
     if deadline > row.batch.provincial_deadline:
         raise TrackerError(
-            f"城市截止日期不能晚于全省截止日期（{row.batch.provincial_deadline.isoformat()}）",
-            f"A city deadline cannot be after the provincial one ({row.batch.provincial_deadline.isoformat()})",
+            Message(
+                "城市截止日期不能晚于全省截止日期（{isoformat}）",
+                isoformat=row.batch.provincial_deadline.isoformat(),
+            ),
         )
     row.deadline = deadline
     row.source = source
@@ -69,7 +71,7 @@ def set_deadline(
 @dataclass(frozen=True)
 class Deadline:
     date: dt.date
-    source_zh: str  # whose date it is, for the message
+    source: Label  # whose date it is, for the message
 
 
 def submission_deadline(
@@ -78,21 +80,23 @@ def submission_deadline(
     """The last day a city may take applications for a batch: its own date, the province's for direct
     service applications, or a later date the province granted that city for that batch."""
     if direct_to_province:
-        deadline = Deadline(batch.provincial_deadline, "全省截止日期")
+        deadline = Deadline(batch.provincial_deadline, Label("全省截止日期", "the provincial deadline"))
     else:
         own = session.scalars(
             select(BatchDeadline.deadline).where(
                 BatchDeadline.batch_id == batch.id, BatchDeadline.city_id == city.id
             )
         ).first()
-        deadline = Deadline(own or batch.provincial_deadline, f"{city.name_zh}截止日期")
+        deadline = Deadline(
+            own or batch.provincial_deadline, Label(f"{city.name_zh}截止日期", f"{city.name_en}'s deadline")
+        )
     exception = session.scalars(
         select(DeadlineException).where(
             DeadlineException.batch_id == batch.id, DeadlineException.city_id == city.id
         )
     ).first()
     if exception is not None and exception.until > deadline.date:
-        return Deadline(exception.until, "省厅准予的延期")
+        return Deadline(exception.until, Label("省厅准予的延期", "an extension granted by the province"))
     return deadline
 
 
@@ -102,9 +106,12 @@ def check_deadline(session: Session, application: Application, now: dt.datetime,
                                    direct_to_province=application.direct_to_province)  # fmt: skip
     if now.astimezone(tz).date() > deadline.date:
         raise TrackerError(
-            f"已过{application.batch.name_zh}申报截止时间（{deadline.source_zh}：{deadline.date.year}年"
-            f"{deadline.date.month}月{deadline.date.day}日），如需补报请联系省厅开放例外",
-            f"The deadline for batch {application.batch.number} has passed ({deadline.date.isoformat()})",
+            Message(
+                "已过{batch}申报截止时间（{source}：{day}），如需补报请联系省厅开放例外",
+                batch=Label(application.batch.name_zh, f"batch {application.batch.number}"),
+                source=deadline.source,
+                day=Day(deadline.date),
+            ),
         )
 
 
@@ -116,8 +123,7 @@ def open_batch(session: Session, city: City, today: dt.date) -> Batch:
     for batch in batches:
         if submission_deadline(session, batch, city).date >= today:
             return batch
-    raise TrackerError("目前没有仍在申报期内的批次，请指定批次（命令行用 --batch）或联系省厅开放例外",
-                       "No batch is open for this city; choose one (--batch on the command line)")  # fmt: skip
+    raise TrackerError(Message("目前没有仍在申报期内的批次，请指定批次（命令行用 --batch）或联系省厅开放例外"))  # fmt: skip
 
 
 def batch_for(session: Session, city: City, number: int | None, today: dt.date) -> Batch:
@@ -129,7 +135,7 @@ def batch_for(session: Session, city: City, number: int | None, today: dt.date) 
         select(Batch).where(Batch.province_id == city.province_id, Batch.number == number)
     ).first()
     if batch is None:
-        raise TrackerError(f"没有第{number}批", f"No batch {number}")
+        raise TrackerError(Message("没有第{number}批", number=number))
     return batch
 
 
@@ -138,7 +144,7 @@ def grant_exception(session: Session, user: User, *, batch: Batch, city: City, u
     """The province reopens one batch for one city until ``until`` (inclusive)."""
     require_act(user, Level.PROVINCE, city)
     if not reason.strip():
-        raise TrackerError("开放例外须填写理由", "An exception needs a reason")
+        raise TrackerError(Message("开放例外须填写理由"))
     row = session.scalars(
         select(DeadlineException).where(
             DeadlineException.batch_id == batch.id, DeadlineException.city_id == city.id

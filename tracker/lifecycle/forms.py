@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from tracker.access.permissions import Action, Level, PermissionDenied, require, require_act, visible_pilots
 from tracker.core.errors import TrackerError
+from tracker.core.messages import Label, Listed, Message
 from tracker.core.spreadsheets import open_workbook
 from tracker.core.validation import Problem, ValidationFailed, clean_text, squeeze
 from tracker.lifecycle.applications import (
@@ -61,7 +62,7 @@ class FormError(ValidationFailed):
 
 def _load(content: bytes) -> Any:
     if len(content) > _MAX_FILE_BYTES:
-        raise FormError([Problem("file", "文件超过10MB", "the file is larger than 10 MB")])
+        raise FormError([Problem("file", Message("文件超过10MB"))])
     try:
         return open_workbook(content)  # bounded: a spreadsheet bomb is refused before parsing
     except ValidationFailed as refused:
@@ -110,15 +111,13 @@ def read_summary_table(content: bytes) -> SummaryTable:
             header_index = index
             break
     if header_index < 0:
-        raise FormError([Problem("file", "找不到汇总表的表头行（序号、试点申报单位、试点类别……）",
-                                 "no header row of the summary table found")])  # fmt: skip
+        raise FormError([Problem("file", Message("找不到汇总表的表头行（序号、试点申报单位、试点类别……）"))])  # fmt: skip
     missing = [key for key in SUMMARY_REQUIRED if key not in columns]
     if missing:
         names = {"organisation_name": "试点申报单位", "category_text": "试点类别", "product_text": "试点产品名称",
                  "summary_advantages": "试点工作优势", "summary_plan": "试点工作计划简介", "contact_name": "联系人",
                  "contact_phone": "联系电话"}  # fmt: skip
-        raise FormError([Problem("file", f"表头缺少列：{'、'.join(names[k] for k in missing)}",
-                                 f"missing columns: {', '.join(missing)}", row=header_index + 1, column="-")])  # fmt: skip
+        raise FormError([Problem("file", Message("表头缺少列：{missing}", missing=Listed(Label(names[k], k) for k in missing)), row=header_index + 1, column="-")])  # fmt: skip
     filler = ""
     for cells in rows[:header_index]:
         for value in cells:
@@ -149,7 +148,7 @@ def read_summary_table(content: bytes) -> SummaryTable:
 def _locate(problems: list[Problem], row: SummaryRow) -> list[Problem]:
     column_of = {"category": "category_text"}
     return [
-        Problem(p.field, p.message_zh, p.message_en, row=row.row,
+        Problem(p.field, p.message, row=row.row,
                 column=row.columns.get(column_of.get(p.field, p.field), "-"))
         for p in problems
     ]  # fmt: skip
@@ -159,10 +158,9 @@ def check_summary_table(session: Session, table: SummaryTable, city: City) -> li
     """Every problem of every row, with its Excel row and column (nothing is written here)."""
     problems: list[Problem] = []
     if table.filler and city.short_zh not in table.filler and "XX" not in table.filler.upper():
-        problems.append(Problem("file", f"填报单位“{table.filler}”与所选城市{city.name_zh}不符",
-                                f"the filing unit “{table.filler}” is not {city.name_en}", row=None))  # fmt: skip
+        problems.append(Problem("file", Message("填报单位“{filler}”与所选城市{name}不符", filler=table.filler, name=Label(city.name_zh, city.name_en)), row=None))  # fmt: skip
     if not table.rows:
-        problems.append(Problem("file", "表中没有申报数据行", "the table has no rows"))
+        problems.append(Problem("file", Message("表中没有申报数据行")))
     seen: dict[tuple[str, str], int] = {}
     for row in table.rows:
         found = check_texts(row.data, SUMMARY_TEXT_KEYS)
@@ -170,8 +168,7 @@ def check_summary_table(session: Session, table: SummaryTable, city: City) -> li
         problems += _locate(found, row)
         key = (squeeze(row.data.text("organisation_name")), squeeze(row.data.text("product_text")))
         if key in seen:
-            problems.append(Problem("organisation_name", f"与第{seen[key]}行重复（同一单位、同一产品）",
-                                    f"duplicate of row {seen[key]}", row=row.row,
+            problems.append(Problem("organisation_name", Message("与第{value}行重复（同一单位、同一产品）", value=seen[key]), row=row.row,
                                     column=row.columns["organisation_name"]))  # fmt: skip
         seen.setdefault(key, row.row)
     return problems
@@ -253,8 +250,7 @@ def read_application_form(content: bytes) -> tuple[ApplicationData, dict[str, st
             [
                 Problem(
                     "file",
-                    "找不到“申报单位”一栏，不像是附件3申报表",
-                    "no 申报单位 label: not an application form",
+                    Message("找不到“申报单位”一栏，不像是附件3申报表"),
                 )
             ]
         )
@@ -324,8 +320,7 @@ def _import_one(session: Session, user: User, data: ApplicationData, keys: tuple
         result.unchanged.append(name)
         return
     if application.status not in EDITABLE:
-        raise ValidationFailed([Problem("organisation_name", f"{name}的申报已进入后续环节，不能再用导入修改",
-                                        f"the application of {name} is past city review and cannot change")])  # fmt: skip
+        raise ValidationFailed([Problem("organisation_name", Message("{name}的申报已进入后续环节，不能再用导入修改", name=name))])  # fmt: skip
     save_application(
         session, user, _merge(application, data, keys), city=city, batch=batch, application=application
     )
@@ -378,7 +373,7 @@ def import_applications(
                 except ValidationFailed as error:
                     errors += _locate(error.problems, row)
                 except (TrackerError, PermissionDenied) as error:  # a refused step: report it on its row
-                    errors.append(Problem("organisation_name", error.message_zh, error.message_en, row=row.row,
+                    errors.append(Problem("organisation_name", error.message, row=row.row,
                                           column=row.columns["organisation_name"]))  # fmt: skip
             if errors:
                 raise ValidationFailed(errors)
@@ -398,9 +393,7 @@ def _at_cell(problem: Problem, where: dict[str, str]) -> Problem:
         return problem
     match = re.match(r"([A-Z]+)(\d+)", cell)
     assert match
-    return Problem(
-        problem.field, problem.message_zh, problem.message_en, row=int(match.group(2)), column=match.group(1)
-    )
+    return Problem(problem.field, problem.message, row=int(match.group(2)), column=match.group(1))
 
 
 # --- rows for the exported forms (reports.forms writes them) ------------------------------------------

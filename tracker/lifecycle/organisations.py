@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from tracker.access.accounts import find_city
 from tracker.core.creditcode import validate_credit_code
 from tracker.core.errors import TrackerError
+from tracker.core.messages import Message
 from tracker.models import Organisation, OrganisationKind
 
 
@@ -22,17 +23,16 @@ def register_organisation(
     check = validate_credit_code(credit_code, city_row.code)
     if not check.valid:
         raise TrackerError(
-            f"统一社会信用代码无效：{'；'.join(check.errors)}", "Invalid unified social credit code"
+            Message("统一社会信用代码无效：{join_errors}", join_errors="；".join(check.errors))
         )
     existing = session.scalars(select(Organisation).where(Organisation.credit_code == check.code)).first()
     if existing is not None:
         raise TrackerError(
-            f"该统一社会信用代码已登记为：{existing.name}",
-            f"This credit code is already registered: {existing.name}",
+            Message("该统一社会信用代码已登记为：{name}", name=existing.name),
         )
     name = name.strip()
     if not name:
-        raise TrackerError("单位名称不能为空", "The organisation name is required")
+        raise TrackerError(Message("单位名称不能为空"))
     organisation = Organisation(name=name, credit_code=check.code, city_id=city_row.id, kind=kind)
     session.add(organisation)
     session.flush()

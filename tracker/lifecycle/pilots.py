@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.core.errors import TrackerError
+from tracker.core.messages import Message
 from tracker.models import (
     Application,
     Milestone,
@@ -78,9 +79,7 @@ def create_pilot(session: Session, application: Application, start: dt.date) -> 
 def shift_plan(pilot: Pilot, start: dt.date) -> None:
     """Move a pilot that has not reported yet to a new start date, keeping every span and offset."""
     if pilot.updates:
-        raise TrackerError(
-            "试点已有进度报送，不能整体调整起始日期", "The pilot has updates; its start cannot move"
-        )
+        raise TrackerError(Message("试点已有进度报送，不能整体调整起始日期"))
     delta = start - pilot.start_date
     if not delta:
         return

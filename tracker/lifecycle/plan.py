@@ -12,6 +12,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from tracker.access.permissions import Level, require_act
 from tracker.core.errors import TrackerError
+from tracker.core.messages import Message
 from tracker.core.validation import Problem, ValidationFailed
 from tracker.models import (
     Milestone,
@@ -70,54 +71,43 @@ def refine_plan(session: Session, user: User, pilot_id: int, *, version: int, ta
     """
     pilot = session.get(Pilot, pilot_id)
     if pilot is None:
-        raise TrackerError("试点不存在", "No such pilot")
+        raise TrackerError(Message("试点不存在"))
     require_act(user, Level.EITHER, pilot)
     if pilot.status in (PS.COMPLETED, PS.WITHDRAWN):
-        raise TrackerError("试点已结束，计划不能再修改", "The pilot has ended; its plan is closed")
+        raise TrackerError(Message("试点已结束，计划不能再修改"))
     if pilot.version != version:
         raise TrackerError(
-            "该试点计划已被他人修改，请刷新后重新编辑",
-            "Someone else changed this plan; reload and edit again",
+            Message("该试点计划已被他人修改，请刷新后重新编辑"),
         )
     by_task = {t.id: t for t in pilot.tasks}
     by_milestone = {m.id: m for m in pilot.milestones}
     problems: list[Problem] = []
     for index, edit in enumerate(tasks, start=1):
-        where = f"任务第{index}行"
+        where = Message("任务第{index}行", index=index)
         if edit.task_id is not None and edit.task_id not in by_task:
-            problems.append(Problem("tasks", f"{where}不属于该试点", f"task row {index} is not this pilot's"))
+            problems.append(Problem("tasks", Message("{where}不属于该试点", where=where)))
         known = by_task.get(edit.task_id) if edit.task_id is not None else None
         custom = edit.task_id is None or (known is not None and known.template_id is None)
         if custom and not 0 < len((edit.title or "").strip()) <= 200:
-            problems.append(Problem("tasks", f"{where}（自定义任务）须填写任务名称（200字以内）",
-                                    f"task row {index}: a custom task needs a title of up to 200 characters"))  # fmt: skip
+            problems.append(Problem("tasks", Message("{where}（自定义任务）须填写任务名称（200字以内）", where=where)))  # fmt: skip
         if edit.weight < 0 or edit.weight > 1000:
-            problems.append(
-                Problem("tasks", f"{where}权重应在0–1000之间", f"task row {index}: weight 0–1000")
-            )
+            problems.append(Problem("tasks", Message("{where}权重应在0–1000之间", where=where)))
         if edit.planned_end < edit.planned_start:
-            problems.append(
-                Problem("tasks", f"{where}计划结束早于开始", f"task row {index}: end before start")
-            )
+            problems.append(Problem("tasks", Message("{where}计划结束早于开始", where=where)))
     if tasks and sum((e.weight for e in tasks), Decimal(0)) <= 0:
-        problems.append(
-            Problem("tasks", "任务权重合计须大于0", "the task weights must add up to more than 0")
-        )
+        problems.append(Problem("tasks", Message("任务权重合计须大于0")))
     for index, medit in enumerate(milestones, start=1):
         if medit.milestone_id is None and not 0 < len((medit.title or "").strip()) <= 200:
-            problems.append(Problem("milestones", f"阶段性目标第{index}行（新增）须填写名称（200字以内）",
-                                    f"milestone row {index}: a new milestone needs a title"))  # fmt: skip
+            problems.append(Problem("milestones", Message("阶段性目标第{index}行（新增）须填写名称（200字以内）", index=index)))  # fmt: skip
         if medit.milestone_id is not None and medit.milestone_id not in by_milestone:
             problems.append(
                 Problem(
                     "milestones",
-                    f"阶段性目标第{index}行不属于该试点",
-                    f"milestone row {index} is not this pilot's",
+                    Message("阶段性目标第{index}行不属于该试点", index=index),
                 )
             )
         if not pilot.start_date <= medit.due_date <= pilot.end_date + dt.timedelta(days=366):
-            problems.append(Problem("milestones", f"阶段性目标第{index}行到期日不在试点期内",
-                                    f"milestone row {index}: due date outside the pilot"))  # fmt: skip
+            problems.append(Problem("milestones", Message("阶段性目标第{index}行到期日不在试点期内", index=index)))  # fmt: skip
     problems += _participant_problems(pilot, participants or [])
     if problems:
         raise ValidationFailed(problems)
@@ -163,14 +153,11 @@ def _participant_problems(pilot: Pilot, participants: list[ParticipantEdit]) -> 
     problems = []
     for index, edit in enumerate(participants, start=1):
         if edit.participant_id is not None and edit.participant_id not in known:
-            problems.append(Problem("participants", f"参与单位第{index}行不属于该试点",
-                                    f"participant row {index} is not this pilot's"))  # fmt: skip
+            problems.append(Problem("participants", Message("参与单位第{index}行不属于该试点", index=index)))  # fmt: skip
         if not edit.unit_name.strip() or len(edit.unit_name.strip()) > 200:
-            problems.append(Problem("participants", f"参与单位第{index}行的单位名称应为1–200字",
-                                    f"participant row {index}: unit name of 1–200 characters"))  # fmt: skip
+            problems.append(Problem("participants", Message("参与单位第{index}行的单位名称应为1–200字", index=index)))  # fmt: skip
         if len(edit.responsibility.strip()) > 1000:
-            problems.append(Problem("participants", f"参与单位第{index}行的分工超过1000字",
-                                    f"participant row {index}: responsibility over 1000 characters"))  # fmt: skip
+            problems.append(Problem("participants", Message("参与单位第{index}行的分工超过1000字", index=index)))  # fmt: skip
     return problems
 
 

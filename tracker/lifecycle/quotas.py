@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker.core.errors import TrackerError
+from tracker.core.messages import Message
 from tracker.models import (
     Application,
     ApplicationStatus,
@@ -102,6 +103,10 @@ def claim_quota_place(session: Session, application: Application) -> None:
             application.product.name_zh if product_id is not None and application.product else quota.name_zh
         )
         raise TrackerError(
-            f"名额已满：{what}最多{quota.quota}个试点，已入选{taken}个",
-            f"Quota reached: at most {quota.quota} pilots for {what}; {taken} already selected",
+            Message(
+                "名额已满：{what}最多{quota}个试点，已入选{taken}个",
+                what=what,
+                quota=quota.quota,
+                taken=taken,
+            ),
         )

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from tracker.access.permissions import Level, require_act
 from tracker.core.errors import TrackerError
-from tracker.core.i18n import _
+from tracker.core.i18n import N_, _
+from tracker.core.messages import Message
 from tracker.lifecycle.applications import data_from_application, validate
 from tracker.lifecycle.deadlines import check_deadline
 from tracker.lifecycle.pilots import create_pilot, shift_plan
@@ -43,7 +44,7 @@ from tracker.review.cycle import Cycle, Step, locked, record_step
 
 AS = ApplicationStatus
 PS = PilotStatus
-REFUSAL_ZH = "当前状态为“{status}”，不能{step}"
+REFUSAL_ZH = N_("当前状态为“{status}”，不能{step}")
 
 
 APPLICATION_STEPS: Cycle[Step[ApplicationStatus]] = Cycle(Subject.APPLICATION, (
@@ -92,7 +93,7 @@ def _record(subject: Application | Pilot, session: Session, step: Step[Any], bef
 
 
 def _locked_application(session: Session, application_id: int) -> Application:
-    return locked(session, Application, application_id, "申报不存在", "No such application")
+    return locked(session, Application, application_id, Message("申报不存在"))
 
 
 def advance_application(
@@ -136,12 +137,12 @@ def record_score(session: Session, user: User, application_id: int, *, expert: s
     application = _locked_application(session, application_id)
     require_act(user, Level.PROVINCE, application)
     if application.status is not AS.UNDER_REVIEW:
-        raise TrackerError("只能为专家评审中的申报录入评分", "Scores are recorded only during expert review")
+        raise TrackerError(Message("只能为专家评审中的申报录入评分"))
     expert = expert.strip()
     if not expert or len(expert) > 64:
-        raise TrackerError("请填写专家姓名（不超过64字）", "Give the expert's name (at most 64 characters)")
+        raise TrackerError(Message("请填写专家姓名（不超过64字）"))
     if not Decimal(0) <= score <= Decimal(100):
-        raise TrackerError("评分应在0–100之间", "A score is between 0 and 100")
+        raise TrackerError(Message("评分应在0–100之间"))
     row = next((s for s in application.scores if s.expert_name == expert), None)
     if row is None:
         row = ExpertScore(application=application, expert_name=expert, score=score, comment=comment or None,
@@ -174,7 +175,7 @@ def advance_pilot(
     """Perform one step on a pilot. ``new_date`` is the start date for ``start`` (default: keep the
     planned start) and the new end date for ``extend``."""
     step = PILOT_STEPS.step(step_key)
-    pilot = locked(session, Pilot, pilot_id, "试点不存在", "No such pilot")
+    pilot = locked(session, Pilot, pilot_id, Message("试点不存在"))
     _check_step(user, step, pilot, reason)
     before = pilot.status
     if step.key == "publish":
@@ -183,7 +184,7 @@ def advance_pilot(
         shift_plan(pilot, new_date)
     elif step.key == "extend":
         if new_date is None or new_date <= pilot.end_date:
-            raise TrackerError("延期须给出晚于原结束日期的新结束日期", "An extension needs a later end date")
+            raise TrackerError(Message("延期须给出晚于原结束日期的新结束日期"))
         pilot.end_date = new_date
     elif step.key in ("complete", "withdraw"):
         pilot.closed_on = today

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from tracker.access.permissions import system_reader, visible_flags, visible_pilots
 from tracker.core.config import Settings
 from tracker.core.errors import TrackerError
+from tracker.core.messages import Message
 from tracker.core.periods import Period
 from tracker.models import City, Flag, FlagStatus, Milestone, Pilot, Province, Severity, User
 from tracker.models.labels import format_date_zh, label, rule_name
@@ -239,14 +240,14 @@ def _cut_city(session: Session, cut: Cut) -> City | None:
         return None
     city = session.scalars(select(City).where(City.code == cut.city_code)).first()
     if city is None:
-        raise TrackerError(f"没有代码为{cut.city_code}的城市", f"No city with code {cut.city_code}")
+        raise TrackerError(Message("没有代码为{city_code}的城市", city_code=cut.city_code))
     return city
 
 
 def only_province(session: Session) -> Province:
     provinces = session.scalars(select(Province)).all()
     if len(provinces) != 1:
-        raise TrackerError("请先运行 tracker init 载入目录", "Run `tracker init` to load the catalogue first")
+        raise TrackerError(Message("请先运行 tracker init 载入目录"))
     return provinces[0]
 
 

@@ -15,6 +15,7 @@ from tracker.access.permissions import (
     visible_pilots,
 )
 from tracker.core.errors import TrackerError
+from tracker.core.messages import Day, Label, Message
 from tracker.core.periods import Period, Reporting, window_closes
 from tracker.models import (
     City,
@@ -95,12 +96,17 @@ def check_window(
     session: Session, pilot: Pilot, period: Period, reporting: Reporting, today: dt.date
 ) -> None:
     if period.start > today:
-        raise TrackerError(f"{period.label_zh}尚未开始，不能填报", f"{period.label_en} has not begun yet")
+        raise TrackerError(
+            Message("{period}尚未开始，不能填报", period=Label(period.label_zh, period.label_en))
+        )
     last = entry_open_until(session, pilot.city_id, period, reporting)
     if today > last:
         raise TrackerError(
-            f"{period.label_zh}的填报已于{last.year}年{last.month}月{last.day}日截止，如需补报请联系省厅开放例外",
-            f"Entry for {period.label_en} closed on {last.isoformat()}; ask the province for an exception",
+            Message(
+                "{period}的填报已于{day}截止，如需补报请联系省厅开放例外",
+                period=Label(period.label_zh, period.label_en),
+                day=Day(last),
+            ),
         )
 
 
@@ -109,7 +115,7 @@ def grant_window_exception(session: Session, user: User, *, city: City, period: 
     """The province reopens entry for one city and one period until ``until`` (inclusive)."""
     require_act(user, Level.PROVINCE, city)
     if not reason.strip():
-        raise TrackerError("开放例外须填写理由", "An exception needs a reason")
+        raise TrackerError(Message("开放例外须填写理由"))
     row = window_exception(session, city.id, period)
     if row is None:
         row = UpdateWindowException(city_id=city.id, period_start=period.start, period_end=period.end,

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from tracker.access.permissions import Action, PermissionDenied, can
 from tracker.core.errors import TrackerError
+from tracker.core.messages import Listed, Message
 from tracker.core.periods import Period, Reporting, parse_period
 from tracker.core.spreadsheets import open_workbook
 from tracker.core.validation import Problem, ValidationFailed, clean_text, squeeze
@@ -160,8 +161,8 @@ class _Cell:
     row: int
     column: str
 
-    def problem(self, field_key: str, zh: str, en: str) -> Problem:
-        return Problem(field_key, zh, en, row=self.row, column=self.column, sheet=self.sheet)
+    def problem(self, field_key: str, message: Message) -> Problem:
+        return Problem(field_key, message, row=self.row, column=self.column, sheet=self.sheet)
 
 
 @dataclass
@@ -204,9 +205,7 @@ def _rows(book: Any, name: str, columns: tuple[tuple[str, str, bool], ...],
           problems: list[Problem]) -> list[tuple[int, dict[str, Any], dict[str, str]]]:  # fmt: skip
     """(Excel row number, values by key, column letters by key) for each non-empty row of a sheet."""
     if name not in book.sheetnames:
-        problems.append(
-            Problem("file", f"缺少工作表“{name}”，请使用系统下载的模板", f"sheet “{name}” is missing")
-        )
+        problems.append(Problem("file", Message("缺少工作表“{name}”，请使用系统下载的模板", name=name)))
         return []
     sheet = book[name]
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
@@ -216,8 +215,7 @@ def _rows(book: Any, name: str, columns: tuple[tuple[str, str, bool], ...],
         if "pilot_id" in found:
             missing = [caption for key, caption, _e in columns if key not in found]
             if missing:
-                problems.append(Problem("file", f"工作表“{name}”缺少列：{'、'.join(missing)}",
-                                        f"sheet “{name}” lacks columns: {', '.join(missing)}", row=index + 1,
+                problems.append(Problem("file", Message("工作表“{name}”缺少列：{missing}", name=name, missing=Listed(missing)), row=index + 1,
                                         column="-", sheet=name))  # fmt: skip
                 return []
             letters = {key: get_column_letter(i + 1) for key, i in found.items()}
@@ -227,9 +225,7 @@ def _rows(book: Any, name: str, columns: tuple[tuple[str, str, bool], ...],
                 if any(clean_text(v) for v in values.values()):
                     out.append((number, values, letters))
             return out
-    problems.append(
-        Problem("file", f"工作表“{name}”找不到表头（试点编号……）", f"no header row in sheet “{name}”")
-    )
+    problems.append(Problem("file", Message("工作表“{name}”找不到表头（试点编号……）", name=name)))
     return []
 
 
@@ -257,7 +253,7 @@ def _date(value: Any) -> dt.date | None:
 def read_update_sheet(session: Session, user: User, content: bytes) -> tuple[Period, dict[int, _PilotInFile]]:
     """The period and each pilot's entry from a filled template; every problem at once."""
     if len(content) > _MAX_FILE_BYTES:
-        raise ValidationFailed([Problem("file", "文件超过10MB", "the file is larger than 10 MB")])
+        raise ValidationFailed([Problem("file", Message("文件超过10MB"))])
     book = open_workbook(content)  # bounded: a spreadsheet bomb is refused before parsing
     problems: list[Problem] = []
     task_rows = _rows(book, TASK_SHEET, TASK_COLUMNS, problems)
@@ -279,15 +275,14 @@ def read_update_sheet(session: Session, user: User, content: bytes) -> tuple[Per
             if (sheet, pilot_id) in refused:
                 return None  # one line per pilot and sheet, not one per task row
             refused.add((sheet, pilot_id))
-            problems.append(where.problem("pilot", f"试点编号“{clean_text(values['pilot_id'])}”不存在或不属于您负责的城市",
-                                          f"pilot “{clean_text(values['pilot_id'])}” does not exist or is not yours"))  # fmt: skip
+            problems.append(where.problem("pilot", Message("试点编号“{clean_text}”不存在或不属于您负责的城市", clean_text=clean_text(values['pilot_id']))))  # fmt: skip
             return None
         if "period" in values:
             cell = _Cell(sheet, number, letters["period"])
             try:
                 periods.setdefault(parse_period(clean_text(values["period"])), cell)
             except TrackerError as error:
-                problems.append(cell.problem("period", error.message_zh, error.message_en))
+                problems.append(cell.problem("period", error.message))
         return pilots.setdefault(pilot.id, _PilotInFile(pilot.id, where))
 
     for number, values, letters in text_rows:
@@ -298,8 +293,7 @@ def read_update_sheet(session: Session, user: User, content: bytes) -> tuple[Per
         found.version = _int(raw_version)
         found.version_cell = _Cell(NARRATIVE_SHEET, number, letters["version"])
         if clean_text(raw_version) and found.version is None:
-            problems.append(found.version_cell.problem("version", "版本号被改动，请勿修改受保护的列",
-                                                       "the version was altered"))  # fmt: skip
+            problems.append(found.version_cell.problem("version", Message("版本号被改动，请勿修改受保护的列")))  # fmt: skip
         for key, label in (
             ("work_done", "本期工作进展"),
             ("problems", "存在问题"),
@@ -309,8 +303,7 @@ def read_update_sheet(session: Session, user: User, content: bytes) -> tuple[Per
             found.cells[key] = _Cell(NARRATIVE_SHEET, number, letters[key])
             if len(text) > NARRATIVE_LIMIT:
                 problems.append(_Cell(NARRATIVE_SHEET, number, letters[key]).problem(
-                    key, f"{label}超过{NARRATIVE_LIMIT}字（现有{len(text)}字）",
-                    f"longer than {NARRATIVE_LIMIT} characters ({len(text)})"))  # fmt: skip
+                    key, Message("{label}超过{narrative_limit}字（现有{n_text}字）", label=label, narrative_limit=NARRATIVE_LIMIT, n_text=len(text))))  # fmt: skip
             setattr(found.entry, key, text)
     for number, values, letters in task_rows:
         found = pilot_of(TASK_SHEET, number, values, letters)
@@ -321,19 +314,16 @@ def read_update_sheet(session: Session, user: User, content: bytes) -> tuple[Per
         task_id = _int(values["task_id"])
         if task_id not in {t.id for t in pilot.tasks}:
             problems.append(_Cell(TASK_SHEET, number, letters["task_id"]).problem(
-                "tasks", f"任务编码“{clean_text(values['task_id'])}”不是该试点的任务，请勿修改受保护的列",
-                "the task code is not one of this pilot's tasks"))  # fmt: skip
+                "tasks", Message("任务编码“{clean_text}”不是该试点的任务，请勿修改受保护的列", clean_text=clean_text(values['task_id']))))  # fmt: skip
             continue
         cell = _Cell(TASK_SHEET, number, letters["percent"])
         try:
             percent = parse_number(values["percent"])
         except ValueError:
-            problems.append(cell.problem("tasks", f"本期进度“{clean_text(values['percent'])}”不是数字",
-                                         "progress is not a number"))  # fmt: skip
+            problems.append(cell.problem("tasks", Message("本期进度“{clean_text}”不是数字", clean_text=clean_text(values['percent']))))  # fmt: skip
             continue
         if percent is not None and not Decimal(0) <= percent <= Decimal(100):
-            problems.append(cell.problem("tasks", f"本期进度应在0–100之间（填了{percent}）",
-                                         f"progress must be 0–100 (got {percent})"))  # fmt: skip
+            problems.append(cell.problem("tasks", Message("本期进度应在0–100之间（填了{percent}）", percent=percent)))  # fmt: skip
             continue
         if percent is not None:
             found.entry.task_percents[task_id] = percent.quantize(Decimal("0.1"))
@@ -346,25 +336,24 @@ def read_update_sheet(session: Session, user: User, content: bytes) -> tuple[Per
         milestone_id = _int(values["milestone_id"])
         if milestone_id not in {m.id for m in pilot.milestones}:
             problems.append(_Cell(MILESTONE_SHEET, number, letters["milestone_id"]).problem(
-                "milestones", "目标编码不是该试点的阶段性目标，请勿修改受保护的列", "not one of this pilot's milestones"))  # fmt: skip
+                "milestones", Message("目标编码不是该试点的阶段性目标，请勿修改受保护的列")))  # fmt: skip
             continue
         reached_text = squeeze(values["reached"])
         if reached_text not in ("", YES, NO):
             problems.append(_Cell(MILESTONE_SHEET, number, letters["reached"]).problem(
-                "milestones", f"“是否完成”只能填“是”或“否”（填了“{reached_text}”）", "reached must be 是 or 否"))  # fmt: skip
+                "milestones", Message("“是否完成”只能填“是”或“否”（填了“{reached_text}”）", reached_text=reached_text)))  # fmt: skip
             continue
         try:
             achieved_on = _date(values["achieved_on"])
         except (TrackerError, ValueError):
             problems.append(_Cell(MILESTONE_SHEET, number, letters["achieved_on"]).problem(
-                "milestones", f"完成日期“{clean_text(values['achieved_on'])}”无法识别（如 2026年11月28日）",
-                "not a date"))  # fmt: skip
+                "milestones", Message("完成日期“{clean_text}”无法识别（如 2026年11月28日）", clean_text=clean_text(values['achieved_on']))))  # fmt: skip
             continue
         try:
             value = parse_number(values["indicator_value"])
         except ValueError:
             problems.append(_Cell(MILESTONE_SHEET, number, letters["indicator_value"]).problem(
-                "milestones", f"指标值“{clean_text(values['indicator_value'])}”不是数字", "not a number"))  # fmt: skip
+                "milestones", Message("指标值“{clean_text}”不是数字", clean_text=clean_text(values['indicator_value']))))  # fmt: skip
             continue
         note = clean_text(values["note"])
         if reached_text or value is not None or note:
@@ -372,10 +361,9 @@ def read_update_sheet(session: Session, user: User, content: bytes) -> tuple[Per
                                                           achieved_on if reached_text == YES else None, value, note))  # fmt: skip
     if len(periods) > 1:
         for cell in list(periods.values())[1:]:
-            problems.append(cell.problem("period", "文件中有多个报告期，一个文件只能填报一个报告期",
-                                         "more than one period in the file"))  # fmt: skip
+            problems.append(cell.problem("period", Message("文件中有多个报告期，一个文件只能填报一个报告期")))  # fmt: skip
     if not pilots and not problems:
-        problems.append(Problem("file", "文件中没有任何试点的数据", "the file holds no pilot"))
+        problems.append(Problem("file", Message("文件中没有任何试点的数据")))
     if problems:
         raise ValidationFailed(problems)
     return next(iter(periods)), pilots
@@ -430,8 +418,7 @@ def import_update_sheet(
             else:
                 if existing is not None and found.version != existing.version:
                     problems.append((found.version_cell or where).problem("version",
-                                                  f"下载模板后该试点的更新已被修改（现为版本{existing.version}），为避免覆盖未导入，请重新下载模板",
-                                                  f"the update changed after the template was downloaded (now version {existing.version})"))  # fmt: skip
+                                                  Message("下载模板后该试点的更新已被修改（现为版本{version}），为避免覆盖未导入，请重新下载模板", version=existing.version)))  # fmt: skip
                     continue
                 update = save_update(session, user, found.pilot_id, period, found.entry, reporting=reporting,
                                      today=today, version=existing.version if existing else None)  # fmt: skip
@@ -442,11 +429,9 @@ def import_update_sheet(
                 )
                 result.submitted += 1
         except ValidationFailed as error:
-            problems.extend(
-                found.cell_for(p.field).problem(p.field, p.message_zh, p.message_en) for p in error.problems
-            )
+            problems.extend(found.cell_for(p.field).problem(p.field, p.message) for p in error.problems)
         except (TrackerError, PermissionDenied) as error:
-            problems.append(where.problem("pilot", error.message_zh, error.message_en))
+            problems.append(where.problem("pilot", error.message))
     if problems:
         savepoint.rollback()
         raise ValidationFailed(sorted(problems, key=lambda p: (p.sheet or "", p.row or 0)))

@@ -33,10 +33,10 @@ from tracker.access.permissions import (
 )
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_
+from tracker.core.messages import Label, Message
 from tracker.core.periods import Period, Reporting, due_date
 from tracker.core.validation import (
-    CONTROL_EN,
-    CONTROL_ZH,
+    CONTROL_MESSAGE,
     Problem,
     ValidationFailed,
     clean_text,
@@ -143,10 +143,13 @@ def narrative_problems(entry: object) -> list[Problem]:
     for key, label_zh, label_en in NARRATIVES:
         text = clean_text(getattr(entry, key))
         if has_control_characters(text):
-            problems.append(Problem(key, f"{label_zh}{CONTROL_ZH}", f"{label_en} {CONTROL_EN}"))
+            problems.append(
+                Problem(
+                    key, Message("{label}{control}", label=Label(label_zh, label_en), control=CONTROL_MESSAGE)
+                )
+            )
         elif len(text) > NARRATIVE_LIMIT:
-            problems.append(Problem(key, f"{label_zh}超过{NARRATIVE_LIMIT}字（现有{len(text)}字）",
-                                    f"{label_en} longer than {NARRATIVE_LIMIT} characters"))  # fmt: skip
+            problems.append(Problem(key, Message("{label}超过{narrative_limit}字（现有{n_text}字）", label=Label(label_zh, label_en), narrative_limit=NARRATIVE_LIMIT, n_text=len(text))))  # fmt: skip
     return problems
 
 
@@ -161,39 +164,33 @@ def check_entry(pilot: Pilot, entry: UpdateEntry, period: Period, *, complete: b
     for task_id, raw in entry.task_percents.items():
         task = tasks.get(task_id)
         if task is None:
-            problems.append(
-                Problem("tasks", f"任务{task_id}不属于该试点", f"task {task_id} is not this pilot's")
-            )
+            problems.append(Problem("tasks", Message("任务{task_id}不属于该试点", task_id=task_id)))
             continue
         try:
             value = parse_number(raw)
         except ValueError:
             wrong.add(task_id)
-            problems.append(Problem("tasks", f"任务{task.number}的进度“{raw}”不是数字",
-                                    f"task {task.number}: progress “{raw}” is not a number"))  # fmt: skip
+            problems.append(Problem("tasks", Message("任务{number}的进度“{raw}”不是数字", number=task.number, raw=raw)))  # fmt: skip
             continue
         if value is None:
             continue
         if not Decimal(0) <= value <= Decimal(100):
             wrong.add(task_id)
-            problems.append(Problem("tasks", f"任务{task.number}的进度应在0–100之间（填了{value}）",
-                                    f"task {task.number}: progress must be 0–100 (got {value})"))  # fmt: skip
+            problems.append(Problem("tasks", Message("任务{number}的进度应在0–100之间（填了{value}）", number=task.number, value=value)))  # fmt: skip
             continue
         percents[task_id] = value.quantize(Decimal("0.1"))
     if complete:
         for task in pilot.tasks:
             if task.id not in percents and task.id not in wrong:
-                problems.append(Problem("tasks", f"任务{task.number}“{task.title}”未填进度",
-                                        f"task {task.number} has no progress figure"))  # fmt: skip
+                problems.append(Problem("tasks", Message("任务{number}“{title}”未填进度", number=task.number, title=task.title)))  # fmt: skip
         if not clean_text(entry.work_done):
-            problems.append(Problem("work_done", "请填写本期工作进展", "describe the work done"))
+            problems.append(Problem("work_done", Message("请填写本期工作进展")))
     problems += narrative_problems(entry)
     seen: set[int] = set()
     for report in entry.milestones:
         milestone = milestones.get(report.milestone_id)
         if milestone is None or report.milestone_id in seen:
-            problems.append(Problem("milestones", f"阶段性目标{report.milestone_id}不属于该试点或重复填报",
-                                    f"milestone {report.milestone_id} is not this pilot's, or repeated"))  # fmt: skip
+            problems.append(Problem("milestones", Message("阶段性目标{milestone_id}不属于该试点或重复填报", milestone_id=report.milestone_id)))  # fmt: skip
             continue
         seen.add(report.milestone_id)
         if (
@@ -201,14 +198,11 @@ def check_entry(pilot: Pilot, entry: UpdateEntry, period: Period, *, complete: b
             and report.achieved_on is not None
             and not (pilot.start_date - dt.timedelta(days=366) <= report.achieved_on <= period.end)
         ):
-            problems.append(Problem("milestones", f"阶段性目标“{milestone.title}”的完成日期应不晚于报告期末",
-                                    f"milestone “{milestone.title}”: achieved after the period ends"))  # fmt: skip
+            problems.append(Problem("milestones", Message("阶段性目标“{title}”的完成日期应不晚于报告期末", title=milestone.title)))  # fmt: skip
         if report.note and has_control_characters(clean_text(report.note)):
-            problems.append(Problem("milestones", f"阶段性目标“{milestone.title}”的说明{CONTROL_ZH}",
-                                    f"milestone “{milestone.title}”: the note {CONTROL_EN}"))  # fmt: skip
+            problems.append(Problem("milestones", Message("阶段性目标“{title}”的说明{control}", title=milestone.title, control=CONTROL_MESSAGE)))  # fmt: skip
         if report.note and len(clean_text(report.note)) > 500:
-            problems.append(Problem("milestones", f"阶段性目标“{milestone.title}”的说明超过500字",
-                                    f"milestone “{milestone.title}”: note longer than 500 characters"))  # fmt: skip
+            problems.append(Problem("milestones", Message("阶段性目标“{title}”的说明超过500字", title=milestone.title)))  # fmt: skip
     if problems:
         raise ValidationFailed(problems)
     return percents
@@ -246,10 +240,11 @@ def check_version(update: Versioned, version: int | None) -> None:
     """Refuse a change made from an older reading of ``update`` (the version the user saw)."""
     if version is None or version != update.version:
         raise UpdateConflict(
-            f"该更新已被他人修改（当前版本{update.version}，您编辑的是版本{version or '—'}），"
-            "为避免覆盖，本次保存未执行。请刷新后重新填写",
-            f"Someone else changed this update (now version {update.version}, yours {version}); "
-            "nothing was overwritten. Reload and try again",
+            Message(
+                "该更新已被他人修改（当前版本{version}，您编辑的是版本{yours}），为避免覆盖，本次保存未执行。请刷新后重新填写",
+                version=update.version,
+                yours=version or "—",
+            ),
         )
 
 
@@ -271,11 +266,10 @@ def save_update(
     """
     pilot = session.get(Pilot, pilot_id)
     if pilot is None:
-        raise TrackerError("试点不存在", "No such pilot")
+        raise TrackerError(Message("试点不存在"))
     require_act(user, Level.CITY, pilot)
     if not owes_update(pilot, period):
-        raise TrackerError(f"该试点在{period.label_zh}不在实施期内，无需填报",
-                           f"The pilot was not in implementation in {period.label_en}")  # fmt: skip
+        raise TrackerError(Message("该试点在{label}不在实施期内，无需填报", label=Label(period.label_zh, period.label_en)))  # fmt: skip
     check_window(session, pilot, period, reporting, today)
     update = find_update(session, pilot.id, period, lock=True)
     if update is not None:
@@ -322,7 +316,7 @@ def _apply(update: ProgressUpdate, entry: UpdateEntry, percents: dict[int, Decim
 
 
 def _locked(session: Session, update_id: int) -> ProgressUpdate:
-    return locked(session, ProgressUpdate, update_id, "该更新不存在", "No such update")
+    return locked(session, ProgressUpdate, update_id, Message("该更新不存在"))
 
 
 def submit_update(

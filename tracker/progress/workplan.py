@@ -38,6 +38,7 @@ from tracker.access.permissions import (
     visible_work_plan_tasks,
 )
 from tracker.core.errors import TrackerError
+from tracker.core.messages import Label, Message
 from tracker.core.periods import Frequency, Period, Reporting, due_date, periods_between
 from tracker.core.validation import Problem, ValidationFailed, clean_text
 from tracker.delivery.notices import tell_work_plan_returned
@@ -160,7 +161,7 @@ def find_task(session: Session, user: User, number: int) -> WorkPlanTask:
     require_read_work_plan(user)
     task = session.scalars(visible_work_plan_tasks(user).where(WorkPlanTask.number == number)).first()
     if task is None:
-        raise TrackerError(f"工作方案没有第{number}项任务", f"The work plan has no task {number}")
+        raise TrackerError(Message("工作方案没有第{number}项任务", number=number))
     return task
 
 
@@ -173,7 +174,7 @@ def find_department(session: Session, user: User, text: str) -> Department:
     partial = [d for d in rows if wanted and (wanted in d.name_zh or wanted in d.short_zh)]
     found = exact or partial
     if len(found) != 1:
-        raise TrackerError(f"找不到唯一的部门：{text}", f"No single department matches: {text}")
+        raise TrackerError(Message("找不到唯一的部门：{text}", text=text))
     return found[0]
 
 
@@ -186,13 +187,11 @@ def assignment_for(
             return assignment
     task = session.get(WorkPlanTask, task_id)
     if task is None:
-        raise TrackerError("工作方案任务不存在", "No such work-plan task")
+        raise TrackerError(Message("工作方案任务不存在"))
     require_read_work_plan(user, task)
     if period.end < WORK_PLAN_ISSUED:
-        raise TrackerError(f"{period.label_zh}早于工作方案印发，无需填报",
-                           f"{period.label_en} is before the work plan was issued")  # fmt: skip
-    raise TrackerError(f"该部门不是第{task.number}项任务的牵头或负责部门，无需填报",
-                       f"The department does not report on task {task.number}")  # fmt: skip
+        raise TrackerError(Message("{label}早于工作方案印发，无需填报", label=Label(period.label_zh, period.label_en)))  # fmt: skip
+    raise TrackerError(Message("该部门不是第{number}项任务的牵头或负责部门，无需填报", number=task.number))  # fmt: skip
 
 
 def find_work_plan_update(session: Session, user: User, task_id: int, department_id: int,
@@ -220,22 +219,16 @@ def check_work_plan_entry(entry: WorkPlanEntry, *, complete: bool) -> Decimal | 
     try:
         progress = parse_number(entry.progress)
     except ValueError:
-        problems.append(
-            Problem(
-                "progress", f"进度“{entry.progress}”不是数字", f"progress “{entry.progress}” is not a number"
-            )
-        )
+        problems.append(Problem("progress", Message("进度“{progress}”不是数字", progress=entry.progress)))
     if progress is not None and not Decimal(0) <= progress <= Decimal(100):
         problems.append(
-            Problem(
-                "progress", f"进度应在0–100之间（填了{progress}）", f"progress must be 0–100 (got {progress})"
-            )
+            Problem("progress", Message("进度应在0–100之间（填了{progress}）", progress=progress))
         )
         progress = None
     if complete and progress is None and not problems:
-        problems.append(Problem("progress", "请填写完成进度", "enter the progress"))
+        problems.append(Problem("progress", Message("请填写完成进度")))
     if complete and not clean_text(entry.work_done):
-        problems.append(Problem("work_done", "请填写本期工作进展", "describe the work done"))
+        problems.append(Problem("work_done", Message("请填写本期工作进展")))
     problems += narrative_problems(entry)
     if problems:
         raise ValidationFailed(problems)
@@ -244,7 +237,9 @@ def check_work_plan_entry(entry: WorkPlanEntry, *, complete: bool) -> Decimal | 
 
 def _check_period(period: Period, today: dt.date) -> None:
     if period.start > today:
-        raise TrackerError(f"{period.label_zh}尚未开始，不能填报", f"{period.label_en} has not begun yet")
+        raise TrackerError(
+            Message("{period}尚未开始，不能填报", period=Label(period.label_zh, period.label_en))
+        )
 
 
 def save_work_plan_update(session: Session, user: User, task_id: int, department_id: int, period: Period,
@@ -284,12 +279,11 @@ def _insert(session: Session, update: WorkPlanUpdate) -> None:
         with session.begin_nested():
             session.add(update)
     except IntegrityError:
-        raise UpdateConflict("该进展刚由他人新建，为避免覆盖，本次保存未执行。请刷新后重新填写",
-                             "Someone else just created this update; nothing was overwritten. Reload") from None  # fmt: skip
+        raise UpdateConflict(Message("该进展刚由他人新建，为避免覆盖，本次保存未执行。请刷新后重新填写")) from None  # fmt: skip
 
 
 def _locked(session: Session, update_id: int) -> WorkPlanUpdate:
-    return locked(session, WorkPlanUpdate, update_id, "该进展不存在", "No such work-plan update")
+    return locked(session, WorkPlanUpdate, update_id, Message("该进展不存在"))
 
 
 def submit_work_plan_update(session: Session, user: User, update_id: int, *, version: int | None,

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from tracker.access.permissions import Level
 from tracker.audit.trail import actor_fields
 from tracker.core.errors import TrackerError
+from tracker.core.i18n import N_
+from tracker.core.messages import Label, Message
 from tracker.models import Subject, User, WorkflowStep
 
 S = TypeVar("S", bound=StrEnum)
@@ -49,7 +51,7 @@ class Cycle(Mapping[str, StepT]):
 
     def __init__(self, subject: Subject, steps: Iterable[StepT], *, noun_zh: str, noun_en: str,
                  status_zh: Callable[[Any], str], refusal: type[TrackerError] = TrackerError,
-                 refusal_zh: str = "{noun}{status}，不能{step}") -> None:  # fmt: skip
+                 refusal_zh: str = N_("{noun}{status}，不能{step}")) -> None:  # fmt: skip
         self.subject = subject
         self._steps: dict[str, StepT] = {}
         for step in steps:
@@ -73,7 +75,7 @@ class Cycle(Mapping[str, StepT]):
         """The step by its key; an unknown key is refused (it comes from a form, a file or the CLI)."""
         found = self._steps.get(key)
         if found is None:
-            raise TrackerError(f"未知操作：{key}", f"Unknown step: {key}")
+            raise TrackerError(Message("未知操作：{key}", key=key))
         return found
 
     def allows(self, key: str, status: StrEnum) -> bool:
@@ -85,10 +87,11 @@ class Cycle(Mapping[str, StepT]):
         if isinstance(step, str):
             step = self.step(step)
         if status not in step.sources:
-            zh = self.refusal_zh.format(noun=self.noun_zh, status=self.status_zh(status), step=step.label_zh)
-            raise self.refusal(zh, f"Cannot {step.label_en.lower()}: the {self.noun_en} is {status.value}")
+            raise self.refusal(Message(self.refusal_zh, noun=Label(self.noun_zh, self.noun_en),
+                                       status=Label(self.status_zh(status), status.value),
+                                       step=Label(step.label_zh, step.label_en.lower())))  # fmt: skip
         if step.needs_reason and not (reason or "").strip():
-            raise TrackerError(f"{step.label_zh}须填写理由", f"{step.label_en} needs a reason")
+            raise TrackerError(Message("{label}须填写理由", label=Label(step.label_zh, step.label_en)))
         return step
 
     def history(self, session: Session, subject_id: int) -> list[WorkflowStep]:
@@ -120,11 +123,11 @@ def record_step(session: Session, subject: Subject, subject_id: int, *, step: st
     return logged
 
 
-def locked(session: Session, model: type[T], row_id: int, missing_zh: str, missing_en: str) -> T:
+def locked(session: Session, model: type[T], row_id: int, missing: Message) -> T:
     """The row, locked for this transaction and read afresh (``SELECT … FOR UPDATE`` on PostgreSQL;
     SQLite's writers already hold the database's one write lock from ``BEGIN IMMEDIATE``), so a step
     is checked against what another session committed; refused when it does not exist."""
     row = session.get(model, row_id, with_for_update=True, populate_existing=True)
     if row is None:
-        raise TrackerError(missing_zh, missing_en)
+        raise TrackerError(missing)
     return row

@@ -19,6 +19,7 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from tracker.access.permissions import Action, Level, require, require_act
 from tracker.core.errors import TrackerError
+from tracker.core.messages import Label, Message
 from tracker.lifecycle.applications import EDITABLE
 from tracker.models import Application, ApplicationFile, FileKind, ProgressUpdate, UpdateFile, User
 from tracker.progress.updates import EDITABLE as UPDATE_EDITABLE
@@ -67,18 +68,16 @@ def check_upload(filename: str, content: bytes) -> str:
     name = clean_filename(filename)
     extension = Path(name).suffix.lower()
     if extension not in ALLOWED:
-        raise TrackerError(f"不支持的文件类型：{extension or '无扩展名'}（可上传 PDF、OFD、Word、Excel、JPG、PNG）",
-                           f"File type not accepted: {extension or 'none'}")  # fmt: skip
+        raise TrackerError(Message("不支持的文件类型：{value}（可上传 PDF、OFD、Word、Excel、JPG、PNG）", value=extension or Label('无扩展名', 'none')))  # fmt: skip
     if not content:
-        raise TrackerError("文件为空", "The file is empty")
+        raise TrackerError(Message("文件为空"))
     if len(content) > MAX_BYTES:
         raise TrackerError(
-            f"文件超过{MAX_BYTES // 1024 // 1024}MB",
-            f"The file is larger than {MAX_BYTES // 1024 // 1024} MB",
+            Message("文件超过{value}MB", value=MAX_BYTES // 1024 // 1024),
         )
     content_type, magics = ALLOWED[extension]
     if not content.startswith(magics):
-        raise TrackerError(f"文件内容与扩展名{extension}不符", f"The content is not a {extension} file")
+        raise TrackerError(Message("文件内容与扩展名{extension}不符", extension=extension))
     return content_type
 
 
@@ -100,7 +99,7 @@ def store_file(session: Session, user: User, application: Application, *, kind: 
     """Attach a file to an application that can still change (as the city, or the province for direct ones)."""
     require_act(user, Level.CITY, application)
     if application.status not in EDITABLE:
-        raise TrackerError("该申报已通过市级初审，不能再添加材料", "The application is locked; no more files")
+        raise TrackerError(Message("该申报已通过市级初审，不能再添加材料"))
     content_type = check_upload(filename, content)
     digest = _write(content, instance_dir)
     row = ApplicationFile(application=application, kind=kind, filename=clean_filename(filename),
@@ -119,12 +118,11 @@ def attach_evidence(session: Session, user: User, update: ProgressUpdate, *, fil
     version is told that something changed."""
     require_act(user, Level.CITY, update.pilot)
     if update.status not in UPDATE_EDITABLE:
-        raise TrackerError("该更新已提交或已采纳，不能再添加佐证材料",
-                           "The update is submitted or accepted; no more evidence can be added")  # fmt: skip
+        raise TrackerError(Message("该更新已提交或已采纳，不能再添加佐证材料"))  # fmt: skip
     if milestone_id is not None and milestone_id not in {m.id for m in update.pilot.milestones}:
-        raise TrackerError("阶段性目标不属于该试点", "The milestone is not this pilot's")
+        raise TrackerError(Message("阶段性目标不属于该试点"))
     if task_id is not None and task_id not in {t.id for t in update.pilot.tasks}:
-        raise TrackerError("任务不属于该试点", "The task is not this pilot's")
+        raise TrackerError(Message("任务不属于该试点"))
     content_type = check_upload(filename, content)
     row = UpdateFile(update=update, milestone_id=milestone_id, task_id=task_id, filename=clean_filename(filename),
                      content_type=content_type, size_bytes=len(content), sha256=_write(content, instance_dir),
@@ -139,7 +137,7 @@ def remove_evidence(session: Session, user: User, row: UpdateFile) -> None:
     """Take evidence off an update that can still change (the bytes stay: the audit trail names them)."""
     require_act(user, Level.CITY, row.update.pilot)
     if row.update.status not in UPDATE_EDITABLE:
-        raise TrackerError("该更新已提交或已采纳，佐证材料不能删除", "The update is locked; evidence stays")
+        raise TrackerError(Message("该更新已提交或已采纳，佐证材料不能删除"))
     flag_modified(row.update, "entered_by_id")
     session.delete(row)
     session.flush()
@@ -151,10 +149,8 @@ def read_file(user: User, row: ApplicationFile | UpdateFile, instance_dir: Path)
     require(user, Action.VIEW, owner)
     path = _path(instance_dir, row.sha256)
     if not path.exists():
-        raise TrackerError("文件已丢失，请联系管理员", "The stored file is missing")
+        raise TrackerError(Message("文件已丢失，请联系管理员"))
     content = path.read_bytes()
     if hashlib.sha256(content).hexdigest() != row.sha256:
-        raise TrackerError(
-            "文件校验失败（内容已被改动），请联系管理员", "Checksum mismatch: the stored file changed"
-        )
+        raise TrackerError(Message("文件校验失败（内容已被改动），请联系管理员"))
     return content

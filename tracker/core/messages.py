@@ -1,0 +1,132 @@
+"""One message mechanism. A message is an id (its Chinese source text, a ``str.format`` template) and
+its parameters; it is translated only when shown, into the reader's language (the web request's, the
+CLI's two languages, a mail's recipient's), from the catalogue ``tracker/locale``. Errors, the
+problems of a refused input and the findings of a rule all carry one; nothing splits or parses a
+"中文 / English" string.
+
+``Message`` is also the extraction keyword: ``scripts/translations.py`` collects every
+``Message("…")`` id with the ``_()`` and ``N_()`` strings, and ``tests/core/test_i18n.py`` checks each
+has its English translation with the same placeholders.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Protocol, TypeGuard
+
+from tracker.core.i18n import DEFAULT_LOCALE, catalogue, current_locale, format_date, use_locale
+
+
+class Shown(Protocol):
+    """Anything that can be shown in a given locale (a message, a problem, a list of them)."""
+
+    def text(self, locale: str | None = None) -> str: ...
+
+
+class Message:
+    """A message id and its parameters. A parameter that is itself ``Shown`` is rendered in the same
+    locale; any other value is formatted by the template (``{share:.1f}``)."""
+
+    __slots__ = ("id", "params")
+
+    def __init__(self, id: str, /, **params: object) -> None:
+        self.id = id
+        self.params: Mapping[str, object] = params
+
+    def text(self, locale: str | None = None) -> str:
+        locale = locale or current_locale.get()
+        template = self.id if locale == DEFAULT_LOCALE else catalogue(locale).get(self.id, self.id)
+        values = {k: v.text(locale) if _shown(v) else v for k, v in self.params.items()}
+        return template.format(**values)
+
+    def with_params(self, **more: object) -> Message:
+        """The same message with more parameters (a checker's template, given each cell's value)."""
+        return Message(self.id, **self.params, **more)
+
+    @property
+    def zh(self) -> str:
+        return self.text(DEFAULT_LOCALE)
+
+    @property
+    def en(self) -> str:
+        return self.text("en")
+
+    def __str__(self) -> str:
+        return self.text()
+
+    def __repr__(self) -> str:
+        return f"Message({self.id!r}, **{dict(self.params)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Message) and (self.id, dict(self.params)) == (other.id, dict(other.params))
+
+    def __hash__(self) -> int:
+        return hash(self.id)
+
+
+class Joined:
+    """Several shown things on one line: "；" between them in Chinese, "; " in other languages."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: Iterable[Shown]) -> None:
+        self.parts = tuple(parts)
+
+    def text(self, locale: str | None = None) -> str:
+        locale = locale or current_locale.get()
+        return ("；" if locale == DEFAULT_LOCALE else "; ").join(p.text(locale) for p in self.parts)
+
+
+class Listed:
+    """Names in a row: "、" between them in Chinese, ", " in other languages (each name as given, or
+    shown in the locale when it is a ``Label`` or a message)."""
+
+    __slots__ = ("items",)
+
+    def __init__(self, items: Iterable[object]) -> None:
+        self.items = tuple(items)
+
+    def text(self, locale: str | None = None) -> str:
+        locale = locale or current_locale.get()
+        shown = (item.text(locale) if _shown(item) else str(item) for item in self.items)
+        return ("、" if locale == DEFAULT_LOCALE else ", ").join(shown)
+
+
+class Day:
+    """A date shown as the reader writes it: 2025年6月28日, Jun 28, 2025."""
+
+    __slots__ = ("date",)
+
+    def __init__(self, date: dt.date) -> None:
+        self.date = date
+
+    def text(self, locale: str | None = None) -> str:
+        with use_locale(locale or current_locale.get()):
+            return format_date(self.date)
+
+
+def _shown(value: object) -> TypeGuard[Shown]:
+    return isinstance(value, Message | Joined) or callable(getattr(value, "text", None))
+
+
+def both(message: Shown) -> str:
+    """Chinese and English on one line, for logs and for the CLI's one-line forms."""
+    zh, en = message.text(DEFAULT_LOCALE), message.text("en")
+    return zh if zh == en else f"{zh} / {en}"
+
+
+class Label:
+    """A name known in both languages where it is declared (a field, a step, a status): shown in the
+    reader's language when it is a message's parameter."""
+
+    __slots__ = ("en", "zh")
+
+    def __init__(self, zh: str, en: str) -> None:
+        self.zh, self.en = zh, en
+
+    def text(self, locale: str | None = None) -> str:
+        return self.zh if (locale or current_locale.get()) == DEFAULT_LOCALE else self.en
+
+    def __repr__(self) -> str:
+        return f"Label({self.zh!r}, {self.en!r})"
