@@ -34,6 +34,10 @@ def backup(out: Path) -> None:
     click.echo(f"  {manifest.backend} · 结构版本 / schema revision {manifest.schema_revision} · "
                f"{len(manifest.row_counts)} 张表 / tables, {rows} 行 / rows · "
                f"{len(manifest.uploads)} 个上传文件 / uploaded files")  # fmt: skip
+    if not report.audited:
+        click.echo(f"提示：数据库结构版本 {manifest.schema_revision} 不是本程序的版本，备份未写入其审计日志 / "
+                   f"note: the schema revision is not this program's; the backup is not in its audit trail",
+                   err=True)  # fmt: skip
 
 
 @click.command()

@@ -16,6 +16,7 @@ from tracker.audit import trail as audit
 from tracker.core import clock
 from tracker.core.db import make_engine, make_session_factory, transaction
 from tracker.core.errors import TrackerError
+from tracker.core.migrate import head_revision
 from tracker.ops import databases
 from tracker.ops.archive import DATABASE_MEMBERS, Manifest, describe, write_archive
 
@@ -27,6 +28,9 @@ DUMP_FORMATS = {"postgresql": "pg_dump --format=custom", "sqlite": "sqlite3 onli
 class BackupReport:
     path: Path
     manifest: Manifest
+    audited: (
+        bool  # False: the database is at another schema than this code's, whose audit trail it leaves alone
+    )
 
 
 def default_name() -> str:
@@ -60,7 +64,8 @@ def upload_files(instance_dir: Path) -> dict[str, Path]:
 
 
 def create_backup(database_url: str, instance_dir: Path, out: Path) -> BackupReport:
-    """Write the archive; the backup is recorded in the audit trail of the database backed up."""
+    """Write the archive; the backup is recorded in the audit trail of the database backed up when that
+    database is at this code's schema (an older one is backed up as it is, before ``tracker init``)."""
     backend = databases.backend_of(database_url)
     path = destination(out)
     with tempfile.TemporaryDirectory(prefix=".tracker-backup-", dir=path.parent) as work:
@@ -71,12 +76,10 @@ def create_backup(database_url: str, instance_dir: Path, out: Path) -> BackupRep
                             app_version=tracker.__version__, database_format=DUMP_FORMATS[backend],
                             row_counts=held.row_counts, members=describe(files))  # fmt: skip
         write_archive(path, manifest, files)
-    audit_action(
-        database_url,
-        "backup",
-        f"{path} · {len(manifest.uploads)} files · revision {manifest.schema_revision}",
-    )
-    return BackupReport(path, manifest)
+    audited = manifest.schema_revision == head_revision()
+    if audited:
+        audit_action(database_url, "backup", f"{path} · {len(manifest.uploads)} files")
+    return BackupReport(path, manifest, audited)
 
 
 def audit_action(database_url: str, action: str, summary: str) -> None:
