@@ -4,14 +4,22 @@ checked archive, and back (tracker/ops/)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NoReturn
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from tracker.core.config import get_settings
 from tracker.core.errors import TrackerError
 from tracker.ops.backup import create_backup
 from tracker.ops.restore import restore_backup
 from tracker_cli.common import database_url, fail
+
+
+def unreachable(error: OperationalError) -> NoReturn:
+    detail = str(error.orig or error).strip().splitlines()[0]
+    fail(f"无法连接数据库（TRACKER_DATABASE_URL）：{detail}",
+         f"Cannot reach the database (TRACKER_DATABASE_URL): {detail}")  # fmt: skip
 
 
 @click.command()
@@ -28,6 +36,8 @@ def backup(out: Path) -> None:
         report = create_backup(url, get_settings().instance_dir, out)
     except TrackerError as error:
         fail(error.message_zh, error.message_en)
+    except OperationalError as error:
+        unreachable(error)
     manifest = report.manifest
     rows = sum(manifest.row_counts.values())
     click.echo(f"已备份 / backed up: {report.path}")
@@ -54,6 +64,8 @@ def restore(archive: Path) -> None:
         report = restore_backup(url, get_settings().instance_dir, archive)
     except TrackerError as error:
         fail(error.message_zh, error.message_en)
+    except OperationalError as error:
+        unreachable(error)
     manifest = report.manifest
     click.echo(f"已恢复 / restored: {archive} ({manifest.created_at}, {manifest.backend})")
     click.echo(f"  {report.rows} 行 / rows · {report.files} 个上传文件 / uploaded files · 结构版本 / schema "

@@ -27,10 +27,12 @@ from tracker.audit.chain import combined, verify_all
 from tracker.core import clock
 from tracker.core.config import get_settings
 from tracker.core.db import make_engine, make_session_factory, transaction
+from tracker.core.errors import TrackerError
 from tracker.core.migrate import head_revision
 from tracker.delivery.bulletin_archive import archive_bulletin
 from tracker.demo.province import build_demo
 from tracker.models import AuditEvent, Bulletin, FileKind, Province, Role
+from tracker.ops import pgtools
 from tracker.ops.databases import count_rows, table_names
 from tracker.uploads.files import store_file
 from tracker_cli.main import cli
@@ -300,3 +302,21 @@ def test_a_database_that_is_not_empty_is_refused(source: Source, target: tuple[s
     assert "目标数据库不是空的" in result.output and "The target database is not empty" in result.output
     assert table_rows(url) == before
     assert not (instance / "uploads").exists()
+
+
+def test_a_client_program_of_another_major_version_is_refused_by_name() -> None:
+    with pytest.raises(TrackerError) as refused:
+        pgtools.find_program("pg_dump", 99)
+    assert "postgresql-client-99" in refused.value.message_zh
+    assert "No pg_dump of the server's major version (PostgreSQL 99)" in refused.value.message_en
+
+
+def test_the_password_goes_to_the_client_programs_in_the_environment() -> None:
+    env = pgtools.client_env("postgresql+psycopg://cfp:p%40ss@db.example:5433/cfp?sslmode=require")
+    assert (env["PGUSER"], env["PGPASSWORD"], env["PGHOST"], env["PGPORT"]) == (
+        "cfp",
+        "p@ss",
+        "db.example",
+        "5433",
+    )
+    assert (env["PGDATABASE"], env["PGSSLMODE"]) == ("cfp", "require")

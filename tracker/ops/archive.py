@@ -30,6 +30,7 @@ MANIFEST = "manifest.json"
 DATABASE_MEMBERS = {"postgresql": "database/tracker.pgdump", "sqlite": "database/tracker.sqlite3"}
 _MEMBER_NAME = re.compile(r"database/tracker\.(pgdump|sqlite3)|uploads/[0-9a-f]{2}/[0-9a-f]{64}")
 _CHUNK = 1024 * 1024
+MANIFEST_LIMIT = 256 * 1024 * 1024  # about a million uploads listed; anything larger is not ours
 
 
 @dataclass(frozen=True)
@@ -128,8 +129,8 @@ def _unpack(tar: tarfile.TarFile, staging: Path) -> tuple[bytes | None, dict[str
     raw: bytes | None = None
     found: dict[str, Member] = {}
     for info in tar:
-        if info.name == MANIFEST and info.isfile() and raw is None:
-            raw = _read(tar, info).read(1024 * 1024)
+        if info.name == MANIFEST and info.isfile() and raw is None and info.size <= MANIFEST_LIMIT:
+            raw = _read(tar, info).read()
             continue
         if not info.isfile() or not _MEMBER_NAME.fullmatch(info.name) or info.name in found:
             raise damaged(f"含有不应有的成员 {info.name!r}", f"unexpected member {info.name!r}")
