@@ -340,6 +340,7 @@ def audit_verify() -> None:
 
 
 def _register_groups() -> None:
+    from tracker_cli.backup import backup, restore
     from tracker_cli.claims import claims
     from tracker_cli.flag_review import flags_review
     from tracker_cli.jobs import jobs, scheduler
@@ -359,6 +360,8 @@ def _register_groups() -> None:
     cli.add_command(library)
     cli.add_command(jobs)
     cli.add_command(scheduler)
+    cli.add_command(backup)
+    cli.add_command(restore)
 
 
 _register_groups()

@@ -66,6 +66,7 @@ PACKAGES = {
     "claims": BASE | {"catalogue", "delivery", "lifecycle", "flags"},
     "uploads": BASE | {"lifecycle", "progress"},
     "monitoring": BASE | {"catalogue", "delivery", "lifecycle", "flags", "progress", "claims", "uploads"},
+    "ops": {"core", "models", "audit"},
     "demo": BASE
     | {"catalogue", "delivery", "lifecycle", "flags", "progress", "claims", "uploads", "monitoring"},
 }

@@ -6,6 +6,9 @@ from importlib import resources
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection
 
 
 def alembic_config(database_url: str) -> Config:
@@ -25,3 +28,24 @@ def upgrade_database(database_url: str) -> None:
 def check_database(database_url: str) -> None:
     """Raise when the models and the migrated schema disagree (``alembic check``)."""
     command.check(alembic_config(database_url))
+
+
+def _scripts(database_url: str = "sqlite://") -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config(database_url))
+
+
+def head_revision() -> str:
+    """The newest schema revision this code knows."""
+    head = _scripts().get_current_head()
+    assert head is not None, "the package ships no migrations"
+    return head
+
+
+def known_revisions() -> list[str]:
+    """Every revision in this code's migration history, oldest first."""
+    return [script.revision for script in reversed(list(_scripts().walk_revisions()))]
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The revision a database is at (None: never migrated)."""
+    return MigrationContext.configure(connection).get_current_revision()
