@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 
 from tracker.core.config import get_settings
 from tracker.core.errors import TrackerError
+from tracker.core.messages import Message
 from tracker.ops.backup import create_backup
 from tracker.ops.restore import restore_backup
 from tracker_cli.common import database_url, fail
@@ -18,8 +19,7 @@ from tracker_cli.common import database_url, fail
 
 def unreachable(error: OperationalError) -> NoReturn:
     detail = str(error.orig or error).strip().splitlines()[0]
-    fail(f"无法连接数据库（TRACKER_DATABASE_URL）：{detail}",
-         f"Cannot reach the database (TRACKER_DATABASE_URL): {detail}")  # fmt: skip
+    fail(Message("无法连接数据库（TRACKER_DATABASE_URL）：{detail}", detail=detail))  # fmt: skip
 
 
 @click.command()
@@ -35,7 +35,7 @@ def backup(out: Path) -> None:
     try:
         report = create_backup(url, get_settings().instance_dir, out)
     except TrackerError as error:
-        fail(error.message_zh, error.message_en)
+        fail(error.message)
     except OperationalError as error:
         unreachable(error)
     manifest = report.manifest
@@ -63,7 +63,7 @@ def restore(archive: Path) -> None:
     try:
         report = restore_backup(url, get_settings().instance_dir, archive)
     except TrackerError as error:
-        fail(error.message_zh, error.message_en)
+        fail(error.message)
     except OperationalError as error:
         unreachable(error)
     manifest = report.manifest

@@ -23,6 +23,7 @@ from typing import IO
 
 from tracker.core import clock
 from tracker.core.errors import TrackerError
+from tracker.core.messages import Label, Message
 
 FORMAT = "cfp-tracker-backup"
 FORMAT_VERSION = 1
@@ -64,8 +65,7 @@ class Manifest:
 
 
 def damaged(detail_zh: str, detail_en: str) -> TrackerError:
-    return TrackerError(f"备份归档已损坏或不完整，未作任何更改：{detail_zh}",
-                        f"The backup archive is damaged or incomplete; nothing was changed: {detail_en}")  # fmt: skip
+    return TrackerError(Message("备份归档已损坏或不完整，未作任何更改：{detail}", detail=Label(detail_zh, detail_en)))  # fmt: skip
 
 
 def sha256_of(path: Path) -> str:
@@ -110,13 +110,12 @@ def _plain(info: tarfile.TarInfo, size: int) -> tarfile.TarInfo:
 def read_archive(path: Path, staging: Path) -> Manifest:
     """Unpack ``path`` into ``staging`` and return its manifest once every member is checked."""
     if not path.is_file():
-        raise TrackerError(f"备份归档不存在：{path}", f"No such backup archive: {path}")
+        raise TrackerError(Message("备份归档不存在：{path}", path=path))
     try:
         with tarfile.open(path, "r:*") as tar:
             raw, found = _unpack(tar, staging)
     except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
-        raise TrackerError(f"不是有效的备份归档（{path.name}）：{error}",
-                           f"Not a valid backup archive ({path.name}): {error}") from None  # fmt: skip
+        raise TrackerError(Message("不是有效的备份归档（{name}）：{error}", name=path.name, error=error)) from None  # fmt: skip
     if raw is None:
         raise damaged(f"缺少 {MANIFEST}", f"{MANIFEST} is missing")
     manifest = parse_manifest(raw)

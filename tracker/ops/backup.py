@@ -16,6 +16,7 @@ from tracker.audit import trail as audit
 from tracker.core import clock
 from tracker.core.db import make_engine, make_session_factory, transaction
 from tracker.core.errors import TrackerError
+from tracker.core.messages import Message
 from tracker.core.migrate import head_revision
 from tracker.ops import databases
 from tracker.ops.archive import DATABASE_MEMBERS, Manifest, describe, write_archive
@@ -42,11 +43,9 @@ def destination(out: Path) -> Path:
     """The archive's path: ``out`` itself, or a dated name inside ``out`` when it is a folder."""
     path = out / default_name() if out.is_dir() else out
     if path.exists():
-        raise TrackerError(
-            f"目标文件已存在，未覆盖：{path}", f"The file already exists and is not overwritten: {path}"
-        )
+        raise TrackerError(Message("目标文件已存在，未覆盖：{path}", path=path))
     if not path.parent.is_dir():
-        raise TrackerError(f"目标文件夹不存在：{path.parent}", f"No such folder: {path.parent}")
+        raise TrackerError(Message("目标文件夹不存在：{parent}", parent=path.parent))
     return path
 
 

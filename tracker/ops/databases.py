@@ -20,6 +20,7 @@ from sqlalchemy import Connection, Engine, create_engine, func, inspect, select,
 from sqlalchemy.engine import make_url
 
 from tracker.core.errors import TrackerError
+from tracker.core.messages import Message
 from tracker.core.migrate import current_revision
 from tracker.ops import pgtools
 
@@ -37,7 +38,7 @@ class Inventory:
 def backend_of(database_url: str) -> str:
     backend = make_url(database_url).get_backend_name()
     if backend not in BACKENDS:
-        raise TrackerError(f"不支持的数据库类型：{backend}", f"Unsupported database backend: {backend}")
+        raise TrackerError(Message("不支持的数据库类型：{backend}", backend=backend))
     return backend
 
 
@@ -45,8 +46,7 @@ def sqlite_path(database_url: str) -> Path:
     name = make_url(database_url).database
     if not name or name == ":memory:":
         raise TrackerError(
-            "内存中的 SQLite 数据库无法备份或恢复",
-            "An in-memory SQLite database cannot be backed up or restored",
+            Message("内存中的 SQLite 数据库无法备份或恢复"),
         )
     return Path(name)
 
@@ -63,8 +63,7 @@ def _engine(database_url: str) -> Iterator[Engine]:
 def inventory(connection: Connection) -> Inventory:
     revision = current_revision(connection)
     if revision is None:
-        raise TrackerError("数据库尚未初始化（没有迁移版本），请先运行 tracker init",
-                           "The database has no schema revision: run `tracker init` first")  # fmt: skip
+        raise TrackerError(Message("数据库尚未初始化（没有迁移版本），请先运行 tracker init"))  # fmt: skip
     names = sorted(inspect(connection).get_table_names())
     counts = {name: int(connection.execute(select(func.count()).select_from(table(name))).scalar_one())
               for name in names}  # fmt: skip
@@ -85,7 +84,7 @@ def dump(database_url: str, target: Path) -> Inventory:
 
 def _dump_sqlite(source: Path, target: Path) -> Inventory:
     if not source.is_file():
-        raise TrackerError(f"数据库文件不存在：{source}", f"No such database file: {source}")
+        raise TrackerError(Message("数据库文件不存在：{source}", source=source))
     with contextlib.closing(sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)) as live, \
             contextlib.closing(sqlite3.connect(target)) as copy:  # fmt: skip
         live.backup(copy)

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.engine import URL, make_url
 
 from tracker.core.errors import TrackerError
+from tracker.core.messages import Label, Message
 
 _VERSION = re.compile(r"\(PostgreSQL\)\s+(\d+)")
 _QUERY_ENV = {"host": "PGHOST", "port": "PGPORT", "sslmode": "PGSSLMODE", "sslrootcert": "PGSSLROOTCERT",
@@ -58,10 +59,12 @@ def find_program(name: str, major: int) -> Path:
         seen.append(f"{path} ({version or '?'})")
     listed = "、".join(seen) or "无 / none"
     raise TrackerError(
-        f"找不到与数据库服务器版本（PostgreSQL {major}）一致的 {name}；已找到：{listed}。"
-        f"请安装 postgresql-client-{major}（其程序在 /usr/lib/postgresql/{major}/bin）",
-        f"No {name} of the server's major version (PostgreSQL {major}) on PATH or under "
-        f"/usr/lib/postgresql/*/bin; found: {listed}. Install postgresql-client-{major}",
+        Message(
+            "找不到与数据库服务器版本（PostgreSQL {major}）一致的 {name}；已找到：{listed}。请安装 postgresql-client-{major}（其程序在 /usr/lib/postgresql/{major}/bin）",
+            major=major,
+            name=name,
+            listed=listed,
+        ),
     )
 
 
@@ -84,4 +87,4 @@ def run(command: list[str], database_url: str, what_zh: str, what_en: str) -> No
     done = subprocess.run(command, env=client_env(database_url), capture_output=True, text=True)
     if done.returncode != 0:
         detail = (done.stderr or done.stdout).strip()[-2000:]
-        raise TrackerError(f"{what_zh}失败：{detail}", f"{what_en} failed: {detail}")
+        raise TrackerError(Message("{what}失败：{detail}", what=Label(what_zh, what_en), detail=detail))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tracker.core.errors import TrackerError
+from tracker.core.messages import Message
 from tracker.core.migrate import head_revision, known_revisions, upgrade_database
 from tracker.ops import databases
 from tracker.ops.archive import Manifest, read_archive
@@ -34,16 +35,19 @@ def check_fits(manifest: Manifest, database_url: str) -> None:
     backend = databases.backend_of(database_url)
     if manifest.backend != backend:
         raise TrackerError(
-            f"备份来自 {LABEL[manifest.backend]}，不能恢复到 {LABEL[backend]} 数据库（不支持跨数据库类型恢复），未作任何更改",
-            f"The backup is of {LABEL[manifest.backend]}; it cannot be restored into {LABEL[backend]} "
-            "(restoring across backends is not supported); nothing was changed",
+            Message(
+                "备份来自 {archive}，不能恢复到 {target} 数据库（不支持跨数据库类型恢复），未作任何更改",
+                archive=LABEL[manifest.backend],
+                target=LABEL[backend],
+            ),
         )
     if manifest.schema_revision not in known_revisions():
         raise TrackerError(
-            f"备份的数据库结构版本 {manifest.schema_revision} 比本程序（最新 {head_revision()}）新，"
-            "请安装生成该备份的版本或更新版本后再恢复，未作任何更改",
-            f"The backup's schema revision {manifest.schema_revision} is newer than this program knows "
-            f"(newest {head_revision()}): install the version that made it, or a later one; nothing was changed",
+            Message(
+                "备份的数据库结构版本 {schema_revision} 比本程序（最新 {head_revision}）新，请安装生成该备份的版本或更新版本后再恢复，未作任何更改",
+                schema_revision=manifest.schema_revision,
+                head_revision=head_revision(),
+            ),
         )
 
 
@@ -51,10 +55,11 @@ def require_empty(database_url: str) -> None:
     tables = databases.table_names(database_url)
     if tables:
         raise TrackerError(
-            f"目标数据库不是空的（已有{len(tables)}张表，如 {tables[0]}），未作任何更改；"
-            "请恢复到新建的空数据库（PostgreSQL：createdb；SQLite：新的文件路径）",
-            f"The target database is not empty ({len(tables)} tables, e.g. {tables[0]}); nothing was changed. "
-            "Restore into a new, empty database (PostgreSQL: createdb; SQLite: a new file path)",
+            Message(
+                "目标数据库不是空的（已有{n_tables}张表，如 {first}），未作任何更改；请恢复到新建的空数据库（PostgreSQL：createdb；SQLite：新的文件路径）",
+                n_tables=len(tables),
+                first=tables[0],
+            ),
         )
 
 
@@ -84,8 +89,7 @@ def restore_backup(database_url: str, instance_dir: Path, archive: Path) -> Rest
 def _require_counts(database_url: str, manifest: Manifest) -> None:
     loaded = databases.count_rows(database_url)
     if loaded.row_counts != manifest.row_counts or loaded.revision != manifest.schema_revision:
-        raise TrackerError("恢复后的行数与备份清单不符，请检查数据库日志后重试",
-                           "The restored row counts differ from the manifest: check the database's log and retry")  # fmt: skip
+        raise TrackerError(Message("恢复后的行数与备份清单不符，请检查数据库日志后重试"))  # fmt: skip
 
 
 def _put_files(staging: Path, instance_dir: Path, names: list[str]) -> None:
