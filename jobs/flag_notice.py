@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from jobs.context import SCHEDULER_ACTOR, JobContext
 from tracker.core.db import transaction
+from tracker.core.i18n import DEFAULT_LOCALE
 from tracker.delivery.outbox import Delivery, deliver, enqueue, smtp_send, webhook_post
 from tracker.delivery.recipients import recipients_for
 from tracker.flags.store import flags_to_notify, mark_notified
@@ -81,7 +82,7 @@ def _by_code(city_of: dict[int, City]):  # type: ignore[no-untyped-def]
 
 def _lines(flags: list[Flag]) -> str:
     ranked = sorted(flags, key=lambda f: (ORDER.get(f.severity, 9), f.id))
-    lines = [f"[{label(f.severity)}] {_subject(f)}{rule_name(f.rule_id)}：{f.message_zh}（线索编号{f.id}）"
+    lines = [f"[{label(f.severity)}] {_subject(f)}{rule_name(f.rule_id)}：{f.message.text(DEFAULT_LOCALE)}（线索编号{f.id}）"
              for f in ranked[:LISTED]]  # fmt: skip
     if len(ranked) > LISTED:
         lines.append(f"……另有{len(ranked) - LISTED}条，请登录平台“风险线索核查”页查看")

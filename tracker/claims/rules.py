@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from tracker.claims.exchange import normalise_unit
 from tracker.core.creditcode import validate_credit_code
+from tracker.core.i18n import N_
 from tracker.models import Boundary, Certifier, EmissionFactor, LabelType, ProductBenchmark, Severity
 
 # Labels that claim a third party checked the figure, so a certificate must back them (the frame holds
@@ -50,8 +51,7 @@ class Thresholds:
 class ClaimRule:
     id: str
     severity: Severity
-    message_zh: str  # a template over the evidence keys
-    message_en: str
+    message: str  # its message id: a template over the evidence keys (English in the catalogue)
     check: Callable[[pd.DataFrame, Thresholds], pd.DataFrame]  # the flagged rows, evidence columns only
 
     @property
@@ -241,40 +241,23 @@ def unrecognised_certifier(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
 
 
 RULES = (
-    ClaimRule("STAGE_SUM_MISMATCH", Severity.HIGH, "分阶段合计{stages}与总值{total}不符",
-              "stages add up to {stages}, not the total {total}", stage_sum_mismatch),
-    ClaimRule("BELOW_PHYSICAL_FLOOR", Severity.HIGH, "碳足迹{footprint}低于该产品的物理下限{floor}",
-              "footprint {footprint} is below the product's physical floor {floor}", below_physical_floor),
-    ClaimRule("OUTSIDE_PLAUSIBLE_RANGE", Severity.MEDIUM, "碳足迹{footprint}超出合理区间{low}–{high}",
-              "footprint {footprint} outside the plausible range {low}–{high}", outside_plausible_range),
-    ClaimRule("UNIT_SLIP", Severity.HIGH, "碳足迹{footprint}疑似单位错误（×1000后或÷1000后落入合理区间{low}–{high}）",
-              "footprint {footprint} looks like a unit slip (×/÷1000 fits {low}–{high})", unit_slip),
-    ClaimRule("OFFSETS_NETTED", Severity.HIGH, "碳足迹中抵扣了碳抵消量{offsets}（GB/T 24067 不允许）",
-              "offsets of {offsets} netted into the footprint (not allowed)", offsets_netted),
-    ClaimRule("CERTIFIED_WITHOUT_CERTIFICATE", Severity.HIGH, "标识类型为{label_type}但没有证书编号",
-              "a {label_type} label with no certificate number", certified_without_certificate),
-    ClaimRule("CERTIFICATE_EXPIRED", Severity.HIGH, "证书已于{expires}过期，标识于{published}发布",
-              "certificate expired {expires}, label published {published}", certificate_expired),
-    ClaimRule("CERTIFICATE_AFTER_PUBLICATION", Severity.HIGH, "证书于{issued}签发，晚于标识发布日{published}",
-              "certificate issued {issued}, after the label was published {published}", certificate_after_publication),
-    ClaimRule("CERTIFICATE_SHARED", Severity.HIGH, "证书编号{certificate_no}被{companies}家企业使用",
-              "certificate {certificate_no} used by {companies} companies", certificate_shared),
-    ClaimRule("PERIOD_AFTER_PUBLICATION", Severity.HIGH, "数据期截止于{period_end}，晚于标识发布日{published}",
-              "reference period ends {period_end}, after publication {published}", period_after_publication),
-    ClaimRule("STALE_PERIOD", Severity.MEDIUM, "数据期截止于{period_end}，发布时已过{years}年",
-              "reference period ended {period_end}, {years} years before publication", stale_period),
-    ClaimRule("LOW_GRID_FACTOR", Severity.MEDIUM, "电网排放因子{used}远低于官方值{official}且无绿电说明",
-              "grid factor {used} far below the official {official} with no green power", low_grid_factor),
-    ClaimRule("REDUCTION_MISMATCH", Severity.MEDIUM, "声称减排{claimed}%，按基准值计算为{computed}%",
-              "claimed reduction {claimed}%, computed {computed}%", reduction_mismatch),
-    ClaimRule("GRAVE_WITHOUT_USE_STAGES", Severity.MEDIUM, "声明为“从摇篮到坟墓”但使用和废弃阶段为零",
-              "cradle-to-grave claim with nothing in use and end of life", grave_without_use_stages),
-    ClaimRule("INVALID_CREDIT_CODE", Severity.MEDIUM, "统一社会信用代码{credit_code}无效：{errors}",
-              "credit code {credit_code} is invalid: {errors}", invalid_credit_code),
-    ClaimRule("UNRECOGNISED_CERTIFIER", Severity.MEDIUM, "认证机构“{certifier}”不在认可机构名录中",
-              "certifier “{certifier}” is not on the list of recognised bodies", unrecognised_certifier),
-    ClaimRule("COPIED_FIGURES", Severity.MEDIUM, "碳足迹{footprint}及各阶段数值在{companies}家企业间完全相同",
-              "footprint {footprint} and stages identical across {companies} companies", copied_figures),
+    ClaimRule("STAGE_SUM_MISMATCH", Severity.HIGH, N_("分阶段合计{stages}与总值{total}不符"), stage_sum_mismatch),
+    ClaimRule("BELOW_PHYSICAL_FLOOR", Severity.HIGH, N_("碳足迹{footprint}低于该产品的物理下限{floor}"), below_physical_floor),
+    ClaimRule("OUTSIDE_PLAUSIBLE_RANGE", Severity.MEDIUM, N_("碳足迹{footprint}超出合理区间{low}–{high}"), outside_plausible_range),
+    ClaimRule("UNIT_SLIP", Severity.HIGH, N_("碳足迹{footprint}疑似单位错误（×1000后或÷1000后落入合理区间{low}–{high}）"), unit_slip),
+    ClaimRule("OFFSETS_NETTED", Severity.HIGH, N_("碳足迹中抵扣了碳抵消量{offsets}（GB/T 24067 不允许）"), offsets_netted),
+    ClaimRule("CERTIFIED_WITHOUT_CERTIFICATE", Severity.HIGH, N_("标识类型为{label_type}但没有证书编号"), certified_without_certificate),
+    ClaimRule("CERTIFICATE_EXPIRED", Severity.HIGH, N_("证书已于{expires}过期，标识于{published}发布"), certificate_expired),
+    ClaimRule("CERTIFICATE_AFTER_PUBLICATION", Severity.HIGH, N_("证书于{issued}签发，晚于标识发布日{published}"), certificate_after_publication),
+    ClaimRule("CERTIFICATE_SHARED", Severity.HIGH, N_("证书编号{certificate_no}被{companies}家企业使用"), certificate_shared),
+    ClaimRule("PERIOD_AFTER_PUBLICATION", Severity.HIGH, N_("数据期截止于{period_end}，晚于标识发布日{published}"), period_after_publication),
+    ClaimRule("STALE_PERIOD", Severity.MEDIUM, N_("数据期截止于{period_end}，发布时已过{years}年"), stale_period),
+    ClaimRule("LOW_GRID_FACTOR", Severity.MEDIUM, N_("电网排放因子{used}远低于官方值{official}且无绿电说明"), low_grid_factor),
+    ClaimRule("REDUCTION_MISMATCH", Severity.MEDIUM, N_("声称减排{claimed}%，按基准值计算为{computed}%"), reduction_mismatch),
+    ClaimRule("GRAVE_WITHOUT_USE_STAGES", Severity.MEDIUM, N_("声明为“从摇篮到坟墓”但使用和废弃阶段为零"), grave_without_use_stages),
+    ClaimRule("INVALID_CREDIT_CODE", Severity.MEDIUM, N_("统一社会信用代码{credit_code}无效：{errors}"), invalid_credit_code),
+    ClaimRule("UNRECOGNISED_CERTIFIER", Severity.MEDIUM, N_("认证机构“{certifier}”不在认可机构名录中"), unrecognised_certifier),
+    ClaimRule("COPIED_FIGURES", Severity.MEDIUM, N_("碳足迹{footprint}及各阶段数值在{companies}家企业间完全相同"), copied_figures),
 )  # fmt: skip
 RULE_BY_ID = {rule.id: rule for rule in RULES}
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from tracker.claims.rules import RULE_BY_ID, ClaimFinding, ClaimRule, Thresholds, claim_findings, claims_frame
 from tracker.flags.store import CHUNK, sync_flags
 from tracker.models import Claim, Subject
-from tracker.models.labels import evidence_zh
+from tracker.models.labels import finding_message
 
 
 @dataclass
@@ -83,8 +83,13 @@ def _flag(finding: ClaimFinding, claim: dict[str, Any], factor_key: str) -> dict
                 "benchmark_version": _int(claim.get("benchmark_version")),
                 "factor_key": factor_key, "factor_version": _int(claim.get("factor_version"))}  # fmt: skip
     return dict(rule_id=rule.id, severity=rule.severity, subject_id=finding.claim_id, city_id=int(claim["city_id"]),
-                pilot_id=_int(claim.get("pilot_id")), message_zh=rule.message_zh.format(**evidence_zh(finding.evidence)),
-                message_en=rule.message_en.format(**finding.evidence), evidence=evidence)  # fmt: skip
+                pilot_id=_int(claim.get("pilot_id")), **_texts(rule.message, finding.evidence), evidence=evidence)  # fmt: skip
+
+
+def _texts(message_id: str, evidence: dict[str, Any]) -> dict[str, str]:
+    """The flag's message id, and its texts as rendered now (kept for the record; pages render it afresh)."""
+    message = finding_message(message_id, evidence)
+    return {"message_id": message_id, "message_zh": message.zh, "message_en": message.en}
 
 
 def _int(value: object) -> int | None:

@@ -113,7 +113,11 @@ def use_locale(locale: str) -> Iterator[None]:
 
 
 def message_of(thing: object) -> str:
-    """The reader's-language message of an error, problem or flag (``message_zh`` and ``message_en``)."""
+    """The reader's-language message of an error, a problem or a flag: its ``message`` rendered now
+    (see ``tracker.core.messages``), or a thing's ``message_zh``/``message_en`` pair."""
+    message = getattr(thing, "message", None)
+    if callable(getattr(message, "text", None)):
+        return str(message.text())  # type: ignore[union-attr]
     return str(getattr(thing, "message_en" if english() else "message_zh"))
 
 

@@ -39,7 +39,7 @@ from tracker.access.permissions import (
     visible_notices,
 )
 from tracker.core.errors import TrackerError
-from tracker.core.i18n import N_, _, english
+from tracker.core.i18n import DEFAULT_LOCALE, N_, _, english
 from tracker.core.messages import Message
 from tracker.core.periods import Period
 from tracker.delivery.outbox import enqueue
@@ -208,7 +208,7 @@ def _flag_params(flag: Flag, step: WorkflowStep, label_zh: str, label_en: str) -
 
 def _flag_line(flag: Flag) -> str:
     whose = f"{flag.pilot.name}：" if flag.pilot is not None else ""
-    return f"{whose}{flag.message_zh}"
+    return f"{whose}{flag.message.text(DEFAULT_LOCALE)}"
 
 
 def _city_staff(session: Session, city_id: int) -> list[User]:

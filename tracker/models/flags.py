@@ -11,6 +11,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.core.db import Base, code_str, intpk, utcnow
+from tracker.core.messages import Label, Shown
 from tracker.models.audited import Audited
 from tracker.models.enums import Subject, enum_column, subject_column
 from tracker.models.geography import City
@@ -56,7 +57,10 @@ class Flag(Base, Audited):
     subject_id: Mapped[int] = mapped_column(Integer)
     city_id: Mapped[int | None] = mapped_column(ForeignKey("cities.id"))
     pilot_id: Mapped[int | None] = mapped_column(ForeignKey("pilots.id"), index=True)
-    message_zh: Mapped[str] = mapped_column(Text)
+    # The rule's message template (its catalogue id), rendered over ``evidence`` when shown; flags
+    # recorded before it was kept (revision 0020) have none and show the texts of their scan.
+    message_id: Mapped[str | None] = mapped_column(Text)
+    message_zh: Mapped[str] = mapped_column(Text)  # as rendered at the scan, for the record
     message_en: Mapped[str] = mapped_column(Text)
     evidence: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[FlagStatus] = mapped_column(
@@ -78,3 +82,12 @@ class Flag(Base, Audited):
 
     city: Mapped[City | None] = relationship()
     pilot: Mapped[Pilot | None] = relationship(viewonly=True)
+
+    @property
+    def message(self) -> Shown:
+        """What the flag found, in the reader's language when shown."""
+        if self.message_id is None:
+            return Label(self.message_zh, self.message_en)
+        from tracker.models.labels import finding_message  # labels imports this module's enums
+
+        return finding_message(self.message_id, self.evidence)

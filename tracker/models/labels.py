@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections.abc import Callable, Mapping
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from tracker.core.i18n import N_, translated
+from tracker.core.i18n import N_, current_locale, translated, use_locale
+from tracker.core.messages import Day, Message
 from tracker.models import (
     ApplicationStatus,
     Boundary,
@@ -126,21 +128,46 @@ def unit_label(code: str | None) -> str:
     return translated(UNITS_ZH, code or "")
 
 
-def evidence_zh(evidence: dict[str, object]) -> dict[str, object]:
-    """A finding's evidence as a Chinese message shows it: label types and boundaries by their
-    Chinese names, units in Chinese, ISO dates as 2025年6月28日."""
+class _Stored:
+    """A stored evidence value (an enum's value, a unit code) shown by its label in the reader's language."""
+
+    __slots__ = ("show", "value")
+
+    def __init__(self, show: Callable[[str], str], value: str) -> None:
+        self.show, self.value = show, value
+
+    def text(self, locale: str | None = None) -> str:
+        with use_locale(locale or current_locale.get()):
+            return self.show(self.value)
+
+
+def _enum_label(kind: type[StrEnum]) -> Callable[[str], str]:
+    return lambda value: label(kind(value))
+
+
+def evidence_shown(evidence: Mapping[str, object]) -> dict[str, object]:
+    """A finding's evidence as a message's parameters: label types and boundaries by their names,
+    units by their words and ISO dates as dates, each in the locale the message is shown in."""
     shown: dict[str, object] = {}
     for key, value in evidence.items():
-        if key in _EVIDENCE_ENUMS and isinstance(value, str):
-            with contextlib.suppress(ValueError):
-                value = label(_EVIDENCE_ENUMS[key](value))
+        if (
+            key in _EVIDENCE_ENUMS
+            and isinstance(value, str)
+            and value in {m.value for m in _EVIDENCE_ENUMS[key]}
+        ):
+            value = _Stored(_enum_label(_EVIDENCE_ENUMS[key]), value)
         elif key.endswith("unit") and isinstance(value, str):
-            value = unit_label(value)
+            value = _Stored(unit_label, value)
         elif isinstance(value, str) and len(value) == 10 and value[4] == "-" and value[7] == "-":
             with contextlib.suppress(ValueError):
-                value = format_date_zh(dt.date.fromisoformat(value))
+                value = Day(dt.date.fromisoformat(value))
         shown[key] = value
     return shown
+
+
+def finding_message(message_id: str, evidence: Mapping[str, object]) -> Message:
+    """A rule's finding: its template (the message id) over its evidence, rendered when shown."""
+    return Message(message_id, **evidence_shown(evidence))
 
 
 def rule_name(rule_id: str) -> str:

@@ -329,7 +329,7 @@ def _open_flags(session: Session, reader: User, city_id: int | None,
     found = []
     for flag, city_name, pilot_name in session.execute(stmt):
         line = FlagLine(city_name, pilot_name or "", rule_name(flag.rule_id), flag.severity, label(flag.severity),
-                        label(flag.status), flag.message_zh, flag.first_seen.astimezone(settings.timezone).date())  # fmt: skip
+                        label(flag.status), flag.message.text(), flag.first_seen.astimezone(settings.timezone).date())  # fmt: skip
         found.append((line, flag.pilot_id, flag.city_id))
     rank = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
     return sorted(found, key=lambda item: rank[item[0].severity])  # stable: city, then first seen

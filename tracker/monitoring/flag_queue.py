@@ -169,7 +169,7 @@ def _line(flag: Flag, city: str, company: str | None, claim_product: str | None,
     claim = flag.subject_type == Subject.CLAIM
     recorded_key = flag.evidence.get("claim_id") if isinstance(flag.evidence, dict) else None
     return QueueLine(
-        id=flag.id, severity=flag.severity, rule_id=flag.rule_id, status=flag.status, message=flag.message_zh,
+        id=flag.id, severity=flag.severity, rule_id=flag.rule_id, status=flag.status, message=flag.message.text(),
         subject_type=flag.subject_type, city=city, subject=(company if claim else pilot) or pilot or "",
         product=(claim_product if claim else pilot_product) or "",
         claim_key=str(recorded_key or claim_key or "") if claim else (f"{period.year}年{period.month}月" if period else ""),

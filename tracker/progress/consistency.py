@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from tracker.core.i18n import N_
 from tracker.flags.store import sync_flags
 from tracker.models import (
     Milestone,
@@ -36,6 +37,7 @@ from tracker.models import (
     UpdateFile,
     UpdateStatus,
 )
+from tracker.models.labels import finding_message
 
 REPORTED = (UpdateStatus.SUBMITTED, UpdateStatus.ACCEPTED)
 
@@ -75,8 +77,7 @@ class Reports:
 class Rule:
     id: str
     severity: Severity
-    message_zh: str  # a template over the evidence
-    message_en: str
+    message: str  # its message id: a template over the evidence (English in the catalogue)
     check: Callable[[Reports, Checks], Iterator[Finding]]
 
     @property
@@ -230,18 +231,12 @@ def indicator_decreased(reports: Reports, checks: Checks) -> Iterator[Finding]:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("PROGRESS_BACKWARDS", Severity.MEDIUM, "任务“{task}”进度从{previous}%降至{current}%",
-         "task “{task}” fell from {previous}% to {current}%", progress_backwards),
-    Rule("JUMP_WITHOUT_MILESTONE", Severity.MEDIUM, "任务“{task}”一期内从{previous}%跃升至{current}%，但未报告完成任何阶段性目标",
-         "task “{task}” leapt from {previous}% to {current}% with no milestone reached", jump_without_milestone),
-    Rule("DONE_WITHOUT_EVIDENCE", Severity.HIGH, "任务“{task}”报100%完成，但阶段性目标（{milestones}）缺少证明材料",
-         "task “{task}” reported complete without evidence for: {milestones}", done_without_evidence),
-    Rule("TEXT_COPIED_FROM_PREVIOUS", Severity.LOW, "本期工作进展与上期（{previous_period}）几乎相同（相似度{similarity}）",
-         "work done repeats the previous period's ({previous_period}, similarity {similarity})", text_copied_from_previous),
-    Rule("TEXT_COPIED_FROM_OTHER_PILOT", Severity.MEDIUM, "本期工作进展与“{other_pilot}”同期报告几乎相同（相似度{similarity}）",
-         "work done matches “{other_pilot}” for the same period (similarity {similarity})", text_copied_from_other_pilot),
-    Rule("INDICATOR_DECREASED", Severity.MEDIUM, "阶段性目标“{milestone}”的指标{indicator}从{previous}降至{current}",
-         "milestone “{milestone}”: indicator {indicator} fell from {previous} to {current}", indicator_decreased),
+    Rule("PROGRESS_BACKWARDS", Severity.MEDIUM, N_("任务“{task}”进度从{previous}%降至{current}%"), progress_backwards),
+    Rule("JUMP_WITHOUT_MILESTONE", Severity.MEDIUM, N_("任务“{task}”一期内从{previous}%跃升至{current}%，但未报告完成任何阶段性目标"), jump_without_milestone),
+    Rule("DONE_WITHOUT_EVIDENCE", Severity.HIGH, N_("任务“{task}”报100%完成，但阶段性目标（{milestones}）缺少证明材料"), done_without_evidence),
+    Rule("TEXT_COPIED_FROM_PREVIOUS", Severity.LOW, N_("本期工作进展与上期（{previous_period}）几乎相同（相似度{similarity}）"), text_copied_from_previous),
+    Rule("TEXT_COPIED_FROM_OTHER_PILOT", Severity.MEDIUM, N_("本期工作进展与“{other_pilot}”同期报告几乎相同（相似度{similarity}）"), text_copied_from_other_pilot),
+    Rule("INDICATOR_DECREASED", Severity.MEDIUM, N_("阶段性目标“{milestone}”的指标{indicator}从{previous}降至{current}"), indicator_decreased),
 )  # fmt: skip
 RULE_BY_ID = {rule.id: rule for rule in RULES}
 
@@ -300,7 +295,7 @@ def scan_progress(session: Session, *, now: dt.datetime, checks: Checks = Checks
 
 def _flag(finding: Finding) -> dict[str, Any]:
     rule = RULE_BY_ID[finding.rule_id]
+    message = finding_message(rule.message, finding.evidence)
     return dict(rule_id=rule.id, severity=rule.severity, subject_id=finding.update.id,
                 city_id=finding.update.pilot.city_id, pilot_id=finding.update.pilot_id,
-                message_zh=rule.message_zh.format(**finding.evidence), message_en=rule.message_en.format(**finding.evidence),
-                evidence=finding.evidence)  # fmt: skip
+                message_id=rule.message, message_zh=message.zh, message_en=message.en, evidence=finding.evidence)  # fmt: skip
