@@ -1,7 +1,8 @@
 """The offline install (issue 23 point 1): ``scripts/bundle`` builds wheels, the Debian package list
 and checksums; ``scripts/install-offline`` verifies them and installs into a fresh venv with no
 index at all (and, where the test may, in a network namespace with no network). The installed
-``tracker`` then runs ``--help``, ``init`` and serves its login page and assets.
+``tracker`` then runs ``--help`` and ``init``, builds the demo and serves it (login page, assets, a
+demo account logged in).
 
 The bundle is built and installed once per session (about a minute; pip's cache is used). When
 ``TRACKER_TEST_BUNDLE_DIR`` names a folder (``scripts/test`` sets it afresh for each run), the two
@@ -14,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import shutil
 import socket
 import sqlite3
@@ -209,32 +211,63 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@pytest.fixture(scope="module")
+def demo_instance(offline_install: OfflineInstall, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An instance folder holding the demo database, built by `tracker demo --no-serve` of the offline venv."""
+    instance = tmp_path_factory.mktemp("demo")
+    done = _run([str(offline_install.venv / "bin" / "tracker"), "demo", "--no-serve"],
+                env=_clean_env(TRACKER_INSTANCE_DIR=str(instance)), cwd=instance)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (instance / "demo.sqlite3").exists() and "changzhi" in done.stdout
+    return instance
+
+
+def _wait_until_up(base: str, server: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/livez", timeout=5) as answer:
+                assert answer.status == 200
+                return
+        except OSError:
+            assert server.poll() is None, server.stderr.read() if server.stderr else ""
+            assert time.monotonic() < deadline, "tracker serve did not answer within 90 s"
+            time.sleep(0.5)
+
+
 @SQLITE_PASS
-def test_the_offline_venv_serves_the_login_page_and_its_assets(offline_install: OfflineInstall,
-                                                               initialised: Path) -> None:  # fmt: skip
+def test_the_offline_venv_serves_the_demo(offline_install: OfflineInstall, demo_instance: Path) -> None:
+    """The demo, built and served from the offline install: its login page and assets come from the
+    wheel, and a demo account logs in and gets its pages' layout."""
+    import requests
+
+    from tracker.demo.province import DEMO_PASSWORD
+
     port = _free_port()
+    env = _clean_env(TRACKER_INSTANCE_DIR=str(demo_instance),
+                     TRACKER_DATABASE_URL=f"sqlite:///{demo_instance / 'demo.sqlite3'}")  # fmt: skip
     server = subprocess.Popen(
         [str(offline_install.venv / "bin" / "tracker"), "serve", "--port", str(port), "--workers", "1"],
-        env=_clean_env(TRACKER_INSTANCE_DIR=str(initialised)), cwd=initialised,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        env=env, cwd=demo_instance, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/livez", timeout=5) as answer:
-                    assert answer.status == 200
-                    break
-            except OSError:
-                assert server.poll() is None, server.stderr.read() if server.stderr else ""
-                assert time.monotonic() < deadline, "tracker serve did not answer within 90 s"
-                time.sleep(0.5)
-        with urllib.request.urlopen(f"{base}/login", timeout=30) as answer:
-            page = answer.read().decode()
-        assert "碳足迹试点监管平台" in page  # the template and the catalogue of texts are in the wheel
-        with urllib.request.urlopen(f"{base}/assets/bootstrap.min.css", timeout=30) as answer:
-            assert answer.status == 200 and len(answer.read()) > 100_000  # assets are in the wheel
+        _wait_until_up(base, server)
+        http = requests.Session()
+        page = http.get(f"{base}/login", timeout=30)
+        assert "碳足迹试点监管平台" in page.text  # the template and the catalogue of texts are in the wheel
+        css = http.get(f"{base}/assets/bootstrap.min.css", timeout=30)
+        assert css.status_code == 200 and len(css.content) > 100_000  # assets are in the wheel
+        assert http.get(f"{base}/_dash-layout", timeout=30).status_code in (302, 401)  # not before a login
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+        assert csrf is not None
+        login = http.post(f"{base}/login", timeout=30, allow_redirects=False,
+                          data={"csrf": csrf.group(1), "username": "changzhi", "password": DEMO_PASSWORD, "next": "/"})  # fmt: skip
+        assert login.status_code == 302, login.text[:500]
+        layout = http.get(f"{base}/_dash-layout", timeout=30)
+        assert layout.status_code == 200 and "碳足迹试点监管平台" in json.dumps(
+            layout.json(), ensure_ascii=False
+        )
     finally:
         server.terminate()
         try:
