@@ -52,7 +52,11 @@ def test_a_flag_is_rendered_from_its_rule_and_evidence_when_shown() -> None:
                 message_zh="scan-time text", message_en="scan-time text")  # fmt: skip
     zh, en = flag.message.text("zh_CN"), flag.message.text("en")
     assert zh == "标识类型为第三方认证但没有证书编号"  # the stored value shown by its label
-    assert "third_party" not in en and "certificate number" in en and not any("\u4e00" <= ch <= "\u9fff" for ch in en), en
+    assert (
+        "third_party" not in en
+        and "certificate number" in en
+        and not any("\u4e00" <= ch <= "\u9fff" for ch in en)
+    ), en
 
 
 def test_a_flag_recorded_before_message_ids_shows_its_scan_texts() -> None:
