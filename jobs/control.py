@@ -29,7 +29,7 @@ from tracker.core.messages import Label, Message
 from tracker.core.periods import Frequency, parse_period
 from tracker.delivery.bulletin_archive import issued, issued_note, last_correction
 from tracker.delivery.job_runs import DONE, RunReport, worker_name
-from tracker.models import JobRequest, JobRun, RunState, User
+from tracker.models import JobRequest, JobRun, RunState, Trigger, User
 from tracker.models.labels import format_date_zh
 
 REASON_MAX = 500  # a correction's reason: a sentence or two, shown in the message and the archive
@@ -248,8 +248,8 @@ def take_request(factory: sessionmaker[TrackerSession], settings: Settings, requ
         request = session.get(JobRequest, request_id)
         assert request is not None
         job, period, who, force = request.job, request.period, request.requested_by, request.force
-    trigger = f"{'forced' if force else 'manual'}:{who}"
-    report = run_now(JOB_BY_ID[job], factory, settings, period, trigger=trigger, force=force)
+    trigger = Trigger.FORCED if force else Trigger.MANUAL
+    report = run_now(JOB_BY_ID[job], factory, settings, period, trigger=trigger, by=who, force=force)
     with transaction(factory, actor="scheduler") as session:
         row = session.get(JobRequest, request_id)
         if row is not None:

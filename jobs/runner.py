@@ -21,13 +21,15 @@ from tracker.core.messages import Label, Message, both
 from tracker.core.periods import parse_period
 from tracker.delivery.bulletin_archive import issued_note
 from tracker.delivery.job_runs import DONE, Claim, Outcome, RunReport, add_note, run_job
+from tracker.models import Trigger
 from tracker.models.labels import format_date_zh
 
 log = logging.getLogger("tracker.scheduler")
 
 
 def run_now(spec: JobSpec, factory: sessionmaker[TrackerSession], settings: Settings, period: str, *,
-            trigger: str, now: Callable[[], dt.datetime] | None = None, force: bool = False) -> RunReport:  # fmt: skip
+            trigger: Trigger, by: str | None = None, now: Callable[[], dt.datetime] | None = None,
+            force: bool = False) -> RunReport:  # fmt: skip
     """Run ``spec`` for ``period`` through its claim. ``force``: a bulletin before its period's
     updates are due (the administrator confirmed it; see jobs.bulletins)."""
     clock = now or now_utc
@@ -35,7 +37,7 @@ def run_now(spec: JobSpec, factory: sessionmaker[TrackerSession], settings: Sett
     def work(claim: Claim) -> Outcome:
         return spec.work(JobContext(factory, settings, period, claim=claim, now=clock(), force=force))
 
-    report = run_job(factory, spec.id, period, work, now=clock, trigger=trigger)
+    report = run_job(factory, spec.id, period, work, now=clock, trigger=trigger, by=by)
     if not report.ran and report.state in DONE:
         report = _what_exists(spec, factory, settings, period, report, trigger, clock())
     log.info("%s", both(report.message))
@@ -43,7 +45,7 @@ def run_now(spec: JobSpec, factory: sessionmaker[TrackerSession], settings: Sett
 
 
 def _what_exists(spec: JobSpec, factory: sessionmaker[TrackerSession], settings: Settings, period: str,
-                 report: RunReport, trigger: str, now: dt.datetime) -> RunReport:  # fmt: skip
+                 report: RunReport, trigger: Trigger, now: dt.datetime) -> RunReport:  # fmt: skip
     """A bulletin run for a period already issued says what was issued and how to correct it; a
     scheduled (or caught-up) one adds that to the period's record on the jobs page."""
     frequency = BULLETIN_JOBS.get(spec.id)
@@ -54,10 +56,13 @@ def _what_exists(spec: JobSpec, factory: sessionmaker[TrackerSession], settings:
         note = issued_note(session, frequency.value, key.key, key.label_zh, key.label_en)
     if note is None:
         return report
-    if trigger in ("scheduled", "caught_up"):
+    if trigger in (Trigger.SCHEDULED, Trigger.CAUGHT_UP):
         day = format_date_zh(now.astimezone(settings.timezone).date())
         add_note(
-            factory, spec.id, period, f"{day}{'定时运行' if trigger == 'scheduled' else '补跑'}：{note[0]}"
+            factory,
+            spec.id,
+            period,
+            f"{day}{'定时运行' if trigger is Trigger.SCHEDULED else '补跑'}：{note[0]}",
         )
     return dataclasses.replace(
         report, message=Message("{report}：{note}", report=report.message, note=Label(*note))

@@ -31,6 +31,7 @@ from tracker.core.config import Settings
 from tracker.core.db import TrackerSession
 from tracker.delivery.job_runs import KeepAlive, RunReport, register_scheduler, stale_runs
 from tracker.delivery.outbox import deliver, smtp_send, webhook_post
+from tracker.models import Trigger
 
 GRACE = dt.timedelta(hours=6)  # a fire missed by less than this still runs (APScheduler's default: 1 s)
 log = logging.getLogger("tracker.scheduler")
@@ -56,13 +57,13 @@ def catch_up(factory: sessionmaker[TrackerSession], settings: Settings, now: dt.
         fire = last_due(spec, settings, now)
         if fire is not None:
             period = spec.period(fire.astimezone(settings.timezone))
-            reports.append(run_now(spec, factory, settings, period, trigger="caught_up"))
+            reports.append(run_now(spec, factory, settings, period, trigger=Trigger.CAUGHT_UP))
     return reports
 
 
 def _fire(spec: JobSpec, factory: sessionmaker[TrackerSession], settings: Settings) -> None:
     period = spec.period(now_in(settings.timezone))
-    run_now(spec, factory, settings, period, trigger="scheduled")
+    run_now(spec, factory, settings, period, trigger=Trigger.SCHEDULED)
 
 
 def register(scheduler: BaseScheduler, factory: sessionmaker[TrackerSession], settings: Settings,
@@ -98,7 +99,7 @@ def take_over_stale(factory: sessionmaker[TrackerSession], settings: Settings, *
         if spec is None:  # a job that no longer exists
             continue
         log.info("接管无响应的运行 / taking over a run whose process died: %s %s", job, period)
-        reports.append(run_now(spec, factory, settings, period, trigger="takeover"))
+        reports.append(run_now(spec, factory, settings, period, trigger=Trigger.TAKEOVER))
     return reports
 
 

@@ -9,6 +9,7 @@ from tracker.core.clock import now_in
 from tracker.core.config import Settings, get_settings
 from tracker.core.db import TrackerSession
 from tracker.core.messages import Listed, Message, both
+from tracker.models import Trigger
 from tracker.models.labels import format_datetime_zh
 from tracker_cli.common import acting, fail, session_factory
 
@@ -75,7 +76,12 @@ def jobs_run(name: str, period: str, dry_run: bool, force: bool, yes: bool) -> N
     forced = force and _confirm_early(factory, settings, spec.id, period, yes)
     with KeepAlive(factory):  # the run's heartbeat, so a scheduler does not take it over while it runs
         report = run_now(
-            spec, factory, settings, period, trigger="forced:cli" if forced else "manual", force=forced
+            spec,
+            factory,
+            settings,
+            period,
+            trigger=Trigger.FORCED if forced else Trigger.MANUAL,
+            force=forced,
         )
     click.echo(both(report.message))
     if report.state is not None and report.state.value == "failed":
@@ -163,7 +169,7 @@ def jobs_history(job: str | None, limit: int) -> None:
     settings = get_settings()
     with session_factory()() as session:
         for run in run_history(session, job, limit):
-            click.echo(f"{run.job}\t{run.period}\t{run.state.value}\t第{run.attempt}次\t{run.trigger}\t"
+            click.echo(f"{run.job}\t{run.period}\t{run.state.value}\t第{run.attempt}次\t{run.trigger.value}{':' + run.triggered_by if run.triggered_by else ''}\t"
                        f"{format_datetime_zh(run.started_at, settings.timezone)}\t{run.reason or ''}")  # fmt: skip
             if run.error:
                 click.echo("    " + run.error.strip().splitlines()[-1])

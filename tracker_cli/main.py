@@ -18,7 +18,7 @@ from tracker.core.config import Settings, get_settings
 from tracker.core.db import TrackerSession, transaction
 from tracker.core.messages import Label, Message, both
 from tracker.core.migrate import upgrade_database
-from tracker.models import Role, User
+from tracker.models import Role, Trigger, User
 from tracker.models.labels import format_datetime_zh, label
 from tracker_cli.common import database_url, fail, session_factory
 
@@ -180,7 +180,7 @@ def _demo_bulletin(
     font = missing_font()
     if font is not None:
         click.echo(f"提示 / note: {font[0]}\n  {font[1]}", err=True)
-    report = run_now(spec, factory, settings, period, trigger="cli:demo", now=clock.now_utc)
+    report = run_now(spec, factory, settings, period, trigger=Trigger.DEMO, now=clock.now_utc)
     text = f"{period} · {both(report.message)}"
     if report.state is RunState.FAILED:
         with factory() as session:

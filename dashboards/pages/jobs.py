@@ -43,7 +43,7 @@ from tracker.delivery.outbox import (
     resend_uncertain,
     uncertain_messages,
 )
-from tracker.models import JobRequest, JobRun, RunState, User
+from tracker.models import JobRequest, JobRun, RunState, Trigger, User
 
 PATH = "/jobs"
 NAME = N_("定时任务")
@@ -69,12 +69,16 @@ PERIOD_HINT = {
 }
 
 
-def _trigger_zh(trigger: str) -> str:
-    """scheduled → 定时; manual:admin → 手动（admin）; cli → 命令行."""
-    kind, _sep, who = trigger.partition(":")
-    word = {"scheduled": _("定时"), "manual": _("手动"), "cli": _("命令行"), "caught_up": _("补跑"),
-            "takeover": _("接管"), "forced": _("强制")}.get(kind, kind)  # fmt: skip
-    return f"{word}（{who}）" if who else word
+TRIGGER_WORDS = {Trigger.SCHEDULED: N_("定时"), Trigger.MANUAL: N_("手动"), Trigger.CAUGHT_UP: N_("补跑"),
+                 Trigger.TAKEOVER: N_("接管"), Trigger.FORCED: N_("强制"), Trigger.DEMO: N_("演示")}  # fmt: skip
+
+
+def _trigger_zh(trigger: Trigger, by: str | None) -> str:
+    """scheduled → 定时; manual by admin → 手动（admin）; manual from the command line → 手动（命令行）."""
+    word = translated(TRIGGER_WORDS, trigger)
+    if trigger in (Trigger.MANUAL, Trigger.FORCED):
+        return f"{word}（{by or _('命令行')}）"
+    return word
 
 
 def _last_line(text: str | None) -> str:
@@ -111,7 +115,7 @@ def history_rows(session: Session) -> list[dict[str, Any]]:
     tz = app_settings().timezone
     return [{
         "id": r.id, "name": _name(r.job), "period": r.period, "state": translated(STATE_ZH, r.state, r.state.value),
-        "attempt": r.attempt, "trigger": _trigger_zh(r.trigger), "started": format_datetime(r.started_at, tz),
+        "attempt": r.attempt, "trigger": _trigger_zh(r.trigger, r.triggered_by), "started": format_datetime(r.started_at, tz),
         "finished": format_datetime(r.finished_at, tz), "duration": _duration(r), "reason": r.reason or "",
         "error": redact(_last_line(r.error)), "error_text": redact(r.error or ""), "worker": r.worker,
     } for r in run_history(session, limit=HISTORY_LIMIT)]  # fmt: skip

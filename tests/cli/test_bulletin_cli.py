@@ -13,7 +13,7 @@ from sqlalchemy import select
 from tracker.core import clock
 from tracker.core.db import make_engine, make_session_factory
 from tracker.delivery.bulletin_archive import archive_bulletin
-from tracker.models import AuditEvent, Bulletin, City, JobRun, RunState
+from tracker.models import AuditEvent, Bulletin, City, JobRun, RunState, Trigger
 from tracker_cli.main import cli
 
 PASSWORDS = "Good-pass-2025\nGood-pass-2025\n"
@@ -42,7 +42,10 @@ def test_an_early_bulletin_waits_and_is_forced_only_when_confirmed(factory) -> N
     assert forced.exit_code == 0, forced.output
     with factory() as session:
         run_row = session.scalars(select(JobRun)).one()
-        assert run_row.trigger == "forced:cli" and run_row.state is not RunState.DEFERRED
+        assert (run_row.trigger, run_row.triggered_by) == (
+            Trigger.FORCED,
+            None,
+        ) and run_row.state is not RunState.DEFERRED
         (event,) = session.scalars(select(AuditEvent).where(AuditEvent.action == "force_run"))
         assert "monthly_bulletin 2026-11" in (event.summary or "")
 

@@ -80,3 +80,25 @@ def test_audit_events_are_append_only_in_the_database(db) -> None:  # type: igno
         db.execute(text("UPDATE audit_events SET summary = 'changed'"))
     with pytest.raises(Exception, match="append-only"), db.begin_nested():
         db.execute(text("DELETE FROM audit_events"))
+
+
+def test_revision_0021_splits_composite_triggers_into_kind_and_user(tmp_path: Path) -> None:
+    """Runs recorded as "manual:admin" before 0021 keep who asked, in their own column."""
+    with fresh_database(tmp_path) as url:
+        command.upgrade(alembic_config(url), "0020")
+        engine = make_engine(url)
+        rows = {"manual:admin1": ("manual", "admin1"), "forced:guanli": ("forced", "guanli"),
+                "forced:cli": ("forced", None), "manual": ("manual", None), "cli:demo": ("demo", None),
+                "scheduled": ("scheduled", None), "takeover": ("takeover", None)}  # fmt: skip
+        with engine.begin() as conn:
+            for n, trigger in enumerate(rows):
+                conn.execute(text("INSERT INTO job_runs (job, period, state, attempt, trigger, worker, started_at, "
+                                  "heartbeat_at) VALUES (:job, '2026-10', 'succeeded', 1, :trigger, 'h:1', "
+                                  "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"), {"job": f"job{n}", "trigger": trigger})  # fmt: skip
+        upgrade_database(url)
+        with engine.connect() as conn:
+            stored = conn.execute(text("SELECT job, trigger, triggered_by FROM job_runs")).all()
+        found = {job: (kind, who) for job, kind, who in stored}
+        engine.dispose()
+        assert found == {f"job{n}": split for n, split in enumerate(rows.values())}
+        check_database(url)

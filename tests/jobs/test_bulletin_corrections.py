@@ -35,6 +35,7 @@ from tracker.models import (
     Recipient,
     Role,
     RunState,
+    Trigger,
 )
 
 MONTHLY, CORRECTION = JOB_BY_ID["monthly_bulletin"], JOB_BY_ID["monthly_bulletin_correction"]
@@ -65,9 +66,11 @@ def recipient(db: Any, audience: Audience, address: str, city: str | None = None
 
 
 def run(session_factory, settings, when: dt.datetime, *, spec=MONTHLY, period: str = PERIOD,
-        port: int | None = None, trigger: str = "scheduled", force: bool = False):  # type: ignore[no-untyped-def]  # fmt: skip
+        port: int | None = None, trigger: Trigger = Trigger.SCHEDULED, by: str | None = None, force: bool = False):  # type: ignore[no-untyped-def]  # fmt: skip
     configured = dataclasses.replace(settings, mail=mail(port or free_port()))
-    return run_now(spec, session_factory, configured, period, trigger=trigger, now=lambda: when, force=force)
+    return run_now(
+        spec, session_factory, configured, period, trigger=trigger, by=by, now=lambda: when, force=force
+    )
 
 
 def the_run(db: Any, job: str = "monthly_bulletin", period: str = PERIOD) -> JobRun:
@@ -98,10 +101,14 @@ def test_an_early_run_builds_nothing_and_leaves_the_period_for_the_run_after_the
 def test_a_forced_run_builds_early_and_its_record_says_so(db, session_factory, settings, world) -> None:  # type: ignore[no-untyped-def]
     recipient(db, Audience.PROVINCE, "sheng@127.0.0.1")
     with smtp_server() as (inbox, port):
-        forced = run(session_factory, settings, EARLY, port=port, trigger="forced:guanli", force=True)
+        forced = run(
+            session_factory, settings, EARLY, port=port, trigger=Trigger.FORCED, by="guanli", force=True
+        )
     assert forced.state is RunState.SUCCEEDED, forced.message_zh
     record = the_run(db)
-    assert record.trigger == "forced:guanli" and (record.reason or "").startswith("强制提前生成")
+    assert (record.trigger, record.triggered_by) == (Trigger.FORCED, "guanli") and (
+        record.reason or ""
+    ).startswith("强制提前生成")
     assert "0/3（0.0%）" in (record.reason or "")
     assert {b.issued_on for b in db.scalars(select(Bulletin))} == {dt.date(2025, 12, 2)}
     assert len(inbox.to("sheng@127.0.0.1")) == 1
@@ -131,7 +138,9 @@ def test_the_admin_is_shown_the_completeness_and_forces_it_and_the_request_is_au
     with clock.pinned(EARLY):  # the scheduler takes it at once
         (report,) = take_requests(session_factory, settings, now=EARLY)  # no recipients: archived only
     assert (
-        report.ran and len(db.scalars(select(Bulletin)).all()) == 4 and the_run(db).trigger == "forced:guanli"
+        report.ran
+        and len(db.scalars(select(Bulletin)).all()) == 4
+        and (the_run(db).trigger, the_run(db).triggered_by) == (Trigger.FORCED, "guanli")
     )
     assert (the_run(db).reason or "").startswith("强制提前生成")
     # after the due day no confirmation is needed
@@ -141,7 +150,7 @@ def test_the_admin_is_shown_the_completeness_and_forces_it_and_the_request_is_au
 def test_a_run_for_a_period_already_issued_says_what_exists(db, session_factory, settings, world) -> None:  # type: ignore[no-untyped-def]
     recipient(db, Audience.PROVINCE, "sheng@127.0.0.1")
     with smtp_server() as (inbox, port):
-        run(session_factory, settings, EARLY, port=port, trigger="forced:guanli", force=True)
+        run(session_factory, settings, EARLY, port=port, trigger=Trigger.FORCED, by="guanli", force=True)
         scheduled = run(session_factory, settings, AFTER, port=port)
         caught_up = run(session_factory, settings, AFTER, port=port)  # a restart catching up: noted once
     assert not scheduled.ran and "第1期已于2025年12月2日印发" in scheduled.message_zh
@@ -156,7 +165,7 @@ def test_a_run_for_a_period_already_issued_says_what_exists(db, session_factory,
 
 def issue_early_then_correct(db, session_factory, settings, world, port):  # type: ignore[no-untyped-def]
     """November's bulletin forced on 2 December; by the 8th two updates are in; the admin corrects it."""
-    run(session_factory, settings, EARLY, port=port, trigger="forced:guanli", force=True)
+    run(session_factory, settings, EARLY, port=port, trigger=Trigger.FORCED, by="guanli", force=True)
     for pilot in world["pilots"][:2]:
         factory_update(db, pilot)
     request = request_correction(db, world["admin"], "monthly", PERIOD, "  提前印发，完整率 0%，按到期数据更正 ",
@@ -272,9 +281,13 @@ def test_a_forced_run_that_died_after_archiving_is_finished_by_its_retry_not_def
 
     with smtp_server() as (inbox, port):
         monkeypatch.setattr(jobs.bulletins, "deliver", dies)
-        first = run(session_factory, settings, EARLY, port=port, trigger="forced:guanli", force=True)
+        first = run(
+            session_factory, settings, EARLY, port=port, trigger=Trigger.FORCED, by="guanli", force=True
+        )
         monkeypatch.setattr(jobs.bulletins, "deliver", real_deliver)
-        retry = run(session_factory, settings, EARLY + dt.timedelta(minutes=5), port=port, trigger="takeover")
+        retry = run(
+            session_factory, settings, EARLY + dt.timedelta(minutes=5), port=port, trigger=Trigger.TAKEOVER
+        )
         with clock.pinned(EARLY + dt.timedelta(minutes=6)):  # the delivery loop sends what the first queued
             deliver_due(session_factory, dataclasses.replace(settings, mail=mail(port)))
     assert first.state is RunState.FAILED and retry.state is RunState.SUCCEEDED, retry.message_zh

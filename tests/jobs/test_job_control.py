@@ -11,7 +11,7 @@ from sqlalchemy import select
 from jobs.control import next_runs, pending_requests, request_run, take_requests
 from tracker.access.permissions import PermissionDenied
 from tracker.core.errors import TrackerError
-from tracker.models import AuditEvent, JobRequest, JobRun, Role, RunState
+from tracker.models import AuditEvent, JobRequest, JobRun, Role, RunState, Trigger
 
 NOW = dt.datetime(2026, 11, 24, 3, 0, tzinfo=dt.UTC)
 
@@ -31,7 +31,7 @@ def test_the_admin_asks_and_the_scheduler_runs_it_once(db, session_factory, sett
     assert take_requests(session_factory, settings, now=NOW) == []  # taken once
     db.expire_all()
     (run,) = db.scalars(select(JobRun))
-    assert run.trigger == "manual:admin1" and pending_requests(db) == []
+    assert (run.trigger, run.triggered_by) == (Trigger.MANUAL, "admin1") and pending_requests(db) == []
     assert "完成" in (db.get(JobRequest, request.id).outcome or "")
     with pytest.raises(TrackerError, match="不会重复运行"):
         request_run(db, admin, "flag_scan", "2026-11-24", now=NOW, settings=settings)

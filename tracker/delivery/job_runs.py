@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tracker.core.clock import now_utc
 from tracker.core.db import TrackerSession
 from tracker.core.messages import Label, Message
-from tracker.models import JobRun, RunState, SchedulerProcess
+from tracker.models import JobRun, RunState, SchedulerProcess, Trigger
 
 BEAT_EVERY = dt.timedelta(seconds=15)  # how often a process says it (and its runs) are alive
 STALE_AFTER = dt.timedelta(minutes=2)  # no heartbeat for this long: the worker is gone
@@ -58,13 +58,14 @@ class Outcome:
     reason: str
 
 
-def claim_run(factory: sessionmaker[TrackerSession], job: str, period: str, *, now: dt.datetime, trigger: str,
-              stale_after: dt.timedelta = STALE_AFTER, worker: str | None = None) -> Claim | None:  # fmt: skip
+def claim_run(factory: sessionmaker[TrackerSession], job: str, period: str, *, now: dt.datetime, trigger: Trigger,
+              by: str | None = None, stale_after: dt.timedelta = STALE_AFTER,
+              worker: str | None = None) -> Claim | None:  # fmt: skip
     """The right to run ``job`` for ``period`` now, or None when it is done or held by a live worker."""
     worker = worker or worker_name()
     with factory() as session:
         try:
-            run = JobRun(job=job, period=period, state=RunState.RUNNING, attempt=1, trigger=trigger, worker=worker,
+            run = JobRun(job=job, period=period, state=RunState.RUNNING, attempt=1, trigger=trigger, triggered_by=by, worker=worker,
                          started_at=now, heartbeat_at=now)  # fmt: skip
             session.add(run)
             session.commit()
@@ -82,7 +83,7 @@ def claim_run(factory: sessionmaker[TrackerSession], job: str, period: str, *, n
         taken = session.execute(
             update(JobRun)
             .where(JobRun.id == run_id, JobRun.attempt == attempt, JobRun.state == run.state)
-            .values(state=RunState.RUNNING, attempt=attempt + 1, trigger=trigger, worker=worker,
+            .values(state=RunState.RUNNING, attempt=attempt + 1, trigger=trigger, triggered_by=by, worker=worker,
                     started_at=now, heartbeat_at=now, finished_at=None, error=error)
         )  # fmt: skip
         session.commit()
@@ -138,10 +139,10 @@ class RunReport:
 
 
 def run_job(factory: sessionmaker[TrackerSession], job: str, period: str, work: Callable[[Claim], Outcome], *,
-            now: Callable[[], dt.datetime], trigger: str,
+            now: Callable[[], dt.datetime], trigger: Trigger, by: str | None = None,
             stale_after: dt.timedelta = STALE_AFTER) -> RunReport:  # fmt: skip
     """Claim the run, do the work, record what happened; an exception is a failed run with its text."""
-    claim = claim_run(factory, job, period, now=now(), trigger=trigger, stale_after=stale_after)
+    claim = claim_run(factory, job, period, now=now(), trigger=trigger, by=by, stale_after=stale_after)
     if claim is None:
         with factory() as session:
             run = session.scalars(select(JobRun).where(JobRun.job == job, JobRun.period == period)).one()

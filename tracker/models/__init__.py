@@ -43,6 +43,7 @@ from tracker.models.jobs import (
     Recipient,
     RunState,
     SchedulerProcess,
+    Trigger,
 )
 from tracker.models.library import Certifier, EmissionFactor, ProductBenchmark
 from tracker.models.lifecycle import (
@@ -129,6 +130,7 @@ __all__ = [
     "Task",
     "TaskProgress",
     "TaskTemplate",
+    "Trigger",
     "UpdateFile",
     "UpdateMilestone",
     "UpdateStatus",

@@ -33,6 +33,17 @@ class RunState(StrEnum):
     DEFERRED = "deferred"
 
 
+class Trigger(StrEnum):
+    """What started a run; who, when a person did, is ``JobRun.triggered_by``."""
+
+    SCHEDULED = "scheduled"  # the scheduler at the configured time
+    CAUGHT_UP = "caught_up"  # the scheduler at its start, for a time it missed
+    TAKEOVER = "takeover"  # the scheduler, taking over a run whose process died
+    MANUAL = "manual"  # a person: the jobs page (triggered_by: the user) or the CLI (no user)
+    FORCED = "forced"  # a person, for a bulletin before its period's updates are due
+    DEMO = "demo"  # `tracker demo`, building the demo's bulletin
+
+
 class JobRun(Base):
     """One job for one period (a month "2026-10", a quarter "2026-Q4", a day "2026-11-24").
 
@@ -50,7 +61,8 @@ class JobRun(Base):
     period: Mapped[code_str]
     state: Mapped[RunState] = mapped_column(enum_column(RunState, "job_run_state"))
     attempt: Mapped[int] = mapped_column(Integer, default=1)
-    trigger: Mapped[code_str]  # scheduled, manual
+    trigger: Mapped[Trigger] = mapped_column(enum_column(Trigger, "job_run_trigger"))
+    triggered_by: Mapped[str | None] = mapped_column(String(64))  # the user, for a run a person asked for
     worker: Mapped[str] = mapped_column(String(200))  # host and process that holds or held the run
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # The holding process says it is alive every ~15 s (tracker.delivery.job_runs.KeepAlive); a run whose
