@@ -19,17 +19,20 @@ ALLOWED = {
 LAYERS = {"tracker", "reports", "jobs", "dashboards", "tracker_cli"}
 
 
-def imported_layers(path: Path) -> set[str]:
-    found = set()
+def imported_modules(path: Path) -> set[str]:
+    """Every absolute module a file imports, at any depth (``from tracker import claims`` → tracker.claims)."""
+    found: set[str] = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
+            found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names = [node.module]
-        else:
-            continue
-        found |= {name.split(".")[0] for name in names} & LAYERS
+            package = node.module in ("tracker", "jobs")  # `from tracker import claims` names a package
+            found |= {f"{node.module}.{a.name}" for a in node.names} if package else {node.module}
     return found
+
+
+def imported_layers(path: Path) -> set[str]:
+    return {name.split(".")[0] for name in imported_modules(path)} & LAYERS
 
 
 @pytest.mark.parametrize("layer", sorted(ALLOWED))
@@ -74,16 +77,7 @@ PACKAGES = {
 
 def imported_packages(path: Path) -> set[str]:
     """The tracker packages a module imports (``tracker.X...`` → X), at any depth of the file."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names = [node.module] if node.module != "tracker" else [f"tracker.{a.name}" for a in node.names]
-        else:
-            continue
-        found |= {name.split(".")[1] for name in names if name.startswith("tracker.")}
-    return found
+    return {name.split(".")[1] for name in imported_modules(path) if name.startswith("tracker.")}
 
 
 def test_tracker_has_no_loose_modules() -> None:
@@ -143,16 +137,7 @@ JOB_MODULES = {
 def imported_job_modules(path: Path) -> set[str]:
     """The jobs modules a module imports (``jobs.X`` → X; ``from jobs import X`` → X), at any depth of
     the file (an import inside a function counts: it is how a cycle hides)."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names = [node.module] if node.module != "jobs" else [f"jobs.{a.name}" for a in node.names]
-        else:
-            continue
-        found |= {name.split(".")[1] for name in names if name.startswith("jobs.")}
-    return found
+    return {name.split(".")[1] for name in imported_modules(path) if name.startswith("jobs.")}
 
 
 def test_every_jobs_module_has_a_place() -> None:
