@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from tests.fixtures import FIXTURES
+from tracker.claims.exchange import unit_ratio
 from tracker.claims.rules import RULES, Thresholds, claim_findings, claims_frame, coerce_types
 from tracker.core.i18n import catalogue
 from tracker.models.labels import finding_message
@@ -34,6 +35,7 @@ CASES: dict[str, dict[str, Any]] = {
     "BELOW_PHYSICAL_FLOOR": {"footprint": 300.0, "stage_raw_materials": 100.0, "stage_manufacturing": 150.0},
     "OUTSIDE_PLAUSIBLE_RANGE": {"footprint": 1700.0, "stage_manufacturing": 1250.0},
     "UNIT_SLIP": {"footprint": 0.9, "stage_raw_materials": 0.4, "stage_manufacturing": 0.45, "stage_transport": 0.05},
+    "UNIT_NOT_COMPARABLE": {"declared_unit": "piece"},
     "OFFSETS_NETTED": {"offsets": 120.0},
     "CERTIFIED_WITHOUT_CERTIFICATE": {"certificate_no": None, "certificate_issued": None, "certificate_expires": None},
     "CERTIFICATE_EXPIRED": {"certificate_expires": dt.date(2025, 5, 1)},
@@ -236,3 +238,54 @@ def test_a_scan_with_no_claims_finds_nothing(db) -> None:  # type: ignore[no-unt
 
     assert claims_frame(db).empty
     assert scan_claims(db, now=dt.datetime(2026, 11, 24, tzinfo=dt.UTC)).new == []
+
+
+BENCHMARK_RULES = ("BELOW_PHYSICAL_FLOOR", "OUTSIDE_PLAUSIBLE_RANGE", "UNIT_SLIP", "UNIT_NOT_COMPARABLE")
+
+
+def benchmark_findings(**claim: Any) -> dict[str, dict[str, Any]]:
+    data = frame({**claim, "id": 1}, {**OTHER, "id": 2})
+    return {
+        f.rule_id: f.evidence
+        for f in claim_findings(data)
+        if f.claim_id == 1 and f.rule_id in BENCHMARK_RULES
+    }
+
+
+def per_kg(figure: float) -> dict[str, Any]:
+    """The clean claim declared per kilogram against its per-tonne benchmark (every figure ÷ 1000)."""
+    return {"declared_unit": "kg", "footprint": figure, "stage_raw_materials": figure * 400 / 900,
+            "stage_manufacturing": figure * 450 / 900, "stage_transport": figure * 50 / 900}  # fmt: skip
+
+
+def test_a_claim_per_kilogram_is_judged_against_a_per_tonne_benchmark() -> None:
+    assert benchmark_findings(**per_kg(0.9)) == {}  # 900 kg CO2e/t: typical, as the same claim per t
+    assert benchmark_findings(**per_kg(0.3)) == {"BELOW_PHYSICAL_FLOOR": {"footprint": 300.0, "floor": 400.0}}
+    assert benchmark_findings(**per_kg(1.7)) == {
+        "OUTSIDE_PLAUSIBLE_RANGE": {"footprint": 1700.0, "low": 500.0, "high": 1600.0}
+    }
+
+
+def test_a_unit_slip_is_found_through_a_conversion_too() -> None:
+    """Per kg, but the figure written is the per-tonne one ÷ 1000 again: 0.0009 per kg is 0.9 per t."""
+    assert set(benchmark_findings(**per_kg(0.0009))) >= {"UNIT_SLIP"}
+
+
+@pytest.mark.parametrize(("declared", "benchmark", "ratio"), [
+    ("kg", "t", 1000.0), ("t", "kg", 0.001), ("g", "kg", 1000.0), ("L", "m3", 1000.0),
+    ("bottle_500ml", "L", 2.0), ("kWh", "MWh", 1000.0), ("MJ", "GJ", 1000.0), ("kWh", "MJ", 1 / 3.6),
+    ("t", "t", 1.0), ("piece", "t", None), ("kg", "kWh", None), ("kWp", "kWp", 1.0), ("kWp", "kWh", None),
+])  # fmt: skip
+def test_units_convert_within_their_dimension_only(
+    declared: str, benchmark: str, ratio: float | None
+) -> None:
+    found = unit_ratio(declared, benchmark)
+    assert found == ratio if ratio is None else found == pytest.approx(ratio)
+
+
+def test_a_claim_whose_unit_does_not_convert_is_listed_not_skipped() -> None:
+    assert benchmark_findings(declared_unit="piece", footprint=1.0) == {
+        "UNIT_NOT_COMPARABLE": {"declared_unit": "piece", "benchmark_unit": "t"}
+    }
+    assert benchmark_findings(declared_unit="piece", footprint=1.0, benchmark_unit=None,
+                              physical_floor=None, plausible_low=None) == {}  # fmt: skip  # no benchmark: nothing to compare

@@ -24,7 +24,7 @@ import pyarrow.csv as pacsv
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.claims.exchange import normalise_unit
+from tracker.claims.exchange import normalise_unit, unit_ratio
 from tracker.core.creditcode import validate_credit_code
 from tracker.core.i18n import N_
 from tracker.models import Boundary, Certifier, EmissionFactor, LabelType, ProductBenchmark, Severity
@@ -79,11 +79,30 @@ def stage_sum_mismatch(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
     return pd.DataFrame({"total": total[hit], "stages": summed[hit].round(4)})
 
 
+def _ratio(claims: pd.DataFrame) -> pd.Series:
+    """Per claim, the factor to its benchmark's unit (NaN: no benchmark, or units that do not convert)."""
+    pairs = zip(claims["declared_unit"].tolist(), claims["benchmark_unit"].tolist(), strict=True)
+    ratios = [unit_ratio(_text(a), _text(b)) for a, b in pairs]
+    return pd.Series([float("nan") if r is None else r for r in ratios], index=claims.index, dtype="float64")
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _per_benchmark_unit(claims: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The footprint in the benchmark's unit (a per-kg claim against a per-t benchmark × 1000), and
+    whether it could be converted at all."""
+    ratio = _ratio(claims)
+    return (_num(claims, "footprint") * ratio).round(6), ratio.notna()
+
+
 def below_physical_floor(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
     """The footprint is below the physical floor of the product: no honest calculation can reach a
-    value under the process emissions that chemistry alone fixes (e.g. lime, clinker)."""
-    same_unit = claims["declared_unit"] == claims["benchmark_unit"]
-    total, floor = _num(claims, "footprint"), _num(claims, "physical_floor")
+    value under the process emissions that chemistry alone fixes (e.g. lime, clinker). Compared in
+    the benchmark's unit, after converting within the dimension (kg → t, L → m³, kWh → MWh)."""
+    total, same_unit = _per_benchmark_unit(claims)
+    floor = _num(claims, "physical_floor")
     hit = same_unit & floor.notna() & (total < floor)
     return pd.DataFrame({"footprint": total[hit], "floor": floor[hit]})
 
@@ -91,8 +110,7 @@ def below_physical_floor(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
 def outside_plausible_range(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
     """The footprint lies outside the plausible range for the product (but not under the floor): it
     may be true, but it must be explained before the label is trusted."""
-    same_unit = claims["declared_unit"] == claims["benchmark_unit"]
-    total = _num(claims, "footprint")
+    total, same_unit = _per_benchmark_unit(claims)
     low, high, floor = (
         _num(claims, "plausible_low"),
         _num(claims, "plausible_high"),
@@ -106,16 +124,24 @@ def unit_slip(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
     """The figure is off by a factor of 1000 (kg for t): divided or multiplied by 1000 it falls in
     the plausible range while as declared it does not — a unit slip that misleads buyers by three
     orders of magnitude."""
-    same_unit = claims["declared_unit"] == claims["benchmark_unit"]
-    total, low, high = (
-        _num(claims, "footprint"),
-        _num(claims, "plausible_low"),
-        _num(claims, "plausible_high"),
-    )
+    total, same_unit = _per_benchmark_unit(claims)
+    low, high = _num(claims, "plausible_low"), _num(claims, "plausible_high")
     outside = (total < low) | (total > high)
     fits = ((total / 1000).between(low, high)) | ((total * 1000).between(low, high))
     hit = same_unit & low.notna() & outside & fits
     return pd.DataFrame({"footprint": total[hit], "low": low[hit], "high": high[hit]})
+
+
+def unit_not_comparable(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+    """The claim's declared unit cannot be converted to its product benchmark's (a piece against a
+    tonne): none of the benchmark rules could judge it, so it is listed for a person to compare by
+    hand instead of passing those checks in silence (无法比对)."""
+    has_benchmark = claims["benchmark_unit"].notna() & (
+        claims["physical_floor"].notna() | claims["plausible_low"].notna()
+    )
+    hit = has_benchmark & _ratio(claims).isna()
+    return pd.DataFrame({"declared_unit": claims.loc[hit, "declared_unit"],
+                         "benchmark_unit": claims.loc[hit, "benchmark_unit"]})  # fmt: skip
 
 
 def offsets_netted(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
@@ -245,6 +271,7 @@ RULES = (
     ClaimRule("BELOW_PHYSICAL_FLOOR", Severity.HIGH, N_("碳足迹{footprint}低于该产品的物理下限{floor}"), below_physical_floor),
     ClaimRule("OUTSIDE_PLAUSIBLE_RANGE", Severity.MEDIUM, N_("碳足迹{footprint}超出合理区间{low}–{high}"), outside_plausible_range),
     ClaimRule("UNIT_SLIP", Severity.HIGH, N_("碳足迹{footprint}疑似单位错误（×1000后或÷1000后落入合理区间{low}–{high}）"), unit_slip),
+    ClaimRule("UNIT_NOT_COMPARABLE", Severity.LOW, N_("声明单位“{declared_unit}”无法换算为产品基准的单位“{benchmark_unit}”，未能与基准比对"), unit_not_comparable),
     ClaimRule("OFFSETS_NETTED", Severity.HIGH, N_("碳足迹中抵扣了碳抵消量{offsets}（GB/T 24067 不允许）"), offsets_netted),
     ClaimRule("CERTIFIED_WITHOUT_CERTIFICATE", Severity.HIGH, N_("标识类型为{label_type}但没有证书编号"), certified_without_certificate),
     ClaimRule("CERTIFICATE_EXPIRED", Severity.HIGH, N_("证书已于{expires}过期，标识于{published}发布"), certificate_expired),

@@ -75,6 +75,7 @@ RULE_NAMES: dict[str, str] = {
     "BELOW_PHYSICAL_FLOOR": N_("低于物理下限"),
     "OUTSIDE_PLAUSIBLE_RANGE": N_("超出合理区间"),
     "UNIT_SLIP": N_("疑似单位错误"),
+    "UNIT_NOT_COMPARABLE": N_("单位无法比对"),
     "OFFSETS_NETTED": N_("抵扣了碳抵消量"),
     "CERTIFIED_WITHOUT_CERTIFICATE": N_("认证标识无证书编号"),
     "CERTIFICATE_EXPIRED": N_("发布时证书已过期"),
@@ -118,7 +119,8 @@ def format_datetime_zh(value: dt.datetime | None, tz: ZoneInfo) -> str:
     return f"{format_date_zh(local.date())} {local:%H:%M}"
 
 
-UNITS_ZH = {"t": N_("吨"), "kg": N_("千克"), "kWh": N_("千瓦时"), "m3": N_("立方米"), "L": N_("升"),
+UNITS_ZH = {"t": N_("吨"), "kg": N_("千克"), "g": N_("克"), "kWh": N_("千瓦时"), "MWh": N_("兆瓦时"),
+            "MJ": N_("兆焦"), "GJ": N_("吉焦"), "m3": N_("立方米"), "L": N_("升"),
             "bottle_500ml": N_("瓶(500mL)"), "kWp": "kWp", "piece": N_("件")}  # fmt: skip
 _EVIDENCE_ENUMS = {"label_type": LabelType, "boundary": Boundary}
 
