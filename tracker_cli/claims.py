@@ -53,3 +53,9 @@ def claims_scan() -> None:
         result.by_rule.items(), key=lambda item: (RULE_BY_ID[item[0]].severity, item[0])
     ):
         click.echo(f"  {RULE_BY_ID[rule_id].severity.value:<7} {rule_id:<32} {found}")
+    click.echo("与基准比对（单位换算后）/ judged against a benchmark (after unit conversion):")
+    for rule_id, count in result.judged.items():
+        if rule_id == "UNIT_NOT_COMPARABLE":
+            click.echo(f"  无法比对 / not comparable{'':<8} {count} 条声明 / claims")
+        else:
+            click.echo(f"  {rule_id:<32} {count} 条声明 / claims")

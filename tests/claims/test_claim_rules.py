@@ -12,7 +12,7 @@ import pytest
 
 from tests.fixtures import FIXTURES
 from tracker.claims.exchange import unit_ratio
-from tracker.claims.rules import RULES, Thresholds, claim_findings, claims_frame, coerce_types
+from tracker.claims.rules import RULES, Thresholds, claim_findings, claims_frame, coerce_types, judged
 from tracker.core.i18n import catalogue
 from tracker.models.labels import finding_message
 
@@ -289,3 +289,10 @@ def test_a_claim_whose_unit_does_not_convert_is_listed_not_skipped() -> None:
     }
     assert benchmark_findings(declared_unit="piece", footprint=1.0, benchmark_unit=None,
                               physical_floor=None, plausible_low=None) == {}  # fmt: skip  # no benchmark: nothing to compare
+
+
+def test_the_scan_says_how_many_claims_each_benchmark_rule_could_judge() -> None:
+    data = frame({**per_kg(0.9), "id": 1}, {"id": 2, "claim_key": "C-2", "declared_unit": "piece"},
+                 {"id": 3, "claim_key": "C-3", "benchmark_unit": None, "physical_floor": None, "plausible_low": None})  # fmt: skip
+    assert judged(data) == {"BELOW_PHYSICAL_FLOOR": 1, "OUTSIDE_PLAUSIBLE_RANGE": 1, "UNIT_SLIP": 1,
+                            "UNIT_NOT_COMPARABLE": 1}  # fmt: skip

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import openpyxl
 import pytest
@@ -151,6 +152,8 @@ def test_the_cli_scans_and_exports_open_flags(cli_database: str, tmp_path) -> No
     scanned = run(cli, ["claims", "scan"])
     assert scanned.exit_code == 0, scanned.output
     assert "新发现" in scanned.output and "STAGE_SUM_MISMATCH" in scanned.output and "high" in scanned.output
+    judged = re.search(r"BELOW_PHYSICAL_FLOOR\s+(\d+) 条声明 / claims", scanned.output)
+    assert judged and int(judged.group(1)) > 0 and "无法比对 / not comparable" in scanned.output
     assert "新发现0条" in run(cli, ["claims", "scan"]).output  # the same findings are not recorded twice
     out = tmp_path / "flags.csv"
     exported = run(cli, ["flags", "export", str(out)])

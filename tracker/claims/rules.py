@@ -144,6 +144,20 @@ def unit_not_comparable(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
                          "benchmark_unit": claims.loc[hit, "benchmark_unit"]})  # fmt: skip
 
 
+def judged(claims: pd.DataFrame) -> dict[str, int]:
+    """How many claims each benchmark rule could judge (a benchmark figure, a unit that converts), and
+    how many could not be compared at all (``UNIT_NOT_COMPARABLE``): what a scan's summary says."""
+    if claims.empty:
+        return dict.fromkeys(
+            ("BELOW_PHYSICAL_FLOOR", "OUTSIDE_PLAUSIBLE_RANGE", "UNIT_SLIP", "UNIT_NOT_COMPARABLE"), 0
+        )
+    comparable = _ratio(claims).notna()
+    floor, low = claims["physical_floor"].notna(), claims["plausible_low"].notna()
+    ranged = int((comparable & low).sum())
+    return {"BELOW_PHYSICAL_FLOOR": int((comparable & floor).sum()), "OUTSIDE_PLAUSIBLE_RANGE": ranged,
+            "UNIT_SLIP": ranged, "UNIT_NOT_COMPARABLE": len(unit_not_comparable(claims, Thresholds()))}  # fmt: skip
+
+
 def offsets_netted(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
     """Offsets were subtracted from the footprint. ISO 14067 (GB/T 24067) forbids netting offsets
     into a carbon footprint; they may be reported only separately."""

@@ -22,7 +22,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.claims.rules import RULE_BY_ID, ClaimFinding, ClaimRule, Thresholds, claim_findings, claims_frame
+from tracker.claims.rules import (
+    RULE_BY_ID,
+    ClaimFinding,
+    ClaimRule,
+    Thresholds,
+    claim_findings,
+    claims_frame,
+    judged,
+)
 from tracker.flags.store import CHUNK, sync_flags
 from tracker.models import Claim, Subject
 from tracker.models.labels import finding_message
@@ -34,6 +42,9 @@ class ClaimScanResult:
     seen_again: int = 0
     closed: int = 0
     by_rule: Counter[str] = field(default_factory=Counter)
+    judged: dict[str, int] = field(
+        default_factory=dict
+    )  # claims each benchmark rule could judge (rules.judged)
 
     def summary_zh(self) -> str:
         return f"新发现{len(self.new)}条，再次发现{self.seen_again}条，自动关闭{self.closed}条"
@@ -74,7 +85,7 @@ def scan_claims(
             _flag, finding, claim, thresholds.official_grid_factor
         )
     synced = sync_flags(session, Subject.CLAIM, found, now=now)
-    return ClaimScanResult(synced.new, synced.seen_again, synced.closed, by_rule)
+    return ClaimScanResult(synced.new, synced.seen_again, synced.closed, by_rule, judged(frame))
 
 
 def _flag(finding: ClaimFinding, claim: dict[str, Any], factor_key: str) -> dict[str, Any]:
