@@ -3,23 +3,15 @@ shown — on a page in the reader's language, in the CLI and the logs in both (`
 
 from __future__ import annotations
 
-from tracker.core.messages import Message, both
+from tracker.core.messages import CarriesMessage, Message, both
 
 
-class Refusal(Exception):
+class Refusal(CarriesMessage, Exception):
     """Something refused, with the message that says why."""
 
     def __init__(self, message: Message) -> None:
         super().__init__(message)
         self.message = message
-
-    @property
-    def message_zh(self) -> str:
-        return self.message.zh
-
-    @property
-    def message_en(self) -> str:
-        return self.message.en
 
     def text(self, locale: str | None = None) -> str:
         return self.message.text(locale)

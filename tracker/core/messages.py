@@ -65,6 +65,21 @@ class Message:
         return hash(self.id)
 
 
+class CarriesMessage:
+    """A thing that carries a ``message`` (an error, a problem, a run's report), with read-only views of
+    it in each language for code that wants one."""
+
+    message: Message
+
+    @property
+    def message_zh(self) -> str:
+        return self.message.zh
+
+    @property
+    def message_en(self) -> str:
+        return self.message.en
+
+
 class Joined:
     """Several shown things on one line: "；" between them in Chinese, "; " in other languages."""
 

@@ -9,13 +9,13 @@ from typing import Any
 
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import DEFAULT_LOCALE, current_locale
-from tracker.core.messages import Joined, Message
+from tracker.core.messages import CarriesMessage, Joined, Message
 
 _SPACES = re.compile(r"[\s\u3000\u00a0]+")
 
 
 @dataclass(frozen=True)
-class Problem:
+class Problem(CarriesMessage):
     """One thing wrong with the input: where (field, and for Excel the row and column) and why."""
 
     field: str
@@ -23,14 +23,6 @@ class Problem:
     row: int | None = None
     column: str | None = None
     sheet: str | None = None  # for workbooks of several sheets
-
-    @property
-    def message_zh(self) -> str:
-        return self.message.zh
-
-    @property
-    def message_en(self) -> str:
-        return self.message.en
 
     def where_zh(self) -> str:
         spot = f"第{self.row}行 {self.column}列 " if self.row is not None and self.column else ""

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.core.clock import now_utc
 from tracker.core.db import TrackerSession
-from tracker.core.messages import Label, Message
+from tracker.core.messages import CarriesMessage, Label, Message
 from tracker.models import JobRun, RunState, SchedulerProcess, Trigger
 
 BEAT_EVERY = dt.timedelta(seconds=15)  # how often a process says it (and its runs) are alive
@@ -122,20 +122,12 @@ def _rows(result: object) -> int:
 
 
 @dataclass(frozen=True)
-class RunReport:
+class RunReport(CarriesMessage):
     job: str
     period: str
     ran: bool  # False: done before, or held by another worker
     state: RunState | None
     message: Message
-
-    @property
-    def message_zh(self) -> str:
-        return self.message.zh
-
-    @property
-    def message_en(self) -> str:
-        return self.message.en
 
 
 def run_job(factory: sessionmaker[TrackerSession], job: str, period: str, work: Callable[[Claim], Outcome], *,
