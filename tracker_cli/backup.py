@@ -3,8 +3,9 @@ checked archive, and back (tracker/ops/)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
 
 import click
 from sqlalchemy.exc import OperationalError
@@ -17,9 +18,16 @@ from tracker.ops.restore import restore_backup
 from tracker_cli.common import database_url, fail
 
 
-def unreachable(error: OperationalError) -> NoReturn:
-    detail = str(error.orig or error).strip().splitlines()[0]
-    fail(Message("无法连接数据库（TRACKER_DATABASE_URL）：{detail}", detail=detail))  # fmt: skip
+@contextmanager
+def refusals() -> Iterator[None]:
+    """A refusal, or a database that does not answer, ends the command with its message in both languages."""
+    try:
+        yield
+    except TrackerError as error:
+        fail(error.message)
+    except OperationalError as error:
+        detail = str(error.orig or error).strip().splitlines()[0]
+        fail(Message("无法连接数据库（TRACKER_DATABASE_URL）：{detail}", detail=detail))  # fmt: skip
 
 
 @click.command()
@@ -32,12 +40,8 @@ def backup(out: Path) -> None:
     consistent snapshot.
     """
     url = database_url()
-    try:
+    with refusals():
         report = create_backup(url, get_settings().instance_dir, out)
-    except TrackerError as error:
-        fail(error.message)
-    except OperationalError as error:
-        unreachable(error)
     manifest = report.manifest
     rows = sum(manifest.row_counts.values())
     click.echo(f"已备份 / backed up: {report.path}")
@@ -60,12 +64,8 @@ def restore(archive: Path) -> None:
     schema, or a database that is not empty is refused, and nothing is changed.
     """
     url = database_url()
-    try:
+    with refusals():
         report = restore_backup(url, get_settings().instance_dir, archive)
-    except TrackerError as error:
-        fail(error.message)
-    except OperationalError as error:
-        unreachable(error)
     manifest = report.manifest
     click.echo(f"已恢复 / restored: {archive} ({manifest.created_at}, {manifest.backend})")
     click.echo(f"  {report.rows} 行 / rows · {report.files} 个上传文件 / uploaded files · 结构版本 / schema "

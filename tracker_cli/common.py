@@ -14,11 +14,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from tracker.access import accounts
-from tracker.access.permissions import PermissionDenied
 from tracker.core.clock import local_today
 from tracker.core.config import SettingsError, get_settings
 from tracker.core.db import TrackerSession, make_engine, make_session_factory, transaction
-from tracker.core.errors import TrackerError
+from tracker.core.errors import Refusal
 from tracker.core.messages import Message, both
 from tracker.core.periods import Period, parse_period, reporting_period
 from tracker.core.validation import ValidationFailed
@@ -67,9 +66,7 @@ def acting(username: str | None, label: str) -> Iterator[tuple[TrackerSession, U
         raise click.ClickException(
             f"共{len(error.problems)}个问题 / {len(error.problems)} problem(s)"
         ) from None
-    except PermissionDenied as error:
-        fail(error.message)
-    except TrackerError as error:
+    except Refusal as error:  # TrackerError and PermissionDenied alike
         fail(error.message)
 
 
