@@ -24,7 +24,7 @@ import pyarrow.csv as pacsv
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tracker.claims.exchange import normalise_unit, unit_ratio
+from tracker.claims.exchange import UNIT_SIZES, normalise_unit
 from tracker.core.creditcode import validate_credit_code
 from tracker.core.i18n import N_
 from tracker.models import Boundary, Certifier, EmissionFactor, LabelType, ProductBenchmark, Severity
@@ -80,14 +80,16 @@ def stage_sum_mismatch(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
 
 
 def _ratio(claims: pd.DataFrame) -> pd.Series:
-    """Per claim, the factor to its benchmark's unit (NaN: no benchmark, or units that do not convert)."""
-    pairs = zip(claims["declared_unit"].tolist(), claims["benchmark_unit"].tolist(), strict=True)
-    ratios = [unit_ratio(_text(a), _text(b)) for a, b in pairs]
-    return pd.Series([float("nan") if r is None else r for r in ratios], index=claims.index, dtype="float64")
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
+    """Per claim, the factor to its benchmark's unit (NaN: no benchmark, or units that do not convert);
+    ``unit_ratio`` over whole columns."""
+    declared, benchmark = claims["declared_unit"].astype(object), claims["benchmark_unit"].astype(object)
+    dimension = {unit: dim for unit, (dim, _size) in UNIT_SIZES.items()}
+    size = {unit: value for unit, (_dim, value) in UNIT_SIZES.items()}
+    ratio = (benchmark.map(size) / declared.map(size)).where(
+        declared.map(dimension) == benchmark.map(dimension)
+    )
+    same = declared.notna() & (declared != "") & (declared == benchmark)
+    return ratio.mask(same, 1.0).astype("float64")
 
 
 def _per_benchmark_unit(claims: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
