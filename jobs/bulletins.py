@@ -35,6 +35,7 @@ from reports.bulletin_pdf import leadership_pdf
 from tracker.access.permissions import system_reader
 from tracker.core.config import Settings
 from tracker.core.db import transaction
+from tracker.core.messages import Day, Label, Message
 from tracker.core.periods import Frequency, Period, due_date, parse_period
 from tracker.delivery.bulletin_archive import archive_bulletin, issue_number, issued
 from tracker.delivery.job_runs import Outcome
@@ -94,13 +95,16 @@ class Readiness:
             return None
         return (Decimal(100) * self.submitted / self.expected).quantize(Decimal("0.1"))
 
-    def completeness_zh(self) -> str:
-        return f"{self.submitted}/{self.expected}（{'—' if self.percent is None else self.percent}%）"
+    def completeness(self) -> Message:
+        """3/5（60.0%）: the updates in against those owed."""
+        percent = "—" if self.percent is None else str(self.percent)
+        return Message("{submitted}/{expected}（{percent}%）", submitted=self.submitted, expected=self.expected,
+                       percent=percent)  # fmt: skip
 
-    def not_due_zh(self) -> str:
-        return (f"{self.period.label_zh}调度通报：更新截止{format_date_zh(self.due)}，尚未到期，未生成"
-                f"（现完整率{self.completeness_zh()}）；到期后的定时运行照常生成，如确需提前印发，"
-                "请省级管理员在“定时任务”页强制运行")  # fmt: skip
+    def not_due(self) -> Message:
+        return Message("{period}调度通报：更新截止{due}，尚未到期，未生成（现完整率{completeness}）；到期后的定时运行照常生成，"
+                       "如确需提前印发，请省级管理员在“定时任务”页强制运行", period=self.period.label, due=Day(self.due),
+                       completeness=self.completeness())  # fmt: skip
 
 
 def readiness(session: Session, settings: Settings, period: Period, today: dt.date) -> Readiness:
@@ -123,11 +127,13 @@ def bulletin_run(context: JobContext, frequency: Frequency) -> Outcome:
         # what it started: its bulletin exists already.
         started = bool(issued(session, kind, period.key))
         if not ready.is_due and not context.force and not context.dry_run and not started:
-            return Outcome(RunState.DEFERRED, ready.not_due_zh())
+            return Outcome(RunState.DEFERRED, ready.not_due())
         province = only_province(session)
         pilots = owing_pilots(session, system_reader(province.id), period)
         if not pilots:
-            return Outcome(RunState.SKIPPED, f"{period.label_zh}没有应报送进展的试点，未生成通报")
+            return Outcome(
+                RunState.SKIPPED, Message("{period}没有应报送进展的试点，未生成通报", period=period.label)
+            )
         number = issue_number(session, province.id, kind, period.key)
         city_ids = sorted({p.city_id for p in pilots})
         cities = list(session.scalars(select(City).where(City.id.in_(city_ids)).order_by(City.code)))
@@ -139,7 +145,7 @@ def bulletin_run(context: JobContext, frequency: Frequency) -> Outcome:
         recipients = _recipients(session, province.id)
     if context.dry_run:
         return Outcome(
-            RunState.SUCCEEDED, _summary(period.label_zh, number, built, recipients, None, failed, dry=True)
+            RunState.SUCCEEDED, _summary(period.label, number, built, recipients, None, failed, dry=True)
         )
     run_id = context.run_id
     with transaction(context.factory, actor=SCHEDULER_ACTOR) as session:
@@ -147,19 +153,19 @@ def bulletin_run(context: JobContext, frequency: Frequency) -> Outcome:
         tell_new_bulletins(session, province.id, kind, period.key, now=context.started())  # in-app notices
         queued = _queue(session, job, period.key, built, recipients, failed, run_id, context.started())
     # A forced run's record says so, and with what completeness.
-    forced = (
+    forced: Message | str = (
         ""
         if ready.is_due
-        else f"强制提前生成（更新截止{format_date_zh(ready.due)}，完整率{ready.completeness_zh()}）："
-    )
+        else Message("强制提前生成（更新截止{due}，完整率{completeness}）：", due=Day(ready.due),
+                     completeness=ready.completeness())
+    )  # fmt: skip
     if not any(recipients.values()):
-        return Outcome(RunState.SKIPPED, f"{forced}已归档{len(built)}份通报，但没有启用的发送对象，未发送"
-                                         "（请在“发送对象”页添加）")  # fmt: skip
+        return Outcome(RunState.SKIPPED, Message("{forced}已归档{n}份通报，但没有启用的发送对象，未发送（请在“发送对象”页添加）",
+                                                 forced=forced, n=len(built)))  # fmt: skip
     result = deliver(context.factory, now=context.started(), email=partial(smtp_send, context.settings.mail),
                      webhook=webhook_post, ids=queued)  # fmt: skip
-    return Outcome(
-        RunState.SUCCEEDED, forced + _summary(period.label_zh, number, built, recipients, result, failed)
-    )
+    summary = _summary(period.label, number, built, recipients, result, failed)
+    return Outcome(RunState.SUCCEEDED, Message("{forced}{summary}", forced=forced, summary=summary))
 
 
 def period_cuts(cities: list[City]) -> list[tuple[Cut, Audience, int | None]]:
@@ -247,23 +253,25 @@ def _failure_note(failed: list[OutboxMessage]) -> str:
     return f"提示：上次通报以来有{len(failed)}条消息经多次重试仍未送达（{names}等），详见平台“定时任务”页。"
 
 
-def _summary(label: str, number: int, built: list[Built], recipients: dict[Audience, list[Recipient]],
-             result: Delivery | None, failed: list[OutboxMessage], dry: bool = False) -> str:  # fmt: skip
+def _summary(label: Label, number: int, built: list[Built], recipients: dict[Audience, list[Recipient]],
+             result: Delivery | None, failed: list[OutboxMessage], dry: bool = False) -> Message:  # fmt: skip
     cities = sum(1 for b in built if b.cut.kind is CutKind.CITY)
-    text = f"{label}调度通报第{number}期：全省、{cities}个市和领导摘要共{len(built)}份"
-    count = sum(len(rows) for rows in recipients.values())
+    what = Message("{period}调度通报第{number}期：全省、{cities}个市和领导摘要共{n}份", period=label, number=number,
+                   cities=cities, n=len(built))  # fmt: skip
     if dry:
-        return f"{text}（演算，未归档、未发送），发送对象{count}个"
+        count = sum(len(rows) for rows in recipients.values())
+        return Message("{what}（演算，未归档、未发送），发送对象{count}个", what=what, count=count)
     assert result is not None
-    sent, retrying, gave_up = len(result.sent), len(result.retrying), len(result.failed)
-    text += f"已归档；发送{sent}条"
-    if retrying:
-        text += f"，{retrying}条发送失败将重试"
-    if gave_up:
-        text += f"，{gave_up}条失败"
-    if failed:
-        text += f"；上次以来{len(failed)}条消息投递失败"
-    return text
+    return Message("{what}已归档；{sent}{failed}", what=what, sent=delivered(result),
+                   failed=Message("；上次以来{n}条消息投递失败", n=len(failed)) if failed else "")  # fmt: skip
+
+
+def delivered(result: Delivery, *, sent: Message | None = None) -> Message:
+    """发送3条，1条发送失败将重试，1条失败: what one delivery did (``sent`` names whom it sent to)."""
+    retrying, gave_up = len(result.retrying), len(result.failed)
+    return Message("发送{whom}{sent}条{retrying}{gave_up}", whom=sent or "", sent=len(result.sent),
+                   retrying=Message("，{n}条发送失败将重试", n=retrying) if retrying else "",
+                   gave_up=Message("，{n}条失败", n=gave_up) if gave_up else "")  # fmt: skip
 
 
 # --- corrections -----------------------------------------------------------------------------------
@@ -276,6 +284,11 @@ def correction_key(period: str, correction: int) -> str:
 
 def correction_label(correction: int) -> str:
     return "更正" if correction == 1 else f"更正{correction}"
+
+
+def correction_name(correction: int) -> Message:
+    """更正, 更正2 … in the reader's language (correction, correction 2 …)."""
+    return Message("更正") if correction == 1 else Message("更正{n}", n=correction)
 
 
 def monthly_correction(context: JobContext) -> Outcome:
@@ -299,7 +312,9 @@ def bulletin_correction(context: JobContext, frequency: Frequency) -> Outcome:
         province = only_province(session)
         originals = issued(session, kind, period.key)
         if not originals:
-            return Outcome(RunState.SKIPPED, f"{period.label_zh}调度通报尚未印发，没有可更正的通报")
+            return Outcome(
+                RunState.SKIPPED, Message("{period}调度通报尚未印发，没有可更正的通报", period=period.label)
+            )
         number, original_day = originals[0].number, originals[0].issued_on
         titles = {b.cut: b.title for b in originals}  # each cut's message names that cut's original
         reason = correction_reason(session, own_job, context.period)
@@ -309,9 +324,12 @@ def bulletin_correction(context: JobContext, frequency: Frequency) -> Outcome:
         built = _build(session, context, period_cuts(cities), period=period, number=number, issued_on=issued_on,
                        correction=correction)  # fmt: skip
         sent_to = _original_recipients(session, job, period.key)
-    label = f"{period.label_zh}调度通报第{number}期（{correction_label(correction)}）"
+    label = Message("{period}调度通报第{number}期（{correction}）", period=period.label, number=number,
+                    correction=correction_name(correction))  # fmt: skip
     if context.dry_run:
-        return Outcome(RunState.SUCCEEDED, f"{label}：共{len(built)}份（演算，未归档、未发送）")
+        return Outcome(
+            RunState.SUCCEEDED, Message("{label}：共{n}份（演算，未归档、未发送）", label=label, n=len(built))
+        )
     run_id = context.run_id
 
     def note(cut: str) -> str:
@@ -324,20 +342,17 @@ def bulletin_correction(context: JobContext, frequency: Frequency) -> Outcome:
                  correction=correction, reason=reason)  # fmt: skip
         queued, skipped = _queue_correction(session, own_job, context.period, built, sent_to, note, run_id,
                                             context.started())  # fmt: skip
-    text = f"{label}已归档{len(built)}份，更正原因：{reason}"
-    if skipped:
-        text += f"；原发送对象中{skipped}个已停用，未发送"
+    text = Message("{label}已归档{n}份，更正原因：{reason}{skipped}", label=label, n=len(built), reason=reason,
+                   skipped=Message("；原发送对象中{n}个已停用，未发送", n=skipped) if skipped else "")  # fmt: skip
     if not queued:  # the original went to no one, or an earlier attempt of this run queued them all
-        return Outcome(RunState.SUCCEEDED, f"{text}；原通报没有发送对象，未发送" if not sent_to
-                       else f"{text}；消息已由前次运行排队，由投递循环发送")  # fmt: skip
+        return Outcome(RunState.SUCCEEDED, Message("{text}；原通报没有发送对象，未发送", text=text) if not sent_to
+                       else Message("{text}；消息已由前次运行排队，由投递循环发送", text=text))  # fmt: skip
     result = deliver(context.factory, now=context.started(), email=partial(smtp_send, context.settings.mail),
                      webhook=webhook_post, ids=queued)  # fmt: skip
-    text += f"；发送原通报的对象{len(result.sent)}条"
-    if result.retrying:
-        text += f"，{len(result.retrying)}条发送失败将重试"
-    if result.failed:
-        text += f"，{len(result.failed)}条失败"
-    return Outcome(RunState.SUCCEEDED, text)
+    whom = Message("原通报的对象")
+    return Outcome(
+        RunState.SUCCEEDED, Message("{text}；{sent}", text=text, sent=delivered(result, sent=whom))
+    )
 
 
 def correction_reason(session: Session, job: str, period: str) -> str:

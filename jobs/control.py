@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from jobs.bulletins import Readiness, correction_key, correction_label, readiness
+from jobs.bulletins import Readiness, correction_key, correction_label, correction_name, readiness
 from jobs.runner import run_now
 from jobs.schedule import BULLETIN_JOBS, JOB_BY_ID, JOBS, RUNNABLE, JobSpec
 from tracker.access.permissions import require_run_jobs
@@ -25,7 +25,7 @@ from tracker.audit import trail as audit
 from tracker.core.config import Settings
 from tracker.core.db import TrackerSession, transaction
 from tracker.core.errors import TrackerError
-from tracker.core.messages import Label, Message
+from tracker.core.messages import Day, Label, Message
 from tracker.core.periods import Frequency, parse_period
 from tracker.delivery.bulletin_archive import issued, issued_note, last_correction
 from tracker.delivery.job_runs import DONE, RunReport, worker_name
@@ -61,9 +61,7 @@ class NotDue(TrackerError):
 
     def __init__(self, readiness: Readiness) -> None:
         self.readiness = readiness
-        english = (f"{readiness.period.label_en}: updates are due on {readiness.due.isoformat()}; a bulletin "
-                   f"now would carry {readiness.submitted}/{readiness.expected} updates. Force it to build it anyway")  # fmt: skip
-        super().__init__(Message("{text}", text=Label(readiness.not_due_zh(), english)))
+        super().__init__(readiness.not_due())
 
 
 def request_run(session: Session, user: User, job: str, period_text: str, *, now: dt.datetime,
@@ -91,7 +89,7 @@ def request_run(session: Session, user: User, job: str, period_text: str, *, now
             after |= {"force": True, "due": ready.due.isoformat(), "submitted": ready.submitted,
                       "expected": ready.expected}  # fmt: skip
             summary = (f"强制运行 {spec.name_zh} {period}（更新截止{format_date_zh(ready.due)}，"
-                       f"完整率{ready.completeness_zh()}）")  # fmt: skip
+                       f"完整率{ready.completeness().zh}）")  # fmt: skip
     request = JobRequest(job=spec.id, period=period, requested_by=user.username, requested_at=now,
                          force=bool(after.get("force")))  # fmt: skip
     session.add(request)
@@ -109,9 +107,9 @@ def _refuse_done(session: Session, spec: JobSpec, period: str, state: RunState) 
     note = None
     if frequency is not None:
         key = parse_period(period, frequency)
-        note = issued_note(session, frequency.value, key.key, key.label_zh, key.label_en)
+        note = issued_note(session, frequency.value, key.key, key.label)
     if note is not None:
-        raise TrackerError(Message("“{name}” {period} 已完成，不会重复运行：{note}", name=_name(spec), period=period, note=Label(*note)))  # fmt: skip
+        raise TrackerError(Message("“{name}” {period} 已完成，不会重复运行：{note}", name=_name(spec), period=period, note=note))  # fmt: skip
     raise TrackerError(Message("“{name}” {period} 已{state}，不会重复运行（每期只运行一次）", name=_name(spec), period=period, state=Label("完成" if state is RunState.SUCCEEDED else "跳过", state.value)))  # fmt: skip
 
 
@@ -146,23 +144,13 @@ class CorrectionPlan:
     readiness: Readiness
 
     @property
-    def message_zh(self) -> str:
-        return self.confirm_zh()
-
-    @property
-    def message_en(self) -> str:
-        """For the dashboard in English (tracker.core.i18n.message_of)."""
-        label = "(correction)" if self.correction == 1 else f"(correction {self.correction})"
-        return (
-            f"This issues bulletin No. {self.number} {label} for {self.period_key}, replacing the one issued on "
-            f"{self.original_day.isoformat()} (kept, still downloadable); rebuilt from today's data, completeness "
-            f"{self.readiness.submitted}/{self.readiness.expected}, sent once to each recipient of the original."
-        )
-
-    def confirm_zh(self) -> str:
-        return (f"将印发{self.label_zh}调度通报第{self.number}期（{correction_label(self.correction)}），"
-                f"替代{format_date_zh(self.original_day)}印发的《{self.original_title}》（原件保留，仍可下载）；"
-                f"按今天的数据重新生成，完整率{self.readiness.completeness_zh()}，发送给原通报的发送对象各一次。")  # fmt: skip
+    def message(self) -> Message:
+        """What the administrator confirms, in the reader's language."""
+        return Message("将印发{period}调度通报第{number}期（{correction}），替代{day}印发的《{title}》（原件保留，仍可下载）；"
+                       "按今天的数据重新生成，完整率{completeness}，发送给原通报的发送对象各一次。",
+                       period=Label(self.label_zh, self.period_key), number=self.number,
+                       correction=correction_name(self.correction), day=Day(self.original_day),
+                       title=self.original_title, completeness=self.readiness.completeness())  # fmt: skip
 
 
 def plan_correction(session: Session, user: User, kind: str, period_text: str, *, now: dt.datetime,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from jobs.context import SCHEDULER_ACTOR, JobContext
 from tracker.core.db import transaction
 from tracker.core.i18n import DEFAULT_LOCALE
+from tracker.core.messages import Message
 from tracker.delivery.outbox import Delivery, deliver, enqueue, smtp_send, webhook_post
 from tracker.delivery.recipients import recipients_for
 from tracker.flags.store import flags_to_notify, mark_notified
@@ -29,7 +30,7 @@ LISTED = 20  # flags named in one message; the rest are counted
 ORDER = {Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}
 
 
-def notify_new_flags(context: JobContext) -> tuple[str, Delivery | None]:
+def notify_new_flags(context: JobContext) -> tuple[Message, Delivery | None]:
     """Queue and send the notices of every open flag not yet told; a sentence of what was done."""
     now = context.started()
     queued: list[int] = []
@@ -38,7 +39,7 @@ def notify_new_flags(context: JobContext) -> tuple[str, Delivery | None]:
         city_of = {c.id: c for c in session.scalars(select(City).where(City.province_id == province.id))}
         fresh = [f for f in flags_to_notify(session) if f.city_id is None or f.city_id in city_of]
         if not fresh:
-            return "无新的风险线索需要通知", None
+            return Message("无新的风险线索需要通知"), None
         to_province = recipients_for(session, province.id, Audience.PROVINCE)
         to_city: dict[int, list[Recipient]] = defaultdict(list)
         for recipient in recipients_for(session, province.id, Audience.CITY):
@@ -46,8 +47,9 @@ def notify_new_flags(context: JobContext) -> tuple[str, Delivery | None]:
         told = [f for f in fresh if to_province or to_city.get(f.city_id or 0)]
         if context.dry_run or not told:
             session.rollback()
-            return f"新风险线索{len(fresh)}条，其中可通知{len(told)}条" + (
-                "（演算）" if context.dry_run else "，无发送对象"
+            why = Message("（演算）") if context.dry_run else Message("，无发送对象")
+            return Message(
+                "新风险线索{n}条，其中可通知{told}条{why}", n=len(fresh), told=len(told), why=why
             ), None
         claimed = set(mark_notified(session, [f.id for f in told], now=now))
         told = [f for f in told if f.id in claimed]
@@ -72,8 +74,9 @@ def notify_new_flags(context: JobContext) -> tuple[str, Delivery | None]:
     result = deliver(context.factory, now=now, email=partial(smtp_send, context.settings.mail),
                      webhook=webhook_post, ids=queued)  # fmt: skip
     waiting = len(fresh) - len(told)
-    return (f"通知新风险线索{len(told)}条（消息{len(queued)}条，已发送{len(result.sent)}条）"
-            + (f"；{waiting}条因无发送对象待通知" if waiting else "")), result  # fmt: skip
+    waits = Message("；{n}条因无发送对象待通知", n=waiting) if waiting else ""
+    return Message("通知新风险线索{told}条（消息{queued}条，已发送{sent}条）{waits}", told=len(told), queued=len(queued),
+                   sent=len(result.sent), waits=waits), result  # fmt: skip
 
 
 def _by_code(city_of: dict[int, City]):  # type: ignore[no-untyped-def]

@@ -7,6 +7,7 @@ from jobs.context import SCHEDULER_ACTOR, JobContext
 from jobs.flag_notice import notify_new_flags
 from tracker.claims.scan import scan_claims
 from tracker.core.db import transaction
+from tracker.core.messages import Message
 from tracker.delivery.job_runs import Outcome
 from tracker.models import RunState
 from tracker.progress.consistency import scan_progress
@@ -17,9 +18,11 @@ def flag_scan(context: JobContext) -> Outcome:
     with transaction(context.factory, actor=SCHEDULER_ACTOR) as session:
         now = context.started()
         claims, progress = scan_claims(session, now=now), scan_progress(session, now=now)
-        summary = (f"声明核查：{claims.summary_zh()}；进度核查：新发现{len(progress.new)}条，"
-                   f"再次发现{progress.seen_again}条，自动关闭{progress.closed}条")  # fmt: skip
+        summary = Message("声明核查：新发现{new}条，再次发现{again}条，自动关闭{closed}条；"
+                          "进度核查：新发现{p_new}条，再次发现{p_again}条，自动关闭{p_closed}条",
+                          new=len(claims.new), again=claims.seen_again, closed=claims.closed, p_new=len(progress.new),
+                          p_again=progress.seen_again, p_closed=progress.closed)  # fmt: skip
         if context.dry_run:
             session.rollback()
     notice, _delivery = notify_new_flags(context)
-    return Outcome(RunState.SUCCEEDED, f"{summary}；{notice}")
+    return Outcome(RunState.SUCCEEDED, Message("{summary}；{notice}", summary=summary, notice=notice))

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from jobs.context import SCHEDULER_ACTOR, JobContext
 from tracker.access.permissions import system_reader, visible_pilots
 from tracker.core.db import transaction
+from tracker.core.messages import Day, Label, Listed, Message
 from tracker.core.periods import Period, due_date, period_of, previous_period
 from tracker.core.workdays import calendar_known, is_workday, working_days_until
 from tracker.delivery.job_runs import Outcome
@@ -80,7 +81,9 @@ class Digest:
 def reminders(context: JobContext) -> Outcome:
     today = dt.date.fromisoformat(context.period)
     if not is_workday(today):
-        return Outcome(RunState.SKIPPED, f"{format_date_zh(today)}不是工作日（周末或法定节假日），不发提醒")
+        return Outcome(
+            RunState.SKIPPED, Message("{day}不是工作日（周末或法定节假日），不发提醒", day=Day(today))
+        )
     with context.factory() as session:
         province = only_province(session)
         cities = {c.id: c for c in session.scalars(select(City).where(City.province_id == province.id))}
@@ -89,7 +92,7 @@ def reminders(context: JobContext) -> Outcome:
                       for audience in (Audience.CITY, Audience.PROVINCE)
                       for r in recipients_for(session, province.id, audience)]  # fmt: skip
     if not any(digests.values()):
-        return Outcome(RunState.SKIPPED, f"{format_date_zh(today)}没有需要提醒的事项")
+        return Outcome(RunState.SKIPPED, Message("{day}没有需要提醒的事项", day=Day(today)))
     messages = []
     for recipient_id, audience, city_id, channel, address in recipients:
         key = None if audience is Audience.PROVINCE else city_id
@@ -100,12 +103,14 @@ def reminders(context: JobContext) -> Outcome:
         messages.append((f"reminders/{today.isoformat()}/{key or 'province'}/r{recipient_id}", channel, address,
                          f"{scope}试点工作提醒（{format_date_zh(today)}）", digest.text(scope, today)))  # fmt: skip
     if not messages:
-        waiting = [("全省" if k is None else cities[k].short_zh) for k, d in digests.items() if d]
+        waiting = [(Message("全省") if k is None else Label(cities[k].short_zh, cities[k].name_en))
+                   for k, d in digests.items() if d]  # fmt: skip
         return Outcome(
-            RunState.SKIPPED, f"有待提醒事项（{'、'.join(waiting)}），但没有对应的发送对象，未发送"
+            RunState.SKIPPED,
+            Message("有待提醒事项（{whom}），但没有对应的发送对象，未发送", whom=Listed(waiting)),
         )
     if context.dry_run:
-        return Outcome(RunState.SUCCEEDED, f"演算：将发送提醒{len(messages)}条，未发送")
+        return Outcome(RunState.SUCCEEDED, Message("演算：将发送提醒{n}条，未发送", n=len(messages)))
     queued = []
     with transaction(context.factory, actor=SCHEDULER_ACTOR) as session:
         for outbox_key, channel, address, subject, body in messages:
@@ -116,8 +121,9 @@ def reminders(context: JobContext) -> Outcome:
     result = deliver(context.factory, now=context.started(), email=partial(smtp_send, context.settings.mail),
                      webhook=webhook_post, ids=queued)  # fmt: skip
     cities_reminded = sum(1 for k, d in digests.items() if d and k is not None)
-    return Outcome(RunState.SUCCEEDED, f"提醒{cities_reminded}个市；排队{len(queued)}条，已发送{len(result.sent)}条"
-                   + (f"，{len(result.retrying)}条将重试" if result.retrying else ""))  # fmt: skip
+    retrying = Message("，{n}条将重试", n=len(result.retrying)) if result.retrying else ""
+    return Outcome(RunState.SUCCEEDED, Message("提醒{cities}个市；排队{queued}条，已发送{sent}条{retrying}", cities=cities_reminded,
+                                               queued=len(queued), sent=len(result.sent), retrying=retrying))  # fmt: skip
 
 
 def work_out(

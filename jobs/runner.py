@@ -17,12 +17,11 @@ from jobs.schedule import BULLETIN_JOBS, JobSpec
 from tracker.core.clock import now_utc
 from tracker.core.config import Settings
 from tracker.core.db import TrackerSession
-from tracker.core.messages import Label, Message, both
+from tracker.core.messages import Day, Message, both
 from tracker.core.periods import parse_period
 from tracker.delivery.bulletin_archive import issued_note
 from tracker.delivery.job_runs import DONE, Claim, Outcome, RunReport, add_note, run_job
 from tracker.models import Trigger
-from tracker.models.labels import format_date_zh
 
 log = logging.getLogger("tracker.scheduler")
 
@@ -53,17 +52,11 @@ def _what_exists(spec: JobSpec, factory: sessionmaker[TrackerSession], settings:
         return report
     key = parse_period(period, frequency)
     with factory() as session:
-        note = issued_note(session, frequency.value, key.key, key.label_zh, key.label_en)
+        note = issued_note(session, frequency.value, key.key, key.label)
     if note is None:
         return report
     if trigger in (Trigger.SCHEDULED, Trigger.CAUGHT_UP):
-        day = format_date_zh(now.astimezone(settings.timezone).date())
-        add_note(
-            factory,
-            spec.id,
-            period,
-            f"{day}{'定时运行' if trigger is Trigger.SCHEDULED else '补跑'}：{note[0]}",
-        )
-    return dataclasses.replace(
-        report, message=Message("{report}：{note}", report=report.message, note=Label(*note))
-    )
+        how = Message("定时运行") if trigger is Trigger.SCHEDULED else Message("补跑")
+        day = Day(now.astimezone(settings.timezone).date())
+        add_note(factory, spec.id, period, Message("{day}{how}：{note}", day=day, how=how, note=note))
+    return dataclasses.replace(report, message=Message("{report}：{note}", report=report.message, note=note))

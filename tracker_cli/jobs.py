@@ -68,7 +68,9 @@ def jobs_run(name: str, period: str, dry_run: bool, force: bool, yes: bool) -> N
     settings = get_settings()
     if dry_run:
         outcome = spec.work(JobContext(session_factory(), settings, period, dry_run=True))
-        click.echo(f"演算（未记录）/ dry run, nothing recorded: {outcome.state.value}: {outcome.reason}")
+        click.echo(
+            f"演算（未记录）/ dry run, nothing recorded: {outcome.state.value}: {both(outcome.reason)}"
+        )
         return
     from tracker.delivery.job_runs import KeepAlive
 
@@ -106,11 +108,11 @@ def _confirm_early(
         ready = readiness(session, settings, parse_period(period, frequency), local_today(settings.timezone))
     if ready.is_due:
         return False
-    click.echo(ready.not_due_zh())
+    click.echo(both(ready.not_due()))
     if not yes:
         click.confirm("确认强制提前生成吗？ / Build it now anyway?", abort=True)
     with transaction(factory, actor="tracker jobs run --force") as session:
-        audit.record(session, "force_run", "job_runs", summary=f"强制运行 {job} {period}（完整率{ready.completeness_zh()}）",
+        audit.record(session, "force_run", "job_runs", summary=f"强制运行 {job} {period}（完整率{ready.completeness().zh}）",
                      after={"job": job, "period": period, "submitted": ready.submitted, "expected": ready.expected})  # fmt: skip
     return True
 
@@ -139,7 +141,7 @@ def jobs_correct_bulletin(kind: str, period: str, reason: str, username: str, ye
     with acting(username, "tracker jobs correct-bulletin") as (session, user):
         assert user is not None
         plan = plan_correction(session, user, kind, period, now=now_utc(), settings=settings)
-        click.echo(plan.confirm_zh())
+        click.echo(both(plan.message))
         click.echo(f"更正原因 / reason: {reason}")
         if not yes:
             click.confirm("确认发布更正吗？ / Issue the correction?", abort=True)
@@ -164,15 +166,20 @@ def jobs_correct_bulletin(kind: str, period: str, reason: str, username: str, ye
 @click.option("--limit", default=50, show_default=True, help="条数 / how many")
 def jobs_history(job: str | None, limit: int) -> None:
     """定时任务的运行记录（最新在前），含失败原因。 / Runs, newest first, with the error of each failure."""
-    from tracker.delivery.job_runs import run_history
+    from tracker.delivery.job_runs import run_history, run_reason
 
     settings = get_settings()
     with session_factory()() as session:
         for run in run_history(session, job, limit):
             click.echo(f"{run.job}\t{run.period}\t{run.state.value}\t第{run.attempt}次\t{run.trigger.value}{':' + run.triggered_by if run.triggered_by else ''}\t"
-                       f"{format_datetime_zh(run.started_at, settings.timezone)}\t{run.reason or ''}")  # fmt: skip
+                       f"{format_datetime_zh(run.started_at, settings.timezone)}\t{_both_lines(run_reason(run, 'zh_CN'), run_reason(run, 'en'))}")  # fmt: skip
             if run.error:
                 click.echo("    " + run.error.strip().splitlines()[-1])
+
+
+def _both_lines(zh: str, en: str) -> str:
+    """A run's record in both languages (the same text once when they agree, e.g. a pre-0022 record)."""
+    return zh if zh == en else f"{zh} / {en}"
 
 
 @click.command("scheduler")

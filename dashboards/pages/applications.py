@@ -248,14 +248,14 @@ def _detail(session: Session, user: User, application: Application) -> Component
         html.H3(f"{application.organisation.name}", className="h5"),
         html.P([dbc.Badge(label(application.status), color="info", className="me-2"),
                 f"{application.city.name_zh} · {application.batch.name_zh} · {label(application.category)}",
-                f" · {_('优先支持')}：{'、'.join(flags)}" if flags else ""]),
+                " · " + _("优先支持") + "：" + "、".join(flags) if flags else ""]),
         dbc.Alert(f"{_('退回理由')}：{application.return_reason}", color="warning", className="py-1")
         if application.return_reason and application.status.value == "returned" else None,
         dcc.Link(_("修改申报内容"), href=f"/application-form?id={application.id}", className="btn btn-outline-primary btn-sm mb-2")
         if application.status in EDITABLE and may_act(user, Level.CITY, application) else None,
         html.Table(html.Tbody(fields), className="table table-sm small"),
         html.H4(_("办理记录"), className="h6"), html.Ul(steps or [html.Li(_("暂无"))], className="small"),
-        html.H4(_("专家评分") + (f"（{_('平均')} {average}）" if average is not None else ""), className="h6"),
+        html.H4(_("专家评分") + ("（" + _("平均") + f" {average}）" if average is not None else ""), className="h6"),
         html.Ul(scores or [html.Li(_("暂无"))], className="small"),
         html.H4(_("相关材料"), className="h6"), html.Ul(files or [html.Li(_("暂无"))], className="small"),
     ]))  # fmt: skip

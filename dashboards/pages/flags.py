@@ -348,7 +348,7 @@ def _history(detail: FlagDetail) -> Component:
             f"{translated(CLAIM_FIELDS, k)}：{_shown(old)} → {_shown(new)}"
             for k, (old, new) in item.changes.items()
         )
-        version = [f"{_('第{n}版').format(n=c.version)}", badge(_("核查所依据"), "warning", className="ms-1") if item.judged else None,
+        version = [_("第{n}版").format(n=c.version), badge(_("核查所依据"), "warning", className="ms-1") if item.judged else None,
                    badge(_("现行"), "success", className="ms-1") if c.is_current else None]  # fmt: skip
         rows.append(html.Tr([html.Td(version), html.Td(format_datetime(c.imported_at, tz)),
                              html.Td(SOURCES.get(c.source, c.source)), html.Td(_shown(c.footprint)),

@@ -35,7 +35,7 @@ from tracker.access.permissions import Action, may_run_jobs, require_run_jobs
 from tracker.core.clock import now_utc
 from tracker.core.i18n import N_, _, format_datetime, message_of, translated
 from tracker.core.secrets import redact
-from tracker.delivery.job_runs import is_alive, run_history, schedulers_seen
+from tracker.delivery.job_runs import is_alive, run_history, run_reason, schedulers_seen
 from tracker.delivery.outbox import (
     failed_messages,
     mark_delivered,
@@ -77,7 +77,8 @@ def _trigger_zh(trigger: Trigger, by: str | None) -> str:
     """scheduled → 定时; manual by admin → 手动（admin）; manual from the command line → 手动（命令行）."""
     word = translated(TRIGGER_WORDS, trigger)
     if trigger in (Trigger.MANUAL, Trigger.FORCED):
-        return f"{word}（{by or _('命令行')}）"
+        who = by or _("命令行")
+        return f"{word}（{who}）"
     return word
 
 
@@ -116,7 +117,7 @@ def history_rows(session: Session) -> list[dict[str, Any]]:
     return [{
         "id": r.id, "name": _name(r.job), "period": r.period, "state": translated(STATE_ZH, r.state, r.state.value),
         "attempt": r.attempt, "trigger": _trigger_zh(r.trigger, r.triggered_by), "started": format_datetime(r.started_at, tz),
-        "finished": format_datetime(r.finished_at, tz), "duration": _duration(r), "reason": r.reason or "",
+        "finished": format_datetime(r.finished_at, tz), "duration": _duration(r), "reason": run_reason(r),
         "error": redact(_last_line(r.error)), "error_text": redact(r.error or ""), "worker": r.worker,
     } for r in run_history(session, limit=HISTORY_LIMIT)]  # fmt: skip
 

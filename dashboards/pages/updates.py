@@ -224,9 +224,9 @@ def _detail(session: Session, update: ProgressUpdate) -> Component:
     tasks = {t.id: t for t in update.pilot.tasks}
     lines = [html.Li(f"{tasks[r.task_id].number} {tasks[r.task_id].title}：{r.percent:.1f}%") for r in update.task_progress
              if r.task_id in tasks]  # fmt: skip
-    milestones = [html.Li(f"{r.milestone.title}：{_('已完成') if r.reached else _('未完成')}"
+    milestones = [html.Li(r.milestone.title + "：" + (_("已完成") if r.reached else _("未完成"))
                           + (f"（{format_date(r.achieved_on)}）" if r.achieved_on else "")
-                          + (f"　{_('指标值')} {r.indicator_value.normalize()}" if r.indicator_value is not None else ""))
+                          + ("　" + _("指标值") + f" {r.indicator_value.normalize()}" if r.indicator_value is not None else ""))
                   for r in update.milestone_reports]  # fmt: skip
     steps = [html.Li(f"{format_datetime(s.at, tz)}　{s.actor_name}　{translated(STEP_ZH, s.step)}"
                      + (f"　{_('理由')}：{s.reason}" if s.reason else "")) for s in update_history(session, update)]  # fmt: skip

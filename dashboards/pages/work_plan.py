@@ -186,7 +186,7 @@ def _detail(line_title: str, update: WorkPlanUpdate | None) -> Component:
         )
     return html.Div([
         html.H3([line_title, dbc.Badge(_(STATUS_ZH[update.status]), color="info", className="ms-2")], className="h6"),
-        html.P([_("版本") + f" {update.version}", f"　{_('逾期提交')}" if update.is_late else ""], className="small"),
+        html.P([_("版本") + f" {update.version}", "　" + _("逾期提交") if update.is_late else ""], className="small"),
         dbc.Alert(f"{_('退回理由')}：{update.return_reason}", color="warning", className="py-1") if update.return_reason else None,
     ])  # fmt: skip
 

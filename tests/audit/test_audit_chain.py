@@ -109,12 +109,12 @@ def test_the_nightly_job_tells_the_admins_of_a_break_once(db, factory, session_f
     factory.user(Role.PROVINCE_STAFF, username="buzhidao")
     ids = events(db)
     context = JobContext(session_factory, settings, "2026-12-02", now=NOW)
-    assert "完好" in audit_verify(context).reason
+    assert "完好" in audit_verify(context).reason.zh
     as_owner(db, "UPDATE audit_events SET actor_name = 'someone' WHERE id = :i", i=ids[0])
     db.commit()
     for _ in range(2):
         outcome = audit_verify(context)
-        assert "发现问题" in outcome.reason
+        assert "发现问题" in outcome.reason.zh
     told = db.scalars(select(Notice).where(Notice.kind == "audit_broken")).all()
     assert sorted(n.user_id for n in told) == sorted(a.id for a in admins)
     assert db.scalars(select(AuditChainHead)).one().broken_event_id == ids[0]

@@ -67,3 +67,24 @@ def test_a_flag_recorded_before_message_ids_shows_its_scan_texts() -> None:
 def test_joined_uses_each_languages_separator() -> None:
     joined = Joined([Message("文件为空"), Message("必填")])
     assert joined.text("zh_CN") == "文件为空；必填" and joined.text("en") == "The file is empty; required"
+
+
+def test_a_stored_message_reads_back_with_its_parameters_kinds() -> None:
+    """A message kept in the database (a job run's outcome) is JSON: it reads back as the same
+    message, rendered in each language; a shown thing of another kind keeps its two texts."""
+    from tracker.core.messages import from_data, stored_message, to_data
+    from tracker.models.labels import finding_message
+
+    message = Message("{period}：{names}于{day}；{parts}{n}", period=Label("2026年11月", "November 2026"),
+                      names=Listed([Label("太原", "Taiyuan"), "某企业"]), day=Day(dt.date(2026, 11, 3)),
+                      parts=Joined([Message("完好")]), n=3)  # fmt: skip
+    data = to_data(message)
+    import json
+
+    back = stored_message(json.loads(json.dumps(data, ensure_ascii=False)))
+    assert back is not None and back.zh == message.zh and back.en == message.en
+    assert back.zh == "2026年11月：太原、某企业于2026年11月3日；完好3"
+    flag = finding_message("声明单位为{declared_unit}", {"declared_unit": "kg"})  # a unit shown by its word
+    kept = stored_message(to_data(flag))
+    assert kept is not None and kept.zh == flag.zh == "声明单位为千克" and kept.en == flag.en
+    assert from_data({"unexpected": 1}) == "{'unexpected': 1}" and stored_message("text") is None

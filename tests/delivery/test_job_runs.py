@@ -18,7 +18,18 @@ from sqlalchemy import select
 
 from tracker.core import clock
 from tracker.core.db import make_engine, make_session_factory
-from tracker.delivery.job_runs import STALE_AFTER, Claim, Outcome, claim_run, finish_run, heartbeat, run_job
+from tracker.core.messages import Day, Message
+from tracker.delivery.job_runs import (
+    STALE_AFTER,
+    Claim,
+    Outcome,
+    add_note,
+    claim_run,
+    finish_run,
+    heartbeat,
+    run_job,
+    run_reason,
+)
 from tracker.models import JobRun, RunState
 
 T0 = dt.datetime(2026, 11, 5, 1, 0, tzinfo=dt.UTC)  # 09:00 in Shanghai
@@ -41,7 +52,7 @@ def test_a_run_is_claimed_once_and_a_finished_period_is_not_run_again(sessions) 
 
     def work(claim: Claim) -> Outcome:
         done.append("bulletin")
-        return Outcome(RunState.SUCCEEDED, "通报已生成")
+        return Outcome(RunState.SUCCEEDED, Message("通报已生成"))
 
     first = run_job(sessions, "monthly_bulletin", "2026-10", work, now=lambda: T0, trigger="scheduled")
     again = run_job(sessions, "monthly_bulletin", "2026-10", work, now=lambda: T0, trigger="manual")
@@ -64,17 +75,45 @@ def test_a_failed_run_keeps_its_error_and_the_next_attempt_retries_it(sessions) 
     failed = run_job(sessions, "monthly_bulletin", "2026-10", broken, now=lambda: T0, trigger="scheduled")
     (run,) = runs(sessions)
     assert failed.state is RunState.FAILED and "ConnectionRefusedError" in (run.error or "")
-    retried = run_job(sessions, "monthly_bulletin", "2026-10", lambda c: Outcome(RunState.SUCCEEDED, "ok"),
+    retried = run_job(sessions, "monthly_bulletin", "2026-10", lambda c: Outcome(RunState.SUCCEEDED, Message("ok")),
                       now=lambda: T0 + dt.timedelta(hours=1), trigger="scheduled")  # fmt: skip
     (run,) = runs(sessions)
     assert retried.ran and (run.state, run.attempt) == (RunState.SUCCEEDED, 2)
 
 
-def test_a_skipped_run_says_why(sessions) -> None:  # type: ignore[no-untyped-def]
-    report = run_job(sessions, "reminders", "2026-11-24", lambda c: Outcome(RunState.SKIPPED, "没有收件人"),
+def test_a_skipped_run_says_why_in_the_readers_language(sessions) -> None:  # type: ignore[no-untyped-def]
+    why = Message("{day}没有需要提醒的事项", day=Day(dt.date(2026, 11, 24)))
+    report = run_job(sessions, "reminders", "2026-11-24", lambda c: Outcome(RunState.SKIPPED, why),
                      now=lambda: T0, trigger="scheduled")  # fmt: skip
     (run,) = runs(sessions)
-    assert report.state is RunState.SKIPPED and run.reason == "没有收件人"
+    assert report.state is RunState.SKIPPED and run.reason == "2026年11月24日没有需要提醒的事项"  # the record
+    assert run_reason(run, "zh_CN") == run.reason
+    assert run_reason(run, "en") == "Nothing to remind on Nov 24, 2026"
+    # A later run's note is one more line, in each language; the same note twice is kept once.
+    note = Message(
+        "{day}{how}：{note}", day=Day(dt.date(2026, 11, 25)), how=Message("补跑"), note=Message("完好")
+    )
+    add_note(sessions, "reminders", "2026-11-24", note)
+    add_note(sessions, "reminders", "2026-11-24", note)
+    (run,) = runs(sessions)
+    assert run_reason(run, "zh_CN").splitlines() == [
+        "2026年11月24日没有需要提醒的事项",
+        "2026年11月25日补跑：完好",
+    ]
+    assert run_reason(run, "en").splitlines()[0] == "Nothing to remind on Nov 24, 2026"
+    assert "Nov 25, 2026" in run_reason(run, "en").splitlines()[1]
+
+
+def test_a_run_recorded_before_its_reason_was_kept_as_messages_shows_its_text(sessions) -> None:  # type: ignore[no-untyped-def]
+    run_job(sessions, "reminders", "2026-11-24", lambda c: Outcome(RunState.SKIPPED, Message("没有收件人")),
+            now=lambda: T0, trigger="scheduled")  # fmt: skip
+    with sessions() as session:
+        stored = session.scalars(select(JobRun)).one()
+        stored.reason_data = None  # as migration 0022 leaves an older row
+        session.commit()
+    add_note(sessions, "reminders", "2026-11-24", Message("完好"))
+    (run,) = runs(sessions)
+    assert run_reason(run, "en").splitlines() == ["没有收件人", "Intact"]
 
 
 def test_a_stuck_run_is_taken_over_after_the_timeout_and_the_old_worker_cannot_overwrite_it(sessions) -> None:  # type: ignore[no-untyped-def]
@@ -91,7 +130,9 @@ def test_a_stuck_run_is_taken_over_after_the_timeout_and_the_old_worker_cannot_o
     assert new is not None and new.attempt == 2
     assert not finish_run(sessions, old, RunState.SUCCEEDED, now=T0 + dt.timedelta(minutes=52))
     assert not heartbeat(sessions, old, now=T0 + dt.timedelta(minutes=52))  # told to stop
-    assert finish_run(sessions, new, RunState.SUCCEEDED, now=T0 + dt.timedelta(minutes=53), reason="done")
+    assert finish_run(
+        sessions, new, RunState.SUCCEEDED, now=T0 + dt.timedelta(minutes=53), reason=Message("done")
+    )
     (run,) = runs(sessions)
     assert (run.state, run.attempt, run.reason) == (RunState.SUCCEEDED, 2, "done")
     assert "超时无响应" in (run.error or "")
@@ -111,7 +152,7 @@ def _racer(url: str, ledger: str, start: float, hang: bool) -> None:  # runs in 
             handle.write(f"{os.getpid()} attempt {claim.attempt}\n")
         if hang:
             time.sleep(600)  # killed here
-        return Outcome(RunState.SUCCEEDED, "通报已发送")
+        return Outcome(RunState.SUCCEEDED, Message("通报已发送"))
 
     run_job(
         sessions,
@@ -155,16 +196,16 @@ def test_a_process_killed_mid_run_is_completed_once_after_a_restart(
         time.sleep(0.05)
     os.kill(victim.pid, signal.SIGKILL)  # type: ignore[arg-type]
     victim.join(10)
-    restarted = run_job(sessions, "monthly_bulletin", "2026-10", lambda c: Outcome(RunState.SUCCEEDED, "通报已发送"),
+    restarted = run_job(sessions, "monthly_bulletin", "2026-10", lambda c: Outcome(RunState.SUCCEEDED, Message("通报已发送")),
                         now=lambda: dt.datetime.now(dt.UTC), trigger="scheduled")  # fmt: skip
     assert not restarted.ran  # within the timeout the dead worker still holds the run
     assert (
         f"正由 {socket.gethostname()}:{victim.pid} 运行" in restarted.message_zh
         and "将被接管" in restarted.message_zh
     )
-    later = run_job(sessions, "monthly_bulletin", "2026-10", lambda c: Outcome(RunState.SUCCEEDED, "通报已发送"),
+    later = run_job(sessions, "monthly_bulletin", "2026-10", lambda c: Outcome(RunState.SUCCEEDED, Message("通报已发送")),
                     now=lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=3), trigger="scheduled")  # fmt: skip
-    again = run_job(sessions, "monthly_bulletin", "2026-10", lambda c: Outcome(RunState.SUCCEEDED, "x"),
+    again = run_job(sessions, "monthly_bulletin", "2026-10", lambda c: Outcome(RunState.SUCCEEDED, Message("x")),
                     now=lambda: dt.datetime.now(dt.UTC) + dt.timedelta(hours=4), trigger="manual")  # fmt: skip
     assert later.ran and later.state is RunState.SUCCEEDED and not again.ran
     assert [(r.state, r.attempt) for r in runs(sessions)] == [(RunState.SUCCEEDED, 2)]

@@ -235,7 +235,7 @@ def test_a_second_correction_is_correction_2_and_the_first_stays(
         issue_early_then_correct(db, session_factory, settings, world, port)
         plan = plan_correction(db, world["admin"], "monthly", "2025年11月", now=AFTER, settings=settings)
         assert (plan.correction, plan.run_period, plan.number) == (2, "2025-11#2", 1)
-        assert "第1期（更正2）" in plan.confirm_zh() and "2/3" in plan.confirm_zh()
+        assert "第1期（更正2）" in plan.message.zh and "2/3" in plan.message.zh
         request_correction(db, world["admin"], "monthly", PERIOD, "再次更正", now=AFTER, settings=settings)
         db.commit()
         with pytest.raises(TrackerError, match="已在等待运行"):

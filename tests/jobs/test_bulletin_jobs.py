@@ -143,7 +143,7 @@ def test_a_dry_run_builds_but_archives_and_sends_nothing(db, session_factory, se
 
     recipient(db, Audience.PROVINCE, "sheng@127.0.0.1")
     outcome = MONTHLY.work(JobContext(session_factory, settings, "2025-11", dry_run=True, now=ISSUE_DAY))
-    assert "演算" in outcome.reason and "4份" in outcome.reason
+    assert "演算" in outcome.reason.zh and "4份" in outcome.reason.zh
     assert db.scalars(select(Bulletin)).all() == [] and db.scalars(select(OutboxMessage)).all() == []
 
 

@@ -54,7 +54,7 @@ def world(factory, db) -> dict[str, Any]:  # type: ignore[no-untyped-def]
 def notify(session_factory, settings, port: int, day: dt.date) -> str:  # type: ignore[no-untyped-def]
     context = JobContext(session_factory, dataclasses.replace(settings, mail=mail(port)), day.isoformat(),
                          now=at(day, 2))  # fmt: skip
-    return notify_new_flags(context)[0]
+    return notify_new_flags(context)[0].zh
 
 
 def body(message: Any) -> str:

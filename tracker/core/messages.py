@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
-from typing import Protocol, TypeGuard
+from typing import Protocol, TypeGuard, cast
 
 from tracker.core.i18n import DEFAULT_LOCALE, catalogue, current_locale, format_date, use_locale
 
@@ -145,3 +145,65 @@ class Label:
 
     def __repr__(self) -> str:
         return f"Label({self.zh!r}, {self.en!r})"
+
+
+# --- stored messages ----------------------------------------------------------------------------------
+# A message kept in the database (a job run's outcome, a notice) is stored as its id and parameters, in
+# JSON, and rendered when read, in the reader's language. Parameters keep their kind: a name declared
+# in both languages, a date, a list; any other shown thing is kept as its Chinese and English texts.
+
+Data = None | bool | int | float | str | list["Data"] | dict[str, "Data"]
+
+
+def to_data(value: object) -> Data:
+    """A message or a parameter as JSON-able data (``from_data`` reads it back)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, Message):
+        return {"m": value.id, "p": {k: to_data(v) for k, v in value.params.items()}}
+    if isinstance(value, Label):
+        return {"label": [value.zh, value.en]}
+    if isinstance(value, Day):
+        return {"day": value.date.isoformat()}
+    if isinstance(value, dt.date):
+        return {"day": value.isoformat()}
+    if isinstance(value, Listed):
+        return {"listed": [to_data(item) for item in value.items]}
+    if isinstance(value, Joined):
+        return {"joined": [to_data(part) for part in value.parts]}
+    if _shown(value):
+        return {"label": [value.text(DEFAULT_LOCALE), value.text("en")]}
+    return str(value)
+
+
+def from_data(data: Data) -> object:
+    """What ``to_data`` stored: a ``Message`` for a message, the parameter for a parameter. Data of an
+    unknown shape is shown as it is (a stored row is never refused for its form)."""
+    if not isinstance(data, dict):
+        return data
+    if isinstance(data.get("m"), str):
+        params = data.get("p")
+        return Message(
+            cast(str, data["m"]),
+            **{k: from_data(v) for k, v in (params if isinstance(params, dict) else {}).items()},
+        )
+    pair = data.get("label")
+    if isinstance(pair, list) and len(pair) == 2:
+        return Label(str(pair[0]), str(pair[1]))
+    if isinstance(data.get("day"), str):
+        try:
+            return Day(dt.date.fromisoformat(cast(str, data["day"])))
+        except ValueError:
+            return data["day"]
+    if isinstance(data.get("listed"), list):
+        return Listed(from_data(item) for item in cast(list[Data], data["listed"]))
+    if isinstance(data.get("joined"), list):
+        parts = (from_data(item) for item in cast(list[Data], data["joined"]))
+        return Joined(p if _shown(p) else Label(str(p), str(p)) for p in parts)
+    return str(data)
+
+
+def stored_message(data: Data) -> Message | None:
+    """The message in stored data, or None when the data holds none."""
+    value = from_data(data)
+    return value if isinstance(value, Message) else None

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from tracker.core.errors import TrackerError
-from tracker.core.messages import Message
+from tracker.core.messages import Label, Message
 
 
 class Frequency(StrEnum):
@@ -63,6 +63,11 @@ class Period:
         if self.frequency is Frequency.MONTHLY:
             return self.start.strftime("%B %Y")
         return f"Q{(self.start.month - 1) // 3 + 1} {self.start.year}"
+
+    @property
+    def label(self) -> Label:
+        """The period's name in both languages, as a message's parameter (2026年11月 / November 2026)."""
+        return Label(self.label_zh, self.label_en)
 
     @property
     def days(self) -> int:

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from tracker.audit import trail as audit
 from tracker.core.i18n import N_
+from tracker.core.messages import Day, Label, Message
 from tracker.models import Bulletin
-from tracker.models.labels import format_date_zh
 
 KIND_ZH = {"monthly": N_("月度"), "quarterly": N_("季度")}
 
@@ -77,19 +77,13 @@ def last_correction(session: Session, kind: str, period: str) -> int:
     return int(found or 0)
 
 
-def issued_note(
-    session: Session, kind: str, period: str, label_zh: str, label_en: str
-) -> tuple[str, str] | None:
+def issued_note(session: Session, kind: str, period: str, label: Label) -> Message | None:
     """What exists of a period's bulletin, for a run that will not build it again: 第N期 and when it
     was issued, its corrections, and how to correct it. None when nothing was archived."""
     original = issued(session, kind, period)
     if not original:
         return None
     first, corrections = original[0], last_correction(session, kind, period)
-    more_zh = f"，已更正{corrections}次" if corrections else ""
-    more_en = f", corrected {corrections} time(s)" if corrections else ""
-    return (f"{label_zh}调度通报第{first.number}期已于{format_date_zh(first.issued_on)}印发"
-            f"{more_zh}，不再重新生成；如需更正，请省级管理员在“定时任务”页“更正通报”发布更正",
-            f"the {kind} bulletin for {label_en} (No. {first.number}) was issued on {first.issued_on.isoformat()}"
-            f"{more_en}; it is not built again. To correct it, the provincial administrator issues a "
-            f"correction (jobs page, or `tracker jobs correct-bulletin`)")  # fmt: skip
+    return Message("{period}调度通报第{number}期已于{day}印发{more}，不再重新生成；如需更正，请省级管理员在“定时任务”页“更正通报”发布更正",
+                   period=label, number=first.number, day=Day(first.issued_on),
+                   more=Message("，已更正{n}次", n=corrections) if corrections else "")  # fmt: skip

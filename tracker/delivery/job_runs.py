@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.core.clock import now_utc
 from tracker.core.db import TrackerSession
-from tracker.core.messages import CarriesMessage, Label, Message
+from tracker.core.messages import CarriesMessage, Label, Message, stored_message, to_data
 from tracker.models import JobRun, RunState, SchedulerProcess, Trigger
 
 BEAT_EVERY = dt.timedelta(seconds=15)  # how often a process says it (and its runs) are alive
@@ -52,10 +52,11 @@ class Claim:
 
 @dataclass(frozen=True)
 class Outcome:
-    """What a job did: succeeded with a summary, or skipped with the reason (no data, no recipients)."""
+    """What a job did: succeeded with a summary, or skipped with the reason (no data, no recipients),
+    as a message: the run's record keeps it and shows it in the reader's language."""
 
     state: RunState
-    reason: str
+    reason: Message
 
 
 def claim_run(factory: sessionmaker[TrackerSession], job: str, period: str, *, now: dt.datetime, trigger: Trigger,
@@ -102,9 +103,11 @@ def heartbeat(factory: sessionmaker[TrackerSession], claim: Claim, *, now: dt.da
 
 
 def finish_run(factory: sessionmaker[TrackerSession], claim: Claim, state: RunState, *, now: dt.datetime,
-               reason: str | None = None, error: str | None = None) -> bool:  # fmt: skip
-    """Record the outcome of this attempt; False when the run had been taken over meanwhile."""
-    values: dict[str, object] = {"state": state, "finished_at": now, "reason": reason}
+               reason: Message | None = None, error: str | None = None) -> bool:  # fmt: skip
+    """Record the outcome of this attempt (its reason as Chinese text, the record, and as a message);
+    False when the run had been taken over meanwhile."""
+    values: dict[str, object] = {"state": state, "finished_at": now, "reason": reason.zh if reason else None,
+                                 "reason_data": [to_data(reason)] if reason else None}  # fmt: skip
     if error is not None:
         values["error"] = error[-8000:]
     with factory() as session:
@@ -158,15 +161,29 @@ _STATE_ZH = {RunState.RUNNING: "在运行", RunState.SUCCEEDED: "完成", RunSta
              RunState.SKIPPED: "跳过", RunState.DEFERRED: "未到期，暂不运行"}  # fmt: skip
 
 
-def add_note(factory: sessionmaker[TrackerSession], job: str, period: str, note: str) -> None:
+def add_note(factory: sessionmaker[TrackerSession], job: str, period: str, note: Message) -> None:
     """Add a line to a finished run's record (what a later run found), once: a scheduled run that
     finds the period done says so where people look, instead of skipping silently."""
     with factory() as session:
         run = session.scalars(select(JobRun).where(JobRun.job == job, JobRun.period == period)).first()
-        if run is None or run.state not in DONE or note in (run.reason or ""):
+        if run is None or run.state not in DONE or note.zh in (run.reason or ""):
             return
-        run.reason = f"{run.reason}\n{note}" if run.reason else note
+        earlier = run.reason_data if run.reason_data is not None else [run.reason] if run.reason else []
+        run.reason_data = [*earlier, to_data(note)]
+        run.reason = f"{run.reason}\n{note.zh}" if run.reason else note.zh
         session.commit()
+
+
+def run_reason(run: JobRun, locale: str | None = None) -> str:
+    """What the run did, line by line, in the reader's language (``locale``, or the current one). A
+    line stored as text (a run recorded before its reason was kept as messages) is shown as it is."""
+    if run.reason_data is None:
+        return run.reason or ""
+    lines = []
+    for item in run.reason_data:
+        message = stored_message(item)
+        lines.append(message.text(locale) if message is not None else str(item))
+    return "\n".join(lines)
 
 
 def stale_runs(

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     CheckConstraint,
     ForeignKey,
@@ -69,7 +71,10 @@ class JobRun(Base):
     # heartbeat is older than two minutes lost its process and is taken over by the next scheduler.
     heartbeat_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[dt.datetime | None]
-    reason: Mapped[str | None] = mapped_column(Text)  # why it was skipped; what it did
+    reason: Mapped[str | None] = mapped_column(Text)  # why it was skipped; what it did (Chinese, the record)
+    # The same as messages (tracker.core.messages.to_data), shown in the reader's language; a row
+    # recorded before 0022 has none and shows ``reason``.
+    reason_data: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
     error: Mapped[str | None] = mapped_column(Text)  # the last failure's text
 
 
