@@ -82,7 +82,11 @@ def world(db, factory, session_factory):  # type: ignore[no-untyped-def]
     claim = claim_run(session_factory, "monthly_bulletin", "2026-10", now=NOW, trigger="scheduled")
     assert claim is not None
     finish_run(
-        session_factory, claim, RunState.SUCCEEDED, now=NOW + dt.timedelta(seconds=75), reason=Message("发送13条")
+        session_factory,
+        claim,
+        RunState.SUCCEEDED,
+        now=NOW + dt.timedelta(seconds=75),
+        reason=Message("发送13条"),
     )
     failed = enqueue(db, key="monthly_bulletin/2026-10/province/r1", channel="email", recipient="qhc@example.com",
                      subject="调度通报 第10期", body="...", now=NOW)  # fmt: skip
