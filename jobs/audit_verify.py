@@ -34,8 +34,8 @@ def audit_verify(context: JobContext) -> Outcome:
                 head = last_verification(session, province_id)
                 if head is None or head.told_event_id == result.broken_event_id:
                     continue
-                tell_audit_break(session, head, event_id=result.broken_event_id, problem_zh=result.problem_zh or "",
-                                 problem_en=result.problem_en or "", now=context.started())  # fmt: skip
+                tell_audit_break(session, head, event_id=result.broken_event_id, problem=result.problem or Message("完好"),
+                                 now=context.started())  # fmt: skip
                 head.told_event_id = result.broken_event_id
         return Outcome(
             RunState.SUCCEEDED,

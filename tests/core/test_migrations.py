@@ -102,3 +102,51 @@ def test_revision_0021_splits_composite_triggers_into_kind_and_user(tmp_path: Pa
         engine.dispose()
         assert found == {f"job{n}": split for n, split in enumerate(rows.values())}
         check_database(url)
+
+
+def test_revision_0023_keeps_a_notices_names_in_both_languages_as_one_parameter(tmp_path: Path) -> None:
+    """A notice stored with ``period_zh``/``period_en`` before 0023 reads the same afterwards, in
+    each language, and a downgrade gives the pair back."""
+    from tests.conftest import initialise
+    from tests.factories import Factory
+    from tracker.core.i18n import use_locale
+    from tracker.delivery.notices import notice_text
+    from tracker.models import Notice, Role
+
+    with fresh_database(tmp_path) as url:
+        initialise(url)
+        factory = make_session_factory(make_engine(url))
+        old = {
+            "pilot": "长治焦炭试点",
+            "period_zh": "2025年11月",
+            "period_en": "November 2025",
+            "reason": "缺附件",
+        }
+        with transaction(factory, actor="test") as session:
+            user = Factory(session).user(Role.CITY_STAFF)
+            session.add(Notice(user_id=user.id, event_key="step/1", kind="update_returned", params={}, link="/",
+                               object_type="update", object_id=1, city_id=user.city_id))  # fmt: skip
+        command.downgrade(alembic_config(url), "0022")
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE notices SET params = :p"),
+                {"p": __import__("json").dumps(old, ensure_ascii=False)},
+            )
+        upgrade_database(url)
+        with factory() as session:
+            notice = session.scalars(select(Notice)).one()
+            assert notice.params == {
+                "pilot": "长治焦炭试点",
+                "reason": "缺附件",
+                "period": {"label": ["2025年11月", "November 2025"]},
+            }
+            with use_locale("zh_CN"):
+                assert notice_text(notice) == "长治焦炭试点的2025年11月调度更新被省级退回"
+            with use_locale("en"):
+                assert "November 2025" in notice_text(notice) and "2025年" not in notice_text(notice)
+        command.downgrade(alembic_config(url), "0022")
+        with engine.connect() as conn:
+            (params,) = conn.execute(text("SELECT params FROM notices")).one()
+        assert (params if isinstance(params, dict) else __import__("json").loads(params)) == old
+        engine.dispose()

@@ -16,8 +16,9 @@ Everything happens in the caller's transaction: an action rolled back tells nobo
 a key (its workflow step, or the bulletin); a notice is unique per user and key, and the outbox
 message per key and recipient (``tracker.delivery.outbox``), so telling the same event again adds nothing.
 The web only queues mail: the scheduler process delivers it. The notice keeps its kind and
-parameters (names and reasons as entered, periods and step names in both languages), and is
-rendered in the reader's language when shown; the mail is in Chinese, like every official message.
+parameters (names and reasons as entered; periods, step names and problems as stored messages,
+``tracker.core.messages.to_data``), and is rendered in the reader's language when shown; the mail is
+in Chinese, like every official message.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ from tracker.access.permissions import (
     visible_notices,
 )
 from tracker.core.errors import TrackerError
-from tracker.core.i18n import DEFAULT_LOCALE, N_, _, english
-from tracker.core.messages import Message
+from tracker.core.i18n import DEFAULT_LOCALE, N_, _
+from tracker.core.messages import Label, Message, from_data, to_data
 from tracker.core.periods import Period
 from tracker.delivery.outbox import enqueue
 from tracker.delivery.recipients import recipients_for
@@ -99,8 +100,7 @@ def tell_update_returned(session: Session, update: ProgressUpdate, step: Workflo
                          now: dt.datetime) -> Told:  # fmt: skip
     """The province returned a city's update: its city staff, and the city's recipients by mail."""
     pilot, period = update.pilot, Period(update.period_start, update.period_end)
-    params = {"pilot": pilot.name, "period_zh": period.label_zh, "period_en": period.label_en,
-              "reason": update.return_reason or ""}  # fmt: skip
+    params = _stored(pilot=pilot.name, period=period.label, reason=update.return_reason or "")
     told = _notify(session, _city_staff(session, pilot.city_id), update, step, kind=UPDATE_RETURNED,
                    params=params, link=f"/update-form?pilot={pilot.id}&period={period.key}",
                    object_type="update", city_id=pilot.city_id, now=now)  # fmt: skip
@@ -119,8 +119,8 @@ def tell_work_plan_returned(session: Session, update: WorkPlanUpdate, step: Work
     province_id = update.task.province_id
     wanted = {update.entered_by_id, update.submitted_by_id} - {None}
     people = [u for u in _provincial_staff(session, province_id) if not wanted or u.id in wanted]
-    params = {"task": update.task.number, "department": update.department.name_zh, "period_zh": period.label_zh,
-              "period_en": period.label_en, "reason": update.return_reason or ""}  # fmt: skip
+    params = _stored(task=update.task.number, department=update.department.name_zh, period=period.label,
+                     reason=update.return_reason or "")  # fmt: skip
     told = _notify(session, people, update, step, kind=WORK_PLAN_RETURNED, params=params, link="/work-plan",
                    object_type="work_plan_update", city_id=None, now=now)  # fmt: skip
     subject = (
@@ -131,30 +131,30 @@ def tell_work_plan_returned(session: Session, update: WorkPlanUpdate, step: Work
     return told
 
 
-def tell_flag_proposal(session: Session, flag: Flag, step: WorkflowStep, *, label_zh: str, label_en: str,
+def tell_flag_proposal(session: Session, flag: Flag, step: WorkflowStep, *, label: Label,
                        now: dt.datetime) -> Told:  # fmt: skip
     """A city proposed to dismiss or resolve its flag: provincial staff and admin decide."""
     if flag.city is None:
         return Told()
     province_id = flag.city.province_id
     told = _notify(session, _provincial_staff(session, province_id), flag, step, kind=FLAG_PROPOSED,
-                   params=_flag_params(flag, step, label_zh, label_en), link=f"/flags?id={flag.id}",
+                   params=_flag_params(flag, step, label), link=f"/flags?id={flag.id}",
                    object_type="flag", city_id=flag.city_id, now=now)  # fmt: skip
-    subject = f"{flag.city.name_zh}对风险线索{flag.id}提出{label_zh}，待省级审核"
+    subject = f"{flag.city.name_zh}对风险线索{flag.id}提出{label.zh}，待省级审核"
     body = f"{subject}。\n{_flag_line(flag)}\n理由：{step.reason or ''}\n请在平台“风险线索”页采纳或驳回。"
     told.messages = _mail(session, _key(step), province_id, Audience.PROVINCE, None, subject, body, now)
     return told
 
 
-def tell_flag_decision(session: Session, flag: Flag, step: WorkflowStep, *, label_zh: str, label_en: str,
+def tell_flag_decision(session: Session, flag: Flag, step: WorkflowStep, *, label: Label,
                        now: dt.datetime) -> Told:  # fmt: skip
     """The province decided on a city's flag (or on its proposal): that city's staff."""
     if flag.city is None or flag.city_id is None:
         return Told()
     told = _notify(session, _city_staff(session, flag.city_id), flag, step, kind=FLAG_DECIDED,
-                   params=_flag_params(flag, step, label_zh, label_en), link=f"/flags?id={flag.id}",
+                   params=_flag_params(flag, step, label), link=f"/flags?id={flag.id}",
                    object_type="flag", city_id=flag.city_id, now=now)  # fmt: skip
-    subject = f"风险线索{flag.id}（{flag.city.name_zh}）：{label_zh}"
+    subject = f"风险线索{flag.id}（{flag.city.name_zh}）：{label.zh}"
     body = f"{subject}。\n{_flag_line(flag)}" + (f"\n理由：{step.reason}" if step.reason else "")
     told.messages = _mail(session, _key(step), flag.city.province_id, Audience.CITY, flag.city_id, subject,
                           body, now)  # fmt: skip
@@ -181,12 +181,12 @@ def tell_new_bulletins(
     return told
 
 
-def tell_audit_break(session: Session, head: AuditChainHead, *, event_id: int | None, problem_zh: str,
-                     problem_en: str, now: dt.datetime) -> Told:  # fmt: skip
+def tell_audit_break(session: Session, head: AuditChainHead, *, event_id: int | None, problem: Message,
+                     now: dt.datetime) -> Told:  # fmt: skip
     """The provincial admins, once per break (the first event that does not match)."""
     admins = session.scalars(select(User).where(User.role == Role.PROVINCE_ADMIN, User.is_active.is_(True),
                                                 User.province_id == head.province_id).order_by(User.id))  # fmt: skip
-    return _notify(session, admins, head, None, kind=AUDIT_BROKEN, params={"problem_zh": problem_zh, "problem_en": problem_en},
+    return _notify(session, admins, head, None, kind=AUDIT_BROKEN, params=_stored(problem=problem),
                    link="/audit", object_type="audit_chain", city_id=None, now=now, event_key=f"audit-break/{head.province_id}/{event_id}")  # fmt: skip
 
 
@@ -198,12 +198,17 @@ def _receives(user: User, bulletin: Bulletin) -> bool:
     return user.city_id is not None and user.city_id == bulletin.city_id and may_be_told(user, bulletin)
 
 
-def _flag_params(flag: Flag, step: WorkflowStep, label_zh: str, label_en: str) -> dict[str, Any]:
+def _flag_params(flag: Flag, step: WorkflowStep, label: Label) -> dict[str, Any]:
     city = flag.city
     assert city is not None
-    return {"flag": flag.id, "city_zh": city.name_zh, "city_en": city.name_en, "step_zh": label_zh,
-            "step_en": label_en, "step_key": step.step, "reason": step.reason or "",
-            "pilot": flag.pilot.name if flag.pilot is not None else ""}  # fmt: skip
+    return _stored(flag=flag.id, city=Label(city.name_zh, city.name_en), step=label, step_key=step.step,
+                   reason=step.reason or "", pilot=flag.pilot.name if flag.pilot is not None else "")  # fmt: skip
+
+
+def _stored(**params: object) -> dict[str, Any]:
+    """A notice's parameters as stored: names and reasons as they are, names in both languages and
+    messages as data (``tracker.core.messages.to_data``), rendered when the notice is read."""
+    return {name: to_data(value) for name, value in params.items()}
 
 
 def _flag_line(flag: Flag) -> str:
@@ -273,17 +278,7 @@ def notice_text(notice: Notice) -> str:
     template = TEXT.get(notice.kind)
     if template is None:
         return notice.kind
-    return _(template).format(**localised(notice.params))
-
-
-def localised(params: dict[str, Any]) -> dict[str, Any]:
-    """The parameters for the reader: of ``x_zh`` and ``x_en``, the one of the reader's language as ``x``."""
-    suffix = "_en" if english() else "_zh"
-    plain = {k: v for k, v in params.items() if not k.endswith(("_zh", "_en"))}
-    for name, value in params.items():
-        if name.endswith(suffix):
-            plain[name[:-3]] = value
-    return plain
+    return Message(template, **{name: from_data(value) for name, value in notice.params.items()}).text()
 
 
 def my_notices(session: Session, user: User, limit: int = LISTED) -> list[Notice]:

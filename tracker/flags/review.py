@@ -146,9 +146,9 @@ def _tell(session: Session, flag: Flag, step: FlagStep, logged: WorkflowStep, no
     """The other level hears of the step, in this same transaction: a city's proposal goes to the
     province, the province's decision to the flag's city (an assignment tells nobody)."""
     if step.proposes:
-        tell_flag_proposal(session, flag, logged, label_zh=step.label_zh, label_en=step.label_en, now=now)
+        tell_flag_proposal(session, flag, logged, label=step.label, now=now)
     elif step.key != "assign":
-        tell_flag_decision(session, flag, logged, label_zh=step.label_zh, label_en=step.label_en, now=now)
+        tell_flag_decision(session, flag, logged, label=step.label, now=now)
 
 
 def _decide(flag: Flag, target: FlagStatus | None, reason: str | None, now: dt.datetime) -> None:

@@ -41,6 +41,11 @@ class Step(Generic[S]):
     level: Level | None = None  # whose step it is, where the level decides (applications, pilots)
     needs_reason: bool = False
 
+    @property
+    def label(self) -> Label:
+        """The step's name in both languages, as a message's parameter."""
+        return Label(self.label_zh, self.label_en)
+
 
 StepT = TypeVar("StepT", bound=Step[Any])
 
@@ -91,7 +96,7 @@ class Cycle(Mapping[str, StepT]):
                                        status=Label(self.status_zh(status), status.value),
                                        step=Label(step.label_zh, step.label_en.lower())))  # fmt: skip
         if step.needs_reason and not (reason or "").strip():
-            raise TrackerError(Message("{label}须填写理由", label=Label(step.label_zh, step.label_en)))
+            raise TrackerError(Message("{label}须填写理由", label=step.label))
         return step
 
     def history(self, session: Session, subject_id: int) -> list[WorkflowStep]:
