@@ -9,6 +9,7 @@ import click
 
 from tracker.claims.registry import import_claims
 from tracker.core.clock import now_utc
+from tracker.core.messages import both
 from tracker_cli.common import AS_OPTION, acting
 
 
@@ -30,7 +31,7 @@ def claims_import(file: Path, dry_run: bool, city: str | None, username: str) ->
         result = import_claims(session, user, file.read_bytes(), file.name, dry_run=dry_run, city=city)
     for warning in result.warnings:
         click.echo(warning, err=True)
-    click.echo(f"{result.summary_zh()} / {result.summary_en()}")
+    click.echo(both(result.summary))
 
 
 @claims.command("scan")
@@ -46,9 +47,7 @@ def claims_scan() -> None:
         click.progressbar(length=len(RULES), label="核查 / checking", file=sys.stderr) as bar,
     ):
         result = scan_claims(session, now=now_utc(), on_rule=lambda _rule: bar.update(1))
-    click.echo(
-        f"{result.summary_zh()} / {len(result.new)} new, {result.seen_again} seen again, {result.closed} closed"
-    )
+    click.echo(both(result.summary))
     for rule_id, found in sorted(
         result.by_rule.items(), key=lambda item: (RULE_BY_ID[item[0]].severity, item[0])
     ):

@@ -9,6 +9,7 @@ import click
 from tracker.claims.library import list_benchmarks, list_certifiers, list_factors
 from tracker.claims.library_import import LibraryKind, import_library
 from tracker.core.config import get_settings
+from tracker.core.messages import both
 from tracker.models.labels import format_datetime_zh
 from tracker_cli.common import AS_OPTION, acting
 
@@ -36,7 +37,7 @@ def _import(kind: LibraryKind, file: Path, reason: str, dry_run: bool, username:
         click.echo(warning, err=True)
     for change in result.changes:
         click.echo(f"  {change.text_zh()}")
-    click.echo(f"{result.summary_zh()} / {result.summary_en()}")
+    click.echo(both(result.summary))
 
 
 @library.command("import-benchmarks")

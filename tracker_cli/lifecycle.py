@@ -13,7 +13,7 @@ from tracker.access.permissions import require
 from tracker.audit import trail as audit
 from tracker.core.clock import local_today, now_utc
 from tracker.core.config import get_settings
-from tracker.core.messages import Message
+from tracker.core.messages import Message, both
 from tracker.lifecycle.deadlines import batch_for
 from tracker.lifecycle.forms import form_values, import_applications, published_list_rows, summary_table_rows
 from tracker.lifecycle.workflow import APPLICATION_STEPS, PILOT_STEPS, advance_application, advance_pilot
@@ -54,7 +54,7 @@ def applications_import(
             click.echo(f"提示 / note: {warning}")
         kind = "申报表 / application form" if result.kind == "form" else "汇总表 / summary table"
         click.echo(f"{kind}：{city_row.name_zh} {batch.name_zh}")
-        click.echo(f"{result.summary_zh()} / {result.summary_en()}")
+        click.echo(both(result.summary))
 
 
 @applications.command("export")

@@ -13,7 +13,7 @@ from reports.update_template import update_template_xlsx
 from tracker.audit import trail as audit
 from tracker.core.clock import now_utc
 from tracker.core.config import get_settings
-from tracker.core.messages import Label, Message
+from tracker.core.messages import Label, Message, both
 from tracker.core.periods import Period
 from tracker.models import UpdateStatus
 from tracker.progress.completeness import completeness
@@ -70,7 +70,7 @@ def updates_import(file: Path, submit: bool, dry_run: bool, username: str) -> No
         result = import_update_sheet(session, user, file.read_bytes(), reporting=settings.reporting,
                                      now=now_utc(), tz=settings.timezone, submit=submit,
                                      dry_run=dry_run)  # fmt: skip
-    click.echo(f"{result.summary_zh()} / {result.summary_en()}")
+    click.echo(both(result.summary))
 
 
 @updates.command("review")

@@ -53,7 +53,7 @@ from tracker.access.permissions import (
 )
 from tracker.audit import trail as audit
 from tracker.core.clock import local_today, now_utc
-from tracker.core.i18n import N_, _, format_date, format_datetime, label_of, summary_of
+from tracker.core.i18n import N_, _, format_date, format_datetime, label_of
 from tracker.lifecycle.applications import EDITABLE, FIELDS, FLAG_KEYS, FLAG_LABELS
 from tracker.lifecycle.deadlines import grant_exception, parse_chinese_or_iso_date
 from tracker.lifecycle.forms import form_values, import_applications, summary_table_rows
@@ -391,7 +391,7 @@ def import_file(
     notes = [html.Li(w.split(" / ")[0]) for w in result.warnings]
     kind = _("申报表") if result.kind == "form" else _("汇总表")
     body = [
-        html.Strong(f"{filename}（{kind}，{batch_row.name_zh}）：{summary_of(result)}"),
+        html.Strong(f"{filename}（{kind}，{batch_row.name_zh}）：{result.summary.text()}"),
         html.Ul(notes) if notes else None,
     ]
     return dbc.Alert(body, color="info" if result.dry_run else "success", className="py-2"), refresh + 1

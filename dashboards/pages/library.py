@@ -65,7 +65,7 @@ from tracker.claims.library import (
 )
 from tracker.claims.library_import import LibraryKind, import_library
 from tracker.core.errors import TrackerError
-from tracker.core.i18n import N_, _, format_datetime, message_of, summary_of
+from tracker.core.i18n import N_, _, format_datetime, message_of
 from tracker.core.messages import Message
 from tracker.core.validation import Problem, ValidationFailed
 from tracker.models import User
@@ -481,7 +481,7 @@ def import_file(call: Call, _check: Clicks, _apply: Clicks, contents: Upload, fi
     notes = [html.Li(w.split(" / ")[0]) for w in result.warnings] + [
         html.Li(c.text_zh()) for c in result.changes
     ]
-    body = [html.Strong(f"{filename or ''}：{summary_of(result)}"), html.Ul(notes, className="small mb-0")]
+    body = [html.Strong(f"{filename or ''}：{result.summary.text()}"), html.Ul(notes, className="small mb-0")]
     if dry_run:
         ready = bool(result.changes)
         hint = _("确认无误后点击“导入”写入。") if ready else _("没有需要写入的改动。")

@@ -49,7 +49,6 @@ from tracker.core.i18n import (
     format_date,
     format_datetime,
     label_of,
-    summary_of,
     translated,
 )
 from tracker.core.periods import Period, parse_period, periods_between, reporting_period
@@ -301,7 +300,7 @@ def upload(
     settings = call.settings
     result = import_update_sheet(call.session, call.user, content, reporting=settings.reporting, now=now_utc(),
                                  tz=settings.timezone, submit="submit" in (submit or []))  # fmt: skip
-    return alert(f"{filename}：{summary_of(result)}"), refresh + 1, None
+    return alert(f"{filename}：{result.summary.text()}"), refresh + 1, None
 
 
 @page_callback(

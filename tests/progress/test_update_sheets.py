@@ -172,7 +172,7 @@ def test_not_a_workbook_and_dry_run(db, setup) -> None:  # type: ignore[no-untyp
     db.commit()
     # Only the first pilot was filled in; the other's rows are as downloaded and are not an update.
     assert result.dry_run and (result.saved, result.untouched) == (1, 1)
-    assert "检查通过（未写入）" in result.summary_zh() and "1个试点未填写" in result.summary_zh()
+    assert "检查通过（未写入）" in result.summary.zh and "1个试点未填写" in result.summary.zh
     assert (
         db.scalar(
             select(func.count()).select_from(ProgressUpdate).where(ProgressUpdate.period_start == NOV.start)

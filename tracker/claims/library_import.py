@@ -50,7 +50,7 @@ from tracker.claims.library_file import (
     read_number,
     read_texts,
 )
-from tracker.core.messages import Message
+from tracker.core.messages import Label, Message
 from tracker.core.validation import Problem, ValidationFailed
 from tracker.models import Certifier, EmissionFactor, Product, ProductBenchmark, User
 
@@ -132,16 +132,16 @@ class LibraryImportResult:
     def new_versions(self) -> int:
         return len(self.changes) - self.new
 
-    def summary_zh(self) -> str:
-        head = "检查通过（未写入）：" if self.dry_run else ""
-        changed = "修改" if self.kind is LibraryKind.CERTIFIERS else "新版本"
-        return f"{head}{KIND_ZH[self.kind]}新增{self.new}条，{changed}{self.new_versions}条，{self.unchanged}条与现有一致未改动"
-
-    def summary_en(self) -> str:
-        head = "checked, nothing written: " if self.dry_run else ""
-        return (
-            f"{head}{self.new} new, {self.new_versions} changed, {self.unchanged} unchanged {self.kind.value}"
+    @property
+    def summary(self) -> Message:
+        """What the import did, in the reader's language."""
+        n = self.new_versions
+        changed = (
+            Message("修改{n}条", n=n) if self.kind is LibraryKind.CERTIFIERS else Message("新版本{n}条", n=n)
         )
+        return Message("{head}{kind}新增{new}条，{changed}，{unchanged}条与现有一致未改动",
+                       head=Message("检查通过（未写入）：") if self.dry_run else "", kind=Label(KIND_ZH[self.kind], self.kind.value),
+                       new=self.new, changed=changed, unchanged=self.unchanged)  # fmt: skip
 
 
 _shown = shown
@@ -311,7 +311,7 @@ def import_library(session: Session, user: User, kind: LibraryKind, content: byt
         return result
     for change in changes:
         _apply(session, user, result.kind, change, why)
-    summary = f"{filename}：{result.summary_zh()}；理由：{why}"
+    summary = f"{filename}：{result.summary.zh}；理由：{why}"
     audit.record(session, "library_import", TABLES[result.kind], summary=summary[:2000])
     session.flush()
     return result

@@ -76,13 +76,11 @@ class ClaimImportResult:
     dry_run: bool = False
     import_id: int | None = None
 
-    def summary_zh(self) -> str:
-        head = "检查通过（未写入）：" if self.dry_run else ""
-        return f"{head}新增声明{self.new}条，更新为新版本{self.new_versions}条，{self.unchanged}条与现有版本一致未改动"
-
-    def summary_en(self) -> str:
-        head = "checked, nothing written: " if self.dry_run else ""
-        return f"{head}{self.new} new claims, {self.new_versions} new versions, {self.unchanged} unchanged"
+    @property
+    def summary(self) -> Message:
+        """What the import did, in the reader's language."""
+        return Message("{head}新增声明{new}条，更新为新版本{versions}条，{unchanged}条与现有版本一致未改动",
+                       head=Message("检查通过（未写入）：") if self.dry_run else "", new=self.new, versions=self.new_versions, unchanged=self.unchanged)  # fmt: skip
 
 
 # --- reading -----------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from tracker.claims.rules import (
     claims_frame,
     judged,
 )
+from tracker.core.messages import Message
 from tracker.flags.store import CHUNK, sync_flags
 from tracker.models import Claim, Subject
 from tracker.models.labels import finding_message
@@ -46,8 +47,11 @@ class ClaimScanResult:
         default_factory=dict
     )  # claims each benchmark rule could judge (rules.judged)
 
-    def summary_zh(self) -> str:
-        return f"新发现{len(self.new)}条，再次发现{self.seen_again}条，自动关闭{self.closed}条"
+    @property
+    def summary(self) -> Message:
+        """What the scan found, in the reader's language."""
+        return Message("新发现{new}条，再次发现{again}条，自动关闭{closed}条", new=len(self.new), again=self.seen_again,
+                       closed=self.closed)  # fmt: skip
 
 
 def _fingerprint(finding: ClaimFinding, claim_key: str, content_hash: str) -> str:

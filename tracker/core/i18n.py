@@ -124,8 +124,3 @@ def message_of(thing: object) -> str:
 def where_of(problem: object) -> str:
     """Where a problem of a refused input is (field, or sheet, row and column), in the reader's language."""
     return str(getattr(problem, "where_en" if english() else "where_zh")())
-
-
-def summary_of(result: object) -> str:
-    """An import's or a scan's result in the reader's language (``summary_zh()`` and ``summary_en()``)."""
-    return str(getattr(result, "summary_en" if english() else "summary_zh")())

@@ -269,16 +269,17 @@ class ImportResult:
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
 
-    def summary_zh(self) -> str:
-        verb = "将" if self.dry_run else "已"
-        return (f"{verb}新增{len(self.created)}条，{verb}更新{len(self.updated)}条，"
-                f"未变{len(self.unchanged)}条")  # fmt: skip
-
-    def summary_en(self) -> str:
-        return (
-            f"created {len(self.created)}, updated {len(self.updated)}, unchanged {len(self.unchanged)}"
-            + (" (dry run: nothing written)" if self.dry_run else "")
-        )
+    @property
+    def summary(self) -> Message:
+        """What the import did (or, checked only, would do), in the reader's language."""
+        counts = {
+            "created": len(self.created),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+        }
+        if self.dry_run:
+            return Message("将新增{created}条，将更新{updated}条，未变{unchanged}条", **counts)
+        return Message("已新增{created}条，已更新{updated}条，未变{unchanged}条", **counts)
 
 
 def _existing(session: Session, city: City, batch: Batch, name: str) -> list[Application]:

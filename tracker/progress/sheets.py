@@ -188,17 +188,14 @@ class UpdateImportResult:
     untouched: int = 0  # rows left as downloaded, for pilots with no update yet
     dry_run: bool = False
 
-    def summary_zh(self) -> str:
-        head = "检查通过（未写入）：" if self.dry_run else ""
-        return (f"{head}{self.period.label_zh}：保存{self.saved}个试点的更新，{self.unchanged}个与系统中一致未改动"
-                + (f"，提交{self.submitted}个" if self.submitted else "")
-                + (f"，{self.untouched}个试点未填写（保持原样，未导入）" if self.untouched else ""))  # fmt: skip
-
-    def summary_en(self) -> str:
-        head = "checked, nothing written: " if self.dry_run else ""
-        return (f"{head}{self.period.label_en}: {self.saved} saved, {self.unchanged} unchanged"
-                + (f", {self.submitted} submitted" if self.submitted else "")
-                + (f", {self.untouched} left as downloaded (not imported)" if self.untouched else ""))  # fmt: skip
+    @property
+    def summary(self) -> Message:
+        """What the import did, in the reader's language."""
+        return Message("{head}{period}：保存{saved}个试点的更新，{unchanged}个与系统中一致未改动{submitted}{untouched}",
+                       head=Message("检查通过（未写入）：") if self.dry_run else "", period=self.period.label, saved=self.saved,
+                       unchanged=self.unchanged,
+                       submitted=Message("，提交{n}个", n=self.submitted) if self.submitted else "",
+                       untouched=Message("，{n}个试点未填写（保持原样，未导入）", n=self.untouched) if self.untouched else "")  # fmt: skip
 
 
 def _rows(book: Any, name: str, columns: tuple[tuple[str, str, bool], ...],
