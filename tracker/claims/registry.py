@@ -66,6 +66,11 @@ from tracker.models import City, Claim, ClaimImport, Organisation, Pilot, Produc
 
 HASH_KEY = "cfp-claims-hash1"  # 16 bytes: the key of the content hash (changing it re-versions every claim)
 CHUNK = 5000  # keys or ids per IN (...) list
+LINKS = (
+    "pact_status",
+    "preceding",
+    "superseded_by",
+)  # PACT's version links: left out of a spreadsheet's INSERT
 
 
 @dataclass
@@ -300,9 +305,7 @@ def import_claims(session: Session, user: User, content: bytes, filename: str, *
     if pact is not None:  # PACT's version links are content: a footprint turned Deprecated is a new version
         typed = link_columns(typed, pact, rows)
     typed["content_hash"] = _content_hashes(typed.drop(columns=["claim_key"]))
-    typed = typed.assign(
-        **{name: None for name in ("pact_status", "preceding", "superseded_by") if name not in typed}
-    )
+    typed = typed.assign(**{name: None for name in LINKS if name not in typed})
     typed = typed.join(_current_versions(session, typed["claim_key"]), on="claim_key")
     # A new version replaces the current one, wherever it is: only who may act for its city may.
     check.add("claim_id", typed["stored_city"].notna() & ~typed["stored_city"].isin(allowed),
@@ -457,7 +460,11 @@ def _write_versions(session: Session, written: pd.DataFrame, superseded: list[in
         product_id=_lookup(written["product"], products).astype("Int64"),
     ).rename(columns={"footprint_kgco2e": "footprint"})  # fmt: skip
     table = cast(Table, Claim.__table__)
-    columns = [c.name for c in table.columns if c.name != "id"]
+    columns = [
+        c.name
+        for c in table.columns
+        if c.name != "id" and not (c.name in LINKS and frame[c.name].isna().all())
+    ]
     arrow = pa.Table.from_pandas(frame[columns], preserve_index=False)
     for name in DATES:
         arrow = arrow.set_column(arrow.schema.get_field_index(name), name, arrow[name].cast(pa.date32()))
