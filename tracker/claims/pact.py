@@ -223,10 +223,10 @@ class _Footprint:
         self.problem(pact_field, Message("应为文本"), column)
         return ""
 
-    def first_text(self, within: dict[str, Any], column: str, *names: str, prefix: str = "") -> str:
-        """The first of ``names`` that holds a value (the v3 name first, then the v2 one)."""
+    def first_text(self, within: dict[str, Any], column: str, *names: str) -> str:
+        """The first of ``names`` that holds a value (the preferred name first)."""
         name = next((n for n in names if within.get(n) not in (None, "")), names[0])
-        return self.text(name, column, within, f"{prefix}{name}")
+        return self.text(name, column, within)
 
     def credit_code(self, option: str, organisations: Mapping[str, str]) -> str:
         """The unified social credit code: an 18-character last segment of a ``companyIds`` URN, else
