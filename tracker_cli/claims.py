@@ -22,13 +22,23 @@ def claims() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="只检查，不写入 / check only, write nothing")
 @click.option("--city", help="PACT JSON 的所属城市（JSON 不含城市）/ the city of a PACT JSON file's claims")
+@click.option(
+    "--credit-code",
+    help="一家企业的 PACT JSON 的统一社会信用代码（companyIds 中没有时）"
+    " / the credit code of a one-company PACT JSON file whose companyIds hold none",
+)
 @AS_OPTION
-def claims_import(file: Path, dry_run: bool, city: str | None, username: str) -> None:
-    """导入声明交换文件（CSV、XLSX，或 PACT ProductFootprint JSON）：全部无误才写入，否则列出每个问题的行列。
-    / Import claims (exchange CSV/XLSX, or PACT JSON): all or nothing, every problem with its row and column."""
+def claims_import(
+    file: Path, dry_run: bool, city: str | None, credit_code: str | None, username: str
+) -> None:
+    """导入声明交换文件（CSV、XLSX，或 PACT ProductFootprint JSON v2/v3）：全部无误才写入，否则列出每个问题的位置
+    （表格：行列；PACT：第几个 footprint、其 id 和字段）。
+    / Import claims (exchange CSV/XLSX, or PACT JSON v2/v3): all or nothing, every problem with where it
+    is (a sheet's row and column; a PACT footprint, its id and field)."""
     with acting(username, "tracker claims import") as (session, user):
         assert user is not None
-        result = import_claims(session, user, file.read_bytes(), file.name, dry_run=dry_run, city=city)
+        result = import_claims(session, user, file.read_bytes(), file.name, dry_run=dry_run, city=city,
+                               credit_code=credit_code)  # fmt: skip
     for warning in result.warnings:
         click.echo(warning, err=True)
     click.echo(both(result.summary))

@@ -25,7 +25,7 @@ CLEAN: dict[str, Any] = {
     "published_on": dt.date(2025, 6, 1), "period_start": dt.date(2024, 1, 1), "period_end": dt.date(2024, 12, 31),
     "electricity_kwh": 100.0, "electricity_factor": 0.6361, "official_factor": 0.6361, "green_power_kwh": 0.0,
     "baseline": None, "claimed_reduction_pct": None, "boundary": "cradle_to_gate", "certifier": "示例认证中心",
-    "certifier_list_kept": True, "certifier_recognised": True,
+    "certifier_list_kept": True, "certifier_recognised": True, "source": "csv",
 }  # fmt: skip
 OTHER = {"id": 2, "claim_key": "C-2", "credit_code": "91140100MA0K3B2C78", "footprint": 880.0,
          "stage_raw_materials": 380.0, "certificate_no": "CFP-2"}  # fmt: skip
@@ -38,6 +38,7 @@ CASES: dict[str, dict[str, Any]] = {
     "UNIT_NOT_COMPARABLE": {"declared_unit": "piece"},
     "OFFSETS_NETTED": {"offsets": 120.0},
     "CERTIFIED_WITHOUT_CERTIFICATE": {"certificate_no": None, "certificate_issued": None, "certificate_expires": None},
+    "VERIFIER_NOT_NAMED": {"source": "pact", "certificate_no": None, "certifier": None},
     "CERTIFICATE_EXPIRED": {"certificate_expires": dt.date(2025, 5, 1)},
     "CERTIFICATE_AFTER_PUBLICATION": {"certificate_issued": dt.date(2025, 7, 1)},
     "CERTIFICATE_SHARED": {"certificate_no": "CFP-2"},
@@ -296,3 +297,19 @@ def test_the_scan_says_how_many_claims_each_benchmark_rule_could_judge() -> None
                  {"id": 3, "claim_key": "C-3", "benchmark_unit": None, "physical_floor": None, "plausible_low": None})  # fmt: skip
     assert judged(data) == {"BELOW_PHYSICAL_FLOOR": 1, "OUTSIDE_PLAUSIBLE_RANGE": 1, "UNIT_SLIP": 1,
                             "UNIT_NOT_COMPARABLE": 1}  # fmt: skip
+
+
+def test_a_pact_claim_is_held_to_its_verifier_not_to_a_certificate_number() -> None:
+    """PACT has no field for a certificate number: an assured PACT claim without one is not flagged for
+    it; one that names no verifier is, and a named verifier is judged against the recognised list."""
+    named = {"id": 1, "source": "pact", "certificate_no": None, "certificate_issued": None}
+    assert flagged("CERTIFIED_WITHOUT_CERTIFICATE", frame(named)) == set()
+    assert flagged("VERIFIER_NOT_NAMED", frame(named)) == set()
+    assert flagged("VERIFIER_NOT_NAMED", frame({**named, "certifier": " "})) == {1}
+    assert (
+        flagged("VERIFIER_NOT_NAMED", frame({**named, "certifier": None, "label_type": "self_declared"}))
+        == set()
+    )
+    assert flagged(
+        "UNRECOGNISED_CERTIFIER", frame({**named, "certifier": "My Auditor", "certifier_recognised": False})
+    ) == {1}

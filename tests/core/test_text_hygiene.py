@@ -106,7 +106,10 @@ def test_a_nul_escaped_in_json_is_refused_too(db, province) -> None:  # type: ig
                  "productNameCompany": "钢材", "pcf": {"declaredUnit": "kilogram", "pCfExcludingBiogenic": "1.5"}}  # fmt: skip
     with pytest.raises(ValidationFailed) as refused:
         import_claims(db, province, json.dumps([footprint]).encode(), "pact.json", city="长治")
-    assert any("控制字符" in p.message_zh and p.field == "company_name" for p in refused.value.problems)
+    assert any(
+        "控制字符" in p.message_zh and (p.item, p.field) == ("[0]", "companyName")
+        for p in refused.value.problems
+    )
 
 
 def test_a_deeply_nested_pact_file_is_refused_with_a_message(db, province) -> None:  # type: ignore[no-untyped-def]

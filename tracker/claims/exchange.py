@@ -25,7 +25,8 @@ UNITS = {"t": "t", "吨": "t", "kg": "kg", "千克": "kg", "公斤": "kg", "g": 
          "kwh": "kWh", "千瓦时": "kWh", "度": "kWh", "mwh": "MWh", "兆瓦时": "MWh", "mj": "MJ", "兆焦": "MJ",
          "gj": "GJ", "吉焦": "GJ",
          "m3": "m3", "m³": "m3", "立方米": "m3", "l": "L", "升": "L", "瓶(500ml)": "bottle_500ml",
-         "瓶（500ml）": "bottle_500ml", "kwp": "kWp", "件": "piece"}  # fmt: skip
+         "瓶（500ml）": "bottle_500ml", "kwp": "kWp", "件": "piece", "piece": "piece",
+         "m2": "m2", "m²": "m2", "平方米": "m2", "tkm": "tkm", "t·km": "tkm", "吨公里": "tkm"}  # fmt: skip
 BOUNDARIES = {"从摇篮到大门": Boundary.CRADLE_TO_GATE, "cradle-to-gate": Boundary.CRADLE_TO_GATE,
               "从摇篮到坟墓": Boundary.CRADLE_TO_GRAVE, "cradle-to-grave": Boundary.CRADLE_TO_GRAVE,
               "从大门到大门": Boundary.GATE_TO_GATE, "gate-to-gate": Boundary.GATE_TO_GATE}  # fmt: skip
@@ -66,5 +67,7 @@ def unit_ratio(declared: str | None, benchmark: str | None) -> float | None:
 
 
 def normalise_unit(text: str) -> str | None:
-    """A declared unit as stored (t, kg, g, kWh, MWh, MJ, GJ, m3, L, bottle_500ml, kWp, piece), from any listed synonym."""
+    """A declared unit as stored (t, kg, g, kWh, MWh, MJ, GJ, m3, L, bottle_500ml, kWp, piece, m2, tkm), from
+    any listed synonym. m2 and tkm (PACT's square meter and ton kilometer) have no size: a claim in
+    them compares only with a benchmark in the same unit."""
     return UNITS.get(str(text).lower().replace(" ", ""))

@@ -51,7 +51,8 @@ from tracker.claims.exchange import (
     UNITS,
 )
 from tracker.claims.library_file import xlsx_rows
-from tracker.claims.pact import pact_rows
+from tracker.claims.pact import PactFile, pact_rows, read_pact
+from tracker.claims.pact_versions import link_columns, organisation_codes, plan_retirements, retire
 from tracker.core.messages import Listed, Message
 from tracker.core.spreadsheets import BULK
 from tracker.core.validation import (
@@ -65,6 +66,11 @@ from tracker.models import City, Claim, ClaimImport, Organisation, Pilot, Produc
 
 HASH_KEY = "cfp-claims-hash1"  # 16 bytes: the key of the content hash (changing it re-versions every claim)
 CHUNK = 5000  # keys or ids per IN (...) list
+LINKS = (
+    "pact_status",
+    "preceding",
+    "superseded_by",
+)  # PACT's version links: left out of a spreadsheet's INSERT
 
 
 @dataclass
@@ -72,6 +78,9 @@ class ClaimImportResult:
     new: int = 0
     new_versions: int = 0
     unchanged: int = 0
+    retired: int = (
+        0  # PACT: claims taken out of force (Deprecated, or replaced by a footprint's precedingPfIds)
+    )
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
     import_id: int | None = None
@@ -79,8 +88,10 @@ class ClaimImportResult:
     @property
     def summary(self) -> Message:
         """What the import did, in the reader's language."""
-        return Message("{head}新增声明{new}条，更新为新版本{versions}条，{unchanged}条与现有版本一致未改动",
-                       head=Message("检查通过（未写入）：") if self.dry_run else "", new=self.new, versions=self.new_versions, unchanged=self.unchanged)  # fmt: skip
+        retired = Message("；{n}条已废止或被取代，不再计为现行声明", n=self.retired) if self.retired else ""
+        return Message("{head}新增声明{new}条，更新为新版本{versions}条，{unchanged}条与现有版本一致未改动{retired}",
+                       head=Message("检查通过（未写入）：") if self.dry_run else "", new=self.new,
+                       versions=self.new_versions, unchanged=self.unchanged, retired=retired)  # fmt: skip
 
 
 # --- reading -----------------------------------------------------------------------------------------
@@ -262,12 +273,14 @@ def _content_hashes(typed: pd.DataFrame) -> pd.Series:
 
 
 def import_claims(session: Session, user: User, content: bytes, filename: str, *, dry_run: bool = False,
-                  source: str | None = None, city: str | None = None) -> ClaimImportResult:  # fmt: skip
-    """Import an exchange file (or PACT JSON, whose claims are all of ``city``) as the user: every row
-    of a city the user may act for, or nothing. One ``ClaimImport`` records the act; every version
-    written points at it."""
+                  source: str | None = None, city: str | None = None,
+                  credit_code: str | None = None) -> ClaimImportResult:  # fmt: skip
+    """Import an exchange file (or PACT JSON, whose claims are all of ``city``; ``credit_code`` for a
+    one-company PACT file whose ``companyIds`` hold none) as the user: every row of a city the user
+    may act for, or nothing. One ``ClaimImport`` records the act; every version written points at it."""
     result = ClaimImportResult(dry_run=dry_run)
-    table = read_table(content, filename, city)
+    pact = _read_pact(session, user, content, filename, city, credit_code)
+    table = _frame(pact.rows) if pact is not None else read_table(content, filename, city)
     if table.empty:
         raise ValidationFailed([Problem("file", Message("文件是空的"))])
     header = _header(list(table.iloc[0]), result)
@@ -285,12 +298,21 @@ def import_claims(session: Session, user: User, content: bytes, filename: str, *
     check.add("city", typed["city_id"].notna() & ~typed["city_id"].isin(allowed),
               Message("您无权导入该城市的声明"))  # fmt: skip
     typed["claim_key"] = cells["claim_id"]
+    if pact is not None:  # PACT's version links are content: a footprint turned Deprecated is a new version
+        typed = link_columns(typed, pact, rows)
     typed["content_hash"] = _content_hashes(typed.drop(columns=["claim_key"]))
+    typed = typed.assign(**{name: None for name in LINKS if name not in typed})
     typed = typed.join(_current_versions(session, typed["claim_key"]), on="claim_key")
     # A new version replaces the current one, wherever it is: only who may act for its city may.
     check.add("claim_id", typed["stored_city"].notna() & ~typed["stored_city"].isin(allowed),
               Message("该 claim_id 已是其他城市的声明，您无权更新"))  # fmt: skip
     problems = check.problems()
+    if pact is not None:
+        plan = plan_retirements(session, pact, typed, rows, allowed)
+        problems = pact.located(problems, plan.problems)
+        typed = typed.assign(is_current=plan.current, superseded_by=plan.superseded_by)
+        result.warnings += pact.warnings
+        result.retired = plan.count
     if problems:
         raise ValidationFailed(problems)
     fresh = typed["stored_hash"].isna()
@@ -301,7 +323,8 @@ def import_claims(session: Session, user: User, content: bytes, filename: str, *
         return result
     record = ClaimImport(filename=filename[:200], sha256=hashlib.sha256(content).hexdigest(),
                          source=source or _source(filename), imported_by_id=user.id, rows=len(typed),
-                         new=result.new, new_versions=result.new_versions, unchanged=result.unchanged)  # fmt: skip
+                         new=result.new, new_versions=result.new_versions, unchanged=result.unchanged,
+                         retired=result.retired)  # fmt: skip
     session.add(record)
     session.flush()
     result.import_id = record.id
@@ -310,7 +333,31 @@ def import_claims(session: Session, user: User, content: bytes, filename: str, *
         superseded = written["stored_id"].dropna().astype(int).tolist()
         written["version"] = (written["stored_version"].fillna(0) + 1).astype(int)
         _write_versions(session, written, superseded, record, user)
+    if pact is not None:
+        retire(session.connection(), plan.stored)
     return result
+
+
+def _read_pact(session: Session, user: User, content: bytes, filename: str, city: str | None,
+               credit_code: str | None) -> PactFile | None:  # fmt: skip
+    """A PACT JSON file read with the credit codes of the organisations the user may see; None for
+    a CSV or XLSX file (for which a credit code given is refused: their rows carry their own)."""
+    if not filename.lower().endswith(".json"):
+        if credit_code:
+            raise ValidationFailed(
+                [
+                    Problem(
+                        "credit_code",
+                        Message(
+                            "统一社会信用代码只能为 PACT JSON 文件指定（表格的每行自带统一社会信用代码）"
+                        ),
+                    )
+                ]
+            )
+        return None
+    return read_pact(
+        content, city=city, credit_code=credit_code, organisations=organisation_codes(session, user)
+    )
 
 
 CONTROL = CONTROL_PATTERN  # the one definition (tracker.lifecycle.applications)
@@ -351,10 +398,37 @@ def _current_versions(session: Session, keys: pd.Series) -> pd.DataFrame:
     query = select(*columns).where(Claim.is_current)
     if len(unique) > 20 * CHUNK:  # a large file: one pass over the current versions beats many lookups
         stored = pd.DataFrame(session.execute(query).all(), columns=names)
-        return stored[stored["claim_key"].isin(unique)].set_index("claim_key")
+        return _and_retired(session, stored[stored["claim_key"].isin(unique)].set_index("claim_key"), unique)
     for start in range(0, len(unique), CHUNK):
         found += session.execute(query.where(Claim.claim_key.in_(unique[start : start + CHUNK]))).all()
-    return pd.DataFrame(found, columns=names).set_index("claim_key")
+    return _and_retired(session, pd.DataFrame(found, columns=names).set_index("claim_key"), unique)
+
+
+def _and_retired(session: Session, current: pd.DataFrame, keys: list[Any]) -> pd.DataFrame:
+    """``current`` with the latest version of each key that has none current: a PACT claim taken out
+    of force, whose latest version is marked so (Deprecated, or replaced by another claim id), so
+    that its next version is numbered after it."""
+    retired = (~Claim.is_current, Claim.superseded_by.is_not(None) | (Claim.pact_status == "deprecated"))
+    if session.scalar(select(Claim.id).where(*retired).limit(1)) is None:  # ix_claims_retired: at once
+        return current
+    stored = set(current.index)
+    missing = sorted(key for key in keys if key not in stored)
+    if not missing:
+        return current
+    columns = (Claim.claim_key, Claim.id, Claim.version, Claim.content_hash, Claim.city_id)
+    query = select(*columns).where(*retired)
+    if len(missing) > 20 * CHUNK:
+        wanted = set(missing)
+        found = [row for row in session.execute(query).all() if row[0] in wanted]
+    else:
+        found = []
+        for start in range(0, len(missing), CHUNK):
+            found += session.execute(query.where(Claim.claim_key.in_(missing[start : start + CHUNK]))).all()
+    if not found:
+        return current
+    latest = pd.DataFrame(found, columns=["claim_key", *current.columns])
+    latest = latest.sort_values("stored_version").drop_duplicates("claim_key", keep="last")
+    return pd.concat([current, latest.set_index("claim_key")])
 
 
 def _source(filename: str) -> str:
@@ -376,13 +450,17 @@ def _write_versions(session: Session, written: pd.DataFrame, superseded: list[in
     ).all())  # fmt: skip
     products = dict(session.execute(select(Product.name_zh, Product.id)).all())
     frame = written.assign(
-        is_current=True, source=record.source, imported_at=record.imported_at, imported_by_id=user.id,
+        is_current=written.get("is_current", True), source=record.source, imported_at=record.imported_at, imported_by_id=user.id,
         import_id=record.id, city_id=written["city_id"].astype("int64"),
         pilot_id=_lookup(written["credit_code"].str.upper(), pilots).astype("Int64"),
         product_id=_lookup(written["product"], products).astype("Int64"),
     ).rename(columns={"footprint_kgco2e": "footprint"})  # fmt: skip
     table = cast(Table, Claim.__table__)
-    columns = [c.name for c in table.columns if c.name != "id"]
+    columns = [
+        c.name
+        for c in table.columns
+        if c.name != "id" and not (c.name in LINKS and frame[c.name].isna().all())
+    ]
     arrow = pa.Table.from_pandas(frame[columns], preserve_index=False)
     for name in DATES:
         arrow = arrow.set_column(arrow.schema.get_field_index(name), name, arrow[name].cast(pa.date32()))

@@ -168,12 +168,27 @@ def offsets_netted(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
     return pd.DataFrame({"offsets": offsets[hit]})
 
 
+def _pact(claims: pd.DataFrame) -> pd.Series:
+    return claims["source"] == "pact"
+
+
 def certified_without_certificate(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
     """A certified or carbon-neutral label with no certificate number: the label asserts a third
-    party's verification that cannot be traced."""
-    certified = claims["label_type"].isin(CERTIFIED_LABELS)
+    party's verification that cannot be traced. Not judged for PACT claims: PACT has no field for a
+    certificate number, so their verifier is judged instead (``VERIFIER_NOT_NAMED``,
+    ``UNRECOGNISED_CERTIFIER``)."""
+    certified = claims["label_type"].isin(CERTIFIED_LABELS) & ~_pact(claims)
     missing = claims["certificate_no"].fillna("").astype(str).str.strip() == ""
     hit = certified & missing
+    return pd.DataFrame({"label_type": claims.loc[hit, "label_type"]})
+
+
+def verifier_not_named(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
+    """A PACT footprint declared verified (a v3 ``verification``, a v2 ``assurance`` that says true)
+    that names no verifier: PACT carries no certificate number, so the verifier's name is the only
+    trace of the third party the label relies on, and without it the verification cannot be checked."""
+    certified = claims["label_type"].isin(CERTIFIED_LABELS) & _pact(claims)
+    hit = certified & (claims["certifier"].fillna("").astype(str).str.strip() == "")
     return pd.DataFrame({"label_type": claims.loc[hit, "label_type"]})
 
 
@@ -290,6 +305,7 @@ RULES = (
     ClaimRule("UNIT_NOT_COMPARABLE", Severity.LOW, N_("声明单位“{declared_unit}”无法换算为产品基准的单位“{benchmark_unit}”，未能与基准比对"), unit_not_comparable),
     ClaimRule("OFFSETS_NETTED", Severity.HIGH, N_("碳足迹中抵扣了碳抵消量{offsets}（GB/T 24067 不允许）"), offsets_netted),
     ClaimRule("CERTIFIED_WITHOUT_CERTIFICATE", Severity.HIGH, N_("标识类型为{label_type}但没有证书编号"), certified_without_certificate),
+    ClaimRule("VERIFIER_NOT_NAMED", Severity.HIGH, N_("PACT 声明的标识类型为{label_type}，但未写明核查机构"), verifier_not_named),
     ClaimRule("CERTIFICATE_EXPIRED", Severity.HIGH, N_("证书已于{expires}过期，标识于{published}发布"), certificate_expired),
     ClaimRule("CERTIFICATE_AFTER_PUBLICATION", Severity.HIGH, N_("证书于{issued}签发，晚于标识发布日{published}"), certificate_after_publication),
     ClaimRule("CERTIFICATE_SHARED", Severity.HIGH, N_("证书编号{certificate_no}被{companies}家企业使用"), certificate_shared),
@@ -316,7 +332,7 @@ NUMBERS = (
 )
 DATES = ("period_start", "period_end", "certificate_issued", "certificate_expires", "published_on")
 TEXTS = ("credit_code", "declared_unit", "label_type", "boundary", "certifier",
-         "certificate_no")  # fmt: skip
+         "certificate_no", "source")  # fmt: skip
 IDS = ("id", "city_id", "pilot_id", "product_id")
 
 

@@ -16,23 +16,36 @@ _SPACES = re.compile(r"[\s\u3000\u00a0]+")
 
 @dataclass(frozen=True)
 class Problem(CarriesMessage):
-    """One thing wrong with the input: where (field, and for Excel the row and column) and why."""
+    """One thing wrong with the input: where (field, and for Excel the row and column, for a JSON
+    file the item and its id) and why."""
 
     field: str
     message: Message
     row: int | None = None
     column: str | None = None
     sheet: str | None = None  # for workbooks of several sheets
+    item: str | None = None  # in a JSON file: the item's path (data[2]), ``field`` the item's field
+    item_id: str | None = None  # … and the id it carries, if any
 
     def where_zh(self) -> str:
         spot = f"第{self.row}行 {self.column}列 " if self.row is not None and self.column else ""
         sheet = f"“{self.sheet}”表 " if self.sheet else ""
-        return f"{sheet}{spot}{_label_zh(self.field)}"
+        return f"{sheet}{spot}{self._item_zh()}{_label_zh(self.field)}"
 
     def where_en(self) -> str:
         spot = f"row {self.row}, column {self.column}, " if self.row is not None and self.column else ""
         sheet = f"sheet “{self.sheet}”, " if self.sheet else ""
-        return f"{sheet}{spot}{_label_en(self.field)}"
+        return f"{sheet}{spot}{self._item_en()}{_label_en(self.field)}"
+
+    def _item_zh(self) -> str:
+        if self.item is None:
+            return ""
+        return f"{self.item}（id {self.item_id}）的 " if self.item_id else f"{self.item} 的 "
+
+    def _item_en(self) -> str:
+        if self.item is None:
+            return ""
+        return f"{self.item} (id {self.item_id}), " if self.item_id else f"{self.item}, "
 
     def where(self, locale: str | None = None) -> str:
         """Where, in one language (the reader's by default)."""

@@ -6,7 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.core.db import Base, intpk, name_str, short_str, utcnow
@@ -47,6 +47,9 @@ class ClaimImport(Base, Audited):
     new: Mapped[int] = mapped_column(Integer)
     new_versions: Mapped[int] = mapped_column(Integer)
     unchanged: Mapped[int] = mapped_column(Integer)
+    # Claims the import took out of force: PACT footprints it brought as Deprecated, or that a
+    # footprint it brought replaces (its precedingPfIds).
+    retired: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class Claim(Base, Audited):
@@ -64,6 +67,13 @@ class Claim(Base, Audited):
             "pilot_id",
             postgresql_where=text("pilot_id IS NOT NULL"),
             sqlite_where=text("pilot_id IS NOT NULL"),
+        ),
+        # Claims taken out of force (PACT), whose next version the importer numbers after them: few.
+        Index(
+            "ix_claims_retired",
+            "claim_key",
+            postgresql_where=text("superseded_by IS NOT NULL OR pact_status = 'deprecated'"),
+            sqlite_where=text("superseded_by IS NOT NULL OR pact_status = 'deprecated'"),
         ),
         # No index on certificate_no or credit_code: the cross-claim rules group in memory, and each
         # index would slow a bulk import by a third (docs/PERFORMANCE.md).
@@ -93,7 +103,7 @@ class Claim(Base, Audited):
     product: Mapped[name_str]
     product_id: Mapped[int | None] = mapped_column(Integer)  # None: no benchmark
     model: Mapped[str | None] = mapped_column(String(200))
-    declared_unit: Mapped[short_str]  # normalised: t, kg, kWh, m3, L, bottle_500ml, kWp, piece
+    declared_unit: Mapped[short_str]  # normalised: t, kg, kWh, m3, L, bottle_500ml, kWp, piece, m2, tkm…
     footprint: Mapped[Decimal] = mapped_column(kg)
     boundary: Mapped[Boundary] = mapped_column(enum_column(Boundary, "claim_boundary"))
     standard: Mapped[str] = mapped_column(String(200))
@@ -116,5 +126,11 @@ class Claim(Base, Audited):
     published_on: Mapped[dt.date]
     baseline: Mapped[Decimal | None] = mapped_column(kg)
     claimed_reduction_pct: Mapped[Decimal | None] = mapped_column(Numeric(7, 3))
+    # Versions across claim ids (PACT: a changed footprint is a new footprint with a new id). Only a
+    # version in force is current: a Deprecated footprint, or one another names among its
+    # precedingPfIds, is stored with is_current false.
+    pact_status: Mapped[str | None] = mapped_column(String(16))  # active, deprecated; None: not PACT
+    preceding: Mapped[str | None] = mapped_column(Text)  # the claim_ids this one replaces, space-separated
+    superseded_by: Mapped[str | None] = mapped_column(String(64))  # the claim_id that replaced this one
 
     city: Mapped[City] = relationship()

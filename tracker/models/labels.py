@@ -78,6 +78,7 @@ RULE_NAMES: dict[str, str] = {
     "UNIT_NOT_COMPARABLE": N_("单位无法比对"),
     "OFFSETS_NETTED": N_("抵扣了碳抵消量"),
     "CERTIFIED_WITHOUT_CERTIFICATE": N_("认证标识无证书编号"),
+    "VERIFIER_NOT_NAMED": N_("PACT 认证未写明核查机构"),
     "CERTIFICATE_EXPIRED": N_("发布时证书已过期"),
     "CERTIFICATE_AFTER_PUBLICATION": N_("证书晚于标识发布"),
     "CERTIFICATE_SHARED": N_("证书编号多家共用"),
@@ -121,7 +122,8 @@ def format_datetime_zh(value: dt.datetime | None, tz: ZoneInfo) -> str:
 
 UNITS_ZH = {"t": N_("吨"), "kg": N_("千克"), "g": N_("克"), "kWh": N_("千瓦时"), "MWh": N_("兆瓦时"),
             "MJ": N_("兆焦"), "GJ": N_("吉焦"), "m3": N_("立方米"), "L": N_("升"),
-            "bottle_500ml": N_("瓶(500mL)"), "kWp": "kWp", "piece": N_("件")}  # fmt: skip
+            "bottle_500ml": N_("瓶(500mL)"), "kWp": "kWp", "piece": N_("件"), "m2": N_("平方米"),
+            "tkm": N_("吨公里")}  # fmt: skip
 _EVIDENCE_ENUMS = {"label_type": LabelType, "boundary": Boundary}
 
 
