@@ -18,6 +18,7 @@ from tracker.core.validation import ValidationFailed
 from tracker.models import Boundary, Claim, LabelType, Role
 
 SAMPLE = FIXTURES / "claims_sample.csv"
+ZH_SAMPLE = FIXTURES / "claims_zh_gb18030.csv"  # GB18030, Chinese headers, the number and date forms
 
 
 def sample_rows() -> list[list[str]]:
@@ -68,7 +69,7 @@ def test_a_broken_file_writes_nothing_and_names_every_problem(db, province) -> N
     header = rows[0]
     rows[1][header.index("footprint_kgco2e")] = "八百"
     rows[2][header.index("declared_unit")] = "桶"
-    rows[3][header.index("published_on")] = "2025/08/01"
+    rows[3][header.index("published_on")] = "01/08/2025"  # day first: refused, not guessed
     rows[3][header.index("city")] = "上海"
     with pytest.raises(ValidationFailed) as refused:
         import_claims(db, province, as_csv(rows), "claims.csv")
@@ -129,6 +130,8 @@ def test_the_cli_imports_and_refuses_in_both_languages(cli_database: str, tmp_pa
     assert (
         checked.exit_code == 0 and "检查通过（未写入）" in checked.output and "2 new claims" in checked.output
     )
+    chinese = run(cli, ["claims", "import", str(ZH_SAMPLE), "--dry-run", "--as", "shengcl"])
+    assert chinese.exit_code == 0 and "4 new claims" in chinese.output, chinese.output
     rows[2][rows[0].index("footprint_kgco2e")] = "n/a"
     bad = tmp_path / "bad.csv"
     bad.write_bytes(as_csv(rows))
@@ -241,7 +244,7 @@ def test_a_large_junk_file_is_refused_clearly(db, province) -> None:  # type: ig
         with pytest.raises(ValidationFailed) as refused:
             import_claims(db, province, junk, name)
         assert refused.value.problems[0].message_zh in (
-            "文件不是 UTF-8 编码的 CSV", "无法读取：不是有效的 Excel（.xlsx）文件", "不是有效的 JSON 文件")  # fmt: skip
+            "文件既不是 UTF-8 也不是 GB18030（GBK）编码的 CSV，请在 Excel 中另存为“CSV UTF-8（逗号分隔）”", "无法读取：不是有效的 Excel（.xlsx）文件", "不是有效的 JSON 文件")  # fmt: skip
     text_junk = ("废话,", "x" * 100 + "\n") * 50_000  # UTF-8 text, ~10 MB, no header we know
     with pytest.raises(ValidationFailed, match="缺少必填列"):
         import_claims(db, province, "".join(text_junk).encode(), "claims.csv")
@@ -279,3 +282,182 @@ def test_an_import_is_recorded_once_with_its_file_and_every_version_points_at_it
     db.flush()
     events = db.scalars(select(AuditEvent).where(AuditEvent.entity_type == "claim_imports")).all()
     assert len(events) == 1 and events[0].after["filename"] == "claims.csv"
+
+
+# --- spreadsheets as Chinese users save them (DOMAIN.md §9) ---------------------------------------------
+
+
+def zh_rows() -> list[list[str]]:
+    return list(csv.reader(io.StringIO(ZH_SAMPLE.read_bytes().decode("gb18030"))))
+
+
+def as_gb18030(rows: list[list[str]]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return out.getvalue().encode("gb18030")
+
+
+def zh_workbook() -> bytes:
+    """The GB18030 sample's claims as Excel keeps them: dates in date cells (2025年6月28日 and
+    2025/6/28 formats), plain amounts in number cells (the others as the sample writes them), one
+    date left as its serial number in a General cell; two headers by their other Chinese names."""
+    import datetime as dt
+
+    import xlsxwriter
+
+    rows = zh_rows()
+    header = [{"核算期起": "核算周期开始", "核算期止": "核算周期结束"}.get(h, h) for h in rows[0]]
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out)
+    sheet = book.add_worksheet("声明")
+    formats = [book.add_format({"num_format": f}) for f in ('yyyy"年"m"月"d"日"', "yyyy/m/d")]
+    sheet.write_row(0, 0, header)
+    for number, (row, expected) in enumerate(zip(rows[1:], ZH_EXPECTED.values(), strict=True), start=1):
+        sheet.write_row(number, 0, row)
+        for index, cell in enumerate(row):
+            day = (
+                expected[ZH_FIELDS.index(ZH_DATE_FIELDS[rows[0][index]])]
+                if rows[0][index] in ZH_DATE_FIELDS
+                else None
+            )
+            if isinstance(day, dt.date):
+                sheet.write_datetime(number, index, dt.datetime.combine(day, dt.time()), formats[number % 2])
+            elif index > 6 and re.fullmatch(r"[0-9]+(\.[0-9]+)?", cell):
+                sheet.write_number(number, index, float(cell))
+    sheet.write_number(3, rows[0].index("发布日期"), 45836)  # 2025-06-28 as Excel's serial day
+    book.close()
+    return out.getvalue()
+
+
+def _zh_expected() -> tuple[tuple[str, ...], dict[str, tuple[object, ...]]]:
+    import datetime as dt
+    from decimal import Decimal as D
+
+    day = dt.date.fromisoformat
+    fields = ("company_name", "city", "product", "model", "declared_unit", "footprint", "boundary", "standard",
+              "period_start", "period_end", "stage_raw_materials", "stage_manufacturing", "stage_transport",
+              "stage_use", "stage_end_of_life", "electricity_kwh", "electricity_factor", "green_power_kwh",
+              "offsets", "label_type", "certifier", "certificate_no", "certificate_issued",
+              "certificate_expires", "published_on", "baseline", "claimed_reduction_pct")  # fmt: skip
+    gate, own, third = Boundary.CRADLE_TO_GATE, LabelType.SELF_DECLARED, LabelType.THIRD_PARTY
+    expected = {
+        "ZH-001": ("示例长治焦化有限公司", "长治", "焦炭", "一级冶金焦", "t", D("1234.5"), gate, "GB/T 24067-2024",
+                   day("2024-01-01"), day("2024-12-31"), D("800"), D("400.5"), D("34"), D("0"), D("0"),
+                   D("1200"), D("0.6361"), D("0"), D("0"), own, None, None, None, None, day("2025-06-28"),
+                   None, None),
+        "ZH-002": ("示例太原䶮玻璃有限公司", "太原", "玻璃", "浮法5mm", "t", D("860.8"), gate, "ISO 14067:2018",
+                   day("2024-01-01"), day("2024-12-31"), D("329.558"), D("512.5619"), D("18.6801"), D("0"),
+                   D("0"), D("169.35"), D("0.6361"), D("0"), D("0"), third, "示例质量认证有限公司",
+                   "CFP2025-020002", day("2025-03-01"), day("2027-02-28"), day("2025-06-28"), None, None),
+        "ZH-003": ("示例运城铝业有限公司", "运城", "电解铝", "A00", "t", D("16500"), gate, "GB/T 24067-2024",
+                   day("2024-01-01"), day("2024-12-31"), D("12000"), D("4000"), D("500"), D("0"), D("0"),
+                   D("13500"), D("0.6361"), D("0"), D("0"), third, "示例标准认证所", "CFP2025-020003",
+                   day("2025-03-01"), day("2027-02-28"), day("2025-06-28"), D("17000"), D("2.9")),
+        "ZH-004": ("示例晋中光伏有限公司", "晋中", "光伏组件", "550W", "kWp", D("637.5"), gate, "GB/T 24067-2024",
+                   day("2023-10-01"), day("2024-09-30"), D("374.1468"), D("306.9255"), D("41.8563"), D("0"),
+                   D("-85.4286"), D("296.617"), D("0.6361"), D("0"), D("0"), own, None, None, None, None,
+                   day("2025-06-28"), D("700"), D("8.9")),
+    }  # fmt: skip
+    return fields, expected
+
+
+ZH_FIELDS, ZH_EXPECTED = _zh_expected()
+ZH_DATE_FIELDS = {"核算期起": "period_start", "核算期止": "period_end", "证书颁发日期": "certificate_issued",
+                  "证书有效期至": "certificate_expires", "发布日期": "published_on"}  # fmt: skip
+
+
+def stored_claims(db) -> dict[str, tuple[object, ...]]:  # type: ignore[no-untyped-def]
+    claims = db.scalars(select(Claim).where(Claim.is_current)).all()
+    values = {
+        c.claim_key: tuple(c.city.short_zh if f == "city" else getattr(c, f) for f in ZH_FIELDS)
+        for c in claims
+    }
+    return dict(sorted(values.items()))
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_chinese_sheet_imports_with_every_value_exact(db, province, kind: str) -> None:  # type: ignore[no-untyped-def]
+    content = ZH_SAMPLE.read_bytes() if kind == "csv" else zh_workbook()
+    assert kind == "xlsx" or not content.startswith(b"\xef\xbb\xbf")  # no BOM: Excel's plain "CSV"
+    result = import_claims(db, province, content, f"声明.{kind}")
+    assert (result.new, result.warnings) == (4, [])
+    assert stored_claims(db) == ZH_EXPECTED
+
+
+def test_the_same_claims_as_gb18030_utf8_and_xlsx_are_the_same_content(db, province) -> None:  # type: ignore[no-untyped-def]
+    import_claims(db, province, ZH_SAMPLE.read_bytes(), "声明.csv")
+    text = ZH_SAMPLE.read_bytes().decode("gb18030")
+    for content, name in ((text.encode("utf-8"), "u.csv"), (b"\xef\xbb\xbf" + text.encode("utf-8"), "b.csv"),
+                          (zh_workbook(), "x.xlsx")):  # fmt: skip
+        again = import_claims(db, province, content, name)
+        assert (again.new, again.new_versions, again.unchanged) == (0, 0, 4), name
+    assert count(db) == 4
+
+
+def test_numbers_and_dates_that_could_mean_two_things_are_refused_with_their_cell(db, province) -> None:  # type: ignore[no-untyped-def]
+    rows = zh_rows()
+    header = rows[0]
+    cases = [  # (row, header, cell, what the message says)
+        (2, "声明碳足迹（kgCO2e）", "1,23", "不是数字"),  # no thousands grouping of two digits
+        (2, "发布日期", "2025年2月30日", "不是存在的日期"),
+        (3, "声明碳足迹（kgCO2e）", "1.234,5", "不是数字"),
+        (3, "核算期起", "1/1/2024", "不是日期"),  # year last: refused, not guessed
+        (3, "证书有效期至", "0000-12-31", "不是存在的日期"),  # pandas reads it; no database stores it
+        (4, "声明碳足迹（kgCO2e）", "16.5 tCO2e", "单位不是本列的kgCO2e"),  # never converted
+        (4, "证书颁发日期", "12345", "不是日期"),  # a serial day before 1990: no date here
+        (5, "外购电力（kWh）", "２９６。６", "不是数字"),  # 。 is no decimal point
+        (5, "减排比例（%）", "8.9 kgCO2e", "单位不是本列的%"),
+        (5, "核算期止", "2024/9-30", "不是日期"),  # numbers are checked before dates
+    ]
+    for row, name, cell, _said in cases:
+        rows[row - 1][header.index(name)] = cell
+    with pytest.raises(ValidationFailed) as refused:
+        import_claims(db, province, as_gb18030(rows), "声明.csv")
+    found = [(p.row, p.column.split("（", 1)[1][:-1], p.message_zh) for p in refused.value.problems]
+    assert [(row, column) for row, column, _ in found] == [(row, name) for row, name, _, _ in cases]
+    assert all(said in message for (_, _, message), (*_, said) in zip(found, cases, strict=True))
+    assert refused.value.problems[0].where_zh() == "第2行 H（声明碳足迹（kgCO2e））列 footprint_kgco2e"
+    assert count(db) == 0
+
+
+def test_a_header_naming_a_column_twice_or_in_another_unit_is_refused(db, province) -> None:  # type: ignore[no-untyped-def]
+    rows = zh_rows()
+    rows[0] = [*rows[0], "product"]
+    rows[0][rows[0].index("声明碳足迹（kgCO2e）")] = "声明碳足迹（tCO2e/t）"
+    rows[0][rows[0].index("核算边界")] = "边界说明"  # unknown: boundary is then missing
+    rows[1:] = [[*row, "焦炭"] for row in rows[1:]]
+    with pytest.raises(ValidationFailed) as refused:
+        import_claims(db, province, as_gb18030(rows), "声明.csv")
+    problems = [(p.row, p.field, p.column, p.message_zh) for p in refused.value.problems]
+    assert problems == [
+        (1, "footprint_kgco2e", "H（声明碳足迹（tCO2e/t））", "列标题中的单位不是本列的kgCO2e"),
+        (1, "product", "AD（product）", "与E（产品名称）列都是 product 列，每列只能有一个"),
+        (1, "file", None, "缺少必填列：boundary（核算边界）"),
+    ]
+    assert count(db) == 0
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "声明编号,企业名称\r\n".encode("utf-16"),  # Excel's "Unicode text"
+        b"\xef\xbb\xbf" + "声明编号,企业名称\r\n".encode("gb18030"),  # a UTF-8 mark on GB18030 bytes
+        b"claim_id,company_name\r\n\xff\xfe\x80,x\r\n",  # neither
+    ],
+)
+def test_a_csv_in_neither_utf8_nor_gb18030_is_refused(db, province, content: bytes) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ValidationFailed, match="既不是 UTF-8 也不是 GB18030") as refused:
+        import_claims(db, province, content, "声明.csv")
+    assert "neither UTF-8 nor GB18030" in refused.value.problems[0].message_en and count(db) == 0
+
+
+def test_a_gb18030_file_with_a_ragged_row_is_read_the_careful_way(db, province) -> None:  # type: ignore[no-untyped-def]
+    rows = zh_rows()
+    rows[1][1] = "示例长治焦化\n有限公司"  # a quoted line break: Arrow refuses, csv reads it
+    rows[2] = rows[2][:-2]  # two empty trailing cells left off
+    result = import_claims(db, province, as_gb18030(rows), "声明.csv")
+    assert result.new == 4
+    assert (
+        db.scalars(select(Claim.company_name).where(Claim.claim_key == "ZH-001")).one()
+        == "示例长治焦化\n有限公司"
+    )

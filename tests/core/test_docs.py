@@ -89,6 +89,16 @@ def test_every_claims_value_synonym_and_text_limit_is_documented() -> None:
         assert f"≤ {limit} characters" in row[3], column
 
 
+def test_every_claims_header_synonym_is_documented_in_its_columns_row() -> None:
+    from tracker.claims.exchange import HEADERS
+
+    rows = {row[0].strip("`"): row for row in table_rows(section(9)) if row[0].startswith("`")}
+    missing = {
+        column: [n for n in names if f"`{n}`" not in rows[column][-1]] for column, names in HEADERS.items()
+    }
+    assert {column: names for column, names in missing.items() if names} == {}
+
+
 def test_every_pact_field_the_importer_reads_is_documented() -> None:
     import inspect
 

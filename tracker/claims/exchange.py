@@ -5,6 +5,9 @@ XLSX, ``pact`` for PACT JSON) and the rules share these definitions.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from tracker.models import Boundary, LabelType
 
 REQUIRED = ("claim_id", "company_name", "credit_code", "city", "product", "declared_unit", "footprint_kgco2e",
@@ -71,3 +74,96 @@ def normalise_unit(text: str) -> str | None:
     any listed synonym. m2 and tkm (PACT's square meter and ton kilometer) have no size: a claim in
     them compares only with a benchmark in the same unit."""
     return UNITS.get(str(text).lower().replace(" ", ""))
+
+
+# --- headers ----------------------------------------------------------------------------------------------
+
+# Every column's other header names, Chinese as the 试点 templates and Excel users write them. A header
+# is matched after ``header_key`` (case, spaces, full-width forms, a leading or trailing * and a
+# bracketed unit or hint at the end do not count), so 声明碳足迹（kgCO2e） is 声明碳足迹.
+HEADERS: dict[str, tuple[str, ...]] = {
+    "claim_id": ("声明编号", "声明ID"),
+    "company_name": ("企业名称", "单位名称", "公司名称", "企业（单位）名称"),
+    "credit_code": ("统一社会信用代码", "社会信用代码", "信用代码"),
+    "city": ("所属城市", "城市", "所在城市", "所属地市", "设区市"),
+    "product": ("产品名称", "产品"),
+    "model": ("规格型号", "型号", "产品型号"),
+    "declared_unit": ("声明单位", "功能单位"),
+    "footprint_kgco2e": ("声明碳足迹", "产品碳足迹", "碳足迹"),
+    "boundary": ("核算边界", "系统边界"),
+    "standard": ("核算标准", "依据标准", "核算依据"),
+    "period_start": ("核算期起", "核算期开始", "核算周期开始", "核算期开始日期"),
+    "period_end": ("核算期止", "核算期结束", "核算周期结束", "核算期结束日期"),
+    "stage_raw_materials": ("原材料获取阶段排放", "原材料获取阶段", "原材料阶段排放", "原材料阶段"),
+    "stage_manufacturing": ("生产制造阶段排放", "生产制造阶段", "生产阶段排放", "生产阶段"),
+    "stage_transport": ("运输阶段排放", "运输阶段", "分销运输阶段排放", "分销运输阶段"),
+    "stage_use": ("使用阶段排放", "使用阶段"),
+    "stage_end_of_life": ("废弃处置阶段排放", "废弃处置阶段", "生命末期阶段排放", "生命末期阶段"),
+    "electricity_kwh": ("外购电力", "外购电量", "用电量"),
+    "electricity_factor": ("电力排放因子", "电网排放因子"),
+    "green_power_kwh": ("绿电电量", "绿电", "绿色电力"),
+    "offsets_kgco2e": ("抵消量", "碳抵消量"),
+    "label_type": ("标签类型", "标识类型"),
+    "certifier": ("认证机构", "核查机构"),
+    "certificate_no": ("证书编号", "证书号"),
+    "certificate_issued": ("证书颁发日期", "发证日期", "证书签发日期"),
+    "certificate_expires": ("证书有效期至", "有效期至", "证书到期日"),
+    "published_on": ("发布日期", "声明发布日期", "首次发布日期"),
+    "baseline_kgco2e": ("基准碳足迹", "基线碳足迹"),
+    "claimed_reduction_pct": ("声称减排比例", "减排比例", "降碳比例"),
+}
+# The unit each number column is in: a unit written after a value, or in the column's header, must be
+# this one (1234.5 kgCO2e, 声明碳足迹（kgCO2e/t）); another (tCO2e, MWh) is refused, never converted.
+UNIT_OF = dict.fromkeys(("footprint_kgco2e", "stage_raw_materials", "stage_manufacturing", "stage_transport",
+                         "stage_use", "stage_end_of_life", "offsets_kgco2e", "baseline_kgco2e"), "kgCO2e") | {
+    "electricity_kwh": "kWh", "green_power_kwh": "kWh", "electricity_factor": "kgCO2e/kWh",
+    "claimed_reduction_pct": "%"}  # fmt: skip
+# How a unit is spelt, folded onto one key (after NFKC and lower case, spaces removed): 千克CO2e,
+# kg CO₂e and kgCO2-eq are all kgco2e. Patterns in order; CO2 alone is not CO2e.
+UNIT_SPELLINGS = ((r"千克|公斤", "kg"), (r"吨", "t"), (r"二氧化碳当量|co2当量|co2-?eq\.?|co2e", "co2e"),
+                  (r"千瓦时|kw[·・.•]?h|度", "kwh"), (r"兆瓦时|mw[·・.•]?h", "mwh"))  # fmt: skip
+_UNIT_LIKE = re.compile(r"co2|wh|%|[吨焦]")  # a header's bracket naming a unit, not a hint such as （选填）
+_BRACKETS = str.maketrans("【】〔〕", "[][]")
+_TAIL = re.compile(r"(?<=.)[(\[]([^()\[\]]*)[)\]]$")
+
+
+def unit_key(text: str) -> str:
+    """A unit as compared: kgCO2e, 千克CO2e and kg CO₂e are all ``kgco2e``."""
+    key = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text).lower())
+    for pattern, replacement in UNIT_SPELLINGS:
+        key = re.sub(pattern, replacement, key)
+    return key
+
+
+def header_key(text: str) -> tuple[str, str]:
+    """A header cell as matched, and the bracketed unit or hint at its end: ``声明碳足迹（kgCO2e）``
+    → (``声明碳足迹``, ``kgco2e``). Full-width forms fold (NFKC), case and spaces are ignored, and a
+    * marking a required column is dropped."""
+    key = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text).lower().translate(_BRACKETS)).strip("*")
+    tail = _TAIL.search(key)
+    if tail is None:
+        return key, ""
+    return key[: tail.start()].strip("*"), tail.group(1)
+
+
+def _column_names() -> dict[str, str]:
+    names: dict[str, str] = {}
+    for column in (*REQUIRED, *OPTIONAL):
+        for name in (column, *HEADERS[column]):
+            key = header_key(name)[0]
+            if names.setdefault(key, column) != column:
+                raise ValueError(f"header {name!r} names both {names[key]} and {column}")
+    return names
+
+
+COLUMN_OF = _column_names()  # header key → column
+
+
+def header_unit_agrees(column: str, tail: str) -> bool:
+    """Whether a header's bracketed tail agrees with its column: any hint; for a number column its
+    own unit (an amount per whatever unit: kgCO2e/t), or no unit at all."""
+    unit = UNIT_OF.get(column)
+    if unit is None or not _UNIT_LIKE.search(unit_key(tail)):
+        return True
+    key, own = unit_key(tail), unit_key(unit)
+    return key == own or ("/" not in own and key.startswith(own + "/"))

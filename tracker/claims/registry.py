@@ -29,26 +29,30 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from openpyxl.utils import get_column_letter
 from sqlalchemy import Connection, Table, func, select, update
 from sqlalchemy.orm import Session
 
 from tracker.access.permissions import Level, may_act, visible_cities
+from tracker.claims.cells import dates, numbers
 from tracker.claims.exchange import (
     BOUNDARIES,
+    COLUMN_OF,
     DATES,
+    HEADERS,
     KEY_LENGTH,
     LABELS,
     LIMIT,
     LIMITS,
     NUMBERS,
-    OPTIONAL,
     REQUIRED,
     SIGNED,
     TEXTS,
+    UNIT_OF,
     UNITS,
+    header_key,
+    header_unit_agrees,
 )
 from tracker.claims.library_file import xlsx_rows
 from tracker.claims.pact import PactFile, pact_rows, read_pact
@@ -99,22 +103,50 @@ class ClaimImportResult:
 
 def read_table(content: bytes, filename: str, city: str | None = None) -> pd.DataFrame:
     """The file's cells as text, one column per file column (numbered from 0), the header included
-    as the first row: CSV (UTF-8, with or without BOM), the first sheet of an XLSX, or a PACT
-    ProductFootprint JSON list mapped onto the exchange columns (``city`` for all of them)."""
+    as the first row: CSV (UTF-8 with or without BOM, or GB18030/GBK as Excel saves it on Chinese
+    Windows), the first sheet of an XLSX, or a PACT ProductFootprint JSON list mapped onto the
+    exchange columns (``city`` for all of them)."""
     name = filename.lower()
     if name.endswith(".xlsx"):
         return _frame(xlsx_rows(content, BULK))
     if name.endswith(".json"):
         return _frame(pact_rows(content, city))
-    content = content.removeprefix(b"\xef\xbb\xbf")
+    return _csv_table(content)
+
+
+BOM = b"\xef\xbb\xbf"
+
+
+def _csv_table(content: bytes) -> pd.DataFrame:
+    """A CSV's cells: Arrow reads a regular UTF-8 file; otherwise the text is decoded (UTF-8, else
+    GB18030, else refused) and a GB18030 file read by Arrow as UTF-8 (the decoded text and its UTF-8
+    copy are the only extra memory, a few times the file), a ragged one the careful way."""
     try:
-        return _arrow_csv(content)
-    except (pa.ArrowInvalid, ValueError):  # ragged rows, blank lines, bad UTF-8: read the careful way
+        return _arrow_csv(content.removeprefix(BOM))
+    except (pa.ArrowInvalid, ValueError):  # ragged rows, blank lines, not UTF-8: look closer
+        pass
+    text, encoding = _decoded(content)
+    if encoding == "gb18030":
         try:
-            text = content.decode("utf-8")
+            return _arrow_csv(text.encode("utf-8"))
+        except (pa.ArrowInvalid, ValueError):
+            pass
+    return _frame([list(row) for row in csv.reader(io.StringIO(text))])
+
+
+def _decoded(content: bytes) -> tuple[str, str]:
+    """The text and its encoding: UTF-8 when it has the BOM (Excel's "CSV UTF-8") or decodes as
+    UTF-8; else GB18030 (a superset of GBK and GB2312, Excel's "CSV" on Chinese Windows)."""
+    encodings = ("utf-8",) if content.startswith(BOM) else ("utf-8", "gb18030")
+    for encoding in encodings:
+        try:
+            return content.removeprefix(BOM).decode(encoding), encoding
         except UnicodeDecodeError:
-            raise ValidationFailed([Problem("file", Message("文件不是 UTF-8 编码的 CSV"))]) from None
-        return _frame([list(row) for row in csv.reader(io.StringIO(text))])
+            continue
+    message = Message(
+        "文件既不是 UTF-8 也不是 GB18030（GBK）编码的 CSV，请在 Excel 中另存为“CSV UTF-8（逗号分隔）”"
+    )
+    raise ValidationFailed([Problem("file", message)])
 
 
 def _arrow_csv(content: bytes) -> pd.DataFrame:
@@ -155,10 +187,10 @@ def _strip(column: pd.Series) -> pd.Series:
 
 class _Checker:
     """Column-wise checks of the data rows; every problem keeps its row (file line, header = 1),
-    its column letter and name, and the order of the checks."""
+    its column letter and header as written (``spots``), and the order of the checks."""
 
-    def __init__(self, cells: pd.DataFrame, rows: np.ndarray, header: dict[str, int]) -> None:
-        self.cells, self.rows, self.header = cells, rows, header
+    def __init__(self, cells: pd.DataFrame, rows: np.ndarray, spots: Mapping[str, str]) -> None:
+        self.cells, self.rows, self.spots = cells, rows, spots
         self.found: list[tuple[int, int, Problem]] = []
 
     def add(self, column: str, mask: pd.Series | np.ndarray, message: Message) -> None:
@@ -172,18 +204,17 @@ class _Checker:
             self.add_one(column, int(index), message.with_params(value=text))
 
     def add_one(self, column: str, index: int, message: Message) -> None:
-        spot = f"{get_column_letter(self.header[column] + 1)}（{column}）"
-        row = int(self.rows[index])
+        row, spot = int(self.rows[index]), self.spots[column]
         self.found.append((row, len(self.found), Problem(column, message, row=row, column=spot)))
 
     def problems(self) -> list[Problem]:
         return [problem for _, _, problem in sorted(self.found, key=lambda item: (item[0], item[1]))]
 
 
-def _typed(cells: pd.DataFrame, rows: np.ndarray, header: dict[str, int], cities: dict[str, City]) -> tuple[pd.DataFrame, _Checker]:  # fmt: skip
+def _typed(cells: pd.DataFrame, rows: np.ndarray, spots: Mapping[str, str], cities: dict[str, City]) -> tuple[pd.DataFrame, _Checker]:  # fmt: skip
     """The data rows as typed claim values (NaN/None where empty), and the checker holding what
     cannot be read."""
-    check = _Checker(cells, rows, header)
+    check = _Checker(cells, rows, spots)
     typed = pd.DataFrame(index=cells.index)
     keys = cells["claim_id"]
     check.add("claim_id", keys.str.len() > KEY_LENGTH, Message("超过{key_length}个字符", key_length=KEY_LENGTH))  # fmt: skip
@@ -216,42 +247,40 @@ def _typed(cells: pd.DataFrame, rows: np.ndarray, header: dict[str, int], cities
         typed[column] = _lookup(cells[column].str.lower().str.replace(" ", "", regex=False), plain)
         check.add(column, (cells[column] != "") & typed[column].isna(), Message("“{value}”不是可识别的取值（{shown}）", shown=shown))  # fmt: skip
     for column, key in NUMBERS.items():
-        text = cells[column] if column in cells else pd.Series("", index=cells.index)
-        value = _numbers(text)
-        check.add(
-            column,
-            (text != "") & value.isna(),
-            Message("“{value}”不是数字"),
-        )
-        unusable = value.notna() & ~(value.abs() < LIMITS.get(column, LIMIT))
-        check.add(column, unusable, Message("“{value}”不是可用的数值"))
-        if column not in SIGNED:
-            check.add(
-                column,
-                value < 0,
-                Message("“{value}”为负数，此项不能为负"),
-            )
-        typed[key] = value.where(value.notna() & ~unusable)
+        typed[key] = _number_column(check, column, cells)
     for column in DATES:
-        text = cells[column] if column in cells else pd.Series("", index=cells.index)
-        value = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
-        check.add(column, (text != "") & value.isna(), Message("“{value}”不是日期（应为 YYYY-MM-DD）"))  # fmt: skip
-        typed[column] = value
+        typed[column] = _date_column(check, column, cells)
     for column in ("footprint_kgco2e", "period_start", "period_end", "published_on"):
         check.add(column, cells[column] == "", Message("必填项为空"))
     check.add("period_end", typed["period_end"] < typed["period_start"], Message("数据期截止日“{value}”早于开始日"))  # fmt: skip
     return typed, check
 
 
-def _numbers(text: pd.Series) -> pd.Series:
-    """Text as float64 (NaN where empty or not a number); thousands separators allowed."""
-    array = pa.array(text, type=pa.string(), from_pandas=True)
-    try:  # the common case, all plain numbers: Arrow parses them at C speed
-        parsed = pc.cast(pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array), pa.float64())
-        return pd.Series(parsed.to_numpy(zero_copy_only=False), index=text.index, dtype="float64")
-    except pa.ArrowInvalid:
-        plain = text.str.replace(",", "", regex=False)
-        return pd.to_numeric(plain.where(plain != ""), errors="coerce").astype("float64")
+def _number_column(check: _Checker, column: str, cells: pd.DataFrame) -> pd.Series:
+    """One number column's values (NaN where empty or refused), its problems in ``check``."""
+    text = cells[column] if column in cells else pd.Series("", index=cells.index)
+    value, other_unit = numbers(text, UNIT_OF[column])
+    check.add(column, (text != "") & value.isna(), Message("“{value}”不是数字"))
+    check.add(column, other_unit, Message("“{value}”的单位不是本列的{unit}", unit=UNIT_OF[column]))
+    unusable = value.notna() & ~(value.abs() < LIMITS.get(column, LIMIT))
+    check.add(column, unusable & ~other_unit, Message("“{value}”不是可用的数值"))
+    if column not in SIGNED:
+        check.add(column, (value < 0) & ~other_unit, Message("“{value}”为负数，此项不能为负"))
+    return value.where(value.notna() & ~unusable & ~other_unit)
+
+
+def _date_column(check: _Checker, column: str, cells: pd.DataFrame) -> pd.Series:
+    """One date column's values (NaT where empty or refused), its problems in ``check``."""
+    text = cells[column] if column in cells else pd.Series("", index=cells.index)
+    value, no_such_day = dates(text)
+    check.add(column, no_such_day, Message("“{value}”不是存在的日期"))
+    check.add(column, (text != "") & value.isna() & ~no_such_day, NOT_A_DATE)
+    return value
+
+
+NOT_A_DATE = Message(
+    "“{value}”不是日期（可写作 2025-06-28、2025/6/28、2025.6.28、2025年6月28日，或 Excel 日期序号）"
+)
 
 
 def _lookup(text: pd.Series, mapping: Mapping[Any, Any]) -> pd.Series:
@@ -284,14 +313,14 @@ def import_claims(session: Session, user: User, content: bytes, filename: str, *
     if table.empty:
         raise ValidationFailed([Problem("file", Message("文件是空的"))])
     header = _header(list(table.iloc[0]), result)
-    cells = pd.DataFrame({name: _strip(table[index].iloc[1:]) for name, index in header.items()})
+    cells = pd.DataFrame({name: _strip(table[index].iloc[1:]) for name, index in header.index.items()})
     filled = (cells != "").any(axis=1)
     rows = np.arange(2, len(table) + 1)[filled.to_numpy()]
     cells = cells[filled].reset_index(drop=True)
     cities = {name: c for c in session.scalars(visible_cities(user)) for name in (c.short_zh, c.name_zh)}
-    typed, check = _typed(cells, rows, header, cities)
+    typed, check = _typed(cells, rows, header.spots, cities)
     if _may_hold_controls(content, filename):
-        for column in header:
+        for column in header.index:
             check.add(column, cells[column].str.contains(CONTROL, regex=True),
                       CONTROL_MESSAGE)  # fmt: skip
     allowed = {c.id for c in cities.values() if may_act(user, Level.EITHER, c)}
@@ -373,20 +402,44 @@ def _may_hold_controls(content: bytes, filename: str) -> bool:
     return _CONTROL_BYTES.search(content) is not None
 
 
-def _header(names: list[Any], result: ClaimImportResult) -> dict[str, int]:
-    header: dict[str, int] = {}
+@dataclass
+class _Header:
+    """Where each exchange column is in the file (its index from 0) and how to name it in a problem:
+    its letter and its header as written (``H（声明碳足迹（kgCO2e））``)."""
+
+    index: dict[str, int] = field(default_factory=dict)
+    spots: dict[str, str] = field(default_factory=dict)
+
+
+def _header(names: list[Any], result: ClaimImportResult) -> _Header:
+    """The columns by their header (the column names or their synonyms, exchange.HEADERS). A column
+    named twice, a unit in a header that is not its column's, or a required column missing refuses
+    the file, every such problem listed; unknown columns are ignored with a warning."""
+    header, problems, extra = _Header(), [], []
     for index, name in enumerate(names):
-        key = clean_text(name).lower()
-        if key and key not in header:
-            header[key] = index
-    missing = [name for name in REQUIRED if name not in header]
+        written = clean_text(name)
+        key, tail = header_key(written)
+        column, spot = COLUMN_OF.get(key), f"{get_column_letter(index + 1)}（{written}）"
+        if column is None:
+            extra += [written] if written else []
+        elif column in header.index:
+            message = Message(
+                "与{first}列都是 {column} 列，每列只能有一个", first=header.spots[column], column=column
+            )
+            problems.append(Problem(column, message, row=1, column=spot))
+        else:  # a header in another unit is refused, but the column is there: not "missing" too
+            if not header_unit_agrees(column, tail):
+                message = Message("列标题中的单位不是本列的{unit}", unit=UNIT_OF[column])
+                problems.append(Problem(column, message, row=1, column=spot))
+            header.index[column], header.spots[column] = index, spot
+    missing = [f"{name}（{HEADERS[name][0]}）" for name in REQUIRED if name not in header.index]
     if missing:
-        raise ValidationFailed([Problem("file", Message("缺少必填列：{missing}", missing=Listed(missing)),
-                                        row=1)])  # fmt: skip
-    extra = [name for name in header if name not in REQUIRED and name not in OPTIONAL]
+        problems.append(Problem("file", Message("缺少必填列：{missing}", missing=Listed(missing)), row=1))
+    if problems:
+        raise ValidationFailed(problems)
     if extra:
         result.warnings.append(f"已忽略未知列 / ignored unknown columns: {', '.join(extra)}")
-    return {name: index for name, index in header.items() if name in REQUIRED or name in OPTIONAL}
+    return header
 
 
 def _current_versions(session: Session, keys: pd.Series) -> pd.DataFrame:
