@@ -23,7 +23,8 @@ from tracker.access import accounts
 from tracker.audit import trail as audit
 from tracker.core.config import Settings
 from tracker.core.db import TrackerSession, transaction
-from tracker.core.i18n import _, message_of
+from tracker.core.i18n import _
+from tracker.core.messages import message_of
 from tracker.models import User
 
 PUBLIC_ENDPOINTS = frozenset(

@@ -53,7 +53,8 @@ from tracker.access.permissions import Action, PermissionDenied
 from tracker.core.config import Settings
 from tracker.core.db import TrackerSession
 from tracker.core.errors import TrackerError
-from tracker.core.i18n import _, message_of
+from tracker.core.i18n import _
+from tracker.core.messages import message_of
 from tracker.core.validation import ValidationFailed
 from tracker.models import User
 

@@ -13,7 +13,7 @@ from dashboards.access import app_settings, db_session, request_user_or_none
 from tracker.access.permissions import Action, can, visible_bulletins
 from tracker.audit import trail as audit
 from tracker.core.errors import TrackerError
-from tracker.core.i18n import message_of
+from tracker.core.messages import message_of
 from tracker.models import Bulletin, UpdateFile
 from tracker.uploads.files import clean_filename, read_file
 

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from tracker.access.permissions import PROVINCIAL_ROLES, Action, Level, can, may_act
 from tracker.core.errors import TrackerError
-from tracker.core.i18n import N_, _, message_of, where_of
-from tracker.core.messages import Message
+from tracker.core.i18n import N_, _
+from tracker.core.messages import Message, message_of
 from tracker.core.validation import ValidationFailed
 from tracker.lifecycle.deadlines import batch_for as lifecycle_batch_for
 from tracker.models import Batch, City, ProgressUpdate, UpdateFile, User
@@ -52,7 +52,7 @@ def dropdown_labels() -> dcc.Dropdown.Labels:
 
 def problems_alert(error: ValidationFailed) -> Component:
     """Every problem of a refused input, each with where it is (field, or Excel row and column)."""
-    items = [html.Li(f"{where_of(p)}：{message_of(p)}") for p in error.problems]
+    items = [html.Li(f"{p.where()}：{message_of(p)}") for p in error.problems]
     return dbc.Alert([html.Strong(_("发现{n}个问题，未写入任何数据：").format(n=len(error.problems))), html.Ul(items)],
                      color="danger", className="py-2")  # fmt: skip
 

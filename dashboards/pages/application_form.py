@@ -42,7 +42,8 @@ from tracker.access.permissions import (
 )
 from tracker.core.clock import local_today, now_utc
 from tracker.core.errors import TrackerError
-from tracker.core.i18n import N_, _, label_of, message_of
+from tracker.core.i18n import N_, _, label_of
+from tracker.core.messages import message_of
 from tracker.core.validation import ValidationFailed
 from tracker.lifecycle.applications import (
     CATEGORY_NAME,

@@ -17,7 +17,8 @@ from dashboards.access import app_settings, db_session, guarded_layout
 from dashboards.widgets import STATUS_COLOURS, UPDATE_COLOURS, Cell, badge, simple_table
 from tracker.access.permissions import Action, visible_cities
 from tracker.core.clock import local_today
-from tracker.core.i18n import N_, _, format_date, label_of, message_of
+from tracker.core.i18n import N_, _, format_date, label_of
+from tracker.core.messages import message_of
 from tracker.core.periods import Period, reporting_period
 from tracker.models import Role, User
 from tracker.models.labels import label, rule_name

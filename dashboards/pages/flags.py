@@ -57,7 +57,8 @@ from reports.excel import write_table
 from tracker.access.permissions import Action, can, may_review_flag, visible_cities
 from tracker.audit import trail as audit
 from tracker.core.clock import local_today, now_utc
-from tracker.core.i18n import N_, _, format_date, format_datetime, label_of, message_of, translated
+from tracker.core.i18n import N_, _, format_date, format_datetime, label_of, translated
+from tracker.core.messages import message_of
 from tracker.core.periods import Period
 from tracker.flags.review import FLAG_STEPS, PROPOSAL_ZH, available_steps, review_flag
 from tracker.models import (

@@ -33,7 +33,8 @@ from jobs.control import NotDue, next_runs, pending_requests, plan_correction, r
 from jobs.schedule import JOB_BY_ID, JOBS, RUNNABLE
 from tracker.access.permissions import Action, may_run_jobs, require_run_jobs
 from tracker.core.clock import now_utc
-from tracker.core.i18n import N_, _, format_datetime, message_of, translated
+from tracker.core.i18n import N_, _, format_datetime, translated
+from tracker.core.messages import message_of
 from tracker.core.secrets import redact
 from tracker.delivery.job_runs import is_alive, run_history, run_reason, schedulers_seen
 from tracker.delivery.outbox import (

@@ -65,8 +65,8 @@ from tracker.claims.library import (
 )
 from tracker.claims.library_import import LibraryKind, import_library
 from tracker.core.errors import TrackerError
-from tracker.core.i18n import N_, _, format_datetime, message_of
-from tracker.core.messages import Message
+from tracker.core.i18n import N_, _, format_datetime
+from tracker.core.messages import Message, message_of
 from tracker.core.validation import Problem, ValidationFailed
 from tracker.models import User
 

@@ -19,7 +19,8 @@ from dashboards.audit_words import action_word, entity_word, field_word
 from dashboards.widgets import STATUS_COLOURS, UPDATE_COLOURS, Cell, badge, evidence_list, simple_table
 from tracker.access.permissions import Action
 from tracker.core.clock import local_today
-from tracker.core.i18n import N_, _, english, format_date, format_datetime, label_of, message_of
+from tracker.core.i18n import N_, _, english, format_date, format_datetime, label_of
+from tracker.core.messages import message_of
 from tracker.core.periods import Period
 from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
 from tracker.models import Pilot, PilotStatus, UpdateStatus, User

@@ -37,7 +37,8 @@ from tracker.access.permissions import Action, visible_pilots
 from tracker.audit import trail as audit
 from tracker.core.clock import local_today
 from tracker.core.errors import TrackerError
-from tracker.core.i18n import N_, _, format_date, label_of, message_of
+from tracker.core.i18n import N_, _, format_date, label_of
+from tracker.core.messages import message_of
 from tracker.core.validation import ValidationFailed
 from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
 from tracker.lifecycle.forms import published_list_rows

@@ -36,7 +36,8 @@ from dashboards.widgets import Cell, alert, decode_upload, evidence_list
 from tracker.access.permissions import Action, Level, may_act
 from tracker.core.clock import local_today, now_utc
 from tracker.core.errors import TrackerError
-from tracker.core.i18n import N_, _, format_date, label_of, message_of
+from tracker.core.i18n import N_, _, format_date, label_of
+from tracker.core.messages import message_of
 from tracker.core.periods import Period, parse_period, reporting_period
 from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
 from tracker.models import Pilot, ProgressUpdate, UpdateFile, User

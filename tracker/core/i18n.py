@@ -110,17 +110,3 @@ def use_locale(locale: str) -> Iterator[None]:
         yield
     finally:
         current_locale.reset(token)
-
-
-def message_of(thing: object) -> str:
-    """The reader's-language message of an error, a problem or a flag: its ``message`` rendered now
-    (see ``tracker.core.messages``), or a thing's ``message_zh``/``message_en`` pair."""
-    message = getattr(thing, "message", None)
-    if callable(getattr(message, "text", None)):
-        return str(message.text())  # type: ignore[union-attr]
-    return str(getattr(thing, "message_en" if english() else "message_zh"))
-
-
-def where_of(problem: object) -> str:
-    """Where a problem of a refused input is (field, or sheet, row and column), in the reader's language."""
-    return str(getattr(problem, "where_en" if english() else "where_zh")())

@@ -65,6 +65,18 @@ class Message:
         return hash(self.id)
 
 
+class HasMessage(Protocol):
+    """An error, a problem, a flag, a plan: anything with a ``message``."""
+
+    @property
+    def message(self) -> Shown: ...
+
+
+def message_of(thing: HasMessage) -> str:
+    """The thing's message in the reader's language (the web request's locale)."""
+    return thing.message.text()
+
+
 class CarriesMessage:
     """A thing that carries a ``message`` (an error, a problem, a run's report), with read-only views of
     it in each language for code that wants one."""
