@@ -209,3 +209,31 @@ def test_one_pilot_filled_is_submitted_and_the_rest_left_alone(db, setup) -> Non
         )
         == 1
     )
+
+
+@pytest.mark.parametrize(("edit", "expected"), [
+    (("完成日期", "明天"), "完成日期“明天”无法识别"),
+    (("指标值", "六"), "指标值“六”不是数字"),
+    (("目标编码", 999999), "目标编码不是该试点的阶段性目标"),
+])  # fmt: skip
+def test_each_kind_of_bad_cell_is_named_with_its_sheet_row_and_column(db, setup, edit, expected) -> None:  # type: ignore[no-untyped-def]
+    from tracker.core.i18n import use_locale
+    from tracker.progress.sheets import NARRATIVE_LIMIT
+
+    city = setup["city"]
+    broken = fill(download(db, city), {
+        "工作进展": [(0, "本期工作进展", "长" * (NARRATIVE_LIMIT + 1)), (1, "版本", "改过")],
+        "任务进度": [(0, "任务编码", 999999)],
+        "阶段性目标": [(0, *edit)],
+    })  # fmt: skip
+    with pytest.raises(ValidationFailed) as refused:
+        import_update_sheet(db, city, broken, reporting=MONTHLY, now=NOW, tz=TZ)
+    problems = refused.value.problems
+    texts = [p.text("zh_CN") for p in problems]
+    assert any(t.startswith("“阶段性目标”表 第4行") and expected in t for t in texts), texts
+    assert any("“工作进展”表 第4行" in t and f"本期工作进展超过{NARRATIVE_LIMIT}字" in t for t in texts)
+    assert any("“工作进展”表 第5行" in t and "版本号被改动" in t for t in texts)
+    assert any("“任务进度”表 第4行" in t and "不是该试点的任务" in t for t in texts)
+    with use_locale("en"):  # the field is named in the reader's language too
+        english = " ".join(p.text() for p in problems)
+    assert "work done" in english.lower() and "本期工作进展" not in english

@@ -23,10 +23,10 @@ from sqlalchemy.orm import Session
 
 from tracker.access.permissions import Action, PermissionDenied, can
 from tracker.core.errors import TrackerError
-from tracker.core.messages import Listed, Message
+from tracker.core.messages import Label, Listed, Message
 from tracker.core.periods import Period, Reporting, parse_period
 from tracker.core.spreadsheets import open_workbook
-from tracker.core.validation import Problem, ValidationFailed, clean_text, squeeze
+from tracker.core.validation import FIELD_LABELS, Problem, ValidationFailed, clean_text, squeeze
 from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
 from tracker.models import Pilot, ProgressUpdate, User
 from tracker.progress.expected import expected_task_progress
@@ -258,112 +258,128 @@ def read_update_sheet(session: Session, user: User, content: bytes) -> tuple[Per
     milestone_rows = _rows(book, MILESTONE_SHEET, MILESTONE_COLUMNS, problems)
     if problems:
         raise ValidationFailed(problems)
-    periods: dict[Period, _Cell] = {}
-    pilots: dict[int, _PilotInFile] = {}
-    refused: set[tuple[str, int | None]] = set()
+    reader = _SheetReader(session, user)
+    for number, values, letters in text_rows:
+        reader.narrative(number, values, letters)
+    for number, values, letters in task_rows:
+        reader.task(number, values, letters)
+    for number, values, letters in milestone_rows:
+        reader.milestone(number, values, letters)
+    return reader.result()
 
-    def pilot_of(
-        sheet: str, number: int, values: dict[str, Any], letters: dict[str, str]
-    ) -> _PilotInFile | None:
+
+Row = dict[str, Any]
+Letters = dict[str, str]
+NARRATIVE_FIELDS = ("work_done", "problems", "next_steps")
+
+
+class _SheetReader:
+    """Reads the rows of a filled template into each pilot's entry, collecting every problem; a pilot
+    the user may not edit is named once per sheet, not once per row."""
+
+    def __init__(self, session: Session, user: User) -> None:
+        self.session, self.user = session, user
+        self.problems: list[Problem] = []
+        self.periods: dict[Period, _Cell] = {}
+        self.pilots: dict[int, _PilotInFile] = {}
+        self.refused: set[tuple[str, int | None]] = set()
+
+    def pilot_of(self, sheet: str, number: int, values: Row, letters: Letters) -> _PilotInFile | None:
         where = _Cell(sheet, number, letters["pilot_id"])
         pilot_id = _int(values["pilot_id"])
-        pilot = session.get(Pilot, pilot_id) if pilot_id is not None else None
-        if pilot is None or not can(user, Action.EDIT, pilot):
-            if (sheet, pilot_id) in refused:
-                return None  # one line per pilot and sheet, not one per task row
-            refused.add((sheet, pilot_id))
-            problems.append(where.problem("pilot", Message("试点编号“{clean_text}”不存在或不属于您负责的城市", clean_text=clean_text(values['pilot_id']))))  # fmt: skip
+        pilot = self.session.get(Pilot, pilot_id) if pilot_id is not None else None
+        if pilot is None or not can(self.user, Action.EDIT, pilot):
+            if (sheet, pilot_id) not in self.refused:
+                self.refused.add((sheet, pilot_id))
+                self.problems.append(where.problem("pilot", Message("试点编号“{clean_text}”不存在或不属于您负责的城市", clean_text=clean_text(values['pilot_id']))))  # fmt: skip
             return None
         if "period" in values:
             cell = _Cell(sheet, number, letters["period"])
             try:
-                periods.setdefault(parse_period(clean_text(values["period"])), cell)
+                self.periods.setdefault(parse_period(clean_text(values["period"])), cell)
             except TrackerError as error:
-                problems.append(cell.problem("period", error.message))
-        return pilots.setdefault(pilot.id, _PilotInFile(pilot.id, where))
+                self.problems.append(cell.problem("period", error.message))
+        return self.pilots.setdefault(pilot.id, _PilotInFile(pilot.id, where))
 
-    for number, values, letters in text_rows:
-        found = pilot_of(NARRATIVE_SHEET, number, values, letters)
+    def refuse(self, sheet: str, number: int, letter: str, key: str, message: Message) -> None:
+        self.problems.append(_Cell(sheet, number, letter).problem(key, message))
+
+    def narrative(self, number: int, values: Row, letters: Letters) -> None:
+        found = self.pilot_of(NARRATIVE_SHEET, number, values, letters)
         if found is None:
-            continue
+            return
         raw_version = values["version"]
         found.version = _int(raw_version)
         found.version_cell = _Cell(NARRATIVE_SHEET, number, letters["version"])
         if clean_text(raw_version) and found.version is None:
-            problems.append(found.version_cell.problem("version", Message("版本号被改动，请勿修改受保护的列")))  # fmt: skip
-        for key, label in (
-            ("work_done", "本期工作进展"),
-            ("problems", "存在问题"),
-            ("next_steps", "下步计划"),
-        ):
+            self.problems.append(found.version_cell.problem("version", Message("版本号被改动，请勿修改受保护的列")))  # fmt: skip
+        for key in NARRATIVE_FIELDS:
             text = clean_text(values[key])
             found.cells[key] = _Cell(NARRATIVE_SHEET, number, letters[key])
             if len(text) > NARRATIVE_LIMIT:
-                problems.append(_Cell(NARRATIVE_SHEET, number, letters[key]).problem(
-                    key, Message("{label}超过{narrative_limit}字（现有{n_text}字）", label=label, narrative_limit=NARRATIVE_LIMIT, n_text=len(text))))  # fmt: skip
+                self.refuse(NARRATIVE_SHEET, number, letters[key], key, Message(
+                    "{label}超过{narrative_limit}字（现有{n_text}字）", label=Label(*FIELD_LABELS[key]),
+                    narrative_limit=NARRATIVE_LIMIT, n_text=len(text)))  # fmt: skip
             setattr(found.entry, key, text)
-    for number, values, letters in task_rows:
-        found = pilot_of(TASK_SHEET, number, values, letters)
-        if found is None:
-            continue
-        pilot = session.get(Pilot, found.pilot_id)
+
+    def _pilot(self, found: _PilotInFile) -> Pilot:
+        pilot = self.session.get(Pilot, found.pilot_id)
         assert pilot is not None
+        return pilot
+
+    def task(self, number: int, values: Row, letters: Letters) -> None:
+        found = self.pilot_of(TASK_SHEET, number, values, letters)
+        if found is None:
+            return
         task_id = _int(values["task_id"])
-        if task_id not in {t.id for t in pilot.tasks}:
-            problems.append(_Cell(TASK_SHEET, number, letters["task_id"]).problem(
-                "tasks", Message("任务编码“{clean_text}”不是该试点的任务，请勿修改受保护的列", clean_text=clean_text(values['task_id']))))  # fmt: skip
-            continue
-        cell = _Cell(TASK_SHEET, number, letters["percent"])
+        if task_id is None or task_id not in {t.id for t in self._pilot(found).tasks}:
+            self.refuse(TASK_SHEET, number, letters["task_id"], "tasks", Message("任务编码“{clean_text}”不是该试点的任务，请勿修改受保护的列", clean_text=clean_text(values['task_id'])))  # fmt: skip
+            return
         try:
             percent = parse_number(values["percent"])
         except ValueError:
-            problems.append(cell.problem("tasks", Message("本期进度“{clean_text}”不是数字", clean_text=clean_text(values['percent']))))  # fmt: skip
-            continue
+            self.refuse(TASK_SHEET, number, letters["percent"], "tasks", Message("本期进度“{clean_text}”不是数字", clean_text=clean_text(values['percent'])))  # fmt: skip
+            return
         if percent is not None and not Decimal(0) <= percent <= Decimal(100):
-            problems.append(cell.problem("tasks", Message("本期进度应在0–100之间（填了{percent}）", percent=percent)))  # fmt: skip
-            continue
-        if percent is not None:
+            self.refuse(TASK_SHEET, number, letters["percent"], "tasks", Message("本期进度应在0–100之间（填了{percent}）", percent=percent))  # fmt: skip
+        elif percent is not None:
             found.entry.task_percents[task_id] = percent.quantize(Decimal("0.1"))
-    for number, values, letters in milestone_rows:
-        found = pilot_of(MILESTONE_SHEET, number, values, letters)
+
+    def milestone(self, number: int, values: Row, letters: Letters) -> None:
+        found = self.pilot_of(MILESTONE_SHEET, number, values, letters)
         if found is None:
-            continue
-        pilot = session.get(Pilot, found.pilot_id)
-        assert pilot is not None
+            return
         milestone_id = _int(values["milestone_id"])
-        if milestone_id not in {m.id for m in pilot.milestones}:
-            problems.append(_Cell(MILESTONE_SHEET, number, letters["milestone_id"]).problem(
-                "milestones", Message("目标编码不是该试点的阶段性目标，请勿修改受保护的列")))  # fmt: skip
-            continue
+        if milestone_id is None or milestone_id not in {m.id for m in self._pilot(found).milestones}:
+            self.refuse(MILESTONE_SHEET, number, letters["milestone_id"], "milestones", Message("目标编码不是该试点的阶段性目标，请勿修改受保护的列"))  # fmt: skip
+            return
         reached_text = squeeze(values["reached"])
         if reached_text not in ("", YES, NO):
-            problems.append(_Cell(MILESTONE_SHEET, number, letters["reached"]).problem(
-                "milestones", Message("“是否完成”只能填“是”或“否”（填了“{reached_text}”）", reached_text=reached_text)))  # fmt: skip
-            continue
+            self.refuse(MILESTONE_SHEET, number, letters["reached"], "milestones", Message("“是否完成”只能填“是”或“否”（填了“{reached_text}”）", reached_text=reached_text))  # fmt: skip
+            return
         try:
             achieved_on = _date(values["achieved_on"])
         except (TrackerError, ValueError):
-            problems.append(_Cell(MILESTONE_SHEET, number, letters["achieved_on"]).problem(
-                "milestones", Message("完成日期“{clean_text}”无法识别（如 2026年11月28日）", clean_text=clean_text(values['achieved_on']))))  # fmt: skip
-            continue
+            self.refuse(MILESTONE_SHEET, number, letters["achieved_on"], "milestones", Message("完成日期“{clean_text}”无法识别（如 2026年11月28日）", clean_text=clean_text(values['achieved_on'])))  # fmt: skip
+            return
         try:
             value = parse_number(values["indicator_value"])
         except ValueError:
-            problems.append(_Cell(MILESTONE_SHEET, number, letters["indicator_value"]).problem(
-                "milestones", Message("指标值“{clean_text}”不是数字", clean_text=clean_text(values['indicator_value']))))  # fmt: skip
-            continue
+            self.refuse(MILESTONE_SHEET, number, letters["indicator_value"], "milestones", Message("指标值“{clean_text}”不是数字", clean_text=clean_text(values['indicator_value'])))  # fmt: skip
+            return
         note = clean_text(values["note"])
         if reached_text or value is not None or note:
-            found.entry.milestones.append(MilestoneReport(milestone_id, reached_text == YES,
-                                                          achieved_on if reached_text == YES else None, value, note))  # fmt: skip
-    if len(periods) > 1:
-        for cell in list(periods.values())[1:]:
-            problems.append(cell.problem("period", Message("文件中有多个报告期，一个文件只能填报一个报告期")))  # fmt: skip
-    if not pilots and not problems:
-        problems.append(Problem("file", Message("文件中没有任何试点的数据")))
-    if problems:
-        raise ValidationFailed(problems)
-    return next(iter(periods)), pilots
+            reached = reached_text == YES
+            found.entry.milestones.append(MilestoneReport(milestone_id, reached, achieved_on if reached else None, value, note))  # fmt: skip
+
+    def result(self) -> tuple[Period, dict[int, _PilotInFile]]:
+        for cell in list(self.periods.values())[1:]:
+            self.problems.append(cell.problem("period", Message("文件中有多个报告期，一个文件只能填报一个报告期")))  # fmt: skip
+        if not self.pilots and not self.problems:
+            self.problems.append(Problem("file", Message("文件中没有任何试点的数据")))
+        if self.problems:
+            raise ValidationFailed(self.problems)
+        return next(iter(self.periods)), self.pilots
 
 
 def _same(update: ProgressUpdate, entry: UpdateEntry) -> bool:
