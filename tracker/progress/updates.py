@@ -55,6 +55,7 @@ from tracker.models import (
     WorkflowStep,
 )
 from tracker.progress.owed import check_window, owes_update
+from tracker.progress.reviewed import mark_reviewed, mark_submitted
 from tracker.review.cycle import Cycle, Step, locked, record_step
 
 US = UpdateStatus
@@ -339,13 +340,7 @@ def submit_update(
     check_window(session, update.pilot, period, reporting, today)
     check_entry(update.pilot, stored_entry(update), period, complete=True)
     before = update.status
-    if update.submitted_at is None:
-        update.submitted_at = now
-        update.is_late = today > due_date(period, reporting)
-    update.last_submitted_at = now
-    update.submitted_by_id = user.id
-    update.status = US.SUBMITTED
-    update.return_reason = None
+    mark_submitted(update, user.id, now, late=today > due_date(period, reporting))
     session.flush()
     record_step(session, Subject.UPDATE, update.id, step=step.key, city_id=update.pilot.city_id, before=before,
                 after=update.status)  # fmt: skip
@@ -368,11 +363,8 @@ def review_update(
     check_version(update, version)
     step = UPDATE_CYCLE.check("accept" if accept else "return", update.status, reason)
     before = update.status
-    update.status = US.ACCEPTED if accept else US.RETURNED
-    update.reviewed_at, update.reviewed_by_id = now, user.id
-    if not accept:
-        update.return_reason = (reason or "").strip()
-    else:
+    mark_reviewed(update, user.id, now, accept=accept, reason=reason)
+    if accept:
         for report in update.milestone_reports:
             if report.reached and report.milestone.achieved_on is None:
                 report.milestone.achieved_on = report.achieved_on or update.period_end

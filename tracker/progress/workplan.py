@@ -54,6 +54,7 @@ from tracker.models import (
     WorkPlanUpdate,
 )
 from tracker.progress.completeness import Completeness
+from tracker.progress.reviewed import mark_reviewed, mark_submitted
 from tracker.progress.updates import (
     NARRATIVES,
     REVIEW_STEPS,
@@ -298,11 +299,7 @@ def submit_work_plan_update(session: Session, user: User, update_id: int, *, ver
     _check_period(period, today)
     check_work_plan_entry(stored_entry(update), complete=True)
     before = update.status
-    if update.submitted_at is None:
-        update.submitted_at = now
-        update.is_late = today > due_date(period, reporting)
-    update.last_submitted_at, update.submitted_by_id = now, user.id
-    update.status, update.return_reason = US.SUBMITTED, None
+    mark_submitted(update, user.id, now, late=today > due_date(period, reporting))
     session.flush()
     record_step(
         session, Subject.WORK_PLAN, update.id, step=step.key, city_id=None, before=before, after=update.status
@@ -319,10 +316,7 @@ def review_work_plan_update(session: Session, user: User, update_id: int, *, acc
     step = WORK_PLAN_CYCLE.check("accept" if accept else "return", update.status, reason)
     reason = (reason or "").strip()
     before = update.status
-    update.status = US.ACCEPTED if accept else US.RETURNED
-    update.reviewed_at, update.reviewed_by_id = now, user.id
-    if not accept:
-        update.return_reason = reason
+    mark_reviewed(update, user.id, now, accept=accept, reason=reason)
     session.flush()
     logged = record_step(session, Subject.WORK_PLAN, update.id, step=step.key, city_id=None, before=before,
                          after=update.status, reason=reason)  # fmt: skip
