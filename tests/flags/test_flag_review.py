@@ -217,7 +217,7 @@ def test_how_a_flag_was_closed_is_a_column_not_its_note(db, flagged) -> None:  #
 
 def test_unknown_steps_and_missing_flags(db, flagged) -> None:  # type: ignore[no-untyped-def]
     flag = flagged["flag"]
-    with pytest.raises(TrackerError, match="未知的核查步骤"):
+    with pytest.raises(TrackerError, match="未知操作"):
         review_flag(db, flagged["city"], flag.id, "delete", now=NOW)
     with pytest.raises(TrackerError, match="风险线索不存在"):
         review_flag(db, flagged["admin"], 999_999, "confirm", now=NOW, reason="x")

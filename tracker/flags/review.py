@@ -95,9 +95,7 @@ def available_steps(user: User, flag: Flag) -> list[str]:
 def review_flag(session: Session, user: User, flag_id: int, step_key: str, *, now: dt.datetime,
                 reason: str | None = None, assignee: User | None = None) -> Flag:  # fmt: skip
     """Take one review step on a flag the user may review; refused with a reason otherwise."""
-    step = FLAG_STEPS.get(step_key)
-    if step is None:
-        raise TrackerError(Message("未知的核查步骤：{step_key}", step_key=step_key))
+    step = FLAG_STEPS.step(step_key)  # an unknown key is refused by the cycle
     flag = locked(session, Flag, flag_id, Message("风险线索不存在"))
     if not can(user, Action.VIEW, flag):
         raise TrackerError(Message("风险线索不存在"))
