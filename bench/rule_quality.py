@@ -85,7 +85,7 @@ def _database(role: Role = Role.PROVINCE_STAFF) -> Iterator[tuple[Session, User]
             yield session, user
 
 
-def _flags(session: Session) -> list[tuple[str, str, str, dict[str, Any]]]:
+def scan_flags(session: Session) -> list[tuple[str, str, str, dict[str, Any]]]:
     """Every claim flag of a scan just run: (claim_id, rule, severity, evidence)."""
     scan_claims(session, now=dt.datetime.now(dt.UTC))
     keys = dict(session.execute(select(Claim.id, Claim.claim_key)).all())
@@ -138,7 +138,7 @@ def measure(claims_file: Path, labels_file: Path) -> dict[str, Any]:
     """Import and scan the claims, then ``report`` against the labels."""
     with _database() as (session, user):
         import_claims(session, user, claims_file.read_bytes(), claims_file.name)
-        flags = _flags(session)
+        flags = scan_flags(session)
     return report(flags, read_labels(labels_file))
 
 
@@ -152,7 +152,7 @@ def pact_findings(examples: tuple[str, ...] = PACT_EXAMPLES) -> list[dict[str, A
             recognise_certifier(session, user, PACT_RECOGNISED)
             path = FIXTURES / "pact" / name
             import_claims(session, user, path.read_bytes(), path.name, city=PACT_CITY, credit_code=PACT_CODE)
-            flags = _flags(session)
+            flags = scan_flags(session)
             stored = [{"claim_id": c.claim_key, "product": c.product, "declared_unit": c.declared_unit,
                        "benchmark": c.product_id is not None, "label_type": c.label_type.value,
                        "certifier": c.certifier} for c in session.scalars(select(Claim).order_by(Claim.claim_key))]  # fmt: skip
