@@ -3,7 +3,8 @@
 Clean claims are drawn around each product's typical footprint from the shipped benchmarks, with
 stages that add up, the official grid factor, valid credit codes, certificates issued before
 publication and valid at it. A share of claims carries one planted problem each, of the kinds
-DOMAIN.md §6 names; ``PLANTED`` lists them. Deterministic for a given seed.
+DOMAIN.md §6 names; ``PLANTED`` lists them. ``mix_units`` re-declares a share of them per kilogram
+and in unit synonyms (the rule-quality bench's mixed-unit set). Deterministic for a given seed.
 """
 
 from __future__ import annotations
