@@ -3,7 +3,8 @@
 Clean claims are drawn around each product's typical footprint from the shipped benchmarks, with
 stages that add up, the official grid factor, valid credit codes, certificates issued before
 publication and valid at it. A share of claims carries one planted problem each, of the kinds
-DOMAIN.md §6 names; ``PLANTED`` lists them. Deterministic for a given seed.
+DOMAIN.md §6 names; ``PLANTED`` lists them. ``mix_units`` re-declares a share of them per kilogram
+and in unit synonyms (the rule-quality bench's mixed-unit set). Deterministic for a given seed.
 """
 
 from __future__ import annotations
@@ -177,6 +178,33 @@ def _plant(frame: pd.DataFrame, spec: pd.DataFrame, rng: np.random.Generator, sh
             )
             frame.loc[rows[same], "issue"] = ""
             frame.loc[donor_rows[~same], "issue"] = "copied_source"
+
+
+# The figures of a claim that are per declared unit (a per-kg claim's are a thousandth of a per-t one's).
+PER_UNIT = ("footprint_kgco2e", "stage_raw_materials", "stage_manufacturing", "stage_transport", "stage_use",
+            "stage_end_of_life", "electricity_kwh", "green_power_kwh", "offsets_kgco2e", "baseline_kgco2e")  # fmt: skip
+SYNONYMS = {"t": ("吨",), "kg": ("千克", "公斤"), "kWh": ("千瓦时", "度")}  # exchange.UNITS, DOMAIN.md §9
+
+
+def mix_units(frame: pd.DataFrame, *, seed: int = 2025, per_kg_share: float = 1 / 3,
+              synonym_share: float = 1 / 3) -> pd.DataFrame:  # fmt: skip
+    """The claims as a supplier mixing units would declare them: ``per_kg_share`` of the per-tonne
+    claims declared per kilogram (every per-unit figure divided by 1000, rounded to the 4 decimals
+    stored), and ``synonym_share`` of the others in t, kg or kWh written with a synonym (吨, 千克, 公斤,
+    千瓦时, 度). The ``issue`` labels are kept: the same claims, the same problems."""
+    rng = np.random.default_rng(seed)
+    out = frame.copy()
+    draw = rng.random(len(out))
+    per_kg = (out["declared_unit"] == "t").to_numpy() & (draw < per_kg_share)
+    for column in PER_UNIT:
+        values = pd.to_numeric(out[column], errors="coerce").astype("float64")
+        out[column] = values.where(~per_kg, (values / 1000).round(4))
+    out.loc[per_kg, "declared_unit"] = "kg"
+    renamed = ~per_kg & (draw >= per_kg_share) & (draw < per_kg_share + synonym_share)
+    for unit, words in SYNONYMS.items():
+        rows = np.flatnonzero(renamed & (frame["declared_unit"] == unit).to_numpy())
+        out.loc[out.index[rows], "declared_unit"] = np.array(words, dtype=object)[rows % len(words)]
+    return out
 
 
 def to_csv(frame: pd.DataFrame, path: Path | None = None) -> bytes:
