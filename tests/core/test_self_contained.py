@@ -165,6 +165,7 @@ def test_the_tests_name_their_fixtures() -> None:
 
 def test_every_fixture_named_is_here_and_tracked() -> None:
     tracked = set(fixture_files())
+
     def here(fixture: str) -> bool:  # a tracked file, or a folder of tracked files (pact/)
         if (FIXTURES / fixture).is_dir():
             return any(name.startswith(f"{fixture}/") for name in tracked)
