@@ -39,11 +39,12 @@ from tracker.core.errors import TrackerError
 from tracker.core.messages import Label, Message
 from tracker.core.periods import Period, parse_period, period_of, reporting_period
 from tracker.core.validation import ValidationFailed
-from tracker.models import City, Milestone, Pilot, User
+from tracker.models import City, Milestone, Pilot, ProgressUpdate, User
 from tracker.monitoring.figures import GroupFigures, as_of_text, scope_figures
 from tracker.monitoring.pilot_record import find_visible_pilot
 from tracker.progress.expected import (
     STATUS_LABELS,
+    PilotProgress,
     load_progress,
     overdue_milestones,
     task_lines,
@@ -328,12 +329,12 @@ def _figure(value: Decimal) -> float:
     return float(value)
 
 
-def _progress(value: Any) -> dict[str, Any]:
+def _progress(value: PilotProgress) -> dict[str, Any]:
     return {"expected": _figure(value.expected), "actual": _figure(value.actual), "gap": _figure(value.gap),
             "status": value.status.value, "status_zh": STATUS_LABELS[value.status]}  # fmt: skip
 
 
-def _summary(pilot: Pilot, progress: Any) -> dict[str, Any]:
+def _summary(pilot: Pilot, progress: PilotProgress) -> dict[str, Any]:
     return {
         "id": pilot.id, "name": pilot.name, "organisation": pilot.organisation.name,
         "city": pilot.city.name_zh, "city_code": pilot.city.code, "category": pilot.category.value,
@@ -362,7 +363,7 @@ def _group(line: GroupFigures) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _update_body(update: Any) -> dict[str, Any]:
+def _update_body(update: ProgressUpdate) -> dict[str, Any]:
     period = Period(update.period_start, update.period_end)
     return {
         "id": update.id, "pilot_id": update.pilot_id, "period": period.key,

@@ -3,9 +3,8 @@ the pilot page's 操作记录 read events the same way)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from tracker.core.i18n import N_, translated
+from tracker.models import AuditEvent
 
 ACTIONS = {"create": N_("新增"), "update": N_("修改"), "delete": N_("删除"), "login": N_("登录"),
            "login_failed": N_("登录失败"), "logout": N_("退出"), "export": N_("导出"), "download": N_("下载"),
@@ -30,7 +29,7 @@ FIELDS = {"title": N_("名称"), "weight": N_("权重"), "planned_start": N_("�
           "active": N_("启用")}  # fmt: skip
 
 
-def action_word(event: Any) -> str:
+def action_word(event: AuditEvent) -> str:
     return translated(ACTIONS, event.action)
 
 
@@ -38,7 +37,7 @@ def field_word(field: str) -> str:
     return translated(FIELDS, field)
 
 
-def entity_word(event: Any) -> str:
+def entity_word(event: AuditEvent) -> str:
     """The object of an event: its kind in Chinese and its number."""
     kind = translated(ENTITIES, event.entity_type)
     return kind + (f" #{event.entity_id}" if event.entity_id else "")

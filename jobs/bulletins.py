@@ -35,21 +35,20 @@ from reports.bulletin_pdf import leadership_pdf
 from tracker.access.permissions import system_reader
 from tracker.core.config import Settings
 from tracker.core.db import transaction
-from tracker.core.messages import Day, Label, Message
+from tracker.core.messages import Day, InLocale, Label, Lines, Listed, Message, Shown
 from tracker.core.periods import Frequency, Period, due_date, parse_period
 from tracker.delivery.bulletin_archive import archive_bulletin, issue_number, issued
 from tracker.delivery.job_runs import Outcome
 from tracker.delivery.notices import tell_new_bulletins
-from tracker.delivery.outbox import XLSX, Delivery, deliver, enqueue, failed_since, smtp_send, webhook_post
+from tracker.delivery.outbox import XLSX, Delivery, deliver, enqueue_to, failed_since, smtp_send, webhook_post
 from tracker.delivery.recipients import recipients_for
 from tracker.models import Audience, Channel, City, JobRequest, JobRun, OutboxMessage, Recipient, RunState
-from tracker.models.labels import format_date_zh
 from tracker.monitoring.bulletin_data import BulletinData, Cut, CutKind, bulletin_data, only_province
 from tracker.progress.completeness import completeness
 from tracker.progress.owed import owing_pilots
 
 PDF = "application/pdf"
-FOOTER = "本消息由碳足迹试点监管平台按计划自动发送；通报文件可在平台“调度通报”页下载。"
+FOOTER = Message("本消息由碳足迹试点监管平台按计划自动发送；通报文件可在平台“调度通报”页下载。")
 
 
 @dataclass(frozen=True)
@@ -229,28 +228,33 @@ def _queue(session: Session, job: str, period: str, built: list[Built], recipien
     queued = []
     failures = _failure_note(failed)
     for item in built:
+        summary = InLocale(partial(summary_text, item.data))
         for recipient in recipients[item.audience]:
             if item.audience is Audience.CITY and recipient.city_id != item.city_id:
                 continue
-            body = summary_text(item.data)
-            if item.audience is Audience.PROVINCE and failures:
-                body += "\n" + failures
-            email = recipient.channel is Channel.EMAIL
-            message = enqueue(session, key=f"{job}/{period}/{item.cut.key}/r{recipient.id}",
-                              channel=recipient.channel.value, recipient=recipient.address,
-                              subject=item.data.title, body=f"{body}\n\n{FOOTER}" if email else body, now=now,
-                              run_id=run_id, attachment_name=item.file_name if email else None,
-                              attachment=item.content if email else None)  # fmt: skip
+            note = failures if item.audience is Audience.PROVINCE else None
+            message = enqueue_to(session, recipient, key=f"{job}/{period}/{item.cut.key}/r{recipient.id}",
+                                 subject=Label(item.data.title, item.data.title), body=_body(recipient, summary, note),
+                                 now=now, run_id=run_id, attachment_name=item.file_name, attachment=item.content)  # fmt: skip
             if message is not None:
                 queued.append(message.id)
     return queued
 
 
-def _failure_note(failed: list[OutboxMessage]) -> str:
+def _body(recipient: Recipient, summary: Shown, note: Shown | None) -> Lines:
+    """The bulletin's summary (and a note), in the recipient's language when shown; an e-mail ends with
+    the footer, a group robot's message does not."""
+    if recipient.channel is not Channel.EMAIL:
+        return Lines(summary, note)
+    return Lines(summary, note, "", FOOTER)
+
+
+def _failure_note(failed: list[OutboxMessage]) -> Message | None:
     if not failed:
-        return ""
-    names = "、".join(sorted({m.recipient for m in failed})[:5])
-    return f"提示：上次通报以来有{len(failed)}条消息经多次重试仍未送达（{names}等），详见平台“定时任务”页。"
+        return None
+    names = Listed(sorted({m.recipient for m in failed})[:5])
+    return Message("提示：上次通报以来有{n}条消息经多次重试仍未送达（{names}等），详见平台“定时任务”页。", n=len(failed),
+                   names=names)  # fmt: skip
 
 
 def _summary(label: Label, number: int, built: list[Built], recipients: dict[Audience, list[Recipient]],
@@ -332,10 +336,14 @@ def bulletin_correction(context: JobContext, frequency: Frequency) -> Outcome:
         )
     run_id = context.run_id
 
-    def note(cut: str) -> str:
-        original = f"《{titles[cut]}》" if cut in titles else f"第{number}期通报"
-        return (f"更正说明：本通报更正{format_date_zh(original_day)}印发的{original}，请以本更正为准；"
-                f"原通报仍可在平台“调度通报”页下载。\n更正原因：{reason}")  # fmt: skip
+    def note(cut: str) -> Message:
+        original = (
+            Message("《{title}》", title=titles[cut])
+            if cut in titles
+            else Message("第{number}期通报", number=number)
+        )
+        return Message("更正说明：本通报更正{day}印发的{original}，请以本更正为准；原通报仍可在平台“调度通报”页下载。\n"
+                       "更正原因：{reason}", day=Day(original_day), original=original, reason=reason)  # fmt: skip
 
     with transaction(context.factory, actor=SCHEDULER_ACTOR) as session:
         _archive(session, context, province.id, kind, period, built, number=number, issued_on=issued_on,
@@ -375,7 +383,7 @@ def _original_recipients(session: Session, job: str, period: str) -> dict[str, l
 
 
 def _queue_correction(session: Session, job: str, period: str, built: list[Built], sent_to: dict[str, list[int]],
-                      note: Callable[[str], str], run_id: int | None, now: dt.datetime) -> tuple[list[int], int]:  # fmt: skip
+                      note: Callable[[str], Message], run_id: int | None, now: dt.datetime) -> tuple[list[int], int]:  # fmt: skip
     """One message per recipient of the original cut, keyed by the correction's own run; switched-off
     recipients are left out (how many is returned too)."""
     queued, skipped = [], 0
@@ -385,13 +393,11 @@ def _queue_correction(session: Session, job: str, period: str, built: list[Built
             if recipient is None or not recipient.active:
                 skipped += 1
                 continue
-            email = recipient.channel is Channel.EMAIL
-            body = f"{note(item.cut.key)}\n\n{summary_text(item.data)}"
-            message = enqueue(session, key=f"{job}/{period}/{item.cut.key}/r{recipient.id}",
-                              channel=recipient.channel.value, recipient=recipient.address,
-                              subject=f"【更正】{item.data.title}", body=f"{body}\n\n{FOOTER}" if email else body,
-                              now=now, run_id=run_id, attachment_name=item.file_name if email else None,
-                              attachment=item.content if email else None)  # fmt: skip
+            summary = Lines(note(item.cut.key), "", InLocale(partial(summary_text, item.data)))
+            message = enqueue_to(session, recipient, key=f"{job}/{period}/{item.cut.key}/r{recipient.id}",
+                                 subject=Message("【更正】{title}", title=item.data.title),
+                                 body=_body(recipient, summary, None), now=now, run_id=run_id,
+                                 attachment_name=item.file_name, attachment=item.content)  # fmt: skip
             if message is not None:
                 queued.append(message.id)
     return queued, skipped

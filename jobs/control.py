@@ -30,7 +30,6 @@ from tracker.core.periods import Frequency, parse_period
 from tracker.delivery.bulletin_archive import issued, issued_note, last_correction
 from tracker.delivery.job_runs import DONE, RunReport, worker_name
 from tracker.models import JobRequest, JobRun, RunState, Trigger, User
-from tracker.models.labels import format_date_zh
 
 REASON_MAX = 500  # a correction's reason: a sentence or two, shown in the message and the archive
 
@@ -79,7 +78,7 @@ def request_run(session: Session, user: User, job: str, period_text: str, *, now
         _refuse_done(session, spec, period, run.state)
     _refuse_waiting(session, spec, period)
     after: dict[str, object] = {"job": spec.id, "period": period}
-    summary = f"手动运行 {spec.name_zh} {period}"
+    summary = Message("手动运行 {job} {period}", job=spec.name_zh, period=period).zh
     frequency = BULLETIN_JOBS.get(spec.id)
     if frequency is not None:
         ready = readiness(session, settings, parse_period(period, frequency), _local_day(now, settings))
@@ -88,8 +87,8 @@ def request_run(session: Session, user: User, job: str, period_text: str, *, now
         if not ready.is_due:
             after |= {"force": True, "due": ready.due.isoformat(), "submitted": ready.submitted,
                       "expected": ready.expected}  # fmt: skip
-            summary = (f"强制运行 {spec.name_zh} {period}（更新截止{format_date_zh(ready.due)}，"
-                       f"完整率{ready.completeness().zh}）")  # fmt: skip
+            summary = Message("强制运行 {job} {period}（更新截止{day}，完整率{completeness}）", job=spec.name_zh,
+                              period=period, day=Day(ready.due), completeness=ready.completeness()).zh  # fmt: skip
     request = JobRequest(job=spec.id, period=period, requested_by=user.username, requested_at=now,
                          force=bool(after.get("force")))  # fmt: skip
     session.add(request)

@@ -17,9 +17,8 @@ from sqlalchemy.orm import Session
 
 from jobs.context import SCHEDULER_ACTOR, JobContext
 from tracker.core.db import transaction
-from tracker.core.i18n import DEFAULT_LOCALE
-from tracker.core.messages import Message
-from tracker.delivery.outbox import Delivery, deliver, enqueue, smtp_send, webhook_post
+from tracker.core.messages import InLocale, Label, Lines, Listed, Message, Shown
+from tracker.delivery.outbox import Delivery, deliver, enqueue_to, smtp_send, webhook_post
 from tracker.delivery.recipients import recipients_for
 from tracker.flags.store import flags_to_notify, mark_notified
 from tracker.models import Audience, City, Flag, Recipient, Severity
@@ -62,15 +61,18 @@ def notify_new_flags(context: JobContext) -> tuple[Message, Delivery | None]:
             if city_id is None:
                 continue
             city = city_of[city_id]
+            subject = Message(
+                "{city}新发现风险线索{n}条", city=Label(city.name_zh, city.name_en), n=len(flags)
+            )
             for recipient in to_city.get(city_id, []):
-                queued += _send(session, f"flags/{day}/city-{city.code}/r{recipient.id}", recipient,
-                                f"{city.name_zh}新发现风险线索{len(flags)}条", _lines(flags), now, run_id)  # fmt: skip
+                queued += _send(session, f"flags/{day}/city-{city.code}/r{recipient.id}", recipient, subject,
+                                _lines(flags), now, run_id)  # fmt: skip
+        counts = [Message("{city}{n}条", city=Label(city_of[c].short_zh, city_of[c].name_en), n=len(f))
+                  for c, f in sorted(by_city.items(), key=_by_code(city_of)) if c is not None]  # fmt: skip
+        body = Lines(Message("按市：{counts}", counts=Listed(counts)) if counts else None, _lines(told))
         for recipient in to_province:
-            counts = "、".join(f"{city_of[c].short_zh}{len(f)}条" for c, f in sorted(by_city.items(), key=_by_code(city_of))
-                              if c is not None)  # fmt: skip
-            body = f"按市：{counts}\n{_lines(told)}" if counts else _lines(told)
             queued += _send(session, f"flags/{day}/province/r{recipient.id}", recipient,
-                            f"全省新发现风险线索{len(told)}条", body, now, run_id)  # fmt: skip
+                            Message("全省新发现风险线索{n}条", n=len(told)), body, now, run_id)  # fmt: skip
     result = deliver(context.factory, now=now, email=partial(smtp_send, context.settings.mail),
                      webhook=webhook_post, ids=queued)  # fmt: skip
     waiting = len(fresh) - len(told)
@@ -83,22 +85,23 @@ def _by_code(city_of: dict[int, City]):  # type: ignore[no-untyped-def]
     return lambda item: city_of[item[0]].code if item[0] is not None else ""
 
 
-def _lines(flags: list[Flag]) -> str:
+def _lines(flags: list[Flag]) -> Lines:
+    """One line per flag, most severe first (at most ``LISTED``; the rest counted), in the reader's language."""
     ranked = sorted(flags, key=lambda f: (ORDER.get(f.severity, 9), f.id))
-    lines = [f"[{label(f.severity)}] {_subject(f)}{rule_name(f.rule_id)}：{f.message.text(DEFAULT_LOCALE)}（线索编号{f.id}）"
-             for f in ranked[:LISTED]]  # fmt: skip
+    lines: list[Shown] = [Message("[{severity}] {whose}{rule}：{finding}（线索编号{id}）", severity=InLocale(partial(label, f.severity)),
+                                  whose=_whose(f), rule=InLocale(partial(rule_name, f.rule_id)), finding=f.message, id=f.id)
+                          for f in ranked[:LISTED]]  # fmt: skip
     if len(ranked) > LISTED:
-        lines.append(f"……另有{len(ranked) - LISTED}条，请登录平台“风险线索核查”页查看")
-    return "\n".join(lines) + "\n\n本通知由碳足迹试点监管平台夜间核查后自动发送，每条线索只通知一次。"
+        lines.append(Message("……另有{n}条，请登录平台“风险线索核查”页查看", n=len(ranked) - LISTED))
+    return Lines(*lines, "", Message("本通知由碳足迹试点监管平台夜间核查后自动发送，每条线索只通知一次。"))
 
 
-def _subject(flag: Flag) -> str:
+def _whose(flag: Flag) -> Shown | str:
     """Whose flag: the pilot's name (a claim not tied to a pilot is named by its message)."""
-    return f"{flag.pilot.name}，" if flag.pilot is not None else ""
+    return Message("{pilot}，", pilot=flag.pilot.name) if flag.pilot is not None else ""
 
 
-def _send(session: Session, key: str, recipient: Recipient, subject: str, body: str, now: dt.datetime,
+def _send(session: Session, key: str, recipient: Recipient, subject: Shown, body: Shown, now: dt.datetime,
           run_id: int | None) -> list[int]:  # fmt: skip
-    message = enqueue(session, key=key, channel=recipient.channel.value, recipient=recipient.address,
-                      subject=subject, body=body, now=now, run_id=run_id)  # fmt: skip
+    message = enqueue_to(session, recipient, key=key, subject=subject, body=body, now=now, run_id=run_id)
     return [] if message is None else [message.id]

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from jobs.context import SCHEDULER_ACTOR, JobContext
 from tracker.access.permissions import system_reader, visible_pilots
 from tracker.core.db import transaction
-from tracker.core.messages import Day, Label, Listed, Message
+from tracker.core.messages import Day, Label, Lines, Listed, Message, Shown
 from tracker.core.periods import Period, due_date, period_of, previous_period
 from tracker.core.workdays import calendar_known, is_workday, working_days_until
 from tracker.delivery.job_runs import Outcome
@@ -41,7 +41,6 @@ from tracker.models import (
     RunState,
     UpdateStatus,
 )
-from tracker.models.labels import format_date_zh
 from tracker.monitoring.bulletin_data import only_province
 from tracker.progress.expected import overdue_milestones
 from tracker.progress.owed import owing_pilots
@@ -58,24 +57,27 @@ RUNNING = (PilotStatus.IN_IMPLEMENTATION, PilotStatus.EXTENDED)  # pilots whose 
 class Digest:
     """What one city (or the province: city None) is reminded of today."""
 
-    updates: list[str] = field(default_factory=list)
-    batches: list[str] = field(default_factory=list)
-    milestones: list[str] = field(default_factory=list)
+    updates: list[Message] = field(default_factory=list)
+    batches: list[Message] = field(default_factory=list)
+    milestones: list[Message] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.updates or self.batches or self.milestones)
 
-    def text(self, scope: str, today: dt.date) -> str:
-        parts = [f"{scope}产品碳足迹管理试点工作提醒（{format_date_zh(today)}）"]
-        for title, lines in (("一、进展报送", self.updates), ("二、申报批次截止", self.batches),
-                             ("三、逾期未完成的里程碑", self.milestones)):  # fmt: skip
+    def text(self, scope: Shown, today: dt.date) -> Lines:
+        """The whole reminder, shown in its recipient's language (names and titles as entered)."""
+        parts: list[Shown | str] = [
+            Message("{scope}产品碳足迹管理试点工作提醒（{day}）", scope=scope, day=Day(today))
+        ]
+        for title, lines in ((Message("一、进展报送"), self.updates), (Message("二、申报批次截止"), self.batches),
+                             (Message("三、逾期未完成的里程碑"), self.milestones)):  # fmt: skip
             if lines:
-                shown = lines[:LISTED] + ([f"……另有{len(lines) - LISTED}项"] if len(lines) > LISTED else [])
-                parts += [title, *(f"  {line}" for line in shown)]
+                more = [Message("……另有{n}项", n=len(lines) - LISTED)] if len(lines) > LISTED else []
+                parts += [title, *(Message("  {line}", line=line) for line in lines[:LISTED] + more)]
         if not calendar_known(today):
-            parts.append("（注：本年度法定节假日安排尚未载入，工作日按周一至周五计算。）")
-        parts.append("本提醒由碳足迹试点监管平台在工作日自动发送，请登录平台处理。")
-        return "\n".join(parts)
+            parts.append(Message("（注：本年度法定节假日安排尚未载入，工作日按周一至周五计算。）"))
+        parts.append(Message("本提醒由碳足迹试点监管平台在工作日自动发送，请登录平台处理。"))
+        return Lines(*parts)
 
 
 def reminders(context: JobContext) -> Outcome:
@@ -88,20 +90,21 @@ def reminders(context: JobContext) -> Outcome:
         province = only_province(session)
         cities = {c.id: c for c in session.scalars(select(City).where(City.province_id == province.id))}
         digests = work_out(session, province.id, today, context)
-        recipients = [(r.id, r.audience, r.city_id, r.channel.value, r.address)
+        recipients = [(r.id, r.audience, r.city_id, r.channel.value, r.address, r.locale)
                       for audience in (Audience.CITY, Audience.PROVINCE)
                       for r in recipients_for(session, province.id, audience)]  # fmt: skip
     if not any(digests.values()):
         return Outcome(RunState.SKIPPED, Message("{day}没有需要提醒的事项", day=Day(today)))
     messages = []
-    for recipient_id, audience, city_id, channel, address in recipients:
+    for recipient_id, audience, city_id, channel, address, locale in recipients:
         key = None if audience is Audience.PROVINCE else city_id
         digest = digests.get(key)
         if not digest:
             continue
-        scope = "全省" if key is None else cities[key].name_zh
+        scope = Message("全省") if key is None else Label(cities[key].name_zh, cities[key].name_en)
+        title = Message("{scope}试点工作提醒（{day}）", scope=scope, day=Day(today))
         messages.append((f"reminders/{today.isoformat()}/{key or 'province'}/r{recipient_id}", channel, address,
-                         f"{scope}试点工作提醒（{format_date_zh(today)}）", digest.text(scope, today)))  # fmt: skip
+                         title.text(locale), digest.text(scope, today).text(locale)))  # fmt: skip
     if not messages:
         waiting = [(Message("全省") if k is None else Label(cities[k].short_zh, cities[k].name_en))
                    for k, d in digests.items() if d]  # fmt: skip
@@ -153,20 +156,18 @@ def _updates(session: Session, reader: object, period: Period, due: dt.date, tod
         update = updates.get(pilot.id)
         if update is None or update.status not in (UpdateStatus.SUBMITTED, UpdateStatus.ACCEPTED):
             missing[pilot.city_id].append(pilot)
-    when = (f"今天（{format_date_zh(due)}）截止" if due == today
-            else f"于{format_date_zh(due)}截止，此前已无工作日" if days == 0 and due > today
-            else f"还有{days}个工作日截止（{format_date_zh(due)}）" if days > 0
-            else f"已于{format_date_zh(due)}截止，逾期{-days}个工作日")  # fmt: skip
+    on = Day(due)
+    when = (Message("今天（{day}）截止", day=on) if due == today
+            else Message("于{day}截止，此前已无工作日", day=on) if days == 0 and due > today
+            else Message("还有{n}个工作日截止（{day}）", n=days, day=on) if days > 0
+            else Message("已于{day}截止，逾期{n}个工作日", day=on, n=-days))  # fmt: skip
     for city_id, pilots in missing.items():
-        names = "、".join(p.name for p in pilots[:LISTED])
-        digests[city_id].updates.append(
-            f"{period.label_zh}进展{when}，尚有{len(pilots)}个试点未报送：{names}"
-        )
+        digests[city_id].updates.append(Message("{period}进展{when}，尚有{n}个试点未报送：{names}", period=period.label,
+                                                when=when, n=len(pilots), names=Listed(p.name for p in pilots[:LISTED])))  # fmt: skip
     if days < 0 and missing:
         total = sum(len(p) for p in missing.values())
-        digests[None].updates.append(
-            f"{period.label_zh}进展已逾期{-days}个工作日，{len(missing)}个市尚有{total}个试点未报送"
-        )
+        digests[None].updates.append(Message("{period}进展已逾期{days}个工作日，{cities}个市尚有{n}个试点未报送",
+                                             period=period.label, days=-days, cities=len(missing), n=total))  # fmt: skip
 
 
 def _batches(session: Session, province_id: int, today: dt.date, digests: dict[int | None, Digest]) -> None:
@@ -175,8 +176,8 @@ def _batches(session: Session, province_id: int, today: dt.date, digests: dict[i
     ):
         days = working_days_until(today, batch.provincial_deadline)
         if days in BATCH_DAYS:
-            digests[None].batches.append(f"{batch.name_zh}全省申报截止日期为{format_date_zh(batch.provincial_deadline)}，"
-                                         f"还有{days}个工作日")  # fmt: skip
+            digests[None].batches.append(Message("{batch}全省申报截止日期为{day}，还有{n}个工作日", batch=batch.name_zh,
+                                                 day=Day(batch.provincial_deadline), n=days))  # fmt: skip
     waiting = {(city_id, batch_id): count for city_id, batch_id, count in session.execute(
         select(Application.city_id, Application.batch_id, func.count())
         .where(Application.status.in_(WAITING_FOR_CITY)).group_by(Application.city_id, Application.batch_id)
@@ -187,10 +188,10 @@ def _batches(session: Session, province_id: int, today: dt.date, digests: dict[i
         days = working_days_until(today, deadline.deadline)
         if days in BATCH_DAYS:
             pending = waiting.get((deadline.city_id, batch.id), 0)
-            extra = f"；本市尚有{pending}份申报待市级初审" if pending else ""
-            digests[deadline.city_id].batches.append(
-                f"{batch.name_zh}本市申报截止日期为{format_date_zh(deadline.deadline)}，还有{days}个工作日{extra}"
-            )
+            extra = Message("；本市尚有{n}份申报待市级初审", n=pending) if pending else ""
+            digests[deadline.city_id].batches.append(Message("{batch}本市申报截止日期为{day}，还有{n}个工作日{extra}",
+                                                             batch=batch.name_zh, day=Day(deadline.deadline), n=days,
+                                                             extra=extra))  # fmt: skip
 
 
 def _milestones(session: Session, reader: object, today: dt.date, digests: dict[int | None, Digest]) -> None:
@@ -203,6 +204,6 @@ def _milestones(session: Session, reader: object, today: dt.date, digests: dict[
         pilot = pilots[pilot_id]
         for milestone in milestones:
             days = -working_days_until(today, milestone.due_date)
-            digests[pilot.city_id].milestones.append(
-                f"{pilot.name}：{milestone.title}（应于{format_date_zh(milestone.due_date)}完成，已逾期{days}个工作日）"
-            )
+            digests[pilot.city_id].milestones.append(Message("{pilot}：{milestone}（应于{day}完成，已逾期{n}个工作日）",
+                                                             pilot=pilot.name, milestone=milestone.title,
+                                                             day=Day(milestone.due_date), n=days))  # fmt: skip

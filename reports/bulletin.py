@@ -20,8 +20,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from reports.excel import CHINESE_DATE_FORMAT, Cell, safe_workbook
-from tracker.core.i18n import _, format_date, label_of
-from tracker.models.labels import format_date_zh
+from tracker.core.i18n import _, english, format_date, label_of
 from tracker.monitoring.bulletin_data import BulletinData, CutKind, PilotLine
 from tracker.monitoring.figures import completeness_label, reporting_text, timeliness_label
 from tracker.monitoring.palette import STATUS_CELL, STATUS_HEX, gap_colour
@@ -325,6 +324,13 @@ def _submissions_sheet(book: Workbook, styles: Styles, data: BulletinData) -> No
     _header_table(sheet, styles, SUBMISSION_COLUMNS, rows, "本期无应报进展")
 
 
+def _scope(data: BulletinData) -> str:
+    """全省 or the city, in the reader's language."""
+    if data.scope == "全省":
+        return _(data.scope)
+    return data.scope_en if english() and data.scope_en else data.scope
+
+
 def summary_sentence(data: BulletinData) -> str:
     """The situation of the period in one sentence (the PDF's 总体情况, a message's body, the leadership
     page), in the reader's language: Chinese in documents, which the jobs build. Its counts partition
@@ -333,7 +339,7 @@ def summary_sentence(data: BulletinData) -> str:
     return _("截至{on}，{scope}纳入调度试点{pilots}个（{period}应报送）：进度正常{on_track}个，滞后{behind}个（其中严重滞后{serious}个），"
              "全部完成{finished}个，未开始{not_started}个；进展报送完整率{completeness}，及时率{timeliness}（{due}）；"
              "逾期里程碑{overdue}个，待核查风险线索{flags}条。").format(
-        on=format_date(data.on), period=label_of(data.period), scope=_(data.scope) if data.scope == "全省" else data.scope,
+        on=format_date(data.on), period=label_of(data.period), scope=_scope(data),
         pilots=h.pilots, on_track=h.by_progress[ProgressStatus.ON_TRACK], behind=h.behind,
         serious=h.by_progress[ProgressStatus.SERIOUSLY_BEHIND], finished=h.by_progress[ProgressStatus.FINISHED],
         not_started=h.by_progress[ProgressStatus.NOT_STARTED],
@@ -342,5 +348,7 @@ def summary_sentence(data: BulletinData) -> str:
 
 
 def summary_text(data: BulletinData) -> str:
-    """The bulletin in a few lines, for an e-mail body or a group-robot message."""
-    return f"{data.title}\n{summary_sentence(data)}\n印发日期：{format_date_zh(data.issued_on)}"
+    """The bulletin in a few lines, for an e-mail body or a group-robot message, in the reader's language
+    (its title is the document's name, as issued)."""
+    issued = _("印发日期：{day}").format(day=format_date(data.issued_on))
+    return f"{data.title}\n{summary_sentence(data)}\n{issued}"

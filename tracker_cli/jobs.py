@@ -112,7 +112,7 @@ def _confirm_early(
     if not yes:
         click.confirm("确认强制提前生成吗？ / Build it now anyway?", abort=True)
     with transaction(factory, actor="tracker jobs run --force") as session:
-        audit.record(session, "force_run", "job_runs", summary=f"强制运行 {job} {period}（完整率{ready.completeness().zh}）",
+        audit.record(session, "force_run", "job_runs", summary=Message("强制运行 {job} {period}（完整率{completeness}）", job=job, period=period, completeness=ready.completeness()).zh,
                      after={"job": job, "period": period, "submitted": ready.submitted, "expected": ready.expected})  # fmt: skip
     return True
 
@@ -166,20 +166,15 @@ def jobs_correct_bulletin(kind: str, period: str, reason: str, username: str, ye
 @click.option("--limit", default=50, show_default=True, help="条数 / how many")
 def jobs_history(job: str | None, limit: int) -> None:
     """定时任务的运行记录（最新在前），含失败原因。 / Runs, newest first, with the error of each failure."""
-    from tracker.delivery.job_runs import run_history, run_reason
+    from tracker.delivery.job_runs import run_history, run_record
 
     settings = get_settings()
     with session_factory()() as session:
         for run in run_history(session, job, limit):
             click.echo(f"{run.job}\t{run.period}\t{run.state.value}\t第{run.attempt}次\t{run.trigger.value}{':' + run.triggered_by if run.triggered_by else ''}\t"
-                       f"{format_datetime_zh(run.started_at, settings.timezone)}\t{_both_lines(run_reason(run, 'zh_CN'), run_reason(run, 'en'))}")  # fmt: skip
+                       f"{format_datetime_zh(run.started_at, settings.timezone)}\t{both(run_record(run))}")  # fmt: skip
             if run.error:
                 click.echo("    " + run.error.strip().splitlines()[-1])
-
-
-def _both_lines(zh: str, en: str) -> str:
-    """A run's record in both languages (the same text once when they agree, e.g. a pre-0022 record)."""
-    return zh if zh == en else f"{zh} / {en}"
 
 
 @click.command("scheduler")

@@ -33,7 +33,7 @@ from dashboards.grid import data_grid
 from dashboards.widgets import ROW_ID, alert, has_selection, selected_id, with_row_ids
 from tracker.access.permissions import Action, may, visible_cities, visible_recipients
 from tracker.core.errors import TrackerError
-from tracker.core.i18n import N_, _
+from tracker.core.i18n import DEFAULT_LOCALE, LOCALES, N_, _
 from tracker.core.messages import Message
 from tracker.delivery.recipients import RecipientEntry, save_recipient
 from tracker.models import Audience, Channel, City, Recipient, User
@@ -44,13 +44,14 @@ ORDER = 8.7
 REQUIRED_ACTION = Action.MANAGE_RECIPIENTS
 
 GRID, MESSAGE, REFRESH = "rcp-grid", "rcp-message", "rcp-refresh"
-AUDIENCE, CITY, CHANNEL, ADDRESS, LABEL, ACTIVE = (
+AUDIENCE, CITY, CHANNEL, ADDRESS, LABEL, ACTIVE, LANGUAGE = (
     "rcp-audience",
     "rcp-city",
     "rcp-channel",
     "rcp-address",
     "rcp-name",
     "rcp-active",
+    "rcp-locale",
 )
 ADD, SAVE = "rcp-add", "rcp-save"
 AUDIENCE_ZH = {Audience.PROVINCE: N_("省级（全省通报、全部新线索）"), Audience.CITY: N_("市级（本市通报、提醒、本市新线索）"),
@@ -73,7 +74,7 @@ def recipient_rows(session: Session, user: User) -> list[dict[str, Any]]:
     return with_row_ids([{
         "id": r.id, "audience": _(AUDIENCE_SHORT[r.audience]), "city": r.city.short_zh if r.city else "",
         "channel": _(CHANNEL_ZH[r.channel]), "address": masked(r.address, r.channel), "name": r.name,
-        "active": _("启用") if r.active else _("停用"),
+        "active": _("启用") if r.active else _("停用"), "locale": LOCALES.get(r.locale, r.locale),
     } for r in rows])  # fmt: skip
 
 
@@ -105,7 +106,10 @@ def _form(session: Session, user: User) -> Component:
         dbc.Row([
             field(_("地址（电子邮箱或群机器人网址）"), ADDRESS, dbc.Input(
                 id=ADDRESS, type="text", maxLength=500,
-                placeholder=_("name@example.gov.cn 或 https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…")), 8),
+                placeholder=_("name@example.gov.cn 或 https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…")), 6),
+            field(_("消息语言"), LANGUAGE, dcc.Dropdown(
+                id=LANGUAGE, options=[{"label": name, "value": code} for code, name in LOCALES.items()],
+                value=DEFAULT_LOCALE, clearable=False), 2),
             dbc.Col(dbc.Checklist(id=ACTIVE, options=[{"label": _("启用"), "value": "on"}], value=["on"],
                                   switch=True, className="mt-4"), md=1),
             dbc.Col([dbc.Button(_("新增"), id=ADD, color="primary", className="mt-4 me-2"),
@@ -125,6 +129,7 @@ def layout(user: User, **_query: str) -> Component:
                {"field": "channel", "headerName": _("方式"), "width": 190},
                {"field": "name", "headerName": _("名称"), "width": 200},
                {"field": "address", "headerName": _("地址"), "flex": 1, "minWidth": 260},
+               {"field": "locale", "headerName": _("消息语言"), "width": 100},
                {"field": "active", "headerName": _("状态"), "width": 90}]  # fmt: skip
     grid = data_grid(GRID, columns, rows, height="50vh")
     grid.getRowId = ROW_ID
@@ -134,7 +139,7 @@ def layout(user: User, **_query: str) -> Component:
         dcc.Store(id=REFRESH, data=0),
         html.H2(_("发送对象"), className="h4"),
         html.P(_("管理{scope}：调度通报、工作日提醒和新风险线索按类型和城市发送。选中一行可修改；"
-                 "不再使用的对象请停用（保留记录），所有修改记入审计日志。").format(scope=scope),
+                 "不再使用的对象请停用（保留记录），所有修改记入审计日志。消息按所选语言撰写，所附通报文件为中文正式文本。").format(scope=scope),
                className="text-muted small"),
         form,
         html.Div(id=MESSAGE),
@@ -143,7 +148,7 @@ def layout(user: User, **_query: str) -> Component:
 
 
 def _entry(session: Session, audience: str | None, city_id: int | None, channel: str | None, address: str | None,
-           name: str | None, active: list[str] | None) -> RecipientEntry:  # fmt: skip
+           name: str | None, active: list[str] | None, locale: str | None) -> RecipientEntry:  # fmt: skip
     """The form as an entry; a value no form offers (a hand-made POST) is refused."""
     try:
         audience_value, channel_value = Audience(audience or ""), Channel(channel or "")
@@ -154,9 +159,8 @@ def _entry(session: Session, audience: str | None, city_id: int | None, channel:
         city = session.get(City, city_id)
         if city is None:
             raise TrackerError(Message("没有这个城市"))
-    return RecipientEntry(
-        audience_value, city, channel_value, address or "", name or "", "on" in (active or [])
-    )
+    return RecipientEntry(audience_value, city, channel_value, address or "", name or "", "on" in (active or []),
+                          locale or DEFAULT_LOCALE)  # fmt: skip
 
 
 @page_callback(REQUIRED_ACTION, Output(GRID, "rowData"), Input(REFRESH, "data"), prevent_initial_call=True)
@@ -166,7 +170,7 @@ def load(call: Call, _refresh: Raw) -> list[dict[str, object]]:
 
 @page_callback(
     REQUIRED_ACTION, Output(AUDIENCE, "value"), Output(CITY, "value"), Output(CHANNEL, "value"),
-    Output(ADDRESS, "value"), Output(LABEL, "value"), Output(ACTIVE, "value"),
+    Output(ADDRESS, "value"), Output(LABEL, "value"), Output(ACTIVE, "value"), Output(LANGUAGE, "value"),
     Input(GRID, "selectedRows"), prevent_initial_call=True,
 )  # fmt: skip
 def show(call: Call, rows: Rows) -> tuple[object, ...]:
@@ -182,6 +186,7 @@ def show(call: Call, rows: Rows) -> tuple[object, ...]:
         row.address,
         row.name,
         ["on"] if row.active else [],
+        row.locale,
     )
 
 
@@ -189,11 +194,12 @@ def show(call: Call, rows: Rows) -> tuple[object, ...]:
     REQUIRED_ACTION, Output(MESSAGE, "children"), Output(REFRESH, "data"),
     Input(ADD, "n_clicks"), Input(SAVE, "n_clicks"),
     State(GRID, "selectedRows"), State(AUDIENCE, "value"), State(CITY, "value"), State(CHANNEL, "value"),
-    State(ADDRESS, "value"), State(LABEL, "value"), State(ACTIVE, "value"), State(REFRESH, "data"),
+    State(ADDRESS, "value"), State(LABEL, "value"), State(ACTIVE, "value"), State(LANGUAGE, "value"),
+    State(REFRESH, "data"),
     alert=Output(MESSAGE, "children"), prevent_initial_call=True,
 )  # fmt: skip
 def save(call: Call, _add: Clicks, _save: Clicks, rows: Rows, audience: Text, city_id: OptionalInt,
-         channel: Text, address: Text, name: Text, active: Texts, refresh: Counter) -> tuple[object, int]:  # fmt: skip
+         channel: Text, address: Text, name: Text, active: Texts, locale: Text, refresh: Counter) -> tuple[object, int]:  # fmt: skip
     if call.triggered not in (ADD, SAVE):
         raise PreventUpdate
     recipient_id = chosen_row(rows, _("请先在列表中选择要修改的发送对象")) if call.triggered == SAVE else None
@@ -202,7 +208,7 @@ def save(call: Call, _add: Clicks, _save: Clicks, rows: Rows, audience: Text, ci
     visible = visible_recipients(call.user).where(Recipient.id == recipient_id)
     if recipient_id is not None and call.session.scalars(visible).first() is None:
         raise TrackerError(Message("没有这个发送对象"))
-    entry = _entry(call.session, audience, city_id, channel, address, name, active)
+    entry = _entry(call.session, audience, city_id, channel, address, name, active, locale)
     saved = save_recipient(call.session, call.user, entry, recipient_id)
     done = _("已保存：{name}（{address}）").format(
         name=saved.name, address=masked(saved.address, saved.channel)

@@ -7,8 +7,8 @@ import datetime as dt
 
 from tracker.claims.rules import RULES
 from tracker.core.errors import TrackerError
-from tracker.core.i18n import use_locale
-from tracker.core.messages import Day, Joined, Label, Listed, Message
+from tracker.core.i18n import _, format_date, use_locale
+from tracker.core.messages import Day, InLocale, Joined, Label, Lines, Listed, Message
 from tracker.core.validation import Problem, ValidationFailed
 from tracker.models import Flag
 
@@ -88,3 +88,18 @@ def test_a_stored_message_reads_back_with_its_parameters_kinds() -> None:
     kept = stored_message(to_data(flag))
     assert kept is not None and kept.zh == flag.zh == "声明单位为千克" and kept.en == flag.en
     assert from_data({"unexpected": 1}) == "{'unexpected': 1}" and stored_message("text") is None
+
+
+def test_lines_keep_empty_lines_and_leave_out_none_in_one_locale() -> None:
+    body = Lines(Message("理由：{reason}", reason="数据已核实"), None, "", Message("请登录平台处理。"))
+    assert body.text("zh_CN") == "理由：数据已核实\n\n请登录平台处理。"
+    assert body.text("en").startswith("Reason: 数据已核实\n\n") and body.text("en") != body.text("zh_CN")
+
+
+def test_text_built_in_the_current_locale_is_built_in_the_locale_it_is_shown_in() -> None:
+    day = dt.date(2025, 6, 28)
+    shown = InLocale(lambda: _("印发日期：{day}").format(day=format_date(day)))
+    assert shown.text("zh_CN") == "印发日期：2025年6月28日"
+    assert shown.text("en") == "Issued on: Jun 28, 2025"
+    with use_locale("en"):  # the request's locale does not leak into a mail written in Chinese
+        assert shown.text("zh_CN") == "印发日期：2025年6月28日"

@@ -400,6 +400,19 @@ def test_a_city_adds_its_own_recipient_and_it_is_audited(client, app, db, world,
     event = db.scalars(select(AuditEvent).where(AuditEvent.entity_type == "recipients",
                                                 AuditEvent.entity_id == str(row.id))).one()  # fmt: skip
     assert event.action == "create" and event.actor_name == "czu"
+    assert row.locale == "zh_CN"  # the form's default: messages in Chinese
+
+
+def test_a_recipient_can_be_written_to_in_english(client, app, db, world, factory) -> None:  # type: ignore[no-untyped-def]
+    login(client, "czu")
+    assert "已保存" in add(client, app, city=factory.city("长治").id, address="en@example.gov.cn", name="Mr Li",
+                           locale="en")  # fmt: skip
+    row = db.scalars(select(Recipient).where(Recipient.address == "en@example.gov.cn")).one()
+    assert row.locale == "en" and recipients_shown(client, app)["Mr Li"]["locale"] == "English"
+    shown = body(
+        call_callback(client, app, "rcp-address", {"rcp-grid": [{"id": row.id, "row_id": str(row.id)}]})
+    )
+    assert shown["rcp-locale"]["value"] == "en"
 
 
 @pytest.mark.parametrize(("fields", "message"), [
@@ -408,6 +421,7 @@ def test_a_city_adds_its_own_recipient_and_it_is_audited(client, app, db, world,
     ({"channel": "webhook", "address": "ftp://x", "name": "群"}, "群机器人地址应为"),
     ({"channel": "fax", "address": "a@example.com", "name": "x"}, "类型或方式不正确"),
     ({"address": "cz@example.com", "name": "重复"}, "已有相同的发送对象"),
+    ({"address": "a@example.com", "name": "x", "locale": "fr"}, "不支持的语言：fr"),
 ])  # fmt: skip
 def test_bad_input_is_refused_with_a_reason_and_nothing_is_saved(
     client, app, db, world, factory, fields, message

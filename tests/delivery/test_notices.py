@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import uuid
 from typing import Any
 
@@ -57,11 +58,13 @@ RETURNED = at(dt.date(2025, 12, 6))
 LATER = at(dt.date(2025, 12, 9))
 
 
-def recipient(db: Any, audience: Audience, address: str, city: str | None = None) -> Recipient:
+def recipient(
+    db: Any, audience: Audience, address: str, city: str | None = None, locale: str = "zh_CN"
+) -> Recipient:
     city_row = db.scalars(select(City).where(City.short_zh == city)).one() if city else None
     row = Recipient(province_id=(city_row or db.scalars(select(City)).first()).province_id, audience=audience,
                     city_id=city_row.id if city_row else None, channel=Channel.EMAIL, address=address,
-                    name=address[:20])  # fmt: skip
+                    name=address[:20], locale=locale)  # fmt: skip
     db.add(row)
     db.commit()
     return row
@@ -207,6 +210,36 @@ def test_a_city_proposal_tells_the_province_and_the_decision_tells_the_city(db, 
     db.commit()
     assert [n.params["step_key"] for n in notices_of(db, world["city"])] == ["reject", "confirm"]
     assert len(outbox(db)) == 3
+
+
+def test_each_recipient_reads_the_mail_in_its_own_language(db, world, flag) -> None:  # type: ignore[no-untyped-def]
+    recipient(db, Audience.CITY, "changzhi-en@127.0.0.1", "长治", locale="en")
+    recipient(db, Audience.PROVINCE, "sheng-en@127.0.0.1", locale="en")
+    returned(db, world, submitted(db, world))
+    review_flag(db, world["city"], flag.id, "propose_dismiss", now=LATER, reason="数据已核实无误")
+    db.commit()
+    mails = {m.recipient: m for m in db.scalars(select(OutboxMessage))}
+    assert mails["changzhi@127.0.0.1"].subject == "长治焦炭试点2025年11月调度更新被省级退回"
+    assert mails["changzhi@127.0.0.1"].body.startswith(
+        "长治焦炭试点2025年11月调度更新被省级退回。\n退回理由：任务进度与附件不符"
+    )
+    returned_en = mails["changzhi-en@127.0.0.1"]
+    assert returned_en.subject == "The November 2025 update of 长治焦炭试点 was returned by the province"
+    assert (
+        "Reason for return: 任务进度与附件不符" in returned_en.body
+        and "each event is notified once" in returned_en.body
+    )
+    proposed = mails["sheng-en@127.0.0.1"]
+    assert (
+        proposed.subject
+        == f"Changzhi proposed on risk flag {flag.id}: Propose to dismiss; awaiting the province's review"
+    )
+    assert "\n长治焦炭试点: progress went backwards\nReason: 数据已核实无误\n" in proposed.body
+    for sent in (returned_en, proposed):  # names and reasons as entered; every other word in English
+        rest = sent.subject + sent.body
+        for entered in ("长治焦炭试点", "任务进度与附件不符", "数据已核实无误"):
+            rest = rest.replace(entered, "")
+        assert not re.search(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]", rest), rest
 
 
 def test_a_returned_work_plan_update_tells_who_entered_it(db, world) -> None:  # type: ignore[no-untyped-def]

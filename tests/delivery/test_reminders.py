@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -34,6 +35,7 @@ from tracker.models import (
 )
 
 REMINDERS = JOB_BY_ID["reminders"]
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 
 
 @pytest.fixture
@@ -63,18 +65,18 @@ def test_updates_due_soon_count_working_days_not_weekdays_around_national_day(db
     # From Fri 26 Sep: 28 (a Sunday worked), 29 and 30 Sep are the working days left: 3, so a reminder.
     # Plain weekdays would count 29, 30 Sep and 1–3 Oct: 5, and say nothing.
     before = digest(db, settings, dt.date(2025, 9, 26))
-    assert "还有3个工作日" in before[city].updates[0]
+    assert "还有3个工作日" in before[city].updates[0].zh
     assert not digest(db, settings, dt.date(2025, 9, 25))[city].updates  # 26, 28, 29, 30 Sep: 4
-    last = digest(db, settings, dt.date(2025, 9, 30))[city].updates[0]
+    last = digest(db, settings, dt.date(2025, 9, 30))[city].updates[0].zh
     assert "此前已无工作日" in last and "长治焦炭试点" in last  # 1–5 October are all holidays
     after = digest(db, settings, dt.date(2025, 10, 9))  # the first working day after the holiday
-    assert "逾期1个工作日" in after[city].updates[0]
+    assert "逾期1个工作日" in after[city].updates[0].zh
     assert (
-        "逾期1个工作日" in after[None].updates[0] and "2个市" in after[None].updates[0]
+        "逾期1个工作日" in after[None].updates[0].zh and "2个市" in after[None].updates[0].zh
     )  # the province's view
-    assert "逾期2个工作日" in digest(db, settings, dt.date(2025, 10, 10))[city].updates[0]
+    assert "逾期2个工作日" in digest(db, settings, dt.date(2025, 10, 10))[city].updates[0].zh
     assert (
-        "逾期3个工作日" in digest(db, settings, dt.date(2025, 10, 11))[city].updates[0]
+        "逾期3个工作日" in digest(db, settings, dt.date(2025, 10, 11))[city].updates[0].zh
     )  # Sat, a working day
     submit(db, world["changzhi"], dt.date(2025, 9, 1), dt.date(2025, 9, 30))
     assert not digest(db, settings, dt.date(2025, 10, 13))[city].updates  # submitted: no more reminders
@@ -96,10 +98,10 @@ def test_a_holiday_or_weekend_sends_nothing_and_a_swapped_saturday_does(
 def test_february_and_month_ends_due_dates(db, settings, world) -> None:  # type: ignore[no-untyped-def]
     city = world["city"].id
     # January 2026 is due on 5 February (Thu); February 2026 (28 days) on 5 March (Thu).
-    assert "还有3个工作日" in digest(db, settings, dt.date(2026, 2, 2))[city].updates[0]
+    assert "还有3个工作日" in digest(db, settings, dt.date(2026, 2, 2))[city].updates[0].zh
     submit(db, world["changzhi"], dt.date(2026, 1, 1), dt.date(2026, 1, 31))
     march = digest(db, settings, dt.date(2026, 3, 2))[city].updates
-    assert len(march) == 1 and "2026年2月" in march[0] and "还有3个工作日" in march[0]
+    assert len(march) == 1 and "2026年2月" in march[0].zh and "还有3个工作日" in march[0].zh
 
 
 def test_batch_deadline_reminders_7_3_1_working_days_ahead_across_spring_festival(
@@ -116,16 +118,19 @@ def test_batch_deadline_reminders_7_3_1_working_days_ahead_across_spring_festiva
     announced = {d: digest(db, settings, d)[world["city"].id].batches for d in days}
     announced = {d: lines for d, lines in announced.items() if lines}
     assert sorted(announced) == [dt.date(2026, 2, 10), dt.date(2026, 2, 14), dt.date(2026, 2, 25)]
-    assert "还有7个工作日" in announced[dt.date(2026, 2, 10)][0]  # plain weekdays would say 17 Feb, a holiday
-    assert "还有3个工作日" in announced[dt.date(2026, 2, 14)][0]
-    assert "还有1个工作日" in announced[dt.date(2026, 2, 25)][0]
+    assert (
+        "还有7个工作日" in announced[dt.date(2026, 2, 10)][0].zh
+    )  # plain weekdays would say 17 Feb, a holiday
+    assert "还有3个工作日" in announced[dt.date(2026, 2, 14)][0].zh
+    assert "还有1个工作日" in announced[dt.date(2026, 2, 25)][0].zh
 
 
-def recipient(db: Any, address: str, city: str | None = None) -> Recipient:
+def recipient(db: Any, address: str, city: str | None = None, locale: str = "zh_CN") -> Recipient:
     city_row = db.scalars(select(City).where(City.short_zh == city)).one() if city else None
     row = Recipient(province_id=db.scalars(select(City.province_id)).first(),
                     audience=Audience.CITY if city_row else Audience.PROVINCE,
-                    city_id=city_row.id if city_row else None, channel=Channel.EMAIL, address=address, name=address)  # fmt: skip
+                    city_id=city_row.id if city_row else None, channel=Channel.EMAIL, address=address, name=address,
+                    locale=locale)  # fmt: skip
     db.add(row)
     db.commit()
     return row
@@ -170,6 +175,25 @@ def test_overdue_milestones_until_met_or_moved_and_never_twice_a_day(
     assert (
         len(keys) == len(set(keys)) and len([k for k in keys if k.startswith("reminders/2025-11-24/")]) == 2
     )
+
+
+def test_each_recipient_reads_the_reminder_in_its_own_language(db, session_factory, settings, world) -> None:  # type: ignore[no-untyped-def]
+    db.add(Milestone(pilot_id=world["changzhi"].id, title="建成数据采集系统", due_date=dt.date(2025, 11, 20)))
+    db.commit()
+    recipient(db, "changzhi@127.0.0.1", "长治")
+    recipient(db, "changzhi-en@127.0.0.1", "长治", locale="en")
+    with smtp_server() as (inbox, port):
+        run_now(REMINDERS, session_factory, dataclasses.replace(settings, mail=mail(port)), "2025-11-24",
+                trigger="scheduled", now=lambda: at(dt.date(2025, 11, 24), 8))  # fmt: skip
+        chinese, english = inbox.to("changzhi@127.0.0.1")[0], inbox.to("changzhi-en@127.0.0.1")[0]
+    assert chinese["Subject"].startswith("长治市试点工作提醒（2025年11月24日）")
+    assert english["Subject"] == "Pilot reminder for Changzhi (Nov 24, 2025)"
+    zh, en = (m.get_body(("plain",)).get_content() for m in (chinese, english))
+    assert "三、逾期未完成的里程碑" in zh and "已逾期2个工作日" in zh
+    assert "3. Overdue milestones" in en and "(due on Nov 20, 2025, 2 working days overdue)" in en
+    # Names and titles stay as entered; nothing else in the English mail is Chinese.
+    rest = en.replace("建成数据采集系统", "").replace(world["changzhi"].name, "")
+    assert not CJK.search(rest), CJK.findall(rest)
 
 
 def test_nothing_due_is_skipped_with_the_reason(db, session_factory, settings, world) -> None:  # type: ignore[no-untyped-def]

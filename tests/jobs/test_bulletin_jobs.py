@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
+import re
 from typing import Any
 
 import openpyxl
@@ -37,10 +38,11 @@ def world(factory, db) -> dict[str, Any]:  # type: ignore[no-untyped-def]
 
 
 def recipient(db: Any, audience: Audience, address: str, city: str | None = None,
-              channel: Channel = Channel.EMAIL) -> Recipient:  # fmt: skip
+              channel: Channel = Channel.EMAIL, locale: str = "zh_CN") -> Recipient:  # fmt: skip
     city_row = db.scalars(select(City).where(City.short_zh == city)).one() if city else None
     row = Recipient(province_id=(city_row or db.scalars(select(City)).first()).province_id, audience=audience,
-                    city_id=city_row.id if city_row else None, channel=channel, address=address, name=address[:20])  # fmt: skip
+                    city_id=city_row.id if city_row else None, channel=channel, address=address, name=address[:20],
+                    locale=locale)  # fmt: skip
     db.add(row)
     db.commit()
     return row
@@ -98,6 +100,24 @@ def test_a_monthly_run_sends_each_recipient_its_cut_once_and_a_rerun_sends_nothi
     assert sorted(b.cut for b in archive) == ["city-140100", "city-140400", "leadership", "province"]
     assert {b.number for b in archive} == {1} and {b.period for b in archive} == {"2025-11"}
     assert {m.state for m in db.scalars(select(OutboxMessage))} == {MessageState.SENT}
+
+
+def test_an_english_recipient_gets_the_summary_in_english_and_the_document_as_issued(
+    db, session_factory, settings, world
+) -> None:  # type: ignore[no-untyped-def]
+    recipient(db, Audience.CITY, "changzhi@127.0.0.1", "长治")
+    recipient(db, Audience.CITY, "changzhi-en@127.0.0.1", "长治", locale="en")
+    with smtp_server() as (inbox, port):
+        assert run(session_factory, settings, port=port).state is RunState.SUCCEEDED
+    (chinese,), (english,) = inbox.to("changzhi@127.0.0.1"), inbox.to("changzhi-en@127.0.0.1")
+    assert chinese["Subject"] == english["Subject"]  # the bulletin's title: the document's name, as issued
+    zh, en = (m.get_body(("plain",)).get_content() for m in (chinese, english))
+    assert "纳入调度试点" in zh and "印发日期：" in zh and "调度通报”页下载" in zh
+    assert "Issued on: " in en and "the bulletin file can be downloaded" in en
+    title = chinese["Subject"]
+    rest = en.replace(title, "")
+    assert not re.search(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]", rest), rest
+    assert [a.get_filename() for a in english.iter_attachments()] == ["调度通报_2025年11月_第1期_长治市.xlsx"]
 
 
 def test_issues_are_numbered_within_the_year_and_a_period_keeps_its_number(

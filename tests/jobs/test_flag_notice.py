@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import uuid
 from typing import Any
 
@@ -30,11 +31,12 @@ def flag(db: Any, pilot: Any, message: str, severity: Severity = Severity.HIGH,
     return row
 
 
-def recipient(db: Any, address: str, city: str | None = None) -> None:
+def recipient(db: Any, address: str, city: str | None = None, locale: str = "zh_CN") -> None:
     city_row = db.scalars(select(City).where(City.short_zh == city)).one() if city else None
     db.add(Recipient(province_id=db.scalars(select(City.province_id)).first(),
                      audience=Audience.CITY if city_row else Audience.PROVINCE,
-                     city_id=city_row.id if city_row else None, channel=Channel.EMAIL, address=address, name=address))  # fmt: skip
+                     city_id=city_row.id if city_row else None, channel=Channel.EMAIL, address=address, name=address,
+                     locale=locale))  # fmt: skip
     db.commit()
 
 
@@ -84,6 +86,26 @@ def test_each_new_flag_is_told_once_to_its_city_and_the_province(
         "太原进度倒退": True,
         "早已办结的线索": False,
     }
+
+
+def test_an_english_recipient_reads_the_notice_in_english(db, session_factory, settings, world) -> None:  # type: ignore[no-untyped-def]
+    recipient(db, "sheng-en@127.0.0.1", locale="en")
+    recipient(db, "changzhi-en@127.0.0.1", "长治", locale="en")
+    with smtp_server() as (inbox, port):
+        notify(session_factory, settings, port, dt.date(2025, 11, 24))
+    (city,) = inbox.to("changzhi-en@127.0.0.1")
+    assert city["Subject"] == "Changzhi: 2 new risk flags"
+    pilot = world["changzhi"][0].pilot.name
+    assert f"[High] {pilot}, Progress went backwards: progress went backwards (flag No." in body(city)
+    (province,) = inbox.to("sheng-en@127.0.0.1")
+    assert province["Subject"] == "Province: 3 new risk flags" and "By city: Taiyuan 1, Changzhi 2" in body(
+        province
+    )
+    for sent in (city, province):  # pilots' names as entered; every other word in English
+        rest = body(sent)
+        for entered in (f.pilot.name for f in world["changzhi"] + world["taiyuan"]):
+            rest = rest.replace(entered, "")
+        assert not re.search(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]", rest), rest
 
 
 def test_a_flag_nobody_can_be_told_about_waits_until_someone_can(

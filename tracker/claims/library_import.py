@@ -311,7 +311,7 @@ def import_library(session: Session, user: User, kind: LibraryKind, content: byt
         return result
     for change in changes:
         _apply(session, user, result.kind, change, why)
-    summary = f"{filename}：{result.summary.zh}；理由：{why}"
+    summary = Message("{file}：{summary}；理由：{why}", file=filename, summary=result.summary, why=why).zh
     audit.record(session, "library_import", TABLES[result.kind], summary=summary[:2000])
     session.flush()
     return result

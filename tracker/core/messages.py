@@ -12,7 +12,7 @@ has its English translation with the same placeholders.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol, TypeGuard, cast
 
 from tracker.core.i18n import DEFAULT_LOCALE, catalogue, current_locale, format_date, use_locale
@@ -103,6 +103,34 @@ class Joined:
     def text(self, locale: str | None = None) -> str:
         locale = locale or current_locale.get()
         return ("；" if locale == DEFAULT_LOCALE else "; ").join(p.text(locale) for p in self.parts)
+
+
+class Lines:
+    """Shown things one under another (a mail's body), in the same locale; a None part is left out, an
+    empty string is an empty line."""
+
+    __slots__ = ("parts",)
+
+    def __init__(self, *parts: Shown | str | None) -> None:
+        self.parts = tuple(part for part in parts if part is not None)
+
+    def text(self, locale: str | None = None) -> str:
+        locale = locale or current_locale.get()
+        return "\n".join(part if isinstance(part, str) else part.text(locale) for part in self.parts)
+
+
+class InLocale:
+    """A text built by code that writes in the current locale (``_()``, ``format_date``: a bulletin's
+    summary sentence), built when shown, in the locale it is shown in."""
+
+    __slots__ = ("build",)
+
+    def __init__(self, build: Callable[[], str]) -> None:
+        self.build = build
+
+    def text(self, locale: str | None = None) -> str:
+        with use_locale(locale or current_locale.get()):
+            return self.build()
 
 
 class Listed:

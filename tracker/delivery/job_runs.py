@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tracker.core.clock import now_utc
 from tracker.core.db import TrackerSession
-from tracker.core.messages import CarriesMessage, Label, Message, stored_message, to_data
+from tracker.core.messages import CarriesMessage, Label, Lines, Message, Shown, stored_message, to_data
 from tracker.models import JobRun, RunState, SchedulerProcess, Trigger
 
 BEAT_EVERY = dt.timedelta(seconds=15)  # how often a process says it (and its runs) are alive
@@ -174,16 +174,21 @@ def add_note(factory: sessionmaker[TrackerSession], job: str, period: str, note:
         session.commit()
 
 
-def run_reason(run: JobRun, locale: str | None = None) -> str:
-    """What the run did, line by line, in the reader's language (``locale``, or the current one). A
-    line stored as text (a run recorded before its reason was kept as messages) is shown as it is."""
+def run_record(run: JobRun) -> Shown:
+    """What the run did, line by line, shown in the reader's language. A line stored as text (a run
+    recorded before its reason was kept as messages) is shown as it is."""
     if run.reason_data is None:
-        return run.reason or ""
-    lines = []
+        return Label(run.reason or "", run.reason or "")
+    lines: list[Shown | str] = []
     for item in run.reason_data:
         message = stored_message(item)
-        lines.append(message.text(locale) if message is not None else str(item))
-    return "\n".join(lines)
+        lines.append(message if message is not None else str(item))
+    return Lines(*lines)
+
+
+def run_reason(run: JobRun, locale: str | None = None) -> str:
+    """What the run did, in the reader's language (``locale``, or the current one)."""
+    return run_record(run).text(locale)
 
 
 def stale_runs(

@@ -18,7 +18,7 @@ message per key and recipient (``tracker.delivery.outbox``), so telling the same
 The web only queues mail: the scheduler process delivers it. The notice keeps its kind and
 parameters (names and reasons as entered; periods, step names and problems as stored messages,
 ``tracker.core.messages.to_data``), and is rendered in the reader's language when shown; the mail is
-in Chinese, like every official message.
+written in its recipient's language (``Recipient.locale``).
 """
 
 from __future__ import annotations
@@ -40,10 +40,10 @@ from tracker.access.permissions import (
     visible_notices,
 )
 from tracker.core.errors import TrackerError
-from tracker.core.i18n import DEFAULT_LOCALE, N_, _
-from tracker.core.messages import Label, Message, from_data, to_data
+from tracker.core.i18n import N_, _
+from tracker.core.messages import Label, Lines, Message, Shown, from_data, to_data
 from tracker.core.periods import Period
-from tracker.delivery.outbox import enqueue
+from tracker.delivery.outbox import enqueue_to
 from tracker.delivery.recipients import recipients_for
 from tracker.models import (
     Audience,
@@ -81,7 +81,7 @@ SUMMARY = {
     BULLETIN: N_("{n}份新调度通报"),
     AUDIT_BROKEN: N_("{n}条审计链告警"),
 }
-FOOTER = "本消息由碳足迹试点监管平台自动发送，每件事只通知一次；详情请登录平台“通知”页查看。"
+FOOTER = Message("本消息由碳足迹试点监管平台自动发送，每件事只通知一次；详情请登录平台“通知”页查看。")
 LISTED = 200  # notices on the page; older ones stay stored
 
 
@@ -104,8 +104,9 @@ def tell_update_returned(session: Session, update: ProgressUpdate, step: Workflo
     told = _notify(session, _city_staff(session, pilot.city_id), update, step, kind=UPDATE_RETURNED,
                    params=params, link=f"/update-form?pilot={pilot.id}&period={period.key}",
                    object_type="update", city_id=pilot.city_id, now=now)  # fmt: skip
-    subject = f"{pilot.name}{period.label_zh}调度更新被省级退回"
-    body = f"{subject}。\n退回理由：{update.return_reason or ''}\n请修改后重新提交（在线填报或调度填报页）。"
+    subject = Message("{pilot}{period}调度更新被省级退回", pilot=pilot.name, period=period.label)
+    body = Lines(Message("{what}。", what=subject), Message("退回理由：{reason}", reason=update.return_reason or ""),
+                 Message("请修改后重新提交（在线填报或调度填报页）。"))  # fmt: skip
     told.messages = _mail(session, _key(step), pilot.city.province_id, Audience.CITY, pilot.city_id,
                           subject, body, now)  # fmt: skip
     return told
@@ -123,10 +124,10 @@ def tell_work_plan_returned(session: Session, update: WorkPlanUpdate, step: Work
                      reason=update.return_reason or "")  # fmt: skip
     told = _notify(session, people, update, step, kind=WORK_PLAN_RETURNED, params=params, link="/work-plan",
                    object_type="work_plan_update", city_id=None, now=now)  # fmt: skip
-    subject = (
-        f"省级工作方案重点任务{update.task.number}（{update.department.name_zh}）{period.label_zh}进展被退回"
-    )
-    body = f"{subject}。\n退回理由：{update.return_reason or ''}\n请修改后重新提交（省级工作方案页）。"
+    subject = Message("省级工作方案重点任务{task}（{department}）{period}进展被退回", task=update.task.number,
+                      department=update.department.name_zh, period=period.label)  # fmt: skip
+    body = Lines(Message("{what}。", what=subject), Message("退回理由：{reason}", reason=update.return_reason or ""),
+                 Message("请修改后重新提交（省级工作方案页）。"))  # fmt: skip
     told.messages = _mail(session, _key(step), province_id, Audience.PROVINCE, None, subject, body, now)
     return told
 
@@ -140,8 +141,11 @@ def tell_flag_proposal(session: Session, flag: Flag, step: WorkflowStep, *, labe
     told = _notify(session, _provincial_staff(session, province_id), flag, step, kind=FLAG_PROPOSED,
                    params=_flag_params(flag, step, label), link=f"/flags?id={flag.id}",
                    object_type="flag", city_id=flag.city_id, now=now)  # fmt: skip
-    subject = f"{flag.city.name_zh}对风险线索{flag.id}提出{label.zh}，待省级审核"
-    body = f"{subject}。\n{_flag_line(flag)}\n理由：{step.reason or ''}\n请在平台“风险线索”页采纳或驳回。"
+    subject = Message(
+        "{city}对风险线索{flag}提出{step}，待省级审核", city=_city(flag), flag=flag.id, step=label
+    )
+    body = Lines(Message("{what}。", what=subject), _flag_line(flag), Message("理由：{reason}", reason=step.reason or ""),
+                 Message("请在平台“风险线索”页采纳或驳回。"))  # fmt: skip
     told.messages = _mail(session, _key(step), province_id, Audience.PROVINCE, None, subject, body, now)
     return told
 
@@ -154,8 +158,9 @@ def tell_flag_decision(session: Session, flag: Flag, step: WorkflowStep, *, labe
     told = _notify(session, _city_staff(session, flag.city_id), flag, step, kind=FLAG_DECIDED,
                    params=_flag_params(flag, step, label), link=f"/flags?id={flag.id}",
                    object_type="flag", city_id=flag.city_id, now=now)  # fmt: skip
-    subject = f"风险线索{flag.id}（{flag.city.name_zh}）：{label.zh}"
-    body = f"{subject}。\n{_flag_line(flag)}" + (f"\n理由：{step.reason}" if step.reason else "")
+    subject = Message("风险线索{flag}（{city}）：{step}", flag=flag.id, city=_city(flag), step=label)
+    body = Lines(Message("{what}。", what=subject), _flag_line(flag),
+                 Message("理由：{reason}", reason=step.reason) if step.reason else None)  # fmt: skip
     told.messages = _mail(session, _key(step), flag.city.province_id, Audience.CITY, flag.city_id, subject,
                           body, now)  # fmt: skip
     return told
@@ -198,11 +203,15 @@ def _receives(user: User, bulletin: Bulletin) -> bool:
     return user.city_id is not None and user.city_id == bulletin.city_id and may_be_told(user, bulletin)
 
 
-def _flag_params(flag: Flag, step: WorkflowStep, label: Label) -> dict[str, Any]:
+def _city(flag: Flag) -> Label:
     city = flag.city
     assert city is not None
-    return _stored(flag=flag.id, city=Label(city.name_zh, city.name_en), step=label, step_key=step.step,
-                   reason=step.reason or "", pilot=flag.pilot.name if flag.pilot is not None else "")  # fmt: skip
+    return Label(city.name_zh, city.name_en)
+
+
+def _flag_params(flag: Flag, step: WorkflowStep, label: Label) -> dict[str, Any]:
+    return _stored(flag=flag.id, city=_city(flag), step=label, step_key=step.step, reason=step.reason or "",
+                   pilot=flag.pilot.name if flag.pilot is not None else "")  # fmt: skip
 
 
 def _stored(**params: object) -> dict[str, Any]:
@@ -211,9 +220,11 @@ def _stored(**params: object) -> dict[str, Any]:
     return {name: to_data(value) for name, value in params.items()}
 
 
-def _flag_line(flag: Flag) -> str:
-    whose = f"{flag.pilot.name}：" if flag.pilot is not None else ""
-    return f"{whose}{flag.message.text(DEFAULT_LOCALE)}"
+def _flag_line(flag: Flag) -> Shown:
+    """What the flag found, with its pilot's name when it has one."""
+    if flag.pilot is None:
+        return flag.message
+    return Message("{pilot}：{finding}", pilot=flag.pilot.name, finding=flag.message)
 
 
 def _city_staff(session: Session, city_id: int) -> list[User]:
@@ -259,12 +270,13 @@ def _notify(session: Session, people: Iterable[User], obj: object, step: Workflo
 
 
 def _mail(session: Session, event_key: str, province_id: int, audience: Audience, city_id: int | None,
-          subject: str, body: str, now: dt.datetime) -> list[int]:  # fmt: skip
-    """One message per active recipient of the audience (and city), keyed by event and recipient."""
+          subject: Shown, body: Shown, now: dt.datetime) -> list[int]:  # fmt: skip
+    """One message per active recipient of the audience (and city), keyed by event and recipient, in
+    the recipient's language."""
     queued = []
     for recipient in recipients_for(session, province_id, audience, city_id):
-        message = enqueue(session, key=f"notice/{event_key}/r{recipient.id}", channel=recipient.channel.value,
-                          recipient=recipient.address, subject=subject, body=f"{body}\n\n{FOOTER}", now=now)  # fmt: skip
+        message = enqueue_to(session, recipient, key=f"notice/{event_key}/r{recipient.id}", subject=subject,
+                             body=Lines(body, "", FOOTER), now=now)  # fmt: skip
         if message is not None:
             queued.append(message.id)
     return queued

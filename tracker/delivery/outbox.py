@@ -38,8 +38,9 @@ from tracker.access.permissions import require_run_jobs
 from tracker.audit import trail as audit
 from tracker.core.config import MailSettings
 from tracker.core.db import TrackerSession
+from tracker.core.messages import Shown
 from tracker.delivery.job_runs import worker_name
-from tracker.models import MessageState, OutboxMessage, User
+from tracker.models import Channel, MessageState, OutboxMessage, Recipient, User
 
 BACKOFF = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(minutes=30), dt.timedelta(hours=2))
 MAX_ATTEMPTS = len(BACKOFF) + 1
@@ -74,6 +75,18 @@ def enqueue(session: Session, *, key: str, channel: str, recipient: str, subject
         return None
     savepoint.commit()
     return message
+
+
+def enqueue_to(session: Session, recipient: Recipient, *, key: str, subject: Shown, body: Shown, now: dt.datetime,
+               run_id: int | None = None, attachment_name: str | None = None,
+               attachment: bytes | None = None) -> OutboxMessage | None:  # fmt: skip
+    """Queue a message to a recipient, written in the recipient's language (``Recipient.locale``);
+    None when a message with this key was queued before. An e-mail carries the attachment; a
+    group robot gets the text only."""
+    email = recipient.channel is Channel.EMAIL
+    return enqueue(session, key=key, channel=recipient.channel.value, recipient=recipient.address,
+                   subject=subject.text(recipient.locale), body=body.text(recipient.locale), now=now, run_id=run_id,
+                   attachment_name=attachment_name if email else None, attachment=attachment if email else None)  # fmt: skip
 
 
 def smtp_send(mail: MailSettings, message: OutboxMessage, timeout: float = 30) -> None:

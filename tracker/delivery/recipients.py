@@ -16,12 +16,11 @@ from sqlalchemy.orm import Session
 
 from tracker.access.permissions import require_manage_recipients
 from tracker.core.errors import TrackerError
-from tracker.core.messages import Joined, Label, Message
+from tracker.core.i18n import DEFAULT_LOCALE, LOCALES
+from tracker.core.messages import Joined, Message
 from tracker.core.secrets import redact
 from tracker.models import Audience, Channel, City, Recipient, User
 
-AUDIENCE_ZH = {Audience.PROVINCE: "省级", Audience.CITY: "市级", Audience.LEADERSHIP: "领导"}
-CHANNEL_ZH = {Channel.EMAIL: "电子邮件", Channel.WEBHOOK: "群机器人（企业微信/钉钉）"}
 _EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
 
 
@@ -33,28 +32,31 @@ class RecipientEntry:
     address: str
     name: str
     active: bool = True
+    locale: str = DEFAULT_LOCALE  # the language its messages are written in
 
 
-def check_entry(entry: RecipientEntry) -> list[tuple[str, str]]:
-    """Every problem of the entry, each in Chinese and English."""
-    problems: list[tuple[str, str]] = []
+def check_entry(entry: RecipientEntry) -> list[Message]:
+    """Every problem of the entry."""
+    problems: list[Message] = []
     address, name = entry.address.strip(), entry.name.strip()
     if entry.audience is Audience.CITY and entry.city is None:
-        problems.append(("市级发送对象须选择城市", "A city recipient needs its city"))
+        problems.append(Message("市级发送对象须选择城市"))
     if entry.audience is not Audience.CITY and entry.city is not None:
-        problems.append(("省级和领导发送对象不属于某个城市",
-                                "Province and leadership recipients belong to no city"))  # fmt: skip
+        problems.append(Message("省级和领导发送对象不属于某个城市"))
     if not name or len(name) > 100:
-        problems.append(("名称不能为空，且不超过100字", "Name: 1 to 100 characters"))
+        problems.append(Message("名称不能为空，且不超过100字"))
     if entry.channel is Channel.EMAIL and not _EMAIL.fullmatch(address):
-        problems.append((f"不是有效的电子邮件地址：{address}", f"Not an e-mail address: {address}"))
+        problems.append(Message("不是有效的电子邮件地址：{address}", address=address))
     if entry.channel is Channel.WEBHOOK:
         parts = urlsplit(address)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            problems.append((f"群机器人地址应为 http(s):// 开头的网址：{redact(address)}",
-                                    f"A webhook must be an http(s):// URL: {redact(address)}"))  # fmt: skip
+            problems.append(
+                Message("群机器人地址应为 http(s):// 开头的网址：{address}", address=redact(address))
+            )
     if len(address) > 500:
-        problems.append(("地址过长（最多500字符）", "Address too long (500 characters at most)"))
+        problems.append(Message("地址过长（最多500字符）"))
+    if entry.locale not in LOCALES:
+        problems.append(Message("不支持的语言：{locale}", locale=entry.locale))
     return problems
 
 
@@ -65,7 +67,7 @@ def save_recipient(
     require_manage_recipients(user, entry.audience, entry.city)
     problems = check_entry(entry)
     if problems:
-        raise TrackerError(Message("{problems}", problems=Joined(Label(zh, en) for zh, en in problems)))
+        raise TrackerError(Message("{problems}", problems=Joined(problems)))
     row = None
     if recipient_id is not None:
         row = session.get(Recipient, recipient_id)
@@ -84,6 +86,7 @@ def save_recipient(
         session.add(row)
     row.audience, row.city_id, row.channel = entry.audience, city_id, entry.channel
     row.address, row.name, row.active = entry.address.strip(), entry.name.strip(), entry.active
+    row.locale = entry.locale
     session.flush()
     return row
 

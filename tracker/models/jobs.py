@@ -156,6 +156,7 @@ class Recipient(Base, Audited):
     __table_args__ = (
         UniqueConstraint("audience", "city_id", "channel", "address"),
         CheckConstraint("(audience = 'city') = (city_id IS NOT NULL)", name="city_audience_has_city"),
+        CheckConstraint("locale IN ('zh_CN', 'en')", name="locale_known"),
     )
 
     id: Mapped[intpk]
@@ -166,6 +167,9 @@ class Recipient(Base, Audited):
     address: Mapped[str] = mapped_column(String(500))  # e-mail address or webhook URL
     name: Mapped[str] = mapped_column(String(100))  # whom it reaches: 应对气候变化处, 长治市局群
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The language its mails and robot messages are written in (tracker.core.i18n.LOCALES); an
+    # attached bulletin stays the Chinese official document.
+    locale: Mapped[str] = mapped_column(String(10), default="zh_CN", server_default="zh_CN")
 
     city: Mapped[City | None] = relationship()
 

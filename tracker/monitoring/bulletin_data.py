@@ -194,6 +194,7 @@ class BulletinData:
     submissions: list[SubmissionLine] = field(default_factory=list)
     attention: list[PilotLine] = field(default_factory=list)  # behind, largest gap first
     correction: int = 0  # 1, 2…: a correction of the issued bulletin (第N期（更正）, （更正2）)
+    scope_en: str = ""  # the city's English name (a summary read in English); empty for the province
 
     @property
     def title(self) -> str:
@@ -225,7 +226,7 @@ def bulletin_data(session: Session, *, period: Period, cut: Cut, on: dt.date, nu
     lines = _pilot_lines(pilots, figures.progress, figures.overdue, flags)
     return BulletinData(
         number=number, issued_on=issued_on, on=on, period=period, cut=cut, province=province.name_zh,
-        scope=city.name_zh if city else "全省",
+        scope=city.name_zh if city else "全省", scope_en=city.name_en if city else "",
         headline=_headline(session, reader, city_id, figures.total), figures=figures,
         cities=[_city_line(line) for line in figures.cities], pilots=lines,
         milestones=_milestone_lines(pilots, figures.overdue, on),
