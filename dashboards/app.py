@@ -138,6 +138,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
             title=partial(_page_title, page.NAME),
             layout=page.layout,
             required_action=page.REQUIRED_ACTION,
+            nav_action=getattr(page, "NAV_ACTION", page.REQUIRED_ACTION),
             in_nav=getattr(page, "IN_NAV", True),
         )
     register_page_callbacks(app, [page.__name__ for page in PAGES])

@@ -43,7 +43,9 @@ def _nav_links() -> list[Component]:
     user = current_user()
     links: list[Component] = []
     for page in dash.page_registry.values():
-        action = page.get("required_action")
+        # A page is in the menu of those who can use it (NAV_ACTION: a work page that leaders may
+        # read when a link leads there, but have no work on), and open to those it requires.
+        action = page.get("nav_action", page.get("required_action"))
         if not page.get("in_nav", True):
             continue  # a detail page, reached from the lists
         if user is not None and action is not None and may(user, action):

@@ -54,6 +54,7 @@ from tracker.access.permissions import (
 from tracker.audit import trail as audit
 from tracker.core.clock import local_today, now_utc
 from tracker.core.i18n import N_, _, format_date, format_datetime, label_of
+from tracker.core.messages import Label, Listed, Message
 from tracker.lifecycle.applications import EDITABLE, FIELDS, FLAG_KEYS, FLAG_LABELS
 from tracker.lifecycle.deadlines import grant_exception, parse_chinese_or_iso_date
 from tracker.lifecycle.forms import form_values, import_applications, summary_table_rows
@@ -76,6 +77,7 @@ PATH = "/applications"
 NAME = N_("申报与遴选")
 ORDER = 2
 REQUIRED_ACTION = Action.VIEW
+NAV_ACTION = Action.EDIT  # in the menu of those who enter or review; leaders read it from links
 
 GRID, DETAIL, MESSAGE, REFRESH = "apps-grid", "apps-detail", "apps-message", "apps-refresh"
 BATCH, STATUS = "apps-batch", "apps-status"
@@ -236,26 +238,33 @@ def _detail(session: Session, user: User, application: Application) -> Component
     fields = [html.Tr([html.Th(label_of(spec), className="w-25"), html.Td(values.get(spec.key) or "—",
                                                                          style={"whiteSpace": "pre-wrap"})])
               for spec in FIELDS if values.get(spec.key)]  # fmt: skip
-    flags = [FLAG_LABELS[key][0] for key in FLAG_KEYS if getattr(application, key)]
-    steps = [html.Li(f"{format_datetime(s.at, tz)}　{s.actor_name}　{label_of(APPLICATION_STEPS[s.step]) if s.step in APPLICATION_STEPS else s.step}"
-                     f"（{label_status(s.from_status)} → {label_status(s.to_status)}）" + (f"　理由：{s.reason}" if s.reason else ""))
+    flags = [Label(*FLAG_LABELS[key]) for key in FLAG_KEYS if getattr(application, key)]
+    steps = [html.Li(Message("{at}　{actor}　{step}（{before} → {after}）{reason}", at=format_datetime(s.at, tz), actor=s.actor_name,
+                             step=label_of(APPLICATION_STEPS[s.step]) if s.step in APPLICATION_STEPS else s.step,
+                             before=label_status(s.from_status), after=label_status(s.to_status),
+                             reason=Message("　理由：{reason}", reason=s.reason) if s.reason else "").text())
              for s in history(session, application)]  # fmt: skip
-    scores = [html.Li(f"{s.expert_name}：{s.score}　{s.comment or ''}") for s in application.scores]
-    files = [html.Li(f"{_(FILE_KINDS[f.kind])}：{f.filename}（{f.size_bytes // 1024 + 1} KB，SHA-256 {f.sha256[:12]}…）")
+    scores = [html.Li(Message("{expert}：{score}　{comment}", expert=s.expert_name, score=s.score, comment=s.comment or "").text())
+              for s in application.scores]  # fmt: skip
+    files = [html.Li(Message("{kind}：{name}（{kb} KB，SHA-256 {sha}…）", kind=Message(FILE_KINDS[f.kind]), name=f.filename,
+                             kb=f.size_bytes // 1024 + 1, sha=f.sha256[:12]).text())
              for f in application.files]  # fmt: skip
+    city = Label(application.city.name_zh, application.city.name_en)
     average = average_score(application)
     return dbc.Card(dbc.CardBody([
         html.H3(f"{application.organisation.name}", className="h5"),
         html.P([dbc.Badge(label(application.status), color="info", className="me-2"),
-                f"{application.city.name_zh} · {application.batch.name_zh} · {label(application.category)}",
-                " · " + _("优先支持") + "：" + "、".join(flags) if flags else ""]),
-        dbc.Alert(f"{_('退回理由')}：{application.return_reason}", color="warning", className="py-1")
+                Message("{city} · {batch} · {category}", city=city, batch=application.batch.name_zh,
+                        category=label(application.category)).text(),
+                Message(" · 优先支持：{flags}", flags=Listed(flags)).text() if flags else ""]),
+        dbc.Alert(Message("退回理由：{reason}", reason=application.return_reason).text(), color="warning", className="py-1")
         if application.return_reason and application.status.value == "returned" else None,
         dcc.Link(_("修改申报内容"), href=f"/application-form?id={application.id}", className="btn btn-outline-primary btn-sm mb-2")
         if application.status in EDITABLE and may_act(user, Level.CITY, application) else None,
         html.Table(html.Tbody(fields), className="table table-sm small"),
         html.H4(_("办理记录"), className="h6"), html.Ul(steps or [html.Li(_("暂无"))], className="small"),
-        html.H4(_("专家评分") + ("（" + _("平均") + f" {average}）" if average is not None else ""), className="h6"),
+        html.H4(Message("专家评分（平均 {average}）", average=average).text() if average is not None else _("专家评分"),
+                className="h6"),
         html.Ul(scores or [html.Li(_("暂无"))], className="small"),
         html.H4(_("相关材料"), className="h6"), html.Ul(files or [html.Li(_("暂无"))], className="small"),
     ]))  # fmt: skip

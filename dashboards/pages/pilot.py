@@ -20,7 +20,7 @@ from dashboards.widgets import STATUS_COLOURS, UPDATE_COLOURS, Cell, badge, evid
 from tracker.access.permissions import Action
 from tracker.core.clock import local_today
 from tracker.core.i18n import N_, _, english, format_date, format_datetime, label_of
-from tracker.core.messages import message_of
+from tracker.core.messages import Joined, Listed, Message, message_of
 from tracker.core.periods import Period
 from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
 from tracker.models import Pilot, PilotStatus, UpdateStatus, User
@@ -207,9 +207,10 @@ def _updates(pilot: Pilot, lines: list[UpdateLine]) -> Component:
     rows: list[list[Cell]] = []
     for line in reversed(lines):
         u = line.update
-        moves = "；".join(f"任务{numbers.get(tid, tid)}：{_number(old) if old is not None else '—'}→{_number(new)}"
-                         for tid, (old, new) in line.moves.items())  # fmt: skip
-        reached = "、".join(line.milestones_reached)
+        moves = Joined(Message("任务{number}：{old}→{new}", number=numbers.get(tid, tid),
+                               old=_number(old) if old is not None else "—", new=_number(new))
+                       for tid, (old, new) in line.moves.items()).text()  # fmt: skip
+        reached = Listed(line.milestones_reached).text()
         rows.append([
             label_of(Period(u.period_start, u.period_end)),
             badge(_(STATUS_ZH[u.status]), UPDATE_COLOURS[u.status.value]),

@@ -75,6 +75,7 @@ PATH = "/updates"
 NAME = N_("调度填报")
 ORDER = 5
 REQUIRED_ACTION = Action.VIEW
+NAV_ACTION = Action.EDIT  # in the menu of those who enter or review; leaders read it from links
 
 PERIOD, GRID, MESSAGE, REFRESH = "upd-period", "upd-grid", "upd-message", "upd-refresh"
 TEMPLATE, DOWNLOAD, UPLOAD, SUBMIT = "upd-template", "upd-download", "upd-upload", "upd-submit"

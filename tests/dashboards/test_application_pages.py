@@ -116,8 +116,33 @@ def test_another_citys_user_gets_nothing(client, app, factory, people, db) -> No
     assert application.status is AS.SUBMITTED
 
 
+def menu_links(client: Any) -> set[str]:
+    """Every link of the page frame (the menu bar) for the logged-in user."""
+    found: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("href"), str):
+                found.add(node["href"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(json.loads(client.get("/_dash-layout").get_data(as_text=True)))
+    return found
+
+
 def test_leaders_read_but_never_write(client, app, factory, people, db) -> None:  # type: ignore[no-untyped-def]
     application = factory.application("长治", status=AS.UNDER_REVIEW)
+    login(client, "lds")
+    menu = menu_links(client)
+    assert "/summary" in menu and not {"/applications", "/updates"} & menu  # no work for a leader there
+    client.post("/logout")
+    login(client, "czs")
+    assert {"/applications", "/updates"} <= menu_links(client)
+    client.post("/logout")
     login(client, "lds")
     selected = [{"id": application.id}]
     assert call_callback(client, app, "apps-detail", {"apps-grid": selected}).status_code == 200

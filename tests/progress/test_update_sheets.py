@@ -16,7 +16,7 @@ from tests.factories import MONTHLY, NOV, TZ
 from tracker.core.validation import ValidationFailed
 from tracker.models import AuditEvent, Milestone, ProgressUpdate, Role, Task, UpdateStatus
 from tracker.progress.sheets import import_update_sheet, template_data
-from tracker.progress.updates import UpdateEntry, save_update
+from tracker.progress.updates import UpdateEntry, review_update, save_update
 
 NOW = dt.datetime(2025, 12, 3, 10, tzinfo=TZ)
 
@@ -143,7 +143,7 @@ def test_a_broken_upload_writes_nothing_and_lists_every_problem(db, setup, facto
     )
 
 
-def test_a_change_after_download_is_not_overwritten(db, setup) -> None:  # type: ignore[no-untyped-def]
+def test_a_change_after_download_is_not_overwritten(db, setup, factory) -> None:  # type: ignore[no-untyped-def]
     city, coke = setup["city"], setup["coke"]
     tasks = {t.id: 40 for t in coke.tasks}
     save_update(db, city, coke.id, NOV, UpdateEntry(task_percents=tasks, work_done="网页填报"), reporting=MONTHLY,
@@ -152,8 +152,10 @@ def test_a_change_after_download_is_not_overwritten(db, setup) -> None:  # type:
     template = download(db, city)  # carries version 1
     update = db.scalars(select(ProgressUpdate).where(ProgressUpdate.pilot_id == coke.id)
                         .order_by(ProgressUpdate.period_start.desc())).first()  # fmt: skip
-    save_update(db, city, coke.id, NOV, UpdateEntry(task_percents=tasks, work_done="同事又改了"), reporting=MONTHLY,
-                today=NOW.date(), version=update.version)  # fmt: skip
+    colleague = factory.user(Role.CITY_STAFF, "长治", username="czu2")
+    db.info["actor"] = colleague
+    save_update(db, colleague, coke.id, NOV, UpdateEntry(task_percents=tasks, work_done="同事又改了"),
+                reporting=MONTHLY, today=NOW.date(), version=update.version)  # fmt: skip
     db.commit()
     stale = fill(template, {"工作进展": [(0, "本期工作进展", "模板里的说法")]})
     with pytest.raises(ValidationFailed) as refused:
@@ -162,6 +164,43 @@ def test_a_change_after_download_is_not_overwritten(db, setup) -> None:  # type:
     db.rollback()
     db.refresh(update)
     assert update.work_done == "同事又改了"
+
+
+def test_the_users_own_draft_uploaded_again_corrected_is_accepted(db, setup, factory) -> None:  # type: ignore[no-untyped-def]
+    city, coke = setup["city"], setup["coke"]
+    db.info["actor"] = city  # as in the app: the trail names who changed the update
+    template = download(db, city)  # no update yet: the template carries no version
+    draft = fill(
+        template, {"任务进度": [(0, "本期进度（%）", 45), (1, "本期进度（%）", 20)]}
+    )  # 本期工作进展 left empty
+    assert import_update_sheet(db, city, draft, reporting=MONTHLY, now=NOW, tz=TZ).saved == 1
+    db.commit()
+    corrected = fill(draft, {"工作进展": [(0, "本期工作进展", "完成数据采集系统上线")]})
+    result = import_update_sheet(db, city, corrected, reporting=MONTHLY, now=NOW, tz=TZ, submit=True)
+    db.commit()
+    update = db.scalars(select(ProgressUpdate).where(ProgressUpdate.pilot_id == coke.id,
+                                                     ProgressUpdate.period_start == NOV.start)).one()  # fmt: skip
+    assert (result.saved, result.submitted) == (1, 1)
+    assert update.work_done == "完成数据采集系统上线" and update.status is UpdateStatus.SUBMITTED
+    # Once a colleague has changed it, the same stale workbook is refused and changes nothing.
+    review = fill(corrected, {"工作进展": [(0, "本期工作进展", "第三次上传")]})
+    colleague = factory.user(Role.CITY_STAFF, "长治", username="czu3")
+    province = factory.user(Role.PROVINCE_STAFF, username="shu")
+    db.info["actor"] = province
+    update = review_update(db, province, update.id, accept=False, version=update.version, now=NOW,
+                           reason="请补充说明")  # returned: open for the colleague's edit  # fmt: skip
+    db.commit()
+    db.info["actor"] = colleague
+    save_update(db, colleague, coke.id, NOV, UpdateEntry(task_percents={t.id: 50 for t in coke.tasks},
+                work_done="同事的修改"), reporting=MONTHLY, today=NOW.date(), version=update.version)  # fmt: skip
+    db.commit()
+    db.info["actor"] = city
+    with pytest.raises(ValidationFailed) as refused:
+        import_update_sheet(db, city, review, reporting=MONTHLY, now=NOW, tz=TZ)
+    assert any("下载模板后该试点的更新已被修改" in p.message_zh for p in refused.value.problems)
+    db.rollback()
+    db.refresh(update)
+    assert update.work_done == "同事的修改"
 
 
 def test_not_a_workbook_and_dry_run(db, setup) -> None:  # type: ignore[no-untyped-def]

@@ -6,8 +6,10 @@ per milestone). Key columns are protected; columns are found by their captions, 
 
 Import is all-or-nothing: every problem is listed with its sheet, row and column, and nothing is
 written unless there are none. A pilot whose figures in the file equal what is stored is left
-untouched, so uploading the same file twice changes nothing. A pilot whose update changed after
-the template was downloaded (its version moved) is refused rather than overwritten.
+untouched, so uploading the same file twice changes nothing. A pilot whose update another person
+changed after the template was downloaded (its version moved, and the audit trail names someone
+else) is refused rather than overwritten; the uploader's own changes since (a draft uploaded from
+the same workbook, now corrected) are not a conflict.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from openpyxl.utils import get_column_letter
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.access.permissions import Action, PermissionDenied, can
@@ -28,7 +31,7 @@ from tracker.core.periods import Period, Reporting, parse_period
 from tracker.core.spreadsheets import open_workbook
 from tracker.core.validation import FIELD_LABELS, Problem, ValidationFailed, clean_text, squeeze
 from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
-from tracker.models import Pilot, ProgressUpdate, User
+from tracker.models import AuditEvent, Pilot, ProgressUpdate, User
 from tracker.progress.expected import expected_task_progress
 from tracker.progress.owed import owing_pilots
 from tracker.progress.updates import (
@@ -397,6 +400,21 @@ def _same(update: ProgressUpdate, entry: UpdateEntry) -> bool:
     )  # fmt: skip
 
 
+def _changed_by_others(session: Session, update: ProgressUpdate, since: int | None, user: User) -> bool:
+    """Whether anyone but ``user`` changed the update after the version the template was built from
+    (``since``; None: the update did not exist yet). The user's own changes since (a draft uploaded
+    earlier and now corrected) are not a conflict; another person's are, and so is a change whose
+    version the trail does not say."""
+    changes = session.execute(select(AuditEvent.actor_id, AuditEvent.after).where(
+        AuditEvent.entity_type == ProgressUpdate.__tablename__, AuditEvent.entity_id == str(update.id)))  # fmt: skip
+    for actor_id, after in changes:
+        version = (after or {}).get("version")
+        later = not isinstance(version, int) or version > (since or 0)
+        if later and actor_id != user.id:
+            return True
+    return False
+
+
 def import_update_sheet(
     session: Session,
     user: User,
@@ -429,7 +447,11 @@ def import_update_sheet(
                 result.unchanged += 1
                 update = existing
             else:
-                if existing is not None and found.version != existing.version:
+                if (
+                    existing is not None
+                    and found.version != existing.version
+                    and _changed_by_others(session, existing, found.version, user)
+                ):
                     problems.append((found.version_cell or where).problem("version",
                                                   Message("下载模板后该试点的更新已被修改（现为版本{version}），为避免覆盖未导入，请重新下载模板", version=existing.version)))  # fmt: skip
                     continue
