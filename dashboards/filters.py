@@ -14,6 +14,8 @@ PARAMETERS = {
     "categories": ("category", "categories"),
     "statuses": ("status", "statuses"),
     "batch_numbers": ("batch", "batches"),
+    "progress": ("progress", "progress"),
+    "overdue": ("overdue", "overdue"),
 }
 
 

@@ -16,6 +16,7 @@ from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, dcc, html
@@ -140,6 +141,11 @@ def cards(data: Overview, query: str, city_ids: Sequence[int]) -> Component:
     """The headline figures, with the day and the pilots they count; each links to the list behind
     it (``query`` holds the filters; the flags page takes the city filter alone)."""
     pilots = f"/pilots{query}"
+
+    def drill(**more: str) -> str:  # the registry holding exactly the pilots a count counts
+        return f"{pilots}{'&' if query else '?'}{urlencode(more, safe=',')}"
+
+    measured = drill(progress=",".join(s.value for s in ProgressStatus))
     flags_city = query_string({"city_ids": list(city_ids)})
     total = data.figures.total
     high, medium, low = (total.open_flags[s] for s in (Severity.HIGH, Severity.MEDIUM, Severity.LOW))
@@ -148,13 +154,15 @@ def cards(data: Overview, query: str, city_ids: Sequence[int]) -> Component:
         html.P(as_of_text(data.figures), className="small fw-semibold mb-2", id="ov-as-of"),
         dbc.Row([
             _card(_("试点总数"), format_number(data.pilots), "primary", pilots, "ov-total"),
-            _card(_("纳入调度试点"), format_number(total.pilots), "primary", pilots, "ov-measured"),
-            _card(_("进度正常"), format_number(counts[ProgressStatus.ON_TRACK]), "success", pilots, "ov-on-track"),
-            _card(_("滞后（含严重）"), format_number(total.behind), "warning", pilots, "ov-behind"),
-            _card(_("其中严重滞后"), format_number(counts[ProgressStatus.SERIOUSLY_BEHIND]), "danger", pilots,
-                  "ov-serious"),
+            _card(_("纳入调度试点"), format_number(total.pilots), "primary", measured, "ov-measured"),
+            _card(_("进度正常"), format_number(counts[ProgressStatus.ON_TRACK]), "success", drill(progress="on_track"),
+                  "ov-on-track"),
+            _card(_("滞后（含严重）"), format_number(total.behind), "warning", drill(progress="behind,seriously_behind"),
+                  "ov-behind"),
+            _card(_("其中严重滞后"), format_number(counts[ProgressStatus.SERIOUSLY_BEHIND]), "danger",
+                  drill(progress="seriously_behind"), "ov-serious"),
             _card(_("全部完成/未开始"), f"{counts[ProgressStatus.FINISHED]}/{counts[ProgressStatus.NOT_STARTED]}",
-                  "secondary", pilots, "ov-finished"),
+                  "secondary", drill(progress="finished,not_started"), "ov-finished"),
         ], className="g-3 mb-3"),
         dbc.Row([
             _card(_("{period}应报/已报").format(period=label_of(data.period)),
@@ -164,7 +172,7 @@ def cards(data: Overview, query: str, city_ids: Sequence[int]) -> Component:
             _card(_("未办结风险线索（高/中/低）"), f"{high}/{medium}/{low}", "danger" if high else "secondary",
                   f"/flags{flags_city}", "ov-flags"),
             _card(_("逾期里程碑"), format_number(total.overdue_milestones),
-                  "danger" if total.overdue_milestones else "secondary", pilots, "ov-overdue"),
+                  "danger" if total.overdue_milestones else "secondary", drill(overdue="yes"), "ov-overdue"),
         ], className="g-3 mb-2"),
         html.Div(_("报送：") + reporting_text(total.reporting), className="small text-muted", id="ov-due"),
         html.Div(_("全部试点{n}个，按阶段：").format(n=format_number(data.pilots))

@@ -18,8 +18,10 @@ from tracker.access.permissions import Action
 from tracker.audit import trail as audit
 from tracker.core.clock import local_today
 from tracker.core.i18n import N_, _, format_date
+from tracker.core.periods import reporting_period
 from tracker.models import User
 from tracker.monitoring.registry import REGISTRY_COLUMNS, RegistryFilters, filter_options, registry_rows
+from tracker.progress.expected import thresholds_from
 
 PATH = "/pilots"
 NAME = N_("试点名录")
@@ -36,6 +38,8 @@ FILTERS = {
     "categories": ("registry-category", N_("试点类别"), "categories"),
     "statuses": ("registry-status", N_("试点状态"), "statuses"),
     "batch_numbers": ("registry-batch", N_("批次"), "batches"),
+    "progress": ("registry-progress", N_("进度状态（纳入调度）"), "progress"),
+    "overdue": ("registry-overdue", N_("里程碑"), "overdue"),
 }
 # On the status's stored value, not its words (which follow the reader's language).
 _STATUS_CLASSES = {
@@ -79,8 +83,8 @@ def layout(user: User, **query: str) -> Component:
     today = local_today(app_settings().timezone)
     return html.Div([
         html.H2(_("试点名录"), className="h4"),
-        html.P(_("序时进度按截至今日（{date}）计算。").format(date=format_date(today)),
-               className="text-muted small"),
+        html.P(_("序时进度按截至今日（{date}）计算；按进度状态或逾期里程碑筛选时，只列本报告期纳入调度的试点，与概览的统计一致。").format(
+            date=format_date(today)), className="text-muted small"),
         _filter_row(options, chosen_in_query(query, options)),  # ?city=…&status=… (the overview links so)
         html.Div(id=COUNT, className="small text-muted mb-1"),
         data_grid(GRID, _column_defs(), floating_filter=True),
@@ -94,7 +98,9 @@ FilterValues = Annotated[tuple[object, ...], many(RAW, len(FILTERS))]  # each cl
 def _rows_for(call: Call, filter_values: tuple[object, ...]) -> list[dict[str, Any]]:
     filters = RegistryFilters.from_inputs(**dict(zip(FILTERS, filter_values, strict=True)))
     with db_session(read_only=True) as session:
-        return registry_rows(session, call.user, filters, local_today(call.settings.timezone))
+        today = local_today(call.settings.timezone)
+        return registry_rows(session, call.user, filters, today, thresholds=thresholds_from(call.settings),
+                             period=reporting_period(today, call.settings.reporting))  # fmt: skip
 
 
 @page_callback(Action.VIEW, Output(GRID, "rowData"), Output(COUNT, "children"),

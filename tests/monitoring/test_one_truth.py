@@ -9,6 +9,7 @@ import io
 import json
 import re
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import openpyxl
 import pytest
@@ -114,6 +115,41 @@ def check_overview(client: Any, app: Any, line: GroupFigures, figures: Figures) 
     )
     assert card("ov-overdue") == str(line.overdue_milestones)
     assert card("ov-as-of") == as_of_text(figures)
+    # Each count opens the registry holding exactly the pilots it counts, its filter in the address.
+    measured = {p.id for p in figures.pilots}
+    with_overdue = {pid for pid, late in figures.overdue.items() if late and pid in measured}
+    expected = {"ov-measured": line.pilots, "ov-on-track": c[ProgressStatus.ON_TRACK], "ov-behind": line.behind,
+                "ov-serious": c[ProgressStatus.SERIOUSLY_BEHIND],
+                "ov-finished": c[ProgressStatus.FINISHED] + c[ProgressStatus.NOT_STARTED], "ov-overdue": len(with_overdue)}  # fmt: skip
+    for card_id, count in expected.items():
+        address = urlsplit(link_around(cards, card_id))
+        assert address.path == "/pilots", card_id
+        query = dict(parse_qsl(address.query))
+        inputs = {f"registry-{key}": query[key].split(",") for key in ("progress", "overdue") if key in query}
+        assert inputs, card_id
+        rows = body(call_callback(client, app, "registry-grid", inputs))["registry-grid"]["rowData"]
+        assert len(rows) == count, (card_id, address.query, len(rows), count)
+        if card_id == "ov-serious":
+            assert {r["progress_key"] for r in rows} <= {"seriously_behind"}
+
+
+def link_around(tree: Any, element_id: str) -> str:
+    """The address of the link that holds the element ``element_id``."""
+
+    def walk(node: Any, href: str | None) -> str | None:
+        if isinstance(node, dict):
+            props = node.get("props", {})
+            href = props.get("href", href) if isinstance(props, dict) else href
+            if isinstance(props, dict) and props.get("id") == element_id:
+                return href
+            return next((found for value in node.values() if (found := walk(value, href))), None)
+        if isinstance(node, list):
+            return next((found for item in node if (found := walk(item, href))), None)
+        return None
+
+    found = walk(tree, None)
+    assert found, element_id
+    return found
 
 
 def check_summary(client: Any, app: Any, line: GroupFigures) -> None:

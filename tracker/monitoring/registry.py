@@ -12,11 +12,21 @@ from sqlalchemy.orm import Session
 
 from tracker.access.permissions import visible_cities, visible_pilots
 from tracker.core.i18n import N_, _
+from tracker.core.periods import Frequency, Period, period_of
 from tracker.models import Batch, City, Organisation, Pilot, PilotCategory, PilotStatus, Product
 from tracker.models.labels import label
-from tracker.progress.expected import STATUS_LABELS, PilotProgress, load_progress
+from tracker.progress.expected import (
+    STATUS_LABELS,
+    PilotProgress,
+    ProgressStatus,
+    Thresholds,
+    load_progress,
+    overdue_milestones,
+)
+from tracker.progress.owed import owing_pilots_query
 
 T = TypeVar("T")
+OVERDUE = "yes"  # the overdue filter's one value
 MAX_CHOICES = 500  # more filter values than any page offers: the rest is ignored
 
 
@@ -29,6 +39,15 @@ class RegistryFilters:
     categories: Sequence[str] = field(default_factory=tuple)
     statuses: Sequence[str] = field(default_factory=tuple)
     batch_numbers: Sequence[int] = field(default_factory=tuple)
+    # The overview's counts, drilled down: pilots measured for the reporting period (纳入调度) whose
+    # progress status is one of these, or (``overdue``) that have a milestone overdue.
+    progress: Sequence[str] = field(default_factory=tuple)
+    overdue: Sequence[str] = field(default_factory=tuple)  # ("yes",) or empty
+
+    @property
+    def measured_only(self) -> bool:
+        """Whether only the pilots the figures measure are kept (a drill-down from a count)."""
+        return bool(self.progress or self.overdue)
 
     @classmethod
     def from_inputs(cls, **values: Any) -> RegistryFilters:
@@ -44,6 +63,8 @@ class RegistryFilters:
             categories=clean(values.get("categories"), str, {c.value for c in PilotCategory}),
             statuses=clean(values.get("statuses"), str, {s.value for s in PilotStatus}),
             batch_numbers=clean(values.get("batch_numbers"), int),
+            progress=clean(values.get("progress"), str, {s.value for s in ProgressStatus}),
+            overdue=clean(values.get("overdue"), str, {OVERDUE}),
         )
 
 
@@ -90,10 +111,12 @@ def apply_filters(stmt: Select[T], filters: RegistryFilters) -> Select[T]:
     return stmt
 
 
-def registry_rows(
-    session: Session, user: object, filters: RegistryFilters, on: dt.date
-) -> list[dict[str, Any]]:
-    """One row per pilot the user may see and the filters keep, with its progress on ``on``."""
+def registry_rows(session: Session, user: object, filters: RegistryFilters, on: dt.date, *,
+                  thresholds: Thresholds | None = None, period: Period | None = None) -> list[dict[str, Any]]:  # fmt: skip
+    """One row per pilot the user may see and the filters keep, with its progress on ``on`` (judged
+    by ``thresholds``, the figures' own). A drill-down (``filters.measured_only``) keeps, like the
+    overview's counts, only the pilots owing an update for ``period`` and matching its status or
+    overdue filter, so the list holds exactly the pilots the count counted."""
     stmt = (
         visible_pilots(user)
         .join(Pilot.organisation)
@@ -105,8 +128,16 @@ def registry_rows(
         )
         .order_by(City.code, Pilot.id)
     )
+    if filters.measured_only:
+        stmt = stmt.where(owing_pilots_query(period or period_of(on, Frequency.MONTHLY)))
     found = session.execute(apply_filters(stmt, filters)).all()
-    progress = load_progress(session, [row[0].id for row in found], on)
+    ids = [row[0].id for row in found]
+    progress = load_progress(session, ids, on, thresholds or Thresholds())
+    if filters.progress:
+        found = [row for row in found if progress[row[0].id].status.value in filters.progress]
+    if filters.overdue:
+        late = overdue_milestones(session, ids, on)
+        found = [row for row in found if late.get(row[0].id)]
     return [_row(row, progress[row[0].id]) for row in found]
 
 
@@ -158,4 +189,6 @@ def filter_options(session: Session, user: object) -> dict[str, list[dict[str, A
         "categories": [{"label": label(c), "value": c.value} for c in PilotCategory],
         "statuses": [{"label": label(s), "value": s.value} for s in PilotStatus],
         "batches": [{"label": b.name_zh, "value": b.number} for b in batches],
+        "progress": [{"label": _(STATUS_LABELS[s]), "value": s.value} for s in ProgressStatus],
+        "overdue": [{"label": _("有逾期里程碑"), "value": OVERDUE}],
     }
