@@ -184,10 +184,17 @@ def cards(data: Overview, query: str, city_ids: Sequence[int]) -> Component:
 def _figure(traces: list[dict[str, Any]], **layout: Any) -> dict[str, Any]:
     """A figure as the plain dict plotly.js reads: building ``go.Figure`` objects (validation, the
     default template) cost most of the callback's time and a tenth of its reply, for nothing."""
-    base = {"font": FONT, "margin": {"l": 10, "r": 10, "t": 10, "b": 10}, "plot_bgcolor": "white",
-            "paper_bgcolor": "white", "showlegend": False, "xaxis": {"gridcolor": "#eee"},
-            "yaxis": {"gridcolor": "#eee"}}  # fmt: skip
-    return {"data": traces, "layout": base | layout}
+    # Axes grow their margins to fit their tick labels and titles (automargin), so nothing is clipped
+    # and a title stands off its ticks; an axis given here keeps those and adds its own settings.
+    axis: dict[str, Any] = {"gridcolor": "#eee", "automargin": True, "title": {"standoff": 8}}
+    base: dict[str, Any] = {"font": FONT, "margin": {"l": 12, "r": 12, "t": 12, "b": 12, "pad": 4},
+                            "plot_bgcolor": "white", "paper_bgcolor": "white", "showlegend": False}  # fmt: skip
+    merged = base | layout
+    for name in ("xaxis", "yaxis"):
+        given = layout.get(name, {})
+        title = {**axis["title"], **given.get("title", {})} if given.get("title") else axis["title"]
+        merged[name] = {**axis, **given, "title": title}
+    return {"data": traces, "layout": merged}
 
 
 def city_figure(

@@ -175,7 +175,8 @@ def _timeline(pilot: Pilot, on: dt.date) -> Component:
         })  # fmt: skip
     layout = {
         "height": 120 + 28 * (len(names) + 1), "margin": {"l": 10, "r": 10, "t": 24, "b": 30},
-        "xaxis": {"type": "date", "tickformat": _month_format()}, "yaxis": {"autorange": "reversed"},
+        "xaxis": {"type": "date", "tickformat": _month_format(), "automargin": True},
+        "yaxis": {"autorange": "reversed", "automargin": True},
         "showlegend": False, "barmode": "overlay",
         "shapes": [{"type": "line", "x0": on.isoformat(), "x1": on.isoformat(), "y0": 0, "y1": 1, "yref": "paper",
                     "line": {"color": "#c62828", "dash": "dot"}}],
@@ -196,7 +197,8 @@ def _curve(points: list[Any]) -> Component:
          "mode": "lines+markers", "line": {"color": "#2e7d32", "shape": "hv"}},
     ]  # fmt: skip
     layout = {"height": 300, "margin": {"l": 10, "r": 10, "t": 24, "b": 30},
-              "yaxis": {"range": [0, 105], "ticksuffix": "%"}, "xaxis": {"tickformat": _month_format()},
+              "yaxis": {"range": [0, 105], "ticksuffix": "%", "automargin": True},
+              "xaxis": {"tickformat": _month_format(), "automargin": True},
               "legend": {"orientation": "h"}}  # fmt: skip
     return dcc.Graph(figure={"data": data, "layout": layout}, id="pilot-curve", config={"displaylogo": False})
 

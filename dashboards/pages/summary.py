@@ -70,6 +70,8 @@ def _pct(value: Any) -> str:
 def _figure(fig: go.Figure, **extra: Any) -> go.Figure:
     fig.update_layout(**({"font": FONT, "margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "height": 260,
                           "paper_bgcolor": "white", "plot_bgcolor": "white", "showlegend": False} | extra))  # fmt: skip
+    fig.update_xaxes(automargin=True)  # margins grow to fit the tick labels: nothing clipped
+    fig.update_yaxes(automargin=True)
     return fig
 
 
