@@ -57,17 +57,7 @@ from reports.excel import write_table
 from tracker.access.permissions import Action, can, may_review_flag, visible_cities
 from tracker.audit import trail as audit
 from tracker.core.clock import local_today, now_utc
-from tracker.core.i18n import (
-    DEFAULT_LOCALE,
-    N_,
-    _,
-    current_locale,
-    format_date,
-    format_datetime,
-    label_of,
-    translated,
-)
-from tracker.core.messages import message_of
+from tracker.core.i18n import N_, _, format_date, format_datetime, label_of, translated
 from tracker.core.periods import Period
 from tracker.flags.review import FLAG_STEPS, PROPOSAL_ZH, available_steps, review_flag
 from tracker.models import (
@@ -80,7 +70,7 @@ from tracker.models import (
     Severity,
     User,
 )
-from tracker.models.labels import evidence_shown, label, library_word, rule_name, unit_label
+from tracker.models.labels import city_label, evidence_shown, label, library_word, rule_name, unit_label
 from tracker.monitoring.flag_queue import (
     DEFAULT_STATUSES,
     PROPOSED,
@@ -365,7 +355,9 @@ def _others(detail: FlagDetail) -> Component | None:
     for other in others.named():
         key, words = (
             str(other.get("claim") or ""),
-            f"{other.get('company') or ''}（{_city_name(other.get('city'))}）",
+            _("{company}（{city}）").format(
+                company=other.get("company") or "", city=city_label(other.get("city")).text()
+            ),
         )
         flag_id = detail.links.get(key)
         items.append(html.Li([dcc.Link(words, href=f"/flags?id={flag_id}") if flag_id else words,
@@ -377,11 +369,6 @@ def _others(detail: FlagDetail) -> Component | None:
         items.append(html.Li(_("另有{n}家企业未列出").format(n=others.more), className="text-muted"))
     return html.Div([html.H4(_("涉及的其他声明"), className="h6 mt-2"),
                      html.Ul(items or [html.Li(_("暂无"))], className="small mb-0", id="flg-others")])  # fmt: skip
-
-
-def _city_name(names: object) -> str:
-    pair = names if isinstance(names, list) and len(names) == 2 else ["", ""]
-    return str(pair[0] if current_locale.get() == DEFAULT_LOCALE else pair[1] or pair[0])
 
 
 def _history(detail: FlagDetail) -> Component:
@@ -439,7 +426,7 @@ def _detail(detail: FlagDetail) -> Component:
                                                    b=format_datetime(flag.last_seen, tz)),
                     f"　{_('处理人')}：{detail.assignee.display_name}" if detail.assignee else "",
                     f"　{_('规则编号')}：{flag.rule_id}"], className="small text-muted")  # fmt: skip
-    parts = [head, html.P(message_of(flag), id="flg-message-text"), facts]
+    parts = [head, html.P(detail.message.text(), id="flg-message-text"), facts]
     if flag.reason:
         parts.append(dbc.Alert(f"{_('理由')}：{flag.reason}", color="light", className="py-1 small"))
     if flag.proposal in PROPOSAL_ZH:

@@ -16,6 +16,7 @@ import datetime as dt
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -342,15 +343,16 @@ def _peers(claims: pd.DataFrame, groups: pd.Series, hit: pd.Series) -> pd.Series
     peers: dict[Any, list[int]] = {}
     for _group, block in members.groupby("group", sort=False):
         firsts = block.drop_duplicates("code")  # a company's claim: its lowest id
-        listed = list(
-            zip(firsts["claim"].tolist(), firsts["city"].tolist(), firsts["code"].tolist(), strict=True)
-        )
+        by_city: dict[Any, list[tuple[int, str]]] = {}
+        for claim, city, code in zip(firsts["claim"].tolist(), firsts["city"].tolist(), firsts["code"].tolist(),
+                                     strict=True):  # fmt: skip
+            by_city.setdefault(city, []).append((int(claim), code))
         for index, city, code in zip(
             block.index, block["city"].tolist(), block["code"].tolist(), strict=True
         ):
-            own = [c for c, k, o in listed if k == city and o != code][:MAX_NAMED]
-            rest = [] if len(own) >= MAX_NAMED else [c for c, k, o in listed if k != city and o != code]
-            peers[index] = [int(c) for c in (own + rest)[:MAX_NAMED]]
+            order = [by_city.get(city, []), *(listed for k, listed in by_city.items() if k != city)]
+            candidates = (claim for listed in order for claim, other in listed if other != code)
+            peers[index] = list(islice(candidates, MAX_NAMED))
     return pd.Series([peers[i] for i in claims.index[rows]], index=claims.index[rows], dtype=object)
 
 

@@ -169,7 +169,7 @@ class Others:
     def text(self, locale: str | None = None) -> str:
         parts: list[object] = [
             Message("{company}（{city}，声明编号{claim}）", company=o.get("company") or "", claim=o.get("claim") or "",
-                    city=_city(o.get("city")))
+                    city=city_label(o.get("city")))
             for o in self.named()
         ]  # fmt: skip
         hidden = len(self.others) - len(parts)
@@ -182,7 +182,8 @@ class Others:
         return Listed(parts).text(locale)
 
 
-def _city(names: object) -> Label:
+def city_label(names: object) -> Label:
+    """A city as an evidence entry keeps it ([short Chinese name, English name]), in the reader's language."""
     pair = names if isinstance(names, list) and len(names) == 2 else ["", ""]
     return Label(str(pair[0]), str(pair[1] or pair[0]))
 

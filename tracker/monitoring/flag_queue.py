@@ -28,6 +28,7 @@ from tracker.access.permissions import (
 )
 from tracker.claims.rules import RULES as CLAIM_RULES
 from tracker.claims.rules import Thresholds
+from tracker.core.messages import Shown
 from tracker.models import (
     City,
     Claim,
@@ -228,6 +229,12 @@ class FlagDetail:
     update: ProgressUpdate | None = None  # the progress report judged (update flags)
     others: Others | None = None  # the other claims a cross-claim flag names, as the reader may see them
     links: dict[str, int] = field(default_factory=dict)  # a named claim's key → the same rule's flag on it
+    visible: set[int] | None = None  # the reader's cities: whose companies the flag's text may name
+
+    @property
+    def message(self) -> Shown:
+        """What the flag found, for this reader."""
+        return self.flag.message_for(self.visible)
 
 
 def flag_detail(session: Session, user: User, flag_id: Any) -> FlagDetail | None:
@@ -250,10 +257,11 @@ def flag_detail(session: Session, user: User, flag_id: Any) -> FlagDetail | None
     if claim is None or claim.city_id != flag.city_id:
         return FlagDetail(flag, assignee, steps, proposer)
     evidence = flag.evidence if isinstance(flag.evidence, dict) else {}
-    others = evidence_shown(evidence, reader_cities(session, user)).get("others")
+    visible = reader_cities(session, user)
+    others = evidence_shown(evidence, visible).get("others")
     others = others if isinstance(others, Others) else None
     return FlagDetail(
-        flag, assignee, steps, proposer, claim=claim, others=others,
+        flag, assignee, steps, proposer, claim=claim, others=others, visible=visible,
         links=_links(session, user, flag.rule_id, others) if others else {},
         benchmark=_benchmark(session, claim.product_id, _version(evidence.get("benchmark_version"))),
         factor=_factor(session, str(evidence.get("factor_key") or Thresholds().official_grid_factor),
