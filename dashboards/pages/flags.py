@@ -58,7 +58,6 @@ from tracker.access.permissions import Action, can, may_review_flag, visible_cit
 from tracker.audit import trail as audit
 from tracker.core.clock import local_today, now_utc
 from tracker.core.i18n import N_, _, format_date, format_datetime, label_of, translated
-from tracker.core.messages import message_of
 from tracker.core.periods import Period
 from tracker.flags.review import FLAG_STEPS, PROPOSAL_ZH, available_steps, review_flag
 from tracker.models import (
@@ -71,7 +70,7 @@ from tracker.models import (
     Severity,
     User,
 )
-from tracker.models.labels import label, rule_name, unit_label
+from tracker.models.labels import city_label, evidence_shown, label, library_word, rule_name, unit_label
 from tracker.monitoring.flag_queue import (
     DEFAULT_STATUSES,
     PROPOSED,
@@ -128,6 +127,7 @@ SEVERITY_COLOURS = {Severity.HIGH: "danger", Severity.MEDIUM: "warning", Severit
 FLAG_COLOURS = {FlagStatus.OPEN: "danger", FlagStatus.UNDER_REVIEW: "warning", FlagStatus.CONFIRMED: "primary",
                 FlagStatus.DISMISSED: "secondary", FlagStatus.RESOLVED: "success"}  # fmt: skip
 LIBRARY_KEYS = ("benchmark_version", "factor_version", "factor_key")  # shown on the library cards
+NAMED_KEYS = ("others", "others_more")  # the other claims a cross-claim flag names: listed below the evidence
 SOURCES = {"csv": "CSV", "xlsx": "Excel", "pact": "PACT JSON"}
 
 
@@ -302,7 +302,7 @@ def _benchmark_rows(version: LibraryVersion | None) -> list[tuple[str, Any]]:
         return []
     return [(_("物理下限"), _shown(row.physical_floor)), (_("合理下限"), _shown(row.plausible_low)),
             (_("典型值"), _shown(row.typical)), (_("合理上限"), _shown(row.plausible_high)),
-            (_("单位"), _("千克CO₂e/{unit}").format(unit=unit_label(row.declared_unit))), (_("可信程度"), row.confidence),
+            (_("单位"), _("千克CO₂e/{unit}").format(unit=unit_label(row.declared_unit))), (_("可信程度"), library_word(row.confidence)),
             (_("依据/来源"), row.basis)]  # fmt: skip
 
 
@@ -310,12 +310,17 @@ def _factor_rows(version: LibraryVersion | None) -> list[tuple[str, Any]]:
     row = version.row if version else None
     if not isinstance(row, EmissionFactor):
         return []
-    return [(_("因子"), f"{row.scope} {row.year} · {row.factor_key}"), (_("数值"), f"{_shown(row.value)} {row.unit}"),
-            (_("类型"), row.kind), (_("可信程度"), row.confidence), (_("来源"), row.source)]  # fmt: skip
+    return [(_("因子"), f"{library_word(row.scope)} {row.year} · {row.factor_key}"),
+            (_("数值"), f"{_shown(row.value)} {row.unit}"), (_("类型"), library_word(row.kind)),
+            (_("可信程度"), library_word(row.confidence)), (_("来源"), row.source)]  # fmt: skip
 
 
 def _evidence_value(key: str, value: object) -> str:
     """An evidence value; stored enum values (a label type, a boundary) in their Chinese words."""
+    if key == "problems" and isinstance(value, list):  # message data (INVALID_CREDIT_CODE)
+        return str(evidence_shown({key: value})[key].text())  # type: ignore[attr-defined]
+    if key.endswith("unit") and isinstance(value, str):
+        return unit_label(value)
     kind = {"label_type": LabelType, "boundary": Boundary}.get(key)
     if kind is not None and value in {member.value for member in kind}:
         return label(kind(value))
@@ -335,10 +340,35 @@ def _evidence_rows(detail: FlagDetail) -> list[tuple[str, Any]]:
         (_("声明碳足迹"), _("{value} 千克CO₂e/{unit}").format(value=_shown(claim.footprint), unit=unit_label(claim.declared_unit))),
         (_("所用电网因子"), _shown(claim.electricity_factor)), (_("声明版本"), claim.version),
     ]  # fmt: skip
-    shown = [
-        (translated(EVIDENCE, k), _evidence_value(k, v)) for k, v in evidence.items() if k not in LIBRARY_KEYS
-    ]
+    shown = [(translated(EVIDENCE, k), _evidence_value(k, v)) for k, v in evidence.items()
+             if k not in LIBRARY_KEYS and k not in NAMED_KEYS]  # fmt: skip
     return declared + shown
+
+
+def _others(detail: FlagDetail) -> Component | None:
+    """The other claims a cross-claim flag names: those of the reader's cities by name, each a link to
+    the same rule's flag on it; other cities' only counted."""
+    others = detail.others
+    if others is None:
+        return None
+    items: list[Component] = []
+    for other in others.named():
+        key, words = (
+            str(other.get("claim") or ""),
+            _("{company}（{city}）").format(
+                company=other.get("company") or "", city=city_label(other.get("city")).text()
+            ),
+        )
+        flag_id = detail.links.get(key)
+        items.append(html.Li([dcc.Link(words, href=f"/flags?id={flag_id}") if flag_id else words,
+                              html.Span(f"　{_('声明编号')}：{key}", className="text-muted")]))  # fmt: skip
+    hidden = len(others.others) - len(others.named())
+    if hidden:
+        items.append(html.Li(_("其他市企业{n}家").format(n=hidden), className="text-muted"))
+    if others.more:
+        items.append(html.Li(_("另有{n}家企业未列出").format(n=others.more), className="text-muted"))
+    return html.Div([html.H4(_("涉及的其他声明"), className="h6 mt-2"),
+                     html.Ul(items or [html.Li(_("暂无"))], className="small mb-0", id="flg-others")])  # fmt: skip
 
 
 def _history(detail: FlagDetail) -> Component:
@@ -396,7 +426,7 @@ def _detail(detail: FlagDetail) -> Component:
                                                    b=format_datetime(flag.last_seen, tz)),
                     f"　{_('处理人')}：{detail.assignee.display_name}" if detail.assignee else "",
                     f"　{_('规则编号')}：{flag.rule_id}"], className="small text-muted")  # fmt: skip
-    parts = [head, html.P(message_of(flag), id="flg-message-text"), facts]
+    parts = [head, html.P(detail.message.text(), id="flg-message-text"), facts]
     if flag.reason:
         parts.append(dbc.Alert(f"{_('理由')}：{flag.reason}", color="light", className="py-1 small"))
     if flag.proposal in PROPOSAL_ZH:
@@ -405,7 +435,13 @@ def _detail(detail: FlagDetail) -> Component:
         parts.append(dbc.Alert(f"{_(PROPOSAL_ZH[str(flag.proposal)])}　{who}　{when}　{_('理由')}：{flag.proposal_reason or '—'}",
                                color="warning", className="py-1 small", id="flg-proposal"))  # fmt: skip
     evidence = dbc.Card(
-        dbc.CardBody([html.H4(_("证据"), className="h6"), _facts(_evidence_rows(detail), "flg-evidence")])
+        dbc.CardBody(
+            [
+                html.H4(_("证据"), className="h6"),
+                _facts(_evidence_rows(detail), "flg-evidence"),
+                _others(detail),
+            ]
+        )
     )
     if flag.subject_type == "update":
         parts.append(

@@ -24,7 +24,7 @@ from typing import Any
 
 from tracker.claims.exchange import REQUIRED, normalise_unit
 from tracker.core.creditcode import validate_credit_code
-from tracker.core.messages import Listed, Message
+from tracker.core.messages import Joined, Listed, Message
 from tracker.core.validation import FIELD_LABELS, Problem, ValidationFailed
 
 # Every PACT DeclaredUnit (v2: the first seven; v3 adds piece) as stored, and the short spellings
@@ -144,7 +144,7 @@ def _credit_option(pact: PactFile, credit_code: str | None, footprints: list[dic
     check = validate_credit_code(credit_code)
     if not check.valid:
         pact.found.append((-1, Problem(CREDIT_CODE, Message(
-            "统一社会信用代码“{value}”无效：{errors}", value=credit_code, errors="；".join(check.errors)))))  # fmt: skip
+            "统一社会信用代码“{value}”无效：{errors}", value=credit_code, errors=Joined(check.problems)))))  # fmt: skip
     names = sorted({str(f.get("companyName") or "").strip() for f in footprints} - {""})
     if len(names) > 1:
         pact.found.append((-1, Problem(CREDIT_CODE, Message(

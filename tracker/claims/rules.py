@@ -16,8 +16,10 @@ import datetime as dt
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -27,6 +29,7 @@ from sqlalchemy.orm import Session
 from tracker.claims.exchange import UNIT_SIZES, normalise_unit
 from tracker.core.creditcode import validate_credit_code
 from tracker.core.i18n import N_
+from tracker.core.messages import to_data
 from tracker.models import Boundary, Certifier, EmissionFactor, LabelType, ProductBenchmark, Severity
 
 # Labels that claim a third party checked the figure, so a certificate must back them (the frame holds
@@ -53,6 +56,9 @@ class ClaimRule:
     severity: Severity
     message: str  # its message id: a template over the evidence keys (English in the catalogue)
     check: Callable[[pd.DataFrame, Thresholds], pd.DataFrame]  # the flagged rows, evidence columns only
+    # The evidence keys that identify the finding (its fingerprint; tracker.claims.scan), when not all
+    # of them do: who else shares a figure changes as claims arrive, the finding itself does not.
+    stable: tuple[str, ...] | None = None
 
     @property
     def reason(self) -> str:
@@ -207,15 +213,25 @@ def certificate_after_publication(claims: pd.DataFrame, t: Thresholds) -> pd.Dat
     return pd.DataFrame({"issued": _day(issued[hit]), "published": _day(published[hit])})
 
 
+def certificate_key(numbers: pd.Series) -> pd.Series:
+    """Certificate numbers as compared: full-width forms folded (NFKC), spaces dropped, upper case —
+    ``ab 123``, ``ＡＢ１２３`` and ``AB123`` are one number."""
+    text = numbers.fillna("").astype(str).str.normalize("NFKC")
+    return text.str.replace(r"\s+", "", regex=True).str.upper()
+
+
 def certificate_shared(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
     """One certificate number is used by two or more companies: a certificate belongs to one
-    company's product, so at least one label borrows another's verification."""
-    numbered = claims[claims["certificate_no"].fillna("").astype(str).str.strip() != ""]
-    companies = numbered.groupby("certificate_no")["credit_code"].nunique()
+    company's product, so at least one label borrows another's verification. Numbers are compared
+    ignoring case, spaces and full-width forms (``certificate_key``); the evidence names up to
+    ``MAX_NAMED`` of the other companies' claims (``peers``), those of the claim's own city first."""
+    key = certificate_key(claims["certificate_no"])
+    numbered = key != ""
+    companies = claims.loc[numbered, "credit_code"].groupby(key[numbered]).nunique()
     shared = companies[companies > 1].index
-    hit = claims["certificate_no"].isin(shared)
+    hit = numbered & key.isin(shared)
     return pd.DataFrame({"certificate_no": claims.loc[hit, "certificate_no"],
-                         "companies": claims.loc[hit, "certificate_no"].map(companies)})  # fmt: skip
+                         "companies": key[hit].map(companies), "peers": _peers(claims, key, hit)})  # fmt: skip
 
 
 def period_after_publication(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
@@ -267,19 +283,77 @@ def grave_without_use_stages(claims: pd.DataFrame, t: Thresholds) -> pd.DataFram
 
 def invalid_credit_code(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
     """The unified social credit code is invalid (GB 32100-2015 check character or format): the
-    claimant cannot be identified, so neither can the responsibility for the label."""
+    claimant cannot be identified, so neither can the responsibility for the label. The evidence
+    keeps each problem as message data (``problems``), shown in the reader's language."""
     codes = claims["credit_code"].fillna("").astype(str)
-    errors = codes.map({code: "；".join(validate_credit_code(code).errors) for code in codes.unique()})
-    hit = errors != ""
-    return pd.DataFrame({"credit_code": claims.loc[hit, "credit_code"], "errors": errors[hit]})
+    found = {code: [to_data(p) for p in validate_credit_code(code).problems] for code in codes.unique()}
+    problems = codes.map(found)
+    hit = problems.map(len) > 0
+    return pd.DataFrame({"credit_code": claims.loc[hit, "credit_code"], "problems": problems[hit]})
+
+
+def _significant(values: pd.Series, digits: int = 12) -> pd.Series:
+    """Values rounded to ``digits`` significant digits: 860.8 kg/t ÷ 1000 and 0.8608 kg/kg become the
+    same number, whatever the float division left in the last bits."""
+    x = values.to_numpy(dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        exponent = np.floor(np.log10(np.abs(x)))
+    scale = 10.0 ** (digits - 1 - np.where(np.isfinite(exponent), exponent, 0))
+    return pd.Series(np.round(x * scale) / scale, index=values.index)
+
+
+def per_base_unit(claims: pd.DataFrame) -> pd.DataFrame:
+    """The footprint and stages per base unit of the claim's dimension (per kg, per L, per MJ), with
+    the dimension: a claim per t and one per kg with the same figures per kg compare equal. A unit
+    with no size (a piece, m2) is its own dimension and is not converted."""
+    unit = claims["declared_unit"].astype(object)
+    size = unit.map({u: value for u, (_dim, value) in UNIT_SIZES.items()}).astype("float64")
+    dimension = unit.map({u: dim for u, (dim, _value) in UNIT_SIZES.items()}).where(size.notna(), unit)
+    divisor = size.fillna(1.0)
+    figures = {name: _significant(_num(claims, name) / divisor) for name in ("footprint", *STAGES)}
+    return pd.DataFrame({"dimension": dimension.fillna(""), **figures}, index=claims.index)
 
 
 def copied_figures(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
     """Identical figures (total and every stage) declared by different companies: independent
-    calculations do not agree to the last digit, so one was copied."""
-    companies = claims.groupby(["footprint", *STAGES], dropna=False)["credit_code"].transform("nunique")
+    calculations do not agree to the last digit, so one was copied. Compared per base unit
+    (``per_base_unit``): a per-kg copy of a per-t claim is a copy. The evidence names up to
+    ``MAX_NAMED`` of the other companies' claims (``peers``), those of the claim's own city first."""
+    base = per_base_unit(claims)
+    columns = ["dimension", "footprint", *STAGES]
+    groups = base.groupby(columns, dropna=False, sort=False).ngroup()
+    companies = claims["credit_code"].groupby(groups).transform("nunique")
     hit = companies > 1
-    return pd.DataFrame({"footprint": _num(claims, "footprint")[hit], "companies": companies[hit]})
+    return pd.DataFrame({"footprint": _num(claims, "footprint")[hit], "declared_unit": claims.loc[hit, "declared_unit"],
+                         "companies": companies[hit], "peers": _peers(claims, groups, hit)})  # fmt: skip
+
+
+MAX_NAMED = 10  # other claims a cross-claim finding names
+
+
+def _peers(claims: pd.DataFrame, groups: pd.Series, hit: pd.Series) -> pd.Series:
+    """Per flagged claim, the ids of up to ``MAX_NAMED`` claims of other companies in its group (one
+    per company, its lowest id): those of the claim's own city first, then by city and company."""
+    rows = hit.to_numpy()
+    cities = claims["city_id"] if "city_id" in claims else pd.Series(0, index=claims.index)
+    members = pd.DataFrame({"group": groups[hit], "city": cities[hit],
+                            "code": claims.loc[hit, "credit_code"].fillna("").astype(str),
+                            "claim": claims.index[rows]}, index=claims.index[rows])  # fmt: skip
+    members = members.sort_values(["group", "city", "code", "claim"], kind="stable")
+    peers: dict[Any, list[int]] = {}
+    for _group, block in members.groupby("group", sort=False):
+        firsts = block.drop_duplicates("code")  # a company's claim: its lowest id
+        by_city: dict[Any, list[tuple[int, str]]] = {}
+        for claim, city, code in zip(firsts["claim"].tolist(), firsts["city"].tolist(), firsts["code"].tolist(),
+                                     strict=True):  # fmt: skip
+            by_city.setdefault(city, []).append((int(claim), code))
+        for index, city, code in zip(
+            block.index, block["city"].tolist(), block["code"].tolist(), strict=True
+        ):
+            order = [by_city.get(city, []), *(listed for k, listed in by_city.items() if k != city)]
+            candidates = (claim for listed in order for claim, other in listed if other != code)
+            peers[index] = list(islice(candidates, MAX_NAMED))
+    return pd.Series([peers[i] for i in claims.index[rows]], index=claims.index[rows], dtype=object)
 
 
 def unrecognised_certifier(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
@@ -308,15 +382,18 @@ RULES = (
     ClaimRule("VERIFIER_NOT_NAMED", Severity.HIGH, N_("PACT 声明的标识类型为{label_type}，但未写明核查机构"), verifier_not_named),
     ClaimRule("CERTIFICATE_EXPIRED", Severity.HIGH, N_("证书已于{expires}过期，标识于{published}发布"), certificate_expired),
     ClaimRule("CERTIFICATE_AFTER_PUBLICATION", Severity.HIGH, N_("证书于{issued}签发，晚于标识发布日{published}"), certificate_after_publication),
-    ClaimRule("CERTIFICATE_SHARED", Severity.HIGH, N_("证书编号{certificate_no}被{companies}家企业使用"), certificate_shared),
+    ClaimRule("CERTIFICATE_SHARED", Severity.HIGH, N_("证书编号{certificate_no}共有{companies}家企业使用，其他使用者：{others}"), certificate_shared,
+              stable=("certificate_no",)),
     ClaimRule("PERIOD_AFTER_PUBLICATION", Severity.HIGH, N_("数据期截止于{period_end}，晚于标识发布日{published}"), period_after_publication),
     ClaimRule("STALE_PERIOD", Severity.MEDIUM, N_("数据期截止于{period_end}，发布时已过{years}年"), stale_period),
     ClaimRule("LOW_GRID_FACTOR", Severity.MEDIUM, N_("电网排放因子{used}远低于官方值{official}且无绿电说明"), low_grid_factor),
     ClaimRule("REDUCTION_MISMATCH", Severity.MEDIUM, N_("声称减排{claimed}%，按基准值计算为{computed}%"), reduction_mismatch),
     ClaimRule("GRAVE_WITHOUT_USE_STAGES", Severity.MEDIUM, N_("声明为“从摇篮到坟墓”但使用和废弃阶段为零"), grave_without_use_stages),
-    ClaimRule("INVALID_CREDIT_CODE", Severity.MEDIUM, N_("统一社会信用代码{credit_code}无效：{errors}"), invalid_credit_code),
+    ClaimRule("INVALID_CREDIT_CODE", Severity.MEDIUM, N_("统一社会信用代码{credit_code}无效：{problems}"), invalid_credit_code,
+              stable=("credit_code",)),
     ClaimRule("UNRECOGNISED_CERTIFIER", Severity.MEDIUM, N_("认证机构“{certifier}”不在认可机构名录中"), unrecognised_certifier),
-    ClaimRule("COPIED_FIGURES", Severity.MEDIUM, N_("碳足迹{footprint}及各阶段数值在{companies}家企业间完全相同"), copied_figures),
+    ClaimRule("COPIED_FIGURES", Severity.MEDIUM, N_("碳足迹{footprint}（每{declared_unit}）及各阶段数值（换算为同一单位后）与{others}完全相同，共{companies}家企业"),
+              copied_figures, stable=("footprint",)),
 )  # fmt: skip
 RULE_BY_ID = {rule.id: rule for rule in RULES}
 
@@ -416,6 +493,8 @@ class ClaimFinding:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, list | dict):
+        return value  # already plain (peers, problems as message data)
     if isinstance(value, float | int) and not isinstance(value, bool):
         return float(value) if value != int(value) else int(value)
     if isinstance(value, dt.date):

@@ -17,9 +17,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from tracker.claims.rules import (
@@ -33,7 +33,7 @@ from tracker.claims.rules import (
 )
 from tracker.core.messages import Message
 from tracker.flags.store import CHUNK, sync_flags
-from tracker.models import Claim, Subject
+from tracker.models import City, Claim, Flag, FlagStatus, Subject
 from tracker.models.labels import finding_message
 
 
@@ -54,10 +54,47 @@ class ClaimScanResult:
                        closed=self.closed)  # fmt: skip
 
 
-def _fingerprint(finding: ClaimFinding, claim_key: str, content_hash: str) -> str:
-    key = json.dumps([finding.rule_id, "claim", claim_key, content_hash, finding.evidence], ensure_ascii=False,
-                     sort_keys=True, default=str)  # fmt: skip
+def fingerprint(rule_id: str, claim_key: str, content_hash: str, evidence: dict[str, Any]) -> str:
+    """A finding's identity: rule, claim (key and the content of the version judged) and its evidence —
+    only the rule's ``stable`` evidence keys when it has them (a certificate number, the figures, a
+    credit code), so a finding stays the same finding, and a dismissal stays, while the other
+    companies it names come and go."""
+    stable = RULE_BY_ID[rule_id].stable if rule_id in RULE_BY_ID else None
+    kept = evidence if stable is None else {k: evidence.get(k) for k in stable}
+    key = json.dumps([rule_id, "claim", claim_key, content_hash, kept], ensure_ascii=False, sort_keys=True,
+                     default=str)  # fmt: skip
     return hashlib.sha256(key.encode()).hexdigest()
+
+
+# Evidence keys a rule's earlier evidence lacks: a stored flag without its rule's is of the shape before
+# (issue 21: counts without names, problems as Chinese sentences), fingerprinted over all its evidence.
+NEW_SHAPE = {"COPIED_FIGURES": "others", "CERTIFICATE_SHARED": "others", "INVALID_CREDIT_CODE": "problems"}
+
+
+def _named(session: Session, findings: list[ClaimFinding]) -> list[dict[str, Any]]:
+    """Each finding's evidence with its ``peers`` (claim ids) replaced by ``others``: each other claim's
+    key, company and city (id, and its names in both languages), and ``others_more``, how many of the
+    other companies are not listed."""
+    wanted = sorted({peer for f in findings for peer in f.evidence.get("peers") or ()})
+    claims: dict[int, tuple[str, str, int]] = {}
+    for chunk in (wanted[start : start + CHUNK] for start in range(0, len(wanted), CHUNK)):
+        for claim_id, key, company, city_id in session.execute(
+            select(Claim.id, Claim.claim_key, Claim.company_name, Claim.city_id).where(Claim.id.in_(chunk))
+        ):
+            claims[claim_id] = (key, company, city_id)
+    cities = {c.id: [c.short_zh, c.name_en] for c in session.scalars(select(City))} if claims else {}
+    shown = []
+    for finding in findings:
+        if "peers" not in finding.evidence:
+            shown.append(finding.evidence)
+            continue
+        evidence = {k: v for k, v in finding.evidence.items() if k != "peers"}
+        others = [{"claim": key, "company": company, "city_id": city_id, "city": cities.get(city_id, ["", ""])}
+                  for key, company, city_id in (claims[p] for p in finding.evidence["peers"] if p in claims)]  # fmt: skip
+        companies = evidence.get("companies")
+        more = companies - 1 - len(others) if isinstance(companies, int) else 0
+        shown.append({**evidence, "others": others, "others_more": max(more, 0)})
+    return shown
 
 
 def scan_claims(
@@ -81,29 +118,68 @@ def scan_claims(
         ):
             claims[claim_id].update(claim_key=key, content_hash=digest)
     found: dict[str, Callable[[], dict[str, Any]]] = {}
+    refresh: set[str] = set()
     by_rule: Counter[str] = Counter()
-    for finding in findings:
+    for finding, evidence in zip(findings, _named(session, findings), strict=True):
         claim = claims[finding.claim_id]
         by_rule[finding.rule_id] += 1
-        found[_fingerprint(finding, str(claim["claim_key"]), str(claim["content_hash"]))] = partial(
-            _flag, finding, claim, thresholds.official_grid_factor
+        key = fingerprint(
+            finding.rule_id, str(claim["claim_key"]), str(claim["content_hash"]), finding.evidence
         )
-    synced = sync_flags(session, Subject.CLAIM, found, now=now)
+        found[key] = partial(_flag, finding, evidence, claim, thresholds.official_grid_factor)
+        if RULE_BY_ID[finding.rule_id].stable is not None:
+            refresh.add(key)  # its named others may have changed since: stored afresh when seen again
+    rekey_earlier_flags(session)
+    synced = sync_flags(session, Subject.CLAIM, found, now=now, refresh=refresh)
     return ClaimScanResult(synced.new, synced.seen_again, synced.closed, by_rule, judged(frame))
 
 
-def _flag(finding: ClaimFinding, claim: dict[str, Any], factor_key: str) -> dict[str, Any]:
+def rekey_earlier_flags(session: Session) -> int:
+    """Give the stored flags of the shape before (``NEW_SHAPE``) the fingerprint of their stable
+    evidence, so the scan finds them again instead of adding a duplicate and closing (or, dismissed,
+    forgetting) the old one; the scan then stores their evidence afresh. When several earlier flags
+    of one claim become one finding (its count of companies changed before the upgrade), the one a
+    reviewer decided keeps it (confirmed or dismissed, then under review, open, resolved; the latest
+    seen among equals); the others keep their old fingerprint and close as gone. Returns how many
+    were re-keyed."""
+    rows = session.execute(
+        select(Flag.id, Flag.rule_id, Flag.fingerprint, Flag.evidence, Flag.status, Flag.last_seen, Claim.content_hash)
+        .join(Claim, Claim.id == Flag.subject_id)
+        .where(Flag.subject_type == Subject.CLAIM, Flag.rule_id.in_(list(NEW_SHAPE)))
+    ).all()  # fmt: skip
+    taken = {row.fingerprint for row in rows}
+    wanted: dict[str, list[Any]] = {}
+    for row in rows:
+        evidence = row.evidence if isinstance(row.evidence, dict) else {}
+        if NEW_SHAPE[row.rule_id] in evidence or not evidence.get("claim_id"):
+            continue
+        new = fingerprint(row.rule_id, str(evidence["claim_id"]), str(row.content_hash), evidence)
+        if new != row.fingerprint and new not in taken:
+            wanted.setdefault(new, []).append(row)
+    rank = {FlagStatus.CONFIRMED: 0, FlagStatus.DISMISSED: 0, FlagStatus.UNDER_REVIEW: 1, FlagStatus.OPEN: 2}
+    table = cast(Table, Flag.__table__)
+    for new, candidates in wanted.items():
+        keeper = min(candidates, key=lambda r: (rank.get(r.status, 3), -r.last_seen.timestamp(), -r.id))
+        session.execute(update(table).where(table.c.id == keeper.id).values(fingerprint=new))
+    return len(wanted)
+
+
+def _flag(
+    finding: ClaimFinding, evidence: dict[str, Any], claim: dict[str, Any], factor_key: str
+) -> dict[str, Any]:
     rule = RULE_BY_ID[finding.rule_id]
-    evidence = {**finding.evidence, "claim_id": str(claim["claim_key"]),
+    evidence = {**evidence, "claim_id": str(claim["claim_key"]),
                 "benchmark_version": _int(claim.get("benchmark_version")),
                 "factor_key": factor_key, "factor_version": _int(claim.get("factor_version"))}  # fmt: skip
     return dict(rule_id=rule.id, severity=rule.severity, subject_id=finding.claim_id, city_id=int(claim["city_id"]),
-                pilot_id=_int(claim.get("pilot_id")), **_texts(rule.message, finding.evidence), evidence=evidence)  # fmt: skip
+                pilot_id=_int(claim.get("pilot_id")), **_texts(rule.message, evidence, int(claim["city_id"])),
+                evidence=evidence)  # fmt: skip
 
 
-def _texts(message_id: str, evidence: dict[str, Any]) -> dict[str, str]:
-    """The flag's message id, and its texts as rendered now (kept for the record; pages render it afresh)."""
-    message = finding_message(message_id, evidence)
+def _texts(message_id: str, evidence: dict[str, Any], city_id: int) -> dict[str, str]:
+    """The flag's message id, and its texts as rendered now for a reader of its own city (kept for
+    the record; pages render it afresh, for their reader)."""
+    message = finding_message(message_id, evidence, visible={city_id})
     return {"message_id": message_id, "message_zh": message.zh, "message_en": message.en}
 
 

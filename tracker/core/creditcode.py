@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from tracker.core.messages import Message
+
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _VALUES = {char: index for index, char in enumerate(ALPHABET)}
 _WEIGHTS = [pow(3, i, 31) for i in range(17)]
@@ -24,15 +26,24 @@ _SPACES = re.compile(r"[\s\u3000]+")
 
 @dataclass(frozen=True)
 class CreditCodeCheck:
-    """The outcome: ``errors`` make the code unusable; ``warnings`` deserve a look."""
+    """The outcome: ``problems`` make the code unusable; ``cautions`` deserve a look. Each is a
+    ``Message``, shown in the reader's language (``errors`` and ``warnings``: their Chinese texts)."""
 
     code: str
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    problems: list[Message] = field(default_factory=list)
+    cautions: list[Message] = field(default_factory=list)
 
     @property
     def valid(self) -> bool:
-        return not self.errors
+        return not self.problems
+
+    @property
+    def errors(self) -> list[str]:
+        return [problem.zh for problem in self.problems]
+
+    @property
+    def warnings(self) -> list[str]:
+        return [caution.zh for caution in self.cautions]
 
 
 def normalise_credit_code(raw: str) -> str:
@@ -61,45 +72,56 @@ def validate_credit_code(raw: str, city_code: str | None = None) -> CreditCodeCh
         return CreditCodeCheck(code, errors)
     expected = check_character(code[:17])
     if code[17] != expected:
-        return CreditCodeCheck(code, [f"校验位错误：应为 {expected}，实为 {code[17]}"])
+        return CreditCodeCheck(code, [Message("校验位错误：应为 {expected}，实为 {actual}", expected=expected,
+                                              actual=code[17])])  # fmt: skip
     warnings = _structure_warnings(code)
     if city_code:
         warnings += _division_warnings(code, city_code)
     return CreditCodeCheck(code, [], warnings)
 
 
-def _format_errors(code: str) -> list[str]:
+def _format_errors(code: str) -> list[Message]:
     if len(code) != 18:
-        return [f"长度应为18位，实为{len(code)}位"]
+        return [Message("长度应为18位，实为{length}位", length=len(code))]
     bad = sorted({char for char in code if char not in _VALUES})
     if bad:
-        return [f"含有不允许的字符：{'、'.join(bad)}（不使用 I、O、S、V、Z）"]
+        return [Message("含有不允许的字符：{chars}（不使用 I、O、S、V、Z）", chars="、".join(bad))]
     if not code[2:8].isdigit():
-        return ["第3–8位应为行政区划代码（6位数字）"]
+        return [Message("第3–8位应为行政区划代码（6位数字）")]
     return []
 
 
-def _structure_warnings(code: str) -> list[str]:
+def _structure_warnings(code: str) -> list[Message]:
     warnings = []
     types = _AUTHORITY_TYPES.get(code[0])
     if types is None:
-        warnings.append(f"第1位登记管理部门代码 {code[0]} 不在国家标准表中")
+        warnings.append(Message("第1位登记管理部门代码 {authority} 不在国家标准表中", authority=code[0]))
     elif code[1] not in types:
-        warnings.append(f"第2位机构类别代码 {code[1]} 与登记管理部门 {code[0]} 不匹配")
+        warnings.append(Message("第2位机构类别代码 {kind} 与登记管理部门 {authority} 不匹配", kind=code[1],
+                                authority=code[0]))  # fmt: skip
     org = code[8:17]
     if org[:8].isalnum() and all(c in _VALUES for c in org[:8]):
         expected = organisation_check_character(org[:8])
         if org[8] != expected:
-            warnings.append(f"第9–17位组织机构代码的校验码应为 {expected}，实为 {org[8]}")
+            warnings.append(Message("第9–17位组织机构代码的校验码应为 {expected}，实为 {actual}", expected=expected,
+                                    actual=org[8]))  # fmt: skip
     return warnings
 
 
-def _division_warnings(code: str, city_code: str) -> list[str]:
+def _division_warnings(code: str, city_code: str) -> list[Message]:
     division = code[2:8]
     if division[:2] != city_code[:2]:
-        return [f"登记地行政区划 {division} 不属于所填城市（{city_code}）所在省份"]
+        return [
+            Message(
+                "登记地行政区划 {division} 不属于所填城市（{city}）所在省份",
+                division=division,
+                city=city_code,
+            )
+        ]
     if division[2:4] == "00":
         return []  # registered at provincial level: says nothing about the city
     if division[:4] != city_code[:4]:
-        return [f"登记地行政区划 {division} 与所填城市（{city_code}）不一致"]
+        return [
+            Message("登记地行政区划 {division} 与所填城市（{city}）不一致", division=division, city=city_code)
+        ]
     return []

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, cast
@@ -42,9 +42,11 @@ class Synced:
 
 
 def sync_flags(session: Session, subject_type: Subject, found: dict[str, Callable[[], dict[str, Any]]], *,
-               now: dt.datetime) -> Synced:  # fmt: skip
+               now: dt.datetime, refresh: Collection[str] = ()) -> Synced:  # fmt: skip
     """``found`` maps each finding's fingerprint to a function giving its flag's column values
-    (called only for findings not stored yet)."""
+    (called for findings not stored yet, and for those in ``refresh``: findings whose evidence holds
+    more than identifies them — the other companies a cross-claim finding names — get their stored
+    evidence and texts from it when it differs; their review is left as it is)."""
     result = Synced()
     stored = session.execute(
         select(Flag.fingerprint, Flag.id, Flag.status, Flag.closed_by).where(
@@ -67,6 +69,7 @@ def sync_flags(session: Session, subject_type: Subject, found: dict[str, Callabl
         result.new = _insert(session, table, rows)
     for chunk in _chunks(seen):
         session.execute(update(table).where(table.c.id.in_(chunk)).values(last_seen=now))
+    _refresh(session, table, [fp for fp in refresh if fp in found and fp in known], found)
     for flag in _load(session, reopen):
         flag.status, flag.reason, flag.closed_at, flag.closed_by = FlagStatus.OPEN, None, None, None
     for flag in _load(session, close):
@@ -85,6 +88,22 @@ def sync_flags(session: Session, subject_type: Subject, found: dict[str, Callabl
                  after={"new": len(result.new), "seen_again": len(seen), "closed": len(close), "reopened": len(reopen)})  # fmt: skip
     session.flush()
     return result
+
+
+REFRESHED = ("evidence", "message_id", "message_zh", "message_en")
+
+
+def _refresh(session: Session, table: Table, fingerprints: list[str],
+             found: dict[str, Callable[[], dict[str, Any]]]) -> None:  # fmt: skip
+    """Store afresh the evidence and texts of these seen-again findings where they changed."""
+    for chunk in _chunks(fingerprints):
+        stored = session.execute(select(table.c.id, table.c.fingerprint, table.c.evidence, table.c.message_id)
+                                 .where(table.c.fingerprint.in_(chunk))).all()  # fmt: skip
+        for flag_id, fingerprint, evidence, message_id in stored:
+            fresh = found[fingerprint]()
+            if fresh["evidence"] != evidence or fresh["message_id"] != message_id:
+                session.execute(update(table).where(table.c.id == flag_id)
+                                .values({name: fresh[name] for name in REFRESHED}))  # fmt: skip
 
 
 def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:

@@ -4,6 +4,7 @@ carbon-label claims, with a review lifecycle."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -85,9 +86,17 @@ class Flag(Base, Audited):
 
     @property
     def message(self) -> Shown:
-        """What the flag found, in the reader's language when shown."""
+        """What the flag found, in the reader's language when shown; other companies a cross-claim
+        finding involves are named only when in the flag's own city (``message_for`` names those of
+        the reader's cities)."""
+        return self.message_for(None)
+
+    def message_for(self, visible: Collection[int] | None) -> Shown:
+        """What the flag found, for a reader who may see the cities ``visible`` (their ids; None: the
+        flag's own city, which every reader of the flag may see)."""
         if self.message_id is None:
             return Label(self.message_zh, self.message_en)
         from tracker.models.labels import finding_message  # labels imports this module's enums
 
-        return finding_message(self.message_id, self.evidence)
+        scope = visible if visible is not None else ({self.city_id} if self.city_id is not None else set())
+        return finding_message(self.message_id, self.evidence, visible=scope)

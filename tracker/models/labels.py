@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from tracker.core.i18n import N_, current_locale, translated, use_locale
-from tracker.core.messages import Day, Message
+from tracker.core.messages import Day, Joined, Label, Listed, Message, Shown, from_data
 from tracker.models import (
     ApplicationStatus,
     Boundary,
@@ -149,11 +149,68 @@ def _enum_label(kind: type[StrEnum]) -> Callable[[str], str]:
     return lambda value: label(kind(value))
 
 
-def evidence_shown(evidence: Mapping[str, object]) -> dict[str, object]:
+class Others:
+    """The other claims a cross-claim finding names (its evidence's ``others``: claim key, company,
+    city), as the reader may see them: companies of the reader's cities (``visible``, city ids) by
+    name, those of other cities only as a count (其他市企业N家), and the companies not listed (beyond
+    the ten kept) as a count. Decided when shown, from the reader's scope, never when scanned."""
+
+    __slots__ = ("more", "others", "visible")
+
+    def __init__(
+        self, others: list[Mapping[str, object]], more: int, visible: Collection[int] | None
+    ) -> None:
+        self.others, self.more, self.visible = others, more, frozenset(visible or ())
+
+    def named(self) -> list[Mapping[str, object]]:
+        """The other claims the reader may see named."""
+        return [o for o in self.others if o.get("city_id") in self.visible]
+
+    def text(self, locale: str | None = None) -> str:
+        parts: list[object] = [
+            Message("{company}（{city}，声明编号{claim}）", company=o.get("company") or "", claim=o.get("claim") or "",
+                    city=city_label(o.get("city")))
+            for o in self.named()
+        ]  # fmt: skip
+        hidden = len(self.others) - len(parts)
+        if hidden:
+            parts.append(Message("其他市企业{n}家", n=hidden))
+        if self.more:
+            parts.append(Message("另有{n}家企业未列出", n=self.more))
+        if not parts:
+            parts.append(Message("其他企业"))
+        return Listed(parts).text(locale)
+
+
+def city_label(names: object) -> Label:
+    """A city as an evidence entry keeps it ([short Chinese name, English name]), in the reader's language."""
+    pair = names if isinstance(names, list) and len(names) == 2 else ["", ""]
+    return Label(str(pair[0]), str(pair[1] or pair[0]))
+
+
+def evidence_shown(
+    evidence: Mapping[str, object], visible: Collection[int] | None = None
+) -> dict[str, object]:
     """A finding's evidence as a message's parameters: label types and boundaries by their names,
-    units by their words and ISO dates as dates, each in the locale the message is shown in."""
+    units by their words and ISO dates as dates, each in the locale the message is shown in; stored
+    problems (message data) in that locale; the other claims a cross-claim finding names as the
+    reader may see them (``Others``; ``visible``: the reader's city ids, none: no names at all)."""
     shown: dict[str, object] = {}
     for key, value in evidence.items():
+        if key == "others" and isinstance(value, list):
+            more = evidence.get("others_more")
+            shown[key] = Others([o for o in value if isinstance(o, Mapping)], more if isinstance(more, int) else 0,
+                                visible)  # fmt: skip
+            continue
+        if key == "peers" and isinstance(value, list) and "others" not in evidence:  # not yet named (rules)
+            companies = evidence.get("companies")
+            shown["others"] = Others(
+                [], max(companies - 1 if isinstance(companies, int) else 0, len(value)), visible
+            )
+            continue
+        if key == "problems" and isinstance(value, list):
+            shown[key] = Joined(_problem(item) for item in value)
+            continue
         if (
             key in _EVIDENCE_ENUMS
             and isinstance(value, str)
@@ -169,11 +226,48 @@ def evidence_shown(evidence: Mapping[str, object]) -> dict[str, object]:
     return shown
 
 
-def finding_message(message_id: str, evidence: Mapping[str, object]) -> Message:
-    """A rule's finding: its template (the message id) over its evidence, rendered when shown."""
-    return Message(message_id, **evidence_shown(evidence))
+def _problem(data: object) -> Shown:
+    value = from_data(data)  # type: ignore[arg-type]
+    return value if isinstance(value, Message) else Label(str(value), str(value))
+
+
+def finding_message(
+    message_id: str, evidence: Mapping[str, object], visible: Collection[int] | None = None
+) -> Message:
+    """A rule's finding: its template (the message id) over its evidence, rendered when shown, for a
+    reader who may see the cities ``visible`` (see ``evidence_shown``)."""
+    return Message(message_id, **evidence_shown(evidence, visible))
 
 
 def rule_name(rule_id: str) -> str:
     """A flag rule's short Chinese name (its id when the rule is unknown, e.g. since retired)."""
     return translated(RULE_NAMES, rule_id)
+
+
+# The reference library's words as stored (tracker/catalogue: a benchmark's confidence, a factor's kind
+# and scope), in the reader's language where they are shown beside a flag; a word not listed (typed in
+# by a librarian) is shown as stored.
+CONFIDENCE_WORDS = {"confirmed": N_("已核实"), "confirmed average": N_("已核实（平均值）"),
+                    "confirmed range": N_("已核实（区间）"), "derived": N_("推算"), "mixed": N_("部分核实"),
+                    "unconfirmed": N_("未核实")}  # fmt: skip
+FACTOR_KINDS = {
+    "grid average CO2 emission factor": N_("电网平均二氧化碳排放因子"),
+    "grid factor excluding market-traded non-fossil power": N_("不含市场化交易非化石电力的电网排放因子"),
+    "fossil power emission factor": N_("化石能源电力二氧化碳排放因子"),
+    "regional grid average CO2 emission factor": N_("区域电网平均二氧化碳排放因子"),
+    "provincial grid average CO2 emission factor": N_("省级电网平均二氧化碳排放因子"),
+    "electricity carbon-footprint factor (life cycle; for product footprints)": N_("电力碳足迹因子（全生命周期，用于产品碳足迹）"),
+    "wind power carbon-footprint factor": N_("风电碳足迹因子"),
+    "photovoltaic power carbon-footprint factor": N_("光伏发电碳足迹因子"),
+    "biomass power carbon-footprint factor": N_("生物质发电碳足迹因子"),
+}  # fmt: skip
+FACTOR_SCOPES = {"全国": N_("全国"), "华北": N_("华北"), "山西": N_("山西")}
+
+
+def library_word(value: str | None) -> str:
+    """A library confidence, factor kind or scope as stored, in the reader's language."""
+    text = value or ""
+    for words in (CONFIDENCE_WORDS, FACTOR_KINDS, FACTOR_SCOPES):
+        if text in words:
+            return translated(words, text)
+    return text

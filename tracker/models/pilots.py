@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from tracker.core.creditcode import validate_credit_code
 from tracker.core.db import Base, intpk, name_str, percent, short_str, utcnow
 from tracker.core.errors import TrackerError
-from tracker.core.messages import Message
+from tracker.core.messages import Joined, Message
 from tracker.models.audited import Audited
 from tracker.models.catalogue import Batch, Product, TaskTemplate
 from tracker.models.enums import (
@@ -73,7 +73,7 @@ class Organisation(Base, Audited):
                 Message(
                     "统一社会信用代码 {value} 无效：{join_errors}",
                     value=value,
-                    join_errors="；".join(check.errors),
+                    join_errors=Joined(check.problems),
                 ),
             )
         return check.code

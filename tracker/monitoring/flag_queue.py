@@ -23,10 +23,12 @@ from tracker.access.permissions import (
     may_assign_flag_to,
     may_review_flag,
     scope_to_user,
+    visible_cities,
     visible_flags,
 )
 from tracker.claims.rules import RULES as CLAIM_RULES
 from tracker.claims.rules import Thresholds
+from tracker.core.messages import Shown
 from tracker.models import (
     City,
     Claim,
@@ -43,6 +45,7 @@ from tracker.models import (
     User,
     WorkflowStep,
 )
+from tracker.models.labels import Others, evidence_shown
 from tracker.progress.consistency import RULES as PROGRESS_RULES
 
 # A status filter value beside the stored statuses: a city's proposal waits for the province.
@@ -125,7 +128,13 @@ def flag_queue(
     """The flags the user may see that the filters keep: the most severe first, then the latest seen;
     ``limit`` of them from ``offset`` (a national scan can leave tens of thousands: pages)."""
     stmt = _queue(user, filters).order_by(_SEVERITY_RANK, Flag.last_seen.desc(), Flag.id.desc())
-    return [_line(*row) for row in session.execute(stmt.limit(limit).offset(offset))]
+    visible = reader_cities(session, user)
+    return [_line(*row, visible=visible) for row in session.execute(stmt.limit(limit).offset(offset))]
+
+
+def reader_cities(session: Session, user: User) -> set[int]:
+    """The ids of the cities the user may see: a flag's text names other companies of these only."""
+    return set(session.scalars(visible_cities(user).with_only_columns(City.id)))
 
 
 def flag_count(session: Session, user: User, filters: FlagFilters) -> int:
@@ -165,11 +174,11 @@ def _queue(user: User, filters: FlagFilters) -> Select[Any]:
 
 def _line(flag: Flag, city: str, company: str | None, claim_product: str | None, claim_key: str | None,
           pilot: str | None, pilot_product: str | None, assignee: str | None,
-          period: dt.date | None) -> QueueLine:  # fmt: skip
+          period: dt.date | None, *, visible: set[int]) -> QueueLine:  # fmt: skip
     claim = flag.subject_type == Subject.CLAIM
     recorded_key = flag.evidence.get("claim_id") if isinstance(flag.evidence, dict) else None
     return QueueLine(
-        id=flag.id, severity=flag.severity, rule_id=flag.rule_id, status=flag.status, message=flag.message.text(),
+        id=flag.id, severity=flag.severity, rule_id=flag.rule_id, status=flag.status, message=flag.message_for(visible).text(),
         subject_type=flag.subject_type, city=city, subject=(company if claim else pilot) or pilot or "",
         product=(claim_product if claim else pilot_product) or "",
         claim_key=str(recorded_key or claim_key or "") if claim else (f"{period.year}年{period.month}月" if period else ""),
@@ -218,6 +227,14 @@ class FlagDetail:
     factor: LibraryVersion | None = None
     history: list[ClaimVersion] = field(default_factory=list)
     update: ProgressUpdate | None = None  # the progress report judged (update flags)
+    others: Others | None = None  # the other claims a cross-claim flag names, as the reader may see them
+    links: dict[str, int] = field(default_factory=dict)  # a named claim's key → the same rule's flag on it
+    visible: set[int] | None = None  # the reader's cities: whose companies the flag's text may name
+
+    @property
+    def message(self) -> Shown:
+        """What the flag found, for this reader."""
+        return self.flag.message_for(self.visible)
 
 
 def flag_detail(session: Session, user: User, flag_id: Any) -> FlagDetail | None:
@@ -240,13 +257,30 @@ def flag_detail(session: Session, user: User, flag_id: Any) -> FlagDetail | None
     if claim is None or claim.city_id != flag.city_id:
         return FlagDetail(flag, assignee, steps, proposer)
     evidence = flag.evidence if isinstance(flag.evidence, dict) else {}
+    visible = reader_cities(session, user)
+    others = evidence_shown(evidence, visible).get("others")
+    others = others if isinstance(others, Others) else None
     return FlagDetail(
-        flag, assignee, steps, proposer, claim=claim,
+        flag, assignee, steps, proposer, claim=claim, others=others, visible=visible,
+        links=_links(session, user, flag.rule_id, others) if others else {},
         benchmark=_benchmark(session, claim.product_id, _version(evidence.get("benchmark_version"))),
         factor=_factor(session, str(evidence.get("factor_key") or Thresholds().official_grid_factor),
                        _version(evidence.get("factor_version"))),
         history=claim_history(session, user, claim),
     )  # fmt: skip
+
+
+def _links(session: Session, user: User, rule_id: str, others: Others) -> dict[str, int]:
+    """For each other claim the reader sees named, the same rule's latest flag on its current version,
+    when the reader may open it."""
+    keys = [str(o.get("claim")) for o in others.named()]
+    rows = session.execute(
+        visible_flags(user).with_only_columns(Claim.claim_key, func.max(Flag.id))
+        .join(Claim, and_(Flag.subject_type == Subject.CLAIM, Claim.id == Flag.subject_id))
+        .where(Flag.rule_id == rule_id, Claim.is_current, Claim.claim_key.in_(keys))
+        .group_by(Claim.claim_key)
+    ).all()  # fmt: skip
+    return {str(key): int(flag_id) for key, flag_id in rows}
 
 
 def _version(value: Any) -> int | None:
