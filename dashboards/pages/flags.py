@@ -668,7 +668,7 @@ def _group_panel(group: list[QueueLine]) -> Component:
     limited = len(group) > GROUP_LIMIT
     return dbc.Card(dbc.CardBody([
         html.H3([rule_name(head.rule_id), f" ×{min(len(group), GROUP_LIMIT)}{'+' if limited else ''}"], className="h6"),
-        html.P(f"{head.city}　{head.subject}　{head.product}", className="small mb-1"),
+        html.P(" · ".join(w for w in (head.city, head.subject, head.product) if w), className="small mb-1"),
         html.P(_("期间：{periods}").format(periods=_periods(tuple(periods)) or "—"), className="small text-muted mb-1"),
         html.P(_("在右侧执行的核查操作逐条应用于本组中您有权执行该操作的每条风险线索，每条单独记录、留痕；其余不变。"),
                className="small text-muted"),

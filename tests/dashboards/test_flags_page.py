@@ -188,9 +188,15 @@ def test_a_long_queue_comes_in_pages_from_the_server_most_severe_first(
     assert len(seen) == 4  # no flag on both pages, none left out
     beyond = body(call_callback(client, app, GRID, {"flg-view": "flat", "flg-next": 2, "flg-page": 1}))
     assert beyond["flg-page"]["data"] == 1  # held at the last page
-    refiltered = body(call_callback(client, app, GRID, {"flg-view": "flat", "flg-severity": ["high"], "flg-page": 1}))
+    refiltered = body(
+        call_callback(client, app, GRID, {"flg-view": "flat", "flg-severity": ["high"], "flg-page": 1})
+    )
     assert refiltered["flg-page"]["data"] == 0 and "共" in text(refiltered, "flg-count")
-    junk = body(call_callback(client, app, GRID, {"flg-view": "flat", "flg-next": 1, "flg-page": "1; DROP TABLE flags"}))
+    junk = body(
+        call_callback(
+            client, app, GRID, {"flg-view": "flat", "flg-next": 1, "flg-page": "1; DROP TABLE flags"}
+        )
+    )
     assert junk["flg-page"]["data"] == 1  # a malformed page is taken as the first, then moved by one
 
 
