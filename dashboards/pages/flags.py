@@ -150,7 +150,7 @@ COLUMNS = [("severity", N_("严重程度"), 110), ("rule", N_("规则"), 190), (
            ("status", N_("状态"), 90), ("proposal", N_("省级审核"), 170), ("first_seen", N_("首次发现"), 150),
            ("last_seen", N_("最近发现"), 150), ("assignee", N_("处理人"), 100)]  # fmt: skip
 # The grouped view adds how many flags a row stands for and the periods they were found for.
-GROUP_COLUMNS = [("count", N_("条数"), 80), ("periods", N_("期间"), 200)]
+GROUP_COLUMNS = [("count", N_("条数"), 80), ("periods", N_("期间"), 260)]
 EXPORT_COLUMNS = [(key, caption) for key, caption, _width in COLUMNS] + [
     ("message", N_("说明")),
     ("rule_id", N_("规则编号")),
@@ -653,10 +653,10 @@ def _group_panel(group: list[QueueLine]) -> Component:
     if not group:
         return dbc.Alert(_("当前筛选条件下，该组已没有风险线索"), color="light", className="small")
     head = group[0]
+    claim_key = head.claim_key if head.subject_type == Subject.CLAIM else ""  # one claim id: the group's
     periods = sorted({(m.period_start, m.period_end) for m in group if m.period_start and m.period_end})
     rows = [html.Tr([
         html.Td(_period(m.period_start, m.period_end) if m.period_start and m.period_end else "—"),
-        html.Td(m.claim_key if m.subject_type == Subject.CLAIM else ""),
         html.Td(badge(label(m.severity), SEVERITY_COLOURS[m.severity])),
         html.Td(badge(label(m.status), FLAG_COLOURS[m.status])),
         html.Td(_(PROPOSAL_ZH[m.proposal]) if m.proposal in PROPOSAL_ZH else ""),
@@ -664,11 +664,11 @@ def _group_panel(group: list[QueueLine]) -> Component:
         html.Td(dcc.Link(_("单独查看"), href=f"{PATH}?id={m.id}&view={FLAT}")),
     ]) for m in group]  # fmt: skip
     table_head = html.Thead(html.Tr([html.Th(h) for h in (
-        _("期间"), _("声明编号"), _("严重程度"), _("状态"), _("省级审核"), _("最近发现"), _("说明"), "")]))  # fmt: skip
+        _("期间"), _("严重程度"), _("状态"), _("省级审核"), _("最近发现"), _("说明"), "")]))  # fmt: skip
     limited = len(group) > GROUP_LIMIT
     return dbc.Card(dbc.CardBody([
         html.H3([rule_name(head.rule_id), f" ×{min(len(group), GROUP_LIMIT)}{'+' if limited else ''}"], className="h6"),
-        html.P(" · ".join(w for w in (head.city, head.subject, head.product) if w), className="small mb-1"),
+        html.P(" · ".join(w for w in (head.city, head.subject, head.product, claim_key) if w), className="small mb-1"),
         html.P(_("期间：{periods}").format(periods=_periods(tuple(periods)) or "—"), className="small text-muted mb-1"),
         html.P(_("在右侧执行的核查操作逐条应用于本组中您有权执行该操作的每条风险线索，每条单独记录、留痕；其余不变。"),
                className="small text-muted"),

@@ -313,3 +313,23 @@ def test_the_grouped_page_in_english_shows_no_chinese_it_made(client, app, db, w
     left = [HAN.findall(t) for t in made if HAN.search(t)]
     assert not left, left
     assert "Not comparable" in made[-2] and "Period" in panel
+
+
+def test_a_claims_versions_flagged_by_one_rule_are_one_group_with_each_versions_period(client, app, db, world) -> None:  # type: ignore[no-untyped-def]
+    """A claim id re-declared for the next year and still below the floor: its two flags (the first
+    version's, the second's) are one group, named by the claim id, with both periods."""
+    later = {**CZ_1, "footprint_kgco2e": "310", "stage_transport": "60", "period_start": "2024-11-01",
+             "period_end": "2025-10-31"}  # fmt: skip
+    import_claims(db, world["province"], claim_rows([later, TY_1, CZ_PIECE, TY_PIECE]), "claims.csv")
+    scan_claims(db, now=NOW + dt.timedelta(days=1))
+    db.commit()
+    flags = [f for f in db.scalars(select(Flag).where(Flag.rule_id == "BELOW_PHYSICAL_FLOOR").order_by(Flag.id))]
+    assert len(flags) == 2 and flags[0].subject_id != flags[1].subject_id  # one per version
+    login(client, "czg")
+    every = [s.value for s in FlagStatus]
+    rows = grid(client, app, status=every, rule=["BELOW_PHYSICAL_FLOOR"])[GRID]["rowData"]
+    assert len(rows) == 1 and rows[0]["count"] == 2 and rows[0]["claim_key"] == "CZ-1"
+    assert rows[0]["periods"] == "2023年11月1日–2024年10月31日、2024年11月1日–2025年10月31日"
+    assert rows[0]["id"] == f"g{flags[0].id}"
+    panel = text(body(call_callback(client, app, DETAIL, {GRID: [{"id": rows[0]["id"]}], "flg-status": every})), DETAIL)
+    assert f"/flags?id={flags[0].id}&view=flat" in panel and f"/flags?id={flags[1].id}&view=flat" in panel
