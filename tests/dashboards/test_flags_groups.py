@@ -315,7 +315,9 @@ def test_the_grouped_page_in_english_shows_no_chinese_it_made(client, app, db, w
     assert "Not comparable" in made[-2] and "Period" in panel
 
 
-def test_a_claims_versions_flagged_by_one_rule_are_one_group_with_each_versions_period(client, app, db, world) -> None:  # type: ignore[no-untyped-def]
+def test_a_claims_versions_flagged_by_one_rule_are_one_group_with_each_versions_period(
+    client, app, db, world
+) -> None:  # type: ignore[no-untyped-def]
     """A claim id re-declared for the next year and still below the floor: its two flags (the first
     version's, the second's) are one group, named by the claim id, with both periods."""
     later = {**CZ_1, "footprint_kgco2e": "310", "stage_transport": "60", "period_start": "2024-11-01",
@@ -323,7 +325,9 @@ def test_a_claims_versions_flagged_by_one_rule_are_one_group_with_each_versions_
     import_claims(db, world["province"], claim_rows([later, TY_1, CZ_PIECE, TY_PIECE]), "claims.csv")
     scan_claims(db, now=NOW + dt.timedelta(days=1))
     db.commit()
-    flags = [f for f in db.scalars(select(Flag).where(Flag.rule_id == "BELOW_PHYSICAL_FLOOR").order_by(Flag.id))]
+    flags = [
+        f for f in db.scalars(select(Flag).where(Flag.rule_id == "BELOW_PHYSICAL_FLOOR").order_by(Flag.id))
+    ]
     assert len(flags) == 2 and flags[0].subject_id != flags[1].subject_id  # one per version
     login(client, "czg")
     every = [s.value for s in FlagStatus]
@@ -331,5 +335,19 @@ def test_a_claims_versions_flagged_by_one_rule_are_one_group_with_each_versions_
     assert len(rows) == 1 and rows[0]["count"] == 2 and rows[0]["claim_key"] == "CZ-1"
     assert rows[0]["periods"] == "2023年11月1日–2024年10月31日、2024年11月1日–2025年10月31日"
     assert rows[0]["id"] == f"g{flags[0].id}"
-    panel = text(body(call_callback(client, app, DETAIL, {GRID: [{"id": rows[0]["id"]}], "flg-status": every})), DETAIL)
+    panel = text(
+        body(call_callback(client, app, DETAIL, {GRID: [{"id": rows[0]["id"]}], "flg-status": every})), DETAIL
+    )
     assert f"/flags?id={flags[0].id}&view=flat" in panel and f"/flags?id={flags[1].id}&view=flat" in panel
+
+
+def test_anonymous_posts_to_the_new_callbacks_get_nothing(client, app, db, world) -> None:  # type: ignore[no-untyped-def]
+    first = backwards(db, "长治")[0]
+    calls = [(GRID, {"flg-view": "grouped"}), ("flg-uncomparable", {"flg-refresh": 0}),
+             (DETAIL, {GRID: [{"id": f"g{first.id}"}]}),
+             (MESSAGE, {"flg-group": f"g{first.id}", "flg-confirm": 1, "flg-reason": "x"})]  # fmt: skip
+    for output_id, values in calls:
+        answer = call_callback(client, app, output_id, values)
+        assert answer.status_code == 401, output_id
+        assert "示例" not in answer.get_data(as_text=True)
+    assert steps_of(db, [first]) == []
