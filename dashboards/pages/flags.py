@@ -8,8 +8,18 @@ dismissal or resolution; the province confirms, dismisses, resolves and accepts 
 city's proposal (the status filter 待省级审核 finds those). Each user sees only the buttons of
 their level (tracker.access.permissions.may_review_flag). Leaders read and export; they have no buttons and
 their write requests are refused. Filters can be given in the address
-(?status=open,confirmed&severity=high&rule=UNIT_SLIP&city=3&product=5), and ?id=N opens one flag
-(the pilot page links its flags that way)."""
+(?status=open,confirmed&severity=high&rule=UNIT_SLIP&city=3&product=5&view=flat), and ?id=N opens one
+flag (the pilot page links its flags that way).
+
+The queue opens grouped (分组; 逐条 lists every flag): the same rule on the same subject — one pilot's
+reports, one claim id's versions — in one city is one row with its count (×N) and the periods it was
+found for, grouped by the database over the whole filtered queue (tracker.monitoring.flag_queue).
+Selecting a group lists every member flag; a review step taken on a group is taken on each member
+the user may take it on, one by one through tracker.flags.review (each checked and audited as a
+single step), the group found again on the server from one of its flag ids. The rule filter
+shows how many flags each rule has under the other filters, in the user's scope; a line above the
+queue counts the claims no benchmark could judge (无法比对, rule UNIT_NOT_COMPARABLE) and links to
+them. The Excel export stays one row per flag, whichever view is shown."""
 
 from __future__ import annotations
 
@@ -26,14 +36,17 @@ from dash.development.base_component import Component
 from dash.exceptions import PreventUpdate
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import BadRequest
 
 from dashboards.access import app_settings, db_session, guarded_layout
 from dashboards.callbacks import (
     CLICKS,
     RAW,
     Call,
+    Check,
     Clicks,
     Counter,
+    Malformed,
     Raw,
     Refused,
     Rows,
@@ -57,32 +70,44 @@ from reports.excel import write_table
 from tracker.access.permissions import Action, can, may_review_flag, visible_cities
 from tracker.audit import trail as audit
 from tracker.core.clock import local_today, now_utc
+from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, format_date, format_datetime, label_of, translated
+from tracker.core.messages import Message
 from tracker.core.periods import Period
 from tracker.flags.review import FLAG_STEPS, PROPOSAL_ZH, available_steps, review_flag
 from tracker.models import (
     Boundary,
     EmissionFactor,
+    Flag,
     FlagStatus,
     LabelType,
     Product,
     ProductBenchmark,
     Severity,
+    Subject,
     User,
 )
 from tracker.models.labels import city_label, evidence_shown, label, library_word, rule_name, unit_label
 from tracker.monitoring.flag_queue import (
     DEFAULT_STATUSES,
+    GROUP_LIMIT,
     PROPOSED,
     RULE_IDS,
+    UNCOMPARABLE,
     FlagDetail,
     FlagFilters,
     LibraryVersion,
+    QueueGroup,
     QueueLine,
     flag_assignees,
     flag_count,
     flag_detail,
+    flag_groups,
+    flag_lines,
     flag_queue,
+    group_count,
+    group_members,
+    rule_counts,
 )
 
 PATH = "/flags"
@@ -103,6 +128,11 @@ GRID, COUNT, MESSAGE, DETAIL, EXPORT, DOWNLOAD = (
 )
 REFRESH, CURRENT, FOCUS, ACTIONS = "flg-refresh", "flg-current", "flg-focus", "flg-actions"
 ASSIGNEE, REASON = "flg-assignee", "flg-reason"
+VIEW, GROUP, UNCOMPARABLE_LINE = "flg-view", "flg-group", "flg-uncomparable"
+GROUPED, FLAT = "grouped", "flat"
+VIEWS = {GROUPED: N_("分组"), FLAT: N_("逐条")}
+GROUP_PREFIX = "g"  # a group row's id: g and the group's lowest flag id
+PERIODS_SHOWN = 6  # a group's periods listed in full up to this many
 BUTTONS = {"assign": ("flg-assign", N_("指派"), "primary"), "confirm": ("flg-confirm", N_("确认"), "danger"),
            "dismiss": ("flg-dismiss", N_("排除"), "secondary"), "resolve": ("flg-resolve", N_("办结"), "success"),
            "propose_dismiss": ("flg-propose-dismiss", N_("建议排除"), "secondary"),
@@ -119,6 +149,8 @@ COLUMNS = [("severity", N_("严重程度"), 110), ("rule", N_("规则"), 190), (
            ("subject", N_("企业/试点"), 240), ("product", N_("产品"), 110), ("claim_key", N_("声明编号/报告期"), 130),
            ("status", N_("状态"), 90), ("proposal", N_("省级审核"), 170), ("first_seen", N_("首次发现"), 150),
            ("last_seen", N_("最近发现"), 150), ("assignee", N_("处理人"), 100)]  # fmt: skip
+# The grouped view adds how many flags a row stands for and the periods they were found for.
+GROUP_COLUMNS = [("count", N_("条数"), 80), ("periods", N_("期间"), 260)]
 EXPORT_COLUMNS = [(key, caption) for key, caption, _width in COLUMNS] + [
     ("message", N_("说明")),
     ("rule_id", N_("规则编号")),
@@ -169,8 +201,16 @@ def _filter_row(session: Session, user: User, query: dict[str, Any]) -> Componen
                              dcc.Dropdown(id=cid, options=options[key], value=value, multi=True, placeholder=_("全部"),
                                           labels=dropdown_labels(), maxHeight=320)],
                             md=3 if key == "rule_ids" else 2))  # fmt: skip
-    cols.append(dbc.Col(dbc.Button(_("导出Excel"), id=EXPORT, color="success", className="mt-4"), md=1))
+    cols.append(dbc.Col(dbc.Button(_("导出Excel"), id=EXPORT, color="success", className="mt-4",
+                                   title=_("导出为逐条明细：每行一条风险线索（分组视图也是如此）")), md=1))  # fmt: skip
     return dbc.Row(cols, className="g-2 mb-2")
+
+
+def _view_choice(query: dict[str, Any]) -> Component:
+    """分组 (one row per rule and subject, the default) or 逐条 (one row per flag); ?view=flat."""
+    chosen = FLAT if query.get("view") == FLAT else GROUPED
+    return dbc.RadioItems(id=VIEW, options=[{"label": _(caption), "value": key} for key, caption in VIEWS.items()],
+                          value=chosen, inline=True, className="small d-inline-block me-3")  # fmt: skip
 
 
 def _actions_box(user: User) -> Component:
@@ -190,15 +230,25 @@ def _actions_box(user: User) -> Component:
     ], id=ACTIONS, hidden=not writer)  # fmt: skip
 
 
-@guarded_layout(REQUIRED_ACTION)
-def layout(user: User, id: Any = None, **query: str) -> Component:
+def _columns(view: str) -> list[dict[str, Any]]:
+    """The grid's columns in the reader's language; the grouped view adds 条数 and 期间."""
+    shown = list(COLUMNS)
+    if view == GROUPED:
+        shown[2:2] = GROUP_COLUMNS[:1]
+        shown[7:7] = GROUP_COLUMNS[1:]
     columns = [{"field": f, "headerName": _(h), "width": w, "tooltipField": "message" if f == "rule" else f}
-               for f, h, w in COLUMNS]  # fmt: skip
+               for f, h, w in shown]  # fmt: skip
     for column in columns:
         if column["field"] in ("first_seen", "last_seen"):
             column |= {"filter": "agDateColumnFilter", "valueFormatter": {"function": "zhDate(params.value)"}}
-    columns[3] |= {"flex": 1, "minWidth": 200}
-    grid = data_grid(GRID, columns, height="45vh")
+        if column["field"] == "subject":
+            column |= {"flex": 1, "minWidth": 200}
+    return columns
+
+
+@guarded_layout(REQUIRED_ACTION)
+def layout(user: User, id: Any = None, **query: str) -> Component:
+    grid = data_grid(GRID, _columns(FLAT if query.get("view") == FLAT else GROUPED), height="45vh")
     grid.dashGridOptions = {
         **grid.dashGridOptions,
         "rowSelection": {"mode": "singleRow", "enableClickSelection": True},
@@ -212,26 +262,59 @@ def layout(user: User, id: Any = None, **query: str) -> Component:
         html.P(_("碳足迹声明核查规则和调度报送一致性核查发现的风险线索：逐条核查。市级在本市内指派，并提出排除或办结建议；省级确认、排除、办结，审核市级建议。除指派和采纳外均须填写理由。"),
                className="text-muted small"),
         filters,
+        html.Div(id=UNCOMPARABLE_LINE, className="small mb-1"),
         html.Div([
+            _view_choice(query),
             html.Span(id=COUNT, className="small text-muted me-2"),
             dbc.Button(_("上一页"), id=PREVIOUS, size="sm", color="link", className="p-0 me-2", disabled=True),
             dbc.Button(_("下一页"), id=NEXT, size="sm", color="link", className="p-0", disabled=True),
+            html.Span(_("导出Excel为逐条明细（每行一条风险线索）"), className="small text-muted ms-2"),
         ], className="mb-1"),
         html.Div(id=MESSAGE),
         grid,
         dbc.Row([dbc.Col(html.Div(id=DETAIL, className="mt-3"), lg=9),
                  dbc.Col(_actions_box(user), lg=3, className="mt-3")]),
-        dcc.Store(id=REFRESH, data=0), dcc.Store(id=CURRENT), dcc.Store(id=FOCUS, data=focus),
+        dcc.Store(id=REFRESH, data=0), dcc.Store(id=CURRENT), dcc.Store(id=FOCUS, data=focus), dcc.Store(id=GROUP),
         dcc.Store(id=PAGE, data=0),
         dcc.Download(id=DOWNLOAD),
     ])  # fmt: skip
 
 
+def _period(start: dt.date, end: dt.date) -> str:
+    """A report's or a claim's period for the reader: a month, a quarter, a calendar year, or its dates."""
+    if start.day == 1 and (end + dt.timedelta(days=1)).day == 1:
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        if months == 1 or (months == 3 and start.month % 3 == 1):
+            return label_of(Period(start, end))
+        if months == 12 and start.month == 1:
+            return _("{year}年").format(year=start.year)
+    return f"{format_date(start)}–{format_date(end)}"
+
+
+def _periods(periods: tuple[tuple[dt.date, dt.date], ...]) -> str:
+    """A group's periods, oldest first; a long run shortened to its first and last ones and how many."""
+    words = [_period(start, end) for start, end in periods]
+    joiner = _("、")
+    if len(words) <= PERIODS_SHOWN:
+        return joiner.join(words)
+    return _("{first} … {last}（共{n}期）").format(first=joiner.join(words[:3]), last=joiner.join(words[-2:]),
+                                                 n=len(words))  # fmt: skip
+
+
+def _key_of(line: QueueLine) -> str:
+    """The claim's id, or a progress report's period (in the reader's language)."""
+    if line.subject_type != Subject.CLAIM and line.period_start and line.period_end:
+        return label_of(Period(line.period_start, line.period_end))
+    return line.claim_key
+
+
 def _row(line: QueueLine) -> dict[str, Any]:
     tz = _tz()
+    periods = ((line.period_start, line.period_end),) if line.period_start and line.period_end else ()
     return {
         "id": line.id, "severity": label(line.severity), "rule": rule_name(line.rule_id), "rule_id": line.rule_id,
-        "city": line.city, "subject": line.subject, "product": line.product, "claim_key": line.claim_key,
+        "city": line.city, "subject": line.subject, "product": line.product, "claim_key": _key_of(line),
+        "count": 1, "periods": _periods(periods),
         "status": label(line.status), "first_seen": line.first_seen.astimezone(tz).date().isoformat(),
         "last_seen": line.last_seen.astimezone(tz).date().isoformat(), "assignee": line.assignee,
         "message": line.message, "proposal": _(PROPOSAL_ZH[line.proposal]) if line.proposal in PROPOSAL_ZH else "",
@@ -464,9 +547,69 @@ def _flag_id(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31 else None
 
 
+def _group_ref(value: object) -> int | None:
+    """A group's id as the page sends it (g and one of its flag ids), or nothing; anything else is
+    no id a page sends: refused with 400. The group itself is found again on the server."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else ""
+    digits = text.removeprefix(GROUP_PREFIX)
+    if text.startswith(GROUP_PREFIX) and digits.isascii() and digits.isdigit() and len(digits) < 10:
+        flag_id = _flag_id(int(digits))
+        if flag_id is not None:
+            return flag_id
+    raise Malformed("a group id: g and a flag id")
+
+
+def _selected(rows: list[dict[str, object]] | None) -> tuple[int | None, int | None]:
+    """The selected row: (flag id, None) for a flag, (None, a flag id of the group) for a group."""
+    if rows and isinstance(rows[0].get("id"), str):
+        try:
+            return None, _group_ref(rows[0]["id"])
+        except Malformed:
+            raise BadRequest(_("请求格式不正确")) from None
+    return selected_id(rows), None
+
+
 FilterValues = Annotated[tuple[object, ...], many(RAW, len(FILTERS))]  # each cleaned by FlagFilters
 ActionClicks = Annotated[tuple[int | None, ...], many(CLICKS, len(BUTTONS))]
+GroupRef = Annotated[int | None, Check(_group_ref, "group id")]
 MESSAGE_OUT = Output(MESSAGE, "children", allow_duplicate=True)
+
+
+def _view(value: object) -> str:
+    return FLAT if value == FLAT else GROUPED  # the grouped view unless 逐条 is chosen
+
+
+def _status_words(statuses: dict[FlagStatus, int]) -> str:
+    if len(statuses) == 1:
+        return label(next(iter(statuses)))
+    ordered = [s for s in FlagStatus if s in statuses]
+    return _("、").join(_("{status} {n}").format(status=label(s), n=statuses[s]) for s in ordered)
+
+
+def _group_row(group: QueueGroup, single: QueueLine | None) -> dict[str, Any]:
+    """A row of the grouped view: a group of one is its flag's own row (selecting it opens the flag)."""
+    if group.count == 1 and single is not None:
+        return _row(single) | {"periods": _periods(group.periods)}
+    tz = _tz()
+    return {
+        "id": f"{GROUP_PREFIX}{group.first}", "group": True, "severity": label(group.severity),
+        "rule": f"{rule_name(group.rule_id)} ×{group.count}", "rule_id": group.rule_id, "count": group.count,
+        "city": group.city, "subject": group.subject, "product": group.product, "claim_key": group.claim_key,
+        "periods": _periods(group.periods), "status": _status_words(group.statuses),
+        "proposal": _("{n} 条待省级审核").format(n=group.proposals) if group.proposals else "",
+        "first_seen": group.first_seen.astimezone(tz).date().isoformat(),
+        "last_seen": group.last_seen.astimezone(tz).date().isoformat(), "assignee": group.assignee,
+        "message": _("同一规则、同一对象的 {n} 条风险线索：{periods}").format(n=group.count, periods=_periods(group.periods)),
+    }  # fmt: skip
+
+
+def _rule_options(session: Session, user: User, filters: FlagFilters) -> list[dict[str, Any]]:
+    """Each rule with how many of the user's flags it has under the other filters: 规则名（N）."""
+    counts = rule_counts(session, user, filters)
+    return sorted(({"label": _("{name}（{n}）").format(name=rule_name(r), n=counts.get(r, 0)), "value": r,
+                    "search": f"{rule_name(r)} {r}"} for r in RULE_IDS), key=lambda o: o["value"])  # fmt: skip
 
 
 def _moved(page: object, triggered: str | None) -> int:
@@ -481,68 +624,204 @@ def _moved(page: object, triggered: str | None) -> int:
 
 @page_callback(
     Action.VIEW, Output(GRID, "rowData"), Output(COUNT, "children"), Output(PAGE, "data"),
-    Output(PREVIOUS, "disabled"), Output(NEXT, "disabled"),
+    Output(PREVIOUS, "disabled"), Output(NEXT, "disabled"), Output(GRID, "columnDefs"),
+    Output(FILTERS["rule_ids"][0], "options"),
     *[Input(cid, "value") for cid, _caption, _param in FILTERS.values()], Input(REFRESH, "data"),
-    Input(PREVIOUS, "n_clicks"), Input(NEXT, "n_clicks"), State(PAGE, "data"), read_only=True,
+    Input(PREVIOUS, "n_clicks"), Input(NEXT, "n_clicks"), Input(VIEW, "value"), State(PAGE, "data"),
+    read_only=True,
 )  # fmt: skip
 def load(
-    call: Call, values: FilterValues, _refresh: Raw, _previous: Clicks, _next: Clicks, page_value: Raw
+    call: Call,
+    values: FilterValues,
+    _refresh: Raw,
+    _previous: Clicks,
+    _next: Clicks,
+    view_value: Raw,
+    page_value: Raw,
 ) -> tuple[object, ...]:
-    """One page of the queue from the server, most severe and latest first."""
-    filters = _filters(values)
-    total = flag_count(call.session, call.user, filters)
-    pages = max(1, -(-total // SHOWN))
+    """One page of the queue from the server, most severe and latest first: groups (the default)
+    or single flags; and the rule filter's counts."""
+    filters, view, session, user = _filters(values), _view(view_value), call.session, call.user
+    total = flag_count(session, user, filters)
+    shown = group_count(session, user, filters) if view == GROUPED else total
+    pages = max(1, -(-shown // SHOWN))
     page = min(max(_moved(page_value, call.triggered), 0), pages - 1)
-    rows = [_row(line) for line in flag_queue(call.session, call.user, filters, SHOWN, page * SHOWN)]
-    if pages == 1:
-        words = _("共 {n} 条风险线索").format(n=total)
+    if view == GROUPED:
+        groups = flag_groups(session, user, filters, SHOWN, page * SHOWN)
+        singles = {g.first for g in groups if g.count == 1}
+        lines = {line.id: line for line in flag_lines(session, user, singles)}
+        rows = [_group_row(g, lines.get(g.first)) for g in groups]
+        if pages == 1:
+            words = _("共 {n} 条风险线索，合为 {groups} 组（同一规则、同一对象的多期线索为一组）").format(
+                n=total, groups=shown
+            )
+        else:
+            words = _(
+                "共 {n} 条风险线索，合为 {groups} 组，第 {page}/{pages} 页（每页 {size} 组，最严重、最近的在前）"
+            ).format(n=total, groups=shown, page=page + 1, pages=pages, size=SHOWN)
     else:
-        words = _("共 {n} 条风险线索，第 {page}/{pages} 页（每页 {size} 条，最严重、最近的在前）").format(
-            n=total, page=page + 1, pages=pages, size=SHOWN)  # fmt: skip
-    return with_row_ids(rows), words, page, page == 0, page >= pages - 1
+        rows = [_row(line) for line in flag_queue(session, user, filters, SHOWN, page * SHOWN)]
+        if pages == 1:
+            words = _("共 {n} 条风险线索").format(n=total)
+        else:
+            words = _("共 {n} 条风险线索，第 {page}/{pages} 页（每页 {size} 条，最严重、最近的在前）").format(
+                n=total, page=page + 1, pages=pages, size=SHOWN
+            )
+    options = _rule_options(session, user, filters)
+    return with_row_ids(rows), words, page, page == 0, page >= pages - 1, _columns(view), options  # fmt: skip
+
+
+@page_callback(Action.VIEW, Output(UNCOMPARABLE_LINE, "children"), Input(REFRESH, "data"), read_only=True)
+def uncomparable(call: Call, _refresh: Raw) -> Component:
+    """How many claims no benchmark could judge (their unit does not convert to the benchmark's),
+    still to be looked at, in the user's scope: the queue the link opens counts the same."""
+    n = flag_count(call.session, call.user, FlagFilters(rule_ids=(UNCOMPARABLE,)))
+    return html.Span([
+        _("无法比对："),
+        dcc.Link([_("{n} 条声明的单位无法换算为产品基准的单位，未能与基准比对").format(n=n),
+                  badge(str(n), "warning" if n else "secondary", className="ms-1")],
+                 href=f"{PATH}?rule={UNCOMPARABLE}", id="flg-uncomparable-link"),
+    ], className="text-muted")  # fmt: skip
+
+
+def _group_panel(group: list[QueueLine]) -> Component:
+    """Every member flag of a selected group, each with its period and a link to open it alone."""
+    tz = _tz()
+    if not group:
+        return dbc.Alert(_("当前筛选条件下，该组已没有风险线索"), color="light", className="small")
+    head = group[0]
+    claim_key = head.claim_key if head.subject_type == Subject.CLAIM else ""  # one claim id: the group's
+    periods = sorted({(m.period_start, m.period_end) for m in group if m.period_start and m.period_end})
+    rows = [html.Tr([
+        html.Td(_period(m.period_start, m.period_end) if m.period_start and m.period_end else "—"),
+        html.Td(badge(label(m.severity), SEVERITY_COLOURS[m.severity])),
+        html.Td(badge(label(m.status), FLAG_COLOURS[m.status])),
+        html.Td(_(PROPOSAL_ZH[m.proposal]) if m.proposal in PROPOSAL_ZH else ""),
+        html.Td(format_datetime(m.last_seen, tz)), html.Td(m.message, className="text-break"),
+        html.Td(dcc.Link(_("单独查看"), href=f"{PATH}?id={m.id}&view={FLAT}")),
+    ]) for m in group]  # fmt: skip
+    table_head = html.Thead(html.Tr([html.Th(h) for h in (
+        _("期间"), _("严重程度"), _("状态"), _("省级审核"), _("最近发现"), _("说明"), "")]))  # fmt: skip
+    limited = len(group) > GROUP_LIMIT
+    return dbc.Card(dbc.CardBody([
+        html.H3([rule_name(head.rule_id), f" ×{min(len(group), GROUP_LIMIT)}{'+' if limited else ''}"], className="h6"),
+        html.P(" · ".join(w for w in (head.city, head.subject, head.product, claim_key) if w), className="small mb-1"),
+        html.P(_("期间：{periods}").format(periods=_periods(tuple(periods)) or "—"), className="small text-muted mb-1"),
+        html.P(_("在右侧执行的核查操作逐条应用于本组中您有权执行该操作的每条风险线索，每条单独记录、留痕；其余不变。"),
+               className="small text-muted"),
+        dbc.Table([table_head, html.Tbody(rows[:GROUP_LIMIT])], size="sm", bordered=True, className="small",
+                  id="flg-group-members"),
+    ]))  # fmt: skip
+
+
+def _group_flags(call: Call, members: list[QueueLine]) -> list[Flag]:
+    flags = [call.session.get(Flag, m.id) for m in members[:GROUP_LIMIT]]
+    return [f for f in flags if f is not None]
+
+
+def _people(user: User, people: list[User]) -> list[dict[str, object]]:
+    """The 指派给 choices: who may be assigned, the user themself marked."""
+    return [
+        {"label": p.display_name + (_("（本人）") if p.id == user.id else ""), "value": p.id} for p in people
+    ]
 
 
 @page_callback(
-    Action.VIEW, Output(DETAIL, "children"), Output(CURRENT, "data"), Output(ASSIGNEE, "options"),
-    Output(ASSIGNEE, "value"), *[Output(bid, "disabled") for bid, _caption, _colour in BUTTONS.values()],
+    Action.VIEW, Output(DETAIL, "children"), Output(CURRENT, "data"), Output(GROUP, "data"),
+    Output(ASSIGNEE, "options"), Output(ASSIGNEE, "value"),
+    *[Output(bid, "disabled") for bid, _caption, _colour in BUTTONS.values()],
     Input(GRID, "selectedRows"), Input(REFRESH, "data"), State(FOCUS, "data"), State(CURRENT, "data"),
-    read_only=True,
+    State(GROUP, "data"), *[State(cid, "value") for cid, _caption, _param in FILTERS.values()], read_only=True,
 )  # fmt: skip
-def show(call: Call, rows: Rows, _refresh: Raw, focus: Raw, current: Raw) -> tuple[object, ...]:
+def show(
+    call: Call, rows: Rows, _refresh: Raw, focus: Raw, current: Raw, group: GroupRef, values: FilterValues
+) -> tuple[object, ...]:
     user = call.user
-    flag_id = selected_id(rows) if call.triggered == GRID else _flag_id(current) or _flag_id(focus)
+    if call.triggered == GRID:
+        flag_id, group_id = _selected(rows)
+    else:
+        flag_id, group_id = (
+            (None, group) if group is not None else (_flag_id(current) or _flag_id(focus), None)
+        )
+    if group_id is not None:
+        members = group_members(call.session, user, group_id, _filters(values))
+        if members is None:
+            raise PreventUpdate  # another city's flag or none: nothing, as for a missing one
+        flags = _group_flags(call, members)
+        allowed = {key for flag in flags for key in available_steps(user, flag)}
+        options = _people(user, flag_assignees(call.session, user, flags[0]) if flags else [])
+        return (_group_panel(members), None, f"{GROUP_PREFIX}{group_id}", options, user.id if options else None,
+                *[key not in allowed for key in BUTTONS])  # fmt: skip
     detail = flag_detail(call.session, user, flag_id)
     if detail is None:
         raise PreventUpdate  # another city's flag or none: nothing, as for a missing one
-    people = [{"label": p.display_name + (_("（本人）") if p.id == user.id else ""), "value": p.id}
-              for p in flag_assignees(call.session, user, detail.flag)]  # fmt: skip
+    people = _people(user, flag_assignees(call.session, user, detail.flag))
     allowed = set(available_steps(user, detail.flag))
     shut = [key not in allowed for key in BUTTONS]
-    return _detail(detail), detail.flag.id, people, user.id if people else None, *shut
+    return _detail(detail), detail.flag.id, None, people, user.id if people else None, *shut
 
 
 @page_callback(
     Action.EDIT, MESSAGE_OUT, Output(REFRESH, "data", allow_duplicate=True), Output(REASON, "value"),
     *[Input(bid, "n_clicks") for bid, _caption, _colour in BUTTONS.values()],
     State(CURRENT, "data"), State(REASON, "value"), State(ASSIGNEE, "value"), State(REFRESH, "data"),
+    State(GROUP, "data"), *[State(cid, "value") for cid, _caption, _param in FILTERS.values()],
     alert=MESSAGE_OUT, prevent_initial_call=True,
 )  # fmt: skip
 def act(
-    call: Call, _clicks: ActionClicks, flag_value: Raw, reason: Text, assignee_id: Raw, refresh: Counter
+    call: Call,
+    _clicks: ActionClicks,
+    flag_value: Raw,
+    reason: Text,
+    assignee_id: Raw,
+    refresh: Counter,
+    group: GroupRef,
+    values: FilterValues,
 ) -> tuple[object, ...]:
     steps = {bid: key for key, (bid, _caption, _colour) in BUTTONS.items()}
     if call.triggered not in steps:
         raise PreventUpdate
-    flag_id = _flag_id(flag_value)
-    if flag_id is None:
-        raise Refused(_("请先在列表中选择一条风险线索"))
     step = steps[call.triggered]
     chosen = _flag_id(assignee_id)
     assignee = call.session.get(User, chosen) if step == "assign" and chosen else None
+    if group is not None:
+        return _act_on_group(call, group, _filters(values), step, reason, assignee), refresh + 1, ""
+    flag_id = _flag_id(flag_value)
+    if flag_id is None:
+        raise Refused(_("请先在列表中选择一条风险线索"))
     flag = review_flag(
         call.session, call.user, flag_id, step, now=now_utc(), reason=reason, assignee=assignee
     )
     return alert(f"{_(DONE[step])}：{rule_name(flag.rule_id)}"), refresh + 1, ""
+
+
+def _act_on_group(call: Call, group: int, filters: FlagFilters, step: str, reason: str | None,
+                  assignee: User | None) -> Component:  # fmt: skip
+    """The step on every member of the group the user may take it on now, one review step each
+    (checked again and audited by tracker.flags.review); the others are left as they are."""
+    members = group_members(call.session, call.user, group, filters)
+    if members is None:
+        raise TrackerError(Message("风险线索不存在"))  # as for a single flag out of scope
+    if len(members) > GROUP_LIMIT:
+        raise Refused(_("该组超过 {n} 条风险线索，请先缩小筛选范围").format(n=GROUP_LIMIT))
+    flags = _group_flags(call, members)
+    if not flags:
+        raise Refused(_("当前筛选条件下，该组已没有风险线索"))
+    now, user = now_utc(), call.user
+    chosen = [flag for flag in flags if step in available_steps(user, flag)]
+    if not chosen:  # none may take it: the first one's refusal says why
+        review_flag(call.session, user, flags[0].id, step, now=now, reason=reason, assignee=assignee)
+        chosen = flags[:1]  # (never reached while available_steps and review_flag agree)
+    else:
+        for flag in chosen:
+            review_flag(call.session, user, flag.id, step, now=now, reason=reason, assignee=assignee)
+    skipped = len(flags) - len(chosen)
+    words = _("{done}：{rule}，共 {n} 条").format(
+        done=_(DONE[step]), rule=rule_name(flags[0].rule_id), n=len(chosen)
+    )
+    if skipped:
+        words += _("；另有 {n} 条不适用此操作，未改动").format(n=skipped)
+    return alert(words)
 
 
 @page_callback(Action.EXPORT, Output(DOWNLOAD, "data"), Input(EXPORT, "n_clicks"),

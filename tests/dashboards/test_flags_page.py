@@ -69,7 +69,8 @@ def text(answer: dict[str, Any], output_id: str, prop: str = "children") -> str:
 
 
 def rows(client: Any, app: Any, **filters: Any) -> list[dict[str, Any]]:
-    values = {f"flg-{key}": value for key, value in filters.items()}
+    """The queue's rows, one per flag (逐条) unless ``view="grouped"`` is given."""
+    values = {"flg-view": "flat"} | {f"flg-{key}": value for key, value in filters.items()}
     return body(call_callback(client, app, GRID, values))[GRID]["rowData"]  # type: ignore[no-any-return]
 
 
@@ -176,20 +177,26 @@ def test_a_long_queue_comes_in_pages_from_the_server_most_severe_first(
 
     monkeypatch.setattr(page_module, "SHOWN", 3)  # 4 open flags in all: two pages
     login(client, "shf")
-    first = body(call_callback(client, app, GRID, {}))
+    first = body(call_callback(client, app, GRID, {"flg-view": "flat"}))
     assert [r["severity"] for r in first[GRID]["rowData"]][:1] == ["高"] and len(first[GRID]["rowData"]) == 3
     assert "共 4 条风险线索，第 1/2 页" in text(first, "flg-count")
     assert first["flg-previous"]["disabled"] is True and first["flg-next"]["disabled"] is False
-    second = body(call_callback(client, app, GRID, {"flg-next": 1, "flg-page": 0}))
+    second = body(call_callback(client, app, GRID, {"flg-view": "flat", "flg-next": 1, "flg-page": 0}))
     assert len(second[GRID]["rowData"]) == 1 and second["flg-page"]["data"] == 1
     assert second["flg-next"]["disabled"] is True and "第 2/2 页" in text(second, "flg-count")
     seen = {r["id"] for r in first[GRID]["rowData"]} | {r["id"] for r in second[GRID]["rowData"]}
     assert len(seen) == 4  # no flag on both pages, none left out
-    beyond = body(call_callback(client, app, GRID, {"flg-next": 2, "flg-page": 1}))
+    beyond = body(call_callback(client, app, GRID, {"flg-view": "flat", "flg-next": 2, "flg-page": 1}))
     assert beyond["flg-page"]["data"] == 1  # held at the last page
-    refiltered = body(call_callback(client, app, GRID, {"flg-severity": ["high"], "flg-page": 1}))
+    refiltered = body(
+        call_callback(client, app, GRID, {"flg-view": "flat", "flg-severity": ["high"], "flg-page": 1})
+    )
     assert refiltered["flg-page"]["data"] == 0 and "共" in text(refiltered, "flg-count")
-    junk = body(call_callback(client, app, GRID, {"flg-next": 1, "flg-page": "1; DROP TABLE flags"}))
+    junk = body(
+        call_callback(
+            client, app, GRID, {"flg-view": "flat", "flg-next": 1, "flg-page": "1; DROP TABLE flags"}
+        )
+    )
     assert junk["flg-page"]["data"] == 1  # a malformed page is taken as the first, then moved by one
 
 

@@ -5,16 +5,22 @@ claim's versions, and the review steps taken.
 Plain data built on ``tracker.access.permissions.visible_flags``: a city user reads only their city's
 flags, the province and leaders of the whole province every flag. A flag outside the user's scope
 is answered exactly like one that does not exist.
+
+The queue can also be read grouped (``flag_groups``): the same rule on the same subject — one
+pilot's progress reports, one claim id's versions — in the same city is one group, however many
+periods it repeats over. The grouping is done by the database (GROUP BY over the whole filtered
+queue, then pages of groups), and a group is named by its lowest flag id: the server finds the
+group again from that flag (``group_members``), never from ids a browser sends.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from tracker.access.permissions import (
@@ -120,6 +126,8 @@ class QueueLine:
     assignee: str
     pilot_id: int | None
     proposal: str | None = None  # a city's pending proposal: "dismiss" | "resolve"
+    period_start: dt.date | None = None  # the report's period (progress flags) or the claim's
+    period_end: dt.date | None = None
 
 
 def flag_queue(
@@ -137,23 +145,190 @@ def reader_cities(session: Session, user: User) -> set[int]:
     return set(session.scalars(visible_cities(user).with_only_columns(City.id)))
 
 
+def flag_lines(session: Session, user: User, ids: set[int]) -> list[QueueLine]:
+    """These flags as queue lines, those the user may see (any status)."""
+    if not ids:
+        return []
+    stmt = _queue(user, FlagFilters(statuses=())).where(Flag.id.in_(sorted(ids)))
+    visible = reader_cities(session, user)
+    return [_line(*row, visible=visible) for row in session.execute(stmt)]
+
+
 def flag_count(session: Session, user: User, filters: FlagFilters) -> int:
     """How many flags ``flag_queue`` has for these filters, all pages together."""
     return int(session.scalar(select(func.count()).select_from(_queue(user, filters).subquery())) or 0)
 
 
-def _queue(user: User, filters: FlagFilters) -> Select[Any]:
-    pilot_product, assignee = aliased(Product), aliased(User)
-    stmt = (
+_PILOT_PRODUCT, _ASSIGNEE = aliased(Product), aliased(User)
+
+# The rule whose flags are the claims no benchmark could judge (their unit does not convert).
+UNCOMPARABLE = "UNIT_NOT_COMPARABLE"
+GROUP_LIMIT = 1000  # flags one action on a group may change (more: narrow the filters first)
+_RANKED = {0: Severity.HIGH, 1: Severity.MEDIUM, 2: Severity.LOW}
+
+
+@dataclass(frozen=True)
+class QueueGroup:
+    """Flags of one rule on one subject (a pilot's reports, a claim id's versions) in one city: one
+    row of the grouped queue, with how many there are and the periods they were found for."""
+
+    first: int  # the lowest flag id among them: how the page names the group
+    rule_id: str
+    subject_type: Subject
+    severity: Severity  # the most severe of them
+    count: int
+    city: str
+    subject: str  # the company (claims) or the pilot (progress reports)
+    product: str
+    claim_key: str  # the claim's own id; empty for progress reports (their periods tell them apart)
+    first_seen: dt.datetime  # the earliest first seen
+    last_seen: dt.datetime  # the latest last seen
+    periods: tuple[tuple[dt.date, dt.date], ...]  # distinct, oldest first
+    statuses: dict[FlagStatus, int]
+    proposals: int  # how many carry a city's pending proposal
+    assignee: str  # the one person every assigned member is assigned to; "" when none or several
+
+
+def rule_counts(session: Session, user: User, filters: FlagFilters) -> dict[str, int]:
+    """How many of the user's flags each rule has under every filter but the rule filter (the rule
+    filter's options say so)."""
+    stmt = _filtered(_joined(user), replace(filters, rule_ids=()))
+    counted = stmt.with_only_columns(Flag.rule_id, func.count()).group_by(Flag.rule_id)
+    return {str(rule): int(n) for rule, n in session.execute(counted)}
+
+
+def _subject_key() -> ColumnElement[str]:
+    """What a group's flags share beyond rule, kind and city: the pilot of a progress flag, the
+    claim id of a claim flag. A flag whose subject is gone is a group of its own."""
+    own = literal("#") + cast(Flag.id, String)
+    return case(
+        (Flag.subject_type == Subject.UPDATE, func.coalesce(cast(Flag.pilot_id, String), own)),
+        else_=func.coalesce(Claim.claim_key, own),
+    )
+
+
+def _group_city() -> ColumnElement[int]:
+    return func.coalesce(Flag.city_id, 0)
+
+
+def _members(user: User, filters: FlagFilters) -> Any:
+    """One row per flag of the filtered queue, with its group's key and what a group row shows."""
+    claim = Flag.subject_type == Subject.CLAIM
+    return _filtered(_joined(user), filters).with_only_columns(
+        Flag.id.label("id"), Flag.rule_id.label("rule_id"), Flag.subject_type.label("subject_type"),
+        _group_city().label("city_id"), _subject_key().label("subject_key"), _SEVERITY_RANK.label("rank"),
+        Flag.first_seen.label("first_seen"), Flag.last_seen.label("last_seen"), Flag.status.label("status"),
+        Flag.proposal.label("proposal"), Flag.assigned_to_id.label("assigned_to_id"),
+        City.short_zh.label("city"), case((claim, Claim.company_name), else_=Pilot.name).label("subject"),
+        case((claim, Claim.product), else_=_PILOT_PRODUCT.name_zh).label("product"),
+        case((claim, Claim.claim_key), else_=None).label("claim_key"), _ASSIGNEE.display_name.label("assignee"),
+        func.coalesce(ProgressUpdate.period_start, Claim.period_start).label("period_start"),
+        func.coalesce(ProgressUpdate.period_end, Claim.period_end).label("period_end"),
+    ).subquery()  # fmt: skip
+
+
+def _groups(members: Any) -> Select[Any]:
+    m = members.c
+    return select(
+        func.min(m.id).label("first"), m.rule_id, m.subject_type, m.city_id, m.subject_key, func.count().label("n"),
+        func.min(m.rank).label("rank"), func.min(m.first_seen).label("first_seen"),
+        func.max(m.last_seen).label("last_seen"), func.max(m.city).label("city"), func.max(m.subject).label("subject"),
+        func.max(m.product).label("product"), func.max(m.claim_key).label("claim_key"),
+        func.count(m.proposal).label("proposals"), func.count(func.distinct(m.assigned_to_id)).label("assignees"),
+        func.max(m.assignee).label("assignee"),
+    ).group_by(m.rule_id, m.subject_type, m.city_id, m.subject_key)  # fmt: skip
+
+
+def group_count(session: Session, user: User, filters: FlagFilters) -> int:
+    """How many groups ``flag_groups`` has for these filters, all pages together."""
+    grouped = _groups(_members(user, filters)).subquery()
+    return int(session.scalar(select(func.count()).select_from(grouped)) or 0)
+
+
+def flag_groups(
+    session: Session, user: User, filters: FlagFilters, limit: int | None = None, offset: int = 0
+) -> list[QueueGroup]:
+    """The filtered queue grouped by rule and subject (grouped by the database over every flag the
+    filters keep, not within a page): the most severe group first, then the latest seen; ``limit``
+    groups from ``offset``."""
+    members = _members(user, filters)
+    stmt = _groups(members)
+    stmt = stmt.order_by(
+        func.min(members.c.rank), func.max(members.c.last_seen).desc(), func.min(members.c.id).desc()
+    )
+    rows = session.execute(stmt.limit(limit).offset(offset)).all()
+    if not rows:
+        return []
+    # The page's groups' periods and statuses, counted by the database too.
+    m = members.c
+    spread = session.execute(
+        select(m.rule_id, m.subject_type, m.city_id, m.subject_key, m.period_start, m.period_end, m.status,
+               func.count())
+        .where(m.subject_key.in_({row.subject_key for row in rows}), m.rule_id.in_({row.rule_id for row in rows}))
+        .group_by(m.rule_id, m.subject_type, m.city_id, m.subject_key, m.period_start, m.period_end, m.status)
+    ).all()  # fmt: skip
+    periods: dict[tuple[Any, ...], set[tuple[dt.date, dt.date]]] = {}
+    statuses: dict[tuple[Any, ...], dict[FlagStatus, int]] = {}
+    for rule, kind, city, subject, start, end, status, n in spread:
+        key = (rule, kind, city, subject)
+        if start is not None and end is not None:
+            periods.setdefault(key, set()).add((start, end))
+        counted = statuses.setdefault(key, {})
+        counted[FlagStatus(status)] = counted.get(FlagStatus(status), 0) + int(n)
+    groups = []
+    for row in rows:
+        key = (row.rule_id, row.subject_type, row.city_id, row.subject_key)
+        groups.append(QueueGroup(
+            first=int(row.first), rule_id=row.rule_id, subject_type=Subject(row.subject_type),
+            severity=_RANKED.get(int(row.rank), Severity.LOW), count=int(row.n), city=row.city or "",
+            subject=row.subject or "", product=row.product or "", claim_key=row.claim_key or "",
+            first_seen=row.first_seen, last_seen=row.last_seen, periods=tuple(sorted(periods.get(key, ()))),
+            statuses=statuses.get(key, {}), proposals=int(row.proposals),
+            assignee=(row.assignee or "") if int(row.assignees) == 1 else "",
+        ))  # fmt: skip
+    return groups
+
+
+def group_members(session: Session, user: User, first: Any, filters: FlagFilters) -> list[QueueLine] | None:
+    """Every flag of the group that flag ``first`` belongs to, under the filters, the most severe
+    and latest first; None when the user may not see flag ``first`` (as for one that does not
+    exist). The group is found again here, from the database: rule, kind, city and subject of that
+    flag, in the user's scope."""
+    flag = find_visible_flag(session, user, first)
+    if flag is None:
+        return None
+    subject = session.scalar(_joined(user).with_only_columns(_subject_key()).where(Flag.id == flag.id))
+    stmt = _queue(user, filters).where(
+        Flag.rule_id == flag.rule_id, Flag.subject_type == flag.subject_type,
+        _group_city() == (flag.city_id or 0), _subject_key() == subject,
+    )  # fmt: skip
+    stmt = stmt.order_by(_SEVERITY_RANK, Flag.last_seen.desc(), Flag.id.desc())
+    visible = reader_cities(session, user)
+    return [_line(*row, visible=visible) for row in session.execute(stmt.limit(GROUP_LIMIT + 1))]
+
+
+def _joined(user: User) -> Select[Any]:
+    """The user's flags with what the queue names them by (the claim or report, pilot, assignee)."""
+    return (
         visible_flags(user)
         .outerjoin(Claim, and_(Flag.subject_type == Subject.CLAIM, Claim.id == Flag.subject_id))
         .outerjoin(ProgressUpdate, and_(Flag.subject_type == Subject.UPDATE, ProgressUpdate.id == Flag.subject_id))
         .outerjoin(Pilot, Pilot.id == Flag.pilot_id)
-        .outerjoin(pilot_product, pilot_product.id == Pilot.product_id)
-        .outerjoin(assignee, assignee.id == Flag.assigned_to_id)
-        .add_columns(City.short_zh, Claim.company_name, Claim.product, Claim.claim_key, Pilot.name,
-                     pilot_product.name_zh, assignee.display_name, ProgressUpdate.period_start)
+        .outerjoin(_PILOT_PRODUCT, _PILOT_PRODUCT.id == Pilot.product_id)
+        .outerjoin(_ASSIGNEE, _ASSIGNEE.id == Flag.assigned_to_id)
     )  # fmt: skip
+
+
+def _queue(user: User, filters: FlagFilters) -> Select[Any]:
+    stmt = _joined(user).add_columns(
+        City.short_zh, Claim.company_name, Claim.product, Claim.claim_key, Pilot.name, _PILOT_PRODUCT.name_zh,
+        _ASSIGNEE.display_name, ProgressUpdate.period_start, ProgressUpdate.period_end, Claim.period_start,
+        Claim.period_end,
+    )  # fmt: skip
+    return _filtered(stmt, filters)
+
+
+def _filtered(stmt: Select[Any], filters: FlagFilters) -> Select[Any]:
     if filters.severities:
         stmt = stmt.where(Flag.severity.in_([Severity(s) for s in filters.severities]))
     if filters.rule_ids:
@@ -174,7 +349,8 @@ def _queue(user: User, filters: FlagFilters) -> Select[Any]:
 
 def _line(flag: Flag, city: str, company: str | None, claim_product: str | None, claim_key: str | None,
           pilot: str | None, pilot_product: str | None, assignee: str | None,
-          period: dt.date | None, *, visible: set[int]) -> QueueLine:  # fmt: skip
+          period: dt.date | None, period_end: dt.date | None, claim_start: dt.date | None,
+          claim_end: dt.date | None, *, visible: set[int]) -> QueueLine:  # fmt: skip
     claim = flag.subject_type == Subject.CLAIM
     recorded_key = flag.evidence.get("claim_id") if isinstance(flag.evidence, dict) else None
     return QueueLine(
@@ -183,7 +359,8 @@ def _line(flag: Flag, city: str, company: str | None, claim_product: str | None,
         product=(claim_product if claim else pilot_product) or "",
         claim_key=str(recorded_key or claim_key or "") if claim else (f"{period.year}年{period.month}月" if period else ""),
         first_seen=flag.first_seen, last_seen=flag.last_seen, assignee=assignee or "", pilot_id=flag.pilot_id,
-        proposal=flag.proposal,
+        proposal=flag.proposal, period_start=claim_start if claim else period,
+        period_end=claim_end if claim else period_end,
     )  # fmt: skip
 
 
