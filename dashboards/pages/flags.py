@@ -75,8 +75,10 @@ from tracker.core.i18n import N_, _, format_date, format_datetime, label_of, tra
 from tracker.core.messages import Message
 from tracker.core.periods import Period
 from tracker.flags.review import FLAG_STEPS, PROPOSAL_ZH, available_steps, review_flag
+from tracker.flags.store import AUTO_CLOSED
 from tracker.models import (
     Boundary,
+    Closure,
     EmissionFactor,
     Flag,
     FlagStatus,
@@ -510,8 +512,9 @@ def _detail(detail: FlagDetail) -> Component:
                     f"　{_('处理人')}：{detail.assignee.display_name}" if detail.assignee else "",
                     f"　{_('规则编号')}：{flag.rule_id}"], className="small text-muted")  # fmt: skip
     parts = [head, html.P(detail.message.text(), id="flg-message-text"), facts]
-    if flag.reason:
-        parts.append(dbc.Alert(f"{_('理由')}：{flag.reason}", color="light", className="py-1 small"))
+    reason = AUTO_CLOSED.text() if flag.closed_by is Closure.SCAN else flag.reason  # the scan's own words
+    if reason:
+        parts.append(dbc.Alert(f"{_('理由')}：{reason}", color="light", className="py-1 small"))
     if flag.proposal in PROPOSAL_ZH:
         who = detail.proposed_by.display_name if detail.proposed_by else "—"
         when = format_datetime(flag.proposed_at, tz) if flag.proposed_at else "—"

@@ -166,7 +166,7 @@ def test_scanning_is_idempotent_dismissals_stick_and_corrections_close(db, facto
     assert closed.closed >= 1 and not open_flags
     for flag in new:
         db.refresh(flag)
-    assert all(f.reason == AUTO_CLOSED for f in new if f is not dismissed)
+    assert all(f.reason == AUTO_CLOSED.zh for f in new if f is not dismissed)
 
 
 def test_no_certifier_list_no_judgement() -> None:

@@ -193,7 +193,7 @@ def test_a_scan_closing_the_flag_drops_its_proposal(db, flagged) -> None:  # typ
     review_flag(db, flagged["city"], flag.id, "propose_dismiss", now=NOW, reason="非问题")
     sync_flags(db, "update", {}, now=LATER)  # the finding is gone: the data was corrected
     db.refresh(flag)
-    assert (flag.status, flag.reason, flag.proposal) == (FlagStatus.RESOLVED, AUTO_CLOSED, None)
+    assert (flag.status, flag.reason, flag.proposal) == (FlagStatus.RESOLVED, AUTO_CLOSED.zh, None)
 
 
 def test_how_a_flag_was_closed_is_a_column_not_its_note(db, flagged) -> None:  # type: ignore[no-untyped-def]
@@ -208,7 +208,7 @@ def test_how_a_flag_was_closed_is_a_column_not_its_note(db, flagged) -> None:  #
     db.refresh(flag)
     assert (flag.status, flag.closed_by, flag.closed_at) == (FlagStatus.OPEN, None, None)
     review_flag(db, flagged["province"], flag.id, "confirm", now=LATER, reason="属实")
-    review_flag(db, flagged["province"], flag.id, "resolve", now=LATER, reason=AUTO_CLOSED)
+    review_flag(db, flagged["province"], flag.id, "resolve", now=LATER, reason=AUTO_CLOSED.zh)
     assert (flag.status, flag.closed_by) == (FlagStatus.RESOLVED, Closure.REVIEW)
     sync_flags(db, Subject.UPDATE, finding, now=LATER)
     db.refresh(flag)

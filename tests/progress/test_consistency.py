@@ -194,4 +194,4 @@ def test_rescans_are_idempotent_dismissals_stick_and_corrections_close_flags(db,
     result = scan_progress(db, now=NOW + dt.timedelta(days=3))
     db.commit()
     db.refresh(opened)
-    assert result.closed == 1 and opened.status is FlagStatus.RESOLVED and opened.reason == AUTO_CLOSED
+    assert result.closed == 1 and opened.status is FlagStatus.RESOLVED and opened.reason == AUTO_CLOSED.zh

@@ -24,12 +24,11 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from tracker.audit import trail as audit
+from tracker.core.messages import Message
 from tracker.models import Closure, Flag, FlagStatus, Subject
 
 # The note a scan leaves on a flag it closed (``closed_by`` records that it was the scan).
-AUTO_CLOSED = (
-    "复查未再发现（数据已更正），自动关闭 / closed automatically: the finding is gone after a correction"
-)
+AUTO_CLOSED = Message("复查未再发现（数据已更正），自动关闭")
 CHUNK = 5000
 
 
@@ -75,7 +74,7 @@ def sync_flags(session: Session, subject_type: Subject, found: dict[str, Callabl
     for flag in _load(session, close):
         flag.status, flag.reason, flag.closed_at, flag.closed_by = (
             FlagStatus.RESOLVED,
-            AUTO_CLOSED,
+            AUTO_CLOSED.zh,  # the record; shown in the reader's language from ``closed_by``
             now,
             Closure.SCAN,
         )
