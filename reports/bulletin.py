@@ -151,7 +151,16 @@ def _header_table(sheet: Worksheet, styles: Styles, columns: Sequence[Column],
 
 # --- 汇总 ------------------------------------------------------------------------------------------
 
-HEADLINE_COLUMNS = (Column("指标", 30), Column("数值", 12, "number"))
+HEADLINE_COLUMNS = (Column("指标", 30), Column("数值", 12, "number"), Column("较上期", 12, "number"))
+# Which headline rows have a change since the last period (tracker.monitoring.figures.headline_changes).
+CHANGED_ROWS = {
+    "纳入调度的试点（个）": "pilots",
+    "进度正常（个）": "on_track",
+    "进度滞后（个，含严重滞后）": "behind",
+    "其中严重滞后（个）": "serious",
+    "报送完整率（%）": "completeness",
+    "逾期里程碑（个）": "overdue",
+}
 STATUS_COLUMNS = (Column("进度状态", 30), Column("试点数（个）", 12, "int"))
 STAGE_COLUMNS = (Column("试点状态（全部试点）", 30), Column("试点数（个）", 12, "int"))
 ATTENTION_COLUMNS = (Column("试点名称", 30, "wrap"), Column("城市", 12), Column("序时进度（%）", 10, "number"),
@@ -159,7 +168,18 @@ ATTENTION_COLUMNS = (Column("试点名称", 30, "wrap"), Column("城市", 12), C
                      Column("进度状态", 10), Column("逾期里程碑", 9, "int"), Column("风险线索", 9, "int"))  # fmt: skip
 
 
-def _headline_rows(data: BulletinData) -> Sequence[tuple[str, Cell]]:
+def _headline_rows(data: BulletinData) -> Sequence[tuple[Cell, ...]]:
+    """Each headline figure with its change since the last period (较上期; blank where none)."""
+
+    def changed(name: str) -> Cell:
+        key = CHANGED_ROWS.get(name)
+        delta = data.changes[key].delta if key and key in data.changes else None
+        return None if delta is None else delta
+
+    return [(name, value, changed(name)) for name, value in _headline_values(data)]
+
+
+def _headline_values(data: BulletinData) -> Sequence[tuple[str, Cell]]:
     h = data.headline
     return [
         ("纳入调度的试点（个）", h.pilots), ("平均序时进度（%）", h.expected), ("平均实际进度（%）", h.actual),

@@ -36,6 +36,7 @@ from tracker.core.periods import reporting_period
 from tracker.models import Severity, User
 from tracker.models.labels import label
 from tracker.monitoring.figures import (
+    Change,
     GroupFigures,
     as_of_text,
     completeness_label,
@@ -130,10 +131,13 @@ def _pct(value: Decimal | float | None) -> str:
     return "—" if value is None else f"{float(value):.1f}%"
 
 
-def _card(title: str, value: str, colour: str, href: str, card_id: str) -> Component:
+def _card(
+    title: str, value: str, colour: str, href: str, card_id: str, change: Change | None = None
+) -> Component:
     return dbc.Col(html.A(dbc.Card(dbc.CardBody([
         html.Div(title, className="text-muted small"),
         html.Div(value, className=f"fs-3 fw-bold text-{colour}", id=card_id),
+        html.Div(change.text(), className="small text-muted", id=f"{card_id}-change") if change else None,
     ])), href=href, className="text-decoration-none"), xs=6, md=3, xl=True)  # fmt: skip
 
 
@@ -154,25 +158,28 @@ def cards(data: Overview, query: str, city_ids: Sequence[int]) -> Component:
         html.P(as_of_text(data.figures), className="small fw-semibold mb-2", id="ov-as-of"),
         dbc.Row([
             _card(_("试点总数"), format_number(data.pilots), "primary", pilots, "ov-total"),
-            _card(_("纳入调度试点"), format_number(total.pilots), "primary", measured, "ov-measured"),
+            _card(_("纳入调度试点"), format_number(total.pilots), "primary", measured, "ov-measured",
+                  data.changes.get("pilots")),
             _card(_("进度正常"), format_number(counts[ProgressStatus.ON_TRACK]), "success", drill(progress="on_track"),
-                  "ov-on-track"),
+                  "ov-on-track", data.changes.get("on_track")),
             _card(_("滞后（含严重）"), format_number(total.behind), "warning", drill(progress="behind,seriously_behind"),
-                  "ov-behind"),
+                  "ov-behind", data.changes.get("behind")),
             _card(_("其中严重滞后"), format_number(counts[ProgressStatus.SERIOUSLY_BEHIND]), "danger",
-                  drill(progress="seriously_behind"), "ov-serious"),
+                  drill(progress="seriously_behind"), "ov-serious", data.changes.get("serious")),
             _card(_("全部完成/未开始"), f"{counts[ProgressStatus.FINISHED]}/{counts[ProgressStatus.NOT_STARTED]}",
                   "secondary", drill(progress="finished,not_started"), "ov-finished"),
         ], className="g-3 mb-3"),
         dbc.Row([
             _card(_("{period}应报/已报").format(period=label_of(data.period)),
                   f"{total.reporting.expected}/{total.reporting.submitted}", "secondary", "/updates", "ov-reporting"),
-            _card(_("报送完整率"), completeness_label(total.reporting), "secondary", "/updates", "ov-completeness"),
+            _card(_("报送完整率"), completeness_label(total.reporting), "secondary", "/updates", "ov-completeness",
+                  data.changes.get("completeness")),
             _card(_("报送及时率（按首次报送）"), timeliness_label(total.reporting), "secondary", "/updates", "ov-timeliness"),
             _card(_("未办结风险线索（高/中/低）"), f"{high}/{medium}/{low}", "danger" if high else "secondary",
                   f"/flags{flags_city}", "ov-flags"),
             _card(_("逾期里程碑"), format_number(total.overdue_milestones),
-                  "danger" if total.overdue_milestones else "secondary", drill(overdue="yes"), "ov-overdue"),
+                  "danger" if total.overdue_milestones else "secondary", drill(overdue="yes"), "ov-overdue",
+                  data.changes.get("overdue")),
         ], className="g-3 mb-2"),
         html.Div(_("报送：") + reporting_text(total.reporting), className="small text-muted", id="ov-due"),
         html.Div(_("全部试点{n}个，按阶段：").format(n=format_number(data.pilots))

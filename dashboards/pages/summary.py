@@ -33,7 +33,7 @@ from tracker.core.periods import parse_period, reporting_period
 from tracker.models import Bulletin, City, Severity, User
 from tracker.models.labels import label
 from tracker.monitoring.bulletin_data import BulletinData, Cut, CutKind, bulletin_data
-from tracker.monitoring.figures import as_of_text, completeness_label, reporting_text
+from tracker.monitoring.figures import Change, as_of_text, completeness_label, reporting_text
 from tracker.monitoring.palette import STATUS_HEX, gap_colour
 from tracker.progress.expected import STATUS_LABELS, ProgressStatus
 
@@ -57,9 +57,10 @@ def summary_data(session: Session, user: User) -> BulletinData:
                          issued_on=today, settings=settings)  # fmt: skip
 
 
-def _big(title: str, value: Any, colour: str = "dark") -> Component:
+def _big(title: str, value: Any, colour: str = "dark", change: Change | None = None) -> Component:
     return dbc.Col(html.Div([html.Div(title, className="text-muted small"),
-                             html.Div(format_number(value) if isinstance(value, int) else str(value), className=f"display-6 fw-bold text-{colour}")],
+                             html.Div(format_number(value) if isinstance(value, int) else str(value), className=f"display-6 fw-bold text-{colour}"),
+                             html.Div(change.text(), className="small text-muted") if change else None],
                             className="border rounded p-2 h-100"), xs=6, md=3, xl=True)  # fmt: skip
 
 
@@ -145,13 +146,15 @@ def layout(user: User, **_query: str) -> Component:
                id="sum-as-of"),
         html.P(summary_sentence(data), className="lead fs-6", id="sum-sentence"),
         dbc.Row([
-            _big(_("纳入调度试点"), h.pilots, "primary"),
-            _big(_("进度正常"), h.by_progress.get(ProgressStatus.ON_TRACK, 0), "success"),
-            _big(_("滞后（含严重）"), h.behind, "warning"),
-            _big(_("其中严重滞后"), h.by_progress.get(ProgressStatus.SERIOUSLY_BEHIND, 0), "danger"),
+            _big(_("纳入调度试点"), h.pilots, "primary", data.changes.get("pilots")),
+            _big(_("进度正常"), h.by_progress.get(ProgressStatus.ON_TRACK, 0), "success", data.changes.get("on_track")),
+            _big(_("滞后（含严重）"), h.behind, "warning", data.changes.get("behind")),
+            _big(_("其中严重滞后"), h.by_progress.get(ProgressStatus.SERIOUSLY_BEHIND, 0), "danger",
+                 data.changes.get("serious")),
             _big(_("全部完成/未开始"), f"{h.by_progress[ProgressStatus.FINISHED]}/{h.by_progress[ProgressStatus.NOT_STARTED]}"),
-            _big(_("报送完整率"), completeness_label(h.reporting)),
-            _big(_("逾期里程碑"), h.overdue_milestones, "danger" if h.overdue_milestones else "dark"),
+            _big(_("报送完整率"), completeness_label(h.reporting), change=data.changes.get("completeness")),
+            _big(_("逾期里程碑"), h.overdue_milestones, "danger" if h.overdue_milestones else "dark",
+                 data.changes.get("overdue")),
             _big(_("待核查风险线索"), h.open_flags_total, "danger" if h.open_flags_total else "dark"),
         ], className="g-2 mb-3", id="sum-figures"),
         dbc.Row([dbc.Col(dcc.Graph(figure=fig, config=GRAPH_CONFIG), md=6, xl=3) for fig in figures],

@@ -61,3 +61,27 @@ def test_timeliness_counts_the_first_submission_whatever_happens_after(db, facto
     db.flush()
     again = figures(db, pilot, dt.date(2025, 12, 20)).total.reporting
     assert (again.submitted, again.on_time) == (1, 1)  # a resubmission after the due day stays on time
+
+
+def test_the_period_before_is_measured_as_far_into_it_as_today_is_into_this_one() -> None:
+    from tracker.core.periods import Frequency, period_of
+    from tracker.monitoring.figures import one_period_before
+
+    november = period_of(dt.date(2025, 11, 1), Frequency.MONTHLY)
+    then, previous = one_period_before(dt.date(2025, 12, 3), november)
+    assert (then, previous.key) == (dt.date(2025, 11, 2), "2025-10")
+    quarter = period_of(dt.date(2025, 7, 1), Frequency.QUARTERLY)
+    then, previous = one_period_before(dt.date(2025, 10, 8), quarter)
+    assert (then, previous.key) == (dt.date(2025, 7, 9), "2025Q2")
+
+
+def test_a_change_says_how_a_figure_moved_in_each_language() -> None:
+    from decimal import Decimal
+
+    from tracker.monitoring.figures import change
+
+    assert change(13, 10).text("zh_CN") == "较上期+3" and change(13, 10).text("en") == "+3 from last period"
+    assert change(8, 10).text("zh_CN") == "较上期−2"
+    assert change(5, 5).text("en") == "unchanged from last period"
+    assert change(Decimal("92.5"), Decimal("80.25"), points=True).text("zh_CN") == "较上期+12.3个百分点"
+    assert change(None, 4).delta is None and change(None, 4).text("zh_CN") == "较上期：无可比"

@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 from pypdf import PdfReader
 
-from reports.bulletin import bulletin_xlsx
+from reports.bulletin import CHANGED_ROWS, bulletin_xlsx
 from tests.dashboards.test_workplan_page import body
 from tests.reports.test_bulletin import pdf_text
 from tests.web import call_callback, component, login
@@ -27,16 +27,21 @@ from tracker.demo.province import DEMO_PASSWORD, DEMO_TZ, build_demo
 from tracker.models import City, Province, Severity, User
 from tracker.monitoring.bulletin_data import Cut, bulletin_data
 from tracker.monitoring.figures import (
+    Change,
     Figures,
     GroupFigures,
     as_of_text,
     completeness_label,
+    headline_changes,
+    one_period_before,
     scope_figures,
     timeliness_label,
 )
 from tracker.progress.expected import ProgressStatus, thresholds_from
 
 SCOPES = [("sheng", None), ("changzhi", "140400"), ("jinzhong", "140700")]
+CHANGE_CARDS = {"pilots": "ov-measured", "on_track": "ov-on-track", "behind": "ov-behind", "serious": "ov-serious",
+                "completeness": "ov-completeness", "overdue": "ov-overdue"}  # fmt: skip
 
 
 @pytest.fixture
@@ -47,12 +52,22 @@ def demo(db, settings):  # type: ignore[no-untyped-def]
     return day
 
 
-def reference(db: Any, settings: Any, day: Any, code: str | None, *, on: Any = None) -> Figures:
+def reference(
+    db: Any, settings: Any, day: Any, code: str | None, *, on: Any = None, period: Any = None
+) -> Figures:
     """What every surface must show: the figures computed directly, as a provincial reader."""
     province = db.query(Province).one()
     city_id = db.query(City).filter_by(code=code).one().id if code else None
-    return scope_figures(db, system_reader(province.id), on=on or day, period=reporting_period(day, settings.reporting),
+    return scope_figures(db, system_reader(province.id), on=on or day, period=period or reporting_period(day, settings.reporting),
                          reporting=settings.reporting, thresholds=thresholds_from(settings), city_id=city_id)  # fmt: skip
+
+
+def changes_of(db: Any, settings: Any, day: Any, code: str | None) -> dict[str, Change]:
+    """较上期 as every surface must show it: the same figures one period earlier, subtracted."""
+    now = reference(db, settings, day, code)
+    then, previous = one_period_before(day, now.period)
+    before = reference(db, settings, day, code, on=then, period=previous)
+    return headline_changes(now.total, before.total)
 
 
 def text_of(tree: Any) -> str:
@@ -95,7 +110,9 @@ def headline_words(line: GroupFigures) -> list[str]:
     ]
 
 
-def check_overview(client: Any, app: Any, line: GroupFigures, figures: Figures) -> None:
+def check_overview(
+    client: Any, app: Any, line: GroupFigures, figures: Figures, changes: dict[str, Change]
+) -> None:
     cards = body(call_callback(client, app, "ov-cards", {}))["ov-cards"]["children"]
 
     def card(card_id: str) -> str:
@@ -115,6 +132,8 @@ def check_overview(client: Any, app: Any, line: GroupFigures, figures: Figures) 
     )
     assert card("ov-overdue") == str(line.overdue_milestones)
     assert card("ov-as-of") == as_of_text(figures)
+    for key, card_id in CHANGE_CARDS.items():  # 较上期 beside each count, from the same figures
+        assert card(f"{card_id}-change") == changes[key].text("zh_CN"), card_id
     # Each count opens the registry holding exactly the pilots it counts, its filter in the address.
     measured = {p.id for p in figures.pilots}
     with_overdue = {pid for pid, late in figures.overdue.items() if late and pid in measured}
@@ -152,7 +171,7 @@ def link_around(tree: Any, element_id: str) -> str:
     return found
 
 
-def check_summary(client: Any, app: Any, line: GroupFigures) -> None:
+def check_summary(client: Any, app: Any, line: GroupFigures, changes: dict[str, Change]) -> None:
     shown = page(client, app, "/summary")
     sentence = str(component(shown, "sum-sentence")["children"])
     for fragment in headline_words(line):
@@ -161,6 +180,13 @@ def check_summary(client: Any, app: Any, line: GroupFigures) -> None:
     assert workbook.status_code == 200
     rows = {r[0]: r[1] for r in openpyxl.load_workbook(io.BytesIO(workbook.data))["汇总"].iter_rows(values_only=True)
             if r and isinstance(r[0], str)}  # fmt: skip
+    changed = {r[0]: r[2] for r in openpyxl.load_workbook(io.BytesIO(workbook.data))["汇总"].iter_rows(values_only=True)
+               if r and isinstance(r[0], str) and len(r) > 2}  # fmt: skip
+    for name, key in CHANGED_ROWS.items():
+        delta = changes[key].delta
+        assert changed[name] == (None if delta is None else float(delta)), name
+    for key in CHANGE_CARDS:
+        assert changes[key].text("zh_CN") in words(shown), key
     c = line.by_status
     assert rows["纳入调度的试点（个）"] == line.pilots
     assert rows["进度正常（个）"] == c[ProgressStatus.ON_TRACK]
@@ -219,8 +245,11 @@ def test_one_scope_on_one_day_reads_the_same_on_every_surface(
     assert line is not None and line.pilots > 0
     assert sum(line.by_status.values()) == line.pilots  # the counts partition the pilots
     login(client, username, DEMO_PASSWORD)
-    check_overview(client, app, line, figures if code is None else reference(db, settings, demo, code))
-    check_summary(client, app, line)
+    changes = changes_of(db, settings, demo, code)
+    check_overview(
+        client, app, line, figures if code is None else reference(db, settings, demo, code), changes
+    )
+    check_summary(client, app, line, changes)
     check_updates_page(client, app, figures, line)
     one = next(p for p in figures.pilots if code is None or p.city.code == code)
     detail = page(client, app, "/pilot", f"?id={one.id}")

@@ -28,7 +28,15 @@ from tracker.core.messages import Message
 from tracker.core.periods import Period
 from tracker.models import City, Flag, FlagStatus, Milestone, Pilot, Province, Severity, User
 from tracker.models.labels import format_date_zh, label, rule_name
-from tracker.monitoring.figures import Figures, GroupFigures, ReportingFigures, scope_figures
+from tracker.monitoring.figures import (
+    Change,
+    Figures,
+    GroupFigures,
+    ReportingFigures,
+    headline_changes,
+    one_period_before,
+    scope_figures,
+)
 from tracker.progress.expected import STATUS_LABELS, PilotProgress, ProgressStatus, thresholds_from
 from tracker.progress.updates import updates_for
 
@@ -195,6 +203,8 @@ class BulletinData:
     attention: list[PilotLine] = field(default_factory=list)  # behind, largest gap first
     correction: int = 0  # 1, 2…: a correction of the issued bulletin (第N期（更正）, （更正2）)
     scope_en: str = ""  # the city's English name (a summary read in English); empty for the province
+    # 较上期: the headline counts' changes since the previous period, measured the same way
+    changes: dict[str, Change] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -221,10 +231,14 @@ def bulletin_data(session: Session, *, period: Period, cut: Cut, on: dt.date, nu
     city_id = city.id if city else None
     figures = scope_figures(session, reader, on=on, period=period, reporting=settings.reporting,
                             thresholds=thresholds_from(settings), city_id=city_id)  # fmt: skip
+    then, previous = one_period_before(on, period)
+    before = scope_figures(session, reader, on=then, period=previous, reporting=settings.reporting,
+                           thresholds=thresholds_from(settings), city_id=city_id)  # fmt: skip
     pilots = figures.pilots
     flags = _open_flags(session, reader, city_id, settings)
     lines = _pilot_lines(pilots, figures.progress, figures.overdue, flags)
     return BulletinData(
+        changes=headline_changes(figures.total, before.total),
         number=number, issued_on=issued_on, on=on, period=period, cut=cut, province=province.name_zh,
         scope=city.name_zh if city else "全省", scope_en=city.name_en if city else "",
         headline=_headline(session, reader, city_id, figures.total), figures=figures,

@@ -34,7 +34,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from tracker.access.permissions import city_scope, visible_cities, visible_flags, visible_pilots
 from tracker.core.i18n import _, format_date, label_of
-from tracker.core.periods import Period, Reporting, due_date, window_closes
+from tracker.core.messages import Message
+from tracker.core.periods import Period, Reporting, due_date, previous_period, window_closes
 from tracker.models import City, Flag, FlagStatus, Milestone, Pilot, ProgressUpdate, Severity, User
 from tracker.monitoring.registry import RegistryFilters, apply_filters
 from tracker.progress.completeness import reporting_line, share
@@ -300,3 +301,58 @@ def completeness_label(line: ReportingFigures) -> str:
 
 def timeliness_label(line: ReportingFigures) -> str:
     return _("不适用") if line.timeliness is None else f"{line.timeliness}%"
+
+
+# --- change since the last period (较上期) ------------------------------------------------------------
+
+
+def one_period_before(on: dt.date, period: Period) -> tuple[dt.date, Period]:
+    """The day and period to compare with: the previous period, measured as many days after it began
+    as ``on`` is after ``period`` began (3 December for November → 2 November for October). The
+    figures are computed again for that day by ``scope_figures``, the function of the current ones."""
+    previous = previous_period(period)
+    return previous.start + (on - period.start), previous
+
+
+@dataclass(frozen=True)
+class Change:
+    """How a headline figure moved since the last period: a count's difference, or a share's in
+    percentage points; ``None`` where there is nothing to compare (no figure then or now)."""
+
+    delta: Decimal | int | None
+    points: bool = False  # a share: the difference is in percentage points
+
+    def text(self, locale: str | None = None) -> str:
+        if self.delta is None:
+            return Message("较上期：无可比").text(locale)
+        if self.delta == 0:
+            return Message("较上期持平").text(locale)
+        sign = "+" if self.delta > 0 else "−"
+        size = abs(self.delta)
+        amount = f"{size:.1f}" if self.points else str(size)
+        if self.points:
+            return Message("较上期{sign}{n}个百分点", sign=sign, n=amount).text(locale)
+        return Message("较上期{sign}{n}", sign=sign, n=amount).text(locale)
+
+
+def change(now: int | Decimal | None, before: int | Decimal | None, *, points: bool = False) -> Change:
+    if now is None or before is None:
+        return Change(None, points)
+    delta = now - before
+    return Change(
+        delta.quantize(Decimal("0.1"), ROUND_HALF_UP) if isinstance(delta, Decimal) else delta, points
+    )
+
+
+def headline_changes(now: GroupFigures, before: GroupFigures) -> dict[str, Change]:
+    """The headline counts' changes, by the name the pages and the bulletin use."""
+    return {
+        "pilots": change(now.pilots, before.pilots),
+        "on_track": change(now.by_status[ProgressStatus.ON_TRACK], before.by_status[ProgressStatus.ON_TRACK]),
+        "behind": change(now.behind, before.behind),
+        "serious": change(
+            now.by_status[ProgressStatus.SERIOUSLY_BEHIND], before.by_status[ProgressStatus.SERIOUSLY_BEHIND]
+        ),
+        "overdue": change(now.overdue_milestones, before.overdue_milestones),
+        "completeness": change(now.reporting.completeness, before.reporting.completeness, points=True),
+    }

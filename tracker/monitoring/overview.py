@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session, joinedload
 from tracker.access.permissions import visible_bulletins, visible_pilots
 from tracker.core.periods import Period, Reporting
 from tracker.models import Bulletin, Milestone, Pilot, PilotStatus, Severity
-from tracker.monitoring.figures import Figures, GroupFigures, ReportingFigures, scope_figures
+from tracker.monitoring.figures import (
+    Change,
+    Figures,
+    GroupFigures,
+    ReportingFigures,
+    headline_changes,
+    one_period_before,
+    scope_figures,
+)
 from tracker.monitoring.registry import RegistryFilters, apply_filters
 from tracker.progress.expected import PilotProgress, ProgressStatus, Rollup, RollupBy, Thresholds, rollup_of
 
@@ -63,6 +71,8 @@ class Overview:
     points: list[PilotPoint] = field(default_factory=list)
     upcoming: list[UpcomingMilestone] = field(default_factory=list)
     bulletins: list[Bulletin] = field(default_factory=list)
+    # 较上期: the headline counts' changes since the previous period (tracker.monitoring.figures.headline_changes)
+    changes: dict[str, Change] = field(default_factory=dict)
 
     @property
     def by_progress(self) -> dict[ProgressStatus, int]:
@@ -96,6 +106,9 @@ def overview(session: Session, user: object, filters: RegistryFilters, *, on: dt
     pilots = filtered_pilots(session, user, filters)
     figures = scope_figures(session, user, on=on, period=period, reporting=reporting or Reporting(), thresholds=thresholds,
                             filters=filters)  # fmt: skip
+    then, previous = one_period_before(on, period)
+    before = scope_figures(session, user, on=then, period=previous, reporting=reporting or Reporting(),
+                           thresholds=thresholds, filters=filters)  # fmt: skip
     measured, progress, overdue = figures.pilots, figures.progress, figures.overdue
     cities = sorted((c for c in figures.cities if c.pilots), key=lambda c: (-(c.gap or 0), c.key))
     return Overview(
@@ -108,6 +121,7 @@ def overview(session: Session, user: object, filters: RegistryFilters, *, on: dt
         upcoming=_upcoming(session, measured, on),
         bulletins=list(session.scalars(visible_bulletins(user).options(joinedload(Bulletin.city))
                                        .order_by(Bulletin.issued_on.desc(), Bulletin.id).limit(RECENT_BULLETINS))),
+        changes=headline_changes(figures.total, before.total),
     )  # fmt: skip
 
 
