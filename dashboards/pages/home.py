@@ -11,6 +11,7 @@ Figures come from tracker.monitoring.overview, which reads the progress and comp
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import cache
@@ -32,6 +33,7 @@ from dashboards.widgets import dropdown_labels
 from tracker.access.permissions import Action, visible_cities
 from tracker.core.clock import local_today
 from tracker.core.i18n import N_, _, format_date, format_number, label_of
+from tracker.core.messages import Label, Message
 from tracker.core.periods import reporting_period
 from tracker.models import Severity, User
 from tracker.models.labels import label
@@ -59,6 +61,8 @@ MAP, CATEGORIES = "ov-map", "ov-categories"
 # City seats (市政府驻地) by GB/T 2260 code, longitude and latitude in degrees: the map is drawn from
 # this file alone (no tiles, no boundaries fetched from anywhere). A city not listed is left off it.
 SEATS_FILE = Path(__file__).resolve().parent.parent / "city_seats.csv"
+# The 11 cities' outlines (GeoJSON, shipped in the package: no map tiles or boundaries fetched).
+OUTLINES_FILE = Path(__file__).resolve().parent.parent / "shanxi_cities.json"
 FILTERS = {"batch_numbers": ("ov-batch", N_("批次"), "batches"), "categories": ("ov-category", N_("类别"), "categories"),
            "product_ids": ("ov-product", N_("产品"), "products"), "city_ids": ("ov-city", N_("城市"), "cities"),
            "statuses": ("ov-status", N_("试点状态"), "statuses")}  # fmt: skip
@@ -104,7 +108,7 @@ def layout(user: User, **query: str) -> Component:
         dbc.Row([
             dbc.Col([html.H3(_("各市进度差距（序时进度 − 实际进度，百分点）"), className="h6"),
                      _graph(CITIES, cities_now)], lg=6),
-            dbc.Col([html.H3(_("各市分布（示意：按市政府驻地经纬度，点大小为试点数，颜色为进度差距）"), className="h6"),
+            dbc.Col([html.H3(_("各市进度差距地图（颜色为差距分档，圆点大小为纳入调度的试点数）"), className="h6"),
                      _graph(MAP, map_now)], lg=6),
         ], className="g-3 mb-3"),
         dbc.Row([
@@ -229,6 +233,50 @@ def city_seats() -> dict[str, tuple[float, float]]:
         }
 
 
+@cache
+def city_outlines() -> dict[str, list[list[tuple[float, float]]]]:
+    """Each city's outline rings (longitude, latitude) by GB/T 2260 code, from ``shanxi_cities.json``
+    (shipped with the package; its source and licence are in the file and in the README)."""
+    with OUTLINES_FILE.open(encoding="utf-8") as handle:
+        collection = json.load(handle)
+    outlines: dict[str, list[list[tuple[float, float]]]] = {}
+    for feature in collection["features"]:
+        geometry = feature["geometry"]
+        polygons = (
+            geometry["coordinates"] if geometry["type"] == "MultiPolygon" else [geometry["coordinates"]]
+        )
+        outlines[feature["properties"]["code"]] = [[(float(x), float(y)) for x, y in ring] for polygon in polygons
+                                                    for ring in polygon[:1]]  # fmt: skip
+    return outlines
+
+
+def city_areas(
+    lines: Sequence[GroupFigures], cities: dict[str, Any], thresholds: Thresholds
+) -> list[dict[str, Any]]:
+    """The cities' areas filled by their gap band (a city with no pilot measured in grey), each with
+    its figures on hover: a choropleth drawn as filled outlines on the map's plain axes. A city the
+    reader may not see is an outline in grey with nothing on hover."""
+    by_code = {city.code: (line, city) for line in lines if (city := cities.get(line.key)) is not None}
+    visible = {city.code for city in cities.values()}
+    areas = []
+    for code, rings in city_outlines().items():
+        line, city = by_code.get(code, (None, None))
+        shown = (
+            {"hoverinfo": "skip", "hoveron": "points"}
+            if code not in visible
+            else {"hoveron": "fills", "hoverinfo": "text"}
+        )
+        colour = gap_colour(line.gap, thresholds) if line is not None and line.pilots else "#e9ecef"
+        words = (Message("{city}：试点 {n} 个，差距 {gap:.1f} 个百分点", city=Label(city.short_zh, city.name_en), n=line.pilots,
+                         gap=float(line.gap or 0)).text()
+                 if line is not None and city is not None else _("本市暂无纳入调度的试点"))  # fmt: skip
+        for ring in rings:
+            areas.append({"type": "scatter", "x": [x for x, _y in ring], "y": [y for _x, y in ring], "mode": "lines",
+                          "fill": "toself", "fillcolor": colour, "opacity": 0.85, "line": {"color": "white", "width": 1},
+                          "text": words, "name": code, **shown})  # fmt: skip
+    return areas
+
+
 def map_figure(
     lines: Sequence[GroupFigures], cities: dict[str, Any], thresholds: Thresholds
 ) -> dict[str, Any]:
@@ -251,7 +299,7 @@ def map_figure(
         "hovertemplate": "%{text}<br>" + _("试点 %{customdata[1]} 个<br>差距 %{customdata[2]:.1f} 个百分点") + "<extra></extra>",
     }  # fmt: skip
     hidden = {"showgrid": False, "zeroline": False, "showticklabels": False}
-    return _figure([bubbles], xaxis={**hidden, "range": [110.2, 114.6]},
+    return _figure([*city_areas(lines, cities, thresholds), bubbles], xaxis={**hidden, "range": [110.2, 114.6]},
                    yaxis={**hidden, "range": [34.4, 40.8], "scaleanchor": "x", "scaleratio": 1.26})  # fmt: skip
 
 

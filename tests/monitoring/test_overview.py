@@ -167,11 +167,20 @@ def test_recent_bulletins_follow_the_users_scope(client, app, db, factory, world
 def test_the_map_places_each_city_at_its_seat_and_the_categories_have_their_own_chart(
     client, app, factory, world
 ) -> None:  # type: ignore[no-untyped-def]
-    from dashboards.pages.home import city_seats
+    from dashboards.pages.home import city_outlines, city_seats
 
     login(client, "sheng")
     answer = cards(client, app)
-    bubbles = answer["ov-map"]["figure"]["data"][0]
+    *areas, bubbles = answer["ov-map"]["figure"]["data"]
+    # The 11 cities' outlines (shipped in the package) filled by gap band; cities with no pilot in grey.
+    assert sorted(a["name"] for a in areas) == sorted(city_outlines()) and len(city_outlines()) == 11
+    filled = {a["name"]: a["fillcolor"] for a in areas}
+    assert filled["140400"] != "#e9ecef" and filled["140100"] != "#e9ecef"
+    assert {code for code, colour in filled.items() if colour == "#e9ecef"} == set(city_outlines()) - {
+        "140400",
+        "140100",
+    }
+    assert all(a["fill"] == "toself" and a["hoveron"] == "fills" for a in areas)
     placed = dict(zip(bubbles["text"], zip(bubbles["x"], bubbles["y"], strict=True), strict=True))
     assert placed == {"长治": city_seats()["140400"], "太原": city_seats()["140100"]}
     links = {row[0] for row in bubbles["customdata"]}
@@ -182,7 +191,10 @@ def test_the_map_places_each_city_at_its_seat_and_the_categories_have_their_own_
     assert [trace["x"] for trace in categories] == [["产品碳足迹管理试点"]] * 2
     client.post("/logout")
     login(client, "czu")  # a city user's map holds their city alone
-    assert cards(client, app)["ov-map"]["figure"]["data"][0]["text"] == ["长治"]
+    *areas, bubbles = cards(client, app)["ov-map"]["figure"]["data"]
+    assert bubbles["text"] == ["长治"]
+    hidden = [a for a in areas if a["name"] != "140400"]  # others' areas: an outline, nothing on hover
+    assert len(hidden) == 10 and all(a["hoverinfo"] == "skip" and a["fillcolor"] == "#e9ecef" for a in hidden)
 
 
 def test_cached_figures_follow_every_change_and_never_cross_scopes(client, app, db, factory, world) -> None:  # type: ignore[no-untyped-def]
