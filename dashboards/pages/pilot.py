@@ -23,7 +23,7 @@ from tracker.core.i18n import N_, _, english, format_date, format_datetime, labe
 from tracker.core.messages import Joined, Listed, Message, message_of
 from tracker.core.periods import Period
 from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
-from tracker.models import Pilot, PilotStatus, UpdateStatus, User
+from tracker.models import Milestone, Pilot, PilotStatus, UpdateStatus, User
 from tracker.models.labels import label, rule_name
 from tracker.monitoring.pilot_record import (
     PlanChanges,
@@ -37,6 +37,7 @@ from tracker.monitoring.pilot_record import (
 )
 from tracker.progress.expected import (
     STATUS_LABELS,
+    TaskLine,
     load_progress,
     overdue_milestones,
     task_lines,
@@ -151,33 +152,86 @@ def _milestones(pilot: Pilot, overdue: set[int], changes: PlanChanges) -> Compon
     return simple_table(head, rows, "pilot-milestones")
 
 
-def _timeline(pilot: Pilot, on: dt.date) -> Component:
-    """Tasks as bars over their planned spans, milestones as diamonds, and a line for today.
+DAY_MS = 86_400_000
+MILESTONE_STATES = {  # state → (colour, label): on time, reached late, overdue, not yet due
+    "on_time": ("#2e7d32", N_("按期达成")),
+    "late": ("#ef6c00", N_("逾期后达成")),
+    "overdue": ("#c62828", N_("逾期未达成")),
+    "open": ("#78909c", N_("未到期")),
+}
+
+
+def milestone_state(milestone: Milestone, on: dt.date) -> str:
+    """on_time, late (reached after its due date), overdue (not reached, due before ``on``) or open."""
+    if milestone.achieved_on is not None and milestone.achieved_on <= on:
+        return "on_time" if milestone.achieved_on <= milestone.due_date else "late"
+    return "overdue" if milestone.due_date < on else "open"
+
+
+def _span_ms(start: dt.date, end: dt.date) -> int:
+    return (end - start).days * DAY_MS + DAY_MS
+
+
+def _timeline(pilot: Pilot, on: dt.date, lines: list[TaskLine], changes: PlanChanges) -> Component:
+    """Plans against reality: each task's current plan as a bar filled to its reported progress,
+    a tick at its 序时进度, the approved plan as a thin bar beneath where it was changed; milestones
+    labelled and coloured on time / late / overdue / open; a line for ``on``.
 
     Figures are plain dicts, as on the overview: plotly's figure objects validate every property
     and cost more than the rest of the page."""
     names = [f"{t.number} {t.title}" for t in pilot.tasks]
+    by_id = {line.task_id: line for line in lines}
+    done = [by_id[t.id].actual if t.id in by_id else Decimal(0) for t in pilot.tasks]
+    expected = [by_id[t.id].expected if t.id in by_id else Decimal(0) for t in pilot.tasks]
+    spans = [_span_ms(t.planned_start, t.planned_end) for t in pilot.tasks]
+    bases = [t.planned_start.isoformat() for t in pilot.tasks]
     data: list[dict[str, Any]] = [{
-        "type": "bar", "y": names, "orientation": "h", "name": _("计划"), "marker": {"color": "#7aa6d8"},
-        "x": [(t.planned_end - t.planned_start).days * 86_400_000 + 86_400_000 for t in pilot.tasks],
-        "base": [t.planned_start.isoformat() for t in pilot.tasks],
-        "hovertemplate": "%{y}<br>" + _("{day} 起").format(day="%{base|" + _day_format() + "}") + "<extra></extra>",
+        "type": "bar", "y": names, "orientation": "h", "name": _("当前计划"), "marker": {"color": "#cfe0f3"},
+        "x": spans, "base": bases, "width": 0.55, "offset": -0.35, "customdata": [float(d) for d in done],
+        "hovertemplate": "%{y}<br>" + _("{day} 起").format(day="%{base|" + _day_format() + "}")
+                         + "　" + _("已完成 %{customdata:.0f}%") + "<extra></extra>",
+    }, {
+        "type": "bar", "y": names, "orientation": "h", "name": _("实际进度"), "marker": {"color": "#1565c0"},
+        "x": [round(span * float(d) / 100) for span, d in zip(spans, done, strict=True)], "base": bases,
+        "width": 0.55, "offset": -0.35, "hoverinfo": "skip",
+    }, {
+        "type": "scatter", "y": names, "mode": "markers", "name": _("序时进度"),
+        "x": [(t.planned_start + dt.timedelta(days=round((t.planned_end - t.planned_start).days * float(e) / 100))).isoformat()
+              for t, e in zip(pilot.tasks, expected, strict=True)],
+        "marker": {"symbol": "line-ns-open", "size": 18, "line": {"width": 3, "color": "#263238"}},
+        "customdata": [float(e) for e in expected],
+        "hovertemplate": "%{y}<br>" + _("序时进度 %{customdata:.0f}%") + "<extra></extra>",
     }]  # fmt: skip
+    approved = [(t, changes.of("tasks", t.id)) for t in pilot.tasks]
+    moved = [(t, c) for t, c in approved if "planned_start" in c or "planned_end" in c]
+    if moved:
+
+        def was(task: Any, change: dict[str, Any], name: str) -> dt.date:
+            old = change[name].old if name in change else getattr(task, name)
+            return old if isinstance(old, dt.date) else dt.date.fromisoformat(str(old))
+
+        data.append({
+            "type": "bar", "y": [f"{t.number} {t.title}" for t, _c in moved], "orientation": "h",
+            "name": _("批准的计划"), "marker": {"color": "#90a4ae"}, "width": 0.18, "offset": 0.25,
+            "x": [_span_ms(was(t, c, "planned_start"), was(t, c, "planned_end")) for t, c in moved],
+            "base": [was(t, c, "planned_start").isoformat() for t, c in moved],
+            "hovertemplate": "%{y}<br>" + _("批准的计划：{day} 起").format(day="%{base|" + _day_format() + "}") + "<extra></extra>",
+        })  # fmt: skip
     if pilot.milestones:
+        states = [milestone_state(m, on) for m in pilot.milestones]
         data.append({
             "type": "scatter", "x": [m.due_date.isoformat() for m in pilot.milestones],
-            "y": [_("阶段性目标")] * len(pilot.milestones), "mode": "markers", "name": _("阶段性目标"),
-            "marker": {"symbol": "diamond", "size": 12,
-                       "color": ["#2e7d32" if m.achieved_on else "#c62828" if m.due_date < on else "#f9a825"
-                                 for m in pilot.milestones]},
-            "text": [m.title for m in pilot.milestones],
-            "hovertemplate": "%{text}<br>%{x|" + _day_format() + "}<extra></extra>",
+            "y": [_("阶段性目标")] * len(pilot.milestones), "mode": "markers+text", "name": _("阶段性目标"),
+            "marker": {"symbol": "diamond", "size": 12, "color": [MILESTONE_STATES[s][0] for s in states]},
+            "text": [m.title for m in pilot.milestones], "textposition": "top center", "textfont": {"size": 10},
+            "customdata": [_(MILESTONE_STATES[s][1]) for s in states],
+            "hovertemplate": "%{text}<br>%{x|" + _day_format() + "}　%{customdata}<extra></extra>",
         })  # fmt: skip
     layout = {
-        "height": 120 + 28 * (len(names) + 1), "margin": {"l": 10, "r": 10, "t": 24, "b": 30},
+        "height": 170 + 34 * (len(names) + 1), "margin": {"l": 10, "r": 10, "t": 24, "b": 30},
         "xaxis": {"type": "date", "tickformat": _month_format(), "automargin": True},
         "yaxis": {"autorange": "reversed", "automargin": True},
-        "showlegend": False, "barmode": "overlay",
+        "showlegend": True, "legend": {"orientation": "h", "y": -0.15}, "barmode": "overlay",
         "shapes": [{"type": "line", "x0": on.isoformat(), "x1": on.isoformat(), "y0": 0, "y1": 1, "yref": "paper",
                     "line": {"color": "#c62828", "dash": "dot"}}],
         "annotations": [{"x": on.isoformat(), "y": 1, "yref": "paper", "text": _("今日"), "showarrow": False,
@@ -321,7 +375,8 @@ def layout(user: User, id: Any = None, on: Any = None, **_query: str) -> Compone
             html.H3(_("阶段性目标"), className="h6 mt-3"), _milestones(pilot, overdue, changes),
             html.H3(_("参与单位及分工"), className="h6 mt-3"), simple_table([_("单位"), _("分工")], participants, "pilot-participants"),
             dbc.Row([
-                dbc.Col([html.H3(_("实施计划时间轴"), className="h6 mt-3"), _timeline(pilot, day)], lg=6),
+                dbc.Col([html.H3(_("实施计划与实际进度"), className="h6 mt-3"),
+                         _timeline(pilot, day, task_lines(session, pilot.id, day), changes)], lg=6),
                 dbc.Col([html.H3(_("序时进度与实际进度"), className="h6 mt-3"),
                          _curve(progress_curve(session, pilot, day, thresholds))], lg=6),
             ]),

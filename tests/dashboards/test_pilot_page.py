@@ -78,6 +78,40 @@ def test_the_header_shows_the_progress_functions_figures(client, app, db, starte
     assert expected["y"][-1] == float(figure.expected) and actual["y"][-1] == 30.0  # ends at the header
 
 
+def test_the_gantt_shows_the_plan_against_reality(client, app, db, started) -> None:  # type: ignore[no-untyped-def]
+    from dashboards.pages.pilot import MILESTONE_STATES, milestone_state
+    from tracker.progress.expected import task_lines
+
+    login(client, "czp")
+    figure = find(page(client, app, started.id), "pilot-timeline")["props"]["figure"]
+    plan, done, ticks, diamonds = figure["data"]  # no baseline: the plan is unchanged since the start
+    lines = {line.number: line for line in task_lines(db, started.id, TODAY)}
+    for name, span, filled, tick, expected in zip(plan["y"], plan["x"], done["x"], ticks["x"], ticks["customdata"],
+                                                  strict=True):  # fmt: skip
+        line = lines[name.split(" ")[0]]
+        assert filled == round(span * float(line.actual) / 100)  # the bar filled to the reported progress
+        assert expected == float(line.expected)
+        offset = dt.date.fromisoformat(tick) - line.planned_start  # the tick at its 序时进度
+        assert offset.days == round((line.planned_end - line.planned_start).days * float(line.expected) / 100)
+    (milestone,) = started.milestones
+    assert milestone_state(milestone, TODAY) == "overdue"  # due yesterday, not reached
+    assert diamonds["marker"]["color"] == [MILESTONE_STATES["overdue"][0]] and diamonds["text"] == [
+        milestone.title
+    ]
+    assert diamonds["customdata"] == ["逾期未达成"]
+    # Reached two days late: "late", not "on time"; a plan moved after the start gets its approved bar beneath.
+    milestone.achieved_on = milestone.due_date + dt.timedelta(days=2)
+    task = started.tasks[0]
+    approved_end = task.planned_end
+    task.planned_end = approved_end + dt.timedelta(days=30)
+    db.commit()
+    assert milestone_state(milestone, TODAY + dt.timedelta(days=2)) == "late"
+    figure = find(page(client, app, started.id), "pilot-timeline")["props"]["figure"]
+    baseline = next(t for t in figure["data"] if t["name"] == "批准的计划")
+    assert baseline["y"] == [f"{task.number} {task.title}"]
+    assert baseline["x"] == [((approved_end - task.planned_start).days + 1) * 86_400_000]
+
+
 def test_a_past_date_gives_that_days_figures(client, app, db, started) -> None:  # type: ignore[no-untyped-def]
     login(client, "czp")
     day = started.start_date + dt.timedelta(days=10)
