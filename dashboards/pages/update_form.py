@@ -30,6 +30,7 @@ from dashboards.callbacks import (
     Upload,
     many,
     page_callback,
+    page_clientside,
 )
 from dashboards.grid import locale_text
 from dashboards.widgets import Cell, alert, decode_upload, evidence_list
@@ -42,6 +43,7 @@ from tracker.core.periods import Period, parse_period, reporting_period
 from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
 from tracker.models import Pilot, ProgressUpdate, UpdateFile, User
 from tracker.monitoring.pilot_record import find_visible_pilot
+from tracker.progress.expected import expected_task_progress
 from tracker.progress.owed import entry_open_until
 from tracker.progress.updates import (
     EDITABLE,
@@ -91,17 +93,28 @@ def _grid(
 ) -> Component:
     for column in columns:
         column["editable"] = editable and column.get("editable", False)
-    return dag.AgGrid(id=grid_id, columnDefs=columns, rowData=rows, className="ag-theme-quartz",
+    grid = dag.AgGrid(id=grid_id, columnDefs=columns, rowData=rows, className="ag-theme-quartz",
                       defaultColDef={"resizable": True, "wrapText": True, "autoHeight": True},
                       columnSize="responsiveSizeToFit", style={"height": None},
                       dashGridOptions={"localeText": locale_text(), "singleClickEdit": True, "domLayout": "autoHeight",
                                        "stopEditingWhenCellsLoseFocus": True})  # fmt: skip
+    return html.Div(grid, className="no-grid-tools")  # an entry grid: no export or column tools
 
 
-def _task_rows(pilot: Pilot, entry: UpdateEntry, last: dict[int, Any]) -> list[dict[str, Any]]:
+def _task_rows(
+    pilot: Pilot, entry: UpdateEntry, last: dict[int, Any], period: Period
+) -> list[dict[str, Any]]:
+    """Each task with its 序时进度 at the period's end and its last accepted figure; 本期进度 is what
+    was entered, else the last figure (as the Excel template starts), to be moved where it changed."""
+
+    def current(task_id: int) -> float | None:
+        if task_id in entry.task_percents:
+            return float(entry.task_percents[task_id])
+        return float(last[task_id]) if task_id in last else None
+
     return [{"task_id": t.id, "number": t.number, "title": t.title, "weight": float(t.weight),
-             "last": float(last[t.id]) if t.id in last else None,
-             "percent": float(entry.task_percents[t.id]) if t.id in entry.task_percents else None}
+             "expected": float(expected_task_progress(t.planned_start, t.planned_end, period.end).quantize(Decimal("0.1"))),
+             "last": float(last[t.id]) if t.id in last else None, "percent": current(t.id)}
             for t in pilot.tasks]  # fmt: skip
 
 
@@ -138,9 +151,11 @@ def _state_line(update: ProgressUpdate | None, open_until: dt.date, today: dt.da
 def _columns() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
     tasks: list[dict[str, object]] = [{"field": "number", "headerName": _("序号"), "maxWidth": 80}, {"field": "title", "headerName": _("任务")},
              {"field": "weight", "headerName": _("权重"), "maxWidth": 90},
+             {"field": "expected", "headerName": _("序时进度%"), "maxWidth": 120},
              {"field": "last", "headerName": _("上期进度%"), "maxWidth": 120},
              {"field": "percent", "headerName": _("本期进度%（0–100）"), "editable": True,
-              "cellEditor": "agNumberCellEditor", "cellEditorParams": {"min": 0, "max": 100, "precision": 1}}]  # fmt: skip
+              "cellEditor": "agNumberCellEditor", "cellEditorParams": {"min": 0, "max": 100, "precision": 1},
+              "cellClassRules": {"cell-missing": "params.value == null || params.value === ''"}}]  # fmt: skip
     milestones: list[dict[str, object]] = [{"field": "title", "headerName": _("阶段性目标")}, {"field": "due", "headerName": _("到期日"), "maxWidth": 130},
                   {"field": "indicator", "headerName": _("指标")}, {"field": "target", "headerName": _("目标值"), "maxWidth": 100},
                   {"field": "reached", "headerName": _("已达成"), "editable": True, "cellDataType": "boolean", "maxWidth": 90},
@@ -182,15 +197,13 @@ def layout(user: User, pilot: Any = None, period: Any = None, **_query: str) -> 
             dbc.Alert(f"{_('退回理由')}：{update.return_reason}", color="warning", className="py-1")
             if update and update.return_reason else None,
             html.H3(_("任务进度"), className="h6"),
-            _grid(TASKS, task_columns, _task_rows(row, entry, last_reported(session, row, wanted.start)), editable),
+            _grid(TASKS, task_columns, _task_rows(row, entry, last_reported(session, row, wanted.start), wanted),
+                  editable),
             html.H3(_("阶段性目标完成情况"), className="h6 mt-3"),
             _grid(MILESTONES, milestone_columns, _milestone_rows(row, entry), editable),
             dbc.Row([dbc.Col([dbc.Label(_("本期工作进展（必填）")), texts["work_done"]], md=4),
                      dbc.Col([dbc.Label(_("存在问题")), texts["problems"]], md=4),
                      dbc.Col([dbc.Label(_("下步计划")), texts["next_steps"]], md=4)], className="mt-3 g-2"),
-            html.Div([dbc.Button(_("保存草稿"), id=SAVE, color="primary", className="me-2", disabled=not editable),
-                      dbc.Button(_("保存并提交"), id=SUBMIT, color="success", disabled=not editable)], className="my-3"),
-            html.Div(id=MESSAGE),
             dbc.Card(dbc.CardBody([
                 html.H3(_("佐证材料"), className="h6"),
                 html.Div(evidence_list(update), id=FILES),
@@ -207,7 +220,10 @@ def layout(user: User, pilot: Any = None, period: Any = None, **_query: str) -> 
                     dbc.Col(dbc.Button(_("删除所选材料"), id=REMOVE, color="outline-danger", size="sm",
                                        disabled=not editable), md="auto"),
                 ], className="g-2 mt-1"),
-            ]), className="mb-3"),
+            ]), className="my-3"),
+            html.Div([dbc.Button(_("保存草稿"), id=SAVE, color="primary", className="me-2", disabled=not editable),
+                      dbc.Button(_("保存并提交"), id=SUBMIT, color="success", disabled=not editable)], className="my-3"),
+            html.Div(id=MESSAGE),
             dcc.Store(id=KEY, data={"pilot": row.id, "period": wanted.key}),
             dcc.Store(id=VERSION, data=update.version if update else None),
         ])  # fmt: skip
@@ -248,6 +264,16 @@ def _decimal(value: object) -> Decimal | None:
 
 
 TextValues = Annotated[tuple[str | None, ...], many(TEXT, len(TEXTS))]
+
+# A required text left empty is marked on submitting (in the browser only: the server checks again
+# and refuses with every problem named).
+page_clientside(
+    """function(_clicks, text) { return !(text && String(text).trim()); }""",
+    Output(TEXTS["work_done"], "invalid"),
+    Input(SUBMIT, "n_clicks"),
+    State(TEXTS["work_done"], "value"),
+    prevent_initial_call=True,
+)
 
 
 @page_callback(

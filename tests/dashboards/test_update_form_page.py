@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -62,6 +63,56 @@ def upload(client: Any, app: Any, pilot: Any, name: str, content: bytes, target:
     return call_callback(client, app, "uform-files", {"uform-upload": data, "uform-upload.filename": name,
                                                       "uform-target": target, "uform-remove-which": None,
                                                       "uform-key": {"pilot": pilot.id, "period": PERIOD.key}})  # fmt: skip
+
+
+def test_the_form_starts_from_the_last_figures_with_each_tasks_expected_progress(
+    client, app, db, factory, setup
+) -> None:  # type: ignore[no-untyped-def]
+    from tracker.progress.expected import expected_task_progress
+
+    pilot = setup
+    before = PERIOD.start - dt.timedelta(days=1)
+    factory.accepted_update(pilot, before.replace(day=1), before, "35")
+    login(client, "czf")
+    answer = json.loads(open_form(client, app, pilot.id))
+    grid = find(answer, "uform-tasks")
+    (row,) = grid["props"]["rowData"]
+    task = pilot.tasks[0]
+    assert row["last"] == 35.0 and row["percent"] == 35.0  # like the Excel template: moved where it changed
+    assert row["expected"] == float(
+        expected_task_progress(task.planned_start, task.planned_end, PERIOD.end).quantize(Decimal("0.1"))
+    )
+    shown = json.dumps(answer, ensure_ascii=False)
+    assert shown.index("佐证材料") < shown.index("保存并提交")  # evidence is attached before submitting
+    assert all(
+        g in enclosed_by(answer, "no-grid-tools") for g in ("uform-tasks", "uform-milestones")
+    )  # no export on entry grids
+
+
+def find(tree: Any, component_id: str) -> Any:
+    if isinstance(tree, dict):
+        if tree.get("props", {}).get("id") == component_id:
+            return tree
+        return next((hit for v in tree.values() if (hit := find(v, component_id))), None)
+    if isinstance(tree, list):
+        return next((hit for item in tree if (hit := find(item, component_id))), None)
+    return None
+
+
+def enclosed_by(tree: Any, class_name: str, inside: bool = False) -> set[str]:
+    """The ids of the components inside an element of class ``class_name``."""
+    found: set[str] = set()
+    if isinstance(tree, dict):
+        props = tree.get("props", {}) if isinstance(tree.get("props"), dict) else {}
+        inside = inside or class_name in str(props.get("className", "")).split()
+        if inside and isinstance(props.get("id"), str):
+            found.add(props["id"])
+        for value in tree.values():
+            found |= enclosed_by(value, class_name, inside)
+    elif isinstance(tree, list):
+        for item in tree:
+            found |= enclosed_by(item, class_name, inside)
+    return found
 
 
 def test_a_city_enters_saves_attaches_evidence_and_submits(client, app, db, setup) -> None:  # type: ignore[no-untyped-def]
