@@ -30,9 +30,11 @@ from tracker.claims.rules import (
     claim_findings,
     claims_frame,
     judged,
+    unit_ratios,
 )
+from tracker.core.db import one_of
 from tracker.core.messages import Message
-from tracker.flags.store import CHUNK, sync_flags
+from tracker.flags.store import LOOKUP, sync_flags
 from tracker.models import Claim, Subject
 from tracker.models.labels import finding_message
 
@@ -70,14 +72,17 @@ def scan_claims(
     """Run every claim rule and bring the claim flags up to date (see the module's docstring)."""
     thresholds = thresholds or Thresholds()
     frame = claims_frame(session, thresholds)
+    if not frame.empty:
+        frame = frame.assign(unit_ratio=unit_ratios(frame))  # once, for the rules and the summary
     findings = claim_findings(frame, thresholds, on_rule)
     flagged = sorted({finding.claim_id for finding in findings})
     claims = frame.loc[flagged, ["city_id", "pilot_id", "benchmark_version", "factor_version"]].to_dict(
         "index"
     )
-    for chunk in (flagged[start : start + CHUNK] for start in range(0, len(flagged), CHUNK)):
+    dialect = session.connection().dialect.name
+    for chunk in (flagged[start : start + LOOKUP] for start in range(0, len(flagged), LOOKUP)):
         for claim_id, key, digest in session.execute(
-            select(Claim.id, Claim.claim_key, Claim.content_hash).where(Claim.id.in_(chunk))
+            select(Claim.id, Claim.claim_key, Claim.content_hash).where(one_of(dialect, Claim.id, chunk))
         ):
             claims[claim_id].update(claim_key=key, content_hash=digest)
     found: dict[str, Callable[[], dict[str, Any]]] = {}

@@ -186,3 +186,17 @@ def is_unique_violation(error: BaseException) -> bool:
     if not isinstance(error, IntegrityError):
         return False
     return _sqlstate(error) == "23505" or "unique constraint failed" in str(error.orig).lower()
+
+
+def one_of(dialect: str, column: Any, values: list[Any]) -> Any:
+    """``column IN values`` with the values as one parameter however many there are (``= ANY(array)``
+    on PostgreSQL, ``json_each`` on SQLite): a list of thousands of bound values costs the
+    driver and SQLAlchemy more to compile than the database to answer."""
+    from sqlalchemy import any_, bindparam, func, literal_column, select
+    from sqlalchemy.dialects.postgresql import ARRAY
+
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type), expanding=False))
+    import json
+
+    return column.in_(select(literal_column("value")).select_from(func.json_each(json.dumps(values))))
