@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
-import io
 import statistics
 import tempfile
 import time
@@ -46,9 +45,9 @@ from sqlalchemy import create_engine, select, text
 import tracker.audit.trail  # noqa: F401  (audit hooks)
 from tracker.access.accounts import create_user
 from tracker.catalogue import load_catalogue, read_rows
+from tracker.claims.exchange import BOUNDARIES, LABELS, UNIT_SIZES, normalise_unit
 from tracker.claims.registry import import_claims
 from tracker.claims.scan import scan_claims
-from tracker.claims.exchange import BOUNDARIES, LABELS, UNIT_SIZES, normalise_unit
 from tracker.claims.synth import generate, to_csv
 from tracker.core.creditcode import validate_credit_code
 from tracker.core.db import make_engine, make_session_factory, transaction
@@ -179,19 +178,25 @@ def bare_pandas(path: Path) -> dict[str, int]:
                            **{k: float(r[k]) for k in ("plausible_low", "plausible_high", "physical_floor")}}
                           for r in read_rows("benchmarks.csv")])  # fmt: skip
     c = c.merge(marks, on="product", how="left")
-    official = next(float(r["value"]) for r in read_rows("emission_factors.csv") if r["factor_id"] == "north_china_2023")
+    official = next(
+        float(r["value"]) for r in read_rows("emission_factors.csv") if r["factor_id"] == "north_china_2023"
+    )
     recognised: set[str] = set()  # the catalogue lists no certifier: the bench's database holds none
     unit = c["declared_unit"].map({u: normalise_unit(u) for u in c["declared_unit"].dropna().unique()})
     size = {u: s for u, (_d, s) in UNIT_SIZES.items()}
     dim = {u: d for u, (d, _s) in UNIT_SIZES.items()}
-    ratio = (c["benchmark_unit"].map(size) / unit.map(size)).where(unit.map(dim) == c["benchmark_unit"].map(dim))
+    ratio = (c["benchmark_unit"].map(size) / unit.map(size)).where(
+        unit.map(dim) == c["benchmark_unit"].map(dim)
+    )
     ratio = ratio.mask(unit.notna() & (unit == c["benchmark_unit"]), 1.0)
     total = c["footprint_kgco2e"] * ratio
     low, high, floor = c["plausible_low"], c["plausible_high"], c["physical_floor"]
     label = c["label_type"].map({k: v.value for k, v in LABELS.items()})
     certified = label.isin([LabelType.THIRD_PARTY.value, LabelType.CARBON_NEUTRAL.value])
     boundary = c["boundary"].map({k: v.value for k, v in BOUNDARIES.items()})
-    stages = c[["stage_raw_materials", "stage_manufacturing", "stage_transport", "stage_use", "stage_end_of_life"]]
+    stages = c[
+        ["stage_raw_materials", "stage_manufacturing", "stage_transport", "stage_use", "stage_end_of_life"]
+    ]
     summed = stages.sum(axis=1, min_count=1)
     tolerance = (c["footprint_kgco2e"].abs() * 0.01).clip(lower=0.01)
     number = c["certificate_no"].fillna("").str.strip()
@@ -229,7 +234,9 @@ def bare_pandas(path: Path) -> dict[str, int]:
         "UNRECOGNISED_CERTIFIER": certified & (certifier != "") & ~certifier.isin(recognised) & bool(recognised),
         "COPIED_FIGURES": c.groupby(figures, dropna=False)["credit_code"].transform("nunique") > 1,
     }  # fmt: skip
-    return {rule: int(np.count_nonzero(mask.to_numpy(dtype=bool, na_value=False))) for rule, mask in masks.items()}
+    return {
+        rule: int(np.count_nonzero(mask.to_numpy(dtype=bool, na_value=False))) for rule, mask in masks.items()
+    }
 
 
 def main() -> None:
@@ -259,6 +266,7 @@ def _line(figures: dict[str, float], claims: int) -> str:
         line += (f"; bare COPY {figures['copy']:.1f} s ({claims / figures['copy']:,.0f} rows/s), "
                  f"import/COPY {figures['import'] / figures['copy']:.2f}")  # fmt: skip
     return line
+
 
 if __name__ == "__main__":
     main()

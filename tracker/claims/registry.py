@@ -17,6 +17,7 @@ version written points at its import.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -437,8 +438,10 @@ def _csv_bytes(content: bytes) -> tuple[bool, bool]:
         chunk = data[max(start - 2, 0) : start + _SLICE + 1]  # overlapping by the neighbours looked at
         low = np.flatnonzero(chunk <= 32)
         values = chunk[low]
-        controls = controls or bool(np.any(chunk == 127)) or bool(
-            np.any((values < 32) & (values != 9) & (values != 10) & (values != 13))
+        controls = (
+            controls
+            or bool(np.any(chunk == 127))
+            or bool(np.any((values < 32) & (values != 9) & (values != 10) & (values != 13)))
         )
         if not untrimmed:
             spaces = low[values == 32]
@@ -508,7 +511,9 @@ def _current_versions(session: Session, keys: pd.Series) -> pd.DataFrame:
         return _and_retired(session, stored[stored["claim_key"].isin(unique)].set_index("claim_key"), unique)
     dialect = session.connection().dialect.name
     for start in range(0, len(unique), LOOKUP):
-        found += session.execute(query.where(one_of(dialect, Claim.claim_key, unique[start : start + LOOKUP]))).all()
+        found += session.execute(
+            query.where(one_of(dialect, Claim.claim_key, unique[start : start + LOOKUP]))
+        ).all()
     return _and_retired(session, pd.DataFrame(found, columns=names).set_index("claim_key"), unique)
 
 
@@ -575,7 +580,9 @@ def _write_versions(session: Session, written: pd.DataFrame, superseded: list[in
     connection = session.connection()
     for start in range(0, len(superseded), LOOKUP):
         chunk = superseded[start : start + LOOKUP]
-        connection.execute(update(table).where(one_of(connection.dialect.name, table.c.id, chunk)).values(is_current=False))
+        connection.execute(
+            update(table).where(one_of(connection.dialect.name, table.c.id, chunk)).values(is_current=False)
+        )
     if connection.dialect.name == "postgresql":
         _copy_postgresql(connection, arrow)
     else:
@@ -620,10 +627,8 @@ def _copy_postgresql(connection: Connection, arrow: pa.Table) -> None:
     finally:
         stop.set()
         while writer.is_alive():  # let a writer blocked on a full queue see the stop
-            try:
+            with contextlib.suppress(queue.Empty):
                 slices.get(timeout=0.1)
-            except queue.Empty:
-                pass
         writer.join()
 
 
