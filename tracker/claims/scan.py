@@ -16,7 +16,7 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from sqlalchemy import select
@@ -108,6 +108,20 @@ def _flag(finding: ClaimFinding, claim: dict[str, Any], factor_key: str) -> dict
 
 def _texts(message_id: str, evidence: dict[str, Any]) -> dict[str, str]:
     """The flag's message id, and its texts as rendered now (kept for the record; pages render it afresh)."""
+    try:
+        return _rendered(message_id, tuple(evidence.items()))
+    except TypeError:  # an unhashable value in the evidence: render it once
+        return _render(message_id, evidence)
+
+
+@lru_cache(maxsize=65536)
+def _rendered(message_id: str, evidence: tuple[tuple[str, Any], ...]) -> dict[str, str]:
+    """``_render``, remembered within and across scans: many findings share their evidence (a label
+    type, a pair of dates), and the texts depend on nothing else (callers unpack it, never change it)."""
+    return _render(message_id, dict(evidence))
+
+
+def _render(message_id: str, evidence: dict[str, Any]) -> dict[str, str]:
     message = finding_message(message_id, evidence)
     return {"message_id": message_id, "message_zh": message.zh, "message_en": message.en}
 
