@@ -383,9 +383,10 @@ def current_claims(session: Session) -> pd.DataFrame:
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         columns = [f"julianday({n}) - 2440587.5" if n in DATES else n for n in names]  # days since 1970
         rows = cursor.execute(f"SELECT {', '.join(columns)} FROM claims WHERE is_current").fetchall()
-        values = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-        frame = pd.DataFrame({name: pd.Series(column, dtype=object if name in TEXTS else "float64")
-                              for name, column in zip(names, values, strict=True)})  # fmt: skip
+        # one 2-D array of the values (a C loop), then each column cast at once (None → NaN)
+        values = np.array(rows, dtype=object) if rows else np.empty((0, len(names)), dtype=object)
+        frame = pd.DataFrame({name: pd.Series(values[:, i], dtype=object if name in TEXTS else "float64")
+                              for i, name in enumerate(names)})  # fmt: skip
         frame["id"] = frame["id"].astype("int64")
         for name in DATES:
             frame[name] = pd.to_datetime(frame[name], unit="D").dt.round("D")
