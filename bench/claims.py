@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
+import os
 import statistics
 import tempfile
 import time
@@ -259,7 +260,8 @@ def main() -> None:
         for number in range(1, args.runs + 1):
             figures = one_run(backend, path)
             runs.append(figures)
-            print(f"{backend} run {number}: {_line(figures, args.claims)}", flush=True)
+            load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
+            print(f"{backend} run {number}: {_line(figures, args.claims)} (load average {load})", flush=True)
         median = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
         print(f"{backend} median of {args.runs}: {_line(median, args.claims)}", flush=True)
 
@@ -267,7 +269,8 @@ def main() -> None:
 def _line(figures: dict[str, float], claims: int) -> str:
     line = (f"import {figures['import']:.1f} s ({claims / figures['import']:,.0f} claims/s), "
             f"scan {figures['scan']:.1f} s (peak RSS {figures['scan_peak'] / 2**20:,.0f} MiB, "
-            f"+{figures['scan_growth'] / 2**20:,.0f} MiB), rescan {figures['rescan']:.1f} s; "
+            f"{(figures['scan_peak'] - figures['scan_growth']) / 2**20:,.0f} MiB at its start), "
+            f"rescan {figures['rescan']:.1f} s; "
             f"bare pandas {figures['pandas']:.1f} s, scan/pandas {figures['scan'] / figures['pandas']:.2f}")  # fmt: skip
     if "copy" in figures:
         line += (f"; bare COPY {figures['copy']:.1f} s ({claims / figures['copy']:,.0f} rows/s), "
