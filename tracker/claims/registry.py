@@ -17,11 +17,14 @@ version written points at its import.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
 import io
+import queue
 import re
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -57,6 +60,7 @@ from tracker.claims.exchange import (
 from tracker.claims.library_file import xlsx_rows
 from tracker.claims.pact import PactFile, pact_rows, read_pact
 from tracker.claims.pact_versions import link_columns, organisation_codes, plan_retirements, retire
+from tracker.core.db import one_of
 from tracker.core.messages import Listed, Message
 from tracker.core.spreadsheets import BULK
 from tracker.core.validation import (
@@ -70,6 +74,7 @@ from tracker.models import City, Claim, ClaimImport, Organisation, Pilot, Produc
 
 HASH_KEY = "cfp-claims-hash1"  # 16 bytes: the key of the content hash (changing it re-versions every claim)
 CHUNK = 5000  # keys or ids per IN (...) list
+LOOKUP = 100_000  # keys or ids per one_of() parameter
 LINKS = (
     "pact_status",
     "preceding",
@@ -106,32 +111,38 @@ def read_table(content: bytes, filename: str, city: str | None = None) -> pd.Dat
     as the first row: CSV (UTF-8 with or without BOM, or GB18030/GBK as Excel saves it on Chinese
     Windows), the first sheet of an XLSX, or a PACT ProductFootprint JSON list mapped onto the
     exchange columns (``city`` for all of them)."""
+    return _read(content, filename, city)[0]
+
+
+def _read(content: bytes, filename: str, city: str | None = None) -> tuple[pd.DataFrame, bool]:
+    """``read_table``, and whether Arrow read the file's own bytes (a UTF-8 CSV), so that what its
+    bytes hold (``_csv_bytes``) is what its cells hold."""
     name = filename.lower()
     if name.endswith(".xlsx"):
-        return _frame(xlsx_rows(content, BULK))
+        return _frame(xlsx_rows(content, BULK)), False
     if name.endswith(".json"):
-        return _frame(pact_rows(content, city))
+        return _frame(pact_rows(content, city)), False
     return _csv_table(content)
 
 
 BOM = b"\xef\xbb\xbf"
 
 
-def _csv_table(content: bytes) -> pd.DataFrame:
+def _csv_table(content: bytes) -> tuple[pd.DataFrame, bool]:
     """A CSV's cells: Arrow reads a regular UTF-8 file; otherwise the text is decoded (UTF-8, else
     GB18030, else refused) and a GB18030 file read by Arrow as UTF-8 (the decoded text and its UTF-8
     copy are the only extra memory, a few times the file), a ragged one the careful way."""
     try:
-        return _arrow_csv(content.removeprefix(BOM))
+        return _arrow_csv(content.removeprefix(BOM)), True
     except (pa.ArrowInvalid, ValueError):  # ragged rows, blank lines, not UTF-8: look closer
         pass
     text, encoding = _decoded(content)
     if encoding == "gb18030":
         try:
-            return _arrow_csv(text.encode("utf-8"))
+            return _arrow_csv(text.encode("utf-8")), False
         except (pa.ArrowInvalid, ValueError):
             pass
-    return _frame([list(row) for row in csv.reader(io.StringIO(text))])
+    return _frame([list(row) for row in csv.reader(io.StringIO(text))]), False
 
 
 def _decoded(content: bytes) -> tuple[str, str]:
@@ -172,6 +183,11 @@ def _frame(rows: list[list[str]]) -> pd.DataFrame:
     return pd.DataFrame(
         [[*row, *[""] * (width - len(row))] for row in rows], columns=range(width), dtype=object
     )
+
+
+def _as_text(column: pd.Series) -> pd.Series:
+    """A column Arrow read as text, as ``_strip`` returns it when there is nothing to trim."""
+    return column.fillna("").astype(str)
 
 
 def _strip(column: pd.Series) -> pd.Series:
@@ -309,17 +325,21 @@ def import_claims(session: Session, user: User, content: bytes, filename: str, *
     may act for, or nothing. One ``ClaimImport`` records the act; every version written points at it."""
     result = ClaimImportResult(dry_run=dry_run)
     pact = _read_pact(session, user, content, filename, city, credit_code)
-    table = _frame(pact.rows) if pact is not None else read_table(content, filename, city)
+    table, own_bytes = (_frame(pact.rows), False) if pact is not None else _read(content, filename, city)
     if table.empty:
         raise ValidationFailed([Problem("file", Message("文件是空的"))])
     header = _header(list(table.iloc[0]), result)
-    cells = pd.DataFrame({name: _strip(table[index].iloc[1:]) for name, index in header.index.items()})
+    # A UTF-8 CSV whose bytes hold no space, tab or CR at a cell's edge needs no trim (one pass over
+    # the bytes instead of one per column); its bytes also tell whether a control character is there.
+    controls, untrimmed = _csv_bytes(content) if own_bytes else (_may_hold_controls(content, filename), True)
+    trim = _strip if untrimmed else _as_text
+    cells = pd.DataFrame({name: trim(table[index].iloc[1:]) for name, index in header.index.items()})
     filled = (cells != "").any(axis=1)
     rows = np.arange(2, len(table) + 1)[filled.to_numpy()]
     cells = cells[filled].reset_index(drop=True)
     cities = {name: c for c in session.scalars(visible_cities(user)) for name in (c.short_zh, c.name_zh)}
     typed, check = _typed(cells, rows, header.spots, cities)
-    if _may_hold_controls(content, filename):
+    if controls:
         for column in header.index:
             check.add(column, cells[column].str.contains(CONTROL, regex=True),
                       CONTROL_MESSAGE)  # fmt: skip
@@ -402,6 +422,43 @@ def _may_hold_controls(content: bytes, filename: str) -> bool:
     return _CONTROL_BYTES.search(content) is not None
 
 
+_SLICE = 1 << 24  # bytes per numpy pass: bounded temporary memory
+_EDGES = np.array([ord(","), ord('"'), ord("\n")], dtype=np.uint8)
+
+
+def _csv_bytes(content: bytes) -> tuple[bool, bool]:
+    """For a UTF-8 CSV read by Arrow, in one vectorised pass over its bytes: whether it may hold a
+    control character (as ``_may_hold_controls``) and whether any cell may need trimming: a tab or
+    CR anywhere, a space next to a comma, a quote or a line break (or at either end of the file),
+    a no-break or an ideographic space anywhere. Either answer may be a false alarm, never a miss;
+    a clean file is then spared a trim of every column."""
+    data = np.frombuffer(content, dtype=np.uint8)
+    controls, untrimmed = False, content[:1] == b" " or content[-1:] == b" "
+    for start in range(0, len(data), _SLICE):
+        chunk = data[max(start - 2, 0) : start + _SLICE + 1]  # overlapping by the neighbours looked at
+        low = np.flatnonzero(chunk <= 32)
+        values = chunk[low]
+        controls = (
+            controls
+            or bool(np.any(chunk == 127))
+            or bool(np.any((values < 32) & (values != 9) & (values != 10) & (values != 13)))
+        )
+        if not untrimmed:
+            spaces = low[values == 32]
+            untrimmed = bool(np.any((values == 9) | (values == 13))) or bool(
+                np.any(np.isin(chunk[np.clip(spaces - 1, 0, None)], _EDGES))
+                | np.any(np.isin(chunk[np.clip(spaces + 1, None, len(chunk) - 1)], _EDGES))
+            )
+        if not untrimmed:  # U+00A0 is C2 A0, U+3000 is E3 80 80 in UTF-8
+            lead = np.flatnonzero((chunk == 0xC2) | (chunk == 0xE3))
+            lead = lead[lead + 2 < len(chunk)]
+            untrimmed = bool(np.any(((chunk[lead] == 0xC2) & (chunk[lead + 1] == 0xA0))
+                                    | ((chunk[lead] == 0xE3) & (chunk[lead + 1] == 0x80) & (chunk[lead + 2] == 0x80))))  # fmt: skip
+        if controls and untrimmed:
+            break
+    return controls, untrimmed
+
+
 @dataclass
 class _Header:
     """Where each exchange column is in the file (its index from 0) and how to name it in a problem:
@@ -452,8 +509,11 @@ def _current_versions(session: Session, keys: pd.Series) -> pd.DataFrame:
     if len(unique) > 20 * CHUNK:  # a large file: one pass over the current versions beats many lookups
         stored = pd.DataFrame(session.execute(query).all(), columns=names)
         return _and_retired(session, stored[stored["claim_key"].isin(unique)].set_index("claim_key"), unique)
-    for start in range(0, len(unique), CHUNK):
-        found += session.execute(query.where(Claim.claim_key.in_(unique[start : start + CHUNK]))).all()
+    dialect = session.connection().dialect.name
+    for start in range(0, len(unique), LOOKUP):
+        found += session.execute(
+            query.where(one_of(dialect, Claim.claim_key, unique[start : start + LOOKUP]))
+        ).all()
     return _and_retired(session, pd.DataFrame(found, columns=names).set_index("claim_key"), unique)
 
 
@@ -518,9 +578,10 @@ def _write_versions(session: Session, written: pd.DataFrame, superseded: list[in
     for name in DATES:
         arrow = arrow.set_column(arrow.schema.get_field_index(name), name, arrow[name].cast(pa.date32()))
     connection = session.connection()
-    for start in range(0, len(superseded), CHUNK):
+    for start in range(0, len(superseded), LOOKUP):
+        chunk = superseded[start : start + LOOKUP]
         connection.execute(
-            update(table).where(table.c.id.in_(superseded[start : start + CHUNK])).values(is_current=False)
+            update(table).where(one_of(connection.dialect.name, table.c.id, chunk)).values(is_current=False)
         )
     if connection.dialect.name == "postgresql":
         _copy_postgresql(connection, arrow)
@@ -529,13 +590,46 @@ def _write_versions(session: Session, written: pd.DataFrame, superseded: list[in
 
 
 def _copy_postgresql(connection: Connection, arrow: pa.Table) -> None:
-    """COPY in slices, so the server stores one slice while the next is written as CSV."""
+    """COPY in slices of CSV, written by a second thread (Arrow's CSV writer runs without the GIL)
+    while this one hands the previous slice to the server, so that the server never waits for the
+    next slice; two slices at most wait in between (memory stays bounded)."""
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    with cursor.copy(f"COPY claims ({', '.join(arrow.column_names)}) FROM STDIN (FORMAT csv)") as copy:
-        for batch in arrow.to_batches(max_chunksize=50_000):
-            buffer = io.BytesIO()
-            pacsv.write_csv(batch, buffer, pacsv.WriteOptions(include_header=False))
-            copy.write(buffer.getbuffer())
+    slices: queue.Queue[io.BytesIO | BaseException | None] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def write_slices() -> None:
+        item: io.BytesIO | BaseException | None = None
+        try:
+            for batch in arrow.to_batches(max_chunksize=50_000):
+                item = io.BytesIO()
+                pacsv.write_csv(batch, item, pacsv.WriteOptions(include_header=False))
+                while not stop.is_set():
+                    try:
+                        slices.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            item = None
+        except BaseException as error:  # handed over and raised by the COPY's thread
+            item = error
+        slices.put(item)
+
+    writer = threading.Thread(target=write_slices, name="claims-copy-csv", daemon=True)
+    writer.start()
+    try:
+        with cursor.copy(f"COPY claims ({', '.join(arrow.column_names)}) FROM STDIN (FORMAT csv)") as copy:
+            while (item := slices.get()) is not None:
+                if isinstance(item, BaseException):
+                    raise item
+                copy.write(item.getbuffer())
+    finally:
+        stop.set()
+        while writer.is_alive():  # let a writer blocked on a full queue see the stop
+            with contextlib.suppress(queue.Empty):
+                slices.get(timeout=0.1)
+        writer.join()
 
 
 def _insert_sqlite(connection: Connection, arrow: pa.Table) -> None:

@@ -87,15 +87,30 @@ def stage_sum_mismatch(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
 
 def _ratio(claims: pd.DataFrame) -> pd.Series:
     """Per claim, the factor to its benchmark's unit (NaN: no benchmark, or units that do not convert);
-    ``unit_ratio`` over whole columns."""
-    declared, benchmark = claims["declared_unit"].astype(object), claims["benchmark_unit"].astype(object)
+    ``unit_ratio`` over whole columns. ``claim_findings`` computes it once for all the rules
+    (the ``unit_ratio`` column of the frame it hands them)."""
+    if "unit_ratio" in claims:
+        return claims["unit_ratio"]
+    return unit_ratios(claims)
+
+
+def unit_ratios(claims: pd.DataFrame) -> pd.Series:
+    """``_ratio`` computed: each distinct pair of declared and benchmark unit is looked up once."""
+    declared, benchmark = pd.factorize(claims["declared_unit"]), pd.factorize(claims["benchmark_unit"])
     dimension = {unit: dim for unit, (dim, _size) in UNIT_SIZES.items()}
     size = {unit: value for unit, (_dim, value) in UNIT_SIZES.items()}
-    ratio = (benchmark.map(size) / declared.map(size)).where(
-        declared.map(dimension) == benchmark.map(dimension)
-    )
-    same = declared.notna() & (declared != "") & (declared == benchmark)
-    return ratio.mask(same, 1.0).astype("float64")
+
+    def one(unit: Any, target: Any) -> float:
+        if isinstance(unit, str) and unit != "" and unit == target:
+            return 1.0
+        if unit in size and target in size and dimension[unit] == dimension[target]:
+            return size[target] / size[unit]
+        return float("nan")
+
+    # one more row and column for a missing value (code -1 indexes the last)
+    table = np.array([[one(unit, target) for target in [*benchmark[1], None]] for unit in [*declared[1], None]],
+                     dtype="float64").reshape(len(declared[1]) + 1, len(benchmark[1]) + 1)  # fmt: skip
+    return pd.Series(table[declared[0], benchmark[0]], index=claims.index, dtype="float64")
 
 
 def _per_benchmark_unit(claims: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -159,6 +174,8 @@ def judged(claims: pd.DataFrame) -> dict[str, int]:
         return dict.fromkeys(
             ("BELOW_PHYSICAL_FLOOR", "OUTSIDE_PLAUSIBLE_RANGE", "UNIT_SLIP", "UNIT_NOT_COMPARABLE"), 0
         )
+    if "unit_ratio" not in claims:
+        claims = claims.assign(unit_ratio=unit_ratios(claims))
     comparable = _ratio(claims).notna()
     floor, low = claims["physical_floor"].notna(), claims["plausible_low"].notna()
     ranged = int((comparable & low).sum())
@@ -285,11 +302,12 @@ def invalid_credit_code(claims: pd.DataFrame, t: Thresholds) -> pd.DataFrame:
     """The unified social credit code is invalid (GB 32100-2015 check character or format): the
     claimant cannot be identified, so neither can the responsibility for the label. The evidence
     keeps each problem as message data (``problems``), shown in the reader's language."""
-    codes = claims["credit_code"].fillna("").astype(str)
-    found = {code: [to_data(p) for p in validate_credit_code(code).problems] for code in codes.unique()}
-    problems = codes.map(found)
-    hit = problems.map(len) > 0
-    return pd.DataFrame({"credit_code": claims.loc[hit, "credit_code"], "problems": problems[hit]})
+    codes, uniques = pd.factorize(claims["credit_code"].fillna("").astype(str))
+    checked = [[to_data(p) for p in validate_credit_code(str(code)).problems] for code in uniques]
+    wrong = np.array([i for i, found in enumerate(checked) if found], dtype=np.int64)  # few: those codes only
+    mask = np.isin(codes, wrong)
+    problems = pd.Series([checked[c] for c in codes[mask]], index=claims.index[mask], dtype=object)
+    return pd.DataFrame({"credit_code": claims.loc[mask, "credit_code"], "problems": problems})
 
 
 def _significant(values: pd.Series, digits: int = 12) -> pd.Series:
@@ -440,9 +458,10 @@ def current_claims(session: Session) -> pd.DataFrame:
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
         columns = [f"julianday({n}) - 2440587.5" if n in DATES else n for n in names]  # days since 1970
         rows = cursor.execute(f"SELECT {', '.join(columns)} FROM claims WHERE is_current").fetchall()
-        values = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-        frame = pd.DataFrame({name: pd.Series(column, dtype=object if name in TEXTS else "float64")
-                              for name, column in zip(names, values, strict=True)})  # fmt: skip
+        # one 2-D array of the values (a C loop), then each column cast at once (None → NaN)
+        values = np.array(rows, dtype=object) if rows else np.empty((0, len(names)), dtype=object)
+        frame = pd.DataFrame({name: pd.Series(values[:, i], dtype=object if name in TEXTS else "float64")
+                              for i, name in enumerate(names)})  # fmt: skip
         frame["id"] = frame["id"].astype("int64")
         for name in DATES:
             frame[name] = pd.to_datetime(frame[name], unit="D").dt.round("D")
@@ -507,6 +526,8 @@ def claim_findings(frame: pd.DataFrame, thresholds: Thresholds = Thresholds(),
     """Every rule over the claims; one finding per rule and flagged claim, with its evidence.
     ``on_rule`` is called after each rule (a progress bar)."""
     found: list[ClaimFinding] = []
+    if not frame.empty and "unit_ratio" not in frame:
+        frame = frame.assign(unit_ratio=unit_ratios(frame))  # once for the benchmark rules
     for rule in RULES:
         if on_rule is not None:
             on_rule(rule)

@@ -16,7 +16,7 @@ import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any, cast
 
 from sqlalchemy import Table, select, update
@@ -30,9 +30,11 @@ from tracker.claims.rules import (
     claim_findings,
     claims_frame,
     judged,
+    unit_ratios,
 )
+from tracker.core.db import one_of
 from tracker.core.messages import Message
-from tracker.flags.store import CHUNK, sync_flags
+from tracker.flags.store import CHUNK, LOOKUP, sync_flags
 from tracker.models import City, Claim, Flag, FlagStatus, Subject
 from tracker.models.labels import finding_message
 
@@ -107,14 +109,17 @@ def scan_claims(
     """Run every claim rule and bring the claim flags up to date (see the module's docstring)."""
     thresholds = thresholds or Thresholds()
     frame = claims_frame(session, thresholds)
+    if not frame.empty:
+        frame = frame.assign(unit_ratio=unit_ratios(frame))  # once, for the rules and the summary
     findings = claim_findings(frame, thresholds, on_rule)
     flagged = sorted({finding.claim_id for finding in findings})
     claims = frame.loc[flagged, ["city_id", "pilot_id", "benchmark_version", "factor_version"]].to_dict(
         "index"
     )
-    for chunk in (flagged[start : start + CHUNK] for start in range(0, len(flagged), CHUNK)):
+    dialect = session.connection().dialect.name
+    for chunk in (flagged[start : start + LOOKUP] for start in range(0, len(flagged), LOOKUP)):
         for claim_id, key, digest in session.execute(
-            select(Claim.id, Claim.claim_key, Claim.content_hash).where(Claim.id.in_(chunk))
+            select(Claim.id, Claim.claim_key, Claim.content_hash).where(one_of(dialect, Claim.id, chunk))
         ):
             claims[claim_id].update(claim_key=key, content_hash=digest)
     found: dict[str, Callable[[], dict[str, Any]]] = {}
@@ -179,6 +184,20 @@ def _flag(
 def _texts(message_id: str, evidence: dict[str, Any], city_id: int) -> dict[str, str]:
     """The flag's message id, and its texts as rendered now for a reader of its own city (kept for
     the record; pages render it afresh, for their reader)."""
+    try:
+        return _rendered(message_id, tuple(evidence.items()), city_id)
+    except TypeError:  # an unhashable value in the evidence (the other claims named): render it once
+        return _render(message_id, evidence, city_id)
+
+
+@lru_cache(maxsize=65536)
+def _rendered(message_id: str, evidence: tuple[tuple[str, Any], ...], city_id: int) -> dict[str, str]:
+    """``_render``, remembered within and across scans: many findings share their evidence (a label
+    type, a pair of dates), and the texts depend on nothing else (callers unpack it, never change it)."""
+    return _render(message_id, dict(evidence), city_id)
+
+
+def _render(message_id: str, evidence: dict[str, Any], city_id: int) -> dict[str, str]:
     message = finding_message(message_id, evidence, visible={city_id})
     return {"message_id": message_id, "message_zh": message.zh, "message_en": message.en}
 

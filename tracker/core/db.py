@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
-from sqlalchemy import DateTime, Engine, MetaData, Numeric, String, create_engine, event
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    MetaData,
+    Numeric,
+    String,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    literal_column,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
@@ -186,3 +201,12 @@ def is_unique_violation(error: BaseException) -> bool:
     if not isinstance(error, IntegrityError):
         return False
     return _sqlstate(error) == "23505" or "unique constraint failed" in str(error.orig).lower()
+
+
+def one_of(dialect: str, column: Any, values: list[Any]) -> Any:
+    """``column IN values`` with the values as one parameter however many there are (``= ANY(array)``
+    on PostgreSQL, ``json_each`` on SQLite): a list of thousands of bound values costs the
+    driver and SQLAlchemy more to compile than the database to answer."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type), expanding=False))
+    return column.in_(select(literal_column("value")).select_from(func.json_each(json.dumps(values))))

@@ -17,7 +17,7 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -78,7 +78,13 @@ def format_date(value: dt.date | None) -> str:
         return ""
     if not english():
         return f"{value.year}年{value.month}月{value.day}日"
-    return babel_date(value, format="medium", locale=current_locale.get())
+    return _medium_date(value, current_locale.get())
+
+
+@lru_cache(maxsize=8192)
+def _medium_date(value: dt.date, locale: str) -> str:
+    """Babel's medium date, remembered: a scan renders the same days for thousands of findings."""
+    return babel_date(value, format="medium", locale=locale)
 
 
 def format_datetime(value: dt.datetime | None, tz: ZoneInfo) -> str:

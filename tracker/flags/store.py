@@ -24,12 +24,14 @@ from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from tracker.audit import trail as audit
+from tracker.core.db import one_of
 from tracker.core.messages import Message
 from tracker.models import Closure, Flag, FlagStatus, Subject
 
 # The note a scan leaves on a flag it closed (``closed_by`` records that it was the scan).
 AUTO_CLOSED = Message("复查未再发现（数据已更正），自动关闭")
 CHUNK = 5000
+LOOKUP = 100_000  # values per one_of() parameter
 
 
 @dataclass
@@ -66,8 +68,9 @@ def sync_flags(session: Session, subject_type: Subject, found: dict[str, Callabl
     table = cast(Table, Flag.__table__)
     if rows:
         result.new = _insert(session, table, rows)
-    for chunk in _chunks(seen):
-        session.execute(update(table).where(table.c.id.in_(chunk)).values(last_seen=now))
+    dialect = session.connection().dialect.name
+    for chunk in _chunks(seen, LOOKUP):
+        session.execute(update(table).where(one_of(dialect, table.c.id, list(chunk))).values(last_seen=now))
     _refresh(session, table, [fp for fp in refresh if fp in found and fp in known], found)
     for flag in _load(session, reopen):
         flag.status, flag.reason, flag.closed_at, flag.closed_by = FlagStatus.OPEN, None, None, None
@@ -118,8 +121,9 @@ def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[
     else:
         connection.execute(insert(table), rows)
     fingerprints = [row["fingerprint"] for row in rows]
-    return sorted(flag_id for chunk in _chunks(fingerprints)
-                  for flag_id in session.scalars(select(Flag.id).where(Flag.fingerprint.in_(chunk))))  # fmt: skip
+    dialect = connection.dialect.name
+    return sorted(flag_id for chunk in _chunks(fingerprints, LOOKUP)
+                  for flag_id in session.scalars(select(Flag.id).where(one_of(dialect, Flag.fingerprint, list(chunk)))))  # fmt: skip
 
 
 def _pg_value(value: Any) -> Any:
@@ -128,8 +132,8 @@ def _pg_value(value: Any) -> Any:
     return value.value if isinstance(value, Enum) else value
 
 
-def _chunks(ids: Sequence[Any]) -> list[Sequence[Any]]:
-    return [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
+def _chunks(ids: Sequence[Any], size: int = CHUNK) -> list[Sequence[Any]]:
+    return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
 def _load(session: Session, ids: list[int]) -> list[Flag]:
