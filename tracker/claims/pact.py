@@ -332,7 +332,7 @@ class _Footprint:
         stamp = self.stamp(self.raw.get(name), name, column)
         return stamp.date().isoformat() if stamp else ""
 
-    def stamp(self, value: Any, pact_field: str, column: str | None = None) -> dt.datetime | None:
+    def stamp(self, value: object, pact_field: str, column: str | None = None) -> dt.datetime | None:
         """A PACT DateTime (RFC 3339: 2025-01-08T14:47:32Z), as written; a problem when it is none."""
         if value is None or value == "":
             return None
@@ -411,7 +411,7 @@ def _stamp(text: str) -> dt.datetime | None:
         return None
 
 
-def _decimal(value: Any) -> Decimal | None:
+def _decimal(value: object) -> Decimal | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, str) and not _DECIMAL.fullmatch(value.strip()):

@@ -93,8 +93,8 @@ def plan_retirements(session: Session, pact: PactFile, typed: pd.DataFrame, rows
     return plan
 
 
-def _check(plan: Retirements, pact: PactFile, footprint: int, before: str, code: str, code_before: Any,
-           city_before: Any, allowed: set[int]) -> None:  # fmt: skip
+def _check(plan: Retirements, pact: PactFile, footprint: int, before: str, code: str, code_before: str | None,
+           city_before: int | None, allowed: set[int]) -> None:  # fmt: skip
     """A footprint may replace only its own company's claims, in a city the user may act for."""
     if code_before is None:
         return  # not in the registry: only recorded

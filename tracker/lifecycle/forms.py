@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -51,7 +52,7 @@ _BRACKETS = re.compile(r"[(（][^)）]*[)）]")
 _MAX_FILE_BYTES = 10 * 1024 * 1024
 
 
-def caption(value: Any) -> str:
+def caption(value: object) -> str:
     """A header caption reduced to its words: no spaces, no line breaks, no bracketed hints."""
     return _BRACKETS.sub("", squeeze(value)).rstrip(":：")
 
@@ -86,7 +87,7 @@ class SummaryTable:
     warnings: list[str] = field(default_factory=list)
 
 
-def _match_header(cells: list[Any]) -> dict[str, int]:
+def _match_header(cells: Sequence[object]) -> dict[str, int]:
     found: dict[str, int] = {}
     for index, value in enumerate(cells):
         text = caption(value)
