@@ -39,7 +39,7 @@ from tracker.progress.updates import STATUS_ZH, updates_for
 OPEN_FLAGS = (FlagStatus.OPEN, FlagStatus.UNDER_REVIEW, FlagStatus.CONFIRMED)
 
 
-def workspace_city(session: Session, user: User, wanted: Any) -> City | None:
+def workspace_city(session: Session, user: User, wanted: object) -> City | None:
     """The city the workspace shows: a city user's own; for the province, the one asked for (by
     code or id), or None to choose. A city outside the user's scope is never returned."""
     cities = visible_cities(user)

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
 from tracker.access.permissions import visible_cities, visible_pilots
 from tracker.core.i18n import N_, _
+from tracker.core.json_types import JsonRow
 from tracker.models import Batch, City, Organisation, Pilot, PilotCategory, PilotStatus, Product
 from tracker.models.labels import label
 from tracker.progress.expected import STATUS_LABELS, PilotProgress, load_progress
 
 T = TypeVar("T")
+V = TypeVar("V")
 MAX_CHOICES = 500  # more filter values than any page offers: the rest is ignored
 
 
@@ -31,12 +34,14 @@ class RegistryFilters:
     batch_numbers: Sequence[int] = field(default_factory=tuple)
 
     @classmethod
-    def from_inputs(cls, **values: Any) -> RegistryFilters:
+    def from_inputs(cls, **values: object) -> RegistryFilters:
         """Build from untrusted page inputs: anything not a list of the right type is dropped."""
 
-        def clean(raw: Any, kind: type, allowed: set[Any] | None = None) -> tuple[Any, ...]:
+        def clean(raw: object, kind: type[V], allowed: AbstractSet[V] | None = None) -> tuple[V, ...]:
             items = raw if isinstance(raw, list | tuple) else ([] if raw in (None, "") else [raw])
-            return tuple(v for v in items[:MAX_CHOICES] if _acceptable(v, kind, allowed))
+            return tuple(
+                v for v in items[:MAX_CHOICES] if isinstance(v, kind) and _acceptable(v, kind, allowed)
+            )
 
         return cls(
             city_ids=clean(values.get("city_ids"), int),
@@ -47,7 +52,7 @@ class RegistryFilters:
         )
 
 
-def _acceptable(value: Any, kind: type, allowed: set[Any] | None) -> bool:
+def _acceptable(value: object, kind: type, allowed: AbstractSet[object] | None) -> bool:
     if isinstance(value, bool) or not isinstance(value, kind):
         return False
     if isinstance(value, int) and not 0 < value < 2**31:
@@ -90,9 +95,7 @@ def apply_filters(stmt: Select[T], filters: RegistryFilters) -> Select[T]:
     return stmt
 
 
-def registry_rows(
-    session: Session, user: object, filters: RegistryFilters, on: dt.date
-) -> list[dict[str, Any]]:
+def registry_rows(session: Session, user: object, filters: RegistryFilters, on: dt.date) -> list[JsonRow]:
     """One row per pilot the user may see and the filters keep, with its progress on ``on``."""
     stmt = (
         visible_pilots(user)
@@ -110,7 +113,7 @@ def registry_rows(
     return [_row(row, progress[row[0].id]) for row in found]
 
 
-def _row(row: Row[Any, Any, Any, Any, Any, Any], progress: PilotProgress) -> dict[str, Any]:
+def _row(row: Row[Pilot, str, str | None, str, int, str | None], progress: PilotProgress) -> JsonRow:
     pilot, organisation, credit_code, city, batch, product = row
     return {
         "id": pilot.id,
@@ -128,7 +131,7 @@ def _row(row: Row[Any, Any, Any, Any, Any, Any], progress: PilotProgress) -> dic
     }
 
 
-def _figures(pilot: Pilot, progress: PilotProgress) -> dict[str, Any]:
+def _figures(pilot: Pilot, progress: PilotProgress) -> JsonRow:
     """Progress figures; a withdrawn pilot is no longer measured against its plan."""
     if pilot.status is PilotStatus.WITHDRAWN:
         return {
@@ -147,7 +150,7 @@ def _figures(pilot: Pilot, progress: PilotProgress) -> dict[str, Any]:
     }
 
 
-def filter_options(session: Session, user: object) -> dict[str, list[dict[str, Any]]]:
+def filter_options(session: Session, user: object) -> dict[str, list[JsonRow]]:
     """Choices for the registry filters, limited to what the user may see."""
     cities = session.scalars(visible_cities(user)).all()
     products = session.scalars(select(Product).order_by(Product.id)).all()

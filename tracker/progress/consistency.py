@@ -93,7 +93,7 @@ def _pairs(reports: Reports) -> Iterator[tuple[ProgressUpdate | None, ProgressUp
             previous = update
 
 
-def _number(value: Any) -> Decimal:
+def _number(value: Decimal | float | str) -> Decimal:
     """The same number whatever its scale: a NUMERIC column gives 40.00 when read back and 40 while
     the object is still in memory, and a fingerprint must not depend on which one a scan sees."""
     number = Decimal(value)
