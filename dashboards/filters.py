@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlencode
 
+from tracker.core.json_types import Option
+
 # RegistryFilters field → (address parameter, tracker.monitoring.registry.filter_options key)
 PARAMETERS = {
     "city_ids": ("city", "cities"),
@@ -18,10 +20,10 @@ PARAMETERS = {
 
 
 def chosen_in_query(
-    query: Mapping[str, object], options: Mapping[str, Sequence[Mapping[str, object]]]
-) -> dict[str, list[object]]:
+    query: Mapping[str, object], options: Mapping[str, Sequence[Option]]
+) -> dict[str, list[int | str]]:
     """Each filter's values from the address, as the dropdowns hold them (ids as numbers)."""
-    chosen: dict[str, list[object]] = {}
+    chosen: dict[str, list[int | str]] = {}
     for key, (param, option_key) in PARAMETERS.items():
         offered = {str(o["value"]): o["value"] for o in options[option_key]}
         items = [v.strip() for v in str(query.get(param) or "").split(",") if v.strip()]

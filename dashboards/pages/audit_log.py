@@ -25,6 +25,7 @@ from dashboards.grid import locale_text
 from tracker.access.permissions import Action, visible_audit_events
 from tracker.audit.chain import last_verification
 from tracker.core.i18n import N_, _, format_datetime
+from tracker.core.json_types import JsonRow
 from tracker.models import AuditEvent, User
 
 PATH = "/audit"
@@ -119,7 +120,7 @@ def _filtered(stmt: Select[Any], model: Any) -> Select[Any]:
     return stmt
 
 
-def page_of_events(user: User, request: object, tz: ZoneInfo) -> dict[str, Any]:
+def page_of_events(user: User, request: object, tz: ZoneInfo) -> JsonRow:
     """One block of the user's audit trail for AG Grid's infinite row model: rows and the total."""
     if not isinstance(request, dict):
         raise PreventUpdate

@@ -20,6 +20,7 @@ from dashboards.widgets import STATUS_COLOURS, UPDATE_COLOURS, Cell, badge, evid
 from tracker.access.permissions import Action
 from tracker.core.clock import local_today
 from tracker.core.i18n import N_, _, english, format_date, format_datetime, label_of
+from tracker.core.json_types import JsonRow
 from tracker.core.messages import message_of
 from tracker.core.periods import Period
 from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
@@ -157,7 +158,7 @@ def _timeline(pilot: Pilot, on: dt.date) -> Component:
     Figures are plain dicts, as on the overview: plotly's figure objects validate every property
     and cost more than the rest of the page."""
     names = [f"{t.number} {t.title}" for t in pilot.tasks]
-    data: list[dict[str, Any]] = [{
+    data: list[JsonRow] = [{
         "type": "bar", "y": names, "orientation": "h", "name": _("计划"), "marker": {"color": "#7aa6d8"},
         "x": [(t.planned_end - t.planned_start).days * 86_400_000 + 86_400_000 for t in pilot.tasks],
         "base": [t.planned_start.isoformat() for t in pilot.tasks],

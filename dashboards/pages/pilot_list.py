@@ -38,6 +38,7 @@ from tracker.audit import trail as audit
 from tracker.core.clock import local_today
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, format_date, label_of
+from tracker.core.json_types import JsonRow
 from tracker.core.messages import message_of
 from tracker.core.validation import ValidationFailed
 from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
@@ -90,7 +91,7 @@ def _kept(row: Any) -> bool:
     return bool(row.get("id")) or bool(str(row.get("title") or "").strip())
 
 
-def _editable_grid(grid_id: str, columns: list[dict[str, Any]]) -> dag.AgGrid:
+def _editable_grid(grid_id: str, columns: list[JsonRow]) -> dag.AgGrid:
     return dag.AgGrid(id=grid_id, columnDefs=columns, rowData=[], className="ag-theme-quartz",
                       defaultColDef={"resizable": True}, style={"height": "260px"},
                       dashGridOptions={"localeText": locale_text(), "singleClickEdit": True,
@@ -182,7 +183,7 @@ def layout(user: User, **_query: str) -> Component:
     ])  # fmt: skip
 
 
-def _rows(session: Session, user: User, scope: Any) -> list[dict[str, Any]]:
+def _rows(session: Session, user: User, scope: Any) -> list[JsonRow]:
     if scope == "all":
         stmt = visible_pilots(user).where(Pilot.application_id.is_not(None)).order_by(Pilot.id)
         pilots = session.scalars(stmt)

@@ -37,6 +37,7 @@ from tracker.access.permissions import Action, Level, may_act
 from tracker.core.clock import local_today, now_utc
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, format_date, label_of
+from tracker.core.json_types import JsonRow
 from tracker.core.messages import message_of
 from tracker.core.periods import Period, parse_period, reporting_period
 from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
@@ -86,9 +87,7 @@ def _key(session: Session, user: User, value: Any) -> tuple[int, Period]:
         raise PreventUpdate from None
 
 
-def _grid(
-    grid_id: str, columns: list[dict[str, Any]], rows: list[dict[str, Any]], editable: bool
-) -> Component:
+def _grid(grid_id: str, columns: list[JsonRow], rows: list[JsonRow], editable: bool) -> Component:
     for column in columns:
         column["editable"] = editable and column.get("editable", False)
     return dag.AgGrid(id=grid_id, columnDefs=columns, rowData=rows, className="ag-theme-quartz",
@@ -98,14 +97,14 @@ def _grid(
                                        "stopEditingWhenCellsLoseFocus": True})  # fmt: skip
 
 
-def _task_rows(pilot: Pilot, entry: UpdateEntry, last: dict[int, Any]) -> list[dict[str, Any]]:
+def _task_rows(pilot: Pilot, entry: UpdateEntry, last: dict[int, Any]) -> list[JsonRow]:
     return [{"task_id": t.id, "number": t.number, "title": t.title, "weight": float(t.weight),
              "last": float(last[t.id]) if t.id in last else None,
              "percent": float(entry.task_percents[t.id]) if t.id in entry.task_percents else None}
             for t in pilot.tasks]  # fmt: skip
 
 
-def _milestone_rows(pilot: Pilot, entry: UpdateEntry) -> list[dict[str, Any]]:
+def _milestone_rows(pilot: Pilot, entry: UpdateEntry) -> list[JsonRow]:
     reports = {r.milestone_id: r for r in entry.milestones}
     rows = []
     for m in pilot.milestones:
@@ -120,7 +119,7 @@ def _milestone_rows(pilot: Pilot, entry: UpdateEntry) -> list[dict[str, Any]]:
     return rows
 
 
-def _targets(pilot: Pilot) -> list[dict[str, Any]]:
+def _targets(pilot: Pilot) -> list[dict[str, str]]:
     return ([{"label": _("整体工作"), "value": "update"}]
             + [{"label": _("阶段性目标：") + m.title, "value": f"milestone:{m.id}"} for m in pilot.milestones]
             + [{"label": _("任务：") + t.title, "value": f"task:{t.id}"} for t in pilot.tasks])  # fmt: skip

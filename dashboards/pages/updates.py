@@ -51,6 +51,7 @@ from tracker.core.i18n import (
     label_of,
     translated,
 )
+from tracker.core.json_types import JsonRow
 from tracker.core.periods import Period, parse_period, periods_between, reporting_period
 from tracker.models import Pilot, ProgressUpdate, Role, User
 from tracker.monitoring.figures import (
@@ -168,9 +169,9 @@ def _figures(session: Session, user: User, period: Period) -> Figures:
                          thresholds=thresholds_from(settings))  # fmt: skip
 
 
-def _rows(session: Session, figures: Figures) -> list[dict[str, Any]]:
+def _rows(session: Session, figures: Figures) -> list[JsonRow]:
     updates = updates_for(session, [p.id for p in figures.pilots], figures.period)
-    rows = []
+    rows: list[JsonRow] = []
     for pilot in figures.pilots:
         update = updates.get(pilot.id)
         progress = figures.progress[pilot.id]

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from tracker.access.permissions import visible_cities, visible_pilots
 from tracker.core.i18n import N_, _
-from tracker.core.json_types import JsonRow
+from tracker.core.json_types import JsonRow, Option
 from tracker.models import Batch, City, Organisation, Pilot, PilotCategory, PilotStatus, Product
 from tracker.models.labels import label
 from tracker.progress.expected import STATUS_LABELS, PilotProgress, load_progress
@@ -150,7 +150,7 @@ def _figures(pilot: Pilot, progress: PilotProgress) -> JsonRow:
     }
 
 
-def filter_options(session: Session, user: object) -> dict[str, list[JsonRow]]:
+def filter_options(session: Session, user: object) -> dict[str, list[Option]]:
     """Choices for the registry filters, limited to what the user may see."""
     cities = session.scalars(visible_cities(user)).all()
     products = session.scalars(select(Product).order_by(Product.id)).all()
