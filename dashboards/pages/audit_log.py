@@ -8,7 +8,6 @@ events per block; nothing is cut off at a fixed number of latest events.
 from __future__ import annotations
 
 import json
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import dash_ag_grid as dag
@@ -46,7 +45,7 @@ COLUMNS: list[tuple[str, str, dict[str, object]]] = [("at", N_("时间"), {"sort
            ("before", N_("修改前"), {}), ("after", N_("修改后"), {})]  # fmt: skip
 
 
-def _json(value: Any) -> str:
+def _json(value: object) -> str:
     return "" if value is None else json.dumps(value, ensure_ascii=False)
 
 
@@ -97,7 +96,7 @@ def _contains(
     return column.ilike(f"%{escaped}%", escape="\\")
 
 
-def _filtered(stmt: Select[Any], model: Any) -> Select[Any]:
+def _filtered(stmt: Select[AuditEvent], model: object) -> Select[AuditEvent]:
     """The grid's filter model, as WHERE clauses (text "contains"; anything else is refused)."""
     if not model:
         return stmt

@@ -11,7 +11,7 @@ tracker.claims.library, so a hand-made request from anyone else changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -133,7 +133,9 @@ def _grid(kind: LibraryKind) -> Component:
     return grid
 
 
-def _field(caption: str, component: Any, md: int = 2) -> Component:
+def _field(
+    caption: str, component: Any, md: int = 2
+) -> Component:  # Any: Dash declares no typed id on a component
     return dbc.Col([dbc.Label(caption, html_for=component.id, className="small mb-0"), component], md=md)
 
 
@@ -228,7 +230,7 @@ def layout(user: User, **_query: str) -> Component:
 # --- rows and histories as shown -----------------------------------------------------------------
 
 
-def _number(value: Any) -> float | None:
+def _number(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
@@ -308,7 +310,7 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _figures(values: list[Any]) -> JsonRow:
+def _figures(values: Sequence[object]) -> JsonRow:
     """The four benchmark figures as typed; every one is required (the form shows all four), so an
     empty one is refused by name rather than the stored figure carried over. Whether each is a
     number ≥ 0 and in order is checked by tracker.claims.library.set_benchmark."""
@@ -340,7 +342,7 @@ def _selected(rows: list[dict[str, object]] | None) -> int | str:
     return value
 
 
-def _history_of(session: Session, kind: LibraryKind, key: Any) -> list[LibraryVersion]:
+def _history_of(session: Session, kind: LibraryKind, key: int | str) -> list[LibraryVersion]:
     if kind is LibraryKind.FACTORS:
         return factor_history(session, str(key))
     if not isinstance(key, int) or isinstance(key, bool):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
@@ -24,9 +23,10 @@ from tracker.core.json_types import JsonRow
 from tracker.core.messages import message_of
 from tracker.core.periods import Period
 from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
-from tracker.models import Pilot, PilotStatus, UpdateStatus, User
+from tracker.models import AuditEvent, Pilot, PilotStatus, UpdateStatus, User
 from tracker.models.labels import label, rule_name
 from tracker.monitoring.pilot_record import (
+    CurvePoint,
     PlanChanges,
     UpdateLine,
     find_visible_pilot,
@@ -38,6 +38,7 @@ from tracker.monitoring.pilot_record import (
 )
 from tracker.progress.expected import (
     STATUS_LABELS,
+    PilotProgress,
     load_progress,
     overdue_milestones,
     task_lines,
@@ -76,7 +77,7 @@ def _shown(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _cell(changes: PlanChanges, entity: str, row_id: int, name: str, value: Any) -> Component | str:
+def _cell(changes: PlanChanges, entity: str, row_id: int, name: str, value: object) -> Component | str:
     """A plan value; when it changed since approval, the approved value struck through before it."""
     change = changes.of(entity, row_id).get(name)
     if change is None:
@@ -95,7 +96,7 @@ def _figure_card(title: str, value: str, card_id: str, colour: str = "primary") 
     ])), md=2)  # fmt: skip
 
 
-def _header(pilot: Pilot, progress: Any, on: dt.date) -> Component:
+def _header(pilot: Pilot, progress: PilotProgress, on: dt.date) -> Component:
     product = pilot.product.name_zh if pilot.product else _("专业化服务")
     facts = [
         (_("试点单位"), pilot.organisation.name), (_("所在市"), pilot.city.name_zh),
@@ -188,7 +189,7 @@ def _timeline(pilot: Pilot, on: dt.date) -> Component:
     )
 
 
-def _curve(points: list[Any]) -> Component:
+def _curve(points: list[CurvePoint]) -> Component:
     days = [p.on.isoformat() for p in points]
     data = [
         {"type": "scatter", "x": days, "y": [float(p.expected) for p in points], "name": _("序时进度"),
@@ -259,17 +260,17 @@ STATUS_WORDS: dict[str, PilotStatus | UpdateStatus] = {s.value: s for s in Pilot
 }
 
 
-def _word(field: str, value: Any) -> str:
+def _word(field: str, value: object) -> str:
     """A changed field's value in words; a status in the reader's language (at render, not import)."""
     if field != "status" or not value:
         return _shown(value)
-    status = STATUS_WORDS.get(value)
+    status = STATUS_WORDS.get(value) if isinstance(value, str) else None
     if status is None:
         return str(value)
     return _(STATUS_ZH[status]) if isinstance(status, UpdateStatus) else label(status)
 
 
-def _audit_change(event: Any) -> str:
+def _audit_change(event: AuditEvent) -> str:
     """What an event changed, in words: the fields of a change with old → new; for a new or deleted
     row, its summary or name."""
     if event.action == "update":
@@ -287,7 +288,7 @@ def _audit(session: Session, user: User, pilot: Pilot) -> Component:
     return simple_table([_("时间"), _("操作人"), _("操作"), _("对象"), _("内容")], rows, "pilot-audit")
 
 
-def _on(value: Any, today: dt.date) -> dt.date:
+def _on(value: str | None, today: dt.date) -> dt.date:
     try:
         return parse_chinese_or_iso_date(value) if value else today
     except (ValueError, TypeError):
@@ -295,13 +296,13 @@ def _on(value: Any, today: dt.date) -> dt.date:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, id: Any = None, on: Any = None, **_query: str) -> Component:
+def layout(user: User, id: str | None = None, on: str | None = None, **_query: str) -> Component:
     settings = app_settings()
     today = local_today(settings.timezone)
     day = _on(on, today)
     thresholds = thresholds_from(settings)
     with db_session(read_only=True) as session:
-        pilot = find_visible_pilot(session, user, int(id) if str(id or "").isdigit() else None)
+        pilot = find_visible_pilot(session, user, int(id) if id and id.isdigit() else None)
         if pilot is None:
             return dbc.Alert(_("试点不存在或不在您的权限范围内。"), color="warning", className="mt-4")
         progress = load_progress(session, [pilot.id], day, thresholds)[pilot.id]

@@ -7,7 +7,6 @@ deleted, and every change is audited (tracker.delivery.recipients)."""
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlsplit
 
 import dash_bootstrap_components as dbc
@@ -87,7 +86,7 @@ def _form(session: Session, user: User) -> Component:
     cities = session.scalars(visible_cities(user)).all()
     own_city = user.city_id if not may(user, Action.MANAGE_ALL_RECIPIENTS) else None
 
-    def field(caption: str, component_id: str, control: Any, width: int) -> Component:
+    def field(caption: str, component_id: str, control: Component, width: int) -> Component:
         return dbc.Col([dbc.Label(caption, html_for=component_id, className="small mb-0"), control], md=width)
 
     return html.Div([
