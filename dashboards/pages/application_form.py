@@ -8,7 +8,7 @@ directly with the province, the provincial bureau). Everything is checked again 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
@@ -153,7 +153,7 @@ def _state(application: Application | None, user: User) -> tuple[bool, str | Non
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, id: Any = None, **_query: str) -> Component:  # id: the address's ?id=
+def layout(user: User, id: str | None = None, **_query: str) -> Component:  # id: the address's ?id=
     provincial = user.role in PROVINCIAL_ROLES
     with db_session() as session:
         application = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
@@ -84,7 +84,7 @@ def _cell(row: dict[str, object], key: str) -> str | None:
     return value if value is None or isinstance(value, str) else str(value)
 
 
-def _kept(row: Any) -> bool:
+def _kept(row: object) -> bool:
     """A grid row to save: an existing one, or a new one given a title (blank new rows are dropped)."""
     if not isinstance(row, dict):
         raise TypeError("row")
@@ -183,7 +183,7 @@ def layout(user: User, **_query: str) -> Component:
     ])  # fmt: skip
 
 
-def _rows(session: Session, user: User, scope: Any) -> list[JsonRow]:
+def _rows(session: Session, user: User, scope: object) -> list[JsonRow]:
     if scope == "all":
         stmt = visible_pilots(user).where(Pilot.application_id.is_not(None)).order_by(Pilot.id)
         pilots = session.scalars(stmt)
@@ -198,7 +198,7 @@ def _rows(session: Session, user: User, scope: Any) -> list[JsonRow]:
              "start_date": p.start_date.isoformat(), "end_date": p.end_date.isoformat()} for p in pilots]  # fmt: skip
 
 
-def _date(value: Any) -> dt.date:
+def _date(value: object) -> dt.date:
     return parse_chinese_or_iso_date(str(value or ""))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
@@ -73,7 +73,7 @@ UPLOAD, TARGET, FILES, REMOVE, REMOVE_WHICH = (f"{FORM}-upload", f"{FORM}-target
                                               f"{FORM}-remove", f"{FORM}-remove-which")  # fmt: skip
 
 
-def _key(session: Session, user: User, value: Any) -> tuple[int, Period]:
+def _key(session: Session, user: User, value: object) -> tuple[int, Period]:
     """The pilot and period the form is for, from its store. Anything malformed, and a pilot the
     user may not see, stops the callback: a hand-made POST learns nothing."""
     if not isinstance(value, dict) or not isinstance(value.get("period"), str):
@@ -97,7 +97,7 @@ def _grid(grid_id: str, columns: list[JsonRow], rows: list[JsonRow], editable: b
                                        "stopEditingWhenCellsLoseFocus": True})  # fmt: skip
 
 
-def _task_rows(pilot: Pilot, entry: UpdateEntry, last: dict[int, Any]) -> list[JsonRow]:
+def _task_rows(pilot: Pilot, entry: UpdateEntry, last: dict[int, Decimal]) -> list[JsonRow]:
     return [{"task_id": t.id, "number": t.number, "title": t.title, "weight": float(t.weight),
              "last": float(last[t.id]) if t.id in last else None,
              "percent": float(entry.task_percents[t.id]) if t.id in entry.task_percents else None}
@@ -150,7 +150,7 @@ def _columns() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, pilot: Any = None, period: Any = None, **_query: str) -> Component:
+def layout(user: User, pilot: str | None = None, period: str | None = None, **_query: str) -> Component:
     settings = app_settings()
     today = local_today(settings.timezone)
     try:
@@ -162,7 +162,7 @@ def layout(user: User, pilot: Any = None, period: Any = None, **_query: str) -> 
     except TrackerError as error:
         return dbc.Alert(message_of(error), color="warning", className="mt-4")
     with db_session(read_only=True) as session:
-        row = find_visible_pilot(session, user, int(pilot) if str(pilot or "").isdigit() else None)
+        row = find_visible_pilot(session, user, int(pilot) if pilot and pilot.isdigit() else None)
         if row is None:
             return dbc.Alert(_("试点不存在或不在您的权限范围内。"), color="warning", className="mt-4")
         if not may_act(user, Level.CITY, row):
@@ -212,7 +212,7 @@ def layout(user: User, pilot: Any = None, period: Any = None, **_query: str) -> 
         ])  # fmt: skip
 
 
-def _entry(task_rows: Any, milestone_rows: Any, texts: tuple[Any, ...]) -> UpdateEntry:
+def _entry(task_rows: object, milestone_rows: object, texts: tuple[object, ...]) -> UpdateEntry:
     """The form as entry data; malformed rows (a hand-made POST) are refused by the domain checks."""
     tasks = {}
     for row in task_rows if isinstance(task_rows, list) else []:

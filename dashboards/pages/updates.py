@@ -5,7 +5,6 @@ updates (accept or return with a reason) and sees completeness and timeliness pe
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html, no_update
@@ -95,7 +94,7 @@ def _today() -> dt.date:
     return local_today(app_settings().timezone)
 
 
-def _period(value: Any) -> Period:
+def _period(value: object) -> Period:
     settings = app_settings()
     if isinstance(value, str) and value:
         try:

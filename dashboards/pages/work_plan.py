@@ -7,7 +7,6 @@ read. City users never see the page (tracker.access.permissions: the work plan i
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
@@ -86,7 +85,7 @@ def _today() -> dt.date:
     return local_today(app_settings().timezone)
 
 
-def _period(value: Any) -> Period:
+def _period(value: object) -> Period:
     reporting = app_settings().reporting
     if isinstance(value, str) and value:
         try:
