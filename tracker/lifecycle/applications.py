@@ -7,8 +7,9 @@ in ``tracker.lifecycle.forms``. Every path (web form, Excel import, CLI) saves t
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -243,7 +244,7 @@ def _month(value: object) -> int | None:
 
 
 def plan_from_rows(
-    milestone_rows: list[dict[str, Any]], participant_rows: list[dict[str, Any]]
+    milestone_rows: Sequence[Mapping[str, object]], participant_rows: Sequence[Mapping[str, object]]
 ) -> tuple[list[PlanMilestoneData], list[PlanParticipantData]]:
     """The plan's milestones and participating units from table rows (a form's grid, an API body).
 

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.core.i18n import N_
+from tracker.core.json_types import JsonRow
 from tracker.flags.store import sync_flags
 from tracker.models import (
     Milestone,
@@ -293,7 +294,7 @@ def scan_progress(session: Session, *, now: dt.datetime, checks: Checks = Checks
     return ScanResult(synced.new, synced.seen_again, synced.closed)
 
 
-def _flag(finding: Finding) -> dict[str, Any]:
+def _flag(finding: Finding) -> JsonRow:
     rule = RULE_BY_ID[finding.rule_id]
     message = finding_message(rule.message, finding.evidence)
     return dict(rule_id=rule.id, severity=rule.severity, subject_id=finding.update.id,
