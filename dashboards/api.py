@@ -36,6 +36,7 @@ from tracker.access.permissions import PermissionDenied, visible_cities, visible
 from tracker.core.clock import local_today, now_utc
 from tracker.core.db import TrackerSession, transaction
 from tracker.core.errors import TrackerError
+from tracker.core.json_types import JsonRow
 from tracker.core.messages import Label, Message
 from tracker.core.periods import Period, parse_period, period_of, reporting_period
 from tracker.core.validation import ValidationFailed
@@ -85,7 +86,7 @@ def _printable(value: str) -> None:
         raise ValidationError("包含不可用的控制字符 / contains control characters")
 
 
-def Text(maximum: int, **kwargs: Any) -> fields.String:
+def Text(maximum: int, **kwargs: Any) -> fields.String:  # Any: marshmallow's field options
     return fields.String(validate=[validate.Length(max=maximum), _printable], **kwargs)
 
 
@@ -265,7 +266,9 @@ class UpdateSchema(Schema):
 class ApiError(HTTPException):
     """An error answer with its message (by default the status's) and, for refused input, the field errors."""
 
-    def __init__(self, code: int, message: Message | None = None, errors: Any = None) -> None:
+    def __init__(
+        self, code: int, message: Message | None = None, errors: dict[str, list[str]] | None = None
+    ) -> None:
         super().__init__()
         self.code = code
         self.message = message or ERROR_MESSAGES.get(code, Message("请求出错"))
@@ -275,7 +278,7 @@ class ApiError(HTTPException):
 def _error_response(error: HTTPException) -> ResponseReturnValue:
     code = error.code or 500
     message = error.message if isinstance(error, ApiError) else ERROR_MESSAGES.get(code, Message("请求出错"))
-    body: dict[str, Any] = {"error": code, "message": message.zh, "message_en": message.en}
+    body: JsonRow = {"error": code, "message": message.zh, "message_en": message.en}
     if isinstance(error, ApiError) and error.errors is not None:
         body["errors"] = error.errors
     data = getattr(error, "data", None)  # webargs: the fields that failed validation
@@ -329,12 +332,12 @@ def _figure(value: Decimal) -> float:
     return float(value)
 
 
-def _progress(value: PilotProgress) -> dict[str, Any]:
+def _progress(value: PilotProgress) -> JsonRow:
     return {"expected": _figure(value.expected), "actual": _figure(value.actual), "gap": _figure(value.gap),
             "status": value.status.value, "status_zh": STATUS_LABELS[value.status]}  # fmt: skip
 
 
-def _summary(pilot: Pilot, progress: PilotProgress) -> dict[str, Any]:
+def _summary(pilot: Pilot, progress: PilotProgress) -> JsonRow:
     return {
         "id": pilot.id, "name": pilot.name, "organisation": pilot.organisation.name,
         "city": pilot.city.name_zh, "city_code": pilot.city.code, "category": pilot.category.value,
@@ -348,7 +351,7 @@ def _share(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _group(line: GroupFigures) -> dict[str, Any]:
+def _group(line: GroupFigures) -> JsonRow:
     r = line.reporting
     return {
         "scope": line.key, "city_code": line.city_code, "pilots": line.pilots,
@@ -363,7 +366,7 @@ def _group(line: GroupFigures) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _update_body(update: ProgressUpdate) -> dict[str, Any]:
+def _update_body(update: ProgressUpdate) -> JsonRow:
     period = Period(update.period_start, update.period_end)
     return {
         "id": update.id, "pilot_id": update.pilot_id, "period": period.key,
@@ -394,7 +397,7 @@ PILOT_ID = f"<int(max={MAX_ID}):pilot_id>"
 class Pilots(MethodView):
     @blp.arguments(PilotQuery, location="query")
     @blp.response(200, PilotSummarySchema(many=True))
-    def get(self, query: dict[str, Any]) -> Any:
+    def get(self, query: dict[str, Any]) -> list[JsonRow]:  # Any: marshmallow loads the body
         """试点列表（令牌可见范围内） / The pilots this token may see, with progress on a date."""
         user = _user()
         on = query.get("on") or _today()
@@ -413,7 +416,7 @@ class ScopeFigures(MethodView):
     @blp.arguments(FiguresQuery, location="query")
     @blp.response(200, FiguresSchema)
     @blp.alt_response(404, schema=ErrorSchema)
-    def get(self, query: dict[str, Any]) -> Any:
+    def get(self, query: dict[str, Any]) -> JsonRow:  # Any: marshmallow loads the body
         """监测数字（与各页面、通报同一口径） / The monitoring figures of your scope or one city, as every page
         and bulletin counts them: progress, status counts, overdue milestones, reporting, open flags."""
         user = _user()
@@ -442,7 +445,7 @@ class PilotDetail(MethodView):
     @blp.arguments(PilotQuery, location="query")
     @blp.response(200, PilotDetailSchema)
     @blp.alt_response(404, schema=ErrorSchema)
-    def get(self, query: dict[str, Any], pilot_id: int) -> Any:
+    def get(self, query: dict[str, Any], pilot_id: int) -> JsonRow:  # Any: marshmallow loads the body
         """一个试点：任务、阶段性目标与序时进度 / One pilot: tasks, milestones, expected and actual progress."""
         user = _user()
         on = query.get("on") or _today()
@@ -464,7 +467,7 @@ class PilotDetail(MethodView):
             return body
 
 
-def _milestone(m: Milestone, overdue: bool) -> dict[str, Any]:
+def _milestone(m: Milestone, overdue: bool) -> JsonRow:
     return {"id": m.id, "task_id": m.task_id, "title": m.title, "due_date": m.due_date, "indicator": m.indicator,
             "target_value": m.target_value, "evidence_required": m.evidence_required,
             "achieved_on": m.achieved_on, "overdue": overdue}  # fmt: skip
@@ -474,7 +477,7 @@ def _milestone(m: Milestone, overdue: bool) -> dict[str, Any]:
 class PilotUpdates(MethodView):
     @blp.response(200, UpdateSchema(many=True))
     @blp.alt_response(404, schema=ErrorSchema)
-    def get(self, pilot_id: int) -> Any:
+    def get(self, pilot_id: int) -> list[JsonRow]:
         """一个试点的全部调度更新 / Every periodic update of a pilot."""
         user = _user()
         with _session() as session:
@@ -487,7 +490,7 @@ class PilotUpdate(MethodView):
     @blp.response(200, UpdateSchema)
     @blp.alt_response(404, schema=ErrorSchema)
     @blp.alt_response(422, schema=ErrorSchema)
-    def get(self, pilot_id: int, period: str) -> Any:
+    def get(self, pilot_id: int, period: str) -> JsonRow:
         """某报告期的更新 / The update of one period."""
         user = _user()
         wanted = _period(period)
@@ -507,7 +510,9 @@ class PilotUpdate(MethodView):
     @blp.alt_response(404, schema=ErrorSchema)
     @blp.alt_response(409, schema=ErrorSchema)
     @blp.alt_response(422, schema=ErrorSchema)
-    def put(self, data: dict[str, Any], pilot_id: int, period: str) -> Any:
+    def put(
+        self, data: dict[str, Any], pilot_id: int, period: str
+    ) -> JsonRow:  # Any: marshmallow loads the body
         """保存（并可提交）某报告期的更新 / Save, and optionally submit, the update of one period.
 
         A new update needs no version; changing one needs the version that was read: if someone

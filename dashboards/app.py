@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import dash
 from dash import Dash
@@ -85,7 +84,7 @@ CHART_PAGES = frozenset({"/", "/summary", "/pilot"})  # first loaded there, the 
 PLOTLY_EARLY = f'<link rel="preload" href="{PLAIN_ADDRESS}" as="script">'
 
 
-def _page_title(name: str, **_path_variables: Any) -> str:
+def _page_title(name: str, **_path_variables: object) -> str:
     """The browser tab's title, in the reader's language (Dash calls it per request)."""
     return f"{_(name)} · {_('碳足迹试点监管平台')}"
 
@@ -152,7 +151,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
     app.layout = serve_layout
     plain_index: Callable[..., str] = app.interpolate_index
 
-    def interpolate_index(**kwargs: Any) -> str:  # <html lang=…>: screen readers, fonts, the grids' dates
+    def interpolate_index(**kwargs: object) -> str:  # <html lang=…>: screen readers, fonts, the grids' dates
         page = plain_index(**kwargs).replace("<html>", f'<html lang="{html_lang()}">', 1)
         if request.path in CHART_PAGES:
             page = page.replace("</head>", PLOTLY_EARLY + "</head>", 1)

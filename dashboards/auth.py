@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Callable
-from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, Response, abort, current_app, g, jsonify, redirect, render_template, request, session
@@ -152,7 +151,7 @@ def _api_guard(factory: sessionmaker[TrackerSession]) -> ResponseReturnValue | N
 
 def _make_login(
     factory: sessionmaker[TrackerSession], settings: Settings, limits: accounts.LoginLimits
-) -> Callable[[], Any]:
+) -> Callable[[], ResponseReturnValue]:
     def login() -> ResponseReturnValue:
         next_url = safe_next(request.values.get("next"))
         if request.method == "GET":

@@ -39,7 +39,7 @@ import typing
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
 from dash import Dash, Input, Output, State, ctx, dcc, no_update
 from dash.development.base_component import Component
@@ -254,7 +254,7 @@ class PageCallback:
 REGISTRY: list[PageCallback] = []
 
 
-def _checks(function: Callable[..., object], count: int) -> list[Check[Any]]:
+def _checks(function: Callable[..., object], count: int) -> list[Check[object]]:
     hints = typing.get_type_hints(function, include_extras=True)
     parameters = list(inspect.signature(function).parameters.values())
     if not parameters or hints.get(parameters[0].name) is not Call:
@@ -271,7 +271,7 @@ def _checks(function: Callable[..., object], count: int) -> list[Check[Any]]:
     return checks
 
 
-def _read(checks: list[Check[Any]], values: tuple[object, ...]) -> list[object]:
+def _read(checks: list[Check[object]], values: tuple[object, ...]) -> list[object]:
     read, at = [], 0
     for check in checks:
         part = values[at] if check.width == 1 else values[at : at + check.width]

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from dash import Dash
 from dash.exceptions import DependencyException
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
@@ -83,7 +82,7 @@ def install_error_pages(server: Flask) -> None:
     server.after_request(_security_headers)
 
 
-def content_security_policy(app: Any) -> str:
+def content_security_policy(app: Dash) -> str:
     """Only this server's own files; inline scripts only those Dash writes into every page (by their
     SHA-256, ``app.csp_hashes()``); no frames, plugins or other sites. Styles may be inline: Plotly
     and AG Grid set element styles as they draw."""
@@ -95,7 +94,7 @@ def content_security_policy(app: Any) -> str:
     ])  # fmt: skip
 
 
-def install_content_security_policy(app: Any) -> None:
+def install_content_security_policy(app: Dash) -> None:
     def add(response: Response) -> Response:
         # Built for each answer (some 20 µs): Dash adds its pages' inline script (the document
         # title's) while it sets itself up on its first page request, after the app was made.

@@ -4,8 +4,10 @@ user is offered are taken (another city's id in the address is simply dropped)."
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
 from urllib.parse import urlencode
+
+from tracker.core.json_types import Option
 
 # RegistryFilters field → (address parameter, tracker.monitoring.registry.filter_options key)
 PARAMETERS = {
@@ -19,9 +21,11 @@ PARAMETERS = {
 }
 
 
-def chosen_in_query(query: dict[str, Any], options: dict[str, list[dict[str, Any]]]) -> dict[str, list[Any]]:
+def chosen_in_query(
+    query: Mapping[str, object], options: Mapping[str, Sequence[Option]]
+) -> dict[str, list[int | str]]:
     """Each filter's values from the address, as the dropdowns hold them (ids as numbers)."""
-    chosen: dict[str, list[Any]] = {}
+    chosen: dict[str, list[int | str]] = {}
     for key, (param, option_key) in PARAMETERS.items():
         offered = {str(o["value"]): o["value"] for o in options[option_key]}
         items = [v.strip() for v in str(query.get(param) or "").split(",") if v.strip()]
@@ -31,9 +35,9 @@ def chosen_in_query(query: dict[str, Any], options: dict[str, list[dict[str, Any
     return chosen
 
 
-def query_string(values: dict[str, Any]) -> str:
+def query_string(values: Mapping[str, object]) -> str:
     """The address parameters of the chosen filters ("" when none is set)."""
-    pairs = [(param, ",".join(str(v) for v in values[key]))
+    pairs = [(param, ",".join(str(v) for v in chosen))
              for key, (param, _option_key) in PARAMETERS.items()
-             if isinstance(values.get(key), list) and values[key]]  # fmt: skip
+             if isinstance(chosen := values.get(key), list) and chosen]  # fmt: skip
     return "?" + urlencode(pairs, safe=",") if pairs else ""

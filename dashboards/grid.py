@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
 
 import dash_ag_grid as dag
 
@@ -28,7 +28,7 @@ def locale_text() -> dict[str, str]:
     return {} if english() else dict(_zh_cn())
 
 
-def data_grid(grid_id: str, column_defs: list[dict[str, Any]], row_data: list[dict[str, Any]] | None = None,
+def data_grid(grid_id: str, column_defs: Sequence[Mapping[str, object]], row_data: Sequence[Mapping[str, object]] | None = None,
               *, height: str = "65vh", floating_filter: bool = False) -> dag.AgGrid:  # fmt: skip
     """A grid of ``height``; ``height="auto"`` for a short list: as tall as its rows, no pages."""
     auto = height == "auto"

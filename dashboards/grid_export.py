@@ -9,7 +9,6 @@ with a message in Chinese and English, and no file.
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote
 
 from flask import Flask, jsonify, request
@@ -33,7 +32,7 @@ def _refuse(status: int, message: Message) -> ResponseReturnValue:
     return response
 
 
-def _cell(value: Any) -> bool:
+def _cell(value: object) -> bool:
     return (
         value is None
         or isinstance(value, bool | int | float)
@@ -41,7 +40,7 @@ def _cell(value: Any) -> bool:
     )
 
 
-def _table(body: Any) -> tuple[str, str, list[str], list[bool], list[list[Any]]] | None:
+def _table(body: object) -> tuple[str, str, list[str], list[bool], list[list[object]]] | None:
     """The export's grid id, title, headers, date columns and rows, or None if the body is not one."""
     if not isinstance(body, dict):
         return None

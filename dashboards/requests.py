@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dash import Dash
+from dash import Dash, Output
 from flask import Flask, Response, jsonify, request
 
 from tracker.core.i18n import _
@@ -58,7 +58,7 @@ def depth(value: object) -> int:
     return deepest
 
 
-def parsed_body() -> tuple[Any, Response | None]:
+def parsed_body() -> tuple[object, Response | None]:
     """The request's JSON and a refusal (None when it may be used)."""
     try:
         body = request.get_json(silent=True)
@@ -84,11 +84,11 @@ def _api_body() -> Response | None:
     return refusal
 
 
-def _declared_ids(spec: list[dict[str, Any]]) -> list[tuple[Any, str]]:
+def _declared_ids(spec: list[dict[str, Any]]) -> list[tuple[object, str]]:  # Any: Dash's callback_map
     return [(item["id"], item["property"]) for item in spec]
 
 
-def _mismatch(sent: object, declared: list[tuple[Any, str]], key: str) -> str | None:
+def _mismatch(sent: object, declared: list[tuple[object, str]], key: str) -> str | None:
     if not isinstance(sent, list) or len(sent) != len(declared):
         return f"{key} must list the callback's {len(declared)} items"
     for item, (component, prop) in zip(sent, declared, strict=True):
@@ -102,7 +102,9 @@ def _mismatch(sent: object, declared: list[tuple[Any, str]], key: str) -> str | 
     return None
 
 
-def _outputs_mismatch(sent: object, outputs: Any) -> str | None:  # outputs: Dash's callback_map entry
+def _outputs_mismatch(
+    sent: object, outputs: Output | list[Output] | tuple[Output, ...]
+) -> str | None:  # Dash's callback_map
     declared = outputs if isinstance(outputs, list | tuple) else [outputs]
     wanted = [(o.component_id, o.component_property) for o in declared]
     items = sent if isinstance(sent, list) else [sent]
@@ -126,7 +128,7 @@ def install_request_limits(server: Flask) -> None:
     server.before_request(_api_body)
 
 
-def _address_problem(items: list[Any]) -> str | None:
+def _address_problem(items: list[dict[str, object]]) -> str | None:
     """An address's parts (dcc.Location): what a browser sends is always text; a path starts with /."""
     for item in items:
         prop, value = item.get("property"), item.get("value")
@@ -137,7 +139,7 @@ def _address_problem(items: list[Any]) -> str | None:
     return None
 
 
-def _call_problem(app: Dash, body: Any) -> str | None:
+def _call_problem(app: Dash, body: object) -> str | None:
     """What is wrong with a callback call's body (None: it is a call this app knows)."""
     if not isinstance(body, dict):
         return "body is not a JSON object"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections.abc import Sequence
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import TypeVar
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
@@ -63,7 +63,7 @@ def problems_alert(error: ValidationFailed) -> Component:
 ROW_ID = "params.data.row_id"
 
 
-def with_row_ids(rows: list[dict[str, Any]]) -> list[dict[str, object]]:
+def with_row_ids(rows: Sequence[Mapping[str, object]]) -> list[dict[str, object]]:
     return [{**row, "row_id": str(row["id"])} for row in rows]
 
 

@@ -8,7 +8,7 @@ directly with the province, the provincial bureau). Everything is checked again 
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
@@ -43,6 +43,7 @@ from tracker.access.permissions import (
 from tracker.core.clock import local_today, now_utc
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, label_of
+from tracker.core.json_types import JsonRow
 from tracker.core.messages import message_of
 from tracker.core.validation import ValidationFailed
 from tracker.lifecycle.applications import (
@@ -122,7 +123,7 @@ def _field(spec: FieldSpec, value: str) -> Component:
                    md=12)  # fmt: skip
 
 
-def _plan_grid(grid_id: str, columns: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dag.AgGrid:
+def _plan_grid(grid_id: str, columns: list[JsonRow], rows: list[JsonRow]) -> dag.AgGrid:
     return dag.AgGrid(
         id=grid_id, columnDefs=[{"field": "key", "hide": True}, *columns],
         rowData=rows, className="ag-theme-quartz", style={"height": "220px"},
@@ -134,7 +135,7 @@ def _plan_grid(grid_id: str, columns: list[dict[str, Any]], rows: list[dict[str,
     )  # fmt: skip
 
 
-def _keyed(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _keyed(rows: list[JsonRow]) -> list[JsonRow]:
     return [{**row, "key": str(i)} for i, row in enumerate(rows, start=1)]
 
 
@@ -152,7 +153,7 @@ def _state(application: Application | None, user: User) -> tuple[bool, str | Non
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, id: Any = None, **_query: str) -> Component:  # id: the address's ?id=
+def layout(user: User, id: str | None = None, **_query: str) -> Component:  # id: the address's ?id=
     provincial = user.role in PROVINCIAL_ROLES
     with db_session() as session:
         application = None
@@ -255,15 +256,15 @@ def layout(user: User, id: Any = None, **_query: str) -> Component:  # id: the a
     ])  # fmt: skip
 
 
-def _rows(value: object) -> list[dict[str, Any]]:
+def _rows(value: object) -> list[JsonRow]:
     """Grid rows as sent by the browser; anything else (a hand-made POST) counts as none."""
     return [row for row in value if isinstance(row, dict)] if isinstance(value, list) else []
 
 
-def _edit_rows(rows: object, selected: object, adding: bool) -> list[dict[str, Any]]:
+def _edit_rows(rows: object, selected: object, adding: bool) -> list[JsonRow]:
     current = _rows(rows)
     if adding:
-        keys = [int(row["key"]) for row in current if str(row.get("key", "")).isdigit()]
+        keys = [int(key) for row in current if (key := str(row.get("key", ""))).isdigit()]
         return [*current, {"key": str(max(keys, default=0) + 1)}]
     gone = {row.get("key") for row in _rows(selected)}
     return [row for row in current if row.get("key") not in gone]
@@ -288,18 +289,14 @@ page_clientside(
 
 @page_callback(Action.EDIT, Output(MILESTONES, "rowData"), Input(MS_ADD, "n_clicks"), Input(MS_DELETE, "n_clicks"),
                State(MILESTONES, "rowData"), State(MILESTONES, "selectedRows"), prevent_initial_call=True)  # fmt: skip
-def edit_milestones(
-    call: Call, _add: Clicks, _delete: Clicks, rows: Raw, selected: Raw
-) -> list[dict[str, Any]]:
+def edit_milestones(call: Call, _add: Clicks, _delete: Clicks, rows: Raw, selected: Raw) -> list[JsonRow]:
     return _edit_rows(rows, selected, call.triggered == MS_ADD)
 
 
 @page_callback(Action.EDIT, Output(PARTICIPANTS, "rowData"), Input(PART_ADD, "n_clicks"),
                Input(PART_DELETE, "n_clicks"), State(PARTICIPANTS, "rowData"), State(PARTICIPANTS, "selectedRows"),
                prevent_initial_call=True)  # fmt: skip
-def edit_participants(
-    call: Call, _add: Clicks, _delete: Clicks, rows: Raw, selected: Raw
-) -> list[dict[str, Any]]:
+def edit_participants(call: Call, _add: Clicks, _delete: Clicks, rows: Raw, selected: Raw) -> list[JsonRow]:
     return _edit_rows(rows, selected, call.triggered == PART_ADD)
 
 

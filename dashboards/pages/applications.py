@@ -4,7 +4,7 @@ scores and the selection board with quotas. Every button is checked again on the
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html, no_update
@@ -54,6 +54,7 @@ from tracker.access.permissions import (
 from tracker.audit import trail as audit
 from tracker.core.clock import local_today, now_utc
 from tracker.core.i18n import N_, _, format_date, format_datetime, label_of
+from tracker.core.json_types import JsonRow
 from tracker.core.messages import Label, Listed, Message
 from tracker.lifecycle.applications import EDITABLE, FIELDS, FLAG_KEYS, FLAG_LABELS
 from tracker.lifecycle.deadlines import grant_exception, parse_chinese_or_iso_date
@@ -112,18 +113,18 @@ COLUMNS = [("id", N_("编号")), ("organisation", N_("申报单位")), ("city", 
            ("last_by", N_("最近操作人")), ("last_at", N_("最近操作时间"))]  # fmt: skip
 
 
-def _batch_options(session: Session, user: User) -> list[dict[str, Any]]:
+def _batch_options(session: Session, user: User) -> list[JsonRow]:
     batches = session.scalars(
         select(Batch).where(Batch.province_id == user.province_id).order_by(Batch.number)
     )
     return [{"label": b.name_zh, "value": b.number} for b in batches]
 
 
-def _city_options(session: Session, user: User) -> list[dict[str, Any]]:
+def _city_options(session: Session, user: User) -> list[JsonRow]:
     return [{"label": c.name_zh, "value": c.id} for c in session.scalars(visible_cities(user))]
 
 
-def _import_card(user: User, batches: list[dict[str, Any]], cities: list[dict[str, Any]]) -> Component:
+def _import_card(user: User, batches: list[JsonRow], cities: list[JsonRow]) -> Component:
     return dbc.Card(dbc.CardBody([
         html.H3(_("导入汇总表（附件1/2）或申报表（附件3）"), className="h6"),
         dbc.Row([
@@ -142,7 +143,7 @@ def _import_card(user: User, batches: list[dict[str, Any]], cities: list[dict[st
     ]), className="mb-3")  # fmt: skip
 
 
-def _province_card(batches: list[dict[str, Any]], cities: list[dict[str, Any]]) -> Component:
+def _province_card(batches: list[JsonRow], cities: list[JsonRow]) -> Component:
     quota_columns = [{"field": "product", "headerName": _("试点产品/类别"), "minWidth": 160},
                      {"field": "quota", "headerName": _("名额"), "width": 90},
                      {"field": "taken", "headerName": _("已入选"), "width": 100},

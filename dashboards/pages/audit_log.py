@@ -8,7 +8,6 @@ events per block; nothing is cut off at a fixed number of latest events.
 from __future__ import annotations
 
 import json
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import dash_ag_grid as dag
@@ -25,6 +24,7 @@ from dashboards.grid import locale_text
 from tracker.access.permissions import Action, visible_audit_events
 from tracker.audit.chain import last_verification
 from tracker.core.i18n import N_, _, format_datetime
+from tracker.core.json_types import JsonRow
 from tracker.models import AuditEvent, User
 
 PATH = "/audit"
@@ -45,7 +45,7 @@ COLUMNS: list[tuple[str, str, dict[str, object]]] = [("at", N_("时间"), {"sort
            ("before", N_("修改前"), {}), ("after", N_("修改后"), {})]  # fmt: skip
 
 
-def _json(value: Any) -> str:
+def _json(value: object) -> str:
     return "" if value is None else json.dumps(value, ensure_ascii=False)
 
 
@@ -96,7 +96,7 @@ def _contains(
     return column.ilike(f"%{escaped}%", escape="\\")
 
 
-def _filtered(stmt: Select[Any], model: Any) -> Select[Any]:
+def _filtered(stmt: Select[AuditEvent], model: object) -> Select[AuditEvent]:
     """The grid's filter model, as WHERE clauses (text "contains"; anything else is refused)."""
     if not model:
         return stmt
@@ -119,7 +119,7 @@ def _filtered(stmt: Select[Any], model: Any) -> Select[Any]:
     return stmt
 
 
-def page_of_events(user: User, request: object, tz: ZoneInfo) -> dict[str, Any]:
+def page_of_events(user: User, request: object, tz: ZoneInfo) -> JsonRow:
     """One block of the user's audit trail for AG Grid's infinite row model: rows and the total."""
     if not isinstance(request, dict):
         raise PreventUpdate

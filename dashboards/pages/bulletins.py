@@ -7,8 +7,6 @@ leaders every cut, a city bureau its own city's. A file is downloaded through
 
 from __future__ import annotations
 
-from typing import Any
-
 from dash import html
 from dash.development.base_component import Component
 from sqlalchemy.orm import Session, joinedload
@@ -18,6 +16,7 @@ from dashboards.grid import data_grid
 from tracker.access.permissions import Action, visible_bulletins
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, format_date, label_of, translated
+from tracker.core.json_types import JsonRow
 from tracker.core.periods import Frequency, parse_period
 from tracker.delivery.bulletin_archive import KIND_ZH
 from tracker.models import Bulletin, User
@@ -44,7 +43,7 @@ def cut_label(bulletin: Bulletin) -> str:
     return translated(CUT_ZH, bulletin.cut)
 
 
-def bulletin_link(bulletin: Bulletin) -> list[Any]:
+def bulletin_link(bulletin: Bulletin) -> list[Component]:
     """The bulletin's title as its download link, then its period, cut and date (for lists of them)."""
     return [html.A(bulletin.title, href=f"/bulletins/{bulletin.id}/download", download=""),
             html.Span(f"　{period_label(bulletin.kind, bulletin.period)} · {cut_label(bulletin)} · "
@@ -63,7 +62,7 @@ def number_label(bulletin: Bulletin) -> str:
     return text + _("（更正{n}）").format(n=bulletin.correction) if bulletin.correction else text
 
 
-def bulletin_rows(session: Session, user: User) -> list[dict[str, Any]]:
+def bulletin_rows(session: Session, user: User) -> list[JsonRow]:
     """Latest period first; within it each cut, its corrections right after the original."""
     stmt = visible_bulletins(user).options(joinedload(Bulletin.city))
     originals = {

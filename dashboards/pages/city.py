@@ -6,7 +6,6 @@ users pick a city (?city=140400). Built per visit; it has no callbacks."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
@@ -20,9 +19,10 @@ from tracker.core.clock import local_today
 from tracker.core.i18n import N_, _, format_date, label_of
 from tracker.core.messages import message_of
 from tracker.core.periods import Period, reporting_period
-from tracker.models import Role, User
+from tracker.models import Flag, Role, User
 from tracker.models.labels import label, rule_name
 from tracker.monitoring.city_workspace import (
+    Due,
     Standing,
     city_open_flags,
     city_overdue_milestones,
@@ -56,8 +56,8 @@ def _city_choice(session: Session, user: User) -> Component:
     return html.Div([html.P(_("请选择城市：")), html.Div(links, id="city-choice")])
 
 
-def _due_rows(due: Any, writer: bool) -> list[list[Any]]:
-    rows = []
+def _due_rows(due: Due, writer: bool) -> list[list[Cell]]:
+    rows: list[list[Cell]] = []
     for row in due.rows:
         colour = UPDATE_COLOURS.get(row["update_status"] or "", "danger")  # not entered: red
         rows.append([
@@ -73,7 +73,7 @@ def _due_rows(due: Any, writer: bool) -> list[list[Any]]:
     return rows
 
 
-def _summary(due: Any) -> Component:
+def _summary(due: Due) -> Component:
     line = due.line
     facts = [
         (_("报告期"), label_of(due.period)), (_("截止日期"), format_date(due.due)),
@@ -117,7 +117,7 @@ def _number(value: Decimal | None) -> str:
     return "—" if value is None else f"{Decimal(value).normalize():f}"
 
 
-def _flag_rows(flags: list[Any]) -> list[list[Any]]:
+def _flag_rows(flags: list[Flag]) -> list[list[Cell]]:
     colours = {"high": "danger", "medium": "warning", "low": "secondary"}
     return [[badge(label(f.severity), colours[f.severity.value]), rule_name(f.rule_id),
              dcc.Link(f.pilot.name, href=f"/pilot?id={f.pilot_id}") if f.pilot else _("碳标识声明"),
@@ -126,7 +126,7 @@ def _flag_rows(flags: list[Any]) -> list[list[Any]]:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, city: Any = None, **_query: str) -> Component:
+def layout(user: User, city: str | None = None, **_query: str) -> Component:  # city: the address's ?city=
     settings = app_settings()
     today = local_today(settings.timezone)
     period: Period = reporting_period(today, settings.reporting)

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
 import dash_bootstrap_components as dbc
@@ -33,9 +33,10 @@ from dashboards.widgets import dropdown_labels
 from tracker.access.permissions import Action, visible_cities
 from tracker.core.clock import local_today
 from tracker.core.i18n import N_, _, format_date, format_number, label_of
+from tracker.core.json_types import JsonRow, Option
 from tracker.core.messages import Label, Message
 from tracker.core.periods import reporting_period
-from tracker.models import Severity, User
+from tracker.models import City, Severity, User
 from tracker.models.labels import label
 from tracker.monitoring.figures import (
     Change,
@@ -80,7 +81,7 @@ def _graph(graph_id: str, figure: object) -> Component:
 
 
 def _filter_row(
-    options: dict[str, list[dict[str, Any]]], chosen: dict[str, list[Any]], share: str
+    options: dict[str, list[Option]], chosen: dict[str, list[int | str]], share: str
 ) -> Component:
     cols = [dbc.Col([dbc.Label(_(caption), html_for=cid, className="small mb-0"),
                      dcc.Dropdown(id=cid, options=options[key], value=chosen.get(field), multi=True,
@@ -192,25 +193,25 @@ def cards(data: Overview, query: str, city_ids: Sequence[int]) -> Component:
     ])  # fmt: skip
 
 
-def _figure(traces: list[dict[str, Any]], **layout: Any) -> dict[str, Any]:
+def _figure(traces: Sequence[Mapping[str, object]], **layout: object) -> JsonRow:
     """A figure as the plain dict plotly.js reads: building ``go.Figure`` objects (validation, the
     default template) cost most of the callback's time and a tenth of its reply, for nothing."""
     # Axes grow their margins to fit their tick labels and titles (automargin), so nothing is clipped
     # and a title stands off its ticks; an axis given here keeps those and adds its own settings.
-    axis: dict[str, Any] = {"gridcolor": "#eee", "automargin": True, "title": {"standoff": 8}}
-    base: dict[str, Any] = {"font": FONT, "margin": {"l": 12, "r": 12, "t": 12, "b": 12, "pad": 4},
-                            "plot_bgcolor": "white", "paper_bgcolor": "white", "showlegend": False}  # fmt: skip
+    standoff: JsonRow = {"standoff": 8}
+    base: JsonRow = {"font": FONT, "margin": {"l": 12, "r": 12, "t": 12, "b": 12, "pad": 4},
+                     "plot_bgcolor": "white", "paper_bgcolor": "white", "showlegend": False}  # fmt: skip
     merged = base | layout
     for name in ("xaxis", "yaxis"):
-        given = layout.get(name, {})
-        title = {**axis["title"], **given.get("title", {})} if given.get("title") else axis["title"]
-        merged[name] = {**axis, **given, "title": title}
+        given = layout.get(name)
+        given = given if isinstance(given, dict) else {}
+        title = given.get("title")
+        merged[name] = {"gridcolor": "#eee", "automargin": True, **given,
+                        "title": standoff | title if isinstance(title, dict) else standoff}  # fmt: skip
     return {"data": traces, "layout": merged}
 
 
-def city_figure(
-    lines: Sequence[GroupFigures], city_ids: dict[str, int], thresholds: Thresholds
-) -> dict[str, Any]:
+def city_figure(lines: Sequence[GroupFigures], city_ids: dict[str, int], thresholds: Thresholds) -> JsonRow:
     """Cities ranked by gap (largest first); a bar's customdata is the registry address it opens."""
     ordered = list(reversed(lines))  # horizontal bars: the largest gap on top
     bars = {
@@ -251,14 +252,14 @@ def city_outlines() -> dict[str, list[list[tuple[float, float]]]]:
 
 
 def city_areas(
-    lines: Sequence[GroupFigures], cities: dict[str, Any], thresholds: Thresholds
-) -> list[dict[str, Any]]:
+    lines: Sequence[GroupFigures], cities: Mapping[str, City], thresholds: Thresholds
+) -> list[JsonRow]:
     """The cities' areas filled by their gap band (a city with no pilot measured in grey), each with
     its figures on hover: a choropleth drawn as filled outlines on the map's plain axes. A city the
     reader may not see is an outline in grey with nothing on hover."""
     by_code = {city.code: (line, city) for line in lines if (city := cities.get(line.key)) is not None}
     visible = {city.code for city in cities.values()}
-    areas = []
+    areas: list[JsonRow] = []
     for code, rings in city_outlines().items():
         line, city = by_code.get(code, (None, None))
         shown = (
@@ -277,9 +278,7 @@ def city_areas(
     return areas
 
 
-def map_figure(
-    lines: Sequence[GroupFigures], cities: dict[str, Any], thresholds: Thresholds
-) -> dict[str, Any]:
+def map_figure(lines: Sequence[GroupFigures], cities: Mapping[str, City], thresholds: Thresholds) -> JsonRow:
     """The cities at their seats, on plain axes scaled so a degree of longitude and of latitude keep
     their proportions; a bubble's size is its number of pilots, its colour its gap, and its
     customdata the registry address it opens. ``cities`` maps a city's name to its row."""
@@ -303,8 +302,8 @@ def map_figure(
                    yaxis={**hidden, "range": [34.4, 40.8], "scaleanchor": "x", "scaleratio": 1.26})  # fmt: skip
 
 
-def product_figure(lines: list[Rollup]) -> dict[str, Any]:
-    def bars(name: str, values: list[float], colour: str) -> dict[str, Any]:
+def product_figure(lines: list[Rollup]) -> JsonRow:
+    def bars(name: str, values: list[float], colour: str) -> JsonRow:
         return {"type": "bar", "name": name, "x": [_(line.key) for line in lines], "y": values,
                 "marker": {"color": colour}, "hovertemplate": "%{x}<br>" + name + " %{y:.1f}%<extra></extra>"}  # fmt: skip
 
@@ -314,7 +313,7 @@ def product_figure(lines: list[Rollup]) -> dict[str, Any]:
                    legend={"orientation": "h", "y": 1.1})  # fmt: skip
 
 
-def scatter_figure(data: Overview) -> dict[str, Any]:
+def scatter_figure(data: Overview) -> JsonRow:
     traces = []
     for status in ProgressStatus:
         points = [p for p in data.points if p.status is status]
@@ -353,7 +352,12 @@ def bulletin_list(data: Overview) -> Component:
     )
 
 
-def _contents(user: User, values: Sequence[Any]) -> tuple[Any, ...]:
+# What the overview shows for a choice of filters: cards, five figures, the coming milestones, the
+# bulletins and the share link (the page's first draw and its callback, in this order).
+Contents = tuple[Component, JsonRow, JsonRow, JsonRow, JsonRow, JsonRow, list[JsonRow], Component, str]
+
+
+def _contents(user: User, values: Sequence[object]) -> Contents:
     """Figures, lists and share link for the filters' values (in FILTERS order), in the user's scope."""
     chosen = dict(zip(FILTERS, values, strict=True))
     filters = RegistryFilters.from_inputs(**chosen)
@@ -362,7 +366,7 @@ def _contents(user: User, values: Sequence[Any]) -> tuple[Any, ...]:
     query = query_string({key: list(getattr(filters, key)) for key in PARAMETERS})
     with db_session(read_only=True) as session:
 
-        def compute() -> tuple[Any, ...]:
+        def compute() -> Contents:
             thresholds = thresholds_from(settings)
             data = overview(session, user, filters, on=today, period=reporting_period(today, settings.reporting),
                             thresholds=thresholds, reporting=settings.reporting)  # fmt: skip

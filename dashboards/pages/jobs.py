@@ -34,6 +34,7 @@ from jobs.schedule import JOB_BY_ID, JOBS, RUNNABLE
 from tracker.access.permissions import Action, may_run_jobs, require_run_jobs
 from tracker.core.clock import now_utc
 from tracker.core.i18n import N_, _, format_datetime, translated
+from tracker.core.json_types import JsonRow
 from tracker.core.messages import message_of
 from tracker.core.secrets import redact
 from tracker.delivery.job_runs import is_alive, run_history, run_reason, schedulers_seen
@@ -94,7 +95,7 @@ def _name(job: str) -> str:
     return _(spec.name_zh) if spec else job
 
 
-def schedule_rows() -> list[dict[str, Any]]:
+def schedule_rows() -> list[JsonRow]:
     settings = app_settings()
     return [{
         "id": p.spec.id, "name": _(p.spec.name_zh), "cron": p.cron,
@@ -113,7 +114,7 @@ def _duration(run: JobRun) -> str:
     )
 
 
-def history_rows(session: Session) -> list[dict[str, Any]]:
+def history_rows(session: Session) -> list[JsonRow]:
     tz = app_settings().timezone
     return [{
         "id": r.id, "name": _name(r.job), "period": r.period, "state": translated(STATE_ZH, r.state, r.state.value),
@@ -123,13 +124,13 @@ def history_rows(session: Session) -> list[dict[str, Any]]:
     } for r in run_history(session, limit=HISTORY_LIMIT)]  # fmt: skip
 
 
-def pending_rows(session: Session) -> list[dict[str, Any]]:
+def pending_rows(session: Session) -> list[JsonRow]:
     tz = app_settings().timezone
     return [{"id": r.id, "name": _name(r.job), "period": r.period, "by": r.requested_by,
              "at": format_datetime(r.requested_at, tz)} for r in pending_requests(session)]  # fmt: skip
 
 
-def failed_rows(session: Session) -> list[dict[str, Any]]:
+def failed_rows(session: Session) -> list[JsonRow]:
     tz = app_settings().timezone
     return [{
         "id": m.id, "row_id": str(m.id), "recipient": redact(m.recipient), "channel": translated(CHANNEL_ZH, m.channel),
@@ -138,7 +139,7 @@ def failed_rows(session: Session) -> list[dict[str, Any]]:
     } for m in failed_messages(session)]  # fmt: skip
 
 
-def uncertain_rows(session: Session) -> list[dict[str, Any]]:
+def uncertain_rows(session: Session) -> list[JsonRow]:
     tz = app_settings().timezone
     return [{
         "id": m.id, "row_id": str(m.id), "recipient": redact(m.recipient), "channel": translated(CHANNEL_ZH, m.channel),
@@ -183,7 +184,7 @@ def scheduler_status(session: Session, now: dt.datetime) -> list[Component]:
     return parts
 
 
-def _columns(spec: list[tuple[str, str, int | None]]) -> list[dict[str, Any]]:
+def _columns(spec: list[tuple[str, str, int | None]]) -> list[JsonRow]:
     return [{"field": key, "headerName": caption} | ({"width": width} if width else {"flex": 1, "minWidth": 220})
             for key, caption, width in spec]  # fmt: skip
 

@@ -11,7 +11,7 @@ tracker.claims.library, so a hand-made request from anyone else changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -66,6 +66,7 @@ from tracker.claims.library import (
 from tracker.claims.library_import import LibraryKind, import_library
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, format_datetime
+from tracker.core.json_types import JsonRow
 from tracker.core.messages import Message, message_of
 from tracker.core.validation import Problem, ValidationFailed
 from tracker.models import User
@@ -132,7 +133,9 @@ def _grid(kind: LibraryKind) -> Component:
     return grid
 
 
-def _field(caption: str, component: Any, md: int = 2) -> Component:
+def _field(
+    caption: str, component: Any, md: int = 2
+) -> Component:  # Any: Dash declares no typed id on a component
     return dbc.Col([dbc.Label(caption, html_for=component.id, className="small mb-0"), component], md=md)
 
 
@@ -140,7 +143,7 @@ def _reason_box(box_id: str) -> Component:
     return dbc.Textarea(id=box_id, rows=2, maxLength=1000, placeholder=_("修改理由和依据（必填）"))
 
 
-def _benchmark_form(products: list[dict[str, Any]], editor: bool) -> Component:
+def _benchmark_form(products: list[JsonRow], editor: bool) -> Component:
     figures = [
         _field(_(caption), dbc.Input(id=box, type="number", step="any")) for box, caption in FIGURES.values()
     ]
@@ -156,7 +159,7 @@ def _benchmark_form(products: list[dict[str, Any]], editor: bool) -> Component:
     ], id=EDIT_BOXES[LibraryKind.BENCHMARKS], hidden=not editor, className="mt-3")  # fmt: skip
 
 
-def _factor_form(factors: list[dict[str, Any]], editor: bool) -> Component:
+def _factor_form(factors: list[JsonRow], editor: bool) -> Component:
     return html.Div([
         html.H3(_("修改电力排放因子（保存为新版本）"), className="h6"),
         dbc.Row([_field(_("因子"), dcc.Dropdown(id=F_KEY, options=factors, clearable=False), 3),
@@ -200,10 +203,10 @@ def _import_card(editor: bool) -> Component:
 def layout(user: User, **_query: str) -> Component:
     editor = may_edit_library(user)
     with db_session() as session:
-        products = [
+        products: list[JsonRow] = [
             {"label": b.product.name_zh, "value": b.product.name_zh} for b in list_benchmarks(session)
         ]
-        factors = [
+        factors: list[JsonRow] = [
             {"label": f"{f.factor_key}（{f.scope} {f.year}）", "value": f.factor_key}
             for f in list_factors(session)
         ]
@@ -227,17 +230,17 @@ def layout(user: User, **_query: str) -> Component:
 # --- rows and histories as shown -----------------------------------------------------------------
 
 
-def _number(value: Any) -> float | None:
+def _number(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
-def _grid_rows(session: Session) -> dict[LibraryKind, list[dict[str, Any]]]:
+def _grid_rows(session: Session) -> dict[LibraryKind, list[JsonRow]]:
     tz = _tz()
-    benchmarks = [{"id": b.product_id, "product": b.product.name_zh, "declared_unit": b.declared_unit,
+    benchmarks: list[JsonRow] = [{"id": b.product_id, "product": b.product.name_zh, "declared_unit": b.declared_unit,
                    **{k: _number(getattr(b, k)) for k in FIGURES}, "confidence": b.confidence, "version": b.version,
                    "changed_at": format_datetime(b.changed_at, tz), "basis": b.basis}
                   for b in list_benchmarks(session)]  # fmt: skip
-    factors = [{"id": f.factor_key, "factor_key": f.factor_key, "scope": f.scope, "year": f.year, "kind": f.kind,
+    factors: list[JsonRow] = [{"id": f.factor_key, "factor_key": f.factor_key, "scope": f.scope, "year": f.year, "kind": f.kind,
                 "value": _number(f.value), "unit": f.unit, "confidence": f.confidence, "version": f.version,
                 "changed_at": format_datetime(f.changed_at, tz), "source": f.source}
                for f in list_factors(session)]  # fmt: skip
@@ -293,7 +296,7 @@ def _history_table(kind: LibraryKind, versions: list[LibraryVersion]) -> Compone
     return simple_table(head, rows, "lib-history-table")
 
 
-def _certifier_change(figures: dict[str, Any]) -> str:
+def _certifier_change(figures: JsonRow) -> str:
     captions = {"is_active": _("状态"), "accreditation_no": _("批准号"), "note": _("备注")}
     return "；".join(f"{captions[k]}：{_shown(v) or '—'}" for k, v in figures.items())
 
@@ -307,7 +310,7 @@ def _missing(value: object) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _figures(values: list[Any]) -> dict[str, Any]:
+def _figures(values: Sequence[object]) -> JsonRow:
     """The four benchmark figures as typed; every one is required (the form shows all four), so an
     empty one is refused by name rather than the stored figure carried over. Whether each is a
     number ≥ 0 and in order is checked by tracker.claims.library.set_benchmark."""
@@ -339,7 +342,7 @@ def _selected(rows: list[dict[str, object]] | None) -> int | str:
     return value
 
 
-def _history_of(session: Session, kind: LibraryKind, key: Any) -> list[LibraryVersion]:
+def _history_of(session: Session, kind: LibraryKind, key: int | str) -> list[LibraryVersion]:
     if kind is LibraryKind.FACTORS:
         return factor_history(session, str(key))
     if not isinstance(key, int) or isinstance(key, bool):

@@ -10,8 +10,6 @@ whatever a hand-made request names.
 
 from __future__ import annotations
 
-from typing import Any
-
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, html
 from dash.development.base_component import Component
@@ -26,6 +24,7 @@ from dashboards.widgets import alert
 from tracker.access.permissions import Action
 from tracker.core.clock import now_utc
 from tracker.core.i18n import N_, _, format_datetime
+from tracker.core.json_types import JsonRow
 from tracker.delivery.notices import mark_read, my_notices, notice_text, summary_lines, unread_by_kind
 from tracker.models import User
 
@@ -41,7 +40,7 @@ COLUMNS = [("at", N_("时间"), 170), ("state", N_("状态"), 80), ("text", N_("
            ("open", N_("对象"), 90)]  # fmt: skip
 
 
-def rows(session: Session, user: User) -> list[dict[str, Any]]:
+def rows(session: Session, user: User) -> list[JsonRow]:
     tz = app_settings().timezone
     return [{"id": n.id, "at": format_datetime(n.created_at, tz), "state": _("已读") if n.read_at else _("未读"),
              "text": notice_text(n), "reason": str(n.params.get("reason") or ""), "link": n.link, "open": _("查看")}

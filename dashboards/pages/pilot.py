@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import dcc, html
@@ -20,12 +19,15 @@ from dashboards.widgets import STATUS_COLOURS, UPDATE_COLOURS, Cell, badge, evid
 from tracker.access.permissions import Action
 from tracker.core.clock import local_today
 from tracker.core.i18n import N_, _, english, format_date, format_datetime, label_of
+from tracker.core.json_types import JsonRow
 from tracker.core.messages import Joined, Listed, Message, message_of
 from tracker.core.periods import Period
 from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
-from tracker.models import Milestone, Pilot, PilotStatus, UpdateStatus, User
+from tracker.models import AuditEvent, Milestone, Pilot, PilotStatus, Task, UpdateStatus, User
 from tracker.models.labels import label, rule_name
 from tracker.monitoring.pilot_record import (
+    CurvePoint,
+    PlanChange,
     PlanChanges,
     UpdateLine,
     find_visible_pilot,
@@ -37,6 +39,7 @@ from tracker.monitoring.pilot_record import (
 )
 from tracker.progress.expected import (
     STATUS_LABELS,
+    PilotProgress,
     TaskLine,
     load_progress,
     overdue_milestones,
@@ -76,7 +79,7 @@ def _shown(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _cell(changes: PlanChanges, entity: str, row_id: int, name: str, value: Any) -> Component | str:
+def _cell(changes: PlanChanges, entity: str, row_id: int, name: str, value: object) -> Component | str:
     """A plan value; when it changed since approval, the approved value struck through before it."""
     change = changes.of(entity, row_id).get(name)
     if change is None:
@@ -95,7 +98,7 @@ def _figure_card(title: str, value: str, card_id: str, colour: str = "primary") 
     ])), md=2)  # fmt: skip
 
 
-def _header(pilot: Pilot, progress: Any, on: dt.date) -> Component:
+def _header(pilot: Pilot, progress: PilotProgress, on: dt.date) -> Component:
     product = pilot.product.name_zh if pilot.product else _("专业化服务")
     facts = [
         (_("试点单位"), pilot.organisation.name), (_("所在市"), pilot.city.name_zh),
@@ -185,7 +188,7 @@ def _timeline(pilot: Pilot, on: dt.date, lines: list[TaskLine], changes: PlanCha
     expected = [by_id[t.id].expected if t.id in by_id else Decimal(0) for t in pilot.tasks]
     spans = [_span_ms(t.planned_start, t.planned_end) for t in pilot.tasks]
     bases = [t.planned_start.isoformat() for t in pilot.tasks]
-    data: list[dict[str, Any]] = [{
+    data: list[JsonRow] = [{
         "type": "bar", "y": names, "orientation": "h", "name": _("当前计划"), "marker": {"color": "#cfe0f3"},
         "x": spans, "base": bases, "width": 0.55, "offset": -0.35, "customdata": [float(d) for d in done],
         "hovertemplate": "%{y}<br>" + _("{day} 起").format(day="%{base|" + _day_format() + "}")
@@ -206,7 +209,7 @@ def _timeline(pilot: Pilot, on: dt.date, lines: list[TaskLine], changes: PlanCha
     moved = [(t, c) for t, c in approved if "planned_start" in c or "planned_end" in c]
     if moved:
 
-        def was(task: Any, change: dict[str, Any], name: str) -> dt.date:
+        def was(task: Task, change: dict[str, PlanChange], name: str) -> dt.date:
             old = change[name].old if name in change else getattr(task, name)
             return old if isinstance(old, dt.date) else dt.date.fromisoformat(str(old))
 
@@ -242,7 +245,7 @@ def _timeline(pilot: Pilot, on: dt.date, lines: list[TaskLine], changes: PlanCha
     )
 
 
-def _curve(points: list[Any]) -> Component:
+def _curve(points: list[CurvePoint]) -> Component:
     days = [p.on.isoformat() for p in points]
     data = [
         {"type": "scatter", "x": days, "y": [float(p.expected) for p in points], "name": _("序时进度"),
@@ -315,17 +318,17 @@ STATUS_WORDS: dict[str, PilotStatus | UpdateStatus] = {s.value: s for s in Pilot
 }
 
 
-def _word(field: str, value: Any) -> str:
+def _word(field: str, value: object) -> str:
     """A changed field's value in words; a status in the reader's language (at render, not import)."""
     if field != "status" or not value:
         return _shown(value)
-    status = STATUS_WORDS.get(value)
+    status = STATUS_WORDS.get(value) if isinstance(value, str) else None
     if status is None:
         return str(value)
     return _(STATUS_ZH[status]) if isinstance(status, UpdateStatus) else label(status)
 
 
-def _audit_change(event: Any) -> str:
+def _audit_change(event: AuditEvent) -> str:
     """What an event changed, in words: the fields of a change with old → new; for a new or deleted
     row, its summary or name."""
     if event.action == "update":
@@ -343,7 +346,7 @@ def _audit(session: Session, user: User, pilot: Pilot) -> Component:
     return simple_table([_("时间"), _("操作人"), _("操作"), _("对象"), _("内容")], rows, "pilot-audit")
 
 
-def _on(value: Any, today: dt.date) -> dt.date:
+def _on(value: str | None, today: dt.date) -> dt.date:
     try:
         return parse_chinese_or_iso_date(value) if value else today
     except (ValueError, TypeError):
@@ -351,13 +354,13 @@ def _on(value: Any, today: dt.date) -> dt.date:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, id: Any = None, on: Any = None, **_query: str) -> Component:
+def layout(user: User, id: str | None = None, on: str | None = None, **_query: str) -> Component:
     settings = app_settings()
     today = local_today(settings.timezone)
     day = _on(on, today)
     thresholds = thresholds_from(settings)
     with db_session(read_only=True) as session:
-        pilot = find_visible_pilot(session, user, int(id) if str(id or "").isdigit() else None)
+        pilot = find_visible_pilot(session, user, int(id) if id and id.isdigit() else None)
         if pilot is None:
             return dbc.Alert(_("试点不存在或不在您的权限范围内。"), color="warning", className="mt-4")
         progress = load_progress(session, [pilot.id], day, thresholds)[pilot.id]

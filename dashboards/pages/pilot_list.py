@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
@@ -38,6 +38,7 @@ from tracker.audit import trail as audit
 from tracker.core.clock import local_today
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, format_date, label_of
+from tracker.core.json_types import JsonRow
 from tracker.core.messages import message_of
 from tracker.core.validation import ValidationFailed
 from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
@@ -83,14 +84,14 @@ def _cell(row: dict[str, object], key: str) -> str | None:
     return value if value is None or isinstance(value, str) else str(value)
 
 
-def _kept(row: Any) -> bool:
+def _kept(row: object) -> bool:
     """A grid row to save: an existing one, or a new one given a title (blank new rows are dropped)."""
     if not isinstance(row, dict):
         raise TypeError("row")
     return bool(row.get("id")) or bool(str(row.get("title") or "").strip())
 
 
-def _editable_grid(grid_id: str, columns: list[dict[str, Any]]) -> dag.AgGrid:
+def _editable_grid(grid_id: str, columns: list[JsonRow]) -> dag.AgGrid:
     return dag.AgGrid(id=grid_id, columnDefs=columns, rowData=[], className="ag-theme-quartz",
                       defaultColDef={"resizable": True}, style={"height": "260px"},
                       dashGridOptions={"localeText": locale_text(), "singleClickEdit": True,
@@ -182,7 +183,7 @@ def layout(user: User, **_query: str) -> Component:
     ])  # fmt: skip
 
 
-def _rows(session: Session, user: User, scope: Any) -> list[dict[str, Any]]:
+def _rows(session: Session, user: User, scope: object) -> list[JsonRow]:
     if scope == "all":
         stmt = visible_pilots(user).where(Pilot.application_id.is_not(None)).order_by(Pilot.id)
         pilots = session.scalars(stmt)
@@ -197,7 +198,7 @@ def _rows(session: Session, user: User, scope: Any) -> list[dict[str, Any]]:
              "start_date": p.start_date.isoformat(), "end_date": p.end_date.isoformat()} for p in pilots]  # fmt: skip
 
 
-def _date(value: Any) -> dt.date:
+def _date(value: object) -> dt.date:
     return parse_chinese_or_iso_date(str(value or ""))
 
 

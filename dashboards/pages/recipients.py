@@ -7,7 +7,6 @@ deleted, and every change is audited (tracker.delivery.recipients)."""
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import urlsplit
 
 import dash_bootstrap_components as dbc
@@ -34,6 +33,7 @@ from dashboards.widgets import ROW_ID, alert, has_selection, selected_id, with_r
 from tracker.access.permissions import Action, may, visible_cities, visible_recipients
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import DEFAULT_LOCALE, LOCALES, N_, _
+from tracker.core.json_types import JsonRow
 from tracker.core.messages import Message
 from tracker.delivery.recipients import RecipientEntry, save_recipient
 from tracker.models import Audience, Channel, City, Recipient, User
@@ -68,7 +68,7 @@ def masked(address: str, channel: Channel) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}" + ("?…" if parts.query else "")
 
 
-def recipient_rows(session: Session, user: User) -> list[dict[str, Any]]:
+def recipient_rows(session: Session, user: User) -> list[JsonRow]:
     stmt = visible_recipients(user).options(joinedload(Recipient.city))
     rows = session.scalars(stmt.order_by(Recipient.audience, Recipient.city_id, Recipient.id)).all()
     return with_row_ids([{
@@ -86,7 +86,7 @@ def _form(session: Session, user: User) -> Component:
     cities = session.scalars(visible_cities(user)).all()
     own_city = user.city_id if not may(user, Action.MANAGE_ALL_RECIPIENTS) else None
 
-    def field(caption: str, component_id: str, control: Any, width: int) -> Component:
+    def field(caption: str, component_id: str, control: Component, width: int) -> Component:
         return dbc.Col([dbc.Label(caption, html_for=component_id, className="small mb-0"), control], md=width)
 
     return html.Div([

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
@@ -18,6 +18,7 @@ from tracker.access.permissions import Action
 from tracker.audit import trail as audit
 from tracker.core.clock import local_today
 from tracker.core.i18n import N_, _, format_date
+from tracker.core.json_types import JsonRow, Option
 from tracker.core.periods import reporting_period
 from tracker.models import User
 from tracker.monitoring.registry import REGISTRY_COLUMNS, RegistryFilters, filter_options, registry_rows
@@ -49,10 +50,10 @@ _STATUS_CLASSES = {
 }
 
 
-def _column_defs() -> list[dict[str, Any]]:
-    defs: list[dict[str, Any]] = []
+def _column_defs() -> list[JsonRow]:
+    defs: list[JsonRow] = []
     for key, caption in REGISTRY_COLUMNS:
-        column: dict[str, Any] = {"field": key, "headerName": _(caption)}
+        column: JsonRow = {"field": key, "headerName": _(caption)}
         if key in ("start_date", "end_date"):
             column |= {"filter": "agDateColumnFilter", "valueFormatter": {"function": "zhDate(params.value)"}}
         elif key in ("expected", "actual", "gap"):
@@ -65,7 +66,7 @@ def _column_defs() -> list[dict[str, Any]]:
     return defs
 
 
-def _filter_row(options: dict[str, list[dict[str, Any]]], chosen: dict[str, list[Any]]) -> Component:
+def _filter_row(options: dict[str, list[Option]], chosen: dict[str, list[int | str]]) -> Component:
     cols = [
         dbc.Col([dbc.Label(_(caption), html_for=cid, className="small mb-0"),
                  dcc.Dropdown(id=cid, options=options[key], multi=True, placeholder=_("全部"), value=chosen.get(field),
@@ -95,7 +96,7 @@ def layout(user: User, **query: str) -> Component:
 FilterValues = Annotated[tuple[object, ...], many(RAW, len(FILTERS))]  # each cleaned by RegistryFilters
 
 
-def _rows_for(call: Call, filter_values: tuple[object, ...]) -> list[dict[str, Any]]:
+def _rows_for(call: Call, filter_values: tuple[object, ...]) -> list[JsonRow]:
     filters = RegistryFilters.from_inputs(**dict(zip(FILTERS, filter_values, strict=True)))
     with db_session(read_only=True) as session:
         today = local_today(call.settings.timezone)
@@ -105,7 +106,7 @@ def _rows_for(call: Call, filter_values: tuple[object, ...]) -> list[dict[str, A
 
 @page_callback(Action.VIEW, Output(GRID, "rowData"), Output(COUNT, "children"),
                *[Input(cid, "value") for cid, _caption, _key in FILTERS.values()])  # fmt: skip
-def load_registry(call: Call, filter_values: FilterValues) -> tuple[list[dict[str, Any]], str]:
+def load_registry(call: Call, filter_values: FilterValues) -> tuple[list[JsonRow], str]:
     rows = _rows_for(call, filter_values)
     return rows, _("共 {n} 个试点").format(n=len(rows))
 

@@ -8,7 +8,7 @@ built by the bulletin builders in reports/ from tracker.monitoring.bulletin_data
 
 from __future__ import annotations
 
-from typing import Any
+from decimal import Decimal
 
 import dash_bootstrap_components as dbc
 import plotly.graph_objects as go
@@ -57,18 +57,18 @@ def summary_data(session: Session, user: User) -> BulletinData:
                          issued_on=today, settings=settings)  # fmt: skip
 
 
-def _big(title: str, value: Any, colour: str = "dark", change: Change | None = None) -> Component:
+def _big(title: str, value: int | str, colour: str = "dark", change: Change | None = None) -> Component:
     return dbc.Col(html.Div([html.Div(title, className="text-muted small"),
                              html.Div(format_number(value) if isinstance(value, int) else str(value), className=f"display-6 fw-bold text-{colour}"),
                              html.Div(change.text(), className="small text-muted") if change else None],
                             className="border rounded p-2 h-100"), xs=6, md=3, xl=True)  # fmt: skip
 
 
-def _pct(value: Any) -> str:
+def _pct(value: Decimal | float | None) -> str:
     return "—" if value is None else f"{float(value):.1f}%"
 
 
-def _figure(fig: go.Figure, **extra: Any) -> go.Figure:
+def _figure(fig: go.Figure, **extra: object) -> go.Figure:
     fig.update_layout(**({"font": FONT, "margin": {"l": 10, "r": 10, "t": 30, "b": 10}, "height": 260,
                           "paper_bgcolor": "white", "plot_bgcolor": "white", "showlegend": False} | extra))  # fmt: skip
     fig.update_xaxes(automargin=True)  # margins grow to fit the tick labels: nothing clipped

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import dash_ag_grid as dag
 import dash_bootstrap_components as dbc
@@ -38,6 +38,7 @@ from tracker.access.permissions import Action, Level, may_act
 from tracker.core.clock import local_today, now_utc
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, format_date, label_of
+from tracker.core.json_types import JsonRow
 from tracker.core.messages import message_of
 from tracker.core.periods import Period, parse_period, reporting_period
 from tracker.lifecycle.deadlines import parse_chinese_or_iso_date
@@ -74,7 +75,7 @@ UPLOAD, TARGET, FILES, REMOVE, REMOVE_WHICH = (f"{FORM}-upload", f"{FORM}-target
                                               f"{FORM}-remove", f"{FORM}-remove-which")  # fmt: skip
 
 
-def _key(session: Session, user: User, value: Any) -> tuple[int, Period]:
+def _key(session: Session, user: User, value: object) -> tuple[int, Period]:
     """The pilot and period the form is for, from its store. Anything malformed, and a pilot the
     user may not see, stops the callback: a hand-made POST learns nothing."""
     if not isinstance(value, dict) or not isinstance(value.get("period"), str):
@@ -88,9 +89,7 @@ def _key(session: Session, user: User, value: Any) -> tuple[int, Period]:
         raise PreventUpdate from None
 
 
-def _grid(
-    grid_id: str, columns: list[dict[str, Any]], rows: list[dict[str, Any]], editable: bool
-) -> Component:
+def _grid(grid_id: str, columns: list[JsonRow], rows: list[JsonRow], editable: bool) -> Component:
     for column in columns:
         column["editable"] = editable and column.get("editable", False)
     grid = dag.AgGrid(id=grid_id, columnDefs=columns, rowData=rows, className="ag-theme-quartz",
@@ -101,9 +100,7 @@ def _grid(
     return html.Div(grid, className="no-grid-tools")  # an entry grid: no export or column tools
 
 
-def _task_rows(
-    pilot: Pilot, entry: UpdateEntry, last: dict[int, Any], period: Period
-) -> list[dict[str, Any]]:
+def _task_rows(pilot: Pilot, entry: UpdateEntry, last: dict[int, Decimal], period: Period) -> list[JsonRow]:
     """Each task with its 序时进度 at the period's end and its last accepted figure; 本期进度 is what
     was entered, else the last figure (as the Excel template starts), to be moved where it changed."""
 
@@ -118,7 +115,7 @@ def _task_rows(
             for t in pilot.tasks]  # fmt: skip
 
 
-def _milestone_rows(pilot: Pilot, entry: UpdateEntry) -> list[dict[str, Any]]:
+def _milestone_rows(pilot: Pilot, entry: UpdateEntry) -> list[JsonRow]:
     reports = {r.milestone_id: r for r in entry.milestones}
     rows = []
     for m in pilot.milestones:
@@ -133,7 +130,7 @@ def _milestone_rows(pilot: Pilot, entry: UpdateEntry) -> list[dict[str, Any]]:
     return rows
 
 
-def _targets(pilot: Pilot) -> list[dict[str, Any]]:
+def _targets(pilot: Pilot) -> list[dict[str, str]]:
     return ([{"label": _("整体工作"), "value": "update"}]
             + [{"label": _("阶段性目标：") + m.title, "value": f"milestone:{m.id}"} for m in pilot.milestones]
             + [{"label": _("任务：") + t.title, "value": f"task:{t.id}"} for t in pilot.tasks])  # fmt: skip
@@ -166,7 +163,7 @@ def _columns() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, pilot: Any = None, period: Any = None, **_query: str) -> Component:
+def layout(user: User, pilot: str | None = None, period: str | None = None, **_query: str) -> Component:
     settings = app_settings()
     today = local_today(settings.timezone)
     try:
@@ -178,7 +175,7 @@ def layout(user: User, pilot: Any = None, period: Any = None, **_query: str) -> 
     except TrackerError as error:
         return dbc.Alert(message_of(error), color="warning", className="mt-4")
     with db_session(read_only=True) as session:
-        row = find_visible_pilot(session, user, int(pilot) if str(pilot or "").isdigit() else None)
+        row = find_visible_pilot(session, user, int(pilot) if pilot and pilot.isdigit() else None)
         if row is None:
             return dbc.Alert(_("试点不存在或不在您的权限范围内。"), color="warning", className="mt-4")
         if not may_act(user, Level.CITY, row):
@@ -229,7 +226,7 @@ def layout(user: User, pilot: Any = None, period: Any = None, **_query: str) -> 
         ])  # fmt: skip
 
 
-def _entry(task_rows: Any, milestone_rows: Any, texts: tuple[Any, ...]) -> UpdateEntry:
+def _entry(task_rows: object, milestone_rows: object, texts: tuple[object, ...]) -> UpdateEntry:
     """The form as entry data; malformed rows (a hand-made POST) are refused by the domain checks."""
     tasks = {}
     for row in task_rows if isinstance(task_rows, list) else []:

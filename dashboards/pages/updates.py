@@ -5,7 +5,6 @@ updates (accept or return with a reason) and sees completeness and timeliness pe
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html, no_update
@@ -51,6 +50,7 @@ from tracker.core.i18n import (
     label_of,
     translated,
 )
+from tracker.core.json_types import JsonRow
 from tracker.core.periods import Period, parse_period, periods_between, reporting_period
 from tracker.models import Pilot, ProgressUpdate, Role, User
 from tracker.monitoring.figures import (
@@ -95,7 +95,7 @@ def _today() -> dt.date:
     return local_today(app_settings().timezone)
 
 
-def _period(value: Any) -> Period:
+def _period(value: object) -> Period:
     settings = app_settings()
     if isinstance(value, str) and value:
         try:
@@ -169,9 +169,9 @@ def _figures(session: Session, user: User, period: Period) -> Figures:
                          thresholds=thresholds_from(settings))  # fmt: skip
 
 
-def _rows(session: Session, figures: Figures) -> list[dict[str, Any]]:
+def _rows(session: Session, figures: Figures) -> list[JsonRow]:
     updates = updates_for(session, [p.id for p in figures.pilots], figures.period)
-    rows = []
+    rows: list[JsonRow] = []
     for pilot in figures.pilots:
         update = updates.get(pilot.id)
         progress = figures.progress[pilot.id]

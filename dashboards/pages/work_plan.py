@@ -7,7 +7,6 @@ read. City users never see the page (tracker.access.permissions: the work plan i
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, html
@@ -40,6 +39,7 @@ from tracker.access.permissions import (
 from tracker.core.clock import local_today, now_utc
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, format_date, format_datetime, label_of, translated
+from tracker.core.json_types import JsonRow
 from tracker.core.periods import Period, due_date, parse_period, reporting_period
 from tracker.models import UpdateStatus, User, WorkPlanUpdate
 from tracker.progress.updates import EDITABLE, NARRATIVE_LIMIT, STATUS_ZH, STEP_ZH
@@ -85,7 +85,7 @@ def _today() -> dt.date:
     return local_today(app_settings().timezone)
 
 
-def _period(value: Any) -> Period:
+def _period(value: object) -> Period:
     reporting = app_settings().reporting
     if isinstance(value, str) and value:
         try:
@@ -152,7 +152,7 @@ def layout(user: User, **_query: str) -> Component:
     ])  # fmt: skip
 
 
-def _row(line: WorkPlanLine) -> dict[str, Any]:
+def _row(line: WorkPlanLine) -> JsonRow:
     task, department, update = line.assignment.task, line.assignment.department, line.update
     submitted = update.submitted_at if update else None
     return {

@@ -8,11 +8,10 @@ import math
 import re
 import secrets
 from dataclasses import dataclass
-from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import false, func, select, update
+from sqlalchemy import ColumnElement, false, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from tracker.audit import trail as audit
@@ -241,7 +240,7 @@ def revoke_sessions(session: Session, user: User) -> None:
 
 
 def _recent_failures(
-    session: Session, since: dt.datetime, *conditions: Any
+    session: Session, since: dt.datetime, *conditions: ColumnElement[bool]
 ) -> tuple[int, dt.datetime | None]:
     """How many failed attempts match since ``since``, and when the latest was."""
     count, latest = session.execute(

@@ -8,7 +8,7 @@ a leader sees the province, or only their city when the account is bound to one.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Select, false, select
 from sqlalchemy.orm import InstrumentedAttribute
@@ -173,7 +173,7 @@ def require_library_admin(user: object) -> None:
         raise PermissionDenied(Message("参考数据仅限省级管理员修改"))
 
 
-def scope_to_user(user: object, stmt: Select[T], city_column: InstrumentedAttribute[int] | Any) -> Select[T]:
+def scope_to_user(user: object, stmt: Select[T], city_column: InstrumentedAttribute[int]) -> Select[T]:
     """Restrict a query to the rows the user may see, given the column holding each row's city."""
     if not may(user, Action.VIEW):
         return stmt.where(false())

@@ -22,12 +22,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
-from sqlalchemy import Row, Table, event, func, insert, select, update
+from sqlalchemy import Connection, Row, Table, event, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from tracker.core.db import TrackerSession, utcnow
@@ -48,7 +48,34 @@ def _utc_text(value: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
-def digest(previous: str, row: Row[Any] | Any) -> str:
+class EventContent(Protocol):
+    """What a link's hash covers: an audit event as the database returns it (a row of EVENT_COLUMNS)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def at(self) -> dt.datetime: ...
+    @property
+    def actor_id(self) -> int | None: ...
+    @property
+    def actor_name(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def entity_type(self) -> str: ...
+    @property
+    def entity_id(self) -> str | None: ...
+    @property
+    def city_id(self) -> int | None: ...
+    @property
+    def summary(self) -> str | None: ...
+    @property
+    def before(self) -> object: ...
+    @property
+    def after(self) -> object: ...
+
+
+def digest(previous: str, row: EventContent) -> str:
     """The link hash of ``row`` (an audit event as the database returns it) after ``previous``."""
     content = [row.id, _utc_text(row.at), row.actor_id, row.actor_name, row.action, row.entity_type,
                row.entity_id, row.city_id, row.summary, row.before, row.after]  # fmt: skip
@@ -111,7 +138,7 @@ def link(session: Session, ids: list[int]) -> None:
         _append(connection, province, grouped[province])
 
 
-def _append(connection: Any, province_id: int, rows: list[Row[Any]]) -> None:
+def _append(connection: Connection, province_id: int, rows: Sequence[EventContent]) -> None:
     heads = cast(Table, AuditChainHead.__table__)
     head = connection.execute(
         select(heads.c.last_hash).where(heads.c.province_id == province_id).with_for_update()

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Table, event, insert, inspect, select
-from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
 from tracker.audit import chain as audit_chain
 from tracker.core.db import Base, TrackerSession, utcnow
@@ -37,7 +38,7 @@ class AuditImmutableError(RuntimeError):
     """Raised when code tries to change or delete an audit event."""
 
 
-def plain(value: Any) -> Any:
+def plain(value: object) -> object:
     """A JSON-safe form of a column value."""
     if isinstance(value, enum.Enum):
         return value.value
@@ -48,15 +49,16 @@ def plain(value: Any) -> Any:
     return value
 
 
-def snapshot(obj: object) -> dict[str, Any]:
+def snapshot(obj: object) -> dict[str, object]:
     """Every column attribute of ``obj`` as plain values."""
     mapper = inspect(obj).mapper
     return {attr.key: plain(getattr(obj, attr.key)) for attr in mapper.column_attrs}
 
 
-def _changes(obj: object) -> tuple[dict[str, Any], dict[str, Any]]:
+def _changes(obj: object) -> tuple[dict[str, object], dict[str, object]]:
     """Before and after values of the columns that changed in this flush."""
-    before, after = {}, {}
+    before: dict[str, object] = {}
+    after: dict[str, object] = {}
     state = inspect(obj)
     for attr in state.mapper.column_attrs:
         history = state.attrs[attr.key].history
@@ -92,14 +94,20 @@ def _city_id(session: Session, obj: object) -> int | None:
     return session.connection().execute(select(Pilot.city_id).where(Pilot.id == pilot_id)).scalar()
 
 
-def actor_fields(session: Session) -> dict[str, Any]:
+def actor_fields(session: Session) -> dict[str, int | str | None]:
     actor = session.info.get("actor")
     if isinstance(actor, User):
         return {"actor_id": actor.id, "actor_name": actor.username}
     return {"actor_id": None, "actor_name": actor if isinstance(actor, str) else SYSTEM_ACTOR}
 
 
-def _event(session: Session, action: str, obj: object, before: Any, after: Any) -> dict[str, Any]:
+def _event(
+    session: Session,
+    action: str,
+    obj: object,
+    before: dict[str, object] | None,
+    after: dict[str, object] | None,
+) -> dict[str, object]:
     # The identity key is set only after the flush ends; the primary key values are there already.
     identity = inspect(obj).mapper.primary_key_from_instance(obj)
     return {
@@ -141,14 +149,16 @@ def _refuse_unaudited_bulk_changes(state: ORMExecuteState) -> None:
 
 
 @event.listens_for(TrackerSession, "before_flush")
-def _refuse_audit_changes(session: Session, _context: Any, _instances: Any) -> None:
+def _refuse_audit_changes(
+    session: Session, _context: UOWTransaction, _instances: Sequence[object] | None
+) -> None:
     for obj in (*session.dirty, *session.deleted):
         if isinstance(obj, AuditEvent) and (obj in session.deleted or session.is_modified(obj)):
             raise AuditImmutableError("审计记录不可修改或删除 / audit events cannot be changed or deleted")
 
 
 @event.listens_for(TrackerSession, "after_flush")
-def _write_audit_events(session: Session, _context: Any) -> None:
+def _write_audit_events(session: Session, _context: UOWTransaction) -> None:
     events = []
     for obj in session.new:
         if isinstance(obj, Audited):
@@ -179,7 +189,7 @@ def record(
     *,
     summary: str | None = None,
     city_id: int | None = None,
-    after: dict[str, Any] | None = None,
+    after: dict[str, object] | None = None,
 ) -> None:
     """Record an event that is not a row change (a login, an export, an account change)."""
     recorded = AuditEvent(

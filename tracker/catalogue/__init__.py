@@ -11,14 +11,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from importlib import resources
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tracker.core.db import Base
 from tracker.models import (
     Batch,
     BatchDeadline,
@@ -49,7 +49,9 @@ def _yes(value: str) -> bool:
     return value.strip().lower() in {"yes", "true", "1"}
 
 
-def _insert_missing(session: Session, model: type[Any], key: dict[str, Any], values: dict[str, Any]) -> bool:
+def _insert_missing(
+    session: Session, model: type[Base], key: Mapping[str, object], values: Mapping[str, object]
+) -> bool:
     """Insert ``model(**key, **values)`` unless a row with ``key`` exists; True when inserted."""
     exists = session.scalars(select(model).filter_by(**key)).first()
     if exists is not None:

@@ -64,7 +64,7 @@ class NothingChanged(TrackerError):
         super().__init__(UNCHANGED)
 
 
-def shown(value: Any) -> str:
+def shown(value: object) -> str:
     """A stored value as text: decimals without trailing zeros, yes/no in Chinese."""
     if isinstance(value, Decimal):
         return format(value.normalize(), "f")
@@ -73,7 +73,7 @@ def shown(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def as_number(value: Any) -> Decimal | None:
+def as_number(value: object) -> Decimal | None:
     """A figure given as a number or its digits; None when it is not a usable number."""
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
         return None
@@ -122,7 +122,7 @@ def reason_text(reason: str | None) -> str:
 
 
 def set_benchmark(session: Session, user: User, product_name: str, *, reason: str | None,
-                  **changes: Any) -> ProductBenchmark:  # fmt: skip
+                  **changes: object) -> ProductBenchmark:  # fmt: skip
     """A new version of a product's benchmark with the given figures changed (others carried over).
     The figures must be numbers ≥ 0, ordered floor ≤ low ≤ typical ≤ high, each refused by name
     otherwise. Nothing is saved (NothingChanged) when all would be as in the current version, as the
@@ -179,7 +179,7 @@ def set_benchmark(session: Session, user: User, product_name: str, *, reason: st
 
 
 def set_factor(session: Session, user: User, factor_key: str, *, value: Decimal | float | str, reason: str | None,
-               source: str | None = None, **details: Any) -> EmissionFactor:  # fmt: skip
+               source: str | None = None, **details: object) -> EmissionFactor:  # fmt: skip
     """A new version of an electricity factor with a new value (and source, and any of scope, year,
     kind, unit, confidence). A key not in the library is added as version 1 only when its scope,
     year, kind and unit are all given, so a mistyped key is refused rather than added. Nothing is

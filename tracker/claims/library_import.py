@@ -147,7 +147,7 @@ class LibraryImportResult:
 _shown = shown
 
 
-def _stored_values(stored: Any, wanted: dict[str, Any]) -> dict[str, Any]:
+def _stored_values(stored: object, wanted: dict[str, object]) -> dict[str, object]:
     return {k: getattr(stored, k) for k in wanted} if stored else {}
 
 
@@ -159,7 +159,9 @@ def _tally(change: LibraryChange | None, changes: list[LibraryChange], result: L
         changes.append(change)
 
 
-def _change(row: FileRow, key: str, stored: dict[str, Any], wanted: dict[str, Any]) -> LibraryChange | None:
+def _change(
+    row: FileRow, key: str, stored: dict[str, object], wanted: dict[str, object]
+) -> LibraryChange | None:
     """The change from ``stored`` (empty for a new entry) to ``wanted``, or None when they agree."""
     after = {k: _shown(v) for k, v in wanted.items() if not stored or stored.get(k) != v}
     if stored and not after:

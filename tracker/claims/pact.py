@@ -20,10 +20,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from tracker.claims.exchange import REQUIRED, normalise_unit
 from tracker.core.creditcode import validate_credit_code
+from tracker.core.json_types import JsonRow
 from tracker.core.messages import Joined, Listed, Message
 from tracker.core.validation import FIELD_LABELS, Problem, ValidationFailed
 
@@ -111,13 +111,13 @@ def read_pact(content: bytes, *, city: str | None, credit_code: str | None = Non
         pact.places.append(
             f"{prefix}[{index}]" if prefix is not None else ROOT if wrapped is None else "data"
         )
-        pact.ids.append(footprint["id"] if isinstance(footprint.get("id"), str) else "")
+        pact.ids.append(given if isinstance(given := footprint.get("id"), str) else "")
         _Footprint(pact, index, footprint).read(city or "", option, organisations or {})
     _repeated_ids(pact)
     return pact
 
 
-def _footprints(content: bytes) -> tuple[list[dict[str, Any]], str | None, bool | None]:
+def _footprints(content: bytes) -> tuple[list[JsonRow], str | None, bool | None]:
     """The file's ProductFootprints, the path of their list (``data``, or "" for a bare list; None
     for a single footprint) and whether a single one is under ``data`` (None: the file is the footprint)."""
     try:
@@ -137,7 +137,7 @@ def _footprints(content: bytes) -> tuple[list[dict[str, Any]], str | None, bool 
     return found, "data" if wrapped else "", True
 
 
-def _credit_option(pact: PactFile, credit_code: str | None, footprints: list[dict[str, Any]]) -> str:
+def _credit_option(pact: PactFile, credit_code: str | None, footprints: list[JsonRow]) -> str:
     """The credit code given with the import, checked: a valid code, for a file of one company."""
     if not credit_code:
         return ""
@@ -168,9 +168,9 @@ class _Footprint:
     """One ProductFootprint being read into an exchange row: its values, the PACT field each came
     from, and what is wrong with it (kept in the file's ``found``)."""
 
-    def __init__(self, pact: PactFile, index: int, raw: dict[str, Any]) -> None:
+    def __init__(self, pact: PactFile, index: int, raw: JsonRow) -> None:
         self.pact, self.index, self.raw = pact, index, raw
-        self.pcf: dict[str, Any] = raw["pcf"] if isinstance(raw.get("pcf"), dict) else {}
+        self.pcf: JsonRow = pcf if isinstance(pcf := raw.get("pcf"), dict) else {}
         self.v2 = str(raw.get("specVersion") or "").startswith(("1.", "2."))
         self.values: dict[str, str] = dict.fromkeys(HEADER, "")
         self.sources: dict[str, str] = {"claim_id": "id", "company_name": "companyName", "credit_code": "companyIds",
@@ -209,9 +209,7 @@ class _Footprint:
 
     # --- values ------------------------------------------------------------------------------------
 
-    def text(
-        self, name: str, column: str, within: dict[str, Any] | None = None, path: str | None = None
-    ) -> str:
+    def text(self, name: str, column: str, within: JsonRow | None = None, path: str | None = None) -> str:
         """A text value (a number as its digits); anything else is a problem."""
         value = (self.raw if within is None else within).get(name)
         pact_field = path or name
@@ -223,7 +221,7 @@ class _Footprint:
         self.problem(pact_field, Message("应为文本"), column)
         return ""
 
-    def first_text(self, within: dict[str, Any], column: str, *names: str) -> str:
+    def first_text(self, within: JsonRow, column: str, *names: str) -> str:
         """The first of ``names`` that holds a value (the preferred name first)."""
         name = next((n for n in names if within.get(n) not in (None, "")), names[0])
         return self.text(name, column, within)
@@ -332,7 +330,7 @@ class _Footprint:
         stamp = self.stamp(self.raw.get(name), name, column)
         return stamp.date().isoformat() if stamp else ""
 
-    def stamp(self, value: Any, pact_field: str, column: str | None = None) -> dt.datetime | None:
+    def stamp(self, value: object, pact_field: str, column: str | None = None) -> dt.datetime | None:
         """A PACT DateTime (RFC 3339: 2025-01-08T14:47:32Z), as written; a problem when it is none."""
         if value is None or value == "":
             return None
@@ -411,7 +409,7 @@ def _stamp(text: str) -> dt.datetime | None:
         return None
 
 
-def _decimal(value: Any) -> Decimal | None:
+def _decimal(value: object) -> Decimal | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, str) and not _DECIMAL.fullmatch(value.strip()):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TypedDict, cast
 
 import numpy as np
 import pandas as pd
@@ -77,9 +77,10 @@ def plan_retirements(session: Session, pact: PactFile, typed: pd.DataFrame, rows
     plan = Retirements(current=~retired, superseded_by=replaced_by)
     codes = typed["credit_code"].fillna("").astype(str).str.upper().tolist()
     for before, after in successor.items():
+        known = None if before in position else stored.get(before)  # in the registry, not in this file
         _check(plan, pact, int(rows[after]) - 2, before, codes[after],
-               codes[position[before]] if before in position else stored.get(before, {}).get("credit_code"),
-               None if before in position else stored.get(before, {}).get("city_id"), allowed)  # fmt: skip
+               codes[position[before]] if before in position else (known["credit_code"] if known else None),
+               known["city_id"] if known else None, allowed)  # fmt: skip
         if before not in position and before in stored:
             plan.stored[stored[before]["id"]] = keys[after]
             plan.count += bool(stored[before]["is_current"])
@@ -93,8 +94,8 @@ def plan_retirements(session: Session, pact: PactFile, typed: pd.DataFrame, rows
     return plan
 
 
-def _check(plan: Retirements, pact: PactFile, footprint: int, before: str, code: str, code_before: Any,
-           city_before: Any, allowed: set[int]) -> None:  # fmt: skip
+def _check(plan: Retirements, pact: PactFile, footprint: int, before: str, code: str, code_before: str | None,
+           city_before: int | None, allowed: set[int]) -> None:  # fmt: skip
     """A footprint may replace only its own company's claims, in a city the user may act for."""
     if code_before is None:
         return  # not in the registry: only recorded
@@ -106,9 +107,19 @@ def _check(plan: Retirements, pact: PactFile, footprint: int, before: str, code:
             "其中的{key}是您无权更新的城市的声明", key=before))))  # fmt: skip
 
 
-def _latest(session: Session, keys: set[str]) -> dict[str, dict[str, Any]]:
+class StoredVersion(TypedDict):
+    """The latest stored version of a claim id, as far as retiring it needs."""
+
+    id: int
+    version: int
+    is_current: bool
+    city_id: int
+    credit_code: str
+
+
+def _latest(session: Session, keys: set[str]) -> dict[str, StoredVersion]:
     """The latest stored version of each of these claim ids: id, current or not, city, credit code."""
-    found: dict[str, dict[str, Any]] = {}
+    found: dict[str, StoredVersion] = {}
     wanted = sorted(keys)
     for start in range(0, len(wanted), CHUNK):
         query = select(

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
 from sqlalchemy import (
+    Connection,
     DateTime,
     Engine,
     MetaData,
@@ -27,7 +29,15 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    ORMExecuteState,
+    Session,
+    UOWTransaction,
+    mapped_column,
+    sessionmaker,
+)
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
 from tracker.core import clock
@@ -86,7 +96,7 @@ def _configure_sqlite(engine: Engine) -> None:
     # pysqlite's own transaction handling breaks SAVEPOINT; let SQLAlchemy emit BEGIN itself
     # (SQLAlchemy docs, "Serializable isolation / Savepoints / Transactional DDL").
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -100,7 +110,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection: Any) -> None:
+    def _on_begin(connection: Connection) -> None:
         # A write transaction takes the write lock at its start and waits for it up to the busy
         # timeout. Begun deferred, a transaction that has read and then writes must upgrade its lock;
         # when another writer committed in between, SQLite refuses the upgrade at once ("database is
@@ -117,7 +127,7 @@ class ReadOnlyTransactionError(RuntimeError):
     """Code that declared its transaction read-only tried to change data (a programming error)."""
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+def make_engine(url: str, **kwargs: Any) -> Engine:  # Any: create_engine's own keyword options
     """Create an engine; SQLite files get their folder, foreign keys and working savepoints."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -141,20 +151,22 @@ def make_session_factory(bind: Engine) -> sessionmaker[TrackerSession]:
 
 
 @event.listens_for(TrackerSession, "before_flush")
-def _refuse_writes_when_read_only(session: Session, _context: Any, _instances: Any) -> None:
+def _refuse_writes_when_read_only(
+    session: Session, _context: UOWTransaction, _instances: Sequence[object] | None
+) -> None:
     if session.info.get(READ_ONLY) and (session.new or session.dirty or session.deleted):
         raise ReadOnlyTransactionError("a read-only transaction tried to change data")
 
 
 @event.listens_for(TrackerSession, "do_orm_execute")
-def _refuse_statements_when_read_only(state: Any) -> None:
+def _refuse_statements_when_read_only(state: ORMExecuteState) -> None:
     if state.session.info.get(READ_ONLY) and (state.is_insert or state.is_update or state.is_delete):
         raise ReadOnlyTransactionError("a read-only transaction tried to change data")
 
 
 @contextmanager
 def transaction(
-    factory: sessionmaker[TrackerSession], actor: Any = None, *, read_only: bool = False
+    factory: sessionmaker[TrackerSession], actor: object = None, *, read_only: bool = False
 ) -> Iterator[TrackerSession]:
     """Open a session at an edge (request, callback, command, job): commit on success, else roll back.
 

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache, lru_cache
 from importlib import resources
-from typing import Any
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_date
@@ -29,6 +29,7 @@ from babel.numbers import format_decimal
 DEFAULT_LOCALE = "zh_CN"
 LOCALES = {"zh_CN": "中文", "en": "English"}  # each named in its own language, for the switch
 current_locale: ContextVar[str] = ContextVar("current_locale", default=DEFAULT_LOCALE)
+K = TypeVar("K")  # a label table's key: an enum member, a stored code, a rule id
 
 
 @cache
@@ -54,7 +55,7 @@ def _(message: str) -> str:
     return catalogue(locale).get(message, message)
 
 
-def translated(table: Mapping[Any, str], key: Any, fallback: str | None = None) -> str:
+def translated(table: Mapping[K, str], key: K, fallback: str | None = None) -> str:
     """The word a table (marked with ``N_``) holds for ``key``, in the reader's language; for a key
     the table does not know, ``fallback`` (by default the key itself, as stored)."""
     words = table.get(key)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
 
 # A query parameter or a userinfo password that works as a credential.
 _PARAMETER = re.compile(
@@ -25,7 +24,7 @@ def redact(text: str) -> str:
     return _USERINFO.sub(lambda m: m.group("scheme") + MASK + "@", text)
 
 
-def redact_value(value: Any) -> Any:
+def redact_value(value: object) -> object:
     """``redact`` through strings, lists and dicts (an audit event's before/after values)."""
     if isinstance(value, str):
         return redact(value)
@@ -43,7 +42,7 @@ def install_log_redaction() -> None:
     if getattr(previous, "redacting", False):
         return
 
-    def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    def make(*args: object, **kwargs: object) -> logging.LogRecord:
         record = previous(*args, **kwargs)
         try:
             message = record.getMessage()

@@ -24,10 +24,13 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from tracker.core.messages import Message
 from tracker.core.validation import Problem, ValidationFailed
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
 
 CHUNK = 1 << 20
 HEAD = 4096  # where a worksheet's root element and dimension are
@@ -147,7 +150,7 @@ def check_workbook(content: bytes, limits: SheetLimits = FORMS) -> None:
             raise _refuse(Message("无法读取：不是有效的 Excel（.xlsx）文件")) from None
 
 
-def open_workbook(content: bytes, limits: SheetLimits = FORMS, *, read_only: bool = False) -> Any:
+def open_workbook(content: bytes, limits: SheetLimits = FORMS, *, read_only: bool = False) -> Workbook:
     """The workbook, parsed only after ``check_workbook`` passed it; formulas give their saved
     values, never run."""
     check_workbook(content, limits)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
 
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import DEFAULT_LOCALE, current_locale
@@ -85,7 +84,7 @@ class ValidationFailed(TrackerError):
         super().__init__(Message("{problems}", problems=Joined(problems)))
 
 
-def clean_text(value: Any) -> str:
+def clean_text(value: object) -> str:
     """Trim half- and full-width spaces at both ends; numbers typed as numbers become their digits."""
     if value is None:
         return ""
@@ -105,7 +104,7 @@ def has_control_characters(text: str) -> bool:
     return _CONTROL.search(text) is not None
 
 
-def squeeze(value: Any) -> str:
+def squeeze(value: object) -> str:
     """All whitespace removed: for matching category and product names and header captions."""
     return _SPACES.sub("", clean_text(value))
 

@@ -27,7 +27,6 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -41,6 +40,7 @@ from tracker.access.permissions import (
 )
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _
+from tracker.core.json_types import JsonRow
 from tracker.core.messages import Label, Lines, Message, Shown, from_data, to_data
 from tracker.core.periods import Period
 from tracker.delivery.outbox import enqueue_to
@@ -209,12 +209,12 @@ def _city(flag: Flag) -> Label:
     return Label(city.name_zh, city.name_en)
 
 
-def _flag_params(flag: Flag, step: WorkflowStep, label: Label) -> dict[str, Any]:
+def _flag_params(flag: Flag, step: WorkflowStep, label: Label) -> JsonRow:
     return _stored(flag=flag.id, city=_city(flag), step=label, step_key=step.step, reason=step.reason or "",
                    pilot=flag.pilot.name if flag.pilot is not None else "")  # fmt: skip
 
 
-def _stored(**params: object) -> dict[str, Any]:
+def _stored(**params: object) -> JsonRow:
     """A notice's parameters as stored: names and reasons as they are, names in both languages and
     messages as data (``tracker.core.messages.to_data``), rendered when the notice is read."""
     return {name: to_data(value) for name, value in params.items()}
@@ -244,7 +244,7 @@ def _key(step: WorkflowStep) -> str:
 
 
 def _notify(session: Session, people: Iterable[User], obj: object, step: WorkflowStep | None, *, kind: str,
-            params: dict[str, Any], link: str, object_type: str, city_id: int | None, now: dt.datetime,
+            params: JsonRow, link: str, object_type: str, city_id: int | None, now: dt.datetime,
             event_key: str | None = None) -> Told:  # fmt: skip
     """One notice per person who may see ``obj`` and was not told of the event yet; never the actor."""
     if step is not None:

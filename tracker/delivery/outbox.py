@@ -28,11 +28,10 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from tracker.access.permissions import require_run_jobs
 from tracker.audit import trail as audit
@@ -262,9 +261,9 @@ def _decide(
     user: User,
     ids: Sequence[int],
     state: MessageState,
-    values: dict[str, Any],
-    *extra: Any,
-) -> list[Any]:
+    values: dict[str, object],
+    *extra: InstrumentedAttribute[object],
+) -> list[Row[int, *tuple[object, ...]]]:
     """A provincial administrator's decision on messages in ``state``: one conditional update, so a
     message that left that state meanwhile is untouched. Returns the rows changed, by id."""
     require_run_jobs(user)
@@ -275,7 +274,7 @@ def _decide(
     return sorted(done, key=lambda row: row.id)
 
 
-def _audit_decision(session: Session, action: str, ids: list[int], summary: str, **after: Any) -> None:
+def _audit_decision(session: Session, action: str, ids: list[int], summary: str, **after: object) -> None:
     if ids:
         audit.record(session, action, "outbox", ",".join(map(str, ids))[:60], summary=summary,
                      after={"ids": ids, **after})  # fmt: skip

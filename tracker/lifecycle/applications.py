@@ -7,14 +7,16 @@ in ``tracker.lifecycle.forms``. Every path (web form, Excel import, CLI) saves t
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.access.permissions import Level, require_act
 from tracker.core.creditcode import validate_credit_code
+from tracker.core.db import Base
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_
 from tracker.core.messages import Label, Message
@@ -226,7 +228,10 @@ def check_plan(data: ApplicationData) -> list[Problem]:
     return problems
 
 
-def _month(value: Any) -> int | None:
+ModelT = TypeVar("ModelT", bound=Base)
+
+
+def _month(value: object) -> int | None:
     """A month offset typed in a form or a grid: 3, "3", "3.0", "第3个月" all mean 3."""
     if isinstance(value, bool):
         return None
@@ -239,7 +244,7 @@ def _month(value: Any) -> int | None:
 
 
 def plan_from_rows(
-    milestone_rows: list[dict[str, Any]], participant_rows: list[dict[str, Any]]
+    milestone_rows: Sequence[Mapping[str, object]], participant_rows: Sequence[Mapping[str, object]]
 ) -> tuple[list[PlanMilestoneData], list[PlanParticipantData]]:
     """The plan's milestones and participating units from table rows (a form's grid, an API body).
 
@@ -325,7 +330,7 @@ def apply_data(application: Application, data: ApplicationData, category: PilotC
         ])  # fmt: skip
 
 
-def _replace_rows(rows: list[Any], model: type[Any], values: list[dict[str, Any]]) -> None:
+def _replace_rows(rows: list[ModelT], model: type[ModelT], values: list[dict[str, object]]) -> None:
     """Make ``rows`` hold ``values`` in order, changing rows in place: positions are unique per
     application, and the unit of work inserts before it deletes, so swapping the list would clash.
     Only what really changed reaches the audit log."""

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from openpyxl.utils import get_column_letter
@@ -33,6 +34,9 @@ from tracker.lifecycle.applications import (
 from tracker.lifecycle.workflow import advance_application
 from tracker.models import Application, ApplicationStatus, Batch, City, Organisation, Pilot, PilotStatus, User
 
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
+
 SUMMARY_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # (field, header words in order of preference); matched on the caption without brackets
     ("serial", ("序号",)),
@@ -49,9 +53,10 @@ SUMMARY_TEXT_KEYS = ("organisation_name", "product_text", "summary_advantages", 
                      "contact_name", "contact_phone")  # fmt: skip
 _BRACKETS = re.compile(r"[(（][^)）]*[)）]")
 _MAX_FILE_BYTES = 10 * 1024 * 1024
+ListRow = dict[str, str | int | dt.date | None]  # one published pilot: text, ids and its publication day
 
 
-def caption(value: Any) -> str:
+def caption(value: object) -> str:
     """A header caption reduced to its words: no spaces, no line breaks, no bracketed hints."""
     return _BRACKETS.sub("", squeeze(value)).rstrip(":：")
 
@@ -60,7 +65,7 @@ class FormError(ValidationFailed):
     """The file cannot be read as the form at all (not Excel, no header row, missing columns)."""
 
 
-def _load(content: bytes) -> Any:
+def _load(content: bytes) -> Workbook:
     if len(content) > _MAX_FILE_BYTES:
         raise FormError([Problem("file", Message("文件超过10MB"))])
     try:
@@ -86,7 +91,7 @@ class SummaryTable:
     warnings: list[str] = field(default_factory=list)
 
 
-def _match_header(cells: list[Any]) -> dict[str, int]:
+def _match_header(cells: Sequence[object]) -> dict[str, int]:
     found: dict[str, int] = {}
     for index, value in enumerate(cells):
         text = caption(value)
@@ -423,7 +428,7 @@ def summary_table_rows(session: Session, user: User, city: City, batch: Batch) -
     return [form_values(a) for a in applications]
 
 
-def published_list_rows(session: Session, user: User, batch: Batch | None = None) -> list[dict[str, Any]]:
+def published_list_rows(session: Session, user: User, batch: Batch | None = None) -> list[ListRow]:
     """The published pilots (名单) the user may see, by category, city and name."""
     require(user, Action.VIEW)
     stmt = visible_pilots(user).where(Pilot.status.in_(LISTED), Pilot.published_on.is_not(None))

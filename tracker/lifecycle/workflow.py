@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -73,17 +72,20 @@ PILOT_STEPS: Cycle[Step[PilotStatus]] = Cycle(Subject.PILOT, (
 ), noun_zh="", noun_en="pilot", status_zh=lambda status: label(PS(status)), refusal_zh=REFUSAL_ZH)  # fmt: skip
 
 
-def _cycle(subject: Application | Pilot) -> Cycle[Step[Any]]:
+SubjectStep = Step[ApplicationStatus] | Step[PilotStatus]  # a step of either subject's cycle
+
+
+def _cycle(subject: Application | Pilot) -> Cycle[Step[ApplicationStatus]] | Cycle[Step[PilotStatus]]:
     return APPLICATION_STEPS if isinstance(subject, Application) else PILOT_STEPS
 
 
-def _check_step(user: User, step: Step[Any], subject: Application | Pilot, reason: str | None) -> None:
+def _check_step(user: User, step: SubjectStep, subject: Application | Pilot, reason: str | None) -> None:
     assert step.level is not None  # every application and pilot step says whose it is
     require_act(user, step.level, subject)
-    _cycle(subject).check(step, subject.status, reason)
+    _cycle(subject).check(step.key, subject.status, reason)  # by key: the step is this subject's cycle's
 
 
-def _record(subject: Application | Pilot, session: Session, step: Step[Any], before: StrEnum,
+def _record(subject: Application | Pilot, session: Session, step: SubjectStep, before: StrEnum,
             reason: str | None) -> WorkflowStep:  # fmt: skip
     return record_step(session, _cycle(subject).subject, subject.id, step=step.key, city_id=subject.city_id,
                        before=before, after=subject.status, reason=reason)  # fmt: skip
@@ -215,7 +217,7 @@ def history(session: Session, subject: Application | Pilot) -> list[WorkflowStep
 # --- what pages show ------------------------------------------------------------------------------
 
 
-def allowed_application_steps(user: object, application: Application) -> list[Step[Any]]:
+def allowed_application_steps(user: object, application: Application) -> list[Step[ApplicationStatus]]:
     """The steps this user could take on this application now (pages show only these buttons)."""
     from tracker.access.permissions import may_act
 
@@ -226,7 +228,7 @@ def allowed_application_steps(user: object, application: Application) -> list[St
     ]
 
 
-def allowed_pilot_steps(user: object, pilot: Pilot) -> list[Step[Any]]:
+def allowed_pilot_steps(user: object, pilot: Pilot) -> list[Step[PilotStatus]]:
     from tracker.access.permissions import may_act
 
     return [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy import Enum
 
@@ -110,5 +109,5 @@ def enum_column(enum: type[StrEnum], name: str) -> Enum:
     )
 
 
-def _values(enum: Any) -> list[str]:
+def _values(enum: type[StrEnum]) -> list[str]:
     return [member.value for member in enum]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TypedDict
 
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session, joinedload
@@ -32,14 +32,14 @@ from tracker.models import (
     User,
 )
 from tracker.monitoring.figures import Figures, ReportingFigures, scope_figures
-from tracker.progress.expected import STATUS_LABELS, Thresholds
+from tracker.progress.expected import STATUS_LABELS, ProgressStatus, Thresholds
 from tracker.progress.owed import entry_open_until
 from tracker.progress.updates import STATUS_ZH, updates_for
 
 OPEN_FLAGS = (FlagStatus.OPEN, FlagStatus.UNDER_REVIEW, FlagStatus.CONFIRMED)
 
 
-def workspace_city(session: Session, user: User, wanted: Any) -> City | None:
+def workspace_city(session: Session, user: User, wanted: object) -> City | None:
     """The city the workspace shows: a city user's own; for the province, the one asked for (by
     code or id), or None to choose. A city outside the user's scope is never returned."""
     cities = visible_cities(user)
@@ -51,6 +51,22 @@ def workspace_city(session: Session, user: User, wanted: Any) -> City | None:
     return session.scalars(cities.where((City.code == text) | (City.short_zh == text))).first()
 
 
+class DueRow(TypedDict):
+    """One pilot that owes an update: its update's state and its progress."""
+
+    pilot_id: int
+    pilot: str
+    update: str  # the update's status as shown (未填报 when there is none)
+    update_status: str | None  # the stored status (None: not entered)
+    late: bool
+    return_reason: str | None
+    expected: Decimal
+    actual: Decimal
+    gap: Decimal
+    status: ProgressStatus
+    status_zh: str
+
+
 @dataclass(frozen=True)
 class Due:
     """The city's reporting state for one period."""
@@ -59,7 +75,7 @@ class Due:
     due: dt.date
     open_until: dt.date
     line: ReportingFigures
-    rows: list[dict[str, Any]]
+    rows: list[DueRow]
     figures: Figures  # the city's figures (tracker.monitoring.figures), the same as every other surface's
 
 
@@ -71,7 +87,7 @@ def dues(session: Session, user: User, city: City, period: Period, *, reporting:
                             city_id=city.id)  # fmt: skip
     pilots = figures.pilots
     updates = updates_for(session, [p.id for p in pilots], period)
-    rows = []
+    rows: list[DueRow] = []
     for pilot in pilots:
         update, figure = updates.get(pilot.id), figures.progress[pilot.id]
         rows.append({

@@ -32,7 +32,7 @@ PLAN_FIELDS = {
 }
 
 
-def find_visible_pilot(session: Session, user: User, pilot_id: Any) -> Pilot | None:
+def find_visible_pilot(session: Session, user: User, pilot_id: object) -> Pilot | None:
     """The pilot if it exists and the user may see it (one answer for both, so nothing leaks)."""
     if isinstance(pilot_id, bool) or not isinstance(pilot_id, int) or not 0 < pilot_id < 2**31:
         return None

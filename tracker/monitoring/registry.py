@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
 from tracker.access.permissions import visible_cities, visible_pilots
 from tracker.core.i18n import N_, _
+from tracker.core.json_types import JsonRow, Option
 from tracker.core.periods import Frequency, Period, period_of
 from tracker.models import Batch, City, Organisation, Pilot, PilotCategory, PilotStatus, Product
 from tracker.models.labels import label
@@ -26,6 +28,7 @@ from tracker.progress.expected import (
 from tracker.progress.owed import owing_pilots_query
 
 T = TypeVar("T")
+V = TypeVar("V")
 OVERDUE = "yes"  # the overdue filter's one value
 MAX_CHOICES = 500  # more filter values than any page offers: the rest is ignored
 
@@ -50,12 +53,14 @@ class RegistryFilters:
         return bool(self.progress or self.overdue)
 
     @classmethod
-    def from_inputs(cls, **values: Any) -> RegistryFilters:
+    def from_inputs(cls, **values: object) -> RegistryFilters:
         """Build from untrusted page inputs: anything not a list of the right type is dropped."""
 
-        def clean(raw: Any, kind: type, allowed: set[Any] | None = None) -> tuple[Any, ...]:
+        def clean(raw: object, kind: type[V], allowed: AbstractSet[V] | None = None) -> tuple[V, ...]:
             items = raw if isinstance(raw, list | tuple) else ([] if raw in (None, "") else [raw])
-            return tuple(v for v in items[:MAX_CHOICES] if _acceptable(v, kind, allowed))
+            return tuple(
+                v for v in items[:MAX_CHOICES] if isinstance(v, kind) and _acceptable(v, kind, allowed)
+            )
 
         return cls(
             city_ids=clean(values.get("city_ids"), int),
@@ -68,7 +73,7 @@ class RegistryFilters:
         )
 
 
-def _acceptable(value: Any, kind: type, allowed: set[Any] | None) -> bool:
+def _acceptable(value: object, kind: type, allowed: AbstractSet[object] | None) -> bool:
     if isinstance(value, bool) or not isinstance(value, kind):
         return False
     if isinstance(value, int) and not 0 < value < 2**31:
@@ -112,7 +117,7 @@ def apply_filters(stmt: Select[T], filters: RegistryFilters) -> Select[T]:
 
 
 def registry_rows(session: Session, user: object, filters: RegistryFilters, on: dt.date, *,
-                  thresholds: Thresholds | None = None, period: Period | None = None) -> list[dict[str, Any]]:  # fmt: skip
+                  thresholds: Thresholds | None = None, period: Period | None = None) -> list[JsonRow]:  # fmt: skip
     """One row per pilot the user may see and the filters keep, with its progress on ``on`` (judged
     by ``thresholds``, the figures' own). A drill-down (``filters.measured_only``) keeps, like the
     overview's counts, only the pilots owing an update for ``period`` and matching its status or
@@ -141,7 +146,7 @@ def registry_rows(session: Session, user: object, filters: RegistryFilters, on: 
     return [_row(row, progress[row[0].id]) for row in found]
 
 
-def _row(row: Row[Any, Any, Any, Any, Any, Any], progress: PilotProgress) -> dict[str, Any]:
+def _row(row: Row[Pilot, str, str | None, str, int, str | None], progress: PilotProgress) -> JsonRow:
     pilot, organisation, credit_code, city, batch, product = row
     return {
         "id": pilot.id,
@@ -159,7 +164,7 @@ def _row(row: Row[Any, Any, Any, Any, Any, Any], progress: PilotProgress) -> dic
     }
 
 
-def _figures(pilot: Pilot, progress: PilotProgress) -> dict[str, Any]:
+def _figures(pilot: Pilot, progress: PilotProgress) -> JsonRow:
     """Progress figures; a withdrawn pilot is no longer measured against its plan."""
     if pilot.status is PilotStatus.WITHDRAWN:
         return {
@@ -178,7 +183,7 @@ def _figures(pilot: Pilot, progress: PilotProgress) -> dict[str, Any]:
     }
 
 
-def filter_options(session: Session, user: object) -> dict[str, list[dict[str, Any]]]:
+def filter_options(session: Session, user: object) -> dict[str, list[Option]]:
     """Choices for the registry filters, limited to what the user may see."""
     cities = session.scalars(visible_cities(user)).all()
     products = session.scalars(select(Product).order_by(Product.id)).all()

@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from tracker.core.i18n import N_
+from tracker.core.json_types import JsonRow
 from tracker.flags.store import sync_flags
 from tracker.models import (
     Milestone,
@@ -93,7 +94,7 @@ def _pairs(reports: Reports) -> Iterator[tuple[ProgressUpdate | None, ProgressUp
             previous = update
 
 
-def _number(value: Any) -> Decimal:
+def _number(value: Decimal | float | str) -> Decimal:
     """The same number whatever its scale: a NUMERIC column gives 40.00 when read back and 40 while
     the object is still in memory, and a fingerprint must not depend on which one a scan sees."""
     number = Decimal(value)
@@ -293,7 +294,7 @@ def scan_progress(session: Session, *, now: dt.datetime, checks: Checks = Checks
     return ScanResult(synced.new, synced.seen_again, synced.closed)
 
 
-def _flag(finding: Finding) -> dict[str, Any]:
+def _flag(finding: Finding) -> JsonRow:
     rule = RULE_BY_ID[finding.rule_id]
     message = finding_message(rule.message, finding.evidence)
     return dict(rule_id=rule.id, severity=rule.severity, subject_id=finding.update.id,

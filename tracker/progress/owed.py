@@ -4,9 +4,8 @@ entry window, and the province's exceptions that reopen it for a city."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from tracker.access.permissions import (
@@ -54,7 +53,7 @@ def owes_update(pilot: Pilot, period: Period) -> bool:
     return first <= period.end and (last is None or last >= period.start)
 
 
-def owing_pilots_query(period: Period) -> Any:
+def owing_pilots_query(period: Period) -> ColumnElement[bool]:
     """The same rule as ``owes_update``, as a SQL condition on pilots."""
     # A closed pilot's last day (closed_on − 1) must be on or after the period's start, i.e.
     # closed_on > period.start; rows without closed_on fall back to the planned end, as above.

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from openpyxl.utils import get_column_letter
@@ -49,6 +49,9 @@ from tracker.progress.updates import (
     submit_update,
     updates_for,
 )
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
 
 TASK_SHEET, NARRATIVE_SHEET, MILESTONE_SHEET = "任务进度", "工作进展", "阶段性目标"
 # (key, caption, editable); the order is the template's.
@@ -201,8 +204,8 @@ class UpdateImportResult:
                        untouched=Message("，{n}个试点未填写（保持原样，未导入）", n=self.untouched) if self.untouched else "")  # fmt: skip
 
 
-def _rows(book: Any, name: str, columns: tuple[tuple[str, str, bool], ...],
-          problems: list[Problem]) -> list[tuple[int, dict[str, Any], dict[str, str]]]:  # fmt: skip
+def _rows(book: Workbook, name: str, columns: tuple[tuple[str, str, bool], ...],
+          problems: list[Problem]) -> list[tuple[int, dict[str, object], dict[str, str]]]:  # fmt: skip
     """(Excel row number, values by key, column letters by key) for each non-empty row of a sheet."""
     if name not in book.sheetnames:
         problems.append(Problem("file", Message("缺少工作表“{name}”，请使用系统下载的模板", name=name)))
@@ -219,9 +222,11 @@ def _rows(book: Any, name: str, columns: tuple[tuple[str, str, bool], ...],
                                         column="-", sheet=name))  # fmt: skip
                 return []
             letters = {key: get_column_letter(i + 1) for key, i in found.items()}
-            out = []
+            out: list[tuple[int, dict[str, object], dict[str, str]]] = []
             for number, cells_ in enumerate(rows[index + 1 :], start=index + 2):
-                values = {key: cells_[i] if i < len(cells_) else None for key, i in found.items()}
+                values: dict[str, object] = {
+                    key: cells_[i] if i < len(cells_) else None for key, i in found.items()
+                }
                 if any(clean_text(v) for v in values.values()):
                     out.append((number, values, letters))
             return out
@@ -229,7 +234,7 @@ def _rows(book: Any, name: str, columns: tuple[tuple[str, str, bool], ...],
     return []
 
 
-def _int(value: Any) -> int | None:
+def _int(value: object) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -240,7 +245,7 @@ def _int(value: Any) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def _date(value: Any) -> dt.date | None:
+def _date(value: object) -> dt.date | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     if isinstance(value, dt.datetime):

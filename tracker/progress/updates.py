@@ -117,7 +117,7 @@ class UpdateEntry:
 # --- entering an update ----------------------------------------------------------------------------
 
 
-def parse_number(value: Any) -> Decimal | None:
+def parse_number(value: object) -> Decimal | None:
     """A number typed as a number or as text, with an optional % sign; None when blank, ValueError
     when it is not a number (forms, the Excel template and the API read figures the same way)."""
     if value is None or (isinstance(value, str) and not value.strip()):

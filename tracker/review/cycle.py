@@ -55,7 +55,7 @@ class Cycle(Mapping[str, StepT]):
     ``refusal_zh`` with ``{noun}``, ``{status}`` and ``{step}`` (该更新已采纳，不能修改)."""
 
     def __init__(self, subject: Subject, steps: Iterable[StepT], *, noun_zh: str, noun_en: str,
-                 status_zh: Callable[[Any], str], refusal: type[TrackerError] = TrackerError,
+                 status_zh: Callable[[Any], str], refusal: type[TrackerError] = TrackerError,  # Any: the subject's own status enum (Cycle is generic in its steps only)
                  refusal_zh: str = N_("{noun}{status}，不能{step}")) -> None:  # fmt: skip
         self.subject = subject
         self._steps: dict[str, StepT] = {}
