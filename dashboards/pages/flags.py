@@ -24,10 +24,11 @@ them. The Excel export stays one row per flag, whichever view is shown."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import replace
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import dash_bootstrap_components as dbc
@@ -72,6 +73,7 @@ from tracker.audit import trail as audit
 from tracker.core.clock import local_today, now_utc
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import N_, _, format_date, format_datetime, label_of, translated
+from tracker.core.json_types import JsonRow
 from tracker.core.messages import Message
 from tracker.core.periods import Period
 from tracker.flags.review import FLAG_STEPS, PROPOSAL_ZH, available_steps, review_flag
@@ -88,6 +90,7 @@ from tracker.models import (
     Severity,
     Subject,
     User,
+    WorkflowStep,
 )
 from tracker.models.labels import city_label, evidence_shown, label, library_word, rule_name, unit_label
 from tracker.monitoring.flag_queue import (
@@ -169,11 +172,11 @@ def _tz() -> ZoneInfo:
     return app_settings().timezone
 
 
-def _chosen(query: dict[str, Any], city_codes: dict[str, int]) -> FlagFilters:
+def _chosen(query: Mapping[str, str], city_codes: dict[str, int]) -> FlagFilters:
     """The filters given in the address: comma-separated values, a city by id or by code
     (?city=140400, as on the city page); without ?status= the default queue."""
 
-    def listed(param: str, numeric: bool) -> list[Any]:
+    def listed(param: str, numeric: bool) -> list[int | str]:
         items = [v.strip() for v in str(query.get(param) or "").split(",") if v.strip()]
         if param == "city":
             items = [str(city_codes.get(v, v)) for v in items]
@@ -184,15 +187,15 @@ def _chosen(query: dict[str, Any], city_codes: dict[str, int]) -> FlagFilters:
     return chosen if "status" in query else replace(chosen, statuses=DEFAULT_STATUSES)
 
 
-def _filter_row(session: Session, user: User, query: dict[str, Any]) -> Component:
+def _filter_row(session: Session, user: User, query: Mapping[str, str]) -> Component:
     cities = session.scalars(visible_cities(user)).all()
-    options: dict[str, list[dict[str, Any]]] = {
+    options: dict[str, list[JsonRow]] = {
         "severities": [{"label": label(s), "value": s.value} for s in Severity],
-        "rule_ids": sorted(({"label": rule_name(r), "value": r, "search": f"{rule_name(r)} {r}"} for r in RULE_IDS),
-                           key=lambda o: o["value"]),
+        "rule_ids": [{"label": rule_name(r), "value": r, "search": f"{rule_name(r)} {r}"} for r in sorted(RULE_IDS)],
         "city_ids": [{"label": c.short_zh, "value": c.id} for c in cities],
         "product_ids": [{"label": p.name_zh, "value": p.id} for p in session.scalars(select(Product).order_by(Product.id))],
-        "statuses": [{"label": label(s), "value": s.value} for s in FlagStatus] + [{"label": _("待省级审核"), "value": PROPOSED}],
+        "statuses": [{"label": words, "value": value}
+                     for words, value in [*((label(s), s.value) for s in FlagStatus), (_("待省级审核"), PROPOSED)]],
     }  # fmt: skip
     chosen = _chosen(query, {c.code: c.id for c in cities})
     cols = []
@@ -208,7 +211,7 @@ def _filter_row(session: Session, user: User, query: dict[str, Any]) -> Componen
     return dbc.Row(cols, className="g-2 mb-2")
 
 
-def _view_choice(query: dict[str, Any]) -> Component:
+def _view_choice(query: Mapping[str, str]) -> Component:
     """分组 (one row per rule and subject, the default) or 逐条 (one row per flag); ?view=flat."""
     chosen = FLAT if query.get("view") == FLAT else GROUPED
     return dbc.RadioItems(id=VIEW, options=[{"label": _(caption), "value": key} for key, caption in VIEWS.items()],
@@ -232,13 +235,13 @@ def _actions_box(user: User) -> Component:
     ], id=ACTIONS, hidden=not writer)  # fmt: skip
 
 
-def _columns(view: str) -> list[dict[str, Any]]:
+def _columns(view: str) -> list[JsonRow]:
     """The grid's columns in the reader's language; the grouped view adds 条数 and 期间."""
     shown = list(COLUMNS)
     if view == GROUPED:
         shown[2:2] = GROUP_COLUMNS[:1]
         shown[7:7] = GROUP_COLUMNS[1:]
-    columns = [{"field": f, "headerName": _(h), "width": w, "tooltipField": "message" if f == "rule" else f}
+    columns: list[JsonRow] = [{"field": f, "headerName": _(h), "width": w, "tooltipField": "message" if f == "rule" else f}
                for f, h, w in shown]  # fmt: skip
     for column in columns:
         if column["field"] in ("first_seen", "last_seen"):
@@ -249,7 +252,7 @@ def _columns(view: str) -> list[dict[str, Any]]:
 
 
 @guarded_layout(REQUIRED_ACTION)
-def layout(user: User, id: Any = None, **query: str) -> Component:
+def layout(user: User, id: str | None = None, **query: str) -> Component:
     grid = data_grid(GRID, _columns(FLAT if query.get("view") == FLAT else GROUPED), height="45vh")
     grid.dashGridOptions = {
         **grid.dashGridOptions,
@@ -310,7 +313,7 @@ def _key_of(line: QueueLine) -> str:
     return line.claim_key
 
 
-def _row(line: QueueLine) -> dict[str, Any]:
+def _row(line: QueueLine) -> JsonRow:
     tz = _tz()
     periods = ((line.period_start, line.period_end),) if line.period_start and line.period_end else ()
     return {
@@ -323,11 +326,11 @@ def _row(line: QueueLine) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _filters(filter_values: tuple[Any, ...]) -> FlagFilters:
+def _filters(filter_values: tuple[object, ...]) -> FlagFilters:
     return FlagFilters.from_inputs(**dict(zip(FILTERS, filter_values, strict=True)))
 
 
-def _rows_for(user: User, filter_values: tuple[Any, ...], limit: int) -> list[dict[str, Any]]:
+def _rows_for(user: User, filter_values: tuple[object, ...], limit: int) -> list[JsonRow]:
     with db_session(read_only=True) as session:
         return [_row(line) for line in flag_queue(session, user, _filters(filter_values), limit)]
 
@@ -344,7 +347,10 @@ def _shown(value: object) -> str:
     return str(value)
 
 
-def _facts(rows: list[tuple[str, Any]], table_id: str) -> Component:
+Fact = tuple[str, str | int | None]  # a caption and what it shows, a row of a facts table
+
+
+def _facts(rows: list[Fact], table_id: str) -> Component:
     cells = [
         html.Tr(
             [html.Th(k, className="fw-normal text-muted text-nowrap"), html.Td(v, className="text-break")]
@@ -361,9 +367,7 @@ def _version_badge(version: LibraryVersion) -> Component:
     return badge(_("已被第{n}版取代").format(n=version.current_version), "warning")
 
 
-def _library_card(
-    title: str, version: LibraryVersion | None, rows: list[tuple[str, Any]], card_id: str
-) -> Component:
+def _library_card(title: str, version: LibraryVersion | None, rows: list[Fact], card_id: str) -> Component:
     """A benchmark or factor as recorded in the flag: its version, and whether it is still current."""
     head: list[Component | str]
     body: Component
@@ -381,7 +385,7 @@ def _library_card(
     return dbc.Card(dbc.CardBody([html.H4(head, className="h6"), body]), id=card_id)
 
 
-def _benchmark_rows(version: LibraryVersion | None) -> list[tuple[str, Any]]:
+def _benchmark_rows(version: LibraryVersion | None) -> list[Fact]:
     row = version.row if version else None
     if not isinstance(row, ProductBenchmark):
         return []
@@ -391,7 +395,7 @@ def _benchmark_rows(version: LibraryVersion | None) -> list[tuple[str, Any]]:
             (_("依据/来源"), row.basis)]  # fmt: skip
 
 
-def _factor_rows(version: LibraryVersion | None) -> list[tuple[str, Any]]:
+def _factor_rows(version: LibraryVersion | None) -> list[Fact]:
     row = version.row if version else None
     if not isinstance(row, EmissionFactor):
         return []
@@ -417,15 +421,15 @@ def _evidence_value(key: str, value: object) -> str:
     return _shown(value)
 
 
-def _evidence_rows(detail: FlagDetail) -> list[tuple[str, Any]]:
+def _evidence_rows(detail: FlagDetail) -> list[Fact]:
     evidence = detail.flag.evidence if isinstance(detail.flag.evidence, dict) else {}
     claim = detail.claim
-    declared = [] if claim is None else [
+    declared: list[Fact] = [] if claim is None else [
         (_("企业"), claim.company_name), (_("产品"), f"{claim.product} {claim.model or ''}".strip()),
         (_("声明碳足迹"), _("{value} 千克CO₂e/{unit}").format(value=_shown(claim.footprint), unit=unit_label(claim.declared_unit))),
         (_("所用电网因子"), _shown(claim.electricity_factor)), (_("声明版本"), claim.version),
     ]  # fmt: skip
-    shown = [(translated(EVIDENCE, k), _evidence_value(k, v)) for k, v in evidence.items()
+    shown: list[Fact] = [(translated(EVIDENCE, k), _evidence_value(k, v)) for k, v in evidence.items()
              if k not in LIBRARY_KEYS and k not in NAMED_KEYS]  # fmt: skip
     return declared + shown
 
@@ -482,7 +486,7 @@ def _steps(detail: FlagDetail) -> Component:
     tz = _tz()
     words = {key: label_of(step) for key, step in FLAG_STEPS.items()}
 
-    def outcome(step: Any) -> str:  # what an accepted proposal did
+    def outcome(step: WorkflowStep) -> str:  # what an accepted proposal did
         shown = step.step == "accept" and step.to_status in {s.value for s in FlagStatus}
         return f"（{label(FlagStatus(step.to_status))}）" if shown else ""
 
@@ -591,7 +595,7 @@ def _status_words(statuses: dict[FlagStatus, int]) -> str:
     return _("、").join(_("{status} {n}").format(status=label(s), n=statuses[s]) for s in ordered)
 
 
-def _group_row(group: QueueGroup, single: QueueLine | None) -> dict[str, Any]:
+def _group_row(group: QueueGroup, single: QueueLine | None) -> JsonRow:
     """A row of the grouped view: a group of one is its flag's own row (selecting it opens the flag)."""
     if group.count == 1 and single is not None:
         return _row(single) | {"periods": _periods(group.periods)}
@@ -608,11 +612,11 @@ def _group_row(group: QueueGroup, single: QueueLine | None) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _rule_options(session: Session, user: User, filters: FlagFilters) -> list[dict[str, Any]]:
+def _rule_options(session: Session, user: User, filters: FlagFilters) -> list[JsonRow]:
     """Each rule with how many of the user's flags it has under the other filters: 规则名（N）."""
     counts = rule_counts(session, user, filters)
-    return sorted(({"label": _("{name}（{n}）").format(name=rule_name(r), n=counts.get(r, 0)), "value": r,
-                    "search": f"{rule_name(r)} {r}"} for r in RULE_IDS), key=lambda o: o["value"])  # fmt: skip
+    return [{"label": _("{name}（{n}）").format(name=rule_name(r), n=counts.get(r, 0)), "value": r,
+             "search": f"{rule_name(r)} {r}"} for r in sorted(RULE_IDS)]  # fmt: skip
 
 
 def _moved(page: object, triggered: str | None) -> int:

@@ -53,7 +53,7 @@ class FlagStep(Step[FlagStatus]):
     decides: bool = False  # accept or reject the pending proposal
 
 
-FLAG_STEPS: Cycle[FlagStep] = Cycle(Subject.FLAG, (
+FLAG_STEPS: Cycle[FlagStatus, FlagStep] = Cycle(Subject.FLAG, (
     FlagStep("assign", "分派核查", "Assign for review", frozenset({FS.OPEN, FS.UNDER_REVIEW}), FS.UNDER_REVIEW),
     FlagStep("confirm", "确认问题", "Confirm", frozenset({FS.OPEN, FS.UNDER_REVIEW}), FS.CONFIRMED, needs_reason=True),
     FlagStep("dismiss", "排除（非问题）", "Dismiss", frozenset({FS.OPEN, FS.UNDER_REVIEW, FS.CONFIRMED}), FS.DISMISSED,

@@ -46,7 +46,7 @@ PS = PilotStatus
 REFUSAL_ZH = N_("当前状态为“{status}”，不能{step}")
 
 
-APPLICATION_STEPS: Cycle[Step[ApplicationStatus]] = Cycle(Subject.APPLICATION, (
+APPLICATION_STEPS: Cycle[ApplicationStatus, Step[ApplicationStatus]] = Cycle(Subject.APPLICATION, (
     Step("submit", "提交申报", "Submit", frozenset({AS.DRAFT, AS.RETURNED}), AS.SUBMITTED, Level.CITY),
     Step("return", "退回修改", "Return", frozenset({AS.SUBMITTED, AS.CITY_PASSED}), AS.RETURNED, Level.CITY,
          needs_reason=True),
@@ -59,7 +59,7 @@ APPLICATION_STEPS: Cycle[Step[ApplicationStatus]] = Cycle(Subject.APPLICATION, (
          needs_reason=True),
 ), noun_zh="", noun_en="application", status_zh=lambda status: label(AS(status)),
    refusal_zh=REFUSAL_ZH)  # fmt: skip
-PILOT_STEPS: Cycle[Step[PilotStatus]] = Cycle(Subject.PILOT, (
+PILOT_STEPS: Cycle[PilotStatus, Step[PilotStatus]] = Cycle(Subject.PILOT, (
     Step("publish", "公布名单", "Publish", frozenset({PS.SELECTED}), PS.PUBLISHED, Level.PROVINCE),
     Step("start", "启动实施", "Start implementation", frozenset({PS.PUBLISHED}), PS.IN_IMPLEMENTATION, Level.EITHER),
     Step("extend", "延期实施", "Extend", frozenset({PS.IN_IMPLEMENTATION, PS.EXTENDED}), PS.EXTENDED,
@@ -75,14 +75,20 @@ PILOT_STEPS: Cycle[Step[PilotStatus]] = Cycle(Subject.PILOT, (
 SubjectStep = Step[ApplicationStatus] | Step[PilotStatus]  # a step of either subject's cycle
 
 
-def _cycle(subject: Application | Pilot) -> Cycle[Step[ApplicationStatus]] | Cycle[Step[PilotStatus]]:
+SubjectCycle = Cycle[ApplicationStatus, Step[ApplicationStatus]] | Cycle[PilotStatus, Step[PilotStatus]]
+
+
+def _cycle(subject: Application | Pilot) -> SubjectCycle:
     return APPLICATION_STEPS if isinstance(subject, Application) else PILOT_STEPS
 
 
 def _check_step(user: User, step: SubjectStep, subject: Application | Pilot, reason: str | None) -> None:
     assert step.level is not None  # every application and pilot step says whose it is
     require_act(user, step.level, subject)
-    _cycle(subject).check(step.key, subject.status, reason)  # by key: the step is this subject's cycle's
+    if isinstance(subject, Application):  # by key: the step is this subject's cycle's
+        APPLICATION_STEPS.check(step.key, subject.status, reason)
+    else:
+        PILOT_STEPS.check(step.key, subject.status, reason)
 
 
 def _record(subject: Application | Pilot, session: Session, step: SubjectStep, before: StrEnum,

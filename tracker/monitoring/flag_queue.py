@@ -18,9 +18,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeGuard, TypeVar, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, String, Subquery, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from tracker.access.permissions import (
@@ -69,6 +69,13 @@ CLAIM_CONTENT = (
     "label_type", "certifier", "certificate_no", "certificate_issued", "certificate_expires", "published_on",
     "baseline", "claimed_reduction_pct",
 )  # fmt: skip
+V = TypeVar("V")
+Ts = TypeVarTuple("Ts")
+# The queue's rows: the flag and what the queue names it by (the columns ``_queue`` adds, outer joined).
+QueueSelect = Select[
+    Flag, str, str | None, str | None, str | None, str | None, str | None, str | None,
+    dt.date | None, dt.date | None, dt.date | None, dt.date | None,
+]  # fmt: skip
 _SEVERITY_RANK = case({Severity.HIGH: 0, Severity.MEDIUM: 1, Severity.LOW: 2}, value=Flag.severity, else_=3)
 
 
@@ -83,7 +90,7 @@ class FlagFilters:
     statuses: Sequence[str] = DEFAULT_STATUSES
 
     @classmethod
-    def from_inputs(cls, **values: Any) -> FlagFilters:
+    def from_inputs(cls, **values: object) -> FlagFilters:
         """Build from untrusted page inputs: anything not a list of known values is dropped."""
         return cls(
             severities=_clean(values.get("severities"), str, {s.value for s in Severity}),
@@ -94,12 +101,12 @@ class FlagFilters:
         )
 
 
-def _clean(raw: Any, kind: type, allowed: set[Any] | None = None) -> tuple[Any, ...]:
+def _clean(raw: object, kind: type[V], allowed: set[V] | None = None) -> tuple[V, ...]:
     items = raw if isinstance(raw, list | tuple) else ([] if raw in (None, "") else [raw])
     return tuple(v for v in items[:MAX_CHOICES] if _acceptable(v, kind, allowed))
 
 
-def _acceptable(value: Any, kind: type, allowed: set[Any] | None) -> bool:
+def _acceptable(value: object, kind: type[V], allowed: set[V] | None) -> TypeGuard[V]:
     if isinstance(value, bool) or not isinstance(value, kind):
         return False
     if isinstance(value, int) and not 0 < value < 2**31:
@@ -211,7 +218,7 @@ def _group_city() -> ColumnElement[int]:
     return func.coalesce(Flag.city_id, 0)
 
 
-def _members(user: User, filters: FlagFilters) -> Any:
+def _members(user: User, filters: FlagFilters) -> Subquery:
     """One row per flag of the filtered queue, with its group's key and what a group row shows."""
     claim = Flag.subject_type == Subject.CLAIM
     return _filtered(_joined(user), filters).with_only_columns(
@@ -227,7 +234,8 @@ def _members(user: User, filters: FlagFilters) -> Any:
     ).subquery()  # fmt: skip
 
 
-def _groups(members: Any) -> Select[Any]:
+# Any: SQLAlchemy types a select() of more than ten columns as Select[*tuple[Any, ...]].
+def _groups(members: Subquery) -> Select[*tuple[Any, ...]]:
     m = members.c
     return select(
         func.min(m.id).label("first"), m.rule_id, m.subject_type, m.city_id, m.subject_key, func.count().label("n"),
@@ -267,8 +275,8 @@ def flag_groups(
         .where(m.subject_key.in_({row.subject_key for row in rows}), m.rule_id.in_({row.rule_id for row in rows}))
         .group_by(m.rule_id, m.subject_type, m.city_id, m.subject_key, m.period_start, m.period_end, m.status)
     ).all()  # fmt: skip
-    periods: dict[tuple[Any, ...], set[tuple[dt.date, dt.date]]] = {}
-    statuses: dict[tuple[Any, ...], dict[FlagStatus, int]] = {}
+    periods: dict[tuple[object, ...], set[tuple[dt.date, dt.date]]] = {}
+    statuses: dict[tuple[object, ...], dict[FlagStatus, int]] = {}
     for rule, kind, city, subject, start, end, status, n in spread:
         key = (rule, kind, city, subject)
         if start is not None and end is not None:
@@ -289,7 +297,9 @@ def flag_groups(
     return groups
 
 
-def group_members(session: Session, user: User, first: Any, filters: FlagFilters) -> list[QueueLine] | None:
+def group_members(
+    session: Session, user: User, first: object, filters: FlagFilters
+) -> list[QueueLine] | None:
     """Every flag of the group that flag ``first`` belongs to, under the filters, the most severe
     and latest first; None when the user may not see flag ``first`` (as for one that does not
     exist). The group is found again here, from the database: rule, kind, city and subject of that
@@ -307,7 +317,7 @@ def group_members(session: Session, user: User, first: Any, filters: FlagFilters
     return [_line(*row, visible=visible) for row in session.execute(stmt.limit(GROUP_LIMIT + 1))]
 
 
-def _joined(user: User) -> Select[Any]:
+def _joined(user: User) -> Select[Flag]:
     """The user's flags with what the queue names them by (the claim or report, pilot, assignee)."""
     return (
         visible_flags(user)
@@ -319,7 +329,7 @@ def _joined(user: User) -> Select[Any]:
     )  # fmt: skip
 
 
-def _queue(user: User, filters: FlagFilters) -> Select[Any]:
+def _queue(user: User, filters: FlagFilters) -> QueueSelect:
     stmt = _joined(user).add_columns(
         City.short_zh, Claim.company_name, Claim.product, Claim.claim_key, Pilot.name, _PILOT_PRODUCT.name_zh,
         _ASSIGNEE.display_name, ProgressUpdate.period_start, ProgressUpdate.period_end, Claim.period_start,
@@ -328,7 +338,7 @@ def _queue(user: User, filters: FlagFilters) -> Select[Any]:
     return _filtered(stmt, filters)
 
 
-def _filtered(stmt: Select[Any], filters: FlagFilters) -> Select[Any]:
+def _filtered(stmt: Select[*Ts], filters: FlagFilters) -> Select[*Ts]:
     if filters.severities:
         stmt = stmt.where(Flag.severity.in_([Severity(s) for s in filters.severities]))
     if filters.rule_ids:
@@ -364,7 +374,7 @@ def _line(flag: Flag, city: str, company: str | None, claim_product: str | None,
     )  # fmt: skip
 
 
-def find_visible_flag(session: Session, user: User, flag_id: Any) -> Flag | None:
+def find_visible_flag(session: Session, user: User, flag_id: object) -> Flag | None:
     """The flag if it exists and the user may see it (one answer for both, so nothing leaks)."""
     if isinstance(flag_id, bool) or not isinstance(flag_id, int) or not 0 < flag_id < 2**31:
         return None
@@ -376,7 +386,7 @@ class ClaimVersion:
     """One version of the claim, with what changed since the version before it (field → old, new)."""
 
     claim: Claim
-    changes: dict[str, tuple[Any, Any]]
+    changes: dict[str, tuple[object, object]]
     judged: bool  # the version the flag was judged on
 
 
@@ -414,7 +424,7 @@ class FlagDetail:
         return self.flag.message_for(self.visible)
 
 
-def flag_detail(session: Session, user: User, flag_id: Any) -> FlagDetail | None:
+def flag_detail(session: Session, user: User, flag_id: object) -> FlagDetail | None:
     """Everything the review panel shows about one flag; None when the user may not see it."""
     flag = find_visible_flag(session, user, flag_id)
     if flag is None:
@@ -460,7 +470,7 @@ def _links(session: Session, user: User, rule_id: str, others: Others) -> dict[s
     return {str(key): int(flag_id) for key, flag_id in rows}
 
 
-def _version(value: Any) -> int | None:
+def _version(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
@@ -491,7 +501,7 @@ def claim_history(session: Session, user: User, judged: Claim) -> list[ClaimVers
     ).all()
     history, previous = [], None
     for claim in versions:
-        changes: dict[str, tuple[Any, Any]] = {} if previous is None else {
+        changes: dict[str, tuple[object, object]] = {} if previous is None else {
             name: (getattr(previous, name), getattr(claim, name))
             for name in CLAIM_CONTENT if getattr(previous, name) != getattr(claim, name)
         }  # fmt: skip

@@ -85,8 +85,9 @@ REVIEW_STEPS: tuple[Step[UpdateStatus], ...] = (
     Step("accept", "采纳", "Accept", frozenset({US.SUBMITTED}), US.ACCEPTED),
     Step("return", "退回", "Return", frozenset({US.SUBMITTED}), US.RETURNED, needs_reason=True),
 )
-UPDATE_CYCLE = Cycle(Subject.UPDATE, REVIEW_STEPS, noun_zh="该更新", noun_en="update",
-                     status_zh=lambda status: STATUS_ZH[status], refusal=UpdateConflict)  # fmt: skip
+UPDATE_CYCLE: Cycle[UpdateStatus, Step[UpdateStatus]] = Cycle(
+    Subject.UPDATE, REVIEW_STEPS, noun_zh="该更新", noun_en="update",
+    status_zh=lambda status: STATUS_ZH[status], refusal=UpdateConflict)  # fmt: skip
 
 
 def submit_step(status: UpdateStatus) -> str:

@@ -65,14 +65,15 @@ from tracker.progress.updates import (
     parse_number,
     submit_step,
 )
-from tracker.review.cycle import Cycle, locked, record_step
+from tracker.review.cycle import Cycle, Step, locked, record_step
 
 US = UpdateStatus
 WORK_PLAN_ISSUED = dt.date(2024, 12, 6)  # 晋环发〔2024〕31号, dated 6 December 2024
 COORDINATOR_CODE = "sthjt"  # 省生态环境厅 (departments.csv)
 # The same cycle as a pilot's periodic update; the provincial admin reviews (permissions decide who).
-WORK_PLAN_CYCLE = Cycle(Subject.WORK_PLAN, REVIEW_STEPS, noun_zh="该进展", noun_en="work-plan update",
-                        status_zh=lambda status: STATUS_ZH[status], refusal=UpdateConflict)  # fmt: skip
+WORK_PLAN_CYCLE: Cycle[UpdateStatus, Step[UpdateStatus]] = Cycle(
+    Subject.WORK_PLAN, REVIEW_STEPS, noun_zh="该进展", noun_en="work-plan update",
+    status_zh=lambda status: STATUS_ZH[status], refusal=UpdateConflict)  # fmt: skip
 DUTY_ZH = {DepartmentDuty.LEAD: "牵头", DepartmentDuty.RESPONSIBLE: "按职责分工负责", None: "统筹调度"}
 
 

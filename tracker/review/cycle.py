@@ -47,15 +47,16 @@ class Step(Generic[S]):
         return Label(self.label_zh, self.label_en)
 
 
-StepT = TypeVar("StepT", bound=Step[Any])
+StepT = TypeVar("StepT", bound=Step[Any])  # Any: a TypeVar's bound cannot name the cycle's S; Cycle pins it
 
 
-class Cycle(Mapping[str, StepT]):
-    """The steps of one kind of subject, by key (a read-only mapping), and how a refusal reads:
-    ``refusal_zh`` with ``{noun}``, ``{status}`` and ``{step}`` (该更新已采纳，不能修改)."""
+class Cycle(Mapping[str, StepT], Generic[S, StepT]):
+    """The steps of one kind of subject (statuses ``S``, steps ``StepT``, a ``Step[S]`` or a subclass),
+    by key (a read-only mapping), and how a refusal reads: ``refusal_zh`` with ``{noun}``, ``{status}``
+    and ``{step}`` (该更新已采纳，不能修改)."""
 
     def __init__(self, subject: Subject, steps: Iterable[StepT], *, noun_zh: str, noun_en: str,
-                 status_zh: Callable[[Any], str], refusal: type[TrackerError] = TrackerError,  # Any: the subject's own status enum (Cycle is generic in its steps only)
+                 status_zh: Callable[[S], str], refusal: type[TrackerError] = TrackerError,
                  refusal_zh: str = N_("{noun}{status}，不能{step}")) -> None:  # fmt: skip
         self.subject = subject
         self._steps: dict[str, StepT] = {}
@@ -83,11 +84,11 @@ class Cycle(Mapping[str, StepT]):
             raise TrackerError(Message("未知操作：{key}", key=key))
         return found
 
-    def allows(self, key: str, status: StrEnum) -> bool:
+    def allows(self, key: str, status: S) -> bool:
         step = self._steps.get(key)
         return step is not None and status in step.sources
 
-    def check(self, step: StepT | str, status: StrEnum, reason: str | None = None) -> StepT:
+    def check(self, step: StepT | str, status: S, reason: str | None = None) -> StepT:
         """The step, if it may be taken from ``status`` with this reason; a refusal saying why otherwise."""
         if isinstance(step, str):
             step = self.step(step)
