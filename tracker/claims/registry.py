@@ -27,14 +27,14 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TypeVar, cast
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from openpyxl.utils import get_column_letter
-from sqlalchemy import Connection, Table, func, select, update
+from sqlalchemy import Connection, Row, Table, func, select, update
 from sqlalchemy.orm import Session
 
 from tracker.access.permissions import Level, may_act, visible_cities
@@ -75,6 +75,7 @@ from tracker.models import City, Claim, ClaimImport, Organisation, Pilot, Produc
 HASH_KEY = "cfp-claims-hash1"  # 16 bytes: the key of the content hash (changing it re-versions every claim)
 CHUNK = 5000  # keys or ids per IN (...) list
 LOOKUP = 100_000  # keys or ids per one_of() parameter
+K = TypeVar("K")  # the key of a lookup table (a name, a credit code)
 LINKS = (
     "pact_status",
     "preceding",
@@ -299,7 +300,7 @@ NOT_A_DATE = Message(
 )
 
 
-def _lookup(text: pd.Series, mapping: Mapping[Any, Any]) -> pd.Series:
+def _lookup(text: pd.Series, mapping: Mapping[K, object]) -> pd.Series:
     """``text`` mapped through ``mapping`` (NaN where absent), looking up each distinct value once."""
     codes, uniques = pd.factorize(text)
     found = np.array([mapping.get(u) for u in uniques] + [None], dtype=object)
@@ -468,7 +469,7 @@ class _Header:
     spots: dict[str, str] = field(default_factory=dict)
 
 
-def _header(names: list[Any], result: ClaimImportResult) -> _Header:
+def _header(names: list[object], result: ClaimImportResult) -> _Header:
     """The columns by their header (the column names or their synonyms, exchange.HEADERS). A column
     named twice, a unit in a header that is not its column's, or a required column missing refuses
     the file, every such problem listed; unknown columns are ignored with a warning."""
@@ -502,7 +503,7 @@ def _header(names: list[Any], result: ClaimImportResult) -> _Header:
 def _current_versions(session: Session, keys: pd.Series) -> pd.DataFrame:
     """The current version (id, version, content hash, city) of each of these claim keys that is stored."""
     names = ["claim_key", "stored_id", "stored_version", "stored_hash", "stored_city"]
-    found: list[Any] = []
+    found: list[Row[str, int, int, str, int]] = []
     unique = keys.unique().tolist()
     columns = (Claim.claim_key, Claim.id, Claim.version, Claim.content_hash, Claim.city_id)
     query = select(*columns).where(Claim.is_current)
@@ -517,7 +518,7 @@ def _current_versions(session: Session, keys: pd.Series) -> pd.DataFrame:
     return _and_retired(session, pd.DataFrame(found, columns=names).set_index("claim_key"), unique)
 
 
-def _and_retired(session: Session, current: pd.DataFrame, keys: list[Any]) -> pd.DataFrame:
+def _and_retired(session: Session, current: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """``current`` with the latest version of each key that has none current: a PACT claim taken out
     of force, whose latest version is marked so (Deprecated, or replaced by another claim id), so
     that its next version is numbered after it."""

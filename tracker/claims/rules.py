@@ -14,10 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +28,7 @@ from sqlalchemy.orm import Session
 from tracker.claims.exchange import UNIT_SIZES, normalise_unit
 from tracker.core.creditcode import validate_credit_code
 from tracker.core.i18n import N_
+from tracker.core.json_types import JsonRow
 from tracker.core.messages import to_data
 from tracker.models import Boundary, Certifier, EmissionFactor, LabelType, ProductBenchmark, Severity
 
@@ -100,8 +100,10 @@ def unit_ratios(claims: pd.DataFrame) -> pd.Series:
     dimension = {unit: dim for unit, (dim, _size) in UNIT_SIZES.items()}
     size = {unit: value for unit, (_dim, value) in UNIT_SIZES.items()}
 
-    def one(unit: Any, target: Any) -> float:
-        if isinstance(unit, str) and unit != "" and unit == target:
+    def one(unit: object, target: object) -> float:
+        if not isinstance(unit, str) or not isinstance(target, str):
+            return float("nan")  # a missing unit (None, NaN)
+        if unit != "" and unit == target:
             return 1.0
         if unit in size and target in size and dimension[unit] == dimension[target]:
             return size[target] / size[unit]
@@ -358,10 +360,10 @@ def _peers(claims: pd.DataFrame, groups: pd.Series, hit: pd.Series) -> pd.Series
                             "code": claims.loc[hit, "credit_code"].fillna("").astype(str),
                             "claim": claims.index[rows]}, index=claims.index[rows])  # fmt: skip
     members = members.sort_values(["group", "city", "code", "claim"], kind="stable")
-    peers: dict[Any, list[int]] = {}
+    peers: dict[Hashable, list[int]] = {}
     for _group, block in members.groupby("group", sort=False):
         firsts = block.drop_duplicates("code")  # a company's claim: its lowest id
-        by_city: dict[Any, list[tuple[int, str]]] = {}
+        by_city: dict[Hashable, list[tuple[int, str]]] = {}
         for claim, city, code in zip(firsts["claim"].tolist(), firsts["city"].tolist(), firsts["code"].tolist(),
                                      strict=True):  # fmt: skip
             by_city.setdefault(city, []).append((int(claim), code))
@@ -508,10 +510,10 @@ def claims_frame(session: Session, thresholds: Thresholds = Thresholds()) -> pd.
 class ClaimFinding:
     rule_id: str
     claim_id: int
-    evidence: dict[str, Any]
+    evidence: JsonRow
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: object) -> object:
     if isinstance(value, list | dict):
         return value  # already plain (peers, problems as message data)
     if isinstance(value, float | int) and not isinstance(value, bool):

@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from typing import Any, cast
@@ -33,6 +33,7 @@ from tracker.claims.rules import (
     unit_ratios,
 )
 from tracker.core.db import one_of
+from tracker.core.json_types import JsonRow
 from tracker.core.messages import Message
 from tracker.flags.store import CHUNK, LOOKUP, sync_flags
 from tracker.models import City, Claim, Flag, FlagStatus, Subject
@@ -56,7 +57,7 @@ class ClaimScanResult:
                        closed=self.closed)  # fmt: skip
 
 
-def fingerprint(rule_id: str, claim_key: str, content_hash: str, evidence: dict[str, Any]) -> str:
+def fingerprint(rule_id: str, claim_key: str, content_hash: str, evidence: Mapping[str, object]) -> str:
     """A finding's identity: rule, claim (key and the content of the version judged) and its evidence —
     only the rule's ``stable`` evidence keys when it has them (a certificate number, the figures, a
     credit code), so a finding stays the same finding, and a dismissal stays, while the other
@@ -73,11 +74,11 @@ def fingerprint(rule_id: str, claim_key: str, content_hash: str, evidence: dict[
 NEW_SHAPE = {"COPIED_FIGURES": "others", "CERTIFICATE_SHARED": "others", "INVALID_CREDIT_CODE": "problems"}
 
 
-def _named(session: Session, findings: list[ClaimFinding]) -> list[dict[str, Any]]:
+def _named(session: Session, findings: list[ClaimFinding]) -> list[JsonRow]:
     """Each finding's evidence with its ``peers`` (claim ids) replaced by ``others``: each other claim's
     key, company and city (id, and its names in both languages), and ``others_more``, how many of the
     other companies are not listed."""
-    wanted = sorted({peer for f in findings for peer in f.evidence.get("peers") or ()})
+    wanted = sorted({peer for f in findings for peer in _peers(f.evidence)})
     claims: dict[int, tuple[str, str, int]] = {}
     for chunk in (wanted[start : start + CHUNK] for start in range(0, len(wanted), CHUNK)):
         for claim_id, key, company, city_id in session.execute(
@@ -85,18 +86,36 @@ def _named(session: Session, findings: list[ClaimFinding]) -> list[dict[str, Any
         ):
             claims[claim_id] = (key, company, city_id)
     cities = {c.id: [c.short_zh, c.name_en] for c in session.scalars(select(City))} if claims else {}
-    shown = []
+    shown: list[JsonRow] = []
     for finding in findings:
         if "peers" not in finding.evidence:
             shown.append(finding.evidence)
             continue
         evidence = {k: v for k, v in finding.evidence.items() if k != "peers"}
         others = [{"claim": key, "company": company, "city_id": city_id, "city": cities.get(city_id, ["", ""])}
-                  for key, company, city_id in (claims[p] for p in finding.evidence["peers"] if p in claims)]  # fmt: skip
+                  for key, company, city_id in (claims[p] for p in _peers(finding.evidence) if p in claims)]  # fmt: skip
         companies = evidence.get("companies")
         more = companies - 1 - len(others) if isinstance(companies, int) else 0
         shown.append({**evidence, "others": others, "others_more": max(more, 0)})
     return shown
+
+
+def _peers(evidence: JsonRow) -> list[int]:
+    """The claim ids a finding names (``peers``: a list of ids, from the rules)."""
+    peers = evidence.get("peers")
+    return [p for p in peers if isinstance(p, int)] if isinstance(peers, list) else []
+
+
+@dataclass(frozen=True)
+class _Judged:
+    """What a claim flag records of the claim version judged: from the database and the scan's frame."""
+
+    claim_key: str
+    content_hash: str
+    city_id: int
+    pilot_id: int | None
+    benchmark_version: int | None
+    factor_version: int | None
 
 
 def scan_claims(
@@ -113,24 +132,25 @@ def scan_claims(
         frame = frame.assign(unit_ratio=unit_ratios(frame))  # once, for the rules and the summary
     findings = claim_findings(frame, thresholds, on_rule)
     flagged = sorted({finding.claim_id for finding in findings})
-    claims = frame.loc[flagged, ["city_id", "pilot_id", "benchmark_version", "factor_version"]].to_dict(
-        "index"
-    )
+    facts = frame.loc[flagged, ["city_id", "pilot_id", "benchmark_version", "factor_version"]]
+    columns = (facts[name].tolist() for name in facts.columns)
+    in_frame = dict(zip(flagged, zip(*columns, strict=True), strict=True))
+    claims: dict[int, _Judged] = {}
     dialect = session.connection().dialect.name
     for chunk in (flagged[start : start + LOOKUP] for start in range(0, len(flagged), LOOKUP)):
         for claim_id, key, digest in session.execute(
             select(Claim.id, Claim.claim_key, Claim.content_hash).where(one_of(dialect, Claim.id, chunk))
         ):
-            claims[claim_id].update(claim_key=key, content_hash=digest)
-    found: dict[str, Callable[[], dict[str, Any]]] = {}
+            city_id, pilot_id, benchmark_version, factor_version = in_frame[claim_id]
+            claims[claim_id] = _Judged(key, digest, int(city_id), _int(pilot_id), _int(benchmark_version),
+                                       _int(factor_version))  # fmt: skip
+    found: dict[str, Callable[[], JsonRow]] = {}
     refresh: set[str] = set()
     by_rule: Counter[str] = Counter()
     for finding, evidence in zip(findings, _named(session, findings), strict=True):
         claim = claims[finding.claim_id]
         by_rule[finding.rule_id] += 1
-        key = fingerprint(
-            finding.rule_id, str(claim["claim_key"]), str(claim["content_hash"]), finding.evidence
-        )
+        key = fingerprint(finding.rule_id, claim.claim_key, claim.content_hash, finding.evidence)
         found[key] = partial(_flag, finding, evidence, claim, thresholds.official_grid_factor)
         if RULE_BY_ID[finding.rule_id].stable is not None:
             refresh.add(key)  # its named others may have changed since: stored afresh when seen again
@@ -169,19 +189,16 @@ def rekey_earlier_flags(session: Session) -> int:
     return len(wanted)
 
 
-def _flag(
-    finding: ClaimFinding, evidence: dict[str, Any], claim: dict[str, Any], factor_key: str
-) -> dict[str, Any]:
+def _flag(finding: ClaimFinding, evidence: JsonRow, claim: _Judged, factor_key: str) -> JsonRow:
     rule = RULE_BY_ID[finding.rule_id]
-    evidence = {**evidence, "claim_id": str(claim["claim_key"]),
-                "benchmark_version": _int(claim.get("benchmark_version")),
-                "factor_key": factor_key, "factor_version": _int(claim.get("factor_version"))}  # fmt: skip
-    return dict(rule_id=rule.id, severity=rule.severity, subject_id=finding.claim_id, city_id=int(claim["city_id"]),
-                pilot_id=_int(claim.get("pilot_id")), **_texts(rule.message, evidence, int(claim["city_id"])),
+    evidence = {**evidence, "claim_id": claim.claim_key, "benchmark_version": claim.benchmark_version,
+                "factor_key": factor_key, "factor_version": claim.factor_version}  # fmt: skip
+    return dict(rule_id=rule.id, severity=rule.severity, subject_id=finding.claim_id, city_id=claim.city_id,
+                pilot_id=claim.pilot_id, **_texts(rule.message, evidence, claim.city_id),
                 evidence=evidence)  # fmt: skip
 
 
-def _texts(message_id: str, evidence: dict[str, Any], city_id: int) -> dict[str, str]:
+def _texts(message_id: str, evidence: JsonRow, city_id: int) -> dict[str, str]:
     """The flag's message id, and its texts as rendered now for a reader of its own city (kept for
     the record; pages render it afresh, for their reader)."""
     try:
@@ -191,13 +208,13 @@ def _texts(message_id: str, evidence: dict[str, Any], city_id: int) -> dict[str,
 
 
 @lru_cache(maxsize=65536)
-def _rendered(message_id: str, evidence: tuple[tuple[str, Any], ...], city_id: int) -> dict[str, str]:
+def _rendered(message_id: str, evidence: tuple[tuple[str, object], ...], city_id: int) -> dict[str, str]:
     """``_render``, remembered within and across scans: many findings share their evidence (a label
     type, a pair of dates), and the texts depend on nothing else (callers unpack it, never change it)."""
     return _render(message_id, dict(evidence), city_id)
 
 
-def _render(message_id: str, evidence: dict[str, Any], city_id: int) -> dict[str, str]:
+def _render(message_id: str, evidence: JsonRow, city_id: int) -> dict[str, str]:
     message = finding_message(message_id, evidence, visible={city_id})
     return {"message_id": message_id, "message_zh": message.zh, "message_en": message.en}
 

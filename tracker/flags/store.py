@@ -18,13 +18,14 @@ import json
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, cast
+from typing import TypeVar, cast
 
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from tracker.audit import trail as audit
 from tracker.core.db import one_of
+from tracker.core.json_types import JsonRow
 from tracker.core.messages import Message
 from tracker.models import Closure, Flag, FlagStatus, Subject
 
@@ -32,6 +33,7 @@ from tracker.models import Closure, Flag, FlagStatus, Subject
 AUTO_CLOSED = Message("复查未再发现（数据已更正），自动关闭")
 CHUNK = 5000
 LOOKUP = 100_000  # values per one_of() parameter
+T = TypeVar("T")
 
 
 @dataclass
@@ -42,7 +44,7 @@ class Synced:
     reopened: int = 0
 
 
-def sync_flags(session: Session, subject_type: Subject, found: dict[str, Callable[[], dict[str, Any]]], *,
+def sync_flags(session: Session, subject_type: Subject, found: dict[str, Callable[[], JsonRow]], *,
                now: dt.datetime, refresh: Collection[str] = ()) -> Synced:  # fmt: skip
     """``found`` maps each finding's fingerprint to a function giving its flag's column values
     (called for findings not stored yet, and for those in ``refresh``: findings whose evidence holds
@@ -96,7 +98,7 @@ REFRESHED = ("evidence", "message_id", "message_zh", "message_en")
 
 
 def _refresh(session: Session, table: Table, fingerprints: list[str],
-             found: dict[str, Callable[[], dict[str, Any]]]) -> None:  # fmt: skip
+             found: dict[str, Callable[[], JsonRow]]) -> None:  # fmt: skip
     """Store afresh the evidence and texts of these seen-again findings where they changed."""
     for chunk in _chunks(fingerprints):
         stored = session.execute(select(table.c.id, table.c.fingerprint, table.c.evidence, table.c.message_id)
@@ -108,7 +110,7 @@ def _refresh(session: Session, table: Table, fingerprints: list[str],
                                 .values({name: fresh[name] for name in REFRESHED}))  # fmt: skip
 
 
-def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[int]:
+def _insert(session: Session, table: Table, rows: list[JsonRow]) -> list[int]:
     """Insert the new flags (COPY on PostgreSQL, where a multi-row INSERT of tens of thousands costs
     the driver seconds to parse) and return their ids."""
     connection = session.connection()
@@ -126,13 +128,13 @@ def _insert(session: Session, table: Table, rows: list[dict[str, Any]]) -> list[
                   for flag_id in session.scalars(select(Flag.id).where(one_of(dialect, Flag.fingerprint, list(chunk)))))  # fmt: skip
 
 
-def _pg_value(value: Any) -> Any:
+def _pg_value(value: object) -> object:
     if isinstance(value, dict):
         return json.dumps(value, ensure_ascii=False)
     return value.value if isinstance(value, Enum) else value
 
 
-def _chunks(ids: Sequence[Any], size: int = CHUNK) -> list[Sequence[Any]]:
+def _chunks(ids: Sequence[T], size: int = CHUNK) -> list[Sequence[T]]:
     return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 

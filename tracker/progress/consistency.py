@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from difflib import SequenceMatcher
 from functools import partial
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -56,7 +55,7 @@ class Checks:
 class Finding:
     rule_id: str
     update: ProgressUpdate
-    evidence: dict[str, Any]
+    evidence: JsonRow
 
     @property
     def fingerprint(self) -> str:
@@ -287,7 +286,7 @@ class ScanResult:
 
 def scan_progress(session: Session, *, now: dt.datetime, checks: Checks = Checks()) -> ScanResult:
     """Run every progress rule over all reported updates and bring the flags up to date."""
-    found: dict[str, Callable[[], dict[str, Any]]] = {}
+    found: dict[str, Callable[[], JsonRow]] = {}
     for finding in findings(load_reports(session), checks):
         found.setdefault(finding.fingerprint, partial(_flag, finding))
     synced = sync_flags(session, Subject.UPDATE, found, now=now)
