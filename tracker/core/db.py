@@ -9,9 +9,10 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
     DateTime,
     Engine,
@@ -31,6 +32,7 @@ from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import (
     DeclarativeBase,
+    InstrumentedAttribute,
     ORMExecuteState,
     Session,
     UOWTransaction,
@@ -215,7 +217,12 @@ def is_unique_violation(error: BaseException) -> bool:
     return _sqlstate(error) == "23505" or "unique constraint failed" in str(error.orig).lower()
 
 
-def one_of(dialect: str, column: Any, values: list[Any]) -> Any:
+T = TypeVar("T")  # the type of a column and of the values it is compared with
+
+
+def one_of(
+    dialect: str, column: ColumnElement[T] | InstrumentedAttribute[T], values: list[T]
+) -> ColumnElement[bool]:
     """``column IN values`` with the values as one parameter however many there are (``= ANY(array)``
     on PostgreSQL, ``json_each`` on SQLite): a list of thousands of bound values costs the
     driver and SQLAlchemy more to compile than the database to answer."""
