@@ -6,8 +6,7 @@ Revises: 0022
 Create Date: 2026-12-03 08:20:00
 """
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
 import sqlalchemy as sa
 from alembic import op
@@ -20,7 +19,7 @@ depends_on: str | Sequence[str] | None = None
 NOTICES = sa.table("notices", sa.column("id", sa.Integer), sa.column("params", sa.JSON))
 
 
-def joined(params: dict[str, Any]) -> dict[str, Any]:
+def joined(params: dict[str, object]) -> dict[str, object]:
     """period_zh + period_en → period: {"label": [zh, en]}; every other key as it is."""
     out = {k: v for k, v in params.items() if not (k.endswith(("_zh", "_en")) and k[:-3] + "_zh" in params
                                                    and k[:-3] + "_en" in params)}  # fmt: skip
@@ -30,8 +29,8 @@ def joined(params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def split(params: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def split(params: dict[str, object]) -> dict[str, object]:
+    out: dict[str, object] = {}
     for key, value in params.items():
         pair = value.get("label") if isinstance(value, dict) else None
         if isinstance(pair, list) and len(pair) == 2:
@@ -41,7 +40,7 @@ def split(params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _rewrite(change: Any) -> None:
+def _rewrite(change: Callable[[dict[str, object]], dict[str, object]]) -> None:
     connection = op.get_bind()
     for notice_id, params in connection.execute(sa.select(NOTICES.c.id, NOTICES.c.params)).all():
         if isinstance(params, dict) and (new := change(params)) != params:
