@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,18 +26,20 @@ from tracker.core.messages import Label, Message
 from tracker.models import Subject, User, WorkflowStep
 
 S = TypeVar("S", bound=StrEnum)
+# A step is read only (frozen), so a Step[FlagStatus] is a Step[StrEnum].
+S_co = TypeVar("S_co", bound=StrEnum, covariant=True)
 T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class Step(Generic[S]):
+class Step(Generic[S_co]):
     """One step: from which statuses, to which (None: the status stays), and who takes it."""
 
     key: str
     label_zh: str
     label_en: str
-    sources: frozenset[S]
-    target: S | None
+    sources: frozenset[S_co]
+    target: S_co | None
     level: Level | None = None  # whose step it is, where the level decides (applications, pilots)
     needs_reason: bool = False
 
@@ -47,7 +49,7 @@ class Step(Generic[S]):
         return Label(self.label_zh, self.label_en)
 
 
-StepT = TypeVar("StepT", bound=Step[Any])  # Any: a TypeVar's bound cannot name the cycle's S; Cycle pins it
+StepT = TypeVar("StepT", bound=Step[StrEnum])
 
 
 class Cycle(Mapping[str, StepT], Generic[S, StepT]):
@@ -115,7 +117,7 @@ def record_step(session: Session, subject: Subject, subject_id: int, *, step: st
     trail's) unless the step is someone else's to name: a flag's reviewer, whoever runs the session,
     or a name without an account (the demo's history)."""
     if isinstance(actor, User):
-        who: dict[str, Any] = {"actor_id": actor.id, "actor_name": actor.username}
+        who: dict[str, int | str | None] = {"actor_id": actor.id, "actor_name": actor.username}
     elif isinstance(actor, str):
         who = {"actor_id": None, "actor_name": actor}
     else:
