@@ -40,7 +40,7 @@ def claims_import(
         result = import_claims(session, user, file.read_bytes(), file.name, dry_run=dry_run, city=city,
                                credit_code=credit_code)  # fmt: skip
     for warning in result.warnings:
-        click.echo(warning, err=True)
+        click.echo(both(warning), err=True)
     click.echo(both(result.summary))
 
 

@@ -34,7 +34,7 @@ def _import(kind: LibraryKind, file: Path, reason: str, dry_run: bool, username:
             session, user, kind, file.read_bytes(), file.name, reason=reason, dry_run=dry_run
         )
     for warning in result.warnings:
-        click.echo(warning, err=True)
+        click.echo(both(warning), err=True)
     for change in result.changes:
         click.echo(f"  {change.text_zh()}")
     click.echo(both(result.summary))

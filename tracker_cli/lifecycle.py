@@ -51,7 +51,7 @@ def applications_import(
         result = import_applications(session, user, file.read_bytes(), city=city_row, batch=batch, now=now,
                                      tz=settings.timezone, dry_run=dry_run)  # fmt: skip
         for warning in result.warnings:
-            click.echo(f"提示 / note: {warning}")
+            click.echo(f"提示 / note: {both(warning)}")
         kind = "申报表 / application form" if result.kind == "form" else "汇总表 / summary table"
         click.echo(f"{kind}：{city_row.name_zh} {batch.name_zh}")
         click.echo(both(result.summary))

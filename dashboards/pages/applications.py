@@ -398,7 +398,7 @@ def import_file(
     batch_row = batch_for(call.session, call.user, batch, city, local_today(tz))
     result = import_applications(call.session, call.user, content, city=city, batch=batch_row, now=now_utc(), tz=tz,
                                  dry_run=bool(dry))  # fmt: skip
-    notes = [html.Li(w.split(" / ")[0]) for w in result.warnings]
+    notes = [html.Li(w.text()) for w in result.warnings]
     kind = _("申报表") if result.kind == "form" else _("汇总表")
     body = [
         html.Strong(f"{filename}（{kind}，{batch_row.name_zh}）：{result.summary.text()}"),

@@ -481,9 +481,7 @@ def import_file(call: Call, _check: Clicks, _apply: Clicks, contents: Upload, fi
         raise Refused(_("请先选择要导入的文件")) from None
     result = import_library(call.session, call.user, kind, content, filename or "", reason=reason or "",
                             dry_run=dry_run)  # fmt: skip
-    notes = [html.Li(w.split(" / ")[0]) for w in result.warnings] + [
-        html.Li(c.text_zh()) for c in result.changes
-    ]
+    notes = [html.Li(w.text()) for w in result.warnings] + [html.Li(c.text_zh()) for c in result.changes]
     body = [html.Strong(f"{filename or ''}：{result.summary.text()}"), html.Ul(notes, className="small mb-0")]
     if dry_run:
         ready = bool(result.changes)

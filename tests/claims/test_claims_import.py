@@ -89,7 +89,10 @@ def test_extra_columns_warn_and_xlsx_reads_the_same(db, province) -> None:  # ty
     out = io.BytesIO()
     book.save(out)
     result = import_claims(db, province, out.getvalue(), "claims.xlsx", dry_run=True)
-    assert result.new == 2 and "remark" in result.warnings[0] and count(db) == 0
+    assert result.new == 2 and "remark" in result.warnings[0].zh and count(db) == 0
+    # A warning is a message: each language whole, nothing to split (was "中文 / English" in one string).
+    assert result.warnings[0].zh.startswith("已忽略未知列：") and " / " not in result.warnings[0].zh
+    assert result.warnings[0].en.startswith("Ignored unknown columns: remark")
 
 
 def test_a_city_imports_only_its_own_claims(db, factory) -> None:  # type: ignore[no-untyped-def]

@@ -329,7 +329,7 @@ def test_a_footprint_naming_itself_among_its_predecessors_stays_current(db, prov
     assert footprint["id"] in footprint["precedingPfIds"]  # so published
     result = import_claims(db, province, as_file(footprint), "e2.json", city="长治", credit_code=CODE)
     assert claim(db, footprint["id"]).is_current and result.retired == 0
-    assert any("precedingPfIds" in warning for warning in result.warnings)
+    assert any("precedingPfIds" in warning.en for warning in result.warnings)
 
 
 def test_a_missing_city_is_said_once_and_other_problems_keep_their_footprint(db, province) -> None:  # type: ignore[no-untyped-def]

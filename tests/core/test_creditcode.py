@@ -82,7 +82,7 @@ def test_registering_an_organisation_normalises_the_code_and_warns_on_another_ci
         kind=OrganisationKind.ENTERPRISE,
     )
     assert org.credit_code == VALID
-    assert len(warnings) == 1 and "与所填城市" in warnings[0]
+    assert len(warnings) == 1 and "与所填城市" in warnings[0].zh
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from openpyxl.utils import get_column_letter
 
 from tracker.claims.library import FIELD_ZH, FIGURE_LIMIT, LibraryProblem
-from tracker.core.messages import Message
+from tracker.core.messages import Listed, Message
 from tracker.core.spreadsheets import FORMS, SheetLimits, open_workbook
 from tracker.core.validation import (
     CONTROL_MESSAGE,
@@ -75,7 +75,7 @@ class FileRow:
         )
 
 
-def read_header(rows: list[list[str]], columns: Columns, warnings: list[str]) -> dict[str, int]:
+def read_header(rows: list[list[str]], columns: Columns, warnings: list[Message]) -> dict[str, int]:
     """Column name → index; a missing required column refuses the file."""
     if not rows:
         raise ValidationFailed([Problem("file", Message("文件是空的"))])
@@ -93,7 +93,7 @@ def read_header(rows: list[list[str]], columns: Columns, warnings: list[str]) ->
         named = "、".join(f"{name}（{FIELD_ZH[name]}）" if name in FIELD_ZH else name for name in missing)
         raise ValidationFailed([Problem("file", Message("缺少必填列：{named}", named=named, join_missing=', '.join(missing)), row=1)])  # fmt: skip
     if unknown:
-        warnings.append(f"已忽略未知列 / ignored unknown columns: {', '.join(unknown)}")
+        warnings.append(Message("已忽略未知列：{columns}", columns=Listed(unknown)))
     return header
 
 

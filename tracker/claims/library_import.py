@@ -121,7 +121,7 @@ class LibraryImportResult:
     kind: LibraryKind
     changes: list[LibraryChange] = field(default_factory=list)
     unchanged: int = 0
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
     dry_run: bool = False
 
     @property

@@ -63,7 +63,7 @@ class PactFile:
     covered: set[tuple[int, str]] = field(default_factory=set)  # (footprint, column) already judged
     status: list[str] = field(default_factory=list)
     preceding: list[list[str]] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
 
     def at(self, index: int, pact_field: str, message: Message) -> Problem:
         """A problem of footprint ``index`` located by its place, id and PACT field."""
@@ -387,8 +387,9 @@ class _Footprint:
         own = self.pact.ids[self.index]
         if own and own in (v.strip() for v in value):
             place = self.pact.places[self.index]
-            self.pact.warnings.append(f"{place}（id {own}）的 precedingPfIds 含有其自身的 id，已忽略 / "
-                                      f"{place} (id {own}): precedingPfIds lists the footprint's own id, ignored")  # fmt: skip
+            self.pact.warnings.append(
+                Message("{place}（id {own}）的 precedingPfIds 含有其自身的 id，已忽略", place=place, own=own)
+            )
         return list(dict.fromkeys(v.strip() for v in value if v.strip() != own))
 
 

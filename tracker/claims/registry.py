@@ -91,7 +91,7 @@ class ClaimImportResult:
     retired: int = (
         0  # PACT: claims taken out of force (Deprecated, or replaced by a footprint's precedingPfIds)
     )
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
     dry_run: bool = False
     import_id: int | None = None
 
@@ -496,7 +496,7 @@ def _header(names: list[object], result: ClaimImportResult) -> _Header:
     if problems:
         raise ValidationFailed(problems)
     if extra:
-        result.warnings.append(f"已忽略未知列 / ignored unknown columns: {', '.join(extra)}")
+        result.warnings.append(Message("已忽略未知列：{columns}", columns=Listed(extra)))
     return header
 
 

@@ -88,7 +88,7 @@ class SummaryRow:
 class SummaryTable:
     filler: str  # the 填报单位（盖章） line's text after the colon (may be empty)
     rows: list[SummaryRow]
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
 
 
 def _match_header(cells: Sequence[object]) -> dict[str, int]:
@@ -138,9 +138,7 @@ def read_summary_table(content: bytes) -> SummaryTable:
             break
         if not any(clean_text(values[key]) for key in SUMMARY_REQUIRED):
             if clean_text(values.get("serial")):
-                table.warnings.append(
-                    f"第{offset}行只有序号，已按空行跳过 / row {offset} has only a number; skipped"
-                )
+                table.warnings.append(Message("第{row}行只有序号，已按空行跳过", row=offset))
             continue
         data = ApplicationData(
             category_text=clean_text(values["category_text"]),
@@ -271,7 +269,7 @@ class ImportResult:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
     dry_run: bool = False
 
     @property

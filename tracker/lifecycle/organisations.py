@@ -8,13 +8,13 @@ from sqlalchemy.orm import Session
 from tracker.access.accounts import find_city
 from tracker.core.creditcode import validate_credit_code
 from tracker.core.errors import TrackerError
-from tracker.core.messages import Message
+from tracker.core.messages import Joined, Message
 from tracker.models import Organisation, OrganisationKind
 
 
 def register_organisation(
     session: Session, *, name: str, credit_code: str, city: str, kind: OrganisationKind
-) -> tuple[Organisation, list[str]]:
+) -> tuple[Organisation, list[Message]]:
     """Add an organisation; returns it with warnings (e.g. a code registered in another city).
 
     An invalid code, an unknown city or a code already registered is refused and nothing is written.
@@ -22,9 +22,7 @@ def register_organisation(
     city_row = find_city(session, city)
     check = validate_credit_code(credit_code, city_row.code)
     if not check.valid:
-        raise TrackerError(
-            Message("统一社会信用代码无效：{join_errors}", join_errors="；".join(check.errors))
-        )
+        raise TrackerError(Message("统一社会信用代码无效：{join_errors}", join_errors=Joined(check.problems)))
     existing = session.scalars(select(Organisation).where(Organisation.credit_code == check.code)).first()
     if existing is not None:
         raise TrackerError(
@@ -36,4 +34,4 @@ def register_organisation(
     organisation = Organisation(name=name, credit_code=check.code, city_id=city_row.id, kind=kind)
     session.add(organisation)
     session.flush()
-    return organisation, check.warnings
+    return organisation, check.cautions
