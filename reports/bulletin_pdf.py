@@ -98,7 +98,13 @@ def _shown(value: Decimal | int | None, unit: str = "") -> str:
     return "—" if value is None else f"{value}{unit}"
 
 
+# Which figures carry their change since the last period (tracker.monitoring.figures.headline_changes).
+CHANGED = {"纳入调度的试点": "pilots", "进度正常": "on_track", "进度滞后（含严重）": "behind",
+           "其中严重滞后": "serious", "报送完整率": "completeness", "逾期里程碑": "overdue"}  # fmt: skip
+
+
 def _figures(pdf: FPDF, data: BulletinData) -> None:
+    """The headline figures two to a row, each count with its 较上期 under it (the bulletin's own)."""
     h = data.headline
     pairs = [
         ("纳入调度的试点", f"{h.pilots}个"), ("进度正常", f"{h.by_progress[ProgressStatus.ON_TRACK]}个"),
@@ -109,8 +115,9 @@ def _figures(pdf: FPDF, data: BulletinData) -> None:
         ("报送及时率（按首次报送）", _shown(h.timeliness, "%") if h.reporting.applicable else "不适用"),
         ("逾期里程碑", f"{h.overdue_milestones}个"), ("待核查风险线索", f"{h.open_flags_total}条"),
     ]  # fmt: skip
+    pairs = [(name, _with_change(value, data, CHANGED.get(name))) for name, value in pairs]
     label = FontFace(emphasis="BOLD", fill_color=(231, 238, 247))
-    with pdf.table(col_widths=(32, 20, 32, 20), first_row_as_headings=False, line_height=7,
+    with pdf.table(col_widths=(32, 20, 32, 20), first_row_as_headings=False, line_height=5.5,
                    text_align=("LEFT", "RIGHT", "LEFT", "RIGHT")) as table:  # fmt: skip
         for left, right in zip(pairs[::2], pairs[1::2], strict=True):
             row = table.row()
@@ -119,6 +126,11 @@ def _figures(pdf: FPDF, data: BulletinData) -> None:
             row.cell(right[0], style=label)
             row.cell(right[1])
     pdf.ln(3)
+
+
+def _with_change(value: str, data: BulletinData, key: str | None) -> str:
+    change = data.changes.get(key) if key else None
+    return value if change is None else f"{value}\n{change.text('zh_CN')}"
 
 
 def _attention(pdf: FPDF, data: BulletinData) -> None:

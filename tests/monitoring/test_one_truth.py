@@ -205,6 +205,12 @@ def check_summary(client: Any, app: Any, line: GroupFigures, changes: dict[str, 
     text = "".join(pdf_text(p) for p in PdfReader(io.BytesIO(pdf.data)).pages)
     for fragment in headline_words(line):
         assert re.sub(r"\s", "", fragment) in text, fragment
+    shown_counts = {"pilots": ("纳入调度的试点", line.pilots), "on_track": ("进度正常", c[ProgressStatus.ON_TRACK]),
+                    "behind": ("进度滞后（含严重）", line.behind), "overdue": ("逾期里程碑", line.overdue_milestones),
+                    "serious": ("其中严重滞后", c[ProgressStatus.SERIOUSLY_BEHIND])}  # fmt: skip
+    for key, (name, count) in shown_counts.items():  # each count, then its 较上期 under it
+        moved = re.sub(r"\s", "", changes[key].text("zh_CN"))
+        assert f"{name}{count}个{moved}" in text, (key, text)
 
 
 def check_updates_page(client: Any, app: Any, figures: Figures, line: GroupFigures) -> None:
