@@ -285,6 +285,69 @@ def test_an_import_is_recorded_once_with_its_file_and_every_version_points_at_it
     db.flush()
     events = db.scalars(select(AuditEvent).where(AuditEvent.entity_type == "claim_imports")).all()
     assert len(events) == 1 and events[0].after["filename"] == "claims.csv"
+    assert (events[0].after["rows"], events[0].after["new"], events[0].after["unchanged"]) == (3, 3, 0)
+
+
+# --- slice by slice: checked while the slice before is written ------------------------------------------
+
+
+@pytest.fixture
+def small_slices(monkeypatch):  # type: ignore[no-untyped-def]
+    import tracker.claims.registry
+
+    monkeypatch.setattr(tracker.claims.registry, "SLICE_ROWS", 7)
+
+
+def stored_rows(db) -> list[tuple[object, ...]]:  # type: ignore[no-untyped-def]
+    columns = [
+        c
+        for c in Claim.__table__.columns
+        if c.name not in ("id", "import_id", "imported_at", "imported_by_id")
+    ]
+    return sorted(tuple(row) for row in db.execute(select(*columns)).all())
+
+
+def test_a_file_in_many_slices_stores_what_one_slice_stores(db, province, factory, small_slices) -> None:  # type: ignore[no-untyped-def]
+    import tracker.claims.registry
+
+    rows = sample_rows()
+    first = import_claims(db, province, as_csv(rows), "claims.csv")
+    footprint = rows[0].index("footprint_kgco2e")
+    for n in (1, 9, 10, 60, len(rows) - 1):  # new versions in several slices, the last one included
+        rows[n][footprint] = "1234.5"
+    again = import_claims(db, province, as_csv(rows), "claims.csv")
+    assert (first.new, again.new_versions, again.unchanged) == (len(rows) - 1, 5, len(rows) - 6)
+    sliced = stored_rows(db)
+    db.rollback()
+    tracker.claims.registry.SLICE_ROWS = 100_000
+    whole = factory.user(Role.PROVINCE_STAFF, username="whole")
+    import_claims(db, whole, as_csv(sample_rows()), "claims.csv")
+    import_claims(db, whole, as_csv(rows), "claims.csv")
+    assert stored_rows(db) == sliced
+    current = db.scalars(select(Claim).where(Claim.claim_key == rows[60][0]).order_by(Claim.version)).all()
+    assert [(c.version, c.is_current) for c in current] == [(1, False), (2, True)]
+
+
+def test_a_problem_in_a_late_slice_stores_nothing_and_every_problem_is_listed(
+    db, province, small_slices
+) -> None:  # type: ignore[no-untyped-def]
+    from tracker.models import ClaimImport
+
+    rows = sample_rows()
+    header = rows[0]
+    rows[3][header.index("declared_unit")] = "桶"  # slice 1
+    rows[50][0] = rows[2][0]  # a claim id of slice 1 again in slice 8
+    rows[len(rows) - 1][header.index("footprint_kgco2e")] = "八百"  # the last slice
+    with pytest.raises(ValidationFailed) as refused:
+        import_claims(db, province, as_csv(rows), "claims.csv")
+    assert [(p.row, p.column.split("（")[0]) for p in refused.value.problems] == [
+        (4, "G"),
+        (51, "A"),
+        (len(rows), "H"),
+    ]
+    assert "与第3行的 claim_id 重复" in refused.value.problems[1].message.text("zh_CN")
+    db.rollback()
+    assert count(db) == 0 and db.scalar(select(func.count()).select_from(ClaimImport)) == 0
 
 
 # --- spreadsheets as Chinese users save them (DOMAIN.md §9) ---------------------------------------------

@@ -9,8 +9,10 @@ twice changes nothing. A value that is wrong for the regulator (an invalid credi
 out of range) is a finding for the rules, not an import error: only what cannot be read, or cannot
 be true of any claim (a negative amount, a period ending before it starts), is refused.
 
-The checks run column by column (pandas over Arrow-read text) and the versions are written in bulk,
-so a file of a million claims imports in seconds. The import itself is the audited act: one
+The checks run column by column (pandas over Arrow-read text), a slice of rows at a time, and the
+versions are written in bulk by a second thread while the next slice is checked, all in the one
+transaction (a problem found late rolls back what was written), so a file of a million claims
+imports in seconds. The import itself is the audited act: one
 ``ClaimImport`` row (who, when, the file's SHA-256, the counts) and one audit event, and every
 version written points at its import.
 """
@@ -22,10 +24,11 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import itertools
 import queue
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
@@ -34,7 +37,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 from openpyxl.utils import get_column_letter
-from sqlalchemy import Connection, Row, Table, func, select, update
+from sqlalchemy import Connection, Row, Table, func, select, text, update
 from sqlalchemy.orm import Session
 
 from tracker.access.permissions import Level, may_act, visible_cities
@@ -60,7 +63,7 @@ from tracker.claims.exchange import (
 from tracker.claims.library_file import xlsx_rows
 from tracker.claims.pact import PactFile, pact_rows, read_pact
 from tracker.claims.pact_versions import link_columns, organisation_codes, plan_retirements, retire
-from tracker.core.db import one_of
+from tracker.core.db import one_of, utcnow
 from tracker.core.messages import Listed, Message
 from tracker.core.spreadsheets import BULK
 from tracker.core.validation import (
@@ -228,19 +231,17 @@ class _Checker:
         return [problem for _, _, problem in sorted(self.found, key=lambda item: (item[0], item[1]))]
 
 
-def _typed(cells: pd.DataFrame, rows: np.ndarray, spots: Mapping[str, str], cities: dict[str, City]) -> tuple[pd.DataFrame, _Checker]:  # fmt: skip
+def _typed(cells: pd.DataFrame, rows: np.ndarray, spots: Mapping[str, str], cities: dict[str, City],
+           repeats: np.ndarray) -> tuple[pd.DataFrame, _Checker]:  # fmt: skip
     """The data rows as typed claim values (NaN/None where empty), and the checker holding what
-    cannot be read."""
+    cannot be read; ``repeats`` holds, for a claim id repeated in the file, the row it first came in."""
     check = _Checker(cells, rows, spots)
     typed = pd.DataFrame(index=cells.index)
     keys = cells["claim_id"]
     check.add("claim_id", keys.str.len() > KEY_LENGTH, Message("超过{key_length}个字符", key_length=KEY_LENGTH))  # fmt: skip
-    first = pd.Series(rows, index=cells.index).groupby(keys).transform("first").to_numpy()
-    for index in np.flatnonzero((keys.duplicated() & (keys != "")).to_numpy()):
+    for index in np.flatnonzero(repeats):
         check.add_one(
-            "claim_id",
-            int(index),
-            Message("与第{value}行的 claim_id 重复", value=first[index]),
+            "claim_id", int(index), Message("与第{value}行的 claim_id 重复", value=int(repeats[index]))
         )
     for column in REQUIRED:
         if column not in NUMBERS and column not in DATES:
@@ -251,8 +252,10 @@ def _typed(cells: pd.DataFrame, rows: np.ndarray, spots: Mapping[str, str], citi
         typed[column] = text.where(text != "", None)
     city_text = cells["city"]
     city_ids = {name: c.id for name, c in cities.items()}
-    typed["city_id"] = _lookup(city_text, city_ids).fillna(
-        _lookup(city_text.str.removesuffix("市"), city_ids)
+    typed["city_id"] = (  # one type whatever the other rows hold (the content hash reads it)
+        _lookup(city_text, city_ids)
+        .fillna(_lookup(city_text.str.removesuffix("市"), city_ids))
+        .astype("Int64")
     )
     check.add("city", (city_text != "") & typed["city_id"].isna(), Message("“{value}”不是本省的城市"))  # fmt: skip
     for column, choices, shown in (
@@ -323,7 +326,12 @@ def import_claims(session: Session, user: User, content: bytes, filename: str, *
                   credit_code: str | None = None) -> ClaimImportResult:  # fmt: skip
     """Import an exchange file (or PACT JSON, whose claims are all of ``city``; ``credit_code`` for a
     one-company PACT file whose ``companyIds`` hold none) as the user: every row of a city the user
-    may act for, or nothing. One ``ClaimImport`` records the act; every version written points at it."""
+    may act for, or nothing. One ``ClaimImport`` records the act; every version written points at it.
+
+    The rows are checked slice by slice (``SLICE_ROWS``); while one slice is checked, the slice
+    before it is being written (``_Writer``, in the same transaction), so that the database never
+    waits for the checks. A problem anywhere stops the writing, the remaining slices are still
+    checked so that every problem is listed, and the transaction is rolled back: nothing is stored."""
     result = ClaimImportResult(dry_run=dry_run)
     pact = _read_pact(session, user, content, filename, city, credit_code)
     table, own_bytes = (_frame(pact.rows), False) if pact is not None else _read(content, filename, city)
@@ -335,57 +343,118 @@ def import_claims(session: Session, user: User, content: bytes, filename: str, *
     controls, untrimmed = _csv_bytes(content) if own_bytes else (_may_hold_controls(content, filename), True)
     trim = _strip if untrimmed else _as_text
     cells = pd.DataFrame({name: trim(table[index].iloc[1:]) for name, index in header.index.items()})
+    del table
     filled = (cells != "").any(axis=1)
-    rows = np.arange(2, len(table) + 1)[filled.to_numpy()]
+    rows = np.arange(2, len(filled) + 2)[filled.to_numpy()]
     cells = cells[filled].reset_index(drop=True)
     cities = {name: c for c in session.scalars(visible_cities(user)) for name in (c.short_zh, c.name_zh)}
-    typed, check = _typed(cells, rows, header.spots, cities)
-    if controls:
-        for column in header.index:
-            check.add(column, cells[column].str.contains(CONTROL, regex=True),
-                      CONTROL_MESSAGE)  # fmt: skip
     allowed = {c.id for c in cities.values() if may_act(user, Level.EITHER, c)}
-    check.add("city", typed["city_id"].notna() & ~typed["city_id"].isin(allowed),
+    context = _Context(header, cities, allowed, controls, _repeats(cells["claim_id"], rows),
+                       _current_versions(session, cells["claim_id"]), pact)  # fmt: skip
+    record = None if dry_run else _new_record(session, user, content, filename, source, len(cells))
+    writer = None if record is None else _Writer(session, record, _Links.of(session))
+    problems: list[Problem] = []
+    plan = None
+    step = max(len(cells), 1) if pact is not None else SLICE_ROWS  # a PACT file is planned whole
+    try:
+        for start in range(0, len(cells), step):
+            part = slice(start, start + step)
+            typed, found = _checked(context, cells.iloc[part].reset_index(drop=True), rows[part], start)
+            if pact is not None:
+                plan = plan_retirements(session, pact, typed, rows[part], allowed)
+                found = pact.located(found, plan.problems)
+                typed = typed.assign(is_current=plan.current, superseded_by=plan.superseded_by)
+                result.warnings += pact.warnings
+                result.retired = plan.count
+            problems += found
+            fresh = typed["stored_hash"].isna()
+            changed = ~fresh & (typed["stored_hash"] != typed["content_hash"])
+            result.new += int(fresh.sum())
+            result.new_versions += int(changed.sum())
+            result.unchanged += len(typed) - int(fresh.sum()) - int(changed.sum())
+            if writer is not None and not problems:
+                writer.write(typed[fresh | changed])
+        if problems:
+            raise ValidationFailed(problems)
+        if writer is not None and record is not None:
+            writer.close()
+            record.new, record.new_versions, record.unchanged = (
+                result.new,
+                result.new_versions,
+                result.unchanged,
+            )
+            record.retired = result.retired
+            session.add(record)  # after its versions: the audited act says what it did
+            session.flush()
+            result.import_id = record.id
+            if plan is not None:
+                retire(session.connection(), plan.stored)
+    finally:
+        if writer is not None:
+            writer.abort()  # a no-op once closed
+    return result
+
+
+SLICE_ROWS = 100_000  # rows checked while the slice before them is written (also bounds the memory)
+
+
+@dataclass
+class _Context:
+    """What the checks of every slice share: the header, the cities the user sees and may act for,
+    whether control characters are to be looked for, the repeated claim ids of the whole file (the
+    first row of each, 0 elsewhere) and the current stored versions of the file's claim ids."""
+
+    header: _Header
+    cities: dict[str, City]
+    allowed: set[int]
+    controls: bool
+    repeats: np.ndarray
+    stored: pd.DataFrame
+    pact: PactFile | None
+
+
+def _repeats(keys: pd.Series, rows: np.ndarray) -> np.ndarray:
+    """For each row, the first row holding its claim id when the id is repeated there; 0 otherwise."""
+    first = pd.Series(rows, index=keys.index).groupby(keys).transform("first").to_numpy()
+    return np.where((keys.duplicated() & (keys != "")).to_numpy(), first, 0)
+
+
+def _checked(context: _Context, cells: pd.DataFrame, rows: np.ndarray, start: int) -> tuple[pd.DataFrame, list[Problem]]:  # fmt: skip
+    """One slice of the rows (from row index ``start`` of the file's data) typed and checked, joined
+    to the stored version of each claim id, with its problems in the file's row order."""
+    repeats = context.repeats[start : start + len(cells)]
+    typed, check = _typed(cells, rows, context.header.spots, context.cities, repeats)
+    if context.controls:
+        for column in context.header.index:
+            check.add(column, cells[column].str.contains(CONTROL, regex=True), CONTROL_MESSAGE)
+    check.add("city", typed["city_id"].notna() & ~typed["city_id"].isin(context.allowed),
               Message("您无权导入该城市的声明"))  # fmt: skip
     typed["claim_key"] = cells["claim_id"]
-    if pact is not None:  # PACT's version links are content: a footprint turned Deprecated is a new version
-        typed = link_columns(typed, pact, rows)
+    if context.pact is not None:  # PACT's version links are content: a Deprecated footprint is a new version
+        typed = link_columns(typed, context.pact, rows)
     typed["content_hash"] = _content_hashes(typed.drop(columns=["claim_key"]))
     typed = typed.assign(**{name: None for name in LINKS if name not in typed})
-    typed = typed.join(_current_versions(session, typed["claim_key"]), on="claim_key")
+    typed = typed.join(context.stored, on="claim_key")
     # A new version replaces the current one, wherever it is: only who may act for its city may.
-    check.add("claim_id", typed["stored_city"].notna() & ~typed["stored_city"].isin(allowed),
+    check.add("claim_id", typed["stored_city"].notna() & ~typed["stored_city"].isin(context.allowed),
               Message("该 claim_id 已是其他城市的声明，您无权更新"))  # fmt: skip
-    problems = check.problems()
-    if pact is not None:
-        plan = plan_retirements(session, pact, typed, rows, allowed)
-        problems = pact.located(problems, plan.problems)
-        typed = typed.assign(is_current=plan.current, superseded_by=plan.superseded_by)
-        result.warnings += pact.warnings
-        result.retired = plan.count
-    if problems:
-        raise ValidationFailed(problems)
-    fresh = typed["stored_hash"].isna()
-    changed = ~fresh & (typed["stored_hash"] != typed["content_hash"])
-    result.new, result.new_versions = int(fresh.sum()), int(changed.sum())
-    result.unchanged = len(typed) - result.new - result.new_versions
-    if dry_run:
-        return result
-    record = ClaimImport(filename=filename[:200], sha256=hashlib.sha256(content).hexdigest(),
-                         source=source or _source(filename), imported_by_id=user.id, rows=len(typed),
-                         new=result.new, new_versions=result.new_versions, unchanged=result.unchanged,
-                         retired=result.retired)  # fmt: skip
-    session.add(record)
-    session.flush()
-    result.import_id = record.id
-    written = typed[fresh | changed].copy()
-    if len(written):
-        superseded = written["stored_id"].dropna().astype(int).tolist()
-        written["version"] = (written["stored_version"].fillna(0) + 1).astype(int)
-        _write_versions(session, written, superseded, record, user)
-    if pact is not None:
-        retire(session.connection(), plan.stored)
-    return result
+    return typed, check.problems()
+
+
+def _new_record(session: Session, user: User, content: bytes, filename: str, source: str | None,
+                rows: int) -> ClaimImport:  # fmt: skip
+    """The import's record, its id reserved now (the versions carry it) and stored once the versions
+    are: its audit event then holds what the import did. On SQLite the write transaction holds the
+    database's write lock from its BEGIN IMMEDIATE, so the next id is this transaction's to take."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        reserved = connection.execute(text("SELECT nextval(pg_get_serial_sequence('claim_imports', 'id'))"))
+    else:
+        reserved = connection.execute(select(func.coalesce(func.max(ClaimImport.id), 0) + 1))
+    return ClaimImport(id=int(reserved.scalar_one()), filename=filename[:200],
+                       sha256=hashlib.sha256(content).hexdigest(), source=source or _source(filename),
+                       imported_by_id=user.id, imported_at=utcnow(), rows=rows, new=0, new_versions=0,
+                       unchanged=0, retired=0)  # fmt: skip
 
 
 def _read_pact(session: Session, user: User, content: bytes, filename: str, city: str | None,
@@ -553,75 +622,174 @@ def _source(filename: str) -> str:
 # --- writing ------------------------------------------------------------------------------------------
 
 
-def _write_versions(session: Session, written: pd.DataFrame, superseded: list[int], record: ClaimImport,
-                    user: User) -> None:  # fmt: skip
-    """Store the new versions in bulk (COPY on PostgreSQL, one prepared INSERT on SQLite) and mark the
-    versions they replace as no longer current. Linked to a pilot when the company is a pilot unit
-    (its latest pilot) and to a product with a benchmark when the name matches."""
-    pilots = dict(session.execute(
-        select(Organisation.credit_code, func.max(Pilot.id))
-        .join(Pilot, Pilot.organisation_id == Organisation.id).group_by(Organisation.credit_code)
-    ).all())  # fmt: skip
-    products = dict(session.execute(select(Product.name_zh, Product.id)).all())
-    frame = written.assign(
-        is_current=written.get("is_current", True), source=record.source, imported_at=record.imported_at, imported_by_id=user.id,
-        import_id=record.id, city_id=written["city_id"].astype("int64"),
-        pilot_id=_lookup(written["credit_code"].str.upper(), pilots).astype("Int64"),
-        product_id=_lookup(written["product"], products).astype("Int64"),
-    ).rename(columns={"footprint_kgco2e": "footprint"})  # fmt: skip
-    table = cast(Table, Claim.__table__)
-    columns = [
-        c.name
-        for c in table.columns
-        if c.name != "id" and not (c.name in LINKS and frame[c.name].isna().all())
-    ]
-    arrow = pa.Table.from_pandas(frame[columns], preserve_index=False)
-    for name in DATES:
-        arrow = arrow.set_column(arrow.schema.get_field_index(name), name, arrow[name].cast(pa.date32()))
-    connection = session.connection()
-    for start in range(0, len(superseded), LOOKUP):
-        chunk = superseded[start : start + LOOKUP]
-        connection.execute(
-            update(table).where(one_of(connection.dialect.name, table.c.id, chunk)).values(is_current=False)
-        )
-    if connection.dialect.name == "postgresql":
-        _copy_postgresql(connection, arrow)
-    else:
-        _insert_sqlite(connection, arrow)
+@dataclass
+class _Links:
+    """What a new version is linked to: the latest pilot of a company that is a pilot unit (by credit
+    code) and the product with a benchmark (by name)."""
+
+    pilots: dict[str, int]
+    products: dict[str, int]
+
+    @classmethod
+    def of(cls, session: Session) -> _Links:
+        pilots = {code: pilot for code, pilot in session.execute(
+            select(Organisation.credit_code, func.max(Pilot.id))
+            .join(Pilot, Pilot.organisation_id == Organisation.id).group_by(Organisation.credit_code)
+        ) if code is not None}  # fmt: skip
+        return cls(pilots, dict(session.execute(select(Product.name_zh, Product.id)).all()))
 
 
-def _copy_postgresql(connection: Connection, arrow: pa.Table) -> None:
-    """COPY in slices of CSV, written by a second thread (Arrow's CSV writer runs without the GIL)
-    while this one hands the previous slice to the server, so that the server never waits for the
-    next slice; two slices at most wait in between (memory stays bounded)."""
+class _Writer:
+    """Writes the new versions of an import in bulk while the importer checks the next slice: COPY on
+    PostgreSQL (one COPY for the whole import), one prepared INSERT per slice on SQLite, from a
+    thread of its own, on the session's connection, which the importer leaves alone until ``close``
+    (at most two slices wait in between: the memory stays bounded). The versions they replace are
+    marked no longer current once all are written. ``abort`` stops it; the importer's transaction
+    is then rolled back."""
+
+    def __init__(self, session: Session, record: ClaimImport, links: _Links) -> None:
+        self.connection, self.record, self.links = session.connection(), record, links
+        self.slices: queue.Queue[pa.Table | None] = queue.Queue(maxsize=2)
+        self.stop, self.superseded = threading.Event(), list[int]()
+        self.thread: threading.Thread | None = None
+        self.failure: BaseException | None = None
+
+    def write(self, written: pd.DataFrame) -> None:
+        """Hand one slice's new versions (checked, joined to their stored versions) to the writer."""
+        if written.empty:
+            return
+        self.superseded += written["stored_id"].dropna().astype(int).tolist()
+        self._raise_failure()
+        if self.thread is None:
+            self.thread = threading.Thread(target=self._run, name="claims-write", daemon=True)
+            self.thread.start()
+        arrow = self._arrow(written)
+        while not self._put(arrow):
+            self._raise_failure()
+
+    def close(self) -> None:
+        """Wait until every slice is written, then mark the versions replaced as no longer current."""
+        if self.thread is not None:
+            while not self._put(None):
+                self._raise_failure()
+            self.thread.join()
+            self.thread = None
+        self._raise_failure()
+        table = cast(Table, Claim.__table__)
+        for start in range(0, len(self.superseded), LOOKUP):
+            chunk = self.superseded[start : start + LOOKUP]
+            self.connection.execute(
+                update(table)
+                .where(one_of(self.connection.dialect.name, table.c.id, chunk))
+                .values(is_current=False)
+            )
+
+    def abort(self) -> None:
+        if self.thread is not None:
+            self.stop.set()
+            self.thread.join()
+            self.thread = None
+
+    def _put(self, item: pa.Table | None) -> bool:
+        try:
+            self.slices.put(item, timeout=0.1)
+        except queue.Full:
+            return False
+        return True
+
+    def _raise_failure(self) -> None:
+        if self.failure is not None:
+            raise self.failure
+
+    def _frames(self) -> Iterator[pa.Table]:
+        while not self.stop.is_set():
+            try:
+                item = self.slices.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if item is None:
+                return
+            yield item
+        raise _Stopped
+
+    def _run(self) -> None:
+        try:
+            if self.connection.dialect.name == "postgresql":
+                _copy_postgresql(self.connection, self._frames())
+            else:
+                _insert_sqlite(self.connection, self._frames())
+        except _Stopped:
+            pass
+        except BaseException as error:  # raised by the importer's thread
+            self.failure = error
+            with contextlib.suppress(queue.Empty):  # let a writing importer see it
+                while True:
+                    self.slices.get_nowait()
+
+    def _arrow(self, written: pd.DataFrame) -> pa.Table:
+        record, links = self.record, self.links
+        frame = written.assign(
+            version=(written["stored_version"].fillna(0) + 1).astype(int),
+            is_current=written.get("is_current", True), source=record.source, imported_at=record.imported_at,
+            imported_by_id=record.imported_by_id, import_id=record.id, city_id=written["city_id"].astype("int64"),
+            pilot_id=_lookup(written["credit_code"].str.upper(), links.pilots).astype("Int64"),
+            product_id=_lookup(written["product"], links.products).astype("Int64"),
+        ).rename(columns={"footprint_kgco2e": "footprint"})  # fmt: skip
+        table = cast(Table, Claim.__table__)
+        # PACT's version links are empty in a spreadsheet (and a PACT file is one slice)
+        columns = [
+            c.name
+            for c in table.columns
+            if c.name != "id" and not (c.name in LINKS and frame[c.name].isna().all())
+        ]
+        arrow = pa.Table.from_pandas(frame[columns], preserve_index=False)
+        for name in DATES:
+            arrow = arrow.set_column(arrow.schema.get_field_index(name), name, arrow[name].cast(pa.date32()))
+        return arrow
+
+
+class _Stopped(Exception):
+    """The writer was stopped (a problem was found, or the import failed): nothing more is written."""
+
+
+def _copy_postgresql(connection: Connection, frames: Iterator[pa.Table]) -> None:
+    """One COPY of every slice, as CSV written by a second thread (Arrow's CSV writer runs without
+    the GIL) while this one hands the previous piece to the server, so that the server never waits
+    for the next; two pieces at most wait in between (memory stays bounded)."""
+    first = next(frames, None)
+    if first is None:
+        return
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    slices: queue.Queue[io.BytesIO | BaseException | None] = queue.Queue(maxsize=2)
+    pieces: queue.Queue[io.BytesIO | BaseException | None] = queue.Queue(maxsize=2)
     stop = threading.Event()
 
-    def write_slices() -> None:
+    def write_pieces() -> None:
         item: io.BytesIO | BaseException | None = None
         try:
-            for batch in arrow.to_batches(max_chunksize=50_000):
-                item = io.BytesIO()
-                pacsv.write_csv(batch, item, pacsv.WriteOptions(include_header=False))
-                while not stop.is_set():
-                    try:
-                        slices.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
+            for arrow in itertools.chain([first], frames):
+                if arrow.column_names != first.column_names:
+                    raise RuntimeError("claims slices with different columns")  # the importer's own bug
+                for batch in arrow.to_batches(max_chunksize=50_000):
+                    item = io.BytesIO()
+                    pacsv.write_csv(batch, item, pacsv.WriteOptions(include_header=False))
+                    while not stop.is_set():
+                        try:
+                            pieces.put(item, timeout=0.1)
+                            break
+                        except queue.Full:
+                            continue
+                    if stop.is_set():
+                        return
             item = None
         except BaseException as error:  # handed over and raised by the COPY's thread
             item = error
-        slices.put(item)
+        pieces.put(item)
 
-    writer = threading.Thread(target=write_slices, name="claims-copy-csv", daemon=True)
+    writer = threading.Thread(target=write_pieces, name="claims-copy-csv", daemon=True)
     writer.start()
     try:
-        with cursor.copy(f"COPY claims ({', '.join(arrow.column_names)}) FROM STDIN (FORMAT csv)") as copy:
-            while (item := slices.get()) is not None:
+        with cursor.copy(f"COPY claims ({', '.join(first.column_names)}) FROM STDIN (FORMAT csv)") as copy:
+            while (item := pieces.get()) is not None:
                 if isinstance(item, BaseException):
                     raise item
                 copy.write(item.getbuffer())
@@ -629,14 +797,28 @@ def _copy_postgresql(connection: Connection, arrow: pa.Table) -> None:
         stop.set()
         while writer.is_alive():  # let a writer blocked on a full queue see the stop
             with contextlib.suppress(queue.Empty):
-                slices.get(timeout=0.1)
+                pieces.get(timeout=0.1)
         writer.join()
 
 
-def _insert_sqlite(connection: Connection, arrow: pa.Table) -> None:
-    """Values as SQLAlchemy stores them in SQLite: dates as ISO text, datetimes as naive UTC text,
-    NaN as NULL. A larger page cache for the statement keeps the indexes in memory."""
-    columns = []
+def _insert_sqlite(connection: Connection, frames: Iterator[pa.Table]) -> None:
+    """Each slice by one prepared INSERT, its values as SQLAlchemy stores them in SQLite: dates as
+    ISO text, datetimes as naive UTC text, NaN as NULL. A larger page cache for the statements
+    keeps the indexes in memory."""
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    (cache,) = cursor.execute("PRAGMA cache_size").fetchone()
+    cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB
+    try:
+        for arrow in frames:
+            marks = ", ".join("?" * arrow.num_columns)
+            cursor.executemany(f"INSERT INTO claims ({', '.join(arrow.column_names)}) VALUES ({marks})",
+                               zip(*_sqlite_columns(arrow), strict=True))  # fmt: skip
+    finally:
+        cursor.execute(f"PRAGMA cache_size={int(cache)}")
+
+
+def _sqlite_columns(arrow: pa.Table) -> list[list[object]]:
+    columns: list[list[object]] = []
     for column in arrow.columns:
         if pa.types.is_timestamp(column.type):
             stamp = column[0].as_py().astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -645,12 +827,4 @@ def _insert_sqlite(connection: Connection, arrow: pa.Table) -> None:
             columns.append(column.cast(pa.string()).to_numpy(zero_copy_only=False).tolist())
         else:
             columns.append(column.to_numpy(zero_copy_only=False).tolist())
-    marks = ", ".join("?" * len(columns))
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    (cache,) = cursor.execute("PRAGMA cache_size").fetchone()
-    cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB
-    try:
-        cursor.executemany(f"INSERT INTO claims ({', '.join(arrow.column_names)}) VALUES ({marks})",
-                           zip(*columns, strict=True))  # fmt: skip
-    finally:
-        cursor.execute(f"PRAGMA cache_size={int(cache)}")
+    return columns
