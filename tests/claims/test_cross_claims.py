@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.claims.test_claim_rules import frame
+from tests.text import CJK
 from tracker.claims.registry import import_claims
 from tracker.claims.rules import MAX_NAMED, RULE_BY_ID, Thresholds, claim_findings
 from tracker.claims.scan import fingerprint, scan_claims
@@ -32,7 +33,6 @@ HEADER = ["claim_id", "company_name", "credit_code", "city", "product", "declare
           "stage_transport", "label_type", "certifier", "certificate_no", "certificate_issued",
           "certificate_expires", "published_on"]  # fmt: skip
 PER_T = (860.8, 330.1, 512.5, 18.2)  # total and stages, kg CO2e per t: exact per kg too (÷ 1000, 4 decimals)
-CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 NOW = dt.datetime(2026, 11, 24, tzinfo=dt.UTC)
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 import uuid
 from typing import Any
 
@@ -19,6 +18,7 @@ from jobs.schedule import JOB_BY_ID
 from jobs.scheduler import deliver_due
 from tests.factories import MONTHLY, NOV, TZ, at
 from tests.mailserver import free_port, mail, smtp_server
+from tests.text import CJK
 from tracker.access.permissions import PermissionDenied
 from tracker.core.i18n import use_locale
 from tracker.delivery.notices import (
@@ -239,7 +239,7 @@ def test_each_recipient_reads_the_mail_in_its_own_language(db, world, flag) -> N
         rest = sent.subject + sent.body
         for entered in ("长治焦炭试点", "任务进度与附件不符", "数据已核实无误"):
             rest = rest.replace(entered, "")
-        assert not re.search(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]", rest), rest
+        assert not CJK.search(rest), rest
 
 
 def test_a_returned_work_plan_update_tells_who_entered_it(db, world) -> None:  # type: ignore[no-untyped-def]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 from typing import Any
 
 import pytest
@@ -18,6 +17,7 @@ from jobs.runner import run_now
 from jobs.schedule import JOB_BY_ID
 from tests.factories import at
 from tests.mailserver import free_port, mail, smtp_server
+from tests.text import CJK
 from tracker.core.workdays import is_workday
 from tracker.models import (
     Audience,
@@ -35,7 +35,6 @@ from tracker.models import (
 )
 
 REMINDERS = JOB_BY_ID["reminders"]
-CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 
 
 @pytest.fixture

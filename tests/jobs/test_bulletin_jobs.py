@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import io
-import re
 from typing import Any
 
 import openpyxl
@@ -17,6 +16,7 @@ from jobs.runner import run_now
 from jobs.schedule import JOB_BY_ID
 from tests.factories import at
 from tests.mailserver import free_port, mail, robot_server, smtp_server
+from tests.text import CJK
 from tracker.delivery.bulletin_archive import issue_number
 from tracker.models import Audience, Bulletin, Channel, City, MessageState, OutboxMessage, Recipient, RunState
 
@@ -116,7 +116,7 @@ def test_an_english_recipient_gets_the_summary_in_english_and_the_document_as_is
     assert "Issued on: " in en and "the bulletin file can be downloaded" in en
     title = chinese["Subject"]
     rest = en.replace(title, "")
-    assert not re.search(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]", rest), rest
+    assert not CJK.search(rest), rest
     assert [a.get_filename() for a in english.iter_attachments()] == ["调度通报_2025年11月_第1期_长治市.xlsx"]
 
 
