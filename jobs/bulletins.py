@@ -234,7 +234,7 @@ def _queue(session: Session, job: str, period: str, built: list[Built], recipien
                 continue
             note = failures if item.audience is Audience.PROVINCE else None
             message = enqueue_to(session, recipient, key=f"{job}/{period}/{item.cut.key}/r{recipient.id}",
-                                 subject=Label(item.data.title, item.data.title), body=_body(recipient, summary, note),
+                                 subject=item.data.title, body=_body(recipient, summary, note),
                                  now=now, run_id=run_id, attachment_name=item.file_name, attachment=item.content)  # fmt: skip
             if message is not None:
                 queued.append(message.id)

@@ -76,15 +76,16 @@ def enqueue(session: Session, *, key: str, channel: str, recipient: str, subject
     return message
 
 
-def enqueue_to(session: Session, recipient: Recipient, *, key: str, subject: Shown, body: Shown, now: dt.datetime,
+def enqueue_to(session: Session, recipient: Recipient, *, key: str, subject: Shown | str, body: Shown, now: dt.datetime,
                run_id: int | None = None, attachment_name: str | None = None,
                attachment: bytes | None = None) -> OutboxMessage | None:  # fmt: skip
-    """Queue a message to a recipient, written in the recipient's language (``Recipient.locale``);
-    None when a message with this key was queued before. An e-mail carries the attachment; a
+    """Queue a message to a recipient, written in the recipient's language (``Recipient.locale``;
+    a ``str`` subject is a name, the same in every language: a bulletin's official title); None when
+    a message with this key was queued before. An e-mail carries the attachment; a
     group robot gets the text only."""
     email = recipient.channel is Channel.EMAIL
     return enqueue(session, key=key, channel=recipient.channel.value, recipient=recipient.address,
-                   subject=subject.text(recipient.locale), body=body.text(recipient.locale), now=now, run_id=run_id,
+                   subject=subject if isinstance(subject, str) else subject.text(recipient.locale), body=body.text(recipient.locale), now=now, run_id=run_id,
                    attachment_name=attachment_name if email else None, attachment=attachment if email else None)  # fmt: skip
 
 
