@@ -329,19 +329,29 @@ def test_a_file_in_many_slices_stores_what_one_slice_stores(db, province, factor
 
 
 def test_a_problem_in_a_late_slice_stores_nothing_and_every_problem_is_listed(
-    db, province, small_slices
+    db, province, small_slices, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
+    import tracker.claims.registry
     from tracker.models import ClaimImport
+
+    original = tracker.claims.registry._Writer.write
 
     rows = sample_rows()
     header = rows[0]
-    rows[3][header.index("declared_unit")] = "桶"  # slice 1
+    rows[30][header.index("declared_unit")] = "桶"  # slice 5: slices 1 to 4 are being written by then
     rows[50][0] = rows[2][0]  # a claim id of slice 1 again in slice 8
     rows[len(rows) - 1][header.index("footprint_kgco2e")] = "八百"  # the last slice
+    written = []
+    monkeypatch.setattr(
+        tracker.claims.registry._Writer,
+        "write",
+        lambda self, frame: (written.append(len(frame)), original(self, frame)),
+    )
     with pytest.raises(ValidationFailed) as refused:
         import_claims(db, province, as_csv(rows), "claims.csv")
+    assert written == [7, 7, 7, 7]  # the slices before the first problem went to the writer
     assert [(p.row, p.column.split("（")[0]) for p in refused.value.problems] == [
-        (4, "G"),
+        (31, "G"),
         (51, "A"),
         (len(rows), "H"),
     ]
