@@ -81,7 +81,9 @@ def test_city_fills_the_template_and_the_province_accepts(client, app, db, setup
     assert "仅限省级" in json.dumps(body(refused)["upd-review-message"]["children"], ensure_ascii=False)
     client = app.server.test_client()
     login(client, "sheng")
-    rows = body(call_callback(client, app, "upd-grid", {"upd-period": period.key, "upd-view": "all"}))["upd-grid"]["rowData"]
+    rows = body(call_callback(client, app, "upd-grid", {"upd-period": period.key, "upd-view": "all"}))[
+        "upd-grid"
+    ]["rowData"]
     assert {r["pilot"] for r in rows} == {setup["pilot"].name, setup["theirs"].name}
     (mine,) = [r for r in rows if r["id"] == update.id]
     assert mine["status"] == "已提交待审核" and mine["row_id"] == str(update.id)
@@ -93,7 +95,9 @@ def test_city_fills_the_template_and_the_province_accepts(client, app, db, setup
     assert "已采纳" in json.dumps(body(accepted)["upd-review-message"]["children"], ensure_ascii=False)
     db.refresh(update)
     assert update.status is UpdateStatus.ACCEPTED
-    again = call_callback(client, app, "upd-review-message", {"upd-accept": 1, "upd-grid": [mine]})  # stale version
+    again = call_callback(
+        client, app, "upd-review-message", {"upd-accept": 1, "upd-grid": [mine]}
+    )  # stale version
     assert "已被他人修改" in json.dumps(body(again)["upd-review-message"]["children"], ensure_ascii=False)
 
 
@@ -109,7 +113,10 @@ def test_other_cities_and_leaders_get_nothing(client, app, db, factory, setup) -
     rows = body(call_callback(client, app, "upd-grid", {"upd-period": period.key}))["upd-grid"]["rowData"]
     assert [r["pilot"] for r in rows] == [setup["theirs"].name]
     assert call_callback(client, app, "upd-detail", {"upd-grid": row}).status_code == 204
-    assert call_callback(client, app, "upd-review-message", {"upd-accept": 1, "upd-grid": row}).status_code == 204
+    assert (
+        call_callback(client, app, "upd-review-message", {"upd-accept": 1, "upd-grid": row}).status_code
+        == 204
+    )
     client = app.server.test_client()
     login(client, "ldu")
     assert call_callback(client, app, "upd-message", {"upd-upload": "data:x;base64,AA=="}).status_code == 204
