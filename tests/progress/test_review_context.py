@@ -88,6 +88,11 @@ def test_a_first_update_has_no_previous_figure_and_no_warning_when_modest(db, se
     assert review_warnings(db, update) == []
 
 
+def test_a_first_update_over_the_threshold_warns_without_a_previous_figure(db, setup) -> None:  # type: ignore[no-untyped-def]
+    (warning,) = review_warnings(db, submitted(db, setup, OCT, 60, 5))
+    assert warning.message.zh == "任务“1 数据采集”此前没有采纳的进度，本期即报60.0%，超过50个百分点"
+
+
 def test_a_milestone_reached_without_evidence_warns_until_a_file_supports_it(db, setup) -> None:  # type: ignore[no-untyped-def]
     update = submitted(db, setup, OCT, 10, 5, reached=True)
     milestone = setup["pilot"].milestones[0]

@@ -119,9 +119,14 @@ def review_context(
         start = task.previous if task.previous is not None else Decimal(0)
         if task.current - start > checks.jump_points:
             name, key = task.number + " " + task.title, "jump:" + str(task.task_id)
-            warnings.append(ReviewWarning(key, Message(
-                "任务“{task}”进度从上次采纳的{previous}%升至{current}%，一期内增加超过{threshold}个百分点",
-                task=name, previous=start, current=task.current, threshold=checks.jump_points)))  # fmt: skip
+            message = (
+                Message("任务“{task}”进度从上次采纳的{previous}%升至{current}%，一期内增加超过{threshold}个百分点",
+                        task=name, previous=start, current=task.current, threshold=checks.jump_points)
+                if task.previous is not None
+                else Message("任务“{task}”此前没有采纳的进度，本期即报{current}%，超过{threshold}个百分点",
+                             task=name, current=task.current, threshold=checks.jump_points)
+            )  # fmt: skip
+            warnings.append(ReviewWarning(key, message))
     previous = previous_report(session, update)
     if previous is not None:
         ratio = copied_ratio(update.work_done, previous.work_done, checks)
