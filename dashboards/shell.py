@@ -47,6 +47,11 @@ def nav_count_badge(count: int) -> Component | None:
                      text_color="dark", pill=True, className="ms-1", title=_("待审核 {count} 份").format(count=count))  # fmt: skip
 
 
+def nav_count_id(path: str) -> str:
+    """The id of the count beside a page's name in the menu (``/updates`` → ``nav-count-updates``)."""
+    return "nav-count-" + path.strip("/")
+
+
 def _nav_links() -> list[Component]:
     user = current_user()
     links: list[Component] = []
@@ -63,8 +68,9 @@ def _nav_links() -> list[Component]:
             if callable(counter):
                 with db_session(read_only=True) as session:
                     badge = nav_count_badge(counter(session, user))
-                if badge is not None:
-                    label.append(badge)
+                label.append(
+                    html.Span(badge, id=nav_count_id(page["path"]))
+                )  # the page updates it after a step
             named = {"id": "nav-" + page["path"].strip("/")} if callable(counter) else {}
             links.append(dbc.NavItem(dbc.NavLink(label, href=page["path"], active="exact", **named)))
     return links

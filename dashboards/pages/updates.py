@@ -30,6 +30,7 @@ from dashboards.callbacks import (
     read_upload,
 )
 from dashboards.grid import data_grid
+from dashboards.shell import nav_count_badge, nav_count_id
 from dashboards.widgets import (
     ROW_ID,
     alert,
@@ -444,6 +445,7 @@ def upload(
 
 @page_callback(
     Action.EDIT, REVIEW_OUT, REFRESH_OUT, Output(REASON, "value"), Output(ACK, "value", allow_duplicate=True),
+    Output(nav_count_id(PATH), "children"),
     Input(ACCEPT, "n_clicks"), Input(RETURN, "n_clicks"),
     State(GRID, "selectedRows"), State(REASON, "value"), State(REFRESH, "data"), State(ACK, "value"), State(KEYS, "data"),
     alert=REVIEW_OUT, prevent_initial_call=True,
@@ -472,9 +474,5 @@ def decide(
                   now=now_utc(), reason=reason, acknowledged=(keys or []) if "ack" in (ack or []) else (),
                   checks=checks_from(call.settings))  # fmt: skip
     done = _("已采纳") if accept else _("已退回")
-    return (
-        alert(f"{done}：{update.pilot.name}"),
-        refresh + 1,
-        "",
-        [],
-    )  # the reason is not carried to the next one
+    count = nav_count_badge(waiting_count(call.session, call.user))  # the menu's 待审核, one fewer
+    return alert(f"{done}：{update.pilot.name}"), refresh + 1, "", [], count  # the reason is not carried on

@@ -74,6 +74,7 @@ def test_the_province_walks_the_review_queue(
     page.click("#upd-accept")
     page.wait_for_function("document.querySelector('#upd-review-message').innerText.includes('已采纳')")
     page.wait_for_function(f"document.querySelectorAll('{ROWS}').length === 1")  # it left the queue
+    page.wait_for_function("document.querySelector('#nav-updates .badge').innerText.startsWith('1')")
     page.click("#upd-next")
     page.wait_for_function(
         "document.querySelector('#upd-detail').innerText.includes('示例太原钢铁有限公司碳足迹试点')"
