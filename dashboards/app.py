@@ -139,6 +139,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
             required_action=page.REQUIRED_ACTION,
             nav_action=getattr(page, "NAV_ACTION", page.REQUIRED_ACTION),
             in_nav=getattr(page, "IN_NAV", True),
+            nav_count=getattr(page, "NAV_COUNT", None),
         )
     register_page_callbacks(app, [page.__name__ for page in PAGES])
     dash.register_page(  # type: ignore[no-untyped-call]

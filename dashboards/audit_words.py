@@ -11,7 +11,8 @@ ACTIONS = {"create": N_("新增"), "update": N_("修改"), "delete": N_("删除"
            "user_create": N_("新增用户"), "password_change": N_("修改密码"), "user_disable": N_("停用用户"),
            "api_token_issue": N_("签发API令牌"), "api_token_revoke": N_("吊销API令牌"),
            "library_import": N_("导入参考数据"), "library_reason": N_("说明理由"), "request_run": N_("手动运行"),
-           "requeue": N_("重新发送"), "scan": N_("扫描核查"), "archive": N_("归档")}  # fmt: skip
+           "requeue": N_("重新发送"), "scan": N_("扫描核查"), "archive": N_("归档"),
+           "review_acknowledged": N_("核实审核提示后采纳")}  # fmt: skip
 ENTITIES = {"pilots": N_("试点"), "tasks": N_("任务"), "milestones": N_("阶段性目标"), "progress_updates": N_("调度报送"),
             "task_progress": N_("任务进度"), "update_milestones": N_("阶段性目标报送"), "update_files": N_("佐证材料"),
             "pilot_participants": N_("参与单位"), "flags": N_("风险线索"), "applications": N_("申报"),

@@ -39,6 +39,19 @@ def _language_switch() -> Component:
                   className="navbar-text text-light me-3 small text-nowrap")  # fmt: skip
 
 
+def nav_count_badge(count: int) -> Component | None:
+    """What waits for the user on a page (待审核 3 beside 调度填报); nothing when nothing waits."""
+    if not count:
+        return None
+    return dbc.Badge([str(count), html.Span(_("待审核"), className="visually-hidden")], color="warning",
+                     text_color="dark", pill=True, className="ms-1", title=_("待审核 {count} 份").format(count=count))  # fmt: skip
+
+
+def nav_count_id(path: str) -> str:
+    """The id of the count beside a page's name in the menu (``/updates`` → ``nav-count-updates``)."""
+    return "nav-count-" + path.strip("/")
+
+
 def _nav_links() -> list[Component]:
     user = current_user()
     links: list[Component] = []
@@ -50,7 +63,16 @@ def _nav_links() -> list[Component]:
             continue  # a detail page, reached from the lists
         if user is not None and action is not None and may(user, action):
             name = page["name"]  # registered in Chinese; shown in the reader's language
-            links.append(dbc.NavItem(dbc.NavLink(_(name), href=page["path"], active="exact")))
+            label: list[Component | str] = [_(name)]
+            counter = page.get("nav_count")  # what waits for this user there (one COUNT, scoped)
+            if callable(counter):
+                with db_session(read_only=True) as session:
+                    badge = nav_count_badge(counter(session, user))
+                label.append(
+                    html.Span(badge, id=nav_count_id(page["path"]))
+                )  # the page updates it after a step
+            named = {"id": "nav-" + page["path"].strip("/")} if callable(counter) else {}
+            links.append(dbc.NavItem(dbc.NavLink(label, href=page["path"], active="exact", **named)))
     return links
 
 

@@ -15,7 +15,7 @@ from tracker.core.clock import now_utc
 from tracker.core.config import get_settings
 from tracker.core.messages import Label, Message, both
 from tracker.core.periods import Period
-from tracker.models import UpdateStatus
+from tracker.models import ProgressUpdate, UpdateStatus
 from tracker.progress.completeness import completeness
 from tracker.progress.owed import grant_window_exception, owing_pilots
 from tracker.progress.sheets import import_update_sheet, template_data
@@ -78,14 +78,30 @@ def updates_import(file: Path, submit: bool, dry_run: bool, username: str) -> No
 @click.argument("decision", type=click.Choice(["accept", "return"]))
 @click.option("--version", type=int, required=True, help="审核时看到的版本号 / the version you reviewed")
 @click.option("--reason", help="退回理由（退回时必填）/ reason (required to return)")
+@click.option("--acknowledge", is_flag=True,
+              help="已核实审核提示后采纳（有提示时必需）/ accept having checked the review warnings (needed when there are any)")  # fmt: skip
 @AS_OPTION
-def updates_review(update_id: int, decision: str, version: int, reason: str | None, username: str) -> None:
-    """省厅审核一份已提交的更新：accept 采纳（随即锁定）或 return 退回。
-    / The province accepts (locks) or returns a submitted update."""
+def updates_review(update_id: int, decision: str, version: int, reason: str | None, acknowledge: bool,
+                   username: str) -> None:  # fmt: skip
+    """省厅审核一份已提交的更新：accept 采纳（随即锁定）或 return 退回。有审核提示时，核实后加 --acknowledge 才能采纳。
+    / The province accepts (locks) or returns a submitted update; with review warnings, accepting needs --acknowledge."""
+    from tracker.access.permissions import may_review_updates
+    from tracker.progress.consistency import checks_from
+    from tracker.progress.review_context import review_warnings
+
+    checks = checks_from(get_settings())
     with acting(username, "tracker updates review") as (session, user):
         assert user is not None
+        found = session.get(ProgressUpdate, update_id)
+        mine = found is not None and may_review_updates(user, found)
+        warnings = (
+            review_warnings(session, found, checks) if acknowledge and found is not None and mine else []
+        )
+        for warning in warnings:
+            click.echo(f"已核实 / acknowledged: {both(warning.message)}")
         update = review_update(session, user, update_id, accept=decision == "accept", version=version,
-                               now=now_utc(), reason=reason)  # fmt: skip
+                               now=now_utc(), reason=reason, acknowledged=[w.key for w in warnings],
+                               checks=checks)  # fmt: skip
         zh = "已采纳" if decision == "accept" else "已退回"
         click.echo(
             f"{zh} / {decision}ed: {update.pilot.name} {Period(update.period_start, update.period_end).label_zh}"

@@ -74,3 +74,25 @@ def test_template_import_review_and_completeness(pilot: str, tmp_path: Path) -> 
     # Expected 1, submitted 1, completeness 100% (on time or not depends on today's date).
     (row,) = [r.split("\t") for r in table.splitlines() if r.startswith("长治市")]
     assert row[1:3] == ["1", "1"] and row[4] == "100.0%", table
+
+
+def test_accepting_with_a_warning_needs_acknowledge(pilot: str, tmp_path: Path) -> None:
+    template = tmp_path / "template.xlsx"
+    assert run("updates", "template", str(template), "--as", "changzhi").exit_code == 0
+    filled = tmp_path / "filled.xlsx"
+    filled.write_bytes(fill(template, 60))  # from nothing to 60% in one period: over the 50 points
+    assert run("updates", "import", str(filled), "--as", "changzhi", "--submit").exit_code == 0
+    listed = run("updates", "list", "--status", "submitted", "--as", "sheng").output
+    update_id, version = next(row for row in listed.splitlines() if pilot in row).split("\t")[:2]
+    refused = run("updates", "review", update_id, "accept", "--version", version, "--as", "sheng")
+    assert (
+        refused.exit_code != 0
+        and "我已核实以上提示" in refused.output
+        and "此前没有采纳的进度，本期即报60.0%" in refused.output
+    )
+    assert "I have checked the warnings above" in refused.output
+    accepted = run(
+        "updates", "review", update_id, "accept", "--version", version, "--acknowledge", "--as", "sheng"
+    )
+    assert accepted.exit_code == 0, accepted.output
+    assert "已核实 / acknowledged" in accepted.output and "no accepted progress before" in accepted.output

@@ -49,7 +49,7 @@ def filled(template: bytes, percent: object) -> str:
 
 
 def test_anonymous_gets_401(client, app) -> None:  # type: ignore[no-untyped-def]
-    for output_id in ("upd-grid", "upd-detail", "upd-download", "upd-message"):
+    for output_id in ("upd-grid", "upd-detail", "upd-download", "upd-message", "upd-review-message"):
         assert call_callback(client, app, output_id, {}).status_code == 401
 
 
@@ -77,24 +77,28 @@ def test_city_fills_the_template_and_the_province_accepts(client, app, db, setup
     assert update.status is UpdateStatus.SUBMITTED
     # The city may not accept its own update, even by posting the button.
     row = [{"id": update.id, "version": update.version}]
-    refused = call_callback(client, app, "upd-message", {"upd-accept": 1, "upd-grid": row})
-    assert "仅限省级" in json.dumps(body(refused)["upd-message"]["children"], ensure_ascii=False)
+    refused = call_callback(client, app, "upd-review-message", {"upd-accept": 1, "upd-grid": row})
+    assert "仅限省级" in json.dumps(body(refused)["upd-review-message"]["children"], ensure_ascii=False)
     client = app.server.test_client()
     login(client, "sheng")
-    rows = body(call_callback(client, app, "upd-grid", {"upd-period": period.key}))["upd-grid"]["rowData"]
+    rows = body(call_callback(client, app, "upd-grid", {"upd-period": period.key, "upd-view": "all"}))[
+        "upd-grid"
+    ]["rowData"]
     assert {r["pilot"] for r in rows} == {setup["pilot"].name, setup["theirs"].name}
     (mine,) = [r for r in rows if r["id"] == update.id]
     assert mine["status"] == "已提交待审核" and mine["row_id"] == str(update.id)
     detail = json.dumps(
         body(call_callback(client, app, "upd-detail", {"upd-grid": [mine]})), ensure_ascii=False
     )
-    assert "完成核算" in detail and "数据采集：40.0%" in detail and "czu　提交" in detail
-    accepted = call_callback(client, app, "upd-message", {"upd-accept": 1, "upd-grid": [mine]})
-    assert "已采纳" in json.dumps(body(accepted)["upd-message"]["children"], ensure_ascii=False)
+    assert "完成核算" in detail and "1 数据采集" in detail and "40.0%" in detail and "czu　提交" in detail
+    accepted = call_callback(client, app, "upd-review-message", {"upd-accept": 1, "upd-grid": [mine]})
+    assert "已采纳" in json.dumps(body(accepted)["upd-review-message"]["children"], ensure_ascii=False)
     db.refresh(update)
     assert update.status is UpdateStatus.ACCEPTED
-    again = call_callback(client, app, "upd-message", {"upd-accept": 1, "upd-grid": [mine]})  # stale version
-    assert "已被他人修改" in json.dumps(body(again)["upd-message"]["children"], ensure_ascii=False)
+    again = call_callback(
+        client, app, "upd-review-message", {"upd-accept": 1, "upd-grid": [mine]}
+    )  # stale version
+    assert "已被他人修改" in json.dumps(body(again)["upd-review-message"]["children"], ensure_ascii=False)
 
 
 def test_other_cities_and_leaders_get_nothing(client, app, db, factory, setup) -> None:  # type: ignore[no-untyped-def]
@@ -109,14 +113,17 @@ def test_other_cities_and_leaders_get_nothing(client, app, db, factory, setup) -
     rows = body(call_callback(client, app, "upd-grid", {"upd-period": period.key}))["upd-grid"]["rowData"]
     assert [r["pilot"] for r in rows] == [setup["theirs"].name]
     assert call_callback(client, app, "upd-detail", {"upd-grid": row}).status_code == 204
-    assert call_callback(client, app, "upd-message", {"upd-accept": 1, "upd-grid": row}).status_code == 204
+    assert (
+        call_callback(client, app, "upd-review-message", {"upd-accept": 1, "upd-grid": row}).status_code
+        == 204
+    )
     client = app.server.test_client()
     login(client, "ldu")
     assert call_callback(client, app, "upd-message", {"upd-upload": "data:x;base64,AA=="}).status_code == 204
     assert call_callback(client, app, "upd-download", {"upd-template": 1}).status_code == 204
     assert (
         call_callback(
-            client, app, "upd-message", {"upd-return": 1, "upd-grid": row, "upd-reason": "x"}
+            client, app, "upd-review-message", {"upd-return": 1, "upd-grid": row, "upd-reason": "x"}
         ).status_code
         == 204
     )

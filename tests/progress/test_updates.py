@@ -312,7 +312,8 @@ def test_accepting_a_reached_milestone_records_it(db, setup) -> None:  # type: i
     update = submit_update(db, city, update.id, version=update.version, reporting=MONTHLY,
                            now=at(dt.date(2025, 12, 1)), tz=TZ)  # fmt: skip
     assert milestone.achieved_on is None  # not before the province accepts
-    review_update(db, province, update.id, accept=True, version=update.version, now=at(dt.date(2025, 12, 2)))
+    review_update(db, province, update.id, accept=True, version=update.version, now=at(dt.date(2025, 12, 2)),
+                  acknowledged=[f"evidence:{milestone.id}"])  # no evidence attached: acknowledged  # fmt: skip
     db.commit()
     db.refresh(milestone)
     assert milestone.achieved_on == dt.date(2025, 11, 28)

@@ -256,6 +256,19 @@ def require_act(user: object, level: Level, obj: object) -> None:
         raise PermissionDenied(Message("此操作仅限申报单位所在市的生态环境部门"))
 
 
+def may_review_updates(user: object, update: ProgressUpdate | None = None) -> bool:
+    """Whether the user accepts or returns pilots' periodic updates (this one, or any): the
+    provincial bureau's staff and admin, within their province. Their menu shows the 待审核 count."""
+    return may_act(user, Level.PROVINCE, update)
+
+
+def visible_updates(user: object) -> Select[ProgressUpdate]:
+    """The pilots' periodic updates the user may see (their pilots' city, or the whole province)."""
+    return scope_to_user(
+        user, select(ProgressUpdate).join(Pilot, ProgressUpdate.pilot_id == Pilot.id), Pilot.city_id
+    )
+
+
 def visible_applications(user: object) -> Select[Application]:
     """The applications the user may see."""
     return scope_to_user(user, select(Application), Application.city_id)

@@ -88,6 +88,9 @@ class Settings:
     # 序时进度 gap (expected − actual, percentage points) from which a pilot is behind / seriously behind.
     behind_gap: Decimal = Decimal(5)
     seriously_behind_gap: Decimal = Decimal(20)
+    # A task rising more than this (percentage points) in one period: a progress flag (JUMP_WITHOUT_MILESTONE)
+    # and a warning the reviewer must acknowledge before accepting the update.
+    jump_points: Decimal = Decimal(50)
     # Cron lines ("minute hour day month weekday", in ``timezone``) replacing a job's default, by job id.
     schedules: Mapping[str, str] = field(default_factory=dict)
     log_format: LogFormat = "text"  # "json": one JSON object per line, with the request id
@@ -237,6 +240,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         reporting=_reporting(env),
         behind_gap=_decimal(env, "TRACKER_BEHIND_GAP", Decimal(5)),
         seriously_behind_gap=_decimal(env, "TRACKER_SERIOUSLY_BEHIND_GAP", Decimal(20)),
+        jump_points=_decimal(env, "TRACKER_JUMP_POINTS", Decimal(50)),
         schedules={
             name.removeprefix(SCHEDULE_PREFIX).lower(): value.strip()
             for name, value in env.items()

@@ -51,6 +51,14 @@ class Checks:
     min_text_chars: int = 20  # shorter texts ("无", "同上") are not compared
 
 
+DEFAULT_CHECKS = Checks()
+
+
+def checks_from(settings: object) -> Checks:
+    """The thresholds configured in settings (TRACKER_JUMP_POINTS); the others are the defaults."""
+    return Checks(jump_points=getattr(settings, "jump_points", Checks.jump_points))
+
+
 @dataclass(frozen=True)
 class Finding:
     rule_id: str
@@ -166,13 +174,19 @@ def _similar(a: str, b: str, checks: Checks) -> float | None:
     return ratio if ratio >= checks.similarity else None
 
 
+def copied_ratio(text: str | None, earlier: str | None, checks: Checks) -> float | None:
+    """How similar a work-done text is to an earlier one (ignoring numbers, spaces and punctuation),
+    when it is at least ``checks.similarity``; None otherwise, or when either is too short to compare."""
+    return _similar(_normal(text), _normal(earlier), checks)
+
+
 def text_copied_from_previous(reports: Reports, checks: Checks) -> Iterator[Finding]:
     """The work-done text repeats the previous period's (identical or nearly so, ignoring numbers,
     spaces and punctuation). A report that says the same thing every month reports nothing."""
     for previous, update in _pairs(reports):
         if previous is None:
             continue
-        ratio = _similar(_normal(update.work_done), _normal(previous.work_done), checks)
+        ratio = copied_ratio(update.work_done, previous.work_done, checks)
         if ratio is not None:
             yield Finding("TEXT_COPIED_FROM_PREVIOUS", update,
                           {"previous_period": str(previous.period_start), "similarity": f"{ratio:.2f}"})  # fmt: skip

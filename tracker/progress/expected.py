@@ -146,6 +146,14 @@ def _plans(session: Session, pilot_ids: Sequence[int]) -> dict[int, list[TaskPla
     return plans
 
 
+def accepted_figures(
+    session: Session, pilot_ids: Sequence[int], on: dt.date
+) -> dict[int, dict[int, Decimal]]:
+    """Each task's accepted figure on ``on`` (pilot id → task id → percent), as ``load_progress``
+    reads it: the day before a period began gives what was accepted before it (the reviewer's 上次采纳)."""
+    return _actual(session, pilot_ids, on)
+
+
 def _actual(session: Session, pilot_ids: Sequence[int], on: dt.date) -> dict[int, dict[int, Decimal]]:
     """Each task's figure from the latest accepted update of a period that began by ``on``: a
     period's accepted figures count from its first day (a city may report the current month before

@@ -18,6 +18,7 @@ Every change goes through these functions (pages, Excel bulk entry and the API a
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Protocol
@@ -31,9 +32,10 @@ from tracker.access.permissions import (
     Level,
     require_act,
 )
+from tracker.audit import trail as audit
 from tracker.core.errors import TrackerError
-from tracker.core.i18n import N_
-from tracker.core.messages import Label, Message
+from tracker.core.i18n import DEFAULT_LOCALE, N_
+from tracker.core.messages import Joined, Label, Message
 from tracker.core.periods import Period, Reporting, due_date
 from tracker.core.validation import (
     CONTROL_MESSAGE,
@@ -54,7 +56,9 @@ from tracker.models import (
     User,
     WorkflowStep,
 )
+from tracker.progress.consistency import DEFAULT_CHECKS, Checks
 from tracker.progress.owed import check_window, owes_update
+from tracker.progress.review_context import require_acknowledged, review_warnings
 from tracker.progress.reviewed import mark_reviewed, mark_submitted
 from tracker.review.cycle import Cycle, Step, locked, record_step
 
@@ -62,6 +66,7 @@ US = UpdateStatus
 PS = PilotStatus
 NARRATIVE_LIMIT = 2000  # characters, for work done, problems and next steps
 EDITABLE = (US.DRAFT, US.RETURNED)
+ACKNOWLEDGED = "review_acknowledged"  # the audit action: warnings the reviewer acknowledged on accepting
 STEP_ZH = {"submit": N_("提交"), "resubmit": N_("修改后重新提交"), "accept": N_("采纳"), "return": N_("退回")}
 STATUS_ZH = {
     US.DRAFT: N_("草稿"),
@@ -357,12 +362,19 @@ def review_update(
     version: int | None,
     now: dt.datetime,
     reason: str | None = None,
+    acknowledged: Collection[str] = (),
+    checks: Checks = DEFAULT_CHECKS,
 ) -> ProgressUpdate:
-    """The province accepts a submitted update (it is then locked) or returns it with a reason."""
+    """The province accepts a submitted update (it is then locked) or returns it with a reason.
+
+    Accepting needs every warning of ``review_warnings`` acknowledged (``acknowledged`` holds the
+    keys of those the reviewer saw and ticked); the audit trail keeps the ones acknowledged."""
     update = _locked(session, update_id)
     require_act(user, Level.PROVINCE, update.pilot)
     check_version(update, version)
     step = UPDATE_CYCLE.check("accept" if accept else "return", update.status, reason)
+    warnings = review_warnings(session, update, checks) if accept else []
+    require_acknowledged(warnings, acknowledged)
     before = update.status
     mark_reviewed(update, user.id, now, accept=accept, reason=reason)
     if accept:
@@ -374,6 +386,10 @@ def review_update(
                          before=before, after=update.status, reason=reason)  # fmt: skip
     if not accept:  # the city is told, in the app and by mail, in this same transaction
         tell_update_returned(session, update, logged, now=now)
+    if warnings:
+        audit.record(session, ACKNOWLEDGED, ProgressUpdate.__tablename__, update.id,
+                     summary=Joined(w.message for w in warnings).text(DEFAULT_LOCALE)[:2000], city_id=update.pilot.city_id,
+                     after={"warnings": [w.key for w in warnings]})  # fmt: skip
     return update
 
 
