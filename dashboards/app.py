@@ -13,7 +13,7 @@ from sqlalchemy.orm import sessionmaker
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import tracker.audit.trail  # noqa: F401  (installs the audit hooks on every session)
-from dashboards import cache
+from dashboards import cache, shell
 from dashboards.api import install_api
 from dashboards.auth import install_auth
 from dashboards.callbacks import register_page_callbacks
@@ -141,7 +141,9 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
             in_nav=getattr(page, "IN_NAV", True),
             nav_count=getattr(page, "NAV_COUNT", None),
         )
-    register_page_callbacks(app, [page.__name__ for page in PAGES])
+    # the pages' callbacks, and the menu button's
+    with_menu = [page.__name__ for page in PAGES] + [shell.__name__]
+    register_page_callbacks(app, with_menu)
     dash.register_page(  # type: ignore[no-untyped-call]
         not_found.MODULE,
         path=not_found.PATH,

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from urllib.parse import urlencode, urlsplit
 
 from flask import Flask, Response, abort, current_app, g, jsonify, redirect, render_template, request, session
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask.typing import ResponseReturnValue
 from sqlalchemy.orm import sessionmaker
 
@@ -31,6 +32,21 @@ PUBLIC_ENDPOINTS = frozenset(
 )
 API_PREFIX = "/api/"
 API_BLUEPRINT = "api_v1"  # dashboards.api
+# The libraries' files (Dash's bundles, plotly.js, /assets): the same for every user, kept by the
+# browser under their fingerprinted names. Their answers leave the cookie alone: a renewed cookie,
+# and the "Vary: Cookie" that comes with it, would make the browser fetch every bundle again on every
+# page (the cookie it sends changes with each answer), some 2.5 MB of scripts.
+STATIC_PREFIXES = ("/assets/", "/_dash-component-suites/")
+
+
+class _CookieSession(SecureCookieSessionInterface):
+    """Flask's signed cookie, not written (nor renewed) by the answer for a library's file; the guard
+    still reads it there."""
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if request.path.startswith(STATIC_PREFIXES):
+            return
+        super().save_session(app, session, response)
 
 
 def current_user() -> User | None:
@@ -84,6 +100,7 @@ def _check_csrf() -> None:
 def install_auth(server: Flask, settings: Settings, factory: sessionmaker[TrackerSession]) -> None:
     """Configure cookies and register the guard and the login/logout routes on the Flask server."""
     server.secret_key = settings.secret_key
+    server.session_interface = _CookieSession()
     server.config.update(
         SESSION_COOKIE_NAME="cfp_session",
         SESSION_COOKIE_HTTPONLY=True,

@@ -22,6 +22,11 @@ def _zh_cn() -> dict[str, str]:
     return text | {"of": "/", "page": "第", "noRowsToShow": "没有数据"}
 
 
+# No column narrower than this (a few characters and the sort and filter marks): on a narrow screen a
+# grid that cannot fit scrolls sideways instead of squeezing its columns (flex and size-to-fit alike).
+MIN_COLUMN_WIDTH = 80
+
+
 def locale_text() -> dict[str, str]:
     """AG Grid's own words in the reader's language: zh-CN from @ag-grid-community/locale (MIT),
     shipped with the package; English is AG Grid's default."""
@@ -41,6 +46,7 @@ def data_grid(grid_id: str, column_defs: Sequence[Mapping[str, object]], row_dat
             "sortable": True,
             "resizable": True,
             "floatingFilter": floating_filter,
+            "minWidth": MIN_COLUMN_WIDTH,
         },
         dashGridOptions={
             "pagination": not auto,

@@ -3,13 +3,16 @@ is unread summed up under the menu bar), the user's name, logout."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import dash
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import Input, Output, State, dcc, html
 from dash.development.base_component import Component
 
 from dashboards.access import db_session
 from dashboards.auth import csrf_token, current_user
+from dashboards.callbacks import page_clientside
 from dashboards.language import HTML_LANG, other_locale
 from tracker.access.permissions import may
 from tracker.core.i18n import LOCALES, _
@@ -19,6 +22,7 @@ from tracker.models.labels import label
 
 NOTICES = "/notices"
 BADGE, LINE = "shell-notice-count", "shell-notice-line"  # also written when notices are marked read
+TOGGLER, MENU = "shell-menu-toggler", "shell-menu"  # on a narrow screen the menu opens from the button
 
 
 def _logout_form() -> Component:
@@ -104,6 +108,11 @@ def _notices(user: User | None) -> tuple[Component | None, Component | None]:
     return link, html.Div(notice_line(lines), id=LINE)  # marking read on /notices updates both
 
 
+def _toggler_aria() -> dict[str, Any]:
+    """What a screen reader says of the menu button, and which element it opens."""
+    return {"aria-label": _("菜单"), "aria-controls": MENU}
+
+
 def serve_layout() -> Component:
     """Built per request (so the menu follows the user's role); pages render inside it."""
     user = current_user()
@@ -112,14 +121,29 @@ def serve_layout() -> Component:
     navbar = dbc.Navbar(
         dbc.Container([
             dbc.NavbarBrand(_("碳足迹试点监管平台"), href="/"),
-            dbc.Nav(_nav_links(), navbar=True, className="me-auto"),
-            html.Div([  # who, the language and logout stay together, on the right, when the menu wraps
-                notices,
-                html.Span(who, className="navbar-text text-light me-3 small", id="shell-user"),
-                _language_switch(),
-                _logout_form(),
-            ], className="d-flex align-items-center ms-auto"),
+            html.Button(html.Span(className="navbar-toggler-icon"), id=TOGGLER, type="button", className="navbar-toggler",
+                        title=_("菜单"), **_toggler_aria()),
+            dbc.Collapse([
+                dbc.Nav(_nav_links(), navbar=True, className="me-auto"),
+                html.Div([  # who, the language and logout stay together, on the right, when the menu wraps
+                    notices,
+                    html.Span(who, className="navbar-text text-light me-3 small", id="shell-user"),
+                    _language_switch(),
+                    _logout_form(),
+                ], className="d-flex align-items-center ms-auto shell-account"),
+            ], id=MENU, is_open=False, navbar=True),
         ], fluid=True),
-        color="primary", dark=True, className="mb-3",
+        color="primary", dark=True, expand="lg", className="mb-3",
     )  # fmt: skip
     return html.Div([navbar, line, dbc.Container(dash.page_container, fluid=True)])
+
+
+# The menu button (narrow screens): opens and closes the menu; a new page closes it again.
+page_clientside(
+    """function(clicks, path, open) {
+        var click = dash_clientside.callback_context.triggered[0];
+        return Boolean(click && click.prop_id.endsWith(".n_clicks") && !open);
+    }""",
+    Output(MENU, "is_open"), Input(TOGGLER, "n_clicks"), Input("_pages_location", "pathname"), State(MENU, "is_open"),
+    prevent_initial_call=True,
+)  # fmt: skip

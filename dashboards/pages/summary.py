@@ -18,6 +18,7 @@ from flask import Flask, Response, abort
 from sqlalchemy.orm import Session
 
 from dashboards.access import app_settings, db_session, guarded_layout, request_user_or_none
+from dashboards.cache import cached, data_version, scope_key
 from dashboards.callbacks import page_clientside
 from dashboards.downloads import attachment
 from dashboards.pages.bulletins import bulletin_link
@@ -124,9 +125,16 @@ def _subtitle(data: BulletinData) -> str:
 
 @guarded_layout(REQUIRED_ACTION)
 def layout(user: User, **_query: str) -> Component:
+    today = local_today(app_settings().timezone)
     with db_session(read_only=True) as session:
-        data = summary_data(session, user)
-        latest = _latest_bulletin(session, user)
+        # Unchanged data, day, scope and language: the same page (dashboards/cache.py), as the overview.
+        key = ("summary", data_version(session), today, scope_key(user))
+        return cached(key, lambda: _page(session, user))
+
+
+def _page(session: Session, user: User) -> Component:
+    data = summary_data(session, user)
+    latest = _latest_bulletin(session, user)
     h = data.headline
     attention = [html.Tr([html.Td(dcc.Link(p.name, href=f"/pilot?id={p.pilot_id}")), html.Td(p.city),
                           html.Td(f"{p.expected}%"), html.Td(f"{p.actual}%"), html.Td(f"{p.gap}"),

@@ -32,7 +32,7 @@ from dashboards.callbacks import (
     page_callback,
     page_clientside,
 )
-from dashboards.grid import locale_text
+from dashboards.grid import MIN_COLUMN_WIDTH, locale_text
 from dashboards.widgets import Cell, alert, decode_upload, evidence_list
 from tracker.access.permissions import Action, Level, may_act
 from tracker.core.clock import local_today, now_utc
@@ -93,7 +93,7 @@ def _grid(grid_id: str, columns: list[JsonRow], rows: list[JsonRow], editable: b
     for column in columns:
         column["editable"] = editable and column.get("editable", False)
     grid = dag.AgGrid(id=grid_id, columnDefs=columns, rowData=rows, className="ag-theme-quartz",
-                      defaultColDef={"resizable": True, "wrapText": True, "autoHeight": True},
+                      defaultColDef={"resizable": True, "wrapText": True, "autoHeight": True, "minWidth": MIN_COLUMN_WIDTH},
                       columnSize="responsiveSizeToFit", style={"height": None},
                       dashGridOptions={"localeText": locale_text(), "singleClickEdit": True, "domLayout": "autoHeight",
                                        "stopEditingWhenCellsLoseFocus": True})  # fmt: skip
