@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeGuard, TypeVar, TypeVarTuple
 
 from sqlalchemy import ColumnElement, Select, String, Subquery, and_, case, cast, func, literal, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
 from tracker.access.permissions import (
     PROVINCIAL_ROLES,
@@ -34,6 +34,7 @@ from tracker.access.permissions import (
 )
 from tracker.claims.rules import RULES as CLAIM_RULES
 from tracker.claims.rules import Thresholds
+from tracker.core.i18n import english
 from tracker.core.messages import Shown
 from tracker.models import (
     City,
@@ -226,8 +227,8 @@ def _members(user: User, filters: FlagFilters) -> Subquery:
         _group_city().label("city_id"), _subject_key().label("subject_key"), _SEVERITY_RANK.label("rank"),
         Flag.first_seen.label("first_seen"), Flag.last_seen.label("last_seen"), Flag.status.label("status"),
         Flag.proposal.label("proposal"), Flag.assigned_to_id.label("assigned_to_id"),
-        City.short_zh.label("city"), case((claim, Claim.company_name), else_=Pilot.name).label("subject"),
-        case((claim, Claim.product), else_=_PILOT_PRODUCT.name_zh).label("product"),
+        _city_name().label("city"), case((claim, Claim.company_name), else_=Pilot.name).label("subject"),
+        case((claim, Claim.product), else_=_product_name()).label("product"),
         case((claim, Claim.claim_key), else_=None).label("claim_key"), _ASSIGNEE.display_name.label("assignee"),
         func.coalesce(ProgressUpdate.period_start, Claim.period_start).label("period_start"),
         func.coalesce(ProgressUpdate.period_end, Claim.period_end).label("period_end"),
@@ -329,9 +330,19 @@ def _joined(user: User) -> Select[Flag]:
     )  # fmt: skip
 
 
+def _city_name() -> QueryableAttribute[str]:
+    """The flag's city as the reader names it (the catalogue's English name in English)."""
+    return City.name_en if english() else City.short_zh
+
+
+def _product_name() -> QueryableAttribute[str]:
+    """A pilot's product in the reader's language (a claim's product stays as its label gives it)."""
+    return _PILOT_PRODUCT.name_en if english() else _PILOT_PRODUCT.name_zh
+
+
 def _queue(user: User, filters: FlagFilters) -> QueueSelect:
     stmt = _joined(user).add_columns(
-        City.short_zh, Claim.company_name, Claim.product, Claim.claim_key, Pilot.name, _PILOT_PRODUCT.name_zh,
+        _city_name(), Claim.company_name, Claim.product, Claim.claim_key, Pilot.name, _product_name(),
         _ASSIGNEE.display_name, ProgressUpdate.period_start, ProgressUpdate.period_end, Claim.period_start,
         Claim.period_end,
     )  # fmt: skip
