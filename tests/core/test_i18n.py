@@ -258,3 +258,27 @@ def test_every_page_renders_in_english_for_each_role(client, app, db, demo, user
         "风险线索" in json.dumps(client.get("/_dash-layout").get_json(), ensure_ascii=False)
         or username == "lingdao"
     )
+
+
+def test_ag_grid_asks_for_no_word_the_chinese_table_lacks_and_english_uses_its_own() -> None:
+    """AG Grid's own words (paging, filters, the aria strings such as "Press SPACE to deselect this
+    row") come from ``localeText``: every word the shipped grid asks for by key, with its English
+    default, is in the Chinese table, and an English reader's grid gets no Chinese table at all."""
+    import dash_ag_grid
+
+    from dashboards.grid import locale_text
+
+    bundle = (Path(dash_ag_grid.__file__).parent / "dash_ag_grid.min.js").read_text(encoding="utf-8")
+    # getLocaleTextFunc()(key, default): a default that is text (a capital first, or a space), not a DOM word
+    asked = {key for key, default in re.findall(r'\(\s*"([a-z][A-Za-z0-9]{3,})"\s*,\s*["`]([^"`]*)["`]', bundle)
+             if re.search(r"^[A-Z]|\s", default)}  # fmt: skip
+    asked |= set(
+        re.findall(r'\?\s*"(aria[A-Za-z]+)"\s*:\s*"(aria[A-Za-z]+)"', bundle)[0]
+    )  # (de)select this row
+    assert len(asked) > 40 and {"ariaRowDeselect", "ariaRowSelect", "noRowsToShow"} <= asked
+    chinese = locale_text()
+    assert not asked - chinese.keys(), sorted(asked - chinese.keys())
+    assert chinese["ariaRowDeselect"] == "按 SPACE 取消选择此行"
+    assert all(CJK.search(chinese[key]) for key in asked)  # each in Chinese, not an English default
+    with use_locale("en"):
+        assert locale_text() == {}  # AG Grid's English defaults

@@ -34,8 +34,9 @@ from tracker.access.permissions import (
 )
 from tracker.claims.rules import RULES as CLAIM_RULES
 from tracker.claims.rules import Thresholds
-from tracker.core.i18n import english
+from tracker.core.i18n import english, label_of
 from tracker.core.messages import Shown
+from tracker.core.periods import Period
 from tracker.models import (
     City,
     Claim,
@@ -335,9 +336,13 @@ def _city_name() -> QueryableAttribute[str]:
     return City.name_en if english() else City.short_zh
 
 
-def _product_name() -> QueryableAttribute[str]:
-    """A pilot's product in the reader's language (a claim's product stays as its label gives it)."""
-    return _PILOT_PRODUCT.name_en if english() else _PILOT_PRODUCT.name_zh
+def _product_name() -> QueryableAttribute[str] | ColumnElement[str]:
+    """A pilot's product in the reader's language, capitalised like ``name_of`` gives it (a claim's
+    product stays as its label gives it)."""
+    if not english():
+        return _PILOT_PRODUCT.name_zh
+    name = _PILOT_PRODUCT.name_en
+    return func.upper(func.substr(name, 1, 1)).concat(func.substr(name, 2))
 
 
 def _queue(user: User, filters: FlagFilters) -> QueueSelect:
@@ -378,7 +383,7 @@ def _line(flag: Flag, city: str, company: str | None, claim_product: str | None,
         id=flag.id, severity=flag.severity, rule_id=flag.rule_id, status=flag.status, message=flag.message_for(visible).text(),
         subject_type=flag.subject_type, city=city, subject=(company if claim else pilot) or pilot or "",
         product=(claim_product if claim else pilot_product) or "",
-        claim_key=str(recorded_key or claim_key or "") if claim else (f"{period.year}年{period.month}月" if period else ""),
+        claim_key=str(recorded_key or claim_key or "") if claim else (label_of(Period(period, period_end or period)) if period else ""),
         first_seen=flag.first_seen, last_seen=flag.last_seen, assignee=assignee or "", pilot_id=flag.pilot_id,
         proposal=flag.proposal, period_start=claim_start if claim else period,
         period_end=claim_end if claim else period_end,
