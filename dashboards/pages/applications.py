@@ -401,7 +401,15 @@ def import_file(
     notes = [html.Li(w.text()) for w in result.warnings]
     kind = _("申报表") if result.kind == "form" else _("汇总表")
     body = [
-        html.Strong(f"{filename}（{kind}，{batch_row.name_zh}）：{result.summary.text()}"),
+        html.Strong(
+            Message(
+                "{file}（{kind}，{batch}）：{summary}",
+                file=filename,
+                kind=kind,
+                batch=batch_name(batch_row),
+                summary=result.summary,
+            ).text()
+        ),
         html.Ul(notes) if notes else None,
     ]
     return dbc.Alert(body, color="info" if result.dry_run else "success", className="py-2"), refresh + 1
