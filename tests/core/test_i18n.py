@@ -171,7 +171,16 @@ CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 NAMED_IN_ENGLISH = {"cities": {"name_zh", "short_zh"}, "provinces": {"name_zh", "short_zh"}, "products": {"name_zh"},
                     "batches": {"name_zh"}}  # fmt: skip
 # Data callbacks whose answers an English reader sees (the grids filled after the page arrives).
-DATA_CALLBACKS = ["registry-grid", "flg-grid", "ntc-grid", "plist-grid", "apps-grid", "lib-benchmarks"]
+DATA_CALLBACKS = [
+    "registry-grid",
+    "flg-grid",
+    "ntc-grid",
+    "plist-grid",
+    "apps-grid",
+    "apps-quota-grid",
+    "lib-benchmarks",
+    "lib-factors",
+]
 
 
 def stored_texts(db: Any) -> list[str]:
