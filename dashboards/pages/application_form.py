@@ -42,9 +42,9 @@ from tracker.access.permissions import (
 )
 from tracker.core.clock import local_today, now_utc
 from tracker.core.errors import TrackerError
-from tracker.core.i18n import N_, _, label_of
+from tracker.core.i18n import N_, _, batch_name, label_of, name_of
 from tracker.core.json_types import JsonRow
-from tracker.core.messages import message_of
+from tracker.core.messages import Label, message_of
 from tracker.core.validation import ValidationFailed
 from tracker.lifecycle.applications import (
     CATEGORY_NAME,
@@ -57,11 +57,10 @@ from tracker.lifecycle.applications import (
     FieldSpec,
     data_from_application,
     plan_from_rows,
-    product_names,
     save_application,
 )
 from tracker.lifecycle.workflow import advance_application
-from tracker.models import Application, ApplicationStatus, Batch, PilotCategory, User
+from tracker.models import Application, ApplicationStatus, Batch, PilotCategory, Product, User
 from tracker.models.labels import label
 
 PATH = "/application-form"
@@ -148,7 +147,7 @@ def _state(application: Application | None, user: User) -> tuple[bool, str | Non
             status=label(application.status)
         )
     if not may_act(user, Level.CITY, application):
-        return False, _("此申报由{city}生态环境局受理，您只能查看。").format(city=application.city.name_zh)
+        return False, _("此申报由{city}生态环境局受理，您只能查看。").format(city=name_of(application.city))
     return True, None
 
 
@@ -164,17 +163,20 @@ def layout(user: User, id: str | None = None, **_query: str) -> Component:  # id
             except PreventUpdate:
                 return dbc.Alert(_("没有找到该申报，或您无权查看。"), color="warning", className="mt-4")
         data = data_from_application(application) if application else ApplicationData()
-        batches = [{"label": b.name_zh, "value": b.number}
+        batches = [{"label": batch_name(b), "value": b.number}
                    for b in session.scalars(select(Batch).where(Batch.province_id == user.province_id)
                                             .order_by(Batch.number))]  # fmt: skip
-        cities = [{"label": c.name_zh, "value": c.id} for c in session.scalars(visible_cities(user))]
-        products = [{"label": name, "value": name} for name in product_names(session)]
+        cities = [{"label": name_of(c), "value": c.id} for c in session.scalars(visible_cities(user))]
+        products = [
+            {"label": name_of(p), "value": p.name_zh}
+            for p in session.scalars(select(Product).order_by(Product.id))
+        ]
         editable, why = _state(application, user)
         heading = (
             _("修改申报：{name}").format(name=application.organisation.name) if application else _("新建申报")
         )
         status = (
-            f"{label(application.status)} · {application.city.name_zh} · {application.batch.name_zh}"
+            f"{label(application.status)} · {name_of(application.city)} · {batch_name(application.batch)}"
             if application
             else _("保存后为草稿，提交后进入市级初审（专业化服务试点可由省厅直接受理）。")
         )
@@ -205,7 +207,7 @@ def layout(user: User, id: str | None = None, **_query: str) -> Component:  # id
         {"field": "unit_name", "headerName": _("参与单位"), "flex": 1},
         {"field": "responsibility", "headerName": _("职责分工"), "flex": 2},
     ]
-    flags = [{"label": FLAG_LABELS[key][0], "value": key} for key in FLAG_KEYS]
+    flags = [{"label": Label(*FLAG_LABELS[key]).text(), "value": key} for key in FLAG_KEYS]
     return html.Div([
         html.H2(heading, className="h4"),
         html.P(status, className="text-muted small"),

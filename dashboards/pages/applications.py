@@ -53,7 +53,7 @@ from tracker.access.permissions import (
 )
 from tracker.audit import trail as audit
 from tracker.core.clock import local_today, now_utc
-from tracker.core.i18n import N_, _, format_date, format_datetime, label_of
+from tracker.core.i18n import N_, _, batch_name, format_date, format_datetime, label_of, name_of
 from tracker.core.json_types import JsonRow
 from tracker.core.messages import Label, Listed, Message
 from tracker.lifecycle.applications import EDITABLE, FIELDS, FLAG_KEYS, FLAG_LABELS
@@ -117,11 +117,11 @@ def _batch_options(session: Session, user: User) -> list[JsonRow]:
     batches = session.scalars(
         select(Batch).where(Batch.province_id == user.province_id).order_by(Batch.number)
     )
-    return [{"label": b.name_zh, "value": b.number} for b in batches]
+    return [{"label": batch_name(b), "value": b.number} for b in batches]
 
 
 def _city_options(session: Session, user: User) -> list[JsonRow]:
-    return [{"label": c.name_zh, "value": c.id} for c in session.scalars(visible_cities(user))]
+    return [{"label": name_of(c), "value": c.id} for c in session.scalars(visible_cities(user))]
 
 
 def _import_card(user: User, batches: list[JsonRow], cities: list[JsonRow]) -> Component:
@@ -255,7 +255,7 @@ def _detail(session: Session, user: User, application: Application) -> Component
     return dbc.Card(dbc.CardBody([
         html.H3(f"{application.organisation.name}", className="h5"),
         html.P([dbc.Badge(label(application.status), color="info", className="me-2"),
-                Message("{city} · {batch} · {category}", city=city, batch=application.batch.name_zh,
+                Message("{city} · {batch} · {category}", city=city, batch=batch_name(application.batch),
                         category=label(application.category)).text(),
                 Message(" · 优先支持：{flags}", flags=Listed(flags)).text() if flags else ""]),
         dbc.Alert(Message("退回理由：{reason}", reason=application.return_reason).text(), color="warning", className="py-1")
@@ -401,7 +401,15 @@ def import_file(
     notes = [html.Li(w.text()) for w in result.warnings]
     kind = _("申报表") if result.kind == "form" else _("汇总表")
     body = [
-        html.Strong(f"{filename}（{kind}，{batch_row.name_zh}）：{result.summary.text()}"),
+        html.Strong(
+            Message(
+                "{file}（{kind}，{batch}）：{summary}",
+                file=filename,
+                kind=kind,
+                batch=batch_name(batch_row),
+                summary=result.summary,
+            ).text()
+        ),
         html.Ul(notes) if notes else None,
     ]
     return dbc.Alert(body, color="info" if result.dry_run else "success", className="py-2"), refresh + 1
@@ -447,7 +455,7 @@ def grant(call: Call, _clicks: Clicks, batch: Raw, city_id: Raw, until: Text, re
     row = grant_exception(call.session, call.user, batch=batch_row, city=city,
                           until=parse_chinese_or_iso_date(until or ""), reason=reason or "")  # fmt: skip
     return alert(_("已为{city}开放{batch}申报，截至{date}").format(
-        city=city.name_zh, batch=batch_row.name_zh, date=format_date(row.until)))  # fmt: skip
+        city=name_of(city), batch=batch_name(batch_row), date=format_date(row.until)))  # fmt: skip
 
 
 @page_callback(Action.EDIT, MESSAGE_OUT, REFRESH_OUT, Input(PUBLISH_GO, "n_clicks"), State(PUBLISH_BATCH, "value"),
@@ -460,8 +468,8 @@ def publish(call: Call, _clicks: Clicks, batch: LenientInt, refresh: Counter) ->
     pilots = publish_batch(call.session, call.user, batch_row, today=local_today(call.settings.timezone))
     if not pilots:
         return alert(
-            _("{batch}没有待公布的入选试点（可能已经公布）").format(batch=batch_row.name_zh), "warning"
+            _("{batch}没有待公布的入选试点（可能已经公布）").format(batch=batch_name(batch_row)), "warning"
         ), no_update
     return alert(
-        _("已公布{batch}名单，共{n}个试点").format(batch=batch_row.name_zh, n=len(pilots))
+        _("已公布{batch}名单，共{n}个试点").format(batch=batch_name(batch_row), n=len(pilots))
     ), refresh + 1

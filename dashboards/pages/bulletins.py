@@ -15,7 +15,7 @@ from dashboards.access import db_session, guarded_layout
 from dashboards.grid import data_grid
 from tracker.access.permissions import Action, visible_bulletins
 from tracker.core.errors import TrackerError
-from tracker.core.i18n import N_, _, format_date, label_of, translated
+from tracker.core.i18n import N_, _, format_date, label_of, name_of, translated, wide_space
 from tracker.core.json_types import JsonRow
 from tracker.core.periods import Frequency, parse_period
 from tracker.delivery.bulletin_archive import KIND_ZH
@@ -39,14 +39,14 @@ def period_label(kind: str, period: str) -> str:
 
 def cut_label(bulletin: Bulletin) -> str:
     if bulletin.city is not None:
-        return bulletin.city.short_zh
+        return name_of(bulletin.city, short=True)
     return translated(CUT_ZH, bulletin.cut)
 
 
 def bulletin_link(bulletin: Bulletin) -> list[Component]:
     """The bulletin's title as its download link, then its period, cut and date (for lists of them)."""
     return [html.A(bulletin.title, href=f"/bulletins/{bulletin.id}/download", download=""),
-            html.Span(f"　{period_label(bulletin.kind, bulletin.period)} · {cut_label(bulletin)} · "
+            html.Span(f"{wide_space()}{period_label(bulletin.kind, bulletin.period)} · {cut_label(bulletin)} · "
                       f"{format_date(bulletin.issued_on)}", className="text-muted small")]  # fmt: skip
 
 

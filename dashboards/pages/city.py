@@ -16,7 +16,7 @@ from dashboards.access import app_settings, db_session, guarded_layout
 from dashboards.widgets import STATUS_COLOURS, UPDATE_COLOURS, Cell, badge, simple_table
 from tracker.access.permissions import Action, visible_cities
 from tracker.core.clock import local_today
-from tracker.core.i18n import N_, _, format_date, label_of
+from tracker.core.i18n import N_, _, format_date, label_of, name_of
 from tracker.core.messages import message_of
 from tracker.core.periods import Period, reporting_period
 from tracker.models import Flag, Role, User
@@ -51,7 +51,7 @@ def _pilot_link(pilot_id: int, name: str) -> Component:
 
 
 def _city_choice(session: Session, user: User) -> Component:
-    links = [dbc.Button(c.short_zh, href=f"/city?city={c.code}", color="outline-primary", size="sm",
+    links = [dbc.Button(name_of(c, short=True), href=f"/city?city={c.code}", color="outline-primary", size="sm",
                         className="me-1 mb-1") for c in session.scalars(visible_cities(user))]  # fmt: skip
     return html.Div([html.P(_("请选择城市：")), html.Div(links, id="city-choice")])
 
@@ -155,7 +155,7 @@ def layout(user: User, city: str | None = None, **_query: str) -> Component:  # 
             _("退回理由"),
         ]
         return html.Div([
-            html.H2(f"{chosen.name_zh} · {_(NAME)}", className="h4", id="city-title"),
+            html.H2(f"{name_of(chosen)} · {_(NAME)}", className="h4", id="city-title"),
             html.P(as_of_text(due.figures), className="small fw-semibold mb-1", id="city-as-of"),
             html.P(_("序时进度与实际进度与概览、试点详情页、领导摘要、API 一致。"), className="text-muted small"),
             _summary(due),

@@ -72,7 +72,7 @@ from tracker.access.permissions import Action, can, may_review_flag, visible_cit
 from tracker.audit import trail as audit
 from tracker.core.clock import local_today, now_utc
 from tracker.core.errors import TrackerError
-from tracker.core.i18n import N_, _, format_date, format_datetime, label_of, translated
+from tracker.core.i18n import N_, _, format_date, format_datetime, label_of, name_of, translated
 from tracker.core.json_types import JsonRow
 from tracker.core.messages import Message
 from tracker.core.periods import Period
@@ -192,8 +192,8 @@ def _filter_row(session: Session, user: User, query: Mapping[str, str]) -> Compo
     options: dict[str, list[JsonRow]] = {
         "severities": [{"label": label(s), "value": s.value} for s in Severity],
         "rule_ids": [{"label": rule_name(r), "value": r, "search": f"{rule_name(r)} {r}"} for r in sorted(RULE_IDS)],
-        "city_ids": [{"label": c.short_zh, "value": c.id} for c in cities],
-        "product_ids": [{"label": p.name_zh, "value": p.id} for p in session.scalars(select(Product).order_by(Product.id))],
+        "city_ids": [{"label": name_of(c, short=True), "value": c.id} for c in cities],
+        "product_ids": [{"label": name_of(p), "value": p.id} for p in session.scalars(select(Product).order_by(Product.id))],
         "statuses": [{"label": words, "value": value}
                      for words, value in [*((label(s), s.value) for s in FlagStatus), (_("待省级审核"), PROPOSED)]],
     }  # fmt: skip

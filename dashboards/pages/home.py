@@ -3,7 +3,9 @@
 Headline figures (pilots by status; on track, behind, seriously behind; this period's reporting
 completeness and timeliness; open flags by severity), the cities ranked by their gap between
 expected and actual progress, progress by product and by category, every pilot's expected against
-actual progress, milestones due in the next 30 days and the latest bulletins. Filters (batch,
+actual progress, milestones due in the next 30 days and the latest bulletins. Under the cards,
+需关注的试点 lists the pilots needing attention, most urgent first (the reasons and their order are
+tracker.monitoring.attention's, read from the figures the cards count). Filters (batch,
 category, product, city, status) come from the address, and the page offers the address of the
 current view to share. Each figure links to the list behind it; each pilot to its page.
 Figures come from tracker.monitoring.overview, which reads the progress and completeness functions."""
@@ -32,12 +34,13 @@ from dashboards.pages.bulletins import bulletin_link
 from dashboards.widgets import dropdown_labels
 from tracker.access.permissions import Action, visible_cities
 from tracker.core.clock import local_today
-from tracker.core.i18n import N_, _, format_date, format_number, label_of
+from tracker.core.i18n import N_, _, format_date, format_number, label_of, name_of, wide_space
 from tracker.core.json_types import JsonRow, Option
-from tracker.core.messages import Label, Message
+from tracker.core.messages import Joined, Label, Message
 from tracker.core.periods import reporting_period
 from tracker.models import City, Severity, User
 from tracker.models.labels import label
+from tracker.monitoring.attention import AttentionRow, needing_attention
 from tracker.monitoring.figures import (
     Change,
     GroupFigures,
@@ -58,7 +61,7 @@ REQUIRED_ACTION = Action.VIEW
 
 CARDS, CITIES, PRODUCTS, SCATTER, UPCOMING, BULLETINS, SHARE, GO = (
     "ov-cards", "ov-cities", "ov-products", "ov-scatter", "ov-upcoming", "ov-bulletins", "ov-share", "ov-go")  # fmt: skip
-MAP, CATEGORIES = "ov-map", "ov-categories"
+MAP, CATEGORIES, ATTENTION = "ov-map", "ov-categories", "ov-attention"
 # City seats (市政府驻地) by GB/T 2260 code, longitude and latitude in degrees: the map is drawn from
 # this file alone (no tiles, no boundaries fetched from anywhere). A city not listed is left off it.
 SEATS_FILE = Path(__file__).resolve().parent.parent / "city_seats.csv"
@@ -97,8 +100,8 @@ def layout(user: User, **query: str) -> Component:
     with db_session(read_only=True) as session:
         options = filter_options(session, user)
     chosen = chosen_in_query(query, options)
-    (cards_now, cities_now, map_now, products_now, categories_now, scatter_now, upcoming_now, bulletins_now,
-     share_now) = _contents(user, [chosen.get(key) for key in FILTERS])  # fmt: skip
+    (cards_now, attention_now, cities_now, map_now, products_now, categories_now, scatter_now, upcoming_now,
+     bulletins_now, share_now) = _contents(user, [chosen.get(key) for key in FILTERS])  # fmt: skip
     return html.Div([
         dcc.Location(id=GO, refresh=True),
         html.H2(_("概览"), className="h4"),
@@ -106,6 +109,16 @@ def layout(user: User, **query: str) -> Component:
                className="text-muted small mb-1"),
         _filter_row(options, chosen, share_now),
         html.Div(cards_now, id=CARDS),
+        html.H3(_("需关注的试点"), className="h6"),
+        html.P(_("严重滞后、有未办结的高风险线索、里程碑逾期、本期进展被退回或逾期报送的试点；原因越多、越严重越靠前，"
+                 "再按与序时进度的差距排列。"), className="text-muted small mb-1"),
+        data_grid(ATTENTION, [
+            {"field": "pilot", "headerName": _("试点"), "flex": 2, "minWidth": 260, "cellRenderer": "PilotLink"},
+            {"field": "city", "headerName": _("城市"), "width": 110},
+            {"field": "reasons", "headerName": _("需关注原因"), "flex": 2, "minWidth": 260},
+            {"field": "gap", "headerName": _("差距（百分点）"), "width": 140, "type": "numericColumn"},
+            {"field": "status", "headerName": _("进度状态"), "width": 130},
+        ], attention_now, height="320px"),
         dbc.Row([
             dbc.Col([html.H3(_("各市进度差距（序时进度 − 实际进度，百分点）"), className="h6"),
                      _graph(CITIES, cities_now)], lg=6),
@@ -130,6 +143,14 @@ def layout(user: User, **query: str) -> Component:
             {"field": "title", "headerName": _("阶段性目标"), "flex": 1, "minWidth": 260},
         ], upcoming_now, height="320px"),
     ])  # fmt: skip
+
+
+def attention_rows(rows: Sequence[AttentionRow]) -> list[JsonRow]:
+    """需关注的试点 as the grid's rows, most urgent first: each links to its pilot's page."""
+    return [{"pilot_id": r.pilot.id, "pilot": r.pilot.name, "city": name_of(r.pilot.city, short=True),
+             "reasons": Joined(r.reason_messages()).text(), "reason_keys": [reason.name.lower() for reason in r.reasons],
+             "gap": float(r.gap),
+             "status": _(STATUS_LABELS[r.status])} for r in rows]  # fmt: skip
 
 
 def _pct(value: Decimal | float | None) -> str:
@@ -215,7 +236,7 @@ def city_figure(lines: Sequence[GroupFigures], city_ids: dict[str, int], thresho
     """Cities ranked by gap (largest first); a bar's customdata is the registry address it opens."""
     ordered = list(reversed(lines))  # horizontal bars: the largest gap on top
     bars = {
-        "type": "bar", "x": [float(line.gap or 0) for line in ordered], "y": [line.key for line in ordered],
+        "type": "bar", "x": [float(line.gap or 0) for line in ordered], "y": [line.name() for line in ordered],
         "orientation": "h", "marker": {"color": [gap_colour(line.gap, thresholds) for line in ordered]},
         "customdata": [f"/pilots?city={city_ids.get(line.key, '')}" for line in ordered],
         "hovertemplate": _("%{y}<br>差距 %{x:.1f} 个百分点<br>试点 %{text} 个<extra></extra>"),
@@ -290,7 +311,7 @@ def map_figure(lines: Sequence[GroupFigures], cities: Mapping[str, City], thresh
     bubbles = {
         "type": "scatter", "x": [seats[city.code][0] for _line, city in placed],
         "y": [seats[city.code][1] for _line, city in placed],
-        "mode": "markers+text", "text": [city.short_zh for _line, city in placed], "textposition": "top center",
+        "mode": "markers+text", "text": [name_of(city, short=True) for _line, city in placed], "textposition": "top center",
         "marker": {"size": [14 + 30 * line.pilots / most for line, _city in placed],
                    "color": [gap_colour(line.gap, thresholds) for line, _city in placed], "opacity": 0.75,
                    "line": {"color": "white", "width": 1}},
@@ -304,7 +325,7 @@ def map_figure(lines: Sequence[GroupFigures], cities: Mapping[str, City], thresh
 
 def product_figure(lines: list[Rollup]) -> JsonRow:
     def bars(name: str, values: list[float], colour: str) -> JsonRow:
-        return {"type": "bar", "name": name, "x": [_(line.key) for line in lines], "y": values,
+        return {"type": "bar", "name": name, "x": [line.name() for line in lines], "y": values,
                 "marker": {"color": colour}, "hovertemplate": "%{x}<br>" + name + " %{y:.1f}%<extra></extra>"}  # fmt: skip
 
     return _figure([bars(_("序时进度"), [float(line.expected) for line in lines], "#adb5bd"),
@@ -325,7 +346,7 @@ def scatter_figure(data: Overview) -> JsonRow:
             "name": _(STATUS_LABELS[status]), "marker": {"color": PROGRESS_COLOURS[status], "size": 9, "opacity": 0.8},
             "customdata": [[f"/pilot?id={p.pilot_id}", p.name, p.city, p.product, p.gap] for p in points],
             "hovertemplate": ("%{customdata[1]}<br>%{customdata[2]} · %{customdata[3]}<br>" + _("序时进度")
-                              + " %{x:.1f}%　" + _("实际进度") + " %{y:.1f}%<br>" + _("差距") + " %{customdata[4]:.1f}<extra></extra>"),
+                              + " %{x:.1f}%" + wide_space() + _("实际进度") + " %{y:.1f}%<br>" + _("差距") + " %{customdata[4]:.1f}<extra></extra>"),
         })  # fmt: skip
     diagonal = {
         "type": "line",
@@ -352,9 +373,11 @@ def bulletin_list(data: Overview) -> Component:
     )
 
 
-# What the overview shows for a choice of filters: cards, five figures, the coming milestones, the
+# What the overview shows for a choice of filters: cards, the pilots needing attention, five figures, the coming milestones, the
 # bulletins and the share link (the page's first draw and its callback, in this order).
-Contents = tuple[Component, JsonRow, JsonRow, JsonRow, JsonRow, JsonRow, list[JsonRow], Component, str]
+Contents = tuple[
+    Component, list[JsonRow], JsonRow, JsonRow, JsonRow, JsonRow, JsonRow, list[JsonRow], Component, str
+]
 
 
 def _contents(user: User, values: Sequence[object]) -> Contents:
@@ -374,7 +397,7 @@ def _contents(user: User, values: Sequence[object]) -> Contents:
             city_ids = {name: city.id for name, city in cities.items()}
             upcoming = [{"pilot_id": m.pilot_id, "pilot": m.pilot, "city": m.city, "title": m.title,
                          "due_date": format_date(m.due_date), "days_left": m.days_left} for m in data.upcoming]  # fmt: skip
-            return (cards(data, query, filters.city_ids), city_figure(data.cities, city_ids, thresholds),
+            return (cards(data, query, filters.city_ids), attention_rows(needing_attention(data.figures)), city_figure(data.cities, city_ids, thresholds),
                     map_figure(data.cities, cities, thresholds), product_figure(data.products), product_figure(data.categories),
                     scatter_figure(data), upcoming, bulletin_list(data), f"/{query}")  # fmt: skip
 
@@ -386,7 +409,7 @@ FilterValues = Annotated[tuple[object, ...], many(RAW, len(FILTERS))]  # each cl
 
 
 @page_callback(
-    REQUIRED_ACTION, Output(CARDS, "children"), Output(CITIES, "figure"), Output(MAP, "figure"),
+    REQUIRED_ACTION, Output(CARDS, "children"), Output(ATTENTION, "rowData"), Output(CITIES, "figure"), Output(MAP, "figure"),
     Output(PRODUCTS, "figure"), Output(CATEGORIES, "figure"), Output(SCATTER, "figure"),
     Output(UPCOMING, "rowData"), Output(BULLETINS, "children"), Output(SHARE, "href"),
     *[Input(cid, "value") for cid, _caption, _key in FILTERS.values()],

@@ -65,7 +65,7 @@ from tracker.claims.library import (
 )
 from tracker.claims.library_import import LibraryKind, import_library
 from tracker.core.errors import TrackerError
-from tracker.core.i18n import N_, _, format_datetime
+from tracker.core.i18n import N_, _, format_datetime, name_of, translated
 from tracker.core.json_types import JsonRow
 from tracker.core.messages import Message, message_of
 from tracker.core.validation import Problem, ValidationFailed
@@ -75,6 +75,11 @@ PATH = "/library"
 NAME = N_("参考数据")
 ORDER = 7.5
 REQUIRED_ACTION = Action.VIEW
+FACTOR_SCOPES = {
+    "全国": N_("全国"),
+    "华北": N_("华北"),
+    "山西": N_("山西"),
+}  # a factor's region, in the reader's language
 
 TABS, MESSAGE, HISTORY, REFRESH = "lib-tabs", "lib-message", "lib-history", "lib-refresh"
 GRIDS = {LibraryKind.BENCHMARKS: "lib-benchmarks", LibraryKind.FACTORS: "lib-factors",
@@ -204,10 +209,13 @@ def layout(user: User, **_query: str) -> Component:
     editor = may_edit_library(user)
     with db_session() as session:
         products: list[JsonRow] = [
-            {"label": b.product.name_zh, "value": b.product.name_zh} for b in list_benchmarks(session)
+            {"label": name_of(b.product), "value": b.product.name_zh} for b in list_benchmarks(session)
         ]
         factors: list[JsonRow] = [
-            {"label": f"{f.factor_key}（{f.scope} {f.year}）", "value": f.factor_key}
+            {
+                "label": f"{f.factor_key} ({translated(FACTOR_SCOPES, f.scope)} {f.year})",
+                "value": f.factor_key,
+            }
             for f in list_factors(session)
         ]
     forms = {LibraryKind.BENCHMARKS: _benchmark_form(products, editor), LibraryKind.FACTORS: _factor_form(factors, editor),
@@ -236,11 +244,11 @@ def _number(value: Decimal | None) -> float | None:
 
 def _grid_rows(session: Session) -> dict[LibraryKind, list[JsonRow]]:
     tz = _tz()
-    benchmarks: list[JsonRow] = [{"id": b.product_id, "product": b.product.name_zh, "declared_unit": b.declared_unit,
+    benchmarks: list[JsonRow] = [{"id": b.product_id, "product": name_of(b.product), "declared_unit": b.declared_unit,
                    **{k: _number(getattr(b, k)) for k in FIGURES}, "confidence": b.confidence, "version": b.version,
                    "changed_at": format_datetime(b.changed_at, tz), "basis": b.basis}
                   for b in list_benchmarks(session)]  # fmt: skip
-    factors: list[JsonRow] = [{"id": f.factor_key, "factor_key": f.factor_key, "scope": f.scope, "year": f.year, "kind": f.kind,
+    factors: list[JsonRow] = [{"id": f.factor_key, "factor_key": f.factor_key, "scope": translated(FACTOR_SCOPES, f.scope), "year": f.year, "kind": f.kind,
                 "value": _number(f.value), "unit": f.unit, "confidence": f.confidence, "version": f.version,
                 "changed_at": format_datetime(f.changed_at, tz), "source": f.source}
                for f in list_factors(session)]  # fmt: skip

@@ -18,7 +18,17 @@ from dashboards.audit_words import action_word, entity_word, field_word
 from dashboards.widgets import STATUS_COLOURS, UPDATE_COLOURS, Cell, badge, evidence_list, simple_table
 from tracker.access.permissions import Action
 from tracker.core.clock import local_today
-from tracker.core.i18n import N_, _, english, format_date, format_datetime, label_of
+from tracker.core.i18n import (
+    N_,
+    _,
+    colon,
+    english,
+    format_date,
+    format_datetime,
+    label_of,
+    name_of,
+    wide_space,
+)
 from tracker.core.json_types import JsonRow
 from tracker.core.messages import Joined, Listed, Message, message_of
 from tracker.core.periods import Period
@@ -99,9 +109,9 @@ def _figure_card(title: str, value: str, card_id: str, colour: str = "primary") 
 
 
 def _header(pilot: Pilot, progress: PilotProgress, on: dt.date) -> Component:
-    product = pilot.product.name_zh if pilot.product else _("专业化服务")
+    product = name_of(pilot.product) if pilot.product else _("专业化服务")
     facts = [
-        (_("试点单位"), pilot.organisation.name), (_("所在市"), pilot.city.name_zh),
+        (_("试点单位"), pilot.organisation.name), (_("所在市"), name_of(pilot.city)),
         (_("类别/产品"), f"{label(pilot.category)} · {product}"), (_("批次"), _("第{n}批").format(n=pilot.batch.number)),
         (_("实施期"), f"{format_date(pilot.start_date)} — {format_date(pilot.end_date)}"),
         (_("状态"), label(pilot.status)),
@@ -110,7 +120,7 @@ def _header(pilot: Pilot, progress: PilotProgress, on: dt.date) -> Component:
     return html.Div([
         html.H2([pilot.name, badge(_(STATUS_LABELS[progress.status]), colour, className="ms-2 fs-6", id="pilot-status")],
                 className="h4"),
-        html.Div([html.Span([html.Span(f"{k}：", className="text-muted"), v], className="me-4") for k, v in facts],
+        html.Div([html.Span([html.Span(f"{k}{colon()}", className="text-muted"), v], className="me-4") for k, v in facts],
                  className="small mb-3"),
         dbc.Row([
             _figure_card(_("序时进度"), f"{_number(progress.expected)}%", "pilot-expected"),
@@ -192,7 +202,7 @@ def _timeline(pilot: Pilot, on: dt.date, lines: list[TaskLine], changes: PlanCha
         "type": "bar", "y": names, "orientation": "h", "name": _("当前计划"), "marker": {"color": "#cfe0f3"},
         "x": spans, "base": bases, "width": 0.55, "offset": -0.35, "customdata": [float(d) for d in done],
         "hovertemplate": "%{y}<br>" + _("{day} 起").format(day="%{base|" + _day_format() + "}")
-                         + "　" + _("已完成 %{customdata:.0f}%") + "<extra></extra>",
+                         + wide_space() + _("已完成 %{customdata:.0f}%") + "<extra></extra>",
     }, {
         "type": "bar", "y": names, "orientation": "h", "name": _("实际进度"), "marker": {"color": "#1565c0"},
         "x": [round(span * float(d) / 100) for span, d in zip(spans, done, strict=True)], "base": bases,
@@ -228,7 +238,7 @@ def _timeline(pilot: Pilot, on: dt.date, lines: list[TaskLine], changes: PlanCha
             "marker": {"symbol": "diamond", "size": 12, "color": [MILESTONE_STATES[s][0] for s in states]},
             "text": [m.title for m in pilot.milestones], "textposition": "top center", "textfont": {"size": 10},
             "customdata": [_(MILESTONE_STATES[s][1]) for s in states],
-            "hovertemplate": "%{text}<br>%{x|" + _day_format() + "}　%{customdata}<extra></extra>",
+            "hovertemplate": "%{text}<br>%{x|" + _day_format() + "}" + wide_space() + "%{customdata}<extra></extra>",
         })  # fmt: skip
     layout = {
         "height": 170 + 34 * (len(names) + 1), "margin": {"l": 10, "r": 10, "t": 24, "b": 30},
@@ -333,7 +343,7 @@ def _audit_change(event: AuditEvent) -> str:
     row, its summary or name."""
     if event.action == "update":
         before = event.before or {}
-        return "；".join(f"{field_word(k)}：{_word(k, before.get(k)) or '—'} → {_word(k, v) or '—'}"
+        return ("; " if english() else "；").join(f"{field_word(k)}{colon()}{_word(k, before.get(k)) or '—'} → {_word(k, v) or '—'}"
                         for k, v in (event.after or {}).items() if k != "version" and not k.endswith("_id"))[:300]  # fmt: skip
     values = event.after or event.before or {}
     return event.summary or str(values.get("title") or values.get("name") or values.get("unit_name") or "")

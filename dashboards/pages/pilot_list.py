@@ -37,7 +37,7 @@ from tracker.access.permissions import Action, visible_pilots
 from tracker.audit import trail as audit
 from tracker.core.clock import local_today
 from tracker.core.errors import TrackerError
-from tracker.core.i18n import N_, _, format_date, label_of
+from tracker.core.i18n import N_, _, batch_name, format_date, label_of, name_of
 from tracker.core.json_types import JsonRow
 from tracker.core.messages import message_of
 from tracker.core.validation import ValidationFailed
@@ -192,8 +192,8 @@ def _rows(session: Session, user: User, scope: object) -> list[JsonRow]:
         pilots = session.scalars(
             select(Pilot).where(Pilot.id.in_(ids)).order_by(Pilot.category, Pilot.city_id, Pilot.id)
         )
-    return [{"id": p.id, "organisation": p.organisation.name, "city": p.city.short_zh, "category": label(p.category),
-             "product": p.product.name_zh if p.product else "", "batch": p.batch.name_zh, "status": label(p.status),
+    return [{"id": p.id, "organisation": p.organisation.name, "city": name_of(p.city, short=True), "category": label(p.category),
+             "product": name_of(p.product) if p.product else "", "batch": batch_name(p.batch), "status": label(p.status),
              "published_on": p.published_on.isoformat() if p.published_on else None,
              "start_date": p.start_date.isoformat(), "end_date": p.end_date.isoformat()} for p in pilots]  # fmt: skip
 

@@ -32,7 +32,7 @@ from dashboards.grid import data_grid
 from dashboards.widgets import ROW_ID, alert, has_selection, selected_id, with_row_ids
 from tracker.access.permissions import Action, may, visible_cities, visible_recipients
 from tracker.core.errors import TrackerError
-from tracker.core.i18n import DEFAULT_LOCALE, LOCALES, N_, _
+from tracker.core.i18n import DEFAULT_LOCALE, LOCALES, N_, _, name_of
 from tracker.core.json_types import JsonRow
 from tracker.core.messages import Message
 from tracker.delivery.recipients import RecipientEntry, save_recipient
@@ -72,7 +72,7 @@ def recipient_rows(session: Session, user: User) -> list[JsonRow]:
     stmt = visible_recipients(user).options(joinedload(Recipient.city))
     rows = session.scalars(stmt.order_by(Recipient.audience, Recipient.city_id, Recipient.id)).all()
     return with_row_ids([{
-        "id": r.id, "audience": _(AUDIENCE_SHORT[r.audience]), "city": r.city.short_zh if r.city else "",
+        "id": r.id, "audience": _(AUDIENCE_SHORT[r.audience]), "city": name_of(r.city, short=True) if r.city else "",
         "channel": _(CHANNEL_ZH[r.channel]), "address": masked(r.address, r.channel), "name": r.name,
         "active": _("启用") if r.active else _("停用"), "locale": LOCALES.get(r.locale, r.locale),
     } for r in rows])  # fmt: skip
@@ -95,7 +95,7 @@ def _form(session: Session, user: User) -> Component:
                 id=AUDIENCE, options=[{"label": _(AUDIENCE_ZH[a]), "value": a.value} for a in _audiences(user)],
                 value=Audience.CITY.value, clearable=False), 3),
             field(_("城市"), CITY, dcc.Dropdown(
-                id=CITY, options=[{"label": c.short_zh, "value": c.id} for c in cities], value=own_city,
+                id=CITY, options=[{"label": name_of(c, short=True), "value": c.id} for c in cities], value=own_city,
                 placeholder=_("市级对象须选择城市"), disabled=own_city is not None), 2),
             field(_("方式"), CHANNEL, dcc.Dropdown(
                 id=CHANNEL, options=[{"label": _(CHANNEL_ZH[c]), "value": c.value} for c in Channel],

@@ -27,9 +27,10 @@ from reports.bulletin import bulletin_xlsx, summary_sentence
 from reports.bulletin_pdf import leadership_pdf
 from tracker.access.permissions import Action, city_scope, visible_bulletins
 from tracker.audit import trail as audit
+from tracker.catalogue import place_name
 from tracker.core.clock import local_today
 from tracker.core.errors import TrackerError
-from tracker.core.i18n import DEFAULT_LOCALE, N_, _, format_date, format_number, label_of, use_locale
+from tracker.core.i18n import DEFAULT_LOCALE, N_, _, english, format_date, format_number, label_of, use_locale
 from tracker.core.periods import parse_period, reporting_period
 from tracker.models import Bulletin, City, Severity, User
 from tracker.models.labels import label
@@ -84,9 +85,9 @@ def charts(data: BulletinData) -> list[go.Figure]:
                               marker_colors=[STATUS_HEX[s] for s in statuses], hole=0.5, sort=False,
                               textinfo="label+value"))  # fmt: skip
     cities = sorted((c for c in data.cities if c.gap is not None), key=lambda c: c.gap or 0)
-    gaps = go.Figure(go.Bar(x=[float(c.gap or 0) for c in cities], y=[c.city for c in cities], orientation="h",
+    gaps = go.Figure(go.Bar(x=[float(c.gap or 0) for c in cities], y=[place_name(c.city) for c in cities], orientation="h",
                             marker_color=[gap_colour(c.gap, data.figures.thresholds) for c in cities]))  # fmt: skip
-    reporting = go.Figure(go.Bar(x=[c.city for c in data.cities],
+    reporting = go.Figure(go.Bar(x=[place_name(c.city) for c in data.cities],
                                  y=[float(c.completeness) if c.completeness is not None else None for c in data.cities],
                                  marker_color="#0d6efd"))  # fmt: skip
     flags = go.Figure(go.Bar(x=[label(s) for s in Severity], y=[h.open_flags.get(s, 0) for s in Severity],
@@ -115,7 +116,8 @@ def _latest_bulletin(session: Session, user: User) -> Component:
 def _title(data: BulletinData) -> str:
     """The page's title in the reader's language (the downloads keep the Chinese document's own)."""
     city = data.scope if data.cut.kind is CutKind.CITY else ""
-    return _("{place}产品碳足迹管理试点进展摘要").format(place=f"{data.province}{city}")
+    place = (" " if english() else "").join(place_name(name) for name in (data.province, city) if name)
+    return _("{place}产品碳足迹管理试点进展摘要").format(place=place)
 
 
 def _subtitle(data: BulletinData) -> str:
@@ -136,7 +138,7 @@ def _page(session: Session, user: User) -> Component:
     data = summary_data(session, user)
     latest = _latest_bulletin(session, user)
     h = data.headline
-    attention = [html.Tr([html.Td(dcc.Link(p.name, href=f"/pilot?id={p.pilot_id}")), html.Td(p.city),
+    attention = [html.Tr([html.Td(dcc.Link(p.name, href=f"/pilot?id={p.pilot_id}")), html.Td(place_name(p.city)),
                           html.Td(f"{p.expected}%"), html.Td(f"{p.actual}%"), html.Td(f"{p.gap}"),
                           html.Td(_(p.status_zh))]) for p in data.attention]  # fmt: skip
     figures = charts(data)

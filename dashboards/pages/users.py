@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload
 from dashboards.access import app_settings, db_session, guarded_layout
 from dashboards.grid import data_grid
 from tracker.access.permissions import Action, manageable_users
-from tracker.core.i18n import N_, _, format_datetime
+from tracker.core.i18n import N_, _, format_datetime, name_of
 from tracker.models import User
 from tracker.models.labels import label
 
@@ -27,7 +27,7 @@ def layout(user: User, **_query: str) -> Component:
         users = session.scalars(manageable_users(user).options(joinedload(User.city)).order_by(User.id)).all()
         rows = [{
             "username": u.username, "display_name": u.display_name, "role": label(u.role),
-            "city": u.city.name_zh if u.city else _("全省"), "active": _("启用") if u.is_active else _("停用"),
+            "city": name_of(u.city) if u.city else _("全省"), "active": _("启用") if u.is_active else _("停用"),
             "last_login": format_datetime(u.last_login_at, tz),
         } for u in users]  # fmt: skip
     columns = [("username", _("用户名")), ("display_name", _("姓名/单位")), ("role", _("角色")),

@@ -158,7 +158,7 @@ def _row(line: WorkPlanLine) -> JsonRow:
     return {
         "id": f"{task.id}-{department.id}", "task_id": task.id, "department_id": department.id,
         "group": f"{GROUP_NUMERALS[task.group_number - 1]}、{task.group_title_zh}",
-        "task": f"{task.number}. {task.title_zh}", "department": department.short_zh, "duty": line.assignment.duty_zh,
+        "task": f"{task.number}. {task.title_zh}", "department": department.short_zh, "duty": _(line.assignment.duty_zh),
         "status": _(STATUS_ZH[update.status]) if update else _("未填报"),
         "progress": float(update.progress) if update and update.progress is not None else None,
         "late": _("是") if update and update.is_late else "",

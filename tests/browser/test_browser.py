@@ -348,7 +348,7 @@ def test_a_leader_reads_the_summary_and_downloads_it_as_pdf(
     submit_login(page, "leader_ro")
     page.wait_for_selector("#sum-figures")
     page.wait_for_selector(".js-plotly-plot .main-svg")
-    assert "has 3 pilots under dispatch" in page.locator("#sum-sentence").inner_text()
+    assert "has 3 pilots monitored" in page.locator("#sum-sentence").inner_text()
     assert page.locator("#sum-pdf").inner_text() == "Download PDF"
     page.screenshot(path=str(artifacts / "summary-leader-en.png"), full_page=True)
     switch_language(page, "zh_CN")

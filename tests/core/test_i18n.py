@@ -13,13 +13,15 @@ from typing import Any
 
 import pytest
 from babel.messages.extract import extract_from_dir
-from sqlalchemy import select
+from sqlalchemy import String, Text, select
 
 from dashboards.app import PAGES
 from dashboards.language import COOKIE
 from tests.web import call_callback, login
+from tracker.core.db import Base
 from tracker.core.i18n import (
     DEFAULT_LOCALE,
+    LOCALES,
     _,
     catalogue,
     current_locale,
@@ -163,6 +165,68 @@ def _untranslated(tree: Any) -> list[str]:
     })  # fmt: skip
 
 
+# Chinese characters and punctuation (、。「」, full-width ：；（）, the ideographic space).
+CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+# Catalogue names that have an English name: an English page shows that, never the Chinese.
+NAMED_IN_ENGLISH = {"cities": {"name_zh", "short_zh"}, "provinces": {"name_zh", "short_zh"}, "products": {"name_zh"},
+                    "batches": {"name_zh"}}  # fmt: skip
+# Data callbacks whose answers an English reader sees (the grids filled after the page arrives).
+DATA_CALLBACKS = [
+    "registry-grid",
+    "flg-grid",
+    "ntc-grid",
+    "plist-grid",
+    "apps-grid",
+    "apps-quota-grid",
+    "lib-benchmarks",
+    "lib-factors",
+]
+
+
+def stored_texts(db: Any) -> list[str]:
+    """Every Chinese text stored in the database, as entered (pilot, company and task names, reasons,
+    milestones...), longest first: an English page shows them as they are. Catalogue names known in
+    English are left out: those must be shown in English."""
+    found: set[str] = set()
+    for table in Base.metadata.sorted_tables:
+        columns = [c for c in table.columns if isinstance(c.type, String | Text)
+                   and c.name not in NAMED_IN_ENGLISH.get(table.name, set())]  # fmt: skip
+        if columns:
+            found |= {
+                v for row in db.execute(select(*columns)) for v in row if isinstance(v, str) and CJK.search(v)
+            }
+    return sorted(found, key=len, reverse=True)
+
+
+def chinese_left(tree: Any, data: list[str]) -> list[str]:
+    """Texts of a rendered tree (layout, figures, grid rows) that hold Chinese the code generated: what
+    is left once the stored data they quote is taken out. The language switch names 中文 in Chinese, and
+    an option's or an input's ``value`` is not shown."""
+    left = set()
+    for key, text in _strings(tree):
+        if not CJK.search(text) or key == "value" or text in LOCALES.values():
+            continue
+        rest = text
+        for stored in data:
+            if stored in rest:
+                rest = rest.replace(stored, "")
+                if not CJK.search(rest):
+                    break
+        if CJK.search(rest):
+            left.add(f"{key}: {text[:120]}")
+    return sorted(left)
+
+
+def grids(tree: Any) -> list[dict[str, Any]]:
+    """The props of every AG Grid in a rendered tree."""
+    if isinstance(tree, dict):
+        here = [tree["props"]] if tree.get("type") == "AgGrid" else []
+        return here + [grid for value in tree.values() for grid in grids(value)]
+    if isinstance(tree, list):
+        return [grid for value in tree for grid in grids(value)]
+    return []
+
+
 @pytest.mark.parametrize("username", ["admin", "changzhi", "lingdao"])
 def test_every_page_renders_in_english_for_each_role(client, app, db, demo, username: str) -> None:  # type: ignore[no-untyped-def]
     pilot = db.scalars(select(Pilot).order_by(Pilot.id)).first()
@@ -172,6 +236,7 @@ def test_every_page_renders_in_english_for_each_role(client, app, db, demo, user
     assert "English" not in json.dumps(shell) and "中文" in json.dumps(shell, ensure_ascii=False)
     assert not _untranslated(shell)
     assert '<html lang="en">' in client.get("/").get_data(as_text=True)
+    data = stored_texts(db)
     rendered = 0
     for page in PAGES:
         search = f"?id={pilot.id}" if page.PATH == "/pilot" else ""
@@ -180,12 +245,49 @@ def test_every_page_renders_in_english_for_each_role(client, app, db, demo, user
         assert answer.status_code == 200, page.PATH
         tree = answer.get_json()["response"]
         assert not _untranslated(tree), (page.PATH, _untranslated(tree)[:8])
+        assert not chinese_left(tree, data), (page.PATH, chinese_left(tree, data)[:8])
+        for grid in grids(tree):  # AG Grid's own words in English: its defaults, no Chinese table
+            assert not CJK.search(
+                json.dumps(grid["dashGridOptions"].get("localeText"), ensure_ascii=False)
+            ), page.PATH
         rendered += 1
     assert rendered == len(PAGES)
     figures = call_callback(client, app, "ov-cards", {}).get_json()["response"]  # the overview's figures
     assert not _untranslated(figures), _untranslated(figures)[:8]
+    assert not chinese_left(figures, data), chinese_left(figures, data)[:8]
+    for output in DATA_CALLBACKS:
+        answer = call_callback(client, app, output, {})
+        if answer.status_code == 200:  # a role that may not read a page gets no data from it
+            assert not chinese_left(answer.get_json(), data), (
+                output,
+                chinese_left(answer.get_json(), data)[:8],
+            )
     client.get("/lang/zh_CN")
     assert (
         "风险线索" in json.dumps(client.get("/_dash-layout").get_json(), ensure_ascii=False)
         or username == "lingdao"
     )
+
+
+def test_ag_grid_asks_for_no_word_the_chinese_table_lacks_and_english_uses_its_own() -> None:
+    """AG Grid's own words (paging, filters, the aria strings such as "Press SPACE to deselect this
+    row") come from ``localeText``: every word the shipped grid asks for by key, with its English
+    default, is in the Chinese table, and an English reader's grid gets no Chinese table at all."""
+    import dash_ag_grid
+
+    from dashboards.grid import locale_text
+
+    bundle = (Path(dash_ag_grid.__file__).parent / "dash_ag_grid.min.js").read_text(encoding="utf-8")
+    # getLocaleTextFunc()(key, default): a default that is text (a capital first, or a space), not a DOM word
+    asked = {key for key, default in re.findall(r'\(\s*"([a-z][A-Za-z0-9]{3,})"\s*,\s*["`]([^"`]*)["`]', bundle)
+             if re.search(r"^[A-Z]|\s", default)}  # fmt: skip
+    asked |= set(
+        re.findall(r'\?\s*"(aria[A-Za-z]+)"\s*:\s*"(aria[A-Za-z]+)"', bundle)[0]
+    )  # (de)select this row
+    assert len(asked) > 40 and {"ariaRowDeselect", "ariaRowSelect", "noRowsToShow"} <= asked
+    chinese = locale_text()
+    assert not asked - chinese.keys(), sorted(asked - chinese.keys())
+    assert chinese["ariaRowDeselect"] == "按 SPACE 取消选择此行"
+    assert all(CJK.search(chinese[key]) for key in asked)  # each in Chinese, not an English default
+    with use_locale("en"):
+        assert locale_text() == {}  # AG Grid's English defaults

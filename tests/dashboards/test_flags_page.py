@@ -139,6 +139,10 @@ def test_a_city_user_sees_only_their_citys_flags(client, app, world) -> None:  #
         "焦炭",
         "2025年10月",  # the report's period tells one pilot's progress flags apart
     )
+    client.get("/lang/en")  # the city, a pilot's product and the period in the reader's language
+    update = next(r for r in rows(client, app, status=ALL_STATUSES) if r["rule_id"] == "PROGRESS_BACKWARDS")
+    assert (update["city"], update["product"], update["claim_key"]) == ("Changzhi", "Coke", "October 2025")
+    client.get("/lang/zh_CN")
     # Asking for another city's flags by filter gives nothing, not an error.
     assert rows(client, app, city=[world["other"].city_id]) == []
 

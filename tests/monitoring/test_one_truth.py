@@ -113,7 +113,9 @@ def headline_words(line: GroupFigures) -> list[str]:
 def check_overview(
     client: Any, app: Any, line: GroupFigures, figures: Figures, changes: dict[str, Change]
 ) -> None:
-    cards = body(call_callback(client, app, "ov-cards", {}))["ov-cards"]["children"]
+    answer = body(call_callback(client, app, "ov-cards", {}))
+    cards = answer["ov-cards"]["children"]
+    attention = answer["ov-attention"]["rowData"]
 
     def card(card_id: str) -> str:
         return str(component(cards, card_id)["children"])
@@ -140,6 +142,7 @@ def check_overview(
     expected = {"ov-measured": line.pilots, "ov-on-track": c[ProgressStatus.ON_TRACK], "ov-behind": line.behind,
                 "ov-serious": c[ProgressStatus.SERIOUSLY_BEHIND],
                 "ov-finished": c[ProgressStatus.FINISHED] + c[ProgressStatus.NOT_STARTED], "ov-overdue": len(with_overdue)}  # fmt: skip
+    listed: dict[str, set[int]] = {}
     for card_id, count in expected.items():
         address = urlsplit(link_around(cards, card_id))
         assert address.path == "/pilots", card_id
@@ -148,8 +151,19 @@ def check_overview(
         assert inputs, card_id
         rows = body(call_callback(client, app, "registry-grid", inputs))["registry-grid"]["rowData"]
         assert len(rows) == count, (card_id, address.query, len(rows), count)
+        listed[card_id] = {r["id"] for r in rows}
         if card_id == "ov-serious":
             assert {r["progress_key"] for r in rows} <= {"seriously_behind"}
+
+    # 需关注的试点 lists, for each of these reasons, exactly the pilots its card's drill-down lists.
+    def attention_for(reason: str) -> set[int]:
+        return {r["pilot_id"] for r in attention if reason in r["reason_keys"]}
+
+    assert attention_for("seriously_behind") == listed["ov-serious"]
+    assert attention_for("overdue_milestone") == listed["ov-overdue"]
+    high = {pid for severity, pid, _city in figures.flags if severity is Severity.HIGH and pid in measured}
+    assert attention_for("high_flag") == high and len(high) <= line.open_flags[Severity.HIGH]
+    assert attention and len({r["pilot_id"] for r in attention}) == len(attention)
 
 
 def link_around(tree: Any, element_id: str) -> str:

@@ -227,3 +227,28 @@ def test_sign_ins_and_downloads_leave_cached_figures_valid_and_changes_do_not(db
     assert data_version(db) == before
     factory.pilot("太原", "钢铁", name="太原又一试点")  # audited as a change
     assert data_version(db)[1] > before[1]
+
+
+def test_the_pilots_needing_attention_are_the_readers_most_urgent_first_linked_to_their_pages(
+    client, app, world
+) -> None:  # type: ignore[no-untyped-def]
+    a, b, c, _d = world["pilots"]
+    login(client, "sheng")
+    page = body(call_callback(client, app, "_pages_content", {"_pages_location": "/"}))["_pages_content"]
+    grid = component(page, "ov-attention")
+    assert next(col for col in grid["columnDefs"] if col["field"] == "pilot")["cellRenderer"] == "PilotLink"
+    rows = cards(client, app)["ov-attention"]["rowData"]
+    # All three are seriously behind with milestones overdue (the same reasons): the largest gap first;
+    # the withdrawn pilot is not measured, so not listed.
+    assert [r["pilot_id"] for r in rows] == [b.id, a.id, c.id]
+    assert rows[0]["gap"] > rows[1]["gap"] > rows[2]["gap"]
+    assert all(r["reasons"].startswith("严重滞后；里程碑逾期") for r in rows) and rows[0]["city"] == "长治"
+    client.get("/lang/en")
+    rows = cards(client, app)["ov-attention"]["rowData"]
+    assert (
+        rows[0]["reasons"].startswith("Seriously behind; Overdue milestone") and rows[0]["city"] == "Changzhi"
+    )
+    assert rows[0]["status"] == "Seriously behind"
+    client.post("/logout")
+    login(client, "czu")  # a city bureau: its own pilots only
+    assert [r["pilot_id"] for r in cards(client, app)["ov-attention"]["rowData"]] == [b.id, a.id]

@@ -13,12 +13,14 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from decimal import Decimal
+from functools import cache
 from importlib import resources
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tracker.core.db import Base
+from tracker.core.i18n import english
 from tracker.models import (
     Batch,
     BatchDeadline,
@@ -43,6 +45,23 @@ def read_rows(name: str) -> Iterator[dict[str, str]]:
     """Rows of a catalogue CSV file shipped inside this package."""
     text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
     yield from csv.DictReader(text.splitlines())
+
+
+@cache
+def english_place_names() -> dict[str, str]:
+    """The catalogue's province and city names, Chinese → English, full and short (太原市 and 太原 →
+    Taiyuan; 山西省 and 山西 → Shanxi): for text that carries a place's Chinese name (a bulletin's lines,
+    a figure's group) shown to an English reader."""
+    names: dict[str, str] = {}
+    for name in ("provinces.csv", "cities.csv"):
+        for row in read_rows(name):
+            names[row["name_zh"]] = names[row["short_zh"]] = row["name_en"]
+    return names
+
+
+def place_name(name: str) -> str:
+    """A province's or city's name in the reader's language; a name the catalogue does not know as given."""
+    return english_place_names().get(name, name) if english() else name
 
 
 def _yes(value: str) -> bool:

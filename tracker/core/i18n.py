@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from functools import cache, lru_cache
 from importlib import resources
-from typing import TypeVar
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as babel_date
@@ -107,6 +107,41 @@ def format_number(value: float | int | None, digits: int = 0) -> str:
 def label_of(thing: object) -> str:
     """The reader's-language label of something that carries both (``label_zh`` and ``label_en``)."""
     return str(getattr(thing, "label_en" if english() else "label_zh"))
+
+
+def wide_space() -> str:
+    """The gap between fields on one line: an ideographic space in Chinese, two spaces in English."""
+    return "  " if english() else "\u3000"
+
+
+def colon() -> str:
+    """A caption's colon: "：" in Chinese, ": " in English."""
+    return ": " if english() else "："
+
+
+def name_of(thing: object, *, short: bool = False) -> str:
+    """The reader's-language name of a catalogue entry known in both languages (a province, a city, a
+    product): ``name_en`` in English (first letter capitalised), else ``name_zh`` (``short_zh`` when
+    ``short``: 太原 rather than 太原市). Names entered by users have no English and are shown as entered."""
+    if english():
+        name = str(getattr(thing, "name_en", "") or "")
+        if name:
+            return name[:1].upper() + name[1:]
+    return str(getattr(thing, "short_zh" if short else "name_zh"))
+
+
+class Numbered(Protocol):
+    """A selection batch, as ``batch_name`` reads it."""
+
+    @property
+    def number(self) -> int: ...
+    @property
+    def name_zh(self) -> str: ...
+
+
+def batch_name(batch: Numbered) -> str:
+    """A selection batch's name: 第一批 as stored in Chinese, "Batch 1" in English."""
+    return _("第{number}批").format(number=batch.number) if english() else batch.name_zh
 
 
 @contextmanager

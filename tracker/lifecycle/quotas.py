@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tracker.core.errors import TrackerError
-from tracker.core.messages import Message
+from tracker.core.i18n import _, name_of
+from tracker.core.messages import Label, Message
 from tracker.models import (
     Application,
     ApplicationStatus,
@@ -29,7 +30,7 @@ PS = PilotStatus
 class QuotaLine:
     category: PilotCategory
     product_id: int | None
-    product_name: str
+    product_name: str  # in the reader's language
     quota: int
     taken: int
     candidates: int  # applications under expert review for this line
@@ -75,11 +76,11 @@ def quota_board(session: Session, province_id: int) -> list[QuotaLine]:
     if product_quota is not None:
         for product in session.scalars(select(Product).order_by(Product.id)):
             key = (PilotCategory.PRODUCT, product.id)
-            lines.append(QuotaLine(PilotCategory.PRODUCT, product.id, product.name_zh, product_quota.quota,
+            lines.append(QuotaLine(PilotCategory.PRODUCT, product.id, name_of(product), product_quota.quota,
                                    taken.get(key, 0), review.get(key, 0)))  # fmt: skip
     service_quota = quotas.get(PilotCategory.SERVICE)
     if service_quota is not None:
-        lines.append(QuotaLine(PilotCategory.SERVICE, None, "专业化服务试点", service_quota.quota,
+        lines.append(QuotaLine(PilotCategory.SERVICE, None, _("专业化服务试点"), service_quota.quota,
                                sum(n for (c, _p), n in taken.items() if c is PilotCategory.SERVICE),
                                sum(n for (c, _p), n in review.items() if c is PilotCategory.SERVICE)))  # fmt: skip
     return lines
@@ -99,8 +100,10 @@ def claim_quota_place(session: Session, application: Application) -> None:
     product_id = application.product_id if quota.scope is QuotaScope.PER_PRODUCT else None
     taken = _taken(session, province_id, application.category, product_id)
     if taken >= quota.quota:
-        what = (
-            application.product.name_zh if product_id is not None and application.product else quota.name_zh
+        what: Label | str = (  # the product in the reader's language
+            Label(application.product.name_zh, application.product.name_en)
+            if product_id is not None and application.product
+            else quota.name_zh
         )
         raise TrackerError(
             Message(

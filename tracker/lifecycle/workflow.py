@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from tracker.access.permissions import Level, require_act
 from tracker.core.errors import TrackerError
-from tracker.core.i18n import N_, _
+from tracker.core.i18n import N_, _, batch_name, name_of
 from tracker.core.messages import Message
 from tracker.lifecycle.applications import data_from_application, validate
 from tracker.lifecycle.deadlines import check_deadline
@@ -275,8 +275,8 @@ def application_rows(session: Session, user: User, *, batch_number: int | None =
         score = average_score(a)
         who, at = last_steps.get(a.id, ("", None))
         rows.append({
-            "id": a.id, "organisation": a.organisation.name, "city": a.city.short_zh, "batch": a.batch.name_zh,
-            "category": label(a.category), "product": a.product.name_zh if a.product else "",
+            "id": a.id, "organisation": a.organisation.name, "city": name_of(a.city, short=True), "batch": batch_name(a.batch),
+            "category": label(a.category), "product": name_of(a.product) if a.product else "",
             "status": label(a.status), "status_key": a.status.value,
             "score": float(score) if score is not None else None, "experts": len(a.scores),
             "direct": _("是") if a.direct_to_province else "",

@@ -33,7 +33,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session, joinedload
 
 from tracker.access.permissions import city_scope, visible_cities, visible_flags, visible_pilots
-from tracker.core.i18n import _, format_date, label_of
+from tracker.core.i18n import _, english, format_date, label_of
 from tracker.core.messages import Message
 from tracker.core.periods import Period, Reporting, due_date, previous_period, window_closes
 from tracker.models import City, Flag, FlagStatus, Milestone, Pilot, ProgressUpdate, Severity, User
@@ -51,6 +51,7 @@ from tracker.progress.updates import updates_for
 
 OPEN_FLAGS = (FlagStatus.OPEN, FlagStatus.UNDER_REVIEW, FlagStatus.CONFIRMED)
 BEHIND = (ProgressStatus.BEHIND, ProgressStatus.SERIOUSLY_BEHIND)
+FlagRow = tuple[Severity, int | None, int | None]  # severity, pilot id, city id
 
 
 def mean(values: Sequence[Decimal]) -> Decimal | None:
@@ -108,6 +109,13 @@ class GroupFigures:
     open_flags: dict[Severity, int]
     gap_rank: int | None = None  # among the cities with pilots; None when a rank says nothing
     completeness_rank: int | None = None  # among the cities that owe updates
+    key_en: str = ""  # the city's English name (the catalogue's); empty for the whole scope
+
+    def name(self) -> str:
+        """The group's name in the reader's language: 太原市 / Taiyuan, 全省 / Province-wide."""
+        if english() and self.key_en:
+            return self.key_en
+        return _("全省") if self.key == "全省" else self.key
 
     @property
     def gap(self) -> Decimal | None:
@@ -141,6 +149,10 @@ class Figures:
     ranked_for_gap: int = 0  # cities given a gap rank
     ranked_for_completeness: int = 0
     thresholds: Thresholds = field(default_factory=Thresholds)  # the bands the statuses were given by
+    updates: dict[int, ProgressUpdate] = field(
+        default_factory=dict
+    )  # the population's updates for the period
+    flags: list[FlagRow] = field(default_factory=list)  # the open flags counted (severity, pilot, city)
 
     def city(self, city_id: int) -> GroupFigures | None:
         return next((line for line in self.cities if line.city_id == city_id), None)
@@ -181,7 +193,7 @@ def scope_figures(session: Session, user: object, *, on: dt.date, period: Period
                    total=count.group("全省" if city_id is None else cities[0].name_zh if cities else "",
                                      cities[0] if city_id is not None and cities else None, pilots, flags),
                    cities=ranked, ranked_for_gap=gap_ranked, ranked_for_completeness=share_ranked,
-                   thresholds=thresholds)  # fmt: skip
+                   thresholds=thresholds, updates=updates, flags=flags)  # fmt: skip
 
 
 def _cities(user: object, city_id: int | None, filters: RegistryFilters) -> Select[City]:
@@ -191,9 +203,6 @@ def _cities(user: object, city_id: int | None, filters: RegistryFilters) -> Sele
     elif filters.city_ids:
         stmt = stmt.where(City.id.in_(list(filters.city_ids)))
     return stmt.order_by(City.code)
-
-
-FlagRow = tuple[Severity, int | None, int | None]  # severity, pilot id, city id
 
 
 def _open_flags(session: Session, user: object, city_id: int | None, filters: RegistryFilters,
@@ -236,6 +245,7 @@ class _Counter:
             expected=mean([f.expected for f in figures]), actual=mean([f.actual for f in figures]),
             overdue_milestones=sum(len(self.overdue[p.id]) for p in pilots),
             reporting=self._reporting(pilots), open_flags={s: severities[s] for s in Severity},
+            key_en=city.name_en if city else "",
         )  # fmt: skip
 
     def _reporting(self, pilots: Sequence[Pilot]) -> ReportingFigures:

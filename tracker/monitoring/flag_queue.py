@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, TypeGuard, TypeVar, TypeVarTuple
 
 from sqlalchemy import ColumnElement, Select, String, Subquery, and_, case, cast, func, literal, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
 from tracker.access.permissions import (
     PROVINCIAL_ROLES,
@@ -34,7 +34,9 @@ from tracker.access.permissions import (
 )
 from tracker.claims.rules import RULES as CLAIM_RULES
 from tracker.claims.rules import Thresholds
+from tracker.core.i18n import english, label_of
 from tracker.core.messages import Shown
+from tracker.core.periods import Period
 from tracker.models import (
     City,
     Claim,
@@ -226,8 +228,8 @@ def _members(user: User, filters: FlagFilters) -> Subquery:
         _group_city().label("city_id"), _subject_key().label("subject_key"), _SEVERITY_RANK.label("rank"),
         Flag.first_seen.label("first_seen"), Flag.last_seen.label("last_seen"), Flag.status.label("status"),
         Flag.proposal.label("proposal"), Flag.assigned_to_id.label("assigned_to_id"),
-        City.short_zh.label("city"), case((claim, Claim.company_name), else_=Pilot.name).label("subject"),
-        case((claim, Claim.product), else_=_PILOT_PRODUCT.name_zh).label("product"),
+        _city_name().label("city"), case((claim, Claim.company_name), else_=Pilot.name).label("subject"),
+        case((claim, Claim.product), else_=_product_name()).label("product"),
         case((claim, Claim.claim_key), else_=None).label("claim_key"), _ASSIGNEE.display_name.label("assignee"),
         func.coalesce(ProgressUpdate.period_start, Claim.period_start).label("period_start"),
         func.coalesce(ProgressUpdate.period_end, Claim.period_end).label("period_end"),
@@ -329,9 +331,23 @@ def _joined(user: User) -> Select[Flag]:
     )  # fmt: skip
 
 
+def _city_name() -> QueryableAttribute[str]:
+    """The flag's city as the reader names it (the catalogue's English name in English)."""
+    return City.name_en if english() else City.short_zh
+
+
+def _product_name() -> QueryableAttribute[str] | ColumnElement[str]:
+    """A pilot's product in the reader's language, capitalised like ``name_of`` gives it (a claim's
+    product stays as its label gives it)."""
+    if not english():
+        return _PILOT_PRODUCT.name_zh
+    name = _PILOT_PRODUCT.name_en
+    return func.upper(func.substr(name, 1, 1)).concat(func.substr(name, 2))
+
+
 def _queue(user: User, filters: FlagFilters) -> QueueSelect:
     stmt = _joined(user).add_columns(
-        City.short_zh, Claim.company_name, Claim.product, Claim.claim_key, Pilot.name, _PILOT_PRODUCT.name_zh,
+        _city_name(), Claim.company_name, Claim.product, Claim.claim_key, Pilot.name, _product_name(),
         _ASSIGNEE.display_name, ProgressUpdate.period_start, ProgressUpdate.period_end, Claim.period_start,
         Claim.period_end,
     )  # fmt: skip
@@ -367,7 +383,7 @@ def _line(flag: Flag, city: str, company: str | None, claim_product: str | None,
         id=flag.id, severity=flag.severity, rule_id=flag.rule_id, status=flag.status, message=flag.message_for(visible).text(),
         subject_type=flag.subject_type, city=city, subject=(company if claim else pilot) or pilot or "",
         product=(claim_product if claim else pilot_product) or "",
-        claim_key=str(recorded_key or claim_key or "") if claim else (f"{period.year}年{period.month}月" if period else ""),
+        claim_key=str(recorded_key or claim_key or "") if claim else (label_of(Period(period, period_end or period)) if period else ""),
         first_seen=flag.first_seen, last_seen=flag.last_seen, assignee=assignee or "", pilot_id=flag.pilot_id,
         proposal=flag.proposal, period_start=claim_start if claim else period,
         period_end=claim_end if claim else period_end,

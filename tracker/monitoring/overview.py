@@ -2,6 +2,7 @@
 
 Every figure comes from ``tracker.monitoring.figures.scope_figures``, the one computation all surfaces share:
 the same scope on the same day reads the same on 概览, 本市工作台, 领导摘要 and in the bulletins.
+Names of cities and products are the reader's language's (the catalogue's English in English).
 Only the count of pilots by lifecycle stage covers every pilot the filters keep (selected and
 withdrawn ones too); the progress figures count the population ``scope_figures`` defines.
 A city user's overview is their city's.
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from tracker.access.permissions import visible_bulletins, visible_pilots
+from tracker.core.i18n import name_of
 from tracker.core.periods import Period, Reporting
 from tracker.models import Bulletin, Milestone, Pilot, PilotStatus, Severity
 from tracker.monitoring.figures import (
@@ -126,7 +128,7 @@ def overview(session: Session, user: object, filters: RegistryFilters, *, on: dt
 
 
 def _point(pilot: Pilot, progress: PilotProgress) -> PilotPoint:
-    return PilotPoint(pilot.id, pilot.name, pilot.city.short_zh, pilot.product.name_zh if pilot.product else "",
+    return PilotPoint(pilot.id, pilot.name, name_of(pilot.city, short=True), name_of(pilot.product) if pilot.product else "",
                       float(progress.expected), float(progress.actual), float(progress.gap), progress.status)  # fmt: skip
 
 
@@ -138,5 +140,5 @@ def _upcoming(session: Session, pilots: list[Pilot], on: dt.date) -> list[Upcomi
     stmt = select(Milestone).where(Milestone.pilot_id.in_(list(by_id)), Milestone.achieved_on.is_(None),
                                    Milestone.due_date >= on, Milestone.due_date <= on + dt.timedelta(days=UPCOMING_DAYS))  # fmt: skip
     milestones = session.scalars(stmt.order_by(Milestone.due_date, Milestone.id)).all()
-    return [UpcomingMilestone(m.pilot_id, by_id[m.pilot_id].name, by_id[m.pilot_id].city.short_zh, m.title,
+    return [UpcomingMilestone(m.pilot_id, by_id[m.pilot_id].name, name_of(by_id[m.pilot_id].city, short=True), m.title,
                               m.due_date, (m.due_date - on).days) for m in milestones]  # fmt: skip

@@ -12,7 +12,7 @@ from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
 from tracker.access.permissions import visible_cities, visible_pilots
-from tracker.core.i18n import N_, _
+from tracker.core.i18n import N_, _, batch_name, english, name_of
 from tracker.core.json_types import JsonRow, Option
 from tracker.core.periods import Frequency, Period, period_of
 from tracker.models import Batch, City, Organisation, Pilot, PilotCategory, PilotStatus, Product
@@ -128,8 +128,12 @@ def registry_rows(session: Session, user: object, filters: RegistryFilters, on: 
         .join(Pilot.city)
         .join(Pilot.batch)
         .outerjoin(Pilot.product)
-        .add_columns(
-            Organisation.name, Organisation.credit_code, City.short_zh, Batch.number, Product.name_zh
+        .add_columns(  # city and product named in the reader's language (the catalogue has both)
+            Organisation.name,
+            Organisation.credit_code,
+            City.name_en if english() else City.short_zh,
+            Batch.number,
+            Product.name_en if english() else Product.name_zh,
         )
         .order_by(City.code, Pilot.id)
     )
@@ -155,7 +159,7 @@ def _row(row: Row[Pilot, str, str | None, str, int, str | None], progress: Pilot
         "credit_code": credit_code,
         "city": city,
         "category": label(pilot.category),
-        "product": product or "",
+        "product": (product[:1].upper() + product[1:]) if product else "",
         "batch": batch,
         "status": label(pilot.status),
         "start_date": pilot.start_date.isoformat(),
@@ -189,11 +193,11 @@ def filter_options(session: Session, user: object) -> dict[str, list[Option]]:
     products = session.scalars(select(Product).order_by(Product.id)).all()
     batches = session.scalars(select(Batch).order_by(Batch.number)).all()
     return {
-        "cities": [{"label": c.short_zh, "value": c.id} for c in cities],
-        "products": [{"label": p.name_zh, "value": p.id} for p in products],
+        "cities": [{"label": name_of(c, short=True), "value": c.id} for c in cities],
+        "products": [{"label": name_of(p), "value": p.id} for p in products],
         "categories": [{"label": label(c), "value": c.value} for c in PilotCategory],
         "statuses": [{"label": label(s), "value": s.value} for s in PilotStatus],
-        "batches": [{"label": b.name_zh, "value": b.number} for b in batches],
+        "batches": [{"label": batch_name(b), "value": b.number} for b in batches],
         "progress": [{"label": _(STATUS_LABELS[s]), "value": s.value} for s in ProgressStatus],
         "overdue": [{"label": _("有逾期里程碑"), "value": OVERDUE}],
     }

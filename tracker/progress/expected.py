@@ -16,7 +16,7 @@ from enum import StrEnum
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tracker.core.i18n import N_
+from tracker.core.i18n import N_, _, english
 from tracker.models import Milestone, Pilot, ProgressUpdate, Task, TaskProgress, UpdateStatus
 
 HUNDRED = Decimal(100)
@@ -264,10 +264,17 @@ class Rollup:
     actual: Decimal
     by_status: dict[ProgressStatus, int]
     overdue_milestones: int
+    key_en: str = ""  # a city's or product's English name (the catalogue's); empty for the rest
 
     @property
     def gap(self) -> Decimal:
         return self.expected - self.actual
+
+    def name(self) -> str:
+        """The group's name in the reader's language (a category's or 专业化服务 through the catalogue)."""
+        if english() and self.key_en:
+            return self.key_en[:1].upper() + self.key_en[1:]
+        return _(self.key)
 
 
 def rollup(
@@ -290,8 +297,11 @@ def rollup_of(pilots: Sequence[Pilot], by: RollupBy, progress: dict[int, PilotPr
     """``rollup`` from progress and overdue milestones already loaded (several groupings of the
     same pilots need them once)."""
     groups: dict[str, list[Pilot]] = defaultdict(list)
+    english_names: dict[str, str] = {}
     for pilot in pilots:
-        groups[_group_key(pilot, by)].append(pilot)
+        key = _group_key(pilot, by)
+        groups[key].append(pilot)
+        english_names.setdefault(key, _english_name(pilot, by))
     lines = []
     for key, members in groups.items():
         figures = [progress[p.id] for p in members]
@@ -302,9 +312,17 @@ def rollup_of(pilots: Sequence[Pilot], by: RollupBy, progress: dict[int, PilotPr
             key, len(members),
             _round(sum((f.expected for f in figures), Decimal(0)) / len(figures)),
             _round(sum((f.actual for f in figures), Decimal(0)) / len(figures)),
-            counts, sum(len(overdue[p.id]) for p in members),
+            counts, sum(len(overdue[p.id]) for p in members), english_names[key],
         ))  # fmt: skip
     return sorted(lines, key=lambda line: (-line.gap, line.key))
+
+
+def _english_name(pilot: Pilot, by: RollupBy) -> str:
+    if by is RollupBy.CITY:
+        return pilot.city.name_en
+    if by is RollupBy.PRODUCT and pilot.product:
+        return pilot.product.name_en
+    return ""
 
 
 def _group_key(pilot: Pilot, by: RollupBy) -> str:

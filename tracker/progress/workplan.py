@@ -38,6 +38,7 @@ from tracker.access.permissions import (
     visible_work_plan_tasks,
 )
 from tracker.core.errors import TrackerError
+from tracker.core.i18n import N_
 from tracker.core.messages import Label, Message
 from tracker.core.periods import Frequency, Period, Reporting, due_date, periods_between
 from tracker.core.validation import Problem, ValidationFailed, clean_text
@@ -74,7 +75,11 @@ COORDINATOR_CODE = "sthjt"  # 省生态环境厅 (departments.csv)
 WORK_PLAN_CYCLE: Cycle[UpdateStatus, Step[UpdateStatus]] = Cycle(
     Subject.WORK_PLAN, REVIEW_STEPS, noun_zh="该进展", noun_en="work-plan update",
     status_zh=lambda status: STATUS_ZH[status], refusal=UpdateConflict)  # fmt: skip
-DUTY_ZH = {DepartmentDuty.LEAD: "牵头", DepartmentDuty.RESPONSIBLE: "按职责分工负责", None: "统筹调度"}
+DUTY_ZH = {
+    DepartmentDuty.LEAD: N_("牵头"),
+    DepartmentDuty.RESPONSIBLE: N_("按职责分工负责"),
+    None: N_("统筹调度"),
+}
 
 
 @dataclass(frozen=True)
