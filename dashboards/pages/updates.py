@@ -42,6 +42,7 @@ from dashboards.widgets import (
 from reports.update_template import update_template_xlsx
 from tracker.access.permissions import Action, Level, city_scope, may_act, may_review_updates
 from tracker.audit import trail as audit
+from tracker.catalogue import place_name
 from tracker.core.clock import local_today, now_utc
 from tracker.core.errors import TrackerError
 from tracker.core.i18n import (
@@ -50,6 +51,7 @@ from tracker.core.i18n import (
     format_date,
     format_datetime,
     label_of,
+    name_of,
     translated,
 )
 from tracker.core.json_types import JsonRow
@@ -221,7 +223,7 @@ def _rows(session: Session, figures: Figures) -> list[JsonRow]:
         days, waiting = _waiting(update)
         rows.append(((0, -days) if days is not None else (1, position), {
             "id": update.id if update else -pilot.id, "version": update.version if update else None,
-            "city": pilot.city.name_zh, "pilot": pilot.name, "pilot_id": pilot.id,
+            "city": name_of(pilot.city), "pilot": pilot.name, "pilot_id": pilot.id,
             "status": _(STATUS_ZH[update.status]) if update else _("未填报"),
             "late": _("是") if update and update.is_late else "",
             "submitted": format_datetime(update.submitted_at, app_settings().timezone)
@@ -234,7 +236,7 @@ def _rows(session: Session, figures: Figures) -> list[JsonRow]:
 def _queue_rows(session: Session, user: User) -> list[JsonRow]:
     """The updates waiting for the user's review, of any period, the longest waiting first."""
     tz = app_settings().timezone
-    return [{"id": u.id, "version": u.version, "city": u.pilot.city.name_zh, "pilot": u.pilot.name,
+    return [{"id": u.id, "version": u.version, "city": name_of(u.pilot.city), "pilot": u.pilot.name,
              "pilot_id": u.pilot_id, "period": label_of(Period(u.period_start, u.period_end)),
              "submitted": format_datetime(u.last_submitted_at or u.submitted_at, tz), "waiting": _waiting(u)[1],
              "late": _("是") if u.is_late else ""} for u in waiting_queue(session, user)]  # fmt: skip
@@ -253,7 +255,7 @@ def _completeness_table(user: User, figures: Figures) -> Component:
     body = []
     for line in lines:
         r = line.reporting
-        name = _("全省") if line.city_id is None else line.key
+        name = _("全省") if line.city_id is None else place_name(line.key)
         body.append(html.Tr([html.Td(name), html.Td(r.expected), html.Td(r.submitted), html.Td(r.on_time),
                              html.Td(r.accepted), html.Td(completeness_label(r)), html.Td(timeliness_label(r))],
                             className="fw-bold" if line.city_id is None else None))  # fmt: skip

@@ -173,6 +173,7 @@ NAMED_IN_ENGLISH = {"cities": {"name_zh", "short_zh"}, "provinces": {"name_zh", 
 # Data callbacks whose answers an English reader sees (the grids filled after the page arrives).
 DATA_CALLBACKS = [
     "registry-grid",
+    "upd-grid",
     "flg-grid",
     "ntc-grid",
     "plist-grid",
