@@ -360,19 +360,18 @@ def _peers(claims: pd.DataFrame, groups: pd.Series, hit: pd.Series) -> pd.Series
                             "code": claims.loc[hit, "credit_code"].fillna("").astype(str),
                             "claim": claims.index[rows]}, index=claims.index[rows])  # fmt: skip
     members = members.sort_values(["group", "city", "code", "claim"], kind="stable")
+    firsts = members.drop_duplicates(["group", "code"])  # a company's claim in a group: its lowest id
+    listed_by_group: dict[Hashable, dict[Hashable, list[tuple[int, str]]]] = {}
+    for group, claim, city, code in zip(firsts["group"].tolist(), firsts["claim"].tolist(), firsts["city"].tolist(),
+                                        firsts["code"].tolist(), strict=True):  # fmt: skip
+        listed_by_group.setdefault(group, {}).setdefault(city, []).append((int(claim), code))
     peers: dict[Hashable, list[int]] = {}
-    for _group, block in members.groupby("group", sort=False):
-        firsts = block.drop_duplicates("code")  # a company's claim: its lowest id
-        by_city: dict[Hashable, list[tuple[int, str]]] = {}
-        for claim, city, code in zip(firsts["claim"].tolist(), firsts["city"].tolist(), firsts["code"].tolist(),
-                                     strict=True):  # fmt: skip
-            by_city.setdefault(city, []).append((int(claim), code))
-        for index, city, code in zip(
-            block.index, block["city"].tolist(), block["code"].tolist(), strict=True
-        ):
-            order = [by_city.get(city, []), *(listed for k, listed in by_city.items() if k != city)]
-            candidates = (claim for listed in order for claim, other in listed if other != code)
-            peers[index] = list(islice(candidates, MAX_NAMED))
+    for index, group, city, code in zip(members.index, members["group"].tolist(), members["city"].tolist(),
+                                        members["code"].tolist(), strict=True):  # fmt: skip
+        by_city = listed_by_group[group]
+        order = [by_city.get(city, []), *(listed for k, listed in by_city.items() if k != city)]
+        candidates = (claim for listed in order for claim, other in listed if other != code)
+        peers[index] = list(islice(candidates, MAX_NAMED))
     return pd.Series([peers[i] for i in claims.index[rows]], index=claims.index[rows], dtype=object)
 
 
