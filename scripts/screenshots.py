@@ -28,6 +28,7 @@ SHOTS = [
     ("admin", "/jobs", "jobs.png", ".ag-row"),
     ("changzhi", "/city", "city-workspace.png", "#city-standing"),
     ("changzhi", "/updates", "updates.png", ".ag-row"),
+    ("admin", "/updates", "review-queue.png", ".ag-row"),
     ("lingdao", "/summary", "leadership-summary.png", ".js-plotly-plot"),
 ]
 
