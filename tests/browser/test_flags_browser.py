@@ -5,19 +5,16 @@ backwards are one row, ×3 — selecting it lists the three flags, 逐条 shows 
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
+from tests.browser.live import serve_world
 from tests.browser.test_browser import browser, submit_login, watched_page  # noqa: F401  (the browser fixture)
-from tests.conftest import fresh_database, initialise, make_settings
 from tests.dashboards.test_flags_groups import months
 from tests.factories import Factory
-from tracker.core.db import make_engine, make_session_factory
 from tracker.models import Role
 from tracker.progress.consistency import scan_progress
 
@@ -27,26 +24,15 @@ ROWS = "#flg-grid .ag-center-cols-container .ag-row"
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from dashboards.app import create_app
+    def build(session: Any) -> None:
+        make = Factory(session)
+        make.user(Role.PROVINCE_STAFF, None, username="sheng_staff")
+        months(make.pilot("长治", name="示例长治焦炭有限公司碳足迹试点"), make, ["40", "30", "20", "10"])
+        scan_progress(session, now=dt.datetime(2026, 11, 24, 2, tzinfo=dt.UTC))
+        session.commit()
 
-    tmp = tmp_path_factory.mktemp("live-flags")
-    with fresh_database(tmp) as url:
-        initialise(url)
-        engine = make_engine(url)
-        factory = make_session_factory(engine)
-        with factory() as session:
-            make = Factory(session)
-            make.user(Role.PROVINCE_STAFF, None, username="sheng_staff")
-            months(make.pilot("长治", name="示例长治焦炭有限公司碳足迹试点"), make, ["40", "30", "20", "10"])
-            scan_progress(session, now=dt.datetime(2026, 11, 24, 2, tzinfo=dt.UTC))
-            session.commit()
-        app = create_app(make_settings(url, tmp), factory)
-        server = make_server("127.0.0.1", 0, app.server, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        yield f"http://127.0.0.1:{server.server_port}"
-        server.shutdown()
-        engine.dispose()
+    with serve_world(tmp_path_factory, "live-flags", build) as url:
+        yield url
 
 
 def test_a_group_is_one_row_lists_its_flags_and_takes_a_step_on_each(

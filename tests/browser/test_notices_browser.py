@@ -4,19 +4,16 @@ count in the menu bar, opens 通知, follows a notice to its update, and marks e
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
+from tests.browser.live import serve_world
 from tests.browser.test_browser import browser, submit_login, watched_page  # noqa: F401  (the browser fixture)
-from tests.conftest import fresh_database, initialise, make_settings
 from tests.delivery.test_notices import LATER, returned, submitted
 from tests.factories import Factory
-from tracker.core.db import make_engine, make_session_factory
 from tracker.models import Role
 
 pytestmark = pytest.mark.browser
@@ -24,28 +21,17 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from dashboards.app import create_app
+    def build(session: Any) -> None:
+        make = Factory(session)
+        world = {"pilot": make.pilot("长治", name="示例长治焦炭有限公司碳足迹试点"),
+                 "city": make.user(Role.CITY_STAFF, "长治", username="changzhi_staff"),
+                 "province": make.user(Role.PROVINCE_STAFF, None, username="sheng_staff")}  # fmt: skip
+        first = returned(session, world, submitted(session, world))
+        returned(session, world, submitted(session, world, 45, version=first.version, day=dt.date(2025, 12, 8)),
+                 reason="仍缺附件", now=LATER)  # fmt: skip
 
-    tmp = tmp_path_factory.mktemp("live-notices")
-    with fresh_database(tmp) as url:
-        initialise(url)
-        engine = make_engine(url)
-        factory = make_session_factory(engine)
-        with factory() as session:
-            make = Factory(session)
-            world = {"pilot": make.pilot("长治", name="示例长治焦炭有限公司碳足迹试点"),
-                     "city": make.user(Role.CITY_STAFF, "长治", username="changzhi_staff"),
-                     "province": make.user(Role.PROVINCE_STAFF, None, username="sheng_staff")}  # fmt: skip
-            first = returned(session, world, submitted(session, world))
-            returned(session, world, submitted(session, world, 45, version=first.version, day=dt.date(2025, 12, 8)),
-                     reason="仍缺附件", now=LATER)  # fmt: skip
-        app = create_app(make_settings(url, tmp), factory)
-        server = make_server("127.0.0.1", 0, app.server, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        yield f"http://127.0.0.1:{server.server_port}"
-        server.shutdown()
-        engine.dispose()
+    with serve_world(tmp_path_factory, "live-notices", build) as url:
+        yield url
 
 
 def test_two_returns_are_seen_on_login_followed_and_marked_read(

@@ -5,19 +5,16 @@ acknowledgement is ticked; 下一条 opens the next update in the queue."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
+from tests.browser.live import serve_world
 from tests.browser.test_browser import browser, submit_login, watched_page  # noqa: F401  (the browser fixture)
-from tests.conftest import fresh_database, initialise, make_settings
 from tests.dashboards.test_review_queue_page import review_world
 from tests.factories import Factory
-from tracker.core.db import make_engine, make_session_factory
 
 pytestmark = pytest.mark.browser
 ROWS = "#upd-grid .ag-center-cols-container .ag-row"
@@ -25,22 +22,11 @@ ROWS = "#upd-grid .ag-center-cols-container .ag-row"
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from dashboards.app import create_app
+    def build(session: Any) -> None:
+        review_world(session, Factory(session))
 
-    tmp = tmp_path_factory.mktemp("live-review")
-    with fresh_database(tmp) as url:
-        initialise(url)
-        engine = make_engine(url)
-        factory = make_session_factory(engine)
-        with factory() as session:
-            review_world(session, Factory(session))
-        app = create_app(make_settings(url, tmp), factory)
-        server = make_server("127.0.0.1", 0, app.server, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        yield f"http://127.0.0.1:{server.server_port}"
-        server.shutdown()
-        engine.dispose()
+    with serve_world(tmp_path_factory, "live-review", build) as url:
+        yield url
 
 
 def test_the_province_walks_the_review_queue(
