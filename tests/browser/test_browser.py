@@ -113,7 +113,8 @@ def switch_language(page: Any, locale: str) -> None:
     """Click the switch in the menu (or on the login page) and wait for the page to come back in ``locale``."""
     page.wait_for_load_state("networkidle")  # a full page load aborts requests still in flight
     page.click("#language-switch")
-    page.wait_for_function(f"document.documentElement.lang === '{'en' if locale == 'en' else 'zh-CN'}'")
+    # ``?.``: while the reload commits, the new document may not have its root element yet
+    page.wait_for_function(f"document.documentElement?.lang === '{'en' if locale == 'en' else 'zh-CN'}'")
     page.wait_for_load_state("networkidle")
 
 

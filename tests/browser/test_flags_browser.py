@@ -65,6 +65,6 @@ def test_a_group_is_one_row_lists_its_flags_and_takes_a_step_on_each(
     assert "已确认：进度倒退，共 3 条" in page.locator("#flg-message").inner_text()
     # Confirmed flags leave the default queue (still to be looked at): the group with them.
     page.wait_for_function(f"document.querySelectorAll('{ROWS}').length === 0")
-    page.wait_for_function("document.querySelector('#flg-detail').innerText.includes('该组已没有风险线索')")
+    page.wait_for_function("document.querySelector('#flg-detail')?.innerText.includes('该组已没有风险线索')")
     assert not problems, problems
     context.close()

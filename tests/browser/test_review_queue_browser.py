@@ -58,12 +58,12 @@ def test_the_province_walks_the_review_queue(
     assert "已提交待审核" in page.locator("#upd-detail").inner_text()  # not accepted
     page.get_by_text("我已核实以上提示", exact=True).click()
     page.click("#upd-accept")
-    page.wait_for_function("document.querySelector('#upd-review-message').innerText.includes('已采纳')")
+    page.wait_for_function("document.querySelector('#upd-review-message')?.innerText.includes('已采纳')")
     page.wait_for_function(f"document.querySelectorAll('{ROWS}').length === 1")  # it left the queue
-    page.wait_for_function("document.querySelector('#nav-updates .badge').innerText.startsWith('1')")
+    page.wait_for_function("document.querySelector('#nav-updates .badge')?.innerText.startsWith('1')")
     page.click("#upd-next")
     page.wait_for_function(
-        "document.querySelector('#upd-detail').innerText.includes('示例太原钢铁有限公司碳足迹试点')"
+        "document.querySelector('#upd-detail')?.innerText.includes('示例太原钢铁有限公司碳足迹试点')"
     )
     assert "35.0%" in page.locator("#upd-task-table").inner_text()
     page.wait_for_selector("#upd-ack-box[hidden]", state="attached")  # nothing to acknowledge here
