@@ -45,7 +45,7 @@ from dashboards.pages import (
     users,
     work_plan,
 )
-from dashboards.plotly_bundle import PLAIN_ADDRESS, install_partial_plotly
+from dashboards.plotly_bundle import fingerprinted_address, install_partial_plotly
 from dashboards.request_log import install_request_log
 from dashboards.requests import install_callback_request_checks, install_request_limits
 from dashboards.shell import serve_layout
@@ -79,9 +79,11 @@ PAGES = (
 
 
 # dcc.Graph fetches plotly.js only once a chart is on screen, after the layout and the page's
-# callbacks; preloaded with the page instead, it downloads while those run.
-CHART_PAGES = frozenset({"/", "/summary", "/pilot"})  # first loaded there, the address fetches it early
-PLOTLY_EARLY = f'<link rel="preload" href="{PLAIN_ADDRESS}" as="script">'
+# callbacks, and at an address without fingerprint (the server is asked on every page). Pages opened
+# with charts load it themselves instead, deferred (it runs once the page is parsed, while the layout
+# is fetched), under its fingerprinted address, which the browser keeps; dcc.Graph then uses the
+# window.Plotly it finds.
+CHART_PAGES = frozenset({"/", "/summary", "/pilot"})
 
 
 def _page_title(name: str, **_path_variables: object) -> str:
@@ -157,7 +159,9 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
     def interpolate_index(**kwargs: object) -> str:  # <html lang=…>: screen readers, fonts, the grids' dates
         page = plain_index(**kwargs).replace("<html>", f'<html lang="{html_lang()}">', 1)
         if request.path in CHART_PAGES:
-            page = page.replace("</head>", PLOTLY_EARLY + "</head>", 1)
+            page = page.replace(
+                "</head>", f'<script defer src="{fingerprinted_address()}"></script></head>', 1
+            )
         return page
 
     app.interpolate_index = interpolate_index  # type: ignore[method-assign, assignment]

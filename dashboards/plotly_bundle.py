@@ -30,6 +30,14 @@ ADDRESS = re.compile(r"^/_dash-component-suites/plotly/package_data/plotly(?:\.v
 ONE_YEAR = 365 * 24 * 3600
 
 
+def fingerprinted_address() -> str:
+    """plotly.js under an address that changes with the file (the bundle's version and time), which the
+    browser may therefore keep for a year; Dash answers such an address for its own full bundle too."""
+    version = (BUNDLE_VERSION if partial_bundle_applies() else get_plotlyjs_version()).replace(".", "_")
+    stamp = int(BUNDLE.stat().st_mtime) if partial_bundle_applies() else 0
+    return PLAIN_ADDRESS.replace("plotly.min.js", f"plotly.v{version}m{stamp}.min.js")
+
+
 def partial_bundle_applies(plotly_js_version: str | None = None) -> bool:
     """The bundle stands in for the plotly package's own only within the same major version."""
     version = plotly_js_version or get_plotlyjs_version()

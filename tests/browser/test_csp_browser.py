@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from tests.browser.test_browser import browser, live_server, submit_login, watched_page  # noqa: F401  (fixtures)
+from tests.conftest import SQLITE_PASS
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, SQLITE_PASS]  # the policy holds for the pages' code, whatever the database
 ROLES = {"province_admin": None, "changzhi_staff": None, "leader_ro": None}
 # Every page of the menu, and the pages opened from lists (with an address they accept).
 PATHS = ["/", "/pilots", "/summary", "/city", "/updates", "/flags", "/bulletins", "/jobs", "/recipients",

@@ -20,11 +20,11 @@ from pypdf import PdfReader
 from werkzeug.serving import make_server
 
 from tests.browser.test_browser import browser, watched_page  # noqa: F401  (the browser fixture)
-from tests.conftest import fresh_database, initialise, make_settings
+from tests.conftest import SQLITE_PASS, fresh_database, initialise, make_settings
 from tracker.core.db import make_engine, make_session_factory, transaction
 from tracker.demo.province import DEMO_PASSWORD, build_demo
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, SQLITE_PASS]  # layout on paper and phone, whatever the database
 MM = 96 / 25.4  # CSS pixels per millimetre
 MARGIN_MM = 12  # @page's margin in tracker.css
 A4_CONTENT = {  # the width the page is laid out at on the paper, in CSS pixels

@@ -38,3 +38,22 @@ def test_a_bundle_is_cached_by_the_browser_whatever_the_cookie(client, factory) 
 @pytest.mark.parametrize("path", ["/_dash-component-suites/dash_ag_grid/dash_ag_grid.min.js"])
 def test_a_bundle_is_still_only_for_those_logged_in(client, path: str) -> None:  # type: ignore[no-untyped-def]
     assert client.get(path).status_code == 401
+
+
+def test_assets_and_plotly_are_kept_under_their_fingerprinted_addresses(client, factory) -> None:  # type: ignore[no-untyped-def]
+    """Dash names an asset with its file's time (?m=) and the chart pages name plotly.js with its
+    version and time: the browser keeps both instead of asking again on every page."""
+    user = factory.user(Role.PROVINCE_STAFF)
+    assert login(client, user.username).status_code == 302
+    page = client.get("/").get_data(as_text=True)
+    assets = re.findall(r'(?:src|href)="(/assets/[^"]+\?m=[^"]+)"', page)
+    assert any(a.startswith("/assets/tracker.css") for a in assets), assets
+    for asset in assets:
+        assert "max-age=31536000" in client.get(asset).headers["Cache-Control"], asset
+    # the same file without its fingerprint (the login page's links) is asked again each time
+    assert "max-age" not in client.get("/assets/tracker.css").headers.get("Cache-Control", "")
+    (plotly,) = re.findall(r'<script defer src="(/_dash-component-suites/plotly/[^"]+)">', page)
+    assert re.search(r"plotly\.v\w+m\d+\.min\.js$", plotly), plotly
+    answer = client.get(plotly)
+    assert answer.status_code == 200 and "max-age=31536000" in answer.headers["Cache-Control"]
+    assert not re.findall(r"/_dash-component-suites/plotly/", client.get("/pilots").get_data(as_text=True))

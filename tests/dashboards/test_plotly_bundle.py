@@ -6,8 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from dashboards.plotly_bundle import BUNDLE, TRACES, partial_bundle_applies
+from tests.conftest import SQLITE_PASS
 from tests.web import call_callback, login
 from tracker.demo.province import DEMO_PASSWORD, build_demo
+
+pytestmark = SQLITE_PASS  # the bundle and the figures' trace types, whatever the database
 
 
 def _trace_types(tree: Any) -> set[str]:

@@ -29,14 +29,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import BACKEND, fresh_database
+from tests.conftest import BACKEND, SQLITE_PASS, fresh_database
 
 pytestmark = pytest.mark.bundle
-# What does not depend on the database runs in the SQLite pass only; the PostgreSQL pass adds `tracker
-# init` on PostgreSQL (with TRACKER_TEST_BUNDLE_DIR, on the venv the SQLite pass installed).
-SQLITE_PASS = pytest.mark.skipif(
-    BACKEND == "postgresql", reason="independent of the backend: SQLite pass only"
-)
+# What does not depend on the database runs in the SQLite pass only (SQLITE_PASS); the PostgreSQL pass
+# adds `tracker init` on PostgreSQL (with TRACKER_TEST_BUNDLE_DIR, on the venv the SQLite pass installed).
 
 ROOT = Path(__file__).resolve().parents[2]
 # Anything that still asked an index would fail: no index, and a dead one if pip looked anyway.
