@@ -46,6 +46,7 @@ from dashboards.pages import (
     work_plan,
 )
 from dashboards.plotly_bundle import fingerprinted_address, install_partial_plotly
+from dashboards.polyfill import install_runtime_for_polyfill
 from dashboards.request_log import install_request_log
 from dashboards.requests import install_callback_request_checks, install_request_limits
 from dashboards.shell import serve_layout
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
     install_downloads(server)
     install_grid_export(server)
     install_partial_plotly(server)
+    install_runtime_for_polyfill(server)
     summary.install_summary_downloads(server)
     # Dash's own annotations are narrower than what it takes (a Flask server, no update title).
     app = Dash(
