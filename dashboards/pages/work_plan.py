@@ -38,10 +38,10 @@ from tracker.access.permissions import (
 )
 from tracker.core.clock import local_today, now_utc
 from tracker.core.errors import TrackerError
-from tracker.core.i18n import N_, _, format_date, format_datetime, label_of, translated
+from tracker.core.i18n import N_, _, english, format_date, format_datetime, label_of, name_of, translated
 from tracker.core.json_types import JsonRow
 from tracker.core.periods import Period, due_date, parse_period, reporting_period
-from tracker.models import UpdateStatus, User, WorkPlanUpdate
+from tracker.models import UpdateStatus, User, WorkPlanTask, WorkPlanUpdate
 from tracker.progress.updates import EDITABLE, NARRATIVE_LIMIT, STATUS_ZH, STEP_ZH
 from tracker.progress.workplan import (
     WorkPlanEntry,
@@ -152,13 +152,25 @@ def layout(user: User, **_query: str) -> Component:
     ])  # fmt: skip
 
 
+def _task_name(task: WorkPlanTask) -> str:
+    """A task as the reader reads it: its number and title, in English where the catalogue has one."""
+    return f"{task.number}. {task.title_en if english() and task.title_en else task.title_zh}"
+
+
+def _group_name(task: WorkPlanTask) -> str:
+    """The plan's section a task is in: 一、… in Chinese, "Part 1: …" in English."""
+    if english() and task.group_title_en:
+        return _("第{n}部分：{title}").format(n=task.group_number, title=task.group_title_en)
+    return f"{GROUP_NUMERALS[task.group_number - 1]}、{task.group_title_zh}"
+
+
 def _row(line: WorkPlanLine) -> JsonRow:
     task, department, update = line.assignment.task, line.assignment.department, line.update
     submitted = update.submitted_at if update else None
     return {
         "id": f"{task.id}-{department.id}", "task_id": task.id, "department_id": department.id,
-        "group": f"{GROUP_NUMERALS[task.group_number - 1]}、{task.group_title_zh}",
-        "task": f"{task.number}. {task.title_zh}", "department": department.short_zh, "duty": _(line.assignment.duty_zh),
+        "group": _group_name(task),
+        "task": _task_name(task), "department": name_of(department, short=True), "duty": _(line.assignment.duty_zh),
         "status": _(STATUS_ZH[update.status]) if update else _("未填报"),
         "progress": float(update.progress) if update and update.progress is not None else None,
         "late": _("是") if update and update.is_late else "",
@@ -227,7 +239,7 @@ def show(call: Call, rows: Rows, _refresh: Raw, period_value: Text) -> tuple[obj
         raise PreventUpdate from None
     update = find_work_plan_update(call.session, call.user, task_id, department_id, period)
     task, department = assignment.task, assignment.department
-    title = f"{task.number}. {task.title_zh} · {department.short_zh} · {label_of(period)}"
+    title = f"{_task_name(task)} · {name_of(department, short=True)} · {label_of(period)}"
     editable = update is None or update.status in EDITABLE
     reviewable = update is not None and update.status is UpdateStatus.SUBMITTED
     progress = float(update.progress) if update and update.progress is not None else None
@@ -257,9 +269,7 @@ def enter(call: Call, _save: Clicks, _submit: Clicks, rows: Rows, period_value: 
         submit_work_plan_update(call.session, call.user, update.id, version=update.version,
                                 reporting=settings.reporting, now=now_utc(), tz=settings.timezone)  # fmt: skip
     done = _("已提交") if call.triggered == SUBMIT else _("已保存草稿")
-    return alert(
-        f"{done}：{update.task.number}. {update.task.title_zh} · {update.department.short_zh}"
-    ), refresh + 1
+    return alert(f"{done}：{_task_name(update.task)} · {name_of(update.department, short=True)}"), refresh + 1
 
 
 @page_callback(
@@ -280,5 +290,5 @@ def decide(call: Call, _accept: Clicks, _return: Clicks, rows: Rows, period_valu
     review_work_plan_update(call.session, call.user, update.id, accept=call.triggered == ACCEPT, version=version,
                             now=now_utc(), reason=reason or "")  # fmt: skip
     done = _("已采纳") if call.triggered == ACCEPT else _("已退回")
-    name = f"{update.task.number}. {update.task.title_zh} · {update.department.short_zh}"
+    name = f"{_task_name(update.task)} · {name_of(update.department, short=True)}"
     return alert(f"{done}：{name}"), refresh + 1, ""  # the reason is not carried to the next one

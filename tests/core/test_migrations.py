@@ -150,3 +150,28 @@ def test_revision_0023_keeps_a_notices_names_in_both_languages_as_one_parameter(
             (params,) = conn.execute(text("SELECT params FROM notices")).one()
         assert (params if isinstance(params, dict) else __import__("json").loads(params)) == old
         engine.dispose()
+
+
+def test_revision_0026_gives_the_loaded_departments_and_tasks_their_english_names(tmp_path: Path) -> None:
+    """A catalogue loaded before 0026 gets the English names of the shipped files; a row edited since
+    (its Chinese no longer the file's) keeps none, and is shown in Chinese."""
+    from tests.conftest import initialise
+    from tracker.models import Department, WorkPlanTask
+
+    with fresh_database(tmp_path) as url:
+        initialise(url)
+        command.downgrade(alembic_config(url), "0025")
+        engine = make_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE departments SET name_zh = '山西省教育厅（改）' WHERE code = 'jyt'"))
+        upgrade_database(url)
+        engine.dispose()
+        with make_session_factory(make_engine(url))() as session:
+            names = {d.code: d.name_en for d in session.scalars(select(Department))}
+            tasks = {t.number: (t.group_title_en, t.title_en) for t in session.scalars(select(WorkPlanTask))}
+        assert names["sthjt"] == "Department of Ecology and Environment" and names["jyt"] is None
+        assert len(names) == 20 and sum(name is None for name in names.values()) == 1
+        assert tasks[3] == ("Build the carbon footprint management system faster",
+                            "Put the product carbon label certification system into practice")  # fmt: skip
+        assert len(tasks) == 12 and all(group and title for group, title in tasks.values())
+        check_database(url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -211,3 +212,19 @@ def test_city_users_are_shown_no_page(client, app, setup, username: str) -> None
     page = json.dumps(call_callback(client, app, "_pages_content", {"_pages_location": "/work-plan"}).get_json(),
                       ensure_ascii=False)  # fmt: skip
     assert "没有访问此页面的权限" in page and "重点任务" not in page
+
+
+def test_in_english_the_plan_names_its_sections_tasks_and_departments_in_english(client, app, setup) -> None:  # type: ignore[no-untyped-def]
+    """The catalogue's English names (departments.csv, work_plan_tasks.csv); the reader's own words
+    (the update's texts) and the plan's assignment sentences stay as written."""
+    period = setup["period"]
+    login(client, "sheng")
+    client.get("/lang/en")
+    rows = body(call_callback(client, app, "wp-grid", {"wp-period": period.key}))["wp-grid"]["rowData"]
+    row = next(r for r in rows if r["task"].startswith("3. "))
+    assert row["task"] == "3. Put the product carbon label certification system into practice"
+    assert row["group"] == "Part 1: Build the carbon footprint management system faster"
+    assert row["department"] == "Administration for Market Regulation"
+    assert not [r for r in rows if re.search(r"[\u4e00-\u9fff]", r["task"] + r["group"] + r["department"])]
+    client.get("/lang/zh_CN")
+    assert task3_row(client, app, period)["department"] == "省市场监管局"

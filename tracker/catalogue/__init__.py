@@ -133,7 +133,8 @@ def _load_departments(session: Session) -> Counter[str]:
     provinces = _province_ids(session)
     for row in read_rows("departments.csv"):
         key = {"province_id": provinces[row["province_code"]], "code": row["code"]}
-        values = {"name_zh": row["name_zh"], "short_zh": row["short_zh"], "signatory": _yes(row["signatory"])}
+        values = {"name_zh": row["name_zh"], "short_zh": row["short_zh"], "name_en": row["name_en"] or None,
+                  "signatory": _yes(row["signatory"])}  # fmt: skip
         done["departments"] += _insert_missing(session, Department, key, values)
     return done
 
@@ -222,7 +223,9 @@ def _load_work_plan(session: Session) -> Counter[str]:
         values = {
             "group_number": int(row["group_number"]),
             "group_title_zh": row["group_title_zh"],
+            "group_title_en": row["group_title_en"] or None,
             "title_zh": row["title_zh"],
+            "title_en": row["title_en"] or None,
             "responsibility_text_zh": row["responsibility_text_zh"],
         }
         done["work_plan_tasks"] += _insert_missing(session, WorkPlanTask, key, values)

@@ -102,7 +102,9 @@ class WorkPlanTask(Base):
     number: Mapped[int] = mapped_column(SmallInteger)
     group_number: Mapped[int] = mapped_column(SmallInteger)
     group_title_zh: Mapped[name_str]
+    group_title_en: Mapped[str | None] = mapped_column(String(200))  # for English readers; None: Chinese
     title_zh: Mapped[name_str]
+    title_en: Mapped[str | None] = mapped_column(String(200))
     responsibility_text_zh: Mapped[str] = mapped_column(Text)  # the plan's own words, kept verbatim
 
     departments: Mapped[list[WorkPlanTaskDepartment]] = relationship(back_populates="task")

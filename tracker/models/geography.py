@@ -51,4 +51,5 @@ class Department(Base):
     code: Mapped[code_str]
     name_zh: Mapped[name_str]
     short_zh: Mapped[short_str]
+    name_en: Mapped[str | None] = mapped_column(String(200))  # for English readers (name_of); None: Chinese
     signatory: Mapped[bool] = mapped_column(default=False)  # co-issued 晋环发〔2024〕31号
