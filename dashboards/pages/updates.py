@@ -447,7 +447,7 @@ def upload(
 
 @page_callback(
     Action.EDIT, REVIEW_OUT, REFRESH_OUT, Output(REASON, "value"), Output(ACK, "value", allow_duplicate=True),
-    Output(nav_count_id(PATH), "children"),
+    Output(nav_count_id(PATH), "children", allow_duplicate=True),
     Input(ACCEPT, "n_clicks"), Input(RETURN, "n_clicks"),
     State(GRID, "selectedRows"), State(REASON, "value"), State(REFRESH, "data"), State(ACK, "value"), State(KEYS, "data"),
     alert=REVIEW_OUT, prevent_initial_call=True,
@@ -478,3 +478,13 @@ def decide(
     done = _("已采纳") if accept else _("已退回")
     count = nav_count_badge(waiting_count(call.session, call.user))  # the menu's 待审核, one fewer
     return alert(f"{done}：{update.pilot.name}"), refresh + 1, "", [], count  # the reason is not carried on
+
+
+@page_callback(
+    Action.VIEW, Output(nav_count_id(PATH), "children", allow_duplicate=True), Input("_pages_location", "pathname"),
+    read_only=True, prevent_initial_call=True,
+)  # fmt: skip
+def refresh_waiting_count(call: Call, _path: Text) -> object:
+    """The menu's 待审核 follows what the city bureaus submit meanwhile: counted again (one COUNT) each
+    time the reviewer moves to another page of the app, not only when the whole page is loaded."""
+    return nav_count_badge(waiting_count(call.session, call.user))

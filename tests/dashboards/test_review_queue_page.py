@@ -242,3 +242,22 @@ def test_the_anonymous_other_cities_and_leaders_cannot_review_or_step(client, ap
     assert call_callback(city, app, "upd-grid", step).status_code == 204
     db.refresh(jumpy)
     assert jumpy.status is UpdateStatus.SUBMITTED
+
+
+def test_the_menus_count_is_counted_again_on_each_move_within_the_app(client, app, db, world) -> None:  # type: ignore[no-untyped-def]
+    """An update a city bureau submits while the reviewer works shows in the menu at the next page,
+    without a full reload; the anonymous get 401, and those who review nothing no count."""
+    moved = {"_pages_location.pathname": "/pilots"}
+    assert call_callback(client, app, "nav-count-updates", moved).status_code == 401
+    login(client, "shq")
+    assert "2" in text(body(call_callback(client, app, "nav-count-updates", moved))["nav-count-updates"])
+    draft = world["updates"]["draft"]
+    draft.status, draft.submitted_at = UpdateStatus.SUBMITTED, dt.datetime.now(dt.UTC)
+    db.commit()
+    answer = body(call_callback(client, app, "nav-count-updates", moved))["nav-count-updates"]["children"]
+    assert "3" in text(answer) and "待审核" in text(answer)
+    for username in ("czq", "ldq"):  # a city bureau and a leader review nothing: no count
+        other = app.server.test_client()
+        login(other, username)
+        answer = call_callback(other, app, "nav-count-updates", moved)
+        assert answer.status_code == 204 or body(answer)["nav-count-updates"]["children"] is None, username
