@@ -216,7 +216,18 @@ def bare_pandas(path: Path) -> dict[str, int]:
     invalid = {code: bool(validate_credit_code(code).errors) for code in codes.unique()}
     baseline, claimed = c["baseline_kgco2e"], c["claimed_reduction_pct"]
     computed = (baseline - c["footprint_kgco2e"]) / baseline * 100
-    figures = ["footprint_kgco2e", *stages.columns]
+    # Copies are compared per base unit of a dimension (per kg, per kWh; a unit with no size is its own
+    # dimension), to 12 significant digits: 0.7482 per kg and 0.7482 per kWh are not copies of each other.
+    base_size = unit.map(size).fillna(1.0)
+    per_base = pd.DataFrame({"dimension": unit.map(dim).fillna(unit).fillna("")}, index=c.index)
+    for name in ["footprint_kgco2e", *stages.columns]:
+        x = (c[name] / base_size).to_numpy(dtype="float64")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            digits = 11 - np.floor(np.log10(np.abs(x)))
+        scale = 10.0 ** np.where(np.isfinite(digits), digits, 0)
+        per_base[name] = np.round(x * scale) / scale
+    per_base["credit_code"] = c["credit_code"]
+    figures = [*per_base.columns.drop("credit_code")]
     masks = {
         "STAGE_SUM_MISMATCH": stages.notna().any(axis=1) & ((c["footprint_kgco2e"] - summed).abs() > tolerance),
         "BELOW_PHYSICAL_FLOOR": ratio.notna() & floor.notna() & (total < floor),
@@ -240,7 +251,7 @@ def bare_pandas(path: Path) -> dict[str, int]:
         & (c["stage_use"].fillna(0) + c["stage_end_of_life"].fillna(0) <= 0),
         "INVALID_CREDIT_CODE": codes.map(invalid),
         "UNRECOGNISED_CERTIFIER": certified & (certifier != "") & ~certifier.isin(recognised) & bool(recognised),
-        "COPIED_FIGURES": c.groupby(figures, dropna=False)["credit_code"].transform("nunique") > 1,
+        "COPIED_FIGURES": per_base.groupby(figures, dropna=False)["credit_code"].transform("nunique") > 1,
     }  # fmt: skip
     return {
         rule: int(np.count_nonzero(mask.to_numpy(dtype=bool, na_value=False))) for rule, mask in masks.items()
