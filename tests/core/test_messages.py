@@ -103,3 +103,19 @@ def test_text_built_in_the_current_locale_is_built_in_the_locale_it_is_shown_in(
     assert shown.text("en") == "Issued on: Jun 28, 2025"
     with use_locale("en"):  # the request's locale does not leak into a mail written in Chinese
         assert shown.text("zh_CN") == "印发日期：2025年6月28日"
+
+
+def test_only_the_parameters_a_template_shows_are_rendered() -> None:
+    """A finding's evidence holds more than its template shows (ids, versions, the other claims): those
+    are not rendered at all, in either language; formatted and indexed fields still are."""
+
+    class Counted:
+        calls = 0
+
+        def text(self, locale: str | None = None) -> str:
+            Counted.calls += 1
+            return "shown"
+
+    message = Message("{share:.1f}：{who}", share=12.345, who=Counted(), unused=Counted())
+    assert message.text("zh_CN") == "12.3：shown" and Counted.calls == 1
+    assert Message("{a[0]}", a=["x"]).text("zh_CN") == "x"

@@ -12,7 +12,9 @@ has its English translation with the same placeholders.
 from __future__ import annotations
 
 import datetime as dt
+import string
 from collections.abc import Callable, Iterable, Mapping
+from functools import lru_cache
 from typing import Protocol, TypeGuard, cast
 
 from tracker.core.i18n import DEFAULT_LOCALE, catalogue, current_locale, format_date, use_locale
@@ -37,7 +39,8 @@ class Message:
     def text(self, locale: str | None = None) -> str:
         locale = locale or current_locale.get()
         template = self.id if locale == DEFAULT_LOCALE else catalogue(locale).get(self.id, self.id)
-        values = {k: v.text(locale) if _shown(v) else v for k, v in self.params.items()}
+        used = _fields(template)  # a parameter the template does not show is not rendered
+        values = {k: v.text(locale) if _shown(v) else v for k, v in self.params.items() if k in used}
         return template.format(**values)
 
     def with_params(self, **more: object) -> Message:
@@ -63,6 +66,13 @@ class Message:
 
     def __hash__(self) -> int:
         return hash(self.id)
+
+
+@lru_cache(maxsize=4096)
+def _fields(template: str) -> frozenset[str]:
+    """The parameters a template shows (``{share:.1f}`` → share, ``{a.b}`` or ``{a[0]}`` → a)."""
+    names = (field for _text, field, _spec, _conversion in string.Formatter().parse(template) if field)
+    return frozenset(name.split(".")[0].split("[")[0] for name in names)
 
 
 class HasMessage(Protocol):
