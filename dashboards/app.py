@@ -46,7 +46,7 @@ from dashboards.pages import (
     work_plan,
 )
 from dashboards.plotly_bundle import fingerprinted_address, install_partial_plotly
-from dashboards.polyfill import install_runtime_for_polyfill
+from dashboards.polyfill import install_runtime_for_polyfill, runtime_address
 from dashboards.request_log import install_request_log
 from dashboards.requests import install_callback_request_checks, install_request_limits
 from dashboards.shell import serve_layout
@@ -81,9 +81,9 @@ PAGES = (
 
 # dcc.Graph fetches plotly.js only once a chart is on screen, after the layout and the page's
 # callbacks, and at an address without fingerprint (the server is asked on every page). Pages opened
-# with charts load it themselves instead, deferred (it runs once the page is parsed, while the layout
-# is fetched), under its fingerprinted address, which the browser keeps; dcc.Graph then uses the
-# window.Plotly it finds.
+# with charts preload it under its fingerprinted address, which the browser keeps for a year, and
+# assets/plotlyAddress.js points dcc.Graph at that address: one download, begun with the page, and
+# one plotly.js (a second script tag could run a second copy under charts the first had drawn).
 CHART_PAGES = frozenset({"/", "/summary", "/pilot"})
 
 
@@ -161,10 +161,9 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
     def interpolate_index(**kwargs: object) -> str:  # <html lang=…>: screen readers, fonts, the grids' dates
         page = plain_index(**kwargs).replace("<html>", f'<html lang="{html_lang()}">', 1)
         if request.path in CHART_PAGES:
-            page = page.replace(
-                "</head>", f'<script defer src="{fingerprinted_address()}"></script></head>', 1
-            )
-        return page
+            preload = f'<link rel="preload" href="{fingerprinted_address()}" as="script" data-plotly>'
+            page = page.replace("</head>", preload + "</head>", 1)
+        return runtime_address(page)
 
     app.interpolate_index = interpolate_index  # type: ignore[method-assign, assignment]
     install_callback_request_checks(app)

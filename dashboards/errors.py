@@ -70,10 +70,11 @@ ONE_YEAR = 365 * 24 * 3600
 def _security_headers(response: Response) -> Response:
     if not request.path.startswith(("/assets/", "/_dash-component-suites/")):
         response.headers["Cache-Control"] = "no-store"  # regulator data stays out of shared caches
-    elif request.path.startswith("/assets/") and request.args.get("m") and response.status_code == 200:
+    elif request.path.startswith("/assets/") and request.args.get("m") and response.status_code in (200, 304):
         # Dash names each asset with its file's time (``?m=``): a changed file gets a new address, so
         # the browser keeps it instead of asking again on every page (a round trip per file before
-        # the page could start). Without ``m`` (the login page's links) Flask's revalidation stays.
+        # the page could start); a 304 says so too, for a file kept from before. Without ``m`` (the
+        # login page's links) Flask's revalidation stays.
         response.headers["Cache-Control"] = f"public, max-age={ONE_YEAR}, immutable"
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("X-Frame-Options", "DENY")  # and frame-ancestors 'none' below

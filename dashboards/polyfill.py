@@ -25,6 +25,14 @@ ADDRESS = re.compile(r"^/_dash-component-suites/dash/deps/polyfill@7(?:\.v\w+m\d
 ONE_YEAR = 365 * 24 * 3600
 
 
+def runtime_address(page: str) -> str:
+    """The page with its polyfill address fingerprinted by the runtime's own file instead of Dash's
+    polyfill: a browser that kept Dash's 100 KB file under Dash's address fetches the runtime, and a
+    new runtime file gets a new address."""
+    stamp = int(RUNTIME.stat().st_mtime)
+    return re.sub(r"(/_dash-component-suites/dash/deps/polyfill@7\.v\w+?m)\d+", rf"\g<1>{stamp}", page)
+
+
 def install_runtime_for_polyfill(server: Flask) -> None:
     def serve_runtime() -> ResponseReturnValue | None:
         if request.method != "GET" or not ADDRESS.match(request.path):

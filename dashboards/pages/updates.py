@@ -482,9 +482,10 @@ def decide(
 
 @page_callback(
     Action.VIEW, Output(nav_count_id(PATH), "children", allow_duplicate=True), Input("_pages_location", "pathname"),
-    read_only=True, prevent_initial_call=True,
+    may=may_review_updates, read_only=True, prevent_initial_call=True,
 )  # fmt: skip
 def refresh_waiting_count(call: Call, _path: Text) -> object:
     """The menu's 待审核 follows what the city bureaus submit meanwhile: counted again (one COUNT) each
-    time the reviewer moves to another page of the app, not only when the whole page is loaded."""
+    time the reviewer moves to another page of the app, not only when the whole page is loaded. Those
+    who review nothing (city bureaus) get no answer (204) and cost no query."""
     return nav_count_badge(waiting_count(call.session, call.user))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -271,6 +272,13 @@ def test_a_pilot_name_opens_its_page_with_figures_and_charts(
     assert "今日" in page.locator("#pilot-timeline").inner_text()
     assert "示例长治焦炭有限公司碳足迹试点" in page.locator("h2").first.inner_text()
     page.screenshot(path=str(artifacts / "pilot-page.png"), full_page=True)
+    page.goto(page.url)  # opened whole: plotly.js preloaded under its fingerprint, fetched and run once
+    page.wait_for_selector("#pilot-curve .main-svg")
+    plotly = page.evaluate(
+        "performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('/plotly/'))"
+    )
+    assert len(plotly) == 1 and re.search(r"/plotly\.v\w+m\d+\.min\.js$", plotly[0]), plotly
+    assert page.evaluate("document.querySelectorAll('script[src*=\"/plotly/\"]').length") == 1
     page.goto(f"{live_server}/city")
     page.wait_for_selector("#city-dues")
     assert "示例长治焦炭有限公司碳足迹试点" in page.locator("#city-dues").inner_text()

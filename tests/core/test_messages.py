@@ -119,3 +119,4 @@ def test_only_the_parameters_a_template_shows_are_rendered() -> None:
     message = Message("{share:.1f}：{who}", share=12.345, who=Counted(), unused=Counted())
     assert message.text("zh_CN") == "12.3：shown" and Counted.calls == 1
     assert Message("{a[0]}", a=["x"]).text("zh_CN") == "x"
+    assert Message("{n:>{width}}|{{literal}}", n=7, width=3).text("zh_CN") == "  7|{literal}"

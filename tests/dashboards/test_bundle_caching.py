@@ -52,7 +52,12 @@ def test_assets_and_plotly_are_kept_under_their_fingerprinted_addresses(client, 
         assert "max-age=31536000" in client.get(asset).headers["Cache-Control"], asset
     # the same file without its fingerprint (the login page's links) is asked again each time
     assert "max-age" not in client.get("/assets/tracker.css").headers.get("Cache-Control", "")
-    (plotly,) = re.findall(r'<script defer src="(/_dash-component-suites/plotly/[^"]+)">', page)
+    # a file kept from before asks again once: the answer "not modified" keeps it from then on
+    etag = client.get(assets[0]).headers["ETag"]
+    again = client.get(assets[0], headers={"If-None-Match": etag})
+    assert again.status_code == 304 and "max-age=31536000" in again.headers["Cache-Control"]
+    (plotly,) = re.findall(r'<link rel="preload" href="(/_dash-component-suites/plotly/[^"]+)" as="script" data-plotly>',
+                           page)  # fmt: skip
     assert re.search(r"plotly\.v\w+m\d+\.min\.js$", plotly), plotly
     answer = client.get(plotly)
     assert answer.status_code == 200 and "max-age=31536000" in answer.headers["Cache-Control"]

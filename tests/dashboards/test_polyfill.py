@@ -19,6 +19,7 @@ def test_the_pages_polyfill_is_the_regenerator_runtime(client, factory) -> None:
     assert login(client, user.username).status_code == 302
     page = client.get("/pilots").get_data(as_text=True)
     (address,) = re.findall(r'<script src="(/_dash-component-suites/dash/deps/polyfill@7[^"]+)"', page)
+    assert f"m{int(RUNTIME.stat().st_mtime)}." in address  # named by the runtime's own file
     answer = client.get(address)
     assert answer.status_code == 200 and answer.mimetype == "application/javascript"
     assert answer.data == RUNTIME.read_bytes() and len(answer.data) < 30_000

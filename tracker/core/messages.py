@@ -70,9 +70,15 @@ class Message:
 
 @lru_cache(maxsize=4096)
 def _fields(template: str) -> frozenset[str]:
-    """The parameters a template shows (``{share:.1f}`` → share, ``{a.b}`` or ``{a[0]}`` → a)."""
-    names = (field for _text, field, _spec, _conversion in string.Formatter().parse(template) if field)
-    return frozenset(name.split(".")[0].split("[")[0] for name in names)
+    """The parameters a template shows (``{share:.1f}`` → share, ``{a.b}`` or ``{a[0]}`` → a, and those
+    of a nested spec: ``{x:{width}}`` → x and width)."""
+    found: set[str] = set()
+    for _text, field, spec, _conversion in string.Formatter().parse(template):
+        if field:
+            found.add(field.split(".")[0].split("[")[0])
+        if spec and "{" in spec:
+            found |= _fields(spec)
+    return frozenset(found)
 
 
 class HasMessage(Protocol):
