@@ -81,9 +81,9 @@ PAGES = (
 
 # dcc.Graph fetches plotly.js only once a chart is on screen, after the layout and the page's
 # callbacks, and at an address without fingerprint (the server is asked on every page). Pages opened
-# with charts preload it under its fingerprinted address, which the browser keeps for a year, and
-# assets/plotlyAddress.js points dcc.Graph at that address: one download, begun with the page, and
-# one plotly.js (a second script tag could run a second copy under charts the first had drawn).
+# with charts load it themselves, deferred (it runs while the layout is fetched), under its
+# fingerprinted address, which the browser keeps for a year; assets/plotlyOnce.js makes dcc.Graph wait
+# for that script rather than add its own, so plotly.js runs once.
 CHART_PAGES = frozenset({"/", "/summary", "/pilot"})
 
 
@@ -161,8 +161,8 @@ def create_app(settings: Settings | None = None, factory: sessionmaker[TrackerSe
     def interpolate_index(**kwargs: object) -> str:  # <html lang=…>: screen readers, fonts, the grids' dates
         page = plain_index(**kwargs).replace("<html>", f'<html lang="{html_lang()}">', 1)
         if request.path in CHART_PAGES:
-            preload = f'<link rel="preload" href="{fingerprinted_address()}" as="script" data-plotly>'
-            page = page.replace("</head>", preload + "</head>", 1)
+            script = f'<script defer src="{fingerprinted_address()}" data-plotly></script>'
+            page = page.replace("</head>", script + "</head>", 1)
         return runtime_address(page)
 
     app.interpolate_index = interpolate_index  # type: ignore[method-assign, assignment]

@@ -347,6 +347,33 @@ def test_the_admin_walks_the_jobs_pages_and_downloads_a_bulletin(
     context.close()
 
 
+def test_plotly_arriving_late_on_a_first_visit_runs_once(live_server: str, browser: Any) -> None:
+    """A first visit on a slow line: the chart page's deferred plotly.js arrives after the charts
+    are on the page. dcc.Graph waits for it (assets/plotlyOnce.js) instead of fetching a second copy
+    from its own address, and the charts are drawn by the one plotly.js."""
+    import time
+
+    context, page, problems = watched_page(browser)  # a new context: nothing in the browser's cache
+    fetched: list[str] = []
+    page.on("request", lambda req: fetched.append(req.url) if "/plotly/" in req.url else None)
+
+    def slowly(route: Any) -> None:
+        time.sleep(2.5)  # the browser goes on meanwhile: layout, callbacks, the charts' components
+        route.continue_()
+
+    page.goto(f"{live_server}/login?next=/pilots")  # a page without charts: plotly.js not fetched yet
+    submit_login(page, "leader_ro")
+    page.wait_for_selector("#registry-grid .ag-row")
+    assert fetched == []
+    page.route("**/_dash-component-suites/plotly/**", slowly)
+    page.goto(f"{live_server}/summary")
+    page.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
+    assert len(fetched) == 1 and re.search(r"/plotly\.v\w+m\d+\.min\.js$", fetched[0]), fetched
+    assert page.evaluate("typeof window.Plotly.react") == "function"
+    assert problems == []
+    context.close()
+
+
 def test_a_leader_reads_the_summary_and_downloads_it_as_pdf(
     live_server: str, browser: Any, artifacts: Path
 ) -> None:

@@ -56,8 +56,7 @@ def test_assets_and_plotly_are_kept_under_their_fingerprinted_addresses(client, 
     etag = client.get(assets[0]).headers["ETag"]
     again = client.get(assets[0], headers={"If-None-Match": etag})
     assert again.status_code == 304 and "max-age=31536000" in again.headers["Cache-Control"]
-    (plotly,) = re.findall(r'<link rel="preload" href="(/_dash-component-suites/plotly/[^"]+)" as="script" data-plotly>',
-                           page)  # fmt: skip
+    (plotly,) = re.findall(r'<script defer src="(/_dash-component-suites/plotly/[^"]+)" data-plotly>', page)
     assert re.search(r"plotly\.v\w+m\d+\.min\.js$", plotly), plotly
     answer = client.get(plotly)
     assert answer.status_code == 200 and "max-age=31536000" in answer.headers["Cache-Control"]
