@@ -296,6 +296,18 @@ def small_slices(monkeypatch):  # type: ignore[no-untyped-def]
     import tracker.claims.registry
 
     monkeypatch.setattr(tracker.claims.registry, "SLICE_ROWS", 7)
+    monkeypatch.setattr(tracker.claims.registry, "FIRST_SLICE_ROWS", 7)
+
+
+def test_the_first_slice_is_smaller_so_that_the_database_starts_writing_sooner() -> None:
+    from tracker.claims.registry import _slices
+
+    def bounds(rows: int, whole: bool = False) -> list[tuple[int, int]]:
+        return [(part.start, part.stop) for part in _slices(rows, whole=whole)]
+
+    assert bounds(250_000) == [(0, 20_000), (20_000, 120_000), (120_000, 220_000), (220_000, 250_000)]
+    assert bounds(20_000) == [(0, 20_000)] and bounds(5) == [(0, 5)] and bounds(0) == []
+    assert bounds(250_000, whole=True) == [(0, 250_000)] and bounds(0, whole=True) == []
 
 
 def stored_rows(db) -> list[tuple[object, ...]]:  # type: ignore[no-untyped-def]
@@ -319,7 +331,7 @@ def test_a_file_in_many_slices_stores_what_one_slice_stores(db, province, factor
     assert (first.new, again.new_versions, again.unchanged) == (len(rows) - 1, 5, len(rows) - 6)
     sliced = stored_rows(db)
     db.rollback()
-    tracker.claims.registry.SLICE_ROWS = 100_000
+    tracker.claims.registry.SLICE_ROWS = tracker.claims.registry.FIRST_SLICE_ROWS = 100_000
     whole = factory.user(Role.PROVINCE_STAFF, username="whole")
     import_claims(db, whole, as_csv(sample_rows()), "claims.csv")
     import_claims(db, whole, as_csv(rows), "claims.csv")

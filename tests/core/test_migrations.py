@@ -175,3 +175,21 @@ def test_revision_0026_gives_the_loaded_departments_and_tasks_their_english_name
                             "Put the product carbon label certification system into practice")  # fmt: skip
         assert len(tasks) == 12 and all(group and title for group, title in tasks.values())
         check_database(url)
+
+
+def test_a_city_cannot_be_deleted_or_renumbered_now_that_claims_hold_its_id_without_a_key(db) -> None:  # type: ignore[no-untyped-def]
+    """Revision 0027 took the per-row foreign key off claims.city_id; what it guarded against, a
+    claim left pointing at no city, the database refuses at the city's end."""
+    city_id = db.scalars(select(City.id).order_by(City.id)).first()
+    assert city_id is not None
+    assert not [
+        key
+        for key in inspect(db.connection()).get_foreign_keys("claims")
+        if key["referred_table"] == "cities"
+    ]
+    with pytest.raises(Exception, match="reference rows"), db.begin_nested():
+        db.execute(text("DELETE FROM cities WHERE id = :id"), {"id": city_id})
+    with pytest.raises(Exception, match="reference rows"), db.begin_nested():
+        db.execute(text("UPDATE cities SET id = 999 WHERE id = :id"), {"id": city_id})
+    db.execute(text("UPDATE cities SET phone_area_code = phone_area_code WHERE id = :id"), {"id": city_id})
+    assert db.get(City, city_id) is not None

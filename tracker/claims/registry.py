@@ -28,13 +28,14 @@ import itertools
 import queue
 import re
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from openpyxl.utils import get_column_letter
 from sqlalchemy import Connection, Row, Table, func, select, text, update
@@ -304,10 +305,20 @@ NOT_A_DATE = Message(
 
 
 def _lookup(text: pd.Series, mapping: Mapping[K, object]) -> pd.Series:
-    """``text`` mapped through ``mapping`` (NaN where absent), looking up each distinct value once."""
-    codes, uniques = pd.factorize(text)
-    found = np.array([mapping.get(u) for u in uniques] + [None], dtype=object)
-    return pd.Series(found[codes], index=text.index).infer_objects()
+    """``text`` mapped through ``mapping`` (NaN where absent): Arrow finds each cell's key among the
+    mapping's (a hash probe in C++, no Python per distinct value); integer values come back as
+    floats (NaN where absent), others as objects."""
+    values = list(mapping.values())
+    if not all(isinstance(key, str) for key in mapping):
+        codes, uniques = pd.factorize(text)
+        found = np.array([mapping.get(u) for u in uniques] + [None], dtype=object)
+        return pd.Series(found[codes], index=text.index).infer_objects()
+    where = pc.index_in(pa.array(text, type=pa.string(), from_pandas=True),
+                        value_set=pa.array(list(mapping), type=pa.string()))  # fmt: skip
+    where = pc.fill_null(where, len(values)).to_numpy(zero_copy_only=False)
+    if all(type(value) is int for value in values):
+        return pd.Series(np.array([*values, np.nan], dtype="float64")[where], index=text.index)
+    return pd.Series(np.array([*values, None], dtype=object)[where], index=text.index).infer_objects()
 
 
 def _content_hashes(typed: pd.DataFrame) -> pd.Series:
@@ -333,6 +344,7 @@ def import_claims(session: Session, user: User, content: bytes, filename: str, *
     waits for the checks. A problem anywhere stops the writing, the remaining slices are still
     checked so that every problem is listed, and the transaction is rolled back: nothing is stored."""
     result = ClaimImportResult(dry_run=dry_run)
+    digest = None if dry_run else _sha256_meanwhile(content)
     pact = _read_pact(session, user, content, filename, city, credit_code)
     table, own_bytes = (_frame(pact.rows), False) if pact is not None else _read(content, filename, city)
     if table.empty:
@@ -351,14 +363,13 @@ def import_claims(session: Session, user: User, content: bytes, filename: str, *
     allowed = {c.id for c in cities.values() if may_act(user, Level.EITHER, c)}
     context = _Context(header, cities, allowed, controls, _repeats(cells["claim_id"], rows),
                        _current_versions(session, cells["claim_id"]), pact)  # fmt: skip
-    record = None if dry_run else _new_record(session, user, content, filename, source, len(cells))
+    record = None if digest is None else _new_record(session, user, digest(), filename, source, len(cells))
     writer = None if record is None else _Writer(session, record, _Links.of(session))
     problems: list[Problem] = []
     plan = None
-    step = max(len(cells), 1) if pact is not None else SLICE_ROWS  # a PACT file is planned whole
     try:
-        for start in range(0, len(cells), step):
-            part = slice(start, start + step)
+        for part in _slices(len(cells), whole=pact is not None):  # a PACT file is planned whole
+            start = part.start
             typed, found = _checked(context, cells.iloc[part].reset_index(drop=True), rows[part], start)
             if pact is not None:
                 plan = plan_retirements(session, pact, typed, rows[part], allowed)
@@ -396,6 +407,33 @@ def import_claims(session: Session, user: User, content: bytes, filename: str, *
 
 
 SLICE_ROWS = 100_000  # rows checked while the slice before them is written (also bounds the memory)
+FIRST_SLICE_ROWS = 20_000  # a smaller first slice: the database starts writing sooner
+
+
+def _slices(rows: int, *, whole: bool) -> Iterator[slice]:
+    if not rows:
+        return
+    if whole:
+        yield slice(0, rows)
+        return
+    bounds = [0, *range(min(FIRST_SLICE_ROWS, rows), rows, SLICE_ROWS), rows]
+    for start, stop in itertools.pairwise(bounds):
+        yield slice(start, stop)
+
+
+def _sha256_meanwhile(content: bytes) -> Callable[[], str]:
+    """The file's SHA-256, computed by a thread of its own while the file is read (hashlib lets go
+    of the GIL over a large buffer); the function returned waits for it."""
+    found: list[str] = []
+    thread = threading.Thread(target=lambda: found.append(hashlib.sha256(content).hexdigest()),
+                              name="claims-sha256", daemon=True)  # fmt: skip
+    thread.start()
+
+    def digest() -> str:
+        thread.join()
+        return found[0]
+
+    return digest
 
 
 @dataclass
@@ -415,8 +453,11 @@ class _Context:
 
 def _repeats(keys: pd.Series, rows: np.ndarray) -> np.ndarray:
     """For each row, the first row holding its claim id when the id is repeated there; 0 otherwise."""
+    repeated = (keys.duplicated() & (keys != "")).to_numpy()
+    if not repeated.any():  # the usual file: no grouping needed
+        return np.zeros(len(keys), dtype=rows.dtype)
     first = pd.Series(rows, index=keys.index).groupby(keys).transform("first").to_numpy()
-    return np.where((keys.duplicated() & (keys != "")).to_numpy(), first, 0)
+    return np.where(repeated, first, 0)
 
 
 def _checked(context: _Context, cells: pd.DataFrame, rows: np.ndarray, start: int) -> tuple[pd.DataFrame, list[Problem]]:  # fmt: skip
@@ -441,7 +482,7 @@ def _checked(context: _Context, cells: pd.DataFrame, rows: np.ndarray, start: in
     return typed, check.problems()
 
 
-def _new_record(session: Session, user: User, content: bytes, filename: str, source: str | None,
+def _new_record(session: Session, user: User, sha256: str, filename: str, source: str | None,
                 rows: int) -> ClaimImport:  # fmt: skip
     """The import's record, its id reserved now (the versions carry it) and stored once the versions
     are: its audit event then holds what the import did. On SQLite the write transaction holds the
@@ -452,7 +493,7 @@ def _new_record(session: Session, user: User, content: bytes, filename: str, sou
     else:
         reserved = connection.execute(select(func.coalesce(func.max(ClaimImport.id), 0) + 1))
     return ClaimImport(id=int(reserved.scalar_one()), filename=filename[:200],
-                       sha256=hashlib.sha256(content).hexdigest(), source=source or _source(filename),
+                       sha256=sha256, source=source or _source(filename),
                        imported_by_id=user.id, imported_at=utcnow(), rows=rows, new=0, new_versions=0,
                        unchanged=0, retired=0)  # fmt: skip
 
@@ -573,29 +614,30 @@ def _current_versions(session: Session, keys: pd.Series) -> pd.DataFrame:
     """The current version (id, version, content hash, city) of each of these claim keys that is stored."""
     names = ["claim_key", "stored_id", "stored_version", "stored_hash", "stored_city"]
     found: list[Row[str, int, int, str, int]] = []
-    unique = keys.unique().tolist()
+    unique = pd.Series(keys.unique())  # Arrow-backed: no Python string per key unless looked up
     columns = (Claim.claim_key, Claim.id, Claim.version, Claim.content_hash, Claim.city_id)
     query = select(*columns).where(Claim.is_current)
     if len(unique) > 20 * CHUNK:  # a large file: one pass over the current versions beats many lookups
         stored = pd.DataFrame(session.execute(query).all(), columns=names)
-        return _and_retired(session, stored[stored["claim_key"].isin(unique)].set_index("claim_key"), unique)
+        if not stored.empty:
+            stored = stored[stored["claim_key"].isin(unique)]
+        return _and_retired(session, stored.set_index("claim_key"), unique)
     dialect = session.connection().dialect.name
     for start in range(0, len(unique), LOOKUP):
         found += session.execute(
-            query.where(one_of(dialect, Claim.claim_key, unique[start : start + LOOKUP]))
+            query.where(one_of(dialect, Claim.claim_key, unique.iloc[start : start + LOOKUP].tolist()))
         ).all()
     return _and_retired(session, pd.DataFrame(found, columns=names).set_index("claim_key"), unique)
 
 
-def _and_retired(session: Session, current: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+def _and_retired(session: Session, current: pd.DataFrame, keys: pd.Series) -> pd.DataFrame:
     """``current`` with the latest version of each key that has none current: a PACT claim taken out
     of force, whose latest version is marked so (Deprecated, or replaced by another claim id), so
     that its next version is numbered after it."""
     retired = (~Claim.is_current, Claim.superseded_by.is_not(None) | (Claim.pact_status == "deprecated"))
     if session.scalar(select(Claim.id).where(*retired).limit(1)) is None:  # ix_claims_retired: at once
         return current
-    stored = set(current.index)
-    missing = sorted(key for key in keys if key not in stored)
+    missing = sorted(keys[~keys.isin(current.index)].tolist())
     if not missing:
         return current
     columns = (Claim.claim_key, Claim.id, Claim.version, Claim.content_hash, Claim.city_id)
