@@ -80,6 +80,7 @@ HASH_KEY = "cfp-claims-hash1"  # 16 bytes: the key of the content hash (changing
 CHUNK = 5000  # keys or ids per IN (...) list
 LOOKUP = 100_000  # keys or ids per one_of() parameter
 K = TypeVar("K")  # the key of a lookup table (a name, a credit code)
+T = TypeVar("T")
 LINKS = (
     "pact_status",
     "preceding",
@@ -344,21 +345,24 @@ def import_claims(session: Session, user: User, content: bytes, filename: str, *
     waits for the checks. A problem anywhere stops the writing, the remaining slices are still
     checked so that every problem is listed, and the transaction is rolled back: nothing is stored."""
     result = ClaimImportResult(dry_run=dry_run)
-    digest = None if dry_run else _sha256_meanwhile(content)
+    digest = None if dry_run else _meanwhile(lambda: hashlib.sha256(content).hexdigest())
     pact = _read_pact(session, user, content, filename, city, credit_code)
+    plain_csv = pact is None and not filename.lower().endswith((".xlsx", ".json"))
+    scanned = _meanwhile(lambda: _csv_bytes(content)) if plain_csv else None
     table, own_bytes = (_frame(pact.rows), False) if pact is not None else _read(content, filename, city)
     if table.empty:
         raise ValidationFailed([Problem("file", Message("文件是空的"))])
     header = _header(list(table.iloc[0]), result)
     # A UTF-8 CSV whose bytes hold no space, tab or CR at a cell's edge needs no trim (one pass over
     # the bytes instead of one per column); its bytes also tell whether a control character is there.
-    controls, untrimmed = _csv_bytes(content) if own_bytes else (_may_hold_controls(content, filename), True)
+    controls, untrimmed = scanned() if own_bytes and scanned else (_may_hold_controls(content, filename), True)
     trim = _strip if untrimmed else _as_text
     cells = pd.DataFrame({name: trim(table[index].iloc[1:]) for name, index in header.index.items()})
     del table
-    filled = (cells != "").any(axis=1)
-    rows = np.arange(2, len(filled) + 2)[filled.to_numpy()]
-    cells = cells[filled].reset_index(drop=True)
+    filled = (cells != "").any(axis=1).to_numpy()
+    rows = np.arange(2, len(filled) + 2)[filled]
+    # blank lines left out (a copy of every column only then); numbered from 0 either way
+    cells = (cells[filled] if not filled.all() else cells).reset_index(drop=True)
     cities = {name: c for c in session.scalars(visible_cities(user)) for name in (c.short_zh, c.name_zh)}
     allowed = {c.id for c in cities.values() if may_act(user, Level.EITHER, c)}
     context = _Context(header, cities, allowed, controls, _repeats(cells["claim_id"], rows),
@@ -421,19 +425,28 @@ def _slices(rows: int, *, whole: bool) -> Iterator[slice]:
         yield slice(start, stop)
 
 
-def _sha256_meanwhile(content: bytes) -> Callable[[], str]:
-    """The file's SHA-256, computed by a thread of its own while the file is read (hashlib lets go
-    of the GIL over a large buffer); the function returned waits for it."""
-    found: list[str] = []
-    thread = threading.Thread(target=lambda: found.append(hashlib.sha256(content).hexdigest()),
-                              name="claims-sha256", daemon=True)  # fmt: skip
+def _meanwhile(work: Callable[[], T]) -> Callable[[], T]:
+    """``work`` done by a thread of its own while the file is read (hashing and numpy's passes over
+    the bytes let go of the GIL); the function returned waits for its result (or raises its error)."""
+    found: list[T] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            found.append(work())
+        except BaseException as error:  # raised by the waiting thread
+            failed.append(error)
+
+    thread = threading.Thread(target=run, name="claims-meanwhile", daemon=True)
     thread.start()
 
-    def digest() -> str:
+    def result() -> T:
         thread.join()
+        if failed:
+            raise failed[0]
         return found[0]
 
-    return digest
+    return result
 
 
 @dataclass

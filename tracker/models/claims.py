@@ -59,8 +59,9 @@ class Claim(Base, Audited):
     __tablename__ = "claims"
     __table_args__ = (
         UniqueConstraint("claim_key", "version"),
-        # The rule engine reads current versions; the review page lists a city's.
-        Index("ix_claims_current_city", "is_current", "city_id"),
+        # No index on (is_current, city_id): nearly every version is current, so the rule engine reads
+        # them by a sequential pass, and no page lists claims by city; it cost a bulk import 1.1 s per
+        # million on PostgreSQL (docs/PERFORMANCE.md, migration 0027).
         # A pilot's claims; most claimants are not pilot units, so only the linked rows are indexed.
         Index(
             "ix_claims_pilot_id",
