@@ -305,8 +305,8 @@ def test_the_first_slice_is_smaller_so_that_the_database_starts_writing_sooner()
     def bounds(rows: int, whole: bool = False) -> list[tuple[int, int]]:
         return [(part.start, part.stop) for part in _slices(rows, whole=whole)]
 
-    assert bounds(250_000) == [(0, 20_000), (20_000, 120_000), (120_000, 220_000), (220_000, 250_000)]
-    assert bounds(20_000) == [(0, 20_000)] and bounds(5) == [(0, 5)] and bounds(0) == []
+    assert bounds(250_000) == [(0, 5_000), (5_000, 105_000), (105_000, 205_000), (205_000, 250_000)]
+    assert bounds(5_000) == [(0, 5_000)] and bounds(5) == [(0, 5)] and bounds(0) == []
     assert bounds(250_000, whole=True) == [(0, 250_000)] and bounds(0, whole=True) == []
 
 
@@ -549,3 +549,23 @@ def test_a_gb18030_file_with_a_ragged_row_is_read_the_careful_way(db, province) 
         db.scalars(select(Claim.company_name).where(Claim.claim_key == "ZH-001")).one()
         == "示例长治焦化\n有限公司"
     )
+
+
+def test_sqlite_writes_a_column_of_one_value_into_the_statement_and_binds_the_others() -> None:
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from tracker.claims.registry import _sqlite_values
+
+    stamp = dt.datetime(2026, 12, 4, 19, 0, 0, 123456, tzinfo=dt.UTC)
+    arrow = pa.table({
+        "version": pa.array([1, 1, 1]), "source": pa.array(["o'csv"] * 3), "imported_at": pa.array([stamp] * 3),
+        "import_id": pa.array([7, 8, 7]), "model": pa.array([None, None, None], pa.string()),
+        "footprint": pa.array([1.5, 1.5, 1.5]), "claim_key": pa.array(["a", "a", "a"]),
+        "published_on": pa.array([dt.date(2025, 6, 28)] * 3),
+    })  # fmt: skip
+    values, bound = _sqlite_values(arrow)
+    assert values == ["1", "'o''csv'", "'2026-12-04 19:00:00.123456'", "?", "NULL", "?", "?", "?"]
+    # only the import's own columns are looked at for one value: the file's fields are bound as given
+    assert bound == [[7, 8, 7], [1.5, 1.5, 1.5], ["a", "a", "a"], ["2025-06-28"] * 3]

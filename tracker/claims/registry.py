@@ -168,7 +168,8 @@ def _decoded(content: bytes) -> tuple[str, str]:
 
 def _arrow_csv(content: bytes) -> pd.DataFrame:
     """A regular CSV (every row as wide as the header) read by Arrow, in parallel: all cells as
-    text. A quoted line break or a ragged row makes Arrow refuse; the caller then reads the slow way."""
+    text (large strings, as pandas holds them: no cast of every column's offsets). A quoted line
+    break or a ragged row makes Arrow refuse; the caller then reads the slow way."""
     width = len(next(csv.reader(io.StringIO(content[: content.find(b"\n") + 1 or None].decode("utf-8"))), []))
     if not width:
         raise ValueError("empty")
@@ -176,7 +177,7 @@ def _arrow_csv(content: bytes) -> pd.DataFrame:
         io.BytesIO(content),
         read_options=pacsv.ReadOptions(column_names=[str(i) for i in range(width)], block_size=1 << 22),
         parse_options=pacsv.ParseOptions(ignore_empty_lines=False),
-        convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(map(str, range(width)), pa.string()),
+        convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(map(str, range(width)), pa.large_string()),
                                              strings_can_be_null=False, quoted_strings_can_be_null=False),
     )  # fmt: skip
     frame = table.to_pandas()
@@ -355,7 +356,9 @@ def import_claims(session: Session, user: User, content: bytes, filename: str, *
     header = _header(list(table.iloc[0]), result)
     # A UTF-8 CSV whose bytes hold no space, tab or CR at a cell's edge needs no trim (one pass over
     # the bytes instead of one per column); its bytes also tell whether a control character is there.
-    controls, untrimmed = scanned() if own_bytes and scanned else (_may_hold_controls(content, filename), True)
+    controls, untrimmed = (
+        scanned() if own_bytes and scanned else (_may_hold_controls(content, filename), True)
+    )
     trim = _strip if untrimmed else _as_text
     cells = pd.DataFrame({name: trim(table[index].iloc[1:]) for name, index in header.index.items()})
     del table
@@ -411,7 +414,7 @@ def import_claims(session: Session, user: User, content: bytes, filename: str, *
 
 
 SLICE_ROWS = 100_000  # rows checked while the slice before them is written (also bounds the memory)
-FIRST_SLICE_ROWS = 20_000  # a smaller first slice: the database starts writing sooner
+FIRST_SLICE_ROWS = 5_000  # a smaller first slice: the database starts writing sooner
 
 
 def _slices(rows: int, *, whole: bool) -> Iterator[slice]:
@@ -858,28 +861,75 @@ def _copy_postgresql(connection: Connection, frames: Iterator[pa.Table]) -> None
 
 def _insert_sqlite(connection: Connection, frames: Iterator[pa.Table]) -> None:
     """Each slice by one prepared INSERT, its values as SQLAlchemy stores them in SQLite: dates as
-    ISO text, datetimes as naive UTC text, NaN as NULL. A larger page cache for the statements
-    keeps the indexes in memory."""
+    ISO text, datetimes as naive UTC text, NaN as NULL. A column holding one value throughout the
+    slice (the import's own columns, a field no row fills) is written into the statement once
+    instead of bound on every row. A larger page cache for the statements keeps the indexes in
+    memory."""
     cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
     (cache,) = cursor.execute("PRAGMA cache_size").fetchone()
     cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB
     try:
         for arrow in frames:
-            marks = ", ".join("?" * arrow.num_columns)
-            cursor.executemany(f"INSERT INTO claims ({', '.join(arrow.column_names)}) VALUES ({marks})",
-                               zip(*_sqlite_columns(arrow), strict=True))  # fmt: skip
+            values, bound = _sqlite_values(arrow)
+            cursor.executemany(f"INSERT INTO claims ({', '.join(arrow.column_names)}) VALUES ({', '.join(values)})",
+                               zip(*bound, strict=True))  # fmt: skip
     finally:
         cursor.execute(f"PRAGMA cache_size={int(cache)}")
 
 
-def _sqlite_columns(arrow: pa.Table) -> list[list[object]]:
-    columns: list[list[object]] = []
-    for column in arrow.columns:
+def _sqlite_values(arrow: pa.Table) -> tuple[list[str], list[list[object]]]:
+    """The VALUES list of a slice's INSERT (a literal for a column of one value, ``?`` otherwise)
+    and the bound columns' values."""
+    values: list[str] = []
+    bound: list[list[object]] = []
+    for name, column in zip(arrow.column_names, arrow.columns, strict=True):
+        literal = _sqlite_literal(column, name in _IMPORT_COLUMNS)
+        if literal is not None:
+            values.append(literal)
+            continue
+        values.append("?")
         if pa.types.is_timestamp(column.type):
-            stamp = column[0].as_py().astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-            columns.append([stamp] * len(column))
+            bound.append([None if v is None else _utc_text(v) for v in column.to_pylist()])
         elif pa.types.is_date(column.type):
-            columns.append(column.cast(pa.string()).to_numpy(zero_copy_only=False).tolist())
+            bound.append(column.cast(pa.string()).to_numpy(zero_copy_only=False).tolist())
         else:
-            columns.append(column.to_numpy(zero_copy_only=False).tolist())
-    return columns
+            bound.append(column.to_numpy(zero_copy_only=False).tolist())
+    return values, bound
+
+
+# What the import sets alike on every version it writes (looked at for one value throughout; a
+# field of the file only when no row fills it, which costs no pass over it).
+_IMPORT_COLUMNS = frozenset({"version", "is_current", "source", "imported_at", "imported_by_id", "import_id"})
+
+
+def _sqlite_literal(column: pa.ChunkedArray, alike: bool) -> str | None:
+    """The SQL literal of a column that holds one value throughout (NULL for none), as binding it
+    would store it; None when its values differ (or the value is not of a kind written here).
+    Only an ``alike`` column is compared throughout (min and max, one pass)."""
+    if column.null_count == len(column):
+        return "NULL"
+    if not alike or column.null_count:
+        return None
+    bounds = pc.min_max(column)
+    if bounds["min"] != bounds["max"]:
+        return None
+    value = column[0].as_py()
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        return _quoted(_utc_text(value))
+    if isinstance(value, dt.date):
+        return _quoted(value.isoformat())
+    if isinstance(value, str) and "\x00" not in value:
+        return _quoted(value)
+    return None  # a float: bound, as SQLite then stores exactly the double given
+
+
+def _utc_text(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
