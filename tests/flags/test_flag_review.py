@@ -227,3 +227,39 @@ def test_unknown_steps_and_missing_flags(db, flagged) -> None:  # type: ignore[n
         review_flag(db, flagged["province"], flag.id, "dismiss", now=NOW, reason="晚了")
     db.refresh(flag)
     assert flag.status is FlagStatus.RESOLVED and flag.assigned_to_id is None
+
+
+def test_new_flags_written_by_the_driver_on_sqlite_are_stored_as_a_core_insert_stores_them(db) -> None:  # type: ignore[no-untyped-def]
+    from typing import cast
+
+    from sqlalchemy import Table, insert, text
+
+    from tracker.flags.store import _insert_sqlite
+    from tracker.models import City
+
+    connection = db.connection()
+    if connection.dialect.name != "sqlite":
+        pytest.skip("the driver's INSERT is SQLite's path (PostgreSQL writes new flags by COPY)")
+    table = cast(Table, Flag.__table__)
+    city_id = db.scalars(select(City.id)).first()
+    now = dt.datetime(2026, 12, 4, 19, 30, 1, 250000, tzinfo=dt.UTC)
+
+    def row(fingerprint: str) -> dict[str, Any]:
+        return dict(rule_id="COPIED_FIGURES", severity=Severity.HIGH, subject_id=7, city_id=city_id, pilot_id=None,
+                    message_id="数值与{n}家其他企业完全相同", message_zh="数值与2家其他企业完全相同",
+                    message_en="Figures identical to 2 other companies'",
+                    evidence={"n": 2, "others": [{"claim": "SY-1", "company": "示例“甲”公司"}], "share": 0.5},
+                    fingerprint=fingerprint, subject_type=Subject.CLAIM, status=FlagStatus.OPEN,
+                    first_seen=now, last_seen=now)  # fmt: skip
+
+    assert _insert_sqlite(connection, table, [row("driver")])
+    connection.execute(insert(table), [row("core")])
+    stored = {r[0]: r[1:] for r in connection.execute(
+        text("SELECT fingerprint, rule_id, severity, subject_type, subject_id, city_id, pilot_id, message_id, message_zh,"
+             " message_en, evidence, status, first_seen, last_seen, notified_at FROM flags"
+             " WHERE fingerprint IN ('driver', 'core')"))}  # fmt: skip
+    assert stored["driver"] == stored["core"]
+    flag = db.scalars(select(Flag).where(Flag.fingerprint == "driver")).one()
+    assert flag.evidence["others"][0]["company"] == "示例“甲”公司" and flag.severity is Severity.HIGH
+    # rows of different columns: left to Core's insert
+    assert not _insert_sqlite(connection, table, [row("a"), {**row("b"), "reason": "x"}])

@@ -17,6 +17,7 @@ import io
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from itertools import islice
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -455,18 +456,41 @@ def current_claims(session: Session) -> pd.DataFrame:
         else:  # no claims: Arrow refuses an empty CSV
             table = pa.table({n: pa.array([], type=types[n]) for n in names})
         frame = table.to_pandas()
-    else:  # column by column with fixed types: inferring a million rows' types costs more than reading them
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-        columns = [f"julianday({n}) - 2440587.5" if n in DATES else n for n in names]  # days since 1970
-        rows = cursor.execute(f"SELECT {', '.join(columns)} FROM claims WHERE is_current").fetchall()
-        # one 2-D array of the values (a C loop), then each column cast at once (None → NaN)
-        values = np.array(rows, dtype=object) if rows else np.empty((0, len(names)), dtype=object)
-        frame = pd.DataFrame({name: pd.Series(values[:, i], dtype=object if name in TEXTS else "float64")
-                              for i, name in enumerate(names)})  # fmt: skip
-        frame["id"] = frame["id"].astype("int64")
-        for name in DATES:
-            frame[name] = pd.to_datetime(frame[name], unit="D").dt.round("D")
+    else:
+        frame = _sqlite_claims(connection.connection.driver_connection.cursor())  # type: ignore[union-attr]
     return coerce_types(frame)
+
+
+_NONE = "9e999"  # what SQLite hands over for a NULL number below (infinity: no stored value is one)
+
+
+def _sqlite_claims(cursor: Any) -> pd.DataFrame:
+    """The current claims from SQLite with fixed types (inferring a million rows' types costs more
+    than reading them), in two passes in id order: the numbers, ids and dates (days since 1970) as one
+    2-D float array, a NULL handed over as infinity so that numpy converts the rows at C speed; then
+    the texts."""
+    numeric = [*IDS, *NUMBERS, *DATES]
+    where = "FROM claims WHERE is_current ORDER BY id"
+    exprs = [
+        f"ifnull(julianday({n}) - 2440587.5, {_NONE})" if n in DATES else f"ifnull({n}, {_NONE})"
+        for n in numeric
+    ]
+    rows = cursor.execute(f"SELECT {', '.join(exprs)} {where}").fetchall()
+    try:
+        numbers = np.array(rows, dtype="float64") if rows else np.empty((0, len(numeric)))
+    except (TypeError, ValueError):  # a number stored as text by some other writer: one value at a time
+        numbers = pd.DataFrame(rows).apply(pd.to_numeric, errors="coerce").to_numpy(dtype="float64")
+    del rows
+    numbers[np.isinf(numbers)] = np.nan
+    texts = cursor.execute(f"SELECT {', '.join(TEXTS)} {where}").fetchall()
+    strings = np.array(texts, dtype=object) if texts else np.empty((0, len(TEXTS)), dtype=object)
+    columns: dict[str, Any] = {name: numbers[:, i] for i, name in enumerate(numeric)}
+    columns["id"] = columns["id"].astype("int64")
+    for i, name in enumerate(TEXTS):
+        columns[name] = pd.Series(strings[:, i], dtype=object)
+    for name in DATES:
+        columns[name] = pd.to_datetime(columns[name], unit="D").round("D")
+    return pd.DataFrame({name: columns[name] for name in (*IDS, *TEXTS, *NUMBERS, *DATES)})
 
 
 def coerce_types(frame: pd.DataFrame) -> pd.DataFrame:

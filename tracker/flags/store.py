@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import TypeVar, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Connection, Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from tracker.audit import trail as audit
@@ -120,12 +120,38 @@ def _insert(session: Session, table: Table, rows: list[JsonRow]) -> list[int]:
         with cursor.copy(f"COPY flags ({', '.join(names)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row([_pg_value(row[name]) for name in names])
-    else:
+    elif not _insert_sqlite(connection, table, rows):
         connection.execute(insert(table), rows)
     fingerprints = [row["fingerprint"] for row in rows]
     dialect = connection.dialect.name
     return sorted(flag_id for chunk in _chunks(fingerprints, LOOKUP)
                   for flag_id in session.scalars(select(Flag.id).where(one_of(dialect, Flag.fingerprint, list(chunk)))))  # fmt: skip
+
+
+def _insert_sqlite(connection: Connection, table: Table, rows: list[JsonRow]) -> bool:
+    """The new flags by one prepared INSERT on the driver, each value converted by its column's own
+    SQLAlchemy bind processor (as a Core insert stores it, without its per-row compiling: tens of
+    thousands of flags in a second less). False, having written nothing, when the rows do not all
+    have the same columns or a column left out has a default to fill in (Core's insert does that)."""
+    names = list(rows[0])
+    if any(row.keys() != rows[0].keys() for row in rows):
+        return False
+    if any(
+        column.default is not None
+        for column in table.columns
+        if column.name not in names and not column.primary_key
+    ):
+        return False
+    dialect = connection.dialect
+    columns = []
+    for name in names:
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        values = [row[name] for row in rows]
+        columns.append([process(value) for value in values] if process else values)
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.executemany(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                       zip(*columns, strict=True))  # fmt: skip
+    return True
 
 
 def _pg_value(value: object) -> object:
