@@ -192,4 +192,7 @@ def test_a_city_cannot_be_deleted_or_renumbered_now_that_claims_hold_its_id_with
     with pytest.raises(Exception, match="reference rows"), db.begin_nested():
         db.execute(text("UPDATE cities SET id = 999 WHERE id = :id"), {"id": city_id})
     db.execute(text("UPDATE cities SET phone_area_code = phone_area_code WHERE id = :id"), {"id": city_id})
+    db.execute(
+        text("UPDATE cities SET id = id WHERE id = :id"), {"id": city_id}
+    )  # the same id: no renumbering
     assert db.get(City, city_id) is not None

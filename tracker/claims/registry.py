@@ -871,8 +871,9 @@ def _insert_sqlite(connection: Connection, frames: Iterator[pa.Table]) -> None:
     try:
         for arrow in frames:
             values, bound = _sqlite_values(arrow)
+            rows = zip(*bound, strict=True) if bound else [()] * arrow.num_rows  # every column a literal
             cursor.executemany(f"INSERT INTO claims ({', '.join(arrow.column_names)}) VALUES ({', '.join(values)})",
-                               zip(*bound, strict=True))  # fmt: skip
+                               rows)  # fmt: skip
     finally:
         cursor.execute(f"PRAGMA cache_size={int(cache)}")
 

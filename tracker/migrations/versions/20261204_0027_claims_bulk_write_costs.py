@@ -37,8 +37,12 @@ def upgrade() -> None:
             f"BEGIN RAISE EXCEPTION '{MESSAGE}'; END $$"
         )
         op.execute(
-            "CREATE TRIGGER cities_kept BEFORE DELETE OR UPDATE OF id ON cities "
+            "CREATE TRIGGER cities_no_delete BEFORE DELETE ON cities "
             "FOR EACH ROW EXECUTE FUNCTION cities_refuse_change()"
+        )
+        op.execute(
+            "CREATE TRIGGER cities_no_renumber BEFORE UPDATE OF id ON cities "
+            "FOR EACH ROW WHEN (OLD.id IS DISTINCT FROM NEW.id) EXECUTE FUNCTION cities_refuse_change()"
         )
         op.execute(
             "CREATE TRIGGER cities_no_truncate BEFORE TRUNCATE ON cities "
@@ -55,7 +59,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS cities_no_truncate ON cities")
-        op.execute("DROP TRIGGER IF EXISTS cities_kept ON cities")
+        op.execute("DROP TRIGGER IF EXISTS cities_no_renumber ON cities")
+        op.execute("DROP TRIGGER IF EXISTS cities_no_delete ON cities")
         op.execute("DROP FUNCTION IF EXISTS cities_refuse_change()")
     else:
         op.execute("DROP TRIGGER IF EXISTS cities_no_renumber")
