@@ -79,7 +79,6 @@ from tracker.models import City, Claim, ClaimImport, Organisation, Pilot, Produc
 HASH_KEY = "cfp-claims-hash1"  # 16 bytes: the key of the content hash (changing it re-versions every claim)
 CHUNK = 5000  # keys or ids per IN (...) list
 LOOKUP = 100_000  # keys or ids per one_of() parameter
-K = TypeVar("K")  # the key of a lookup table (a name, a credit code)
 T = TypeVar("T")
 LINKS = (
     "pact_status",
@@ -306,15 +305,11 @@ NOT_A_DATE = Message(
 )
 
 
-def _lookup(text: pd.Series, mapping: Mapping[K, object]) -> pd.Series:
+def _lookup(text: pd.Series, mapping: Mapping[str, object]) -> pd.Series:
     """``text`` mapped through ``mapping`` (NaN where absent): Arrow finds each cell's key among the
     mapping's (a hash probe in C++, no Python per distinct value); integer values come back as
     floats (NaN where absent), others as objects."""
     values = list(mapping.values())
-    if not all(isinstance(key, str) for key in mapping):
-        codes, uniques = pd.factorize(text)
-        found = np.array([mapping.get(u) for u in uniques] + [None], dtype=object)
-        return pd.Series(found[codes], index=text.index).infer_objects()
     where = pc.index_in(pa.array(text, type=pa.string(), from_pandas=True),
                         value_set=pa.array(list(mapping), type=pa.string()))  # fmt: skip
     where = pc.fill_null(where, len(values)).to_numpy(zero_copy_only=False)

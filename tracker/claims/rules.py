@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import sqlite3
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from itertools import islice
@@ -464,7 +465,7 @@ def current_claims(session: Session) -> pd.DataFrame:
 _NONE = "9e999"  # what SQLite hands over for a NULL number below (infinity: no stored value is one)
 
 
-def _sqlite_claims(cursor: Any) -> pd.DataFrame:
+def _sqlite_claims(cursor: sqlite3.Cursor) -> pd.DataFrame:
     """The current claims from SQLite with fixed types (inferring a million rows' types costs more
     than reading them), in two passes in id order: the numbers, ids and dates (days since 1970) as one
     2-D float array, a NULL handed over as infinity so that numpy converts the rows at C speed; then
